@@ -1,0 +1,244 @@
+#include "connectors/close/close_connector.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+
+#include "connectors/close/close_mapping.hpp"
+#include "safetynet/core/logging.hpp"
+#include "safetynet/core/time_format.hpp"
+#include "safetynet/net/url.hpp"
+
+namespace safetynet::close {
+
+namespace {
+constexpr auto kEventOverlap = std::chrono::minutes(5);      // Close: rescan the last 5 min
+constexpr auto kEventRetention = std::chrono::hours(24 * 29);  // 30 days, less a margin
+constexpr auto kSweepChunk = std::chrono::hours(24);
+constexpr int kPageSize = 100;
+constexpr int kEventPageSize = 50;
+
+std::string basicAuth(const std::string& key) {
+  const std::string raw = key + ":";
+  std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(raw.size()));
+  out.resize(static_cast<size_t>(n));
+  return "Basic " + out;
+}
+
+// Built outside the coroutines: g++ 12 miscompiles braced lists of string literals in them.
+nlohmann::json draftBody() { return {{"status", "draft"}}; }
+
+std::string errorText(const HttpResponse& r) {
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (j.is_object() && j.contains("error") && j["error"].is_string()) return j["error"].get<std::string>();
+  return r.body.substr(0, 200);
+}
+}  // namespace
+
+CloseConnector::CloseConnector(ConnectorConfig config, HttpClientPtr http, Store& store)
+    : config_(std::move(config)), http_(std::move(http)), store_(store), auth_(basicAuth(config_.api_key.reveal())) {
+  while (!config_.base_url.empty() && config_.base_url.back() == '/') config_.base_url.pop_back();
+}
+
+nlohmann::json CloseConnector::parse(const HttpResponse& r, const std::string& what) {
+  if (r.status == 401) throw ConnectorError(config_.name + ": Close rejected the API key (401) on " + what);
+  if (r.status == 429) throw ConnectorError(config_.name + ": Close rate limit still exceeded on " + what);
+  if (r.status < 200 || r.status >= 300)
+    throw ConnectorError(config_.name + ": " + what + " answered " + std::to_string(r.status) + ": " + errorText(r));
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (j.is_discarded()) throw ConnectorError(config_.name + ": " + what + " answered something that is not JSON");
+  return j;
+}
+
+Task<nlohmann::json> CloseConnector::get(const std::string& path) {
+  HttpRequest req;
+  req.method = "GET";
+  req.url = config_.base_url + path;
+  req.headers = {{"Authorization", auth_}, {"Accept", "application/json"}};
+  HttpResponse r = co_await http_->send(std::move(req));
+  co_return parse(r, "GET " + path.substr(0, path.find('?')));
+}
+
+Task<nlohmann::json> CloseConnector::put(const std::string& path, const nlohmann::json& body) {
+  HttpRequest req;
+  req.method = "PUT";
+  req.url = config_.base_url + path;
+  req.headers = {{"Authorization", auth_}, {"Content-Type", "application/json"}, {"Accept", "application/json"}};
+  req.body = body.dump();
+  HttpResponse r = co_await http_->send(std::move(req));
+  co_return parse(r, "PUT " + path);
+}
+
+void CloseConnector::track(const nlohmann::json& a) {
+  const std::string id = a.value("id", "");
+  if (id.empty()) return;
+  if (!isScheduled(a)) {
+    store_.removeTracked(config_.name, id);
+    return;
+  }
+  auto when = parseIso8601(a.value("date_scheduled", ""));
+  if (!when) {
+    logger(config_.name)->warn("email {} is scheduled without a valid date_scheduled; ignored", id);
+    return;
+  }
+  store_.upsertTracked(TrackedEmail{config_.name, id, *when, a});
+}
+
+Task<void> CloseConnector::sweep(TimePoint now) {
+  auto log = logger(config_.name);
+  const TimePoint start = now - config_.backfill;
+  int pages = 0, seen = 0;
+  for (TimePoint from = start; from < now + kSweepChunk; from += kSweepChunk) {
+    const TimePoint to = from + kSweepChunk;
+    for (int skip = 0;;) {
+      std::string path = "/activity/email/?date_created__gte=" + urlEncode(formatIso8601(from)) +
+                         "&date_created__lt=" + urlEncode(formatIso8601(to)) + "&_limit=" + std::to_string(kPageSize) +
+                         "&_skip=" + std::to_string(skip);
+      nlohmann::json page = co_await get(path);
+      ++pages;
+      if (!page.contains("data") || !page["data"].is_array())
+        throw ConnectorError(config_.name + ": /activity/email/ answered without a data list");
+      for (const auto& a : page["data"]) {
+        track(a);
+        ++seen;
+      }
+      skip += static_cast<int>(page["data"].size());
+      if (!page.value("has_more", false) || page["data"].empty()) break;
+    }
+  }
+  store_.putConnectorState(config_.name, "last_sweep", std::to_string(toMillis(now)));
+  store_.putConnectorState(config_.name, "events_since", std::to_string(toMillis(now)));
+  log->info("sweep: {} emails read in {} pages", seen, pages);
+}
+
+Task<void> CloseConnector::tailEvents(TimePoint now) {
+  auto since = fromMillis(std::stoll(store_.connectorState(config_.name, "events_since").value_or("0")));
+  const std::string sinceText = urlEncode(formatIso8601(since - kEventOverlap));
+  std::vector<nlohmann::json> events;
+  static const std::string kActions[] = {"created", "updated", "deleted"};
+  for (const std::string& action : kActions) {
+    std::string cursor;
+    do {
+      std::string path = "/event/?object_type=activity.email&action=" + action +
+                         "&date_updated__gte=" + sinceText + "&_limit=" + std::to_string(kEventPageSize);
+      if (!cursor.empty()) path += "&_cursor=" + urlEncode(cursor);
+      nlohmann::json page = co_await get(path);
+      if (page.contains("data") && page["data"].is_array())
+        for (auto& e : page["data"]) events.push_back(e);
+      cursor = page.contains("cursor_next") && page["cursor_next"].is_string() ? page["cursor_next"].get<std::string>() : "";
+    } while (!cursor.empty());
+  }
+  // Oldest first, so the last change to an email wins.
+  std::stable_sort(events.begin(), events.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
+    return a.value("date_updated", "") < b.value("date_updated", "");
+  });
+  for (const auto& e : events) {
+    const std::string id = e.value("object_id", "");
+    if (id.empty()) continue;
+    if (e.value("action", "") == "deleted") {
+      store_.removeTracked(config_.name, id);
+      continue;
+    }
+    if (e.contains("data") && e["data"].is_object() && e["data"].contains("status")) {
+      nlohmann::json data = e["data"];
+      if (!data.contains("id")) data["id"] = id;
+      track(data);
+    } else {
+      // The event carries no object (older than an hour for non-admin keys): read it.
+      try {
+        track(co_await get("/activity/email/" + urlEncode(id) + "/"));
+      } catch (const ConnectorError& err) {
+        logger(config_.name)->warn("email {}: {}", id, err.what());
+      }
+    }
+  }
+  store_.putConnectorState(config_.name, "events_since", std::to_string(toMillis(now)));
+  logger(config_.name)->debug("event log: {} email events applied", events.size());
+}
+
+Task<std::vector<ScheduledEmail>> CloseConnector::listScheduled(TimeWindow window) {
+  const TimePoint now = Clock::now();
+  auto lastSweep = store_.connectorState(config_.name, "last_sweep");
+  auto eventsSince = store_.connectorState(config_.name, "events_since");
+  const bool needSweep = !lastSweep || !eventsSince ||
+                         now - fromMillis(std::stoll(*lastSweep)) >= config_.resync_every ||
+                         now - fromMillis(std::stoll(*eventsSince)) >= kEventRetention;
+  if (needSweep)
+    co_await sweep(now);
+  else
+    co_await tailEvents(now);
+  store_.forgetTrackedBefore(config_.name, now - std::chrono::hours(24));
+
+  std::vector<ScheduledEmail> out;
+  for (const auto& t : store_.trackedBetween(config_.name, window.from, window.to)) {
+    std::string why;
+    if (auto e = toScheduledEmail(t.data, config_.name, &why))
+      out.push_back(std::move(*e));
+    else
+      logger(config_.name)->warn("skipping a malformed email: {}", why);
+  }
+  co_return out;
+}
+
+Task<RevertResult> CloseConnector::revert(const ScheduledEmail& email) {
+  RevertResult r;
+  const std::string path = "/activity/email/" + urlEncode(email.id) + "/";
+  // Read first: after a crash the email may already be a draft (or sent, or deleted).
+  nlohmann::json before;
+  try {
+    before = co_await get(path);
+  } catch (const ConnectorError& e) {
+    r.detail = e.what();
+  }
+  if (!r.detail.empty()) co_return r;
+  const std::string status = before.value("status", "");
+  if (status != "scheduled" && status != "outbox") {
+    r.confirmed = status == "draft";
+    r.detail = r.confirmed ? "already a draft in Close" : "Close shows status \"" + status + "\": too late to stop";
+    store_.removeTracked(config_.name, email.id);
+    co_return r;
+  }
+  nlohmann::json after = co_await put(path, draftBody());
+  // Confirm with a fresh read, not the PUT's echo.
+  after = co_await get(path);
+  const std::string now = after.value("status", "");
+  r.confirmed = now == "draft";
+  r.detail = r.confirmed ? "moved back to draft in Close (confirmed by re-reading)"
+                         : "PUT status=draft answered, but Close still shows \"" + now + "\"";
+  if (r.confirmed) store_.removeTracked(config_.name, email.id);
+  co_return r;
+}
+
+Task<EmailPeople> CloseConnector::people(const ScheduledEmail& email) {
+  EmailPeople p;
+  p.rep.id = email.user_id;
+  p.rep.name = email.user_name;
+  if (!email.user_id.empty()) {
+    if (auto it = users_.find(email.user_id); it != users_.end()) {
+      p.rep = it->second;
+    } else {
+      try {
+        Rep rep = toRep(co_await get("/user/" + urlEncode(email.user_id) + "/"));
+        if (rep.name.empty()) rep.name = email.user_name;
+        if (rep.id.empty()) rep.id = email.user_id;
+        users_[email.user_id] = rep;
+        p.rep = rep;
+      } catch (const std::exception& e) {
+        logger(config_.name)->warn("could not look up user {}: {}", email.user_id, e.what());
+      }
+    }
+  }
+  if (!email.contact_id.empty()) {
+    try {
+      auto c = co_await get("/contact/" + urlEncode(email.contact_id) + "/");
+      p.contact_name = c.value("display_name", c.contains("name") && c["name"].is_string() ? c["name"].get<std::string>() : "");
+    } catch (const std::exception& e) {
+      logger(config_.name)->warn("could not look up contact {}: {}", email.contact_id, e.what());
+    }
+  }
+  co_return p;
+}
+
+}  // namespace safetynet::close

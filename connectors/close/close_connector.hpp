@@ -1,0 +1,48 @@
+#pragma once
+// Close (api.close.com/api/v1). How scheduled emails are found, given that GET /activity/email/
+// has no status filter (see docs/connectors/close.md):
+//  1. a sweep: every email created in the last `backfill` (default 30 d), paged per day with
+//     date_created ranges and _skip, keeping those with status "scheduled" in tracked_emails;
+//  2. then, every poll, the event log (GET /event/ per action created|updated|deleted since the
+//     last poll less a 5-minute overlap, cursor-paged) updates that table: a few requests a poll
+//     instead of re-reading thousands of emails;
+//  3. a new sweep every `resync_every` (default 6 h), or when the event log can no longer cover
+//     the gap (30-day retention), so a missed event cannot hide an email for long.
+// Stopping: PUT /activity/email/{id}/ {"status":"draft"}, then GET to confirm.
+#include <map>
+
+#include "safetynet/config/config.hpp"
+#include "safetynet/connector/connector.hpp"
+#include "safetynet/net/http_client.hpp"
+#include "safetynet/store/store.hpp"
+
+namespace safetynet::close {
+
+class CloseConnector final : public Connector {
+ public:
+  CloseConnector(ConnectorConfig config, HttpClientPtr http, Store& store);
+
+  const std::string& name() const override { return config_.name; }
+  std::string_view type() const override { return "close"; }
+  Task<std::vector<ScheduledEmail>> listScheduled(TimeWindow window) override;
+  Task<RevertResult> revert(const ScheduledEmail& email) override;
+  Task<EmailPeople> people(const ScheduledEmail& email) override;
+
+  // Exposed for tests and `safetynet demo`'s narration.
+  Task<void> sweep(TimePoint now);
+  Task<void> tailEvents(TimePoint now);
+
+ private:
+  Task<nlohmann::json> get(const std::string& path);
+  Task<nlohmann::json> put(const std::string& path, const nlohmann::json& body);
+  nlohmann::json parse(const HttpResponse& r, const std::string& what);
+  void track(const nlohmann::json& activity);
+
+  ConnectorConfig config_;
+  HttpClientPtr http_;
+  Store& store_;
+  std::string auth_;
+  std::map<std::string, Rep> users_;  // user id -> rep, cached for the process's life
+};
+
+}  // namespace safetynet::close

@@ -1,0 +1,63 @@
+#pragma once
+// The daemon's wiring: services built from a Config, one poll cycle, the outbox, the main loop.
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "safetynet/config/config.hpp"
+#include "safetynet/connector/connector.hpp"
+#include "safetynet/net/dns.hpp"
+#include "safetynet/notify/notifier.hpp"
+#include "safetynet/pipeline/pipeline.hpp"
+#include "safetynet/store/store.hpp"
+
+namespace safetynet {
+
+struct AdminLists;
+
+// Everything a cycle uses, rebuilt on SIGHUP from the new config (the store is kept).
+struct Services {
+  Config config;
+  PolicyPtr policy;
+  std::shared_ptr<const AdminLists> lists;
+  DnsResolverPtr dns;
+  std::shared_ptr<Pipeline> pipeline;
+  std::vector<ConnectorPtr> connectors;
+  std::map<std::string, NotifierPtr> notifiers;  // by kind
+};
+
+// Lets tests and the demo swap a part (a fixture resolver instead of c-ares).
+struct ServiceOverrides {
+  DnsResolverPtr dns;
+};
+
+// Throws std::runtime_error with a clear message when something cannot be set up.
+std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& config, Store& store,
+                                        const ServiceOverrides& overrides, bool network = true);
+
+struct CycleStats {
+  int listed = 0, decided = 0, allowed = 0, reverted = 0, revert_failed = 0, too_late = 0, resumed = 0,
+      already_decided = 0, connector_errors = 0;
+  std::string summary() const;
+};
+
+Task<CycleStats> runCycle(Services& s, Store& store, TimePoint now);
+
+struct OutboxStats {
+  int sent = 0, retried = 0, dead = 0, recovered = 0;
+};
+Task<OutboxStats> drainOutbox(Services& s, Store& store, TimePoint now);
+
+struct DaemonOptions {
+  std::string config_path;
+  bool once = false;
+  ServiceOverrides overrides;
+};
+
+// The main loop: cycles every poll_interval until SIGTERM/SIGINT (grace period, then exit 0);
+// SIGHUP reloads config and lists (a bad config is refused and the old one kept). Returns the exit code.
+int runDaemon(const Config& config, const DaemonOptions& options);
+
+}  // namespace safetynet

@@ -1,0 +1,124 @@
+#pragma once
+// The configuration contract of notes/product.md, as typed values. Loaded by loadConfig().
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "safetynet/config/secret.hpp"
+
+namespace safetynet {
+
+using std::chrono::milliseconds;
+
+struct PolicyOverride {
+  std::optional<std::string> reason;
+  std::optional<double> weight;
+};
+
+struct PolicyConfig {
+  std::vector<std::string> revert = {"bounce_risk",     "spamtrap",   "do_not_mail", "secondary_email",
+                                     "dead_email",      "unknown",    "sender_paused"};
+  std::string on_internal_error = "allow";  // allow | revert
+  std::optional<double> threshold;          // overrides the shipped threshold
+  std::map<std::string, PolicyOverride> signals;  // per-signal overrides of the shipped policy
+};
+
+struct DnsConfig {
+  std::vector<std::string> servers;  // "127.0.0.1:5353"; empty: the system's resolv.conf
+  milliseconds timeout{3000};
+  int tries = 2;
+};
+
+struct SmtpProbeConfig {
+  bool enabled = true;
+  std::string helo = "probe.example.com";
+  std::string mail_from;
+  int port = 25;
+  milliseconds connect_timeout{10000};
+  milliseconds command_timeout{15000};
+  int per_domain_concurrency = 2;
+};
+
+struct ListsConfig {
+  std::string allow, spamtraps, complainers, suppression;  // file paths; empty: none
+  std::vector<std::string> dnsbl_domains;
+};
+
+struct EngagementConfig {
+  milliseconds dead_after{std::chrono::hours(24 * 365)};
+};
+
+struct SendersConfig {
+  double pause_bounce_rate = 0.03;
+  int min_sends = 50;
+  milliseconds pause_for{std::chrono::hours(4)};
+};
+
+struct ConnectorConfig {
+  std::string name;
+  std::string type;  // close | outreach | salesloft
+  std::string base_url;
+  Secret api_key;
+  std::string ca_file;
+  // close: how far back the first sweep looks for emails created earlier and scheduled now.
+  milliseconds backfill{std::chrono::hours(24 * 30)};
+  // close: a full sweep at least this often, in case an event was missed.
+  milliseconds resync_every{std::chrono::hours(6)};
+  // source position, for messages
+  std::string where;
+};
+
+struct SlackConfig {
+  bool enabled = false;
+  Secret bot_token;
+  std::string base_url = "https://slack.com/api";
+  std::string channel;
+  bool dm_rep = false;
+  std::string ca_file;
+};
+
+struct NotifyConfig {
+  SlackConfig slack;
+};
+
+struct Config {
+  std::string source;  // the file it came from
+  std::string state_dir = "/var/lib/safetynet";
+  milliseconds poll_interval{30000};
+  milliseconds min_lead_time{120000};
+  milliseconds lookahead{3600000};
+  milliseconds recheck_after{std::chrono::hours(24 * 30)};
+  milliseconds verdict_ttl{std::chrono::hours(24)};
+  milliseconds shutdown_grace{10000};
+  std::string log_level = "info";
+  PolicyConfig policy;
+  DnsConfig dns;
+  SmtpProbeConfig smtp_probe;
+  ListsConfig lists;
+  EngagementConfig engagement;
+  SendersConfig senders;
+  std::vector<ConnectorConfig> connectors;
+  NotifyConfig notify;
+};
+
+struct ConfigError {
+  std::string message;  // "file:line:col: key.path: what is wrong (did you mean ...?)"
+};
+
+struct ConfigResult {
+  std::optional<Config> config;
+  std::vector<ConfigError> errors;
+  bool ok() const { return config.has_value() && errors.empty(); }
+};
+
+// Reads and validates a YAML file. Never throws: problems come back as errors.
+ConfigResult loadConfigFile(const std::string& path);
+// Same from text (tests); `name` stands for the file in messages.
+ConfigResult loadConfigText(const std::string& text, const std::string& name);
+
+// The path the commands use: -c, else $SAFETYNET_CONFIG, else /etc/safetynet/safetynet.yaml.
+std::string defaultConfigPath();
+
+}  // namespace safetynet

@@ -1,0 +1,44 @@
+#pragma once
+// A sales-engagement platform: list what is scheduled, stop a send, say who the rep is.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "safetynet/core/email.hpp"
+#include "safetynet/core/task.hpp"
+
+namespace safetynet {
+
+struct RevertResult {
+  bool confirmed = false;  // a re-read showed the email will no longer be sent
+  std::string detail;      // what was done and seen, for the audit log and the rep
+};
+
+// A platform said no or could not be reached. Carries no credentials.
+struct ConnectorError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct EmailPeople {
+  Rep rep;
+  std::string contact_name;
+};
+
+class Connector {
+ public:
+  virtual ~Connector() = default;
+  virtual const std::string& name() const = 0;
+  virtual std::string_view type() const = 0;
+  // Emails scheduled in [window.from, window.to], earliest first.
+  virtual Task<std::vector<ScheduledEmail>> listScheduled(TimeWindow window) = 0;
+  // Stops the send and re-reads to confirm. Safe to call again for the same email (idempotent).
+  virtual Task<RevertResult> revert(const ScheduledEmail& email) = 0;
+  // Who is involved, for the notification: the rep (owner) and the contact's name. Never throws:
+  // falls back to what the email itself says.
+  virtual Task<EmailPeople> people(const ScheduledEmail& email) = 0;
+};
+
+using ConnectorPtr = std::shared_ptr<Connector>;
+
+}  // namespace safetynet

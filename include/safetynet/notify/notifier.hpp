@@ -1,0 +1,45 @@
+#pragma once
+// Delivers outbox messages. The outbox records where a message is about to go *before* posting, so
+// after a crash between posting and recording, `findDelivered` can tell whether it went out:
+// a message is then neither lost nor sent twice.
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "safetynet/core/task.hpp"
+
+namespace safetynet {
+
+struct DeliveryResult {
+  bool delivered = false;
+  bool permanent_failure = false;  // retrying cannot help (channel_not_found, invalid_auth)
+  bool outcome_unknown = false;    // the request may have been processed (timeout after sending)
+  std::string ref;                 // where it landed (Slack: channel/ts)
+  std::string error;
+  std::optional<std::chrono::milliseconds> retry_after;
+};
+
+struct Target {
+  std::string destination;  // Slack: a channel id (C…/D…) or name
+  std::string error;        // set when no destination could be found
+  bool permanent = false;
+};
+
+class Notifier {
+ public:
+  virtual ~Notifier() = default;
+  virtual std::string_view kind() const = 0;
+  virtual Task<Target> resolveTarget(const nlohmann::json& payload) = 0;
+  // The ref of a message carrying `dedupe_key` already at `destination`, if any.
+  virtual Task<std::optional<std::string>> findDelivered(const std::string& destination,
+                                                         const std::string& dedupe_key) = 0;
+  virtual Task<DeliveryResult> post(const std::string& destination, const std::string& dedupe_key,
+                                    const nlohmann::json& payload) = 0;
+};
+
+using NotifierPtr = std::shared_ptr<Notifier>;
+
+}  // namespace safetynet

@@ -1,0 +1,49 @@
+#pragma once
+// Runs the checks over a recipient and asks the policy for a verdict. Offline checks (syntax,
+// lists) run every time; network results are cached per address in the store for verdict_ttl.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "safetynet/check/check.hpp"
+#include "safetynet/policy/policy.hpp"
+#include "safetynet/store/store.hpp"
+
+namespace safetynet {
+
+struct RecipientVerdict {
+  std::string input;
+  std::string normalized;  // "" if the syntax is invalid
+  Verdict verdict;
+  std::string suggestion;
+  double duration_ms = 0;
+  bool cached = false;           // network results came from the verdict cache
+  bool network_checked = false;  // network checks ran now (not cached, not skipped)
+};
+
+struct PipelineOptions {
+  std::chrono::milliseconds cache_ttl{std::chrono::hours(24)};
+  bool network = true;  // false: `check --offline`
+  int concurrency = 16;
+};
+
+class Pipeline {
+ public:
+  Pipeline(std::vector<CheckPtr> checks, PolicyPtr policy, Store* cache, PipelineOptions options);
+
+  Task<RecipientVerdict> evaluate(std::string address);
+  // Bounded parallelism over many addresses; results in input order.
+  Task<std::vector<RecipientVerdict>> evaluateAll(std::vector<std::string> addresses);
+
+  void setPolicy(PolicyPtr p) { policy_ = std::move(p); }
+  const Policy& policy() const { return *policy_; }
+
+ private:
+  std::vector<CheckPtr> checks_;
+  PolicyPtr policy_;
+  Store* cache_;
+  PipelineOptions options_;
+};
+
+}  // namespace safetynet

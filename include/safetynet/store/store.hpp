@@ -1,0 +1,123 @@
+#pragma once
+// Durable state behind one interface (SQLite now; PostgreSQL could follow): emails seen, the
+// decision audit log, the verdict cache, the notification outbox and connector state.
+// Calls are synchronous and short (one small transaction each); see docs/architecture.md.
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "safetynet/core/task.hpp"
+
+namespace safetynet {
+
+// Where an email stands. Terminal: allowed, reverted, revert_failed, too_late.
+enum class EmailState { Allowed, Reverting, Reverted, RevertFailed, TooLate };
+std::string toString(EmailState s);
+std::optional<EmailState> emailStateFrom(std::string_view s);
+
+struct EmailDecision {
+  std::string key;  // ScheduledEmail::key(): connector|id|scheduled ms|recipients
+  std::string connector;
+  std::string email_id;
+  TimePoint scheduled_at{};
+  EmailState state = EmailState::Allowed;
+  std::string verdict;  // allow | revert
+  std::string reason;   // empty when allowed
+  std::string evidence;
+  std::string next_step;
+  std::string subject;
+  std::string sender;
+  nlohmann::json rep = nlohmann::json::object();
+  nlohmann::json recipients = nlohmann::json::array();  // per recipient: address, verdict, reason, signals
+  nlohmann::json email = nlohmann::json::object();       // the ScheduledEmail, to resume an action after a crash
+  int attempts = 0;
+  std::string detail;  // last action outcome in words
+  TimePoint decided_at{};
+  TimePoint updated_at{};
+};
+
+struct OutboxMessage {
+  long long id = 0;
+  std::string dedupe_key;   // unique: a message is enqueued once
+  std::string kind;         // "slack"
+  nlohmann::json payload;
+  std::string state;        // pending | sending | sent | dead
+  int attempts = 0;
+  TimePoint next_attempt_at{};
+  std::string last_error;
+  std::string sent_ref;     // e.g. Slack channel + ts
+};
+
+struct CachedVerdict {
+  std::string address;  // canonical
+  std::string verdict;
+  std::string reason;
+  nlohmann::json signals = nlohmann::json::array();
+  TimePoint expires_at{};
+};
+
+struct AuditEvent {
+  long long id = 0;
+  TimePoint at{};
+  std::string email_key;
+  std::string event;
+  nlohmann::json detail;
+};
+
+// An email a connector keeps track of between polls (Close: from its sweep and event log).
+struct TrackedEmail {
+  std::string connector;
+  std::string email_id;
+  TimePoint scheduled_at{};
+  nlohmann::json data;  // the platform's object, as last read
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual std::optional<EmailDecision> findDecision(const std::string& key) = 0;
+  // First write of a decision; also appends audit events "decided" (+ "revert_started").
+  virtual void recordDecision(const EmailDecision& d) = 0;
+  // Moves an email to a new state, with an audit event and, in the same transaction, an optional
+  // notification: either both happen or neither does.
+  virtual void transition(const std::string& key, EmailState to, const std::string& detail, int attempts,
+                          const std::optional<OutboxMessage>& notify) = 0;
+  virtual std::vector<EmailDecision> decisionsSince(TimePoint since) = 0;
+  virtual std::vector<EmailDecision> decisionsInState(EmailState state) = 0;
+  virtual std::vector<AuditEvent> auditFor(const std::string& key) = 0;
+
+  virtual std::optional<CachedVerdict> cachedVerdict(const std::string& address, TimePoint now) = 0;
+  virtual void cacheVerdict(const CachedVerdict& v) = 0;
+
+  // Outbox: pending or sending messages whose next attempt is due.
+  virtual std::vector<OutboxMessage> dueOutbox(TimePoint now, int limit) = 0;
+  virtual void outboxSending(long long id, const std::string& ref) = 0;
+  virtual void outboxSent(long long id, const std::string& ref) = 0;
+  // state: pending (try afresh), sending (outcome unknown: look before resending) or dead.
+  virtual void outboxRetry(long long id, TimePoint next, const std::string& error, const std::string& state) = 0;
+  virtual std::vector<OutboxMessage> allOutbox() = 0;
+
+  virtual std::optional<std::string> connectorState(const std::string& connector, const std::string& key) = 0;
+  virtual void putConnectorState(const std::string& connector, const std::string& key, const std::string& value) = 0;
+
+  virtual void upsertTracked(const TrackedEmail& e) = 0;
+  virtual void removeTracked(const std::string& connector, const std::string& email_id) = 0;
+  virtual std::vector<TrackedEmail> trackedBetween(const std::string& connector, TimePoint from, TimePoint to) = 0;
+  virtual void forgetTrackedBefore(const std::string& connector, TimePoint before) = 0;
+};
+
+using StorePtr = std::unique_ptr<Store>;
+
+// Opens (creating if needed) state_dir/safetynet.db in WAL mode and applies pending migrations.
+// Throws StoreError with a clear message when the directory or database cannot be used.
+StorePtr openSqliteStore(const std::string& state_dir);
+
+struct StoreError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace safetynet

@@ -1,0 +1,192 @@
+// One poll cycle (notes/product.md, main loop steps 1-7). Crash safety: every email's decision is
+// written before acting ("reverting"), the action is idempotent (the connector re-reads first), and
+// the final state and its notification are written in one transaction. Emails left "reverting" by
+// a crash are resumed from the store, whether or not the platform still lists them.
+#include <algorithm>
+#include <set>
+
+#include "notify/messages.hpp"
+#include "safetynet/app/app.hpp"
+#include "safetynet/core/email_json.hpp"
+#include "safetynet/core/logging.hpp"
+#include "safetynet/core/time_format.hpp"
+
+namespace safetynet {
+
+std::string CycleStats::summary() const {
+  return std::to_string(listed) + " scheduled, " + std::to_string(decided) + " decided (" + std::to_string(reverted) +
+         " held, " + std::to_string(allowed) + " allowed, " + std::to_string(too_late) + " too late, " +
+         std::to_string(revert_failed) + " could not be stopped), " + std::to_string(connector_errors) +
+         " connector errors";
+}
+
+namespace {
+
+constexpr int kMaxRevertAttempts = 3;
+
+Connector* findConnector(Services& s, const std::string& name) {
+  for (auto& c : s.connectors)
+    if (c->name() == name) return c.get();
+  return nullptr;
+}
+
+nlohmann::json recipientJson(const RecipientVerdict& rv) {
+  auto signals = nlohmann::json::array();
+  for (const auto& sig : rv.verdict.signals)
+    signals.push_back({{"name", sig.name}, {"weight", sig.weight}, {"evidence", sig.evidence}});
+  return {{"address", rv.input},      {"normalized", rv.normalized}, {"verdict", rv.verdict.verdictWord()},
+          {"reason", rv.verdict.reason}, {"evidence", rv.verdict.evidence}, {"signals", signals},
+          {"cached", rv.cached}, {"network_checked", rv.network_checked}};
+}
+
+// The email's verdict: the first reverting recipient in reason-severity order decides.
+EmailDecision decide(const ScheduledEmail& e, const std::map<std::string, RecipientVerdict>& verdicts,
+                     const Policy& policy) {
+  EmailDecision d;
+  d.key = e.key();
+  d.connector = e.connector;
+  d.email_id = e.id;
+  d.scheduled_at = e.scheduled_at;
+  d.subject = e.subject;
+  d.sender = e.sender;
+  d.email = toJson(e);
+  d.verdict = "allow";
+  const RecipientVerdict* worst = nullptr;
+  auto rank = [&](const std::string& reason) {
+    const auto& rs = policy.reasons();
+    for (size_t i = 0; i < rs.size(); ++i)
+      if (rs[i].code == reason) return i;
+    return rs.size();
+  };
+  for (const auto& r : e.recipients) {
+    const auto& rv = verdicts.at(r.address);
+    d.recipients.push_back(recipientJson(rv));
+    if (rv.verdict.revert && (!worst || rank(rv.verdict.reason) < rank(worst->verdict.reason))) worst = &rv;
+  }
+  if (worst) {
+    d.verdict = "revert";
+    d.reason = worst->verdict.reason;
+    d.evidence = worst->input + ": " + worst->verdict.evidence;
+    d.next_step = worst->verdict.next_step;
+  }
+  return d;
+}
+
+// Stops the email and records the outcome with its notification in one transaction.
+Task<void> act(Services& s, Store& store, Connector& c, const ScheduledEmail& e, const EmailDecision& d,
+               CycleStats& stats) {
+  auto log = logger(c.name());
+  const int attempts = d.attempts + 1;
+  RevertResult r;
+  bool failed = false;
+  try {
+    r = co_await c.revert(e);
+  } catch (const std::exception& ex) {
+    r.detail = ex.what();
+    failed = true;
+  }
+  const bool retryLater = !r.confirmed && failed && attempts < kMaxRevertAttempts && e.scheduled_at > Clock::now();
+  if (retryLater) {
+    store.transition(d.key, EmailState::Reverting, "attempt " + std::to_string(attempts) + " failed: " + r.detail,
+                     attempts, std::nullopt);
+    log->warn("email {} not stopped yet (attempt {}): {}", e.id, attempts, r.detail);
+    co_return;
+  }
+  EmailPeople people = co_await c.people(e);
+  OutboxMessage note;
+  note.dedupe_key = "notify|" + d.key;
+  note.kind = "slack";
+  note.payload = notificationPayload(d, e, people, *s.policy, r.confirmed, r.detail);
+  if (r.confirmed) {
+    store.transition(d.key, EmailState::Reverted, r.detail, attempts, note);
+    ++stats.reverted;
+    log->info("email {} to {} held: {} ({})", e.id, e.recipients.front().address, d.reason, d.evidence);
+  } else {
+    store.transition(d.key, EmailState::RevertFailed, r.detail, attempts, note);
+    ++stats.revert_failed;
+    log->error("email {} could NOT be stopped: {}", e.id, r.detail);
+  }
+}
+
+}  // namespace
+
+Task<CycleStats> runCycle(Services& s, Store& store, TimePoint now) {
+  CycleStats stats;
+  const Config& cfg = s.config;
+  const TimeWindow window{now, now + cfg.lookahead};
+
+  // 1. Resume what a crash interrupted.
+  for (const auto& d : store.decisionsInState(EmailState::Reverting)) {
+    Connector* c = findConnector(s, d.connector);
+    if (!c) continue;
+    ++stats.resumed;
+    co_await act(s, store, *c, emailFromJson(d.email), d, stats);
+  }
+
+  // 2. List, skip what is decided, evaluate every new recipient at once (bounded parallelism).
+  std::vector<std::pair<Connector*, ScheduledEmail>> fresh;
+  for (auto& c : s.connectors) {
+    std::vector<ScheduledEmail> emails;
+    std::string error;
+    try {
+      emails = co_await c->listScheduled(window);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    if (!error.empty()) {
+      ++stats.connector_errors;
+      logger(c->name())->error("listing scheduled emails failed: {}", error);
+      continue;
+    }
+    stats.listed += static_cast<int>(emails.size());
+    for (auto& e : emails) {
+      if (store.findDecision(e.key())) {
+        ++stats.already_decided;
+        continue;
+      }
+      fresh.emplace_back(c.get(), std::move(e));
+    }
+  }
+  std::sort(fresh.begin(), fresh.end(),
+            [](const auto& a, const auto& b) { return a.second.scheduled_at < b.second.scheduled_at; });
+  std::vector<std::string> addresses;
+  std::set<std::string> unique;
+  for (const auto& [c, e] : fresh)
+    for (const auto& r : e.recipients)
+      if (unique.insert(r.address).second) addresses.push_back(r.address);
+  auto results = co_await s.pipeline->evaluateAll(addresses);
+  std::map<std::string, RecipientVerdict> verdicts;
+  for (auto& rv : results) verdicts.emplace(rv.input, std::move(rv));
+
+  // 3. Decide and act, earliest send first.
+  for (const auto& [c, e] : fresh) {
+    EmailDecision d = decide(e, verdicts, *s.policy);
+    const bool tooLate = e.scheduled_at < Clock::now() + cfg.min_lead_time;
+    // Too close to the send to check properly: act only on what was already known (cached or
+    // offline knowledge such as the admin's lists), else record it and let it go.
+    bool knownBefore = true;
+    for (const auto& r : d.recipients)
+      if (r.value("verdict", "") == "revert" && r.value("network_checked", false)) knownBefore = false;
+    ++stats.decided;
+    if (d.verdict != "revert") {
+      d.state = tooLate ? EmailState::TooLate : EmailState::Allowed;
+      tooLate ? ++stats.too_late : ++stats.allowed;
+      store.recordDecision(d);
+      continue;
+    }
+    if (tooLate && !knownBefore) {
+      d.state = EmailState::TooLate;
+      d.detail = "first seen less than min_lead_time before its send: not stopped";
+      ++stats.too_late;
+      store.recordDecision(d);
+      logger(c->name())->warn("email {} is risky ({}) but was first seen too late to check", e.id, d.reason);
+      continue;
+    }
+    d.state = EmailState::Reverting;
+    store.recordDecision(d);  // written before acting
+    co_await act(s, store, *c, e, d, stats);
+  }
+  co_return stats;
+}
+
+}  // namespace safetynet

@@ -1,0 +1,165 @@
+// The main loop on one io_context. SIGTERM/SIGINT: stop taking work, give in-flight work
+// `shutdown_grace`, then abandon it (every step is already durable) and exit 0. SIGHUP: reload the
+// config and lists; a bad config is refused and the running one kept.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "app/systemd_notify.hpp"
+#include "safetynet/app/app.hpp"
+#include "safetynet/core/duration.hpp"
+#include "safetynet/core/logging.hpp"
+
+namespace safetynet {
+
+namespace {
+
+class Daemon {
+ public:
+  Daemon(asio::io_context& io, const Config& config, DaemonOptions options)
+      : io_(io), options_(std::move(options)), wake_(io), grace_(io), watchdog_(io), signals_(io, SIGINT, SIGTERM, SIGHUP) {
+    store_ = openSqliteStore(config.state_dir);
+    services_ = buildServices(io.get_executor(), config, *store_, options_.overrides);
+  }
+
+  int run() {
+    waitForSignal();
+    startWatchdog();
+    asio::co_spawn(io_, mainLoop(), [this](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          log()->critical("main loop failed: {}", ex.what());
+        }
+        exit_ = 1;
+      }
+      finish();
+    });
+    io_.run();
+    return exit_;
+  }
+
+ private:
+  static std::shared_ptr<spdlog::logger> log() { return logger("daemon"); }
+
+  Task<void> mainLoop() {
+    systemd::ready();
+    log()->info("started: {} connector(s), polling every {}", services_->connectors.size(),
+                formatDuration(services_->config.poll_interval));
+    for (int n = 1; !stopping_; ++n) {
+      auto s = services_;  // a reload swaps services_; this cycle keeps the ones it started with
+      std::string failure;
+      try {
+        CycleStats st = co_await runCycle(*s, *store_, Clock::now());
+        OutboxStats ob = co_await drainOutbox(*s, *store_, Clock::now());
+        const std::string text = "cycle " + std::to_string(n) + ": " + st.summary() + "; " + std::to_string(ob.sent) +
+                                 " notifications sent";
+        systemd::status(text);
+        (st.decided || ob.sent || st.connector_errors ? log()->info(text) : log()->debug(text));
+        if (options_.once && st.connector_errors) exit_ = 1;
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+      if (!failure.empty()) {
+        log()->error("cycle {} failed: {}", n, failure);
+        if (options_.once) exit_ = 1;
+      }
+      if (options_.once || stopping_) break;
+      wake_.expires_after(s->config.poll_interval);
+      co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+
+  void waitForSignal() {
+    signals_.async_wait([this](boost::system::error_code ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        reload();
+        waitForSignal();
+        return;
+      }
+      log()->info("signal {}: stopping (grace {})", sig, formatDuration(services_->config.shutdown_grace));
+      systemd::stopping();
+      stopping_ = true;
+      wake_.cancel();
+      grace_.expires_after(services_->config.shutdown_grace);
+      grace_.async_wait([this](boost::system::error_code e) {
+        if (e) return;
+        log()->warn("grace period over: abandoning in-flight work (it resumes on the next start)");
+        finish();
+      });
+    });
+  }
+
+  void reload() {
+    systemd::reloading();
+    auto result = loadConfigFile(options_.config_path);
+    if (!result.ok()) {
+      for (const auto& e : result.errors) log()->error("reload refused: {}", e.message);
+      systemd::status("reload refused: the running configuration is kept");
+      systemd::ready();
+      return;
+    }
+    if (result.config->state_dir != services_->config.state_dir)
+      log()->warn("state_dir changed: takes effect on restart only");
+    try {
+      Config c = *result.config;
+      c.state_dir = services_->config.state_dir;
+      services_ = buildServices(io_.get_executor(), c, *store_, options_.overrides);
+      initLogging(c.log_level);
+      log()->info("configuration and lists reloaded from {}", options_.config_path);
+    } catch (const std::exception& e) {
+      log()->error("reload refused: {}", e.what());
+    }
+    systemd::ready();
+  }
+
+  void startWatchdog() {
+    auto interval = systemd::watchdogInterval();
+    if (!interval) return;
+    watchdog_.expires_after(*interval);
+    watchdog_.async_wait([this, interval](boost::system::error_code ec) {
+      if (ec) return;
+      systemd::watchdog();  // only sent while the event loop turns
+      startWatchdog();
+    });
+  }
+
+  void finish() {
+    boost::system::error_code ignored;
+    signals_.cancel(ignored);
+    wake_.cancel();
+    grace_.cancel();
+    watchdog_.cancel();
+    io_.stop();
+  }
+
+  asio::io_context& io_;
+  DaemonOptions options_;
+  StorePtr store_;
+  std::shared_ptr<Services> services_;
+  asio::steady_timer wake_, grace_, watchdog_;
+  asio::signal_set signals_;
+  bool stopping_ = false;
+  int exit_ = 0;
+};
+
+}  // namespace
+
+int runDaemon(const Config& config, const DaemonOptions& options) {
+  initLogging(config.log_level);
+  try {
+    asio::io_context io;
+    Daemon d(io, config, options);
+    return d.run();
+  } catch (const std::exception& e) {
+    logger("daemon")->critical("cannot start: {}", e.what());
+    return 1;
+  }
+}
+
+}  // namespace safetynet

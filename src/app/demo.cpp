@@ -1,0 +1,183 @@
+// `safetynet demo`: the same runDaemon() that systemd starts, pointed at a local sandbox.
+#include "safetynet/app/demo.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <thread>
+
+#include "fakes/fake_close.hpp"
+#include "fakes/fake_slack.hpp"
+#include "fakes/static_resolver.hpp"
+#include "safetynet/app/app.hpp"
+#include "safetynet/core/time_format.hpp"
+
+namespace safetynet {
+
+namespace {
+
+void write(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream(p) << text;
+}
+
+struct DemoEmail {
+  const char* id;
+  std::vector<std::string> to;
+  const char* subject;
+  int minutes;  // from now
+  const char* story;
+};
+
+}  // namespace
+
+int runDemo(bool keep_state) {
+  namespace fs = std::filesystem;
+  char tmpl[] = "/tmp/safetynet-demo-XXXXXX";
+  if (!mkdtemp(tmpl)) {
+    std::cerr << "demo: cannot create a temporary directory\n";
+    return 1;
+  }
+  const fs::path dir(tmpl);
+
+  // The sandbox platforms run on their own thread and io_context, like remote services would.
+  asio::io_context sandbox;
+  auto guard = asio::make_work_guard(sandbox);
+  fakes::FakeClose close(sandbox.get_executor(), "demo-close-api-key");
+  fakes::FakeSlack slack(sandbox.get_executor(), "xoxb-demo-token");
+  std::thread sandboxThread([&] { sandbox.run(); });
+
+  slack.addChannel("C0DELIVER", "#deliverability");
+  slack.addUser("U0RILEY", "riley@seller.example", "riley");
+  close.addUser("user_rep1", "riley@seller.example", "Riley", "Rep");
+
+  const std::vector<DemoEmail> emails = {
+      {"acti_01", {"jane.doe@acme-corp.test"}, "Quick question, Jane", 6, "a good contact"},
+      {"acti_02", {"sam.lee@acme-corp.test"}, "Following up", 8, "a good contact"},
+      {"acti_03", {"bob..smith@acme-corp.test"}, "Intro", 10, "two dots in a row"},
+      {"acti_04", {"lee@no-such-company.test"}, "Pricing", 12, "a domain that does not exist"},
+      {"acti_05", {"ops@nullmx-example.test"}, "Partnership", 14, "a domain with a null MX"},
+      {"acti_06", {"kim@no-mail-host.test"}, "Your Q3 plans", 16, "MX hosts that do not resolve"},
+      {"acti_07", {"info@honeypot-list.test"}, "Hello there", 18, "on the admin's spam-trap list"},
+      {"acti_08", {"angry.ann@bigcorp.test"}, "One more thing", 20, "on the complainer list"},
+      {"acti_09", {"chris@optout.test"}, "Checking in", 22, "unsubscribed (suppression list)"},
+      {"acti_10", {"pat@a-record-only.test"}, "Demo next week?", 24, "no MX, but an A record (implicit MX)"},
+      {"acti_11", {"vip@allowed-partner.test"}, "Contract", 26, "allow-listed (its domain is broken, it still passes)"},
+      {"acti_12", {"dana@dns-down.test"}, "Webinar invite", 28, "our DNS fails: on_internal_error=allow lets it go"},
+      {"acti_13", {"jane.doe@acme-corp.test", "ghost@no-such-company.test"}, "Team intro", 30,
+       "two recipients, one bad"},
+  };
+  const TimePoint now = Clock::now();
+  for (const auto& e : emails) {
+    fakes::FakeCloseEmail fe;
+    fe.id = e.id;
+    fe.to = e.to;
+    fe.subject = e.subject;
+    fe.scheduled_at = now + std::chrono::minutes(e.minutes);
+    fe.contact_id = std::string("cont_") + (e.id + 5);
+    close.addContact(fe.contact_id, "Contact " + std::string(e.id + 5), e.to.front());
+    close.addEmail(fe);
+  }
+  fakes::FakeCloseEmail sent;  // not scheduled: must be left alone
+  sent.id = "acti_99";
+  sent.to = {"old@acme-corp.test"};
+  sent.subject = "Already sent";
+  sent.status = "sent";
+  sent.scheduled_at = now - std::chrono::hours(1);
+  close.addEmail(sent);
+
+  auto dns = std::make_shared<fakes::StaticResolver>();
+  for (const char* d : {"acme-corp.test", "honeypot-list.test", "bigcorp.test", "optout.test"}) dns->mailDomain(d);
+  dns->nxdomain("no-such-company.test");
+  dns->nxdomain("allowed-partner.test");
+  dns->nullMx("nullmx-example.test");
+  DnsAnswer deadMx;
+  deadMx.status = DnsStatus::Ok;
+  deadMx.mx = {{10, "mx.gone-hosting.test"}};
+  dns->set("no-mail-host.test", DnsType::MX, deadMx);
+  dns->nxdomain("gone-hosting.test");
+  dns->aOnly("a-record-only.test");
+  dns->tempfail("dns-down.test");
+
+  write(dir / "allow.txt", "# partners we always mail\nallowed-partner.test\n");
+  write(dir / "spamtraps.txt", "info@honeypot-list.test\n");
+  write(dir / "complainers.txt", "angry.ann@bigcorp.test\n");
+  write(dir / "suppression.txt", "chris@optout.test\n");
+  ::setenv("DEMO_CLOSE_API_KEY", "demo-close-api-key", 1);
+  write(dir / "slack.token", "xoxb-demo-token\n");
+  const fs::path configPath = dir / "safetynet.yaml";
+  write(configPath, "state_dir: " + (dir / "state").string() +
+                        "\n"
+                        "poll_interval: 30s\nmin_lead_time: 2m\nlookahead: 60m\n"
+                        "policy:\n  on_internal_error: allow\n"
+                        "lists:\n"
+                        "  allow: " + (dir / "allow.txt").string() + "\n"
+                        "  spamtraps: " + (dir / "spamtraps.txt").string() + "\n"
+                        "  complainers: " + (dir / "complainers.txt").string() + "\n"
+                        "  suppression: " + (dir / "suppression.txt").string() + "\n"
+                        "connectors:\n"
+                        "  - name: close-demo\n    type: close\n    base_url: " + close.baseUrl() + "\n"
+                        "    api_key: ${DEMO_CLOSE_API_KEY}\n"
+                        "notify:\n  slack:\n    base_url: " + slack.baseUrl() + "\n"
+                        "    bot_token_file: slack.token\n    channel: \"#deliverability\"\n    dm_rep: true\n");
+
+  std::cout << "Safety Net demo: the real daemon path against a local sandbox\n"
+            << "  fake Close   " << close.baseUrl() << "  (" << emails.size() << " scheduled emails + 1 sent)\n"
+            << "  fake Slack   " << slack.baseUrl() << "  (rep riley@seller.example has a Slack DM)\n"
+            << "  DNS          fixture zones (no internet)\n"
+            << "  config       " << configPath.string() << "\n\n";
+
+  auto cfg = loadConfigFile(configPath.string());
+  if (!cfg.ok()) {
+    for (const auto& e : cfg.errors) std::cerr << e.message << "\n";
+    return 1;
+  }
+  DaemonOptions opts;
+  opts.config_path = configPath.string();
+  opts.once = true;
+  opts.overrides.dns = dns;
+  std::cout << "--- safetynet run --once (daemon log) ---\n" << std::flush;
+  int rc = runDaemon(*cfg.config, opts);
+  std::cout << "\n--- a second cycle: nothing may be decided, reverted or sent twice ---\n" << std::flush;
+  const size_t messagesAfterFirst = slack.messages().size();
+  int rc2 = runDaemon(*cfg.config, opts);
+
+  std::cout << "\n--- what was decided ---\n";
+  StorePtr store = openSqliteStore(cfg.config->state_dir);
+  auto decisions = store->decisionsSince(now - std::chrono::hours(1));
+  std::map<std::string, std::string> story;
+  for (const auto& e : emails) story[e.id] = e.story;
+  int held = 0;
+  for (const auto& d : decisions) {
+    std::string to;
+    for (const auto& r : d.recipients) to += (to.empty() ? "" : ", ") + r.value("address", "");
+    const bool isHeld = d.state == EmailState::Reverted;
+    held += isHeld;
+    std::cout << "  " << std::left << std::setw(8) << (isHeld ? "HELD" : toString(d.state)) << " " << d.email_id << "  "
+              << std::setw(50) << to << " " << std::setw(12) << (d.reason.empty() ? "-" : d.reason) << " "
+              << story[d.email_id] << "\n";
+    if (isHeld) std::cout << "           evidence: " << d.evidence << "\n";
+  }
+  std::cout << "\n--- Slack messages posted (" << slack.messages().size() << ") ---\n";
+  for (const auto& m : slack.messages()) std::cout << "  " << m.channel << ": " << m.request.value("text", "") << "\n";
+  std::cout << "\n--- Close now shows ---\n";
+  for (const auto& e : emails) std::cout << "  " << e.id << ": " << close.status(e.id) << "\n";
+  std::cout << "\n" << decisions.size() << " emails decided, " << held << " moved back to drafts, "
+            << slack.messages().size() << " Slack messages; the second cycle added "
+            << slack.messages().size() - messagesAfterFirst << ".\n";
+
+  guard.reset();
+  sandbox.stop();
+  sandboxThread.join();
+  if (keep_state)
+    std::cout << "state kept in " << dir.string() << "\n";
+  else
+    fs::remove_all(dir);
+  return rc != 0 ? rc : rc2;
+}
+
+}  // namespace safetynet

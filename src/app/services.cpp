@@ -1,0 +1,58 @@
+#include "checks/admin_lists.hpp"
+#include "checks/domain_check.hpp"
+#include "checks/list_checks.hpp"
+#include "checks/syntax_check.hpp"
+#include "connectors/registry.hpp"
+#include "notify/slack_notifier.hpp"
+#include "safetynet/app/app.hpp"
+#include "safetynet/core/logging.hpp"
+
+namespace safetynet {
+
+std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& config, Store& store,
+                                        const ServiceOverrides& overrides, bool network) {
+  auto s = std::make_shared<Services>();
+  s->config = config;
+  std::vector<std::string> problems;
+  s->policy = Policy::build(kDefaultPolicyYamlText(), config.policy, &problems);
+  if (!s->policy || !problems.empty())
+    throw std::runtime_error("policy: " + (problems.empty() ? std::string("cannot be built") : problems.front()));
+  s->lists = AdminLists::load(config.lists, &problems);
+  if (!problems.empty()) throw std::runtime_error("lists: " + problems.front());
+
+  if (network) {
+    if (overrides.dns) {
+      s->dns = overrides.dns;
+    } else {
+      DnsOptions o;
+      o.servers = config.dns.servers;
+      o.timeout = config.dns.timeout;
+      o.tries = config.dns.tries;
+      s->dns = makeCachingResolver(makeCaresResolver(ex, o));
+    }
+  }
+  std::vector<CheckPtr> checks;
+  checks.push_back(std::make_shared<checks::SyntaxCheck>());
+  auto lists = s->lists;
+  checks.push_back(std::make_shared<checks::AdminListCheck>([lists] { return lists; }));
+  if (s->dns) checks.push_back(std::make_shared<checks::DomainCheck>(s->dns));
+  PipelineOptions po;
+  po.cache_ttl = config.verdict_ttl;
+  po.network = network;
+  s->pipeline = std::make_shared<Pipeline>(std::move(checks), s->policy, &store, po);
+
+  for (const auto& cc : config.connectors) {
+    HttpClientOptions ho;
+    ho.ca_file = cc.ca_file;
+    ho.user_agent = "safetynet (" + cc.name + ")";
+    s->connectors.push_back(makeConnector(cc, makeHttpClient(ex, ho), store));
+  }
+  if (config.notify.slack.enabled) {
+    HttpClientOptions ho;
+    ho.ca_file = config.notify.slack.ca_file;
+    s->notifiers["slack"] = std::make_shared<SlackNotifier>(config.notify.slack, makeHttpClient(ex, ho));
+  }
+  return s;
+}
+
+}  // namespace safetynet

@@ -1,0 +1,74 @@
+#include "checks/domain_check.hpp"
+
+namespace safetynet::checks {
+
+// Ok if the host has an A or AAAA record; NoData/NxDomain if neither; TempFail if we cannot tell.
+Task<DnsStatus> DomainCheck::hasAddress(const std::string& host, std::string* error) {
+  DnsAnswer a = co_await dns_->query(host, DnsType::A);
+  if (a.status == DnsStatus::Ok && !a.values.empty()) co_return DnsStatus::Ok;
+  DnsAnswer aaaa = co_await dns_->query(host, DnsType::AAAA);
+  if (aaaa.status == DnsStatus::Ok && !aaaa.values.empty()) co_return DnsStatus::Ok;
+  if (a.status == DnsStatus::TempFail || aaaa.status == DnsStatus::TempFail) {
+    *error = a.status == DnsStatus::TempFail ? a.error : aaaa.error;
+    co_return DnsStatus::TempFail;
+  }
+  co_return a.status == DnsStatus::NxDomain ? DnsStatus::NxDomain : DnsStatus::NoData;
+}
+
+Task<void> DomainCheck::run(const CheckInput& input, ScanResult& result) {
+  if (!input.address) co_return;
+  const std::string& domain = input.address->ascii_domain;
+  DnsAnswer mx = co_await dns_->query(domain, DnsType::MX);
+  switch (mx.status) {
+    case DnsStatus::TempFail:
+      result.add("DNS_TEMPFAIL", "MX lookup for " + domain + " failed: " + mx.error);
+      co_return;
+    case DnsStatus::NxDomain:
+      result.add("DOMAIN_NXDOMAIN", domain + " does not exist (NXDOMAIN)");
+      result.stop();
+      co_return;
+    case DnsStatus::NoData: {
+      std::string err;
+      DnsStatus st = co_await hasAddress(domain, &err);
+      if (st == DnsStatus::Ok)
+        result.add("IMPLICIT_MX", domain + " has no MX record; mail goes to its A/AAAA record");
+      else if (st == DnsStatus::TempFail)
+        result.add("DNS_TEMPFAIL", "address lookup for " + domain + " failed: " + err);
+      else {
+        result.add("NO_MAIL_HOST", domain + " has no MX record and no A/AAAA record");
+        result.stop();
+      }
+      co_return;
+    }
+    case DnsStatus::Ok:
+      break;
+  }
+  if (mx.mx.size() == 1 && mx.mx[0].host.empty()) {
+    result.add("NULL_MX", domain + " publishes a null MX (\"0 .\"): it accepts no mail");
+    result.stop();
+    co_return;
+  }
+  // The domain takes mail if any MX host resolves. Hosts are tried in preference order and the
+  // first that resolves ends the search, so a healthy domain costs one lookup more.
+  bool tempfail = false;
+  std::string err, hosts;
+  for (const auto& r : mx.mx) {
+    if (r.host.empty()) continue;
+    hosts += (hosts.empty() ? "" : ", ") + r.host;
+    std::string e;
+    DnsStatus st = co_await hasAddress(r.host, &e);
+    if (st == DnsStatus::Ok) co_return;
+    if (st == DnsStatus::TempFail) {
+      tempfail = true;
+      err = e;
+    }
+  }
+  if (tempfail)
+    result.add("DNS_TEMPFAIL", "address lookup for the MX hosts of " + domain + " failed: " + err);
+  else {
+    result.add("NO_MAIL_HOST", "no MX host of " + domain + " resolves (" + hosts + ")");
+    result.stop();
+  }
+}
+
+}  // namespace safetynet::checks

@@ -1,0 +1,243 @@
+#include "cli/commands.hpp"
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "checks/admin_lists.hpp"
+#include "safetynet/app/app.hpp"
+#include "safetynet/app/demo.hpp"
+#include "safetynet/core/duration.hpp"
+#include "safetynet/core/logging.hpp"
+#include "safetynet/core/time_format.hpp"
+
+#ifndef SAFETYNET_VERSION
+#define SAFETYNET_VERSION "dev"
+#endif
+
+namespace safetynet::cli {
+
+namespace {
+
+constexpr int kOk = 0, kRuntime = 1, kUsage = 2;
+
+// Loads and fully validates a config (lists and policy overrides too). Prints errors; nullopt on failure.
+std::optional<Config> loadOrReport(const std::string& path, bool required) {
+  if (!required && !std::filesystem::exists(path)) return Config{};
+  auto r = loadConfigFile(path);
+  std::vector<std::string> problems;
+  for (const auto& e : r.errors) problems.push_back(e.message);
+  if (r.config) {
+    std::vector<std::string> more;
+    if (!Policy::build(kDefaultPolicyYamlText(), r.config->policy, &more)) more.push_back("policy cannot be built");
+    AdminLists::load(r.config->lists, &more);
+    for (auto& m : more) problems.push_back(path + ": " + m);
+  }
+  for (const auto& p : problems) std::cerr << p << "\n";
+  if (!problems.empty()) return std::nullopt;
+  return r.config;
+}
+
+std::string jsonOrNull(const std::string& s) { return s.empty() ? "null" : nlohmann::json(s).dump(); }
+
+int checkCommand(const std::string& configPath, bool explicitConfig, bool json, bool offline,
+                 std::vector<std::string> addresses, const std::string& file) {
+  auto cfg = loadOrReport(configPath, explicitConfig);
+  if (!cfg) return kUsage;
+  if (!file.empty()) {
+    std::ifstream f;
+    std::istream* in = &std::cin;
+    if (file != "-") {
+      f.open(file);
+      if (!f) {
+        std::cerr << file << ": cannot read\n";
+        return kUsage;
+      }
+      in = &f;
+    }
+    std::string line;
+    while (std::getline(*in, line)) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      if (!line.empty()) addresses.push_back(line);
+    }
+  }
+  if (addresses.empty()) {
+    std::cerr << "check: give addresses or --file PATH|-\n";
+    return kUsage;
+  }
+  initLogging("warn");
+  asio::io_context io;
+  StorePtr store;
+  try {
+    store = openSqliteStore(cfg->state_dir);
+  } catch (const std::exception& e) {
+    logger("check")->debug("no verdict cache: {}", e.what());
+  }
+  std::shared_ptr<Services> services;
+  try {
+    Config c = *cfg;
+    c.connectors.clear();  // check never touches the platforms
+    // state_dir not writable (an admin running check as themselves): cache in a private temp dir.
+    if (!store) store = openSqliteStore((std::filesystem::temp_directory_path() / ("safetynet-check-" + std::to_string(getuid()))).string());
+    services = buildServices(io.get_executor(), c, *store, {}, !offline);
+  } catch (const std::exception& e) {
+    std::cerr << "check: " << e.what() << "\n";
+    return kRuntime;
+  }
+  auto fut = asio::co_spawn(io, services->pipeline->evaluateAll(addresses), asio::use_future);
+  io.run();
+  std::vector<RecipientVerdict> results;
+  try {
+    results = fut.get();
+  } catch (const std::exception& e) {
+    std::cerr << "check: " << e.what() << "\n";
+    return kRuntime;
+  }
+  const bool tty = isatty(STDOUT_FILENO);
+  std::map<std::string, int> perReason;
+  for (const auto& r : results) {
+    perReason[r.verdict.reason.empty() ? "(none)" : r.verdict.reason]++;
+    if (json) {
+      auto sig = nlohmann::json::array();
+      for (const auto& s : r.verdict.signals) sig.push_back({{"name", s.name}, {"weight", s.weight}, {"evidence", s.evidence}});
+      nlohmann::json j = {{"address", r.input},
+                          {"normalized", r.normalized.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.normalized)},
+                          {"verdict", r.verdict.verdictWord()},
+                          {"reason", r.verdict.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.verdict.reason)},
+                          {"signals", sig},
+                          {"suggestion", r.suggestion.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.suggestion)},
+                          {"next_step", r.verdict.next_step.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.verdict.next_step)},
+                          {"duration_ms", std::round(r.duration_ms * 1000) / 1000}};
+      std::cout << j.dump() << "\n";
+    } else {
+      const char* colour = !tty ? "" : (r.verdict.revert ? "\033[31m" : "\033[32m");
+      const char* reset = tty ? "\033[0m" : "";
+      std::cout << colour << (r.verdict.revert ? "REVERT" : "allow ") << reset << "  " << r.input;
+      if (!r.verdict.reason.empty()) std::cout << "  [" << r.verdict.reason << "] " << r.verdict.evidence;
+      std::cout << "\n";
+      for (const auto& s : r.verdict.signals) std::cout << "        " << s.name << " (" << s.weight << "): " << s.evidence << "\n";
+    }
+  }
+  if (!json && results.size() > 1) {
+    std::cout << "\n";
+    for (const auto& [reason, n] : perReason) std::cout << "  " << reason << ": " << n << "\n";
+  }
+  return kOk;
+}
+
+int decisionsCommand(const std::string& configPath, const std::string& since, bool json) {
+  auto cfg = loadOrReport(configPath, true);
+  if (!cfg) return kUsage;
+  auto d = parseDuration(since);
+  if (!d) {
+    std::cerr << "decisions: --since expects a duration like 24h or 7d, got \"" << since << "\"\n";
+    return kUsage;
+  }
+  StorePtr store;
+  try {
+    store = openSqliteStore(cfg->state_dir);
+  } catch (const std::exception& e) {
+    std::cerr << "decisions: " << e.what() << "\n";
+    return kRuntime;
+  }
+  for (const auto& x : store->decisionsSince(Clock::now() - *d)) {
+    if (json) {
+      nlohmann::json j = {{"connector", x.connector}, {"email_id", x.email_id}, {"scheduled_at", formatIso8601(x.scheduled_at)},
+                          {"state", toString(x.state)}, {"verdict", x.verdict},
+                          {"reason", x.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(x.reason)},
+                          {"evidence", x.evidence}, {"next_step", x.next_step}, {"subject", x.subject},
+                          {"recipients", x.recipients}, {"detail", x.detail}, {"attempts", x.attempts},
+                          {"decided_at", formatIso8601(x.decided_at)}, {"updated_at", formatIso8601(x.updated_at)}};
+      std::cout << j.dump() << "\n";
+    } else {
+      std::cout << formatIso8601(x.decided_at) << "  " << x.connector << "/" << x.email_id << "  " << toString(x.state);
+      if (!x.reason.empty()) std::cout << "  [" << x.reason << "] " << x.evidence;
+      std::cout << "\n";
+    }
+  }
+  return kOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"safetynet: a pre-send safety net for sales email"};
+  app.require_subcommand(1);
+  std::string configPath;
+  bool explicitConfig = false;
+  auto addConfig = [&](CLI::App* sub) {
+    sub->add_option("-c,--config", configPath, "configuration file (default $SAFETYNET_CONFIG or /etc/safetynet/safetynet.yaml)");
+  };
+
+  auto* run = app.add_subcommand("run", "run the daemon");
+  bool once = false;
+  addConfig(run);
+  run->add_flag("--once", once, "one poll cycle, then exit");
+
+  auto* check = app.add_subcommand("check", "check addresses now");
+  addConfig(check);
+  bool json = false, offline = false, noSmtp = false;
+  std::vector<std::string> addresses;
+  std::string file;
+  check->add_flag("--json", json, "one JSON line per address");
+  auto* off = check->add_flag("--offline", offline, "no network at all (syntax, lists, history)");
+  check->add_flag("--no-smtp", noSmtp, "no SMTP probe")->excludes(off);
+  check->add_option("--file", file, "read addresses from PATH, one per line (- for stdin)");
+  check->add_option("addresses", addresses, "addresses to check");
+
+  auto* decisions = app.add_subcommand("decisions", "show recent decisions (the audit log)");
+  addConfig(decisions);
+  std::string since = "24h";
+  decisions->add_option("--since", since, "how far back (default 24h)");
+  decisions->add_flag("--json", json, "one JSON line per email");
+
+  auto* config = app.add_subcommand("config", "configuration commands");
+  config->require_subcommand(1);
+  auto* configCheck = config->add_subcommand("check", "validate the configuration: exit 0, or 2 with the problems");
+  addConfig(configCheck);
+
+  auto* demo = app.add_subcommand("demo", "the main loop end to end on a local sandbox (no credentials, no internet)");
+  bool keep = false;
+  demo->add_flag("--keep-state", keep, "keep the sandbox's state directory and print its path");
+  auto* version = app.add_subcommand("version", "print the version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kOk : kUsage;
+  }
+  explicitConfig = !configPath.empty();
+  if (configPath.empty()) configPath = defaultConfigPath();
+  if (std::getenv("SAFETYNET_CONFIG")) explicitConfig = true;
+
+  if (*version) {
+    std::cout << "safetynet " << SAFETYNET_VERSION << "\n";
+    return kOk;
+  }
+  if (*configCheck) {
+    auto cfg = loadOrReport(configPath, true);
+    if (!cfg) return kUsage;
+    std::cout << configPath << ": OK (" << cfg->connectors.size() << " connector(s))\n";
+    return kOk;
+  }
+  if (*check) return checkCommand(configPath, explicitConfig, json, offline, addresses, file);
+  if (*decisions) return decisionsCommand(configPath, since, json);
+  if (*demo) return runDemo(keep);
+  if (*run) {
+    auto cfg = loadOrReport(configPath, true);
+    if (!cfg) return kUsage;
+    DaemonOptions o;
+    o.config_path = configPath;
+    o.once = once;
+    return runDaemon(*cfg, o);
+  }
+  return kUsage;
+}
+
+}  // namespace safetynet::cli

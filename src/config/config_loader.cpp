@@ -1,0 +1,210 @@
+// Loads safetynet.yaml into Config. Every problem is collected, not just the first, so an admin
+// fixes a file in one go; nothing here throws past loadConfig*().
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "config/yaml_reader.hpp"
+#include "safetynet/config/config.hpp"
+
+namespace safetynet {
+
+namespace {
+
+using config::Diagnostics;
+using config::MapReader;
+
+const std::vector<std::string> kReasons = {"bounce_risk", "spamtrap",   "do_not_mail", "secondary_email",
+                                           "dead_email",  "unknown",    "sender_paused"};
+
+bool isLoopbackUrl(const std::string& url) {
+  // http://127.x.x.x[:port]/..., http://localhost..., http://[::1]...
+  const std::string rest = url.substr(7);
+  return rest.rfind("127.", 0) == 0 || rest.rfind("localhost", 0) == 0 || rest.rfind("[::1]", 0) == 0;
+}
+
+void checkBaseUrl(MapReader& m, const std::string& key, const std::string& url) {
+  if (url.rfind("https://", 0) == 0) return;
+  if (url.rfind("http://", 0) == 0) {
+    if (!isLoopbackUrl(url)) m.error(key, "http:// is accepted only for loopback addresses; use https://");
+    return;
+  }
+  m.error(key, "expected an https:// URL, got \"" + url + "\"");
+}
+
+void readPolicy(MapReader& m, PolicyConfig& p) {
+  m.stringList("revert", p.revert);
+  for (const auto& r : p.revert) {
+    if (std::find(kReasons.begin(), kReasons.end(), r) == kReasons.end()) {
+      std::string msg = "\"" + r + "\" is not a reason code";
+      if (auto s = config::didYouMean(r, kReasons)) msg += " (did you mean \"" + *s + "\"?)";
+      m.error("revert", msg);
+    }
+  }
+  m.oneOf("on_internal_error", p.on_internal_error, {"allow", "revert"});
+  m.optionalNumber("threshold", p.threshold, 0.0, 1e6);
+  m.eachEntry("signals", [&](const std::string& name, MapReader& s) {
+    PolicyOverride o;
+    std::string reason;
+    s.string("reason", reason);
+    if (!reason.empty()) {
+      if (std::find(kReasons.begin(), kReasons.end(), reason) == kReasons.end())
+        s.error("reason", "\"" + reason + "\" is not a reason code");
+      o.reason = reason;
+    }
+    s.optionalNumber("weight", o.weight, -1e6, 1e6);
+    p.signals[name] = o;
+  });
+}
+
+void readConnector(MapReader& m, ConnectorConfig& c) {
+  m.string("name", c.name);
+  m.oneOf("type", c.type, {"close", "outreach", "salesloft"});
+  m.string("base_url", c.base_url);
+  m.secret("api_key", c.api_key);
+  m.string("ca_file", c.ca_file);
+  m.duration("backfill", c.backfill);
+  m.duration("resync_every", c.resync_every);
+  if (c.name.empty()) m.error("name", "every connector needs a name");
+  if (c.type == "close") {
+    if (c.base_url.empty()) c.base_url = "https://api.close.com/api/v1";
+    if (c.api_key.empty()) m.error("api_key", "the close connector needs api_key or api_key_file");
+  } else if (!c.type.empty()) {
+    m.error("type", "the " + c.type + " connector is not available in this version (only close is)");
+  }
+  if (!c.base_url.empty()) checkBaseUrl(m, "base_url", c.base_url);
+}
+
+void readSlack(MapReader& m, SlackConfig& s) {
+  s.enabled = true;
+  m.secret("bot_token", s.bot_token);
+  m.string("base_url", s.base_url);
+  m.string("channel", s.channel);
+  m.boolean("dm_rep", s.dm_rep);
+  m.string("ca_file", s.ca_file);
+  if (s.bot_token.empty()) m.error("bot_token", "slack needs bot_token or bot_token_file");
+  if (s.channel.empty() && !s.dm_rep) m.error("channel", "set a channel, or dm_rep: true");
+  checkBaseUrl(m, "base_url", s.base_url);
+}
+
+ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& name) {
+  Config c;
+  c.source = name;
+  if (!root.IsMap()) {
+    if (!root.IsNull()) diag.error(root.Mark(), "", "the configuration must be a YAML mapping");
+    ConfigResult r;
+    if (root.IsNull()) r.config = c;  // an empty file is all defaults
+    r.errors = diag.take();
+    return r;
+  }
+  MapReader top(diag, root, "");
+  top.string("state_dir", c.state_dir);
+  top.duration("poll_interval", c.poll_interval);
+  top.duration("min_lead_time", c.min_lead_time);
+  top.duration("lookahead", c.lookahead);
+  top.duration("recheck_after", c.recheck_after);
+  top.duration("verdict_ttl", c.verdict_ttl);
+  top.duration("shutdown_grace", c.shutdown_grace);
+  top.oneOf("log_level", c.log_level, {"trace", "debug", "info", "warn", "error"});
+  if (c.lookahead <= c.min_lead_time) top.error("lookahead", "must be longer than min_lead_time");
+  if (c.poll_interval < std::chrono::seconds(1)) top.error("poll_interval", "must be at least 1s");
+
+  if (auto p = top.map("policy")) { readPolicy(*p, c.policy); p->finish(); }
+  if (auto d = top.map("dns")) {
+    d->stringList("servers", c.dns.servers);
+    d->duration("timeout", c.dns.timeout);
+    d->integer("tries", c.dns.tries, 1, 10);
+    d->finish();
+  }
+  if (auto s = top.map("smtp_probe")) {
+    s->boolean("enabled", c.smtp_probe.enabled);
+    s->string("helo", c.smtp_probe.helo);
+    s->string("mail_from", c.smtp_probe.mail_from);
+    s->integer("port", c.smtp_probe.port, 1, 65535);
+    s->duration("connect_timeout", c.smtp_probe.connect_timeout);
+    s->duration("command_timeout", c.smtp_probe.command_timeout);
+    s->integer("per_domain_concurrency", c.smtp_probe.per_domain_concurrency, 1, 100);
+    s->finish();
+  }
+  if (auto l = top.map("lists")) {
+    l->string("allow", c.lists.allow);
+    l->string("spamtraps", c.lists.spamtraps);
+    l->string("complainers", c.lists.complainers);
+    l->string("suppression", c.lists.suppression);
+    l->stringList("dnsbl_domains", c.lists.dnsbl_domains);
+    l->finish();
+  }
+  if (auto e = top.map("engagement")) { e->duration("dead_after", c.engagement.dead_after); e->finish(); }
+  if (auto s = top.map("senders")) {
+    s->number("pause_bounce_rate", c.senders.pause_bounce_rate, 0.0, 1.0);
+    s->integer("min_sends", c.senders.min_sends, 1, 1000000);
+    s->duration("pause_for", c.senders.pause_for);
+    s->finish();
+  }
+  for (auto& m : top.mapList("connectors")) {
+    ConnectorConfig cc;
+    readConnector(m, cc);
+    m.finish();
+    for (const auto& other : c.connectors)
+      if (!cc.name.empty() && other.name == cc.name) m.error("name", "connector name \"" + cc.name + "\" is used twice");
+    c.connectors.push_back(std::move(cc));
+  }
+  if (auto n = top.map("notify")) {
+    if (auto s = n->map("slack")) { readSlack(*s, c.notify.slack); s->finish(); }
+    if (n->has("email")) n->error("email", "email notifications are not available in this version; use notify.slack");
+    n->map("email");
+    n->finish();
+  }
+  if (top.has("admin_api")) top.error("admin_api", "the admin API is not available in this version");
+  top.map("admin_api");
+  top.finish();
+
+  ConfigResult r;
+  r.errors = diag.take();
+  if (r.errors.empty()) r.config = std::move(c);
+  return r;
+}
+
+ConfigResult parseAndLoad(const std::string& text, const std::string& name) {
+  Diagnostics diag(name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    diag.error(e.mark, "", "invalid YAML: " + e.msg);
+    ConfigResult r;
+    r.errors = diag.take();
+    return r;
+  }
+  try {
+    return load(root, diag, name);
+  } catch (const YAML::Exception& e) {  // yaml-cpp may throw on odd nodes; never escape
+    diag.error(e.mark, "", e.msg);
+    ConfigResult r;
+    r.errors = diag.take();
+    return r;
+  }
+}
+
+}  // namespace
+
+ConfigResult loadConfigText(const std::string& text, const std::string& name) { return parseAndLoad(text, name); }
+
+ConfigResult loadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    ConfigResult r;
+    r.errors.push_back(ConfigError{path + ": cannot open the configuration file"});
+    return r;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parseAndLoad(ss.str(), path);
+}
+
+std::string defaultConfigPath() {
+  if (const char* e = std::getenv("SAFETYNET_CONFIG"); e && *e) return e;
+  return "/etc/safetynet/safetynet.yaml";
+}
+
+}  // namespace safetynet

@@ -1,0 +1,76 @@
+#include "notify/messages.hpp"
+
+#include "safetynet/core/email_json.hpp"
+#include "safetynet/core/time_format.hpp"
+
+namespace safetynet {
+
+nlohmann::json notificationPayload(const EmailDecision& d, const ScheduledEmail& email, const EmailPeople& people,
+                                   const Policy& policy, bool stopped, const std::string& outcome) {
+  const ReasonDef* reason = policy.reason(d.reason);
+  auto risky = nlohmann::json::array();
+  for (const auto& r : d.recipients)
+    if (r.value("verdict", "") == "revert") risky.push_back(r.value("address", ""));
+  return {{"connector", email.connector},
+          {"email_id", email.id},
+          {"subject", email.subject},
+          {"sender", email.sender},
+          {"scheduled_at", formatIso8601(email.scheduled_at)},
+          {"recipients", risky},
+          {"contact_name", people.contact_name},
+          {"reason", d.reason},
+          {"reason_text", reason ? reason->description : d.reason},
+          {"evidence", d.evidence},
+          {"next_step", d.next_step},
+          {"rep", toJson(people.rep)},
+          {"stopped", stopped},
+          {"outcome", outcome}};
+}
+
+namespace {
+nlohmann::json mrkdwn(const std::string& text) { return {{"type", "mrkdwn"}, {"text", text}}; }
+
+// Slack mrkdwn treats &, < and > specially.
+std::string esc(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '&') o += "&amp;";
+    else if (c == '<') o += "&lt;";
+    else if (c == '>') o += "&gt;";
+    else o += c;
+  }
+  return o;
+}
+
+std::string joined(const nlohmann::json& list) {
+  std::string out;
+  for (const auto& r : list) out += (out.empty() ? "" : ", ") + r.get<std::string>();
+  return out;
+}
+}  // namespace
+
+nlohmann::json slackMessage(const nlohmann::json& p) {
+  const bool stopped = p.value("stopped", false);
+  const std::string recipients = joined(p.value("recipients", nlohmann::json::array()));
+  std::string to = recipients;
+  if (!p.value("contact_name", "").empty()) to = p.value("contact_name", "") + " (" + recipients + ")";
+  const std::string title = stopped ? "Safety Net moved an email back to drafts" : "Safety Net could not stop a risky email";
+  const std::string reason = "`" + p.value("reason", "") + "`: " + p.value("reason_text", "");
+  auto blocks = nlohmann::json::array();
+  blocks.push_back({{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", title}}}});
+  blocks.push_back({{"type", "section"},
+                    {"fields",
+                     {mrkdwn("*To:*\n" + esc(to)), mrkdwn("*Subject:*\n" + esc(p.value("subject", ""))),
+                      mrkdwn("*Scheduled:*\n" + p.value("scheduled_at", "")), mrkdwn("*Reason:*\n" + esc(reason))}}});
+  blocks.push_back({{"type", "section"}, {"text", mrkdwn("*Evidence:* " + esc(p.value("evidence", "")))}});
+  blocks.push_back({{"type", "section"}, {"text", mrkdwn("*Next step:* " + esc(p.value("next_step", "")))}});
+  blocks.push_back({{"type", "context"},
+                    {"elements",
+                     {mrkdwn(esc(p.value("outcome", "")) + " · " + esc(p.value("connector", "")) + " email " +
+                             esc(p.value("email_id", "")) + " from " + esc(p.value("sender", "")))}}});
+  std::string text = (stopped ? "Held: \"" : "NOT stopped: \"") + p.value("subject", "") + "\" to " + recipients +
+                     " — " + p.value("reason", "") + " (" + p.value("reason_text", "") + ")";
+  return {{"text", text}, {"blocks", blocks}};
+}
+
+}  // namespace safetynet

@@ -1,0 +1,149 @@
+#include "notify/slack_notifier.hpp"
+
+#include "notify/messages.hpp"
+#include "safetynet/core/logging.hpp"
+#include "safetynet/net/url.hpp"
+
+namespace safetynet {
+
+namespace {
+constexpr const char* kEventType = "safetynet_notification";
+
+// Errors after which retrying the same call cannot succeed.
+bool permanentError(const std::string& e) {
+  for (const char* p : {"channel_not_found", "not_in_channel", "invalid_auth", "account_inactive", "token_revoked",
+                        "is_archived", "missing_scope", "not_authed", "invalid_blocks", "msg_too_long",
+                        "users_not_found", "user_not_found", "cannot_dm_bot"})
+    if (e == p) return true;
+  return false;
+}
+// The argument objects are built outside the coroutines: g++ 12 miscompiles braced lists of
+// string literals inside them ("array used as initializer").
+nlohmann::json arg(const std::string& k, const std::string& v) { return {{k, v}}; }
+
+nlohmann::json historyArgs(const std::string& channel) {
+  return {{"channel", channel}, {"limit", "200"}, {"include_all_metadata", "true"}};
+}
+
+nlohmann::json postArgs(const std::string& destination, const std::string& dedupe_key, const nlohmann::json& payload) {
+  nlohmann::json msg = slackMessage(payload);
+  msg["channel"] = destination;
+  msg["unfurl_links"] = false;
+  msg["metadata"] = {{"event_type", kEventType}, {"event_payload", {{"dedupe_key", dedupe_key}}}};
+  return msg;
+}
+}  // namespace
+
+SlackNotifier::SlackNotifier(SlackConfig config, HttpClientPtr http) : config_(std::move(config)), http_(std::move(http)) {
+  while (!config_.base_url.empty() && config_.base_url.back() == '/') config_.base_url.pop_back();
+}
+
+Task<SlackNotifier::Reply> SlackNotifier::call(const std::string& method, const nlohmann::json& args, bool post) {
+  HttpRequest req;
+  req.headers = {{"Authorization", "Bearer " + config_.bot_token.reveal()}};
+  if (post) {
+    req.method = "POST";
+    req.url = config_.base_url + "/" + method;
+    req.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
+    req.body = args.dump();
+  } else {
+    req.method = "GET";
+    std::string q;
+    for (auto it = args.begin(); it != args.end(); ++it)
+      q += (q.empty() ? "?" : "&") + it.key() + "=" +
+           urlEncode(it->is_string() ? it->get<std::string>() : it->dump());
+    req.url = config_.base_url + "/" + method + q;
+  }
+  Reply r;
+  HttpResponse resp;
+  try {
+    resp = co_await http_->send(std::move(req));
+  } catch (const std::exception& e) {
+    r.error = e.what();
+    r.transport = true;
+  }
+  if (!r.error.empty()) co_return r;
+  r.http_status = resp.status;
+  r.retry_after = serverRequestedDelay(resp, Clock::now());
+  if (resp.status == 429) {
+    r.error = "ratelimited";
+    co_return r;
+  }
+  if (resp.status != 200) {
+    r.error = "HTTP " + std::to_string(resp.status);
+    co_return r;
+  }
+  r.body = nlohmann::json::parse(resp.body, nullptr, false);
+  if (!r.body.is_object())
+    r.error = "not JSON";
+  else if (!r.body.value("ok", false))
+    r.error = r.body.value("error", "unknown_error");
+  co_return r;
+}
+
+Task<Target> SlackNotifier::resolveTarget(const nlohmann::json& payload) {
+  Target t;
+  const std::string repEmail = payload.contains("rep") ? payload["rep"].value("email", "") : "";
+  if (config_.dm_rep && !repEmail.empty()) {
+    Reply u = co_await call("users.lookupByEmail", arg("email", repEmail), false);
+    if (u.ok()) {
+      Reply open = co_await call("conversations.open", arg("users", u.body["user"].value("id", "")), true);
+      if (open.ok() && open.body.contains("channel")) {
+        t.destination = open.body["channel"].value("id", "");
+        co_return t;
+      }
+      logger("slack")->warn("cannot open a DM with the rep: {}", open.error);
+      if (!permanentError(open.error) && config_.channel.empty()) {
+        t.error = open.error;
+        co_return t;
+      }
+    } else {
+      logger("slack")->warn("rep not found in Slack ({}); posting to the channel", u.error);
+      if (!permanentError(u.error) && config_.channel.empty()) {
+        t.error = u.error;
+        co_return t;
+      }
+    }
+  }
+  if (config_.channel.empty()) {
+    t.error = "no Slack user for the rep and no channel configured";
+    t.permanent = true;
+    co_return t;
+  }
+  t.destination = config_.channel;
+  co_return t;
+}
+
+Task<std::optional<std::string>> SlackNotifier::findDelivered(const std::string& destination,
+                                                              const std::string& dedupe_key) {
+  Reply h = co_await call("conversations.history", historyArgs(destination), false);
+  if (!h.ok()) throw std::runtime_error("conversations.history: " + h.error);
+  if (h.body.contains("messages") && h.body["messages"].is_array()) {
+    for (const auto& m : h.body["messages"]) {
+      if (!m.contains("metadata") || !m["metadata"].is_object()) continue;
+      const auto& md = m["metadata"];
+      if (md.value("event_type", "") == kEventType && md.contains("event_payload") &&
+          md["event_payload"].value("dedupe_key", "") == dedupe_key)
+        co_return destination + "/" + m.value("ts", "");
+    }
+  }
+  co_return std::nullopt;
+}
+
+Task<DeliveryResult> SlackNotifier::post(const std::string& destination, const std::string& dedupe_key,
+                                         const nlohmann::json& payload) {
+  Reply r = co_await call("chat.postMessage", postArgs(destination, dedupe_key, payload), true);
+  DeliveryResult d;
+  if (r.ok()) {
+    d.delivered = true;
+    d.ref = r.body.value("channel", destination) + "/" + r.body.value("ts", "");
+  } else {
+    d.error = r.error;
+    d.permanent_failure = permanentError(r.error);
+    d.retry_after = r.retry_after;
+    d.outcome_unknown = r.transport || r.http_status >= 500;
+  }
+  co_return d;
+}
+
+}  // namespace safetynet

@@ -1,0 +1,35 @@
+#pragma once
+// Slack Web API: users.lookupByEmail + conversations.open for a DM to the rep (dm_rep), else the
+// configured channel; chat.postMessage with Block Kit and message metadata carrying the dedupe key,
+// which conversations.history (include_all_metadata) finds again after a crash.
+#include "safetynet/config/config.hpp"
+#include "safetynet/net/http_client.hpp"
+#include "safetynet/notify/notifier.hpp"
+
+namespace safetynet {
+
+class SlackNotifier final : public Notifier {
+ public:
+  SlackNotifier(SlackConfig config, HttpClientPtr http);
+  std::string_view kind() const override { return "slack"; }
+  Task<Target> resolveTarget(const nlohmann::json& payload) override;
+  Task<std::optional<std::string>> findDelivered(const std::string& destination, const std::string& dedupe_key) override;
+  Task<DeliveryResult> post(const std::string& destination, const std::string& dedupe_key,
+                            const nlohmann::json& payload) override;
+
+ private:
+  struct Reply {
+    int http_status = 0;
+    nlohmann::json body;
+    std::optional<std::chrono::milliseconds> retry_after;
+    std::string error;  // Slack's "error" or a transport/HTTP problem
+    bool transport = false;
+    bool ok() const { return error.empty(); }
+  };
+  Task<Reply> call(const std::string& method, const nlohmann::json& args, bool post);
+
+  SlackConfig config_;
+  HttpClientPtr http_;
+};
+
+}  // namespace safetynet

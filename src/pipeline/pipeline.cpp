@@ -1,0 +1,115 @@
+#include "safetynet/pipeline/pipeline.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "safetynet/core/logging.hpp"
+
+namespace safetynet {
+
+Pipeline::Pipeline(std::vector<CheckPtr> checks, PolicyPtr policy, Store* cache, PipelineOptions options)
+    : checks_(std::move(checks)), policy_(std::move(policy)), cache_(cache), options_(options) {}
+
+namespace {
+nlohmann::json signalsJson(const std::vector<Signal>& signals) {
+  auto a = nlohmann::json::array();
+  for (const auto& s : signals) a.push_back({{"name", s.name}, {"evidence", s.evidence}});
+  return a;
+}
+
+bool hasInternal(const Policy& p, const std::vector<Signal>& signals) {
+  for (const auto& s : signals)
+    if (const SignalDef* d = p.signal(s.name); d && d->internal) return true;
+  return false;
+}
+
+// A check that throws has failed on our side: it becomes a signal, never a crash.
+Task<void> runGuarded(Check& check, const CheckInput& in, ScanResult& out) {
+  std::string failure;
+  try {
+    co_await check.run(in, out);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  if (!failure.empty()) {
+    logger("pipeline")->warn("check {} failed: {}", check.name(), failure);
+    out.add("INTERNAL_ERROR", std::string(check.name()) + " check failed: " + failure);
+  }
+}
+}  // namespace
+
+Task<RecipientVerdict> Pipeline::evaluate(std::string raw) {
+  const auto start = std::chrono::steady_clock::now();
+  RecipientVerdict rv;
+  rv.input = raw;
+  CheckInput in;
+  in.raw = raw;
+  auto parsed = parseAddress(raw);
+  in.address = parsed.address;
+  if (in.address) rv.normalized = in.address->normalized();
+  const std::string cacheKey = in.address ? canonicalAddress(raw) : std::string();
+
+  ScanResult scan;
+  for (auto& c : checks_) {  // offline checks: always, so list edits apply at once
+    if (c->needsNetwork()) continue;
+    co_await runGuarded(*c, in, scan);
+    if (scan.stopped()) break;
+  }
+  if (!scan.stopped() && options_.network && in.address) {
+    std::optional<CachedVerdict> hit;
+    if (cache_) hit = cache_->cachedVerdict(cacheKey, Clock::now());
+    if (hit) {
+      rv.cached = true;
+      for (const auto& s : hit->signals) scan.add(s.value("name", ""), s.value("evidence", ""));
+      if (!hit->reason.empty()) scan.suggestion = hit->reason;  // reason column holds the suggestion
+    } else {
+      rv.network_checked = true;
+      ScanResult net;
+      for (auto& c : checks_) {
+        if (!c->needsNetwork()) continue;
+        co_await runGuarded(*c, in, net);
+        if (net.stopped()) break;
+      }
+      // Failures on our side are not facts about the address: never cache them.
+      if (cache_ && !hasInternal(*policy_, net.signals())) {
+        cache_->cacheVerdict(CachedVerdict{cacheKey, "", net.suggestion, signalsJson(net.signals()),
+                                           Clock::now() + options_.cache_ttl});
+      }
+      for (auto& s : net.signals()) scan.add(s.name, s.evidence);
+      if (!net.suggestion.empty()) scan.suggestion = net.suggestion;
+    }
+  }
+  rv.suggestion = scan.suggestion;
+  rv.verdict = policy_->decide(std::move(scan.signals()));
+  rv.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  co_return rv;
+}
+
+Task<std::vector<RecipientVerdict>> Pipeline::evaluateAll(std::vector<std::string> addresses) {
+  std::vector<RecipientVerdict> out(addresses.size());
+  size_t next = 0;
+  // W workers share one cursor; all run on the same single-threaded io_context, so no locking.
+  auto worker = [&]() -> Task<void> {
+    while (next < addresses.size()) {
+      size_t i = next++;
+      out[i] = co_await evaluate(addresses[i]);
+    }
+  };
+  auto ex = co_await asio::this_coro::executor;
+  const size_t n = std::min<size_t>(std::max(1, options_.concurrency), addresses.size());
+  using Op = decltype(asio::co_spawn(ex, worker(), asio::deferred));
+  std::vector<Op> ops;
+  for (size_t i = 0; i < n; ++i) ops.push_back(asio::co_spawn(ex, worker(), asio::deferred));
+  if (!ops.empty()) {
+    auto [order, errors] = co_await asio::experimental::make_parallel_group(std::move(ops))
+                               .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+    for (auto& e : errors)
+      if (e) std::rethrow_exception(e);
+  }
+  co_return out;
+}
+
+}  // namespace safetynet

@@ -1,0 +1,434 @@
+// SQLite backend of Store: WAL journal, synchronous=FULL (a decision that returned is on disk),
+// versioned migrations in PRAGMA user_version, one short transaction per call.
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "safetynet/core/time_format.hpp"
+#include "safetynet/store/store.hpp"
+
+// Column lists shared by the SELECTs and the row readers below.
+#define kDecisionCols                                                                                  \
+  "key,connector,email_id,scheduled_at,state,verdict,reason,evidence,next_step,subject,sender,rep," \
+  "recipients,email,attempts,detail,decided_at,updated_at"
+#define kOutboxCols "id,dedupe_key,kind,payload,state,attempts,next_attempt_at,last_error,sent_ref"
+
+namespace safetynet {
+
+std::string toString(EmailState s) {
+  switch (s) {
+    case EmailState::Allowed: return "allowed";
+    case EmailState::Reverting: return "reverting";
+    case EmailState::Reverted: return "reverted";
+    case EmailState::RevertFailed: return "revert_failed";
+    case EmailState::TooLate: return "too_late";
+  }
+  return "unknown";
+}
+
+std::optional<EmailState> emailStateFrom(std::string_view s) {
+  for (auto st : {EmailState::Allowed, EmailState::Reverting, EmailState::Reverted, EmailState::RevertFailed,
+                  EmailState::TooLate})
+    if (toString(st) == s) return st;
+  return std::nullopt;
+}
+
+namespace {
+
+// Each entry moves the schema one version up. Never edit a shipped entry: append a new one.
+const char* const kMigrations[] = {
+    // 1: initial schema
+    R"SQL(
+CREATE TABLE decisions (
+  key TEXT PRIMARY KEY,
+  connector TEXT NOT NULL,
+  email_id TEXT NOT NULL,
+  scheduled_at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  verdict TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  evidence TEXT NOT NULL,
+  next_step TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  rep TEXT NOT NULL,
+  recipients TEXT NOT NULL,
+  email TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  detail TEXT NOT NULL DEFAULT '',
+  decided_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX decisions_decided_at ON decisions(decided_at);
+CREATE INDEX decisions_email ON decisions(connector, email_id);
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  email_key TEXT NOT NULL,
+  event TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX audit_key ON audit(email_key);
+CREATE TABLE verdict_cache (
+  address TEXT PRIMARY KEY,
+  verdict TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  signals TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  dedupe_key TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '',
+  sent_ref TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  sent_at INTEGER
+);
+CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+CREATE TABLE connector_state (
+  connector TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (connector, key)
+);
+CREATE TABLE tracked_emails (
+  connector TEXT NOT NULL,
+  email_id TEXT NOT NULL,
+  scheduled_at INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (connector, email_id)
+);
+CREATE INDEX tracked_window ON tracked_emails(connector, scheduled_at);
+)SQL",
+};
+
+long long nowMs() { return toMillis(Clock::now()); }
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK)
+      throw StoreError(std::string("sqlite prepare: ") + sqlite3_errmsg(db));
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, long long v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& bind(int i, int v) { return bind(i, static_cast<long long>(v)); }
+  // true while there is a row
+  bool step() {
+    int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw StoreError(std::string("sqlite: ") + sqlite3_errmsg(db_));
+  }
+  void run() {
+    while (step()) {
+    }
+  }
+  std::string text(int col) const {
+    auto p = sqlite3_column_text(s_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s_, col)) : std::string();
+  }
+  long long integer(int col) const { return sqlite3_column_int64(s_, col); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+nlohmann::json parseJson(const std::string& s, nlohmann::json fallback) {
+  auto j = nlohmann::json::parse(s, nullptr, false);
+  return j.is_discarded() ? fallback : j;
+}
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const std::string& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        nullptr) != SQLITE_OK) {
+      std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      throw StoreError("cannot open " + path + ": " + msg);
+    }
+    sqlite3_busy_timeout(db_, 5000);
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=FULL");
+    exec("PRAGMA foreign_keys=ON");
+    migrate();
+  }
+  ~SqliteStore() override { sqlite3_close(db_); }
+
+  std::optional<EmailDecision> findDecision(const std::string& key) override {
+    Stmt s(db_, "SELECT " kDecisionCols " FROM decisions WHERE key=?");
+    s.bind(1, key);
+    if (!s.step()) return std::nullopt;
+    return readDecision(s);
+  }
+
+  void recordDecision(const EmailDecision& d) override {
+    Tx tx(*this);
+    Stmt s(db_,
+           "INSERT INTO decisions(key,connector,email_id,scheduled_at,state,verdict,reason,evidence,next_step,"
+           "subject,sender,rep,recipients,email,attempts,detail,decided_at,updated_at) "
+           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    long long now = nowMs();
+    s.bind(1, d.key).bind(2, d.connector).bind(3, d.email_id).bind(4, toMillis(d.scheduled_at))
+        .bind(5, toString(d.state)).bind(6, d.verdict).bind(7, d.reason).bind(8, d.evidence).bind(9, d.next_step)
+        .bind(10, d.subject).bind(11, d.sender).bind(12, d.rep.dump()).bind(13, d.recipients.dump())
+        .bind(14, d.email.dump()).bind(15, d.attempts).bind(16, d.detail).bind(17, now).bind(18, now);
+    s.run();
+    appendAudit(d.key, "decided",
+                {{"verdict", d.verdict}, {"reason", d.reason}, {"evidence", d.evidence}, {"state", toString(d.state)},
+                 {"recipients", d.recipients}});
+    tx.commit();
+  }
+
+  void transition(const std::string& key, EmailState to, const std::string& detail, int attempts,
+                  const std::optional<OutboxMessage>& notify) override {
+    Tx tx(*this);
+    Stmt s(db_, "UPDATE decisions SET state=?, detail=?, attempts=?, updated_at=? WHERE key=?");
+    s.bind(1, toString(to)).bind(2, detail).bind(3, attempts).bind(4, nowMs()).bind(5, key);
+    s.run();
+    if (sqlite3_changes(db_) != 1) throw StoreError("no decision recorded for " + key);
+    appendAudit(key, toString(to), {{"detail", detail}, {"attempts", attempts}});
+    if (notify) enqueue(*notify);
+    tx.commit();
+  }
+
+  std::vector<EmailDecision> decisionsSince(TimePoint since) override {
+    Stmt s(db_, "SELECT " kDecisionCols " FROM decisions WHERE decided_at>=? ORDER BY decided_at, key");
+    s.bind(1, toMillis(since));
+    std::vector<EmailDecision> out;
+    while (s.step()) out.push_back(readDecision(s));
+    return out;
+  }
+
+  std::vector<EmailDecision> decisionsInState(EmailState state) override {
+    Stmt s(db_, "SELECT " kDecisionCols " FROM decisions WHERE state=? ORDER BY scheduled_at, key");
+    s.bind(1, toString(state));
+    std::vector<EmailDecision> out;
+    while (s.step()) out.push_back(readDecision(s));
+    return out;
+  }
+
+  std::vector<AuditEvent> auditFor(const std::string& key) override {
+    Stmt s(db_, "SELECT id, at, email_key, event, detail FROM audit WHERE email_key=? ORDER BY id");
+    s.bind(1, key);
+    std::vector<AuditEvent> out;
+    while (s.step())
+      out.push_back(AuditEvent{s.integer(0), fromMillis(s.integer(1)), s.text(2), s.text(3),
+                               parseJson(s.text(4), nlohmann::json::object())});
+    return out;
+  }
+
+  std::optional<CachedVerdict> cachedVerdict(const std::string& address, TimePoint now) override {
+    Stmt s(db_, "SELECT address, verdict, reason, signals, expires_at FROM verdict_cache WHERE address=? AND expires_at>?");
+    s.bind(1, address).bind(2, toMillis(now));
+    if (!s.step()) return std::nullopt;
+    return CachedVerdict{s.text(0), s.text(1), s.text(2), parseJson(s.text(3), nlohmann::json::array()),
+                         fromMillis(s.integer(4))};
+  }
+
+  void cacheVerdict(const CachedVerdict& v) override {
+    Stmt s(db_, "INSERT OR REPLACE INTO verdict_cache(address, verdict, reason, signals, expires_at) VALUES(?,?,?,?,?)");
+    s.bind(1, v.address).bind(2, v.verdict).bind(3, v.reason).bind(4, v.signals.dump()).bind(5, toMillis(v.expires_at));
+    s.run();
+  }
+
+  std::vector<OutboxMessage> dueOutbox(TimePoint now, int limit) override {
+    Stmt s(db_, "SELECT " kOutboxCols " FROM outbox WHERE state IN ('pending','sending') AND next_attempt_at<=? "
+                "ORDER BY next_attempt_at, id LIMIT ?");
+    s.bind(1, toMillis(now)).bind(2, limit);
+    std::vector<OutboxMessage> out;
+    while (s.step()) out.push_back(readOutbox(s));
+    return out;
+  }
+
+  std::vector<OutboxMessage> allOutbox() override {
+    Stmt s(db_, "SELECT " kOutboxCols " FROM outbox ORDER BY id");
+    std::vector<OutboxMessage> out;
+    while (s.step()) out.push_back(readOutbox(s));
+    return out;
+  }
+
+  void outboxSending(long long id, const std::string& ref) override {
+    Stmt s(db_, "UPDATE outbox SET state='sending', attempts=attempts+1, sent_ref=? WHERE id=?");
+    s.bind(1, ref).bind(2, id);
+    s.run();
+  }
+
+  void outboxSent(long long id, const std::string& ref) override {
+    Stmt s(db_, "UPDATE outbox SET state='sent', sent_ref=?, sent_at=?, last_error='' WHERE id=?");
+    s.bind(1, ref).bind(2, nowMs()).bind(3, id);
+    s.run();
+  }
+
+  void outboxRetry(long long id, TimePoint next, const std::string& error, const std::string& state) override {
+    Stmt s(db_, "UPDATE outbox SET state=?, next_attempt_at=?, last_error=? WHERE id=?");
+    s.bind(1, state).bind(2, toMillis(next)).bind(3, error).bind(4, id);
+    s.run();
+  }
+
+  std::optional<std::string> connectorState(const std::string& connector, const std::string& key) override {
+    Stmt s(db_, "SELECT value FROM connector_state WHERE connector=? AND key=?");
+    s.bind(1, connector).bind(2, key);
+    if (!s.step()) return std::nullopt;
+    return s.text(0);
+  }
+
+  void putConnectorState(const std::string& connector, const std::string& key, const std::string& value) override {
+    Stmt s(db_, "INSERT OR REPLACE INTO connector_state(connector, key, value, updated_at) VALUES(?,?,?,?)");
+    s.bind(1, connector).bind(2, key).bind(3, value).bind(4, nowMs());
+    s.run();
+  }
+
+  void upsertTracked(const TrackedEmail& e) override {
+    Stmt s(db_, "INSERT OR REPLACE INTO tracked_emails(connector, email_id, scheduled_at, data) VALUES(?,?,?,?)");
+    s.bind(1, e.connector).bind(2, e.email_id).bind(3, toMillis(e.scheduled_at)).bind(4, e.data.dump());
+    s.run();
+  }
+
+  void removeTracked(const std::string& connector, const std::string& email_id) override {
+    Stmt s(db_, "DELETE FROM tracked_emails WHERE connector=? AND email_id=?");
+    s.bind(1, connector).bind(2, email_id);
+    s.run();
+  }
+
+  std::vector<TrackedEmail> trackedBetween(const std::string& connector, TimePoint from, TimePoint to) override {
+    Stmt s(db_, "SELECT connector, email_id, scheduled_at, data FROM tracked_emails "
+                "WHERE connector=? AND scheduled_at>=? AND scheduled_at<=? ORDER BY scheduled_at, email_id");
+    s.bind(1, connector).bind(2, toMillis(from)).bind(3, toMillis(to));
+    std::vector<TrackedEmail> out;
+    while (s.step())
+      out.push_back(TrackedEmail{s.text(0), s.text(1), fromMillis(s.integer(2)),
+                                 parseJson(s.text(3), nlohmann::json::object())});
+    return out;
+  }
+
+  void forgetTrackedBefore(const std::string& connector, TimePoint before) override {
+    Stmt s(db_, "DELETE FROM tracked_emails WHERE connector=? AND scheduled_at<?");
+    s.bind(1, connector).bind(2, toMillis(before));
+    s.run();
+  }
+
+ private:
+
+  class Tx {
+   public:
+    explicit Tx(SqliteStore& s) : s_(s) { s_.exec("BEGIN IMMEDIATE"); }
+    void commit() {
+      s_.exec("COMMIT");
+      done_ = true;
+    }
+    ~Tx() {
+      if (!done_) sqlite3_exec(s_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+
+   private:
+    SqliteStore& s_;
+    bool done_ = false;
+  };
+
+  void exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      throw StoreError(std::string("sqlite: ") + msg);
+    }
+  }
+
+  void migrate() {
+    Stmt v(db_, "PRAGMA user_version");
+    v.step();
+    const long long have = v.integer(0);
+    const long long want = static_cast<long long>(std::size(kMigrations));
+    if (have > want)
+      throw StoreError("the database is at schema version " + std::to_string(have) + ", newer than this safetynet (" +
+                       std::to_string(want) + "): refusing to touch it; run the newer version or restore a backup");
+    for (long long i = have; i < want; ++i) {
+      Tx tx(*this);
+      exec(kMigrations[i]);
+      exec(("PRAGMA user_version=" + std::to_string(i + 1)).c_str());
+      tx.commit();
+    }
+  }
+
+  void appendAudit(const std::string& key, const std::string& event, const nlohmann::json& detail) {
+    Stmt s(db_, "INSERT INTO audit(at, email_key, event, detail) VALUES(?,?,?,?)");
+    s.bind(1, nowMs()).bind(2, key).bind(3, event).bind(4, detail.dump());
+    s.run();
+  }
+
+  void enqueue(const OutboxMessage& m) {
+    Stmt s(db_, "INSERT OR IGNORE INTO outbox(dedupe_key, kind, payload, state, next_attempt_at, created_at) "
+                "VALUES(?,?,?,'pending',?,?)");
+    s.bind(1, m.dedupe_key).bind(2, m.kind).bind(3, m.payload.dump()).bind(4, nowMs()).bind(5, nowMs());
+    s.run();
+  }
+
+  static EmailDecision readDecision(const Stmt& s) {
+    EmailDecision d;
+    d.key = s.text(0);
+    d.connector = s.text(1);
+    d.email_id = s.text(2);
+    d.scheduled_at = fromMillis(s.integer(3));
+    d.state = emailStateFrom(s.text(4)).value_or(EmailState::RevertFailed);
+    d.verdict = s.text(5);
+    d.reason = s.text(6);
+    d.evidence = s.text(7);
+    d.next_step = s.text(8);
+    d.subject = s.text(9);
+    d.sender = s.text(10);
+    d.rep = parseJson(s.text(11), nlohmann::json::object());
+    d.recipients = parseJson(s.text(12), nlohmann::json::array());
+    d.email = parseJson(s.text(13), nlohmann::json::object());
+    d.attempts = static_cast<int>(s.integer(14));
+    d.detail = s.text(15);
+    d.decided_at = fromMillis(s.integer(16));
+    d.updated_at = fromMillis(s.integer(17));
+    return d;
+  }
+
+  static OutboxMessage readOutbox(const Stmt& s) {
+    OutboxMessage m;
+    m.id = s.integer(0);
+    m.dedupe_key = s.text(1);
+    m.kind = s.text(2);
+    m.payload = parseJson(s.text(3), nlohmann::json::object());
+    m.state = s.text(4);
+    m.attempts = static_cast<int>(s.integer(5));
+    m.next_attempt_at = fromMillis(s.integer(6));
+    m.last_error = s.text(7);
+    m.sent_ref = s.text(8);
+    return m;
+  }
+
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace
+
+StorePtr openSqliteStore(const std::string& state_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec) throw StoreError("cannot create state_dir " + state_dir + ": " + ec.message());
+  return std::make_unique<SqliteStore>((std::filesystem::path(state_dir) / "safetynet.db").string());
+}
+
+}  // namespace safetynet

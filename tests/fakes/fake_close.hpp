@@ -1,0 +1,64 @@
+#pragma once
+// A fake Close API (v1) following ../shared/specs/close-openapi.yml for the endpoints safetynet
+// uses: GET /activity/email/ (date_created filters, _limit <= 100, _skip, {data, has_more}),
+// GET/PUT /activity/email/{id}/, GET /event/ (object_type+action, date_updated__gte, _cursor,
+// _limit <= 50, {data, cursor_next, cursor_previous}, latest first), GET /contact/{id}/,
+// GET /user/{id}/. HTTP Basic auth with the API key as user name; 401/404/400 with {"error": ...};
+// 429 with a `RateLimit: limit=.., remaining=0, reset=..` header when asked to.
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "safetynet/core/task.hpp"
+#include "safetynet/net/http_server.hpp"
+
+namespace safetynet::fakes {
+
+struct FakeCloseEmail {
+  std::string id;
+  std::vector<std::string> to;
+  std::string subject;
+  TimePoint scheduled_at;
+  std::string status = "scheduled";
+  std::string user_id = "user_rep1";
+  std::string contact_id;
+  TimePoint created_at;
+};
+
+class FakeClose {
+ public:
+  FakeClose(asio::any_io_executor ex, std::string api_key, unsigned short port = 0);
+  std::string baseUrl() const { return server_->baseUrl() + "/api/v1"; }
+
+  void addEmail(const FakeCloseEmail& e);
+  void addUser(const std::string& id, const std::string& email, const std::string& first, const std::string& last);
+  void addContact(const std::string& id, const std::string& name, const std::string& email);
+  // The next n requests answer 429 with rate-limit headers.
+  void rateLimitNext(int n, int reset_seconds = 1);
+  // PUT /activity/email/{id}/ calls so far, per email id.
+  int putCount(const std::string& id) const;
+  std::string status(const std::string& id) const;
+  int requestCount(const std::string& path_prefix) const;
+  std::vector<std::string> requestLog() const;
+
+ private:
+  ServerResponse handle(const ServerRequest& r);
+  nlohmann::json emailJson(const FakeCloseEmail& e) const;
+  void event(const std::string& action, const FakeCloseEmail& e, const std::vector<std::string>& changed);
+
+  std::string auth_;
+  mutable std::mutex mu_;
+  std::map<std::string, FakeCloseEmail> emails_;
+  std::map<std::string, nlohmann::json> users_, contacts_;
+  std::vector<nlohmann::json> events_;  // oldest first
+  std::map<std::string, int> puts_;
+  std::vector<std::string> log_;
+  int rateLimited_ = 0, resetSeconds_ = 1;
+  std::unique_ptr<HttpServer> server_;
+};
+
+}  // namespace safetynet::fakes

@@ -1,0 +1,95 @@
+#include "fakes/fake_slack.hpp"
+
+namespace safetynet::fakes {
+
+namespace {
+ServerResponse slackOk(nlohmann::json j) {
+  j["ok"] = true;
+  return ServerResponse{200, "application/json; charset=utf-8", {}, j.dump()};
+}
+ServerResponse slackError(const std::string& e) {
+  return ServerResponse{200, "application/json; charset=utf-8", {}, nlohmann::json{{"ok", false}, {"error", e}}.dump()};
+}
+}  // namespace
+
+FakeSlack::FakeSlack(asio::any_io_executor ex, std::string token, unsigned short port) : token_(std::move(token)) {
+  server_ = std::make_unique<HttpServer>(ex, [this](const ServerRequest& r) { return handle(r); }, port);
+}
+
+void FakeSlack::addUser(const std::string& id, const std::string& email, const std::string& name) {
+  usersByEmail_[email] = {{"id", id}, {"name", name}, {"real_name", name}, {"profile", {{"email", email}}}};
+}
+
+void FakeSlack::addChannel(const std::string& id, const std::string& name) {
+  channels_[name] = id;
+  channels_[id] = id;
+}
+
+void FakeSlack::rateLimitNext(int n, int retry_after_seconds) {
+  rateLimited_ = n;
+  retryAfter_ = retry_after_seconds;
+}
+
+ServerResponse FakeSlack::handle(const ServerRequest& r) {
+  if (rateLimited_ > 0) {
+    --rateLimited_;
+    return ServerResponse{429, "application/json; charset=utf-8", {{"Retry-After", std::to_string(retryAfter_)}},
+                          nlohmann::json{{"ok", false}, {"error", "ratelimited"}}.dump()};
+  }
+  if (r.header("authorization") != "Bearer " + token_) return slackError("invalid_auth");
+  const std::string method = r.path.rfind("/api/", 0) == 0 ? r.path.substr(5) : r.path;
+  nlohmann::json args = nlohmann::json::object();
+  for (const auto& [k, v] : r.query) args[k] = v;
+  if (r.method == "POST") {
+    if (r.header("content-type").rfind("application/json", 0) != 0) return slackError("invalid_form_data");
+    auto body = nlohmann::json::parse(r.body, nullptr, false);
+    if (!body.is_object()) return slackError("invalid_json");
+    args.update(body);
+  }
+  auto arg = [&](const char* k) { return args.contains(k) && args[k].is_string() ? args[k].get<std::string>() : ""; };
+
+  if (method == "users.lookupByEmail") {
+    auto it = usersByEmail_.find(arg("email"));
+    if (it == usersByEmail_.end()) return slackError("users_not_found");
+    return slackOk({{"user", it->second}});
+  }
+  if (method == "conversations.open") {
+    std::string user = arg("users");
+    if (user.empty()) return slackError("users_list_not_supplied");
+    std::string dm = "D" + user.substr(1);
+    channels_[dm] = dm;
+    return slackOk({{"channel", {{"id", dm}}}});
+  }
+  if (method == "chat.postMessage") {
+    if (r.method != "POST") return slackError("invalid_request");
+    std::string ch = arg("channel");
+    if (ch.empty()) return slackError("channel_not_found");
+    if (ch[0] == 'U') ch = "D" + ch.substr(1);  // posting to a user id opens the DM
+    auto it = channels_.find(ch);
+    if (it == channels_.end()) return slackError("channel_not_found");
+    if (arg("text").empty() && !args.contains("blocks")) return slackError("no_text");
+    if (args.contains("blocks") && (!args["blocks"].is_array() || args["blocks"].size() > 50)) return slackError("invalid_blocks");
+    std::string ts = std::to_string(++ts_) + ".000100";
+    messages_.push_back(PostedMessage{it->second, ts, args});
+    nlohmann::json msg = {{"type", "message"}, {"text", arg("text")}, {"ts", ts}, {"bot_id", "B0SAFETY"}};
+    if (args.contains("blocks")) msg["blocks"] = args["blocks"];
+    return slackOk({{"channel", it->second}, {"ts", ts}, {"message", msg}});
+  }
+  if (method == "conversations.history") {
+    std::string ch = arg("channel");
+    auto it = channels_.find(ch);
+    if (it == channels_.end()) return slackError("channel_not_found");
+    bool withMeta = arg("include_all_metadata") == "true";
+    auto list = nlohmann::json::array();
+    for (auto m = messages_.rbegin(); m != messages_.rend(); ++m) {  // newest first
+      if (m->channel != it->second) continue;
+      nlohmann::json j = {{"type", "message"}, {"ts", m->ts}, {"text", m->request.value("text", "")}};
+      if (withMeta && m->request.contains("metadata")) j["metadata"] = m->request["metadata"];
+      list.push_back(j);
+    }
+    return slackOk({{"messages", list}, {"has_more", false}});
+  }
+  return slackError("unknown_method");
+}
+
+}  // namespace safetynet::fakes

@@ -1,0 +1,42 @@
+#pragma once
+// A fake Slack Web API: chat.postMessage (JSON body, Bearer token, {"ok":true,"channel","ts",
+// "message"} or {"ok":false,"error"} with HTTP 200), users.lookupByEmail, conversations.open,
+// conversations.history (include_all_metadata) and 429 + Retry-After when asked to.
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "safetynet/net/http_server.hpp"
+
+namespace safetynet::fakes {
+
+struct PostedMessage {
+  std::string channel;
+  std::string ts;
+  nlohmann::json request;  // the chat.postMessage body as sent
+};
+
+class FakeSlack {
+ public:
+  FakeSlack(asio::any_io_executor ex, std::string token, unsigned short port = 0);
+  std::string baseUrl() const { return server_->baseUrl() + "/api"; }
+  void addUser(const std::string& id, const std::string& email, const std::string& name);
+  void addChannel(const std::string& id, const std::string& name);
+  void rateLimitNext(int n, int retry_after_seconds = 1);
+  const std::vector<PostedMessage>& messages() const { return messages_; }
+
+ private:
+  ServerResponse handle(const ServerRequest& r);
+  std::string token_;
+  std::map<std::string, nlohmann::json> usersByEmail_;
+  std::map<std::string, std::string> channels_;  // name (with #) or id -> id
+  std::vector<PostedMessage> messages_;
+  int rateLimited_ = 0, retryAfter_ = 1;
+  long long ts_ = 1'700'000'000;
+  std::unique_ptr<HttpServer> server_;
+};
+
+}  // namespace safetynet::fakes
