@@ -122,8 +122,11 @@ class BeastHttpClient final : public HttpClient {
       auto& tcp = beast::get_lowest_layer(*conn->tls);
       tcp.expires_after(options_.timeout);
       co_await tcp.async_connect(endpoints, asio::use_awaitable);
-      // SNI, then the certificate must name the host we asked for.
-      if (!SSL_set_tlsext_host_name(conn->tls->native_handle(), url.host.c_str()))
+      // SNI (names only: RFC 6066 forbids IP literals), then the certificate must name the host
+      // we asked for (an IP is matched against the certificate's IP SANs).
+      boost::system::error_code notIp;
+      asio::ip::make_address(url.host, notIp);
+      if (notIp && !SSL_set_tlsext_host_name(conn->tls->native_handle(), url.host.c_str()))
         throw beast::system_error(beast::error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()));
       conn->tls->set_verify_callback(ssl::host_name_verification(url.host));
       co_await conn->tls->async_handshake(ssl::stream_base::client, asio::use_awaitable);

@@ -13,8 +13,9 @@ std::optional<Url> parseUrl(std::string_view text) {
   u.scheme = std::string(r->scheme());
   if (u.scheme != "http" && u.scheme != "https") return std::nullopt;
   if (!r->has_authority() || r->encoded_host().empty()) return std::nullopt;
-  u.host = std::string(r->encoded_host_name());
-  if (r->host_type() == boost::urls::host_type::ipv6) u.host = std::string(r->encoded_host_address());
+  // encoded_host() is the name or the IPv4 address as written; IPv6 loses its brackets.
+  u.host = r->host_type() == boost::urls::host_type::ipv6 ? std::string(r->encoded_host_address())
+                                                         : std::string(r->encoded_host());
   u.port = r->has_port() ? std::string(r->port()) : (u.scheme == "https" ? "443" : "80");
   u.target = std::string(r->encoded_path());
   if (u.target.empty()) u.target = "/";

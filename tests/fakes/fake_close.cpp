@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "safetynet/core/time_format.hpp"
 
@@ -116,6 +117,19 @@ void FakeClose::addContact(const std::string& id, const std::string& name, const
                    {"emails", {{{"email", email}, {"type", "office"}, {"is_unsubscribed", false}}}}};
 }
 
+void FakeClose::setStatus(const std::string& id, const std::string& status) {
+  std::lock_guard l(mu_);
+  auto it = emails_.find(id);
+  if (it == emails_.end()) return;
+  it->second.status = status;
+  event("updated", it->second, {"status"});
+}
+
+void FakeClose::setDelay(std::chrono::milliseconds d) {
+  std::lock_guard l(mu_);
+  delay_ = d;
+}
+
 void FakeClose::rateLimitNext(int n, int reset_seconds) {
   std::lock_guard l(mu_);
   rateLimited_ = n;
@@ -145,7 +159,13 @@ std::vector<std::string> FakeClose::requestLog() const {
 }
 
 ServerResponse FakeClose::handle(const ServerRequest& r) {
-  std::lock_guard l(mu_);
+  std::unique_lock l(mu_);
+  if (delay_.count() > 0) {
+    auto d = delay_;
+    l.unlock();
+    std::this_thread::sleep_for(d);
+    l.lock();
+  }
   log_.push_back(r.method + " " + r.path);
   if (r.header("authorization") != auth_) return error(401, "The API key is invalid or missing.");
   if (rateLimited_ > 0) {

@@ -37,6 +37,10 @@ class FakeClose {
   void addEmail(const FakeCloseEmail& e);
   void addUser(const std::string& id, const std::string& email, const std::string& first, const std::string& last);
   void addContact(const std::string& id, const std::string& name, const std::string& email);
+  // As if a rep edited the email in Close: changes its status (and logs an "updated" event).
+  void setStatus(const std::string& id, const std::string& status);
+  // Every request waits this long first (crash tests: widen the window for a SIGKILL).
+  void setDelay(std::chrono::milliseconds d);
   // The next n requests answer 429 with rate-limit headers.
   void rateLimitNext(int n, int reset_seconds = 1);
   // PUT /activity/email/{id}/ calls so far, per email id.
@@ -58,6 +62,7 @@ class FakeClose {
   std::map<std::string, int> puts_;
   std::vector<std::string> log_;
   int rateLimited_ = 0, resetSeconds_ = 1;
+  std::chrono::milliseconds delay_{0};
   std::unique_ptr<HttpServer> server_;
 };
 

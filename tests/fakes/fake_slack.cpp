@@ -1,5 +1,7 @@
 #include "fakes/fake_slack.hpp"
 
+#include <thread>
+
 namespace safetynet::fakes {
 
 namespace {
@@ -17,10 +19,12 @@ FakeSlack::FakeSlack(asio::any_io_executor ex, std::string token, unsigned short
 }
 
 void FakeSlack::addUser(const std::string& id, const std::string& email, const std::string& name) {
+  std::lock_guard l(mu_);
   usersByEmail_[email] = {{"id", id}, {"name", name}, {"real_name", name}, {"profile", {{"email", email}}}};
 }
 
 void FakeSlack::addChannel(const std::string& id, const std::string& name) {
+  std::lock_guard l(mu_);
   channels_[name] = id;
   channels_[id] = id;
 }
@@ -31,6 +35,8 @@ void FakeSlack::rateLimitNext(int n, int retry_after_seconds) {
 }
 
 ServerResponse FakeSlack::handle(const ServerRequest& r) {
+  if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
+  std::lock_guard l(mu_);
   if (rateLimited_ > 0) {
     --rateLimited_;
     return ServerResponse{429, "application/json; charset=utf-8", {{"Retry-After", std::to_string(retryAfter_)}},

@@ -4,7 +4,9 @@
 // conversations.history (include_all_metadata) and 429 + Retry-After when asked to.
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,11 +28,18 @@ class FakeSlack {
   void addUser(const std::string& id, const std::string& email, const std::string& name);
   void addChannel(const std::string& id, const std::string& name);
   void rateLimitNext(int n, int retry_after_seconds = 1);
-  const std::vector<PostedMessage>& messages() const { return messages_; }
+  void setDelay(std::chrono::milliseconds d) { delay_ = d; }
+  // A copy: the fake may be serving on another thread.
+  std::vector<PostedMessage> messages() const {
+    std::lock_guard l(mu_);
+    return messages_;
+  }
 
  private:
   ServerResponse handle(const ServerRequest& r);
   std::string token_;
+  mutable std::mutex mu_;
+  std::chrono::milliseconds delay_{0};
   std::map<std::string, nlohmann::json> usersByEmail_;
   std::map<std::string, std::string> channels_;  // name (with #) or id -> id
   std::vector<PostedMessage> messages_;

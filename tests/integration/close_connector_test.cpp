@@ -1,0 +1,141 @@
+// The Close connector against the fake Close (tests/fakes), which follows the vendor's spec.
+#include <gtest/gtest.h>
+
+#include "connectors/close/close_connector.hpp"
+#include "fakes/fake_close.hpp"
+#include "integration/peers.hpp"
+#include "safetynet/net/http_client.hpp"
+#include "support/run_task.hpp"
+
+using namespace safetynet;
+using namespace safetynet::testing;
+using namespace std::chrono;
+
+namespace {
+
+class CloseConnectorTest : public ::testing::Test {
+ protected:
+  asio::io_context io;
+  TempDir dir;
+  StorePtr store = openSqliteStore(dir.path().string());
+  fakes::FakeClose fake{io.get_executor(), "key-1"};
+
+  std::unique_ptr<close::CloseConnector> connector(const std::string& key = "key-1") {
+    ConnectorConfig c;
+    c.name = "close-test";
+    c.type = "close";
+    c.base_url = fake.baseUrl();
+    c.api_key = Secret(key);
+    HttpClientOptions o;
+    o.retry.base_delay = milliseconds(10);
+    return std::make_unique<close::CloseConnector>(c, makeHttpClient(io.get_executor(), o), *store);
+  }
+  void add(const std::string& id, minutes when, const std::string& status = "scheduled",
+           hours createdAgo = hours(2)) {
+    fakes::FakeCloseEmail e;
+    e.id = id;
+    e.to = {"Jane <" + id + "@acme.test>"};
+    e.subject = "s-" + id;
+    e.scheduled_at = Clock::now() + when;
+    e.status = status;
+    e.created_at = Clock::now() - createdAgo;
+    e.contact_id = "cont_" + id;
+    fake.addEmail(e);
+  }
+  TimeWindow window() { return {Clock::now(), Clock::now() + minutes(60)}; }
+  std::vector<std::string> ids(const std::vector<ScheduledEmail>& v) {
+    std::vector<std::string> out;
+    for (const auto& e : v) out.push_back(e.id);
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_F(CloseConnectorTest, SweepFindsScheduledEmailsAcrossPagesAndDays) {
+  for (int i = 0; i < 230; ++i) add("bulk" + std::to_string(i), minutes(200));  // outside the window
+  add("in1", minutes(5));
+  add("in2", minutes(50), "scheduled", hours(24 * 10));  // created ten days ago
+  add("sent", minutes(10), "sent");
+  add("draft", minutes(10), "draft");
+  auto c = connector();
+  auto found = runTask(io, c->listScheduled(window()));
+  EXPECT_EQ(ids(found), (std::vector<std::string>{"in1", "in2"}));
+  EXPECT_EQ(found[0].recipients.at(0).address, "in1@acme.test");
+  EXPECT_EQ(found[0].subject, "s-in1");
+  // 230 emails created two hours ago sit in one day chunk: three pages of 100.
+  EXPECT_GE(fake.requestCount("GET /api/v1/activity/email/"), 3 + 30);
+}
+
+TEST_F(CloseConnectorTest, LaterPollsReadOnlyTheEventLog) {
+  add("a", minutes(5));
+  auto c = connector();
+  EXPECT_EQ(ids(runTask(io, c->listScheduled(window()))), std::vector<std::string>{"a"});
+  const int listCalls = fake.requestCount("GET /api/v1/activity/email/");
+  add("b", minutes(7));        // created event
+  fake.setStatus("a", "sent");  // updated event: no longer scheduled
+  EXPECT_EQ(ids(runTask(io, c->listScheduled(window()))), std::vector<std::string>{"b"});
+  EXPECT_EQ(fake.requestCount("GET /api/v1/activity/email/"), listCalls);  // no new sweep
+  EXPECT_EQ(fake.requestCount("GET /api/v1/event/"), 3);                    // created, updated, deleted
+}
+
+TEST_F(CloseConnectorTest, RevertMovesToDraftAndConfirmsOnce) {
+  add("r1", minutes(9));
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 1u);
+  auto r = runTask(io, c->revert(emails[0]));
+  EXPECT_TRUE(r.confirmed) << r.detail;
+  EXPECT_EQ(fake.status("r1"), "draft");
+  EXPECT_EQ(fake.putCount("r1"), 1);
+  // Again (as after a crash): reads, sees a draft, does not PUT again.
+  auto again = runTask(io, c->revert(emails[0]));
+  EXPECT_TRUE(again.confirmed);
+  EXPECT_EQ(again.detail, "already a draft in Close");
+  EXPECT_EQ(fake.putCount("r1"), 1);
+  EXPECT_TRUE(runTask(io, c->listScheduled(window())).empty());
+}
+
+TEST_F(CloseConnectorTest, TooLateWhenAlreadySent) {
+  add("s1", minutes(9));
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  fake.setStatus("s1", "sent");
+  auto r = runTask(io, c->revert(emails.at(0)));
+  EXPECT_FALSE(r.confirmed);
+  EXPECT_EQ(r.detail, "Close shows status \"sent\": too late to stop");
+  EXPECT_EQ(fake.putCount("s1"), 0);
+}
+
+TEST_F(CloseConnectorTest, RateLimitIsWaitedOut) {
+  add("x", minutes(5));
+  fake.rateLimitNext(2, 1);
+  auto c = connector();
+  auto start = steady_clock::now();
+  EXPECT_EQ(runTask(io, c->listScheduled(window())).size(), 1u);
+  EXPECT_GE(steady_clock::now() - start, milliseconds(1900));
+}
+
+TEST_F(CloseConnectorTest, WrongKeyIsAClearErrorWithoutTheKey) {
+  auto c = connector("wrong-key");
+  try {
+    runTask(io, c->listScheduled(window()));
+    FAIL() << "expected ConnectorError";
+  } catch (const ConnectorError& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("rejected the API key (401)"), std::string::npos) << m;
+    EXPECT_EQ(m.find("wrong-key"), std::string::npos);
+  }
+}
+
+TEST_F(CloseConnectorTest, PeopleNamesTheRepAndTheContact) {
+  fake.addUser("user_rep1", "riley@seller.test", "Riley", "Rep");
+  fake.addContact("cont_p1", "Jane Prospect", "p1@acme.test");
+  add("p1", minutes(5));
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  auto people = runTask(io, c->people(emails.at(0)));
+  EXPECT_EQ(people.rep.email, "riley@seller.test");
+  EXPECT_EQ(people.rep.name, "Riley Rep");
+  EXPECT_EQ(people.contact_name, "Jane Prospect");
+}

@@ -1,0 +1,168 @@
+// c-ares wired into Asio, against a real unbound on a free loopback port.
+#include <gtest/gtest.h>
+
+#include "checks/domain_check.hpp"
+#include "integration/peers.hpp"
+#include "safetynet/net/dns.hpp"
+#include "safetynet/policy/policy.hpp"
+#include "support/run_task.hpp"
+
+#include <future>
+
+using namespace safetynet;
+using namespace safetynet::testing;
+
+namespace {
+
+const char* kZones = R"(
+  local-zone: "example.test." static
+  local-data: "example.test. 300 IN SOA ns.example.test. admin.example.test. 1 3600 600 86400 60"
+  local-data: "example.test. 300 IN MX 20 mx2.example.test."
+  local-data: "example.test. 300 IN MX 10 mx1.example.test."
+  local-data: 'example.test. 120 IN TXT "v=spf1 -all"' 
+  local-data: "mx1.example.test. 300 IN A 127.0.0.10"
+  local-data: "mx2.example.test. 300 IN A 127.0.0.11"
+  local-data: "mx2.example.test. 300 IN AAAA ::1"
+  local-zone: "nomx.test." static
+  local-data: "nomx.test. 300 IN A 127.0.0.3"
+  local-zone: "nullmx.test." static
+  local-data: "nullmx.test. 300 IN MX 0 ."
+  local-zone: "deadmx.test." static
+  local-data: "deadmx.test. 300 IN MX 10 mx.nowhere.test."
+  local-zone: "nowhere.test." static
+  local-zone: "nxdomain.test." static
+  local-zone: "timeout.test." deny
+)";
+
+class DnsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { unbound_ = new Unbound(kZones); }
+  static void TearDownTestSuite() {
+    delete unbound_;
+    unbound_ = nullptr;
+  }
+  DnsAnswer ask(const std::string& name, DnsType type, std::chrono::milliseconds timeout = std::chrono::seconds(2)) {
+    asio::io_context io;
+    auto r = makeCaresResolver(io.get_executor(), DnsOptions{{unbound_->server()}, timeout, 1});
+    return runTask(io, r->query(name, type));
+  }
+  static Unbound* unbound_;
+};
+Unbound* DnsTest::unbound_ = nullptr;
+
+}  // namespace
+
+TEST_F(DnsTest, MxRecordsInPreferenceOrderWithTtl) {
+  auto a = ask("example.test", DnsType::MX);
+  ASSERT_EQ(a.status, DnsStatus::Ok) << a.error;
+  ASSERT_EQ(a.mx.size(), 2u);
+  EXPECT_EQ(a.mx[0].host, "mx1.example.test");
+  EXPECT_EQ(a.mx[0].preference, 10);
+  EXPECT_EQ(a.mx[1].host, "mx2.example.test");
+  EXPECT_EQ(a.ttl, std::chrono::seconds(300));
+}
+
+TEST_F(DnsTest, AddressesAndText) {
+  auto a = ask("mx1.example.test", DnsType::A);
+  ASSERT_EQ(a.status, DnsStatus::Ok);
+  EXPECT_EQ(a.values, std::vector<std::string>{"127.0.0.10"});
+  auto aaaa = ask("mx2.example.test", DnsType::AAAA);
+  ASSERT_EQ(aaaa.status, DnsStatus::Ok);
+  EXPECT_EQ(aaaa.values, std::vector<std::string>{"::1"});
+  auto txt = ask("example.test", DnsType::TXT);
+  ASSERT_EQ(txt.status, DnsStatus::Ok);
+  EXPECT_EQ(txt.values, std::vector<std::string>{"v=spf1 -all"});
+  EXPECT_EQ(txt.ttl, std::chrono::seconds(120));
+}
+
+TEST_F(DnsTest, NoDataIsNotNxDomain) {
+  auto a = ask("nomx.test", DnsType::MX);
+  EXPECT_EQ(a.status, DnsStatus::NoData);
+  // Negative TTL from the SOA: min(SOA TTL 300, MINIMUM 60).
+  EXPECT_EQ(ask("mx1.example.test", DnsType::AAAA).ttl, std::chrono::seconds(60));
+}
+
+TEST_F(DnsTest, NxDomain) { EXPECT_EQ(ask("foo.nxdomain.test", DnsType::MX).status, DnsStatus::NxDomain); }
+
+TEST_F(DnsTest, NullMxIsAnEmptyHost) {
+  auto a = ask("nullmx.test", DnsType::MX);
+  ASSERT_EQ(a.status, DnsStatus::Ok);
+  ASSERT_EQ(a.mx.size(), 1u);
+  EXPECT_EQ(a.mx[0].host, "");
+  EXPECT_EQ(a.mx[0].preference, 0);
+}
+
+TEST_F(DnsTest, SilenceIsATempFailOnOurSide) {
+  auto start = std::chrono::steady_clock::now();
+  auto a = ask("timeout.test", DnsType::MX, std::chrono::milliseconds(300));
+  EXPECT_EQ(a.status, DnsStatus::TempFail);
+  EXPECT_FALSE(a.error.empty());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST_F(DnsTest, ServerDownIsATempFail) {
+  asio::io_context io;
+  auto r = makeCaresResolver(io.get_executor(),
+                             DnsOptions{{"127.0.0.1:" + std::to_string(freePort())}, std::chrono::milliseconds(300), 1});
+  EXPECT_EQ(runTask(io, r->query("example.test", DnsType::MX)).status, DnsStatus::TempFail);
+}
+
+TEST_F(DnsTest, BadServerListIsRefusedAtStart) {
+  asio::io_context io;
+  EXPECT_THROW(makeCaresResolver(io.get_executor(), DnsOptions{{"not an address"}, std::chrono::seconds(1), 1}),
+               std::runtime_error);
+}
+
+TEST_F(DnsTest, ManyConcurrentQueriesOnOneChannel) {
+  asio::io_context io;
+  auto r = makeCaresResolver(io.get_executor(), DnsOptions{{unbound_->server()}, std::chrono::seconds(2), 2});
+  std::vector<std::future<DnsAnswer>> futures;
+  for (int i = 0; i < 200; ++i)
+    futures.push_back(asio::co_spawn(io, r->query(i % 2 ? "example.test" : "x" + std::to_string(i) + ".nxdomain.test",
+                                                  DnsType::MX),
+                                     asio::use_future));
+  io.run();
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(futures[i].get().status, i % 2 ? DnsStatus::Ok : DnsStatus::NxDomain);
+}
+
+TEST_F(DnsTest, CacheAnswersRepeatsWithoutTheNetwork) {
+  asio::io_context io;
+  auto real = makeCaresResolver(io.get_executor(), DnsOptions{{unbound_->server()}, std::chrono::milliseconds(300), 1});
+  struct Counting : DnsResolver {
+    DnsResolverPtr inner;
+    int n = 0;
+    Task<DnsAnswer> query(std::string name, DnsType t) override {
+      ++n;
+      co_return co_await inner->query(name, t);
+    }
+  };
+  auto counting = std::make_shared<Counting>();
+  counting->inner = real;
+  auto cached = makeCachingResolver(counting);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(runTask(io, cached->query("EXAMPLE.test", DnsType::MX)).status, DnsStatus::Ok);
+  for (int i = 0; i < 3; ++i) runTask(io, cached->query("a.nxdomain.test", DnsType::MX));  // negative answers cached too
+  for (int i = 0; i < 2; ++i) runTask(io, cached->query("timeout.test", DnsType::A));      // tempfails are not
+  EXPECT_EQ(counting->n, 4);
+}
+
+TEST_F(DnsTest, DomainCheckOnRealDns) {
+  asio::io_context io;
+  auto dns = makeCaresResolver(io.get_executor(), DnsOptions{{unbound_->server()}, std::chrono::milliseconds(500), 1});
+  checks::DomainCheck check(dns);
+  auto signalsFor = [&](const std::string& addr) {
+    CheckInput in;
+    in.raw = addr;
+    in.address = parseAddress(addr).address;
+    ScanResult r;
+    runTask(io, [&]() -> Task<void> { co_await check.run(in, r); }());
+    std::vector<std::string> names;
+    for (const auto& s : r.signals()) names.push_back(s.name);
+    return names;
+  };
+  EXPECT_TRUE(signalsFor("a@example.test").empty());
+  EXPECT_EQ(signalsFor("a@nomx.test"), std::vector<std::string>{"IMPLICIT_MX"});
+  EXPECT_EQ(signalsFor("a@nullmx.test"), std::vector<std::string>{"NULL_MX"});
+  EXPECT_EQ(signalsFor("a@deadmx.test"), std::vector<std::string>{"NO_MAIL_HOST"});
+  EXPECT_EQ(signalsFor("a@nxdomain.test"), std::vector<std::string>{"DOMAIN_NXDOMAIN"});
+  EXPECT_EQ(signalsFor("a@timeout.test"), std::vector<std::string>{"DNS_TEMPFAIL"});
+}

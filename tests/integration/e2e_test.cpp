@@ -1,0 +1,268 @@
+// End to end: the real `safetynet` binary, `run --once` and the daemon, against the fake Close and
+// Slack (on a thread of this process) and a real unbound for DNS.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <fstream>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "fakes/fake_close.hpp"
+#include "fakes/fake_slack.hpp"
+#include "integration/peers.hpp"
+
+using namespace safetynet;
+using namespace safetynet::testing;
+using namespace std::chrono;
+
+namespace {
+
+const char* kZones = R"(
+  local-zone: "acme.test." static
+  local-data: "acme.test. 300 IN MX 10 mx.acme.test."
+  local-data: "mx.acme.test. 300 IN A 127.0.0.20"
+  local-zone: "globex.test." static
+  local-data: "globex.test. 300 IN MX 10 mx.globex.test."
+  local-data: "mx.globex.test. 300 IN A 127.0.0.21"
+  local-zone: "aonly.test." static
+  local-data: "aonly.test. 300 IN A 127.0.0.22"
+  local-zone: "nullmx.test." static
+  local-data: "nullmx.test. 300 IN MX 0 ."
+  local-zone: "gone.test." static
+  local-zone: "deadmx.test." static
+  local-data: "deadmx.test. 300 IN MX 10 mx.gone.test."
+)";
+
+struct Case {
+  std::string id;
+  std::vector<std::string> to;
+  std::string reason;  // "" : must be allowed
+};
+
+// About ten scheduled emails, good and bad of several kinds.
+const std::vector<Case> kCases = {
+    {"acti_good1", {"jane@acme.test"}, ""},
+    {"acti_good2", {"bob@globex.test"}, ""},
+    {"acti_good3", {"pat@aonly.test"}, ""},                // implicit MX
+    {"acti_allow", {"ceo@gone.test"}, ""},                 // allow-listed despite NXDOMAIN
+    {"acti_syntax", {"bob..x@acme.test"}, "bounce_risk"},
+    {"acti_nx", {"lee@gone.test"}, "bounce_risk"},
+    {"acti_nullmx", {"ops@nullmx.test"}, "bounce_risk"},
+    {"acti_deadmx", {"kim@deadmx.test"}, "bounce_risk"},
+    {"acti_trap", {"info@globex.test"}, "spamtrap"},
+    {"acti_complain", {"ann@acme.test"}, "do_not_mail"},
+    {"acti_mixed", {"jane@acme.test", "zed@gone.test"}, "bounce_risk"},
+};
+
+class Sandbox {
+ public:
+  Sandbox() : close_(io_.get_executor(), "e2e-key"), slack_(io_.get_executor(), "xoxb-e2e"), dns_(kZones) {
+    slack_.addChannel("C0DELIV", "#deliverability");
+    close_.addUser("user_rep1", "riley@seller.test", "Riley", "Rep");
+    int minute = 10;
+    for (const auto& c : kCases) {
+      fakes::FakeCloseEmail e;
+      e.id = c.id;
+      e.to = c.to;
+      e.subject = "Subject " + c.id;
+      e.scheduled_at = Clock::now() + minutes(minute++);
+      close_.addEmail(e);
+    }
+    std::ofstream(dir_ / "allow.txt") << "ceo@gone.test\n";
+    std::ofstream(dir_ / "spamtraps.txt") << "info@globex.test\n";
+    std::ofstream(dir_ / "complainers.txt") << "# from the abuse desk\nann@acme.test\n";
+    std::ofstream(dir_ / "safetynet.yaml")
+        << "state_dir: " << (dir_ / "state").string() << "\n"
+        << "poll_interval: 1s\nshutdown_grace: 2s\n"
+        << "dns: {servers: [\"" << dns_.server() << "\"], timeout: 1s}\n"
+        << "lists:\n  allow: " << (dir_ / "allow.txt").string() << "\n  spamtraps: " << (dir_ / "spamtraps.txt").string()
+        << "\n  complainers: " << (dir_ / "complainers.txt").string() << "\n"
+        << "connectors:\n  - name: close-e2e\n    type: close\n    base_url: " << close_.baseUrl()
+        << "\n    api_key: e2e-key\n"
+        << "notify:\n  slack: {bot_token: xoxb-e2e, base_url: \"" << slack_.baseUrl()
+        << "\", channel: \"#deliverability\"}\n";
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~Sandbox() {
+    guard_.reset();
+    io_.stop();
+    thread_.join();
+  }
+  std::string config() const { return (dir_ / "safetynet.yaml").string(); }
+  fakes::FakeClose& close() { return close_; }
+  fakes::FakeSlack& slack() { return slack_; }
+  const TempDir& dir() const { return dir_; }
+
+  std::vector<nlohmann::json> decisions() {
+    std::string out;
+    EXPECT_EQ(runCommand({SAFETYNET_BINARY, "decisions", "-c", config(), "--since", "1d", "--json"}, &out), 0) << out;
+    std::vector<nlohmann::json> v;
+    std::stringstream ss(out);
+    for (std::string line; std::getline(ss, line);)
+      if (!line.empty() && line[0] == '{') v.push_back(nlohmann::json::parse(line));
+    return v;
+  }
+
+ private:
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_ = asio::make_work_guard(io_);
+  TempDir dir_;
+  fakes::FakeClose close_;
+  fakes::FakeSlack slack_;
+  Unbound dns_;
+  std::thread thread_;
+};
+
+void expectExactlyTheBadOnesHeld(Sandbox& s) {
+  auto decisions = s.decisions();
+  std::map<std::string, nlohmann::json> byId;
+  for (const auto& d : decisions) {
+    EXPECT_FALSE(byId.count(d["email_id"])) << "decided twice: " << d["email_id"];
+    byId[d["email_id"]] = d;
+  }
+  ASSERT_EQ(byId.size(), kCases.size());
+  int bad = 0;
+  for (const auto& c : kCases) {
+    const auto& d = byId.at(c.id);
+    if (c.reason.empty()) {
+      EXPECT_EQ(d["state"], "allowed") << c.id;
+      EXPECT_EQ(s.close().status(c.id), "scheduled") << c.id;
+      EXPECT_EQ(s.close().putCount(c.id), 0) << c.id;
+    } else {
+      ++bad;
+      EXPECT_EQ(d["state"], "reverted") << c.id << " " << d.dump();
+      EXPECT_EQ(d["reason"], c.reason) << c.id;
+      EXPECT_EQ(s.close().status(c.id), "draft") << c.id;
+      EXPECT_EQ(s.close().putCount(c.id), 1) << c.id;
+    }
+  }
+  // One Slack message per held email, each naming its email.
+  auto messages = s.slack().messages();
+  ASSERT_EQ(static_cast<int>(messages.size()), bad);
+  std::set<std::string> keys;
+  for (const auto& m : messages) {
+    keys.insert(m.request["metadata"]["event_payload"]["dedupe_key"].get<std::string>());
+    EXPECT_EQ(m.channel, "C0DELIV");
+    EXPECT_TRUE(m.request["blocks"].is_array());
+  }
+  EXPECT_EQ(static_cast<int>(keys.size()), bad);
+}
+
+}  // namespace
+
+TEST(EndToEnd, RunOnceRevertsExactlyTheBadOnesAndTellsTheRep) {
+  Sandbox s;
+  std::string out;
+  int rc = runCommand({SAFETYNET_BINARY, "run", "--once", "-c", s.config()}, &out);
+  ASSERT_EQ(rc, 0) << out;
+  expectExactlyTheBadOnesHeld(s);
+  // The message says what the rep needs: reason in words, evidence, next step, recipient, subject, time.
+  const auto msgs = s.slack().messages();
+  const auto it = std::find_if(msgs.begin(), msgs.end(), [](const fakes::PostedMessage& m) {
+    return m.request["text"].get<std::string>().find("Subject acti_nullmx") != std::string::npos;
+  });
+  ASSERT_NE(it, msgs.end());
+  const std::string blocks = it->request["blocks"].dump();
+  for (const char* want : {"bounce_risk", "likely to bounce", "null MX", "Next step", "ops@nullmx.test",
+                           "Subject acti_nullmx", "Scheduled"})
+    EXPECT_NE(blocks.find(want), std::string::npos) << want << " in " << blocks;
+
+  // A second run decides, reverts and notifies nothing again.
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "run", "--once", "-c", s.config()}, &out), 0) << out;
+  expectExactlyTheBadOnesHeld(s);
+}
+
+TEST(EndToEnd, SigkillAtAnyPointLosesNothingAndDoublesNothing) {
+  Sandbox s;
+  // Slow platforms widen the windows between "decided", "reverted" and "notified".
+  s.close().setDelay(milliseconds(40));
+  s.slack().setDelay(milliseconds(40));
+  std::mt19937 rng(12345);
+  int kills = 0;
+  for (int round = 0; round < 8; ++round) {
+    Process daemon({SAFETYNET_BINARY, "run", "-c", s.config()}, s.dir() / "daemon.log");
+    std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(150, 1200)(rng)));
+    if (daemon.running()) {
+      daemon.signal(SIGKILL);
+      ++kills;
+    }
+    daemon.wait(seconds(10));
+  }
+  EXPECT_GE(kills, 6);
+  s.close().setDelay(milliseconds(0));
+  s.slack().setDelay(milliseconds(0));
+  std::string out;
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "run", "--once", "-c", s.config()}, &out), 0) << out;
+  expectExactlyTheBadOnesHeld(s);
+}
+
+TEST(EndToEnd, SigtermStopsGracefullyWithExitZero) {
+  Sandbox s;
+  Process daemon({SAFETYNET_BINARY, "run", "-c", s.config()}, s.dir() / "daemon.log");
+  std::this_thread::sleep_for(milliseconds(1500));
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait(seconds(10)), 0) << readFile(s.dir() / "daemon.log");
+  expectExactlyTheBadOnesHeld(s);
+}
+
+TEST(EndToEnd, SighupWithABadConfigKeepsTheRunningOne) {
+  Sandbox s;
+  Process daemon({SAFETYNET_BINARY, "run", "-c", s.config()}, s.dir() / "daemon.log");
+  std::this_thread::sleep_for(milliseconds(1500));
+  const std::string good = readFile(s.config());
+  std::ofstream(s.config()) << good << "poll_intervall: 5s\n";
+  daemon.signal(SIGHUP);
+  std::this_thread::sleep_for(milliseconds(1500));
+  EXPECT_TRUE(daemon.running());
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait(seconds(10)), 0);
+  const std::string log = readFile(s.dir() / "daemon.log");
+  EXPECT_NE(log.find("reload refused"), std::string::npos) << log;
+  EXPECT_NE(log.find("poll_intervall: unknown key"), std::string::npos) << log;
+  EXPECT_EQ(log.find("e2e-key"), std::string::npos) << "a secret reached the log";
+  EXPECT_EQ(log.find("xoxb-e2e"), std::string::npos) << "a secret reached the log";
+}
+
+TEST(Cli, ConfigCheckExitCodes) {
+  TempDir d;
+  std::ofstream(d / "ok.yaml") << "poll_interval: 30s\n";
+  std::ofstream(d / "bad.yaml") << "poll_interval: 30 s\nlookahed: 1h\n";
+  std::string out;
+  EXPECT_EQ(runCommand({SAFETYNET_BINARY, "config", "check", "-c", (d / "ok.yaml").string()}, &out), 0) << out;
+  EXPECT_EQ(runCommand({SAFETYNET_BINARY, "config", "check", "-c", (d / "bad.yaml").string()}, &out), 2);
+  EXPECT_NE(out.find("bad.yaml:1:16: poll_interval: expected a duration"), std::string::npos) << out;
+  EXPECT_NE(out.find("bad.yaml:2:1: lookahed: unknown key (did you mean \"lookahead\"?)"), std::string::npos) << out;
+  EXPECT_EQ(runCommand({SAFETYNET_BINARY, "config", "check", "-c", (d / "missing.yaml").string()}, &out), 2);
+  EXPECT_EQ(runCommand({SAFETYNET_BINARY, "frobnicate"}, &out), 2);
+  EXPECT_EQ(runCommand({SAFETYNET_BINARY, "version"}, &out), 0);
+  EXPECT_NE(out.find("safetynet "), std::string::npos);
+}
+
+TEST(Cli, CheckJsonFollowsTheContract) {
+  TempDir d;
+  std::ofstream(d / "sn.yaml") << "state_dir: " << (d / "state").string() << "\n";
+  std::string out;
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "check", "--offline", "--json", "-c", (d / "sn.yaml").string(),
+                        "jane@acme.test", "bad@@acme.test"},
+                       &out),
+            0)
+      << out;
+  std::stringstream ss(out);
+  std::vector<nlohmann::json> lines;
+  for (std::string l; std::getline(ss, l);)
+    if (!l.empty() && l[0] == '{') lines.push_back(nlohmann::json::parse(l));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["verdict"], "allow");
+  EXPECT_TRUE(lines[0]["reason"].is_null());
+  EXPECT_EQ(lines[0]["normalized"], "jane@acme.test");
+  EXPECT_EQ(lines[1]["verdict"], "revert");
+  EXPECT_EQ(lines[1]["reason"], "bounce_risk");
+  EXPECT_EQ(lines[1]["signals"][0]["name"], "SYNTAX_INVALID");
+  EXPECT_TRUE(lines[1]["next_step"].is_string());
+  for (const char* k : {"address", "normalized", "verdict", "reason", "signals", "suggestion", "next_step", "duration_ms"})
+    EXPECT_TRUE(lines[1].contains(k)) << k;
+}

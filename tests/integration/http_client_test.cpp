@@ -1,0 +1,153 @@
+// The Beast client against real peers: openssl s_server for TLS verification, and a local Beast
+// server for retries, Retry-After and keep-alive.
+#include <gtest/gtest.h>
+
+#include "integration/peers.hpp"
+#include "safetynet/net/http_client.hpp"
+#include "safetynet/net/http_server.hpp"
+#include "support/run_task.hpp"
+
+using namespace safetynet;
+using namespace safetynet::testing;
+using namespace std::chrono;
+
+namespace {
+
+HttpClientOptions fast(std::string ca = "") {
+  HttpClientOptions o;
+  o.ca_file = std::move(ca);
+  o.timeout = seconds(5);
+  o.retry.max_attempts = 4;
+  o.retry.base_delay = milliseconds(10);
+  o.retry.max_delay = milliseconds(50);
+  return o;
+}
+
+HttpRequest get(const std::string& url) {
+  HttpRequest r;
+  r.url = url;
+  return r;
+}
+
+std::string errorOf(asio::io_context& io, HttpClient& c, HttpRequest r) {
+  try {
+    runTask(io, c.send(std::move(r)));
+  } catch (const HttpError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(HttpsClient, VerifiesTheServerWithTheGivenCa) {
+  TlsServer tls;
+  asio::io_context io;
+  auto client = makeHttpClient(io.get_executor(), fast(tls.caFile()));
+  auto r = runTask(io, client->send(get("https://localhost:" + std::to_string(tls.port()) + "/")));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("s_server"), std::string::npos);
+}
+
+TEST(HttpsClient, RefusesAnUntrustedCertificate) {
+  TlsServer tls;
+  asio::io_context io;
+  auto client = makeHttpClient(io.get_executor(), fast());  // system CAs: the self-signed cert is unknown
+  auto e = errorOf(io, *client, get("https://localhost:" + std::to_string(tls.port()) + "/"));
+  EXPECT_NE(e.find("certificate verify failed"), std::string::npos) << e;
+}
+
+TEST(HttpsClient, RefusesACertificateForAnotherName) {
+  TlsServer tls;  // the certificate names "localhost" only
+  asio::io_context io;
+  auto client = makeHttpClient(io.get_executor(), fast(tls.caFile()));
+  auto e = errorOf(io, *client, get("https://127.0.0.1:" + std::to_string(tls.port()) + "/"));
+  EXPECT_NE(e.find("certificate verify failed"), std::string::npos) << e;
+}
+
+TEST(HttpClient, RetriesServerErrorsThenSucceeds) {
+  asio::io_context io;
+  int calls = 0;
+  HttpServer server(io.get_executor(), [&](const ServerRequest&) {
+    return ++calls < 3 ? ServerResponse{503, "text/plain", {}, "busy"} : ServerResponse{200, "text/plain", {}, "ok"};
+  });
+  auto client = makeHttpClient(io.get_executor(), fast());
+  auto r = runTask(io, client->send(get(server.baseUrl() + "/x")));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.attempts, 3);
+  EXPECT_EQ(calls, 3);
+}
+
+TEST(HttpClient, HonoursRetryAfterOn429) {
+  asio::io_context io;
+  int calls = 0;
+  HttpServer server(io.get_executor(), [&](const ServerRequest&) {
+    return ++calls == 1 ? ServerResponse{429, "application/json", {{"Retry-After", "1"}}, "{}"}
+                        : ServerResponse{200, "application/json", {}, "{}"};
+  });
+  auto client = makeHttpClient(io.get_executor(), fast());
+  auto start = steady_clock::now();
+  auto r = runTask(io, client->send(get(server.baseUrl() + "/x")));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.attempts, 2);
+  EXPECT_GE(steady_clock::now() - start, milliseconds(900));  // the server's wait, not our 10 ms backoff
+}
+
+TEST(HttpClient, GivesUpAfterMaxAttemptsWithTheLastAnswer) {
+  asio::io_context io;
+  int calls = 0;
+  HttpServer server(io.get_executor(), [&](const ServerRequest&) {
+    ++calls;
+    return ServerResponse{500, "text/plain", {}, "down"};
+  });
+  auto client = makeHttpClient(io.get_executor(), fast());
+  auto r = runTask(io, client->send(get(server.baseUrl() + "/x")));
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(calls, 4);
+}
+
+TEST(HttpClient, DoesNotResendAPostAfterA5xx) {
+  asio::io_context io;
+  int calls = 0;
+  HttpServer server(io.get_executor(), [&](const ServerRequest&) {
+    ++calls;
+    return ServerResponse{502, "text/plain", {}, "bad gateway"};
+  });
+  auto client = makeHttpClient(io.get_executor(), fast());
+  HttpRequest post = get(server.baseUrl() + "/chat.postMessage");
+  post.method = "POST";
+  post.body = "{}";
+  EXPECT_EQ(runTask(io, client->send(post)).status, 502);
+  EXPECT_EQ(calls, 1);  // it may have been processed: the caller decides
+}
+
+TEST(HttpClient, ConnectionRefusedIsAnErrorAfterRetries) {
+  asio::io_context io;
+  auto client = makeHttpClient(io.get_executor(), fast());
+  auto e = errorOf(io, *client, get("http://127.0.0.1:" + std::to_string(freePort()) + "/x"));
+  EXPECT_NE(e.find("connect"), std::string::npos) << e;
+  EXPECT_EQ(e.find("Authorization"), std::string::npos);
+}
+
+TEST(HttpClient, SendsHeadersAndBodyAndReusesTheConnection) {
+  asio::io_context io;
+  std::vector<ServerRequest> seen;
+  HttpServer server(io.get_executor(), [&](const ServerRequest& r) {
+    seen.push_back(r);
+    return ServerResponse{200, "application/json", {{"X-Thing", "1"}}, "{\"ok\":true}"};
+  });
+  auto client = makeHttpClient(io.get_executor(), fast());
+  HttpRequest put = get(server.baseUrl() + "/a?b=c");
+  put.method = "PUT";
+  put.headers = {{"Authorization", "Basic abc"}, {"Content-Type", "application/json"}};
+  put.body = "{\"status\":\"draft\"}";
+  auto r = runTask(io, client->send(put));
+  EXPECT_EQ(r.header("x-thing"), "1");
+  runTask(io, client->send(get(server.baseUrl() + "/again")));
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].method, "PUT");
+  EXPECT_EQ(seen[0].path, "/a");
+  EXPECT_EQ(seen[0].query.at("b"), "c");
+  EXPECT_EQ(seen[0].header("authorization"), "Basic abc");
+  EXPECT_EQ(seen[0].body, "{\"status\":\"draft\"}");
+}

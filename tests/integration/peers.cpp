@@ -1,0 +1,203 @@
+#include "integration/peers.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace safetynet::testing {
+
+namespace fs = std::filesystem;
+
+std::string findProgram(const std::string& name) {
+  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  path += ":/usr/sbin:/sbin:/usr/bin:/bin";
+  std::stringstream ss(path);
+  for (std::string dir; std::getline(ss, dir, ':');) {
+    fs::path p = fs::path(dir) / name;
+    if (!dir.empty() && ::access(p.c_str(), X_OK) == 0) return p.string();
+  }
+  return "";
+}
+
+unsigned short freePort() {
+  static std::mt19937 rng(std::random_device{}());
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    unsigned short port = static_cast<unsigned short>(std::uniform_int_distribution<int>(20000, 60000)(rng));
+    bool free = true;
+    for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
+      int fd = ::socket(AF_INET, type, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(port);
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) free = false;
+      ::close(fd);
+    }
+    if (free) return port;
+  }
+  throw std::runtime_error("no free loopback port");
+}
+
+bool waitForTcp(unsigned short port, std::chrono::milliseconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    if (ok) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return false;
+}
+
+TempDir::TempDir() {
+  std::string t = (fs::temp_directory_path() / "safetynet-test-XXXXXX").string();
+  if (!::mkdtemp(t.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = t;
+}
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+Process::Process(const std::vector<std::string>& argv, const fs::path& log, const std::vector<std::string>& env) {
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::close(fd);
+    }
+    ::setpgid(0, 0);
+    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+}
+
+Process& Process::operator=(Process&& o) noexcept {
+  if (this != &o) {
+    if (pid_ > 0) {
+      signal(SIGKILL);
+      wait(std::chrono::seconds(5));
+    }
+    pid_ = o.pid_;
+    o.pid_ = -1;
+  }
+  return *this;
+}
+
+Process::~Process() {
+  if (pid_ > 0) {
+    signal(SIGTERM);
+    if (wait(std::chrono::seconds(5)) == -1) {
+      signal(SIGKILL);
+      wait(std::chrono::seconds(5));
+    }
+  }
+}
+
+void Process::signal(int sig) {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+bool Process::running() {
+  if (pid_ <= 0) return false;
+  return ::waitpid(pid_, nullptr, WNOHANG) == 0;
+}
+
+int Process::wait(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  auto end = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (std::chrono::steady_clock::now() > end) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+std::string readFile(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int runCommand(const std::vector<std::string>& argv, std::string* output, std::chrono::milliseconds timeout,
+               const std::vector<std::string>& env) {
+  TempDir d;
+  int rc;
+  {
+    Process p(argv, d / "out.log", env);
+    rc = p.wait(timeout);
+    if (rc == -1) p.signal(SIGKILL);
+  }
+  if (output) *output = readFile(d / "out.log");
+  return rc;
+}
+
+Unbound::Unbound(const std::string& zones) {
+  const std::string unbound = findProgram("unbound");
+  if (unbound.empty())
+    throw std::runtime_error("unbound is not installed: the DNS tests need a real resolver. Run scripts/setup.");
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port_ = freePort();
+    std::ofstream(dir_ / "unbound.conf") << "server:\n"
+                                         << "  interface: 127.0.0.1\n  port: " << port_ << "\n"
+                                         << "  do-daemonize: no\n  username: \"\"\n  chroot: \"\"\n"
+                                         << "  directory: \"" << dir_.path().string() << "\"\n"
+                                         << "  pidfile: \"\"\n  use-syslog: no\n  logfile: \"\"\n  verbosity: 0\n"
+                                         << "  module-config: \"iterator\"\n  do-not-query-localhost: no\n"
+                                         << "  access-control: 127.0.0.0/8 allow\n  num-threads: 1\n"
+                                         << "  so-reuseport: no\n  outgoing-range: 64\n"
+                                         << zones << "\nremote-control:\n  control-enable: no\n";
+    process_ = Process({unbound, "-d", "-c", (dir_ / "unbound.conf").string()}, dir_ / "unbound.log");
+    if (waitForTcp(port_, std::chrono::seconds(5))) return;
+  }
+  throw std::runtime_error("unbound did not start: " + readFile(dir_ / "unbound.log"));
+}
+
+TlsServer::TlsServer() {
+  const std::string openssl = findProgram("openssl");
+  if (openssl.empty()) throw std::runtime_error("openssl is not installed: run scripts/setup.");
+  std::string out;
+  int rc = runCommand({openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                       "-addext", "subjectAltName=DNS:localhost", "-keyout", (dir_ / "key.pem").string(), "-out",
+                       (dir_ / "cert.pem").string()},
+                      &out);
+  if (rc != 0) throw std::runtime_error("openssl req failed: " + out);
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port_ = freePort();
+    process_ = Process({openssl, "s_server", "-accept", "127.0.0.1:" + std::to_string(port_), "-cert",
+                        (dir_ / "cert.pem").string(), "-key", (dir_ / "key.pem").string(), "-www", "-quiet"},
+                       dir_ / "s_server.log");
+    if (waitForTcp(port_, std::chrono::seconds(5))) return;
+  }
+  throw std::runtime_error("openssl s_server did not start: " + readFile(dir_ / "s_server.log"));
+}
+
+}  // namespace safetynet::testing

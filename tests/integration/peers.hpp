@@ -1,0 +1,80 @@
+#pragma once
+// Real peers started by the tests on free loopback ports and stopped by them: unbound for DNS,
+// `openssl s_server` for TLS, and the safetynet binary itself. A peer that is not installed is a
+// test failure with a clear message (run scripts/setup), never a silent skip.
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace safetynet::testing {
+
+// Absolute path of an installed program (PATH, /usr/sbin, /sbin), or "" if absent.
+std::string findProgram(const std::string& name);
+// A TCP+UDP port on 127.0.0.1 that nothing listens on right now.
+unsigned short freePort();
+bool waitForTcp(unsigned short port, std::chrono::milliseconds timeout);
+
+// A fresh directory under /tmp, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+class Process {
+ public:
+  Process() = default;
+  // Starts argv[0] with the given arguments; stdout+stderr go to `log`.
+  Process(const std::vector<std::string>& argv, const std::filesystem::path& log,
+          const std::vector<std::string>& env = {});
+  Process(Process&& o) noexcept : pid_(o.pid_) { o.pid_ = -1; }
+  Process& operator=(Process&& o) noexcept;
+  ~Process();
+  int pid() const { return pid_; }
+  void signal(int sig);
+  // Exit status (or 128+signal), waiting at most `timeout`; -1 on timeout.
+  int wait(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  bool running();
+
+ private:
+  int pid_ = -1;
+};
+
+// unbound on 127.0.0.1:port with the given `local-zone`/`local-data` lines.
+class Unbound {
+ public:
+  explicit Unbound(const std::string& zones);
+  unsigned short port() const { return port_; }
+  std::string server() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  TempDir dir_;
+  unsigned short port_ = 0;
+  Process process_;
+};
+
+// A self-signed certificate for "localhost" and `openssl s_server -www` serving with it.
+class TlsServer {
+ public:
+  TlsServer();
+  unsigned short port() const { return port_; }
+  std::string caFile() const { return (dir_ / "cert.pem").string(); }
+
+ private:
+  TempDir dir_;
+  unsigned short port_ = 0;
+  Process process_;
+};
+
+std::string readFile(const std::filesystem::path& p);
+// Runs a command to completion, returning exit status and combined output.
+int runCommand(const std::vector<std::string>& argv, std::string* output,
+               std::chrono::milliseconds timeout = std::chrono::seconds(120), const std::vector<std::string>& env = {});
+
+}  // namespace safetynet::testing

@@ -1,0 +1,172 @@
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "safetynet/config/config.hpp"
+
+using namespace safetynet;
+
+namespace {
+
+std::string firstError(const std::string& yaml) {
+  auto r = loadConfigText(yaml, "sn.yaml");
+  return r.errors.empty() ? std::string("(no error)") : r.errors.front().message;
+}
+
+const char* kValidClose = R"(connectors:
+  - name: close-main
+    type: close
+    api_key: k123
+)";
+
+struct BadConfig {
+  const char* name;
+  std::string yaml;
+  std::string expected;
+};
+
+}  // namespace
+
+TEST(Config, DefaultsFollowTheProductBrief) {
+  auto r = loadConfigText("", "sn.yaml");
+  ASSERT_TRUE(r.ok());
+  const Config& c = *r.config;
+  EXPECT_EQ(c.state_dir, "/var/lib/safetynet");
+  EXPECT_EQ(c.poll_interval, std::chrono::seconds(30));
+  EXPECT_EQ(c.min_lead_time, std::chrono::minutes(2));
+  EXPECT_EQ(c.lookahead, std::chrono::minutes(60));
+  EXPECT_EQ(c.recheck_after, std::chrono::hours(24 * 30));
+  EXPECT_EQ(c.policy.on_internal_error, "allow");
+  EXPECT_EQ(c.policy.revert.size(), 7u);
+  EXPECT_EQ(c.smtp_probe.port, 25);
+  EXPECT_TRUE(c.smtp_probe.mail_from.empty());
+}
+
+TEST(Config, ReadsTheContractKeys) {
+  auto r = loadConfigText(R"(state_dir: /tmp/sn
+poll_interval: 10s
+min_lead_time: 3m
+lookahead: 2h
+recheck_after: 7d
+policy:
+  revert: [bounce_risk, spamtrap]
+  on_internal_error: revert
+  signals:
+    CATCH_ALL: {weight: 1.0}
+dns:
+  servers: ["127.0.0.1:5353"]
+  timeout: 500ms
+smtp_probe: {enabled: false, helo: probe.acme.com, mail_from: "", port: 2525, connect_timeout: 5s,
+             command_timeout: 5s, per_domain_concurrency: 1}
+lists: {allow: /a, spamtraps: /b, complainers: /c, suppression: /d, dnsbl_domains: [dbl.example]}
+engagement: {dead_after: 365d}
+senders: {pause_bounce_rate: 0.05, min_sends: 20, pause_for: 2h}
+connectors:
+  - name: close-main
+    type: close
+    base_url: https://api.close.com/api/v1
+    api_key: k123
+notify:
+  slack: {bot_token: xoxb-1, channel: "#deliverability", dm_rep: true}
+)",
+                          "sn.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors.front().message;
+  const Config& c = *r.config;
+  EXPECT_EQ(c.poll_interval, std::chrono::seconds(10));
+  EXPECT_EQ(c.lookahead, std::chrono::hours(2));
+  EXPECT_EQ(c.policy.revert, (std::vector<std::string>{"bounce_risk", "spamtrap"}));
+  EXPECT_EQ(c.policy.on_internal_error, "revert");
+  EXPECT_EQ(c.policy.signals.at("CATCH_ALL").weight, 1.0);
+  EXPECT_EQ(c.dns.servers, std::vector<std::string>{"127.0.0.1:5353"});
+  EXPECT_EQ(c.dns.timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(c.smtp_probe.port, 2525);
+  EXPECT_EQ(c.lists.dnsbl_domains, std::vector<std::string>{"dbl.example"});
+  ASSERT_EQ(c.connectors.size(), 1u);
+  EXPECT_EQ(c.connectors[0].api_key.reveal(), "k123");
+  EXPECT_TRUE(c.notify.slack.enabled);
+  EXPECT_TRUE(c.notify.slack.dm_rep);
+}
+
+TEST(Config, TableOfBadConfigsGivesExactMessages) {
+  const std::vector<BadConfig> cases = {
+      {"unknown top-level key", "poll_intervall: 30s\n",
+       "sn.yaml:1:1: poll_intervall: unknown key (did you mean \"poll_interval\"?)"},
+      {"unknown key, nothing close", "colour: blue\n", "sn.yaml:1:1: colour: unknown key"},
+      {"nested unknown key", "dns:\n  server: [\"127.0.0.1\"]\n",
+       "sn.yaml:2:3: dns.server: unknown key (did you mean \"servers\"?)"},
+      {"bad duration", "poll_interval: 30 seconds\n",
+       "sn.yaml:1:16: poll_interval: expected a duration like 250ms, 90s, 2m, 4h or 30d, got \"30 seconds\""},
+      {"duration given a list", "lookahead: [1, 2]\n",
+       "sn.yaml:1:12: lookahead: expected a duration, got a list"},
+      {"wrong type: bool", "smtp_probe:\n  enabled: maybe\n",
+       "sn.yaml:2:12: smtp_probe.enabled: expected true or false, got \"maybe\""},
+      {"wrong type: integer", "smtp_probe:\n  port: http\n",
+       "sn.yaml:2:9: smtp_probe.port: expected an integer, got \"http\""},
+      {"integer out of range", "smtp_probe:\n  port: 70000\n",
+       "sn.yaml:2:9: smtp_probe.port: must be between 1 and 65535, got 70000"},
+      {"enum typo", "policy:\n  on_internal_error: alow\n",
+       "sn.yaml:2:22: policy.on_internal_error: \"alow\" is not one of: allow, revert (did you mean \"allow\"?)"},
+      {"unknown reason code", "policy:\n  revert: [bounce_risk, spam_trap]\n",
+       "sn.yaml:2:11: policy.revert: \"spam_trap\" is not a reason code (did you mean \"spamtrap\"?)"},
+      {"section is not a mapping", "dns: 8.8.8.8\n", "sn.yaml:1:6: dns: expected a mapping, got \"8.8.8.8\""},
+      {"lookahead shorter than lead time", "min_lead_time: 10m\nlookahead: 5m\n",
+       "sn.yaml:2:12: lookahead: must be longer than min_lead_time"},
+      {"connector without key",
+       "connectors:\n  - name: c\n    type: close\n",
+       "sn.yaml:2:5: connectors[0].api_key: the close connector needs api_key or api_key_file"},
+      {"connector type typo", "connectors:\n  - name: c\n    type: closed\n    api_key: k\n",
+       "sn.yaml:3:11: connectors[0].type: \"closed\" is not one of: close, outreach, salesloft (did you mean \"close\"?)"},
+      {"plain http to a remote host",
+       "connectors:\n  - name: c\n    type: close\n    api_key: k\n    base_url: http://api.close.com/api/v1\n",
+       "sn.yaml:5:15: connectors[0].base_url: http:// is accepted only for loopback addresses; use https://"},
+      {"duplicate connector names",
+       std::string(kValidClose) + "  - name: close-main\n    type: close\n    api_key: k2\n",
+       "sn.yaml:5:11: connectors[1].name: connector name \"close-main\" is used twice"},
+      {"missing environment variable",
+       "connectors:\n  - name: c\n    type: close\n    api_key: ${SAFETYNET_TEST_UNSET_VAR}\n",
+       "sn.yaml:4:14: connectors[0].api_key: environment variable SAFETYNET_TEST_UNSET_VAR is not set"},
+      {"both a secret and its file",
+       "connectors:\n  - name: c\n    type: close\n    api_key: k\n    api_key_file: /etc/k\n",
+       "sn.yaml:5:19: connectors[0].api_key_file: set either api_key or api_key_file, not both"},
+      {"slack without a token", "notify:\n  slack: {channel: \"#x\"}\n",
+       "sn.yaml:2:10: notify.slack.bot_token: slack needs bot_token or bot_token_file"},
+      {"invalid YAML", "poll_interval: [30s\n", "sn.yaml:2:1: invalid YAML: end of sequence flow not found"},
+      {"not a mapping", "- a\n- b\n", "sn.yaml:1:1: the configuration must be a YAML mapping"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(firstError(c.yaml), c.expected) << c.name;
+}
+
+TEST(Config, ReportsEveryProblemNotJustTheFirst) {
+  auto r = loadConfigText("poll_intervall: 30s\nlookahed: 1h\n", "sn.yaml");
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_FALSE(r.config);
+}
+
+TEST(Config, SecretsComeFromEnvironmentFilesAndCredentialsDirectory) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("sn-config-test-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "creds");
+  std::ofstream(dir / "creds" / "close.key") << "from-credentials\n";
+  std::ofstream(dir / "slack.token") << "xoxb-from-file\n";
+  ::setenv("SN_TEST_CLOSE_KEY", "from-env", 1);
+  ::setenv("CREDENTIALS_DIRECTORY", (dir / "creds").c_str(), 1);
+  auto r = loadConfigText("connectors:\n"
+                          "  - {name: a, type: close, api_key: \"${SN_TEST_CLOSE_KEY}\"}\n"
+                          "  - {name: b, type: close, api_key_file: close.key}\n"
+                          "notify:\n  slack: {bot_token_file: " + (dir / "slack.token").string() + ", channel: \"#x\"}\n",
+                          (dir / "sn.yaml").string());
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  ASSERT_TRUE(r.ok()) << r.errors.front().message;
+  EXPECT_EQ(r.config->connectors[0].api_key.reveal(), "from-env");
+  EXPECT_EQ(r.config->connectors[1].api_key.reveal(), "from-credentials");  // relative: $CREDENTIALS_DIRECTORY
+  EXPECT_EQ(r.config->notify.slack.bot_token.reveal(), "xoxb-from-file");     // trailing newline trimmed
+  fs::remove_all(dir);
+}
+
+TEST(Config, MissingFileIsAClearError) {
+  auto r = loadConfigFile("/nonexistent/safetynet.yaml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].message, "/nonexistent/safetynet.yaml: cannot open the configuration file");
+}

@@ -1,0 +1,178 @@
+// The pipeline and the domain check against gmock doubles of DnsResolver and Check.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "checks/domain_check.hpp"
+#include "checks/list_checks.hpp"
+#include "checks/syntax_check.hpp"
+#include "safetynet/pipeline/pipeline.hpp"
+#include "support/mocks.hpp"
+#include "support/run_task.hpp"
+
+using namespace safetynet;
+using namespace safetynet::testing;
+using ::testing::_;
+using ::testing::Return;
+using ::testing::StrictMock;
+
+namespace {
+
+auto reply(DnsAnswer a) {
+  return [a](std::string, DnsType) { return ready(a); };
+}
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<StrictMock<MockDnsResolver>> dns = std::make_shared<StrictMock<MockDnsResolver>>();
+  std::shared_ptr<AdminLists> lists = std::make_shared<AdminLists>();
+
+  std::unique_ptr<Pipeline> pipeline(Store* cache = nullptr, PolicyConfig pc = {}) {
+    std::vector<CheckPtr> checks;
+    checks.push_back(std::make_shared<checks::SyntaxCheck>());
+    AdminListsPtr l = lists;
+    checks.push_back(std::make_shared<checks::AdminListCheck>([l] { return l; }));
+    checks.push_back(std::make_shared<checks::DomainCheck>(dns));
+    return std::make_unique<Pipeline>(std::move(checks), Policy::shipped(pc), cache, PipelineOptions{});
+  }
+  RecipientVerdict eval(const std::string& a, Store* cache = nullptr) { return runTask(pipeline(cache)->evaluate(a)); }
+  std::vector<std::string> names(const RecipientVerdict& v) {
+    std::vector<std::string> n;
+    for (const auto& s : v.verdict.signals) n.push_back(s.name);
+    return n;
+  }
+};
+
+}  // namespace
+
+TEST_F(PipelineTest, HealthyDomainAllows) {
+  EXPECT_CALL(*dns, query("acme.com", DnsType::MX)).WillOnce(reply(mxAnswer({{10, "mx1.acme.com"}})));
+  EXPECT_CALL(*dns, query("mx1.acme.com", DnsType::A)).WillOnce(reply(answer(DnsStatus::Ok, {"192.0.2.1"})));
+  auto v = eval("jane@acme.com");
+  EXPECT_FALSE(v.verdict.revert);
+  EXPECT_TRUE(v.verdict.signals.empty());
+  EXPECT_EQ(v.normalized, "jane@acme.com");
+}
+
+TEST_F(PipelineTest, BadSyntaxStopsBeforeAnyLookup) {
+  auto v = eval("jane@@acme.com");  // StrictMock: any DNS call fails the test
+  EXPECT_TRUE(v.verdict.revert);
+  EXPECT_EQ(v.verdict.reason, "bounce_risk");
+  EXPECT_EQ(names(v), std::vector<std::string>{"SYNTAX_INVALID"});
+}
+
+TEST_F(PipelineTest, NxDomain) {
+  EXPECT_CALL(*dns, query("gone.example", DnsType::MX)).WillOnce(reply(answer(DnsStatus::NxDomain)));
+  auto v = eval("a@gone.example");
+  EXPECT_EQ(names(v), std::vector<std::string>{"DOMAIN_NXDOMAIN"});
+  EXPECT_EQ(v.verdict.reason, "bounce_risk");
+}
+
+TEST_F(PipelineTest, NullMx) {
+  EXPECT_CALL(*dns, query("nomail.example", DnsType::MX)).WillOnce(reply(mxAnswer({{0, ""}})));
+  auto v = eval("a@nomail.example");
+  EXPECT_EQ(names(v), std::vector<std::string>{"NULL_MX"});
+  EXPECT_TRUE(v.verdict.revert);
+}
+
+TEST_F(PipelineTest, ImplicitMxFromARecordIsAllowed) {
+  EXPECT_CALL(*dns, query("aonly.example", DnsType::MX)).WillOnce(reply(answer(DnsStatus::NoData)));
+  EXPECT_CALL(*dns, query("aonly.example", DnsType::A)).WillOnce(reply(answer(DnsStatus::Ok, {"192.0.2.5"})));
+  auto v = eval("a@aonly.example");
+  EXPECT_EQ(names(v), std::vector<std::string>{"IMPLICIT_MX"});
+  EXPECT_FALSE(v.verdict.revert);
+}
+
+TEST_F(PipelineTest, ImplicitMxFromAaaaOnly) {
+  EXPECT_CALL(*dns, query("v6.example", DnsType::MX)).WillOnce(reply(answer(DnsStatus::NoData)));
+  EXPECT_CALL(*dns, query("v6.example", DnsType::A)).WillOnce(reply(answer(DnsStatus::NoData)));
+  EXPECT_CALL(*dns, query("v6.example", DnsType::AAAA)).WillOnce(reply(answer(DnsStatus::Ok, {"2001:db8::1"})));
+  EXPECT_FALSE(eval("a@v6.example").verdict.revert);
+}
+
+TEST_F(PipelineTest, NoMxNoAddressIsNoMailHost) {
+  EXPECT_CALL(*dns, query("bare.example", DnsType::MX)).WillOnce(reply(answer(DnsStatus::NoData)));
+  EXPECT_CALL(*dns, query("bare.example", DnsType::A)).WillOnce(reply(answer(DnsStatus::NoData)));
+  EXPECT_CALL(*dns, query("bare.example", DnsType::AAAA)).WillOnce(reply(answer(DnsStatus::NoData)));
+  auto v = eval("a@bare.example");
+  EXPECT_EQ(names(v), std::vector<std::string>{"NO_MAIL_HOST"});
+  EXPECT_TRUE(v.verdict.revert);
+}
+
+TEST_F(PipelineTest, FallsBackToTheNextMxHostThatResolves) {
+  EXPECT_CALL(*dns, query("two.example", DnsType::MX))
+      .WillOnce(reply(mxAnswer({{10, "dead.two.example"}, {20, "live.two.example"}})));
+  EXPECT_CALL(*dns, query("dead.two.example", DnsType::A)).WillOnce(reply(answer(DnsStatus::NxDomain)));
+  EXPECT_CALL(*dns, query("dead.two.example", DnsType::AAAA)).WillOnce(reply(answer(DnsStatus::NxDomain)));
+  EXPECT_CALL(*dns, query("live.two.example", DnsType::A)).WillOnce(reply(answer(DnsStatus::Ok, {"192.0.2.9"})));
+  EXPECT_FALSE(eval("a@two.example").verdict.revert);
+}
+
+TEST_F(PipelineTest, OurDnsFailureIsTempfailAndAllowedByDefault) {
+  EXPECT_CALL(*dns, query("slow.example", DnsType::MX)).WillOnce(reply(answer(DnsStatus::TempFail)));
+  auto v = eval("a@slow.example");
+  EXPECT_EQ(names(v), std::vector<std::string>{"DNS_TEMPFAIL"});
+  EXPECT_FALSE(v.verdict.revert);
+  EXPECT_EQ(v.verdict.signals[0].weight, 0);
+}
+
+TEST_F(PipelineTest, AllowListSkipsNetworkAndForcesAllow) {
+  lists->allow.add("partner.example");
+  auto v = eval("ceo@sub.partner.example");  // StrictMock: no DNS
+  EXPECT_EQ(names(v), std::vector<std::string>{"ALLOWLISTED"});
+  EXPECT_FALSE(v.verdict.revert);
+}
+
+TEST_F(PipelineTest, AdminListsGiveTheirReasons) {
+  lists->spamtraps.add("trap@x.example");
+  lists->complainers.add("Angry@Y.example");  // matching is case-insensitive
+  EXPECT_CALL(*dns, query(_, DnsType::MX)).WillRepeatedly(reply(mxAnswer({{10, "mx.example"}})));
+  EXPECT_CALL(*dns, query("mx.example", DnsType::A)).WillRepeatedly(reply(answer(DnsStatus::Ok, {"192.0.2.1"})));
+  EXPECT_EQ(eval("trap@x.example").verdict.reason, "spamtrap");
+  EXPECT_EQ(eval("angry@y.example").verdict.reason, "do_not_mail");
+}
+
+TEST_F(PipelineTest, ThrowingCheckBecomesInternalError) {
+  auto boom = std::make_shared<StrictMock<MockCheck>>();
+  EXPECT_CALL(*boom, name()).WillRepeatedly(Return("boom"));
+  EXPECT_CALL(*boom, needsNetwork()).WillRepeatedly(Return(false));
+  EXPECT_CALL(*boom, run(_, _)).WillOnce([](const CheckInput&, ScanResult&) -> Task<void> {
+    throw std::runtime_error("kaput");
+    co_return;
+  });
+  Pipeline p({boom}, Policy::shipped({}), nullptr, PipelineOptions{});
+  auto v = runTask(p.evaluate("a@b.example"));
+  ASSERT_EQ(v.verdict.signals.size(), 1u);
+  EXPECT_EQ(v.verdict.signals[0].name, "INTERNAL_ERROR");
+  EXPECT_EQ(v.verdict.signals[0].evidence, "boom check failed: kaput");
+  EXPECT_FALSE(v.verdict.revert);
+}
+
+TEST_F(PipelineTest, NetworkResultsAreCachedButTempfailsAreNot) {
+  namespace fs = std::filesystem;
+  auto dir = fs::temp_directory_path() / ("sn-pipe-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  auto store = openSqliteStore(dir.string());
+  EXPECT_CALL(*dns, query("gone.example", DnsType::MX)).Times(1).WillOnce(reply(answer(DnsStatus::NxDomain)));
+  auto first = eval("a@gone.example", store.get());
+  auto second = eval("A@gone.example", store.get());  // same canonical address: from the cache
+  EXPECT_FALSE(first.cached);
+  EXPECT_TRUE(second.cached);
+  EXPECT_EQ(second.verdict.reason, "bounce_risk");
+  EXPECT_CALL(*dns, query("flaky.example", DnsType::MX)).Times(2).WillRepeatedly(reply(answer(DnsStatus::TempFail)));
+  eval("a@flaky.example", store.get());
+  eval("a@flaky.example", store.get());
+  fs::remove_all(dir);
+}
+
+TEST_F(PipelineTest, EvaluateAllKeepsInputOrder) {
+  EXPECT_CALL(*dns, query(_, DnsType::MX)).WillRepeatedly(reply(answer(DnsStatus::NxDomain)));
+  std::vector<std::string> in;
+  for (int i = 0; i < 50; ++i) in.push_back("u" + std::to_string(i) + "@d" + std::to_string(i) + ".example");
+  in.push_back("broken");
+  auto out = runTask(pipeline()->evaluateAll(in));
+  ASSERT_EQ(out.size(), in.size());
+  for (size_t i = 0; i < in.size(); ++i) EXPECT_EQ(out[i].input, in[i]);
+  EXPECT_EQ(out.back().verdict.signals[0].name, "SYNTAX_INVALID");
+}

@@ -1,0 +1,144 @@
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "safetynet/store/store.hpp"
+
+using namespace safetynet;
+namespace fs = std::filesystem;
+
+namespace {
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("sn-store-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    store_ = openSqliteStore(dir_.string());
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  EmailDecision decision(const std::string& key, EmailState st) {
+    EmailDecision d;
+    d.key = key;
+    d.connector = "close-main";
+    d.email_id = key;
+    d.scheduled_at = Clock::now() + std::chrono::minutes(10);
+    d.state = st;
+    d.verdict = st == EmailState::Allowed ? "allow" : "revert";
+    d.reason = st == EmailState::Allowed ? "" : "bounce_risk";
+    d.recipients = nlohmann::json::array({{{"address", "a@b.com"}}});
+    return d;
+  }
+  fs::path dir_;
+  StorePtr store_;
+};
+}  // namespace
+
+TEST_F(StoreTest, UsesWalAndRecordsTheSchemaVersion) {
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open((dir_ / "safetynet.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s;
+  sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, nullptr);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)), "wal");
+  sqlite3_finalize(s);
+  sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 1);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+}
+
+TEST_F(StoreTest, RefusesADatabaseFromTheFuture) {
+  store_.reset();
+  sqlite3* db;
+  sqlite3_open((dir_ / "safetynet.db").c_str(), &db);
+  sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  try {
+    openSqliteStore(dir_.string());
+    FAIL() << "expected StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("schema version 99"), std::string::npos);
+  }
+}
+
+TEST_F(StoreTest, DecisionsAreKeptWithTheirAuditTrail) {
+  store_->recordDecision(decision("k1", EmailState::Reverting));
+  store_->transition("k1", EmailState::Reverted, "moved to draft", 1, std::nullopt);
+  auto d = store_->findDecision("k1");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->state, EmailState::Reverted);
+  EXPECT_EQ(d->detail, "moved to draft");
+  EXPECT_EQ(d->recipients[0]["address"], "a@b.com");
+  auto audit = store_->auditFor("k1");
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_EQ(audit[0].event, "decided");
+  EXPECT_EQ(audit[1].event, "reverted");
+  EXPECT_FALSE(store_->findDecision("nope"));
+  EXPECT_THROW(store_->recordDecision(decision("k1", EmailState::Allowed)), StoreError);  // decided once
+}
+
+TEST_F(StoreTest, TransitionAndNotificationCommitTogetherAndOnce) {
+  store_->recordDecision(decision("k2", EmailState::Reverting));
+  OutboxMessage m;
+  m.dedupe_key = "notify|k2";
+  m.kind = "slack";
+  m.payload = {{"x", 1}};
+  store_->transition("k2", EmailState::Reverted, "ok", 1, m);
+  store_->transition("k2", EmailState::Reverted, "ok again", 2, m);  // a replay enqueues nothing new
+  auto due = store_->dueOutbox(Clock::now() + std::chrono::seconds(1), 10);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].state, "pending");
+  EXPECT_THROW(store_->transition("missing", EmailState::Reverted, "", 1, m), StoreError);
+}
+
+TEST_F(StoreTest, OutboxLifecycle) {
+  store_->recordDecision(decision("k3", EmailState::Reverting));
+  OutboxMessage m;
+  m.dedupe_key = "notify|k3";
+  m.kind = "slack";
+  store_->transition("k3", EmailState::Reverted, "ok", 1, m);
+  auto id = store_->dueOutbox(Clock::now(), 10).at(0).id;
+  store_->outboxSending(id, "C1");
+  auto s = store_->dueOutbox(Clock::now(), 10).at(0);
+  EXPECT_EQ(s.state, "sending");
+  EXPECT_EQ(s.sent_ref, "C1");
+  EXPECT_EQ(s.attempts, 1);
+  store_->outboxRetry(id, Clock::now() + std::chrono::hours(1), "timeout", "sending");
+  EXPECT_TRUE(store_->dueOutbox(Clock::now(), 10).empty());
+  EXPECT_EQ(store_->dueOutbox(Clock::now() + std::chrono::hours(2), 10).size(), 1u);
+  store_->outboxSent(id, "C1/123.4");
+  EXPECT_TRUE(store_->dueOutbox(Clock::now() + std::chrono::hours(2), 10).empty());
+  EXPECT_EQ(store_->allOutbox().at(0).state, "sent");
+}
+
+TEST_F(StoreTest, VerdictCacheHonoursExpiry) {
+  store_->cacheVerdict(CachedVerdict{"a@b.com", "", "", nlohmann::json::array({{{"name", "NULL_MX"}}}),
+                                     Clock::now() + std::chrono::hours(1)});
+  EXPECT_TRUE(store_->cachedVerdict("a@b.com", Clock::now()));
+  EXPECT_FALSE(store_->cachedVerdict("a@b.com", Clock::now() + std::chrono::hours(2)));
+}
+
+TEST_F(StoreTest, ConnectorStateAndTrackedEmailsSurviveReopen) {
+  store_->putConnectorState("close-main", "events_since", "123");
+  TimePoint t = Clock::now() + std::chrono::minutes(5);
+  store_->upsertTracked(TrackedEmail{"close-main", "e1", t, {{"id", "e1"}}});
+  store_->upsertTracked(TrackedEmail{"close-main", "e2", t + std::chrono::hours(3), {{"id", "e2"}}});
+  store_.reset();
+  store_ = openSqliteStore(dir_.string());
+  EXPECT_EQ(store_->connectorState("close-main", "events_since"), "123");
+  auto in = store_->trackedBetween("close-main", Clock::now(), Clock::now() + std::chrono::hours(1));
+  ASSERT_EQ(in.size(), 1u);
+  EXPECT_EQ(in[0].email_id, "e1");
+  store_->removeTracked("close-main", "e1");
+  EXPECT_TRUE(store_->trackedBetween("close-main", Clock::now(), Clock::now() + std::chrono::hours(1)).empty());
+}
+
+TEST_F(StoreTest, UnusableStateDirIsAClearError) {
+  EXPECT_THROW(openSqliteStore("/proc/definitely/not/writable"), StoreError);
+}
