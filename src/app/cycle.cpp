@@ -36,7 +36,7 @@ nlohmann::json recipientJson(const RecipientVerdict& rv) {
     signals.push_back({{"name", sig.name}, {"weight", sig.weight}, {"evidence", sig.evidence}});
   return {{"address", rv.input},      {"normalized", rv.normalized}, {"verdict", rv.verdict.verdictWord()},
           {"reason", rv.verdict.reason}, {"evidence", rv.verdict.evidence}, {"signals", signals},
-          {"cached", rv.cached}, {"network_checked", rv.network_checked}};
+          {"cached", rv.cached}, {"known_revert", rv.known_revert}};
 }
 
 // The email's verdict: the first reverting recipient in reason-severity order decides.
@@ -164,9 +164,9 @@ Task<CycleStats> runCycle(Services& s, Store& store, TimePoint now) {
     const bool tooLate = e.scheduled_at < Clock::now() + cfg.min_lead_time;
     // Too close to the send to check properly: act only on what was already known (cached or
     // offline knowledge such as the admin's lists), else record it and let it go.
-    bool knownBefore = true;
+    bool knownBefore = false;
     for (const auto& r : d.recipients)
-      if (r.value("verdict", "") == "revert" && r.value("network_checked", false)) knownBefore = false;
+      if (r.value("known_revert", false)) knownBefore = true;
     ++stats.decided;
     if (d.verdict != "revert") {
       d.state = tooLate ? EmailState::TooLate : EmailState::Allowed;

@@ -58,6 +58,7 @@ Task<RecipientVerdict> Pipeline::evaluate(std::string raw) {
     co_await runGuarded(*c, in, scan);
     if (scan.stopped()) break;
   }
+  std::vector<Signal> known;  // offline + cached: what did not need this evaluation's network
   if (!scan.stopped() && options_.network && in.address) {
     std::optional<CachedVerdict> hit;
     if (cache_) hit = cache_->cachedVerdict(cacheKey, Clock::now());
@@ -66,10 +67,11 @@ Task<RecipientVerdict> Pipeline::evaluate(std::string raw) {
       for (const auto& s : hit->signals) scan.add(s.value("name", ""), s.value("evidence", ""));
       if (!hit->reason.empty()) scan.suggestion = hit->reason;  // reason column holds the suggestion
     } else {
-      rv.network_checked = true;
+      known = scan.signals();
       ScanResult net;
       for (auto& c : checks_) {
         if (!c->needsNetwork()) continue;
+        rv.network_checked = true;
         co_await runGuarded(*c, in, net);
         if (net.stopped()) break;
       }
@@ -83,6 +85,7 @@ Task<RecipientVerdict> Pipeline::evaluate(std::string raw) {
     }
   }
   rv.suggestion = scan.suggestion;
+  rv.known_revert = policy_->decide(rv.network_checked ? known : scan.signals()).revert;
   rv.verdict = policy_->decide(std::move(scan.signals()));
   rv.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   co_return rv;

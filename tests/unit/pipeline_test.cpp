@@ -158,7 +158,9 @@ TEST_F(PipelineTest, NetworkResultsAreCachedButTempfailsAreNot) {
   auto first = eval("a@gone.example", store.get());
   auto second = eval("A@gone.example", store.get());  // same canonical address: from the cache
   EXPECT_FALSE(first.cached);
+  EXPECT_FALSE(first.known_revert);  // it took this evaluation's DNS lookup to know
   EXPECT_TRUE(second.cached);
+  EXPECT_TRUE(second.known_revert);  // known before: usable for an email first seen too late
   EXPECT_EQ(second.verdict.reason, "bounce_risk");
   EXPECT_CALL(*dns, query("flaky.example", DnsType::MX)).Times(2).WillRepeatedly(reply(answer(DnsStatus::TempFail)));
   eval("a@flaky.example", store.get());

@@ -20,6 +20,9 @@ struct RecipientVerdict {
   double duration_ms = 0;
   bool cached = false;           // network results came from the verdict cache
   bool network_checked = false;  // network checks ran now (not cached, not skipped)
+  // Whether what was known before this evaluation (offline checks, cached network results)
+  // already says revert: decides emails first seen too close to their send time.
+  bool known_revert = false;
 };
 
 struct PipelineOptions {

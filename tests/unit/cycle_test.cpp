@@ -1,0 +1,242 @@
+// One poll cycle and the outbox, with gmock connectors and notifiers and a real SQLite store.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "checks/admin_lists.hpp"
+#include "checks/list_checks.hpp"
+#include "checks/syntax_check.hpp"
+#include "safetynet/app/app.hpp"
+#include "support/mocks.hpp"
+#include "support/run_task.hpp"
+
+using namespace safetynet;
+using namespace safetynet::testing;
+using namespace std::chrono;
+using ::testing::_;
+using ::testing::NiceMock;
+using ::testing::Return;
+using ::testing::ReturnRef;
+
+namespace {
+
+ScheduledEmail email(const std::string& id, const std::string& to, minutes in) {
+  ScheduledEmail e;
+  e.connector = "mock";
+  e.id = id;
+  e.status = "scheduled";
+  e.scheduled_at = Clock::now() + in;
+  e.subject = "About " + id;
+  e.recipients = {{to, "to"}};
+  return e;
+}
+
+class CycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("sn-cycle-" + std::to_string(::getpid()) + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    store_ = openSqliteStore(dir_.string());
+    services_.config = Config{};
+    services_.policy = Policy::shipped(services_.config.policy);
+    auto lists = std::make_shared<AdminLists>();
+    lists->spamtraps.add("trap@x.example");
+    AdminListsPtr l = lists;
+    std::vector<CheckPtr> checks = {std::make_shared<checks::SyntaxCheck>(),
+                                    std::make_shared<checks::AdminListCheck>([l] { return l; })};
+    services_.pipeline = std::make_shared<Pipeline>(checks, services_.policy, store_.get(), PipelineOptions{});
+    ON_CALL(*connector_, name()).WillByDefault(ReturnRef(name_));
+    ON_CALL(*connector_, type()).WillByDefault(Return("mock"));
+    ON_CALL(*connector_, people(_)).WillByDefault([](const ScheduledEmail&) {
+      EmailPeople p;
+      p.rep.email = "rep@seller.example";
+      return ready(p);
+    });
+    services_.connectors = {connector_};
+    services_.notifiers["slack"] = notifier_;
+    ON_CALL(*notifier_, kind()).WillByDefault(Return("slack"));
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void lists(std::vector<ScheduledEmail> emails) {
+    ON_CALL(*connector_, listScheduled(_)).WillByDefault([emails](TimeWindow) { return ready(emails); });
+  }
+  CycleStats cycle() { return runTask(runCycle(services_, *store_, Clock::now())); }
+  OutboxStats drain(TimePoint when = Clock::now()) { return runTask(drainOutbox(services_, *store_, when)); }
+  std::optional<EmailDecision> decisionFor(const ScheduledEmail& e) { return store_->findDecision(e.key()); }
+
+  std::string name_ = "mock";
+  std::filesystem::path dir_;
+  StorePtr store_;
+  Services services_;
+  std::shared_ptr<NiceMock<MockConnector>> connector_ = std::make_shared<NiceMock<MockConnector>>();
+  std::shared_ptr<NiceMock<MockNotifier>> notifier_ = std::make_shared<NiceMock<MockNotifier>>();
+};
+
+RevertResult confirmed() { return RevertResult{true, "moved back to draft"}; }
+
+}  // namespace
+
+TEST_F(CycleTest, RiskyEmailIsRevertedRecordedAndQueuedForTheRep) {
+  auto good = email("good", "jane@acme.example", minutes(10));
+  auto bad = email("bad", "trap@x.example", minutes(12));
+  lists({good, bad});
+  EXPECT_CALL(*connector_, revert(_)).Times(1).WillOnce([](const ScheduledEmail& e) {
+    EXPECT_EQ(e.id, "bad");
+    return ready(confirmed());
+  });
+  auto st = cycle();
+  EXPECT_EQ(st.decided, 2);
+  EXPECT_EQ(st.reverted, 1);
+  EXPECT_EQ(st.allowed, 1);
+  EXPECT_EQ(decisionFor(good)->state, EmailState::Allowed);
+  auto d = decisionFor(bad);
+  EXPECT_EQ(d->state, EmailState::Reverted);
+  EXPECT_EQ(d->reason, "spamtrap");
+  EXPECT_EQ(d->evidence, "trap@x.example: trap@x.example is on the spam-trap list");
+  auto out = store_->allOutbox();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].payload["reason"], "spamtrap");
+  EXPECT_EQ(out[0].payload["recipients"][0], "trap@x.example");
+  EXPECT_EQ(out[0].payload["stopped"], true);
+  // The audit trail holds the decision before the action and the outcome after it.
+  auto audit = store_->auditFor(bad.key());
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_EQ(audit[0].event, "decided");
+  EXPECT_EQ(audit[1].event, "reverted");
+}
+
+TEST_F(CycleTest, SecondCycleDecidesNothingAgain) {
+  lists({email("bad", "trap@x.example", minutes(12))});
+  EXPECT_CALL(*connector_, revert(_)).Times(1).WillOnce([](const ScheduledEmail&) { return ready(confirmed()); });
+  cycle();
+  auto st = cycle();
+  EXPECT_EQ(st.decided, 0);
+  EXPECT_EQ(st.already_decided, 1);
+  EXPECT_EQ(store_->allOutbox().size(), 1u);
+}
+
+TEST_F(CycleTest, RescheduledEmailIsANewDecision) {
+  auto e = email("moved", "jane@acme.example", minutes(10));
+  lists({e});
+  cycle();
+  e.scheduled_at += minutes(5);
+  lists({e});
+  EXPECT_EQ(cycle().decided, 1);
+}
+
+TEST_F(CycleTest, TooLateEmailIsRecordedNotStoppedUnlessAlreadyKnown) {
+  // Offline knowledge (the spam-trap list) is already known: acted on even inside min_lead_time.
+  auto listed = email("listed", "trap@x.example", minutes(1));
+  auto plain = email("plain", "jane@acme.example", minutes(1));
+  lists({listed, plain});
+  EXPECT_CALL(*connector_, revert(_)).Times(1).WillOnce([](const ScheduledEmail&) { return ready(confirmed()); });
+  auto st = cycle();
+  EXPECT_EQ(st.too_late, 1);
+  EXPECT_EQ(decisionFor(plain)->state, EmailState::TooLate);
+  EXPECT_EQ(decisionFor(listed)->state, EmailState::Reverted);
+}
+
+TEST_F(CycleTest, FailedRevertIsRetriedThenReportedAsNotStopped) {
+  auto bad = email("stuck", "trap@x.example", minutes(30));
+  lists({bad});
+  EXPECT_CALL(*connector_, revert(_)).Times(3).WillRepeatedly([](const ScheduledEmail&) -> Task<RevertResult> {
+    throw ConnectorError("close-main: PUT answered 500");
+    co_return RevertResult{};
+  });
+  cycle();
+  EXPECT_EQ(decisionFor(bad)->state, EmailState::Reverting);
+  EXPECT_EQ(decisionFor(bad)->attempts, 1);
+  EXPECT_TRUE(store_->allOutbox().empty());
+  cycle();  // resumed from the store
+  auto st = cycle();
+  EXPECT_EQ(st.revert_failed, 1);
+  auto d = decisionFor(bad);
+  EXPECT_EQ(d->state, EmailState::RevertFailed);
+  EXPECT_EQ(d->detail, "close-main: PUT answered 500");
+  auto out = store_->allOutbox();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].payload["stopped"], false);  // the rep is told it was NOT stopped
+}
+
+TEST_F(CycleTest, UnconfirmedRevertIsReportedAtOnce) {
+  lists({email("odd", "trap@x.example", minutes(30))});
+  EXPECT_CALL(*connector_, revert(_)).WillOnce([](const ScheduledEmail&) {
+    return ready(RevertResult{false, "PUT status=draft answered, but Close still shows \"scheduled\""});
+  });
+  EXPECT_EQ(cycle().revert_failed, 1);
+}
+
+TEST_F(CycleTest, ConnectorFailureIsCountedAndDoesNotStopOthers) {
+  EXPECT_CALL(*connector_, listScheduled(_)).WillOnce([](TimeWindow) -> Task<std::vector<ScheduledEmail>> {
+    throw ConnectorError("close-main: Close rejected the API key (401)");
+    co_return std::vector<ScheduledEmail>{};
+  });
+  auto st = cycle();
+  EXPECT_EQ(st.connector_errors, 1);
+  EXPECT_EQ(st.decided, 0);
+}
+
+TEST_F(CycleTest, OutboxDeliversOnceAndRecordsWhere) {
+  lists({email("bad", "trap@x.example", minutes(12))});
+  ON_CALL(*connector_, revert(_)).WillByDefault([](const ScheduledEmail&) { return ready(confirmed()); });
+  cycle();
+  EXPECT_CALL(*notifier_, resolveTarget(_)).WillOnce([](const nlohmann::json&) { return ready(Target{"C1", "", false}); });
+  EXPECT_CALL(*notifier_, post("C1", _, _)).WillOnce([](const std::string&, const std::string&, const nlohmann::json&) {
+    return ready(DeliveryResult{true, false, false, "C1/1.0", "", std::nullopt});
+  });
+  EXPECT_EQ(drain().sent, 1);
+  EXPECT_EQ(drain(Clock::now() + hours(1)).sent, 0);
+  EXPECT_EQ(store_->allOutbox()[0].state, "sent");
+  EXPECT_EQ(store_->allOutbox()[0].sent_ref, "C1/1.0");
+}
+
+TEST_F(CycleTest, OutboxRetriesTransientAndDropsNothing) {
+  lists({email("bad", "trap@x.example", minutes(12))});
+  ON_CALL(*connector_, revert(_)).WillByDefault([](const ScheduledEmail&) { return ready(confirmed()); });
+  cycle();
+  ON_CALL(*notifier_, resolveTarget(_)).WillByDefault([](const nlohmann::json&) { return ready(Target{"C1", "", false}); });
+  EXPECT_CALL(*notifier_, post(_, _, _))
+      .WillOnce([](const std::string&, const std::string&, const nlohmann::json&) {
+        return ready(DeliveryResult{false, false, false, "", "ratelimited", milliseconds(2000)});
+      })
+      .WillOnce([](const std::string&, const std::string&, const nlohmann::json&) {
+        return ready(DeliveryResult{true, false, false, "C1/2.0", "", std::nullopt});
+      });
+  EXPECT_EQ(drain().retried, 1);
+  EXPECT_EQ(drain().sent, 0);  // not due yet: Slack asked for 2 s
+  EXPECT_EQ(drain(Clock::now() + seconds(3)).sent, 1);
+}
+
+TEST_F(CycleTest, OutboxAfterACrashLooksBeforeResending) {
+  lists({email("bad", "trap@x.example", minutes(12))});
+  ON_CALL(*connector_, revert(_)).WillByDefault([](const ScheduledEmail&) { return ready(confirmed()); });
+  cycle();
+  // As if the daemon died after posting but before recording it.
+  auto m = store_->allOutbox().at(0);
+  store_->outboxSending(m.id, "C1");
+  EXPECT_CALL(*notifier_, findDelivered("C1", m.dedupe_key)).WillOnce([](const std::string&, const std::string&) {
+    return ready(std::optional<std::string>("C1/9.9"));
+  });
+  EXPECT_CALL(*notifier_, post(_, _, _)).Times(0);
+  EXPECT_EQ(drain().recovered, 1);
+  EXPECT_EQ(store_->allOutbox()[0].state, "sent");
+}
+
+TEST_F(CycleTest, PermanentNotifierErrorIsKeptAsDead) {
+  lists({email("bad", "trap@x.example", minutes(12))});
+  ON_CALL(*connector_, revert(_)).WillByDefault([](const ScheduledEmail&) { return ready(confirmed()); });
+  cycle();
+  ON_CALL(*notifier_, resolveTarget(_)).WillByDefault([](const nlohmann::json&) { return ready(Target{"C1", "", false}); });
+  EXPECT_CALL(*notifier_, post(_, _, _)).WillOnce([](const std::string&, const std::string&, const nlohmann::json&) {
+    return ready(DeliveryResult{false, true, false, "", "channel_not_found", std::nullopt});
+  });
+  EXPECT_EQ(drain().dead, 1);
+  auto m = store_->allOutbox().at(0);
+  EXPECT_EQ(m.state, "dead");
+  EXPECT_EQ(m.last_error, "channel_not_found");
+}
