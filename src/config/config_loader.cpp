@@ -61,14 +61,14 @@ void readConnector(MapReader& m, ConnectorConfig& c) {
   m.string("name", c.name);
   m.oneOf("type", c.type, {"close", "outreach", "salesloft"});
   m.string("base_url", c.base_url);
-  m.secret("api_key", c.api_key);
+  const bool keyGiven = m.secret("api_key", c.api_key);
   m.string("ca_file", c.ca_file);
   m.duration("backfill", c.backfill);
   m.duration("resync_every", c.resync_every);
   if (c.name.empty()) m.error("name", "every connector needs a name");
   if (c.type == "close") {
     if (c.base_url.empty()) c.base_url = "https://api.close.com/api/v1";
-    if (c.api_key.empty()) m.error("api_key", "the close connector needs api_key or api_key_file");
+    if (!keyGiven) m.error("api_key", "the close connector needs api_key or api_key_file");
   } else if (!c.type.empty()) {
     m.error("type", "the " + c.type + " connector is not available in this version (only close is)");
   }
@@ -77,12 +77,12 @@ void readConnector(MapReader& m, ConnectorConfig& c) {
 
 void readSlack(MapReader& m, SlackConfig& s) {
   s.enabled = true;
-  m.secret("bot_token", s.bot_token);
+  const bool tokenGiven = m.secret("bot_token", s.bot_token);
   m.string("base_url", s.base_url);
   m.string("channel", s.channel);
   m.boolean("dm_rep", s.dm_rep);
   m.string("ca_file", s.ca_file);
-  if (s.bot_token.empty()) m.error("bot_token", "slack needs bot_token or bot_token_file");
+  if (!tokenGiven) m.error("bot_token", "slack needs bot_token or bot_token_file");
   if (s.channel.empty() && !s.dm_rep) m.error("channel", "set a channel, or dm_rep: true");
   checkBaseUrl(m, "base_url", s.base_url);
 }

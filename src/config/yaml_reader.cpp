@@ -200,14 +200,15 @@ void MapReader::oneOf(const std::string& key, std::string& out, const std::vecto
   }
 }
 
-void MapReader::secret(const std::string& key, Secret& out) {
+bool MapReader::secret(const std::string& key, Secret& out) {
   const std::string fileKey = key + "_file";
   std::string value, file;
   string(key, value);
   string(fileKey, file);
+  const bool given = has(key) || has(fileKey);
   if (!value.empty() && !file.empty()) {
     error(fileKey, "set either " + key + " or " + fileKey + ", not both");
-    return;
+    return given;
   }
   if (!file.empty()) {
     namespace fs = std::filesystem;
@@ -221,7 +222,7 @@ void MapReader::secret(const std::string& key, Secret& out) {
     std::ifstream in(p);
     if (!in) {
       error(fileKey, "cannot read " + p.string());
-      return;
+      return given;
     }
     std::stringstream ss;
     ss << in.rdbuf();
@@ -230,6 +231,7 @@ void MapReader::secret(const std::string& key, Secret& out) {
     if (value.empty()) error(fileKey, p.string() + " is empty");
   }
   out = Secret(value);
+  return given;
 }
 
 std::optional<MapReader> MapReader::map(const std::string& key) {

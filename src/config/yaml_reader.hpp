@@ -45,7 +45,8 @@ class MapReader {
   void oneOf(const std::string& key, std::string& out, const std::vector<std::string>& allowed);
   // `key: value` (with ${ENV} expansion) or `key_file: path` (relative paths resolve against
   // $CREDENTIALS_DIRECTORY, else the config file's directory).
-  void secret(const std::string& key, Secret& out);
+  // Returns whether either key was given (so a caller's "is required" check does not repeat an error).
+  bool secret(const std::string& key, Secret& out);
   // Nested mapping; nullopt (and nothing reported) when absent.
   std::optional<MapReader> map(const std::string& key);
   // A sequence of mappings.

@@ -170,3 +170,23 @@ TEST(Config, MissingFileIsAClearError) {
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0].message, "/nonexistent/safetynet.yaml: cannot open the configuration file");
 }
+
+TEST(Config, ShippedExampleIsValid) {
+  namespace fs = std::filesystem;
+  fs::path creds = fs::temp_directory_path() / ("sn-example-" + std::to_string(::getpid()));
+  fs::create_directories(creds);
+  std::ofstream(creds / "close.key") << "k\n";
+  std::ofstream(creds / "slack.token") << "xoxb\n";
+  ::setenv("CREDENTIALS_DIRECTORY", creds.c_str(), 1);
+  auto r = loadConfigFile(SAFETYNET_SOURCE_DIR "/config/safetynet.example.yaml");
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  fs::remove_all(creds);
+  ASSERT_TRUE(r.ok()) << r.errors.front().message;
+  EXPECT_EQ(r.config->connectors.at(0).api_key.reveal(), "k");
+}
+
+TEST(Config, UnreadableSecretFileIsReportedOnce) {
+  auto r = loadConfigText("connectors:\n  - {name: c, type: close, api_key_file: /nonexistent/key}\n", "sn.yaml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].message, "sn.yaml:2:42: connectors[0].api_key_file: cannot read /nonexistent/key");
+}
