@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "connectors/close/close_mapping.hpp"
+#include "safetynet/core/json_util.hpp"
 #include "safetynet/core/logging.hpp"
 #include "safetynet/core/time_format.hpp"
 #include "safetynet/net/url.hpp"
@@ -72,13 +73,13 @@ Task<nlohmann::json> CloseConnector::put(const std::string& path, const nlohmann
 }
 
 void CloseConnector::track(const nlohmann::json& a) {
-  const std::string id = a.value("id", "");
+  const std::string id = jsonString(a, "id");
   if (id.empty()) return;
   if (!isScheduled(a)) {
     store_.removeTracked(config_.name, id);
     return;
   }
-  auto when = parseIso8601(a.value("date_scheduled", ""));
+  auto when = parseIso8601(jsonString(a, "date_scheduled"));
   if (!when) {
     logger(config_.name)->warn("email {} is scheduled without a valid date_scheduled; ignored", id);
     return;
@@ -105,7 +106,7 @@ Task<void> CloseConnector::sweep(TimePoint now) {
         ++seen;
       }
       skip += static_cast<int>(page["data"].size());
-      if (!page.value("has_more", false) || page["data"].empty()) break;
+      if (!jsonBool(page, "has_more") || page["data"].empty()) break;
     }
   }
   store_.putConnectorState(config_.name, "last_sweep", std::to_string(toMillis(now)));
@@ -132,12 +133,12 @@ Task<void> CloseConnector::tailEvents(TimePoint now) {
   }
   // Oldest first, so the last change to an email wins.
   std::stable_sort(events.begin(), events.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
-    return a.value("date_updated", "") < b.value("date_updated", "");
+    return jsonString(a, "date_updated") < jsonString(b, "date_updated");
   });
   for (const auto& e : events) {
-    const std::string id = e.value("object_id", "");
+    const std::string id = jsonString(e, "object_id");
     if (id.empty()) continue;
-    if (e.value("action", "") == "deleted") {
+    if (jsonString(e, "action") == "deleted") {
       store_.removeTracked(config_.name, id);
       continue;
     }
@@ -193,7 +194,7 @@ Task<RevertResult> CloseConnector::revert(const ScheduledEmail& email) {
     r.detail = e.what();
   }
   if (!r.detail.empty()) co_return r;
-  const std::string status = before.value("status", "");
+  const std::string status = jsonString(before, "status");
   if (status != "scheduled" && status != "outbox") {
     r.confirmed = status == "draft";
     r.detail = r.confirmed ? "already a draft in Close" : "Close shows status \"" + status + "\": too late to stop";
@@ -203,7 +204,7 @@ Task<RevertResult> CloseConnector::revert(const ScheduledEmail& email) {
   nlohmann::json after = co_await put(path, draftBody());
   // Confirm with a fresh read, not the PUT's echo.
   after = co_await get(path);
-  const std::string now = after.value("status", "");
+  const std::string now = jsonString(after, "status");
   r.confirmed = now == "draft";
   r.detail = r.confirmed ? "moved back to draft in Close (confirmed by re-reading)"
                          : "PUT status=draft answered, but Close still shows \"" + now + "\"";
@@ -233,7 +234,7 @@ Task<EmailPeople> CloseConnector::people(const ScheduledEmail& email) {
   if (!email.contact_id.empty()) {
     try {
       auto c = co_await get("/contact/" + urlEncode(email.contact_id) + "/");
-      p.contact_name = c.value("display_name", c.contains("name") && c["name"].is_string() ? c["name"].get<std::string>() : "");
+      p.contact_name = jsonString(c, "display_name", jsonString(c, "name"));
     } catch (const std::exception& e) {
       logger(config_.name)->warn("could not look up contact {}: {}", email.contact_id, e.what());
     }

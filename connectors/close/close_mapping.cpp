@@ -1,14 +1,12 @@
 #include "connectors/close/close_mapping.hpp"
 
+#include "safetynet/core/json_util.hpp"
 #include "safetynet/core/time_format.hpp"
 
 namespace safetynet::close {
 
 namespace {
-std::string str(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return (it != j.end() && it->is_string()) ? it->get<std::string>() : std::string();
-}
+std::string str(const nlohmann::json& j, const char* key) { return jsonString(j, key); }
 }  // namespace
 
 bool isScheduled(const nlohmann::json& a) { return a.is_object() && str(a, "status") == "scheduled"; }

@@ -1,6 +1,7 @@
 #include "notify/slack_notifier.hpp"
 
 #include "notify/messages.hpp"
+#include "safetynet/core/json_util.hpp"
 #include "safetynet/core/logging.hpp"
 #include "safetynet/net/url.hpp"
 
@@ -76,22 +77,20 @@ Task<SlackNotifier::Reply> SlackNotifier::call(const std::string& method, const 
   r.body = nlohmann::json::parse(resp.body, nullptr, false);
   if (!r.body.is_object())
     r.error = "not JSON";
-  else if (!r.body.value("ok", false))
-    r.error = r.body.value("error", "unknown_error");
+  else if (!jsonBool(r.body, "ok"))
+    r.error = jsonString(r.body, "error", "unknown_error");
   co_return r;
 }
 
 Task<Target> SlackNotifier::resolveTarget(const nlohmann::json& payload) {
   Target t;
-  const std::string repEmail = payload.contains("rep") ? payload["rep"].value("email", "") : "";
+  const std::string repEmail = jsonString(jsonObject(payload, "rep"), "email");
   if (config_.dm_rep && !repEmail.empty()) {
     Reply u = co_await call("users.lookupByEmail", arg("email", repEmail), false);
     if (u.ok()) {
-      Reply open = co_await call("conversations.open", arg("users", u.body["user"].value("id", "")), true);
-      if (open.ok() && open.body.contains("channel")) {
-        t.destination = open.body["channel"].value("id", "");
-        co_return t;
-      }
+      Reply open = co_await call("conversations.open", arg("users", jsonString(jsonObject(u.body, "user"), "id")), true);
+      t.destination = open.ok() ? jsonString(jsonObject(open.body, "channel"), "id") : "";
+      if (!t.destination.empty()) co_return t;
       logger("slack")->warn("cannot open a DM with the rep: {}", open.error);
       if (!permanentError(open.error) && config_.channel.empty()) {
         t.error = open.error;
@@ -120,11 +119,10 @@ Task<std::optional<std::string>> SlackNotifier::findDelivered(const std::string&
   if (!h.ok()) throw std::runtime_error("conversations.history: " + h.error);
   if (h.body.contains("messages") && h.body["messages"].is_array()) {
     for (const auto& m : h.body["messages"]) {
-      if (!m.contains("metadata") || !m["metadata"].is_object()) continue;
-      const auto& md = m["metadata"];
-      if (md.value("event_type", "") == kEventType && md.contains("event_payload") &&
-          md["event_payload"].value("dedupe_key", "") == dedupe_key)
-        co_return destination + "/" + m.value("ts", "");
+      const auto& md = jsonObject(m, "metadata");
+      if (jsonString(md, "event_type") == kEventType &&
+          jsonString(jsonObject(md, "event_payload"), "dedupe_key") == dedupe_key)
+        co_return destination + "/" + jsonString(m, "ts");
     }
   }
   co_return std::nullopt;
@@ -136,7 +134,7 @@ Task<DeliveryResult> SlackNotifier::post(const std::string& destination, const s
   DeliveryResult d;
   if (r.ok()) {
     d.delivered = true;
-    d.ref = r.body.value("channel", destination) + "/" + r.body.value("ts", "");
+    d.ref = jsonString(r.body, "channel", destination) + "/" + jsonString(r.body, "ts");
   } else {
     d.error = r.error;
     d.permanent_failure = permanentError(r.error);

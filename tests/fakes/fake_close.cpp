@@ -125,6 +125,16 @@ void FakeClose::setStatus(const std::string& id, const std::string& status) {
   event("updated", it->second, {"status"});
 }
 
+void FakeClose::injectEvent(const nlohmann::json& event) {
+  std::lock_guard l(mu_);
+  events_.push_back(event);
+}
+
+void FakeClose::garbleNext(int n) {
+  std::lock_guard l(mu_);
+  garbled_ = n;
+}
+
 void FakeClose::setDelay(std::chrono::milliseconds d) {
   std::lock_guard l(mu_);
   delay_ = d;
@@ -174,6 +184,10 @@ ServerResponse FakeClose::handle(const ServerRequest& r) {
     resp.headers["RateLimit"] = "limit=160, remaining=0, reset=" + std::to_string(resetSeconds_);
     resp.headers["Retry-After"] = std::to_string(resetSeconds_);
     return resp;
+  }
+  if (garbled_ > 0) {
+    --garbled_;
+    return ServerResponse{200, "text/html", {}, "<html><body>Service temporarily unavailable</body></html>"};
   }
   const std::string prefix = "/api/v1";
   if (r.path.rfind(prefix, 0) != 0) return error(404, "Not found");
@@ -236,7 +250,9 @@ ServerResponse FakeClose::handle(const ServerRequest& r) {
       const auto& e = *it;
       if (r.query.count("object_type") && e["object_type"] != r.query.at("object_type")) continue;
       if (r.query.count("action") && e["action"] != r.query.at("action")) continue;
-      if (gte && parseIso8601(e["date_updated"].get<std::string>()) < *gte) continue;
+      if (gte && e.contains("date_updated") && e["date_updated"].is_string() &&
+          parseIso8601(e["date_updated"].get<std::string>()) < *gte)
+        continue;
       match.push_back(&e);
     }
     auto data = nlohmann::json::array();

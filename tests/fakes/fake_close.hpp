@@ -41,6 +41,10 @@ class FakeClose {
   void setStatus(const std::string& id, const std::string& status);
   // Every request waits this long first (crash tests: widen the window for a SIGKILL).
   void setDelay(std::chrono::milliseconds d);
+  // Appends a raw event to the log, as given (tests of odd platform data).
+  void injectEvent(const nlohmann::json& event);
+  // The next n requests answer 200 with a body that is not JSON.
+  void garbleNext(int n);
   // The next n requests answer 429 with rate-limit headers.
   void rateLimitNext(int n, int reset_seconds = 1);
   // PUT /activity/email/{id}/ calls so far, per email id.
@@ -61,7 +65,7 @@ class FakeClose {
   std::vector<nlohmann::json> events_;  // oldest first
   std::map<std::string, int> puts_;
   std::vector<std::string> log_;
-  int rateLimited_ = 0, resetSeconds_ = 1;
+  int rateLimited_ = 0, resetSeconds_ = 1, garbled_ = 0;
   std::chrono::milliseconds delay_{0};
   std::unique_ptr<HttpServer> server_;
 };

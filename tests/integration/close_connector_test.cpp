@@ -139,3 +139,33 @@ TEST_F(CloseConnectorTest, PeopleNamesTheRepAndTheContact) {
   EXPECT_EQ(people.rep.name, "Riley Rep");
   EXPECT_EQ(people.contact_name, "Jane Prospect");
 }
+
+TEST_F(CloseConnectorTest, AReplyThatIsNotJsonIsAConnectorError) {
+  add("x", minutes(5));
+  fake.garbleNext(1);
+  auto c = connector();
+  try {
+    runTask(io, c->listScheduled(window()));
+    FAIL() << "expected ConnectorError";
+  } catch (const ConnectorError& e) {
+    EXPECT_NE(std::string(e.what()).find("answered something that is not JSON"), std::string::npos) << e.what();
+  }
+  // The next poll works again.
+  EXPECT_EQ(runTask(io, c->listScheduled(window())).size(), 1u);
+}
+
+TEST_F(CloseConnectorTest, OddEventsAreSkippedNotFatal) {
+  add("ok1", minutes(5));
+  auto c = connector();
+  runTask(io, c->listScheduled(window()));
+  const std::string now = "2099-01-01T00:00:00Z";  // sorts last
+  fake.injectEvent({{"object_type", "activity.email"}, {"action", "updated"}, {"object_id", "odd1"},
+                    {"date_updated", nullptr},
+                    {"data", {{"id", "odd1"}, {"status", "scheduled"}, {"date_scheduled", nullptr}}}});
+  fake.injectEvent({{"object_type", "activity.email"}, {"action", "updated"}, {"object_id", nullptr}});
+  fake.injectEvent({{"object_type", "activity.email"}, {"action", "created"}, {"object_id", "odd2"},
+                    {"date_updated", now},
+                    {"data", {{"id", "odd2"}, {"status", "scheduled"}, {"date_scheduled", "soon"}, {"to", 5}}}});
+  add("ok2", minutes(6));
+  EXPECT_EQ(ids(runTask(io, c->listScheduled(window()))), (std::vector<std::string>{"ok1", "ok2"}));
+}
