@@ -42,6 +42,13 @@ std::string esc(const std::string& s) {
   return o;
 }
 
+// Slack shows <!date^EPOCH^...|fallback> in each reader's own time zone.
+std::string slackDate(const std::string& iso) {
+  auto t = parseIso8601(iso);
+  if (!t) return iso;
+  return "<!date^" + std::to_string(toMillis(*t) / 1000) + "^{date_short_pretty} at {time}|" + iso + ">";
+}
+
 std::string joined(const nlohmann::json& list) {
   std::string out;
   for (const auto& r : list) out += (out.empty() ? "" : ", ") + r.get<std::string>();
@@ -61,7 +68,7 @@ nlohmann::json slackMessage(const nlohmann::json& p) {
   blocks.push_back({{"type", "section"},
                     {"fields",
                      {mrkdwn("*To:*\n" + esc(to)), mrkdwn("*Subject:*\n" + esc(p.value("subject", ""))),
-                      mrkdwn("*Scheduled:*\n" + p.value("scheduled_at", "")), mrkdwn("*Reason:*\n" + esc(reason))}}});
+                      mrkdwn("*Scheduled:*\n" + slackDate(p.value("scheduled_at", ""))), mrkdwn("*Reason:*\n" + esc(reason))}}});
   blocks.push_back({{"type", "section"}, {"text", mrkdwn("*Evidence:* " + esc(p.value("evidence", "")))}});
   blocks.push_back({{"type", "section"}, {"text", mrkdwn("*Next step:* " + esc(p.value("next_step", "")))}});
   blocks.push_back({{"type", "context"},

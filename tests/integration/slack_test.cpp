@@ -1,0 +1,105 @@
+// The Slack notifier against the fake Slack Web API.
+#include <gtest/gtest.h>
+
+#include "fakes/fake_slack.hpp"
+#include "notify/slack_notifier.hpp"
+#include "safetynet/net/http_client.hpp"
+#include "support/run_task.hpp"
+
+using namespace safetynet;
+using namespace safetynet::testing;
+using namespace std::chrono;
+
+namespace {
+
+class SlackTest : public ::testing::Test {
+ protected:
+  asio::io_context io;
+  fakes::FakeSlack fake{io.get_executor(), "xoxb-test"};
+
+  std::unique_ptr<SlackNotifier> notifier(bool dm, std::string channel = "#deliverability",
+                                          std::string token = "xoxb-test") {
+    SlackConfig c;
+    c.enabled = true;
+    c.bot_token = Secret(token);
+    c.base_url = fake.baseUrl();
+    c.channel = std::move(channel);
+    c.dm_rep = dm;
+    HttpClientOptions o;
+    o.retry.base_delay = milliseconds(10);
+    return std::make_unique<SlackNotifier>(c, makeHttpClient(io.get_executor(), o));
+  }
+  nlohmann::json payload(const std::string& repEmail) {
+    return {{"connector", "close-main"}, {"email_id", "acti_1"}, {"subject", "Hello <Jane> & co"},
+            {"sender", "riley@seller.example"}, {"scheduled_at", "2026-11-22T09:00:00.000Z"},
+            {"recipients", {"jane@gone.example"}}, {"contact_name", "Jane Doe"}, {"reason", "bounce_risk"},
+            {"reason_text", "likely to bounce or be blocked"}, {"evidence", "gone.example does not exist (NXDOMAIN)"},
+            {"next_step", "Remove the contact."}, {"rep", {{"email", repEmail}, {"name", "Riley"}}},
+            {"stopped", true}, {"outcome", "moved back to draft in Close"}};
+  }
+  void SetUp() override {
+    fake.addChannel("C0DELIV", "#deliverability");
+    fake.addUser("U0RILEY", "riley@seller.example", "riley");
+  }
+};
+
+}  // namespace
+
+TEST_F(SlackTest, DirectMessageToTheRepFoundByEmail) {
+  auto n = notifier(true);
+  auto t = runTask(io, n->resolveTarget(payload("riley@seller.example")));
+  EXPECT_EQ(t.destination, "D0RILEY");
+  auto r = runTask(io, n->post(t.destination, "notify|k1", payload("riley@seller.example")));
+  ASSERT_TRUE(r.delivered) << r.error;
+  const auto messages = fake.messages();
+  ASSERT_EQ(messages.size(), 1u);
+  const auto& m = messages[0];
+  EXPECT_EQ(m.channel, "D0RILEY");
+  EXPECT_EQ(r.ref, "D0RILEY/" + m.ts);
+  const std::string blocks = m.request["blocks"].dump();
+  EXPECT_NE(blocks.find("Hello &lt;Jane&gt; &amp; co"), std::string::npos) << blocks;  // mrkdwn escaped
+  EXPECT_NE(blocks.find("Jane Doe (jane@gone.example)"), std::string::npos);
+  EXPECT_NE(blocks.find("likely to bounce or be blocked"), std::string::npos);
+  EXPECT_NE(blocks.find("Remove the contact."), std::string::npos);
+  EXPECT_NE(blocks.find("<!date^"), std::string::npos);  // the send time in the reader's time zone
+}
+
+TEST_F(SlackTest, RepWithoutSlackFallsBackToTheChannel) {
+  auto n = notifier(true);
+  EXPECT_EQ(runTask(io, n->resolveTarget(payload("nobody@seller.example"))).destination, "#deliverability");
+}
+
+TEST_F(SlackTest, NoRepAndNoChannelIsPermanent) {
+  auto n = notifier(true, "");
+  auto t = runTask(io, n->resolveTarget(payload("nobody@seller.example")));
+  EXPECT_TRUE(t.destination.empty());
+  EXPECT_TRUE(t.permanent);
+}
+
+TEST_F(SlackTest, RateLimitedPostIsRetriedAfterRetryAfter) {
+  auto n = notifier(false);
+  fake.rateLimitNext(1, 1);
+  auto r = runTask(io, n->post("#deliverability", "notify|k2", payload("")));
+  EXPECT_TRUE(r.delivered) << r.error;
+  EXPECT_EQ(fake.messages().size(), 1u);
+}
+
+TEST_F(SlackTest, SlackErrorsArePermanentOrNot) {
+  auto n = notifier(false);
+  auto r = runTask(io, n->post("#no-such-channel", "notify|k3", payload("")));
+  EXPECT_FALSE(r.delivered);
+  EXPECT_EQ(r.error, "channel_not_found");
+  EXPECT_TRUE(r.permanent_failure);
+  auto bad = notifier(false, "#deliverability", "xoxb-wrong");
+  auto r2 = runTask(io, bad->post("#deliverability", "notify|k4", payload("")));
+  EXPECT_EQ(r2.error, "invalid_auth");
+}
+
+TEST_F(SlackTest, FindsAMessageItAlreadyPosted) {
+  auto n = notifier(false);
+  ASSERT_TRUE(runTask(io, n->post("#deliverability", "notify|k5", payload(""))).delivered);
+  auto found = runTask(io, n->findDelivered("#deliverability", "notify|k5"));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(*found, "#deliverability/" + fake.messages()[0].ts);
+  EXPECT_FALSE(runTask(io, n->findDelivered("#deliverability", "notify|other")));
+}
