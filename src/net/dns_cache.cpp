@@ -40,12 +40,22 @@ class CachingResolver final : public DnsResolver {
     flight->done.cancel();
     if (a.status != DnsStatus::TempFail) {
       auto ttl = std::clamp(a.ttl, min_, max_);
+      if (cache_.size() >= kMaxEntries) prune();
       cache_[key] = Entry{a, std::chrono::steady_clock::now() + ttl};
     }
     co_return a;
   }
 
  private:
+  static constexpr size_t kMaxEntries = 200'000;  // ~50 MB at worst; a daemon must not grow forever
+
+  // Drops expired entries; if that frees too little, drops everything (a cold cache is only slower).
+  void prune() {
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(cache_, [&](const auto& kv) { return kv.second.expires <= now; });
+    if (cache_.size() >= kMaxEntries * 9 / 10) cache_.clear();
+  }
+
   using Key = std::pair<std::string, DnsType>;
   struct Entry {
     DnsAnswer answer;

@@ -22,6 +22,12 @@ bool permanentError(const std::string& e) {
 // string literals inside them ("array used as initializer").
 nlohmann::json arg(const std::string& k, const std::string& v) { return {{k, v}}; }
 
+nlohmann::json listArgs(const std::string& cursor) {
+  nlohmann::json a = {{"types", "public_channel,private_channel"}, {"exclude_archived", "true"}, {"limit", "200"}};
+  if (!cursor.empty()) a["cursor"] = cursor;
+  return a;
+}
+
 nlohmann::json historyArgs(const std::string& channel) {
   return {{"channel", channel}, {"limit", "200"}, {"include_all_metadata", "true"}};
 }
@@ -109,7 +115,41 @@ Task<Target> SlackNotifier::resolveTarget(const nlohmann::json& payload) {
     t.permanent = true;
     co_return t;
   }
-  t.destination = config_.channel;
+  co_return co_await channelId();
+}
+
+Task<Target> SlackNotifier::channelId() {
+  Target t;
+  if (!channelId_.empty()) {
+    t.destination = channelId_;
+    co_return t;
+  }
+  const std::string& c = config_.channel;
+  if (c.front() != '#') {  // already an ID (C…, G…)
+    channelId_ = c;
+    t.destination = c;
+    co_return t;
+  }
+  const std::string name = c.substr(1);
+  std::string cursor;
+  do {
+    Reply r = co_await call("conversations.list", listArgs(cursor), false);
+    if (!r.ok()) {
+      t.error = "conversations.list: " + r.error;
+      t.permanent = permanentError(r.error);
+      co_return t;
+    }
+    if (r.body.contains("channels") && r.body["channels"].is_array())
+      for (const auto& ch : r.body["channels"])
+        if (jsonString(ch, "name") == name) {
+          channelId_ = jsonString(ch, "id");
+          t.destination = channelId_;
+          co_return t;
+        }
+    cursor = jsonString(jsonObject(r.body, "response_metadata"), "next_cursor");
+  } while (!cursor.empty());
+  t.error = "channel " + c + " not found (is the bot a member?)";
+  t.permanent = true;
   co_return t;
 }
 

@@ -27,9 +27,13 @@ class SlackNotifier final : public Notifier {
     bool ok() const { return error.empty(); }
   };
   Task<Reply> call(const std::string& method, const nlohmann::json& args, bool post);
+  // The configured channel as an ID: conversations.history (crash recovery) takes IDs only, so a
+  // "#name" is looked up once with conversations.list.
+  Task<Target> channelId();
 
   SlackConfig config_;
   HttpClientPtr http_;
+  std::string channelId_;
 };
 
 }  // namespace safetynet

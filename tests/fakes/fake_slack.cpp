@@ -81,8 +81,21 @@ ServerResponse FakeSlack::handle(const ServerRequest& r) {
     if (args.contains("blocks")) msg["blocks"] = args["blocks"];
     return slackOk({{"channel", it->second}, {"ts", ts}, {"message", msg}});
   }
+  if (method == "conversations.list") {
+    // Cursor-paged, two channels a page, so that callers must follow next_cursor.
+    std::vector<std::pair<std::string, std::string>> all;  // name, id
+    for (const auto& [key, id] : channels_)
+      if (!key.empty() && key[0] == '#') all.emplace_back(key.substr(1), id);
+    size_t start = arg("cursor").empty() ? 0 : std::stoul(arg("cursor"));
+    auto list = nlohmann::json::array();
+    for (size_t i = start; i < all.size() && i < start + 2; ++i)
+      list.push_back({{"id", all[i].second}, {"name", all[i].first}, {"is_channel", true}, {"is_archived", false}});
+    std::string next = start + 2 < all.size() ? std::to_string(start + 2) : "";
+    return slackOk({{"channels", list}, {"response_metadata", {{"next_cursor", next}}}});
+  }
   if (method == "conversations.history") {
     std::string ch = arg("channel");
+    if (ch.empty() || ch[0] == '#') return slackError("channel_not_found");  // IDs only, as Slack
     auto it = channels_.find(ch);
     if (it == channels_.end()) return slackError("channel_not_found");
     bool withMeta = arg("include_all_metadata") == "true";

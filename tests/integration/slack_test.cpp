@@ -38,6 +38,8 @@ class SlackTest : public ::testing::Test {
             {"stopped", true}, {"outcome", "moved back to draft in Close"}};
   }
   void SetUp() override {
+    fake.addChannel("C0ALERTS", "#alerts");  // sorted before #deliverability: it is on page 2
+    fake.addChannel("C0ANNOUNCE", "#announcements");
     fake.addChannel("C0DELIV", "#deliverability");
     fake.addUser("U0RILEY", "riley@seller.example", "riley");
   }
@@ -66,7 +68,8 @@ TEST_F(SlackTest, DirectMessageToTheRepFoundByEmail) {
 
 TEST_F(SlackTest, RepWithoutSlackFallsBackToTheChannel) {
   auto n = notifier(true);
-  EXPECT_EQ(runTask(io, n->resolveTarget(payload("nobody@seller.example"))).destination, "#deliverability");
+  // A "#name" is turned into its ID (conversations.list, paged): history lookups take IDs only.
+  EXPECT_EQ(runTask(io, n->resolveTarget(payload("nobody@seller.example"))).destination, "C0DELIV");
 }
 
 TEST_F(SlackTest, NoRepAndNoChannelIsPermanent) {
@@ -97,9 +100,19 @@ TEST_F(SlackTest, SlackErrorsArePermanentOrNot) {
 
 TEST_F(SlackTest, FindsAMessageItAlreadyPosted) {
   auto n = notifier(false);
-  ASSERT_TRUE(runTask(io, n->post("#deliverability", "notify|k5", payload(""))).delivered);
-  auto found = runTask(io, n->findDelivered("#deliverability", "notify|k5"));
+  auto target = runTask(io, n->resolveTarget(payload("")));
+  ASSERT_EQ(target.destination, "C0DELIV");
+  ASSERT_TRUE(runTask(io, n->post(target.destination, "notify|k5", payload(""))).delivered);
+  auto found = runTask(io, n->findDelivered(target.destination, "notify|k5"));
   ASSERT_TRUE(found);
-  EXPECT_EQ(*found, "#deliverability/" + fake.messages()[0].ts);
-  EXPECT_FALSE(runTask(io, n->findDelivered("#deliverability", "notify|other")));
+  EXPECT_EQ(*found, "C0DELIV/" + fake.messages()[0].ts);
+  EXPECT_FALSE(runTask(io, n->findDelivered(target.destination, "notify|other")));
+}
+
+TEST_F(SlackTest, UnknownChannelNameIsPermanent) {
+  auto n = notifier(false, "#nope");
+  auto t = runTask(io, n->resolveTarget(payload("")));
+  EXPECT_TRUE(t.destination.empty());
+  EXPECT_TRUE(t.permanent);
+  EXPECT_EQ(t.error, "channel #nope not found (is the bot a member?)");
 }
