@@ -19,16 +19,18 @@ std::shared_ptr<const Policy> Policy::build(const std::string& yaml, const Polic
   try {
     YAML::Node root = YAML::Load(yaml);
     p->threshold_ = root["threshold"].as<double>(1.0);
-    for (auto it = root["reasons"].begin(); it != root["reasons"].end(); ++it) {
+    // Named nodes, not temporaries: yaml-cpp iterators point into the node they came from.
+    const YAML::Node reasons = root["reasons"], signals = root["signals"];
+    for (auto it = reasons.begin(); it != reasons.end(); ++it) {
       ReasonDef r;
       r.code = it->first.as<std::string>();
       r.description = it->second["description"].as<std::string>("");
       r.next_step = it->second["next_step"].as<std::string>("");
       p->reasons_.push_back(r);
     }
-    for (auto it = root["signals"].begin(); it != root["signals"].end(); ++it) {
+    for (auto it = signals.begin(); it != signals.end(); ++it) {
       SignalDef d;
-      const auto& n = it->second;
+      const YAML::Node n = it->second;  // a copy: it-> yields a temporary proxy
       d.reason = n["reason"].as<std::string>("");
       d.weight = n["weight"].as<double>(0.0);
       d.description = n["description"].as<std::string>("");

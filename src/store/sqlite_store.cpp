@@ -165,11 +165,16 @@ class SqliteStore final : public Store {
       sqlite3_close(db_);
       throw StoreError("cannot open " + path + ": " + msg);
     }
-    sqlite3_busy_timeout(db_, 5000);
-    exec("PRAGMA journal_mode=WAL");
-    exec("PRAGMA synchronous=FULL");
-    exec("PRAGMA foreign_keys=ON");
-    migrate();
+    try {
+      sqlite3_busy_timeout(db_, 5000);
+      exec("PRAGMA journal_mode=WAL");
+      exec("PRAGMA synchronous=FULL");
+      exec("PRAGMA foreign_keys=ON");
+      migrate();
+    } catch (...) {  // the destructor does not run for a constructor that throws
+      sqlite3_close(db_);
+      throw;
+    }
   }
   ~SqliteStore() override { sqlite3_close(db_); }
 
