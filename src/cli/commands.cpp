@@ -44,8 +44,6 @@ std::optional<Config> loadOrReport(const std::string& path, bool required) {
   return r.config;
 }
 
-std::string jsonOrNull(const std::string& s) { return s.empty() ? "null" : nlohmann::json(s).dump(); }
-
 int checkCommand(const std::string& configPath, bool explicitConfig, bool json, bool offline,
                  std::vector<std::string> addresses, const std::string& file) {
   auto cfg = loadOrReport(configPath, explicitConfig);
@@ -102,18 +100,21 @@ int checkCommand(const std::string& configPath, bool explicitConfig, bool json, 
   const bool tty = isatty(STDOUT_FILENO);
   std::map<std::string, int> perReason;
   for (const auto& r : results) {
-    perReason[r.verdict.reason.empty() ? "(none)" : r.verdict.reason]++;
+    perReason[r.verdict.reason.empty() ? "no reason" : r.verdict.reason]++;
     if (json) {
-      auto sig = nlohmann::json::array();
+      // ordered_json: the keys in the order of the contract (notes/product.md), for people reading it.
+      using J = nlohmann::ordered_json;
+      auto orNull = [](const std::string& s) { return s.empty() ? J(nullptr) : J(s); };
+      auto sig = J::array();
       for (const auto& s : r.verdict.signals) sig.push_back({{"name", s.name}, {"weight", s.weight}, {"evidence", s.evidence}});
-      nlohmann::json j = {{"address", r.input},
-                          {"normalized", r.normalized.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.normalized)},
-                          {"verdict", r.verdict.verdictWord()},
-                          {"reason", r.verdict.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.verdict.reason)},
-                          {"signals", sig},
-                          {"suggestion", r.suggestion.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.suggestion)},
-                          {"next_step", r.verdict.next_step.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.verdict.next_step)},
-                          {"duration_ms", std::round(r.duration_ms * 1000) / 1000}};
+      J j = {{"address", r.input},
+             {"normalized", orNull(r.normalized)},
+             {"verdict", r.verdict.verdictWord()},
+             {"reason", orNull(r.verdict.reason)},
+             {"signals", sig},
+             {"suggestion", orNull(r.suggestion)},
+             {"next_step", orNull(r.verdict.next_step)},
+             {"duration_ms", std::round(r.duration_ms * 1000) / 1000}};
       std::cout << j.dump() << "\n";
     } else {
       const char* colour = !tty ? "" : (r.verdict.revert ? "\033[31m" : "\033[32m");
