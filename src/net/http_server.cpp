@@ -23,6 +23,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   tcp::acceptor acceptor;
   ServerHandler handler;
   unsigned short port;
+  int accepted = 0;
   bool stopped = false;
 
   Task<void> accept() {
@@ -30,6 +31,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     while (!stopped) {
       auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
       if (ec) break;
+      ++accepted;
       asio::co_spawn(acceptor.get_executor(), serve(std::move(socket)), asio::detached);
     }
   }
@@ -67,7 +69,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       res.set(http::field::content_type, out.content_type);
       for (const auto& [k, v] : out.headers) res.set(k, v);
       res.body() = std::move(out.body);
-      res.keep_alive(req.keep_alive());
+      auto conn = out.headers.find("Connection");
+      const bool handlerCloses = conn != out.headers.end() && conn->second == "close";
+      res.keep_alive(req.keep_alive() && !handlerCloses);
       res.prepare_payload();
       auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
       if (wec || !res.keep_alive() || stopped) break;
@@ -85,6 +89,8 @@ HttpServer::HttpServer(asio::any_io_executor ex, ServerHandler handler, unsigned
 HttpServer::~HttpServer() { stop(); }
 
 unsigned short HttpServer::port() const { return impl_->port; }
+
+int HttpServer::connectionsAccepted() const { return impl_->accepted; }
 
 void HttpServer::stop() {
   impl_->stopped = true;

@@ -263,6 +263,26 @@ TEST(EndToEnd, SighupWithABadConfigKeepsTheRunningOne) {
   EXPECT_EQ(log.find("xoxb-e2e"), std::string::npos) << "a secret reached the log";
 }
 
+TEST(EndToEnd, SighupReloadsTheListsWithoutARestart) {
+  Sandbox s;
+  Process daemon({SAFETYNET_BINARY, "run", "-c", s.config()}, s.dir() / "daemon.log");
+  std::this_thread::sleep_for(milliseconds(1500));
+  std::ofstream(s.dir() / "spamtraps.txt", std::ios::app) << "newtrap@acme.test\n";
+  daemon.signal(SIGHUP);
+  std::this_thread::sleep_for(milliseconds(300));
+  fakes::FakeCloseEmail e;
+  e.id = "acti_after_reload";
+  e.to = {"newtrap@acme.test"};
+  e.subject = "After the reload";
+  e.scheduled_at = Clock::now() + minutes(40);
+  s.close().addEmail(e);  // seen through Close's event log on the next poll
+  for (int i = 0; i < 50 && s.close().status(e.id) != "draft"; ++i) std::this_thread::sleep_for(milliseconds(100));
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait(seconds(10)), 0);
+  EXPECT_EQ(s.close().status(e.id), "draft") << readFile(s.dir() / "daemon.log");
+  EXPECT_NE(readFile(s.dir() / "daemon.log").find("configuration and lists reloaded"), std::string::npos);
+}
+
 TEST(Cli, ConfigCheckExitCodes) {
   TempDir d;
   std::ofstream(d / "ok.yaml") << "poll_interval: 30s\n";

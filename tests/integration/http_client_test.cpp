@@ -150,4 +150,16 @@ TEST(HttpClient, SendsHeadersAndBodyAndReusesTheConnection) {
   EXPECT_EQ(seen[0].query.at("b"), "c");
   EXPECT_EQ(seen[0].header("authorization"), "Basic abc");
   EXPECT_EQ(seen[0].body, "{\"status\":\"draft\"}");
+  EXPECT_EQ(server.connectionsAccepted(), 1);  // keep-alive: both requests on one connection
+}
+
+TEST(HttpClient, ReconnectsWhenTheServerClosedAnIdleConnection) {
+  asio::io_context io;
+  HttpServer server(io.get_executor(), [&](const ServerRequest&) {
+    ServerResponse r{200, "text/plain", {{"Connection", "close"}}, "bye"};
+    return r;
+  });
+  auto client = makeHttpClient(io.get_executor(), fast());
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(runTask(io, client->send(get(server.baseUrl() + "/x"))).status, 200);
+  EXPECT_EQ(server.connectionsAccepted(), 3);
 }

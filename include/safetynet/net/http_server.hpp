@@ -38,6 +38,7 @@ class HttpServer {
   HttpServer(asio::any_io_executor ex, ServerHandler handler, unsigned short port = 0);
   ~HttpServer();
   unsigned short port() const;
+  int connectionsAccepted() const;
   std::string baseUrl() const { return "http://127.0.0.1:" + std::to_string(port()); }
   void stop();
 
