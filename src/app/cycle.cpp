@@ -98,7 +98,14 @@ Task<void> act(Services& s, Store& store, Connector& c, const ScheduledEmail& e,
   note.kind = "slack";
   note.payload = notificationPayload(d, e, people, *s.policy, r.confirmed, r.detail);
   if (r.confirmed) {
-    store.transition(d.key, EmailState::Reverted, r.detail, attempts, note);
+    // Held as `unknown`: its inconclusive recipients are checked again after recheck_after.
+    std::vector<Recheck> rechecks;
+    if (d.reason == "unknown")
+      for (const auto& rcpt : d.recipients)
+        if (rcpt.value("reason", "") == "unknown")
+          rechecks.push_back(Recheck{rcpt.value("address", ""), d.key, Clock::now() + s.config.recheck_after, 0,
+                                     note.payload});
+    store.transition(d.key, EmailState::Reverted, r.detail, attempts, note, rechecks);
     ++stats.reverted;
     log->info("email {} to {} held: {} ({})", e.id, e.recipients.front().address, d.reason, d.evidence);
   } else {

@@ -55,6 +55,7 @@ class Daemon {
       std::string failure;
       try {
         CycleStats st = co_await runCycle(*s, *store_, Clock::now());
+        co_await runRechecks(*s, *store_, Clock::now());
         OutboxStats ob = co_await drainOutbox(*s, *store_, Clock::now());
         const std::string text = "cycle " + std::to_string(n) + ": " + st.summary() + "; " + std::to_string(ob.sent) +
                                  " notifications sent";

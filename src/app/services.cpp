@@ -38,6 +38,7 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
   if (s->dns) checks.push_back(std::make_shared<checks::DomainCheck>(s->dns));
   PipelineOptions po;
   po.cache_ttl = config.verdict_ttl;
+  po.unknown_ttl = config.recheck_after;
   po.network = network;
   s->pipeline = std::make_shared<Pipeline>(std::move(checks), s->policy, &store, po);
 

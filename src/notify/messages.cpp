@@ -61,8 +61,14 @@ nlohmann::json slackMessage(const nlohmann::json& p) {
   const std::string recipients = joined(p.value("recipients", nlohmann::json::array()));
   std::string to = recipients;
   if (!p.value("contact_name", "").empty()) to = p.value("contact_name", "") + " (" + recipients + ")";
-  const std::string title = stopped ? "Safety Net moved an email back to drafts" : "Safety Net could not stop a risky email";
-  const std::string reason = "`" + p.value("reason", "") + "`: " + p.value("reason_text", "");
+  const bool recheck = p.value("recheck", false);
+  const bool passes = recheck && p.value("reason", "").empty();
+  const std::string title = recheck ? (passes ? "Safety Net re-checked a held address: it now passes"
+                                              : "Safety Net re-checked a held address: still risky")
+                            : stopped ? "Safety Net moved an email back to drafts"
+                                      : "Safety Net could not stop a risky email";
+  const std::string reason =
+      passes ? std::string("none: the checks pass") : "`" + p.value("reason", "") + "`: " + p.value("reason_text", "");
   auto blocks = nlohmann::json::array();
   blocks.push_back({{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", title}}}});
   blocks.push_back({{"type", "section"},
@@ -75,8 +81,10 @@ nlohmann::json slackMessage(const nlohmann::json& p) {
                     {"elements",
                      {mrkdwn(esc(p.value("outcome", "")) + " · " + esc(p.value("connector", "")) + " email " +
                              esc(p.value("email_id", "")) + " from " + esc(p.value("sender", "")))}}});
-  std::string text = (stopped ? "Held: \"" : "NOT stopped: \"") + p.value("subject", "") + "\" to " + recipients +
-                     " — " + p.value("reason", "") + " (" + p.value("reason_text", "") + ")";
+  std::string text = recheck ? (passes ? "Re-checked, now passes: " : "Re-checked, still risky: ") + recipients +
+                                   " (\"" + p.value("subject", "") + "\")"
+                             : (stopped ? "Held: \"" : "NOT stopped: \"") + p.value("subject", "") + "\" to " +
+                                   recipients + " — " + p.value("reason", "") + " (" + p.value("reason_text", "") + ")";
   return {{"text", text}, {"blocks", blocks}};
 }
 

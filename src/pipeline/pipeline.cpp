@@ -41,7 +41,7 @@ Task<void> runGuarded(Check& check, const CheckInput& in, ScanResult& out) {
 }
 }  // namespace
 
-Task<RecipientVerdict> Pipeline::evaluate(std::string raw) {
+Task<RecipientVerdict> Pipeline::evaluate(std::string raw, bool fresh) {
   const auto start = std::chrono::steady_clock::now();
   RecipientVerdict rv;
   rv.input = raw;
@@ -61,7 +61,7 @@ Task<RecipientVerdict> Pipeline::evaluate(std::string raw) {
   std::vector<Signal> known;  // offline + cached: what did not need this evaluation's network
   if (!scan.stopped() && options_.network && in.address) {
     std::optional<CachedVerdict> hit;
-    if (cache_) hit = cache_->cachedVerdict(cacheKey, Clock::now());
+    if (cache_ && !fresh) hit = cache_->cachedVerdict(cacheKey, Clock::now());
     if (hit) {
       rv.cached = true;
       for (const auto& s : hit->signals) scan.add(s.value("name", ""), s.value("evidence", ""));
@@ -77,8 +77,9 @@ Task<RecipientVerdict> Pipeline::evaluate(std::string raw) {
       }
       // Failures on our side are not facts about the address: never cache them.
       if (cache_ && !hasInternal(*policy_, net.signals())) {
+        const bool inconclusive = policy_->decide(net.signals()).reason == "unknown";
         cache_->cacheVerdict(CachedVerdict{cacheKey, "", net.suggestion, signalsJson(net.signals()),
-                                           Clock::now() + options_.cache_ttl});
+                                           Clock::now() + (inconclusive ? options_.unknown_ttl : options_.cache_ttl)});
       }
       for (auto& s : net.signals()) scan.add(s.name, s.evidence);
       if (!net.suggestion.empty()) scan.suggestion = net.suggestion;

@@ -106,6 +106,20 @@ CREATE TABLE tracked_emails (
 );
 CREATE INDEX tracked_window ON tracked_emails(connector, scheduled_at);
 )SQL",
+    // 2: the re-check queue of recipients held as `unknown`
+    R"SQL(
+CREATE TABLE rechecks (
+  address TEXT NOT NULL,
+  email_key TEXT NOT NULL,
+  due_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  context TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  outcome TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (address, email_key)
+);
+CREATE INDEX rechecks_due ON rechecks(state, due_at);
+)SQL",
 };
 
 long long nowMs() { return toMillis(Clock::now()); }
@@ -204,13 +218,41 @@ class SqliteStore final : public Store {
   }
 
   void transition(const std::string& key, EmailState to, const std::string& detail, int attempts,
-                  const std::optional<OutboxMessage>& notify) override {
+                  const std::optional<OutboxMessage>& notify, const std::vector<Recheck>& rechecks) override {
     Tx tx(*this);
     Stmt s(db_, "UPDATE decisions SET state=?, detail=?, attempts=?, updated_at=? WHERE key=?");
     s.bind(1, toString(to)).bind(2, detail).bind(3, attempts).bind(4, nowMs()).bind(5, key);
     s.run();
     if (sqlite3_changes(db_) != 1) throw StoreError("no decision recorded for " + key);
     appendAudit(key, toString(to), {{"detail", detail}, {"attempts", attempts}});
+    if (notify) enqueue(*notify);
+    for (const auto& r : rechecks) {
+      Stmt q(db_, "INSERT OR IGNORE INTO rechecks(address, email_key, due_at, attempts, context) VALUES(?,?,?,?,?)");
+      q.bind(1, r.address).bind(2, r.email_key).bind(3, toMillis(r.due_at)).bind(4, r.attempts).bind(5, r.context.dump());
+      q.run();
+    }
+    tx.commit();
+  }
+
+  std::vector<Recheck> dueRechecks(TimePoint now, int limit) override {
+    Stmt s(db_, "SELECT address, email_key, due_at, attempts, context FROM rechecks "
+                "WHERE state='pending' AND due_at<=? ORDER BY due_at LIMIT ?");
+    s.bind(1, toMillis(now)).bind(2, limit);
+    std::vector<Recheck> out;
+    while (s.step())
+      out.push_back(Recheck{s.text(0), s.text(1), fromMillis(s.integer(2)), static_cast<int>(s.integer(3)),
+                            parseJson(s.text(4), nlohmann::json::object())});
+    return out;
+  }
+
+  void finishRecheck(const Recheck& r, const std::string& outcome, std::optional<TimePoint> next_due,
+                     const std::optional<OutboxMessage>& notify) override {
+    Tx tx(*this);
+    Stmt s(db_, "UPDATE rechecks SET state=?, due_at=?, attempts=attempts+1, outcome=? WHERE address=? AND email_key=?");
+    s.bind(1, std::string(next_due ? "pending" : "done")).bind(2, toMillis(next_due.value_or(r.due_at)))
+        .bind(3, outcome).bind(4, r.address).bind(5, r.email_key);
+    s.run();
+    appendAudit(r.email_key, "rechecked", {{"address", r.address}, {"outcome", outcome}, {"again", next_due.has_value()}});
     if (notify) enqueue(*notify);
     tx.commit();
   }

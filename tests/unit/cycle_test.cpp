@@ -240,3 +240,40 @@ TEST_F(CycleTest, PermanentNotifierErrorIsKeptAsDead) {
   EXPECT_EQ(m.state, "dead");
   EXPECT_EQ(m.last_error, "channel_not_found");
 }
+
+TEST_F(CycleTest, UnknownHoldIsRecheckedAfterRecheckAfterAndTheRepIsTold) {
+  // A network check that first sees greylisting, then a clean answer.
+  auto probe = std::make_shared<NiceMock<MockCheck>>();
+  ON_CALL(*probe, name()).WillByDefault(Return("probe"));
+  ON_CALL(*probe, needsNetwork()).WillByDefault(Return(true));
+  int calls = 0;
+  ON_CALL(*probe, run(_, _)).WillByDefault([&calls](const CheckInput&, ScanResult& out) -> Task<void> {
+    if (calls++ == 0) out.add("GREYLISTED", "450 4.7.1 try again later");
+    co_return;
+  });
+  services_.pipeline = std::make_shared<Pipeline>(std::vector<CheckPtr>{std::make_shared<checks::SyntaxCheck>(), probe},
+                                                  services_.policy, store_.get(), PipelineOptions{});
+  auto grey = email("grey", "sam@grey.example", minutes(20));
+  lists({grey});
+  ON_CALL(*connector_, revert(_)).WillByDefault([](const ScheduledEmail&) { return ready(confirmed()); });
+  cycle();
+  ASSERT_EQ(decisionFor(grey)->reason, "unknown");
+  // Another email to the same address within recheck_after is held from the cache, without probing.
+  auto grey2 = email("grey2", "sam@grey.example", minutes(25));
+  lists({grey, grey2});
+  cycle();
+  EXPECT_EQ(decisionFor(grey2)->reason, "unknown");
+  EXPECT_EQ(calls, 1);
+
+  EXPECT_EQ(runTask(runRechecks(services_, *store_, Clock::now())), 0);  // not due yet
+  const TimePoint later = Clock::now() + services_.config.recheck_after + minutes(1);
+  EXPECT_EQ(runTask(runRechecks(services_, *store_, later)), 2);  // one per held email
+  EXPECT_EQ(calls, 2);  // probed afresh once; the second re-check of the address uses that result
+  std::vector<OutboxMessage> rechecked;
+  for (const auto& m : store_->allOutbox())
+    if (m.payload.value("recheck", false)) rechecked.push_back(m);
+  ASSERT_EQ(rechecked.size(), 2u);
+  EXPECT_EQ(rechecked[0].payload["reason"], "");
+  EXPECT_EQ(rechecked[0].payload["recipients"][0], "sam@grey.example");
+  EXPECT_EQ(runTask(runRechecks(services_, *store_, later + hours(24 * 365))), 0);  // done for good
+}

@@ -48,7 +48,7 @@ TEST_F(StoreTest, UsesWalAndRecordsTheSchemaVersion) {
   sqlite3_finalize(s);
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
   ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(s, 0), 1);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 2);
   sqlite3_finalize(s);
   sqlite3_close(db);
 }
@@ -141,4 +141,23 @@ TEST_F(StoreTest, ConnectorStateAndTrackedEmailsSurviveReopen) {
 
 TEST_F(StoreTest, UnusableStateDirIsAClearError) {
   EXPECT_THROW(openSqliteStore("/proc/definitely/not/writable"), StoreError);
+}
+
+TEST_F(StoreTest, RecheckQueue) {
+  store_->recordDecision(decision("k4", EmailState::Reverting));
+  const TimePoint due = Clock::now() + std::chrono::hours(24 * 30);
+  store_->transition("k4", EmailState::Reverted, "ok", 1, std::nullopt,
+                     {Recheck{"grey@x.example", "k4", due, 0, {{"subject", "s"}}}});
+  EXPECT_TRUE(store_->dueRechecks(Clock::now(), 10).empty());
+  auto r = store_->dueRechecks(due, 10);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].context["subject"], "s");
+  store_->finishRecheck(r[0], "unknown", due + std::chrono::hours(1), std::nullopt);  // still unknown: again later
+  EXPECT_TRUE(store_->dueRechecks(due, 10).empty());
+  auto again = store_->dueRechecks(due + std::chrono::hours(1), 10);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].attempts, 1);
+  store_->finishRecheck(again[0], "allow", std::nullopt, std::nullopt);
+  EXPECT_TRUE(store_->dueRechecks(due + std::chrono::hours(100), 10).empty());
+  EXPECT_EQ(store_->auditFor("k4").back().event, "rechecked");
 }

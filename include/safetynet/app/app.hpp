@@ -45,6 +45,10 @@ struct CycleStats {
 
 Task<CycleStats> runCycle(Services& s, Store& store, TimePoint now);
 
+// Checks again the recipients held as `unknown` whose recheck_after has passed, and tells the rep
+// the outcome (the email stays a draft: the rep decides to send it again). Returns how many ran.
+Task<int> runRechecks(Services& s, Store& store, TimePoint now);
+
 struct OutboxStats {
   int sent = 0, retried = 0, dead = 0, recovered = 0;
 };

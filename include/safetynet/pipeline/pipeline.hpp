@@ -27,6 +27,8 @@ struct RecipientVerdict {
 
 struct PipelineOptions {
   std::chrono::milliseconds cache_ttl{std::chrono::hours(24)};
+  // An inconclusive (`unknown`) network result is held this long (recheck_after), then checked again.
+  std::chrono::milliseconds unknown_ttl{std::chrono::hours(24 * 30)};
   bool network = true;  // false: `check --offline`
   int concurrency = 16;
 };
@@ -35,7 +37,8 @@ class Pipeline {
  public:
   Pipeline(std::vector<CheckPtr> checks, PolicyPtr policy, Store* cache, PipelineOptions options);
 
-  Task<RecipientVerdict> evaluate(std::string address);
+  // fresh: ignore the verdict cache (a re-check); the result is still cached.
+  Task<RecipientVerdict> evaluate(std::string address, bool fresh = false);
   // Bounded parallelism over many addresses; results in input order.
   Task<std::vector<RecipientVerdict>> evaluateAll(std::vector<std::string> addresses);
 

@@ -67,6 +67,15 @@ struct AuditEvent {
   nlohmann::json detail;
 };
 
+// A recipient held as `unknown`, to be checked again after recheck_after (product.md step 7).
+struct Recheck {
+  std::string address;    // as written in the email
+  std::string email_key;  // the decision that held it
+  TimePoint due_at{};
+  int attempts = 0;
+  nlohmann::json context = nlohmann::json::object();  // what the rep's message needs
+};
+
 // An email a connector keeps track of between polls (Close: from its sweep and event log).
 struct TrackedEmail {
   std::string connector;
@@ -85,7 +94,7 @@ class Store {
   // Moves an email to a new state, with an audit event and, in the same transaction, an optional
   // notification: either both happen or neither does.
   virtual void transition(const std::string& key, EmailState to, const std::string& detail, int attempts,
-                          const std::optional<OutboxMessage>& notify) = 0;
+                          const std::optional<OutboxMessage>& notify, const std::vector<Recheck>& rechecks = {}) = 0;
   virtual std::vector<EmailDecision> decisionsSince(TimePoint since) = 0;
   virtual std::vector<EmailDecision> decisionsInState(EmailState state) = 0;
   virtual std::vector<AuditEvent> auditFor(const std::string& key) = 0;
@@ -100,6 +109,12 @@ class Store {
   // state: pending (try afresh), sending (outcome unknown: look before resending) or dead.
   virtual void outboxRetry(long long id, TimePoint next, const std::string& error, const std::string& state) = 0;
   virtual std::vector<OutboxMessage> allOutbox() = 0;
+
+  // Re-checks scheduled by transition(); finishing one records the outcome (audit), and either
+  // schedules it again (`next_due`) or closes it, with an optional notification, in one transaction.
+  virtual std::vector<Recheck> dueRechecks(TimePoint now, int limit) = 0;
+  virtual void finishRecheck(const Recheck& r, const std::string& outcome, std::optional<TimePoint> next_due,
+                             const std::optional<OutboxMessage>& notify) = 0;
 
   virtual std::optional<std::string> connectorState(const std::string& connector, const std::string& key) = 0;
   virtual void putConnectorState(const std::string& connector, const std::string& key, const std::string& value) = 0;
