@@ -107,7 +107,7 @@ Task<void> act(Services& s, Store& store, Connector& c, const ScheduledEmail& e,
                                      note.payload});
     store.transition(d.key, EmailState::Reverted, r.detail, attempts, note, rechecks);
     ++stats.reverted;
-    log->info("email {} to {} held: {} ({})", e.id, e.recipients.front().address, d.reason, d.evidence);
+    log->info("email {} held: {} ({})", e.id, d.reason, d.evidence);  // the evidence names the recipient
   } else {
     store.transition(d.key, EmailState::RevertFailed, r.detail, attempts, note);
     ++stats.revert_failed;
