@@ -114,6 +114,7 @@ int runDemo(bool keep_state) {
                         "\n"
                         "poll_interval: 30s\nmin_lead_time: 2m\nlookahead: 60m\n"
                         "policy:\n  on_internal_error: allow\n"
+                        "smtp_probe:\n  enabled: false   # the sandbox has no mail servers\n"
                         "lists:\n"
                         "  allow: " + (dir / "allow.txt").string() + "\n"
                         "  spamtraps: " + (dir / "spamtraps.txt").string() + "\n"

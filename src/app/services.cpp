@@ -1,5 +1,6 @@
 #include "checks/admin_lists.hpp"
 #include "checks/domain_check.hpp"
+#include "checks/smtp_probe_check.hpp"
 #include "checks/list_checks.hpp"
 #include "checks/syntax_check.hpp"
 #include "connectors/registry.hpp"
@@ -10,7 +11,7 @@
 namespace safetynet {
 
 std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& config, Store& store,
-                                        const ServiceOverrides& overrides, bool network) {
+                                        const ServiceOverrides& overrides, bool network, bool smtp) {
   auto s = std::make_shared<Services>();
   s->config = config;
   std::vector<std::string> problems;
@@ -36,6 +37,14 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
   auto lists = s->lists;
   checks.push_back(std::make_shared<checks::AdminListCheck>([lists] { return lists; }));
   if (s->dns) checks.push_back(std::make_shared<checks::DomainCheck>(s->dns));
+  if (s->dns && smtp && config.smtp_probe.enabled) {
+    const auto& p = config.smtp_probe;
+    SmtpProbeOptions po{p.helo, p.mail_from, p.port, p.connect_timeout, p.command_timeout, p.starttls};
+    checks::SmtpProbeCheckOptions co;
+    co.skip_catch_all_mx = p.skip_catch_all_mx;
+    co.per_domain_concurrency = p.per_domain_concurrency;
+    checks.push_back(std::make_shared<checks::SmtpProbeCheck>(s->dns, makeSmtpProber(s->dns, po), co));
+  }
   PipelineOptions po;
   po.cache_ttl = config.verdict_ttl;
   po.unknown_ttl = config.recheck_after;

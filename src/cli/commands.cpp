@@ -44,7 +44,7 @@ std::optional<Config> loadOrReport(const std::string& path, bool required) {
   return r.config;
 }
 
-int checkCommand(const std::string& configPath, bool explicitConfig, bool json, bool offline,
+int checkCommand(const std::string& configPath, bool explicitConfig, bool json, bool offline, bool noSmtp,
                  std::vector<std::string> addresses, const std::string& file) {
   auto cfg = loadOrReport(configPath, explicitConfig);
   if (!cfg) return kUsage;
@@ -83,7 +83,7 @@ int checkCommand(const std::string& configPath, bool explicitConfig, bool json, 
     c.connectors.clear();  // check never touches the platforms
     // state_dir not writable (an admin running check as themselves): cache in a private temp dir.
     if (!store) store = openSqliteStore((std::filesystem::temp_directory_path() / ("safetynet-check-" + std::to_string(getuid()))).string());
-    services = buildServices(io.get_executor(), c, *store, {}, !offline);
+    services = buildServices(io.get_executor(), c, *store, {}, !offline, !noSmtp);
   } catch (const std::exception& e) {
     std::cerr << "check: " << e.what() << "\n";
     return kRuntime;
@@ -227,7 +227,7 @@ int main(int argc, char** argv) {
     std::cout << configPath << ": OK (" << cfg->connectors.size() << " connector(s))\n";
     return kOk;
   }
-  if (*check) return checkCommand(configPath, explicitConfig, json, offline, addresses, file);
+  if (*check) return checkCommand(configPath, explicitConfig, json, offline, noSmtp, addresses, file);
   if (*decisions) return decisionsCommand(configPath, since, json);
   if (*demo) return runDemo(keep);
   if (*run) {

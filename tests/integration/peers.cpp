@@ -200,4 +200,75 @@ TlsServer::TlsServer() {
   throw std::runtime_error("openssl s_server did not start: " + readFile(dir_ / "s_server.log"));
 }
 
+Postfix::Postfix(const std::vector<std::string>& domains, const std::vector<std::string>& mailboxes) {
+  postfix_ = findProgram("postfix");
+  if (postfix_.empty()) throw std::runtime_error("postfix is not installed: the SMTP probe tests need it. Run scripts/setup.");
+  if (::geteuid() != 0) throw std::runtime_error("the Postfix peer needs root (it drops to the postfix user)");
+  // Postfix's daemons run as the postfix user: they must reach the directory and own data/.
+  fs::permissions(dir_.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                   fs::perms::others_read | fs::perms::others_exec);
+  fs::create_directories(dir_ / "etc");
+  fs::create_directories(dir_ / "queue");
+  fs::create_directories(dir_ / "data");
+  std::string out;
+  runCommand({"/bin/chown", "postfix", (dir_ / "data").string()}, &out);
+  std::string domainList;
+  for (const auto& d : domains) domainList += (domainList.empty() ? "" : " ") + d;
+  {
+    std::ofstream vm(dir_ / "etc" / "vmailbox");
+    for (const auto& m : mailboxes) vm << m << "\n";
+    std::ofstream ra(dir_ / "etc" / "rcpt_access");
+    for (const auto& d : domains) {
+      ra << "greylist@" << d << " 450 4.7.1 Greylisted, try again later\n";
+      ra << "full@" << d << " 552 5.2.2 Mailbox full\n";
+    }
+  }
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port_ = freePort();
+    std::ofstream(dir_ / "etc" / "master.cf")
+        << "127.0.0.1:" << port_ << " inet n - n - - smtpd\n"
+        << "pickup unix n - n 60 1 pickup\ncleanup unix n - n - 0 cleanup\nqmgr unix n - n 300 1 qmgr\n"
+        << "rewrite unix - - n - - trivial-rewrite\nbounce unix - - n - 0 bounce\ndefer unix - - n - 0 bounce\n"
+        << "trace unix - - n - 0 bounce\nverify unix - - n - 1 verify\nproxymap unix - - n - - proxymap\n"
+        << "smtp unix - - n - - smtp\nshowq unix n - n - - showq\nerror unix - - n - - error\n"
+        << "retry unix - - n - - error\ndiscard unix - - n - - discard\nanvil unix - - n - 1 anvil\n"
+        << "scache unix - - n - 1 scache\npostlog unix-dgram n - n - 1 postlogd\n";
+    std::ofstream(dir_ / "etc" / "main.cf")
+        << "compatibility_level = 3.6\n"
+        << "queue_directory = " << (dir_ / "queue").string() << "\n"
+        << "data_directory = " << (dir_ / "data").string() << "\n"
+        << "myhostname = mx.safetynet-test.test\nmydestination =\nmynetworks = 127.0.0.0/8\n"
+        << "inet_interfaces = 127.0.0.1\nsmtpd_banner = $myhostname ESMTP safetynet-test\n"
+        << "virtual_mailbox_domains = " << domainList << "\n"
+        << "virtual_mailbox_maps = texthash:" << (dir_ / "etc" / "vmailbox").string() << "\n"
+        << "virtual_transport = discard:\n"
+        << "smtpd_recipient_restrictions = check_recipient_access texthash:" << (dir_ / "etc" / "rcpt_access").string()
+        << ", reject_unauth_destination\n"
+        << "maillog_file = /dev/stdout\nalias_maps =\nalias_database =\nsmtputf8_enable = yes\n";
+    runCommand({postfix_, "-c", (dir_ / "etc").string(), "check"}, &out);
+    process_ = Process({postfix_, "-c", (dir_ / "etc").string(), "start-fg"}, dir_ / "postfix.log");
+    if (waitForTcp(port_, std::chrono::seconds(10))) return;
+    runCommand({postfix_, "-c", (dir_ / "etc").string(), "stop"}, &out);
+  }
+  throw std::runtime_error("postfix did not start: " + readFile(dir_ / "postfix.log"));
+}
+
+Postfix::~Postfix() {
+  std::string out;
+  runCommand({postfix_, "-c", (dir_ / "etc").string(), "stop"}, &out, std::chrono::seconds(20));
+}
+
+std::string Postfix::log() const { return readFile(dir_ / "postfix.log"); }
+
+int Postfix::queuedFiles() const {
+  int n = 0;
+  for (const char* q : {"maildrop", "incoming", "active", "deferred", "hold"}) {
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir_ / "queue" / q, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec))
+      if (it->is_regular_file()) ++n;
+  }
+  return n;
+}
+
 }  // namespace safetynet::testing

@@ -72,6 +72,26 @@ class TlsServer {
   Process process_;
 };
 
+// A real Postfix on 127.0.0.1:port that knows some mailboxes, never delivers (discard transport),
+// and answers RCPT for special users from an access map (greylist@ 450 4.7.1, full@ 552 5.2.2).
+class Postfix {
+ public:
+  // `mailboxes`: lines of the virtual mailbox map ("alice@example.test OK", "@catchall.test OK");
+  // `domains`: the virtual mailbox domains.
+  Postfix(const std::vector<std::string>& domains, const std::vector<std::string>& mailboxes);
+  ~Postfix();
+  unsigned short port() const { return port_; }
+  std::string log() const;
+  // Files in the queue directories: anything here means a message was queued.
+  int queuedFiles() const;
+
+ private:
+  TempDir dir_;
+  unsigned short port_ = 0;
+  std::string postfix_;
+  Process process_;
+};
+
 std::string readFile(const std::filesystem::path& p);
 // Runs a command to completion, returning exit status and combined output.
 int runCommand(const std::vector<std::string>& argv, std::string* output,

@@ -34,8 +34,9 @@ struct ServiceOverrides {
 };
 
 // Throws std::runtime_error with a clear message when something cannot be set up.
+// network=false: `check --offline`; smtp=false: `check --no-smtp`.
 std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& config, Store& store,
-                                        const ServiceOverrides& overrides, bool network = true);
+                                        const ServiceOverrides& overrides, bool network = true, bool smtp = true);
 
 struct CycleStats {
   int listed = 0, decided = 0, allowed = 0, reverted = 0, revert_failed = 0, too_late = 0, resumed = 0,

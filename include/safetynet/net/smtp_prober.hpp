@@ -1,0 +1,66 @@
+#pragma once
+// An SMTP session that asks a recipient's mail server about mailboxes and never sends mail:
+// EHLO (HELO fallback), STARTTLS when offered and enabled, MAIL FROM, RCPT TO ..., QUIT. No DATA.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "safetynet/core/task.hpp"
+#include "safetynet/net/dns.hpp"
+
+namespace safetynet {
+
+struct SmtpReply {
+  int code = 0;          // 0: no reply (timeout, connection lost)
+  std::string enhanced;  // "5.1.1" (RFC 3463) when the server sent one
+  std::string text;      // the reply's text, lines joined with a space
+  std::string line() const;  // "550 5.1.1 User unknown"
+};
+
+// Parses one complete reply ("250-a\r\n250 b\r\n"); nullopt when malformed.
+std::optional<SmtpReply> parseSmtpReply(std::string_view raw);
+
+struct SmtpProbeOptions {
+  std::string helo = "probe.example.com";
+  std::string mail_from;  // empty: the null reverse-path <>
+  int port = 25;
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds command_timeout{15000};
+  bool starttls = true;
+};
+
+struct RcptReply {
+  std::string address;
+  SmtpReply reply;
+};
+
+struct ProbeSession {
+  std::string host;                      // the MX that answered, and its address
+  std::string ip;
+  std::vector<std::string> unreachable;  // "mx1.example (127.0.0.2): Connection refused"
+  std::optional<RcptReply> catch_all;    // the reply to a random local part, when asked
+  std::vector<RcptReply> rcpts;
+  bool tls = false;
+  // Set when the session ended early; the replies above are what was learned before.
+  std::string error;
+  bool timed_out = false;
+  bool refused_us = false;  // greeting, EHLO/HELO or MAIL FROM rejected: about us, not the recipient
+  std::optional<SmtpReply> refusal;
+};
+
+class SmtpProber {
+ public:
+  virtual ~SmtpProber() = default;
+  // mx_hosts in preference order (a name or an IP literal); the next is tried when one cannot be
+  // reached. `catch_all_probe` (may be empty) is asked before the recipients.
+  virtual Task<ProbeSession> probe(std::vector<std::string> mx_hosts, std::string catch_all_probe,
+                                   std::vector<std::string> recipients) = 0;
+};
+
+using SmtpProberPtr = std::shared_ptr<SmtpProber>;
+
+SmtpProberPtr makeSmtpProber(DnsResolverPtr dns, SmtpProbeOptions options);
+
+}  // namespace safetynet

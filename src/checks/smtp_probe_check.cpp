@@ -1,0 +1,114 @@
+#include "checks/smtp_probe_check.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "checks/smtp_reply.hpp"
+
+namespace safetynet::checks {
+
+SmtpProbeCheck::SmtpProbeCheck(DnsResolverPtr dns, SmtpProberPtr prober, SmtpProbeCheckOptions options)
+    : dns_(std::move(dns)), prober_(std::move(prober)), options_(std::move(options)) {}
+
+std::string SmtpProbeCheck::randomLocalPart() {
+  static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string s = "sn";
+  for (int i = 0; i < 15; ++i) s += kChars[std::uniform_int_distribution<int>(0, 35)(rng_)];
+  return s;
+}
+
+// At most per_domain_concurrency sessions per domain: mail servers count connections per client.
+Task<void> SmtpProbeCheck::acquire(const std::string& domain) {
+  while (inFlight_[domain] >= options_.per_domain_concurrency) {
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(20));
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  ++inFlight_[domain];
+}
+
+void SmtpProbeCheck::release(const std::string& domain) {
+  if (--inFlight_[domain] <= 0) inFlight_.erase(domain);
+}
+
+Task<void> SmtpProbeCheck::run(const CheckInput& input, ScanResult& result) {
+  if (!input.address) co_return;
+  const Address& a = *input.address;
+  const std::string& domain = a.ascii_domain;
+
+  std::vector<std::string> hosts;
+  DnsAnswer mx = co_await dns_->query(domain, DnsType::MX);
+  if (mx.status == DnsStatus::Ok) {
+    for (const auto& r : mx.mx)
+      if (!r.host.empty()) hosts.push_back(r.host);
+  } else if (mx.status == DnsStatus::NoData) {
+    hosts.push_back(domain);  // implicit MX (RFC 5321 5.1)
+  }
+  if (hosts.empty()) co_return;  // NXDOMAIN, null MX, DNS failure: the domain check said so
+
+  bool skipCatchAll = false;
+  for (const auto& h : hosts)
+    for (const auto& suffix : options_.skip_catch_all_mx)
+      if (h.size() >= suffix.size() && h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0)
+        skipCatchAll = true;
+  std::optional<bool> knownCatchAll;
+  if (auto it = catchAll_.find(domain); it != catchAll_.end() && it->second.until > std::chrono::steady_clock::now())
+    knownCatchAll = it->second.value;
+  const std::string probeAddress = (skipCatchAll || knownCatchAll) ? "" : randomLocalPart() + "@" + domain;
+
+  // (No braced lists of strings in coroutines: g++ 12 miscompiles them.)
+  std::vector<std::string> recipients(1, a.local + "@" + domain);
+  co_await acquire(domain);
+  ProbeSession s;
+  std::string failure;
+  try {
+    s = co_await prober_->probe(hosts, probeAddress, recipients);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  release(domain);
+  if (!failure.empty()) {
+    result.add("SMTP_UNREACHABLE", "probe of " + domain + " failed: " + failure);
+    co_return;
+  }
+
+  if (s.rcpts.empty()) {
+    if (s.refused_us)
+      result.add("SMTP_PROBE_REFUSED", s.host + " refused our probe: " + (s.refusal ? s.refusal->line() : s.error));
+    else if (s.timed_out)
+      result.add("SMTP_TIMEOUT", s.host + " (" + s.ip + "): " + s.error);
+    else if (s.host.empty()) {
+      std::string why;
+      for (const auto& u : s.unreachable) why += (why.empty() ? "" : "; ") + u;
+      result.add("SMTP_UNREACHABLE", "no mail server of " + domain + " could be reached: " + why);
+    } else
+      result.add("SMTP_UNREACHABLE", s.host + " (" + s.ip + "): " + s.error);
+    co_return;
+  }
+
+  const SmtpReply& reply = s.rcpts.front().reply;
+  const std::string evidence = s.host + " answered \"" + reply.line() + "\"";
+  switch (classifyRcpt(reply)) {
+    case RcptOutcome::Accepted: {
+      bool isCatchAll = knownCatchAll.value_or(false);
+      if (s.catch_all) {
+        const auto probe = classifyRcpt(s.catch_all->reply);
+        if (probe == RcptOutcome::Accepted) isCatchAll = true;
+        if (probe == RcptOutcome::Accepted || probe == RcptOutcome::MailboxNotFound)
+          catchAll_[domain] = CatchAll{isCatchAll, std::chrono::steady_clock::now() + options_.catch_all_memory};
+      }
+      if (isCatchAll) result.add("CATCH_ALL", domain + " accepts any address (" + s.host + " accepted a random one)");
+      break;
+    }
+    case RcptOutcome::MailboxNotFound: result.add("SMTP_MAILBOX_NOT_FOUND", evidence); break;
+    case RcptOutcome::MailboxFull: result.add("SMTP_MAILBOX_FULL", evidence); break;
+    case RcptOutcome::MailboxDisabled: result.add("SMTP_MAILBOX_DISABLED", evidence); break;
+    case RcptOutcome::Rejected: result.add("SMTP_RCPT_REJECTED", evidence); break;
+    case RcptOutcome::Temporary: result.add("GREYLISTED", evidence); break;
+    case RcptOutcome::RefusedUs: result.add("SMTP_PROBE_REFUSED", evidence); break;
+    case RcptOutcome::NoAnswer: result.add("SMTP_TIMEOUT", s.host + ": " + s.error); break;
+  }
+}
+
+}  // namespace safetynet::checks

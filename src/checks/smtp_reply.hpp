@@ -1,0 +1,23 @@
+#pragma once
+// What an RCPT reply says about the mailbox. Real replies differ by server, so the enhanced status
+// code (RFC 3463) decides first and the text second; texts of Gmail, Outlook, Yahoo, iCloud, Exim
+// and Postfix are in tests/unit/smtp_reply_test.cpp.
+#include "safetynet/net/smtp_prober.hpp"
+
+namespace safetynet::checks {
+
+enum class RcptOutcome {
+  Accepted,
+  MailboxNotFound,
+  MailboxFull,
+  MailboxDisabled,
+  Rejected,     // another permanent refusal of this recipient (relay denied, policy)
+  Temporary,    // 4xx: greylisting and the like; never a reason to call the address invalid
+  RefusedUs,    // our IP, HELO or reverse DNS refused or blocklisted: our side
+  NoAnswer,
+};
+
+RcptOutcome classifyRcpt(const SmtpReply& reply);
+const char* toString(RcptOutcome o);
+
+}  // namespace safetynet::checks

@@ -1,0 +1,177 @@
+// The SMTP RCPT probe against a real Postfix on loopback, with DNS from a real unbound pointing MX
+// names at loopback addresses, and a server that never greets.
+#include <gtest/gtest.h>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <thread>
+
+#include "checks/domain_check.hpp"
+#include "checks/smtp_probe_check.hpp"
+#include "checks/syntax_check.hpp"
+#include "integration/peers.hpp"
+#include "safetynet/pipeline/pipeline.hpp"
+#include "support/run_task.hpp"
+
+using namespace safetynet;
+using namespace safetynet::testing;
+using namespace std::chrono;
+
+namespace {
+
+const char* kZones = R"(
+  local-zone: "example.test." static
+  local-data: "example.test. 300 IN MX 10 mx.example.test."
+  local-data: "mx.example.test. 300 IN A 127.0.0.1"
+  local-zone: "catchall.test." static
+  local-data: "catchall.test. 300 IN MX 10 mx.example.test."
+  local-zone: "twomx.test." static
+  local-data: "twomx.test. 300 IN MX 10 dead.twomx.test."
+  local-data: "twomx.test. 300 IN MX 20 live.twomx.test."
+  local-data: "dead.twomx.test. 300 IN A 127.0.0.2"
+  local-data: "live.twomx.test. 300 IN A 127.0.0.1"
+  local-zone: "aonly.test." static
+  local-data: "aonly.test. 300 IN A 127.0.0.1"
+  local-zone: "nullmx.test." static
+  local-data: "nullmx.test. 300 IN MX 0 ."
+  local-zone: "stall.test." static
+  local-data: "stall.test. 300 IN MX 10 mx.stall.test."
+  local-data: "mx.stall.test. 300 IN A 127.0.0.3"
+)";
+
+class SmtpProbeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dns_ = new Unbound(kZones);
+    postfix_ = new Postfix({"example.test", "catchall.test", "twomx.test", "aonly.test"},
+                           {"alice@example.test OK", "full@example.test OK", "greylist@example.test OK",
+                            "@catchall.test OK", "alice@twomx.test OK", "alice@aonly.test OK"});
+  }
+  static void TearDownTestSuite() {
+    delete postfix_;
+    delete dns_;
+  }
+
+  void SetUp() override {
+    // A server on the same port at 127.0.0.3 that accepts and never says a word (a tarpit).
+    staller_ = std::make_unique<asio::ip::tcp::acceptor>(
+        io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.3"), postfix_->port()));
+    staller_->async_accept([this](boost::system::error_code ec, asio::ip::tcp::socket s) {
+      if (!ec) held_ = std::make_unique<asio::ip::tcp::socket>(std::move(s));
+    });
+    resolver = makeCaresResolver(io.get_executor(), DnsOptions{{dns_->server()}, seconds(2), 1});
+    SmtpProbeOptions o;
+    o.helo = "probe.safetynet.test";
+    o.port = postfix_->port();
+    o.connect_timeout = seconds(2);
+    o.command_timeout = seconds(1);
+    prober = makeSmtpProber(resolver, o);
+    std::vector<CheckPtr> checks = {std::make_shared<checks::SyntaxCheck>(),
+                                    std::make_shared<checks::DomainCheck>(resolver),
+                                    std::make_shared<checks::SmtpProbeCheck>(resolver, prober,
+                                                                             checks::SmtpProbeCheckOptions{})};
+    pipeline = std::make_unique<Pipeline>(checks, Policy::shipped({}), nullptr, PipelineOptions{});
+  }
+
+  RecipientVerdict check(const std::string& address) { return runTask(io, pipeline->evaluate(address)); }
+  static std::vector<std::string> names(const RecipientVerdict& v) {
+    std::vector<std::string> n;
+    for (const auto& s : v.verdict.signals) n.push_back(s.name);
+    return n;
+  }
+
+  asio::io_context io;
+  DnsResolverPtr resolver;
+  SmtpProberPtr prober;
+  std::unique_ptr<Pipeline> pipeline;
+  std::unique_ptr<asio::ip::tcp::acceptor> staller_;
+  std::unique_ptr<asio::ip::tcp::socket> held_;
+  static Unbound* dns_;
+  static Postfix* postfix_;
+};
+Unbound* SmtpProbeTest::dns_ = nullptr;
+Postfix* SmtpProbeTest::postfix_ = nullptr;
+
+}  // namespace
+
+TEST_F(SmtpProbeTest, KnownMailboxPasses) {
+  auto v = check("alice@example.test");
+  EXPECT_TRUE(names(v).empty()) << v.verdict.evidence;
+  EXPECT_FALSE(v.verdict.revert);
+}
+
+TEST_F(SmtpProbeTest, UnknownMailboxIsBounceRisk) {
+  auto v = check("bob@example.test");
+  EXPECT_EQ(names(v), std::vector<std::string>{"SMTP_MAILBOX_NOT_FOUND"});
+  EXPECT_EQ(v.verdict.reason, "bounce_risk");
+  EXPECT_NE(v.verdict.evidence.find("550 5.1.1"), std::string::npos) << v.verdict.evidence;
+}
+
+TEST_F(SmtpProbeTest, FullMailboxIsASignalButNotAloneAHold) {
+  auto v = check("full@example.test");
+  EXPECT_EQ(names(v), std::vector<std::string>{"SMTP_MAILBOX_FULL"});
+  EXPECT_FALSE(v.verdict.revert);  // once full is not "repeatedly full": weight 0.5 of 1.0
+  EXPECT_NE(v.verdict.signals[0].evidence.find("552 5.2.2"), std::string::npos);
+}
+
+TEST_F(SmtpProbeTest, GreylistingIsUnknownNeverInvalid) {
+  auto v = check("greylist@example.test");
+  EXPECT_EQ(names(v), std::vector<std::string>{"GREYLISTED"});
+  EXPECT_EQ(v.verdict.reason, "unknown");
+}
+
+TEST_F(SmtpProbeTest, CatchAllDomainIsASignalNotAHold) {
+  auto v = check("anyone@catchall.test");
+  EXPECT_EQ(names(v), std::vector<std::string>{"CATCH_ALL"});
+  EXPECT_FALSE(v.verdict.revert);
+}
+
+TEST_F(SmtpProbeTest, RefusingFirstMxFallsBackToTheSecond) {
+  auto s = runTask(io, prober->probe({"dead.twomx.test", "live.twomx.test"}, "", {"alice@twomx.test"}));
+  EXPECT_EQ(s.host, "live.twomx.test");
+  ASSERT_EQ(s.unreachable.size(), 1u);
+  EXPECT_NE(s.unreachable[0].find("dead.twomx.test (127.0.0.2)"), std::string::npos) << s.unreachable[0];
+  ASSERT_EQ(s.rcpts.size(), 1u);
+  EXPECT_EQ(s.rcpts[0].reply.code, 250);
+  EXPECT_TRUE(names(check("alice@twomx.test")).empty());
+}
+
+TEST_F(SmtpProbeTest, NullMxIsNeverProbed) {
+  auto v = check("x@nullmx.test");
+  EXPECT_EQ(names(v), std::vector<std::string>{"NULL_MX"});
+  EXPECT_EQ(v.verdict.reason, "bounce_risk");
+}
+
+TEST_F(SmtpProbeTest, DomainWithOnlyAnARecordIsProbedThere) {
+  auto v = check("alice@aonly.test");
+  EXPECT_EQ(names(v), std::vector<std::string>{"IMPLICIT_MX"});
+  EXPECT_FALSE(v.verdict.revert);
+  EXPECT_EQ(names(check("nobody@aonly.test")),
+            (std::vector<std::string>{"IMPLICIT_MX", "SMTP_MAILBOX_NOT_FOUND"}));
+}
+
+TEST_F(SmtpProbeTest, StalledGreetingIsATimeoutAndUnknown) {
+  auto start = steady_clock::now();
+  auto v = check("a@stall.test");
+  EXPECT_EQ(names(v), std::vector<std::string>{"SMTP_TIMEOUT"});
+  EXPECT_EQ(v.verdict.reason, "unknown");
+  EXPECT_LT(steady_clock::now() - start, seconds(5));
+}
+
+TEST_F(SmtpProbeTest, OneSessionAsksManyRecipientsAndNeverSendsMail) {
+  auto s = runTask(io, prober->probe({"mx.example.test"}, "", {"alice@example.test", "bob@example.test",
+                                                               "greylist@example.test", "full@example.test"}));
+  ASSERT_EQ(s.rcpts.size(), 4u);
+  EXPECT_EQ(s.rcpts[0].reply.code, 250);
+  EXPECT_EQ(s.rcpts[1].reply.code, 550);
+  EXPECT_EQ(s.rcpts[2].reply.code, 450);
+  EXPECT_EQ(s.rcpts[3].reply.code, 552);
+  EXPECT_TRUE(s.tls == false);  // this Postfix offers no STARTTLS
+  // Proof that no probe queued or delivered anything: an empty queue and no queue manager activity.
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(postfix_->queuedFiles(), 0);
+  const std::string log = postfix_->log();
+  EXPECT_EQ(log.find("qmgr"), std::string::npos) << log;
+  EXPECT_EQ(log.find("status=sent"), std::string::npos);
+  EXPECT_NE(log.find("NOQUEUE: reject: RCPT from"), std::string::npos);  // the log is being read
+}

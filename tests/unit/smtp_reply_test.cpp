@@ -1,0 +1,96 @@
+// Reply parsing and classification on real reply texts (Gmail, Outlook/Microsoft 365, Yahoo,
+// iCloud, Exim, Postfix), as collected by verifiers such as Reacher (core/src/smtp/parser.rs) and
+// seen from a real Postfix in tests/integration/smtp_probe_test.cpp.
+#include <gtest/gtest.h>
+
+#include "checks/smtp_reply.hpp"
+
+using namespace safetynet;
+using namespace safetynet::checks;
+
+namespace {
+RcptOutcome classify(const std::string& raw) {
+  auto r = parseSmtpReply(raw);
+  EXPECT_TRUE(r) << raw;
+  return r ? classifyRcpt(*r) : RcptOutcome::NoAnswer;
+}
+}  // namespace
+
+TEST(SmtpReply, ParsesMultiLineRepliesAndEnhancedCodes) {
+  auto r = parseSmtpReply(
+      "550-5.1.1 The email account that you tried to reach does not exist. Please try\r\n"
+      "550-5.1.1 double-checking the recipient's email address for typos or\r\n"
+      "550 5.1.1 unnecessary spaces. https://support.google.com/mail/?p=NoSuchUser\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->code, 550);
+  EXPECT_EQ(r->enhanced, "5.1.1");
+  EXPECT_EQ(r->text.rfind("The email account that you tried to reach does not exist.", 0), 0u);
+  EXPECT_EQ(r->text.find("5.1.1 double"), std::string::npos);  // the code is not repeated in the text
+  auto plain = parseSmtpReply("250 Ok\r\n");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->enhanced, "");
+  EXPECT_EQ(plain->line(), "250 Ok");
+  EXPECT_FALSE(parseSmtpReply("hello\r\n"));
+  EXPECT_FALSE(parseSmtpReply("250-first\r\n"));          // no last line
+  EXPECT_FALSE(parseSmtpReply("250-a\r\n550 b\r\n"));      // codes differ
+}
+
+TEST(SmtpReply, Gmail) {
+  EXPECT_EQ(classify("550-5.1.1 The email account that you tried to reach does not exist.\r\n550 5.1.1 Learn more\r\n"),
+            RcptOutcome::MailboxNotFound);
+  EXPECT_EQ(classify("550-5.2.1 The email account that you tried to reach is disabled.\r\n550 5.2.1 Learn more\r\n"),
+            RcptOutcome::MailboxDisabled);
+  EXPECT_EQ(classify("452-4.2.2 The email account that you tried to reach is over quota.\r\n452 4.2.2 Learn more\r\n"),
+            RcptOutcome::MailboxFull);
+  EXPECT_EQ(classify("450-4.2.1 The user you are trying to contact is receiving mail at a rate that\r\n"
+                     "450 4.2.1 prevents additional messages from being delivered.\r\n"),
+            RcptOutcome::Accepted);
+  EXPECT_EQ(classify("250 2.1.5 OK 5si12345 - gsmtp\r\n"), RcptOutcome::Accepted);
+}
+
+TEST(SmtpReply, OutlookAndMicrosoft365) {
+  EXPECT_EQ(classify("550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302).\r\n"),
+            RcptOutcome::MailboxNotFound);
+  EXPECT_EQ(classify("550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup\r\n"),
+            RcptOutcome::MailboxNotFound);
+  EXPECT_EQ(classify("550 5.7.1 Service unavailable, Client host [192.0.2.7] blocked using Spamhaus. To request "
+                     "removal from this list see https://www.spamhaus.org/query/ip/192.0.2.7 AS(1450)\r\n"),
+            RcptOutcome::RefusedUs);
+  EXPECT_EQ(classify("550 5.7.606 Access denied, banned sending IP [192.0.2.7].\r\n"), RcptOutcome::RefusedUs);
+  EXPECT_EQ(classify("451 4.4.4 Temporary server error. Please try again later ATTR31\r\n"), RcptOutcome::Temporary);
+  EXPECT_EQ(classify("452 4.5.3 Too many recipients\r\n"), RcptOutcome::Temporary);
+}
+
+TEST(SmtpReply, Yahoo) {
+  EXPECT_EQ(classify("554 delivery error: dd This user doesn't have a yahoo.com account (nobody@yahoo.com) [0] - "
+                     "mta1234.mail.gq1.yahoo.com\r\n"),
+            RcptOutcome::MailboxNotFound);
+  EXPECT_EQ(classify("553 5.7.1 [BL21] Connections will not be accepted from 192.0.2.7, because the ip is in "
+                     "Spamhaus's list; see http://postmaster.yahoo.com/550-bl23.html\r\n"),
+            RcptOutcome::RefusedUs);
+  EXPECT_EQ(classify("421 4.7.0 [TSS04] Messages from 192.0.2.7 temporarily deferred due to unexpected volume or "
+                     "user complaints\r\n"),
+            RcptOutcome::Temporary);
+}
+
+TEST(SmtpReply, ICloudEximPostfix) {
+  EXPECT_EQ(classify("550 5.1.1 <nobody@icloud.com>: user does not exist\r\n"), RcptOutcome::MailboxNotFound);
+  EXPECT_EQ(classify("550 Unrouteable address\r\n"), RcptOutcome::MailboxNotFound);
+  EXPECT_EQ(classify("550-Verification failed for <x@y.example>\r\n550 Previous (cached) callout verification "
+                     "failure\r\n"),
+            RcptOutcome::Rejected);
+  EXPECT_EQ(classify("451 Temporary local problem - please try later\r\n"), RcptOutcome::Temporary);
+  EXPECT_EQ(classify("550 5.1.1 <bob@example.test>: Recipient address rejected: User unknown in virtual mailbox "
+                     "table\r\n"),
+            RcptOutcome::MailboxNotFound);
+  EXPECT_EQ(classify("450 4.7.1 <g@example.test>: Recipient address rejected: Greylisted, try again later\r\n"),
+            RcptOutcome::Temporary);
+  EXPECT_EQ(classify("552 5.2.2 <full@example.test>: Recipient address rejected: Mailbox full\r\n"),
+            RcptOutcome::MailboxFull);
+  EXPECT_EQ(classify("554 5.7.1 <x@other.test>: Relay access denied\r\n"), RcptOutcome::Rejected);
+  EXPECT_EQ(classify("450 4.7.1 Client host rejected: cannot find your reverse hostname, [192.0.2.7]\r\n"),
+            RcptOutcome::RefusedUs);
+  EXPECT_EQ(classify("504 5.5.2 <probe>: Helo command rejected: need fully-qualified hostname\r\n"),
+            RcptOutcome::RefusedUs);
+  EXPECT_EQ(classify("550 5.2.1 Mailbox disabled, not accepting messages\r\n"), RcptOutcome::MailboxDisabled);
+}
