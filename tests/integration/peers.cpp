@@ -260,15 +260,15 @@ Postfix::~Postfix() {
 
 std::string Postfix::log() const { return readFile(dir_ / "postfix.log"); }
 
-int Postfix::queuedFiles() const {
-  int n = 0;
+std::vector<std::string> Postfix::queuedFiles() const {
+  std::vector<std::string> files;
   for (const char* q : {"maildrop", "incoming", "active", "deferred", "hold"}) {
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(dir_ / "queue" / q, ec); !ec && it != fs::recursive_directory_iterator();
          it.increment(ec))
-      if (it->is_regular_file()) ++n;
+      if (it->is_regular_file()) files.push_back(it->path().string());
   }
-  return n;
+  return files;
 }
 
 }  // namespace safetynet::testing

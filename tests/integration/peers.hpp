@@ -82,8 +82,8 @@ class Postfix {
   ~Postfix();
   unsigned short port() const { return port_; }
   std::string log() const;
-  // Files in the queue directories: anything here means a message was queued.
-  int queuedFiles() const;
+  // Files in the queue directories: anything that stays here means a message was queued.
+  std::vector<std::string> queuedFiles() const;
 
  private:
   TempDir dir_;
