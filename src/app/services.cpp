@@ -2,6 +2,7 @@
 #include "checks/domain_check.hpp"
 #include "checks/smtp_probe_check.hpp"
 #include "checks/list_checks.hpp"
+#include "checks/provider_check.hpp"
 #include "checks/syntax_check.hpp"
 #include "connectors/registry.hpp"
 #include "notify/slack_notifier.hpp"
@@ -36,6 +37,7 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
   checks.push_back(std::make_shared<checks::SyntaxCheck>());
   auto lists = s->lists;
   checks.push_back(std::make_shared<checks::AdminListCheck>([lists] { return lists; }));
+  checks.push_back(std::make_shared<checks::ProviderCheck>());
   if (s->dns) checks.push_back(std::make_shared<checks::DomainCheck>(s->dns));
   if (s->dns && smtp && config.smtp_probe.enabled) {
     const auto& p = config.smtp_probe;

@@ -1,0 +1,50 @@
+#include "checks/builtin_lists.hpp"
+
+#include <mutex>
+#include <sstream>
+
+namespace safetynet {
+
+namespace {
+template <typename F>
+void eachLine(std::string_view name, F f) {
+  const char* text = builtinListText(name);
+  if (!text) return;
+  std::string_view all(text);
+  size_t pos = 0;
+  while (pos < all.size()) {
+    size_t eol = all.find('\n', pos);
+    if (eol == std::string_view::npos) eol = all.size();
+    std::string_view line = all.substr(pos, eol - pos);
+    pos = eol + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (line.empty() || line.front() == '#') continue;
+    f(line);
+  }
+}
+}  // namespace
+
+std::shared_ptr<const BuiltinLists> BuiltinLists::get() {
+  static std::once_flag once;
+  static std::shared_ptr<const BuiltinLists> lists;
+  std::call_once(once, [] {
+    auto l = std::make_shared<BuiltinLists>();
+    eachLine("disposable", [&](std::string_view d) {
+      if (d.rfind("*.", 0) == 0)
+        l->disposable_wildcards.emplace(d.substr(2));
+      else
+        l->disposable.emplace(d);
+    });
+    eachLine("free", [&](std::string_view d) { l->free.emplace(d); });
+    eachLine("roles", [&](std::string_view d) { l->roles.emplace(d); });
+    eachLine("complaint-roles", [&](std::string_view d) { l->complaint_roles.emplace(d); });
+    eachLine("popular", [&](std::string_view d) {
+      l->popular.emplace_back(d);
+      l->popular_set.emplace(d);
+    });
+    lists = l;
+  });
+  return lists;
+}
+
+}  // namespace safetynet

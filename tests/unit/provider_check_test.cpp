@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+
+#include "checks/provider_check.hpp"
+#include "support/run_task.hpp"
+
+using namespace safetynet;
+using namespace safetynet::checks;
+using namespace safetynet::testing;
+
+namespace {
+ScanResult scan(const std::string& address) {
+  ProviderCheck check;
+  CheckInput in;
+  in.raw = address;
+  in.address = parseAddress(address).address;
+  ScanResult r;
+  runTask([&]() -> Task<void> { co_await check.run(in, r); }());
+  return r;
+}
+std::vector<std::string> names(const ScanResult& r) {
+  std::vector<std::string> n;
+  for (const auto& s : r.signals()) n.push_back(s.name);
+  return n;
+}
+}  // namespace
+
+TEST(BuiltinLists, AreEmbeddedAndParsed) {
+  auto l = BuiltinLists::get();
+  EXPECT_GT(l->disposable.size(), 100000u);
+  EXPECT_GT(l->disposable_wildcards.size(), 100u);
+  EXPECT_GT(l->free.size(), 10000u);
+  EXPECT_GT(l->roles.size(), 500u);
+  EXPECT_TRUE(l->complaint_roles.count("abuse"));
+  EXPECT_TRUE(l->popular_set.count("gmail.com"));
+  EXPECT_FALSE(l->disposable.count("# generated"));  // comments are not entries
+}
+
+TEST(ProviderCheck, DisposableDomainsIncludingSubdomainsAndWildcards) {
+  EXPECT_EQ(names(scan("x@mailinator.com")), std::vector<std::string>{"DISPOSABLE_DOMAIN"});
+  EXPECT_EQ(names(scan("x@eu.mailinator.com")), std::vector<std::string>{"DISPOSABLE_DOMAIN"});  // registrable
+  const std::string wildcard = *BuiltinLists::get()->disposable_wildcards.begin();
+  EXPECT_EQ(names(scan("x@anything." + wildcard)), std::vector<std::string>{"DISPOSABLE_DOMAIN"}) << wildcard;
+}
+
+TEST(ProviderCheck, RoleMailboxes) {
+  EXPECT_EQ(names(scan("abuse@acme-corp.example")), std::vector<std::string>{"ROLE_ACCOUNT"});
+  EXPECT_EQ(names(scan("Postmaster+x@acme-corp.example")), std::vector<std::string>{"ROLE_ACCOUNT"});
+  EXPECT_EQ(names(scan("sales@acme-corp.example")), std::vector<std::string>{"ROLE_ADDRESS"});
+  EXPECT_TRUE(names(scan("jane.doe@acme-corp.example")).empty());
+}
+
+TEST(ProviderCheck, FreeProvidersAreInformation) {
+  EXPECT_EQ(names(scan("jane@gmail.com")), std::vector<std::string>{"FREE_PROVIDER"});
+  EXPECT_EQ(names(scan("jane@gmx.de")), std::vector<std::string>{"FREE_PROVIDER"});
+}
+
+TEST(ProviderCheck, TypoDomainsWithSuggestion) {
+  for (const auto& [typed, fixed] : std::vector<std::pair<std::string, std::string>>{
+           {"gmial.com", "gmail.com"}, {"gmaill.com", "gmail.com"}, {"gamil.com", "gmail.com"},
+           {"hotmial.com", "hotmail.com"}, {"yahooo.com", "yahoo.com"}, {"outlok.com", "outlook.com"},
+           {"gmail.con", "gmail.com"}, {"hotmail.cm", "hotmail.com"}, {"icloud.co", "icloud.com"},
+           {"comcast.nett", "comcast.net"}, {"hitmail.com", "hotmail.com"}}) {  // some are in the free list too
+    auto r = scan("jane@" + typed);
+    EXPECT_EQ(names(r), std::vector<std::string>{"TYPO_DOMAIN"}) << typed;
+    EXPECT_EQ(r.suggestion, "jane@" + fixed) << typed;
+  }
+}
+
+TEST(ProviderCheck, NoTypoForRealNeighbours) {
+  // Real domains one edit from a big provider must not be flagged.
+  for (const char* d : {"mail.com", "email.com", "gmx.com", "ymail.com", "y7mail.com", "me.com", "live.com", "acme.com",
+                        "earthling.net", "gmail.co.uk.example"})
+    EXPECT_TRUE(typoSuggestion(d, *BuiltinLists::get()).empty()) << d;
+}
+
+TEST(ProviderCheck, RegistrableDomainUsesThePublicSuffixList) {
+  EXPECT_EQ(registrableDomain("mail.example.co.uk"), "example.co.uk");
+  EXPECT_EQ(registrableDomain("a.b.example.com"), "example.com");
+}
