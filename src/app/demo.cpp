@@ -70,6 +70,8 @@ int runDemo(bool keep_state) {
       {"acti_12", {"dana@dns-down.test"}, "Webinar invite", 28, "our DNS fails: on_internal_error=allow lets it go"},
       {"acti_13", {"jane.doe@acme-corp.test", "ghost@no-such-company.test"}, "Team intro", 30,
        "two recipients, one bad"},
+      {"acti_14", {"jane@gmial.com"}, "Coffee next week?", 32, "a typo of gmail.com (typo domains are traps)"},
+      {"acti_15", {"abuse@bigcorp.test"}, "Quick intro", 34, "a role mailbox that reads complaints"},
   };
   const TimePoint now = Clock::now();
   for (const auto& e : emails) {

@@ -1,6 +1,7 @@
 // c-ares wired into Asio, against a real unbound on a free loopback port.
 #include <gtest/gtest.h>
 
+#include "checks/blocklist_check.hpp"
 #include "checks/domain_check.hpp"
 #include "integration/peers.hpp"
 #include "safetynet/net/dns.hpp"
@@ -32,6 +33,11 @@ const char* kZones = R"(
   local-zone: "nowhere.test." static
   local-zone: "nxdomain.test." static
   local-zone: "timeout.test." deny
+  local-zone: "dbl.test." static
+  local-data: "spammy.test.dbl.test. 300 IN A 127.0.1.2"
+  local-data: "refusing.test.dbl.test. 300 IN A 127.255.255.254"
+  local-zone: "spammy.test." static
+  local-data: "spammy.test. 300 IN A 127.0.0.9"
 )";
 
 class DnsTest : public ::testing::Test {
@@ -165,4 +171,25 @@ TEST_F(DnsTest, DomainCheckOnRealDns) {
   EXPECT_EQ(signalsFor("a@deadmx.test"), std::vector<std::string>{"NO_MAIL_HOST"});
   EXPECT_EQ(signalsFor("a@nxdomain.test"), std::vector<std::string>{"DOMAIN_NXDOMAIN"});
   EXPECT_EQ(signalsFor("a@timeout.test"), std::vector<std::string>{"DNS_TEMPFAIL"});
+}
+
+TEST_F(DnsTest, DomainBlocklistOnRealDns) {
+  asio::io_context io;
+  auto dns = makeCaresResolver(io.get_executor(), DnsOptions{{unbound_->server()}, std::chrono::milliseconds(500), 1});
+  checks::DomainBlocklistCheck check(dns, {"dbl.test"});
+  auto signalsFor = [&](const std::string& addr) {
+    CheckInput in;
+    in.raw = addr;
+    in.address = parseAddress(addr).address;
+    ScanResult r;
+    runTask(io, [&]() -> Task<void> { co_await check.run(in, r); }());
+    std::vector<std::string> out;
+    for (const auto& s : r.signals()) out.push_back(s.name + ": " + s.evidence);
+    return out;
+  };
+  EXPECT_EQ(signalsFor("a@mail.spammy.test"),  // the registrable domain is what is asked
+            std::vector<std::string>{"DBL_LISTED: spammy.test is listed on dbl.test (127.0.1.2: listed (127.0.1.2))"});
+  EXPECT_EQ(signalsFor("a@refusing.test"),
+            std::vector<std::string>{"DNSBL_REFUSED: dbl.test did not answer about refusing.test: query refused: public/open resolver"});
+  EXPECT_TRUE(signalsFor("a@example.test").empty());
 }
