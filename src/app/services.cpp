@@ -48,10 +48,11 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
     checks::SmtpProbeCheckOptions co;
     co.skip_catch_all_mx = p.skip_catch_all_mx;
     co.per_domain_concurrency = p.per_domain_concurrency;
-    checks.push_back(std::make_shared<checks::SmtpProbeCheck>(s->dns, makeSmtpProber(s->dns, po), co));
+    checks.push_back(std::make_shared<checks::SmtpProbeCheck>(s->dns, makeSmtpProber(s->dns, po), co, &store));
   }
   PipelineOptions po;
-  po.cache_ttl = config.verdict_ttl;
+  po.positive_ttl = config.positive_ttl;
+  po.negative_ttl = config.negative_ttl;
   po.unknown_ttl = config.recheck_after;
   po.network = network;
   s->pipeline = std::make_shared<Pipeline>(std::move(checks), s->policy, &store, po);

@@ -9,8 +9,25 @@
 
 namespace safetynet::checks {
 
-SmtpProbeCheck::SmtpProbeCheck(DnsResolverPtr dns, SmtpProberPtr prober, SmtpProbeCheckOptions options)
-    : dns_(std::move(dns)), prober_(std::move(prober)), options_(std::move(options)) {}
+SmtpProbeCheck::SmtpProbeCheck(DnsResolverPtr dns, SmtpProberPtr prober, SmtpProbeCheckOptions options, Store* store)
+    : dns_(std::move(dns)), prober_(std::move(prober)), options_(std::move(options)), store_(store) {}
+
+std::optional<bool> SmtpProbeCheck::knownCatchAll(const std::string& domain) {
+  if (store_) {
+    if (auto v = store_->domainFact(domain, "catch_all", Clock::now())) return *v == "1";
+    return std::nullopt;
+  }
+  if (auto it = catchAll_.find(domain); it != catchAll_.end() && it->second.until > std::chrono::steady_clock::now())
+    return it->second.value;
+  return std::nullopt;
+}
+
+void SmtpProbeCheck::rememberCatchAll(const std::string& domain, bool value) {
+  if (store_)
+    store_->putDomainFact(domain, "catch_all", value ? "1" : "0", Clock::now() + options_.catch_all_memory);
+  else
+    catchAll_[domain] = CatchAll{value, std::chrono::steady_clock::now() + options_.catch_all_memory};
+}
 
 std::string SmtpProbeCheck::randomLocalPart() {
   static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -52,10 +69,8 @@ Task<void> SmtpProbeCheck::run(const CheckInput& input, ScanResult& result) {
     for (const auto& suffix : options_.skip_catch_all_mx)
       if (h.size() >= suffix.size() && h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0)
         skipCatchAll = true;
-  std::optional<bool> knownCatchAll;
-  if (auto it = catchAll_.find(domain); it != catchAll_.end() && it->second.until > std::chrono::steady_clock::now())
-    knownCatchAll = it->second.value;
-  const std::string probeAddress = (skipCatchAll || knownCatchAll) ? "" : randomLocalPart() + "@" + domain;
+  const std::optional<bool> known = knownCatchAll(domain);
+  const std::string probeAddress = (skipCatchAll || known) ? "" : randomLocalPart() + "@" + domain;
 
   // (No braced lists of strings in coroutines: g++ 12 miscompiles them.)
   std::vector<std::string> recipients(1, a.local + "@" + domain);
@@ -91,12 +106,12 @@ Task<void> SmtpProbeCheck::run(const CheckInput& input, ScanResult& result) {
   const std::string evidence = s.host + " answered \"" + reply.line() + "\"";
   switch (classifyRcpt(reply)) {
     case RcptOutcome::Accepted: {
-      bool isCatchAll = knownCatchAll.value_or(false);
+      bool isCatchAll = known.value_or(false);
       if (s.catch_all) {
         const auto probe = classifyRcpt(s.catch_all->reply);
         if (probe == RcptOutcome::Accepted) isCatchAll = true;
         if (probe == RcptOutcome::Accepted || probe == RcptOutcome::MailboxNotFound)
-          catchAll_[domain] = CatchAll{isCatchAll, std::chrono::steady_clock::now() + options_.catch_all_memory};
+          rememberCatchAll(domain, isCatchAll);
       }
       if (isCatchAll) result.add("CATCH_ALL", domain + " accepts any address (" + s.host + " accepted a random one)");
       break;

@@ -8,6 +8,7 @@
 #include "safetynet/check/check.hpp"
 #include "safetynet/net/dns.hpp"
 #include "safetynet/net/smtp_prober.hpp"
+#include "safetynet/store/store.hpp"
 
 namespace safetynet::checks {
 
@@ -22,7 +23,8 @@ struct SmtpProbeCheckOptions {
 
 class SmtpProbeCheck final : public Check {
  public:
-  SmtpProbeCheck(DnsResolverPtr dns, SmtpProberPtr prober, SmtpProbeCheckOptions options);
+  // `store` (may be null) keeps what was learned about domains (catch-all) across restarts.
+  SmtpProbeCheck(DnsResolverPtr dns, SmtpProberPtr prober, SmtpProbeCheckOptions options, Store* store = nullptr);
   std::string_view name() const override { return "smtp_probe"; }
   bool needsNetwork() const override { return true; }
   Task<void> run(const CheckInput& input, ScanResult& result) override;
@@ -40,7 +42,11 @@ class SmtpProbeCheck final : public Check {
     bool value;
     std::chrono::steady_clock::time_point until;
   };
-  std::map<std::string, CatchAll> catchAll_;  // domain -> known answer
+  std::optional<bool> knownCatchAll(const std::string& domain);
+  void rememberCatchAll(const std::string& domain, bool value);
+
+  Store* store_;
+  std::map<std::string, CatchAll> catchAll_;  // domain -> known answer, when there is no store
   std::map<std::string, int> inFlight_;       // domain -> sessions open
 };
 

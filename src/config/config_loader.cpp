@@ -103,7 +103,11 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
   top.duration("min_lead_time", c.min_lead_time);
   top.duration("lookahead", c.lookahead);
   top.duration("recheck_after", c.recheck_after);
-  top.duration("verdict_ttl", c.verdict_ttl);
+  if (auto k = top.map("cache")) {
+    k->duration("positive_ttl", c.positive_ttl);
+    k->duration("negative_ttl", c.negative_ttl);
+    k->finish();
+  }
   top.duration("shutdown_grace", c.shutdown_grace);
   top.oneOf("log_level", c.log_level, {"trace", "debug", "info", "warn", "error"});
   if (c.lookahead <= c.min_lead_time) top.error("lookahead", "must be longer than min_lead_time");

@@ -77,9 +77,11 @@ Task<RecipientVerdict> Pipeline::evaluate(std::string raw, bool fresh) {
       }
       // Failures on our side are not facts about the address: never cache them.
       if (cache_ && !hasInternal(*policy_, net.signals())) {
-        const bool inconclusive = policy_->decide(net.signals()).reason == "unknown";
-        cache_->cacheVerdict(CachedVerdict{cacheKey, "", net.suggestion, signalsJson(net.signals()),
-                                           Clock::now() + (inconclusive ? options_.unknown_ttl : options_.cache_ttl)});
+        const std::string reason = policy_->decide(net.signals()).reason;
+        const auto ttl = reason.empty() ? options_.positive_ttl
+                         : reason == "unknown" ? options_.unknown_ttl
+                                               : options_.negative_ttl;
+        cache_->cacheVerdict(CachedVerdict{cacheKey, "", net.suggestion, signalsJson(net.signals()), Clock::now() + ttl});
       }
       for (auto& s : net.signals()) scan.add(s.name, s.evidence);
       if (!net.suggestion.empty()) scan.suggestion = net.suggestion;

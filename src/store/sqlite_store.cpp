@@ -120,6 +120,16 @@ CREATE TABLE rechecks (
 );
 CREATE INDEX rechecks_due ON rechecks(state, due_at);
 )SQL",
+    // 3: facts about recipient domains (catch-all, provider)
+    R"SQL(
+CREATE TABLE domain_facts (
+  domain TEXT NOT NULL,
+  fact TEXT NOT NULL,
+  value TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (domain, fact)
+);
+)SQL",
 };
 
 long long nowMs() { return toMillis(Clock::now()); }
@@ -328,6 +338,20 @@ class SqliteStore final : public Store {
   void outboxRetry(long long id, TimePoint next, const std::string& error, const std::string& state) override {
     Stmt s(db_, "UPDATE outbox SET state=?, next_attempt_at=?, last_error=? WHERE id=?");
     s.bind(1, state).bind(2, toMillis(next)).bind(3, error).bind(4, id);
+    s.run();
+  }
+
+  std::optional<std::string> domainFact(const std::string& domain, const std::string& fact, TimePoint now) override {
+    Stmt s(db_, "SELECT value FROM domain_facts WHERE domain=? AND fact=? AND expires_at>?");
+    s.bind(1, domain).bind(2, fact).bind(3, toMillis(now));
+    if (!s.step()) return std::nullopt;
+    return s.text(0);
+  }
+
+  void putDomainFact(const std::string& domain, const std::string& fact, const std::string& value,
+                     TimePoint expires) override {
+    Stmt s(db_, "INSERT OR REPLACE INTO domain_facts(domain, fact, value, expires_at) VALUES(?,?,?,?)");
+    s.bind(1, domain).bind(2, fact).bind(3, value).bind(4, toMillis(expires));
     s.run();
   }
 

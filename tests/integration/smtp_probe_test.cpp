@@ -190,3 +190,30 @@ TEST_F(SmtpProbeTest, OneSessionAsksManyRecipientsAndNeverSendsMail) {
   for (int i = 0; i < 60 && !(queued = postfix_->queuedFiles()).empty(); ++i) std::this_thread::sleep_for(milliseconds(50));
   EXPECT_TRUE(queued.empty()) << queued.front();
 }
+
+TEST_F(SmtpProbeTest, CatchAllIsLearnedOncePerDomainAndKeptInTheStore) {
+  struct Recording : SmtpProber {
+    SmtpProberPtr inner;
+    std::vector<std::string> randomProbes;
+    Task<ProbeSession> probe(std::vector<std::string> hosts, std::string catchAll,
+                             std::vector<std::string> recipients) override {
+      randomProbes.push_back(catchAll);
+      co_return co_await inner->probe(hosts, catchAll, recipients);
+    }
+  };
+  TempDir dir;
+  auto store = openSqliteStore(dir.path().string());
+  auto recording = std::make_shared<Recording>();
+  recording->inner = prober;
+  Pipeline p({std::make_shared<checks::SyntaxCheck>(), std::make_shared<checks::SmtpProbeCheck>(
+                                                           resolver, recording, checks::SmtpProbeCheckOptions{}, store.get())},
+             Policy::shipped({}), nullptr, PipelineOptions{});
+  EXPECT_EQ(names(runTask(io, p.evaluate("one@catchall.test"))), std::vector<std::string>{"CATCH_ALL"});
+  EXPECT_EQ(names(runTask(io, p.evaluate("two@catchall.test"))), std::vector<std::string>{"CATCH_ALL"});
+  ASSERT_EQ(recording->randomProbes.size(), 2u);
+  EXPECT_FALSE(recording->randomProbes[0].empty());  // first: a random local part is asked
+  EXPECT_TRUE(recording->randomProbes[1].empty());   // then the domain's answer is known
+  EXPECT_EQ(store->domainFact("catchall.test", "catch_all", Clock::now()), "1");
+  runTask(io, p.evaluate("alice@example.test"));
+  EXPECT_EQ(store->domainFact("example.test", "catch_all", Clock::now()), "0");
+}

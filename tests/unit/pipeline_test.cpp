@@ -161,6 +161,14 @@ TEST_F(PipelineTest, NetworkResultsAreCachedButTempfailsAreNot) {
   EXPECT_FALSE(first.known_revert);  // it took this evaluation's DNS lookup to know
   EXPECT_TRUE(second.cached);
   EXPECT_TRUE(second.known_revert);  // known before: usable for an email first seen too late
+  // A bad result is kept negative_ttl (3 d), a clean one positive_ttl (31 d), as Postfix's verify cache.
+  EXPECT_TRUE(store->cachedVerdict("a@gone.example", Clock::now() + std::chrono::hours(70)));
+  EXPECT_FALSE(store->cachedVerdict("a@gone.example", Clock::now() + std::chrono::hours(74)));
+  EXPECT_CALL(*dns, query("fine.example", DnsType::MX)).WillOnce(reply(mxAnswer({{10, "mx.fine.example"}})));
+  EXPECT_CALL(*dns, query("mx.fine.example", DnsType::A)).WillOnce(reply(answer(DnsStatus::Ok, {"192.0.2.1"})));
+  eval("a@fine.example", store.get());
+  EXPECT_TRUE(store->cachedVerdict("a@fine.example", Clock::now() + std::chrono::hours(24 * 30)));
+  EXPECT_FALSE(store->cachedVerdict("a@fine.example", Clock::now() + std::chrono::hours(24 * 32)));
   EXPECT_EQ(second.verdict.reason, "bounce_risk");
   EXPECT_CALL(*dns, query("flaky.example", DnsType::MX)).Times(2).WillRepeatedly(reply(answer(DnsStatus::TempFail)));
   eval("a@flaky.example", store.get());

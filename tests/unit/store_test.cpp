@@ -48,7 +48,7 @@ TEST_F(StoreTest, UsesWalAndRecordsTheSchemaVersion) {
   sqlite3_finalize(s);
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
   ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(s, 0), 2);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 3);
   sqlite3_finalize(s);
   sqlite3_close(db);
 }
@@ -160,4 +160,11 @@ TEST_F(StoreTest, RecheckQueue) {
   store_->finishRecheck(again[0], "allow", std::nullopt, std::nullopt);
   EXPECT_TRUE(store_->dueRechecks(due + std::chrono::hours(100), 10).empty());
   EXPECT_EQ(store_->auditFor("k4").back().event, "rechecked");
+}
+
+TEST_F(StoreTest, DomainFactsExpire) {
+  store_->putDomainFact("catchall.example", "catch_all", "1", Clock::now() + std::chrono::hours(1));
+  EXPECT_EQ(store_->domainFact("catchall.example", "catch_all", Clock::now()), "1");
+  EXPECT_FALSE(store_->domainFact("catchall.example", "catch_all", Clock::now() + std::chrono::hours(2)));
+  EXPECT_FALSE(store_->domainFact("other.example", "catch_all", Clock::now()));
 }

@@ -94,7 +94,10 @@ struct Config {
   milliseconds min_lead_time{120000};
   milliseconds lookahead{3600000};
   milliseconds recheck_after{std::chrono::hours(24 * 30)};
-  milliseconds verdict_ttl{std::chrono::hours(24)};
+  // Network results per address (DNS, SMTP), like Postfix's verify cache: a clean result is kept
+  // positive_ttl, a bad one negative_ttl; an inconclusive one recheck_after.
+  milliseconds positive_ttl{std::chrono::hours(24 * 31)};
+  milliseconds negative_ttl{std::chrono::hours(24 * 3)};
   milliseconds shutdown_grace{10000};
   std::string log_level = "info";
   PolicyConfig policy;

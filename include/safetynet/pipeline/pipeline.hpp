@@ -1,6 +1,7 @@
 #pragma once
 // Runs the checks over a recipient and asks the policy for a verdict. Offline checks (syntax,
-// lists) run every time; network results are cached per address in the store for verdict_ttl.
+// lists) run every time; network results are cached per address in the store (positive,
+// negative and inconclusive results each with their own TTL).
 #include <chrono>
 #include <memory>
 #include <string>
@@ -26,7 +27,8 @@ struct RecipientVerdict {
 };
 
 struct PipelineOptions {
-  std::chrono::milliseconds cache_ttl{std::chrono::hours(24)};
+  std::chrono::milliseconds positive_ttl{std::chrono::hours(24 * 31)};
+  std::chrono::milliseconds negative_ttl{std::chrono::hours(24 * 3)};
   // An inconclusive (`unknown`) network result is held this long (recheck_after), then checked again.
   std::chrono::milliseconds unknown_ttl{std::chrono::hours(24 * 30)};
   bool network = true;  // false: `check --offline`

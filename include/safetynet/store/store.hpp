@@ -116,6 +116,11 @@ class Store {
   virtual void finishRecheck(const Recheck& r, const std::string& outcome, std::optional<TimePoint> next_due,
                              const std::optional<OutboxMessage>& notify) = 0;
 
+  // Facts about a recipient domain (catch-all, provider), with an expiry.
+  virtual std::optional<std::string> domainFact(const std::string& domain, const std::string& fact, TimePoint now) = 0;
+  virtual void putDomainFact(const std::string& domain, const std::string& fact, const std::string& value,
+                             TimePoint expires) = 0;
+
   virtual std::optional<std::string> connectorState(const std::string& connector, const std::string& key) = 0;
   virtual void putConnectorState(const std::string& connector, const std::string& key, const std::string& value) = 0;
 
