@@ -7,6 +7,8 @@
 
 #include "checks/smtp_reply.hpp"
 
+#include <algorithm>
+
 namespace safetynet::checks {
 
 SmtpProbeCheck::SmtpProbeCheck(DnsResolverPtr dns, SmtpProberPtr prober, SmtpProbeCheckOptions options, Store* store)
@@ -49,6 +51,40 @@ void SmtpProbeCheck::release(const std::string& domain) {
   if (--inFlight_[domain] <= 0) inFlight_.erase(domain);
 }
 
+// The first recipient of a domain opens a batch and waits batch_window for others; the session
+// then asks all of them, and every waiter reads its own reply.
+Task<std::shared_ptr<SmtpProbeCheck::Batch>> SmtpProbeCheck::joinBatch(const std::string& domain,
+                                                                       const std::vector<std::string>& hosts,
+                                                                       const std::string& probeAddress,
+                                                                       const std::string& recipient) {
+  auto ex = co_await asio::this_coro::executor;
+  if (auto it = collecting_.find(domain);
+      it != collecting_.end() && !it->second->started && it->second->recipients.size() < options_.max_rcpt_per_session) {
+    auto batch = it->second;
+    if (std::find(batch->recipients.begin(), batch->recipients.end(), recipient) == batch->recipients.end())
+      batch->recipients.push_back(recipient);
+    while (!batch->finished) co_await batch->done.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return batch;
+  }
+  auto batch = std::make_shared<Batch>(ex);
+  batch->recipients.push_back(recipient);
+  collecting_[domain] = batch;
+  asio::steady_timer window(ex, options_.batch_window);
+  co_await window.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_await acquire(domain);
+  batch->started = true;
+  if (auto it = collecting_.find(domain); it != collecting_.end() && it->second == batch) collecting_.erase(it);
+  try {
+    batch->session = co_await prober_->probe(hosts, probeAddress, batch->recipients);
+  } catch (const std::exception& e) {
+    batch->failure = e.what();
+  }
+  release(domain);
+  batch->finished = true;
+  batch->done.cancel();
+  co_return batch;
+}
+
 Task<void> SmtpProbeCheck::run(const CheckInput& input, ScanResult& result) {
   if (!input.address) co_return;
   const Address& a = *input.address;
@@ -72,23 +108,18 @@ Task<void> SmtpProbeCheck::run(const CheckInput& input, ScanResult& result) {
   const std::optional<bool> known = knownCatchAll(domain);
   const std::string probeAddress = (skipCatchAll || known) ? "" : randomLocalPart() + "@" + domain;
 
-  // (No braced lists of strings in coroutines: g++ 12 miscompiles them.)
-  std::vector<std::string> recipients(1, a.local + "@" + domain);
-  co_await acquire(domain);
-  ProbeSession s;
-  std::string failure;
-  try {
-    s = co_await prober_->probe(hosts, probeAddress, recipients);
-  } catch (const std::exception& e) {
-    failure = e.what();
-  }
-  release(domain);
-  if (!failure.empty()) {
-    result.add("SMTP_UNREACHABLE", "probe of " + domain + " failed: " + failure);
+  const std::string recipient = a.local + "@" + domain;
+  std::shared_ptr<Batch> batch = co_await joinBatch(domain, hosts, probeAddress, recipient);
+  if (!batch->failure.empty()) {
+    result.add("SMTP_UNREACHABLE", "probe of " + domain + " failed: " + batch->failure);
     co_return;
   }
+  const ProbeSession& s = batch->session;
+  const RcptReply* mine = nullptr;
+  for (const auto& r : s.rcpts)
+    if (r.address == recipient) mine = &r;
 
-  if (s.rcpts.empty()) {
+  if (!mine) {
     if (s.refused_us)
       result.add("SMTP_PROBE_REFUSED", s.host + " refused our probe: " + (s.refusal ? s.refusal->line() : s.error));
     else if (s.timed_out)
@@ -97,12 +128,14 @@ Task<void> SmtpProbeCheck::run(const CheckInput& input, ScanResult& result) {
       std::string why;
       for (const auto& u : s.unreachable) why += (why.empty() ? "" : "; ") + u;
       result.add("SMTP_UNREACHABLE", "no mail server of " + domain + " could be reached: " + why);
-    } else
+    } else if (!s.rcpts.empty())  // the session ended before this recipient was asked: try later
+      result.add("GREYLISTED", s.host + " (" + s.ip + "): " + s.error);
+    else
       result.add("SMTP_UNREACHABLE", s.host + " (" + s.ip + "): " + s.error);
     co_return;
   }
 
-  const SmtpReply& reply = s.rcpts.front().reply;
+  const SmtpReply& reply = mine->reply;
   const std::string evidence = s.host + " answered \"" + reply.line() + "\"";
   switch (classifyRcpt(reply)) {
     case RcptOutcome::Accepted: {

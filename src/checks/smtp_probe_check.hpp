@@ -2,6 +2,8 @@
 // The SMTP RCPT probe as a check: MX hosts in preference order (the domain itself when it has no
 // MX: implicit MX), a random local part first to tell a catch-all domain (unless the MX belongs
 // to a provider known to answer it wrongly), then the recipient. Never sends mail.
+#include <boost/asio/steady_timer.hpp>
+
 #include <map>
 #include <random>
 
@@ -18,6 +20,10 @@ struct SmtpProbeCheckOptions {
   std::vector<std::string> skip_catch_all_mx = {".google.com", ".googlemail.com", ".outlook.com",
                                                 ".yahoodns.net", ".antispamcloud.com"};
   int per_domain_concurrency = 2;
+  // Recipients of one domain that arrive together share a session: the first waits this long for
+  // others, then asks up to max_rcpt_per_session of them (RFC 5321 allows 100; Outlook limits).
+  std::chrono::milliseconds batch_window{15};
+  size_t max_rcpt_per_session = 20;
   std::chrono::hours catch_all_memory{24};
 };
 
@@ -42,12 +48,25 @@ class SmtpProbeCheck final : public Check {
     bool value;
     std::chrono::steady_clock::time_point until;
   };
+  // One SMTP session for several recipients of a domain.
+  struct Batch {
+    explicit Batch(asio::any_io_executor ex) : done(ex, asio::steady_timer::time_point::max()) {}
+    std::vector<std::string> recipients;
+    bool started = false, finished = false;
+    ProbeSession session;
+    std::string failure;
+    asio::steady_timer done;
+  };
+  Task<std::shared_ptr<Batch>> joinBatch(const std::string& domain, const std::vector<std::string>& hosts,
+                                         const std::string& probeAddress, const std::string& recipient);
+
   std::optional<bool> knownCatchAll(const std::string& domain);
   void rememberCatchAll(const std::string& domain, bool value);
 
   Store* store_;
   std::map<std::string, CatchAll> catchAll_;  // domain -> known answer, when there is no store
   std::map<std::string, int> inFlight_;       // domain -> sessions open
+  std::map<std::string, std::shared_ptr<Batch>> collecting_;  // domain -> batch not started yet
 };
 
 }  // namespace safetynet::checks

@@ -262,7 +262,10 @@ class AsioSmtpProber final : public SmtpProber {
       for (const auto& r : recipients) {
         SmtpReply reply = co_await c.command("RCPT TO:<" + r + ">");
         s.rcpts.push_back(RcptReply{r, reply});
-        if (reply.code == 421) break;  // the server is closing the session
+        if (reply.code == 421) {  // the server is closing the session: the rest stay unasked
+          s.error = "the server closed the session: " + reply.line();
+          co_return;
+        }
       }
       co_await c.command("QUIT");  // never DATA
     } catch (const Timeout& e) {

@@ -217,3 +217,20 @@ TEST_F(SmtpProbeTest, CatchAllIsLearnedOncePerDomainAndKeptInTheStore) {
   runTask(io, p.evaluate("alice@example.test"));
   EXPECT_EQ(store->domainFact("example.test", "catch_all", Clock::now()), "0");
 }
+
+TEST_F(SmtpProbeTest, RecipientsOfOneDomainShareASession) {
+  std::vector<std::string> in = {"alice@example.test", "bob@example.test", "carol@example.test",
+                                 "greylist@example.test", "full@example.test"};
+  auto out = runTask(io, pipeline->evaluateAll(in));
+  ASSERT_EQ(out.size(), 5u);
+  EXPECT_TRUE(names(out[0]).empty());
+  EXPECT_EQ(names(out[1]), std::vector<std::string>{"SMTP_MAILBOX_NOT_FOUND"});
+  EXPECT_EQ(names(out[2]), std::vector<std::string>{"SMTP_MAILBOX_NOT_FOUND"});
+  EXPECT_EQ(names(out[3]), std::vector<std::string>{"GREYLISTED"});
+  EXPECT_EQ(names(out[4]), std::vector<std::string>{"SMTP_MAILBOX_FULL"});
+  // One session: the random catch-all address and the five recipients (1 accepted of 6).
+  std::string log;
+  for (int i = 0; i < 100 && (log = postfix_->log()).find("rcpt=1/6") == std::string::npos; ++i)
+    std::this_thread::sleep_for(milliseconds(50));
+  EXPECT_NE(log.find("ehlo=1 mail=1 rcpt=1/6 quit=1"), std::string::npos) << log;
+}
