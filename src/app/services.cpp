@@ -48,6 +48,8 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
     checks::SmtpProbeCheckOptions co;
     co.skip_catch_all_mx = p.skip_catch_all_mx;
     co.per_domain_concurrency = p.per_domain_concurrency;
+    co.per_mx_concurrency = p.per_mx_concurrency;
+    co.max_sessions = p.max_sessions;
     checks.push_back(std::make_shared<checks::SmtpProbeCheck>(s->dns, makeSmtpProber(s->dns, po), co, &store));
   }
   PipelineOptions po;

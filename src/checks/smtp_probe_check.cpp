@@ -38,17 +38,26 @@ std::string SmtpProbeCheck::randomLocalPart() {
   return s;
 }
 
-// At most per_domain_concurrency sessions per domain: mail servers count connections per client.
-Task<void> SmtpProbeCheck::acquire(const std::string& domain) {
-  while (inFlight_[domain] >= options_.per_domain_concurrency) {
+// Mail servers count connections per client: at most per_domain_concurrency sessions per domain,
+// per_mx_concurrency per MX host, max_sessions in all. Waiters poll every 20 ms (single-threaded).
+Task<void> SmtpProbeCheck::acquire(const std::string& domain, const std::string& mx) {
+  auto busy = [&] {
+    return inFlight_[domain] >= options_.per_domain_concurrency || inFlightMx_[mx] >= options_.per_mx_concurrency ||
+           sessions_ >= options_.max_sessions;
+  };
+  while (busy()) {
     asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(20));
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   ++inFlight_[domain];
+  ++inFlightMx_[mx];
+  ++sessions_;
 }
 
-void SmtpProbeCheck::release(const std::string& domain) {
+void SmtpProbeCheck::release(const std::string& domain, const std::string& mx) {
   if (--inFlight_[domain] <= 0) inFlight_.erase(domain);
+  if (--inFlightMx_[mx] <= 0) inFlightMx_.erase(mx);
+  --sessions_;
 }
 
 // The first recipient of a domain opens a batch and waits batch_window for others; the session
@@ -71,7 +80,7 @@ Task<std::shared_ptr<SmtpProbeCheck::Batch>> SmtpProbeCheck::joinBatch(const std
   collecting_[domain] = batch;
   asio::steady_timer window(ex, options_.batch_window);
   co_await window.async_wait(asio::as_tuple(asio::use_awaitable));
-  co_await acquire(domain);
+  co_await acquire(domain, hosts.front());
   batch->started = true;
   if (auto it = collecting_.find(domain); it != collecting_.end() && it->second == batch) collecting_.erase(it);
   try {
@@ -79,7 +88,7 @@ Task<std::shared_ptr<SmtpProbeCheck::Batch>> SmtpProbeCheck::joinBatch(const std
   } catch (const std::exception& e) {
     batch->failure = e.what();
   }
-  release(domain);
+  release(domain, hosts.front());
   batch->finished = true;
   batch->done.cancel();
   co_return batch;

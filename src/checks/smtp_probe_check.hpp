@@ -20,6 +20,8 @@ struct SmtpProbeCheckOptions {
   std::vector<std::string> skip_catch_all_mx = {".google.com", ".googlemail.com", ".outlook.com",
                                                 ".yahoodns.net", ".antispamcloud.com"};
   int per_domain_concurrency = 2;
+  int per_mx_concurrency = 5;    // sessions open at once to one MX host (shared hosting serves many domains)
+  int max_sessions = 50;         // sessions open at once in all
   // Recipients of one domain that arrive together share a session: the first waits this long for
   // others, then asks up to max_rcpt_per_session of them (RFC 5321 allows 100; Outlook limits).
   std::chrono::milliseconds batch_window{15};
@@ -37,8 +39,9 @@ class SmtpProbeCheck final : public Check {
 
  private:
   std::string randomLocalPart();
-  Task<void> acquire(const std::string& domain);
-  void release(const std::string& domain);
+  // Waits until a session to this domain and MX host may open (per domain, per MX, global limits).
+  Task<void> acquire(const std::string& domain, const std::string& mx);
+  void release(const std::string& domain, const std::string& mx);
 
   DnsResolverPtr dns_;
   SmtpProberPtr prober_;
@@ -66,6 +69,8 @@ class SmtpProbeCheck final : public Check {
   Store* store_;
   std::map<std::string, CatchAll> catchAll_;  // domain -> known answer, when there is no store
   std::map<std::string, int> inFlight_;       // domain -> sessions open
+  std::map<std::string, int> inFlightMx_;     // first MX host -> sessions open
+  int sessions_ = 0;
   std::map<std::string, std::shared_ptr<Batch>> collecting_;  // domain -> batch not started yet
 };
 

@@ -39,6 +39,8 @@ struct SmtpProbeConfig {
   milliseconds connect_timeout{10000};
   milliseconds command_timeout{15000};
   int per_domain_concurrency = 2;
+  int per_mx_concurrency = 5;
+  int max_sessions = 50;
   bool starttls = true;
   // MX host suffixes whose answer to a random address means nothing: no catch-all test there.
   std::vector<std::string> skip_catch_all_mx = {".google.com", ".googlemail.com", ".outlook.com", ".yahoodns.net",

@@ -1,0 +1,96 @@
+// The SMTP probe check's limits: per MX host, in all, and batching per domain, with a fake prober
+// that counts the sessions open at once.
+#include <gtest/gtest.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "checks/smtp_probe_check.hpp"
+#include "checks/syntax_check.hpp"
+#include "fakes/static_resolver.hpp"
+#include "safetynet/pipeline/pipeline.hpp"
+#include "support/run_task.hpp"
+
+using namespace safetynet;
+using namespace safetynet::testing;
+
+namespace {
+
+struct CountingProber : SmtpProber {
+  int open = 0, maxOpen = 0, sessions = 0;
+  size_t maxRcpts = 0;
+  Task<ProbeSession> probe(std::vector<std::string> hosts, std::string, std::vector<std::string> rcpts) override {
+    ++sessions;
+    maxOpen = std::max(maxOpen, ++open);
+    maxRcpts = std::max(maxRcpts, rcpts.size());
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(30));
+    co_await t.async_wait(asio::use_awaitable);
+    --open;
+    ProbeSession s;
+    s.host = hosts.front();
+    for (const auto& r : rcpts) s.rcpts.push_back(RcptReply{r, SmtpReply{250, "2.1.5", "Ok"}});
+    co_return s;
+  }
+};
+
+struct ProbeRig {
+  std::shared_ptr<fakes::StaticResolver> dns = std::make_shared<fakes::StaticResolver>();
+  std::shared_ptr<CountingProber> prober = std::make_shared<CountingProber>();
+  std::unique_ptr<Pipeline> pipeline;
+  explicit ProbeRig(checks::SmtpProbeCheckOptions o) {
+    o.skip_catch_all_mx = {};
+    std::vector<CheckPtr> checks = {std::make_shared<checks::SyntaxCheck>(),
+                                    std::make_shared<checks::SmtpProbeCheck>(dns, prober, o)};
+    PipelineOptions po;
+    po.concurrency = 64;
+    pipeline = std::make_unique<Pipeline>(checks, Policy::shipped({}), nullptr, po);
+  }
+};
+
+}  // namespace
+
+TEST(SmtpLimits, OneSharedMxHostIsNotFlooded) {
+  checks::SmtpProbeCheckOptions o;
+  o.per_mx_concurrency = 3;
+  ProbeRig s(o);
+  std::vector<std::string> in;
+  for (int i = 0; i < 12; ++i) {
+    const std::string d = "hosted" + std::to_string(i) + ".example";
+    DnsAnswer mx;
+    mx.status = DnsStatus::Ok;
+    mx.mx = {{10, "mx.shared-hosting.example"}};
+    s.dns->set(d, DnsType::MX, mx);
+    in.push_back("a@" + d);
+  }
+  runTask(s.pipeline->evaluateAll(in));
+  EXPECT_EQ(s.prober->sessions, 12);
+  EXPECT_LE(s.prober->maxOpen, 3);
+  EXPECT_GE(s.prober->maxOpen, 2);  // and it does run sessions in parallel
+}
+
+TEST(SmtpLimits, GlobalLimitAcrossDomains) {
+  checks::SmtpProbeCheckOptions o;
+  o.max_sessions = 4;
+  ProbeRig s(o);
+  std::vector<std::string> in;
+  for (int i = 0; i < 20; ++i) {
+    const std::string d = "d" + std::to_string(i) + ".example";
+    s.dns->mailDomain(d);
+    in.push_back("a@" + d);
+  }
+  runTask(s.pipeline->evaluateAll(in));
+  EXPECT_LE(s.prober->maxOpen, 4);
+}
+
+TEST(SmtpLimits, RecipientsOfADomainAreBatchedUpToTheLimit) {
+  checks::SmtpProbeCheckOptions o;
+  o.max_rcpt_per_session = 5;
+  ProbeRig s(o);
+  s.dns->mailDomain("big.example");
+  std::vector<std::string> in;
+  for (int i = 0; i < 12; ++i) in.push_back("user" + std::to_string(i) + "@big.example");
+  auto out = runTask(s.pipeline->evaluateAll(in));
+  EXPECT_LE(s.prober->maxRcpts, 5u);
+  EXPECT_LE(s.prober->sessions, 4);  // 12 recipients, at most 5 a session (one may start alone)
+  for (const auto& v : out) EXPECT_FALSE(v.verdict.revert) << v.input;
+}
