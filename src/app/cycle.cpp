@@ -156,12 +156,18 @@ Task<CycleStats> runCycle(Services& s, Store& store, TimePoint now) {
   }
   std::sort(fresh.begin(), fresh.end(),
             [](const auto& a, const auto& b) { return a.second.scheduled_at < b.second.scheduled_at; });
+  // Each answer must come before the earliest send to that recipient, less the time to stop it.
+  constexpr auto kTimeToAct = std::chrono::seconds(60);
   std::vector<std::string> addresses;
+  std::vector<std::optional<TimePoint>> deadlines;
   std::set<std::string> unique;
-  for (const auto& [c, e] : fresh)
+  for (const auto& [c, e] : fresh)  // earliest first: the first deadline seen is the earliest
     for (const auto& r : e.recipients)
-      if (unique.insert(r.address).second) addresses.push_back(r.address);
-  auto results = co_await s.pipeline->evaluateAll(addresses);
+      if (unique.insert(r.address).second) {
+        addresses.push_back(r.address);
+        deadlines.push_back(e.scheduled_at - kTimeToAct);
+      }
+  auto results = co_await s.pipeline->evaluateAll(addresses, deadlines);
   std::map<std::string, RecipientVerdict> verdicts;
   for (auto& rv : results) verdicts.emplace(rv.input, std::move(rv));
 

@@ -17,7 +17,11 @@ Task<int> runRechecks(Services& s, Store& store, TimePoint now) {
   std::map<std::string, RecipientVerdict> seen;  // one fresh check per address per pass
   for (const auto& r : store.dueRechecks(now, 100)) {
     auto it = seen.find(r.address);
-    if (it == seen.end()) it = seen.emplace(r.address, co_await s.pipeline->evaluate(r.address, /*fresh=*/true)).first;
+    if (it == seen.end()) {
+      // Not inside the call's arguments: g++ 12 mishandles co_await results used there.
+      RecipientVerdict fresh = co_await s.pipeline->evaluate(r.address, /*fresh=*/true);
+      it = seen.emplace(r.address, std::move(fresh)).first;
+    }
     const RecipientVerdict& v = it->second;
     ++n;
     const std::string outcome = v.verdict.reason.empty() ? "allow" : v.verdict.reason;

@@ -65,7 +65,8 @@ void SmtpProbeCheck::release(const std::string& domain, const std::string& mx) {
 Task<std::shared_ptr<SmtpProbeCheck::Batch>> SmtpProbeCheck::joinBatch(const std::string& domain,
                                                                        const std::vector<std::string>& hosts,
                                                                        const std::string& probeAddress,
-                                                                       const std::string& recipient) {
+                                                                       const std::string& recipient,
+                                                                       std::optional<TimePoint> deadline) {
   auto ex = co_await asio::this_coro::executor;
   if (auto it = collecting_.find(domain);
       it != collecting_.end() && !it->second->started && it->second->recipients.size() < options_.max_rcpt_per_session) {
@@ -84,7 +85,8 @@ Task<std::shared_ptr<SmtpProbeCheck::Batch>> SmtpProbeCheck::joinBatch(const std
   batch->started = true;
   if (auto it = collecting_.find(domain); it != collecting_.end() && it->second == batch) collecting_.erase(it);
   try {
-    batch->session = co_await prober_->probe(hosts, probeAddress, batch->recipients);
+    // The batch's deadline is its opener's: recipients arrive earliest-send first.
+    batch->session = co_await prober_->probe(hosts, probeAddress, batch->recipients, deadline);
   } catch (const std::exception& e) {
     batch->failure = e.what();
   }
@@ -108,6 +110,10 @@ Task<void> SmtpProbeCheck::run(const CheckInput& input, ScanResult& result) {
     hosts.push_back(domain);  // implicit MX (RFC 5321 5.1)
   }
   if (hosts.empty()) co_return;  // NXDOMAIN, null MX, DNS failure: the domain check said so
+  if (input.deadline && *input.deadline - Clock::now() < std::chrono::seconds(2)) {
+    result.add("SMTP_SKIPPED", "too close to the send time to probe " + domain);
+    co_return;
+  }
 
   bool skipCatchAll = false;
   for (const auto& h : hosts)
@@ -118,7 +124,7 @@ Task<void> SmtpProbeCheck::run(const CheckInput& input, ScanResult& result) {
   const std::string probeAddress = (skipCatchAll || known) ? "" : randomLocalPart() + "@" + domain;
 
   const std::string recipient = a.local + "@" + domain;
-  std::shared_ptr<Batch> batch = co_await joinBatch(domain, hosts, probeAddress, recipient);
+  std::shared_ptr<Batch> batch = co_await joinBatch(domain, hosts, probeAddress, recipient, input.deadline);
   if (!batch->failure.empty()) {
     result.add("SMTP_UNREACHABLE", "probe of " + domain + " failed: " + batch->failure);
     co_return;

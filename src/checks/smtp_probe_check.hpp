@@ -61,7 +61,8 @@ class SmtpProbeCheck final : public Check {
     asio::steady_timer done;
   };
   Task<std::shared_ptr<Batch>> joinBatch(const std::string& domain, const std::vector<std::string>& hosts,
-                                         const std::string& probeAddress, const std::string& recipient);
+                                         const std::string& probeAddress, const std::string& recipient,
+                                         std::optional<TimePoint> deadline);
 
   std::optional<bool> knownCatchAll(const std::string& domain);
   void rememberCatchAll(const std::string& domain, bool value);

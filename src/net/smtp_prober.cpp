@@ -78,12 +78,20 @@ struct Timeout : std::runtime_error {
 
 class Session {
  public:
-  Session(asio::any_io_executor ex, const SmtpProbeOptions& o) : socket_(ex), o_(o), tlsCtx_(ssl::context::tls_client) {
+  Session(asio::any_io_executor ex, const SmtpProbeOptions& o, std::optional<std::chrono::steady_clock::time_point> end)
+      : socket_(ex), o_(o), end_(end), tlsCtx_(ssl::context::tls_client) {
     tlsCtx_.set_verify_mode(ssl::verify_none);  // opportunistic: see the file comment
   }
 
+  // A timeout, shortened so that nothing runs past the session's deadline.
+  std::chrono::milliseconds limit(std::chrono::milliseconds t) const {
+    if (!end_) return t;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*end_ - std::chrono::steady_clock::now());
+    return std::max(std::chrono::milliseconds(0), std::min(t, left));
+  }
+
   Task<bool> connect(const tcp::endpoint& ep, std::string* error) {
-    asio::steady_timer t(socket_.get_executor(), o_.connect_timeout);
+    asio::steady_timer t(socket_.get_executor(), limit(o_.connect_timeout));
     auto r = co_await (socket_.async_connect(ep, asio::as_tuple(asio::use_awaitable)) ||
                        t.async_wait(asio::as_tuple(asio::use_awaitable)));
     if (r.index() == 1) {
@@ -103,7 +111,7 @@ class Session {
   Task<SmtpReply> read() {
     std::string raw;
     for (;;) {
-      asio::steady_timer t(socket_.get_executor(), o_.command_timeout);
+      asio::steady_timer t(socket_.get_executor(), limit(o_.command_timeout));
       std::variant<std::tuple<boost::system::error_code, size_t>, std::tuple<boost::system::error_code>> r;
       if (tls_)
         r = co_await (asio::async_read_until(*tls_, buf_, "\n", asio::as_tuple(asio::use_awaitable)) ||
@@ -128,7 +136,7 @@ class Session {
 
   Task<SmtpReply> command(const std::string& cmd) {
     const std::string wire = cmd + "\r\n";
-    asio::steady_timer t(socket_.get_executor(), o_.command_timeout);
+    asio::steady_timer t(socket_.get_executor(), limit(o_.command_timeout));
     std::variant<std::tuple<boost::system::error_code, size_t>, std::tuple<boost::system::error_code>> r;
     if (tls_)
       r = co_await (asio::async_write(*tls_, asio::buffer(wire), asio::as_tuple(asio::use_awaitable)) ||
@@ -144,7 +152,7 @@ class Session {
   Task<bool> startTls(const std::string& host) {
     tls_ = std::make_unique<ssl::stream<tcp::socket&>>(socket_, tlsCtx_);
     SSL_set_tlsext_host_name(tls_->native_handle(), host.c_str());
-    asio::steady_timer t(socket_.get_executor(), o_.command_timeout);
+    asio::steady_timer t(socket_.get_executor(), limit(o_.command_timeout));
     auto r = co_await (tls_->async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable)) ||
                        t.async_wait(asio::as_tuple(asio::use_awaitable)));
     if (r.index() == 1) throw Timeout("TLS handshake timeout");
@@ -162,6 +170,7 @@ class Session {
  private:
   tcp::socket socket_;
   const SmtpProbeOptions& o_;
+  std::optional<std::chrono::steady_clock::time_point> end_;
   ssl::context tlsCtx_;
   std::unique_ptr<ssl::stream<tcp::socket&>> tls_;
   asio::streambuf buf_{64 * 1024 + 1024};
@@ -178,10 +187,12 @@ class AsioSmtpProber final : public SmtpProber {
  public:
   AsioSmtpProber(DnsResolverPtr dns, SmtpProbeOptions o) : dns_(std::move(dns)), o_(std::move(o)) {}
 
-  Task<ProbeSession> probe(std::vector<std::string> hosts, std::string catchAll,
-                           std::vector<std::string> recipients) override {
+  Task<ProbeSession> probe(std::vector<std::string> hosts, std::string catchAll, std::vector<std::string> recipients,
+                           std::optional<TimePoint> deadline) override {
     ProbeSession s;
     auto ex = co_await asio::this_coro::executor;
+    std::optional<std::chrono::steady_clock::time_point> end;
+    if (deadline) end = std::chrono::steady_clock::now() + (*deadline - Clock::now());
     for (const auto& host : hosts) {
       std::vector<std::string> ips;
       boost::system::error_code literal;
@@ -196,7 +207,12 @@ class AsioSmtpProber final : public SmtpProber {
         if (ips.empty()) s.unreachable.push_back(host + ": no address");
       }
       for (const auto& ip : ips) {
-        Session session(ex, o_);
+        if (end && std::chrono::steady_clock::now() >= *end) {
+          s.error = "no time left before the send";
+          s.timed_out = true;
+          co_return s;
+        }
+        Session session(ex, o_, end);
         std::string err;
         tcp::endpoint ep(asio::ip::make_address(ip), static_cast<unsigned short>(o_.port));
         if (!co_await session.connect(ep, &err)) {

@@ -41,12 +41,13 @@ Task<void> runGuarded(Check& check, const CheckInput& in, ScanResult& out) {
 }
 }  // namespace
 
-Task<RecipientVerdict> Pipeline::evaluate(std::string raw, bool fresh) {
+Task<RecipientVerdict> Pipeline::evaluate(std::string raw, bool fresh, std::optional<TimePoint> deadline) {
   const auto start = std::chrono::steady_clock::now();
   RecipientVerdict rv;
   rv.input = raw;
   CheckInput in;
   in.raw = raw;
+  in.deadline = deadline;
   auto parsed = parseAddress(raw);
   in.address = parsed.address;
   if (in.address) rv.normalized = in.address->normalized();
@@ -94,14 +95,17 @@ Task<RecipientVerdict> Pipeline::evaluate(std::string raw, bool fresh) {
   co_return rv;
 }
 
-Task<std::vector<RecipientVerdict>> Pipeline::evaluateAll(std::vector<std::string> addresses) {
+Task<std::vector<RecipientVerdict>> Pipeline::evaluateAll(std::vector<std::string> addresses,
+                                                          std::vector<std::optional<TimePoint>> deadlines) {
   std::vector<RecipientVerdict> out(addresses.size());
   size_t next = 0;
   // W workers share one cursor; all run on the same single-threaded io_context, so no locking.
   auto worker = [&]() -> Task<void> {
     while (next < addresses.size()) {
       size_t i = next++;
-      out[i] = co_await evaluate(addresses[i]);
+      std::optional<TimePoint> deadline;  // a named local: g++ 12 mishandles temporaries in co_await calls
+      if (i < deadlines.size()) deadline = deadlines[i];
+      out[i] = co_await evaluate(addresses[i], false, deadline);
     }
   };
   auto ex = co_await asio::this_coro::executor;

@@ -195,10 +195,10 @@ TEST_F(SmtpProbeTest, CatchAllIsLearnedOncePerDomainAndKeptInTheStore) {
   struct Recording : SmtpProber {
     SmtpProberPtr inner;
     std::vector<std::string> randomProbes;
-    Task<ProbeSession> probe(std::vector<std::string> hosts, std::string catchAll,
-                             std::vector<std::string> recipients) override {
+    Task<ProbeSession> probe(std::vector<std::string> hosts, std::string catchAll, std::vector<std::string> recipients,
+                             std::optional<TimePoint> deadline) override {
       randomProbes.push_back(catchAll);
-      co_return co_await inner->probe(hosts, catchAll, recipients);
+      co_return co_await inner->probe(hosts, catchAll, recipients, deadline);
     }
   };
   TempDir dir;
@@ -233,4 +233,16 @@ TEST_F(SmtpProbeTest, RecipientsOfOneDomainShareASession) {
   for (int i = 0; i < 100 && (log = postfix_->log()).find("rcpt=1/6") == std::string::npos; ++i)
     std::this_thread::sleep_for(milliseconds(50));
   EXPECT_NE(log.find("ehlo=1 mail=1 rcpt=1/6 quit=1"), std::string::npos) << log;
+}
+
+TEST_F(SmtpProbeTest, TheSendTimeBoundsTheProbe) {
+  // command_timeout is 10 s here, but the email goes out soon: the stalled server is given up on
+  // at the deadline, and with under 2 s left nothing is probed at all.
+  auto start = steady_clock::now();
+  auto v = runTask(io, pipeline->evaluate("a@stall.test", false, Clock::now() + milliseconds(3000)));
+  EXPECT_EQ(names(v), std::vector<std::string>{"SMTP_TIMEOUT"});
+  EXPECT_LT(steady_clock::now() - start, milliseconds(4500));
+  auto skipped = runTask(io, pipeline->evaluate("bob@example.test", false, Clock::now() + milliseconds(500)));
+  EXPECT_EQ(names(skipped), std::vector<std::string>{"SMTP_SKIPPED"});
+  EXPECT_FALSE(skipped.verdict.revert);
 }

@@ -19,7 +19,8 @@ namespace {
 struct CountingProber : SmtpProber {
   int open = 0, maxOpen = 0, sessions = 0;
   size_t maxRcpts = 0;
-  Task<ProbeSession> probe(std::vector<std::string> hosts, std::string, std::vector<std::string> rcpts) override {
+  Task<ProbeSession> probe(std::vector<std::string> hosts, std::string, std::vector<std::string> rcpts,
+                           std::optional<TimePoint>) override {
     ++sessions;
     maxOpen = std::max(maxOpen, ++open);
     maxRcpts = std::max(maxRcpts, rcpts.size());

@@ -13,6 +13,8 @@ namespace safetynet {
 struct CheckInput {
   std::string raw;
   std::optional<Address> address;
+  // When the answer stops being useful (the earliest send time less the time to act), if any.
+  std::optional<TimePoint> deadline;
 };
 
 // A check inspects one recipient and adds signals. It must not throw for anything the recipient

@@ -55,8 +55,10 @@ class SmtpProber {
   virtual ~SmtpProber() = default;
   // mx_hosts in preference order (a name or an IP literal); the next is tried when one cannot be
   // reached. `catch_all_probe` (may be empty) is asked before the recipients.
+  // `deadline`: the whole session (all MX hosts) ends by then.
   virtual Task<ProbeSession> probe(std::vector<std::string> mx_hosts, std::string catch_all_probe,
-                                   std::vector<std::string> recipients) = 0;
+                                   std::vector<std::string> recipients,
+                                   std::optional<TimePoint> deadline = std::nullopt) = 0;
 };
 
 using SmtpProberPtr = std::shared_ptr<SmtpProber>;

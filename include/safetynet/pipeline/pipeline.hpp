@@ -40,9 +40,12 @@ class Pipeline {
   Pipeline(std::vector<CheckPtr> checks, PolicyPtr policy, Store* cache, PipelineOptions options);
 
   // fresh: ignore the verdict cache (a re-check); the result is still cached.
-  Task<RecipientVerdict> evaluate(std::string address, bool fresh = false);
+  Task<RecipientVerdict> evaluate(std::string address, bool fresh = false,
+                                  std::optional<TimePoint> deadline = std::nullopt);
   // Bounded parallelism over many addresses; results in input order.
-  Task<std::vector<RecipientVerdict>> evaluateAll(std::vector<std::string> addresses);
+  // deadlines: empty, or one per address.
+  Task<std::vector<RecipientVerdict>> evaluateAll(std::vector<std::string> addresses,
+                                                  std::vector<std::optional<TimePoint>> deadlines = {});
 
   void setPolicy(PolicyPtr p) { policy_ = std::move(p); }
   const Policy& policy() const { return *policy_; }
