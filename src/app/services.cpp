@@ -50,6 +50,7 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
     co.per_domain_concurrency = p.per_domain_concurrency;
     co.per_mx_concurrency = p.per_mx_concurrency;
     co.max_sessions = p.max_sessions;
+    co.per_domain_rate = p.per_domain_rate;
     checks.push_back(std::make_shared<checks::SmtpProbeCheck>(s->dns, makeSmtpProber(s->dns, po), co, &store));
   }
   PipelineOptions po;

@@ -43,7 +43,9 @@ std::string SmtpProbeCheck::randomLocalPart() {
 Task<void> SmtpProbeCheck::acquire(const std::string& domain, const std::string& mx) {
   auto busy = [&] {
     return inFlight_[domain] >= options_.per_domain_concurrency || inFlightMx_[mx] >= options_.per_mx_concurrency ||
-           sessions_ >= options_.max_sessions;
+           sessions_ >= options_.max_sessions ||
+           (options_.per_domain_rate > 0 && nextStart_.count(domain) &&
+            std::chrono::steady_clock::now() < nextStart_[domain]);
   };
   while (busy()) {
     asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(20));
@@ -52,6 +54,11 @@ Task<void> SmtpProbeCheck::acquire(const std::string& domain, const std::string&
   ++inFlight_[domain];
   ++inFlightMx_[mx];
   ++sessions_;
+  if (options_.per_domain_rate > 0) {
+    // Sessions to a domain start at least 60 s / rate apart. (The map keeps one entry per domain
+    // probed in this process's life: small next to the verdict cache.)
+    nextStart_[domain] = std::chrono::steady_clock::now() + std::chrono::milliseconds(60000 / options_.per_domain_rate);
+  }
 }
 
 void SmtpProbeCheck::release(const std::string& domain, const std::string& mx) {

@@ -22,6 +22,7 @@ struct SmtpProbeCheckOptions {
   int per_domain_concurrency = 2;
   int per_mx_concurrency = 5;    // sessions open at once to one MX host (shared hosting serves many domains)
   int max_sessions = 50;         // sessions open at once in all
+  int per_domain_rate = 30;      // sessions started per minute per domain (0: no limit)
   // Recipients of one domain that arrive together share a session: the first waits this long for
   // others, then asks up to max_rcpt_per_session of them (RFC 5321 allows 100; Outlook limits).
   std::chrono::milliseconds batch_window{15};
@@ -72,6 +73,7 @@ class SmtpProbeCheck final : public Check {
   std::map<std::string, int> inFlight_;       // domain -> sessions open
   std::map<std::string, int> inFlightMx_;     // first MX host -> sessions open
   int sessions_ = 0;
+  std::map<std::string, std::chrono::steady_clock::time_point> nextStart_;  // domain -> earliest next session
   std::map<std::string, std::shared_ptr<Batch>> collecting_;  // domain -> batch not started yet
 };
 

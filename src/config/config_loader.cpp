@@ -130,6 +130,7 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     s->integer("per_domain_concurrency", c.smtp_probe.per_domain_concurrency, 1, 100);
     s->integer("per_mx_concurrency", c.smtp_probe.per_mx_concurrency, 1, 100);
     s->integer("max_sessions", c.smtp_probe.max_sessions, 1, 10000);
+    s->integer("per_domain_rate", c.smtp_probe.per_domain_rate, 0, 60000);
     s->boolean("starttls", c.smtp_probe.starttls);
     s->stringList("skip_catch_all_mx", c.smtp_probe.skip_catch_all_mx);
     s->finish();

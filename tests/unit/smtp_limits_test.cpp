@@ -18,10 +18,12 @@ namespace {
 
 struct CountingProber : SmtpProber {
   int open = 0, maxOpen = 0, sessions = 0;
+  std::vector<std::chrono::steady_clock::time_point> starts;
   size_t maxRcpts = 0;
   Task<ProbeSession> probe(std::vector<std::string> hosts, std::string, std::vector<std::string> rcpts,
                            std::optional<TimePoint>) override {
     ++sessions;
+    starts.push_back(std::chrono::steady_clock::now());
     maxOpen = std::max(maxOpen, ++open);
     maxRcpts = std::max(maxRcpts, rcpts.size());
     asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(30));
@@ -40,6 +42,7 @@ struct ProbeRig {
   std::unique_ptr<Pipeline> pipeline;
   explicit ProbeRig(checks::SmtpProbeCheckOptions o) {
     o.skip_catch_all_mx = {};
+    if (o.per_domain_rate == checks::SmtpProbeCheckOptions{}.per_domain_rate) o.per_domain_rate = 0;
     std::vector<CheckPtr> checks = {std::make_shared<checks::SyntaxCheck>(),
                                     std::make_shared<checks::SmtpProbeCheck>(dns, prober, o)};
     PipelineOptions po;
@@ -94,4 +97,19 @@ TEST(SmtpLimits, RecipientsOfADomainAreBatchedUpToTheLimit) {
   EXPECT_LE(s.prober->maxRcpts, 5u);
   EXPECT_LE(s.prober->sessions, 4);  // 12 recipients, at most 5 a session (one may start alone)
   for (const auto& v : out) EXPECT_FALSE(v.verdict.revert) << v.input;
+}
+
+TEST(SmtpLimits, SessionsToADomainAreSpacedByItsRate) {
+  checks::SmtpProbeCheckOptions o;
+  o.per_domain_rate = 600;  // one session per 100 ms
+  o.per_domain_concurrency = 10;
+  o.max_rcpt_per_session = 1;
+  ProbeRig s(o);
+  s.dns->mailDomain("rated.example");
+  std::vector<std::string> in;
+  for (int i = 0; i < 4; ++i) in.push_back("u" + std::to_string(i) + "@rated.example");
+  runTask(s.pipeline->evaluateAll(in));
+  ASSERT_EQ(s.prober->starts.size(), 4u);
+  for (size_t i = 1; i < s.prober->starts.size(); ++i)
+    EXPECT_GE(s.prober->starts[i] - s.prober->starts[i - 1], std::chrono::milliseconds(95)) << i;
 }

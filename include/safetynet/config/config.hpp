@@ -41,6 +41,7 @@ struct SmtpProbeConfig {
   int per_domain_concurrency = 2;
   int per_mx_concurrency = 5;
   int max_sessions = 50;
+  int per_domain_rate = 30;  // sessions started per minute per domain
   bool starttls = true;
   // MX host suffixes whose answer to a random address means nothing: no catch-all test there.
   std::vector<std::string> skip_catch_all_mx = {".google.com", ".googlemail.com", ".outlook.com", ".yahoodns.net",
