@@ -151,20 +151,25 @@ TEST_F(DnsTest, CacheAnswersRepeatsWithoutTheNetwork) {
   EXPECT_EQ(counting->n, 4);
 }
 
+namespace {
+// Runs one check on one address; each signal as "NAME" or, with evidence, "NAME: evidence".
+std::vector<std::string> runCheck(asio::io_context& io, Check& check, const std::string& addr, bool evidence = false) {
+  CheckInput in;
+  in.raw = addr;
+  in.address = parseAddress(addr).address;
+  ScanResult r;
+  runTask(io, [&]() -> Task<void> { co_await check.run(in, r); }());
+  std::vector<std::string> out;
+  for (const auto& s : r.signals()) out.push_back(evidence ? s.name + ": " + s.evidence : s.name);
+  return out;
+}
+}  // namespace
+
 TEST_F(DnsTest, DomainCheckOnRealDns) {
   asio::io_context io;
   auto dns = makeCaresResolver(io.get_executor(), DnsOptions{{unbound_->server()}, std::chrono::milliseconds(500), 1});
   checks::DomainCheck check(dns);
-  auto signalsFor = [&](const std::string& addr) {
-    CheckInput in;
-    in.raw = addr;
-    in.address = parseAddress(addr).address;
-    ScanResult r;
-    runTask(io, [&]() -> Task<void> { co_await check.run(in, r); }());
-    std::vector<std::string> names;
-    for (const auto& s : r.signals()) names.push_back(s.name);
-    return names;
-  };
+  auto signalsFor = [&](const std::string& addr) { return runCheck(io, check, addr); };
   EXPECT_TRUE(signalsFor("a@example.test").empty());
   EXPECT_EQ(signalsFor("a@nomx.test"), std::vector<std::string>{"IMPLICIT_MX"});
   EXPECT_EQ(signalsFor("a@nullmx.test"), std::vector<std::string>{"NULL_MX"});
@@ -177,16 +182,7 @@ TEST_F(DnsTest, DomainBlocklistOnRealDns) {
   asio::io_context io;
   auto dns = makeCaresResolver(io.get_executor(), DnsOptions{{unbound_->server()}, std::chrono::milliseconds(500), 1});
   checks::DomainBlocklistCheck check(dns, {"dbl.test"});
-  auto signalsFor = [&](const std::string& addr) {
-    CheckInput in;
-    in.raw = addr;
-    in.address = parseAddress(addr).address;
-    ScanResult r;
-    runTask(io, [&]() -> Task<void> { co_await check.run(in, r); }());
-    std::vector<std::string> out;
-    for (const auto& s : r.signals()) out.push_back(s.name + ": " + s.evidence);
-    return out;
-  };
+  auto signalsFor = [&](const std::string& addr) { return runCheck(io, check, addr, true); };
   EXPECT_EQ(signalsFor("a@mail.spammy.test"),  // the registrable domain is what is asked
             std::vector<std::string>{"DBL_LISTED: spammy.test is listed on dbl.test (127.0.1.2: listed (127.0.1.2))"});
   EXPECT_EQ(signalsFor("a@refusing.test"),
