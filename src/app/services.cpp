@@ -39,9 +39,11 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
   auto lists = s->lists;
   checks.push_back(std::make_shared<checks::AdminListCheck>([lists] { return lists; }));
   checks.push_back(std::make_shared<checks::ProviderCheck>());
-  if (s->dns) checks.push_back(std::make_shared<checks::DomainCheck>(s->dns));
+  if (s->dns) checks.push_back(std::make_shared<checks::DomainCheck>(s->dns, &store));
   if (s->dns && !config.lists.dnsbl_domains.empty())
     checks.push_back(std::make_shared<checks::DomainBlocklistCheck>(s->dns, config.lists.dnsbl_domains));
+  if (s->dns && !config.lists.dnsbl_ips.empty())
+    checks.push_back(std::make_shared<checks::MxBlocklistCheck>(s->dns, config.lists.dnsbl_ips));
   if (s->dns && smtp && config.smtp_probe.enabled) {
     const auto& p = config.smtp_probe;
     SmtpProbeOptions po{p.helo, p.mail_from, p.port, p.connect_timeout, p.command_timeout, p.starttls};

@@ -1,6 +1,57 @@
 #include "checks/domain_check.hpp"
 
+#include <algorithm>
+#include <sstream>
+
+#include "checks/mail_provider.hpp"
+
 namespace safetynet::checks {
+
+namespace {
+// "10 mx1.example.com,20 mx2.example.com": the stored form of an MX set.
+std::string encodeMx(const std::vector<MxRecord>& mx) {
+  std::string out;
+  for (const auto& r : mx) out += (out.empty() ? "" : ",") + std::to_string(r.preference) + " " + r.host;
+  return out;
+}
+
+std::optional<std::vector<MxRecord>> decodeMx(const std::string& text) {
+  std::vector<MxRecord> mx;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    std::istringstream f(item);
+    MxRecord r;
+    if (!(f >> r.preference >> r.host)) return std::nullopt;
+    mx.push_back(r);
+  }
+  if (mx.empty()) return std::nullopt;
+  return mx;
+}
+}  // namespace
+
+// The MX answer, from the store's domain facts when fresh, else from DNS (and then stored).
+Task<DnsAnswer> DomainCheck::mxOf(const std::string& domain) {
+  if (store_) {
+    if (auto known = store_->domainFact(domain, "mx", Clock::now()))
+      if (auto mx = decodeMx(*known)) {
+        DnsAnswer a;
+        a.status = DnsStatus::Ok;
+        a.mx = std::move(*mx);
+        co_return a;
+      }
+  }
+  DnsAnswer a = co_await dns_->query(domain, DnsType::MX);
+  const bool nullMx = a.mx.size() == 1 && a.mx[0].host.empty();
+  if (store_ && a.status == DnsStatus::Ok && !a.mx.empty() && !nullMx) {
+    const auto ttl = std::clamp<std::chrono::seconds>(a.ttl, std::chrono::hours(1), std::chrono::hours(24));
+    store_->putDomainFact(domain, "mx", encodeMx(a.mx), Clock::now() + ttl);
+    std::vector<std::string> hosts;
+    for (const auto& r : a.mx) hosts.push_back(r.host);
+    store_->putDomainFact(domain, "provider", mailProviderOf(hosts), Clock::now() + ttl);
+  }
+  co_return a;
+}
 
 // Ok if the host has an A or AAAA record; NoData/NxDomain if neither; TempFail if we cannot tell.
 Task<DnsStatus> DomainCheck::hasAddress(const std::string& host, std::string* error) {
@@ -18,7 +69,7 @@ Task<DnsStatus> DomainCheck::hasAddress(const std::string& host, std::string* er
 Task<void> DomainCheck::run(const CheckInput& input, ScanResult& result) {
   if (!input.address) co_return;
   const std::string& domain = input.address->ascii_domain;
-  DnsAnswer mx = co_await dns_->query(domain, DnsType::MX);
+  DnsAnswer mx = co_await mxOf(domain);
   switch (mx.status) {
     case DnsStatus::TempFail:
       result.add("DNS_TEMPFAIL", "MX lookup for " + domain + " failed: " + mx.error);
@@ -48,6 +99,10 @@ Task<void> DomainCheck::run(const CheckInput& input, ScanResult& result) {
     result.stop();
     co_return;
   }
+  std::vector<std::string> mxHosts;
+  for (const auto& r : mx.mx) mxHosts.push_back(r.host);
+  if (std::string provider = mailProviderOf(mxHosts); !provider.empty())
+    result.add("MAIL_PROVIDER", domain + "'s mail is run by " + provider + " (" + mxHosts.front() + ")");
   // The domain takes mail if any MX host resolves. Hosts are tried in preference order and the
   // first that resolves ends the search, so a healthy domain costs one lookup more.
   bool tempfail = false;

@@ -141,6 +141,7 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     l->string("complainers", c.lists.complainers);
     l->string("suppression", c.lists.suppression);
     l->stringList("dnsbl_domains", c.lists.dnsbl_domains);
+    l->stringList("dnsbl_ips", c.lists.dnsbl_ips);
     l->finish();
   }
   if (auto e = top.map("engagement")) { e->duration("dead_after", c.engagement.dead_after); e->finish(); }

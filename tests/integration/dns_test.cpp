@@ -3,6 +3,7 @@
 
 #include "checks/blocklist_check.hpp"
 #include "checks/domain_check.hpp"
+#include "safetynet/store/store.hpp"
 #include "integration/peers.hpp"
 #include "safetynet/net/dns.hpp"
 #include "safetynet/policy/policy.hpp"
@@ -38,6 +39,29 @@ const char* kZones = R"(
   local-data: "refusing.test.dbl.test. 300 IN A 127.255.255.254"
   local-zone: "spammy.test." static
   local-data: "spammy.test. 300 IN A 127.0.0.9"
+  local-zone: "googlemx.test." static
+  local-data: "googlemx.test. 3600 IN MX 1 aspmx.l.google.com."
+  local-zone: "aspmx.l.google.com." static
+  local-data: "aspmx.l.google.com. 300 IN A 127.0.0.20"
+  local-zone: "sblmx.test." static
+  local-data: "sblmx.test. 300 IN MX 10 mx.sblmx.test."
+  local-data: "mx.sblmx.test. 300 IN A 192.0.2.2"
+  local-zone: "pblmx.test." static
+  local-data: "pblmx.test. 300 IN A 192.0.2.10"
+  local-zone: "v6mx.test." static
+  local-data: "v6mx.test. 300 IN MX 10 mx6.v6mx.test."
+  local-data: "mx6.v6mx.test. 300 IN AAAA 2001:db8::1"
+  local-zone: "refusedmx.test." static
+  local-data: "refusedmx.test. 300 IN MX 10 mx.refusedmx.test."
+  local-data: "mx.refusedmx.test. 300 IN A 192.0.2.3"
+  local-zone: "secondmx.test." static
+  local-data: "secondmx.test. 300 IN MX 10 mx1.example.test."
+  local-data: "secondmx.test. 300 IN MX 20 mx.sblmx.test."
+  local-zone: "zen.spamhaus.org." static
+  local-data: "2.2.0.192.zen.spamhaus.org. 300 IN A 127.0.0.2"
+  local-data: "10.2.0.192.zen.spamhaus.org. 300 IN A 127.0.0.10"
+  local-data: "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.zen.spamhaus.org. 300 IN A 127.0.0.4"
+  local-data: "3.2.0.192.zen.spamhaus.org. 300 IN A 127.255.255.254"
 )";
 
 class DnsTest : public ::testing::Test {
@@ -188,4 +212,77 @@ TEST_F(DnsTest, DomainBlocklistOnRealDns) {
   EXPECT_EQ(signalsFor("a@refusing.test"),
             std::vector<std::string>{"DNSBL_REFUSED: dbl.test did not answer about refusing.test: query refused: public/open resolver"});
   EXPECT_TRUE(signalsFor("a@example.test").empty());
+}
+
+TEST_F(DnsTest, MxBlocklistOnRealDns) {
+  asio::io_context io;
+  auto dns = makeCaresResolver(io.get_executor(), DnsOptions{{unbound_->server()}, std::chrono::milliseconds(500), 1});
+  checks::MxBlocklistCheck check(dns, {"zen.spamhaus.org"});
+  auto signalsFor = [&](const std::string& addr) { return runCheck(io, check, addr, true); };
+  EXPECT_EQ(signalsFor("a@sblmx.test"),
+            std::vector<std::string>{"MX_IP_LISTED: a mail server of sblmx.test (192.0.2.2) is listed on zen.spamhaus.org "
+                                     "(127.0.0.2: SBL: spam source or spam operation)"});
+  // Implicit MX: the domain's own address is the mail server.
+  EXPECT_EQ(signalsFor("a@pblmx.test"),
+            std::vector<std::string>{"MX_IP_DYNAMIC: a mail server of pblmx.test (192.0.2.10) is listed on zen.spamhaus.org "
+                                     "(127.0.0.10: PBL: end-user range (ISP maintained))"});
+  // An IPv6-only MX host is asked by nibbles.
+  EXPECT_EQ(signalsFor("a@v6mx.test"),
+            std::vector<std::string>{"MX_IP_EXPLOITED: a mail server of v6mx.test (2001:db8::1) is listed on "
+                                     "zen.spamhaus.org (127.0.0.4: XBL: exploited or infected host)"});
+  EXPECT_EQ(signalsFor("a@refusedmx.test"),
+            std::vector<std::string>{"DNSBL_REFUSED: zen.spamhaus.org did not answer about 192.0.2.3: query refused: "
+                                     "public/open resolver"});
+  // The second MX counts too: mail falls back to it.
+  EXPECT_EQ(signalsFor("a@secondmx.test").size(), 1u);
+  EXPECT_EQ(signalsFor("a@secondmx.test")[0].substr(0, 13), "MX_IP_LISTED:");
+  EXPECT_TRUE(signalsFor("a@example.test").empty());
+  EXPECT_TRUE(signalsFor("a@nxdomain.test").empty());
+}
+
+TEST_F(DnsTest, MxBlocklistPolicy) {
+  // A spam-source MX holds the email alone; the hints (XBL, PBL) do not.
+  std::vector<std::string> errors;
+  auto policy = Policy::build(kDefaultPolicyYamlText(), PolicyConfig{}, &errors);
+  ASSERT_TRUE(policy);
+  EXPECT_EQ(policy->decide({Signal{"MX_IP_LISTED", 0, "x"}}).reason, "spamtrap");
+  EXPECT_EQ(policy->decide({Signal{"MX_IP_DYNAMIC", 0, "x"}}).reason, "");
+  EXPECT_EQ(policy->decide({Signal{"MX_IP_EXPLOITED", 0, "x"}}).reason, "");
+}
+
+TEST_F(DnsTest, DomainFactsKeptInTheStore) {
+  TempDir dir;
+  auto store = openSqliteStore(dir.path());
+  asio::io_context io;
+  auto real = makeCaresResolver(io.get_executor(), DnsOptions{{unbound_->server()}, std::chrono::milliseconds(500), 1});
+  struct Counting : DnsResolver {
+    DnsResolverPtr inner;
+    int mx = 0;
+    Task<DnsAnswer> query(std::string name, DnsType type) override {
+      if (type == DnsType::MX) ++mx;
+      co_return co_await inner->query(name, type);
+    }
+  };
+  auto counting = std::make_shared<Counting>();
+  counting->inner = real;
+  checks::DomainCheck check(counting, store.get());
+  EXPECT_EQ(runCheck(io, check, "a@googlemx.test", true),
+            std::vector<std::string>{"MAIL_PROVIDER: googlemx.test's mail is run by google (aspmx.l.google.com)"});
+  EXPECT_EQ(store->domainFact("googlemx.test", "provider", Clock::now()), "google");
+  EXPECT_EQ(store->domainFact("googlemx.test", "mx", Clock::now()), "1 aspmx.l.google.com");
+  // The TTL (3600 s) bounds the fact: gone after it, kept before.
+  EXPECT_FALSE(store->domainFact("googlemx.test", "mx", Clock::now() + std::chrono::seconds(3601)));
+  EXPECT_EQ(runCheck(io, check, "b@example.test"), std::vector<std::string>{});
+  EXPECT_EQ(store->domainFact("example.test", "mx", Clock::now()), "10 mx1.example.test,20 mx2.example.test");
+  EXPECT_EQ(store->domainFact("example.test", "provider", Clock::now()), "");
+  EXPECT_EQ(counting->mx, 2);
+
+  // A new check (a restart) on the same store asks DNS for no MX it already knows.
+  checks::DomainCheck again(counting, store.get());
+  EXPECT_EQ(runCheck(io, again, "c@googlemx.test").size(), 1u);
+  EXPECT_TRUE(runCheck(io, again, "d@example.test").empty());
+  EXPECT_EQ(counting->mx, 2);
+  // Null MX and NXDOMAIN are not stored as MX sets.
+  EXPECT_EQ(runCheck(io, again, "a@nullmx.test"), std::vector<std::string>{"NULL_MX"});
+  EXPECT_FALSE(store->domainFact("nullmx.test", "mx", Clock::now()));
 }

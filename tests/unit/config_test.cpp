@@ -60,7 +60,7 @@ dns:
   timeout: 500ms
 smtp_probe: {enabled: false, helo: probe.acme.com, mail_from: "", port: 2525, connect_timeout: 5s,
              command_timeout: 5s, per_domain_concurrency: 1}
-lists: {allow: /a, spamtraps: /b, complainers: /c, suppression: /d, dnsbl_domains: [dbl.example]}
+lists: {allow: /a, spamtraps: /b, complainers: /c, suppression: /d, dnsbl_domains: [dbl.example], dnsbl_ips: [zen.example]}
 engagement: {dead_after: 365d}
 senders: {pause_bounce_rate: 0.05, min_sends: 20, pause_for: 2h}
 connectors:
@@ -83,6 +83,7 @@ notify:
   EXPECT_EQ(c.dns.timeout, std::chrono::milliseconds(500));
   EXPECT_EQ(c.smtp_probe.port, 2525);
   EXPECT_EQ(c.lists.dnsbl_domains, std::vector<std::string>{"dbl.example"});
+  EXPECT_EQ(c.lists.dnsbl_ips, std::vector<std::string>{"zen.example"});
   ASSERT_EQ(c.connectors.size(), 1u);
   EXPECT_EQ(c.connectors[0].api_key.reveal(), "k123");
   EXPECT_TRUE(c.notify.slack.enabled);

@@ -77,3 +77,20 @@ TEST(ProviderCheck, RegistrableDomainUsesThePublicSuffixList) {
   EXPECT_EQ(registrableDomain("mail.example.co.uk"), "example.co.uk");
   EXPECT_EQ(registrableDomain("a.b.example.com"), "example.com");
 }
+
+#include "checks/mail_provider.hpp"
+
+TEST(MailProvider, ReadFromMxHostNames) {
+  EXPECT_EQ(mailProviderOf({"aspmx.l.google.com"}), "google");
+  EXPECT_EQ(mailProviderOf({"ALT1.ASPMX.L.GOOGLE.COM."}), "google");  // case and the root dot
+  EXPECT_EQ(mailProviderOf({"contoso-com.mail.protection.outlook.com"}), "microsoft365");
+  EXPECT_EQ(mailProviderOf({"hotmail-com.olc.protection.outlook.com"}), "outlook_consumer");
+  EXPECT_EQ(mailProviderOf({"mta5.am0.yahoodns.net"}), "yahoo");
+  EXPECT_EQ(mailProviderOf({"mx0a-001.pphosted.com"}), "proofpoint");
+  EXPECT_EQ(mailProviderOf({"eu-smtp-inbound-1.mimecast.com"}), "mimecast");
+  // The first host that matches decides; unknown hosts give "".
+  EXPECT_EQ(mailProviderOf({"mx.own-server.example", "in1-smtp.messagingengine.com"}), "fastmail");
+  EXPECT_EQ(mailProviderOf({"mx.own-server.example"}), "");
+  EXPECT_EQ(mailProviderOf({"google.com"}), "");  // a suffix, not a bare name
+  EXPECT_EQ(mailProviderOf({}), "");
+}

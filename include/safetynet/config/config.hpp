@@ -50,7 +50,8 @@ struct SmtpProbeConfig {
 
 struct ListsConfig {
   std::string allow, spamtraps, complainers, suppression;  // file paths; empty: none
-  std::vector<std::string> dnsbl_domains;
+  std::vector<std::string> dnsbl_domains;  // domain lists (DBL style)
+  std::vector<std::string> dnsbl_ips;      // IP lists asked about the recipient domain's MX hosts (ZEN style)
 };
 
 struct EngagementConfig {
