@@ -8,6 +8,8 @@
 
 #include "safetynet/core/logging.hpp"
 
+#include <algorithm>
+
 namespace safetynet {
 
 Pipeline::Pipeline(std::vector<CheckPtr> checks, PolicyPtr policy, Store* cache, PipelineOptions options)
@@ -98,11 +100,29 @@ Task<RecipientVerdict> Pipeline::evaluate(std::string raw, bool fresh, std::opti
 Task<std::vector<RecipientVerdict>> Pipeline::evaluateAll(std::vector<std::string> addresses,
                                                           std::vector<std::optional<TimePoint>> deadlines) {
   std::vector<RecipientVerdict> out(addresses.size());
+  std::vector<size_t> order(addresses.size());
+  {
+    std::vector<std::string> domains(addresses.size());
+    for (size_t i = 0; i < addresses.size(); ++i) {
+      order[i] = i;
+      const auto at = addresses[i].rfind('@');
+      domains[i] = at == std::string::npos ? std::string() : addresses[i].substr(at + 1);
+      std::transform(domains[i].begin(), domains[i].end(), domains[i].begin(),
+                     [](unsigned char c) { return std::tolower(c); });
+    }
+    auto deadlineOf = [&](size_t i) {
+      return i < deadlines.size() && deadlines[i] ? *deadlines[i] : TimePoint::max();
+    };
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      const TimePoint da = deadlineOf(a), db = deadlineOf(b);
+      return da != db ? da < db : domains[a] < domains[b];
+    });
+  }
   size_t next = 0;
   // W workers share one cursor; all run on the same single-threaded io_context, so no locking.
   auto worker = [&]() -> Task<void> {
-    while (next < addresses.size()) {
-      size_t i = next++;
+    while (next < order.size()) {
+      size_t i = order[next++];
       std::optional<TimePoint> deadline;  // a named local: g++ 12 mishandles temporaries in co_await calls
       if (i < deadlines.size()) deadline = deadlines[i];
       out[i] = co_await evaluate(addresses[i], false, deadline);

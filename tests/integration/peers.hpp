@@ -78,7 +78,9 @@ class Postfix {
  public:
   // `mailboxes`: lines of the virtual mailbox map ("alice@example.test OK", "@catchall.test OK");
   // `domains`: the virtual mailbox domains.
-  Postfix(const std::vector<std::string>& domains, const std::vector<std::string>& mailboxes);
+  // `extra_main_cf`: more main.cf lines ("default_process_limit = 200").
+  Postfix(const std::vector<std::string>& domains, const std::vector<std::string>& mailboxes,
+          const std::vector<std::string>& extra_main_cf = {});
   ~Postfix();
   unsigned short port() const { return port_; }
   std::string log() const;

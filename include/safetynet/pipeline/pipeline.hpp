@@ -32,7 +32,9 @@ struct PipelineOptions {
   // An inconclusive (`unknown`) network result is held this long (recheck_after), then checked again.
   std::chrono::milliseconds unknown_ttl{std::chrono::hours(24 * 30)};
   bool network = true;  // false: `check --offline`
-  int concurrency = 16;
+  // Recipients evaluated at once. Most of them wait on the network (DNS, SMTP limits), so this is
+  // several times the SMTP session limit; each costs a coroutine frame.
+  int concurrency = 200;
 };
 
 class Pipeline {
@@ -42,7 +44,9 @@ class Pipeline {
   // fresh: ignore the verdict cache (a re-check); the result is still cached.
   Task<RecipientVerdict> evaluate(std::string address, bool fresh = false,
                                   std::optional<TimePoint> deadline = std::nullopt);
-  // Bounded parallelism over many addresses; results in input order.
+  // Bounded parallelism over many addresses; results in input order. Addresses are taken up in
+  // order of deadline (earliest send first), then grouped by domain, so that the recipients of a
+  // domain meet in one SMTP session instead of waiting for the domain's session limits.
   // deadlines: empty, or one per address.
   Task<std::vector<RecipientVerdict>> evaluateAll(std::vector<std::string> addresses,
                                                   std::vector<std::optional<TimePoint>> deadlines = {});

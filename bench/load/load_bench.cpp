@@ -1,0 +1,295 @@
+// The load benchmark of docs/benchmarks.md: N addresses over M domains, checked by `safetynet
+// check --file` against a real unbound and a real Postfix behind a delaying proxy (RTT added to
+// every DNS query and SMTP exchange), cold and then warm; and npm deep-email-validator, the peer,
+// on the same addresses against the same servers in the same run. Run it with scripts/bench-load
+// (root: the SMTP side listens on port 25, where the peer always connects).
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "delay_proxy.hpp"
+#include "integration/peers.hpp"
+
+using namespace safetynet::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+enum class Kind { Normal, NxDomain, NullMx, CatchAll, AOnly };
+
+Kind kindOf(int i) {
+  if (i % 20 == 0) return Kind::NxDomain;
+  if (i % 20 == 1) return Kind::NullMx;
+  if (i % 10 == 2) return Kind::CatchAll;
+  if (i % 20 == 3) return Kind::AOnly;
+  return Kind::Normal;
+}
+
+std::string domainName(int i) {
+  std::ostringstream o;
+  o << "bench-co-" << std::setw(4) << std::setfill('0') << i << ".com";
+  return o.str();
+}
+
+std::string mxAddress(int i) { return "127.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1); }
+
+const char* kLocalParts[] = {"ann.lee", "bo.chen", "cara.diaz", "dev.patel", "eli.moss", "fay.ng", "gus.ortiz", "hana.sato"};
+
+struct Recipient {
+  std::string address;
+  std::string truth;  // valid, invalid, unknown (greylisted), catch_all
+};
+
+struct Dataset {
+  std::vector<Recipient> recipients;
+  std::string zones;
+  std::vector<std::string> postfixDomains, mailboxes;
+};
+
+// Per domain: the first k-1 local parts exist, the last does not (550 5.1.1). Every 25th domain
+// greylists one of its mailboxes (450 4.7.1): the right answer is "unknown", never "invalid".
+Dataset makeDataset(int addresses, int domains) {
+  Dataset d;
+  const int perDomain = std::max(1, addresses / domains);
+  for (int i = 0; i < domains; ++i) {
+    const std::string dom = domainName(i);
+    const Kind kind = kindOf(i);
+    d.zones += "local-zone: \"" + dom + ".\" static\n";
+    switch (kind) {
+      case Kind::Normal:
+      case Kind::CatchAll:
+        d.zones += "local-data: \"" + dom + ". 3600 IN MX 10 mx." + dom + ".\"\n";
+        d.zones += "local-data: \"mx." + dom + ". 3600 IN A " + mxAddress(i) + "\"\n";
+        break;
+      case Kind::AOnly: d.zones += "local-data: \"" + dom + ". 3600 IN A " + mxAddress(i) + "\"\n"; break;
+      case Kind::NullMx: d.zones += "local-data: \"" + dom + ". 3600 IN MX 0 .\"\n"; break;
+      case Kind::NxDomain: break;
+    }
+    if (kind == Kind::Normal || kind == Kind::CatchAll || kind == Kind::AOnly) d.postfixDomains.push_back(dom);
+    if (kind == Kind::CatchAll) d.mailboxes.push_back("@" + dom + " OK");
+    const bool greylists = kind == Kind::Normal && i % 25 == 4;
+    for (int k = 0; k < perDomain && static_cast<int>(d.recipients.size()) < addresses; ++k) {
+      const bool last = k == perDomain - 1;
+      std::string local = kLocalParts[k % 8] + (k >= 8 ? std::to_string(k / 8) : std::string());
+      if (greylists && k == perDomain - 2) local = "greylist";
+      Recipient r{local + "@" + dom, ""};
+      if (kind == Kind::NxDomain || kind == Kind::NullMx) r.truth = "invalid";
+      else if (kind == Kind::CatchAll) r.truth = "catch_all";
+      else if (local == "greylist") r.truth = "unknown";
+      else if (last) r.truth = "invalid";
+      else r.truth = "valid";
+      if (r.truth == "valid" || r.truth == "unknown") d.mailboxes.push_back(r.address + " OK");
+      d.recipients.push_back(r);
+    }
+  }
+  // A CRM export is in no particular order.
+  std::mt19937 rng(42);
+  std::shuffle(d.recipients.begin(), d.recipients.end(), rng);
+  return d;
+}
+
+struct RunResult {
+  double wall_s = 0;
+  long max_rss_kb = 0;
+  int status = 0;
+};
+
+// fork/exec with stdout to a file; wall time and the child's peak RSS from wait4.
+RunResult runMeasured(const std::vector<std::string>& argv, const fs::path& out, const fs::path& err) {
+  const auto start = std::chrono::steady_clock::now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(o, 1);
+    dup2(e, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  rusage ru{};
+  wait4(pid, &status, 0, &ru);
+  RunResult r;
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.max_rss_kb = ru.ru_maxrss;
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5))];
+}
+
+struct Outcome {
+  std::vector<double> durations_ms;
+  std::map<std::string, std::map<std::string, int>> confusion;  // truth -> answer -> count
+  int lines = 0;
+};
+
+// safetynet's JSON lines: bounce_risk is "invalid", unknown "unknown", an allowed address with
+// CATCH_ALL "catch_all", otherwise allowed "valid".
+Outcome readSafetynet(const fs::path& file, const std::map<std::string, std::string>& truth) {
+  Outcome o;
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded()) continue;
+    ++o.lines;
+    o.durations_ms.push_back(j.value("duration_ms", 0.0));
+    std::string reason = j["reason"].is_string() ? j["reason"].get<std::string>() : "";
+    std::string answer = reason == "bounce_risk" ? "invalid" : reason == "unknown" ? "unknown" : reason;
+    if (reason.empty()) {
+      answer = "valid";
+      for (const auto& s : j["signals"])
+        if (s.value("name", "") == "CATCH_ALL") answer = "catch_all";
+    }
+    auto t = truth.find(j.value("address", ""));
+    o.confusion[t == truth.end() ? "?" : t->second][answer]++;
+  }
+  return o;
+}
+
+// deep-email-validator answers valid or not; a `false` is "invalid" whatever the reason.
+Outcome readPeer(const fs::path& file, const std::map<std::string, std::string>& truth) {
+  Outcome o;
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded()) continue;
+    ++o.lines;
+    o.durations_ms.push_back(j.value("duration_ms", 0.0));
+    const std::string answer = j.value("valid", false) ? "valid" : "invalid";
+    auto t = truth.find(j.value("address", ""));
+    o.confusion[t == truth.end() ? "?" : t->second][answer]++;
+  }
+  return o;
+}
+
+std::string fmt(double v, int precision = 1) {
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(precision) << v;
+  return o.str();
+}
+
+std::string row(const std::string& name, const RunResult& r, const Outcome& o, int n) {
+  return "| " + name + " | " + fmt(r.wall_s, 2) + " | " + fmt(n / r.wall_s, 0) + " | " +
+         fmt(percentile(o.durations_ms, 0.5), 3) + " | " + fmt(percentile(o.durations_ms, 0.99), 3) + " | " +
+         fmt(r.max_rss_kb / 1024.0, 1) + " |";
+}
+
+std::string confusionTable(const std::string& name, const Outcome& o) {
+  std::string s = "\n" + name + " (rows: the truth; columns: the answer)\n\n| truth | valid | invalid | unknown | catch_all | other |\n|---|---|---|---|---|---|\n";
+  for (const char* t : {"valid", "invalid", "unknown", "catch_all"}) {
+    auto it = o.confusion.find(t);
+    std::map<std::string, int> m = it == o.confusion.end() ? std::map<std::string, int>{} : it->second;
+    int other = 0;
+    for (const auto& [k, v] : m)
+      if (k != "valid" && k != "invalid" && k != "unknown" && k != "catch_all") other += v;
+    s += std::string("| ") + t + " | " + std::to_string(m["valid"]) + " | " + std::to_string(m["invalid"]) + " | " +
+         std::to_string(m["unknown"]) + " | " + std::to_string(m["catch_all"]) + " | " + std::to_string(other) + " |\n";
+  }
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"safetynet load benchmark"};
+  std::string binary, peerDir, workDir;
+  int addresses = 10000, domains = 2000, rttMs = 50, peerConcurrency = 50;
+  app.add_option("--binary", binary, "the safetynet binary (release build)")->required();
+  app.add_option("--peer-dir", peerDir, "directory with node_modules/deep-email-validator (empty: no peer run)");
+  app.add_option("--addresses", addresses, "recipients");
+  app.add_option("--domains", domains, "domains");
+  app.add_option("--rtt-ms", rttMs, "round trip added to every DNS query and SMTP exchange");
+  app.add_option("--peer-concurrency", peerConcurrency, "validations the peer runs at once");
+  app.add_option("--work-dir", workDir, "keep inputs and outputs here (default: a temp dir, removed)");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    Dataset data = makeDataset(addresses, domains);
+    std::map<std::string, std::string> truth;
+    for (const auto& r : data.recipients) truth[r.address] = r.truth;
+    std::optional<TempDir> tmp;
+    fs::path dir = workDir.empty() ? (tmp.emplace(), tmp->path()) : fs::path(workDir);
+    fs::create_directories(dir);
+    {
+      std::ofstream f(dir / "addresses.txt");
+      for (const auto& r : data.recipients) f << r.address << "\n";
+    }
+    std::cerr << "starting unbound and postfix (" << domains << " domains, " << data.recipients.size()
+              << " recipients)\n";
+    Unbound unbound(data.zones);
+    Postfix postfix(data.postfixDomains, data.mailboxes, {"default_process_limit = 200",
+                    // Postfix slows MAIL FROM by 1 s when qmgr hands out no delivery tokens, which it
+                    // never does here (nothing is ever queued): a property of this test server only.
+                    "in_flow_delay = 0"});
+    safetynet::bench::DelayProxy proxy(std::chrono::milliseconds(rttMs), unbound.port(), "0.0.0.0:25", postfix.port());
+    const std::string dnsServer = "127.0.0.1:" + std::to_string(proxy.dnsPort());
+    {
+      std::ofstream cfg(dir / "safetynet.yaml");
+      cfg << "state_dir: " << (dir / "state").string() << "\n"
+          << "dns: {servers: [\"" << dnsServer << "\"], timeout: 5s}\n"
+          << "smtp_probe: {enabled: true, helo: probe.bench.test, port: 25}\n";
+    }
+    fs::remove_all(dir / "state");
+    fs::create_directories(dir / "state");
+    const std::vector<std::string> ours = {binary, "check", "--config", (dir / "safetynet.yaml").string(), "--json",
+                                           "--file", (dir / "addresses.txt").string()};
+    std::cerr << "safetynet, cold cache\n";
+    RunResult cold = runMeasured(ours, dir / "cold.jsonl", dir / "cold.err");
+    std::cerr << "safetynet, warm cache\n";
+    RunResult warm = runMeasured(ours, dir / "warm.jsonl", dir / "warm.err");
+    Outcome coldOut = readSafetynet(dir / "cold.jsonl", truth), warmOut = readSafetynet(dir / "warm.jsonl", truth);
+    if (cold.status != 0 || coldOut.lines != static_cast<int>(data.recipients.size()))
+      throw std::runtime_error("safetynet check failed (status " + std::to_string(cold.status) + "): " +
+                               readFile(dir / "cold.err"));
+
+    std::optional<RunResult> peer;
+    Outcome peerOut;
+    if (!peerDir.empty()) {
+      std::cerr << "deep-email-validator\n";
+      const std::string script = (fs::path(SAFETYNET_BENCH_DIR) / "load" / "deep_email_validator.mjs").string();
+      peer = runMeasured({"node", script, peerDir, dnsServer, std::to_string(peerConcurrency),
+                          (dir / "addresses.txt").string()},
+                         dir / "peer.jsonl", dir / "peer.err");
+      peerOut = readPeer(dir / "peer.jsonl", truth);
+      if (peer->status != 0) throw std::runtime_error("the peer failed: " + readFile(dir / "peer.err"));
+    }
+
+    const int n = static_cast<int>(data.recipients.size());
+    std::cout << "### " << n << " recipients over " << domains << " domains, " << rttMs << " ms round trip\n\n"
+              << "| run | wall s | decisions/s | p50 ms/recipient | p99 ms/recipient | peak RSS MB |\n"
+              << "|---|---|---|---|---|---|\n"
+              << row("safetynet, cold cache", cold, coldOut, n) << "\n"
+              << row("safetynet, warm cache", warm, warmOut, n) << "\n";
+    if (peer) std::cout << row("deep-email-validator " + std::to_string(peerConcurrency) + " at once", *peer, peerOut, n) << "\n";
+    std::cout << confusionTable("safetynet, cold cache", coldOut);
+    if (peer) std::cout << confusionTable("deep-email-validator", peerOut);
+    std::cout << "\nPostfix queue after the run: " << postfix.queuedFiles().size() << " files\n";
+  } catch (const std::exception& e) {
+    std::cerr << "load_bench: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
