@@ -19,6 +19,7 @@
 #include <map>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "delay_proxy.hpp"
 #include "integration/peers.hpp"
@@ -191,10 +192,24 @@ std::string fmt(double v, int precision = 1) {
   return o.str();
 }
 
-std::string row(const std::string& name, const RunResult& r, const Outcome& o, int n) {
-  return "| " + name + " | " + fmt(r.wall_s, 2) + " | " + fmt(n / r.wall_s, 0) + " | " +
-         fmt(percentile(o.durations_ms, 0.5), 3) + " | " + fmt(percentile(o.durations_ms, 0.99), 3) + " | " +
-         fmt(r.max_rss_kb / 1024.0, 1) + " |";
+double median(std::vector<double> v) { return percentile(std::move(v), 0.5); }
+
+// Medians over the repetitions: wall time, per-recipient p50 and p99; the largest peak RSS.
+std::string row(const std::string& name, const std::vector<RunResult>& runs, const std::vector<Outcome>& outs, int n) {
+  std::vector<double> wall, p50, p99;
+  long rss = 0;
+  for (const auto& r : runs) {
+    wall.push_back(r.wall_s);
+    rss = std::max(rss, r.max_rss_kb);
+  }
+  for (const auto& o : outs) {
+    p50.push_back(percentile(o.durations_ms, 0.5));
+    p99.push_back(percentile(o.durations_ms, 0.99));
+  }
+  std::string all;
+  for (double w : wall) all += (all.empty() ? "" : ", ") + fmt(w, 2);
+  return "| " + name + " | " + fmt(median(wall), 2) + " (" + all + ") | " + fmt(n / median(wall), 0) + " | " +
+         fmt(median(p50), 3) + " | " + fmt(median(p99), 3) + " | " + fmt(rss / 1024.0, 1) + " |";
 }
 
 std::string confusionTable(const std::string& name, const Outcome& o) {
@@ -216,13 +231,14 @@ std::string confusionTable(const std::string& name, const Outcome& o) {
 int main(int argc, char** argv) {
   CLI::App app{"safetynet load benchmark"};
   std::string binary, peerDir, workDir;
-  int addresses = 10000, domains = 2000, rttMs = 50, peerConcurrency = 50;
+  int addresses = 10000, domains = 2000, rttMs = 50, peerConcurrency = 50, repeat = 1;
   app.add_option("--binary", binary, "the safetynet binary (release build)")->required();
   app.add_option("--peer-dir", peerDir, "directory with node_modules/deep-email-validator (empty: no peer run)");
   app.add_option("--addresses", addresses, "recipients");
   app.add_option("--domains", domains, "domains");
   app.add_option("--rtt-ms", rttMs, "round trip added to every DNS query and SMTP exchange");
   app.add_option("--peer-concurrency", peerConcurrency, "validations the peer runs at once");
+  app.add_option("--repeat", repeat, "runs of each; the report gives medians");
   app.add_option("--work-dir", workDir, "keep inputs and outputs here (default: a temp dir, removed)");
   CLI11_PARSE(app, argc, argv);
 
@@ -252,40 +268,45 @@ int main(int argc, char** argv) {
           << "dns: {servers: [\"" << dnsServer << "\"], timeout: 5s}\n"
           << "smtp_probe: {enabled: true, helo: probe.bench.test, port: 25}\n";
     }
-    fs::remove_all(dir / "state");
-    fs::create_directories(dir / "state");
     const std::vector<std::string> ours = {binary, "check", "--config", (dir / "safetynet.yaml").string(), "--json",
                                            "--file", (dir / "addresses.txt").string()};
-    std::cerr << "safetynet, cold cache\n";
-    RunResult cold = runMeasured(ours, dir / "cold.jsonl", dir / "cold.err");
-    std::cerr << "safetynet, warm cache\n";
-    RunResult warm = runMeasured(ours, dir / "warm.jsonl", dir / "warm.err");
-    Outcome coldOut = readSafetynet(dir / "cold.jsonl", truth), warmOut = readSafetynet(dir / "warm.jsonl", truth);
-    if (cold.status != 0 || coldOut.lines != static_cast<int>(data.recipients.size()))
-      throw std::runtime_error("safetynet check failed (status " + std::to_string(cold.status) + "): " +
-                               readFile(dir / "cold.err"));
-
-    std::optional<RunResult> peer;
-    Outcome peerOut;
-    if (!peerDir.empty()) {
-      std::cerr << "deep-email-validator\n";
+    std::vector<RunResult> cold, warm, peer;
+    std::vector<Outcome> coldOut, warmOut, peerOut;
+    for (int r = 0; r < repeat; ++r) {
+      fs::remove_all(dir / "state");
+      fs::create_directories(dir / "state");
+      std::cerr << "run " << r + 1 << "/" << repeat << ": safetynet, cold cache\n";
+      cold.push_back(runMeasured(ours, dir / "cold.jsonl", dir / "cold.err"));
+      coldOut.push_back(readSafetynet(dir / "cold.jsonl", truth));
+      if (cold.back().status != 0 || coldOut.back().lines != static_cast<int>(data.recipients.size()))
+        throw std::runtime_error("safetynet check failed (status " + std::to_string(cold.back().status) + "): " +
+                                 readFile(dir / "cold.err"));
+      std::cerr << "run " << r + 1 << "/" << repeat << ": safetynet, warm cache\n";
+      warm.push_back(runMeasured(ours, dir / "warm.jsonl", dir / "warm.err"));
+      warmOut.push_back(readSafetynet(dir / "warm.jsonl", truth));
+      if (peerDir.empty()) continue;
+      std::cerr << "run " << r + 1 << "/" << repeat << ": deep-email-validator\n";
       const std::string script = (fs::path(SAFETYNET_BENCH_DIR) / "load" / "deep_email_validator.mjs").string();
-      peer = runMeasured({"node", script, peerDir, dnsServer, std::to_string(peerConcurrency),
-                          (dir / "addresses.txt").string()},
-                         dir / "peer.jsonl", dir / "peer.err");
-      peerOut = readPeer(dir / "peer.jsonl", truth);
-      if (peer->status != 0) throw std::runtime_error("the peer failed: " + readFile(dir / "peer.err"));
+      peer.push_back(runMeasured({"node", script, peerDir, dnsServer, std::to_string(peerConcurrency),
+                                  (dir / "addresses.txt").string()},
+                                 dir / "peer.jsonl", dir / "peer.err"));
+      peerOut.push_back(readPeer(dir / "peer.jsonl", truth));
+      if (peer.back().status != 0) throw std::runtime_error("the peer failed: " + readFile(dir / "peer.err"));
     }
+    // Anything in Postfix's queue would mean a probe sent mail. Give lost connections a moment.
+    std::this_thread::sleep_for(std::chrono::seconds(2));
 
     const int n = static_cast<int>(data.recipients.size());
     std::cout << "### " << n << " recipients over " << domains << " domains, " << rttMs << " ms round trip\n\n"
+              << "Medians of " << repeat << " run(s); each run's wall time in brackets.\n\n"
               << "| run | wall s | decisions/s | p50 ms/recipient | p99 ms/recipient | peak RSS MB |\n"
               << "|---|---|---|---|---|---|\n"
               << row("safetynet, cold cache", cold, coldOut, n) << "\n"
               << row("safetynet, warm cache", warm, warmOut, n) << "\n";
-    if (peer) std::cout << row("deep-email-validator " + std::to_string(peerConcurrency) + " at once", *peer, peerOut, n) << "\n";
-    std::cout << confusionTable("safetynet, cold cache", coldOut);
-    if (peer) std::cout << confusionTable("deep-email-validator", peerOut);
+    if (!peer.empty())
+      std::cout << row("deep-email-validator, " + std::to_string(peerConcurrency) + " at once", peer, peerOut, n) << "\n";
+    std::cout << confusionTable("safetynet, cold cache", coldOut.front());
+    if (!peer.empty()) std::cout << confusionTable("deep-email-validator", peerOut.front());
     std::cout << "\nPostfix queue after the run: " << postfix.queuedFiles().size() << " files\n";
   } catch (const std::exception& e) {
     std::cerr << "load_bench: " << e.what() << "\n";

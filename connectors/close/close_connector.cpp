@@ -212,6 +212,30 @@ Task<RevertResult> CloseConnector::revert(const ScheduledEmail& email) {
   co_return r;
 }
 
+Task<void> CloseConnector::loadProfiles(std::vector<ScheduledEmail>& emails) {
+  const TimePoint now = Clock::now();
+  for (auto& e : emails) {
+    if (e.contact_id.empty()) continue;
+    ProfilePtr profile;
+    if (auto it = profiles_.find(e.contact_id); it != profiles_.end() && it->second.until > now) {
+      profile = it->second.profile;
+    } else {
+      std::string error;
+      try {
+        nlohmann::json c = co_await get("/contact/" + urlEncode(e.contact_id) + "/");
+        profile = std::make_shared<const RecipientProfile>(toProfile(c));
+        profiles_[e.contact_id] = CachedProfile{profile, now + std::chrono::minutes(15)};
+      } catch (const std::exception& ex) {
+        error = ex.what();
+      }
+      if (!error.empty()) logger(config_.name)->warn("no profile for contact {}: {}", e.contact_id, error);
+    }
+    if (!profile) continue;
+    for (auto& r : e.recipients)
+      if (profile->find(r.address)) r.profile = profile;
+  }
+}
+
 Task<EmailPeople> CloseConnector::people(const ScheduledEmail& email) {
   EmailPeople p;
   p.rep.id = email.user_id;

@@ -27,6 +27,10 @@ class CloseConnector final : public Connector {
   Task<std::vector<ScheduledEmail>> listScheduled(TimeWindow window) override;
   Task<RevertResult> revert(const ScheduledEmail& email) override;
   Task<EmailPeople> people(const ScheduledEmail& email) override;
+  // The contact's addresses (the first listed is taken as primary) and unsubscribed flags, from
+  // GET /contact/{id}/, cached for 15 minutes. Close keeps no engagement or bounce flag on a
+  // contact.
+  Task<void> loadProfiles(std::vector<ScheduledEmail>& emails) override;
 
   // Exposed for tests and `safetynet demo`'s narration.
   Task<void> sweep(TimePoint now);
@@ -43,6 +47,11 @@ class CloseConnector final : public Connector {
   Store& store_;
   std::string auth_;
   std::map<std::string, Rep> users_;  // user id -> rep, cached for the process's life
+  struct CachedProfile {
+    ProfilePtr profile;
+    TimePoint until;
+  };
+  std::map<std::string, CachedProfile> profiles_;  // contact id -> profile
 };
 
 }  // namespace safetynet::close

@@ -60,4 +60,24 @@ Rep toRep(const nlohmann::json& u) {
   return r;
 }
 
+RecipientProfile toProfile(const nlohmann::json& c) {
+  RecipientProfile p;
+  if (!c.is_object()) return p;
+  p.person_id = str(c, "id");
+  if (c.contains("emails") && c["emails"].is_array()) {
+    for (const auto& e : c["emails"]) {
+      if (!e.is_object()) continue;
+      ProfileAddress a;
+      a.email = str(e, "email");
+      if (a.email.empty()) continue;
+      a.primary = p.addresses.empty();
+      const std::string type = str(e, "type");  // office, home, direct, mobile, other
+      a.type = type == "office" || type == "direct" ? "work" : type == "home" ? "personal" : "";
+      a.unsubscribed = e.contains("is_unsubscribed") && e["is_unsubscribed"].is_boolean() && e["is_unsubscribed"].get<bool>();
+      p.addresses.push_back(a);
+    }
+  }
+  return p;
+}
+
 }  // namespace safetynet::close

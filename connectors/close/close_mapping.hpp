@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "safetynet/connector/profile.hpp"
 #include "safetynet/core/email.hpp"
 
 namespace safetynet::close {
@@ -17,5 +18,8 @@ bool isScheduled(const nlohmann::json& activity);
 // "Jane Doe <jane@x.com>" or a bare address, as Close writes the `to` list.
 std::string addressOf(const std::string& to_entry);
 Rep toRep(const nlohmann::json& user);
+
+// A contact's profile: its emails (the first is taken as primary), unsubscribed flags.
+RecipientProfile toProfile(const nlohmann::json& contact);
 
 }  // namespace safetynet::close

@@ -24,6 +24,12 @@ namespace {
 
 constexpr int kMaxRevertAttempts = 3;
 
+// A recipient is evaluated once per cycle per (address, person): the same address with another
+// platform's profile is another evaluation.
+std::string evaluationKey(const std::string& connector, const Recipient& r) {
+  return r.profile ? r.address + "\x1f" + connector + "\x1f" + r.profile->person_id : r.address;
+}
+
 Connector* findConnector(Services& s, const std::string& name) {
   for (auto& c : s.connectors)
     if (c->name() == name) return c.get();
@@ -59,7 +65,7 @@ EmailDecision decide(const ScheduledEmail& e, const std::map<std::string, Recipi
     return rs.size();
   };
   for (const auto& r : e.recipients) {
-    const auto& rv = verdicts.at(r.address);
+    const auto& rv = verdicts.at(evaluationKey(e.connector, r));
     d.recipients.push_back(recipientJson(rv));
     if (rv.verdict.revert && (!worst || rank(rv.verdict.reason) < rank(worst->verdict.reason))) worst = &rv;
   }
@@ -146,13 +152,17 @@ Task<CycleStats> runCycle(Services& s, Store& store, TimePoint now) {
       continue;
     }
     stats.listed += static_cast<int>(emails.size());
+    std::vector<ScheduledEmail> undecided;
     for (auto& e : emails) {
       if (store.findDecision(e.key())) {
         ++stats.already_decided;
         continue;
       }
-      fresh.emplace_back(c.get(), std::move(e));
+      undecided.push_back(std::move(e));
     }
+    // What the platform knows about the people: only for emails not decided yet (API quota).
+    if (!undecided.empty()) co_await c->loadProfiles(undecided);
+    for (auto& e : undecided) fresh.emplace_back(c.get(), std::move(e));
   }
   std::sort(fresh.begin(), fresh.end(),
             [](const auto& a, const auto& b) { return a.second.scheduled_at < b.second.scheduled_at; });
@@ -160,16 +170,20 @@ Task<CycleStats> runCycle(Services& s, Store& store, TimePoint now) {
   constexpr auto kTimeToAct = std::chrono::seconds(60);
   std::vector<std::string> addresses;
   std::vector<std::optional<TimePoint>> deadlines;
+  std::vector<ProfilePtr> profiles;
+  std::vector<std::string> keys;
   std::set<std::string> unique;
   for (const auto& [c, e] : fresh)  // earliest first: the first deadline seen is the earliest
     for (const auto& r : e.recipients)
-      if (unique.insert(r.address).second) {
+      if (unique.insert(evaluationKey(e.connector, r)).second) {
+        keys.push_back(evaluationKey(e.connector, r));
         addresses.push_back(r.address);
         deadlines.push_back(e.scheduled_at - kTimeToAct);
+        profiles.push_back(r.profile);
       }
-  auto results = co_await s.pipeline->evaluateAll(addresses, deadlines);
+  auto results = co_await s.pipeline->evaluateAll(addresses, deadlines, profiles);
   std::map<std::string, RecipientVerdict> verdicts;
-  for (auto& rv : results) verdicts.emplace(rv.input, std::move(rv));
+  for (size_t i = 0; i < results.size(); ++i) verdicts.emplace(keys[i], std::move(results[i]));
 
   // 3. Decide and act, earliest send first.
   for (const auto& [c, e] : fresh) {

@@ -3,6 +3,7 @@
 #include "checks/domain_check.hpp"
 #include "checks/smtp_probe_check.hpp"
 #include "checks/list_checks.hpp"
+#include "checks/profile_check.hpp"
 #include "checks/provider_check.hpp"
 #include "checks/syntax_check.hpp"
 #include "connectors/registry.hpp"
@@ -39,6 +40,7 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
   auto lists = s->lists;
   checks.push_back(std::make_shared<checks::AdminListCheck>([lists] { return lists; }));
   checks.push_back(std::make_shared<checks::ProviderCheck>());
+  checks.push_back(std::make_shared<checks::ProfileCheck>(config.engagement));
   if (s->dns) checks.push_back(std::make_shared<checks::DomainCheck>(s->dns, &store));
   if (s->dns && !config.lists.dnsbl_domains.empty())
     checks.push_back(std::make_shared<checks::DomainBlocklistCheck>(s->dns, config.lists.dnsbl_domains));
@@ -60,6 +62,9 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
   po.negative_ttl = config.negative_ttl;
   po.unknown_ttl = config.recheck_after;
   po.network = network;
+  // Recipients mostly wait on the network; keep enough of them in flight to fill the SMTP sessions
+  // (a session asks several recipients of one domain).
+  po.concurrency = std::max(po.concurrency, 4 * config.smtp_probe.max_sessions);
   s->pipeline = std::make_shared<Pipeline>(std::move(checks), s->policy, &store, po);
 
   for (const auto& cc : config.connectors) {

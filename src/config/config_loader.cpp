@@ -57,20 +57,64 @@ void readPolicy(MapReader& m, PolicyConfig& p) {
   });
 }
 
+void readOAuth(MapReader& m, OAuthConfig& o) {
+  o.enabled = true;
+  m.string("token_url", o.token_url);
+  m.string("client_id", o.client_id);
+  const bool secretGiven = m.secret("client_secret", o.client_secret);
+  const bool refreshGiven = m.secret("refresh_token", o.refresh_token);
+  m.duration("min_mint_interval", o.min_mint_interval);
+  m.duration("renew_before", o.renew_before);
+  if (o.client_id.empty()) m.error("client_id", "oauth needs client_id");
+  if (!secretGiven) m.error("client_secret", "oauth needs client_secret or client_secret_file");
+  if (!refreshGiven)
+    m.error("refresh_token", "oauth needs refresh_token or refresh_token_file (from the authorization-code grant)");
+  if (!o.token_url.empty()) checkBaseUrl(m, "token_url", o.token_url);
+}
+
 void readConnector(MapReader& m, ConnectorConfig& c) {
   m.string("name", c.name);
   m.oneOf("type", c.type, {"close", "outreach", "salesloft"});
   m.string("base_url", c.base_url);
   const bool keyGiven = m.secret("api_key", c.api_key);
+  // Outreach mints at most one token per user per 60 s (notes/platforms.md).
+  if (c.type == "outreach") c.oauth.min_mint_interval = std::chrono::seconds(60);
+  if (auto o = m.map("oauth")) {
+    readOAuth(*o, c.oauth);
+    o->finish();
+  }
   m.string("ca_file", c.ca_file);
   m.duration("backfill", c.backfill);
   m.duration("resync_every", c.resync_every);
+  m.string("revert_strategy", c.revert_strategy);
+  m.number("rate_budget", c.rate_budget, 0.05, 1.0);
   if (c.name.empty()) m.error("name", "every connector needs a name");
+  auto strategies = [&](std::initializer_list<const char*> allowed) {
+    if (c.revert_strategy.empty()) return;
+    std::string list;
+    for (const char* a : allowed) {
+      if (c.revert_strategy == a) return;
+      list += std::string(list.empty() ? "" : ", ") + a;
+    }
+    m.error("revert_strategy", "the " + c.type + " connector stops emails with one of: " + list);
+  };
   if (c.type == "close") {
     if (c.base_url.empty()) c.base_url = "https://api.close.com/api/v1";
     if (!keyGiven) m.error("api_key", "the close connector needs api_key or api_key_file");
-  } else if (!c.type.empty()) {
-    m.error("type", "the " + c.type + " connector is not available in this version (only close is)");
+    if (c.oauth.enabled) m.error("oauth", "the close connector uses an API key, not oauth");
+    strategies({"draft"});
+  } else if (c.type == "outreach") {
+    if (c.base_url.empty()) c.base_url = "https://api.outreach.io/api/v2";
+    if (c.oauth.token_url.empty()) c.oauth.token_url = "https://api.outreach.io/oauth/token";
+    if (!c.oauth.enabled) m.error("oauth", "the outreach connector needs oauth (Outreach has no API keys)");
+    if (keyGiven) m.error("api_key", "Outreach has no API keys; use oauth");
+    strategies({"draft", "pause_sequence"});
+  } else if (c.type == "salesloft") {
+    if (c.base_url.empty()) c.base_url = "https://api.salesloft.com/v2";
+    if (c.oauth.token_url.empty()) c.oauth.token_url = "https://accounts.salesloft.com/oauth/token";
+    if (keyGiven == c.oauth.enabled)
+      m.error(keyGiven ? "oauth" : "api_key", "the salesloft connector needs either api_key or oauth, not both");
+    strategies({"remove_from_cadence", "restrict_email"});
   }
   if (!c.base_url.empty()) checkBaseUrl(m, "base_url", c.base_url);
 }
@@ -144,7 +188,11 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     l->stringList("dnsbl_ips", c.lists.dnsbl_ips);
     l->finish();
   }
-  if (auto e = top.map("engagement")) { e->duration("dead_after", c.engagement.dead_after); e->finish(); }
+  if (auto e = top.map("engagement")) {
+    e->duration("dead_after", c.engagement.dead_after);
+    e->integer("unengaged_sends", c.engagement.unengaged_sends, 1, 10000);
+    e->finish();
+  }
   if (auto s = top.map("senders")) {
     s->number("pause_bounce_rate", c.senders.pause_bounce_rate, 0.0, 1.0);
     s->integer("min_sends", c.senders.min_sends, 1, 1000000);

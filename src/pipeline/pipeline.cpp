@@ -43,13 +43,15 @@ Task<void> runGuarded(Check& check, const CheckInput& in, ScanResult& out) {
 }
 }  // namespace
 
-Task<RecipientVerdict> Pipeline::evaluate(std::string raw, bool fresh, std::optional<TimePoint> deadline) {
+Task<RecipientVerdict> Pipeline::evaluate(std::string raw, bool fresh, std::optional<TimePoint> deadline,
+                                          ProfilePtr profile) {
   const auto start = std::chrono::steady_clock::now();
   RecipientVerdict rv;
   rv.input = raw;
   CheckInput in;
   in.raw = raw;
   in.deadline = deadline;
+  in.profile = std::move(profile);
   auto parsed = parseAddress(raw);
   in.address = parsed.address;
   if (in.address) rv.normalized = in.address->normalized();
@@ -98,7 +100,8 @@ Task<RecipientVerdict> Pipeline::evaluate(std::string raw, bool fresh, std::opti
 }
 
 Task<std::vector<RecipientVerdict>> Pipeline::evaluateAll(std::vector<std::string> addresses,
-                                                          std::vector<std::optional<TimePoint>> deadlines) {
+                                                          std::vector<std::optional<TimePoint>> deadlines,
+                                                          std::vector<ProfilePtr> profiles) {
   std::vector<RecipientVerdict> out(addresses.size());
   std::vector<size_t> order(addresses.size());
   {
@@ -125,7 +128,8 @@ Task<std::vector<RecipientVerdict>> Pipeline::evaluateAll(std::vector<std::strin
       size_t i = order[next++];
       std::optional<TimePoint> deadline;  // a named local: g++ 12 mishandles temporaries in co_await calls
       if (i < deadlines.size()) deadline = deadlines[i];
-      out[i] = co_await evaluate(addresses[i], false, deadline);
+      ProfilePtr profile = i < profiles.size() ? profiles[i] : nullptr;
+      out[i] = co_await evaluate(addresses[i], false, deadline, profile);
     }
   };
   auto ex = co_await asio::this_coro::executor;

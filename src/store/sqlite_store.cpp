@@ -368,6 +368,13 @@ class SqliteStore final : public Store {
     s.run();
   }
 
+  void putConnectorStates(const std::string& connector,
+                          const std::vector<std::pair<std::string, std::string>>& values) override {
+    Tx tx(*this);
+    for (const auto& [key, value] : values) putConnectorState(connector, key, value);
+    tx.commit();
+  }
+
   void upsertTracked(const TrackedEmail& e) override {
     Stmt s(db_, "INSERT OR REPLACE INTO tracked_emails(connector, email_id, scheduled_at, data) VALUES(?,?,?,?)");
     s.bind(1, e.connector).bind(2, e.email_id).bind(3, toMillis(e.scheduled_at)).bind(4, e.data.dump());

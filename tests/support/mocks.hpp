@@ -28,6 +28,11 @@ class MockConnector : public Connector {
   MOCK_METHOD(Task<std::vector<ScheduledEmail>>, listScheduled, (TimeWindow window), (override));
   MOCK_METHOD(Task<RevertResult>, revert, (const ScheduledEmail& email), (override));
   MOCK_METHOD(Task<EmailPeople>, people, (const ScheduledEmail& email), (override));
+  MOCK_METHOD(Task<void>, loadProfiles, (std::vector<ScheduledEmail> & emails), (override));
+  MockConnector() {
+    // By default the platform knows nothing about the people.
+    ON_CALL(*this, loadProfiles).WillByDefault([](std::vector<ScheduledEmail>&) -> Task<void> { co_return; });
+  }
 };
 
 class MockNotifier : public Notifier {

@@ -5,6 +5,7 @@
 
 #include "safetynet/check/address.hpp"
 #include "safetynet/check/signal.hpp"
+#include "safetynet/connector/profile.hpp"
 #include "safetynet/core/task.hpp"
 
 namespace safetynet {
@@ -15,6 +16,8 @@ struct CheckInput {
   std::optional<Address> address;
   // When the answer stops being useful (the earliest send time less the time to act), if any.
   std::optional<TimePoint> deadline;
+  // What the platform knows about the person (null for `check` and re-checks).
+  std::shared_ptr<const RecipientProfile> profile;
 };
 
 // A check inspects one recipient and adds signals. It must not throw for anything the recipient

@@ -56,6 +56,8 @@ struct ListsConfig {
 
 struct EngagementConfig {
   milliseconds dead_after{std::chrono::hours(24 * 365)};
+  // Emails sent to a person with no engagement after which the address counts as dead.
+  int unengaged_sends = 8;
 };
 
 struct SendersConfig {
@@ -64,12 +66,32 @@ struct SendersConfig {
   milliseconds pause_for{std::chrono::hours(4)};
 };
 
+// OAuth2 refresh-token grant (Outreach; Salesloft when no api_key).
+struct OAuthConfig {
+  bool enabled = false;
+  std::string token_url;
+  std::string client_id;
+  Secret client_secret;
+  Secret refresh_token;  // the first one; rotated ones live in the store
+  // Tokens minted at most this often (Outreach: one per user per 60 s).
+  milliseconds min_mint_interval{0};
+  // An access token is renewed this long before it expires.
+  milliseconds renew_before{std::chrono::minutes(5)};
+};
+
 struct ConnectorConfig {
   std::string name;
   std::string type;  // close | outreach | salesloft
   std::string base_url;
   Secret api_key;
+  OAuthConfig oauth;
   std::string ca_file;
+  // How an email is stopped: outreach draft | pause_sequence; salesloft remove_from_cadence |
+  // restrict_email. Empty: the connector's default.
+  std::string revert_strategy;
+  // Share of the platform's rate limit this connector may use; the rest is left to the
+  // customer's other integrations.
+  double rate_budget = 0.5;
   // close: how far back the first sweep looks for emails created earlier and scheduled now.
   milliseconds backfill{std::chrono::hours(24 * 30)};
   // close: a full sweep at least this often, in case an event was missed.

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "safetynet/connector/profile.hpp"
 #include "safetynet/core/email.hpp"
 #include "safetynet/core/task.hpp"
 
@@ -37,6 +38,10 @@ class Connector {
   // Who is involved, for the notification: the rep (owner) and the contact's name. Never throws:
   // falls back to what the email itself says.
   virtual Task<EmailPeople> people(const ScheduledEmail& email) = 0;
+  // Fills Recipient::profile where the platform knows the person, in as few requests as the
+  // platform allows (batched, cached). Never throws: a recipient without a profile is checked
+  // on the rest.
+  virtual Task<void> loadProfiles(std::vector<ScheduledEmail>& emails) = 0;
 };
 
 using ConnectorPtr = std::shared_ptr<Connector>;

@@ -1,5 +1,6 @@
 #pragma once
 // Value types shared by connectors, the pipeline, the store and the notifiers.
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,9 +15,13 @@ struct TimeWindow {
   bool contains(TimePoint t) const { return t >= from && t <= to; }
 };
 
+struct RecipientProfile;
+
 struct Recipient {
   std::string address;
   std::string kind = "to";  // to | cc | bcc
+  // What the platform knows about the person (Connector::loadProfiles); null when nothing.
+  std::shared_ptr<const RecipientProfile> profile;
 };
 
 // The rep who owns the email: the person Safety Net tells.

@@ -42,14 +42,16 @@ class Pipeline {
   Pipeline(std::vector<CheckPtr> checks, PolicyPtr policy, Store* cache, PipelineOptions options);
 
   // fresh: ignore the verdict cache (a re-check); the result is still cached.
+  // profile: what the platform knows about the person (platform checks), if anything.
   Task<RecipientVerdict> evaluate(std::string address, bool fresh = false,
-                                  std::optional<TimePoint> deadline = std::nullopt);
+                                  std::optional<TimePoint> deadline = std::nullopt, ProfilePtr profile = nullptr);
   // Bounded parallelism over many addresses; results in input order. Addresses are taken up in
   // order of deadline (earliest send first), then grouped by domain, so that the recipients of a
   // domain meet in one SMTP session instead of waiting for the domain's session limits.
-  // deadlines: empty, or one per address.
+  // deadlines, profiles: empty, or one per address.
   Task<std::vector<RecipientVerdict>> evaluateAll(std::vector<std::string> addresses,
-                                                  std::vector<std::optional<TimePoint>> deadlines = {});
+                                                  std::vector<std::optional<TimePoint>> deadlines = {},
+                                                  std::vector<ProfilePtr> profiles = {});
 
   void setPolicy(PolicyPtr p) { policy_ = std::move(p); }
   const Policy& policy() const { return *policy_; }

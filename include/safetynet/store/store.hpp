@@ -123,6 +123,9 @@ class Store {
 
   virtual std::optional<std::string> connectorState(const std::string& connector, const std::string& key) = 0;
   virtual void putConnectorState(const std::string& connector, const std::string& key, const std::string& value) = 0;
+  // Several keys in one transaction: all are written or none (OAuth tokens that belong together).
+  virtual void putConnectorStates(const std::string& connector,
+                                  const std::vector<std::pair<std::string, std::string>>& values) = 0;
 
   virtual void upsertTracked(const TrackedEmail& e) = 0;
   virtual void removeTracked(const std::string& connector, const std::string& email_id) = 0;
