@@ -7,7 +7,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/url/params_view.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/url/parse_query.hpp>
 
 namespace safetynet {
 
@@ -96,6 +98,16 @@ void HttpServer::stop() {
   impl_->stopped = true;
   beast::error_code ec;
   impl_->acceptor.close(ec);
+}
+
+std::map<std::string, std::string> parseFormBody(const std::string& body) {
+  std::map<std::string, std::string> out;
+  boost::urls::encoding_opts opts;
+  opts.space_as_plus = true;  // form encoding writes a space as '+'
+  if (auto q = boost::urls::parse_query(body))
+    for (auto p : boost::urls::params_view(boost::urls::params_view(*q), opts))
+      out[std::string(p.key)] = std::string(p.value);
+  return out;
 }
 
 }  // namespace safetynet

@@ -32,6 +32,9 @@ struct ServerResponse {
 
 using ServerHandler = std::function<ServerResponse(const ServerRequest&)>;
 
+// An application/x-www-form-urlencoded body, decoded (Boost.URL).
+std::map<std::string, std::string> parseFormBody(const std::string& body);
+
 class HttpServer {
  public:
   // Binds 127.0.0.1 on `port` (0: a free one) and serves until stop() or destruction.

@@ -1,0 +1,90 @@
+#include "fakes/fake_oauth.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace safetynet::fakes {
+
+namespace {
+ServerResponse oauthError(int status, const std::string& error, const std::string& description) {
+  return ServerResponse{status, "application/json", {{"Cache-Control", "no-store"}},
+                        nlohmann::json{{"error", error}, {"error_description", description}}.dump()};
+}
+}  // namespace
+
+FakeOAuth::FakeOAuth(std::string client_id, std::string client_secret, std::string first_refresh_token,
+                     std::chrono::seconds expires_in, std::chrono::milliseconds min_interval)
+    : client_id_(std::move(client_id)),
+      client_secret_(std::move(client_secret)),
+      refresh_(std::move(first_refresh_token)),
+      expires_in_(expires_in),
+      min_interval_(min_interval) {}
+
+ServerResponse FakeOAuth::token(const ServerRequest& r) {
+  std::lock_guard l(mu_);
+  if (r.method != "POST") return oauthError(405, "invalid_request", "POST only");
+  if (r.header("content-type").rfind("application/x-www-form-urlencoded", 0) != 0)
+    return oauthError(400, "invalid_request", "the body must be application/x-www-form-urlencoded");
+  auto form = parseFormBody(r.body);
+  if (form["client_id"] != client_id_ || form["client_secret"] != client_secret_) {
+    ++refused_;
+    return oauthError(401, "invalid_client", "Client authentication failed");
+  }
+  if (form["grant_type"] != "refresh_token") return oauthError(400, "unsupported_grant_type", "refresh_token only");
+  if (form["refresh_token"] != refresh_) {
+    ++refused_;
+    return oauthError(400, "invalid_grant", "The provided authorization grant is invalid, expired or revoked");
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (grants_ > 0 && now - lastGrant_ < min_interval_) {
+    const auto wait = std::chrono::duration_cast<std::chrono::seconds>(min_interval_ - (now - lastGrant_)).count() + 1;
+    ServerResponse resp = oauthError(429, "rate_limited", "Too many token requests");
+    resp.headers["Retry-After"] = std::to_string(wait);
+    return resp;
+  }
+  ++grants_;
+  ++serial_;
+  lastGrant_ = now;
+  lastAccess_ = "access-" + std::to_string(serial_);
+  refresh_ = "refresh-" + std::to_string(serial_);  // the one we were given is dead now
+  access_.insert(lastAccess_);
+  return ServerResponse{200, "application/json", {{"Cache-Control", "no-store"}},
+                        nlohmann::json{{"access_token", lastAccess_},
+                                       {"token_type", "bearer"},
+                                       {"expires_in", expires_in_.count()},
+                                       {"refresh_token", refresh_},
+                                       {"scope", "mailings.all prospects.read sequenceStates.all users.read"}}
+                            .dump()};
+}
+
+bool FakeOAuth::authorizes(const std::string& header) const {
+  std::lock_guard l(mu_);
+  const std::string prefix = "Bearer ";
+  return header.rfind(prefix, 0) == 0 && access_.count(header.substr(prefix.size())) > 0;
+}
+
+void FakeOAuth::expireAccessTokens() {
+  std::lock_guard l(mu_);
+  access_.clear();
+}
+
+std::string FakeOAuth::liveRefreshToken() const {
+  std::lock_guard l(mu_);
+  return refresh_;
+}
+
+std::string FakeOAuth::lastAccessToken() const {
+  std::lock_guard l(mu_);
+  return lastAccess_;
+}
+
+int FakeOAuth::grants() const {
+  std::lock_guard l(mu_);
+  return grants_;
+}
+
+int FakeOAuth::refusedGrants() const {
+  std::lock_guard l(mu_);
+  return refused_;
+}
+
+}  // namespace safetynet::fakes

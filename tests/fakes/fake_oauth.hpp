@@ -1,0 +1,43 @@
+#pragma once
+// The token endpoint of a platform that rotates refresh tokens (Outreach, Salesloft): RFC 6749
+// section 6 refresh-token grant, form-encoded, client credentials in the body. Each grant issues
+// a new access token and a new refresh token and kills the refresh token it was given (so a lost
+// newest refresh token means re-authorizing). Errors as RFC 6749 5.2 ({"error":"invalid_grant"});
+// minting faster than `min_interval` answers 429 with Retry-After (Outreach: one per user per 60 s).
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "safetynet/net/http_server.hpp"
+
+namespace safetynet::fakes {
+
+class FakeOAuth {
+ public:
+  FakeOAuth(std::string client_id, std::string client_secret, std::string first_refresh_token,
+            std::chrono::seconds expires_in = std::chrono::seconds(7200),
+            std::chrono::milliseconds min_interval = std::chrono::milliseconds(0));
+  ServerResponse token(const ServerRequest& r);
+  // "Bearer <token>" names a live access token.
+  bool authorizes(const std::string& authorization_header) const;
+  // Every access token issued so far stops working (as when they expire).
+  void expireAccessTokens();
+  std::string liveRefreshToken() const;
+  std::string lastAccessToken() const;
+  int grants() const;
+  int refusedGrants() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::string client_id_, client_secret_, refresh_;
+  std::chrono::seconds expires_in_;
+  std::chrono::milliseconds min_interval_;
+  std::set<std::string> access_;
+  std::string lastAccess_;
+  std::chrono::steady_clock::time_point lastGrant_{};
+  int grants_ = 0, refused_ = 0, serial_ = 0;
+};
+
+}  // namespace safetynet::fakes

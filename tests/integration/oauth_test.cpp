@@ -1,0 +1,144 @@
+// OAuth2 refresh-token grant against a fake token endpoint that rotates refresh tokens and kills
+// the old one, as Outreach and Salesloft do.
+#include <gtest/gtest.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <thread>
+
+#include "connectors/oauth/oauth_session.hpp"
+#include "fakes/fake_oauth.hpp"
+#include "integration/peers.hpp"
+#include "safetynet/connector/connector.hpp"
+#include "safetynet/net/http_client.hpp"
+#include "support/run_task.hpp"
+
+using namespace safetynet;
+using namespace safetynet::testing;
+using namespace std::chrono;
+
+namespace {
+
+class OAuthTest : public ::testing::Test {
+ protected:
+  asio::io_context io;
+  TempDir dir;
+  StorePtr store = openSqliteStore(dir.path().string());
+  std::unique_ptr<fakes::FakeOAuth> fake = std::make_unique<fakes::FakeOAuth>("client-1", "s3cret", "seed-refresh");
+  HttpServer server{io.get_executor(), [this](const ServerRequest& r) { return fake->token(r); }};
+
+  OAuthConfig config(const std::string& seed = "seed-refresh") {
+    OAuthConfig c;
+    c.enabled = true;
+    c.token_url = server.baseUrl() + "/oauth/token";
+    c.client_id = "client-1";
+    c.client_secret = Secret("s3cret");
+    c.refresh_token = Secret(seed);
+    return c;
+  }
+  std::unique_ptr<OAuthSession> session(OAuthConfig c) {
+    HttpClientOptions o;
+    o.retry.base_delay = milliseconds(10);
+    return std::make_unique<OAuthSession>("outreach-test", c, makeHttpClient(io.get_executor(), o), *store);
+  }
+  std::string token(OAuthSession& s) { return runTask(io, s.accessToken()); }
+};
+
+TEST_F(OAuthTest, MintsOnceAndReusesTheToken) {
+  auto s = session(config());
+  EXPECT_EQ(token(*s), "access-1");
+  EXPECT_EQ(token(*s), "access-1");
+  EXPECT_EQ(fake->grants(), 1);
+  // The rotated refresh token is in the store, with the access token and its expiry.
+  EXPECT_EQ(store->connectorState("outreach-test", "oauth.refresh_token"), "refresh-1");
+  EXPECT_EQ(store->connectorState("outreach-test", "oauth.access_token"), "access-1");
+}
+
+TEST_F(OAuthTest, ARestartUsesTheRotatedTokenNotTheSeed) {
+  {
+    auto s = session(config());
+    EXPECT_EQ(token(*s), "access-1");
+  }
+  fake->expireAccessTokens();  // and the seed is dead since the first grant
+  auto s = session(config());
+  // The stored access token is still within its expiry: used without a grant...
+  EXPECT_EQ(token(*s), "access-1");
+  EXPECT_EQ(fake->grants(), 1);
+  // ...and when the platform rejects it, the newest refresh token renews it.
+  EXPECT_EQ(runTask(io, s->renewAfterRejection("access-1")), "access-2");
+  EXPECT_EQ(fake->refusedGrants(), 0);
+  EXPECT_EQ(store->connectorState("outreach-test", "oauth.refresh_token"), "refresh-2");
+}
+
+TEST_F(OAuthTest, ANewSeedInTheConfigStartsANewChain) {
+  {
+    auto s = session(config());
+    EXPECT_EQ(token(*s), "access-1");
+  }
+  // The admin authorized again: the platform's live refresh token is the new seed.
+  fake = std::make_unique<fakes::FakeOAuth>("client-1", "s3cret", "seed-2");
+  auto s = session(config("seed-2"));
+  EXPECT_EQ(token(*s), "access-1");  // the new fake's first
+  EXPECT_EQ(fake->refusedGrants(), 0);
+  EXPECT_EQ(store->connectorState("outreach-test", "oauth.refresh_token"), "refresh-1");
+}
+
+TEST_F(OAuthTest, ConcurrentCallersShareOneRenewal) {
+  auto s = session(config());
+  auto both = [&]() -> Task<std::pair<std::string, std::string>> {
+    auto ex = co_await asio::this_coro::executor;
+    auto a = asio::co_spawn(ex, s->accessToken(), asio::use_future);
+    std::string b = co_await s->accessToken();
+    while (a.wait_for(seconds(0)) != std::future_status::ready) {
+      asio::steady_timer t(ex, milliseconds(5));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    co_return std::make_pair(a.get(), b);
+  };
+  auto [a, b] = runTask(io, both());
+  EXPECT_EQ(a, "access-1");
+  EXPECT_EQ(b, "access-1");
+  EXPECT_EQ(fake->grants(), 1);
+}
+
+TEST_F(OAuthTest, RenewsBeforeExpiry) {
+  fake = std::make_unique<fakes::FakeOAuth>("client-1", "s3cret", "seed-refresh", seconds(301));
+  auto c = config();
+  c.renew_before = seconds(300);
+  auto s = session(c);
+  EXPECT_EQ(token(*s), "access-1");
+  EXPECT_EQ(token(*s), "access-1");  // 301 s left > 300 s
+  std::this_thread::sleep_for(milliseconds(1100));
+  EXPECT_EQ(token(*s), "access-2");  // under 300 s left: renewed before it expires
+}
+
+TEST_F(OAuthTest, RespectsTheMintingLimit) {
+  fake = std::make_unique<fakes::FakeOAuth>("client-1", "s3cret", "seed-refresh", seconds(7200), milliseconds(800));
+  auto c = config();
+  c.min_mint_interval = milliseconds(800);
+  auto s = session(c);
+  EXPECT_EQ(token(*s), "access-1");
+  fake->expireAccessTokens();
+  const auto start = steady_clock::now();
+  EXPECT_EQ(runTask(io, s->renewAfterRejection("access-1")), "access-2");
+  EXPECT_GE(steady_clock::now() - start, milliseconds(600));  // waited instead of drawing a 429
+  EXPECT_EQ(fake->grants(), 2);
+}
+
+TEST_F(OAuthTest, ARefusedRefreshTokenIsAClearErrorWithoutSecrets) {
+  auto s = session(config("not-the-live-one"));
+  try {
+    token(*s);
+    FAIL() << "expected a ConnectorError";
+  } catch (const ConnectorError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("refused the refresh token (invalid_grant)"), std::string::npos) << what;
+    EXPECT_NE(what.find("authorize Safety Net again"), std::string::npos) << what;
+    EXPECT_EQ(what.find("not-the-live-one"), std::string::npos) << what;
+    EXPECT_EQ(what.find("s3cret"), std::string::npos) << what;
+  }
+}
+
+}  // namespace
