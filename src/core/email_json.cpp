@@ -21,7 +21,7 @@ nlohmann::json toJson(const ScheduledEmail& e) {
   return {{"connector", e.connector}, {"id", e.id},           {"status", e.status},
           {"scheduled_at", formatIso8601(e.scheduled_at)}, {"subject", e.subject}, {"sender", e.sender},
           {"user_id", e.user_id},     {"user_name", e.user_name}, {"contact_id", e.contact_id},
-          {"lead_id", e.lead_id},     {"recipients", r}};
+          {"lead_id", e.lead_id},     {"recipients", r},          {"refs", e.refs}};
 }
 
 ScheduledEmail emailFromJson(const nlohmann::json& j) {
@@ -37,7 +37,11 @@ ScheduledEmail emailFromJson(const nlohmann::json& j) {
   e.contact_id = j.value("contact_id", "");
   e.lead_id = j.value("lead_id", "");
   if (j.contains("recipients") && j["recipients"].is_array())
-    for (const auto& r : j["recipients"]) e.recipients.push_back(Recipient{r.value("address", ""), r.value("kind", "to")});
+    for (const auto& r : j["recipients"])
+      e.recipients.push_back(Recipient{r.value("address", ""), r.value("kind", "to"), nullptr});
+  if (j.contains("refs") && j["refs"].is_object())
+    for (const auto& [k, v] : j["refs"].items())
+      if (v.is_string()) e.refs[k] = v.get<std::string>();
   return e;
 }
 

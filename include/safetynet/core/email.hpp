@@ -1,5 +1,6 @@
 #pragma once
 // Value types shared by connectors, the pipeline, the store and the notifiers.
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,13 @@ struct ScheduledEmail {
   std::string contact_id;
   std::string lead_id;
   std::vector<Recipient> recipients;
+  // Platform references a connector needs to stop the email later (an Outreach sequenceState,
+  // a Salesloft cadence and person), kept with the decision so a resumed revert has them.
+  std::map<std::string, std::string> refs;
+  std::string ref(const std::string& name) const {
+    auto it = refs.find(name);
+    return it == refs.end() ? std::string() : it->second;
+  }
 
   // (connector, id, scheduled time): a rescheduled email is a new piece of work.
   std::string key() const;

@@ -1,0 +1,259 @@
+#include "connectors/outreach/outreach_connector.hpp"
+
+#include <set>
+
+#include "safetynet/core/json_util.hpp"
+#include "safetynet/core/logging.hpp"
+#include "safetynet/core/time_format.hpp"
+#include "safetynet/net/url.hpp"
+
+namespace safetynet::outreach {
+
+namespace {
+constexpr int kPageSize = 100;
+constexpr const char* kMediaType = "application/vnd.api+json";
+
+std::string param(const std::string& key, const std::string& value) { return urlEncode(key) + "=" + urlEncode(value); }
+
+// Built outside coroutines (g++ 12 and braced lists of string literals).
+std::string draftedBody(const std::string& id) {
+  nlohmann::json body;
+  body["data"]["type"] = "mailing";
+  try {
+    body["data"]["id"] = std::stoll(id);
+  } catch (const std::exception&) {
+    body["data"]["id"] = id;
+  }
+  body["data"]["attributes"]["state"] = "drafted";
+  return body.dump();
+}
+
+nlohmann::json userResource(const Rep& r) {
+  nlohmann::json u;
+  u["type"] = "user";
+  u["id"] = r.id;
+  u["attributes"]["email"] = r.email;
+  u["attributes"]["name"] = r.name;
+  return u;
+}
+
+bool stillSending(const std::string& state) {
+  return state == "scheduled" || state == "queued" || state == "delivering";
+}
+}  // namespace
+
+OutreachConnector::OutreachConnector(ConnectorConfig config, HttpClientPtr http, Store& store)
+    : config_(std::move(config)),
+      http_(http),
+      oauth_(config_.name, config_.oauth, http, store),
+      budget_(config_.name, RateDialect::Outreach, config_.rate_budget) {
+  while (!config_.base_url.empty() && config_.base_url.back() == '/') config_.base_url.pop_back();
+}
+
+bool OutreachConnector::sameOrigin(const std::string& url) const {
+  auto a = parseUrl(url), b = parseUrl(config_.base_url);
+  return a && b && a->scheme == b->scheme && a->host == b->host && a->port == b->port;
+}
+
+Task<HttpResponse> OutreachConnector::call(std::string method, std::string url, std::string body) {
+  HttpResponse r;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    co_await budget_.beforeRequest();
+    std::string token = co_await oauth_.accessToken();
+    if (attempt == 1) token = co_await oauth_.renewAfterRejection(token);
+    HttpRequest req;
+    req.method = method;
+    req.url = url;
+    req.headers = {{"Authorization", "Bearer " + token}, {"Accept", kMediaType}};
+    if (!body.empty()) {
+      req.headers.emplace_back("Content-Type", kMediaType);
+      req.body = body;
+    }
+    r = co_await http_->send(std::move(req));
+    budget_.observe(r);
+    if (r.status != 401) break;
+    logger(config_.name)->info("Outreach answered 401: renewing the access token");
+  }
+  co_return r;
+}
+
+Task<nlohmann::json> OutreachConnector::getJson(const std::string& url, const std::string& what) {
+  HttpResponse r = co_await call("GET", url);
+  if (r.status == 401) throw ConnectorError(config_.name + ": Outreach rejected a fresh access token on " + what);
+  if (r.status < 200 || r.status >= 300)
+    throw ConnectorError(config_.name + ": " + what + " answered " + std::to_string(r.status) + ": " + errorText(r.body));
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (!j.is_object()) throw ConnectorError(config_.name + ": " + what + " answered something that is not a JSON:API document");
+  co_return j;
+}
+
+Task<std::vector<ScheduledEmail>> OutreachConnector::listScheduled(TimeWindow window) {
+  std::vector<ScheduledEmail> out;
+  std::string url = config_.base_url + "/mailings?" + param("filter[state]", "scheduled") + "&" +
+                    param("filter[scheduledAt]", formatIso8601(window.from) + ".." + formatIso8601(window.to)) + "&" +
+                    param("sort", "scheduledAt") + "&" + param("include", "recipients,prospect,mailbox,user") + "&" +
+                    param("page[size]", std::to_string(kPageSize)) + "&count=false";
+  prospects_.clear();
+  int pages = 0;
+  while (!url.empty()) {
+    nlohmann::json doc = co_await getJson(url, "GET /mailings");
+    ++pages;
+    if (!doc.contains("data") || !doc["data"].is_array())
+      throw ConnectorError(config_.name + ": GET /mailings answered without a data list");
+    Included inc;
+    inc.add(doc);
+    if (doc.contains("included") && doc["included"].is_array())
+      for (const auto& r : doc["included"]) {
+        if (jsonString(r, "type") == "user") users_[idOf(r)] = toRep(r);
+        if (jsonString(r, "type") == "prospect") prospects_[idOf(r)] = r;
+      }
+    for (const auto& m : doc["data"]) {
+      std::string why;
+      auto e = toScheduledEmail(m, inc, config_.name, &why);
+      if (!e) {
+        logger(config_.name)->warn("skipping a malformed mailing: {}", why);
+        continue;
+      }
+      if (e->status != "scheduled" || !window.contains(e->scheduled_at)) continue;  // trust, but check
+      out.push_back(std::move(*e));
+    }
+    std::string next;
+    if (doc.contains("links") && doc["links"].is_object()) next = jsonString(doc["links"], "next");
+    if (!next.empty() && !sameOrigin(next)) {
+      // The token must not travel to another host, whatever a response says.
+      logger(config_.name)->warn("ignoring a next link to another host");
+      next.clear();
+    }
+    url = next;
+  }
+  logger(config_.name)->debug("{} scheduled mailings in {} pages", out.size(), pages);
+  co_return out;
+}
+
+Task<std::pair<std::string, std::string>> OutreachConnector::readMailing(const std::string& id) {
+  HttpResponse r = co_await call("GET", config_.base_url + "/mailings/" + urlEncode(id));
+  if (r.status == 404) co_return std::make_pair(std::string("gone"), std::string());
+  if (r.status < 200 || r.status >= 300)
+    throw ConnectorError(config_.name + ": GET /mailings/" + id + " answered " + std::to_string(r.status) + ": " +
+                         errorText(r.body));
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (!j.is_object() || !j.contains("data") || !j["data"].is_object())
+    throw ConnectorError(config_.name + ": GET /mailings/" + id + " answered without a mailing");
+  const auto& d = j["data"];
+  std::string state = d.contains("attributes") ? jsonString(d["attributes"], "state") : "";
+  co_return std::make_pair(state, relatedId(d, "sequenceState"));
+}
+
+Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
+  RevertResult result;
+  const std::string strategy = config_.revert_strategy.empty() ? "draft" : config_.revert_strategy;
+  std::string error;
+  try {
+    // Read first: after a crash the mailing may already be drafted, sent or gone.
+    auto [state, sequenceState] = co_await readMailing(email.id);
+    if (sequenceState.empty()) sequenceState = email.ref("sequence_state");
+    if (!stillSending(state)) {
+      result.confirmed = state == "drafted" || state == "gone";
+      result.detail = state == "drafted" ? "already a draft in Outreach"
+                      : state == "gone"  ? "the mailing no longer exists in Outreach"
+                                         : "Outreach shows state \"" + state + "\": too late to stop";
+      co_return result;
+    }
+    std::string done;
+    bool pause = strategy == "pause_sequence";
+    if (!pause) {
+      HttpResponse r = co_await call("PATCH", config_.base_url + "/mailings/" + urlEncode(email.id), draftedBody(email.id));
+      if (r.status >= 200 && r.status < 300) {
+        done = "PATCH state=drafted";
+      } else {
+        done = "PATCH state=drafted refused (" + std::to_string(r.status) + ": " + errorText(r.body) + ")";
+        pause = true;  // the documented fallback
+      }
+    }
+    if (pause) {
+      if (sequenceState.empty()) {
+        result.detail = done + (done.empty() ? "" : "; ") + "the mailing belongs to no sequence, so it cannot be paused";
+        co_return result;
+      }
+      HttpResponse r = co_await call("POST", config_.base_url + "/sequenceStates/" + urlEncode(sequenceState) +
+                                                 "/actions/pause");
+      done += std::string(done.empty() ? "" : "; ") +
+              (r.status >= 200 && r.status < 300 ? "sequenceState " + sequenceState + " paused"
+                                                   : "pausing sequenceState " + sequenceState + " failed (" +
+                                                         std::to_string(r.status) + ": " + errorText(r.body) + ")");
+    }
+    // Confirm with a fresh read.
+    auto [after, unused] = co_await readMailing(email.id);
+    result.confirmed = !stillSending(after);
+    result.detail = done + (result.confirmed ? "; Outreach now shows the mailing as \"" + after + "\" (confirmed by re-reading)"
+                                             : "; but Outreach still shows the mailing as \"" + after + "\": NOT stopped");
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (!error.empty()) result.detail = error;
+  co_return result;
+}
+
+Task<EmailPeople> OutreachConnector::people(const ScheduledEmail& email) {
+  EmailPeople p;
+  if (auto it = users_.find(email.user_id); it != users_.end()) p.rep = it->second;
+  if (p.rep.id.empty()) p.rep.id = email.user_id;
+  if (p.rep.name.empty()) p.rep.name = email.user_name;
+  for (const auto& r : email.recipients)
+    if (r.profile && p.rep.email.empty() && !r.profile->owner.email.empty()) {
+      p.rep.email = r.profile->owner.email;
+      if (p.rep.name.empty()) p.rep.name = r.profile->owner.name;
+    }
+  if (auto it = prospects_.find(email.contact_id); it != prospects_.end() && it->second.contains("attributes")) {
+    const auto& a = it->second["attributes"];
+    const std::string first = jsonString(a, "firstName"), last = jsonString(a, "lastName");
+    p.contact_name = first + (first.empty() || last.empty() ? "" : " ") + last;
+  }
+  co_return p;
+}
+
+Task<void> OutreachConnector::loadProfiles(std::vector<ScheduledEmail>& emails) {
+  std::vector<std::string> ids;
+  std::set<std::string> seen;
+  for (const auto& e : emails)
+    if (!e.contact_id.empty() && prospects_.count(e.contact_id) && seen.insert(e.contact_id).second) ids.push_back(e.contact_id);
+  std::map<std::string, std::vector<nlohmann::json>> addresses;  // prospect id -> emailAddress resources
+  std::string error;
+  try {
+    for (size_t i = 0; i < ids.size(); i += kPageSize) {
+      std::string list;
+      for (size_t k = i; k < ids.size() && k < i + kPageSize; ++k) list += (list.empty() ? "" : ",") + ids[k];
+      std::string url = config_.base_url + "/emailAddresses?" + param("filter[prospect][id]", list) + "&" +
+                        param("page[size]", std::to_string(kPageSize)) + "&count=false";
+      while (!url.empty()) {
+        nlohmann::json doc = co_await getJson(url, "GET /emailAddresses");
+        if (doc.contains("data") && doc["data"].is_array())
+          for (const auto& a : doc["data"]) addresses[relatedId(a, "prospect")].push_back(a);
+        std::string next = doc.contains("links") && doc["links"].is_object() ? jsonString(doc["links"], "next") : "";
+        url = !next.empty() && sameOrigin(next) ? next : "";
+      }
+    }
+  } catch (const std::exception& e) {
+    error = e.what();  // profiles then come from the prospects' own `emails` list
+  }
+  if (!error.empty()) logger(config_.name)->warn("email addresses not read: {}", error);
+  std::map<std::string, ProfilePtr> profiles;
+  for (const auto& id : ids) {
+    const nlohmann::json* owner = nullptr;
+    const std::string ownerId = relatedId(prospects_[id], "owner");
+    nlohmann::json ownerJson;
+    if (auto it = users_.find(ownerId); it != users_.end()) {
+      ownerJson = userResource(it->second);
+      owner = &ownerJson;
+    }
+    profiles[id] = std::make_shared<const RecipientProfile>(toProfile(prospects_[id], addresses[id], owner));
+  }
+  for (auto& e : emails) {
+    auto it = profiles.find(e.contact_id);
+    if (it == profiles.end()) continue;
+    for (auto& r : e.recipients)
+      if (it->second->find(r.address)) r.profile = it->second;
+  }
+}
+
+}  // namespace safetynet::outreach

@@ -1,0 +1,52 @@
+#pragma once
+// Outreach (api.outreach.io/api/v2, JSON:API). See docs/connectors/outreach.md.
+//  Listing: GET /mailings?filter[state]=scheduled&filter[scheduledAt]=FROM..TO&sort=scheduledAt
+//    &include=recipients,prospect,mailbox,user&page[size]=100&count=false, following links.next
+//    (cursor pagination) only on the configured host.
+//  Stopping (revert_strategy): `draft` (default) PATCHes the mailing's state to "drafted" (the
+//    hyper-schema's update link) and, if Outreach refuses, pauses the prospect's sequenceState;
+//    `pause_sequence` pauses it directly. Either way the mailing is read again, and only a state
+//    other than scheduled/queued/delivering counts as stopped.
+//  Profiles: the prospects included with the mailings, and their emailAddress resources (type,
+//    order, status) in one request per 100 prospects.
+//  Auth: OAuth2 (connectors/oauth); a 401 renews the token once. Rate: X-RateLimit-* with a budget.
+#include <map>
+
+#include "connectors/common/rate_budget.hpp"
+#include "connectors/oauth/oauth_session.hpp"
+#include "connectors/outreach/outreach_mapping.hpp"
+#include "safetynet/config/config.hpp"
+#include "safetynet/connector/connector.hpp"
+#include "safetynet/net/http_client.hpp"
+#include "safetynet/store/store.hpp"
+
+namespace safetynet::outreach {
+
+class OutreachConnector final : public Connector {
+ public:
+  OutreachConnector(ConnectorConfig config, HttpClientPtr http, Store& store);
+
+  const std::string& name() const override { return config_.name; }
+  std::string_view type() const override { return "outreach"; }
+  Task<std::vector<ScheduledEmail>> listScheduled(TimeWindow window) override;
+  Task<RevertResult> revert(const ScheduledEmail& email) override;
+  Task<EmailPeople> people(const ScheduledEmail& email) override;
+  Task<void> loadProfiles(std::vector<ScheduledEmail>& emails) override;
+
+ private:
+  // One request with the bearer token, the JSON:API media type, the rate budget, and one
+  // token renewal on 401. Returns the response whatever its status.
+  Task<HttpResponse> call(std::string method, std::string url, std::string body = "");
+  Task<nlohmann::json> getJson(const std::string& url, const std::string& what);
+  Task<std::pair<std::string, std::string>> readMailing(const std::string& id);  // state, sequenceState id
+  bool sameOrigin(const std::string& url) const;
+
+  ConnectorConfig config_;
+  HttpClientPtr http_;
+  OAuthSession oauth_;
+  RateBudget budget_;
+  std::map<std::string, Rep> users_;                // user id -> rep, from included users
+  std::map<std::string, nlohmann::json> prospects_;  // prospect id -> resource, from the last listing
+};
+
+}  // namespace safetynet::outreach

@@ -1,0 +1,323 @@
+#include "fakes/fake_outreach.hpp"
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "safetynet/core/time_format.hpp"
+#include "safetynet/net/url.hpp"
+
+namespace safetynet::fakes {
+
+namespace {
+constexpr const char* kMediaType = "application/vnd.api+json";
+
+nlohmann::json errorDoc(const std::string& id, const std::string& title, const std::string& detail) {
+  return {{"errors", {{{"id", id}, {"title", title}, {"detail", detail}}}}};
+}
+
+std::vector<std::string> splitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+nlohmann::json ref(const std::string& type, long id) {
+  if (id == 0) return {{"data", nullptr}};
+  return {{"data", {{"type", type}, {"id", id}}}};
+}
+
+long toId(const std::string& s) {
+  try {
+    return std::stol(s);
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+}  // namespace
+
+FakeOutreach::FakeOutreach(asio::any_io_executor ex, std::chrono::milliseconds min_mint_interval, unsigned short port)
+    : oauth_(kClientId, kClientSecret, kFirstRefreshToken, std::chrono::seconds(7200), min_mint_interval),
+      server_(std::make_unique<HttpServer>(ex, [this](const ServerRequest& r) { return handle(r); }, port)) {}
+
+void FakeOutreach::addUser(long id, const std::string& email, const std::string& first, const std::string& last) {
+  std::lock_guard l(mu_);
+  users_[id] = {{"type", "user"},
+                {"id", id},
+                {"attributes",
+                 {{"email", email}, {"firstName", first}, {"lastName", last}, {"name", first + " " + last},
+                  {"username", first}, {"locked", false}}}};
+}
+
+void FakeOutreach::addProspect(const FakeOutreachProspect& p) {
+  std::lock_guard l(mu_);
+  prospects_[p.id] = p;
+}
+
+void FakeOutreach::addMailing(const FakeOutreachMailing& m) {
+  std::lock_guard l(mu_);
+  mailings_[m.id] = m;
+  if (m.sequence_state_id) sequenceStates_.emplace(m.sequence_state_id, "active");
+}
+
+void FakeOutreach::allowPatchToDrafted(bool allowed) {
+  std::lock_guard l(mu_);
+  patchAllowed_ = allowed;
+}
+
+void FakeOutreach::pauseKeepsMailingScheduled(bool keeps) {
+  std::lock_guard l(mu_);
+  pauseKeeps_ = keeps;
+}
+
+void FakeOutreach::rateLimitNext(int n, int retry_after_seconds) {
+  std::lock_guard l(mu_);
+  rateLimited_ = n;
+  retryAfter_ = retry_after_seconds;
+}
+
+void FakeOutreach::failNext(int n, int status) {
+  std::lock_guard l(mu_);
+  failing_ = n;
+  failStatus_ = status;
+}
+
+void FakeOutreach::setDelay(std::chrono::milliseconds d) {
+  std::lock_guard l(mu_);
+  delay_ = d;
+}
+
+std::string FakeOutreach::state(long id) const {
+  std::lock_guard l(mu_);
+  auto it = mailings_.find(id);
+  return it == mailings_.end() ? "" : it->second.state;
+}
+
+std::string FakeOutreach::sequenceState(long id) const {
+  std::lock_guard l(mu_);
+  auto it = sequenceStates_.find(id);
+  return it == sequenceStates_.end() ? "" : it->second;
+}
+
+int FakeOutreach::requestCount(const std::string& prefix) const {
+  std::lock_guard l(mu_);
+  return static_cast<int>(std::count_if(log_.begin(), log_.end(), [&](const std::string& s) { return s.rfind(prefix, 0) == 0; }));
+}
+
+std::vector<std::string> FakeOutreach::requestLog() const {
+  std::lock_guard l(mu_);
+  return log_;
+}
+
+ServerResponse FakeOutreach::document(int status, const nlohmann::json& doc) {
+  ServerResponse r{status, kMediaType, {}, doc.dump()};
+  r.headers["X-RateLimit-Limit"] = "10000";
+  r.headers["X-RateLimit-Remaining"] = std::to_string(std::max(0, remaining_));
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
+  r.headers["X-RateLimit-Reset"] = std::to_string((now / 3600 + 1) * 3600);
+  return r;
+}
+
+nlohmann::json FakeOutreach::mailingJson(const FakeOutreachMailing& m) const {
+  auto recipients = nlohmann::json::array();
+  for (size_t i = 0; i < m.to.size(); ++i) recipients.push_back({{"type", "recipient"}, {"id", m.id * 100 + static_cast<long>(i)}});
+  nlohmann::json rel = {{"prospect", ref("prospect", m.prospect_id)},
+                        {"user", ref("user", m.user_id)},
+                        {"mailbox", ref("mailbox", m.user_id)},
+                        {"sequenceState", ref("sequenceState", m.sequence_state_id)},
+                        {"recipients", {{"data", recipients}}}};
+  const std::string when = formatIso8601(m.scheduled_at);
+  return {{"type", "mailing"},
+          {"id", m.id},
+          {"attributes",
+           {{"state", m.state}, {"scheduledAt", when}, {"subject", m.subject}, {"mailboxAddress", m.mailbox},
+            {"mailingType", m.sequence_state_id ? "sequence" : "single"}, {"bodyHtml", nullptr},
+            {"createdAt", when}, {"updatedAt", when}, {"stateChangedAt", when}, {"openCount", 0}, {"clickCount", 0}}},
+          {"relationships", rel},
+          {"links", {{"self", server_->baseUrl() + "/api/v2/mailings/" + std::to_string(m.id)}}}};
+}
+
+nlohmann::json FakeOutreach::prospectJson(const FakeOutreachProspect& p) const {
+  auto emails = nlohmann::json::array();
+  for (const auto& [email, type, status] : p.addresses) emails.push_back(email);
+  return {{"type", "prospect"},
+          {"id", p.id},
+          {"attributes",
+           {{"firstName", p.first_name}, {"lastName", p.last_name}, {"emails", emails}, {"emailOptedOut", p.opted_out},
+            {"optedOut", p.opted_out}, {"engagedAt", p.engaged_at ? nlohmann::json(formatIso8601(*p.engaged_at)) : nlohmann::json(nullptr)},
+            {"openCount", p.open_count}, {"clickCount", p.click_count}, {"replyCount", p.reply_count}}},
+          {"relationships", {{"owner", ref("user", p.owner_id)}}}};
+}
+
+nlohmann::json FakeOutreach::userJson(long id) const {
+  auto it = users_.find(id);
+  return it == users_.end() ? nlohmann::json(nullptr) : it->second;
+}
+
+ServerResponse FakeOutreach::handle(const ServerRequest& r) {
+  if (r.path == "/oauth/token") return oauth_.token(r);
+  std::unique_lock l(mu_);
+  if (delay_.count() > 0) {
+    auto d = delay_;
+    l.unlock();
+    std::this_thread::sleep_for(d);
+    l.lock();
+  }
+  log_.push_back(r.method + " " + r.path);
+  --remaining_;
+  if (!oauth_.authorizes(r.header("authorization")))
+    return document(401, errorDoc("unauthorized", "Unauthorized", "The access token is invalid or has expired."));
+  if (rateLimited_ > 0) {
+    --rateLimited_;
+    ServerResponse resp = document(429, errorDoc("rateLimitExceeded", "Rate Limit Exceeded",
+                                                 "You have exceeded your permitted rate limit of 10000; please try again later."));
+    resp.headers["Retry-After"] = std::to_string(retryAfter_);
+    resp.headers["X-RateLimit-Remaining"] = "0";
+    return resp;
+  }
+  if (failing_ > 0) {
+    --failing_;
+    return document(failStatus_, errorDoc("serverError", "Server Error", "Something went wrong."));
+  }
+  const std::string prefix = "/api/v2";
+  if (r.path.rfind(prefix, 0) != 0) return document(404, errorDoc("resourceNotFound", "Resource Not Found", r.path));
+  const std::string path = r.path.substr(prefix.size());
+  if (!r.body.empty() && r.header("content-type").rfind(kMediaType, 0) != 0)
+    return document(415, errorDoc("unsupportedMediaType", "Unsupported Media Type",
+                                  "Content-Type must be application/vnd.api+json"));
+  auto q = [&](const std::string& k) {
+    auto it = r.query.find(k);
+    return it == r.query.end() ? std::string() : it->second;
+  };
+
+  if (path == "/mailings" && r.method == "GET") {
+    std::vector<const FakeOutreachMailing*> match;
+    auto states = splitList(q("filter[state]"));
+    std::optional<TimePoint> from, to;
+    if (auto range = q("filter[scheduledAt]"); !range.empty()) {
+      auto dots = range.find("..");
+      if (dots == std::string::npos)
+        return document(422, errorDoc("validationError", "Validation Error", "filter[scheduledAt] must be a range a..b"));
+      std::string a = range.substr(0, dots), b = range.substr(dots + 2);
+      if (a != "neginf") from = parseIso8601(a);
+      if (b != "inf") to = parseIso8601(b);
+      if ((a != "neginf" && !from) || (b != "inf" && !to))
+        return document(422, errorDoc("validationError", "Validation Error", "filter[scheduledAt]: not a date-time"));
+    }
+    for (const auto& [id, m] : mailings_) {
+      if (!states.empty() && std::find(states.begin(), states.end(), m.state) == states.end()) continue;
+      if (from && m.scheduled_at < *from) continue;
+      if (to && m.scheduled_at > *to) continue;
+      match.push_back(&m);
+    }
+    const std::string sort = q("sort");
+    if (sort == "scheduledAt" || sort == "-scheduledAt")
+      std::stable_sort(match.begin(), match.end(), [&](auto* x, auto* y) {
+        return sort == "scheduledAt" ? x->scheduled_at < y->scheduled_at : x->scheduled_at > y->scheduled_at;
+      });
+    int size = q("page[size]").empty() ? 50 : std::stoi(q("page[size]"));
+    if (size < 1 || size > 1000)
+      return document(422, errorDoc("validationError", "Validation Error", "page[size] must be between 1 and 1000"));
+    size_t start = q("page[after]").empty() ? 0 : static_cast<size_t>(toId(q("page[after]")));
+    auto includes = splitList(q("include"));
+    auto has = [&](const char* k) { return std::find(includes.begin(), includes.end(), k) != includes.end(); };
+    auto data = nlohmann::json::array(), included = nlohmann::json::array();
+    std::set<std::string> seen;
+    auto include = [&](const nlohmann::json& res) {
+      if (res.is_null()) return;
+      std::string key = res["type"].get<std::string>() + "/" + std::to_string(res["id"].get<long>());
+      if (seen.insert(key).second) included.push_back(res);
+    };
+    for (size_t i = start; i < match.size() && i < start + static_cast<size_t>(size); ++i) {
+      const auto& m = *match[i];
+      data.push_back(mailingJson(m));
+      if (has("recipients"))
+        for (size_t k = 0; k < m.to.size(); ++k)
+          include({{"type", "recipient"},
+                   {"id", m.id * 100 + static_cast<long>(k)},
+                   {"attributes", {{"value", m.to[k]}, {"recipientType", "to"}, {"primary", k == 0}}}});
+      if (has("prospect"))
+        if (auto it = prospects_.find(m.prospect_id); it != prospects_.end()) include(prospectJson(it->second));
+      if (has("user")) include(userJson(m.user_id));
+      if (has("mailbox")) include({{"type", "mailbox"}, {"id", m.user_id}, {"attributes", {{"email", m.mailbox}}}});
+    }
+    nlohmann::json doc = {{"data", data}, {"links", nlohmann::json::object()}};
+    if (!included.empty()) doc["included"] = included;
+    if (start + static_cast<size_t>(size) < match.size()) {
+      std::string next = server_->baseUrl() + r.path + "?";
+      for (const auto& [k, v] : r.query)
+        if (k != "page[after]") next += urlEncode(k) + "=" + urlEncode(v) + "&";
+      next += urlEncode("page[after]") + "=" + std::to_string(start + size);
+      doc["links"]["next"] = next;
+    }
+    if (q("count") != "false") doc["meta"] = {{"count", match.size()}};
+    return document(200, doc);
+  }
+  if (path.rfind("/mailings/", 0) == 0) {
+    const long id = toId(path.substr(10));
+    auto it = mailings_.find(id);
+    if (it == mailings_.end())
+      return document(404, errorDoc("resourceNotFound", "Resource Not Found", "Could not find 'mailing' with ID '" + path.substr(10) + "'."));
+    if (r.method == "GET") return document(200, {{"data", mailingJson(it->second)}});
+    if (r.method == "PATCH") {
+      auto body = nlohmann::json::parse(r.body, nullptr, false);
+      if (!body.is_object() || !body.contains("data") || !body["data"].is_object())
+        return document(400, errorDoc("badRequest", "Bad Request", "The request body must be a JSON:API document"));
+      const auto& d = body["data"];
+      if (d.value("type", "") != "mailing")
+        return document(409, errorDoc("typeMismatch", "Conflict", "data.type must be 'mailing'"));
+      if (!d.contains("id") || !d["id"].is_number_integer() || d["id"].get<long>() != id)
+        return document(409, errorDoc("idMismatch", "Conflict", "data.id must match the URL"));
+      if (d.contains("attributes") && d["attributes"].contains("state")) {
+        const std::string to = d["attributes"]["state"].is_string() ? d["attributes"]["state"].get<std::string>() : "";
+        if (!patchAllowed_ || to != "drafted" || it->second.state != "scheduled")
+          return document(422, errorDoc("validationError", "Validation Error",
+                                        "State transition from " + it->second.state + " to " + to + " is not permitted"));
+        it->second.state = "drafted";
+      }
+      return document(200, {{"data", mailingJson(it->second)}});
+    }
+    return document(405, errorDoc("methodNotAllowed", "Method Not Allowed", r.method));
+  }
+  if (path == "/emailAddresses" && r.method == "GET") {
+    auto ids = splitList(q("filter[prospect][id]"));
+    auto data = nlohmann::json::array();
+    for (const auto& s : ids) {
+      auto it = prospects_.find(toId(s));
+      if (it == prospects_.end()) continue;
+      int order = 0;
+      for (const auto& [email, type, status] : it->second.addresses) {
+        data.push_back({{"type", "emailAddress"},
+                        {"id", it->first * 10 + order},
+                        {"attributes",
+                         {{"email", email}, {"emailType", type}, {"order", order}, {"status", status},
+                          {"unsubscribedAt", nullptr}}},
+                        {"relationships", {{"prospect", ref("prospect", it->first)}}}});
+        ++order;
+      }
+    }
+    return document(200, {{"data", data}, {"links", nlohmann::json::object()}});
+  }
+  if (path.rfind("/sequenceStates/", 0) == 0 && r.method == "POST") {
+    const std::string rest = path.substr(16);
+    const auto slash = rest.find('/');
+    const long id = toId(rest.substr(0, slash));
+    if (slash == std::string::npos || rest.substr(slash) != "/actions/pause")
+      return document(404, errorDoc("resourceNotFound", "Resource Not Found", path));
+    auto it = sequenceStates_.find(id);
+    if (it == sequenceStates_.end())
+      return document(404, errorDoc("resourceNotFound", "Resource Not Found", "Could not find 'sequenceState'"));
+    it->second = "paused";
+    if (!pauseKeeps_)
+      for (auto& [mid, m] : mailings_)
+        if (m.sequence_state_id == id && m.state == "scheduled") m.state = "drafted";
+    return document(200, {{"data", {{"type", "sequenceState"}, {"id", id}, {"attributes", {{"state", "paused"}}}}}});
+  }
+  return document(404, errorDoc("resourceNotFound", "Resource Not Found", r.method + " " + path));
+}
+
+}  // namespace safetynet::fakes

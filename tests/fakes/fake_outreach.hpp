@@ -1,0 +1,101 @@
+#pragma once
+// A fake Outreach API v2 following ../shared/specs/outreach-openapi.json and the hyper-schema
+// (outreach-hyper-schema.json) for what safetynet uses: JSON:API documents with
+// application/vnd.api+json (415 otherwise); GET /mailings with filter[state] lists,
+// filter[scheduledAt] ranges ("a..b", inf/neginf), sort, include (recipients, prospect, mailbox,
+// user), cursor pagination (page[size], page[after], links.next); GET/PATCH /mailings/{id};
+// GET /emailAddresses?filter[prospect][id]=a,b; POST /sequenceStates/{id}/actions/pause;
+// errors as {"errors":[{id,title,detail}]}; X-RateLimit-Limit/-Remaining/-Reset on every
+// response and 429 rateLimitExceeded with Retry-After on demand; 401 for a dead access token;
+// POST /oauth/token through FakeOAuth (rotating refresh tokens, one mint per 60 s unless told).
+// Not documented by Outreach, modelled as inferred in notes/platforms.md: PATCH state=drafted
+// stops a scheduled mailing (can be switched off: 422), and pausing a sequenceState moves its
+// scheduled mailings back to drafted.
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <tuple>
+#include <string>
+#include <vector>
+
+#include "fakes/fake_oauth.hpp"
+#include "safetynet/core/task.hpp"
+#include "safetynet/net/http_server.hpp"
+
+namespace safetynet::fakes {
+
+struct FakeOutreachMailing {
+  long id = 0;
+  std::vector<std::string> to;  // recipient addresses
+  std::string subject;
+  TimePoint scheduled_at;
+  std::string state = "scheduled";
+  long prospect_id = 0;
+  long user_id = 0;
+  long sequence_state_id = 0;  // 0: a single mailing, in no sequence
+  std::string mailbox = "rep@seller.test";
+};
+
+struct FakeOutreachProspect {
+  long id = 0;
+  std::string first_name, last_name;
+  // (email, emailType, status); the order is their position.
+  std::vector<std::tuple<std::string, std::string, std::string>> addresses;
+  bool opted_out = false;
+  std::optional<TimePoint> engaged_at;
+  int open_count = 0, click_count = 0, reply_count = 0;
+  long owner_id = 0;
+};
+
+class FakeOutreach {
+ public:
+  FakeOutreach(asio::any_io_executor ex, std::chrono::milliseconds min_mint_interval = std::chrono::milliseconds(0),
+               unsigned short port = 0);
+  std::string baseUrl() const { return server_->baseUrl() + "/api/v2"; }
+  std::string tokenUrl() const { return server_->baseUrl() + "/oauth/token"; }
+  FakeOAuth& oauth() { return oauth_; }
+  static constexpr const char* kClientId = "outreach-client";
+  static constexpr const char* kClientSecret = "outreach-secret";
+  static constexpr const char* kFirstRefreshToken = "outreach-refresh-0";
+
+  void addUser(long id, const std::string& email, const std::string& first, const std::string& last);
+  void addProspect(const FakeOutreachProspect& p);
+  void addMailing(const FakeOutreachMailing& m);
+  // false: PATCH of a mailing's state answers 422 (as Outreach may), so the fallback runs.
+  void allowPatchToDrafted(bool allowed);
+  // true: pausing a sequence leaves its mailing scheduled (the confirmation must then fail).
+  void pauseKeepsMailingScheduled(bool keeps);
+  void rateLimitNext(int n, int retry_after_seconds = 1);
+  void failNext(int n, int status = 503);
+  // Every request waits this long first (crash tests).
+  void setDelay(std::chrono::milliseconds d);
+  std::string state(long mailing_id) const;
+  std::string sequenceState(long id) const;
+  int requestCount(const std::string& method_and_path_prefix) const;
+  std::vector<std::string> requestLog() const;
+
+ private:
+  ServerResponse handle(const ServerRequest& r);
+  nlohmann::json mailingJson(const FakeOutreachMailing& m) const;
+  nlohmann::json prospectJson(const FakeOutreachProspect& p) const;
+  nlohmann::json userJson(long id) const;
+  ServerResponse document(int status, const nlohmann::json& doc);
+
+  FakeOAuth oauth_;
+  mutable std::mutex mu_;
+  std::map<long, FakeOutreachMailing> mailings_;
+  std::map<long, FakeOutreachProspect> prospects_;
+  std::map<long, nlohmann::json> users_;
+  std::map<long, std::string> sequenceStates_;  // id -> state
+  bool patchAllowed_ = true, pauseKeeps_ = false;
+  int rateLimited_ = 0, retryAfter_ = 1, failing_ = 0, failStatus_ = 503;
+  int remaining_ = 10000;
+  std::chrono::milliseconds delay_{0};
+  std::vector<std::string> log_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+}  // namespace safetynet::fakes

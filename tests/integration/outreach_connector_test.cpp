@@ -1,0 +1,189 @@
+// The Outreach connector against the fake Outreach (tests/fakes), which follows the vendor's
+// OpenAPI spec and hyper-schema.
+#include <gtest/gtest.h>
+
+#include "connectors/outreach/outreach_connector.hpp"
+#include "fakes/fake_outreach.hpp"
+#include "integration/peers.hpp"
+#include "safetynet/net/http_client.hpp"
+#include "support/run_task.hpp"
+
+using namespace safetynet;
+using namespace safetynet::testing;
+using namespace std::chrono;
+
+namespace {
+
+class OutreachConnectorTest : public ::testing::Test {
+ protected:
+  asio::io_context io;
+  TempDir dir;
+  StorePtr store = openSqliteStore(dir.path().string());
+  fakes::FakeOutreach fake{io.get_executor()};
+
+  void SetUp() override {
+    fake.addUser(7, "rep@seller.test", "Riley", "Rep");
+    fakes::FakeOutreachProspect p;
+    p.id = 1;
+    p.first_name = "Jane";
+    p.last_name = "Doe";
+    p.addresses = {{"jane@acme.test", "work", ""}, {"jane.doe@gmail.com", "personal", ""}};
+    p.owner_id = 7;
+    fake.addProspect(p);
+  }
+  std::unique_ptr<outreach::OutreachConnector> connector(const std::string& strategy = "") {
+    ConnectorConfig c;
+    c.name = "outreach-test";
+    c.type = "outreach";
+    c.base_url = fake.baseUrl();
+    c.oauth.enabled = true;
+    c.oauth.token_url = fake.tokenUrl();
+    c.oauth.client_id = fakes::FakeOutreach::kClientId;
+    c.oauth.client_secret = Secret(fakes::FakeOutreach::kClientSecret);
+    c.oauth.refresh_token = Secret(fakes::FakeOutreach::kFirstRefreshToken);
+    c.revert_strategy = strategy;
+    HttpClientOptions o;
+    o.retry.base_delay = milliseconds(10);
+    return std::make_unique<outreach::OutreachConnector>(c, makeHttpClient(io.get_executor(), o), *store);
+  }
+  void add(long id, minutes when, std::vector<std::string> to = {"jane@acme.test"}, const std::string& state = "scheduled",
+           long sequenceState = 0) {
+    fakes::FakeOutreachMailing m;
+    m.id = id;
+    m.to = std::move(to);
+    m.subject = "s-" + std::to_string(id);
+    m.scheduled_at = Clock::now() + when;
+    m.state = state;
+    m.prospect_id = 1;
+    m.user_id = 7;
+    m.sequence_state_id = sequenceState;
+    fake.addMailing(m);
+  }
+  TimeWindow window() { return TimeWindow{Clock::now() + minutes(2), Clock::now() + minutes(60)}; }
+};
+
+TEST_F(OutreachConnectorTest, ListsScheduledMailingsInTheWindowAcrossCursorPages) {
+  for (long i = 1; i <= 130; ++i) add(i, minutes(5 + static_cast<int>(i % 40)));
+  add(500, minutes(1));                                   // too soon
+  add(501, minutes(90));                                  // beyond the look-ahead
+  add(502, minutes(10), {"jane@acme.test"}, "drafted");   // not scheduled
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 130u);
+  EXPECT_EQ(fake.requestCount("GET /api/v2/mailings"), 2);  // 100 + 30
+  for (size_t i = 1; i < emails.size(); ++i) EXPECT_LE(emails[i - 1].scheduled_at, emails[i].scheduled_at);
+  const auto& e = emails.front();
+  EXPECT_EQ(e.recipients.size(), 1u);
+  EXPECT_EQ(e.recipients[0].address, "jane@acme.test");
+  EXPECT_EQ(e.user_name, "Riley Rep");
+  EXPECT_EQ(e.sender, "rep@seller.test");
+  EXPECT_EQ(e.contact_id, "1");
+  auto people = runTask(io, c->people(e));
+  EXPECT_EQ(people.rep.email, "rep@seller.test");
+  EXPECT_EQ(people.contact_name, "Jane Doe");
+}
+
+TEST_F(OutreachConnectorTest, RevertPatchesToDraftedAndConfirms) {
+  add(11, minutes(30), {"jane@acme.test"}, "scheduled", 99);
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 1u);
+  auto r = runTask(io, c->revert(emails[0]));
+  EXPECT_TRUE(r.confirmed) << r.detail;
+  EXPECT_EQ(fake.state(11), "drafted");
+  EXPECT_EQ(fake.sequenceState(99), "active");  // the sequence itself was left alone
+  EXPECT_EQ(fake.requestCount("PATCH /api/v2/mailings/11"), 1);
+  // Again (a crash after the PATCH): nothing is sent twice.
+  auto again = runTask(io, c->revert(emails[0]));
+  EXPECT_TRUE(again.confirmed);
+  EXPECT_EQ(again.detail, "already a draft in Outreach");
+  EXPECT_EQ(fake.requestCount("PATCH /api/v2/mailings/11"), 1);
+}
+
+TEST_F(OutreachConnectorTest, FallsBackToPausingTheSequenceWhenThePatchIsRefused) {
+  fake.allowPatchToDrafted(false);
+  add(12, minutes(30), {"jane@acme.test"}, "scheduled", 77);
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  auto r = runTask(io, c->revert(emails.at(0)));
+  EXPECT_TRUE(r.confirmed) << r.detail;
+  EXPECT_EQ(fake.sequenceState(77), "paused");
+  EXPECT_NE(r.detail.find("PATCH state=drafted refused (422"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("sequenceState 77 paused"), std::string::npos) << r.detail;
+}
+
+TEST_F(OutreachConnectorTest, AnUnconfirmedStopIsReportedAsSuch) {
+  fake.pauseKeepsMailingScheduled(true);
+  add(13, minutes(30), {"jane@acme.test"}, "scheduled", 78);
+  auto c = connector("pause_sequence");
+  auto emails = runTask(io, c->listScheduled(window()));
+  auto r = runTask(io, c->revert(emails.at(0)));
+  EXPECT_FALSE(r.confirmed);
+  EXPECT_NE(r.detail.find("still shows the mailing as \"scheduled\": NOT stopped"), std::string::npos) << r.detail;
+  EXPECT_EQ(fake.requestCount("PATCH"), 0);  // pause_sequence does not try the PATCH
+}
+
+TEST_F(OutreachConnectorTest, ASingleMailingOutsideASequenceCannotBePaused) {
+  fake.allowPatchToDrafted(false);
+  add(14, minutes(30));
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  auto r = runTask(io, c->revert(emails.at(0)));
+  EXPECT_FALSE(r.confirmed);
+  EXPECT_NE(r.detail.find("belongs to no sequence"), std::string::npos) << r.detail;
+  EXPECT_EQ(fake.state(14), "scheduled");
+}
+
+TEST_F(OutreachConnectorTest, RenewsTheTokenOn401AndRetriesOn429And5xx) {
+  add(15, minutes(30));
+  auto c = connector();
+  EXPECT_EQ(runTask(io, c->listScheduled(window())).size(), 1u);
+  EXPECT_EQ(fake.oauth().grants(), 1);
+  fake.oauth().expireAccessTokens();
+  EXPECT_EQ(runTask(io, c->listScheduled(window())).size(), 1u);
+  EXPECT_EQ(fake.oauth().grants(), 2);
+  fake.rateLimitNext(1, 1);
+  fake.failNext(1, 503);
+  EXPECT_EQ(runTask(io, c->listScheduled(window())).size(), 1u);
+  EXPECT_EQ(fake.oauth().grants(), 2);
+}
+
+TEST_F(OutreachConnectorTest, ProfilesFromProspectsAndTheirEmailAddresses) {
+  fakes::FakeOutreachProspect p;
+  p.id = 2;
+  p.first_name = "Bo";
+  p.addresses = {{"bo@beta.test", "work", "bounced"}, {"bo@gmail.com", "personal", ""}};
+  p.opted_out = true;
+  p.open_count = 3;
+  p.engaged_at = Clock::now() - hours(24 * 400);
+  p.owner_id = 7;
+  fake.addProspect(p);
+  fakes::FakeOutreachMailing m;
+  m.id = 21;
+  m.to = {"bo@gmail.com"};
+  m.scheduled_at = Clock::now() + minutes(20);
+  m.prospect_id = 2;
+  m.user_id = 7;
+  fake.addMailing(m);
+  add(22, minutes(25), {"jane.doe@gmail.com"});
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 2u);
+  runTask(io, c->loadProfiles(emails));
+  EXPECT_EQ(fake.requestCount("GET /api/v2/emailAddresses"), 1);  // both prospects in one request
+  const auto& bo = emails[0].recipients.at(0).profile;
+  ASSERT_TRUE(bo);
+  EXPECT_EQ(bo->person_id, "2");
+  EXPECT_TRUE(bo->opted_out);
+  ASSERT_EQ(bo->addresses.size(), 2u);
+  EXPECT_TRUE(bo->addresses[0].primary);
+  EXPECT_TRUE(bo->addresses[0].bounced);
+  EXPECT_EQ(bo->addresses[1].type, "personal");
+  EXPECT_EQ(bo->engagements, 3);
+  EXPECT_EQ(bo->owner.email, "rep@seller.test");
+  const auto& jane = emails[1].recipients.at(0).profile;
+  ASSERT_TRUE(jane);
+  EXPECT_EQ(jane->primary()->email, "jane@acme.test");
+}
+
+}  // namespace
