@@ -61,20 +61,21 @@ Task<void> ProfileCheck::run(const CheckInput& input, ScanResult& result) {
     }
   }
 
-  // Engagement: only where the platform reports some (sends or engagement times).
-  if (p->sends.value_or(0) > 0) {
-    const auto last = p->lastEngaged();
-    const auto horizon = Clock::now() - engagement_.dead_after;
-    const bool never = !last && p->engagements.value_or(0) == 0;
-    if (never || (last && *last < horizon)) {
-      const std::string what = never ? "no open, click or reply ever recorded"
-                                     : "no open, click or reply since " + formatIso8601(*last).substr(0, 10);
-      result.add("NO_ENGAGEMENT", what + " (" + std::to_string(*p->sends) + " emails sent; dead after " +
-                                      days(engagement_.dead_after) + ")");
-      if (*p->sends >= engagement_.unengaged_sends)
-        result.add("MANY_SENDS_NO_ENGAGEMENT", std::to_string(*p->sends) + " emails sent without any engagement since");
-    }
+  // Engagement, only where the platform reports it. Stale: the last open, click or reply is
+  // older than dead_after. Never engaged counts only after unengaged_sends emails: before that
+  // the prospect is new, not dead.
+  const auto last = p->lastEngaged();
+  const bool stale = last && *last < Clock::now() - engagement_.dead_after;
+  const bool never = !last && p->engagements && *p->engagements == 0;
+  const bool many = p->sends && *p->sends >= engagement_.unengaged_sends;
+  const std::string sent = p->sends ? std::to_string(*p->sends) + " emails sent" : "emails sent";
+  if (stale || (never && many)) {
+    const std::string what = stale ? "no open, click or reply since " + formatIso8601(*last).substr(0, 10)
+                                   : "no open, click or reply ever recorded";
+    result.add("NO_ENGAGEMENT", what + " (" + sent + "; dead after " + days(engagement_.dead_after) + ")");
   }
+  if ((stale || never) && many)
+    result.add("MANY_SENDS_NO_ENGAGEMENT", sent + " without any engagement since");
 }
 
 }  // namespace safetynet::checks
