@@ -1,0 +1,252 @@
+#include "connectors/salesloft/salesloft_connector.hpp"
+
+#include <set>
+
+#include "safetynet/core/json_util.hpp"
+#include "safetynet/core/logging.hpp"
+#include "safetynet/net/url.hpp"
+
+namespace safetynet::salesloft {
+
+namespace {
+constexpr int kPerPage = 100;
+
+// Salesloft's cost of a page (notes/platforms.md: deeper pages cost more).
+int pageCost(int page) {
+  if (page <= 100) return 1;
+  if (page <= 150) return 3;
+  if (page <= 250) return 8;
+  if (page <= 500) return 10;
+  return 30;
+}
+
+bool stillSending(const std::string& status) {
+  return status == "scheduled" || status == "pending" || status == "sending" || status == "delivering" ||
+         status == "pending_through_gmail" || status == "pending_through_external" || status == "pending_reply_check";
+}
+}  // namespace
+
+SalesloftConnector::SalesloftConnector(ConnectorConfig config, HttpClientPtr http, Store& store)
+    : config_(std::move(config)), http_(http), budget_(config_.name, RateDialect::Salesloft, config_.rate_budget) {
+  while (!config_.base_url.empty() && config_.base_url.back() == '/') config_.base_url.pop_back();
+  if (config_.oauth.enabled) oauth_.emplace(config_.name, config_.oauth, http, store);
+}
+
+Task<HttpResponse> SalesloftConnector::call(std::string method, std::string path, std::string body,
+                                            std::string content_type, int cost) {
+  HttpResponse r;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    co_await budget_.beforeRequest(cost);
+    std::string token = config_.api_key.reveal();
+    if (oauth_) {
+      token = co_await oauth_->accessToken();
+      if (attempt == 1) token = co_await oauth_->renewAfterRejection(token);
+    }
+    HttpRequest req;
+    req.method = method;
+    req.url = config_.base_url + path;
+    req.headers = {{"Authorization", "Bearer " + token}, {"Accept", "application/json"}};
+    if (!body.empty()) {
+      req.headers.emplace_back("Content-Type", content_type);
+      req.body = body;
+    }
+    r = co_await http_->send(std::move(req));
+    budget_.observe(r);
+    if (r.status != 401 || !oauth_) break;
+    logger(config_.name)->info("Salesloft answered 401: renewing the access token");
+  }
+  co_return r;
+}
+
+Task<nlohmann::json> SalesloftConnector::getJson(const std::string& path, const std::string& what, int cost) {
+  HttpResponse r = co_await call("GET", path, "", "", cost);
+  if (r.status == 401)
+    throw ConnectorError(config_.name + ": Salesloft rejected the " + std::string(oauth_ ? "access token" : "API key") +
+                         " (401) on " + what);
+  if (r.status < 200 || r.status >= 300)
+    throw ConnectorError(config_.name + ": " + what + " answered " + std::to_string(r.status) + ": " + errorText(r.body));
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (!j.is_object()) throw ConnectorError(config_.name + ": " + what + " answered something that is not a JSON object");
+  co_return j;
+}
+
+Task<std::vector<ScheduledEmail>> SalesloftConnector::listScheduled(TimeWindow window) {
+  std::vector<ScheduledEmail> out;
+  for (int page = 1;; ++page) {
+    const std::string path = "/activities/emails.json?status=" + urlEncode("scheduled,pending") +
+                             "&sort_by=send_time&sort_direction=ASC&per_page=" + std::to_string(kPerPage) +
+                             "&page=" + std::to_string(page);
+    nlohmann::json doc = co_await getJson(path, "GET /activities/emails.json", pageCost(page));
+    if (!doc.contains("data") || !doc["data"].is_array())
+      throw ConnectorError(config_.name + ": GET /activities/emails.json answered without a data list");
+    bool past = false;
+    for (const auto& m : doc["data"]) {
+      std::string why;
+      auto e = toScheduledEmail(m, config_.name, &why);
+      if (!e) {
+        logger(config_.name)->warn("skipping a malformed email: {}", why);
+        continue;
+      }
+      if (e->scheduled_at > window.to) past = true;
+      if (!stillSending(e->status) || !window.contains(e->scheduled_at)) continue;
+      out.push_back(std::move(*e));
+    }
+    // Sorted by send time: a page that reaches past the window ends the listing.
+    bool more = false;
+    if (doc.contains("metadata") && doc["metadata"].is_object() && doc["metadata"].contains("paging") &&
+        doc["metadata"]["paging"].is_object()) {
+      const auto& paging = doc["metadata"]["paging"];
+      more = paging.contains("next_page") && paging["next_page"].is_number_integer();
+    }
+    if (past || !more || doc["data"].empty()) break;
+  }
+  co_return out;
+}
+
+Task<std::string> SalesloftConnector::emailStatus(const std::string& id) {
+  HttpResponse r = co_await call("GET", "/activities/emails/" + urlEncode(id) + ".json");
+  if (r.status == 404) co_return std::string("gone");
+  if (r.status < 200 || r.status >= 300)
+    throw ConnectorError(config_.name + ": GET /activities/emails/" + id + " answered " + std::to_string(r.status) + ": " +
+                         errorText(r.body));
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (!j.is_object() || !j.contains("data") || !j["data"].is_object())
+    throw ConnectorError(config_.name + ": GET /activities/emails/" + id + " answered without an email");
+  co_return jsonString(j["data"], "status");
+}
+
+Task<std::string> SalesloftConnector::removeFromCadence(const ScheduledEmail& email) {
+  const std::string person = email.ref("person"), cadence = email.ref("cadence");
+  nlohmann::json doc = co_await getJson("/cadence_memberships.json?person_id=" + urlEncode(person) +
+                                            "&cadence_id=" + urlEncode(cadence) + "&currently_on_cadence=true",
+                                        "GET /cadence_memberships.json");
+  std::string membership;
+  if (doc.contains("data") && doc["data"].is_array() && !doc["data"].empty()) membership = idOf(doc["data"][0]);
+  if (membership.empty()) co_return "person " + person + " is on cadence " + cadence + " no longer";
+  HttpResponse r = co_await call("DELETE", "/cadence_memberships/" + urlEncode(membership) + ".json");
+  if (r.status == 204 || r.status == 200 || r.status == 404)
+    co_return "cadence membership " + membership + " deleted (person " + person + " removed from cadence " + cadence + ")";
+  co_return "deleting cadence membership " + membership + " failed (" + std::to_string(r.status) + ": " +
+      errorText(r.body) + ")";
+}
+
+Task<std::string> SalesloftConnector::restrictEmail(const ScheduledEmail& email) {
+  const std::string person = email.ref("person");
+  nlohmann::json doc = co_await getJson("/people/" + urlEncode(person) + ".json", "GET /people/{id}.json");
+  // Keep the restrictions already there (call, message) and add email. Form-encoded, per the spec.
+  std::set<std::string> restrictions;
+  restrictions.insert("email");
+  if (doc.contains("data") && doc["data"].is_object() && doc["data"].contains("contact_restrictions") &&
+      doc["data"]["contact_restrictions"].is_array())
+    for (const auto& c : doc["data"]["contact_restrictions"])
+      if (c.is_string()) restrictions.insert(c.get<std::string>());
+  std::string body;
+  for (const auto& c : restrictions) body += (body.empty() ? "" : "&") + urlEncode("contact_restrictions[]") + "=" + urlEncode(c);
+  HttpResponse r = co_await call("PUT", "/people/" + urlEncode(person) + ".json", body, "application/x-www-form-urlencoded");
+  if (r.status >= 200 && r.status < 300) co_return "email added to person " + person + "'s contact restrictions";
+  co_return "restricting email for person " + person + " failed (" + std::to_string(r.status) + ": " + errorText(r.body) + ")";
+}
+
+Task<RevertResult> SalesloftConnector::revert(const ScheduledEmail& email) {
+  RevertResult result;
+  std::string error;
+  try {
+    const std::string before = co_await emailStatus(email.id);
+    if (!stillSending(before)) {
+      result.confirmed = before == "cancelled" || before == "failed" || before == "gone";
+      result.detail = result.confirmed ? "Salesloft already shows the email as \"" + before + "\""
+                                       : "Salesloft shows status \"" + before + "\": too late to stop";
+      co_return result;
+    }
+    std::string strategy = config_.revert_strategy.empty() ? "remove_from_cadence" : config_.revert_strategy;
+    std::string done;
+    if (strategy == "remove_from_cadence" && email.ref("cadence").empty()) {
+      done = "a one-off email (no cadence): ";
+      strategy = "restrict_email";
+    }
+    if (email.ref("person").empty()) {
+      result.detail = "the email names no person, so it cannot be stopped";
+      co_return result;
+    }
+    // Named locals, not a conditional expression: g++ 12 mishandles co_await inside one.
+    std::string action;
+    if (strategy == "remove_from_cadence")
+      action = co_await removeFromCadence(email);
+    else
+      action = co_await restrictEmail(email);
+    done += action;
+    const std::string after = co_await emailStatus(email.id);
+    result.confirmed = !stillSending(after);
+    result.detail = done + (result.confirmed ? "; Salesloft now shows the email as \"" + after + "\" (confirmed by re-reading)"
+                                             : "; but Salesloft still shows the email as \"" + after + "\": NOT stopped");
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (!error.empty()) result.detail = error;
+  co_return result;
+}
+
+Task<EmailPeople> SalesloftConnector::people(const ScheduledEmail& email) {
+  EmailPeople p;
+  p.rep.id = email.user_id;
+  if (!email.user_id.empty()) {
+    if (auto it = users_.find(email.user_id); it != users_.end()) {
+      p.rep = it->second;
+    } else {
+      std::string error;
+      try {
+        nlohmann::json doc = co_await getJson("/users/" + urlEncode(email.user_id) + ".json", "GET /users/{id}.json");
+        if (doc.contains("data") && doc["data"].is_object()) {
+          p.rep = toRep(doc["data"]);
+          users_[email.user_id] = p.rep;
+        }
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      if (!error.empty()) logger(config_.name)->warn("could not look up user {}: {}", email.user_id, error);
+    }
+  }
+  if (auto it = people_.find(email.contact_id); it != people_.end()) {
+    p.contact_name = jsonString(it->second, "display_name");
+    if (p.contact_name.empty())
+      p.contact_name = jsonString(it->second, "first_name") + " " + jsonString(it->second, "last_name");
+  }
+  co_return p;
+}
+
+Task<void> SalesloftConnector::loadProfiles(std::vector<ScheduledEmail>& emails) {
+  std::vector<std::string> ids;
+  std::set<std::string> seen;
+  for (const auto& e : emails)
+    if (!e.contact_id.empty() && seen.insert(e.contact_id).second) ids.push_back(e.contact_id);
+  std::string error;
+  try {
+    for (size_t i = 0; i < ids.size(); i += kPerPage) {
+      std::string list;
+      for (size_t k = i; k < ids.size() && k < i + kPerPage; ++k) list += (list.empty() ? "" : ",") + ids[k];
+      nlohmann::json doc = co_await getJson("/people.json?ids=" + urlEncode(list) + "&per_page=" + std::to_string(kPerPage),
+                                            "GET /people.json");
+      if (doc.contains("data") && doc["data"].is_array())
+        for (const auto& p : doc["data"]) people_[idOf(p)] = p;
+    }
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (!error.empty()) logger(config_.name)->warn("people not read: {}", error);
+  std::map<std::string, ProfilePtr> profiles;
+  for (const auto& id : ids)
+    if (auto it = people_.find(id); it != people_.end()) {
+      RecipientProfile p = toProfile(it->second);
+      if (auto u = users_.find(p.owner.id); u != users_.end())
+        p.owner = ProfileOwner{u->second.id, u->second.name, u->second.email, u->second.slack_username};
+      profiles[id] = std::make_shared<const RecipientProfile>(std::move(p));
+    }
+  for (auto& e : emails) {
+    auto it = profiles.find(e.contact_id);
+    if (it == profiles.end()) continue;
+    for (auto& r : e.recipients)
+      if (it->second->find(r.address)) r.profile = it->second;
+  }
+}
+
+}  // namespace safetynet::salesloft

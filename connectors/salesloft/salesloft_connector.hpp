@@ -1,0 +1,53 @@
+#pragma once
+// Salesloft (api.salesloft.com/v2). See docs/connectors/salesloft.md.
+//  Listing: GET /activities/emails.json?status=scheduled,pending&sort_by=send_time
+//    &sort_direction=ASC&per_page=100&page=N; send_after has no filter, so the window is applied
+//    here and paging stops past its end. Deep pages cost more (3, 8, 10, 30): the budget counts it.
+//  Stopping (revert_strategy): `remove_from_cadence` (default) deletes the person's membership of
+//    the email's cadence (one-off emails fall back to the next); `restrict_email` adds "email" to
+//    the person's contact_restrictions. Then the email is read again: only a status other than
+//    scheduled/pending/sending/delivering counts as stopped.
+//  Profiles: GET /people.json?ids=... (100 a request): addresses, do_not_contact, bouncing,
+//    counts, last_replied_at, company website.
+//  Auth: api_key or OAuth2 (rotating refresh tokens), Bearer either way.
+#include <map>
+#include <optional>
+
+#include "connectors/common/rate_budget.hpp"
+#include "connectors/oauth/oauth_session.hpp"
+#include "connectors/salesloft/salesloft_mapping.hpp"
+#include "safetynet/config/config.hpp"
+#include "safetynet/connector/connector.hpp"
+#include "safetynet/net/http_client.hpp"
+#include "safetynet/store/store.hpp"
+
+namespace safetynet::salesloft {
+
+class SalesloftConnector final : public Connector {
+ public:
+  SalesloftConnector(ConnectorConfig config, HttpClientPtr http, Store& store);
+
+  const std::string& name() const override { return config_.name; }
+  std::string_view type() const override { return "salesloft"; }
+  Task<std::vector<ScheduledEmail>> listScheduled(TimeWindow window) override;
+  Task<RevertResult> revert(const ScheduledEmail& email) override;
+  Task<EmailPeople> people(const ScheduledEmail& email) override;
+  Task<void> loadProfiles(std::vector<ScheduledEmail>& emails) override;
+
+ private:
+  Task<HttpResponse> call(std::string method, std::string path, std::string body = "", std::string content_type = "",
+                          int cost = 1);
+  Task<nlohmann::json> getJson(const std::string& path, const std::string& what, int cost = 1);
+  Task<std::string> emailStatus(const std::string& id);
+  Task<std::string> removeFromCadence(const ScheduledEmail& email);
+  Task<std::string> restrictEmail(const ScheduledEmail& email);
+
+  ConnectorConfig config_;
+  HttpClientPtr http_;
+  std::optional<OAuthSession> oauth_;
+  RateBudget budget_;
+  std::map<std::string, Rep> users_;
+  std::map<std::string, nlohmann::json> people_;  // person id -> resource, from loadProfiles
+};
+
+}  // namespace safetynet::salesloft

@@ -1,0 +1,82 @@
+#pragma once
+// A fake Salesloft API v2 following ../shared/specs/salesloft-openapi.json for what safetynet
+// uses: GET /v2/activities/emails.json (status list, sort_by send_time|updated_at,
+// sort_direction, per_page 1-100, page; {data, metadata.paging}), GET /v2/activities/emails/{id}.json,
+// GET /v2/cadence_memberships.json (person_id, cadence_id, currently_on_cadence),
+// DELETE /v2/cadence_memberships/{id}.json (204), GET/PUT /v2/people/{id}.json (PUT form-encoded,
+// contact_restrictions[]), GET /v2/people.json?ids=, GET /v2/users/{id}.json. Bearer auth with an
+// API key or an OAuth token (POST /oauth/token, rotating refresh tokens); errors {"error": ...}
+// and 422 {"errors": {field: [..]}}; the team's cost budget (600 a minute, deeper pages cost
+// more) in x-ratelimit-remaining-minute and x-ratelimit-endpoint-cost; 429 without Retry-After.
+// Inferred, not documented (notes/platforms.md): removing a person from a cadence, or restricting
+// email for them, cancels their scheduled emails of it.
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "fakes/fake_oauth.hpp"
+#include "safetynet/core/task.hpp"
+#include "safetynet/net/http_server.hpp"
+
+namespace safetynet::fakes {
+
+struct FakeSalesloftEmail {
+  long id = 0;
+  std::string to;
+  std::vector<std::string> cc;
+  TimePoint send_after;
+  std::string status = "scheduled";
+  long person_id = 0;
+  long user_id = 0;
+  long cadence_id = 0;  // 0: a one-off email
+  std::string subject;
+};
+
+class FakeSalesloft {
+ public:
+  FakeSalesloft(asio::any_io_executor ex, std::string api_key, unsigned short port = 0);
+  std::string baseUrl() const { return server_->baseUrl() + "/v2"; }
+  std::string tokenUrl() const { return server_->baseUrl() + "/oauth/token"; }
+  FakeOAuth& oauth() { return oauth_; }
+  static constexpr const char* kClientId = "salesloft-client";
+  static constexpr const char* kClientSecret = "salesloft-secret";
+  static constexpr const char* kFirstRefreshToken = "salesloft-refresh-0";
+
+  void addUser(long id, const std::string& email, const std::string& name, const std::string& slack_username);
+  // A person resource as Salesloft returns it (id, email_address, counts...): stored as given.
+  void addPerson(const nlohmann::json& person);
+  void addEmail(const FakeSalesloftEmail& e);
+  void rateLimitNext(int n);
+  void failNext(int n, int status = 502);
+  void setDelay(std::chrono::milliseconds d);
+  // true: removing from a cadence or restricting email leaves the email scheduled.
+  void stopsNothing(bool v);
+  std::string status(long email_id) const;
+  nlohmann::json person(long id) const;
+  int requestCount(const std::string& method_and_path_prefix) const;
+
+ private:
+  ServerResponse handle(const ServerRequest& r);
+  ServerResponse reply(int status, const nlohmann::json& body, int cost = 1);
+  nlohmann::json emailJson(const FakeSalesloftEmail& e) const;
+  void cancelEmails(long person, long cadence);  // cadence 0: all of the person's
+
+  std::string api_key_;
+  FakeOAuth oauth_;
+  mutable std::mutex mu_;
+  std::map<long, FakeSalesloftEmail> emails_;
+  std::map<long, nlohmann::json> people_, users_;
+  std::map<long, std::pair<long, long>> memberships_;  // id -> (person, cadence), on cadence
+  int rateLimited_ = 0, failing_ = 0, failStatus_ = 502, usedThisMinute_ = 0;
+  long minute_ = 0;
+  bool stopsNothing_ = false;
+  std::chrono::milliseconds delay_{0};
+  std::vector<std::string> log_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+}  // namespace safetynet::fakes

@@ -1,0 +1,171 @@
+// The Salesloft connector against the fake Salesloft (tests/fakes), which follows the vendor's
+// OpenAPI spec.
+#include <gtest/gtest.h>
+
+#include "connectors/salesloft/salesloft_connector.hpp"
+#include "fakes/fake_salesloft.hpp"
+#include "integration/peers.hpp"
+#include "safetynet/net/http_client.hpp"
+#include "support/run_task.hpp"
+
+using namespace safetynet;
+using namespace safetynet::testing;
+using namespace std::chrono;
+
+namespace {
+
+nlohmann::json personJson(long id, const std::string& email) {
+  return {{"id", id},
+          {"first_name", "Pat"},
+          {"last_name", "Lee"},
+          {"display_name", "Pat Lee"},
+          {"email_address", email},
+          {"secondary_email_address", nullptr},
+          {"personal_email_address", "pat.lee@gmail.com"},
+          {"do_not_contact", false},
+          {"contact_restrictions", {"call"}},
+          {"bouncing", false},
+          {"last_replied_at", nullptr},
+          {"person_company_website", "https://www.acme.test/"},
+          {"counts", {{"emails_sent", 12}, {"emails_viewed", 0}, {"emails_clicked", 0}, {"emails_replied_to", 0}, {"emails_bounced", 0}, {"calls", 0}}},
+          {"owner", {{"id", 5}}}};
+}
+
+class SalesloftConnectorTest : public ::testing::Test {
+ protected:
+  asio::io_context io;
+  TempDir dir;
+  StorePtr store = openSqliteStore(dir.path().string());
+  fakes::FakeSalesloft fake{io.get_executor(), "sl-key"};
+
+  void SetUp() override {
+    fake.addUser(5, "sam@seller.test", "Sam Seller", "sam.seller");
+    fake.addPerson(personJson(1, "pat@acme.test"));
+  }
+  std::unique_ptr<salesloft::SalesloftConnector> connector(const std::string& strategy = "", bool oauth = false,
+                                                           const std::string& key = "sl-key") {
+    ConnectorConfig c;
+    c.name = "salesloft-test";
+    c.type = "salesloft";
+    c.base_url = fake.baseUrl();
+    if (oauth) {
+      c.oauth.enabled = true;
+      c.oauth.token_url = fake.tokenUrl();
+      c.oauth.client_id = fakes::FakeSalesloft::kClientId;
+      c.oauth.client_secret = Secret(fakes::FakeSalesloft::kClientSecret);
+      c.oauth.refresh_token = Secret(fakes::FakeSalesloft::kFirstRefreshToken);
+    } else {
+      c.api_key = Secret(key);
+    }
+    c.revert_strategy = strategy;
+    HttpClientOptions o;
+    o.retry.base_delay = milliseconds(10);
+    return std::make_unique<salesloft::SalesloftConnector>(c, makeHttpClient(io.get_executor(), o), *store);
+  }
+  void add(long id, minutes when, long cadence = 31, const std::string& status = "scheduled", std::string to = "pat@acme.test") {
+    fakes::FakeSalesloftEmail e;
+    e.id = id;
+    e.to = std::move(to);
+    e.send_after = Clock::now() + when;
+    e.status = status;
+    e.person_id = 1;
+    e.user_id = 5;
+    e.cadence_id = cadence;
+    fake.addEmail(e);
+  }
+  TimeWindow window() { return TimeWindow{Clock::now() + minutes(2), Clock::now() + minutes(60)}; }
+};
+
+TEST_F(SalesloftConnectorTest, ListsTheWindowAndStopsPagingPastIt) {
+  for (long i = 1; i <= 130; ++i) add(i, minutes(5 + static_cast<int>(i % 50)), 31, i % 2 ? "scheduled" : "pending");
+  for (long i = 200; i < 400; ++i) add(i, minutes(120 + static_cast<int>(i)));  // far beyond the window
+  add(500, minutes(10), 31, "sent");
+  fakes::FakeSalesloftEmail cc;
+  cc.id = 600;
+  cc.to = "pat@acme.test";
+  cc.cc = {"boss@acme.test", "team@acme.test"};
+  cc.send_after = Clock::now() + minutes(3);
+  cc.person_id = 1;
+  cc.user_id = 5;
+  fake.addEmail(cc);
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  EXPECT_EQ(emails.size(), 131u);
+  EXPECT_EQ(fake.requestCount("GET /v2/activities/emails.json"), 2);  // the 3rd and 4th pages are not read
+  const auto& first = emails.front();
+  EXPECT_EQ(first.id, "600");
+  ASSERT_EQ(first.recipients.size(), 3u);
+  EXPECT_EQ(first.recipients[1].address, "boss@acme.test");
+  EXPECT_EQ(first.recipients[1].kind, "cc");
+  EXPECT_EQ(first.ref("person"), "1");
+  EXPECT_EQ(first.ref("cadence"), "");
+  EXPECT_EQ(emails[1].ref("cadence"), "31");
+}
+
+TEST_F(SalesloftConnectorTest, RemovesFromTheCadenceAndConfirms) {
+  add(1, minutes(20));
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  auto r = runTask(io, c->revert(emails.at(0)));
+  EXPECT_TRUE(r.confirmed) << r.detail;
+  EXPECT_EQ(fake.status(1), "cancelled");
+  EXPECT_NE(r.detail.find("removed from cadence 31"), std::string::npos) << r.detail;
+  EXPECT_EQ(fake.requestCount("DELETE /v2/cadence_memberships/"), 1);
+  auto again = runTask(io, c->revert(emails.at(0)));
+  EXPECT_TRUE(again.confirmed);
+  EXPECT_EQ(fake.requestCount("DELETE /v2/cadence_memberships/"), 1);
+}
+
+TEST_F(SalesloftConnectorTest, AOneOffEmailIsStoppedByRestrictingEmail) {
+  add(2, minutes(20), 0);
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  auto r = runTask(io, c->revert(emails.at(0)));
+  EXPECT_TRUE(r.confirmed) << r.detail;
+  EXPECT_EQ(fake.person(1)["contact_restrictions"], (nlohmann::json{"call", "email"}));  // "call" kept
+  EXPECT_NE(r.detail.find("a one-off email (no cadence)"), std::string::npos) << r.detail;
+}
+
+TEST_F(SalesloftConnectorTest, AnUnconfirmedStopIsReportedAsSuch) {
+  fake.stopsNothing(true);
+  add(3, minutes(20));
+  auto c = connector("restrict_email");
+  auto emails = runTask(io, c->listScheduled(window()));
+  auto r = runTask(io, c->revert(emails.at(0)));
+  EXPECT_FALSE(r.confirmed);
+  EXPECT_NE(r.detail.find("NOT stopped"), std::string::npos) << r.detail;
+  EXPECT_EQ(fake.requestCount("DELETE"), 0);
+}
+
+TEST_F(SalesloftConnectorTest, AuthWithKeyOrOAuthAndRetries) {
+  add(4, minutes(20));
+  EXPECT_THROW(runTask(io, connector("", false, "wrong")->listScheduled(window())), ConnectorError);
+  auto c = connector("", true);
+  EXPECT_EQ(runTask(io, c->listScheduled(window())).size(), 1u);
+  fake.oauth().expireAccessTokens();
+  fake.rateLimitNext(1);
+  fake.failNext(1, 502);
+  EXPECT_EQ(runTask(io, c->listScheduled(window())).size(), 1u);
+  EXPECT_EQ(fake.oauth().grants(), 2);
+}
+
+TEST_F(SalesloftConnectorTest, ProfilesAndTheRepsSlackName) {
+  add(5, minutes(20), 31, "scheduled", "pat.lee@gmail.com");
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  runTask(io, c->loadProfiles(emails));
+  EXPECT_EQ(fake.requestCount("GET /v2/people.json"), 1);
+  const auto& p = emails.at(0).recipients.at(0).profile;
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->primary()->email, "pat@acme.test");
+  EXPECT_EQ(p->account_domain, "acme.test");
+  EXPECT_EQ(p->sends, 12);
+  EXPECT_EQ(p->engagements, 0);
+  EXPECT_FALSE(p->do_not_contact);  // "call" only
+  auto people = runTask(io, c->people(emails.at(0)));
+  EXPECT_EQ(people.rep.slack_username, "sam.seller");
+  EXPECT_EQ(people.rep.email, "sam@seller.test");
+  EXPECT_EQ(people.contact_name, "Pat Lee");
+}
+
+}  // namespace
