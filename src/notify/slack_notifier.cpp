@@ -28,6 +28,12 @@ nlohmann::json listArgs(const std::string& cursor) {
   return a;
 }
 
+nlohmann::json usersListArgs(const std::string& cursor) {
+  nlohmann::json a = {{"limit", "200"}};
+  if (!cursor.empty()) a["cursor"] = cursor;
+  return a;
+}
+
 nlohmann::json historyArgs(const std::string& channel) {
   return {{"channel", channel}, {"limit", "200"}, {"include_all_metadata", "true"}};
 }
@@ -88,9 +94,47 @@ Task<SlackNotifier::Reply> SlackNotifier::call(const std::string& method, const 
   co_return r;
 }
 
+Task<std::string> SlackNotifier::userIdByName(const std::string& username) {
+  // Slack has no lookup by username: list the workspace's members, at most once an hour.
+  if (!userIds_.count(username) && Clock::now() - usersListedAt_ > std::chrono::hours(1)) {
+    usersListedAt_ = Clock::now();
+    std::string cursor;
+    do {
+      Reply r = co_await call("users.list", usersListArgs(cursor), false);
+      if (!r.ok()) {
+        logger("slack")->warn("users.list failed: {}", r.error);
+        break;
+      }
+      if (r.body.contains("members") && r.body["members"].is_array())
+        for (const auto& m : r.body["members"]) {
+          if (jsonBool(m, "deleted")) continue;
+          const std::string id = jsonString(m, "id");
+          if (auto name = jsonString(m, "name"); !name.empty()) userIds_[name] = id;
+          if (auto shown = jsonString(jsonObject(m, "profile"), "display_name"); !shown.empty()) userIds_.emplace(shown, id);
+        }
+      cursor = jsonString(jsonObject(r.body, "response_metadata"), "next_cursor");
+    } while (!cursor.empty());
+  }
+  auto it = userIds_.find(username);
+  co_return it == userIds_.end() ? std::string() : it->second;
+}
+
 Task<Target> SlackNotifier::resolveTarget(const nlohmann::json& payload) {
   Target t;
   const std::string repEmail = jsonString(jsonObject(payload, "rep"), "email");
+  const std::string repSlack = jsonString(jsonObject(payload, "rep"), "slack_username");
+  if (config_.dm_rep && !repSlack.empty()) {
+    // The platform knows the rep's Slack name (Salesloft): that is who gets the DM.
+    const std::string user = co_await userIdByName(repSlack);
+    if (!user.empty()) {
+      Reply open = co_await call("conversations.open", arg("users", user), true);
+      t.destination = open.ok() ? jsonString(jsonObject(open.body, "channel"), "id") : "";
+      if (!t.destination.empty()) co_return t;
+      logger("slack")->warn("cannot open a DM with the rep: {}", open.error);
+    } else {
+      logger("slack")->warn("no Slack user named {}; trying the rep's email", repSlack);
+    }
+  }
   if (config_.dm_rep && !repEmail.empty()) {
     Reply u = co_await call("users.lookupByEmail", arg("email", repEmail), false);
     if (u.ok()) {

@@ -2,6 +2,8 @@
 // Slack Web API: users.lookupByEmail + conversations.open for a DM to the rep (dm_rep), else the
 // configured channel; chat.postMessage with Block Kit and message metadata carrying the dedupe key,
 // which conversations.history (include_all_metadata) finds again after a crash.
+#include <map>
+
 #include "safetynet/config/config.hpp"
 #include "safetynet/net/http_client.hpp"
 #include "safetynet/notify/notifier.hpp"
@@ -30,10 +32,14 @@ class SlackNotifier final : public Notifier {
   // The configured channel as an ID: conversations.history (crash recovery) takes IDs only, so a
   // "#name" is looked up once with conversations.list.
   Task<Target> channelId();
+  // The Slack user ID of a username (the platform's slack_username), from users.list; "" if none.
+  Task<std::string> userIdByName(const std::string& username);
 
   SlackConfig config_;
   HttpClientPtr http_;
   std::string channelId_;
+  std::map<std::string, std::string> userIds_;  // username -> user ID, from users.list
+  TimePoint usersListedAt_{};
 };
 
 }  // namespace safetynet

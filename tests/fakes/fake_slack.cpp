@@ -20,7 +20,8 @@ FakeSlack::FakeSlack(asio::any_io_executor ex, std::string token, unsigned short
 
 void FakeSlack::addUser(const std::string& id, const std::string& email, const std::string& name) {
   std::lock_guard l(mu_);
-  usersByEmail_[email] = {{"id", id}, {"name", name}, {"real_name", name}, {"profile", {{"email", email}}}};
+  usersByEmail_[email] = {{"id", id}, {"name", name}, {"real_name", name}, {"deleted", false},
+                          {"profile", {{"email", email}, {"display_name", name}}}};
 }
 
 void FakeSlack::addChannel(const std::string& id, const std::string& name) {
@@ -44,6 +45,7 @@ ServerResponse FakeSlack::handle(const ServerRequest& r) {
   }
   if (r.header("authorization") != "Bearer " + token_) return slackError("invalid_auth");
   const std::string method = r.path.rfind("/api/", 0) == 0 ? r.path.substr(5) : r.path;
+  calls_.push_back(method);
   nlohmann::json args = nlohmann::json::object();
   for (const auto& [k, v] : r.query) args[k] = v;
   if (r.method == "POST") {
@@ -80,6 +82,16 @@ ServerResponse FakeSlack::handle(const ServerRequest& r) {
     nlohmann::json msg = {{"type", "message"}, {"text", arg("text")}, {"ts", ts}, {"bot_id", "B0SAFETY"}};
     if (args.contains("blocks")) msg["blocks"] = args["blocks"];
     return slackOk({{"channel", it->second}, {"ts", ts}, {"message", msg}});
+  }
+  if (method == "users.list") {
+    // Cursor-paged, two members a page.
+    std::vector<nlohmann::json> all;
+    for (const auto& [email, u] : usersByEmail_) all.push_back(u);
+    size_t start = arg("cursor").empty() ? 0 : std::stoul(arg("cursor"));
+    auto members = nlohmann::json::array();
+    for (size_t i = start; i < all.size() && i < start + 2; ++i) members.push_back(all[i]);
+    std::string next = start + 2 < all.size() ? std::to_string(start + 2) : "";
+    return slackOk({{"members", members}, {"response_metadata", {{"next_cursor", next}}}});
   }
   if (method == "conversations.list") {
     // Cursor-paged, two channels a page, so that callers must follow next_cursor.

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <memory>
@@ -27,6 +28,11 @@ class FakeSlack {
   std::string baseUrl() const { return server_->baseUrl() + "/api"; }
   void addUser(const std::string& id, const std::string& email, const std::string& name);
   void addChannel(const std::string& id, const std::string& name);
+  // Calls of a Web API method so far ("users.lookupByEmail").
+  int requestCount(const std::string& method) const {
+    std::lock_guard l(mu_);
+    return static_cast<int>(std::count(calls_.begin(), calls_.end(), method));
+  }
   void rateLimitNext(int n, int retry_after_seconds = 1);
   void setDelay(std::chrono::milliseconds d) { delay_ = d; }
   // A copy: the fake may be serving on another thread.
@@ -43,6 +49,7 @@ class FakeSlack {
   std::map<std::string, nlohmann::json> usersByEmail_;
   std::map<std::string, std::string> channels_;  // name (with #) or id -> id
   std::vector<PostedMessage> messages_;
+  std::vector<std::string> calls_;
   int rateLimited_ = 0, retryAfter_ = 1;
   long long ts_ = 1'700'000'000;
   std::unique_ptr<HttpServer> server_;

@@ -116,3 +116,19 @@ TEST_F(SlackTest, UnknownChannelNameIsPermanent) {
   EXPECT_TRUE(t.permanent);
   EXPECT_EQ(t.error, "channel #nope not found (is the bot a member?)");
 }
+
+TEST_F(SlackTest, DirectMessageByThePlatformsSlackUsername) {
+  // Salesloft knows the rep's Slack name; the email on the platform differs from Slack's.
+  fake.addUser("U0ANN", "ann@elsewhere.example", "ann.a");
+  fake.addUser("U0SAM", "sam@personal.example", "sam.seller");
+  fake.addUser("U0ZOE", "zoe@seller.example", "zoe");
+  auto n = notifier(true);
+  auto p = payload("sam@seller.example");
+  p["rep"]["slack_username"] = "sam.seller";
+  EXPECT_EQ(runTask(io, n->resolveTarget(p)).destination, "D0SAM");
+  EXPECT_EQ(fake.requestCount("users.lookupByEmail"), 0);
+  // An unknown Slack name falls back to the email, then the channel.
+  auto q = payload("riley@seller.example");
+  q["rep"]["slack_username"] = "no.such.user";
+  EXPECT_EQ(runTask(io, n->resolveTarget(q)).destination, "D0RILEY");
+}
