@@ -117,6 +117,14 @@ void FakeClose::addContact(const std::string& id, const std::string& name, const
                    {"emails", {{{"email", email}, {"type", "office"}, {"is_unsubscribed", false}}}}};
 }
 
+void FakeClose::addContact(const std::string& id, const std::string& name, const std::vector<std::string>& emails) {
+  addContact(id, name, emails.empty() ? std::string() : emails.front());
+  std::lock_guard l(mu_);
+  auto list = nlohmann::json::array();
+  for (const auto& e : emails) list.push_back({{"email", e}, {"type", "office"}, {"is_unsubscribed", false}});
+  contacts_[id]["emails"] = list;
+}
+
 void FakeClose::setStatus(const std::string& id, const std::string& status) {
   std::lock_guard l(mu_);
   auto it = emails_.find(id);

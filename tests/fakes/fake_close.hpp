@@ -37,6 +37,8 @@ class FakeClose {
   void addEmail(const FakeCloseEmail& e);
   void addUser(const std::string& id, const std::string& email, const std::string& first, const std::string& last);
   void addContact(const std::string& id, const std::string& name, const std::string& email);
+  // A contact with several addresses, in the order Close lists them.
+  void addContact(const std::string& id, const std::string& name, const std::vector<std::string>& emails);
   // As if a rep edited the email in Close: changes its status (and logs an "updated" event).
   void setStatus(const std::string& id, const std::string& status);
   // Every request waits this long first (crash tests: widen the window for a SIGKILL).
