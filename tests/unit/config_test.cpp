@@ -131,6 +131,23 @@ TEST(Config, TableOfBadConfigsGivesExactMessages) {
       {"both a secret and its file",
        "connectors:\n  - name: c\n    type: close\n    api_key: k\n    api_key_file: /etc/k\n",
        "sn.yaml:5:19: connectors[0].api_key_file: set either api_key or api_key_file, not both"},
+      {"outreach without oauth", "connectors:\n  - name: o\n    type: outreach\n",
+       "sn.yaml:2:5: connectors[0].oauth: the outreach connector needs oauth (Outreach has no API keys)"},
+      {"oauth without a refresh token",
+       "connectors:\n  - name: o\n    type: outreach\n    oauth: {client_id: x, client_secret: y}\n",
+       "sn.yaml:4:12: connectors[0].oauth.refresh_token: oauth needs refresh_token or refresh_token_file (from the "
+       "authorization-code grant)"},
+      {"salesloft with both key and oauth",
+       "connectors:\n  - name: s\n    type: salesloft\n    api_key: k\n"
+       "    oauth: {client_id: x, client_secret: y, refresh_token: z}\n",
+       "sn.yaml:5:12: connectors[0].oauth: the salesloft connector needs either api_key or oauth, not both"},
+      {"revert strategy of another platform",
+       "connectors:\n  - name: s\n    type: salesloft\n    api_key: k\n    revert_strategy: draft\n",
+       "sn.yaml:5:22: connectors[0].revert_strategy: the salesloft connector stops emails with one of: "
+       "remove_from_cadence, restrict_email"},
+      {"rate budget out of range",
+       "connectors:\n  - name: s\n    type: salesloft\n    api_key: k\n    rate_budget: 2\n",
+       "sn.yaml:5:18: connectors[0].rate_budget: must be between 0.05 and 1, got 2"},
       {"slack without a token", "notify:\n  slack: {channel: \"#x\"}\n",
        "sn.yaml:2:10: notify.slack.bot_token: slack needs bot_token or bot_token_file"},
       {"invalid YAML", "poll_interval: [30s\n", "sn.yaml:2:1: invalid YAML: end of sequence flow not found"},
