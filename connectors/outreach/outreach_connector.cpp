@@ -237,6 +237,25 @@ Task<void> OutreachConnector::loadProfiles(std::vector<ScheduledEmail>& emails) 
     error = e.what();  // profiles then come from the prospects' own `emails` list
   }
   if (!error.empty()) logger(config_.name)->warn("email addresses not read: {}", error);
+  // Owners that did not come with the mailings: one request for all of them.
+  std::set<std::string> unknownOwners;
+  for (const auto& id : ids)
+    if (auto owner = relatedId(prospects_[id], "owner"); !owner.empty() && !users_.count(owner)) unknownOwners.insert(owner);
+  std::string owners;
+  for (const auto& o : unknownOwners) owners += (owners.empty() ? "" : ",") + o;
+  if (!owners.empty()) {
+    std::string failure;
+    try {
+      nlohmann::json doc = co_await getJson(config_.base_url + "/users?" + param("filter[id]", owners) + "&" +
+                                                param("page[size]", std::to_string(kPageSize)) + "&count=false",
+                                            "GET /users");
+      if (doc.contains("data") && doc["data"].is_array())
+        for (const auto& u : doc["data"]) users_[idOf(u)] = toRep(u);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    if (!failure.empty()) logger(config_.name)->warn("owners not read: {}", failure);
+  }
   std::map<std::string, ProfilePtr> profiles;
   for (const auto& id : ids) {
     const nlohmann::json* owner = nullptr;

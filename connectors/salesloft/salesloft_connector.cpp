@@ -233,6 +233,21 @@ Task<void> SalesloftConnector::loadProfiles(std::vector<ScheduledEmail>& emails)
     error = e.what();
   }
   if (!error.empty()) logger(config_.name)->warn("people not read: {}", error);
+  // The owners, for the profile (cached for the process's life: users change rarely).
+  std::set<std::string> owners;
+  for (const auto& id : ids)
+    if (auto it = people_.find(id); it != people_.end())
+      if (auto owner = embeddedId(it->second, "owner"); !owner.empty() && !users_.count(owner)) owners.insert(owner);
+  for (const auto& owner : owners) {
+    std::string failure;
+    try {
+      nlohmann::json doc = co_await getJson("/users/" + urlEncode(owner) + ".json", "GET /users/{id}.json");
+      if (doc.contains("data") && doc["data"].is_object()) users_[owner] = toRep(doc["data"]);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    if (!failure.empty()) logger(config_.name)->warn("could not look up owner {}: {}", owner, failure);
+  }
   std::map<std::string, ProfilePtr> profiles;
   for (const auto& id : ids)
     if (auto it = people_.find(id); it != people_.end()) {

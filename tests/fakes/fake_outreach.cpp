@@ -283,6 +283,12 @@ ServerResponse FakeOutreach::handle(const ServerRequest& r) {
     }
     return document(405, errorDoc("methodNotAllowed", "Method Not Allowed", r.method));
   }
+  if (path == "/users" && r.method == "GET") {
+    auto data = nlohmann::json::array();
+    for (const auto& s : splitList(q("filter[id]")))
+      if (auto it = users_.find(toId(s)); it != users_.end()) data.push_back(it->second);
+    return document(200, {{"data", data}, {"links", nlohmann::json::object()}});
+  }
   if (path == "/emailAddresses" && r.method == "GET") {
     auto ids = splitList(q("filter[prospect][id]"));
     auto data = nlohmann::json::array();

@@ -1,0 +1,35 @@
+#pragma once
+// Bounce classification: a bounce email in, one record per failed recipient out, with Sisimai's
+// reason vocabulary (notes/bounces.md): userunknown, hostunknown, mailboxfull, blocked, expired,
+// feedback (ARF complaints), vacation (auto-replies, not bounces)...
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace safetynet::bounce {
+
+struct BounceRecord {
+  std::string recipient;
+  std::string reason;      // Sisimai's vocabulary
+  std::string status;      // RFC 3463 enhanced status ("5.1.1"), "" if none was given
+  std::string reply_code;  // SMTP reply code ("550"), "" if none
+  bool hard = false;       // userunknown, hostunknown, hasmoved, notaccept (5xx): the address is dead
+  std::string action;      // failed, delayed, delivered... (RFC 3464), "" when not stated
+  std::string diagnostic;  // the server's words
+  std::string smtp_command;  // RCPT, DATA, MAIL... when the bounce says in reply to which
+  std::string feedback_type;  // ARF: abuse, fraud, ...
+};
+
+struct Classification {
+  std::vector<BounceRecord> records;
+  std::string format;  // which reader understood it: rfc3464, arf, rfc3834, postfix, exim, qmail...
+  std::string error;   // why nothing could be read (not a bounce, broken MIME...)
+};
+
+// Never throws: broken input gives an empty result with `error`.
+Classification classify(const std::string& raw_message);
+
+// Sisimai's hard/soft rule.
+bool isHardBounce(const std::string& reason, const std::string& status, const std::string& reply_code);
+
+}  // namespace safetynet::bounce

@@ -1,0 +1,353 @@
+// The bounce classifier: MIME structure from GMime (mime_view), then the first reader that
+// understands the message: ARF complaint (RFC 5965), delivery-status report (RFC 3464, wherever
+// its fields appear), the human text of the common MTAs that send no report (Exim, qmail,
+// Gmail, Exchange...), and auto-replies (RFC 3834), which are not bounces.
+#include <algorithm>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "bounce/mime_view.hpp"
+#include "bounce/reason.hpp"
+#include "safetynet/bounce/bounce.hpp"
+
+namespace safetynet::bounce {
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string trim(std::string s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  const auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+
+// "rfc822; <a@b>" or "a@b" or "Name <a@b>" -> "a@b", lower-cased.
+std::string addressIn(const std::string& value) {
+  static const std::regex re(R"(([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?))");
+  std::smatch m;
+  if (std::regex_search(value, m, re)) return lower(m[1].str());
+  return "";
+}
+
+std::vector<std::string> allAddresses(const std::string& text) {
+  static const std::regex re(R"(([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+))");
+  std::vector<std::string> out;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator(); ++it) {
+    std::string a = lower((*it)[1].str());
+    while (!a.empty() && (a.back() == '.' || a.back() == '-')) a.pop_back();
+    out.push_back(a);
+  }
+  return out;
+}
+
+// RFC 822-style fields in a text ("Name: value" with continuation lines), grouped in blocks
+// separated by blank lines.
+using Fields = std::vector<std::pair<std::string, std::string>>;
+std::vector<Fields> fieldBlocks(const std::string& text) {
+  std::vector<Fields> blocks(1);
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (trim(line).empty()) {
+      if (!blocks.back().empty()) blocks.emplace_back();
+      continue;
+    }
+    if ((line[0] == ' ' || line[0] == '\t') && !blocks.back().empty()) {
+      blocks.back().back().second += " " + trim(line);
+      continue;
+    }
+    const auto colon = line.find(':');
+    if (colon == std::string::npos || colon == 0 || line.find(' ') < colon) continue;
+    blocks.back().emplace_back(lower(line.substr(0, colon)), trim(line.substr(colon + 1)));
+  }
+  if (blocks.back().empty()) blocks.pop_back();
+  return blocks;
+}
+
+std::string field(const Fields& f, const std::string& name) {
+  for (const auto& [k, v] : f)
+    if (k == name) return v;
+  return "";
+}
+
+// "smtp; 550 5.1.1 <a@b>... User unknown" -> "550 5.1.1 <a@b>... User unknown"
+std::string stripType(const std::string& v) {
+  const auto semi = v.find(';');
+  if (semi != std::string::npos && semi < 12) return trim(v.substr(semi + 1));
+  return v;
+}
+
+BounceRecord finish(BounceRecord r) {
+  if (r.status.empty()) r.status = findStatus(r.diagnostic);
+  if (r.reply_code.empty()) r.reply_code = findReplyCode(r.diagnostic);
+  if (r.smtp_command.empty()) r.smtp_command = findCommand(r.diagnostic);
+  // A DSN status of X.0.0 says nothing: a more specific code in the text is better.
+  if (r.status.size() >= 5 && r.status.substr(1) == ".0.0") {
+    std::string inText = findStatus(r.diagnostic);
+    if (!inText.empty() && inText.substr(1) != ".0.0" && inText[0] == r.status[0]) r.status = inText;
+  }
+  if (r.reason.empty()) r.reason = decideReason(r.status, r.reply_code, r.diagnostic, r.smtp_command, r.action);
+  r.hard = isHardBounce(r.reason, r.status, r.reply_code);
+  return r;
+}
+
+// ---- ARF (RFC 5965) ----
+bool readArf(const MimeView& v, Classification& out) {
+  const MimeLeaf* report = nullptr;
+  for (const auto& l : v.leaves)
+    if (l.type == "message/feedback-report") report = &l;
+  if (!report && v.report_type != "feedback-report") return false;
+  BounceRecord r;
+  r.reason = "feedback";
+  std::string feedbackType;
+  if (report)
+    for (const auto& block : fieldBlocks(report->text)) {
+      if (r.recipient.empty()) r.recipient = addressIn(field(block, "original-rcpt-to"));
+      if (r.recipient.empty()) r.recipient = addressIn(field(block, "removal-recipient"));
+      if (feedbackType.empty()) feedbackType = lower(field(block, "feedback-type"));
+    }
+  if (r.recipient.empty())
+    for (const auto& h : v.originals)
+      if (auto it = h.find("to"); it != h.end()) {
+        r.recipient = addressIn(it->second);
+        if (!r.recipient.empty()) break;
+      }
+  r.feedback_type = feedbackType.empty() ? "abuse" : feedbackType;
+  r.diagnostic = "complaint (" + r.feedback_type + ")";
+  out.records.push_back(r);
+  out.format = "arf";
+  return true;
+}
+
+// ---- RFC 3464 delivery-status fields, in a report part or pasted into a text ----
+bool readDsn(const MimeView& v, Classification& out) {
+  std::vector<const MimeLeaf*> sources;
+  for (const auto& l : v.leaves)
+    if (l.depth == 0 && (l.type == "message/delivery-status" || l.type == "message/global-delivery-status")) sources.push_back(&l);
+  if (sources.empty())
+    for (const auto& l : v.leaves)
+      if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && contains(lower(l.text), "final-recipient:")) sources.push_back(&l);
+  if (sources.empty()) return false;
+  std::vector<BounceRecord> records;
+  for (const auto* src : sources)
+    for (const auto& block : fieldBlocks(src->text)) {
+      std::string recipient = addressIn(stripType(field(block, "final-recipient")));
+      if (recipient.empty()) recipient = addressIn(stripType(field(block, "original-recipient")));
+      if (recipient.empty()) continue;
+      BounceRecord r;
+      r.recipient = recipient;
+      r.action = lower(field(block, "action"));
+      r.status = findStatus(field(block, "status"));
+      r.diagnostic = stripType(field(block, "diagnostic-code"));
+      const std::string x = field(block, "x-postfix-sender");
+      (void)x;
+      records.push_back(r);
+    }
+  if (records.empty()) return false;
+  // The human text often says more than the report (the SMTP command, the full reply).
+  std::string human;
+  for (const auto& l : v.leaves)
+    if (l.depth == 0 && l.type == "text/plain") {
+      human = l.text;
+      break;
+    }
+  for (auto& r : records) {
+    if (!human.empty()) {
+      // The paragraph of the human text that names this recipient.
+      const std::string lh = lower(human);
+      auto at = lh.find(r.recipient);
+      if (at != std::string::npos) {
+        auto end = lh.find("\n\n", at);
+        std::string para = human.substr(at, end == std::string::npos ? std::string::npos : end - at);
+        if (r.smtp_command.empty()) r.smtp_command = findCommand(para);
+        if (r.diagnostic.empty()) r.diagnostic = trim(para);
+      }
+    }
+    out.records.push_back(finish(r));
+  }
+  out.format = "rfc3464";
+  return true;
+}
+
+// ---- The human text of MTAs that send no report ----
+
+// Where the returned original message starts in a bounce's text.
+size_t originalStart(const std::string& text) {
+  static const std::vector<std::string> markers = {
+      "------ this is a copy of the message", "--- below this line is a copy of the message",
+      "----- original message -----",          "original message follows",
+      "------ original message ------",        "-----original message-----",
+      "--- the header of the original message", "----- transcript of session follows -----\n\n----- original",
+      "content-type: message/rfc822",          "the original message was received at",
+      "------- returned message --------",     "--- message headers follow ---",
+      "------ failed message ------",          "unsent message below",
+      "----- the following addresses had permanent fatal errors -----\n\n----- original"};
+  const std::string l = lower(text);
+  size_t best = std::string::npos;
+  for (const auto& m : markers) {
+    auto p = l.find(m);
+    if (p != std::string::npos && p < best) best = p;
+  }
+  // A pasted header block ("Received: from" / "Return-Path:" at the start of a line).
+  for (const char* h : {"\nreturn-path:", "\nreceived: from", "\nmessage-id:"}) {
+    auto p = l.find(h);
+    if (p != std::string::npos && p < best) best = p;
+  }
+  return best;
+}
+
+bool isOurs(const std::string& a, const std::set<std::string>& exclude) {
+  if (exclude.count(a)) return true;
+  const std::string local = a.substr(0, a.find('@'));
+  return local == "mailer-daemon" || local == "postmaster" || local == "mail-daemon" || local == "mailer_daemon" ||
+         local == "noreply" || local == "no-reply" || local == "root" || local == "mailerdaemon";
+}
+
+bool readText(const MimeView& v, Classification& out) {
+  std::string text;
+  for (const auto& l : v.leaves)
+    if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && l.type != "text/rfc822-headers") {
+      text = l.text;
+      break;
+    }
+  if (text.empty()) return false;
+  const size_t cut = originalStart(text);
+  const std::string human = cut == std::string::npos ? text : text.substr(0, cut);
+  const std::string lh = lower(human);
+  const std::string subject = lower(v.header("subject"));
+  const std::string from = lower(v.header("from"));
+  static const std::vector<std::string> bounceWords = {
+      "undeliver", "undelivered", "delivery fail", "failure notice", "returned mail", "could not be delivered",
+      "delivery status notification", "mail delivery", "not be delivered", "delivery has failed", "permanent error",
+      "was not delivered", "couldn't be delivered", "delivery problem", "non remis", "unzustellbar", "failed",
+      "rejected", "returned", "error", "warning: could not send", "delayed"};
+  bool looksLikeBounce = !v.header("x-failed-recipients").empty() || contains(from, "mailer-daemon") ||
+                         contains(from, "postmaster") || contains(from, "mail delivery");
+  for (const auto& w : bounceWords)
+    if (contains(subject, w)) looksLikeBounce = true;
+  if (!looksLikeBounce) return false;
+
+  // Addresses that are not recipients: the bounce's own sender and receiver.
+  std::set<std::string> exclude;
+  for (const char* h : {"to", "from", "return-path", "reply-to", "sender", "delivered-to"})
+    for (const auto& a : allAddresses(v.header(h))) exclude.insert(a);
+  for (const auto& o : v.originals)
+    if (auto it = o.find("from"); it != o.end())
+      for (const auto& a : allAddresses(it->second)) exclude.insert(a);
+
+  std::vector<std::string> recipients;
+  for (const auto& a : allAddresses(v.header("x-failed-recipients")))
+    if (std::find(recipients.begin(), recipients.end(), a) == recipients.end()) recipients.push_back(a);
+  if (recipients.empty())
+    for (const auto& a : allAddresses(human))
+      if (!isOurs(a, exclude) && std::find(recipients.begin(), recipients.end(), a) == recipients.end())
+        recipients.push_back(a);
+  if (recipients.empty()) {
+    // Nobody named in the text: the original message's addressee.
+    for (const auto& o : v.originals)
+      if (auto it = o.find("to"); it != o.end())
+        if (auto a = addressIn(it->second); !a.empty()) recipients.push_back(a);
+    if (recipients.empty() && cut != std::string::npos) {
+      static const std::regex toLine(R"((?:^|\n)to:\s*([^\n]+))", std::regex::icase);
+      std::smatch m;
+      const std::string rest = text.substr(cut);
+      if (std::regex_search(rest, m, toLine))
+        if (auto a = addressIn(m[1].str()); !a.empty()) recipients.push_back(a);
+    }
+  }
+  if (recipients.empty()) return false;
+
+  for (size_t i = 0; i < recipients.size(); ++i) {
+    BounceRecord r;
+    r.recipient = recipients[i];
+    // This recipient's part of the text: from its first mention to the next recipient's.
+    auto at = lh.find(r.recipient);
+    std::string block;
+    if (at == std::string::npos) {
+      block = human;
+    } else {
+      size_t end = std::string::npos;
+      for (size_t k = 0; k < recipients.size(); ++k) {
+        if (k == i) continue;
+        auto p = lh.find(recipients[k], at + r.recipient.size());
+        if (p != std::string::npos && p < end) end = p;
+      }
+      block = human.substr(at, end == std::string::npos ? std::string::npos : end - at);
+      // Some MTAs say why before naming the address, or in a paragraph of its own.
+      if (findReplyCode(block).empty() && findStatus(block).empty() && reasonFromText(block).empty()) block = human;
+    }
+    // Collapse whitespace: the reason matchers read phrases that MTAs wrap across lines.
+    std::string flat;
+    bool space = false;
+    for (char c : block) {
+      if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+        space = true;
+        continue;
+      }
+      if (space && !flat.empty()) flat += ' ';
+      space = false;
+      flat += c;
+    }
+    r.diagnostic = flat.size() > 600 ? flat.substr(0, 600) : flat;
+    r.action = "failed";
+    if (contains(lh, "delayed") || contains(lh, "will continue to try") || contains(lh, "still trying") ||
+        contains(subject, "delayed") || contains(subject, "warning"))
+      r.action = "delayed";
+    out.records.push_back(finish(r));
+  }
+  out.format = "text";
+  return true;
+}
+
+// ---- Auto-replies (RFC 3834): not bounces ----
+bool readAutoReply(const MimeView& v, Classification& out) {
+  const std::string auto_ = lower(v.header("auto-submitted"));
+  const std::string subject = lower(v.header("subject"));
+  const bool autoHeader = auto_.rfind("auto-replied", 0) == 0 || !v.header("x-autoreply").empty() ||
+                          !v.header("x-autorespond").empty() || lower(v.header("precedence")) == "auto_reply";
+  static const std::vector<std::string> words = {"out of office", "out of the office", "auto:", "automatic reply",
+                                                 "autoreply", "auto-reply", "vacation", "abwesenheit", "absence"};
+  bool vacationWords = false;
+  for (const auto& w : words)
+    if (contains(subject, w)) vacationWords = true;
+  if (!autoHeader && !vacationWords) return false;
+  BounceRecord r;
+  r.recipient = addressIn(v.header("from"));
+  r.reason = "vacation";
+  r.diagnostic = v.header("subject");
+  out.records.push_back(r);
+  out.format = "rfc3834";
+  return true;
+}
+
+}  // namespace
+
+Classification classify(const std::string& raw) {
+  Classification out;
+  std::string error;
+  auto view = readMime(raw, &error);
+  if (!view) {
+    out.error = error;
+    return out;
+  }
+  try {
+    if (readArf(*view, out) || readDsn(*view, out) || readText(*view, out) || readAutoReply(*view, out)) return out;
+  } catch (const std::exception& e) {  // std::regex on hostile input, for one
+    out.records.clear();
+    out.error = std::string("unreadable bounce: ") + e.what();
+    return out;
+  }
+  out.error = "no failed recipient found: not a bounce, or a format not understood";
+  return out;
+}
+
+}  // namespace safetynet::bounce

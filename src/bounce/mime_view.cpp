@@ -1,0 +1,132 @@
+#include "bounce/mime_view.hpp"
+
+#include <gmime/gmime.h>
+
+#include <algorithm>
+#include <mutex>
+
+namespace safetynet::bounce {
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// GMime owns its objects through GObject references; this releases one at scope exit.
+struct Unref {
+  gpointer p;
+  ~Unref() {
+    if (p) g_object_unref(p);
+  }
+};
+
+std::string mimeType(GMimeObject* o) {
+  GMimeContentType* ct = g_mime_object_get_content_type(o);
+  if (!ct) return "text/plain";
+  char* t = g_mime_content_type_get_mime_type(ct);
+  std::string s = t ? lower(t) : "text/plain";
+  g_free(t);
+  return s;
+}
+
+std::map<std::string, std::string> headersOf(GMimeObject* o, std::vector<std::string>* received) {
+  std::map<std::string, std::string> out;
+  GMimeHeaderList* list = g_mime_object_get_header_list(o);
+  const int n = list ? g_mime_header_list_get_count(list) : 0;
+  for (int i = 0; i < n; ++i) {
+    GMimeHeader* h = g_mime_header_list_get_header_at(list, i);
+    const char* name = g_mime_header_get_name(h);
+    const char* value = g_mime_header_get_value(h);  // unfolded, RFC 2047-decoded
+    if (!name) continue;
+    std::string key = lower(name), v = value ? value : "";
+    if (key == "received" && received) received->push_back(v);
+    out.emplace(key, v);
+  }
+  return out;
+}
+
+// A part's content with its transfer encoding undone; text/* converted to UTF-8.
+std::string contentOf(GMimePart* part) {
+  if (GMIME_IS_TEXT_PART(part)) {
+    char* t = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
+    std::string s = t ? t : "";
+    g_free(t);
+    return s;
+  }
+  GMimeDataWrapper* w = g_mime_part_get_content(part);
+  if (!w) return "";
+  GMimeStream* mem = g_mime_stream_mem_new();
+  Unref release{mem};
+  g_mime_data_wrapper_write_to_stream(w, mem);
+  GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+  return bytes ? std::string(reinterpret_cast<const char*>(bytes->data), bytes->len) : "";
+}
+
+void walk(GMimeObject* o, int depth, MimeView& view) {
+  if (!o) return;
+  if (GMIME_IS_MULTIPART(o)) {
+    GMimeMultipart* mp = GMIME_MULTIPART(o);
+    const int n = g_mime_multipart_get_count(mp);
+    for (int i = 0; i < n; ++i) walk(g_mime_multipart_get_part(mp, i), depth, view);
+    return;
+  }
+  if (GMIME_IS_MESSAGE_PART(o)) {
+    GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+    if (!inner) return;
+    view.originals.push_back(headersOf(GMIME_OBJECT(inner), nullptr));
+    walk(g_mime_message_get_mime_part(inner), depth + 1, view);
+    return;
+  }
+  if (GMIME_IS_PART(o)) {
+    MimeLeaf leaf;
+    leaf.type = mimeType(o);
+    leaf.text = contentOf(GMIME_PART(o));
+    leaf.depth = depth;
+    view.leaves.push_back(std::move(leaf));
+  }
+}
+
+}  // namespace
+
+std::optional<MimeView> readMime(const std::string& raw, std::string* error) {
+  static std::once_flag once;
+  std::call_once(once, [] { g_mime_init(); });
+  // An mbox "From " separator line before the headers is not part of the message.
+  size_t start = 0;
+  if (raw.rfind("From ", 0) == 0) {
+    start = raw.find('\n');
+    start = start == std::string::npos ? raw.size() : start + 1;
+  }
+  GMimeStream* stream = g_mime_stream_mem_new_with_buffer(raw.data() + start, raw.size() - start);
+  Unref releaseStream{stream};
+  GMimeParser* parser = g_mime_parser_new_with_stream(stream);
+  Unref releaseParser{parser};
+  g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+  GMimeMessage* message = g_mime_parser_construct_message(parser, nullptr);
+  if (!message) {
+    *error = "not a MIME message";
+    return std::nullopt;
+  }
+  Unref releaseMessage{message};
+  MimeView view;
+  view.headers = headersOf(GMIME_OBJECT(message), &view.received);
+  GMimeObject* body = g_mime_message_get_mime_part(message);
+  if (body) {
+    view.type = mimeType(body);
+    if (GMimeContentType* ct = g_mime_object_get_content_type(body))
+      if (const char* rt = g_mime_content_type_get_parameter(ct, "report-type")) view.report_type = lower(rt);
+  }
+  walk(body, 0, view);
+  // text/rfc822-headers parts carry an original message's headers as text.
+  for (const auto& leaf : view.leaves)
+    if (leaf.type == "text/rfc822-headers") {
+      std::string headers = leaf.text + "\n\n";
+      std::string ignored;
+      if (auto inner = readMime(headers, &ignored)) view.originals.push_back(inner->headers);
+    }
+  return view;
+}
+
+}  // namespace safetynet::bounce

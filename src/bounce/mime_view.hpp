@@ -1,0 +1,33 @@
+#pragma once
+// A bounce email's MIME structure as plain data, read with GMime 3 (transfer encodings, charsets,
+// nested message/rfc822): the only file that touches GMime.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace safetynet::bounce {
+
+struct MimeLeaf {
+  std::string type;  // lower case, "text/plain", "message/delivery-status"...
+  std::string text;  // content, transfer-decoded; UTF-8 for text/* parts
+  int depth = 0;     // 0: part of the bounce itself; 1+: inside an attached message
+};
+
+struct MimeView {
+  std::map<std::string, std::string> headers;  // lower-case name -> first value, decoded
+  std::vector<std::string> received;           // every Received: header, top first
+  std::string type;                            // top-level MIME type, lower case
+  std::string report_type;                     // multipart/report's report-type parameter
+  std::vector<MimeLeaf> leaves;                // in document order
+  // Headers of attached original messages (message/rfc822, text/rfc822-headers).
+  std::vector<std::map<std::string, std::string>> originals;
+  std::string header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+std::optional<MimeView> readMime(const std::string& raw, std::string* error);
+
+}  // namespace safetynet::bounce

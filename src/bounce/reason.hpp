@@ -1,0 +1,24 @@
+#pragma once
+// From what a bounce says (enhanced status, reply code, the server's text, the SMTP command it
+// answered) to a reason in Sisimai's vocabulary.
+#include <string>
+
+namespace safetynet::bounce {
+
+// The reason the text alone names, or "" (phrases of real replies, lower-cased match).
+std::string reasonFromText(const std::string& diagnostic);
+// The reason an RFC 3463 code names on its own, or "" (X.7.1 and X.0.0 name none).
+std::string reasonFromStatus(const std::string& status);
+// Both together, with the SMTP command (RCPT, DATA, MAIL...) and the DSN action.
+std::string decideReason(const std::string& status, const std::string& reply_code, const std::string& diagnostic,
+                         const std::string& command, const std::string& action);
+
+// First RFC 3463 code ("5.1.1") in a text, or "".
+std::string findStatus(const std::string& text);
+// First SMTP reply code (a 4xx/5xx number standing alone before text), or "".
+std::string findReplyCode(const std::string& text);
+// The SMTP command a text says the reply answered ("in reply to RCPT TO command"): RCPT, DATA,
+// MAIL, HELO, CONN, or "".
+std::string findCommand(const std::string& text);
+
+}  // namespace safetynet::bounce
