@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "bounce/mime_view.hpp"
 #include "bounce/reason.hpp"
 #include "safetynet/bounce/bounce.hpp"
@@ -128,6 +130,65 @@ bool readArf(const MimeView& v, Classification& out) {
   return true;
 }
 
+// ---- Amazon SES notifications (JSON, possibly inside an SNS envelope) ----
+bool readSesJson(const MimeView& v, Classification& out) {
+  for (const auto& l : v.leaves) {
+    if (l.depth != 0 || (l.text.find("notificationType") == std::string::npos && l.text.find("eventType") == std::string::npos))
+      continue;
+    std::string body = l.text;
+    // Sendmail folds lines longer than 990 characters with "!" + newline + space.
+    for (size_t p; (p = body.find("!\n ")) != std::string::npos;) body.erase(p, 3);
+    const auto open = body.find('{'), close = body.rfind('}');
+    if (open == std::string::npos || close == std::string::npos || close < open) continue;
+    auto j = nlohmann::json::parse(body.substr(open, close - open + 1), nullptr, false);  // SNS adds a footer
+    if (j.is_object() && j.contains("Message") && j["Message"].is_string())
+      j = nlohmann::json::parse(j["Message"].get<std::string>(), nullptr, false);
+    if (!j.is_object()) continue;
+    const std::string type = lower(j.value("notificationType", j.value("eventType", "")));
+    if (type == "bounce" && j.contains("bounce") && j["bounce"].is_object()) {
+      const auto& b = j["bounce"];
+      if (b.contains("bouncedRecipients") && b["bouncedRecipients"].is_array())
+        for (const auto& x : b["bouncedRecipients"]) {
+          if (!x.is_object()) continue;
+          BounceRecord r;
+          r.recipient = addressIn(x.value("emailAddress", ""));
+          r.action = lower(x.value("action", "failed"));
+          r.status = findStatus(x.value("status", ""));
+          r.diagnostic = stripType(x.value("diagnosticCode", ""));
+          if (r.diagnostic.empty()) r.diagnostic = b.value("bounceType", "") + " " + b.value("bounceSubType", "");
+          if (b.value("bounceSubType", "") == "Suppressed" || b.value("bounceSubType", "") == "OnAccountSuppressionList")
+            r.reason = "suppressed";
+          if (!r.recipient.empty()) out.records.push_back(finish(r));
+        }
+    } else if (type == "complaint" && j.contains("complaint") && j["complaint"].is_object()) {
+      const auto& c = j["complaint"];
+      if (c.contains("complainedRecipients") && c["complainedRecipients"].is_array())
+        for (const auto& x : c["complainedRecipients"]) {
+          BounceRecord r;
+          r.recipient = addressIn(x.is_object() ? x.value("emailAddress", "") : "");
+          r.reason = "feedback";
+          r.feedback_type = c.value("complaintFeedbackType", "abuse");
+          if (!r.recipient.empty()) out.records.push_back(r);
+        }
+    } else if (type == "delivery" && j.contains("delivery") && j["delivery"].is_object()) {
+      const auto& d = j["delivery"];
+      if (d.contains("recipients") && d["recipients"].is_array())
+        for (const auto& x : d["recipients"]) {
+          BounceRecord r;
+          r.recipient = addressIn(x.is_string() ? x.get<std::string>() : "");
+          r.action = "delivered";
+          r.diagnostic = d.value("smtpResponse", "");
+          if (!r.recipient.empty()) out.records.push_back(finish(r));
+        }
+    }
+    if (!out.records.empty()) {
+      out.format = "amazonses";
+      return true;
+    }
+  }
+  return false;
+}
+
 // ---- RFC 3464 delivery-status fields, in a report part or pasted into a text ----
 bool readDsn(const MimeView& v, Classification& out) {
   std::vector<const MimeLeaf*> sources;
@@ -147,9 +208,10 @@ bool readDsn(const MimeView& v, Classification& out) {
       r.recipient = recipient;
       r.action = lower(field(block, "action"));
       r.status = findStatus(field(block, "status"));
-      r.diagnostic = stripType(field(block, "diagnostic-code"));
-      const std::string x = field(block, "x-postfix-sender");
-      (void)x;
+      const std::string code = field(block, "diagnostic-code");
+      r.diagnostic = stripType(code);
+      // A local delivery program failed (procmail, a pipe): not the mailbox's fault.
+      if (lower(code).rfind("x-unix", 0) == 0) r.reason = "mailererror";
       records.push_back(r);
     }
   if (records.empty()) return false;
@@ -160,7 +222,11 @@ bool readDsn(const MimeView& v, Classification& out) {
       human = l.text;
       break;
     }
+  // One recipient: a transcript anywhere in the text says which command failed.
+  const std::string wholeCommand = records.size() == 1 ? findCommand(human) : std::string();
   for (auto& r : records) {
+    if (r.smtp_command.empty()) r.smtp_command = findCommand(r.diagnostic);
+    if (r.smtp_command.empty()) r.smtp_command = wholeCommand;
     if (!human.empty()) {
       // The paragraph of the human text that names this recipient.
       const std::string lh = lower(human);
@@ -221,7 +287,10 @@ bool readText(const MimeView& v, Classification& out) {
     }
   if (text.empty()) return false;
   const size_t cut = originalStart(text);
-  const std::string human = cut == std::string::npos ? text : text.substr(0, cut);
+  std::string human = cut == std::string::npos ? text : text.substr(0, cut);
+  // Exim's "(generated from x@y)" names an alias, not a failed recipient.
+  static const std::regex generated(R"(\((?:ultimately )?generated from [^)]*\))", std::regex::icase);
+  human = std::regex_replace(human, generated, "");
   const std::string lh = lower(human);
   const std::string subject = lower(v.header("subject"));
   const std::string from = lower(v.header("from"));
@@ -251,6 +320,9 @@ bool readText(const MimeView& v, Classification& out) {
     for (const auto& a : allAddresses(human))
       if (!isOurs(a, exclude) && std::find(recipients.begin(), recipients.end(), a) == recipients.end())
         recipients.push_back(a);
+  if (recipients.empty())  // a bounce of a message someone sent to themselves
+    for (const auto& a : allAddresses(human))
+      if (!isOurs(a, {}) && std::find(recipients.begin(), recipients.end(), a) == recipients.end()) recipients.push_back(a);
   if (recipients.empty()) {
     // Nobody named in the text: the original message's addressee.
     for (const auto& o : v.originals)
@@ -282,8 +354,19 @@ bool readText(const MimeView& v, Classification& out) {
         if (p != std::string::npos && p < end) end = p;
       }
       block = human.substr(at, end == std::string::npos ? std::string::npos : end - at);
-      // Some MTAs say why before naming the address, or in a paragraph of its own.
-      if (findReplyCode(block).empty() && findStatus(block).empty() && reasonFromText(block).empty()) block = human;
+    }
+    // Some MTAs say why before naming the address, or in a paragraph of its own: then the lines of
+    // the text that carry a reply, a status or an error.
+    if (findReplyCode(block).empty() && findStatus(block).empty() && reasonFromText(block).empty()) {
+      std::string lines;
+      std::istringstream in(human);
+      for (std::string line; std::getline(in, line);) {
+        const std::string ll = lower(line);
+        if (!findReplyCode(line).empty() || !findStatus(line).empty() || contains(ll, "said:") || contains(ll, "error") ||
+            contains(ll, "reason") || !reasonFromText(line).empty())
+          lines += line + "\n";
+      }
+      block = (at == std::string::npos ? std::string() : block + "\n") + (lines.empty() ? human : lines);
     }
     // Collapse whitespace: the reason matchers read phrases that MTAs wrap across lines.
     std::string flat;
@@ -299,6 +382,8 @@ bool readText(const MimeView& v, Classification& out) {
     }
     r.diagnostic = flat.size() > 600 ? flat.substr(0, 600) : flat;
     r.action = "failed";
+    // Google Groups: the group does not exist or refuses our sender, in the reader's language.
+    if (contains(r.recipient, "@googlegroups.com")) r.reason = "rejected";
     if (contains(lh, "delayed") || contains(lh, "will continue to try") || contains(lh, "still trying") ||
         contains(subject, "delayed") || contains(subject, "warning"))
       r.action = "delayed";
@@ -340,7 +425,9 @@ Classification classify(const std::string& raw) {
     return out;
   }
   try {
-    if (readArf(*view, out) || readDsn(*view, out) || readText(*view, out) || readAutoReply(*view, out)) return out;
+    if (readArf(*view, out) || readSesJson(*view, out) || readDsn(*view, out) || readText(*view, out) ||
+        readAutoReply(*view, out))
+      return out;
   } catch (const std::exception& e) {  // std::regex on hostile input, for one
     out.records.clear();
     out.error = std::string("unreadable bounce: ") + e.what();

@@ -69,6 +69,9 @@ void walk(GMimeObject* o, int depth, MimeView& view) {
   if (GMIME_IS_MULTIPART(o)) {
     GMimeMultipart* mp = GMIME_MULTIPART(o);
     const int n = g_mime_multipart_get_count(mp);
+    // No part found (a boundary that never appears in the body): the text is all in the prologue.
+    if (n == 0)
+      if (const char* prologue = g_mime_multipart_get_prologue(mp)) view.leaves.push_back(MimeLeaf{"text/plain", prologue, depth});
     for (int i = 0; i < n; ++i) walk(g_mime_multipart_get_part(mp, i), depth, view);
     return;
   }

@@ -203,6 +203,13 @@ int main(int argc, char** argv) {
   auto* configCheck = config->add_subcommand("check", "validate the configuration: exit 0, or 2 with the problems");
   addConfig(configCheck);
 
+  auto* bounce = app.add_subcommand("bounce", "bounce emails");
+  bounce->require_subcommand(1);
+  auto* classify = bounce->add_subcommand("classify", "parse bounce emails: one line per file");
+  std::vector<std::string> bounceFiles;
+  classify->add_flag("--json", json, "one JSON line per file");
+  classify->add_option("files", bounceFiles, "bounce emails (RFC 5322 files)")->required();
+
   auto* demo = app.add_subcommand("demo", "the main loop end to end on a local sandbox (no credentials, no internet)");
   bool keep = false;
   demo->add_flag("--keep-state", keep, "keep the sandbox's state directory and print its path");
@@ -230,6 +237,7 @@ int main(int argc, char** argv) {
   if (*check) return checkCommand(configPath, explicitConfig, json, offline, noSmtp, addresses, file);
   if (*decisions) return decisionsCommand(configPath, since, json);
   if (*demo) return runDemo(keep);
+  if (*classify) return bounceClassifyCommand(json, bounceFiles);
   if (*run) {
     auto cfg = loadOrReport(configPath, true);
     if (!cfg) return kUsage;

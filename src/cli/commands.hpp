@@ -1,6 +1,11 @@
 #pragma once
+#include <string>
+#include <vector>
+
 namespace safetynet::cli {
 // Parses argv per the command-line contract of notes/product.md and runs the command.
 // Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
 int main(int argc, char** argv);
+// `bounce classify`: prints each file's records; 1 if a file could not be read.
+int bounceClassifyCommand(bool json, const std::vector<std::string>& files);
 }  // namespace safetynet::cli
