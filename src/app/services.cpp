@@ -1,4 +1,5 @@
 #include "checks/admin_lists.hpp"
+#include "checks/bounce_history_check.hpp"
 #include "checks/blocklist_check.hpp"
 #include "checks/domain_check.hpp"
 #include "checks/smtp_probe_check.hpp"
@@ -41,6 +42,7 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
   checks.push_back(std::make_shared<checks::AdminListCheck>([lists] { return lists; }));
   checks.push_back(std::make_shared<checks::ProviderCheck>());
   checks.push_back(std::make_shared<checks::ProfileCheck>(config.engagement));
+  checks.push_back(std::make_shared<checks::BounceHistoryCheck>(&store));
   if (s->dns) checks.push_back(std::make_shared<checks::DomainCheck>(s->dns, &store));
   if (s->dns && !config.lists.dnsbl_domains.empty())
     checks.push_back(std::make_shared<checks::DomainBlocklistCheck>(s->dns, config.lists.dnsbl_domains));

@@ -387,7 +387,12 @@ bool readText(const MimeView& v, Classification& out) {
     if (contains(lh, "delayed") || contains(lh, "will continue to try") || contains(lh, "still trying") ||
         contains(subject, "delayed") || contains(subject, "warning"))
       r.action = "delayed";
-    out.records.push_back(finish(r));
+    // The reason from the whole block; the diagnostic shown from the server's reply on.
+    BounceRecord done = finish(r);
+    static const std::regex reply(R"((?:^|[^\d.#:-])([45][0-7]\d[ -]))");
+    std::smatch m;
+    if (std::regex_search(done.diagnostic, m, reply)) done.diagnostic = done.diagnostic.substr(static_cast<size_t>(m.position(1)));
+    out.records.push_back(done);
   }
   out.format = "text";
   return true;
@@ -424,6 +429,9 @@ Classification classify(const std::string& raw) {
     out.error = error;
     return out;
   }
+  for (const auto& o : view->originals)
+    if (auto it = o.find("from"); it != o.end() && out.sender.empty()) out.sender = addressIn(it->second);
+  if (out.sender.empty()) out.sender = addressIn(view->header("to"));
   try {
     if (readArf(*view, out) || readSesJson(*view, out) || readDsn(*view, out) || readText(*view, out) ||
         readAutoReply(*view, out))

@@ -1,12 +1,18 @@
 // `safetynet bounce classify [--json] FILE...`: one line per file (notes/product.md's contract).
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
+#include <openssl/evp.h>
+
+#include "bounce/history.hpp"
 #include "cli/commands.hpp"
 #include "safetynet/bounce/bounce.hpp"
+#include "safetynet/core/time_format.hpp"
 
 namespace safetynet::cli {
 
@@ -47,6 +53,95 @@ int bounceClassifyCommand(bool json, const std::vector<std::string>& files) {
     }
   }
   return rc;
+}
+
+namespace {
+std::string sha256Hex(const std::string& text) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(text.data(), text.size(), md, &n, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < n; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 0xf];
+  }
+  return out;
+}
+}  // namespace
+
+int bounceImportCommand(const Config& config, const std::vector<std::string>& files) {
+  StorePtr store;
+  try {
+    store = openSqliteStore(config.state_dir);
+  } catch (const std::exception& e) {
+    std::cerr << "bounce import: " << e.what() << "\n";
+    return 1;
+  }
+  int rc = 0, recorded = 0, duplicates = 0;
+  for (const auto& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      std::cerr << file << ": cannot read\n";
+      rc = 1;
+      continue;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string raw = ss.str();
+    const bounce::Classification c = bounce::classify(raw);
+    if (c.records.empty()) {
+      std::cout << file << ": nothing recorded (" << c.error << ")\n";
+      continue;
+    }
+    // The same message imported twice (the same bytes) changes nothing.
+    auto result = bounce::recordBounces(*store, config.bounces, c, sha256Hex(raw), "import: " + file, c.sender, Clock::now());
+    recorded += result.recorded;
+    duplicates += result.duplicates;
+    std::cout << file << ": " << result.recorded << " recorded" << (result.duplicates ? ", " + std::to_string(result.duplicates) + " already known" : "")
+              << "\n";
+    for (const auto& s : result.changed)
+      if (s.state != "watch") std::cout << "  " << s.subject << ": " << s.state << " (" << s.evidence << ")\n";
+  }
+  std::cout << recorded << " bounce(s) recorded, " << duplicates << " already known\n";
+  return rc;
+}
+
+int suppressionsCommand(const Config& config, bool json, const std::string& clear) {
+  StorePtr store;
+  try {
+    store = openSqliteStore(config.state_dir);
+  } catch (const std::exception& e) {
+    std::cerr << "suppressions: " << e.what() << "\n";
+    return 1;
+  }
+  if (!clear.empty()) {
+    std::string subject = clear;
+    std::transform(subject.begin(), subject.end(), subject.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    const char* user = std::getenv("USER");
+    if (!store->clearStanding(subject, std::string("admin ") + (user ? user : "(unknown)"))) {
+      std::cerr << subject << ": not suppressed or held\n";
+      return 1;
+    }
+    std::cout << subject << ": cleared\n";
+    return 0;
+  }
+  const TimePoint now = Clock::now();
+  for (const auto& s : store->standings()) {
+    const bool active = s.state == "hard" || s.state == "complained" || s.state == "soft_permanent" ||
+                        (s.state == "soft_hold" && s.until && *s.until > now);
+    if (!active) continue;
+    if (json) {
+      nlohmann::ordered_json j = {{"subject", s.subject}, {"state", s.state}, {"since", formatIso8601(s.since)},
+                                  {"until", s.until ? nlohmann::ordered_json(formatIso8601(*s.until)) : nlohmann::ordered_json(nullptr)},
+                                  {"reason", s.reason}, {"evidence", s.evidence}};
+      std::cout << j.dump() << "\n";
+    } else {
+      std::cout << s.subject << "  " << s.state << "  since " << formatIso8601(s.since)
+                << (s.until ? "  until " + formatIso8601(*s.until) : std::string()) << "\n    " << s.evidence << "\n";
+    }
+  }
+  return 0;
 }
 
 }  // namespace safetynet::cli

@@ -209,6 +209,17 @@ int main(int argc, char** argv) {
   std::vector<std::string> bounceFiles;
   classify->add_flag("--json", json, "one JSON line per file");
   classify->add_option("files", bounceFiles, "bounce emails (RFC 5322 files)")->required();
+  auto* import = bounce->add_subcommand("import", "classify bounce emails and record them in the bounce history");
+  addConfig(import);
+  import->add_option("files", bounceFiles, "bounce emails (RFC 5322 files)")->required();
+
+  auto* suppressions = app.add_subcommand("suppressions", "addresses suppressed or held by their bounce history");
+  addConfig(suppressions);
+  suppressions->add_flag("--json", json, "one JSON line per address");
+  auto* clearCmd = suppressions->add_subcommand("clear", "lift a suppression or hold (an address, or @domain)");
+  std::string clearSubject;
+  addConfig(clearCmd);
+  clearCmd->add_option("subject", clearSubject, "the address or @domain")->required();
 
   auto* demo = app.add_subcommand("demo", "the main loop end to end on a local sandbox (no credentials, no internet)");
   bool keep = false;
@@ -238,6 +249,12 @@ int main(int argc, char** argv) {
   if (*decisions) return decisionsCommand(configPath, since, json);
   if (*demo) return runDemo(keep);
   if (*classify) return bounceClassifyCommand(json, bounceFiles);
+  if (*import || *suppressions) {
+    auto cfg = loadOrReport(configPath, explicitConfig);
+    if (!cfg) return kUsage;
+    if (*import) return bounceImportCommand(*cfg, bounceFiles);
+    return suppressionsCommand(*cfg, json, *clearCmd ? clearSubject : "");
+  }
   if (*run) {
     auto cfg = loadOrReport(configPath, true);
     if (!cfg) return kUsage;

@@ -2,10 +2,16 @@
 #include <string>
 #include <vector>
 
+#include "safetynet/config/config.hpp"
+
 namespace safetynet::cli {
 // Parses argv per the command-line contract of notes/product.md and runs the command.
 // Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
 int main(int argc, char** argv);
 // `bounce classify`: prints each file's records; 1 if a file could not be read.
 int bounceClassifyCommand(bool json, const std::vector<std::string>& files);
+// `bounce import`: classifies and records each file in the bounce history.
+int bounceImportCommand(const Config& config, const std::vector<std::string>& files);
+// `suppressions [--json]` lists what is suppressed or held; `suppressions clear X` lifts it.
+int suppressionsCommand(const Config& config, bool json, const std::string& clear);
 }  // namespace safetynet::cli

@@ -188,6 +188,14 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     l->stringList("dnsbl_ips", c.lists.dnsbl_ips);
     l->finish();
   }
+  if (auto b = top.map("bounces")) {
+    b->integer("soft_hold_after", c.bounces.soft_hold_after, 1, 1000);
+    b->duration("soft_window", c.bounces.soft_window);
+    b->duration("soft_hold_for", c.bounces.soft_hold_for);
+    b->duration("soft_hold_max", c.bounces.soft_hold_max);
+    b->integer("permanent_after", c.bounces.permanent_after, 1, 1000);
+    b->finish();
+  }
   if (auto e = top.map("engagement")) {
     e->duration("dead_after", c.engagement.dead_after);
     e->integer("unengaged_sends", c.engagement.unengaged_sends, 1, 10000);

@@ -130,6 +130,33 @@ CREATE TABLE domain_facts (
   PRIMARY KEY (domain, fact)
 );
 )SQL",
+    // 4: bounce history and where each address stands
+    R"SQL(
+CREATE TABLE bounces (
+  key TEXT PRIMARY KEY,
+  address TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  hard INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  reply_code TEXT NOT NULL,
+  diagnostic TEXT NOT NULL,
+  source TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX bounces_address ON bounces(address, at);
+CREATE INDEX bounces_sender ON bounces(sender, at);
+CREATE TABLE standings (
+  subject TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  since INTEGER NOT NULL,
+  until INTEGER,
+  soft_count INTEGER NOT NULL,
+  holds INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  evidence TEXT NOT NULL
+);
+)SQL",
 };
 
 long long nowMs() { return toMillis(Clock::now()); }
@@ -153,6 +180,11 @@ class Stmt {
     return *this;
   }
   Stmt& bind(int i, int v) { return bind(i, static_cast<long long>(v)); }
+  Stmt& bindNull(int i) {
+    sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  bool isNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
   // true while there is a row
   bool step() {
     int rc = sqlite3_step(s_);
@@ -366,6 +398,88 @@ class SqliteStore final : public Store {
     Stmt s(db_, "INSERT OR REPLACE INTO connector_state(connector, key, value, updated_at) VALUES(?,?,?,?)");
     s.bind(1, connector).bind(2, key).bind(3, value).bind(4, nowMs());
     s.run();
+  }
+
+  bool recordBounce(const BounceEvent& e, const std::optional<Standing>& st) override {
+    Tx tx(*this);
+    {
+      Stmt exists(db_, "SELECT 1 FROM bounces WHERE key=?");
+      exists.bind(1, e.key);
+      if (exists.step()) return false;  // rolled back by Tx
+    }
+    Stmt s(db_,
+           "INSERT INTO bounces(key, address, reason, hard, status, reply_code, diagnostic, source, sender, at) "
+           "VALUES(?,?,?,?,?,?,?,?,?,?)");
+    s.bind(1, e.key).bind(2, e.address).bind(3, e.reason).bind(4, e.hard ? 1 : 0).bind(5, e.status).bind(6, e.reply_code);
+    s.bind(7, e.diagnostic).bind(8, e.source).bind(9, e.sender).bind(10, toMillis(e.at));
+    s.run();
+    if (st) {
+      Stmt u(db_,
+             "INSERT OR REPLACE INTO standings(subject, state, since, until, soft_count, holds, reason, evidence) "
+             "VALUES(?,?,?,?,?,?,?,?)");
+      u.bind(1, st->subject).bind(2, st->state).bind(3, toMillis(st->since));
+      if (st->until) u.bind(4, toMillis(*st->until));
+      else u.bindNull(4);
+      u.bind(5, st->soft_count).bind(6, st->holds).bind(7, st->reason).bind(8, st->evidence);
+      u.run();
+    }
+    tx.commit();
+    return true;
+  }
+
+  std::vector<BounceEvent> bouncesFor(const std::string& address, TimePoint since) override {
+    Stmt s(db_,
+           "SELECT key, address, reason, hard, status, reply_code, diagnostic, source, sender, at FROM bounces "
+           "WHERE address=? AND at>=? ORDER BY at");
+    s.bind(1, address).bind(2, toMillis(since));
+    std::vector<BounceEvent> out;
+    while (s.step())
+      out.push_back(BounceEvent{s.text(0), s.text(1), s.text(2), s.integer(3) != 0, s.text(4), s.text(5), s.text(6),
+                                s.text(7), s.text(8), fromMillis(s.integer(9))});
+    return out;
+  }
+
+  static Standing standingRow(const Stmt& s) {
+    Standing st;
+    st.subject = s.text(0);
+    st.state = s.text(1);
+    st.since = fromMillis(s.integer(2));
+    if (!s.isNull(3)) st.until = fromMillis(s.integer(3));
+    st.soft_count = static_cast<int>(s.integer(4));
+    st.holds = static_cast<int>(s.integer(5));
+    st.reason = s.text(6);
+    st.evidence = s.text(7);
+    return st;
+  }
+
+  std::optional<Standing> standing(const std::string& subject) override {
+    Stmt s(db_, "SELECT subject, state, since, until, soft_count, holds, reason, evidence FROM standings WHERE subject=?");
+    s.bind(1, subject);
+    if (!s.step()) return std::nullopt;
+    return standingRow(s);
+  }
+
+  std::vector<Standing> standings() override {
+    Stmt s(db_, "SELECT subject, state, since, until, soft_count, holds, reason, evidence FROM standings ORDER BY since DESC");
+    std::vector<Standing> out;
+    while (s.step()) out.push_back(standingRow(s));
+    return out;
+  }
+
+  bool clearStanding(const std::string& subject, const std::string& by) override {
+    Tx tx(*this);
+    auto st = standing(subject);
+    if (!st) return false;
+    Stmt d(db_, "DELETE FROM standings WHERE subject=?");
+    d.bind(1, subject);
+    d.run();
+    nlohmann::json detail;
+    detail["by"] = by;
+    detail["state"] = st->state;
+    detail["evidence"] = st->evidence;
+    appendAudit("bounce|" + subject, "cleared", detail);
+    tx.commit();
+    return true;
   }
 
   void putConnectorStates(const std::string& connector,

@@ -22,7 +22,8 @@ struct BounceRecord {
 
 struct Classification {
   std::vector<BounceRecord> records;
-  std::string format;  // which reader understood it: rfc3464, arf, rfc3834, postfix, exim, qmail...
+  std::string format;  // which reader understood it: rfc3464, arf, amazonses, text, rfc3834
+  std::string sender;  // the mailbox that sent the bounced message (its From, else the bounce's To)
   std::string error;   // why nothing could be read (not a bounce, broken MIME...)
 };
 

@@ -54,6 +54,18 @@ struct ListsConfig {
   std::vector<std::string> dnsbl_ips;      // IP lists asked about the recipient domain's MX hosts (ZEN style)
 };
 
+// What bounces do to an address (docs/bounces.md). A hard bounce suppresses it until an admin
+// clears it; a complaint makes it do_not_mail; soft bounces are counted, and soft_hold_after of
+// them within soft_window hold it, for soft_hold_for, doubling each time up to soft_hold_max, and
+// for good from the permanent_after-th hold.
+struct BouncesConfig {
+  int soft_hold_after = 3;
+  milliseconds soft_window{std::chrono::hours(24 * 7)};
+  milliseconds soft_hold_for{std::chrono::hours(72)};
+  milliseconds soft_hold_max{std::chrono::hours(24 * 30)};
+  int permanent_after = 5;
+};
+
 struct EngagementConfig {
   milliseconds dead_after{std::chrono::hours(24 * 365)};
   // Emails sent to a person with no engagement after which the address counts as dead.
@@ -130,6 +142,7 @@ struct Config {
   DnsConfig dns;
   SmtpProbeConfig smtp_probe;
   ListsConfig lists;
+  BouncesConfig bounces;
   EngagementConfig engagement;
   SendersConfig senders;
   std::vector<ConnectorConfig> connectors;

@@ -84,6 +84,30 @@ struct TrackedEmail {
   nlohmann::json data;  // the platform's object, as last read
 };
 
+// One bounce (or complaint) of one recipient, from `bounce import` or a connector.
+struct BounceEvent {
+  std::string key;      // one event per (source message, recipient): importing twice changes nothing
+  std::string address;  // lower-case
+  std::string reason;   // Sisimai's vocabulary
+  bool hard = false;
+  std::string status, reply_code, diagnostic;
+  std::string source;  // "import: FILE", "connector: NAME"
+  std::string sender;  // the sending mailbox, when known
+  TimePoint at{};
+};
+
+// Where an address (or "@domain") stands after its bounces: what the bounce history check reads.
+struct Standing {
+  std::string subject;  // an address, or "@domain" for domain-wide failures (hostunknown, notaccept)
+  std::string state;    // hard | complained | soft_hold | soft_permanent | watch (soft bounces counted)
+  TimePoint since{};    // when this state began
+  std::optional<TimePoint> until;  // end of a soft hold; none: until an admin clears it
+  int soft_count = 0;   // soft bounces counted towards the next hold
+  int holds = 0;        // soft holds so far (each longer than the last)
+  std::string reason;   // the last bounce's reason
+  std::string evidence; // in words, for the rep and the admin
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -120,6 +144,15 @@ class Store {
   virtual std::optional<std::string> domainFact(const std::string& domain, const std::string& fact, TimePoint now) = 0;
   virtual void putDomainFact(const std::string& domain, const std::string& fact, const std::string& value,
                              TimePoint expires) = 0;
+
+  // Bounce history. recordBounce writes the event and the subject's new standing (if any) in one
+  // transaction; it returns false, writing nothing, when the event's key was recorded before.
+  virtual bool recordBounce(const BounceEvent& e, const std::optional<Standing>& standing) = 0;
+  virtual std::vector<BounceEvent> bouncesFor(const std::string& address, TimePoint since) = 0;
+  virtual std::optional<Standing> standing(const std::string& subject) = 0;
+  virtual std::vector<Standing> standings() = 0;
+  // An admin lifts a suppression or hold; the event stays in the history, with an audit line.
+  virtual bool clearStanding(const std::string& subject, const std::string& by) = 0;
 
   virtual std::optional<std::string> connectorState(const std::string& connector, const std::string& key) = 0;
   virtual void putConnectorState(const std::string& connector, const std::string& key, const std::string& value) = 0;

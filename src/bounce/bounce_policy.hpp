@@ -1,0 +1,27 @@
+#pragma once
+// What one more bounce does to where an address stands (config.bounces). Pure: no store, no
+// clock; bounce_history.cpp feeds it and writes the result.
+#include <optional>
+
+#include "safetynet/config/config.hpp"
+#include "safetynet/store/store.hpp"
+
+namespace safetynet::bounce {
+
+// Whether a soft bounce says something about the recipient (full, disabled, expired...) rather
+// than about us or our message (blocked, authfailure, spamdetected...): only those count.
+bool countsAgainstRecipient(const std::string& reason);
+
+// The address itself, or "@domain" when the failure is the domain's (hostunknown, notaccept).
+std::string subjectOf(const BounceEvent& e);
+
+// The subject's new standing after `e`, given the soft bounces counted since the window or the
+// last hold began (`soft_in_window`, this one included); nullopt: nothing to record (a
+// delivery, an auto-reply).
+std::optional<Standing> applyBounce(const std::optional<Standing>& current, const BounceEvent& e, int soft_in_window,
+                                    const BouncesConfig& config, TimePoint now);
+
+// When the soft bounces that count towards the next hold began.
+TimePoint softCountingStart(const std::optional<Standing>& current, const BouncesConfig& config, TimePoint now);
+
+}  // namespace safetynet::bounce

@@ -1,0 +1,55 @@
+#include "bounce/history.hpp"
+
+#include <algorithm>
+
+#include "bounce/bounce_policy.hpp"
+
+namespace safetynet::bounce {
+
+namespace {
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+}  // namespace
+
+ImportResult recordBounces(Store& store, const BouncesConfig& config, const Classification& c,
+                           const std::string& message_id, const std::string& source, const std::string& sender,
+                           TimePoint at) {
+  ImportResult result;
+  for (const auto& r : c.records) {
+    if (r.recipient.empty()) continue;
+    if (r.reason == "delivered" || r.reason == "vacation") {
+      ++result.ignored;
+      continue;
+    }
+    BounceEvent e;
+    e.address = lower(r.recipient);
+    e.key = message_id + "|" + e.address;
+    e.reason = r.reason;
+    e.hard = r.hard;
+    e.status = r.status;
+    e.reply_code = r.reply_code;
+    e.diagnostic = r.reason == "feedback" ? r.feedback_type : r.diagnostic;
+    e.source = source;
+    e.sender = sender;
+    e.at = at;
+    const std::string subject = subjectOf(e);
+    const auto current = store.standing(subject);
+    // Soft bounces of this address since the window (or the last hold) began, this one included.
+    int soft = 1;
+    if (!e.hard && e.reason != "feedback")
+      for (const auto& past : store.bouncesFor(e.address, softCountingStart(current, config, at)))
+        if (!past.hard && past.reason != "feedback" && countsAgainstRecipient(past.reason) && past.key != e.key) ++soft;
+    const auto next = applyBounce(current, e, soft, config, at);
+    if (!store.recordBounce(e, next)) {
+      ++result.duplicates;
+      continue;
+    }
+    ++result.recorded;
+    if (next) result.changed.push_back(*next);
+  }
+  return result;
+}
+
+}  // namespace safetynet::bounce

@@ -1,0 +1,23 @@
+#pragma once
+// Bounce history: classified bounces into the store, each recipient's standing updated by the
+// policy (bounce_policy.hpp) in the same transaction. Used by `bounce import` and, later, by the
+// connectors' bounce data.
+#include "safetynet/bounce/bounce.hpp"
+#include "safetynet/config/config.hpp"
+#include "safetynet/store/store.hpp"
+
+namespace safetynet::bounce {
+
+struct ImportResult {
+  int recorded = 0;    // new events
+  int duplicates = 0;  // seen before (same message, same recipient)
+  int ignored = 0;     // deliveries, auto-replies
+  std::vector<Standing> changed;  // standings written
+};
+
+// `message_id`: what makes the source message unique (a hash of its bytes for files).
+ImportResult recordBounces(Store& store, const BouncesConfig& config, const Classification& c,
+                           const std::string& message_id, const std::string& source, const std::string& sender,
+                           TimePoint at);
+
+}  // namespace safetynet::bounce

@@ -1,0 +1,149 @@
+// The bounce history and its policy over simulated time: hard bounces suppress until cleared,
+// complaints make do_not_mail, soft bounces hold for escalating times, then for good.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "bounce/history.hpp"
+#include "checks/bounce_history_check.hpp"
+#include "safetynet/store/store.hpp"
+#include "support/run_task.hpp"
+
+using namespace safetynet;
+using namespace safetynet::bounce;
+using namespace std::chrono;
+using safetynet::testing::runTask;
+
+namespace {
+
+class BounceHistoryTest : public ::testing::Test {
+ protected:
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("sn-bounce-" + std::to_string(::getpid()) + "-" +
+                                                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  StorePtr store;
+  BouncesConfig config;  // 3 soft bounces in 7 days hold for 72 h, doubling up to 30 d, for good at the 5th hold
+  int serial = 0;
+
+  void SetUp() override {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    store = openSqliteStore(dir.string());
+  }
+  void TearDown() override {
+    store.reset();
+    std::filesystem::remove_all(dir);
+  }
+  ImportResult bounceAt(TimePoint at, const std::string& address, const std::string& reason, bool hard = false,
+                        const std::string& status = "") {
+    Classification c;
+    BounceRecord r;
+    r.recipient = address;
+    r.reason = reason;
+    r.hard = hard;
+    r.status = status;
+    r.diagnostic = reason == "feedback" ? "" : "550 something";
+    r.feedback_type = reason == "feedback" ? "abuse" : "";
+    c.records.push_back(r);
+    return recordBounces(*store, config, c, "msg-" + std::to_string(++serial), "test", "rep@seller.test", at);
+  }
+  std::vector<std::string> signals(const std::string& address) {
+    checks::BounceHistoryCheck check(store.get());
+    CheckInput in;
+    in.raw = address;
+    in.address = parseAddress(address).address;
+    ScanResult r;
+    runTask([&]() -> Task<void> { co_await check.run(in, r); }());
+    std::vector<std::string> out;
+    for (const auto& s : r.signals()) out.push_back(s.name);
+    return out;
+  }
+};
+
+using V = std::vector<std::string>;
+
+TEST_F(BounceHistoryTest, AHardBounceSuppressesUntilAnAdminClearsIt) {
+  const auto now = Clock::now();
+  bounceAt(now - hours(1), "gone@acme.test", "userunknown", true, "5.1.1");
+  EXPECT_EQ(signals("gone@acme.test"), V{"HARD_BOUNCED"});
+  EXPECT_EQ(signals("GONE@Acme.test"), V{"HARD_BOUNCED"});
+  EXPECT_EQ(signals("other@acme.test"), V{});
+  EXPECT_EQ(store->standing("gone@acme.test")->state, "hard");
+  // Importing the same message again changes nothing.
+  serial -= 1;
+  EXPECT_EQ(bounceAt(now, "gone@acme.test", "userunknown", true).duplicates, 1);
+  EXPECT_TRUE(store->clearStanding("gone@acme.test", "admin test"));
+  EXPECT_EQ(signals("gone@acme.test"), V{});
+  EXPECT_FALSE(store->clearStanding("gone@acme.test", "admin test"));
+  EXPECT_EQ(store->auditFor("bounce|gone@acme.test").size(), 1u);  // who cleared it, and what
+}
+
+TEST_F(BounceHistoryTest, ADeadDomainSuppressesEveryAddressAtIt) {
+  bounceAt(Clock::now(), "a@dead.test", "hostunknown", true, "5.1.2");
+  EXPECT_EQ(signals("b@dead.test"), V{"HARD_BOUNCED"});
+  EXPECT_TRUE(store->standing("@dead.test"));
+}
+
+TEST_F(BounceHistoryTest, AComplaintIsDoNotMailAndAHardBounceDoesNotUndoIt) {
+  const auto now = Clock::now();
+  bounceAt(now - hours(2), "annoyed@isp.test", "feedback");
+  bounceAt(now - hours(1), "annoyed@isp.test", "userunknown", true);
+  EXPECT_EQ(store->standing("annoyed@isp.test")->state, "complained");
+  EXPECT_EQ(signals("annoyed@isp.test"), V{"SUPPRESSED"});
+}
+
+TEST_F(BounceHistoryTest, SoftBouncesHoldForEscalatingTimesThenForGood) {
+  const auto start = Clock::now() - hours(24 * 200);
+  auto t = start;
+  // Two soft bounces: watched, not held.
+  bounceAt(t, "busy@acme.test", "mailboxfull");
+  bounceAt(t + hours(1), "busy@acme.test", "mailboxfull");
+  EXPECT_EQ(store->standing("busy@acme.test")->state, "watch");
+  EXPECT_EQ(store->standing("busy@acme.test")->soft_count, 2);
+  // A bounce about us (blocked) does not count against the recipient.
+  bounceAt(t + hours(2), "busy@acme.test", "blocked");
+  EXPECT_EQ(store->standing("busy@acme.test")->state, "watch");
+  // The third within seven days: held for 72 h; then 144 h, 288 h, 576 h; the fifth hold is for good.
+  const std::vector<hours> holds = {hours(72), hours(144), hours(288), hours(576)};
+  bounceAt(t + hours(3), "busy@acme.test", "mailboxfull");
+  for (size_t i = 0;; ++i) {
+    auto s = store->standing("busy@acme.test");
+    ASSERT_TRUE(s);
+    if (i == holds.size()) {
+      EXPECT_EQ(s->state, "soft_permanent");
+      EXPECT_EQ(s->holds, 5);
+      break;
+    }
+    EXPECT_EQ(s->state, "soft_hold") << i;
+    EXPECT_EQ(s->holds, static_cast<int>(i) + 1);
+    ASSERT_TRUE(s->until);
+    EXPECT_EQ(duration_cast<hours>(*s->until - s->since), holds[i]) << i;
+    // Three more soft bounces after the hold began make the next, longer hold.
+    t = s->since + hours(1);
+    bounceAt(t, "busy@acme.test", "mailboxfull");
+    bounceAt(t + minutes(1), "busy@acme.test", "suspend");
+    EXPECT_EQ(store->standing("busy@acme.test")->holds, static_cast<int>(i) + 1);  // not yet
+    bounceAt(t + minutes(2), "busy@acme.test", "mailboxfull");
+  }
+  EXPECT_EQ(signals("busy@acme.test"), V{"SOFT_BOUNCE_HOLD"});  // for good, whatever the clock says
+}
+
+TEST_F(BounceHistoryTest, SoftBouncesOutsideTheWindowDoNotAddUp) {
+  const auto t = Clock::now() - hours(24 * 30);
+  bounceAt(t, "far@acme.test", "mailboxfull");
+  bounceAt(t + hours(1), "far@acme.test", "mailboxfull");
+  bounceAt(t + hours(24 * 8), "far@acme.test", "mailboxfull");  // the first two are older than 7 days
+  EXPECT_EQ(store->standing("far@acme.test")->state, "watch");
+  EXPECT_EQ(store->standing("far@acme.test")->soft_count, 1);
+  EXPECT_EQ(signals("far@acme.test"), V{});
+}
+
+TEST_F(BounceHistoryTest, AHoldEndsOnItsOwn) {
+  const auto now = Clock::now();
+  for (int i = 0; i < 3; ++i) bounceAt(now - hours(100) + minutes(i), "late@acme.test", "mailboxfull");
+  EXPECT_EQ(store->standing("late@acme.test")->state, "soft_hold");
+  EXPECT_EQ(signals("late@acme.test"), V{});  // 72 h from 100 h ago: over
+  for (int i = 0; i < 3; ++i) bounceAt(now - hours(1) + minutes(i), "soon@acme.test", "mailboxfull");
+  EXPECT_EQ(signals("soon@acme.test"), V{"SOFT_BOUNCE_HOLD"});
+}
+
+}  // namespace
