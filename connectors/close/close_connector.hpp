@@ -31,6 +31,13 @@ class CloseConnector final : public Connector {
   // GET /contact/{id}/, cached for 15 minutes. Close keeps no engagement or bounce flag on a
   // contact.
   Task<void> loadProfiles(std::vector<ScheduledEmail>& emails) override;
+  // Not built yet for this platform: says so (supported = false); sender protection then relies
+  // on imported bounces for its mailboxes.
+  Task<Activity> recentActivity(TimePoint) override {
+    Activity a;
+    a.supported = false;
+    co_return a;
+  }
 
   // Exposed for tests and `safetynet demo`'s narration.
   Task<void> sweep(TimePoint now);

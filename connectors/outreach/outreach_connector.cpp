@@ -275,4 +275,39 @@ Task<void> OutreachConnector::loadProfiles(std::vector<ScheduledEmail>& emails) 
   }
 }
 
+Task<Activity> OutreachConnector::recentActivity(TimePoint since) {
+  Activity a;
+  std::string url = config_.base_url + "/mailings?" + param("filter[state]", "delivered,bounced,opened,replied") + "&" +
+                    param("filter[stateChangedAt]", formatIso8601(since) + "..inf") + "&" + param("include", "recipients") +
+                    "&" + param("page[size]", std::to_string(kPageSize)) + "&count=false";
+  while (!url.empty()) {
+    nlohmann::json doc = co_await getJson(url, "GET /mailings (activity)");
+    Included inc;
+    inc.add(doc);
+    if (doc.contains("data") && doc["data"].is_array())
+      for (const auto& m : doc["data"]) {
+        const std::string id = idOf(m);
+        if (id.empty() || !m.contains("attributes")) continue;
+        const auto& attrs = m["attributes"];
+        const std::string mailbox = jsonString(attrs, "mailboxAddress");
+        std::optional<TimePoint> at = parseIso8601(jsonString(attrs, "deliveredAt"));
+        if (!at) at = parseIso8601(jsonString(attrs, "stateChangedAt"));
+        if (mailbox.empty() || !at) continue;
+        const std::string key = config_.name + "|mailing|" + id;
+        a.sent.push_back(SentEmail{key, mailbox, *at});
+        if (jsonString(attrs, "state") != "bounced") continue;
+        auto bouncedAt = parseIso8601(jsonString(attrs, "bouncedAt"));
+        std::string why;
+        auto e = toScheduledEmail(m, inc, config_.name, &why);  // for its recipients
+        if (!e) continue;
+        for (const auto& r : e->recipients)
+          if (r.kind == "to")
+            a.bounced.push_back(PlatformBounce{key, r.address, mailbox, jsonString(attrs, "errorReason"), bouncedAt.value_or(*at)});
+      }
+    std::string next = doc.contains("links") && doc["links"].is_object() ? jsonString(doc["links"], "next") : "";
+    url = !next.empty() && sameOrigin(next) ? next : "";
+  }
+  co_return a;
+}
+
 }  // namespace safetynet::outreach

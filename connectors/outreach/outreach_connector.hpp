@@ -32,6 +32,9 @@ class OutreachConnector final : public Connector {
   Task<RevertResult> revert(const ScheduledEmail& email) override;
   Task<EmailPeople> people(const ScheduledEmail& email) override;
   Task<void> loadProfiles(std::vector<ScheduledEmail>& emails) override;
+  // Mailings delivered or bounced since then (state delivered, bounced, opened, replied with
+  // stateChangedAt in range): sends per mailbox, and the bounced ones with errorReason.
+  Task<Activity> recentActivity(TimePoint since) override;
 
  private:
   // One request with the bearer token, the JSON:API media type, the rate budget, and one

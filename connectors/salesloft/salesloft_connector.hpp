@@ -33,6 +33,13 @@ class SalesloftConnector final : public Connector {
   Task<RevertResult> revert(const ScheduledEmail& email) override;
   Task<EmailPeople> people(const ScheduledEmail& email) override;
   Task<void> loadProfiles(std::vector<ScheduledEmail>& emails) override;
+  // Not built yet for this platform: says so (supported = false); sender protection then relies
+  // on imported bounces for its mailboxes.
+  Task<Activity> recentActivity(TimePoint) override {
+    Activity a;
+    a.supported = false;
+    co_return a;
+  }
 
  private:
   Task<HttpResponse> call(std::string method, std::string path, std::string body = "", std::string content_type = "",

@@ -47,7 +47,7 @@ nlohmann::json recipientJson(const RecipientVerdict& rv) {
 
 // The email's verdict: the first reverting recipient in reason-severity order decides.
 EmailDecision decide(const ScheduledEmail& e, const std::map<std::string, RecipientVerdict>& verdicts,
-                     const Policy& policy) {
+                     const Policy& policy, const std::map<std::string, SenderState>& paused) {
   EmailDecision d;
   d.key = e.key();
   d.connector = e.connector;
@@ -74,6 +74,19 @@ EmailDecision decide(const ScheduledEmail& e, const std::map<std::string, Recipi
     d.reason = worst->verdict.reason;
     d.evidence = worst->input + ": " + worst->verdict.evidence;
     d.next_step = worst->verdict.next_step;
+  }
+  // The sending mailbox is paused (sender protection): every email of it is held, unless a
+  // recipient already holds it for a more serious reason.
+  std::string mailbox = e.sender;
+  std::transform(mailbox.begin(), mailbox.end(), mailbox.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (auto it = paused.find(mailbox); it != paused.end()) {
+    const Verdict sv = policy.decide({Signal{"SENDER_BOUNCE_SPIKE", 0, "mailbox " + mailbox + " is paused: " + it->second.evidence}});
+    if (sv.revert && (!worst || rank(sv.reason) < rank(d.reason))) {
+      d.verdict = "revert";
+      d.reason = sv.reason;
+      d.evidence = sv.evidence;
+      d.next_step = sv.next_step;
+    }
   }
   return d;
 }
@@ -136,7 +149,19 @@ Task<CycleStats> runCycle(Services& s, Store& store, TimePoint now) {
     co_await act(s, store, *c, emailFromJson(d.email), d, stats);
   }
 
-  // 2. List, skip what is decided, evaluate every new recipient at once (bounded parallelism).
+  // 2. Sender protection: which sending mailboxes are paused now.
+  std::map<std::string, SenderState> paused;
+  {
+    std::string error;
+    try {
+      paused = co_await guardSenders(s, store, now);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    if (!error.empty()) logger("senders")->error("sender protection failed this cycle: {}", error);
+  }
+
+  // 3. List, skip what is decided, evaluate every new recipient at once (bounded parallelism).
   std::vector<std::pair<Connector*, ScheduledEmail>> fresh;
   for (auto& c : s.connectors) {
     std::vector<ScheduledEmail> emails;
@@ -185,15 +210,16 @@ Task<CycleStats> runCycle(Services& s, Store& store, TimePoint now) {
   std::map<std::string, RecipientVerdict> verdicts;
   for (size_t i = 0; i < results.size(); ++i) verdicts.emplace(keys[i], std::move(results[i]));
 
-  // 3. Decide and act, earliest send first.
+  // 4. Decide and act, earliest send first.
   for (const auto& [c, e] : fresh) {
-    EmailDecision d = decide(e, verdicts, *s.policy);
+    EmailDecision d = decide(e, verdicts, *s.policy, paused);
     const bool tooLate = e.scheduled_at < Clock::now() + cfg.min_lead_time;
     // Too close to the send to check properly: act only on what was already known (cached or
     // offline knowledge such as the admin's lists), else record it and let it go.
     bool knownBefore = false;
     for (const auto& r : d.recipients)
       if (r.value("known_revert", false)) knownBefore = true;
+    if (d.reason == "sender_paused") knownBefore = true;  // known from the mailbox's history, not a check
     ++stats.decided;
     if (d.verdict != "revert") {
       d.state = tooLate ? EmailState::TooLate : EmailState::Allowed;

@@ -144,4 +144,39 @@ int suppressionsCommand(const Config& config, bool json, const std::string& clea
   return 0;
 }
 
+int sendersCommand(const Config& config, bool json, const std::string& release) {
+  StorePtr store;
+  try {
+    store = openSqliteStore(config.state_dir);
+  } catch (const std::exception& e) {
+    std::cerr << "senders: " << e.what() << "\n";
+    return 1;
+  }
+  if (!release.empty()) {
+    std::string mailbox = release;
+    std::transform(mailbox.begin(), mailbox.end(), mailbox.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    const char* user = std::getenv("USER");
+    if (!store->releaseSender(mailbox, std::string("admin ") + (user ? user : "(unknown)"), Clock::now())) {
+      std::cerr << mailbox << ": not paused\n";
+      return 1;
+    }
+    std::cout << mailbox << ": released; its bounce rate is counted afresh from now\n";
+    return 0;
+  }
+  const TimePoint now = Clock::now();
+  for (const auto& s : store->senders()) {
+    const bool paused = s.state == "paused" && s.until && *s.until > now;
+    const std::string state = paused ? "paused" : (s.state == "paused" ? "pause over" : s.state);
+    if (json) {
+      nlohmann::ordered_json j = {{"mailbox", s.mailbox}, {"state", state}, {"since", formatIso8601(s.since)},
+                                  {"until", s.until ? nlohmann::ordered_json(formatIso8601(*s.until)) : nlohmann::ordered_json(nullptr)},
+                                  {"pauses", s.pauses}, {"evidence", s.evidence}};
+      std::cout << j.dump() << "\n";
+    } else {
+      std::cout << s.mailbox << "  " << state << "  pauses: " << s.pauses << "\n    " << s.evidence << "\n";
+    }
+  }
+  return 0;
+}
+
 }  // namespace safetynet::cli

@@ -221,6 +221,14 @@ int main(int argc, char** argv) {
   addConfig(clearCmd);
   clearCmd->add_option("subject", clearSubject, "the address or @domain")->required();
 
+  auto* senders = app.add_subcommand("senders", "sending mailboxes paused by sender protection");
+  addConfig(senders);
+  senders->add_flag("--json", json, "one JSON line per mailbox");
+  auto* releaseCmd = senders->add_subcommand("release", "resume a paused mailbox now");
+  addConfig(releaseCmd);
+  std::string releaseMailbox;
+  releaseCmd->add_option("mailbox", releaseMailbox, "the sending address")->required();
+
   auto* demo = app.add_subcommand("demo", "the main loop end to end on a local sandbox (no credentials, no internet)");
   bool keep = false;
   demo->add_flag("--keep-state", keep, "keep the sandbox's state directory and print its path");
@@ -249,6 +257,11 @@ int main(int argc, char** argv) {
   if (*decisions) return decisionsCommand(configPath, since, json);
   if (*demo) return runDemo(keep);
   if (*classify) return bounceClassifyCommand(json, bounceFiles);
+  if (*senders) {
+    auto cfg = loadOrReport(configPath, explicitConfig);
+    if (!cfg) return kUsage;
+    return sendersCommand(*cfg, json, *releaseCmd ? releaseMailbox : "");
+  }
   if (*import || *suppressions) {
     auto cfg = loadOrReport(configPath, explicitConfig);
     if (!cfg) return kUsage;

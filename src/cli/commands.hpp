@@ -14,4 +14,6 @@ int bounceClassifyCommand(bool json, const std::vector<std::string>& files);
 int bounceImportCommand(const Config& config, const std::vector<std::string>& files);
 // `suppressions [--json]` lists what is suppressed or held; `suppressions clear X` lifts it.
 int suppressionsCommand(const Config& config, bool json, const std::string& clear);
+// `senders [--json]` lists sending mailboxes paused (or once paused); `senders release M` resumes one.
+int sendersCommand(const Config& config, bool json, const std::string& release);
 }  // namespace safetynet::cli

@@ -205,6 +205,7 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     s->number("pause_bounce_rate", c.senders.pause_bounce_rate, 0.0, 1.0);
     s->integer("min_sends", c.senders.min_sends, 1, 1000000);
     s->duration("pause_for", c.senders.pause_for);
+    s->duration("pause_max", c.senders.pause_max);
     s->finish();
   }
   for (auto& m : top.mapList("connectors")) {

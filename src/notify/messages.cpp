@@ -56,7 +56,27 @@ std::string joined(const nlohmann::json& list) {
 }
 }  // namespace
 
+namespace {
+// For the admins: a sending mailbox was paused by sender protection.
+nlohmann::json senderPausedMessage(const nlohmann::json& p) {
+  const std::string mailbox = p.value("mailbox", "");
+  auto blocks = nlohmann::json::array();
+  blocks.push_back({{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", "Safety Net paused a sending mailbox"}}}});
+  blocks.push_back({{"type", "section"},
+                    {"fields",
+                     {mrkdwn("*Mailbox:*\n" + esc(mailbox)), mrkdwn("*Until:*\n" + slackDate(p.value("until", ""))),
+                      mrkdwn("*Reason:*\n`sender_paused`: the sending mailbox itself is at risk")}}});
+  blocks.push_back({{"type", "section"}, {"text", mrkdwn("*Evidence:* " + esc(p.value("evidence", "")))}});
+  blocks.push_back({{"type", "section"},
+                    {"text", mrkdwn("*Next step:* review the mailbox's recent bounces (`safetynet suppressions`); every "
+                                    "email it has scheduled is held until then. To resume early: `safetynet senders "
+                                    "release " + esc(mailbox) + "`")}});
+  return {{"text", "Paused mailbox " + mailbox + ": " + p.value("evidence", "")}, {"blocks", blocks}};
+}
+}  // namespace
+
 nlohmann::json slackMessage(const nlohmann::json& p) {
+  if (p.value("type", "") == "sender_paused") return senderPausedMessage(p);
   const bool stopped = p.value("stopped", false);
   const std::string recipients = joined(p.value("recipients", nlohmann::json::array()));
   std::string to = recipients;

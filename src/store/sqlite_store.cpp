@@ -157,6 +157,23 @@ CREATE TABLE standings (
   evidence TEXT NOT NULL
 );
 )SQL",
+    // 5: sender protection: sends per mailbox and each mailbox's pause
+    R"SQL(
+CREATE TABLE sends (
+  key TEXT PRIMARY KEY,
+  mailbox TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX sends_mailbox ON sends(mailbox, at);
+CREATE TABLE senders (
+  mailbox TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  since INTEGER NOT NULL,
+  until INTEGER,
+  pauses INTEGER NOT NULL,
+  evidence TEXT NOT NULL
+);
+)SQL",
 };
 
 long long nowMs() { return toMillis(Clock::now()); }
@@ -478,6 +495,91 @@ class SqliteStore final : public Store {
     detail["state"] = st->state;
     detail["evidence"] = st->evidence;
     appendAudit("bounce|" + subject, "cleared", detail);
+    tx.commit();
+    return true;
+  }
+
+  bool recordSend(const std::string& key, const std::string& mailbox, TimePoint at) override {
+    Stmt s(db_, "INSERT OR IGNORE INTO sends(key, mailbox, at) VALUES(?,?,?)");
+    s.bind(1, key).bind(2, mailbox).bind(3, toMillis(at));
+    s.run();
+    return sqlite3_changes(db_) > 0;
+  }
+
+  int sendsFrom(const std::string& mailbox, TimePoint since) override {
+    Stmt s(db_, "SELECT COUNT(*) FROM sends WHERE mailbox=? AND at>=?");
+    s.bind(1, mailbox).bind(2, toMillis(since));
+    return s.step() ? static_cast<int>(s.integer(0)) : 0;
+  }
+
+  int bouncesFrom(const std::string& mailbox, TimePoint since) override {
+    // Complaints are not bounces; deliveries and auto-replies are never recorded.
+    Stmt s(db_, "SELECT COUNT(*) FROM bounces WHERE sender=? AND at>=? AND reason<>'feedback'");
+    s.bind(1, mailbox).bind(2, toMillis(since));
+    return s.step() ? static_cast<int>(s.integer(0)) : 0;
+  }
+
+  std::vector<std::string> sendersActiveSince(TimePoint since) override {
+    Stmt s(db_, "SELECT DISTINCT mailbox FROM sends WHERE at>=? UNION SELECT mailbox FROM senders");
+    s.bind(1, toMillis(since));
+    std::vector<std::string> out;
+    while (s.step()) out.push_back(s.text(0));
+    return out;
+  }
+
+  static SenderState senderRow(const Stmt& s) {
+    SenderState st;
+    st.mailbox = s.text(0);
+    st.state = s.text(1);
+    st.since = fromMillis(s.integer(2));
+    if (!s.isNull(3)) st.until = fromMillis(s.integer(3));
+    st.pauses = static_cast<int>(s.integer(4));
+    st.evidence = s.text(5);
+    return st;
+  }
+
+  std::optional<SenderState> sender(const std::string& mailbox) override {
+    Stmt s(db_, "SELECT mailbox, state, since, until, pauses, evidence FROM senders WHERE mailbox=?");
+    s.bind(1, mailbox);
+    if (!s.step()) return std::nullopt;
+    return senderRow(s);
+  }
+
+  void putSender(const SenderState& st, const std::optional<OutboxMessage>& notify) override {
+    Tx tx(*this);
+    Stmt u(db_, "INSERT OR REPLACE INTO senders(mailbox, state, since, until, pauses, evidence) VALUES(?,?,?,?,?,?)");
+    u.bind(1, st.mailbox).bind(2, st.state).bind(3, toMillis(st.since));
+    if (st.until) u.bind(4, toMillis(*st.until));
+    else u.bindNull(4);
+    u.bind(5, st.pauses).bind(6, st.evidence);
+    u.run();
+    nlohmann::json detail;
+    detail["state"] = st.state;
+    detail["evidence"] = st.evidence;
+    appendAudit("sender|" + st.mailbox, st.state, detail);
+    if (notify) enqueue(*notify);
+    tx.commit();
+  }
+
+  std::vector<SenderState> senders() override {
+    Stmt s(db_, "SELECT mailbox, state, since, until, pauses, evidence FROM senders ORDER BY since DESC");
+    std::vector<SenderState> out;
+    while (s.step()) out.push_back(senderRow(s));
+    return out;
+  }
+
+  bool releaseSender(const std::string& mailbox, const std::string& by, TimePoint now) override {
+    Tx tx(*this);
+    auto st = sender(mailbox);
+    if (!st || st->state != "paused") return false;
+    // Released: counting starts again from now, and the pause count stays (the next is longer).
+    Stmt u(db_, "UPDATE senders SET state='active', since=?, until=NULL, evidence=? WHERE mailbox=?");
+    u.bind(1, toMillis(now)).bind(2, "released by " + by).bind(3, mailbox);
+    u.run();
+    nlohmann::json detail;
+    detail["by"] = by;
+    detail["evidence"] = st->evidence;
+    appendAudit("sender|" + mailbox, "released", detail);
     tx.commit();
     return true;
   }

@@ -131,12 +131,17 @@ nlohmann::json FakeOutreach::mailingJson(const FakeOutreachMailing& m) const {
                         {"sequenceState", ref("sequenceState", m.sequence_state_id)},
                         {"recipients", {{"data", recipients}}}};
   const std::string when = formatIso8601(m.scheduled_at);
+  const std::string changed = formatIso8601(m.state_changed_at.value_or(m.scheduled_at));
+  const bool sent = m.state != "scheduled" && m.state != "drafted";
+  auto orNull = [](bool present, const std::string& v) { return present ? nlohmann::json(v) : nlohmann::json(nullptr); };
   return {{"type", "mailing"},
           {"id", m.id},
           {"attributes",
            {{"state", m.state}, {"scheduledAt", when}, {"subject", m.subject}, {"mailboxAddress", m.mailbox},
             {"mailingType", m.sequence_state_id ? "sequence" : "single"}, {"bodyHtml", nullptr},
-            {"createdAt", when}, {"updatedAt", when}, {"stateChangedAt", when}, {"openCount", 0}, {"clickCount", 0}}},
+            {"createdAt", when}, {"updatedAt", changed}, {"stateChangedAt", changed}, {"openCount", 0}, {"clickCount", 0},
+            {"deliveredAt", orNull(sent, changed)}, {"bouncedAt", orNull(m.state == "bounced", changed)},
+            {"errorReason", orNull(!m.error_reason.empty(), m.error_reason)}}},
           {"relationships", rel},
           {"links", {{"self", server_->baseUrl() + "/api/v2/mailings/" + std::to_string(m.id)}}}};
 }
@@ -208,10 +213,17 @@ ServerResponse FakeOutreach::handle(const ServerRequest& r) {
       if ((a != "neginf" && !from) || (b != "inf" && !to))
         return document(422, errorDoc("validationError", "Validation Error", "filter[scheduledAt]: not a date-time"));
     }
+    std::optional<TimePoint> changedFrom;
+    if (auto range = q("filter[stateChangedAt]"); !range.empty()) {
+      auto dots = range.find("..");
+      if (dots == std::string::npos || !(changedFrom = parseIso8601(range.substr(0, dots))))
+        return document(422, errorDoc("validationError", "Validation Error", "filter[stateChangedAt] must be a range a..b"));
+    }
     for (const auto& [id, m] : mailings_) {
       if (!states.empty() && std::find(states.begin(), states.end(), m.state) == states.end()) continue;
       if (from && m.scheduled_at < *from) continue;
       if (to && m.scheduled_at > *to) continue;
+      if (changedFrom && m.state_changed_at.value_or(m.scheduled_at) < *changedFrom) continue;
       match.push_back(&m);
     }
     const std::string sort = q("sort");

@@ -37,6 +37,9 @@ struct FakeOutreachMailing {
   long user_id = 0;
   long sequence_state_id = 0;  // 0: a single mailing, in no sequence
   std::string mailbox = "rep@seller.test";
+  // Sent mailings (state delivered, bounced...): when that happened, and Outreach's error text.
+  std::optional<TimePoint> state_changed_at;
+  std::string error_reason;
 };
 
 struct FakeOutreachProspect {

@@ -299,3 +299,63 @@ TEST(EndToEndPlatforms, KilledBetweenARotatedRefreshTokenAndItsUseStillAuthentic
                                    std::string("refresh-"), std::string("access-"), std::string("xoxb-e2e")})
     EXPECT_EQ(logs.find(secret), std::string::npos) << secret << " in the logs";
 }
+
+TEST(EndToEndPlatforms, AMailboxThatBouncesTooMuchIsPausedThenReleased) {
+  PlatformSandbox s;
+  // In the last 24 h rep@seller.test sent 60 mailings on Outreach, and 4 of them bounced: 6.7%,
+  // above the default 3% with more than 50 sends.
+  const auto now = Clock::now();
+  for (long i = 0; i < 60; ++i) {
+    fakes::FakeOutreachMailing m;
+    m.id = 5000 + i;
+    m.to = {"sent" + std::to_string(i) + "@globex.test"};
+    m.scheduled_at = now - hours(3);
+    m.state_changed_at = now - hours(2) - minutes(i);
+    m.state = i < 4 ? "bounced" : "delivered";
+    m.error_reason = i < 4 ? "550 5.1.1 The email account that you tried to reach does not exist" : "";
+    m.prospect_id = 1;
+    m.user_id = 7;
+    s.outreach().addMailing(m);
+  }
+  std::string out;
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "run", "--once", "-c", s.config()}, &out), 0) << out;
+  auto decisions = s.decisions();
+  // The good Outreach email of that mailbox is held for the mailbox; worse reasons keep theirs.
+  EXPECT_EQ(decisions.at("outreach-e2e/101")["reason"], "sender_paused") << decisions.at("outreach-e2e/101").dump();
+  EXPECT_EQ(s.outreach().state(101), "drafted");
+  EXPECT_EQ(decisions.at("outreach-e2e/102")["reason"], "do_not_mail");
+  EXPECT_EQ(decisions.at("outreach-e2e/104")["reason"], "sender_paused");
+  // Other mailboxes are not touched: Salesloft's good email still goes.
+  EXPECT_EQ(decisions.at("salesloft-e2e/201")["state"], "allowed");
+  // The admins were told, in the channel.
+  int adminMessages = 0;
+  for (const auto& m : s.slack().messages())
+    if (m.request["text"].get<std::string>().rfind("Paused mailbox rep@seller.test", 0) == 0) {
+      ++adminMessages;
+      EXPECT_EQ(m.channel, "C0DELIV");
+    }
+  EXPECT_EQ(adminMessages, 1);
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "senders", "-c", s.config(), "--json"}, &out), 0) << out;
+  EXPECT_NE(out.find("\"state\":\"paused\""), std::string::npos) << out;
+  EXPECT_NE(out.find("bounce rate 6.7% (4 of 60 emails)"), std::string::npos) << out;
+  // The bounced recipients are in the bounce history now.
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "check", "--offline", "-c", s.config(), "sent0@globex.test"}, &out), 0) << out;
+  EXPECT_NE(out.find("HARD_BOUNCED"), std::string::npos) << out;
+
+  // An admin releases the mailbox: its next email goes out; the count starts afresh.
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "senders", "release", "-c", s.config(), "REP@seller.test"}, &out), 0) << out;
+  fakes::FakeOutreachMailing next;
+  next.id = 106;
+  next.to = {"bob@globex.test"};
+  next.subject = "After the release";
+  next.scheduled_at = now + minutes(40);
+  next.prospect_id = 1;
+  next.user_id = 7;
+  next.sequence_state_id = 1006;
+  s.outreach().addMailing(next);
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "run", "--once", "-c", s.config()}, &out), 0) << out;
+  decisions = s.decisions();
+  EXPECT_EQ(decisions.at("outreach-e2e/106")["state"], "allowed") << decisions.at("outreach-e2e/106").dump();
+  EXPECT_EQ(s.outreach().state(106), "scheduled");
+  EXPECT_NE(runCommand({SAFETYNET_BINARY, "senders", "release", "-c", s.config(), "rep@seller.test"}, &out), 0);
+}

@@ -29,9 +29,11 @@ class MockConnector : public Connector {
   MOCK_METHOD(Task<RevertResult>, revert, (const ScheduledEmail& email), (override));
   MOCK_METHOD(Task<EmailPeople>, people, (const ScheduledEmail& email), (override));
   MOCK_METHOD(Task<void>, loadProfiles, (std::vector<ScheduledEmail> & emails), (override));
+  MOCK_METHOD(Task<Activity>, recentActivity, (TimePoint since), (override));
   MockConnector() {
     // By default the platform knows nothing about the people.
     ON_CALL(*this, loadProfiles).WillByDefault([](std::vector<ScheduledEmail>&) -> Task<void> { co_return; });
+    ON_CALL(*this, recentActivity).WillByDefault([](TimePoint) -> Task<Activity> { co_return Activity{}; });
   }
 };
 

@@ -147,3 +147,31 @@ TEST_F(BounceHistoryTest, AHoldEndsOnItsOwn) {
 }
 
 }  // namespace
+
+#include "safetynet/app/app.hpp"
+
+TEST(SenderPause, AboveTheRateWithEnoughSendsPausesLongerEachTime) {
+  SendersConfig c;  // 3% over 24 h with at least 50 sends, 4 h doubling up to 7 d
+  const auto now = Clock::now();
+  EXPECT_FALSE(pauseDecision(std::nullopt, "rep@seller.test", 49, 10, c, now));  // too few sends to judge
+  EXPECT_FALSE(pauseDecision(std::nullopt, "rep@seller.test", 100, 3, c, now));  // 3.0%: not above
+  auto first = pauseDecision(std::nullopt, "rep@seller.test", 100, 4, c, now);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->state, "paused");
+  EXPECT_EQ(first->pauses, 1);
+  EXPECT_EQ(*first->until - now, hours(4));
+  EXPECT_NE(first->evidence.find("bounce rate 4.0% (4 of 100 emails)"), std::string::npos) << first->evidence;
+  // While paused, nothing new.
+  EXPECT_FALSE(pauseDecision(first, "rep@seller.test", 100, 50, c, now + hours(1)));
+  // After it, a second pause is twice as long; the cap holds.
+  auto second = pauseDecision(first, "rep@seller.test", 60, 6, c, now + hours(5));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->pauses, 2);
+  EXPECT_EQ(*second->until - (now + hours(5)), hours(8));
+  SenderState many = *second;
+  many.pauses = 10;
+  many.until = now;
+  auto capped = pauseDecision(many, "rep@seller.test", 60, 6, c, now + hours(1));
+  ASSERT_TRUE(capped);
+  EXPECT_EQ(*capped->until - (now + hours(1)), hours(24 * 7));
+}

@@ -12,6 +12,7 @@
 #include "safetynet/notify/notifier.hpp"
 #include "safetynet/pipeline/pipeline.hpp"
 #include "safetynet/store/store.hpp"
+#include "safetynet/store/store.hpp"
 
 namespace safetynet {
 
@@ -45,6 +46,15 @@ struct CycleStats {
 };
 
 Task<CycleStats> runCycle(Services& s, Store& store, TimePoint now);
+
+// Sender protection (src/app/sender_guard.cpp): reads what the connectors sent and bounced since
+// the last call, records it, and pauses every mailbox whose bounce rate over the last 24 h is
+// above senders.pause_bounce_rate with at least senders.min_sends sends (the admin channel is
+// told). Returns the mailboxes paused now (lower-case), with their state.
+Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store, TimePoint now);
+// The decision for one mailbox's numbers: a new pause state, or nullopt (pure; tested alone).
+std::optional<SenderState> pauseDecision(const std::optional<SenderState>& current, const std::string& mailbox, int sends,
+                                         int bounces, const SendersConfig& config, TimePoint now);
 
 // Checks again the recipients held as `unknown` whose recheck_after has passed, and tells the rep
 // the outcome (the email stays a draft: the rep decides to send it again). Returns how many ran.

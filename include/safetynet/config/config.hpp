@@ -76,6 +76,8 @@ struct SendersConfig {
   double pause_bounce_rate = 0.03;
   int min_sends = 50;
   milliseconds pause_for{std::chrono::hours(4)};
+  // Each pause of a mailbox lasts twice the one before, up to this.
+  milliseconds pause_max{std::chrono::hours(24 * 7)};
 };
 
 // OAuth2 refresh-token grant (Outreach; Salesloft when no api_key).

@@ -21,6 +21,25 @@ struct ConnectorError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// What a platform says was sent and bounced (sender protection and bounce history).
+struct SentEmail {
+  std::string key;      // unique per platform email ("outreach-main|mailing|123")
+  std::string mailbox;  // the sending address
+  TimePoint at{};
+};
+struct PlatformBounce {
+  std::string key;
+  std::string address;     // the recipient whose email bounced
+  std::string mailbox;     // the sending address
+  std::string diagnostic;  // the platform's words (Outreach errorReason...)
+  TimePoint at{};
+};
+struct Activity {
+  std::vector<SentEmail> sent;
+  std::vector<PlatformBounce> bounced;
+  bool supported = true;  // false: this connector does not report activity yet
+};
+
 struct EmailPeople {
   Rep rep;
   std::string contact_name;
@@ -42,6 +61,8 @@ class Connector {
   // platform allows (batched, cached). Never throws: a recipient without a profile is checked
   // on the rest.
   virtual Task<void> loadProfiles(std::vector<ScheduledEmail>& emails) = 0;
+  // Emails sent and bounced since `since` (what changed state since then).
+  virtual Task<Activity> recentActivity(TimePoint since) = 0;
 };
 
 using ConnectorPtr = std::shared_ptr<Connector>;

@@ -108,6 +108,16 @@ struct Standing {
   std::string evidence; // in words, for the rep and the admin
 };
 
+// A sending mailbox's standing (sender protection, config.senders).
+struct SenderState {
+  std::string mailbox;     // lower-case
+  std::string state;       // paused | active
+  TimePoint since{};       // when the pause began, or when an admin released it
+  std::optional<TimePoint> until;  // end of the pause
+  int pauses = 0;          // pauses so far: each one longer
+  std::string evidence;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -153,6 +163,18 @@ class Store {
   virtual std::vector<Standing> standings() = 0;
   // An admin lifts a suppression or hold; the event stays in the history, with an audit line.
   virtual bool clearStanding(const std::string& subject, const std::string& by) = 0;
+
+  // Sender protection: sends reported by the connectors (idempotent by key), bounce counts by
+  // sending mailbox, and each mailbox's pause. putSender writes the state and its admin
+  // notification in one transaction.
+  virtual bool recordSend(const std::string& key, const std::string& mailbox, TimePoint at) = 0;
+  virtual int sendsFrom(const std::string& mailbox, TimePoint since) = 0;
+  virtual int bouncesFrom(const std::string& mailbox, TimePoint since) = 0;
+  virtual std::vector<std::string> sendersActiveSince(TimePoint since) = 0;
+  virtual std::optional<SenderState> sender(const std::string& mailbox) = 0;
+  virtual void putSender(const SenderState& s, const std::optional<OutboxMessage>& notify) = 0;
+  virtual std::vector<SenderState> senders() = 0;
+  virtual bool releaseSender(const std::string& mailbox, const std::string& by, TimePoint now) = 0;
 
   virtual std::optional<std::string> connectorState(const std::string& connector, const std::string& key) = 0;
   virtual void putConnectorState(const std::string& connector, const std::string& key, const std::string& value) = 0;

@@ -1,0 +1,120 @@
+// Sender protection (issue 5): a mailbox that bounces too much hurts every rep's delivery, so all
+// its emails are held (sender_paused) for a while, longer each time, and the admins are told.
+#include <algorithm>
+#include <cstdio>
+
+#include "bounce/history.hpp"
+#include "bounce/reason.hpp"
+#include "safetynet/app/app.hpp"
+#include "safetynet/core/logging.hpp"
+#include "safetynet/core/time_format.hpp"
+
+namespace safetynet {
+
+namespace {
+constexpr auto kWindow = std::chrono::hours(24);
+constexpr auto kOverlap = std::chrono::minutes(5);
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string percent(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", v * 100);
+  return buf;
+}
+
+nlohmann::json pausePayload(const SenderState& st) {
+  nlohmann::json p;
+  p["type"] = "sender_paused";
+  p["mailbox"] = st.mailbox;
+  p["evidence"] = st.evidence;
+  p["until"] = st.until ? formatIso8601(*st.until) : "";
+  p["pauses"] = st.pauses;
+  return p;
+}
+}  // namespace
+
+std::optional<SenderState> pauseDecision(const std::optional<SenderState>& current, const std::string& mailbox, int sends,
+                                         int bounces, const SendersConfig& config, TimePoint now) {
+  if (current && current->state == "paused" && current->until && *current->until > now) return std::nullopt;
+  if (sends < config.min_sends || sends <= 0) return std::nullopt;
+  const double rate = static_cast<double>(bounces) / sends;
+  if (rate <= config.pause_bounce_rate) return std::nullopt;
+  SenderState st;
+  st.mailbox = mailbox;
+  st.state = "paused";
+  st.since = now;
+  st.pauses = (current ? current->pauses : 0) + 1;
+  auto length = config.pause_for;
+  for (int i = 1; i < st.pauses && length < config.pause_max; ++i) length *= 2;
+  length = std::min(length, config.pause_max);
+  st.until = now + length;
+  st.evidence = "bounce rate " + percent(rate) + " (" + std::to_string(bounces) + " of " + std::to_string(sends) +
+                " emails) over the last 24 h, above " + percent(config.pause_bounce_rate) + "; paused until " +
+                formatIso8601(*st.until) + " (pause " + std::to_string(st.pauses) + ")";
+  return st;
+}
+
+Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store, TimePoint now) {
+  // 1. What the platforms sent and bounced since the last look (a few minutes of overlap: the
+  //    sends and bounces are keyed, so seeing one twice counts it once).
+  for (auto& c : s.connectors) {
+    auto since = store.connectorState(c->name(), "activity_since");
+    TimePoint from = now - kWindow;
+    if (since) from = std::max(from, fromMillis(std::stoll(*since)) - kOverlap);
+    Activity a;
+    std::string error;
+    try {
+      a = co_await c->recentActivity(from);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    if (!error.empty()) {
+      logger(c->name())->warn("sent and bounced emails not read: {}", error);
+      continue;
+    }
+    if (!a.supported) continue;
+    for (const auto& sent : a.sent) store.recordSend(sent.key, lower(sent.mailbox), sent.at);
+    for (const auto& b : a.bounced) {
+      bounce::Classification cl;
+      bounce::BounceRecord r;
+      r.recipient = b.address;
+      r.diagnostic = b.diagnostic;
+      r.action = "failed";
+      r.status = bounce::findStatus(b.diagnostic);
+      r.reply_code = bounce::findReplyCode(b.diagnostic);
+      r.reason = bounce::decideReason(r.status, r.reply_code, b.diagnostic, bounce::findCommand(b.diagnostic), "failed");
+      r.hard = bounce::isHardBounce(r.reason, r.status, r.reply_code);
+      cl.records.push_back(r);
+      bounce::recordBounces(store, s.config.bounces, cl, b.key, "connector: " + c->name(), lower(b.mailbox), b.at);
+    }
+    store.putConnectorState(c->name(), "activity_since", std::to_string(toMillis(now)));
+  }
+  // 2. Each mailbox's rate over the last 24 h (or since an admin released it).
+  std::map<std::string, SenderState> paused;
+  for (const auto& mailbox : store.sendersActiveSince(now - kWindow)) {
+    auto current = store.sender(mailbox);
+    if (current && current->state == "paused" && current->until && *current->until > now) {
+      paused[mailbox] = *current;
+      continue;
+    }
+    TimePoint from = now - kWindow;
+    if (current) from = std::max(from, current->since);  // a release or a past pause restarts the count
+    const int sends = store.sendsFrom(mailbox, from), bounces = store.bouncesFrom(mailbox, from);
+    auto next = pauseDecision(current, mailbox, sends, bounces, s.config.senders, now);
+    if (!next) continue;
+    OutboxMessage note;
+    note.dedupe_key = "sender_paused|" + mailbox + "|" + std::to_string(toMillis(now));
+    note.kind = "slack";
+    note.payload = pausePayload(*next);
+    store.putSender(*next, s.notifiers.count("slack") ? std::optional<OutboxMessage>(note) : std::nullopt);
+    logger("senders")->warn("mailbox {} paused: {}", mailbox, next->evidence);
+    paused[mailbox] = *next;
+  }
+  co_return paused;
+}
+
+}  // namespace safetynet
