@@ -75,6 +75,7 @@ Task<nlohmann::json> CloseConnector::put(const std::string& path, const nlohmann
 void CloseConnector::track(const nlohmann::json& a) {
   const std::string id = jsonString(a, "id");
   if (id.empty()) return;
+  noteActivity(a);
   if (!isScheduled(a)) {
     store_.removeTracked(config_.name, id);
     return;
@@ -85,6 +86,33 @@ void CloseConnector::track(const nlohmann::json& a) {
     return;
   }
   store_.upsertTracked(TrackedEmail{config_.name, id, *when, a});
+}
+
+void CloseConnector::noteActivity(const nlohmann::json& a) {
+  const std::string status = jsonString(a, "status");
+  if (status != "sent" && status != "error") return;
+  const auto sent = parseIso8601(jsonString(a, "date_sent"));
+  const std::string mailbox = addressOf(jsonString(a, "sender"));
+  if (!sent || mailbox.empty()) return;
+  const std::string key = config_.name + "|email|" + jsonString(a, "id");
+  seen_.sent.push_back(SentEmail{key, mailbox, *sent});
+  if (status != "error") return;
+  // The send failed at Close (the receiving server refused it): the last attempt says why.
+  std::string why;
+  if (a.contains("send_attempts") && a["send_attempts"].is_array() && !a["send_attempts"].empty())
+    why = jsonString(a["send_attempts"].back(), "error_message");
+  if (a.contains("to") && a["to"].is_array())
+    for (const auto& t : a["to"])
+      if (t.is_string())
+        if (auto to = addressOf(t.get<std::string>()); !to.empty()) seen_.bounced.push_back(PlatformBounce{key, to, mailbox, why, *sent});
+}
+
+Task<Activity> CloseConnector::recentActivity(TimePoint) {
+  // Everything the sweep and the event log saw since the last call, whatever `since` says: the
+  // sweep finds yesterday's sends too, and the store counts each key once, by its send time.
+  Activity out = std::move(seen_);
+  seen_ = Activity{};
+  co_return out;
 }
 
 Task<void> CloseConnector::sweep(TimePoint now) {

@@ -31,13 +31,9 @@ class CloseConnector final : public Connector {
   // GET /contact/{id}/, cached for 15 minutes. Close keeps no engagement or bounce flag on a
   // contact.
   Task<void> loadProfiles(std::vector<ScheduledEmail>& emails) override;
-  // Not built yet for this platform: says so (supported = false); sender protection then relies
-  // on imported bounces for its mailboxes.
-  Task<Activity> recentActivity(TimePoint) override {
-    Activity a;
-    a.supported = false;
-    co_return a;
-  }
+  // Sent emails (status sent, with date_sent) and failed sends (status error, with the last
+  // send attempt's error) seen by the sweep and the event log since the last call.
+  Task<Activity> recentActivity(TimePoint since) override;  // `since` unused: see the .cpp
 
   // Exposed for tests and `safetynet demo`'s narration.
   Task<void> sweep(TimePoint now);
@@ -48,6 +44,7 @@ class CloseConnector final : public Connector {
   Task<nlohmann::json> put(const std::string& path, const nlohmann::json& body);
   nlohmann::json parse(const HttpResponse& r, const std::string& what);
   void track(const nlohmann::json& activity);
+  void noteActivity(const nlohmann::json& activity);
 
   ConnectorConfig config_;
   HttpClientPtr http_;
@@ -59,6 +56,7 @@ class CloseConnector final : public Connector {
     TimePoint until;
   };
   std::map<std::string, CachedProfile> profiles_;  // contact id -> profile
+  Activity seen_;  // sends and failures noticed while tracking, handed over by recentActivity
 };
 
 }  // namespace safetynet::close

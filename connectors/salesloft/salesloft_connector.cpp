@@ -4,6 +4,7 @@
 
 #include "safetynet/core/json_util.hpp"
 #include "safetynet/core/logging.hpp"
+#include "safetynet/core/time_format.hpp"
 #include "safetynet/net/url.hpp"
 
 namespace safetynet::salesloft {
@@ -262,6 +263,57 @@ Task<void> SalesloftConnector::loadProfiles(std::vector<ScheduledEmail>& emails)
     for (auto& r : e.recipients)
       if (it->second->find(r.address)) r.profile = it->second;
   }
+}
+
+Task<Rep> SalesloftConnector::user(const std::string& id) {
+  if (auto it = users_.find(id); it != users_.end() && sendingAddress_.count(id)) co_return it->second;
+  nlohmann::json doc = co_await getJson("/users/" + urlEncode(id) + ".json", "GET /users/{id}.json");
+  Rep r;
+  if (doc.contains("data") && doc["data"].is_object()) {
+    r = toRep(doc["data"]);
+    const std::string sending = jsonString(doc["data"], "sending_email_address");
+    sendingAddress_[id] = sending.empty() ? r.email : sending;
+  }
+  users_[id] = r;
+  co_return r;
+}
+
+Task<Activity> SalesloftConnector::recentActivity(TimePoint since) {
+  Activity a;
+  for (int page = 1;; ++page) {
+    const std::string path = "/activities/emails.json?status=" + urlEncode("sent,sent_from_gmail,sent_from_external") +
+                             "&" + urlEncode("sent_at[gte]") + "=" + urlEncode(formatIso8601(since)) +
+                             "&sort_by=updated_at&sort_direction=ASC&per_page=" + std::to_string(kPerPage) +
+                             "&page=" + std::to_string(page);
+    nlohmann::json doc = co_await getJson(path, "GET /activities/emails.json (sent)", pageCost(page));
+    if (!doc.contains("data") || !doc["data"].is_array()) break;
+    for (const auto& m : doc["data"]) {
+      const std::string id = idOf(m), userId = embeddedId(m, "user");
+      auto at = parseIso8601(jsonString(m, "sent_at"));
+      if (id.empty() || userId.empty() || !at) continue;
+      if (!sendingAddress_.count(userId)) {
+        std::string failure;
+        try {
+          co_await user(userId);
+        } catch (const std::exception& e) {
+          failure = e.what();
+        }
+        if (!failure.empty()) logger(config_.name)->warn("user {}: {}", userId, failure);
+      }
+      const std::string mailbox = sendingAddress_.count(userId) ? sendingAddress_[userId] : "";
+      if (mailbox.empty()) continue;
+      const std::string key = config_.name + "|email|" + id;
+      a.sent.push_back(SentEmail{key, mailbox, *at});
+      if (jsonBool(m, "bounced"))
+        a.bounced.push_back(PlatformBounce{key, jsonString(m, "recipient_email_address"), mailbox,
+                                           jsonString(m, "error_message"), *at});
+    }
+    const bool more = doc.contains("metadata") && doc["metadata"].is_object() && doc["metadata"].contains("paging") &&
+                      doc["metadata"]["paging"].is_object() && doc["metadata"]["paging"].contains("next_page") &&
+                      doc["metadata"]["paging"]["next_page"].is_number_integer();
+    if (!more || doc["data"].empty()) break;
+  }
+  co_return a;
 }
 
 }  // namespace safetynet::salesloft

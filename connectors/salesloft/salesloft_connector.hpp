@@ -33,13 +33,9 @@ class SalesloftConnector final : public Connector {
   Task<RevertResult> revert(const ScheduledEmail& email) override;
   Task<EmailPeople> people(const ScheduledEmail& email) override;
   Task<void> loadProfiles(std::vector<ScheduledEmail>& emails) override;
-  // Not built yet for this platform: says so (supported = false); sender protection then relies
-  // on imported bounces for its mailboxes.
-  Task<Activity> recentActivity(TimePoint) override {
-    Activity a;
-    a.supported = false;
-    co_return a;
-  }
+  // Emails sent since then (status sent*, sent_at[gte]), each user's sending address as the
+  // mailbox; those with `bounced` are bounces, with Salesloft's error message.
+  Task<Activity> recentActivity(TimePoint since) override;
 
  private:
   Task<HttpResponse> call(std::string method, std::string path, std::string body = "", std::string content_type = "",
@@ -48,12 +44,14 @@ class SalesloftConnector final : public Connector {
   Task<std::string> emailStatus(const std::string& id);
   Task<std::string> removeFromCadence(const ScheduledEmail& email);
   Task<std::string> restrictEmail(const ScheduledEmail& email);
+  Task<Rep> user(const std::string& id);
 
   ConnectorConfig config_;
   HttpClientPtr http_;
   std::optional<OAuthSession> oauth_;
   RateBudget budget_;
   std::map<std::string, Rep> users_;
+  std::map<std::string, std::string> sendingAddress_;  // user id -> the address their emails go from
   std::map<std::string, nlohmann::json> people_;  // person id -> resource, from loadProfiles
 };
 

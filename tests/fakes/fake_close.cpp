@@ -53,7 +53,10 @@ nlohmann::json FakeClose::emailJson(const FakeCloseEmail& e) const {
           {"date_created", formatIso8601(e.created_at)},
           {"date_updated", formatIso8601(e.created_at)},
           {"date_scheduled", e.status == "scheduled" ? nlohmann::json(formatIso8601(e.scheduled_at)) : nlohmann::json(nullptr)},
-          {"date_sent", nullptr},
+          {"date_sent", e.status == "sent" || e.status == "error" ? nlohmann::json(formatIso8601(e.scheduled_at)) : nlohmann::json(nullptr)},
+          {"send_attempts", e.status == "error" ? nlohmann::json::array({{{"error_message", e.error_message},
+                                                                           {"date", formatIso8601(e.scheduled_at)}}})
+                                                : nlohmann::json::array()},
           {"direction", "outgoing"},
           {"status", e.status},
           {"subject", e.subject},

@@ -27,6 +27,7 @@ struct FakeCloseEmail {
   std::string user_id = "user_rep1";
   std::string contact_id;
   TimePoint created_at;
+  std::string error_message;  // status "error": why the send failed (send_attempts)
 };
 
 class FakeClose {

@@ -124,9 +124,10 @@ nlohmann::json FakeSalesloft::emailJson(const FakeSalesloftEmail& e) const {
           {"created_at", formatIso8601(e.send_after - std::chrono::hours(1))},
           {"updated_at", formatIso8601(e.send_after - std::chrono::hours(1))},
           {"status", e.status},
-          {"bounced", false},
+          {"bounced", e.bounced},
           {"send_after", formatIso8601(e.send_after)},
-          {"sent_at", nullptr},
+          {"sent_at", e.sent_at ? nlohmann::json(formatIso8601(*e.sent_at)) : nlohmann::json(nullptr)},
+          {"error_message", e.error_message.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.error_message)},
           {"recipient_email_address", e.to},
           {"subject", e.subject.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.subject)},
           {"headers", {{"cc", cc.empty() ? nlohmann::json(nullptr) : nlohmann::json(cc)}, {"bcc", nullptr}}},
@@ -182,8 +183,14 @@ ServerResponse FakeSalesloft::handle(const ServerRequest& r) {
     if (page < 1) return reply(422, {{"errors", {{"page", {"must be greater than 0"}}}}});
     auto statuses = splitList(q("status"));
     std::vector<const FakeSalesloftEmail*> match;
-    for (const auto& [id, e] : emails_)
-      if (statuses.empty() || std::find(statuses.begin(), statuses.end(), e.status) != statuses.end()) match.push_back(&e);
+    std::optional<TimePoint> sentFrom;
+    if (!q("sent_at[gte]").empty() && !(sentFrom = parseIso8601(q("sent_at[gte]"))))
+      return reply(422, {{"errors", {{"sent_at", {"is not a valid iso8601 date"}}}}});
+    for (const auto& [id, e] : emails_) {
+      if (!statuses.empty() && std::find(statuses.begin(), statuses.end(), e.status) == statuses.end()) continue;
+      if (sentFrom && (!e.sent_at || *e.sent_at < *sentFrom)) continue;
+      match.push_back(&e);
+    }
     const bool desc = q("sort_direction") == "DESC";
     if (q("sort_by") == "send_time")
       std::stable_sort(match.begin(), match.end(), [&](auto* a, auto* b) {

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct FakeSalesloftEmail {
   long user_id = 0;
   long cadence_id = 0;  // 0: a one-off email
   std::string subject;
+  std::optional<TimePoint> sent_at;  // status sent: when
+  bool bounced = false;
+  std::string error_message;
 };
 
 class FakeSalesloft {

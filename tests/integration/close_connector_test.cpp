@@ -169,3 +169,27 @@ TEST_F(CloseConnectorTest, OddEventsAreSkippedNotFatal) {
   add("ok2", minutes(6));
   EXPECT_EQ(ids(runTask(io, c->listScheduled(window()))), (std::vector<std::string>{"ok1", "ok2"}));
 }
+
+TEST_F(CloseConnectorTest, SentAndFailedEmailsSeenWhileTracking) {
+  add("acti_sent1", minutes(-30), "sent");
+  add("acti_sent2", minutes(-20), "sent");
+  fakes::FakeCloseEmail failed;
+  failed.id = "acti_err";
+  failed.to = {"Lee <lee@gone.test>"};
+  failed.scheduled_at = Clock::now() - minutes(10);
+  failed.status = "error";
+  failed.created_at = Clock::now() - hours(1);
+  failed.error_message = "550 5.1.1 <lee@gone.test>: Recipient address rejected";
+  fake.addEmail(failed);
+  add("acti_sched", minutes(30));
+  auto c = connector();
+  runTask(io, c->listScheduled(TimeWindow{Clock::now(), Clock::now() + hours(1)}));
+  auto a = runTask(io, c->recentActivity(Clock::now() - hours(24)));
+  ASSERT_EQ(a.sent.size(), 3u);
+  EXPECT_EQ(a.sent[0].mailbox, "riley@seller.example");
+  ASSERT_EQ(a.bounced.size(), 1u);
+  EXPECT_EQ(a.bounced[0].address, "lee@gone.test");
+  EXPECT_NE(a.bounced[0].diagnostic.find("550 5.1.1"), std::string::npos);
+  // Handed over once.
+  EXPECT_TRUE(runTask(io, c->recentActivity(Clock::now() - hours(24))).sent.empty());
+}

@@ -169,3 +169,39 @@ TEST_F(SalesloftConnectorTest, ProfilesAndTheRepsSlackName) {
 }
 
 }  // namespace
+
+TEST_F(SalesloftConnectorTest, SentAndBouncedEmailsSinceThen) {
+  const auto now = Clock::now();
+  for (long i = 0; i < 5; ++i) {
+    fakes::FakeSalesloftEmail e;
+    e.id = 700 + i;
+    e.to = "p" + std::to_string(i) + "@acme.test";
+    e.send_after = now - hours(2);
+    e.sent_at = now - hours(1) - minutes(i);
+    e.status = "sent";
+    e.person_id = 1;
+    e.user_id = 5;
+    e.bounced = i == 0;
+    e.error_message = i == 0 ? "550 5.1.1 user unknown" : "";
+    fake.addEmail(e);
+  }
+  fakes::FakeSalesloftEmail old;
+  old.id = 799;
+  old.to = "old@acme.test";
+  old.send_after = now - hours(50);
+  old.sent_at = now - hours(48);
+  old.status = "sent";
+  old.person_id = 1;
+  old.user_id = 5;
+  fake.addEmail(old);
+  add(800, minutes(20));  // scheduled: not a send
+  auto c = connector();
+  auto a = runTask(io, c->recentActivity(now - hours(24)));
+  EXPECT_TRUE(a.supported);
+  ASSERT_EQ(a.sent.size(), 5u);
+  for (const auto& s : a.sent) EXPECT_EQ(s.mailbox, "sam@seller.test");
+  ASSERT_EQ(a.bounced.size(), 1u);
+  EXPECT_EQ(a.bounced[0].address, "p0@acme.test");
+  EXPECT_EQ(a.bounced[0].diagnostic, "550 5.1.1 user unknown");
+  EXPECT_EQ(fake.requestCount("GET /v2/users/5.json"), 1);  // once, then cached
+}
