@@ -88,7 +88,28 @@ std::string stripType(const std::string& v) {
   return v;
 }
 
-BounceRecord finish(BounceRecord r) {
+// What some receiving systems mean by their words (Sisimai's per-host knowledge, as facts):
+//  - Japanese mobile carriers answer "User unknown" when the subscriber's reception filter
+//    refuses the sender ("550 : User unknown", naming nobody); "550 <address>: User unknown" or an
+//    X.1.x status is a dead mailbox.
+//  - Amazon SES inbound bounces come from the domain owner's receipt rule (a Bounce action):
+//    a filter the recipient chose.
+std::string perHost(const std::string& reason, const std::string& recipient, const std::string& status,
+                    const std::string& diagnostic, const std::string& reporting_mta) {
+  if (reason != "userunknown") return reason;
+  const std::string domain = recipient.substr(recipient.rfind('@') + 1);
+  static const std::vector<std::string> carriers = {"ezweb.ne.jp", "au.com", "docomo.ne.jp", "softbank.ne.jp",
+                                                    "i.softbank.jp", "disney.ne.jp", "uqmobile.jp"};
+  const bool addressing = status.size() >= 4 && status.substr(1, 3) == ".1.";
+  if (std::find(carriers.begin(), carriers.end(), domain) != carriers.end() && !addressing && !status.empty() &&
+      !contains(lower(diagnostic), recipient))
+    return "filtered";
+  const std::string mta = lower(reporting_mta);
+  if (contains(mta, "inbound-smtp.") && contains(mta, "amazonaws.com")) return "filtered";
+  return reason;
+}
+
+BounceRecord finish(BounceRecord r, const std::string& reporting_mta = "") {
   if (r.status.empty()) r.status = findStatus(r.diagnostic);
   if (r.reply_code.empty()) r.reply_code = findReplyCode(r.diagnostic);
   if (r.smtp_command.empty()) r.smtp_command = findCommand(r.diagnostic);
@@ -98,6 +119,7 @@ BounceRecord finish(BounceRecord r) {
     if (!inText.empty() && inText.substr(1) != ".0.0" && inText[0] == r.status[0]) r.status = inText;
   }
   if (r.reason.empty()) r.reason = decideReason(r.status, r.reply_code, r.diagnostic, r.smtp_command, r.action);
+  r.reason = perHost(r.reason, r.recipient, r.status, r.diagnostic, reporting_mta);
   r.hard = isHardBounce(r.reason, r.status, r.reply_code);
   return r;
 }
@@ -199,8 +221,10 @@ bool readDsn(const MimeView& v, Classification& out) {
       if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && contains(lower(l.text), "final-recipient:")) sources.push_back(&l);
   if (sources.empty()) return false;
   std::vector<BounceRecord> records;
+  std::string reportingMta;
   for (const auto* src : sources)
     for (const auto& block : fieldBlocks(src->text)) {
+      if (auto mta = field(block, "reporting-mta"); !mta.empty()) reportingMta = stripType(mta);
       std::string recipient = addressIn(stripType(field(block, "final-recipient")));
       if (recipient.empty()) recipient = addressIn(stripType(field(block, "original-recipient")));
       if (recipient.empty()) continue;
@@ -238,7 +262,7 @@ bool readDsn(const MimeView& v, Classification& out) {
         if (r.diagnostic.empty()) r.diagnostic = trim(para);
       }
     }
-    out.records.push_back(finish(r));
+    out.records.push_back(finish(r, reportingMta));
   }
   out.format = "rfc3464";
   return true;

@@ -68,7 +68,10 @@ const std::vector<Phrases>& table() {
                        "exceeds allowed size", "mailbox exceeds"}},
       {"suspend", {"disabled", "suspended", "inactive", "deactivated", "locked", "not active", "account is blocked",
                    "compte du destinataire est bloque", "temporarily unavailable"}},
-      {"filtered", {"recipient preferences", "content filter", "filtered"}},
+      // Yahoo today: "554 delivery error: dd This user doesn't have a yahoo.com account": no such
+      // user. The same words without "delivery error: dd" come from an older filtering MTA.
+      {"userunknown", {"delivery error: dd this user doesn't have", "delivery error: dd sorry your message to"}},
+      {"filtered", {"recipient preferences", "content filter", "filtered", "this user doesn't have a"}},
       {"hasmoved", {"has moved", "has been moved", "no longer with", "moved to"}},
       {"networkerror", {"malformed or unexpected name server reply", "no relevant answers", "network is unreachable",
                         "connection refused", "no route to host", "unable to connect", "connection reset",

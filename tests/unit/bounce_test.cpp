@@ -123,3 +123,35 @@ TEST(BounceReason, HardIsOnlyADeadAddress) {
   for (const char* r : {"authfailure", "blocked", "mailboxfull", "suspend", "filtered", "spamdetected", "feedback"})
     EXPECT_FALSE(isHardBounce(r, "5.7.1", "550")) << r;
 }
+
+namespace {
+// A minimal RFC 3464 report for one recipient.
+std::string dsn(const std::string& reportingMta, const std::string& recipient, const std::string& status,
+                const std::string& diagnostic) {
+  return "From: MAILER-DAEMON@mx.example.test\r\nTo: riley@seller.test\r\nSubject: Delivery Status Notification (Failure)\r\n"
+         "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n"
+         "--b1\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\r\n"
+         "--b1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; " + reportingMta + "\r\n\r\n"
+         "Final-Recipient: rfc822; " + recipient + "\r\nAction: failed\r\nStatus: " + status +
+         "\r\nDiagnostic-Code: smtp; " + diagnostic + "\r\n\r\n--b1--\r\n";
+}
+}  // namespace
+
+TEST(Bounce, WhatSomeReceiversMeanByUserUnknown) {
+  // A Japanese carrier's reception filter names nobody; its dead mailbox names the address.
+  auto filteredByCarrier = classify(dsn("mx.seller.test", "someone@ezweb.ne.jp", "5.0.0", "550 : User unknown"));
+  ASSERT_EQ(filteredByCarrier.records.size(), 1u);
+  EXPECT_EQ(filteredByCarrier.records[0].reason, "filtered");
+  EXPECT_FALSE(filteredByCarrier.records[0].hard);
+  auto dead = classify(dsn("mx.seller.test", "someone@ezweb.ne.jp", "5.0.0", "550 <someone@ezweb.ne.jp>: User unknown"));
+  EXPECT_EQ(dead.records.at(0).reason, "userunknown");
+  EXPECT_TRUE(dead.records.at(0).hard);
+  // Amazon SES inbound: the domain owner's receipt rule bounced it.
+  auto ses = classify(dsn("inbound-smtp.us-east-1.amazonaws.com", "x@acme.test", "5.1.1", "550 5.1.1 Mailbox does not exist"));
+  EXPECT_EQ(ses.records.at(0).reason, "filtered");
+  EXPECT_FALSE(ses.records.at(0).hard);
+  // Elsewhere the same words are a dead mailbox.
+  auto plain = classify(dsn("mx.seller.test", "x@acme.test", "5.1.1", "550 5.1.1 Mailbox does not exist"));
+  EXPECT_EQ(plain.records.at(0).reason, "userunknown");
+  EXPECT_TRUE(plain.records.at(0).hard);
+}
