@@ -1,6 +1,6 @@
 #include "connectors/oauth/oauth_session.hpp"
 
-#include <openssl/evp.h>
+#include "safetynet/core/hash.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -16,18 +16,6 @@
 namespace safetynet {
 
 namespace {
-std::string sha256Hex(const std::string& text) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(text.data(), text.size(), md, &n, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < n; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 0xf];
-  }
-  return out;
-}
 
 std::optional<long long> toNumber(const std::optional<std::string>& s) {
   if (!s || s->empty()) return std::nullopt;

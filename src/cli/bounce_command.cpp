@@ -7,7 +7,7 @@
 #include <iostream>
 #include <sstream>
 
-#include <openssl/evp.h>
+#include "safetynet/core/hash.hpp"
 
 #include "bounce/history.hpp"
 #include "cli/commands.hpp"
@@ -55,29 +55,34 @@ int bounceClassifyCommand(bool json, const std::vector<std::string>& files) {
   return rc;
 }
 
+
 namespace {
-std::string sha256Hex(const std::string& text) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(text.data(), text.size(), md, &n, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < n; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 0xf];
+// The daemon's store, for the admin commands; null (after saying why) if it cannot be opened.
+StorePtr openStateStore(const Config& config, const char* command) {
+  try {
+    return openSqliteStore(config.state_dir);
+  } catch (const std::exception& e) {
+    std::cerr << command << ": " << e.what() << "\n";
+    return nullptr;
   }
-  return out;
 }
+
+std::string lowered(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  return s;
+}
+
+// Who did it, for the audit log.
+std::string admin() {
+  const char* user = std::getenv("USER");
+  return std::string("admin ") + (user ? user : "(unknown)");
+}
+
 }  // namespace
 
 int bounceImportCommand(const Config& config, const std::vector<std::string>& files) {
-  StorePtr store;
-  try {
-    store = openSqliteStore(config.state_dir);
-  } catch (const std::exception& e) {
-    std::cerr << "bounce import: " << e.what() << "\n";
-    return 1;
-  }
+  StorePtr store = openStateStore(config, "bounce import");
+  if (!store) return 1;
   int rc = 0, recorded = 0, duplicates = 0;
   for (const auto& file : files) {
     std::ifstream in(file, std::ios::binary);
@@ -108,18 +113,11 @@ int bounceImportCommand(const Config& config, const std::vector<std::string>& fi
 }
 
 int suppressionsCommand(const Config& config, bool json, const std::string& clear) {
-  StorePtr store;
-  try {
-    store = openSqliteStore(config.state_dir);
-  } catch (const std::exception& e) {
-    std::cerr << "suppressions: " << e.what() << "\n";
-    return 1;
-  }
+  StorePtr store = openStateStore(config, "suppressions");
+  if (!store) return 1;
   if (!clear.empty()) {
-    std::string subject = clear;
-    std::transform(subject.begin(), subject.end(), subject.begin(), [](unsigned char ch) { return std::tolower(ch); });
-    const char* user = std::getenv("USER");
-    if (!store->clearStanding(subject, std::string("admin ") + (user ? user : "(unknown)"))) {
+    const std::string subject = lowered(clear);
+    if (!store->clearStanding(subject, admin())) {
       std::cerr << subject << ": not suppressed or held\n";
       return 1;
     }
@@ -145,18 +143,11 @@ int suppressionsCommand(const Config& config, bool json, const std::string& clea
 }
 
 int sendersCommand(const Config& config, bool json, const std::string& release) {
-  StorePtr store;
-  try {
-    store = openSqliteStore(config.state_dir);
-  } catch (const std::exception& e) {
-    std::cerr << "senders: " << e.what() << "\n";
-    return 1;
-  }
+  StorePtr store = openStateStore(config, "senders");
+  if (!store) return 1;
   if (!release.empty()) {
-    std::string mailbox = release;
-    std::transform(mailbox.begin(), mailbox.end(), mailbox.begin(), [](unsigned char ch) { return std::tolower(ch); });
-    const char* user = std::getenv("USER");
-    if (!store->releaseSender(mailbox, std::string("admin ") + (user ? user : "(unknown)"), Clock::now())) {
+    const std::string mailbox = lowered(release);
+    if (!store->releaseSender(mailbox, admin(), Clock::now())) {
       std::cerr << mailbox << ": not paused\n";
       return 1;
     }
