@@ -277,7 +277,7 @@ size_t originalStart(const std::string& text) {
       "----- original message -----",          "original message follows",
       "------ original message ------",        "-----original message-----",
       "--- the header of the original message", "----- transcript of session follows -----\n\n----- original",
-      "content-type: message/rfc822",          "the original message was received at",
+      "content-type: message/rfc822",
       "------- returned message --------",     "--- message headers follow ---",
       "------ failed message ------",          "unsent message below",
       "----- the following addresses had permanent fatal errors -----\n\n----- original"};
