@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "safetynet/core/hash.hpp"
@@ -16,18 +17,29 @@
 
 namespace safetynet::cli {
 
+namespace {
+// A bounce file's bytes; nullopt (after saying so on stderr) when it cannot be read.
+std::optional<std::string> readBounceFile(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    std::cerr << file << ": cannot read\n";
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
 int bounceClassifyCommand(bool json, const std::vector<std::string>& files) {
   int rc = 0;
   for (const auto& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      std::cerr << file << ": cannot read\n";
+    const auto raw = readBounceFile(file);
+    if (!raw) {
       rc = 1;
       continue;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const bounce::Classification c = bounce::classify(ss.str());
+    const bounce::Classification c = bounce::classify(*raw);
     if (json) {
       using J = nlohmann::ordered_json;  // the contract's key order, for people reading it
       auto results = J::array();
@@ -85,15 +97,12 @@ int bounceImportCommand(const Config& config, const std::vector<std::string>& fi
   if (!store) return 1;
   int rc = 0, recorded = 0, duplicates = 0;
   for (const auto& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      std::cerr << file << ": cannot read\n";
+    const auto bytes = readBounceFile(file);
+    if (!bytes) {
       rc = 1;
       continue;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const std::string raw = ss.str();
+    const std::string& raw = *bytes;
     const bounce::Classification c = bounce::classify(raw);
     if (c.records.empty()) {
       std::cout << file << ": nothing recorded (" << c.error << ")\n";
