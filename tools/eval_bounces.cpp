@@ -148,7 +148,8 @@ int main(int argc, char** argv) {
         std::cout << file << " #" << i << ": want " << want[i].value("reason", "") << " " << want[i].value("status", "")
                   << (want[i].value("hardbounce", 0) ? " HARD" : "") << ", got "
                   << (g ? g->reason + " " + g->status + (g->hard ? " HARD" : "") : "nothing (" + c.error + ")")
-                  << (i < c.records.size() ? " [" + c.format + "] " + c.records[i].recipient + " | " +
+                  << (i < c.records.size() ? " [" + c.format + (c.records[i].smtp_command.empty() ? "" : " " + c.records[i].smtp_command) +
+                                                 "] " + c.records[i].recipient + " | " +
                                                  c.records[i].diagnostic.substr(0, 160)
                                            : "")
                   << "\n";

@@ -3,6 +3,7 @@
 // its fields appear), the human text of the common MTAs that send no report (Exim, qmail,
 // Gmail, Exchange...), and auto-replies (RFC 3834), which are not bounces.
 #include <algorithm>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -11,6 +12,8 @@
 
 #include "bounce/mime_view.hpp"
 #include "bounce/reason.hpp"
+#include "bounce/reporter.hpp"
+#include "bounce/vendor_codes.hpp"
 #include "safetynet/bounce/bounce.hpp"
 
 namespace safetynet::bounce {
@@ -94,8 +97,15 @@ std::string stripType(const std::string& v) {
 //    X.1.x status is a dead mailbox.
 //  - Amazon SES inbound bounces come from the domain owner's receipt rule (a Bounce action):
 //    a filter the recipient chose.
+//  - Microsoft's consumer mail (Hotmail, Outlook.com) refuses unknown addresses with RFC 5321's
+//    stock "550 Requested action not taken: mailbox unavailable".
 std::string perHost(const std::string& reason, const std::string& recipient, const std::string& status,
                     const std::string& diagnostic, const std::string& reporting_mta) {
+  if (auto orange = orangeReason(diagnostic); !orange.empty()) return orange;
+  const std::string mta = lower(reporting_mta);
+  if (reason == "filtered" && (contains(mta, ".hotmail.com") || contains(mta, ".outlook.com")) &&
+      isStockMailboxUnavailable(diagnostic))
+    return "userunknown";
   if (reason != "userunknown") return reason;
   const std::string domain = recipient.substr(recipient.rfind('@') + 1);
   static const std::vector<std::string> carriers = {"ezweb.ne.jp", "au.com", "docomo.ne.jp", "softbank.ne.jp",
@@ -104,12 +114,17 @@ std::string perHost(const std::string& reason, const std::string& recipient, con
   if (std::find(carriers.begin(), carriers.end(), domain) != carriers.end() && !addressing && !status.empty() &&
       !contains(lower(diagnostic), recipient))
     return "filtered";
-  const std::string mta = lower(reporting_mta);
   if (contains(mta, "inbound-smtp.") && contains(mta, "amazonaws.com")) return "filtered";
   return reason;
 }
 
-BounceRecord finish(BounceRecord r, const std::string& reporting_mta = "") {
+// What the whole report says about reading each record.
+struct ReportContext {
+  std::string reporting_mta;
+  bool no_stage = false;  // reportsNoStage()
+};
+
+BounceRecord finish(BounceRecord r, const ReportContext& ctx = {}) {
   if (r.status.empty()) r.status = findStatus(r.diagnostic);
   if (r.reply_code.empty()) r.reply_code = findReplyCode(r.diagnostic);
   if (r.smtp_command.empty()) r.smtp_command = findCommand(r.diagnostic);
@@ -118,8 +133,13 @@ BounceRecord finish(BounceRecord r, const std::string& reporting_mta = "") {
     std::string inText = findStatus(r.diagnostic);
     if (!inText.empty() && inText.substr(1) != ".0.0" && inText[0] == r.status[0]) r.status = inText;
   }
+  const std::string vendor = exchange2003Reason(r.diagnostic);
+  if (r.reason.empty()) r.reason = vendor;
   if (r.reason.empty()) r.reason = decideReason(r.status, r.reply_code, r.diagnostic, r.smtp_command, r.action);
-  r.reason = perHost(r.reason, r.recipient, r.status, r.diagnostic, reporting_mta);
+  r.reason = perHost(r.reason, r.recipient, r.status, r.diagnostic, ctx.reporting_mta);
+  const bool addressing = r.status.size() >= 4 && r.status.substr(1, 3) == ".1.";
+  if (ctx.no_stage && r.reason == "userunknown" && vendor.empty() && r.smtp_command != "RCPT" && !addressing)
+    r.reason = "filtered";
   r.hard = isHardBounce(r.reason, r.status, r.reply_code);
   return r;
 }
@@ -211,6 +231,31 @@ bool readSesJson(const MimeView& v, Classification& out) {
   return false;
 }
 
+// One line, single spaces: MTAs wrap their phrases across lines.
+std::string collapse(const std::string& text) {
+  std::string flat;
+  bool space = false;
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      space = true;
+      continue;
+    }
+    if (space && !flat.empty()) flat += ' ';
+    space = false;
+    flat += c;
+  }
+  return flat;
+}
+
+size_t originalStart(const std::string& text);
+
+// A bounce's own text, without the returned message, on one line (at most 600 characters).
+std::string humanBeforeOriginal(const std::string& text) {
+  const size_t cut = originalStart(text);
+  std::string flat = collapse(cut == std::string::npos ? text : text.substr(0, cut));
+  return flat.size() > 600 ? flat.substr(0, 600) : flat;
+}
+
 // ---- RFC 3464 delivery-status fields, in a report part or pasted into a text ----
 bool readDsn(const MimeView& v, Classification& out) {
   std::vector<const MimeLeaf*> sources;
@@ -236,6 +281,8 @@ bool readDsn(const MimeView& v, Classification& out) {
       r.diagnostic = stripType(code);
       // A local delivery program failed (procmail, a pipe): not the mailbox's fault.
       if (lower(code).rfind("x-unix", 0) == 0) r.reason = "mailererror";
+      // PowerMTA names its own category for each recipient.
+      if (r.reason.empty()) r.reason = powerMtaReason(field(block, "x-powermta-bouncecategory"));
       records.push_back(r);
     }
   if (records.empty()) return false;
@@ -259,10 +306,13 @@ bool readDsn(const MimeView& v, Classification& out) {
         auto end = lh.find("\n\n", at);
         std::string para = human.substr(at, end == std::string::npos ? std::string::npos : end - at);
         if (r.smtp_command.empty()) r.smtp_command = findCommand(para);
-        if (r.diagnostic.empty()) r.diagnostic = trim(para);
+        // No Diagnostic-Code: for a single recipient, the whole text up to the returned message
+        // (an MTA's own sentence, "The user(s) account is disabled.", may stand apart from the
+        // address); else this recipient's paragraph.
+        if (r.diagnostic.empty()) r.diagnostic = trim(records.size() == 1 ? humanBeforeOriginal(human) : para);
       }
     }
-    out.records.push_back(finish(r, reportingMta));
+    out.records.push_back(finish(r, ReportContext{reportingMta, reportsNoStage(v)}));
   }
   out.format = "rfc3464";
   return true;
@@ -300,6 +350,16 @@ bool isOurs(const std::string& a, const std::set<std::string>& exclude) {
   const std::string local = a.substr(0, a.find('@'));
   return local == "mailer-daemon" || local == "postmaster" || local == "mail-daemon" || local == "mailer_daemon" ||
          local == "noreply" || local == "no-reply" || local == "root" || local == "mailerdaemon";
+}
+
+size_t mentionOpeningALine(const std::string& text, const std::string& address) {
+  const size_t first = text.find(address);
+  for (size_t at = first; at != std::string::npos; at = text.find(address, at + 1)) {
+    size_t b = at;
+    while (b > 0 && (text[b - 1] == ' ' || text[b - 1] == '\t' || text[b - 1] == '<' || text[b - 1] == '>')) --b;
+    if (b == 0 || text[b - 1] == '\n') return at;
+  }
+  return first;
 }
 
 bool readText(const MimeView& v, Classification& out) {
@@ -365,8 +425,9 @@ bool readText(const MimeView& v, Classification& out) {
   for (size_t i = 0; i < recipients.size(); ++i) {
     BounceRecord r;
     r.recipient = recipients[i];
-    // This recipient's part of the text: from its first mention to the next recipient's.
-    auto at = lh.find(r.recipient);
+    // This recipient's part of the text: from its mention to the next recipient's. The mention
+    // that opens a line, where there is one: a summary ("To: a@x; b@y") may name it before.
+    auto at = mentionOpeningALine(lh, r.recipient);
     std::string block;
     if (at == std::string::npos) {
       block = human;
@@ -392,18 +453,11 @@ bool readText(const MimeView& v, Classification& out) {
       }
       block = (at == std::string::npos ? std::string() : block + "\n") + (lines.empty() ? human : lines);
     }
-    // Collapse whitespace: the reason matchers read phrases that MTAs wrap across lines.
-    std::string flat;
-    bool space = false;
-    for (char c : block) {
-      if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-        space = true;
-        continue;
-      }
-      if (space && !flat.empty()) flat += ' ';
-      space = false;
-      flat += c;
-    }
+    std::string flat = collapse(block);
+    // Zoho writes "Invalid Address, ERROR_CODE :550, ERROR_CODE :<reply text>": a label, then
+    // the reply split in two.
+    static const std::regex zoho(R"((?:Invalid Address|Error), ERROR_CODE :(\d{3}), ERROR_CODE :)");
+    flat = std::regex_replace(flat, zoho, "$1 ");
     r.diagnostic = flat.size() > 600 ? flat.substr(0, 600) : flat;
     r.action = "failed";
     // Google Groups: the group does not exist or refuses our sender, in the reader's language.
@@ -412,7 +466,7 @@ bool readText(const MimeView& v, Classification& out) {
         contains(subject, "delayed") || contains(subject, "warning"))
       r.action = "delayed";
     // The reason from the whole block; the diagnostic shown from the server's reply on.
-    BounceRecord done = finish(r);
+    BounceRecord done = finish(r, ReportContext{"", reportsNoStage(v)});
     static const std::regex reply(R"((?:^|[^\d.#:-])([45][0-7]\d[ -]))");
     std::smatch m;
     if (std::regex_search(done.diagnostic, m, reply)) done.diagnostic = done.diagnostic.substr(static_cast<size_t>(m.position(1)));

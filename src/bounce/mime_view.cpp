@@ -61,7 +61,20 @@ std::string contentOf(GMimePart* part) {
   Unref release{mem};
   g_mime_data_wrapper_write_to_stream(w, mem);
   GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-  return bytes ? std::string(reinterpret_cast<const char*>(bytes->data), bytes->len) : "";
+  std::string s = bytes ? std::string(reinterpret_cast<const char*>(bytes->data), bytes->len) : "";
+  // A report part has no charset parameter, yet Japanese MTAs write their text into it in
+  // ISO-2022-JP (7-bit, with escape sequences): converted like the text parts are.
+  if (s.find("\x1b$B") != std::string::npos || s.find("\x1b$@") != std::string::npos) {
+    iconv_t cd = g_mime_iconv_open("UTF-8", "ISO-2022-JP");
+    if (cd != reinterpret_cast<iconv_t>(-1)) {
+      if (char* utf8 = g_mime_iconv_strdup(cd, s.c_str())) {
+        s = utf8;
+        g_free(utf8);
+      }
+      g_mime_iconv_close(cd);
+    }
+  }
+  return s;
 }
 
 void walk(GMimeObject* o, int depth, MimeView& view) {

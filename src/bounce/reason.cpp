@@ -28,6 +28,14 @@ struct Phrases {
 // mailbox phrase inside a policy text ("mailbox unavailable: blocked") is not a dead mailbox.
 const std::vector<Phrases>& table() {
   static const std::vector<Phrases> t = {
+      // Phrases holding a word of a sender-side reason ("access denied", "blacklisted") that name
+      // the recipient or its domain: Microsoft's directory-based edge blocking refuses unknown
+      // recipients with "Recipient address rejected: Access denied"; Exim's text for a failed
+      // address names an unknown account or domain first.
+      {"norelaying", {"relay access denied"}},
+      {"userunknown", {"recipient address rejected: access denied", "not listed in public name & address book",
+                       "not listed in domino directory", "domino ディレクトリには見つかりません"}},
+      {"hostunknown", {"the account or domain may not exist"}},
       {"notaccept", {"does not accept mail", "doesn't receive email", "does not receive email", "accepts no mail",
                      "null mx", "not accepting mail"}},
       {"notcompliantrfc", {"rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "not rfc compliant", "duplicate header",
@@ -115,8 +123,24 @@ bool contains(const std::string& haystack, std::string_view needle) { return hay
 
 }  // namespace
 
-std::string reasonFromText(const std::string& diagnostic) {
+// The words of a reply are RFC 5321's default text for 550 and nothing else names a cause.
+bool isStockMailboxUnavailable(const std::string& diagnostic) {
   const std::string t = lower(diagnostic);
+  if (!contains(t, "requested action not taken: mailbox unavailable")) return false;
+  std::string rest = t;
+  rest.erase(rest.find("requested action not taken: mailbox unavailable"), 47);
+  for (const auto& p : table())
+    if (p.reason == "userunknown")
+      for (auto phrase : p.any)
+        if (contains(rest, phrase)) return false;
+  return true;
+}
+
+std::string reasonFromText(const std::string& diagnostic) {
+  // Addresses are names, not words: "<filtered@example.com>... User unknown" is no filter.
+  static const std::regex address(R"([^\s<>()\[\]"',;:]+@[^\s<>()\[\]"',;:]+)");
+  static const std::regex spaces(R"(\s+)");
+  const std::string t = std::regex_replace(std::regex_replace(lower(diagnostic), address, "<address>"), spaces, " ");
   if (t.empty()) return "";
   for (const auto& p : table())
     for (auto phrase : p.any)
@@ -185,7 +209,19 @@ std::string decideReason(const std::string& status, const std::string& reply_cod
   const bool addressing = status.size() >= 4 && status.substr(1, 3) == ".1.";
   if ((reason == "userunknown" || reason == "suspend") && command == "DATA" && !addressing) reason = "filtered";
   // A policy code (X.7.x) with "no such user" words: a filter's answer, not a dead mailbox.
-  if (reason == "userunknown" && status.size() >= 3 && status.substr(1, 2) == ".7") reason = "filtered";
+  // (At RCPT the words are about the address: "553 5.7.1 Invalid recipient".)
+  if (reason == "userunknown" && status.size() >= 3 && status.substr(1, 2) == ".7" && command != "RCPT")
+    reason = "filtered";
+  // Where the code and the words disagree, the soft reading wins unless the address was judged
+  // at RCPT: a false hard bounce suppresses a live lead. X.2.x is a mailbox status (disabled,
+  // undefined), not "no such address".
+  const bool mailboxStatus = status.size() >= 4 && status.substr(1, 3) == ".2." && status.substr(2) != "2.2";
+  if (reason == "userunknown" && mailboxStatus && command != "RCPT") reason = "filtered";
+  // RFC 5321's stock words for a 550 ("Requested action not taken: mailbox unavailable") name no
+  // cause: the RFC lists "mailbox not found, no access, or command rejected for policy reasons".
+  if (reason == "userunknown" && text == "userunknown" && code != "userunknown" && command != "RCPT" && !addressing &&
+      isStockMailboxUnavailable(diagnostic))
+    reason = "filtered";
   if (reason == "syntaxerror" && !reply_code.empty() && reply_code[0] == '4') reason = "systemerror";
   return reason;
 }
@@ -232,6 +268,9 @@ std::string findCommand(const std::string& text) {
   if (contains(t, "end of data") || contains(t, "after end of data") || contains(t, "after data") ||
       contains(t, "in reply to data") || contains(t, "end of message"))
     return "DATA";
+  // Yahoo's texts end with the command in brackets: "[RCPT_TO]".
+  if (contains(t, "[rcpt_to]")) return "RCPT";
+  if (contains(t, "[mail_from]")) return "MAIL";
   if (contains(t, "rcpt to") || contains(t, "after rcpt") || contains(t, "in reply to rcpt")) return "RCPT";
   if (contains(t, "mail from") || contains(t, "after mail")) return "MAIL";
   if (contains(t, "after helo") || contains(t, "after ehlo") || contains(t, "in reply to helo") ||

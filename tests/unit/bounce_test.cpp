@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "bounce/reason.hpp"
+#include "bounce/vendor_codes.hpp"
 #include "safetynet/bounce/bounce.hpp"
 
 using namespace safetynet::bounce;
@@ -125,15 +126,43 @@ TEST(BounceReason, HardIsOnlyADeadAddress) {
 }
 
 namespace {
+// An RFC 3464 report for one recipient, with what a test needs to vary.
+struct Report {
+  std::string reportingMta = "mx.seller.test";
+  std::string recipient;
+  std::string status;
+  std::string diagnosticCode;    // the whole field value ("smtp; 550 ..."); empty: no field
+  std::string headers;           // extra top-level header lines, each ending in \r\n
+  std::string human = "Your message could not be delivered.";
+  std::string recipientFields;   // extra per-recipient fields, each ending in \r\n
+};
+
+std::string build(const Report& r) {
+  return "From: MAILER-DAEMON@mx.example.test\r\nTo: riley@seller.test\r\nSubject: Delivery Status Notification (Failure)\r\n" +
+         r.headers +
+         "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n"
+         "--b1\r\nContent-Type: text/plain\r\n\r\n" + r.human + "\r\n\r\n"
+         "--b1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; " + r.reportingMta + "\r\n\r\n"
+         "Final-Recipient: rfc822; " + r.recipient + "\r\nAction: failed\r\nStatus: " + r.status + "\r\n" +
+         (r.diagnosticCode.empty() ? "" : "Diagnostic-Code: " + r.diagnosticCode + "\r\n") + r.recipientFields +
+         "\r\n--b1--\r\n";
+}
+
 // A minimal RFC 3464 report for one recipient.
 std::string dsn(const std::string& reportingMta, const std::string& recipient, const std::string& status,
                 const std::string& diagnostic) {
-  return "From: MAILER-DAEMON@mx.example.test\r\nTo: riley@seller.test\r\nSubject: Delivery Status Notification (Failure)\r\n"
-         "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n"
-         "--b1\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\r\n"
-         "--b1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; " + reportingMta + "\r\n\r\n"
-         "Final-Recipient: rfc822; " + recipient + "\r\nAction: failed\r\nStatus: " + status +
-         "\r\nDiagnostic-Code: smtp; " + diagnostic + "\r\n\r\n--b1--\r\n";
+  Report r;
+  r.reportingMta = reportingMta;
+  r.recipient = recipient;
+  r.status = status;
+  r.diagnosticCode = "smtp; " + diagnostic;
+  return build(r);
+}
+
+BounceRecord only(const std::string& raw) {
+  auto c = classify(raw);
+  EXPECT_EQ(c.records.size(), 1u) << c.error;
+  return c.records.empty() ? BounceRecord{} : c.records[0];
 }
 }  // namespace
 
@@ -154,4 +183,120 @@ TEST(Bounce, WhatSomeReceiversMeanByUserUnknown) {
   auto plain = classify(dsn("mx.seller.test", "x@acme.test", "5.1.1", "550 5.1.1 Mailbox does not exist"));
   EXPECT_EQ(plain.records.at(0).reason, "userunknown");
   EXPECT_TRUE(plain.records.at(0).hard);
+}
+
+TEST(Bounce, FilteringGatewaysAndUntypedReportsDoNotSayTheStage) {
+  Report r;
+  r.recipient = "lee@umbrella.test";
+  r.status = "5.0.0";
+  r.diagnosticCode = "smtp; 550 lee@umbrella.test... No such user";
+  // From an ordinary MTA, the words are the remote server's verdict on the address.
+  EXPECT_EQ(only(build(r)).reason, "userunknown");
+  // Passed on by a filtering gateway (SurfControl, Active!Hunter, MailFoundry): no stage, soft.
+  for (const char* gateway : {"X-Mailer: SurfControl E-mail Filter\r\n", "X-AHMAILID: 20261118T101010+0900-0001\r\n",
+                              "Received: from mx9 (127.0.0.1) by mx9.umbrella.test (MAILFOUNDRY) id 1\r\n"}) {
+    r.headers = gateway;
+    auto got = only(build(r));
+    EXPECT_EQ(got.reason, "filtered") << gateway;
+    EXPECT_FALSE(got.hard) << gateway;
+  }
+  // An addressing status is evidence enough, gateway or not.
+  r.headers = "X-Mailer: SurfControl E-mail Filter\r\n";
+  r.status = "5.1.1";
+  EXPECT_EQ(only(build(r)).reason, "userunknown");
+  // A Diagnostic-Code without "smtp;": no SMTP reply was relayed.
+  Report untyped;
+  untyped.recipient = "jane@acme.test";
+  untyped.status = "5.0.0";
+  untyped.diagnosticCode = "The email account that you tried to reach does not exist.";
+  EXPECT_EQ(only(build(untyped)).reason, "filtered");
+}
+
+TEST(Bounce, Exchange2003CodesDecide) {
+  expectRecords("exchange2003-text.eml", {{"alex@umbrella.test", "userunknown", "", "", true, "failed"},
+                                          {"casey@umbrella.test", "filtered", "", "", false, "failed"}});
+}
+
+TEST(Bounce, ZohoSplitsTheReplyAfterALabel) {
+  // "Invalid Address" is Zoho's label for every failure, not the reply.
+  expectRecords("zoho-text.eml", {{"drew@hooli.test", "userunknown", "5.1.1", "550", true, "failed"},
+                                  {"jamie@initech.test", "filtered", "", "550", false, "failed"}});
+}
+
+TEST(Bounce, VendorCodesNameTheReason) {
+  // La Poste: the code says "invalid recipient" after a 5.5.0.
+  auto laposte = only(dsn("mx.seller.test", "x@laposte.test", "5.5.0", "550 5.5.0 Adresse destinataire invalide. LPN007_416"));
+  EXPECT_EQ(laposte.reason, "userunknown");
+  EXPECT_TRUE(laposte.hard);
+  EXPECT_EQ(only(dsn("mx.seller.test", "x@orange.test", "5.2.0", "550 5.2.0 Mail rejete. Mail rejected. OFR_506 [506]")).reason,
+            "spamdetected");
+  // PowerMTA's own category beats a mailbox-status code.
+  Report pmta;
+  pmta.recipient = "kim@globex.test";
+  pmta.status = "5.2.1";
+  pmta.diagnosticCode = "smtp; 550 5.2.1 <kim@globex.test>... User Unknown";
+  EXPECT_EQ(only(build(pmta)).reason, "filtered");
+  pmta.recipientFields = "X-PowerMTA-BounceCategory: bad-mailbox\r\n";
+  EXPECT_EQ(only(build(pmta)).reason, "userunknown");
+  EXPECT_EQ(exchange2003Reason("MSEXCH:IMS:A:B:C 0 (000c05a6) Unknown Recipient"), "userunknown");
+  EXPECT_EQ(exchange2003Reason("MSEXCH:IMC:A:B:C"), "");
+  EXPECT_EQ(orangeReason("550 5.5.0 Service refuse. LPN001_108"), "undefined");
+  EXPECT_EQ(powerMtaReason(" quota-issues"), "mailboxfull");
+  EXPECT_EQ(powerMtaReason("other"), "");
+}
+
+TEST(BounceReason, WordsThatSayLessThanTheySeem) {
+  // An address is a name: "filtered@..." is no filter.
+  EXPECT_EQ(decideReason("5.1.1", "550", "550 5.1.1 <filtered@acme.test>... User Unknown", "RCPT", "failed"), "userunknown");
+  // X.2.1 (mailbox disabled) with "user unknown" words: soft unless said at RCPT.
+  EXPECT_EQ(decideReason("5.2.1", "550", "550 5.2.1 <a@acme.test>... User Unknown", "", "failed"), "filtered");
+  EXPECT_EQ(decideReason("5.2.1", "550", "550 5.2.1 <a@acme.test>... User Unknown [RCPT_TO]", findCommand("[RCPT_TO]"),
+                         "failed"),
+            "userunknown");
+  // RFC 5321's stock 550 text names no cause.
+  EXPECT_EQ(decideReason("", "550", "550 Requested action not taken: mailbox unavailable", "", "failed"), "filtered");
+  EXPECT_EQ(decideReason("5.1.1", "550", "550 5.1.1 Requested action not taken: mailbox unavailable", "", "failed"),
+            "userunknown");
+  // Microsoft's directory-based edge blocking refuses unknown recipients with "Access denied".
+  EXPECT_EQ(decideReason("5.4.1", "550", "550 5.4.1 Recipient address rejected: Access denied", "RCPT", "failed"),
+            "userunknown");
+  EXPECT_EQ(decideReason("5.7.1", "554", "554 5.7.1 <a@acme.test>: Relay access denied", "RCPT", "failed"), "norelaying");
+  EXPECT_EQ(decideReason("5.7.1", "550", "550 5.7.1 Access denied", "RCPT", "failed"), "blocked");
+  // At RCPT, a policy code with recipient words is still about the recipient.
+  EXPECT_EQ(decideReason("5.7.1", "553", "553 Invalid recipient a@acme.test (Mode: normal)", "RCPT", "failed"),
+            "userunknown");
+  EXPECT_EQ(decideReason("5.7.1", "553", "553 Invalid recipient a@acme.test (Mode: normal)", "DATA", "failed"), "filtered");
+}
+
+TEST(Bounce, HotmailsStockReplyIsADeadMailbox) {
+  auto hotmail = only(dsn("BAY004-MC1.hotmail.com", "x@hotmail.test", "5.5.0",
+                          "550 Requested action not taken: mailbox unavailable (-1:2:-1)"));
+  EXPECT_EQ(hotmail.reason, "userunknown");
+  auto elsewhere = only(dsn("mx.globex.test", "x@globex.test", "5.5.0",
+                            "550 Requested action not taken: mailbox unavailable (-1:2:-1)"));
+  EXPECT_EQ(elsewhere.reason, "filtered");
+}
+
+TEST(Bounce, AReportWithoutDiagnosticReadsTheWholeText) {
+  Report r;
+  r.recipient = "pat@ezweb.test";
+  r.status = "5.0.0";
+  r.human = "The user(s) account is disabled.\r\n\r\n<pat@ezweb.test>: 550 user unknown (in reply to RCPT TO command)";
+  auto got = only(build(r));
+  EXPECT_EQ(got.reason, "suspend");
+  EXPECT_FALSE(got.hard);
+}
+
+TEST(Bounce, Iso2022JpInAReportPartIsDecoded) {
+  // Lotus Domino writes "User ... is not in the Domino Directory" in Japanese into the report
+  // part, which carries no charset: ISO-2022-JP escape sequences.
+  Report r;
+  r.recipient = "kei@example.test";
+  r.status = "5.0.0";
+  r.diagnosticCode =
+      "X-Notes; \x1b$B%f!<%6!<\x1b(B Kei (kei@example.test) \x1b$B$O\x1b(B Domino "
+      "\x1b$B%G%#%l%/%H%j$K$O8+$D$+$j$^$;$s!#\x1b(B";
+  auto got = only(build(r));
+  EXPECT_NE(got.diagnostic.find("ディレクトリ"), std::string::npos) << got.diagnostic;
+  EXPECT_EQ(got.reason, "userunknown");
 }
