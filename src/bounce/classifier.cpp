@@ -352,6 +352,47 @@ bool isOurs(const std::string& a, const std::set<std::string>& exclude) {
          local == "noreply" || local == "no-reply" || local == "root" || local == "mailerdaemon";
 }
 
+// Sendmail's transcript gives each failed recipient a line of its own, "554 <a@b>... why", inside
+// the session ("While talking to mx.b:") whose ">>> command" and "<<< reply" it followed. When the
+// line names no reason ("Remote protocol error"), the session's reply is the reason.
+struct SendmailVerdict {
+  std::string line, command;
+};
+
+SendmailVerdict sendmailVerdict(const std::string& human, const std::string& recipient) {
+  std::istringstream in(human);
+  std::string sessionReply, sessionCommand, lastSent;
+  static const std::regex verdictLine(R"(^\s*[45]\d\d <([^>]+)>\.\.\. )");
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::string ll = lower(line);
+    if (contains(ll, "while talking to ")) {
+      sessionReply.clear();
+      sessionCommand.clear();
+      lastSent.clear();
+      continue;
+    }
+    if (ll.rfind(">>> ", 0) == 0) {
+      lastSent = ll.substr(4, ll.find_first_of(" :", 4) - 4);
+      continue;
+    }
+    if (ll.rfind("<<< ", 0) == 0) {
+      if (sessionReply.empty() && ll.size() > 4 && (ll[4] == '4' || ll[4] == '5')) {
+        sessionReply = line.substr(4);
+        sessionCommand = lastSent == "mail" ? "MAIL" : lastSent == "rcpt" ? "RCPT" : lastSent == "data" ? "DATA"
+                         : (lastSent == "helo" || lastSent == "ehlo") ? "HELO" : "";
+      }
+      continue;
+    }
+    std::smatch m;
+    if (!std::regex_search(line, m, verdictLine) || lower(m[1].str()) != recipient) continue;
+    if (reasonFromText(line.substr(static_cast<size_t>(m.length(0)))).empty() && !sessionReply.empty())
+      return {sessionReply + "\n" + line, sessionCommand};
+    return {line, ""};
+  }
+  return {};
+}
+
 size_t mentionOpeningALine(const std::string& text, const std::string& address) {
   const size_t first = text.find(address);
   for (size_t at = first; at != std::string::npos; at = text.find(address, at + 1)) {
@@ -440,6 +481,11 @@ bool readText(const MimeView& v, Classification& out) {
       }
       block = human.substr(at, end == std::string::npos ? std::string::npos : end - at);
     }
+    std::string sessionCommand;
+    if (auto verdict = sendmailVerdict(human, r.recipient); !verdict.line.empty()) {
+      block = verdict.line;
+      sessionCommand = verdict.command;
+    }
     // Some MTAs say why before naming the address, or in a paragraph of its own: then the lines of
     // the text that carry a reply, a status or an error.
     if (findReplyCode(block).empty() && findStatus(block).empty() && reasonFromText(block).empty()) {
@@ -459,6 +505,7 @@ bool readText(const MimeView& v, Classification& out) {
     static const std::regex zoho(R"((?:Invalid Address|Error), ERROR_CODE :(\d{3}), ERROR_CODE :)");
     flat = std::regex_replace(flat, zoho, "$1 ");
     r.diagnostic = flat.size() > 600 ? flat.substr(0, 600) : flat;
+    r.smtp_command = sessionCommand;
     r.action = "failed";
     // Google Groups: the group does not exist or refuses our sender, in the reader's language.
     if (contains(r.recipient, "@googlegroups.com")) r.reason = "rejected";

@@ -57,7 +57,7 @@ const std::vector<Phrases>& table() {
                    "(bl)", "blocked", "blacklist", "blocklist", "block list", "listed in", "listed on", "dnsbl", "spamhaus",
                    "spamcop", "sorbs", "barracudacentral", "client host rejected", "banned", "your isp",
                    "not allowed to send from", "my name was rejected", "connection refused by", "ip frequency",
-                   "has been temporarily rate limited"}},
+                   "has been temporarily rate limited", "open relay"}},
       {"toomanyconn", {"too many connections", "too many concurrent", "connection limit", "too many simultaneous",
                        "connection frequency", "frequency limited"}},
       {"speeding", {"rate limit", "too many messages", "sending rate", "too many emails", "throttl"}},

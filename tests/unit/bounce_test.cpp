@@ -300,3 +300,12 @@ TEST(Bounce, Iso2022JpInAReportPartIsDecoded) {
   EXPECT_NE(got.diagnostic.find("ディレクトリ"), std::string::npos) << got.diagnostic;
   EXPECT_EQ(got.reason, "userunknown");
 }
+
+TEST(Bounce, OldSendmailTranscriptGivesEachRecipientItsSession) {
+  // pat's own line says only "Remote protocol error": its session refused our MAIL FROM (our IP
+  // is called an open relay), which is about us, not pat. kim's line and drew's session name
+  // the dead domain and mailbox.
+  expectRecords("sendmail-v5-transcript.eml", {{"pat@initech.test", "blocked", "", "501", false, "failed"},
+                                               {"kim@globex.test", "hostunknown", "", "554", true, "failed"},
+                                               {"drew@hooli.test", "userunknown", "", "550", true, "failed"}});
+}
