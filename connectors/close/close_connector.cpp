@@ -67,7 +67,7 @@ Task<nlohmann::json> CloseConnector::put(const std::string& path, const nlohmann
   req.method = "PUT";
   req.url = config_.base_url + path;
   req.headers = {{"Authorization", auth_}, {"Content-Type", "application/json"}, {"Accept", "application/json"}};
-  req.body = body.dump();
+  req.body = jsonText(body);
   HttpResponse r = co_await http_->send(std::move(req));
   co_return parse(r, "PUT " + path);
 }

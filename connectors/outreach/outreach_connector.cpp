@@ -25,7 +25,7 @@ std::string draftedBody(const std::string& id) {
     body["data"]["id"] = id;
   }
   body["data"]["attributes"]["state"] = "drafted";
-  return body.dump();
+  return jsonText(body);
 }
 
 nlohmann::json userResource(const Rep& r) {

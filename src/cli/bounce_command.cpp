@@ -14,6 +14,7 @@
 #include "cli/commands.hpp"
 #include "safetynet/bounce/bounce.hpp"
 #include "safetynet/core/time_format.hpp"
+#include "safetynet/core/json_util.hpp"
 
 namespace safetynet::cli {
 
@@ -53,7 +54,7 @@ int bounceClassifyCommand(bool json, const std::vector<std::string>& files) {
                             {"diagnostic", r.diagnostic}});
       J line = {{"file", file}, {"results", results}};
       if (!c.error.empty()) line["error"] = c.error;
-      std::cout << line.dump() << "\n";
+      std::cout << jsonText(line) << "\n";
     } else {
       std::cout << file << ":";
       if (c.records.empty()) std::cout << " " << c.error;
@@ -142,7 +143,7 @@ int suppressionsCommand(const Config& config, bool json, const std::string& clea
       nlohmann::ordered_json j = {{"subject", s.subject}, {"state", s.state}, {"since", formatIso8601(s.since)},
                                   {"until", s.until ? nlohmann::ordered_json(formatIso8601(*s.until)) : nlohmann::ordered_json(nullptr)},
                                   {"reason", s.reason}, {"evidence", s.evidence}};
-      std::cout << j.dump() << "\n";
+      std::cout << jsonText(j) << "\n";
     } else {
       std::cout << s.subject << "  " << s.state << "  since " << formatIso8601(s.since)
                 << (s.until ? "  until " + formatIso8601(*s.until) : std::string()) << "\n    " << s.evidence << "\n";
@@ -171,7 +172,7 @@ int sendersCommand(const Config& config, bool json, const std::string& release) 
       nlohmann::ordered_json j = {{"mailbox", s.mailbox}, {"state", state}, {"since", formatIso8601(s.since)},
                                   {"until", s.until ? nlohmann::ordered_json(formatIso8601(*s.until)) : nlohmann::ordered_json(nullptr)},
                                   {"pauses", s.pauses}, {"evidence", s.evidence}};
-      std::cout << j.dump() << "\n";
+      std::cout << jsonText(j) << "\n";
     } else {
       std::cout << s.mailbox << "  " << state << "  pauses: " << s.pauses << "\n    " << s.evidence << "\n";
     }

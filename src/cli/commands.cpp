@@ -16,6 +16,7 @@
 #include "safetynet/core/duration.hpp"
 #include "safetynet/core/logging.hpp"
 #include "safetynet/core/time_format.hpp"
+#include "safetynet/core/json_util.hpp"
 
 #ifndef SAFETYNET_VERSION
 #define SAFETYNET_VERSION "dev"
@@ -115,7 +116,7 @@ int checkCommand(const std::string& configPath, bool explicitConfig, bool json, 
              {"suggestion", orNull(r.suggestion)},
              {"next_step", orNull(r.verdict.next_step)},
              {"duration_ms", std::round(r.duration_ms * 1000) / 1000}};
-      std::cout << j.dump() << "\n";
+      std::cout << jsonText(j) << "\n";
     } else {
       const char* colour = !tty ? "" : (r.verdict.revert ? "\033[31m" : "\033[32m");
       const char* reset = tty ? "\033[0m" : "";
@@ -155,7 +156,7 @@ int decisionsCommand(const std::string& configPath, const std::string& since, bo
                           {"evidence", x.evidence}, {"next_step", x.next_step}, {"subject", x.subject},
                           {"recipients", x.recipients}, {"detail", x.detail}, {"attempts", x.attempts},
                           {"decided_at", formatIso8601(x.decided_at)}, {"updated_at", formatIso8601(x.updated_at)}};
-      std::cout << j.dump() << "\n";
+      std::cout << jsonText(j) << "\n";
     } else {
       std::cout << formatIso8601(x.decided_at) << "  " << x.connector << "/" << x.email_id << "  " << toString(x.state);
       if (!x.reason.empty()) std::cout << "  [" << x.reason << "] " << x.evidence;

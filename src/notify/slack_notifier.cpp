@@ -58,7 +58,7 @@ Task<SlackNotifier::Reply> SlackNotifier::call(const std::string& method, const 
     req.method = "POST";
     req.url = config_.base_url + "/" + method;
     req.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
-    req.body = args.dump();
+    req.body = jsonText(args);
   } else {
     req.method = "GET";
     std::string q;

@@ -6,6 +6,7 @@
 
 #include "safetynet/core/time_format.hpp"
 #include "safetynet/store/store.hpp"
+#include "safetynet/core/json_util.hpp"
 
 // Column lists shared by the SELECTs and the row readers below.
 #define kDecisionCols                                                                                  \
@@ -267,8 +268,8 @@ class SqliteStore final : public Store {
     long long now = nowMs();
     s.bind(1, d.key).bind(2, d.connector).bind(3, d.email_id).bind(4, toMillis(d.scheduled_at))
         .bind(5, toString(d.state)).bind(6, d.verdict).bind(7, d.reason).bind(8, d.evidence).bind(9, d.next_step)
-        .bind(10, d.subject).bind(11, d.sender).bind(12, d.rep.dump()).bind(13, d.recipients.dump())
-        .bind(14, d.email.dump()).bind(15, d.attempts).bind(16, d.detail).bind(17, now).bind(18, now);
+        .bind(10, d.subject).bind(11, d.sender).bind(12, jsonText(d.rep)).bind(13, jsonText(d.recipients))
+        .bind(14, jsonText(d.email)).bind(15, d.attempts).bind(16, d.detail).bind(17, now).bind(18, now);
     s.run();
     appendAudit(d.key, "decided",
                 {{"verdict", d.verdict}, {"reason", d.reason}, {"evidence", d.evidence}, {"state", toString(d.state)},
@@ -287,7 +288,7 @@ class SqliteStore final : public Store {
     if (notify) enqueue(*notify);
     for (const auto& r : rechecks) {
       Stmt q(db_, "INSERT OR IGNORE INTO rechecks(address, email_key, due_at, attempts, context) VALUES(?,?,?,?,?)");
-      q.bind(1, r.address).bind(2, r.email_key).bind(3, toMillis(r.due_at)).bind(4, r.attempts).bind(5, r.context.dump());
+      q.bind(1, r.address).bind(2, r.email_key).bind(3, toMillis(r.due_at)).bind(4, r.attempts).bind(5, jsonText(r.context));
       q.run();
     }
     tx.commit();
@@ -352,7 +353,7 @@ class SqliteStore final : public Store {
 
   void cacheVerdict(const CachedVerdict& v) override {
     Stmt s(db_, "INSERT OR REPLACE INTO verdict_cache(address, verdict, reason, signals, expires_at) VALUES(?,?,?,?,?)");
-    s.bind(1, v.address).bind(2, v.verdict).bind(3, v.reason).bind(4, v.signals.dump()).bind(5, toMillis(v.expires_at));
+    s.bind(1, v.address).bind(2, v.verdict).bind(3, v.reason).bind(4, jsonText(v.signals)).bind(5, toMillis(v.expires_at));
     s.run();
   }
 
@@ -593,7 +594,7 @@ class SqliteStore final : public Store {
 
   void upsertTracked(const TrackedEmail& e) override {
     Stmt s(db_, "INSERT OR REPLACE INTO tracked_emails(connector, email_id, scheduled_at, data) VALUES(?,?,?,?)");
-    s.bind(1, e.connector).bind(2, e.email_id).bind(3, toMillis(e.scheduled_at)).bind(4, e.data.dump());
+    s.bind(1, e.connector).bind(2, e.email_id).bind(3, toMillis(e.scheduled_at)).bind(4, jsonText(e.data));
     s.run();
   }
 
@@ -665,14 +666,14 @@ class SqliteStore final : public Store {
 
   void appendAudit(const std::string& key, const std::string& event, const nlohmann::json& detail) {
     Stmt s(db_, "INSERT INTO audit(at, email_key, event, detail) VALUES(?,?,?,?)");
-    s.bind(1, nowMs()).bind(2, key).bind(3, event).bind(4, detail.dump());
+    s.bind(1, nowMs()).bind(2, key).bind(3, event).bind(4, jsonText(detail));
     s.run();
   }
 
   void enqueue(const OutboxMessage& m) {
     Stmt s(db_, "INSERT OR IGNORE INTO outbox(dedupe_key, kind, payload, state, next_attempt_at, created_at) "
                 "VALUES(?,?,?,'pending',?,?)");
-    s.bind(1, m.dedupe_key).bind(2, m.kind).bind(3, m.payload.dump()).bind(4, nowMs()).bind(5, nowMs());
+    s.bind(1, m.dedupe_key).bind(2, m.kind).bind(3, jsonText(m.payload)).bind(4, nowMs()).bind(5, nowMs());
     s.run();
   }
 

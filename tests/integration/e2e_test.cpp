@@ -323,3 +323,24 @@ TEST(Cli, CheckJsonFollowsTheContract) {
   for (const char* k : {"address", "normalized", "verdict", "reason", "signals", "suggestion", "next_step", "duration_ms"})
     EXPECT_TRUE(lines[1].contains(k)) << k;
 }
+
+TEST(Cli, BounceClassifyJsonSurvivesBytesThatAreNotUtf8) {
+  // A report part in Latin-1 with no charset: its bytes are not UTF-8. This aborted the command
+  // (nlohmann's dump() throws) and so `bounce import` of a whole folder stopped at such a file.
+  std::string out;
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "bounce", "classify", "--json",
+                        std::string(SAFETYNET_SOURCE_DIR) + "/tests/data/bounces/latin1-report.eml",
+                        std::string(SAFETYNET_SOURCE_DIR) + "/tests/data/bounces/postfix-dsn.eml"},
+                       &out),
+            0)
+      << out;
+  std::stringstream ss(out);
+  std::vector<nlohmann::json> lines;
+  for (std::string l; std::getline(ss, l);)
+    if (!l.empty() && l[0] == '{') lines.push_back(nlohmann::json::parse(l));
+  ASSERT_EQ(lines.size(), 2u) << out;
+  EXPECT_EQ(lines[0]["results"][0]["recipient"], "rene@acme.test");
+  EXPECT_EQ(lines[0]["results"][0]["reason"], "userunknown");
+  EXPECT_NE(lines[0]["results"][0]["diagnostic"].get<std::string>().find("\xEF\xBF\xBD"), std::string::npos);
+  EXPECT_EQ(lines[1]["results"].size(), 2u);
+}
