@@ -299,6 +299,17 @@ TEST(Cli, ConfigCheckExitCodes) {
   EXPECT_NE(out.find("safetynet "), std::string::npos);
 }
 
+namespace {
+// The JSON lines a command printed (log lines are not JSON).
+std::vector<nlohmann::json> jsonLines(const std::string& out) {
+  std::stringstream ss(out);
+  std::vector<nlohmann::json> lines;
+  for (std::string l; std::getline(ss, l);)
+    if (!l.empty() && l[0] == '{') lines.push_back(nlohmann::json::parse(l));
+  return lines;
+}
+}  // namespace
+
 TEST(Cli, CheckJsonFollowsTheContract) {
   TempDir d;
   std::ofstream(d / "sn.yaml") << "state_dir: " << (d / "state").string() << "\n";
@@ -308,10 +319,7 @@ TEST(Cli, CheckJsonFollowsTheContract) {
                        &out),
             0)
       << out;
-  std::stringstream ss(out);
-  std::vector<nlohmann::json> lines;
-  for (std::string l; std::getline(ss, l);)
-    if (!l.empty() && l[0] == '{') lines.push_back(nlohmann::json::parse(l));
+  const auto lines = jsonLines(out);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0]["verdict"], "allow");
   EXPECT_TRUE(lines[0]["reason"].is_null());
@@ -334,10 +342,7 @@ TEST(Cli, BounceClassifyJsonSurvivesBytesThatAreNotUtf8) {
                        &out),
             0)
       << out;
-  std::stringstream ss(out);
-  std::vector<nlohmann::json> lines;
-  for (std::string l; std::getline(ss, l);)
-    if (!l.empty() && l[0] == '{') lines.push_back(nlohmann::json::parse(l));
+  const auto lines = jsonLines(out);
   ASSERT_EQ(lines.size(), 2u) << out;
   EXPECT_EQ(lines[0]["results"][0]["recipient"], "rene@acme.test");
   EXPECT_EQ(lines[0]["results"][0]["reason"], "userunknown");
