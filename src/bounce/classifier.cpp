@@ -280,7 +280,9 @@ bool readDsn(const MimeView& v, Classification& out) {
       const std::string code = field(block, "diagnostic-code");
       r.diagnostic = stripType(code);
       // A local delivery program failed (procmail, a pipe): not the mailbox's fault.
-      if (lower(code).rfind("x-unix", 0) == 0) r.reason = "mailererror";
+      // (Unless it says the mailbox is over quota.)
+      if (lower(code).rfind("x-unix", 0) == 0)
+        r.reason = reasonFromText(r.diagnostic) == "mailboxfull" ? "mailboxfull" : "mailererror";
       // PowerMTA names its own category for each recipient.
       if (r.reason.empty()) r.reason = powerMtaReason(field(block, "x-powermta-bouncecategory"));
       records.push_back(r);

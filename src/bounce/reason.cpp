@@ -33,12 +33,21 @@ const std::vector<Phrases>& table() {
       // recipients with "Recipient address rejected: Access denied"; Exim's text for a failed
       // address names an unknown account or domain first.
       {"norelaying", {"relay access denied"}},
+      {"requireptr", {"ip name lookup failed"}},
+      {"toomanyconn", {"frequency limited", "connection rate limit"}},
+      {"spamdetected", {"blacklisted url", "message content rejected", "rejected, ube"}},
+      {"policyviolation", {"content presents a potential security issue"}},
+      {"securityerror", {"unauthenticated senders"}},
+      {"systemerror", {"ldap server"}},
+      {"contenterror", {"duplicate header"}},
+      {"networkerror", {"dns query failed", "network error"}},
+      {"expired", {"not delivered within"}},
       {"userunknown", {"recipient address rejected: access denied", "not listed in public name & address book",
                        "not listed in domino directory", "domino ディレクトリには見つかりません"}},
       {"hostunknown", {"the account or domain may not exist"}},
       {"notaccept", {"does not accept mail", "doesn't receive email", "does not receive email", "accepts no mail",
                      "null mx", "not accepting mail"}},
-      {"notcompliantrfc", {"rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "not rfc compliant", "duplicate header",
+      {"notcompliantrfc", {"rfc 5322", "rfc5322", "rfc 2822", "rfc2822", "not rfc compliant",
                            "multiple addresses in from", "multiple from", "multiple subject", "multiple to"}},
       {"mailboxfull", {"quota exceeded", "over quota", "disk quota"}},
       {"speeding", {"receiving mail at a rate", "receiving mail too quickly"}},
@@ -66,16 +75,16 @@ const std::vector<Phrases>& table() {
       {"norelaying", {"relay access denied", "relaying denied", "not permitted to relay", "relay not permitted", "unable to relay",
                       "we do not relay", "relaying not allowed", "relay denied", "not allowed to relay", "relaying"}},
       {"contenterror", {"message content", "illegal character", "invalid header", "bad header", "8-bit data",
-                        "headers too large", "line limit exceeded", "improper use"}},
+                        "headers too large", "improper use"}},
       {"mesgtoobig", {"message too large", "message too big", "message size exceeds", "exceeds the size limit",
-                      "exceeded the size limit", "size limit", "message is too large", "too large", "larger than"}},
+                      "exceeded the size limit", "size limit", "line limit exceeded", "message is too large", "too large", "larger than"}},
       {"exceedlimit", {"exceeds the maximum", "exceeds recipient's limit"}},
       {"mailboxfull", {"mailbox full", "mailbox is full", "quota", "mailbox size limit", "account is full",
                        "exceeded storage", "storage allocation", "insufficient storage", "out of storage", "inbox is full",
                        "mail box full", "user is over", "mailbox has exceeded", "no space left", "is full",
-                       "exceeds allowed size", "mailbox exceeds"}},
+                       "exceeds allowed size", "mailbox exceeds", "mailbox exceeded"}},
       {"suspend", {"disabled", "suspended", "inactive", "deactivated", "locked", "not active", "account is blocked",
-                   "compte du destinataire est bloque", "temporarily unavailable"}},
+                   "compte du destinataire est bloque"}},
       // Yahoo today: "554 delivery error: dd This user doesn't have a yahoo.com account": no such
       // user. The same words without "delivery error: dd" come from an older filtering MTA.
       {"userunknown", {"delivery error: dd this user doesn't have", "delivery error: dd sorry your message to"}},
@@ -106,14 +115,14 @@ const std::vector<Phrases>& table() {
       {"securityerror", {"security", "authentication required", "smtp authentication", "tls required",
                          "encryption required"}},
       {"expired", {"retry timeout exceeded", "could not be delivered for", "could not deliver for", "delivery time expired",
-                   "message expired", "too long in the queue", "expired", "retry time", "giving up", "timed out",
+                   "message expired", "too long in the queue", "in the queue too long", "expired", "retry time", "giving up", "timed out",
                    "timeout", "has been delayed", "delivery has been delayed", "not delivered within",
                    "did not accept our requests to connect"}},
       {"systemfull", {"disk full", "system storage", "out of disk"}},
       {"systemerror", {"transaction failed", "system error", "server error", "internal error", "local error", "configuration error",
                        "temporary failure", "resources temporarily", "mail system", "service refuse", "try again later"}},
       {"syntaxerror", {"syntax error", "command unrecognized", "unrecognized command", "bad sequence", "malformed address",
-                       "incorrectly constructed"}},
+                       "incorrectly constructed", "parameter not implemented"}},
       {"filtered", {"rejected by"}},
   };
   return t;
@@ -153,13 +162,14 @@ std::string reasonFromStatus(const std::string& status) {
   const char cls = status[0];
   const std::string rest = status.substr(2);  // subject.detail
   if (cls == '2') return "delivered";
-  static const std::array<std::pair<std::string_view, std::string_view>, 22> map = {{
+  if (cls == '4' && rest == "4.1") return "expired";  // no answer from the host yet: still queued
+  static const std::array<std::pair<std::string_view, std::string_view>, 23> map = {{
       {"1.1", "userunknown"},   {"1.2", "hostunknown"},  {"1.3", "userunknown"}, {"1.4", "userunknown"},
       {"1.6", "hasmoved"},      {"1.10", "notaccept"},   {"1.8", "rejected"},    {"1.7", "rejected"},
       {"2.1", "suspend"},       {"2.2", "mailboxfull"},  {"2.3", "exceedlimit"}, {"2.4", "systemerror"},
       {"3.1", "systemfull"},    {"3.4", "mesgtoobig"},   {"4.4", "hostunknown"}, {"4.7", "expired"},
       {"5.3", "syntaxerror"},   {"7.25", "requireptr"},  {"7.23", "authfailure"}, {"7.24", "authfailure"},
-      {"7.26", "authfailure"},  {"7.27", "notaccept"},
+      {"7.26", "authfailure"},  {"7.27", "notaccept"},    {"7.13", "suspend"},
   }};
   for (const auto& [code, reason] : map)
     if (rest == code) return std::string(reason);
@@ -183,7 +193,10 @@ std::string decideReason(const std::string& status, const std::string& reply_cod
   static const std::vector<std::string> weakWords = {"expired", "systemerror", "contenterror", "policyviolation",
                                                      "securityerror", "syntaxerror"};
   auto in = [](const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); };
-  if (!text.empty() && !in(weakWords, text))
+  // A code that says the mailbox moved is more precise than "no such user" ("551 not our customer").
+  if (text == "userunknown" && code == "hasmoved")
+    reason = code;
+  else if (!text.empty() && !in(weakWords, text))
     reason = text;
   else if (!code.empty())
     reason = code;
@@ -194,7 +207,8 @@ std::string decideReason(const std::string& status, const std::string& reply_cod
   static const std::vector<std::string> senderSide = {"requireptr", "authfailure", "badreputation", "blocked", "toomanyconn",
                                                       "speeding", "virusdetected", "spamdetected", "norelaying",
                                                       "rejected", "policyviolation", "securityerror"};
-  if (command == "MAIL" && !in(senderSide, reason)) reason = "rejected";
+  static const std::vector<std::string> infrastructure = {"expired", "networkerror", "systemerror", "systemfull"};
+  if (command == "MAIL" && !in(senderSide, reason) && !in(infrastructure, reason)) reason = "rejected";
   if (command == "HELO" && !in(senderSide, reason)) reason = "blocked";
   if (reason.empty() && act == "delayed") reason = "expired";
   if (reason.empty()) {
@@ -207,7 +221,7 @@ std::string decideReason(const std::string& status, const std::string& reply_cod
   // (An addressing status, X.1.x, says it was about the recipient after all: Sendmail pipelines
   // RCPT and DATA, so a RCPT failure shows up after ">>> DATA".)
   const bool addressing = status.size() >= 4 && status.substr(1, 3) == ".1.";
-  if ((reason == "userunknown" || reason == "suspend") && command == "DATA" && !addressing) reason = "filtered";
+  if (reason == "userunknown" && command == "DATA" && !addressing) reason = "filtered";
   // A policy code (X.7.x) with "no such user" words: a filter's answer, not a dead mailbox.
   // (At RCPT the words are about the address: "553 5.7.1 Invalid recipient".)
   if (reason == "userunknown" && status.size() >= 3 && status.substr(1, 2) == ".7" && command != "RCPT")

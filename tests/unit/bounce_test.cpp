@@ -309,3 +309,24 @@ TEST(Bounce, OldSendmailTranscriptGivesEachRecipientItsSession) {
                                                {"kim@globex.test", "hostunknown", "", "554", true, "failed"},
                                                {"drew@hooli.test", "userunknown", "", "550", true, "failed"}});
 }
+
+TEST(BounceReason, TheMorePreciseOfCodeAndWords) {
+  // 4.4.1 "no answer from host": the message is still queued, it expires.
+  EXPECT_EQ(decideReason("4.4.1", "", "connect to mx.acme.test[192.0.2.1]:25: Connection timed out", "", "delayed"),
+            "expired");
+  // 5.7.13 is "user account disabled", whatever the stage.
+  EXPECT_EQ(decideReason("5.7.13", "525", "525 5.7.13 Disabled recipient address", "DATA", "failed"), "suspend");
+  // 551 / 5.1.6: moved, not "no such user".
+  EXPECT_EQ(decideReason("5.1.6", "551", "551 not our customer", "", "failed"), "hasmoved");
+  // A system error at MAIL FROM is the system's, not a refusal of our sender.
+  EXPECT_EQ(decideReason("5.0.0", "554", "554 Transaction failed", "MAIL", "failed"), "systemerror");
+  EXPECT_EQ(decideReason("5.0.0", "550", "550 Not allowed", "MAIL", "failed"), "policyviolation");
+  // Words that hold a more general reason's word.
+  EXPECT_EQ(decideReason("4.3.2", "452", "452 4.3.2 Connection rate limit exceeded.", "", "delayed"), "toomanyconn");
+  EXPECT_EQ(decideReason("5.0.0", "554", "554 Transaction failed: Duplicate header 'DKIM-Signature'.", "", "failed"),
+            "contenterror");
+  EXPECT_EQ(decideReason("", "550", "550-REJECTED - Blacklisted URL in message. (example.test) in [black].", "", "failed"),
+            "spamdetected");
+  EXPECT_EQ(decideReason("4.7.1", "450", "450 4.7.1 Access denied. IP name lookup failed [192.0.2.9]", "MAIL", "delayed"),
+            "requireptr");
+}
