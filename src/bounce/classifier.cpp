@@ -150,25 +150,54 @@ bool readArf(const MimeView& v, Classification& out) {
   for (const auto& l : v.leaves)
     if (l.type == "message/feedback-report") report = &l;
   if (!report && v.report_type != "feedback-report") return false;
-  BounceRecord r;
-  r.reason = "feedback";
+  std::vector<std::string> recipients;
   std::string feedbackType;
   if (report)
-    for (const auto& block : fieldBlocks(report->text)) {
-      if (r.recipient.empty()) r.recipient = addressIn(field(block, "original-rcpt-to"));
-      if (r.recipient.empty()) r.recipient = addressIn(field(block, "removal-recipient"));
-      if (feedbackType.empty()) feedbackType = lower(field(block, "feedback-type"));
-    }
-  if (r.recipient.empty())
-    for (const auto& h : v.originals)
-      if (auto it = h.find("to"); it != h.end()) {
-        r.recipient = addressIn(it->second);
-        if (!r.recipient.empty()) break;
+    for (const auto& block : fieldBlocks(report->text))
+      for (const auto& [name, value] : block) {
+        // One report may name several recipients (a spam trap network's report, for one).
+        if (name == "original-rcpt-to" || name == "removal-recipient")
+          if (auto a = addressIn(value); !a.empty() && std::find(recipients.begin(), recipients.end(), a) == recipients.end())
+            recipients.push_back(a);
+        if (name == "feedback-type" && feedbackType.empty()) feedbackType = lower(value);
       }
-  r.feedback_type = feedbackType.empty() ? "abuse" : feedbackType;
-  r.diagnostic = "complaint (" + r.feedback_type + ")";
-  out.records.push_back(r);
+  if (recipients.empty())
+    for (const auto& h : v.originals)
+      if (auto it = h.find("to"); it != h.end())
+        if (auto a = addressIn(it->second); !a.empty()) {
+          recipients.push_back(a);
+          break;
+        }
+  if (recipients.empty()) recipients.push_back("");
+  for (const auto& recipient : recipients) {
+    BounceRecord r;
+    r.reason = "feedback";
+    r.recipient = recipient;
+    r.feedback_type = feedbackType.empty() ? "abuse" : feedbackType;
+    r.diagnostic = "complaint (" + r.feedback_type + ")";
+    out.records.push_back(r);
+  }
   out.format = "arf";
+  return true;
+}
+
+// ---- Microsoft's Junk Mail Reporting Program: not ARF ----
+// Outlook.com sends "complaint about message from <IP>" from staff@hotmail.com with the message
+// attached; the complainer is in the attached message's X-HmXmrOriginalRecipient.
+bool readJmrp(const MimeView& v, Classification& out) {
+  for (const auto& h : v.originals) {
+    auto it = h.find("x-hmxmroriginalrecipient");
+    if (it == h.end()) continue;
+    BounceRecord r;
+    r.reason = "feedback";
+    r.recipient = addressIn(it->second);
+    r.feedback_type = "abuse";
+    r.diagnostic = "complaint (abuse) through Microsoft JMRP";
+    if (r.recipient.empty()) continue;
+    out.records.push_back(r);
+  }
+  if (out.records.empty()) return false;
+  out.format = "jmrp";
   return true;
 }
 
@@ -532,7 +561,7 @@ bool readAutoReply(const MimeView& v, Classification& out) {
   const bool autoHeader = auto_.rfind("auto-replied", 0) == 0 || !v.header("x-autoreply").empty() ||
                           !v.header("x-autorespond").empty() || lower(v.header("precedence")) == "auto_reply";
   static const std::vector<std::string> words = {"out of office", "out of the office", "auto:", "automatic reply",
-                                                 "autoreply", "auto-reply", "vacation", "abwesenheit", "absence"};
+                                                 "autoreply", "auto-reply", "auto reply", "vacation", "abwesenheit", "absence"};
   bool vacationWords = false;
   for (const auto& w : words)
     if (contains(subject, w)) vacationWords = true;
@@ -559,8 +588,9 @@ Classification classify(const std::string& raw) {
   for (const auto& o : view->originals)
     if (auto it = o.find("from"); it != o.end() && out.sender.empty()) out.sender = addressIn(it->second);
   if (out.sender.empty()) out.sender = addressIn(view->header("to"));
+  out.date_unix = view->date_unix;
   try {
-    if (readArf(*view, out) || readSesJson(*view, out) || readDsn(*view, out) || readText(*view, out) ||
+    if (readArf(*view, out) || readJmrp(*view, out) || readSesJson(*view, out) || readDsn(*view, out) || readText(*view, out) ||
         readAutoReply(*view, out))
       return out;
   } catch (const std::exception& e) {  // std::regex on hostile input, for one

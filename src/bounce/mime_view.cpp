@@ -128,6 +128,7 @@ std::optional<MimeView> readMime(const std::string& raw, std::string* error) {
   Unref releaseMessage{message};
   MimeView view;
   view.headers = headersOf(GMIME_OBJECT(message), &view.received);
+  if (GDateTime* date = g_mime_message_get_date(message)) view.date_unix = g_date_time_to_unix(date);
   GMimeObject* body = g_mime_message_get_mime_part(message);
   if (body) {
     view.type = mimeType(body);

@@ -19,6 +19,7 @@ struct MimeView {
   std::vector<std::string> received;           // every Received: header, top first
   std::string type;                            // top-level MIME type, lower case
   std::string report_type;                     // multipart/report's report-type parameter
+  std::optional<long long> date_unix;          // the Date: header, if it parses
   std::vector<MimeLeaf> leaves;                // in document order
   // Headers of attached original messages (message/rfc822, text/rfc822-headers).
   std::vector<std::map<std::string, std::string>> originals;

@@ -97,20 +97,35 @@ int bounceImportCommand(const Config& config, const std::vector<std::string>& fi
   StorePtr store = openStateStore(config, "bounce import");
   if (!store) return 1;
   int rc = 0, recorded = 0, duplicates = 0;
+  // Each bounce counts at the time it was sent (its Date:, never later than now), and they are
+  // recorded oldest first: a folder of last month's soft bounces is not a burst today, and the
+  // escalation of holds follows the order things happened in.
+  struct Read {
+    std::string file, hash;
+    bounce::Classification c;
+    TimePoint at;
+  };
+  std::vector<Read> reads;
+  const TimePoint now = Clock::now();
   for (const auto& file : files) {
     const auto bytes = readBounceFile(file);
     if (!bytes) {
       rc = 1;
       continue;
     }
-    const std::string& raw = *bytes;
-    const bounce::Classification c = bounce::classify(raw);
+    bounce::Classification c = bounce::classify(*bytes);
     if (c.records.empty()) {
       std::cout << file << ": nothing recorded (" << c.error << ")\n";
       continue;
     }
+    TimePoint at = now;
+    if (c.date_unix) at = std::min(now, TimePoint(std::chrono::seconds(*c.date_unix)));
+    reads.push_back(Read{file, sha256Hex(*bytes), std::move(c), at});
+  }
+  std::stable_sort(reads.begin(), reads.end(), [](const Read& a, const Read& b) { return a.at < b.at; });
+  for (const auto& [file, hash, c, at] : reads) {
     // The same message imported twice (the same bytes) changes nothing.
-    auto result = bounce::recordBounces(*store, config.bounces, c, sha256Hex(raw), "import: " + file, c.sender, Clock::now());
+    auto result = bounce::recordBounces(*store, config.bounces, c, hash, "import: " + file, c.sender, at);
     recorded += result.recorded;
     duplicates += result.duplicates;
     std::cout << file << ": " << result.recorded << " recorded" << (result.duplicates ? ", " + std::to_string(result.duplicates) + " already known" : "")

@@ -349,3 +349,23 @@ TEST(Cli, BounceClassifyJsonSurvivesBytesThatAreNotUtf8) {
   EXPECT_NE(lines[0]["results"][0]["diagnostic"].get<std::string>().find("\xEF\xBF\xBD"), std::string::npos);
   EXPECT_EQ(lines[1]["results"].size(), 2u);
 }
+
+TEST(Cli, BounceImportDatesEachBounceAndRecordsOldestFirst) {
+  // A backfill of old bounces must not look like a burst today: each counts at its Date:.
+  TempDir d;
+  std::ofstream(d / "sn.yaml") << "state_dir: " << (d / "state").string() << "\n";
+  const std::string data = std::string(SAFETYNET_SOURCE_DIR) + "/tests/data/bounces/";
+  std::string out;
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "bounce", "import", "-c", (d / "sn.yaml").string(), data + "jmrp-complaint.eml",
+                        data + "postfix-dsn.eml"},
+                       &out),
+            0)
+      << out;
+  // Given newest first, recorded oldest first.
+  EXPECT_LT(out.find("postfix-dsn.eml: 2 recorded"), out.find("jmrp-complaint.eml: 1 recorded")) << out;
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "suppressions", "--json", "-c", (d / "sn.yaml").string()}, &out), 0) << out;
+  std::map<std::string, std::string> since;
+  for (const auto& j : jsonLines(out)) since[j["subject"]] = j["since"];
+  EXPECT_EQ(since["taylor@outlook.test"], "2026-11-20T08:15:02.000Z");
+  EXPECT_EQ(since["gone@acme.test"], "2026-11-16T09:12:03.000Z");
+}

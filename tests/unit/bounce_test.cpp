@@ -330,3 +330,37 @@ TEST(BounceReason, TheMorePreciseOfCodeAndWords) {
   EXPECT_EQ(decideReason("4.7.1", "450", "450 4.7.1 Access denied. IP name lookup failed [192.0.2.9]", "MAIL", "delayed"),
             "requireptr");
 }
+
+TEST(Bounce, MicrosoftJmrpComplaintIsFeedback) {
+  // Outlook.com's complaints are not ARF: the complainer is in the attached message's
+  // X-HmXmrOriginalRecipient, not in its To (which may be a list or an alias).
+  auto c = classifyFile("jmrp-complaint.eml");
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "taylor@outlook.test");
+  EXPECT_EQ(c.records[0].reason, "feedback");
+  EXPECT_EQ(c.format, "jmrp");
+}
+
+TEST(Bounce, ArfNamingSeveralRecipientsGivesOneComplaintEach) {
+  const std::string arf =
+      "From: traps@reports.test\r\nTo: postmaster@seller.test\r\nSubject: Spamtraphit by 192.0.2.3\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=\"f\"\r\n\r\n"
+      "--f\r\nContent-Type: text/plain\r\n\r\nSpam trap hits.\r\n\r\n"
+      "--f\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: traps/1.0\r\n"
+      "Version: 1\r\nOriginal-Rcpt-To: trap1@isp.test\r\nOriginal-Rcpt-To: trap2@isp.test\r\n\r\n--f--\r\n";
+  auto c = classify(arf);
+  ASSERT_EQ(c.records.size(), 2u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "trap1@isp.test");
+  EXPECT_EQ(c.records[1].recipient, "trap2@isp.test");
+  EXPECT_EQ(c.records[1].reason, "feedback");
+}
+
+TEST(Bounce, AutoReplySubjectsInTheirCommonSpellings) {
+  for (const char* subject : {"Auto reply: Nyaan", "Automatic reply: Quick question", "Out of Office: Re: hi"}) {
+    const std::string mail = std::string("From: kim@globex.test\r\nTo: riley@seller.test\r\nSubject: ") + subject +
+                             "\r\n\r\nI am away until Monday.\r\n";
+    auto c = classify(mail);
+    ASSERT_EQ(c.records.size(), 1u) << subject;
+    EXPECT_EQ(c.records[0].reason, "vacation") << subject;
+  }
+}
