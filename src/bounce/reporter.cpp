@@ -1,6 +1,7 @@
 #include "bounce/reporter.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace safetynet::bounce {
 
@@ -35,7 +36,12 @@ bool untypedDiagnostic(const MimeView& v) {
       const auto eol = t.find('\n', at);
       const std::string value = t.substr(at + 16, eol == std::string::npos ? std::string::npos : eol - at - 16);
       const auto semi = value.find(';');
-      if (semi == std::string::npos || semi > 24) return true;
+      // SendGrid leaves out the type but relays the reply ("550 5.1.1 ..."): that is an SMTP reply.
+      const auto start = value.find_first_not_of(" \t");
+      const bool reply = start != std::string::npos && value.size() >= start + 3 && (value[start] == '4' || value[start] == '5') &&
+                         std::isdigit(static_cast<unsigned char>(value[start + 1])) &&
+                         std::isdigit(static_cast<unsigned char>(value[start + 2]));
+      if ((semi == std::string::npos || semi > 24) && !reply) return true;
     }
   }
   return false;

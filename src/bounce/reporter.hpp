@@ -7,7 +7,8 @@ namespace safetynet::bounce {
 // The report cannot tell at which SMTP stage the words were said: filtering gateways
 // (SurfControl, MailFoundry, Active!Hunter) pass on or make up a refusal without the command;
 // Exchange 2000/2003 puts its verdict in a code, not in its words; a delivery-status report whose
-// Diagnostic-Code is not typed (RFC 3464 wants "smtp;" or "x-...;") relays no SMTP reply. There,
+// Diagnostic-Code is neither typed (RFC 3464 wants "smtp;" or "x-...;") nor a reply ("550 ...")
+// relays no SMTP reply. There,
 // "no such user" without an addressing status or the RCPT command is a filter's refusal
 // (`filtered`), not a dead mailbox: a false hard bounce suppresses a live lead.
 bool reportsNoStage(const MimeView& v);

@@ -364,3 +364,15 @@ TEST(Bounce, AutoReplySubjectsInTheirCommonSpellings) {
     EXPECT_EQ(c.records[0].reason, "vacation") << subject;
   }
 }
+
+TEST(Bounce, SendGridReportWithAnUntypedReply) {
+  // SendGrid leaves the "smtp;" out of Diagnostic-Code but relays the reply, and its text says
+  // the stage ("in RCPT TO"): a dead mailbox, though the status is only 5.0.0.
+  expectRecords("sendgrid-dsn.eml", {{"morgan@initech.test", "userunknown", "5.0.0", "550", true, "failed"}});
+  // Without "smtp;", a relayed reply is still a reply: not the "no stage" case of a bare sentence.
+  Report r;
+  r.recipient = "morgan@initech.test";
+  r.status = "5.0.0";
+  r.diagnosticCode = "550 5.0.0 <morgan@initech.test>... User Unknown";
+  EXPECT_EQ(only(build(r)).reason, "userunknown");
+}
