@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "bounce/history.hpp"
-#include "bounce/reason.hpp"
+#include "bounce/record.hpp"
 #include "safetynet/app/app.hpp"
 #include "safetynet/core/logging.hpp"
 #include "safetynet/core/time_format.hpp"
@@ -84,11 +84,8 @@ Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store,
       r.recipient = b.address;
       r.diagnostic = b.diagnostic;
       r.action = "failed";
-      r.status = bounce::findStatus(b.diagnostic);
-      r.reply_code = bounce::findReplyCode(b.diagnostic);
-      r.reason = bounce::decideReason(r.status, r.reply_code, b.diagnostic, bounce::findCommand(b.diagnostic), "failed");
-      r.hard = bounce::isHardBounce(r.reason, r.status, r.reply_code);
-      cl.records.push_back(r);
+      // The same reading as a bounce email's (vendor codes, what receivers mean by their words).
+      cl.records.push_back(bounce::completeRecord(r));
       bounce::recordBounces(store, s.config.bounces, cl, b.key, "connector: " + c->name(), lower(b.mailbox), b.at);
     }
     store.putConnectorState(c->name(), "activity_since", std::to_string(toMillis(now)));

@@ -12,8 +12,9 @@
 
 #include "bounce/mime_view.hpp"
 #include "bounce/reason.hpp"
-#include "bounce/reporter.hpp"
+#include "bounce/record.hpp"
 #include "bounce/vendor_codes.hpp"
+#include "bounce/reporter.hpp"
 #include "safetynet/bounce/bounce.hpp"
 
 namespace safetynet::bounce {
@@ -89,59 +90,6 @@ std::string stripType(const std::string& v) {
   const auto semi = v.find(';');
   if (semi != std::string::npos && semi < 12) return trim(v.substr(semi + 1));
   return v;
-}
-
-// What some receiving systems mean by their words (Sisimai's per-host knowledge, as facts):
-//  - Japanese mobile carriers answer "User unknown" when the subscriber's reception filter
-//    refuses the sender ("550 : User unknown", naming nobody); "550 <address>: User unknown" or an
-//    X.1.x status is a dead mailbox.
-//  - Amazon SES inbound bounces come from the domain owner's receipt rule (a Bounce action):
-//    a filter the recipient chose.
-//  - Microsoft's consumer mail (Hotmail, Outlook.com) refuses unknown addresses with RFC 5321's
-//    stock "550 Requested action not taken: mailbox unavailable".
-std::string perHost(const std::string& reason, const std::string& recipient, const std::string& status,
-                    const std::string& diagnostic, const std::string& reporting_mta) {
-  if (auto orange = orangeReason(diagnostic); !orange.empty()) return orange;
-  const std::string mta = lower(reporting_mta);
-  if (reason == "filtered" && (contains(mta, ".hotmail.com") || contains(mta, ".outlook.com")) &&
-      isStockMailboxUnavailable(diagnostic))
-    return "userunknown";
-  if (reason != "userunknown") return reason;
-  const std::string domain = recipient.substr(recipient.rfind('@') + 1);
-  static const std::vector<std::string> carriers = {"ezweb.ne.jp", "au.com", "docomo.ne.jp", "softbank.ne.jp",
-                                                    "i.softbank.jp", "disney.ne.jp", "uqmobile.jp"};
-  const bool addressing = status.size() >= 4 && status.substr(1, 3) == ".1.";
-  if (std::find(carriers.begin(), carriers.end(), domain) != carriers.end() && !addressing && !status.empty() &&
-      !contains(lower(diagnostic), recipient))
-    return "filtered";
-  if (contains(mta, "inbound-smtp.") && contains(mta, "amazonaws.com")) return "filtered";
-  return reason;
-}
-
-// What the whole report says about reading each record.
-struct ReportContext {
-  std::string reporting_mta;
-  bool no_stage = false;  // reportsNoStage()
-};
-
-BounceRecord finish(BounceRecord r, const ReportContext& ctx = {}) {
-  if (r.status.empty()) r.status = findStatus(r.diagnostic);
-  if (r.reply_code.empty()) r.reply_code = findReplyCode(r.diagnostic);
-  if (r.smtp_command.empty()) r.smtp_command = findCommand(r.diagnostic);
-  // A DSN status of X.0.0 says nothing: a more specific code in the text is better.
-  if (r.status.size() >= 5 && r.status.substr(1) == ".0.0") {
-    std::string inText = findStatus(r.diagnostic);
-    if (!inText.empty() && inText.substr(1) != ".0.0" && inText[0] == r.status[0]) r.status = inText;
-  }
-  const std::string vendor = exchange2003Reason(r.diagnostic);
-  if (r.reason.empty()) r.reason = vendor;
-  if (r.reason.empty()) r.reason = decideReason(r.status, r.reply_code, r.diagnostic, r.smtp_command, r.action);
-  r.reason = perHost(r.reason, r.recipient, r.status, r.diagnostic, ctx.reporting_mta);
-  const bool addressing = r.status.size() >= 4 && r.status.substr(1, 3) == ".1.";
-  if (ctx.no_stage && r.reason == "userunknown" && vendor.empty() && r.smtp_command != "RCPT" && !addressing)
-    r.reason = "filtered";
-  r.hard = isHardBounce(r.reason, r.status, r.reply_code);
-  return r;
 }
 
 // ---- ARF (RFC 5965) ----
@@ -229,7 +177,7 @@ bool readSesJson(const MimeView& v, Classification& out) {
           if (r.diagnostic.empty()) r.diagnostic = b.value("bounceType", "") + " " + b.value("bounceSubType", "");
           if (b.value("bounceSubType", "") == "Suppressed" || b.value("bounceSubType", "") == "OnAccountSuppressionList")
             r.reason = "suppressed";
-          if (!r.recipient.empty()) out.records.push_back(finish(r));
+          if (!r.recipient.empty()) out.records.push_back(completeRecord(r));
         }
     } else if (type == "complaint" && j.contains("complaint") && j["complaint"].is_object()) {
       const auto& c = j["complaint"];
@@ -249,7 +197,7 @@ bool readSesJson(const MimeView& v, Classification& out) {
           r.recipient = addressIn(x.is_string() ? x.get<std::string>() : "");
           r.action = "delivered";
           r.diagnostic = d.value("smtpResponse", "");
-          if (!r.recipient.empty()) out.records.push_back(finish(r));
+          if (!r.recipient.empty()) out.records.push_back(completeRecord(r));
         }
     }
     if (!out.records.empty()) {
@@ -343,7 +291,7 @@ bool readDsn(const MimeView& v, Classification& out) {
         if (r.diagnostic.empty()) r.diagnostic = trim(records.size() == 1 ? humanBeforeOriginal(human) : para);
       }
     }
-    out.records.push_back(finish(r, ReportContext{reportingMta, reportsNoStage(v)}));
+    out.records.push_back(completeRecord(r, ReportContext{reportingMta, reportsNoStage(v)}));
   }
   out.format = "rfc3464";
   return true;
@@ -544,7 +492,7 @@ bool readText(const MimeView& v, Classification& out) {
         contains(subject, "delayed") || contains(subject, "warning"))
       r.action = "delayed";
     // The reason from the whole block; the diagnostic shown from the server's reply on.
-    BounceRecord done = finish(r, ReportContext{"", reportsNoStage(v)});
+    BounceRecord done = completeRecord(r, ReportContext{"", reportsNoStage(v)});
     static const std::regex reply(R"((?:^|[^\d.#:-])([45][0-7]\d[ -]))");
     std::smatch m;
     if (std::regex_search(done.diagnostic, m, reply)) done.diagnostic = done.diagnostic.substr(static_cast<size_t>(m.position(1)));

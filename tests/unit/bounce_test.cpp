@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "bounce/reason.hpp"
+#include "bounce/record.hpp"
 #include "bounce/vendor_codes.hpp"
 #include "safetynet/bounce/bounce.hpp"
 
@@ -375,4 +376,21 @@ TEST(Bounce, SendGridReportWithAnUntypedReply) {
   r.status = "5.0.0";
   r.diagnosticCode = "550 5.0.0 <morgan@initech.test>... User Unknown";
   EXPECT_EQ(only(build(r)).reason, "userunknown");
+}
+
+TEST(Bounce, APlatformsBounceTextIsReadLikeABounceEmail) {
+  // The connectors report a bounce as words only (Outreach errorReason, Close's send error):
+  // completeRecord gives them the same reading as a bounce email, vendor codes included.
+  BounceRecord r;
+  r.recipient = "x@laposte.test";
+  r.action = "failed";
+  r.diagnostic = "550 5.5.0 Adresse destinataire invalide. Invalid recipient. LPN007_416";
+  auto done = completeRecord(r);
+  EXPECT_EQ(done.reason, "userunknown");
+  EXPECT_EQ(done.status, "5.5.0");
+  EXPECT_EQ(done.reply_code, "550");
+  EXPECT_TRUE(done.hard);
+  r.diagnostic = "550 5.7.1 Service unavailable; client [192.0.2.9] blocked using zen.spamhaus.org";
+  EXPECT_EQ(completeRecord(r).reason, "blocked");
+  EXPECT_FALSE(completeRecord(r).hard);
 }

@@ -1,0 +1,20 @@
+#pragma once
+// One failed recipient's record completed from what it holds (the server's words, a status, a
+// reply code, the command): the reason, with vendor codes and what some receivers mean by their
+// words, and hard or soft. Shared by the bounce email readers and the connectors' bounce data.
+#include <string>
+
+#include "safetynet/bounce/bounce.hpp"
+
+namespace safetynet::bounce {
+
+// What the whole report says about reading each of its records.
+struct ReportContext {
+  std::string reporting_mta;
+  bool no_stage = false;  // the report cannot say at which SMTP stage (reporter.hpp)
+};
+
+// Fills status, reply code and command from the words where missing; the reason unless set.
+BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx = {});
+
+}  // namespace safetynet::bounce
