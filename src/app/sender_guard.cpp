@@ -8,17 +8,13 @@
 #include "safetynet/app/app.hpp"
 #include "safetynet/core/logging.hpp"
 #include "safetynet/core/time_format.hpp"
+#include "safetynet/core/text.hpp"
 
 namespace safetynet {
 
 namespace {
 constexpr auto kWindow = std::chrono::hours(24);
 constexpr auto kOverlap = std::chrono::minutes(5);
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 std::string percent(double v) {
   char buf[32];
@@ -77,7 +73,7 @@ Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store,
       continue;
     }
     if (!a.supported) continue;
-    for (const auto& sent : a.sent) store.recordSend(sent.key, lower(sent.mailbox), sent.at);
+    for (const auto& sent : a.sent) store.recordSend(sent.key, asciiLower(sent.mailbox), sent.at);
     for (const auto& b : a.bounced) {
       bounce::Classification cl;
       bounce::BounceRecord r;
@@ -86,7 +82,7 @@ Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store,
       r.action = "failed";
       // The same reading as a bounce email's (vendor codes, what receivers mean by their words).
       cl.records.push_back(bounce::completeRecord(r));
-      bounce::recordBounces(store, s.config.bounces, cl, b.key, "connector: " + c->name(), lower(b.mailbox), b.at);
+      bounce::recordBounces(store, s.config.bounces, cl, b.key, "connector: " + c->name(), asciiLower(b.mailbox), b.at);
     }
     store.putConnectorState(c->name(), "activity_since", std::to_string(toMillis(now)));
   }

@@ -16,15 +16,11 @@
 #include "bounce/vendor_codes.hpp"
 #include "bounce/reporter.hpp"
 #include "safetynet/bounce/bounce.hpp"
+#include "safetynet/core/text.hpp"
 
 namespace safetynet::bounce {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 std::string trim(std::string s) {
   const auto b = s.find_first_not_of(" \t\r\n");
@@ -33,13 +29,11 @@ std::string trim(std::string s) {
   return s.substr(b, e - b + 1);
 }
 
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
-
 // "rfc822; <a@b>" or "a@b" or "Name <a@b>" -> "a@b", lower-cased.
 std::string addressIn(const std::string& value) {
   static const std::regex re(R"(([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?))");
   std::smatch m;
-  if (std::regex_search(value, m, re)) return lower(m[1].str());
+  if (std::regex_search(value, m, re)) return asciiLower(m[1].str());
   return "";
 }
 
@@ -47,7 +41,7 @@ std::vector<std::string> allAddresses(const std::string& text) {
   static const std::regex re(R"(([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+))");
   std::vector<std::string> out;
   for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator(); ++it) {
-    std::string a = lower((*it)[1].str());
+    std::string a = asciiLower((*it)[1].str());
     while (!a.empty() && (a.back() == '.' || a.back() == '-')) a.pop_back();
     out.push_back(a);
   }
@@ -73,7 +67,7 @@ std::vector<Fields> fieldBlocks(const std::string& text) {
     }
     const auto colon = line.find(':');
     if (colon == std::string::npos || colon == 0 || line.find(' ') < colon) continue;
-    blocks.back().emplace_back(lower(line.substr(0, colon)), trim(line.substr(colon + 1)));
+    blocks.back().emplace_back(asciiLower(line.substr(0, colon)), trim(line.substr(colon + 1)));
   }
   if (blocks.back().empty()) blocks.pop_back();
   return blocks;
@@ -107,7 +101,7 @@ bool readArf(const MimeView& v, Classification& out) {
         if (name == "original-rcpt-to" || name == "removal-recipient")
           if (auto a = addressIn(value); !a.empty() && std::find(recipients.begin(), recipients.end(), a) == recipients.end())
             recipients.push_back(a);
-        if (name == "feedback-type" && feedbackType.empty()) feedbackType = lower(value);
+        if (name == "feedback-type" && feedbackType.empty()) feedbackType = asciiLower(value);
       }
   if (recipients.empty())
     for (const auto& h : v.originals)
@@ -163,7 +157,7 @@ bool readSesJson(const MimeView& v, Classification& out) {
     if (j.is_object() && j.contains("Message") && j["Message"].is_string())
       j = nlohmann::json::parse(j["Message"].get<std::string>(), nullptr, false);
     if (!j.is_object()) continue;
-    const std::string type = lower(j.value("notificationType", j.value("eventType", "")));
+    const std::string type = asciiLower(j.value("notificationType", j.value("eventType", "")));
     if (type == "bounce" && j.contains("bounce") && j["bounce"].is_object()) {
       const auto& b = j["bounce"];
       if (b.contains("bouncedRecipients") && b["bouncedRecipients"].is_array())
@@ -171,7 +165,7 @@ bool readSesJson(const MimeView& v, Classification& out) {
           if (!x.is_object()) continue;
           BounceRecord r;
           r.recipient = addressIn(x.value("emailAddress", ""));
-          r.action = lower(x.value("action", "failed"));
+          r.action = asciiLower(x.value("action", "failed"));
           r.status = findStatus(x.value("status", ""));
           r.diagnostic = stripType(x.value("diagnosticCode", ""));
           if (r.diagnostic.empty()) r.diagnostic = b.value("bounceType", "") + " " + b.value("bounceSubType", "");
@@ -240,7 +234,7 @@ bool readDsn(const MimeView& v, Classification& out) {
     if (l.depth == 0 && (l.type == "message/delivery-status" || l.type == "message/global-delivery-status")) sources.push_back(&l);
   if (sources.empty())
     for (const auto& l : v.leaves)
-      if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && contains(lower(l.text), "final-recipient:")) sources.push_back(&l);
+      if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && contains(asciiLower(l.text), "final-recipient:")) sources.push_back(&l);
   if (sources.empty()) return false;
   std::vector<BounceRecord> records;
   std::string reportingMta;
@@ -252,13 +246,13 @@ bool readDsn(const MimeView& v, Classification& out) {
       if (recipient.empty()) continue;
       BounceRecord r;
       r.recipient = recipient;
-      r.action = lower(field(block, "action"));
+      r.action = asciiLower(field(block, "action"));
       r.status = findStatus(field(block, "status"));
       const std::string code = field(block, "diagnostic-code");
       r.diagnostic = stripType(code);
       // A local delivery program failed (procmail, a pipe): not the mailbox's fault.
       // (Unless it says the mailbox is over quota.)
-      if (lower(code).rfind("x-unix", 0) == 0)
+      if (asciiLower(code).rfind("x-unix", 0) == 0)
         r.reason = reasonFromText(r.diagnostic) == "mailboxfull" ? "mailboxfull" : "mailererror";
       // PowerMTA names its own category for each recipient.
       if (r.reason.empty()) r.reason = powerMtaReason(field(block, "x-powermta-bouncecategory"));
@@ -279,7 +273,7 @@ bool readDsn(const MimeView& v, Classification& out) {
     if (r.smtp_command.empty()) r.smtp_command = wholeCommand;
     if (!human.empty()) {
       // The paragraph of the human text that names this recipient.
-      const std::string lh = lower(human);
+      const std::string lh = asciiLower(human);
       auto at = lh.find(r.recipient);
       if (at != std::string::npos) {
         auto end = lh.find("\n\n", at);
@@ -310,7 +304,7 @@ size_t originalStart(const std::string& text) {
       "------- returned message --------",     "--- message headers follow ---",
       "------ failed message ------",          "unsent message below",
       "----- the following addresses had permanent fatal errors -----\n\n----- original"};
-  const std::string l = lower(text);
+  const std::string l = asciiLower(text);
   size_t best = std::string::npos;
   for (const auto& m : markers) {
     auto p = l.find(m);
@@ -344,7 +338,7 @@ SendmailVerdict sendmailVerdict(const std::string& human, const std::string& rec
   static const std::regex verdictLine(R"(^\s*[45]\d\d <([^>]+)>\.\.\. )");
   for (std::string line; std::getline(in, line);) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    const std::string ll = lower(line);
+    const std::string ll = asciiLower(line);
     if (contains(ll, "while talking to ")) {
       sessionReply.clear();
       sessionCommand.clear();
@@ -364,7 +358,7 @@ SendmailVerdict sendmailVerdict(const std::string& human, const std::string& rec
       continue;
     }
     std::smatch m;
-    if (!std::regex_search(line, m, verdictLine) || lower(m[1].str()) != recipient) continue;
+    if (!std::regex_search(line, m, verdictLine) || asciiLower(m[1].str()) != recipient) continue;
     if (reasonFromText(line.substr(static_cast<size_t>(m.length(0)))).empty() && !sessionReply.empty())
       return {sessionReply + "\n" + line, sessionCommand};
     return {line, ""};
@@ -395,9 +389,9 @@ bool readText(const MimeView& v, Classification& out) {
   // Exim's "(generated from x@y)" names an alias, not a failed recipient.
   static const std::regex generated(R"(\((?:ultimately )?generated from [^)]*\))", std::regex::icase);
   human = std::regex_replace(human, generated, "");
-  const std::string lh = lower(human);
-  const std::string subject = lower(v.header("subject"));
-  const std::string from = lower(v.header("from"));
+  const std::string lh = asciiLower(human);
+  const std::string subject = asciiLower(v.header("subject"));
+  const std::string from = asciiLower(v.header("from"));
   static const std::vector<std::string> bounceWords = {
       "undeliver", "undelivered", "delivery fail", "failure notice", "returned mail", "could not be delivered",
       "delivery status notification", "mail delivery", "not be delivered", "delivery has failed", "permanent error",
@@ -471,7 +465,7 @@ bool readText(const MimeView& v, Classification& out) {
       std::string lines;
       std::istringstream in(human);
       for (std::string line; std::getline(in, line);) {
-        const std::string ll = lower(line);
+        const std::string ll = asciiLower(line);
         if (!findReplyCode(line).empty() || !findStatus(line).empty() || contains(ll, "said:") || contains(ll, "error") ||
             contains(ll, "reason") || !reasonFromText(line).empty())
           lines += line + "\n";
@@ -504,10 +498,10 @@ bool readText(const MimeView& v, Classification& out) {
 
 // ---- Auto-replies (RFC 3834): not bounces ----
 bool readAutoReply(const MimeView& v, Classification& out) {
-  const std::string auto_ = lower(v.header("auto-submitted"));
-  const std::string subject = lower(v.header("subject"));
+  const std::string auto_ = asciiLower(v.header("auto-submitted"));
+  const std::string subject = asciiLower(v.header("subject"));
   const bool autoHeader = auto_.rfind("auto-replied", 0) == 0 || !v.header("x-autoreply").empty() ||
-                          !v.header("x-autorespond").empty() || lower(v.header("precedence")) == "auto_reply";
+                          !v.header("x-autorespond").empty() || asciiLower(v.header("precedence")) == "auto_reply";
   static const std::vector<std::string> words = {"out of office", "out of the office", "auto:", "automatic reply",
                                                  "autoreply", "auto-reply", "auto reply", "vacation", "abwesenheit", "absence"};
   bool vacationWords = false;

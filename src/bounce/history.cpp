@@ -3,15 +3,9 @@
 #include <algorithm>
 
 #include "bounce/bounce_policy.hpp"
+#include "safetynet/core/text.hpp"
 
 namespace safetynet::bounce {
-
-namespace {
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-}  // namespace
 
 ImportResult recordBounces(Store& store, const BouncesConfig& config, const Classification& c,
                            const std::string& message_id, const std::string& source, const std::string& sender,
@@ -24,7 +18,7 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
       continue;
     }
     BounceEvent e;
-    e.address = lower(r.recipient);
+    e.address = asciiLower(r.recipient);
     e.key = message_id + "|" + e.address;
     e.reason = r.reason;
     e.hard = r.hard;

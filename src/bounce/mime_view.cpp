@@ -4,15 +4,11 @@
 
 #include <algorithm>
 #include <mutex>
+#include "safetynet/core/text.hpp"
 
 namespace safetynet::bounce {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 // GMime owns its objects through GObject references; this releases one at scope exit.
 struct Unref {
@@ -26,7 +22,7 @@ std::string mimeType(GMimeObject* o) {
   GMimeContentType* ct = g_mime_object_get_content_type(o);
   if (!ct) return "text/plain";
   char* t = g_mime_content_type_get_mime_type(ct);
-  std::string s = t ? lower(t) : "text/plain";
+  std::string s = t ? asciiLower(t) : "text/plain";
   g_free(t);
   return s;
 }
@@ -40,7 +36,7 @@ std::map<std::string, std::string> headersOf(GMimeObject* o, std::vector<std::st
     const char* name = g_mime_header_get_name(h);
     const char* value = g_mime_header_get_value(h);  // unfolded, RFC 2047-decoded
     if (!name) continue;
-    std::string key = lower(name), v = value ? value : "";
+    std::string key = asciiLower(name), v = value ? value : "";
     if (key == "received" && received) received->push_back(v);
     out.emplace(key, v);
   }
@@ -133,7 +129,7 @@ std::optional<MimeView> readMime(const std::string& raw, std::string* error) {
   if (body) {
     view.type = mimeType(body);
     if (GMimeContentType* ct = g_mime_object_get_content_type(body))
-      if (const char* rt = g_mime_content_type_get_parameter(ct, "report-type")) view.report_type = lower(rt);
+      if (const char* rt = g_mime_content_type_get_parameter(ct, "report-type")) view.report_type = asciiLower(rt);
   }
   walk(body, 0, view);
   // text/rfc822-headers parts carry an original message's headers as text.

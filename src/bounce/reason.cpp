@@ -8,15 +8,11 @@
 #include <vector>
 
 #include "safetynet/bounce/bounce.hpp"
+#include "safetynet/core/text.hpp"
 
 namespace safetynet::bounce {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 struct Phrases {
   std::string_view reason;
@@ -128,13 +124,11 @@ const std::vector<Phrases>& table() {
   return t;
 }
 
-bool contains(const std::string& haystack, std::string_view needle) { return haystack.find(needle) != std::string::npos; }
-
 }  // namespace
 
 // The words of a reply are RFC 5321's default text for 550 and nothing else names a cause.
 bool isStockMailboxUnavailable(const std::string& diagnostic) {
-  const std::string t = lower(diagnostic);
+  const std::string t = asciiLower(diagnostic);
   if (!contains(t, "requested action not taken: mailbox unavailable")) return false;
   std::string rest = t;
   rest.erase(rest.find("requested action not taken: mailbox unavailable"), 47);
@@ -149,7 +143,7 @@ std::string reasonFromText(const std::string& diagnostic) {
   // Addresses are names, not words: "<filtered@example.com>... User unknown" is no filter.
   static const std::regex address(R"([^\s<>()\[\]"',;:]+@[^\s<>()\[\]"',;:]+)");
   static const std::regex spaces(R"(\s+)");
-  const std::string t = std::regex_replace(std::regex_replace(lower(diagnostic), address, "<address>"), spaces, " ");
+  const std::string t = std::regex_replace(std::regex_replace(asciiLower(diagnostic), address, "<address>"), spaces, " ");
   if (t.empty()) return "";
   for (const auto& p : table())
     for (auto phrase : p.any)
@@ -182,7 +176,7 @@ std::string reasonFromStatus(const std::string& status) {
 
 std::string decideReason(const std::string& status, const std::string& reply_code, const std::string& diagnostic,
                          const std::string& command, const std::string& action) {
-  const std::string act = lower(action);
+  const std::string act = asciiLower(action);
   if (act == "delivered" || act == "relayed" || act == "expanded") return "delivered";
   const std::string text = reasonFromText(diagnostic);
   std::string code = reasonFromStatus(status);
@@ -255,7 +249,7 @@ std::string findReplyCode(const std::string& text) {
 }
 
 std::string findCommand(const std::string& text) {
-  const std::string t = lower(text);
+  const std::string t = asciiLower(text);
   // A Sendmail-style transcript: the command sent just before the first 4xx/5xx answer.
   {
     std::istringstream in(t);

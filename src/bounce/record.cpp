@@ -5,17 +5,11 @@
 
 #include "bounce/reason.hpp"
 #include "bounce/vendor_codes.hpp"
+#include "safetynet/core/text.hpp"
 
 namespace safetynet::bounce {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
 // What some receiving systems mean by their words (Sisimai's per-host knowledge, as facts):
 //  - Japanese mobile carriers answer "User unknown" when the subscriber's reception filter
@@ -28,7 +22,7 @@ bool contains(const std::string& hay, const std::string& needle) { return hay.fi
 std::string perHost(const std::string& reason, const std::string& recipient, const std::string& status,
                     const std::string& diagnostic, const std::string& reporting_mta) {
   if (auto orange = orangeReason(diagnostic); !orange.empty()) return orange;
-  const std::string mta = lower(reporting_mta);
+  const std::string mta = asciiLower(reporting_mta);
   if (reason == "filtered" && (contains(mta, ".hotmail.com") || contains(mta, ".outlook.com")) &&
       isStockMailboxUnavailable(diagnostic))
     return "userunknown";
@@ -38,7 +32,7 @@ std::string perHost(const std::string& reason, const std::string& recipient, con
                                                     "i.softbank.jp", "disney.ne.jp", "uqmobile.jp"};
   const bool addressing = status.size() >= 4 && status.substr(1, 3) == ".1.";
   if (std::find(carriers.begin(), carriers.end(), domain) != carriers.end() && !addressing && !status.empty() &&
-      !contains(lower(diagnostic), recipient))
+      !contains(asciiLower(diagnostic), recipient))
     return "filtered";
   if (contains(mta, "inbound-smtp.") && contains(mta, "amazonaws.com")) return "filtered";
   return reason;

@@ -2,24 +2,18 @@
 
 #include <algorithm>
 #include <cctype>
+#include "safetynet/core/text.hpp"
 
 namespace safetynet::bounce {
 
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
-
 bool filteringGateway(const MimeView& v) {
-  if (contains(lower(v.header("x-mailer")), "surfcontrol")) return true;
+  if (contains(asciiLower(v.header("x-mailer")), "surfcontrol")) return true;
   for (const auto& [name, value] : v.headers)
     if (name.rfind("x-sef-", 0) == 0 || name == "x-ahmailid") return true;  // SurfControl, Active!Hunter
   return std::any_of(v.received.begin(), v.received.end(),
-                     [](const std::string& r) { return contains(lower(r), "(mailfoundry)"); });
+                     [](const std::string& r) { return contains(asciiLower(r), "(mailfoundry)"); });
 }
 
 bool exchange2003(const MimeView& v) {
@@ -31,7 +25,7 @@ bool exchange2003(const MimeView& v) {
 bool untypedDiagnostic(const MimeView& v) {
   for (const auto& l : v.leaves) {
     if (l.depth != 0 || l.type != "message/delivery-status") continue;
-    const std::string t = lower(l.text);
+    const std::string t = asciiLower(l.text);
     for (size_t at = t.find("diagnostic-code:"); at != std::string::npos; at = t.find("diagnostic-code:", at + 1)) {
       const auto eol = t.find('\n', at);
       const std::string value = t.substr(at + 16, eol == std::string::npos ? std::string::npos : eol - at - 16);

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include "safetynet/core/text.hpp"
 
 namespace safetynet {
 
@@ -90,11 +91,6 @@ std::optional<std::string> checkAsciiDomain(const std::string& d) {
   return std::nullopt;
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 bool isAscii(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
@@ -137,7 +133,7 @@ ParsedAddress parseAddress(std::string_view text) {
 
   if (isAscii(domain)) {
     if (auto e = checkAsciiDomain(domain)) return fail(*e);
-    a.ascii_domain = lower(domain);
+    a.ascii_domain = asciiLower(domain);
     a.domain = a.ascii_domain;
     // Show the Unicode form of A-labels; a malformed A-label is a bad domain.
     if (a.ascii_domain.find("xn--") != std::string::npos) {
@@ -152,7 +148,7 @@ ParsedAddress parseAddress(std::string_view text) {
     char* ascii = nullptr;
     int rc = idn2_to_ascii_8z(domain.c_str(), &ascii, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
     if (rc != IDN2_OK) return fail(std::string("the domain is not a valid internationalized name: ") + idn2_strerror(rc));
-    a.ascii_domain = lower(ascii);
+    a.ascii_domain = asciiLower(ascii);
     idn2_free(ascii);
     if (auto e = checkAsciiDomain(a.ascii_domain)) return fail(*e);
     size_t len = 0;
@@ -170,7 +166,7 @@ ParsedAddress parseAddress(std::string_view text) {
 std::string canonicalAddress(std::string_view text) {
   auto p = parseAddress(text);
   if (!p.address) return std::string(text);
-  return lower(p.address->local) + "@" + p.address->ascii_domain;
+  return asciiLower(p.address->local) + "@" + p.address->ascii_domain;
 }
 
 }  // namespace safetynet

@@ -1,6 +1,7 @@
 #include "checks/admin_lists.hpp"
 
 #include <fstream>
+#include "safetynet/core/text.hpp"
 
 namespace safetynet {
 
@@ -11,14 +12,10 @@ std::string trim(const std::string& s) {
   size_t e = s.find_last_not_of(" \t\r");
   return s.substr(b, e - b + 1);
 }
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 }  // namespace
 
 void AddressList::add(const std::string& entry) {
-  std::string e = lower(trim(entry));
+  std::string e = asciiLower(trim(entry));
   if (e.empty()) return;
   if (e.front() == '@') e.erase(0, 1);
   if (e.find('@') != std::string::npos)
@@ -51,7 +48,7 @@ std::vector<std::string> AddressList::loadFile(const std::string& path) {
 }
 
 std::string AddressList::match(const Address& a) const {
-  std::string addr = lower(a.local) + "@" + a.ascii_domain;
+  std::string addr = asciiLower(a.local) + "@" + a.ascii_domain;
   if (addresses_.count(addr)) return addr;
   // The domain and each parent: sub.example.com, example.com, com.
   std::string d = a.ascii_domain;

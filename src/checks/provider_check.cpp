@@ -3,15 +3,11 @@
 #include <libpsl.h>
 
 #include <algorithm>
+#include "safetynet/core/text.hpp"
 
 namespace safetynet::checks {
 
 namespace {
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Optimal string alignment distance: a swap of two neighbours ("gmial") costs 1, as typists make it.
 size_t typoDistance(const std::string& a, const std::string& b) {
@@ -69,7 +65,7 @@ Task<void> ProviderCheck::run(const CheckInput& input, ScanResult& result) {
   const Address& a = *input.address;
   const BuiltinLists& l = *lists_;
 
-  std::string local = lower(a.local);
+  std::string local = asciiLower(a.local);
   if (auto plus = local.find('+'); plus != std::string::npos) local.erase(plus);
   if (l.complaint_roles.count(local))
     result.add("ROLE_ACCOUNT", local + "@ is a role mailbox where complaints and abuse reports are read");
