@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "bounce/history.hpp"
 #include "notify/messages.hpp"
 #include "safetynet/app/app.hpp"
 #include "safetynet/core/email_json.hpp"
@@ -187,6 +188,13 @@ Task<CycleStats> runCycle(Services& s, Store& store, TimePoint now) {
     }
     // What the platform knows about the people: only for emails not decided yet (API quota).
     if (!undecided.empty()) co_await c->loadProfiles(undecided);
+    // The platform's bounced flags go into the bounce history: they then hold on every platform.
+    std::set<std::string> seenPeople;
+    for (const auto& e : undecided)
+      for (const auto& r : e.recipients)
+        if (r.profile && seenPeople.insert(r.profile->person_id).second)
+          for (const auto& st : bounce::recordPlatformBounceFlags(store, s.config.bounces, c->name(), *r.profile, now).changed)
+            logger("cycle")->info("{}: {} (from the platform's bounced flag)", st.subject, st.state);
     for (auto& e : undecided) fresh.emplace_back(c.get(), std::move(e));
   }
   std::sort(fresh.begin(), fresh.end(),

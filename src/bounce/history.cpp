@@ -46,4 +46,38 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
   return result;
 }
 
+std::vector<std::string> platformBouncedAddresses(const RecipientProfile& profile) {
+  std::vector<std::string> out;
+  for (const auto& a : profile.addresses)
+    if (a.bounced) out.push_back(asciiLower(a.email));
+  if (profile.bounced) {
+    const ProfileAddress* primary = profile.primary();
+    if (!primary && profile.addresses.size() == 1) primary = &profile.addresses.front();
+    if (primary && std::find(out.begin(), out.end(), asciiLower(primary->email)) == out.end())
+      out.push_back(asciiLower(primary->email));
+  }
+  return out;
+}
+
+ImportResult recordPlatformBounceFlags(Store& store, const BouncesConfig& config, const std::string& platform,
+                                       const RecipientProfile& profile, TimePoint now) {
+  ImportResult total;
+  for (const auto& address : platformBouncedAddresses(profile)) {
+    Classification c;
+    BounceRecord r;
+    r.recipient = address;
+    r.reason = "undefined";  // the platform says it bounced, not why
+    r.hard = true;
+    r.action = "failed";
+    r.diagnostic = platform + " marks " + address + " as bounced";
+    c.records.push_back(r);
+    auto one = recordBounces(store, config, c, "platform-flag|" + platform + "|" + profile.person_id, "connector: " + platform,
+                             "", now);
+    total.recorded += one.recorded;
+    total.duplicates += one.duplicates;
+    total.changed.insert(total.changed.end(), one.changed.begin(), one.changed.end());
+  }
+  return total;
+}
+
 }  // namespace safetynet::bounce

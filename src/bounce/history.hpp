@@ -4,6 +4,7 @@
 // connectors' bounce data.
 #include "safetynet/bounce/bounce.hpp"
 #include "safetynet/config/config.hpp"
+#include "safetynet/connector/profile.hpp"
 #include "safetynet/store/store.hpp"
 
 namespace safetynet::bounce {
@@ -19,5 +20,15 @@ struct ImportResult {
 ImportResult recordBounces(Store& store, const BouncesConfig& config, const Classification& c,
                            const std::string& message_id, const std::string& source, const std::string& sender,
                            TimePoint at);
+
+// The addresses a platform's profile marks as bounced (an address's own flag, or the person's
+// flag, which is about the primary address or the only one).
+std::vector<std::string> platformBouncedAddresses(const RecipientProfile& profile);
+
+// Those addresses into the history as hard bounces, once per platform, person and address: the
+// platform's word then holds on every platform, and an admin's `suppressions clear` is not undone
+// by the same flag seen again. `platform`: the connector's name, for the evidence.
+ImportResult recordPlatformBounceFlags(Store& store, const BouncesConfig& config, const std::string& platform,
+                                       const RecipientProfile& profile, TimePoint now);
 
 }  // namespace safetynet::bounce

@@ -261,6 +261,18 @@ TEST(EndToEndPlatforms, RunOnceStopsExactlyTheRiskyEmailsOnEachPlatform) {
   // The profile's evidence is in the decision: the secondary address names the primary one.
   auto decisions = s.decisions();
   EXPECT_NE(decisions.at("outreach-e2e/104").dump().find("primary address is kim@acme.test"), std::string::npos);
+  // The platforms' bounced flags (Outreach's address status, Salesloft's `bouncing`) are in the
+  // bounce history now, so they hold on every platform.
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "suppressions", "--json", "-c", s.config()}, &out), 0) << out;
+  std::map<std::string, std::string> standing;
+  std::stringstream lines(out);
+  for (std::string l; std::getline(lines, l);)
+    if (!l.empty() && l[0] == '{') {
+      auto j = nlohmann::json::parse(l);
+      standing[j["subject"]] = j["state"];
+    }
+  EXPECT_EQ(standing["gone@acme.test"], "hard") << out;
+  EXPECT_EQ(standing["bouncy@acme.test"], "hard") << out;
   // Again: nothing is decided, stopped or told twice; the stored tokens are reused.
   const int grants = s.outreach().oauth().grants();
   ASSERT_EQ(runCommand({SAFETYNET_BINARY, "run", "--once", "-c", s.config()}, &out), 0) << out;

@@ -175,3 +175,35 @@ TEST(SenderPause, AboveTheRateWithEnoughSendsPausesLongerEachTime) {
   ASSERT_TRUE(capped);
   EXPECT_EQ(*capped->until - (now + hours(1)), hours(24 * 7));
 }
+
+TEST_F(BounceHistoryTest, APlatformsBouncedFlagSuppressesOnceAndAnAdminClearHolds) {
+  const auto t0 = system_clock::now();
+  RecipientProfile p;
+  p.person_id = "person-7";
+  p.bounced = true;  // Salesloft's `bouncing`: about the primary address
+  p.addresses.push_back(ProfileAddress{"Dana@Acme.test", true, "work", false, false});
+  p.addresses.push_back(ProfileAddress{"dana.old@acme.test", false, "work", true, false});  // its own flag
+  p.addresses.push_back(ProfileAddress{"dana@home.test", false, "personal", false, false});
+  EXPECT_EQ(platformBouncedAddresses(p), (std::vector<std::string>{"dana.old@acme.test", "dana@acme.test"}));
+
+  auto first = recordPlatformBounceFlags(*store, config, "salesloft", p, t0);
+  EXPECT_EQ(first.recorded, 2);
+  auto st = store->standing("dana@acme.test");
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->state, "hard");
+  EXPECT_NE(st->evidence.find("salesloft marks dana@acme.test as bounced"), std::string::npos) << st->evidence;
+  EXPECT_EQ(signals("dana@acme.test"), std::vector<std::string>{"HARD_BOUNCED"});
+  EXPECT_TRUE(signals("dana@home.test").empty());
+
+  // Seen again next cycle: nothing new. Cleared by an admin: the same flag does not undo it.
+  EXPECT_EQ(recordPlatformBounceFlags(*store, config, "salesloft", p, t0 + minutes(1)).recorded, 0);
+  ASSERT_TRUE(store->clearStanding("dana@acme.test", "admin test"));
+  EXPECT_EQ(recordPlatformBounceFlags(*store, config, "salesloft", p, t0 + minutes(2)).recorded, 0);
+  EXPECT_TRUE(signals("dana@acme.test").empty());
+  // A person whose flag has no primary and one address: that address.
+  RecipientProfile single;
+  single.person_id = "person-8";
+  single.bounced = true;
+  single.addresses.push_back(ProfileAddress{"lee@globex.test", false, "", false, false});
+  EXPECT_EQ(platformBouncedAddresses(single), std::vector<std::string>{"lee@globex.test"});
+}
