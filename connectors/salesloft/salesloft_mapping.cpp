@@ -118,6 +118,7 @@ RecipientProfile toProfile(const nlohmann::json& p) {
   if (p.contains("counts") && p["counts"].is_object()) {
     const auto& c = p["counts"];
     r.sends = intField(c, "emails_sent");
+    r.bounces = intField(c, "emails_bounced");
     r.engagements = intField(c, "emails_viewed") + intField(c, "emails_clicked") + intField(c, "emails_replied_to");
   }
   r.account_domain = websiteDomain(jsonString(p, "person_company_website"));

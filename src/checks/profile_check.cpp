@@ -40,8 +40,14 @@ Task<void> ProfileCheck::run(const CheckInput& input, ScanResult& result) {
   const ProfileAddress* primary = p->primary();
   const bool isPrimary = self && self->primary;
 
-  if ((self && self->bounced) || (p->bounced && (isPrimary || (!primary && p->addresses.size() <= 1))))
-    result.add("HARD_BOUNCED", "the platform marks " + address + " as bounced");
+  const bool bouncedFlag = (self && self->bounced) || (p->bounced && (isPrimary || (!primary && p->addresses.size() <= 1)));
+  if (bouncedFlag) result.add("HARD_BOUNCED", "the platform marks " + address + " as bounced");
+  // Bounces the platform counted without calling the address bouncing (Salesloft's
+  // counts.emails_bounced): soft ones, most likely. A hint: with no engagement it holds.
+  else if (p->bounces && *p->bounces > 0)
+    result.add("PLATFORM_BOUNCES", "the platform counted " + std::to_string(*p->bounces) + " bounced email" +
+                                       (*p->bounces == 1 ? "" : "s") + " to this person" +
+                                       (p->sends ? " (of " + std::to_string(*p->sends) + " sent)" : ""));
   if (p->opted_out) result.add("SUPPRESSED", "the person opted out of email on the platform");
   else if (p->do_not_contact) result.add("SUPPRESSED", "the person is marked do-not-contact (email) on the platform");
   else if (self && self->unsubscribed) result.add("SUPPRESSED", address + " is unsubscribed on the platform");

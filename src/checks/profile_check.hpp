@@ -9,6 +9,8 @@
 //                      it holds as dead_email)
 //  MANY_SENDS_NO_ENGAGEMENT  and at least engagement.unengaged_sends emails were sent (adds up to
 //                      dead_email alone)
+//  PLATFORM_BOUNCES    bounces the platform counted without marking the address bouncing (hint:
+//                      with NO_ENGAGEMENT it holds)
 // Offline: the profile comes with the email, so these are never cached with network results.
 #include "safetynet/check/check.hpp"
 #include "safetynet/config/config.hpp"

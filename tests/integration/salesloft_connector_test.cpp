@@ -27,7 +27,7 @@ nlohmann::json personJson(long id, const std::string& email) {
           {"bouncing", false},
           {"last_replied_at", nullptr},
           {"person_company_website", "https://www.acme.test/"},
-          {"counts", {{"emails_sent", 12}, {"emails_viewed", 0}, {"emails_clicked", 0}, {"emails_replied_to", 0}, {"emails_bounced", 0}, {"calls", 0}}},
+          {"counts", {{"emails_sent", 12}, {"emails_viewed", 0}, {"emails_clicked", 0}, {"emails_replied_to", 0}, {"emails_bounced", 2}, {"calls", 0}}},
           {"owner", {{"id", 5}}}};
 }
 
@@ -161,6 +161,7 @@ TEST_F(SalesloftConnectorTest, ProfilesAndTheRepsSlackName) {
   EXPECT_EQ(p->account_domain, "acme.test");
   EXPECT_EQ(p->sends, 12);
   EXPECT_EQ(p->engagements, 0);
+  EXPECT_EQ(p->bounces, 2);
   EXPECT_FALSE(p->do_not_contact);  // "call" only
   auto people = runTask(io, c->people(emails.at(0)));
   EXPECT_EQ(people.rep.slack_username, "sam.seller");

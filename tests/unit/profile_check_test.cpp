@@ -112,6 +112,21 @@ TEST(ProfileCheck, EngagementWithCatchAllOrManySends) {
   EXPECT_EQ(signals("jane@acme.test", recent, e), V{});
 }
 
+TEST(ProfileCheck, BouncesThePlatformCountedAreAHint) {
+  auto p = person({{"jane@acme.test", true, "work", false, false}});
+  p.sends = 4;
+  p.bounces = 2;
+  EXPECT_EQ(signals("jane@acme.test", p), V{"PLATFORM_BOUNCES"});
+  EXPECT_EQ(reasonOf({"PLATFORM_BOUNCES"}), "");  // a hint alone
+  EXPECT_EQ(reasonOf({"PLATFORM_BOUNCES", "NO_ENGAGEMENT"}), "dead_email");
+  // Marked bouncing: the flag says it all.
+  p.bounced = true;
+  EXPECT_EQ(signals("jane@acme.test", p), V{"HARD_BOUNCED"});
+  p.bounced = false;
+  p.bounces = 0;
+  EXPECT_EQ(signals("jane@acme.test", p), V{});
+}
+
 HttpResponse withHeaders(std::map<std::string, std::string> h, int status = 200) {
   HttpResponse r;
   r.status = status;

@@ -32,6 +32,7 @@ struct RecipientProfile {
   std::optional<TimePoint> last_open, last_click, last_reply;
   std::optional<int> sends;        // emails sent to the person, where the platform counts them
   std::optional<int> engagements;  // opens + clicks + replies counted by the platform
+  std::optional<int> bounces;      // emails to the person that bounced, where the platform counts them
   std::string account_domain;      // the company's web domain, where known
   ProfileOwner owner;
 
