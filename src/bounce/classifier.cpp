@@ -62,7 +62,7 @@ std::vector<Fields> fieldBlocks(const std::string& text) {
       continue;
     }
     if ((line[0] == ' ' || line[0] == '\t') && !blocks.back().empty()) {
-      blocks.back().back().second += " " + trim(line);
+      if (blocks.back().back().second.size() < kMaxHeaderBytes) blocks.back().back().second += " " + trim(line);
       continue;
     }
     const auto colon = line.find(':');
@@ -386,6 +386,9 @@ bool readText(const MimeView& v, Classification& out) {
   if (text.empty()) return false;
   const size_t cut = originalStart(text);
   std::string human = cut == std::string::npos ? text : text.substr(0, cut);
+  // The explanation of a bounce is a few kilobytes; past that it is not one worth reading.
+  constexpr size_t kMaxHumanBytes = 64 * 1024;
+  if (human.size() > kMaxHumanBytes) human.resize(kMaxHumanBytes);
   // Exim's "(generated from x@y)" names an alias, not a failed recipient.
   static const std::regex generated(R"(\((?:ultimately )?generated from [^)]*\))", std::regex::icase);
   human = std::regex_replace(human, generated, "");
@@ -435,6 +438,9 @@ bool readText(const MimeView& v, Classification& out) {
     }
   }
   if (recipients.empty()) return false;
+  // No real bounce names more failed recipients than this; past it the text is not a bounce.
+  constexpr size_t kMaxRecipients = 200;
+  if (recipients.size() > kMaxRecipients) recipients.resize(kMaxRecipients);
 
   for (size_t i = 0; i < recipients.size(); ++i) {
     BounceRecord r;

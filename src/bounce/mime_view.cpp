@@ -37,6 +37,8 @@ std::map<std::string, std::string> headersOf(GMimeObject* o, std::vector<std::st
     const char* value = g_mime_header_get_value(h);  // unfolded, RFC 2047-decoded
     if (!name) continue;
     std::string key = asciiLower(name), v = value ? value : "";
+    // No header that matters to a bounce is longer; std::regex recurses per character.
+    if (v.size() > kMaxHeaderBytes) v.resize(kMaxHeaderBytes);
     if (key == "received" && received) received->push_back(v);
     out.emplace(key, v);
   }
@@ -73,6 +75,20 @@ std::string contentOf(GMimePart* part) {
   return s;
 }
 
+// At most kMaxLeafBytes, no line longer than kMaxLineBytes.
+std::string bounded(const std::string& text) {
+  std::string out;
+  out.reserve(std::min(text.size(), kMaxLeafBytes));
+  size_t line = 0;
+  for (char c : text) {
+    if (out.size() >= kMaxLeafBytes) break;
+    if (c == '\n') line = 0;
+    else if (++line > kMaxLineBytes) continue;
+    out += c;
+  }
+  return out;
+}
+
 void walk(GMimeObject* o, int depth, MimeView& view) {
   if (!o) return;
   if (GMIME_IS_MULTIPART(o)) {
@@ -80,7 +96,7 @@ void walk(GMimeObject* o, int depth, MimeView& view) {
     const int n = g_mime_multipart_get_count(mp);
     // No part found (a boundary that never appears in the body): the text is all in the prologue.
     if (n == 0)
-      if (const char* prologue = g_mime_multipart_get_prologue(mp)) view.leaves.push_back(MimeLeaf{"text/plain", prologue, depth});
+      if (const char* prologue = g_mime_multipart_get_prologue(mp)) view.leaves.push_back(MimeLeaf{"text/plain", bounded(prologue), depth});
     for (int i = 0; i < n; ++i) walk(g_mime_multipart_get_part(mp, i), depth, view);
     return;
   }
@@ -94,7 +110,7 @@ void walk(GMimeObject* o, int depth, MimeView& view) {
   if (GMIME_IS_PART(o)) {
     MimeLeaf leaf;
     leaf.type = mimeType(o);
-    leaf.text = contentOf(GMIME_PART(o));
+    leaf.text = bounded(contentOf(GMIME_PART(o)));
     leaf.depth = depth;
     view.leaves.push_back(std::move(leaf));
   }

@@ -8,6 +8,14 @@
 
 namespace safetynet::bounce {
 
+// Bounds on what is kept of outside text, so that no input makes the readers slow or deep:
+// std::regex (libstdc++) recurses once per character it matches, and a 3 MB line overflowed the
+// stack. Real bounces stay far below: SMTP replies are at most 512 bytes a line (RFC 5321), the
+// explanation of a bounce a few kilobytes.
+constexpr size_t kMaxHeaderBytes = 4096;
+constexpr size_t kMaxLineBytes = 2000;   // longer lines are cut
+constexpr size_t kMaxLeafBytes = 256 * 1024;  // of each part's text
+
 struct MimeLeaf {
   std::string type;  // lower case, "text/plain", "message/delivery-status"...
   std::string text;  // content, transfer-decoded; UTF-8 for text/* parts

@@ -41,6 +41,9 @@ std::string perHost(const std::string& reason, const std::string& recipient, con
 }  // namespace
 
 BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
+  // Words from outside, read with std::regex: bounded (a reply is at most 512 bytes a line).
+  constexpr size_t kMaxDiagnostic = 2000;
+  if (r.diagnostic.size() > kMaxDiagnostic) r.diagnostic.resize(kMaxDiagnostic);
   if (r.status.empty()) r.status = findStatus(r.diagnostic);
   if (r.reply_code.empty()) r.reply_code = findReplyCode(r.diagnostic);
   if (r.smtp_command.empty()) r.smtp_command = findCommand(r.diagnostic);

@@ -348,6 +348,10 @@ TEST(Cli, BounceClassifyJsonSurvivesBytesThatAreNotUtf8) {
   EXPECT_EQ(lines[0]["results"][0]["reason"], "userunknown");
   EXPECT_NE(lines[0]["results"][0]["diagnostic"].get<std::string>().find("\xEF\xBF\xBD"), std::string::npos);
   EXPECT_EQ(lines[1]["results"].size(), 2u);
+  // In the contract's key order (an ordered_json once went through a sorting json).
+  EXPECT_NE(out.find("\"results\":[{\"recipient\":\"rene@acme.test\",\"reason\":\"userunknown\",\"status\""),
+            std::string::npos)
+      << out;
 }
 
 TEST(Cli, BounceImportDatesEachBounceAndRecordsOldestFirst) {

@@ -394,3 +394,21 @@ TEST(Bounce, APlatformsBounceTextIsReadLikeABounceEmail) {
   EXPECT_EQ(completeRecord(r).reason, "blocked");
   EXPECT_FALSE(completeRecord(r).hard);
 }
+
+TEST(Bounce, HugeLinesAndLongTokensNeitherCrashNorHang) {
+  // std::regex recurses per character: a 3 MB line overflowed the stack (SIGSEGV) and 300,000
+  // addresses took 17 s. The text kept is bounded (mime_view.hpp); the real bounce still reads.
+  const std::string head =
+      "From: MAILER-DAEMON@mx.seller.test\r\nTo: riley@seller.test\r\nSubject: Undelivered Mail Returned to Sender\r\n\r\n"
+      "This is the mail system.\r\n\r\n<x@acme.test>: host mx.acme.test said: 550 5.1.1 User unknown\r\n";
+  std::string tokens;
+  for (int i = 0; i < 300000; ++i) tokens += "a.b-c@d.e ";
+  for (const std::string& tail : {std::string(3000000, 'A'), tokens, std::string(200000, 'x') + "@" + std::string(200000, 'y') + ".test",
+                                  std::string(1000000, '\n')}) {
+    auto c = classify(head + tail + "\r\n");
+    ASSERT_FALSE(c.records.empty()) << c.error;
+    EXPECT_EQ(c.records[0].recipient, "x@acme.test");
+    EXPECT_EQ(c.records[0].reason, "userunknown");
+    EXPECT_LE(c.records.size(), 200u);
+  }
+}

@@ -30,8 +30,10 @@ inline const nlohmann::json& jsonObject(const nlohmann::json& j, const char* key
 // JSON text of a value that may hold bytes from outside that are not UTF-8 (a bounce's or an SMTP
 // server's words): those become U+FFFD instead of an exception (nlohmann's dump() throws
 // type_error 316, which aborted `bounce classify` on a UTF-7 bounce).
-inline std::string jsonText(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+// (A template: an ordered_json keeps its key order; converting it to json would sort the keys.)
+template <typename Json>
+std::string jsonText(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 }  // namespace safetynet
