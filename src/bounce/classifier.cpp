@@ -404,6 +404,13 @@ bool readText(const MimeView& v, Classification& out) {
                          contains(from, "postmaster") || contains(from, "mail delivery");
   for (const auto& w : bounceWords)
     if (contains(subject, w)) looksLikeBounce = true;
+  // Some carriers send a notice with a plain subject ("Mail") from a no-reply address: the words
+  // of a failed delivery before a returned message make it a bounce.
+  static const std::vector<std::string> failureWords = {"could not be delivered to", "was not delivered to",
+                                                        "delivery to the following recipient", "undeliverable to"};
+  if (!looksLikeBounce && !v.originals.empty())
+    for (const auto& w : failureWords)
+      if (contains(lh, w)) looksLikeBounce = true;
   if (!looksLikeBounce) return false;
 
   // Addresses that are not recipients: the bounce's own sender and receiver.

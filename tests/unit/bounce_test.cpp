@@ -412,3 +412,21 @@ TEST(Bounce, HugeLinesAndLongTokensNeitherCrashNorHang) {
     EXPECT_LE(c.records.size(), 200u);
   }
 }
+
+TEST(Bounce, ACarriersNoticeWithAPlainSubjectIsStillABounce) {
+  // au (KDDI) sends "Subject: Mail" from a no-reply address, with the message attached.
+  const std::string notice =
+      "From: no-reply@notice.carrier.test\r\nTo: riley@seller.test\r\nSubject: Mail\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"k\"\r\n\r\n--k\r\nContent-Type: text/plain\r\n\r\n"
+      "Your mail sent on: Thu, 19 Nov 2026 10:00:00 +0900\r\n     Could not be delivered to: <kei@carrier.test>\r\n"
+      "     As their mailbox is full.\r\n\r\n--k\r\nContent-Type: message/rfc822\r\n\r\nFrom: riley@seller.test\r\n"
+      "To: kei@carrier.test\r\nSubject: Hello\r\n\r\nHi\r\n--k--\r\n";
+  auto c = classify(notice);
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "kei@carrier.test");
+  EXPECT_EQ(c.records[0].reason, "mailboxfull");
+  // The same words in a message with nothing attached are somebody writing, not a bounce.
+  const std::string chat = "From: kim@globex.test\r\nTo: riley@seller.test\r\nSubject: Mail\r\n\r\n"
+                           "Your last note could not be delivered to: <kei@carrier.test> it seems.\r\n";
+  EXPECT_TRUE(classify(chat).records.empty());
+}
