@@ -1,4 +1,5 @@
 #include "bounce/mime_view.hpp"
+#include "safetynet/bounce/bounce.hpp"
 
 #include <gmime/gmime.h>
 
@@ -117,6 +118,31 @@ void walk(GMimeObject* o, int depth, MimeView& view) {
 }
 
 }  // namespace
+
+std::vector<std::pair<size_t, size_t>> mailboxMessages(const std::string& raw) {
+  static std::once_flag once;
+  std::call_once(once, [] { g_mime_init(); });
+  if (raw.rfind("From ", 0) != 0) return {{0, raw.size()}};
+  GMimeStream* stream = g_mime_stream_mem_new_with_buffer(raw.data(), raw.size());
+  Unref releaseStream{stream};
+  GMimeParser* parser = g_mime_parser_new_with_stream(stream);
+  Unref releaseParser{parser};
+  g_mime_parser_set_format(parser, GMIME_FORMAT_MBOX);
+  std::vector<size_t> starts;
+  while (!g_mime_parser_eos(parser)) {
+    GMimeMessage* message = g_mime_parser_construct_message(parser, nullptr);
+    if (!message) break;
+    Unref releaseMessage{message};
+    const gint64 marker = g_mime_parser_get_mbox_marker_offset(parser);
+    if (marker >= 0 && static_cast<size_t>(marker) < raw.size() && (starts.empty() || starts.back() < static_cast<size_t>(marker)))
+      starts.push_back(static_cast<size_t>(marker));
+  }
+  if (starts.empty()) return {{0, raw.size()}};
+  starts.front() = 0;
+  std::vector<std::pair<size_t, size_t>> out;
+  for (size_t i = 0; i < starts.size(); ++i) out.emplace_back(starts[i], i + 1 < starts.size() ? starts[i + 1] : raw.size());
+  return out;
+}
 
 std::optional<MimeView> readMime(const std::string& raw, std::string* error) {
   static std::once_flag once;

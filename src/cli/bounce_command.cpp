@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -21,26 +23,82 @@ namespace safetynet::cli {
 namespace {
 // A bounce file's bytes; nullopt (after saying so on stderr) when it cannot be read.
 std::optional<std::string> readBounceFile(const std::string& file) {
+  // An mbox of bounces can be large, but not this large: past it, read it in parts.
+  constexpr std::uintmax_t kMaxFileBytes = 256u << 20;
+  std::error_code ec;
+  if (file != "-" && std::filesystem::file_size(file, ec) > kMaxFileBytes && !ec) {
+    std::cerr << file << ": larger than 256 MB, not read (split the mailbox)\n";
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  if (file == "-") {
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     std::cerr << file << ": cannot read\n";
     return std::nullopt;
   }
-  std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// One message to read: where it came from and its bytes.
+struct BounceInput {
+  std::string name;   // the file ("-" for standard input)
+  int index = 1;      // its place in an mbox, from 1
+  int count = 1;      // messages in that file
+  std::string bytes;
+};
+
+// The files an argument names: itself, or every file under a directory (a Maildir's cur/ and
+// new/, not its tmp/ being written; no dot files), in name order.
+std::vector<std::string> filesOf(const std::string& arg) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (arg == "-" || !fs::is_directory(arg, ec)) return {arg};
+  std::vector<std::string> out;
+  for (auto it = fs::recursive_directory_iterator(arg, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name[0] == '.' || (it->is_directory(ec) && name == "tmp")) {
+      if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file(ec)) out.push_back(it->path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Every message of every argument (FILE, "-", a directory, an mbox) to `each`; false if some
+// file could not be read.
+bool forEachBounce(const std::vector<std::string>& args, const std::function<void(const BounceInput&)>& each) {
+  bool ok = true;
+  for (const auto& arg : args)
+    for (const auto& file : filesOf(arg)) {
+      const auto raw = readBounceFile(file);
+      if (!raw) {
+        ok = false;
+        continue;
+      }
+      const auto ranges = bounce::mailboxMessages(*raw);
+      for (size_t i = 0; i < ranges.size(); ++i)
+        each(BounceInput{file, static_cast<int>(i + 1), static_cast<int>(ranges.size()),
+                         raw->substr(ranges[i].first, ranges[i].second - ranges[i].first)});
+    }
+  return ok;
+}
+
+std::string labelOf(const BounceInput& in) {
+  return in.count > 1 ? in.name + " #" + std::to_string(in.index) : in.name;
 }
 }  // namespace
 
 int bounceClassifyCommand(bool json, const std::vector<std::string>& files) {
-  int rc = 0;
-  for (const auto& file : files) {
-    const auto raw = readBounceFile(file);
-    if (!raw) {
-      rc = 1;
-      continue;
-    }
-    const bounce::Classification c = bounce::classify(*raw);
+  const bool ok = forEachBounce(files, [&](const BounceInput& in) {
+    const bounce::Classification c = bounce::classify(in.bytes);
     if (json) {
       using J = nlohmann::ordered_json;  // the contract's key order, for people reading it
       auto results = J::array();
@@ -52,11 +110,13 @@ int bounceClassifyCommand(bool json, const std::vector<std::string>& files) {
                             {"hardbounce", r.hard ? 1 : 0},
                             {"action", r.action},
                             {"diagnostic", r.diagnostic}});
-      J line = {{"file", file}, {"results", results}};
+      J line = {{"file", in.name}};
+      if (in.count > 1) line["message"] = in.index;  // an mbox: one line per message
+      line["results"] = results;
       if (!c.error.empty()) line["error"] = c.error;
       std::cout << jsonText(line) << "\n";
     } else {
-      std::cout << file << ":";
+      std::cout << labelOf(in) << ":";
       if (c.records.empty()) std::cout << " " << c.error;
       std::cout << "\n";
       for (const auto& r : c.records)
@@ -64,10 +124,9 @@ int bounceClassifyCommand(bool json, const std::vector<std::string>& files) {
                   << (r.status.empty() ? "" : "  " + r.status) << (r.reply_code.empty() ? "" : "  " + r.reply_code)
                   << "\n    " << r.diagnostic.substr(0, 200) << "\n";
     }
-  }
-  return rc;
+  });
+  return ok ? 0 : 1;
 }
-
 
 namespace {
 // The daemon's store, for the admin commands; null (after saying why) if it cannot be opened.
@@ -107,21 +166,17 @@ int bounceImportCommand(const Config& config, const std::vector<std::string>& fi
   };
   std::vector<Read> reads;
   const TimePoint now = Clock::now();
-  for (const auto& file : files) {
-    const auto bytes = readBounceFile(file);
-    if (!bytes) {
-      rc = 1;
-      continue;
-    }
-    bounce::Classification c = bounce::classify(*bytes);
-    if (c.records.empty()) {
-      std::cout << file << ": nothing recorded (" << c.error << ")\n";
-      continue;
-    }
-    TimePoint at = now;
-    if (c.date_unix) at = std::min(now, TimePoint(std::chrono::seconds(*c.date_unix)));
-    reads.push_back(Read{file, sha256Hex(*bytes), std::move(c), at});
-  }
+  if (!forEachBounce(files, [&](const BounceInput& in) {
+        bounce::Classification c = bounce::classify(in.bytes);
+        if (c.records.empty()) {
+          std::cout << labelOf(in) << ": nothing recorded (" << c.error << ")\n";
+          return;
+        }
+        TimePoint at = now;
+        if (c.date_unix) at = std::min(now, TimePoint(std::chrono::seconds(*c.date_unix)));
+        reads.push_back(Read{labelOf(in), sha256Hex(in.bytes), std::move(c), at});
+      }))
+    rc = 1;
   std::stable_sort(reads.begin(), reads.end(), [](const Read& a, const Read& b) { return a.at < b.at; });
   for (const auto& [file, hash, c, at] : reads) {
     // The same message imported twice (the same bytes) changes nothing.

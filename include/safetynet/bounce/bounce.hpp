@@ -31,6 +31,10 @@ struct Classification {
 // Never throws: broken input gives an empty result with `error`.
 Classification classify(const std::string& raw_message);
 
+// The messages of an mbox file ("From " lines, read by GMime) as [begin, end) byte ranges of
+// `raw`; a file that is not an mbox is one message.
+std::vector<std::pair<size_t, size_t>> mailboxMessages(const std::string& raw);
+
 // Sisimai's hard/soft rule.
 bool isHardBounce(const std::string& reason, const std::string& status, const std::string& reply_code);
 
