@@ -194,9 +194,21 @@ TEST(EndToEnd, SigkillAtAnyPointLosesNothingAndDoublesNothing) {
     for (const auto& c : kCases) n += s.close().status(c.id) == "draft";
     return n;
   };
-  for (int round = 0; round < 10; ++round) {
+  // Even rounds kill at a random moment (before anything, between a decision and its revert...);
+  // odd rounds kill just after the daemon visibly acted (one more email stopped or message sent),
+  // so that some kills land mid-cycle however slow the machine is (ASan, a loaded CI runner).
+  for (int round = 0; round < 16 && !(drafts() == bad && static_cast<int>(s.slack().messages().size()) == bad); ++round) {
+    const int d0 = drafts(), m0 = static_cast<int>(s.slack().messages().size());
     Process daemon({SAFETYNET_BINARY, "run", "-c", s.config()}, s.dir() / "daemon.log");
-    std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(150, 900)(rng)));
+    if (round % 2 == 0) {
+      std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(150, 900)(rng)));
+    } else {
+      const auto until = steady_clock::now() + seconds(20);
+      while (daemon.running() && steady_clock::now() < until && drafts() == d0 &&
+             static_cast<int>(s.slack().messages().size()) == m0)
+        std::this_thread::sleep_for(milliseconds(2));
+      std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(0, 120)(rng)));
+    }
     if (daemon.running()) {
       daemon.signal(SIGKILL);
       ++kills;
@@ -206,7 +218,7 @@ TEST(EndToEnd, SigkillAtAnyPointLosesNothingAndDoublesNothing) {
     const int d = drafts(), m = static_cast<int>(s.slack().messages().size());
     if ((d > 0 && d < bad) || (m > 0 && m < bad) || d != m) ++midCycle;
   }
-  EXPECT_GE(kills, 8);
+  EXPECT_GE(kills, 4);
   EXPECT_GE(midCycle, 2) << "the kills did not land in the middle of a cycle: the test proves nothing";
   s.close().setDelay(milliseconds(0));
   s.slack().setDelay(milliseconds(0));
@@ -372,4 +384,41 @@ TEST(Cli, BounceImportDatesEachBounceAndRecordsOldestFirst) {
   for (const auto& j : jsonLines(out)) since[j["subject"]] = j["since"];
   EXPECT_EQ(since["taylor@outlook.test"], "2026-11-20T08:15:02.000Z");
   EXPECT_EQ(since["gone@acme.test"], "2026-11-16T09:12:03.000Z");
+}
+
+TEST(Cli, BounceImportReadsAnMboxAMaildirAndStandardInput) {
+  // Where bounces land in practice: an mbox (/var/mail/bounces), a Maildir, or a pipe from the
+  // MTA ("|safetynet bounce import -"). Each message is recorded once, however often it is read.
+  TempDir d;
+  std::ofstream(d / "sn.yaml") << "state_dir: " << (d / "state").string() << "\n";
+  const std::string data = std::string(SAFETYNET_SOURCE_DIR) + "/tests/data/bounces/";
+  {
+    std::ofstream mbox(d / "bounces.mbox");
+    for (const char* f : {"postfix-dsn.eml", "jmrp-complaint.eml", "exim-text.eml"})
+      mbox << "From MAILER-DAEMON Thu Nov 19 10:00:00 2026\n" << readFile(data + f) << "\n";
+  }
+  const std::string config = (d / "sn.yaml").string();
+  std::string out;
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "bounce", "import", "-c", config, (d / "bounces.mbox").string()}, &out), 0) << out;
+  EXPECT_NE(out.find("4 bounce(s) recorded, 0 already known"), std::string::npos) << out;
+  EXPECT_NE(out.find("bounces.mbox #3: 1 recorded"), std::string::npos) << out;
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "bounce", "import", "-c", config, (d / "bounces.mbox").string()}, &out), 0) << out;
+  EXPECT_NE(out.find("0 bounce(s) recorded, 4 already known"), std::string::npos) << out;
+
+  // A Maildir: cur/ and new/ are read, tmp/ (being written) is not.
+  for (const char* sub : {"cur", "new", "tmp"}) std::filesystem::create_directories(d / "Maildir" / sub);
+  std::filesystem::copy_file(data + "qmail-text.eml", d / "Maildir" / "new" / "1700000000.1.host");
+  std::filesystem::copy_file(data + "garbage.eml", d / "Maildir" / "tmp" / "1700000001.2.host");
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "bounce", "classify", (d / "Maildir").string()}, &out), 0) << out;
+  EXPECT_NE(out.find("lee@umbrella.test  mailboxfull"), std::string::npos) << out;
+  EXPECT_EQ(out.find("Maildir/tmp"), std::string::npos) << out;
+  EXPECT_NE(out.find("Maildir/new/1700000000.1.host"), std::string::npos) << out;
+
+  // Standard input.
+  ASSERT_EQ(runCommand({"/bin/sh", "-c",
+                        std::string(SAFETYNET_BINARY) + " bounce import -c " + config + " - < " + data + "sendgrid-dsn.eml"},
+                       &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("-: 1 recorded"), std::string::npos) << out;
 }
