@@ -291,6 +291,25 @@ bool readDsn(const MimeView& v, Classification& out) {
   return true;
 }
 
+// ---- A bounce forwarded as an attachment ----
+// A rep forwarding a bounce to the bounce address, a relay returning one inside its own notice:
+// the outer message has no report of its own, the attached message has. Its report is read.
+bool readForwarded(const MimeView& v, Classification& out) {
+  if (v.originals.empty()) return false;
+  const bool innerReport = std::any_of(v.leaves.begin(), v.leaves.end(), [](const MimeLeaf& l) {
+    return l.depth == 1 && (l.type == "message/delivery-status" || l.type == "message/global-delivery-status");
+  });
+  if (!innerReport) return false;
+  MimeView inner;
+  inner.headers = v.originals.front();
+  inner.originals.assign(v.originals.begin() + 1, v.originals.end());
+  for (const auto& l : v.leaves)
+    if (l.depth >= 1) inner.leaves.push_back(MimeLeaf{l.type, l.text, l.depth - 1});
+  if (!readDsn(inner, out)) return false;
+  out.format = "forwarded " + out.format;
+  return true;
+}
+
 // ---- The human text of MTAs that send no report ----
 
 // Where the returned original message starts in a bounce's text.
@@ -545,7 +564,8 @@ Classification classify(const std::string& raw) {
   if (out.sender.empty()) out.sender = addressIn(view->header("to"));
   out.date_unix = view->date_unix;
   try {
-    if (readArf(*view, out) || readJmrp(*view, out) || readSesJson(*view, out) || readDsn(*view, out) || readText(*view, out) ||
+    if (readArf(*view, out) || readJmrp(*view, out) || readSesJson(*view, out) || readDsn(*view, out) || readForwarded(*view, out) ||
+        readText(*view, out) ||
         readAutoReply(*view, out))
       return out;
   } catch (const std::exception& e) {  // std::regex on hostile input, for one

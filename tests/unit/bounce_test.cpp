@@ -430,3 +430,22 @@ TEST(Bounce, ACarriersNoticeWithAPlainSubjectIsStillABounce) {
                            "Your last note could not be delivered to: <kei@carrier.test> it seems.\r\n";
   EXPECT_TRUE(classify(chat).records.empty());
 }
+
+TEST(Bounce, ABounceForwardedAsAnAttachmentIsReadFromTheAttachment) {
+  // A rep forwards a bounce to the bounce address; the note around it names other people.
+  std::ifstream in(std::string(SAFETYNET_SOURCE_DIR) + "/tests/data/bounces/postfix-dsn.eml", std::ios::binary);
+  std::stringstream bounce;
+  bounce << in.rdbuf();
+  const std::string forwarded =
+      "From: Riley <riley@seller.test>\r\nTo: bounces@seller.test\r\nSubject: Fwd: Undelivered Mail Returned to Sender\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"fw\"\r\n\r\n--fw\r\nContent-Type: text/plain\r\n\r\n"
+      "Hi ops, this one bounced, cc sam@seller.test. Failed permanently?\r\n\r\n"
+      "--fw\r\nContent-Type: message/rfc822\r\n\r\n" +
+      bounce.str() + "\r\n--fw--\r\n";
+  auto c = classify(forwarded);
+  ASSERT_EQ(c.records.size(), 2u) << c.error;
+  EXPECT_EQ(c.format, "forwarded rfc3464");
+  EXPECT_EQ(c.records[0].recipient, "gone@acme.test");
+  EXPECT_EQ(c.records[0].reason, "userunknown");
+  EXPECT_EQ(c.records[1].recipient, "full@acme.test");
+}
