@@ -54,6 +54,15 @@ std::optional<SenderState> pauseDecision(const std::optional<SenderState>& curre
   return st;
 }
 
+SenderCounts senderCounts(Store& store, const std::string& mailbox, TimePoint now) {
+  SenderCounts c;
+  c.from = now - kWindow;
+  if (auto current = store.sender(mailbox)) c.from = std::max(c.from, current->since);  // a release or a pause restarts it
+  c.sends = store.sendsFrom(mailbox, c.from);
+  c.bounces = store.bouncesFrom(mailbox, c.from);
+  return c;
+}
+
 Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store, TimePoint now) {
   // 1. What the platforms sent and bounced since the last look (a few minutes of overlap: the
   //    sends and bounces are keyed, so seeing one twice counts it once).
@@ -94,10 +103,8 @@ Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store,
       paused[mailbox] = *current;
       continue;
     }
-    TimePoint from = now - kWindow;
-    if (current) from = std::max(from, current->since);  // a release or a past pause restarts the count
-    const int sends = store.sendsFrom(mailbox, from), bounces = store.bouncesFrom(mailbox, from);
-    auto next = pauseDecision(current, mailbox, sends, bounces, s.config.senders, now);
+    const auto counts = senderCounts(store, mailbox, now);
+    auto next = pauseDecision(current, mailbox, counts.sends, counts.bounces, s.config.senders, now);
     if (!next) continue;
     OutboxMessage note;
     note.dedupe_key = "sender_paused|" + mailbox + "|" + std::to_string(toMillis(now));

@@ -2,6 +2,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +16,7 @@
 #include "safetynet/core/hash.hpp"
 
 #include "bounce/history.hpp"
+#include "safetynet/app/app.hpp"
 #include "cli/commands.hpp"
 #include "safetynet/bounce/bounce.hpp"
 #include "safetynet/core/time_format.hpp"
@@ -234,17 +238,36 @@ int sendersCommand(const Config& config, bool json, const std::string& release) 
     std::cout << mailbox << ": released; its bounce rate is counted afresh from now\n";
     return 0;
   }
+  // Every mailbox that sent in the last 24 h or has a state (paused, released), with the numbers
+  // sender protection judges it by.
   const TimePoint now = Clock::now();
-  for (const auto& s : store->senders()) {
-    const bool paused = s.state == "paused" && s.until && *s.until > now;
-    const std::string state = paused ? "paused" : (s.state == "paused" ? "pause over" : s.state);
+  std::map<std::string, std::optional<SenderState>> mailboxes;
+  for (const auto& m : store->sendersActiveSince(now - std::chrono::hours(24))) mailboxes[m];
+  for (const auto& s : store->senders()) mailboxes[s.mailbox] = s;
+  for (const auto& [mailbox, s] : mailboxes) {
+    const bool paused = s && s->state == "paused" && s->until && *s->until > now;
+    const std::string state = paused ? "paused" : !s ? "sending" : (s->state == "paused" ? "pause over" : s->state);
+    const auto counts = senderCounts(*store, mailbox, now);
+    const double rate = counts.sends ? static_cast<double>(counts.bounces) / counts.sends : 0.0;
     if (json) {
-      nlohmann::ordered_json j = {{"mailbox", s.mailbox}, {"state", state}, {"since", formatIso8601(s.since)},
-                                  {"until", s.until ? nlohmann::ordered_json(formatIso8601(*s.until)) : nlohmann::ordered_json(nullptr)},
-                                  {"pauses", s.pauses}, {"evidence", s.evidence}};
+      using J = nlohmann::ordered_json;
+      J j = {{"mailbox", mailbox},
+             {"state", state},
+             {"sends", counts.sends},
+             {"bounces", counts.bounces},
+             {"bounce_rate", std::round(rate * 10000) / 10000},
+             {"counted_since", formatIso8601(counts.from)},
+             {"since", s ? J(formatIso8601(s->since)) : J(nullptr)},
+             {"until", s && s->until ? J(formatIso8601(*s->until)) : J(nullptr)},
+             {"pauses", s ? s->pauses : 0},
+             {"evidence", s ? s->evidence : ""}};
       std::cout << jsonText(j) << "\n";
     } else {
-      std::cout << s.mailbox << "  " << state << "  pauses: " << s.pauses << "\n    " << s.evidence << "\n";
+      char pct[32];
+      std::snprintf(pct, sizeof pct, "%.1f%%", rate * 100);
+      std::cout << mailbox << "  " << state << "  " << counts.bounces << " bounced of " << counts.sends << " sent (" << pct
+                << ") since " << formatIso8601(counts.from) << (s ? "  pauses: " + std::to_string(s->pauses) : "") << "\n";
+      if (s && !s->evidence.empty()) std::cout << "    " << s->evidence << "\n";
     }
   }
   return 0;

@@ -52,6 +52,13 @@ Task<CycleStats> runCycle(Services& s, Store& store, TimePoint now);
 // above senders.pause_bounce_rate with at least senders.min_sends sends (the admin channel is
 // told). Returns the mailboxes paused now (lower-case), with their state.
 Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store, TimePoint now);
+// One mailbox's sends and bounces over the last 24 h, or since an admin released it (or its last
+// pause began), whichever is later: what sender protection judges.
+struct SenderCounts {
+  int sends = 0, bounces = 0;
+  TimePoint from{};
+};
+SenderCounts senderCounts(Store& store, const std::string& mailbox, TimePoint now);
 // The decision for one mailbox's numbers: a new pause state, or nullopt (pure; tested alone).
 std::optional<SenderState> pauseDecision(const std::optional<SenderState>& current, const std::string& mailbox, int sends,
                                          int bounces, const SendersConfig& config, TimePoint now);
