@@ -1,7 +1,7 @@
 // The bounce classifier: MIME structure from GMime (mime_view), then the first reader that
 // understands the message: ARF complaint (RFC 5965), delivery-status report (RFC 3464, wherever
 // its fields appear), the human text of the common MTAs that send no report (Exim, qmail,
-// Gmail, Exchange...), and auto-replies (RFC 3834), which are not bounces.
+// Gmail, Exchange...: text_reader.cpp), and auto-replies (RFC 3834), which are not bounces.
 #include <algorithm>
 #include <map>
 #include <regex>
@@ -10,11 +10,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bounce/bounce_text.hpp"
 #include "bounce/mime_view.hpp"
 #include "bounce/reason.hpp"
 #include "bounce/record.hpp"
 #include "bounce/vendor_codes.hpp"
 #include "bounce/reporter.hpp"
+#include "bounce/text_reader.hpp"
 #include "safetynet/bounce/bounce.hpp"
 #include "safetynet/core/text.hpp"
 
@@ -22,34 +24,6 @@ namespace safetynet::bounce {
 
 namespace {
 
-std::string trim(std::string s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  const auto e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
-
-// "rfc822; <a@b>" or "a@b" or "Name <a@b>" -> "a@b", lower-cased.
-std::string addressIn(const std::string& value) {
-  static const std::regex re(R"(([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?))");
-  std::smatch m;
-  if (std::regex_search(value, m, re)) return asciiLower(m[1].str());
-  return "";
-}
-
-std::vector<std::string> allAddresses(const std::string& text) {
-  static const std::regex re(R"(([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+))");
-  std::vector<std::string> out;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator(); ++it) {
-    std::string a = asciiLower((*it)[1].str());
-    while (!a.empty() && (a.back() == '.' || a.back() == '-')) a.pop_back();
-    out.push_back(a);
-  }
-  return out;
-}
-
-// RFC 822-style fields in a text ("Name: value" with continuation lines), grouped in blocks
-// separated by blank lines.
 using Fields = std::vector<std::pair<std::string, std::string>>;
 std::vector<Fields> fieldBlocks(const std::string& text) {
   std::vector<Fields> blocks(1);
@@ -202,31 +176,6 @@ bool readSesJson(const MimeView& v, Classification& out) {
   return false;
 }
 
-// One line, single spaces: MTAs wrap their phrases across lines.
-std::string collapse(const std::string& text) {
-  std::string flat;
-  bool space = false;
-  for (char c : text) {
-    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-      space = true;
-      continue;
-    }
-    if (space && !flat.empty()) flat += ' ';
-    space = false;
-    flat += c;
-  }
-  return flat;
-}
-
-size_t originalStart(const std::string& text);
-
-// A bounce's own text, without the returned message, on one line (at most 600 characters).
-std::string humanBeforeOriginal(const std::string& text) {
-  const size_t cut = originalStart(text);
-  std::string flat = collapse(cut == std::string::npos ? text : text.substr(0, cut));
-  return flat.size() > 600 ? flat.substr(0, 600) : flat;
-}
-
 // ---- RFC 3464 delivery-status fields, in a report part or pasted into a text ----
 bool readDsn(const MimeView& v, Classification& out) {
   std::vector<const MimeLeaf*> sources;
@@ -307,224 +256,6 @@ bool readForwarded(const MimeView& v, Classification& out) {
     if (l.depth >= 1) inner.leaves.push_back(MimeLeaf{l.type, l.text, l.depth - 1});
   if (!readDsn(inner, out)) return false;
   out.format = "forwarded " + out.format;
-  return true;
-}
-
-// ---- The human text of MTAs that send no report ----
-
-// Where the returned original message starts in a bounce's text.
-size_t originalStart(const std::string& text) {
-  static const std::vector<std::string> markers = {
-      "------ this is a copy of the message", "--- below this line is a copy of the message",
-      "----- original message -----",          "original message follows",
-      "------ original message ------",        "-----original message-----",
-      "--- the header of the original message", "----- transcript of session follows -----\n\n----- original",
-      "content-type: message/rfc822",
-      "------- returned message --------",     "--- message headers follow ---",
-      "------ failed message ------",          "unsent message below",
-      "----- the following addresses had permanent fatal errors -----\n\n----- original"};
-  const std::string l = asciiLower(text);
-  size_t best = std::string::npos;
-  for (const auto& m : markers) {
-    auto p = l.find(m);
-    if (p != std::string::npos && p < best) best = p;
-  }
-  // A pasted header block ("Received: from" / "Return-Path:" at the start of a line).
-  for (const char* h : {"\nreturn-path:", "\nreceived: from", "\nmessage-id:"}) {
-    auto p = l.find(h);
-    if (p != std::string::npos && p < best) best = p;
-  }
-  return best;
-}
-
-bool isOurs(const std::string& a, const std::set<std::string>& exclude) {
-  if (exclude.count(a)) return true;
-  const std::string local = a.substr(0, a.find('@'));
-  return local == "mailer-daemon" || local == "postmaster" || local == "mail-daemon" || local == "mailer_daemon" ||
-         local == "noreply" || local == "no-reply" || local == "root" || local == "mailerdaemon";
-}
-
-// Sendmail's transcript gives each failed recipient a line of its own, "554 <a@b>... why", inside
-// the session ("While talking to mx.b:") whose ">>> command" and "<<< reply" it followed. When the
-// line names no reason ("Remote protocol error"), the session's reply is the reason.
-struct SendmailVerdict {
-  std::string line, command;
-};
-
-SendmailVerdict sendmailVerdict(const std::string& human, const std::string& recipient) {
-  std::istringstream in(human);
-  std::string sessionReply, sessionCommand, lastSent;
-  static const std::regex verdictLine(R"(^\s*[45]\d\d <([^>]+)>\.\.\. )");
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const std::string ll = asciiLower(line);
-    if (contains(ll, "while talking to ")) {
-      sessionReply.clear();
-      sessionCommand.clear();
-      lastSent.clear();
-      continue;
-    }
-    if (ll.rfind(">>> ", 0) == 0) {
-      lastSent = ll.substr(4, ll.find_first_of(" :", 4) - 4);
-      continue;
-    }
-    if (ll.rfind("<<< ", 0) == 0) {
-      if (sessionReply.empty() && ll.size() > 4 && (ll[4] == '4' || ll[4] == '5')) {
-        sessionReply = line.substr(4);
-        sessionCommand = lastSent == "mail" ? "MAIL" : lastSent == "rcpt" ? "RCPT" : lastSent == "data" ? "DATA"
-                         : (lastSent == "helo" || lastSent == "ehlo") ? "HELO" : "";
-      }
-      continue;
-    }
-    std::smatch m;
-    if (!std::regex_search(line, m, verdictLine) || asciiLower(m[1].str()) != recipient) continue;
-    if (reasonFromText(line.substr(static_cast<size_t>(m.length(0)))).empty() && !sessionReply.empty())
-      return {sessionReply + "\n" + line, sessionCommand};
-    return {line, ""};
-  }
-  return {};
-}
-
-size_t mentionOpeningALine(const std::string& text, const std::string& address) {
-  const size_t first = text.find(address);
-  for (size_t at = first; at != std::string::npos; at = text.find(address, at + 1)) {
-    size_t b = at;
-    while (b > 0 && (text[b - 1] == ' ' || text[b - 1] == '\t' || text[b - 1] == '<' || text[b - 1] == '>')) --b;
-    if (b == 0 || text[b - 1] == '\n') return at;
-  }
-  return first;
-}
-
-bool readText(const MimeView& v, Classification& out) {
-  std::string text;
-  for (const auto& l : v.leaves)
-    if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && l.type != "text/rfc822-headers") {
-      text = l.text;
-      break;
-    }
-  if (text.empty()) return false;
-  const size_t cut = originalStart(text);
-  std::string human = cut == std::string::npos ? text : text.substr(0, cut);
-  // The explanation of a bounce is a few kilobytes; past that it is not one worth reading.
-  constexpr size_t kMaxHumanBytes = 64 * 1024;
-  if (human.size() > kMaxHumanBytes) human.resize(kMaxHumanBytes);
-  // Exim's "(generated from x@y)" names an alias, not a failed recipient.
-  static const std::regex generated(R"(\((?:ultimately )?generated from [^)]*\))", std::regex::icase);
-  human = std::regex_replace(human, generated, "");
-  const std::string lh = asciiLower(human);
-  const std::string subject = asciiLower(v.header("subject"));
-  const std::string from = asciiLower(v.header("from"));
-  static const std::vector<std::string> bounceWords = {
-      "undeliver", "undelivered", "delivery fail", "failure notice", "returned mail", "could not be delivered",
-      "delivery status notification", "mail delivery", "not be delivered", "delivery has failed", "permanent error",
-      "was not delivered", "couldn't be delivered", "delivery problem", "non remis", "unzustellbar", "failed",
-      "rejected", "returned", "error", "warning: could not send", "delayed"};
-  bool looksLikeBounce = !v.header("x-failed-recipients").empty() || contains(from, "mailer-daemon") ||
-                         contains(from, "postmaster") || contains(from, "mail delivery");
-  for (const auto& w : bounceWords)
-    if (contains(subject, w)) looksLikeBounce = true;
-  // Some carriers send a notice with a plain subject ("Mail") from a no-reply address: the words
-  // of a failed delivery before a returned message make it a bounce.
-  static const std::vector<std::string> failureWords = {"could not be delivered to", "was not delivered to",
-                                                        "delivery to the following recipient", "undeliverable to"};
-  if (!looksLikeBounce && !v.originals.empty())
-    for (const auto& w : failureWords)
-      if (contains(lh, w)) looksLikeBounce = true;
-  if (!looksLikeBounce) return false;
-
-  // Addresses that are not recipients: the bounce's own sender and receiver.
-  std::set<std::string> exclude;
-  for (const char* h : {"to", "from", "return-path", "reply-to", "sender", "delivered-to"})
-    for (const auto& a : allAddresses(v.header(h))) exclude.insert(a);
-  for (const auto& o : v.originals)
-    if (auto it = o.find("from"); it != o.end())
-      for (const auto& a : allAddresses(it->second)) exclude.insert(a);
-
-  std::vector<std::string> recipients;
-  for (const auto& a : allAddresses(v.header("x-failed-recipients")))
-    if (std::find(recipients.begin(), recipients.end(), a) == recipients.end()) recipients.push_back(a);
-  if (recipients.empty())
-    for (const auto& a : allAddresses(human))
-      if (!isOurs(a, exclude) && std::find(recipients.begin(), recipients.end(), a) == recipients.end())
-        recipients.push_back(a);
-  if (recipients.empty())  // a bounce of a message someone sent to themselves
-    for (const auto& a : allAddresses(human))
-      if (!isOurs(a, {}) && std::find(recipients.begin(), recipients.end(), a) == recipients.end()) recipients.push_back(a);
-  if (recipients.empty()) {
-    // Nobody named in the text: the original message's addressee.
-    for (const auto& o : v.originals)
-      if (auto it = o.find("to"); it != o.end())
-        if (auto a = addressIn(it->second); !a.empty()) recipients.push_back(a);
-    if (recipients.empty() && cut != std::string::npos) {
-      static const std::regex toLine(R"((?:^|\n)to:\s*([^\n]+))", std::regex::icase);
-      std::smatch m;
-      const std::string rest = text.substr(cut);
-      if (std::regex_search(rest, m, toLine))
-        if (auto a = addressIn(m[1].str()); !a.empty()) recipients.push_back(a);
-    }
-  }
-  if (recipients.empty()) return false;
-  // No real bounce names more failed recipients than this; past it the text is not a bounce.
-  constexpr size_t kMaxRecipients = 200;
-  if (recipients.size() > kMaxRecipients) recipients.resize(kMaxRecipients);
-
-  for (size_t i = 0; i < recipients.size(); ++i) {
-    BounceRecord r;
-    r.recipient = recipients[i];
-    // This recipient's part of the text: from its mention to the next recipient's. The mention
-    // that opens a line, where there is one: a summary ("To: a@x; b@y") may name it before.
-    auto at = mentionOpeningALine(lh, r.recipient);
-    std::string block;
-    if (at == std::string::npos) {
-      block = human;
-    } else {
-      size_t end = std::string::npos;
-      for (size_t k = 0; k < recipients.size(); ++k) {
-        if (k == i) continue;
-        auto p = lh.find(recipients[k], at + r.recipient.size());
-        if (p != std::string::npos && p < end) end = p;
-      }
-      block = human.substr(at, end == std::string::npos ? std::string::npos : end - at);
-    }
-    std::string sessionCommand;
-    if (auto verdict = sendmailVerdict(human, r.recipient); !verdict.line.empty()) {
-      block = verdict.line;
-      sessionCommand = verdict.command;
-    }
-    // Some MTAs say why before naming the address, or in a paragraph of its own: then the lines of
-    // the text that carry a reply, a status or an error.
-    if (findReplyCode(block).empty() && findStatus(block).empty() && reasonFromText(block).empty()) {
-      std::string lines;
-      std::istringstream in(human);
-      for (std::string line; std::getline(in, line);) {
-        const std::string ll = asciiLower(line);
-        if (!findReplyCode(line).empty() || !findStatus(line).empty() || contains(ll, "said:") || contains(ll, "error") ||
-            contains(ll, "reason") || !reasonFromText(line).empty())
-          lines += line + "\n";
-      }
-      block = (at == std::string::npos ? std::string() : block + "\n") + (lines.empty() ? human : lines);
-    }
-    std::string flat = collapse(block);
-    // Zoho writes "Invalid Address, ERROR_CODE :550, ERROR_CODE :<reply text>": a label, then
-    // the reply split in two.
-    static const std::regex zoho(R"((?:Invalid Address|Error), ERROR_CODE :(\d{3}), ERROR_CODE :)");
-    flat = std::regex_replace(flat, zoho, "$1 ");
-    r.diagnostic = flat.size() > 600 ? flat.substr(0, 600) : flat;
-    r.smtp_command = sessionCommand;
-    r.action = "failed";
-    // Google Groups: the group does not exist or refuses our sender, in the reader's language.
-    if (contains(r.recipient, "@googlegroups.com")) r.reason = "rejected";
-    if (contains(lh, "delayed") || contains(lh, "will continue to try") || contains(lh, "still trying") ||
-        contains(subject, "delayed") || contains(subject, "warning"))
-      r.action = "delayed";
-    // The reason from the whole block; the diagnostic shown from the server's reply on.
-    BounceRecord done = completeRecord(r, ReportContext{"", reportsNoStage(v)});
-    static const std::regex reply(R"((?:^|[^\d.#:-])([45][0-7]\d[ -]))");
-    std::smatch m;
-    if (std::regex_search(done.diagnostic, m, reply)) done.diagnostic = done.diagnostic.substr(static_cast<size_t>(m.position(1)));
-    out.records.push_back(done);
-  }
-  out.format = "text";
   return true;
 }
 

@@ -307,7 +307,7 @@ TEST(EndToEndPlatforms, KilledBetweenARotatedRefreshTokenAndItsUseStillAuthentic
   expectExactlyTheRiskyOnesStopped(s);
   // No client secret, refresh token or access token reached a log line.
   const std::string logs = readFile(s.dir() / "daemon.log") + out;
-  for (const std::string secret : {std::string(fakes::FakeOutreach::kClientSecret), std::string(fakes::FakeSalesloft::kClientSecret),
+  for (const std::string& secret : {std::string(fakes::FakeOutreach::kClientSecret), std::string(fakes::FakeSalesloft::kClientSecret),
                                    std::string("refresh-"), std::string("access-"), std::string("xoxb-e2e")})
     EXPECT_EQ(logs.find(secret), std::string::npos) << secret << " in the logs";
 }

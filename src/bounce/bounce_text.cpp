@@ -1,0 +1,87 @@
+// Helpers on a bounce's human text: addresses, whitespace, where the returned message starts.
+#include "bounce/bounce_text.hpp"
+
+#include <regex>
+
+#include "safetynet/core/text.hpp"
+
+namespace safetynet::bounce {
+
+std::string trim(std::string s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  const auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+// "rfc822; <a@b>" or "a@b" or "Name <a@b>" -> "a@b", lower-cased.
+std::string addressIn(const std::string& value) {
+  static const std::regex re(R"(([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?))");
+  std::smatch m;
+  if (std::regex_search(value, m, re)) return asciiLower(m[1].str());
+  return "";
+}
+
+std::vector<std::string> allAddresses(const std::string& text) {
+  static const std::regex re(R"(([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+))");
+  std::vector<std::string> out;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator(); ++it) {
+    std::string a = asciiLower((*it)[1].str());
+    while (!a.empty() && (a.back() == '.' || a.back() == '-')) a.pop_back();
+    out.push_back(a);
+  }
+  return out;
+}
+
+// RFC 822-style fields in a text ("Name: value" with continuation lines), grouped in blocks
+// separated by blank lines.
+
+// Where the returned original message starts in a bounce's text.
+size_t originalStart(const std::string& text) {
+  static const std::vector<std::string> markers = {
+      "------ this is a copy of the message", "--- below this line is a copy of the message",
+      "----- original message -----",          "original message follows",
+      "------ original message ------",        "-----original message-----",
+      "--- the header of the original message", "----- transcript of session follows -----\n\n----- original",
+      "content-type: message/rfc822",
+      "------- returned message --------",     "--- message headers follow ---",
+      "------ failed message ------",          "unsent message below",
+      "----- the following addresses had permanent fatal errors -----\n\n----- original"};
+  const std::string l = asciiLower(text);
+  size_t best = std::string::npos;
+  for (const auto& m : markers) {
+    auto p = l.find(m);
+    if (p != std::string::npos && p < best) best = p;
+  }
+  // A pasted header block ("Received: from" / "Return-Path:" at the start of a line).
+  for (const char* h : {"\nreturn-path:", "\nreceived: from", "\nmessage-id:"}) {
+    auto p = l.find(h);
+    if (p != std::string::npos && p < best) best = p;
+  }
+  return best;
+}
+
+// One line, single spaces: MTAs wrap their phrases across lines.
+std::string collapse(const std::string& text) {
+  std::string flat;
+  bool space = false;
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      space = true;
+      continue;
+    }
+    if (space && !flat.empty()) flat += ' ';
+    space = false;
+    flat += c;
+  }
+  return flat;
+}
+
+// A bounce's own text, without the returned message, on one line (at most 600 characters).
+std::string humanBeforeOriginal(const std::string& text) {
+  const size_t cut = originalStart(text);
+  std::string flat = collapse(cut == std::string::npos ? text : text.substr(0, cut));
+  return flat.size() > 600 ? flat.substr(0, 600) : flat;
+}
+
+}  // namespace safetynet::bounce

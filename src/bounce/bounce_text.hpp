@@ -1,0 +1,20 @@
+#pragma once
+// Helpers on a bounce's human text, shared by its readers.
+#include <string>
+#include <vector>
+
+namespace safetynet::bounce {
+
+std::string trim(std::string s);
+// "rfc822; <a@b>" or "a@b" or "Name <a@b>" -> "a@b", lower-cased; "" if none.
+std::string addressIn(const std::string& value);
+// Every address in a text, lower-cased, in order (repeats kept).
+std::vector<std::string> allAddresses(const std::string& text);
+// One line, single spaces: MTAs wrap their phrases across lines.
+std::string collapse(const std::string& text);
+// Where the returned original message starts in a bounce's text, or npos.
+size_t originalStart(const std::string& text);
+// A bounce's own text, without the returned message, on one line (at most 600 characters).
+std::string humanBeforeOriginal(const std::string& text);
+
+}  // namespace safetynet::bounce

@@ -1,0 +1,213 @@
+// The human text of MTAs that send no delivery-status report (Exim, qmail, Gmail, Exchange 2003,
+// Zoho, old Sendmail transcripts...): the failed recipients and each one's part of the text.
+#include "bounce/text_reader.hpp"
+
+#include <algorithm>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "bounce/bounce_text.hpp"
+#include "bounce/reason.hpp"
+#include "bounce/record.hpp"
+#include "bounce/reporter.hpp"
+#include "safetynet/core/text.hpp"
+
+namespace safetynet::bounce {
+
+namespace {
+
+bool isOurs(const std::string& a, const std::set<std::string>& exclude) {
+  if (exclude.count(a)) return true;
+  const std::string local = a.substr(0, a.find('@'));
+  return local == "mailer-daemon" || local == "postmaster" || local == "mail-daemon" || local == "mailer_daemon" ||
+         local == "noreply" || local == "no-reply" || local == "root" || local == "mailerdaemon";
+}
+
+// Sendmail's transcript gives each failed recipient a line of its own, "554 <a@b>... why", inside
+// the session ("While talking to mx.b:") whose ">>> command" and "<<< reply" it followed. When the
+// line names no reason ("Remote protocol error"), the session's reply is the reason.
+struct SendmailVerdict {
+  std::string line, command;
+};
+
+SendmailVerdict sendmailVerdict(const std::string& human, const std::string& recipient) {
+  std::istringstream in(human);
+  std::string sessionReply, sessionCommand, lastSent;
+  static const std::regex verdictLine(R"(^\s*[45]\d\d <([^>]+)>\.\.\. )");
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::string ll = asciiLower(line);
+    if (contains(ll, "while talking to ")) {
+      sessionReply.clear();
+      sessionCommand.clear();
+      lastSent.clear();
+      continue;
+    }
+    if (ll.rfind(">>> ", 0) == 0) {
+      lastSent = ll.substr(4, ll.find_first_of(" :", 4) - 4);
+      continue;
+    }
+    if (ll.rfind("<<< ", 0) == 0) {
+      if (sessionReply.empty() && ll.size() > 4 && (ll[4] == '4' || ll[4] == '5')) {
+        sessionReply = line.substr(4);
+        sessionCommand = lastSent == "mail" ? "MAIL" : lastSent == "rcpt" ? "RCPT" : lastSent == "data" ? "DATA"
+                         : (lastSent == "helo" || lastSent == "ehlo") ? "HELO" : "";
+      }
+      continue;
+    }
+    std::smatch m;
+    if (!std::regex_search(line, m, verdictLine) || asciiLower(m[1].str()) != recipient) continue;
+    if (reasonFromText(line.substr(static_cast<size_t>(m.length(0)))).empty() && !sessionReply.empty())
+      return {sessionReply + "\n" + line, sessionCommand};
+    return {line, ""};
+  }
+  return {};
+}
+
+size_t mentionOpeningALine(const std::string& text, const std::string& address) {
+  const size_t first = text.find(address);
+  for (size_t at = first; at != std::string::npos; at = text.find(address, at + 1)) {
+    size_t b = at;
+    while (b > 0 && (text[b - 1] == ' ' || text[b - 1] == '\t' || text[b - 1] == '<' || text[b - 1] == '>')) --b;
+    if (b == 0 || text[b - 1] == '\n') return at;
+  }
+  return first;
+}
+
+}  // namespace
+
+bool readText(const MimeView& v, Classification& out) {
+  std::string text;
+  for (const auto& l : v.leaves)
+    if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && l.type != "text/rfc822-headers") {
+      text = l.text;
+      break;
+    }
+  if (text.empty()) return false;
+  const size_t cut = originalStart(text);
+  std::string human = cut == std::string::npos ? text : text.substr(0, cut);
+  // The explanation of a bounce is a few kilobytes; past that it is not one worth reading.
+  constexpr size_t kMaxHumanBytes = 64 * 1024;
+  if (human.size() > kMaxHumanBytes) human.resize(kMaxHumanBytes);
+  // Exim's "(generated from x@y)" names an alias, not a failed recipient.
+  static const std::regex generated(R"(\((?:ultimately )?generated from [^)]*\))", std::regex::icase);
+  human = std::regex_replace(human, generated, "");
+  const std::string lh = asciiLower(human);
+  const std::string subject = asciiLower(v.header("subject"));
+  const std::string from = asciiLower(v.header("from"));
+  static const std::vector<std::string> bounceWords = {
+      "undeliver", "undelivered", "delivery fail", "failure notice", "returned mail", "could not be delivered",
+      "delivery status notification", "mail delivery", "not be delivered", "delivery has failed", "permanent error",
+      "was not delivered", "couldn't be delivered", "delivery problem", "non remis", "unzustellbar", "failed",
+      "rejected", "returned", "error", "warning: could not send", "delayed"};
+  bool looksLikeBounce = !v.header("x-failed-recipients").empty() || contains(from, "mailer-daemon") ||
+                         contains(from, "postmaster") || contains(from, "mail delivery");
+  for (const auto& w : bounceWords)
+    if (contains(subject, w)) looksLikeBounce = true;
+  // Some carriers send a notice with a plain subject ("Mail") from a no-reply address: the words
+  // of a failed delivery before a returned message make it a bounce.
+  static const std::vector<std::string> failureWords = {"could not be delivered to", "was not delivered to",
+                                                        "delivery to the following recipient", "undeliverable to"};
+  if (!looksLikeBounce && !v.originals.empty())
+    for (const auto& w : failureWords)
+      if (contains(lh, w)) looksLikeBounce = true;
+  if (!looksLikeBounce) return false;
+
+  // Addresses that are not recipients: the bounce's own sender and receiver.
+  std::set<std::string> exclude;
+  for (const char* h : {"to", "from", "return-path", "reply-to", "sender", "delivered-to"})
+    for (const auto& a : allAddresses(v.header(h))) exclude.insert(a);
+  for (const auto& o : v.originals)
+    if (auto it = o.find("from"); it != o.end())
+      for (const auto& a : allAddresses(it->second)) exclude.insert(a);
+
+  std::vector<std::string> recipients;
+  for (const auto& a : allAddresses(v.header("x-failed-recipients")))
+    if (std::find(recipients.begin(), recipients.end(), a) == recipients.end()) recipients.push_back(a);
+  if (recipients.empty())
+    for (const auto& a : allAddresses(human))
+      if (!isOurs(a, exclude) && std::find(recipients.begin(), recipients.end(), a) == recipients.end())
+        recipients.push_back(a);
+  if (recipients.empty())  // a bounce of a message someone sent to themselves
+    for (const auto& a : allAddresses(human))
+      if (!isOurs(a, {}) && std::find(recipients.begin(), recipients.end(), a) == recipients.end()) recipients.push_back(a);
+  if (recipients.empty()) {
+    // Nobody named in the text: the original message's addressee.
+    for (const auto& o : v.originals)
+      if (auto it = o.find("to"); it != o.end())
+        if (auto a = addressIn(it->second); !a.empty()) recipients.push_back(a);
+    if (recipients.empty() && cut != std::string::npos) {
+      static const std::regex toLine(R"((?:^|\n)to:\s*([^\n]+))", std::regex::icase);
+      std::smatch m;
+      const std::string rest = text.substr(cut);
+      if (std::regex_search(rest, m, toLine))
+        if (auto a = addressIn(m[1].str()); !a.empty()) recipients.push_back(a);
+    }
+  }
+  if (recipients.empty()) return false;
+  // No real bounce names more failed recipients than this; past it the text is not a bounce.
+  constexpr size_t kMaxRecipients = 200;
+  if (recipients.size() > kMaxRecipients) recipients.resize(kMaxRecipients);
+
+  for (size_t i = 0; i < recipients.size(); ++i) {
+    BounceRecord r;
+    r.recipient = recipients[i];
+    // This recipient's part of the text: from its mention to the next recipient's. The mention
+    // that opens a line, where there is one: a summary ("To: a@x; b@y") may name it before.
+    auto at = mentionOpeningALine(lh, r.recipient);
+    std::string block;
+    if (at == std::string::npos) {
+      block = human;
+    } else {
+      size_t end = std::string::npos;
+      for (size_t k = 0; k < recipients.size(); ++k) {
+        if (k == i) continue;
+        auto p = lh.find(recipients[k], at + r.recipient.size());
+        if (p != std::string::npos && p < end) end = p;
+      }
+      block = human.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    }
+    std::string sessionCommand;
+    if (auto verdict = sendmailVerdict(human, r.recipient); !verdict.line.empty()) {
+      block = verdict.line;
+      sessionCommand = verdict.command;
+    }
+    // Some MTAs say why before naming the address, or in a paragraph of its own: then the lines of
+    // the text that carry a reply, a status or an error.
+    if (findReplyCode(block).empty() && findStatus(block).empty() && reasonFromText(block).empty()) {
+      std::string lines;
+      std::istringstream in(human);
+      for (std::string line; std::getline(in, line);) {
+        const std::string ll = asciiLower(line);
+        if (!findReplyCode(line).empty() || !findStatus(line).empty() || contains(ll, "said:") || contains(ll, "error") ||
+            contains(ll, "reason") || !reasonFromText(line).empty())
+          lines += line + "\n";
+      }
+      block = (at == std::string::npos ? std::string() : block + "\n") + (lines.empty() ? human : lines);
+    }
+    std::string flat = collapse(block);
+    // Zoho writes "Invalid Address, ERROR_CODE :550, ERROR_CODE :<reply text>": a label, then
+    // the reply split in two.
+    static const std::regex zoho(R"((?:Invalid Address|Error), ERROR_CODE :(\d{3}), ERROR_CODE :)");
+    flat = std::regex_replace(flat, zoho, "$1 ");
+    r.diagnostic = flat.size() > 600 ? flat.substr(0, 600) : flat;
+    r.smtp_command = sessionCommand;
+    r.action = "failed";
+    // Google Groups: the group does not exist or refuses our sender, in the reader's language.
+    if (contains(r.recipient, "@googlegroups.com")) r.reason = "rejected";
+    if (contains(lh, "delayed") || contains(lh, "will continue to try") || contains(lh, "still trying") ||
+        contains(subject, "delayed") || contains(subject, "warning"))
+      r.action = "delayed";
+    // The reason from the whole block; the diagnostic shown from the server's reply on.
+    BounceRecord done = completeRecord(r, ReportContext{"", reportsNoStage(v)});
+    static const std::regex reply(R"((?:^|[^\d.#:-])([45][0-7]\d[ -]))");
+    std::smatch m;
+    if (std::regex_search(done.diagnostic, m, reply)) done.diagnostic = done.diagnostic.substr(static_cast<size_t>(m.position(1)));
+    out.records.push_back(done);
+  }
+  out.format = "text";
+  return true;
+}
+
+}  // namespace safetynet::bounce
