@@ -281,8 +281,10 @@ Task<Rep> SalesloftConnector::user(const std::string& id) {
 Task<Activity> SalesloftConnector::recentActivity(TimePoint since) {
   Activity a;
   for (int page = 1;; ++page) {
+    // Updated since, not sent since: a bounce comes minutes to days after the send, and marks an
+    // email already read as sent (updated_at moves; sent_at does not).
     const std::string path = "/activities/emails.json?status=" + urlEncode("sent,sent_from_gmail,sent_from_external") +
-                             "&" + urlEncode("sent_at[gte]") + "=" + urlEncode(formatIso8601(since)) +
+                             "&" + urlEncode("updated_at[gte]") + "=" + urlEncode(formatIso8601(since)) +
                              "&sort_by=updated_at&sort_direction=ASC&per_page=" + std::to_string(kPerPage) +
                              "&page=" + std::to_string(page);
     nlohmann::json doc = co_await getJson(path, "GET /activities/emails.json (sent)", pageCost(page));

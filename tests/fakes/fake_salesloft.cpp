@@ -54,9 +54,19 @@ void FakeSalesloft::addPerson(const nlohmann::json& p) {
   people_[p.at("id").get<long>()] = p;
 }
 
+void FakeSalesloft::bounceEmail(long id, const std::string& error_message, TimePoint at) {
+  std::lock_guard l(mu_);
+  auto& e = emails_.at(id);
+  e.bounced = true;
+  e.error_message = error_message;
+  e.updated_at = at;
+}
+
 void FakeSalesloft::addEmail(const FakeSalesloftEmail& e) {
   std::lock_guard l(mu_);
   emails_[e.id] = e;
+  auto& stored = emails_[e.id];
+  if (!stored.updated_at) stored.updated_at = e.sent_at ? *e.sent_at : e.send_after - std::chrono::hours(1);
   if (e.cadence_id) {
     bool known = false;
     for (const auto& [id, pc] : memberships_)
@@ -122,7 +132,7 @@ nlohmann::json FakeSalesloft::emailJson(const FakeSalesloftEmail& e) const {
   for (const auto& a : e.cc) cc += (cc.empty() ? "" : ", ") + a;
   return {{"id", e.id},
           {"created_at", formatIso8601(e.send_after - std::chrono::hours(1))},
-          {"updated_at", formatIso8601(e.send_after - std::chrono::hours(1))},
+          {"updated_at", formatIso8601(e.updated_at ? *e.updated_at : e.send_after - std::chrono::hours(1))},
           {"status", e.status},
           {"bounced", e.bounced},
           {"send_after", formatIso8601(e.send_after)},
@@ -183,18 +193,26 @@ ServerResponse FakeSalesloft::handle(const ServerRequest& r) {
     if (page < 1) return reply(422, {{"errors", {{"page", {"must be greater than 0"}}}}});
     auto statuses = splitList(q("status"));
     std::vector<const FakeSalesloftEmail*> match;
-    std::optional<TimePoint> sentFrom;
+    std::optional<TimePoint> sentFrom, updatedFrom;
     if (!q("sent_at[gte]").empty() && !(sentFrom = parseIso8601(q("sent_at[gte]"))))
       return reply(422, {{"errors", {{"sent_at", {"is not a valid iso8601 date"}}}}});
+    if (!q("updated_at[gte]").empty() && !(updatedFrom = parseIso8601(q("updated_at[gte]"))))
+      return reply(422, {{"errors", {{"updated_at", {"is not a valid iso8601 date"}}}}});
     for (const auto& [id, e] : emails_) {
       if (!statuses.empty() && std::find(statuses.begin(), statuses.end(), e.status) == statuses.end()) continue;
       if (sentFrom && (!e.sent_at || *e.sent_at < *sentFrom)) continue;
+      if (updatedFrom && *e.updated_at < *updatedFrom) continue;
       match.push_back(&e);
     }
-    const bool desc = q("sort_direction") == "DESC";
+    // sort_by: send_time or updated_at (the default); sort_direction DESC by default.
+    const bool desc = q("sort_direction") != "ASC";
     if (q("sort_by") == "send_time")
       std::stable_sort(match.begin(), match.end(), [&](auto* a, auto* b) {
         return desc ? a->send_after > b->send_after : a->send_after < b->send_after;
+      });
+    else
+      std::stable_sort(match.begin(), match.end(), [&](auto* a, auto* b) {
+        return desc ? *a->updated_at > *b->updated_at : *a->updated_at < *b->updated_at;
       });
     auto data = nlohmann::json::array();
     const size_t start = static_cast<size_t>(page - 1) * perPage;

@@ -38,6 +38,7 @@ struct FakeSalesloftEmail {
   std::optional<TimePoint> sent_at;  // status sent: when
   bool bounced = false;
   std::string error_message;
+  std::optional<TimePoint> updated_at;  // default: sent_at, else an hour before send_after
 };
 
 class FakeSalesloft {
@@ -54,6 +55,8 @@ class FakeSalesloft {
   // A person resource as Salesloft returns it (id, email_address, counts...): stored as given.
   void addPerson(const nlohmann::json& person);
   void addEmail(const FakeSalesloftEmail& e);
+  // The bounce arrives after the send: the email is marked bounced and updated `at`.
+  void bounceEmail(long id, const std::string& error_message, TimePoint at);
   void rateLimitNext(int n);
   void failNext(int n, int status = 502);
   void setDelay(std::chrono::milliseconds d);

@@ -205,4 +205,13 @@ TEST_F(SalesloftConnectorTest, SentAndBouncedEmailsSinceThen) {
   EXPECT_EQ(a.bounced[0].address, "p0@acme.test");
   EXPECT_EQ(a.bounced[0].diagnostic, "550 5.1.1 user unknown");
   EXPECT_EQ(fake.requestCount("GET /v2/users/5.json"), 1);  // once, then cached
+
+  // p1's bounce arrives 70 minutes after the send, after that email was read as sent: the next
+  // look (since a few minutes ago) sees it.
+  fake.bounceEmail(701, "550 5.2.1 mailbox disabled", now + minutes(10));
+  auto later = runTask(io, c->recentActivity(now + minutes(5)));
+  ASSERT_EQ(later.bounced.size(), 1u);
+  EXPECT_EQ(later.bounced[0].address, "p1@acme.test");
+  EXPECT_EQ(later.bounced[0].diagnostic, "550 5.2.1 mailbox disabled");
+  EXPECT_EQ(later.sent.size(), 1u);  // the same send again, keyed: counted once
 }
