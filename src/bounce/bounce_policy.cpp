@@ -29,8 +29,10 @@ bool countsAgainstRecipient(const std::string& reason) {
   return std::find(ours.begin(), ours.end(), reason) == ours.end();
 }
 
-std::string subjectOf(const BounceEvent& e) {
-  if (e.reason == "hostunknown" || e.reason == "notaccept") {
+bool aboutTheDomain(const std::string& reason) { return reason == "hostunknown" || reason == "notaccept"; }
+
+std::string subjectOf(const BounceEvent& e, bool domain_confirmed) {
+  if (aboutTheDomain(e.reason) && domain_confirmed) {
     const auto at = e.address.rfind('@');
     if (at != std::string::npos) return e.address.substr(at);
   }
@@ -45,11 +47,12 @@ TimePoint softCountingStart(const std::optional<Standing>& current, const Bounce
   return start;
 }
 
-std::optional<Standing> applyBounce(const std::optional<Standing>& current, const BounceEvent& e, int soft_in_window,
+std::optional<Standing> applyBounce(const std::optional<Standing>& current, const BounceEvent& e, const std::string& subject,
+                                    int soft_in_window,
                                     const BouncesConfig& config, TimePoint now) {
   if (notABounce(e.reason)) return std::nullopt;
   Standing s = current.value_or(Standing{});
-  s.subject = subjectOf(e);
+  s.subject = subject;
   s.reason = e.reason;
   // Permanent states stay as they are until an admin clears them.
   const bool permanent = current && (current->state == "hard" || current->state == "complained" ||
@@ -67,7 +70,8 @@ std::optional<Standing> applyBounce(const std::optional<Standing>& current, cons
     s.state = "hard";
     s.since = e.at;
     s.until.reset();
-    s.evidence = "hard bounce on " + day(e.at) + ": " + what(e) + (s.subject[0] == '@' ? " (the whole domain)" : "");
+    s.evidence = "hard bounce on " + day(e.at) + ": " + what(e) +
+                 (s.subject[0] == '@' ? " (the whole domain: " + std::to_string(config.domain_after) + " or more addresses)" : "");
     return s;
   }
   if (permanent || !countsAgainstRecipient(e.reason)) return std::nullopt;

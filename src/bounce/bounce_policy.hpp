@@ -12,13 +12,19 @@ namespace safetynet::bounce {
 // than about us or our message (blocked, authfailure, spamdetected...): only those count.
 bool countsAgainstRecipient(const std::string& reason);
 
-// The address itself, or "@domain" when the failure is the domain's (hostunknown, notaccept).
-std::string subjectOf(const BounceEvent& e);
+// Whether the bounce says the recipient's domain is dead (hostunknown, notaccept).
+bool aboutTheDomain(const std::string& reason);
+
+// The address itself, or "@domain" when the failure is the domain's (hostunknown, notaccept) and
+// `domain_confirmed`: bounces say so for config.domain_after different addresses. One bounce is
+// not enough for a whole company: a DNS failure can read like a dead domain.
+std::string subjectOf(const BounceEvent& e, bool domain_confirmed);
 
 // The subject's new standing after `e`, given the soft bounces counted since the window or the
 // last hold began (`soft_in_window`, this one included); nullopt: nothing to record (a
 // delivery, an auto-reply).
-std::optional<Standing> applyBounce(const std::optional<Standing>& current, const BounceEvent& e, int soft_in_window,
+std::optional<Standing> applyBounce(const std::optional<Standing>& current, const BounceEvent& e, const std::string& subject,
+                                    int soft_in_window,
                                     const BouncesConfig& config, TimePoint now);
 
 // When the soft bounces that count towards the next hold began.

@@ -28,14 +28,21 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
     e.source = source;
     e.sender = sender;
     e.at = at;
-    const std::string subject = subjectOf(e);
+    bool domainConfirmed = false;
+    if (aboutTheDomain(e.reason) && e.hard) {
+      const auto at = e.address.rfind('@');
+      auto seen = store.addressesBouncedAt(e.address.substr(at + 1), {"hostunknown", "notaccept"});
+      if (std::find(seen.begin(), seen.end(), e.address) == seen.end()) seen.push_back(e.address);
+      domainConfirmed = static_cast<int>(seen.size()) >= config.domain_after;
+    }
+    const std::string subject = subjectOf(e, domainConfirmed);
     const auto current = store.standing(subject);
     // Soft bounces of this address since the window (or the last hold) began, this one included.
     int soft = 1;
     if (!e.hard && e.reason != "feedback")
       for (const auto& past : store.bouncesFor(e.address, softCountingStart(current, config, at)))
         if (!past.hard && past.reason != "feedback" && countsAgainstRecipient(past.reason) && past.key != e.key) ++soft;
-    const auto next = applyBounce(current, e, soft, config, at);
+    const auto next = applyBounce(current, e, subject, soft, config, at);
     if (!store.recordBounce(e, next)) {
       ++result.duplicates;
       continue;

@@ -457,6 +457,21 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  std::vector<std::string> addressesBouncedAt(const std::string& domain, const std::vector<std::string>& reasons) override {
+    // Addresses are stored lower-case; a suffix match reads the whole table, which holds
+    // bounces, not sends: small, and read only when a dead-domain bounce arrives.
+    std::string sql = "SELECT DISTINCT address FROM bounces WHERE substr(address, -?) = ? AND reason IN (";
+    for (size_t i = 0; i < reasons.size(); ++i) sql += i ? ",?" : "?";
+    sql += ") ORDER BY address";
+    Stmt s(db_, sql.c_str());
+    const std::string suffix = "@" + domain;
+    s.bind(1, static_cast<long long>(suffix.size())).bind(2, suffix);
+    for (size_t i = 0; i < reasons.size(); ++i) s.bind(static_cast<int>(i + 3), reasons[i]);
+    std::vector<std::string> out;
+    while (s.step()) out.push_back(s.text(0));
+    return out;
+  }
+
   static Standing standingRow(const Stmt& s) {
     Standing st;
     st.subject = s.text(0);

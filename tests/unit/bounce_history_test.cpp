@@ -77,10 +77,31 @@ TEST_F(BounceHistoryTest, AHardBounceSuppressesUntilAnAdminClearsIt) {
   EXPECT_EQ(store->auditFor("bounce|gone@acme.test").size(), 1u);  // who cleared it, and what
 }
 
-TEST_F(BounceHistoryTest, ADeadDomainSuppressesEveryAddressAtIt) {
-  bounceAt(Clock::now(), "a@dead.test", "hostunknown", true, "5.1.2");
+TEST_F(BounceHistoryTest, ADeadDomainSuppressesEveryAddressAtItOnceTwoAddressesSaySo) {
+  const auto now = Clock::now();
+  // One bounce: a DNS failure can read like a dead domain; only that address is suppressed.
+  bounceAt(now - hours(2), "a@dead.test", "hostunknown", true, "5.1.2");
+  EXPECT_EQ(signals("a@dead.test"), V{"HARD_BOUNCED"});
+  EXPECT_TRUE(signals("b@dead.test").empty());
+  EXPECT_FALSE(store->standing("@dead.test"));
+  // The same address again is still one address.
+  bounceAt(now - hours(1), "a@dead.test", "hostunknown", true, "5.1.2");
+  EXPECT_FALSE(store->standing("@dead.test"));
+  // A second address: the whole domain.
+  bounceAt(now, "c@dead.test", "notaccept", true, "5.1.10");
+  ASSERT_TRUE(store->standing("@dead.test"));
+  EXPECT_EQ(store->standing("@dead.test")->state, "hard");
   EXPECT_EQ(signals("b@dead.test"), V{"HARD_BOUNCED"});
-  EXPECT_TRUE(store->standing("@dead.test"));
+  // Another domain that merely ends the same way is not touched.
+  EXPECT_TRUE(signals("x@notdead.test").empty());
+  EXPECT_EQ(store->addressesBouncedAt("dead.test", {"hostunknown", "notaccept"}),
+            (std::vector<std::string>{"a@dead.test", "c@dead.test"}));
+  bounceAt(now, "z@undead.test", "hostunknown", true, "5.1.2");
+  EXPECT_EQ(store->addressesBouncedAt("dead.test", {"hostunknown"}), std::vector<std::string>{"a@dead.test"});
+  // domain_after: 1 is the old rule (one bounce suppresses the domain).
+  config.domain_after = 1;
+  bounceAt(now, "a@gone.test", "hostunknown", true, "5.1.2");
+  EXPECT_TRUE(store->standing("@gone.test"));
 }
 
 TEST_F(BounceHistoryTest, AComplaintIsDoNotMailAndAHardBounceDoesNotUndoIt) {

@@ -64,6 +64,9 @@ struct BouncesConfig {
   milliseconds soft_hold_for{std::chrono::hours(72)};
   milliseconds soft_hold_max{std::chrono::hours(24 * 30)};
   int permanent_after = 5;
+  // A dead domain (hostunknown, notaccept) is suppressed as a whole (@domain) once bounces say so
+  // for this many different addresses; before that, only the address that bounced.
+  int domain_after = 2;
 };
 
 struct EngagementConfig {

@@ -159,6 +159,8 @@ class Store {
   // transaction; it returns false, writing nothing, when the event's key was recorded before.
   virtual bool recordBounce(const BounceEvent& e, const std::optional<Standing>& standing) = 0;
   virtual std::vector<BounceEvent> bouncesFor(const std::string& address, TimePoint since) = 0;
+  // The different addresses at `domain` ("acme.test") with a bounce of one of `reasons`.
+  virtual std::vector<std::string> addressesBouncedAt(const std::string& domain, const std::vector<std::string>& reasons) = 0;
   virtual std::optional<Standing> standing(const std::string& subject) = 0;
   virtual std::vector<Standing> standings() = 0;
   // An admin lifts a suppression or hold; the event stays in the history, with an audit line.
