@@ -21,6 +21,7 @@
 #include "safetynet/bounce/bounce.hpp"
 #include "safetynet/core/time_format.hpp"
 #include "safetynet/core/json_util.hpp"
+#include "safetynet/core/text.hpp"
 
 namespace safetynet::cli {
 
@@ -143,11 +144,6 @@ StorePtr openStateStore(const Config& config, const char* command) {
   }
 }
 
-std::string lowered(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::tolower(ch); });
-  return s;
-}
-
 // Who did it, for the audit log.
 std::string admin() {
   const char* user = std::getenv("USER");
@@ -200,7 +196,7 @@ int suppressionsCommand(const Config& config, bool json, const std::string& clea
   StorePtr store = openStateStore(config, "suppressions");
   if (!store) return 1;
   if (!clear.empty()) {
-    const std::string subject = lowered(clear);
+    const std::string subject = asciiLower(clear);
     if (!store->clearStanding(subject, admin())) {
       std::cerr << subject << ": not suppressed or held\n";
       return 1;
@@ -230,7 +226,7 @@ int sendersCommand(const Config& config, bool json, const std::string& release) 
   StorePtr store = openStateStore(config, "senders");
   if (!store) return 1;
   if (!release.empty()) {
-    const std::string mailbox = lowered(release);
+    const std::string mailbox = asciiLower(release);
     if (!store->releaseSender(mailbox, admin(), Clock::now())) {
       std::cerr << mailbox << ": not paused\n";
       return 1;
