@@ -34,6 +34,26 @@ struct Connection {
 };
 using ConnectionPtr = std::unique_ptr<Connection>;
 
+// Whether an idle pooled connection can still carry a request: the server has neither closed it
+// nor sent anything unasked (a TLS close_notify, a stray byte), seen without blocking.
+bool stillOpen(Connection& c) {
+  auto& socket = c.lowest().socket();
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  if (ec) return false;
+  char byte;
+  socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
+  boost::system::error_code ignored;
+  socket.non_blocking(false, ignored);
+  return ec == asio::error::would_block;
+}
+
+// The peer closed or reset the connection (as opposed to a timeout or a malformed answer).
+bool closedByPeer(const boost::system::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == ssl::error::stream_truncated;
+}
+
 // Where a failure happened decides whether resending is safe.
 struct StageError : std::runtime_error {
   StageError(const std::string& what, bool sent, bool reused)
@@ -66,7 +86,7 @@ class BeastHttpClient final : public HttpClient {
       HttpResponse resp;
       std::optional<StageError> failure;  // co_await is not allowed inside a handler: note and act after
       try {
-        resp = co_await once(*url, hostKey, req);
+        resp = co_await once(*url, hostKey, req, idempotent);
       } catch (const StageError& e) {
         failure = e;
       }
@@ -138,14 +158,17 @@ class BeastHttpClient final : public HttpClient {
     co_return conn;
   }
 
-  Task<HttpResponse> once(const Url& url, const std::string& hostKey, const HttpRequest& req) {
+  Task<HttpResponse> once(const Url& url, const std::string& hostKey, const HttpRequest& req, bool idempotent) {
     ConnectionPtr conn;
     bool reused = false;
     auto& pool = idle_[hostKey];
-    if (!pool.empty()) {
+    while (!conn && !pool.empty()) {
       conn = std::move(pool.back());
       pool.pop_back();
-      reused = true;
+      // A connection the server has closed while idle is dropped here, before a byte is written:
+      // the request then goes out once, on a fresh connection.
+      if (!stillOpen(*conn)) conn.reset();
+      reused = conn != nullptr;
     }
     if (!conn) {
       std::string failure;
@@ -167,7 +190,7 @@ class BeastHttpClient final : public HttpClient {
 
     http::response_parser<http::string_body> parser;
     parser.body_limit(64 * 1024 * 1024);
-    bool sent = false;
+    bool sent = false, closedUnanswered = false;
     std::string failure;
     try {
       conn->lowest().expires_after(options_.timeout);
@@ -182,11 +205,16 @@ class BeastHttpClient final : public HttpClient {
       }
     } catch (const boost::system::system_error& e) {
       failure = std::string(sent ? "read: " : "write: ") + e.code().message();
+      closedUnanswered = sent && closedByPeer(e.code()) && !parser.got_some() && conn->buffer.size() == 0;
     }
     if (!failure.empty()) {
-      // A server may close an idle keep-alive connection at any time; nothing was processed
-      // when that is what failed, so start again on a fresh connection.
-      if (reused) co_return co_await once(url, hostKey, req);
+      // A server may close an idle keep-alive connection at any time (also just after the check
+      // above). A write that failed on it reached nobody; a read that found it closed with no byte
+      // of answer most likely means the same, but the server may also have processed the request
+      // and died before answering: only an idempotent request is sent again for that. Anything
+      // else goes back to send(), which decides by `idempotent` (and the caller, by what it can
+      // read back).
+      if (reused && (!sent || (closedUnanswered && idempotent))) co_return co_await once(url, hostKey, req, idempotent);
       throw StageError(failure, sent, reused);
     }
     auto& res = parser.get();

@@ -67,6 +67,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       } catch (const std::exception& e) {
         out = ServerResponse{500, "application/json", {}, std::string("{\"error\":\"") + e.what() + "\"}"};
       }
+      if (out.fault == ConnectionFault::DropBeforeAnswer) break;
       http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
       res.set(http::field::content_type, out.content_type);
       for (const auto& [k, v] : out.headers) res.set(k, v);
@@ -76,7 +77,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       res.keep_alive(req.keep_alive() && !handlerCloses);
       res.prepare_payload();
       auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
-      if (wec || !res.keep_alive() || stopped) break;
+      if (wec || !res.keep_alive() || stopped || out.fault == ConnectionFault::CloseAfterAnswer) break;
     }
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);

@@ -9,6 +9,7 @@ ServerResponse slackOk(nlohmann::json j) {
   j["ok"] = true;
   return ServerResponse{200, "application/json; charset=utf-8", {}, j.dump()};
 }
+std::string methodOf(const ServerRequest& r) { return r.path.rfind("/api/", 0) == 0 ? r.path.substr(5) : r.path; }
 ServerResponse slackError(const std::string& e) {
   return ServerResponse{200, "application/json; charset=utf-8", {}, nlohmann::json{{"ok", false}, {"error", e}}.dump()};
 }
@@ -35,7 +36,29 @@ void FakeSlack::rateLimitNext(int n, int retry_after_seconds) {
   retryAfter_ = retry_after_seconds;
 }
 
+void FakeSlack::failNext(const std::string& method, int n, int status) {
+  std::lock_guard l(mu_);
+  faults_[method].failing = n;
+  faults_[method].status = status;
+}
+
+void FakeSlack::loseAnswerNext(const std::string& method, int n) {
+  std::lock_guard l(mu_);
+  faults_[method].losing = n;
+}
+
 ServerResponse FakeSlack::handle(const ServerRequest& r) {
+  ServerResponse out = answer(r);
+  std::lock_guard l(mu_);
+  auto it = faults_.find(methodOf(r));
+  if (it != faults_.end() && it->second.losing > 0 && out.status == 200) {
+    --it->second.losing;
+    out.fault = ConnectionFault::DropBeforeAnswer;
+  }
+  return out;
+}
+
+ServerResponse FakeSlack::answer(const ServerRequest& r) {
   if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
   std::lock_guard l(mu_);
   if (rateLimited_ > 0) {
@@ -44,8 +67,12 @@ ServerResponse FakeSlack::handle(const ServerRequest& r) {
                           nlohmann::json{{"ok", false}, {"error", "ratelimited"}}.dump()};
   }
   if (r.header("authorization") != "Bearer " + token_) return slackError("invalid_auth");
-  const std::string method = r.path.rfind("/api/", 0) == 0 ? r.path.substr(5) : r.path;
+  const std::string method = methodOf(r);
   calls_.push_back(method);
+  if (auto f = faults_.find(method); f != faults_.end() && f->second.failing > 0) {
+    --f->second.failing;
+    return ServerResponse{f->second.status, "text/html", {}, "<html>Server Error</html>"};
+  }
   nlohmann::json args = nlohmann::json::object();
   for (const auto& [k, v] : r.query) args[k] = v;
   if (r.method == "POST") {

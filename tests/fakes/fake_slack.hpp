@@ -1,7 +1,8 @@
 #pragma once
 // A fake Slack Web API: chat.postMessage (JSON body, Bearer token, {"ok":true,"channel","ts",
 // "message"} or {"ok":false,"error"} with HTTP 200), users.lookupByEmail, conversations.open,
-// conversations.history (include_all_metadata) and 429 + Retry-After when asked to.
+// conversations.history (include_all_metadata) and 429 + Retry-After when asked to. Faults on
+// demand: a method answering HTTP 5xx, or carried out with its answer lost (connection dropped).
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -34,6 +35,10 @@ class FakeSlack {
     return static_cast<int>(std::count(calls_.begin(), calls_.end(), method));
   }
   void rateLimitNext(int n, int retry_after_seconds = 1);
+  // The next `n` calls of `method` answer HTTP `status` and do nothing.
+  void failNext(const std::string& method, int n, int status = 500);
+  // The next `n` calls of `method` are carried out, then the connection closes before the answer.
+  void loseAnswerNext(const std::string& method, int n = 1);
   void setDelay(std::chrono::milliseconds d) { delay_ = d; }
   // A copy: the fake may be serving on another thread.
   std::vector<PostedMessage> messages() const {
@@ -42,7 +47,8 @@ class FakeSlack {
   }
 
  private:
-  ServerResponse handle(const ServerRequest& r);
+  ServerResponse handle(const ServerRequest& r);  // answer(), then the connection faults
+  ServerResponse answer(const ServerRequest& r);
   std::string token_;
   mutable std::mutex mu_;
   std::chrono::milliseconds delay_{0};
@@ -51,6 +57,10 @@ class FakeSlack {
   std::vector<PostedMessage> messages_;
   std::vector<std::string> calls_;
   int rateLimited_ = 0, retryAfter_ = 1;
+  struct Fault {
+    int failing = 0, status = 500, losing = 0;
+  };
+  std::map<std::string, Fault> faults_;  // by method
   long long ts_ = 1'700'000'000;
   std::unique_ptr<HttpServer> server_;
 };

@@ -163,3 +163,70 @@ TEST(HttpClient, ReconnectsWhenTheServerClosedAnIdleConnection) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(runTask(io, client->send(get(server.baseUrl() + "/x"))).status, 200);
   EXPECT_EQ(server.connectionsAccepted(), 3);
 }
+
+namespace {
+HttpRequest post(const std::string& url) {
+  HttpRequest r = get(url);
+  r.method = "POST";
+  r.body = "{}";
+  return r;
+}
+// Runs the fake servers' pending work (a close after an answer) before the next request.
+void settle(asio::io_context& io) {
+  io.restart();
+  io.run_for(milliseconds(50));
+}
+}  // namespace
+
+TEST(HttpClient, DoesNotResendAPostWhoseAnswerWasLostOnAReusedConnection) {
+  // The server applies the POST, then the connection drops before the answer: it may have been
+  // processed, so only the caller can tell (Slack: by the message's metadata).
+  asio::io_context io;
+  int posts = 0;
+  HttpServer server(io.get_executor(), [&](const ServerRequest& r) {
+    if (r.method != "POST") return ServerResponse{200, "text/plain", {}, "ok"};
+    ++posts;
+    ServerResponse lost{200, "application/json", {}, "{\"ok\":true}"};
+    lost.fault = ConnectionFault::DropBeforeAnswer;
+    return lost;
+  });
+  auto client = makeHttpClient(io.get_executor(), fast());
+  ASSERT_EQ(runTask(io, client->send(get(server.baseUrl() + "/warm"))).status, 200);  // a kept-alive connection
+  auto e = errorOf(io, *client, post(server.baseUrl() + "/chat.postMessage"));
+  EXPECT_NE(e.find("read"), std::string::npos) << e;
+  EXPECT_EQ(posts, 1);
+  EXPECT_EQ(server.connectionsAccepted(), 1);
+}
+
+TEST(HttpClient, ResendsAGetWhoseAnswerWasLostOnAReusedConnection) {
+  asio::io_context io;
+  int calls = 0;
+  HttpServer server(io.get_executor(), [&](const ServerRequest&) {
+    ServerResponse r{200, "text/plain", {}, "ok"};
+    if (++calls == 2) r.fault = ConnectionFault::DropBeforeAnswer;
+    return r;
+  });
+  auto client = makeHttpClient(io.get_executor(), fast());
+  ASSERT_EQ(runTask(io, client->send(get(server.baseUrl() + "/a"))).status, 200);
+  EXPECT_EQ(runTask(io, client->send(get(server.baseUrl() + "/b"))).status, 200);  // idempotent: sent again
+  EXPECT_EQ(calls, 3);
+}
+
+TEST(HttpClient, APostDoesNotGoOutOnAConnectionTheServerClosedWhileIdle) {
+  // The server ended the kept-alive connection after its answer: the client sees that before
+  // writing and connects afresh, so the POST is sent once and answered.
+  asio::io_context io;
+  int posts = 0;
+  HttpServer server(io.get_executor(), [&](const ServerRequest& r) {
+    ServerResponse out{200, "text/plain", {}, "ok"};
+    if (r.method == "POST") ++posts;
+    else out.fault = ConnectionFault::CloseAfterAnswer;
+    return out;
+  });
+  auto client = makeHttpClient(io.get_executor(), fast());
+  ASSERT_EQ(runTask(io, client->send(get(server.baseUrl() + "/warm"))).status, 200);
+  settle(io);
+  EXPECT_EQ(runTask(io, client->send(post(server.baseUrl() + "/p"))).status, 200);
+  EXPECT_EQ(posts, 1);
+  EXPECT_EQ(server.connectionsAccepted(), 2);
+}

@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include "fakes/fake_slack.hpp"
+#include "integration/peers.hpp"
 #include "notify/slack_notifier.hpp"
+#include "safetynet/app/app.hpp"
 #include "safetynet/net/http_client.hpp"
 #include "support/run_task.hpp"
 
@@ -131,4 +133,59 @@ TEST_F(SlackTest, DirectMessageByThePlatformsSlackUsername) {
   auto q = payload("riley@seller.example");
   q["rep"]["slack_username"] = "no.such.user";
   EXPECT_EQ(runTask(io, n->resolveTarget(q)).destination, "D0RILEY");
+}
+
+namespace {
+
+// The outbox delivering through the Slack notifier to the fake Slack, on a real store: faults on
+// the wire must neither double a message nor send the rep's DM to the channel.
+class SlackOutboxTest : public SlackTest {
+ protected:
+  TempDir dir;
+  StorePtr store = openSqliteStore(dir.path().string());
+  Services services;
+
+  void SetUp() override {
+    SlackTest::SetUp();
+    services.notifiers["slack"] = notifier(true);
+  }
+  void enqueue(const std::string& key, nlohmann::json note = nullptr) {
+    EmailDecision d;
+    d.key = key;
+    d.connector = "close-main";
+    d.email_id = key;
+    d.scheduled_at = Clock::now() + minutes(10);
+    d.state = EmailState::Reverting;
+    d.verdict = "revert";
+    d.reason = "bounce_risk";
+    store->recordDecision(d);
+    OutboxMessage m;
+    m.dedupe_key = "notify|" + key;
+    m.kind = "slack";
+    m.payload = note.is_null() ? payload("riley@seller.example") : std::move(note);
+    store->transition(key, EmailState::Reverted, "moved back to draft", 1, m);
+  }
+  OutboxStats drain(TimePoint at) { return runTask(io, drainOutbox(services, *store, at)); }
+  OutboxMessage message() { return store->allOutbox().at(0); }
+  int postedTo(const std::string& channel) {
+    int n = 0;
+    for (const auto& m : fake.messages()) n += m.channel == channel;
+    return n;
+  }
+};
+
+}  // namespace
+
+TEST_F(SlackOutboxTest, APostWhoseAnswerWasLostIsFoundByItsMetadataNotPostedAgain) {
+  enqueue("k-lost");
+  fake.loseAnswerNext("chat.postMessage");  // posted, then the connection drops before the answer
+  drain(Clock::now());
+  ASSERT_EQ(fake.messages().size(), 1u);
+  EXPECT_EQ(message().state, "sending");  // the outcome is unknown: look before posting again
+  auto stats = drain(Clock::now() + hours(2));
+  EXPECT_EQ(stats.recovered, 1);
+  ASSERT_EQ(fake.messages().size(), 1u);
+  EXPECT_EQ(message().state, "sent");
+  EXPECT_EQ(message().sent_ref, "D0RILEY/" + fake.messages()[0].ts);
+  EXPECT_EQ(fake.requestCount("chat.postMessage"), 1);
 }

@@ -16,8 +16,10 @@ struct HttpRequest {
   std::string url;  // absolute: https://host[:port]/path?query
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  // Whether resending after a network error or 5xx is safe. GET/PUT/DELETE are; a POST is only
-  // retried on 429 (the server said it did nothing).
+  // Whether resending after a network error or 5xx is safe. GET/PUT/DELETE are; a POST or PATCH
+  // is only sent again when it cannot have reached the server (connecting or writing failed) or
+  // on 429 (the server said it did nothing). Otherwise the error or the 5xx goes to the caller,
+  // which can read back whether it was applied.
   std::optional<bool> idempotent;
 };
 

@@ -23,11 +23,19 @@ struct ServerRequest {
   }
 };
 
+// Faults a fake can inject on the connection (tests of what a lost answer does).
+enum class ConnectionFault {
+  None,
+  DropBeforeAnswer,  // the request was handled, then the connection closes with no answer sent
+  CloseAfterAnswer,  // the answer says keep-alive, then the server closes the idle connection
+};
+
 struct ServerResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::map<std::string, std::string> headers;
   std::string body;
+  ConnectionFault fault = ConnectionFault::None;
 };
 
 using ServerHandler = std::function<ServerResponse(const ServerRequest&)>;
