@@ -3,8 +3,10 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <set>
 
 #include "connectors/close/close_mapping.hpp"
+#include "safetynet/core/concurrently.hpp"
 #include "safetynet/core/json_util.hpp"
 #include "safetynet/core/logging.hpp"
 #include "safetynet/core/time_format.hpp"
@@ -18,6 +20,11 @@ constexpr auto kEventRetention = std::chrono::hours(24 * 29);  // 30 days, less 
 constexpr auto kSweepChunk = std::chrono::hours(24);
 constexpr int kPageSize = 100;
 constexpr int kEventPageSize = 50;
+// Contact reads in flight at once: Close's RateLimit header paces them (net/http_client waits on a
+// 429's reset), this keeps the number of connections small.
+constexpr size_t kProfileConcurrency = 6;
+// A contact's addresses and flags change rarely; read again after this.
+constexpr auto kContactTtl = std::chrono::minutes(15);
 
 std::string basicAuth(const std::string& key) {
   const std::string raw = key + ":";
@@ -240,27 +247,61 @@ Task<RevertResult> CloseConnector::revert(const ScheduledEmail& email) {
   co_return r;
 }
 
+void CloseConnector::cacheContact(const nlohmann::json& c, TimePoint now) {
+  const std::string id = jsonString(c, "id");
+  if (id.empty()) return;
+  contacts_[id] = CachedContact{std::make_shared<const RecipientProfile>(toProfile(c)),
+                                jsonString(c, "display_name", jsonString(c, "name")), now + kContactTtl};
+}
+
 Task<void> CloseConnector::loadProfiles(std::vector<ScheduledEmail>& emails) {
   const TimePoint now = Clock::now();
-  for (auto& e : emails) {
+  // Contacts not cached yet, gathered by lead: one GET /contact/?lead_id= reads every contact of
+  // a lead (the list's only filter in the spec), so emails to one company cost one request.
+  std::map<std::string, std::set<std::string>> byLead;  // lead -> contacts wanted
+  std::set<std::string> alone;                          // contacts whose email names no lead
+  for (const auto& e : emails) {
     if (e.contact_id.empty()) continue;
-    ProfilePtr profile;
-    if (auto it = profiles_.find(e.contact_id); it != profiles_.end() && it->second.until > now) {
-      profile = it->second.profile;
-    } else {
-      std::string error;
-      try {
-        nlohmann::json c = co_await get("/contact/" + urlEncode(e.contact_id) + "/");
-        profile = std::make_shared<const RecipientProfile>(toProfile(c));
-        profiles_[e.contact_id] = CachedProfile{profile, now + std::chrono::minutes(15)};
-      } catch (const std::exception& ex) {
-        error = ex.what();
+    if (auto it = contacts_.find(e.contact_id); it != contacts_.end() && it->second.until > now) continue;
+    (e.lead_id.empty() ? alone.insert(e.contact_id) : byLead[e.lead_id].insert(e.contact_id));
+  }
+  std::vector<std::string> leads;
+  for (const auto& [lead, wanted] : byLead) leads.push_back(lead);
+  co_await concurrently(leads.size(), kProfileConcurrency, [&](size_t i) -> Task<void> {
+    std::string error;
+    try {
+      for (int skip = 0;;) {
+        nlohmann::json page = co_await get("/contact/?lead_id=" + urlEncode(leads[i]) + "&_limit=" +
+                                           std::to_string(kPageSize) + "&_skip=" + std::to_string(skip));
+        if (!page.contains("data") || !page["data"].is_array()) break;
+        for (const auto& c : page["data"]) cacheContact(c, now);
+        skip += static_cast<int>(page["data"].size());
+        if (!jsonBool(page, "has_more") || page["data"].empty()) break;
       }
-      if (!error.empty()) logger(config_.name)->warn("no profile for contact {}: {}", e.contact_id, error);
+    } catch (const std::exception& ex) {
+      error = ex.what();
     }
-    if (!profile) continue;
+    if (!error.empty()) logger(config_.name)->warn("no contacts for lead {}: {}", leads[i], error);
+  });
+  // A contact its lead did not list (moved to another lead since) is read on its own.
+  for (const auto& [lead, wanted] : byLead)
+    for (const auto& id : wanted)
+      if (!contacts_.count(id)) alone.insert(id);
+  std::vector<std::string> single(alone.begin(), alone.end());
+  co_await concurrently(single.size(), kProfileConcurrency, [&](size_t i) -> Task<void> {
+    std::string error;
+    try {
+      cacheContact(co_await get("/contact/" + urlEncode(single[i]) + "/"), now);
+    } catch (const std::exception& ex) {
+      error = ex.what();
+    }
+    if (!error.empty()) logger(config_.name)->warn("no profile for contact {}: {}", single[i], error);
+  });
+  for (auto& e : emails) {
+    auto it = contacts_.find(e.contact_id);
+    if (it == contacts_.end()) continue;
     for (auto& r : e.recipients)
-      if (profile->find(r.address)) r.profile = profile;
+      if (it->second.profile->find(r.address)) r.profile = it->second.profile;
   }
 }
 
@@ -283,9 +324,12 @@ Task<EmailPeople> CloseConnector::people(const ScheduledEmail& email) {
       }
     }
   }
-  if (!email.contact_id.empty()) {
+  if (auto it = contacts_.find(email.contact_id); it != contacts_.end()) {
+    p.contact_name = it->second.name;  // read with the profiles: no second request
+  } else if (!email.contact_id.empty()) {
     try {
       auto c = co_await get("/contact/" + urlEncode(email.contact_id) + "/");
+      cacheContact(c, Clock::now());
       p.contact_name = jsonString(c, "display_name", jsonString(c, "name"));
     } catch (const std::exception& e) {
       logger(config_.name)->warn("could not look up contact {}: {}", email.contact_id, e.what());

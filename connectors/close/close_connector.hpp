@@ -27,9 +27,10 @@ class CloseConnector final : public Connector {
   Task<std::vector<ScheduledEmail>> listScheduled(TimeWindow window) override;
   Task<RevertResult> revert(const ScheduledEmail& email) override;
   Task<EmailPeople> people(const ScheduledEmail& email) override;
-  // The contact's addresses (the first listed is taken as primary) and unsubscribed flags, from
-  // GET /contact/{id}/, cached for 15 minutes. Close keeps no engagement or bounce flag on a
-  // contact.
+  // The contact's addresses (the first listed is taken as primary) and unsubscribed flags: every
+  // contact of a lead in one GET /contact/?lead_id= (a few leads at once), a contact whose email
+  // names no lead by GET /contact/{id}/; cached for 15 minutes. Close keeps no engagement or
+  // bounce flag on a contact.
   Task<void> loadProfiles(std::vector<ScheduledEmail>& emails) override;
   // Sent emails (status sent, with date_sent) and failed sends (status error, with the last
   // send attempt's error) seen by the sweep and the event log since the last call.
@@ -51,11 +52,13 @@ class CloseConnector final : public Connector {
   Store& store_;
   std::string auth_;
   std::map<std::string, Rep> users_;  // user id -> rep, cached for the process's life
-  struct CachedProfile {
+  void cacheContact(const nlohmann::json& contact, TimePoint now);
+  struct CachedContact {
     ProfilePtr profile;
+    std::string name;
     TimePoint until;
   };
-  std::map<std::string, CachedProfile> profiles_;  // contact id -> profile
+  std::map<std::string, CachedContact> contacts_;  // contact id -> what loadProfiles read
   Activity seen_;  // sends and failures noticed while tracking, handed over by recentActivity
 };
 

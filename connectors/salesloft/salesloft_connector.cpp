@@ -73,6 +73,14 @@ Task<nlohmann::json> SalesloftConnector::getJson(const std::string& path, const 
 
 Task<std::vector<ScheduledEmail>> SalesloftConnector::listScheduled(TimeWindow window) {
   std::vector<ScheduledEmail> out;
+  co_await streamScheduled(window, [&out](std::vector<ScheduledEmail> page) -> Task<void> {
+    for (auto& e : page) out.push_back(std::move(e));
+    co_return;
+  });
+  co_return out;
+}
+
+Task<void> SalesloftConnector::streamScheduled(TimeWindow window, PageSink sink) {
   for (int page = 1;; ++page) {
     const std::string path = "/activities/emails.json?status=" + urlEncode("scheduled,pending") +
                              "&sort_by=send_time&sort_direction=ASC&per_page=" + std::to_string(kPerPage) +
@@ -81,6 +89,7 @@ Task<std::vector<ScheduledEmail>> SalesloftConnector::listScheduled(TimeWindow w
     if (!doc.contains("data") || !doc["data"].is_array())
       throw ConnectorError(config_.name + ": GET /activities/emails.json answered without a data list");
     bool past = false;
+    std::vector<ScheduledEmail> out;
     for (const auto& m : doc["data"]) {
       std::string why;
       auto e = toScheduledEmail(m, config_.name, &why);
@@ -92,6 +101,8 @@ Task<std::vector<ScheduledEmail>> SalesloftConnector::listScheduled(TimeWindow w
       if (!stillSending(e->status) || !window.contains(e->scheduled_at)) continue;
       out.push_back(std::move(*e));
     }
+    // Each page is checked while the next one is read (sorted by send time: earliest first).
+    if (!out.empty()) co_await sink(std::move(out));
     // Sorted by send time: a page that reaches past the window ends the listing.
     bool more = false;
     if (doc.contains("metadata") && doc["metadata"].is_object() && doc["metadata"].contains("paging") &&
@@ -101,7 +112,6 @@ Task<std::vector<ScheduledEmail>> SalesloftConnector::listScheduled(TimeWindow w
     }
     if (past || !more || doc["data"].empty()) break;
   }
-  co_return out;
 }
 
 Task<std::string> SalesloftConnector::emailStatus(const std::string& id) {

@@ -8,6 +8,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <set>
+
+#include "app/engine.hpp"
 #include "app/systemd_notify.hpp"
 #include "safetynet/app/app.hpp"
 #include "safetynet/core/duration.hpp"
@@ -20,8 +23,14 @@ namespace {
 class Daemon {
  public:
   Daemon(asio::io_context& io, const Config& config, DaemonOptions options)
-      : io_(io), options_(std::move(options)), wake_(io), grace_(io), watchdog_(io), signals_(io, SIGINT, SIGTERM, SIGHUP) {
+      : io_(io),
+        options_(std::move(options)),
+        wake_(io),
+        grace_(io),
+        watchdog_(io),
+        signals_(io, SIGINT, SIGTERM, SIGHUP) {
     store_ = openSqliteStore(config.state_dir);
+    engine_ = std::make_unique<DecisionEngine>(io.get_executor(), *store_);
     services_ = buildServices(io.get_executor(), config, *store_, options_.overrides);
   }
 
@@ -46,19 +55,38 @@ class Daemon {
  private:
   static std::shared_ptr<spdlog::logger> log() { return logger("daemon"); }
 
+  // The engine's workers run from start to stop; every poll_interval each connector whose last
+  // listing has ended is listed again (a slow one never delays the others), the emails left
+  // "reverting" are queued again, sender protection is refreshed, re-checks run and the outbox is
+  // drained. The status line counts what the engine did since the previous tick.
   Task<void> mainLoop() {
     systemd::ready();
     log()->info("started: {} connector(s), polling every {}", services_->connectors.size(),
                 formatDuration(services_->config.poll_interval));
+    asio::co_spawn(io_, engine_->run(false), [this](std::exception_ptr e) {
+      workersDone_ = true;
+      if (e) failWith(e, "the decision workers failed");
+    });
     for (int n = 1; !stopping_; ++n) {
-      auto s = services_;  // a reload swaps services_; this cycle keeps the ones it started with
+      auto s = services_;  // a reload swaps services_; this tick keeps the ones it started with
       std::string failure;
+      const auto tickStart = std::chrono::steady_clock::now();
       try {
-        CycleStats st = co_await runCycle(*s, *store_, Clock::now());
+        engine_->resumeReverting(s);
+        engine_->setPausedSenders(co_await pausedSenders(*s, *store_, Clock::now()));
+        int errorsBefore = connectorErrors_;
+        for (auto& c : s->connectors) startListing(s, c);
+        // The notifications of this tick's holds go out as soon as its work is done; a long one
+        // (a bulk enrollment) goes on in the background while the next tick lists again.
+        while (!engine_->idle() && !stopping_ &&
+               (options_.once || std::chrono::steady_clock::now() - tickStart < s->config.poll_interval))
+          co_await sleepFor(std::chrono::milliseconds(20));
         co_await runRechecks(*s, *store_, Clock::now());
         OutboxStats ob = co_await drainOutbox(*s, *store_, Clock::now());
+        CycleStats st = engine_->takeStats();
+        st.connector_errors = connectorErrors_ - errorsBefore;
         const std::string text = "cycle " + std::to_string(n) + ": " + st.summary() + "; " + std::to_string(ob.sent) +
-                                 " notifications sent";
+                                 " notifications sent; " + std::to_string(engine_->backlog()) + " queued";
         systemd::status(text);
         (st.decided || ob.sent || st.connector_errors ? log()->info(text) : log()->debug(text));
         if (options_.once && st.connector_errors) exit_ = 1;
@@ -70,9 +98,39 @@ class Daemon {
         if (options_.once) exit_ = 1;
       }
       if (options_.once || stopping_) break;
-      wake_.expires_after(s->config.poll_interval);
+      const auto spent = std::chrono::steady_clock::now() - tickStart;
+      wake_.expires_after(spent < s->config.poll_interval ? s->config.poll_interval - spent : std::chrono::milliseconds(0));
       co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
     }
+    // In-flight work finishes its current step (every step is durable) within the grace period.
+    engine_->stop();
+    while (!workersDone_ || listing_) co_await sleepFor(std::chrono::milliseconds(20));
+  }
+
+  // Lists one connector in the background, unless its previous listing is still running.
+  void startListing(const std::shared_ptr<Services>& s, const ConnectorPtr& c) {
+    if (!listingNow_.insert(c->name()).second) return;
+    ++listing_;
+    engine_->listingStarted();
+    asio::co_spawn(io_, pollConnector(*engine_, s, *c, Clock::now(), connectorErrors_),
+                   [this, s, c](std::exception_ptr e) {  // s, c: kept alive until the listing ends
+                     listingNow_.erase(c->name());
+                     --listing_;
+                     if (e) failWith(e, "listing " + c->name() + " failed");
+                   });
+  }
+
+  void failWith(std::exception_ptr e, const std::string& what) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log()->error("{}: {}", what, ex.what());
+    }
+  }
+
+  Task<void> sleepFor(std::chrono::milliseconds d) {
+    asio::steady_timer t(io_, d);
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 
   void waitForSignal() {
@@ -142,7 +200,11 @@ class Daemon {
   asio::io_context& io_;
   DaemonOptions options_;
   StorePtr store_;
+  std::unique_ptr<DecisionEngine> engine_;
   std::shared_ptr<Services> services_;
+  std::set<std::string> listingNow_;  // connectors whose listing is running
+  int listing_ = 0, connectorErrors_ = 0;
+  bool workersDone_ = false;
   asio::steady_timer wake_, grace_, watchdog_;
   asio::signal_set signals_;
   bool stopping_ = false;

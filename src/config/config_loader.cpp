@@ -145,6 +145,7 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
   top.string("state_dir", c.state_dir);
   top.duration("poll_interval", c.poll_interval);
   top.duration("min_lead_time", c.min_lead_time);
+  top.duration("act_margin", c.act_margin);
   top.duration("lookahead", c.lookahead);
   top.duration("recheck_after", c.recheck_after);
   if (auto k = top.map("cache")) {
@@ -156,6 +157,8 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
   top.oneOf("log_level", c.log_level, {"trace", "debug", "info", "warn", "error"});
   if (c.lookahead <= c.min_lead_time) top.error("lookahead", "must be longer than min_lead_time");
   if (c.poll_interval < std::chrono::seconds(1)) top.error("poll_interval", "must be at least 1s");
+  if (c.act_margin < std::chrono::seconds(1)) top.error("act_margin", "must be at least 1s");
+  else if (c.act_margin >= c.min_lead_time) top.error("act_margin", "must be shorter than min_lead_time");
 
   if (auto p = top.map("policy")) { readPolicy(*p, c.policy); p->finish(); }
   if (auto d = top.map("dns")) {

@@ -27,6 +27,15 @@ nlohmann::json notificationPayload(const EmailDecision& d, const ScheduledEmail&
           {"outcome", outcome}};
 }
 
+nlohmann::json tooLatePayload(const EmailDecision& d, const ScheduledEmail& email, const Policy& policy,
+                              const std::string& outcome) {
+  // No rep: it goes to the admins' channel. The rep of the email is named in the text instead.
+  nlohmann::json p = notificationPayload(d, email, EmailPeople{}, policy, false, outcome);
+  p["type"] = "too_late";
+  p["rep_name"] = email.user_name;
+  return p;
+}
+
 namespace {
 nlohmann::json mrkdwn(const std::string& text) { return {{"type", "mrkdwn"}, {"text", text}}; }
 
@@ -82,8 +91,10 @@ nlohmann::json slackMessage(const nlohmann::json& p) {
   std::string to = recipients;
   if (!p.value("contact_name", "").empty()) to = p.value("contact_name", "") + " (" + recipients + ")";
   const bool recheck = p.value("recheck", false);
+  const bool tooLate = p.value("type", "") == "too_late";
   const bool passes = recheck && p.value("reason", "").empty();
-  const std::string title = recheck ? (passes ? "Safety Net re-checked a held address: it now passes"
+  const std::string title = tooLate ? "Safety Net saw a risky email too late to stop it"
+                            : recheck ? (passes ? "Safety Net re-checked a held address: it now passes"
                                               : "Safety Net re-checked a held address: still risky")
                             : stopped ? "Safety Net moved an email back to drafts"
                                       : "Safety Net could not stop a risky email";
@@ -96,12 +107,18 @@ nlohmann::json slackMessage(const nlohmann::json& p) {
                      {mrkdwn("*To:*\n" + esc(to)), mrkdwn("*Subject:*\n" + esc(p.value("subject", ""))),
                       mrkdwn("*Scheduled:*\n" + slackDate(p.value("scheduled_at", ""))), mrkdwn("*Reason:*\n" + esc(reason))}}});
   blocks.push_back({{"type", "section"}, {"text", mrkdwn("*Evidence:* " + esc(p.value("evidence", "")))}});
-  blocks.push_back({{"type", "section"}, {"text", mrkdwn("*Next step:* " + esc(p.value("next_step", "")))}});
+  const std::string nextStep =
+      tooLate ? "it is probably sent by now: watch for its bounce or complaint. If this happens often, the "
+                "platform's listing or the checks are slow: see the decision margin in `safetynet decisions`."
+              : p.value("next_step", "");
+  blocks.push_back({{"type", "section"}, {"text", mrkdwn("*Next step:* " + esc(nextStep))}});
   blocks.push_back({{"type", "context"},
                     {"elements",
                      {mrkdwn(esc(p.value("outcome", "")) + " · " + esc(p.value("connector", "")) + " email " +
                              esc(p.value("email_id", "")) + " from " + esc(p.value("sender", "")))}}});
-  std::string text = recheck ? (passes ? "Re-checked, now passes: " : "Re-checked, still risky: ") + recipients +
+  std::string text = tooLate ? "Too late to stop: \"" + p.value("subject", "") + "\" to " + recipients + " — " +
+                                    p.value("reason", "") + " (" + p.value("outcome", "") + ")"
+                     : recheck ? (passes ? "Re-checked, now passes: " : "Re-checked, still risky: ") + recipients +
                                    " (\"" + p.value("subject", "") + "\")"
                              : (stopped ? "Held: \"" : "NOT stopped: \"") + p.value("subject", "") + "\" to " +
                                    recipients + " — " + p.value("reason", "") + " (" + p.value("reason_text", "") + ")";

@@ -12,6 +12,11 @@ namespace safetynet {
 nlohmann::json notificationPayload(const EmailDecision& d, const ScheduledEmail& email, const EmailPeople& people,
                                    const Policy& policy, bool stopped, const std::string& outcome);
 
+// For the admins: a risky email was decided too close to its send to be stopped (`outcome` says
+// how close and why).
+nlohmann::json tooLatePayload(const EmailDecision& d, const ScheduledEmail& email, const Policy& policy,
+                              const std::string& outcome);
+
 // Block Kit blocks + fallback text for chat.postMessage.
 nlohmann::json slackMessage(const nlohmann::json& payload);
 

@@ -259,7 +259,7 @@ class SqliteStore final : public Store {
     return readDecision(s);
   }
 
-  void recordDecision(const EmailDecision& d) override {
+  void recordDecision(const EmailDecision& d, const std::optional<OutboxMessage>& notify) override {
     Tx tx(*this);
     Stmt s(db_,
            "INSERT INTO decisions(key,connector,email_id,scheduled_at,state,verdict,reason,evidence,next_step,"
@@ -271,9 +271,11 @@ class SqliteStore final : public Store {
         .bind(10, d.subject).bind(11, d.sender).bind(12, jsonText(d.rep)).bind(13, jsonText(d.recipients))
         .bind(14, jsonText(d.email)).bind(15, d.attempts).bind(16, d.detail).bind(17, now).bind(18, now);
     s.run();
-    appendAudit(d.key, "decided",
-                {{"verdict", d.verdict}, {"reason", d.reason}, {"evidence", d.evidence}, {"state", toString(d.state)},
-                 {"recipients", d.recipients}});
+    nlohmann::json audit = {{"verdict", d.verdict}, {"reason", d.reason}, {"evidence", d.evidence},
+                            {"state", toString(d.state)}, {"recipients", d.recipients}};
+    if (d.margin) audit["margin_s"] = std::chrono::duration<double>(*d.margin).count();
+    appendAudit(d.key, "decided", audit);
+    if (notify) enqueue(*notify);
     tx.commit();
   }
 

@@ -37,6 +37,12 @@ FakeClose::FakeClose(asio::any_io_executor ex, std::string api_key, unsigned sho
   server_ = std::make_unique<HttpServer>(ex, [this](const ServerRequest& r) { return handle(r); }, port);
 }
 
+std::string FakeClose::leadOf(const FakeCloseEmail& e) const {
+  // An email belongs to its contact's lead (a lead holds several contacts).
+  if (auto it = contacts_.find(e.contact_id); it != contacts_.end()) return it->second["lead_id"].get<std::string>();
+  return "lead_" + e.id;
+}
+
 nlohmann::json FakeClose::emailJson(const FakeCloseEmail& e) const {
   // Every field the spec marks required in EmailActivity.
   auto to = nlohmann::json::array();
@@ -44,7 +50,7 @@ nlohmann::json FakeClose::emailJson(const FakeCloseEmail& e) const {
   return {{"_type", "Email"},
           {"id", e.id},
           {"organization_id", kOrg},
-          {"lead_id", "lead_" + e.id},
+          {"lead_id", leadOf(e)},
           {"contact_id", e.contact_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.contact_id)},
           {"user_id", e.user_id},
           {"user_name", "Riley Rep"},
@@ -87,7 +93,7 @@ void FakeClose::event(const std::string& action, const FakeCloseEmail& e, const 
   events_.push_back({{"id", "ev_" + std::to_string(events_.size() + 1)},
                      {"object_type", "activity.email"},
                      {"object_id", e.id},
-                     {"lead_id", "lead_" + e.id},
+                     {"lead_id", leadOf(e)},
                      {"organization_id", kOrg},
                      {"action", action},
                      {"date_created", now},
@@ -112,9 +118,11 @@ void FakeClose::addUser(const std::string& id, const std::string& email, const s
                 {"image", ""}, {"date_created", formatIso8601(Clock::now())}};
 }
 
-void FakeClose::addContact(const std::string& id, const std::string& name, const std::string& email) {
+void FakeClose::addContact(const std::string& id, const std::string& name, const std::string& email,
+                           const std::string& lead) {
   std::lock_guard l(mu_);
-  contacts_[id] = {{"id", id}, {"name", name}, {"display_name", name}, {"title", nullptr}, {"lead_id", "lead_x"},
+  contacts_[id] = {{"id", id}, {"name", name}, {"display_name", name}, {"title", nullptr},
+                   {"lead_id", lead.empty() ? "lead_" + id : lead},
                    {"organization_id", kOrg}, {"created_by", nullptr}, {"updated_by", nullptr},
                    {"date_created", formatIso8601(Clock::now())}, {"date_updated", formatIso8601(Clock::now())},
                    {"emails", {{{"email", email}, {"type", "office"}, {"is_unsubscribed", false}}}}};
@@ -279,6 +287,17 @@ ServerResponse FakeClose::handle(const ServerRequest& r) {
     if (it == m.end()) return error(404, "Object does not exist.");
     return ok(it->second);
   };
+  if (path == "/contact/" && r.method == "GET") {
+    // A lead's contacts (the spec's only filter on this list); {data, has_more}, _limit <= 100.
+    int limit = limitOf(100, 100);
+    int skip = r.query.count("_skip") ? std::stoi(r.query.at("_skip")) : 0;
+    std::vector<const nlohmann::json*> match;
+    for (const auto& [id, c] : contacts_)
+      if (!r.query.count("lead_id") || c["lead_id"] == r.query.at("lead_id")) match.push_back(&c);
+    auto data = nlohmann::json::array();
+    for (int i = skip; i < static_cast<int>(match.size()) && i < skip + limit; ++i) data.push_back(*match[i]);
+    return ok({{"data", data}, {"has_more", skip + limit < static_cast<int>(match.size())}});
+  }
   if (auto resp = byId("/user/", users_)) return *resp;
   if (auto resp = byId("/contact/", contacts_)) return *resp;
   return error(404, "Not found");

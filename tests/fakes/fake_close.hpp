@@ -2,7 +2,7 @@
 // A fake Close API (v1) following ../shared/specs/close-openapi.yml for the endpoints safetynet
 // uses: GET /activity/email/ (date_created filters, _limit <= 100, _skip, {data, has_more}),
 // GET/PUT /activity/email/{id}/, GET /event/ (object_type+action, date_updated__gte, _cursor,
-// _limit <= 50, {data, cursor_next, cursor_previous}, latest first), GET /contact/{id}/,
+// _limit <= 50, {data, cursor_next, cursor_previous}, latest first), GET /contact/ (lead_id, _limit <= 100, _skip), GET /contact/{id}/,
 // GET /user/{id}/. HTTP Basic auth with the API key as user name; 401/404/400 with {"error": ...};
 // 429 with a `RateLimit: limit=.., remaining=0, reset=..` header when asked to.
 #include <nlohmann/json.hpp>
@@ -37,7 +37,9 @@ class FakeClose {
 
   void addEmail(const FakeCloseEmail& e);
   void addUser(const std::string& id, const std::string& email, const std::string& first, const std::string& last);
-  void addContact(const std::string& id, const std::string& name, const std::string& email);
+  // lead: the lead it belongs to; empty: a lead of its own ("lead_" + id).
+  void addContact(const std::string& id, const std::string& name, const std::string& email,
+                  const std::string& lead = "");
   // A contact with several addresses, in the order Close lists them.
   void addContact(const std::string& id, const std::string& name, const std::vector<std::string>& emails);
   // As if a rep edited the email in Close: changes its status (and logs an "updated" event).
@@ -59,6 +61,7 @@ class FakeClose {
  private:
   ServerResponse handle(const ServerRequest& r);
   nlohmann::json emailJson(const FakeCloseEmail& e) const;
+  std::string leadOf(const FakeCloseEmail& e) const;
   void event(const std::string& action, const FakeCloseEmail& e, const std::vector<std::string>& changed);
 
   std::string auth_;

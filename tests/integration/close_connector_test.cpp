@@ -193,3 +193,40 @@ TEST_F(CloseConnectorTest, SentAndFailedEmailsSeenWhileTracking) {
   // Handed over once.
   EXPECT_TRUE(runTask(io, c->recentActivity(Clock::now() - hours(24))).sent.empty());
 }
+
+TEST_F(CloseConnectorTest, ProfilesAreReadByLeadCachedAndReusedForTheContactName) {
+  // Six emails to three contacts of one company (one lead), two to a contact of another lead.
+  fake.addContact("cont_a", "Ann", "a@acme.test", "lead_acme");
+  fake.addContact("cont_b", "Bob", "b@acme.test", "lead_acme");
+  fake.addContact("cont_c", "Cy", "c@acme.test", "lead_acme");
+  fake.addContact("cont_z", "Zed", "z@other.test", "lead_other");
+  const std::vector<std::pair<std::string, std::string>> mails = {
+      {"a1", "cont_a"}, {"a2", "cont_a"}, {"b1", "cont_b"}, {"c1", "cont_c"}, {"c2", "cont_c"}, {"z1", "cont_z"}};
+  for (const auto& [id, contact] : mails) {
+    fakes::FakeCloseEmail e;
+    e.id = id;
+    e.to = {contact.substr(5) + "@" + (contact == "cont_z" ? "other.test" : "acme.test")};
+    e.scheduled_at = Clock::now() + minutes(10);
+    e.contact_id = contact;
+    fake.addEmail(e);
+  }
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 6u);
+  runTask(io, c->loadProfiles(emails));
+  for (const auto& e : emails) {
+    ASSERT_TRUE(e.recipients.at(0).profile) << e.id;
+    EXPECT_EQ(e.recipients.at(0).profile->person_id, e.contact_id);
+  }
+  auto count = [&](const std::string& exact) {
+    int n = 0;
+    for (const auto& line : fake.requestLog()) n += line == exact;
+    return n;
+  };
+  EXPECT_EQ(count("GET /api/v1/contact/"), 2);  // one request per lead
+  EXPECT_EQ(fake.requestCount("GET /api/v1/contact/"), 2);  // and none per contact
+  // Cached: a second load and the notification's contact name cost nothing.
+  runTask(io, c->loadProfiles(emails));
+  EXPECT_EQ(runTask(io, c->people(emails.at(0))).contact_name, "Ann");
+  EXPECT_EQ(fake.requestCount("GET /api/v1/contact/"), 2);
+}

@@ -34,7 +34,8 @@ TEST(Config, DefaultsFollowTheProductBrief) {
   ASSERT_TRUE(r.ok());
   const Config& c = *r.config;
   EXPECT_EQ(c.state_dir, "/var/lib/safetynet");
-  EXPECT_EQ(c.poll_interval, std::chrono::seconds(30));
+  EXPECT_EQ(c.poll_interval, std::chrono::seconds(10));
+  EXPECT_EQ(c.act_margin, std::chrono::seconds(20));
   EXPECT_EQ(c.min_lead_time, std::chrono::minutes(2));
   EXPECT_EQ(c.lookahead, std::chrono::minutes(60));
   EXPECT_EQ(c.recheck_after, std::chrono::hours(24 * 30));
@@ -114,6 +115,8 @@ TEST(Config, TableOfBadConfigsGivesExactMessages) {
       {"section is not a mapping", "dns: 8.8.8.8\n", "sn.yaml:1:6: dns: expected a mapping, got \"8.8.8.8\""},
       {"lookahead shorter than lead time", "min_lead_time: 10m\nlookahead: 5m\n",
        "sn.yaml:2:12: lookahead: must be longer than min_lead_time"},
+      {"act margin as long as the lead time", "act_margin: 2m\n",
+       "sn.yaml:1:13: act_margin: must be shorter than min_lead_time"},
       {"connector without key",
        "connectors:\n  - name: c\n    type: close\n",
        "sn.yaml:2:5: connectors[0].api_key: the close connector needs api_key or api_key_file"},

@@ -2,6 +2,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <filesystem>
 
 #include "checks/admin_lists.hpp"
@@ -129,16 +133,131 @@ TEST_F(CycleTest, RescheduledEmailIsANewDecision) {
   EXPECT_EQ(cycle().decided, 1);
 }
 
-TEST_F(CycleTest, TooLateEmailIsRecordedNotStoppedUnlessAlreadyKnown) {
-  // Offline knowledge (the spam-trap list) is already known: acted on even inside min_lead_time.
-  auto listed = email("listed", "trap@x.example", minutes(1));
-  auto plain = email("plain", "jane@acme.example", minutes(1));
-  lists({listed, plain});
+ScheduledEmail emailIn(const std::string& id, const std::string& to, seconds in) {
+  auto e = email(id, to, minutes(0));
+  e.scheduled_at = Clock::now() + in;
+  return e;
+}
+
+// A network check (as the SMTP probe): "dead@..." has no mailbox.
+std::shared_ptr<NiceMock<MockCheck>> mailboxProbe() {
+  auto probe = std::make_shared<NiceMock<MockCheck>>();
+  ON_CALL(*probe, name()).WillByDefault(Return("probe"));
+  ON_CALL(*probe, needsNetwork()).WillByDefault(Return(true));
+  ON_CALL(*probe, run(_, _)).WillByDefault([](const CheckInput& in, ScanResult& out) -> Task<void> {
+    if (in.raw.rfind("dead@", 0) == 0) out.add("SMTP_MAILBOX_NOT_FOUND", "550 5.1.1 no such user");
+    co_return;
+  });
+  return probe;
+}
+
+TEST_F(CycleTest, LateSeenEmailThatCanStillBeStoppedIsStopped) {
+  // First seen 90 s before its send (less than min_lead_time, more than act_margin): the probe's
+  // answer is not known before, yet there is time to act on it.
+  services_.pipeline = std::make_shared<Pipeline>(
+      std::vector<CheckPtr>{std::make_shared<checks::SyntaxCheck>(), mailboxProbe()}, services_.policy, store_.get(),
+      PipelineOptions{});
+  auto late = emailIn("late", "dead@acme.example", seconds(90));
+  lists({late});
   EXPECT_CALL(*connector_, revert(_)).Times(1).WillOnce([](const ScheduledEmail&) { return ready(confirmed()); });
   auto st = cycle();
-  EXPECT_EQ(st.too_late, 1);
+  EXPECT_EQ(st.too_late, 0);
+  EXPECT_EQ(st.reverted, 1);
+  auto d = decisionFor(late);
+  EXPECT_EQ(d->state, EmailState::Reverted);
+  // The decision margin (time left when decided) is in the audit log.
+  auto audit = store_->auditFor(late.key());
+  ASSERT_FALSE(audit.empty());
+  const double margin = audit[0].detail.value("margin_s", -1.0);
+  EXPECT_GT(margin, 80.0);
+  EXPECT_LE(margin, 90.0);
+  EXPECT_NE(d->detail.find("s before its send"), std::string::npos) << d->detail;
+}
+
+TEST_F(CycleTest, TooLateOnlyUnderActMarginAndToldToTheAdmins) {
+  services_.pipeline = std::make_shared<Pipeline>(
+      std::vector<CheckPtr>{std::make_shared<checks::SyntaxCheck>(),
+                            std::make_shared<checks::AdminListCheck>([] {
+                              auto l = std::make_shared<AdminLists>();
+                              l->spamtraps.add("trap@x.example");
+                              return AdminListsPtr(l);
+                            }),
+                            mailboxProbe()},
+      services_.policy, store_.get(), PipelineOptions{});
+  // 10 s left, under act_margin (20 s): a risky verdict the probe found now is not acted on; one
+  // the admin's list already knew is.
+  auto probed = emailIn("probed", "dead@acme.example", seconds(10));
+  auto listed = emailIn("listed", "trap@x.example", seconds(10));
+  auto plain = emailIn("plain", "jane@acme.example", seconds(10));
+  lists({probed, listed, plain});
+  EXPECT_CALL(*connector_, revert(_)).Times(1).WillOnce([](const ScheduledEmail& e) {
+    EXPECT_EQ(e.id, "listed");
+    return ready(confirmed());
+  });
+  auto st = cycle();
+  EXPECT_EQ(st.too_late, 3);
+  EXPECT_EQ(decisionFor(probed)->state, EmailState::TooLate);
   EXPECT_EQ(decisionFor(plain)->state, EmailState::TooLate);
   EXPECT_EQ(decisionFor(listed)->state, EmailState::Reverted);
+  // The admins hear of the risky one that could not be stopped in time, with why.
+  int tooLateNotes = 0;
+  for (const auto& m : store_->allOutbox())
+    if (m.payload.value("type", "") == "too_late") {
+      ++tooLateNotes;
+      EXPECT_EQ(m.payload["email_id"], "probed");
+      EXPECT_EQ(m.payload["reason"], "bounce_risk");
+      EXPECT_NE(m.payload["outcome"].get<std::string>().find("less than act_margin"), std::string::npos);
+      EXPECT_TRUE(m.payload["rep"].value("email", "").empty());  // to the admins' channel, not a rep
+    }
+  EXPECT_EQ(tooLateNotes, 1);
+}
+
+// A connector whose listing is slow: the first page arrives at once, the second only after the
+// first page's risky email has been stopped, or after 3 s.
+class SlowListing : public NiceMock<MockConnector> {
+ public:
+  Task<void> streamScheduled(TimeWindow, PageSink sink) override {
+    co_await sink(page("first", minutes(5)));
+    auto ex = co_await asio::this_coro::executor;
+    for (int i = 0; i < 300 && reverts == 0; ++i) {
+      asio::steady_timer t(ex, std::chrono::milliseconds(10));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    revertedBeforeSecondPage = reverts > 0;
+    co_await sink(page("second", minutes(6)));
+  }
+  // Built outside the coroutine: g++ 12 miscompiles braced lists in them.
+  static std::vector<ScheduledEmail> page(const std::string& id, minutes in) {
+    std::vector<ScheduledEmail> v;
+    v.push_back(email(id, "trap@x.example", in));
+    return v;
+  }
+  int reverts = 0;
+  bool revertedBeforeSecondPage = false;
+};
+
+TEST_F(CycleTest, EarliestEmailIsStoppedWhileTheListingGoesOn) {
+  auto slow = std::make_shared<SlowListing>();
+  ON_CALL(*slow, name()).WillByDefault(ReturnRef(name_));
+  ON_CALL(*slow, people(_)).WillByDefault([](const ScheduledEmail&) { return ready(EmailPeople{}); });
+  EXPECT_CALL(*slow, revert(_)).Times(2).WillRepeatedly([&](const ScheduledEmail&) {
+    ++slow->reverts;
+    return ready(confirmed());
+  });
+  services_.connectors = {slow};
+  auto st = cycle();
+  EXPECT_EQ(st.reverted, 2);
+  EXPECT_TRUE(slow->revertedBeforeSecondPage) << "the first page's email waited for the end of the listing";
+}
+
+TEST_F(CycleTest, ActMarginIsConfigurable) {
+  services_.config.act_margin = seconds(100);
+  services_.pipeline = std::make_shared<Pipeline>(
+      std::vector<CheckPtr>{std::make_shared<checks::SyntaxCheck>(), mailboxProbe()}, services_.policy, store_.get(),
+      PipelineOptions{});
+  lists({emailIn("late", "dead@acme.example", seconds(90))});
+  EXPECT_CALL(*connector_, revert(_)).Times(0);
+  EXPECT_EQ(cycle().too_late, 1);
 }
 
 TEST_F(CycleTest, FailedRevertIsRetriedThenReportedAsNotStopped) {

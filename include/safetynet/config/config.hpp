@@ -133,8 +133,13 @@ struct NotifyConfig {
 struct Config {
   std::string source;  // the file it came from
   std::string state_dir = "/var/lib/safetynet";
-  milliseconds poll_interval{30000};
+  milliseconds poll_interval{10000};
+  // The least lead a user can give an email (sequence steps, "send later"): emails are listed from
+  // now, but this is the promise the daemon is measured against.
   milliseconds min_lead_time{120000};
+  // The time it takes to stop an email and confirm it: an email with less than this left before
+  // its send when it could be decided is too late (notes/product.md main loop, step 6).
+  milliseconds act_margin{20000};
   milliseconds lookahead{3600000};
   milliseconds recheck_after{std::chrono::hours(24 * 30)};
   // Network results per address (DNS, SMTP), like Postfix's verify cache: a clean result is kept

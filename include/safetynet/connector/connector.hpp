@@ -1,5 +1,6 @@
 #pragma once
 // A sales-engagement platform: list what is scheduled, stop a send, say who the rep is.
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,12 @@ class Connector {
   virtual std::string_view type() const = 0;
   // Emails scheduled in [window.from, window.to], earliest first.
   virtual Task<std::vector<ScheduledEmail>> listScheduled(TimeWindow window) = 0;
+  // The same listing, handed over page by page as it is read, so that the earliest emails are
+  // checked while later pages are still on their way. By default: the whole listing as one page.
+  using PageSink = std::function<Task<void>(std::vector<ScheduledEmail>)>;
+  virtual Task<void> streamScheduled(TimeWindow window, PageSink sink) {
+    co_await sink(co_await listScheduled(window));
+  }
   // Stops the send and re-reads to confirm. Safe to call again for the same email (idempotent).
   virtual Task<RevertResult> revert(const ScheduledEmail& email) = 0;
   // Who is involved, for the notification: the rep (owner) and the contact's name. Never throws:

@@ -35,6 +35,8 @@ struct EmailDecision {
   nlohmann::json email = nlohmann::json::object();       // the ScheduledEmail, to resume an action after a crash
   int attempts = 0;
   std::string detail;  // last action outcome in words
+  // Time left before the send when the email was decided (the audit log's margin_s).
+  std::optional<std::chrono::milliseconds> margin;
   TimePoint decided_at{};
   TimePoint updated_at{};
 };
@@ -123,8 +125,9 @@ class Store {
   virtual ~Store() = default;
 
   virtual std::optional<EmailDecision> findDecision(const std::string& key) = 0;
-  // First write of a decision; also appends audit events "decided" (+ "revert_started").
-  virtual void recordDecision(const EmailDecision& d) = 0;
+  // First write of a decision; also appends audit events "decided" (+ "revert_started"), and
+  // enqueues `notify` in the same transaction (an email found too late is told to the admins).
+  virtual void recordDecision(const EmailDecision& d, const std::optional<OutboxMessage>& notify = std::nullopt) = 0;
   // Moves an email to a new state, with an audit event and, in the same transaction, an optional
   // notification: either both happen or neither does.
   virtual void transition(const std::string& key, EmailState to, const std::string& detail, int attempts,

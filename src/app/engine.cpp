@@ -1,0 +1,345 @@
+// Crash safety as before the streaming (docs/architecture.md): an email's decision is written
+// before acting ("reverting"), the action is idempotent (the connector re-reads first), and the
+// final state and its notification are written in one transaction. Emails left "reverting" are
+// queued again by resumeReverting(), whether or not the platform still lists them.
+#include "app/engine.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
+#include "bounce/history.hpp"
+#include "notify/messages.hpp"
+#include "safetynet/core/email_json.hpp"
+#include "safetynet/core/logging.hpp"
+#include "safetynet/core/text.hpp"
+
+namespace safetynet {
+
+namespace {
+
+constexpr int kMaxRevertAttempts = 3;
+
+// A recipient is evaluated once per email per (address, person): the same address with another
+// platform's profile is another evaluation.
+std::string evaluationKey(const std::string& connector, const Recipient& r) {
+  return r.profile ? r.address + "\x1f" + connector + "\x1f" + r.profile->person_id : r.address;
+}
+
+std::string domainOf(const ScheduledEmail& e) {
+  if (e.recipients.empty()) return {};
+  const auto& a = e.recipients.front().address;
+  const auto at = a.rfind('@');
+  return at == std::string::npos ? std::string() : asciiLower(a.substr(at + 1));
+}
+
+Connector* findConnector(Services& s, const std::string& name) {
+  for (auto& c : s.connectors)
+    if (c->name() == name) return c.get();
+  return nullptr;
+}
+
+long long secondsLeft(TimePoint send, TimePoint now) {
+  return std::chrono::duration_cast<std::chrono::seconds>(send - now).count();
+}
+
+nlohmann::json recipientJson(const RecipientVerdict& rv) {
+  auto signals = nlohmann::json::array();
+  for (const auto& sig : rv.verdict.signals)
+    signals.push_back({{"name", sig.name}, {"weight", sig.weight}, {"evidence", sig.evidence}});
+  return {{"address", rv.input},      {"normalized", rv.normalized}, {"verdict", rv.verdict.verdictWord()},
+          {"reason", rv.verdict.reason}, {"evidence", rv.verdict.evidence}, {"signals", signals},
+          {"cached", rv.cached}, {"known_revert", rv.known_revert}};
+}
+
+// The email's verdict: the first reverting recipient in reason-severity order decides.
+EmailDecision decide(const ScheduledEmail& e, const std::map<std::string, RecipientVerdict>& verdicts,
+                     const Policy& policy, const std::map<std::string, SenderState>& paused) {
+  EmailDecision d;
+  d.key = e.key();
+  d.connector = e.connector;
+  d.email_id = e.id;
+  d.scheduled_at = e.scheduled_at;
+  d.subject = e.subject;
+  d.sender = e.sender;
+  d.email = toJson(e);
+  d.verdict = "allow";
+  const RecipientVerdict* worst = nullptr;
+  auto rank = [&](const std::string& reason) {
+    const auto& rs = policy.reasons();
+    for (size_t i = 0; i < rs.size(); ++i)
+      if (rs[i].code == reason) return i;
+    return rs.size();
+  };
+  for (const auto& r : e.recipients) {
+    const auto& rv = verdicts.at(evaluationKey(e.connector, r));
+    d.recipients.push_back(recipientJson(rv));
+    if (rv.verdict.revert && (!worst || rank(rv.verdict.reason) < rank(worst->verdict.reason))) worst = &rv;
+  }
+  if (worst) {
+    d.verdict = "revert";
+    d.reason = worst->verdict.reason;
+    d.evidence = worst->input + ": " + worst->verdict.evidence;
+    d.next_step = worst->verdict.next_step;
+  }
+  // The sending mailbox is paused (sender protection): every email of it is held, unless a
+  // recipient already holds it for a more serious reason.
+  const std::string mailbox = asciiLower(e.sender);
+  if (auto it = paused.find(mailbox); it != paused.end()) {
+    const Verdict sv = policy.decide({Signal{"SENDER_BOUNCE_SPIKE", 0, "mailbox " + mailbox + " is paused: " + it->second.evidence}});
+    if (sv.revert && (!worst || rank(sv.reason) < rank(d.reason))) {
+      d.verdict = "revert";
+      d.reason = sv.reason;
+      d.evidence = sv.evidence;
+      d.next_step = sv.next_step;
+    }
+  }
+  return d;
+}
+
+}  // namespace
+
+DecisionEngine::DecisionEngine(asio::any_io_executor ex, Store& store, int workers)
+    : ex_(ex), store_(store), workers_(std::max(1, workers)), wake_(ex), actWake_(ex) {}
+
+void DecisionEngine::push(WorkItem item) {
+  const std::string key = item.resume ? item.resume->key : item.email.key();
+  if (!inHand_.insert(key).second) return;
+  Order order{item.email.scheduled_at, domainOf(item.email), seq_++};
+  queue_.emplace(std::move(order), std::move(item));
+  wakeAll();
+}
+
+void DecisionEngine::wakeAll() { wake_.cancel(); }
+
+Task<void> DecisionEngine::waitForWork() {
+  wake_.expires_at(asio::steady_timer::time_point::max());
+  co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+void DecisionEngine::listingEnded() {
+  --listings_;
+  wakeAll();
+}
+
+void DecisionEngine::stop() {
+  stopped_ = true;
+  wakeAll();
+  actWake_.cancel();
+}
+
+CycleStats DecisionEngine::takeStats() {
+  CycleStats out = stats_;
+  stats_ = CycleStats{};
+  return out;
+}
+
+Task<void> DecisionEngine::poll(std::shared_ptr<Services> s, Connector& c, TimePoint now) {
+  const TimeWindow window{now, now + s->config.lookahead};
+  auto sink = [this, s, &c, now](std::vector<ScheduledEmail> page) -> Task<void> {
+    stats_.listed += static_cast<int>(page.size());
+    std::vector<ScheduledEmail> undecided;
+    for (auto& e : page) {
+      const std::string key = e.key();
+      if (inHand_.count(key)) continue;
+      if (store_.findDecision(key)) {
+        ++stats_.already_decided;
+        continue;
+      }
+      undecided.push_back(std::move(e));
+    }
+    if (undecided.empty()) co_return;
+    // What the platform knows about the people: only for emails not decided yet (API quota).
+    co_await c.loadProfiles(undecided);
+    // The platform's bounced flags go into the bounce history: they then hold on every platform.
+    std::set<std::string> seenPeople;
+    for (const auto& e : undecided)
+      for (const auto& r : e.recipients)
+        if (r.profile && seenPeople.insert(r.profile->person_id).second)
+          for (const auto& st : bounce::recordPlatformBounceFlags(store_, s->config.bounces, c.name(), *r.profile, now).changed)
+            logger("cycle")->info("{}: {} (from the platform's bounced flag)", st.subject, st.state);
+    for (auto& e : undecided) push(WorkItem{s, &c, std::move(e), std::nullopt});
+  };
+  co_await c.streamScheduled(window, sink);
+}
+
+void DecisionEngine::resumeReverting(const std::shared_ptr<Services>& s) {
+  for (auto& d : store_.decisionsInState(EmailState::Reverting)) {
+    if (inHand_.count(d.key)) continue;
+    Connector* c = findConnector(*s, d.connector);
+    if (!c) continue;  // its connector was removed from the configuration
+    ScheduledEmail e = emailFromJson(d.email);
+    push(WorkItem{s, c, std::move(e), std::move(d)});
+  }
+}
+
+Task<void> DecisionEngine::run(bool untilIdle) {
+  using Op = decltype(asio::co_spawn(ex_, worker(untilIdle), asio::deferred));
+  std::vector<Op> ops;
+  for (int i = 0; i < workers_; ++i) ops.push_back(asio::co_spawn(ex_, worker(untilIdle), asio::deferred));
+  auto [order, errors] = co_await asio::experimental::make_parallel_group(std::move(ops))
+                             .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+Task<void> DecisionEngine::worker(bool untilIdle) {
+  while (!stopped_) {
+    if (queue_.empty()) {
+      if (untilIdle && busy_ == 0 && listings_ == 0) {
+        wakeAll();  // the others see it too
+        co_return;
+      }
+      co_await waitForWork();
+      continue;
+    }
+    auto node = queue_.extract(queue_.begin());
+    WorkItem& item = node.mapped();
+    const std::string key = item.resume ? item.resume->key : item.email.key();
+    ++busy_;
+    std::string failure;
+    try {
+      co_await process(item);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    --busy_;
+    inHand_.erase(key);
+    // A failed email is not lost: decided ones are resumed from the store ("reverting"), the rest
+    // are listed again by the next poll.
+    if (!failure.empty()) logger("cycle")->error("email {}: {}", item.email.id, failure);
+    wakeAll();
+  }
+}
+
+Task<void> DecisionEngine::process(WorkItem& item) {
+  if (item.resume) {
+    ++stats_.resumed;
+    co_await act(*item.services, *item.connector, item.email, *item.resume);
+    co_return;
+  }
+  if (store_.findDecision(item.email.key())) {  // decided since it was queued
+    ++stats_.already_decided;
+    co_return;
+  }
+  co_await decideAndAct(item);
+}
+
+Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
+  Services& s = *item.services;
+  Connector& c = *item.connector;
+  const ScheduledEmail& e = item.email;
+  const Config& cfg = s.config;
+  // Network checks must answer before the email must be acted on.
+  const std::optional<TimePoint> deadline = e.scheduled_at - cfg.act_margin;
+  std::map<std::string, RecipientVerdict> verdicts;
+  for (const auto& r : e.recipients) {
+    const std::string k = evaluationKey(e.connector, r);
+    if (verdicts.count(k)) continue;
+    verdicts.emplace(k, co_await s.pipeline->evaluate(r.address, false, deadline, r.profile));
+  }
+  EmailDecision d = decide(e, verdicts, *s.policy, paused_);
+  const TimePoint now = Clock::now();
+  d.margin = std::chrono::duration_cast<std::chrono::milliseconds>(e.scheduled_at - now);
+  // Too late only when less than act_margin is left now, at the moment it could be acted on.
+  const bool tooLate = e.scheduled_at - now < cfg.act_margin;
+  const std::string left = std::to_string(secondsLeft(e.scheduled_at, now)) + " s";
+  // Too close to the send to check properly: act only on what was already known (cached or
+  // offline knowledge such as the admin's lists), else record it and let it go.
+  bool knownBefore = d.reason == "sender_paused";  // known from the mailbox's history, not a check
+  for (const auto& r : d.recipients)
+    if (r.value("known_revert", false)) knownBefore = true;
+  ++stats_.decided;
+  if (tooLate) ++stats_.too_late;
+  if (d.verdict != "revert") {
+    d.state = tooLate ? EmailState::TooLate : EmailState::Allowed;
+    if (tooLate) d.detail = "decided " + left + " before its send, less than act_margin: checks may have been cut short";
+    if (!tooLate) ++stats_.allowed;
+    store_.recordDecision(d);
+    co_return;
+  }
+  if (tooLate && !knownBefore) {
+    d.state = EmailState::TooLate;
+    d.detail = "risky, but decided " + left + " before its send, less than act_margin (" +
+               std::to_string(std::chrono::duration_cast<std::chrono::seconds>(cfg.act_margin).count()) +
+               " s): not stopped";
+    std::optional<OutboxMessage> note;
+    if (s.notifiers.count("slack")) {
+      note = OutboxMessage{};
+      note->dedupe_key = "too_late|" + d.key;
+      note->kind = "slack";
+      note->payload = tooLatePayload(d, e, *s.policy, d.detail);
+    }
+    store_.recordDecision(d, note);
+    logger(c.name())->warn("email {} is risky ({}) but was decided too late to stop: {}", e.id, d.reason, d.detail);
+    co_return;
+  }
+  if (tooLate) d.detail = "decided " + left + " before its send: stopped on what was already known";
+  d.state = EmailState::Reverting;
+  store_.recordDecision(d);  // written before acting
+  co_await act(s, c, e, d);
+}
+
+Task<void> DecisionEngine::acquireActSlot(const std::string& connector) {
+  while (acting_[connector] >= kActsPerConnector && !stopped_) {
+    actWake_.expires_at(asio::steady_timer::time_point::max());
+    co_await actWake_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  ++acting_[connector];
+}
+
+void DecisionEngine::releaseActSlot(const std::string& connector) {
+  --acting_[connector];
+  actWake_.cancel();
+}
+
+// Stops the email and records the outcome with its notification in one transaction.
+Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& e, const EmailDecision& d) {
+  auto log = logger(c.name());
+  const int attempts = d.attempts + 1;
+  RevertResult r;
+  bool failed = false;
+  co_await acquireActSlot(c.name());
+  try {
+    r = co_await c.revert(e);
+  } catch (const std::exception& ex) {
+    r.detail = ex.what();
+    failed = true;
+  }
+  releaseActSlot(c.name());
+  const TimePoint now = Clock::now();
+  const bool retryLater = !r.confirmed && failed && attempts < kMaxRevertAttempts && e.scheduled_at > now;
+  if (retryLater) {
+    store_.transition(d.key, EmailState::Reverting, "attempt " + std::to_string(attempts) + " failed: " + r.detail,
+                      attempts, std::nullopt);
+    log->warn("email {} not stopped yet (attempt {}): {}", e.id, attempts, r.detail);
+    co_return;
+  }
+  if (r.confirmed) r.detail += " (" + std::to_string(secondsLeft(e.scheduled_at, now)) + " s before its send)";
+  EmailPeople people = co_await c.people(e);
+  OutboxMessage note;
+  note.dedupe_key = "notify|" + d.key;
+  note.kind = "slack";
+  note.payload = notificationPayload(d, e, people, *s.policy, r.confirmed, r.detail);
+  if (r.confirmed) {
+    // Held as `unknown`: its inconclusive recipients are checked again after recheck_after.
+    std::vector<Recheck> rechecks;
+    if (d.reason == "unknown")
+      for (const auto& rcpt : d.recipients)
+        if (rcpt.value("reason", "") == "unknown")
+          rechecks.push_back(Recheck{rcpt.value("address", ""), d.key, now + s.config.recheck_after, 0, note.payload});
+    store_.transition(d.key, EmailState::Reverted, r.detail, attempts, note, rechecks);
+    ++stats_.reverted;
+    log->info("email {} held: {} ({})", e.id, d.reason, d.evidence);  // the evidence names the recipient
+  } else {
+    store_.transition(d.key, EmailState::RevertFailed, r.detail, attempts, note);
+    ++stats_.revert_failed;
+    log->error("email {} could NOT be stopped: {}", e.id, r.detail);
+  }
+}
+
+}  // namespace safetynet

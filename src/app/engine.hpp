@@ -1,0 +1,93 @@
+#pragma once
+// Deadline-first streaming of the main loop (notes/product.md, steps 1, 2 and 6;
+// docs/architecture.md). Listing pages feed one queue ordered by send time; workers take the
+// earliest email, check it (cheap checks first; network checks get the time left before
+// `send - act_margin`) and act on it at once. Nothing waits for the end of a listing, and a slow
+// listing of one connector holds up neither the other connectors nor the emails already queued.
+#include <boost/asio/steady_timer.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+
+#include "safetynet/app/app.hpp"
+
+namespace safetynet {
+
+class DecisionEngine {
+ public:
+  // Emails worked on at once. Most of them wait on the network (DNS, SMTP, the platform), so this
+  // is several times the SMTP session limit; each costs a coroutine frame.
+  static constexpr int kDefaultWorkers = 200;
+  // Platform writes (stop + confirm) in flight per connector: the rate budgets pace them, this
+  // keeps the number of connections to one platform small.
+  static constexpr int kActsPerConnector = 8;
+
+  DecisionEngine(asio::any_io_executor ex, Store& store, int workers = kDefaultWorkers);
+
+  // Lists one connector; each page's undecided emails enter the queue as soon as the platform's
+  // profiles of their people are loaded. Throws what the listing throws (the caller counts it).
+  Task<void> poll(std::shared_ptr<Services> s, Connector& c, TimePoint now);
+  // Queues the emails a crash or a failed attempt left "reverting" (not those already in hand).
+  void resumeReverting(const std::shared_ptr<Services>& s);
+  // The sending mailboxes paused now (sender protection), for the emails decided from here on.
+  void setPausedSenders(std::map<std::string, SenderState> paused) { paused_ = std::move(paused); }
+
+  // A listing is on its way: run(until_idle) does not finish before it ends.
+  void listingStarted() { ++listings_; }
+  void listingEnded();
+  // Runs the workers until stop(), or with until_idle, until nothing is queued, listed or in hand.
+  Task<void> run(bool until_idle);
+  void stop();
+
+  // What happened since the last call (the daemon's status line, `run --once`).
+  CycleStats takeStats();
+  size_t backlog() const { return queue_.size(); }
+  bool idle() const { return queue_.empty() && busy_ == 0 && listings_ == 0; }
+
+ private:
+  struct WorkItem {
+    std::shared_ptr<Services> services;  // those it was listed with: a reload swaps them
+    Connector* connector = nullptr;      // owned by `services`
+    ScheduledEmail email;
+    std::optional<EmailDecision> resume;  // a decision left "reverting": act on it again
+  };
+  // Earliest send first; then by recipient domain, so that one domain's recipients meet in one
+  // SMTP session; then in arrival order.
+  using Order = std::tuple<TimePoint, std::string, unsigned long long>;
+
+  void push(WorkItem item);
+  Task<void> worker(bool until_idle);
+  Task<void> waitForWork();
+  void wakeAll();
+  Task<void> process(WorkItem& item);
+  Task<void> decideAndAct(WorkItem& item);
+  Task<void> act(Services& s, Connector& c, const ScheduledEmail& e, const EmailDecision& d);
+  Task<void> acquireActSlot(const std::string& connector);
+  void releaseActSlot(const std::string& connector);
+
+  asio::any_io_executor ex_;
+  Store& store_;
+  int workers_;
+  std::map<Order, WorkItem> queue_;
+  std::set<std::string> inHand_;  // keys queued or being worked on: a re-listing adds nothing
+  std::map<std::string, SenderState> paused_;
+  std::map<std::string, int> acting_;  // per connector
+  asio::steady_timer wake_, actWake_;
+  unsigned long long seq_ = 0;
+  int busy_ = 0, listings_ = 0;
+  bool stopped_ = false;
+  CycleStats stats_;
+};
+
+// One connector's listing into the engine; ends the listing (listingEnded) whatever happens, and
+// counts a failure in `errors` (logged; the next poll tries again).
+Task<void> pollConnector(DecisionEngine& engine, std::shared_ptr<Services> s, Connector& c, TimePoint now,
+                         int& errors);
+// The sending mailboxes paused now; a failure of sender protection is logged, never fatal.
+Task<std::map<std::string, SenderState>> pausedSenders(Services& s, Store& store, TimePoint now);
+
+}  // namespace safetynet
