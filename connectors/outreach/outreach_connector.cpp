@@ -144,10 +144,30 @@ Task<std::pair<std::string, std::string>> OutreachConnector::readMailing(const s
   co_return std::make_pair(state, relatedId(d, "sequenceState"));
 }
 
+Task<OutreachConnector::Written> OutreachConnector::write(std::string method, std::string url, std::string body) {
+  Written w;
+  HttpResponse r;
+  try {
+    r = co_await call(std::move(method), std::move(url), std::move(body));
+  } catch (const std::exception& e) {
+    w.text = e.what();  // no answer: it may or may not have been applied
+  }
+  if (!w.text.empty()) co_return w;
+  w.text = std::to_string(r.status) + ": " + errorText(r.body);
+  if (r.status >= 200 && r.status < 300) w.outcome = Written::Applied;
+  // A 4xx is Outreach saying no, so nothing changed; but 408 and 429 only say "not now".
+  else if (r.status >= 400 && r.status < 500 && r.status != 408 && r.status != 429) w.outcome = Written::Refused;
+  co_return w;
+}
+
 Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
   RevertResult result;
   const std::string strategy = config_.revert_strategy.empty() ? "draft" : config_.revert_strategy;
   std::string error;
+  // A write answered 5xx or not at all may have been applied (a PATCH that drafted the mailing,
+  // then its answer was lost): only the re-read below tells. If it shows the mailing still going
+  // out, the revert is an error, tried again later, never the pause fallback meant for a refusal.
+  bool unclear = false;
   try {
     // Read first: after a crash the mailing may already be drafted, sent or gone.
     auto [state, sequenceState] = co_await readMailing(email.id);
@@ -162,12 +182,15 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
     std::string done;
     bool pause = strategy == "pause_sequence";
     if (!pause) {
-      HttpResponse r = co_await call("PATCH", config_.base_url + "/mailings/" + urlEncode(email.id), draftedBody(email.id));
-      if (r.status >= 200 && r.status < 300) {
+      Written w = co_await write("PATCH", config_.base_url + "/mailings/" + urlEncode(email.id), draftedBody(email.id));
+      if (w.outcome == Written::Applied) {
         done = "PATCH state=drafted";
-      } else {
-        done = "PATCH state=drafted refused (" + std::to_string(r.status) + ": " + errorText(r.body) + ")";
+      } else if (w.outcome == Written::Refused) {
+        done = "PATCH state=drafted refused (" + w.text + ")";
         pause = true;  // the documented fallback
+      } else {
+        done = "PATCH state=drafted got no clear answer (" + w.text + ")";
+        unclear = true;
       }
     }
     if (pause) {
@@ -175,12 +198,14 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
         result.detail = done + (done.empty() ? "" : "; ") + "the mailing belongs to no sequence, so it cannot be paused";
         co_return result;
       }
-      HttpResponse r = co_await call("POST", config_.base_url + "/sequenceStates/" + urlEncode(sequenceState) +
-                                                 "/actions/pause");
+      Written w = co_await write("POST", config_.base_url + "/sequenceStates/" + urlEncode(sequenceState) +
+                                             "/actions/pause");
+      unclear = w.outcome == Written::Unclear;
       done += std::string(done.empty() ? "" : "; ") +
-              (r.status >= 200 && r.status < 300 ? "sequenceState " + sequenceState + " paused"
-                                                   : "pausing sequenceState " + sequenceState + " failed (" +
-                                                         std::to_string(r.status) + ": " + errorText(r.body) + ")");
+              (w.outcome == Written::Applied   ? "sequenceState " + sequenceState + " paused"
+               : w.outcome == Written::Refused ? "pausing sequenceState " + sequenceState + " failed (" + w.text + ")"
+                                               : "pausing sequenceState " + sequenceState + " got no clear answer (" +
+                                                     w.text + ")");
     }
     // Confirm with a fresh read.
     auto [after, unused] = co_await readMailing(email.id);
@@ -191,6 +216,7 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
     error = e.what();
   }
   if (!error.empty()) result.detail = error;
+  if (unclear && !result.confirmed) throw ConnectorError(config_.name + ": mailing " + email.id + ": " + result.detail);
   co_return result;
 }
 

@@ -4,9 +4,11 @@
 //    &include=recipients,prospect,mailbox,user&page[size]=100&count=false, following links.next
 //    (cursor pagination) only on the configured host.
 //  Stopping (revert_strategy): `draft` (default) PATCHes the mailing's state to "drafted" (the
-//    hyper-schema's update link) and, if Outreach refuses, pauses the prospect's sequenceState;
-//    `pause_sequence` pauses it directly. Either way the mailing is read again, and only a state
-//    other than scheduled/queued/delivering counts as stopped.
+//    hyper-schema's update link) and, if Outreach refuses (4xx), pauses the prospect's
+//    sequenceState; `pause_sequence` pauses it directly. Either way the mailing is read again, and
+//    only a state other than scheduled/queued/delivering counts as stopped. A write without a
+//    clear answer (5xx, lost) may have been applied: the re-read decides, and if the mailing is
+//    still going out, revert() throws so that the cycle tries again later.
 //  Profiles: the prospects included with the mailings, and their emailAddress resources (type,
 //    order, status) in one request per 100 prospects.
 //  Auth: OAuth2 (connectors/oauth); a 401 renews the token once. Rate: X-RateLimit-* with a budget.
@@ -41,6 +43,13 @@ class OutreachConnector final : public Connector {
   // token renewal on 401. Returns the response whatever its status.
   Task<HttpResponse> call(std::string method, std::string url, std::string body = "");
   Task<nlohmann::json> getJson(const std::string& url, const std::string& what);
+  // A write's outcome as far as its answer tells: Unclear for 5xx, 408, 429 (after the client's
+  // retries) or no answer at all, when it may or may not have been applied.
+  struct Written {
+    enum Outcome { Applied, Refused, Unclear } outcome = Unclear;
+    std::string text;  // "422: <Outreach's error>", or the transport error
+  };
+  Task<Written> write(std::string method, std::string url, std::string body = "");
   Task<std::pair<std::string, std::string>> readMailing(const std::string& id);  // state, sequenceState id
   bool sameOrigin(const std::string& url) const;
 

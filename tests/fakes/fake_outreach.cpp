@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "safetynet/core/time_format.hpp"
 #include "safetynet/net/url.hpp"
@@ -86,6 +87,11 @@ void FakeOutreach::failNext(int n, int status) {
   failStatus_ = status;
 }
 
+void FakeOutreach::failNextWrite(int status, bool applied) {
+  std::lock_guard l(mu_);
+  writeFault_ = std::make_pair(status, applied);
+}
+
 void FakeOutreach::setDelay(std::chrono::milliseconds d) {
   std::lock_guard l(mu_);
   delay_ = d;
@@ -164,6 +170,22 @@ nlohmann::json FakeOutreach::userJson(long id) const {
 }
 
 ServerResponse FakeOutreach::handle(const ServerRequest& r) {
+  std::optional<std::pair<int, bool>> fault;
+  if (r.method != "GET" && r.path.rfind("/api/v2/", 0) == 0) {
+    std::lock_guard l(mu_);
+    fault = std::exchange(writeFault_, std::nullopt);
+  }
+  if (!fault) return answer(r);
+  const auto [status, applied] = *fault;
+  if (applied) answer(r);  // carried out; its answer is replaced below
+  std::lock_guard l(mu_);
+  if (!applied) log_.push_back(r.method + " " + r.path);
+  ServerResponse out = document(status, errorDoc("serverError", "Server Error", "Something went wrong."));
+  if (status == 0) out.fault = ConnectionFault::DropBeforeAnswer;
+  return out;
+}
+
+ServerResponse FakeOutreach::answer(const ServerRequest& r) {
   if (r.path == "/oauth/token") return oauth_.token(r);
   std::unique_lock l(mu_);
   if (delay_.count() > 0) {

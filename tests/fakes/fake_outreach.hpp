@@ -73,6 +73,9 @@ class FakeOutreach {
   void pauseKeepsMailingScheduled(bool keeps);
   void rateLimitNext(int n, int retry_after_seconds = 1);
   void failNext(int n, int status = 503);
+  // The next write (PATCH, POST) answers `status` after being carried out if `applied`; status 0
+  // closes the connection with no answer (the answer lost).
+  void failNextWrite(int status, bool applied);
   // Every request waits this long first (crash tests).
   void setDelay(std::chrono::milliseconds d);
   std::string state(long mailing_id) const;
@@ -81,7 +84,8 @@ class FakeOutreach {
   std::vector<std::string> requestLog() const;
 
  private:
-  ServerResponse handle(const ServerRequest& r);
+  ServerResponse handle(const ServerRequest& r);  // answer(), then a write's fault
+  ServerResponse answer(const ServerRequest& r);
   nlohmann::json mailingJson(const FakeOutreachMailing& m) const;
   nlohmann::json prospectJson(const FakeOutreachProspect& p) const;
   nlohmann::json userJson(long id) const;
@@ -95,6 +99,7 @@ class FakeOutreach {
   std::map<long, std::string> sequenceStates_;  // id -> state
   bool patchAllowed_ = true, pauseKeeps_ = false;
   int rateLimited_ = 0, retryAfter_ = 1, failing_ = 0, failStatus_ = 503;
+  std::optional<std::pair<int, bool>> writeFault_;  // status, applied
   int remaining_ = 10000;
   std::chrono::milliseconds delay_{0};
   std::vector<std::string> log_;

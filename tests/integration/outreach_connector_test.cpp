@@ -186,4 +186,44 @@ TEST_F(OutreachConnectorTest, ProfilesFromProspectsAndTheirEmailAddresses) {
   EXPECT_EQ(jane->primary()->email, "jane@acme.test");
 }
 
+TEST_F(OutreachConnectorTest, APatchAppliedButAnswered500IsConfirmedByReadingNotByPausing) {
+  add(16, minutes(30), {"jane@acme.test"}, "scheduled", 79);
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  fake.failNextWrite(500, true);
+  auto r = runTask(io, c->revert(emails.at(0)));
+  EXPECT_TRUE(r.confirmed) << r.detail;
+  EXPECT_EQ(fake.state(16), "drafted");
+  EXPECT_EQ(fake.sequenceState(79), "active");  // a 500 is no refusal: the sequence is left alone
+  EXPECT_EQ(fake.requestCount("POST /api/v2/sequenceStates"), 0);
+  EXPECT_EQ(fake.requestCount("PATCH /api/v2/mailings/16"), 1);
+  EXPECT_EQ(fake.requestCount("GET /api/v2/mailings/16"), 2);  // read first, then re-read
+}
+
+TEST_F(OutreachConnectorTest, APatchWhoseAnswerWasLostIsConfirmedByReadingNotByPausing) {
+  add(17, minutes(30), {"jane@acme.test"}, "scheduled", 80);
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  fake.failNextWrite(0, true);  // applied, then the connection drops before the answer
+  auto r = runTask(io, c->revert(emails.at(0)));
+  EXPECT_TRUE(r.confirmed) << r.detail;
+  EXPECT_EQ(fake.sequenceState(80), "active");
+  EXPECT_EQ(fake.requestCount("PATCH /api/v2/mailings/17"), 1);  // not sent again
+  EXPECT_EQ(fake.requestCount("POST /api/v2/sequenceStates"), 0);
+}
+
+TEST_F(OutreachConnectorTest, APatchNotAppliedAndAnswered503IsLeftForTheNextTryNotPaused) {
+  add(18, minutes(30), {"jane@acme.test"}, "scheduled", 81);
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  fake.failNextWrite(503, false);
+  // An error, not a result: the cycle tries again later (the revert reads first, so it is safe).
+  EXPECT_THROW(runTask(io, c->revert(emails.at(0))), ConnectorError);
+  EXPECT_EQ(fake.state(18), "scheduled");
+  EXPECT_EQ(fake.sequenceState(81), "active");
+  auto again = runTask(io, c->revert(emails.at(0)));
+  EXPECT_TRUE(again.confirmed) << again.detail;
+  EXPECT_EQ(fake.sequenceState(81), "active");
+}
+
 }  // namespace
