@@ -220,8 +220,31 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
   co_return result;
 }
 
+Task<std::optional<nlohmann::json>> OutreachConnector::resource(const std::string& type, const std::string& id) {
+  std::optional<nlohmann::json> out;
+  std::string failure;
+  try {
+    nlohmann::json doc = co_await getJson(config_.base_url + "/" + type + "/" + urlEncode(id), "GET /" + type + "/{id}");
+    if (doc.contains("data") && doc["data"].is_object()) out = doc["data"];
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  if (!failure.empty()) logger(config_.name)->warn("could not read {} {}: {}", type, id, failure);
+  co_return out;
+}
+
 Task<EmailPeople> OutreachConnector::people(const ScheduledEmail& email) {
   EmailPeople p;
+  // An email resumed after a restart comes before any listing: fetch who the listing would have
+  // brought (the rep, the prospect) rather than telling the channel instead of the rep.
+  if (!email.user_id.empty() && !users_.count(email.user_id)) {
+    auto user = co_await resource("users", email.user_id);
+    if (user) users_[email.user_id] = toRep(*user);
+  }
+  if (!email.contact_id.empty() && !prospects_.count(email.contact_id)) {
+    auto prospect = co_await resource("prospects", email.contact_id);
+    if (prospect) prospects_[email.contact_id] = std::move(*prospect);
+  }
   if (auto it = users_.find(email.user_id); it != users_.end()) p.rep = it->second;
   if (p.rep.id.empty()) p.rep.id = email.user_id;
   if (p.rep.name.empty()) p.rep.name = email.user_name;

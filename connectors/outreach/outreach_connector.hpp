@@ -51,13 +51,15 @@ class OutreachConnector final : public Connector {
   };
   Task<Written> write(std::string method, std::string url, std::string body = "");
   Task<std::pair<std::string, std::string>> readMailing(const std::string& id);  // state, sequenceState id
+  // GET /{type}/{id}'s resource, or nullopt (logged) when Outreach cannot answer.
+  Task<std::optional<nlohmann::json>> resource(const std::string& type, const std::string& id);
   bool sameOrigin(const std::string& url) const;
 
   ConnectorConfig config_;
   HttpClientPtr http_;
   OAuthSession oauth_;
   RateBudget budget_;
-  std::map<std::string, Rep> users_;                // user id -> rep, from included users
+  std::map<std::string, Rep> users_;                // user id -> rep, from included users or GET /users/{id}
   std::map<std::string, nlohmann::json> prospects_;  // prospect id -> resource, from the last listing
 };
 

@@ -97,6 +97,11 @@ void FakeOutreach::setDelay(std::chrono::milliseconds d) {
   delay_ = d;
 }
 
+void FakeOutreach::setWriteDelay(std::chrono::milliseconds d) {
+  std::lock_guard l(mu_);
+  writeDelay_ = d;
+}
+
 std::string FakeOutreach::state(long id) const {
   std::lock_guard l(mu_);
   auto it = mailings_.find(id);
@@ -188,8 +193,7 @@ ServerResponse FakeOutreach::handle(const ServerRequest& r) {
 ServerResponse FakeOutreach::answer(const ServerRequest& r) {
   if (r.path == "/oauth/token") return oauth_.token(r);
   std::unique_lock l(mu_);
-  if (delay_.count() > 0) {
-    auto d = delay_;
+  if (auto d = r.method == "GET" ? delay_ : std::max(delay_, writeDelay_); d.count() > 0) {
     l.unlock();
     std::this_thread::sleep_for(d);
     l.lock();
@@ -316,6 +320,18 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
       return document(200, {{"data", mailingJson(it->second)}});
     }
     return document(405, errorDoc("methodNotAllowed", "Method Not Allowed", r.method));
+  }
+  if (path.rfind("/users/", 0) == 0 && r.method == "GET") {
+    auto it = users_.find(toId(path.substr(7)));
+    if (it == users_.end())
+      return document(404, errorDoc("resourceNotFound", "Resource Not Found", "Could not find 'user' with ID '" + path.substr(7) + "'."));
+    return document(200, {{"data", it->second}});
+  }
+  if (path.rfind("/prospects/", 0) == 0 && r.method == "GET") {
+    auto it = prospects_.find(toId(path.substr(11)));
+    if (it == prospects_.end())
+      return document(404, errorDoc("resourceNotFound", "Resource Not Found", "Could not find 'prospect' with ID '" + path.substr(11) + "'."));
+    return document(200, {{"data", prospectJson(it->second)}});
   }
   if (path == "/users" && r.method == "GET") {
     auto data = nlohmann::json::array();

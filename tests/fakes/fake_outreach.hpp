@@ -4,6 +4,7 @@
 // application/vnd.api+json (415 otherwise); GET /mailings with filter[state] lists,
 // filter[scheduledAt] ranges ("a..b", inf/neginf), sort, include (recipients, prospect, mailbox,
 // user), cursor pagination (page[size], page[after], links.next); GET/PATCH /mailings/{id};
+// GET /users/{id}, GET /users?filter[id]=a,b; GET /prospects/{id};
 // GET /emailAddresses?filter[prospect][id]=a,b; POST /sequenceStates/{id}/actions/pause;
 // errors as {"errors":[{id,title,detail}]}; X-RateLimit-Limit/-Remaining/-Reset on every
 // response and 429 rateLimitExceeded with Retry-After on demand; 401 for a dead access token;
@@ -58,6 +59,8 @@ class FakeOutreach {
   FakeOutreach(asio::any_io_executor ex, std::chrono::milliseconds min_mint_interval = std::chrono::milliseconds(0),
                unsigned short port = 0);
   std::string baseUrl() const { return server_->baseUrl() + "/api/v2"; }
+  // A distant platform: this round trip on every connection and answer (HttpServer::setLatency).
+  void setLatency(std::chrono::milliseconds rtt) { server_->setLatency(rtt); }
   std::string tokenUrl() const { return server_->baseUrl() + "/oauth/token"; }
   FakeOAuth& oauth() { return oauth_; }
   static constexpr const char* kClientId = "outreach-client";
@@ -78,6 +81,8 @@ class FakeOutreach {
   void failNextWrite(int status, bool applied);
   // Every request waits this long first (crash tests).
   void setDelay(std::chrono::milliseconds d);
+  // Every write (PATCH, POST) waits this long first: a crash while a stop is in flight.
+  void setWriteDelay(std::chrono::milliseconds d);
   std::string state(long mailing_id) const;
   std::string sequenceState(long id) const;
   int requestCount(const std::string& method_and_path_prefix) const;
@@ -101,7 +106,7 @@ class FakeOutreach {
   int rateLimited_ = 0, retryAfter_ = 1, failing_ = 0, failStatus_ = 503;
   std::optional<std::pair<int, bool>> writeFault_;  // status, applied
   int remaining_ = 10000;
-  std::chrono::milliseconds delay_{0};
+  std::chrono::milliseconds delay_{0}, writeDelay_{0};
   std::vector<std::string> log_;
   std::unique_ptr<HttpServer> server_;
 };

@@ -312,6 +312,34 @@ TEST(EndToEndPlatforms, KilledBetweenARotatedRefreshTokenAndItsUseStillAuthentic
     EXPECT_EQ(logs.find(secret), std::string::npos) << secret << " in the logs";
 }
 
+TEST(EndToEndPlatforms, AnOutreachEmailResumedAfterAKillReachesItsRepByDm) {
+  // Killed while stopping an Outreach mailing: the restarted daemon resumes it before listing
+  // anything, so the connector knows no user yet and must fetch the rep (GET /users/{id}).
+  PlatformSandbox s;
+  s.outreach().setWriteDelay(milliseconds(3000));
+  Process daemon({SAFETYNET_BINARY, "run", "-c", s.config()}, s.dir() / "daemon.log");
+  const auto deadline = steady_clock::now() + seconds(30);
+  // The revert's first read of a mailing: the decision is recorded as reverting by then.
+  while (s.outreach().requestCount("GET /api/v2/mailings/1") < 1 && steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(20));
+  ASSERT_GE(s.outreach().requestCount("GET /api/v2/mailings/1"), 1) << readFile(s.dir() / "daemon.log");
+  std::this_thread::sleep_for(milliseconds(300));  // its PATCH is on its way
+  daemon.signal(SIGKILL);
+  daemon.wait(seconds(10));
+  int reverting = 0;
+  for (const auto& [key, d] : s.decisions()) reverting += key.rfind("outreach-e2e/", 0) == 0 && d["state"] == "reverting";
+  ASSERT_GE(reverting, 1) << "the kill did not land while an Outreach email was being stopped";
+  s.outreach().setWriteDelay(milliseconds(0));
+  std::string out;
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "run", "--once", "-c", s.config()}, &out), 0) << out;
+  expectExactlyTheRiskyOnesStopped(s);
+  for (const auto& m : s.slack().messages()) {
+    if (m.request["text"].get<std::string>().find("\"Subject 10") != std::string::npos) {
+      EXPECT_EQ(m.channel, "D0RILEY") << m.request["text"];
+    }
+  }
+}
+
 TEST(EndToEndPlatforms, AMailboxThatBouncesTooMuchIsPausedThenReleased) {
   PlatformSandbox s;
   // In the last 24 h rep@seller.test sent 60 mailings on Outreach, and 4 of them bounced: 6.7%,

@@ -226,4 +226,29 @@ TEST_F(OutreachConnectorTest, APatchNotAppliedAndAnswered503IsLeftForTheNextTryN
   EXPECT_EQ(fake.sequenceState(81), "active");
 }
 
+TEST_F(OutreachConnectorTest, PeopleFetchesTheRepItHasNotSeen) {
+  // A fresh connector (a restart) resuming an email from the store: nothing listed, no cache.
+  add(19, minutes(30));
+  ScheduledEmail stored = runTask(io, connector()->listScheduled(window())).at(0);
+  auto c = connector();
+  auto people = runTask(io, c->people(stored));
+  EXPECT_EQ(people.rep.id, "7");
+  EXPECT_EQ(people.rep.email, "rep@seller.test");
+  EXPECT_EQ(people.rep.name, "Riley Rep");
+  EXPECT_EQ(people.contact_name, "Jane Doe");
+  EXPECT_EQ(fake.requestCount("GET /api/v2/users/7"), 1);
+  runTask(io, c->people(stored));
+  EXPECT_EQ(fake.requestCount("GET /api/v2/users/7"), 1);  // cached
+}
+
+TEST_F(OutreachConnectorTest, PeopleFallsBackToTheEmailWhenOutreachCannotAnswer) {
+  add(20, minutes(30));
+  ScheduledEmail stored = runTask(io, connector()->listScheduled(window())).at(0);
+  stored.user_id = "404";  // no such user
+  auto people = runTask(io, connector()->people(stored));
+  EXPECT_EQ(people.rep.id, "404");
+  EXPECT_EQ(people.rep.name, "Riley Rep");  // what the email itself says
+  EXPECT_TRUE(people.rep.email.empty());
+}
+
 }  // namespace
