@@ -89,6 +89,15 @@ Task<nlohmann::json> OutreachConnector::getJson(const std::string& url, const st
 
 Task<std::vector<ScheduledEmail>> OutreachConnector::listScheduled(TimeWindow window) {
   std::vector<ScheduledEmail> out;
+  co_await streamScheduled(window, [&out](std::vector<ScheduledEmail> page) -> Task<void> {
+    for (auto& e : page) out.push_back(std::move(e));
+    co_return;
+  });
+  co_return out;
+}
+
+Task<void> OutreachConnector::streamScheduled(TimeWindow window, PageSink sink) {
+  size_t listed = 0;
   std::string url = config_.base_url + "/mailings?" + param("filter[state]", "scheduled") + "&" +
                     param("filter[scheduledAt]", formatIso8601(window.from) + ".." + formatIso8601(window.to)) + "&" +
                     param("sort", "scheduledAt") + "&" + param("include", "recipients,prospect,mailbox,user") + "&" +
@@ -107,6 +116,7 @@ Task<std::vector<ScheduledEmail>> OutreachConnector::listScheduled(TimeWindow wi
         if (jsonString(r, "type") == "user") users_[idOf(r)] = toRep(r);
         if (jsonString(r, "type") == "prospect") prospects_[idOf(r)] = r;
       }
+    std::vector<ScheduledEmail> page;
     for (const auto& m : doc["data"]) {
       std::string why;
       auto e = toScheduledEmail(m, inc, config_.name, &why);
@@ -115,8 +125,11 @@ Task<std::vector<ScheduledEmail>> OutreachConnector::listScheduled(TimeWindow wi
         continue;
       }
       if (e->status != "scheduled" || !window.contains(e->scheduled_at)) continue;  // trust, but check
-      out.push_back(std::move(*e));
+      page.push_back(std::move(*e));
     }
+    listed += page.size();
+    // Each page is checked while the next one is read (sorted by scheduledAt: earliest first).
+    if (!page.empty()) co_await sink(std::move(page));
     std::string next;
     if (doc.contains("links") && doc["links"].is_object()) next = jsonString(doc["links"], "next");
     if (!next.empty() && !sameOrigin(next)) {
@@ -126,8 +139,7 @@ Task<std::vector<ScheduledEmail>> OutreachConnector::listScheduled(TimeWindow wi
     }
     url = next;
   }
-  logger(config_.name)->debug("{} scheduled mailings in {} pages", out.size(), pages);
-  co_return out;
+  logger(config_.name)->debug("{} scheduled mailings in {} pages", listed, pages);
 }
 
 Task<std::pair<std::string, std::string>> OutreachConnector::readMailing(const std::string& id) {

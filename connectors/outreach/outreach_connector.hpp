@@ -31,6 +31,8 @@ class OutreachConnector final : public Connector {
   const std::string& name() const override { return config_.name; }
   std::string_view type() const override { return "outreach"; }
   Task<std::vector<ScheduledEmail>> listScheduled(TimeWindow window) override;
+  // Page by page, earliest first: each page is checked while the next is read.
+  Task<void> streamScheduled(TimeWindow window, PageSink sink) override;
   Task<RevertResult> revert(const ScheduledEmail& email) override;
   Task<EmailPeople> people(const ScheduledEmail& email) override;
   Task<void> loadProfiles(std::vector<ScheduledEmail>& emails) override;

@@ -2,6 +2,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -27,6 +28,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   unsigned short port;
   int accepted = 0;
   bool stopped = false;
+  std::chrono::milliseconds latency{0};
+
+  // Models the network between a client and a distant API: one round trip for a new connection
+  // (its handshake), one for every request and answer. Asynchronous: requests overlap.
+  Task<void> roundTrip() {
+    if (latency.count() <= 0) co_return;
+    asio::steady_timer t(acceptor.get_executor(), latency);
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
 
   Task<void> accept() {
     auto self = shared_from_this();
@@ -42,6 +52,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     auto self = shared_from_this();
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
+    co_await roundTrip();
     for (;;) {
       http::request<http::string_body> req;
       auto [ec, n] = co_await http::async_read(stream, buffer, req, asio::as_tuple(asio::use_awaitable));
@@ -67,6 +78,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       } catch (const std::exception& e) {
         out = ServerResponse{500, "application/json", {}, std::string("{\"error\":\"") + e.what() + "\"}"};
       }
+      co_await roundTrip();
       if (out.fault == ConnectionFault::DropBeforeAnswer) break;
       http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
       res.set(http::field::content_type, out.content_type);
@@ -83,6 +95,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   }
 };
+
+void HttpServer::setLatency(std::chrono::milliseconds rtt) { impl_->latency = rtt; }
 
 HttpServer::HttpServer(asio::any_io_executor ex, ServerHandler handler, unsigned short port)
     : impl_(std::make_shared<Impl>(ex, std::move(handler), port)) {

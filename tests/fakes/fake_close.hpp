@@ -34,6 +34,8 @@ class FakeClose {
  public:
   FakeClose(asio::any_io_executor ex, std::string api_key, unsigned short port = 0);
   std::string baseUrl() const { return server_->baseUrl() + "/api/v1"; }
+  // A distant platform: this round trip on every connection and answer (HttpServer::setLatency).
+  void setLatency(std::chrono::milliseconds rtt) { server_->setLatency(rtt); }
 
   void addEmail(const FakeCloseEmail& e);
   void addUser(const std::string& id, const std::string& email, const std::string& first, const std::string& last);

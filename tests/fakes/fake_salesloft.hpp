@@ -45,6 +45,8 @@ class FakeSalesloft {
  public:
   FakeSalesloft(asio::any_io_executor ex, std::string api_key, unsigned short port = 0);
   std::string baseUrl() const { return server_->baseUrl() + "/v2"; }
+  // A distant platform: this round trip on every connection and answer (HttpServer::setLatency).
+  void setLatency(std::chrono::milliseconds rtt) { server_->setLatency(rtt); }
   std::string tokenUrl() const { return server_->baseUrl() + "/oauth/token"; }
   FakeOAuth& oauth() { return oauth_; }
   static constexpr const char* kClientId = "salesloft-client";

@@ -27,6 +27,8 @@ class FakeSlack {
  public:
   FakeSlack(asio::any_io_executor ex, std::string token, unsigned short port = 0);
   std::string baseUrl() const { return server_->baseUrl() + "/api"; }
+  // A distant platform: this round trip on every connection and answer (HttpServer::setLatency).
+  void setLatency(std::chrono::milliseconds rtt) { server_->setLatency(rtt); }
   void addUser(const std::string& id, const std::string& email, const std::string& name);
   void addChannel(const std::string& id, const std::string& name);
   // Calls of a Web API method so far ("users.lookupByEmail").

@@ -1,6 +1,7 @@
 #pragma once
 // A small HTTP/1.1 server on Beast (plain TCP, loopback) for the fake platforms that the tests and
 // `safetynet demo` run. Not used by the daemon's production path.
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -51,6 +52,9 @@ class HttpServer {
   unsigned short port() const;
   int connectionsAccepted() const;
   std::string baseUrl() const { return "http://127.0.0.1:" + std::to_string(port()); }
+  // Adds this round-trip time to every new connection and every answer, without blocking other
+  // requests (benchmarks and tests of a distant platform).
+  void setLatency(std::chrono::milliseconds rtt);
   void stop();
 
  private:
