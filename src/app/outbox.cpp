@@ -1,5 +1,7 @@
 // Sends queued notifications. Each message: record the destination ("sending"), post, record
-// "sent". A message found in "sending" after a crash is first looked for at its destination.
+// "sent". A message found in "sending" after a crash is first looked for at its destination. One
+// whose destination cannot be found for now (Slack down while opening the rep's DM) is tried again
+// with backoff, and after kTargetAttempts tries goes to the notifier's fallback, saying so.
 #include <random>
 
 #include "safetynet/app/app.hpp"
@@ -9,6 +11,10 @@
 namespace safetynet {
 
 namespace {
+// Tries to find a message's own destination (the rep's DM) before its fallback (the channel) is
+// taken: with the backoff below, about 3 to 5 minutes of Slack failing.
+constexpr int kTargetAttempts = 6;
+
 TimePoint nextAttempt(TimePoint now, int attempts, std::optional<std::chrono::milliseconds> server) {
   static std::mt19937_64 rng{std::random_device{}()};
   RetryPolicy p;
@@ -43,15 +49,26 @@ Task<OutboxStats> drainOutbox(Services& s, Store& store, TimePoint now) {
         }
       }
       Target t = co_await n.resolveTarget(m.payload);
+      nlohmann::json payload = m.payload;
+      if (t.destination.empty() && !t.permanent && !t.fallback.empty() && m.attempts + 1 >= kTargetAttempts) {
+        log->warn("{}: {} after {} tries; using {}", m.dedupe_key, t.error, m.attempts + 1, t.fallback);
+        t.destination = t.fallback;
+        payload["delivery_note"] = t.fallback_note;
+      }
       if (t.destination.empty()) {
-        store.outboxRetry(m.id, nextAttempt(now, m.attempts, std::nullopt), t.error, t.permanent ? "dead" : "pending");
+        // A temporary failure counts as a try, like a failed post: the backoff grows, the budget goes.
+        const TimePoint next = nextAttempt(now, m.attempts + 1, std::nullopt);
+        if (t.permanent)
+          store.outboxRetry(m.id, next, t.error, "dead");
+        else
+          store.outboxUnrouted(m.id, next, t.error);
         t.permanent ? ++stats.dead : ++stats.retried;
         log->warn("{}: no destination: {}", m.dedupe_key, t.error);
         continue;
       }
       store.outboxSending(m.id, t.destination);  // before posting: see the file comment
       mayHaveSent = true;
-      DeliveryResult r = co_await n.post(t.destination, m.dedupe_key, m.payload);
+      DeliveryResult r = co_await n.post(t.destination, m.dedupe_key, payload);
       if (r.delivered) {
         store.outboxSent(m.id, r.ref);
         ++stats.sent;

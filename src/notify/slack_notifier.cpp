@@ -38,8 +38,24 @@ nlohmann::json historyArgs(const std::string& channel) {
   return {{"channel", channel}, {"limit", "200"}, {"include_all_metadata", "true"}};
 }
 
+// Who the rep is, in words: "Riley (riley@seller.example)".
+std::string repLabel(const nlohmann::json& payload) {
+  const auto& rep = jsonObject(payload, "rep");
+  const std::string name = jsonString(rep, "name"), email = jsonString(rep, "email");
+  std::string who = name.empty() ? jsonString(rep, "slack_username") : name;
+  if (who.empty()) return email.empty() ? "the rep" : email;
+  return email.empty() ? who : who + " (" + email + ")";
+}
+
 nlohmann::json postArgs(const std::string& destination, const std::string& dedupe_key, const nlohmann::json& payload) {
   nlohmann::json msg = slackMessage(payload);
+  // Posted somewhere else than meant (the outbox's fallback): said first, in the text and the blocks.
+  if (const std::string note = jsonString(payload, "delivery_note"); !note.empty()) {
+    msg["text"] = note + " " + jsonString(msg, "text");
+    nlohmann::json element = {{"type", "plain_text"}, {"text", note}};  // plain: names need no escaping
+    nlohmann::json block = {{"type", "context"}, {"elements", nlohmann::json::array({element})}};
+    if (msg.contains("blocks") && msg["blocks"].is_array()) msg["blocks"].insert(msg["blocks"].begin(), block);
+  }
   msg["channel"] = destination;
   msg["unfurl_links"] = false;
   msg["metadata"] = {{"event_type", kEventType}, {"event_payload", {{"dedupe_key", dedupe_key}}}};
@@ -94,15 +110,17 @@ Task<SlackNotifier::Reply> SlackNotifier::call(const std::string& method, const 
   co_return r;
 }
 
-Task<std::string> SlackNotifier::userIdByName(const std::string& username) {
-  // Slack has no lookup by username: list the workspace's members, at most once an hour.
+Task<SlackNotifier::UserLookup> SlackNotifier::userIdByName(const std::string& username) {
+  // Slack has no lookup by username: list the workspace's members, at most once an hour (a
+  // listing that failed is no listing: the next try lists again).
+  UserLookup out;
   if (!userIds_.count(username) && Clock::now() - usersListedAt_ > std::chrono::hours(1)) {
-    usersListedAt_ = Clock::now();
     std::string cursor;
     do {
       Reply r = co_await call("users.list", usersListArgs(cursor), false);
       if (!r.ok()) {
         logger("slack")->warn("users.list failed: {}", r.error);
+        out.error = r.error;
         break;
       }
       if (r.body.contains("members") && r.body["members"].is_array())
@@ -114,47 +132,80 @@ Task<std::string> SlackNotifier::userIdByName(const std::string& username) {
         }
       cursor = jsonString(jsonObject(r.body, "response_metadata"), "next_cursor");
     } while (!cursor.empty());
+    if (out.error.empty() || permanentError(out.error)) usersListedAt_ = Clock::now();
   }
-  auto it = userIds_.find(username);
-  co_return it == userIds_.end() ? std::string() : it->second;
+  if (auto it = userIds_.find(username); it != userIds_.end()) {
+    out.id = it->second;
+    out.error.clear();
+  }
+  co_return out;
 }
 
-Task<Target> SlackNotifier::resolveTarget(const nlohmann::json& payload) {
+Task<Target> SlackNotifier::openDm(const std::string& user_id) {
   Target t;
+  Reply open = co_await call("conversations.open", arg("users", user_id), true);
+  t.destination = open.ok() ? jsonString(jsonObject(open.body, "channel"), "id") : "";
+  if (t.destination.empty()) {
+    t.error = "conversations.open: " + (open.ok() ? std::string("no channel in the answer") : open.error);
+    t.permanent = permanentError(open.error);
+  }
+  co_return t;
+}
+
+Task<Target> SlackNotifier::repDm(const nlohmann::json& payload) {
   const std::string repEmail = jsonString(jsonObject(payload, "rep"), "email");
   const std::string repSlack = jsonString(jsonObject(payload, "rep"), "slack_username");
-  if (config_.dm_rep && !repSlack.empty()) {
+  if (!repSlack.empty()) {
     // The platform knows the rep's Slack name (Salesloft): that is who gets the DM.
-    const std::string user = co_await userIdByName(repSlack);
-    if (!user.empty()) {
-      Reply open = co_await call("conversations.open", arg("users", user), true);
-      t.destination = open.ok() ? jsonString(jsonObject(open.body, "channel"), "id") : "";
-      if (!t.destination.empty()) co_return t;
-      logger("slack")->warn("cannot open a DM with the rep: {}", open.error);
+    UserLookup user = co_await userIdByName(repSlack);
+    if (!user.error.empty() && !permanentError(user.error)) {
+      Target t;
+      t.error = "users.list: " + user.error;
+      co_return t;
+    }
+    if (!user.id.empty()) {
+      Target dm = co_await openDm(user.id);
+      if (!dm.destination.empty() || !dm.permanent) co_return dm;
+      logger("slack")->warn("cannot open a DM with {}: {}; trying the rep's email", repSlack, dm.error);
     } else {
       logger("slack")->warn("no Slack user named {}; trying the rep's email", repSlack);
     }
   }
-  if (config_.dm_rep && !repEmail.empty()) {
-    Reply u = co_await call("users.lookupByEmail", arg("email", repEmail), false);
-    if (u.ok()) {
-      Reply open = co_await call("conversations.open", arg("users", jsonString(jsonObject(u.body, "user"), "id")), true);
-      t.destination = open.ok() ? jsonString(jsonObject(open.body, "channel"), "id") : "";
-      if (!t.destination.empty()) co_return t;
-      logger("slack")->warn("cannot open a DM with the rep: {}", open.error);
-      if (!permanentError(open.error) && config_.channel.empty()) {
-        t.error = open.error;
-        co_return t;
+  Target t;
+  if (repEmail.empty()) {
+    t.error = "no Slack user named " + repSlack;
+    t.permanent = true;
+    co_return t;
+  }
+  Reply u = co_await call("users.lookupByEmail", arg("email", repEmail), false);
+  if (!u.ok()) {
+    t.error = "users.lookupByEmail: " + u.error;
+    t.permanent = permanentError(u.error);  // users_not_found: the rep has no Slack account
+    co_return t;
+  }
+  co_return co_await openDm(jsonString(jsonObject(u.body, "user"), "id"));
+}
+
+Task<Target> SlackNotifier::resolveTarget(const nlohmann::json& payload) {
+  const auto& rep = jsonObject(payload, "rep");
+  if (config_.dm_rep && (!jsonString(rep, "email").empty() || !jsonString(rep, "slack_username").empty())) {
+    Target dm = co_await repDm(payload);
+    if (!dm.destination.empty()) co_return dm;
+    if (!dm.permanent) {
+      // Slack failed for now (5xx, timeout, rate limit): the outbox tries the DM again later, and
+      // only after its retry budget is the channel used, the message saying why.
+      if (!config_.channel.empty()) {
+        Target channel = co_await channelId();
+        dm.fallback = channel.destination;
+        dm.fallback_note = "Could not reach " + repLabel(payload) + " by DM (" + dm.error + "), so this is posted here.";
       }
-    } else {
-      logger("slack")->warn("rep not found in Slack ({}); posting to the channel", u.error);
-      if (!permanentError(u.error) && config_.channel.empty()) {
-        t.error = u.error;
-        co_return t;
-      }
+      co_return dm;
     }
+    logger("slack")->warn("no DM for the rep ({}): {}", dm.error,
+                          config_.channel.empty() ? "and no channel configured" : "posting to the channel");
   }
   if (config_.channel.empty()) {
+    Target t;
     t.error = "no Slack user for the rep and no channel configured";
     t.permanent = true;
     co_return t;

@@ -1,7 +1,9 @@
 #pragma once
-// Slack Web API: users.lookupByEmail + conversations.open for a DM to the rep (dm_rep), else the
-// configured channel; chat.postMessage with Block Kit and message metadata carrying the dedupe key,
-// which conversations.history (include_all_metadata) finds again after a crash.
+// Slack Web API: users.lookupByEmail + conversations.open for a DM to the rep (dm_rep); the
+// configured channel when Slack has no such user, or when the DM stayed out of reach for the
+// outbox's retry budget (the message then says so); chat.postMessage with Block Kit and message
+// metadata carrying the dedupe key, which conversations.history (include_all_metadata) finds again
+// after a crash.
 #include <map>
 
 #include "safetynet/config/config.hpp"
@@ -32,8 +34,16 @@ class SlackNotifier final : public Notifier {
   // The configured channel as an ID: conversations.history (crash recovery) takes IDs only, so a
   // "#name" is looked up once with conversations.list.
   Task<Target> channelId();
-  // The Slack user ID of a username (the platform's slack_username), from users.list; "" if none.
-  Task<std::string> userIdByName(const std::string& username);
+  // The Slack user ID of a username (the platform's slack_username), from users.list: id "" if
+  // none; error set when Slack could not be asked.
+  struct UserLookup {
+    std::string id, error;
+  };
+  Task<UserLookup> userIdByName(const std::string& username);
+  // The rep's DM. A permanent error means Slack has no user to DM (the channel is then the
+  // place); any other error is temporary, and the DM is tried again later.
+  Task<Target> repDm(const nlohmann::json& payload);
+  Task<Target> openDm(const std::string& user_id);
 
   SlackConfig config_;
   HttpClientPtr http_;

@@ -393,6 +393,12 @@ class SqliteStore final : public Store {
     s.run();
   }
 
+  void outboxUnrouted(long long id, TimePoint next, const std::string& error) override {
+    Stmt s(db_, "UPDATE outbox SET state='pending', attempts=attempts+1, next_attempt_at=?, last_error=? WHERE id=?");
+    s.bind(1, toMillis(next)).bind(2, error).bind(3, id);
+    s.run();
+  }
+
   std::optional<std::string> domainFact(const std::string& domain, const std::string& fact, TimePoint now) override {
     Stmt s(db_, "SELECT value FROM domain_facts WHERE domain=? AND fact=? AND expires_at>?");
     s.bind(1, domain).bind(2, fact).bind(3, toMillis(now));

@@ -189,3 +189,64 @@ TEST_F(SlackOutboxTest, APostWhoseAnswerWasLostIsFoundByItsMetadataNotPostedAgai
   EXPECT_EQ(message().sent_ref, "D0RILEY/" + fake.messages()[0].ts);
   EXPECT_EQ(fake.requestCount("chat.postMessage"), 1);
 }
+
+TEST_F(SlackOutboxTest, ADmThatCannotBeOpenedForNowIsRetriedNotSentToTheChannel) {
+  enqueue("k-open");
+  fake.failNext("conversations.open", 1, 500);
+  auto first = drain(Clock::now());
+  EXPECT_EQ(first.retried, 1);
+  EXPECT_TRUE(fake.messages().empty());
+  EXPECT_EQ(message().state, "pending");
+  drain(Clock::now() + hours(2));
+  EXPECT_EQ(postedTo("D0RILEY"), 1);
+  EXPECT_EQ(postedTo("C0DELIV"), 0);
+  EXPECT_EQ(message().state, "sent");
+}
+
+TEST_F(SlackOutboxTest, ADmOutOfReachForTheWholeBudgetGoesToTheChannelSayingSo) {
+  enqueue("k-never");
+  fake.failNext("conversations.open", 100, 503);
+  TimePoint at = Clock::now();
+  int drains = 0;
+  while (fake.messages().empty() && drains < 20) {
+    drain(at);
+    ++drains;
+    at += hours(2);
+  }
+  EXPECT_GT(drains, 3);  // the DM was tried for a while first
+  const auto messages = fake.messages();
+  ASSERT_EQ(messages.size(), 1u);
+  const auto& m = messages[0];
+  EXPECT_EQ(m.channel, "C0DELIV");
+  const std::string text = m.request["text"].get<std::string>();
+  EXPECT_EQ(text.rfind("Could not reach Riley (riley@seller.example) by DM (conversations.open: HTTP 503)", 0), 0u) << text;
+  const auto& first = m.request["blocks"].at(0);  // said first in the blocks too
+  EXPECT_EQ(first["type"], "context");
+  EXPECT_EQ(first["elements"].at(0)["text"].get<std::string>().rfind("Could not reach Riley", 0), 0u) << first.dump();
+  EXPECT_EQ(m.request["blocks"].at(1)["type"], "header");
+  EXPECT_EQ(message().state, "sent");
+}
+
+TEST_F(SlackOutboxTest, ARepLookupThatFailsForNowIsRetriedNotSentToTheChannel) {
+  enqueue("k-lookup");
+  fake.failNext("users.lookupByEmail", 5, 502);  // every try of the HTTP client's retries
+  drain(Clock::now());
+  EXPECT_TRUE(fake.messages().empty());
+  drain(Clock::now() + hours(2));
+  EXPECT_EQ(postedTo("D0RILEY"), 1);
+  EXPECT_EQ(postedTo("C0DELIV"), 0);
+}
+
+TEST_F(SlackOutboxTest, AMemberListThatFailsForNowIsRetriedNotSentToTheChannel) {
+  // Salesloft names the rep's Slack user; the rep's platform email is unknown to Slack.
+  fake.addUser("U0SAM", "sam@personal.example", "sam.seller");
+  auto p = payload("sam@seller.example");
+  p["rep"]["slack_username"] = "sam.seller";
+  enqueue("k-members", p);
+  fake.failNext("users.list", 5, 500);
+  drain(Clock::now());
+  EXPECT_TRUE(fake.messages().empty());
+  drain(Clock::now() + hours(2));
+  EXPECT_EQ(postedTo("D0SAM"), 1);
+  EXPECT_EQ(postedTo("C0DELIV"), 0);
+}

@@ -33,6 +33,15 @@ class StoreTest : public ::testing::Test {
     d.recipients = nlohmann::json::array({{{"address", "a@b.com"}}});
     return d;
   }
+  // A reverted email's notification, queued: its outbox id.
+  long long queuedNotification(const std::string& key) {
+    store_->recordDecision(decision(key, EmailState::Reverting));
+    OutboxMessage m;
+    m.dedupe_key = "notify|" + key;
+    m.kind = "slack";
+    store_->transition(key, EmailState::Reverted, "ok", 1, m);
+    return store_->dueOutbox(Clock::now(), 10).at(0).id;
+  }
   fs::path dir_;
   StorePtr store_;
 };
@@ -98,12 +107,7 @@ TEST_F(StoreTest, TransitionAndNotificationCommitTogetherAndOnce) {
 }
 
 TEST_F(StoreTest, OutboxLifecycle) {
-  store_->recordDecision(decision("k3", EmailState::Reverting));
-  OutboxMessage m;
-  m.dedupe_key = "notify|k3";
-  m.kind = "slack";
-  store_->transition("k3", EmailState::Reverted, "ok", 1, m);
-  auto id = store_->dueOutbox(Clock::now(), 10).at(0).id;
+  auto id = queuedNotification("k3");
   store_->outboxSending(id, "C1");
   auto s = store_->dueOutbox(Clock::now(), 10).at(0);
   EXPECT_EQ(s.state, "sending");
@@ -115,6 +119,16 @@ TEST_F(StoreTest, OutboxLifecycle) {
   store_->outboxSent(id, "C1/123.4");
   EXPECT_TRUE(store_->dueOutbox(Clock::now() + std::chrono::hours(2), 10).empty());
   EXPECT_EQ(store_->allOutbox().at(0).state, "sent");
+}
+
+TEST_F(StoreTest, AnUnroutedTryCountsAsAnAttempt) {
+  auto id = queuedNotification("k9");
+  store_->outboxUnrouted(id, Clock::now() + std::chrono::hours(1), "conversations.open: HTTP 500");
+  EXPECT_TRUE(store_->dueOutbox(Clock::now(), 10).empty());
+  auto again = store_->dueOutbox(Clock::now() + std::chrono::hours(2), 10).at(0);
+  EXPECT_EQ(again.state, "pending");
+  EXPECT_EQ(again.attempts, 1);
+  EXPECT_EQ(again.last_error, "conversations.open: HTTP 500");
 }
 
 TEST_F(StoreTest, VerdictCacheHonoursExpiry) {

@@ -25,7 +25,12 @@ struct DeliveryResult {
 struct Target {
   std::string destination;  // Slack: a channel id (C…/D…) or name
   std::string error;        // set when no destination could be found
-  bool permanent = false;
+  bool permanent = false;   // else the outbox tries again later, with its backoff
+  // With a temporary error: where the message may go instead once the outbox has spent its retry
+  // budget (Slack: the channel, when the rep's DM stayed out of reach), and what it then says first.
+  // (`= {}` keeps Target{dest, error, permanent} free of missing-initializer warnings.)
+  std::string fallback = {};
+  std::string fallback_note = {};
 };
 
 class Notifier {

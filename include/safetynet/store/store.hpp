@@ -145,6 +145,9 @@ class Store {
   virtual void outboxSent(long long id, const std::string& ref) = 0;
   // state: pending (try afresh), sending (outcome unknown: look before resending) or dead.
   virtual void outboxRetry(long long id, TimePoint next, const std::string& error, const std::string& state) = 0;
+  // A try that found no destination for now (the rep's DM out of reach): counted as an attempt,
+  // pending again at `next`.
+  virtual void outboxUnrouted(long long id, TimePoint next, const std::string& error) = 0;
   virtual std::vector<OutboxMessage> allOutbox() = 0;
 
   // Re-checks scheduled by transition(); finishing one records the outcome (audit), and either
