@@ -197,6 +197,19 @@ Task<RevertResult> SalesloftConnector::revert(const ScheduledEmail& email) {
   co_return result;
 }
 
+Task<std::optional<nlohmann::json>> SalesloftConnector::resource(const std::string& type, const std::string& id) {
+  std::optional<nlohmann::json> out;
+  std::string failure;
+  try {
+    nlohmann::json doc = co_await getJson("/" + type + "/" + urlEncode(id) + ".json", "GET /" + type + "/{id}.json");
+    if (doc.contains("data") && doc["data"].is_object()) out = doc["data"];
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  if (!failure.empty()) logger(config_.name)->warn("could not read {} {}: {}", type, id, failure);
+  co_return out;
+}
+
 Task<EmailPeople> SalesloftConnector::people(const ScheduledEmail& email) {
   EmailPeople p;
   p.rep.id = email.user_id;
@@ -204,18 +217,17 @@ Task<EmailPeople> SalesloftConnector::people(const ScheduledEmail& email) {
     if (auto it = users_.find(email.user_id); it != users_.end()) {
       p.rep = it->second;
     } else {
-      std::string error;
-      try {
-        nlohmann::json doc = co_await getJson("/users/" + urlEncode(email.user_id) + ".json", "GET /users/{id}.json");
-        if (doc.contains("data") && doc["data"].is_object()) {
-          p.rep = toRep(doc["data"]);
-          users_[email.user_id] = p.rep;
-        }
-      } catch (const std::exception& e) {
-        error = e.what();
+      auto user = co_await resource("users", email.user_id);
+      if (user) {
+        p.rep = toRep(*user);
+        users_[email.user_id] = p.rep;
       }
-      if (!error.empty()) logger(config_.name)->warn("could not look up user {}: {}", email.user_id, error);
     }
+  }
+  // An email resumed after a restart comes before loadProfiles: fetch the person for their name.
+  if (!email.contact_id.empty() && !people_.count(email.contact_id)) {
+    auto person = co_await resource("people", email.contact_id);
+    if (person) people_[email.contact_id] = std::move(*person);
   }
   if (auto it = people_.find(email.contact_id); it != people_.end()) {
     p.contact_name = jsonString(it->second, "display_name");

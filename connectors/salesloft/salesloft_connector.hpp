@@ -47,6 +47,8 @@ class SalesloftConnector final : public Connector {
   Task<std::string> removeFromCadence(const ScheduledEmail& email);
   Task<std::string> restrictEmail(const ScheduledEmail& email);
   Task<Rep> user(const std::string& id);
+  // GET /{type}/{id}.json's data, or nullopt (logged) when Salesloft cannot answer.
+  Task<std::optional<nlohmann::json>> resource(const std::string& type, const std::string& id);
 
   ConnectorConfig config_;
   HttpClientPtr http_;
@@ -54,7 +56,7 @@ class SalesloftConnector final : public Connector {
   RateBudget budget_;
   std::map<std::string, Rep> users_;
   std::map<std::string, std::string> sendingAddress_;  // user id -> the address their emails go from
-  std::map<std::string, nlohmann::json> people_;  // person id -> resource, from loadProfiles
+  std::map<std::string, nlohmann::json> people_;  // person id -> resource, from loadProfiles or people()
 };
 
 }  // namespace safetynet::salesloft

@@ -169,6 +169,16 @@ TEST_F(SalesloftConnectorTest, ProfilesAndTheRepsSlackName) {
   EXPECT_EQ(people.contact_name, "Pat Lee");
 }
 
+TEST_F(SalesloftConnectorTest, PeopleFetchesWhatItHasNotSeen) {
+  // A fresh connector (a restart) resuming an email from the store: no profiles loaded.
+  add(6, minutes(20));
+  ScheduledEmail stored = runTask(io, connector()->listScheduled(window())).at(0);
+  auto people = runTask(io, connector()->people(stored));
+  EXPECT_EQ(people.rep.slack_username, "sam.seller");
+  EXPECT_EQ(people.rep.email, "sam@seller.test");
+  EXPECT_EQ(people.contact_name, "Pat Lee");
+}
+
 }  // namespace
 
 TEST_F(SalesloftConnectorTest, SentAndBouncedEmailsSinceThen) {
