@@ -104,7 +104,11 @@ EmailDecision decide(const ScheduledEmail& e, const std::map<std::string, Recipi
 }  // namespace
 
 DecisionEngine::DecisionEngine(asio::any_io_executor ex, Store& store, int workers)
-    : ex_(ex), store_(store), workers_(std::max(1, workers)), wake_(ex), actWake_(ex) {}
+    : ex_(ex),
+      store_(store),
+      workers_(std::max(1, workers)),
+      wake_(ex, asio::steady_timer::time_point::max()),
+      actWake_(ex, asio::steady_timer::time_point::max()) {}
 
 void DecisionEngine::push(WorkItem item) {
   const std::string key = item.resume ? item.resume->key : item.email.key();
@@ -116,8 +120,9 @@ void DecisionEngine::push(WorkItem item) {
 
 void DecisionEngine::wakeAll() { wake_.cancel(); }
 
+// The timers never expire (set once, in the constructor): cancel() wakes every waiter. Setting the
+// expiry again would itself cancel the other waiters, and they would wake each other for ever.
 Task<void> DecisionEngine::waitForWork() {
-  wake_.expires_at(asio::steady_timer::time_point::max());
   co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
@@ -286,7 +291,6 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
 
 Task<void> DecisionEngine::acquireActSlot(const std::string& connector) {
   while (acting_[connector] >= kActsPerConnector && !stopped_) {
-    actWake_.expires_at(asio::steady_timer::time_point::max());
     co_await actWake_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   ++acting_[connector];

@@ -71,7 +71,8 @@ void FakeSalesloft::addEmail(const FakeSalesloftEmail& e) {
     bool known = false;
     for (const auto& [id, pc] : memberships_)
       if (pc == std::make_pair(e.person_id, e.cadence_id)) known = true;
-    if (!known) memberships_[static_cast<long>(memberships_.size()) + 9000] = {e.person_id, e.cadence_id};
+    // Ids are never reused: one taken from the size would overwrite another after a DELETE.
+    if (!known) memberships_[nextMembership_++] = {e.person_id, e.cadence_id};
   }
 }
 

@@ -80,6 +80,7 @@ class FakeSalesloft {
   std::map<long, FakeSalesloftEmail> emails_;
   std::map<long, nlohmann::json> people_, users_;
   std::map<long, std::pair<long, long>> memberships_;  // id -> (person, cadence), on cadence
+  long nextMembership_ = 9000;
   int rateLimited_ = 0, failing_ = 0, failStatus_ = 502, usedThisMinute_ = 0;
   long minute_ = 0;
   bool stopsNothing_ = false;
