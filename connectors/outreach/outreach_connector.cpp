@@ -46,7 +46,8 @@ OutreachConnector::OutreachConnector(ConnectorConfig config, HttpClientPtr http,
     : config_(std::move(config)),
       http_(http),
       oauth_(config_.name, config_.oauth, http, store),
-      budget_(config_.name, RateDialect::Outreach, config_.rate_budget) {
+      budget_(config_.name, RateDialect::Outreach, config_.rate_budget),
+      tracked_(config_.name, store, config_.resync_every) {
   while (!config_.base_url.empty() && config_.base_url.back() == '/') config_.base_url.pop_back();
 }
 
@@ -88,21 +89,24 @@ Task<nlohmann::json> OutreachConnector::getJson(const std::string& url, const st
 }
 
 Task<std::vector<ScheduledEmail>> OutreachConnector::listScheduled(TimeWindow window) {
-  std::vector<ScheduledEmail> out;
-  co_await streamScheduled(window, [&out](std::vector<ScheduledEmail> page) -> Task<void> {
-    for (auto& e : page) out.push_back(std::move(e));
-    co_return;
-  });
-  co_return out;
+  co_return co_await collectScheduled(*this, window);
 }
 
 Task<void> OutreachConnector::streamScheduled(TimeWindow window, PageSink sink) {
+  const TimePoint now = Clock::now();
+  const auto plan = tracked_.plan(now, std::chrono::duration_cast<std::chrono::milliseconds>(window.to - window.from));
+  // Full: every scheduled mailing within reach, earliest first. Increment: every mailing changed
+  // since the last poll, whatever its state (one that left "scheduled" must be forgotten).
+  std::string url =
+      plan.full ? config_.base_url + "/mailings?" + param("filter[state]", "scheduled") + "&" +
+                      param("filter[scheduledAt]", formatIso8601(window.from) + ".." + formatIso8601(plan.reach)) + "&" +
+                      param("sort", "scheduledAt")
+                : config_.base_url + "/mailings?" + param("filter[updatedAt]", formatIso8601(plan.changed_since) + "..inf") +
+                      "&" + param("sort", "updatedAt");
+  if (plan.full) prospects_.clear();  // what a full listing includes is read again
+  url += "&" + param("include", "recipients,prospect,mailbox,user") + "&" + param("page[size]", std::to_string(kPageSize)) +
+         "&count=false";
   size_t listed = 0;
-  std::string url = config_.base_url + "/mailings?" + param("filter[state]", "scheduled") + "&" +
-                    param("filter[scheduledAt]", formatIso8601(window.from) + ".." + formatIso8601(window.to)) + "&" +
-                    param("sort", "scheduledAt") + "&" + param("include", "recipients,prospect,mailbox,user") + "&" +
-                    param("page[size]", std::to_string(kPageSize)) + "&count=false";
-  prospects_.clear();
   int pages = 0;
   while (!url.empty()) {
     nlohmann::json doc = co_await getJson(url, "GET /mailings");
@@ -124,11 +128,12 @@ Task<void> OutreachConnector::streamScheduled(TimeWindow window, PageSink sink) 
         logger(config_.name)->warn("skipping a malformed mailing: {}", why);
         continue;
       }
-      if (e->status != "scheduled" || !window.contains(e->scheduled_at)) continue;  // trust, but check
-      page.push_back(std::move(*e));
+      // Trust, but check: only a scheduled mailing still ahead is kept.
+      if (tracked_.saw(*e, e->status == "scheduled" && e->scheduled_at >= window.from, window))
+        page.push_back(std::move(*e));
     }
     listed += page.size();
-    // Each page is checked while the next one is read (sorted by scheduledAt: earliest first).
+    // Each page is checked while the next one is read.
     if (!page.empty()) co_await sink(std::move(page));
     std::string next;
     if (doc.contains("links") && doc["links"].is_object()) next = jsonString(doc["links"], "next");
@@ -139,7 +144,12 @@ Task<void> OutreachConnector::streamScheduled(TimeWindow window, PageSink sink) 
     }
     url = next;
   }
-  logger(config_.name)->debug("{} scheduled mailings in {} pages", listed, pages);
+  tracked_.finish(plan);
+  logger(config_.name)->debug("{} listing: {} scheduled mailings in the window in {} pages", plan.full ? "full" : "incremental",
+                              listed, pages);
+  // Unchanged mailings that came into the window since they were read (the engine skips the
+  // ones it has in hand or decided).
+  co_await sink(tracked_.inWindow(window));
 }
 
 Task<std::pair<std::string, std::string>> OutreachConnector::readMailing(const std::string& id) {
@@ -274,6 +284,27 @@ Task<EmailPeople> OutreachConnector::people(const ScheduledEmail& email) {
 }
 
 Task<void> OutreachConnector::loadProfiles(std::vector<ScheduledEmail>& emails) {
+  // Prospects that did not come with this poll's pages (emails read before a restart, kept in the
+  // store): read in batches by id.
+  std::set<std::string> missing;
+  for (const auto& e : emails)
+    if (!e.contact_id.empty() && !prospects_.count(e.contact_id)) missing.insert(e.contact_id);
+  std::string failure;
+  try {
+    std::vector<std::string> list(missing.begin(), missing.end());
+    for (size_t i = 0; i < list.size(); i += kPageSize) {
+      std::string batch;
+      for (size_t k = i; k < list.size() && k < i + kPageSize; ++k) batch += (batch.empty() ? "" : ",") + list[k];
+      nlohmann::json doc = co_await getJson(config_.base_url + "/prospects?" + param("filter[id]", batch) + "&" +
+                                                param("page[size]", std::to_string(kPageSize)) + "&count=false",
+                                            "GET /prospects");
+      if (doc.contains("data") && doc["data"].is_array())
+        for (const auto& p : doc["data"]) prospects_[idOf(p)] = p;
+    }
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  if (!failure.empty()) logger(config_.name)->warn("prospects not read: {}", failure);
   std::vector<std::string> ids;
   std::set<std::string> seen;
   for (const auto& e : emails)

@@ -15,6 +15,7 @@
 #include <map>
 
 #include "connectors/common/rate_budget.hpp"
+#include "connectors/common/tracked_listing.hpp"
 #include "connectors/oauth/oauth_session.hpp"
 #include "connectors/outreach/outreach_mapping.hpp"
 #include "safetynet/config/config.hpp"
@@ -62,6 +63,7 @@ class OutreachConnector final : public Connector {
   OAuthSession oauth_;
   RateBudget budget_;
   std::map<std::string, Rep> users_;                // user id -> rep, from included users or GET /users/{id}
+  TrackedListing tracked_;  // full listing every resync_every, else only what changed
   std::map<std::string, nlohmann::json> prospects_;  // prospect id -> resource, from the last listing
 };
 

@@ -28,7 +28,10 @@ bool stillSending(const std::string& status) {
 }  // namespace
 
 SalesloftConnector::SalesloftConnector(ConnectorConfig config, HttpClientPtr http, Store& store)
-    : config_(std::move(config)), http_(http), budget_(config_.name, RateDialect::Salesloft, config_.rate_budget) {
+    : config_(std::move(config)),
+      http_(http),
+      budget_(config_.name, RateDialect::Salesloft, config_.rate_budget),
+      tracked_(config_.name, store, config_.resync_every) {
   while (!config_.base_url.empty() && config_.base_url.back() == '/') config_.base_url.pop_back();
   if (config_.oauth.enabled) oauth_.emplace(config_.name, config_.oauth, http, store);
 }
@@ -72,19 +75,21 @@ Task<nlohmann::json> SalesloftConnector::getJson(const std::string& path, const 
 }
 
 Task<std::vector<ScheduledEmail>> SalesloftConnector::listScheduled(TimeWindow window) {
-  std::vector<ScheduledEmail> out;
-  co_await streamScheduled(window, [&out](std::vector<ScheduledEmail> page) -> Task<void> {
-    for (auto& e : page) out.push_back(std::move(e));
-    co_return;
-  });
-  co_return out;
+  co_return co_await collectScheduled(*this, window);
 }
 
 Task<void> SalesloftConnector::streamScheduled(TimeWindow window, PageSink sink) {
+  const TimePoint now = Clock::now();
+  const auto plan = tracked_.plan(now, std::chrono::duration_cast<std::chrono::milliseconds>(window.to - window.from));
+  // Full: every email still to send, by send time, up to the plan's reach (no send_after filter
+  // exists: the listing stops at the first page past it). Increment: every email updated since
+  // the last poll, whatever its status (one cancelled or sent must be forgotten).
+  const std::string base =
+      plan.full ? "/activities/emails.json?status=" + urlEncode("scheduled,pending") + "&sort_by=send_time&sort_direction=ASC"
+                : "/activities/emails.json?updated_at" + urlEncode("[gte]") + "=" + urlEncode(formatIso8601(plan.changed_since)) +
+                      "&sort_by=updated_at&sort_direction=ASC";
   for (int page = 1;; ++page) {
-    const std::string path = "/activities/emails.json?status=" + urlEncode("scheduled,pending") +
-                             "&sort_by=send_time&sort_direction=ASC&per_page=" + std::to_string(kPerPage) +
-                             "&page=" + std::to_string(page);
+    const std::string path = base + "&per_page=" + std::to_string(kPerPage) + "&page=" + std::to_string(page);
     nlohmann::json doc = co_await getJson(path, "GET /activities/emails.json", pageCost(page));
     if (!doc.contains("data") || !doc["data"].is_array())
       throw ConnectorError(config_.name + ": GET /activities/emails.json answered without a data list");
@@ -97,13 +102,12 @@ Task<void> SalesloftConnector::streamScheduled(TimeWindow window, PageSink sink)
         logger(config_.name)->warn("skipping a malformed email: {}", why);
         continue;
       }
-      if (e->scheduled_at > window.to) past = true;
-      if (!stillSending(e->status) || !window.contains(e->scheduled_at)) continue;
-      out.push_back(std::move(*e));
+      if (plan.full && e->scheduled_at > plan.reach) past = true;
+      const bool keep = stillSending(e->status) && e->scheduled_at >= window.from && e->scheduled_at <= plan.reach;
+      if (tracked_.saw(*e, keep, window)) out.push_back(std::move(*e));
     }
-    // Each page is checked while the next one is read (sorted by send time: earliest first).
+    // Each page is checked while the next one is read.
     if (!out.empty()) co_await sink(std::move(out));
-    // Sorted by send time: a page that reaches past the window ends the listing.
     bool more = false;
     if (doc.contains("metadata") && doc["metadata"].is_object() && doc["metadata"].contains("paging") &&
         doc["metadata"]["paging"].is_object()) {
@@ -112,6 +116,9 @@ Task<void> SalesloftConnector::streamScheduled(TimeWindow window, PageSink sink)
     }
     if (past || !more || doc["data"].empty()) break;
   }
+  tracked_.finish(plan);
+  // Unchanged emails that came into the window since they were read.
+  co_await sink(tracked_.inWindow(window));
 }
 
 Task<std::string> SalesloftConnector::emailStatus(const std::string& id) {

@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "connectors/common/rate_budget.hpp"
+#include "connectors/common/tracked_listing.hpp"
 #include "connectors/oauth/oauth_session.hpp"
 #include "connectors/salesloft/salesloft_mapping.hpp"
 #include "safetynet/config/config.hpp"
@@ -54,6 +55,7 @@ class SalesloftConnector final : public Connector {
   HttpClientPtr http_;
   std::optional<OAuthSession> oauth_;
   RateBudget budget_;
+  TrackedListing tracked_;  // full listing every resync_every, else only what changed
   std::map<std::string, Rep> users_;
   std::map<std::string, std::string> sendingAddress_;  // user id -> the address their emails go from
   std::map<std::string, nlohmann::json> people_;  // person id -> resource, from loadProfiles or people()

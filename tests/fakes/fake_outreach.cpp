@@ -62,7 +62,17 @@ void FakeOutreach::addProspect(const FakeOutreachProspect& p) {
 void FakeOutreach::addMailing(const FakeOutreachMailing& m) {
   std::lock_guard l(mu_);
   mailings_[m.id] = m;
+  mailings_[m.id].updated_at = m.state_changed_at.value_or(Clock::now());
   if (m.sequence_state_id) sequenceStates_.emplace(m.sequence_state_id, "active");
+}
+
+void FakeOutreach::setMailing(long id, const std::string& state, std::optional<TimePoint> scheduled_at) {
+  std::lock_guard l(mu_);
+  auto it = mailings_.find(id);
+  if (it == mailings_.end()) return;
+  it->second.state = state;
+  if (scheduled_at) it->second.scheduled_at = *scheduled_at;
+  it->second.updated_at = Clock::now();
 }
 
 void FakeOutreach::allowPatchToDrafted(bool allowed) {
@@ -150,7 +160,7 @@ nlohmann::json FakeOutreach::mailingJson(const FakeOutreachMailing& m) const {
           {"attributes",
            {{"state", m.state}, {"scheduledAt", when}, {"subject", m.subject}, {"mailboxAddress", m.mailbox},
             {"mailingType", m.sequence_state_id ? "sequence" : "single"}, {"bodyHtml", nullptr},
-            {"createdAt", when}, {"updatedAt", changed}, {"stateChangedAt", changed}, {"openCount", 0}, {"clickCount", 0},
+            {"createdAt", when}, {"updatedAt", formatIso8601(m.updated_at)}, {"stateChangedAt", changed}, {"openCount", 0}, {"clickCount", 0},
             {"deliveredAt", orNull(sent, changed)}, {"bouncedAt", orNull(m.state == "bounced", changed)},
             {"errorReason", orNull(!m.error_reason.empty(), m.error_reason)}}},
           {"relationships", rel},
@@ -245,14 +255,23 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
       if (dots == std::string::npos || !(changedFrom = parseIso8601(range.substr(0, dots))))
         return document(422, errorDoc("validationError", "Validation Error", "filter[stateChangedAt] must be a range a..b"));
     }
+    std::optional<TimePoint> updatedFrom;
+    if (auto range = q("filter[updatedAt]"); !range.empty()) {
+      auto dots = range.find("..");
+      if (dots == std::string::npos || !(updatedFrom = parseIso8601(range.substr(0, dots))))
+        return document(422, errorDoc("validationError", "Validation Error", "filter[updatedAt] must be a range a..b"));
+    }
     for (const auto& [id, m] : mailings_) {
       if (!states.empty() && std::find(states.begin(), states.end(), m.state) == states.end()) continue;
+      if (updatedFrom && m.updated_at < *updatedFrom) continue;
       if (from && m.scheduled_at < *from) continue;
       if (to && m.scheduled_at > *to) continue;
       if (changedFrom && m.state_changed_at.value_or(m.scheduled_at) < *changedFrom) continue;
       match.push_back(&m);
     }
     const std::string sort = q("sort");
+    if (sort == "updatedAt")
+      std::stable_sort(match.begin(), match.end(), [](auto* x, auto* y) { return x->updated_at < y->updated_at; });
     if (sort == "scheduledAt" || sort == "-scheduledAt")
       std::stable_sort(match.begin(), match.end(), [&](auto* x, auto* y) {
         return sort == "scheduledAt" ? x->scheduled_at < y->scheduled_at : x->scheduled_at > y->scheduled_at;
@@ -316,6 +335,7 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
           return document(422, errorDoc("validationError", "Validation Error",
                                         "State transition from " + it->second.state + " to " + to + " is not permitted"));
         it->second.state = "drafted";
+        it->second.updated_at = Clock::now();
       }
       return document(200, {{"data", mailingJson(it->second)}});
     }
@@ -332,6 +352,12 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
     if (it == prospects_.end())
       return document(404, errorDoc("resourceNotFound", "Resource Not Found", "Could not find 'prospect' with ID '" + path.substr(11) + "'."));
     return document(200, {{"data", prospectJson(it->second)}});
+  }
+  if (path == "/prospects" && r.method == "GET") {
+    auto data = nlohmann::json::array();
+    for (const auto& s : splitList(q("filter[id]")))
+      if (auto it = prospects_.find(toId(s)); it != prospects_.end()) data.push_back(prospectJson(it->second));
+    return document(200, {{"data", data}, {"links", nlohmann::json::object()}});
   }
   if (path == "/users" && r.method == "GET") {
     auto data = nlohmann::json::array();
@@ -370,7 +396,10 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
     it->second = "paused";
     if (!pauseKeeps_)
       for (auto& [mid, m] : mailings_)
-        if (m.sequence_state_id == id && m.state == "scheduled") m.state = "drafted";
+        if (m.sequence_state_id == id && m.state == "scheduled") {
+          m.state = "drafted";
+          m.updated_at = Clock::now();
+        }
     return document(200, {{"data", {{"type", "sequenceState"}, {"id", id}, {"attributes", {{"state", "paused"}}}}}});
   }
   return document(404, errorDoc("resourceNotFound", "Resource Not Found", r.method + " " + path));

@@ -41,6 +41,8 @@ struct FakeOutreachMailing {
   // Sent mailings (state delivered, bounced...): when that happened, and Outreach's error text.
   std::optional<TimePoint> state_changed_at;
   std::string error_reason;
+  // Set by the fake: when it was last changed (updatedAt; filter[updatedAt], sort=updatedAt).
+  TimePoint updated_at{};
 };
 
 struct FakeOutreachProspect {
@@ -70,6 +72,8 @@ class FakeOutreach {
   void addUser(long id, const std::string& email, const std::string& first, const std::string& last);
   void addProspect(const FakeOutreachProspect& p);
   void addMailing(const FakeOutreachMailing& m);
+  // As if a rep edited the mailing in Outreach (its updatedAt moves).
+  void setMailing(long id, const std::string& state, std::optional<TimePoint> scheduled_at = std::nullopt);
   // false: PATCH of a mailing's state answers 422 (as Outreach may), so the fallback runs.
   void allowPatchToDrafted(bool allowed);
   // true: pausing a sequence leaves its mailing scheduled (the confirmation must then fail).

@@ -66,7 +66,7 @@ void FakeSalesloft::addEmail(const FakeSalesloftEmail& e) {
   std::lock_guard l(mu_);
   emails_[e.id] = e;
   auto& stored = emails_[e.id];
-  if (!stored.updated_at) stored.updated_at = e.sent_at ? *e.sent_at : e.send_after - std::chrono::hours(1);
+  if (!stored.updated_at) stored.updated_at = e.sent_at ? *e.sent_at : Clock::now();  // created now
   if (e.cadence_id) {
     bool known = false;
     for (const auto& [id, pc] : memberships_)
@@ -74,6 +74,14 @@ void FakeSalesloft::addEmail(const FakeSalesloftEmail& e) {
     // Ids are never reused: one taken from the size would overwrite another after a DELETE.
     if (!known) memberships_[nextMembership_++] = {e.person_id, e.cadence_id};
   }
+}
+
+void FakeSalesloft::setStatus(long id, const std::string& status) {
+  std::lock_guard l(mu_);
+  auto it = emails_.find(id);
+  if (it == emails_.end()) return;
+  it->second.status = status;
+  it->second.updated_at = Clock::now();
 }
 
 void FakeSalesloft::rateLimitNext(int n) {
@@ -154,8 +162,10 @@ void FakeSalesloft::cancelEmails(long person, long cadence) {
   if (stopsNothing_) return;
   for (auto& [id, e] : emails_)
     if (e.person_id == person && (cadence == 0 || e.cadence_id == cadence) &&
-        (e.status == "scheduled" || e.status == "pending"))
+        (e.status == "scheduled" || e.status == "pending")) {
       e.status = "cancelled";
+      e.updated_at = Clock::now();
+    }
 }
 
 ServerResponse FakeSalesloft::handle(const ServerRequest& r) {

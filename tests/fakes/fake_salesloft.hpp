@@ -38,7 +38,7 @@ struct FakeSalesloftEmail {
   std::optional<TimePoint> sent_at;  // status sent: when
   bool bounced = false;
   std::string error_message;
-  std::optional<TimePoint> updated_at;  // default: sent_at, else an hour before send_after
+  std::optional<TimePoint> updated_at;  // default: sent_at, else when it was added
 };
 
 class FakeSalesloft {
@@ -62,6 +62,8 @@ class FakeSalesloft {
   void rateLimitNext(int n);
   void failNext(int n, int status = 502);
   void setDelay(std::chrono::milliseconds d);
+  // As if a rep changed the email in Salesloft (its updated_at moves).
+  void setStatus(long id, const std::string& status);
   // true: removing from a cadence or restricting email leaves the email scheduled.
   void stopsNothing(bool v);
   std::string status(long email_id) const;

@@ -47,8 +47,9 @@ class OutreachConnectorTest : public ::testing::Test {
     return std::make_unique<outreach::OutreachConnector>(c, makeHttpClient(io.get_executor(), o), *store);
   }
   void add(long id, minutes when, std::vector<std::string> to = {"jane@acme.test"}, const std::string& state = "scheduled",
-           long sequenceState = 0) {
+           long sequenceState = 0, minutes changedAgo = minutes(0)) {
     fakes::FakeOutreachMailing m;
+    if (changedAgo.count() > 0) m.state_changed_at = Clock::now() - changedAgo;
     m.id = id;
     m.to = std::move(to);
     m.subject = "s-" + std::to_string(id);
@@ -252,3 +253,33 @@ TEST_F(OutreachConnectorTest, PeopleFallsBackToTheEmailWhenOutreachCannotAnswer)
 }
 
 }  // namespace
+
+TEST_F(OutreachConnectorTest, LaterPollsReadOnlyWhatChanged) {
+  // Scheduled ten minutes ago (their updatedAt), before the first poll.
+  for (long i = 1; i <= 130; ++i) add(i, minutes(5 + static_cast<int>(i % 40)), {"jane@acme.test"}, "scheduled", 0, minutes(10));
+  add(600, minutes(60 * 3), {"jane@acme.test"}, "scheduled", 0, minutes(10));  // beyond the window, within reach
+  auto c = connector();
+  EXPECT_EQ(runTask(io, c->listScheduled(window())).size(), 130u);
+  const int full = fake.requestCount("GET /api/v2/mailings");
+  EXPECT_EQ(full, 2);
+  // Nothing changed: one request, and the same mailings (from the store).
+  EXPECT_EQ(runTask(io, c->listScheduled(window())).size(), 130u);
+  EXPECT_EQ(fake.requestCount("GET /api/v2/mailings"), full + 1);
+  // A new mailing, one the rep drafted, one rescheduled later and one that came into the window
+  // without changing (600, moved as if time had passed): all seen, one request.
+  add(700, minutes(8));
+  fake.setMailing(3, "drafted");
+  fake.setMailing(4, "scheduled", Clock::now() + minutes(50));
+  TimeWindow later = window();
+  later.to += minutes(60 * 3);
+  auto emails = runTask(io, c->listScheduled(later));
+  EXPECT_EQ(fake.requestCount("GET /api/v2/mailings"), full + 2);
+  std::map<std::string, TimePoint> when;
+  for (const auto& e : emails) when[e.id] = e.scheduled_at;
+  EXPECT_TRUE(when.count("700"));
+  EXPECT_TRUE(when.count("600"));
+  EXPECT_FALSE(when.count("3"));
+  ASSERT_TRUE(when.count("4"));
+  EXPECT_GT(when["4"], Clock::now() + minutes(45));
+  EXPECT_EQ(emails.size(), 131u);  // 130 - 1 drafted + 700 + 600
+}

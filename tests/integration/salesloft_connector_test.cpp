@@ -2,6 +2,8 @@
 // OpenAPI spec.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "connectors/salesloft/salesloft_connector.hpp"
 #include "fakes/fake_salesloft.hpp"
 #include "integration/peers.hpp"
@@ -62,8 +64,10 @@ class SalesloftConnectorTest : public ::testing::Test {
     o.retry.base_delay = milliseconds(10);
     return std::make_unique<salesloft::SalesloftConnector>(c, makeHttpClient(io.get_executor(), o), *store);
   }
-  void add(long id, minutes when, long cadence = 31, const std::string& status = "scheduled", std::string to = "pat@acme.test") {
+  void add(long id, minutes when, long cadence = 31, const std::string& status = "scheduled", std::string to = "pat@acme.test",
+           minutes updatedAgo = minutes(0)) {
     fakes::FakeSalesloftEmail e;
+    if (updatedAgo.count() > 0) e.updated_at = Clock::now() - updatedAgo;
     e.id = id;
     e.to = std::move(to);
     e.send_after = Clock::now() + when;
@@ -78,7 +82,8 @@ class SalesloftConnectorTest : public ::testing::Test {
 
 TEST_F(SalesloftConnectorTest, ListsTheWindowAndStopsPagingPastIt) {
   for (long i = 1; i <= 130; ++i) add(i, minutes(5 + static_cast<int>(i % 50)), 31, i % 2 ? "scheduled" : "pending");
-  for (long i = 200; i < 400; ++i) add(i, minutes(120 + static_cast<int>(i)));  // far beyond the window
+  // Far beyond the full listing's reach (the window + resync_every, 6 h).
+  for (long i = 200; i < 400; ++i) add(i, minutes(60 * 8 + static_cast<int>(i)));
   add(500, minutes(10), 31, "sent");
   fakes::FakeSalesloftEmail cc;
   cc.id = 600;
@@ -224,4 +229,26 @@ TEST_F(SalesloftConnectorTest, SentAndBouncedEmailsSinceThen) {
   EXPECT_EQ(later.bounced[0].address, "p1@acme.test");
   EXPECT_EQ(later.bounced[0].diagnostic, "550 5.2.1 mailbox disabled");
   EXPECT_EQ(later.sent.size(), 1u);  // the same send again, keyed: counted once
+}
+
+TEST_F(SalesloftConnectorTest, LaterPollsReadOnlyWhatChanged) {
+  // Updated ten minutes ago, before the first poll.
+  for (long i = 1; i <= 150; ++i) add(i, minutes(5 + static_cast<int>(i % 50)), 31, "scheduled", "pat@acme.test", minutes(10));
+  auto c = connector();
+  EXPECT_EQ(runTask(io, c->listScheduled(window())).size(), 150u);
+  const int full = fake.requestCount("GET /v2/activities/emails.json");
+  EXPECT_EQ(full, 2);
+  // Nothing changed: one request, and the same emails (from the store).
+  EXPECT_EQ(runTask(io, c->listScheduled(window())).size(), 150u);
+  EXPECT_EQ(fake.requestCount("GET /v2/activities/emails.json"), full + 1);
+  // A new email, and one the rep cancelled: seen by the next poll, in one request.
+  add(900, minutes(7));
+  fake.setStatus(3, "cancelled");
+  auto emails = runTask(io, c->listScheduled(window()));
+  EXPECT_EQ(fake.requestCount("GET /v2/activities/emails.json"), full + 2);
+  std::set<std::string> ids;
+  for (const auto& e : emails) ids.insert(e.id);
+  EXPECT_EQ(ids.size(), 150u);
+  EXPECT_TRUE(ids.count("900"));
+  EXPECT_FALSE(ids.count("3"));
 }
