@@ -114,7 +114,7 @@ int runDemo(bool keep_state) {
   const fs::path configPath = dir / "safetynet.yaml";
   write(configPath, "state_dir: " + (dir / "state").string() +
                         "\n"
-                        "poll_interval: 30s\nmin_lead_time: 2m\nlookahead: 60m\n"
+                        "poll_interval: 10s\nmin_lead_time: 2m\nlookahead: 60m\n"
                         "policy:\n  on_internal_error: allow\n"
                         "smtp_probe:\n  enabled: false   # the sandbox has no mail servers\n"
                         "lists:\n"
