@@ -16,8 +16,9 @@ namespace safetynet {
 std::string CycleStats::summary() const {
   return std::to_string(listed) + " scheduled, " + std::to_string(decided) + " decided (" + std::to_string(reverted) +
          " held, " + std::to_string(allowed) + " allowed, " + std::to_string(too_late) + " too late, " +
-         std::to_string(revert_failed) + " could not be stopped), " + std::to_string(connector_errors) +
-         " connector errors";
+         std::to_string(revert_failed) + " could not be stopped" +
+         (let_go ? ", " + std::to_string(let_go) + " risky let go by the fail-safe" : std::string()) + "), " +
+         std::to_string(connector_errors) + " connector errors";
 }
 
 Task<void> pollConnector(DecisionEngine& engine, std::shared_ptr<Services> s, Connector& c, TimePoint now,
@@ -51,6 +52,9 @@ Task<CycleStats> runCycle(Services& s, Store& store, TimePoint now) {
   auto ex = co_await asio::this_coro::executor;
   const std::shared_ptr<Services> services(std::shared_ptr<Services>{}, &s);  // not owned: s outlives the cycle
   DecisionEngine engine(ex, store);
+  Failsafe failsafe(store);
+  engine.setFailsafe(&failsafe);
+  if (s.pipeline) s.pipeline->setDnsDistrust(co_await failsafe.checkCanaries(s, now));
   engine.resumeReverting(services);  // 1. what a crash interrupted
   engine.setPausedSenders(co_await pausedSenders(s, store, now));  // 2. sender protection
   // 3. every connector listed while the workers already decide what the first pages brought.

@@ -31,6 +31,8 @@ class Daemon {
         signals_(io, SIGINT, SIGTERM, SIGHUP) {
     store_ = openSqliteStore(config.state_dir);
     engine_ = std::make_unique<DecisionEngine>(io.get_executor(), *store_);
+    failsafe_ = std::make_unique<Failsafe>(*store_);
+    engine_->setFailsafe(failsafe_.get());
     services_ = buildServices(io.get_executor(), config, *store_, options_.overrides);
   }
 
@@ -72,6 +74,19 @@ class Daemon {
       std::string failure;
       const auto tickStart = std::chrono::steady_clock::now();
       try {
+        failsafe_->refresh();  // an admin may have resumed it from the command line
+        // The canaries are asked in the background: a slow resolver must not hold up the tick;
+        // until they answer, the last known state applies.
+        s->pipeline->setDnsDistrust(failsafe_->status().dns_evidence);
+        if (options_.once) {
+          co_await checkCanaries(s);  // one cycle: judge it with a fresh answer
+        } else if (!checkingCanaries_) {
+          checkingCanaries_ = true;
+          asio::co_spawn(io_, checkCanaries(s), [this](std::exception_ptr e) {
+            checkingCanaries_ = false;
+            if (e) failWith(e, "the fail-safe's canary check failed");
+          });
+        }
         engine_->resumeReverting(s);
         engine_->setPausedSenders(co_await pausedSenders(*s, *store_, Clock::now()));
         int errorsBefore = connectorErrors_;
@@ -85,7 +100,10 @@ class Daemon {
         OutboxStats ob = co_await drainOutbox(*s, *store_, Clock::now());
         CycleStats st = engine_->takeStats();
         st.connector_errors = connectorErrors_ - errorsBefore;
-        const std::string text = "cycle " + std::to_string(n) + ": " + st.summary() + "; " + std::to_string(ob.sent) +
+        const std::string alarm = failsafe_->active()            ? "FAIL-SAFE ON (safetynet failsafe status): "
+                                  : failsafe_->status().dns_distrusted ? "DNS NOT TRUSTED (canaries fail): "
+                                                                       : "";
+        const std::string text = alarm + "cycle " + std::to_string(n) + ": " + st.summary() + "; " + std::to_string(ob.sent) +
                                  " notifications sent; " + std::to_string(engine_->backlog()) + " queued";
         systemd::status(text);
         (st.decided || ob.sent || st.connector_errors ? log()->info(text) : log()->debug(text));
@@ -105,6 +123,12 @@ class Daemon {
     // In-flight work finishes its current step (every step is durable) within the grace period.
     engine_->stop();
     while (!workersDone_ || listing_) co_await sleepFor(std::chrono::milliseconds(20));
+  }
+
+  Task<void> checkCanaries(std::shared_ptr<Services> s) {
+    const std::string distrust = co_await failsafe_->checkCanaries(*s, Clock::now());
+    services_->pipeline->setDnsDistrust(distrust);  // the running services (a reload may have swapped them)
+    if (s != services_) s->pipeline->setDnsDistrust(distrust);
   }
 
   // Lists one connector in the background, unless its previous listing is still running.
@@ -201,10 +225,11 @@ class Daemon {
   DaemonOptions options_;
   StorePtr store_;
   std::unique_ptr<DecisionEngine> engine_;
+  std::unique_ptr<Failsafe> failsafe_;
   std::shared_ptr<Services> services_;
   std::set<std::string> listingNow_;  // connectors whose listing is running
   int listing_ = 0, connectorErrors_ = 0;
-  bool workersDone_ = false;
+  bool workersDone_ = false, checkingCanaries_ = false;
   asio::steady_timer wake_, grace_, watchdog_;
   asio::signal_set signals_;
   bool stopping_ = false;

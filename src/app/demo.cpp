@@ -74,7 +74,7 @@ int runDemo(bool keep_state) {
       {"acti_15", {"abuse@bigcorp.test"}, "Quick intro", 34, "a role mailbox that reads complaints"},
   };
   const TimePoint now = Clock::now();
-  for (const auto& e : emails) {
+  auto schedule = [&close, now](const DemoEmail& e) {
     fakes::FakeCloseEmail fe;
     fe.id = e.id;
     fe.to = e.to;
@@ -83,7 +83,8 @@ int runDemo(bool keep_state) {
     fe.contact_id = std::string("cont_") + (e.id + 5);
     close.addContact(fe.contact_id, "Contact " + std::string(e.id + 5), e.to.front());
     close.addEmail(fe);
-  }
+  };
+  for (const auto& e : emails) schedule(e);
   fakes::FakeCloseEmail sent;  // not scheduled: must be left alone
   sent.id = "acti_99";
   sent.to = {"old@acme-corp.test"};
@@ -104,6 +105,8 @@ int runDemo(bool keep_state) {
   dns->nxdomain("gone-hosting.test");
   dns->aOnly("a-record-only.test");
   dns->tempfail("dns-down.test");
+  // The fail-safe's canaries: big mailbox providers always have MX records.
+  for (const char* d : {"gmail.com", "outlook.com", "yahoo.com"}) dns->mailDomain(d);
 
   write(dir / "allow.txt", "# partners we always mail\nallowed-partner.test\n");
   write(dir / "spamtraps.txt", "info@honeypot-list.test\n");
@@ -149,6 +152,34 @@ int runDemo(bool keep_state) {
   const size_t messagesAfterFirst = slack.messages().size();
   int rc2 = runDaemon(*cfg.config, opts);
 
+  // The fail-safe: the resolver breaks (NXDOMAIN for every name, as a broken upstream or a wrong
+  // dns.servers would). New emails arrive; the daemon must not hold them on that resolver's word.
+  std::cout << "\n--- the resolver breaks (NXDOMAIN for every name): the fail-safe ---\n" << std::flush;
+  const std::vector<DemoEmail> later = {
+      {"acti_21", {"new.lead@acme-corp.test"}, "Intro", 40, "a good contact (the broken resolver says the domain is gone)"},
+      {"acti_22", {"buyer@gmail.com"}, "Quick question", 42, "a good contact at a big provider"},
+      {"acti_23", {"angry.ann@bigcorp.test"}, "Following up", 44, "on the complainer list: still held"},
+  };
+  for (const auto& e : later) schedule(e);
+  auto broken = std::make_shared<fakes::StaticResolver>();
+  broken->nxdomain("test");
+  broken->nxdomain("com");
+  DaemonOptions brokenOpts = opts;
+  brokenOpts.overrides.dns = broken;
+  const size_t messagesBeforeBreak = slack.messages().size();
+  int rc3 = runDaemon(*cfg.config, brokenOpts);
+  {
+    StorePtr st = openSqliteStore(cfg.config->state_dir);
+    for (const auto& e : later)
+      for (const auto& d : st->decisionsSince(now - std::chrono::hours(1)))
+        if (d.email_id == e.id)
+          std::cout << "  " << std::left << std::setw(8) << (d.state == EmailState::Reverted ? "HELD" : toString(d.state)) << " "
+                    << d.email_id << "  " << std::setw(26) << e.to.front() << " " << e.story << "\n";
+  }
+  for (size_t i = messagesBeforeBreak; i < slack.messages().size(); ++i)
+    std::cout << "  Slack " << slack.messages()[i].channel << ": " << slack.messages()[i].request.value("text", "") << "\n";
+  if (rc == 0) rc = rc3;
+
   std::cout << "\n--- what was decided ---\n";
   StorePtr store = openSqliteStore(cfg.config->state_dir);
   auto decisions = store->decisionsSince(now - std::chrono::hours(1));
@@ -171,7 +202,8 @@ int runDemo(bool keep_state) {
   for (const auto& e : emails) std::cout << "  " << e.id << ": " << close.status(e.id) << "\n";
   std::cout << "\n" << decisions.size() << " emails decided, " << held << " moved back to drafts, "
             << slack.messages().size() << " Slack messages; the second cycle added "
-            << slack.messages().size() - messagesAfterFirst << ".\n";
+            << messagesBeforeBreak - messagesAfterFirst << "; with the broken resolver, "
+            << slack.messages().size() - messagesBeforeBreak << " (the admins told, and the one certain hold).\n";
 
   guard.reset();
   sandbox.stop();

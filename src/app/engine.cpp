@@ -250,6 +250,19 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
   EmailDecision d = decide(e, verdicts, *s.policy, paused_);
   const TimePoint now = Clock::now();
   d.margin = std::chrono::duration_cast<std::chrono::milliseconds>(e.scheduled_at - now);
+  if (failsafe_)
+    if (auto why = failsafe_->judge(s, d, now)) {
+      // Our own inputs look broken: a hold on a guess is let go, and recorded as such.
+      d.failsafe = *why;
+      d.state = EmailState::Allowed;
+      d.detail = "would hold (" + d.reason + "), let go by the fail-safe: " + *why;
+      ++stats_.decided;
+      ++stats_.allowed;
+      ++stats_.let_go;
+      store_.recordDecision(d);
+      logger(c.name())->warn("email {}: {}", e.id, d.detail);
+      co_return;
+    }
   // Too late only when less than act_margin is left now, at the moment it could be acted on.
   const bool tooLate = e.scheduled_at - now < cfg.act_margin;
   const std::string left = std::to_string(secondsLeft(e.scheduled_at, now)) + " s";

@@ -13,6 +13,7 @@
 #include <string>
 #include <tuple>
 
+#include "app/failsafe.hpp"
 #include "safetynet/app/app.hpp"
 
 namespace safetynet {
@@ -35,6 +36,8 @@ class DecisionEngine {
   void resumeReverting(const std::shared_ptr<Services>& s);
   // The sending mailboxes paused now (sender protection), for the emails decided from here on.
   void setPausedSenders(std::map<std::string, SenderState> paused) { paused_ = std::move(paused); }
+  // Every decision is judged by the fail-safe (app/failsafe.hpp); null: none.
+  void setFailsafe(Failsafe* f) { failsafe_ = f; }
 
   // A listing is on its way: run(until_idle) does not finish before it ends.
   void listingStarted() { ++listings_; }
@@ -75,6 +78,7 @@ class DecisionEngine {
   std::map<Order, WorkItem> queue_;
   std::set<std::string> inHand_;  // keys queued or being worked on: a re-listing adds nothing
   std::map<std::string, SenderState> paused_;
+  Failsafe* failsafe_ = nullptr;
   std::map<std::string, int> acting_;  // per connector
   asio::steady_timer wake_, actWake_;
   unsigned long long seq_ = 0;

@@ -133,8 +133,6 @@ int bounceClassifyCommand(bool json, const std::vector<std::string>& files) {
   return ok ? 0 : 1;
 }
 
-namespace {
-// The daemon's store, for the admin commands; null (after saying why) if it cannot be opened.
 StorePtr openStateStore(const Config& config, const char* command) {
   try {
     return openSqliteStore(config.state_dir);
@@ -149,8 +147,6 @@ std::string admin() {
   const char* user = std::getenv("USER");
   return std::string("admin ") + (user ? user : "(unknown)");
 }
-
-}  // namespace
 
 int bounceImportCommand(const Config& config, const std::vector<std::string>& files) {
   StorePtr store = openStateStore(config, "bounce import");

@@ -230,6 +230,15 @@ int main(int argc, char** argv) {
   std::string releaseMailbox;
   releaseCmd->add_option("mailbox", releaseMailbox, "the sending address")->required();
 
+  auto* failsafe = app.add_subcommand("failsafe", "the fail-safe: status, or resume holding risky emails");
+  addConfig(failsafe);
+  failsafe->add_flag("--json", json, "one JSON line");
+  auto* failsafeStatusCmd = failsafe->add_subcommand("status", "whether the fail-safe is on, and why (the default)");
+  addConfig(failsafeStatusCmd);
+  failsafeStatusCmd->add_flag("--json", json, "one JSON line");
+  auto* resumeCmd = failsafe->add_subcommand("resume", "hold risky emails again, after the cause was fixed");
+  addConfig(resumeCmd);
+
   auto* demo = app.add_subcommand("demo", "the main loop end to end on a local sandbox (no credentials, no internet)");
   bool keep = false;
   demo->add_flag("--keep-state", keep, "keep the sandbox's state directory and print its path");
@@ -262,6 +271,11 @@ int main(int argc, char** argv) {
     auto cfg = loadOrReport(configPath, explicitConfig);
     if (!cfg) return kUsage;
     return sendersCommand(*cfg, json, *releaseCmd ? releaseMailbox : "");
+  }
+  if (*failsafe) {
+    auto cfg = loadOrReport(configPath, explicitConfig);
+    if (!cfg) return kUsage;
+    return failsafeCommand(*cfg, json, resumeCmd->parsed());
   }
   if (*import || *suppressions) {
     auto cfg = loadOrReport(configPath, explicitConfig);

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "safetynet/config/config.hpp"
+#include "safetynet/store/store.hpp"
 
 namespace safetynet::cli {
 // Parses argv per the command-line contract of notes/product.md and runs the command.
@@ -16,4 +17,11 @@ int bounceImportCommand(const Config& config, const std::vector<std::string>& fi
 int suppressionsCommand(const Config& config, bool json, const std::string& clear);
 // `senders [--json]` lists sending mailboxes paused (or once paused); `senders release M` resumes one.
 int sendersCommand(const Config& config, bool json, const std::string& release);
+// `failsafe [--json]` (status) and `failsafe resume` (hold risky emails again).
+int failsafeCommand(const Config& config, bool json, bool resume);
+
+// The daemon's store, for the admin commands; null (after saying why) if it cannot be opened.
+StorePtr openStateStore(const Config& config, const char* command);
+// Who did it, for the audit log.
+std::string admin();
 }  // namespace safetynet::cli

@@ -212,6 +212,13 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     s->duration("pause_max", c.senders.pause_max);
     s->finish();
   }
+  if (auto f = top.map("failsafe")) {
+    f->number("max_hold_ratio", c.failsafe.max_hold_ratio, 0.0, 1.0);
+    f->integer("min_decisions", c.failsafe.min_decisions, 1, 1000000);
+    f->duration("window", c.failsafe.window);
+    f->stringList("canaries", c.failsafe.canaries);
+    f->finish();
+  }
   for (auto& m : top.mapList("connectors")) {
     ConnectorConfig cc;
     readConnector(m, cc);

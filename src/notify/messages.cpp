@@ -84,8 +84,36 @@ nlohmann::json senderPausedMessage(const nlohmann::json& p) {
 }
 }  // namespace
 
+namespace {
+// For the admins: the fail-safe tripped, or our DNS is (no longer) distrusted.
+nlohmann::json failsafeMessage(const nlohmann::json& p) {
+  const std::string event = p.value("event", "");
+  const std::string why = p.value("why", "");
+  std::string title, next;
+  if (event == "tripped") {
+    title = "Safety Net's fail-safe is ON: risky emails are let go";
+    next = "find out what broke (DNS, a list, the checks): `safetynet failsafe status`, `safetynet decisions "
+           "--since 1h`. Holds from your own lists and the bounce history go on. When it is fixed: `safetynet "
+           "failsafe resume`.";
+  } else if (event == "dns_distrusted") {
+    title = "Safety Net does not trust its DNS resolver";
+    next = "check `dns.servers` and the resolver. Until the canaries resolve again, \"domain does not exist\" "
+           "answers count as our failure (policy.on_internal_error), not as a reason to hold.";
+  } else {
+    title = "Safety Net trusts its DNS resolver again";
+    next = "nothing to do.";
+  }
+  auto blocks = nlohmann::json::array();
+  blocks.push_back({{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", title}}}});
+  blocks.push_back({{"type", "section"}, {"text", mrkdwn("*Why:* " + esc(why))}});
+  blocks.push_back({{"type", "section"}, {"text", mrkdwn("*Next step:* " + esc(next))}});
+  return {{"text", title + ": " + why}, {"blocks", blocks}};
+}
+}  // namespace
+
 nlohmann::json slackMessage(const nlohmann::json& p) {
   if (p.value("type", "") == "sender_paused") return senderPausedMessage(p);
+  if (p.value("type", "") == "failsafe") return failsafeMessage(p);
   const bool stopped = p.value("stopped", false);
   const std::string recipients = joined(p.value("recipients", nlohmann::json::array()));
   std::string to = recipients;

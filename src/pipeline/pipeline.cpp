@@ -28,6 +28,19 @@ bool hasInternal(const Policy& p, const std::vector<Signal>& signals) {
   return false;
 }
 
+// What a lying resolver says about a domain is our failure, not the domain's (the fail-safe).
+ScanResult distrustDns(ScanResult in, const std::string& why) {
+  ScanResult out;
+  for (const auto& s : in.signals()) {
+    if (s.name == "DOMAIN_NXDOMAIN" || s.name == "NO_MAIL_HOST" || s.name == "NULL_MX")
+      out.add("DNS_TEMPFAIL", s.evidence + " (not trusted: " + why + ")");
+    else
+      out.add(s.name, s.evidence);
+  }
+  out.suggestion = in.suggestion;
+  return out;
+}
+
 // A check that throws has failed on our side: it becomes a signal, never a crash.
 Task<void> runGuarded(Check& check, const CheckInput& in, ScanResult& out) {
   std::string failure;
@@ -80,6 +93,7 @@ Task<RecipientVerdict> Pipeline::evaluate(std::string raw, bool fresh, std::opti
         co_await runGuarded(*c, in, net);
         if (net.stopped()) break;
       }
+      if (!dnsDistrust_.empty()) net = distrustDns(std::move(net), dnsDistrust_);
       // Failures on our side are not facts about the address: never cache them.
       if (cache_ && !hasInternal(*policy_, net.signals())) {
         const std::string reason = policy_->decide(net.signals()).reason;

@@ -275,6 +275,7 @@ class SqliteStore final : public Store {
                             {"state", toString(d.state)}, {"recipients", d.recipients}};
     if (d.margin) audit["margin_s"] = std::chrono::duration<double>(*d.margin).count();
     appendAudit(d.key, "decided", audit);
+    if (!d.failsafe.empty()) appendAudit(d.key, "failsafe", {{"reason", d.reason}, {"detail", d.failsafe}});
     if (notify) enqueue(*notify);
     tx.commit();
   }
@@ -333,6 +334,14 @@ class SqliteStore final : public Store {
     std::vector<EmailDecision> out;
     while (s.step()) out.push_back(readDecision(s));
     return out;
+  }
+
+  void audit(const std::string& key, const std::string& event, const nlohmann::json& detail,
+             const std::optional<OutboxMessage>& notify) override {
+    Tx tx(*this);
+    appendAudit(key, event, detail);
+    if (notify) enqueue(*notify);
+    tx.commit();
   }
 
   std::vector<AuditEvent> auditFor(const std::string& key) override {

@@ -422,3 +422,26 @@ TEST(Cli, BounceImportReadsAnMboxAMaildirAndStandardInput) {
       << out;
   EXPECT_NE(out.find("-: 1 recorded"), std::string::npos) << out;
 }
+
+TEST(Cli, DemoShowsTheFailSafeWithABrokenResolver) {
+  std::string out;
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "demo"}, &out), 0) << out;
+  EXPECT_NE(out.find("the second cycle added 0"), std::string::npos) << out;
+  // NXDOMAIN for every name: nothing held on the resolver's word, the admins told, and the
+  // complainer (the admin's own list) still held.
+  EXPECT_NE(out.find("allowed  acti_21"), std::string::npos) << out;
+  EXPECT_NE(out.find("allowed  acti_22"), std::string::npos) << out;
+  EXPECT_NE(out.find("HELD     acti_23"), std::string::npos) << out;
+  EXPECT_NE(out.find("Safety Net does not trust its DNS resolver"), std::string::npos) << out;
+}
+
+TEST(Cli, FailsafeStatusAndResume) {
+  TempDir d;
+  std::ofstream(d / "sn.yaml") << "state_dir: " << (d / "state").string() << "\n";
+  std::string out;
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "failsafe", "status", "-c", (d / "sn.yaml").string(), "--json"}, &out), 0) << out;
+  auto j = nlohmann::json::parse(out.substr(out.find('{')));
+  EXPECT_EQ(j["active"], false);
+  EXPECT_EQ(runCommand({SAFETYNET_BINARY, "failsafe", "resume", "-c", (d / "sn.yaml").string()}, &out), 1);
+  EXPECT_NE(out.find("not on"), std::string::npos) << out;
+}

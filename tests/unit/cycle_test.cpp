@@ -11,6 +11,7 @@
 #include "checks/admin_lists.hpp"
 #include "checks/list_checks.hpp"
 #include "checks/syntax_check.hpp"
+#include "app/failsafe.hpp"
 #include "safetynet/app/app.hpp"
 #include "support/mocks.hpp"
 #include "support/run_task.hpp"
@@ -395,4 +396,104 @@ TEST_F(CycleTest, UnknownHoldIsRecheckedAfterRecheckAfterAndTheRepIsTold) {
   EXPECT_EQ(rechecked[0].payload["reason"], "");
   EXPECT_EQ(rechecked[0].payload["recipients"][0], "sam@grey.example");
   EXPECT_EQ(runTask(runRechecks(services_, *store_, later + hours(24 * 365))), 0);  // done for good
+}
+
+// The fail-safe (app/failsafe.hpp): the safety net never becomes the outage.
+class FailsafeTest : public CycleTest {
+ protected:
+  void SetUp() override {
+    CycleTest::SetUp();
+    // A network check that finds the domains of "nx@..." missing, and a list that knows a trap.
+    auto nx = std::make_shared<NiceMock<MockCheck>>();
+    ON_CALL(*nx, name()).WillByDefault(Return("domain"));
+    ON_CALL(*nx, needsNetwork()).WillByDefault(Return(true));
+    ON_CALL(*nx, run(_, _)).WillByDefault([](const CheckInput& in, ScanResult& out) -> Task<void> {
+      if (in.raw.rfind("nx", 0) == 0) out.add("DOMAIN_NXDOMAIN", in.raw.substr(in.raw.find('@') + 1) + " does not exist");
+      co_return;
+    });
+    auto lists = std::make_shared<AdminLists>();
+    lists->spamtraps.add("trap@x.example");
+    AdminListsPtr l = lists;
+    services_.pipeline = std::make_shared<Pipeline>(
+        std::vector<CheckPtr>{std::make_shared<checks::SyntaxCheck>(), std::make_shared<checks::AdminListCheck>([l] { return l; }),
+                              nx},
+        services_.policy, store_.get(), PipelineOptions{});
+    services_.config.failsafe.canaries = {"gmail.com"};
+    services_.config.failsafe.min_decisions = 10;
+    services_.dns = dns_;
+    answer(DnsStatus::Ok);
+    ON_CALL(*connector_, revert(_)).WillByDefault([](const ScheduledEmail&) { return ready(confirmed()); });
+  }
+  void answer(DnsStatus st) {
+    ON_CALL(*dns_, query(_, _)).WillByDefault([st](std::string, DnsType) {
+      DnsAnswer a;
+      a.status = st;
+      if (st == DnsStatus::Ok) a.mx = {MxRecord{5, "gmail-smtp-in.l.google.com"}};
+      return ready(a);
+    });
+  }
+  int outboxOfType(const std::string& type, const std::string& event) {
+    int n = 0;
+    for (const auto& m : store_->allOutbox())
+      n += m.payload.value("type", "") == type && m.payload.value("event", "") == event;
+    return n;
+  }
+  std::shared_ptr<NiceMock<MockDnsResolver>> dns_ = std::make_shared<NiceMock<MockDnsResolver>>();
+};
+
+TEST_F(FailsafeTest, CanariesThatDoNotResolveMakeNxdomainOurFailureNotAHold) {
+  answer(DnsStatus::NxDomain);  // a resolver that answers NXDOMAIN for every name
+  auto e = email("e1", "nx@gone.example", minutes(10));
+  lists({e});
+  EXPECT_CALL(*connector_, revert(_)).Times(0);
+  cycle();
+  auto d = decisionFor(e);
+  EXPECT_EQ(d->state, EmailState::Allowed);
+  EXPECT_NE(d->recipients.dump().find("DNS_TEMPFAIL"), std::string::npos) << d->recipients.dump();
+  EXPECT_EQ(outboxOfType("failsafe", "dns_distrusted"), 1);  // the admins are told, once
+  cycle();
+  EXPECT_EQ(outboxOfType("failsafe", "dns_distrusted"), 1);
+  EXPECT_TRUE(failsafeStatus(*store_).dns_distrusted);
+  // Nothing of the broken period was cached as a fact about the address.
+  EXPECT_FALSE(store_->cachedVerdict("nx@gone.example", Clock::now()));
+  // The resolver is fixed: the same kind of answer holds again, and the admins hear of it.
+  answer(DnsStatus::Ok);
+  auto e2 = email("e2", "nx@gone.example", minutes(11));
+  lists({e2});
+  EXPECT_CALL(*connector_, revert(_)).Times(1).WillOnce([](const ScheduledEmail&) { return ready(confirmed()); });
+  cycle();
+  EXPECT_EQ(decisionFor(e2)->state, EmailState::Reverted);
+  EXPECT_EQ(outboxOfType("failsafe", "dns_trusted"), 1);
+}
+
+TEST_F(FailsafeTest, MostDecisionsHeldOnGuessesTripsItUntilAnAdminResumes) {
+  // 30 risky emails on a guess (the domain check), and one on the admin's spam-trap list last.
+  std::vector<ScheduledEmail> emails;
+  for (int i = 0; i < 30; ++i) emails.push_back(email("g" + std::to_string(i), "nx" + std::to_string(i) + "@gone.example", minutes(10 + i)));
+  auto trap = email("trap", "trap@x.example", minutes(50));
+  emails.push_back(trap);
+  lists(emails);
+  auto st = cycle();
+  // min_decisions 10, max_hold_ratio 0.5: the 10th decision trips it; 9 were held before.
+  EXPECT_EQ(st.reverted, 9 + 1);  // + the trap: the admin's own list is never paused
+  EXPECT_EQ(st.let_go, 21);
+  EXPECT_EQ(decisionFor(trap)->state, EmailState::Reverted);
+  const auto status = failsafeStatus(*store_);
+  EXPECT_TRUE(status.active);
+  EXPECT_NE(status.why.find("10 of the last 10 decisions"), std::string::npos) << status.why;
+  EXPECT_EQ(outboxOfType("failsafe", "tripped"), 1);
+  // A let-go email: allowed, with its would-be reason and an audit event "failsafe".
+  auto letGo = decisionFor(emails[20]);
+  EXPECT_EQ(letGo->state, EmailState::Allowed);
+  EXPECT_EQ(letGo->reason, "bounce_risk");
+  bool audited = false;
+  for (const auto& a : store_->auditFor(letGo->key)) audited |= a.event == "failsafe";
+  EXPECT_TRUE(audited);
+  // It stays on across cycles (and restarts: it is in the store) until an admin resumes.
+  lists({email("later", "nx-later@gone.example", minutes(55))});
+  EXPECT_EQ(cycle().let_go, 1);
+  EXPECT_TRUE(resumeFailsafe(*store_, "admin test", Clock::now()));
+  EXPECT_FALSE(resumeFailsafe(*store_, "admin test", Clock::now()));
+  lists({email("after", "nx-after@gone.example", minutes(56))});
+  EXPECT_EQ(cycle().reverted, 1);
 }

@@ -17,6 +17,7 @@
 namespace safetynet {
 
 struct AdminLists;
+class Failsafe;
 
 // Everything a cycle uses, rebuilt on SIGHUP from the new config (the store is kept).
 struct Services {
@@ -41,7 +42,8 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
 
 struct CycleStats {
   int listed = 0, decided = 0, allowed = 0, reverted = 0, revert_failed = 0, too_late = 0, resumed = 0,
-      already_decided = 0, connector_errors = 0;
+      already_decided = 0, connector_errors = 0,
+      let_go = 0;  // risky, but let go by the fail-safe
   std::string summary() const;
 };
 

@@ -83,6 +83,19 @@ struct SendersConfig {
   milliseconds pause_max{std::chrono::hours(24 * 7)};
 };
 
+// The safety net never becomes the outage (notes/product.md): when its own inputs look broken it
+// lets emails go and tells the admins (docs/operations.md, "The fail-safe").
+struct FailsafeConfig {
+  // More than this share of the recent decisions held on guesses (not the admin's lists or the
+  // bounce history), with at least min_decisions of them: stop holding on guesses until resumed.
+  double max_hold_ratio = 0.5;
+  int min_decisions = 20;
+  milliseconds window{std::chrono::minutes(15)};  // "recent"
+  // Domains that always have MX records: a definite "no" for one of them means our resolver lies,
+  // and NXDOMAIN / no-mail-host answers are not trusted while it does. Empty: no canary check.
+  std::vector<std::string> canaries = {"gmail.com", "outlook.com", "yahoo.com"};
+};
+
 // OAuth2 refresh-token grant (Outreach; Salesloft when no api_key).
 struct OAuthConfig {
   bool enabled = false;
@@ -155,6 +168,7 @@ struct Config {
   BouncesConfig bounces;
   EngagementConfig engagement;
   SendersConfig senders;
+  FailsafeConfig failsafe;
   std::vector<ConnectorConfig> connectors;
   NotifyConfig notify;
 };

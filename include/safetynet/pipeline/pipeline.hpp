@@ -54,6 +54,9 @@ class Pipeline {
                                                   std::vector<ProfilePtr> profiles = {});
 
   void setPolicy(PolicyPtr p) { policy_ = std::move(p); }
+  // Our resolver is not to be trusted (the fail-safe's canaries failed): until this is cleared,
+  // NXDOMAIN, no-mail-host and null-MX answers become DNS_TEMPFAIL with this evidence. "" clears.
+  void setDnsDistrust(std::string evidence) { dnsDistrust_ = std::move(evidence); }
   const Policy& policy() const { return *policy_; }
 
  private:
@@ -61,6 +64,7 @@ class Pipeline {
   PolicyPtr policy_;
   Store* cache_;
   PipelineOptions options_;
+  std::string dnsDistrust_;
 };
 
 }  // namespace safetynet

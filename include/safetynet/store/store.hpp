@@ -37,6 +37,8 @@ struct EmailDecision {
   std::string detail;  // last action outcome in words
   // Time left before the send when the email was decided (the audit log's margin_s).
   std::optional<std::chrono::milliseconds> margin;
+  // Why the fail-safe let a risky email go (empty: it did not): an audit event "failsafe".
+  std::string failsafe;
   TimePoint decided_at{};
   TimePoint updated_at{};
 };
@@ -135,6 +137,10 @@ class Store {
   virtual std::vector<EmailDecision> decisionsSince(TimePoint since) = 0;
   virtual std::vector<EmailDecision> decisionsInState(EmailState state) = 0;
   virtual std::vector<AuditEvent> auditFor(const std::string& key) = 0;
+  // An audit line about something other than an email (key "failsafe": tripped, resumed), with an
+  // optional notification in the same transaction.
+  virtual void audit(const std::string& key, const std::string& event, const nlohmann::json& detail,
+                     const std::optional<OutboxMessage>& notify = std::nullopt) = 0;
 
   virtual std::optional<CachedVerdict> cachedVerdict(const std::string& address, TimePoint now) = 0;
   virtual void cacheVerdict(const CachedVerdict& v) = 0;

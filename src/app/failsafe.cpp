@@ -1,0 +1,143 @@
+#include "app/failsafe.hpp"
+
+#include <set>
+
+#include "safetynet/core/concurrently.hpp"
+#include "safetynet/core/logging.hpp"
+#include "safetynet/core/time_format.hpp"
+
+namespace safetynet {
+
+namespace {
+
+// The store keeps the fail-safe's state beside the connectors' (connector_state).
+const std::string kStateOwner = "_failsafe";
+const std::string kAuditKey = "failsafe";
+
+// Signals that come from the admin's own lists or the bounce history: facts, not guesses.
+const std::set<std::string>& certainSignals() {
+  static const std::set<std::string> s = {"SUPPRESSED", "SPAMTRAP_LISTED", "COMPLAINER_LISTED", "HARD_BOUNCED",
+                                          "SOFT_BOUNCE_HOLD"};
+  return s;
+}
+
+std::string ratioText(int held, int decided) {
+  return std::to_string(held) + " of the last " + std::to_string(decided) + " decisions";
+}
+
+}  // namespace
+
+FailsafeStatus failsafeStatus(Store& store) {
+  FailsafeStatus st;
+  const auto since = store.connectorState(kStateOwner, "active_since").value_or("");
+  if (!since.empty()) {
+    st.active = true;
+    try {
+      st.since = fromMillis(std::stoll(since));
+    } catch (const std::exception&) {
+      st.since = TimePoint{};
+    }
+    st.why = store.connectorState(kStateOwner, "why").value_or("");
+  }
+  st.dns_evidence = store.connectorState(kStateOwner, "dns_distrusted").value_or("");
+  st.dns_distrusted = !st.dns_evidence.empty();
+  return st;
+}
+
+bool resumeFailsafe(Store& store, const std::string& by, TimePoint now) {
+  if (!failsafeStatus(store).active) return false;
+  store.putConnectorStates(kStateOwner, {{"active_since", ""}, {"why", ""}});
+  store.audit(kAuditKey, "resumed", {{"by", by}, {"at", formatIso8601(now)}});
+  return true;
+}
+
+bool holdIsCertain(const EmailDecision& d) {
+  if (d.reason == "sender_paused") return true;  // the mailbox's own bounce history
+  for (const auto& r : d.recipients) {
+    if (r.value("verdict", "") != "revert" || !r.contains("signals") || !r["signals"].is_array()) continue;
+    for (const auto& sig : r["signals"])
+      if (certainSignals().count(sig.value("name", ""))) return true;
+  }
+  return false;
+}
+
+Failsafe::Failsafe(Store& store) : store_(store) { refresh(); }
+
+void Failsafe::refresh() {
+  const bool was = status_.active;
+  status_ = failsafeStatus(store_);
+  if (was && !status_.active) recent_.clear();  // resumed: judge afresh, not on the old window
+}
+
+void Failsafe::tell(Services& s, const std::string& event, const nlohmann::json& detail, TimePoint now) {
+  std::optional<OutboxMessage> note;
+  if (s.notifiers.count("slack")) {
+    note = OutboxMessage{};
+    note->dedupe_key = "failsafe|" + event + "|" + std::to_string(toMillis(now));
+    note->kind = "slack";
+    note->payload = detail;
+    note->payload["type"] = "failsafe";
+    note->payload["event"] = event;
+  }
+  store_.audit(kAuditKey, event, detail, note);
+}
+
+Task<std::string> Failsafe::checkCanaries(Services& s, TimePoint now) {
+  // All at once: a slow resolver costs one timeout, not one per canary.
+  const auto& canaries = s.config.failsafe.canaries;
+  std::vector<std::string> no(canaries.size());
+  if (s.dns)
+    co_await concurrently(canaries.size(), canaries.size(), [&](size_t i) -> Task<void> {
+      const DnsAnswer a = co_await s.dns->query(canaries[i], DnsType::MX);
+      // A failure to answer is not a lie: the checks already call it DNS_TEMPFAIL.
+      if (a.status == DnsStatus::NxDomain) no[i] = "does not exist (NXDOMAIN)";
+      if (a.status == DnsStatus::NoData) no[i] = "has no MX record";
+      if (a.status == DnsStatus::Ok && (a.mx.empty() || a.mx.front().host.empty())) no[i] = "has a null MX";
+    });
+  std::string evidence;
+  for (size_t i = 0; i < canaries.size() && evidence.empty(); ++i)
+    if (!no[i].empty())
+      evidence = "our resolver says canary " + canaries[i] + " " + no[i] + ": its NXDOMAIN and no-mail answers are not trusted";
+  if (evidence != status_.dns_evidence) {
+    store_.putConnectorState(kStateOwner, "dns_distrusted", evidence);
+    if (!evidence.empty()) {
+      logger("failsafe")->error("{}", evidence);
+      tell(s, "dns_distrusted", {{"why", evidence}}, now);
+    } else {
+      logger("failsafe")->warn("the canaries resolve again: DNS answers are trusted");
+      tell(s, "dns_trusted", {{"why", "the canary domains resolve again; DNS answers are trusted"}}, now);
+    }
+    status_.dns_evidence = evidence;
+    status_.dns_distrusted = !evidence.empty();
+  }
+  co_return evidence;
+}
+
+std::optional<std::string> Failsafe::judge(Services& s, const EmailDecision& d, TimePoint now) {
+  const FailsafeConfig& cfg = s.config.failsafe;
+  const bool holds = d.verdict == "revert";
+  const bool guess = holds && !holdIsCertain(d);
+  while (!recent_.empty() && recent_.front().at < now - cfg.window) recent_.pop_front();
+  recent_.push_back({now, guess});
+  if (!guess) return std::nullopt;
+  if (status_.active) return "the fail-safe is on since " + formatIso8601(status_.since) + " (" + status_.why + ")";
+  int held = 0;
+  for (const auto& r : recent_) held += r.guess_hold;
+  const int decided = static_cast<int>(recent_.size());
+  if (decided < cfg.min_decisions || held <= cfg.max_hold_ratio * decided) return std::nullopt;
+  const std::string why = ratioText(held, decided) + " would hold emails on checks' guesses, more than failsafe.max_hold_ratio (" +
+                          std::to_string(static_cast<int>(cfg.max_hold_ratio * 100)) + "%)";
+  trip(s, why, now);
+  return "the fail-safe tripped: " + why;
+}
+
+void Failsafe::trip(Services& s, const std::string& why, TimePoint now) {
+  store_.putConnectorStates(kStateOwner, {{"active_since", std::to_string(toMillis(now))}, {"why", why}});
+  status_.active = true;
+  status_.since = now;
+  status_.why = why;
+  logger("failsafe")->error("fail-safe tripped: {}; risky emails are let go until `safetynet failsafe resume`", why);
+  tell(s, "tripped", {{"why", why}, {"since", formatIso8601(now)}}, now);
+}
+
+}  // namespace safetynet

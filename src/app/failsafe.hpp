@@ -1,0 +1,65 @@
+#pragma once
+// The safety net never becomes the outage (notes/product.md, "Rules that are never bent"): when
+// its own inputs look broken it stops holding emails on guesses, lets them go, and tells the
+// admins, rather than hold a whole company's mail. Two triggers:
+//  - the canaries: domains that always have MX records (gmail.com...) are resolved every tick; a
+//    definite "no" for one of them means our resolver lies, and while it does, NXDOMAIN / no mail
+//    host / null MX answers become DNS_TEMPFAIL (our failure: on_internal_error decides);
+//  - the hold ratio: more than failsafe.max_hold_ratio of the recent decisions (at least
+//    min_decisions within failsafe.window) held on guesses trips the fail-safe; from then on a
+//    hold on a guess is let go (state allowed, audit event "failsafe") until an admin resumes
+//    (`safetynet failsafe resume`). It survives restarts (kept in the store).
+// Holds from the admin's own lists and the bounce history (suppression, spam traps, complainers,
+// hard and soft bounces) and a paused sender are never let go: they are not guesses.
+#include <deque>
+#include <optional>
+#include <string>
+
+#include "safetynet/app/app.hpp"
+
+namespace safetynet {
+
+struct FailsafeStatus {
+  bool active = false;  // holding on guesses is stopped (the hold ratio tripped)
+  TimePoint since{};
+  std::string why;
+  bool dns_distrusted = false;  // the canaries failed at the daemon's last check
+  std::string dns_evidence;
+};
+
+FailsafeStatus failsafeStatus(Store& store);
+// An admin resumes holding on guesses. Returns false when the fail-safe was not active.
+bool resumeFailsafe(Store& store, const std::string& by, TimePoint now);
+
+// Whether an email held for this decision rests on the admin's lists or the bounce history.
+bool holdIsCertain(const EmailDecision& d);
+
+class Failsafe {
+ public:
+  explicit Failsafe(Store& store);
+
+  // Resolves the canaries' MX (each tick). Returns the evidence when DNS is not to be trusted,
+  // else "". The admins are told when this changes.
+  Task<std::string> checkCanaries(Services& s, TimePoint now);
+  // Reads the state from the store (an admin may have resumed from the command line).
+  void refresh();
+  // Every decision passes here, in order. Returns why a revert must be let go (the fail-safe is
+  // active, or this decision trips it), or nothing.
+  std::optional<std::string> judge(Services& s, const EmailDecision& d, TimePoint now);
+  bool active() const { return status_.active; }
+  const FailsafeStatus& status() const { return status_; }
+
+ private:
+  void trip(Services& s, const std::string& why, TimePoint now);
+  void tell(Services& s, const std::string& event, const nlohmann::json& detail, TimePoint now);
+
+  Store& store_;
+  FailsafeStatus status_;
+  struct Recent {
+    TimePoint at;
+    bool guess_hold;
+  };
+  std::deque<Recent> recent_;
+};
+
+}  // namespace safetynet
