@@ -1,15 +1,17 @@
 #pragma once
-// The three platforms at once for end-to-end tests: fake Close (API key), Outreach and Salesloft
-// (OAuth with rotating refresh tokens), each following its vendor's spec, a fake Slack and a real
-// unbound, on their own thread; and the safetynet.yaml that points the real daemon at them.
-#include <gtest/gtest.h>
+// The three platforms at once for end-to-end tests and bench/in_time: fake Close (API key),
+// Outreach and Salesloft (OAuth with rotating refresh tokens), each following its vendor's spec, a
+// fake Slack and a real unbound (unless given a DNS server), on their own thread; and the
+// safetynet.yaml that points the real daemon at them. Needs no gtest: a failure throws.
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "fakes/fake_close.hpp"
@@ -56,6 +58,14 @@ struct SandboxOptions {
   bool seed = true;                  // the fixed emails of the platform tests (expected())
   std::string poll_interval = "1s";  // empty: the daemon's default
   std::string extra_config;          // appended to safetynet.yaml
+  std::string dns_server;            // "127.0.0.1:port": no unbound started, the daemon asks this one
+  std::string smtp_probe = "{enabled: false}";  // the smtp_probe section of safetynet.yaml
+  std::string dns_timeout = "1s";
+#ifdef SAFETYNET_BINARY
+  std::string binary = SAFETYNET_BINARY;  // the safetynet binary decisions() runs
+#else
+  std::string binary;
+#endif
 };
 
 class PlatformSandbox {
@@ -65,7 +75,8 @@ class PlatformSandbox {
         outreach_(io_.get_executor(), milliseconds(1000)),  // one token a second, like Outreach's one a minute
         salesloft_(io_.get_executor(), "unused-key"),
         slack_(io_.get_executor(), "xoxb-e2e"),
-        dns_(kZones) {
+        binary_(options.binary) {
+    if (options.dns_server.empty()) dns_.emplace(kZones);
     slack_.addChannel("C0DELIV", "#deliverability");
     slack_.addUser("U0SAM", "sam.home@personal.test", "sam.seller");  // found by Salesloft's slack_username
     slack_.addUser("U0RILEY", "riley@seller.test", "riley");
@@ -130,8 +141,8 @@ class PlatformSandbox {
         << "state_dir: " << (dir_ / "state").string() << "\n"
         << (options.poll_interval.empty() ? "" : "poll_interval: " + options.poll_interval + "\n")
         << "shutdown_grace: 2s\n"
-        << "smtp_probe: {enabled: false}\n"
-        << "dns: {servers: [\"" << dns_.server() << "\"], timeout: 1s}\n"
+        << "smtp_probe: " << options.smtp_probe << "\n"
+        << "dns: {servers: [\"" << (dns_ ? dns_->server() : options.dns_server) << "\"], timeout: " << options.dns_timeout << "}\n"
         << "connectors:\n"
         << "  - name: close-e2e\n    type: close\n    base_url: " << close_.baseUrl() << "\n    api_key: close-key\n    backfill: 2d\n"
         << "  - name: outreach-e2e\n    type: outreach\n    base_url: " << outreach_.baseUrl() << "\n"
@@ -160,17 +171,19 @@ class PlatformSandbox {
     if (e.connector == "outreach-e2e") return outreach_.state(std::stol(e.id));
     return salesloft_.status(std::stol(e.id));
   }
+  // `safetynet decisions --json`, by "connector/email_id"; throws if it fails or an email was
+  // decided twice.
   std::map<std::string, nlohmann::json> decisions() {
     std::string out;
-    EXPECT_EQ(runCommand({SAFETYNET_BINARY, "decisions", "-c", config(), "--since", "1d", "--json"}, &out), 0) << out;
+    if (const int rc = runCommand({binary_, "decisions", "-c", config(), "--since", "1d", "--json"}, &out); rc != 0)
+      throw std::runtime_error("safetynet decisions exited " + std::to_string(rc) + ": " + out.substr(0, 2000));
     std::map<std::string, nlohmann::json> byKey;
     std::stringstream ss(out);
     for (std::string line; std::getline(ss, line);)
       if (!line.empty() && line[0] == '{') {
         auto d = nlohmann::json::parse(line);
         const std::string key = d["connector"].get<std::string>() + "/" + d["email_id"].get<std::string>();
-        EXPECT_FALSE(byKey.count(key)) << "decided twice: " << key;
-        byKey[key] = d;
+        if (!byKey.emplace(key, d).second) throw std::runtime_error("decided twice: " + key);
       }
     return byKey;
   }
@@ -234,7 +247,8 @@ class PlatformSandbox {
   fakes::FakeOutreach outreach_;
   fakes::FakeSalesloft salesloft_;
   fakes::FakeSlack slack_;
-  Unbound dns_;
+  std::string binary_;
+  std::optional<Unbound> dns_;
   std::thread thread_;
   std::vector<Expect> expected_;
 };
