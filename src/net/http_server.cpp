@@ -12,11 +12,47 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/parse_query.hpp>
 
+#include <mutex>
+#include <optional>
+
 namespace safetynet {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+
+namespace {
+// SplitMix64: a well-mixed 64-bit value from (seed, request number), so that a plan does not
+// depend on the order in which concurrent requests happen to draw from a generator.
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+ServerResponse defaultRateLimited() {
+  return ServerResponse{429, "application/json", {{"Retry-After", "1"}}, "{\"error\":\"rate limited\"}"};
+}
+}  // namespace
+
+const char* faultName(FaultKind k) {
+  switch (k) {
+    case FaultKind::RateLimited: return "rate_limited";
+    case FaultKind::ServerError: return "server_error";
+    case FaultKind::ServerErrorApplied: return "server_error_applied";
+    case FaultKind::ResetBeforeAnswer: return "reset_before_answer";
+    case FaultKind::AnswerLost: return "answer_lost";
+    case FaultKind::TruncatedBody: return "truncated_body";
+    case FaultKind::Stall: return "stall";
+  }
+  return "?";
+}
+
+bool faultApplies(FaultKind k) {
+  return k == FaultKind::ServerErrorApplied || k == FaultKind::AnswerLost || k == FaultKind::TruncatedBody ||
+         k == FaultKind::Stall;
+}
 
 struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::any_io_executor ex, ServerHandler h, unsigned short port)
@@ -29,6 +65,54 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   int accepted = 0;
   bool stopped = false;
   std::chrono::milliseconds latency{0};
+  // The fault plan is set from the test's thread while requests are served on the io thread.
+  mutable std::mutex faultMu;
+  FaultPlan plan;
+  uint64_t planned = 0;  // requests seen since setFaults
+  std::vector<InjectedFault> injected;
+
+  // The fault for this request, if the plan gives it one; and a second draw for its details.
+  std::optional<std::pair<FaultKind, uint64_t>> decideFault(const ServerRequest& r) {
+    std::lock_guard l(faultMu);
+    if (plan.rate <= 0 || plan.kinds.empty()) return std::nullopt;
+    const uint64_t h = mix(mix(plan.seed) ^ ++planned);
+    if (static_cast<double>(h >> 11) * 0x1.0p-53 >= plan.rate) return std::nullopt;
+    const uint64_t detail = mix(h);
+    for (size_t i = 0; i < plan.kinds.size(); ++i) {
+      const FaultKind k = plan.kinds[(detail + i) % plan.kinds.size()];
+      if (plan.allows && !plan.allows(r, k)) continue;
+      injected.push_back(InjectedFault{k, r.method, r.target});
+      return std::make_pair(k, mix(detail));
+    }
+    return std::nullopt;
+  }
+
+  ServerResponse rateLimited() {
+    std::function<ServerResponse()> f;
+    {
+      std::lock_guard l(faultMu);
+      f = plan.rate_limited;
+    }
+    return f ? f() : defaultRateLimited();
+  }
+
+  std::chrono::milliseconds stallTime() const {
+    std::lock_guard l(faultMu);
+    return plan.stall;
+  }
+
+  ServerResponse handle(const ServerRequest& r) {
+    try {
+      return handler(r);
+    } catch (const std::exception& e) {
+      return ServerResponse{500, "application/json", {}, std::string("{\"error\":\"") + e.what() + "\"}"};
+    }
+  }
+
+  Task<void> pause(std::chrono::milliseconds d) {
+    asio::steady_timer t(acceptor.get_executor(), d);
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
 
   // Models the network between a client and a distant API: one round trip for a new connection
   // (its handshake), one for every request and answer. Asynchronous: requests overlap.
@@ -72,11 +156,27 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         r.headers[name] = std::string(f.value());
       }
       r.body = std::move(req.body());
+      const auto fault = decideFault(r);
+      auto is = [&fault](FaultKind k) { return fault && fault->first == k; };
       ServerResponse out;
-      try {
-        out = handler(r);
-      } catch (const std::exception& e) {
-        out = ServerResponse{500, "application/json", {}, std::string("{\"error\":\"") + e.what() + "\"}"};
+      if (is(FaultKind::RateLimited)) {
+        out = rateLimited();
+      } else if (is(FaultKind::ServerError)) {
+        static const int statuses[] = {500, 502, 503};
+        out = ServerResponse{statuses[fault->second % 3], "text/html", {}, "<html><body>Server Error</body></html>"};
+      } else if (is(FaultKind::ResetBeforeAnswer)) {
+        // Linger 0: close() sends RST, as a proxy or a crashed worker would.
+        beast::error_code ignored;
+        stream.socket().set_option(tcp::socket::linger(true, 0), ignored);
+        stream.socket().close(ignored);
+        co_return;
+      } else {
+        if (is(FaultKind::Stall)) co_await pause(stallTime());
+        out = handle(r);
+        if (is(FaultKind::ServerErrorApplied))
+          out = ServerResponse{500, "text/html", {}, "<html><body>Internal Server Error</body></html>"};
+        if (is(FaultKind::AnswerLost)) out.fault = ConnectionFault::DropBeforeAnswer;
+        if (is(FaultKind::TruncatedBody)) out.body.resize(out.body.size() / 2);
       }
       co_await roundTrip();
       if (out.fault == ConnectionFault::DropBeforeAnswer) break;
@@ -97,6 +197,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
 };
 
 void HttpServer::setLatency(std::chrono::milliseconds rtt) { impl_->latency = rtt; }
+
+void HttpServer::setFaults(FaultPlan plan) {
+  std::lock_guard l(impl_->faultMu);
+  impl_->plan = std::move(plan);
+  impl_->planned = 0;
+}
+
+std::vector<InjectedFault> HttpServer::injectedFaults() const {
+  std::lock_guard l(impl_->faultMu);
+  return impl_->injected;
+}
 
 HttpServer::HttpServer(asio::any_io_executor ex, ServerHandler handler, unsigned short port)
     : impl_(std::make_shared<Impl>(ex, std::move(handler), port)) {

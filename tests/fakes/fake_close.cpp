@@ -15,6 +15,13 @@ const char* kOrg = "orga_safetynetdemo";
 ServerResponse error(int status, const std::string& message) {
   return ServerResponse{status, "application/json", {}, nlohmann::json{{"error", message}}.dump()};
 }
+// Close's 429: the IETF draft RateLimit header (reset in seconds) and Retry-After.
+ServerResponse rateLimited(int reset_seconds) {
+  ServerResponse resp = error(429, "API rate limit exceeded. Please try again later.");
+  resp.headers["RateLimit"] = "limit=160, remaining=0, reset=" + std::to_string(reset_seconds);
+  resp.headers["Retry-After"] = std::to_string(reset_seconds);
+  return resp;
+}
 ServerResponse ok(const nlohmann::json& j) {
   return ServerResponse{200, "application/json", {{"RateLimit", "limit=160, remaining=150, reset=5"}}, j.dump()};
 }
@@ -159,6 +166,11 @@ void FakeClose::setDelay(std::chrono::milliseconds d) {
   delay_ = d;
 }
 
+void FakeClose::setFaults(FaultPlan plan) {
+  if (!plan.rate_limited) plan.rate_limited = [] { return rateLimited(1); };
+  server_->setFaults(std::move(plan));
+}
+
 void FakeClose::rateLimitNext(int n, int reset_seconds) {
   std::lock_guard l(mu_);
   rateLimited_ = n;
@@ -199,10 +211,7 @@ ServerResponse FakeClose::handle(const ServerRequest& r) {
   if (r.header("authorization") != auth_) return error(401, "The API key is invalid or missing.");
   if (rateLimited_ > 0) {
     --rateLimited_;
-    ServerResponse resp = error(429, "API rate limit exceeded. Please try again later.");
-    resp.headers["RateLimit"] = "limit=160, remaining=0, reset=" + std::to_string(resetSeconds_);
-    resp.headers["Retry-After"] = std::to_string(resetSeconds_);
-    return resp;
+    return rateLimited(resetSeconds_);
   }
   if (garbled_ > 0) {
     --garbled_;

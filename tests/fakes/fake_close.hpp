@@ -36,6 +36,9 @@ class FakeClose {
   std::string baseUrl() const { return server_->baseUrl() + "/api/v1"; }
   // A distant platform: this round trip on every connection and answer (HttpServer::setLatency).
   void setLatency(std::chrono::milliseconds rtt) { server_->setLatency(rtt); }
+  // Faults at the edge (HttpServer::setFaults), its 429s with Close's RateLimit header.
+  void setFaults(FaultPlan plan);
+  std::vector<InjectedFault> injectedFaults() const { return server_->injectedFaults(); }
 
   void addEmail(const FakeCloseEmail& e);
   void addUser(const std::string& id, const std::string& email, const std::string& first, const std::string& last);

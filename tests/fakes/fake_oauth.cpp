@@ -11,6 +11,16 @@ ServerResponse oauthError(int status, const std::string& error, const std::strin
 }
 }  // namespace
 
+bool tokenEndpointSurvives(const ServerRequest& r, FaultKind k) {
+  return r.path != "/oauth/token" || !faultApplies(k);
+}
+
+FaultPlan withTokenEndpoint(FaultPlan plan, std::function<ServerResponse()> rate_limited) {
+  if (!plan.rate_limited) plan.rate_limited = std::move(rate_limited);
+  if (!plan.allows) plan.allows = tokenEndpointSurvives;
+  return plan;
+}
+
 FakeOAuth::FakeOAuth(std::string client_id, std::string client_secret, std::string first_refresh_token,
                      std::chrono::seconds expires_in, std::chrono::milliseconds min_interval)
     : client_id_(std::move(client_id)),

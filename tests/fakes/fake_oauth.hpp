@@ -14,6 +14,15 @@
 
 namespace safetynet::fakes {
 
+// For FaultPlan::allows on a server that also serves the token endpoint: each grant rotates the
+// refresh token and kills the old one, so a grant whose answer is lost (or cut, or a 500 after it
+// was carried out) leaves no live refresh token, which no client can recover from short of being
+// authorized again. The token endpoint gets only the faults that do not carry the grant out.
+bool tokenEndpointSurvives(const ServerRequest& r, FaultKind k);
+// `plan` for such a server: its own 429 unless the plan has one, and tokenEndpointSurvives unless
+// the plan says which faults go where.
+FaultPlan withTokenEndpoint(FaultPlan plan, std::function<ServerResponse()> rate_limited);
+
 class FakeOAuth {
  public:
   FakeOAuth(std::string client_id, std::string client_secret, std::string first_refresh_token,

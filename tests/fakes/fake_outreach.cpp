@@ -143,6 +143,21 @@ ServerResponse FakeOutreach::document(int status, const nlohmann::json& doc) {
   return r;
 }
 
+ServerResponse FakeOutreach::rateLimited(int retry_after_seconds) {
+  ServerResponse resp = document(429, errorDoc("rateLimitExceeded", "Rate Limit Exceeded",
+                                               "You have exceeded your permitted rate limit of 10000; please try again later."));
+  resp.headers["Retry-After"] = std::to_string(retry_after_seconds);
+  resp.headers["X-RateLimit-Remaining"] = "0";
+  return resp;
+}
+
+void FakeOutreach::setFaults(FaultPlan plan) {
+  server_->setFaults(withTokenEndpoint(std::move(plan), [this] {
+    std::lock_guard l(mu_);
+    return rateLimited(1);
+  }));
+}
+
 nlohmann::json FakeOutreach::mailingJson(const FakeOutreachMailing& m) const {
   auto recipients = nlohmann::json::array();
   for (size_t i = 0; i < m.to.size(); ++i) recipients.push_back({{"type", "recipient"}, {"id", m.id * 100 + static_cast<long>(i)}});
@@ -214,11 +229,7 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
     return document(401, errorDoc("unauthorized", "Unauthorized", "The access token is invalid or has expired."));
   if (rateLimited_ > 0) {
     --rateLimited_;
-    ServerResponse resp = document(429, errorDoc("rateLimitExceeded", "Rate Limit Exceeded",
-                                                 "You have exceeded your permitted rate limit of 10000; please try again later."));
-    resp.headers["Retry-After"] = std::to_string(retryAfter_);
-    resp.headers["X-RateLimit-Remaining"] = "0";
-    return resp;
+    return rateLimited(retryAfter_);
   }
   if (failing_ > 0) {
     --failing_;

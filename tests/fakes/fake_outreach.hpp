@@ -63,6 +63,10 @@ class FakeOutreach {
   std::string baseUrl() const { return server_->baseUrl() + "/api/v2"; }
   // A distant platform: this round trip on every connection and answer (HttpServer::setLatency).
   void setLatency(std::chrono::milliseconds rtt) { server_->setLatency(rtt); }
+  // Faults at the edge (HttpServer::setFaults): 429 rateLimitExceeded with X-RateLimit-* and
+  // Retry-After; the token endpoint gets only faults that leave its refresh token alive.
+  void setFaults(FaultPlan plan);
+  std::vector<InjectedFault> injectedFaults() const { return server_->injectedFaults(); }
   std::string tokenUrl() const { return server_->baseUrl() + "/oauth/token"; }
   FakeOAuth& oauth() { return oauth_; }
   static constexpr const char* kClientId = "outreach-client";
@@ -99,6 +103,7 @@ class FakeOutreach {
   nlohmann::json prospectJson(const FakeOutreachProspect& p) const;
   nlohmann::json userJson(long id) const;
   ServerResponse document(int status, const nlohmann::json& doc);
+  ServerResponse rateLimited(int retry_after_seconds);  // mu_ held
 
   FakeOAuth oauth_;
   mutable std::mutex mu_;

@@ -122,6 +122,24 @@ int FakeSalesloft::requestCount(const std::string& prefix) const {
   return static_cast<int>(std::count_if(log_.begin(), log_.end(), [&](const std::string& s) { return s.rfind(prefix, 0) == 0; }));
 }
 
+std::vector<std::string> FakeSalesloft::requestLog() const {
+  std::lock_guard l(mu_);
+  return log_;
+}
+
+ServerResponse FakeSalesloft::rateLimited() {
+  ServerResponse resp = reply(429, errorBody("Too Many Requests"));
+  resp.headers["x-ratelimit-remaining-minute"] = "0";
+  return resp;
+}
+
+void FakeSalesloft::setFaults(FaultPlan plan) {
+  server_->setFaults(withTokenEndpoint(std::move(plan), [this] {
+    std::lock_guard l(mu_);
+    return rateLimited();
+  }));
+}
+
 ServerResponse FakeSalesloft::reply(int status, const nlohmann::json& body, int cost) {
   const long minute = toMillis(Clock::now()) / 60000;
   if (minute != minute_) {
@@ -182,9 +200,7 @@ ServerResponse FakeSalesloft::handle(const ServerRequest& r) {
   if (auth != "Bearer " + api_key_ && !oauth_.authorizes(auth)) return reply(401, errorBody("Unauthorized"));
   if (rateLimited_ > 0) {
     --rateLimited_;
-    ServerResponse resp = reply(429, errorBody("Too Many Requests"));
-    resp.headers["x-ratelimit-remaining-minute"] = "0";
-    return resp;
+    return rateLimited();
   }
   if (failing_ > 0) {
     --failing_;

@@ -47,6 +47,10 @@ class FakeSalesloft {
   std::string baseUrl() const { return server_->baseUrl() + "/v2"; }
   // A distant platform: this round trip on every connection and answer (HttpServer::setLatency).
   void setLatency(std::chrono::milliseconds rtt) { server_->setLatency(rtt); }
+  // Faults at the edge (HttpServer::setFaults): 429 with x-ratelimit-remaining-minute 0 and no
+  // Retry-After, as Salesloft; the token endpoint gets only faults that leave its refresh token alive.
+  void setFaults(FaultPlan plan);
+  std::vector<InjectedFault> injectedFaults() const { return server_->injectedFaults(); }
   std::string tokenUrl() const { return server_->baseUrl() + "/oauth/token"; }
   FakeOAuth& oauth() { return oauth_; }
   static constexpr const char* kClientId = "salesloft-client";
@@ -69,10 +73,13 @@ class FakeSalesloft {
   std::string status(long email_id) const;
   nlohmann::json person(long id) const;
   int requestCount(const std::string& method_and_path_prefix) const;
+  // "METHOD /path" of every request the platform handled, in order.
+  std::vector<std::string> requestLog() const;
 
  private:
   ServerResponse handle(const ServerRequest& r);
   ServerResponse reply(int status, const nlohmann::json& body, int cost = 1);
+  ServerResponse rateLimited();  // mu_ held
   nlohmann::json emailJson(const FakeSalesloftEmail& e) const;
   void cancelEmails(long person, long cadence);  // cadence 0: all of the person's
 

@@ -13,6 +13,10 @@ std::string methodOf(const ServerRequest& r) { return r.path.rfind("/api/", 0) =
 ServerResponse slackError(const std::string& e) {
   return ServerResponse{200, "application/json; charset=utf-8", {}, nlohmann::json{{"ok", false}, {"error", e}}.dump()};
 }
+ServerResponse rateLimited(int retry_after_seconds) {
+  return ServerResponse{429, "application/json; charset=utf-8", {{"Retry-After", std::to_string(retry_after_seconds)}},
+                        nlohmann::json{{"ok", false}, {"error", "ratelimited"}}.dump()};
+}
 }  // namespace
 
 FakeSlack::FakeSlack(asio::any_io_executor ex, std::string token, unsigned short port) : token_(std::move(token)) {
@@ -29,6 +33,11 @@ void FakeSlack::addChannel(const std::string& id, const std::string& name) {
   std::lock_guard l(mu_);
   channels_[name] = id;
   channels_[id] = id;
+}
+
+void FakeSlack::setFaults(FaultPlan plan) {
+  if (!plan.rate_limited) plan.rate_limited = [] { return rateLimited(1); };
+  server_->setFaults(std::move(plan));
 }
 
 void FakeSlack::rateLimitNext(int n, int retry_after_seconds) {
@@ -63,8 +72,7 @@ ServerResponse FakeSlack::answer(const ServerRequest& r) {
   std::lock_guard l(mu_);
   if (rateLimited_ > 0) {
     --rateLimited_;
-    return ServerResponse{429, "application/json; charset=utf-8", {{"Retry-After", std::to_string(retryAfter_)}},
-                          nlohmann::json{{"ok", false}, {"error", "ratelimited"}}.dump()};
+    return rateLimited(retryAfter_);
   }
   if (r.header("authorization") != "Bearer " + token_) return slackError("invalid_auth");
   const std::string method = methodOf(r);

@@ -29,6 +29,9 @@ class FakeSlack {
   std::string baseUrl() const { return server_->baseUrl() + "/api"; }
   // A distant platform: this round trip on every connection and answer (HttpServer::setLatency).
   void setLatency(std::chrono::milliseconds rtt) { server_->setLatency(rtt); }
+  // Faults at the edge (HttpServer::setFaults), its 429s as Slack's: Retry-After, "ratelimited".
+  void setFaults(FaultPlan plan);
+  std::vector<InjectedFault> injectedFaults() const { return server_->injectedFaults(); }
   void addUser(const std::string& id, const std::string& email, const std::string& name);
   void addChannel(const std::string& id, const std::string& name);
   // Calls of a Web API method so far ("users.lookupByEmail").

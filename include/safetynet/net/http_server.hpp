@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "safetynet/core/task.hpp"
 
@@ -41,6 +42,43 @@ struct ServerResponse {
 
 using ServerHandler = std::function<ServerResponse(const ServerRequest&)>;
 
+// What can go wrong between a client and a platform (the fault suite, issue 12 item 2).
+enum class FaultKind {
+  RateLimited,         // 429 with the platform's own headers; the request is not carried out
+  ServerError,         // 500/502/503; not carried out
+  ServerErrorApplied,  // carried out, then answered 500 (a platform that failed after its write)
+  ResetBeforeAnswer,   // the connection is reset (RST) before any answer; not carried out
+  AnswerLost,          // carried out, then the connection closes with no answer
+  TruncatedBody,       // carried out, answered with its body cut in half (a 2xx that is not JSON)
+  Stall,               // carried out late: the server sits on it for FaultPlan::stall, then answers
+};
+const char* faultName(FaultKind k);
+// Whether the request is carried out (a write applied) although the client gets no usable answer.
+bool faultApplies(FaultKind k);
+
+// A seeded fault plan for one server: request number n (counted per server from setFaults) gets
+// a fault with probability `rate`, its kind chosen among `kinds`, both a pure function of
+// (seed, n): the same seed gives the same plan, whatever the timing.
+struct FaultPlan {
+  double rate = 0;  // 0: no faults
+  unsigned seed = 1;
+  std::vector<FaultKind> kinds = {FaultKind::RateLimited,       FaultKind::ServerError, FaultKind::ServerErrorApplied,
+                                  FaultKind::ResetBeforeAnswer, FaultKind::AnswerLost,  FaultKind::TruncatedBody,
+                                  FaultKind::Stall};
+  std::chrono::milliseconds stall{3000};
+  // The platform's own 429 (each fake sets its headers); unset: 429 with Retry-After: 1.
+  std::function<ServerResponse()> rate_limited;
+  // Whether this request may get this kind of fault; unset: any. A fault not allowed is replaced
+  // by the next allowed kind in `kinds`, or by none.
+  std::function<bool(const ServerRequest&, FaultKind)> allows;
+};
+
+// A fault the server injected: what, on which request.
+struct InjectedFault {
+  FaultKind kind;
+  std::string method, target;
+};
+
 // An application/x-www-form-urlencoded body, decoded (Boost.URL).
 std::map<std::string, std::string> parseFormBody(const std::string& body);
 
@@ -55,6 +93,10 @@ class HttpServer {
   // Adds this round-trip time to every new connection and every answer, without blocking other
   // requests (benchmarks and tests of a distant platform).
   void setLatency(std::chrono::milliseconds rtt);
+  // Injects faults by `plan` from now on (rate 0: none); thread-safe.
+  void setFaults(FaultPlan plan);
+  // The faults injected so far, in order.
+  std::vector<InjectedFault> injectedFaults() const;
   void stop();
 
  private:
