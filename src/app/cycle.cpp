@@ -26,6 +26,9 @@ Task<void> pollConnector(DecisionEngine& engine, std::shared_ptr<Services> s, Co
   std::string error;
   try {
     co_await engine.poll(s, c, now);
+  } catch (const StoreFullError& e) {
+    engine.markStoreFull(e.what());
+    error = e.what();
   } catch (const std::exception& e) {
     error = e.what();
   }

@@ -15,6 +15,7 @@
 #include "safetynet/app/app.hpp"
 #include "safetynet/core/duration.hpp"
 #include "safetynet/core/logging.hpp"
+#include "safetynet/core/time_format.hpp"
 
 namespace safetynet {
 
@@ -73,6 +74,18 @@ class Daemon {
       auto s = services_;  // a reload swaps services_; this tick keeps the ones it started with
       std::string failure;
       const auto tickStart = std::chrono::steady_clock::now();
+      if (!engine_->storeFull().empty() && !roomInStateDir(*s)) {
+        // Nothing may be acted on that cannot be recorded: wait for room, say so.
+        systemd::status("STATE DIRECTORY FULL (" + s->config.state_dir + "): not acting on any email; free space to resume");
+        if (n % 6 == 1) log()->error("{}: not acting until there is room in {}", engine_->storeFull(), s->config.state_dir);
+        if (options_.once) {
+          exit_ = 1;
+          break;
+        }
+        wake_.expires_after(s->config.poll_interval);
+        co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+        continue;
+      }
       try {
         failsafe_->refresh();  // an admin may have resumed it from the command line
         // The canaries are asked in the background: a slow resolver must not hold up the tick;
@@ -108,6 +121,9 @@ class Daemon {
         systemd::status(text);
         (st.decided || ob.sent || st.connector_errors ? log()->info(text) : log()->debug(text));
         if (options_.once && st.connector_errors) exit_ = 1;
+      } catch (const StoreFullError& e) {
+        engine_->markStoreFull(e.what());
+        failure = e.what();
       } catch (const std::exception& e) {
         failure = e.what();
       }
@@ -129,6 +145,17 @@ class Daemon {
     const std::string distrust = co_await failsafe_->checkCanaries(*s, Clock::now());
     services_->pipeline->setDnsDistrust(distrust);  // the running services (a reload may have swapped them)
     if (s != services_) s->pipeline->setDnsDistrust(distrust);
+  }
+
+  // Whether a small write goes through again (after the state directory was full).
+  bool roomInStateDir(Services&) {
+    try {
+      store_->putConnectorState("_health", "room_probe", std::to_string(toMillis(Clock::now())));
+    } catch (const StoreError&) {
+      return false;
+    }
+    engine_->storeHasRoom();
+    return true;
   }
 
   // Lists one connector in the background, unless its previous listing is still running.

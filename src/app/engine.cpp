@@ -192,8 +192,26 @@ Task<void> DecisionEngine::run(bool untilIdle) {
     if (e) std::rethrow_exception(e);
 }
 
+void DecisionEngine::markStoreFull(const std::string& why) {
+  if (storeFull_.empty())
+    logger("cycle")->error("{}: not acting on any email until there is room (every step must be recorded first)", why);
+  storeFull_ = why;
+}
+
+void DecisionEngine::storeHasRoom() {
+  if (storeFull_.empty()) return;
+  storeFull_.clear();
+  logger("cycle")->warn("the state directory has room again: acting on emails again");
+  wakeAll();
+}
+
 Task<void> DecisionEngine::worker(bool untilIdle) {
   while (!stopped_) {
+    if (!storeFull_.empty()) {
+      if (untilIdle) co_return;  // a once-run ends; what is left is listed again next time
+      co_await waitForWork();
+      continue;
+    }
     if (queue_.empty()) {
       if (untilIdle && busy_ == 0 && listings_ == 0) {
         wakeAll();  // the others see it too
@@ -206,14 +224,17 @@ Task<void> DecisionEngine::worker(bool untilIdle) {
     WorkItem& item = node.mapped();
     const std::string key = item.resume ? item.resume->key : item.email.key();
     ++busy_;
-    std::string failure;
+    std::string failure, full;
     try {
       co_await process(item);
+    } catch (const StoreFullError& e) {
+      full = e.what();
     } catch (const std::exception& e) {
       failure = e.what();
     }
     --busy_;
     inHand_.erase(key);
+    if (!full.empty()) markStoreFull(full);
     // A failed email is not lost: decided ones are resumed from the store ("reverting"), the rest
     // are listed again by the next poll.
     if (!failure.empty()) logger("cycle")->error("email {}: {}", item.email.id, failure);

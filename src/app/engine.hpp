@@ -46,6 +46,12 @@ class DecisionEngine {
   Task<void> run(bool until_idle);
   void stop();
 
+  // The state directory is full (a StoreFullError): workers stop taking emails (nothing is acted
+  // on that cannot be recorded) until storeHasRoom(). A once-run (until_idle) ends instead.
+  void markStoreFull(const std::string& why);
+  void storeHasRoom();
+  const std::string& storeFull() const { return storeFull_; }
+
   // What happened since the last call (the daemon's status line, `run --once`).
   CycleStats takeStats();
   size_t backlog() const { return queue_.size(); }
@@ -84,6 +90,7 @@ class DecisionEngine {
   unsigned long long seq_ = 0;
   int busy_ = 0, listings_ = 0;
   bool stopped_ = false;
+  std::string storeFull_;
   CycleStats stats_;
 };
 

@@ -179,6 +179,14 @@ CREATE TABLE senders (
 
 long long nowMs() { return toMillis(Clock::now()); }
 
+// A full disk (ENOSPC, or the file system's quota) is its own error: the daemon stops acting and
+// waits for room instead of failing email after email.
+[[noreturn]] void failed(int rc, const std::string& message) {
+  if ((rc & 0xff) == SQLITE_FULL)
+    throw StoreFullError("sqlite: the state directory is full (" + message + ")");
+  throw StoreError("sqlite: " + message);
+}
+
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql) : db_(db) {
@@ -208,7 +216,7 @@ class Stmt {
     int rc = sqlite3_step(s_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    throw StoreError(std::string("sqlite: ") + sqlite3_errmsg(db_));
+    failed(rc, sqlite3_errmsg(db_));
   }
   void run() {
     while (step()) {
@@ -673,10 +681,10 @@ class SqliteStore final : public Store {
 
   void exec(const char* sql) {
     char* err = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    if (int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err); rc != SQLITE_OK) {
       std::string msg = err ? err : "unknown error";
       sqlite3_free(err);
-      throw StoreError(std::string("sqlite: ") + msg);
+      failed(rc, msg);
     }
   }
 

@@ -211,5 +211,9 @@ StorePtr openSqliteStore(const std::string& state_dir);
 struct StoreError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+// No room left in the state directory: nothing was written (the transaction rolled back).
+struct StoreFullError : StoreError {
+  using StoreError::StoreError;
+};
 
 }  // namespace safetynet
