@@ -196,6 +196,19 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   }
 };
 
+FaultPlan FaultPlan::on(const std::string& method_and_path, FaultKind kind, int times) {
+  FaultPlan p;
+  p.rate = 1;
+  p.kinds = {kind};
+  auto left = std::make_shared<int>(times);  // allows() is called under the server's fault lock
+  p.allows = [method_and_path, left](const ServerRequest& r, FaultKind) {
+    if (*left <= 0 || r.method + " " + r.path != method_and_path) return false;
+    --*left;
+    return true;
+  };
+  return p;
+}
+
 void HttpServer::setLatency(std::chrono::milliseconds rtt) { impl_->latency = rtt; }
 
 void HttpServer::setFaults(FaultPlan plan) {

@@ -71,6 +71,10 @@ struct FaultPlan {
   // Whether this request may get this kind of fault; unset: any. A fault not allowed is replaced
   // by the next allowed kind in `kinds`, or by none.
   std::function<bool(const ServerRequest&, FaultKind)> allows;
+
+  // One fault on purpose: the first `times` requests "METHOD /path" (the path without its query)
+  // get `kind`, no other request anything.
+  static FaultPlan on(const std::string& method_and_path, FaultKind kind, int times = 1);
 };
 
 // A fault the server injected: what, on which request.
