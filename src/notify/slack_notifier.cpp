@@ -274,7 +274,9 @@ Task<DeliveryResult> SlackNotifier::post(const std::string& destination, const s
     d.error = r.error;
     d.permanent_failure = permanentError(r.error);
     d.retry_after = r.retry_after;
-    d.outcome_unknown = r.transport || r.http_status >= 500;
+    // No answer, a 5xx, or a 200 that could not be read (cut short): Slack may have posted it, so
+    // the outbox looks for it before posting again. Only an answer Slack wrote says it did not.
+    d.outcome_unknown = r.transport || r.http_status >= 500 || (r.http_status == 200 && !r.body.is_object());
   }
   co_return d;
 }

@@ -190,6 +190,20 @@ TEST_F(SlackOutboxTest, APostWhoseAnswerWasLostIsFoundByItsMetadataNotPostedAgai
   EXPECT_EQ(fake.requestCount("chat.postMessage"), 1);
 }
 
+TEST_F(SlackOutboxTest, APostAnsweredWithACutBodyIsFoundByItsMetadataNotPostedAgain) {
+  // Slack posted it, but the 200 answer came cut short (not JSON): that is no "Slack said no".
+  enqueue("k-cut");
+  fake.setFaults(FaultPlan::on("POST /api/chat.postMessage", FaultKind::TruncatedBody));
+  drain(Clock::now());
+  ASSERT_EQ(fake.messages().size(), 1u);
+  EXPECT_EQ(message().state, "sending");  // look before posting again
+  auto stats = drain(Clock::now() + hours(2));
+  EXPECT_EQ(stats.recovered, 1);
+  EXPECT_EQ(fake.messages().size(), 1u);
+  EXPECT_EQ(message().state, "sent");
+  EXPECT_EQ(fake.requestCount("chat.postMessage"), 1);
+}
+
 TEST_F(SlackOutboxTest, ADmThatCannotBeOpenedForNowIsRetriedNotSentToTheChannel) {
   enqueue("k-open");
   fake.failNext("conversations.open", 1, 500);
