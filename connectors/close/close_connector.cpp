@@ -221,14 +221,9 @@ Task<std::vector<ScheduledEmail>> CloseConnector::listScheduled(TimeWindow windo
 Task<RevertResult> CloseConnector::revert(const ScheduledEmail& email) {
   RevertResult r;
   const std::string path = "/activity/email/" + urlEncode(email.id) + "/";
-  // Read first: after a crash the email may already be a draft (or sent, or deleted).
-  nlohmann::json before;
-  try {
-    before = co_await get(path);
-  } catch (const ConnectorError& e) {
-    r.detail = e.what();
-  }
-  if (!r.detail.empty()) co_return r;
+  // Read first: after a crash the email may already be a draft (or sent, or deleted). A read that
+  // fails (no answer, a 5xx, a body cut short) throws: Close was not heard, the engine tries again.
+  nlohmann::json before = co_await get(path);
   const std::string status = jsonString(before, "status");
   if (status != "scheduled" && status != "outbox") {
     r.confirmed = status == "draft";

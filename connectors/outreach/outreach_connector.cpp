@@ -237,7 +237,9 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
   } catch (const std::exception& e) {
     error = e.what();
   }
-  if (!error.empty()) result.detail = error;
+  // Outreach was not heard (no answer, a 5xx, a body cut short): not "could not be stopped" but
+  // "not yet"; the engine tries again.
+  if (!error.empty()) throw ConnectorError(error);
   if (unclear && !result.confirmed) throw ConnectorError(config_.name + ": mailing " + email.id + ": " + result.detail);
   co_return result;
 }

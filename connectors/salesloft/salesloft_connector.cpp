@@ -200,7 +200,9 @@ Task<RevertResult> SalesloftConnector::revert(const ScheduledEmail& email) {
   } catch (const std::exception& e) {
     error = e.what();
   }
-  if (!error.empty()) result.detail = error;
+  // Salesloft was not heard (no answer, a 5xx, a body cut short): not "could not be stopped" but
+  // "not yet"; the engine tries again.
+  if (!error.empty()) throw ConnectorError(error);
   co_return result;
 }
 

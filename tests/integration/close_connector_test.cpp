@@ -96,6 +96,20 @@ TEST_F(CloseConnectorTest, RevertMovesToDraftAndConfirmsOnce) {
   EXPECT_TRUE(runTask(io, c->listScheduled(window())).empty());
 }
 
+TEST_F(CloseConnectorTest, ARevertThatCannotReadTheEmailIsTriedAgainNotGivenUp) {
+  // The first read of the revert is answered with something that is not JSON: Close was not
+  // heard, so the revert fails for now (the engine tries again), it does not report "not stopped".
+  add("g1", minutes(9));
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  fake.garbleNext(1);
+  EXPECT_THROW(runTask(io, c->revert(emails.at(0))), ConnectorError);
+  EXPECT_EQ(fake.status("g1"), "scheduled");
+  auto again = runTask(io, c->revert(emails.at(0)));
+  EXPECT_TRUE(again.confirmed) << again.detail;
+  EXPECT_EQ(fake.status("g1"), "draft");
+}
+
 TEST_F(CloseConnectorTest, TooLateWhenAlreadySent) {
   add("s1", minutes(9));
   auto c = connector();

@@ -227,6 +227,21 @@ TEST_F(OutreachConnectorTest, APatchNotAppliedAndAnswered503IsLeftForTheNextTryN
   EXPECT_EQ(fake.sequenceState(81), "active");
 }
 
+TEST_F(OutreachConnectorTest, ARevertThatCannotReadTheMailingIsTriedAgainNotGivenUp) {
+  // The revert's first read comes back cut (a 200 that is not JSON): Outreach was not heard, so
+  // the revert fails for now (the engine tries again), it does not report "not stopped".
+  add(31, minutes(20), {"jane@acme.test"}, "scheduled", 931);
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  fake.setFaults(FaultPlan::on("GET /api/v2/mailings/31", FaultKind::TruncatedBody));
+  EXPECT_THROW(runTask(io, c->revert(emails.at(0))), ConnectorError);
+  EXPECT_EQ(fake.state(31), "scheduled");
+  auto again = runTask(io, c->revert(emails.at(0)));
+  EXPECT_TRUE(again.confirmed) << again.detail;
+  EXPECT_EQ(fake.state(31), "drafted");
+  EXPECT_EQ(fake.sequenceState(931), "active");
+}
+
 TEST_F(OutreachConnectorTest, PeopleFetchesTheRepItHasNotSeen) {
   // A fresh connector (a restart) resuming an email from the store: nothing listed, no cache.
   add(19, minutes(30));

@@ -121,6 +121,21 @@ TEST_F(SalesloftConnectorTest, RemovesFromTheCadenceAndConfirms) {
   EXPECT_EQ(fake.requestCount("DELETE /v2/cadence_memberships/"), 1);
 }
 
+TEST_F(SalesloftConnectorTest, ARevertThatCannotReadTheEmailIsTriedAgainNotGivenUp) {
+  // The revert's first read comes back cut (a 200 that is not JSON): Salesloft was not heard, so
+  // the revert fails for now (the engine tries again), it does not report "not stopped".
+  add(4, minutes(20));
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  fake.setFaults(FaultPlan::on("GET /v2/activities/emails/4.json", FaultKind::TruncatedBody));
+  EXPECT_THROW(runTask(io, c->revert(emails.at(0))), ConnectorError);
+  EXPECT_EQ(fake.status(4), "scheduled");
+  auto again = runTask(io, c->revert(emails.at(0)));
+  EXPECT_TRUE(again.confirmed) << again.detail;
+  EXPECT_EQ(fake.status(4), "cancelled");
+  EXPECT_EQ(fake.requestCount("DELETE /v2/cadence_memberships/"), 1);
+}
+
 TEST_F(SalesloftConnectorTest, AOneOffEmailIsStoppedByRestrictingEmail) {
   add(2, minutes(20), 0);
   auto c = connector();
