@@ -52,7 +52,7 @@ install(FILES ${gen}/changelog.gz ${pkg}/deb/copyright README.md
   DESTINATION share/doc/safetynet)
 install(DIRECTORY docs/connectors DESTINATION share/doc/safetynet)
 if(EXISTS ${pkg}/prometheus/alerts.yml)
-  install(FILES ${pkg}/prometheus/alerts.yml DESTINATION share/doc/safetynet/prometheus)
+  install(FILES ${pkg}/prometheus/alerts.yml DESTINATION share/safetynet/prometheus)
 endif()
 
 set(CPACK_GENERATOR DEB)
