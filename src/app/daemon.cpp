@@ -21,6 +21,10 @@ namespace safetynet {
 
 namespace {
 
+// Rows pruned per tick at most (docs/benchmarks.md, retention): a 40,000-email day leaves about
+// 100,000 rows to prune a day, 12 a second; 2,000 a tick catches up after any backlog.
+constexpr int kPruneRowsPerTick = 2000;
+
 class Daemon {
  public:
   Daemon(asio::io_context& io, const Config& config, DaemonOptions options)
@@ -111,6 +115,9 @@ class Daemon {
           co_await sleepFor(std::chrono::milliseconds(20));
         co_await runRechecks(*s, *store_, Clock::now());
         OutboxStats ob = co_await drainOutbox(*s, *store_, Clock::now());
+        // Retention: a bounded batch of old rows per tick, so the database stops growing.
+        if (int pruned = store_->prune(s->config.retention, Clock::now(), kPruneRowsPerTick); pruned > 0)
+          log()->debug("retention: {} old rows pruned", pruned);
         CycleStats st = engine_->takeStats();
         st.connector_errors = connectorErrors_ - errorsBefore;
         const std::string alarm = failsafe_->active()            ? "FAIL-SAFE ON (safetynet failsafe status): "

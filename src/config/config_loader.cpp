@@ -212,6 +212,14 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     s->duration("pause_max", c.senders.pause_max);
     s->finish();
   }
+  if (auto r = top.map("retention")) {
+    r->duration("decisions", c.retention.decisions);
+    r->duration("outbox", c.retention.outbox);
+    r->duration("bounces", c.retention.bounces);
+    r->duration("sends", c.retention.sends);
+    r->finish();
+    if (c.retention.sends < std::chrono::hours(24)) top.error("retention", "sends must be kept at least 1d (sender protection counts 24 h)");
+  }
   if (auto f = top.map("failsafe")) {
     f->number("max_hold_ratio", c.failsafe.max_hold_ratio, 0.0, 1.0);
     f->integer("min_decisions", c.failsafe.min_decisions, 1, 1000000);

@@ -175,9 +175,19 @@ CREATE TABLE senders (
   evidence TEXT NOT NULL
 );
 )SQL",
+    // 6: retention: the columns pruning reads by age are indexed; and the emails left "reverting",
+    // asked for every poll, no longer by a scan of every decision (the retention benchmark: 19 ms
+    // at 60,000 decisions, growing)
+    R"SQL(
+CREATE INDEX decisions_state ON decisions(state);
+CREATE INDEX audit_at ON audit(at);
+CREATE INDEX outbox_created ON outbox(created_at);
+CREATE INDEX bounces_at ON bounces(at);
+CREATE INDEX sends_at ON sends(at);
+CREATE INDEX verdict_cache_expires ON verdict_cache(expires_at);
+)SQL",
 };
 
-long long nowMs() { return toMillis(Clock::now()); }
 
 // A full disk (ENOSPC, or the file system's quota) is its own error: the daemon stops acting and
 // waits for room instead of failing email after email.
@@ -240,7 +250,7 @@ nlohmann::json parseJson(const std::string& s, nlohmann::json fallback) {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(const std::string& path) {
+  SqliteStore(const std::string& path, StoreClock clock) : clock_(std::move(clock)) {
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                         nullptr) != SQLITE_OK) {
       std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -632,6 +642,53 @@ class SqliteStore final : public Store {
     tx.commit();
   }
 
+  int prune(const RetentionConfig& r, TimePoint now, int maxRows) override {
+    const long long t = toMillis(now);
+    auto ago = [t](std::chrono::milliseconds d) { return t - d.count(); };
+    const long long decisionsBefore = ago(r.decisions);
+    // (statement, bound) pairs; each statement deletes one batch of the oldest rows.
+    struct Step {
+      const char* sql;
+      long long before;
+    };
+    const Step steps[] = {
+        // Audit lines of decisions about to go, then the decisions (never one still acted on).
+        {"DELETE FROM audit WHERE id IN (SELECT a.id FROM audit a JOIN decisions d ON d.key = a.email_key "
+         "WHERE d.decided_at < ?1 AND d.state != 'reverting' LIMIT ?2)",
+         decisionsBefore},
+        {"DELETE FROM decisions WHERE key IN (SELECT key FROM decisions WHERE decided_at < ?1 AND state != 'reverting' "
+         "ORDER BY decided_at LIMIT ?2)",
+         decisionsBefore},
+        {"DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ?1 AND email_key NOT IN (SELECT key FROM decisions) "
+         "ORDER BY at LIMIT ?2)",
+         decisionsBefore},
+        {"DELETE FROM rechecks WHERE rowid IN (SELECT rowid FROM rechecks WHERE state != 'pending' AND due_at < ?1 LIMIT ?2)",
+         decisionsBefore},
+        {"DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state IN ('sent', 'dead') AND created_at < ?1 "
+         "ORDER BY created_at LIMIT ?2)",
+         ago(r.outbox)},
+        {"DELETE FROM bounces WHERE key IN (SELECT key FROM bounces WHERE at < ?1 ORDER BY at LIMIT ?2)", ago(r.bounces)},
+        {"DELETE FROM sends WHERE key IN (SELECT key FROM sends WHERE at < ?1 ORDER BY at LIMIT ?2)", ago(r.sends)},
+        {"DELETE FROM verdict_cache WHERE address IN (SELECT address FROM verdict_cache WHERE expires_at < ?1 LIMIT ?2)", t},
+        {"DELETE FROM domain_facts WHERE rowid IN (SELECT rowid FROM domain_facts WHERE expires_at < ?1 LIMIT ?2)", t},
+    };
+    constexpr int kBatch = 500;  // a few milliseconds per transaction: the event loop barely notices
+    int deleted = 0;
+    for (const auto& step : steps) {
+      while (deleted < maxRows) {
+        Tx tx(*this);
+        Stmt s(db_, step.sql);
+        s.bind(1, step.before).bind(2, std::min(kBatch, maxRows - deleted));
+        s.run();
+        const int n = sqlite3_changes(db_);
+        tx.commit();
+        deleted += n;
+        if (n == 0) break;
+      }
+    }
+    return deleted;
+  }
+
   void upsertTracked(const TrackedEmail& e) override {
     Stmt s(db_, "INSERT OR REPLACE INTO tracked_emails(connector, email_id, scheduled_at, data) VALUES(?,?,?,?)");
     s.bind(1, e.connector).bind(2, e.email_id).bind(3, toMillis(e.scheduled_at)).bind(4, jsonText(e.data));
@@ -754,16 +811,20 @@ class SqliteStore final : public Store {
     return m;
   }
 
+  // The time written into rows (decided_at, audit times...): the system clock, or a simulated one.
+  long long nowMs() const { return toMillis(clock_ ? clock_() : Clock::now()); }
+
+  StoreClock clock_;
   sqlite3* db_ = nullptr;
 };
 
 }  // namespace
 
-StorePtr openSqliteStore(const std::string& state_dir) {
+StorePtr openSqliteStore(const std::string& state_dir, StoreClock clock) {
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
   if (ec) throw StoreError("cannot create state_dir " + state_dir + ": " + ec.message());
-  return std::make_unique<SqliteStore>((std::filesystem::path(state_dir) / "safetynet.db").string());
+  return std::make_unique<SqliteStore>((std::filesystem::path(state_dir) / "safetynet.db").string(), std::move(clock));
 }
 
 }  // namespace safetynet

@@ -57,7 +57,7 @@ TEST_F(StoreTest, UsesWalAndRecordsTheSchemaVersion) {
   sqlite3_finalize(s);
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
   ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(s, 0), 5);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 6);
   sqlite3_finalize(s);
   sqlite3_close(db);
 }
@@ -181,4 +181,39 @@ TEST_F(StoreTest, DomainFactsExpire) {
   EXPECT_EQ(store_->domainFact("catchall.example", "catch_all", Clock::now()), "1");
   EXPECT_FALSE(store_->domainFact("catchall.example", "catch_all", Clock::now() + std::chrono::hours(2)));
   EXPECT_FALSE(store_->domainFact("other.example", "catch_all", Clock::now()));
+}
+
+TEST_F(StoreTest, PruneDropsWhatIsPastItsRetentionAndKeepsWhatIsStillActedOn) {
+  const long long sent = queuedNotification("old");  // decided, reverted, its notification queued
+  store_->outboxSent(sent, "C1/1");
+  store_->recordDecision(decision("stuck", EmailState::Reverting));  // still being acted on
+  store_->cacheVerdict(CachedVerdict{"a@b.com", "", "", nlohmann::json::array(), Clock::now() + std::chrono::hours(1)});
+  store_->recordSend("s1", "rep@seller.test", Clock::now());
+  RetentionConfig r;
+  // Nothing is old yet.
+  EXPECT_EQ(store_->prune(r, Clock::now(), 10000), 0);
+  ASSERT_TRUE(store_->findDecision("old"));
+  // 181 days later: the decision, its audit lines, the sent notification, the send and the
+  // expired cache row go; the email still "reverting" stays.
+  const auto later = Clock::now() + std::chrono::hours(24 * 181);
+  EXPECT_GT(store_->prune(r, later, 10000), 0);
+  EXPECT_FALSE(store_->findDecision("old"));
+  EXPECT_TRUE(store_->auditFor("old").empty());
+  EXPECT_TRUE(store_->allOutbox().empty());
+  EXPECT_TRUE(store_->findDecision("stuck"));
+  EXPECT_FALSE(store_->auditFor("stuck").empty());
+  EXPECT_FALSE(store_->cachedVerdict("a@b.com", Clock::now()));
+  EXPECT_EQ(store_->sendsFrom("rep@seller.test", TimePoint{}), 0);
+  EXPECT_EQ(store_->prune(r, later, 10000), 0);  // done
+}
+
+TEST_F(StoreTest, PruneWorksInBoundedBatches) {
+  for (int i = 0; i < 30; ++i) store_->recordDecision(decision("d" + std::to_string(i), EmailState::Allowed));
+  const auto later = Clock::now() + std::chrono::hours(24 * 181);
+  int total = 0;
+  for (int n; (n = store_->prune(RetentionConfig{}, later, 10)) > 0;) {
+    EXPECT_LE(n, 10);
+    total += n;
+  }
+  EXPECT_EQ(total, 60);  // 30 decisions and their 30 "decided" audit lines
 }

@@ -96,6 +96,15 @@ struct FailsafeConfig {
   std::vector<std::string> canaries = {"gmail.com", "outlook.com", "yahoo.com"};
 };
 
+// How long the database keeps what it no longer needs to act (docs/operations.md, "Retention"):
+// older rows are pruned in small batches every poll, so the file stops growing.
+struct RetentionConfig {
+  milliseconds decisions{std::chrono::hours(24 * 180)};  // decided emails and their audit lines
+  milliseconds outbox{std::chrono::hours(24 * 30)};      // notifications sent (or given up)
+  milliseconds bounces{std::chrono::hours(24 * 365)};    // bounce events (standings stay)
+  milliseconds sends{std::chrono::hours(24 * 30)};       // sends counted by sender protection (24 h)
+};
+
 // OAuth2 refresh-token grant (Outreach; Salesloft when no api_key).
 struct OAuthConfig {
   bool enabled = false;
@@ -169,6 +178,7 @@ struct Config {
   EngagementConfig engagement;
   SendersConfig senders;
   FailsafeConfig failsafe;
+  RetentionConfig retention;
   std::vector<ConnectorConfig> connectors;
   NotifyConfig notify;
 };

@@ -4,11 +4,13 @@
 // Calls are synchronous and short (one small transaction each); see docs/architecture.md.
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "safetynet/config/config.hpp"
 #include "safetynet/core/task.hpp"
 
 namespace safetynet {
@@ -196,6 +198,12 @@ class Store {
   virtual void putConnectorStates(const std::string& connector,
                                   const std::vector<std::pair<std::string, std::string>>& values) = 0;
 
+  // Deletes at most about `max_rows` rows older than the retention times (decided emails with their
+  // audit lines, sent or dead notifications, bounce events, sends, expired cache rows and domain
+  // facts, finished re-checks), oldest first, each batch its own short transaction. Emails still
+  // being acted on and the bounce standings are never pruned. Returns how many rows went.
+  virtual int prune(const RetentionConfig& r, TimePoint now, int max_rows) = 0;
+
   virtual void upsertTracked(const TrackedEmail& e) = 0;
   virtual void removeTracked(const std::string& connector, const std::string& email_id) = 0;
   virtual std::vector<TrackedEmail> trackedBetween(const std::string& connector, TimePoint from, TimePoint to) = 0;
@@ -206,7 +214,10 @@ using StorePtr = std::unique_ptr<Store>;
 
 // Opens (creating if needed) state_dir/safetynet.db in WAL mode and applies pending migrations.
 // Throws StoreError with a clear message when the directory or database cannot be used.
-StorePtr openSqliteStore(const std::string& state_dir);
+// `clock`: where the times written into rows come from (tests and the retention benchmark simulate
+// months); empty: the system clock.
+using StoreClock = std::function<TimePoint()>;
+StorePtr openSqliteStore(const std::string& state_dir, StoreClock clock = {});
 
 struct StoreError : std::runtime_error {
   using std::runtime_error::runtime_error;
