@@ -209,7 +209,11 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
         done = "PATCH state=drafted";
       } else if (w.outcome == Written::Refused) {
         done = "PATCH state=drafted refused (" + w.text + ")";
-        pause = true;  // the documented fallback
+        // A refusal may only say "it is not scheduled any more": an earlier PATCH of ours that
+        // landed late (its answer never came), or the rep. Re-read before a second, different stop.
+        auto [now, unused] = co_await readMailing(email.id);
+        pause = stillSending(now);  // else the documented fallback is not needed
+        if (!pause) done += ", the mailing being \"" + now + "\" already";
       } else {
         done = "PATCH state=drafted got no clear answer (" + w.text + ")";
         unclear = true;

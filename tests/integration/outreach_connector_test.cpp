@@ -31,7 +31,8 @@ class OutreachConnectorTest : public ::testing::Test {
     p.owner_id = 7;
     fake.addProspect(p);
   }
-  std::unique_ptr<outreach::OutreachConnector> connector(const std::string& strategy = "") {
+  std::unique_ptr<outreach::OutreachConnector> connector(const std::string& strategy = "",
+                                                         milliseconds timeout = milliseconds(30000)) {
     ConnectorConfig c;
     c.name = "outreach-test";
     c.type = "outreach";
@@ -44,6 +45,7 @@ class OutreachConnectorTest : public ::testing::Test {
     c.revert_strategy = strategy;
     HttpClientOptions o;
     o.retry.base_delay = milliseconds(10);
+    o.timeout = timeout;
     return std::make_unique<outreach::OutreachConnector>(c, makeHttpClient(io.get_executor(), o), *store);
   }
   void add(long id, minutes when, std::vector<std::string> to = {"jane@acme.test"}, const std::string& state = "scheduled",
@@ -225,6 +227,35 @@ TEST_F(OutreachConnectorTest, APatchNotAppliedAndAnswered503IsLeftForTheNextTryN
   auto again = runTask(io, c->revert(emails.at(0)));
   EXPECT_TRUE(again.confirmed) << again.detail;
   EXPECT_EQ(fake.sequenceState(81), "active");
+}
+
+TEST_F(OutreachConnectorTest, APatchRefusedBecauseAnEarlierOneLandedLateIsNotFollowedByAPause) {
+  // The first PATCH is slow to land (a stall longer than the client's timeout: no answer, so the
+  // revert fails for now); the next try's PATCH is answered 429 and, sent again after Retry-After,
+  // finds the mailing drafted by the first one: 422. That refusal says "already done", so the
+  // sequence must not be paused as well (issue 14's double stop, found again by the fault suite).
+  add(32, minutes(20), {"jane@acme.test"}, "scheduled", 932);
+  auto c = connector("", milliseconds(300));
+  auto emails = runTask(io, c->listScheduled(window()));
+  FaultPlan plan;
+  plan.rate = 1;
+  plan.stall = milliseconds(800);
+  plan.kinds = {FaultKind::Stall, FaultKind::RateLimited};
+  auto patches = std::make_shared<int>(0);
+  plan.allows = [patches](const ServerRequest& r, FaultKind k) {
+    if (r.method != "PATCH") return false;
+    const bool wanted = (*patches == 0 && k == FaultKind::Stall) || (*patches == 1 && k == FaultKind::RateLimited);
+    if (wanted) ++*patches;
+    return wanted;
+  };
+  fake.setFaults(plan);
+  EXPECT_THROW(runTask(io, c->revert(emails.at(0))), ConnectorError);  // the stalled PATCH: no answer
+  auto r = runTask(io, c->revert(emails.at(0)));
+  EXPECT_EQ(fake.requestCount("PATCH /api/v2/mailings/32"), 2);  // the late one, and the refused one
+  EXPECT_TRUE(r.confirmed) << r.detail;
+  EXPECT_EQ(fake.state(32), "drafted");
+  EXPECT_EQ(fake.sequenceState(932), "active");
+  EXPECT_EQ(fake.requestCount("POST /api/v2/sequenceStates"), 0);
 }
 
 TEST_F(OutreachConnectorTest, ARevertThatCannotReadTheMailingIsTriedAgainNotGivenUp) {
