@@ -29,9 +29,9 @@ namespace {
 constexpr int kOk = 0, kRuntime = 1, kUsage = 2;
 
 // Loads and fully validates a config (lists and policy overrides too). Prints errors; nullopt on failure.
-std::optional<Config> loadOrReport(const std::string& path, bool required) {
+std::optional<Config> loadOrReport(const std::string& path, bool required, Secrets secrets = Secrets::Read) {
   if (!required && !std::filesystem::exists(path)) return Config{};
-  auto r = loadConfigFile(path);
+  auto r = loadConfigFile(path, secrets);
   std::vector<std::string> problems;
   for (const auto& e : r.errors) problems.push_back(e.message);
   if (r.config) {
@@ -47,7 +47,7 @@ std::optional<Config> loadOrReport(const std::string& path, bool required) {
 
 int checkCommand(const std::string& configPath, bool explicitConfig, bool json, bool offline, bool noSmtp,
                  std::vector<std::string> addresses, const std::string& file) {
-  auto cfg = loadOrReport(configPath, explicitConfig);
+  auto cfg = loadOrReport(configPath, explicitConfig, Secrets::Skip);
   if (!cfg) return kUsage;
   if (!file.empty()) {
     std::ifstream f;
@@ -134,7 +134,7 @@ int checkCommand(const std::string& configPath, bool explicitConfig, bool json, 
 }
 
 int decisionsCommand(const std::string& configPath, const std::string& since, bool json) {
-  auto cfg = loadOrReport(configPath, true);
+  auto cfg = loadOrReport(configPath, true, Secrets::Skip);
   if (!cfg) return kUsage;
   auto d = parseDuration(since);
   if (!d) {
@@ -268,17 +268,17 @@ int main(int argc, char** argv) {
   if (*demo) return runDemo(keep);
   if (*classify) return bounceClassifyCommand(json, bounceFiles);
   if (*senders) {
-    auto cfg = loadOrReport(configPath, explicitConfig);
+    auto cfg = loadOrReport(configPath, explicitConfig, Secrets::Skip);
     if (!cfg) return kUsage;
     return sendersCommand(*cfg, json, *releaseCmd ? releaseMailbox : "");
   }
   if (*failsafe) {
-    auto cfg = loadOrReport(configPath, explicitConfig);
+    auto cfg = loadOrReport(configPath, explicitConfig, Secrets::Skip);
     if (!cfg) return kUsage;
     return failsafeCommand(*cfg, json, resumeCmd->parsed());
   }
   if (*import || *suppressions) {
-    auto cfg = loadOrReport(configPath, explicitConfig);
+    auto cfg = loadOrReport(configPath, explicitConfig, Secrets::Skip);
     if (!cfg) return kUsage;
     if (*import) return bounceImportCommand(*cfg, bounceFiles);
     return suppressionsCommand(*cfg, json, *clearCmd ? clearSubject : "");

@@ -251,8 +251,8 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
   return r;
 }
 
-ConfigResult parseAndLoad(const std::string& text, const std::string& name) {
-  Diagnostics diag(name);
+ConfigResult parseAndLoad(const std::string& text, const std::string& name, bool readSecrets) {
+  Diagnostics diag(name, readSecrets);
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -274,9 +274,11 @@ ConfigResult parseAndLoad(const std::string& text, const std::string& name) {
 
 }  // namespace
 
-ConfigResult loadConfigText(const std::string& text, const std::string& name) { return parseAndLoad(text, name); }
+ConfigResult loadConfigText(const std::string& text, const std::string& name, Secrets secrets) {
+  return parseAndLoad(text, name, secrets == Secrets::Read);
+}
 
-ConfigResult loadConfigFile(const std::string& path) {
+ConfigResult loadConfigFile(const std::string& path, Secrets secrets) {
   std::ifstream in(path);
   if (!in) {
     ConfigResult r;
@@ -285,7 +287,7 @@ ConfigResult loadConfigFile(const std::string& path) {
   }
   std::stringstream ss;
   ss << in.rdbuf();
-  return parseAndLoad(ss.str(), path);
+  return parseAndLoad(ss.str(), path, secrets == Secrets::Read);
 }
 
 std::string defaultConfigPath() {

@@ -16,7 +16,9 @@ namespace safetynet::config {
 
 class Diagnostics {
  public:
-  explicit Diagnostics(std::string file) : file_(std::move(file)) {}
+  explicit Diagnostics(std::string file, bool readSecrets = true) : file_(std::move(file)), readSecrets_(readSecrets) {}
+  // false: secrets are noted as given but not read (admin commands that talk to no platform).
+  bool readSecrets() const { return readSecrets_; }
   void error(const YAML::Mark& mark, const std::string& path, const std::string& message);
   std::vector<ConfigError> take() { return std::move(errors_); }
   bool empty() const { return errors_.empty(); }
@@ -24,6 +26,7 @@ class Diagnostics {
 
  private:
   std::string file_;
+  bool readSecrets_ = true;
   std::vector<ConfigError> errors_;
 };
 

@@ -445,3 +445,23 @@ TEST(Cli, FailsafeStatusAndResume) {
   EXPECT_EQ(runCommand({SAFETYNET_BINARY, "failsafe", "resume", "-c", (d / "sn.yaml").string()}, &out), 1);
   EXPECT_NE(out.find("not on"), std::string::npos) << out;
 }
+
+TEST(Cli, AdminCommandsDoNotNeedThePlatformsSecrets) {
+  // The secret files are missing (or only readable by the daemon): commands that talk to no
+  // platform still work; `config check` and `run` still say what is wrong.
+  TempDir d;
+  std::ofstream(d / "sn.yaml") << "state_dir: " << (d / "state").string() << "\n"
+                               << "connectors:\n  - name: c\n    type: close\n    api_key_file: " << (d / "missing.key").string()
+                               << "\nnotify:\n  slack: {bot_token: \"${NO_SUCH_VAR_FOR_SN}\", channel: \"#x\"}\n";
+  const std::string cfg = (d / "sn.yaml").string();
+  std::string out;
+  for (std::vector<std::string> cmd : {std::vector<std::string>{"failsafe", "status"}, {"senders"}, {"suppressions"},
+                                       {"decisions"}, {"check", "--offline", "jane@acme.test"}}) {
+    std::vector<std::string> argv = {SAFETYNET_BINARY};
+    argv.insert(argv.end(), cmd.begin(), cmd.end());
+    argv.insert(argv.end(), {"-c", cfg});
+    EXPECT_EQ(runCommand(argv, &out), 0) << cmd[0] << ": " << out;
+  }
+  EXPECT_EQ(runCommand({SAFETYNET_BINARY, "config", "check", "-c", cfg}, &out), 2);
+  EXPECT_NE(out.find("missing.key"), std::string::npos) << out;
+}

@@ -193,10 +193,13 @@ struct ConfigResult {
   bool ok() const { return config.has_value() && errors.empty(); }
 };
 
+// Secrets::Skip: the keys are checked but the secrets are not read (admin commands that talk to no
+// platform: they may run as a user who cannot read them, or without the daemon's environment).
+enum class Secrets { Read, Skip };
 // Reads and validates a YAML file. Never throws: problems come back as errors.
-ConfigResult loadConfigFile(const std::string& path);
+ConfigResult loadConfigFile(const std::string& path, Secrets secrets = Secrets::Read);
 // Same from text (tests); `name` stands for the file in messages.
-ConfigResult loadConfigText(const std::string& text, const std::string& name);
+ConfigResult loadConfigText(const std::string& text, const std::string& name, Secrets secrets = Secrets::Read);
 
 // The path the commands use: -c, else $SAFETYNET_CONFIG, else /etc/safetynet/safetynet.yaml.
 std::string defaultConfigPath();
