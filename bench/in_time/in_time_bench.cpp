@@ -25,6 +25,7 @@
 #include <mutex>
 #include <random>
 #include <regex>
+#include <set>
 
 #include "dataset.hpp"
 #include "integration/platform_sandbox.hpp"
@@ -156,22 +157,32 @@ std::map<std::string, long> byEndpoint(PlatformSandbox& s, int p) {
   return out;
 }
 
-// Decided emails and those still being stopped, read from the daemon's store (cheap: the audit
-// log's JSON is read once, at the end).
-std::pair<long, long> progress(const fs::path& db) {
+// The emails decided so far ("connector/email_id") and how many are still being stopped, read
+// from the daemon's store (cheap: the audit log's JSON is read once, at the end).
+struct Progress {
+  std::set<std::string> decided;
+  long stopping = 0;
+};
+Progress progress(const fs::path& db) {
   sqlite3* h = nullptr;
-  std::pair<long, long> out{0, 0};
+  Progress out;
   if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
     sqlite3_busy_timeout(h, 2000);
     sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(h, "SELECT count(*), coalesce(sum(state='reverting'),0) FROM decisions", -1, &st, nullptr) ==
-            SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-      out = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)};
+    if (sqlite3_prepare_v2(h, "SELECT connector, email_id, state FROM decisions", -1, &st, nullptr) == SQLITE_OK)
+      while (sqlite3_step(st) == SQLITE_ROW) {
+        auto text = [st](int i) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, i))); };
+        out.decided.insert(text(0) + "/" + text(1));
+        out.stopping += text(2) == "reverting";
+      }
     sqlite3_finalize(st);
   }
   sqlite3_close(h);
   return out;
+}
+
+std::string keyOf(const Planned& e) {
+  return std::string(kConnectors[e.platform]) + "/" + (e.platform == 0 ? "c" : "") + std::to_string(e.id);
 }
 
 long vmHwmKb(int pid) {
@@ -179,6 +190,13 @@ long vmHwmKb(int pid) {
   for (std::string line; std::getline(in, line);)
     if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
   return 0;
+}
+
+// The machine's 1-minute load average: the benchmark shares it.
+double loadAverage() {
+  double l = 0;
+  std::ifstream("/proc/loadavg") >> l;
+  return l;
 }
 
 double secs(milliseconds d) { return d.count() / 1000.0; }
@@ -255,6 +273,7 @@ nlohmann::json runCase(const CaseSpec& spec, std::vector<Planned> emails, const 
   std::cerr << "case " << spec.name << ": creating " << emails.size() << " emails\n";
   std::map<std::string, long> endpointsAtStart[3];
   for (int pl = 0; pl < 3; ++pl) endpointsAtStart[pl] = byEndpoint(s, pl);
+  const double loadBefore = loadAverage();
   const auto t0 = steady_clock::now();
   const TimePoint batch = Clock::now();
   for (auto& e : emails) {
@@ -269,22 +288,27 @@ nlohmann::json runCase(const CaseSpec& spec, std::vector<Planned> emails, const 
   TimePoint lastSend{};
   for (const auto& e : emails) lastSend = std::max(lastSend, e.send);
 
-  // Until every email is decided and no stop is in flight, or the last send plus a minute.
+  // Until every email is decided and no stop is in flight, or every one still undecided is past
+  // its send (it can only be missed now), or the last send plus a minute.
   const long n = static_cast<long>(emails.size());
-  std::pair<long, long> p{0, 0};
+  Progress p;
   auto lastReport = steady_clock::now();
   while (Clock::now() < lastSend + minutes(1)) {
     p = progress(db);
-    if (p.first >= n && p.second == 0) break;
+    bool waitFor = p.stopping > 0;
+    for (size_t i = 0; i < emails.size() && !waitFor; ++i)
+      waitFor = !p.decided.count(keyOf(emails[i])) && emails[i].send + seconds(5) > Clock::now();
+    if (!waitFor) break;
     if (!daemon.running()) throw std::runtime_error("the daemon exited: " + readFile(log));
     if (steady_clock::now() - lastReport > seconds(30)) {
-      std::cerr << "  " << duration_cast<seconds>(steady_clock::now() - t0).count() << " s: " << p.first << "/" << n
-                << " decided, " << p.second << " being stopped\n";
+      std::cerr << "  " << duration_cast<seconds>(steady_clock::now() - t0).count() << " s: " << p.decided.size() << "/"
+                << n << " decided, " << p.stopping << " being stopped\n";
       lastReport = steady_clock::now();
     }
-    std::this_thread::sleep_for(milliseconds(500));
+    std::this_thread::sleep_for(milliseconds(n > 5000 ? 2000 : 500));
   }
   const auto settled = steady_clock::now();
+  const double loadSettled = loadAverage();
   const long atSettle[3] = {totalRequests(s, 0), totalRequests(s, 1), totalRequests(s, 2)};
   std::map<std::string, long> endpoints[3];
   for (int pl = 0; pl < 3; ++pl) {
@@ -292,8 +316,8 @@ nlohmann::json runCase(const CaseSpec& spec, std::vector<Planned> emails, const 
     for (auto it = endpoints[pl].begin(); it != endpoints[pl].end();)
       it = (it->second -= endpointsAtStart[pl][it->first]) == 0 ? endpoints[pl].erase(it) : std::next(it);
   }
-  std::cerr << "  settled after " << duration_cast<seconds>(settled - t0).count() << " s (" << p.first << "/" << n
-            << " decided)\n";
+  std::cerr << "  settled after " << duration_cast<seconds>(settled - t0).count() << " s (" << p.decided.size() << "/"
+            << n << " decided)\n";
   // What polling costs when nothing changes.
   std::this_thread::sleep_for(o.idle_polls * kPoll);
   const auto idleEnd = steady_clock::now();
@@ -310,18 +334,28 @@ nlohmann::json runCase(const CaseSpec& spec, std::vector<Planned> emails, const 
   int tooLate = 0, undecided = 0, riskyNotStopped = 0, riskyUnderTarget = 0, goodTouched = 0, risky = 0,
       decidedAfterSend = 0, wrongReason = 0;
   std::map<std::string, int> states;
+  struct PerPlatform {
+    int too_late = 0, undecided = 0, risky_not_stopped = 0, good_touched = 0;
+    std::vector<double> margin;
+  } per[3];
   nlohmann::json problems = nlohmann::json::array();
+  std::map<std::string, int> problemKinds;
+  auto problem = [&](nlohmann::json what) {
+    if (++problemKinds[what["problem"].get<std::string>()] <= 10) problems.push_back(std::move(what));
+  };
   std::map<std::string, Expect> expectOf;
   for (const auto& e : s.expected()) expectOf[e.connector + "/" + e.id] = e;
   for (const auto& e : emails) {
-    const std::string id = e.platform == 0 ? "c" + std::to_string(e.id) : std::to_string(e.id);
-    const std::string key = std::string(kConnectors[e.platform]) + "/" + id;
+    const std::string key = keyOf(e);
+    PerPlatform& pp = per[e.platform];
     risky += e.risky;
     auto it = decisions.find(key);
     if (it == decisions.end()) {
       ++undecided;
-      if (problems.size() < 20) problems.push_back({{"email", key}, {"problem", "not decided"}});
-      if (e.risky) ++riskyNotStopped;
+      ++pp.undecided;
+      problem({{"email", key}, {"problem", "never decided"}, {"send", formatIso8601(e.send)},
+               {"lead_s", duration_cast<seconds>(e.lead).count()}, {"risky", e.risky}});
+      if (e.risky) ++riskyNotStopped, ++pp.risky_not_stopped;
       continue;
     }
     const auto& d = it->second;
@@ -332,9 +366,10 @@ nlohmann::json runCase(const CaseSpec& spec, std::vector<Planned> emails, const 
     const auto updated = parseIso8601(d["updated_at"].get<std::string>());
     if (!send || !decided || !updated) throw std::runtime_error("unreadable decision: " + d.dump());
     decisionMargin.push_back(secs(duration_cast<milliseconds>(*send - *decided)));
+    pp.margin.push_back(decisionMargin.back());
     latency.push_back(secs(duration_cast<milliseconds>(*decided - e.created)));
     if (*decided >= *send) ++decidedAfterSend;
-    if (state == "too_late") ++tooLate;
+    if (state == "too_late") ++tooLate, ++pp.too_late;
     const std::string platformState = s.platformState(expectOf.at(key));
     if (e.risky) {
       const bool stopped = state == "reverted" && platformState != "scheduled";
@@ -345,15 +380,15 @@ nlohmann::json runCase(const CaseSpec& spec, std::vector<Planned> emails, const 
         if (d["reason"] != "bounce_risk") ++wrongReason;
       } else {
         ++riskyNotStopped;
-        if (problems.size() < 20)
-          problems.push_back({{"email", key}, {"problem", "risky, not stopped"}, {"state", state},
-                              {"platform", platformState}, {"detail", d["detail"]}});
+        ++pp.risky_not_stopped;
+        problem({{"email", key}, {"problem", "risky, not stopped"}, {"state", state}, {"platform", platformState},
+                 {"detail", d["detail"]}});
       }
     } else if (state != "allowed" || platformState != "scheduled") {
       ++goodTouched;
-      if (problems.size() < 20)
-        problems.push_back({{"email", key}, {"problem", "good, touched"}, {"state", state}, {"platform", platformState},
-                            {"reason", d["reason"]}, {"evidence", d["evidence"]}});
+      ++pp.good_touched;
+      problem({{"email", key}, {"problem", "good, touched"}, {"state", state}, {"platform", platformState},
+               {"reason", d["reason"]}, {"evidence", d["evidence"]}, {"detail", d["detail"]}});
     }
   }
 
@@ -371,7 +406,13 @@ nlohmann::json runCase(const CaseSpec& spec, std::vector<Planned> emails, const 
       while (samples[i].t - samples[j].t > kPoll) ++j;
       busiest = std::max(busiest, samples[i].n[pl] - samples[j].n[pl]);
     }
+    const Margins m = margins(per[pl].margin);
     requests[kPlatforms[pl]] = {{"emails", spec.counts[pl]},
+                                {"too_late", per[pl].too_late},
+                                {"never_decided", per[pl].undecided},
+                                {"risky_not_stopped", per[pl].risky_not_stopped},
+                                {"good_touched", per[pl].good_touched},
+                                {"decision_margin", toJson(m)},
                                 {"active", active},
                                 {"per_cycle", active / activeCycles},
                                 {"per_email", static_cast<double>(active) / spec.counts[pl]},
@@ -391,7 +432,7 @@ nlohmann::json runCase(const CaseSpec& spec, std::vector<Planned> emails, const 
       {"creation_s", secs(duration_cast<milliseconds>(created - t0))},
       {"settled_s", secs(duration_cast<milliseconds>(settled - t0))},
       {"decided", n - undecided},
-      {"undecided", undecided},
+      {"never_decided", undecided},
       {"states", states},
       {"too_late", tooLate},
       {"decided_after_send", decidedAfterSend},
@@ -406,9 +447,11 @@ nlohmann::json runCase(const CaseSpec& spec, std::vector<Planned> emails, const 
                                   {"p99_s", lat.n ? bench::percentile(latency, 0.99) : 0},
                                   {"max_s", lat.n ? *std::max_element(latency.begin(), latency.end()) : 0}}},
       {"peak_rss_mb", rssKb / 1024.0},
+      {"load_average", {{"before", loadBefore}, {"settled", loadSettled}}},
       {"daemon_exit", rc},
       {"requests", requests},
       {"target_met", met},
+      {"problem_counts", problemKinds},
       {"problems", problems}};
   if (o.keep) {
     fs::create_directories(o.keep_dir);
@@ -432,8 +475,8 @@ void printTable(const std::vector<nlohmann::json>& runs, std::ostream& out) {
   std::map<std::string, std::vector<nlohmann::json>> byCase;
   for (const auto& r : runs) byCase[r["case"]].push_back(r);
   out << "| case | runs | emails (risky) | decision margin p1 / p50 / min s | stop margin p1 / p50 / min s | "
-         "too late | risky not stopped | under target | good touched | decided after creation p50 / max s | "
-         "peak RSS MB | target |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+         "too late | never decided | risky not stopped | stopped under target | good touched | "
+         "decided after creation p50 / max s | peak RSS MB | target |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& [name, rs] : byCase) {
     auto med = [&](const char* a, const char* b) {
       std::vector<double> v;
@@ -460,14 +503,15 @@ void printTable(const std::vector<nlohmann::json>& runs, std::ostream& out) {
         << fmt(med("decision_margin", "p1_s")) << " / " << fmt(med("decision_margin", "p50_s")) << " / "
         << fmt(mn("decision_margin", "min_s")) << " | " << fmt(med("stop_margin", "p1_s")) << " / "
         << fmt(med("stop_margin", "p50_s")) << " / " << fmt(mn("stop_margin", "min_s")) << " | " << worst("too_late")
-        << " | " << worst("risky_not_stopped") << " | " << worst("risky_stopped_under_target") << " | "
+        << " | " << worst("never_decided") << " | " << worst("risky_not_stopped") << " | " << worst("risky_stopped_under_target") << " | "
         << worst("good_touched") << " | " << fmt(med("decided_after_creation", "p50_s")) << " / "
         << fmt(med("decided_after_creation", "max_s")) << " | " << fmt(median(rss)) << " | "
         << (met ? "met" : "**missed**") << " |\n";
   }
-  out << "\nAPI requests while the emails were decided (first creation to settled; medians over the runs):\n\n"
-         "| case | platform | emails | requests | per poll cycle | busiest cycle | per email | per idle cycle after |\n"
-         "|---|---|---|---|---|---|---|---|\n";
+  out << "\nPer platform; API requests while the emails were decided (first creation to settled); medians over "
+         "the runs, the worst count:\n\n"
+         "| case | platform | emails | too late / never decided | decision margin p1 / min s | requests | per poll cycle | "
+         "busiest cycle | per email | per idle cycle after |\n|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& [name, rs] : byCase)
     for (const char* pl : kPlatforms) {
       if (!rs[0]["requests"].contains(pl)) continue;
@@ -477,7 +521,19 @@ void printTable(const std::vector<nlohmann::json>& runs, std::ostream& out) {
           if (!r["requests"][pl][k].is_null()) v.push_back(r["requests"][pl][k].get<double>());
         return v.empty() ? std::string("–") : fmt(median(v));
       };
-      out << "| (" << name << ") | " << pl << " | " << rs[0]["requests"][pl]["emails"] << " | " << med("active") << " | "
+      auto worst = [&](const char* k) {
+        long w = 0;
+        for (const auto& r : rs) w = std::max(w, r["requests"][pl][k].get<long>());
+        return std::to_string(w);
+      };
+      auto margin = [&](const char* k) {
+        std::vector<double> v;
+        for (const auto& r : rs) v.push_back(r["requests"][pl]["decision_margin"][k].get<double>());
+        return fmt(median(v));
+      };
+      out << "| (" << name << ") | " << pl << " | " << rs[0]["requests"][pl]["emails"] << " | " << worst("too_late")
+          << " / " << worst("never_decided") << " | " << margin("p1_s") << " / " << margin("min_s") << " | "
+          << med("active") << " | "
           << med("per_cycle") << " | " << med("busiest_cycle") << " | " << fmt(std::stod(med("per_email")), 2) << " | "
           << med("idle_per_cycle") << " |\n";
     }
