@@ -1,10 +1,13 @@
 // Sends queued notifications. Each message: record the destination ("sending"), post, record
 // "sent". A message found in "sending" after a crash is first looked for at its destination. One
-// whose destination cannot be found for now (Slack down while opening the rep's DM) is tried again
-// with backoff, and after kTargetAttempts tries goes to the notifier's fallback, saying so.
+// whose destination cannot be found for now (Slack down while opening the rep's DM, or the
+// platform down when asked who the rep is) is tried again with backoff, and after kTargetAttempts
+// tries goes to the notifier's fallback, saying so.
 #include <random>
 
 #include "safetynet/app/app.hpp"
+#include "safetynet/core/email_json.hpp"
+#include "safetynet/core/json_util.hpp"
 #include "safetynet/core/logging.hpp"
 #include "safetynet/net/http_client.hpp"
 
@@ -14,6 +17,38 @@ namespace {
 // Tries to find a message's own destination (the rep's DM) before its fallback (the channel) is
 // taken: with the backoff below, about 3 to 5 minutes of Slack failing.
 constexpr int kTargetAttempts = 6;
+
+// The rep of a held email is asked of its platform when the email is held. A platform that did
+// not answer then (a 5xx, a body cut short) leaves the rep named by id only, and the DM would go
+// to the channel instead: such a payload is completed by asking the platform again.
+bool repUnnamed(const Services& s, const OutboxMessage& m) {
+  if (m.kind != "slack" || !s.config.notify.slack.dm_rep) return false;
+  const auto& rep = jsonObject(m.payload, "rep");
+  return !jsonString(rep, "id").empty() && jsonString(rep, "email").empty() && jsonString(rep, "slack_username").empty();
+}
+
+// What people() needs to know of the email: its connector, id and rep (built outside the coroutine).
+ScheduledEmail emailOfPayload(const nlohmann::json& payload) {
+  ScheduledEmail e;
+  e.connector = jsonString(payload, "connector");
+  e.id = jsonString(payload, "email_id");
+  e.user_id = jsonString(jsonObject(payload, "rep"), "id");
+  e.user_name = jsonString(jsonObject(payload, "rep"), "name");
+  return e;
+}
+
+// Asks the email's platform who the rep is; false while it cannot tell.
+Task<bool> nameRep(Services& s, nlohmann::json& payload) {
+  const ScheduledEmail e = emailOfPayload(payload);
+  for (auto& c : s.connectors) {
+    if (c->name() != e.connector) continue;
+    EmailPeople people = co_await c->people(e);
+    if (people.rep.email.empty() && people.rep.slack_username.empty()) co_return false;
+    payload["rep"] = toJson(people.rep);
+    co_return true;
+  }
+  co_return false;  // no such connector configured any more
+}
 
 TimePoint nextAttempt(TimePoint now, int attempts, std::optional<std::chrono::milliseconds> server) {
   static std::mt19937_64 rng{std::random_device{}()};
@@ -48,8 +83,20 @@ Task<OutboxStats> drainOutbox(Services& s, Store& store, TimePoint now) {
           continue;
         }
       }
-      Target t = co_await n.resolveTarget(m.payload);
       nlohmann::json payload = m.payload;
+      if (repUnnamed(s, m)) {
+        const bool named = co_await nameRep(s, payload);
+        if (!named && m.attempts + 1 < kTargetAttempts) {
+          store.outboxUnrouted(m.id, nextAttempt(now, m.attempts + 1, std::nullopt), "the rep is not known yet");
+          ++stats.retried;
+          log->warn("{}: {} cannot say who the rep is for now; will retry", m.dedupe_key, jsonString(payload, "connector"));
+          continue;
+        }
+        if (!named)  // out of tries: the channel, saying why
+          payload["delivery_note"] = "Could not learn who the rep is from " + jsonString(payload, "connector") +
+                                     ", so this is posted here.";
+      }
+      Target t = co_await n.resolveTarget(payload);
       if (t.destination.empty() && !t.permanent && !t.fallback.empty() && m.attempts + 1 >= kTargetAttempts) {
         log->warn("{}: {} after {} tries; using {}", m.dedupe_key, t.error, m.attempts + 1, t.fallback);
         t.destination = t.fallback;

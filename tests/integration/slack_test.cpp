@@ -1,6 +1,8 @@
 // The Slack notifier against the fake Slack Web API.
 #include <gtest/gtest.h>
 
+#include "connectors/close/close_connector.hpp"
+#include "fakes/fake_close.hpp"
 #include "fakes/fake_slack.hpp"
 #include "integration/peers.hpp"
 #include "notify/slack_notifier.hpp"
@@ -202,6 +204,63 @@ TEST_F(SlackOutboxTest, APostAnsweredWithACutBodyIsFoundByItsMetadataNotPostedAg
   EXPECT_EQ(fake.messages().size(), 1u);
   EXPECT_EQ(message().state, "sent");
   EXPECT_EQ(fake.requestCount("chat.postMessage"), 1);
+}
+
+// A held Close email whose rep Close could not name when it was held (GET /user/{id} failed): the
+// engine's payload has the rep's id and name, no email. The outbox asks Close again.
+class SlackOutboxRepTest : public SlackOutboxTest {
+ protected:
+  fakes::FakeClose close{io.get_executor(), "close-key"};
+
+  void SetUp() override {
+    SlackOutboxTest::SetUp();
+    close.addUser("user_rep1", "riley@seller.example", "Riley", "Rep");
+    ConnectorConfig c;
+    c.name = "close-main";
+    c.type = "close";
+    c.base_url = close.baseUrl();
+    c.api_key = Secret("close-key");
+    HttpClientOptions o;
+    o.retry.base_delay = milliseconds(10);
+    services.connectors.push_back(std::make_shared<close::CloseConnector>(c, makeHttpClient(io.get_executor(), o), *store));
+    services.config.notify.slack.dm_rep = true;
+    auto p = payload("");
+    p["rep"] = {{"id", "user_rep1"}, {"name", "Riley Rep"}, {"email", ""}, {"slack_username", ""}};
+    enqueue("k-rep", p);
+  }
+};
+
+TEST_F(SlackOutboxRepTest, ARepThePlatformCouldNotNameWhenHeldGetsTheDmNotTheChannel) {
+  drain(Clock::now());
+  EXPECT_EQ(postedTo("D0RILEY"), 1);
+  EXPECT_EQ(postedTo("C0DELIV"), 0);
+  EXPECT_EQ(message().state, "sent");
+}
+
+TEST_F(SlackOutboxRepTest, ARepThePlatformStillCannotNameIsAskedForAgainThenTheChannelSaysSo) {
+  close.setFaults(FaultPlan::on("GET /api/v1/user/user_rep1/", FaultKind::TruncatedBody, 2));
+  drain(Clock::now());  // Close cannot say who the rep is yet: tried again later
+  EXPECT_TRUE(fake.messages().empty());
+  EXPECT_EQ(message().state, "pending");
+  drain(Clock::now() + hours(2));
+  EXPECT_TRUE(fake.messages().empty());
+  drain(Clock::now() + hours(4));  // Close answers now
+  EXPECT_EQ(postedTo("D0RILEY"), 1);
+  EXPECT_EQ(postedTo("C0DELIV"), 0);
+
+  // Close never answering: after the outbox's budget of tries, the channel, saying why.
+  fake.addUser("U0OTHER", "other@seller.example", "other");
+  close.addUser("user_rep2", "other@seller.example", "Other", "Rep");
+  auto p = payload("");
+  p["rep"] = {{"id", "user_rep2"}, {"name", "Other Rep"}, {"email", ""}, {"slack_username", ""}};
+  enqueue("k-rep2", p);
+  close.setFaults(FaultPlan::on("GET /api/v1/user/user_rep2/", FaultKind::TruncatedBody, 100));
+  TimePoint at = Clock::now() + hours(6);
+  for (int i = 0; i < 20 && postedTo("C0DELIV") == 0; ++i, at += hours(2)) drain(at);
+  ASSERT_EQ(postedTo("C0DELIV"), 1);
+  EXPECT_EQ(postedTo("D0OTHER"), 0);
+  const std::string text = fake.messages().back().request["text"].get<std::string>();
+  EXPECT_EQ(text.rfind("Could not learn who the rep is from close-main", 0), 0u) << text;
 }
 
 TEST_F(SlackOutboxTest, ADmThatCannotBeOpenedForNowIsRetriedNotSentToTheChannel) {
