@@ -143,9 +143,19 @@ class Daemon {
       wake_.expires_after(spent < s->config.poll_interval ? s->config.poll_interval - spent : std::chrono::milliseconds(0));
       co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    // In-flight work finishes its current step (every step is durable) within the grace period.
+    // In-flight work finishes its current step (every step is durable) within the grace period,
+    // and the notifications it queued go out; emails not yet taken are listed again next start.
     engine_->stop();
     while (!workersDone_ || listing_) co_await sleepFor(std::chrono::milliseconds(20));
+    if (stopping_) {
+      std::string failure;
+      try {
+        co_await drainOutbox(*services_, *store_, Clock::now());
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+      if (!failure.empty()) log()->warn("last notifications before stopping: {}", failure);
+    }
   }
 
   Task<void> checkCanaries(std::shared_ptr<Services> s) {
