@@ -45,13 +45,14 @@ const char* faultName(FaultKind k) {
     case FaultKind::AnswerLost: return "answer_lost";
     case FaultKind::TruncatedBody: return "truncated_body";
     case FaultKind::Stall: return "stall";
+    case FaultKind::LateApply: return "late_apply";
   }
   return "?";
 }
 
 bool faultApplies(FaultKind k) {
   return k == FaultKind::ServerErrorApplied || k == FaultKind::AnswerLost || k == FaultKind::TruncatedBody ||
-         k == FaultKind::Stall;
+         k == FaultKind::Stall || k == FaultKind::LateApply;
 }
 
 struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
@@ -171,8 +172,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         stream.socket().close(ignored);
         co_return;
       } else {
-        if (is(FaultKind::Stall)) co_await pause(stallTime());
+        if (is(FaultKind::LateApply)) co_await pause(stallTime());
         out = handle(r);
+        if (is(FaultKind::Stall)) co_await pause(stallTime());
         if (is(FaultKind::ServerErrorApplied))
           out = ServerResponse{500, "text/html", {}, "<html><body>Internal Server Error</body></html>"};
         if (is(FaultKind::AnswerLost)) out.fault = ConnectionFault::DropBeforeAnswer;

@@ -230,8 +230,8 @@ TEST_F(OutreachConnectorTest, APatchNotAppliedAndAnswered503IsLeftForTheNextTryN
 }
 
 TEST_F(OutreachConnectorTest, APatchRefusedBecauseAnEarlierOneLandedLateIsNotFollowedByAPause) {
-  // The first PATCH is slow to land (a stall longer than the client's timeout: no answer, so the
-  // revert fails for now); the next try's PATCH is answered 429 and, sent again after Retry-After,
+  // The first PATCH is slow to land (applied after the client's timeout: no answer, so the revert
+  // fails for now); the next try's PATCH is answered 429 and, sent again after Retry-After,
   // finds the mailing drafted by the first one: 422. That refusal says "already done", so the
   // sequence must not be paused as well (issue 14's double stop, found again by the fault suite).
   add(32, minutes(20), {"jane@acme.test"}, "scheduled", 932);
@@ -240,11 +240,11 @@ TEST_F(OutreachConnectorTest, APatchRefusedBecauseAnEarlierOneLandedLateIsNotFol
   FaultPlan plan;
   plan.rate = 1;
   plan.stall = milliseconds(800);
-  plan.kinds = {FaultKind::Stall, FaultKind::RateLimited};
+  plan.kinds = {FaultKind::LateApply, FaultKind::RateLimited};
   auto patches = std::make_shared<int>(0);
   plan.allows = [patches](const ServerRequest& r, FaultKind k) {
     if (r.method != "PATCH") return false;
-    const bool wanted = (*patches == 0 && k == FaultKind::Stall) || (*patches == 1 && k == FaultKind::RateLimited);
+    const bool wanted = (*patches == 0 && k == FaultKind::LateApply) || (*patches == 1 && k == FaultKind::RateLimited);
     if (wanted) ++*patches;
     return wanted;
   };

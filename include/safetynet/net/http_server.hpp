@@ -50,7 +50,11 @@ enum class FaultKind {
   ResetBeforeAnswer,   // the connection is reset (RST) before any answer; not carried out
   AnswerLost,          // carried out, then the connection closes with no answer
   TruncatedBody,       // carried out, answered with its body cut in half (a 2xx that is not JSON)
-  Stall,               // carried out late: the server sits on it for FaultPlan::stall, then answers
+  Stall,               // carried out at once, its answer held back for FaultPlan::stall (a slow path)
+  // Not in the default kinds: the server sits on the request for FaultPlan::stall, then carries it
+  // out and answers: a write that lands after its client gave up or died. A client killed meanwhile
+  // cannot know; for a platform with no idempotency key (Slack) nothing but waiting can tell.
+  LateApply,
 };
 const char* faultName(FaultKind k);
 // Whether the request is carried out (a write applied) although the client gets no usable answer.
