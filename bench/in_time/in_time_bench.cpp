@@ -192,6 +192,20 @@ long vmHwmKb(int pid) {
   return 0;
 }
 
+// What the process wrote to storage (the state directory's SQLite: WAL, checkpoints) and in how
+// many write calls.
+std::pair<long long, long long> writes(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/io");
+  long long bytes = 0, calls = 0;
+  for (std::string key; in >> key;) {
+    long long v = 0;
+    in >> v;
+    if (key == "write_bytes:") bytes = v;
+    if (key == "syscw:") calls = v;
+  }
+  return {bytes, calls};
+}
+
 // The machine's 1-minute load average: the benchmark shares it.
 double loadAverage() {
   double l = 0;
@@ -220,6 +234,7 @@ struct RunOptions {
   std::string binary, smtp_probe, dns_server;
   milliseconds api_rtt{100};
   int idle_polls = 3;
+  seconds stall{120};
   bool keep = false;
   fs::path keep_dir;
 };
@@ -288,17 +303,27 @@ nlohmann::json runCase(const CaseSpec& spec, std::vector<Planned> emails, const 
   TimePoint lastSend{};
   for (const auto& e : emails) lastSend = std::max(lastSend, e.send);
 
-  // Until every email is decided and no stop is in flight, or every one still undecided is past
-  // its send (it can only be missed now), or the last send plus a minute.
+  // Until every email is decided and no stop is in flight; or every one still undecided is past
+  // its send (it can only be missed now), or nothing was decided or stopped for o.stall (the
+  // daemon has lost them: listed at the latest by the next poll, any email is decided in
+  // seconds); or the last send plus a minute.
   const long n = static_cast<long>(emails.size());
   Progress p;
-  auto lastReport = steady_clock::now();
+  auto lastReport = steady_clock::now(), lastChange = steady_clock::now();
+  size_t lastDecided = 0;
   while (Clock::now() < lastSend + minutes(1)) {
     p = progress(db);
     bool waitFor = p.stopping > 0;
     for (size_t i = 0; i < emails.size() && !waitFor; ++i)
       waitFor = !p.decided.count(keyOf(emails[i])) && emails[i].send + seconds(5) > Clock::now();
     if (!waitFor) break;
+    if (p.decided.size() != lastDecided || p.stopping > 0) lastChange = steady_clock::now();
+    lastDecided = p.decided.size();
+    if (steady_clock::now() - lastChange > o.stall) {
+      std::cerr << "  nothing decided for " << duration_cast<seconds>(o.stall).count() << " s: "
+                << n - static_cast<long>(p.decided.size()) << " emails still undecided, given up\n";
+      break;
+    }
     if (!daemon.running()) throw std::runtime_error("the daemon exited: " + readFile(log));
     if (steady_clock::now() - lastReport > seconds(30)) {
       std::cerr << "  " << duration_cast<seconds>(steady_clock::now() - t0).count() << " s: " << p.decided.size() << "/"
@@ -325,6 +350,7 @@ nlohmann::json runCase(const CaseSpec& spec, std::vector<Planned> emails, const 
   sampling = false;
   sampler.join();
   const long rssKb = vmHwmKb(pid);
+  const auto [writtenBytes, writeCalls] = writes(pid);
   auto decisions = s.decisions();
   daemon.signal(SIGTERM);
   const int rc = daemon.wait(seconds(30));
@@ -447,6 +473,8 @@ nlohmann::json runCase(const CaseSpec& spec, std::vector<Planned> emails, const 
                                   {"p99_s", lat.n ? bench::percentile(latency, 0.99) : 0},
                                   {"max_s", lat.n ? *std::max_element(latency.begin(), latency.end()) : 0}}},
       {"peak_rss_mb", rssKb / 1024.0},
+      {"storage_written_mb", writtenBytes / 1048576.0},
+      {"write_calls", writeCalls},
       {"load_average", {{"before", loadBefore}, {"settled", loadSettled}}},
       {"daemon_exit", rc},
       {"requests", requests},
@@ -545,7 +573,7 @@ int main(int argc, char** argv) {
   CLI::App app{"safetynet in-time benchmark (issue 15)"};
   std::string binary, which = "all", jsonOut, keepDir;
   double scale = 1.0;
-  int rttMs = 100, smtpRttMs = 50, repeat = 1, spreadS = 60, idlePolls = 3;
+  int rttMs = 100, smtpRttMs = 50, repeat = 1, spreadS = 60, idlePolls = 3, stallS = 120;
   unsigned seed = 15;
   bool smoke = false;
   app.add_option("--binary", binary, "the safetynet binary (release build)")->required();
@@ -555,6 +583,7 @@ int main(int argc, char** argv) {
   app.add_option("--smtp-rtt-ms", smtpRttMs, "round trip added to every DNS query and SMTP exchange");
   app.add_option("--spread-s", spreadS, "case (a): creation moments spread over this many seconds");
   app.add_option("--idle-polls", idlePolls, "poll cycles measured after the emails are settled (requests when idle)");
+  app.add_option("--stall-s", stallS, "stop waiting when nothing was decided for this long (the rest: never decided)");
   app.add_option("--repeat", repeat, "runs of each case; the table gives medians, and the worst count");
   app.add_option("--seed", seed, "random creation moments and leads");
   app.add_option("--json", jsonOut, "write every run's results here");
@@ -604,6 +633,7 @@ int main(int argc, char** argv) {
     o.smtp_probe = "{enabled: true, helo: probe.bench.test, port: 25}";
     o.api_rtt = milliseconds(rttMs);
     o.idle_polls = idlePolls;
+    o.stall = seconds(stallS);
     o.keep = !keepDir.empty();
     o.keep_dir = keepDir;
 
