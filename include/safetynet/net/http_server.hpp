@@ -62,7 +62,8 @@ bool faultApplies(FaultKind k);
 
 // A seeded fault plan for one server: request number n (counted per server from setFaults) gets
 // a fault with probability `rate`, its kind chosen among `kinds`, both a pure function of
-// (seed, n): the same seed gives the same plan, whatever the timing.
+// (seed, n): a seed always gives the same sequence of faults (which request is the n-th still
+// depends on the client's timing), not a draw from a generator shared by concurrent requests.
 struct FaultPlan {
   double rate = 0;  // 0: no faults
   unsigned seed = 1;
