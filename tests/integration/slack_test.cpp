@@ -1,6 +1,10 @@
 // The Slack notifier against the fake Slack Web API.
 #include <gtest/gtest.h>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "connectors/close/close_connector.hpp"
 #include "fakes/fake_close.hpp"
 #include "fakes/fake_slack.hpp"
@@ -22,7 +26,7 @@ class SlackTest : public ::testing::Test {
   fakes::FakeSlack fake{io.get_executor(), "xoxb-test"};
 
   std::unique_ptr<SlackNotifier> notifier(bool dm, std::string channel = "#deliverability",
-                                          std::string token = "xoxb-test") {
+                                          std::string token = "xoxb-test", milliseconds timeout = milliseconds(30000)) {
     SlackConfig c;
     c.enabled = true;
     c.bot_token = Secret(token);
@@ -31,6 +35,7 @@ class SlackTest : public ::testing::Test {
     c.dm_rep = dm;
     HttpClientOptions o;
     o.retry.base_delay = milliseconds(10);
+    o.timeout = timeout;
     return std::make_unique<SlackNotifier>(c, makeHttpClient(io.get_executor(), o));
   }
   nlohmann::json payload(const std::string& repEmail) {
@@ -204,6 +209,28 @@ TEST_F(SlackOutboxTest, APostAnsweredWithACutBodyIsFoundByItsMetadataNotPostedAg
   EXPECT_EQ(fake.messages().size(), 1u);
   EXPECT_EQ(message().state, "sent");
   EXPECT_EQ(fake.requestCount("chat.postMessage"), 1);
+}
+
+Task<void> waitFor(milliseconds d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  co_await t.async_wait(asio::use_awaitable);
+}
+
+// Known limit (docs/testing.md, "Faults at the edges"): a post that Slack carries out only after its
+// client gave up on it (a timeout, or the daemon killed) is not in the history yet when the next
+// try looks, so it is posted again. Slack has no idempotency key; the outbox would have to wait out
+// every post that may still be on its way (after a restart too) before looking. Disabled until then.
+TEST_F(SlackOutboxTest, DISABLED_APostThatLandsAfterItsClientGaveUpIsNotPostedAgain) {
+  services.notifiers["slack"] = notifier(true, "#deliverability", "xoxb-test", milliseconds(200));
+  enqueue("k-late");
+  FaultPlan late = FaultPlan::on("POST /api/chat.postMessage", FaultKind::LateApply);
+  late.stall = milliseconds(800);
+  fake.setFaults(late);
+  drain(Clock::now());  // no answer within 200 ms: the outcome is unknown
+  EXPECT_EQ(message().state, "sending");
+  drain(Clock::now() + minutes(1));  // looks (nothing yet), posts
+  runTask(io, waitFor(milliseconds(1000)));  // the first post lands
+  EXPECT_EQ(fake.messages().size(), 1u);
 }
 
 // A held Close email whose rep Close could not name when it was held (GET /user/{id} failed): the
