@@ -410,7 +410,8 @@ nlohmann::json runCase(const CaseSpec& spec, std::vector<Planned> emails, const 
         problem({{"email", key}, {"problem", "risky, not stopped"}, {"state", state}, {"platform", platformState},
                  {"detail", d["detail"]}});
       }
-    } else if (state != "allowed" || platformState != "scheduled") {
+    } else if (platformState != "scheduled" || (state != "allowed" && state != "too_late")) {
+      // Held (or being held) although good; one decided too late is counted there, not here.
       ++goodTouched;
       ++pp.good_touched;
       problem({{"email", key}, {"problem", "good, touched"}, {"state", state}, {"platform", platformState},
