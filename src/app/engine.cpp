@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <iterator>
 
 #include "bounce/history.hpp"
 #include "notify/messages.hpp"
@@ -23,6 +24,9 @@ namespace safetynet {
 namespace {
 
 constexpr int kMaxRevertAttempts = 3;
+// Emails whose profiles are read at once: a platform page (100), so that Outreach's and Salesloft's
+// batched reads stay one request per page.
+constexpr size_t kProfileBatch = 100;
 
 // A recipient is evaluated once per email per (address, person): the same address with another
 // platform's profile is another evaluation.
@@ -158,16 +162,25 @@ Task<void> DecisionEngine::poll(std::shared_ptr<Services> s, Connector& c, TimeP
       undecided.push_back(std::move(e));
     }
     if (undecided.empty()) co_return;
-    // What the platform knows about the people: only for emails not decided yet (API quota).
-    co_await c.loadProfiles(undecided);
-    // The platform's bounced flags go into the bounce history: they then hold on every platform.
+    // What the platform knows about the people, only for emails not decided yet (API quota), in
+    // batches by send time: a page of thousands (Close hands over its whole listing at once) must
+    // not keep the earliest email waiting for the last one's profile.
+    std::stable_sort(undecided.begin(), undecided.end(),
+                     [](const ScheduledEmail& a, const ScheduledEmail& b) { return a.scheduled_at < b.scheduled_at; });
     std::set<std::string> seenPeople;
-    for (const auto& e : undecided)
-      for (const auto& r : e.recipients)
-        if (r.profile && seenPeople.insert(r.profile->person_id).second)
-          for (const auto& st : bounce::recordPlatformBounceFlags(store_, s->config.bounces, c.name(), *r.profile, now).changed)
-            logger("cycle")->info("{}: {} (from the platform's bounced flag)", st.subject, st.state);
-    for (auto& e : undecided) push(WorkItem{s, &c, std::move(e), std::nullopt});
+    for (size_t from = 0; from < undecided.size() && !stopped_; from += kProfileBatch) {
+      const size_t to = std::min(undecided.size(), from + kProfileBatch);
+      std::vector<ScheduledEmail> batch(std::make_move_iterator(undecided.begin() + from),
+                                        std::make_move_iterator(undecided.begin() + to));
+      co_await c.loadProfiles(batch);
+      // The platform's bounced flags go into the bounce history: they then hold on every platform.
+      for (const auto& e : batch)
+        for (const auto& r : e.recipients)
+          if (r.profile && seenPeople.insert(r.profile->person_id).second)
+            for (const auto& st : bounce::recordPlatformBounceFlags(store_, s->config.bounces, c.name(), *r.profile, now).changed)
+              logger("cycle")->info("{}: {} (from the platform's bounced flag)", st.subject, st.state);
+      for (auto& e : batch) push(WorkItem{s, &c, std::move(e), std::nullopt});
+    }
   };
   co_await c.streamScheduled(window, sink);
 }

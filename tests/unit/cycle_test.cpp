@@ -213,17 +213,22 @@ TEST_F(CycleTest, TooLateOnlyUnderActMarginAndToldToTheAdmins) {
   EXPECT_EQ(tooLateNotes, 1);
 }
 
+// Waits until `done` says so, or 3 s, in 10 ms steps.
+Task<void> waitUpTo3s(std::function<bool()> done) {
+  auto ex = co_await asio::this_coro::executor;
+  for (int i = 0; i < 300 && !done(); ++i) {
+    asio::steady_timer t(ex, std::chrono::milliseconds(10));
+    co_await t.async_wait(asio::use_awaitable);
+  }
+}
+
 // A connector whose listing is slow: the first page arrives at once, the second only after the
 // first page's risky email has been stopped, or after 3 s.
 class SlowListing : public NiceMock<MockConnector> {
  public:
   Task<void> streamScheduled(TimeWindow, PageSink sink) override {
     co_await sink(page("first", minutes(5)));
-    auto ex = co_await asio::this_coro::executor;
-    for (int i = 0; i < 300 && reverts == 0; ++i) {
-      asio::steady_timer t(ex, std::chrono::milliseconds(10));
-      co_await t.async_wait(asio::use_awaitable);
-    }
+    co_await waitUpTo3s([this] { return reverts > 0; });
     revertedBeforeSecondPage = reverts > 0;
     co_await sink(page("second", minutes(6)));
   }
@@ -249,6 +254,47 @@ TEST_F(CycleTest, EarliestEmailIsStoppedWhileTheListingGoesOn) {
   auto st = cycle();
   EXPECT_EQ(st.reverted, 2);
   EXPECT_TRUE(slow->revertedBeforeSecondPage) << "the first page's email waited for the end of the listing";
+}
+
+// A connector that hands over one big page (as Close does after its sweep) and whose profile
+// reads are slow: a batch of profiles that does not hold the earliest email waits until that email
+// is stopped (or 3 s).
+class SlowProfiles : public NiceMock<MockConnector> {
+ public:
+  Task<void> streamScheduled(TimeWindow, PageSink sink) override {
+    std::vector<ScheduledEmail> page;
+    // Latest first: the platform's order is not the send order.
+    for (int i = kEmails; i > 0; --i) page.push_back(email("e" + std::to_string(i), "trap@x.example", minutes(5 + i)));
+    co_await sink(std::move(page));
+  }
+  Task<void> loadProfiles(std::vector<ScheduledEmail>& emails) override {
+    batches.push_back(emails.size());
+    bool holdsEarliest = false;
+    for (const auto& e : emails) holdsEarliest = holdsEarliest || e.id == "e1";
+    if (holdsEarliest) co_return;
+    co_await waitUpTo3s([this] { return reverts > 0; });
+    if (reverts == 0) earliestWaited = true;
+  }
+  static constexpr int kEmails = 250;
+  std::vector<size_t> batches;
+  int reverts = 0;
+  bool earliestWaited = false;
+};
+
+TEST_F(CycleTest, EarliestEmailIsStoppedWhileLaterProfilesLoad) {
+  auto slow = std::make_shared<SlowProfiles>();
+  ON_CALL(*slow, name()).WillByDefault(ReturnRef(name_));
+  ON_CALL(*slow, people(_)).WillByDefault([](const ScheduledEmail&) { return ready(EmailPeople{}); });
+  EXPECT_CALL(*slow, revert(_)).Times(SlowProfiles::kEmails).WillRepeatedly([&](const ScheduledEmail& e) {
+    if (e.id == "e1") ++slow->reverts;
+    return ready(confirmed());
+  });
+  services_.connectors = {slow};
+  auto st = cycle();
+  EXPECT_EQ(st.reverted, SlowProfiles::kEmails);
+  EXPECT_FALSE(slow->earliestWaited) << "the earliest email waited for the profiles of the whole listing";
+  ASSERT_GE(slow->batches.size(), 3u) << "profiles were read in one batch for the whole page";
+  for (size_t n : slow->batches) EXPECT_LE(n, 100u);
 }
 
 TEST_F(CycleTest, ActMarginIsConfigurable) {
