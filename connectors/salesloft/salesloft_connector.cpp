@@ -81,28 +81,34 @@ Task<std::vector<ScheduledEmail>> SalesloftConnector::listScheduled(TimeWindow w
 Task<void> SalesloftConnector::streamScheduled(TimeWindow window, PageSink sink) {
   const TimePoint now = Clock::now();
   const auto plan = tracked_.plan(now, std::chrono::duration_cast<std::chrono::milliseconds>(window.to - window.from));
-  // Full: every email still to send, by send time, up to the plan's reach (no send_after filter
-  // exists: the listing stops at the first page past it). Increment: every email updated since
-  // the last poll, whatever its status (one cancelled or sent must be forgotten).
-  const std::string base =
-      plan.full ? "/activities/emails.json?status=" + urlEncode("scheduled,pending") + "&sort_by=send_time&sort_direction=ASC"
-                : "/activities/emails.json?updated_at" + urlEncode("[gte]") + "=" + urlEncode(formatIso8601(plan.changed_since)) +
-                      "&sort_by=updated_at&sort_direction=ASC";
-  for (int page = 1;; ++page) {
-    const std::string path = base + "&per_page=" + std::to_string(kPerPage) + "&page=" + std::to_string(page);
+  // Full: every email still to send. Increment: every email updated since the last poll, whatever
+  // its status (one cancelled or sent must be forgotten). Both page by updated_at, keyset style:
+  // the next request asks for updated_at[gte] the last one seen, not for page n+1. Page numbers
+  // are offsets: an email that leaves the list between two pages (sent, or stopped by us) would
+  // shift the rest and hide one email from the listing, and a full listing forgets what it did not
+  // see. An email updated during the listing moves to its end and is read again (idempotent). The
+  // send_time order would list the earliest first, but no send_time filter exists to page by.
+  const std::string statusFilter = plan.full ? "status=" + urlEncode("scheduled,pending") + "&" : "";
+  std::optional<TimePoint> after;
+  if (!plan.full) after = plan.changed_since;
+  int page = 1;
+  for (;;) {
+    std::string path = "/activities/emails.json?" + statusFilter;
+    if (after) path += "updated_at" + urlEncode("[gte]") + "=" + urlEncode(formatIso8601(*after)) + "&";
+    path += "sort_by=updated_at&sort_direction=ASC&per_page=" + std::to_string(kPerPage) + "&page=" + std::to_string(page);
     nlohmann::json doc = co_await getJson(path, "GET /activities/emails.json", pageCost(page));
     if (!doc.contains("data") || !doc["data"].is_array())
       throw ConnectorError(config_.name + ": GET /activities/emails.json answered without a data list");
-    bool past = false;
+    std::optional<TimePoint> lastUpdated;
     std::vector<ScheduledEmail> out;
     for (const auto& m : doc["data"]) {
+      if (auto u = parseIso8601(jsonString(m, "updated_at")); u && (!lastUpdated || *u > *lastUpdated)) lastUpdated = u;
       std::string why;
       auto e = toScheduledEmail(m, config_.name, &why);
       if (!e) {
         logger(config_.name)->warn("skipping a malformed email: {}", why);
         continue;
       }
-      if (plan.full && e->scheduled_at > plan.reach) past = true;
       const bool keep = stillSending(e->status) && e->scheduled_at >= window.from && e->scheduled_at <= plan.reach;
       if (tracked_.saw(*e, keep, window)) out.push_back(std::move(*e));
     }
@@ -114,7 +120,14 @@ Task<void> SalesloftConnector::streamScheduled(TimeWindow window, PageSink sink)
       const auto& paging = doc["metadata"]["paging"];
       more = paging.contains("next_page") && paging["next_page"].is_number_integer();
     }
-    if (past || !more || doc["data"].empty()) break;
+    if (!more || doc["data"].empty()) break;
+    // A page of one instant only (a bulk change): the next page of that instant.
+    if (lastUpdated && (!after || *lastUpdated > *after)) {
+      after = lastUpdated;
+      page = 1;
+    } else {
+      ++page;
+    }
   }
   tracked_.finish(plan);
   // Unchanged emails that came into the window since they were read.

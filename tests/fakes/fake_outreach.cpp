@@ -290,7 +290,25 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
     int size = q("page[size]").empty() ? 50 : std::stoi(q("page[size]"));
     if (size < 1 || size > 1000)
       return document(422, errorDoc("validationError", "Validation Error", "page[size] must be between 1 and 1000"));
-    size_t start = q("page[after]").empty() ? 0 : static_cast<size_t>(toId(q("page[after]")));
+    // A cursor, as Outreach's: the last mailing's sort key (not an offset), so a mailing that
+    // leaves the filter between two pages (stopped, sent) does not shift the next page.
+    auto keyOf = [&](const FakeOutreachMailing* m) {
+      const TimePoint t = sort == "updatedAt" ? m->updated_at : m->scheduled_at;
+      long long ms = sort.empty() ? 0 : std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+      if (sort == "-scheduledAt") ms = -ms;
+      return std::make_pair(ms, m->id);
+    };
+    size_t start = 0;
+    if (const std::string after = q("page[after]"); !after.empty()) {
+      const auto dot = after.find('.');
+      std::pair<long long, long> cursor;
+      try {
+        cursor = {std::stoll(after.substr(0, dot)), std::stol(after.substr(dot + 1))};
+      } catch (const std::exception&) {
+        return document(422, errorDoc("validationError", "Validation Error", "page[after]: not a cursor"));
+      }
+      while (start < match.size() && keyOf(match[start]) <= cursor) ++start;
+    }
     auto includes = splitList(q("include"));
     auto has = [&](const char* k) { return std::find(includes.begin(), includes.end(), k) != includes.end(); };
     auto data = nlohmann::json::array(), included = nlohmann::json::array();
@@ -319,7 +337,8 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
       std::string next = server_->baseUrl() + r.path + "?";
       for (const auto& [k, v] : r.query)
         if (k != "page[after]") next += urlEncode(k) + "=" + urlEncode(v) + "&";
-      next += urlEncode("page[after]") + "=" + std::to_string(start + size);
+      const auto last = keyOf(match[start + static_cast<size_t>(size) - 1]);
+      next += urlEncode("page[after]") + "=" + std::to_string(last.first) + "." + std::to_string(last.second);
       doc["links"]["next"] = next;
     }
     if (q("count") != "false") doc["meta"] = {{"count", match.size()}};

@@ -2,6 +2,8 @@
 // OpenAPI spec and hyper-schema.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "connectors/outreach/outreach_connector.hpp"
 #include "fakes/fake_outreach.hpp"
 #include "integration/peers.hpp"
@@ -328,4 +330,26 @@ TEST_F(OutreachConnectorTest, LaterPollsReadOnlyWhatChanged) {
   ASSERT_TRUE(when.count("4"));
   EXPECT_GT(when["4"], Clock::now() + minutes(45));
   EXPECT_EQ(emails.size(), 131u);  // 130 - 1 drafted + 700 + 600
+}
+
+// Outreach pages by cursor (page[after], notes/platforms.md), not by offset: a mailing that leaves
+// "scheduled" between two pages (stopped by us, sent) hides no other from the listing.
+TEST_F(OutreachConnectorTest, AMailingLeavingTheListBetweenPagesHidesNoOther) {
+  for (long i = 1; i <= 250; ++i) add(i, minutes(5 + static_cast<int>(i % 50)), {"jane@acme.test"}, "scheduled", 0, minutes(10));
+  auto c = connector();
+  std::set<std::string> listed;
+  int drafted = 0;
+  runTask(io, c->streamScheduled(window(), [&](std::vector<ScheduledEmail> page) -> Task<void> {
+    for (const auto& e : page) {
+      listed.insert(e.id);
+      // The first page's first five are stopped while the listing goes on.
+      if (drafted < 5) {
+        fake.setMailing(std::stol(e.id), "drafted");
+        ++drafted;
+      }
+    }
+    co_return;
+  }));
+  EXPECT_EQ(drafted, 5);
+  for (long id = 1; id <= 250; ++id) EXPECT_TRUE(listed.count(std::to_string(id))) << "mailing " << id << " was never listed";
 }
