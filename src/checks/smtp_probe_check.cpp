@@ -150,10 +150,12 @@ Task<void> SmtpProbeCheck::run(const CheckInput& input, ScanResult& result) {
       std::string why;
       for (const auto& u : s.unreachable) why += (why.empty() ? "" : "; ") + u;
       result.add("SMTP_UNREACHABLE", "no mail server of " + domain + " could be reached: " + why);
-    } else if (!s.rcpts.empty())  // the session ended before this recipient was asked: try later
+    } else if (!s.rcpts.empty() && s.rcpts.back().reply.code == 421)  // the server closed the session: try later
       result.add("GREYLISTED", s.host + " (" + s.ip + "): " + s.error);
-    else
-      result.add("SMTP_UNREACHABLE", s.host + " (" + s.ip + "): " + s.error);
+    else  // the connection was lost before this recipient was asked: the server said nothing about it
+      result.add("SMTP_UNREACHABLE", s.host + " (" + s.ip + "): " +
+                                         (s.rcpts.empty() ? "" : "the session ended before " + recipient + " was asked: ") +
+                                         s.error);
     co_return;
   }
 

@@ -50,6 +50,9 @@ const char* faultName(FaultKind k) {
   return "?";
 }
 
+uint64_t faultDraw(unsigned seed, uint64_t n) { return mix(mix(seed) ^ n); }
+bool faultHits(uint64_t draw, double rate) { return static_cast<double>(draw >> 11) * 0x1.0p-53 < rate; }
+
 bool faultApplies(FaultKind k) {
   return k == FaultKind::ServerErrorApplied || k == FaultKind::AnswerLost || k == FaultKind::TruncatedBody ||
          k == FaultKind::Stall || k == FaultKind::LateApply;
@@ -76,8 +79,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   std::optional<std::pair<FaultKind, uint64_t>> decideFault(const ServerRequest& r) {
     std::lock_guard l(faultMu);
     if (plan.rate <= 0 || plan.kinds.empty()) return std::nullopt;
-    const uint64_t h = mix(mix(plan.seed) ^ ++planned);
-    if (static_cast<double>(h >> 11) * 0x1.0p-53 >= plan.rate) return std::nullopt;
+    const uint64_t h = faultDraw(plan.seed, ++planned);
+    if (!faultHits(h, plan.rate)) return std::nullopt;
     const uint64_t detail = mix(h);
     for (size_t i = 0; i < plan.kinds.size(); ++i) {
       const FaultKind k = plan.kinds[(detail + i) % plan.kinds.size()];

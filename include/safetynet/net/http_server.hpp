@@ -2,6 +2,7 @@
 // A small HTTP/1.1 server on Beast (plain TCP, loopback) for the fake platforms that the tests and
 // `safetynet demo` run. Not used by the daemon's production path.
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -81,6 +82,11 @@ struct FaultPlan {
   // get `kind`, no other request anything.
   static FaultPlan on(const std::string& method_and_path, FaultKind kind, int times = 1);
 };
+
+// The seeded draw behind every fault plan (this one, and the DNS and SMTP fault proxies of the
+// tests): a well-mixed 64-bit value of (seed, n) (SplitMix64), and whether it falls within `rate`.
+uint64_t faultDraw(unsigned seed, uint64_t n);
+bool faultHits(uint64_t draw, double rate);
 
 // A fault the server injected: what, on which request.
 struct InjectedFault {
