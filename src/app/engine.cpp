@@ -320,12 +320,7 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(cfg.act_margin).count()) +
                " s): not stopped";
     std::optional<OutboxMessage> note;
-    if (s.notifiers.count("slack")) {
-      note = OutboxMessage{};
-      note->dedupe_key = "too_late|" + d.key;
-      note->kind = "slack";
-      note->payload = tooLatePayload(d, e, *s.policy, d.detail);
-    }
+    if (!s.notifiers.empty()) note = outboxNote(s, "too_late|" + d.key, tooLatePayload(d, e, *s.policy, d.detail));
     store_.recordDecision(d, note);
     logger(c.name())->warn("email {} is risky ({}) but was decided too late to stop: {}", e.id, d.reason, d.detail);
     co_return;
@@ -372,10 +367,7 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
   }
   if (r.confirmed) r.detail += " (" + std::to_string(secondsLeft(e.scheduled_at, now)) + " s before its send)";
   EmailPeople people = co_await c.people(e);
-  OutboxMessage note;
-  note.dedupe_key = "notify|" + d.key;
-  note.kind = "slack";
-  note.payload = notificationPayload(d, e, people, *s.policy, r.confirmed, r.detail);
+  OutboxMessage note = outboxNote(s, "notify|" + d.key, notificationPayload(d, e, people, *s.policy, r.confirmed, r.detail));
   if (r.confirmed) {
     // Held as `unknown`: its inconclusive recipients are checked again after recheck_after.
     std::vector<Recheck> rechecks;

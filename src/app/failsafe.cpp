@@ -71,11 +71,8 @@ void Failsafe::refresh() {
 
 void Failsafe::tell(Services& s, const std::string& event, const nlohmann::json& detail, TimePoint now) {
   std::optional<OutboxMessage> note;
-  if (s.notifiers.count("slack")) {
-    note = OutboxMessage{};
-    note->dedupe_key = "failsafe|" + event + "|" + std::to_string(toMillis(now));
-    note->kind = "slack";
-    note->payload = detail;
+  if (!s.notifiers.empty()) {
+    note = outboxNote(s, "failsafe|" + event + "|" + std::to_string(toMillis(now)), detail);
     note->payload["type"] = "failsafe";
     note->payload["event"] = event;
   }

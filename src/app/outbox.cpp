@@ -22,7 +22,9 @@ constexpr int kTargetAttempts = 6;
 // not answer then (a 5xx, a body cut short) leaves the rep named by id only, and the DM would go
 // to the channel instead: such a payload is completed by asking the platform again.
 bool repUnnamed(const Services& s, const OutboxMessage& m) {
-  if (m.kind != "slack" || !s.config.notify.slack.dm_rep) return false;
+  const bool toRep = (m.kind == "slack" && s.config.notify.slack.dm_rep) ||
+                     (m.kind == "email" && jsonString(m.payload, "audience") == "rep");
+  if (!toRep) return false;
   const auto& rep = jsonObject(m.payload, "rep");
   return !jsonString(rep, "id").empty() && jsonString(rep, "email").empty() && jsonString(rep, "slack_username").empty();
 }
@@ -58,12 +60,24 @@ TimePoint nextAttempt(TimePoint now, int attempts, std::optional<std::chrono::mi
   auto d = server.value_or(backoffDelay(p, attempts, std::uniform_real_distribution<double>(0.5, 1.0)(rng)));
   return now + d;
 }
-}  // namespace
 
-Task<OutboxStats> drainOutbox(Services& s, Store& store, TimePoint now) {
-  OutboxStats stats;
+// One pass over the due messages (the body of drainOutbox).
+Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats) {
   auto log = logger("outbox");
   for (auto& m : store.dueOutbox(now, 100)) {
+    if (m.kind == "route") {
+      const std::vector<OutboxMessage> rows = routeNotification(s, m, now);
+      if (rows.empty()) {  // no notifier at all now: kept until one is configured
+        store.outboxRetry(m.id, now + std::chrono::minutes(10), "no notifier is configured", "pending");
+        ++stats.retried;
+        continue;
+      }
+      std::string kinds;
+      for (const auto& r : rows) kinds += (kinds.empty() ? "" : ", ") + r.kind;
+      store.outboxSettle(m.id, "sent", "routed to " + kinds, rows);
+      ++stats.routed;
+      continue;
+    }
     auto it = s.notifiers.find(m.kind);
     if (it == s.notifiers.end()) {
       // Kept pending (never dropped): configuring the notifier later delivers it.
@@ -97,6 +111,15 @@ Task<OutboxStats> drainOutbox(Services& s, Store& store, TimePoint now) {
                                      ", so this is posted here.";
       }
       Target t = co_await n.resolveTarget(payload);
+      if (t.no_user && jsonBool(payload, "then_email") && s.notifiers.count("email") &&
+          !jsonString(jsonObject(payload, "rep"), "email").empty()) {
+        // slack_then_email: the rep has no Slack user, so the rep gets an email instead.
+        const std::vector<OutboxMessage> instead = {emailInstead(m)};
+        store.outboxSettle(m.id, "sent", "no Slack user for the rep: by email instead", instead);
+        ++stats.routed;
+        log->info("{}: no Slack user for the rep; emailing the rep instead", m.dedupe_key);
+        continue;
+      }
       if (t.destination.empty() && !t.permanent && !t.fallback.empty() && m.attempts + 1 >= kTargetAttempts) {
         log->warn("{}: {} after {} tries; using {}", m.dedupe_key, t.error, m.attempts + 1, t.fallback);
         t.destination = t.fallback;
@@ -123,8 +146,14 @@ Task<OutboxStats> drainOutbox(Services& s, Store& store, TimePoint now) {
       } else {
         // Slack said no: nothing was posted, so the next try need not search first. A transport
         // error leaves the outcome unknown: stay "sending" and search.
-        store.outboxRetry(m.id, nextAttempt(now, m.attempts + 1, r.retry_after), r.error,
-                          r.permanent_failure ? "dead" : (r.outcome_unknown ? "sending" : "pending"));
+        std::vector<OutboxMessage> notice;
+        if (r.permanent_failure)
+          if (auto told = undeliveredNotice(s, m, t.destination, r.error)) notice.push_back(*told);
+        if (!notice.empty())  // given up, and the admins told, in one transaction
+          store.outboxSettle(m.id, "dead", r.error, notice);
+        else
+          store.outboxRetry(m.id, nextAttempt(now, m.attempts + 1, r.retry_after), r.error,
+                            r.permanent_failure ? "dead" : (r.outcome_unknown ? "sending" : "pending"));
         r.permanent_failure ? ++stats.dead : ++stats.retried;
         log->warn("{}: {} ({})", m.dedupe_key, r.error, r.permanent_failure ? "giving up" : "will retry");
       }
@@ -139,6 +168,16 @@ Task<OutboxStats> drainOutbox(Services& s, Store& store, TimePoint now) {
       log->warn("{}: {}", m.dedupe_key, error);
     }
   }
+}
+
+}  // namespace
+
+Task<OutboxStats> drainOutbox(Services& s, Store& store, TimePoint now) {
+  OutboxStats stats;
+  if (queueDigestIfDue(s, store, now)) logger("outbox")->info("the daily digest is queued");
+  co_await drainDue(s, store, now, stats);
+  // Rows were routed: the rows they became go out now, not at the next tick.
+  if (stats.routed > 0) co_await drainDue(s, store, now, stats);
   co_return stats;
 }
 

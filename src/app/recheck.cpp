@@ -29,10 +29,7 @@ Task<int> runRechecks(Services& s, Store& store, TimePoint now) {
     if (outcome == "unknown" && r.attempts + 1 < kMaxRechecks) again = now + s.config.recheck_after;
     std::optional<OutboxMessage> note;
     if (!again) {
-      OutboxMessage m;
-      m.dedupe_key = "recheck|" + r.email_key + "|" + r.address;
-      m.kind = "slack";
-      m.payload = r.context;
+      OutboxMessage m = outboxNote(s, "recheck|" + r.email_key + "|" + r.address, r.context);
       m.payload["recheck"] = true;
       m.payload["recipients"] = nlohmann::json::array({r.address});
       m.payload["reason"] = v.verdict.revert ? v.verdict.reason : "";

@@ -106,11 +106,8 @@ Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store,
     const auto counts = senderCounts(store, mailbox, now);
     auto next = pauseDecision(current, mailbox, counts.sends, counts.bounces, s.config.senders, now);
     if (!next) continue;
-    OutboxMessage note;
-    note.dedupe_key = "sender_paused|" + mailbox + "|" + std::to_string(toMillis(now));
-    note.kind = "slack";
-    note.payload = pausePayload(*next);
-    store.putSender(*next, s.notifiers.count("slack") ? std::optional<OutboxMessage>(note) : std::nullopt);
+    OutboxMessage note = outboxNote(s, "sender_paused|" + mailbox + "|" + std::to_string(toMillis(now)), pausePayload(*next));
+    store.putSender(*next, !s.notifiers.empty() ? std::optional<OutboxMessage>(note) : std::nullopt);
     logger("senders")->warn("mailbox {} paused: {}", mailbox, next->evidence);
     paused[mailbox] = *next;
   }

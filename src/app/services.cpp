@@ -8,6 +8,7 @@
 #include "checks/provider_check.hpp"
 #include "checks/syntax_check.hpp"
 #include "connectors/registry.hpp"
+#include "notify/email_notifier.hpp"
 #include "notify/slack_notifier.hpp"
 #include "safetynet/app/app.hpp"
 #include "safetynet/core/logging.hpp"
@@ -80,6 +81,8 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
     ho.ca_file = config.notify.slack.ca_file;
     s->notifiers["slack"] = std::make_shared<SlackNotifier>(config.notify.slack, makeHttpClient(ex, ho));
   }
+  if (config.notify.email.enabled)
+    s->notifiers["email"] = std::make_shared<EmailNotifier>(config.notify.email, makeMailTransport(config.notify.email));
   return s;
 }
 

@@ -25,6 +25,23 @@
 namespace safetynet::cli {
 
 namespace {
+// What `config check` says about notifications: where alerts will go.
+std::string notifySummary(const Config& c) {
+  const auto& n = c.notify;
+  std::string out;
+  if (n.slack.enabled) out += "slack";
+  if (n.email.enabled) {
+    out += std::string(out.empty() ? "" : ", ") + "email by " + n.email.transport;
+    if (n.email.transport == "smtp")
+      out += " to " + n.email.host + ":" + std::to_string(n.email.port) + " (" + n.email.tls + ")";
+    if (n.email.digest == "daily") out += ", daily digest";
+  }
+  if (out.empty()) return "no notifications";
+  return "notify: " + out + "; route " + n.route;
+}
+}  // namespace
+
+namespace {
 
 constexpr int kOk = 0, kRuntime = 1, kUsage = 2;
 
@@ -260,7 +277,7 @@ int main(int argc, char** argv) {
   if (*configCheck) {
     auto cfg = loadOrReport(configPath, true);
     if (!cfg) return kUsage;
-    std::cout << configPath << ": OK (" << cfg->connectors.size() << " connector(s))\n";
+    std::cout << configPath << ": OK (" << cfg->connectors.size() << " connector(s); " << notifySummary(*cfg) << ")\n";
     return kOk;
   }
   if (*check) return checkCommand(configPath, explicitConfig, json, offline, noSmtp, addresses, file);

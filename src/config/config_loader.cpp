@@ -131,6 +131,82 @@ void readSlack(MapReader& m, SlackConfig& s) {
   checkBaseUrl(m, "base_url", s.base_url);
 }
 
+bool isLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+// The address of "Name <local@domain>" or of a bare "local@domain"; empty when it is not one.
+std::string addressOf(const std::string& mailbox) {
+  std::string a = mailbox;
+  if (auto lt = a.rfind('<'); lt != std::string::npos) {
+    auto gt = a.find('>', lt);
+    if (gt == std::string::npos) return "";
+    a = a.substr(lt + 1, gt - lt - 1);
+  }
+  while (!a.empty() && a.front() == ' ') a.erase(a.begin());
+  while (!a.empty() && a.back() == ' ') a.pop_back();
+  const auto at = a.rfind('@');
+  if (at == std::string::npos || at == 0 || at + 1 == a.size() || a.find_first_of(" <>,\"") != std::string::npos) return "";
+  return a;
+}
+
+void readEmail(MapReader& m, EmailConfig& e, bool slack) {
+  e.enabled = true;
+  m.oneOf("transport", e.transport, {"smtp", "sendmail"});
+  m.string("host", e.host);
+  m.integer("port", e.port, 1, 65535);
+  m.oneOf("tls", e.tls, {"starttls", "implicit", "none"});
+  m.string("username", e.username);
+  const bool passwordGiven = m.secret("password", e.password);
+  m.string("ca_file", e.ca_file);
+  m.string("helo", e.helo);
+  m.duration("timeout", e.timeout);
+  m.string("sendmail_path", e.sendmail_path);
+  m.stringList("sendmail_args", e.sendmail_args);
+  m.string("from", e.from);
+  m.boolean("to_rep", e.to_rep);
+  m.stringList("admin_to", e.admin_to);
+  m.oneOf("digest", e.digest, {"off", "daily"});
+  if (e.timeout < std::chrono::seconds(1)) m.error("timeout", "must be at least 1s");
+  if (e.from.empty())
+    m.error("from", "email needs from (\"Safety Net <safetynet@example.com>\")");
+  else if ((e.from_address = addressOf(e.from)).empty())
+    m.error("from", "\"" + e.from + "\" is not an address (\"Name <local@domain>\" or local@domain)");
+  for (const auto& a : e.admin_to)
+    if (addressOf(a).empty() || a.find('<') != std::string::npos) m.error("admin_to", "\"" + a + "\" is not an address");
+  if (!e.to_rep && e.admin_to.empty()) m.error("to_rep", "with to_rep: false, admin_to is needed, or email goes nowhere");
+  if (e.digest == "daily" && e.admin_to.empty()) m.error("digest", "the daily digest goes to admin_to: set it");
+  else if (!slack && e.admin_to.empty())
+    m.error("admin_to", "without Slack, the admins' alerts (too late, fail-safe, paused senders) need admin_to");
+  if (e.transport == "sendmail") {
+    for (const char* k : {"host", "port", "tls", "username", "password", "password_file", "ca_file", "helo"})
+      if (m.has(k)) m.error(k, std::string(k) + " is for transport: smtp (sendmail hands the message to the local MTA)");
+    if (e.sendmail_path.empty() || e.sendmail_path.front() != '/') m.error("sendmail_path", "must be an absolute path");
+    return;
+  }
+  if (!m.has("port") && e.tls == "implicit") e.port = 465;
+  if (e.host.empty()) m.error("host", "transport smtp needs host (the submission server)");
+  if (e.tls == "none" && !e.host.empty() && !isLoopbackHost(e.host))
+    m.error("tls", "none sends the alerts (and any password) in clear: only to a loopback host (127.0.0.1, ::1, "
+                   "localhost); use starttls (587) or implicit (465)");
+  if (e.username.empty() != !passwordGiven)
+    m.error(e.username.empty() ? "username" : "password", "give both username and password (or password_file), or neither");
+}
+
+// notify.route: where a rep's notification goes; each choice needs the notifiers it names.
+void readRoute(MapReader& n, NotifyConfig& c) {
+  const bool slack = c.slack.enabled, email = c.email.enabled;
+  c.route = slack && email ? "slack_then_email" : email ? "email" : "slack";
+  n.oneOf("route", c.route, {"slack", "email", "both", "slack_then_email"});
+  if (!n.has("route")) return;
+  if (c.route != "email" && !slack) n.error("route", c.route + " needs notify.slack");
+  if (c.route != "slack" && !email) n.error("route", c.route + " needs notify.email");
+  if (c.route == "slack_then_email" && slack && !c.slack.dm_rep)
+    n.error("route", "slack_then_email emails the reps Slack has no user for: it needs notify.slack.dm_rep: true");
+  if (c.route != "slack" && email && !c.email.to_rep)
+    n.error("route", c.route + " sends email to reps: it needs notify.email.to_rep: true");
+}
+
 ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& name) {
   Config c;
   c.source = name;
@@ -237,8 +313,8 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
   }
   if (auto n = top.map("notify")) {
     if (auto s = n->map("slack")) { readSlack(*s, c.notify.slack); s->finish(); }
-    if (n->has("email")) n->error("email", "email notifications are not available in this version; use notify.slack");
-    n->map("email");
+    if (auto e = n->map("email")) { readEmail(*e, c.notify.email, c.notify.slack.enabled); e->finish(); }
+    readRoute(*n, c.notify);
     n->finish();
   }
   if (top.has("admin_api")) top.error("admin_api", "the admin API is not available in this version");

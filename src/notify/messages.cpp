@@ -60,60 +60,102 @@ std::string slackDate(const std::string& iso) {
 
 std::string joined(const nlohmann::json& list) {
   std::string out;
-  for (const auto& r : list) out += (out.empty() ? "" : ", ") + r.get<std::string>();
+  for (const auto& r : list)
+    if (r.is_string()) out += (out.empty() ? "" : ", ") + r.get<std::string>();
   return out;
 }
-}  // namespace
 
-namespace {
-// For the admins: a sending mailbox was paused by sender protection.
-nlohmann::json senderPausedMessage(const nlohmann::json& p) {
-  const std::string mailbox = p.value("mailbox", "");
-  auto blocks = nlohmann::json::array();
-  blocks.push_back({{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", "Safety Net paused a sending mailbox"}}}});
-  blocks.push_back({{"type", "section"},
-                    {"fields",
-                     {mrkdwn("*Mailbox:*\n" + esc(mailbox)), mrkdwn("*Until:*\n" + slackDate(p.value("until", ""))),
-                      mrkdwn("*Reason:*\n`sender_paused`: the sending mailbox itself is at risk")}}});
-  blocks.push_back({{"type", "section"}, {"text", mrkdwn("*Evidence:* " + esc(p.value("evidence", "")))}});
-  blocks.push_back({{"type", "section"},
-                    {"text", mrkdwn("*Next step:* review the mailbox's recent bounces (`safetynet suppressions`); every "
-                                    "email it has scheduled is held until then. To resume early: `safetynet senders "
-                                    "release " + esc(mailbox) + "`")}});
-  return {{"text", "Paused mailbox " + mailbox + ": " + p.value("evidence", "")}, {"blocks", blocks}};
+MessageField field(std::string label, std::string value, std::string code = "", bool date = false) {
+  return MessageField{std::move(label), std::move(value), std::move(code), date};
 }
-}  // namespace
 
-namespace {
+// For the admins: a sending mailbox was paused by sender protection.
+MessageContent senderPausedContent(const nlohmann::json& p) {
+  const std::string mailbox = p.value("mailbox", "");
+  MessageContent c;
+  c.title = "Safety Net paused a sending mailbox";
+  c.fields = {field("Mailbox", mailbox), field("Until", p.value("until", ""), "", true),
+              field("Reason", "the sending mailbox itself is at risk", "sender_paused")};
+  c.sections = {field("Evidence", p.value("evidence", "")),
+                field("Next step", "review the mailbox's recent bounces (`safetynet suppressions`); every email it has "
+                                   "scheduled is held until then. To resume early: `safetynet senders release " +
+                                       mailbox + "`")};
+  c.text = "Paused mailbox " + mailbox + ": " + p.value("evidence", "");
+  return c;
+}
+
 // For the admins: the fail-safe tripped, or our DNS is (no longer) distrusted.
-nlohmann::json failsafeMessage(const nlohmann::json& p) {
+MessageContent failsafeContent(const nlohmann::json& p) {
   const std::string event = p.value("event", "");
   const std::string why = p.value("why", "");
-  std::string title, next;
+  MessageContent c;
+  std::string next;
   if (event == "tripped") {
-    title = "Safety Net's fail-safe is ON: risky emails are let go";
+    c.title = "Safety Net's fail-safe is ON: risky emails are let go";
     next = "find out what broke (DNS, a list, the checks): `safetynet failsafe status`, `safetynet decisions "
            "--since 1h`. Holds from your own lists and the bounce history go on. When it is fixed: `safetynet "
            "failsafe resume`.";
   } else if (event == "dns_distrusted") {
-    title = "Safety Net does not trust its DNS resolver";
+    c.title = "Safety Net does not trust its DNS resolver";
     next = "check `dns.servers` and the resolver. Until the canaries resolve again, \"domain does not exist\" "
            "answers count as our failure (policy.on_internal_error), not as a reason to hold.";
   } else {
-    title = "Safety Net trusts its DNS resolver again";
+    c.title = "Safety Net trusts its DNS resolver again";
     next = "nothing to do.";
   }
-  auto blocks = nlohmann::json::array();
-  blocks.push_back({{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", title}}}});
-  blocks.push_back({{"type", "section"}, {"text", mrkdwn("*Why:* " + esc(why))}});
-  blocks.push_back({{"type", "section"}, {"text", mrkdwn("*Next step:* " + esc(next))}});
-  return {{"text", title + ": " + why}, {"blocks", blocks}};
+  c.sections = {field("Why", why), field("Next step", next)};
+  c.text = c.title + ": " + why;
+  return c;
 }
-}  // namespace
 
-nlohmann::json slackMessage(const nlohmann::json& p) {
-  if (p.value("type", "") == "sender_paused") return senderPausedMessage(p);
-  if (p.value("type", "") == "failsafe") return failsafeMessage(p);
+// For the admins: an email alert that the mail server refused for good (a 5xx to RCPT).
+MessageContent emailFailedContent(const nlohmann::json& p) {
+  MessageContent c;
+  c.title = "Safety Net could not email an alert";
+  c.fields = {field("To", p.value("to", "")), field("About", p.value("about", ""))};
+  c.sections = {field("Error", p.value("error", "")),
+                field("Next step", "check the address (the rep's address on the platform, or notify.email.admin_to); "
+                                   "the alert itself: `safetynet decisions --since 24h`.")};
+  c.text = "Could not email " + p.value("to", "") + ": " + p.value("error", "");
+  return c;
+}
+
+// "bounce_risk 3, unknown 1" from {"bounce_risk": 3, "unknown": 1}.
+std::string counts(const nlohmann::json& m) {
+  std::string out;
+  if (m.is_object())
+    for (auto it = m.begin(); it != m.end(); ++it)
+      out += (out.empty() ? "" : ", ") + it.key() + " " + it->dump();
+  return out.empty() ? "none" : out;
+}
+
+// For the admins, once a day: what was held and what could not be stopped.
+MessageContent digestContent(const nlohmann::json& p) {
+  MessageContent c;
+  const int held = p.value("held", 0);
+  c.title = "Safety Net: the last 24 hours";
+  c.fields = {field("Held", std::to_string(held)), field("Decided", std::to_string(p.value("decided", 0))),
+              field("Not stopped", std::to_string(p.value("not_stopped_count", 0))),
+              field("Since", p.value("since", ""), "", true)};
+  c.sections = {field("By reason", counts(p.value("by_reason", nlohmann::json::object()))),
+                field("By rep", counts(p.value("by_rep", nlohmann::json::object()))),
+                field("By connector", counts(p.value("by_connector", nlohmann::json::object())))};
+  std::string notStopped;
+  for (const auto& e : p.value("not_stopped", nlohmann::json::array()))
+    notStopped += (notStopped.empty() ? "" : "; ") + e.value("what", "");
+  c.sections.push_back(field("Could not be stopped", notStopped.empty() ? "none" : notStopped));
+  std::string paused;
+  for (const auto& e : p.value("paused_senders", nlohmann::json::array()))
+    paused += (paused.empty() ? "" : "; ") + e.value("mailbox", "") + " until " + e.value("until", "");
+  c.sections.push_back(field("Paused senders", paused.empty() ? "none" : paused));
+  c.sections.push_back(field("Next step", "details: `safetynet decisions --since 24h`, `safetynet senders`."));
+  c.text = "Safety Net digest: " + std::to_string(held) + " held, " + std::to_string(p.value("not_stopped_count", 0)) +
+           " not stopped in the last 24 hours";
+  return c;
+}
+
+// A held email (or one not stopped, seen too late, or re-checked).
+MessageContent emailContent(const nlohmann::json& p) {
   const bool stopped = p.value("stopped", false);
   const std::string recipients = joined(p.value("recipients", nlohmann::json::array()));
   std::string to = recipients;
@@ -121,36 +163,68 @@ nlohmann::json slackMessage(const nlohmann::json& p) {
   const bool recheck = p.value("recheck", false);
   const bool tooLate = p.value("type", "") == "too_late";
   const bool passes = recheck && p.value("reason", "").empty();
-  const std::string title = tooLate ? "Safety Net saw a risky email too late to stop it"
-                            : recheck ? (passes ? "Safety Net re-checked a held address: it now passes"
-                                              : "Safety Net re-checked a held address: still risky")
-                            : stopped ? "Safety Net moved an email back to drafts"
-                                      : "Safety Net could not stop a risky email";
-  const std::string reason =
-      passes ? std::string("none: the checks pass") : "`" + p.value("reason", "") + "`: " + p.value("reason_text", "");
-  auto blocks = nlohmann::json::array();
-  blocks.push_back({{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", title}}}});
-  blocks.push_back({{"type", "section"},
-                    {"fields",
-                     {mrkdwn("*To:*\n" + esc(to)), mrkdwn("*Subject:*\n" + esc(p.value("subject", ""))),
-                      mrkdwn("*Scheduled:*\n" + slackDate(p.value("scheduled_at", ""))), mrkdwn("*Reason:*\n" + esc(reason))}}});
-  blocks.push_back({{"type", "section"}, {"text", mrkdwn("*Evidence:* " + esc(p.value("evidence", "")))}});
+  MessageContent c;
+  c.title = tooLate ? "Safety Net saw a risky email too late to stop it"
+            : recheck ? (passes ? "Safety Net re-checked a held address: it now passes"
+                                : "Safety Net re-checked a held address: still risky")
+            : stopped ? "Safety Net moved an email back to drafts"
+                      : "Safety Net could not stop a risky email";
+  MessageField reason = passes ? field("Reason", "none: the checks pass")
+                               : field("Reason", p.value("reason_text", ""), p.value("reason", ""));
+  c.fields = {field("To", to), field("Subject", p.value("subject", "")),
+              field("Scheduled", p.value("scheduled_at", ""), "", true), reason};
   const std::string nextStep =
       tooLate ? "it is probably sent by now: watch for its bounce or complaint. If this happens often, the "
                 "platform's listing or the checks are slow: see the decision margin in `safetynet decisions`."
               : p.value("next_step", "");
-  blocks.push_back({{"type", "section"}, {"text", mrkdwn("*Next step:* " + esc(nextStep))}});
-  blocks.push_back({{"type", "context"},
-                    {"elements",
-                     {mrkdwn(esc(p.value("outcome", "")) + " · " + esc(p.value("connector", "")) + " email " +
-                             esc(p.value("email_id", "")) + " from " + esc(p.value("sender", "")))}}});
-  std::string text = tooLate ? "Too late to stop: \"" + p.value("subject", "") + "\" to " + recipients + " — " +
-                                    p.value("reason", "") + " (" + p.value("outcome", "") + ")"
-                     : recheck ? (passes ? "Re-checked, now passes: " : "Re-checked, still risky: ") + recipients +
-                                   " (\"" + p.value("subject", "") + "\")"
-                             : (stopped ? "Held: \"" : "NOT stopped: \"") + p.value("subject", "") + "\" to " +
-                                   recipients + " — " + p.value("reason", "") + " (" + p.value("reason_text", "") + ")";
-  return {{"text", text}, {"blocks", blocks}};
+  c.sections = {field("Evidence", p.value("evidence", "")), field("Next step", nextStep)};
+  c.context = p.value("outcome", "") + " · " + p.value("connector", "") + " email " + p.value("email_id", "") +
+              " from " + p.value("sender", "");
+  c.text = tooLate ? "Too late to stop: \"" + p.value("subject", "") + "\" to " + recipients + " — " +
+                         p.value("reason", "") + " (" + p.value("outcome", "") + ")"
+           : recheck ? (passes ? "Re-checked, now passes: " : "Re-checked, still risky: ") + recipients + " (\"" +
+                           p.value("subject", "") + "\")"
+                     : (stopped ? "Held: \"" : "NOT stopped: \"") + p.value("subject", "") + "\" to " + recipients +
+                           " — " + p.value("reason", "") + " (" + p.value("reason_text", "") + ")";
+  return c;
+}
+
+std::string slackValue(const MessageField& f) {
+  if (f.date) return slackDate(f.value);
+  return esc(f.code.empty() ? f.value : "`" + f.code + "`: " + f.value);
+}
+}  // namespace
+
+bool isAdminPayload(const nlohmann::json& p) {
+  static const char* const kAdmin[] = {"too_late", "sender_paused", "failsafe", "email_failed", "digest"};
+  const std::string type = p.value("type", "");
+  for (const char* t : kAdmin)
+    if (type == t) return true;
+  return false;
+}
+
+MessageContent messageContent(const nlohmann::json& p) {
+  const std::string type = p.value("type", "");
+  if (type == "sender_paused") return senderPausedContent(p);
+  if (type == "failsafe") return failsafeContent(p);
+  if (type == "email_failed") return emailFailedContent(p);
+  if (type == "digest") return digestContent(p);
+  return emailContent(p);
+}
+
+nlohmann::json slackMessage(const nlohmann::json& p) {
+  const MessageContent c = messageContent(p);
+  auto blocks = nlohmann::json::array();
+  blocks.push_back({{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", c.title}}}});
+  if (!c.fields.empty()) {
+    auto fields = nlohmann::json::array();
+    for (const auto& f : c.fields) fields.push_back(mrkdwn("*" + f.label + ":*\n" + slackValue(f)));
+    blocks.push_back({{"type", "section"}, {"fields", fields}});
+  }
+  for (const auto& f : c.sections)
+    blocks.push_back({{"type", "section"}, {"text", mrkdwn("*" + f.label + ":* " + slackValue(f))}});
+  if (!c.context.empty()) blocks.push_back({{"type", "context"}, {"elements", {mrkdwn(esc(c.context))}}});
+  return {{"text", c.text}, {"blocks", blocks}};
 }
 
 }  // namespace safetynet

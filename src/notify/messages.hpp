@@ -17,6 +17,25 @@ nlohmann::json notificationPayload(const EmailDecision& d, const ScheduledEmail&
 nlohmann::json tooLatePayload(const EmailDecision& d, const ScheduledEmail& email, const Policy& policy,
                               const std::string& outcome);
 
+// What a message says, whatever carries it: Slack's Block Kit, an email's text and HTML parts.
+struct MessageField {
+  std::string label;
+  std::string value;
+  std::string code;   // shown first, as code: "`bounce_risk`: likely to bounce"
+  bool date = false;  // value is an ISO 8601 time: each carrier shows it in its reader's time
+};
+struct MessageContent {
+  std::string title;
+  std::vector<MessageField> fields;    // side by side (to, subject, when, reason)
+  std::vector<MessageField> sections;  // a paragraph each (evidence, next step)
+  std::string context;                 // the small print
+  std::string text;                    // one line: Slack's fallback text, an email's subject
+};
+MessageContent messageContent(const nlohmann::json& payload);
+
+// For the admins rather than a rep: too_late, sender_paused, failsafe, email_failed, digest.
+bool isAdminPayload(const nlohmann::json& payload);
+
 // Block Kit blocks + fallback text for chat.postMessage.
 nlohmann::json slackMessage(const nlohmann::json& payload);
 

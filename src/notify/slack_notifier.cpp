@@ -188,6 +188,7 @@ Task<Target> SlackNotifier::repDm(const nlohmann::json& payload) {
 
 Task<Target> SlackNotifier::resolveTarget(const nlohmann::json& payload) {
   const auto& rep = jsonObject(payload, "rep");
+  bool noUser = false;
   if (config_.dm_rep && (!jsonString(rep, "email").empty() || !jsonString(rep, "slack_username").empty())) {
     Target dm = co_await repDm(payload);
     if (!dm.destination.empty()) co_return dm;
@@ -203,14 +204,18 @@ Task<Target> SlackNotifier::resolveTarget(const nlohmann::json& payload) {
     }
     logger("slack")->warn("no DM for the rep ({}): {}", dm.error,
                           config_.channel.empty() ? "and no channel configured" : "posting to the channel");
+    noUser = true;
   }
   if (config_.channel.empty()) {
     Target t;
     t.error = "no Slack user for the rep and no channel configured";
     t.permanent = true;
+    t.no_user = noUser;
     co_return t;
   }
-  co_return co_await channelId();
+  Target channel = co_await channelId();
+  channel.no_user = noUser;
+  co_return channel;
 }
 
 Task<Target> SlackNotifier::channelId() {

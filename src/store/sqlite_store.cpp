@@ -248,6 +248,10 @@ nlohmann::json parseJson(const std::string& s, nlohmann::json fallback) {
   return j.is_discarded() ? fallback : j;
 }
 
+// The digest's bookkeeping lives in connector_state under a name no connector can have (a name
+// with a space).
+constexpr const char* kDigestScope = "notify digest";
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(const std::string& path, StoreClock clock) : clock_(std::move(clock)) {
@@ -424,6 +428,32 @@ class SqliteStore final : public Store {
     Stmt s(db_, "UPDATE outbox SET state='pending', attempts=attempts+1, next_attempt_at=?, last_error=? WHERE id=?");
     s.bind(1, toMillis(next)).bind(2, error).bind(3, id);
     s.run();
+  }
+
+  void outboxSettle(long long id, const std::string& state, const std::string& ref_or_error,
+                    const std::vector<OutboxMessage>& next) override {
+    Tx tx(*this);
+    const bool sent = state == "sent";
+    Stmt s(db_, "UPDATE outbox SET state=?, sent_ref=CASE WHEN ? THEN ? ELSE sent_ref END, "
+                "sent_at=CASE WHEN ? THEN ? ELSE sent_at END, last_error=CASE WHEN ? THEN '' ELSE ? END WHERE id=?");
+    s.bind(1, state).bind(2, sent ? 1 : 0).bind(3, ref_or_error).bind(4, sent ? 1 : 0).bind(5, nowMs())
+        .bind(6, sent ? 1 : 0).bind(7, ref_or_error).bind(8, id);
+    s.run();
+    for (const auto& m : next) enqueue(m);
+    tx.commit();
+  }
+
+  void enqueueDigest(const OutboxMessage& m, TimePoint at) override {
+    Tx tx(*this);
+    enqueue(m);
+    putConnectorState(kDigestScope, "last_at", std::to_string(toMillis(at)));
+    tx.commit();
+  }
+
+  std::optional<TimePoint> lastDigestAt() override {
+    auto v = connectorState(kDigestScope, "last_at");
+    if (!v || v->empty()) return std::nullopt;
+    return fromMillis(std::stoll(*v));
   }
 
   std::optional<std::string> domainFact(const std::string& domain, const std::string& fact, TimePoint now) override {

@@ -200,6 +200,15 @@ TlsServer::TlsServer() {
   throw std::runtime_error("openssl s_server did not start: " + readFile(dir_ / "s_server.log"));
 }
 
+std::string postfixServices() {
+  return "pickup unix n - n 60 1 pickup\ncleanup unix n - n - 0 cleanup\nqmgr unix n - n 300 1 qmgr\n"
+         "rewrite unix - - n - - trivial-rewrite\nbounce unix - - n - 0 bounce\ndefer unix - - n - 0 bounce\n"
+         "trace unix - - n - 0 bounce\nverify unix - - n - 1 verify\nproxymap unix - - n - - proxymap\n"
+         "smtp unix - - n - - smtp\nshowq unix n - n - - showq\nerror unix - - n - - error\n"
+         "retry unix - - n - - error\ndiscard unix - - n - - discard\nanvil unix - - n - 1 anvil\n"
+         "scache unix - - n - 1 scache\npostlog unix-dgram n - n - 1 postlogd\n";
+}
+
 Postfix::Postfix(const std::vector<std::string>& domains, const std::vector<std::string>& mailboxes,
                  const std::vector<std::string>& extra_main_cf) {
   postfix_ = findProgram("postfix");
@@ -228,12 +237,7 @@ Postfix::Postfix(const std::vector<std::string>& domains, const std::vector<std:
     port_ = freePort();
     std::ofstream(dir_ / "etc" / "master.cf")
         << "127.0.0.1:" << port_ << " inet n - n - - smtpd\n"
-        << "pickup unix n - n 60 1 pickup\ncleanup unix n - n - 0 cleanup\nqmgr unix n - n 300 1 qmgr\n"
-        << "rewrite unix - - n - - trivial-rewrite\nbounce unix - - n - 0 bounce\ndefer unix - - n - 0 bounce\n"
-        << "trace unix - - n - 0 bounce\nverify unix - - n - 1 verify\nproxymap unix - - n - - proxymap\n"
-        << "smtp unix - - n - - smtp\nshowq unix n - n - - showq\nerror unix - - n - - error\n"
-        << "retry unix - - n - - error\ndiscard unix - - n - - discard\nanvil unix - - n - 1 anvil\n"
-        << "scache unix - - n - 1 scache\npostlog unix-dgram n - n - 1 postlogd\n";
+        << postfixServices();
     std::ofstream(dir_ / "etc" / "main.cf")
         << "compatibility_level = 3.6\n"
         << "queue_directory = " << (dir_ / "queue").string() << "\n"

@@ -72,6 +72,9 @@ class TlsServer {
   Process process_;
 };
 
+// The master.cf lines of the services a test Postfix needs besides its smtpd listeners.
+std::string postfixServices();
+
 // A real Postfix on 127.0.0.1:port that knows some mailboxes, never delivers (discard transport),
 // and answers RCPT for special users from an access map (greylist@ 450 4.7.1, full@ 552 5.2.2).
 class Postfix {

@@ -70,9 +70,29 @@ std::optional<SenderState> pauseDecision(const std::optional<SenderState>& curre
 Task<int> runRechecks(Services& s, Store& store, TimePoint now);
 
 struct OutboxStats {
-  int sent = 0, retried = 0, dead = 0, recovered = 0;
+  int sent = 0, retried = 0, dead = 0, recovered = 0,
+      routed = 0;  // "route" rows split into one row per notifier
 };
+// Also queues the admins' daily digest when one is due (notify.email.digest).
 Task<OutboxStats> drainOutbox(Services& s, Store& store, TimePoint now);
+
+// Notification routing (src/app/notify_route.cpp, notify.route). A notification for the outbox:
+// kind "slack" while email is not configured (as before), else "route", which drainOutbox splits
+// into one row per notifier with routeNotification (pure: tested alone).
+OutboxMessage outboxNote(const Services& s, const std::string& dedupe_key, nlohmann::json payload);
+std::vector<OutboxMessage> routeNotification(const Services& s, const OutboxMessage& m, TimePoint now);
+// slack_then_email: the email row that replaces a Slack row whose rep has no Slack user.
+OutboxMessage emailInstead(const OutboxMessage& m);
+// An email refused for good (5xx): the word to the admins (their Slack channel, else admin_to
+// unless that is what failed); none for such a word itself.
+std::optional<OutboxMessage> undeliveredNotice(const Services& s, const OutboxMessage& m, const std::string& destination,
+                                               const std::string& error);
+// The digest of the 24 h before `now`: counts per reason, rep and connector, the risky emails
+// not stopped, the paused senders.
+nlohmann::json digestPayload(Store& store, TimePoint now);
+// Enqueues the digest when digest: daily and 24 h have passed since the last one (the time kept
+// in the store with it, so a restart neither repeats nor skips it). Returns whether it did.
+bool queueDigestIfDue(const Services& s, Store& store, TimePoint now);
 
 struct DaemonOptions {
   std::string config_path;

@@ -148,8 +148,34 @@ struct SlackConfig {
   std::string ca_file;
 };
 
+// Email alerts (docs/configuration.md, notify.email): to the rep, and to the admins with a
+// daily digest. Submission over SMTP (libcurl) or the local MTA's sendmail program.
+struct EmailConfig {
+  bool enabled = false;
+  std::string transport = "smtp";  // smtp | sendmail
+  std::string host;
+  int port = 587;
+  std::string tls = "starttls";    // starttls | implicit | none (none: loopback hosts only)
+  std::string username;
+  Secret password;
+  std::string ca_file;             // a private CA (tests); the system's trust store otherwise
+  std::string helo;                // the EHLO name; empty: libcurl's default
+  milliseconds timeout{30000};     // a whole SMTP transaction, or the sendmail program's run
+  std::string sendmail_path = "/usr/sbin/sendmail";
+  std::vector<std::string> sendmail_args;  // before -t -oi (tests: -C DIR for a test Postfix)
+  std::string from;                // "Safety Net <safetynet@example.com>"
+  std::string from_address;        // its address (set by the loader): the envelope sender
+  bool to_rep = true;
+  std::vector<std::string> admin_to;
+  std::string digest = "off";      // off | daily
+};
+
 struct NotifyConfig {
   SlackConfig slack;
+  EmailConfig email;
+  // slack | email | both | slack_then_email: where a rep's notification goes. Empty in the file:
+  // the configured notifier, or slack_then_email when both are.
+  std::string route = "slack";
 };
 
 struct Config {

@@ -31,6 +31,9 @@ struct Target {
   // (`= {}` keeps Target{dest, error, permanent} free of missing-initializer warnings.)
   std::string fallback = {};
   std::string fallback_note = {};
+  // Slack: the rep has no Slack user (the destination, if any, is the channel instead), so
+  // notify.route slack_then_email emails the rep.
+  bool no_user = false;
 };
 
 class Notifier {
