@@ -61,7 +61,7 @@ bool holdIsCertain(const EmailDecision& d) {
   return false;
 }
 
-Failsafe::Failsafe(Store& store) : store_(store) { refresh(); }
+Failsafe::Failsafe(Store& store, SteadyNow steady) : store_(store), steady_(std::move(steady)) { refresh(); }
 
 void Failsafe::refresh() {
   const bool was = status_.active;
@@ -114,8 +114,11 @@ std::optional<std::string> Failsafe::judge(Services& s, const EmailDecision& d, 
   const FailsafeConfig& cfg = s.config.failsafe;
   const bool holds = d.verdict == "revert";
   const bool guess = holds && !holdIsCertain(d);
-  while (!recent_.empty() && recent_.front().at < now - cfg.window) recent_.pop_front();
-  recent_.push_back({now, guess});
+  // The window is elapsed time: a wall clock stepped back would keep old holds in it (and trip on
+  // them), one stepped forward would empty it.
+  const auto elapsed = steady_ ? steady_() : std::chrono::steady_clock::now();
+  while (!recent_.empty() && recent_.front().at < elapsed - cfg.window) recent_.pop_front();
+  recent_.push_back({elapsed, guess});
   if (!guess) return std::nullopt;
   if (status_.active) return "the fail-safe is on since " + formatIso8601(status_.since) + " (" + status_.why + ")";
   int held = 0;

@@ -11,7 +11,9 @@
 //    (`safetynet failsafe resume`). It survives restarts (kept in the store).
 // Holds from the admin's own lists and the bounce history (suppression, spam traps, complainers,
 // hard and soft bounces) and a paused sender are never let go: they are not guesses.
+#include <chrono>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -36,7 +38,9 @@ bool holdIsCertain(const EmailDecision& d);
 
 class Failsafe {
  public:
-  explicit Failsafe(Store& store);
+  using SteadyNow = std::function<std::chrono::steady_clock::time_point()>;
+  // `steady`: the clock of failsafe.window (tests step it); empty: std::chrono::steady_clock.
+  explicit Failsafe(Store& store, SteadyNow steady = {});
 
   // Resolves the canaries' MX (each tick). Returns the evidence when DNS is not to be trusted,
   // else "". The admins are told when this changes.
@@ -54,9 +58,10 @@ class Failsafe {
   void tell(Services& s, const std::string& event, const nlohmann::json& detail, TimePoint now);
 
   Store& store_;
+  SteadyNow steady_;
   FailsafeStatus status_;
   struct Recent {
-    TimePoint at;
+    std::chrono::steady_clock::time_point at;  // when it was judged, on the steady clock
     bool guess_hold;
   };
   std::deque<Recent> recent_;

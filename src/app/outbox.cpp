@@ -58,7 +58,7 @@ TimePoint nextAttempt(TimePoint now, int attempts, std::optional<std::chrono::mi
   p.base_delay = std::chrono::seconds(5);
   p.max_delay = std::chrono::hours(1);
   auto d = server.value_or(backoffDelay(p, attempts, std::uniform_real_distribution<double>(0.5, 1.0)(rng)));
-  return now + d;
+  return now + std::min<std::chrono::milliseconds>(d, kOutboxMaxRetryDelay);  // see dueOutbox
 }
 
 // One pass over the due messages (the body of drainOutbox).

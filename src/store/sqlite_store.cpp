@@ -391,9 +391,9 @@ class SqliteStore final : public Store {
   }
 
   std::vector<OutboxMessage> dueOutbox(TimePoint now, int limit) override {
-    Stmt s(db_, "SELECT " kOutboxCols " FROM outbox WHERE state IN ('pending','sending') AND next_attempt_at<=? "
-                "ORDER BY next_attempt_at, id LIMIT ?");
-    s.bind(1, toMillis(now)).bind(2, limit);
+    Stmt s(db_, "SELECT " kOutboxCols " FROM outbox WHERE state IN ('pending','sending') "
+                "AND (next_attempt_at<=?1 OR next_attempt_at>?1+?3) ORDER BY next_attempt_at, id LIMIT ?2");
+    s.bind(1, toMillis(now)).bind(2, limit).bind(3, static_cast<long long>(kOutboxMaxRetryDelay.count()));
     std::vector<OutboxMessage> out;
     while (s.step()) out.push_back(readOutbox(s));
     return out;

@@ -43,7 +43,7 @@ class CycleTest : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() /
            ("sn-cycle-" + std::to_string(::getpid()) + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
-    store_ = openSqliteStore(dir_.string());
+    store_ = openSqliteStore(dir_.string(), storeClock_);
     services_.config = Config{};
     services_.policy = Policy::shipped(services_.config.policy);
     auto lists = std::make_shared<AdminLists>();
@@ -75,6 +75,7 @@ class CycleTest : public ::testing::Test {
   std::optional<EmailDecision> decisionFor(const ScheduledEmail& e) { return store_->findDecision(e.key()); }
 
   std::string name_ = "mock";
+  StoreClock storeClock_;  // empty: the system clock
   std::filesystem::path dir_;
   StorePtr store_;
   Services services_;
@@ -542,4 +543,119 @@ TEST_F(FailsafeTest, MostDecisionsHeldOnGuessesTripsItUntilAnAdminResumes) {
   EXPECT_FALSE(resumeFailsafe(*store_, "admin test", Clock::now()));
   lists({email("after", "nx-after@gone.example", minutes(56))});
   EXPECT_EQ(cycle().reverted, 1);
+}
+
+// Clock steps (issue 12 item 2): the wall clock jumps back or forward (NTP after a drift, a VM
+// restored from a snapshot, a wrong RTC at boot) between cycles and during one. The times the
+// daemon works with enter through the `now` it hands to each step (runCycle, drainOutbox, prune)
+// and the store's clock: both are stepped together here.
+namespace {
+class ClockStepTest : public CycleTest {
+ protected:
+  ClockStepTest() { storeClock_ = [this] { return Clock::now() + step_; }; }
+  TimePoint now() const { return Clock::now() + step_; }
+  CycleStats cycleNow() { return runTask(runCycle(services_, *store_, now())); }
+  OutboxStats drainNow() { return drain(now()); }
+  int pruneNow() { return store_->prune(services_.config.retention, now(), 10000); }
+  void slackAnswers() {
+    ON_CALL(*notifier_, resolveTarget(_)).WillByDefault([](const nlohmann::json&) { return ready(Target{"D1", "", false}); });
+  }
+  static Task<DeliveryResult> delivered() { co_return DeliveryResult{true, false, false, "D1/1.0", "", std::nullopt}; }
+  Clock::duration step_{0};
+};
+}  // namespace
+
+TEST_F(ClockStepTest, StepsBetweenAndDuringCyclesDecideNothingTwiceAndReleaseNoHold) {
+  auto good = email("good", "jane@acme.example", minutes(50));
+  auto bad = email("bad", "trap@x.example", minutes(55));
+  lists({good, bad});
+  // The clock goes back a day while the platform carries out the stop.
+  EXPECT_CALL(*connector_, revert(_)).Times(1).WillOnce([this](const ScheduledEmail&) {
+    step_ = -hours(24);
+    return ready(confirmed());
+  });
+  slackAnswers();
+  EXPECT_CALL(*notifier_, post(_, _, _)).Times(1).WillOnce([](const std::string&, const std::string&, const nlohmann::json&) {
+    return delivered();
+  });
+  EXPECT_EQ(cycleNow().decided, 2);
+  for (const auto s : {-hours(1), hours(1), -hours(24), hours(24), hours(0)}) {
+    step_ = s;
+    SCOPED_TRACE("clock stepped by " + std::to_string(duration_cast<hours>(s).count()) + " h");
+    const auto st = cycleNow();
+    EXPECT_EQ(st.decided, 0);
+    EXPECT_EQ(st.already_decided, 2);
+    drainNow();
+    pruneNow();  // the default retention keeps everything a day's step could bring back
+    EXPECT_EQ(decisionFor(bad)->state, EmailState::Reverted);
+    EXPECT_EQ(decisionFor(good)->state, EmailState::Allowed);
+  }
+  ASSERT_EQ(store_->allOutbox().size(), 1u);
+  EXPECT_EQ(store_->allOutbox()[0].state, "sent");
+}
+
+TEST_F(ClockStepTest, AStepBackDoesNotStallTheOutbox) {
+  lists({email("bad", "trap@x.example", minutes(30))});
+  ON_CALL(*connector_, revert(_)).WillByDefault([](const ScheduledEmail&) { return ready(confirmed()); });
+  cycleNow();
+  slackAnswers();
+  EXPECT_CALL(*notifier_, post(_, _, _))
+      .WillOnce([](const std::string&, const std::string&, const nlohmann::json&) {
+        return ready(DeliveryResult{false, false, false, "", "internal_error", std::nullopt});
+      })
+      .WillOnce([](const std::string&, const std::string&, const nlohmann::json&) { return delivered(); });
+  EXPECT_EQ(drainNow().retried, 1);  // next try in a few seconds, by the clock of then
+  step_ = -hours(24);
+  // A day back, that retry is a day and some seconds ahead: it must not wait for the clock to
+  // catch up (a clock set back by years would stall it for good).
+  EXPECT_EQ(drainNow().sent, 1);
+  step_ = hours(24);
+  EXPECT_EQ(drainNow().sent, 0);  // and once sent, never again
+  EXPECT_EQ(store_->allOutbox()[0].state, "sent");
+}
+
+TEST_F(ClockStepTest, AStepBackLooksForAPostOfUnknownOutcomeBeforePostingAgain) {
+  lists({email("bad", "trap@x.example", minutes(30))});
+  ON_CALL(*connector_, revert(_)).WillByDefault([](const ScheduledEmail&) { return ready(confirmed()); });
+  cycleNow();
+  slackAnswers();
+  EXPECT_CALL(*notifier_, post(_, _, _)).Times(1).WillOnce([](const std::string&, const std::string&, const nlohmann::json&) {
+    return ready(DeliveryResult{false, false, true, "", "timeout", std::nullopt});  // it may have landed
+  });
+  EXPECT_EQ(drainNow().retried, 1);
+  step_ = -hours(1);
+  EXPECT_CALL(*notifier_, findDelivered("D1", _)).WillOnce([](const std::string&, const std::string&) {
+    return ready(std::optional<std::string>("D1/1.0"));
+  });
+  EXPECT_EQ(drainNow().recovered, 1);
+  EXPECT_EQ(store_->allOutbox()[0].state, "sent");
+}
+
+TEST_F(ClockStepTest, TheFailsafeWindowIsElapsedTimeNotTheWallClock) {
+  services_.config.failsafe.min_decisions = 10;  // within failsafe.window (15 min), ratio 0.5
+  auto steady = std::chrono::steady_clock::now();
+  Failsafe f(*store_, [&steady] { return steady; });
+  EmailDecision hold;  // a hold on a guess (no list, no bounce history)
+  hold.verdict = "revert";
+  hold.reason = "bounce_risk";
+  EmailDecision allow;
+  allow.verdict = "allow";
+  const TimePoint t0 = Clock::now();
+  for (int i = 0; i < 9; ++i) EXPECT_FALSE(f.judge(services_, hold, t0));
+  // The wall clock goes back a day, then an hour passes: those nine holds are an hour old, out of
+  // the window. Judged by the wall clock they would look a day younger, and trip it now.
+  steady += hours(1);
+  EXPECT_FALSE(f.judge(services_, allow, t0 - hours(23)));
+  EXPECT_FALSE(f.judge(services_, hold, t0 - hours(23)));
+  EXPECT_FALSE(failsafeStatus(*store_).active);
+  // The wall clock jumps a day forward: the decisions of the last minutes still count (judged by
+  // the wall clock they would all have left the window): ten recent decisions, nine holds, trip it.
+  std::optional<std::string> tripped;
+  for (int i = 0; i < 8 && !tripped; ++i) {
+    steady += seconds(10);
+    tripped = f.judge(services_, hold, t0 + hours(24) + seconds(10 * i));
+  }
+  ASSERT_TRUE(tripped);
+  EXPECT_NE(tripped->find("9 of the last 10 decisions"), std::string::npos) << *tripped;
+  EXPECT_TRUE(failsafeStatus(*store_).active);
 }

@@ -147,7 +147,8 @@ class Store {
   virtual std::optional<CachedVerdict> cachedVerdict(const std::string& address, TimePoint now) = 0;
   virtual void cacheVerdict(const CachedVerdict& v) = 0;
 
-  // Outbox: pending or sending messages whose next attempt is due.
+  // Outbox: pending or sending messages whose next attempt is due, or further ahead of `now` than
+  // kOutboxMaxRetryDelay: set before the clock went back, they would wait for it to catch up.
   virtual std::vector<OutboxMessage> dueOutbox(TimePoint now, int limit) = 0;
   virtual void outboxSending(long long id, const std::string& ref) = 0;
   virtual void outboxSent(long long id, const std::string& ref) = 0;
@@ -220,6 +221,10 @@ class Store {
 };
 
 using StorePtr = std::unique_ptr<Store>;
+
+// The outbox's longest wait between two tries of a message (its backoff's cap, a server's
+// Retry-After included).
+constexpr std::chrono::milliseconds kOutboxMaxRetryDelay = std::chrono::hours(1);
 
 // Opens (creating if needed) state_dir/safetynet.db in WAL mode and applies pending migrations.
 // Throws StoreError with a clear message when the directory or database cannot be used.
