@@ -32,14 +32,7 @@ namespace {
 constexpr int kPerPlatform = 10;  // even indexes are risky
 constexpr double kFaultRate = 0.2;
 
-std::vector<unsigned> edgeSeeds() {
-  std::vector<unsigned> seeds;
-  const char* env = std::getenv("SAFETYNET_EDGE_FAULT_SEEDS");
-  std::stringstream in(env && *env ? env : "1");
-  for (std::string s; std::getline(in, s, ',');)
-    if (!s.empty()) seeds.push_back(static_cast<unsigned>(std::stoul(s)));
-  return seeds;
-}
+std::vector<unsigned> edgeSeeds() { return seedsFromEnv("SAFETYNET_EDGE_FAULT_SEEDS", "1"); }
 
 // Email i of a platform (base 400, 500, 600): its recipient, its domain's zone lines, and what it
 // is held for ("" allowed). The good ones and the unknown mailboxes are on Postfix (mx.acme.test).

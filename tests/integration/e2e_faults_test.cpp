@@ -41,14 +41,7 @@ constexpr int kPerPlatform = 10;  // even indexes are risky
 constexpr double kFaultRate = 0.2;
 constexpr int kKills = 3;
 
-std::vector<unsigned> faultSeeds() {
-  std::vector<unsigned> seeds;
-  const char* env = std::getenv("SAFETYNET_FAULT_SEEDS");
-  std::stringstream in(env && *env ? env : "1,2,3,4,5");
-  for (std::string s; std::getline(in, s, ',');)
-    if (!s.empty()) seeds.push_back(static_cast<unsigned>(std::stoul(s)));
-  return seeds;
-}
+std::vector<unsigned> faultSeeds() { return seedsFromEnv("SAFETYNET_FAULT_SEEDS", "1,2,3,4,5"); }
 
 bool risky(int i) { return i % 2 == 0; }
 // Risky: a null MX (bounce_risk) or an address on the spam-trap list.

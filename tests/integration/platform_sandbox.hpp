@@ -49,6 +49,16 @@ inline nlohmann::json salesloftPerson(long id, const std::string& email) {
           {"owner", {{"id", 5}}}};
 }
 
+// Seeds from a comma-separated environment variable ("1,2,3"), else from `fallback`.
+inline std::vector<unsigned> seedsFromEnv(const char* var, const char* fallback) {
+  std::vector<unsigned> seeds;
+  const char* env = std::getenv(var);
+  std::stringstream in(env && *env ? env : fallback);
+  for (std::string s; std::getline(in, s, ',');)
+    if (!s.empty()) seeds.push_back(static_cast<unsigned>(std::stoul(s)));
+  return seeds;
+}
+
 // Expected outcome per platform email: "" allowed, else the reason it is held for.
 struct Expect {
   std::string connector, id, reason;
