@@ -26,6 +26,10 @@ std::optional<long> number(const std::string& s) {
   }
 }
 
+// Outreach's window is an hour, Salesloft's a minute: a reset further away than this is a clock
+// that moved, not the platform's.
+constexpr auto kLongestWindow = std::chrono::minutes(65);
+
 // The start of the next minute: Salesloft's window is the clock minute.
 TimePoint nextMinute(TimePoint now) {
   const auto ms = toMillis(now);
@@ -64,6 +68,13 @@ Task<void> RateBudget::beforeRequest(int cost) {
   for (;;) {
     const TimePoint now = Clock::now();
     if (!remaining_ || now >= reset_at_ || *remaining_ - cost >= reserve()) co_return;
+    if (reset_at_ - now > kLongestWindow) {
+      // No platform's window is that long: our clock went back since the reset was read (or the
+      // platform's is ahead). Waiting for the clock to catch up would stop this connector; the
+      // request goes, and its answer (a 429 at worst, which is retried) says where we stand.
+      remaining_.reset();
+      co_return;
+    }
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(reset_at_ - now);
     if (wait > max_wait_)
       throw ConnectorError(connector_ + ": the rate budget (" + std::to_string(static_cast<int>(share_ * 100)) +

@@ -148,6 +148,20 @@ TEST(RateBudget, LeavesTheConfiguredShareToOthers) {
   runTask(b.beforeRequest());
 }
 
+TEST(RateBudget, AResetFurtherAwayThanTheWindowIsOurClockNotADayOfWaiting) {
+  // Outreach's window is an hour and its reset an epoch time. Our clock went back a day: with the
+  // budget low, the reset looks a day away, and every request was refused until the clock caught
+  // up (no request, so no answer to correct it). The request goes; its answer tells the truth.
+  RateBudget b("outreach-x", RateDialect::Outreach, 0.5, std::chrono::milliseconds(200));
+  const auto dayAway = std::to_string(toMillis(Clock::now()) / 1000 + 24 * 3600 + 600);
+  b.observe(withHeaders({{"x-ratelimit-limit", "10000"}, {"x-ratelimit-remaining", "10"}, {"x-ratelimit-reset", dayAway}}));
+  EXPECT_NO_THROW(runTask(b.beforeRequest()));
+  // A reset within the window is still the platform's word: used up until then.
+  const auto inHalfAnHour = std::to_string(toMillis(Clock::now()) / 1000 + 1800);
+  b.observe(withHeaders({{"x-ratelimit-limit", "10000"}, {"x-ratelimit-remaining", "10"}, {"x-ratelimit-reset", inHalfAnHour}}));
+  EXPECT_THROW(runTask(b.beforeRequest()), ConnectorError);
+}
+
 TEST(RateBudget, SalesloftCountsCostPerMinute) {
   RateBudget b("salesloft-x", RateDialect::Salesloft, 0.5, std::chrono::milliseconds(0));
   b.observe(withHeaders({{"x-ratelimit-remaining-minute", "400"}}));
