@@ -96,7 +96,9 @@ Task<void> OAuthSession::mint() {
   if (const auto next = minted_ + config_.min_mint_interval; Clock::now() < next) {
     // Too soon to mint: keep using a token that still works, else wait for the platform's limit.
     if (!access_.empty() && Clock::now() < expires_) co_return;
-    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now());
+    // At most the limit itself: a last grant "in the future" means our clock went back since.
+    const auto wait = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()),
+                               std::chrono::duration_cast<std::chrono::milliseconds>(config_.min_mint_interval));
     logger(connector_)->info("oauth: waiting {} ms for the platform's token-minting limit", wait.count());
     co_await sleepFor(wait);
   }

@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include <thread>
 
@@ -13,11 +14,13 @@
 #include "integration/peers.hpp"
 #include "safetynet/connector/connector.hpp"
 #include "safetynet/net/http_client.hpp"
+#include "safetynet/core/time_format.hpp"
 #include "support/run_task.hpp"
 
 using namespace safetynet;
 using namespace safetynet::testing;
 using namespace std::chrono;
+using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -142,3 +145,27 @@ TEST_F(OAuthTest, ARefusedRefreshTokenIsAClearErrorWithoutSecrets) {
 }
 
 }  // namespace
+
+TEST_F(OAuthTest, AClockSteppedBackDoesNotMakeTheNextRenewalWaitForIt) {
+  fake = std::make_unique<fakes::FakeOAuth>("client-1", "s3cret", "seed-refresh", seconds(7200), milliseconds(800));
+  auto c = config();
+  c.min_mint_interval = milliseconds(800);
+  {
+    auto s = session(c);
+    EXPECT_EQ(token(*s), "access-1");
+  }
+  // The wall clock went back a day since that grant: its time is now a day ahead (as a restart
+  // finds it in the store). The platform rejects the token: the renewal waits out the minting
+  // limit at most, not the day until the clock catches up with the grant.
+  store->putConnectorState("outreach-test", "oauth.minted_at", std::to_string(toMillis(Clock::now() + hours(24))));
+  auto s = session(c);
+  fake->expireAccessTokens();
+  const auto start = steady_clock::now();
+  auto bounded = [&]() -> Task<std::string> {
+    asio::steady_timer giveUp(co_await asio::this_coro::executor, seconds(5));
+    auto r = co_await (s->renewAfterRejection("access-1") || giveUp.async_wait(asio::use_awaitable));
+    co_return r.index() == 0 ? std::get<0>(r) : "still waiting after 5 s";
+  };
+  EXPECT_EQ(runTask(io, bounded()), "access-2");
+  EXPECT_LT(steady_clock::now() - start, seconds(3));
+}
