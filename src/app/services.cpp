@@ -4,6 +4,7 @@
 #include "checks/domain_check.hpp"
 #include "checks/smtp_probe_check.hpp"
 #include "checks/list_checks.hpp"
+#include "checks/override_check.hpp"
 #include "checks/profile_check.hpp"
 #include "checks/provider_check.hpp"
 #include "checks/syntax_check.hpp"
@@ -39,6 +40,7 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
   }
   std::vector<CheckPtr> checks;
   checks.push_back(std::make_shared<checks::SyntaxCheck>());
+  checks.push_back(std::make_shared<checks::OverrideCheck>(&store));  // a release allows before anything else
   auto lists = s->lists;
   checks.push_back(std::make_shared<checks::AdminListCheck>([lists] { return lists; }));
   checks.push_back(std::make_shared<checks::ProviderCheck>());

@@ -56,7 +56,7 @@ std::optional<Standing> applyBounce(const std::optional<Standing>& current, cons
   s.reason = e.reason;
   // Permanent states stay as they are until an admin clears them.
   const bool permanent = current && (current->state == "hard" || current->state == "complained" ||
-                                     current->state == "soft_permanent");
+                                     current->state == "soft_permanent" || current->state == "suppressed");
   if (e.reason == "feedback") {
     s.state = "complained";
     s.since = e.at;

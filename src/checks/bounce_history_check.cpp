@@ -14,7 +14,7 @@ Task<void> BounceHistoryCheck::run(const CheckInput& input, ScanResult& result) 
     const auto s = store_->standing(subject);
     if (!s) continue;
     if (s->state == "hard") result.add("HARD_BOUNCED", s->evidence);
-    else if (s->state == "complained") result.add("SUPPRESSED", s->evidence);
+    else if (s->state == "complained" || s->state == "suppressed") result.add("SUPPRESSED", s->evidence);
     else if (s->state == "soft_permanent") result.add("SOFT_BOUNCE_HOLD", s->evidence);
     else if (s->state == "soft_hold" && s->until && *s->until > now) result.add("SOFT_BOUNCE_HOLD", s->evidence);
   }

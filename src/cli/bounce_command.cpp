@@ -202,7 +202,7 @@ int suppressionsCommand(const Config& config, bool json, const std::string& clea
   }
   const TimePoint now = Clock::now();
   for (const auto& s : store->standings()) {
-    const bool active = s.state == "hard" || s.state == "complained" || s.state == "soft_permanent" ||
+    const bool active = s.state == "hard" || s.state == "complained" || s.state == "soft_permanent" || s.state == "suppressed" ||
                         (s.state == "soft_hold" && s.until && *s.until > now);
     if (!active) continue;
     if (json) {

@@ -247,6 +247,19 @@ int main(int argc, char** argv) {
   std::string releaseMailbox;
   releaseCmd->add_option("mailbox", releaseMailbox, "the sending address")->required();
 
+  auto* overrides = app.add_subcommand("overrides", "releases: addresses the checks allow for a while (OVERRIDDEN)");
+  addConfig(overrides);
+  OverridesArgs overridesArgs;
+  overrides->add_flag("--json", overridesArgs.json, "one JSON line per override");
+  auto* overrideAdd = overrides->add_subcommand("add", "release an address: the checks allow it until the override ends");
+  addConfig(overrideAdd);
+  overrideAdd->add_option("address", overridesArgs.address, "the email address")->required();
+  overrideAdd->add_option("--for", overridesArgs.duration, "how long (default 30d, at most 365d)");
+  overrideAdd->add_option("--reason", overridesArgs.reason, "why, for the audit log");
+  auto* overrideRemove = overrides->add_subcommand("remove", "end an address's override now");
+  addConfig(overrideRemove);
+  overrideRemove->add_option("address", overridesArgs.address, "the email address")->required();
+
   auto* failsafe = app.add_subcommand("failsafe", "the fail-safe: status, or resume holding risky emails");
   addConfig(failsafe);
   failsafe->add_flag("--json", json, "one JSON line");
@@ -288,6 +301,13 @@ int main(int argc, char** argv) {
     auto cfg = loadOrReport(configPath, explicitConfig, Secrets::Skip);
     if (!cfg) return kUsage;
     return sendersCommand(*cfg, json, *releaseCmd ? releaseMailbox : "");
+  }
+  if (*overrides) {
+    auto cfg = loadOrReport(configPath, explicitConfig, Secrets::Skip);
+    if (!cfg) return kUsage;
+    overridesArgs.add = overrideAdd->parsed();
+    overridesArgs.remove = overrideRemove->parsed();
+    return overridesCommand(*cfg, overridesArgs);
   }
   if (*failsafe) {
     auto cfg = loadOrReport(configPath, explicitConfig, Secrets::Skip);

@@ -17,6 +17,13 @@ int bounceImportCommand(const Config& config, const std::vector<std::string>& fi
 int suppressionsCommand(const Config& config, bool json, const std::string& clear);
 // `senders [--json]` lists sending mailboxes paused (or once paused); `senders release M` resumes one.
 int sendersCommand(const Config& config, bool json, const std::string& release);
+// `overrides [--json]` lists the active overrides; `overrides add ADDRESS [--for D] [--reason T]`
+// releases an address; `overrides remove ADDRESS` ends a release early.
+struct OverridesArgs {
+  bool json = false, add = false, remove = false;
+  std::string address, duration, reason;
+};
+int overridesCommand(const Config& config, const OverridesArgs& args);
 // `failsafe [--json]` (status) and `failsafe resume` (hold risky emails again).
 int failsafeCommand(const Config& config, bool json, bool resume);
 

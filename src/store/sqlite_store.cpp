@@ -186,6 +186,31 @@ CREATE INDEX bounces_at ON bounces(at);
 CREATE INDEX sends_at ON sends(at);
 CREATE INDEX verdict_cache_expires ON verdict_cache(expires_at);
 )SQL",
+    // 7: overrides (releases): an address the checks allow until `until`
+    R"SQL(
+CREATE TABLE overrides (
+  address TEXT PRIMARY KEY,
+  who TEXT NOT NULL,
+  why TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  until INTEGER NOT NULL
+);
+CREATE INDEX overrides_until ON overrides(until);
+)SQL",
+    // 8: actions on held emails (the Slack buttons), one per decision and action
+    R"SQL(
+CREATE TABLE actions (
+  key TEXT PRIMARY KEY,
+  decision_key TEXT NOT NULL,
+  action TEXT NOT NULL,
+  who TEXT NOT NULL,
+  state TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT '',
+  created INTEGER NOT NULL,
+  updated INTEGER NOT NULL
+);
+CREATE INDEX actions_decision ON actions(decision_key);
+)SQL",
 };
 
 
@@ -665,6 +690,94 @@ class SqliteStore final : public Store {
     return true;
   }
 
+  void putOverride(const Override& o) override {
+    Tx tx(*this);
+    nlohmann::json detail = overrideJson(o);
+    if (auto before = overrideRow(o.address)) detail["replaced"] = overrideJson(*before);
+    Stmt s(db_, "INSERT OR REPLACE INTO overrides(address, who, why, created, until) VALUES(?,?,?,?,?)");
+    s.bind(1, o.address).bind(2, o.who).bind(3, o.why).bind(4, toMillis(o.created)).bind(5, toMillis(o.until));
+    s.run();
+    appendAudit("override|" + o.address, "added", detail);
+    tx.commit();
+  }
+
+  std::optional<Override> activeOverride(const std::string& address, TimePoint now) override {
+    auto o = overrideRow(address);
+    if (!o || o->until <= now) return std::nullopt;
+    return o;
+  }
+
+  std::vector<Override> activeOverrides(TimePoint now) override {
+    Stmt s(db_, "SELECT address, who, why, created, until FROM overrides WHERE until>? ORDER BY until, address");
+    s.bind(1, toMillis(now));
+    std::vector<Override> out;
+    while (s.step()) out.push_back(readOverride(s));
+    return out;
+  }
+
+  bool removeOverride(const std::string& address, const std::string& by, TimePoint now) override {
+    Tx tx(*this);
+    auto o = overrideRow(address);
+    if (!o || o->until <= now) return false;
+    Stmt d(db_, "DELETE FROM overrides WHERE address=?");
+    d.bind(1, address);
+    d.run();
+    nlohmann::json detail = overrideJson(*o);
+    detail["by"] = by;
+    appendAudit("override|" + address, "removed", detail);
+    tx.commit();
+    return true;
+  }
+
+  bool beginAction(const ActionRecord& a) override {
+    Tx tx(*this);
+    Stmt s(db_, "INSERT OR IGNORE INTO actions(key, decision_key, action, who, state, detail, created, updated) "
+                "VALUES(?,?,?,?,'started',?,?,?)");
+    const long long now = nowMs();
+    s.bind(1, a.key).bind(2, a.decision_key).bind(3, a.action).bind(4, a.who).bind(5, a.detail).bind(6, now).bind(7, now);
+    s.run();
+    if (sqlite3_changes(db_) == 0) return false;  // rolled back by Tx: nothing written
+    nlohmann::json detail;
+    detail["by"] = a.who;
+    appendAudit(a.decision_key, a.action + "_started", detail);
+    tx.commit();
+    return true;
+  }
+
+  void finishAction(const std::string& key, const std::string& state, const nlohmann::json& detail) override {
+    Tx tx(*this);
+    auto a = findAction(key);
+    if (!a) throw StoreError("no action recorded for " + key);
+    Stmt s(db_, "UPDATE actions SET state=?, detail=?, updated=? WHERE key=?");
+    s.bind(1, state).bind(2, jsonText(detail)).bind(3, nowMs()).bind(4, key);
+    s.run();
+    nlohmann::json audit = detail;
+    audit["by"] = a->who;
+    appendAudit(a->decision_key, a->action + "_" + state, audit);
+    tx.commit();
+  }
+
+  std::optional<ActionRecord> findAction(const std::string& key) override {
+    Stmt s(db_, "SELECT key, decision_key, action, who, state, detail, created, updated FROM actions WHERE key=?");
+    s.bind(1, key);
+    if (!s.step()) return std::nullopt;
+    return ActionRecord{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5),
+                        fromMillis(s.integer(6)), fromMillis(s.integer(7))};
+  }
+
+  void suppress(const std::string& subject, const std::string& by, const std::string& evidence, TimePoint now) override {
+    Tx tx(*this);
+    Stmt u(db_, "INSERT OR REPLACE INTO standings(subject, state, since, until, soft_count, holds, reason, evidence) "
+                "VALUES(?, 'suppressed', ?, NULL, 0, 0, 'suppressed', ?)");
+    u.bind(1, subject).bind(2, toMillis(now)).bind(3, evidence);
+    u.run();
+    nlohmann::json detail;
+    detail["by"] = by;
+    detail["evidence"] = evidence;
+    appendAudit("bounce|" + subject, "suppressed", detail);
+    tx.commit();
+  }
+
   void putConnectorStates(const std::string& connector,
                           const std::vector<std::pair<std::string, std::string>>& values) override {
     Tx tx(*this);
@@ -703,7 +816,7 @@ class SqliteStore final : public Store {
         {"DELETE FROM domain_facts WHERE rowid IN (SELECT rowid FROM domain_facts WHERE expires_at < ?1 LIMIT ?2)", t},
     };
     constexpr int kBatch = 500;  // a few milliseconds per transaction: the event loop barely notices
-    int deleted = 0;
+    int deleted = pruneExpiredOverrides(t, std::min(kBatch, maxRows));
     for (const auto& step : steps) {
       while (deleted < maxRows) {
         Tx tx(*this);
@@ -749,6 +862,40 @@ class SqliteStore final : public Store {
   }
 
  private:
+  static nlohmann::json overrideJson(const Override& o) {
+    return {{"address", o.address}, {"who", o.who}, {"why", o.why}, {"created", formatIso8601(o.created)},
+            {"until", formatIso8601(o.until)}};
+  }
+
+  static Override readOverride(const Stmt& s) {
+    return Override{s.text(0), s.text(1), s.text(2), fromMillis(s.integer(3)), fromMillis(s.integer(4))};
+  }
+
+  std::optional<Override> overrideRow(const std::string& address) {
+    Stmt s(db_, "SELECT address, who, why, created, until FROM overrides WHERE address=?");
+    s.bind(1, address);
+    if (!s.step()) return std::nullopt;
+    return readOverride(s);
+  }
+
+  // Expired overrides go, each with an audit line saying who had released the address until when.
+  int pruneExpiredOverrides(long long now, int limit) {
+    Tx tx(*this);
+    std::vector<Override> expired;
+    {
+      Stmt s(db_, "SELECT address, who, why, created, until FROM overrides WHERE until<=? ORDER BY until LIMIT ?");
+      s.bind(1, now).bind(2, limit);
+      while (s.step()) expired.push_back(readOverride(s));
+    }
+    for (const auto& o : expired) {
+      Stmt d(db_, "DELETE FROM overrides WHERE address=?");
+      d.bind(1, o.address);
+      d.run();
+      appendAudit("override|" + o.address, "expired", overrideJson(o));
+    }
+    tx.commit();
+    return static_cast<int>(expired.size());
+  }
 
   class Tx {
    public:

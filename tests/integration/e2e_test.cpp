@@ -18,6 +18,7 @@
 #include "fakes/fake_close.hpp"
 #include "fakes/fake_slack.hpp"
 #include "integration/peers.hpp"
+#include "safetynet/core/time_format.hpp"
 
 using namespace safetynet;
 using namespace safetynet::testing;
@@ -464,4 +465,49 @@ TEST(Cli, AdminCommandsDoNotNeedThePlatformsSecrets) {
   }
   EXPECT_EQ(runCommand({SAFETYNET_BINARY, "config", "check", "-c", cfg}, &out), 2);
   EXPECT_NE(out.find("missing.key"), std::string::npos) << out;
+}
+
+TEST(Cli, OverridesAddListRemove) {
+  // The command-line twin of /api/v1/overrides: a release allows the address (OVERRIDDEN) until
+  // it ends; the secrets are not needed (an admin command).
+  TempDir d;
+  std::ofstream(d / "spamtraps.txt") << "lead@acme.test\n";
+  std::ofstream(d / "sn.yaml") << "state_dir: " << (d / "state").string() << "\n"
+                               << "lists: {spamtraps: " << (d / "spamtraps.txt").string() << "}\n"
+                               << "notify:\n  slack: {bot_token: \"${NO_SUCH_VAR_FOR_SN}\", channel: \"#x\"}\n";
+  const std::string cfg = (d / "sn.yaml").string();
+  std::string out;
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "check", "--offline", "--json", "-c", cfg, "lead@acme.test"}, &out), 0) << out;
+  EXPECT_EQ(jsonLines(out).at(0)["reason"], "spamtrap");
+
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "overrides", "add", "Lead@ACME.test", "--for", "7d", "--reason", "met at a fair", "-c", cfg}, &out), 0) << out;
+  EXPECT_NE(out.find("lead@acme.test: released until "), std::string::npos) << out;
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "overrides", "--json", "-c", cfg}, &out), 0) << out;
+  auto lines = jsonLines(out);
+  ASSERT_EQ(lines.size(), 1u) << out;
+  EXPECT_EQ(lines[0]["address"], "lead@acme.test");
+  EXPECT_EQ(lines[0]["reason"], "met at a fair");
+  EXPECT_EQ(lines[0]["who"].get<std::string>().rfind("admin ", 0), 0u);
+  const auto until = parseIso8601(lines[0]["until"].get<std::string>());
+  ASSERT_TRUE(until);
+  EXPECT_NEAR(std::chrono::duration<double, std::ratio<86400>>(*until - Clock::now()).count(), 7.0, 0.01);
+
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "check", "--offline", "--json", "-c", cfg, "lead@acme.test"}, &out), 0) << out;
+  auto j = jsonLines(out).at(0);
+  EXPECT_EQ(j["verdict"], "allow");
+  EXPECT_EQ(j["signals"][0]["name"], "OVERRIDDEN");
+  EXPECT_NE(j["signals"][0]["evidence"].get<std::string>().find("met at a fair"), std::string::npos);
+
+  EXPECT_EQ(runCommand({SAFETYNET_BINARY, "overrides", "add", "not an address", "-c", cfg}, &out), 2);
+  EXPECT_NE(out.find("is not an email address"), std::string::npos) << out;
+  EXPECT_EQ(runCommand({SAFETYNET_BINARY, "overrides", "add", "a@acme.test", "--for", "soon", "-c", cfg}, &out), 2);
+  EXPECT_EQ(runCommand({SAFETYNET_BINARY, "overrides", "add", "a@acme.test", "--for", "400d", "-c", cfg}, &out), 2);
+
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "overrides", "remove", "lead@acme.test", "-c", cfg}, &out), 0) << out;
+  EXPECT_EQ(runCommand({SAFETYNET_BINARY, "overrides", "remove", "lead@acme.test", "-c", cfg}, &out), 1);
+  EXPECT_NE(out.find("no override"), std::string::npos) << out;
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "overrides", "--json", "-c", cfg}, &out), 0) << out;
+  EXPECT_TRUE(jsonLines(out).empty()) << out;
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "check", "--offline", "--json", "-c", cfg, "lead@acme.test"}, &out), 0) << out;
+  EXPECT_EQ(jsonLines(out).at(0)["reason"], "spamtrap");
 }

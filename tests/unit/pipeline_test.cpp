@@ -6,7 +6,9 @@
 
 #include "checks/domain_check.hpp"
 #include "checks/list_checks.hpp"
+#include "checks/override_check.hpp"
 #include "checks/syntax_check.hpp"
+#include "safetynet/core/time_format.hpp"
 #include "safetynet/pipeline/pipeline.hpp"
 #include "support/mocks.hpp"
 #include "support/run_task.hpp"
@@ -185,4 +187,69 @@ TEST_F(PipelineTest, EvaluateAllKeepsInputOrder) {
   ASSERT_EQ(out.size(), in.size());
   for (size_t i = 0; i < in.size(); ++i) EXPECT_EQ(out[i].input, in[i]);
   EXPECT_EQ(out.back().verdict.signals[0].name, "SYNTAX_INVALID");
+}
+
+namespace {
+// A store in a temp dir of its own, removed after the test.
+struct TempStore {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("sn-pipe-ovr-" + std::to_string(::getpid()) + "-" +
+                               ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  StorePtr store;
+  TempStore() {
+    std::filesystem::remove_all(dir);
+    store = openSqliteStore(dir.string());
+  }
+  ~TempStore() {
+    store.reset();
+    std::filesystem::remove_all(dir);
+  }
+};
+}  // namespace
+
+class OverridePipelineTest : public PipelineTest {
+ protected:
+  TempStore temp;
+  // Syntax, overrides, the admin lists and the domain check (StrictMock DNS: any lookup fails
+  // the test), as buildServices orders them.
+  RecipientVerdict evalWithOverrides(const std::string& a) {
+    std::vector<CheckPtr> checks;
+    checks.push_back(std::make_shared<checks::SyntaxCheck>());
+    checks.push_back(std::make_shared<checks::OverrideCheck>(temp.store.get()));
+    AdminListsPtr l = lists;
+    checks.push_back(std::make_shared<checks::AdminListCheck>([l] { return l; }));
+    checks.push_back(std::make_shared<checks::DomainCheck>(dns));
+    Pipeline p(std::move(checks), Policy::shipped({}), temp.store.get(), PipelineOptions{});
+    return runTask(p.evaluate(a));
+  }
+};
+
+TEST_F(OverridePipelineTest, AnOverrideAllowsBeforeAnyOtherCheckAndSaysWhoAndUntilWhen) {
+  lists->spamtraps.add("lead@gone.example");  // held by the admin's list, and NXDOMAIN: released anyway
+  const TimePoint until = Clock::now() + std::chrono::hours(24 * 30);
+  temp.store->putOverride(Override{"lead@gone.example", "slack:riley@seller.test", "a real lead", Clock::now(), until});
+  auto v = evalWithOverrides("Lead@GONE.example");  // matched on the canonical address; no DNS asked
+  EXPECT_FALSE(v.verdict.revert);
+  EXPECT_TRUE(v.verdict.forced);
+  ASSERT_EQ(names(v), std::vector<std::string>{"OVERRIDDEN"});
+  EXPECT_EQ(v.verdict.signals[0].evidence, "lead@gone.example was released by slack:riley@seller.test until " +
+                                                formatIso8601(until) + " (a real lead)");
+  EXPECT_EQ(v.verdict.evidence, v.verdict.signals[0].evidence);
+}
+
+TEST_F(OverridePipelineTest, AnExpiredOverrideDoesNotAllow) {
+  const TimePoint now = Clock::now();
+  temp.store->putOverride(Override{"lead@gone.example", "admin ops", "", now - std::chrono::hours(48), now - std::chrono::hours(1)});
+  EXPECT_CALL(*dns, query("gone.example", DnsType::MX)).WillOnce(reply(answer(DnsStatus::NxDomain)));
+  auto v = evalWithOverrides("lead@gone.example");
+  EXPECT_TRUE(v.verdict.revert);
+  EXPECT_EQ(v.verdict.reason, "bounce_risk");
+  EXPECT_EQ(names(v), std::vector<std::string>{"DOMAIN_NXDOMAIN"});
+}
+
+TEST_F(OverridePipelineTest, AnOverrideOfAnotherAddressChangesNothing) {
+  temp.store->putOverride(Override{"other@gone.example", "admin ops", "", Clock::now(), Clock::now() + std::chrono::hours(1)});
+  lists->spamtraps.add("lead@gone.example");
+  EXPECT_CALL(*dns, query("gone.example", DnsType::MX)).WillOnce(reply(answer(DnsStatus::NxDomain)));
+  EXPECT_EQ(evalWithOverrides("lead@gone.example").verdict.reason, "spamtrap");
 }

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "safetynet/core/time_format.hpp"
 #include "safetynet/store/store.hpp"
 
 using namespace safetynet;
@@ -57,7 +58,7 @@ TEST_F(StoreTest, UsesWalAndRecordsTheSchemaVersion) {
   sqlite3_finalize(s);
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
   ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(s, 0), 6);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 8);
   sqlite3_finalize(s);
   sqlite3_close(db);
 }
@@ -216,4 +217,93 @@ TEST_F(StoreTest, PruneWorksInBoundedBatches) {
     total += n;
   }
   EXPECT_EQ(total, 60);  // 30 decisions and their 30 "decided" audit lines
+}
+
+TEST_F(StoreTest, MigratesADatabaseOfTheVersionBeforeOverridesAndKeepsItsRows) {
+  // A database as version 6 left it: everything but the overrides (7) and actions (8) tables.
+  store_->recordDecision(decision("kept", EmailState::Allowed));
+  store_.reset();
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open((dir_ / "safetynet.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE overrides; DROP TABLE actions; PRAGMA user_version=6", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  store_ = openSqliteStore(dir_.string());
+  EXPECT_TRUE(store_->findDecision("kept"));
+  const TimePoint now = Clock::now();
+  store_->putOverride(Override{"a@b.com", "admin ops", "a good lead", now, now + std::chrono::hours(1)});
+  EXPECT_TRUE(store_->activeOverride("a@b.com", now));
+}
+
+TEST_F(StoreTest, OverridesAreAddedListedRemovedAndAudited) {
+  const TimePoint now = Clock::now();
+  store_->putOverride(Override{"a@b.com", "admin ops", "first", now, now + std::chrono::hours(1)});
+  store_->putOverride(Override{"c@d.com", "slack:riley@seller.test", "", now, now + std::chrono::hours(2)});
+  // A second release of the same address replaces the first, and the audit line says so.
+  store_->putOverride(Override{"a@b.com", "admin kim", "longer", now, now + std::chrono::hours(3)});
+  auto all = store_->activeOverrides(now);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].address, "c@d.com");  // the one ending first
+  EXPECT_EQ(all[1].who, "admin kim");
+  EXPECT_EQ(all[1].why, "longer");
+  EXPECT_EQ(toMillis(all[1].until), toMillis(now + std::chrono::hours(3)));
+  auto audit = store_->auditFor("override|a@b.com");
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_EQ(audit[1].event, "added");
+  EXPECT_EQ(audit[1].detail["who"], "admin kim");
+  EXPECT_EQ(audit[1].detail["replaced"]["who"], "admin ops");
+
+  EXPECT_TRUE(store_->removeOverride("a@b.com", "admin ops", now));
+  EXPECT_FALSE(store_->activeOverride("a@b.com", now));
+  EXPECT_FALSE(store_->removeOverride("a@b.com", "admin ops", now));  // nothing left to remove
+  audit = store_->auditFor("override|a@b.com");
+  ASSERT_EQ(audit.size(), 3u);
+  EXPECT_EQ(audit[2].event, "removed");
+  EXPECT_EQ(audit[2].detail["by"], "admin ops");
+}
+
+TEST_F(StoreTest, AnExpiredOverrideIsIgnoredThenPrunedWithAnAuditLine) {
+  const TimePoint now = Clock::now();
+  store_->putOverride(Override{"a@b.com", "admin ops", "", now - std::chrono::hours(2), now + std::chrono::hours(1)});
+  EXPECT_TRUE(store_->activeOverride("a@b.com", now));
+  const TimePoint later = now + std::chrono::hours(2);
+  EXPECT_FALSE(store_->activeOverride("a@b.com", later));
+  EXPECT_TRUE(store_->activeOverrides(later).empty());
+  EXPECT_FALSE(store_->removeOverride("a@b.com", "admin ops", later));  // expired: not active
+  EXPECT_EQ(store_->prune(RetentionConfig{}, later, 10000), 1);
+  EXPECT_FALSE(store_->activeOverride("a@b.com", now));  // gone from the table, not just expired
+  auto audit = store_->auditFor("override|a@b.com");
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_EQ(audit[1].event, "expired");
+  EXPECT_EQ(audit[1].detail["who"], "admin ops");
+  EXPECT_EQ(store_->prune(RetentionConfig{}, later, 10000), 0);
+}
+
+TEST_F(StoreTest, AnActionIsRecordedOnceAndSettledWithAuditLines) {
+  store_->recordDecision(decision("k1", EmailState::Reverting));
+  ActionRecord a{"k1|release", "k1", "release", "riley@seller.test", "", "", {}, {}};
+  EXPECT_TRUE(store_->beginAction(a));
+  EXPECT_FALSE(store_->beginAction(a));  // a double click: nothing written
+  auto rec = store_->findAction("k1|release");
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->state, "started");
+  store_->finishAction("k1|release", "done", {{"rescheduled", true}});
+  EXPECT_EQ(store_->findAction("k1|release")->state, "done");
+  EXPECT_FALSE(store_->beginAction(a));  // replayed later: still nothing
+  auto audit = store_->auditFor("k1");
+  ASSERT_EQ(audit.size(), 3u);  // decided, release_started, release_done
+  EXPECT_EQ(audit[1].event, "release_started");
+  EXPECT_EQ(audit[2].event, "release_done");
+  EXPECT_EQ(audit[2].detail["by"], "riley@seller.test");
+  EXPECT_EQ(audit[2].detail["rescheduled"], true);
+}
+
+TEST_F(StoreTest, ASuppressionByAPersonIsAStandingUntilCleared) {
+  store_->suppress("lead@acme.test", "slack:riley@seller.test", "kept held and suppressed from Slack", Clock::now());
+  auto st = store_->standing("lead@acme.test");
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->state, "suppressed");
+  EXPECT_FALSE(st->until);
+  EXPECT_EQ(store_->auditFor("bounce|lead@acme.test").at(0).event, "suppressed");
+  EXPECT_TRUE(store_->clearStanding("lead@acme.test", "admin ops"));
+  EXPECT_FALSE(store_->standing("lead@acme.test"));
 }

@@ -124,6 +124,28 @@ struct SenderState {
   std::string evidence;
 };
 
+// A release ("send anyway"): the address is allowed by the checks until `until` (OVERRIDDEN).
+struct Override {
+  std::string address;  // canonical: lower-case local@ascii-domain
+  std::string who;      // who released it (an admin's login, a Slack user's email)
+  std::string why;
+  TimePoint created{};
+  TimePoint until{};
+};
+
+// A person's action on a held email (the Slack buttons), recorded before it is carried out so
+// that a double click or a replayed envelope does nothing twice. key: decision key + "|" + action.
+struct ActionRecord {
+  std::string key;
+  std::string decision_key;
+  std::string action;  // release | keep | keep_suppress
+  std::string who;
+  std::string state;   // started | done | failed
+  std::string detail;
+  TimePoint created{};
+  TimePoint updated{};
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -201,6 +223,25 @@ class Store {
   virtual void putSender(const SenderState& s, const std::optional<OutboxMessage>& notify) = 0;
   virtual std::vector<SenderState> senders() = 0;
   virtual bool releaseSender(const std::string& mailbox, const std::string& by, TimePoint now) = 0;
+
+  // Overrides (releases). putOverride adds one, or replaces the address's current one (audit
+  // "added" under "override|ADDRESS", naming the one it replaced); activeOverride ignores an
+  // expired one; removeOverride audits "removed" and says whether there was an active one. Expired
+  // overrides are deleted by prune(), each with an audit line "expired".
+  virtual void putOverride(const Override& o) = 0;
+  virtual std::optional<Override> activeOverride(const std::string& address, TimePoint now) = 0;
+  virtual std::vector<Override> activeOverrides(TimePoint now) = 0;
+  virtual bool removeOverride(const std::string& address, const std::string& by, TimePoint now) = 0;
+
+  // Actions on held emails. beginAction records one as "started" with an audit line on its
+  // decision ("<action>_started"), or returns false, writing nothing, when its key is recorded
+  // already. finishAction settles it (done | failed) with an audit line ("<action>_done"...).
+  virtual bool beginAction(const ActionRecord& a) = 0;
+  virtual void finishAction(const std::string& key, const std::string& state, const nlohmann::json& detail) = 0;
+  virtual std::optional<ActionRecord> findAction(const std::string& key) = 0;
+  // An address (or "@domain") suppressed by a person (Keep held and suppress): standing
+  // "suppressed" (SUPPRESSED) until `safetynet suppressions clear`; audited under "bounce|SUBJECT".
+  virtual void suppress(const std::string& subject, const std::string& by, const std::string& evidence, TimePoint now) = 0;
 
   virtual std::optional<std::string> connectorState(const std::string& connector, const std::string& key) = 0;
   virtual void putConnectorState(const std::string& connector, const std::string& key, const std::string& value) = 0;
