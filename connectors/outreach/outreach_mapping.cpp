@@ -1,6 +1,7 @@
 #include "connectors/outreach/outreach_mapping.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "safetynet/core/json_util.hpp"
 #include "safetynet/core/time_format.hpp"
@@ -20,8 +21,12 @@ std::optional<TimePoint> timeAttr(const nlohmann::json& a, const char* key) {
 }
 
 std::optional<int> intAttr(const nlohmann::json& a, const char* key) {
-  if (a.contains(key) && a[key].is_number()) return static_cast<int>(a[key].get<double>());
-  return std::nullopt;
+  if (!a.contains(key) || !a[key].is_number()) return std::nullopt;
+  // A number no int holds ("openCount": 1.3e44, found by fuzzing) is no number: converting it is
+  // undefined behaviour.
+  const double v = a[key].get<double>();
+  if (!(v >= std::numeric_limits<int>::min() && v <= std::numeric_limits<int>::max())) return std::nullopt;
+  return static_cast<int>(v);
 }
 }  // namespace
 
@@ -147,14 +152,16 @@ RecipientProfile toProfile(const nlohmann::json& prospect, const std::vector<nlo
   p.opted_out = jsonBool(a, "emailOptedOut") || jsonBool(a, "optedOut");
   // engagedAt: the prospect's last engagement (open, click or reply).
   if (auto t = timeAttr(a, "engagedAt")) p.last_open = t;
-  int engagements = 0;
+  long long engagements = 0;  // three ints: their sum may not fit one
   bool counted = false;
   for (const char* k : {"openCount", "clickCount", "replyCount"})
     if (auto n = intAttr(a, k)) {
       engagements += *n;
       counted = true;
     }
-  if (counted) p.engagements = engagements;
+  if (counted)
+    p.engagements = static_cast<int>(std::clamp<long long>(engagements, std::numeric_limits<int>::min(),
+                                                           std::numeric_limits<int>::max()));
   if (owner) {
     Rep r = toRep(*owner);
     p.owner = ProfileOwner{r.id, r.name, r.email, ""};

@@ -67,7 +67,13 @@ std::optional<TimePoint> parseIso8601(std::string_view s) {
   tm.tm_min = m;
   tm.tm_sec = sec;
   long long epoch = static_cast<long long>(timegm(&tm)) - offset;
-  return fromMillis(epoch * 1000 + ms);
+  // A date the clock cannot hold (system_clock counts nanoseconds: 1678 to 2262) is malformed too:
+  // converting it would overflow (found by fuzzing: "8861-11-22T09:00:00Z" from a platform).
+  constexpr long long kLimitMs =
+      std::chrono::duration_cast<std::chrono::milliseconds>(TimePoint::max().time_since_epoch()).count() - 1000;
+  const long long total = epoch * 1000 + ms;
+  if (total > kLimitMs || total < -kLimitMs) return std::nullopt;
+  return fromMillis(total);
 }
 
 }  // namespace safetynet

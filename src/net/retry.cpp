@@ -13,8 +13,12 @@ std::optional<long long> toNumber(const std::string& s) {
   try {
     size_t used = 0;
     double v = std::stod(s, &used);
-    if (used == 0 || v < 0) return std::nullopt;
-    return static_cast<long long>(std::ceil(v * 1000));  // milliseconds
+    if (used == 0 || !std::isfinite(v) || v < 0) return std::nullopt;
+    // Milliseconds, capped far beyond any wait the client honours (max_server_delay) or an epoch
+    // time it reads (X-RateLimit-Reset): "1e30" or "9223372036854775807" no longer overflow the
+    // conversion (found by fuzzing Slack's answers).
+    constexpr double kMaxMs = 1e15;  // about 31,000 years
+    return static_cast<long long>(std::ceil(std::min(v * 1000, kMaxMs)));
   } catch (...) {
     return std::nullopt;
   }
@@ -25,7 +29,11 @@ std::optional<TimePoint> httpDate(const std::string& s) {
   std::tm tm{};
   const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (!end || *end != '\0') return std::nullopt;
-  return Clock::from_time_t(timegm(&tm));
+  // Within 1970..2199: a date the clock cannot hold (system_clock counts nanoseconds, to 2262) would
+  // overflow converting it or subtracting now from it.
+  const long long t = static_cast<long long>(timegm(&tm));
+  if (t < 0 || t >= 7'258'118'400LL) return std::nullopt;
+  return Clock::from_time_t(static_cast<std::time_t>(t));
 }
 }  // namespace
 

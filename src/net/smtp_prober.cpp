@@ -44,6 +44,9 @@ std::optional<SmtpReply> parseSmtpReply(std::string_view raw) {
     if (line.size() < 3 || !std::isdigit(static_cast<unsigned char>(line[0])) ||
         !std::isdigit(static_cast<unsigned char>(line[1])) || !std::isdigit(static_cast<unsigned char>(line[2])))
       return std::nullopt;
+    // RFC 5321 4.2: the first digit 2 to 5, the second 0 to 5; anything else ("000", "025") is no
+    // reply at all (and a code 0 would read as "no reply").
+    if (line[0] < '2' || line[0] > '5' || line[1] > '5') return std::nullopt;
     int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
     if (r.code != 0 && code != r.code) return std::nullopt;
     r.code = code;

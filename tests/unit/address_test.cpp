@@ -73,3 +73,25 @@ TEST(Address, CanonicalFormForLookups) {
   EXPECT_EQ(canonicalAddress("Jane.Doe@ACME.com"), "jane.doe@acme.com");
   EXPECT_EQ(canonicalAddress("not an address"), "not an address");
 }
+
+// Found by fuzzing (tests/fuzz/address_fuzz.cpp): the Punycode of this A-label decodes to
+// "bcherlocal\u00b1host", which IDNA2008 disallows; it was accepted, and its normalized form did not
+// parse again.
+TEST(Address, RefusesAnALabelWhoseULabelIsNotIdna2008) {
+  EXPECT_EQ(why("test@xn--bcherlocalhost-kva.example"), "the domain has an invalid A-label");
+  EXPECT_TRUE(valid("test@xn--bcher-kva.example"));  // b\u00fccher.example
+  EXPECT_EQ(parseAddress("test@XN--BCHER-KVA.example").address->domain, "b\u00fccher.example");
+}
+
+// Found by fuzzing: the same address, 253 octets with A-labels, was refused as "longer than 254
+// octets" when written with its U-labels (259 octets of UTF-8). The limit is on the A-label form.
+TEST(Address, LengthLimitIsOnTheALabelForm) {
+  const std::string aLabels = "a@a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z.a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z.a.b.c.d.e.f.g.h.i.i.j.k.l.m.n.o.p.q.r.xn--hxajbheg2aab3k.xn--jxalpdlpiana.org.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v";
+  const std::string uLabels = "a@a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z.a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z.a.b.c.d.e.f.g.h.i.i.j.k.l.m.n.o.p.q.r.αάδειιγφια.ςςδοκππιμή.org.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v";
+  auto a = parseAddress(aLabels), u = parseAddress(uLabels);
+  ASSERT_TRUE(a.address) << a.error->reason;
+  ASSERT_TRUE(u.address) << u.error->reason;
+  EXPECT_EQ(a.address->ascii_domain, u.address->ascii_domain);
+  EXPECT_EQ(parseAddress(a.address->normalized()).address->ascii_domain, a.address->ascii_domain);
+  EXPECT_EQ(why("a@" + std::string(250, 'b') + ".com"), "the address is longer than 254 octets");
+}

@@ -37,3 +37,13 @@ TEST(Iso8601, RoundTripsAndReadsOffsets) {
   EXPECT_FALSE(parseIso8601("yesterday"));
   EXPECT_FALSE(parseIso8601("2026-11-22T08:00:00Zjunk"));
 }
+
+// Found by fuzzing the platform mappings: a date past 2262 (or before 1678) does not fit the
+// clock's nanoseconds; converting it overflowed (UBSan) and gave a date in the past.
+TEST(Iso8601, RefusesDatesTheClockCannotHold) {
+  EXPECT_FALSE(parseIso8601("8861-11-22T09:00:00.000Z"));
+  EXPECT_FALSE(parseIso8601("9999-12-31T23:59:59Z"));
+  EXPECT_FALSE(parseIso8601("0001-01-01T00:00:00Z"));
+  EXPECT_TRUE(parseIso8601("2261-12-31T23:59:59Z"));
+  EXPECT_TRUE(parseIso8601("1970-01-01T00:00:00Z"));
+}

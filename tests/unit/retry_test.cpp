@@ -67,3 +67,23 @@ TEST(Url, ParsesWhatConnectorsUse) {
   EXPECT_FALSE(parseUrl("not a url"));
   EXPECT_EQ(urlEncode("2026-11-22T08:00:00.000Z"), "2026-11-22T08%3A00%3A00.000Z");
 }
+
+// Found by fuzzing Slack's answers (tests/fuzz/slack_fuzz.cpp): a Retry-After too large for the
+// conversion to milliseconds, not a number, or a date the clock cannot hold overflowed (UBSan) and
+// came back as a negative wait.
+TEST(RetryAfter, HugeOrNonFiniteValuesDoNotOverflow) {
+  const auto now = Clock::from_time_t(1'700'000'000);
+  auto huge = serverRequestedDelay(with(429, {{"retry-after", "9223372036854775807"}}), now);
+  ASSERT_TRUE(huge);
+  EXPECT_GT(*huge, hours(24 * 365));  // longer than any client waits: it gives up (max_server_delay)
+  auto e30 = serverRequestedDelay(with(429, {{"retry-after", "1e30"}}), now);
+  ASSERT_TRUE(e30);
+  EXPECT_GT(*e30, hours(24 * 365));
+  EXPECT_FALSE(serverRequestedDelay(with(429, {{"retry-after", "nan"}}), now));
+  EXPECT_FALSE(serverRequestedDelay(with(429, {{"retry-after", "inf"}}), now));
+  EXPECT_FALSE(serverRequestedDelay(with(503, {{"retry-after", "Fri, 31 Dec 9999 23:59:59 GMT"}}), now));
+  EXPECT_FALSE(serverRequestedDelay(with(503, {{"retry-after", "Mon, 01 Jan 1600 00:00:00 GMT"}}), now));
+  auto reset = serverRequestedDelay(with(429, {{"x-ratelimit-reset", "1e300"}}), now);
+  ASSERT_TRUE(reset);
+  EXPECT_GT(*reset, hours(24 * 365));
+}

@@ -94,3 +94,15 @@ TEST(SmtpReply, ICloudEximPostfix) {
             RcptOutcome::RefusedUs);
   EXPECT_EQ(classify("550 5.2.1 Mailbox disabled, not accepting messages\r\n"), RcptOutcome::MailboxDisabled);
 }
+
+// Found by fuzzing (tests/fuzz/smtp_reply_fuzz.cpp): "025 Oc" parsed as a reply with code 25, and
+// "000" as code 0, which means "no reply". RFC 5321 4.2: the first digit is 2 to 5, the second 0 to 5.
+TEST(SmtpReply, RefusesCodesOutsideRfc5321) {
+  EXPECT_FALSE(parseSmtpReply("025 Oc\r\n"));
+  EXPECT_FALSE(parseSmtpReply("000 nothing\r\n"));
+  EXPECT_FALSE(parseSmtpReply("199 early\r\n"));
+  EXPECT_FALSE(parseSmtpReply("650 five hundred and fifty\r\n"));
+  EXPECT_FALSE(parseSmtpReply("290 odd\r\n"));
+  EXPECT_TRUE(parseSmtpReply("354 go ahead\r\n"));
+  EXPECT_TRUE(parseSmtpReply("559 local policy\r\n"));
+}
