@@ -78,31 +78,54 @@ Task<std::vector<ScheduledEmail>> SalesloftConnector::listScheduled(TimeWindow w
   co_return co_await collectScheduled(*this, window);
 }
 
+// Page numbers are offsets: an email that leaves the filtered list between two pages (sent, or
+// stopped by us) or moves to its end (updated) shifts the rest and hides one email from the
+// listing, and a full listing forgets what it did not see. So the next request asks for
+// updated_at[gte] the last one seen, from page 1; only a page that is one instant throughout (a
+// bulk change) is followed by the next page number. An email updated during the listing moves to
+// its end and is read again (the callers are idempotent).
+Task<void> SalesloftConnector::pageByUpdatedAt(std::string filter, std::optional<TimePoint> since, std::string what,
+                                               std::function<Task<void>(const nlohmann::json&)> onPage) {
+  int page = 1;
+  for (;;) {
+    std::string path = "/activities/emails.json?" + filter;
+    if (since) path += "updated_at" + urlEncode("[gte]") + "=" + urlEncode(formatIso8601(*since)) + "&";
+    path += "sort_by=updated_at&sort_direction=ASC&per_page=" + std::to_string(kPerPage) + "&page=" + std::to_string(page);
+    nlohmann::json doc = co_await getJson(path, what, pageCost(page));
+    if (!doc.contains("data") || !doc["data"].is_array())
+      throw ConnectorError(config_.name + ": " + what + " answered without a data list");
+    std::optional<TimePoint> lastUpdated;
+    for (const auto& m : doc["data"])
+      if (auto u = parseIso8601(jsonString(m, "updated_at")); u && (!lastUpdated || *u > *lastUpdated)) lastUpdated = u;
+    co_await onPage(doc["data"]);
+    bool more = false;
+    if (doc.contains("metadata") && doc["metadata"].is_object() && doc["metadata"].contains("paging") &&
+        doc["metadata"]["paging"].is_object()) {
+      const auto& paging = doc["metadata"]["paging"];
+      more = paging.contains("next_page") && paging["next_page"].is_number_integer();
+    }
+    if (!more || doc["data"].empty()) break;
+    if (lastUpdated && (!since || *lastUpdated > *since)) {
+      since = lastUpdated;
+      page = 1;
+    } else {
+      ++page;
+    }
+  }
+}
+
 Task<void> SalesloftConnector::streamScheduled(TimeWindow window, PageSink sink) {
   const TimePoint now = Clock::now();
   const auto plan = tracked_.plan(now, std::chrono::duration_cast<std::chrono::milliseconds>(window.to - window.from));
-  // Full: every email still to send. Increment: every email updated since the last poll, whatever
-  // its status (one cancelled or sent must be forgotten). Both page by updated_at, keyset style:
-  // the next request asks for updated_at[gte] the last one seen, not for page n+1. Page numbers
-  // are offsets: an email that leaves the list between two pages (sent, or stopped by us) would
-  // shift the rest and hide one email from the listing, and a full listing forgets what it did not
-  // see. An email updated during the listing moves to its end and is read again (idempotent). The
-  // send_time order would list the earliest first, but no send_time filter exists to page by.
-  const std::string statusFilter = plan.full ? "status=" + urlEncode("scheduled,pending") + "&" : "";
-  std::optional<TimePoint> after;
-  if (!plan.full) after = plan.changed_since;
-  int page = 1;
-  for (;;) {
-    std::string path = "/activities/emails.json?" + statusFilter;
-    if (after) path += "updated_at" + urlEncode("[gte]") + "=" + urlEncode(formatIso8601(*after)) + "&";
-    path += "sort_by=updated_at&sort_direction=ASC&per_page=" + std::to_string(kPerPage) + "&page=" + std::to_string(page);
-    nlohmann::json doc = co_await getJson(path, "GET /activities/emails.json", pageCost(page));
-    if (!doc.contains("data") || !doc["data"].is_array())
-      throw ConnectorError(config_.name + ": GET /activities/emails.json answered without a data list");
-    std::optional<TimePoint> lastUpdated;
+  // Full: every email still to send (the send_time order would list the earliest first, but no
+  // send_time filter exists to page by). Increment: every email updated since the last poll,
+  // whatever its status (one cancelled or sent must be forgotten).
+  const std::string filter = plan.full ? "status=" + urlEncode("scheduled,pending") + "&" : "";
+  std::optional<TimePoint> since;
+  if (!plan.full) since = plan.changed_since;
+  co_await pageByUpdatedAt(filter, since, "GET /activities/emails.json", [&](const nlohmann::json& data) -> Task<void> {
     std::vector<ScheduledEmail> out;
-    for (const auto& m : doc["data"]) {
-      if (auto u = parseIso8601(jsonString(m, "updated_at")); u && (!lastUpdated || *u > *lastUpdated)) lastUpdated = u;
+    for (const auto& m : data) {
       std::string why;
       auto e = toScheduledEmail(m, config_.name, &why);
       if (!e) {
@@ -114,21 +137,7 @@ Task<void> SalesloftConnector::streamScheduled(TimeWindow window, PageSink sink)
     }
     // Each page is checked while the next one is read.
     if (!out.empty()) co_await sink(std::move(out));
-    bool more = false;
-    if (doc.contains("metadata") && doc["metadata"].is_object() && doc["metadata"].contains("paging") &&
-        doc["metadata"]["paging"].is_object()) {
-      const auto& paging = doc["metadata"]["paging"];
-      more = paging.contains("next_page") && paging["next_page"].is_number_integer();
-    }
-    if (!more || doc["data"].empty()) break;
-    // A page of one instant only (a bulk change): the next page of that instant.
-    if (lastUpdated && (!after || *lastUpdated > *after)) {
-      after = lastUpdated;
-      page = 1;
-    } else {
-      ++page;
-    }
-  }
+  });
   tracked_.finish(plan);
   // Unchanged emails that came into the window since they were read.
   co_await sink(tracked_.inWindow(window));
@@ -324,16 +333,11 @@ Task<Rep> SalesloftConnector::user(const std::string& id) {
 
 Task<Activity> SalesloftConnector::recentActivity(TimePoint since) {
   Activity a;
-  for (int page = 1;; ++page) {
-    // Updated since, not sent since: a bounce comes minutes to days after the send, and marks an
-    // email already read as sent (updated_at moves; sent_at does not).
-    const std::string path = "/activities/emails.json?status=" + urlEncode("sent,sent_from_gmail,sent_from_external") +
-                             "&" + urlEncode("updated_at[gte]") + "=" + urlEncode(formatIso8601(since)) +
-                             "&sort_by=updated_at&sort_direction=ASC&per_page=" + std::to_string(kPerPage) +
-                             "&page=" + std::to_string(page);
-    nlohmann::json doc = co_await getJson(path, "GET /activities/emails.json (sent)", pageCost(page));
-    if (!doc.contains("data") || !doc["data"].is_array()) break;
-    for (const auto& m : doc["data"]) {
+  // Updated since, not sent since: a bounce comes minutes to days after the send, and marks an
+  // email already read as sent (updated_at moves; sent_at does not).
+  const std::string filter = "status=" + urlEncode("sent,sent_from_gmail,sent_from_external") + "&";
+  co_await pageByUpdatedAt(filter, since, "GET /activities/emails.json (sent)", [&](const nlohmann::json& data) -> Task<void> {
+    for (const auto& m : data) {
       const std::string id = idOf(m), userId = embeddedId(m, "user");
       auto at = parseIso8601(jsonString(m, "sent_at"));
       if (id.empty() || userId.empty() || !at) continue;
@@ -354,11 +358,7 @@ Task<Activity> SalesloftConnector::recentActivity(TimePoint since) {
         a.bounced.push_back(PlatformBounce{key, jsonString(m, "recipient_email_address"), mailbox,
                                            jsonString(m, "error_message"), *at});
     }
-    const bool more = doc.contains("metadata") && doc["metadata"].is_object() && doc["metadata"].contains("paging") &&
-                      doc["metadata"]["paging"].is_object() && doc["metadata"]["paging"].contains("next_page") &&
-                      doc["metadata"]["paging"]["next_page"].is_number_integer();
-    if (!more || doc["data"].empty()) break;
-  }
+  });
   co_return a;
 }
 

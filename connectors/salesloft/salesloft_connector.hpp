@@ -10,6 +10,7 @@
 //  Profiles: GET /people.json?ids=... (100 a request): addresses, do_not_contact, bouncing,
 //    counts, last_replied_at, company website.
 //  Auth: api_key or OAuth2 (rotating refresh tokens), Bearer either way.
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -44,6 +45,9 @@ class SalesloftConnector final : public Connector {
   Task<HttpResponse> call(std::string method, std::string path, std::string body = "", std::string content_type = "",
                           int cost = 1);
   Task<nlohmann::json> getJson(const std::string& path, const std::string& what, int cost = 1);
+  // GET /activities/emails.json with `filter`, updated since `since`, every page to `onPage`.
+  Task<void> pageByUpdatedAt(std::string filter, std::optional<TimePoint> since, std::string what,
+                             std::function<Task<void>(const nlohmann::json&)> onPage);
   Task<std::string> emailStatus(const std::string& id);
   Task<std::string> removeFromCadence(const ScheduledEmail& email);
   Task<std::string> restrictEmail(const ScheduledEmail& email);
