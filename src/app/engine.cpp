@@ -276,16 +276,28 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
   // Network checks must answer before the email must be acted on.
   const std::optional<TimePoint> deadline = e.scheduled_at - cfg.act_margin;
   std::map<std::string, RecipientVerdict> verdicts;
-  for (const auto& r : e.recipients) {
-    const std::string k = evaluationKey(e.connector, r);
-    if (verdicts.count(k)) continue;
-    verdicts.emplace(k, co_await s.pipeline->evaluate(r.address, false, deadline, r.profile));
+  // The fail-safe judges its hold ratio on complete cohorts: it is told when each email's checks
+  // began and when the oldest still running began.
+  const auto started = failsafe_ ? failsafe_->steadyNow() : std::chrono::steady_clock::now();
+  {
+    struct Checking {
+      std::multiset<std::chrono::steady_clock::time_point>& set;
+      std::multiset<std::chrono::steady_clock::time_point>::iterator it;
+      ~Checking() { set.erase(it); }
+    } checking{checking_, checking_.insert(started)};
+    for (const auto& r : e.recipients) {
+      const std::string k = evaluationKey(e.connector, r);
+      if (verdicts.count(k)) continue;
+      verdicts.emplace(k, co_await s.pipeline->evaluate(r.address, false, deadline, r.profile));
+    }
   }
   EmailDecision d = decide(e, verdicts, *s.policy, paused_);
   const TimePoint now = Clock::now();
   d.margin = std::chrono::duration_cast<std::chrono::milliseconds>(e.scheduled_at - now);
+  std::optional<std::chrono::steady_clock::time_point> oldestChecking;
+  if (!checking_.empty()) oldestChecking = *checking_.begin();
   if (failsafe_)
-    if (auto why = failsafe_->judge(s, d, now)) {
+    if (auto why = failsafe_->judge(s, d, now, started, oldestChecking)) {
       // Our own inputs look broken: a hold on a guess is let go, and recorded as such.
       d.failsafe = *why;
       d.state = EmailState::Allowed;

@@ -89,6 +89,8 @@ class DecisionEngine {
   asio::steady_timer wake_, actWake_;
   unsigned long long seq_ = 0;
   int busy_ = 0, listings_ = 0;
+  // When the checks of each email being checked now began (the fail-safe's cohorts).
+  std::multiset<std::chrono::steady_clock::time_point> checking_;
   bool stopped_ = false;
   std::string storeFull_;
   CycleStats stats_;

@@ -110,20 +110,28 @@ Task<std::string> Failsafe::checkCanaries(Services& s, TimePoint now) {
   co_return evidence;
 }
 
-std::optional<std::string> Failsafe::judge(Services& s, const EmailDecision& d, TimePoint now) {
+std::optional<std::string> Failsafe::judge(Services& s, const EmailDecision& d, TimePoint now,
+                                           std::optional<SteadyTime> started, std::optional<SteadyTime> oldestChecking) {
   const FailsafeConfig& cfg = s.config.failsafe;
   const bool holds = d.verdict == "revert";
   const bool guess = holds && !holdIsCertain(d);
   // The window is elapsed time: a wall clock stepped back would keep old holds in it (and trip on
   // them), one stepped forward would empty it.
-  const auto elapsed = steady_ ? steady_() : std::chrono::steady_clock::now();
+  const auto elapsed = steadyNow();
   while (!recent_.empty() && recent_.front().at < elapsed - cfg.window) recent_.pop_front();
-  recent_.push_back({elapsed, guess});
+  recent_.push_back({elapsed, started.value_or(elapsed), guess});
   if (!guess) return std::nullopt;
   if (status_.active) return "the fail-safe is on since " + formatIso8601(status_.since) + " (" + status_.why + ")";
-  int held = 0;
-  for (const auto& r : recent_) held += r.guess_hold;
-  const int decided = static_cast<int>(recent_.size());
+  // The complete cohort: begun before the oldest email still being checked (whose slower
+  // siblings, mostly allows, have not answered yet), or anything older than kMaxCohortLag.
+  std::optional<SteadyTime> cohortEnd;
+  if (oldestChecking) cohortEnd = std::max(*oldestChecking, elapsed - kMaxCohortLag);
+  int held = 0, decided = 0;
+  for (const auto& r : recent_)
+    if (!cohortEnd || r.started < *cohortEnd) {
+      held += r.guess_hold;
+      ++decided;
+    }
   if (decided < cfg.min_decisions || held <= cfg.max_hold_ratio * decided) return std::nullopt;
   const std::string why = ratioText(held, decided) + " would hold emails on checks' guesses, more than failsafe.max_hold_ratio (" +
                           std::to_string(static_cast<int>(cfg.max_hold_ratio * 100)) + "%)";

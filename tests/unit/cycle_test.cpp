@@ -631,6 +631,55 @@ TEST_F(ClockStepTest, AStepBackLooksForAPostOfUnknownOutcomeBeforePostingAgain) 
   EXPECT_EQ(store_->allOutbox()[0].state, "sent");
 }
 
+// A healthy burst: 200 emails begin their checks at once; the holds on a definite DNS answer (one
+// query) come back before the allows (which wait for the SMTP probe). Counted as they come, the
+// first 25 decisions held 13 and tripped the fail-safe (measured in the morning-burst benchmark:
+// 990 risky emails let go). Counted by complete cohorts, nothing trips until the allows answer.
+TEST_F(FailsafeTest, TheFastHoldsAtTheStartOfAHealthyBurstDoNotTripIt) {
+  services_.config.failsafe.min_decisions = 20;
+  auto steady = std::chrono::steady_clock::now();
+  Failsafe f(*store_, [&steady] { return steady; });
+  EmailDecision hold;
+  hold.verdict = "revert";
+  hold.reason = "bounce_risk";
+  EmailDecision allow;
+  allow.verdict = "allow";
+  const auto burst = steady;
+  const TimePoint now = Clock::now();
+  // 30 fast holds while the other 170 are still being checked (begun at the same instant).
+  steady += milliseconds(100);
+  for (int i = 0; i < 30; ++i) EXPECT_FALSE(f.judge(services_, hold, now, burst, burst)) << i;
+  // The allows answer; the last one of the burst leaves no email being checked.
+  steady += milliseconds(400);
+  for (int i = 0; i < 169; ++i) EXPECT_FALSE(f.judge(services_, allow, now, burst, burst));
+  EXPECT_FALSE(f.judge(services_, allow, now, burst, std::nullopt));
+  EXPECT_FALSE(f.judge(services_, hold, now, steady, std::nullopt));  // 31 of 201: a healthy ratio
+  EXPECT_FALSE(failsafeStatus(*store_).active);
+}
+
+// Broken inputs: every email holds, each as fast as the next. The cohort is complete within a
+// moment, so the fail-safe trips after about min_decisions holds, as before.
+TEST_F(FailsafeTest, HoldsThatComeAsFastAsEverythingElseStillTripIt) {
+  services_.config.failsafe.min_decisions = 20;
+  auto steady = std::chrono::steady_clock::now();
+  Failsafe f(*store_, [&steady] { return steady; });
+  EmailDecision hold;
+  hold.verdict = "revert";
+  hold.reason = "bounce_risk";
+  std::optional<std::string> tripped;
+  int n = 0;
+  for (; n < 200 && !tripped; ++n) {
+    const auto begun = steady;
+    steady += milliseconds(50);
+    // The next email began its checks after this one; a slow one that began long ago (a probe
+    // waiting for its timeout) holds the cohort back only kMaxCohortLag.
+    tripped = f.judge(services_, hold, Clock::now(), begun, n % 2 ? begun + milliseconds(1) : steady - seconds(60));
+  }
+  ASSERT_TRUE(tripped);
+  EXPECT_LE(n, 25);
+  EXPECT_TRUE(failsafeStatus(*store_).active);
+}
+
 TEST_F(ClockStepTest, TheFailsafeWindowIsElapsedTimeNotTheWallClock) {
   services_.config.failsafe.min_decisions = 10;  // within failsafe.window (15 min), ratio 0.5
   auto steady = std::chrono::steady_clock::now();
