@@ -490,7 +490,8 @@ TEST(Cli, OverridesAddListRemove) {
   EXPECT_EQ(lines[0]["who"].get<std::string>().rfind("admin ", 0), 0u);
   const auto until = parseIso8601(lines[0]["until"].get<std::string>());
   ASSERT_TRUE(until);
-  EXPECT_NEAR(std::chrono::duration<double, std::ratio<86400>>(*until - Clock::now()).count(), 7.0, 0.01);
+  const double days = std::chrono::duration<double, std::ratio<86400>>(*until - Clock::now()).count();
+  EXPECT_NEAR(days, 7.0, 0.01);
 
   ASSERT_EQ(runCommand({SAFETYNET_BINARY, "check", "--offline", "--json", "-c", cfg, "lead@acme.test"}, &out), 0) << out;
   auto j = jsonLines(out).at(0);
