@@ -1,6 +1,7 @@
 #include "connectors/salesloft/salesloft_mapping.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <sstream>
 
 #include "safetynet/core/json_util.hpp"
@@ -9,8 +10,14 @@
 namespace safetynet::salesloft {
 
 namespace {
+// A count as Salesloft sent it; one no int holds (99999999999) is none, not its low 32 bits.
 int intField(const nlohmann::json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_number_integer() ? j[key].get<int>() : 0;
+  if (!j.is_object() || !j.contains(key) || !j[key].is_number_integer()) return 0;
+  const auto& v = j[key];
+  constexpr long long kMax = std::numeric_limits<int>::max(), kMin = std::numeric_limits<int>::min();
+  if (v.is_number_unsigned()) return v.get<unsigned long long>() <= static_cast<unsigned long long>(kMax) ? v.get<int>() : 0;
+  const long long n = v.get<long long>();
+  return n >= kMin && n <= kMax ? static_cast<int>(n) : 0;
 }
 
 // Header values ("a@x.com, b@y.com") or arrays of addresses.
@@ -119,7 +126,11 @@ RecipientProfile toProfile(const nlohmann::json& p) {
     const auto& c = p["counts"];
     r.sends = intField(c, "emails_sent");
     r.bounces = intField(c, "emails_bounced");
-    r.engagements = intField(c, "emails_viewed") + intField(c, "emails_clicked") + intField(c, "emails_replied_to");
+    // Three ints: their sum may not fit one (an overflow, undefined behaviour, before).
+    const long long engagements = 0LL + intField(c, "emails_viewed") + intField(c, "emails_clicked") +
+                                  intField(c, "emails_replied_to");
+    r.engagements = static_cast<int>(std::clamp<long long>(engagements, std::numeric_limits<int>::min(),
+                                                           std::numeric_limits<int>::max()));
   }
   r.account_domain = websiteDomain(jsonString(p, "person_company_website"));
   r.owner.id = embeddedId(p, "owner");

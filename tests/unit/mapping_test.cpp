@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "connectors/outreach/outreach_mapping.hpp"
+#include "connectors/salesloft/salesloft_mapping.hpp"
 
 using namespace safetynet;
 
@@ -40,4 +41,19 @@ TEST(OutreachMapping, AnOrderNoIntHoldsSortsLast) {
   ASSERT_EQ(p.addresses.size(), 2u);
   EXPECT_EQ(p.addresses[0].email, "a@x.example");
   EXPECT_TRUE(p.addresses[0].primary);
+}
+
+// Salesloft's counts: emails_viewed + emails_clicked + emails_replied_to overflowed an int
+// (salesloft_mapping_fuzz with counts of 2147483647), and a count past an int kept its low 32 bits.
+TEST(SalesloftMapping, CountsAddUpWithoutOverflowAndACountNoIntHoldsIsNone) {
+  auto p = salesloft::toProfile(nlohmann::json::parse(
+      R"({"id":9,"counts":{"emails_viewed":2147483647,"emails_clicked":2147483647,"emails_replied_to":1,)"
+      R"("emails_sent":99999999999,"emails_bounced":18446744073709551615}})"));
+  ASSERT_TRUE(p.engagements.has_value());
+  EXPECT_EQ(*p.engagements, std::numeric_limits<int>::max());
+  EXPECT_EQ(p.sends, 0);
+  EXPECT_EQ(p.bounces, 0);
+  auto q = salesloft::toProfile(nlohmann::json::parse(R"({"id":9,"counts":{"emails_sent":12,"emails_viewed":5}})"));
+  EXPECT_EQ(q.sends, 12);
+  EXPECT_EQ(q.engagements, 5);
 }
