@@ -13,4 +13,12 @@ ConnectorPtr makeConnector(const ConnectorConfig& config, HttpClientPtr http, St
   throw std::runtime_error("connector " + config.name + ": type \"" + config.type + "\" is not available");
 }
 
+Task<RescheduleResult> Connector::reschedule(const ScheduledEmail&, TimePoint) {
+  std::string platform(type());
+  if (!platform.empty()) platform[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(platform[0])));
+  RescheduleResult r;
+  r.detail = platform + "'s API cannot put it back on schedule: re-schedule it in " + platform;
+  co_return r;
+}
+
 }  // namespace safetynet

@@ -37,6 +37,7 @@ std::string basicAuth(const std::string& key) {
 
 // Built outside the coroutines: g++ 12 miscompiles braced lists of string literals in them.
 nlohmann::json draftBody() { return {{"status", "draft"}}; }
+nlohmann::json scheduledBody(TimePoint at) { return {{"status", "scheduled"}, {"date_scheduled", formatIso8601(at)}}; }
 
 std::string errorText(const HttpResponse& r) {
   auto j = nlohmann::json::parse(r.body, nullptr, false);
@@ -239,6 +240,29 @@ Task<RevertResult> CloseConnector::revert(const ScheduledEmail& email) {
   r.detail = r.confirmed ? "moved back to draft in Close (confirmed by re-reading)"
                          : "PUT status=draft answered, but Close still shows \"" + now + "\"";
   if (r.confirmed) store_.removeTracked(config_.name, email.id);
+  co_return r;
+}
+
+Task<RescheduleResult> CloseConnector::reschedule(const ScheduledEmail& email, TimePoint at) {
+  RescheduleResult r;
+  r.supported = true;
+  const std::string path = "/activity/email/" + urlEncode(email.id) + "/";
+  nlohmann::json before = co_await get(path);  // read first: a second release finds it scheduled
+  const std::string status = jsonString(before, "status");
+  if (status == "scheduled" || status == "outbox" || status == "sent") {
+    r.done = true;
+    r.detail = "already " + status + " in Close";
+    co_return r;
+  }
+  if (status != "draft") {
+    r.detail = "Close shows status \"" + status + "\": not a draft, not put back on schedule";
+    co_return r;
+  }
+  co_await put(path, scheduledBody(at));
+  nlohmann::json after = co_await get(path);
+  r.done = jsonString(after, "status") == "scheduled";
+  r.detail = r.done ? "scheduled again in Close for " + formatIso8601(at) + " (confirmed by re-reading)"
+                    : "PUT status=scheduled answered, but Close shows \"" + jsonString(after, "status") + "\"";
   co_return r;
 }
 

@@ -26,6 +26,9 @@ class CloseConnector final : public Connector {
   std::string_view type() const override { return "close"; }
   Task<std::vector<ScheduledEmail>> listScheduled(TimeWindow window) override;
   Task<RevertResult> revert(const ScheduledEmail& email) override;
+  // A release: GET, then PUT {"status": "scheduled", "date_scheduled": at} on the draft ("only
+  // drafts can be modified, and their status can be changed to scheduled"), then GET to confirm.
+  Task<RescheduleResult> reschedule(const ScheduledEmail& email, TimePoint at) override;
   Task<EmailPeople> people(const ScheduledEmail& email) override;
   // The contact's addresses (the first listed is taken as primary) and unsubscribed flags: every
   // contact of a lead in one GET /contact/?lead_id= (a few leads at once), a contact whose email

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "app/engine.hpp"
+#include "app/slack_actions.hpp"
 #include "app/systemd_notify.hpp"
 #include "safetynet/app/app.hpp"
 #include "safetynet/core/duration.hpp"
@@ -44,6 +45,7 @@ class Daemon {
   int run() {
     waitForSignal();
     startWatchdog();
+    startSlackActions();
     asio::co_spawn(io_, mainLoop(), [this](std::exception_ptr e) {
       if (e) {
         try {
@@ -212,6 +214,7 @@ class Daemon {
       log()->info("signal {}: stopping (grace {})", sig, formatDuration(services_->config.shutdown_grace));
       systemd::stopping();
       stopping_ = true;
+      if (slackActions_) slackActions_->stop();
       wake_.cancel();
       grace_.expires_after(services_->config.shutdown_grace);
       grace_.async_wait([this](boost::system::error_code e) {
@@ -245,6 +248,16 @@ class Daemon {
     systemd::ready();
   }
 
+  // The buttons on held emails (notify.slack.actions): a Socket Mode link for the process's life.
+  void startSlackActions() {
+    const auto& slack = services_->config.notify.slack;
+    if (!slack.enabled || !slack.actions) return;
+    slackActions_ = std::make_unique<SlackActions>(io_.get_executor(), *store_, [this] { return services_; });
+    asio::co_spawn(io_, slackActions_->run(), [this](std::exception_ptr e) {
+      if (e) failWith(e, "the Slack buttons (Socket Mode) failed");
+    });
+  }
+
   void startWatchdog() {
     auto interval = systemd::watchdogInterval();
     if (!interval) return;
@@ -271,6 +284,7 @@ class Daemon {
   std::unique_ptr<DecisionEngine> engine_;
   std::unique_ptr<Failsafe> failsafe_;
   std::shared_ptr<Services> services_;
+  std::unique_ptr<SlackActions> slackActions_;
   std::set<std::string> listingNow_;  // connectors whose listing is running
   int listing_ = 0, connectorErrors_ = 0;
   bool workersDone_ = false, checkingCanaries_ = false;

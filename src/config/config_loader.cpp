@@ -6,6 +6,7 @@
 
 #include "config/yaml_reader.hpp"
 #include "safetynet/config/config.hpp"
+#include "safetynet/core/text.hpp"
 
 namespace safetynet {
 
@@ -126,6 +127,12 @@ void readSlack(MapReader& m, SlackConfig& s) {
   m.string("channel", s.channel);
   m.boolean("dm_rep", s.dm_rep);
   m.string("ca_file", s.ca_file);
+  const bool appTokenGiven = m.secret("app_token", s.app_token);
+  m.boolean("actions", s.actions);
+  if (!s.app_token.empty() && s.app_token.reveal().rfind("xapp-", 0) != 0)
+    m.error("app_token", "an app-level token begins with xapp- (Basic Information, App-Level Tokens, scope connections:write)");
+  if (s.actions && !appTokenGiven)
+    m.error("actions", "the buttons are answered over Socket Mode: set app_token (xapp-...) or app_token_file");
   if (!tokenGiven) m.error("bot_token", "slack needs bot_token or bot_token_file");
   if (s.channel.empty() && !s.dm_rep) m.error("channel", "set a channel, or dm_rep: true");
   checkBaseUrl(m, "base_url", s.base_url);
@@ -316,6 +323,11 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     if (auto e = n->map("email")) { readEmail(*e, c.notify.email, c.notify.slack.enabled); e->finish(); }
     readRoute(*n, c.notify);
     n->finish();
+  }
+  top.stringList("admins", c.admins);
+  for (auto& a : c.admins) {
+    a = asciiLower(a);
+    if (addressOf(a).empty() || a.find('<') != std::string::npos) top.error("admins", "\"" + a + "\" is not an email address");
   }
   if (top.has("admin_api")) top.error("admin_api", "the admin API is not available in this version");
   top.map("admin_api");

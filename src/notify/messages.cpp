@@ -12,6 +12,7 @@ nlohmann::json notificationPayload(const EmailDecision& d, const ScheduledEmail&
   for (const auto& r : d.recipients)
     if (r.value("verdict", "") == "revert") risky.push_back(r.value("address", ""));
   return {{"connector", email.connector},
+          {"decision", d.key},  // what the Slack buttons act on
           {"email_id", email.id},
           {"subject", email.subject},
           {"sender", email.sender},
@@ -210,6 +211,40 @@ MessageContent messageContent(const nlohmann::json& p) {
   if (type == "email_failed") return emailFailedContent(p);
   if (type == "digest") return digestContent(p);
   return emailContent(p);
+}
+
+nlohmann::json slackActionsBlock(const nlohmann::json& p) {
+  const std::string decision = p.value("decision", "");
+  if (decision.empty() || !p.value("type", "").empty() || p.value("recheck", false) || !p.value("stopped", false))
+    return nullptr;  // only an email held now, by a decision the buttons can name
+  auto button = [&](const std::string& id, const std::string& text, const std::string& style) {
+    nlohmann::json b = {{"type", "button"}, {"action_id", id}, {"value", decision},
+                        {"text", {{"type", "plain_text"}, {"text", text}}}};
+    if (!style.empty()) b["style"] = style;
+    return b;
+  };
+  nlohmann::json release = button(kActionRelease, "Release and send", "primary");
+  release["confirm"] = {{"title", {{"type", "plain_text"}, {"text", "Send it anyway?"}}},
+                        {"text", {{"type", "mrkdwn"}, {"text", esc("The address is allowed for 30 days and the email is put back on schedule where the platform allows it. This is recorded with your name.")}}},
+                        {"confirm", {{"type", "plain_text"}, {"text", "Release and send"}}},
+                        {"deny", {{"type", "plain_text"}, {"text", "Cancel"}}}};
+  auto elements = nlohmann::json::array({release, button(kActionKeep, "Keep held", ""),
+                                         button(kActionKeepSuppress, "Keep held and suppress", "danger")});
+  if (p.value("reason", "") == "secondary_email") elements.push_back(button(kActionReplace, "Replace address", ""));
+  return {{"type", "actions"}, {"block_id", kActionsBlockId}, {"elements", elements}};
+}
+
+std::string slackTime(TimePoint t) { return slackDate(formatIso8601(t)); }
+
+std::string slackEscape(const std::string& text) { return esc(text); }
+
+nlohmann::json slackActedBlocks(const nlohmann::json& blocks, const std::string& mrkdwnText) {
+  auto out = nlohmann::json::array();
+  if (blocks.is_array())
+    for (const auto& b : blocks)
+      if (!b.is_object() || b.value("block_id", "") != kActionsBlockId) out.push_back(b);
+  out.push_back({{"type", "section"}, {"block_id", "safetynet_outcome"}, {"text", mrkdwn(mrkdwnText)}});
+  return out;
 }
 
 nlohmann::json slackMessage(const nlohmann::json& p) {

@@ -39,4 +39,18 @@ bool isAdminPayload(const nlohmann::json& payload);
 // Block Kit blocks + fallback text for chat.postMessage.
 nlohmann::json slackMessage(const nlohmann::json& payload);
 
+// The buttons of a held email's Slack message (notify.slack.actions): an `actions` block whose
+// buttons carry the decision's key; null for any other message.
+constexpr const char* kActionsBlockId = "safetynet_actions";
+constexpr const char* kActionRelease = "safetynet_release";
+constexpr const char* kActionKeep = "safetynet_keep";
+constexpr const char* kActionKeepSuppress = "safetynet_keep_suppress";
+constexpr const char* kActionReplace = "safetynet_replace";
+nlohmann::json slackActionsBlock(const nlohmann::json& payload);
+// The message's blocks once acted on: the buttons gone, what was done (Slack mrkdwn) at the end.
+nlohmann::json slackActedBlocks(const nlohmann::json& blocks, const std::string& mrkdwn_text);
+// A time shown in each reader's own time zone; text made safe for mrkdwn (&, <, >).
+std::string slackTime(TimePoint t);
+std::string slackEscape(const std::string& text);
+
 }  // namespace safetynet

@@ -1,6 +1,7 @@
 #include "notify/slack_notifier.hpp"
 
 #include "notify/messages.hpp"
+#include "notify/slack_api.hpp"
 #include "safetynet/core/json_util.hpp"
 #include "safetynet/core/logging.hpp"
 #include "safetynet/net/url.hpp"
@@ -47,8 +48,11 @@ std::string repLabel(const nlohmann::json& payload) {
   return email.empty() ? who : who + " (" + email + ")";
 }
 
-nlohmann::json postArgs(const std::string& destination, const std::string& dedupe_key, const nlohmann::json& payload) {
+nlohmann::json postArgs(const std::string& destination, const std::string& dedupe_key, const nlohmann::json& payload,
+                        bool actions) {
   nlohmann::json msg = slackMessage(payload);
+  if (nlohmann::json buttons = actions ? slackActionsBlock(payload) : nullptr; !buttons.is_null())
+    msg["blocks"].push_back(buttons);
   // Posted somewhere else than meant (the outbox's fallback): said first, in the text and the blocks.
   if (const std::string note = jsonString(payload, "delivery_note"); !note.empty()) {
     msg["text"] = note + " " + jsonString(msg, "text");
@@ -68,46 +72,7 @@ SlackNotifier::SlackNotifier(SlackConfig config, HttpClientPtr http) : config_(s
 }
 
 Task<SlackNotifier::Reply> SlackNotifier::call(const std::string& method, const nlohmann::json& args, bool post) {
-  HttpRequest req;
-  req.headers = {{"Authorization", "Bearer " + config_.bot_token.reveal()}};
-  if (post) {
-    req.method = "POST";
-    req.url = config_.base_url + "/" + method;
-    req.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
-    req.body = jsonText(args);
-  } else {
-    req.method = "GET";
-    std::string q;
-    for (auto it = args.begin(); it != args.end(); ++it)
-      q += (q.empty() ? "?" : "&") + it.key() + "=" +
-           urlEncode(it->is_string() ? it->get<std::string>() : it->dump());
-    req.url = config_.base_url + "/" + method + q;
-  }
-  Reply r;
-  HttpResponse resp;
-  try {
-    resp = co_await http_->send(std::move(req));
-  } catch (const std::exception& e) {
-    r.error = e.what();
-    r.transport = true;
-  }
-  if (!r.error.empty()) co_return r;
-  r.http_status = resp.status;
-  r.retry_after = serverRequestedDelay(resp, Clock::now());
-  if (resp.status == 429) {
-    r.error = "ratelimited";
-    co_return r;
-  }
-  if (resp.status != 200) {
-    r.error = "HTTP " + std::to_string(resp.status);
-    co_return r;
-  }
-  r.body = nlohmann::json::parse(resp.body, nullptr, false);
-  if (!r.body.is_object())
-    r.error = "not JSON";
-  else if (!jsonBool(r.body, "ok"))
-    r.error = jsonString(r.body, "error", "unknown_error");
-  co_return r;
+  co_return co_await slackCall(*http_, config_.base_url, config_.bot_token, method, args, post);
 }
 
 Task<SlackNotifier::UserLookup> SlackNotifier::userIdByName(const std::string& username) {
@@ -270,7 +235,7 @@ Task<std::optional<std::string>> SlackNotifier::findDelivered(const std::string&
 
 Task<DeliveryResult> SlackNotifier::post(const std::string& destination, const std::string& dedupe_key,
                                          const nlohmann::json& payload) {
-  Reply r = co_await call("chat.postMessage", postArgs(destination, dedupe_key, payload), true);
+  Reply r = co_await call("chat.postMessage", postArgs(destination, dedupe_key, payload, config_.actions), true);
   DeliveryResult d;
   if (r.ok()) {
     d.delivered = true;

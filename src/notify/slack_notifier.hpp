@@ -6,6 +6,7 @@
 // after a crash.
 #include <map>
 
+#include "notify/slack_api.hpp"
 #include "safetynet/config/config.hpp"
 #include "safetynet/net/http_client.hpp"
 #include "safetynet/notify/notifier.hpp"
@@ -22,14 +23,7 @@ class SlackNotifier final : public Notifier {
                             const nlohmann::json& payload) override;
 
  private:
-  struct Reply {
-    int http_status = 0;
-    nlohmann::json body;
-    std::optional<std::chrono::milliseconds> retry_after;
-    std::string error;  // Slack's "error" or a transport/HTTP problem
-    bool transport = false;
-    bool ok() const { return error.empty(); }
-  };
+  using Reply = SlackReply;
   Task<Reply> call(const std::string& method, const nlohmann::json& args, bool post);
   // The configured channel as an ID: conversations.history (crash recovery) takes IDs only, so a
   // "#name" is looked up once with conversations.list.

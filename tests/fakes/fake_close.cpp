@@ -183,6 +183,12 @@ int FakeClose::putCount(const std::string& id) const {
   return it == puts_.end() ? 0 : it->second;
 }
 
+TimePoint FakeClose::scheduledAt(const std::string& id) const {
+  std::lock_guard l(mu_);
+  auto it = emails_.find(id);
+  return it == emails_.end() ? TimePoint{} : it->second.scheduled_at;
+}
+
 std::string FakeClose::status(const std::string& id) const {
   std::lock_guard l(mu_);
   auto it = emails_.find(id);
@@ -258,6 +264,19 @@ ServerResponse FakeClose::handle(const ServerRequest& r) {
                                 nlohmann::json{{"errors", nlohmann::json::array()},
                                                {"field-errors", {{"status", "Not a valid choice."}}}}.dump()};
         if (it->second.status == "sent") return error(400, "Cannot modify a sent email.");
+        if (st == "scheduled") {
+          // "Only drafts can be modified, and their status can be changed to scheduled (to send
+          // later)": a date_scheduled is required with it.
+          if (it->second.status != "draft") return error(400, "Only drafts can be modified.");
+          std::optional<TimePoint> at;
+          if (body.contains("date_scheduled") && body["date_scheduled"].is_string())
+            at = parseIso8601(body["date_scheduled"].get<std::string>());
+          if (!at)
+            return ServerResponse{400, "application/json", {},
+                                  nlohmann::json{{"errors", nlohmann::json::array()},
+                                                 {"field-errors", {{"date_scheduled", "A scheduled email needs date_scheduled."}}}}.dump()};
+          it->second.scheduled_at = *at;
+        }
         it->second.status = st;
         event("updated", it->second, {"status"});
       }

@@ -60,6 +60,8 @@ class FakeClose {
   // PUT /activity/email/{id}/ calls so far, per email id.
   int putCount(const std::string& id) const;
   std::string status(const std::string& id) const;
+  // The email's send time as Close holds it now (a release may have moved it).
+  TimePoint scheduledAt(const std::string& id) const;
   int requestCount(const std::string& path_prefix) const;
   std::vector<std::string> requestLog() const;
 

@@ -19,7 +19,7 @@ ServerResponse rateLimited(int retry_after_seconds) {
 }
 }  // namespace
 
-FakeSlack::FakeSlack(asio::any_io_executor ex, std::string token, unsigned short port) : token_(std::move(token)) {
+FakeSlack::FakeSlack(asio::any_io_executor ex, std::string token, unsigned short port) : token_(std::move(token)), ex_(ex) {
   server_ = std::make_unique<HttpServer>(ex, [this](const ServerRequest& r) { return handle(r); }, port);
 }
 
@@ -27,6 +27,12 @@ void FakeSlack::addUser(const std::string& id, const std::string& email, const s
   std::lock_guard l(mu_);
   usersByEmail_[email] = {{"id", id}, {"name", name}, {"real_name", name}, {"deleted", false},
                           {"profile", {{"email", email}, {"display_name", name}}}};
+}
+
+void FakeSlack::enableSocketMode(const std::string& app_token) {
+  std::lock_guard l(mu_);
+  appToken_ = app_token;
+  if (!socketMode_) socketMode_ = std::make_unique<FakeSocketMode>(ex_);
 }
 
 void FakeSlack::addChannel(const std::string& id, const std::string& name) {
@@ -74,8 +80,17 @@ ServerResponse FakeSlack::answer(const ServerRequest& r) {
     --rateLimited_;
     return rateLimited(retryAfter_);
   }
-  if (r.header("authorization") != "Bearer " + token_) return slackError("invalid_auth");
   const std::string method = methodOf(r);
+  if (method == "apps.connections.open") {
+    // An app-level token only (xapp-, scope connections:write); a bot token is the wrong type.
+    if (r.method != "POST") return slackError("invalid_request");
+    if (!appToken_.empty() && r.header("authorization") == "Bearer " + appToken_) {
+      calls_.push_back(method);
+      return slackOk({{"url", socketMode_->newUrl()}});
+    }
+    return slackError(r.header("authorization") == "Bearer " + token_ ? "not_allowed_token_type" : "invalid_auth");
+  }
+  if (r.header("authorization") != "Bearer " + token_) return slackError("invalid_auth");
   calls_.push_back(method);
   if (auto f = faults_.find(method); f != faults_.end() && f->second.failing > 0) {
     --f->second.failing;
@@ -117,6 +132,29 @@ ServerResponse FakeSlack::answer(const ServerRequest& r) {
     nlohmann::json msg = {{"type", "message"}, {"text", arg("text")}, {"ts", ts}, {"bot_id", "B0SAFETY"}};
     if (args.contains("blocks")) msg["blocks"] = args["blocks"];
     return slackOk({{"channel", it->second}, {"ts", ts}, {"message", msg}});
+  }
+  if (method == "users.info") {
+    for (const auto& [email, u] : usersByEmail_)
+      if (u["id"] == arg("user")) return slackOk({{"user", u}});
+    return slackError("user_not_found");
+  }
+  if (method == "chat.update") {
+    if (r.method != "POST") return slackError("invalid_request");
+    for (auto& m : messages_)
+      if (m.channel == arg("channel") && m.ts == arg("ts")) {
+        if (args.contains("blocks")) m.request["blocks"] = args["blocks"];
+        if (args.contains("text")) m.request["text"] = args["text"];
+        updates_.push_back(args);
+        return slackOk({{"channel", m.channel}, {"ts", m.ts}, {"text", arg("text")}});
+      }
+    return slackError("message_not_found");
+  }
+  if (method == "chat.postEphemeral") {
+    if (r.method != "POST") return slackError("invalid_request");
+    if (!channels_.count(arg("channel"))) return slackError("channel_not_found");
+    if (arg("user").empty()) return slackError("user_not_in_channel");
+    ephemerals_.push_back(args);
+    return slackOk({{"message_ts", std::to_string(++ts_) + ".000200"}});
   }
   if (method == "users.list") {
     // Cursor-paged, two members a page.

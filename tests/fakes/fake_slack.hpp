@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "fakes/fake_socket_mode.hpp"
 #include "safetynet/net/http_server.hpp"
 
 namespace safetynet::fakes {
@@ -33,6 +34,19 @@ class FakeSlack {
   void setFaults(FaultPlan plan);
   std::vector<InjectedFault> injectedFaults() const { return server_->injectedFaults(); }
   void addUser(const std::string& id, const std::string& email, const std::string& name);
+  // Socket Mode (the buttons): apps.connections.open, with this app-level token, hands out a
+  // ws:// URL of `socketMode()`. Until called, apps.connections.open answers not_allowed_token_type.
+  void enableSocketMode(const std::string& app_token);
+  FakeSocketMode& socketMode() { return *socketMode_; }
+  // chat.update and chat.postEphemeral calls so far, as sent.
+  std::vector<nlohmann::json> updates() const {
+    std::lock_guard l(mu_);
+    return updates_;
+  }
+  std::vector<nlohmann::json> ephemerals() const {
+    std::lock_guard l(mu_);
+    return ephemerals_;
+  }
   void addChannel(const std::string& id, const std::string& name);
   // Calls of a Web API method so far ("users.lookupByEmail").
   int requestCount(const std::string& method) const {
@@ -60,6 +74,10 @@ class FakeSlack {
   std::map<std::string, nlohmann::json> usersByEmail_;
   std::map<std::string, std::string> channels_;  // name (with #) or id -> id
   std::vector<PostedMessage> messages_;
+  std::vector<nlohmann::json> updates_, ephemerals_;
+  std::string appToken_;
+  asio::any_io_executor ex_;
+  std::unique_ptr<FakeSocketMode> socketMode_;
   std::vector<std::string> calls_;
   int rateLimited_ = 0, retryAfter_ = 1;
   struct Fault {

@@ -224,3 +224,24 @@ TEST(Config, ReadsTheFailsafeKeys) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.errors.front().message.find("failsafe.max_hold_ratio"), std::string::npos) << bad.errors.front().message;
 }
+
+TEST(Config, ReadsTheSlackButtonsAndTheAdmins) {
+  auto r = loadConfigText(R"(admins: [Ops@Example.com, kim@example.com]
+notify:
+  slack: {bot_token: xoxb-1, app_token: xapp-1-A0-2, actions: true, channel: "#x"}
+)", "sn.yaml");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors.front().message);
+  EXPECT_TRUE(r.config->notify.slack.actions);
+  EXPECT_EQ(r.config->notify.slack.app_token.reveal(), "xapp-1-A0-2");
+  EXPECT_EQ(r.config->admins, (std::vector<std::string>{"ops@example.com", "kim@example.com"}));
+
+  EXPECT_EQ(firstError("notify:\n  slack: {bot_token: xoxb-1, actions: true, channel: \"#x\"}\n"),
+            "sn.yaml:2:39: notify.slack.actions: the buttons are answered over Socket Mode: set app_token (xapp-...) or app_token_file");
+  EXPECT_EQ(firstError("notify:\n  slack: {bot_token: xoxb-1, app_token: xoxb-2, actions: true, channel: \"#x\"}\n"),
+            "sn.yaml:2:41: notify.slack.app_token: an app-level token begins with xapp- (Basic Information, App-Level Tokens, scope connections:write)");
+  EXPECT_EQ(firstError("admins: [ops]\n"), "sn.yaml:1:9: admins: \"ops\" is not an email address");
+  // The admin commands do not read secrets: the check of the token's form waits for `run`.
+  EXPECT_TRUE(loadConfigText("notify:\n  slack: {bot_token: xoxb-1, app_token: \"${NO_SUCH_VAR_FOR_SN}\", actions: true, channel: \"#x\"}\n",
+                             "sn.yaml", Secrets::Skip)
+                  .ok());
+}

@@ -146,6 +146,10 @@ struct SlackConfig {
   std::string channel;
   bool dm_rep = false;
   std::string ca_file;
+  // Buttons on each held email's message (Release and send, Keep held), answered over Socket Mode
+  // with the app-level token (xapp-...): no public URL needed.
+  Secret app_token;
+  bool actions = false;
 };
 
 // Email alerts (docs/configuration.md, notify.email): to the rep, and to the admins with a
@@ -207,6 +211,9 @@ struct Config {
   RetentionConfig retention;
   std::vector<ConnectorConfig> connectors;
   NotifyConfig notify;
+  // Who may release any held email (do_not_mail, spamtrap, sender_paused too), by email address;
+  // a rep may release their own held as bounce_risk, unknown, secondary_email or dead_email.
+  std::vector<std::string> admins;
 };
 
 struct ConfigError {

@@ -41,6 +41,13 @@ struct Activity {
   bool supported = true;  // false: this connector does not report activity yet
 };
 
+// Putting a stopped email back on schedule (a release).
+struct RescheduleResult {
+  bool supported = false;  // false: the platform's API cannot; `detail` says what to do there
+  bool done = false;       // a re-read showed it scheduled again
+  std::string detail;      // for the audit log and the message
+};
+
 struct EmailPeople {
   Rep rep;
   std::string contact_name;
@@ -70,6 +77,10 @@ class Connector {
   virtual Task<void> loadProfiles(std::vector<ScheduledEmail>& emails) = 0;
   // Emails sent and bounced since `since` (what changed state since then).
   virtual Task<Activity> recentActivity(TimePoint since) = 0;
+  // Puts an email this connector stopped back on schedule, to be sent at `at`, and re-reads it to
+  // confirm (a release). Safe to call again. By default the platform cannot: the rep is told to
+  // re-schedule it there.
+  virtual Task<RescheduleResult> reschedule(const ScheduledEmail& email, TimePoint at);
 };
 
 using ConnectorPtr = std::shared_ptr<Connector>;
