@@ -180,7 +180,6 @@ class Store {
   // pending again at `next`.
   virtual void outboxUnrouted(long long id, TimePoint next, const std::string& error) = 0;
   virtual std::vector<OutboxMessage> allOutbox() = 0;
-
   // Settles a message (state sent or dead, with its ref or error) and enqueues `next` in the same
   // transaction: a message routed to its notifiers (one per notifier), handed to another (Slack has
   // no user for the rep: email), or given up with a word to the admins. Replayed: nothing twice.
@@ -190,6 +189,7 @@ class Store {
   // restart neither loses nor repeats it. lastDigestAt: that time, if any.
   virtual void enqueueDigest(const OutboxMessage& m, TimePoint at) = 0;
   virtual std::optional<TimePoint> lastDigestAt() = 0;
+
   // Re-checks scheduled by transition(); finishing one records the outcome (audit), and either
   // schedules it again (`next_due`) or closes it, with an optional notification, in one transaction.
   virtual std::vector<Recheck> dueRechecks(TimePoint now, int limit) = 0;
