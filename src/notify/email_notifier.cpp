@@ -1,6 +1,8 @@
 #include "notify/email_notifier.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -19,12 +21,27 @@ asio::thread_pool& mailThread() {
   return *pool;
 }
 
+// The send runs on the mail thread; its result is posted back to the caller's executor. Nothing
+// that refers to the caller's io_context is destroyed on the mail thread after that post: the
+// caller may finish and its io_context go away at once (co_spawn onto the mail thread did that:
+// its work guard on the caller's io_context was released on the mail thread, after the caller had
+// resumed; ASan saw it in EmailSmtp.* under ctest -j2). The work guard travels with the result and
+// is released where the caller runs.
 Task<MailResult> sendOffThread(MailTransportPtr transport, std::string from, std::vector<std::string> to,
                                std::string message) {
-  auto job = [transport, from = std::move(from), to = std::move(to), message = std::move(message)]() -> Task<MailResult> {
-    co_return transport->send(from, to, message);
+  auto init = [transport, from = std::move(from), to = std::move(to), message = std::move(message)](auto handler) mutable {
+    auto target = asio::get_associated_executor(handler);  // untracked: safe to drop anywhere
+    auto work = asio::make_work_guard(target);               // keeps the caller's io_context running
+    asio::post(mailThread(), [transport, from = std::move(from), to = std::move(to), message = std::move(message),
+                              handler = std::move(handler), work = std::move(work), target]() mutable {
+      MailResult r = transport->send(from, to, message);
+      asio::post(target, [handler = std::move(handler), work = std::move(work), r = std::move(r)]() mutable {
+        work.reset();
+        std::move(handler)(std::move(r));
+      });
+    });
   };
-  MailResult r = co_await asio::co_spawn(mailThread().get_executor(), std::move(job), asio::use_awaitable);
+  MailResult r = co_await asio::async_initiate<decltype(asio::use_awaitable), void(MailResult)>(init, asio::use_awaitable);
   co_return r;
 }
 
