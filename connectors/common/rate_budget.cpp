@@ -62,29 +62,77 @@ void RateBudget::observe(const HttpResponse& r) {
     }
   }
   if (r.status == 429) remaining_ = 0;
+  wakeFirst();  // what is left may have changed either way
 }
 
-Task<void> RateBudget::beforeRequest(int cost) {
+TimePoint RateBudget::listingDue(TimePoint now) { return now + std::chrono::minutes(2); }
+
+void RateBudget::turnWindowIfPast(TimePoint now) {
+  if (!remaining_ || now < reset_at_) return;
+  // A new window: the whole limit again (less what other integrations take, which the next
+  // response tells). Unknown limit: unknown until that response.
+  if (limit_) remaining_ = *limit_; else remaining_.reset();
+  // Till a response says otherwise, the new window is assumed to last as long as the platform's.
+  reset_at_ = dialect_ == RateDialect::Salesloft ? nextMinute(now) : now + std::chrono::hours(1);
+}
+
+bool RateBudget::affordable(int cost) const { return !remaining_ || *remaining_ - cost >= reserve(); }
+
+void RateBudget::wakeFirst() {
+  if (!waiting_.empty()) waiting_.begin()->second->cancel();
+}
+
+Task<void> RateBudget::beforeRequest(int cost, std::optional<TimePoint> due) {
+  const Key key{due.value_or(listingDue(Clock::now())), arrivals_++};
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  // Leaves the line however this ends (let through, refused, or the caller's coroutine destroyed)
+  // and hands the turn to the next.
+  struct Place {
+    RateBudget& budget;
+    Key key;
+    bool queued = false;
+    void leave() {
+      if (!queued) return;
+      budget.waiting_.erase(key);
+      queued = false;
+    }
+    ~Place() {
+      leave();
+      budget.wakeFirst();
+    }
+  } place{*this, key};
   for (;;) {
     const TimePoint now = Clock::now();
-    if (!remaining_ || now >= reset_at_ || *remaining_ - cost >= reserve()) co_return;
-    if (reset_at_ - now > kLongestWindow) {
-      // No platform's window is that long: our clock went back since the reset was read (or the
-      // platform's is ahead). Waiting for the clock to catch up would stop this connector; the
-      // request goes, and its answer (a 429 at worst, which is retried) says where we stand.
-      remaining_.reset();
-      co_return;
+    turnWindowIfPast(now);
+    const bool behind = !waiting_.empty() && waiting_.begin()->first < key;
+    if (!behind && affordable(cost)) {
+      if (remaining_) *remaining_ -= cost;  // counted until the response says where we stand
+      co_return;                            // ~Place: out of the line, the next one looks
     }
-    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(reset_at_ - now);
-    if (wait > max_wait_)
-      throw ConnectorError(connector_ + ": the rate budget (" + std::to_string(static_cast<int>(share_ * 100)) +
-                           "% of the platform's limit) is used up until " + formatIso8601(reset_at_) +
-                           "; the rest is left to other integrations");
-    logger(connector_)->info("rate budget: {} left of which {} are kept for other integrations; waiting {} ms",
-                             *remaining_, reserve(), wait.count());
-    asio::steady_timer t(co_await asio::this_coro::executor, wait);
-    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-    remaining_.reset();  // the window has turned; the next response tells again
+    std::chrono::milliseconds wait(60000);  // behind a more urgent request: woken when it goes
+    if (!affordable(cost)) {
+      if (reset_at_ - now > kLongestWindow) {
+        // No platform's window is that long: our clock went back since the reset was read (or the
+        // platform's is ahead). Waiting for the clock to catch up would stop this connector; the
+        // request goes, and its answer (a 429 at worst, which is retried) says where we stand.
+        remaining_.reset();
+        continue;
+      }
+      wait = std::chrono::ceil<std::chrono::milliseconds>(reset_at_ - now);
+      if (wait > max_wait_)
+        throw ConnectorError(connector_ + ": the rate budget (" + std::to_string(static_cast<int>(share_ * 100)) +
+                             "% of the platform's limit) is used up until " + formatIso8601(reset_at_) +
+                             "; the rest is left to other integrations");
+      if (!behind)
+        logger(connector_)->info("rate budget: {} left of which {} are kept for other integrations; waiting {} ms",
+                                 *remaining_, reserve(), wait.count());
+    }
+    if (!place.queued) {
+      waiting_.emplace(key, &timer);
+      place.queued = true;
+    }
+    timer.expires_after(wait);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }
 

@@ -5,9 +5,19 @@
 // left; before a request it waits (up to `max_wait`) while what is left is inside the part kept
 // for others, and past that it fails the request with a ConnectorError that names the reset time:
 // the cycle skips the connector and the next cycle carries on.
+//
+// Requests wait their turn by when their answer is due at the latest (an email's send time), not
+// by arrival: in a burst the stops of emails due in 50 minutes would otherwise take the minute's
+// budget from the listing and from the stops due in 90 seconds. Between two responses the budget
+// counts what it let through itself, so a window that turns does not let every waiter go at once.
+#include <boost/asio/steady_timer.hpp>
+
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "safetynet/core/task.hpp"
 #include "safetynet/net/http_client.hpp"
@@ -24,7 +34,11 @@ class RateBudget {
   RateBudget(std::string connector, RateDialect dialect, double share,
              std::chrono::milliseconds max_wait = std::chrono::seconds(65));
   void observe(const HttpResponse& r);
-  Task<void> beforeRequest(int cost = 1);
+  // `due`: when the answer is needed at the latest; none is a listing page (listingDue).
+  Task<void> beforeRequest(int cost = 1, std::optional<TimePoint> due = std::nullopt);
+  // A listing page may reveal an email created this instant with the shortest lead the product
+  // promises to stop (two minutes, `min_lead_time`): its send time is what the page is due for.
+  static TimePoint listingDue(TimePoint now);
   // For tests and logs.
   std::optional<long> remaining() const { return remaining_; }
   long reserve() const;
@@ -36,6 +50,14 @@ class RateBudget {
   std::chrono::milliseconds max_wait_;
   std::optional<long> limit_, remaining_;
   TimePoint reset_at_{};
+  // The requests waiting, most urgent first (due, then arrival); each is woken by its timer.
+  using Key = std::pair<TimePoint, uint64_t>;
+  std::map<Key, asio::steady_timer*> waiting_;
+  uint64_t arrivals_ = 0;
+
+  void turnWindowIfPast(TimePoint now);
+  bool affordable(int cost) const;
+  void wakeFirst();
 };
 
 }  // namespace safetynet

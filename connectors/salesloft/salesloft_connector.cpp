@@ -37,10 +37,10 @@ SalesloftConnector::SalesloftConnector(ConnectorConfig config, HttpClientPtr htt
 }
 
 Task<HttpResponse> SalesloftConnector::call(std::string method, std::string path, std::string body,
-                                            std::string content_type, int cost) {
+                                            std::string content_type, int cost, std::optional<TimePoint> due) {
   HttpResponse r;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    co_await budget_.beforeRequest(cost);
+    co_await budget_.beforeRequest(cost, due);
     std::string token = config_.api_key.reveal();
     if (oauth_) {
       token = co_await oauth_->accessToken();
@@ -62,8 +62,9 @@ Task<HttpResponse> SalesloftConnector::call(std::string method, std::string path
   co_return r;
 }
 
-Task<nlohmann::json> SalesloftConnector::getJson(const std::string& path, const std::string& what, int cost) {
-  HttpResponse r = co_await call("GET", path, "", "", cost);
+Task<nlohmann::json> SalesloftConnector::getJson(const std::string& path, const std::string& what, int cost,
+                                                std::optional<TimePoint> due) {
+  HttpResponse r = co_await call("GET", path, "", "", cost, due);
   if (r.status == 401)
     throw ConnectorError(config_.name + ": Salesloft rejected the " + std::string(oauth_ ? "access token" : "API key") +
                          " (401) on " + what);
@@ -143,8 +144,8 @@ Task<void> SalesloftConnector::streamScheduled(TimeWindow window, PageSink sink)
   co_await sink(tracked_.inWindow(window));
 }
 
-Task<std::string> SalesloftConnector::emailStatus(const std::string& id) {
-  HttpResponse r = co_await call("GET", "/activities/emails/" + urlEncode(id) + ".json");
+Task<std::string> SalesloftConnector::emailStatus(const std::string& id, TimePoint due) {
+  HttpResponse r = co_await call("GET", "/activities/emails/" + urlEncode(id) + ".json", "", "", 1, due);
   if (r.status == 404) co_return std::string("gone");
   if (r.status < 200 || r.status >= 300)
     throw ConnectorError(config_.name + ": GET /activities/emails/" + id + " answered " + std::to_string(r.status) + ": " +
@@ -159,11 +160,12 @@ Task<std::string> SalesloftConnector::removeFromCadence(const ScheduledEmail& em
   const std::string person = email.ref("person"), cadence = email.ref("cadence");
   nlohmann::json doc = co_await getJson("/cadence_memberships.json?person_id=" + urlEncode(person) +
                                             "&cadence_id=" + urlEncode(cadence) + "&currently_on_cadence=true",
-                                        "GET /cadence_memberships.json");
+                                        "GET /cadence_memberships.json", 1, email.scheduled_at);
   std::string membership;
   if (doc.contains("data") && doc["data"].is_array() && !doc["data"].empty()) membership = idOf(doc["data"][0]);
   if (membership.empty()) co_return "person " + person + " is on cadence " + cadence + " no longer";
-  HttpResponse r = co_await call("DELETE", "/cadence_memberships/" + urlEncode(membership) + ".json");
+  HttpResponse r =
+      co_await call("DELETE", "/cadence_memberships/" + urlEncode(membership) + ".json", "", "", 1, email.scheduled_at);
   if (r.status == 204 || r.status == 200 || r.status == 404)
     co_return "cadence membership " + membership + " deleted (person " + person + " removed from cadence " + cadence + ")";
   co_return "deleting cadence membership " + membership + " failed (" + std::to_string(r.status) + ": " +
@@ -172,7 +174,8 @@ Task<std::string> SalesloftConnector::removeFromCadence(const ScheduledEmail& em
 
 Task<std::string> SalesloftConnector::restrictEmail(const ScheduledEmail& email) {
   const std::string person = email.ref("person");
-  nlohmann::json doc = co_await getJson("/people/" + urlEncode(person) + ".json", "GET /people/{id}.json");
+  nlohmann::json doc =
+      co_await getJson("/people/" + urlEncode(person) + ".json", "GET /people/{id}.json", 1, email.scheduled_at);
   // Keep the restrictions already there (call, message) and add email. Form-encoded, per the spec.
   std::set<std::string> restrictions;
   restrictions.insert("email");
@@ -182,7 +185,8 @@ Task<std::string> SalesloftConnector::restrictEmail(const ScheduledEmail& email)
       if (c.is_string()) restrictions.insert(c.get<std::string>());
   std::string body;
   for (const auto& c : restrictions) body += (body.empty() ? "" : "&") + urlEncode("contact_restrictions[]") + "=" + urlEncode(c);
-  HttpResponse r = co_await call("PUT", "/people/" + urlEncode(person) + ".json", body, "application/x-www-form-urlencoded");
+  HttpResponse r = co_await call("PUT", "/people/" + urlEncode(person) + ".json", body, "application/x-www-form-urlencoded",
+                                 1, email.scheduled_at);
   if (r.status >= 200 && r.status < 300) co_return "email added to person " + person + "'s contact restrictions";
   co_return "restricting email for person " + person + " failed (" + std::to_string(r.status) + ": " + errorText(r.body) + ")";
 }
@@ -191,7 +195,7 @@ Task<RevertResult> SalesloftConnector::revert(const ScheduledEmail& email) {
   RevertResult result;
   std::string error;
   try {
-    const std::string before = co_await emailStatus(email.id);
+    const std::string before = co_await emailStatus(email.id, email.scheduled_at);
     if (!stillSending(before)) {
       result.confirmed = before == "cancelled" || before == "failed" || before == "gone";
       result.detail = result.confirmed ? "Salesloft already shows the email as \"" + before + "\""
@@ -215,7 +219,7 @@ Task<RevertResult> SalesloftConnector::revert(const ScheduledEmail& email) {
     else
       action = co_await restrictEmail(email);
     done += action;
-    const std::string after = co_await emailStatus(email.id);
+    const std::string after = co_await emailStatus(email.id, email.scheduled_at);
     result.confirmed = !stillSending(after);
     result.detail = done + (result.confirmed ? "; Salesloft now shows the email as \"" + after + "\" (confirmed by re-reading)"
                                              : "; but Salesloft still shows the email as \"" + after + "\": NOT stopped");
@@ -228,11 +232,12 @@ Task<RevertResult> SalesloftConnector::revert(const ScheduledEmail& email) {
   co_return result;
 }
 
-Task<std::optional<nlohmann::json>> SalesloftConnector::resource(const std::string& type, const std::string& id) {
+Task<std::optional<nlohmann::json>> SalesloftConnector::resource(const std::string& type, const std::string& id,
+                                                                 std::optional<TimePoint> due) {
   std::optional<nlohmann::json> out;
   std::string failure;
   try {
-    nlohmann::json doc = co_await getJson("/" + type + "/" + urlEncode(id) + ".json", "GET /" + type + "/{id}.json");
+    nlohmann::json doc = co_await getJson("/" + type + "/" + urlEncode(id) + ".json", "GET /" + type + "/{id}.json", 1, due);
     if (doc.contains("data") && doc["data"].is_object()) out = doc["data"];
   } catch (const std::exception& e) {
     failure = e.what();
@@ -248,7 +253,7 @@ Task<EmailPeople> SalesloftConnector::people(const ScheduledEmail& email) {
     if (auto it = users_.find(email.user_id); it != users_.end()) {
       p.rep = it->second;
     } else {
-      auto user = co_await resource("users", email.user_id);
+      auto user = co_await resource("users", email.user_id, email.scheduled_at);
       if (user) {
         p.rep = toRep(*user);
         users_[email.user_id] = p.rep;
@@ -257,7 +262,7 @@ Task<EmailPeople> SalesloftConnector::people(const ScheduledEmail& email) {
   }
   // An email resumed after a restart comes before loadProfiles: fetch the person for their name.
   if (!email.contact_id.empty() && !people_.count(email.contact_id)) {
-    auto person = co_await resource("people", email.contact_id);
+    auto person = co_await resource("people", email.contact_id, email.scheduled_at);
     if (person) people_[email.contact_id] = std::move(*person);
   }
   if (auto it = people_.find(email.contact_id); it != people_.end()) {
@@ -271,15 +276,18 @@ Task<EmailPeople> SalesloftConnector::people(const ScheduledEmail& email) {
 Task<void> SalesloftConnector::loadProfiles(std::vector<ScheduledEmail>& emails) {
   std::vector<std::string> ids;
   std::set<std::string> seen;
-  for (const auto& e : emails)
+  std::optional<TimePoint> due;  // the batch's earliest send
+  for (const auto& e : emails) {
     if (!e.contact_id.empty() && seen.insert(e.contact_id).second) ids.push_back(e.contact_id);
+    if (!due || e.scheduled_at < *due) due = e.scheduled_at;
+  }
   std::string error;
   try {
     for (size_t i = 0; i < ids.size(); i += kPerPage) {
       std::string list;
       for (size_t k = i; k < ids.size() && k < i + kPerPage; ++k) list += (list.empty() ? "" : ",") + ids[k];
       nlohmann::json doc = co_await getJson("/people.json?ids=" + urlEncode(list) + "&per_page=" + std::to_string(kPerPage),
-                                            "GET /people.json");
+                                            "GET /people.json", 1, due);
       if (doc.contains("data") && doc["data"].is_array())
         for (const auto& p : doc["data"]) people_[idOf(p)] = p;
     }
@@ -295,7 +303,7 @@ Task<void> SalesloftConnector::loadProfiles(std::vector<ScheduledEmail>& emails)
   for (const auto& owner : owners) {
     std::string failure;
     try {
-      nlohmann::json doc = co_await getJson("/users/" + urlEncode(owner) + ".json", "GET /users/{id}.json");
+      nlohmann::json doc = co_await getJson("/users/" + urlEncode(owner) + ".json", "GET /users/{id}.json", 1, due);
       if (doc.contains("data") && doc["data"].is_object()) users_[owner] = toRep(doc["data"]);
     } catch (const std::exception& e) {
       failure = e.what();

@@ -43,17 +43,21 @@ class SalesloftConnector final : public Connector {
 
  private:
   Task<HttpResponse> call(std::string method, std::string path, std::string body = "", std::string content_type = "",
-                          int cost = 1);
-  Task<nlohmann::json> getJson(const std::string& path, const std::string& what, int cost = 1);
+                          int cost = 1, std::optional<TimePoint> due = std::nullopt);
+  // `due`: when the answer is needed at the latest (the email's send time), for the rate budget's
+  // line; none: a listing page.
+  Task<nlohmann::json> getJson(const std::string& path, const std::string& what, int cost = 1,
+                               std::optional<TimePoint> due = std::nullopt);
   // GET /activities/emails.json with `filter`, updated since `since`, every page to `onPage`.
   Task<void> pageByUpdatedAt(std::string filter, std::optional<TimePoint> since, std::string what,
                              std::function<Task<void>(const nlohmann::json&)> onPage);
-  Task<std::string> emailStatus(const std::string& id);
+  Task<std::string> emailStatus(const std::string& id, TimePoint due);
   Task<std::string> removeFromCadence(const ScheduledEmail& email);
   Task<std::string> restrictEmail(const ScheduledEmail& email);
   Task<Rep> user(const std::string& id);
   // GET /{type}/{id}.json's data, or nullopt (logged) when Salesloft cannot answer.
-  Task<std::optional<nlohmann::json>> resource(const std::string& type, const std::string& id);
+  Task<std::optional<nlohmann::json>> resource(const std::string& type, const std::string& id,
+                                               std::optional<TimePoint> due = std::nullopt);
 
   ConnectorConfig config_;
   HttpClientPtr http_;
