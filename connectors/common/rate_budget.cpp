@@ -10,6 +10,7 @@
 #include "safetynet/connector/connector.hpp"
 #include "safetynet/core/logging.hpp"
 #include "safetynet/core/time_format.hpp"
+#include "safetynet/metrics/metrics.hpp"
 
 namespace safetynet {
 
@@ -101,12 +102,19 @@ Task<void> RateBudget::beforeRequest(int cost, std::optional<TimePoint> due) {
       budget.wakeFirst();
     }
   } place{*this, key};
+  std::optional<std::chrono::steady_clock::time_point> waitedFrom;  // safetynet_rate_limit_wait*
   for (;;) {
     const TimePoint now = Clock::now();
     turnWindowIfPast(now);
     const bool behind = !waiting_.empty() && waiting_.begin()->first < key;
     if (!behind && affordable(cost)) {
       if (remaining_) *remaining_ -= cost;  // counted until the response says where we stand
+      if (waitedFrom) {
+        metrics::Instruments& m = metrics::instruments();
+        m.rate_limit_waits.with({connector_}).inc();
+        m.rate_limit_wait_seconds.with({connector_}).inc(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - *waitedFrom).count());
+      }
       co_return;                            // ~Place: out of the line, the next one looks
     }
     std::chrono::milliseconds wait(60000);  // behind a more urgent request: woken when it goes
@@ -131,6 +139,7 @@ Task<void> RateBudget::beforeRequest(int cost, std::optional<TimePoint> due) {
       waiting_.emplace(key, &timer);
       place.queued = true;
     }
+    if (!waitedFrom) waitedFrom = std::chrono::steady_clock::now();
     timer.expires_after(wait);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }

@@ -10,6 +10,7 @@
 #include "app/engine.hpp"
 #include "safetynet/app/app.hpp"
 #include "safetynet/core/logging.hpp"
+#include "safetynet/metrics/metrics.hpp"
 
 namespace safetynet {
 
@@ -23,6 +24,7 @@ std::string CycleStats::summary() const {
 
 Task<void> pollConnector(DecisionEngine& engine, std::shared_ptr<Services> s, Connector& c, TimePoint now,
                          int& errors) {
+  const auto started = std::chrono::steady_clock::now();
   std::string error;
   try {
     co_await engine.poll(s, c, now);
@@ -33,6 +35,11 @@ Task<void> pollConnector(DecisionEngine& engine, std::shared_ptr<Services> s, Co
     error = e.what();
   }
   engine.listingEnded();
+  metrics::Instruments& m = metrics::instruments();
+  m.poll_duration.with({c.name()}).observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  m.polls.with({c.name(), error.empty() ? "ok" : "error"}).inc();
+  if (error.empty()) m.last_poll_success.with({c.name()}).set(metrics::unixSeconds(Clock::now()));
   if (!error.empty()) {
     ++errors;
     logger(c.name())->error("listing scheduled emails failed: {}", error);
@@ -48,6 +55,7 @@ Task<std::map<std::string, SenderState>> pausedSenders(Services& s, Store& store
     error = e.what();
   }
   if (!error.empty()) logger("senders")->error("sender protection failed this cycle: {}", error);
+  metrics::instruments().senders_paused.get().set(static_cast<double>(paused.size()));
   co_return paused;
 }
 

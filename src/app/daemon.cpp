@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <filesystem>
 #include <set>
 
 #include "app/engine.hpp"
@@ -17,6 +18,7 @@
 #include "safetynet/core/duration.hpp"
 #include "safetynet/core/logging.hpp"
 #include "safetynet/core/time_format.hpp"
+#include "safetynet/metrics/metrics.hpp"
 
 namespace safetynet {
 
@@ -40,6 +42,8 @@ class Daemon {
     failsafe_ = std::make_unique<Failsafe>(*store_);
     engine_->setFailsafe(failsafe_.get());
     services_ = buildServices(io.get_executor(), config, *store_, options_.overrides);
+    touchConnectorMetrics();
+    metricsHook_ = metrics::registry().onScrape([this] { scrapeGauges(); });
   }
 
   int run() {
@@ -120,6 +124,8 @@ class Daemon {
         // Retention: a bounded batch of old rows per tick, so the database stops growing.
         if (int pruned = store_->prune(s->config.retention, Clock::now(), kPruneRowsPerTick); pruned > 0)
           log()->debug("retention: {} old rows pruned", pruned);
+        metrics::instruments().cycle_duration.get().observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - tickStart).count());
         CycleStats st = engine_->takeStats();
         st.connector_errors = connectorErrors_ - errorsBefore;
         const std::string alarm = failsafe_->active()            ? "FAIL-SAFE ON (safetynet failsafe status): "
@@ -240,6 +246,7 @@ class Daemon {
       Config c = *result.config;
       c.state_dir = services_->config.state_dir;
       services_ = buildServices(io_.get_executor(), c, *store_, options_.overrides);
+      touchConnectorMetrics();
       initLogging(c.log_level);
       log()->info("configuration and lists reloaded from {}", options_.config_path);
     } catch (const std::exception& e) {
@@ -256,6 +263,35 @@ class Daemon {
     asio::co_spawn(io_, slackActions_->run(), [this](std::exception_ptr e) {
       if (e) failWith(e, "the Slack buttons (Socket Mode) failed");
     });
+  }
+
+  void touchConnectorMetrics() {
+    for (const auto& c : services_->connectors) metrics::touchConnector(c->name());
+  }
+
+  // GET /metrics (on the event loop, like everything here): what is cheaper to read now than to
+  // keep up to date. One indexed count in the store and two stat() calls.
+  void scrapeGauges() {
+    metrics::Instruments& m = metrics::instruments();
+    m.queue_length.get().set(static_cast<double>(engine_->backlog()));
+    m.failsafe_active.get().set(failsafe_->active() ? 1 : 0);
+    m.dns_distrusted.get().set(failsafe_->status().dns_distrusted ? 1 : 0);
+    double bytes = 0;
+    const std::filesystem::path db = std::filesystem::path(services_->config.state_dir) / "safetynet.db";
+    for (const auto& f : {db, std::filesystem::path(db.string() + "-wal")}) {
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(f, ec);
+      if (!ec) bytes += static_cast<double>(size);
+    }
+    m.store_size.get().set(bytes);
+    try {
+      const OutboxBacklog ob = store_->outboxBacklog();
+      m.outbox_pending.get().set(static_cast<double>(ob.pending));
+      m.outbox_oldest_age.get().set(
+          ob.oldest ? std::max(0.0, std::chrono::duration<double>(Clock::now() - *ob.oldest).count()) : 0.0);
+    } catch (const std::exception& e) {
+      log()->warn("metrics: the outbox could not be read: {}", e.what());
+    }
   }
 
   void startWatchdog() {
@@ -292,6 +328,7 @@ class Daemon {
   asio::signal_set signals_;
   bool stopping_ = false;
   int exit_ = 0;
+  metrics::Registry::Hook metricsHook_;  // last: gone first, before what it reads
 };
 
 }  // namespace

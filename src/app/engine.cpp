@@ -18,6 +18,7 @@
 #include "safetynet/core/email_json.hpp"
 #include "safetynet/core/logging.hpp"
 #include "safetynet/core/text.hpp"
+#include "safetynet/metrics/metrics.hpp"
 
 namespace safetynet {
 
@@ -294,6 +295,9 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
   EmailDecision d = decide(e, verdicts, *s.policy, paused_);
   const TimePoint now = Clock::now();
   d.margin = std::chrono::duration_cast<std::chrono::milliseconds>(e.scheduled_at - now);
+  metrics::Instruments& m = metrics::instruments();
+  m.emails_decided.with({c.name(), d.verdict, d.reason.empty() ? "none" : d.reason}).inc();
+  m.decision_margin.with({c.name()}).observe(std::chrono::duration<double>(*d.margin).count());
   std::optional<std::chrono::steady_clock::time_point> oldestChecking;
   if (!checking_.empty()) oldestChecking = *checking_.begin();
   if (failsafe_)
@@ -305,6 +309,7 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
       ++stats_.decided;
       ++stats_.allowed;
       ++stats_.let_go;
+      m.failsafe_let_go.with({c.name()}).inc();
       store_.recordDecision(d);
       logger(c.name())->warn("email {}: {}", e.id, d.detail);
       co_return;
@@ -318,7 +323,10 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
   for (const auto& r : d.recipients)
     if (r.value("known_revert", false)) knownBefore = true;
   ++stats_.decided;
-  if (tooLate) ++stats_.too_late;
+  if (tooLate) {
+    ++stats_.too_late;
+    m.too_late.with({c.name()}).inc();
+  }
   if (d.verdict != "revert") {
     d.state = tooLate ? EmailState::TooLate : EmailState::Allowed;
     if (tooLate) d.detail = "decided " + left + " before its send, less than act_margin: checks may have been cut short";
@@ -328,6 +336,7 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
   }
   if (tooLate && !knownBefore) {
     d.state = EmailState::TooLate;
+    m.reverts.with({c.name(), "too_late"}).inc();
     d.detail = "risky, but decided " + left + " before its send, less than act_margin (" +
                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(cfg.act_margin).count()) +
                " s): not stopped";
@@ -375,6 +384,7 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
     store_.transition(d.key, EmailState::Reverting, "attempt " + std::to_string(attempts) + " failed: " + r.detail,
                       attempts, std::nullopt);
     log->warn("email {} not stopped yet (attempt {}): {}", e.id, attempts, r.detail);
+    metrics::instruments().revert_retries.with({c.name()}).inc();
     co_return;
   }
   if (r.confirmed) r.detail += " (" + std::to_string(secondsLeft(e.scheduled_at, now)) + " s before its send)";
@@ -389,10 +399,12 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
           rechecks.push_back(Recheck{rcpt.value("address", ""), d.key, now + s.config.recheck_after, 0, note.payload});
     store_.transition(d.key, EmailState::Reverted, r.detail, attempts, note, rechecks);
     ++stats_.reverted;
+    metrics::instruments().reverts.with({c.name(), "confirmed"}).inc();
     log->info("email {} held: {} ({})", e.id, d.reason, d.evidence);  // the evidence names the recipient
   } else {
     store_.transition(d.key, EmailState::RevertFailed, r.detail, attempts, note);
     ++stats_.revert_failed;
+    metrics::instruments().reverts.with({c.name(), "failed"}).inc();
     log->error("email {} could NOT be stopped: {}", e.id, r.detail);
   }
 }

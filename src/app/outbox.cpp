@@ -9,6 +9,7 @@
 #include "safetynet/core/email_json.hpp"
 #include "safetynet/core/json_util.hpp"
 #include "safetynet/core/logging.hpp"
+#include "safetynet/metrics/metrics.hpp"
 #include "safetynet/net/http_client.hpp"
 
 namespace safetynet {
@@ -133,6 +134,7 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
         else
           store.outboxUnrouted(m.id, next, t.error);
         t.permanent ? ++stats.dead : ++stats.retried;
+        metrics::instruments().notifications.with({m.kind, t.permanent ? "dead" : "retry"}).inc();
         log->warn("{}: no destination: {}", m.dedupe_key, t.error);
         continue;
       }
@@ -142,6 +144,7 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
       if (r.delivered) {
         store.outboxSent(m.id, r.ref);
         ++stats.sent;
+        metrics::instruments().notifications.with({m.kind, "sent"}).inc();
         log->info("{}: delivered to {}", m.dedupe_key, r.ref);
       } else {
         // Slack said no: nothing was posted, so the next try need not search first. A transport
@@ -155,6 +158,7 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
           store.outboxRetry(m.id, nextAttempt(now, m.attempts + 1, r.retry_after), r.error,
                             r.permanent_failure ? "dead" : (r.outcome_unknown ? "sending" : "pending"));
         r.permanent_failure ? ++stats.dead : ++stats.retried;
+        metrics::instruments().notifications.with({m.kind, r.permanent_failure ? "dead" : "retry"}).inc();
         log->warn("{}: {} ({})", m.dedupe_key, r.error, r.permanent_failure ? "giving up" : "will retry");
       }
     } catch (const std::exception& e) {
@@ -165,6 +169,7 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
       store.outboxRetry(m.id, nextAttempt(now, m.attempts + 1, std::nullopt), error,
                         mayHaveSent ? "sending" : "pending");
       ++stats.retried;
+      metrics::instruments().notifications.with({m.kind, "retry"}).inc();
       log->warn("{}: {}", m.dedupe_key, error);
     }
   }

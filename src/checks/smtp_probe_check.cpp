@@ -6,6 +6,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "checks/smtp_reply.hpp"
+#include "safetynet/core/text.hpp"
+#include "safetynet/metrics/metrics.hpp"
 
 #include <algorithm>
 
@@ -131,6 +133,17 @@ Task<void> SmtpProbeCheck::run(const CheckInput& input, ScanResult& result) {
   const std::string probeAddress = (skipCatchAll || known) ? "" : randomLocalPart() + "@" + domain;
 
   const std::string recipient = a.local + "@" + domain;
+  // One probe of this recipient, counted in safetynet_smtp_probes_total by the signal it gave
+  // (lower case), or "accepted" when it gave none.
+  struct Counted {
+    ScanResult& result;
+    size_t before;
+    ~Counted() {
+      std::string outcome = "accepted";
+      if (result.signals().size() > before) outcome = asciiLower(result.signals().back().name);
+      metrics::instruments().smtp_probes.with({outcome}).inc();
+    }
+  } counted{result, result.signals().size()};
   std::shared_ptr<Batch> batch = co_await joinBatch(domain, hosts, probeAddress, recipient, input.deadline);
   if (!batch->failure.empty()) {
     result.add("SMTP_UNREACHABLE", "probe of " + domain + " failed: " + batch->failure);

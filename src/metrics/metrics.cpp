@@ -347,4 +347,21 @@ Instruments& instruments() {
   return m;
 }
 
+void touchConnector(std::string_view c) {
+  Instruments& m = instruments();
+  for (std::string_view result : {"confirmed", "failed", "too_late"}) m.reverts.with({c, result});
+  m.revert_retries.with({c});
+  m.too_late.with({c});
+  m.failsafe_let_go.with({c});
+  m.decision_margin.with({c});
+  for (std::string_view result : {"ok", "error"}) m.polls.with({c, result});
+  m.poll_duration.with({c});
+  m.rate_limit_waits.with({c});
+  m.rate_limit_wait_seconds.with({c});
+}
+
+PlatformRequest::~PlatformRequest() {
+  instruments().platform_requests.with({connector_, statusClass(status_)}).inc();
+}
+
 }  // namespace safetynet::metrics

@@ -16,6 +16,7 @@
 #include <map>
 #include <mutex>
 
+#include "safetynet/metrics/metrics.hpp"
 #include "safetynet/net/dns.hpp"
 
 namespace safetynet {
@@ -122,6 +123,16 @@ void parseInto(DnsAnswer& out, DnsType type, const unsigned char* abuf, int alen
   }
 }
 
+std::string_view dnsTypeName(DnsType t) {
+  switch (t) {
+    case DnsType::A: return "A";
+    case DnsType::AAAA: return "AAAA";
+    case DnsType::MX: return "MX";
+    case DnsType::TXT: return "TXT";
+  }
+  return "?";
+}
+
 int qtypeOf(DnsType t) {
   switch (t) {
     case DnsType::A: return ns_t_a;
@@ -165,6 +176,7 @@ class CaresResolver final : public DnsResolver {
   }
 
   Task<DnsAnswer> query(std::string name, DnsType type) override {
+    const auto started = std::chrono::steady_clock::now();
     auto p = std::make_shared<Pending>(ex_);
     p->type = type;
     ares_query(channel_, name.c_str(), ns_c_in, qtypeOf(type), &CaresResolver::onAnswer,
@@ -175,6 +187,11 @@ class CaresResolver final : public DnsResolver {
       p->answer.status = DnsStatus::TempFail;
       p->answer.error = "cancelled";
     }
+    const std::string_view typeName = dnsTypeName(type);
+    metrics::Instruments& m = metrics::instruments();
+    m.dns_queries.with({typeName, toString(p->answer.status)}).inc();
+    m.dns_duration.with({typeName}).observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     co_return p->answer;
   }
 

@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "safetynet/core/logging.hpp"
+#include "safetynet/metrics/metrics.hpp"
 
 #include <algorithm>
 
@@ -79,7 +80,10 @@ Task<RecipientVerdict> Pipeline::evaluate(std::string raw, bool fresh, std::opti
   std::vector<Signal> known;  // offline + cached: what did not need this evaluation's network
   if (!scan.stopped() && options_.network && in.address) {
     std::optional<CachedVerdict> hit;
-    if (cache_ && !fresh) hit = cache_->cachedVerdict(cacheKey, Clock::now());
+    if (cache_ && !fresh) {
+      hit = cache_->cachedVerdict(cacheKey, Clock::now());
+      metrics::instruments().verdict_cache.with({hit ? "hit" : "miss"}).inc();
+    }
     if (hit) {
       rv.cached = true;
       for (const auto& s : hit->signals) scan.add(s.value("name", ""), s.value("evidence", ""));

@@ -481,6 +481,17 @@ class SqliteStore final : public Store {
     return fromMillis(std::stoll(*v));
   }
 
+  OutboxBacklog outboxBacklog() override {
+    // outbox_due's leading column is the state: only the waiting rows are read.
+    Stmt s(db_, "SELECT count(*), min(created_at) FROM outbox WHERE state IN ('pending','sending')");
+    OutboxBacklog b;
+    if (s.step()) {
+      b.pending = s.integer(0);
+      if (b.pending > 0) b.oldest = fromMillis(s.integer(1));
+    }
+    return b;
+  }
+
   std::optional<std::string> domainFact(const std::string& domain, const std::string& fact, TimePoint now) override {
     Stmt s(db_, "SELECT value FROM domain_facts WHERE domain=? AND fact=? AND expires_at>?");
     s.bind(1, domain).bind(2, fact).bind(3, toMillis(now));

@@ -224,6 +224,25 @@ struct Instruments {
 };
 Instruments& instruments();
 
+// Every per-connector series at 0 (the daemon calls it for each configured connector): a counter
+// that appears only with its first increment is not seen by increase() in an alert rule.
+void touchConnector(std::string_view connector);
+
+// Counts one platform API request in safetynet_platform_requests_total when it goes out of scope:
+// by the status given to answered(), or as "error" when none was (no answer: an exception).
+class PlatformRequest {
+ public:
+  explicit PlatformRequest(std::string_view connector) : connector_(connector) {}
+  PlatformRequest(const PlatformRequest&) = delete;
+  PlatformRequest& operator=(const PlatformRequest&) = delete;
+  ~PlatformRequest();
+  void answered(int httpStatus) { status_ = httpStatus; }
+
+ private:
+  std::string connector_;
+  int status_ = 0;
+};
+
 // A platform HTTP status as the `status` label: 2xx, 3xx, 4xx, 429, 5xx; 0 (no answer): error.
 std::string_view statusClass(int httpStatus);
 // Seconds since the epoch, as a gauge wants them.

@@ -57,6 +57,11 @@ struct OutboxMessage {
   std::string sent_ref;     // e.g. Slack channel + ts
 };
 
+struct OutboxBacklog {
+  long long pending = 0;
+  std::optional<TimePoint> oldest;  // none when nothing waits
+};
+
 struct CachedVerdict {
   std::string address;  // canonical
   std::string verdict;
@@ -189,6 +194,9 @@ class Store {
   // restart neither loses nor repeats it. lastDigestAt: that time, if any.
   virtual void enqueueDigest(const OutboxMessage& m, TimePoint at) = 0;
   virtual std::optional<TimePoint> lastDigestAt() = 0;
+  // Notifications waiting (pending or sending) and when the oldest of them was queued: the
+  // metrics safetynet_outbox_pending and safetynet_outbox_oldest_age_seconds, read at each scrape.
+  virtual OutboxBacklog outboxBacklog() = 0;
 
   // Re-checks scheduled by transition(); finishing one records the outcome (audit), and either
   // schedules it again (`next_due`) or closes it, with an optional notification, in one transaction.
