@@ -56,10 +56,11 @@ bool OutreachConnector::sameOrigin(const std::string& url) const {
   return a && b && a->scheme == b->scheme && a->host == b->host && a->port == b->port;
 }
 
-Task<HttpResponse> OutreachConnector::call(std::string method, std::string url, std::string body) {
+Task<HttpResponse> OutreachConnector::call(std::string method, std::string url, std::string body,
+                                           std::optional<TimePoint> due) {
   HttpResponse r;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    co_await budget_.beforeRequest();
+    co_await budget_.beforeRequest(1, due);
     std::string token = co_await oauth_.accessToken();
     if (attempt == 1) token = co_await oauth_.renewAfterRejection(token);
     HttpRequest req;
@@ -78,8 +79,9 @@ Task<HttpResponse> OutreachConnector::call(std::string method, std::string url, 
   co_return r;
 }
 
-Task<nlohmann::json> OutreachConnector::getJson(const std::string& url, const std::string& what) {
-  HttpResponse r = co_await call("GET", url);
+Task<nlohmann::json> OutreachConnector::getJson(const std::string& url, const std::string& what,
+                                               std::optional<TimePoint> due) {
+  HttpResponse r = co_await call("GET", url, "", due);
   if (r.status == 401) throw ConnectorError(config_.name + ": Outreach rejected a fresh access token on " + what);
   if (r.status < 200 || r.status >= 300)
     throw ConnectorError(config_.name + ": " + what + " answered " + std::to_string(r.status) + ": " + errorText(r.body));
@@ -152,8 +154,8 @@ Task<void> OutreachConnector::streamScheduled(TimeWindow window, PageSink sink) 
   co_await sink(tracked_.inWindow(window));
 }
 
-Task<std::pair<std::string, std::string>> OutreachConnector::readMailing(const std::string& id) {
-  HttpResponse r = co_await call("GET", config_.base_url + "/mailings/" + urlEncode(id));
+Task<std::pair<std::string, std::string>> OutreachConnector::readMailing(const std::string& id, TimePoint due) {
+  HttpResponse r = co_await call("GET", config_.base_url + "/mailings/" + urlEncode(id), "", due);
   if (r.status == 404) co_return std::make_pair(std::string("gone"), std::string());
   if (r.status < 200 || r.status >= 300)
     throw ConnectorError(config_.name + ": GET /mailings/" + id + " answered " + std::to_string(r.status) + ": " +
@@ -166,11 +168,12 @@ Task<std::pair<std::string, std::string>> OutreachConnector::readMailing(const s
   co_return std::make_pair(state, relatedId(d, "sequenceState"));
 }
 
-Task<OutreachConnector::Written> OutreachConnector::write(std::string method, std::string url, std::string body) {
+Task<OutreachConnector::Written> OutreachConnector::write(std::string method, std::string url, std::string body,
+                                                          TimePoint due) {
   Written w;
   HttpResponse r;
   try {
-    r = co_await call(std::move(method), std::move(url), std::move(body));
+    r = co_await call(std::move(method), std::move(url), std::move(body), due);
   } catch (const std::exception& e) {
     w.text = e.what();  // no answer: it may or may not have been applied
   }
@@ -192,7 +195,7 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
   bool unclear = false;
   try {
     // Read first: after a crash the mailing may already be drafted, sent or gone.
-    auto [state, sequenceState] = co_await readMailing(email.id);
+    auto [state, sequenceState] = co_await readMailing(email.id, email.scheduled_at);
     if (sequenceState.empty()) sequenceState = email.ref("sequence_state");
     if (!stillSending(state)) {
       result.confirmed = state == "drafted" || state == "gone";
@@ -204,14 +207,15 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
     std::string done;
     bool pause = strategy == "pause_sequence";
     if (!pause) {
-      Written w = co_await write("PATCH", config_.base_url + "/mailings/" + urlEncode(email.id), draftedBody(email.id));
+      Written w = co_await write("PATCH", config_.base_url + "/mailings/" + urlEncode(email.id), draftedBody(email.id),
+                                  email.scheduled_at);
       if (w.outcome == Written::Applied) {
         done = "PATCH state=drafted";
       } else if (w.outcome == Written::Refused) {
         done = "PATCH state=drafted refused (" + w.text + ")";
         // A refusal may only say "it is not scheduled any more": an earlier PATCH of ours that
         // landed late (its answer never came), or the rep. Re-read before a second, different stop.
-        auto [now, unused] = co_await readMailing(email.id);
+        auto [now, unused] = co_await readMailing(email.id, email.scheduled_at);
         pause = stillSending(now);  // else the documented fallback is not needed
         if (!pause) done += ", the mailing being \"" + now + "\" already";
       } else {
@@ -225,7 +229,8 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
         co_return result;
       }
       Written w = co_await write("POST", config_.base_url + "/sequenceStates/" + urlEncode(sequenceState) +
-                                             "/actions/pause");
+                                             "/actions/pause",
+                                  "", email.scheduled_at);
       unclear = w.outcome == Written::Unclear;
       done += std::string(done.empty() ? "" : "; ") +
               (w.outcome == Written::Applied   ? "sequenceState " + sequenceState + " paused"
@@ -234,7 +239,7 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
                                                      w.text + ")");
     }
     // Confirm with a fresh read.
-    auto [after, unused] = co_await readMailing(email.id);
+    auto [after, unused] = co_await readMailing(email.id, email.scheduled_at);
     result.confirmed = !stillSending(after);
     result.detail = done + (result.confirmed ? "; Outreach now shows the mailing as \"" + after + "\" (confirmed by re-reading)"
                                              : "; but Outreach still shows the mailing as \"" + after + "\": NOT stopped");
@@ -248,11 +253,12 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
   co_return result;
 }
 
-Task<std::optional<nlohmann::json>> OutreachConnector::resource(const std::string& type, const std::string& id) {
+Task<std::optional<nlohmann::json>> OutreachConnector::resource(const std::string& type, const std::string& id,
+                                                                std::optional<TimePoint> due) {
   std::optional<nlohmann::json> out;
   std::string failure;
   try {
-    nlohmann::json doc = co_await getJson(config_.base_url + "/" + type + "/" + urlEncode(id), "GET /" + type + "/{id}");
+    nlohmann::json doc = co_await getJson(config_.base_url + "/" + type + "/" + urlEncode(id), "GET /" + type + "/{id}", due);
     if (doc.contains("data") && doc["data"].is_object()) out = doc["data"];
   } catch (const std::exception& e) {
     failure = e.what();
@@ -266,11 +272,11 @@ Task<EmailPeople> OutreachConnector::people(const ScheduledEmail& email) {
   // An email resumed after a restart comes before any listing: fetch who the listing would have
   // brought (the rep, the prospect) rather than telling the channel instead of the rep.
   if (!email.user_id.empty() && !users_.count(email.user_id)) {
-    auto user = co_await resource("users", email.user_id);
+    auto user = co_await resource("users", email.user_id, email.scheduled_at);
     if (user) users_[email.user_id] = toRep(*user);
   }
   if (!email.contact_id.empty() && !prospects_.count(email.contact_id)) {
-    auto prospect = co_await resource("prospects", email.contact_id);
+    auto prospect = co_await resource("prospects", email.contact_id, email.scheduled_at);
     if (prospect) prospects_[email.contact_id] = std::move(*prospect);
   }
   if (auto it = users_.find(email.user_id); it != users_.end()) p.rep = it->second;
@@ -293,8 +299,11 @@ Task<void> OutreachConnector::loadProfiles(std::vector<ScheduledEmail>& emails) 
   // Prospects that did not come with this poll's pages (emails read before a restart, kept in the
   // store): read in batches by id.
   std::set<std::string> missing;
-  for (const auto& e : emails)
+  std::optional<TimePoint> due;  // the batch's earliest send
+  for (const auto& e : emails) {
     if (!e.contact_id.empty() && !prospects_.count(e.contact_id)) missing.insert(e.contact_id);
+    if (!due || e.scheduled_at < *due) due = e.scheduled_at;
+  }
   std::string failure;
   try {
     std::vector<std::string> list(missing.begin(), missing.end());
@@ -303,7 +312,7 @@ Task<void> OutreachConnector::loadProfiles(std::vector<ScheduledEmail>& emails) 
       for (size_t k = i; k < list.size() && k < i + kPageSize; ++k) batch += (batch.empty() ? "" : ",") + list[k];
       nlohmann::json doc = co_await getJson(config_.base_url + "/prospects?" + param("filter[id]", batch) + "&" +
                                                 param("page[size]", std::to_string(kPageSize)) + "&count=false",
-                                            "GET /prospects");
+                                            "GET /prospects", due);
       if (doc.contains("data") && doc["data"].is_array())
         for (const auto& p : doc["data"]) prospects_[idOf(p)] = p;
     }
@@ -324,7 +333,7 @@ Task<void> OutreachConnector::loadProfiles(std::vector<ScheduledEmail>& emails) 
       std::string url = config_.base_url + "/emailAddresses?" + param("filter[prospect][id]", list) + "&" +
                         param("page[size]", std::to_string(kPageSize)) + "&count=false";
       while (!url.empty()) {
-        nlohmann::json doc = co_await getJson(url, "GET /emailAddresses");
+        nlohmann::json doc = co_await getJson(url, "GET /emailAddresses", due);
         if (doc.contains("data") && doc["data"].is_array())
           for (const auto& a : doc["data"]) addresses[relatedId(a, "prospect")].push_back(a);
         std::string next = doc.contains("links") && doc["links"].is_object() ? jsonString(doc["links"], "next") : "";
@@ -346,7 +355,7 @@ Task<void> OutreachConnector::loadProfiles(std::vector<ScheduledEmail>& emails) 
     try {
       nlohmann::json doc = co_await getJson(config_.base_url + "/users?" + param("filter[id]", owners) + "&" +
                                                 param("page[size]", std::to_string(kPageSize)) + "&count=false",
-                                            "GET /users");
+                                            "GET /users", due);
       if (doc.contains("data") && doc["data"].is_array())
         for (const auto& u : doc["data"]) users_[idOf(u)] = toRep(u);
     } catch (const std::exception& e) {

@@ -43,19 +43,23 @@ class OutreachConnector final : public Connector {
 
  private:
   // One request with the bearer token, the JSON:API media type, the rate budget, and one
-  // token renewal on 401. Returns the response whatever its status.
-  Task<HttpResponse> call(std::string method, std::string url, std::string body = "");
-  Task<nlohmann::json> getJson(const std::string& url, const std::string& what);
+  // token renewal on 401. Returns the response whatever its status. `due`: when the answer is
+  // needed at the latest (the email's send time), for the rate budget's line; none: a listing page.
+  Task<HttpResponse> call(std::string method, std::string url, std::string body = "",
+                          std::optional<TimePoint> due = std::nullopt);
+  Task<nlohmann::json> getJson(const std::string& url, const std::string& what,
+                               std::optional<TimePoint> due = std::nullopt);
   // A write's outcome as far as its answer tells: Unclear for 5xx, 408, 429 (after the client's
   // retries) or no answer at all, when it may or may not have been applied.
   struct Written {
     enum Outcome { Applied, Refused, Unclear } outcome = Unclear;
     std::string text;  // "422: <Outreach's error>", or the transport error
   };
-  Task<Written> write(std::string method, std::string url, std::string body = "");
-  Task<std::pair<std::string, std::string>> readMailing(const std::string& id);  // state, sequenceState id
+  Task<Written> write(std::string method, std::string url, std::string body, TimePoint due);
+  Task<std::pair<std::string, std::string>> readMailing(const std::string& id, TimePoint due);  // state, sequenceState id
   // GET /{type}/{id}'s resource, or nullopt (logged) when Outreach cannot answer.
-  Task<std::optional<nlohmann::json>> resource(const std::string& type, const std::string& id);
+  Task<std::optional<nlohmann::json>> resource(const std::string& type, const std::string& id,
+                                               std::optional<TimePoint> due = std::nullopt);
   bool sameOrigin(const std::string& url) const;
 
   ConnectorConfig config_;

@@ -1,5 +1,6 @@
 #include "app/failsafe.hpp"
 
+#include <cstdio>
 #include <set>
 
 #include "safetynet/core/concurrently.hpp"
@@ -24,6 +25,19 @@ const std::set<std::string>& certainSignals() {
 std::string ratioText(int held, int decided) {
   return std::to_string(held) + " of the last " + std::to_string(decided) + " decisions";
 }
+
+std::string percent(double ratio) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", ratio * 100);
+  return buf;
+}
+
+long long utcDay(TimePoint t) {
+  const long long ms = toMillis(t);
+  return ms >= 0 ? ms / 86400000 : (ms - 86399999) / 86400000;
+}
+
+constexpr long long kWeekDays = 7;
 
 }  // namespace
 
@@ -61,7 +75,45 @@ bool holdIsCertain(const EmailDecision& d) {
   return false;
 }
 
-Failsafe::Failsafe(Store& store, SteadyNow steady) : store_(store), steady_(std::move(steady)) { refresh(); }
+Failsafe::Failsafe(Store& store, SteadyNow steady) : store_(store), steady_(std::move(steady)) {
+  refresh();
+  loadDays();
+}
+
+void Failsafe::loadDays() {
+  const auto text = store_.connectorState(kStateOwner, "days").value_or("");
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return;  // none yet, or unreadable: the trigger waits for a week of history
+  for (const auto& [day, counts] : j.items()) {
+    try {
+      if (counts.is_array() && counts.size() == 2 && counts[0].is_number_integer() && counts[1].is_number_integer())
+        days_[std::stoll(day)] = {counts[0].get<long>(), counts[1].get<long>()};
+    } catch (const std::exception&) {
+      // a key that is not a day number: skipped
+    }
+  }
+}
+
+void Failsafe::saveDays() {
+  if (!days_dirty_) return;
+  // Only what the trigger reads: the week before today, and today.
+  if (!days_.empty()) days_.erase(days_.begin(), days_.lower_bound(days_.rbegin()->first - kWeekDays));
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [day, counts] : days_) j[std::to_string(day)] = {counts.first, counts.second};
+  store_.putConnectorState(kStateOwner, "days", j.dump());
+  days_dirty_ = false;
+}
+
+std::optional<Failsafe::WeekRatio> Failsafe::trailingWeek(TimePoint now, long min_decided) const {
+  const long long today = utcDay(now);
+  WeekRatio w;
+  for (auto it = days_.lower_bound(today - kWeekDays); it != days_.end() && it->first < today; ++it) {
+    w.decided += it->second.first;
+    w.held += it->second.second;
+  }
+  if (w.decided < min_decided || w.decided == 0) return std::nullopt;
+  return w;
+}
 
 void Failsafe::refresh() {
   const bool was = status_.active;
@@ -80,6 +132,7 @@ void Failsafe::tell(Services& s, const std::string& event, const nlohmann::json&
 }
 
 Task<std::string> Failsafe::checkCanaries(Services& s, TimePoint now) {
+  saveDays();  // once a tick
   // All at once: a slow resolver costs one timeout, not one per canary.
   const auto& canaries = s.config.failsafe.canaries;
   std::vector<std::string> no(canaries.size());
@@ -120,6 +173,10 @@ std::optional<std::string> Failsafe::judge(Services& s, const EmailDecision& d, 
   const auto elapsed = steadyNow();
   while (!recent_.empty() && recent_.front().at < elapsed - cfg.window) recent_.pop_front();
   recent_.push_back({elapsed, started.value_or(elapsed), guess});
+  auto& day = days_[utcDay(now)];
+  ++day.first;
+  day.second += guess;
+  days_dirty_ = true;
   if (!guess) return std::nullopt;
   if (status_.active) return "the fail-safe is on since " + formatIso8601(status_.since) + " (" + status_.why + ")";
   // The complete cohort: begun before the oldest email still being checked (whose slower
@@ -132,14 +189,30 @@ std::optional<std::string> Failsafe::judge(Services& s, const EmailDecision& d, 
       held += r.guess_hold;
       ++decided;
     }
-  if (decided < cfg.min_decisions || held <= cfg.max_hold_ratio * decided) return std::nullopt;
-  const std::string why = ratioText(held, decided) + " would hold emails on checks' guesses, more than failsafe.max_hold_ratio (" +
-                          std::to_string(static_cast<int>(cfg.max_hold_ratio * 100)) + "%)";
+  if (decided < cfg.min_decisions) return std::nullopt;
+  std::string why;
+  const double ratio = static_cast<double>(held) / decided;
+  if (held > cfg.max_hold_ratio * decided) {
+    why = ratioText(held, decided) + " would hold emails on checks' guesses, more than failsafe.max_hold_ratio (" +
+          std::to_string(static_cast<int>(cfg.max_hold_ratio * 100)) + "%)";
+  } else if (cfg.week_factor > 0 && ratio > cfg.week_min_ratio) {
+    const auto week = trailingWeek(now, 20L * cfg.min_decisions);
+    if (week && held * week->decided > cfg.week_factor * static_cast<double>(week->held) * decided) {
+      char factor[32];
+      std::snprintf(factor, sizeof factor, "%g", cfg.week_factor);
+      why = ratioText(held, decided) + " (" + percent(ratio) + ") would hold emails on checks' guesses, more than " +
+            "failsafe.week_factor (" + factor + ") times the trailing week's " +
+            percent(static_cast<double>(week->held) / week->decided) + " (" + std::to_string(week->held) + " of " +
+            std::to_string(week->decided) + ")";
+    }
+  }
+  if (why.empty()) return std::nullopt;
   trip(s, why, now);
   return "the fail-safe tripped: " + why;
 }
 
 void Failsafe::trip(Services& s, const std::string& why, TimePoint now) {
+  saveDays();
   store_.putConnectorStates(kStateOwner, {{"active_since", std::to_string(toMillis(now))}, {"why", why}});
   status_.active = true;
   status_.since = now;

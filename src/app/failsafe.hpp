@@ -11,7 +11,9 @@
 //    checked (at most kMaxCohortLag back). A definite DNS answer (null MX) holds in one query, an
 //    allow waits for the SMTP probe: the first decisions of a burst are mostly holds, and counted
 //    as they come they tripped the fail-safe on a healthy burst with 10% risky (measured: 13 of
-//    the first 25). From then on a
+//    the first 25). The same cohort also trips it when its share is more than
+//    failsafe.week_factor times the trailing week's (counted per day here, kept in the store) and
+//    above week_min_ratio: broken inputs that hold 30% of a company whose week held 2%. From then on a
 //    hold on a guess is let go (state allowed, audit event "failsafe") until an admin resumes
 //    (`safetynet failsafe resume`). It survives restarts (kept in the store).
 // Holds from the admin's own lists and the bounce history (suppression, spam traps, complainers,
@@ -19,6 +21,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -66,6 +69,15 @@ class Failsafe {
   static constexpr std::chrono::seconds kMaxCohortLag{5};
   bool active() const { return status_.active; }
   const FailsafeStatus& status() const { return status_; }
+  // Writes the day counts of the trailing-week trigger to the store (each tick; a crash loses at
+  // most a tick's counts of a statistic).
+  void saveDays();
+  // The trailing week's share of decisions held on guesses: the 7 days before `now`'s (UTC), or
+  // nothing with fewer than `min_decided` decisions in them.
+  struct WeekRatio {
+    long held = 0, decided = 0;
+  };
+  std::optional<WeekRatio> trailingWeek(TimePoint now, long min_decided) const;
 
  private:
   void trip(Services& s, const std::string& why, TimePoint now);
@@ -80,6 +92,10 @@ class Failsafe {
     bool guess_hold;
   };
   std::deque<Recent> recent_;
+  // UTC day number -> {decided, held on guesses}: the trailing-week trigger's history.
+  std::map<long long, std::pair<long, long>> days_;
+  bool days_dirty_ = false;
+  void loadDays();
 };
 
 }  // namespace safetynet

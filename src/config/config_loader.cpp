@@ -307,6 +307,8 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     f->number("max_hold_ratio", c.failsafe.max_hold_ratio, 0.0, 1.0);
     f->integer("min_decisions", c.failsafe.min_decisions, 1, 1000000);
     f->duration("window", c.failsafe.window);
+    f->number("week_factor", c.failsafe.week_factor, 0.0, 1000.0);
+    f->number("week_min_ratio", c.failsafe.week_min_ratio, 0.0, 1.0);
     f->stringList("canaries", c.failsafe.canaries);
     f->finish();
   }

@@ -213,13 +213,16 @@ TEST(Config, UnreadableSecretFileIsReportedOnce) {
 }
 
 TEST(Config, ReadsTheFailsafeKeys) {
-  auto r = loadConfigText("failsafe:\n  max_hold_ratio: 0.3\n  min_decisions: 50\n  window: 30m\n  canaries: [gmail.com]\n",
+  auto r = loadConfigText("failsafe:\n  max_hold_ratio: 0.3\n  min_decisions: 50\n  window: 30m\n  canaries: [gmail.com]\n"
+                          "  week_factor: 8\n  week_min_ratio: 0.1\n",
                           "sn.yaml");
   ASSERT_TRUE(r.ok()) << r.errors.front().message;
   EXPECT_DOUBLE_EQ(r.config->failsafe.max_hold_ratio, 0.3);
   EXPECT_EQ(r.config->failsafe.min_decisions, 50);
   EXPECT_EQ(r.config->failsafe.window, std::chrono::minutes(30));
   EXPECT_EQ(r.config->failsafe.canaries, std::vector<std::string>{"gmail.com"});
+  EXPECT_DOUBLE_EQ(r.config->failsafe.week_factor, 8);
+  EXPECT_DOUBLE_EQ(r.config->failsafe.week_min_ratio, 0.1);
   auto bad = loadConfigText("failsafe:\n  max_hold_ratio: 1.5\n", "sn.yaml");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.errors.front().message.find("failsafe.max_hold_ratio"), std::string::npos) << bad.errors.front().message;

@@ -680,6 +680,81 @@ TEST_F(FailsafeTest, HoldsThatComeAsFastAsEverythingElseStillTripIt) {
   EXPECT_TRUE(failsafeStatus(*store_).active);
 }
 
+// The second trigger: N times the trailing week's ratio (issue 12 item 1). A company whose week
+// held 2% on guesses is in trouble at 30%, long before max_hold_ratio (50%).
+class FailsafeWeekTest : public FailsafeTest {
+ protected:
+  EmailDecision decision(bool hold) {
+    EmailDecision d;
+    d.verdict = hold ? "revert" : "allow";
+    d.reason = hold ? "bounce_risk" : "";
+    return d;
+  }
+  // `decided` decisions `daysAgo` days back, `held` of them holds on guesses, each far apart on the
+  // steady clock (no cohort of them within the window).
+  void history(Failsafe& f, std::chrono::steady_clock::time_point& steady, int daysAgo, int decided, int held) {
+    const TimePoint then = Clock::now() - hours(24 * daysAgo);
+    for (int i = 0; i < decided; ++i) {
+      steady += minutes(16);  // beyond failsafe.window: every one alone in it
+      EXPECT_FALSE(f.judge(services_, decision(i < held), then));
+    }
+    f.saveDays();
+  }
+  // 40 decisions now, `held` of them holds spread evenly (12: 30%). Returns whether it tripped.
+  bool burst(Failsafe& f, std::chrono::steady_clock::time_point& steady, int held = 12) {
+    bool tripped = false;
+    for (int i = 0; i < 40; ++i) {
+      steady += milliseconds(10);
+      const bool hold = (i + 1) * held / 40 > i * held / 40;
+      tripped |= f.judge(services_, decision(hold), Clock::now()).has_value();
+    }
+    return tripped;
+  }
+};
+
+TEST_F(FailsafeWeekTest, ManyTimesTheTrailingWeeksRatioTripsIt) {
+  auto steady = std::chrono::steady_clock::now();
+  {
+    Failsafe past(*store_, [&steady] { return steady; });
+    history(past, steady, 3, 300, 6);  // 2% on one day, 2% on another: 10 of 500 in the week
+    history(past, steady, 5, 200, 4);
+  }
+  // A new process: the week comes from the store. 30% now is 15 times the week's 2%.
+  Failsafe f(*store_, [&steady] { return steady; });
+  ASSERT_TRUE(f.trailingWeek(Clock::now(), 1));
+  EXPECT_EQ(f.trailingWeek(Clock::now(), 1)->decided, 500);
+  EXPECT_TRUE(burst(f, steady));
+  const auto status = failsafeStatus(*store_);
+  EXPECT_TRUE(status.active);
+  EXPECT_NE(status.why.find("times the trailing week's 2.0% (10 of 500)"), std::string::npos) << status.why;
+}
+
+TEST_F(FailsafeWeekTest, NotWithoutAWeekOfHistoryNorUnderTheFloor) {
+  services_.config.failsafe.min_decisions = 10;  // the week needs 20 x 10 = 200 decisions
+  auto steady = std::chrono::steady_clock::now();
+  {
+    Failsafe young(*store_, [&steady] { return steady; });
+    history(young, steady, 1, 150, 3);  // a new install: 150 decisions are not a week's measure
+    EXPECT_FALSE(burst(young, steady));
+  }
+  store_->putConnectorState("_failsafe", "days", "");
+  Failsafe f(*store_, [&steady] { return steady; });
+  history(f, steady, 2, 400, 8);
+  // 8 of 40 (20%) is 10 times the week's 2% but not above failsafe.week_min_ratio (20%).
+  EXPECT_FALSE(burst(f, steady, 8));
+  // The factor is the admin's: 30% is only 15 times 2%, under a factor of 20.
+  services_.config.failsafe.week_factor = 20;
+  steady += hours(1);
+  EXPECT_FALSE(burst(f, steady));
+  // 0 turns the trigger off; max_hold_ratio still works.
+  services_.config.failsafe.week_factor = 0;
+  steady += hours(1);
+  EXPECT_FALSE(burst(f, steady));
+  EXPECT_FALSE(failsafeStatus(*store_).active);
+  steady += hours(1);
+  EXPECT_TRUE(burst(f, steady, 30));
+}
+
 TEST_F(ClockStepTest, TheFailsafeWindowIsElapsedTimeNotTheWallClock) {
   services_.config.failsafe.min_decisions = 10;  // within failsafe.window (15 min), ratio 0.5
   auto steady = std::chrono::steady_clock::now();

@@ -91,6 +91,11 @@ struct FailsafeConfig {
   double max_hold_ratio = 0.5;
   int min_decisions = 20;
   milliseconds window{std::chrono::minutes(15)};  // "recent"
+  // Also trips when the recent share held on guesses is more than week_factor times the trailing
+  // week's (and above week_min_ratio): a company whose week held 2% is in trouble at 30%, long
+  // before max_hold_ratio. 0: off. Needs a week with at least 20 x min_decisions decisions.
+  double week_factor = 5;
+  double week_min_ratio = 0.2;
   // Domains that always have MX records: a definite "no" for one of them means our resolver lies,
   // and NXDOMAIN / no-mail-host answers are not trusted while it does. Empty: no canary check.
   std::vector<std::string> canaries = {"gmail.com", "outlook.com", "yahoo.com"};
