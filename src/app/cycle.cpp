@@ -23,7 +23,7 @@ std::string CycleStats::summary() const {
 }
 
 Task<void> pollConnector(DecisionEngine& engine, std::shared_ptr<Services> s, Connector& c, TimePoint now,
-                         int& errors) {
+                         int& errors, std::string* error_out) {
   const auto started = std::chrono::steady_clock::now();
   std::string error;
   try {
@@ -42,6 +42,7 @@ Task<void> pollConnector(DecisionEngine& engine, std::shared_ptr<Services> s, Co
   if (error.empty()) m.last_poll_success.with({c.name()}).set(metrics::unixSeconds(Clock::now()));
   if (!error.empty()) {
     ++errors;
+    if (error_out) *error_out = error;
     logger(c.name())->error("listing scheduled emails failed: {}", error);
   }
 }

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <set>
 
+#include "admin/api.hpp"
+#include "admin/health.hpp"
 #include "app/engine.hpp"
 #include "app/slack_actions.hpp"
 #include "app/systemd_notify.hpp"
@@ -18,6 +20,7 @@
 #include "safetynet/core/duration.hpp"
 #include "safetynet/core/logging.hpp"
 #include "safetynet/core/time_format.hpp"
+#include "safetynet/net/admin_server.hpp"
 #include "safetynet/metrics/metrics.hpp"
 
 namespace safetynet {
@@ -42,6 +45,8 @@ class Daemon {
     failsafe_ = std::make_unique<Failsafe>(*store_);
     engine_->setFailsafe(failsafe_.get());
     services_ = buildServices(io.get_executor(), config, *store_, options_.overrides);
+    watchConnectors();
+    startAdminApi();  // before anything runs: an address in use or a bad certificate stops the start
     touchConnectorMetrics();
     metricsHook_ = metrics::registry().onScrape([this] { scrapeGauges(); });
   }
@@ -133,7 +138,8 @@ class Daemon {
                                                                        : "";
         const std::string text = alarm + "cycle " + std::to_string(n) + ": " + st.summary() + "; " + std::to_string(ob.sent) +
                                  " notifications sent; " + std::to_string(engine_->backlog()) + " queued";
-        systemd::status(text);
+        // The same one-line summary as GET /readyz, then the cycle.
+        systemd::status(admin::readiness(health_, store_.get(), Clock::now()).summary + " | " + text);
         (st.decided || ob.sent || st.connector_errors ? log()->info(text) : log()->debug(text));
         if (options_.once && st.connector_errors) exit_ = 1;
       } catch (const StoreFullError& e) {
@@ -188,11 +194,19 @@ class Daemon {
     if (!listingNow_.insert(c->name()).second) return;
     ++listing_;
     engine_->listingStarted();
-    asio::co_spawn(io_, pollConnector(*engine_, s, *c, Clock::now(), connectorErrors_),
-                   [this, s, c](std::exception_ptr e) {  // s, c: kept alive until the listing ends
+    // Its own count and message: the health state (GET /readyz) learns how this one ended.
+    auto errors = std::make_shared<int>(0);
+    auto error = std::make_shared<std::string>();
+    asio::co_spawn(io_, pollConnector(*engine_, s, *c, Clock::now(), *errors, error.get()),
+                   [this, s, c, errors, error](std::exception_ptr e) {  // s, c: kept alive until the listing ends
                      listingNow_.erase(c->name());
                      --listing_;
+                     connectorErrors_ += *errors;
                      if (e) failWith(e, "listing " + c->name() + " failed");
+                     if (e || *errors)
+                       health_.pollFailed(c->name(), Clock::now(), error->empty() ? "the listing failed" : *error);
+                     else
+                       health_.pollSucceeded(c->name(), Clock::now());
                    });
   }
 
@@ -213,7 +227,7 @@ class Daemon {
     signals_.async_wait([this](boost::system::error_code ec, int sig) {
       if (ec) return;
       if (sig == SIGHUP) {
-        reload();
+        reload();  // says why in the log when it is refused
         waitForSignal();
         return;
       }
@@ -221,6 +235,7 @@ class Daemon {
       systemd::stopping();
       stopping_ = true;
       if (slackActions_) slackActions_->stop();
+      if (adminServer_) adminServer_->stop();
       wake_.cancel();
       grace_.expires_after(services_->config.shutdown_grace);
       grace_.async_wait([this](boost::system::error_code e) {
@@ -231,14 +246,20 @@ class Daemon {
     });
   }
 
-  void reload() {
+  // SIGHUP and POST /api/v1/reload: nullopt when reloaded, else why not (the old config is kept).
+  std::optional<std::string> reload() {
     systemd::reloading();
     auto result = loadConfigFile(options_.config_path);
     if (!result.ok()) {
-      for (const auto& e : result.errors) log()->error("reload refused: {}", e.message);
+      std::string why;
+      for (const auto& e : result.errors) {
+        log()->error("reload refused: {}", e.message);
+        why += (why.empty() ? "" : "; ") + e.message;
+      }
+      if (result.errors.empty()) why = "the configuration could not be read";
       systemd::status("reload refused: the running configuration is kept");
       systemd::ready();
-      return;
+      return why;
     }
     if (result.config->state_dir != services_->config.state_dir)
       log()->warn("state_dir changed: takes effect on restart only");
@@ -248,11 +269,48 @@ class Daemon {
       services_ = buildServices(io_.get_executor(), c, *store_, options_.overrides);
       touchConnectorMetrics();
       initLogging(c.log_level);
+      watchConnectors();
+      const auto& was = adminApiConfig_;
+      const auto& now = c.admin_api;
+      if (now.enabled != was.enabled || now.host != was.host || now.port != was.port ||
+          now.tls_cert_file != was.tls_cert_file || now.tls_key_file != was.tls_key_file)
+        log()->warn("admin_api: a new address or certificate takes effect on restart only (the tokens are reloaded)");
+      if (adminApi_) adminApi_->setTokens(now.token, now.read_token);
       log()->info("configuration and lists reloaded from {}", options_.config_path);
     } catch (const std::exception& e) {
       log()->error("reload refused: {}", e.what());
+      systemd::ready();
+      return std::string(e.what());
     }
     systemd::ready();
+    return std::nullopt;
+  }
+
+  // The connectors whose polls GET /readyz judges: those configured now.
+  void watchConnectors() {
+    std::vector<std::string> names;
+    for (const auto& c : services_->connectors) names.push_back(c->name());
+    health_.setConnectors(names, services_->config.poll_interval);
+  }
+
+  // The admin HTTP API (admin_api), on this io_context, for the process's life (not for --once).
+  void startAdminApi() {
+    adminApiConfig_ = services_->config.admin_api;
+    const auto& a = adminApiConfig_;
+    if (!a.enabled || options_.once) return;
+    admin::ApiHooks hooks;
+    hooks.readiness = [this] { return admin::readiness(health_, store_.get(), Clock::now()); };
+    hooks.reload = [this] { return reload(); };
+    hooks.metrics = [] { return metrics::renderPrometheusText(); };
+    adminApi_ = std::make_unique<admin::AdminApi>(*store_, a.token, a.read_token, std::move(hooks));
+    AdminServerOptions o;
+    o.host = a.host;
+    o.port = static_cast<unsigned short>(a.port);
+    o.tls_cert_file = a.tls_cert_file;
+    o.tls_key_file = a.tls_key_file;
+    adminServer_ = std::make_unique<AdminServer>(io_.get_executor(), o,
+                                                 [api = adminApi_.get()](const AdminHttpRequest& r) { return api->handle(r); });
+    log()->info("admin API on {}://{}:{}", adminServer_->tls() ? "https" : "http", a.host, adminServer_->port());
   }
 
   // The buttons on held emails (notify.slack.actions): a Socket Mode link for the process's life.
@@ -311,6 +369,7 @@ class Daemon {
     wake_.cancel();
     grace_.cancel();
     watchdog_.cancel();
+    if (adminServer_) adminServer_->stop();
     io_.stop();
   }
 
@@ -321,6 +380,10 @@ class Daemon {
   std::unique_ptr<Failsafe> failsafe_;
   std::shared_ptr<Services> services_;
   std::unique_ptr<SlackActions> slackActions_;
+  admin::HealthState health_;
+  AdminApiConfig adminApiConfig_;  // as started: a reload changes only the tokens
+  std::unique_ptr<admin::AdminApi> adminApi_;
+  std::unique_ptr<AdminServer> adminServer_;
   std::set<std::string> listingNow_;  // connectors whose listing is running
   int listing_ = 0, connectorErrors_ = 0;
   bool workersDone_ = false, checkingCanaries_ = false;

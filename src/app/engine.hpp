@@ -97,9 +97,9 @@ class DecisionEngine {
 };
 
 // One connector's listing into the engine; ends the listing (listingEnded) whatever happens, and
-// counts a failure in `errors` (logged; the next poll tries again).
+// counts a failure in `errors` (logged; the next poll tries again), its message in `error_out`.
 Task<void> pollConnector(DecisionEngine& engine, std::shared_ptr<Services> s, Connector& c, TimePoint now,
-                         int& errors);
+                         int& errors, std::string* error_out = nullptr);
 // The sending mailboxes paused now; a failure of sender protection is logged, never fatal.
 Task<std::map<std::string, SenderState>> pausedSenders(Services& s, Store& store, TimePoint now);
 

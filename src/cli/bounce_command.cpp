@@ -17,6 +17,7 @@
 
 #include "bounce/history.hpp"
 #include "safetynet/app/app.hpp"
+#include "admin/queries.hpp"
 #include "cli/commands.hpp"
 #include "safetynet/bounce/bounce.hpp"
 #include "safetynet/core/time_format.hpp"
@@ -188,28 +189,22 @@ int bounceImportCommand(const Config& config, const std::vector<std::string>& fi
   return rc;
 }
 
+// suppressions and senders: the admin API's queries and actions (src/admin/queries), printed.
 int suppressionsCommand(const Config& config, bool json, const std::string& clear) {
   StorePtr store = openStateStore(config, "suppressions");
   if (!store) return 1;
   if (!clear.empty()) {
-    const std::string subject = asciiLower(clear);
-    if (!store->clearStanding(subject, admin())) {
+    const std::string subject = admin::suppressionSubject(clear).empty() ? asciiLower(clear) : admin::suppressionSubject(clear);
+    if (!admin::clearSuppression(*store, clear, admin())) {
       std::cerr << subject << ": not suppressed or held\n";
       return 1;
     }
     std::cout << subject << ": cleared\n";
     return 0;
   }
-  const TimePoint now = Clock::now();
-  for (const auto& s : store->standings()) {
-    const bool active = s.state == "hard" || s.state == "complained" || s.state == "soft_permanent" || s.state == "suppressed" ||
-                        (s.state == "soft_hold" && s.until && *s.until > now);
-    if (!active) continue;
+  for (const auto& s : admin::activeSuppressions(*store, Clock::now())) {
     if (json) {
-      nlohmann::ordered_json j = {{"subject", s.subject}, {"state", s.state}, {"since", formatIso8601(s.since)},
-                                  {"until", s.until ? nlohmann::ordered_json(formatIso8601(*s.until)) : nlohmann::ordered_json(nullptr)},
-                                  {"reason", s.reason}, {"evidence", s.evidence}};
-      std::cout << jsonText(j) << "\n";
+      std::cout << jsonText(admin::suppressionJson(s)) << "\n";
     } else {
       std::cout << s.subject << "  " << s.state << "  since " << formatIso8601(s.since)
                 << (s.until ? "  until " + formatIso8601(*s.until) : std::string()) << "\n    " << s.evidence << "\n";
@@ -223,43 +218,23 @@ int sendersCommand(const Config& config, bool json, const std::string& release) 
   if (!store) return 1;
   if (!release.empty()) {
     const std::string mailbox = asciiLower(release);
-    if (!store->releaseSender(mailbox, admin(), Clock::now())) {
+    if (!admin::releaseSender(*store, mailbox, admin(), Clock::now())) {
       std::cerr << mailbox << ": not paused\n";
       return 1;
     }
     std::cout << mailbox << ": released; its bounce rate is counted afresh from now\n";
     return 0;
   }
-  // Every mailbox that sent in the last 24 h or has a state (paused, released), with the numbers
-  // sender protection judges it by.
-  const TimePoint now = Clock::now();
-  std::map<std::string, std::optional<SenderState>> mailboxes;
-  for (const auto& m : store->sendersActiveSince(now - std::chrono::hours(24))) mailboxes[m];
-  for (const auto& s : store->senders()) mailboxes[s.mailbox] = s;
-  for (const auto& [mailbox, s] : mailboxes) {
-    const bool paused = s && s->state == "paused" && s->until && *s->until > now;
-    const std::string state = paused ? "paused" : !s ? "sending" : (s->state == "paused" ? "pause over" : s->state);
-    const auto counts = senderCounts(*store, mailbox, now);
-    const double rate = counts.sends ? static_cast<double>(counts.bounces) / counts.sends : 0.0;
+  for (const auto& r : admin::listSenders(*store, Clock::now())) {
     if (json) {
-      using J = nlohmann::ordered_json;
-      J j = {{"mailbox", mailbox},
-             {"state", state},
-             {"sends", counts.sends},
-             {"bounces", counts.bounces},
-             {"bounce_rate", std::round(rate * 10000) / 10000},
-             {"counted_since", formatIso8601(counts.from)},
-             {"since", s ? J(formatIso8601(s->since)) : J(nullptr)},
-             {"until", s && s->until ? J(formatIso8601(*s->until)) : J(nullptr)},
-             {"pauses", s ? s->pauses : 0},
-             {"evidence", s ? s->evidence : ""}};
-      std::cout << jsonText(j) << "\n";
+      std::cout << jsonText(admin::senderJson(r)) << "\n";
     } else {
       char pct[32];
-      std::snprintf(pct, sizeof pct, "%.1f%%", rate * 100);
-      std::cout << mailbox << "  " << state << "  " << counts.bounces << " bounced of " << counts.sends << " sent (" << pct
-                << ") since " << formatIso8601(counts.from) << (s ? "  pauses: " + std::to_string(s->pauses) : "") << "\n";
-      if (s && !s->evidence.empty()) std::cout << "    " << s->evidence << "\n";
+      std::snprintf(pct, sizeof pct, "%.1f%%", r.bounce_rate * 100);
+      std::cout << r.mailbox << "  " << r.state << "  " << r.bounces << " bounced of " << r.sends << " sent (" << pct
+                << ") since " << formatIso8601(r.counted_since) << (r.stored ? "  pauses: " + std::to_string(r.stored->pauses) : "")
+                << "\n";
+      if (r.stored && !r.stored->evidence.empty()) std::cout << "    " << r.stored->evidence << "\n";
     }
   }
   return 0;

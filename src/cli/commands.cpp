@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "admin/queries.hpp"
 #include "checks/admin_lists.hpp"
 #include "safetynet/app/app.hpp"
 #include "safetynet/app/demo.hpp"
@@ -153,11 +154,6 @@ int checkCommand(const std::string& configPath, bool explicitConfig, bool json, 
 int decisionsCommand(const std::string& configPath, const std::string& since, bool json) {
   auto cfg = loadOrReport(configPath, true, Secrets::Skip);
   if (!cfg) return kUsage;
-  auto d = parseDuration(since);
-  if (!d) {
-    std::cerr << "decisions: --since expects a duration like 24h or 7d, got \"" << since << "\"\n";
-    return kUsage;
-  }
   StorePtr store;
   try {
     store = openSqliteStore(cfg->state_dir);
@@ -165,18 +161,29 @@ int decisionsCommand(const std::string& configPath, const std::string& since, bo
     std::cerr << "decisions: " << e.what() << "\n";
     return kRuntime;
   }
-  for (const auto& x : store->decisionsSince(Clock::now() - *d)) {
+  // The admin API's query (src/admin/queries), every page; printed oldest first, as a log reads.
+  admin::DecisionFilter filter;
+  filter.since = since;
+  filter.limit = std::to_string(admin::kDecisionsMaxLimit);
+  const TimePoint now = Clock::now();
+  std::vector<EmailDecision> all;
+  for (;;) {
+    auto page = admin::decisionsPage(*store, filter, now);
+    if (auto* e = std::get_if<std::string>(&page)) {
+      std::cerr << "decisions: --" << *e << "\n";
+      return kUsage;
+    }
+    auto& p = std::get<admin::DecisionPage>(page);
+    all.insert(all.end(), std::make_move_iterator(p.decisions.begin()), std::make_move_iterator(p.decisions.end()));
+    if (p.next_cursor.empty()) break;
+    filter.cursor = p.next_cursor;
+  }
+  for (auto x = all.rbegin(); x != all.rend(); ++x) {
     if (json) {
-      nlohmann::json j = {{"connector", x.connector}, {"email_id", x.email_id}, {"scheduled_at", formatIso8601(x.scheduled_at)},
-                          {"state", toString(x.state)}, {"verdict", x.verdict},
-                          {"reason", x.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(x.reason)},
-                          {"evidence", x.evidence}, {"next_step", x.next_step}, {"subject", x.subject},
-                          {"recipients", x.recipients}, {"detail", x.detail}, {"attempts", x.attempts},
-                          {"decided_at", formatIso8601(x.decided_at)}, {"updated_at", formatIso8601(x.updated_at)}};
-      std::cout << jsonText(j) << "\n";
+      std::cout << jsonText(admin::decisionJson(*x)) << "\n";
     } else {
-      std::cout << formatIso8601(x.decided_at) << "  " << x.connector << "/" << x.email_id << "  " << toString(x.state);
-      if (!x.reason.empty()) std::cout << "  [" << x.reason << "] " << x.evidence;
+      std::cout << formatIso8601(x->decided_at) << "  " << x->connector << "/" << x->email_id << "  " << toString(x->state);
+      if (!x->reason.empty()) std::cout << "  [" << x->reason << "] " << x->evidence;
       std::cout << "\n";
     }
   }

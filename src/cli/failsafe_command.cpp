@@ -1,6 +1,7 @@
 // `safetynet failsafe status|resume`: what the fail-safe is doing, and resuming holds on guesses.
 #include <iostream>
 
+#include "admin/queries.hpp"
 #include "app/failsafe.hpp"
 #include "cli/commands.hpp"
 #include "safetynet/core/email_json.hpp"
@@ -22,13 +23,7 @@ int failsafeCommand(const Config& config, bool json, bool resume) {
   }
   const FailsafeStatus st = failsafeStatus(*store);
   if (json) {
-    using J = nlohmann::ordered_json;
-    std::cout << jsonText(J{{"active", st.active},
-                            {"since", st.active ? J(formatIso8601(st.since)) : J(nullptr)},
-                            {"why", st.active ? J(st.why) : J(nullptr)},
-                            {"dns_distrusted", st.dns_distrusted},
-                            {"dns_evidence", st.dns_distrusted ? J(st.dns_evidence) : J(nullptr)}})
-              << "\n";
+    std::cout << jsonText(admin::failsafeJson(st)) << "\n";
     return 0;
   }
   if (st.active)

@@ -200,6 +200,53 @@ void readEmail(MapReader& m, EmailConfig& e, bool slack) {
     m.error(e.username.empty() ? "username" : "password", "give both username and password (or password_file), or neither");
 }
 
+// admin_api: where it listens (TLS off loopback) and its tokens (files only, long enough).
+constexpr size_t kMinTokenLength = 16;
+
+void readAdminApi(MapReader& m, AdminApiConfig& a) {
+  a.enabled = true;
+  m.string("listen", a.listen);
+  // host:port, or [v6]:port.
+  const auto colon = a.listen.rfind(':');
+  std::string host = colon == std::string::npos ? "" : a.listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = 0;
+  const std::string portText = colon == std::string::npos ? "" : a.listen.substr(colon + 1);
+  const bool portOk = !portText.empty() && portText.size() <= 5 &&
+                      portText.find_first_not_of("0123456789") == std::string::npos &&
+                      (port = std::stoi(portText)) >= 1 && port <= 65535;
+  if (host.empty() || !portOk) {
+    m.error("listen", "\"" + a.listen + "\" is not host:port (127.0.0.1:8787, [::1]:8787, 0.0.0.0:8787)");
+  } else {
+    a.host = host;
+    a.port = port;
+  }
+  if (m.has("token")) m.error("token", "the admin token is read from a file: token_file (mode 0600, owned by safetynet)");
+  if (m.has("read_token")) m.error("read_token", "the read-only token is read from a file: read_token_file");
+  const bool tokenGiven = m.secret("token", a.token);
+  m.secret("read_token", a.read_token);
+  if (!tokenGiven) m.error("token_file", "the admin API needs token_file (a file holding the full-access token)");
+  for (const auto& [key, secret] : {std::pair<const char*, const Secret*>{"token_file", &a.token}, {"read_token_file", &a.read_token}})
+    if (!secret->empty() && secret->reveal().size() < kMinTokenLength)
+      m.error(key, "the token is too short: at least " + std::to_string(kMinTokenLength) +
+                       " characters (openssl rand -hex 32)");
+  if (!a.token.empty() && a.token.reveal() == a.read_token.reveal())
+    m.error("read_token_file", "the read-only token must differ from the full-access one");
+  if (auto t = m.map("tls")) {
+    t->string("cert_file", a.tls_cert_file);
+    t->string("key_file", a.tls_key_file);
+    if (a.tls_cert_file.empty() != a.tls_key_file.empty())
+      t->error(a.tls_cert_file.empty() ? "cert_file" : "key_file", "tls needs both cert_file and key_file");
+    t->finish();
+  }
+  m.string("public_url", a.public_url);
+  if (!a.public_url.empty()) checkBaseUrl(m, "public_url", a.public_url);
+  const bool loopback = isLoopbackHost(a.host) || a.host == "::1";
+  if (portOk && !loopback && a.tls_cert_file.empty())
+    m.error("listen", a.listen + " is not a loopback address: the tokens would cross the network in clear; set "
+                      "tls: {cert_file: ..., key_file: ...} or listen on 127.0.0.1");
+}
+
 // notify.route: where a rep's notification goes; each choice needs the notifiers it names.
 void readRoute(MapReader& n, NotifyConfig& c) {
   const bool slack = c.slack.enabled, email = c.email.enabled;
@@ -331,8 +378,10 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     a = asciiLower(a);
     if (addressOf(a).empty() || a.find('<') != std::string::npos) top.error("admins", "\"" + a + "\" is not an email address");
   }
-  if (top.has("admin_api")) top.error("admin_api", "the admin API is not available in this version");
-  top.map("admin_api");
+  if (auto a = top.map("admin_api")) {
+    readAdminApi(*a, c.admin_api);
+    a->finish();
+  }
   top.finish();
 
   ConfigResult r;

@@ -375,6 +375,22 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  std::vector<EmailDecision> decisionsPage(const DecisionQuery& q) override {
+    // ?n: empty filters match everything; the position (?7, ?8) only when `after` is given.
+    Stmt s(db_, "SELECT " kDecisionCols " FROM decisions WHERE decided_at>=?1 "
+                "AND (?2='' OR verdict=?2) AND (?3='' OR reason=?3) AND (?4='' OR connector=?4) "
+                "AND (?5='' OR lower(sender)=lower(?5) OR json_extract(email,'$.user_id')=?5 "
+                "     OR lower(json_extract(email,'$.user_name'))=lower(?5)) "
+                "AND (?6=0 OR decided_at<?7 OR (decided_at=?7 AND key<?8)) "
+                "ORDER BY decided_at DESC, key DESC LIMIT ?9");
+    s.bind(1, toMillis(q.since)).bind(2, q.verdict).bind(3, q.reason).bind(4, q.connector).bind(5, q.rep);
+    s.bind(6, q.after ? 1 : 0).bind(7, q.after ? toMillis(q.after->first) : 0LL).bind(8, q.after ? q.after->second : std::string());
+    s.bind(9, q.limit);
+    std::vector<EmailDecision> out;
+    while (s.step()) out.push_back(readDecision(s));
+    return out;
+  }
+
   std::vector<EmailDecision> decisionsInState(EmailState state) override {
     Stmt s(db_, "SELECT " kDecisionCols " FROM decisions WHERE state=? ORDER BY scheduled_at, key");
     s.bind(1, toString(state));
@@ -426,6 +442,17 @@ class SqliteStore final : public Store {
 
   std::vector<OutboxMessage> allOutbox() override {
     Stmt s(db_, "SELECT " kOutboxCols " FROM outbox ORDER BY id");
+    std::vector<OutboxMessage> out;
+    while (s.step()) out.push_back(readOutbox(s));
+    return out;
+  }
+
+  std::vector<OutboxMessage> outboxFor(const std::string& decision_key) override {
+    Stmt s(db_, "SELECT " kOutboxCols " FROM outbox WHERE dedupe_key IN ('notify|'||?1, 'too_late|'||?1) "
+                "OR substr(dedupe_key, 1, length(?1)+8)='notify|'||?1||'|' "
+                "OR substr(dedupe_key, 1, length(?1)+10)='too_late|'||?1||'|' "
+                "OR substr(dedupe_key, 1, length(?1)+9)='recheck|'||?1||'|' ORDER BY id");
+    s.bind(1, decision_key);
     std::vector<OutboxMessage> out;
     while (s.step()) out.push_back(readOutbox(s));
     return out;

@@ -187,6 +187,18 @@ struct NotifyConfig {
   std::string route = "slack";
 };
 
+// The admin HTTP API (docs/operations.md, "The admin API"): loopback by default; TLS required on
+// any other address. Tokens come from files; `token` may do everything, `read_token` only read.
+struct AdminApiConfig {
+  bool enabled = false;
+  std::string listen = "127.0.0.1:8787";
+  std::string host = "127.0.0.1";  // from listen (an IPv6 address without its brackets)
+  int port = 8787;
+  Secret token, read_token;
+  std::string tls_cert_file, tls_key_file;  // both, or neither
+  std::string public_url;  // the base of links in alerts ("https://safetynet.example.com:8787"); optional
+};
+
 struct Config {
   std::string source;  // the file it came from
   std::string state_dir = "/var/lib/safetynet";
@@ -219,6 +231,7 @@ struct Config {
   // Who may release any held email (do_not_mail, spamtrap, sender_paused too), by email address;
   // a rep may release their own held as bounce_risk, unknown, secondary_email or dead_email.
   std::vector<std::string> admins;
+  AdminApiConfig admin_api;
 };
 
 struct ConfigError {

@@ -151,6 +151,17 @@ struct ActionRecord {
   TimePoint updated{};
 };
 
+// One page of the decision log (the admin API's GET /api/v1/decisions, `safetynet decisions`):
+// newest first, by (decided_at, key) descending; `after` continues strictly below a position, so a
+// page never repeats or skips a row while new decisions arrive (they sort above the first page).
+struct DecisionQuery {
+  TimePoint since{};
+  std::string verdict, reason, connector;  // empty: any
+  std::string rep;  // the sending mailbox, the rep's id or name on the platform (case-insensitive); empty: any
+  std::optional<std::pair<TimePoint, std::string>> after;  // (decided_at, key) of the last row seen
+  int limit = 100;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -165,6 +176,7 @@ class Store {
                           const std::optional<OutboxMessage>& notify, const std::vector<Recheck>& rechecks = {}) = 0;
   virtual std::vector<EmailDecision> decisionsSince(TimePoint since) = 0;
   virtual std::vector<EmailDecision> decisionsInState(EmailState state) = 0;
+  virtual std::vector<EmailDecision> decisionsPage(const DecisionQuery& q) = 0;
   virtual std::vector<AuditEvent> auditFor(const std::string& key) = 0;
   // An audit line about something other than an email (key "failsafe": tripped, resumed), with an
   // optional notification in the same transaction.
@@ -185,6 +197,9 @@ class Store {
   // pending again at `next`.
   virtual void outboxUnrouted(long long id, TimePoint next, const std::string& error) = 0;
   virtual std::vector<OutboxMessage> allOutbox() = 0;
+  // The notifications about one decision (dedupe keys "notify|KEY...", "too_late|KEY...",
+  // "recheck|KEY|..."), oldest first.
+  virtual std::vector<OutboxMessage> outboxFor(const std::string& decision_key) = 0;
   // Settles a message (state sent or dead, with its ref or error) and enqueues `next` in the same
   // transaction: a message routed to its notifiers (one per notifier), handed to another (Slack has
   // no user for the rep: email), or given up with a word to the admins. Replayed: nothing twice.
