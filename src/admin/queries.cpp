@@ -77,7 +77,10 @@ std::optional<Cursor> decodeCursor(const std::string& text) {
   }
   if (parts[0] != "v1") return std::nullopt;
   auto decided = toInteger(parts[1]), since = toInteger(parts[2]);
-  if (!decided || !since) return std::nullopt;
+  // Within the years a time point holds (a forged cursor must not overflow the clock's nanoseconds).
+  constexpr long long kYear3000Ms = 32503680000000LL;
+  if (!decided || !since || *decided < 0 || *since < 0 || *decided > kYear3000Ms || *since > kYear3000Ms)
+    return std::nullopt;
   return Cursor{*decided, *since, raw->substr(start)};
 }
 
@@ -92,6 +95,8 @@ std::variant<DecisionPage, std::string> decisionsPage(Store& store, const Decisi
   DecisionQuery q;
   const auto since = parseDuration(f.since);
   if (!since || since->count() < 0) return "since expects a duration like 24h or 7d, got \"" + f.since + "\"";
+  // The clock counts nanoseconds: a window of centuries would overflow it.
+  if (*since > kDecisionsMaxSince) return "since is at most " + formatDuration(kDecisionsMaxSince) + ", not " + f.since;
   q.since = now - *since;
   if (!f.verdict.empty() && f.verdict != "allow" && f.verdict != "revert")
     return "verdict is allow or revert, not \"" + f.verdict + "\"";

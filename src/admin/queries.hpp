@@ -21,6 +21,7 @@ using Json = nlohmann::ordered_json;
 
 constexpr int kDecisionsDefaultLimit = 100;
 constexpr int kDecisionsMaxLimit = 1000;
+constexpr std::chrono::milliseconds kDecisionsMaxSince = std::chrono::hours(24 * 3650);
 
 // The filters of GET /api/v1/decisions and `safetynet decisions`, as given (strings): parsed and
 // validated by decisionsPage.

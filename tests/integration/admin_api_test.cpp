@@ -298,12 +298,15 @@ TEST(AdminApi, BadParametersAre400WithAMessage) {
   ApiServer s;
   for (const auto& [path, words] : std::vector<std::pair<std::string, std::string>>{
            {"/api/v1/decisions?since=yesterday", "since expects a duration"},
+           {"/api/v1/decisions?since=999999d", "since is at most 3650d"},
            {"/api/v1/decisions?verdict=maybe", "verdict is allow or revert"},
            {"/api/v1/decisions?limit=0", "limit is a number from 1 to 1000"},
            {"/api/v1/decisions?limit=5000", "limit is a number"},
            {"/api/v1/decisions?limit=ten", "limit is a number"},
            {"/api/v1/decisions?cursor=zz", "cursor is not one this server gave"},
            {"/api/v1/decisions?cursor=" + std::string(40, 'a'), "cursor is not one this server gave"},
+           // "v1\n99999999999999999\n0\nk": a forged position past what the clock holds
+           {"/api/v1/decisions?cursor=76310a39393939393939393939393939393939390a300a6b", "cursor is not one this server gave"},
            {"/api/v1/decisions?sinse=24h", "unknown parameter \"sinse\""},
            {"/api/v1/overrides?x=1", "unknown parameter"}}) {
     auto j = s.callJson("GET", path, 400);
@@ -598,6 +601,16 @@ TEST(AdminServer, KeepsConnectionsAliveAndCapsHowManyAreOpen) {
   idle.clear();  // the idle ones go: room again
   std::this_thread::sleep_for(milliseconds(200));
   EXPECT_EQ(s.callJson("GET", "/healthz", 200, "")["status"], "ok");
+}
+
+TEST(AdminServer, AnswersHeadWithTheLengthAndNoBody) {
+  ApiServer s;
+  RawClient raw(s.port());
+  raw.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const std::string answer = raw.readAll();
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  EXPECT_NE(answer.find("Content-Length: 16\r\n"), std::string::npos) << answer;  // {"status":"ok"}\n
+  EXPECT_EQ(answer.substr(answer.size() - 4), "\r\n\r\n") << answer;               // and nothing after the header
 }
 
 // ---- the daemon ------------------------------------------------------------------------------
