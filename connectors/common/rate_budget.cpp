@@ -77,7 +77,11 @@ void RateBudget::turnWindowIfPast(TimePoint now) {
   reset_at_ = dialect_ == RateDialect::Salesloft ? nextMinute(now) : now + std::chrono::hours(1);
 }
 
-bool RateBudget::affordable(int cost) const { return !remaining_ || *remaining_ - cost >= reserve(); }
+long RateBudget::keep(TimePoint due, TimePoint now) const {
+  if (!limit_ || due - now <= kUrgentWithin) return reserve();
+  const double ours = static_cast<double>(*limit_) * share_;
+  return reserve() + static_cast<long>(std::ceil(ours / 2));
+}
 
 void RateBudget::wakeFirst() {
   if (!waiting_.empty()) waiting_.begin()->second->cancel();
@@ -107,7 +111,8 @@ Task<void> RateBudget::beforeRequest(int cost, std::optional<TimePoint> due) {
     const TimePoint now = Clock::now();
     turnWindowIfPast(now);
     const bool behind = !waiting_.empty() && waiting_.begin()->first < key;
-    if (!behind && affordable(cost)) {
+    const bool affordable = !remaining_ || *remaining_ - cost >= keep(key.first, now);
+    if (!behind && affordable) {
       if (remaining_) *remaining_ -= cost;  // counted until the response says where we stand
       if (waitedFrom) {
         metrics::Instruments& m = metrics::instruments();
@@ -118,7 +123,16 @@ Task<void> RateBudget::beforeRequest(int cost, std::optional<TimePoint> due) {
       co_return;                            // ~Place: out of the line, the next one looks
     }
     std::chrono::milliseconds wait(60000);  // behind a more urgent request: woken when it goes
-    if (!affordable(cost)) {
+    const bool urgentWouldGo = !remaining_ || *remaining_ - cost >= reserve();
+    if (!affordable && urgentWouldGo) {
+      // Only held back as not urgent yet: until the window turns or it becomes urgent, looking
+      // again at least every max_wait. Never refused for this (a stop due later is still a stop).
+      const TimePoint urgent = key.first - kUrgentWithin;
+      const TimePoint until = urgent > now && urgent < reset_at_ ? urgent : reset_at_;
+      wait = std::max(std::chrono::milliseconds(1),
+                      std::min(std::chrono::ceil<std::chrono::milliseconds>(until - now),
+                               std::max(max_wait_, std::chrono::milliseconds(1000))));
+    } else if (!affordable) {
       if (reset_at_ - now > kLongestWindow) {
         // No platform's window is that long: our clock went back since the reset was read (or the
         // platform's is ahead). Waiting for the clock to catch up would stop this connector; the

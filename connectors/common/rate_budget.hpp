@@ -10,6 +10,9 @@
 // by arrival: in a burst the stops of emails due in 50 minutes would otherwise take the minute's
 // budget from the listing and from the stops due in 90 seconds. Between two responses the budget
 // counts what it let through itself, so a window that turns does not let every waiter go at once.
+// A request due more than kUrgentWithin ahead may not spend the last half of the connector's
+// share: order alone does not keep the budget for the listing page that comes a moment later, and
+// a burst of stops due in 50 minutes spent a Salesloft minute in seconds.
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
@@ -39,6 +42,7 @@ class RateBudget {
   // A listing page may reveal an email created this instant with the shortest lead the product
   // promises to stop (two minutes, `min_lead_time`): its send time is what the page is due for.
   static TimePoint listingDue(TimePoint now);
+  static constexpr std::chrono::minutes kUrgentWithin{5};
   // For tests and logs.
   std::optional<long> remaining() const { return remaining_; }
   long reserve() const;
@@ -56,7 +60,9 @@ class RateBudget {
   uint64_t arrivals_ = 0;
 
   void turnWindowIfPast(TimePoint now);
-  bool affordable(int cost) const;
+  // What must stay unspent for a request due then: the others' part, and for one not urgent yet
+  // half of ours as well.
+  long keep(TimePoint due, TimePoint now) const;
   void wakeFirst();
 };
 

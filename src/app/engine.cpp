@@ -123,7 +123,10 @@ void DecisionEngine::push(WorkItem item) {
   wakeAll();
 }
 
-void DecisionEngine::wakeAll() { wake_.cancel(); }
+void DecisionEngine::wakeAll() {
+  wake_.cancel();
+  actWake_.cancel();
+}
 
 // The timers never expire (set once, in the constructor): cancel() wakes every waiter. Setting the
 // expiry again would itself cancel the other waiters, and they would wake each other for ever.
@@ -139,7 +142,6 @@ void DecisionEngine::listingEnded() {
 void DecisionEngine::stop() {
   stopped_ = true;
   wakeAll();
-  actWake_.cancel();
 }
 
 CycleStats DecisionEngine::takeStats() {
@@ -200,6 +202,7 @@ Task<void> DecisionEngine::run(bool untilIdle) {
   using Op = decltype(asio::co_spawn(ex_, worker(untilIdle), asio::deferred));
   std::vector<Op> ops;
   for (int i = 0; i < workers_; ++i) ops.push_back(asio::co_spawn(ex_, worker(untilIdle), asio::deferred));
+  for (int i = 0; i < kActWorkers; ++i) ops.push_back(asio::co_spawn(ex_, actWorker(untilIdle), asio::deferred));
   auto [order, errors] = co_await asio::experimental::make_parallel_group(std::move(ops))
                              .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
   for (auto& e : errors)
@@ -247,7 +250,7 @@ Task<void> DecisionEngine::worker(bool untilIdle) {
       failure = e.what();
     }
     --busy_;
-    inHand_.erase(key);
+    if (!item.handed_over) inHand_.erase(key);  // else when its stop is done
     if (!full.empty()) markStoreFull(full);
     // A failed email is not lost: decided ones are resumed from the store ("reverting"), the rest
     // are listed again by the next poll.
@@ -259,7 +262,7 @@ Task<void> DecisionEngine::worker(bool untilIdle) {
 Task<void> DecisionEngine::process(WorkItem& item) {
   if (item.resume) {
     ++stats_.resumed;
-    co_await act(*item.services, *item.connector, item.email, *item.resume);
+    handOver(item, *item.resume);
     co_return;
   }
   if (store_.findDecision(item.email.key())) {  // decided since it was queued
@@ -349,7 +352,61 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
   if (tooLate) d.detail = "decided " + left + " before its send: stopped on what was already known";
   d.state = EmailState::Reverting;
   store_.recordDecision(d);  // written before acting
-  co_await act(s, c, e, d);
+  handOver(item, d);
+}
+
+void DecisionEngine::handOver(WorkItem& item, const EmailDecision& d) {
+  Order order{item.email.scheduled_at, domainOf(item.email), seq_++};
+  acts_.emplace(std::move(order), ActItem{item.services, item.connector, item.email, d});
+  item.handed_over = true;
+  actWake_.cancel();
+}
+
+// Takes the earliest stop whose connector has a free act slot. A stop that fails is not lost: it
+// stays "reverting" in the store and is resumed (resumeReverting).
+Task<void> DecisionEngine::actWorker(bool untilIdle) {
+  while (!stopped_) {
+    if (!storeFull_.empty()) {
+      if (untilIdle) co_return;  // a once-run ends; the stops left are "reverting" in the store
+      co_await actWake_.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    const TimePoint now = Clock::now();
+    auto it = acts_.begin();
+    for (; it != acts_.end(); ++it) {
+      const std::string& name = it->second.connector->name();
+      const bool later = it->second.email.scheduled_at - now > kActUrgentWithin;
+      if (acting_[name] < kActsPerConnector && (!later || actingLater_[name] < kLaterActsPerConnector)) break;
+    }
+    if (it == acts_.end()) {
+      if (untilIdle && idle()) {
+        wakeAll();  // the others see it too
+        co_return;
+      }
+      co_await actWake_.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    ActItem a = std::move(it->second);
+    acts_.erase(it);
+    const std::string name = a.connector->name();
+    const bool later = a.email.scheduled_at - now > kActUrgentWithin;
+    if (later) ++actingLater_[name];
+    ++actsBusy_;
+    std::string failure, full;
+    try {
+      co_await act(*a.services, *a.connector, a.email, a.decision);
+    } catch (const StoreFullError& e) {
+      full = e.what();
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    --actsBusy_;
+    if (later) --actingLater_[name];
+    inHand_.erase(a.decision.key);
+    if (!full.empty()) markStoreFull(full);
+    if (!failure.empty()) logger("cycle")->error("email {}: {}", a.email.id, failure);
+    wakeAll();
+  }
 }
 
 Task<void> DecisionEngine::acquireActSlot(const std::string& connector) {

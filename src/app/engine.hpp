@@ -26,6 +26,14 @@ class DecisionEngine {
   // Platform writes (stop + confirm) in flight per connector: the rate budgets pace them, this
   // keeps the number of connections to one platform small.
   static constexpr int kActsPerConnector = 8;
+  // Coroutines that carry out the stops, across connectors (a connector uses at most
+  // kActsPerConnector of them at once).
+  static constexpr int kActWorkers = 4 * kActsPerConnector;
+  // A stop due further ahead than this may wait (its platform's rate budget holds it back while
+  // urgent work goes first), and such stops take at most kLaterActsPerConnector of the slots, so
+  // that a burst of them never leaves an email due in two minutes without one.
+  static constexpr std::chrono::minutes kActUrgentWithin{5};
+  static constexpr int kLaterActsPerConnector = 2;
 
   DecisionEngine(asio::any_io_executor ex, Store& store, int workers = kDefaultWorkers);
 
@@ -54,8 +62,8 @@ class DecisionEngine {
 
   // What happened since the last call (the daemon's status line, `run --once`).
   CycleStats takeStats();
-  size_t backlog() const { return queue_.size(); }
-  bool idle() const { return queue_.empty() && busy_ == 0 && listings_ == 0; }
+  size_t backlog() const { return queue_.size() + acts_.size(); }
+  bool idle() const { return queue_.empty() && busy_ == 0 && listings_ == 0 && acts_.empty() && actsBusy_ == 0; }
 
  private:
   struct WorkItem {
@@ -63,6 +71,18 @@ class DecisionEngine {
     Connector* connector = nullptr;      // owned by `services`
     ScheduledEmail email;
     std::optional<EmailDecision> resume;  // a decision left "reverting": act on it again
+    bool handed_over = false;             // its stop waits in acts_ (still in hand)
+  };
+  // A decided stop waiting for its connector's act slot. Workers hand stops over and go on
+  // checking: a platform whose rate budget paces its stops (Salesloft: 300 units a minute) must
+  // not hold up the checks of every other email. Measured (docs/benchmarks.md, case (c)): with
+  // the stop done inline, Salesloft's stops waiting for their 8 slots held most of the 200
+  // workers, and emails of every platform were decided minutes late.
+  struct ActItem {
+    std::shared_ptr<Services> services;
+    Connector* connector = nullptr;
+    ScheduledEmail email;
+    EmailDecision decision;
   };
   // Earliest send first; then by recipient domain, so that one domain's recipients meet in one
   // SMTP session; then in arrival order.
@@ -75,6 +95,8 @@ class DecisionEngine {
   Task<void> process(WorkItem& item);
   Task<void> decideAndAct(WorkItem& item);
   Task<void> act(Services& s, Connector& c, const ScheduledEmail& e, const EmailDecision& d);
+  void handOver(WorkItem& item, const EmailDecision& d);
+  Task<void> actWorker(bool until_idle);
   Task<void> acquireActSlot(const std::string& connector);
   void releaseActSlot(const std::string& connector);
 
@@ -82,10 +104,13 @@ class DecisionEngine {
   Store& store_;
   int workers_;
   std::map<Order, WorkItem> queue_;
+  std::map<Order, ActItem> acts_;  // every connector's, earliest send first
+  int actsBusy_ = 0;
   std::set<std::string> inHand_;  // keys queued or being worked on: a re-listing adds nothing
   std::map<std::string, SenderState> paused_;
   Failsafe* failsafe_ = nullptr;
-  std::map<std::string, int> acting_;  // per connector
+  std::map<std::string, int> acting_;       // per connector
+  std::map<std::string, int> actingLater_;  // per connector: stops not urgent yet being carried out
   asio::steady_timer wake_, actWake_;
   unsigned long long seq_ = 0;
   int busy_ = 0, listings_ = 0;

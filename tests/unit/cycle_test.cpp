@@ -11,6 +11,7 @@
 #include "checks/admin_lists.hpp"
 #include "checks/list_checks.hpp"
 #include "checks/syntax_check.hpp"
+#include "app/engine.hpp"
 #include "app/failsafe.hpp"
 #include "safetynet/app/app.hpp"
 #include "support/mocks.hpp"
@@ -255,6 +256,84 @@ TEST_F(CycleTest, EarliestEmailIsStoppedWhileTheListingGoesOn) {
   auto st = cycle();
   EXPECT_EQ(st.reverted, 2);
   EXPECT_TRUE(slow->revertedBeforeSecondPage) << "the first page's email waited for the end of the listing";
+}
+
+// Stops that take long (a platform whose rate budget paces them) must not hold up the checks of
+// other emails. Every stop here waits until the last email of the listing is decided, or until a
+// shared deadline 20 s away: with the stop done by the worker that decided the email, 300 risky
+// emails took all 200 workers and the last one was decided only after the stops gave up.
+class SlowStops : public NiceMock<MockConnector> {
+ public:
+  explicit SlowStops(Store& store) : store_(store) {}
+  Task<void> streamScheduled(TimeWindow, PageSink sink) override {
+    std::vector<ScheduledEmail> page;
+    for (int i = 0; i < 300; ++i) page.push_back(email("r" + std::to_string(i), "trap@x.example", minutes(10 + i % 30)));
+    page.push_back(last_);
+    co_await sink(std::move(page));
+  }
+  Task<RevertResult> revert(const ScheduledEmail&) override {
+    auto ex = co_await asio::this_coro::executor;
+    while (!store_.findDecision(last_.key()) && std::chrono::steady_clock::now() < deadline_) {
+      asio::steady_timer t(ex, std::chrono::milliseconds(10));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    if (!store_.findDecision(last_.key())) gaveUp = true;
+    co_return confirmed();
+  }
+  Store& store_;
+  const ScheduledEmail last_ = email("last", "jane@acme.example", minutes(50));
+  // Far enough for a slow (ASan, loaded) machine to decide 301 emails; reached only when broken.
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::now() + seconds(20);
+  bool gaveUp = false;
+};
+
+TEST_F(CycleTest, SlowStopsDoNotHoldUpTheChecksOfOthers) {
+  auto slow = std::make_shared<SlowStops>(*store_);
+  ON_CALL(*slow, name()).WillByDefault(ReturnRef(name_));
+  ON_CALL(*slow, people(_)).WillByDefault([](const ScheduledEmail&) { return ready(EmailPeople{}); });
+  services_.connectors = {slow};
+  auto st = cycle();
+  EXPECT_EQ(st.reverted, 300);
+  EXPECT_FALSE(slow->gaveUp) << "the last email was decided only after the stops before it were done";
+}
+
+// Stops due later than kActUrgentWithin take at most kLaterActsPerConnector slots: a burst of them
+// (each waiting on the platform's budget) must leave a slot for an email due in three minutes.
+class LaterStops : public NiceMock<MockConnector> {
+ public:
+  Task<void> streamScheduled(TimeWindow, PageSink sink) override {
+    std::vector<ScheduledEmail> later;
+    for (int i = 0; i < 20; ++i) later.push_back(email("later" + std::to_string(i), "trap@x.example", minutes(30 + i)));
+    co_await sink(std::move(later));
+    co_await waitUpTo3s([this] { return inFlightLater >= 2; });  // the later stops have begun
+    std::vector<ScheduledEmail> soon;
+    soon.push_back(email("soon", "trap@x.example", minutes(3)));
+    co_await sink(std::move(soon));
+  }
+  Task<RevertResult> revert(const ScheduledEmail& e) override {
+    if (e.id == "soon") {
+      soonStopped = true;
+      co_return confirmed();
+    }
+    maxInFlightLater = std::max(maxInFlightLater, ++inFlightLater);
+    co_await waitUpTo3s([this] { return soonStopped; });
+    if (!soonStopped) soonWaited = true;
+    --inFlightLater;
+    co_return confirmed();
+  }
+  int inFlightLater = 0, maxInFlightLater = 0;
+  bool soonStopped = false, soonWaited = false;
+};
+
+TEST_F(CycleTest, StopsDueLaterLeaveASlotForAnEmailDueSoon) {
+  auto c = std::make_shared<LaterStops>();
+  ON_CALL(*c, name()).WillByDefault(ReturnRef(name_));
+  ON_CALL(*c, people(_)).WillByDefault([](const ScheduledEmail&) { return ready(EmailPeople{}); });
+  services_.connectors = {c};
+  auto st = cycle();
+  EXPECT_EQ(st.reverted, 21);
+  EXPECT_FALSE(c->soonWaited) << "the email due in 3 minutes waited for the stops due in 30";
+  EXPECT_LE(c->maxInFlightLater, DecisionEngine::kLaterActsPerConnector);
 }
 
 // A connector that hands over one big page (as Close does after its sweep) and whose profile
