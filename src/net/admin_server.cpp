@@ -55,6 +55,48 @@ http::response<http::string_body> makeResponse(const AdminHttpResponse& out, uns
   return res;
 }
 
+// A request the parser could not read: the status it is answered with (0: none, the connection
+// is just closed: the client went away).
+int statusFor(const boost::system::error_code& ec, bool timedOut, std::string& message) {
+  if (ec == http::error::header_limit) {
+    message = "the request's header is too large";
+    return 431;
+  }
+  if (ec == http::error::body_limit) {
+    message = "the request's body is too large";
+    return 413;
+  }
+  if (timedOut || ec == beast::error::timeout) {
+    message = "the request did not arrive in time";
+    return 408;
+  }
+  if (ec.category() == http::make_error_code(http::error::bad_method).category() && ec != http::error::end_of_stream &&
+      ec != http::error::partial_message) {
+    message = "malformed HTTP request";
+    return 400;
+  }
+  return 0;
+}
+
+AdminHttpRequest toAdminRequest(const http::request<http::string_body>& req) {
+  AdminHttpRequest r;
+  r.method = std::string(req.method_string());
+  r.target = std::string(req.target());
+  r.valid_target = parseAdminTarget(r.target, r.segments, r.query);
+  for (const auto& f : req) {
+    std::string name(f.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.headers[name] = std::string(f.value());
+  }
+  r.body = req.body();
+  return r;
+}
+
+void limit(http::request_parser<http::string_body>& parser, const AdminServerOptions& o) {
+  parser.header_limit(static_cast<std::uint32_t>(o.max_header_bytes));
+  parser.body_limit(o.max_body_bytes);
+}
+
 AdminHttpResponse plainError(int status, const std::string& message) {
   AdminHttpResponse r;
   r.status = status;
@@ -173,16 +215,7 @@ struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
   }
 
   AdminHttpResponse handle(const http::request<http::string_body>& req) {
-    AdminHttpRequest r;
-    r.method = std::string(req.method_string());
-    r.target = std::string(req.target());
-    r.valid_target = parseAdminTarget(r.target, r.segments, r.query);
-    for (const auto& f : req) {
-      std::string name(f.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      r.headers[name] = std::string(f.value());
-    }
-    r.body = req.body();
+    const AdminHttpRequest r = toAdminRequest(req);
     try {
       return handler(r);
     } catch (const std::exception&) {  // the handler logs what it knows (admin/api.cpp)
@@ -233,29 +266,14 @@ struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
         lowest.socket().cancel(ignored);
       });
       http::request_parser<http::string_body> parser;
-      parser.header_limit(static_cast<std::uint32_t>(opt.max_header_bytes));
-      parser.body_limit(opt.max_body_bytes);
+      limit(parser, opt);
       auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
       const bool timedOut = *readState == 2;
       *readState = 1;
       deadline.cancel();
       if (ec) {
-        int status = 0;
         std::string message;
-        if (ec == http::error::header_limit) {
-          status = 431;
-          message = "the request's header is too large";
-        } else if (ec == http::error::body_limit) {
-          status = 413;
-          message = "the request's body is too large";
-        } else if (timedOut || ec == beast::error::timeout) {
-          status = 408;
-          message = "the request did not arrive in time";
-        } else if (ec.category() == http::make_error_code(http::error::bad_method).category() && ec != http::error::end_of_stream &&
-                   ec != http::error::partial_message) {
-          status = 400;
-          message = "malformed HTTP request";
-        }
+        const int status = statusFor(ec, timedOut, message);
         // Said once, then the connection is closed: what remains of the request cannot be trusted.
         if (status) {
           AdminHttpResponse out = plainError(status, message);
@@ -279,6 +297,32 @@ struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
     for (auto& [id, s] : sockets) s->close(ignored);
   }
 };
+
+int parseAdminRequest(const std::string& bytes, const AdminServerOptions& options, AdminHttpRequest& out) {
+  http::request_parser<http::string_body> parser;
+  limit(parser, options);
+  parser.eager(true);
+  boost::system::error_code ec;
+  size_t used = 0;
+  while (!ec && !parser.is_done() && used < bytes.size()) {
+    const size_t n = parser.put(asio::buffer(bytes.data() + used, bytes.size() - used), ec);
+    used += n;
+    if (ec == http::error::need_more) {
+      // The parser saw all there is and wants more (it may be called again only with more than it
+      // was given, as async_read does): a client that stopped sending.
+      ec = {};
+      break;
+    }
+  }
+  if (!ec && !parser.is_done()) return 400;  // incomplete: the server would wait, then answer 408
+  if (ec) {
+    std::string message;
+    const int status = statusFor(ec, false, message);
+    return status ? status : 400;
+  }
+  out = toAdminRequest(parser.get());
+  return 0;
+}
 
 AdminServer::AdminServer(asio::any_io_executor ex, AdminServerOptions options, AdminHttpHandler handler)
     : impl_(std::make_shared<Impl>(ex, std::move(options), std::move(handler))) {

@@ -58,6 +58,11 @@ struct AdminServerOptions {
 bool parseAdminTarget(const std::string& target, std::vector<std::string>& segments,
                       std::map<std::string, std::string>& query);
 
+// Reads one request from `bytes` as the server reads one from a connection (the same parser and
+// limits): 0 with `out` filled, or the status the server answers instead (400 malformed or
+// incomplete, 413, 431). For the fuzz target (tests/fuzz/admin_api_fuzz.cpp).
+int parseAdminRequest(const std::string& bytes, const AdminServerOptions& options, AdminHttpRequest& out);
+
 class AdminServer {
  public:
   // Binds and starts accepting on `ex`. Throws std::runtime_error with a clear message when the
