@@ -151,7 +151,7 @@ int checkCommand(const std::string& configPath, bool explicitConfig, bool json, 
   return kOk;
 }
 
-int decisionsCommand(const std::string& configPath, const std::string& since, bool json) {
+int decisionsCommand(const std::string& configPath, admin::DecisionFilter filter, bool json) {
   auto cfg = loadOrReport(configPath, true, Secrets::Skip);
   if (!cfg) return kUsage;
   StorePtr store;
@@ -162,8 +162,6 @@ int decisionsCommand(const std::string& configPath, const std::string& since, bo
     return kRuntime;
   }
   // The admin API's query (src/admin/queries), every page; printed oldest first, as a log reads.
-  admin::DecisionFilter filter;
-  filter.since = since;
   filter.limit = std::to_string(admin::kDecisionsMaxLimit);
   const TimePoint now = Clock::now();
   std::vector<EmailDecision> all;
@@ -219,8 +217,12 @@ int main(int argc, char** argv) {
 
   auto* decisions = app.add_subcommand("decisions", "show recent decisions (the audit log)");
   addConfig(decisions);
-  std::string since = "24h";
-  decisions->add_option("--since", since, "how far back (default 24h)");
+  admin::DecisionFilter decisionFilter;  // the admin API's GET /api/v1/decisions filters
+  decisions->add_option("--since", decisionFilter.since, "how far back (default 24h)");
+  decisions->add_option("--verdict", decisionFilter.verdict, "allow or revert");
+  decisions->add_option("--reason", decisionFilter.reason, "a reason code (bounce_risk, spamtrap...)");
+  decisions->add_option("--connector", decisionFilter.connector, "a connector's name");
+  decisions->add_option("--rep", decisionFilter.rep, "the sending mailbox, or the rep's id or name on the platform");
   decisions->add_flag("--json", json, "one JSON line per email");
 
   auto* config = app.add_subcommand("config", "configuration commands");
@@ -301,7 +303,7 @@ int main(int argc, char** argv) {
     return kOk;
   }
   if (*check) return checkCommand(configPath, explicitConfig, json, offline, noSmtp, addresses, file);
-  if (*decisions) return decisionsCommand(configPath, since, json);
+  if (*decisions) return decisionsCommand(configPath, decisionFilter, json);
   if (*demo) return runDemo(keep);
   if (*classify) return bounceClassifyCommand(json, bounceFiles);
   if (*senders) {

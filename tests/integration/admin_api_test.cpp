@@ -292,6 +292,16 @@ TEST(AdminApi, DecisionPagesNeitherRepeatNorSkipWhileNewDecisionsArrive) {
   EXPECT_EQ(s.callJson("GET", "/api/v1/decisions?rep=KIM@seller.test", 200)["decisions"].size(), 1u);
   EXPECT_EQ(s.callJson("GET", "/api/v1/decisions?rep=user_kim", 200)["decisions"].size(), 1u);
   EXPECT_EQ(s.callJson("GET", "/api/v1/decisions?since=1ms", 200)["decisions"].size(), 0u);
+  // The CLI's twin runs the same query: every page, oldest first.
+  std::stringstream lines(cli({"decisions", "-c", s.config(), "--json", "--verdict", "revert", "--reason", "bounce_risk"}));
+  std::vector<std::string> keys;
+  for (std::string line; std::getline(lines, line);) keys.push_back(Json::parse(line)["key"]);
+  std::vector<std::string> api;
+  for (const auto& d : held["decisions"]) api.push_back(d["key"]);
+  std::reverse(api.begin(), api.end());
+  EXPECT_EQ(keys, api);
+  EXPECT_EQ(cli({"decisions", "-c", s.config(), "--rep", "kim@seller.test"}).find("close-main"), std::string::npos);
+  EXPECT_NE(cli({"decisions", "-c", s.config(), "--verdict", "maybe"}, 2).find("verdict is allow or revert"), std::string::npos);
 }
 
 TEST(AdminApi, BadParametersAre400WithAMessage) {
