@@ -134,12 +134,14 @@ Task<void> SmtpProbeCheck::run(const CheckInput& input, ScanResult& result) {
 
   const std::string recipient = a.local + "@" + domain;
   // One probe of this recipient, counted in safetynet_smtp_probes_total by the signal it gave
-  // (lower case), or "accepted" when it gave none.
+  // (lower case); "accepted" when the mailbox was accepted without one, "error" when the probe
+  // ended otherwise (an exception, or cancelled).
   struct Counted {
     ScanResult& result;
     size_t before;
+    bool accepted = false;
     ~Counted() {
-      std::string outcome = "accepted";
+      std::string outcome = accepted ? "accepted" : "error";
       if (result.signals().size() > before) outcome = asciiLower(result.signals().back().name);
       metrics::instruments().smtp_probes.with({outcome}).inc();
     }
@@ -176,6 +178,7 @@ Task<void> SmtpProbeCheck::run(const CheckInput& input, ScanResult& result) {
   const std::string evidence = s.host + " answered \"" + reply.line() + "\"";
   switch (classifyRcpt(reply)) {
     case RcptOutcome::Accepted: {
+      counted.accepted = true;
       bool isCatchAll = known.value_or(false);
       if (s.catch_all) {
         const auto probe = classifyRcpt(s.catch_all->reply);
