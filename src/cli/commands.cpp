@@ -299,7 +299,13 @@ int main(int argc, char** argv) {
   if (*configCheck) {
     auto cfg = loadOrReport(configPath, true);
     if (!cfg) return kUsage;
-    std::cout << configPath << ": OK (" << cfg->connectors.size() << " connector(s); " << notifySummary(*cfg) << ")\n";
+    const auto& api = cfg->admin_api;
+    const std::string apiSummary =
+        !api.enabled ? "" : std::string("; admin API ") + (api.tls_cert_file.empty() ? "http" : "https") + "://" +
+                                (api.host.find(':') != std::string::npos ? "[" + api.host + "]" : api.host) + ":" +
+                                std::to_string(api.port) + (api.read_token.empty() ? "" : ", read-only token");
+    std::cout << configPath << ": OK (" << cfg->connectors.size() << " connector(s); " << notifySummary(*cfg) << apiSummary
+              << ")\n";
     return kOk;
   }
   if (*check) return checkCommand(configPath, explicitConfig, json, offline, noSmtp, addresses, file);

@@ -201,6 +201,10 @@ TEST(AdminApiConfig, ReadsTheKeysAndRefusesWhatIsUnsafe) {
   EXPECT_EQ(ok.config->admin_api.port, 8787);
   EXPECT_EQ(ok.config->admin_api.token.reveal(), kToken);  // the trailing newline stripped
   EXPECT_EQ(ok.config->admin_api.read_token.reveal(), kReadToken);
+  std::ofstream(d / "ok.yaml") << "state_dir: " << (d / "state").string()
+                               << "\nadmin_api:\n  token_file: admin.token\n  read_token_file: read.token\n";
+  EXPECT_NE(cli({"config", "check", "-c", (d / "ok.yaml").string()}).find("admin API http://127.0.0.1:8787, read-only token"),
+            std::string::npos);
   auto v6 = load("  listen: \"[::1]:9000\"\n  token_file: admin.token\n");
   ASSERT_TRUE(v6.ok()) << errors(v6);
   EXPECT_EQ(v6.config->admin_api.host, "::1");
