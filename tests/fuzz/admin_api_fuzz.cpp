@@ -29,6 +29,7 @@ struct Subject {
 };
 
 Subject* subject = nullptr;
+std::filesystem::path* storeDir = nullptr;  // removed at exit: a run leaves nothing in /dev/shm
 
 }  // namespace
 
@@ -38,6 +39,11 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   const std::filesystem::path base = std::filesystem::exists("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
   const auto dir = base / ("safetynet-admin-fuzz-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
+  storeDir = new std::filesystem::path(dir);
+  std::atexit([] {
+    std::error_code ignored;
+    std::filesystem::remove_all(*storeDir, ignored);
+  });
   subject = new Subject;
   subject->store = safetynet::openSqliteStore(dir.string());
   // The tokens are in the dictionary (tests/fuzz/dict/admin_api.dict) and the seeds.
