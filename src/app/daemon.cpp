@@ -324,7 +324,12 @@ class Daemon {
   }
 
   void touchConnectorMetrics() {
-    for (const auto& c : services_->connectors) metrics::touchConnector(c->name());
+    std::vector<std::string> names;
+    for (const auto& c : services_->connectors) {
+      metrics::touchConnector(c->name());
+      names.push_back(c->name());
+    }
+    metrics::retainConnectors(names);  // a reload that removed one: its series go
   }
 
   // GET /metrics (on the event loop, like everything here): what is cheaper to read now than to

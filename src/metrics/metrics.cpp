@@ -260,6 +260,11 @@ std::string Registry::render() const {
   return out;
 }
 
+void Registry::retain(const std::string& label, const std::vector<std::string>& keep) {
+  std::lock_guard lock(mu_);
+  for (const auto& f : families_) f->retain(label, keep);
+}
+
 Registry& registry() {
   static Registry r;
   return r;
@@ -358,6 +363,11 @@ void touchConnector(std::string_view c) {
   m.poll_duration.with({c});
   m.rate_limit_waits.with({c});
   m.rate_limit_wait_seconds.with({c});
+}
+
+void retainConnectors(const std::vector<std::string>& configured) {
+  instruments();
+  registry().retain("connector", configured);
 }
 
 PlatformRequest::~PlatformRequest() {

@@ -126,6 +126,24 @@ TEST(Metrics, ScrapeHooksRunAtRenderUntilTheirHandleGoes) {
   EXPECT_EQ(calls, 2);
 }
 
+TEST(Metrics, SeriesOfConnectorsNoLongerConfiguredGo) {
+  Registry r;
+  auto& g = r.gauge("safetynet_last_seen", "x", {"connector"});
+  auto& h = r.histogram("safetynet_wait", "x", {"connector", "kind"}, {1});
+  auto& other = r.counter("safetynet_no_connector_total", "x", {"result"});
+  for (const char* c : {"close", "outreach", "salesloft"}) {
+    g.with({c}).set(1);
+    h.with({c, "a"}).observe(0.5);
+  }
+  other.with({"ok"}).inc();
+  r.retain("connector", {"close", "salesloft"});
+  const std::string text = r.render();
+  EXPECT_FALSE(contains(text, "outreach")) << text;
+  EXPECT_TRUE(contains(text, "safetynet_last_seen{connector=\"close\"} 1\n")) << text;
+  EXPECT_TRUE(contains(text, "safetynet_wait_count{connector=\"salesloft\",kind=\"a\"} 1\n")) << text;
+  EXPECT_TRUE(contains(text, "safetynet_no_connector_total{result=\"ok\"} 1\n")) << text;
+}
+
 TEST(Metrics, CountsFromSeveralThreadsAddUp) {
   Registry r;
   auto& c = r.counter("safetynet_threads_total", "x", {"t"});

@@ -13,6 +13,7 @@
 //
 // Thread-safe: counters and gauges are atomics, histograms and families take a mutex (the event
 // loop observes; the email notifier's worker thread may too).
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -94,6 +95,8 @@ class FamilyBase {
   const std::vector<std::string>& labelNames() const { return labelNames_; }
   // Appends "# HELP", "# TYPE" and every series.
   void render(std::string& out) const;
+  // Drops the series whose value of label `label` is not in `keep` (none: the family has no such label).
+  virtual void retain(const std::string& label, const std::vector<std::string>& keep) = 0;
 
  protected:
   // The label values as stored: as many as names, "other" for all past the cap.
@@ -137,6 +140,15 @@ class Family : public FamilyBase {
     std::lock_guard lock(mu_);
     series_.clear();
   }
+  void retain(const std::string& label, const std::vector<std::string>& keep) override {
+    size_t i = 0;
+    while (i < labelNames_.size() && labelNames_[i] != label) ++i;
+    if (i == labelNames_.size()) return;
+    std::lock_guard lock(mu_);
+    std::erase_if(series_, [&](const auto& s) {
+      return std::find(keep.begin(), keep.end(), s.first[i]) == keep.end();
+    });
+  }
 
  protected:
   void renderSeries(std::string& out) const override {
@@ -165,6 +177,8 @@ class Registry {
 
   // The text exposition format 0.0.4: families in registration order, series in label order.
   std::string render() const;
+  // Drops, in every family with label `label`, the series whose value is not in `keep`.
+  void retain(const std::string& label, const std::vector<std::string>& keep);
 
  private:
   template <class F>
@@ -227,6 +241,9 @@ Instruments& instruments();
 // Every per-connector series at 0 (the daemon calls it for each configured connector): a counter
 // that appears only with its first increment is not seen by increase() in an alert rule.
 void touchConnector(std::string_view connector);
+// After a reload: the series of connectors no longer configured go (a removed connector's last
+// successful poll would otherwise age into SafetyNetNoSuccessfulPoll for ever).
+void retainConnectors(const std::vector<std::string>& configured);
 
 // Counts one platform API request in safetynet_platform_requests_total when it goes out of scope:
 // by the status given to answered(), or as "error" when none was (no answer: an exception).
