@@ -195,6 +195,25 @@ TEST(EndToEndMetrics, PrometheusScrapesTheDaemonAndCountsItsHolds) {
   EXPECT_LT(*lastPoll, 30);
   EXPECT_EQ(queryValue(promPort, "sum(safetynet_decision_margin_seconds_count)"),
             std::optional<double>(static_cast<double>(kCases.size())));
+  // The other instruments on their real paths: the platform's requests, the resolver's queries,
+  // the verdict cache, the three Slack messages and an empty outbox once they are out.
+  const auto requests = queryValue(promPort, "sum(safetynet_platform_requests_total{connector=\"close-metrics\",status=\"2xx\"})");
+  ASSERT_TRUE(requests.has_value());
+  EXPECT_GE(*requests, 3 * 2);  // at least a stop and its confirmation per held email
+  EXPECT_EQ(queryValue(promPort, "sum(safetynet_platform_requests_total{status!=\"2xx\"}) or vector(0)"), std::optional<double>(0));
+  const auto mx = queryValue(promPort, "sum(safetynet_dns_queries_total{type=\"MX\"})");
+  ASSERT_TRUE(mx.has_value());
+  EXPECT_GE(*mx, 2);  // acme.test, gone.test, nullmx.test: each asked once at least (cached after)
+  EXPECT_EQ(queryValue(promPort, "sum(safetynet_verdict_cache_requests_total)"),
+            std::optional<double>(static_cast<double>(kCases.size())));  // one lookup per recipient
+  std::optional<double> sent;
+  for (const auto until2 = steady_clock::now() + seconds(20); steady_clock::now() < until2;) {
+    sent = queryValue(promPort, "sum(safetynet_notifications_total{notifier=\"slack\",result=\"sent\"})");
+    if (sent && *sent == kRisky) break;
+    std::this_thread::sleep_for(milliseconds(500));
+  }
+  EXPECT_EQ(sent, std::optional<double>(kRisky));
+  EXPECT_EQ(static_cast<int>(slack.messages().size()), kRisky);
 
   // Every shipped rule evaluated on the daemon's real series without an error, and none fires on
   // this healthy run.
