@@ -215,6 +215,17 @@ TEST(EndToEndMetrics, PrometheusScrapesTheDaemonAndCountsItsHolds) {
   EXPECT_EQ(sent, std::optional<double>(kRisky));
   EXPECT_EQ(static_cast<int>(slack.messages().size()), kRisky);
 
+  // The daemon's own exposition, as served, passes promtool's parser and lint.
+  const std::string promtool = findProgram("promtool");
+  ASSERT_FALSE(promtool.empty()) << "promtool not found: install Debian's prometheus package (scripts/setup)";
+  const std::string served = get("http://127.0.0.1:" + std::to_string(adminPort) + "/metrics", "metrics-read-token-0123456789");
+  ASSERT_NE(served.find("# TYPE safetynet_reverts_total counter"), std::string::npos) << served.substr(0, 500);
+  std::ofstream(dir / "served.txt") << served;
+  std::string lint;
+  EXPECT_EQ(runCommand({"/bin/sh", "-c", "\"$0\" check metrics < \"$1\"", promtool, (dir / "served.txt").string()}, &lint), 0)
+      << lint;
+  EXPECT_EQ(lint, "") << lint;
+
   // Every shipped rule evaluated on the daemon's real series without an error, and none fires on
   // this healthy run.
   std::this_thread::sleep_for(seconds(2));  // at least one evaluation after the holds
