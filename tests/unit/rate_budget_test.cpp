@@ -12,6 +12,7 @@
 
 #include "connectors/common/rate_budget.hpp"
 #include "safetynet/connector/connector.hpp"
+#include "safetynet/metrics/metrics.hpp"
 
 namespace safetynet {
 namespace {
@@ -103,6 +104,24 @@ TEST(RateBudget, RequestsDueLaterLeaveHalfOfOurShareForUrgentOnes) {
   io.run_for(std::chrono::milliseconds(500));
   EXPECT_EQ(out.admitted.size(), 4u);
   EXPECT_EQ(out.admitted.back(), "due in 40 min");
+}
+
+TEST(RateBudget, AWaitIsCountedInTheMetrics) {
+  // safetynet_rate_limit_waits_total and _wait_seconds_total: a request that waited for the window
+  // to turn (1 s) is counted once with about that time; one let through at once is not counted.
+  auto& waits = metrics::instruments().rate_limit_waits.with({"outreach-metrics"});
+  auto& seconds = metrics::instruments().rate_limit_wait_seconds.with({"outreach-metrics"});
+  RateBudget b("outreach-metrics", RateDialect::Outreach, 0.5, std::chrono::seconds(5));
+  asio::io_context io;
+  b.observe(outreachHeaders(10, 6, 1));  // 5 kept for others: one request of ours, then wait
+  Outcome out;
+  request(io, b, out, "first", std::nullopt);
+  request(io, b, out, "second", std::nullopt);
+  io.run();
+  ASSERT_EQ(out.admitted, (std::vector<std::string>{"first", "second"}));
+  EXPECT_EQ(waits.value(), 1);
+  EXPECT_GT(seconds.value(), 0.5);
+  EXPECT_LT(seconds.value(), 5);
 }
 
 }  // namespace
