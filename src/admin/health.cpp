@@ -1,5 +1,6 @@
 #include "admin/health.hpp"
 
+#include "app/failsafe.hpp"
 #include "safetynet/core/duration.hpp"
 #include "safetynet/core/time_format.hpp"
 
@@ -73,12 +74,29 @@ Readiness readiness(const HealthState& h, Store* store, TimePoint now) {
     r.summary = "NOT READY: ";
     for (size_t i = 0; i < r.reasons.size(); ++i) r.summary += (i ? "; " : "") + r.reasons[i];
   }
+  // The fail-safe does not make the daemon unready (it polls and decides; restarting it would not
+  // help), but an admin looking at readiness or the STATUS line must see at once that risky emails
+  // are let go, or that DNS answers are not trusted.
+  J failsafe = nullptr;
+  if (storeState == "ok") {
+    const FailsafeStatus fs = failsafeStatus(*store);
+    failsafe = J{{"active", fs.active},
+                 {"since", fs.active ? J(formatIso8601(fs.since)) : J(nullptr)},
+                 {"why", fs.active ? J(fs.why) : J(nullptr)},
+                 {"dns_distrusted", fs.dns_distrusted},
+                 {"dns_evidence", fs.dns_distrusted ? J(fs.dns_evidence) : J(nullptr)}};
+    if (fs.active)
+      r.summary += " | FAIL-SAFE ON since " + formatIso8601(fs.since) + ": risky emails are let go (" + fs.why +
+                   "); safetynet failsafe resume";
+    if (fs.dns_distrusted) r.summary += " | DNS not trusted: " + fs.dns_evidence;
+  }
   r.body = J{{"ready", r.ready},
              {"reasons", r.reasons},
              {"summary", r.summary},
              {"store", storeState},
              {"poll_interval_s", std::chrono::duration<double>(h.pollInterval()).count()},
-             {"connectors", connectors}};
+             {"connectors", connectors},
+             {"failsafe", failsafe}};
   return r;
 }
 

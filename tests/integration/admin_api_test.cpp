@@ -465,8 +465,15 @@ TEST(AdminApi, SendersAndTheFailsafeLikeTheirCliTwins) {
   s.store().putConnectorStates("_failsafe", {{"active_since", std::to_string(toMillis(now))}, {"why", "31 of 40 held"}});
   EXPECT_EQ(Json::parse(cli({"failsafe", "status", "--json", "-c", s.config()})), s.callJson("GET", "/api/v1/failsafe", 200));
   EXPECT_EQ(s.callJson("GET", "/api/v1/failsafe", 200)["why"], "31 of 40 held");
+  // Readiness shows it too (still 200: the daemon works), and its one-line summary (the STATUS line).
+  auto ready = s.callJson("GET", "/readyz", 200, "");
+  EXPECT_EQ(ready["failsafe"]["active"], true);
+  EXPECT_EQ(ready["failsafe"]["why"], "31 of 40 held");
+  EXPECT_NE(ready["summary"].get<std::string>().find("FAIL-SAFE ON"), std::string::npos) << ready["summary"];
   EXPECT_EQ(s.callJson("POST", "/api/v1/failsafe/resume", 200)["active"], false);
   EXPECT_EQ(Json::parse(cli({"failsafe", "status", "--json", "-c", s.config()}))["active"], false);
+  EXPECT_EQ(s.callJson("GET", "/readyz", 200, "")["failsafe"]["active"], false);
+  EXPECT_EQ(s.callJson("GET", "/readyz", 200, "")["summary"].get<std::string>().find("FAIL-SAFE"), std::string::npos);
 }
 
 TEST(AdminApi, ReloadAndMetricsCallTheDaemon) {
