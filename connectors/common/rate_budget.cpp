@@ -78,7 +78,10 @@ void RateBudget::turnWindowIfPast(TimePoint now) {
 }
 
 long RateBudget::keep(TimePoint due, TimePoint now) const {
-  if (!limit_ || due - now <= kUrgentWithin) return reserve();
+  // Held back only when the window turns before the request becomes urgent: then waiting gets it
+  // a fresh window. Otherwise it would meet the same urgent requests later, only later (Outreach's
+  // hour: a stop due in 30 minutes would wait 25 of them for nothing).
+  if (!limit_ || due - now <= kUrgentWithin || reset_at_ >= due - kUrgentWithin) return reserve();
   const double ours = static_cast<double>(*limit_) * share_;
   return reserve() + static_cast<long>(std::ceil(ours / 2));
 }

@@ -10,9 +10,10 @@
 // by arrival: in a burst the stops of emails due in 50 minutes would otherwise take the minute's
 // budget from the listing and from the stops due in 90 seconds. Between two responses the budget
 // counts what it let through itself, so a window that turns does not let every waiter go at once.
-// A request due more than kUrgentWithin ahead may not spend the last half of the connector's
-// share: order alone does not keep the budget for the listing page that comes a moment later, and
-// a burst of stops due in 50 minutes spent a Salesloft minute in seconds.
+// A request due more than kUrgentWithin ahead, whose window turns before it becomes urgent, may
+// not spend the last half of the connector's share: order alone does not keep the budget for the
+// listing page that comes a moment later, and a burst of stops due in 50 minutes spent a
+// Salesloft minute in seconds.
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
