@@ -269,6 +269,14 @@ Postfix::~Postfix() {
 
 std::string Postfix::log() const { return readFile(dir_ / "postfix.log"); }
 
+std::vector<std::string> Postfix::queuedFilesAfterSessionsEnd(std::chrono::milliseconds wait) const {
+  const auto until = std::chrono::steady_clock::now() + wait;
+  std::vector<std::string> queued;
+  while (!(queued = queuedFiles()).empty() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  return queued;
+}
+
 std::vector<std::string> Postfix::queuedFiles() const {
   std::vector<std::string> files;
   for (const char* q : {"maildrop", "incoming", "active", "deferred", "hold"}) {

@@ -89,6 +89,11 @@ class Postfix {
   std::string log() const;
   // Files in the queue directories: anything that stays here means a message was queued.
   std::vector<std::string> queuedFiles() const;
+  // What is left in the queue once the sessions have ended, waiting up to `wait` for it to empty:
+  // smtpd opens a queue file at the first accepted RCPT (smtpd_delay_open_until_valid_rcpt) and
+  // removes it when the session ends without DATA, a moment after the client is gone (longer after
+  // a reset, on a loaded machine).
+  std::vector<std::string> queuedFilesAfterSessionsEnd(std::chrono::milliseconds wait = std::chrono::seconds(5)) const;
 
  private:
   TempDir dir_;
