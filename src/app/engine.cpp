@@ -24,7 +24,6 @@ namespace safetynet {
 
 namespace {
 
-constexpr int kMaxRevertAttempts = 3;
 // Emails whose profiles are read at once: a platform page (100), so that Outreach's and Salesloft's
 // batched reads stay one request per page.
 constexpr size_t kProfileBatch = 100;
@@ -436,6 +435,9 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
   }
   releaseActSlot(c.name());
   const TimePoint now = Clock::now();
+  // A platform that did not answer clearly (a 5xx, a reset, a body cut short) is tried again at
+  // the next tick while the send is still ahead. Three tries gave up within 3 s of a platform's
+  // glitch with minutes to go (the fault suite, seed 5: three truncated answers in a row).
   const bool retryLater = !r.confirmed && failed && attempts < kMaxRevertAttempts && e.scheduled_at > now;
   if (retryLater) {
     store_.transition(d.key, EmailState::Reverting, "attempt " + std::to_string(attempts) + " failed: " + r.detail,

@@ -34,6 +34,8 @@ class DecisionEngine {
   // that a burst of them never leaves an email due in two minutes without one.
   static constexpr std::chrono::minutes kActUrgentWithin{5};
   static constexpr int kLaterActsPerConnector = 2;
+  // Tries of a stop whose platform did not answer clearly, one a tick, while the send is ahead.
+  static constexpr int kMaxRevertAttempts = 8;
 
   DecisionEngine(asio::any_io_executor ex, Store& store, int workers = kDefaultWorkers);
 

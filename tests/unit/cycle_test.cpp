@@ -390,15 +390,20 @@ TEST_F(CycleTest, ActMarginIsConfigurable) {
 TEST_F(CycleTest, FailedRevertIsRetriedThenReportedAsNotStopped) {
   auto bad = email("stuck", "trap@x.example", minutes(30));
   lists({bad});
-  EXPECT_CALL(*connector_, revert(_)).Times(3).WillRepeatedly([](const ScheduledEmail&) -> Task<RevertResult> {
-    throw ConnectorError("close-main: PUT answered 500");
-    co_return RevertResult{};
-  });
+  EXPECT_CALL(*connector_, revert(_))
+      .Times(DecisionEngine::kMaxRevertAttempts)
+      .WillRepeatedly([](const ScheduledEmail&) -> Task<RevertResult> {
+        throw ConnectorError("close-main: PUT answered 500");
+        co_return RevertResult{};
+      });
   cycle();
   EXPECT_EQ(decisionFor(bad)->state, EmailState::Reverting);
   EXPECT_EQ(decisionFor(bad)->attempts, 1);
   EXPECT_TRUE(store_->allOutbox().empty());
-  cycle();  // resumed from the store
+  for (int i = 2; i < DecisionEngine::kMaxRevertAttempts; ++i) {
+    cycle();  // resumed from the store
+    EXPECT_EQ(decisionFor(bad)->state, EmailState::Reverting) << i;
+  }
   auto st = cycle();
   EXPECT_EQ(st.revert_failed, 1);
   auto d = decisionFor(bad);
