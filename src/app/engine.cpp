@@ -327,7 +327,7 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
   ++stats_.decided;
   if (tooLate) {
     ++stats_.too_late;
-    m.too_late.with({c.name()}).inc();
+    m.too_late.with({c.name(), d.reason.empty() ? "none" : d.reason}).inc();
   }
   if (d.verdict != "revert") {
     d.state = tooLate ? EmailState::TooLate : EmailState::Allowed;

@@ -296,8 +296,10 @@ Instruments makeInstruments(Registry& r) {
                 {"connector", "result"}),
       r.counter("safetynet_revert_retries_total", "Attempts to stop an email that failed and will be tried again.",
                 {"connector"}),
-      r.counter("safetynet_too_late_total", "Emails decided with less than act_margin left before their send.",
-                {"connector"}),
+      r.counter("safetynet_too_late_total",
+                "Emails decided with less than act_margin left before their send, by connector and the reason "
+                "code of the hold (none when allowed).",
+                {"connector", "reason"}),
       r.counter("safetynet_failsafe_let_go_total", "Risky emails let go by the fail-safe.", {"connector"}),
       r.histogram("safetynet_decision_margin_seconds", "Time left before the send when an email was decided.",
                   {"connector"}, margin),
@@ -356,7 +358,7 @@ void touchConnector(std::string_view c) {
   Instruments& m = instruments();
   for (std::string_view result : {"confirmed", "failed", "too_late"}) m.reverts.with({c, result});
   m.revert_retries.with({c});
-  m.too_late.with({c});
+  m.too_late.with({c, "none"});
   m.failsafe_let_go.with({c});
   m.decision_margin.with({c});
   for (std::string_view result : {"ok", "error"}) m.polls.with({c, result});

@@ -14,6 +14,7 @@
 #include "app/engine.hpp"
 #include "app/failsafe.hpp"
 #include "safetynet/app/app.hpp"
+#include "safetynet/metrics/metrics.hpp"
 #include "support/mocks.hpp"
 #include "support/run_task.hpp"
 
@@ -197,8 +198,15 @@ TEST_F(CycleTest, TooLateOnlyUnderActMarginAndToldToTheAdmins) {
     EXPECT_EQ(e.id, "listed");
     return ready(confirmed());
   });
+  // safetynet_too_late_total counts them by connector and reason code (none: allowed).
+  auto& lateMetric = metrics::instruments().too_late;
+  auto late = [&](const char* reason) { return lateMetric.with({name_, reason}).value(); };
+  const double riskyBefore = late("bounce_risk"), listedBefore = late("spamtrap"), plainBefore = late("none");
   auto st = cycle();
   EXPECT_EQ(st.too_late, 3);
+  EXPECT_EQ(late("bounce_risk") - riskyBefore, 1);
+  EXPECT_EQ(late("spamtrap") - listedBefore, 1);
+  EXPECT_EQ(late("none") - plainBefore, 1);
   EXPECT_EQ(decisionFor(probed)->state, EmailState::TooLate);
   EXPECT_EQ(decisionFor(plain)->state, EmailState::TooLate);
   EXPECT_EQ(decisionFor(listed)->state, EmailState::Reverted);

@@ -186,7 +186,7 @@ TEST(Metrics, PromtoolChecksTheRenderedText) {
   // One series of every instrument, so that each family's samples are parsed, not only its HELP.
   m.reverts.with({"close", "confirmed"}).inc();
   m.revert_retries.with({"close"}).inc();
-  m.too_late.with({"close"}).inc();
+  m.too_late.with({"close", "bounce_risk"}).inc();
   m.failsafe_let_go.with({"close"}).inc();
   m.last_poll_success.with({"close"}).set(unixSeconds(std::chrono::system_clock::now()));
   m.polls.with({"close", "ok"}).inc();

@@ -209,7 +209,7 @@ struct Instruments {
   Family<Counter>& emails_decided;                  // {connector, verdict = allow|revert, reason (none when allowed)}
   Family<Counter>& reverts;                         // {connector, result = confirmed|failed|too_late}
   Family<Counter>& revert_retries;                  // {connector}: an attempt failed, tried again
-  Family<Counter>& too_late;                        // {connector}: decided with less than act_margin left
+  Family<Counter>& too_late;                        // {connector, reason}: decided with less than act_margin left
   Family<Counter>& failsafe_let_go;                 // {connector}: risky, let go by the fail-safe
   Family<Histogram>& decision_margin;               // {connector}: seconds left before the send when decided
   // Polling
