@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "admin/dashboard.hpp"
 #include "admin/overrides.hpp"
 #include "admin/queries.hpp"
 #include "app/failsafe.hpp"
@@ -121,6 +122,8 @@ AdminHttpResponse AdminApi::handle(const AdminHttpRequest& r) {
 
 AdminHttpResponse AdminApi::route(const AdminHttpRequest& r) {
   if (!r.valid_target) return error(400, "the request target is not a path");
+  // The dashboard's static files (/ and /ui/...): no token, they hold no data.
+  if (auto page = dashboardResponse(r)) return *page;
   const auto& seg = r.segments;
   const std::string& m = r.method;
   const TimePoint now = hooks_.now ? hooks_.now() : Clock::now();
@@ -167,7 +170,7 @@ AdminHttpResponse AdminApi::route(const AdminHttpRequest& r) {
 
   if (what == "decisions" && n == 3) {
     if (m != "GET" && m != "HEAD") return notAllowed("GET, HEAD");
-    if (auto bad = unknownParameter(r, {"since", "verdict", "reason", "connector", "rep", "limit", "cursor"}))
+    if (auto bad = unknownParameter(r, {"since", "verdict", "reason", "connector", "rep", "address", "limit", "cursor"}))
       return error(400, *bad);
     DecisionFilter f;
     auto q = [&](const char* k, std::string& out) {
@@ -178,6 +181,7 @@ AdminHttpResponse AdminApi::route(const AdminHttpRequest& r) {
     q("reason", f.reason);
     q("connector", f.connector);
     q("rep", f.rep);
+    q("address", f.address);
     q("limit", f.limit);
     q("cursor", f.cursor);
     auto page = decisionsPage(store_, f, now);
@@ -193,6 +197,21 @@ AdminHttpResponse AdminApi::route(const AdminHttpRequest& r) {
     auto d = decisionDetail(store_, seg[3]);
     if (!d) return error(404, "no decision with key \"" + seg[3] + "\"");
     return json(200, *d);
+  }
+
+  // The dashboard's chart: held emails per reason per UTC day.
+  if (what == "stats" && n == 4 && seg[3] == "holds") {
+    if (m != "GET" && m != "HEAD") return notAllowed("GET, HEAD");
+    if (auto bad = unknownParameter(r, {"days"})) return error(400, *bad);
+    auto stats = holdsPerDay(store_, r.query.count("days") ? r.query.at("days") : "30", now);
+    if (auto* e = std::get_if<std::string>(&stats)) return error(400, *e);
+    return json(200, holdStatsJson(std::get<HoldStats>(stats)));
+  }
+  // What this token may do: the dashboard hides its write actions from the read-only one.
+  if (what == "access" && n == 3) {
+    if (m != "GET" && m != "HEAD") return notAllowed("GET, HEAD");
+    if (auto bad = unknownParameter(r, {})) return error(400, *bad);
+    return json(200, Json{{"access", who == Access::Full ? "full" : "read"}});
   }
 
   if (what == "overrides" && n == 3) {

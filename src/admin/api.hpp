@@ -4,6 +4,7 @@
 // one request in, one response out, no sockets (the server is net/admin_server.hpp), so the
 // tests and the fuzz target call it directly.
 //
+//   GET  /, /ui/<file>                    no token: the dashboard's static files (admin/dashboard.hpp)
 //   GET  /healthz                         no token
 //   GET  /readyz                          no token (probes); 503 with the reasons when not ready
 //   GET  /metrics                         read or full token

@@ -104,6 +104,7 @@ std::variant<DecisionPage, std::string> decisionsPage(Store& store, const Decisi
   q.reason = f.reason;
   q.connector = f.connector;
   q.rep = f.rep;
+  q.address = f.address;
   q.limit = kDecisionsDefaultLimit;
   if (!f.limit.empty()) {
     auto n = toInteger(f.limit);
@@ -188,6 +189,35 @@ std::optional<Json> decisionDetail(Store& store, const std::string& key) {
                          {"sent_ref", m.sent_ref}});
   j["notifications"] = notes;
   return j;
+}
+
+std::variant<HoldStats, std::string> holdsPerDay(Store& store, const std::string& days, TimePoint now) {
+  auto n = toInteger(days);
+  if (!n || *n < 1 || *n > kHoldStatsMaxDays)
+    return "days is a number from 1 to " + std::to_string(kHoldStatsMaxDays) + ", not \"" + days + "\"";
+  // Whole UTC days: from midnight `days - 1` days ago to now.
+  constexpr auto kDay = std::chrono::days(1);
+  const TimePoint first = std::chrono::floor<std::chrono::days>(now) - (*n - 1) * kDay;
+  HoldStats out;
+  std::map<std::string, size_t> index;
+  for (long long i = 0; i < *n; ++i) {
+    out.days.push_back(formatIso8601(first + i * kDay).substr(0, 10));
+    index[out.days.back()] = static_cast<size_t>(i);
+  }
+  for (const auto& c : store.holdsPerDay(first)) {
+    auto day = index.find(c.day);
+    if (day == index.end()) continue;  // a clock set back: a decision "from the future" is not charted
+    auto& counts = out.per_reason[c.reason.empty() ? "none" : c.reason];
+    counts.resize(out.days.size());
+    counts[day->second] += c.count;
+  }
+  return out;
+}
+
+Json holdStatsJson(const HoldStats& s) {
+  Json reasons = Json::object();
+  for (const auto& [reason, counts] : s.per_reason) reasons[reason] = counts;
+  return Json{{"days", s.days}, {"reasons", reasons}};
 }
 
 std::vector<Standing> activeSuppressions(Store& store, TimePoint now) {

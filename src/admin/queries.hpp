@@ -5,6 +5,7 @@
 // line) lives here; the callers only print or serialize. Overrides are in admin/overrides.hpp.
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -29,6 +30,7 @@ struct DecisionFilter {
   std::string since = "24h";  // a duration back from now
   std::string verdict;        // allow | revert | ""
   std::string reason, connector, rep;
+  std::string address;        // part of a recipient's address, any case (the dashboard's search)
   std::string limit;          // "" : kDecisionsDefaultLimit
   std::string cursor;         // "" : the newest first
 };
@@ -48,6 +50,19 @@ Json decisionJson(const EmailDecision& d);
 // One decision in full: its row, every recipient's signals (name, weight, evidence), the actions
 // (its audit lines) and the notifications (its outbox rows). nullopt: no such decision.
 std::optional<Json> decisionDetail(Store& store, const std::string& key);
+
+// ---- holds per reason per day (the dashboard's chart) ----------------------------------------
+
+constexpr int kHoldStatsMaxDays = 366;
+
+struct HoldStats {
+  std::vector<std::string> days;                        // UTC dates, oldest first, today last
+  std::map<std::string, std::vector<int>> per_reason;   // reason -> one count per day
+};
+// The last `days` UTC days (today included), every day present (zeros too); or what is wrong with
+// `days` (a message for a 400).
+std::variant<HoldStats, std::string> holdsPerDay(Store& store, const std::string& days, TimePoint now);
+Json holdStatsJson(const HoldStats& s);
 
 // ---- suppressions (the bounce history's standings and the admins' own) -----------------------
 

@@ -223,6 +223,7 @@ int main(int argc, char** argv) {
   decisions->add_option("--reason", decisionFilter.reason, "a reason code (bounce_risk, spamtrap...)");
   decisions->add_option("--connector", decisionFilter.connector, "a connector's name");
   decisions->add_option("--rep", decisionFilter.rep, "the sending mailbox, or the rep's id or name on the platform");
+  decisions->add_option("--address", decisionFilter.address, "part of a recipient's address (any case)");
   decisions->add_flag("--json", json, "one JSON line per email");
 
   auto* config = app.add_subcommand("config", "configuration commands");

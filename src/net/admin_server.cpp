@@ -43,7 +43,8 @@ http::response<http::string_body> makeResponse(const AdminHttpResponse& out, uns
                                                bool head = false) {
   http::response<http::string_body> res{static_cast<http::status>(out.status), version};
   res.set(http::field::content_type, out.content_type);
-  res.set(http::field::cache_control, "no-store");
+  res.set(http::field::cache_control, "no-store");  // API answers hold data: never kept by a browser or proxy
+  res.set("X-Content-Type-Options", "nosniff");      // a JSON answer is never run as a script or page
   for (const auto& [k, v] : out.headers) res.set(k, v);
   res.keep_alive(keepAlive);
   if (head) {  // the length the GET would have, no body

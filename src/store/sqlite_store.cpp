@@ -382,12 +382,23 @@ class SqliteStore final : public Store {
                 "AND (?5='' OR lower(sender)=lower(?5) OR json_extract(email,'$.user_id')=?5 "
                 "     OR lower(json_extract(email,'$.user_name'))=lower(?5)) "
                 "AND (?6=0 OR decided_at<?7 OR (decided_at=?7 AND key<?8)) "
+                "AND (?10='' OR EXISTS (SELECT 1 FROM json_each(recipients) "
+                "     WHERE instr(lower(json_extract(value,'$.address')), lower(?10)) > 0)) "
                 "ORDER BY decided_at DESC, key DESC LIMIT ?9");
     s.bind(1, toMillis(q.since)).bind(2, q.verdict).bind(3, q.reason).bind(4, q.connector).bind(5, q.rep);
     s.bind(6, q.after ? 1 : 0).bind(7, q.after ? toMillis(q.after->first) : 0LL).bind(8, q.after ? q.after->second : std::string());
-    s.bind(9, q.limit);
+    s.bind(9, q.limit).bind(10, q.address);
     std::vector<EmailDecision> out;
     while (s.step()) out.push_back(readDecision(s));
+    return out;
+  }
+
+  std::vector<HoldCount> holdsPerDay(TimePoint since) override {
+    Stmt s(db_, "SELECT strftime('%Y-%m-%d', decided_at/1000, 'unixepoch') AS day, reason, count(*) FROM decisions "
+                "WHERE verdict='revert' AND decided_at>=? GROUP BY day, reason ORDER BY day, reason");
+    s.bind(1, toMillis(since));
+    std::vector<HoldCount> out;
+    while (s.step()) out.push_back(HoldCount{s.text(0), s.text(1), static_cast<int>(s.integer(2))});
     return out;
   }
 

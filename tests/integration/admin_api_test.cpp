@@ -11,6 +11,7 @@
 #include <boost/asio/write.hpp>
 
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -632,6 +633,143 @@ TEST(AdminServer, AnswersHeadWithTheLengthAndNoBody) {
   EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
   EXPECT_NE(answer.find("Content-Length: 16\r\n"), std::string::npos) << answer;  // {"status":"ok"}\n
   EXPECT_EQ(answer.substr(answer.size() - 4), "\r\n\r\n") << answer;               // and nothing after the header
+}
+
+// ---- the dashboard (issue 11 item 4) ---------------------------------------------------------
+
+TEST(AdminDashboard, PagesAreServedWithoutATokenWithTheirTypesAndSecurityHeaders) {
+  ApiServer s;
+  const std::string web = std::string(SAFETYNET_SOURCE_DIR) + "/src/admin/web/";
+  for (const auto& [path, file, type] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"/", "index.html", "text/html; charset=utf-8"},
+           {"/ui/dashboard.css", "dashboard.css", "text/css; charset=utf-8"},
+           {"/ui/dom.js", "dom.js", "text/javascript; charset=utf-8"},
+           {"/ui/api.js", "api.js", "text/javascript; charset=utf-8"},
+           {"/ui/chart.js", "chart.js", "text/javascript; charset=utf-8"},
+           {"/ui/dashboard.js", "dashboard.js", "text/javascript; charset=utf-8"}}) {
+    auto r = s.call("GET", path, "");
+    EXPECT_EQ(r.status, 200) << path;
+    EXPECT_EQ(r.header("content-type"), type) << path;
+    EXPECT_EQ(r.body, readFile(web + file)) << path << ": not the file as it is in src/admin/web";
+    const std::string csp = r.header("content-security-policy");
+    EXPECT_EQ(csp.rfind("default-src 'self'; script-src 'self'; style-src 'self';", 0), 0u) << path << ": " << csp;
+    EXPECT_EQ(csp.find("unsafe"), std::string::npos) << csp;
+    EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
+    EXPECT_EQ(r.header("x-content-type-options"), "nosniff") << path;
+    EXPECT_EQ(r.header("x-frame-options"), "DENY") << path;
+    EXPECT_EQ(r.header("referrer-policy"), "no-referrer") << path;
+    EXPECT_EQ(r.header("cache-control"), "no-store") << path;
+    // Nothing from the internet (SVG's namespace is a name, never fetched), and the data goes on
+    // the page as text only.
+    const std::string urls = std::regex_replace(r.body, std::regex("http://www\\.w3\\.org/2000/svg"), "");
+    EXPECT_EQ(urls.find("http://"), std::string::npos) << path;
+    EXPECT_EQ(urls.find("https://"), std::string::npos) << path;
+    EXPECT_EQ(r.body.find("innerHTML"), std::string::npos) << path;
+    EXPECT_EQ(r.body.find("insertAdjacentHTML"), std::string::npos) << path;
+  }
+  // The page has no inline script or style (the policy would refuse them): every <script> has a src.
+  const std::string page = s.call("GET", "/", "").body;
+  for (size_t at = page.find("<script"); at != std::string::npos; at = page.find("<script", at + 1))
+    EXPECT_EQ(page.compare(at, 13, "<script src=\""), 0) << page.substr(at, 60);
+  EXPECT_EQ(page.find("<style"), std::string::npos);
+  EXPECT_EQ(page.find(" style="), std::string::npos);
+  EXPECT_FALSE(std::regex_search(page, std::regex(" on[a-z]+="))) << "an inline event handler";
+  // Unknown files, other methods; API answers are not sniffed or kept either.
+  for (const std::string path : {"/ui/nothing.js", "/ui/", "/ui/%2E%2E%2Fapi.js", "/ui/web/api.js", "/ui/index.html/x"}) {
+    auto r = s.call("GET", path, "");
+    EXPECT_EQ(r.status, 404) << path;
+    EXPECT_EQ(Json::parse(r.body)["error"], "no such file in the dashboard") << path;
+  }
+  auto post = s.call("POST", "/", "");
+  EXPECT_EQ(post.status, 405);
+  EXPECT_EQ(post.header("allow"), "GET, HEAD");
+  EXPECT_EQ(s.call("DELETE", "/ui/api.js", kToken).status, 405);
+  auto api = s.call("GET", "/api/v1/access", kReadToken);
+  EXPECT_EQ(api.header("x-content-type-options"), "nosniff");
+  EXPECT_EQ(api.header("cache-control"), "no-store");
+  EXPECT_EQ(s.call("GET", "/index.html", "").status, 401);  // only / and /ui/ are the dashboard's
+}
+
+TEST(AdminDashboard, AccessSaysWhatTheTokenMayDo) {
+  ApiServer s;
+  EXPECT_EQ(s.callJson("GET", "/api/v1/access", 200)["access"], "full");
+  EXPECT_EQ(s.callJson("GET", "/api/v1/access", 200, kReadToken)["access"], "read");
+  EXPECT_EQ(s.call("GET", "/api/v1/access", "").status, 401);
+  EXPECT_EQ(s.call("GET", "/api/v1/access", "wrong-token-0123456789").status, 401);
+  EXPECT_NE(s.callJson("GET", "/api/v1/access?x=1", 400)["error"].get<std::string>().find("unknown parameter"), std::string::npos);
+  EXPECT_EQ(s.call("POST", "/api/v1/access").status, 405);
+}
+
+TEST(AdminApi, HoldsPerDayCountsHeldEmailsPerReasonAndUtcDay) {
+  const TimePoint now = *parseIso8601("2026-11-30T12:00:00Z");
+  admin::ApiHooks hooks;
+  hooks.now = [now] { return now; };
+  ApiServer s({}, hooks);
+  // Decisions stamped by a store whose clock the test sets (the API's store stamps with the real one).
+  TimePoint clock = now;
+  auto seed = openSqliteStore((std::filesystem::path(s.config()).parent_path() / "state").string(), [&] { return clock; });
+  int id = 0;
+  auto at = [&](const char* iso, const std::string& verdict, const std::string& reason) {
+    clock = *parseIso8601(iso);
+    seed->recordDecision(decision("d" + std::to_string(id++), verdict, reason));
+  };
+  at("2026-11-27T23:59:59.999Z", "revert", "bounce_risk");  // before the window of 3 days
+  at("2026-11-28T00:00:00Z", "revert", "bounce_risk");
+  at("2026-11-28T13:00:00Z", "revert", "spamtrap");
+  at("2026-11-28T14:00:00Z", "allow", "");  // allowed: not a hold
+  at("2026-11-30T11:59:00Z", "revert", "bounce_risk");
+  at("2026-11-30T11:59:30Z", "revert", "bounce_risk");
+  auto j = s.callJson("GET", "/api/v1/stats/holds?days=3", 200, kReadToken);
+  EXPECT_EQ(j["days"], Json::parse(R"(["2026-11-28","2026-11-29","2026-11-30"])"));
+  EXPECT_EQ(j["reasons"], Json::parse(R"({"bounce_risk":[1,0,2],"spamtrap":[1,0,0]})")) << j;
+  auto month = s.callJson("GET", "/api/v1/stats/holds", 200);  // 30 days by default
+  EXPECT_EQ(month["days"].size(), 30u);
+  EXPECT_EQ(month["days"][0], "2026-11-01");
+  EXPECT_EQ(month["reasons"]["bounce_risk"][26], 1) << month;  // 2026-11-27
+  EXPECT_EQ(s.callJson("GET", "/api/v1/stats/holds?days=1", 200)["reasons"], Json::parse(R"({"bounce_risk":[2]})"));
+  for (const auto& [query, words] : std::vector<std::pair<std::string, std::string>>{
+           {"days=0", "days is a number from 1 to 366, not \"0\""},
+           {"days=367", "days is a number from 1 to 366"},
+           {"days=week", "days is a number from 1 to 366, not \"week\""},
+           {"days=", "days is a number"},
+           {"day=3", "unknown parameter \"day\" (parameters: days)"}}) {
+    auto bad = s.callJson("GET", "/api/v1/stats/holds?" + query, 400);
+    EXPECT_NE(bad.value("error", "").find(words), std::string::npos) << query << ": " << bad;
+  }
+  EXPECT_EQ(s.call("GET", "/api/v1/stats/holds", "").status, 401);
+  EXPECT_EQ(s.call("GET", "/api/v1/stats/holds", kToken + "x").status, 401);
+  EXPECT_EQ(s.call("POST", "/api/v1/stats/holds", kReadToken).status, 405);
+  EXPECT_EQ(s.call("GET", "/api/v1/stats/nothing").status, 404);
+}
+
+TEST(AdminApi, AddressSearchFindsPartOfARecipientInAnyCaseLikeTheCli) {
+  ApiServer s;
+  s.store().recordDecision(decision("jane", "revert", "bounce_risk"));
+  s.store().recordDecision(decision("janet", "allow", ""));
+  s.store().recordDecision(decision("bob", "revert", "spamtrap"));
+  auto keys = [&](const std::string& query, const std::string& token = kToken) {
+    const Json page = s.callJson("GET", "/api/v1/decisions?" + query, 200, token);
+    std::vector<std::string> out;
+    for (const auto& d : page["decisions"]) out.push_back(d["email_id"]);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(keys("address=TO-JANE"), (V{"jane", "janet"}));
+  EXPECT_EQ(keys("address=to-jane%40acme.test", kReadToken), (V{"jane"}));
+  EXPECT_EQ(keys("address=%40ACME.test&verdict=revert"), (V{"bob", "jane"}));
+  EXPECT_EQ(keys("address=jane&reason=spamtrap"), V{});
+  EXPECT_EQ(keys("address=nobody"), V{});
+  EXPECT_EQ(keys("address=%25"), V{});  // a literal '%', not a wildcard
+  EXPECT_EQ(keys("address="), (V{"bob", "jane", "janet"}));  // empty: any
+  EXPECT_EQ(s.call("GET", "/api/v1/decisions?address=jane", "").status, 401);
+  EXPECT_NE(s.callJson("GET", "/api/v1/decisions?adress=jane", 400).value("error", "").find("unknown parameter \"adress\""),
+            std::string::npos);
+  // The CLI's twin: the same query.
+  const std::string out = cli({"decisions", "-c", s.config(), "--address", "Jane@", "--json"});
+  EXPECT_NE(out.find("\"email_id\":\"jane\""), std::string::npos) << out;
+  EXPECT_EQ(out.find("janet"), std::string::npos) << out;
+  EXPECT_EQ(out.find("bob"), std::string::npos) << out;
 }
 
 // ---- the daemon ------------------------------------------------------------------------------

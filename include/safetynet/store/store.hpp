@@ -158,8 +158,16 @@ struct DecisionQuery {
   TimePoint since{};
   std::string verdict, reason, connector;  // empty: any
   std::string rep;  // the sending mailbox, the rep's id or name on the platform (case-insensitive); empty: any
+  std::string address;  // part of a recipient's address (case-insensitive): the dashboard's search; empty: any
   std::optional<std::pair<TimePoint, std::string>> after;  // (decided_at, key) of the last row seen
   int limit = 100;
+};
+
+// Held emails (verdict revert) counted per UTC day and reason: the dashboard's chart.
+struct HoldCount {
+  std::string day;  // 2026-11-30
+  std::string reason;
+  int count = 0;
 };
 
 class Store {
@@ -177,6 +185,8 @@ class Store {
   virtual std::vector<EmailDecision> decisionsSince(TimePoint since) = 0;
   virtual std::vector<EmailDecision> decisionsInState(EmailState state) = 0;
   virtual std::vector<EmailDecision> decisionsPage(const DecisionQuery& q) = 0;
+  // Decided at or after `since`, by day then reason.
+  virtual std::vector<HoldCount> holdsPerDay(TimePoint since) = 0;
   virtual std::vector<AuditEvent> auditFor(const std::string& key) = 0;
   // An audit line about something other than an email (key "failsafe": tripped, resumed), with an
   // optional notification in the same transaction.
