@@ -142,6 +142,14 @@ AdminHttpResponse AdminApi::route(const AdminHttpRequest& r) {
     return json(ready.ready ? 200 : 503, ready.body);
   }
 
+  // A platform's webhook: signed by the platform with its subscription's secret, not our token.
+  if (seg.size() == 2 && seg[0] == "webhooks") {
+    if (m != "POST") return notAllowed("POST");
+    if (!hooks_.webhook) return error(404, "no connector takes webhooks here");
+    const WebhookOutcome out = hooks_.webhook(seg[1], r);
+    return out.status == 200 ? json(200, Json{{"status", "ok"}}) : error(out.status, out.error);
+  }
+
   const Access who = access(r);
   if (who == Access::None)
     return r.header("authorization").empty() ? unauthorized("missing bearer token (Authorization: Bearer <token>)", false)

@@ -7,6 +7,7 @@
 //   GET  /, /ui/<file>                    no token: the dashboard's static files (admin/dashboard.hpp)
 //   GET  /healthz                         no token
 //   GET  /readyz                          no token (probes); 503 with the reasons when not ready
+//   POST /webhooks/{connector}            no token: the platform's signature (admin/webhooks.hpp)
 //   GET  /metrics                         read or full token
 //   GET  /api/v1/...                      read or full token
 //   POST|DELETE /api/v1/...               full token (the read-only one: 403)
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "admin/health.hpp"
+#include "admin/webhooks.hpp"
 #include "safetynet/config/secret.hpp"
 #include "safetynet/net/admin_server.hpp"
 #include "safetynet/store/store.hpp"
@@ -33,6 +35,9 @@ struct ApiHooks {
   // GET /metrics: the Prometheus text; unset: 501.
   std::function<std::string()> metrics;
   std::function<TimePoint()> now;  // unset: the system clock
+  // POST /webhooks/{connector}: no token; the platform's own signature, which the hook verifies
+  // (admin/webhooks.hpp). Unset: 404.
+  std::function<WebhookOutcome(const std::string& connector, const AdminHttpRequest&)> webhook;
 };
 
 class AdminApi {

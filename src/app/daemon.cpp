@@ -3,16 +3,19 @@
 // config and lists; a bad config is refused and the running one kept.
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "admin/api.hpp"
 #include "admin/health.hpp"
+#include "admin/webhooks.hpp"
 #include "app/engine.hpp"
 #include "app/slack_actions.hpp"
 #include "app/systemd_notify.hpp"
@@ -30,6 +33,11 @@ namespace {
 // Rows pruned per tick at most (docs/benchmarks.md, retention): a 40,000-email day leaves about
 // 100,000 rows to prune a day, 12 a second; 2,000 a tick catches up after any backlog.
 constexpr int kPruneRowsPerTick = 2000;
+
+// Webhook deliveries list their connector at once, but a burst (a bulk enrollment sends one per
+// email) is folded into at most one listing a second per connector: each listing is incremental
+// (a request or two) and the platform's rate budget is kept for the stops.
+constexpr std::chrono::milliseconds kWebhookListingGap{1000};
 
 class Daemon {
  public:
@@ -192,6 +200,7 @@ class Daemon {
   // Lists one connector in the background, unless its previous listing is still running.
   void startListing(const std::shared_ptr<Services>& s, const ConnectorPtr& c) {
     if (!listingNow_.insert(c->name()).second) return;
+    lastListingStart_[c->name()] = std::chrono::steady_clock::now();
     ++listing_;
     engine_->listingStarted();
     // Its own count and message: the health state (GET /readyz) learns how this one ended.
@@ -207,7 +216,47 @@ class Daemon {
                        health_.pollFailed(c->name(), Clock::now(), error->empty() ? "the listing failed" : *error);
                      else
                        health_.pollSucceeded(c->name(), Clock::now());
+                     // A webhook came while it ran: what it announced may be newer than this listing.
+                     if (nudged_.count(c->name())) listSoon(c->name());
                    });
+  }
+
+  // POST /webhooks/{name} (admin/webhooks.hpp): a delivery whose signature verifies lists that
+  // connector at once; the poll stays the safety net for deliveries that never come.
+  admin::WebhookOutcome webhook(const std::string& name, const AdminHttpRequest& r) {
+    const ConnectorConfig* cc = nullptr;
+    for (const auto& c : services_->config.connectors)
+      if (c.name == name && !c.webhook_secret.empty()) cc = &c;
+    if (!cc) return {404, "no connector named \"" + name + "\" takes webhooks (connectors[].webhook_secret)"};
+    metrics::Instruments& m = metrics::instruments();
+    if (auto why = admin::verifyWebhook(cc->type, cc->webhook_secret, r)) {
+      m.webhooks.with({name, "rejected"}).inc();
+      // Said at most once a minute per connector: anyone can post here, the log must not flood.
+      auto& last = lastWebhookWarning_[name];
+      const auto now = std::chrono::steady_clock::now();
+      if (last == std::chrono::steady_clock::time_point{} || now - last > std::chrono::minutes(1)) {
+        last = now;
+        log()->warn("webhook for {} refused: {} (safetynet_webhooks_total counts them)", name, *why);
+      }
+      return {401, *why};
+    }
+    m.webhooks.with({name, "accepted"}).inc();
+    if (!stopping_ && nudged_.insert(name).second && !listingNow_.count(name)) listSoon(name);
+    return {};
+  }
+
+  // Lists a nudged connector as soon as kWebhookListingGap has passed since its last listing began,
+  // unless a listing runs then (its end calls this again).
+  void listSoon(const std::string& name) { asio::co_spawn(io_, listAfterGap(name), asio::detached); }
+
+  Task<void> listAfterGap(std::string name) {
+    const auto since = std::chrono::steady_clock::now() - lastListingStart_[name];
+    if (since < kWebhookListingGap)
+      co_await sleepFor(std::chrono::duration_cast<std::chrono::milliseconds>(kWebhookListingGap - since));
+    if (stopping_ || listingNow_.count(name) || !nudged_.erase(name)) co_return;
+    auto s = services_;
+    for (const auto& c : s->connectors)
+      if (c->name() == name) startListing(s, c);
   }
 
   void failWith(std::exception_ptr e, const std::string& what) {
@@ -302,6 +351,7 @@ class Daemon {
     hooks.readiness = [this] { return admin::readiness(health_, store_.get(), Clock::now()); };
     hooks.reload = [this] { return reload(); };
     hooks.metrics = [] { return metrics::renderPrometheusText(); };
+    hooks.webhook = [this](const std::string& name, const AdminHttpRequest& r) { return webhook(name, r); };
     adminApi_ = std::make_unique<admin::AdminApi>(*store_, a.token, a.read_token, std::move(hooks));
     AdminServerOptions o;
     o.host = a.host;
@@ -390,6 +440,8 @@ class Daemon {
   std::unique_ptr<admin::AdminApi> adminApi_;
   std::unique_ptr<AdminServer> adminServer_;
   std::set<std::string> listingNow_;  // connectors whose listing is running
+  std::set<std::string> nudged_;      // connectors a webhook asked to list, not listed since
+  std::map<std::string, std::chrono::steady_clock::time_point> lastListingStart_, lastWebhookWarning_;
   int listing_ = 0, connectorErrors_ = 0;
   bool workersDone_ = false, checkingCanaries_ = false;
   asio::steady_timer wake_, grace_, watchdog_;

@@ -1,5 +1,6 @@
 // Loads safetynet.yaml into Config. Every problem is collected, not just the first, so an admin
 // fixes a file in one go; nothing here throws past loadConfig*().
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -73,6 +74,12 @@ void readOAuth(MapReader& m, OAuthConfig& o) {
   if (!o.token_url.empty()) checkBaseUrl(m, "token_url", o.token_url);
 }
 
+bool isHex(const std::string& s) {
+  for (char ch : s)
+    if (!std::isxdigit(static_cast<unsigned char>(ch))) return false;
+  return !s.empty() && s.size() % 2 == 0;
+}
+
 void readConnector(MapReader& m, ConnectorConfig& c) {
   m.string("name", c.name);
   m.oneOf("type", c.type, {"close", "outreach", "salesloft"});
@@ -89,6 +96,9 @@ void readConnector(MapReader& m, ConnectorConfig& c) {
   m.duration("resync_every", c.resync_every);
   m.string("revert_strategy", c.revert_strategy);
   m.number("rate_budget", c.rate_budget, 0.05, 1.0);
+  m.secret("webhook_secret", c.webhook_secret);
+  if (c.type == "close" && !c.webhook_secret.empty() && !isHex(c.webhook_secret.reveal()))
+    m.error("webhook_secret", "Close's webhook signature_key is hex, as the subscription's answer gives it");
   if (c.name.empty()) m.error("name", "every connector needs a name");
   auto strategies = [&](std::initializer_list<const char*> allowed) {
     if (c.revert_strategy.empty()) return;
@@ -382,6 +392,12 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     readAdminApi(*a, c.admin_api);
     a->finish();
   }
+  for (const auto& cc : c.connectors)
+    if (!cc.webhook_secret.empty() && !c.admin_api.enabled) {
+      top.error("connectors", "connector \"" + cc.name +
+                                  "\" has a webhook_secret: webhooks arrive on the admin API's listener; configure admin_api");
+      break;
+    }
   top.finish();
 
   ConfigResult r;

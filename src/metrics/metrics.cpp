@@ -319,6 +319,10 @@ Instruments makeInstruments(Registry& r) {
                 {"connector"}),
       r.counter("safetynet_rate_limit_wait_seconds_total", "Time platform requests spent waiting for the rate budget.",
                 {"connector"}),
+      r.counter("safetynet_webhooks_total",
+                "Platform webhook deliveries received, by result: accepted (signature verified; the connector is "
+                "listed at once) or rejected (the signature did not verify).",
+                {"connector", "result"}),
       r.counter("safetynet_smtp_probes_total",
                 "SMTP RCPT probes (one per recipient), by result: accepted, rejected, tempfail, unreachable, "
                 "refused (our IP), error.",
@@ -364,6 +368,7 @@ void touchConnector(std::string_view c) {
   for (std::string_view result : {"ok", "error"}) m.polls.with({c, result});
   m.poll_duration.with({c});
   m.rate_limit_waits.with({c});
+  for (std::string_view result : {"accepted", "rejected"}) m.webhooks.with({c, result});
   m.rate_limit_wait_seconds.with({c});
 }
 

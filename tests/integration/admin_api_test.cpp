@@ -797,13 +797,8 @@ TEST(AdminDaemon, ReadyzTurns503WhenAConnectorsPollsFailAndBackWhenTheyWork) {
   std::ofstream(dir / "admin.token") << kToken << "\n";
   std::ofstream(dir / "read.token") << kReadToken << "\n";
   const unsigned short port = freePort();
-  std::ofstream(dir / "safetynet.yaml") << "state_dir: " << (dir / "state").string() << "\n"
-                                        << "poll_interval: 1s\nshutdown_grace: 2s\nsmtp_probe: {enabled: false}\n"
-                                        << "failsafe: {canaries: []}\n"
-                                        << "connectors:\n  - name: close-main\n    type: close\n    base_url: " << close.baseUrl()
-                                        << "\n    api_key: close-key\n"
-                                        << "admin_api:\n  listen: 127.0.0.1:" << port
-                                        << "\n  token_file: admin.token\n  read_token_file: read.token\n";
+  std::ofstream(dir / "safetynet.yaml") << adminDaemonConfig(dir.path(), close.baseUrl(), "1s", port, "",
+                                                             "  read_token_file: read.token\n");
   Process daemon({SAFETYNET_BINARY, "run", "-c", (dir / "safetynet.yaml").string()}, dir / "daemon.log");
   ASSERT_TRUE(waitForTcp(port, seconds(20))) << readFile(dir / "daemon.log");
   asio::io_context io;

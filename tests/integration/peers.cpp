@@ -147,6 +147,15 @@ std::string readFile(const fs::path& p) {
   return ss.str();
 }
 
+std::string adminDaemonConfig(const fs::path& dir, const std::string& close_url, const std::string& poll_interval,
+                              unsigned short port, const std::string& connector_extra, const std::string& admin_extra) {
+  return "state_dir: " + (dir / "state").string() + "\npoll_interval: " + poll_interval +
+         "\nshutdown_grace: 2s\nsmtp_probe: {enabled: false}\nfailsafe: {canaries: []}\n"
+         "connectors:\n  - name: close-main\n    type: close\n    base_url: " + close_url +
+         "\n    api_key: close-key\n" + connector_extra + "admin_api:\n  listen: 127.0.0.1:" + std::to_string(port) +
+         "\n  token_file: admin.token\n" + admin_extra;
+}
+
 int runCommand(const std::vector<std::string>& argv, std::string* output, std::chrono::milliseconds timeout,
                const std::vector<std::string>& env) {
   TempDir d;

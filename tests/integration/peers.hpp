@@ -103,6 +103,13 @@ class Postfix {
 };
 
 std::string readFile(const std::filesystem::path& p);
+// The configuration of a daemon whose admin API the test calls: state in `dir`/state, one Close
+// connector "close-main" at `close_url` (key "close-key"), no SMTP probe, no canaries, the admin API
+// on 127.0.0.1:`port` with token_file admin.token (in `dir`). The extras are YAML lines added to
+// the connector and to admin_api, each indented as those keys are.
+std::string adminDaemonConfig(const std::filesystem::path& dir, const std::string& close_url,
+                              const std::string& poll_interval, unsigned short port,
+                              const std::string& connector_extra = "", const std::string& admin_extra = "");
 // Runs a command to completion, returning exit status and combined output.
 int runCommand(const std::vector<std::string>& argv, std::string* output,
                std::chrono::milliseconds timeout = std::chrono::seconds(120), const std::vector<std::string>& env = {});

@@ -195,6 +195,7 @@ TEST(Metrics, PromtoolChecksTheRenderedText) {
   m.platform_requests.with({"close", "2xx"}).inc();
   m.rate_limit_waits.with({"close"}).inc();
   m.rate_limit_wait_seconds.with({"close"}).inc(0.25);
+  m.webhooks.with({"close", "accepted"}).inc();
   m.smtp_probes.with({"accepted"}).inc();
   m.dns_queries.with({"MX", "ok"}).inc();
   m.dns_duration.with({"MX"}).observe(0.004);

@@ -140,6 +140,10 @@ struct ConnectorConfig {
   milliseconds backfill{std::chrono::hours(24 * 30)};
   // close: a full sweep at least this often, in case an event was missed.
   milliseconds resync_every{std::chrono::hours(6)};
+  // The platform's webhook subscription secret (Close: its signature_key, hex; Outreach: the
+  // secret; Salesloft: the callback_token). Set: POST /webhooks/{name} on the admin API's
+  // listener, signature verified, lists this connector at once (src/admin/webhooks.hpp).
+  Secret webhook_secret;
   // source position, for messages
   std::string where;
 };

@@ -222,6 +222,7 @@ struct Instruments {
   Family<Counter>& platform_requests;               // {connector, status = 2xx|3xx|4xx|429|5xx|error}
   Family<Counter>& rate_limit_waits;                // {connector}: requests that waited for the rate budget
   Family<Counter>& rate_limit_wait_seconds;         // {connector}: time spent waiting
+  Family<Counter>& webhooks;                        // {connector, result = accepted|rejected}: deliveries received
   // Checks
   Family<Counter>& smtp_probes;                     // {result}
   Family<Counter>& dns_queries;                     // {type, result}

@@ -45,7 +45,8 @@ struct AdminServerOptions {
   unsigned short port = 0;         // 0: a free one (tests)
   std::string tls_cert_file, tls_key_file;  // both: TLS (the chain in PEM, leaf first); none: plain
   size_t max_header_bytes = 16 * 1024;
-  size_t max_body_bytes = 64 * 1024;
+  // A platform's webhook carries the whole object (Close: the email activity with its body).
+  size_t max_body_bytes = 1024 * 1024;
   // A whole request (TLS handshake, headers and body) must arrive within this; an idle keep-alive
   // connection is closed after idle_timeout.
   std::chrono::milliseconds read_timeout{10000};
