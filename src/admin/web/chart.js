@@ -21,9 +21,10 @@ function reasonColour(reason, i) {
   return REASON_COLOURS[reason] || SPARE_COLOURS[i % SPARE_COLOURS.length];
 }
 
-// A round axis top at or above `n`: 1, 2, 5, 10, 20, 50...
+// A round axis top at or above `n` whose half is a whole number too: 2, 4, 10, 20, 50, 100...
 function niceMax(n) {
-  if (n <= 5) return 5;
+  if (n <= 2) return 2;
+  if (n <= 4) return 4;
   const p = Math.pow(10, Math.floor(Math.log10(n)));
   for (const m of [1, 2, 5, 10]) if (m * p >= n) return m * p;
   return 10 * p;
@@ -39,7 +40,7 @@ function drawHoldsChart(box, legend, stats) {
     fill(legend);
     return;
   }
-  const W = 900, H = 220, left = 36, bottom = 22, top = 8;
+  const W = 900, H = 180, left = 36, bottom = 22, top = 8;
   const plotH = H - bottom - top, step = (W - left) / days.length, bar = Math.max(2, step * 0.7);
   const max = niceMax(Math.max(...totals));
   const y = (v) => top + plotH - (v / max) * plotH;

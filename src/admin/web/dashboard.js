@@ -180,10 +180,12 @@ function addressActions(address) {
     writeButton('Release (send anyway, 30 days)', () => attempt('release ' + address, async () => {
       await Api.post('/api/v1/overrides', {address, for: '30d', reason: 'released from the dashboard'});
       showMessage(`${address} is released for 30 days: its next checks allow it.`, 'info');
+      loadOverrides();
     }), {'data-action': 'release'}),
     writeButton('Suppress', () => attempt('suppress ' + address, async () => {
       await Api.post('/api/v1/suppressions', {address, reason: 'suppressed from the dashboard'});
       showMessage(`${address} is suppressed.`, 'info');
+      loadSuppressions();
     }), {'data-action': 'suppress'}),
   ];
 }
