@@ -297,8 +297,16 @@ Classification classify(const std::string& raw) {
   try {
     if (readArf(*view, out) || readJmrp(*view, out) || readSesJson(*view, out) || readDsn(*view, out) || readForwarded(*view, out) ||
         readText(*view, out) ||
-        readAutoReply(*view, out))
+        readAutoReply(*view, out)) {
+      // Never a hard bounce for an address the bounce is not about: the reporter's own mailboxes,
+      // our sender, the returned message's sender. (A report naming one of them as its failed
+      // recipient is a message someone sent to themselves, or a misread: a hard bounce would
+      // suppress one of our own mailboxes.)
+      const auto notAbout = addressesNotAbout(*view);
+      for (auto& r : out.records)
+        if (r.hard && (notAbout.count(r.recipient) || reporterMailbox(r.recipient, *view))) r.hard = false;
       return out;
+    }
   } catch (const std::exception& e) {  // std::regex on hostile input, for one
     out.records.clear();
     out.error = std::string("unreadable bounce: ") + e.what();

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <regex>
+
+#include "bounce/bounce_text.hpp"
 #include "safetynet/core/text.hpp"
 
 namespace safetynet::bounce {
@@ -44,5 +47,40 @@ bool untypedDiagnostic(const MimeView& v) {
 }  // namespace
 
 bool reportsNoStage(const MimeView& v) { return filteringGateway(v) || exchange2003(v) || untypedDiagnostic(v); }
+
+std::set<std::string> addressesNotAbout(const MimeView& v) {
+  std::set<std::string> out;
+  for (const char* h : {"from", "sender", "reply-to", "return-path", "to", "delivered-to", "envelope-to",
+                        "x-envelope-to"})
+    for (const auto& a : allAddresses(v.header(h))) out.insert(a);
+  for (const auto& o : v.originals)
+    for (const char* h : {"from", "sender", "reply-to", "return-path"})
+      if (auto it = o.find(h); it != o.end())
+        for (const auto& a : allAddresses(it->second)) out.insert(a);
+  return out;
+}
+
+bool reporterMailbox(const std::string& address, const MimeView& v) {
+  const auto at = address.rfind('@');
+  const std::string local = address.substr(0, at), domain = at == std::string::npos ? "" : address.substr(at + 1);
+  if (local == "mailer-daemon" || local == "mailer_daemon" || local == "mailerdaemon" || local == "mail-daemon") return true;
+  if (local != "postmaster" || domain.empty()) return false;
+  std::vector<std::string> hosts;
+  for (const char* h : {"from", "sender", "return-path"})
+    if (auto a = addressIn(v.header(h)); !a.empty()) hosts.push_back(a.substr(a.rfind('@') + 1));
+  static const std::regex host(R"((?:\bby|\bfrom|reporting-mta:\s*dns;)\s+([a-z0-9.-]+\.[a-z]{2,}))", std::regex::icase);
+  auto addHosts = [&](const std::string& text) {
+    const std::string t = asciiLower(text.size() > kMaxHeaderBytes ? text.substr(0, kMaxHeaderBytes) : text);
+    for (auto it = std::sregex_iterator(t.begin(), t.end(), host); it != std::sregex_iterator(); ++it) hosts.push_back((*it)[1].str());
+  };
+  for (const auto& r : v.received) addHosts(r);
+  for (const auto& l : v.leaves)
+    if (l.depth == 0 && l.type == "message/delivery-status")
+      if (auto p = asciiLower(l.text).find("reporting-mta:"); p != std::string::npos) addHosts(l.text.substr(p, 200));
+  return std::any_of(hosts.begin(), hosts.end(), [&](const std::string& h) {
+    return h == domain || (h.size() > domain.size() && h.compare(h.size() - domain.size(), domain.size(), domain) == 0 &&
+                           h[h.size() - domain.size() - 1] == '.');
+  });
+}
 
 }  // namespace safetynet::bounce

@@ -1,5 +1,8 @@
 #pragma once
 // What is known of the software that wrote a bounce, where it changes how the bounce reads.
+#include <set>
+#include <string>
+
 #include "bounce/mime_view.hpp"
 
 namespace safetynet::bounce {
@@ -12,5 +15,18 @@ namespace safetynet::bounce {
 // "no such user" without an addressing status or the RCPT command is a filter's refusal
 // (`filtered`), not a dead mailbox: a false hard bounce suppresses a live lead.
 bool reportsNoStage(const MimeView& v);
+
+// Addresses a bounce is not about (issue 13 item 4), lower-cased: the reporter's own (the
+// bounce's From, Sender, Reply-To, Return-Path) and ours (the bounce's To and envelope recipient:
+// Delivered-To, Envelope-To; not X-Original-To, where DragonFly Mail Agent names the failed
+// recipient, nor a Received header's "for <...>", which relays rewrite) and our sender (the
+// returned message's From, Sender, Reply-To, Return-Path). A failed recipient comes from the
+// report's fields or the failure text, never from these.
+std::set<std::string> addressesNotAbout(const MimeView& v);
+
+// A mailbox of the reporting system itself: MAILER-DAEMON (and its spellings) anywhere, postmaster@
+// at a domain of the reporter (its From/Sender/Return-Path domain, a host named in Reporting-MTA
+// or in the bounce's own Received headers, or a parent domain of one).
+bool reporterMailbox(const std::string& address, const MimeView& v);
 
 }  // namespace safetynet::bounce

@@ -3,6 +3,7 @@
 #include "bounce/text_reader.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -17,11 +18,36 @@ namespace safetynet::bounce {
 
 namespace {
 
-bool isOurs(const std::string& a, const std::set<std::string>& exclude) {
-  if (exclude.count(a)) return true;
+// Addresses of the returned message's header lines quoted in the text ("From: rep@ours.example",
+// "Return-Path: <...>"): its sender, not a recipient.
+std::set<std::string> quotedSenders(const std::string& human) {
+  std::set<std::string> out;
+  std::istringstream in(human);
+  for (std::string line; std::getline(in, line);) {
+    const std::string ll = asciiLower(trim(line));
+    for (const char* h : {"from:", "sender:", "return-path:", "reply-to:"})
+      if (ll.rfind(h, 0) == 0)
+        if (auto a = addressIn(ll); !a.empty()) out.insert(a);
+  }
+  return out;
+}
+
+bool automaticMailbox(const std::string& a) {
   const std::string local = a.substr(0, a.find('@'));
-  return local == "mailer-daemon" || local == "postmaster" || local == "mail-daemon" || local == "mailer_daemon" ||
-         local == "noreply" || local == "no-reply" || local == "root" || local == "mailerdaemon";
+  return local == "noreply" || local == "no-reply" || local == "root";
+}
+
+// The text names a local part alone, as a word ("could not be delivered to: jdoe"; AOL names its
+// members so).
+bool namesLocalPart(const std::string& lowerText, const std::string& address) {
+  const std::string local = address.substr(0, address.find('@'));
+  if (local.empty()) return false;
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' || c == '@'; };
+  for (size_t at = lowerText.find(local); at != std::string::npos; at = lowerText.find(local, at + 1)) {
+    const size_t end = at + local.size();
+    if ((at == 0 || !word(lowerText[at - 1])) && (end == lowerText.size() || !word(lowerText[end]))) return true;
+  }
+  return false;
 }
 
 // Sendmail's transcript gives each failed recipient a line of its own, "554 <a@b>... why", inside
@@ -65,14 +91,14 @@ SendmailVerdict sendmailVerdict(const std::string& human, const std::string& rec
   return {};
 }
 
+// Where the address opens a line of the text (a failure list: "<a@b>:", "a@b on <date>"), or npos.
 size_t mentionOpeningALine(const std::string& text, const std::string& address) {
-  const size_t first = text.find(address);
-  for (size_t at = first; at != std::string::npos; at = text.find(address, at + 1)) {
+  for (size_t at = text.find(address); at != std::string::npos; at = text.find(address, at + 1)) {
     size_t b = at;
     while (b > 0 && (text[b - 1] == ' ' || text[b - 1] == '\t' || text[b - 1] == '<' || text[b - 1] == '>')) --b;
     if (b == 0 || text[b - 1] == '\n') return at;
   }
-  return first;
+  return std::string::npos;
 }
 
 }  // namespace
@@ -114,35 +140,50 @@ bool readText(const MimeView& v, Classification& out) {
       if (contains(lh, w)) looksLikeBounce = true;
   if (!looksLikeBounce) return false;
 
-  // Addresses that are not recipients: the bounce's own sender and receiver.
-  std::set<std::string> exclude;
-  for (const char* h : {"to", "from", "return-path", "reply-to", "sender", "delivered-to"})
-    for (const auto& a : allAddresses(v.header(h))) exclude.insert(a);
+  // A failed recipient comes from X-Failed-Recipients or the failure text, never from the
+  // addresses the bounce is not about: the reporter's, ours, the returned message's sender (also
+  // where the text quotes its header lines).
+  std::set<std::string> exclude = addressesNotAbout(v);
+  for (const auto& a : quotedSenders(human)) exclude.insert(a);
+  auto notARecipient = [&](const std::string& a) { return exclude.count(a) || reporterMailbox(a, v) || automaticMailbox(a); };
+  std::set<std::string> addressed;  // by the returned message
   for (const auto& o : v.originals)
-    if (auto it = o.find("from"); it != o.end())
-      for (const auto& a : allAddresses(it->second)) exclude.insert(a);
-
+    for (const char* h : {"to", "cc"})
+      if (auto it = o.find(h); it != o.end())
+        for (const auto& a : allAddresses(it->second)) addressed.insert(a);
   std::vector<std::string> recipients;
-  for (const auto& a : allAddresses(v.header("x-failed-recipients")))
+  auto add = [&](const std::string& a) {
     if (std::find(recipients.begin(), recipients.end(), a) == recipients.end()) recipients.push_back(a);
+  };
+  for (const auto& a : allAddresses(v.header("x-failed-recipients"))) add(a);
   if (recipients.empty())
     for (const auto& a : allAddresses(human))
-      if (!isOurs(a, exclude) && std::find(recipients.begin(), recipients.end(), a) == recipients.end())
-        recipients.push_back(a);
-  if (recipients.empty())  // a bounce of a message someone sent to themselves
+      if (!notARecipient(a)) add(a);
+  // A message someone sent to themselves: the failure text lists one of ours as failed (the
+  // address opens a line) or names one the returned message was sent to. Never a hard bounce:
+  // classify() keeps it soft.
+  if (recipients.empty())
     for (const auto& a : allAddresses(human))
-      if (!isOurs(a, {}) && std::find(recipients.begin(), recipients.end(), a) == recipients.end()) recipients.push_back(a);
+      if ((addressed.count(a) || mentionOpeningALine(lh, a) != std::string::npos) && !reporterMailbox(a, v)) add(a);
+  // Nobody named in the text: the returned message's addressee, when the text names its local
+  // part; otherwise a guess, kept soft.
+  std::set<std::string> guessed;
   if (recipients.empty()) {
-    // Nobody named in the text: the original message's addressee.
     for (const auto& o : v.originals)
       if (auto it = o.find("to"); it != o.end())
-        if (auto a = addressIn(it->second); !a.empty()) recipients.push_back(a);
+        if (auto a = addressIn(it->second); !a.empty() && !notARecipient(a)) {
+          add(a);
+          if (!namesLocalPart(lh, a)) guessed.insert(a);
+        }
     if (recipients.empty() && cut != std::string::npos) {
       static const std::regex toLine(R"((?:^|\n)to:\s*([^\n]+))", std::regex::icase);
       std::smatch m;
       const std::string rest = text.substr(cut);
       if (std::regex_search(rest, m, toLine))
-        if (auto a = addressIn(m[1].str()); !a.empty()) recipients.push_back(a);
+        if (auto a = addressIn(m[1].str()); !a.empty() && !notARecipient(a)) {
+          add(a);
+          if (!namesLocalPart(lh, a)) guessed.insert(a);
+        }
     }
   }
   if (recipients.empty()) return false;
@@ -156,6 +197,7 @@ bool readText(const MimeView& v, Classification& out) {
     // This recipient's part of the text: from its mention to the next recipient's. The mention
     // that opens a line, where there is one: a summary ("To: a@x; b@y") may name it before.
     auto at = mentionOpeningALine(lh, r.recipient);
+    if (at == std::string::npos) at = lh.find(r.recipient);
     std::string block;
     if (at == std::string::npos) {
       block = human;
@@ -201,6 +243,7 @@ bool readText(const MimeView& v, Classification& out) {
       r.action = "delayed";
     // The reason from the whole block; the diagnostic shown from the server's reply on.
     BounceRecord done = completeRecord(r, ReportContext{"", reportsNoStage(v)});
+    if (guessed.count(done.recipient)) done.hard = false;  // no evidence it is about this address
     static const std::regex reply(R"((?:^|[^\d.#:-])([45][0-7]\d[ -]))");
     std::smatch m;
     if (std::regex_search(done.diagnostic, m, reply)) done.diagnostic = done.diagnostic.substr(static_cast<size_t>(m.position(1)));

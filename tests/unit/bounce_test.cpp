@@ -449,3 +449,95 @@ TEST(Bounce, ABounceForwardedAsAnAttachmentIsReadFromTheAttachment) {
   EXPECT_EQ(c.records[0].reason, "userunknown");
   EXPECT_EQ(c.records[1].recipient, "full@acme.test");
 }
+
+// Issue 13 item 4: never a hard bounce for an address the bounce is not about (the reporter's
+// mailboxes, our sender, the returned message's sender). A hard bounce there would suppress one of
+// our own mailboxes.
+namespace {
+
+const BounceRecord* recordFor(const Classification& c, const std::string& address) {
+  for (const auto& r : c.records)
+    if (r.recipient == address) return &r;
+  return nullptr;
+}
+
+void expectOne(const Classification& c, const std::string& recipient, bool hard) {
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, recipient);
+  EXPECT_EQ(c.records[0].hard, hard) << c.records[0].reason << " " << c.records[0].diagnostic;
+}
+
+}  // namespace
+
+TEST(BounceAbout, AnAolStyleNoticeThatGreetsOurSenderAndQuotesItsHeadersNeverHardBouncesIt) {
+  // The notice greets our sender by address, names the failed member by screen name alone, and
+  // quotes the returned message's headers.
+  const std::string notice =
+      "Return-Path: <MAILER-DAEMON@mail.portal.test>\r\nFrom: Mail Delivery Subsystem <MAILER-DAEMON@portal.test>\r\n"
+      "To: <riley@seller.test>\r\nSubject: Mail Delivery Problem\r\n\r\n"
+      "Sorry riley@seller.test. Your mail to the following recipients could not be delivered because they are not "
+      "accepting mail with attachments or embedded images:\r\n\tkimlee\r\n\r\n"
+      "--- message headers follow ---\r\nReturn-Path: <riley@seller.test>\r\nFrom: Riley <riley@seller.test>\r\n"
+      "To: kimlee@portal.test\r\nSubject: Deck\r\n";
+  auto c = classify(notice);
+  EXPECT_EQ(recordFor(c, "riley@seller.test"), nullptr) << c.records.size();
+  // The member is the returned message's addressee, whose local part the notice names.
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "kimlee@portal.test");
+  // Without the quoted headers nothing says who failed: no record rather than our sender.
+  c = classify(notice.substr(0, notice.find("--- message headers follow ---")));
+  EXPECT_EQ(recordFor(c, "riley@seller.test"), nullptr) << c.records.size();
+  // The same notice naming the member's full address: that address, and only it.
+  std::string full = notice;
+  full.replace(full.find("\tkimlee"), 7, "\tkimlee@portal.test: 550 5.1.1 user unknown");
+  expectOne(classify(full), "kimlee@portal.test", true);
+}
+
+TEST(BounceAbout, ATextBounceQuotingTheReturnedMessagesFromNamesOnlyTheFailedRecipient) {
+  // Exchange-style text without a report; the bounce goes to the return path, not the rep.
+  const std::string ndr =
+      "From: postmaster@mx.acme.test\r\nTo: bounces+7f3@seller.test\r\nSubject: Undeliverable: Hello\r\n\r\n"
+      "Your message\r\n\r\n  To:      gone@acme.test\r\n  From:    Rep <rep@seller.test>\r\n  Subject: Hello\r\n\r\n"
+      "did not reach the following recipient(s):\r\n\r\ngone@acme.test on Mon, 30 Nov 2026 07:00:00 +0000\r\n"
+      "    550 5.1.1 The recipient name is not recognized\r\n";
+  expectOne(classify(ndr), "gone@acme.test", true);
+}
+
+TEST(BounceAbout, APostfixBounceOfAMessageOurSenderSentToItselfIsSoft) {
+  // The returned message's From is our sender, and so is the failed recipient (a rep mailing
+  // itself): the report is about our own mailbox, which must never be suppressed.
+  const std::string dsn =
+      "From: MAILER-DAEMON@mx.seller.test (Mail Delivery System)\r\nTo: riley@seller.test\r\n"
+      "Subject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n"
+      "--b\r\nContent-Type: text/plain\r\n\r\nThis is the mail system at host mx.seller.test.\r\n\r\n"
+      "<riley@seller.test>: host mx.seller.test said: 550 5.1.1 <riley@seller.test>: Recipient address rejected: "
+      "User unknown in virtual mailbox table (in reply to RCPT TO command)\r\n\r\n"
+      "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.seller.test\r\n\r\n"
+      "Final-Recipient: rfc822; riley@seller.test\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+      "Diagnostic-Code: smtp; 550 5.1.1 <riley@seller.test>: Recipient address rejected: User unknown\r\n\r\n"
+      "--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: Riley <riley@seller.test>\r\nTo: riley@seller.test\r\n"
+      "Subject: note to self\r\n\r\nhi\r\n--b--\r\n";
+  auto c = classify(dsn);
+  expectOne(c, "riley@seller.test", false);
+  EXPECT_EQ(c.records.at(0).reason, "userunknown");
+  // Exim's X-Failed-Recipients naming the bounce's own addressee: the same.
+  const std::string exim =
+      "From: Mail Delivery System <Mailer-Daemon@mx.seller.test>\r\nTo: riley@seller.test\r\n"
+      "X-Failed-Recipients: riley@seller.test\r\nSubject: Mail delivery failed: returning message to sender\r\n\r\n"
+      "This message was created automatically by mail delivery software.\r\n\r\n"
+      "A message that you sent could not be delivered to one or more of its recipients. This is a permanent error. "
+      "The following address(es) failed:\r\n\r\n  riley@seller.test\r\n    Unrouteable address\r\n";
+  expectOne(classify(exim), "riley@seller.test", false);
+  // The reporter's own postmaster, listed beside the real recipient: only the recipient is hard.
+  std::string two = dsn;
+  two.replace(two.find("Final-Recipient: rfc822; riley@seller.test"), 42, "Final-Recipient: rfc822; postmaster@seller.test");
+  two.replace(two.find("Reporting-MTA: dns; mx.seller.test\r\n\r\n") + 38, 0,
+              "Final-Recipient: rfc822; gone@acme.test\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n");
+  c = classify(two);
+  ASSERT_EQ(c.records.size(), 2u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "gone@acme.test");
+  EXPECT_TRUE(c.records[0].hard);
+  EXPECT_EQ(c.records[1].recipient, "postmaster@seller.test");
+  EXPECT_FALSE(c.records[1].hard);
+}
