@@ -191,6 +191,7 @@ Task<void> SmtpProbeCheck::run(const CheckInput& input, ScanResult& result) {
     }
     case RcptOutcome::MailboxNotFound: result.add("SMTP_MAILBOX_NOT_FOUND", evidence); break;
     case RcptOutcome::MailboxFull: result.add("SMTP_MAILBOX_FULL", evidence); break;
+    case RcptOutcome::MailboxFullTemporary: result.add("SMTP_MAILBOX_FULL_TEMPORARY", evidence); break;
     case RcptOutcome::MailboxDisabled: result.add("SMTP_MAILBOX_DISABLED", evidence); break;
     case RcptOutcome::Rejected: result.add("SMTP_RCPT_REJECTED", evidence); break;
     case RcptOutcome::Temporary: result.add("GREYLISTED", evidence); break;

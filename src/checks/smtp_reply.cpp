@@ -28,6 +28,12 @@ bool full(const std::string& t, const std::string& e) {
                       "exceeded storage"});
 }
 
+// RFC 5321 4.5.3.1.10: a 552 answering RCPT because of too many recipients is to be treated as
+// temporary (RFC 3463: X.5.3 "Too many recipients").
+bool tooManyRecipients(const std::string& t, const std::string& e) {
+  return e == "5.5.3" || e == "4.5.3" || contains(t, {"too many recipients"});
+}
+
 bool disabled(const std::string& t, const std::string& e) {
   return e == "5.2.1" || contains(t, {"disabled", "inactive", "deactivated", "suspended", "no longer active"});
 }
@@ -51,8 +57,10 @@ RcptOutcome classifyRcpt(const SmtpReply& r) {
   if (r.code >= 400 && r.code < 500 && (r.enhanced == "4.2.1" || contains(t, {"receiving mail at a rate"})))
     return RcptOutcome::Accepted;
   if (aboutUs(t, r.enhanced)) return RcptOutcome::RefusedUs;
-  if (r.code >= 400 && r.code < 500) return full(t, r.enhanced) ? RcptOutcome::MailboxFull : RcptOutcome::Temporary;
+  if (r.code >= 400 && r.code < 500)
+    return full(t, r.enhanced) ? RcptOutcome::MailboxFullTemporary : RcptOutcome::Temporary;
   if (r.code >= 500 && r.code < 600) {
+    if (tooManyRecipients(t, r.enhanced)) return RcptOutcome::Temporary;
     if (full(t, r.enhanced)) return RcptOutcome::MailboxFull;
     if (disabled(t, r.enhanced)) return RcptOutcome::MailboxDisabled;
     if (notFound(t, r.enhanced)) return RcptOutcome::MailboxNotFound;
@@ -66,6 +74,7 @@ const char* toString(RcptOutcome o) {
     case RcptOutcome::Accepted: return "accepted";
     case RcptOutcome::MailboxNotFound: return "mailbox not found";
     case RcptOutcome::MailboxFull: return "mailbox full";
+    case RcptOutcome::MailboxFullTemporary: return "mailbox full for now";
     case RcptOutcome::MailboxDisabled: return "mailbox disabled";
     case RcptOutcome::Rejected: return "rejected";
     case RcptOutcome::Temporary: return "temporary failure";

@@ -9,7 +9,8 @@ namespace safetynet::checks {
 enum class RcptOutcome {
   Accepted,
   MailboxNotFound,
-  MailboxFull,
+  MailboxFull,           // a permanent reply (552 / 5.2.2): mail sent now bounces; the box can be emptied
+  MailboxFullTemporary,  // a temporary one (452 / 4.2.2): the server keeps trying
   MailboxDisabled,
   Rejected,     // another permanent refusal of this recipient (relay denied, policy)
   Temporary,    // 4xx: greylisting and the like; never a reason to call the address invalid

@@ -112,10 +112,13 @@ TEST_F(SmtpProbeTest, UnknownMailboxIsBounceRisk) {
   EXPECT_NE(v.verdict.evidence.find("550 5.1.1"), std::string::npos) << v.verdict.evidence;
 }
 
-TEST_F(SmtpProbeTest, FullMailboxIsASignalButNotAloneAHold) {
+// Issue 13 item 5: Postfix answers RCPT with a permanent "552 5.2.2 ... Mailbox full": an email sent
+// now bounces, and the box can be emptied (RFC 3463 X.2.2), so it is held as unknown and re-checked.
+TEST_F(SmtpProbeTest, APermanentlyFullMailboxIsHeldAsUnknown) {
   auto v = check("full@example.test");
   EXPECT_EQ(names(v), std::vector<std::string>{"SMTP_MAILBOX_FULL"});
-  EXPECT_FALSE(v.verdict.revert);  // once full is not "repeatedly full": weight 0.5 of 1.0
+  EXPECT_TRUE(v.verdict.revert);
+  EXPECT_EQ(v.verdict.reason, "unknown");
   EXPECT_NE(v.verdict.signals[0].evidence.find("552 5.2.2"), std::string::npos);
 }
 

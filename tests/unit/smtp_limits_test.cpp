@@ -5,6 +5,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <map>
+
 #include "checks/smtp_probe_check.hpp"
 #include "checks/syntax_check.hpp"
 #include "fakes/static_resolver.hpp"
@@ -20,6 +22,7 @@ struct CountingProber : SmtpProber {
   int open = 0, maxOpen = 0, sessions = 0;
   std::vector<std::chrono::steady_clock::time_point> starts;
   size_t maxRcpts = 0;
+  std::map<std::string, SmtpReply> replies;  // by recipient; 250 for the others
   Task<ProbeSession> probe(std::vector<std::string> hosts, std::string, std::vector<std::string> rcpts,
                            std::optional<TimePoint>) override {
     ++sessions;
@@ -31,7 +34,14 @@ struct CountingProber : SmtpProber {
     --open;
     ProbeSession s;
     s.host = hosts.front();
-    for (const auto& r : rcpts) s.rcpts.push_back(RcptReply{r, SmtpReply{250, "2.1.5", "Ok"}});
+    for (const auto& r : rcpts) {
+      SmtpReply reply;
+      reply.code = 250;
+      reply.enhanced = "2.1.5";
+      reply.text = "Ok";
+      if (auto it = replies.find(r); it != replies.end()) reply = it->second;
+      s.rcpts.push_back(RcptReply{r, reply});
+    }
     co_return s;
   }
 };
@@ -112,4 +122,24 @@ TEST(SmtpLimits, SessionsToADomainAreSpacedByItsRate) {
   ASSERT_EQ(s.prober->starts.size(), 4u);
   for (size_t i = 1; i < s.prober->starts.size(); ++i)
     EXPECT_GE(s.prober->starts[i] - s.prober->starts[i - 1], std::chrono::milliseconds(95)) << i;
+}
+
+// Issue 13 item 5: a mailbox refused as full with a permanent reply at RCPT is held as `unknown`
+// (re-checked later: it can be emptied), not let go; a temporary one stays a hint.
+TEST(SmtpLimits, APermanentFullMailboxIsHeldAsUnknownATemporaryOneIsAHint) {
+  ProbeRig s(checks::SmtpProbeCheckOptions{});
+  s.dns->mailDomain("acme.example");
+  s.prober->replies["full@acme.example"] = SmtpReply{552, "5.2.2", "<full@acme.example>: Recipient address rejected: Mailbox full"};
+  s.prober->replies["busy@acme.example"] = SmtpReply{452, "4.2.2", "The email account that you tried to reach is over quota"};
+  std::vector<std::string> in = {"full@acme.example", "busy@acme.example"};
+  auto out = runTask(s.pipeline->evaluateAll(in));
+  ASSERT_EQ(out.size(), 2u);
+  ASSERT_EQ(out[0].verdict.signals.size(), 1u);
+  EXPECT_EQ(out[0].verdict.signals[0].name, "SMTP_MAILBOX_FULL");
+  EXPECT_TRUE(out[0].verdict.revert);
+  EXPECT_EQ(out[0].verdict.reason, "unknown");
+  EXPECT_NE(out[0].verdict.evidence.find("552 5.2.2"), std::string::npos) << out[0].verdict.evidence;
+  ASSERT_EQ(out[1].verdict.signals.size(), 1u);
+  EXPECT_EQ(out[1].verdict.signals[0].name, "SMTP_MAILBOX_FULL_TEMPORARY");
+  EXPECT_FALSE(out[1].verdict.revert);  // weight 0.5 of 1.0
 }

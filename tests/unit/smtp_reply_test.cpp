@@ -41,7 +41,7 @@ TEST(SmtpReply, Gmail) {
   EXPECT_EQ(classify("550-5.2.1 The email account that you tried to reach is disabled.\r\n550 5.2.1 Learn more\r\n"),
             RcptOutcome::MailboxDisabled);
   EXPECT_EQ(classify("452-4.2.2 The email account that you tried to reach is over quota.\r\n452 4.2.2 Learn more\r\n"),
-            RcptOutcome::MailboxFull);
+            RcptOutcome::MailboxFullTemporary);
   EXPECT_EQ(classify("450-4.2.1 The user you are trying to contact is receiving mail at a rate that\r\n"
                      "450 4.2.1 prevents additional messages from being delivered.\r\n"),
             RcptOutcome::Accepted);
@@ -87,6 +87,7 @@ TEST(SmtpReply, ICloudEximPostfix) {
             RcptOutcome::Temporary);
   EXPECT_EQ(classify("552 5.2.2 <full@example.test>: Recipient address rejected: Mailbox full\r\n"),
             RcptOutcome::MailboxFull);
+  EXPECT_EQ(classify("452 4.3.1 Insufficient system storage\r\n"), RcptOutcome::Temporary);
   EXPECT_EQ(classify("554 5.7.1 <x@other.test>: Relay access denied\r\n"), RcptOutcome::Rejected);
   EXPECT_EQ(classify("450 4.7.1 Client host rejected: cannot find your reverse hostname, [192.0.2.7]\r\n"),
             RcptOutcome::RefusedUs);
@@ -105,4 +106,19 @@ TEST(SmtpReply, RefusesCodesOutsideRfc5321) {
   EXPECT_FALSE(parseSmtpReply("290 odd\r\n"));
   EXPECT_TRUE(parseSmtpReply("354 go ahead\r\n"));
   EXPECT_TRUE(parseSmtpReply("559 local policy\r\n"));
+}
+
+// Issue 13 item 5. RFC 3463 X.2.2 "Mailbox full" is a persistent transient condition of the
+// mailbox, even in a permanent reply; RFC 5321 4.5.3.1.10: a 552 for too many recipients is to be
+// treated as temporary. A permanent full answer (mail sent now bounces) is told apart from a
+// temporary one (the sending server keeps trying).
+TEST(SmtpReply, AFullMailboxIsPermanentOnlyInAPermanentReply) {
+  EXPECT_EQ(classify("552 5.2.2 <kim@acme.test>: Recipient address rejected: Mailbox full\r\n"), RcptOutcome::MailboxFull);
+  EXPECT_EQ(classify("552 Requested mail action aborted: exceeded storage allocation\r\n"), RcptOutcome::MailboxFull);
+  EXPECT_EQ(classify("452 4.2.2 The email account that you tried to reach is over quota\r\n"),
+            RcptOutcome::MailboxFullTemporary);
+  EXPECT_EQ(classify("452 Mailbox full, try again later\r\n"), RcptOutcome::MailboxFullTemporary);
+  EXPECT_EQ(classify("552 5.5.3 Too many recipients\r\n"), RcptOutcome::Temporary);
+  EXPECT_EQ(classify("552 Too many recipients\r\n"), RcptOutcome::Temporary);
+  EXPECT_STREQ(toString(RcptOutcome::MailboxFullTemporary), "mailbox full for now");
 }
