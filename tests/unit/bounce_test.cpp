@@ -7,6 +7,7 @@
 
 #include "bounce/reason.hpp"
 #include "bounce/record.hpp"
+#include "bounce/rules.hpp"
 #include "bounce/vendor_codes.hpp"
 #include "safetynet/bounce/bounce.hpp"
 
@@ -540,4 +541,44 @@ TEST(BounceAbout, APostfixBounceOfAMessageOurSenderSentToItselfIsSoft) {
   EXPECT_TRUE(c.records[0].hard);
   EXPECT_EQ(c.records[1].recipient, "postmaster@seller.test");
   EXPECT_FALSE(c.records[1].hard);
+}
+
+// data/bounce/rules.yaml (issue 13 item 2, first step): every rule and status-code fact is well
+// formed, cites a source, names a reason of the classifier's vocabulary, and its regex compiles
+// under std::regex; no rule is hard with a temporary class (RFC 3463 section 2).
+TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
+  std::ifstream in(std::string(SAFETYNET_SOURCE_DIR) + "/data/bounce/rules.yaml", std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::vector<std::string> errors;
+  const BounceRules rules = loadBounceRules(ss.str(), errors);
+  for (const auto& e : errors) ADD_FAILURE() << e;
+  EXPECT_EQ(rules.rules.size(), 251u);
+  EXPECT_EQ(rules.status_codes.size(), 87u);
+  // A regex rule matches the wording it quotes.
+  for (const auto& r : rules.rules)
+    if (r.id == "postfix-smtpd-user-unknown")
+      EXPECT_TRUE(std::regex_search("550 5.1.1 <a@b.test>: Recipient address rejected: User unknown in virtual mailbox table", r.re));
+}
+
+TEST(BounceRules, BadRulesAreReportedAndLeftOut) {
+  std::vector<std::string> errors;
+  const BounceRules rules = loadBounceRules(R"(
+status_codes:
+  - {code: '5.1.1', meaning: Bad destination mailbox address, reason: userunknown, source: {ref: rfc3463}}
+  - {code: '5.9.9', reason: nonsense, source: {ref: x}}
+rules:
+  - {id: ok, kind: phrase, match: 'user unknown', reason: userunknown, hard: true, source: {ref: x}}
+  - {id: ok, kind: phrase, match: 'again', reason: userunknown, source: {ref: x}}
+  - {id: no-source, kind: phrase, match: 'x', reason: blocked}
+  - {id: bad-regex, kind: regex, match: '(unclosed', reason: blocked, source: {ref: x}}
+  - {id: temporary-hard, kind: phrase, match: 'try again', status: '4.1.1', reason: userunknown, hard: true, source: {ref: x}}
+)", errors);
+  EXPECT_EQ(rules.status_codes.size(), 1u);
+  ASSERT_EQ(rules.rules.size(), 1u);
+  EXPECT_EQ(rules.rules[0].id, "ok");
+  EXPECT_TRUE(rules.rules[0].hard);
+  EXPECT_EQ(errors.size(), 5u);
+  loadBounceRules("rules: [", errors);
+  EXPECT_EQ(errors.size(), 6u);
 }
