@@ -29,10 +29,10 @@ void FakeSlack::addUser(const std::string& id, const std::string& email, const s
                           {"profile", {{"email", email}, {"display_name", name}}}};
 }
 
-void FakeSlack::enableSocketMode(const std::string& app_token) {
+void FakeSlack::enableSocketMode(const std::string& app_token, FakeTls tls) {
   std::lock_guard l(mu_);
   appToken_ = app_token;
-  if (!socketMode_) socketMode_ = std::make_unique<FakeSocketMode>(ex_);
+  if (!socketMode_) socketMode_ = std::make_unique<FakeSocketMode>(ex_, std::move(tls));
 }
 
 void FakeSlack::addChannel(const std::string& id, const std::string& name) {
@@ -194,6 +194,35 @@ ServerResponse FakeSlack::answer(const ServerRequest& r) {
     return slackOk({{"messages", list}, {"has_more", false}});
   }
   return slackError("unknown_method");
+}
+
+nlohmann::json blockActionsPayload(const PostedMessage& m, const std::string& user, const std::string& action_id) {
+  std::string value, block_id;
+  if (m.request.contains("blocks") && m.request["blocks"].is_array())
+    for (const auto& b : m.request["blocks"])
+      if (b.value("type", "") == "actions" && b.contains("elements"))
+        for (const auto& e : b["elements"])
+          if (e.value("action_id", "") == action_id) {
+            value = e.value("value", "");
+            block_id = b.value("block_id", "");
+          }
+  const nlohmann::json text = m.request.value("text", "");
+  const nlohmann::json blocks = m.request.contains("blocks") ? m.request["blocks"] : nlohmann::json::array();
+  return {{"type", "block_actions"},
+          {"user", {{"id", user}, {"username", "u"}, {"name", "u"}, {"team_id", "T0SELLER"}}},
+          {"api_app_id", "A0SAFETYNET"},
+          {"token", "legacy-verification-token"},
+          {"container", {{"type", "message"}, {"message_ts", m.ts}, {"channel_id", m.channel}, {"is_ephemeral", false}}},
+          {"trigger_id", "1234.5678.abcd"},
+          {"team", {{"id", "T0SELLER"}, {"domain", "seller"}}},
+          {"enterprise", nullptr},
+          {"is_enterprise_install", false},
+          {"channel", {{"id", m.channel}, {"name", "directmessage"}}},
+          {"message", {{"type", "message"}, {"ts", m.ts}, {"text", text}, {"blocks", blocks}}},
+          {"state", {{"values", nlohmann::json::object()}}},
+          {"response_url", "https://hooks.slack.com/actions/T0SELLER/1/abc"},
+          {"actions", {{{"action_id", action_id}, {"block_id", block_id}, {"value", value}, {"type", "button"},
+                        {"action_ts", "1700000000.000300"}, {"text", {{"type", "plain_text"}, {"text", "x"}}}}}}};
 }
 
 }  // namespace safetynet::fakes

@@ -24,6 +24,11 @@ struct PostedMessage {
   nlohmann::json request;  // the chat.postMessage body as sent
 };
 
+// What Slack sends (an `interactive` envelope's block_actions payload,
+// https://api.slack.com/reference/interaction-payloads/block-actions) when `user` clicks the button
+// `action_id` of the posted message `m`; the button's value is "" when the message has no such button.
+nlohmann::json blockActionsPayload(const PostedMessage& m, const std::string& user, const std::string& action_id);
+
 class FakeSlack {
  public:
   FakeSlack(asio::any_io_executor ex, std::string token, unsigned short port = 0);
@@ -35,8 +40,9 @@ class FakeSlack {
   std::vector<InjectedFault> injectedFaults() const { return server_->injectedFaults(); }
   void addUser(const std::string& id, const std::string& email, const std::string& name);
   // Socket Mode (the buttons): apps.connections.open, with this app-level token, hands out a
-  // ws:// URL of `socketMode()`. Until called, apps.connections.open answers not_allowed_token_type.
-  void enableSocketMode(const std::string& app_token);
+  // ws:// URL of `socketMode()`, or wss://localhost with `tls` (a certificate for localhost).
+  // Until called, apps.connections.open answers not_allowed_token_type.
+  void enableSocketMode(const std::string& app_token, FakeTls tls = {});
   FakeSocketMode& socketMode() { return *socketMode_; }
   // chat.update and chat.postEphemeral calls so far, as sent.
   std::vector<nlohmann::json> updates() const {

@@ -6,9 +6,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <deque>
 #include <list>
@@ -19,19 +22,53 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
+// One link, plain or TLS: the WebSocket operations the fake needs, behind one interface.
 struct Connection {
-  explicit Connection(tcp::socket s) : ws(std::move(s)) {}
-  websocket::stream<beast::tcp_stream> ws;
+  virtual ~Connection() = default;
+  virtual Task<boost::system::error_code> write(const std::string& text) = 0;
+  virtual Task<std::pair<boost::system::error_code, std::string>> read() = 0;
+  virtual void drop() = 0;  // the TCP connection closed, no close frame
   std::deque<std::string> outbox;
   bool writing = false, open = false;
 };
 using ConnectionPtr = std::shared_ptr<Connection>;
 
+template <class Next>
+struct ConnectionT final : Connection {
+  template <class... Args>
+  explicit ConnectionT(Args&&... args) : ws(std::forward<Args>(args)...) {}
+  websocket::stream<Next> ws;
+  Task<boost::system::error_code> write(const std::string& text) override {
+    ws.text(true);
+    auto [ec, n] = co_await ws.async_write(asio::buffer(text), asio::as_tuple(asio::use_awaitable));
+    co_return ec;
+  }
+  Task<std::pair<boost::system::error_code, std::string>> read() override {
+    beast::flat_buffer in;
+    auto [ec, n] = co_await ws.async_read(in, asio::as_tuple(asio::use_awaitable));
+    co_return std::make_pair(ec, beast::buffers_to_string(in.data()));
+  }
+  void drop() override {
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(ws).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws).close();
+  }
+};
+using PlainConnection = ConnectionT<beast::tcp_stream>;
+using TlsConnection = ConnectionT<beast::ssl_stream<beast::tcp_stream>>;
+
 struct FakeSocketMode::Impl : std::enable_shared_from_this<Impl> {
-  Impl(FakeSocketMode& o, asio::any_io_executor e) : owner(&o), ex(e), acceptor(e, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
+  Impl(FakeSocketMode& o, asio::any_io_executor e, const FakeTls& tls)
+      : owner(&o), ex(e), acceptor(e, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    if (!tls.enabled()) return;
+    ssl = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    ssl->use_certificate_chain_file(tls.cert_file);
+    ssl->use_private_key_file(tls.key_file, asio::ssl::context::pem);
+  }
   FakeSocketMode* owner;
   asio::any_io_executor ex;
   tcp::acceptor acceptor;
+  std::shared_ptr<asio::ssl::context> ssl;  // null: ws://
   std::list<ConnectionPtr> connections;
   std::map<std::string, std::chrono::steady_clock::time_point> sentAt;
   std::map<std::string, std::vector<std::chrono::milliseconds>> acks;
@@ -44,11 +81,25 @@ struct FakeSocketMode::Impl : std::enable_shared_from_this<Impl> {
     while (!self->stopped) {
       auto [ec, socket] = co_await self->acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
       if (ec) co_return;
-      asio::co_spawn(self->ex, serve(self, std::make_shared<Connection>(std::move(socket))), asio::detached);
+      if (self->ssl)
+        asio::co_spawn(self->ex, serveTls(self, std::move(socket)), asio::detached);
+      else
+        asio::co_spawn(self->ex, serve(self, std::make_shared<PlainConnection>(std::move(socket))), asio::detached);
     }
   }
 
-  static Task<void> serve(std::shared_ptr<Impl> self, ConnectionPtr c) {
+  static Task<void> serveTls(std::shared_ptr<Impl> self, tcp::socket socket) {
+    auto c = std::make_shared<TlsConnection>(std::move(socket), *self->ssl);
+    auto [ec] = co_await c->ws.next_layer().async_handshake(asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      if (self->owner) self->owner->tlsFailures_++;
+      co_return;
+    }
+    co_await serve(self, c);
+  }
+
+  template <class Conn>
+  static Task<void> serve(std::shared_ptr<Impl> self, std::shared_ptr<Conn> c) {
     beast::flat_buffer buffer;
     beast::http::request<beast::http::string_body> upgrade;
     auto [rec, rn] = co_await beast::http::async_read(c->ws.next_layer(), buffer, upgrade, asio::as_tuple(asio::use_awaitable));
@@ -66,10 +117,9 @@ struct FakeSocketMode::Impl : std::enable_shared_from_this<Impl> {
                             {"connection_info", {{"app_id", "A0SAFETYNET"}}}};
     self->send(c, hello.dump());
     for (;;) {
-      beast::flat_buffer in;
-      auto [ec, n] = co_await c->ws.async_read(in, asio::as_tuple(asio::use_awaitable));
+      auto [ec, text] = co_await c->read();
       if (ec) break;
-      auto j = nlohmann::json::parse(beast::buffers_to_string(in.data()), nullptr, false);
+      auto j = nlohmann::json::parse(text, nullptr, false);
       if (!j.is_object() || !j.contains("envelope_id") || !j["envelope_id"].is_string()) continue;
       const std::string id = j["envelope_id"];
       auto it = self->sentAt.find(id);
@@ -91,21 +141,18 @@ struct FakeSocketMode::Impl : std::enable_shared_from_this<Impl> {
     while (!c->outbox.empty() && c->open) {
       std::string text = std::move(c->outbox.front());
       c->outbox.pop_front();
-      c->ws.text(true);
-      auto [ec, n] = co_await c->ws.async_write(asio::buffer(text), asio::as_tuple(asio::use_awaitable));
+      auto ec = co_await c->write(text);
       if (ec) break;
     }
     c->writing = false;
   }
 
-  static void drop(const ConnectionPtr& c) {
-    boost::system::error_code ignored;
-    c->ws.next_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
-    c->ws.next_layer().close();
-  }
+  static void drop(const ConnectionPtr& c) { c->drop(); }
 };
 
-FakeSocketMode::FakeSocketMode(asio::any_io_executor ex) : impl_(std::make_shared<Impl>(*this, ex)) { impl_->start(); }
+FakeSocketMode::FakeSocketMode(asio::any_io_executor ex, FakeTls tls) : impl_(std::make_shared<Impl>(*this, ex, tls)) {
+  impl_->start();
+}
 
 FakeSocketMode::~FakeSocketMode() {
   impl_->stopped = true;
@@ -116,7 +163,9 @@ FakeSocketMode::~FakeSocketMode() {
 }
 
 std::string FakeSocketMode::newUrl() {
-  return "ws://127.0.0.1:" + std::to_string(impl_->acceptor.local_endpoint().port()) + "/link/?ticket=fake-" +
+  // TLS: the name the test CA's certificate carries (Slack's is wss://wss-primary.slack.com).
+  return (impl_->ssl ? "wss://localhost:" : "ws://127.0.0.1:") + std::to_string(impl_->acceptor.local_endpoint().port()) +
+         "/link/?ticket=fake-" +
          std::to_string(++impl_->nextTicket) + "&app_id=A0SAFETYNET";
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // A fake Slack Socket Mode endpoint (https://api.slack.com/apis/socket-mode): a WebSocket server
-// on loopback (ws://, Beast) that the fake Slack's apps.connections.open hands out. As Slack's:
+// on loopback (Beast) that the fake Slack's apps.connections.open hands out: ws://127.0.0.1, or
+// with a certificate and key, wss://localhost (TLS, as Slack's wss-primary.slack.com). As Slack's:
 // `hello` on connect; envelopes {"envelope_id", "type": "interactive"|"events_api", "payload",
 // "accepts_response_payload"} for the app to acknowledge with {"envelope_id"} within 3 s;
 // `disconnect` {"reason": "refresh_requested"|"warning"|"link_disabled"}, after which the server
@@ -18,9 +19,15 @@
 
 namespace safetynet::fakes {
 
+// A server certificate (PEM) for the wss:// link, naming "localhost".
+struct FakeTls {
+  std::string cert_file, key_file;
+  bool enabled() const { return !cert_file.empty(); }
+};
+
 class FakeSocketMode {
  public:
-  explicit FakeSocketMode(asio::any_io_executor ex);
+  explicit FakeSocketMode(asio::any_io_executor ex, FakeTls tls = {});
   ~FakeSocketMode();
   // A new connection URL with its own ticket (what apps.connections.open answers).
   std::string newUrl();
@@ -33,6 +40,8 @@ class FakeSocketMode {
   // Every open connection dropped: the TCP connection closed with no close frame.
   void dropConnections();
   int connectionsAccepted() const { return accepted_; }
+  // TLS handshakes that failed (a client that refused the certificate, say).
+  int tlsHandshakeFailures() const { return tlsFailures_; }
   int openConnections() const;
   // How long after it was sent each envelope was acknowledged.
   std::optional<std::chrono::milliseconds> ackDelay(const std::string& envelope_id) const;
@@ -43,7 +52,7 @@ class FakeSocketMode {
  private:
   struct Impl;
   std::shared_ptr<Impl> impl_;
-  int accepted_ = 0;
+  int accepted_ = 0, tlsFailures_ = 0;
   std::vector<std::string> tickets_;
   friend struct Impl;
 };

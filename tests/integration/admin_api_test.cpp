@@ -36,29 +36,6 @@ namespace {
 const std::string kToken = "full-access-token-0123456789abcdef";
 const std::string kReadToken = "read-only-token-0123456789abcdef";
 
-// A test CA and a server certificate for "localhost" only (no IP address in it), made by openssl.
-struct TestCa {
-  TempDir dir;
-  std::string ca() const { return (dir / "ca.pem").string(); }
-  std::string cert() const { return (dir / "cert.pem").string(); }
-  std::string key() const { return (dir / "key.pem").string(); }
-  TestCa() {
-    const std::string openssl = findProgram("openssl");
-    if (openssl.empty()) throw std::runtime_error("openssl is not installed: run scripts/setup.");
-    auto run = [](const std::vector<std::string>& argv) {
-      std::string out;
-      if (runCommand(argv, &out) != 0) throw std::runtime_error(argv[1] + " failed: " + out);
-    };
-    run({openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=safetynet admin test CA",
-         "-keyout", (dir / "ca.key").string(), "-out", ca()});
-    run({openssl, "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", key(), "-out",
-         (dir / "server.csr").string()});
-    std::ofstream(dir / "ext.cnf") << "subjectAltName=DNS:localhost\n";
-    run({openssl, "x509", "-req", "-in", (dir / "server.csr").string(), "-CA", ca(), "-CAkey", (dir / "ca.key").string(),
-         "-CAcreateserial", "-days", "2", "-extfile", (dir / "ext.cnf").string(), "-out", cert()});
-  }
-};
-
 EmailDecision decision(const std::string& id, const std::string& verdict, const std::string& reason,
                        const std::string& connector = "close-main", const std::string& sender = "riley@seller.test") {
   EmailDecision d;

@@ -297,4 +297,31 @@ std::vector<std::string> Postfix::queuedFiles() const {
   return files;
 }
 
+std::vector<nlohmann::json> cliDecisions(const std::string& binary, const std::string& config) {
+  std::string out;
+  if (runCommand({binary, "decisions", "-c", config, "--since", "1d", "--json"}, &out) != 0)
+    throw std::runtime_error("safetynet decisions failed: " + out);
+  std::vector<nlohmann::json> v;
+  std::stringstream ss(out);
+  for (std::string line; std::getline(ss, line);)
+    if (!line.empty() && line[0] == '{') v.push_back(nlohmann::json::parse(line));
+  return v;
+}
+
+TestCa::TestCa() {
+  const std::string openssl = findProgram("openssl");
+  if (openssl.empty()) throw std::runtime_error("openssl is not installed: run scripts/setup.");
+  auto run = [](const std::vector<std::string>& argv) {
+    std::string out;
+    if (runCommand(argv, &out) != 0) throw std::runtime_error(argv[1] + " failed: " + out);
+  };
+  run({openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=safetynet test CA",
+       "-keyout", (dir / "ca.key").string(), "-out", ca()});
+  run({openssl, "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", key(), "-out",
+       (dir / "server.csr").string()});
+  std::ofstream(dir / "ext.cnf") << "subjectAltName=DNS:localhost\n";
+  run({openssl, "x509", "-req", "-in", (dir / "server.csr").string(), "-CA", ca(), "-CAkey", (dir / "ca.key").string(),
+       "-CAcreateserial", "-days", "2", "-extfile", (dir / "ext.cnf").string(), "-out", cert()});
+}
+
 }  // namespace safetynet::testing

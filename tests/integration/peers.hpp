@@ -2,6 +2,8 @@
 // Real peers started by the tests on free loopback ports and stopped by them: unbound for DNS,
 // `openssl s_server` for TLS, and the safetynet binary itself. A peer that is not installed is a
 // test failure with a clear message (run scripts/setup), never a silent skip.
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -113,5 +115,18 @@ std::string adminDaemonConfig(const std::filesystem::path& dir, const std::strin
 // Runs a command to completion, returning exit status and combined output.
 int runCommand(const std::vector<std::string>& argv, std::string* output,
                std::chrono::milliseconds timeout = std::chrono::seconds(120), const std::vector<std::string>& env = {});
+
+// `binary decisions -c config --since 1d --json`: one JSON object per decision, oldest first;
+// throws when the command fails.
+std::vector<nlohmann::json> cliDecisions(const std::string& binary, const std::string& config);
+
+// A test CA and a server certificate for "localhost" only (no IP address in it), made by openssl.
+struct TestCa {
+  TempDir dir;
+  std::string ca() const { return (dir / "ca.pem").string(); }
+  std::string cert() const { return (dir / "cert.pem").string(); }
+  std::string key() const { return (dir / "key.pem").string(); }
+  TestCa();
+};
 
 }  // namespace safetynet::testing

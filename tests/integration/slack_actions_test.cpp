@@ -101,30 +101,12 @@ class SlackActionsTest : public ::testing::Test {
     return {};
   }
 
-  // What Slack sends when `user` clicks the button `action_id` of message `m`: an interactive
-  // envelope's block_actions payload (https://api.slack.com/reference/interaction-payloads/block-actions).
+  // What Slack sends when `user` clicks the button `action_id` of message `m`.
   nlohmann::json clickPayload(const fakes::PostedMessage& m, const std::string& user, const std::string& action_id) {
-    std::string value;
-    for (const auto& b : m.request["blocks"])
-      if (b.value("block_id", "") == kActionsBlockId)
-        for (const auto& e : b["elements"])
-          if (e["action_id"] == action_id) value = e["value"];
-    EXPECT_FALSE(value.empty()) << "no button " << action_id << " on the message";
-    return {{"type", "block_actions"},
-            {"user", {{"id", user}, {"username", "u"}, {"name", "u"}, {"team_id", "T0SELLER"}}},
-            {"api_app_id", "A0SAFETYNET"},
-            {"token", "legacy-verification-token"},
-            {"container", {{"type", "message"}, {"message_ts", m.ts}, {"channel_id", m.channel}, {"is_ephemeral", false}}},
-            {"trigger_id", "1234.5678.abcd"},
-            {"team", {{"id", "T0SELLER"}, {"domain", "seller"}}},
-            {"enterprise", nullptr},
-            {"is_enterprise_install", false},
-            {"channel", {{"id", m.channel}, {"name", "directmessage"}}},
-            {"message", {{"type", "message"}, {"ts", m.ts}, {"text", m.request["text"]}, {"blocks", m.request["blocks"]}}},
-            {"state", {{"values", nlohmann::json::object()}}},
-            {"response_url", "https://hooks.slack.com/actions/T0SELLER/1/abc"},
-            {"actions", {{{"action_id", action_id}, {"block_id", kActionsBlockId}, {"value", value}, {"type", "button"},
-                          {"action_ts", "1700000000.000300"}, {"text", {{"type", "plain_text"}, {"text", "x"}}}}}}};
+    nlohmann::json p = fakes::blockActionsPayload(m, user, action_id);
+    EXPECT_FALSE(p["actions"][0]["value"].get<std::string>().empty()) << "no button " << action_id << " on the message";
+    EXPECT_EQ(p["actions"][0]["block_id"], kActionsBlockId);
+    return p;
   }
   std::string click(const fakes::PostedMessage& m, const std::string& user, const std::string& action_id) {
     return slack.socketMode().sendEnvelope("interactive", clickPayload(m, user, action_id));
