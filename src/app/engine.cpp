@@ -155,6 +155,7 @@ Task<void> DecisionEngine::poll(std::shared_ptr<Services> s, Connector& c, TimeP
     stats_.listed += static_cast<int>(page.size());
     std::vector<ScheduledEmail> undecided;
     for (auto& e : page) {
+      skipReleasedRounds(e);
       const std::string key = e.key();
       if (inHand_.count(key)) continue;
       if (store_.findDecision(key)) {
@@ -185,6 +186,21 @@ Task<void> DecisionEngine::poll(std::shared_ptr<Services> s, Connector& c, TimeP
     }
   };
   co_await c.streamScheduled(window, sink);
+}
+
+// A held email whose release (Slack's Release and send) put it back on schedule at its own send
+// time comes back with the key it was held under; that decision is settled, so the email is one
+// release round further on: decided again (an override allows it, OVERRIDDEN), not skipped as
+// decided. Only a release that is done counts: the platform showed the email scheduled again
+// after the release, so a listing that still shows it scheduled is not a stale one.
+void DecisionEngine::skipReleasedRounds(ScheduledEmail& e) {
+  for (;;) {
+    auto d = store_.findDecision(e.key());
+    if (!d || d->state != EmailState::Reverted) return;
+    auto release = store_.findAction(d->key + "|release");
+    if (!release || release->state != "done") return;
+    ++e.released;
+  }
 }
 
 void DecisionEngine::resumeReverting(const std::shared_ptr<Services>& s) {

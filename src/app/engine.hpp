@@ -91,6 +91,8 @@ class DecisionEngine {
   using Order = std::tuple<TimePoint, std::string, unsigned long long>;
 
   void push(WorkItem item);
+  // A released email scheduled again at its own send time: its next release round (engine.cpp).
+  void skipReleasedRounds(ScheduledEmail& e);
   Task<void> worker(bool until_idle);
   Task<void> waitForWork();
   void wakeAll();

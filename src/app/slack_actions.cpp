@@ -37,6 +37,12 @@ std::string platformName(const std::string& type) {
   return p;
 }
 
+ConnectorPtr connectorNamed(const Services& s, const std::string& name) {
+  for (const auto& k : s.connectors)
+    if (k->name() == name) return k;
+  return nullptr;
+}
+
 // The risky recipients of a decision: their addresses and reasons.
 std::vector<std::pair<std::string, std::string>> riskyRecipients(const EmailDecision& d) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -63,6 +69,21 @@ struct SlackActions::Click {
   nlohmann::json blocks;  // the message as it was, to update
 };
 
+// The click as kept with its action (ActionRecord::detail), and back.
+nlohmann::json SlackActions::clickJson(const Click& c) {
+  return {{"user", c.user}, {"channel", c.channel}, {"ts", c.ts}, {"blocks", c.blocks}};
+}
+
+SlackActions::Click SlackActions::clickFromJson(const nlohmann::json& j) {
+  Click c;
+  if (!j.is_object()) return c;
+  c.user = jsonString(j, "user");
+  c.channel = jsonString(j, "channel");
+  c.ts = jsonString(j, "ts");
+  c.blocks = j.contains("blocks") ? j["blocks"] : nlohmann::json::array();
+  return c;
+}
+
 SlackActions::SlackActions(asio::any_io_executor ex, Store& store, std::function<std::shared_ptr<Services>()> services,
                            SocketModeOptions socket)
     : store_(store), services_(std::move(services)) {
@@ -80,7 +101,11 @@ SlackActions::SlackActions(asio::any_io_executor ex, Store& store, std::function
   });
 }
 
-Task<void> SlackActions::run() { co_await client_->run(); }
+Task<void> SlackActions::run() {
+  // Actions a crash cut short are finished first (each of their steps is done once), then the link.
+  co_await resumeInterrupted();
+  co_await client_->run();
+}
 
 void SlackActions::stop() { client_->stop(); }
 
@@ -137,9 +162,7 @@ Task<void> SlackActions::act(Click c) {
     co_await tell(c, gone);
     co_return;
   }
-  ConnectorPtr connector;
-  for (const auto& k : s->connectors)
-    if (k->name() == d->connector) connector = k;
+  ConnectorPtr connector = connectorNamed(*s, d->connector);
   const std::string platform = platformName(connector ? std::string(connector->type()) : d->connector);
   const auto risky = riskyRecipients(*d);
   if (action == "replace") {  // words only: what to do in the platform
@@ -191,13 +214,50 @@ Task<void> SlackActions::act(Click c) {
   }
   const std::string by = "slack:" + who;
   const std::string key = d->key + "|" + action;
-  if (!store_.beginAction(ActionRecord{key, d->key, action, by, "", "", {}, {}})) {
+  // The click is kept with the action: a crash before it is finished leaves what the next start
+  // needs to finish it (resumeInterrupted).
+  if (!store_.beginAction(ActionRecord{key, d->key, action, by, "", clickJson(c).dump(), {}, {}})) {
     auto before = store_.findAction(key);
     const std::string twice = std::string(c.kind->done) + " already by " + (before ? before->who : std::string("someone")) +
                               (before && before->state == "started" ? " (in progress)" : "") + ": nothing done twice.";
     co_await tell(c, twice);
     co_return;
   }
+  co_await carryOut(c, *d, who, key);
+}
+
+Task<void> SlackActions::resumeInterrupted() {
+  for (const auto& a : store_.actionsInState("started")) {
+    auto d = store_.findDecision(a.decision_key);
+    Click c = clickFromJson(nlohmann::json::parse(a.detail, nullptr, false));
+    for (const auto& k : kKinds)
+      if (a.action == k.action) c.kind = &k;
+    const std::string who = a.who.rfind("slack:", 0) == 0 ? a.who.substr(6) : a.who;
+    if (!d || !c.kind || c.user.empty()) {
+      // Not enough left to finish it: said, never done blindly.
+      nlohmann::json detail;
+      detail["error"] = !d ? "the decision is gone" : "the click was not recorded with the action";
+      store_.finishAction(a.key, "failed", detail);
+      log()->error("{} of {} by {} was cut short by a restart and cannot be finished: {}; do it by hand", a.action,
+                   a.decision_key, a.who, detail["error"].get<std::string>());
+      continue;
+    }
+    nlohmann::json resumed;
+    resumed["by"] = a.who;
+    resumed["started"] = formatIso8601(a.created);
+    store_.audit(d->key, a.action + "_resumed", resumed);
+    log()->warn("{} of {} by {} was cut short by a restart: finishing it", a.action, d->key, a.who);
+    co_await carryOut(c, *d, who, a.key);
+  }
+}
+
+Task<void> SlackActions::carryOut(Click c, EmailDecision d, std::string who, std::string key) {
+  std::shared_ptr<Services> s = services_();
+  const std::string action = c.kind->action;
+  const std::string by = "slack:" + who;
+  ConnectorPtr connector = connectorNamed(*s, d.connector);
+  const std::string platform = platformName(connector ? std::string(connector->type()) : d.connector);
+  const auto risky = riskyRecipients(d);
   const TimePoint now = Clock::now();
   nlohmann::json detail = nlohmann::json::object();
   std::string outcome;  // for the message, in mrkdwn
@@ -206,6 +266,12 @@ Task<void> SlackActions::act(Click c) {
     auto overrides = nlohmann::json::array();
     std::string until;
     for (const auto& [address, reason] : risky) {
+      // Finishing a release cut short by a crash: the override it already made stands (once).
+      if (auto o = store_.activeOverride(admin::overrideAddress(address), now); o && o->who == by) {
+        overrides.push_back(o->address);
+        until = formatIso8601(o->until);
+        continue;
+      }
       admin::OverrideRequest r{address, admin::kOverrideDefault, "released from Slack (" + reason + ")", by};
       auto o = admin::addOverride(store_, r, now);
       if (auto* written = std::get_if<Override>(&o)) {
@@ -215,18 +281,19 @@ Task<void> SlackActions::act(Click c) {
     }
     detail["overrides"] = overrides;
     // Back on schedule at its own time, or min_lead_time from now when that is too close or past.
-    const TimePoint at = std::max(d->scheduled_at, now + s->config.min_lead_time);
+    // The connector reads the email first: one already scheduled again is not written twice.
+    const TimePoint at = std::max(d.scheduled_at, now + s->config.min_lead_time);
     RescheduleResult rs;
     std::string failure;
     if (connector) {
       try {
-        const ScheduledEmail email = emailFromJson(d->email);
+        const ScheduledEmail email = emailFromJson(d.email);
         rs = co_await connector->reschedule(email, at);
       } catch (const std::exception& e) {
         failure = e.what();
       }
     } else {
-      failure = "the connector " + d->connector + " is not configured any more";
+      failure = "the connector " + d.connector + " is not configured any more";
     }
     if (!failure.empty()) {
       rs.supported = true;
@@ -244,9 +311,10 @@ Task<void> SlackActions::act(Click c) {
     for (const auto& [address, reason] : risky) {
       const std::string a = admin::overrideAddress(address);
       if (a.empty()) continue;
+      suppressed.push_back(a);
+      if (auto st = store_.standing(a); st && st->state == "suppressed") continue;  // done before a crash
       admin::removeOverride(store_, a, by, now);  // a suppression and a release do not stand together
       store_.suppress(a, by, "kept held and suppressed from Slack by " + who, now);
-      suppressed.push_back(a);
     }
     detail["suppressed"] = suppressed;
     outcome = "Safety Net holds it from now on (`safetynet suppressions clear ADDRESS` lifts it)";
@@ -265,7 +333,7 @@ Task<void> SlackActions::act(Click c) {
     co_await tell(c, text);
   }
   store_.finishAction(key, ok ? "done" : "failed", detail);
-  log()->info("{} {} by {}: {}", action, d->key, who, detail.dump());
+  log()->info("{} {} by {}: {}", action, d.key, who, detail.dump());
 }
 
 }  // namespace safetynet

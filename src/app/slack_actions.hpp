@@ -30,7 +30,15 @@ class SlackActions {
 
  private:
   struct Click;
+  static nlohmann::json clickJson(const Click& c);
+  static Click clickFromJson(const nlohmann::json& j);
   Task<void> act(Click click);
+  // After the click is recorded (beginAction): the action's steps, the message updated, finishAction.
+  Task<void> carryOut(Click click, EmailDecision decision, std::string who, std::string key);
+  // The actions a crash left "started" (killed between beginAction and finishAction), finished
+  // now: an override made already stands, the platform is read before it is written (Close:
+  // "already scheduled"), the message is updated, and the audit log says "<action>_resumed".
+  Task<void> resumeInterrupted();
   Task<std::string> whoClicked(const Click& click, std::string& error);
   Task<void> tell(const Click& click, const std::string& text);
   Task<SlackReply> call(const std::string& method, const nlohmann::json& args);

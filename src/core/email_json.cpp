@@ -12,16 +12,19 @@ std::string ScheduledEmail::key() const {
   for (const auto& r : recipients) rcpts += r.kind + ":" + r.address + ",";
   char hash[17];
   std::snprintf(hash, sizeof hash, "%016zx", std::hash<std::string>{}(rcpts));
-  return connector + "|" + id + "|" + std::to_string(toMillis(scheduled_at)) + "|" + hash;
+  return connector + "|" + id + "|" + std::to_string(toMillis(scheduled_at)) + "|" + hash +
+         (released > 0 ? "|released-" + std::to_string(released) : "");
 }
 
 nlohmann::json toJson(const ScheduledEmail& e) {
   auto r = nlohmann::json::array();
   for (const auto& x : e.recipients) r.push_back({{"address", x.address}, {"kind", x.kind}});
-  return {{"connector", e.connector}, {"id", e.id},           {"status", e.status},
+  nlohmann::json j = {{"connector", e.connector}, {"id", e.id},           {"status", e.status},
           {"scheduled_at", formatIso8601(e.scheduled_at)}, {"subject", e.subject}, {"sender", e.sender},
           {"user_id", e.user_id},     {"user_name", e.user_name}, {"contact_id", e.contact_id},
           {"lead_id", e.lead_id},     {"recipients", r},          {"refs", e.refs}};
+  if (e.released > 0) j["released"] = e.released;
+  return j;
 }
 
 ScheduledEmail emailFromJson(const nlohmann::json& j) {
@@ -36,6 +39,7 @@ ScheduledEmail emailFromJson(const nlohmann::json& j) {
   e.user_name = j.value("user_name", "");
   e.contact_id = j.value("contact_id", "");
   e.lead_id = j.value("lead_id", "");
+  e.released = j.contains("released") && j["released"].is_number_integer() ? j["released"].get<int>() : 0;
   if (j.contains("recipients") && j["recipients"].is_array())
     for (const auto& r : j["recipients"])
       e.recipients.push_back(Recipient{r.value("address", ""), r.value("kind", "to"), nullptr});

@@ -13,6 +13,7 @@
   "key,connector,email_id,scheduled_at,state,verdict,reason,evidence,next_step,subject,sender,rep," \
   "recipients,email,attempts,detail,decided_at,updated_at"
 #define kOutboxCols "id,dedupe_key,kind,payload,state,attempts,next_attempt_at,last_error,sent_ref"
+#define kActionCols "key, decision_key, action, who, state, detail, created, updated"
 
 namespace safetynet {
 
@@ -807,9 +808,21 @@ class SqliteStore final : public Store {
   }
 
   std::optional<ActionRecord> findAction(const std::string& key) override {
-    Stmt s(db_, "SELECT key, decision_key, action, who, state, detail, created, updated FROM actions WHERE key=?");
+    Stmt s(db_, "SELECT " kActionCols " FROM actions WHERE key=?");
     s.bind(1, key);
     if (!s.step()) return std::nullopt;
+    return readAction(s);
+  }
+
+  std::vector<ActionRecord> actionsInState(const std::string& state) override {
+    Stmt s(db_, "SELECT " kActionCols " FROM actions WHERE state=? ORDER BY created, key");
+    s.bind(1, state);
+    std::vector<ActionRecord> out;
+    while (s.step()) out.push_back(readAction(s));
+    return out;
+  }
+
+  static ActionRecord readAction(Stmt& s) {
     return ActionRecord{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5),
                         fromMillis(s.integer(6)), fromMillis(s.integer(7))};
   }

@@ -53,7 +53,11 @@ struct ScheduledEmail {
     return it == refs.end() ? std::string() : it->second;
   }
 
-  // (connector, id, scheduled time): a rescheduled email is a new piece of work.
+  // How many times a held email was released (Slack's Release and send) and put back on schedule
+  // at the same send time: each such round is a new decision (the next poll's OVERRIDDEN allow).
+  int released = 0;
+
+  // (connector, id, scheduled time, recipients[, release round]): a rescheduled email is a new piece of work.
   std::string key() const;
 };
 

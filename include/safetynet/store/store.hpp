@@ -272,6 +272,8 @@ class Store {
   virtual bool beginAction(const ActionRecord& a) = 0;
   virtual void finishAction(const std::string& key, const std::string& state, const nlohmann::json& detail) = 0;
   virtual std::optional<ActionRecord> findAction(const std::string& key) = 0;
+  // The actions in `state` ("started": cut short by a crash, to finish at the next start), oldest first.
+  virtual std::vector<ActionRecord> actionsInState(const std::string& state) = 0;
   // An address (or "@domain") suppressed by a person (Keep held and suppress): standing
   // "suppressed" (SUPPRESSED) until `safetynet suppressions clear`; audited under "bounce|SUBJECT".
   virtual void suppress(const std::string& subject, const std::string& by, const std::string& evidence, TimePoint now) = 0;
