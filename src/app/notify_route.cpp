@@ -65,6 +65,21 @@ OutboxMessage emailInstead(const OutboxMessage& m) {
   return row(m.dedupe_key + ">email", "email", std::move(p));
 }
 
+std::optional<OutboxMessage> otherwiseInstead(const Services& s, const OutboxMessage& m, const std::string& error) {
+  const std::string other = m.kind == "slack" ? "email" : m.kind == "email" ? "slack" : "";
+  if (other.empty() || !s.notifiers.count(other) || m.payload.contains("instead_of")) return std::nullopt;
+  nlohmann::json p = m.payload;
+  p.erase("then_email");
+  p["instead_of"] = m.kind;
+  if (other == "email") {
+    if (!isAdminPayload(p) && jsonString(p, "audience").empty()) p["audience"] = "rep";  // admin_to when no address
+  } else {
+    p.erase("audience");
+    p["delivery_note"] = "Could not send this by " + m.kind + " (" + error + "), so it is posted here.";
+  }
+  return row(m.dedupe_key + ">" + other, other, std::move(p));
+}
+
 std::optional<OutboxMessage> undeliveredNotice(const Services& s, const OutboxMessage& m, const std::string& destination,
                                                const std::string& error) {
   if (m.kind != "email" || jsonString(m.payload, "type") == "email_failed") return std::nullopt;  // no loops

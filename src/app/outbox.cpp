@@ -62,6 +62,22 @@ TimePoint nextAttempt(TimePoint now, int attempts, std::optional<std::chrono::mi
   return now + std::min<std::chrono::milliseconds>(d, kOutboxMaxRetryDelay);  // see dueOutbox
 }
 
+// The audit log of the decision a notification is about says where it went: the Slack channel or
+// DM, or the email addresses (GET /api/v1/decisions/{key}, `safetynet decisions KEY`).
+void noteWhereItWent(Store& store, const OutboxMessage& m, const nlohmann::json& payload, const std::string& destination,
+                     const std::string& ref) {
+  const std::string decision = jsonString(payload, "decision");
+  if (decision.empty()) return;
+  nlohmann::json detail;
+  detail["kind"] = m.kind;
+  detail["to"] = destination;
+  detail["ref"] = ref;
+  detail["notification"] = m.dedupe_key;
+  if (const std::string a = jsonString(payload, "audience"); !a.empty()) detail["audience"] = a;
+  if (const std::string note = jsonString(payload, "delivery_note"); !note.empty()) detail["note"] = note;
+  store.audit(decision, "notified", detail);
+}
+
 // One pass over the due messages (the body of drainOutbox).
 Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats) {
   auto log = logger("outbox");
@@ -126,6 +142,17 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
         t.destination = t.fallback;
         payload["delivery_note"] = t.fallback_note;
       }
+      if (t.destination.empty() && t.permanent) {
+        if (auto other = otherwiseInstead(s, m, t.error)) {
+          // Nowhere to send it by this notifier, ever: the other one (the channel, admin_to).
+          const std::vector<OutboxMessage> instead = {*other};
+          store.outboxSettle(m.id, "sent", "no " + m.kind + " destination (" + t.error + "): by " + other->kind + " instead",
+                             instead);
+          ++stats.routed;
+          log->warn("{}: no {} destination ({}); sending it by {} instead", m.dedupe_key, m.kind, t.error, other->kind);
+          continue;
+        }
+      }
       if (t.destination.empty()) {
         // A temporary failure counts as a try, like a failed post: the backoff grows, the budget goes.
         const TimePoint next = nextAttempt(now, m.attempts + 1, std::nullopt);
@@ -143,6 +170,7 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
       DeliveryResult r = co_await n.post(t.destination, m.dedupe_key, payload);
       if (r.delivered) {
         store.outboxSent(m.id, r.ref);
+        noteWhereItWent(store, m, payload, t.destination, r.ref);
         ++stats.sent;
         metrics::instruments().notifications.with({m.kind, "sent"}).inc();
         log->info("{}: delivered to {}", m.dedupe_key, r.ref);

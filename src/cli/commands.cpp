@@ -151,7 +151,7 @@ int checkCommand(const std::string& configPath, bool explicitConfig, bool json, 
   return kOk;
 }
 
-int decisionsCommand(const std::string& configPath, admin::DecisionFilter filter, bool json) {
+int decisionsCommand(const std::string& configPath, admin::DecisionFilter filter, bool json, const std::string& key) {
   auto cfg = loadOrReport(configPath, true, Secrets::Skip);
   if (!cfg) return kUsage;
   StorePtr store;
@@ -160,6 +160,16 @@ int decisionsCommand(const std::string& configPath, admin::DecisionFilter filter
   } catch (const std::exception& e) {
     std::cerr << "decisions: " << e.what() << "\n";
     return kRuntime;
+  }
+  if (!key.empty()) {
+    // One decision with its signals, audit log (actions) and notifications: GET /api/v1/decisions/{key}.
+    auto detail = admin::decisionDetail(*store, key);
+    if (!detail) {
+      std::cerr << "decisions: no decision " << key << "\n";
+      return kRuntime;
+    }
+    std::cout << (json ? detail->dump() : detail->dump(2)) << "\n";
+    return kOk;
   }
   // The admin API's query (src/admin/queries), every page; printed oldest first, as a log reads.
   filter.limit = std::to_string(admin::kDecisionsMaxLimit);
@@ -225,6 +235,8 @@ int main(int argc, char** argv) {
   decisions->add_option("--rep", decisionFilter.rep, "the sending mailbox, or the rep's id or name on the platform");
   decisions->add_option("--address", decisionFilter.address, "part of a recipient's address (any case)");
   decisions->add_flag("--json", json, "one JSON line per email");
+  std::string decisionKey;
+  decisions->add_option("key", decisionKey, "one decision's key: its signals, audit log and where each notification went");
 
   auto* config = app.add_subcommand("config", "configuration commands");
   config->require_subcommand(1);
@@ -310,7 +322,7 @@ int main(int argc, char** argv) {
     return kOk;
   }
   if (*check) return checkCommand(configPath, explicitConfig, json, offline, noSmtp, addresses, file);
-  if (*decisions) return decisionsCommand(configPath, decisionFilter, json);
+  if (*decisions) return decisionsCommand(configPath, decisionFilter, json, decisionKey);
   if (*demo) return runDemo(keep);
   if (*classify) return bounceClassifyCommand(json, bounceFiles);
   if (*senders) {

@@ -307,6 +307,63 @@ TEST_F(RouteTest, SlackThenEmailEmailsARepSlackDoesNotKnow) {
   EXPECT_EQ(emailed_[0].value("audience", ""), "rep");
 }
 
+TEST_F(RouteTest, ARepWithNeitherSlackNorAnAddressIsNeverNothingAndTheAuditSaysWhereItWent) {
+  // Slack has nowhere for it (no DM: no rep address or Slack name; no channel): admin_to by email.
+  ON_CALL(*slack_, resolveTarget(_)).WillByDefault([](const nlohmann::json&) {
+    return ready(Target{"", "no Slack user for the rep and no channel configured", true});
+  });
+  ON_CALL(*email_, resolveTarget(_)).WillByDefault([](const nlohmann::json& p) {
+    return ready(Target{p["rep"].value("email", "").empty() ? "revops@example.com" : "riley@seller.example", ""});
+  });
+  EXPECT_CALL(*slack_, post(_, _, _)).Times(0);
+  EXPECT_CALL(*email_, post("revops@example.com", "notify|n|slack>email", _)).Times(1);
+  nlohmann::json nobody = heldPayload();
+  nobody["rep"] = {{"name", "Nobody"}};  // no id: not a platform that failed to name the rep (that is asked again first)
+  nobody["decision"] = "close-main|acti_1|1|h";
+  enqueue("notify|n", nobody);
+  drain();
+  drain();
+  auto r = rows();
+  EXPECT_EQ(r["notify|n|slack"].sent_ref,
+            "no slack destination (no Slack user for the rep and no channel configured): by email instead");
+  EXPECT_EQ(r["notify|n|slack>email"].state, "sent");
+  ASSERT_EQ(emailed_.size(), 1u);
+  EXPECT_EQ(emailed_[0].value("audience", ""), "rep");
+  // The decision's audit log says where it went.
+  auto audit = store_->auditFor("close-main|acti_1|1|h");
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].event, "notified");
+  EXPECT_EQ(audit[0].detail["kind"], "email");
+  EXPECT_EQ(audit[0].detail["to"], "revops@example.com");
+  EXPECT_EQ(audit[0].detail["notification"], "notify|n|slack>email");
+
+  // route: email, and email has nowhere for it (no rep address, no admin_to): the Slack channel.
+  services_.config.notify.route = "email";
+  ON_CALL(*email_, resolveTarget(_)).WillByDefault([](const nlohmann::json&) {
+    return ready(Target{"", "no email address for the rep, and no admin_to", true});
+  });
+  ON_CALL(*slack_, resolveTarget(_)).WillByDefault([](const nlohmann::json&) { return ready(Target{"C-channel", ""}); });
+  nlohmann::json said;
+  EXPECT_CALL(*slack_, post("C-channel", "notify|m|email>slack", _)).WillOnce([&](const std::string& d, const std::string&, const nlohmann::json& p) {
+    said = p;
+    DeliveryResult res;
+    res.delivered = true;
+    res.ref = d + "/2";
+    return ready(res);
+  });
+  nobody["decision"] = "close-main|acti_2|1|h";
+  enqueue("notify|m", nobody);
+  drain();
+  drain();
+  EXPECT_EQ(said.value("delivery_note", ""),
+            "Could not send this by email (no email address for the rep, and no admin_to), so it is posted here.");
+  auto audit2 = store_->auditFor("close-main|acti_2|1|h");
+  ASSERT_EQ(audit2.size(), 1u);
+  EXPECT_EQ(audit2[0].detail["kind"], "slack");
+  EXPECT_EQ(audit2[0].detail["to"], "C-channel");
+  EXPECT_EQ(rows()["notify|m|email>slack"].state, "sent");
+}
+
 TEST_F(RouteTest, BothSendsEachOnceAndEmailOnlySendsNoSlack) {
   services_.config.notify.route = "both";
   EXPECT_CALL(*slack_, post(_, "notify|a|slack", _)).Times(1);

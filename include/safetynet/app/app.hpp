@@ -83,6 +83,10 @@ OutboxMessage outboxNote(const Services& s, const std::string& dedupe_key, nlohm
 std::vector<OutboxMessage> routeNotification(const Services& s, const OutboxMessage& m, TimePoint now);
 // slack_then_email: the email row that replaces a Slack row whose rep has no Slack user.
 OutboxMessage emailInstead(const OutboxMessage& m);
+// Never nothing: a row its notifier has nowhere to send for good (a Slack row with no DM and no
+// channel, an email row with no rep address and no admin_to) becomes a row of the other notifier
+// (the channel, admin_to), saying why; none when there is no other, or it is itself such a row.
+std::optional<OutboxMessage> otherwiseInstead(const Services& s, const OutboxMessage& m, const std::string& error);
 // An email refused for good (5xx): the word to the admins (their Slack channel, else admin_to
 // unless that is what failed); none for such a word itself.
 std::optional<OutboxMessage> undeliveredNotice(const Services& s, const OutboxMessage& m, const std::string& destination,
