@@ -160,7 +160,7 @@ class Daemon {
         log()->error("cycle {} failed: {}", n, failure);
         if (options_.once) exit_ = 1;
       }
-      if (options_.once || stopping_) break;
+      if (options_.once || stopping_ || (options_.stop_when && options_.stop_when(*store_))) break;
       const auto spent = std::chrono::steady_clock::now() - tickStart;
       wake_.expires_after(spent < s->config.poll_interval ? s->config.poll_interval - spent : std::chrono::milliseconds(0));
       co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));

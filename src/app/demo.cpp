@@ -1,20 +1,28 @@
 // `safetynet demo`: the same runDaemon() that systemd starts, pointed at a local sandbox.
 #include "safetynet/app/demo.hpp"
 
+#include <gmime/gmime.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <regex>
+#include <future>
 #include <thread>
 
 #include "fakes/fake_close.hpp"
 #include "fakes/fake_slack.hpp"
+#include "fakes/fake_smtp.hpp"
 #include "fakes/static_resolver.hpp"
 #include "safetynet/app/app.hpp"
+#include "notify/messages.hpp"
 #include "safetynet/core/time_format.hpp"
 
 namespace safetynet {
@@ -31,7 +39,33 @@ struct DemoEmail {
   const char* subject;
   int minutes;  // from now
   const char* story;
+  const char* owner = "user_rep1";  // the rep on Close: Riley (on Slack) or Sam (email only)
 };
+
+// The Subject header of a message as sent, decoded (RFC 2047), for the demo's lines.
+std::string subjectOf(const std::string& data) {
+  const auto at = data.find("\r\nSubject: ");
+  if (at == std::string::npos) return "";
+  const auto from = at + 11;
+  std::string raw;
+  for (auto end = data.find("\r\n", from), start = from;; start = end + 3, end = data.find("\r\n", start)) {
+    raw += data.substr(start, end - start);  // a folded header goes on after CRLF and a space
+    if (end == std::string::npos || end + 2 >= data.size() || (data[end + 2] != ' ' && data[end + 2] != '\t')) break;
+    raw += ' ';
+  }
+  char* decoded = g_mime_utils_header_decode_text(nullptr, raw.c_str());
+  const std::string out = decoded ? decoded : raw;
+  g_free(decoded);
+  return out;
+}
+
+// Runs `f` on the sandbox's thread (where the fakes live) and returns its result.
+template <class F>
+auto onSandbox(asio::io_context& sandbox, F f) {
+  auto done = std::make_shared<std::promise<decltype(f())>>();
+  asio::post(sandbox, [done, f] { done->set_value(f()); });
+  return done->get_future().get();
+}
 
 }  // namespace
 
@@ -49,11 +83,14 @@ int runDemo(bool keep_state) {
   auto guard = asio::make_work_guard(sandbox);
   fakes::FakeClose close(sandbox.get_executor(), "demo-close-api-key");
   fakes::FakeSlack slack(sandbox.get_executor(), "xoxb-demo-token");
+  fakes::FakeSmtp mail(sandbox.get_executor(), dir / "Maildir");
   std::thread sandboxThread([&] { sandbox.run(); });
 
   slack.addChannel("C0DELIVER", "#deliverability");
   slack.addUser("U0RILEY", "riley@seller.example", "riley");
+  slack.enableSocketMode("xapp-demo-token");  // the buttons
   close.addUser("user_rep1", "riley@seller.example", "Riley", "Rep");
+  close.addUser("user_rep2", "sam@seller.example", "Sam", "Rep");  // not on Slack: alerts by email
 
   const std::vector<DemoEmail> emails = {
       {"acti_01", {"jane.doe@acme-corp.test"}, "Quick question, Jane", 6, "a good contact"},
@@ -61,7 +98,8 @@ int runDemo(bool keep_state) {
       {"acti_03", {"bob..smith@acme-corp.test"}, "Intro", 10, "two dots in a row"},
       {"acti_04", {"lee@no-such-company.test"}, "Pricing", 12, "a domain that does not exist"},
       {"acti_05", {"ops@nullmx-example.test"}, "Partnership", 14, "a domain with a null MX"},
-      {"acti_06", {"kim@no-mail-host.test"}, "Your Q3 plans", 16, "MX hosts that do not resolve"},
+      {"acti_06", {"kim@no-mail-host.test"}, "Your Q3 plans", 16, "MX hosts that do not resolve (Sam's: told by email)",
+       "user_rep2"},
       {"acti_07", {"info@honeypot-list.test"}, "Hello there", 18, "on the admin's spam-trap list"},
       {"acti_08", {"angry.ann@bigcorp.test"}, "One more thing", 20, "on the complainer list"},
       {"acti_09", {"chris@optout.test"}, "Checking in", 22, "unsubscribed (suppression list)"},
@@ -80,6 +118,7 @@ int runDemo(bool keep_state) {
     fe.to = e.to;
     fe.subject = e.subject;
     fe.scheduled_at = now + std::chrono::minutes(e.minutes);
+    fe.user_id = e.owner;
     fe.contact_id = std::string("cont_") + (e.id + 5);
     close.addContact(fe.contact_id, "Contact " + std::string(e.id + 5), e.to.front());
     close.addEmail(fe);
@@ -114,10 +153,11 @@ int runDemo(bool keep_state) {
   write(dir / "suppression.txt", "chris@optout.test\n");
   ::setenv("DEMO_CLOSE_API_KEY", "demo-close-api-key", 1);
   write(dir / "slack.token", "xoxb-demo-token\n");
+  write(dir / "slack.app-token", "xapp-demo-token\n");
   const fs::path configPath = dir / "safetynet.yaml";
   write(configPath, "state_dir: " + (dir / "state").string() +
                         "\n"
-                        "poll_interval: 10s\nmin_lead_time: 2m\nlookahead: 60m\n"
+                        "poll_interval: 1s\nmin_lead_time: 2m\nlookahead: 60m\n"
                         "policy:\n  on_internal_error: allow\n"
                         "smtp_probe:\n  enabled: false   # the sandbox has no mail servers\n"
                         "lists:\n"
@@ -129,11 +169,19 @@ int runDemo(bool keep_state) {
                         "  - name: close-demo\n    type: close\n    base_url: " + close.baseUrl() + "\n"
                         "    api_key: ${DEMO_CLOSE_API_KEY}\n"
                         "notify:\n  slack:\n    base_url: " + slack.baseUrl() + "\n"
-                        "    bot_token_file: slack.token\n    channel: \"#deliverability\"\n    dm_rep: true\n");
+                        "    bot_token_file: slack.token\n    channel: \"#deliverability\"\n    dm_rep: true\n"
+                        "    app_token_file: slack.app-token\n    actions: true\n"
+                        "  email:   # the sandbox's mail server on loopback (no TLS: loopback only)\n"
+                        "    transport: smtp\n    host: 127.0.0.1\n    port: " + std::to_string(mail.port()) + "\n"
+                        "    tls: none\n    from: \"Safety Net <safetynet@seller.example>\"\n"
+                        "    admin_to: [revops@seller.example]\n    digest: \"off\"\n"
+                        "  route: slack_then_email\n");
 
   std::cout << "Safety Net demo: the real daemon path against a local sandbox\n"
             << "  fake Close   " << close.baseUrl() << "  (" << emails.size() << " scheduled emails + 1 sent)\n"
-            << "  fake Slack   " << slack.baseUrl() << "  (rep riley@seller.example has a Slack DM)\n"
+            << "  fake Slack   " << slack.baseUrl() << "  (rep riley@seller.example has a Slack DM; buttons over Socket Mode)\n"
+            << "  mail server  127.0.0.1:" << mail.port() << "  (rep sam@seller.example is not on Slack: email; Maildir "
+            << (dir / "Maildir").string() << ")\n"
             << "  DNS          fixture zones (no internet)\n"
             << "  config       " << configPath.string() << "\n\n";
 
@@ -151,6 +199,74 @@ int runDemo(bool keep_state) {
   std::cout << "\n--- a second cycle: nothing may be decided, reverted or sent twice ---\n" << std::flush;
   const size_t messagesAfterFirst = slack.messages().size();
   int rc2 = runDaemon(*cfg.config, opts);
+
+  // An email alert: Sam is not on Slack, so Sam's held email was told by email (slack_then_email).
+  std::cout << "\n--- an email alert: Sam is not on Slack, so Sam was told by email ---\n";
+  for (const auto& m : mail.received())
+    std::cout << "  email to " << m.to.front() << ": \"" << subjectOf(m.data) << "\" (text + HTML), delivered into "
+              << m.file << "\n";
+
+  // A release: Riley clicks "Release and send" on a held email's Slack message; the daemon (running,
+  // not --once) gets the click over Socket Mode, releases the address, puts the email back on
+  // schedule on Close and updates the message; its next poll lets the email go (OVERRIDDEN).
+  std::cout << "\n--- a release: Riley clicks \"Release and send\" in Slack on the held email acti_04 ---\n" << std::flush;
+  std::optional<fakes::PostedMessage> heldMessage;
+  for (const auto& m : slack.messages())
+    if (m.request.value("text", "").find("lee@no-such-company.test") != std::string::npos) heldMessage = m;
+  int rcRelease = 0;
+  std::function<void()> clickWhenLinked;  // runs on the sandbox's thread, which ends before this does
+  if (heldMessage) {
+    const int linksBefore = onSandbox(sandbox, [&] { return slack.socketMode().connectionsAccepted(); });
+    const nlohmann::json click = fakes::blockActionsPayload(*heldMessage, "U0RILEY", kActionRelease);
+    auto timer = std::make_shared<asio::steady_timer>(sandbox);
+    clickWhenLinked = [&slack, &clickWhenLinked, timer, click, linksBefore] {
+      if (slack.socketMode().connectionsAccepted() > linksBefore && slack.socketMode().openConnections() > 0) {
+        slack.socketMode().sendEnvelope("interactive", click);
+        return;
+      }
+      timer->expires_after(std::chrono::milliseconds(50));
+      timer->async_wait([&clickWhenLinked](boost::system::error_code ec) {
+        if (!ec) clickWhenLinked();
+      });
+    };
+    asio::post(sandbox, clickWhenLinked);
+    DaemonOptions releaseOpts = opts;
+    releaseOpts.once = false;
+    const auto giveUp = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    releaseOpts.stop_when = [&](Store& st) {
+      for (const auto& d : st.decisionsSince(now - std::chrono::hours(1)))
+        if (d.email_id == "acti_04" && d.state == EmailState::Allowed) return true;
+      return std::chrono::steady_clock::now() > giveUp;
+    };
+    rcRelease = runDaemon(*cfg.config, releaseOpts);
+    onSandbox(sandbox, [&] {
+      timer->cancel();
+      return 0;
+    });
+    // Slack's markup as Slack shows it: a date as its fallback text, <@U0RILEY> as @riley.
+    const std::regex date("<!date\\^[^|>]*\\|([^>]*)>");
+    for (const auto& u : slack.updates())
+      std::cout << "  Slack message updated: "
+                << std::regex_replace(std::regex_replace(u.value("text", ""), date, "$1"), std::regex("<@U0RILEY>"), "@riley")
+                << "\n";
+    std::cout << "  Close now shows acti_04: " << close.status("acti_04") << " for "
+              << formatIso8601(close.scheduledAt("acti_04")) << "\n";
+    bool released = false;
+    StorePtr st = openSqliteStore(cfg.config->state_dir);
+    for (const auto& d : st->decisionsSince(now - std::chrono::hours(1)))
+      if (d.email_id == "acti_04" && d.state == EmailState::Allowed && !d.recipients.empty()) {
+        const auto& sig = d.recipients[0]["signals"][0];
+        std::cout << "  the next poll: acti_04 allowed, " << sig.value("name", "") << ": " << sig.value("evidence", "") << "\n";
+        released = true;
+      }
+    if (!released) {
+      std::cout << "  the release did not happen (see the daemon log above)\n";
+      rcRelease = 1;
+    }
+  } else {
+    std::cout << "  no Slack message about acti_04 to click\n";
+    rcRelease = 1;
+  }
 
   // The fail-safe: the resolver breaks (NXDOMAIN for every name, as a broken upstream or a wrong
   // dns.servers would). New emails arrive; the daemon must not hold them on that resolver's word.
@@ -179,6 +295,7 @@ int runDemo(bool keep_state) {
   for (size_t i = messagesBeforeBreak; i < slack.messages().size(); ++i)
     std::cout << "  Slack " << slack.messages()[i].channel << ": " << slack.messages()[i].request.value("text", "") << "\n";
   if (rc == 0) rc = rc3;
+  if (rc == 0) rc = rcRelease;
 
   std::cout << "\n--- what was decided ---\n";
   StorePtr store = openSqliteStore(cfg.config->state_dir);
@@ -198,10 +315,13 @@ int runDemo(bool keep_state) {
   }
   std::cout << "\n--- Slack messages posted (" << slack.messages().size() << ") ---\n";
   for (const auto& m : slack.messages()) std::cout << "  " << m.channel << ": " << m.request.value("text", "") << "\n";
+  std::cout << "\n--- emails delivered by the sandbox's mail server (" << mail.received().size() << ") ---\n";
+  for (const auto& m : mail.received()) std::cout << "  to " << m.to.front() << ": \"" << subjectOf(m.data) << "\"\n";
   std::cout << "\n--- Close now shows ---\n";
   for (const auto& e : emails) std::cout << "  " << e.id << ": " << close.status(e.id) << "\n";
   std::cout << "\n" << decisions.size() << " emails decided, " << held << " moved back to drafts, "
-            << slack.messages().size() << " Slack messages; the second cycle added "
+            << slack.messages().size() << " Slack messages, " << mail.received().size()
+            << " emails; the second cycle added "
             << messagesBeforeBreak - messagesAfterFirst << "; with the broken resolver, "
             << slack.messages().size() - messagesBeforeBreak << " (the admins told, and the one certain hold).\n";
 

@@ -104,15 +104,7 @@ class Sandbox {
   fakes::FakeSlack& slack() { return slack_; }
   const TempDir& dir() const { return dir_; }
 
-  std::vector<nlohmann::json> decisions() {
-    std::string out;
-    EXPECT_EQ(runCommand({SAFETYNET_BINARY, "decisions", "-c", config(), "--since", "1d", "--json"}, &out), 0) << out;
-    std::vector<nlohmann::json> v;
-    std::stringstream ss(out);
-    for (std::string line; std::getline(ss, line);)
-      if (!line.empty() && line[0] == '{') v.push_back(nlohmann::json::parse(line));
-    return v;
-  }
+  std::vector<nlohmann::json> decisions() { return cliDecisions(SAFETYNET_BINARY, config()); }
 
  private:
   asio::io_context io_;
@@ -488,10 +480,26 @@ TEST(Cli, BounceImportReadsAnMboxAMaildirAndStandardInput) {
   EXPECT_NE(out.find("-: 1 recorded"), std::string::npos) << out;
 }
 
-TEST(Cli, DemoShowsTheFailSafeWithABrokenResolver) {
+TEST(Cli, DemoShowsAnEmailAlertAReleaseAndTheFailSafeWithABrokenResolver) {
   std::string out;
+  const auto started = steady_clock::now();
   ASSERT_EQ(runCommand({SAFETYNET_BINARY, "demo"}, &out), 0) << out;
+  EXPECT_LT(steady_clock::now() - started, seconds(30)) << "the demo must stay short";
   EXPECT_NE(out.find("the second cycle added 0"), std::string::npos) << out;
+  // An email alert: Sam is not on Slack; the held email's alert went through the sandbox's mail
+  // server into its Maildir.
+  EXPECT_NE(out.find("--- an email alert: Sam is not on Slack, so Sam was told by email ---\n  email to sam@seller.example: \""),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("(text + HTML), delivered into /tmp/safetynet-demo-"), std::string::npos) << out;
+  // A release: Riley's click on Release and send, the message updated, Close scheduled again, and
+  // the next poll's allow with OVERRIDDEN naming Riley.
+  EXPECT_NE(out.find("  Slack message updated: Released by @riley 20"), std::string::npos) << out;
+  EXPECT_NE(out.find("  Close now shows acti_04: scheduled for "), std::string::npos) << out;
+  EXPECT_NE(out.find("  the next poll: acti_04 allowed, OVERRIDDEN: lee@no-such-company.test was released by "
+                     "slack:riley@seller.example until "),
+            std::string::npos)
+      << out;
   // NXDOMAIN for every name: nothing held on the resolver's word, the admins told, and the
   // complainer (the admin's own list) still held.
   EXPECT_NE(out.find("allowed  acti_21"), std::string::npos) << out;

@@ -102,6 +102,8 @@ struct DaemonOptions {
   std::string config_path;
   bool once = false;
   ServiceOverrides overrides;
+  // `safetynet demo`: asked after every tick; true ends the loop as --once would.
+  std::function<bool(Store&)> stop_when;
 };
 
 // The main loop: cycles every poll_interval until SIGTERM/SIGINT (grace period, then exit 0);
