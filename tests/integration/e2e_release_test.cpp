@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <fstream>
 #include <future>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -180,6 +181,19 @@ TEST(EndToEndRelease, TheRepsClickReleasesReschedulesOnCloseAndTheNextPollAllows
       << told[0];
   EXPECT_EQ(s.close().status("rel_other"), "draft");
   EXPECT_TRUE(s.decisionOf("rel_other", "allowed").is_null());
+
+  // `safetynet decisions KEY`: the hold's audit log says where its message went and who released it.
+  const std::string key = s.decisionOf("rel_own", "reverted").value("key", "");
+  std::string out;
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "decisions", "-c", s.config(), "--json", key}, &out), 0) << out;
+  const auto detail = nlohmann::json::parse(out.substr(out.find('{')));
+  std::map<std::string, nlohmann::json> byEvent;
+  for (const auto& a : detail["actions"]) byEvent[a["event"]] = a["detail"];
+  ASSERT_TRUE(byEvent.count("notified")) << detail.dump(2);
+  EXPECT_EQ(byEvent["notified"]["kind"], "slack");
+  EXPECT_EQ(byEvent["notified"]["to"], "D0RILEY");  // the fake Slack's DM with riley
+  ASSERT_TRUE(byEvent.count("release_done")) << detail.dump(2);
+  EXPECT_EQ(byEvent["release_done"]["by"], "slack:riley@seller.test");
 
   daemon.signal(SIGTERM);
   EXPECT_EQ(daemon.wait(seconds(10)), 0) << log();
