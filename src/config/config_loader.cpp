@@ -262,6 +262,10 @@ void readRoute(MapReader& n, NotifyConfig& c) {
   const bool slack = c.slack.enabled, email = c.email.enabled;
   c.route = slack && email ? "slack_then_email" : email ? "email" : "slack";
   n.oneOf("route", c.route, {"slack", "email", "both", "slack_then_email"});
+  // What Slack cannot deliver (the admins' alerts; a rep Slack has no user for) must reach someone.
+  if (slack && c.slack.channel.empty() && !(email && !c.email.admin_to.empty()))
+    n.error("slack", "with no channel, the admins' alerts and the reps Slack does not know would reach no one: set "
+                     "notify.slack.channel, or notify.email with admin_to");
   if (!n.has("route")) return;
   if (c.route != "email" && !slack) n.error("route", c.route + " needs notify.slack");
   if (c.route != "slack" && !email) n.error("route", c.route + " needs notify.email");

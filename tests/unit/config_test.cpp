@@ -248,3 +248,13 @@ notify:
                              "sn.yaml", Secrets::Skip)
                   .ok());
 }
+
+// DMs only, no channel, no admin_to: the admins' alerts and a rep Slack does not know would reach
+// no one (issue 10: a rep never gets nothing).
+TEST(Config, SlackWithoutAChannelNeedsTheAdminsEmail) {
+  EXPECT_NE(firstError("notify:\n  slack: {bot_token: x, dm_rep: true}\n").find("would reach no one"), std::string::npos);
+  EXPECT_EQ(firstError("notify:\n  slack: {bot_token: x, dm_rep: true}\n  email: {host: h, from: a@example.com, "
+                       "admin_to: [b@example.com]}\n"),
+            "(no error)");
+  EXPECT_EQ(firstError("notify:\n  slack: {bot_token: x, channel: \"#c\", dm_rep: true}\n"), "(no error)");
+}
