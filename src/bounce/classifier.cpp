@@ -14,7 +14,7 @@
 #include "bounce/mime_view.hpp"
 #include "bounce/reason.hpp"
 #include "bounce/record.hpp"
-#include "bounce/vendor_codes.hpp"
+#include "bounce/rule_engine.hpp"
 #include "bounce/reporter.hpp"
 #include "bounce/text_reader.hpp"
 #include "safetynet/bounce/bounce.hpp"
@@ -186,6 +186,7 @@ bool readDsn(const MimeView& v, Classification& out) {
       if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && contains(asciiLower(l.text), "final-recipient:")) sources.push_back(&l);
   if (sources.empty()) return false;
   std::vector<BounceRecord> records;
+  std::vector<std::string> remoteMtas;  // each record's Remote-MTA
   std::string reportingMta;
   for (const auto* src : sources)
     for (const auto& block : fieldBlocks(src->text)) {
@@ -203,8 +204,10 @@ bool readDsn(const MimeView& v, Classification& out) {
       // (Unless it says the mailbox is over quota.)
       if (asciiLower(code).rfind("x-unix", 0) == 0)
         r.reason = reasonFromText(r.diagnostic) == "mailboxfull" ? "mailboxfull" : "mailererror";
-      // PowerMTA names its own category for each recipient.
-      if (r.reason.empty()) r.reason = powerMtaReason(field(block, "x-powermta-bouncecategory"));
+      // PowerMTA names its own category for each recipient (vendor_codes.powermta).
+      if (const std::string category = field(block, "x-powermta-bouncecategory"); r.reason.empty() && !category.empty())
+        r.reason = vendorReason(*activeRules(), "powermta", "", category);
+      remoteMtas.push_back(stripType(field(block, "remote-mta")));
       records.push_back(r);
     }
   if (records.empty()) return false;
@@ -217,7 +220,8 @@ bool readDsn(const MimeView& v, Classification& out) {
     }
   // One recipient: a transcript anywhere in the text says which command failed.
   const std::string wholeCommand = records.size() == 1 ? findCommand(human) : std::string();
-  for (auto& r : records) {
+  for (size_t i = 0; i < records.size(); ++i) {
+    auto& r = records[i];
     if (r.smtp_command.empty()) r.smtp_command = findCommand(r.diagnostic);
     if (r.smtp_command.empty()) r.smtp_command = wholeCommand;
     if (!human.empty()) {
@@ -234,7 +238,7 @@ bool readDsn(const MimeView& v, Classification& out) {
         if (r.diagnostic.empty()) r.diagnostic = trim(records.size() == 1 ? humanBeforeOriginal(human) : para);
       }
     }
-    out.records.push_back(completeRecord(r, ReportContext{reportingMta, reportsNoStage(v)}));
+    out.records.push_back(completeRecord(r, ReportContext{reportingMta, remoteMtas[i], reportsNoStage(v)}));
   }
   out.format = "rfc3464";
   return true;

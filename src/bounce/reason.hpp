@@ -3,13 +3,23 @@
 // answered) to a reason in Sisimai's vocabulary.
 #include <string>
 
+#include "bounce/rule_engine.hpp"
+
 namespace safetynet::bounce {
 
-// The reason the text alone names, or "" (phrases of real replies, lower-cased match).
+// What the rules make of one recipient's evidence (docs/bounces.md, "Precedence").
+struct Decision {
+  std::string reason;
+  bool hard = false;
+  std::string rule;  // id of the wording rule that decided, "" if none
+};
+Decision decide(const Evidence& evidence);
+
+// The reason the first rule whose words are in the text names, conditions aside, or "".
 std::string reasonFromText(const std::string& diagnostic);
 // The reason an RFC 3463 code names on its own, or "" (X.7.1 and X.0.0 name none).
 std::string reasonFromStatus(const std::string& status);
-// Both together, with the SMTP command (RCPT, DATA, MAIL...) and the DSN action.
+// decide() without hosts: the reason only.
 std::string decideReason(const std::string& status, const std::string& reply_code, const std::string& diagnostic,
                          const std::string& command, const std::string& action);
 

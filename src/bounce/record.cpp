@@ -4,29 +4,23 @@
 #include <vector>
 
 #include "bounce/reason.hpp"
-#include "bounce/vendor_codes.hpp"
 #include "safetynet/core/text.hpp"
 
 namespace safetynet::bounce {
 
 namespace {
 
-// What some receiving systems mean by their words (Sisimai's per-host knowledge, as facts):
+// What some receiving systems mean by their words (Sisimai's per-host knowledge, as facts), not
+// yet in data/bounce/rules.yaml because a rule cannot say "the text does not name the recipient":
 //  - Japanese mobile carriers answer "User unknown" when the subscriber's reception filter
 //    refuses the sender ("550 : User unknown", naming nobody); "550 <address>: User unknown" or an
-//    X.1.x status is a dead mailbox.
+//    X.1.x status is a dead mailbox (NTT's help, rule docomo-unknown-user-after-data).
 //  - Amazon SES inbound bounces come from the domain owner's receipt rule (a Bounce action):
 //    a filter the recipient chose.
-//  - Microsoft's consumer mail (Hotmail, Outlook.com) refuses unknown addresses with RFC 5321's
-//    stock "550 Requested action not taken: mailbox unavailable".
 std::string perHost(const std::string& reason, const std::string& recipient, const std::string& status,
                     const std::string& diagnostic, const std::string& reporting_mta) {
-  if (auto orange = orangeReason(diagnostic); !orange.empty()) return orange;
-  const std::string mta = asciiLower(reporting_mta);
-  if (reason == "filtered" && (contains(mta, ".hotmail.com") || contains(mta, ".outlook.com")) &&
-      isStockMailboxUnavailable(diagnostic))
-    return "userunknown";
   if (reason != "userunknown") return reason;
+  const std::string mta = asciiLower(reporting_mta);
   const std::string domain = recipient.substr(recipient.rfind('@') + 1);
   static const std::vector<std::string> carriers = {"ezweb.ne.jp", "au.com", "docomo.ne.jp", "softbank.ne.jp",
                                                     "i.softbank.jp", "disney.ne.jp", "uqmobile.jp"};
@@ -36,6 +30,10 @@ std::string perHost(const std::string& reason, const std::string& recipient, con
     return "filtered";
   if (contains(mta, "inbound-smtp.") && contains(mta, "amazonaws.com")) return "filtered";
   return reason;
+}
+
+bool deadAddressReason(const std::string& r) {
+  return r == "userunknown" || r == "hostunknown" || r == "hasmoved" || r == "notaccept";
 }
 
 }  // namespace
@@ -52,14 +50,25 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
     std::string inText = findStatus(r.diagnostic);
     if (!inText.empty() && inText.substr(1) != ".0.0" && inText[0] == r.status[0]) r.status = inText;
   }
-  const std::string vendor = exchange2003Reason(r.diagnostic);
+  const auto rules = activeRules();
+  // A vendor's own code names the reason more surely than the words around it (vendor_codes).
+  const std::string vendor = vendorReason(*rules, "exchange_2003", r.diagnostic);
+  const std::string orange = vendorReason(*rules, "orange", r.diagnostic);
+  Evidence e{r.status, r.reply_code, asciiLower(r.action), r.smtp_command, r.diagnostic, {}, ctx.permanent};
+  if (const auto at = r.recipient.rfind('@'); at != std::string::npos) e.hosts.push_back(asciiLower(r.recipient.substr(at + 1)));
+  for (const auto* h : {&ctx.reporting_mta, &ctx.remote_mta})
+    if (!h->empty()) e.hosts.push_back(asciiLower(*h));
+  const Decision d = decide(e);
   if (r.reason.empty()) r.reason = vendor;
-  if (r.reason.empty()) r.reason = decideReason(r.status, r.reply_code, r.diagnostic, r.smtp_command, r.action);
+  if (r.reason.empty()) r.reason = d.reason;
+  if (!orange.empty()) r.reason = orange;
   r.reason = perHost(r.reason, r.recipient, r.status, r.diagnostic, ctx.reporting_mta);
   const bool addressing = r.status.size() >= 4 && r.status.substr(1, 3) == ".1.";
   if (ctx.no_stage && r.reason == "userunknown" && vendor.empty() && r.smtp_command != "RCPT" && !addressing)
     r.reason = "filtered";
-  r.hard = isHardBounce(r.reason, r.status, r.reply_code);
+  // Hard only as the rules decided (docs/bounces.md, "Hard or soft"), and only while the reason,
+  // after vendor codes and hosts, still says the address is dead.
+  r.hard = d.hard && deadAddressReason(r.reason);
   return r;
 }
 

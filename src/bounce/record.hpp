@@ -11,7 +11,9 @@ namespace safetynet::bounce {
 // What the whole report says about reading each of its records.
 struct ReportContext {
   std::string reporting_mta;
+  std::string remote_mta;  // the DSN's Remote-MTA: the host whose reply this is
   bool no_stage = false;  // the report cannot say at which SMTP stage (reporter.hpp)
+  bool permanent = false;  // its text says its failures are permanent (saysPermanent)
 };
 
 // Fills status, reply code and command from the words where missing; the reason unless set.

@@ -1,5 +1,7 @@
 #include "bounce/rules.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <set>
 
 #include <yaml-cpp/yaml.h>
@@ -12,6 +14,25 @@ std::string text(const YAML::Node& n, const char* key) {
   const YAML::Node v = n[key];
   return v && v.IsScalar() ? v.as<std::string>() : std::string();
 }
+
+}  // namespace
+
+std::string lowerCollapsed(const std::string& s) {
+  std::string out;
+  bool space = false;
+  for (unsigned char c : s) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += static_cast<char>(std::tolower(c));
+  }
+  return out;
+}
+
+namespace {
 
 bool flag(const YAML::Node& n, const char* key) {
   const YAML::Node v = n[key];
@@ -36,24 +57,86 @@ bool knownReason(const std::string& r) {
   return reasons.count(r) > 0;
 }
 
-BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::string>& errors) {
+namespace {
+
+// A vendor table the engine applies (it has `find` or `field`); others are documentation.
+void readVendorTables(const YAML::Node& tables, BounceRules& out, std::vector<std::string>& errors, const std::string& at) {
+  if (!tables || !tables.IsMap()) return;
+  for (const auto& kv : tables) {
+    const YAML::Node& n = kv.second;
+    if (!n.IsMap() || (!n["find"] && !n["field"])) continue;
+    VendorTable t;
+    t.name = kv.first.as<std::string>();
+    t.find = text(n, "find");
+    t.other = text(n, "other");
+    if (const YAML::Node d = n["key_digits"]; d && d.IsScalar()) t.key_digits = d.as<int>(0);
+    const std::string where = at + "vendor table " + t.name + ": ";
+    if (sourceRef(n).empty() || (!t.other.empty() && !knownReason(t.other))) {
+      errors.push_back(where + "needs a source, and `other` a known reason");
+      continue;
+    }
+    bool ok = true;
+    for (const auto& c : n["codes"]) {
+      const std::string code = text(c, "code"), reason = text(c, "reason");
+      if (code.empty() || !knownReason(reason)) {
+        errors.push_back(where + "code " + code + " needs a known reason");
+        ok = false;
+        continue;
+      }
+      t.codes[code] = reason;
+    }
+    if (!t.find.empty()) {
+      try {
+        t.re = std::regex(t.find, std::regex::ECMAScript | std::regex::icase);
+      } catch (const std::regex_error& e) {
+        errors.push_back(where + "find does not compile: " + e.what());
+        ok = false;
+      }
+    }
+    if (ok) out.vendor_tables.push_back(std::move(t));
+  }
+}
+
+}  // namespace
+
+BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::string>& errors, const std::string& origin) {
   BounceRules out;
+  const std::string at = origin.empty() ? std::string() : origin + ": ";
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
   } catch (const std::exception& e) {
-    errors.push_back(std::string("not YAML: ") + e.what());
+    errors.push_back(at + "not YAML: " + e.what());
+    return out;
+  }
+  if (!root.IsMap()) {
+    if (!root.IsNull()) errors.push_back(at + "not a mapping of status_codes, rules, vendor_codes, disable");
     return out;
   }
   for (const auto& n : root["status_codes"]) {
     StatusCodeFact f{text(n, "code"), text(n, "meaning"), text(n, "reason"), flag(n, "about_recipient"),
-                     text(n, "hard_when")};
+                     text(n, "hard_when"), flag(n, "hard")};
     if (f.code.empty() || sourceRef(n).empty() || (!f.reason.empty() && !knownReason(f.reason))) {
-      errors.push_back("status code " + f.code + ": needs a code, a source and a known reason");
+      errors.push_back(at + "status code " + f.code + ": needs a code, a source and a known reason");
       continue;
     }
     out.status_codes.push_back(f);
   }
+  readVendorTables(root["vendor_codes"], out, errors, at);
+  for (const auto& n : root["permanence_markers"]) {
+    WordingRule m;
+    m.id = text(n, "id");
+    m.kind = text(n, "kind");
+    m.match = lowerCollapsed(text(n, "match"));
+    m.source_ref = sourceRef(n);
+    if (m.id.empty() || m.kind != "phrase" || m.match.empty() || m.source_ref.empty()) {
+      errors.push_back(at + "permanence marker " + m.id + ": needs an id, kind phrase, match and a source");
+      continue;
+    }
+    out.permanence_markers.push_back(std::move(m));
+  }
+  for (const auto& n : root["disable"])
+    if (n.IsScalar()) out.disable.push_back(n.as<std::string>());
   std::set<std::string> ids;
   for (const auto& n : root["rules"]) {
     WordingRule r;
@@ -67,17 +150,32 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     r.hard = flag(n, "hard");
     r.temporary = flag(n, "temporary");
     r.source_ref = sourceRef(n);
-    if (const YAML::Node scope = n["scope"]; scope && scope.IsMap())
-      for (const auto& kv : scope) r.scope[kv.first.as<std::string>()] = kv.second.as<std::string>();
-    const std::string where = "rule " + (r.id.empty() ? "(no id)" : r.id) + ": ";
+    r.origin = origin.empty() ? "built-in" : origin;
+    if (const YAML::Node scope = n["scope"]; scope && scope.IsMap()) {
+      r.stage = text(scope, "stage");
+      r.mta = text(scope, "mta");
+      std::string hosts = text(scope, "host");
+      for (size_t b = 0; !hosts.empty() && b <= hosts.size();) {
+        const size_t e = std::min(hosts.find('|', b), hosts.size());
+        if (e > b) r.hosts.push_back(hosts.substr(b, e - b));
+        b = e + 1;
+      }
+    }
+    const std::string where = at + "rule " + (r.id.empty() ? "(no id)" : r.id) + ": ";
     if (r.id.empty() || !ids.insert(r.id).second) {
       errors.push_back(where + "missing or duplicate id");
       continue;
     }
-    if (r.match.empty() || (r.kind != "phrase" && r.kind != "regex") || !knownReason(r.reason) || r.source_ref.empty()) {
-      errors.push_back(where + "needs kind phrase|regex, match, a known reason and a source");
+    if (r.match.empty() || (r.kind != "phrase" && r.kind != "regex") || r.source_ref.empty()) {
+      errors.push_back(where + "needs kind phrase|regex, match and a source");
       continue;
     }
+    if (!knownReason(r.reason)) {
+      errors.push_back(where + "unknown reason \"" + r.reason + "\"");
+      continue;
+    }
+    // A phrase is matched against lower-cased text with its whitespace collapsed.
+    if (r.kind == "phrase") r.match = lowerCollapsed(r.match);
     // RFC 3463 section 2: a temporary class is never a hard bounce.
     if (r.hard && (r.temporary || r.status.rfind("4.", 0) == 0 || r.reply.rfind('4', 0) == 0)) {
       errors.push_back(where + "hard with a temporary class");

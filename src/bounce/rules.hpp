@@ -1,7 +1,8 @@
 #pragma once
 // The bounce knowledge of data/bounce/rules.yaml (issue 13 item 2), read and checked: status-code
-// meanings (RFC 3463 / 5248) and wording rules, each with its source. A first step of the engine
-// that will apply them; today nothing in the classifier uses them yet (docs/bounces.md).
+// meanings (RFC 3463 / 5248), wording rules and vendor code tables, each with its source. The
+// engine that applies them is rule_engine.hpp; the file is embedded at build time and an admin's
+// file (bounces.rules_file) adds rules before it (docs/bounces.md, "How the engine reads the data").
 #include <map>
 #include <regex>
 #include <string>
@@ -14,27 +15,53 @@ struct StatusCodeFact {
   std::string meaning, reason;  // reason "" for a class or subject
   bool about_recipient = false;
   std::string hard_when;   // when the code alone justifies a hard bounce, "" if never stated
+  // `hard: true`: with a permanent class, this status alone is evidence that the recipient's
+  // address is dead (X.1.1, X.1.2, X.1.3, X.1.6, X.1.10, X.7.17, X.7.18).
+  bool hard = false;
 };
 
 struct WordingRule {
   std::string id, kind, match;  // kind: phrase | regex
-  std::string status, reply, action;  // conditions, "" when none
-  std::map<std::string, std::string> scope;  // stage / mta / host; empty: any
+  std::string status, reply, action;  // conditions, "" when none; status/reply may hold '*' / 'x'
+  std::string stage;                  // scope.stage: rcpt, data, mail, helo, connect, local; "" any
+  std::vector<std::string> hosts;     // scope.host: domain suffixes ("a.com|b.com"); empty: any
+  std::string mta;                    // scope.mta: whose wording it is (documentation only)
   std::string reason;
   bool hard = false, temporary = false;
   std::string source_ref;
+  std::string origin;  // "built-in", or the admin file's path
   std::regex re;  // kind regex: compiled, case-insensitive
+};
+
+// A vendor's code table the engine applies: `find` is a regex whose first group is the code (or,
+// without `find`, the key comes from a report field the reader names); `codes` maps a code, or its
+// last `key_digits` digits, to a reason; `other` is the reason of a code the table lacks.
+struct VendorTable {
+  std::string name, find, other;
+  int key_digits = 0;
+  std::map<std::string, std::string> codes;
+  std::regex re;
 };
 
 struct BounceRules {
   std::vector<StatusCodeFact> status_codes;
   std::vector<WordingRule> rules;
+  std::vector<VendorTable> vendor_tables;
+  // Sentences of a report's own text that say all its failures are permanent (Exim's "This is a
+  // permanent error."): the class of a failure that carries no code. kind/match/source only.
+  std::vector<WordingRule> permanence_markers;
+  std::vector<std::string> disable;  // an admin file: ids of built-in rules turned off
 };
 
 // Parses the YAML text; every problem (a rule without id, source or a known reason, a duplicate id,
 // a regex std::regex cannot compile, a hard rule with a temporary class) is appended to `errors`
-// and that entry is left out.
-BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::string>& errors);
+// (prefixed with `origin` when given) and that entry is left out.
+BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::string>& errors,
+                            const std::string& origin = "");
+
+// Lower case, runs of whitespace as one space, no space at either end: how phrases and the text
+// they are looked for in are compared.
+std::string lowerCollapsed(const std::string& s);
 
 // The reasons a rule may name: the classifier's vocabulary (Sisimai's, plus delivered/suppressed).
 bool knownReason(const std::string& reason);

@@ -12,6 +12,7 @@
 #include "bounce/reason.hpp"
 #include "bounce/record.hpp"
 #include "bounce/reporter.hpp"
+#include "bounce/rule_engine.hpp"
 #include "safetynet/core/text.hpp"
 
 namespace safetynet::bounce {
@@ -84,7 +85,10 @@ SendmailVerdict sendmailVerdict(const std::string& human, const std::string& rec
     }
     std::smatch m;
     if (!std::regex_search(line, m, verdictLine) || asciiLower(m[1].str()) != recipient) continue;
-    if (reasonFromText(line.substr(static_cast<size_t>(m.length(0)))).empty() && !sessionReply.empty())
+    // Sendmail's own exit texts ("Remote protocol error", EX_PROTOCOL: rule sendmail-remote-protocol-error)
+    // say only that the remote's answer was unexpected: its reply names the cause.
+    const std::string own = reasonFromText(line.substr(static_cast<size_t>(m.length(0))));
+    if ((own.empty() || own == "systemerror") && !sessionReply.empty())
       return {sessionReply + "\n" + line, sessionCommand};
     return {line, ""};
   }
@@ -191,6 +195,8 @@ bool readText(const MimeView& v, Classification& out) {
   constexpr size_t kMaxRecipients = 200;
   if (recipients.size() > kMaxRecipients) recipients.resize(kMaxRecipients);
 
+  // The report's own words that every failure it lists is permanent (a delay notice is not).
+  const bool permanent = saysPermanent(*activeRules(), human);
   for (size_t i = 0; i < recipients.size(); ++i) {
     BounceRecord r;
     r.recipient = recipients[i];
@@ -242,7 +248,7 @@ bool readText(const MimeView& v, Classification& out) {
         contains(subject, "delayed") || contains(subject, "warning"))
       r.action = "delayed";
     // The reason from the whole block; the diagnostic shown from the server's reply on.
-    BounceRecord done = completeRecord(r, ReportContext{"", reportsNoStage(v)});
+    BounceRecord done = completeRecord(r, ReportContext{"", "", reportsNoStage(v), permanent});
     if (guessed.count(done.recipient)) done.hard = false;  // no evidence it is about this address
     static const std::regex reply(R"((?:^|[^\d.#:-])([45][0-7]\d[ -]))");
     std::smatch m;

@@ -8,7 +8,7 @@
 #include "bounce/reason.hpp"
 #include "bounce/record.hpp"
 #include "bounce/rules.hpp"
-#include "bounce/vendor_codes.hpp"
+#include "bounce/rule_engine.hpp"
 #include "safetynet/bounce/bounce.hpp"
 
 using namespace safetynet::bounce;
@@ -119,7 +119,10 @@ TEST(BounceReason, CodesAndWords) {
 
 TEST(BounceReason, HardIsOnlyADeadAddress) {
   EXPECT_TRUE(isHardBounce("userunknown", "5.1.1", "550"));
-  EXPECT_TRUE(isHardBounce("hostunknown", "", ""));
+  // No class, no evidence (issue 13): a permanent class and a recipient status are both needed.
+  EXPECT_FALSE(isHardBounce("hostunknown", "", ""));
+  EXPECT_FALSE(isHardBounce("userunknown", "4.1.1", "450"));
+  EXPECT_TRUE(isHardBounce("hostunknown", "5.1.2", ""));
   EXPECT_TRUE(isHardBounce("notaccept", "5.1.10", "550"));
   EXPECT_FALSE(isHardBounce("notaccept", "4.1.10", "450"));
   // 5xx is not hard by itself: these are about us or the message.
@@ -215,7 +218,9 @@ TEST(Bounce, FilteringGatewaysAndUntypedReportsDoNotSayTheStage) {
 }
 
 TEST(Bounce, Exchange2003CodesDecide) {
-  expectRecords("exchange2003-text.eml", {{"alex@umbrella.test", "userunknown", "", "", true, "failed"},
+  // The MSEXCH code names the reason; with no status and no reply code there is no permanent
+  // class, and the table is unconfirmed (rules.yaml vendor_codes.exchange_2003): soft.
+  expectRecords("exchange2003-text.eml", {{"alex@umbrella.test", "userunknown", "", "", false, "failed"},
                                           {"casey@umbrella.test", "filtered", "", "", false, "failed"}});
 }
 
@@ -227,9 +232,11 @@ TEST(Bounce, ZohoSplitsTheReplyAfterALabel) {
 
 TEST(Bounce, VendorCodesNameTheReason) {
   // La Poste: the code says "invalid recipient" after a 5.5.0.
+  // The Orange table is unconfirmed (no Orange text found): it names the reason, and 5.5.0 is no
+  // evidence about the recipient, so the bounce stays soft.
   auto laposte = only(dsn("mx.seller.test", "x@laposte.test", "5.5.0", "550 5.5.0 Adresse destinataire invalide. LPN007_416"));
   EXPECT_EQ(laposte.reason, "userunknown");
-  EXPECT_TRUE(laposte.hard);
+  EXPECT_FALSE(laposte.hard);
   EXPECT_EQ(only(dsn("mx.seller.test", "x@orange.test", "5.2.0", "550 5.2.0 Mail rejete. Mail rejected. OFR_506 [506]")).reason,
             "spamdetected");
   // PowerMTA's own category beats a mailbox-status code.
@@ -240,11 +247,14 @@ TEST(Bounce, VendorCodesNameTheReason) {
   EXPECT_EQ(only(build(pmta)).reason, "filtered");
   pmta.recipientFields = "X-PowerMTA-BounceCategory: bad-mailbox\r\n";
   EXPECT_EQ(only(build(pmta)).reason, "userunknown");
-  EXPECT_EQ(exchange2003Reason("MSEXCH:IMS:A:B:C 0 (000c05a6) Unknown Recipient"), "userunknown");
-  EXPECT_EQ(exchange2003Reason("MSEXCH:IMC:A:B:C"), "");
-  EXPECT_EQ(orangeReason("550 5.5.0 Service refuse. LPN001_108"), "undefined");
-  EXPECT_EQ(powerMtaReason(" quota-issues"), "mailboxfull");
-  EXPECT_EQ(powerMtaReason("other"), "");
+  // The vendor tables of data/bounce/rules.yaml (vendor_codes).
+  const auto& rules = *builtinRules();
+  EXPECT_EQ(vendorReason(rules, "exchange_2003", "MSEXCH:IMS:A:B:C 0 (000c05a6) Unknown Recipient"), "userunknown");
+  EXPECT_EQ(vendorReason(rules, "exchange_2003", "MSEXCH:IMC:A:B:C"), "");
+  EXPECT_EQ(vendorReason(rules, "orange", "550 5.5.0 Service refuse. LPN001_108"), "undefined");
+  EXPECT_EQ(vendorReason(rules, "orange", "421 mwinf5c10 ME Trop de connexions. OFR004_104"), "toomanyconn");
+  EXPECT_EQ(vendorReason(rules, "powermta", "", " quota-issues"), "mailboxfull");
+  EXPECT_EQ(vendorReason(rules, "powermta", "", "other"), "");
 }
 
 TEST(BounceReason, WordsThatSayLessThanTheySeem) {
@@ -285,7 +295,11 @@ TEST(Bounce, AReportWithoutDiagnosticReadsTheWholeText) {
   r.status = "5.0.0";
   r.human = "The user(s) account is disabled.\r\n\r\n<pat@ezweb.test>: 550 user unknown (in reply to RCPT TO command)";
   auto got = only(build(r));
-  EXPECT_EQ(got.reason, "suspend");
+  // Both sentences are read: the sourced wording (Sendmail's "550 User unknown", answered at
+  // RCPT) names the reason, being tried before the unsourced "disabled"; a rule that holds and
+  // names a mailbox state disagrees, so the bounce stays soft.
+  EXPECT_NE(got.diagnostic.find("account is disabled"), std::string::npos);
+  EXPECT_EQ(got.reason, "userunknown");
   EXPECT_FALSE(got.hard);
 }
 
@@ -313,9 +327,11 @@ TEST(Bounce, OldSendmailTranscriptGivesEachRecipientItsSession) {
 }
 
 TEST(BounceReason, TheMorePreciseOfCodeAndWords) {
-  // 4.4.1 "no answer from host": the message is still queued, it expires.
+  // 4.4.1 "no answer from host": the message is still queued, it expires; Postfix's own words
+  // for the failed connection (smtp_connect.c, rule postfix-connect-failed) name the network.
+  EXPECT_EQ(decideReason("4.4.1", "", "", "", "delayed"), "expired");
   EXPECT_EQ(decideReason("4.4.1", "", "connect to mx.acme.test[192.0.2.1]:25: Connection timed out", "", "delayed"),
-            "expired");
+            "networkerror");
   // 5.7.13 is "user account disabled", whatever the stage.
   EXPECT_EQ(decideReason("5.7.13", "525", "525 5.7.13 Disabled recipient address", "DATA", "failed"), "suspend");
   // 551 / 5.1.6: moved, not "no such user".
@@ -390,7 +406,9 @@ TEST(Bounce, APlatformsBounceTextIsReadLikeABounceEmail) {
   EXPECT_EQ(done.reason, "userunknown");
   EXPECT_EQ(done.status, "5.5.0");
   EXPECT_EQ(done.reply_code, "550");
-  EXPECT_TRUE(done.hard);
+  EXPECT_FALSE(done.hard);  // an unconfirmed vendor code and a 5.5.0: no evidence about the recipient
+  r.diagnostic = "550 5.1.1 <x@laposte.test>: Recipient address rejected: User unknown in virtual mailbox table";
+  EXPECT_TRUE(completeRecord(r).hard);
   r.diagnostic = "550 5.7.1 Service unavailable; client [192.0.2.9] blocked using zen.spamhaus.org";
   EXPECT_EQ(completeRecord(r).reason, "blocked");
   EXPECT_FALSE(completeRecord(r).hard);
@@ -553,7 +571,12 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 251u);
+  EXPECT_EQ(rules.rules.size(), 561u);  // 251 sourced + 310 unsourced (soft) from the old phrase table
+  EXPECT_EQ(rules.vendor_tables.size(), 3u);
+  EXPECT_EQ(rules.permanence_markers.size(), 2u);
+  // Every unsourced rule is soft; every hard rule cites a source.
+  for (const auto& r : rules.rules)
+    if (r.source_ref == "unsourced") EXPECT_FALSE(r.hard) << r.id;
   EXPECT_EQ(rules.status_codes.size(), 87u);
   // A regex rule matches the wording it quotes.
   for (const auto& r : rules.rules)

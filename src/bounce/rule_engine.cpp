@@ -1,0 +1,220 @@
+#include "bounce/rule_engine.hpp"
+
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include "safetynet/bounce_rules_yaml.hpp"  // generated from data/bounce/rules.yaml (cmake/embed.cmake)
+
+namespace safetynet::bounce {
+
+namespace {
+
+void index(RuleSet& set) {
+  for (const auto& f : set.rules.status_codes) set.facts.emplace(f.code, &f);
+}
+
+std::mutex activeMutex;
+std::shared_ptr<const RuleSet>& activeSlot() {
+  static std::shared_ptr<const RuleSet> active;
+  return active;
+}
+
+// '*' stands for any run of characters: "5.7.5*", "*.1.1", "4.*".
+bool glob(const std::string& pattern, const std::string& s, size_t p = 0, size_t i = 0) {
+  for (; p < pattern.size(); ++p, ++i) {
+    if (pattern[p] == '*') {
+      for (size_t k = i; k <= s.size(); ++k)
+        if (glob(pattern, s, p + 1, k)) return true;
+      return false;
+    }
+    if (i >= s.size() || pattern[p] != s[i]) return false;
+  }
+  return i == s.size();
+}
+
+// "5xx" a class, "550" a code. With no reply code in the report, a class follows the status's.
+bool replyHolds(const std::string& pattern, const Evidence& e) {
+  if (pattern.empty()) return true;
+  const bool isClass = pattern.size() == 3 && (pattern[1] == 'x' || pattern[1] == 'X');
+  if (e.reply.empty() && e.status.empty()) return isClass && pattern[0] == '5' && e.permanent_report;
+  if (e.reply.empty()) return isClass && e.status[0] == pattern[0];
+  return isClass ? e.reply[0] == pattern[0] : e.reply == pattern;
+}
+
+// An unknown stage never contradicts a rule's; a known one must be the rule's.
+bool stageHolds(const std::string& ruleStage, const std::string& stage) {
+  if (ruleStage.empty() || stage.empty()) return true;
+  std::string s;
+  for (char c : stage) s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (s == "conn") s = "connect";
+  return s == ruleStage;
+}
+
+bool hostHolds(const std::vector<std::string>& suffixes, const Evidence& e, const std::string& text) {
+  if (suffixes.empty()) return true;
+  for (const auto& suffix : suffixes) {
+    for (const auto& h : e.hosts)
+      if (h == suffix || (h.size() > suffix.size() && h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+                          h[h.size() - suffix.size() - 1] == '.'))
+        return true;
+    if (text.find(suffix) != std::string::npos) return true;  // the server's words name it (mx.google.com, a help URL)
+  }
+  return false;
+}
+
+bool wordsMatch(const WordingRule& r, const std::string& text) {
+  if (r.kind == "phrase") return text.find(r.match) != std::string::npos;
+  return std::regex_search(text, r.re);
+}
+
+// The text rules are matched against: lower case, whitespace collapsed, addresses replaced by
+// "<address>" (an address is a name, not a word: "<filtered@example.com>... User unknown" is no filter).
+std::string normalized(const std::string& text) {
+  static const std::regex address(R"([^\s<>()\[\]"',;:]+@[^\s<>()\[\]"',;:]+)");
+  return lowerCollapsed(std::regex_replace(text, address, "<address>"));
+}
+
+}  // namespace
+
+std::shared_ptr<const RuleSet> builtinRules() {
+  static const std::shared_ptr<const RuleSet> builtin = [] {
+    auto set = std::make_shared<RuleSet>();
+    std::vector<std::string> errors;
+    set->rules = loadBounceRules(kBounceRulesYaml, errors);
+    // A bad built-in rule is a build defect the unit tests catch (BounceRules.*); the rest still apply.
+    index(*set);
+    return std::shared_ptr<const RuleSet>(set);
+  }();
+  return builtin;
+}
+
+std::shared_ptr<const RuleSet> activeRules() {
+  std::lock_guard lock(activeMutex);
+  if (!activeSlot()) activeSlot() = builtinRules();
+  return activeSlot();
+}
+
+void installRuleSet(std::shared_ptr<const RuleSet> rules) {
+  std::lock_guard lock(activeMutex);
+  activeSlot() = std::move(rules);
+}
+
+std::shared_ptr<const RuleSet> buildRuleSet(const std::string& admin_yaml, const std::string& admin_path,
+                                            std::vector<std::string>& errors) {
+  const auto builtin = builtinRules();
+  const size_t before = errors.size();
+  BounceRules admin = loadBounceRules(admin_yaml, errors, admin_path);
+  auto set = std::make_shared<RuleSet>();
+  set->rules.status_codes = builtin->rules.status_codes;
+  set->rules.permanence_markers = builtin->rules.permanence_markers;
+  set->rules.disable = admin.disable;
+  std::set<std::string> builtinIds;
+  for (const auto& r : builtin->rules.rules) builtinIds.insert(r.id);
+  for (auto& r : admin.rules) {
+    if (builtinIds.count(r.id)) {
+      errors.push_back(admin_path + ": rule " + r.id + ": duplicate id (a built-in rule has it; disable it and use a new id)");
+      continue;
+    }
+    set->rules.rules.push_back(std::move(r));
+  }
+  const std::set<std::string> off(admin.disable.begin(), admin.disable.end());
+  for (const auto& id : off)
+    if (!builtinIds.count(id)) errors.push_back(admin_path + ": disable: no built-in rule has the id " + id);
+  for (const auto& r : builtin->rules.rules)
+    if (!off.count(r.id)) set->rules.rules.push_back(r);
+  // An admin's vendor table replaces the built-in one of the same name.
+  set->rules.vendor_tables = admin.vendor_tables;
+  for (const auto& t : builtin->rules.vendor_tables) {
+    bool replaced = false;
+    for (const auto& a : admin.vendor_tables) replaced = replaced || a.name == t.name;
+    if (!replaced) set->rules.vendor_tables.push_back(t);
+  }
+  if (!admin.status_codes.empty())
+    errors.push_back(admin_path + ": status_codes: the RFC meanings are built in; override a reading with a rule");
+  index(*set);
+  if (errors.size() > before) return nullptr;
+  return set;
+}
+
+std::shared_ptr<const RuleSet> loadRuleSetFile(const std::string& path, std::vector<std::string>& errors) {
+  if (path.empty()) return builtinRules();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    errors.push_back(path + ": cannot read the bounce rules file");
+    return nullptr;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return buildRuleSet(ss.str(), path, errors);
+}
+
+namespace {
+
+// Each rule whose words are in the text and whose conditions hold, in order; the first only
+// when `all` is false.
+std::vector<const WordingRule*> matching(const RuleSet& set, const Evidence& e, bool words_only, bool all) {
+  std::vector<const WordingRule*> out;
+  const std::string text = normalized(e.text);
+  if (text.empty()) return out;
+  for (const auto& r : set.rules.rules) {
+    if (!wordsMatch(r, text)) continue;
+    if (!words_only) {
+      if (!r.status.empty() && (e.status.empty() || !glob(r.status, e.status))) continue;
+      if (!replyHolds(r.reply, e)) continue;
+      if (!r.action.empty() && r.action != e.action) continue;
+      if (!stageHolds(r.stage, e.stage) || !hostHolds(r.hosts, e, text)) continue;
+    }
+    out.push_back(&r);
+    if (!all) break;
+  }
+  return out;
+}
+
+}  // namespace
+
+const WordingRule* firstRule(const RuleSet& set, const Evidence& e, bool words_only) {
+  const auto found = matching(set, e, words_only, false);
+  return found.empty() ? nullptr : found.front();
+}
+
+std::vector<const WordingRule*> matchingRules(const RuleSet& set, const Evidence& e) { return matching(set, e, false, true); }
+
+const StatusCodeFact* statusFact(const RuleSet& set, const std::string& status) {
+  const auto a = status.find('.'), b = status.find('.', a == std::string::npos ? 0 : a + 1);
+  if (a == std::string::npos || b == std::string::npos) return nullptr;
+  const std::string cls = status.substr(0, a), subject = status.substr(a + 1, b - a - 1), detail = status.substr(b + 1);
+  for (const std::string& code : {status, "X." + subject + "." + detail, "X." + subject + ".X", cls + ".X.X"})
+    if (auto it = set.facts.find(code); it != set.facts.end()) return it->second;
+  return nullptr;
+}
+
+bool saysPermanent(const RuleSet& set, const std::string& report_text) {
+  const std::string text = lowerCollapsed(report_text);
+  for (const auto& m : set.rules.permanence_markers)
+    if (text.find(m.match) != std::string::npos) return true;
+  return false;
+}
+
+std::string vendorReason(const RuleSet& set, const std::string& table, const std::string& text, const std::string& key) {
+  for (const auto& t : set.rules.vendor_tables) {
+    if (t.name != table) continue;
+    std::string code;
+    if (!key.empty()) {
+      for (char c : key)
+        if (!std::isspace(static_cast<unsigned char>(c))) code += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else {
+      std::smatch m;
+      if (t.find.empty() || !std::regex_search(text, m, t.re)) return "";
+      code = m.size() > 1 && m[1].matched ? m[1].str() : m[0].str();
+      for (auto& c : code) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    if (t.key_digits > 0 && code.size() > static_cast<size_t>(t.key_digits)) code = code.substr(code.size() - t.key_digits);
+    if (auto it = t.codes.find(code); it != t.codes.end()) return it->second;
+    return t.other;
+  }
+  return "";
+}
+
+}  // namespace safetynet::bounce

@@ -1,0 +1,58 @@
+#pragma once
+// Applies data/bounce/rules.yaml to one failed recipient's evidence (docs/bounces.md, "How the
+// engine reads the data"). The built-in file is embedded at build time; an admin's file
+// (bounces.rules_file) adds rules tried before the built-in ones and may disable built-in ones.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bounce/rules.hpp"
+
+namespace safetynet::bounce {
+
+// What a report says about one recipient, as the readers found it.
+struct Evidence {
+  std::string status;   // "5.1.1" or ""
+  std::string reply;    // "550" or ""
+  std::string action;   // DSN Action, lower case, or ""
+  std::string stage;    // RCPT, DATA, MAIL, HELO, CONN... (findCommand) or ""
+  std::string text;     // the server's words
+  std::vector<std::string> hosts;  // recipient domain, Reporting-MTA, Remote-MTA (lower case)
+  bool permanent_report = false;   // the report says its failures are permanent (permanence_markers)
+};
+
+// The rules in force: the admin's, then the built-in ones it did not disable.
+struct RuleSet {
+  BounceRules rules;
+  std::map<std::string, const StatusCodeFact*> facts;  // by code as written ("X.1.1", "5.X.X")
+};
+
+// The built-in rules alone, parsed once from the embedded file.
+std::shared_ptr<const RuleSet> builtinRules();
+// The rules classify() uses now (built-in unless installRuleSet was called).
+std::shared_ptr<const RuleSet> activeRules();
+// Builds the built-in rules plus an admin file's (its text and path, for messages). Errors: bad
+// rules of the admin file, an id that repeats a built-in one, a disabled id that does not exist.
+std::shared_ptr<const RuleSet> buildRuleSet(const std::string& admin_yaml, const std::string& admin_path,
+                                            std::vector<std::string>& errors);
+// Reads, checks and builds from an admin file; "" gives the built-in rules. nullptr on errors.
+std::shared_ptr<const RuleSet> loadRuleSetFile(const std::string& path, std::vector<std::string>& errors);
+// Makes `rules` the active set (the daemon and `bounce import` at start, from the config).
+void installRuleSet(std::shared_ptr<const RuleSet> rules);
+
+// The first rule whose wording is in the text and whose conditions the evidence meets (all
+// conditions skipped when `words_only`), or nullptr.
+const WordingRule* firstRule(const RuleSet& set, const Evidence& e, bool words_only = false);
+// Every rule whose words are in the text and whose conditions hold, in the order tried.
+std::vector<const WordingRule*> matchingRules(const RuleSet& set, const Evidence& e);
+// The most specific status-code fact for a status ("5.1.1" -> 5.1.1, X.1.1, X.1.X, 5.X.X), or nullptr.
+const StatusCodeFact* statusFact(const RuleSet& set, const std::string& status);
+// Whether a report's text holds one of the permanence markers.
+bool saysPermanent(const RuleSet& set, const std::string& report_text);
+// A vendor table's reason: the code `find` finds in the text, or `key` itself when given. "" if
+// the table or the code is absent.
+std::string vendorReason(const RuleSet& set, const std::string& table, const std::string& text,
+                         const std::string& key = "");
+
+}  // namespace safetynet::bounce

@@ -1,0 +1,132 @@
+// The contradictions docs/bounce-sources.md found between the mail systems' own texts and the
+// classifier before issue 13 (its list, "What contradicts src/bounce/*.cpp"), one test each. Each
+// reply below is the source's wording (an MTA's source line or a vendor's page, cited beside it),
+// not a corpus file; each test failed before the engine applied data/bounce/rules.yaml.
+#include <gtest/gtest.h>
+
+#include "bounce/reason.hpp"
+#include "bounce/record.hpp"
+#include "safetynet/bounce/bounce.hpp"
+
+using namespace safetynet::bounce;
+
+namespace {
+
+BounceRecord read(const std::string& recipient, const std::string& status, const std::string& diagnostic,
+                  const std::string& action = "failed", const std::string& command = "") {
+  BounceRecord r;
+  r.recipient = recipient;
+  r.status = status;
+  r.diagnostic = diagnostic;
+  r.action = action;
+  r.smtp_command = command;
+  return completeRecord(r);
+}
+
+}  // namespace
+
+// 1. RFC 3463 section 2: a 4.x.x is a transient failure. Postfix answers an unknown recipient
+// domain with 450 4.1.2 (smtpd_check.c:1592) and an unverified address with 450 4.1.1.
+TEST(BounceSources, AClassFourAddressStatusIsNeverHard) {
+  auto domain = read("kim@globex.test", "4.1.2", "450 4.1.2 <kim@globex.test>: Recipient address rejected: Domain not found",
+                     "delayed", "RCPT");
+  EXPECT_FALSE(domain.hard);
+  auto user = read("kim@globex.test", "4.1.1",
+                   "450 4.1.1 <kim@globex.test>: Recipient address rejected: unverified address: User unknown", "delayed", "RCPT");
+  EXPECT_FALSE(user.hard);
+}
+
+// 2. qmail-remote.c:79 gives #4.1.2 for a temporary DNS failure; after the queue lifetime
+// qmail-send says "I'm not going to try again; this message has been in the queue too long."
+TEST(BounceSources, QmailsTemporaryDnsFailureIsNotADeadDomain) {
+  auto r = read("kim@globex.test", "",
+                "Sorry, I couldn't find any host by that name. (#4.1.2)\nI'm not going to try again; this message has been in "
+                "the queue too long.");
+  EXPECT_FALSE(r.hard);
+  EXPECT_NE(r.reason, "hostunknown");
+}
+
+// 3. X.4.4 is "useful for both permanent and persistent transient errors" (RFC 3463 3.5):
+// Broadcom's gateway sends 421 4.4.4 when its own resolvers fail; Microsoft attributes Exchange
+// Server's 5.4.4 NonExistentDomain to the sending server's DNS setup.
+TEST(BounceSources, UnableToRouteIsNotADeadDomainByItself) {
+  EXPECT_FALSE(read("kim@globex.test", "4.4.4", "421 4.4.4 [internal] domain does not resolve").hard);
+  EXPECT_FALSE(read("kim@globex.test", "5.4.4", "550 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain").hard);
+}
+
+// 4. Postfix dns_strerror.c:50 TRY_AGAIN "Host not found, try again", status 4.4.3: a DNS
+// failure on the sending side, in the same sentence as a not-found.
+TEST(BounceSources, PostfixsTryAgainIsANetworkError) {
+  auto r = read("kim@globex.test", "4.4.3",
+                "Host or domain name not found. Name service error for name=globex.test type=MX: Host not found, try again",
+                "delayed");
+  EXPECT_EQ(r.reason, "networkerror");
+  EXPECT_FALSE(r.hard);
+}
+
+// 5. OpenSMTPD mta.c:1098-1104: DNS_ENOTFOUND is IMSG_MTA_DELIVERY_TEMPFAIL, "No MX found for domain".
+TEST(BounceSources, OpenSmtpdsNoMxFoundIsTemporary) {
+  auto r = read("kim@globex.test", "", "No MX found for domain");
+  EXPECT_NE(r.reason, "notaccept");
+  EXPECT_FALSE(r.hard);
+}
+
+// 6. RFC 7505 section 4.2: 550 5.7.27 "Sender address has null MX" is about our sender's domain.
+TEST(BounceSources, ASenderNullMxIsAboutUs) {
+  auto r = read("kim@globex.test", "5.7.27", "550 5.7.27 Sender address has null MX");
+  EXPECT_EQ(r.reason, "rejected");
+  EXPECT_FALSE(r.hard);
+}
+
+// 7. Yahoo (help page abuse-57): "554 delivery error: dd Sorry, your message to (...) cannot be
+// delivered. This account is over quota." The frame names no cause by itself.
+TEST(BounceSources, YahoosSorryFrameIsNoUnknownUser) {
+  auto frame = read("kim@yahoo.com", "", "554 delivery error: dd Sorry your message to kim@yahoo.com cannot be delivered.");
+  EXPECT_NE(frame.reason, "userunknown");
+  EXPECT_FALSE(frame.hard);
+  auto quota = read("kim@yahoo.com", "",
+                    "554 delivery error: dd Sorry, your message to kim@yahoo.com cannot be delivered. This account is over quota.");
+  EXPECT_EQ(quota.reason, "mailboxfull");
+  EXPECT_FALSE(quota.hard);
+}
+
+// 8. Exchange Online's NDR table: "5.2.2 | Submission quota exceeded" is our sending account's
+// limit, not a full mailbox.
+TEST(BounceSources, ASendingQuotaIsNoFullMailbox) {
+  EXPECT_EQ(read("kim@globex.test", "5.2.2", "554 5.2.2 Submission quota exceeded").reason, "speeding");
+}
+
+// 9. RFC 5248 section 2.4: "525 X.7.13 User Account Disabled ... after a successful
+// authentication to a disabled account": the client's AUTH account, not the recipient's mailbox.
+TEST(BounceSources, X713IsTheClientsAccount) {
+  EXPECT_EQ(read("kim@globex.test", "5.7.13", "525 5.7.13 User Account Disabled").reason, "securityerror");
+  EXPECT_EQ(reasonFromStatus("5.7.13"), "securityerror");
+  // Exchange Server's 5.2.1 "Content Filter agent quarantined this message" is a filter.
+  EXPECT_EQ(read("kim@globex.test", "5.2.1", "550 5.2.1 Content Filter agent quarantined this message").reason, "filtered");
+}
+
+// 10. RFC 5321 4.2.2: "550 Requested action not taken: mailbox unavailable (e.g., mailbox not
+// found, no access, or command rejected for policy reasons)". Only Microsoft documents it (550
+// 5.5.0) as no such user, for hotmail.com / outlook.com.
+TEST(BounceSources, TheStock550IsDeadOnlyAtMicrosoftsConsumerDomains) {
+  auto elsewhere = read("kim@globex.test", "", "550 Requested action not taken: mailbox unavailable", "failed", "RCPT");
+  EXPECT_FALSE(elsewhere.hard);
+  auto hotmail = read("kim@hotmail.com", "5.5.0", "550 5.5.0 Requested action not taken: mailbox unavailable", "failed", "RCPT");
+  EXPECT_EQ(hotmail.reason, "userunknown");
+  EXPECT_TRUE(hotmail.hard);
+}
+
+// 11. A 5.1.1 whose words name a policy ("552 5.1.1 ... Mailbox delivery failure policy error",
+// Zoho, as quoted by smtp.codes): the words contradict the status, soft.
+TEST(BounceSources, AnAddressStatusWithPolicyWordsIsSoft) {
+  auto r = read("kim@globex.test", "5.1.1", "552 5.1.1 <kim@globex.test> Mailbox delivery failure policy error");
+  EXPECT_FALSE(r.hard);
+}
+
+// Postfix qmgr_active.c:451-470 returns a message whose queue lifetime ran out with its last
+// temporary status: Action failed with a 4.x.x status is an expiry, soft (RFC 3463 section 2).
+TEST(BounceSources, FailedWithATemporaryStatusIsExpired) {
+  auto r = read("kim@globex.test", "4.2.2", "452 4.2.2 The email account that you tried to reach is over quota.");
+  EXPECT_EQ(r.reason, "expired");
+  EXPECT_FALSE(r.hard);
+}
