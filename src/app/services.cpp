@@ -1,3 +1,4 @@
+#include "bounce/rule_engine.hpp"
 #include "checks/admin_lists.hpp"
 #include "checks/bounce_history_check.hpp"
 #include "checks/blocklist_check.hpp"
@@ -26,6 +27,10 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
     throw std::runtime_error("policy: " + (problems.empty() ? std::string("cannot be built") : problems.front()));
   s->lists = AdminLists::load(config.lists, &problems);
   if (!problems.empty()) throw std::runtime_error("lists: " + problems.front());
+  // The bounce rules the platforms' bounce reports are read with (bounces.rules_file).
+  auto bounceRules = bounce::loadRuleSetFile(config.bounces.rules_file, problems);
+  if (!bounceRules) throw std::runtime_error("bounces.rules_file: " + problems.front());
+  bounce::installRuleSet(bounceRules);
 
   if (network) {
     if (overrides.dns) {

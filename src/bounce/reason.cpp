@@ -30,17 +30,6 @@ bool permanentClass(const std::string& status, const std::string& reply, bool pe
 
 }  // namespace
 
-// The words of a reply are RFC 5321's default text for 550 and nothing else names a cause.
-bool isStockMailboxUnavailable(const std::string& diagnostic) {
-  const std::string t = asciiLower(diagnostic);
-  static const std::string stock = "requested action not taken: mailbox unavailable";
-  const auto at = t.find(stock);
-  if (at == std::string::npos) return false;
-  std::string rest = t;
-  rest.erase(at, stock.size());
-  return reasonFromText(rest) != "userunknown";
-}
-
 std::string reasonFromText(const std::string& diagnostic) {
   Evidence e;
   e.text = diagnostic;
@@ -127,11 +116,6 @@ Decision decide(const Evidence& e) {
   // undefined), not "no such address".
   const bool mailboxStatus = status.size() >= 4 && status.substr(1, 3) == ".2." && status.substr(2) != "2.2";
   if (reason == "userunknown" && mailboxStatus && command != "RCPT") reason = "filtered";
-  // RFC 5321's stock words for a 550 ("Requested action not taken: mailbox unavailable") name no
-  // cause: the RFC lists "mailbox not found, no access, or command rejected for policy reasons".
-  if (reason == "userunknown" && text == "userunknown" && code != "userunknown" && command != "RCPT" && !addressing &&
-      (!rule || !rule->hard) && isStockMailboxUnavailable(e.text))
-    reason = "filtered";
   if (reason == "syntaxerror" && !e.reply.empty() && e.reply[0] == '4') reason = "systemerror";
   // RFC 3463 section 2 and Postfix's qmgr (qmgr_active.c:451-470 flushes the deferred log into a
   // failure report when the queue lifetime runs out): Action failed with a 4.x.x status is a
@@ -143,7 +127,10 @@ Decision decide(const Evidence& e) {
   const bool evidence = (fact && fact->hard) || (rule && rule->hard);
   // Any other rule that holds and names a mailbox state or a refusal of us ("The user(s) account
   // is disabled." beside "550 user unknown"): the evidence disagrees, the reading stays soft.
-  const bool conflicting = std::any_of(matched.begin(), matched.end(), [](const WordingRule* r) {
+  // (A phrase inside the deciding rule's own words is the same evidence, not another: "access
+  // denied" in "Recipient address rejected: Access denied".)
+  const bool conflicting = std::any_of(matched.begin(), matched.end(), [&](const WordingRule* r) {
+    if (r->kind == "phrase" && rule->match.find(r->match) != std::string::npos) return false;
     return in({"suspend", "mailboxfull", "blocked", "spamdetected", "virusdetected", "norelaying", "rejected",
                "authfailure", "requireptr", "badreputation"},
               r->reason);

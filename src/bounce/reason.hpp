@@ -23,9 +23,6 @@ std::string reasonFromStatus(const std::string& status);
 std::string decideReason(const std::string& status, const std::string& reply_code, const std::string& diagnostic,
                          const std::string& command, const std::string& action);
 
-// The reply's words are RFC 5321's default text for 550 ("Requested action not taken: mailbox
-// unavailable") and nothing more specific.
-bool isStockMailboxUnavailable(const std::string& diagnostic);
 
 // First RFC 3463 code ("5.1.1") in a text, or "".
 std::string findStatus(const std::string& text);

@@ -72,8 +72,12 @@ bool wordsMatch(const WordingRule& r, const std::string& text) {
 // The text rules are matched against: lower case, whitespace collapsed, addresses replaced by
 // "<address>" (an address is a name, not a word: "<filtered@example.com>... User unknown" is no filter).
 std::string normalized(const std::string& text) {
+  // std::regex (libstdc++) recurses once per character on patterns such as ".*": the words are
+  // bounded as a reply is (completeRecord keeps 2,000 bytes of a diagnostic), whatever line of a
+  // hostile text a reader asks about.
+  constexpr size_t kMaxWords = 4096;
   static const std::regex address(R"([^\s<>()\[\]"',;:]+@[^\s<>()\[\]"',;:]+)");
-  return lowerCollapsed(std::regex_replace(text, address, "<address>"));
+  return lowerCollapsed(std::regex_replace(text.size() > kMaxWords ? text.substr(0, kMaxWords) : text, address, "<address>"));
 }
 
 }  // namespace

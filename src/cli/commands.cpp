@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "admin/queries.hpp"
+#include "bounce/rule_engine.hpp"
 #include "checks/admin_lists.hpp"
 #include "safetynet/app/app.hpp"
 #include "safetynet/app/demo.hpp"
@@ -56,6 +57,8 @@ std::optional<Config> loadOrReport(const std::string& path, bool required, Secre
     std::vector<std::string> more;
     if (!Policy::build(kDefaultPolicyYamlText(), r.config->policy, &more)) more.push_back("policy cannot be built");
     AdminLists::load(r.config->lists, &more);
+    // The bounce rules in force from now on: the built-in ones, after the admin's file if any.
+    if (auto rules = bounce::loadRuleSetFile(r.config->bounces.rules_file, more)) bounce::installRuleSet(rules);
     for (auto& m : more) problems.push_back(path + ": " + m);
   }
   for (const auto& p : problems) std::cerr << p << "\n";
@@ -247,6 +250,7 @@ int main(int argc, char** argv) {
   bounce->require_subcommand(1);
   auto* classify = bounce->add_subcommand("classify", "parse bounce emails: one line per file");
   std::vector<std::string> bounceFiles;
+  addConfig(classify);
   classify->add_flag("--json", json, "one JSON line per file");
   classify->add_option("files", bounceFiles, "bounce emails (RFC 5322 files)")->required();
   auto* import = bounce->add_subcommand("import", "classify bounce emails and record them in the bounce history");
@@ -324,7 +328,11 @@ int main(int argc, char** argv) {
   if (*check) return checkCommand(configPath, explicitConfig, json, offline, noSmtp, addresses, file);
   if (*decisions) return decisionsCommand(configPath, decisionFilter, json, decisionKey);
   if (*demo) return runDemo(keep);
-  if (*classify) return bounceClassifyCommand(json, bounceFiles);
+  if (*classify) {
+    auto cfg = loadOrReport(configPath, explicitConfig, Secrets::Skip);  // its bounces.rules_file
+    if (!cfg) return kUsage;
+    return bounceClassifyCommand(json, bounceFiles);
+  }
   if (*senders) {
     auto cfg = loadOrReport(configPath, explicitConfig, Secrets::Skip);
     if (!cfg) return kUsage;

@@ -342,6 +342,7 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     b->duration("soft_hold_max", c.bounces.soft_hold_max);
     b->integer("permanent_after", c.bounces.permanent_after, 1, 1000);
     b->integer("domain_after", c.bounces.domain_after, 1, 1000);
+    b->string("rules_file", c.bounces.rules_file);
     b->finish();
   }
   if (auto e = top.map("engagement")) {

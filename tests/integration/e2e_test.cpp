@@ -423,6 +423,31 @@ TEST(Cli, BounceClassifyJsonSurvivesBytesThatAreNotUtf8) {
       << out;
 }
 
+TEST(Cli, BounceRulesFileIsCheckedAndApplied) {
+  // bounces.rules_file: `config check` loads it (a bad rule: exit 2, naming the file and the rule),
+  // and the commands that read bounces apply it before the built-in rules.
+  TempDir d;
+  std::ofstream(d / "bad-rules.yaml") << "rules:\n"
+                                         "  - {id: acme-broken, kind: regex, match: '(unclosed', reason: blocked, source: {ref: x}}\n"
+                                         "  - {id: acme-odd, kind: phrase, match: 'x', reason: deadish, source: {ref: x}}\n";
+  std::ofstream(d / "rules.yaml") << "rules:\n"
+                                     "  - {id: acme-full-is-moved, kind: phrase, match: 'mailbox full', reason: hasmoved,\n"
+                                     "     source: {ref: 'our own mail system, 2026-11'}}\n";
+  std::ofstream(d / "bad.yaml") << "bounces:\n  rules_file: " << (d / "bad-rules.yaml").string() << "\n";
+  std::ofstream(d / "ok.yaml") << "bounces:\n  rules_file: " << (d / "rules.yaml").string() << "\n";
+  std::string out;
+  EXPECT_EQ(runCommand({SAFETYNET_BINARY, "config", "check", "-c", (d / "bad.yaml").string()}, &out), 2) << out;
+  EXPECT_NE(out.find((d / "bad-rules.yaml").string() + ": rule acme-broken: regex does not compile"), std::string::npos) << out;
+  EXPECT_NE(out.find((d / "bad-rules.yaml").string() + ": rule acme-odd: unknown reason \"deadish\""), std::string::npos) << out;
+  EXPECT_EQ(runCommand({SAFETYNET_BINARY, "config", "check", "-c", (d / "ok.yaml").string()}, &out), 0) << out;
+  const std::string dsn = std::string(SAFETYNET_SOURCE_DIR) + "/tests/data/bounces/postfix-dsn.eml";
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "bounce", "classify", "--json", dsn}, &out), 0) << out;
+  EXPECT_EQ(jsonLines(out).at(0)["results"][1]["reason"], "mailboxfull") << out;  // built in: 452 4.2.2 Mailbox full
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "bounce", "classify", "--json", "-c", (d / "ok.yaml").string(), dsn}, &out), 0) << out;
+  EXPECT_EQ(jsonLines(out).at(0)["results"][1]["reason"], "hasmoved") << out;
+  EXPECT_EQ(jsonLines(out).at(0)["results"][1]["hardbounce"], 0) << out;  // a 4.x.x is never hard
+}
+
 TEST(Cli, BounceImportDatesEachBounceAndRecordsOldestFirst) {
   // A backfill of old bounces must not look like a burst today: each counts at its Date:.
   TempDir d;

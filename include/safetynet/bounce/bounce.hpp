@@ -13,7 +13,7 @@ struct BounceRecord {
   std::string reason;      // Sisimai's vocabulary
   std::string status;      // RFC 3463 enhanced status ("5.1.1"), "" if none was given
   std::string reply_code;  // SMTP reply code ("550"), "" if none
-  bool hard = false;       // userunknown, hostunknown, hasmoved, notaccept (5xx): the address is dead
+  bool hard = false;       // the address is dead: permanent evidence about it (docs/bounces.md, "Hard or soft")
   std::string action;      // failed, delayed, delivered... (RFC 3464), "" when not stated
   std::string diagnostic;  // the server's words
   std::string smtp_command;  // RCPT, DATA, MAIL... when the bounce says in reply to which
@@ -35,7 +35,9 @@ Classification classify(const std::string& raw_message);
 // `raw`; a file that is not an mbox is one message.
 std::vector<std::pair<size_t, size_t>> mailboxMessages(const std::string& raw);
 
-// Sisimai's hard/soft rule.
+// Hard on the status alone: a permanent class, a status that data/bounce/rules.yaml marks as
+// evidence about the recipient (X.1.1, X.1.2...), and a reason that says the address is dead.
+// (classify() also counts the wording rules; this is what a reason and codes say by themselves.)
 bool isHardBounce(const std::string& reason, const std::string& status, const std::string& reply_code);
 
 }  // namespace safetynet::bounce

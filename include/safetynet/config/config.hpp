@@ -67,6 +67,9 @@ struct BouncesConfig {
   // A dead domain (hostunknown, notaccept) is suppressed as a whole (@domain) once bounces say so
   // for this many different addresses; before that, only the address that bounced.
   int domain_after = 2;
+  // An admin's bounce rules (docs/bounces.md, "Overriding a rule"): tried before the built-in
+  // data/bounce/rules.yaml, whose rules it can also disable by id. "" for the built-in ones only.
+  std::string rules_file;
 };
 
 struct EngagementConfig {

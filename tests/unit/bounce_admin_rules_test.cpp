@@ -1,0 +1,98 @@
+// An admin's bounce rules file (bounces.rules_file): its rules are tried before the built-in
+// ones, it can disable a built-in rule by id, and a bad file is refused with the file and the
+// rule named (docs/bounces.md, "Overriding a rule").
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "bounce/reason.hpp"
+#include "bounce/record.hpp"
+#include "bounce/rule_engine.hpp"
+
+using namespace safetynet::bounce;
+
+namespace {
+
+// Installs a rule set for one test and puts the built-in one back after it.
+struct Installed {
+  explicit Installed(std::shared_ptr<const RuleSet> set) { installRuleSet(std::move(set)); }
+  ~Installed() { installRuleSet(builtinRules()); }
+};
+
+BounceRecord readReply(const std::string& diagnostic) {
+  BounceRecord r;
+  r.recipient = "kim@globex.test";
+  r.action = "failed";
+  r.diagnostic = diagnostic;
+  return completeRecord(r);
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& e : v) s += e + "\n";
+  return s;
+}
+
+}  // namespace
+
+TEST(BounceAdminRules, TheBuiltInRulesAreEmbedded) {
+  // No file at run time: the built-in set is the data file compiled in.
+  const auto builtin = builtinRules();
+  EXPECT_GT(builtin->rules.rules.size(), 500u);
+  EXPECT_NE(statusFact(*builtin, "5.1.1"), nullptr);
+  std::vector<std::string> errors;
+  EXPECT_EQ(loadRuleSetFile("", errors), builtin);
+  EXPECT_TRUE(errors.empty());
+}
+
+TEST(BounceAdminRules, AnAdminRuleComesFirstAndABuiltInOneCanBeDisabled) {
+  const std::string reply = "550 5.0.0 Message rejected by the recipient's gateway: mailbox closed for good";
+  EXPECT_FALSE(readReply(reply).hard);
+  std::vector<std::string> errors;
+  auto set = buildRuleSet(R"(
+rules:
+  - {id: acme-gateway-closed, kind: phrase, match: 'mailbox closed for good', status: '5.*', reason: userunknown,
+     hard: true, source: {ref: 'our gateway vendor, ticket 4711', quote: 'mailbox closed for good'}}
+disable: [rfc5321-stock-550]
+)",
+                          "/etc/safetynet/bounce-rules.yaml", errors);
+  ASSERT_TRUE(set) << joined(errors);
+  EXPECT_EQ(set->rules.rules.front().id, "acme-gateway-closed");
+  EXPECT_EQ(set->rules.rules.front().origin, "/etc/safetynet/bounce-rules.yaml");
+  for (const auto& r : set->rules.rules) EXPECT_NE(r.id, "rfc5321-stock-550");
+  Installed use(set);
+  auto got = readReply(reply);
+  EXPECT_EQ(got.reason, "userunknown");
+  // 5.0.0 says nothing about the recipient; the admin's rule is the evidence.
+  EXPECT_TRUE(got.hard);
+  // With rfc5321-stock-550 disabled, the next rule that holds reads the stock 550 (the old
+  // table's "mailbox unavailable": unsourced, so soft).
+  auto stock = readReply("550 Requested action not taken: mailbox unavailable");
+  EXPECT_EQ(stock.reason, "userunknown");
+  EXPECT_FALSE(stock.hard);
+}
+
+TEST(BounceAdminRules, ABadFileIsRefusedWithTheFileAndTheRule) {
+  std::vector<std::string> errors;
+  auto set = buildRuleSet(R"(
+rules:
+  - {id: bad-regex, kind: regex, match: '(unclosed', reason: blocked, source: {ref: x}}
+  - {id: bad-reason, kind: phrase, match: 'x', reason: deadish, source: {ref: x}}
+  - {id: sendmail-user-unknown, kind: phrase, match: 'user unknown', reason: userunknown, source: {ref: x}}
+  - {id: twice, kind: phrase, match: 'a', reason: blocked, source: {ref: x}}
+  - {id: twice, kind: phrase, match: 'b', reason: blocked, source: {ref: x}}
+disable: [no-such-rule]
+)",
+                          "rules.yaml", errors);
+  EXPECT_FALSE(set);
+  const std::string all = joined(errors);
+  EXPECT_NE(all.find("rules.yaml: rule bad-regex: regex does not compile"), std::string::npos) << all;
+  EXPECT_NE(all.find("rules.yaml: rule bad-reason: unknown reason \"deadish\""), std::string::npos) << all;
+  EXPECT_NE(all.find("rules.yaml: rule sendmail-user-unknown: duplicate id"), std::string::npos) << all;
+  EXPECT_NE(all.find("rules.yaml: rule twice: missing or duplicate id"), std::string::npos) << all;
+  EXPECT_NE(all.find("rules.yaml: disable: no built-in rule has the id no-such-rule"), std::string::npos) << all;
+  errors.clear();
+  EXPECT_FALSE(loadRuleSetFile("/nonexistent/bounce-rules.yaml", errors));
+  EXPECT_NE(joined(errors).find("/nonexistent/bounce-rules.yaml: cannot read"), std::string::npos);
+}
