@@ -130,3 +130,11 @@ TEST(BounceSources, FailedWithATemporaryStatusIsExpired) {
   EXPECT_EQ(r.reason, "expired");
   EXPECT_FALSE(r.hard);
 }
+
+// Dovecot's LMTP (src/lmtp/lmtp-local.c): "550 5.1.1 <%s> User doesn't exist: %s" when its userdb
+// has no such user; relayed by the MTA in front of it, the status may be the relay's own.
+TEST(BounceSources, DovecotsUnknownUserIsADeadMailbox) {
+  auto r = read("kim@globex.test", "5.0.0", "550 <kim@globex.test> User doesn't exist: kim");
+  EXPECT_EQ(r.reason, "userunknown");
+  EXPECT_TRUE(r.hard);
+}
