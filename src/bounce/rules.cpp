@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <set>
 
 #include <yaml-cpp/yaml.h>
@@ -58,6 +59,48 @@ bool knownReason(const std::string& r) {
 }
 
 namespace {
+
+// The longest run of plain characters a regex's every match must contain (outside groups, not
+// under a quantifier, no top-level alternation), lower-cased; "" when none is sure. std::regex is
+// slow, and most rules' words are not in a given text: a substring test skips them first.
+std::string requiredLiteral(const std::string& re) {
+  std::string best, run;
+  int depth = 0;
+  auto endRun = [&] {
+    if (run.size() > best.size()) best = run;
+    run.clear();
+  };
+  for (size_t i = 0; i < re.size(); ++i) {
+    const char c = re[i];
+    const bool quantified = i + 1 < re.size() && std::strchr("?*+{", re[i + 1]) != nullptr;
+    if (c == '\\' && i + 1 < re.size()) {
+      const char e = re[++i];
+      const bool quantifiedEscape = i + 1 < re.size() && std::strchr("?*+{", re[i + 1]) != nullptr;
+      if (depth == 0 && std::strchr(".()[]{}|*+?^$\\/-", e) && !quantifiedEscape) {
+        run += e;
+      } else {
+        endRun();
+      }
+      continue;
+    }
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if (c == '|' && depth == 0) return "";  // alternatives at the top: no common words
+    if (c == '[') {  // a class: skip to its end
+      endRun();
+      while (i + 1 < re.size() && re[i + 1] != ']') i += re[i + 1] == '\\' ? 2 : 1;
+      ++i;
+      continue;
+    }
+    if (depth > 0 || std::strchr("()|.*+?{}^$", c) || quantified) {
+      endRun();
+      continue;
+    }
+    run += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  endRun();
+  return best.size() >= 4 ? best : std::string();
+}
 
 // A vendor table the engine applies (it has `find` or `field`); others are documentation.
 void readVendorTables(const YAML::Node& tables, BounceRules& out, std::vector<std::string>& errors, const std::string& at) {
@@ -184,6 +227,7 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     if (r.kind == "regex") {
       try {
         r.re = std::regex(r.match, std::regex::ECMAScript | std::regex::icase);
+        r.literal = requiredLiteral(r.match);
       } catch (const std::regex_error& e) {
         errors.push_back(where + "regex does not compile: " + e.what());
         continue;

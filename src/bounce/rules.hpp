@@ -31,6 +31,7 @@ struct WordingRule {
   std::string source_ref;
   std::string origin;  // "built-in", or the admin file's path
   std::regex re;  // kind regex: compiled, case-insensitive
+  std::string literal;  // kind regex: words any match must hold (lower case), "" if none is sure
 };
 
 // A vendor's code table the engine applies: `find` is a regex whose first group is the code (or,
