@@ -21,7 +21,10 @@ bool in(std::initializer_list<std::string_view> v, const std::string& s) { retur
 bool recipientReason(const std::string& r) { return in({"userunknown", "hostunknown", "hasmoved", "notaccept"}, r); }
 
 // RFC 3463 section 2: the class is the first digit; with no status, the reply code's (RFC 5321).
-// With neither, the report's own statement that its failures are permanent (Exim, qmail, Sendmail).
+// With neither, the report's own statement that its failures are permanent (Exim, qmail, Sendmail),
+// or a report of failure at all: RFC 3464 section 2.3.3, Action "failed": the reporting MTA "has
+// abandoned any attempts to deliver the message to this recipient" (a delay notice is "delayed").
+// The words still have to say the address is dead for a hard bounce.
 bool permanentClass(const std::string& status, const std::string& reply, bool permanent_report = false) {
   if (!status.empty()) return status[0] == '5';
   if (!reply.empty()) return reply[0] == '5';
@@ -124,7 +127,10 @@ Decision decide(const Evidence& e) {
   // 4. Hard or soft: a permanent class, evidence about the recipient (a status fact with
   //    `hard: true`, or a wording rule with `hard: true`), a reason that says the address is dead,
   //    and nothing temporary or contradicting.
-  const bool evidence = (fact && fact->hard) || (rule && rule->hard);
+  // A rule that states nothing about hardness (`hard:` absent) counts as its reason says: words that
+  // the recipient's address or domain is dead are about the recipient (RFC 3463's X.1.x subjects in
+  // words), and the class says whether it is permanent.
+  const bool evidence = (fact && fact->hard) || (rule && (rule->hard || (!rule->hard_stated && recipientReason(rule->reason))));
   // Any other rule that holds and names a mailbox state or a refusal of us ("The user(s) account
   // is disabled." beside "550 user unknown"): the evidence disagrees, the reading stays soft.
   // (A phrase inside the deciding rule's own words is the same evidence, not another: "access
@@ -135,7 +141,7 @@ Decision decide(const Evidence& e) {
                "authfailure", "requireptr", "badreputation"},
               r->reason);
   });
-  const bool hard = permanentClass(status, e.reply, e.permanent_report) && evidence && recipientReason(reason) && !contradicted &&
+  const bool hard = permanentClass(status, e.reply, e.permanent_report || act == "failed") && evidence && recipientReason(reason) && !contradicted &&
                     !conflicting && !(rule && rule->temporary);
   return {reason, hard, rule ? rule->id : std::string()};
 }

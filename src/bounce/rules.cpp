@@ -191,6 +191,7 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     r.action = text(n, "action");
     r.reason = text(n, "reason");
     r.hard = flag(n, "hard");
+    r.hard_stated = static_cast<bool>(n["hard"]);
     r.temporary = flag(n, "temporary");
     r.source_ref = sourceRef(n);
     r.origin = origin.empty() ? "built-in" : origin;

@@ -28,6 +28,11 @@ struct WordingRule {
   std::string mta;                    // scope.mta: whose wording it is (documentation only)
   std::string reason;
   bool hard = false, temporary = false;
+  // Whether the rule says `hard:` at all. A rule that does not (a dead-address wording whose source
+  // states nothing more, or whose source was not found) leaves hard or soft to the engine's general
+  // reading: its dead-address reason with a permanent class. `hard: false` is a source's statement
+  // that the words also stand for something temporary or not about the recipient.
+  bool hard_stated = false;
   std::string source_ref;
   std::string origin;  // "built-in", or the admin file's path
   std::regex re;  // kind regex: compiled, case-insensitive

@@ -138,3 +138,29 @@ TEST(BounceSources, DovecotsUnknownUserIsADeadMailbox) {
   EXPECT_EQ(r.reason, "userunknown");
   EXPECT_TRUE(r.hard);
 }
+
+// A dead-address wording whose rule states nothing about hardness (`hard:` absent: a common
+// wording, or one whose source was not found) is read by its reason with the class: permanent and
+// about the recipient's address, hard. Before, only a rule saying `hard: true` could make a hard
+// bounce, and "550 5.0.0 ... No such user" (a relay's own X.0.0 beside the words) was soft.
+TEST(BounceSources, ADeadAddressWordingWithAPermanentClassIsHardUnlessItsRuleSaysOtherwise) {
+  auto plain = read("kim@globex.test", "5.0.0", "550 <kim@globex.test>... No such user", "failed", "RCPT");
+  EXPECT_EQ(plain.reason, "userunknown");
+  EXPECT_TRUE(plain.hard);
+  // The same words with a temporary class stay soft (RFC 3463 section 2).
+  EXPECT_FALSE(read("kim@globex.test", "4.0.0", "450 <kim@globex.test>... No such user", "delayed", "RCPT").hard);
+  // `hard: false` is a source's statement: Exchange Server's 5.1.7 "Invalid address" is about the
+  // sender, so the words "invalid address" alone never make a hard bounce.
+  EXPECT_FALSE(read("kim@globex.test", "5.0.0", "550 5.0.0 Invalid address", "failed", "RCPT").hard);
+}
+
+// RFC 3464 section 2.3.3: Action "failed" means the reporting MTA "has abandoned any attempts to
+// deliver the message to this recipient". A failure report with no status and no reply code (an
+// MTA's own text notice) whose words say the user is unknown is a permanent failure about the
+// recipient; the same words in a delay notice are not.
+TEST(BounceSources, AFailureReportWithNoCodeButDeadAddressWordsIsHard) {
+  auto failed = read("kim@globex.test", "", "The following recipient(s) could not be reached: kim@globex.test User unknown");
+  EXPECT_EQ(failed.reason, "userunknown");
+  EXPECT_TRUE(failed.hard);
+  EXPECT_FALSE(read("kim@globex.test", "", "kim@globex.test: User unknown; will retry", "delayed").hard);
+}

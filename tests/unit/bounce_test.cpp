@@ -218,9 +218,9 @@ TEST(Bounce, FilteringGatewaysAndUntypedReportsDoNotSayTheStage) {
 }
 
 TEST(Bounce, Exchange2003CodesDecide) {
-  // The MSEXCH code names the reason; with no status and no reply code there is no permanent
-  // class, and the table is unconfirmed (rules.yaml vendor_codes.exchange_2003): soft.
-  expectRecords("exchange2003-text.eml", {{"alex@umbrella.test", "userunknown", "", "", false, "failed"},
+  // The MSEXCH code names the reason; no status and no reply code, but a failure report (RFC 3464
+  // "failed": delivery abandoned) whose words say the recipient is unknown: hard.
+  expectRecords("exchange2003-text.eml", {{"alex@umbrella.test", "userunknown", "", "", true, "failed"},
                                           {"casey@umbrella.test", "filtered", "", "", false, "failed"}});
 }
 
@@ -406,7 +406,7 @@ TEST(Bounce, APlatformsBounceTextIsReadLikeABounceEmail) {
   EXPECT_EQ(done.reason, "userunknown");
   EXPECT_EQ(done.status, "5.5.0");
   EXPECT_EQ(done.reply_code, "550");
-  EXPECT_FALSE(done.hard);  // an unconfirmed vendor code and a 5.5.0: no evidence about the recipient
+  EXPECT_TRUE(done.hard);  // "Invalid recipient." in words, with a permanent class
   r.diagnostic = "550 5.1.1 <x@laposte.test>: Recipient address rejected: User unknown in virtual mailbox table";
   EXPECT_TRUE(completeRecord(r).hard);
   r.diagnostic = "550 5.7.1 Service unavailable; client [192.0.2.9] blocked using zen.spamhaus.org";
