@@ -164,3 +164,14 @@ TEST(BounceSources, AFailureReportWithNoCodeButDeadAddressWordsIsHard) {
   EXPECT_TRUE(failed.hard);
   EXPECT_FALSE(read("kim@globex.test", "", "kim@globex.test: User unknown; will retry", "delayed").hard);
 }
+
+// Words that stand for a temporary failure as well as a permanent one ("Host not found": Postfix
+// dns_strerror.c for HOST_NOT_FOUND, and "Host not found, try again" for TRY_AGAIN) are read by
+// the class: the class says whether it is permanent, the
+// words whom it is about. Under a 5.x.x the recipient's domain does not exist.
+TEST(BounceSources, WordsThatAreAlsoTemporaryAreReadByTheirClass) {
+  auto gone = read("kim@globex.test", "5.4.4", "550 5.4.4 globex.test: Host not found");
+  EXPECT_EQ(gone.reason, "hostunknown");
+  EXPECT_TRUE(gone.hard);
+  EXPECT_FALSE(read("kim@globex.test", "4.4.3", "451 4.4.3 globex.test: Host not found, try again", "delayed").hard);
+}
