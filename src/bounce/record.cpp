@@ -10,28 +10,6 @@ namespace safetynet::bounce {
 
 namespace {
 
-// What some receiving systems mean by their words (Sisimai's per-host knowledge, as facts), not
-// yet in data/bounce/rules.yaml because a rule cannot say "the text does not name the recipient":
-//  - Japanese mobile carriers answer "User unknown" when the subscriber's reception filter
-//    refuses the sender ("550 : User unknown", naming nobody); "550 <address>: User unknown" or an
-//    X.1.x status is a dead mailbox (NTT's help, rule docomo-unknown-user-after-data).
-//  - Amazon SES inbound bounces come from the domain owner's receipt rule (a Bounce action):
-//    a filter the recipient chose.
-std::string perHost(const std::string& reason, const std::string& recipient, const std::string& status,
-                    const std::string& diagnostic, const std::string& reporting_mta) {
-  if (reason != "userunknown") return reason;
-  const std::string mta = asciiLower(reporting_mta);
-  const std::string domain = recipient.substr(recipient.rfind('@') + 1);
-  static const std::vector<std::string> carriers = {"ezweb.ne.jp", "au.com", "docomo.ne.jp", "softbank.ne.jp",
-                                                    "i.softbank.jp", "disney.ne.jp", "uqmobile.jp"};
-  const bool addressing = status.size() >= 4 && status.substr(1, 3) == ".1.";
-  if (std::find(carriers.begin(), carriers.end(), domain) != carriers.end() && !addressing && !status.empty() &&
-      !contains(asciiLower(diagnostic), recipient))
-    return "filtered";
-  if (contains(mta, "inbound-smtp.") && contains(mta, "amazonaws.com")) return "filtered";
-  return reason;
-}
-
 bool deadAddressReason(const std::string& r) {
   return r == "userunknown" || r == "hostunknown" || r == "hasmoved" || r == "notaccept";
 }
@@ -62,7 +40,8 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
   if (r.reason.empty()) r.reason = vendor;
   if (r.reason.empty()) r.reason = d.reason;
   if (!orange.empty()) r.reason = orange;
-  r.reason = perHost(r.reason, r.recipient, r.status, r.diagnostic, ctx.reporting_mta);
+  // What some receiving systems mean by their words (rules.yaml host_meanings).
+  r.reason = hostMeaning(*rules, r.reason, r.recipient, r.status, r.diagnostic, ctx.reporting_mta);
   const bool addressing = r.status.size() >= 4 && r.status.substr(1, 3) == ".1.";
   if (ctx.no_stage && r.reason == "userunknown" && vendor.empty() && r.smtp_command != "RCPT" && !addressing)
     r.reason = "filtered";

@@ -1,5 +1,6 @@
 #include "bounce/rule_engine.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -124,7 +125,12 @@ std::shared_ptr<const RuleSet> buildRuleSet(const std::string& admin_yaml, const
     }
     set->rules.rules.push_back(std::move(r));
   }
+  for (const auto& h : builtin->rules.host_meanings) builtinIds.insert(h.id);
   const std::set<std::string> off(admin.disable.begin(), admin.disable.end());
+  // Host meanings likewise: the admin's first, then the built-in ones not disabled.
+  set->rules.host_meanings = admin.host_meanings;
+  for (const auto& h : builtin->rules.host_meanings)
+    if (!off.count(h.id)) set->rules.host_meanings.push_back(h);
   for (const auto& id : off)
     if (!builtinIds.count(id)) errors.push_back(admin_path + ": disable: no built-in rule has the id " + id);
   for (const auto& r : builtin->rules.rules)
@@ -200,6 +206,25 @@ bool saysPermanent(const RuleSet& set, const std::string& report_text) {
   for (const auto& m : set.rules.permanence_markers)
     if (text.find(m.match) != std::string::npos) return true;
   return false;
+}
+
+std::string hostMeaning(const RuleSet& set, const std::string& reason, const std::string& recipient,
+                        const std::string& status, const std::string& text, const std::string& reporting_mta) {
+  const std::string address = lowerCollapsed(recipient);
+  const auto at = address.rfind('@');
+  const std::string domain = at == std::string::npos ? std::string() : address.substr(at + 1);
+  const std::string mta = lowerCollapsed(reporting_mta);
+  for (const auto& h : set.rules.host_meanings) {
+    if (h.from != reason) continue;
+    const std::string& host = h.on == "recipient" ? domain : mta;
+    if (host.empty() || std::none_of(h.hosts.begin(), h.hosts.end(), [&](const std::string& g) { return glob(g, host); }))
+      continue;
+    if (!h.status.empty() && (status.empty() || !glob(h.status, status))) continue;
+    if (!h.except_status.empty() && glob(h.except_status, status)) continue;
+    if (h.unless_names_recipient && !address.empty() && lowerCollapsed(text).find(address) != std::string::npos) continue;
+    return h.to;
+  }
+  return reason;
 }
 
 std::string vendorReason(const RuleSet& set, const std::string& table, const std::string& text, const std::string& key) {

@@ -50,6 +50,9 @@ std::vector<const WordingRule*> matchingRules(const RuleSet& set, const Evidence
 const StatusCodeFact* statusFact(const RuleSet& set, const std::string& status);
 // Whether a report's text holds one of the permanence markers.
 bool saysPermanent(const RuleSet& set, const std::string& report_text);
+// The reason after the host meanings (the first that holds), or `reason` itself.
+std::string hostMeaning(const RuleSet& set, const std::string& reason, const std::string& recipient,
+                        const std::string& status, const std::string& text, const std::string& reporting_mta);
 // A vendor table's reason: the code `find` finds in the text, or `key` itself when given. "" if
 // the table or the code is absent.
 std::string vendorReason(const RuleSet& set, const std::string& table, const std::string& text,

@@ -178,6 +178,25 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     }
     out.permanence_markers.push_back(std::move(m));
   }
+  for (const auto& n : root["host_meanings"]) {
+    HostMeaning h;
+    h.id = text(n, "id");
+    h.on = text(n, "on");
+    h.from = text(n, "from");
+    h.to = text(n, "to");
+    h.status = text(n, "status");
+    h.except_status = text(n, "except_status");
+    h.unless_names_recipient = flag(n, "unless_names_recipient");
+    h.source_ref = sourceRef(n);
+    for (const auto& host : n["hosts"])
+      if (host.IsScalar()) h.hosts.push_back(lowerCollapsed(host.as<std::string>()));
+    if (h.id.empty() || (h.on != "recipient" && h.on != "reporting_mta") || !knownReason(h.from) || !knownReason(h.to) ||
+        h.hosts.empty() || h.source_ref.empty()) {
+      errors.push_back(at + "host meaning " + h.id + ": needs an id, on (recipient or reporting_mta), hosts, known from/to reasons and a source");
+      continue;
+    }
+    out.host_meanings.push_back(std::move(h));
+  }
   for (const auto& n : root["disable"])
     if (n.IsScalar()) out.disable.push_back(n.as<std::string>());
   std::set<std::string> ids;

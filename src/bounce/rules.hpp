@@ -49,8 +49,21 @@ struct VendorTable {
   std::regex re;
 };
 
+// Where a receiving system's dead-address words mean something else (a filter the recipient
+// chose): a reason `from` becomes `to` when the host (`on` the recipient's domain or the
+// reporting MTA) matches one of `hosts` (globs: '*' any run), the status matches `status` and not
+// `except_status` (globs, "" no condition), and, with `unless_names_recipient`, the text does not
+// name the recipient's address.
+struct HostMeaning {
+  std::string id, on, from, to, status, except_status;
+  std::vector<std::string> hosts;
+  bool unless_names_recipient = false;
+  std::string source_ref;
+};
+
 struct BounceRules {
   std::vector<StatusCodeFact> status_codes;
+  std::vector<HostMeaning> host_meanings;
   std::vector<WordingRule> rules;
   std::vector<VendorTable> vendor_tables;
   // Sentences of a report's own text that say all its failures are permanent (Exim's "This is a

@@ -96,3 +96,31 @@ disable: [no-such-rule]
   EXPECT_FALSE(loadRuleSetFile("/nonexistent/bounce-rules.yaml", errors));
   EXPECT_NE(joined(errors).find("/nonexistent/bounce-rules.yaml: cannot read"), std::string::npos);
 }
+
+// The per-host meanings are data too (rules.yaml host_meanings): an SES receiving domain's bounce is
+// its owner's receipt rule, a filter; an admin who knows better disables it by id, and adds one.
+TEST(BounceAdminRules, HostMeaningsAreDataAnAdminCanDisableOrAdd) {
+  BounceRecord ses;
+  ses.recipient = "kim@globex.test";
+  ses.action = "failed";
+  ses.diagnostic = "550 5.1.1 Mailbox does not exist";
+  auto builtin = completeRecord(ses, ReportContext{"inbound-smtp.eu-west-1.amazonaws.com"});
+  EXPECT_EQ(builtin.reason, "filtered");
+  EXPECT_FALSE(builtin.hard);
+  std::vector<std::string> errors;
+  auto set = buildRuleSet(R"(
+host_meanings:
+  - {id: acme-relay-filter, on: reporting_mta, hosts: ['relay*.acme.test'], from: userunknown, to: filtered,
+     source: {ref: 'our relay vendor, ticket 4712'}}
+disable: [amazon-ses-inbound-bounce-action]
+)",
+                          "/etc/safetynet/bounce-rules.yaml", errors);
+  ASSERT_TRUE(set) << joined(errors);
+  Installed use(set);
+  auto dead = completeRecord(ses, ReportContext{"inbound-smtp.eu-west-1.amazonaws.com"});
+  EXPECT_EQ(dead.reason, "userunknown");
+  EXPECT_TRUE(dead.hard);
+  auto relayed = completeRecord(ses, ReportContext{"relay2.acme.test"});
+  EXPECT_EQ(relayed.reason, "filtered");
+  EXPECT_FALSE(relayed.hard);
+}
