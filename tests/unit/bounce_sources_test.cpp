@@ -175,3 +175,14 @@ TEST(BounceSources, WordsThatAreAlsoTemporaryAreReadByTheirClass) {
   EXPECT_TRUE(gone.hard);
   EXPECT_FALSE(read("kim@globex.test", "4.4.3", "451 4.4.3 globex.test: Host not found, try again", "delayed").hard);
 }
+
+// "This is the mail system at host ..." opens every Postfix report (bounce_templates.c, bounce(5)):
+// the words "mail system" say nothing about what failed, so they name no reason (the old table's
+// `systemerror` phrase read every Postfix text with no better words as a system error).
+TEST(BounceSources, PostfixsOpeningSentenceNamesNoReason) {
+  auto r = read("kim@globex.test", "",
+                "This is the mail system at host mx.initech.test. I'm sorry to have to inform you that your message "
+                "could not be delivered to one or more recipients.");
+  EXPECT_NE(r.reason, "systemerror");
+  EXPECT_FALSE(r.hard);
+}
