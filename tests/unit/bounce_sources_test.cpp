@@ -186,3 +186,37 @@ TEST(BounceSources, PostfixsOpeningSentenceNamesNoReason) {
   EXPECT_NE(r.reason, "systemerror");
   EXPECT_FALSE(r.hard);
 }
+
+// Findings of the source lookup of the old phrase table (docs/bounce-sources.md), each a word the
+// table read as one reason that a mail system's own text uses for another.
+
+// Postfix's queue manager prefixes the reason of a deferral to a destination it marks dead with
+// "delivery temporarily suspended: " (qmgr/qmgr_deliver.c:342); the reason that follows is a
+// connection failure, not a suspended account. Postfix's connection failure text is
+// "connect to %s[%s]:%d: %m" (smtp/smtp_connect.c).
+TEST(BounceSources, PostfixsDeliveryTemporarilySuspendedIsNoSuspendedAccount) {
+  auto delayed = read("kim@globex.test", "4.4.1",
+                      "delivery temporarily suspended: connect to mx.globex.test[192.0.2.7]:25: Connection refused", "delayed");
+  EXPECT_NE(delayed.reason, "suspend");
+  EXPECT_FALSE(delayed.hard);
+  auto permanent = read("kim@globex.test", "5.0.0", "delivery temporarily suspended: lost connection with mx.globex.test[192.0.2.7]");
+  EXPECT_NE(permanent.reason, "suspend");
+  EXPECT_FALSE(permanent.hard);
+}
+
+// "No space left on device" is strerror(ENOSPC): the file system is full (Postfix mbox_open.c:247
+// SYSTEM_FULL_ERROR, sendmail mail.local.c:1827), whichever MTA quotes it; a full mailbox is EDQUOT.
+// mail.local exits EX_TEMPFAIL on it, which carries no detail of its own (4.0.0).
+TEST(BounceSources, NoSpaceLeftOnDeviceIsAFullFileSystem) {
+  auto r = read("kim@globex.test", "4.0.0", "mail.local: /var/mail/kim: No space left on device", "delayed");
+  EXPECT_EQ(r.reason, "systemfull");
+  EXPECT_FALSE(r.hard);
+}
+
+// RFC 3463 / the IANA registry: X.7.9 is "Authentication mechanism is too weak" (RFC 4954); the
+// digits 5.7.9 also open Exchange's transport-rule codes 5.7.900 to 5.7.999 ("Delivery not
+// authorized, message refused", Exchange Online's NDR list), a policy of the recipient's site.
+TEST(BounceSources, Status579IsNotAPrefixOf5790To5799) {
+  EXPECT_NE(read("kim@globex.test", "", "550 5.7.901 Delivery not authorized, message refused").reason, "securityerror");
+  EXPECT_EQ(read("kim@globex.test", "", "534 5.7.9 Authentication mechanism is too weak").reason, "securityerror");
+}
