@@ -27,10 +27,11 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
     throw std::runtime_error("policy: " + (problems.empty() ? std::string("cannot be built") : problems.front()));
   s->lists = AdminLists::load(config.lists, &problems);
   if (!problems.empty()) throw std::runtime_error("lists: " + problems.front());
-  // The bounce rules the platforms' bounce reports are read with (bounces.rules_file).
+  // The bounce rules the platforms' bounce reports are read with (bounces.rules_file). Read now
+  // (a bad file refuses the build), installed last: they are process-wide, and a build that fails
+  // later (a reload refused) must leave the running ones in place.
   auto bounceRules = bounce::loadRuleSetFile(config.bounces.rules_file, problems);
   if (!bounceRules) throw std::runtime_error("bounces.rules_file: " + problems.front());
-  bounce::installRuleSet(bounceRules);
 
   if (network) {
     if (overrides.dns) {
@@ -90,6 +91,7 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
   }
   if (config.notify.email.enabled)
     s->notifiers["email"] = std::make_shared<EmailNotifier>(config.notify.email, makeMailTransport(config.notify.email));
+  bounce::installRuleSet(bounceRules);  // nothing after this can fail
   return s;
 }
 

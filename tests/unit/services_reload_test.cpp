@@ -1,0 +1,85 @@
+// A reload (SIGHUP, POST /api/v1/reload) builds the services anew from the configuration
+// (src/app/daemon.cpp reload -> buildServices). The bounce rules are process-wide, so building
+// them is the one step with an effect outside the new services: it must happen only when the
+// whole build succeeds, or a refused reload ("the running configuration is kept") would leave
+// the new rules file live.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "bounce/record.hpp"
+#include "bounce/rule_engine.hpp"
+#include "safetynet/app/app.hpp"
+
+using namespace safetynet;
+
+namespace {
+
+struct TempDir {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("sn-reload-" + std::to_string(::getpid()) + "-" +
+                               ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  TempDir() {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+  }
+  ~TempDir() {
+    bounce::installRuleSet(bounce::builtinRules());
+    std::filesystem::remove_all(dir);
+  }
+};
+
+std::string reasonOf(const std::string& diagnostic) {
+  bounce::BounceRecord r;
+  r.recipient = "kim@globex.test";
+  r.action = "failed";
+  r.diagnostic = diagnostic;
+  return bounce::completeRecord(r).reason;
+}
+
+void writeRules(const std::filesystem::path& file, const std::string& reason) {
+  std::ofstream(file) << "rules:\n"
+                         "  - {id: acme-gateway-closed, kind: phrase, match: 'acme gateway: box closed', reason: "
+                      << reason << ", source: {ref: 'our own gateway, 2026-11'}}\n";
+}
+
+}  // namespace
+
+TEST(ServicesReload, ARebuildRereadsTheBounceRulesFile) {
+  TempDir t;
+  auto store = openSqliteStore((t.dir / "state").string());
+  boost::asio::io_context io;
+  Config c;
+  c.bounces.rules_file = (t.dir / "rules.yaml").string();
+  writeRules(c.bounces.rules_file, "suspend");
+  buildServices(io.get_executor(), c, *store, {}, /*network=*/false, /*smtp=*/false);
+  EXPECT_EQ(reasonOf("550 acme gateway: box closed"), "suspend");
+  writeRules(c.bounces.rules_file, "hasmoved");  // the admin edits the file, then reloads
+  buildServices(io.get_executor(), c, *store, {}, false, false);
+  EXPECT_EQ(reasonOf("550 acme gateway: box closed"), "hasmoved");
+}
+
+TEST(ServicesReload, ARefusedRebuildKeepsTheRunningBounceRules) {
+  TempDir t;
+  auto store = openSqliteStore((t.dir / "state").string());
+  boost::asio::io_context io;
+  Config c;
+  c.bounces.rules_file = (t.dir / "rules.yaml").string();
+  writeRules(c.bounces.rules_file, "suspend");
+  buildServices(io.get_executor(), c, *store, {}, false, false);
+  // The new configuration has a new rules file and a connector whose CA file cannot be read: the
+  // build fails after the rules were read, and the daemon keeps what it runs.
+  Config next = c;
+  next.bounces.rules_file = (t.dir / "rules-next.yaml").string();
+  writeRules(next.bounces.rules_file, "hasmoved");
+  ConnectorConfig cc;
+  cc.name = "close";
+  cc.type = "close";
+  cc.base_url = "https://api.close.test";
+  cc.ca_file = (t.dir / "missing-ca.pem").string();
+  next.connectors.push_back(cc);
+  EXPECT_ANY_THROW(buildServices(io.get_executor(), next, *store, {}, false, false));
+  EXPECT_EQ(reasonOf("550 acme gateway: box closed"), "suspend");
+}
