@@ -47,28 +47,28 @@ void writeRules(const std::filesystem::path& file, const std::string& reason) {
 
 }  // namespace
 
-TEST(ServicesReload, ARebuildRereadsTheBounceRulesFile) {
+// The daemon's services as started: a rules file naming one reason for an admin's wording.
+class ServicesReload : public ::testing::Test {
+ protected:
   TempDir t;
-  auto store = openSqliteStore((t.dir / "state").string());
+  StorePtr store = openSqliteStore((t.dir / "state").string());
   boost::asio::io_context io;
   Config c;
-  c.bounces.rules_file = (t.dir / "rules.yaml").string();
-  writeRules(c.bounces.rules_file, "suspend");
-  buildServices(io.get_executor(), c, *store, {}, /*network=*/false, /*smtp=*/false);
+  void SetUp() override {
+    c.bounces.rules_file = (t.dir / "rules.yaml").string();
+    writeRules(c.bounces.rules_file, "suspend");
+    buildServices(io.get_executor(), c, *store, {}, /*network=*/false, /*smtp=*/false);
+  }
+};
+
+TEST_F(ServicesReload, ARebuildRereadsTheBounceRulesFile) {
   EXPECT_EQ(reasonOf("550 acme gateway: box closed"), "suspend");
   writeRules(c.bounces.rules_file, "hasmoved");  // the admin edits the file, then reloads
   buildServices(io.get_executor(), c, *store, {}, false, false);
   EXPECT_EQ(reasonOf("550 acme gateway: box closed"), "hasmoved");
 }
 
-TEST(ServicesReload, ARefusedRebuildKeepsTheRunningBounceRules) {
-  TempDir t;
-  auto store = openSqliteStore((t.dir / "state").string());
-  boost::asio::io_context io;
-  Config c;
-  c.bounces.rules_file = (t.dir / "rules.yaml").string();
-  writeRules(c.bounces.rules_file, "suspend");
-  buildServices(io.get_executor(), c, *store, {}, false, false);
+TEST_F(ServicesReload, ARefusedRebuildKeepsTheRunningBounceRules) {
   // The new configuration has a new rules file and a connector whose CA file cannot be read: the
   // build fails after the rules were read, and the daemon keeps what it runs.
   Config next = c;
