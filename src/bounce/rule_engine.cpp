@@ -67,7 +67,9 @@ bool hostHolds(const std::vector<std::string>& suffixes, const Evidence& e, cons
 
 bool wordsMatch(const WordingRule& r, const std::string& text) {
   if (r.kind == "phrase") return text.find(r.match) != std::string::npos;
-  if (!r.literal.empty() && text.find(r.literal) == std::string::npos) return false;
+  if (!r.literals.empty() &&
+      std::none_of(r.literals.begin(), r.literals.end(), [&](const std::string& w) { return text.find(w) != std::string::npos; }))
+    return false;
   return std::regex_search(text, r.re);
 }
 

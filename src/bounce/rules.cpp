@@ -63,6 +63,20 @@ namespace {
 // The longest run of plain characters a regex's every match must contain (outside groups, not
 // under a quantifier, no top-level alternation), lower-cased; "" when none is sure. std::regex is
 // slow, and most rules' words are not in a given text: a substring test skips them first.
+// A regex's letters in lower case, escapes kept (\S, \W, \D, \B mean other things than \s...):
+// what matches the lower-cased words as the pattern matched them in any case.
+std::string lowerPattern(const std::string& re) {
+  std::string out = re;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i] == '\\') {
+      ++i;  // the escaped character stays as written
+      continue;
+    }
+    out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[i])));
+  }
+  return out;
+}
+
 std::string requiredLiteral(const std::string& re) {
   std::string best, run;
   int depth = 0;
@@ -100,6 +114,52 @@ std::string requiredLiteral(const std::string& re) {
   }
   endRun();
   return best.size() >= 4 ? best : std::string();
+}
+
+// Words one of which any match must hold: the required literal, else one per alternative of a
+// top-level alternation or of a group every match passes through ("(a|b|c):"). Empty when some
+// alternative has no sure words. Only a filter: the regex still decides.
+std::vector<std::string> requiredLiterals(const std::string& re) {
+  if (auto one = requiredLiteral(re); !one.empty()) return {one};
+  // Split at '|' outside groups and classes; note the first top-level group.
+  std::vector<std::string> branches;
+  size_t start = 0, groupOpen = std::string::npos, groupClose = std::string::npos;
+  int depth = 0;
+  for (size_t i = 0; i < re.size(); ++i) {
+    const char c = re[i];
+    if (c == '\\') {
+      ++i;
+      continue;
+    }
+    if (c == '[') {
+      while (i + 1 < re.size() && re[i + 1] != ']') i += re[i + 1] == '\\' ? 2 : 1;
+      ++i;
+      continue;
+    }
+    if (c == '(' && depth++ == 0 && groupOpen == std::string::npos) groupOpen = i;
+    if (c == ')' && --depth == 0 && groupClose == std::string::npos) groupClose = i;
+    if (c == '|' && depth == 0) {
+      branches.push_back(re.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  std::vector<std::string> out;
+  if (!branches.empty()) {
+    branches.push_back(re.substr(start));
+    for (const auto& b : branches) {
+      const auto words = requiredLiterals(b);
+      if (words.empty()) return {};
+      out.insert(out.end(), words.begin(), words.end());
+    }
+    return out;
+  }
+  // One group every match passes through (not quantified): its alternatives' words.
+  if (groupOpen == std::string::npos || groupClose == std::string::npos) return {};
+  if (groupClose + 1 < re.size() && std::strchr("?*{", re[groupClose + 1])) return {};
+  std::string inner = re.substr(groupOpen + 1, groupClose - groupOpen - 1);
+  if (inner.rfind("?:", 0) == 0) inner.erase(0, 2);
+  if (inner.rfind("?", 0) == 0) return {};  // a look-ahead matches no words
+  return requiredLiterals(inner);
 }
 
 // A vendor table the engine applies (it has `find` or `field`); others are documentation.
@@ -246,8 +306,12 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     }
     if (r.kind == "regex") {
       try {
-        r.re = std::regex(r.match, std::regex::ECMAScript | std::regex::icase);
-        r.literal = requiredLiteral(r.match);
+        // The words are matched lower-cased (rule_engine.cpp normalized()), so the pattern is
+        // lower-cased too and compiled case-sensitive: libstdc++'s icase looks up the locale's
+        // ctype facet for every character it compares, which made rule matching most of a
+        // bounce's classification time (docs/benchmarks.md).
+        r.re = std::regex(lowerPattern(r.match), std::regex::ECMAScript);
+        r.literals = requiredLiterals(r.match);
       } catch (const std::regex_error& e) {
         errors.push_back(where + "regex does not compile: " + e.what());
         continue;

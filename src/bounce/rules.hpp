@@ -35,8 +35,8 @@ struct WordingRule {
   bool hard_stated = false;
   std::string source_ref;
   std::string origin;  // "built-in", or the admin file's path
-  std::regex re;  // kind regex: compiled, case-insensitive
-  std::string literal;  // kind regex: words any match must hold (lower case), "" if none is sure
+  std::regex re;  // kind regex: compiled lower-cased, for lower-cased words (lowerCollapsed)
+  std::vector<std::string> literals;  // kind regex: any match holds one of these words (lower case); none: no sure words
 };
 
 // A vendor's code table the engine applies: `find` is a regex whose first group is the code (or,

@@ -124,3 +124,26 @@ disable: [amazon-ses-inbound-bounce-action]
   EXPECT_EQ(relayed.reason, "filtered");
   EXPECT_FALSE(relayed.hard);
 }
+
+// A regex is compiled lower-cased for the lower-cased words, and filtered by the words any match
+// must hold (one per alternative of a group every match passes through): neither changes what
+// it matches. Upper-case escapes keep their meaning (\S is "not a space").
+TEST(BounceAdminRules, ARegexMatchesWhatItSaysInAnyCase) {
+  std::vector<std::string> errors;
+  auto set = buildRuleSet(R"(
+rules:
+  - {id: acme-closed, kind: regex, match: 'Box (Closed For Good|retired by \S+ admin|gone):', reason: suspend, source: {ref: x}}
+  - {id: acme-either, kind: regex, match: 'ACME-Full|acme (quota|storage) reached', reason: mailboxfull, source: {ref: x}}
+)",
+                          "/etc/safetynet/bounce-rules.yaml", errors);
+  ASSERT_TRUE(set) << joined(errors);
+  Installed use(set);
+  EXPECT_EQ(readReply("550 BOX CLOSED FOR GOOD: kim").reason, "suspend");
+  EXPECT_EQ(readReply("550 box retired by Globex admin: kim").reason, "suspend");
+  EXPECT_EQ(readReply("550 box Gone: kim").reason, "suspend");
+  EXPECT_NE(readReply("550 box retired by the admin team: kim").reason, "suspend");  // \S+ is one word
+  EXPECT_NE(readReply("550 box closed for now: kim").reason, "suspend");
+  EXPECT_EQ(readReply("452 acme-full").reason, "mailboxfull");
+  EXPECT_EQ(readReply("452 ACME Storage reached").reason, "mailboxfull");
+  EXPECT_NE(readReply("452 acme limit reached").reason, "mailboxfull");
+}
