@@ -220,3 +220,66 @@ TEST(BounceSources, Status579IsNotAPrefixOf5790To5799) {
   EXPECT_NE(read("kim@globex.test", "", "550 5.7.901 Delivery not authorized, message refused").reason, "securityerror");
   EXPECT_EQ(read("kim@globex.test", "", "534 5.7.9 Authentication mechanism is too weak").reason, "securityerror");
 }
+
+// The second lookup of mail systems' own texts (data/bounce/rules.yaml, "Mailbox providers and
+// MTAs, second lookup" and "Gateways and sending services, second lookup"); each reply is the
+// wording the cited source gives.
+
+// Zimbra's LMTP server: NO_SUCH_USER(550, "5.1.1", "No such user here"), also for closed accounts
+// (LmtpReply.java, ZimbraLmtpBackend.getAddressStatus).
+TEST(BounceSources, ZimbrasNoSuchUserIsADeadMailbox) {
+  auto r = read("kim@globex.test", "5.1.1", "550 5.1.1 No such user here", "failed", "RCPT");
+  EXPECT_EQ(r.reason, "userunknown");
+  EXPECT_TRUE(r.hard);
+}
+
+// hMailServer RecipientParser.cpp: "Recipient not in route list." with DP_RecipientUnknown (550),
+// no enhanced status: the words carry the evidence.
+TEST(BounceSources, HMailServersRouteListRefusalIsADeadAddress) {
+  auto r = read("kim@globex.test", "", "550 Recipient not in route list.", "failed", "RCPT");
+  EXPECT_EQ(r.reason, "userunknown");
+  EXPECT_TRUE(r.hard);
+}
+
+// Momentum (SparkPost's MTA, also Symantec's gateway): "554 5.4.7 [internal] exceeded max time
+// without delivery" is the queue lifetime running out, not the recipient.
+TEST(BounceSources, MomentumsQueueLifetimeIsExpired) {
+  auto r = read("kim@globex.test", "5.4.7", "554 5.4.7 [internal] exceeded max time without delivery");
+  EXPECT_EQ(r.reason, "expired");
+  EXPECT_FALSE(r.hard);
+}
+
+// Amazon SES developer guide: Permanent/Suppressed, "Amazon SES has suppressed sending to this
+// address because it has a recent history of bouncing as an invalid address." SES did not send.
+TEST(BounceSources, AmazonSesSuppressionIsNoNewBounce) {
+  auto r = read("kim@globex.test", "",
+                "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an "
+                "invalid address.");
+  EXPECT_EQ(r.reason, "suppressed");
+  EXPECT_FALSE(r.hard);
+}
+
+// GMX's help: "User has too many messages on server" means the recipient's account ran out of
+// space, where the general rule reads "too many messages" as our sending rate.
+TEST(BounceSources, GmxsTooManyMessagesIsAFullMailbox) {
+  auto r = read("kim@gmx.net", "", "552 User has too many messages on server");
+  EXPECT_EQ(r.reason, "mailboxfull");
+  EXPECT_FALSE(r.hard);
+}
+
+// Sophos Email's XGEMAIL_0011 says the address does not exist in the protected domain, but Sophos
+// says a live mailbox not yet synchronized gets it too: soft (its page gives the code, not the
+// reply's other words).
+TEST(BounceSources, SophosUnknownRecipientIsSoft) {
+  auto r = read("kim@globex.test", "", "550 XGEMAIL_0011", "failed", "RCPT");
+  EXPECT_EQ(r.reason, "userunknown");
+  EXPECT_FALSE(r.hard);
+}
+
+// Microsoft's NDR list writes 5.7.750 as "Client blocked from sending from unregistered domain"
+// as well as "domains": both are our tenant's block, not the recipient.
+TEST(BounceSources, MicrosoftsUnregisteredDomainBlockInTheSingular) {
+  auto r = read("kim@globex.test", "5.7.750", "550 5.7.750 Service unavailable. Client blocked from sending from unregistered domain");
+  EXPECT_EQ(r.reason, "blocked");
+  EXPECT_FALSE(r.hard);
+}
