@@ -122,8 +122,16 @@ Decision decide(const Evidence& e) {
   if (reason == "syntaxerror" && !e.reply.empty() && e.reply[0] == '4') reason = "systemerror";
   // RFC 3463 section 2 and Postfix's qmgr (qmgr_active.c:451-470 flushes the deferred log into a
   // failure report when the queue lifetime runs out): Action failed with a 4.x.x status is a
-  // message whose retries ran out, whatever the last temporary reason was.
-  if (act == "failed" && !status.empty() && status[0] == '4') reason = "expired";
+  // message whose retries ran out. The report keeps the last attempt's status and words (RFC 3464
+  // section 2.3.4: the Status of that attempt), so a reason they name is why it never arrived
+  // ("452 4.2.2 over quota" for five days: a full mailbox, which tells the rep more than
+  // "expired"); words that say the retries ran out ("in the queue too long", "retry timeout
+  // exceeded"), or nothing specific, read as `expired`.
+  if (act == "failed" && !status.empty() && status[0] == '4') {
+    const bool saysExpired =
+        std::any_of(matched.begin(), matched.end(), [](const WordingRule* r) { return r->reason == "expired"; });
+    if (saysExpired || in({"onhold", "undefined"}, reason)) reason = "expired";
+  }
   // 4. Hard or soft: a permanent class, evidence about the recipient (a status fact with
   //    `hard: true`, or a wording rule with `hard: true`), a reason that says the address is dead,
   //    and nothing temporary or contradicting.

@@ -124,11 +124,23 @@ TEST(BounceSources, AnAddressStatusWithPolicyWordsIsSoft) {
 }
 
 // Postfix qmgr_active.c:451-470 returns a message whose queue lifetime ran out with its last
-// temporary status: Action failed with a 4.x.x status is an expiry, soft (RFC 3463 section 2).
-TEST(BounceSources, FailedWithATemporaryStatusIsExpired) {
-  auto r = read("kim@globex.test", "4.2.2", "452 4.2.2 The email account that you tried to reach is over quota.");
-  EXPECT_EQ(r.reason, "expired");
-  EXPECT_FALSE(r.hard);
+// temporary status (RFC 3464 2.3.4: the Status of that attempt): Action failed with a 4.x.x
+// status is soft (RFC 3463 section 2). Its reason is what the last attempt's words name (a full
+// mailbox for days), `expired` when they say the retries ran out (qmail-send.c "I'm not going to
+// try again; this message has been in the queue too long.") or name nothing (the Diagnostic-Code
+// field is optional, RFC 3464 2.3.6).
+TEST(BounceSources, FailedWithATemporaryStatusIsSoftAndSaysWhy) {
+  auto full = read("kim@globex.test", "4.2.2", "452 4.2.2 The email account that you tried to reach is over quota.");
+  EXPECT_EQ(full.reason, "mailboxfull");
+  EXPECT_FALSE(full.hard);
+  auto queued = read("kim@globex.test", "4.4.2",
+                     "Connected to 192.0.2.7 but connection died. (#4.4.2)\nI'm not going to try again; this message has "
+                     "been in the queue too long.");
+  EXPECT_EQ(queued.reason, "expired");
+  EXPECT_FALSE(queued.hard);
+  auto bare = read("kim@globex.test", "4.0.0", "");
+  EXPECT_EQ(bare.reason, "expired");
+  EXPECT_FALSE(bare.hard);
 }
 
 // Dovecot's LMTP (src/lmtp/lmtp-local.c): "550 5.1.1 <%s> User doesn't exist: %s" when its userdb
