@@ -1,6 +1,7 @@
 #include "bounce/reason.hpp"
 
 #include <algorithm>
+#include <map>
 #include <regex>
 #include <sstream>
 #include <string_view>
@@ -197,18 +198,25 @@ std::string findCommand(const std::string& text) {
       }
     }
   }
-  if (contains(t, "smtp command data") || contains(t, "final data") || contains(t, "smtp command: data")) return "DATA";
-  if (contains(t, "end of data") || contains(t, "after end of data") || contains(t, "after data") ||
-      contains(t, "in reply to data") || contains(t, "end of message"))
-    return "DATA";
-  // Yahoo's texts end with the command in brackets: "[RCPT_TO]".
-  if (contains(t, "[rcpt_to]")) return "RCPT";
-  if (contains(t, "[mail_from]")) return "MAIL";
-  if (contains(t, "rcpt to") || contains(t, "after rcpt") || contains(t, "in reply to rcpt")) return "RCPT";
-  if (contains(t, "mail from") || contains(t, "after mail")) return "MAIL";
-  if (contains(t, "after helo") || contains(t, "after ehlo") || contains(t, "in reply to helo") ||
-      contains(t, "in reply to ehlo"))
-    return "HELO";
+  // The words of the mail systems that say which command a reply answered (stage_markers in
+  // data/bounce/rules.yaml, in its order).
+  const std::string words = lowerCollapsed(text);
+  for (const auto& m : activeRules()->rules.stage_markers) {
+    std::string key = "any";
+    if (m.kind == "phrase") {
+      if (words.find(m.match) == std::string::npos) continue;
+    } else {
+      std::smatch found;
+      if (!std::regex_search(words, found, m.re)) continue;
+      if (found.size() > 1 && found[1].matched) key = found[1].str();
+    }
+    auto it = m.stages.find(key);
+    if (it == m.stages.end()) it = m.stages.find("any");
+    if (it == m.stages.end()) continue;
+    static const std::map<std::string, std::string> names = {
+        {"connect", "CONN"}, {"helo", "HELO"}, {"mail", "MAIL"}, {"rcpt", "RCPT"}, {"data", "DATA"}, {"local", "LOCAL"}, {"unknown", ""}};
+    return names.at(it->second);
+  }
   return "";
 }
 

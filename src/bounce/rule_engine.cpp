@@ -117,6 +117,7 @@ std::shared_ptr<const RuleSet> buildRuleSet(const std::string& admin_yaml, const
   auto set = std::make_shared<RuleSet>();
   set->rules.status_codes = builtin->rules.status_codes;
   set->rules.permanence_markers = builtin->rules.permanence_markers;
+  set->rules.stage_markers = builtin->rules.stage_markers;
   set->rules.disable = admin.disable;
   std::set<std::string> builtinIds;
   for (const auto& r : builtin->rules.rules) builtinIds.insert(r.id);

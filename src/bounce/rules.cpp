@@ -238,6 +238,36 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     }
     out.permanence_markers.push_back(std::move(m));
   }
+  static const std::set<std::string> stages = {"connect", "helo", "mail", "rcpt", "data", "local", "unknown"};
+  for (const auto& n : root["stage_markers"]) {
+    StageMarker m;
+    m.kind = text(n, "kind");
+    m.match = text(n, "match");
+    m.source_ref = sourceRef(n);
+    bool ok = (m.kind == "phrase" || m.kind == "regex") && !m.match.empty() && !m.source_ref.empty() && n["stages"].IsMap();
+    if (ok) {
+      for (const auto& kv : n["stages"]) {
+        const std::string stage = kv.second.IsScalar() ? kv.second.as<std::string>() : std::string();
+        ok = ok && kv.first.IsScalar() && stages.count(stage) > 0;
+        if (ok) m.stages[lowerCollapsed(kv.first.as<std::string>())] = stage;
+      }
+    }
+    if (ok && m.kind == "phrase") m.match = lowerCollapsed(m.match);
+    if (ok && m.kind == "regex") {
+      try {
+        m.re = std::regex(lowerPattern(m.match), std::regex::ECMAScript);
+      } catch (const std::regex_error&) {
+        ok = false;
+      }
+    }
+    if (!ok) {
+      errors.push_back(at + "stage marker '" + m.match +
+                       "': needs kind phrase|regex, a match that compiles, stages (connect, helo, mail, rcpt, data, local, "
+                       "unknown) and a source");
+      continue;
+    }
+    out.stage_markers.push_back(std::move(m));
+  }
   for (const auto& n : root["host_meanings"]) {
     HostMeaning h;
     h.id = text(n, "id");

@@ -61,6 +61,17 @@ struct HostMeaning {
   std::string source_ref;
 };
 
+// Words that say which SMTP command a reply answered (Postfix's "(in reply to RCPT TO command)",
+// Exim's "after RCPT TO:"): a phrase names one stage (`stages: {any: rcpt}`); a regex names the
+// stage its first group finds (`stages: {'rcpt to': rcpt, ...}`), else its `any` one. The first
+// marker found, in the file's order, names the stage; `unknown` says the words name none.
+struct StageMarker {
+  std::string kind, match;  // phrase (lower-cased, whitespace collapsed) | regex (compiled lower-cased)
+  std::map<std::string, std::string> stages;  // key -> connect|helo|mail|rcpt|data|local|unknown
+  std::string source_ref;
+  std::regex re;
+};
+
 struct BounceRules {
   std::vector<StatusCodeFact> status_codes;
   std::vector<HostMeaning> host_meanings;
@@ -69,6 +80,7 @@ struct BounceRules {
   // Sentences of a report's own text that say all its failures are permanent (Exim's "This is a
   // permanent error."): the class of a failure that carries no code. kind/match/source only.
   std::vector<WordingRule> permanence_markers;
+  std::vector<StageMarker> stage_markers;
   std::vector<std::string> disable;  // an admin file: ids of built-in rules turned off
 };
 

@@ -614,3 +614,22 @@ rules:
   loadBounceRules("rules: [", errors);
   EXPECT_EQ(errors.size(), 6u);
 }
+
+// The stage comes from the data's stage markers (data/bounce/rules.yaml `stage_markers`), each the
+// words a mail system writes around the reply: Postfix smtp_proto.c "(in reply to %s)", Exim
+// smtp.c "SMTP error from remote mail server after %s%s", qmail-remote.c "does not like recipient".
+TEST(BounceRules, TheStageComesFromTheMailSystemsWords) {
+  EXPECT_EQ(findCommand("host mx.globex.test[192.0.2.7] said: 550 5.7.1 spam (in reply to end of DATA command)"), "DATA");
+  EXPECT_EQ(findCommand("host mx.globex.test[192.0.2.7] said: 550 5.1.1 no (in reply to RCPT TO command)"), "RCPT");
+  EXPECT_EQ(findCommand("SMTP error from remote mail server after pipelined MAIL FROM:<rep@acme.test> SIZE=1234: 550 no"), "MAIL");
+  EXPECT_EQ(findCommand("SMTP error from remote mail server after initial connection: 554 go away"), "CONN");
+  EXPECT_EQ(findCommand("192.0.2.7 does not like recipient.\nRemote host said: 550 no such user"), "RCPT");
+  EXPECT_EQ(findCommand("550 no such user"), "");
+  // A marker that names no known stage, or has no source, is refused with the file named.
+  std::vector<std::string> errors;
+  loadBounceRules("stage_markers:\n  - {kind: phrase, match: 'after quit', stages: {any: quit}, source: {ref: x}}\n"
+                  "  - {kind: phrase, match: 'after rset', stages: {any: data}}\n",
+                  errors, "admin.yaml");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_NE(errors[0].find("admin.yaml: stage marker 'after quit'"), std::string::npos) << errors[0];
+}
