@@ -119,8 +119,9 @@ std::string requiredLiteral(const std::string& re) {
 // Words one of which any match must hold: the required literal, else one per alternative of a
 // top-level alternation or of a group every match passes through ("(a|b|c):"). Empty when some
 // alternative has no sure words. Only a filter: the regex still decides.
-std::vector<std::string> requiredLiterals(const std::string& re) {
+std::vector<std::string> requiredLiterals(const std::string& re, int depth_left = 8) {
   if (auto one = requiredLiteral(re); !one.empty()) return {one};
+  if (depth_left == 0) return {};  // nested deeper than any rule needs: no filter, the regex decides
   // Split at '|' outside groups and classes; note the first top-level group.
   std::vector<std::string> branches;
   size_t start = 0, groupOpen = std::string::npos, groupClose = std::string::npos;
@@ -147,7 +148,7 @@ std::vector<std::string> requiredLiterals(const std::string& re) {
   if (!branches.empty()) {
     branches.push_back(re.substr(start));
     for (const auto& b : branches) {
-      const auto words = requiredLiterals(b);
+      const auto words = requiredLiterals(b, depth_left - 1);
       if (words.empty()) return {};
       out.insert(out.end(), words.begin(), words.end());
     }
@@ -159,7 +160,7 @@ std::vector<std::string> requiredLiterals(const std::string& re) {
   std::string inner = re.substr(groupOpen + 1, groupClose - groupOpen - 1);
   if (inner.rfind("?:", 0) == 0) inner.erase(0, 2);
   if (inner.rfind("?", 0) == 0) return {};  // a look-ahead matches no words
-  return requiredLiterals(inner);
+  return requiredLiterals(inner, depth_left - 1);
 }
 
 // A vendor table the engine applies (it has `find` or `field`); others are documentation.
