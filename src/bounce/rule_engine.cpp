@@ -1,6 +1,7 @@
 #include "bounce/rule_engine.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -60,7 +61,14 @@ bool hostHolds(const std::vector<std::string>& suffixes, const Evidence& e, cons
       if (h == suffix || (h.size() > suffix.size() && h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0 &&
                           h[h.size() - suffix.size() - 1] == '.'))
         return true;
-    if (text.find(suffix) != std::string::npos) return true;  // the server's words name it (mx.google.com, a help URL)
+    // The server's words name it (mx.google.com, a help URL): as a whole name or a subdomain of it,
+    // not inside another name ("mail.com" is not named by "gmail.com", nor "me.com" by "acme.com").
+    for (size_t at = text.find(suffix); at != std::string::npos; at = text.find(suffix, at + 1)) {
+      const auto namePart = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; };
+      const bool startsName = at == 0 || !namePart(text[at - 1]);
+      const size_t end = at + suffix.size();
+      if (startsName && (end == text.size() || !namePart(text[end]))) return true;
+    }
   }
   return false;
 }

@@ -147,3 +147,20 @@ rules:
   EXPECT_EQ(readReply("452 ACME Storage reached").reason, "mailboxfull");
   EXPECT_NE(readReply("452 acme limit reached").reason, "mailboxfull");
 }
+
+// A rule scoped to a host holds when the recipient's domain or a reporting/remote MTA is that host
+// or under it, or when the server's words name it: as a name, not inside another name.
+TEST(BounceAdminRules, AHostIsNamedAsAWholeNameNotInsideAnother) {
+  std::vector<std::string> errors;
+  auto set = buildRuleSet(R"(
+rules:
+  - {id: acme-mailcom-quota, kind: phrase, match: 'box over the line', scope: {host: 'mail.com'}, reason: mailboxfull, source: {ref: x}}
+)",
+                          "/etc/safetynet/bounce-rules.yaml", errors);
+  ASSERT_TRUE(set) << joined(errors);
+  Installed use(set);
+  EXPECT_EQ(readReply("452 box over the line, see https://help.mail.com/quota").reason, "mailboxfull");
+  EXPECT_EQ(readReply("452 box over the line (mx01.eu.mail.com)").reason, "mailboxfull");
+  EXPECT_NE(readReply("452 box over the line (relayed by gmail.com)").reason, "mailboxfull");
+  EXPECT_NE(readReply("452 box over the line (hotmail.community.test)").reason, "mailboxfull");
+}

@@ -295,3 +295,19 @@ TEST(BounceSources, MicrosoftsUnregisteredDomainBlockInTheSingular) {
   EXPECT_EQ(r.reason, "blocked");
   EXPECT_FALSE(r.hard);
 }
+
+// Google's SMTP error reference: "450 4.2.1 The user you are trying to contact is receiving mail
+// at a rate that prevents additional messages from being delivered"; its newer page writes
+// "receiving email". Either is the recipient's rate, temporary, never a dead or full mailbox
+// (4.2.1 alone is RFC 3463's "mailbox disabled"). Google's rules hold for Gmail's own domains
+// too: "Gmail SMTP errors and codes" covers both, and a bounce Gmail writes names googlemail.com.
+TEST(BounceSources, GooglesRateLimitInEitherWording) {
+  for (const std::string noun : {"mail", "email"}) {
+    auto r = read("kim@gmail.com", "4.2.1",
+                  "450 4.2.1 The user you are trying to contact is receiving " + noun +
+                      " at a rate that prevents additional messages from being delivered. gsmtp",
+                  "delayed");
+    EXPECT_EQ(r.reason, "speeding") << noun;
+    EXPECT_FALSE(r.hard);
+  }
+}
