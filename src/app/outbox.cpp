@@ -165,7 +165,10 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
         log->warn("{}: no destination: {}", m.dedupe_key, t.error);
         continue;
       }
-      store.outboxSending(m.id, t.destination);  // before posting: see the file comment
+      // Before posting (see the file comment); a post with no answer may still land, so it is not
+      // looked for (after a crash, or a timeout below) before the notifier's in-flight wait.
+      const TimePoint searchAfter = now + n.inFlightWait();
+      store.outboxSending(m.id, t.destination, searchAfter);
       mayHaveSent = true;
       DeliveryResult r = co_await n.post(t.destination, m.dedupe_key, payload);
       if (r.delivered) {
@@ -183,8 +186,10 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
         if (!notice.empty())  // given up, and the admins told, in one transaction
           store.outboxSettle(m.id, "dead", r.error, notice);
         else
-          store.outboxRetry(m.id, nextAttempt(now, m.attempts + 1, r.retry_after), r.error,
-                            r.permanent_failure ? "dead" : (r.outcome_unknown ? "sending" : "pending"));
+          store.outboxRetry(m.id,
+                            r.outcome_unknown ? std::max(nextAttempt(now, m.attempts + 1, r.retry_after), searchAfter)
+                                              : nextAttempt(now, m.attempts + 1, r.retry_after),
+                            r.error, r.permanent_failure ? "dead" : (r.outcome_unknown ? "sending" : "pending"));
         r.permanent_failure ? ++stats.dead : ++stats.retried;
         metrics::instruments().notifications.with({m.kind, r.permanent_failure ? "dead" : "retry"}).inc();
         log->warn("{}: {} ({})", m.dedupe_key, r.error, r.permanent_failure ? "giving up" : "will retry");
@@ -194,7 +199,8 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
     }
     if (!error.empty()) {
       // Unknown outcome (transport error): stays "sending" so the next try searches first.
-      store.outboxRetry(m.id, nextAttempt(now, m.attempts + 1, std::nullopt), error,
+      const TimePoint next = nextAttempt(now, m.attempts + 1, std::nullopt);
+      store.outboxRetry(m.id, mayHaveSent ? std::max(next, now + n.inFlightWait()) : next, error,
                         mayHaveSent ? "sending" : "pending");
       ++stats.retried;
       metrics::instruments().notifications.with({m.kind, "retry"}).inc();

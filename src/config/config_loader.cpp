@@ -139,6 +139,7 @@ void readSlack(MapReader& m, SlackConfig& s) {
   m.string("ca_file", s.ca_file);
   const bool appTokenGiven = m.secret("app_token", s.app_token);
   m.boolean("actions", s.actions);
+  m.duration("in_flight_wait", s.in_flight_wait);
   if (!s.app_token.empty() && s.app_token.reveal().rfind("xapp-", 0) != 0)
     m.error("app_token", "an app-level token begins with xapp- (Basic Information, App-Level Tokens, scope connections:write)");
   if (s.actions && !appTokenGiven)

@@ -21,6 +21,7 @@ class SlackNotifier final : public Notifier {
   Task<std::optional<std::string>> findDelivered(const std::string& destination, const std::string& dedupe_key) override;
   Task<DeliveryResult> post(const std::string& destination, const std::string& dedupe_key,
                             const nlohmann::json& payload) override;
+  std::chrono::milliseconds inFlightWait() const override { return config_.in_flight_wait; }
 
  private:
   using Reply = SlackReply;

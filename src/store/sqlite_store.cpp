@@ -470,9 +470,9 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  void outboxSending(long long id, const std::string& ref) override {
-    Stmt s(db_, "UPDATE outbox SET state='sending', attempts=attempts+1, sent_ref=? WHERE id=?");
-    s.bind(1, ref).bind(2, id);
+  void outboxSending(long long id, const std::string& ref, TimePoint search_after) override {
+    Stmt s(db_, "UPDATE outbox SET state='sending', attempts=attempts+1, sent_ref=?, next_attempt_at=? WHERE id=?");
+    s.bind(1, ref).bind(2, toMillis(search_after)).bind(3, id);
     s.run();
   }
 

@@ -164,7 +164,7 @@ class PlatformSandbox {
         << "\n      client_secret: " << fakes::FakeSalesloft::kClientSecret
         << "\n      refresh_token: " << fakes::FakeSalesloft::kFirstRefreshToken << "\n"
         << "notify:\n  slack: {bot_token: xoxb-e2e, base_url: \"" << slack_.baseUrl()
-        << "\", channel: \"#deliverability\", dm_rep: true}\n"
+        << "\", channel: \"#deliverability\", dm_rep: true, in_flight_wait: 5s}\n"
         << options.extra_config;
   }
   std::string config() const { return (dir_ / "safetynet.yaml").string(); }

@@ -216,21 +216,26 @@ Task<void> waitFor(milliseconds d) {
   co_await t.async_wait(asio::use_awaitable);
 }
 
-// Known limit (docs/testing.md, "Faults at the edges"): a post that Slack carries out only after its
-// client gave up on it (a timeout, or the daemon killed) is not in the history yet when the next
-// try looks, so it is posted again. Slack has no idempotency key; the outbox would have to wait out
-// every post that may still be on its way (after a restart too) before looking. Disabled until then.
-TEST_F(SlackOutboxTest, DISABLED_APostThatLandsAfterItsClientGaveUpIsNotPostedAgain) {
+// A post that Slack carries out only after its client gave up on it (a timeout, or the daemon
+// killed) is not in the history at once. Slack has no idempotency key: the outbox looks for it
+// no sooner than notify.slack.in_flight_wait after the attempt (2 minutes by default), and finds it.
+TEST_F(SlackOutboxTest, APostThatLandsAfterItsClientGaveUpIsNotPostedAgain) {
   services.notifiers["slack"] = notifier(true, "#deliverability", "xoxb-test", milliseconds(200));
   enqueue("k-late");
   FaultPlan late = FaultPlan::on("POST /api/chat.postMessage", FaultKind::LateApply);
   late.stall = milliseconds(800);
   fake.setFaults(late);
-  drain(Clock::now());  // no answer within 200 ms: the outcome is unknown
+  const TimePoint t0 = Clock::now();
+  drain(t0);  // no answer within 200 ms: the outcome is unknown
   EXPECT_EQ(message().state, "sending");
-  drain(Clock::now() + minutes(1));  // looks (nothing yet), posts
+  drain(t0 + minutes(1));  // within the in-flight wait: neither looked for nor posted again
+  EXPECT_EQ(fake.requestCount("conversations.history"), 0);
   runTask(io, waitFor(milliseconds(1000)));  // the first post lands
+  EXPECT_EQ(fake.requestCount("chat.postMessage"), 1);
+  drain(t0 + minutes(3));  // looks, finds it
   EXPECT_EQ(fake.messages().size(), 1u);
+  EXPECT_EQ(fake.requestCount("chat.postMessage"), 1);
+  EXPECT_EQ(message().state, "sent");
 }
 
 // A held Close email whose rep Close could not name when it was held (GET /user/{id} failed): the

@@ -477,7 +477,7 @@ TEST_F(CycleTest, OutboxAfterACrashLooksBeforeResending) {
   cycle();
   // As if the daemon died after posting but before recording it.
   auto m = store_->allOutbox().at(0);
-  store_->outboxSending(m.id, "C1");
+  store_->outboxSending(m.id, "C1", Clock::now());
   EXPECT_CALL(*notifier_, findDelivered("C1", m.dedupe_key)).WillOnce([](const std::string&, const std::string&) {
     return ready(std::optional<std::string>("C1/9.9"));
   });

@@ -109,8 +109,10 @@ TEST_F(StoreTest, TransitionAndNotificationCommitTogetherAndOnce) {
 
 TEST_F(StoreTest, OutboxLifecycle) {
   auto id = queuedNotification("k3");
-  store_->outboxSending(id, "C1");
-  auto s = store_->dueOutbox(Clock::now(), 10).at(0);
+  // Not due again before the in-flight wait: a post with no answer may still land.
+  store_->outboxSending(id, "C1", Clock::now() + std::chrono::minutes(2));
+  EXPECT_TRUE(store_->dueOutbox(Clock::now(), 10).empty());
+  auto s = store_->dueOutbox(Clock::now() + std::chrono::minutes(2), 10).at(0);
   EXPECT_EQ(s.state, "sending");
   EXPECT_EQ(s.sent_ref, "C1");
   EXPECT_EQ(s.attempts, 1);

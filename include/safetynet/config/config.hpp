@@ -162,6 +162,10 @@ struct SlackConfig {
   // with the app-level token (xapp-...): no public URL needed.
   Secret app_token;
   bool actions = false;
+  // How long a post Slack never answered (a timeout, the daemon killed mid-post) may still land:
+  // the outbox looks for it in the channel's history no sooner than this after the attempt, so a
+  // post Slack carries out late is found, not posted twice (Slack has no idempotency key).
+  milliseconds in_flight_wait{std::chrono::minutes(2)};
 };
 
 // Email alerts (docs/configuration.md, notify.email): to the rep, and to the admins with a

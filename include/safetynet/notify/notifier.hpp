@@ -46,6 +46,9 @@ class Notifier {
                                                          const std::string& dedupe_key) = 0;
   virtual Task<DeliveryResult> post(const std::string& destination, const std::string& dedupe_key,
                                     const nlohmann::json& payload) = 0;
+  // How long after a post whose answer never came findDelivered can be trusted to see it (the
+  // destination may carry the post out late). 0: at once.
+  virtual std::chrono::milliseconds inFlightWait() const { return std::chrono::milliseconds(0); }
 };
 
 using NotifierPtr = std::shared_ptr<Notifier>;

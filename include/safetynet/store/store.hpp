@@ -199,7 +199,9 @@ class Store {
   // Outbox: pending or sending messages whose next attempt is due, or further ahead of `now` than
   // kOutboxMaxRetryDelay: set before the clock went back, they would wait for it to catch up.
   virtual std::vector<OutboxMessage> dueOutbox(TimePoint now, int limit) = 0;
-  virtual void outboxSending(long long id, const std::string& ref) = 0;
+  // A message about to be posted to `ref`: "sending", one more attempt; due again (to be looked
+  // for at `ref` first) no sooner than `search_after`, should the process die before the answer.
+  virtual void outboxSending(long long id, const std::string& ref, TimePoint search_after) = 0;
   virtual void outboxSent(long long id, const std::string& ref) = 0;
   // state: pending (try afresh), sending (outcome unknown: look before resending) or dead.
   virtual void outboxRetry(long long id, TimePoint next, const std::string& error, const std::string& state) = 0;
