@@ -206,6 +206,8 @@ std::string findCommand(const std::string& text) {
     if (m.kind == "phrase") {
       if (words.find(m.match) == std::string::npos) continue;
     } else {
+      const auto holds = [&](const std::string& w) { return words.find(w) != std::string::npos; };
+      if (!m.literals.empty() && std::none_of(m.literals.begin(), m.literals.end(), holds)) continue;
       std::smatch found;
       if (!std::regex_search(words, found, m.re)) continue;
       if (found.size() > 1 && found[1].matched) key = found[1].str();

@@ -257,6 +257,7 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     if (ok && m.kind == "regex") {
       try {
         m.re = std::regex(lowerPattern(m.match), std::regex::ECMAScript);
+        m.literals = requiredLiterals(m.match);
       } catch (const std::regex_error&) {
         ok = false;
       }

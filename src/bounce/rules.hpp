@@ -70,6 +70,7 @@ struct StageMarker {
   std::map<std::string, std::string> stages;  // key -> connect|helo|mail|rcpt|data|local|unknown
   std::string source_ref;
   std::regex re;
+  std::vector<std::string> literals;  // kind regex: words any match holds (requiredLiterals); none: no filter
 };
 
 struct BounceRules {
