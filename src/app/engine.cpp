@@ -332,6 +332,20 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
       logger(c.name())->warn("email {}: {}", e.id, d.detail);
       co_return;
     }
+  // Shadow mode (a trial run, or a reason or platform being rolled out): the decision is recorded
+  // as it would be carried out, and nothing more: no platform call, no rep or admin told.
+  if (d.verdict == "revert")
+    if (auto setting = shadowSetting(cfg, c.name(), d.reason)) {
+      d.state = EmailState::Shadow;
+      d.detail = "would be held (" + d.reason + "), " + std::to_string(secondsLeft(e.scheduled_at, now)) +
+                 " s before its send; not stopped and nobody told: " + *setting + " is shadow";
+      ++stats_.decided;
+      ++stats_.shadowed;
+      m.reverts.with({c.name(), "shadow"}).inc();
+      store_.recordDecision(d);
+      logger(c.name())->info("email {}: {}", e.id, d.detail);
+      co_return;
+    }
   // Too late only when less than act_margin is left now, at the moment it could be acted on.
   const bool tooLate = e.scheduled_at - now < cfg.act_margin;
   const std::string left = std::to_string(secondsLeft(e.scheduled_at, now)) + " s";

@@ -99,7 +99,7 @@ nlohmann::json digestPayload(Store& store, TimePoint now) {
   const TimePoint since = now - std::chrono::hours(24);
   nlohmann::json byReason = nlohmann::json::object(), byRep = nlohmann::json::object(),
                  byConnector = nlohmann::json::object(), notStopped = nlohmann::json::array();
-  int decided = 0, held = 0;
+  int decided = 0, held = 0, shadowed = 0;
   auto bump = [](nlohmann::json& m, const std::string& k) { m[k.empty() ? "(unknown)" : k] = m.value(k.empty() ? "(unknown)" : k, 0) + 1; };
   for (const auto& d : store.decisionsSince(since)) {
     ++decided;
@@ -109,6 +109,7 @@ nlohmann::json digestPayload(Store& store, TimePoint now) {
     bump(byRep, rep);
     bump(byConnector, d.connector);
     if (d.state == EmailState::Reverted) ++held;
+    if (d.state == EmailState::Shadow) ++shadowed;  // counted by reason too: what enforcing would hold
     if (d.state == EmailState::RevertFailed || d.state == EmailState::TooLate) {
       std::string to;
       for (const auto& r : d.recipients)
@@ -125,6 +126,7 @@ nlohmann::json digestPayload(Store& store, TimePoint now) {
           {"since", formatIso8601(since)},
           {"decided", decided},
           {"held", held},
+          {"shadowed", shadowed},
           {"by_reason", byReason},
           {"by_rep", byRep},
           {"by_connector", byConnector},

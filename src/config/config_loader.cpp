@@ -2,6 +2,7 @@
 // fixes a file in one go; nothing here throws past loadConfig*().
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -57,6 +58,14 @@ void readPolicy(MapReader& m, PolicyConfig& p) {
     s.optionalNumber("weight", o.weight, -1e6, 1e6);
     p.signals[name] = o;
   });
+  if (auto modes = m.map("modes")) {
+    for (const auto& reason : kReasons) {
+      std::string mode;
+      modes->oneOf(reason, mode, {"enforce", "shadow"});
+      if (!mode.empty()) p.modes[reason] = mode;
+    }
+    modes->finish();  // a key that is no reason code: "unknown key (did you mean ...)"
+  }
 }
 
 void readOAuth(MapReader& m, OAuthConfig& o) {
@@ -97,6 +106,7 @@ void readConnector(MapReader& m, ConnectorConfig& c) {
   m.string("revert_strategy", c.revert_strategy);
   m.number("rate_budget", c.rate_budget, 0.05, 1.0);
   m.secret("webhook_secret", c.webhook_secret);
+  m.oneOf("mode", c.mode, {"enforce", "shadow"});
   if (c.type == "close" && !c.webhook_secret.empty() && !isHex(c.webhook_secret.reveal()))
     m.error("webhook_secret", "Close's webhook signature_key is hex, as the subscription's answer gives it");
   if (c.name.empty()) m.error("name", "every connector needs a name");
@@ -288,6 +298,7 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
   }
   MapReader top(diag, root, "");
   top.string("state_dir", c.state_dir);
+  top.oneOf("mode", c.mode, {"enforce", "shadow"});
   top.duration("poll_interval", c.poll_interval);
   top.duration("min_lead_time", c.min_lead_time);
   top.duration("act_margin", c.act_margin);
@@ -440,6 +451,12 @@ ConfigResult loadConfigText(const std::string& text, const std::string& name, Se
 }
 
 ConfigResult loadConfigFile(const std::string& path, Secrets secrets) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {  // ifstream opens one, and reads nothing: all defaults
+    ConfigResult r;
+    r.errors.push_back(ConfigError{path + ": is a directory, not a configuration file"});
+    return r;
+  }
   std::ifstream in(path);
   if (!in) {
     ConfigResult r;
@@ -449,6 +466,15 @@ ConfigResult loadConfigFile(const std::string& path, Secrets secrets) {
   std::stringstream ss;
   ss << in.rdbuf();
   return parseAndLoad(ss.str(), path, secrets == Secrets::Read);
+}
+
+std::optional<std::string> shadowSetting(const Config& c, const std::string& connector, const std::string& reason) {
+  if (auto it = c.policy.modes.find(reason); it != c.policy.modes.end())
+    return it->second == "shadow" ? std::optional<std::string>("policy.modes." + reason) : std::nullopt;
+  for (const auto& k : c.connectors)
+    if (k.name == connector && !k.mode.empty())
+      return k.mode == "shadow" ? std::optional<std::string>("connectors[" + connector + "].mode") : std::nullopt;
+  return c.mode == "shadow" ? std::optional<std::string>("mode") : std::nullopt;
 }
 
 std::string defaultConfigPath() {

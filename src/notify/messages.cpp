@@ -138,6 +138,8 @@ MessageContent digestContent(const nlohmann::json& p) {
   c.fields = {field("Held", std::to_string(held)), field("Decided", std::to_string(p.value("decided", 0))),
               field("Not stopped", std::to_string(p.value("not_stopped_count", 0))),
               field("Since", p.value("since", ""), "", true)};
+  if (const int shadowed = p.value("shadowed", 0); shadowed > 0)
+    c.fields.insert(c.fields.begin() + 1, field("Would have been held (shadow mode)", std::to_string(shadowed)));
   c.sections = {field("By reason", counts(p.value("by_reason", nlohmann::json::object()))),
                 field("By rep", counts(p.value("by_rep", nlohmann::json::object()))),
                 field("By connector", counts(p.value("by_connector", nlohmann::json::object())))};

@@ -24,13 +24,14 @@ std::string toString(EmailState s) {
     case EmailState::Reverted: return "reverted";
     case EmailState::RevertFailed: return "revert_failed";
     case EmailState::TooLate: return "too_late";
+    case EmailState::Shadow: return "shadow";
   }
   return "unknown";
 }
 
 std::optional<EmailState> emailStateFrom(std::string_view s) {
   for (auto st : {EmailState::Allowed, EmailState::Reverting, EmailState::Reverted, EmailState::RevertFailed,
-                  EmailState::TooLate})
+                  EmailState::TooLate, EmailState::Shadow})
     if (toString(st) == s) return st;
   return std::nullopt;
 }

@@ -66,7 +66,9 @@ const std::vector<Case> kCases = {
 
 class Sandbox {
  public:
-  Sandbox() : close_(io_.get_executor(), "e2e-key"), slack_(io_.get_executor(), "xoxb-e2e"), dns_(kZones) {
+  // extraTop: more top-level YAML; extraConnector: more keys of the connector (4 spaces in).
+  explicit Sandbox(const std::string& extraTop = "", const std::string& extraConnector = "")
+      : close_(io_.get_executor(), "e2e-key"), slack_(io_.get_executor(), "xoxb-e2e"), dns_(kZones) {
     slack_.addChannel("C0DELIV", "#deliverability");
     close_.addUser("user_rep1", "riley@seller.test", "Riley", "Rep");
     int minute = 10;
@@ -89,7 +91,8 @@ class Sandbox {
         << "lists:\n  allow: " << (dir_ / "allow.txt").string() << "\n  spamtraps: " << (dir_ / "spamtraps.txt").string()
         << "\n  complainers: " << (dir_ / "complainers.txt").string() << "\n"
         << "connectors:\n  - name: close-e2e\n    type: close\n    base_url: " << close_.baseUrl()
-        << "\n    api_key: e2e-key\n    backfill: 2d\n"
+        << "\n    api_key: e2e-key\n    backfill: 2d\n" << extraConnector
+        << extraTop
         << "notify:\n  slack: {bot_token: xoxb-e2e, base_url: \"" << slack_.baseUrl()
         << "\", channel: \"#deliverability\"}\n";
     thread_ = std::thread([this] { io_.run(); });
@@ -173,6 +176,64 @@ TEST(EndToEnd, RunOnceRevertsExactlyTheBadOnesAndTellsTheRep) {
   // A second run decides, reverts and notifies nothing again.
   ASSERT_EQ(runCommand({SAFETYNET_BINARY, "run", "--once", "-c", s.config()}, &out), 0) << out;
   expectExactlyTheBadOnesHeld(s);
+}
+
+// Shadow mode (notes/product.md): every email decided and recorded as it would be, nothing changed
+// on the platform, nobody told.
+TEST(EndToEnd, ShadowModeDecidesAndRecordsButTouchesNothing) {
+  Sandbox s("mode: shadow\n");
+  std::string out;
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "run", "--once", "-c", s.config()}, &out), 0) << out;
+  EXPECT_NE(out.find("would have been held (shadow mode)"), std::string::npos) << out;
+  auto check = [&] {
+    std::map<std::string, nlohmann::json> byId;
+    for (const auto& d : s.decisions()) {
+      EXPECT_FALSE(byId.count(d["email_id"])) << "decided twice: " << d["email_id"];
+      byId[d["email_id"]] = d;
+    }
+    ASSERT_EQ(byId.size(), kCases.size());
+    for (const auto& c : kCases) {
+      const auto& d = byId.at(c.id);
+      EXPECT_EQ(d["verdict"], c.reason.empty() ? "allow" : "revert") << c.id;
+      EXPECT_EQ(d["state"], c.reason.empty() ? "allowed" : "shadow") << c.id << " " << d.dump();
+      if (!c.reason.empty()) {
+        EXPECT_EQ(d["reason"], c.reason) << c.id;
+        EXPECT_NE(d["detail"].get<std::string>().find("mode is shadow"), std::string::npos) << d.dump();
+      }
+      EXPECT_EQ(s.close().status(c.id), "scheduled") << c.id;
+      EXPECT_EQ(s.close().putCount(c.id), 0) << c.id;
+    }
+    EXPECT_TRUE(s.slack().messages().empty());
+  };
+  check();
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "run", "--once", "-c", s.config()}, &out), 0) << out;
+  check();  // decided once: a second run neither decides again nor acts
+}
+
+// The most specific setting wins: a reason's mode over its connector's over the top-level one.
+TEST(EndToEnd, ShadowModePerConnectorAndPerReason) {
+  Sandbox s("mode: shadow\npolicy: {modes: {spamtrap: shadow, bounce_risk: enforce}}\n", "    mode: enforce\n");
+  std::string out;
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "run", "--once", "-c", s.config()}, &out), 0) << out;
+  int held = 0;
+  for (const auto& d : s.decisions()) {
+    const std::string id = d["email_id"];
+    const auto c = std::find_if(kCases.begin(), kCases.end(), [&](const Case& k) { return k.id == id; });
+    ASSERT_NE(c, kCases.end());
+    if (c->reason.empty()) {
+      EXPECT_EQ(d["state"], "allowed") << id;
+    } else if (c->reason == "spamtrap") {
+      EXPECT_EQ(d["state"], "shadow") << id;
+      EXPECT_NE(d["detail"].get<std::string>().find("policy.modes.spamtrap is shadow"), std::string::npos) << d.dump();
+      EXPECT_EQ(s.close().status(id), "scheduled") << id;
+    } else {
+      ++held;
+      EXPECT_EQ(d["state"], "reverted") << id << " " << d.dump();
+      EXPECT_EQ(s.close().status(id), "draft") << id;
+    }
+  }
+  EXPECT_EQ(held, 6);
+  EXPECT_EQ(static_cast<int>(s.slack().messages().size()), held);  // the shadowed spamtrap told nobody
 }
 
 TEST(EndToEnd, SigkillAtAnyPointLosesNothingAndDoublesNothing) {

@@ -153,10 +153,43 @@ TEST(Config, TableOfBadConfigsGivesExactMessages) {
        "sn.yaml:5:18: connectors[0].rate_budget: must be between 0.05 and 1, got 2"},
       {"slack without a token", "notify:\n  slack: {channel: \"#x\"}\n",
        "sn.yaml:2:10: notify.slack.bot_token: slack needs bot_token or bot_token_file"},
+      {"mode typo", "mode: shadwo\n",
+       "sn.yaml:1:7: mode: \"shadwo\" is not one of: enforce, shadow (did you mean \"shadow\"?)"},
+      {"policy.modes keyed by something not a reason code", "policy:\n  modes: {spam_trap: shadow}\n",
+       "sn.yaml:2:11: policy.modes.spam_trap: unknown key (did you mean \"spamtrap\"?)"},
+      {"connector mode typo", std::string(kValidClose) + "    mode: off\n",
+       "sn.yaml:5:11: connectors[0].mode: \"off\" is not one of: enforce, shadow"},
       {"invalid YAML", "poll_interval: [30s\n", "sn.yaml:2:1: invalid YAML: end of sequence flow not found"},
       {"not a mapping", "- a\n- b\n", "sn.yaml:1:1: the configuration must be a YAML mapping"},
   };
   for (const auto& c : cases) EXPECT_EQ(firstError(c.yaml), c.expected) << c.name;
+}
+
+// Shadow mode: top level, per connector, per reason; the most specific setting given wins.
+TEST(Config, ShadowModeTheMostSpecificSettingWins) {
+  auto r = loadConfigText(std::string(kValidClose) + "  - {name: close-two, type: close, api_key: k2, mode: shadow}\n"
+                          "  - {name: close-three, type: close, api_key: k3, mode: enforce}\n"
+                          "mode: shadow\npolicy:\n  modes: {unknown: shadow, spamtrap: enforce}\n",
+                          "sn.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors.front().message;
+  const Config& c = *r.config;
+  EXPECT_EQ(c.mode, "shadow");
+  EXPECT_EQ(c.connectors[1].mode, "shadow");
+  EXPECT_EQ(c.policy.modes.size(), 2u);
+  EXPECT_EQ(shadowSetting(c, "close-main", "bounce_risk"), "mode");  // no mode of its own: the top level's
+  EXPECT_EQ(shadowSetting(c, "close-two", "bounce_risk"), "connectors[close-two].mode");
+  EXPECT_EQ(shadowSetting(c, "close-three", "bounce_risk"), std::nullopt);
+  EXPECT_EQ(shadowSetting(c, "close-three", "unknown"), "policy.modes.unknown");
+  EXPECT_EQ(shadowSetting(c, "close-two", "spamtrap"), std::nullopt);  // the reason's enforce beats the connector's shadow
+  Config defaults;
+  EXPECT_EQ(defaults.mode, "enforce");
+  EXPECT_EQ(shadowSetting(defaults, "any", "bounce_risk"), std::nullopt);
+}
+
+TEST(Config, ADirectoryIsNoConfigurationFile) {
+  auto r = loadConfigFile(std::filesystem::temp_directory_path().string());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].message.find("is a directory"), std::string::npos) << r.errors[0].message;
 }
 
 TEST(Config, ReportsEveryProblemNotJustTheFirst) {

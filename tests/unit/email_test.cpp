@@ -497,6 +497,7 @@ TEST_F(RouteTest, DigestCountsTheLastDayAndGoesOutOnceADayAcrossRestarts) {
   decide("d", "outreach", "Sam", "spamtrap", EmailState::RevertFailed, t0 - hours(4));
   decide("e", "close", "Riley", "do_not_mail", EmailState::TooLate, t0 - hours(3));
   decide("f", "close", "Riley", "", EmailState::Allowed, t0 - hours(2));
+  decide("g", "close", "Sam", "unknown", EmailState::Shadow, t0 - hours(2));  // shadow mode: would have held
   SenderState paused;
   paused.mailbox = "riley@seller.example";
   paused.state = "paused";
@@ -506,18 +507,22 @@ TEST_F(RouteTest, DigestCountsTheLastDayAndGoesOutOnceADayAcrossRestarts) {
   now_ = t0;
 
   const auto p = digestPayload(*store_, t0);
-  EXPECT_EQ(p["decided"], 6);
+  EXPECT_EQ(p["decided"], 7);
   EXPECT_EQ(p["held"], 3);
-  EXPECT_EQ(p["by_reason"], (nlohmann::json{{"bounce_risk", 2}, {"unknown", 1}, {"spamtrap", 1}, {"do_not_mail", 1}}));
-  EXPECT_EQ(p["by_rep"], (nlohmann::json{{"Riley", 2}, {"Sam", 3}}));
-  EXPECT_EQ(p["by_connector"], (nlohmann::json{{"close", 3}, {"outreach", 2}}));
+  EXPECT_EQ(p["shadowed"], 1);
+  EXPECT_EQ(p["by_reason"], (nlohmann::json{{"bounce_risk", 2}, {"unknown", 2}, {"spamtrap", 1}, {"do_not_mail", 1}}));
+  EXPECT_EQ(p["by_rep"], (nlohmann::json{{"Riley", 2}, {"Sam", 4}}));
+  EXPECT_EQ(p["by_connector"], (nlohmann::json{{"close", 4}, {"outreach", 2}}));
   ASSERT_EQ(p["not_stopped"].size(), 2u);
   EXPECT_EQ(p["not_stopped"][0]["what"], "\"S d\" to d@x.example (outreach, spamtrap, revert_failed)");
   EXPECT_EQ(p["not_stopped"][1]["what"], "\"S e\" to e@x.example (close, do_not_mail, too_late)");
   ASSERT_EQ(p["paused_senders"].size(), 1u);
   EXPECT_EQ(p["paused_senders"][0]["mailbox"], "riley@seller.example");
-  const std::string text = messageContent(p).sections[0].value;
-  EXPECT_EQ(text, "bounce_risk 2, do_not_mail 1, spamtrap 1, unknown 1");
+  const MessageContent content = messageContent(p);
+  EXPECT_EQ(content.sections[0].value, "bounce_risk 2, do_not_mail 1, spamtrap 1, unknown 2");
+  ASSERT_GE(content.fields.size(), 2u);
+  EXPECT_EQ(content.fields[1].label, "Would have been held (shadow mode)");
+  EXPECT_EQ(content.fields[1].value, "1");
 
   services_.config.notify.email.digest = "daily";
   EXPECT_CALL(*email_, post("revops@example.com", _, _)).Times(2);

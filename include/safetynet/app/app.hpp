@@ -43,7 +43,8 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
 struct CycleStats {
   int listed = 0, decided = 0, allowed = 0, reverted = 0, revert_failed = 0, too_late = 0, resumed = 0,
       already_decided = 0, connector_errors = 0,
-      let_go = 0;  // risky, but let go by the fail-safe
+      let_go = 0,   // risky, but let go by the fail-safe
+      shadowed = 0;  // would have been held; shadow mode changed nothing
   std::string summary() const;
 };
 

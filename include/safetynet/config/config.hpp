@@ -23,6 +23,8 @@ struct PolicyConfig {
   std::string on_internal_error = "allow";  // allow | revert
   std::optional<double> threshold;          // overrides the shipped threshold
   std::map<std::string, PolicyOverride> signals;  // per-signal overrides of the shipped policy
+  // Per reason code: enforce | shadow (shadowSetting below). Absent: the connector's mode.
+  std::map<std::string, std::string> modes;
 };
 
 struct DnsConfig {
@@ -147,6 +149,8 @@ struct ConnectorConfig {
   // secret; Salesloft: the callback_token). Set: POST /webhooks/{name} on the admin API's
   // listener, signature verified, lists this connector at once (src/admin/webhooks.hpp).
   Secret webhook_secret;
+  // enforce | shadow; empty: the top-level mode (shadowSetting below).
+  std::string mode;
   // source position, for messages
   std::string where;
 };
@@ -212,6 +216,10 @@ struct AdminApiConfig {
 
 struct Config {
   std::string source;  // the file it came from
+  // enforce: held emails are stopped and their reps told. shadow: every email is decided and
+  // recorded as usual, but nothing is changed on a platform and nobody is told (a trial run).
+  // Also per connector (connectors[].mode) and per reason (policy.modes): shadowSetting().
+  std::string mode = "enforce";
   std::string state_dir = "/var/lib/safetynet";
   milliseconds poll_interval{10000};
   // The least lead a user can give an email (sequence steps, "send later"): emails are listed from
@@ -262,6 +270,11 @@ enum class Secrets { Read, Skip };
 ConfigResult loadConfigFile(const std::string& path, Secrets secrets = Secrets::Read);
 // Same from text (tests); `name` stands for the file in messages.
 ConfigResult loadConfigText(const std::string& text, const std::string& name, Secrets secrets = Secrets::Read);
+
+// Whether a hold for `reason` on `connector` is only recorded (shadow mode), and which setting says
+// so ("policy.modes.unknown", "connectors[close-main].mode", "mode"); nullopt: carried out. The
+// most specific setting given wins: the reason's, then the connector's, then the top-level mode.
+std::optional<std::string> shadowSetting(const Config& c, const std::string& connector, const std::string& reason);
 
 // The path the commands use: -c, else $SAFETYNET_CONFIG, else /etc/safetynet/safetynet.yaml.
 std::string defaultConfigPath();

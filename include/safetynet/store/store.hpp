@@ -15,8 +15,9 @@
 
 namespace safetynet {
 
-// Where an email stands. Terminal: allowed, reverted, revert_failed, too_late.
-enum class EmailState { Allowed, Reverting, Reverted, RevertFailed, TooLate };
+// Where an email stands. Terminal: allowed, reverted, revert_failed, too_late, shadow (would have
+// been held; shadow mode changed nothing and told nobody).
+enum class EmailState { Allowed, Reverting, Reverted, RevertFailed, TooLate, Shadow };
 std::string toString(EmailState s);
 std::optional<EmailState> emailStateFrom(std::string_view s);
 
