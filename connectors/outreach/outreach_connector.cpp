@@ -66,11 +66,10 @@ Task<HttpResponse> OutreachConnector::call(std::string method, std::string url, 
     HttpRequest req;
     req.method = method;
     req.url = url;
-    req.headers = {{"Authorization", "Bearer " + token}, {"Accept", kMediaType}};
-    if (!body.empty()) {
-      req.headers.emplace_back("Content-Type", kMediaType);
-      req.body = body;
-    }
+    // Every request names the media type, with a body or not (a GET, the pause POST): Outreach
+    // answers 415 to any request that does not (developers.outreach.io/api/making-requests).
+    req.headers = {{"Authorization", "Bearer " + token}, {"Accept", kMediaType}, {"Content-Type", kMediaType}};
+    req.body = body;
     r = co_await http_->send(std::move(req));
     budget_.observe(r);
     if (r.status != 401) break;

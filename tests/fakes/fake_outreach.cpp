@@ -238,7 +238,10 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
   const std::string prefix = "/api/v2";
   if (r.path.rfind(prefix, 0) != 0) return document(404, errorDoc("resourceNotFound", "Resource Not Found", r.path));
   const std::string path = r.path.substr(prefix.size());
-  if (!r.body.empty() && r.header("content-type").rfind(kMediaType, 0) != 0)
+  // "All requests must specify the JSON API media type (application/vnd.api+json) within the
+  // Content-Type request header. Requests failing to specify this content type will receive a
+  // 415" (developers.outreach.io/api/making-requests): GETs and body-less POSTs too.
+  if (r.header("content-type").rfind(kMediaType, 0) != 0)
     return document(415, errorDoc("unsupportedMediaType", "Unsupported Media Type",
                                   "Content-Type must be application/vnd.api+json"));
   auto q = [&](const std::string& k) {

@@ -1,7 +1,7 @@
 #pragma once
 // A fake Outreach API v2 following ../shared/specs/outreach-openapi.json and the hyper-schema
 // (outreach-hyper-schema.json) for what safetynet uses: JSON:API documents with
-// application/vnd.api+json (415 otherwise); GET /mailings with filter[state] lists,
+// application/vnd.api+json as the Content-Type of every request, with a body or not (415 otherwise); GET /mailings with filter[state] lists,
 // filter[scheduledAt] ranges ("a..b", inf/neginf), sort, include (recipients, prospect, mailbox,
 // user), cursor pagination (page[size], page[after], links.next); GET/PATCH /mailings/{id};
 // GET /users/{id}, GET /users?filter[id]=a,b; GET /prospects/{id};

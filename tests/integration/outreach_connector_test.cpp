@@ -128,6 +128,19 @@ TEST_F(OutreachConnectorTest, AnUnconfirmedStopIsReportedAsSuch) {
   EXPECT_EQ(fake.requestCount("PATCH"), 0);  // pause_sequence does not try the PATCH
 }
 
+// Outreach answers 415 to any request without Content-Type: application/vnd.api+json
+// (developers.outreach.io/api/making-requests), a GET or the pause POST, which has no body.
+TEST_F(OutreachConnectorTest, EveryRequestCarriesTheJsonApiMediaTypeEvenWithoutABody) {
+  add(16, minutes(30), {"jane@acme.test"}, "scheduled", 79);
+  auto c = connector("pause_sequence");
+  auto emails = runTask(io, c->listScheduled(window()));  // GET /mailings
+  ASSERT_EQ(emails.size(), 1u);
+  auto r = runTask(io, c->revert(emails[0]));  // GET /mailings/16, POST .../actions/pause, GET again
+  EXPECT_TRUE(r.confirmed) << r.detail;
+  EXPECT_EQ(fake.sequenceState(79), "paused");
+  EXPECT_EQ(fake.requestCount("POST /api/v2/sequenceStates/79/actions/pause"), 1);
+}
+
 TEST_F(OutreachConnectorTest, ASingleMailingOutsideASequenceCannotBePaused) {
   fake.allowPatchToDrafted(false);
   add(14, minutes(30));
