@@ -51,9 +51,20 @@ OutreachConnector::OutreachConnector(ConnectorConfig config, HttpClientPtr http,
   while (!config_.base_url.empty() && config_.base_url.back() == '/') config_.base_url.pop_back();
 }
 
-bool OutreachConnector::sameOrigin(const std::string& url) const {
-  auto a = parseUrl(url), b = parseUrl(config_.base_url);
-  return a && b && a->scheme == b->scheme && a->host == b->host && a->port == b->port;
+std::string OutreachConnector::nextLink(const nlohmann::json& doc, const std::string& current,
+                                        const std::string& what) const {
+  if (!doc.contains("links") || !doc["links"].is_object()) return "";
+  const std::string next = jsonString(doc["links"], "next");
+  if (next.empty()) return "";
+  // JSON:API servers write brackets raw (page[after]=...) and may give a relative link.
+  const auto resolved = resolveLink(current, next);
+  const auto to = resolved ? parseUrl(*resolved) : std::nullopt;
+  const auto base = parseUrl(config_.base_url);
+  if (!to) throw ConnectorError(config_.name + ": " + what + ": links.next is not a URL; the listing is incomplete");
+  if (!base || !sameOrigin(*to, *base))
+    throw ConnectorError(config_.name + ": " + what + ": links.next points to another origin (" + to->scheme + "://" +
+                         to->host + ":" + to->port + "), not followed; the listing is incomplete");
+  return *resolved;
 }
 
 Task<HttpResponse> OutreachConnector::call(std::string method, std::string url, std::string body,
@@ -136,14 +147,7 @@ Task<void> OutreachConnector::streamScheduled(TimeWindow window, PageSink sink) 
     listed += page.size();
     // Each page is checked while the next one is read.
     if (!page.empty()) co_await sink(std::move(page));
-    std::string next;
-    if (doc.contains("links") && doc["links"].is_object()) next = jsonString(doc["links"], "next");
-    if (!next.empty() && !sameOrigin(next)) {
-      // The token must not travel to another host, whatever a response says.
-      logger(config_.name)->warn("ignoring a next link to another host");
-      next.clear();
-    }
-    url = next;
+    url = nextLink(doc, url, "GET /mailings");
   }
   tracked_.finish(plan);
   logger(config_.name)->debug("{} listing: {} scheduled mailings in the window in {} pages", plan.full ? "full" : "incremental",
@@ -335,8 +339,7 @@ Task<void> OutreachConnector::loadProfiles(std::vector<ScheduledEmail>& emails) 
         nlohmann::json doc = co_await getJson(url, "GET /emailAddresses", due);
         if (doc.contains("data") && doc["data"].is_array())
           for (const auto& a : doc["data"]) addresses[relatedId(a, "prospect")].push_back(a);
-        std::string next = doc.contains("links") && doc["links"].is_object() ? jsonString(doc["links"], "next") : "";
-        url = !next.empty() && sameOrigin(next) ? next : "";
+        url = nextLink(doc, url, "GET /emailAddresses");
       }
     }
   } catch (const std::exception& e) {
@@ -410,8 +413,7 @@ Task<Activity> OutreachConnector::recentActivity(TimePoint since) {
           if (r.kind == "to")
             a.bounced.push_back(PlatformBounce{key, r.address, mailbox, jsonString(attrs, "errorReason"), bouncedAt.value_or(*at)});
       }
-    std::string next = doc.contains("links") && doc["links"].is_object() ? jsonString(doc["links"], "next") : "";
-    url = !next.empty() && sameOrigin(next) ? next : "";
+    url = nextLink(doc, url, "GET /mailings (activity)");
   }
   co_return a;
 }

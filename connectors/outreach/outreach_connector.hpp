@@ -60,7 +60,10 @@ class OutreachConnector final : public Connector {
   // GET /{type}/{id}'s resource, or nullopt (logged) when Outreach cannot answer.
   Task<std::optional<nlohmann::json>> resource(const std::string& type, const std::string& id,
                                                std::optional<TimePoint> due = std::nullopt);
-  bool sameOrigin(const std::string& url) const;
+  // The URL of `doc`'s links.next (read from `current`), or "" at the end. A link to another
+  // origin than base_url's, or no URL at all, throws: the token must not travel elsewhere, and a
+  // listing cut short must not be taken as complete (a full one forgets what it did not see).
+  std::string nextLink(const nlohmann::json& doc, const std::string& current, const std::string& what) const;
 
   ConnectorConfig config_;
   HttpClientPtr http_;

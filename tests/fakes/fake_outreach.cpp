@@ -85,6 +85,22 @@ void FakeOutreach::pauseKeepsMailingScheduled(bool keeps) {
   pauseKeeps_ = keeps;
 }
 
+void FakeOutreach::setNextLinks(NextLinks style) {
+  std::lock_guard l(mu_);
+  nextLinks_ = style;
+}
+
+std::string FakeOutreach::nextLink(const ServerRequest& r, const std::string& after) const {
+  std::string next = nextLinks_ == NextLinks::Relative      ? std::string()
+                     : nextLinks_ == NextLinks::OtherOrigin ? std::string("https://elsewhere.test")
+                                                            : server_->baseUrl();
+  // The keys as JSON:API servers write them: page[after], not page%5Bafter%5D.
+  next += r.path + "?";
+  for (const auto& [k, v] : r.query)
+    if (k != "page[after]") next += k + "=" + urlEncode(v) + "&";
+  return next + "page[after]=" + urlEncode(after);
+}
+
 void FakeOutreach::rateLimitNext(int n, int retry_after_seconds) {
   std::lock_guard l(mu_);
   rateLimited_ = n;
@@ -337,12 +353,8 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
     nlohmann::json doc = {{"data", data}, {"links", nlohmann::json::object()}};
     if (!included.empty()) doc["included"] = included;
     if (start + static_cast<size_t>(size) < match.size()) {
-      std::string next = server_->baseUrl() + r.path + "?";
-      for (const auto& [k, v] : r.query)
-        if (k != "page[after]") next += urlEncode(k) + "=" + urlEncode(v) + "&";
       const auto last = keyOf(match[start + static_cast<size_t>(size) - 1]);
-      next += urlEncode("page[after]") + "=" + std::to_string(last.first) + "." + std::to_string(last.second);
-      doc["links"]["next"] = next;
+      doc["links"]["next"] = nextLink(r, std::to_string(last.first) + "." + std::to_string(last.second));
     }
     if (q("count") != "false") doc["meta"] = {{"count", match.size()}};
     return document(200, doc);
@@ -400,22 +412,29 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
   }
   if (path == "/emailAddresses" && r.method == "GET") {
     auto ids = splitList(q("filter[prospect][id]"));
-    auto data = nlohmann::json::array();
+    auto all = nlohmann::json::array();
     for (const auto& s : ids) {
       auto it = prospects_.find(toId(s));
       if (it == prospects_.end()) continue;
       int order = 0;
       for (const auto& [email, type, status] : it->second.addresses) {
-        data.push_back({{"type", "emailAddress"},
-                        {"id", it->first * 10 + order},
-                        {"attributes",
-                         {{"email", email}, {"emailType", type}, {"order", order}, {"status", status},
-                          {"unsubscribedAt", nullptr}}},
-                        {"relationships", {{"prospect", ref("prospect", it->first)}}}});
+        all.push_back({{"type", "emailAddress"},
+                       {"id", it->first * 10 + order},
+                       {"attributes",
+                        {{"email", email}, {"emailType", type}, {"order", order}, {"status", status},
+                         {"unsubscribedAt", nullptr}}},
+                       {"relationships", {{"prospect", ref("prospect", it->first)}}}});
         ++order;
       }
     }
-    return document(200, {{"data", data}, {"links", nlohmann::json::object()}});
+    // Paged like the mailings (the cursor here: how many came before).
+    const size_t size = q("page[size]").empty() ? 50 : std::stoul(q("page[size]"));
+    const size_t start = q("page[after]").empty() ? 0 : std::stoul(q("page[after]"));
+    auto data = nlohmann::json::array();
+    for (size_t i = start; i < all.size() && i < start + size; ++i) data.push_back(all[i]);
+    nlohmann::json doc = {{"data", data}, {"links", nlohmann::json::object()}};
+    if (start + size < all.size()) doc["links"]["next"] = nextLink(r, std::to_string(start + size));
+    return document(200, doc);
   }
   if (path.rfind("/sequenceStates/", 0) == 0 && r.method == "POST") {
     const std::string rest = path.substr(16);

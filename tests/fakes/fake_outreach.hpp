@@ -3,9 +3,10 @@
 // (outreach-hyper-schema.json) for what safetynet uses: JSON:API documents with
 // application/vnd.api+json as the Content-Type of every request, with a body or not (415 otherwise); GET /mailings with filter[state] lists,
 // filter[scheduledAt] ranges ("a..b", inf/neginf), sort, include (recipients, prospect, mailbox,
-// user), cursor pagination (page[size], page[after], links.next); GET/PATCH /mailings/{id};
-// GET /users/{id}, GET /users?filter[id]=a,b; GET /prospects/{id};
-// GET /emailAddresses?filter[prospect][id]=a,b; POST /sequenceStates/{id}/actions/pause;
+// user), cursor pagination (page[size], page[after], links.next with raw brackets in its query,
+// as JSON:API servers write it); GET/PATCH /mailings/{id}; GET /users/{id}, GET /users?filter[id]=a,b;
+// GET /prospects/{id}; GET /emailAddresses?filter[prospect][id]=a,b (paged the same way);
+// POST /sequenceStates/{id}/actions/pause;
 // errors as {"errors":[{id,title,detail}]}; X-RateLimit-Limit/-Remaining/-Reset on every
 // response and 429 rateLimitExceeded with Retry-After on demand; 401 for a dead access token;
 // POST /oauth/token through FakeOAuth (rotating refresh tokens, one mint per 60 s unless told).
@@ -82,6 +83,11 @@ class FakeOutreach {
   void allowPatchToDrafted(bool allowed);
   // true: pausing a sequence leaves its mailing scheduled (the confirmation must then fail).
   void pauseKeepsMailingScheduled(bool keeps);
+  // How links.next is written. Always with raw "[" "]" in its query, as JSON:API servers write
+  // them (page[size]=100&page[after]=...): absolute on this server (the default), relative
+  // ("/api/v2/mailings?..."), or absolute on another origin (https://elsewhere.test).
+  enum class NextLinks { Absolute, Relative, OtherOrigin };
+  void setNextLinks(NextLinks style);
   void rateLimitNext(int n, int retry_after_seconds = 1);
   void failNext(int n, int status = 503);
   // The next write (PATCH, POST) answers `status` after being carried out if `applied`; status 0
@@ -111,7 +117,9 @@ class FakeOutreach {
   std::map<long, FakeOutreachProspect> prospects_;
   std::map<long, nlohmann::json> users_;
   std::map<long, std::string> sequenceStates_;  // id -> state
+  std::string nextLink(const ServerRequest& r, const std::string& after) const;  // mu_ held
   bool patchAllowed_ = true, pauseKeeps_ = false;
+  NextLinks nextLinks_ = NextLinks::Absolute;
   int rateLimited_ = 0, retryAfter_ = 1, failing_ = 0, failStatus_ = 503;
   std::optional<std::pair<int, bool>> writeFault_;  // status, applied
   int remaining_ = 10000;

@@ -8,6 +8,7 @@
 #include "fakes/fake_outreach.hpp"
 #include "integration/peers.hpp"
 #include "safetynet/net/http_client.hpp"
+#include "safetynet/net/url.hpp"
 #include "support/run_task.hpp"
 
 using namespace safetynet;
@@ -45,6 +46,7 @@ class OutreachConnectorTest : public ::testing::Test {
     c.oauth.client_secret = Secret(fakes::FakeOutreach::kClientSecret);
     c.oauth.refresh_token = Secret(fakes::FakeOutreach::kFirstRefreshToken);
     c.revert_strategy = strategy;
+    if (resyncEvery) c.resync_every = *resyncEvery;
     HttpClientOptions o;
     o.retry.base_delay = milliseconds(10);
     o.timeout = timeout;
@@ -65,6 +67,7 @@ class OutreachConnectorTest : public ::testing::Test {
     fake.addMailing(m);
   }
   TimeWindow window() { return TimeWindow{Clock::now() + minutes(2), Clock::now() + minutes(60)}; }
+  std::optional<milliseconds> resyncEvery;  // 0: every listing is a full one
 };
 
 TEST_F(OutreachConnectorTest, ListsScheduledMailingsInTheWindowAcrossCursorPages) {
@@ -365,4 +368,74 @@ TEST_F(OutreachConnectorTest, AMailingLeavingTheListBetweenPagesHidesNoOther) {
   }));
   EXPECT_EQ(drafted, 5);
   for (long id = 1; id <= 250; ++id) EXPECT_TRUE(listed.count(std::to_string(id))) << "mailing " << id << " was never listed";
+}
+
+// JSON:API servers write links.next with raw brackets (?page[size]=100&page[after]=...), which
+// RFC 3986 does not allow in a query; the link may also be relative to the document.
+TEST(OutreachNextLinks, AreMadeUrlsAsJsonApiServersWriteThem) {
+  const std::string page = "http://127.0.0.1:8080/api/v2/mailings?page%5Bsize%5D=100";
+  EXPECT_EQ(resolveLink(page, "http://127.0.0.1:8080/api/v2/mailings?page[size]=100&page[after]=a.1"),
+            "http://127.0.0.1:8080/api/v2/mailings?page%5Bsize%5D=100&page%5Bafter%5D=a.1");
+  EXPECT_EQ(resolveLink(page, "/api/v2/mailings?page[after]=x%2Cy"), "http://127.0.0.1:8080/api/v2/mailings?page%5Bafter%5D=x%2Cy");
+  EXPECT_EQ(resolveLink(page, "?page[after]=2"), "http://127.0.0.1:8080/api/v2/mailings?page%5Bafter%5D=2");
+  EXPECT_EQ(resolveLink(page, "https://[::1]:9/a?b[c]=d e%zz"), "https://[::1]:9/a?b%5Bc%5D=d%20e%25zz");
+  EXPECT_EQ(resolveLink(page, "mailto:someone@else.test"), std::nullopt);
+}
+
+TEST_F(OutreachConnectorTest, ARelativeNextLinkIsFollowed) {
+  fake.setNextLinks(fakes::FakeOutreach::NextLinks::Relative);
+  for (long i = 1; i <= 130; ++i) add(i, minutes(5 + static_cast<int>(i % 40)));
+  auto c = connector();
+  EXPECT_EQ(runTask(io, c->listScheduled(window())).size(), 130u);
+  EXPECT_EQ(fake.requestCount("GET /api/v2/mailings"), 2);
+}
+
+// A next link to another origin is not followed (the token stays here), and the listing fails:
+// taken as complete, a full listing would forget every tracked mailing it did not see.
+TEST_F(OutreachConnectorTest, ANextLinkToAnotherOriginFailsTheListingAndForgetsNothing) {
+  resyncEvery = milliseconds(0);
+  for (long i = 1; i <= 130; ++i) add(i, minutes(5 + static_cast<int>(i % 40)));
+  auto c = connector();
+  EXPECT_EQ(runTask(io, c->listScheduled(window())).size(), 130u);
+  fake.setNextLinks(fakes::FakeOutreach::NextLinks::OtherOrigin);
+  EXPECT_THROW(runTask(io, c->listScheduled(window())), ConnectorError);
+  EXPECT_EQ(store->trackedBetween("outreach-test", TimePoint{}, TimePoint::max()).size(), 130u);
+}
+
+TEST_F(OutreachConnectorTest, RecentActivityFollowsNextLinks) {
+  for (long i = 1; i <= 130; ++i) add(i, minutes(-10), {"jane@acme.test"}, "delivered", 0, minutes(5));
+  auto c = connector();
+  auto a = runTask(io, c->recentActivity(Clock::now() - hours(1)));
+  EXPECT_EQ(a.sent.size(), 130u);
+  EXPECT_EQ(fake.requestCount("GET /api/v2/mailings"), 2);
+}
+
+TEST_F(OutreachConnectorTest, EmailAddressesFollowNextLinks) {
+  // 60 prospects with two addresses each: 120 emailAddress resources, two pages of 100.
+  for (long i = 0; i < 60; ++i) {
+    fakes::FakeOutreachProspect p;
+    p.id = 100 + i;
+    p.first_name = "P" + std::to_string(i);
+    p.addresses = {{"p" + std::to_string(i) + "@acme.test", "work", i == 59 ? "bounced" : ""},
+                   {"p" + std::to_string(i) + "@gmail.com", "personal", ""}};
+    p.owner_id = 7;
+    fake.addProspect(p);
+    fakes::FakeOutreachMailing m;
+    m.id = 1000 + i;
+    m.to = {"p" + std::to_string(i) + "@acme.test"};
+    m.scheduled_at = Clock::now() + minutes(10) + seconds(30 * i);
+    m.prospect_id = 100 + i;
+    m.user_id = 7;
+    fake.addMailing(m);
+  }
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 60u);
+  runTask(io, c->loadProfiles(emails));
+  EXPECT_EQ(fake.requestCount("GET /api/v2/emailAddresses"), 2);
+  const auto& last = emails.back().recipients.at(0).profile;
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->person_id, "159");
+  ASSERT_EQ(last->addresses.size(), 2u);
+  EXPECT_TRUE(last->addresses[0].bounced);  // read from the second page only
 }
