@@ -71,7 +71,9 @@ Task<nlohmann::json> SalesloftConnector::getJson(const std::string& path, const 
   if (r.status < 200 || r.status >= 300)
     throw ConnectorError(config_.name + ": " + what + " answered " + std::to_string(r.status) + ": " + errorText(r.body));
   auto j = nlohmann::json::parse(r.body, nullptr, false);
-  if (!j.is_object()) throw ConnectorError(config_.name + ": " + what + " answered something that is not a JSON object");
+  // An object (the envelope, or one resource) or an array (a list, as the spec has it).
+  if (!j.is_object() && !j.is_array())
+    throw ConnectorError(config_.name + ": " + what + " answered something that is neither a JSON object nor an array");
   co_return j;
 }
 
@@ -92,20 +94,17 @@ Task<void> SalesloftConnector::pageByUpdatedAt(std::string filter, std::optional
     std::string path = "/activities/emails.json?" + filter;
     if (since) path += "updated_at" + urlEncode("[gte]") + "=" + urlEncode(formatIso8601(*since)) + "&";
     path += "sort_by=updated_at&sort_direction=ASC&per_page=" + std::to_string(kPerPage) + "&page=" + std::to_string(page);
-    nlohmann::json doc = co_await getJson(path, what, pageCost(page));
-    if (!doc.contains("data") || !doc["data"].is_array())
-      throw ConnectorError(config_.name + ": " + what + " answered without a data list");
+    const nlohmann::json doc = co_await getJson(path, what, pageCost(page));
+    const nlohmann::json* data = listIn(doc);
+    if (!data) throw ConnectorError(config_.name + ": " + what + " answered without a list of emails");
     std::optional<TimePoint> lastUpdated;
-    for (const auto& m : doc["data"])
+    for (const auto& m : *data)
       if (auto u = parseIso8601(jsonString(m, "updated_at")); u && (!lastUpdated || *u > *lastUpdated)) lastUpdated = u;
-    co_await onPage(doc["data"]);
-    bool more = false;
-    if (doc.contains("metadata") && doc["metadata"].is_object() && doc["metadata"].contains("paging") &&
-        doc["metadata"]["paging"].is_object()) {
-      const auto& paging = doc["metadata"]["paging"];
-      more = paging.contains("next_page") && paging["next_page"].is_number_integer();
-    }
-    if (!more || doc["data"].empty()) break;
+    co_await onPage(*data);
+    // The envelope's paging says whether more follow; a bare array (the spec's shape) says it by
+    // being full: a short or empty page is the last.
+    const bool more = hasNextPage(doc).value_or(data->size() == static_cast<size_t>(kPerPage));
+    if (!more || data->empty()) break;
     if (lastUpdated && (!since || *lastUpdated > *since)) {
       since = lastUpdated;
       page = 1;
@@ -150,10 +149,10 @@ Task<std::string> SalesloftConnector::emailStatus(const std::string& id, TimePoi
   if (r.status < 200 || r.status >= 300)
     throw ConnectorError(config_.name + ": GET /activities/emails/" + id + " answered " + std::to_string(r.status) + ": " +
                          errorText(r.body));
-  auto j = nlohmann::json::parse(r.body, nullptr, false);
-  if (!j.is_object() || !j.contains("data") || !j["data"].is_object())
-    throw ConnectorError(config_.name + ": GET /activities/emails/" + id + " answered without an email");
-  co_return jsonString(j["data"], "status");
+  const auto j = nlohmann::json::parse(r.body, nullptr, false);
+  const nlohmann::json* email = resourceIn(j);
+  if (!email) throw ConnectorError(config_.name + ": GET /activities/emails/" + id + " answered without an email");
+  co_return jsonString(*email, "status");
 }
 
 Task<std::string> SalesloftConnector::removeFromCadence(const ScheduledEmail& email) {
@@ -162,7 +161,7 @@ Task<std::string> SalesloftConnector::removeFromCadence(const ScheduledEmail& em
                                             "&cadence_id=" + urlEncode(cadence) + "&currently_on_cadence=true",
                                         "GET /cadence_memberships.json", 1, email.scheduled_at);
   std::string membership;
-  if (doc.contains("data") && doc["data"].is_array() && !doc["data"].empty()) membership = idOf(doc["data"][0]);
+  if (const auto* list = listIn(doc); list && !list->empty()) membership = idOf((*list)[0]);
   if (membership.empty()) co_return "person " + person + " is on cadence " + cadence + " no longer";
   HttpResponse r =
       co_await call("DELETE", "/cadence_memberships/" + urlEncode(membership) + ".json", "", "", 1, email.scheduled_at);
@@ -179,9 +178,9 @@ Task<std::string> SalesloftConnector::restrictEmail(const ScheduledEmail& email)
   // Keep the restrictions already there (call, message) and add email. Form-encoded, per the spec.
   std::set<std::string> restrictions;
   restrictions.insert("email");
-  if (doc.contains("data") && doc["data"].is_object() && doc["data"].contains("contact_restrictions") &&
-      doc["data"]["contact_restrictions"].is_array())
-    for (const auto& c : doc["data"]["contact_restrictions"])
+  if (const auto* person = resourceIn(doc);
+      person && person->contains("contact_restrictions") && (*person)["contact_restrictions"].is_array())
+    for (const auto& c : (*person)["contact_restrictions"])
       if (c.is_string()) restrictions.insert(c.get<std::string>());
   std::string body;
   for (const auto& c : restrictions) body += (body.empty() ? "" : "&") + urlEncode("contact_restrictions[]") + "=" + urlEncode(c);
@@ -238,7 +237,7 @@ Task<std::optional<nlohmann::json>> SalesloftConnector::resource(const std::stri
   std::string failure;
   try {
     nlohmann::json doc = co_await getJson("/" + type + "/" + urlEncode(id) + ".json", "GET /" + type + "/{id}.json", 1, due);
-    if (doc.contains("data") && doc["data"].is_object()) out = doc["data"];
+    if (const auto* r = resourceIn(doc)) out = *r;
   } catch (const std::exception& e) {
     failure = e.what();
   }
@@ -288,8 +287,8 @@ Task<void> SalesloftConnector::loadProfiles(std::vector<ScheduledEmail>& emails)
       for (size_t k = i; k < ids.size() && k < i + kPerPage; ++k) list += (list.empty() ? "" : ",") + ids[k];
       nlohmann::json doc = co_await getJson("/people.json?ids=" + urlEncode(list) + "&per_page=" + std::to_string(kPerPage),
                                             "GET /people.json", 1, due);
-      if (doc.contains("data") && doc["data"].is_array())
-        for (const auto& p : doc["data"]) people_[idOf(p)] = p;
+      if (const auto* list = listIn(doc))
+        for (const auto& p : *list) people_[idOf(p)] = p;
     }
   } catch (const std::exception& e) {
     error = e.what();
@@ -304,7 +303,7 @@ Task<void> SalesloftConnector::loadProfiles(std::vector<ScheduledEmail>& emails)
     std::string failure;
     try {
       nlohmann::json doc = co_await getJson("/users/" + urlEncode(owner) + ".json", "GET /users/{id}.json", 1, due);
-      if (doc.contains("data") && doc["data"].is_object()) users_[owner] = toRep(doc["data"]);
+      if (const auto* u = resourceIn(doc)) users_[owner] = toRep(*u);
     } catch (const std::exception& e) {
       failure = e.what();
     }
@@ -330,9 +329,9 @@ Task<Rep> SalesloftConnector::user(const std::string& id) {
   if (auto it = users_.find(id); it != users_.end() && sendingAddress_.count(id)) co_return it->second;
   nlohmann::json doc = co_await getJson("/users/" + urlEncode(id) + ".json", "GET /users/{id}.json");
   Rep r;
-  if (doc.contains("data") && doc["data"].is_object()) {
-    r = toRep(doc["data"]);
-    const std::string sending = jsonString(doc["data"], "sending_email_address");
+  if (const auto* u = resourceIn(doc)) {
+    r = toRep(*u);
+    const std::string sending = jsonString(*u, "sending_email_address");
     sendingAddress_[id] = sending.empty() ? r.email : sending;
   }
   users_[id] = r;

@@ -40,6 +40,25 @@ std::vector<std::string> addressList(const nlohmann::json& v) {
 }
 }  // namespace
 
+const nlohmann::json* listIn(const nlohmann::json& body) {
+  if (body.is_array()) return &body;
+  if (body.is_object() && body.contains("data") && body["data"].is_array()) return &body["data"];
+  return nullptr;
+}
+
+const nlohmann::json* resourceIn(const nlohmann::json& body) {
+  if (!body.is_object()) return nullptr;
+  if (!body.contains("data")) return &body;
+  return body["data"].is_object() ? &body["data"] : nullptr;
+}
+
+std::optional<bool> hasNextPage(const nlohmann::json& body) {
+  if (!body.is_object() || !body.contains("metadata") || !body["metadata"].is_object()) return std::nullopt;
+  const auto& meta = body["metadata"];
+  if (!meta.contains("paging") || !meta["paging"].is_object()) return std::nullopt;
+  return meta["paging"].contains("next_page") && meta["paging"]["next_page"].is_number_integer();
+}
+
 std::string idOf(const nlohmann::json& j) {
   if (!j.is_object() || !j.contains("id")) return "";
   if (j["id"].is_number_integer()) return std::to_string(j["id"].get<long long>());

@@ -1,6 +1,8 @@
 #pragma once
-// Salesloft's JSON (v2: {"data": ..., "metadata": {"paging": ...}}) to core types. Defensive: a
-// malformed item is reported and skipped.
+// Salesloft's JSON to core types. Defensive: a malformed item is reported and skipped.
+// A 200 body comes in either shape: the {"data": ..., "metadata": {"paging": ...}} envelope of
+// Salesloft's docs (notes/platforms.md), or bare, as salesloft-openapi.json describes every 200
+// (an array of resources, or one resource).
 #include <nlohmann/json.hpp>
 
 #include <optional>
@@ -10,6 +12,14 @@
 #include "safetynet/core/email.hpp"
 
 namespace safetynet::salesloft {
+
+// The list in a body (the body itself, or its `data`), or nullptr.
+const nlohmann::json* listIn(const nlohmann::json& body);
+// The one resource in a body (its `data`, or the body itself), or nullptr.
+const nlohmann::json* resourceIn(const nlohmann::json& body);
+// metadata.paging.next_page says whether another page follows; nullopt: the body has no paging
+// metadata (a bare array).
+std::optional<bool> hasNextPage(const nlohmann::json& body);
 
 std::string idOf(const nlohmann::json& j);                          // "id" as a string
 std::string embeddedId(const nlohmann::json& j, const char* key);   // j[key].id, or ""

@@ -105,6 +105,19 @@ void FakeSalesloft::stopsNothing(bool v) {
   stopsNothing_ = v;
 }
 
+void FakeSalesloft::specBodies(bool v) {
+  std::lock_guard l(mu_);
+  specBodies_ = v;
+}
+
+ServerResponse FakeSalesloft::list(const nlohmann::json& data, const nlohmann::json& metadata, int cost) {
+  return reply(200, specBodies_ ? data : nlohmann::json{{"metadata", metadata}, {"data", data}}, cost);
+}
+
+ServerResponse FakeSalesloft::one(const nlohmann::json& resource) {
+  return reply(200, specBodies_ ? resource : nlohmann::json{{"data", resource}});
+}
+
 std::string FakeSalesloft::status(long id) const {
   std::lock_guard l(mu_);
   auto it = emails_.find(id);
@@ -251,14 +264,14 @@ ServerResponse FakeSalesloft::handle(const ServerRequest& r) {
                                        {"prev_page", page > 1 ? nlohmann::json(page - 1) : nlohmann::json(nullptr)}}},
                            {"sorting", {{"sort_by", q("sort_by").empty() ? "updated_at" : q("sort_by")},
                                         {"sort_direction", desc ? "DESC" : "ASC"}}}};
-    return reply(200, {{"metadata", meta}, {"data", data}}, pageCost(page));
+    return list(data, meta, pageCost(page));
   }
   if (path.rfind("/activities/emails/", 0) == 0 && r.method == "GET") {
     std::string id = path.substr(19);
     if (id.size() > 5 && id.substr(id.size() - 5) == ".json") id.resize(id.size() - 5);
     auto it = emails_.find(toId(id));
     if (it == emails_.end()) return reply(404, errorBody("Not Found"));
-    return reply(200, {{"data", emailJson(it->second)}});
+    return one(emailJson(it->second));
   }
   if (path == "/cadence_memberships.json" && r.method == "GET") {
     auto data = nlohmann::json::array();
@@ -269,8 +282,7 @@ ServerResponse FakeSalesloft::handle(const ServerRequest& r) {
                       {"person", embedded(server_->baseUrl(), "people", pc.first)},
                       {"cadence", embedded(server_->baseUrl(), "cadences", pc.second)}});
     }
-    return reply(200, {{"metadata", {{"paging", {{"per_page", 25}, {"current_page", 1}, {"next_page", nullptr}, {"prev_page", nullptr}}}}},
-                       {"data", data}});
+    return list(data, {{"paging", {{"per_page", 25}, {"current_page", 1}, {"next_page", nullptr}, {"prev_page", nullptr}}}});
   }
   if (path.rfind("/cadence_memberships/", 0) == 0 && r.method == "DELETE") {
     std::string id = path.substr(21);
@@ -287,15 +299,14 @@ ServerResponse FakeSalesloft::handle(const ServerRequest& r) {
     auto data = nlohmann::json::array();
     for (const auto& s : ids)
       if (auto it = people_.find(toId(s)); it != people_.end()) data.push_back(it->second);
-    return reply(200, {{"metadata", {{"paging", {{"per_page", 100}, {"current_page", 1}, {"next_page", nullptr}, {"prev_page", nullptr}}}}},
-                       {"data", data}});
+    return list(data, {{"paging", {{"per_page", 100}, {"current_page", 1}, {"next_page", nullptr}, {"prev_page", nullptr}}}});
   }
   if (path.rfind("/people/", 0) == 0) {
     std::string id = path.substr(8);
     if (id.size() > 5 && id.substr(id.size() - 5) == ".json") id.resize(id.size() - 5);
     auto it = people_.find(toId(id));
     if (it == people_.end()) return reply(404, errorBody("Not Found"));
-    if (r.method == "GET") return reply(200, {{"data", it->second}});
+    if (r.method == "GET") return one(it->second);
     if (r.method == "PUT") {
       if (r.header("content-type").rfind("application/x-www-form-urlencoded", 0) != 0 &&
           r.header("content-type").rfind("application/json", 0) != 0)
@@ -316,7 +327,7 @@ ServerResponse FakeSalesloft::handle(const ServerRequest& r) {
       it->second["contact_restrictions"] = restrictions;
       for (const auto& c : restrictions)
         if (c == "email") cancelEmails(it->first, 0);
-      return reply(200, {{"data", it->second}});
+      return one(it->second);
     }
   }
   if (path.rfind("/users/", 0) == 0 && r.method == "GET") {
@@ -324,7 +335,7 @@ ServerResponse FakeSalesloft::handle(const ServerRequest& r) {
     if (id.size() > 5 && id.substr(id.size() - 5) == ".json") id.resize(id.size() - 5);
     auto it = users_.find(toId(id));
     if (it == users_.end()) return reply(404, errorBody("Not Found"));
-    return reply(200, {{"data", it->second}});
+    return one(it->second);
   }
   return reply(404, errorBody("Not Found"));
 }

@@ -1,13 +1,16 @@
 #pragma once
 // A fake Salesloft API v2 following ../shared/specs/salesloft-openapi.json for what safetynet
 // uses: GET /v2/activities/emails.json (status list, sort_by send_time|updated_at,
-// sort_direction, per_page 1-100, page; {data, metadata.paging}), GET /v2/activities/emails/{id}.json,
+// sort_direction, per_page 1-100, page), GET /v2/activities/emails/{id}.json,
 // GET /v2/cadence_memberships.json (person_id, cadence_id, currently_on_cadence),
 // DELETE /v2/cadence_memberships/{id}.json (204), GET/PUT /v2/people/{id}.json (PUT form-encoded,
 // contact_restrictions[]), GET /v2/people.json?ids=, GET /v2/users/{id}.json. Bearer auth with an
 // API key or an OAuth token (POST /oauth/token, rotating refresh tokens); errors {"error": ...}
 // and 422 {"errors": {field: [..]}}; the team's cost budget (600 a minute, deeper pages cost
 // more) in x-ratelimit-remaining-minute and x-ratelimit-endpoint-cost; 429 without Retry-After.
+// Bodies: by default the {data, metadata.paging} envelope of Salesloft's docs (notes/platforms.md,
+// secondary); with specBodies(true) as salesloft-openapi.json describes every 200: a bare array
+// (a list) or a bare object (one resource), no paging metadata.
 // Inferred, not documented (notes/platforms.md): removing a person from a cadence, or restricting
 // email for them, cancels their scheduled emails of it.
 #include <nlohmann/json.hpp>
@@ -70,6 +73,8 @@ class FakeSalesloft {
   void setStatus(long id, const std::string& status);
   // true: removing from a cadence or restricting email leaves the email scheduled.
   void stopsNothing(bool v);
+  // true: 200 bodies as the spec describes them (bare arrays and objects, no envelope).
+  void specBodies(bool v);
   std::string status(long email_id) const;
   nlohmann::json person(long id) const;
   int requestCount(const std::string& method_and_path_prefix) const;
@@ -80,6 +85,9 @@ class FakeSalesloft {
   ServerResponse handle(const ServerRequest& r);
   ServerResponse reply(int status, const nlohmann::json& body, int cost = 1);
   ServerResponse rateLimited();  // mu_ held
+  // A 200 with a list or one resource, in the envelope or bare (specBodies).
+  ServerResponse list(const nlohmann::json& data, const nlohmann::json& metadata, int cost = 1);
+  ServerResponse one(const nlohmann::json& resource);
   nlohmann::json emailJson(const FakeSalesloftEmail& e) const;
   void cancelEmails(long person, long cadence);  // cadence 0: all of the person's
 
@@ -92,7 +100,7 @@ class FakeSalesloft {
   long nextMembership_ = 9000;
   int rateLimited_ = 0, failing_ = 0, failStatus_ = 502, usedThisMinute_ = 0;
   long minute_ = 0;
-  bool stopsNothing_ = false;
+  bool stopsNothing_ = false, specBodies_ = false;
   std::chrono::milliseconds delay_{0};
   std::vector<std::string> log_;
   std::unique_ptr<HttpServer> server_;

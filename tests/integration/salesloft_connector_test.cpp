@@ -77,6 +77,19 @@ class SalesloftConnectorTest : public ::testing::Test {
     e.cadence_id = cadence;
     fake.addEmail(e);
   }
+  // An email of user 5, `send_after` and `updated_at` (default: now) as given.
+  void addAt(long id, TimePoint send_after, std::optional<TimePoint> updated_at, long person = 1, long cadence = 31,
+             const std::string& to = "pat@acme.test") {
+    fakes::FakeSalesloftEmail e;
+    e.id = id;
+    e.to = to;
+    e.send_after = send_after;
+    e.person_id = person;
+    e.user_id = 5;
+    e.cadence_id = cadence;
+    e.updated_at = updated_at;
+    fake.addEmail(e);
+  }
   TimeWindow window() { return TimeWindow{Clock::now() + minutes(2), Clock::now() + minutes(60)}; }
 };
 
@@ -296,4 +309,51 @@ TEST_F(SalesloftConnectorTest, AnEmailLeavingTheListBetweenPagesHidesNoOther) {
   std::set<std::string> next;
   for (const auto& e : runTask(io, c->listScheduled(window()))) next.insert(e.id);
   EXPECT_EQ(next.size(), 245u);
+}
+
+// salesloft-openapi.json describes every 200 as a bare array or a bare object (no {data, metadata}
+// envelope, no paging metadata): pages are then read while they are full (per_page) and the listing
+// ends at a short or empty page.
+TEST_F(SalesloftConnectorTest, SpecBodiesAreListedUntilAShortPage) {
+  fake.specBodies(true);
+  const auto now = Clock::now();
+  for (long i = 1; i <= 250; ++i)
+    addAt(i, now + minutes(5 + static_cast<int>(i % 50)), now - minutes(30) + seconds(i));  // one instant each
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  EXPECT_EQ(emails.size(), 250u);
+  EXPECT_EQ(fake.requestCount("GET /v2/activities/emails.json"), 3);  // 100, 100 (from the last one seen), 52
+}
+
+TEST_F(SalesloftConnectorTest, SpecBodiesEndAtAnEmptyPageAfterAFullOne) {
+  fake.specBodies(true);
+  const auto now = Clock::now();
+  for (long i = 1; i <= 100; ++i)
+    addAt(i, now + minutes(5 + static_cast<int>(i % 50)), now - minutes(10));  // a bulk change: one instant throughout
+  auto c = connector();
+  EXPECT_EQ(runTask(io, c->listScheduled(window())).size(), 100u);
+  // Page 1 (full), page 1 from that instant (full again, the same instant), page 2: empty, the end.
+  EXPECT_EQ(fake.requestCount("GET /v2/activities/emails.json"), 3);
+}
+
+TEST_F(SalesloftConnectorTest, SpecBodiesAreReadForStopsAndProfiles) {
+  fake.specBodies(true);
+  fake.addPerson(personJson(2, "kim@beta.test"));
+  add(1, minutes(20));
+  addAt(2, Clock::now() + minutes(25), std::nullopt, 2, 0, "kim@beta.test");  // a one-off email to person 2
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 2u);
+  runTask(io, c->loadProfiles(emails));
+  ASSERT_TRUE(emails[0].recipients.at(0).profile);
+  EXPECT_EQ(emails[0].recipients.at(0).profile->sends, 12);
+  auto people = runTask(io, c->people(emails[0]));
+  EXPECT_EQ(people.rep.slack_username, "sam.seller");
+  EXPECT_EQ(people.contact_name, "Pat Lee");
+  auto viaCadence = runTask(io, c->revert(emails[0]));
+  EXPECT_TRUE(viaCadence.confirmed) << viaCadence.detail;
+  EXPECT_NE(viaCadence.detail.find("removed from cadence 31"), std::string::npos) << viaCadence.detail;
+  auto restricted = runTask(io, c->revert(emails[1]));
+  EXPECT_TRUE(restricted.confirmed) << restricted.detail;
+  EXPECT_EQ(fake.person(2)["contact_restrictions"], (nlohmann::json{"call", "email"}));  // "call" kept
 }
