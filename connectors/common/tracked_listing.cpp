@@ -39,13 +39,15 @@ TrackedListing::Plan TrackedListing::plan(TimePoint now, std::chrono::millisecon
 
 bool TrackedListing::saw(const ScheduledEmail& e, bool stillScheduled, TimeWindow window) {
   if (!stillScheduled) {
-    store_.removeTracked(connector_, e.id);
+    forget(e.id);
     return false;
   }
   seen_.insert(e.id);
   store_.upsertTracked(TrackedEmail{connector_, e.id, e.scheduled_at, toJson(e)});
   return window.contains(e.scheduled_at);
 }
+
+void TrackedListing::forget(const std::string& email_id) { store_.removeTracked(connector_, email_id); }
 
 void TrackedListing::finish(const Plan& p) {
   if (p.full) {

@@ -37,6 +37,9 @@ class TrackedListing {
   // What a listing saw. A still-scheduled email is kept (and counted as seen); any other is
   // forgotten. Returns whether it is scheduled and in the window (to hand over at once).
   bool saw(const ScheduledEmail& e, bool still_scheduled, TimeWindow window);
+  // What a listing saw without a send time (Outreach's scheduledAt, Salesloft's send_after: null
+  // once it is not to send any more): forgotten, as saw(e, false).
+  void forget(const std::string& email_id);
   // The listing went through: a full one forgets the tracked emails it did not see; the next
   // increment starts from this listing's start.
   void finish(const Plan& plan);

@@ -137,7 +137,10 @@ Task<void> OutreachConnector::streamScheduled(TimeWindow window, PageSink sink) 
       std::string why;
       auto e = toScheduledEmail(m, inc, config_.name, &why);
       if (!e) {
-        logger(config_.name)->warn("skipping a malformed mailing: {}", why);
+        if (auto id = idWithoutSendTime(m))
+          tracked_.forget(*id);  // not scheduled any more (drafted...): nothing to send
+        else
+          logger(config_.name)->warn("skipping a malformed mailing: {}", why);
         continue;
       }
       // Trust, but check: only a scheduled mailing still ahead is kept.

@@ -108,6 +108,14 @@ std::optional<ScheduledEmail> toScheduledEmail(const nlohmann::json& m, const In
   return e;
 }
 
+std::optional<std::string> idWithoutSendTime(const nlohmann::json& m) {
+  const std::string id = idOf(m);
+  const auto& a = attributes(m);
+  if (id.empty() || jsonString(a, "state").empty()) return std::nullopt;
+  if (a.contains("scheduledAt") && !a["scheduledAt"].is_null()) return std::nullopt;
+  return id;
+}
+
 Rep toRep(const nlohmann::json& u) {
   Rep r;
   r.id = idOf(u);

@@ -32,6 +32,10 @@ std::string relatedId(const nlohmann::json& resource, const std::string& name);
 // when it has no id, no valid scheduledAt or no recipient address.
 std::optional<ScheduledEmail> toScheduledEmail(const nlohmann::json& mailing, const Included& included,
                                                const std::string& connector, std::string* why);
+// The id of a mailing whose id and state are readable but whose scheduledAt is null or absent
+// (the spec makes it nullable: a mailing not scheduled, e.g. drafted): not malformed, only not to
+// send. nullopt for any other mailing.
+std::optional<std::string> idWithoutSendTime(const nlohmann::json& mailing);
 Rep toRep(const nlohmann::json& user);
 
 // A prospect and its emailAddress resources (may be empty: then `emails`, the first primary).

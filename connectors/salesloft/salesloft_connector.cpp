@@ -129,7 +129,10 @@ Task<void> SalesloftConnector::streamScheduled(TimeWindow window, PageSink sink)
       std::string why;
       auto e = toScheduledEmail(m, config_.name, &why);
       if (!e) {
-        logger(config_.name)->warn("skipping a malformed email: {}", why);
+        if (auto id = idWithoutSendTime(m))
+          tracked_.forget(*id);  // already sent: nothing to send
+        else
+          logger(config_.name)->warn("skipping a malformed email: {}", why);
         continue;
       }
       const bool keep = stillSending(e->status) && e->scheduled_at >= window.from && e->scheduled_at <= plan.reach;

@@ -104,6 +104,13 @@ std::optional<ScheduledEmail> toScheduledEmail(const nlohmann::json& m, const st
   return e;
 }
 
+std::optional<std::string> idWithoutSendTime(const nlohmann::json& m) {
+  const std::string id = idOf(m);
+  if (id.empty() || jsonString(m, "status").empty()) return std::nullopt;
+  if (m.contains("send_after") && !m["send_after"].is_null()) return std::nullopt;
+  return id;
+}
+
 Rep toRep(const nlohmann::json& u) {
   Rep r;
   r.id = idOf(u);

@@ -27,6 +27,9 @@ std::string embeddedId(const nlohmann::json& j, const char* key);   // j[key].id
 // An email activity in status scheduled or pending; nullopt (with `why`) when it lacks an id, a
 // valid send_after or a recipient address.
 std::optional<ScheduledEmail> toScheduledEmail(const nlohmann::json& email, const std::string& connector, std::string* why);
+// The id of an email whose id and status are readable but whose send_after is null or absent
+// ("null if already sent", the spec): not malformed, only not to send. nullopt for any other email.
+std::optional<std::string> idWithoutSendTime(const nlohmann::json& email);
 Rep toRep(const nlohmann::json& user);
 RecipientProfile toProfile(const nlohmann::json& person);
 // The host of a company website ("https://www.acme.com/about" -> "acme.com").

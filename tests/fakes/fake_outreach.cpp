@@ -189,7 +189,7 @@ nlohmann::json FakeOutreach::mailingJson(const FakeOutreachMailing& m) const {
   return {{"type", "mailing"},
           {"id", m.id},
           {"attributes",
-           {{"state", m.state}, {"scheduledAt", when}, {"subject", m.subject}, {"mailboxAddress", m.mailbox},
+           {{"state", m.state}, {"scheduledAt", orNull(m.state != "drafted", when)}, {"subject", m.subject}, {"mailboxAddress", m.mailbox},
             {"mailingType", m.sequence_state_id ? "sequence" : "single"}, {"bodyHtml", nullptr},
             {"createdAt", when}, {"updatedAt", formatIso8601(m.updated_at)}, {"stateChangedAt", changed}, {"openCount", 0}, {"clickCount", 0},
             {"deliveredAt", orNull(sent, changed)}, {"bouncedAt", orNull(m.state == "bounced", changed)},

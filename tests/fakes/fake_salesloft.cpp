@@ -170,12 +170,14 @@ nlohmann::json FakeSalesloft::emailJson(const FakeSalesloftEmail& e) const {
   const std::string base = server_->baseUrl();
   std::string cc;
   for (const auto& a : e.cc) cc += (cc.empty() ? "" : ", ") + a;
+  const bool sent = e.status.rfind("sent", 0) == 0;  // sent, sent_from_gmail, sent_from_external
   return {{"id", e.id},
           {"created_at", formatIso8601(e.send_after - std::chrono::hours(1))},
           {"updated_at", formatIso8601(e.updated_at ? *e.updated_at : e.send_after - std::chrono::hours(1))},
           {"status", e.status},
           {"bounced", e.bounced},
-          {"send_after", formatIso8601(e.send_after)},
+          // "When this email will be sent, or null if already sent" (the spec's Email.send_after).
+          {"send_after", sent ? nlohmann::json(nullptr) : nlohmann::json(formatIso8601(e.send_after))},
           {"sent_at", e.sent_at ? nlohmann::json(formatIso8601(*e.sent_at)) : nlohmann::json(nullptr)},
           {"error_message", e.error_message.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.error_message)},
           {"recipient_email_address", e.to},

@@ -11,6 +11,7 @@
 // Bodies: by default the {data, metadata.paging} envelope of Salesloft's docs (notes/platforms.md,
 // secondary); with specBodies(true) as salesloft-openapi.json describes every 200: a bare array
 // (a list) or a bare object (one resource), no paging metadata.
+// `send_after` is null once the email is sent ("null if already sent", the spec's Email).
 // Inferred, not documented (notes/platforms.md): removing a person from a cadence, or restricting
 // email for them, cancels their scheduled emails of it.
 #include <nlohmann/json.hpp>

@@ -439,3 +439,17 @@ TEST_F(OutreachConnectorTest, EmailAddressesFollowNextLinks) {
   ASSERT_EQ(last->addresses.size(), 2u);
   EXPECT_TRUE(last->addresses[0].bounced);  // read from the second page only
 }
+
+// mailing.scheduledAt is nullable: a mailing drafted since the last poll comes without one. It is
+// no longer to send, so it is forgotten, not skipped as malformed and kept.
+TEST_F(OutreachConnectorTest, AMailingWithoutAScheduledAtIsForgotten) {
+  add(1, minutes(20), {"jane@acme.test"}, "scheduled", 0, minutes(10));
+  add(2, minutes(30), {"jane@acme.test"}, "scheduled", 0, minutes(10));
+  auto c = connector();
+  EXPECT_EQ(runTask(io, c->listScheduled(window())).size(), 2u);
+  fake.setMailing(1, "drafted");  // scheduledAt null from now on
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 1u);
+  EXPECT_EQ(emails[0].id, "2");
+  EXPECT_EQ(store->trackedBetween("outreach-test", TimePoint{}, TimePoint::max()).size(), 1u);
+}

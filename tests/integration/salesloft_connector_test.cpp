@@ -357,3 +357,17 @@ TEST_F(SalesloftConnectorTest, SpecBodiesAreReadForStopsAndProfiles) {
   EXPECT_TRUE(restricted.confirmed) << restricted.detail;
   EXPECT_EQ(fake.person(2)["contact_restrictions"], (nlohmann::json{"call", "email"}));  // "call" kept
 }
+
+// Email.send_after is "null if already sent" (the spec): an email sent since the last poll comes
+// with no send time. It is no longer to send, so it is forgotten, not skipped as malformed and kept.
+TEST_F(SalesloftConnectorTest, AnEmailSentSinceTheLastPollIsForgotten) {
+  add(1, minutes(20), 31, "scheduled", "pat@acme.test", minutes(10));
+  add(2, minutes(30), 31, "scheduled", "pat@acme.test", minutes(10));
+  auto c = connector();
+  EXPECT_EQ(runTask(io, c->listScheduled(window())).size(), 2u);
+  fake.setStatus(1, "sent");  // send_after null from now on
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 1u);
+  EXPECT_EQ(emails[0].id, "2");
+  EXPECT_EQ(store->trackedBetween("salesloft-test", TimePoint{}, TimePoint::max()).size(), 1u);
+}

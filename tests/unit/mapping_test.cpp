@@ -57,3 +57,19 @@ TEST(SalesloftMapping, CountsAddUpWithoutOverflowAndACountNoIntHoldsIsNone) {
   EXPECT_EQ(q.sends, 12);
   EXPECT_EQ(q.engagements, 5);
 }
+
+// A send time that is null (Outreach's nullable scheduledAt, Salesloft's send_after "null if
+// already sent") marks an email no longer to send; one that is there but unreadable is malformed.
+TEST(Mappings, ANullSendTimeIsNotToSendAnUnreadableOneIsMalformed) {
+  auto mailing = [](const std::string& attributes) {
+    return nlohmann::json::parse(R"({"type":"mailing","id":5,"attributes":)" + attributes + "}");
+  };
+  EXPECT_EQ(outreach::idWithoutSendTime(mailing(R"({"state":"drafted","scheduledAt":null})")), "5");
+  EXPECT_EQ(outreach::idWithoutSendTime(mailing(R"({"state":"drafted"})")), "5");
+  EXPECT_EQ(outreach::idWithoutSendTime(mailing(R"({"state":"scheduled","scheduledAt":"soon"})")), std::nullopt);
+  EXPECT_EQ(outreach::idWithoutSendTime(mailing(R"({"scheduledAt":null})")), std::nullopt);  // no state
+  EXPECT_EQ(salesloft::idWithoutSendTime(nlohmann::json::parse(R"({"id":8,"status":"sent","send_after":null})")), "8");
+  EXPECT_EQ(salesloft::idWithoutSendTime(nlohmann::json::parse(R"({"id":8,"status":"sent","send_after":"x"})")),
+            std::nullopt);
+  EXPECT_EQ(salesloft::idWithoutSendTime(nlohmann::json::parse(R"({"status":"sent","send_after":null})")), std::nullopt);
+}
