@@ -1,7 +1,12 @@
 // Loads safetynet.yaml into Config. Every problem is collected, not just the first, so an admin
 // fixes a file in one go; nothing here throws past loadConfig*().
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -9,6 +14,8 @@
 #include "config/yaml_reader.hpp"
 #include "safetynet/config/config.hpp"
 #include "safetynet/core/text.hpp"
+#include "safetynet/net/url.hpp"
+#include "safetynet/policy/policy.hpp"
 
 namespace safetynet {
 
@@ -20,10 +27,10 @@ using config::MapReader;
 const std::vector<std::string> kReasons = {"bounce_risk", "spamtrap",   "do_not_mail", "secondary_email",
                                            "dead_email",  "unknown",    "sender_paused"};
 
+// http:// is for a loopback peer only (tests, a local relay): the URL's host must be one.
 bool isLoopbackUrl(const std::string& url) {
-  // http://127.x.x.x[:port]/..., http://localhost..., http://[::1]...
-  const std::string rest = url.substr(7);
-  return rest.rfind("127.", 0) == 0 || rest.rfind("localhost", 0) == 0 || rest.rfind("[::1]", 0) == 0;
+  const auto u = parseUrl(url);
+  return u && isLoopbackHost(u->host);
 }
 
 void checkBaseUrl(MapReader& m, const std::string& key, const std::string& url) {
@@ -33,6 +40,50 @@ void checkBaseUrl(MapReader& m, const std::string& key, const std::string& url) 
     return;
   }
   m.error(key, "expected an https:// URL, got \"" + url + "\"");
+}
+
+// A DNS server as c-ares takes it (ares_set_servers_ports_csv): an IP address, with an optional
+// port ("127.0.0.1:5353", "::1", "[::1]:5353"). Names are not allowed: who would resolve them?
+bool isDnsServer(const std::string& s) {
+  std::string host = s;
+  if (!s.empty() && s.front() == '[') {
+    const auto close = s.find(']');
+    if (close == std::string::npos) return false;
+    host = s.substr(1, close - 1);
+    const std::string rest = s.substr(close + 1);
+    if (!rest.empty() && (rest.size() < 2 || rest[0] != ':' || rest.find_first_not_of("0123456789", 1) != std::string::npos))
+      return false;
+  } else if (std::count(s.begin(), s.end(), ':') == 1) {
+    const auto colon = s.find(':');
+    const std::string port = s.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+    host = s.substr(0, colon);
+  }
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+// A file the daemon reads when it starts (a CA, a certificate, a list): missing or unreadable is a
+// configuration error now (config check, exit 2) rather than a failed start later.
+void checkReadableFile(MapReader& m, const std::string& key, const std::string& path) {
+  if (path.empty()) return;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    m.error(key, "\"" + path + "\" is a directory, not a file");
+  else if (::access(path.c_str(), R_OK) != 0)
+    m.error(key, "cannot read \"" + path + "\": " + std::strerror(errno));
+}
+
+// The signal names config/policy.yaml (embedded) defines: policy.signals may override only these.
+std::vector<std::string> shippedSignalNames() {
+  std::vector<std::string> names;
+  try {
+    const YAML::Node root = YAML::Load(kDefaultPolicyYamlText());
+    for (auto it = root["signals"].begin(); it != root["signals"].end(); ++it) names.push_back(it->first.as<std::string>());
+  } catch (const YAML::Exception&) {
+    // The shipped policy is checked by its own tests; Policy::build reports it at start.
+  }
+  return names;
 }
 
 void readPolicy(MapReader& m, PolicyConfig& p) {
@@ -46,7 +97,13 @@ void readPolicy(MapReader& m, PolicyConfig& p) {
   }
   m.oneOf("on_internal_error", p.on_internal_error, {"allow", "revert"});
   m.optionalNumber("threshold", p.threshold, 0.0, 1e6);
+  static const std::vector<std::string> kSignals = shippedSignalNames();
   m.eachEntry("signals", [&](const std::string& name, MapReader& s) {
+    if (std::find(kSignals.begin(), kSignals.end(), name) == kSignals.end()) {
+      std::string msg = "\"" + name + "\" is no signal of the shipped policy (docs/reason-codes.md)";
+      if (auto near = config::didYouMean(name, kSignals)) msg += " (did you mean \"" + *near + "\"?)";
+      m.error("signals", msg);
+    }
     PolicyOverride o;
     std::string reason;
     s.string("reason", reason);
@@ -89,7 +146,7 @@ bool isHex(const std::string& s) {
   return !s.empty() && s.size() % 2 == 0;
 }
 
-void readConnector(MapReader& m, ConnectorConfig& c) {
+void readConnector(MapReader& m, ConnectorConfig& c, bool readFiles) {
   m.string("name", c.name);
   m.oneOf("type", c.type, {"close", "outreach", "salesloft"});
   m.string("base_url", c.base_url);
@@ -101,6 +158,7 @@ void readConnector(MapReader& m, ConnectorConfig& c) {
     o->finish();
   }
   m.string("ca_file", c.ca_file);
+  if (readFiles) checkReadableFile(m, "ca_file", c.ca_file);
   m.duration("backfill", c.backfill);
   m.duration("resync_every", c.resync_every);
   m.string("revert_strategy", c.revert_strategy);
@@ -140,13 +198,14 @@ void readConnector(MapReader& m, ConnectorConfig& c) {
   if (!c.base_url.empty()) checkBaseUrl(m, "base_url", c.base_url);
 }
 
-void readSlack(MapReader& m, SlackConfig& s) {
+void readSlack(MapReader& m, SlackConfig& s, bool readFiles) {
   s.enabled = true;
   const bool tokenGiven = m.secret("bot_token", s.bot_token);
   m.string("base_url", s.base_url);
   m.string("channel", s.channel);
   m.boolean("dm_rep", s.dm_rep);
   m.string("ca_file", s.ca_file);
+  if (readFiles) checkReadableFile(m, "ca_file", s.ca_file);
   const bool appTokenGiven = m.secret("app_token", s.app_token);
   m.boolean("actions", s.actions);
   m.duration("in_flight_wait", s.in_flight_wait);
@@ -159,9 +218,6 @@ void readSlack(MapReader& m, SlackConfig& s) {
   checkBaseUrl(m, "base_url", s.base_url);
 }
 
-bool isLoopbackHost(const std::string& host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
-}
 
 // The address of "Name <local@domain>" or of a bare "local@domain"; empty when it is not one.
 std::string addressOf(const std::string& mailbox) {
@@ -178,7 +234,7 @@ std::string addressOf(const std::string& mailbox) {
   return a;
 }
 
-void readEmail(MapReader& m, EmailConfig& e, bool slack) {
+void readEmail(MapReader& m, EmailConfig& e, bool slack, bool readFiles) {
   e.enabled = true;
   m.oneOf("transport", e.transport, {"smtp", "sendmail"});
   m.string("host", e.host);
@@ -187,6 +243,7 @@ void readEmail(MapReader& m, EmailConfig& e, bool slack) {
   m.string("username", e.username);
   const bool passwordGiven = m.secret("password", e.password);
   m.string("ca_file", e.ca_file);
+  if (readFiles) checkReadableFile(m, "ca_file", e.ca_file);
   m.string("helo", e.helo);
   m.duration("timeout", e.timeout);
   m.string("sendmail_path", e.sendmail_path);
@@ -224,7 +281,7 @@ void readEmail(MapReader& m, EmailConfig& e, bool slack) {
 // admin_api: where it listens (TLS off loopback) and its tokens (files only, long enough).
 constexpr size_t kMinTokenLength = 16;
 
-void readAdminApi(MapReader& m, AdminApiConfig& a) {
+void readAdminApi(MapReader& m, AdminApiConfig& a, bool readFiles) {
   a.enabled = true;
   m.string("listen", a.listen);
   // host:port, or [v6]:port.
@@ -258,11 +315,15 @@ void readAdminApi(MapReader& m, AdminApiConfig& a) {
     t->string("key_file", a.tls_key_file);
     if (a.tls_cert_file.empty() != a.tls_key_file.empty())
       t->error(a.tls_cert_file.empty() ? "cert_file" : "key_file", "tls needs both cert_file and key_file");
+    if (readFiles) {
+      checkReadableFile(*t, "cert_file", a.tls_cert_file);
+      checkReadableFile(*t, "key_file", a.tls_key_file);
+    }
     t->finish();
   }
   m.string("public_url", a.public_url);
   if (!a.public_url.empty()) checkBaseUrl(m, "public_url", a.public_url);
-  const bool loopback = isLoopbackHost(a.host) || a.host == "::1";
+  const bool loopback = isLoopbackHost(a.host);
   if (portOk && !loopback && a.tls_cert_file.empty())
     m.error("listen", a.listen + " is not a loopback address: the tokens would cross the network in clear; set "
                       "tls: {cert_file: ..., key_file: ...} or listen on 127.0.0.1");
@@ -287,6 +348,9 @@ void readRoute(MapReader& n, NotifyConfig& c) {
 }
 
 ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& name) {
+  // The files only the daemon reads (CAs, the admin API's certificate and key) are checked when
+  // the secrets are: admin commands may run as a user who cannot read them (Secrets::Skip).
+  const bool readFiles = diag.readSecrets();
   Config c;
   c.source = name;
   if (!root.IsMap()) {
@@ -319,6 +383,9 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
   if (auto p = top.map("policy")) { readPolicy(*p, c.policy); p->finish(); }
   if (auto d = top.map("dns")) {
     d->stringList("servers", c.dns.servers);
+    for (const auto& server : c.dns.servers)
+      if (!isDnsServer(server))
+        d->error("servers", "\"" + server + "\" is not an IP address with an optional port (127.0.0.1:5353, [::1]:53)");
     d->duration("timeout", c.dns.timeout);
     d->integer("tries", c.dns.tries, 1, 10);
     d->finish();
@@ -343,6 +410,11 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     l->string("spamtraps", c.lists.spamtraps);
     l->string("complainers", c.lists.complainers);
     l->string("suppression", c.lists.suppression);
+    for (const auto& [key, path] : {std::pair<const char*, const std::string*>{"allow", &c.lists.allow},
+                                    {"spamtraps", &c.lists.spamtraps},
+                                    {"complainers", &c.lists.complainers},
+                                    {"suppression", &c.lists.suppression}})
+      checkReadableFile(*l, key, *path);
     l->stringList("dnsbl_domains", c.lists.dnsbl_domains);
     l->stringList("dnsbl_ips", c.lists.dnsbl_ips);
     l->finish();
@@ -355,6 +427,7 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     b->integer("permanent_after", c.bounces.permanent_after, 1, 1000);
     b->integer("domain_after", c.bounces.domain_after, 1, 1000);
     b->string("rules_file", c.bounces.rules_file);
+    checkReadableFile(*b, "rules_file", c.bounces.rules_file);
     b->finish();
   }
   if (auto e = top.map("engagement")) {
@@ -388,15 +461,15 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
   }
   for (auto& m : top.mapList("connectors")) {
     ConnectorConfig cc;
-    readConnector(m, cc);
+    readConnector(m, cc, readFiles);
     m.finish();
     for (const auto& other : c.connectors)
       if (!cc.name.empty() && other.name == cc.name) m.error("name", "connector name \"" + cc.name + "\" is used twice");
     c.connectors.push_back(std::move(cc));
   }
   if (auto n = top.map("notify")) {
-    if (auto s = n->map("slack")) { readSlack(*s, c.notify.slack); s->finish(); }
-    if (auto e = n->map("email")) { readEmail(*e, c.notify.email, c.notify.slack.enabled); e->finish(); }
+    if (auto s = n->map("slack")) { readSlack(*s, c.notify.slack, readFiles); s->finish(); }
+    if (auto e = n->map("email")) { readEmail(*e, c.notify.email, c.notify.slack.enabled, readFiles); e->finish(); }
     readRoute(*n, c.notify);
     n->finish();
   }
@@ -406,7 +479,7 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     if (addressOf(a).empty() || a.find('<') != std::string::npos) top.error("admins", "\"" + a + "\" is not an email address");
   }
   if (auto a = top.map("admin_api")) {
-    readAdminApi(*a, c.admin_api);
+    readAdminApi(*a, c.admin_api, readFiles);
     a->finish();
   }
   for (const auto& cc : c.connectors)

@@ -190,8 +190,16 @@ TEST(AdminApiConfig, ReadsTheKeysAndRefusesWhatIsUnsafe) {
 
   auto open = load("  listen: 0.0.0.0:8787\n  token_file: admin.token\n");
   EXPECT_NE(errors(open).find("not a loopback address"), std::string::npos) << errors(open);
-  auto withTls = load("  listen: 0.0.0.0:8787\n  token_file: admin.token\n  tls: {cert_file: /c.pem, key_file: /k.pem}\n");
+  std::ofstream(d / "c.pem") << "";  // only read when the listener starts (admin_api_tls tests)
+  std::ofstream(d / "k.pem") << "";
+  auto withTls = load("  listen: 0.0.0.0:8787\n  token_file: admin.token\n  tls: {cert_file: " + (d / "c.pem").string() +
+                      ", key_file: " + (d / "k.pem").string() + "}\n");
   EXPECT_TRUE(withTls.ok()) << errors(withTls);
+  // A certificate that is not there: a config error now, not a failed start.
+  EXPECT_NE(errors(load("  listen: 0.0.0.0:8787\n  token_file: admin.token\n  tls: {cert_file: " + (d / "none.pem").string() +
+                        ", key_file: " + (d / "k.pem").string() + "}\n"))
+                .find("tls.cert_file: cannot read"),
+            std::string::npos);
   EXPECT_NE(errors(load("  listen: 0.0.0.0:8787\n  token_file: admin.token\n  tls: {cert_file: /c.pem}\n")).find("key_file"),
             std::string::npos);
   EXPECT_NE(errors(load("  token_file: short.token\n")).find("too short"), std::string::npos);

@@ -61,7 +61,7 @@ dns:
   timeout: 500ms
 smtp_probe: {enabled: false, helo: probe.acme.com, mail_from: "", port: 2525, connect_timeout: 5s,
              command_timeout: 5s, per_domain_concurrency: 1}
-lists: {allow: /a, spamtraps: /b, complainers: /c, suppression: /d, dnsbl_domains: [dbl.example], dnsbl_ips: [zen.example]}
+lists: {allow: /dev/null, spamtraps: /dev/null, complainers: /dev/null, suppression: /dev/null, dnsbl_domains: [dbl.example], dnsbl_ips: [zen.example]}
 engagement: {dead_after: 365d}
 senders: {pause_bounce_rate: 0.05, min_sends: 20, pause_for: 2h}
 connectors:
@@ -125,6 +125,12 @@ TEST(Config, TableOfBadConfigsGivesExactMessages) {
       {"plain http to a remote host",
        "connectors:\n  - name: c\n    type: close\n    api_key: k\n    base_url: http://api.close.com/api/v1\n",
        "sn.yaml:5:15: connectors[0].base_url: http:// is accepted only for loopback addresses; use https://"},
+      {"plain http to a name that only begins like a loopback address",
+       "connectors:\n  - name: c\n    type: close\n    api_key: k\n    base_url: http://127.evil.example/api/v1\n",
+       "sn.yaml:5:15: connectors[0].base_url: http:// is accepted only for loopback addresses; use https://"},
+      {"plain http to localhost's namesake",
+       "connectors:\n  - name: c\n    type: close\n    api_key: k\n    base_url: http://localhost.evil.example:8080/\n",
+       "sn.yaml:5:15: connectors[0].base_url: http:// is accepted only for loopback addresses; use https://"},
       {"duplicate connector names",
        std::string(kValidClose) + "  - name: close-main\n    type: close\n    api_key: k2\n",
        "sn.yaml:5:11: connectors[1].name: connector name \"close-main\" is used twice"},
@@ -159,6 +165,17 @@ TEST(Config, TableOfBadConfigsGivesExactMessages) {
        "sn.yaml:2:11: policy.modes.spam_trap: unknown key (did you mean \"spamtrap\"?)"},
       {"connector mode typo", std::string(kValidClose) + "    mode: off\n",
        "sn.yaml:5:11: connectors[0].mode: \"off\" is not one of: enforce, shadow"},
+      {"a DNS server that is no IP address", "dns:\n  servers: [\"127.0.0.1:5353\", bogus]\n",
+       "sn.yaml:2:12: dns.servers: \"bogus\" is not an IP address with an optional port (127.0.0.1:5353, [::1]:53)"},
+      {"a DNS server's port that is no number", "dns:\n  servers: [\"[::1]:dns\"]\n",
+       "sn.yaml:2:12: dns.servers: \"[::1]:dns\" is not an IP address with an optional port (127.0.0.1:5353, [::1]:53)"},
+      {"a list file that is not there", "lists:\n  allow: /nonexistent/allow.txt\n",
+       "sn.yaml:2:10: lists.allow: cannot read \"/nonexistent/allow.txt\": No such file or directory"},
+      {"a connector's CA file that is not there", std::string(kValidClose) + "    ca_file: /nonexistent/ca.pem\n",
+       "sn.yaml:5:14: connectors[0].ca_file: cannot read \"/nonexistent/ca.pem\": No such file or directory"},
+      {"a signal the policy does not have", "policy:\n  signals:\n    CATCHALL: {weight: 1}\n",
+       "sn.yaml:3:5: policy.signals: \"CATCHALL\" is no signal of the shipped policy (docs/reason-codes.md) (did you mean "
+       "\"CATCH_ALL\"?)"},
       {"invalid YAML", "poll_interval: [30s\n", "sn.yaml:2:1: invalid YAML: end of sequence flow not found"},
       {"not a mapping", "- a\n- b\n", "sn.yaml:1:1: the configuration must be a YAML mapping"},
   };
@@ -184,6 +201,21 @@ TEST(Config, ShadowModeTheMostSpecificSettingWins) {
   Config defaults;
   EXPECT_EQ(defaults.mode, "enforce");
   EXPECT_EQ(shadowSetting(defaults, "any", "bounce_risk"), std::nullopt);
+}
+
+TEST(Config, PlainHttpIsForLoopbackAddressesOnly) {
+  for (const char* url : {"http://127.0.0.1:8080/api", "http://127.3.4.5/", "http://[::1]:9000/", "http://localhost:1/",
+                          "http://LOCALHOST/"}) {
+    auto r = loadConfigText(std::string("connectors:\n  - {name: c, type: close, api_key: k, base_url: \"") + url + "\"}\n",
+                            "sn.yaml");
+    EXPECT_TRUE(r.ok()) << url << ": " << (r.errors.empty() ? "" : r.errors.front().message);
+  }
+  for (const char* url : {"http://127.evil.example/", "http://localhost.evil.example/", "http://128.0.0.1/",
+                          "http://[::2]/", "http://10.0.0.1/"}) {
+    auto r = loadConfigText(std::string("connectors:\n  - {name: c, type: close, api_key: k, base_url: \"") + url + "\"}\n",
+                            "sn.yaml");
+    EXPECT_FALSE(r.ok()) << url;
+  }
 }
 
 TEST(Config, ADirectoryIsNoConfigurationFile) {
@@ -231,8 +263,14 @@ TEST(Config, ShippedExampleIsValid) {
   fs::create_directories(creds);
   std::ofstream(creds / "close.key") << "k\n";
   std::ofstream(creds / "slack.token") << "xoxb\n";
+  // The files it names under /etc/safetynet/ (the lists) must be readable: here, in a temp dir.
+  std::ifstream in(SAFETYNET_SOURCE_DIR "/config/safetynet.example.yaml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (size_t at = text.find("/etc/safetynet/"); at != std::string::npos; at = text.find("/etc/safetynet/", at))
+    text.replace(at, 15, creds.string() + "/");
+  for (const char* list : {"allow.txt", "spamtraps.txt", "complainers.txt", "suppression.txt"}) std::ofstream(creds / list) << "";
   ::setenv("CREDENTIALS_DIRECTORY", creds.c_str(), 1);
-  auto r = loadConfigFile(SAFETYNET_SOURCE_DIR "/config/safetynet.example.yaml");
+  auto r = loadConfigText(text, "safetynet.example.yaml");
   ::unsetenv("CREDENTIALS_DIRECTORY");
   fs::remove_all(creds);
   ASSERT_TRUE(r.ok()) << r.errors.front().message;
