@@ -94,7 +94,9 @@ class Sandbox {
         << "\n    api_key: e2e-key\n    backfill: 2d\n" << extraConnector
         << extraTop
         << "notify:\n  slack: {bot_token: xoxb-e2e, base_url: \"" << slack_.baseUrl()
-        << "\", channel: \"#deliverability\"}\n";
+        // A post cut short by a kill is looked for in the channel after in_flight_wait: the fake
+        // Slack answers at once, so 1 s rather than the default 2 m lets a test see it.
+        << "\", channel: \"#deliverability\", in_flight_wait: 1s}\n";
     thread_ = std::thread([this] { io_.run(); });
   }
   ~Sandbox() {
@@ -277,6 +279,9 @@ TEST(EndToEnd, SigkillAtAnyPointLosesNothingAndDoublesNothing) {
   EXPECT_GE(midCycle, 2) << "the kills did not land in the middle of a cycle: the test proves nothing";
   s.close().setDelay(milliseconds(0));
   s.slack().setDelay(milliseconds(0));
+  // A post the last kill cut short is looked for (and, if Slack never got it, sent) only after
+  // notify.slack.in_flight_wait (1 s here): before it, it may still be landing.
+  std::this_thread::sleep_for(milliseconds(1200));
   std::string out;
   ASSERT_EQ(runCommand({SAFETYNET_BINARY, "run", "--once", "-c", s.config()}, &out), 0) << out;
   expectExactlyTheBadOnesHeld(s);
