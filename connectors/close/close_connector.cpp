@@ -61,23 +61,41 @@ nlohmann::json CloseConnector::parse(const HttpResponse& r, const std::string& w
   return j;
 }
 
-Task<nlohmann::json> CloseConnector::get(const std::string& path) {
+Task<HttpResponse> CloseConnector::send(std::string method, std::string path, std::optional<nlohmann::json> body) {
   HttpRequest req;
-  req.method = "GET";
+  req.method = std::move(method);
   req.url = config_.base_url + path;
   req.headers = {{"Authorization", auth_}, {"Accept", "application/json"}};
-  HttpResponse r = co_await http_->send(std::move(req));
+  if (body) {
+    req.headers.emplace_back("Content-Type", "application/json");
+    req.body = jsonText(*body);
+  }
+  co_return co_await http_->send(std::move(req));
+}
+
+Task<nlohmann::json> CloseConnector::get(const std::string& path) {
+  HttpResponse r = co_await send("GET", path, std::nullopt);
   co_return parse(r, "GET " + path.substr(0, path.find('?')));
 }
 
 Task<nlohmann::json> CloseConnector::put(const std::string& path, const nlohmann::json& body) {
-  HttpRequest req;
-  req.method = "PUT";
-  req.url = config_.base_url + path;
-  req.headers = {{"Authorization", auth_}, {"Content-Type", "application/json"}, {"Accept", "application/json"}};
-  req.body = jsonText(body);
-  HttpResponse r = co_await http_->send(std::move(req));
+  HttpResponse r = co_await send("PUT", path, body);
   co_return parse(r, "PUT " + path);
+}
+
+Task<std::optional<nlohmann::json>> CloseConnector::emailUnlessGone(std::string method, std::string path,
+                                                                    std::optional<nlohmann::json> body) {
+  HttpResponse r = co_await send(method, path, std::move(body));
+  if (r.status == 404) co_return std::nullopt;
+  co_return parse(r, method + " " + path);
+}
+
+RevertResult CloseConnector::gone(const ScheduledEmail& email) {
+  store_.removeTracked(config_.name, email.id);
+  RevertResult r;
+  r.confirmed = true;
+  r.detail = "the email no longer exists in Close";
+  return r;
 }
 
 void CloseConnector::track(const nlohmann::json& a) {
@@ -224,7 +242,10 @@ Task<RevertResult> CloseConnector::revert(const ScheduledEmail& email) {
   const std::string path = "/activity/email/" + urlEncode(email.id) + "/";
   // Read first: after a crash the email may already be a draft (or sent, or deleted). A read that
   // fails (no answer, a 5xx, a body cut short) throws: Close was not heard, the engine tries again.
-  nlohmann::json before = co_await get(path);
+  // A 404 at any step is the email deleted (the spec's "404: Not found"): nothing left to send.
+  std::optional<nlohmann::json> read = co_await emailUnlessGone("GET", path, std::nullopt);
+  if (!read) co_return gone(email);
+  const nlohmann::json before = std::move(*read);
   const std::string status = jsonString(before, "status");
   if (status != "scheduled" && status != "outbox") {
     r.confirmed = status == "draft";
@@ -232,10 +253,12 @@ Task<RevertResult> CloseConnector::revert(const ScheduledEmail& email) {
     store_.removeTracked(config_.name, email.id);
     co_return r;
   }
-  nlohmann::json after = co_await put(path, draftBody());
+  std::optional<nlohmann::json> written = co_await emailUnlessGone("PUT", path, draftBody());
+  if (!written) co_return gone(email);
   // Confirm with a fresh read, not the PUT's echo.
-  after = co_await get(path);
-  const std::string now = jsonString(after, "status");
+  std::optional<nlohmann::json> reread = co_await emailUnlessGone("GET", path, std::nullopt);
+  if (!reread) co_return gone(email);
+  const std::string now = jsonString(*reread, "status");
   r.confirmed = now == "draft";
   r.detail = r.confirmed ? "moved back to draft in Close (confirmed by re-reading)"
                          : "PUT status=draft answered, but Close still shows \"" + now + "\"";

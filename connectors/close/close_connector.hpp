@@ -44,8 +44,14 @@ class CloseConnector final : public Connector {
   Task<void> tailEvents(TimePoint now);
 
  private:
+  Task<HttpResponse> send(std::string method, std::string path, std::optional<nlohmann::json> body);
   Task<nlohmann::json> get(const std::string& path);
   Task<nlohmann::json> put(const std::string& path, const nlohmann::json& body);
+  // An email read (GET) or written (PUT): nullopt when Close answers 404, the email deleted.
+  Task<std::optional<nlohmann::json>> emailUnlessGone(std::string method, std::string path,
+                                                      std::optional<nlohmann::json> body);
+  // A revert that found the email deleted: nothing is left to send, so it is stopped.
+  RevertResult gone(const ScheduledEmail& email);
   nlohmann::json parse(const HttpResponse& r, const std::string& what);
   void track(const nlohmann::json& activity);
   void noteActivity(const nlohmann::json& activity);

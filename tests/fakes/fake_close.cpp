@@ -151,6 +151,23 @@ void FakeClose::setStatus(const std::string& id, const std::string& status) {
   event("updated", it->second, {"status"});
 }
 
+void FakeClose::erase(const std::string& id) {
+  auto it = emails_.find(id);
+  if (it == emails_.end()) return;
+  event("deleted", it->second, {});
+  emails_.erase(it);
+}
+
+void FakeClose::deleteEmail(const std::string& id) {
+  std::lock_guard l(mu_);
+  erase(id);
+}
+
+void FakeClose::deleteBeforeNextPut(const std::string& id) {
+  std::lock_guard l(mu_);
+  deleteBeforePut_ = id;
+}
+
 void FakeClose::injectEvent(const nlohmann::json& event) {
   std::lock_guard l(mu_);
   events_.push_back(event);
@@ -248,9 +265,17 @@ ServerResponse FakeClose::handle(const ServerRequest& r) {
   if (path.rfind("/activity/email/", 0) == 0) {
     std::string id = path.substr(16);
     if (!id.empty() && id.back() == '/') id.pop_back();
+    if (r.method == "PUT" && !id.empty() && id == deleteBeforePut_) {
+      deleteBeforePut_.clear();
+      erase(id);
+    }
     auto it = emails_.find(id);
     if (it == emails_.end()) return error(404, "Object does not exist.");
     if (r.method == "GET") return ok(emailJson(it->second));
+    if (r.method == "DELETE") {
+      erase(id);
+      return ok(nlohmann::json::object());
+    }
     if (r.method == "PUT") {
       if (r.header("content-type").rfind("application/json", 0) != 0) return error(415, "Unsupported media type");
       auto body = nlohmann::json::parse(r.body, nullptr, false);

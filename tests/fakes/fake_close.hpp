@@ -1,7 +1,7 @@
 #pragma once
 // A fake Close API (v1) following ../shared/specs/close-openapi.yml for the endpoints safetynet
 // uses: GET /activity/email/ (date_created filters, _limit <= 100, _skip, {data, has_more}),
-// GET/PUT /activity/email/{id}/, GET /event/ (object_type+action, date_updated__gte, _cursor,
+// GET/PUT/DELETE /activity/email/{id}/ (404 once deleted), GET /event/ (object_type+action, date_updated__gte, _cursor,
 // _limit <= 50, {data, cursor_next, cursor_previous}, latest first), GET /contact/ (lead_id, _limit <= 100, _skip), GET /contact/{id}/,
 // GET /user/{id}/. HTTP Basic auth with the API key as user name; 401/404/400 with {"error": ...};
 // 429 with a `RateLimit: limit=.., remaining=0, reset=..` header when asked to.
@@ -49,6 +49,10 @@ class FakeClose {
   void addContact(const std::string& id, const std::string& name, const std::vector<std::string>& emails);
   // As if a rep edited the email in Close: changes its status (and logs an "updated" event).
   void setStatus(const std::string& id, const std::string& status);
+  // As if a rep deleted the email in Close (DELETE /activity/email/{id}/; a "deleted" event).
+  void deleteEmail(const std::string& id);
+  // The rep deletes the email just before the next PUT to it arrives (which then answers 404).
+  void deleteBeforeNextPut(const std::string& id);
   // Every request waits this long first (crash tests: widen the window for a SIGKILL).
   void setDelay(std::chrono::milliseconds d);
   // Appends a raw event to the log, as given (tests of odd platform data).
@@ -70,6 +74,7 @@ class FakeClose {
   nlohmann::json emailJson(const FakeCloseEmail& e) const;
   std::string leadOf(const FakeCloseEmail& e) const;
   void event(const std::string& action, const FakeCloseEmail& e, const std::vector<std::string>& changed);
+  void erase(const std::string& id);  // mu_ held
 
   std::string auth_;
   mutable std::mutex mu_;
@@ -79,6 +84,7 @@ class FakeClose {
   std::map<std::string, int> puts_;
   std::vector<std::string> log_;
   int rateLimited_ = 0, resetSeconds_ = 1, garbled_ = 0;
+  std::string deleteBeforePut_;
   std::chrono::milliseconds delay_{0};
   std::unique_ptr<HttpServer> server_;
 };

@@ -244,3 +244,32 @@ TEST_F(CloseConnectorTest, ProfilesAreReadByLeadCachedAndReusedForTheContactName
   EXPECT_EQ(runTask(io, c->people(emails.at(0))).contact_name, "Ann");
   EXPECT_EQ(fake.requestCount("GET /api/v1/contact/"), 2);
 }
+
+// Close answers 404 for an email that was deleted (the spec: GET /activity/email/{id}/ "404: Not
+// found"). Nothing is left to send: the stop is done, as on Outreach and Salesloft, not an error
+// tried again and reported as "could NOT be stopped".
+TEST_F(CloseConnectorTest, ADeletedEmailIsStoppedNotAnError) {
+  add("d1", minutes(9));
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 1u);
+  fake.deleteEmail("d1");
+  auto r = runTask(io, c->revert(emails[0]));
+  EXPECT_TRUE(r.confirmed);
+  EXPECT_EQ(r.detail, "the email no longer exists in Close");
+  EXPECT_EQ(fake.putCount("d1"), 0);
+  EXPECT_TRUE(store->trackedBetween("close-test", TimePoint{}, TimePoint::max()).empty());
+}
+
+TEST_F(CloseConnectorTest, AnEmailDeletedWhileItIsStoppedIsStoppedNotAnError) {
+  add("d2", minutes(9));
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 1u);
+  fake.deleteBeforeNextPut("d2");  // read as scheduled, deleted before the PUT lands
+  auto r = runTask(io, c->revert(emails[0]));
+  EXPECT_TRUE(r.confirmed);
+  EXPECT_EQ(r.detail, "the email no longer exists in Close");
+  EXPECT_EQ(fake.status("d2"), "");
+  EXPECT_TRUE(store->trackedBetween("close-test", TimePoint{}, TimePoint::max()).empty());
+}
