@@ -170,19 +170,31 @@ Task<void> CloseConnector::sweep(TimePoint now) {
 
 Task<void> CloseConnector::tailEvents(TimePoint now) {
   auto since = fromMillis(std::stoll(store_.connectorState(config_.name, "events_since").value_or("0")));
-  const std::string sinceText = urlEncode(formatIso8601(since - kEventOverlap));
+  const TimePoint from = since - kEventOverlap;
+  const std::string sinceText = urlEncode(formatIso8601(from));
   std::vector<nlohmann::json> events;
   static const std::string kActions[] = {"created", "updated", "deleted"};
   for (const std::string& action : kActions) {
     std::string cursor;
     do {
-      std::string path = "/event/?object_type=activity.email&action=" + action +
-                         "&date_updated__gte=" + sinceText + "&_limit=" + std::to_string(kEventPageSize);
-      if (!cursor.empty()) path += "&_cursor=" + urlEncode(cursor);
+      // With a cursor the spec asks for the other filters again "except for date_updated", and a
+      // cursor page need not honour it: the log comes latest first, so the paging ends at the
+      // first event older than `from` (applied by an earlier poll), not at the log's end.
+      std::string path = "/event/?object_type=activity.email&action=" + action + "&_limit=" + std::to_string(kEventPageSize);
+      path += cursor.empty() ? "&date_updated__gte=" + sinceText : "&_cursor=" + urlEncode(cursor);
       nlohmann::json page = co_await get(path);
+      bool older = false;
       if (page.contains("data") && page["data"].is_array())
-        for (auto& e : page["data"]) events.push_back(e);
-      cursor = page.contains("cursor_next") && page["cursor_next"].is_string() ? page["cursor_next"].get<std::string>() : "";
+        for (auto& e : page["data"]) {
+          if (auto at = parseIso8601(jsonString(e, "date_updated")); at && *at < from) {
+            older = true;
+            continue;
+          }
+          events.push_back(e);
+        }
+      cursor = !older && page.contains("cursor_next") && page["cursor_next"].is_string()
+                   ? page["cursor_next"].get<std::string>()
+                   : "";
     } while (!cursor.empty());
   }
   // Oldest first, so the last change to an email wins.

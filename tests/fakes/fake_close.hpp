@@ -1,7 +1,8 @@
 #pragma once
 // A fake Close API (v1) following ../shared/specs/close-openapi.yml for the endpoints safetynet
 // uses: GET /activity/email/ (date_created filters, _limit <= 100, _skip, {data, has_more}),
-// GET/PUT/DELETE /activity/email/{id}/ (404 once deleted), GET /event/ (object_type+action, date_updated__gte, _cursor,
+// GET/PUT/DELETE /activity/email/{id}/ (404 once deleted), GET /event/ (object_type+action,
+// date_updated__gte on the first page only, _cursor,
 // _limit <= 50, {data, cursor_next, cursor_previous}, latest first), GET /contact/ (lead_id, _limit <= 100, _skip), GET /contact/{id}/,
 // GET /user/{id}/. HTTP Basic auth with the API key as user name; 401/404/400 with {"error": ...};
 // 429 with a `RateLimit: limit=.., remaining=0, reset=..` header when asked to.

@@ -4,6 +4,7 @@
 #include "connectors/close/close_connector.hpp"
 #include "fakes/fake_close.hpp"
 #include "integration/peers.hpp"
+#include "safetynet/core/time_format.hpp"
 #include "safetynet/net/http_client.hpp"
 #include "support/run_task.hpp"
 
@@ -272,4 +273,23 @@ TEST_F(CloseConnectorTest, AnEmailDeletedWhileItIsStoppedIsStoppedNotAnError) {
   EXPECT_EQ(r.detail, "the email no longer exists in Close");
   EXPECT_EQ(fake.status("d2"), "");
   EXPECT_TRUE(store->trackedBetween("close-test", TimePoint{}, TimePoint::max()).empty());
+}
+
+// The event log's cursor pages need not honour date_updated (close-openapi.yml: with _cursor,
+// supply the other filters again "except for date_updated"; cursors "are not designed to stream
+// new events"): paging stops at the first event older than the poll's start, not at the log's end.
+TEST_F(CloseConnectorTest, TheEventLogIsPagedBackToThePollsStartOnly) {
+  for (int i = 0; i < 200; ++i) {  // two days old, before the first sweep
+    const std::string id = "old" + std::to_string(i);
+    fake.injectEvent({{"object_type", "activity.email"}, {"action", "created"}, {"object_id", id},
+                      {"date_updated", formatIso8601(Clock::now() - hours(48) + seconds(i))},
+                      {"data", {{"id", id}, {"status", "draft"}}}});
+  }
+  add("a", minutes(5));
+  auto c = connector();
+  EXPECT_EQ(runTask(io, c->listScheduled(window())).size(), 1u);  // the sweep
+  for (int i = 0; i < 60; ++i) add("n" + std::to_string(i), minutes(10));
+  EXPECT_EQ(runTask(io, c->listScheduled(window())).size(), 61u);
+  // created: 50 new events, then 11 new and the old ones (the end); updated, deleted: a page each.
+  EXPECT_EQ(fake.requestCount("GET /api/v1/event/"), 4);
 }
