@@ -139,7 +139,9 @@ Task<void> SlackActions::handle(std::string type, nlohmann::json payload) {
 Task<std::string> SlackActions::whoClicked(const Click& c, std::string& error) {
   const std::string method = "users.info";
   const nlohmann::json args = userArgs(c.user);
-  SlackReply u = co_await call(method, args);
+  // A read method: GET with ?user= (docs.slack.dev: JSON bodies are for "most write methods"; a
+  // JSON body to users.info is not read, and Slack answers user_not_found).
+  SlackReply u = co_await slackCall(*http_, slack_.base_url, slack_.bot_token, method, args, false);
   const std::string email = asciiLower(jsonString(jsonObject(jsonObject(u.body, "user"), "profile"), "email"));
   if (!u.ok()) error = "users.info: " + u.error;
   else if (email.empty()) error = "Slack shows no email address for you (the app needs the users:read.email scope)";

@@ -1,5 +1,6 @@
 #include "fakes/fake_slack.hpp"
 
+#include <set>
 #include <thread>
 
 namespace safetynet::fakes {
@@ -96,13 +97,25 @@ ServerResponse FakeSlack::answer(const ServerRequest& r) {
     --f->second.failing;
     return ServerResponse{f->second.status, "text/html", {}, "<html>Server Error</html>"};
   }
+  // Arguments: the query, a form-encoded body, or a JSON body. "Most write methods allow arguments
+  // with application/json" (docs.slack.dev/apis/web-api); a read method (users.info, users.list,
+  // conversations.history...) takes query or form arguments only: a JSON body's are not read, so
+  // users.info given {"user": ...} as JSON answers user_not_found.
+  static const std::set<std::string> kJsonMethods = {"chat.postMessage", "chat.update", "chat.postEphemeral",
+                                                     "conversations.open"};
   nlohmann::json args = nlohmann::json::object();
   for (const auto& [k, v] : r.query) args[k] = v;
   if (r.method == "POST") {
-    if (r.header("content-type").rfind("application/json", 0) != 0) return slackError("invalid_form_data");
-    auto body = nlohmann::json::parse(r.body, nullptr, false);
-    if (!body.is_object()) return slackError("invalid_json");
-    args.update(body);
+    const std::string type = r.header("content-type");
+    if (type.rfind("application/x-www-form-urlencoded", 0) == 0) {
+      for (const auto& [k, v] : parseFormBody(r.body)) args[k] = v;
+    } else if (type.rfind("application/json", 0) == 0) {
+      auto body = nlohmann::json::parse(r.body, nullptr, false);
+      if (!body.is_object()) return slackError("invalid_json");
+      if (kJsonMethods.count(method)) args.update(body);
+    } else {
+      return slackError("invalid_form_data");
+    }
   }
   auto arg = [&](const char* k) { return args.contains(k) && args[k].is_string() ? args[k].get<std::string>() : ""; };
 

@@ -3,6 +3,9 @@
 // "message"} or {"ok":false,"error"} with HTTP 200), users.lookupByEmail, conversations.open,
 // conversations.history (include_all_metadata) and 429 + Retry-After when asked to. Faults on
 // demand: a method answering HTTP 5xx, or carried out with its answer lost (connection dropped).
+// Arguments as Slack takes them: query or form-encoded for every method, a JSON body only for the
+// write methods that accept one (chat.postMessage, chat.update, chat.postEphemeral,
+// conversations.open); a JSON body to a read method (users.info...) is not read.
 #include <nlohmann/json.hpp>
 
 #include <chrono>
