@@ -108,6 +108,7 @@ Task<void> OAuthSession::mint() {
   req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
   req.body = "grant_type=refresh_token&refresh_token=" + urlEncode(refresh_) + "&client_id=" + urlEncode(config_.client_id) +
              "&client_secret=" + urlEncode(config_.client_secret.reveal());
+  if (!config_.redirect_uri.empty()) req.body += "&redirect_uri=" + urlEncode(config_.redirect_uri);
   // A token POST is not repeated after a lost response: the server may have rotated already.
   req.idempotent = false;
   HttpResponse r;

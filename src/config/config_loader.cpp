@@ -131,6 +131,7 @@ void readOAuth(MapReader& m, OAuthConfig& o) {
   m.string("client_id", o.client_id);
   const bool secretGiven = m.secret("client_secret", o.client_secret);
   const bool refreshGiven = m.secret("refresh_token", o.refresh_token);
+  m.string("redirect_uri", o.redirect_uri);
   m.duration("min_mint_interval", o.min_mint_interval);
   m.duration("renew_before", o.renew_before);
   if (o.client_id.empty()) m.error("client_id", "oauth needs client_id");

@@ -40,6 +40,10 @@ ServerResponse FakeOAuth::token(const ServerRequest& r) {
     return oauthError(401, "invalid_client", "Client authentication failed");
   }
   if (form["grant_type"] != "refresh_token") return oauthError(400, "unsupported_grant_type", "refresh_token only");
+  if (!redirectUri_.empty() && form["redirect_uri"] != redirectUri_) {
+    ++refused_;
+    return oauthError(400, "invalid_grant", "The redirect_uri does not match the one the app was authorized with");
+  }
   if (form["refresh_token"] != refresh_) {
     ++refused_;
     return oauthError(400, "invalid_grant", "The provided authorization grant is invalid, expired or revoked");
@@ -64,6 +68,11 @@ ServerResponse FakeOAuth::token(const ServerRequest& r) {
                                        {"refresh_token", refresh_},
                                        {"scope", "mailings.all prospects.read sequenceStates.all users.read"}}
                             .dump()};
+}
+
+void FakeOAuth::requireRedirectUri(std::string uri) {
+  std::lock_guard l(mu_);
+  redirectUri_ = std::move(uri);
 }
 
 bool FakeOAuth::authorizes(const std::string& header) const {

@@ -37,10 +37,13 @@ class FakeOAuth {
   std::string lastAccessToken() const;
   int grants() const;
   int refusedGrants() const;
+  // A grant must name this redirect_uri (the app's, as registered; Outreach's token examples send
+  // it with the refresh grant): 400 invalid_grant otherwise. Empty (the default): not checked.
+  void requireRedirectUri(std::string uri);
 
  private:
   mutable std::mutex mu_;
-  std::string client_id_, client_secret_, refresh_;
+  std::string client_id_, client_secret_, refresh_, redirectUri_;
   std::chrono::seconds expires_in_;
   std::chrono::milliseconds min_interval_;
   std::set<std::string> access_;

@@ -47,6 +47,7 @@ class OutreachConnectorTest : public ::testing::Test {
     c.oauth.refresh_token = Secret(fakes::FakeOutreach::kFirstRefreshToken);
     c.revert_strategy = strategy;
     if (resyncEvery) c.resync_every = *resyncEvery;
+    c.oauth.redirect_uri = redirectUri;
     HttpClientOptions o;
     o.retry.base_delay = milliseconds(10);
     o.timeout = timeout;
@@ -68,6 +69,7 @@ class OutreachConnectorTest : public ::testing::Test {
   }
   TimeWindow window() { return TimeWindow{Clock::now() + minutes(2), Clock::now() + minutes(60)}; }
   std::optional<milliseconds> resyncEvery;  // 0: every listing is a full one
+  std::string redirectUri;                  // oauth.redirect_uri
 };
 
 TEST_F(OutreachConnectorTest, ListsScheduledMailingsInTheWindowAcrossCursorPages) {
@@ -452,4 +454,16 @@ TEST_F(OutreachConnectorTest, AMailingWithoutAScheduledAtIsForgotten) {
   ASSERT_EQ(emails.size(), 1u);
   EXPECT_EQ(emails[0].id, "2");
   EXPECT_EQ(store->trackedBetween("outreach-test", TimePoint{}, TimePoint::max()).size(), 1u);
+}
+
+// oauth.redirect_uri, when configured, goes with the refresh grant (Outreach's token examples send
+// it); the fake's token endpoint refuses a grant without the app's redirect URI when told to.
+TEST_F(OutreachConnectorTest, TheRefreshGrantSendsTheConfiguredRedirectUri) {
+  fake.oauth().requireRedirectUri("https://safetynet.example/oauth/callback");
+  redirectUri = "https://safetynet.example/oauth/callback";
+  add(1, minutes(20));
+  auto c = connector();
+  EXPECT_EQ(runTask(io, c->listScheduled(window())).size(), 1u);
+  EXPECT_EQ(fake.oauth().grants(), 1);
+  EXPECT_EQ(fake.oauth().refusedGrants(), 0);
 }

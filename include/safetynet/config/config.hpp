@@ -122,6 +122,9 @@ struct OAuthConfig {
   std::string client_id;
   Secret client_secret;
   Secret refresh_token;  // the first one; rotated ones live in the store
+  // Sent with the refresh grant when set: the redirect URI the app was authorized with (Outreach's
+  // token examples send it). Empty: not sent.
+  std::string redirect_uri;
   // Tokens minted at most this often (Outreach: one per user per 60 s).
   milliseconds min_mint_interval{0};
   // An access token is renewed this long before it expires.
