@@ -318,8 +318,14 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
   m.decision_margin.with({c.name()}).observe(std::chrono::duration<double>(*d.margin).count());
   std::optional<std::chrono::steady_clock::time_point> oldestChecking;
   if (!checking_.empty()) oldestChecking = *checking_.begin();
+  // Shadow mode (a trial run, or a reason or platform being rolled out): the decision is recorded
+  // as it would be carried out, and nothing more: no platform call, no rep or admin told. It
+  // holds nothing, so the fail-safe counts it as decided, not held: a reason in shadow must not
+  // trip it and let the enforced holds go.
+  const std::optional<std::string> shadow =
+      d.verdict == "revert" ? shadowSetting(cfg, c.name(), d.reason) : std::nullopt;
   if (failsafe_)
-    if (auto why = failsafe_->judge(s, d, now, started, oldestChecking)) {
+    if (auto why = failsafe_->judge(s, d, now, started, oldestChecking, shadow.has_value())) {
       // Our own inputs look broken: a hold on a guess is let go, and recorded as such.
       d.failsafe = *why;
       d.state = EmailState::Allowed;
@@ -330,20 +336,6 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
       m.failsafe_let_go.with({c.name()}).inc();
       store_.recordDecision(d);
       logger(c.name())->warn("email {}: {}", e.id, d.detail);
-      co_return;
-    }
-  // Shadow mode (a trial run, or a reason or platform being rolled out): the decision is recorded
-  // as it would be carried out, and nothing more: no platform call, no rep or admin told.
-  if (d.verdict == "revert")
-    if (auto setting = shadowSetting(cfg, c.name(), d.reason)) {
-      d.state = EmailState::Shadow;
-      d.detail = "would be held (" + d.reason + "), " + std::to_string(secondsLeft(e.scheduled_at, now)) +
-                 " s before its send; not stopped and nobody told: " + *setting + " is shadow";
-      ++stats_.decided;
-      ++stats_.shadowed;
-      m.reverts.with({c.name(), "shadow"}).inc();
-      store_.recordDecision(d);
-      logger(c.name())->info("email {}: {}", e.id, d.detail);
       co_return;
     }
   // Too late only when less than act_margin is left now, at the moment it could be acted on.
@@ -366,16 +358,27 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
     store_.recordDecision(d);
     co_return;
   }
-  if (tooLate && !knownBefore) {
+  if (tooLate && !knownBefore) {  // too late whatever the mode: enforcing would not stop it either
     d.state = EmailState::TooLate;
     m.reverts.with({c.name(), "too_late"}).inc();
     d.detail = "risky, but decided " + left + " before its send, less than act_margin (" +
                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(cfg.act_margin).count()) +
-               " s): not stopped";
+               " s): not stopped" + (shadow ? " (" + *shadow + " is shadow: nobody told)" : std::string());
     std::optional<OutboxMessage> note;
-    if (!s.notifiers.empty()) note = outboxNote(s, "too_late|" + d.key, tooLatePayload(d, e, *s.policy, d.detail));
+    if (!s.notifiers.empty() && !shadow)
+      note = outboxNote(s, "too_late|" + d.key, tooLatePayload(d, e, *s.policy, d.detail));
     store_.recordDecision(d, note);
     logger(c.name())->warn("email {} is risky ({}) but was decided too late to stop: {}", e.id, d.reason, d.detail);
+    co_return;
+  }
+  if (shadow) {
+    d.state = EmailState::Shadow;
+    d.detail = "would be held (" + d.reason + "), " + left + " before its send; not stopped and nobody told: " +
+               *shadow + " is shadow";
+    ++stats_.shadowed;
+    m.reverts.with({c.name(), "shadow"}).inc();
+    store_.recordDecision(d);
+    logger(c.name())->info("email {}: {}", e.id, d.detail);
     co_return;
   }
   if (tooLate) d.detail = "decided " + left + " before its send: stopped on what was already known";

@@ -164,9 +164,10 @@ Task<std::string> Failsafe::checkCanaries(Services& s, TimePoint now) {
 }
 
 std::optional<std::string> Failsafe::judge(Services& s, const EmailDecision& d, TimePoint now,
-                                           std::optional<SteadyTime> started, std::optional<SteadyTime> oldestChecking) {
+                                           std::optional<SteadyTime> started, std::optional<SteadyTime> oldestChecking,
+                                           bool shadow) {
   const FailsafeConfig& cfg = s.config.failsafe;
-  const bool holds = d.verdict == "revert";
+  const bool holds = d.verdict == "revert" && !shadow;
   const bool guess = holds && !holdIsCertain(d);
   // The window is elapsed time: a wall clock stepped back would keep old holds in it (and trip on
   // them), one stepped forward would empty it.

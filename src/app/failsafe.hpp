@@ -61,9 +61,10 @@ class Failsafe {
   // email still being checked began (none: no other is being checked). Both on steadyNow()'s clock;
   // not given: now.
   using SteadyTime = std::chrono::steady_clock::time_point;
+  // `shadow`: a revert that shadow mode only records: decided, but no hold.
   std::optional<std::string> judge(Services& s, const EmailDecision& d, TimePoint now,
                                    std::optional<SteadyTime> started = std::nullopt,
-                                   std::optional<SteadyTime> oldest_checking = std::nullopt);
+                                   std::optional<SteadyTime> oldest_checking = std::nullopt, bool shadow = false);
   SteadyTime steadyNow() const { return steady_ ? steady_() : std::chrono::steady_clock::now(); }
   // How far back a slow check (a probe waiting for its timeout) may hold the cohort's end.
   static constexpr std::chrono::seconds kMaxCohortLag{5};

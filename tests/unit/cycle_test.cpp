@@ -223,6 +223,37 @@ TEST_F(CycleTest, TooLateOnlyUnderActMarginAndToldToTheAdmins) {
   EXPECT_EQ(tooLateNotes, 1);
 }
 
+// Shadow mode: recorded as it would be, nothing done; too late is too late in either mode, and
+// then nobody is told either.
+TEST_F(CycleTest, ShadowRecordsWhatWouldBeHeldAndTouchesNothing) {
+  services_.config.mode = "shadow";
+  services_.pipeline = std::make_shared<Pipeline>(
+      std::vector<CheckPtr>{std::make_shared<checks::SyntaxCheck>(),
+                            std::make_shared<checks::AdminListCheck>([] {
+                              auto l = std::make_shared<AdminLists>();
+                              l->spamtraps.add("trap@x.example");
+                              return AdminListsPtr(l);
+                            }),
+                            mailboxProbe()},
+      services_.policy, store_.get(), PipelineOptions{});
+  auto early = email("early", "trap@x.example", minutes(10));
+  auto late = emailIn("late", "dead@acme.example", seconds(10));  // the probe finds it now, too late
+  auto good = email("good", "jane@acme.example", minutes(11));
+  lists({early, late, good});
+  EXPECT_CALL(*connector_, revert(_)).Times(0);
+  auto st = cycle();
+  EXPECT_EQ(st.decided, 3);
+  EXPECT_EQ(st.shadowed, 1);
+  EXPECT_EQ(st.too_late, 1);
+  EXPECT_EQ(decisionFor(early)->state, EmailState::Shadow);
+  EXPECT_EQ(decisionFor(early)->verdict, "revert");
+  EXPECT_EQ(decisionFor(early)->reason, "spamtrap");
+  EXPECT_EQ(decisionFor(late)->state, EmailState::TooLate);
+  EXPECT_NE(decisionFor(late)->detail.find("mode is shadow: nobody told"), std::string::npos) << decisionFor(late)->detail;
+  EXPECT_EQ(decisionFor(good)->state, EmailState::Allowed);
+  EXPECT_TRUE(store_->allOutbox().empty());  // no rep, no admin
+}
+
 // Waits until `done` says so, or 3 s, in 10 ms steps.
 Task<void> waitUpTo3s(std::function<bool()> done) {
   auto ex = co_await asio::this_coro::executor;
@@ -746,6 +777,29 @@ TEST_F(FailsafeTest, TheFastHoldsAtTheStartOfAHealthyBurstDoNotTripIt) {
   for (int i = 0; i < 169; ++i) EXPECT_FALSE(f.judge(services_, allow, now, burst, burst));
   EXPECT_FALSE(f.judge(services_, allow, now, burst, std::nullopt));
   EXPECT_FALSE(f.judge(services_, hold, now, steady, std::nullopt));  // 31 of 201: a healthy ratio
+  EXPECT_FALSE(failsafeStatus(*store_).active);
+}
+
+// A reason in shadow holds nothing: however many of its reverts come, the fail-safe never trips
+// on them (it would let the enforced holds go), and they count as decided.
+TEST_F(FailsafeTest, ShadowRevertsHoldNothingAndNeverTripIt) {
+  services_.config.failsafe.min_decisions = 20;
+  auto steady = std::chrono::steady_clock::now();
+  Failsafe f(*store_, [&steady] { return steady; });
+  EmailDecision hold;
+  hold.verdict = "revert";
+  hold.reason = "secondary_email";
+  for (int i = 0; i < 100; ++i) {
+    steady += milliseconds(50);
+    EXPECT_FALSE(f.judge(services_, hold, Clock::now(), steady, std::nullopt, /*shadow=*/true)) << i;
+  }
+  EXPECT_FALSE(failsafeStatus(*store_).active);
+  // 15 real holds among the 100 shadow ones: 15 of 115, a healthy ratio.
+  hold.reason = "bounce_risk";
+  for (int i = 0; i < 15; ++i) {
+    steady += milliseconds(50);
+    EXPECT_FALSE(f.judge(services_, hold, Clock::now(), steady, std::nullopt)) << i;
+  }
   EXPECT_FALSE(failsafeStatus(*store_).active);
 }
 
