@@ -78,15 +78,17 @@ std::vector<std::string> filesOf(const std::string& arg) {
   return out;
 }
 
-// Every message of every argument (FILE, "-", a directory, an mbox) to `each`; false if some
-// file could not be read.
-bool forEachBounce(const std::vector<std::string>& args, const std::function<void(const BounceInput&)>& each) {
+// Every message of every argument (FILE, "-", a directory, an mbox) to `each`, and every file that
+// could not be read to `unreadable` (when given); false if some file could not be read.
+bool forEachBounce(const std::vector<std::string>& args, const std::function<void(const BounceInput&)>& each,
+                   const std::function<void(const std::string&)>& unreadable = {}) {
   bool ok = true;
   for (const auto& arg : args)
     for (const auto& file : filesOf(arg)) {
       const auto raw = readBounceFile(file);
       if (!raw) {
         ok = false;
+        if (unreadable) unreadable(file);
         continue;
       }
       const auto ranges = bounce::mailboxMessages(*raw);
@@ -130,6 +132,11 @@ int bounceClassifyCommand(bool json, const std::vector<std::string>& files) {
                   << (r.status.empty() ? "" : "  " + r.status) << (r.reply_code.empty() ? "" : "  " + r.reply_code)
                   << "\n    " << r.diagnostic.substr(0, 200) << "\n";
     }
+  }, [&](const std::string& file) {
+    // Still one line per file (the contract), so a script reading the lines misses none.
+    if (json) std::cout << jsonText(nlohmann::ordered_json{{"file", file}, {"results", nlohmann::ordered_json::array()},
+                                                           {"error", "cannot read the file"}})
+                        << "\n";
   });
   return ok ? 0 : 1;
 }

@@ -42,6 +42,11 @@ void checkBaseUrl(MapReader& m, const std::string& key, const std::string& url) 
   m.error(key, "expected an https:// URL, got \"" + url + "\"");
 }
 
+bool isPort(const std::string& p) {
+  return !p.empty() && p.size() <= 5 && p.find_first_not_of("0123456789") == std::string::npos && std::stoi(p) >= 1 &&
+         std::stoi(p) <= 65535;
+}
+
 // A DNS server as c-ares takes it (ares_set_servers_ports_csv): an IP address, with an optional
 // port ("127.0.0.1:5353", "::1", "[::1]:5353"). Names are not allowed: who would resolve them?
 bool isDnsServer(const std::string& s) {
@@ -51,12 +56,10 @@ bool isDnsServer(const std::string& s) {
     if (close == std::string::npos) return false;
     host = s.substr(1, close - 1);
     const std::string rest = s.substr(close + 1);
-    if (!rest.empty() && (rest.size() < 2 || rest[0] != ':' || rest.find_first_not_of("0123456789", 1) != std::string::npos))
-      return false;
+    if (!rest.empty() && (rest[0] != ':' || !isPort(rest.substr(1)))) return false;
   } else if (std::count(s.begin(), s.end(), ':') == 1) {
     const auto colon = s.find(':');
-    const std::string port = s.substr(colon + 1);
-    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+    if (!isPort(s.substr(colon + 1))) return false;
     host = s.substr(0, colon);
   }
   unsigned char buf[sizeof(in6_addr)];

@@ -489,6 +489,22 @@ TEST(Cli, BounceClassifyJsonSurvivesBytesThatAreNotUtf8) {
       << out;
 }
 
+// One JSON line per file, also for a file that cannot be read (exit 1: a runtime failure).
+TEST(Cli, BounceClassifyJsonGivesALineForAFileItCannotRead) {
+  std::string out;
+  EXPECT_EQ(runCommand({SAFETYNET_BINARY, "bounce", "classify", "--json", "/nonexistent/a.eml",
+                        std::string(SAFETYNET_SOURCE_DIR) + "/tests/data/bounces/postfix-dsn.eml"},
+                       &out),
+            1)
+      << out;
+  const auto lines = jsonLines(out);
+  ASSERT_EQ(lines.size(), 2u) << out;
+  EXPECT_EQ(lines[0]["file"], "/nonexistent/a.eml");
+  EXPECT_TRUE(lines[0]["results"].empty());
+  EXPECT_EQ(lines[0]["error"], "cannot read the file");
+  EXPECT_EQ(lines[1]["results"].size(), 2u);
+}
+
 TEST(Cli, BounceRulesFileIsCheckedAndApplied) {
   // bounces.rules_file: `config check` loads it (a bad rule: exit 2, naming the file and the rule),
   // and the commands that read bounces apply it before the built-in rules.

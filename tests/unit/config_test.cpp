@@ -169,6 +169,8 @@ TEST(Config, TableOfBadConfigsGivesExactMessages) {
        "sn.yaml:2:12: dns.servers: \"bogus\" is not an IP address with an optional port (127.0.0.1:5353, [::1]:53)"},
       {"a DNS server's port that is no number", "dns:\n  servers: [\"[::1]:dns\"]\n",
        "sn.yaml:2:12: dns.servers: \"[::1]:dns\" is not an IP address with an optional port (127.0.0.1:5353, [::1]:53)"},
+      {"a DNS server port out of range", "dns:\n  servers: [\"127.0.0.1:99999\"]\n",
+       "sn.yaml:2:12: dns.servers: \"127.0.0.1:99999\" is not an IP address with an optional port (127.0.0.1:5353, [::1]:53)"},
       {"a list file that is not there", "lists:\n  allow: /nonexistent/allow.txt\n",
        "sn.yaml:2:10: lists.allow: cannot read \"/nonexistent/allow.txt\": No such file or directory"},
       {"a connector's CA file that is not there", std::string(kValidClose) + "    ca_file: /nonexistent/ca.pem\n",
