@@ -178,8 +178,9 @@ TEST_F(CycleTest, LateSeenEmailThatCanStillBeStoppedIsStopped) {
   EXPECT_NE(d->detail.find("s before its send"), std::string::npos) << d->detail;
 }
 
-TEST_F(CycleTest, TooLateOnlyUnderActMarginAndToldToTheAdmins) {
-  services_.pipeline = std::make_shared<Pipeline>(
+// The syntax check, trap@x.example on the spam-trap list, and the mailbox probe (mailboxProbe()).
+void useListsAndProbe(Services& services, Store* store) {
+  services.pipeline = std::make_shared<Pipeline>(
       std::vector<CheckPtr>{std::make_shared<checks::SyntaxCheck>(),
                             std::make_shared<checks::AdminListCheck>([] {
                               auto l = std::make_shared<AdminLists>();
@@ -187,7 +188,11 @@ TEST_F(CycleTest, TooLateOnlyUnderActMarginAndToldToTheAdmins) {
                               return AdminListsPtr(l);
                             }),
                             mailboxProbe()},
-      services_.policy, store_.get(), PipelineOptions{});
+      services.policy, store, PipelineOptions{});
+}
+
+TEST_F(CycleTest, TooLateOnlyUnderActMarginAndToldToTheAdmins) {
+  useListsAndProbe(services_, store_.get());
   // 10 s left, under act_margin (20 s): a risky verdict the probe found now is not acted on; one
   // the admin's list already knew is.
   auto probed = emailIn("probed", "dead@acme.example", seconds(10));
@@ -227,15 +232,7 @@ TEST_F(CycleTest, TooLateOnlyUnderActMarginAndToldToTheAdmins) {
 // then nobody is told either.
 TEST_F(CycleTest, ShadowRecordsWhatWouldBeHeldAndTouchesNothing) {
   services_.config.mode = "shadow";
-  services_.pipeline = std::make_shared<Pipeline>(
-      std::vector<CheckPtr>{std::make_shared<checks::SyntaxCheck>(),
-                            std::make_shared<checks::AdminListCheck>([] {
-                              auto l = std::make_shared<AdminLists>();
-                              l->spamtraps.add("trap@x.example");
-                              return AdminListsPtr(l);
-                            }),
-                            mailboxProbe()},
-      services_.policy, store_.get(), PipelineOptions{});
+  useListsAndProbe(services_, store_.get());
   auto early = email("early", "trap@x.example", minutes(10));
   auto late = emailIn("late", "dead@acme.example", seconds(10));  // the probe finds it now, too late
   auto good = email("good", "jane@acme.example", minutes(11));
