@@ -90,12 +90,18 @@ Task<std::optional<nlohmann::json>> CloseConnector::emailUnlessGone(std::string 
   co_return parse(r, method + " " + path);
 }
 
-RevertResult CloseConnector::gone(const ScheduledEmail& email) {
+// A 404 for the email is its deletion only when Close answers us at all: a base_url that lost its
+// /v1, or a proxy in the way, answers 404 to everything, and calling those emails stopped would let
+// them all go. GET /me/ (the spec's "fetch information about yourself") must answer 200; else this
+// throws, and the stop is tried again and reported as not stopped.
+Task<RevertResult> CloseConnector::gone(const ScheduledEmail& email) {
+  HttpResponse me = co_await send("GET", "/me/", std::nullopt);
+  parse(me, "GET /me/ (the email answered 404: is base_url right?)");
   store_.removeTracked(config_.name, email.id);
   RevertResult r;
   r.confirmed = true;
   r.detail = "the email no longer exists in Close";
-  return r;
+  co_return r;
 }
 
 void CloseConnector::track(const nlohmann::json& a) {
@@ -256,7 +262,7 @@ Task<RevertResult> CloseConnector::revert(const ScheduledEmail& email) {
   // fails (no answer, a 5xx, a body cut short) throws: Close was not heard, the engine tries again.
   // A 404 at any step is the email deleted (the spec's "404: Not found"): nothing left to send.
   std::optional<nlohmann::json> read = co_await emailUnlessGone("GET", path, std::nullopt);
-  if (!read) co_return gone(email);
+  if (!read) co_return co_await gone(email);
   const nlohmann::json before = std::move(*read);
   const std::string status = jsonString(before, "status");
   if (status != "scheduled" && status != "outbox") {
@@ -266,10 +272,10 @@ Task<RevertResult> CloseConnector::revert(const ScheduledEmail& email) {
     co_return r;
   }
   std::optional<nlohmann::json> written = co_await emailUnlessGone("PUT", path, draftBody());
-  if (!written) co_return gone(email);
+  if (!written) co_return co_await gone(email);
   // Confirm with a fresh read, not the PUT's echo.
   std::optional<nlohmann::json> reread = co_await emailUnlessGone("GET", path, std::nullopt);
-  if (!reread) co_return gone(email);
+  if (!reread) co_return co_await gone(email);
   const std::string now = jsonString(*reread, "status");
   r.confirmed = now == "draft";
   r.detail = r.confirmed ? "moved back to draft in Close (confirmed by re-reading)"

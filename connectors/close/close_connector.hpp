@@ -51,7 +51,7 @@ class CloseConnector final : public Connector {
   Task<std::optional<nlohmann::json>> emailUnlessGone(std::string method, std::string path,
                                                       std::optional<nlohmann::json> body);
   // A revert that found the email deleted: nothing is left to send, so it is stopped.
-  RevertResult gone(const ScheduledEmail& email);
+  Task<RevertResult> gone(const ScheduledEmail& email);
   nlohmann::json parse(const HttpResponse& r, const std::string& what);
   void track(const nlohmann::json& activity);
   void noteActivity(const nlohmann::json& activity);

@@ -354,6 +354,9 @@ ServerResponse FakeClose::handle(const ServerRequest& r) {
     for (int i = skip; i < static_cast<int>(match.size()) && i < skip + limit; ++i) data.push_back(*match[i]);
     return ok({{"data", data}, {"has_more", skip + limit < static_cast<int>(match.size())}});
   }
+  if (path == "/me/" && r.method == "GET")  // the user the API key belongs to (the spec's get-me)
+    return ok({{"id", "user_api"}, {"email", "api@seller.test"}, {"first_name", "API"}, {"last_name", "Key"},
+               {"organizations", nlohmann::json::array()}});
   if (auto resp = byId("/user/", users_)) return *resp;
   if (auto resp = byId("/contact/", contacts_)) return *resp;
   return error(404, "Not found");

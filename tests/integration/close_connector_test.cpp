@@ -262,6 +262,26 @@ TEST_F(CloseConnectorTest, ADeletedEmailIsStoppedNotAnError) {
   EXPECT_TRUE(store->trackedBetween("close-test", TimePoint{}, TimePoint::max()).empty());
 }
 
+// A 404 from a wrong base_url (a reload that dropped /v1) is no deleted email: Close itself must
+// answer (GET /me/), else the stop failed and is tried again.
+TEST_F(CloseConnectorTest, A404FromAWrongBaseUrlIsNoDeletedEmail) {
+  add("w1", minutes(9));
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 1u);
+  ConnectorConfig wrong;
+  wrong.name = "close-test";
+  wrong.type = "close";
+  wrong.base_url = fake.baseUrl().substr(0, fake.baseUrl().size() - 3);  // ".../api": no /v1
+  wrong.api_key = Secret("key-1");
+  HttpClientOptions o;
+  o.retry.base_delay = milliseconds(10);
+  auto misconfigured = std::make_unique<close::CloseConnector>(wrong, makeHttpClient(io.get_executor(), o), *store);
+  EXPECT_ANY_THROW(runTask(io, misconfigured->revert(emails[0])));
+  EXPECT_EQ(fake.status("w1"), "scheduled");
+  EXPECT_FALSE(store->trackedBetween("close-test", TimePoint{}, TimePoint::max()).empty());  // still tracked
+}
+
 TEST_F(CloseConnectorTest, AnEmailDeletedWhileItIsStoppedIsStoppedNotAnError) {
   add("d2", minutes(9));
   auto c = connector();
