@@ -48,7 +48,9 @@ const nlohmann::json* listIn(const nlohmann::json& body) {
 
 const nlohmann::json* resourceIn(const nlohmann::json& body) {
   if (!body.is_object()) return nullptr;
-  if (!body.contains("data")) return &body;
+  // A bare resource (the spec's 200 bodies) has an id; an object without one ({} from a proxy, an
+  // error body) is no email: read as one, its missing status would settle a stop that was not made.
+  if (!body.contains("data")) return body.contains("id") && !body["id"].is_null() ? &body : nullptr;
   return body["data"].is_object() ? &body["data"] : nullptr;
 }
 

@@ -60,6 +60,17 @@ TEST(SalesloftMapping, CountsAddUpWithoutOverflowAndACountNoIntHoldsIsNone) {
 
 // A send time that is null (Outreach's nullable scheduledAt, Salesloft's send_after "null if
 // already sent") marks an email no longer to send; one that is there but unreadable is malformed.
+// The spec's bare object, or the envelope's data; never an object that names no resource.
+TEST(Mappings, ASalesloftResourceIsABareObjectWithAnIdOrTheEnvelopesData) {
+  const auto bare = nlohmann::json::parse(R"({"id":5,"status":"scheduled"})");
+  EXPECT_EQ(salesloft::resourceIn(bare), &bare);
+  const auto wrapped = nlohmann::json::parse(R"({"data":{"id":5,"status":"scheduled"}})");
+  EXPECT_EQ(salesloft::resourceIn(wrapped), &wrapped["data"]);
+  EXPECT_EQ(salesloft::resourceIn(nlohmann::json::object()), nullptr);
+  EXPECT_EQ(salesloft::resourceIn(nlohmann::json::parse(R"({"error":"not found"})")), nullptr);
+  EXPECT_EQ(salesloft::resourceIn(nlohmann::json::parse(R"({"data":null})")), nullptr);
+}
+
 TEST(Mappings, ANullSendTimeIsNotToSendAnUnreadableOneIsMalformed) {
   auto mailing = [](const std::string& attributes) {
     return nlohmann::json::parse(R"({"type":"mailing","id":5,"attributes":)" + attributes + "}");
