@@ -67,6 +67,28 @@ std::string OutreachConnector::nextLink(const nlohmann::json& doc, const std::st
   return *resolved;
 }
 
+Task<void> OutreachConnector::readAllPages(std::string url, const std::string& what, std::optional<TimePoint> due,
+                                           std::vector<nlohmann::json>& out) {
+  while (!url.empty()) {
+    nlohmann::json doc = co_await getJson(url, what, due);
+    if (doc.contains("data") && doc["data"].is_array())
+      for (const auto& r : doc["data"]) out.push_back(r);
+    url = nextLink(doc, url, what);
+  }
+}
+
+Task<void> OutreachConnector::readByIds(const std::string& path, const std::string& filter,
+                                        const std::vector<std::string>& ids, std::optional<TimePoint> due,
+                                        std::vector<nlohmann::json>& out) {
+  for (size_t i = 0; i < ids.size(); i += kPageSize) {
+    std::string batch;
+    for (size_t k = i; k < ids.size() && k < i + kPageSize; ++k) batch += (batch.empty() ? "" : ",") + ids[k];
+    co_await readAllPages(config_.base_url + path + "?" + param(filter, batch) + "&" +
+                              param("page[size]", std::to_string(kPageSize)) + "&count=false",
+                          "GET " + path, due, out);
+  }
+}
+
 Task<HttpResponse> OutreachConnector::call(std::string method, std::string url, std::string body,
                                            std::optional<TimePoint> due) {
   HttpResponse r;
@@ -312,16 +334,9 @@ Task<void> OutreachConnector::loadProfiles(std::vector<ScheduledEmail>& emails) 
   }
   std::string failure;
   try {
-    std::vector<std::string> list(missing.begin(), missing.end());
-    for (size_t i = 0; i < list.size(); i += kPageSize) {
-      std::string batch;
-      for (size_t k = i; k < list.size() && k < i + kPageSize; ++k) batch += (batch.empty() ? "" : ",") + list[k];
-      nlohmann::json doc = co_await getJson(config_.base_url + "/prospects?" + param("filter[id]", batch) + "&" +
-                                                param("page[size]", std::to_string(kPageSize)) + "&count=false",
-                                            "GET /prospects", due);
-      if (doc.contains("data") && doc["data"].is_array())
-        for (const auto& p : doc["data"]) prospects_[idOf(p)] = p;
-    }
+    std::vector<nlohmann::json> found;
+    co_await readByIds("/prospects", "filter[id]", {missing.begin(), missing.end()}, due, found);
+    for (const auto& p : found) prospects_[idOf(p)] = p;
   } catch (const std::exception& e) {
     failure = e.what();
   }
@@ -333,18 +348,9 @@ Task<void> OutreachConnector::loadProfiles(std::vector<ScheduledEmail>& emails) 
   std::map<std::string, std::vector<nlohmann::json>> addresses;  // prospect id -> emailAddress resources
   std::string error;
   try {
-    for (size_t i = 0; i < ids.size(); i += kPageSize) {
-      std::string list;
-      for (size_t k = i; k < ids.size() && k < i + kPageSize; ++k) list += (list.empty() ? "" : ",") + ids[k];
-      std::string url = config_.base_url + "/emailAddresses?" + param("filter[prospect][id]", list) + "&" +
-                        param("page[size]", std::to_string(kPageSize)) + "&count=false";
-      while (!url.empty()) {
-        nlohmann::json doc = co_await getJson(url, "GET /emailAddresses", due);
-        if (doc.contains("data") && doc["data"].is_array())
-          for (const auto& a : doc["data"]) addresses[relatedId(a, "prospect")].push_back(a);
-        url = nextLink(doc, url, "GET /emailAddresses");
-      }
-    }
+    std::vector<nlohmann::json> found;
+    co_await readByIds("/emailAddresses", "filter[prospect][id]", ids, due, found);
+    for (const auto& a : found) addresses[relatedId(a, "prospect")].push_back(a);
   } catch (const std::exception& e) {
     error = e.what();  // profiles then come from the prospects' own `emails` list
   }
@@ -353,16 +359,12 @@ Task<void> OutreachConnector::loadProfiles(std::vector<ScheduledEmail>& emails) 
   std::set<std::string> unknownOwners;
   for (const auto& id : ids)
     if (auto owner = relatedId(prospects_[id], "owner"); !owner.empty() && !users_.count(owner)) unknownOwners.insert(owner);
-  std::string owners;
-  for (const auto& o : unknownOwners) owners += (owners.empty() ? "" : ",") + o;
-  if (!owners.empty()) {
+  if (!unknownOwners.empty()) {
     std::string failure;
     try {
-      nlohmann::json doc = co_await getJson(config_.base_url + "/users?" + param("filter[id]", owners) + "&" +
-                                                param("page[size]", std::to_string(kPageSize)) + "&count=false",
-                                            "GET /users", due);
-      if (doc.contains("data") && doc["data"].is_array())
-        for (const auto& u : doc["data"]) users_[idOf(u)] = toRep(u);
+      std::vector<nlohmann::json> found;
+      co_await readByIds("/users", "filter[id]", {unknownOwners.begin(), unknownOwners.end()}, due, found);
+      for (const auto& u : found) users_[idOf(u)] = toRep(u);
     } catch (const std::exception& e) {
       failure = e.what();
     }

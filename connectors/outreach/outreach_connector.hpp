@@ -64,6 +64,14 @@ class OutreachConnector final : public Connector {
   // origin than base_url's, or no URL at all, throws: the token must not travel elsewhere, and a
   // listing cut short must not be taken as complete (a full one forgets what it did not see).
   std::string nextLink(const nlohmann::json& doc, const std::string& current, const std::string& what) const;
+  // Every resource of a listing, page after page (links.next), into `out`: a server may answer
+  // fewer than page[size] asks, so a batch of ids can span pages too.
+  Task<void> readAllPages(std::string url, const std::string& what, std::optional<TimePoint> due,
+                          std::vector<nlohmann::json>& out);
+  // The resources whose `filter` (filter[id], filter[prospect][id]) is one of `ids`, in batches of
+  // a page's worth of ids, each read to its last page.
+  Task<void> readByIds(const std::string& path, const std::string& filter, const std::vector<std::string>& ids,
+                       std::optional<TimePoint> due, std::vector<nlohmann::json>& out);
 
   ConnectorConfig config_;
   HttpClientPtr http_;

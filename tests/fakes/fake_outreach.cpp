@@ -90,6 +90,33 @@ void FakeOutreach::setNextLinks(NextLinks style) {
   nextLinks_ = style;
 }
 
+ServerResponse FakeOutreach::page(const ServerRequest& r, const nlohmann::json& all) {
+  auto q = [&](const std::string& k) {
+    auto it = r.query.find(k);
+    return it == r.query.end() ? std::string() : it->second;
+  };
+  size_t size = 50, start = 0;
+  try {
+    if (!q("page[size]").empty()) size = std::stoul(q("page[size]"));
+    if (!q("page[after]").empty()) start = std::stoul(q("page[after]"));
+  } catch (const std::exception&) {
+    return document(422, errorDoc("validationError", "Validation Error", "page[size] or page[after] not understood"));
+  }
+  if (size < 1 || size > 1000)
+    return document(422, errorDoc("validationError", "Validation Error", "page[size] must be between 1 and 1000"));
+  size = std::min(size, pageCap_);
+  auto data = nlohmann::json::array();
+  for (size_t i = start; i < all.size() && i < start + size; ++i) data.push_back(all[i]);
+  nlohmann::json doc = {{"data", data}, {"links", nlohmann::json::object()}};
+  if (start + size < all.size()) doc["links"]["next"] = nextLink(r, std::to_string(start + size));
+  return document(200, doc);
+}
+
+void FakeOutreach::setPageCap(size_t cap) {
+  std::lock_guard l(mu_);
+  pageCap_ = std::max<size_t>(cap, 1);
+}
+
 std::string FakeOutreach::nextLink(const ServerRequest& r, const std::string& after) const {
   std::string next = nextLinks_ == NextLinks::Relative      ? std::string()
                      : nextLinks_ == NextLinks::OtherOrigin ? std::string("https://elsewhere.test")
@@ -402,13 +429,13 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
     auto data = nlohmann::json::array();
     for (const auto& s : splitList(q("filter[id]")))
       if (auto it = prospects_.find(toId(s)); it != prospects_.end()) data.push_back(prospectJson(it->second));
-    return document(200, {{"data", data}, {"links", nlohmann::json::object()}});
+    return page(r, data);
   }
   if (path == "/users" && r.method == "GET") {
     auto data = nlohmann::json::array();
     for (const auto& s : splitList(q("filter[id]")))
       if (auto it = users_.find(toId(s)); it != users_.end()) data.push_back(it->second);
-    return document(200, {{"data", data}, {"links", nlohmann::json::object()}});
+    return page(r, data);
   }
   if (path == "/emailAddresses" && r.method == "GET") {
     auto ids = splitList(q("filter[prospect][id]"));
@@ -427,14 +454,7 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
         ++order;
       }
     }
-    // Paged like the mailings (the cursor here: how many came before).
-    const size_t size = q("page[size]").empty() ? 50 : std::stoul(q("page[size]"));
-    const size_t start = q("page[after]").empty() ? 0 : std::stoul(q("page[after]"));
-    auto data = nlohmann::json::array();
-    for (size_t i = start; i < all.size() && i < start + size; ++i) data.push_back(all[i]);
-    nlohmann::json doc = {{"data", data}, {"links", nlohmann::json::object()}};
-    if (start + size < all.size()) doc["links"]["next"] = nextLink(r, std::to_string(start + size));
-    return document(200, doc);
+    return page(r, all);
   }
   if (path.rfind("/sequenceStates/", 0) == 0 && r.method == "POST") {
     const std::string rest = path.substr(16);

@@ -89,6 +89,9 @@ class FakeOutreach {
   // ("/api/v2/mailings?..."), or absolute on another origin (https://elsewhere.test).
   enum class NextLinks { Absolute, Relative, OtherOrigin };
   void setNextLinks(NextLinks style);
+  // The most resources one page of /prospects, /users or /emailAddresses holds, whatever
+  // page[size] asks (Outreach's own maximum is not published: a server may serve fewer).
+  void setPageCap(size_t cap);
   void rateLimitNext(int n, int retry_after_seconds = 1);
   void failNext(int n, int status = 503);
   // The next write (PATCH, POST) answers `status` after being carried out if `applied`; status 0
@@ -121,6 +124,10 @@ class FakeOutreach {
   std::string nextLink(const ServerRequest& r, const std::string& after) const;  // mu_ held
   bool patchAllowed_ = true, pauseKeeps_ = false;
   NextLinks nextLinks_ = NextLinks::Absolute;
+  size_t pageCap_ = 1000;
+  // One page of `all` as page[size] and page[after] (here: how many came before) ask, with
+  // links.next when more follow.
+  ServerResponse page(const ServerRequest& r, const nlohmann::json& all);  // mu_ held
   int rateLimited_ = 0, retryAfter_ = 1, failing_ = 0, failStatus_ = 503;
   std::optional<std::pair<int, bool>> writeFault_;  // status, applied
   int remaining_ = 10000;

@@ -442,6 +442,44 @@ TEST_F(OutreachConnectorTest, EmailAddressesFollowNextLinks) {
   EXPECT_TRUE(last->addresses[0].bounced);  // read from the second page only
 }
 
+// After a restart the connector knows no prospect or owner: it reads them by id, in batches. A
+// server that serves fewer than page[size] asks (Outreach publishes no maximum) pages each batch;
+// every page is read, or the emails past the first page would go unchecked against their
+// prospect's profile and owner.
+TEST_F(OutreachConnectorTest, ProspectsAndOwnersReadByIdFollowNextLinks) {
+  fake.setPageCap(10);
+  for (long i = 0; i < 25; ++i) {
+    fake.addUser(200 + i, "owner" + std::to_string(i) + "@seller.test", "Owner", std::to_string(i));
+    fakes::FakeOutreachProspect p;
+    p.id = 100 + i;
+    p.first_name = "P" + std::to_string(i);
+    p.addresses = {{"p" + std::to_string(i) + "@acme.test", "work", i == 24 ? "bounced" : ""}};
+    p.owner_id = 200 + i;
+    fake.addProspect(p);
+    fakes::FakeOutreachMailing m;
+    m.id = 1000 + i;
+    m.to = {"p" + std::to_string(i) + "@acme.test"};
+    m.scheduled_at = Clock::now() + minutes(10) + seconds(30 * i);
+    m.prospect_id = 100 + i;
+    m.user_id = 7;
+    fake.addMailing(m);
+  }
+  auto emails = runTask(io, connector()->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 25u);
+  for (auto& e : emails)
+    for (auto& r : e.recipients) r.profile.reset();
+  auto restarted = connector();
+  runTask(io, restarted->loadProfiles(emails));
+  EXPECT_EQ(fake.requestCount("GET /api/v2/prospects"), 3);
+  EXPECT_EQ(fake.requestCount("GET /api/v2/users"), 3);
+  for (size_t i = 0; i < emails.size(); ++i) {
+    const auto& profile = emails[i].recipients.at(0).profile;
+    ASSERT_TRUE(profile) << "mailing " << emails[i].id;
+    EXPECT_EQ(profile->owner.email, "owner" + std::to_string(std::stol(profile->person_id) - 100) + "@seller.test");
+  }
+  EXPECT_TRUE(emails.back().recipients.at(0).profile->addresses.at(0).bounced);
+}
+
 // mailing.scheduledAt is nullable: a mailing drafted since the last poll comes without one. It is
 // no longer to send, so it is forgotten, not skipped as malformed and kept.
 TEST_F(OutreachConnectorTest, AMailingWithoutAScheduledAtIsForgotten) {
