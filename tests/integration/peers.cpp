@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -167,6 +168,67 @@ int runCommand(const std::vector<std::string>& argv, std::string* output, std::c
   }
   if (output) *output = readFile(d / "out.log");
   return rc;
+}
+
+Postgres::Postgres() {
+  bin_ = "/usr/lib/postgresql/15/bin";
+  if (!fs::exists(bin_ + "/initdb") || !fs::exists(bin_ + "/postgres"))
+    throw std::runtime_error("PostgreSQL 15 is not installed (" + bin_ + "/initdb): the PostgreSQL store tests need a real "
+                             "server. Run scripts/setup.");
+  if (::geteuid() == 0) {
+    const passwd* pw = ::getpwnam("postgres");
+    if (!pw) throw std::runtime_error("running as root and there is no `postgres` user to run initdb as: run scripts/setup");
+    if (findProgram("setpriv").empty()) throw std::runtime_error("setpriv (util-linux) is missing: run scripts/setup");
+    dropRoot_ = true;
+    if (::chown(dir_.path().c_str(), pw->pw_uid, pw->pw_gid) != 0)
+      throw std::runtime_error("cannot give " + dir_.path().string() + " to the postgres user");
+  }
+  std::string out;
+  const int rc = runCommand(asOwner({bin_ + "/initdb", "-D", (dir_ / "data").string(), "-U", "safetynet",
+                                     "--auth=trust", "--no-locale", "-E", "UTF8", "--no-sync"}),
+                            &out);
+  if (rc != 0) throw std::runtime_error("initdb failed: " + out);
+  port_ = freePort();
+  start();
+}
+
+std::vector<std::string> Postgres::asOwner(std::vector<std::string> argv) const {
+  if (!dropRoot_) return argv;
+  std::vector<std::string> wrapped = {findProgram("setpriv"), "--reuid=postgres", "--regid=postgres", "--init-groups", "--"};
+  wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+  return wrapped;
+}
+
+void Postgres::start() {
+  // fsync off and a small cluster: a test database, thrown away at the end.
+  process_ = Process(asOwner({bin_ + "/postgres", "-D", (dir_ / "data").string(), "-p", std::to_string(port_), "-k",
+                              dir_.path().string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
+                              "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=40"}),
+                     dir_ / "postgres.log");
+  if (!waitForTcp(port_, std::chrono::seconds(20)))
+    throw std::runtime_error("postgres did not start: " + readFile(dir_ / "postgres.log"));
+}
+
+void Postgres::restart() {
+  process_.signal(SIGINT);
+  process_.wait(std::chrono::seconds(20));
+  start();
+}
+
+Postgres::~Postgres() {
+  process_.signal(SIGINT);  // fast shutdown: disconnects the clients
+  process_.wait(std::chrono::seconds(20));
+}
+
+std::string Postgres::conninfo(const std::string& database) const {
+  return "host=127.0.0.1 port=" + std::to_string(port_) + " user=safetynet dbname=" + database + " connect_timeout=5";
+}
+
+std::string Postgres::createDatabase(const std::string& name) {
+  std::string out;
+  const int rc = runCommand({bin_ + "/createdb", "-h", "127.0.0.1", "-p", std::to_string(port_), "-U", "safetynet", name}, &out);
+  if (rc != 0) throw std::runtime_error("createdb " + name + " failed: " + out);
+  return conninfo(name);
 }
 
 Unbound::Unbound(const std::string& zones) {

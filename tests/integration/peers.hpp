@@ -74,6 +74,30 @@ class TlsServer {
   Process process_;
 };
 
+// A PostgreSQL 15 cluster of the test's own: initdb in a temporary directory, the server on
+// 127.0.0.1:port (trust authentication, user "safetynet"), stopped by the destructor. When the tests
+// run as root (initdb refuses root) the cluster runs as the `postgres` system user (setpriv).
+class Postgres {
+ public:
+  Postgres();
+  ~Postgres();
+  unsigned short port() const { return port_; }
+  // Creates an empty database and returns its libpq connection string.
+  std::string createDatabase(const std::string& name);
+  std::string conninfo(const std::string& database) const;
+  // Stops the server (fast shutdown) and starts it again on the same port and data.
+  void restart();
+
+ private:
+  void start();
+  std::vector<std::string> asOwner(std::vector<std::string> argv) const;
+  TempDir dir_;
+  unsigned short port_ = 0;
+  std::string bin_;
+  bool dropRoot_ = false;
+  Process process_;
+};
+
 // The master.cf lines of the services a test Postfix needs besides its smtpd listeners.
 std::string postfixServices();
 

@@ -1,5 +1,5 @@
 #pragma once
-// Durable state behind one interface (SQLite now; PostgreSQL could follow): emails seen, the
+// Durable state behind one interface (SQLite, or PostgreSQL for several instances): emails seen, the
 // decision audit log, the verdict cache, the notification outbox and connector state.
 // Calls are synchronous and short (one small transaction each); see docs/architecture.md.
 #include <nlohmann/json.hpp>
@@ -311,6 +311,9 @@ constexpr std::chrono::milliseconds kOutboxMaxRetryDelay = std::chrono::hours(1)
 // months); empty: the system clock.
 using StoreClock = std::function<TimePoint()>;
 StorePtr openSqliteStore(const std::string& state_dir, StoreClock clock = {});
+// The same Store on PostgreSQL (libpq connection string: "host=... dbname=... user=..." or a
+// postgresql:// URI), shared by several instances: migrations run once, under a lock.
+StorePtr openPostgresStore(const std::string& conninfo, StoreClock clock = {});
 
 struct StoreError : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -2,7 +2,11 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <libpq-fe.h>
+#include <atomic>
+#include <thread>
 
+#include "integration/peers.hpp"
 #include "safetynet/core/time_format.hpp"
 #include "safetynet/store/store.hpp"
 
@@ -43,8 +47,36 @@ class StoreTest : public ::testing::Test {
     store_->transition(key, EmailState::Reverted, "ok", 1, m);
     return store_->dueOutbox(Clock::now(), 10).at(0).id;
   }
+  // The store on the same database again (a restart).
+  virtual StorePtr reopen() { return openSqliteStore(dir_.string()); }
   fs::path dir_;
   StorePtr store_;
+};
+
+// One PostgreSQL cluster for the test process (initdb takes a second or two), a fresh database per
+// test.
+safetynet::testing::Postgres& postgres() {
+  static safetynet::testing::Postgres server;
+  return server;
+}
+
+std::string freshDatabase() {
+  static int n = 0;
+  return postgres().createDatabase("store_" + std::to_string(::getpid()) + "_" + std::to_string(++n));
+}
+
+// What every backend must do alike: each test runs on SQLite and on PostgreSQL.
+class StoreContract : public StoreTest, public ::testing::WithParamInterface<std::string> {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    if (GetParam() == "postgres") {
+      conninfo_ = freshDatabase();
+      store_ = openPostgresStore(conninfo_);
+    }
+  }
+  StorePtr reopen() override { return GetParam() == "postgres" ? openPostgresStore(conninfo_) : StoreTest::reopen(); }
+  std::string conninfo_;
 };
 }  // namespace
 
@@ -77,7 +109,7 @@ TEST_F(StoreTest, RefusesADatabaseFromTheFuture) {
   }
 }
 
-TEST_F(StoreTest, DecisionsAreKeptWithTheirAuditTrail) {
+TEST_P(StoreContract, DecisionsAreKeptWithTheirAuditTrail) {
   store_->recordDecision(decision("k1", EmailState::Reverting));
   store_->transition("k1", EmailState::Reverted, "moved to draft", 1, std::nullopt);
   auto d = store_->findDecision("k1");
@@ -93,7 +125,7 @@ TEST_F(StoreTest, DecisionsAreKeptWithTheirAuditTrail) {
   EXPECT_THROW(store_->recordDecision(decision("k1", EmailState::Allowed)), StoreError);  // decided once
 }
 
-TEST_F(StoreTest, TransitionAndNotificationCommitTogetherAndOnce) {
+TEST_P(StoreContract, TransitionAndNotificationCommitTogetherAndOnce) {
   store_->recordDecision(decision("k2", EmailState::Reverting));
   OutboxMessage m;
   m.dedupe_key = "notify|k2";
@@ -107,7 +139,7 @@ TEST_F(StoreTest, TransitionAndNotificationCommitTogetherAndOnce) {
   EXPECT_THROW(store_->transition("missing", EmailState::Reverted, "", 1, m), StoreError);
 }
 
-TEST_F(StoreTest, OutboxLifecycle) {
+TEST_P(StoreContract, OutboxLifecycle) {
   auto id = queuedNotification("k3");
   // Not due again before the in-flight wait: a post with no answer may still land.
   store_->outboxSending(id, "C1", Clock::now() + std::chrono::minutes(2));
@@ -124,7 +156,7 @@ TEST_F(StoreTest, OutboxLifecycle) {
   EXPECT_EQ(store_->allOutbox().at(0).state, "sent");
 }
 
-TEST_F(StoreTest, AnUnroutedTryCountsAsAnAttempt) {
+TEST_P(StoreContract, AnUnroutedTryCountsAsAnAttempt) {
   auto id = queuedNotification("k9");
   store_->outboxUnrouted(id, Clock::now() + std::chrono::hours(1), "conversations.open: HTTP 500");
   EXPECT_TRUE(store_->dueOutbox(Clock::now(), 10).empty());
@@ -134,20 +166,20 @@ TEST_F(StoreTest, AnUnroutedTryCountsAsAnAttempt) {
   EXPECT_EQ(again.last_error, "conversations.open: HTTP 500");
 }
 
-TEST_F(StoreTest, VerdictCacheHonoursExpiry) {
+TEST_P(StoreContract, VerdictCacheHonoursExpiry) {
   store_->cacheVerdict(CachedVerdict{"a@b.com", "", "", nlohmann::json::array({{{"name", "NULL_MX"}}}),
                                      Clock::now() + std::chrono::hours(1)});
   EXPECT_TRUE(store_->cachedVerdict("a@b.com", Clock::now()));
   EXPECT_FALSE(store_->cachedVerdict("a@b.com", Clock::now() + std::chrono::hours(2)));
 }
 
-TEST_F(StoreTest, ConnectorStateAndTrackedEmailsSurviveReopen) {
+TEST_P(StoreContract, ConnectorStateAndTrackedEmailsSurviveReopen) {
   store_->putConnectorState("close-main", "events_since", "123");
   TimePoint t = Clock::now() + std::chrono::minutes(5);
   store_->upsertTracked(TrackedEmail{"close-main", "e1", t, {{"id", "e1"}}});
   store_->upsertTracked(TrackedEmail{"close-main", "e2", t + std::chrono::hours(3), {{"id", "e2"}}});
   store_.reset();
-  store_ = openSqliteStore(dir_.string());
+  store_ = reopen();
   EXPECT_EQ(store_->connectorState("close-main", "events_since"), "123");
   auto in = store_->trackedBetween("close-main", Clock::now(), Clock::now() + std::chrono::hours(1));
   ASSERT_EQ(in.size(), 1u);
@@ -160,7 +192,7 @@ TEST_F(StoreTest, UnusableStateDirIsAClearError) {
   EXPECT_THROW(openSqliteStore("/proc/definitely/not/writable"), StoreError);
 }
 
-TEST_F(StoreTest, RecheckQueue) {
+TEST_P(StoreContract, RecheckQueue) {
   store_->recordDecision(decision("k4", EmailState::Reverting));
   const TimePoint due = Clock::now() + std::chrono::hours(24 * 30);
   store_->transition("k4", EmailState::Reverted, "ok", 1, std::nullopt,
@@ -179,14 +211,14 @@ TEST_F(StoreTest, RecheckQueue) {
   EXPECT_EQ(store_->auditFor("k4").back().event, "rechecked");
 }
 
-TEST_F(StoreTest, DomainFactsExpire) {
+TEST_P(StoreContract, DomainFactsExpire) {
   store_->putDomainFact("catchall.example", "catch_all", "1", Clock::now() + std::chrono::hours(1));
   EXPECT_EQ(store_->domainFact("catchall.example", "catch_all", Clock::now()), "1");
   EXPECT_FALSE(store_->domainFact("catchall.example", "catch_all", Clock::now() + std::chrono::hours(2)));
   EXPECT_FALSE(store_->domainFact("other.example", "catch_all", Clock::now()));
 }
 
-TEST_F(StoreTest, PruneDropsWhatIsPastItsRetentionAndKeepsWhatIsStillActedOn) {
+TEST_P(StoreContract, PruneDropsWhatIsPastItsRetentionAndKeepsWhatIsStillActedOn) {
   const long long sent = queuedNotification("old");  // decided, reverted, its notification queued
   store_->outboxSent(sent, "C1/1");
   store_->recordDecision(decision("stuck", EmailState::Reverting));  // still being acted on
@@ -210,7 +242,7 @@ TEST_F(StoreTest, PruneDropsWhatIsPastItsRetentionAndKeepsWhatIsStillActedOn) {
   EXPECT_EQ(store_->prune(r, later, 10000), 0);  // done
 }
 
-TEST_F(StoreTest, PruneWorksInBoundedBatches) {
+TEST_P(StoreContract, PruneWorksInBoundedBatches) {
   for (int i = 0; i < 30; ++i) store_->recordDecision(decision("d" + std::to_string(i), EmailState::Allowed));
   const auto later = Clock::now() + std::chrono::hours(24 * 181);
   int total = 0;
@@ -236,7 +268,7 @@ TEST_F(StoreTest, MigratesADatabaseOfTheVersionBeforeOverridesAndKeepsItsRows) {
   EXPECT_TRUE(store_->activeOverride("a@b.com", now));
 }
 
-TEST_F(StoreTest, OverridesAreAddedListedRemovedAndAudited) {
+TEST_P(StoreContract, OverridesAreAddedListedRemovedAndAudited) {
   const TimePoint now = Clock::now();
   store_->putOverride(Override{"a@b.com", "admin ops", "first", now, now + std::chrono::hours(1)});
   store_->putOverride(Override{"c@d.com", "slack:riley@seller.test", "", now, now + std::chrono::hours(2)});
@@ -263,7 +295,7 @@ TEST_F(StoreTest, OverridesAreAddedListedRemovedAndAudited) {
   EXPECT_EQ(audit[2].detail["by"], "admin ops");
 }
 
-TEST_F(StoreTest, AnExpiredOverrideIsIgnoredThenPrunedWithAnAuditLine) {
+TEST_P(StoreContract, AnExpiredOverrideIsIgnoredThenPrunedWithAnAuditLine) {
   const TimePoint now = Clock::now();
   store_->putOverride(Override{"a@b.com", "admin ops", "", now - std::chrono::hours(2), now + std::chrono::hours(1)});
   EXPECT_TRUE(store_->activeOverride("a@b.com", now));
@@ -280,7 +312,7 @@ TEST_F(StoreTest, AnExpiredOverrideIsIgnoredThenPrunedWithAnAuditLine) {
   EXPECT_EQ(store_->prune(RetentionConfig{}, later, 10000), 0);
 }
 
-TEST_F(StoreTest, AnActionIsRecordedOnceAndSettledWithAuditLines) {
+TEST_P(StoreContract, AnActionIsRecordedOnceAndSettledWithAuditLines) {
   store_->recordDecision(decision("k1", EmailState::Reverting));
   ActionRecord a{"k1|release", "k1", "release", "riley@seller.test", "", "", {}, {}};
   EXPECT_TRUE(store_->beginAction(a));
@@ -299,7 +331,7 @@ TEST_F(StoreTest, AnActionIsRecordedOnceAndSettledWithAuditLines) {
   EXPECT_EQ(audit[2].detail["rescheduled"], true);
 }
 
-TEST_F(StoreTest, ASuppressionByAPersonIsAStandingUntilCleared) {
+TEST_P(StoreContract, ASuppressionByAPersonIsAStandingUntilCleared) {
   store_->suppress("lead@acme.test", "slack:riley@seller.test", "kept held and suppressed from Slack", Clock::now());
   auto st = store_->standing("lead@acme.test");
   ASSERT_TRUE(st);
@@ -308,4 +340,103 @@ TEST_F(StoreTest, ASuppressionByAPersonIsAStandingUntilCleared) {
   EXPECT_EQ(store_->auditFor("bounce|lead@acme.test").at(0).event, "suppressed");
   EXPECT_TRUE(store_->clearStanding("lead@acme.test", "admin ops"));
   EXPECT_FALSE(store_->standing("lead@acme.test"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+namespace {
+// A query of the test's own on a PostgreSQL database: the first column of the first row.
+std::string pgQuery(const std::string& conninfo, const std::string& sql) {
+  PGconn* c = PQconnectdb(conninfo.c_str());
+  PGresult* r = PQexec(c, sql.c_str());
+  std::string out = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : std::string();
+  const bool ok = PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK;
+  const std::string error = PQresultErrorMessage(r);
+  PQclear(r);
+  PQfinish(c);
+  if (!ok) throw std::runtime_error(sql + ": " + error);
+  return out;
+}
+}  // namespace
+
+TEST(PostgresStore, RecordsTheSchemaVersionAndRefusesADatabaseFromTheFuture) {
+  const std::string db = freshDatabase();
+  openPostgresStore(db);
+  EXPECT_EQ(pgQuery(db, "SELECT version FROM safetynet_schema"), "8");
+  // Times are milliseconds: the columns are 64-bit.
+  EXPECT_EQ(pgQuery(db, "SELECT data_type FROM information_schema.columns WHERE table_name='decisions' AND "
+                        "column_name='decided_at'"),
+            "bigint");
+  pgQuery(db, "UPDATE safetynet_schema SET version=99");
+  try {
+    openPostgresStore(db);
+    FAIL() << "a database from a newer safetynet was opened";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("schema version 99"), std::string::npos) << e.what();
+  }
+}
+
+// Instances on different machines start together against one new database: the schema is made
+// once, and every instance opens it.
+TEST(PostgresStore, InstancesStartingTogetherMigrateOnce) {
+  const std::string db = freshDatabase();
+  std::vector<std::thread> instances;
+  std::atomic<int> opened{0};
+  std::vector<std::string> errors(4);
+  for (int i = 0; i < 4; ++i)
+    instances.emplace_back([&, i] {
+      try {
+        auto s = openPostgresStore(db);
+        s->putConnectorState("close-main", "instance" + std::to_string(i), "up");
+        ++opened;
+      } catch (const std::exception& e) {
+        errors[static_cast<size_t>(i)] = e.what();
+      }
+    });
+  for (auto& t : instances) t.join();
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+  EXPECT_EQ(opened.load(), 4);
+  EXPECT_EQ(pgQuery(db, "SELECT count(*) FROM safetynet_schema"), "1");
+  EXPECT_EQ(pgQuery(db, "SELECT count(*) FROM connector_state"), "4");
+}
+
+// A first write is written once when two instances make it: the second is told, not duplicated.
+TEST(PostgresStore, TwoInstancesRecordingTheSameBounceOrActionWriteItOnce) {
+  const std::string db = freshDatabase();
+  auto a = openPostgresStore(db), b = openPostgresStore(db);
+  BounceEvent e;
+  e.key = "msg-1|lee@acme.test";
+  e.address = "lee@acme.test";
+  e.reason = "userunknown";
+  e.hard = true;
+  e.at = Clock::now();
+  EXPECT_TRUE(a->recordBounce(e, std::nullopt));
+  EXPECT_FALSE(b->recordBounce(e, std::nullopt));
+  EXPECT_EQ(b->bouncesFor("lee@acme.test", Clock::now() - std::chrono::hours(1)).size(), 1u);
+  EXPECT_TRUE(a->recordSend("send-1", "rep@seller.test", Clock::now()));
+  EXPECT_FALSE(b->recordSend("send-1", "rep@seller.test", Clock::now()));
+}
+
+// The server restarts (an upgrade, a failover): the next call reconnects.
+TEST(PostgresStore, ReconnectsAfterTheServerRestarts) {
+  const std::string db = freshDatabase();
+  auto s = openPostgresStore(db);
+  s->putConnectorState("close-main", "k", "1");
+  postgres().restart();
+  // The call that finds the connection gone fails, and so do those while the server is still
+  // starting up; then a call reconnects, with no new store.
+  std::optional<std::string> v;
+  std::string lastError;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!v && std::chrono::steady_clock::now() < deadline) {
+    try {
+      v = s->connectorState("close-main", "k");
+    } catch (const StoreError& e) {
+      lastError = e.what();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  EXPECT_NE(lastError, "");  // the first call did find the connection gone
+  EXPECT_EQ(v, "1");
 }

@@ -1,12 +1,13 @@
-// SQLite backend of Store: WAL journal, synchronous=FULL (a decision that returned is on disk),
-// versioned migrations in PRAGMA user_version, one short transaction per call.
-#include <sqlite3.h>
-
+// The Store on a SQL database (store/sql_db.hpp): SQLite for one instance, PostgreSQL for several
+// sharing one database. Versioned migrations, one short transaction per call; the statements are
+// written once in the SQL both dialects read, the few that differ (JSON, dates) twice.
 #include <filesystem>
+#include <regex>
 
 #include "safetynet/core/time_format.hpp"
 #include "safetynet/store/store.hpp"
 #include "safetynet/core/json_util.hpp"
+#include "store/sql_db.hpp"
 
 // Column lists shared by the SELECTs and the row readers below.
 #define kDecisionCols                                                                                  \
@@ -216,58 +217,44 @@ CREATE INDEX actions_decision ON actions(decision_key);
 };
 
 
-// A full disk (ENOSPC, or the file system's quota) is its own error: the daemon stops acting and
-// waits for room instead of failing email after email.
-[[noreturn]] void failed(int rc, const std::string& message) {
-  if ((rc & 0xff) == SQLITE_FULL)
-    throw StoreFullError("sqlite: the state directory is full (" + message + ")");
-  throw StoreError("sqlite: " + message);
+// The schema of a migration, as written for SQLite, in PostgreSQL's types: 64-bit integers
+// (times are milliseconds), identity keys, and byte-order text (SQLite compares bytes; PostgreSQL
+// the database's locale: keys and pages must sort the same on both).
+std::string schemaFor(const std::string& sql, store::Dialect d) {
+  if (d == store::Dialect::Sqlite) return sql;
+  std::string out = std::regex_replace(sql, std::regex("INTEGER PRIMARY KEY AUTOINCREMENT"), "BIGSERIAL PRIMARY KEY");
+  out = std::regex_replace(out, std::regex("\\bINTEGER\\b"), "BIGINT");
+  return std::regex_replace(out, std::regex("\\bTEXT\\b"), "TEXT COLLATE \"C\"");
 }
 
+// A prepared statement of the store's database, bound fluently.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK)
-      throw StoreError(std::string("sqlite prepare: ") + sqlite3_errmsg(db));
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-
+  Stmt(const std::unique_ptr<store::SqlDb>& db, const std::string& sql) : s_(db->prepare(sql)) {}
   Stmt& bind(int i, const std::string& v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    s_->bind(i, v);
     return *this;
   }
   Stmt& bind(int i, long long v) {
-    sqlite3_bind_int64(s_, i, v);
+    s_->bind(i, v);
     return *this;
   }
   Stmt& bind(int i, int v) { return bind(i, static_cast<long long>(v)); }
   Stmt& bindNull(int i) {
-    sqlite3_bind_null(s_, i);
+    s_->bindNull(i);
     return *this;
   }
-  bool isNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
-  // true while there is a row
-  bool step() {
-    int rc = sqlite3_step(s_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    failed(rc, sqlite3_errmsg(db_));
-  }
+  bool isNull(int col) const { return s_->isNull(col); }
+  bool step() { return s_->step(); }  // true while there is a row
   void run() {
     while (step()) {
     }
   }
-  std::string text(int col) const {
-    auto p = sqlite3_column_text(s_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s_, col)) : std::string();
-  }
-  long long integer(int col) const { return sqlite3_column_int64(s_, col); }
+  std::string text(int col) const { return s_->text(col); }
+  long long integer(int col) const { return s_->integer(col); }
 
  private:
-  sqlite3* db_;
-  sqlite3_stmt* s_ = nullptr;
+  std::unique_ptr<store::SqlStmt> s_;
 };
 
 nlohmann::json parseJson(const std::string& s, nlohmann::json fallback) {
@@ -279,27 +266,11 @@ nlohmann::json parseJson(const std::string& s, nlohmann::json fallback) {
 // with a space).
 constexpr const char* kDigestScope = "notify digest";
 
-class SqliteStore final : public Store {
+class SqlStore final : public Store {
  public:
-  SqliteStore(const std::string& path, StoreClock clock) : clock_(std::move(clock)) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                        nullptr) != SQLITE_OK) {
-      std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
-      sqlite3_close(db_);
-      throw StoreError("cannot open " + path + ": " + msg);
-    }
-    try {
-      sqlite3_busy_timeout(db_, 5000);
-      exec("PRAGMA journal_mode=WAL");
-      exec("PRAGMA synchronous=FULL");
-      exec("PRAGMA foreign_keys=ON");
-      migrate();
-    } catch (...) {  // the destructor does not run for a constructor that throws
-      sqlite3_close(db_);
-      throw;
-    }
+  SqlStore(std::unique_ptr<store::SqlDb> db, StoreClock clock) : clock_(std::move(clock)), db_(std::move(db)) {
+    migrate();
   }
-  ~SqliteStore() override { sqlite3_close(db_); }
 
   std::optional<EmailDecision> findDecision(const std::string& key) override {
     Stmt s(db_, "SELECT " kDecisionCols " FROM decisions WHERE key=?");
@@ -335,11 +306,11 @@ class SqliteStore final : public Store {
     Stmt s(db_, "UPDATE decisions SET state=?, detail=?, attempts=?, updated_at=? WHERE key=?");
     s.bind(1, toString(to)).bind(2, detail).bind(3, attempts).bind(4, nowMs()).bind(5, key);
     s.run();
-    if (sqlite3_changes(db_) != 1) throw StoreError("no decision recorded for " + key);
+    if (db_->changes() != 1) throw StoreError("no decision recorded for " + key);
     appendAudit(key, toString(to), {{"detail", detail}, {"attempts", attempts}});
     if (notify) enqueue(*notify);
     for (const auto& r : rechecks) {
-      Stmt q(db_, "INSERT OR IGNORE INTO rechecks(address, email_key, due_at, attempts, context) VALUES(?,?,?,?,?)");
+      Stmt q(db_, "INSERT INTO rechecks(address, email_key, due_at, attempts, context) VALUES(?,?,?,?,?) ON CONFLICT DO NOTHING");
       q.bind(1, r.address).bind(2, r.email_key).bind(3, toMillis(r.due_at)).bind(4, r.attempts).bind(5, jsonText(r.context));
       q.run();
     }
@@ -379,14 +350,19 @@ class SqliteStore final : public Store {
 
   std::vector<EmailDecision> decisionsPage(const DecisionQuery& q) override {
     // ?n: empty filters match everything; the position (?7, ?8) only when `after` is given.
+    // The JSON columns are read with each dialect's JSON functions (the email's rep, the recipients).
+    const bool pg = db_->dialect() == store::Dialect::Postgres;
+    const std::string userId = pg ? "(email::jsonb->>'user_id')" : "json_extract(email,'$.user_id')";
+    const std::string userName = pg ? "(email::jsonb->>'user_name')" : "json_extract(email,'$.user_name')";
+    const std::string recipientMatches =
+        pg ? "EXISTS (SELECT 1 FROM jsonb_array_elements(recipients::jsonb) r "
+             "WHERE strpos(lower(r->>'address'), lower(?10)) > 0)"
+           : "EXISTS (SELECT 1 FROM json_each(recipients) WHERE instr(lower(json_extract(value,'$.address')), lower(?10)) > 0)";
     Stmt s(db_, "SELECT " kDecisionCols " FROM decisions WHERE decided_at>=?1 "
                 "AND (?2='' OR verdict=?2) AND (?3='' OR reason=?3) AND (?4='' OR connector=?4) "
-                "AND (?5='' OR lower(sender)=lower(?5) OR json_extract(email,'$.user_id')=?5 "
-                "     OR lower(json_extract(email,'$.user_name'))=lower(?5)) "
+                "AND (?5='' OR lower(sender)=lower(?5) OR " + userId + "=?5 OR lower(" + userName + ")=lower(?5)) "
                 "AND (?6=0 OR decided_at<?7 OR (decided_at=?7 AND key<?8)) "
-                "AND (?10='' OR EXISTS (SELECT 1 FROM json_each(recipients) "
-                "     WHERE instr(lower(json_extract(value,'$.address')), lower(?10)) > 0)) "
-                "ORDER BY decided_at DESC, key DESC LIMIT ?9");
+                "AND (?10='' OR " + recipientMatches + ") ORDER BY decided_at DESC, key DESC LIMIT ?9");
     s.bind(1, toMillis(q.since)).bind(2, q.verdict).bind(3, q.reason).bind(4, q.connector).bind(5, q.rep);
     s.bind(6, q.after ? 1 : 0).bind(7, q.after ? toMillis(q.after->first) : 0LL).bind(8, q.after ? q.after->second : std::string());
     s.bind(9, q.limit).bind(10, q.address);
@@ -396,7 +372,10 @@ class SqliteStore final : public Store {
   }
 
   std::vector<HoldCount> holdsPerDay(TimePoint since) override {
-    Stmt s(db_, "SELECT strftime('%Y-%m-%d', decided_at/1000, 'unixepoch') AS day, reason, count(*) FROM decisions "
+    const std::string day = db_->dialect() == store::Dialect::Postgres
+                                ? "to_char(to_timestamp(decided_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+                                : "strftime('%Y-%m-%d', decided_at/1000, 'unixepoch')";
+    Stmt s(db_, "SELECT " + day + " AS day, reason, count(*) FROM decisions "
                 "WHERE verdict='revert' AND decided_at>=? GROUP BY day, reason ORDER BY day, reason");
     s.bind(1, toMillis(since));
     std::vector<HoldCount> out;
@@ -439,7 +418,7 @@ class SqliteStore final : public Store {
   }
 
   void cacheVerdict(const CachedVerdict& v) override {
-    Stmt s(db_, "INSERT OR REPLACE INTO verdict_cache(address, verdict, reason, signals, expires_at) VALUES(?,?,?,?,?)");
+    Stmt s(db_, "INSERT INTO verdict_cache(address, verdict, reason, signals, expires_at) VALUES(?,?,?,?,?) ON CONFLICT(address) DO UPDATE SET verdict=excluded.verdict, reason=excluded.reason, signals=excluded.signals, expires_at=excluded.expires_at");
     s.bind(1, v.address).bind(2, v.verdict).bind(3, v.reason).bind(4, jsonText(v.signals)).bind(5, toMillis(v.expires_at));
     s.run();
   }
@@ -499,8 +478,8 @@ class SqliteStore final : public Store {
                     const std::vector<OutboxMessage>& next) override {
     Tx tx(*this);
     const bool sent = state == "sent";
-    Stmt s(db_, "UPDATE outbox SET state=?, sent_ref=CASE WHEN ? THEN ? ELSE sent_ref END, "
-                "sent_at=CASE WHEN ? THEN ? ELSE sent_at END, last_error=CASE WHEN ? THEN '' ELSE ? END WHERE id=?");
+    Stmt s(db_, "UPDATE outbox SET state=?, sent_ref=CASE WHEN ?=1 THEN ? ELSE sent_ref END, "
+                "sent_at=CASE WHEN ?=1 THEN ? ELSE sent_at END, last_error=CASE WHEN ?=1 THEN '' ELSE ? END WHERE id=?");
     s.bind(1, state).bind(2, sent ? 1 : 0).bind(3, ref_or_error).bind(4, sent ? 1 : 0).bind(5, nowMs())
         .bind(6, sent ? 1 : 0).bind(7, ref_or_error).bind(8, id);
     s.run();
@@ -541,7 +520,7 @@ class SqliteStore final : public Store {
 
   void putDomainFact(const std::string& domain, const std::string& fact, const std::string& value,
                      TimePoint expires) override {
-    Stmt s(db_, "INSERT OR REPLACE INTO domain_facts(domain, fact, value, expires_at) VALUES(?,?,?,?)");
+    Stmt s(db_, "INSERT INTO domain_facts(domain, fact, value, expires_at) VALUES(?,?,?,?) ON CONFLICT(domain, fact) DO UPDATE SET value=excluded.value, expires_at=excluded.expires_at");
     s.bind(1, domain).bind(2, fact).bind(3, value).bind(4, toMillis(expires));
     s.run();
   }
@@ -554,7 +533,7 @@ class SqliteStore final : public Store {
   }
 
   void putConnectorState(const std::string& connector, const std::string& key, const std::string& value) override {
-    Stmt s(db_, "INSERT OR REPLACE INTO connector_state(connector, key, value, updated_at) VALUES(?,?,?,?)");
+    Stmt s(db_, "INSERT INTO connector_state(connector, key, value, updated_at) VALUES(?,?,?,?) ON CONFLICT(connector, key) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at");
     s.bind(1, connector).bind(2, key).bind(3, value).bind(4, nowMs());
     s.run();
   }
@@ -574,8 +553,7 @@ class SqliteStore final : public Store {
     s.run();
     if (st) {
       Stmt u(db_,
-             "INSERT OR REPLACE INTO standings(subject, state, since, until, soft_count, holds, reason, evidence) "
-             "VALUES(?,?,?,?,?,?,?,?)");
+             "INSERT INTO standings(subject, state, since, until, soft_count, holds, reason, evidence) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(subject) DO UPDATE SET state=excluded.state, since=excluded.since, until=excluded.until, soft_count=excluded.soft_count, holds=excluded.holds, reason=excluded.reason, evidence=excluded.evidence");
       u.bind(1, st->subject).bind(2, st->state).bind(3, toMillis(st->since));
       if (st->until) u.bind(4, toMillis(*st->until));
       else u.bindNull(4);
@@ -601,7 +579,8 @@ class SqliteStore final : public Store {
   std::vector<std::string> addressesBouncedAt(const std::string& domain, const std::vector<std::string>& reasons) override {
     // Addresses are stored lower-case; a suffix match reads the whole table, which holds
     // bounces, not sends: small, and read only when a dead-domain bounce arrives.
-    std::string sql = "SELECT DISTINCT address FROM bounces WHERE substr(address, -?) = ? AND reason IN (";
+    std::string sql = "SELECT DISTINCT address FROM bounces WHERE substr(address, length(address) - CAST(? AS INTEGER) + 1) = ? "
+                      "AND reason IN (";
     for (size_t i = 0; i < reasons.size(); ++i) sql += i ? ",?" : "?";
     sql += ") ORDER BY address";
     Stmt s(db_, sql.c_str());
@@ -657,10 +636,10 @@ class SqliteStore final : public Store {
   }
 
   bool recordSend(const std::string& key, const std::string& mailbox, TimePoint at) override {
-    Stmt s(db_, "INSERT OR IGNORE INTO sends(key, mailbox, at) VALUES(?,?,?)");
+    Stmt s(db_, "INSERT INTO sends(key, mailbox, at) VALUES(?,?,?) ON CONFLICT DO NOTHING");
     s.bind(1, key).bind(2, mailbox).bind(3, toMillis(at));
     s.run();
-    return sqlite3_changes(db_) > 0;
+    return db_->changes() > 0;
   }
 
   int sendsFrom(const std::string& mailbox, TimePoint since) override {
@@ -704,7 +683,7 @@ class SqliteStore final : public Store {
 
   void putSender(const SenderState& st, const std::optional<OutboxMessage>& notify) override {
     Tx tx(*this);
-    Stmt u(db_, "INSERT OR REPLACE INTO senders(mailbox, state, since, until, pauses, evidence) VALUES(?,?,?,?,?,?)");
+    Stmt u(db_, "INSERT INTO senders(mailbox, state, since, until, pauses, evidence) VALUES(?,?,?,?,?,?) ON CONFLICT(mailbox) DO UPDATE SET state=excluded.state, since=excluded.since, until=excluded.until, pauses=excluded.pauses, evidence=excluded.evidence");
     u.bind(1, st.mailbox).bind(2, st.state).bind(3, toMillis(st.since));
     if (st.until) u.bind(4, toMillis(*st.until));
     else u.bindNull(4);
@@ -745,7 +724,7 @@ class SqliteStore final : public Store {
     Tx tx(*this);
     nlohmann::json detail = overrideJson(o);
     if (auto before = overrideRow(o.address)) detail["replaced"] = overrideJson(*before);
-    Stmt s(db_, "INSERT OR REPLACE INTO overrides(address, who, why, created, until) VALUES(?,?,?,?,?)");
+    Stmt s(db_, "INSERT INTO overrides(address, who, why, created, until) VALUES(?,?,?,?,?) ON CONFLICT(address) DO UPDATE SET who=excluded.who, why=excluded.why, created=excluded.created, until=excluded.until");
     s.bind(1, o.address).bind(2, o.who).bind(3, o.why).bind(4, toMillis(o.created)).bind(5, toMillis(o.until));
     s.run();
     appendAudit("override|" + o.address, "added", detail);
@@ -782,12 +761,12 @@ class SqliteStore final : public Store {
 
   bool beginAction(const ActionRecord& a) override {
     Tx tx(*this);
-    Stmt s(db_, "INSERT OR IGNORE INTO actions(key, decision_key, action, who, state, detail, created, updated) "
-                "VALUES(?,?,?,?,'started',?,?,?)");
+    Stmt s(db_, "INSERT INTO actions(key, decision_key, action, who, state, detail, created, updated) "
+                "VALUES(?,?,?,?,'started',?,?,?) ON CONFLICT DO NOTHING");
     const long long now = nowMs();
     s.bind(1, a.key).bind(2, a.decision_key).bind(3, a.action).bind(4, a.who).bind(5, a.detail).bind(6, now).bind(7, now);
     s.run();
-    if (sqlite3_changes(db_) == 0) return false;  // rolled back by Tx: nothing written
+    if (db_->changes() == 0) return false;  // rolled back by Tx: nothing written
     nlohmann::json detail;
     detail["by"] = a.who;
     appendAudit(a.decision_key, a.action + "_started", detail);
@@ -830,8 +809,7 @@ class SqliteStore final : public Store {
 
   void suppress(const std::string& subject, const std::string& by, const std::string& evidence, TimePoint now) override {
     Tx tx(*this);
-    Stmt u(db_, "INSERT OR REPLACE INTO standings(subject, state, since, until, soft_count, holds, reason, evidence) "
-                "VALUES(?, 'suppressed', ?, NULL, 0, 0, 'suppressed', ?)");
+    Stmt u(db_, "INSERT INTO standings(subject, state, since, until, soft_count, holds, reason, evidence) VALUES(?, 'suppressed', ?, NULL, 0, 0, 'suppressed', ?) ON CONFLICT(subject) DO UPDATE SET state=excluded.state, since=excluded.since, until=excluded.until, soft_count=excluded.soft_count, holds=excluded.holds, reason=excluded.reason, evidence=excluded.evidence");
     u.bind(1, subject).bind(2, toMillis(now)).bind(3, evidence);
     u.run();
     nlohmann::json detail;
@@ -868,7 +846,8 @@ class SqliteStore final : public Store {
         {"DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ?1 AND email_key NOT IN (SELECT key FROM decisions) "
          "ORDER BY at LIMIT ?2)",
          decisionsBefore},
-        {"DELETE FROM rechecks WHERE rowid IN (SELECT rowid FROM rechecks WHERE state != 'pending' AND due_at < ?1 LIMIT ?2)",
+        {"DELETE FROM rechecks WHERE (address, email_key) IN (SELECT address, email_key FROM rechecks "
+         "WHERE state != 'pending' AND due_at < ?1 LIMIT ?2)",
          decisionsBefore},
         {"DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state IN ('sent', 'dead') AND created_at < ?1 "
          "ORDER BY created_at LIMIT ?2)",
@@ -876,7 +855,7 @@ class SqliteStore final : public Store {
         {"DELETE FROM bounces WHERE key IN (SELECT key FROM bounces WHERE at < ?1 ORDER BY at LIMIT ?2)", ago(r.bounces)},
         {"DELETE FROM sends WHERE key IN (SELECT key FROM sends WHERE at < ?1 ORDER BY at LIMIT ?2)", ago(r.sends)},
         {"DELETE FROM verdict_cache WHERE address IN (SELECT address FROM verdict_cache WHERE expires_at < ?1 LIMIT ?2)", t},
-        {"DELETE FROM domain_facts WHERE rowid IN (SELECT rowid FROM domain_facts WHERE expires_at < ?1 LIMIT ?2)", t},
+        {"DELETE FROM domain_facts WHERE (domain, fact) IN (SELECT domain, fact FROM domain_facts WHERE expires_at < ?1 LIMIT ?2)", t},
     };
     constexpr int kBatch = 500;  // a few milliseconds per transaction: the event loop barely notices
     int deleted = pruneExpiredOverrides(t, std::min(kBatch, maxRows));
@@ -886,7 +865,7 @@ class SqliteStore final : public Store {
         Stmt s(db_, step.sql);
         s.bind(1, step.before).bind(2, std::min(kBatch, maxRows - deleted));
         s.run();
-        const int n = sqlite3_changes(db_);
+        const int n = db_->changes();
         tx.commit();
         deleted += n;
         if (n == 0) break;
@@ -896,7 +875,7 @@ class SqliteStore final : public Store {
   }
 
   void upsertTracked(const TrackedEmail& e) override {
-    Stmt s(db_, "INSERT OR REPLACE INTO tracked_emails(connector, email_id, scheduled_at, data) VALUES(?,?,?,?)");
+    Stmt s(db_, "INSERT INTO tracked_emails(connector, email_id, scheduled_at, data) VALUES(?,?,?,?) ON CONFLICT(connector, email_id) DO UPDATE SET scheduled_at=excluded.scheduled_at, data=excluded.data");
     s.bind(1, e.connector).bind(2, e.email_id).bind(3, toMillis(e.scheduled_at)).bind(4, jsonText(e.data));
     s.run();
   }
@@ -962,41 +941,35 @@ class SqliteStore final : public Store {
 
   class Tx {
    public:
-    explicit Tx(SqliteStore& s) : s_(s) { s_.exec("BEGIN IMMEDIATE"); }
+    explicit Tx(SqlStore& s) : s_(s) { s_.db_->begin(); }
     void commit() {
-      s_.exec("COMMIT");
+      s_.db_->commit();
       done_ = true;
     }
     ~Tx() {
-      if (!done_) sqlite3_exec(s_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      if (!done_) s_.db_->rollback();
     }
 
    private:
-    SqliteStore& s_;
+    SqlStore& s_;
     bool done_ = false;
   };
 
-  void exec(const char* sql) {
-    char* err = nullptr;
-    if (int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err); rc != SQLITE_OK) {
-      std::string msg = err ? err : "unknown error";
-      sqlite3_free(err);
-      failed(rc, msg);
-    }
-  }
-
   void migrate() {
-    Stmt v(db_, "PRAGMA user_version");
-    v.step();
-    const long long have = v.integer(0);
+    // Several instances on one PostgreSQL database may start together: the version is read, and
+    // each migration applied, inside a write transaction (PostgreSQL: under a lock on the version).
+    Tx first(*this);
+    const long long have = db_->schemaVersion();
+    first.commit();
     const long long want = static_cast<long long>(std::size(kMigrations));
     if (have > want)
       throw StoreError("the database is at schema version " + std::to_string(have) + ", newer than this safetynet (" +
                        std::to_string(want) + "): refusing to touch it; run the newer version or restore a backup");
     for (long long i = have; i < want; ++i) {
       Tx tx(*this);
-      exec(kMigrations[i]);
-      exec(("PRAGMA user_version=" + std::to_string(i + 1)).c_str());
+      if (db_->schemaVersion() > i) continue;  // another instance applied it meanwhile
+      db_->exec(schemaFor(kMigrations[i], db_->dialect()));
+      db_->setSchemaVersion(i + 1);
       tx.commit();
     }
   }
@@ -1008,8 +981,8 @@ class SqliteStore final : public Store {
   }
 
   void enqueue(const OutboxMessage& m) {
-    Stmt s(db_, "INSERT OR IGNORE INTO outbox(dedupe_key, kind, payload, state, next_attempt_at, created_at) "
-                "VALUES(?,?,?,'pending',?,?)");
+    Stmt s(db_, "INSERT INTO outbox(dedupe_key, kind, payload, state, next_attempt_at, created_at) "
+                "VALUES(?,?,?,'pending',?,?) ON CONFLICT DO NOTHING");
     s.bind(1, m.dedupe_key).bind(2, m.kind).bind(3, jsonText(m.payload)).bind(4, nowMs()).bind(5, nowMs());
     s.run();
   }
@@ -1055,7 +1028,7 @@ class SqliteStore final : public Store {
   long long nowMs() const { return toMillis(clock_ ? clock_() : Clock::now()); }
 
   StoreClock clock_;
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<store::SqlDb> db_;
 };
 
 }  // namespace
@@ -1064,7 +1037,12 @@ StorePtr openSqliteStore(const std::string& state_dir, StoreClock clock) {
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
   if (ec) throw StoreError("cannot create state_dir " + state_dir + ": " + ec.message());
-  return std::make_unique<SqliteStore>((std::filesystem::path(state_dir) / "safetynet.db").string(), std::move(clock));
+  return std::make_unique<SqlStore>(store::openSqliteDb((std::filesystem::path(state_dir) / "safetynet.db").string()),
+                                    std::move(clock));
+}
+
+StorePtr openPostgresStore(const std::string& conninfo, StoreClock clock) {
+  return std::make_unique<SqlStore>(store::openPostgresDb(conninfo), std::move(clock));
 }
 
 }  // namespace safetynet
