@@ -49,8 +49,13 @@ Readiness readiness(const HealthState& h, Store* store, TimePoint now) {
     return formatDuration(std::chrono::duration_cast<std::chrono::milliseconds>(now - t) / 1000 * 1000) + " ago";
   };
   J connectors = J::object();
-  int fresh = 0;
+  int fresh = 0, elsewhere = 0;
   for (const auto& [name, p] : h.connectors()) {
+    if (h.listedElsewhere(name)) {
+      ++elsewhere;
+      connectors[name] = J{{"ok", true}, {"listed_by", "another instance"}};
+      continue;
+    }
     const bool ok = p.last_success && now - *p.last_success <= limit;
     if (ok) {
       ++fresh;
@@ -70,6 +75,7 @@ Readiness readiness(const HealthState& h, Store* store, TimePoint now) {
   r.ready = r.reasons.empty();
   if (r.ready) {
     r.summary = "ready: store ok, " + std::to_string(fresh) + " connector(s) polled within " + formatDuration(limit);
+    if (elsewhere) r.summary += ", " + std::to_string(elsewhere) + " listed by other instances";
   } else {
     r.summary = "NOT READY: ";
     for (size_t i = 0; i < r.reasons.size(); ++i) r.summary += (i ? "; " : "") + r.reasons[i];

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ class HealthState {
   void setConnectors(const std::vector<std::string>& names, std::chrono::milliseconds poll_interval);
   void pollSucceeded(const std::string& connector, TimePoint at);
   void pollFailed(const std::string& connector, TimePoint at, const std::string& error);
+  // Connectors another instance sharing the database lists (store.backend postgres): this
+  // instance's readiness does not wait for their polls.
+  void setListedElsewhere(std::set<std::string> names) { elsewhere_ = std::move(names); }
+  bool listedElsewhere(const std::string& connector) const { return elsewhere_.count(connector) > 0; }
   const std::map<std::string, ConnectorPolls>& connectors() const { return polls_; }
   TimePoint started() const { return started_; }
   std::chrono::milliseconds pollInterval() const { return poll_interval_; }
@@ -34,6 +39,7 @@ class HealthState {
   TimePoint started_;
   std::chrono::milliseconds poll_interval_{10000};
   std::map<std::string, ConnectorPolls> polls_;
+  std::set<std::string> elsewhere_;
 };
 
 struct Readiness {

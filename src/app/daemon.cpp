@@ -16,6 +16,7 @@
 #include "admin/api.hpp"
 #include "admin/health.hpp"
 #include "admin/webhooks.hpp"
+#include "app/coordinator.hpp"
 #include "app/engine.hpp"
 #include "app/slack_actions.hpp"
 #include "app/systemd_notify.hpp"
@@ -48,7 +49,8 @@ class Daemon {
         grace_(io),
         watchdog_(io),
         signals_(io, SIGINT, SIGTERM, SIGHUP) {
-    store_ = openSqliteStore(config.state_dir);
+    store_ = openStore(config);
+    coordinator_ = std::make_unique<Coordinator>(*store_, config.store);
     engine_ = std::make_unique<DecisionEngine>(io.get_executor(), *store_);
     failsafe_ = std::make_unique<Failsafe>(*store_);
     engine_->setFailsafe(failsafe_.get());
@@ -93,6 +95,11 @@ class Daemon {
       workersDone_ = true;
       if (e) failWith(e, "the decision workers failed");
     });
+    refreshLeases();  // before the first tick: which connectors are this instance's to list
+    if (coordinator_->shared() && !options_.once)
+      asio::co_spawn(io_, leaseLoop(), [this](std::exception_ptr e) {
+        if (e) failWith(e, "lease renewal failed");
+      });
     for (int n = 1; !stopping_; ++n) {
       auto s = services_;  // a reload swaps services_; this tick keeps the ones it started with
       std::string failure;
@@ -123,20 +130,24 @@ class Daemon {
             if (e) failWith(e, "the fail-safe's canary check failed");
           });
         }
-        engine_->resumeReverting(s);
+        engine_->resumeReverting(s, [this](const std::string& c) { return coordinator_->ownsConnector(c); });
         engine_->setPausedSenders(co_await pausedSenders(*s, *store_, Clock::now()));
         int errorsBefore = connectorErrors_;
-        for (auto& c : s->connectors) startListing(s, c);
+        for (auto& c : s->connectors)
+          if (coordinator_->ownsConnector(c->name())) startListing(s, c);
         // The notifications of this tick's holds go out as soon as its work is done; a long one
         // (a bulk enrollment) goes on in the background while the next tick lists again.
         while (!engine_->idle() && !stopping_ &&
                (options_.once || std::chrono::steady_clock::now() - tickStart < s->config.poll_interval))
           co_await sleepFor(std::chrono::milliseconds(20));
-        co_await runRechecks(*s, *store_, Clock::now());
-        OutboxStats ob = co_await drainOutbox(*s, *store_, Clock::now());
-        // Retention: a bounded batch of old rows per tick, so the database stops growing.
-        if (int pruned = store_->prune(s->config.retention, Clock::now(), kPruneRowsPerTick); pruned > 0)
-          log()->debug("retention: {} old rows pruned", pruned);
+        OutboxStats ob;
+        if (coordinator_->ownsHousekeeping()) {  // one instance of those sharing a database
+          co_await runRechecks(*s, *store_, Clock::now());
+          ob = co_await drainOutbox(*s, *store_, Clock::now());
+          // Retention: a bounded batch of old rows per tick, so the database stops growing.
+          if (int pruned = store_->prune(s->config.retention, Clock::now(), kPruneRowsPerTick); pruned > 0)
+            log()->debug("retention: {} old rows pruned", pruned);
+        }
         metrics::instruments().cycle_duration.get().observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - tickStart).count());
         CycleStats st = engine_->takeStats();
@@ -144,8 +155,9 @@ class Daemon {
         const std::string alarm = failsafe_->active()            ? "FAIL-SAFE ON (safetynet failsafe status): "
                                   : failsafe_->status().dns_distrusted ? "DNS NOT TRUSTED (canaries fail): "
                                                                        : "";
-        const std::string text = alarm + "cycle " + std::to_string(n) + ": " + st.summary() + "; " + std::to_string(ob.sent) +
-                                 " notifications sent; " + std::to_string(engine_->backlog()) + " queued";
+        std::string text = alarm + "cycle " + std::to_string(n) + ": " + st.summary() + "; " + std::to_string(ob.sent) +
+                           " notifications sent; " + std::to_string(engine_->backlog()) + " queued";
+        if (coordinator_->shared()) text += "; " + coordinator_->describe();
         // The same one-line summary as GET /readyz, then the cycle.
         systemd::status(admin::readiness(health_, store_.get(), Clock::now()).summary + " | " + text);
         (st.decided || ob.sent || st.connector_errors ? log()->info(text) : log()->debug(text));
@@ -169,7 +181,7 @@ class Daemon {
     // and the notifications it queued go out; emails not yet taken are listed again next start.
     engine_->stop();
     while (!workersDone_ || listing_) co_await sleepFor(std::chrono::milliseconds(20));
-    if (stopping_) {
+    if (stopping_ && coordinator_->ownsHousekeeping()) {
       std::string failure;
       try {
         co_await drainOutbox(*services_, *store_, Clock::now());
@@ -178,6 +190,41 @@ class Daemon {
       }
       if (!failure.empty()) log()->warn("last notifications before stopping: {}", failure);
     }
+    // The others take this instance's work over at once, not after its leases run out.
+    std::string released;
+    try {
+      coordinator_->releaseAll();
+    } catch (const std::exception& e) {
+      released = e.what();
+    }
+    if (!released.empty()) log()->warn("leases not given up (they run out in {}): {}",
+                                        formatDuration(services_->config.store.lease), released);
+  }
+
+  // Several instances on one database: the leases are renewed every third of store.lease, apart
+  // from the tick (a long tick must not let them run out), and what this instance holds decides
+  // which connectors it lists and whether it does the housekeeping.
+  Task<void> leaseLoop() {
+    while (!stopping_) {
+      co_await sleepFor(services_->config.store.lease / 3);
+      if (!stopping_) refreshLeases();
+    }
+  }
+
+  void refreshLeases() {
+    std::vector<std::string> names;
+    for (const auto& c : services_->connectors) names.push_back(c->name());
+    try {
+      coordinator_->refresh(names, Clock::now(), [this](const std::string& unit) {
+        return unit.rfind("connector:", 0) == 0 && listingNow_.count(unit.substr(10)) > 0;
+      });
+    } catch (const std::exception& e) {
+      log()->error("leases not renewed: {} (the work they hold stops when they run out)", e.what());
+    }
+    std::set<std::string> elsewhere;
+    for (const auto& n : names)
+      if (!coordinator_->ownsConnector(n)) elsewhere.insert(n);
+    health_.setListedElsewhere(std::move(elsewhere));
   }
 
   Task<void> checkCanaries(std::shared_ptr<Services> s) {
@@ -431,6 +478,7 @@ class Daemon {
   asio::io_context& io_;
   DaemonOptions options_;
   StorePtr store_;
+  std::unique_ptr<Coordinator> coordinator_;
   std::unique_ptr<DecisionEngine> engine_;
   std::unique_ptr<Failsafe> failsafe_;
   std::shared_ptr<Services> services_;

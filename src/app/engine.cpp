@@ -203,9 +203,10 @@ void DecisionEngine::skipReleasedRounds(ScheduledEmail& e) {
   }
 }
 
-void DecisionEngine::resumeReverting(const std::shared_ptr<Services>& s) {
+void DecisionEngine::resumeReverting(const std::shared_ptr<Services>& s,
+                                     const std::function<bool(const std::string&)>& mine) {
   for (auto& d : store_.decisionsInState(EmailState::Reverting)) {
-    if (inHand_.count(d.key)) continue;
+    if (inHand_.count(d.key) || (mine && !mine(d.connector))) continue;
     Connector* c = findConnector(*s, d.connector);
     if (!c) continue;  // its connector was removed from the configuration
     ScheduledEmail e = emailFromJson(d.email);
@@ -334,7 +335,7 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
       ++stats_.allowed;
       ++stats_.let_go;
       m.failsafe_let_go.with({c.name()}).inc();
-      store_.recordDecision(d);
+      if (!store_.recordDecision(d)) co_return alreadyDecided();
       logger(c.name())->warn("email {}: {}", e.id, d.detail);
       co_return;
     }
@@ -355,7 +356,7 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
     d.state = tooLate ? EmailState::TooLate : EmailState::Allowed;
     if (tooLate) d.detail = "decided " + left + " before its send, less than act_margin: checks may have been cut short";
     if (!tooLate) ++stats_.allowed;
-    store_.recordDecision(d);
+    if (!store_.recordDecision(d)) co_return alreadyDecided();
     co_return;
   }
   if (tooLate && !knownBefore) {  // too late whatever the mode: enforcing would not stop it either
@@ -367,7 +368,7 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
     std::optional<OutboxMessage> note;
     if (!s.notifiers.empty() && !shadow)
       note = outboxNote(s, "too_late|" + d.key, tooLatePayload(d, e, *s.policy, d.detail));
-    store_.recordDecision(d, note);
+    if (!store_.recordDecision(d, note)) co_return alreadyDecided();
     logger(c.name())->warn("email {} is risky ({}) but was decided too late to stop: {}", e.id, d.reason, d.detail);
     co_return;
   }
@@ -377,13 +378,13 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
                *shadow + " is shadow";
     ++stats_.shadowed;
     m.reverts.with({c.name(), "shadow"}).inc();
-    store_.recordDecision(d);
+    if (!store_.recordDecision(d)) co_return alreadyDecided();
     logger(c.name())->info("email {}: {}", e.id, d.detail);
     co_return;
   }
   if (tooLate) d.detail = "decided " + left + " before its send: stopped on what was already known";
   d.state = EmailState::Reverting;
-  store_.recordDecision(d);  // written before acting
+  if (!store_.recordDecision(d)) co_return alreadyDecided();  // written before acting
   handOver(item, d);
 }
 

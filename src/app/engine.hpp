@@ -6,6 +6,7 @@
 // listing of one connector holds up neither the other connectors nor the emails already queued.
 #include <boost/asio/steady_timer.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,7 +44,8 @@ class DecisionEngine {
   // profiles of their people are loaded. Throws what the listing throws (the caller counts it).
   Task<void> poll(std::shared_ptr<Services> s, Connector& c, TimePoint now);
   // Queues the emails a crash or a failed attempt left "reverting" (not those already in hand).
-  void resumeReverting(const std::shared_ptr<Services>& s);
+  // Only those of connectors `mine` accepts (several instances: the ones whose lease it holds).
+  void resumeReverting(const std::shared_ptr<Services>& s, const std::function<bool(const std::string&)>& mine = {});
   // The sending mailboxes paused now (sender protection), for the emails decided from here on.
   void setPausedSenders(std::map<std::string, SenderState> paused) { paused_ = std::move(paused); }
   // Every decision is judged by the fail-safe (app/failsafe.hpp); null: none.
@@ -93,6 +95,8 @@ class DecisionEngine {
   void push(WorkItem item);
   // A released email scheduled again at its own send time: its next release round (engine.cpp).
   void skipReleasedRounds(ScheduledEmail& e);
+  // Another instance sharing the database recorded the email's decision first: counted, not acted on.
+  void alreadyDecided() { ++stats_.already_decided; }
   Task<void> worker(bool until_idle);
   Task<void> waitForWork();
   void wakeAll();

@@ -143,7 +143,7 @@ int bounceClassifyCommand(bool json, const std::vector<std::string>& files) {
 
 StorePtr openStateStore(const Config& config, const char* command) {
   try {
-    return openSqliteStore(config.state_dir);
+    return openStore(config);
   } catch (const std::exception& e) {
     std::cerr << command << ": " << e.what() << "\n";
     return nullptr;

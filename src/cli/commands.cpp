@@ -95,7 +95,7 @@ int checkCommand(const std::string& configPath, bool explicitConfig, bool json, 
   asio::io_context io;
   StorePtr store;
   try {
-    store = openSqliteStore(cfg->state_dir);
+    store = openStore(*cfg);
   } catch (const std::exception& e) {
     logger("check")->debug("no verdict cache: {}", e.what());
   }
@@ -159,7 +159,7 @@ int decisionsCommand(const std::string& configPath, admin::DecisionFilter filter
   if (!cfg) return kUsage;
   StorePtr store;
   try {
-    store = openSqliteStore(cfg->state_dir);
+    store = openStore(*cfg);
   } catch (const std::exception& e) {
     std::cerr << "decisions: " << e.what() << "\n";
     return kRuntime;

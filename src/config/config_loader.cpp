@@ -384,6 +384,19 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
   if (c.act_margin < std::chrono::seconds(1)) top.error("act_margin", "must be at least 1s");
   else if (c.act_margin >= c.min_lead_time) top.error("act_margin", "must be shorter than min_lead_time");
 
+  if (auto st = top.map("store")) {
+    st->oneOf("backend", c.store.backend, {"sqlite", "postgres"});
+    const bool conninfoGiven = st->secret("conninfo", c.store.conninfo, /*always=*/true);
+    st->string("instance", c.store.instance);
+    st->duration("lease", c.store.lease);
+    if (c.store.backend == "postgres" && !conninfoGiven)
+      st->error("conninfo", "the postgres store needs conninfo or conninfo_file (a libpq connection string)");
+    if (c.store.backend == "sqlite" && conninfoGiven) st->error("conninfo", "only the postgres store takes conninfo");
+    // Leases are renewed every third of their time: a poll must fit in one, with room to spare.
+    if (c.store.lease < std::chrono::seconds(5)) st->error("lease", "must be at least 5s");
+    else if (c.store.lease < 2 * c.poll_interval) st->error("lease", "must be at least twice poll_interval");
+    st->finish();
+  }
   if (auto p = top.map("policy")) { readPolicy(*p, c.policy); p->finish(); }
   if (auto d = top.map("dns")) {
     d->stringList("servers", c.dns.servers);

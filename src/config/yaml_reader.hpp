@@ -49,7 +49,9 @@ class MapReader {
   // `key: value` (with ${ENV} expansion) or `key_file: path` (relative paths resolve against
   // $CREDENTIALS_DIRECTORY, else the config file's directory).
   // Returns whether either key was given (so a caller's "is required" check does not repeat an error).
-  bool secret(const std::string& key, Secret& out);
+  // `always`: read even when the command skips secrets (the store's connection string: every
+  // command that reads the state needs it).
+  bool secret(const std::string& key, Secret& out, bool always = false);
   // Nested mapping; nullopt (and nothing reported) when absent.
   std::optional<MapReader> map(const std::string& key);
   // A sequence of mappings.

@@ -214,6 +214,14 @@ CREATE TABLE actions (
 );
 CREATE INDEX actions_decision ON actions(decision_key);
 )SQL",
+    // 9: work leases, for several instances on one (PostgreSQL) database
+    R"SQL(
+CREATE TABLE leases (
+  unit TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  until INTEGER NOT NULL
+);
+)SQL",
 };
 
 
@@ -279,18 +287,19 @@ class SqlStore final : public Store {
     return readDecision(s);
   }
 
-  void recordDecision(const EmailDecision& d, const std::optional<OutboxMessage>& notify) override {
+  bool recordDecision(const EmailDecision& d, const std::optional<OutboxMessage>& notify) override {
     Tx tx(*this);
     Stmt s(db_,
            "INSERT INTO decisions(key,connector,email_id,scheduled_at,state,verdict,reason,evidence,next_step,"
            "subject,sender,rep,recipients,email,attempts,detail,decided_at,updated_at) "
-           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
     long long now = nowMs();
     s.bind(1, d.key).bind(2, d.connector).bind(3, d.email_id).bind(4, toMillis(d.scheduled_at))
         .bind(5, toString(d.state)).bind(6, d.verdict).bind(7, d.reason).bind(8, d.evidence).bind(9, d.next_step)
         .bind(10, d.subject).bind(11, d.sender).bind(12, jsonText(d.rep)).bind(13, jsonText(d.recipients))
         .bind(14, jsonText(d.email)).bind(15, d.attempts).bind(16, d.detail).bind(17, now).bind(18, now);
     s.run();
+    if (db_->changes() == 0) return false;  // decided already (another instance): the Tx rolls back
     nlohmann::json audit = {{"verdict", d.verdict}, {"reason", d.reason}, {"evidence", d.evidence},
                             {"state", toString(d.state)}, {"recipients", d.recipients}};
     if (d.margin) audit["margin_s"] = std::chrono::duration<double>(*d.margin).count();
@@ -298,6 +307,7 @@ class SqlStore final : public Store {
     if (!d.failsafe.empty()) appendAudit(d.key, "failsafe", {{"reason", d.reason}, {"detail", d.failsafe}});
     if (notify) enqueue(*notify);
     tx.commit();
+    return true;
   }
 
   void transition(const std::string& key, EmailState to, const std::string& detail, int attempts,
@@ -874,6 +884,29 @@ class SqlStore final : public Store {
     return deleted;
   }
 
+  bool tryLease(const std::string& unit, const std::string& holder, TimePoint now, TimePoint until) override {
+    // An upsert whose update only happens for the holder or after expiry: SQLite and PostgreSQL
+    // both carry it out atomically (PostgreSQL locks the conflicting row), so one asker wins.
+    Stmt s(db_, "INSERT INTO leases(unit, holder, until) VALUES(?1, ?2, ?4) ON CONFLICT(unit) DO UPDATE "
+                "SET holder=excluded.holder, until=excluded.until WHERE leases.holder=excluded.holder OR leases.until<?3");
+    s.bind(1, unit).bind(2, holder).bind(3, toMillis(now)).bind(4, toMillis(until));
+    s.run();
+    return db_->changes() == 1;
+  }
+
+  void releaseLease(const std::string& unit, const std::string& holder) override {
+    Stmt s(db_, "DELETE FROM leases WHERE unit=? AND holder=?");
+    s.bind(1, unit).bind(2, holder);
+    s.run();
+  }
+
+  std::vector<Lease> leases() override {
+    Stmt s(db_, "SELECT unit, holder, until FROM leases ORDER BY unit");
+    std::vector<Lease> out;
+    while (s.step()) out.push_back(Lease{s.text(0), s.text(1), fromMillis(s.integer(2))});
+    return out;
+  }
+
   void upsertTracked(const TrackedEmail& e) override {
     Stmt s(db_, "INSERT INTO tracked_emails(connector, email_id, scheduled_at, data) VALUES(?,?,?,?) ON CONFLICT(connector, email_id) DO UPDATE SET scheduled_at=excluded.scheduled_at, data=excluded.data");
     s.bind(1, e.connector).bind(2, e.email_id).bind(3, toMillis(e.scheduled_at)).bind(4, jsonText(e.data));
@@ -1039,6 +1072,11 @@ StorePtr openSqliteStore(const std::string& state_dir, StoreClock clock) {
   if (ec) throw StoreError("cannot create state_dir " + state_dir + ": " + ec.message());
   return std::make_unique<SqlStore>(store::openSqliteDb((std::filesystem::path(state_dir) / "safetynet.db").string()),
                                     std::move(clock));
+}
+
+StorePtr openStore(const Config& config, StoreClock clock) {
+  if (config.store.backend == "postgres") return openPostgresStore(config.store.conninfo.reveal(), std::move(clock));
+  return openSqliteStore(config.state_dir, std::move(clock));
 }
 
 StorePtr openPostgresStore(const std::string& conninfo, StoreClock clock) {

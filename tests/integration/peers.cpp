@@ -207,6 +207,12 @@ void Postgres::start() {
                      dir_ / "postgres.log");
   if (!waitForTcp(port_, std::chrono::seconds(20)))
     throw std::runtime_error("postgres did not start: " + readFile(dir_ / "postgres.log"));
+  // The port opens before the server takes connections ("the database system is starting up").
+  for (int i = 0; i < 200; ++i) {
+    if (runCommand({bin_ + "/pg_isready", "-q", "-h", "127.0.0.1", "-p", std::to_string(port_)}, nullptr) == 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  throw std::runtime_error("postgres does not accept connections: " + readFile(dir_ / "postgres.log"));
 }
 
 void Postgres::restart() {

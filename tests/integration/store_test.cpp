@@ -90,7 +90,7 @@ TEST_F(StoreTest, UsesWalAndRecordsTheSchemaVersion) {
   sqlite3_finalize(s);
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
   ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(s, 0), 8);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 9);
   sqlite3_finalize(s);
   sqlite3_close(db);
 }
@@ -122,7 +122,11 @@ TEST_P(StoreContract, DecisionsAreKeptWithTheirAuditTrail) {
   EXPECT_EQ(audit[0].event, "decided");
   EXPECT_EQ(audit[1].event, "reverted");
   EXPECT_FALSE(store_->findDecision("nope"));
-  EXPECT_THROW(store_->recordDecision(decision("k1", EmailState::Allowed)), StoreError);  // decided once
+  // Decided once: a second decision of the same email (another instance's) is refused, unwritten.
+  EXPECT_TRUE(store_->recordDecision(decision("k2", EmailState::Allowed)));
+  EXPECT_FALSE(store_->recordDecision(decision("k1", EmailState::Allowed)));
+  EXPECT_EQ(store_->findDecision("k1")->state, EmailState::Reverted);
+  EXPECT_EQ(store_->auditFor("k1").size(), 2u);
 }
 
 TEST_P(StoreContract, TransitionAndNotificationCommitTogetherAndOnce) {
@@ -259,7 +263,7 @@ TEST_F(StoreTest, MigratesADatabaseOfTheVersionBeforeOverridesAndKeepsItsRows) {
   store_.reset();
   sqlite3* db;
   ASSERT_EQ(sqlite3_open((dir_ / "safetynet.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE overrides; DROP TABLE actions; PRAGMA user_version=6", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE overrides; DROP TABLE actions; DROP TABLE leases; PRAGMA user_version=6", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   store_ = openSqliteStore(dir_.string());
   EXPECT_TRUE(store_->findDecision("kept"));
@@ -342,6 +346,29 @@ TEST_P(StoreContract, ASuppressionByAPersonIsAStandingUntilCleared) {
   EXPECT_FALSE(store_->standing("lead@acme.test"));
 }
 
+// A lease is one instance's at a time: taken when free, renewed by its holder, taken over only
+// once its time ran out, given up on release.
+TEST_P(StoreContract, ALeaseIsOneHoldersUntilItRunsOutOrIsReleased) {
+  const TimePoint t0 = Clock::now();
+  const auto s30 = std::chrono::seconds(30);
+  EXPECT_TRUE(store_->tryLease("connector:close-main", "host-a", t0, t0 + s30));
+  EXPECT_FALSE(store_->tryLease("connector:close-main", "host-b", t0 + std::chrono::seconds(10), t0 + std::chrono::seconds(40)));
+  EXPECT_TRUE(store_->tryLease("connector:close-main", "host-a", t0 + std::chrono::seconds(10), t0 + std::chrono::seconds(40)));
+  // host-a stopped renewing: after its time, host-b takes over.
+  EXPECT_FALSE(store_->tryLease("connector:close-main", "host-b", t0 + std::chrono::seconds(39), t0 + std::chrono::seconds(69)));
+  EXPECT_TRUE(store_->tryLease("connector:close-main", "host-b", t0 + std::chrono::seconds(41), t0 + std::chrono::seconds(71)));
+  EXPECT_FALSE(store_->tryLease("connector:close-main", "host-a", t0 + std::chrono::seconds(42), t0 + std::chrono::seconds(72)));
+  auto all = store_->leases();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].holder, "host-b");
+  // Only its holder releases it; then anyone takes it at once.
+  store_->releaseLease("connector:close-main", "host-a");
+  EXPECT_EQ(store_->leases().size(), 1u);
+  store_->releaseLease("connector:close-main", "host-b");
+  EXPECT_TRUE(store_->leases().empty());
+  EXPECT_TRUE(store_->tryLease("connector:close-main", "host-a", t0 + std::chrono::seconds(43), t0 + std::chrono::seconds(73)));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
@@ -363,7 +390,7 @@ std::string pgQuery(const std::string& conninfo, const std::string& sql) {
 TEST(PostgresStore, RecordsTheSchemaVersionAndRefusesADatabaseFromTheFuture) {
   const std::string db = freshDatabase();
   openPostgresStore(db);
-  EXPECT_EQ(pgQuery(db, "SELECT version FROM safetynet_schema"), "8");
+  EXPECT_EQ(pgQuery(db, "SELECT version FROM safetynet_schema"), "9");
   // Times are milliseconds: the columns are 64-bit.
   EXPECT_EQ(pgQuery(db, "SELECT data_type FROM information_schema.columns WHERE table_name='decisions' AND "
                         "column_name='decided_at'"),
@@ -439,4 +466,24 @@ TEST(PostgresStore, ReconnectsAfterTheServerRestarts) {
   }
   EXPECT_NE(lastError, "");  // the first call did find the connection gone
   EXPECT_EQ(v, "1");
+}
+
+// Instances on different machines ask for the same free unit at the same moment: one gets it.
+TEST(PostgresStore, OneOfManyInstancesAskingAtOnceGetsALease) {
+  const std::string db = freshDatabase();
+  for (int round = 0; round < 5; ++round) {
+    std::vector<StorePtr> stores;
+    for (int i = 0; i < 4; ++i) stores.push_back(openPostgresStore(db));
+    std::atomic<int> winners{0};
+    std::vector<std::thread> askers;
+    const TimePoint now = Clock::now();
+    const std::string unit = "connector:c" + std::to_string(round);
+    for (int i = 0; i < 4; ++i)
+      askers.emplace_back([&, i] {
+        if (stores[static_cast<size_t>(i)]->tryLease(unit, "host-" + std::to_string(i), now, now + std::chrono::seconds(30)))
+          ++winners;
+      });
+    for (auto& t : askers) t.join();
+    EXPECT_EQ(winners.load(), 1) << unit;
+  }
 }

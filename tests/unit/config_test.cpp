@@ -331,3 +331,31 @@ TEST(Config, SlackWithoutAChannelNeedsTheAdminsEmail) {
             "(no error)");
   EXPECT_EQ(firstError("notify:\n  slack: {bot_token: x, channel: \"#c\", dm_rep: true}\n"), "(no error)");
 }
+
+// store: (notes/product.md, "Scale"): PostgreSQL shared by several instances, with its connection
+// string as a secret, read even by commands that skip the others (they all read the state).
+TEST(Config, StoreIsSqliteOrAPostgresDatabaseWithItsLease) {
+  Config defaults;
+  EXPECT_EQ(defaults.store.backend, "sqlite");
+  EXPECT_EQ(defaults.store.lease, std::chrono::seconds(30));
+  auto ok = loadConfigText(std::string(kValidClose) +
+                               "store: {backend: postgres, conninfo: 'host=db.internal dbname=safetynet', instance: mx-2, lease: 45s}\n",
+                           "sn.yaml", Secrets::Skip);
+  ASSERT_TRUE(ok.ok()) << ok.errors.front().message;
+  EXPECT_EQ(ok.config->store.backend, "postgres");
+  EXPECT_EQ(ok.config->store.conninfo.reveal(), "host=db.internal dbname=safetynet");
+  EXPECT_EQ(ok.config->store.instance, "mx-2");
+  EXPECT_EQ(ok.config->store.lease, std::chrono::seconds(45));
+  auto errorsOf = [](const std::string& yaml) {
+    auto r = loadConfigText(std::string(kValidClose) + yaml, "sn.yaml");
+    std::string all;
+    for (const auto& e : r.errors) all += e.message + "\n";
+    return all;
+  };
+  EXPECT_NE(errorsOf("store: {backend: postgres}\n").find("needs conninfo or conninfo_file"), std::string::npos);
+  EXPECT_NE(errorsOf("store: {backend: mysql}\n").find("backend"), std::string::npos);
+  EXPECT_NE(errorsOf("store: {conninfo: 'host=x'}\n").find("only the postgres store"), std::string::npos);
+  EXPECT_NE(errorsOf("poll_interval: 20s\nstore: {backend: postgres, conninfo: x, lease: 30s}\n").find("twice poll_interval"),
+            std::string::npos);
+  EXPECT_NE(errorsOf("store: {backend: postgres, conninfo: x, lease: 2s}\n").find("at least 5s"), std::string::npos);
+}

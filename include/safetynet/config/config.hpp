@@ -217,6 +217,16 @@ struct AdminApiConfig {
   std::string public_url;  // the base of links in alerts ("https://safetynet.example.com:8787"); optional
 };
 
+// Where the state lives (notes/product.md, "Scale"): SQLite in state_dir, for one instance; or one
+// PostgreSQL database shared by several instances on different machines, each doing the work whose
+// lease it holds (docs/operations.md, "Several instances").
+struct StoreConfig {
+  std::string backend = "sqlite";  // sqlite | postgres
+  Secret conninfo;                  // postgres: a libpq connection string or postgresql:// URI
+  std::string instance;             // this instance's name among those sharing it; default: the host name
+  milliseconds lease{30000};        // an instance that stops renewing its work is taken over after this
+};
+
 struct Config {
   std::string source;  // the file it came from
   // enforce: held emails are stopped and their reps told. shadow: every email is decided and
@@ -224,6 +234,7 @@ struct Config {
   // Also per connector (connectors[].mode) and per reason (policy.modes): shadowSetting().
   std::string mode = "enforce";
   std::string state_dir = "/var/lib/safetynet";
+  StoreConfig store;
   milliseconds poll_interval{10000};
   // The least lead a user can give an email (sequence steps, "send later"): emails are listed from
   // now, but this is the promise the daemon is measured against.

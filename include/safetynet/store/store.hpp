@@ -171,6 +171,15 @@ struct HoldCount {
   int count = 0;
 };
 
+// Work one instance does at a time when several share a PostgreSQL database (notes/product.md,
+// "Scale"): a connector's listing ("connector:NAME"), the housekeeping, and each instance's own
+// heartbeat ("instance:ID"). Held by `holder` until `until`, renewed while it works.
+struct Lease {
+  std::string unit;
+  std::string holder;
+  TimePoint until{};
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -178,7 +187,10 @@ class Store {
   virtual std::optional<EmailDecision> findDecision(const std::string& key) = 0;
   // First write of a decision; also appends audit events "decided" (+ "revert_started"), and
   // enqueues `notify` in the same transaction (an email found too late is told to the admins).
-  virtual void recordDecision(const EmailDecision& d, const std::optional<OutboxMessage>& notify = std::nullopt) = 0;
+  // false, writing nothing, when a decision with this key is recorded already (another instance
+  // sharing the database decided it first): the caller must not act on it.
+  virtual bool recordDecision(const EmailDecision& d,
+                              const std::optional<OutboxMessage>& notify = std::nullopt) = 0;
   // Moves an email to a new state, with an audit event and, in the same transaction, an optional
   // notification: either both happen or neither does.
   virtual void transition(const std::string& key, EmailState to, const std::string& detail, int attempts,
@@ -293,6 +305,14 @@ class Store {
   // being acted on and the bounce standings are never pruned. Returns how many rows went.
   virtual int prune(const RetentionConfig& r, TimePoint now, int max_rows) = 0;
 
+  // Leases. tryLease takes `unit` for `holder` until `until`, or renews it: when nobody holds it,
+  // its holder's time ran out (until < now), or `holder` holds it already; one statement, so two
+  // instances asking at once cannot both get it. Returns whether `holder` holds it now.
+  // releaseLease gives it up (a clean stop, more than a fair share): another may take it at once.
+  virtual bool tryLease(const std::string& unit, const std::string& holder, TimePoint now, TimePoint until) = 0;
+  virtual void releaseLease(const std::string& unit, const std::string& holder) = 0;
+  virtual std::vector<Lease> leases() = 0;
+
   virtual void upsertTracked(const TrackedEmail& e) = 0;
   virtual void removeTracked(const std::string& connector, const std::string& email_id) = 0;
   virtual std::vector<TrackedEmail> trackedBetween(const std::string& connector, TimePoint from, TimePoint to) = 0;
@@ -311,6 +331,9 @@ constexpr std::chrono::milliseconds kOutboxMaxRetryDelay = std::chrono::hours(1)
 // months); empty: the system clock.
 using StoreClock = std::function<TimePoint()>;
 StorePtr openSqliteStore(const std::string& state_dir, StoreClock clock = {});
+// The store the configuration names (store.backend): SQLite in state_dir, or PostgreSQL.
+StorePtr openStore(const Config& config, StoreClock clock = {});
+
 // The same Store on PostgreSQL (libpq connection string: "host=... dbname=... user=..." or a
 // postgresql:// URI), shared by several instances: migrations run once, under a lock.
 StorePtr openPostgresStore(const std::string& conninfo, StoreClock clock = {});

@@ -1,0 +1,67 @@
+#pragma once
+// Which work this instance does when several share one PostgreSQL database (notes/product.md,
+// "Scale"; docs/operations.md, "Several instances"). The units of work are each connector's
+// listing (its emails are decided and stopped by whoever lists them) and the housekeeping
+// (re-checks, the outbox, retention, the digest). An instance holds a lease on each unit it works
+// on and renews it; it takes free or expired units up to its fair share (the units divided by the
+// live instances, rounded up) and gives up the ones beyond it, so that a new instance gets work
+// and a dead one's is taken over once its leases run out (store.lease). Each instance's own
+// heartbeat is the lease "instance:NAME". A decision is recorded once whoever makes it
+// (Store::recordDecision), so a takeover racing a slow instance still decides an email once.
+//
+// With SQLite there is one instance: it holds everything and the store is not asked.
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "safetynet/config/config.hpp"
+#include "safetynet/store/store.hpp"
+
+namespace safetynet {
+
+class Coordinator {
+ public:
+  static constexpr const char* kHousekeeping = "housekeeping";
+
+  Coordinator(Store& store, const StoreConfig& config);
+  // Renews this instance's leases, then takes or gives up units towards its fair share. `busy`:
+  // units it is working on right now (a listing under way), never given up for fairness.
+  // Store errors propagate (the tick reports them); the leases held so far stay as they were.
+  void refresh(const std::vector<std::string>& connectors, TimePoint now,
+               const std::function<bool(const std::string& unit)>& busy = {});
+  // A unit counts as held only while its lease is fresh: an instance that cannot reach the
+  // database stops its work before the others may take it over (two thirds of store.lease after
+  // the last renewal).
+  bool ownsConnector(const std::string& name) const { return owns(connectorUnit(name)); }
+  bool ownsHousekeeping() const { return owns(kHousekeeping); }
+  // A clean stop: every lease is given up, so that the others take the work over at once.
+  void releaseAll();
+  bool shared() const { return shared_; }
+  const std::string& instance() const { return instance_; }
+  // The units held, sorted ("connector:close-main", "housekeeping"); empty with SQLite.
+  std::vector<std::string> held() const { return {held_.begin(), held_.end()}; }
+  // "instance NAME holds connector:a, housekeeping (2 live)": the status line's part.
+  std::string describe() const;
+  // Another process holds this instance's name: it then holds no work at all.
+  bool nameTaken() const { return nameTaken_; }
+
+  static std::string connectorUnit(const std::string& name) { return "connector:" + name; }
+
+ private:
+  bool owns(const std::string& unit) const { return !shared_ || (held_.count(unit) > 0 && Clock::now() < freshUntil_); }
+
+  Store& store_;
+  bool shared_;
+  std::string instance_;
+  std::chrono::milliseconds lease_;
+  std::set<std::string> held_;
+  bool nameTaken_ = false;
+  size_t live_ = 0;
+  TimePoint freshUntil_{};
+};
+
+// This instance's name among those sharing a database: store.instance, else the host name.
+std::string instanceName(const StoreConfig& config);
+
+}  // namespace safetynet

@@ -1,0 +1,202 @@
+// Several instances on one PostgreSQL database (notes/product.md, "Scale"): the real `safetynet`
+// binary twice, against a real PostgreSQL 15, two fake Close accounts, the fake Slack and unbound.
+// The work is shared (each connector listed by one instance, the housekeeping by one), no email is
+// decided, stopped or notified twice, and a killed instance's work is taken over within its lease.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <signal.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "fakes/fake_close.hpp"
+#include "fakes/fake_slack.hpp"
+#include "integration/peers.hpp"
+
+using namespace safetynet;
+using namespace safetynet::testing;
+using namespace std::chrono;
+
+namespace {
+
+const char* kZones = R"(
+  local-zone: "acme.test." static
+  local-data: "acme.test. 300 IN MX 10 mx.acme.test."
+  local-data: "mx.acme.test. 300 IN A 127.0.0.20"
+  local-zone: "nullmx.test." static
+  local-data: "nullmx.test. 300 IN MX 0 ."
+)";
+
+// unit -> holder, from the database itself.
+std::map<std::string, std::string> leaseHolders(const std::string& conninfo) {
+  std::map<std::string, std::string> out;
+  PGconn* c = PQconnectdb(conninfo.c_str());
+  PGresult* r = PQexec(c, "SELECT unit, holder FROM leases WHERE until > (extract(epoch from now()) * 1000)::bigint");
+  if (PQresultStatus(r) == PGRES_TUPLES_OK)
+    for (int i = 0; i < PQntuples(r); ++i) out[PQgetvalue(r, i, 0)] = PQgetvalue(r, i, 1);
+  PQclear(r);
+  PQfinish(c);
+  return out;
+}
+
+class Cluster {
+ public:
+  Cluster()
+      : a_(io_.get_executor(), "key-a"), b_(io_.get_executor(), "key-b"), slack_(io_.get_executor(), "xoxb-e2e"),
+        dns_(kZones) {
+    slack_.addChannel("C0DELIV", "#deliverability");
+    for (auto* c : {&a_, &b_}) c->addUser("user_rep1", "riley@seller.test", "Riley", "Rep");
+    conninfo_ = pg_.createDatabase("shared");
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~Cluster() {
+    guard_.reset();
+    io_.stop();
+    thread_.join();
+  }
+  // Emails on one account: every other one to a null-MX domain (held: bounce_risk).
+  void addEmails(fakes::FakeClose& close, const std::string& prefix, int n, int firstMinute) {
+    for (int i = 0; i < n; ++i) {
+      fakes::FakeCloseEmail e;
+      e.id = prefix + std::to_string(i);
+      e.to = {i % 2 ? "ops" + std::to_string(i) + "@nullmx.test" : "jane" + std::to_string(i) + "@acme.test"};
+      e.subject = "Subject " + e.id;
+      e.scheduled_at = Clock::now() + minutes(firstMinute + i);
+      close.addEmail(e);
+    }
+  }
+  std::string config(const std::string& instance) {
+    const auto path = dir_ / ("safetynet-" + instance + ".yaml");
+    std::ofstream(path) << "state_dir: " << (dir_ / ("state-" + instance)).string() << "\n"
+                        << "poll_interval: 1s\nshutdown_grace: 2s\nsmtp_probe: {enabled: false}\nfailsafe: {canaries: []}\n"
+                        << "store: {backend: postgres, conninfo: '" << conninfo_ << "', instance: " << instance
+                        << ", lease: 6s}\n"
+                        << "dns: {servers: [\"" << dns_.server() << "\"], timeout: 1s}\n"
+                        << "connectors:\n"
+                        << "  - {name: close-a, type: close, base_url: \"" << a_.baseUrl() << "\", api_key: key-a, backfill: 2d}\n"
+                        << "  - {name: close-b, type: close, base_url: \"" << b_.baseUrl() << "\", api_key: key-b, backfill: 2d}\n"
+                        << "notify:\n  slack: {bot_token: xoxb-e2e, base_url: \"" << slack_.baseUrl()
+                        << "\", channel: \"#deliverability\", in_flight_wait: 1s}\n";
+    return path.string();
+  }
+  std::vector<nlohmann::json> decisions() { return cliDecisions(SAFETYNET_BINARY, config("reader")); }
+  // Waits until `n` emails are decided; false after `timeout`.
+  bool waitForDecisions(size_t n, seconds timeout) {
+    const auto until = steady_clock::now() + timeout;
+    while (steady_clock::now() < until) {
+      if (decisions().size() >= n) return true;
+      std::this_thread::sleep_for(milliseconds(300));
+    }
+    return false;
+  }
+  fakes::FakeClose& a() { return a_; }
+  fakes::FakeClose& b() { return b_; }
+  fakes::FakeSlack& slack() { return slack_; }
+  const std::string& conninfo() const { return conninfo_; }
+  const TempDir& dir() const { return dir_; }
+
+ private:
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_ = asio::make_work_guard(io_);
+  TempDir dir_;
+  Postgres pg_;
+  std::string conninfo_;
+  fakes::FakeClose a_, b_;
+  fakes::FakeSlack slack_;
+  Unbound dns_;
+  std::thread thread_;
+};
+
+// Every email decided once; each held one stopped once and told once.
+void expectEachOnce(Cluster& c, const std::vector<std::pair<fakes::FakeClose*, std::string>>& emails) {
+  std::map<std::string, int> seen;
+  std::map<std::string, std::string> state;
+  for (const auto& d : c.decisions()) {
+    ++seen[d["email_id"].get<std::string>()];
+    state[d["email_id"].get<std::string>()] = d["state"].get<std::string>();
+  }
+  int held = 0;
+  for (const auto& [close, id] : emails) {
+    EXPECT_EQ(seen[id], 1) << id;
+    const bool bad = std::stoi(id.substr(id.find_last_not_of("0123456789") + 1)) % 2 == 1;
+    if (bad) {
+      ++held;
+      EXPECT_EQ(state[id], "reverted") << id;
+      EXPECT_EQ(close->putCount(id), 1) << id;
+    } else {
+      EXPECT_EQ(state[id], "allowed") << id;
+      EXPECT_EQ(close->putCount(id), 0) << id;
+    }
+  }
+  std::map<std::string, int> told;
+  for (const auto& m : c.slack().messages()) ++told[m.request["metadata"]["event_payload"]["dedupe_key"].get<std::string>()];
+  EXPECT_EQ(static_cast<int>(told.size()), held);
+  for (const auto& [key, n] : told) EXPECT_EQ(n, 1) << key;
+}
+
+}  // namespace
+
+TEST(EndToEndInstances, TwoInstancesShareTheWorkAndTakeOverAKilledOnesWithinTheLease) {
+  Cluster c;
+  c.addEmails(c.a(), "acti_a", 6, 10);
+  c.addEmails(c.b(), "acti_b", 6, 10);
+  Process one({SAFETYNET_BINARY, "run", "-c", c.config("one")}, c.dir() / "one.log");
+  Process two({SAFETYNET_BINARY, "run", "-c", c.config("two")}, c.dir() / "two.log");
+  ASSERT_TRUE(c.waitForDecisions(12, seconds(60))) << readFile(c.dir() / "one.log") << readFile(c.dir() / "two.log");
+  // The three units (two connectors, the housekeeping) are split between the two instances.
+  std::map<std::string, std::string> holders;
+  const auto until = steady_clock::now() + seconds(20);
+  while (steady_clock::now() < until) {
+    holders = c.conninfo().empty() ? holders : leaseHolders(c.conninfo());
+    std::set<std::string> who;
+    for (const auto& [unit, holder] : holders)
+      if (unit.rfind("instance:", 0) != 0) who.insert(holder);
+    if (holders.count("connector:close-a") && holders.count("connector:close-b") && holders.count("housekeeping") &&
+        who.size() == 2)
+      break;
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  ASSERT_TRUE(holders.count("connector:close-a") && holders.count("connector:close-b") && holders.count("housekeeping"));
+  std::set<std::string> workers;
+  for (const auto& [unit, holder] : holders)
+    if (unit.rfind("instance:", 0) != 0) workers.insert(holder);
+  EXPECT_EQ(workers, (std::set<std::string>{"one", "two"})) << "the work is not shared";
+  // Wait for the notifications (the housekeeping's) before checking them.
+  const auto told = steady_clock::now() + seconds(30);
+  while (steady_clock::now() < told && c.slack().messages().size() < 6) std::this_thread::sleep_for(milliseconds(100));
+  std::vector<std::pair<fakes::FakeClose*, std::string>> emails;
+  for (int i = 0; i < 6; ++i) {
+    emails.push_back({&c.a(), "acti_a" + std::to_string(i)});
+    emails.push_back({&c.b(), "acti_b" + std::to_string(i)});
+  }
+  expectEachOnce(c, emails);
+
+  // The instance listing close-a dies without a word; new emails arrive there. The other one
+  // takes close-a over once the dead one's lease runs out (6 s) and decides them.
+  const std::string victim = holders.at("connector:close-a");
+  Process& dying = victim == "one" ? one : two;
+  dying.signal(SIGKILL);
+  dying.wait(seconds(10));
+  const auto killedAt = steady_clock::now();
+  c.addEmails(c.a(), "acti_late", 4, 40);
+  for (int i = 0; i < 4; ++i) emails.push_back({&c.a(), "acti_late" + std::to_string(i)});
+  ASSERT_TRUE(c.waitForDecisions(16, seconds(40))) << readFile(c.dir() / "one.log") << readFile(c.dir() / "two.log");
+  const auto tookOver = duration_cast<milliseconds>(steady_clock::now() - killedAt);
+  EXPECT_LT(tookOver, seconds(6 + 2 + 5)) << "lease 6 s, renewal every 2 s, a poll of 1 s and room for a slow machine";
+  const std::string survivor = victim == "one" ? "two" : "one";
+  EXPECT_EQ(leaseHolders(c.conninfo())["connector:close-a"], survivor);
+  const auto told2 = steady_clock::now() + seconds(30);
+  while (steady_clock::now() < told2 && c.slack().messages().size() < 8) std::this_thread::sleep_for(milliseconds(100));
+  expectEachOnce(c, emails);
+
+  // A clean stop gives the leases up at once.
+  Process& alive = victim == "one" ? two : one;
+  alive.signal(SIGTERM);
+  EXPECT_EQ(alive.wait(seconds(20)), 0);
+  for (const auto& [unit, holder] : leaseHolders(c.conninfo())) EXPECT_NE(holder, survivor) << unit;
+}
