@@ -66,6 +66,17 @@ void OAuthSession::load() {
   logger(connector_)->info("oauth: starting from the configured refresh token");
 }
 
+bool OAuthSession::adoptStored() {
+  if (store_.connectorState(connector_, "oauth.seed") != sha256Hex(config_.refresh_token.reveal())) return false;
+  const TimePoint minted = fromMillis(toNumber(store_.connectorState(connector_, "oauth.minted_at")).value_or(0));
+  if (minted <= minted_) return false;
+  refresh_ = store_.connectorState(connector_, "oauth.refresh_token").value_or(refresh_);
+  access_ = store_.connectorState(connector_, "oauth.access_token").value_or("");
+  expires_ = fromMillis(toNumber(store_.connectorState(connector_, "oauth.access_expires")).value_or(0));
+  minted_ = minted;
+  return true;
+}
+
 Task<std::string> OAuthSession::accessToken() {
   if (access_.empty() || Clock::now() + config_.renew_before >= expires_) co_await mint();
   co_return access_;
@@ -93,6 +104,8 @@ Task<void> OAuthSession::mint() {
     ~Reset() { flag = false; }
   } reset{minting_};
 
+  // Several instances share the chain through the store: one may have minted meanwhile.
+  if (adoptStored() && !access_.empty() && Clock::now() + config_.renew_before < expires_) co_return;
   if (const auto next = minted_ + config_.min_mint_interval; Clock::now() < next) {
     // Too soon to mint: keep using a token that still works, else wait for the platform's limit.
     if (!access_.empty() && Clock::now() < expires_) co_return;
@@ -102,48 +115,59 @@ Task<void> OAuthSession::mint() {
     logger(connector_)->info("oauth: waiting {} ms for the platform's token-minting limit", wait.count());
     co_await sleepFor(wait);
   }
-  HttpRequest req;
-  req.method = "POST";
-  req.url = config_.token_url;
-  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
-  req.body = "grant_type=refresh_token&refresh_token=" + urlEncode(refresh_) + "&client_id=" + urlEncode(config_.client_id) +
-             "&client_secret=" + urlEncode(config_.client_secret.reveal());
-  if (!config_.redirect_uri.empty()) req.body += "&redirect_uri=" + urlEncode(config_.redirect_uri);
-  // A token POST is not repeated after a lost response: the server may have rotated already.
-  req.idempotent = false;
-  HttpResponse r;
+  // A second try only when another instance rotated the chain while this one asked (invalid_grant
+  // for a refresh token the store no longer holds).
   std::string failure;
-  try {
-    r = co_await http_->send(std::move(req));
-  } catch (const std::exception& e) {
-    failure = connector_ + ": the token endpoint could not be reached: " + e.what();
-  }
-  if (failure.empty()) {
-    auto j = nlohmann::json::parse(r.body, nullptr, false);
-    const std::string token = jsonString(j, "access_token");
-    if (r.status >= 200 && r.status < 300 && !token.empty()) {
-      const std::string newRefresh = jsonString(j, "refresh_token", refresh_);
-      long long expiresIn = 7200;
-      if (j.is_object() && j.contains("expires_in") && j["expires_in"].is_number_integer())
-        expiresIn = j["expires_in"].get<long long>();
-      const TimePoint now = Clock::now();
-      const TimePoint expires = now + std::chrono::seconds(expiresIn);
-      // Stored before anything uses the token: the old refresh token is dead from here on.
-      store_.putConnectorStates(connector_, tokenState(newRefresh, token, expires, now));
-      refresh_ = newRefresh;
-      access_ = token;
-      expires_ = expires;
-      minted_ = now;
-      logger(connector_)->info("oauth: access token renewed (valid {} s)", expiresIn);
-      co_return;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    HttpRequest req;
+    req.method = "POST";
+    req.url = config_.token_url;
+    req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
+    req.body = "grant_type=refresh_token&refresh_token=" + urlEncode(refresh_) + "&client_id=" + urlEncode(config_.client_id) +
+               "&client_secret=" + urlEncode(config_.client_secret.reveal());
+    if (!config_.redirect_uri.empty()) req.body += "&redirect_uri=" + urlEncode(config_.redirect_uri);
+    // A token POST is not repeated after a lost response: the server may have rotated already.
+    req.idempotent = false;
+    HttpResponse r;
+    failure.clear();
+    try {
+      r = co_await http_->send(std::move(req));
+    } catch (const std::exception& e) {
+      failure = connector_ + ": the token endpoint could not be reached: " + e.what();
     }
-    const std::string error = jsonString(j, "error");
-    if (error == "invalid_grant" || r.status == 401)
-      failure = connector_ + ": the platform refused the refresh token (" + (error.empty() ? std::to_string(r.status) : error) +
-                "): authorize Safety Net again and put the new refresh token in the configuration";
-    else
-      failure = connector_ + ": the token endpoint answered " + std::to_string(r.status) +
-                (error.empty() ? std::string() : " (" + error + ")");
+    if (failure.empty()) {
+      auto j = nlohmann::json::parse(r.body, nullptr, false);
+      const std::string token = jsonString(j, "access_token");
+      if (r.status >= 200 && r.status < 300 && !token.empty()) {
+        const std::string newRefresh = jsonString(j, "refresh_token", refresh_);
+        long long expiresIn = 7200;
+        if (j.is_object() && j.contains("expires_in") && j["expires_in"].is_number_integer())
+          expiresIn = j["expires_in"].get<long long>();
+        const TimePoint now = Clock::now();
+        const TimePoint expires = now + std::chrono::seconds(expiresIn);
+        // Stored before anything uses the token: the old refresh token is dead from here on.
+        store_.putConnectorStates(connector_, tokenState(newRefresh, token, expires, now));
+        refresh_ = newRefresh;
+        access_ = token;
+        expires_ = expires;
+        minted_ = now;
+        logger(connector_)->info("oauth: access token renewed (valid {} s)", expiresIn);
+        co_return;
+      }
+      const std::string error = jsonString(j, "error");
+      if (error == "invalid_grant" || r.status == 401) {
+        if (attempt == 0 && adoptStored()) {  // another instance rotated the chain meanwhile
+          if (!access_.empty() && Clock::now() + config_.renew_before < expires_) co_return;
+          continue;
+        }
+        failure = connector_ + ": the platform refused the refresh token (" + (error.empty() ? std::to_string(r.status) : error) +
+                  "): authorize Safety Net again and put the new refresh token in the configuration";
+      } else {
+        failure = connector_ + ": the token endpoint answered " + std::to_string(r.status) +
+                  (error.empty() ? std::string() : " (" + error + ")");
+      }
+    }
+    break;
   }
   mintError_ = failure;
   throw ConnectorError(failure);

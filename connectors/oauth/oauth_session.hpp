@@ -33,6 +33,9 @@ class OAuthSession {
  private:
   Task<void> mint();
   void load();
+  // The tokens another instance sharing the database minted since this one last did (a chain
+  // rotates: the refresh token in memory may be dead): adopted when newer. Whether it adopted.
+  bool adoptStored();
 
   std::string connector_;
   OAuthConfig config_;

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <random>
 
+#include "safetynet/core/duration.hpp"
 #include "safetynet/core/logging.hpp"
 
 namespace safetynet {
@@ -20,18 +22,25 @@ std::string instanceName(const StoreConfig& config) {
 }
 
 Coordinator::Coordinator(Store& store, const StoreConfig& config)
-    : store_(store), shared_(config.backend == "postgres"), instance_(instanceName(config)), lease_(config.lease) {}
+    : store_(store), shared_(config.backend == "postgres"), instance_(instanceName(config)), lease_(config.lease) {
+  std::random_device rd;
+  char id[17];
+  std::snprintf(id, sizeof id, "%08x%08x", rd(), rd());
+  holder_ = instance_ + "#" + id;
+}
 
 void Coordinator::refresh(const std::vector<std::string>& connectors, TimePoint now,
                           const std::function<bool(const std::string&)>& busy) {
   if (!shared_) return;
   const TimePoint until = now + lease_;
-  // The heartbeat. The same name renews it after a restart (the host name is stable); another
-  // live process with this name means two instances configured alike: neither may share its work.
-  if (!store_.tryLease(kInstancePrefix + instance_, instance_, now, until)) {
+  // The heartbeat, under this instance's name. Held by another process (one with the same name
+  // still alive, or one that died less than a lease ago): this one does no work until it ends.
+  if (!store_.tryLease(kInstancePrefix + instance_, holder_, now, until)) {
     if (!nameTaken_)
-      logger("coordinator")->error("another instance named \"{}\" is running on this database: this one does no work "
-                                   "until it stops (set store.instance to a name of its own)", instance_);
+      logger("coordinator")->error("another process named \"{}\" holds this name on the database: this one does no "
+                                   "work until its lease runs out (a restart after a crash waits {} at most; two "
+                                   "machines need a store.instance of their own)",
+                                   instance_, formatDuration(lease_));
     nameTaken_ = true;
     held_.clear();
     return;
@@ -48,8 +57,8 @@ void Coordinator::refresh(const std::vector<std::string>& connectors, TimePoint 
   // units no longer configured are given up.
   for (auto it = held_.begin(); it != held_.end();) {
     const bool configured = std::find(units.begin(), units.end(), *it) != units.end();
-    if (!configured) store_.releaseLease(*it, instance_);
-    if (!configured || !store_.tryLease(*it, instance_, now, until)) {
+    if (!configured) store_.releaseLease(*it, holder_);
+    if (!configured || !store_.tryLease(*it, holder_, now, until)) {
       if (configured) logger("coordinator")->warn("{}: taken over by another instance", *it);
       it = held_.erase(it);
     } else {
@@ -65,7 +74,7 @@ void Coordinator::refresh(const std::vector<std::string>& connectors, TimePoint 
   // Beyond its share (an instance joined): give up the last ones it is not working on.
   for (auto it = units.rbegin(); it != units.rend() && held_.size() > share; ++it)
     if (held_.count(*it) && !(busy && busy(*it))) {
-      store_.releaseLease(*it, instance_);
+      store_.releaseLease(*it, holder_);
       held_.erase(*it);
       logger("coordinator")->info("{}: given up for another instance ({} live, {} units each)", *it, live, share);
     }
@@ -73,12 +82,12 @@ void Coordinator::refresh(const std::vector<std::string>& connectors, TimePoint 
   for (const auto& u : units) {
     if (held_.size() >= share) break;
     if (held_.count(u)) continue;
-    if (store_.tryLease(u, instance_, now, until)) {
+    if (store_.tryLease(u, holder_, now, until)) {
       held_.insert(u);
       logger("coordinator")->info("{}: taken by {}", u, instance_);
     }
   }
-  freshUntil_ = now + lease_ * 2 / 3;
+  freshUntil_ = std::chrono::steady_clock::now() + lease_ * 2 / 3;
 }
 
 std::string Coordinator::describe() const {
@@ -90,9 +99,9 @@ std::string Coordinator::describe() const {
 
 void Coordinator::releaseAll() {
   if (!shared_) return;
-  for (const auto& u : held_) store_.releaseLease(u, instance_);
+  for (const auto& u : held_) store_.releaseLease(u, holder_);
   held_.clear();
-  if (!nameTaken_) store_.releaseLease(kInstancePrefix + instance_, instance_);
+  store_.releaseLease(kInstancePrefix + instance_, holder_);  // only if this process holds it
 }
 
 }  // namespace safetynet

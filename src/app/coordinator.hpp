@@ -39,6 +39,7 @@ class Coordinator {
   void releaseAll();
   bool shared() const { return shared_; }
   const std::string& instance() const { return instance_; }
+  std::chrono::milliseconds lease() const { return lease_; }
   // The units held, sorted ("connector:close-main", "housekeeping"); empty with SQLite.
   std::vector<std::string> held() const { return {held_.begin(), held_.end()}; }
   // "instance NAME holds connector:a, housekeeping (2 live)": the status line's part.
@@ -49,16 +50,22 @@ class Coordinator {
   static std::string connectorUnit(const std::string& name) { return "connector:" + name; }
 
  private:
-  bool owns(const std::string& unit) const { return !shared_ || (held_.count(unit) > 0 && Clock::now() < freshUntil_); }
+  // Freshness on the monotonic clock: a wall clock stepped back must not stretch it.
+  bool owns(const std::string& unit) const {
+    return !shared_ || (held_.count(unit) > 0 && std::chrono::steady_clock::now() < freshUntil_);
+  }
 
   Store& store_;
   bool shared_;
   std::string instance_;
+  // Who holds a lease: the name and this process's own random id, so that two processes with one
+  // name (cloned machines, `run --once` beside the daemon) never both count as its holder.
+  std::string holder_;
   std::chrono::milliseconds lease_;
   std::set<std::string> held_;
   bool nameTaken_ = false;
   size_t live_ = 0;
-  TimePoint freshUntil_{};
+  std::chrono::steady_clock::time_point freshUntil_{};
 };
 
 // This instance's name among those sharing a database: store.instance, else the host name.

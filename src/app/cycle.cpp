@@ -48,11 +48,12 @@ Task<void> pollConnector(DecisionEngine& engine, std::shared_ptr<Services> s, Co
   }
 }
 
-Task<std::map<std::string, SenderState>> pausedSenders(Services& s, Store& store, TimePoint now) {
+Task<std::map<std::string, SenderState>> pausedSenders(Services& s, Store& store, TimePoint now,
+                                                       const std::function<bool(const std::string&)>& reads, bool decide) {
   std::map<std::string, SenderState> paused;
   std::string error;
   try {
-    paused = co_await guardSenders(s, store, now);
+    paused = co_await guardSenders(s, store, now, reads, decide);
   } catch (const std::exception& e) {
     error = e.what();
   }

@@ -131,7 +131,9 @@ class Daemon {
           });
         }
         engine_->resumeReverting(s, [this](const std::string& c) { return coordinator_->ownsConnector(c); });
-        engine_->setPausedSenders(co_await pausedSenders(*s, *store_, Clock::now()));
+        engine_->setPausedSenders(co_await pausedSenders(
+            *s, *store_, Clock::now(), [this](const std::string& c) { return coordinator_->ownsConnector(c); },
+            coordinator_->ownsHousekeeping()));
         int errorsBefore = connectorErrors_;
         for (auto& c : s->connectors)
           if (coordinator_->ownsConnector(c->name())) startListing(s, c);
@@ -142,6 +144,11 @@ class Daemon {
           co_await sleepFor(std::chrono::milliseconds(20));
         OutboxStats ob;
         if (coordinator_->ownsHousekeeping()) {  // one instance of those sharing a database
+          housekeepingNow_ = true;  // never given up for fairness halfway (a drain's messages)
+          struct Done {
+            bool& flag;
+            ~Done() { flag = false; }
+          } done{housekeepingNow_};
           co_await runRechecks(*s, *store_, Clock::now());
           ob = co_await drainOutbox(*s, *store_, Clock::now());
           // Retention: a bounded batch of old rows per tick, so the database stops growing.
@@ -206,7 +213,7 @@ class Daemon {
   // which connectors it lists and whether it does the housekeeping.
   Task<void> leaseLoop() {
     while (!stopping_) {
-      co_await sleepFor(services_->config.store.lease / 3);
+      co_await sleepFor(coordinator_->lease() / 3);  // the lease it was started with (a reload does not change it)
       if (!stopping_) refreshLeases();
     }
   }
@@ -215,8 +222,12 @@ class Daemon {
     std::vector<std::string> names;
     for (const auto& c : services_->connectors) names.push_back(c->name());
     try {
+      // Busy units are never given up for fairness: a connector being listed or with emails in
+      // hand here (their stops must not be carried out twice), the housekeeping while it runs.
       coordinator_->refresh(names, Clock::now(), [this](const std::string& unit) {
-        return unit.rfind("connector:", 0) == 0 && listingNow_.count(unit.substr(10)) > 0;
+        if (unit == Coordinator::kHousekeeping) return housekeepingNow_;
+        const std::string name = unit.substr(unit.find(':') + 1);
+        return listingNow_.count(name) > 0 || engine_->busyWith(name);
       });
     } catch (const std::exception& e) {
       log()->error("leases not renewed: {} (the work they hold stops when they run out)", e.what());
@@ -288,7 +299,9 @@ class Daemon {
       return {401, *why};
     }
     m.webhooks.with({name, "accepted"}).inc();
-    if (!stopping_ && nudged_.insert(name).second && !listingNow_.count(name)) listSoon(name);
+    // Only the instance that lists the connector lists it early; the others leave it to the poll.
+    if (!stopping_ && coordinator_->ownsConnector(name) && nudged_.insert(name).second && !listingNow_.count(name))
+      listSoon(name);
     return {};
   }
 
@@ -300,7 +313,7 @@ class Daemon {
     const auto since = std::chrono::steady_clock::now() - lastListingStart_[name];
     if (since < kWebhookListingGap)
       co_await sleepFor(std::chrono::duration_cast<std::chrono::milliseconds>(kWebhookListingGap - since));
-    if (stopping_ || listingNow_.count(name) || !nudged_.erase(name)) co_return;
+    if (stopping_ || listingNow_.count(name) || !nudged_.erase(name) || !coordinator_->ownsConnector(name)) co_return;
     auto s = services_;
     for (const auto& c : s->connectors)
       if (c->name() == name) startListing(s, c);
@@ -478,6 +491,7 @@ class Daemon {
   asio::io_context& io_;
   DaemonOptions options_;
   StorePtr store_;
+  bool housekeepingNow_ = false;
   std::unique_ptr<Coordinator> coordinator_;
   std::unique_ptr<DecisionEngine> engine_;
   std::unique_ptr<Failsafe> failsafe_;

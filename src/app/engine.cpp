@@ -203,6 +203,12 @@ void DecisionEngine::skipReleasedRounds(ScheduledEmail& e) {
   }
 }
 
+bool DecisionEngine::busyWith(const std::string& connector) const {
+  const std::string prefix = connector + "|";  // ScheduledEmail::key(): connector|id|...
+  auto it = inHand_.lower_bound(prefix);
+  return it != inHand_.end() && it->rfind(prefix, 0) == 0;
+}
+
 void DecisionEngine::resumeReverting(const std::shared_ptr<Services>& s,
                                      const std::function<bool(const std::string&)>& mine) {
   for (auto& d : store_.decisionsInState(EmailState::Reverting)) {
@@ -461,6 +467,13 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
   RevertResult r;
   bool failed = false;
   co_await acquireActSlot(c.name());
+  // Still to stop? Queued a while ago, it may have been stopped or released since (several
+  // instances on one database: the one that took this connector over resumed it too).
+  if (auto now = store_.findDecision(d.key); !now || now->state != EmailState::Reverting) {
+    releaseActSlot(c.name());
+    log->info("email {}: no longer to stop here ({})", e.id, now ? toString(now->state) : std::string("no decision"));
+    co_return;
+  }
   try {
     r = co_await c.revert(e);
   } catch (const std::exception& ex) {

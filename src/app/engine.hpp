@@ -44,6 +44,8 @@ class DecisionEngine {
   // profiles of their people are loaded. Throws what the listing throws (the caller counts it).
   Task<void> poll(std::shared_ptr<Services> s, Connector& c, TimePoint now);
   // Queues the emails a crash or a failed attempt left "reverting" (not those already in hand).
+  // Emails of this connector queued, being decided or being stopped here.
+  bool busyWith(const std::string& connector) const;
   // Only those of connectors `mine` accepts (several instances: the ones whose lease it holds).
   void resumeReverting(const std::shared_ptr<Services>& s, const std::function<bool(const std::string&)>& mine = {});
   // The sending mailboxes paused now (sender protection), for the emails decided from here on.
@@ -134,6 +136,9 @@ class DecisionEngine {
 Task<void> pollConnector(DecisionEngine& engine, std::shared_ptr<Services> s, Connector& c, TimePoint now,
                          int& errors, std::string* error_out = nullptr);
 // The sending mailboxes paused now; a failure of sender protection is logged, never fatal.
-Task<std::map<std::string, SenderState>> pausedSenders(Services& s, Store& store, TimePoint now);
+// guardSenders, its errors logged (and the gauge set): `reads` and `decide` as there.
+Task<std::map<std::string, SenderState>> pausedSenders(Services& s, Store& store, TimePoint now,
+                                                       const std::function<bool(const std::string&)>& reads = {},
+                                                       bool decide = true);
 
 }  // namespace safetynet

@@ -63,10 +63,12 @@ SenderCounts senderCounts(Store& store, const std::string& mailbox, TimePoint no
   return c;
 }
 
-Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store, TimePoint now) {
+Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store, TimePoint now,
+                                                      const std::function<bool(const std::string&)>& reads, bool decide) {
   // 1. What the platforms sent and bounced since the last look (a few minutes of overlap: the
   //    sends and bounces are keyed, so seeing one twice counts it once).
   for (auto& c : s.connectors) {
+    if (reads && !reads(c->name())) continue;
     auto since = store.connectorState(c->name(), "activity_since");
     TimePoint from = now - kWindow;
     if (since) from = std::max(from, fromMillis(std::stoll(*since)) - kOverlap);
@@ -97,6 +99,11 @@ Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store,
   }
   // 2. Each mailbox's rate over the last 24 h (or since an admin released it).
   std::map<std::string, SenderState> paused;
+  if (!decide) {  // another instance decides: the pauses it recorded
+    for (const auto& st : store.senders())
+      if (st.state == "paused" && st.until && *st.until > now) paused[st.mailbox] = st;
+    co_return paused;
+  }
   for (const auto& mailbox : store.sendersActiveSince(now - kWindow)) {
     auto current = store.sender(mailbox);
     if (current && current->state == "paused" && current->until && *current->until > now) {

@@ -43,6 +43,36 @@ std::string numbered(const std::string& sql) {
   return out;
 }
 
+// PostgreSQL refuses text that is not UTF-8 (SQLSTATE 22021) and cuts it at a NUL byte; SQLite
+// stores any bytes. The words of remote servers (SMTP replies, bounce texts) reach the store
+// verbatim: invalid sequences become U+FFFD and NULs go, so that a decision is never refused for
+// a server's bytes.
+std::string validUtf8(const std::string& in) {
+  std::string out;
+  out.reserve(in.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  const size_t n = in.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned char c = p[i];
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    bool ok = len > 0 && i + len <= n;
+    for (size_t k = 1; ok && k < len; ++k) ok = (p[i + k] & 0xc0) == 0x80;
+    if (ok && len > 1) {  // no overlong forms, surrogates or code points past U+10FFFF
+      unsigned cp = c & (0xff >> (len + 1));
+      for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (p[i + k] & 0x3f);
+      ok = cp >= (len == 2 ? 0x80u : len == 3 ? 0x800u : 0x10000u) && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff);
+    }
+    if (!ok) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+      continue;
+    }
+    if (c != 0) out.append(in, i, len);
+    i += len;
+  }
+  return out;
+}
+
 std::string errorOf(PGconn* c, const PGresult* r) {
   std::string m = r ? PQresultErrorMessage(r) : "";
   if (m.empty()) m = PQerrorMessage(c);
@@ -70,7 +100,7 @@ class PgStmt final : public SqlStmt {
   PgStmt(const PgStmt&) = delete;
   PgStmt& operator=(const PgStmt&) = delete;
 
-  void bind(int i, const std::string& v) override { slot(i) = Param{v, kText, false}; }
+  void bind(int i, const std::string& v) override { slot(i) = Param{validUtf8(v), kText, false}; }
   void bind(int i, long long v) override { slot(i) = Param{std::to_string(v), kInt8, false}; }
   void bindNull(int i) override { slot(i) = Param{"", 0, true}; }
   bool step() override;
@@ -102,7 +132,7 @@ class PgStmt final : public SqlStmt {
 
 class PostgresDb final : public SqlDb {
  public:
-  explicit PostgresDb(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
+  explicit PostgresDb(const std::string& conninfo) : conn_(connect(conninfo)) {
     if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
       // libpq's message names the host and the reason, never the password.
       std::string msg = conn_ ? errorOf(conn_, nullptr) : "out of memory";
@@ -114,6 +144,26 @@ class PostgresDb final : public SqlDb {
     exec("SET TIME ZONE 'UTC'");
   }
   ~PostgresDb() override { PQfinish(conn_); }
+
+  // The admin's connection string, with timeouts of our own unless it sets them: every call runs
+  // on the daemon's one event-loop thread, so a database host that vanishes (a failover without a
+  // reset) must fail a call within seconds, not block the heartbeat and everything else for the
+  // kernel's minutes. A string libpq cannot parse is reported without its text (it may hold the
+  // password).
+  static PGconn* connect(const std::string& conninfo) {
+    char* parseError = nullptr;
+    PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &parseError);
+    if (!parsed) {
+      PQfreemem(parseError);
+      throw StoreError("cannot connect to PostgreSQL: store.conninfo is not a connection string libpq can read "
+                       "(key=value pairs or a postgresql:// URI; quote values with spaces, percent-encode URIs)");
+    }
+    PQconninfoFree(parsed);
+    const char* keys[] = {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+                          "tcp_user_timeout", "options", "dbname", nullptr};
+    const char* values[] = {"10", "1", "10", "5", "3", "15000", "-c statement_timeout=15000", conninfo.c_str(), nullptr};
+    return PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  }
 
   Dialect dialect() const override { return Dialect::Postgres; }
   std::unique_ptr<SqlStmt> prepare(const std::string& sql) override { return std::make_unique<PgStmt>(*this, sql); }
@@ -130,8 +180,8 @@ class PostgresDb final : public SqlDb {
     inTransaction_ = true;
   }
   void commit() override {
+    exec("COMMIT");  // still in the transaction until it is committed: a lost connection fails it
     inTransaction_ = false;
-    exec("COMMIT");
   }
   void rollback() noexcept override {
     inTransaction_ = false;

@@ -550,17 +550,14 @@ class SqlStore final : public Store {
 
   bool recordBounce(const BounceEvent& e, const std::optional<Standing>& st) override {
     Tx tx(*this);
-    {
-      Stmt exists(db_, "SELECT 1 FROM bounces WHERE key=?");
-      exists.bind(1, e.key);
-      if (exists.step()) return false;  // rolled back by Tx
-    }
+    // One statement: two instances importing the same bounce at once cannot both insert it.
     Stmt s(db_,
            "INSERT INTO bounces(key, address, reason, hard, status, reply_code, diagnostic, source, sender, at) "
-           "VALUES(?,?,?,?,?,?,?,?,?,?)");
+           "VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
     s.bind(1, e.key).bind(2, e.address).bind(3, e.reason).bind(4, e.hard ? 1 : 0).bind(5, e.status).bind(6, e.reply_code);
     s.bind(7, e.diagnostic).bind(8, e.source).bind(9, e.sender).bind(10, toMillis(e.at));
     s.run();
+    if (db_->changes() == 0) return false;  // recorded before; the Tx rolls back
     if (st) {
       Stmt u(db_,
              "INSERT INTO standings(subject, state, since, until, soft_count, holds, reason, evidence) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(subject) DO UPDATE SET state=excluded.state, since=excluded.since, until=excluded.until, soft_count=excluded.soft_count, holds=excluded.holds, reason=excluded.reason, evidence=excluded.evidence");

@@ -38,7 +38,10 @@ std::map<std::string, std::string> leaseHolders(const std::string& conninfo) {
   PGconn* c = PQconnectdb(conninfo.c_str());
   PGresult* r = PQexec(c, "SELECT unit, holder FROM leases WHERE until > (extract(epoch from now()) * 1000)::bigint");
   if (PQresultStatus(r) == PGRES_TUPLES_OK)
-    for (int i = 0; i < PQntuples(r); ++i) out[PQgetvalue(r, i, 0)] = PQgetvalue(r, i, 1);
+    for (int i = 0; i < PQntuples(r); ++i) {
+      const std::string holder = PQgetvalue(r, i, 1);  // NAME#<process id>
+      out[PQgetvalue(r, i, 0)] = holder.substr(0, holder.find('#'));
+    }
   PQclear(r);
   PQfinish(c);
   return out;

@@ -169,3 +169,22 @@ TEST_F(OAuthTest, AClockSteppedBackDoesNotMakeTheNextRenewalWaitForIt) {
   EXPECT_EQ(runTask(io, bounded()), "access-2");
   EXPECT_LT(steady_clock::now() - start, seconds(3));
 }
+
+// Two instances sharing one database (store.backend postgres) each hold a session on the same
+// chain. When one rotates it, the other's refresh token in memory is dead: it takes the stored,
+// newer tokens instead of failing with invalid_grant (before: "authorize Safety Net again" on the
+// instance that took a connector over).
+TEST_F(OAuthTest, AnotherInstanceRotatingTheChainIsFollowedNotFatal) {
+  auto a = session(config());
+  auto b = session(config());
+  EXPECT_EQ(token(*a), "access-1");  // a rotates seed -> refresh-1
+  // b never minted: it takes a's token from the store, no grant.
+  EXPECT_EQ(token(*b), "access-1");
+  EXPECT_EQ(fake->grants(), 1);
+  // a renews again (refresh-1 -> refresh-2); b's memory still holds refresh-1, now dead.
+  fake->expireAccessTokens();
+  EXPECT_EQ(runTask(io, a->renewAfterRejection("access-1")), "access-2");
+  EXPECT_EQ(runTask(io, b->renewAfterRejection("access-1")), "access-2");  // adopted, not minted with refresh-1
+  EXPECT_EQ(fake->refusedGrants(), 0);
+  EXPECT_EQ(store->connectorState("outreach-test", "oauth.refresh_token"), "refresh-2");
+}

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <libpq-fe.h>
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "integration/peers.hpp"
@@ -369,6 +370,71 @@ TEST_P(StoreContract, ALeaseIsOneHoldersUntilItRunsOutOrIsReleased) {
   EXPECT_TRUE(store_->tryLease("connector:close-main", "host-a", t0 + std::chrono::seconds(43), t0 + std::chrono::seconds(73)));
 }
 
+// The decision log's page (admin API, dashboard) and the holds per day: JSON and date expressions
+// differ between the dialects, the answers must not.
+TEST_P(StoreContract, DecisionPagesFilterAndPageAlikeAndHoldsAreCountedPerDay) {
+  for (int i = 0; i < 5; ++i) {
+    auto d = decision("page-" + std::to_string(i), i % 2 ? EmailState::Reverted : EmailState::Allowed);
+    d.sender = i < 3 ? "Riley@Seller.test" : "sam@seller.test";
+    d.email = {{"user_id", "user_" + std::to_string(i % 2)}, {"user_name", "Riley Rep"}};
+    d.recipients = nlohmann::json::array({{{"address", "lead" + std::to_string(i) + "@Acme.test"}}});
+    ASSERT_TRUE(store_->recordDecision(d));
+  }
+  DecisionQuery q;
+  q.since = Clock::now() - std::chrono::hours(1);
+  EXPECT_EQ(store_->decisionsPage(q).size(), 5u);
+  q.rep = "riley@seller.test";  // the sending mailbox, case-insensitive
+  EXPECT_EQ(store_->decisionsPage(q).size(), 3u);
+  q.rep = "user_1";  // the rep's id on the platform
+  EXPECT_EQ(store_->decisionsPage(q).size(), 2u);
+  q.rep = "riley rep";  // the rep's name
+  EXPECT_EQ(store_->decisionsPage(q).size(), 5u);
+  q.rep = "";
+  q.address = "LEAD3@acme";  // part of a recipient's address
+  auto one = store_->decisionsPage(q);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].key, "page-3");
+  q.address = "";
+  q.verdict = "revert";
+  EXPECT_EQ(store_->decisionsPage(q).size(), 2u);
+  // Pages of two, newest first, none repeated or skipped.
+  q.verdict = "";
+  q.limit = 2;
+  std::set<std::string> keys;
+  for (int page = 0; page < 4; ++page) {
+    auto rows = store_->decisionsPage(q);
+    for (const auto& r : rows) EXPECT_TRUE(keys.insert(r.key).second) << r.key;
+    if (rows.empty()) break;
+    q.after = std::make_pair(rows.back().decided_at, rows.back().key);
+  }
+  EXPECT_EQ(keys.size(), 5u);
+  auto holds = store_->holdsPerDay(Clock::now() - std::chrono::hours(48));
+  ASSERT_EQ(holds.size(), 1u);
+  EXPECT_EQ(holds[0].day, formatIso8601(Clock::now()).substr(0, 10));
+  EXPECT_EQ(holds[0].reason, "bounce_risk");
+  EXPECT_EQ(holds[0].count, 2);
+}
+
+// A remote server's words go into the store as they came (an SMTP reply in the evidence, a
+// bounce's diagnostic): bytes that are not UTF-8, even a NUL, never make a write fail.
+TEST_P(StoreContract, ServersBytesThatAreNotUtf8AreStored) {
+  auto d = decision("bytes", EmailState::Allowed);
+  d.evidence = std::string("550 5.1.1 \xff\xfe unknown ") + std::string(1, '\0') + "user \xe9t\xe9";
+  ASSERT_TRUE(store_->recordDecision(d));
+  const std::string stored = store_->findDecision("bytes")->evidence;
+  EXPECT_NE(stored.find("550 5.1.1"), std::string::npos);
+  EXPECT_NE(stored.find("user"), std::string::npos);
+  BounceEvent e;
+  e.key = "bytes|lee@acme.test";
+  e.address = "lee@acme.test";
+  e.reason = "userunknown";
+  e.diagnostic = "550 \x1b$B%f!<%6\x1b(B \xa4\xa2";
+  e.at = Clock::now();
+  EXPECT_TRUE(store_->recordBounce(e, std::nullopt));
+  EXPECT_FALSE(store_->recordBounce(e, std::nullopt));
+  EXPECT_EQ(store_->bouncesFor("lee@acme.test", Clock::now() - std::chrono::hours(1)).size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
@@ -485,5 +551,20 @@ TEST(PostgresStore, OneOfManyInstancesAskingAtOnceGetsALease) {
       });
     for (auto& t : askers) t.join();
     EXPECT_EQ(winners.load(), 1) << unit;
+  }
+}
+
+// A connection string libpq cannot parse is reported without its text: it may hold the password.
+TEST(PostgresStore, AnUnreadableConnectionStringIsNotEchoed) {
+  for (const char* bad : {"host=db.internal password=hunter 2secret", "postgresql://u:%zzhunter2@db.internal/x"}) {
+    try {
+      openPostgresStore(bad);
+      FAIL() << "opened " << bad;
+    } catch (const StoreError& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(what.find("hunter"), std::string::npos) << what;
+      EXPECT_EQ(what.find("secret"), std::string::npos) << what;
+      EXPECT_NE(what.find("store.conninfo"), std::string::npos) << what;
+    }
   }
 }

@@ -926,3 +926,42 @@ TEST_F(ClockStepTest, TheFailsafeWindowIsElapsedTimeNotTheWallClock) {
   EXPECT_NE(tripped->find("9 of the last 10 decisions"), std::string::npos) << *tripped;
   EXPECT_TRUE(failsafeStatus(*store_).active);
 }
+
+// Several instances on one database (src/app/coordinator.hpp): an instance reads the activity of
+// the connectors it lists only, and only the one holding the housekeeping pauses a mailbox (and
+// tells the admins); the others take the pause from the store. Before, every instance read every
+// connector and each could pause the same mailbox and queue its own message.
+TEST_F(CycleTest, SenderProtectionIsDecidedByOneInstanceAndReadByTheOthers) {
+  services_.config.senders.min_sends = 4;
+  services_.config.senders.pause_bounce_rate = 0.2;
+  Activity spike;
+  const TimePoint now = Clock::now();
+  for (int i = 0; i < 10; ++i) {
+    spike.sent.push_back(SentEmail{"c|" + std::to_string(i), "rep@seller.test", now - minutes(30)});
+    if (i < 5)
+      spike.bounced.push_back(PlatformBounce{"b|" + std::to_string(i), "gone" + std::to_string(i) + "@acme.test",
+                                             "rep@seller.test", "550 5.1.1 user unknown", now - minutes(20)});
+  }
+  ON_CALL(*connector_, recentActivity).WillByDefault([&](TimePoint) -> Task<Activity> { co_return spike; });
+  // Another instance lists this connector: its activity is not read here.
+  EXPECT_CALL(*connector_, recentActivity).Times(0);
+  auto notMine = [](const std::string&) { return false; };
+  EXPECT_TRUE(runTask(guardSenders(services_, *store_, now, notMine, /*decide=*/true)).empty());
+  ::testing::Mock::VerifyAndClearExpectations(connector_.get());
+  ON_CALL(*connector_, recentActivity).WillByDefault([&](TimePoint) -> Task<Activity> { co_return spike; });
+  // This instance lists it but does not hold the housekeeping: the sends and bounces are
+  // recorded, the mailbox is not paused here.
+  auto mine = [](const std::string&) { return true; };
+  EXPECT_TRUE(runTask(guardSenders(services_, *store_, now, mine, /*decide=*/false)).empty());
+  EXPECT_EQ(store_->sendsFrom("rep@seller.test", now - hours(1)), 10);
+  EXPECT_FALSE(store_->sender("rep@seller.test"));
+  // The housekeeping's holder pauses it, once, and queues one message.
+  auto paused = runTask(guardSenders(services_, *store_, now, notMine, /*decide=*/true));
+  ASSERT_EQ(paused.count("rep@seller.test"), 1u);
+  EXPECT_EQ(store_->dueOutbox(now + seconds(1), 10).size(), 1u);
+  // The first instance now sees the pause, and queues nothing.
+  auto seen = runTask(guardSenders(services_, *store_, now + seconds(5), notMine, /*decide=*/false));
+  ASSERT_EQ(seen.count("rep@seller.test"), 1u);
+  EXPECT_EQ(seen.at("rep@seller.test").state, "paused");
+  EXPECT_EQ(store_->dueOutbox(now + seconds(10), 10).size(), 1u);
+}

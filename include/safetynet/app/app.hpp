@@ -54,7 +54,13 @@ Task<CycleStats> runCycle(Services& s, Store& store, TimePoint now);
 // the last call, records it, and pauses every mailbox whose bounce rate over the last 24 h is
 // above senders.pause_bounce_rate with at least senders.min_sends sends (the admin channel is
 // told). Returns the mailboxes paused now (lower-case), with their state.
-Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store, TimePoint now);
+// Several instances on one database (src/app/coordinator.hpp): each reads the activity of the
+// connectors it lists (`reads`; empty: all), and only the one holding the housekeeping decides
+// pauses (`decide`), so that a mailbox is paused, and its admins told, once; the others take the
+// pauses from the store.
+Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store, TimePoint now,
+                                                      const std::function<bool(const std::string&)>& reads = {},
+                                                      bool decide = true);
 // One mailbox's sends and bounces over the last 24 h, or since an admin released it (or its last
 // pause began), whichever is later: what sender protection judges.
 struct SenderCounts {

@@ -1,0 +1,141 @@
+// The Coordinator (src/app/coordinator.hpp) over a real store, with simulated times: how several
+// instances split the units, take a dead one's over after its lease, keep what they are busy with,
+// and refuse a second process with the same name.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "app/coordinator.hpp"
+#include "safetynet/store/store.hpp"
+
+using namespace safetynet;
+using namespace std::chrono;
+namespace fs = std::filesystem;
+
+namespace {
+
+class CoordinatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("sn-coord-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    store_ = openSqliteStore(dir_.string());
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  // A coordinator as with store.backend postgres (the SQLite store stands in for the shared one).
+  std::unique_ptr<Coordinator> instance(const std::string& name) {
+    StoreConfig c;
+    c.backend = "postgres";
+    c.instance = name;
+    c.lease = seconds(30);
+    return std::make_unique<Coordinator>(*store_, c);
+  }
+  static int owned(const Coordinator& c, const std::vector<std::string>& connectors) {
+    int n = c.ownsHousekeeping() ? 1 : 0;
+    for (const auto& x : connectors) n += c.ownsConnector(x) ? 1 : 0;
+    return n;
+  }
+  fs::path dir_;
+  StorePtr store_;
+  const std::vector<std::string> connectors_ = {"close-a", "close-b", "outreach"};
+};
+
+}  // namespace
+
+TEST_F(CoordinatorTest, WithSqliteThereIsOneInstanceAndItOwnsEverything) {
+  StoreConfig c;  // sqlite
+  Coordinator one(*store_, c);
+  one.refresh(connectors_, Clock::now());
+  EXPECT_TRUE(one.ownsHousekeeping());
+  EXPECT_TRUE(one.ownsConnector("close-a"));
+  EXPECT_TRUE(store_->leases().empty());  // the store is not asked
+}
+
+TEST_F(CoordinatorTest, InstancesSplitTheUnitsAndAJoinerGetsItsShare) {
+  const TimePoint t0 = Clock::now();
+  auto a = instance("a");
+  a->refresh(connectors_, t0);
+  EXPECT_EQ(owned(*a, connectors_), 4);  // alone: all four units
+  auto b = instance("b");
+  b->refresh(connectors_, t0 + seconds(1));
+  EXPECT_EQ(owned(*b, connectors_), 0);  // all held, none expired
+  a->refresh(connectors_, t0 + seconds(10));  // sees two live instances: gives up two
+  EXPECT_EQ(owned(*a, connectors_), 2);
+  b->refresh(connectors_, t0 + seconds(11));
+  EXPECT_EQ(owned(*b, connectors_), 2);
+  // Every unit has exactly one owner.
+  EXPECT_EQ(a->ownsHousekeeping() + b->ownsHousekeeping(), 1);
+  for (const auto& c : connectors_) EXPECT_EQ(a->ownsConnector(c) + b->ownsConnector(c), 1) << c;
+}
+
+TEST_F(CoordinatorTest, ABusyUnitIsNotGivenUpForFairness) {
+  const TimePoint t0 = Clock::now();
+  auto a = instance("a");
+  a->refresh(connectors_, t0);
+  auto b = instance("b");
+  b->refresh(connectors_, t0 + seconds(1));
+  a->refresh(connectors_, t0 + seconds(10), [](const std::string&) { return true; });  // all busy
+  EXPECT_EQ(owned(*a, connectors_), 4);
+  a->refresh(connectors_, t0 + seconds(20));
+  EXPECT_EQ(owned(*a, connectors_), 2);
+}
+
+TEST_F(CoordinatorTest, ADeadInstancesUnitsAreTakenOverAfterItsLease) {
+  const TimePoint t0 = Clock::now();
+  auto a = instance("a");
+  auto b = instance("b");
+  a->refresh(connectors_, t0);
+  b->refresh(connectors_, t0 + seconds(1));
+  a->refresh(connectors_, t0 + seconds(10));
+  b->refresh(connectors_, t0 + seconds(11));
+  // a stops renewing (killed) at t0+10: its leases last until t0+40.
+  b->refresh(connectors_, t0 + seconds(30));
+  EXPECT_EQ(owned(*b, connectors_), 2);
+  b->refresh(connectors_, t0 + seconds(41));
+  EXPECT_EQ(owned(*b, connectors_), 4);  // one live instance: all of them
+  EXPECT_TRUE(b->ownsHousekeeping());
+}
+
+TEST_F(CoordinatorTest, AStopGivesTheUnitsUpAtOnce) {
+  const TimePoint t0 = Clock::now();
+  auto a = instance("a");
+  auto b = instance("b");
+  a->refresh(connectors_, t0);
+  b->refresh(connectors_, t0 + seconds(1));
+  a->releaseAll();
+  b->refresh(connectors_, t0 + seconds(2));
+  EXPECT_EQ(owned(*b, connectors_), 4);
+}
+
+// Two processes with one name (cloned machines, or `run --once` beside the daemon): the second
+// works on nothing, and its stop does not take the first one's leases away.
+TEST_F(CoordinatorTest, ASecondProcessWithTheSameNameDoesNoWork) {
+  const TimePoint t0 = Clock::now();
+  auto first = instance("mx-1");
+  first->refresh(connectors_, t0);
+  auto second = instance("mx-1");
+  second->refresh(connectors_, t0 + seconds(1));
+  EXPECT_TRUE(second->nameTaken());
+  EXPECT_EQ(owned(*second, connectors_), 0);
+  second->releaseAll();
+  first->refresh(connectors_, t0 + seconds(2));
+  EXPECT_EQ(owned(*first, connectors_), 4);
+  EXPECT_EQ(store_->leases().size(), 5u);  // four units and the first one's name
+  // After the first one's lease runs out (it crashed), the name is free again.
+  second->refresh(connectors_, t0 + seconds(40));
+  EXPECT_FALSE(second->nameTaken());
+  EXPECT_EQ(owned(*second, connectors_), 4);
+}
+
+TEST_F(CoordinatorTest, AConnectorNoLongerConfiguredIsGivenUp) {
+  const TimePoint t0 = Clock::now();
+  auto a = instance("a");
+  a->refresh(connectors_, t0);
+  a->refresh({"close-a"}, t0 + seconds(5));
+  EXPECT_FALSE(a->ownsConnector("outreach"));
+  for (const auto& l : store_->leases()) EXPECT_NE(l.unit, "connector:outreach");
+}
