@@ -143,6 +143,7 @@ class Daemon {
                (options_.once || std::chrono::steady_clock::now() - tickStart < s->config.poll_interval))
           co_await sleepFor(std::chrono::milliseconds(20));
         OutboxStats ob;
+        if (options_.once) refreshLeases();  // no renewal loop in a single run: renewed before its housekeeping
         if (coordinator_->ownsHousekeeping()) {  // one instance of those sharing a database
           housekeepingNow_ = true;  // never given up for fairness halfway (a drain's messages)
           struct Done {
