@@ -361,6 +361,36 @@ TEST(Bounce, AnOversizedMessageIsNeverADeadAddress) {
   EXPECT_FALSE(relayed.hard);
 }
 
+// glibc's getaddrinfo texts, which MTAs quote when a name does not resolve (gai_strerror-strs.h):
+// EAI_NONAME "Name or service not known" says the name does not exist, a dead domain when the class
+// is permanent (Postfix's native lookup gives it 5.4.4, smtp_addr.c); EAI_AGAIN "Temporary failure
+// in name resolution" is the resolver not answering, never hard.
+TEST(Bounce, GetaddrinfoTextsAreReadByTheirClass) {
+  Report r;
+  r.recipient = "lee@nowhere.test";
+  r.status = "5.0.0";
+  r.diagnosticCode = "X-Postfix; [nowhere.test]: Name or service not known";
+  auto old = only(build(r));
+  EXPECT_EQ(old.reason, "hostunknown");
+  EXPECT_TRUE(old.hard);
+  r.status = "5.4.4";
+  r.diagnosticCode = "X-Postfix; unable to look up host mx.nowhere.test: Name or service not known";
+  auto native = only(build(r));
+  EXPECT_EQ(native.reason, "hostunknown");
+  EXPECT_TRUE(native.hard);
+  r.status = "4.4.4";  // after a soft error: retried, then expired, never hard
+  auto soft = only(build(r));
+  EXPECT_FALSE(soft.hard);
+  r.status = "4.4.4";
+  r.diagnosticCode = "X-Postfix; unable to look up host mx.nowhere.test: Temporary failure in name resolution";
+  auto again = only(build(r));
+  EXPECT_EQ(again.reason, "networkerror");
+  EXPECT_FALSE(again.hard);
+  r.status = "5.0.0";  // even reported as a failure, the resolver's silence is not a dead domain
+  r.diagnosticCode = "X-Postfix; [nowhere.test]: Temporary failure in name resolution";
+  EXPECT_FALSE(only(build(r)).hard);
+}
+
 TEST(Bounce, MicrosoftJmrpComplaintIsFeedback) {
   // Outlook.com's complaints are not ARF: the complainer is in the attached message's
   // X-HmXmrOriginalRecipient, not in its To (which may be a list or an alias).
@@ -583,7 +613,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 708u);  // 580 with a source (common-* among them) + 128 still unsourced
+  EXPECT_EQ(rules.rules.size(), 711u);  // 583 with a source (common-* among them) + 128 still unsourced
   EXPECT_EQ(rules.vendor_tables.size(), 3u);
   EXPECT_EQ(rules.host_meanings.size(), 2u);
   EXPECT_EQ(rules.permanence_markers.size(), 2u);
