@@ -77,10 +77,28 @@ std::string collapse(const std::string& text) {
   return flat;
 }
 
-// A bounce's own text, without the returned message, on one line (at most 600 characters).
+// A block a relay or a filtering gateway appends to every message it passes ("This email has been
+// scanned for all viruses by ..."), after a line of nothing but rule characters: not the failure's
+// words, though it may hold some ("viruses", "blocked"). Dropped when it carries no reply code or
+// status of its own; a block with one (a transcript below a rule) stays.
+std::string withoutTrailingBanner(const std::string& text) {
+  static const std::regex rule(R"((^|\n)[ \t]*[-_*=~#]{8,}[ \t]*(\r?\n|$))");
+  static const std::regex evidence(R"((^|[^\d.])([45]\d\d[ -]|[245]\.\d{1,3}\.\d{1,3}))");
+  size_t last = std::string::npos;
+  for (std::sregex_iterator it(text.begin(), text.end(), rule), end; it != end; ++it)
+    last = static_cast<size_t>(it->position(0));
+  if (last == std::string::npos || last == 0) return text;
+  const std::string before = text.substr(0, last);
+  if (before.find_first_not_of(" \t\r\n") == std::string::npos) return text;
+  if (std::regex_search(text.begin() + static_cast<std::ptrdiff_t>(last), text.end(), evidence)) return text;
+  return before;
+}
+
+// A bounce's own text, without the returned message (nor a banner appended below a rule), on one
+// line (at most 600 characters).
 std::string humanBeforeOriginal(const std::string& text) {
   const size_t cut = originalStart(text);
-  std::string flat = collapse(cut == std::string::npos ? text : text.substr(0, cut));
+  std::string flat = collapse(withoutTrailingBanner(cut == std::string::npos ? text : text.substr(0, cut)));
   return flat.size() > 600 ? flat.substr(0, 600) : flat;
 }
 

@@ -391,6 +391,27 @@ TEST(Bounce, GetaddrinfoTextsAreReadByTheirClass) {
   EXPECT_FALSE(only(build(r)).hard);
 }
 
+// A report without Diagnostic-Code is read from its human text; a filtering gateway's banner
+// appended below a rule line ("scanned for all viruses by ...") is not the failure's words and must
+// not contradict the report's status. A block below a rule that carries a reply stays evidence.
+TEST(Bounce, AGatewaysBannerBelowARuleIsNotTheFailuresWords) {
+  Report r;
+  r.recipient = "lee@acme.test";
+  r.status = "5.1.1";
+  r.human = "Delivery to the following recipients failed.\r\n\r\n       lee@acme.test\r\n"
+            "________________________________________________________________________\r\n"
+            "**** This email has been scanned for all viruses and offensive content by ExampleGateway ****\r\n";
+  auto banner = only(build(r));
+  EXPECT_EQ(banner.reason, "userunknown");
+  EXPECT_TRUE(banner.hard);
+  r.human = "Delivery to the following recipients failed.\r\n\r\n       lee@acme.test\r\n"
+            "------------------------------------------------------------\r\n"
+            "Remote server said: 550 5.7.1 Message rejected: a virus was found\r\n";
+  auto reply = only(build(r));
+  EXPECT_EQ(reply.reason, "virusdetected");
+  EXPECT_FALSE(reply.hard);
+}
+
 TEST(Bounce, MicrosoftJmrpComplaintIsFeedback) {
   // Outlook.com's complaints are not ARF: the complainer is in the attached message's
   // X-HmXmrOriginalRecipient, not in its To (which may be a list or an alias).
