@@ -151,6 +151,10 @@ class Daemon {
             ~Done() { flag = false; }
           } done{housekeepingNow_};
           co_await runRechecks(*s, *store_, Clock::now());
+          // Several instances: Slack actions an instance was carrying out when it died (begun more
+          // than two leases ago) are finished here.
+          if (coordinator_->shared() && slackActions_)
+            co_await slackActions_->resumeInterrupted(Clock::now() - 2 * coordinator_->lease());
           ob = co_await drainOutbox(*s, *store_, Clock::now());
           // Retention: a bounded batch of old rows per tick, so the database stops growing.
           if (int pruned = store_->prune(s->config.retention, Clock::now(), kPruneRowsPerTick); pruned > 0)
@@ -429,7 +433,7 @@ class Daemon {
     const auto& slack = services_->config.notify.slack;
     if (!slack.enabled || !slack.actions) return;
     slackActions_ = std::make_unique<SlackActions>(io_.get_executor(), *store_, [this] { return services_; });
-    asio::co_spawn(io_, slackActions_->run(), [this](std::exception_ptr e) {
+    asio::co_spawn(io_, slackActions_->run(!coordinator_->shared()), [this](std::exception_ptr e) {
       if (e) failWith(e, "the Slack buttons (Socket Mode) failed");
     });
   }

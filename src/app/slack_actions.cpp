@@ -101,9 +101,9 @@ SlackActions::SlackActions(asio::any_io_executor ex, Store& store, std::function
   });
 }
 
-Task<void> SlackActions::run() {
+Task<void> SlackActions::run(bool resume_at_start) {
   // Actions a crash cut short are finished first (each of their steps is done once), then the link.
-  co_await resumeInterrupted();
+  if (resume_at_start) co_await resumeInterrupted();
   co_await client_->run();
 }
 
@@ -228,8 +228,9 @@ Task<void> SlackActions::act(Click c) {
   co_await carryOut(c, *d, who, key);
 }
 
-Task<void> SlackActions::resumeInterrupted() {
+Task<void> SlackActions::resumeInterrupted(std::optional<TimePoint> started_before) {
   for (const auto& a : store_.actionsInState("started")) {
+    if (started_before && a.created >= *started_before) continue;  // maybe under way elsewhere
     auto d = store_.findDecision(a.decision_key);
     Click c = clickFromJson(nlohmann::json::parse(a.detail, nullptr, false));
     for (const auto& k : kKinds)

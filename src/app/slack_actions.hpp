@@ -8,6 +8,7 @@
 // is carried out: a double click or a replayed envelope does it once. All in the audit log.
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "notify/slack_api.hpp"
 #include "notify/socket_mode.hpp"
@@ -21,8 +22,10 @@ class SlackActions {
   // services given at construction (a new app token takes a restart).
   SlackActions(asio::any_io_executor ex, Store& store, std::function<std::shared_ptr<Services>()> services,
                SocketModeOptions socket = {});
-  // Keeps the Socket Mode link until stop().
-  Task<void> run();
+  // Keeps the Socket Mode link until stop(). `resume_at_start`: first finish the actions a crash
+  // cut short (one instance); several instances sharing a database leave it to the one holding the
+  // housekeeping (resumeInterrupted with a cut-off), which cannot be carrying them out itself.
+  Task<void> run(bool resume_at_start = true);
   void stop();
   const SocketModeClient& socketMode() const { return *client_; }
   // One envelope's payload (tests call it directly too).
@@ -38,7 +41,12 @@ class SlackActions {
   // The actions a crash left "started" (killed between beginAction and finishAction), finished
   // now: an override made already stands, the platform is read before it is written (Close:
   // "already scheduled"), the message is updated, and the audit log says "<action>_resumed".
-  Task<void> resumeInterrupted();
+  // `started_before`: only those begun before it (several instances: an action a live instance is
+  // carrying out is younger than that; one begun longer ago was cut short).
+ public:
+  Task<void> resumeInterrupted(std::optional<TimePoint> started_before = std::nullopt);
+
+ private:
   Task<std::string> whoClicked(const Click& click, std::string& error);
   Task<void> tell(const Click& click, const std::string& text);
   Task<SlackReply> call(const std::string& method, const nlohmann::json& args);
