@@ -148,7 +148,9 @@ Task<std::string> Failsafe::checkCanaries(Services& s, TimePoint now) {
   for (size_t i = 0; i < canaries.size() && evidence.empty(); ++i)
     if (!no[i].empty())
       evidence = "our resolver says canary " + canaries[i] + " " + no[i] + ": its NXDOMAIN and no-mail answers are not trusted";
-  if (evidence != status_.dns_evidence) {
+  const std::string before = ownDnsEvidence_ ? *ownDnsEvidence_ : status_.dns_evidence;
+  ownDnsEvidence_ = evidence;
+  if (evidence != before) {
     store_.putConnectorState(kStateOwner, "dns_distrusted", evidence);
     if (!evidence.empty()) {
       logger("failsafe")->error("{}", evidence);

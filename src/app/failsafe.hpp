@@ -96,6 +96,10 @@ class Failsafe {
   // UTC day number -> {decided, held on guesses}: the trailing-week trigger's history.
   std::map<long long, std::pair<long, long>> days_;
   bool days_dirty_ = false;
+  // What this process's own canary check last found (none yet: the stored state stands for it, so
+  // a restart does not announce again). Several instances share the stored state; each tells the
+  // admins only when its own view changes, not each time it reads another's.
+  std::optional<std::string> ownDnsEvidence_;
   void loadDays();
 };
 

@@ -633,6 +633,29 @@ TEST_F(FailsafeTest, CanariesThatDoNotResolveMakeNxdomainOurFailureNotAHold) {
   EXPECT_EQ(outboxOfType("failsafe", "dns_trusted"), 1);
 }
 
+// Several instances on one database, one with a resolver that lies: each tells the admins when its
+// own view changes, once, however often it reads the other's state from the store (before: each
+// tick of each instance saw the other's evidence as a change and queued a message).
+TEST_F(FailsafeTest, InstancesThatDisagreeAboutDnsTellTheAdminsOnceEach) {
+  Failsafe lying(*store_), honest(*store_);
+  auto liar = std::make_shared<NiceMock<MockDnsResolver>>();
+  ON_CALL(*liar, query(_, _)).WillByDefault([](std::string, DnsType) {
+    DnsAnswer a;
+    a.status = DnsStatus::NxDomain;
+    return ready(a);
+  });
+  Services broken = services_;
+  broken.dns = liar;
+  for (int tick = 0; tick < 5; ++tick) {
+    lying.refresh();
+    EXPECT_FALSE(runTask(lying.checkCanaries(broken, Clock::now())).empty());
+    honest.refresh();
+    EXPECT_TRUE(runTask(honest.checkCanaries(services_, Clock::now())).empty());
+  }
+  EXPECT_EQ(outboxOfType("failsafe", "dns_distrusted"), 1);
+  EXPECT_EQ(outboxOfType("failsafe", "dns_trusted"), 1);  // the honest one, after reading the liar's state once
+}
+
 TEST_F(FailsafeTest, MostDecisionsHeldOnGuessesTripsItUntilAnAdminResumes) {
   // 30 risky emails on a guess (the domain check), and one on the admin's spam-trap list last.
   std::vector<ScheduledEmail> emails;
