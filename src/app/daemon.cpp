@@ -106,8 +106,11 @@ class Daemon {
       const auto tickStart = std::chrono::steady_clock::now();
       if (!engine_->storeFull().empty() && !roomInStateDir(*s)) {
         // Nothing may be acted on that cannot be recorded: wait for room, say so.
-        systemd::status("STATE DIRECTORY FULL (" + s->config.state_dir + "): not acting on any email; free space to resume");
-        if (n % 6 == 1) log()->error("{}: not acting until there is room in {}", engine_->storeFull(), s->config.state_dir);
+        const std::string where = s->config.store.backend == "postgres" ? std::string("the PostgreSQL database")
+                                                                         : s->config.state_dir;
+        systemd::status((s->config.store.backend == "postgres" ? "DATABASE FULL (" : "STATE DIRECTORY FULL (") + where +
+                        "): not acting on any email; free space to resume");
+        if (n % 6 == 1) log()->error("{}: not acting until there is room in {}", engine_->storeFull(), where);
         if (options_.once) {
           exit_ = 1;
           break;
