@@ -188,9 +188,15 @@ class PostgresDb final : public SqlDb {
     PQclear(PQexec(conn_, "ROLLBACK"));
   }
   long long changes() const override { return changes_; }
-  long long schemaVersion() override {
-    exec("SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLock) + ")");
-    exec("CREATE TABLE IF NOT EXISTS safetynet_schema (version BIGINT NOT NULL)");
+  long long schemaVersion(bool locked) override {
+    if (!locked) {
+      PgStmt exists(*this, "SELECT to_regclass('safetynet_schema') IS NOT NULL");
+      exists.step();
+      if (exists.text(0) != "t") return 0;
+    } else {
+      exec("SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLock) + ")");
+      exec("CREATE TABLE IF NOT EXISTS safetynet_schema (version BIGINT NOT NULL)");
+    }
     PgStmt s(*this, "SELECT coalesce(max(version), 0) FROM safetynet_schema");
     s.step();
     return s.integer(0);

@@ -41,7 +41,10 @@ class SqlDb {
   // Rows the last INSERT, UPDATE or DELETE changed.
   virtual long long changes() const = 0;
   // The schema version the migrations reached (0: none), and setting it inside their transaction.
-  virtual long long schemaVersion() = 0;
+  // `locked`: inside the migrations' write transaction, serialised with other instances
+  // (PostgreSQL: an advisory lock, the version table made if missing); unlocked it is a plain read,
+  // so that opening an up-to-date store (every command) takes no write lock.
+  virtual long long schemaVersion(bool locked) = 0;
   virtual void setSchemaVersion(long long v) = 0;
 };
 

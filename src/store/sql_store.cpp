@@ -986,18 +986,17 @@ class SqlStore final : public Store {
   };
 
   void migrate() {
-    // Several instances on one PostgreSQL database may start together: the version is read, and
-    // each migration applied, inside a write transaction (PostgreSQL: under a lock on the version).
-    Tx first(*this);
-    const long long have = db_->schemaVersion();
-    first.commit();
+    // An up-to-date store is opened with a plain read (every command opens it, often while the
+    // daemon writes); migrations run each in a write transaction that reads the version again
+    // under it (several instances on one PostgreSQL database may start together: an advisory lock).
+    const long long have = db_->schemaVersion(/*locked=*/false);
     const long long want = static_cast<long long>(std::size(kMigrations));
     if (have > want)
       throw StoreError("the database is at schema version " + std::to_string(have) + ", newer than this safetynet (" +
                        std::to_string(want) + "): refusing to touch it; run the newer version or restore a backup");
     for (long long i = have; i < want; ++i) {
       Tx tx(*this);
-      if (db_->schemaVersion() > i) continue;  // another instance applied it meanwhile
+      if (db_->schemaVersion(/*locked=*/true) > i) continue;  // another instance applied it meanwhile
       db_->exec(schemaFor(kMigrations[i], db_->dialect()));
       db_->setSchemaVersion(i + 1);
       tx.commit();

@@ -84,7 +84,7 @@ class SqliteDb final : public SqlDb {
   void commit() override { exec("COMMIT"); }
   void rollback() noexcept override { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
   long long changes() const override { return sqlite3_changes(db_); }
-  long long schemaVersion() override {
+  long long schemaVersion(bool) override {
     SqliteStmt v(db_, "PRAGMA user_version");
     v.step();
     return v.integer(0);
