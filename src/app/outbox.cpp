@@ -1,5 +1,6 @@
 // Sends queued notifications. Each message: record the destination ("sending"), post, record
-// "sent". A message found in "sending" after a crash is first looked for at its destination. One
+// "sent". A message found in "sending" after a crash is first looked for at its destination, no
+// sooner than the notifier's in-flight wait after this life first saw it (a post may land late). One
 // whose destination cannot be found for now (Slack down while opening the rep's DM, or the
 // platform down when asked who the rep is) is tried again with backoff, and after kTargetAttempts
 // tries goes to the notifier's fallback, saying so.
@@ -105,8 +106,31 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
     Notifier& n = *it->second;
     std::string error;
     bool mayHaveSent = m.state == "sending";
+    // Forgotten once the row leaves "sending" (every path below but those that keep it there).
+    OutboxInFlight& inFlight = s.outbox_in_flight;
+    bool keptSending = false;
+    struct Forget {
+      OutboxInFlight& f;
+      long long id;
+      const bool& kept;
+      ~Forget() {
+        if (!kept) {
+          f.own.erase(id);
+          f.first_seen.erase(id);
+        }
+      }
+    } forget{inFlight, m.id, keptSending};
     try {
       if (m.state == "sending" && !m.sent_ref.empty()) {
+        if (!inFlight.own.count(m.id)) {
+          // Left "sending" by an earlier life or another instance: its post may have gone out
+          // after the search time it stored, and may land later still.
+          const TimePoint seen = inFlight.first_seen.emplace(m.id, std::max(now, Clock::now())).first->second;
+          if (std::max(now, Clock::now()) < seen + n.inFlightWait()) {
+            keptSending = true;
+            continue;
+          }
+        }
         if (auto ref = co_await n.findDelivered(m.sent_ref, m.dedupe_key)) {
           store.outboxSent(m.id, *ref);
           ++stats.recovered;
@@ -167,10 +191,13 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
       }
       // Before posting (see the file comment); a post with no answer may still land, so it is not
       // looked for (after a crash, or a timeout below) before the notifier's in-flight wait.
-      const TimePoint searchAfter = now + n.inFlightWait();
-      store.outboxSending(m.id, t.destination, searchAfter);
+      // The pass may have begun long before this message (earlier messages' 429s are waited out
+      // in place): reckoned from the clock now, and again from when the post returns.
+      store.outboxSending(m.id, t.destination, std::max(now, Clock::now()) + n.inFlightWait());
+      inFlight.own.insert(m.id);
       mayHaveSent = true;
       DeliveryResult r = co_await n.post(t.destination, m.dedupe_key, payload);
+      const TimePoint searchAfter = std::max(now, Clock::now()) + n.inFlightWait();
       if (r.delivered) {
         store.outboxSent(m.id, r.ref);
         noteWhereItWent(store, m, payload, t.destination, r.ref);
@@ -185,11 +212,13 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
           if (auto told = undeliveredNotice(s, m, t.destination, r.error)) notice.push_back(*told);
         if (!notice.empty())  // given up, and the admins told, in one transaction
           store.outboxSettle(m.id, "dead", r.error, notice);
-        else
+        else {
+          keptSending = !r.permanent_failure && r.outcome_unknown;
           store.outboxRetry(m.id,
                             r.outcome_unknown ? std::max(nextAttempt(now, m.attempts + 1, r.retry_after), searchAfter)
                                               : nextAttempt(now, m.attempts + 1, r.retry_after),
                             r.error, r.permanent_failure ? "dead" : (r.outcome_unknown ? "sending" : "pending"));
+        }
         r.permanent_failure ? ++stats.dead : ++stats.retried;
         metrics::instruments().notifications.with({m.kind, r.permanent_failure ? "dead" : "retry"}).inc();
         log->warn("{}: {} ({})", m.dedupe_key, r.error, r.permanent_failure ? "giving up" : "will retry");
@@ -200,8 +229,9 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
     if (!error.empty()) {
       // Unknown outcome (transport error): stays "sending" so the next try searches first.
       const TimePoint next = nextAttempt(now, m.attempts + 1, std::nullopt);
-      store.outboxRetry(m.id, mayHaveSent ? std::max(next, now + n.inFlightWait()) : next, error,
-                        mayHaveSent ? "sending" : "pending");
+      keptSending = mayHaveSent;
+      store.outboxRetry(m.id, mayHaveSent ? std::max(next, std::max(now, Clock::now()) + n.inFlightWait()) : next,
+                        error, mayHaveSent ? "sending" : "pending");
       ++stats.retried;
       metrics::instruments().notifications.with({m.kind, "retry"}).inc();
       log->warn("{}: {}", m.dedupe_key, error);

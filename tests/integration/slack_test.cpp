@@ -238,6 +238,56 @@ TEST_F(SlackOutboxTest, APostThatLandsAfterItsClientGaveUpIsNotPostedAgain) {
   EXPECT_EQ(message().state, "sent");
 }
 
+// A pass over the outbox can take long (each message's 429s are waited out in place), so a post
+// goes out well after the pass began. A post with no answer is looked for no sooner than the
+// in-flight wait after the post itself, not after the pass's start (the fault suite, seed 1 under
+// ASan: a late post found no sooner than 5 s after its pass began was not there yet, and was
+// posted twice).
+TEST_F(SlackOutboxTest, APostWithNoAnswerIsLookedForAfterTheWaitFromThePostNotFromThePassStart) {
+  enqueue("k-long-pass");  // notify.slack.in_flight_wait: 2 minutes
+  // Answered 429 (Retry-After: 1 s), waited out in place; the second try is posted, its answer lost.
+  fake.setFaults(FaultPlan::on("POST /api/chat.postMessage", FaultKind::RateLimited));
+  fake.loseAnswerNext("chat.postMessage");
+  const TimePoint t0 = Clock::now();
+  drain(t0);
+  EXPECT_EQ(message().state, "sending");
+  ASSERT_EQ(fake.messages().size(), 1u);
+  drain(t0 + minutes(2) + milliseconds(500));  // the wait after the pass began, not after the post
+  EXPECT_EQ(fake.requestCount("conversations.history"), 0);
+  EXPECT_EQ(message().state, "sending");
+  drain(t0 + minutes(3));
+  EXPECT_EQ(fake.requestCount("conversations.history"), 1);
+  EXPECT_EQ(fake.messages().size(), 1u);
+  EXPECT_EQ(message().state, "sent");
+}
+
+// A message another life of the daemon left in "sending" (it was killed mid-post) carries the
+// time that life meant to look for it, reckoned from before its post; the post itself may have
+// gone out later (after a 429, a retried connect) and may land later still. This life has seen
+// the row only now: it looks no sooner than the in-flight wait after first seeing it, and then
+// finds the late post instead of posting again.
+TEST_F(SlackOutboxTest, AMessageAnEarlierLifeLeftSendingIsLookedForOnlyAfterTheWaitFromNow) {
+  std::shared_ptr<SlackNotifier> slack = notifier(true);  // in_flight_wait: 2 minutes
+  services.notifiers["slack"] = slack;
+  enqueue("k-earlier-life");
+  const TimePoint t0 = Clock::now();
+  store->outboxSending(message().id, "D0RILEY", t0 - seconds(10));  // its wait has run out already
+  drain(t0);
+  EXPECT_EQ(fake.requestCount("conversations.history"), 0);
+  EXPECT_EQ(fake.requestCount("chat.postMessage"), 0);
+  EXPECT_EQ(message().state, "sending");
+  // The earlier life's post lands now.
+  ASSERT_EQ(runTask(io, slack->resolveTarget(message().payload)).destination, "D0RILEY");
+  auto landed = runTask(io, slack->post("D0RILEY", message().dedupe_key, message().payload));
+  ASSERT_TRUE(landed.delivered);
+  EXPECT_EQ(drain(t0 + minutes(1)).recovered, 0);  // still within the wait
+  EXPECT_EQ(fake.requestCount("conversations.history"), 0);
+  auto stats = drain(t0 + minutes(3));
+  EXPECT_EQ(stats.recovered, 1);
+  EXPECT_EQ(fake.messages().size(), 1u);
+  EXPECT_EQ(message().state, "sent");
+}
+
 // A held Close email whose rep Close could not name when it was held (GET /user/{id} failed): the
 // engine's payload has the rep's id and name, no email. The outbox asks Close again.
 class SlackOutboxRepTest : public SlackOutboxTest {

@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,15 @@ struct AdminLists;
 class Failsafe;
 
 // Everything a cycle uses, rebuilt on SIGHUP from the new config (the store is kept).
+// What the outbox remembers of posts that may be in flight (src/app/outbox.cpp): the rows this
+// process left in "sending", and when it first saw each row an earlier life of the daemon (or
+// another instance) left there. Such a row's stored search time was reckoned before a post that
+// may have gone out later, so it is looked for no sooner than the in-flight wait after first seen.
+struct OutboxInFlight {
+  std::set<long long> own;
+  std::map<long long, TimePoint> first_seen;
+};
+
 struct Services {
   Config config;
   PolicyPtr policy;
@@ -28,6 +38,7 @@ struct Services {
   std::shared_ptr<Pipeline> pipeline;
   std::vector<ConnectorPtr> connectors;
   std::map<std::string, NotifierPtr> notifiers;  // by kind
+  OutboxInFlight outbox_in_flight;
 };
 
 // Lets tests and the demo swap a part (a fixture resolver instead of c-ares).
