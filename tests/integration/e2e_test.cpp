@@ -691,3 +691,16 @@ TEST(Cli, OverridesAddListRemove) {
   ASSERT_EQ(runCommand({SAFETYNET_BINARY, "check", "--offline", "--json", "-c", cfg, "lead@acme.test"}, &out), 0) << out;
   EXPECT_EQ(jsonLines(out).at(0)["reason"], "spamtrap");
 }
+
+// The tests' own runner of commands: one that does not return in time is killed, and the failure
+// says where it was stuck (each thread's wait channel and system call, gdb's stacks where gdb is
+// installed), so that a hang seen once in CI can be read from its log.
+TEST(CommandRunner, ACommandThatDoesNotReturnIsKilledAndTheOutputSaysWhereItWas) {
+  std::string out;
+  const auto t0 = steady_clock::now();
+  EXPECT_EQ(runCommand({"/bin/sleep", "30"}, &out, milliseconds(500)), -1);
+  EXPECT_LT(steady_clock::now() - t0, seconds(25));
+  EXPECT_NE(out.find("/bin/sleep did not return within 500 ms"), std::string::npos) << out;
+  EXPECT_NE(out.find("wchan "), std::string::npos) << out;
+  EXPECT_NE(out.find("syscall "), std::string::npos) << out;
+}

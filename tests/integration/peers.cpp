@@ -157,16 +157,48 @@ std::string adminDaemonConfig(const fs::path& dir, const std::string& close_url,
          "\n  token_file: admin.token\n" + admin_extra;
 }
 
+namespace {
+// Where a process that does not return is stuck, for the failure message: each thread's kernel
+// wait channel and system call, and (where gdb is installed) every thread's stack.
+std::string whereStuck(int pid) {
+  const fs::path proc = "/proc/" + std::to_string(pid);
+  std::string out;
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator(proc / "task", ec)) {
+    auto first = [](const fs::path& f) {
+      std::ifstream in(f);
+      std::string line;
+      std::getline(in, line);
+      return line;
+    };
+    out += "  thread " + task.path().filename().string() + ": " + first(task.path() / "comm") + ", wchan " +
+           first(task.path() / "wchan") + ", syscall " + first(task.path() / "syscall") + "\n";
+  }
+  if (const std::string gdb = findProgram("gdb"); !gdb.empty()) {
+    TempDir d;
+    Process g({gdb, "-p", std::to_string(pid), "-batch", "-ex", "thread apply all bt 30"}, d / "gdb.log");
+    if (g.wait(std::chrono::seconds(60)) == -1) g.signal(SIGKILL);
+    out += readFile(d / "gdb.log");
+  }
+  return out;
+}
+}  // namespace
+
 int runCommand(const std::vector<std::string>& argv, std::string* output, std::chrono::milliseconds timeout,
                const std::vector<std::string>& env) {
   TempDir d;
   int rc;
+  std::string stuck;
   {
     Process p(argv, d / "out.log", env);
     rc = p.wait(timeout);
-    if (rc == -1) p.signal(SIGKILL);
+    if (rc == -1) {
+      stuck = "[" + argv.at(0) + " did not return within " + std::to_string(timeout.count()) +
+              " ms; where it was:\n" + whereStuck(p.pid()) + "]\n";
+      p.signal(SIGKILL);
+    }
   }
-  if (output) *output = readFile(d / "out.log");
+  if (output) *output = stuck + readFile(d / "out.log");
   return rc;
 }
 

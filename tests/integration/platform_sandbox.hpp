@@ -186,7 +186,7 @@ class PlatformSandbox {
   std::map<std::string, nlohmann::json> decisions() {
     std::string out;
     if (const int rc = runCommand({binary_, "decisions", "-c", config(), "--since", "1d", "--json"}, &out); rc != 0)
-      throw std::runtime_error("safetynet decisions exited " + std::to_string(rc) + ": " + out.substr(0, 2000));
+      throw std::runtime_error("safetynet decisions exited " + std::to_string(rc) + ": " + out.substr(0, 12000));
     std::map<std::string, nlohmann::json> byKey;
     std::stringstream ss(out);
     for (std::string line; std::getline(ss, line);)
