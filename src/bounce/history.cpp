@@ -36,14 +36,20 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
       domainConfirmed = static_cast<int>(seen.size()) >= config.domain_after;
     }
     const std::string subject = subjectOf(e, domainConfirmed);
-    const auto current = store.standing(subject);
-    // Soft bounces of this address since the window (or the last hold) began, this one included.
-    int soft = 1;
-    if (!e.hard && e.reason != "feedback")
-      for (const auto& past : store.bouncesFor(e.address, softCountingStart(current, config, at)))
-        if (!past.hard && past.reason != "feedback" && countsAgainstRecipient(past.reason) && past.key != e.key) ++soft;
-    const auto next = applyBounce(current, e, subject, soft, config, at);
-    if (!store.recordBounce(e, next)) {
+    // Decided inside the bounce's transaction, the subject locked: a bounce of the same address
+    // recorded at the same moment elsewhere is counted, not overwritten.
+    std::optional<Standing> next;
+    auto decide = [&]() -> std::optional<Standing> {
+      const auto current = store.standing(subject);
+      // Soft bounces of this address since the window (or the last hold) began, this one included.
+      int soft = 1;
+      if (!e.hard && e.reason != "feedback")
+        for (const auto& past : store.bouncesFor(e.address, softCountingStart(current, config, at)))
+          if (!past.hard && past.reason != "feedback" && countsAgainstRecipient(past.reason) && past.key != e.key) ++soft;
+      next = applyBounce(current, e, subject, soft, config, at);
+      return next;
+    };
+    if (!store.recordBounceDeciding(e, subject, decide)) {
       ++result.duplicates;
       continue;
     }

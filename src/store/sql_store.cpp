@@ -549,7 +549,21 @@ class SqlStore final : public Store {
   }
 
   bool recordBounce(const BounceEvent& e, const std::optional<Standing>& st) override {
+    return recordBounceDeciding(e, st ? st->subject : std::string(), [&st] { return st; });
+  }
+
+  bool recordBounceDeciding(const BounceEvent& e, const std::string& subject,
+                            const std::function<std::optional<Standing>()>& decide) override {
     Tx tx(*this);
+    // SQLite's write transaction (BEGIN IMMEDIATE) already excludes every other writer. On
+    // PostgreSQL (read committed) two transactions would both read the standing before either
+    // writes it: a transaction-scoped advisory lock on the subject orders them (two-key form, a
+    // key space apart from the migrations' one-key lock).
+    if (db_->dialect() == store::Dialect::Postgres && !subject.empty()) {
+      Stmt l(db_, "SELECT 1 FROM (SELECT pg_advisory_xact_lock(20241130, hashtext(?1))) AS locked");
+      l.bind(1, subject);
+      l.step();
+    }
     // One statement: two instances importing the same bounce at once cannot both insert it.
     Stmt s(db_,
            "INSERT INTO bounces(key, address, reason, hard, status, reply_code, diagnostic, source, sender, at) "
@@ -558,6 +572,7 @@ class SqlStore final : public Store {
     s.bind(7, e.diagnostic).bind(8, e.source).bind(9, e.sender).bind(10, toMillis(e.at));
     s.run();
     if (db_->changes() == 0) return false;  // recorded before; the Tx rolls back
+    const std::optional<Standing> st = decide();
     if (st) {
       Stmt u(db_,
              "INSERT INTO standings(subject, state, since, until, soft_count, holds, reason, evidence) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(subject) DO UPDATE SET state=excluded.state, since=excluded.since, until=excluded.until, soft_count=excluded.soft_count, holds=excluded.holds, reason=excluded.reason, evidence=excluded.evidence");

@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "bounce/history.hpp"
 #include "integration/peers.hpp"
 #include "safetynet/core/time_format.hpp"
 #include "safetynet/store/store.hpp"
@@ -509,6 +510,49 @@ TEST(PostgresStore, TwoInstancesRecordingTheSameBounceOrActionWriteItOnce) {
   EXPECT_EQ(b->bouncesFor("lee@acme.test", Clock::now() - std::chrono::hours(1)).size(), 1u);
   EXPECT_TRUE(a->recordSend("send-1", "rep@seller.test", Clock::now()));
   EXPECT_FALSE(b->recordSend("send-1", "rep@seller.test", Clock::now()));
+}
+
+// Two soft bounces of one address recorded at the same moment by two instances: the standing
+// counts both. (Before, each instance read the standing and the address's earlier bounces outside
+// the bounce's transaction, and the later write overwrote the other's count: 1, not 2.)
+TEST(PostgresStore, TwoSoftBouncesOfOneAddressRecordedAtOnceByTwoInstancesBothCount) {
+  const std::string db = freshDatabase();
+  auto a = openPostgresStore(db), b = openPostgresStore(db);
+  BouncesConfig config;  // a hold after 3 soft bounces: 2 is a "watch" with soft_count 2
+  constexpr int kAddresses = 25;
+  auto oneSoftBounce = [&](Store& store, const std::string& message, int i) {
+    bounce::Classification c;
+    bounce::BounceRecord r;
+    r.recipient = "lee" + std::to_string(i) + "@acme.test";
+    r.reason = "mailboxfull";
+    r.hard = false;
+    r.action = "failed";
+    r.status = "4.2.2";
+    c.records.push_back(r);
+    return bounce::recordBounces(store, config, c, message, "test", "", Clock::now());
+  };
+  std::atomic<int> ready{0};
+  auto instance = [&](Store& store, const std::string& name) {
+    for (int i = 0; i < kAddresses; ++i) {
+      // Both instances reach each address together.
+      ++ready;
+      while (ready.load() < 2 * (i + 1)) std::this_thread::yield();
+      oneSoftBounce(store, name + "-msg-" + std::to_string(i), i);
+    }
+  };
+  std::thread ta(instance, std::ref(*a), "a"), tb(instance, std::ref(*b), "b");
+  ta.join();
+  tb.join();
+  int counted = 0;
+  for (int i = 0; i < kAddresses; ++i) {
+    const std::string address = "lee" + std::to_string(i) + "@acme.test";
+    ASSERT_EQ(a->bouncesFor(address, Clock::now() - std::chrono::hours(1)).size(), 2u);
+    auto st = a->standing(address);
+    ASSERT_TRUE(st.has_value()) << address;
+    EXPECT_EQ(st->soft_count, 2) << address;
+    counted += st->soft_count == 2;
+  }
+  EXPECT_EQ(counted, kAddresses);
 }
 
 // The server restarts (an upgrade, a failover): the next call reconnects.

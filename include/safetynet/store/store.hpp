@@ -252,6 +252,12 @@ class Store {
   // Bounce history. recordBounce writes the event and the subject's new standing (if any) in one
   // transaction; it returns false, writing nothing, when the event's key was recorded before.
   virtual bool recordBounce(const BounceEvent& e, const std::optional<Standing>& standing) = 0;
+  // The same, the standing decided inside the transaction, after the event is written, by
+  // `decide` reading this store (the subject's standing, the address's earlier bounces), with
+  // every other writer of `subject`'s standing waiting: two bounces of one address recorded at
+  // once (two instances, or the daemon and `safetynet bounce import`) both count.
+  virtual bool recordBounceDeciding(const BounceEvent& e, const std::string& subject,
+                                    const std::function<std::optional<Standing>()>& decide) = 0;
   virtual std::vector<BounceEvent> bouncesFor(const std::string& address, TimePoint since) = 0;
   // The different addresses at `domain` ("acme.test") with a bounce of one of `reasons`.
   virtual std::vector<std::string> addressesBouncedAt(const std::string& domain, const std::vector<std::string>& reasons) = 0;
