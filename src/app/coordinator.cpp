@@ -12,7 +12,40 @@ namespace safetynet {
 
 namespace {
 constexpr const char* kInstancePrefix = "instance:";
+constexpr const char* kAvoidPrefix = "avoid:";
+
+// What the store's leases say now: the live instances' names, and for each unit the live
+// instances that stepped back from it.
+struct LeaseView {
+  std::set<std::string> live;
+  std::map<std::string, std::set<std::string>> avoiders;
+};
+
+LeaseView readLeases(Store& store, TimePoint now) {
+  LeaseView v;
+  std::vector<std::pair<std::string, std::string>> avoid;  // (instance, unit)
+  for (const auto& l : store.leases()) {
+    if (l.until < now) continue;
+    if (l.unit.rfind(kInstancePrefix, 0) == 0) v.live.insert(l.unit.substr(std::string(kInstancePrefix).size()));
+    if (l.unit.rfind(kAvoidPrefix, 0) == 0) {
+      const std::string rest = l.unit.substr(std::string(kAvoidPrefix).size());
+      const auto bar = rest.find('|');
+      if (bar != std::string::npos) avoid.emplace_back(rest.substr(0, bar), rest.substr(bar + 1));
+    }
+  }
+  for (const auto& [instance, unit] : avoid)
+    if (v.live.count(instance)) v.avoiders[unit].insert(instance);
+  return v;
 }
+
+// Whether every live instance but `self` is among `avoiders`.
+bool allOthersAvoid(const LeaseView& v, const std::string& unit, const std::string& self) {
+  auto it = v.avoiders.find(unit);
+  for (const auto& name : v.live)
+    if (name != self && (it == v.avoiders.end() || !it->second.count(name))) return false;
+  return true;
+}
+}  // namespace
 
 std::string instanceName(const StoreConfig& config) {
   if (!config.instance.empty()) return config.instance;
@@ -65,29 +98,56 @@ void Coordinator::refresh(const std::vector<std::string>& connectors, TimePoint 
       ++it;
     }
   }
-  size_t live = 0;
-  for (const auto& l : store_.leases())
-    if (l.unit.rfind(kInstancePrefix, 0) == 0 && l.until >= now) ++live;
-  live = std::max<size_t>(live, 1);
+  const LeaseView view = readLeases(store_, now);
+  const size_t live = std::max<size_t>(view.live.size(), 1);
   live_ = live;
   const size_t share = (units.size() + live - 1) / live;
-  // Beyond its share (an instance joined): give up the last ones it is not working on.
+  auto avoidedBy = [&view](const std::string& u, const std::string& name) {
+    auto it = view.avoiders.find(u);
+    return it != view.avoiders.end() && it->second.count(name) > 0;
+  };
+  auto avoidedByAnother = [&](const std::string& u) {
+    auto it = view.avoiders.find(u);
+    return it != view.avoiders.end() && std::any_of(it->second.begin(), it->second.end(),
+                                                    [this](const std::string& n) { return n != instance_; });
+  };
+  // Beyond its share (an instance joined): give up the last ones it is not working on, but not
+  // one another instance stepped back from (it would be left to nobody).
   for (auto it = units.rbegin(); it != units.rend() && held_.size() > share; ++it)
-    if (held_.count(*it) && !(busy && busy(*it))) {
+    if (held_.count(*it) && !(busy && busy(*it)) && !avoidedByAnother(*it)) {
       store_.releaseLease(*it, holder_);
       held_.erase(*it);
       logger("coordinator")->info("{}: given up for another instance ({} live, {} units each)", *it, live, share);
     }
-  // Below its share: free units, and those whose holder stopped renewing.
+  // Below its share: free units, and those whose holder stopped renewing. One that another
+  // instance stepped back from is taken beyond the share; one this instance stepped back from is
+  // not taken again until its pause ends, unless every other live instance stepped back too.
   for (const auto& u : units) {
-    if (held_.size() >= share) break;
     if (held_.count(u)) continue;
+    if (avoidedBy(u, instance_) && !allOthersAvoid(view, u, instance_)) continue;
+    if (held_.size() >= share && !avoidedByAnother(u)) continue;
     if (store_.tryLease(u, holder_, now, until)) {
       held_.insert(u);
       logger("coordinator")->info("{}: taken by {}", u, instance_);
     }
   }
   freshUntil_ = std::chrono::steady_clock::now() + lease_ * 2 / 3;
+}
+
+bool Coordinator::stepBack(const std::string& connector, TimePoint now) {
+  if (!shared_ || nameTaken_) return false;
+  const std::string unit = connectorUnit(connector);
+  const LeaseView view = readLeases(store_, now);
+  if (view.live.size() <= 1 || allOthersAvoid(view, unit, instance_)) return false;
+  int& n = stepBacks_[unit];
+  n = std::min(n + 1, 5);
+  const auto pause = std::min<std::chrono::milliseconds>(std::chrono::minutes(15) * (1 << (n - 1)), std::chrono::hours(4));
+  // The mark first: an instance that sees the connector free also sees why.
+  store_.tryLease(avoidUnit(instance_, unit), holder_, now, now + pause);
+  if (held_.erase(unit)) store_.releaseLease(unit, holder_);
+  logger("coordinator")->warn("{}: given up to another instance for {} (its listings keep failing here)", unit,
+                              formatDuration(pause));
+  return true;
 }
 
 std::string Coordinator::describe() const {

@@ -6,11 +6,14 @@
 // on and renews it; it takes free or expired units up to its fair share (the units divided by the
 // live instances, rounded up) and gives up the ones beyond it, so that a new instance gets work
 // and a dead one's is taken over once its leases run out (store.lease). Each instance's own
-// heartbeat is the lease "instance:NAME". A decision is recorded once whoever makes it
+// heartbeat is the lease "instance:NAME". An instance that cannot list a connector steps back
+// from it for a while (stepBack; the lease row "avoid:NAME|unit" says so to the others, who take
+// it beyond their share). A decision is recorded once whoever makes it
 // (Store::recordDecision), so a takeover racing a slow instance still decides an email once.
 //
 // With SQLite there is one instance: it holds everything and the store is not asked.
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -35,6 +38,15 @@ class Coordinator {
   // the last renewal).
   bool ownsConnector(const std::string& name) const { return owns(connectorUnit(name)); }
   bool ownsHousekeeping() const { return owns(kHousekeeping); }
+  // This instance's listings of `connector` keep failing (a route, a proxy or a credential broken
+  // on its machine only): it gives the connector up, marks that in the store, and does not take
+  // it again for a while (15 minutes, doubling each time in a row, at most 4 hours); another live
+  // instance takes it even beyond its fair share. Not when it is the only live instance, nor when
+  // every other live instance has given the connector up too (then the platform is at fault, and
+  // someone must keep listing it). True if it stepped back.
+  bool stepBack(const std::string& connector, TimePoint now);
+  // A listing of `connector` here succeeded: the next step back starts from the shortest pause.
+  void listedFine(const std::string& connector) { stepBacks_.erase(connectorUnit(connector)); }
   // A clean stop: every lease is given up, so that the others take the work over at once.
   void releaseAll();
   bool shared() const { return shared_; }
@@ -48,6 +60,10 @@ class Coordinator {
   bool nameTaken() const { return nameTaken_; }
 
   static std::string connectorUnit(const std::string& name) { return "connector:" + name; }
+  // The store's record that instance `instance` stepped back from `unit` (a lease row of its own).
+  static std::string avoidUnit(const std::string& instance, const std::string& unit) {
+    return "avoid:" + instance + "|" + unit;
+  }
 
  private:
   // Freshness on the monotonic clock: a wall clock stepped back must not stretch it.
@@ -65,6 +81,7 @@ class Coordinator {
   std::set<std::string> held_;
   bool nameTaken_ = false;
   size_t live_ = 0;
+  std::map<std::string, int> stepBacks_;  // unit -> step backs in a row (the pause doubles)
   std::chrono::steady_clock::time_point freshUntil_{};
 };
 

@@ -278,13 +278,34 @@ class Daemon {
                      --listing_;
                      connectorErrors_ += *errors;
                      if (e) failWith(e, "listing " + c->name() + " failed");
-                     if (e || *errors)
+                     if (e || *errors) {
                        health_.pollFailed(c->name(), Clock::now(), error->empty() ? "the listing failed" : *error);
-                     else
+                       listingFailedHere(c->name());
+                     } else {
                        health_.pollSucceeded(c->name(), Clock::now());
+                       failedInARow_.erase(c->name());
+                       coordinator_->listedFine(c->name());
+                     }
                      // A webhook came while it ran: what it announced may be newer than this listing.
                      if (nudged_.count(c->name())) listSoon(c->name());
                    });
+  }
+
+  // Several instances: a connector whose listings keep failing here (a route, a proxy or a
+  // credential broken on this machine only) is given up to another instance for a while
+  // (Coordinator::stepBack), unless stops of its emails are still under way here.
+  void listingFailedHere(const std::string& name) {
+    if (!coordinator_->shared() || ++failedInARow_[name] < kStepBackAfterFailures || engine_->busyWith(name)) return;
+    std::string failure;
+    try {
+      if (coordinator_->stepBack(name, Clock::now())) {
+        failedInARow_.erase(name);
+        refreshLeases();  // /readyz: listed by another instance from now on
+      }
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    if (!failure.empty()) log()->warn("{}: could not give the connector up to another instance: {}", name, failure);
   }
 
   // POST /webhooks/{name} (admin/webhooks.hpp): a delivery whose signature verifies lists that
@@ -513,6 +534,10 @@ class Daemon {
   std::set<std::string> nudged_;      // connectors a webhook asked to list, not listed since
   std::map<std::string, std::chrono::steady_clock::time_point> lastListingStart_, lastWebhookWarning_;
   int listing_ = 0, connectorErrors_ = 0;
+  // Listings of each connector that failed in a row here; at kStepBackAfterFailures, another
+  // instance sharing the database may take the connector over.
+  static constexpr int kStepBackAfterFailures = 3;
+  std::map<std::string, int> failedInARow_;
   bool workersDone_ = false, checkingCanaries_ = false;
   asio::steady_timer wake_, grace_, watchdog_;
   asio::signal_set signals_;

@@ -73,7 +73,9 @@ class Cluster {
       close.addEmail(e);
     }
   }
-  std::string config(const std::string& instance) {
+  // `close_a_key`: the API key this instance has for close-a (a wrong one: a credential broken on
+  // that machine only).
+  std::string config(const std::string& instance, const std::string& close_a_key = "key-a") {
     const auto path = dir_ / ("safetynet-" + instance + ".yaml");
     std::ofstream(path) << "state_dir: " << (dir_ / ("state-" + instance)).string() << "\n"
                         << "poll_interval: 1s\nshutdown_grace: 2s\nsmtp_probe: {enabled: false}\nfailsafe: {canaries: []}\n"
@@ -81,7 +83,7 @@ class Cluster {
                         << ", lease: 6s}\n"
                         << "dns: {servers: [\"" << dns_.server() << "\"], timeout: 1s}\n"
                         << "connectors:\n"
-                        << "  - {name: close-a, type: close, base_url: \"" << a_.baseUrl() << "\", api_key: key-a, backfill: 2d}\n"
+                        << "  - {name: close-a, type: close, base_url: \"" << a_.baseUrl() << "\", api_key: " << close_a_key << ", backfill: 2d}\n"
                         << "  - {name: close-b, type: close, base_url: \"" << b_.baseUrl() << "\", api_key: key-b, backfill: 2d}\n"
                         << "notify:\n  slack: {bot_token: xoxb-e2e, base_url: \"" << slack_.baseUrl()
                         << "\", channel: \"#deliverability\", in_flight_wait: 1s}\n";
@@ -206,4 +208,55 @@ TEST(EndToEndInstances, TwoInstancesShareTheWorkAndTakeOverAKilledOnesWithinTheL
   alive.signal(SIGTERM);
   EXPECT_EQ(alive.wait(seconds(20)), 0);
   for (const auto& [unit, holder] : leaseHolders(c.conninfo())) EXPECT_NE(holder, survivor) << unit;
+}
+
+// A connector one instance cannot list (its API key for that account wrong on its machine only):
+// after three failed listings in a row it gives the connector up, the other instance takes it
+// beyond its fair share and decides its emails, and the first does not take it back meanwhile.
+TEST(EndToEndInstances, AConnectorOneInstanceCannotListIsGivenUpToTheOther) {
+  Cluster c;
+  Process one({SAFETYNET_BINARY, "run", "-c", c.config("one")}, c.dir() / "one.log");
+  Process two({SAFETYNET_BINARY, "run", "-c", c.config("two")}, c.dir() / "two.log");
+  std::map<std::string, std::string> holders;
+  std::set<std::string> workers;
+  for (const auto until = steady_clock::now() + seconds(30); steady_clock::now() < until;) {
+    holders = leaseHolders(c.conninfo());
+    workers.clear();
+    for (const auto& [unit, holder] : holders)
+      if (unit.rfind("connector:", 0) == 0 || unit == "housekeeping") workers.insert(holder);
+    if (holders.count("connector:close-a") && holders.count("connector:close-b") && holders.count("housekeeping") &&
+        workers.size() == 2)
+      break;
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  ASSERT_EQ(workers.size(), 2u) << "the work is not shared";
+  const std::string victim = holders.at("connector:close-a"), survivor = victim == "one" ? "two" : "one";
+  Process& broken = victim == "one" ? one : two;
+  // Its key for close-a is revoked on its machine: reloaded with the wrong one.
+  c.config(victim, "key-a-revoked");
+  broken.signal(SIGHUP);
+  const auto reloadedAt = steady_clock::now();
+  while (leaseHolders(c.conninfo())["connector:close-a"] != survivor && steady_clock::now() - reloadedAt < seconds(40))
+    std::this_thread::sleep_for(milliseconds(200));
+  ASSERT_EQ(leaseHolders(c.conninfo())["connector:close-a"], survivor)
+      << readFile(c.dir() / "one.log") << readFile(c.dir() / "two.log");
+  EXPECT_NE(readFile(c.dir() / (victim + ".log")).find("connector:close-a: given up to another instance for 15m"),
+            std::string::npos);
+  // New emails on close-a are decided (by the survivor), each once.
+  c.addEmails(c.a(), "acti_moved", 4, 40);
+  ASSERT_TRUE(c.waitForDecisions(4, seconds(40))) << readFile(c.dir() / "one.log") << readFile(c.dir() / "two.log");
+  const auto told = steady_clock::now() + seconds(30);
+  while (steady_clock::now() < told && c.slack().messages().size() < 2) std::this_thread::sleep_for(milliseconds(100));
+  std::vector<std::pair<fakes::FakeClose*, std::string>> emails;
+  for (int i = 0; i < 4; ++i) emails.push_back({&c.a(), "acti_moved" + std::to_string(i)});
+  expectEachOnce(c, emails);
+  // Over a lease and more, close-a stays with the survivor (the other's pause is 15 minutes).
+  for (const auto until = steady_clock::now() + seconds(8); steady_clock::now() < until;) {
+    EXPECT_EQ(leaseHolders(c.conninfo())["connector:close-a"], survivor);
+    std::this_thread::sleep_for(milliseconds(500));
+  }
+  for (Process* p : {&one, &two}) {
+    p->signal(SIGTERM);
+    EXPECT_EQ(p->wait(seconds(20)), 0);
+  }
 }

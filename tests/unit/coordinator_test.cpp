@@ -39,6 +39,13 @@ class CoordinatorTest : public ::testing::Test {
     for (const auto& x : connectors) n += c.ownsConnector(x) ? 1 : 0;
     return n;
   }
+  // Two instances that split the units evenly, every unit held by exactly one of them.
+  void expectAnEvenSplit(const Coordinator& a, const Coordinator& b) {
+    EXPECT_EQ(owned(a, connectors_), 2);
+    EXPECT_EQ(owned(b, connectors_), 2);
+    EXPECT_EQ(a.ownsHousekeeping() + b.ownsHousekeeping(), 1);
+    for (const auto& c : connectors_) EXPECT_EQ(a.ownsConnector(c) + b.ownsConnector(c), 1) << c;
+  }
   fs::path dir_;
   StorePtr store_;
   const std::vector<std::string> connectors_ = {"close-a", "close-b", "outreach"};
@@ -66,10 +73,7 @@ TEST_F(CoordinatorTest, InstancesSplitTheUnitsAndAJoinerGetsItsShare) {
   a->refresh(connectors_, t0 + seconds(10));  // sees two live instances: gives up two
   EXPECT_EQ(owned(*a, connectors_), 2);
   b->refresh(connectors_, t0 + seconds(11));
-  EXPECT_EQ(owned(*b, connectors_), 2);
-  // Every unit has exactly one owner.
-  EXPECT_EQ(a->ownsHousekeeping() + b->ownsHousekeeping(), 1);
-  for (const auto& c : connectors_) EXPECT_EQ(a->ownsConnector(c) + b->ownsConnector(c), 1) << c;
+  expectAnEvenSplit(*a, *b);
 }
 
 TEST_F(CoordinatorTest, ABusyUnitIsNotGivenUpForFairness) {
@@ -138,4 +142,68 @@ TEST_F(CoordinatorTest, AConnectorNoLongerConfiguredIsGivenUp) {
   a->refresh({"close-a"}, t0 + seconds(5));
   EXPECT_FALSE(a->ownsConnector("outreach"));
   for (const auto& l : store_->leases()) EXPECT_NE(l.unit, "connector:outreach");
+}
+
+// An instance whose listings of a connector keep failing (a route broken on its machine only)
+// steps back: it gives the connector up, another instance takes it even beyond its fair share and
+// keeps it (giving up another unit instead), and the first does not take it back during its pause
+// (15 minutes).
+TEST_F(CoordinatorTest, AnInstanceThatCannotListAConnectorGivesItUpAndAnotherTakesItBeyondItsShare) {
+  const TimePoint t0 = Clock::now();
+  auto a = instance("a");
+  auto b = instance("b");
+  a->refresh(connectors_, t0);
+  b->refresh(connectors_, t0 + seconds(1));
+  a->refresh(connectors_, t0 + seconds(2));
+  b->refresh(connectors_, t0 + seconds(3));
+  ASSERT_EQ(owned(*a, connectors_), 2);
+  std::string failing;
+  for (const auto& c : connectors_)
+    if (a->ownsConnector(c)) failing = c;
+  ASSERT_FALSE(failing.empty());
+
+  ASSERT_TRUE(a->stepBack(failing, t0 + seconds(4)));
+  EXPECT_FALSE(a->ownsConnector(failing));
+  TimePoint t = t0 + seconds(5);
+  for (; t < t0 + minutes(14); t += seconds(10)) {  // both renewing every 10 s
+    a->refresh(connectors_, t);
+    b->refresh(connectors_, t + seconds(1));
+    ASSERT_FALSE(a->ownsConnector(failing)) << "taken back during its pause";
+    ASSERT_TRUE(b->ownsConnector(failing)) << "left to nobody, or given up for fairness";
+  }
+  // b took it beyond its share, then gave up another unit it was not busy with, which a took.
+  expectAnEvenSplit(*a, *b);
+  // After the pause, still two each.
+  for (; t < t0 + minutes(17); t += seconds(10)) {
+    a->refresh(connectors_, t);
+    b->refresh(connectors_, t + seconds(1));
+  }
+  expectAnEvenSplit(*a, *b);
+}
+
+// When every live instance has stepped back from a connector, the platform is at fault, not a
+// machine: the last one keeps listing it (and one that stepped back may take it again), so that
+// the connector is never left to nobody. Alone, an instance never steps back.
+TEST_F(CoordinatorTest, AConnectorEveryInstanceFailsWithIsStillListedByOne) {
+  const TimePoint t0 = Clock::now();
+  auto a = instance("a");
+  a->refresh(connectors_, t0);
+  EXPECT_FALSE(a->stepBack("close-a", t0 + seconds(1)));  // the only live instance
+  EXPECT_TRUE(a->ownsConnector("close-a"));
+  auto b = instance("b");
+  b->refresh(connectors_, t0 + seconds(2));
+  a->refresh(connectors_, t0 + seconds(3));
+  b->refresh(connectors_, t0 + seconds(4));
+  Coordinator& holder = a->ownsConnector("close-a") ? *a : *b;
+  Coordinator& other = &holder == a.get() ? *b : *a;
+  ASSERT_TRUE(holder.stepBack("close-a", t0 + seconds(5)));
+  other.refresh(connectors_, t0 + seconds(6));
+  ASSERT_TRUE(other.ownsConnector("close-a"));
+  EXPECT_FALSE(other.stepBack("close-a", t0 + seconds(7)));  // the other stepped back already
+  EXPECT_TRUE(other.ownsConnector("close-a"));
+  for (TimePoint t = t0 + seconds(8); t < t0 + minutes(2); t += seconds(10)) {
+    holder.refresh(connectors_, t);
+    other.refresh(connectors_, t + seconds(1));
+    ASSERT_EQ(holder.ownsConnector("close-a") + other.ownsConnector("close-a"), 1);
+  }
 }
