@@ -48,7 +48,10 @@ struct Fixture {
   }
   RecipientVerdict evaluate(const std::string& a) {
     RecipientVerdict out;
-    asio::co_spawn(io, [&]() -> Task<void> { out = co_await pipeline->evaluate(a); }(), asio::detached);
+    // The lambda itself goes to co_spawn, which keeps it alive while its coroutine runs: a lambda
+    // called here would die at the end of this statement, before io.run() resumes the coroutine
+    // that reads its captures (ASan: stack-use-after-scope, found by scripts/bench-smoke).
+    asio::co_spawn(io, [&]() -> Task<void> { out = co_await pipeline->evaluate(a); }, asio::detached);
     io.restart();
     io.run();
     return out;

@@ -14,14 +14,17 @@
 // Run it with scripts/bench-in-time (root: the SMTP side listens on port 25 of 127.1.x.y).
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <signal.h>
 
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <regex>
@@ -163,7 +166,24 @@ struct Progress {
   std::set<std::string> decided;
   long stopping = 0;
 };
-Progress progress(const fs::path& db) {
+Progress progressPostgres(const std::string& conninfo) {
+  Progress out;
+  PGconn* c = PQconnectdb(conninfo.c_str());
+  if (PQstatus(c) == CONNECTION_OK) {
+    PGresult* r = PQexec(c, "SELECT connector, email_id, state FROM decisions");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK)
+      for (int i = 0; i < PQntuples(r); ++i) {
+        out.decided.insert(std::string(PQgetvalue(r, i, 0)) + "/" + PQgetvalue(r, i, 1));
+        out.stopping += std::string(PQgetvalue(r, i, 2)) == "reverting";
+      }
+    PQclear(r);
+  }
+  PQfinish(c);
+  return out;
+}
+
+Progress progress(const fs::path& db, const std::string& conninfo) {
+  if (!conninfo.empty()) return progressPostgres(conninfo);
   sqlite3* h = nullptr;
   Progress out;
   if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
@@ -237,6 +257,8 @@ struct RunOptions {
   seconds stall{120};
   bool keep = false;
   fs::path keep_dir;
+  // --store postgres: a new database for each run (its connection string); empty: SQLite.
+  std::function<std::string()> new_postgres_database;
 };
 
 // One run of a case: a fresh sandbox and daemon (empty state: no verdict cached), the emails
@@ -249,6 +271,8 @@ nlohmann::json runCase(const CaseSpec& spec, std::vector<Planned> emails, const 
   so.dns_timeout = "3s";  // the default
   so.smtp_probe = o.smtp_probe;
   so.binary = o.binary;
+  const std::string conninfo = o.new_postgres_database ? o.new_postgres_database() : std::string();
+  if (!conninfo.empty()) so.extra_config += "store: {backend: postgres, conninfo: '" + conninfo + "'}\n";
   PlatformSandbox s(so);
   s.setLatency(o.api_rtt);
   addPeople(s, emails);
@@ -312,7 +336,7 @@ nlohmann::json runCase(const CaseSpec& spec, std::vector<Planned> emails, const 
   auto lastReport = steady_clock::now(), lastChange = steady_clock::now();
   size_t lastDecided = 0;
   while (Clock::now() < lastSend + minutes(1)) {
-    p = progress(db);
+    p = progress(db, conninfo);
     bool waitFor = p.stopping > 0;
     for (size_t i = 0; i < emails.size() && !waitFor; ++i)
       waitFor = !p.decided.count(keyOf(emails[i])) && emails[i].send + seconds(5) > Clock::now();
@@ -572,7 +596,7 @@ void printTable(const std::vector<nlohmann::json>& runs, std::ostream& out) {
 
 int main(int argc, char** argv) {
   CLI::App app{"safetynet in-time benchmark (issue 15)"};
-  std::string binary, which = "all", jsonOut, keepDir;
+  std::string binary, which = "all", jsonOut, keepDir, storeBackend = "sqlite";
   double scale = 1.0;
   int rttMs = 100, smtpRttMs = 50, repeat = 1, spreadS = 60, idlePolls = 3, stallS = 120;
   unsigned seed = 15;
@@ -589,6 +613,8 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed, "random creation moments and leads");
   app.add_option("--json", jsonOut, "write every run's results here");
   app.add_option("--keep", keepDir, "copy each run's daemon log here");
+  app.add_option("--store", storeBackend, "sqlite (default) or postgres: a PostgreSQL 15 started by the benchmark on "
+                                          "loopback (fsync off, as the tests' peer), a new database each run");
   app.add_flag("--smoke", smoke, "cases (a) and (b) at scale 0.1, spread 10 s, no idle polls: under 90 s");
   CLI11_PARSE(app, argc, argv);
   if (smoke) {
@@ -637,6 +663,15 @@ int main(int argc, char** argv) {
     o.stall = seconds(stallS);
     o.keep = !keepDir.empty();
     o.keep_dir = keepDir;
+    std::unique_ptr<Postgres> pg;
+    if (storeBackend == "postgres") {
+      std::cerr << "starting PostgreSQL 15\n";
+      pg = std::make_unique<Postgres>();
+      o.new_postgres_database = [&pg, n = 0]() mutable { return pg->createDatabase("bench_run_" + std::to_string(++n)); };
+    } else if (storeBackend != "sqlite") {
+      std::cerr << "--store: sqlite or postgres\n";
+      return 2;
+    }
 
     std::vector<nlohmann::json> runs;
     std::mt19937 rng(seed);
@@ -651,7 +686,7 @@ int main(int argc, char** argv) {
     const size_t queued = peers.postfix().queuedFiles().size();
 
     std::cout << "### Every email in time: " << rttMs << " ms per API call, SMTP and DNS " << smtpRttMs
-              << " ms round trips, poll 10 s, act_margin 20 s\n\n";
+              << " ms round trips, poll 10 s, act_margin 20 s, store " << storeBackend << "\n\n";
     for (const auto& spec : specs) std::cout << "- " << spec.title << "\n";
     std::cout << "\n";
     printTable(runs, std::cout);
