@@ -18,6 +18,7 @@ constexpr const char* kAvoidPrefix = "avoid:";
 // instances that stepped back from it.
 struct LeaseView {
   std::set<std::string> live;
+  std::set<std::string> held;  // units some process holds now
   std::map<std::string, std::set<std::string>> avoiders;
 };
 
@@ -27,6 +28,7 @@ LeaseView readLeases(Store& store, TimePoint now) {
   for (const auto& l : store.leases()) {
     if (l.until < now) continue;
     if (l.unit.rfind(kInstancePrefix, 0) == 0) v.live.insert(l.unit.substr(std::string(kInstancePrefix).size()));
+    else if (l.unit.rfind(kAvoidPrefix, 0) != 0) v.held.insert(l.unit);
     if (l.unit.rfind(kAvoidPrefix, 0) == 0) {
       const std::string rest = l.unit.substr(std::string(kAvoidPrefix).size());
       const auto bar = rest.find('|');
@@ -124,7 +126,14 @@ void Coordinator::refresh(const std::vector<std::string>& connectors, TimePoint 
   // not taken again until its pause ends, unless every other live instance stepped back too.
   for (const auto& u : units) {
     if (held_.count(u)) continue;
-    if (avoidedBy(u, instance_) && !allOthersAvoid(view, u, instance_)) continue;
+    if (avoidedBy(u, instance_) && !allOthersAvoid(view, u, instance_)) {
+      // Nobody took it within a lease of the step back (the others do not list that connector,
+      // a configuration being rolled out): it is listed here again rather than by nobody.
+      const auto at = stepBackAt_.find(u);
+      if (view.held.count(u) || at == stepBackAt_.end() || now - at->second <= lease_) continue;
+      logger("coordinator")->warn("{}: no other instance took it within a lease: listed here again", u);
+      stepBackAt_.erase(at);
+    }
     if (held_.size() >= share && !avoidedByAnother(u)) continue;
     if (store_.tryLease(u, holder_, now, until)) {
       held_.insert(u);
@@ -144,6 +153,7 @@ bool Coordinator::stepBack(const std::string& connector, TimePoint now) {
   const auto pause = std::min<std::chrono::milliseconds>(std::chrono::minutes(15) * (1 << (n - 1)), std::chrono::hours(4));
   // The mark first: an instance that sees the connector free also sees why.
   store_.tryLease(avoidUnit(instance_, unit), holder_, now, now + pause);
+  stepBackAt_[unit] = now;
   if (held_.erase(unit)) store_.releaseLease(unit, holder_);
   logger("coordinator")->warn("{}: given up to another instance for {} (its listings keep failing here)", unit,
                               formatDuration(pause));

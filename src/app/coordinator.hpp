@@ -43,7 +43,8 @@ class Coordinator {
   // it again for a while (15 minutes, doubling each time in a row, at most 4 hours); another live
   // instance takes it even beyond its fair share. Not when it is the only live instance, nor when
   // every other live instance has given the connector up too (then the platform is at fault, and
-  // someone must keep listing it). True if it stepped back.
+  // someone must keep listing it). If no other instance takes it within a lease (they do not list
+  // that connector), it takes it back. True if it stepped back.
   bool stepBack(const std::string& connector, TimePoint now);
   // A listing of `connector` here succeeded: the next step back starts from the shortest pause.
   void listedFine(const std::string& connector) { stepBacks_.erase(connectorUnit(connector)); }
@@ -81,7 +82,8 @@ class Coordinator {
   std::set<std::string> held_;
   bool nameTaken_ = false;
   size_t live_ = 0;
-  std::map<std::string, int> stepBacks_;  // unit -> step backs in a row (the pause doubles)
+  std::map<std::string, int> stepBacks_;          // unit -> step backs in a row (the pause doubles)
+  std::map<std::string, TimePoint> stepBackAt_;   // unit -> when it last stepped back from it
   std::chrono::steady_clock::time_point freshUntil_{};
 };
 

@@ -116,20 +116,25 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
       ~Forget() {
         if (!kept) {
           f.own.erase(id);
-          f.first_seen.erase(id);
+          f.waited.erase(id);
         }
       }
     } forget{inFlight, m.id, keptSending};
     try {
       if (m.state == "sending" && !m.sent_ref.empty()) {
-        if (!inFlight.own.count(m.id)) {
+        const auto own = inFlight.own.find(m.id);
+        const auto waited = inFlight.waited.find(m.id);
+        const bool mine = own != inFlight.own.end() && own->second == m.attempts;
+        // (A notifier with no in-flight wait, email, resends under the same Message-ID instead.)
+        if (!mine && n.inFlightWait().count() > 0 &&
+            (waited == inFlight.waited.end() || waited->second != m.attempts)) {
           // Left "sending" by an earlier life or another instance: its post may have gone out
-          // after the search time it stored, and may land later still.
-          const TimePoint seen = inFlight.first_seen.emplace(m.id, std::max(now, Clock::now())).first->second;
-          if (std::max(now, Clock::now()) < seen + n.inFlightWait()) {
-            keptSending = true;
-            continue;
-          }
+          // after the search time it stored, and may land later still. The wait is written to
+          // the row (like every outbox wait), so that it leaves the batch meanwhile.
+          inFlight.waited[m.id] = m.attempts;
+          store.outboxRetry(m.id, std::max(now, Clock::now()) + n.inFlightWait(), m.last_error, "sending");
+          keptSending = true;
+          continue;
         }
         if (auto ref = co_await n.findDelivered(m.sent_ref, m.dedupe_key)) {
           store.outboxSent(m.id, *ref);
@@ -194,7 +199,8 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
       // The pass may have begun long before this message (earlier messages' 429s are waited out
       // in place): reckoned from the clock now, and again from when the post returns.
       store.outboxSending(m.id, t.destination, std::max(now, Clock::now()) + n.inFlightWait());
-      inFlight.own.insert(m.id);
+      inFlight.own[m.id] = m.attempts + 1;  // outboxSending counted this attempt
+      inFlight.waited.erase(m.id);
       mayHaveSent = true;
       DeliveryResult r = co_await n.post(t.destination, m.dedupe_key, payload);
       const TimePoint searchAfter = std::max(now, Clock::now()) + n.inFlightWait();

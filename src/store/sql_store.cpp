@@ -555,15 +555,7 @@ class SqlStore final : public Store {
   bool recordBounceDeciding(const BounceEvent& e, const std::string& subject,
                             const std::function<std::optional<Standing>()>& decide) override {
     Tx tx(*this);
-    // SQLite's write transaction (BEGIN IMMEDIATE) already excludes every other writer. On
-    // PostgreSQL (read committed) two transactions would both read the standing before either
-    // writes it: a transaction-scoped advisory lock on the subject orders them (two-key form, a
-    // key space apart from the migrations' one-key lock).
-    if (db_->dialect() == store::Dialect::Postgres && !subject.empty()) {
-      Stmt l(db_, "SELECT 1 FROM (SELECT pg_advisory_xact_lock(20241130, hashtext(?1))) AS locked");
-      l.bind(1, subject);
-      l.step();
-    }
+    lockStanding(subject);
     // One statement: two instances importing the same bounce at once cannot both insert it.
     Stmt s(db_,
            "INSERT INTO bounces(key, address, reason, hard, status, reply_code, diagnostic, source, sender, at) "
@@ -641,8 +633,21 @@ class SqlStore final : public Store {
     return out;
   }
 
+  // Every writer of a subject's standing, inside its transaction: SQLite's write transaction
+  // (BEGIN IMMEDIATE) already excludes every other writer. On PostgreSQL (read committed) two
+  // transactions would both read the standing before either writes it: a transaction-scoped
+  // advisory lock on the subject orders them (two-key form, a key space apart from the
+  // migrations' one-key lock).
+  void lockStanding(const std::string& subject) {
+    if (db_->dialect() != store::Dialect::Postgres || subject.empty()) return;
+    Stmt l(db_, "SELECT 1 FROM (SELECT pg_advisory_xact_lock(20241130, hashtext(?1))) AS locked");
+    l.bind(1, subject);
+    l.step();
+  }
+
   bool clearStanding(const std::string& subject, const std::string& by) override {
     Tx tx(*this);
+    lockStanding(subject);
     auto st = standing(subject);
     if (!st) return false;
     Stmt d(db_, "DELETE FROM standings WHERE subject=?");
@@ -831,6 +836,7 @@ class SqlStore final : public Store {
 
   void suppress(const std::string& subject, const std::string& by, const std::string& evidence, TimePoint now) override {
     Tx tx(*this);
+    lockStanding(subject);
     Stmt u(db_, "INSERT INTO standings(subject, state, since, until, soft_count, holds, reason, evidence) VALUES(?, 'suppressed', ?, NULL, 0, 0, 'suppressed', ?) ON CONFLICT(subject) DO UPDATE SET state=excluded.state, since=excluded.since, until=excluded.until, soft_count=excluded.soft_count, holds=excluded.holds, reason=excluded.reason, evidence=excluded.evidence");
     u.bind(1, subject).bind(2, toMillis(now)).bind(3, evidence);
     u.run();

@@ -288,6 +288,34 @@ TEST_F(SlackOutboxTest, AMessageAnEarlierLifeLeftSendingIsLookedForOnlyAfterTheW
   EXPECT_EQ(message().state, "sent");
 }
 
+// The housekeeping moved between instances (A, then B, then A again): A's post got no usable
+// answer, B later posted the message again (another attempt) and got no answer either. A, draining
+// again, must not take the row for its own post (it would search at once, before B's post may have
+// landed): it waits as for any other's, then finds B's post. (Its memory was keyed by row only.)
+TEST_F(SlackOutboxTest, ARowAnotherInstancePostedAgainIsNotTakenForThisOnesOwnPost) {
+  enqueue("k-moved");
+  Services b;  // the other instance, on the same database and Slack
+  b.notifiers["slack"] = notifier(true);
+  fake.failNext("chat.postMessage", 1, 500);  // A's post: a 5xx, nothing posted, outcome unknown
+  const TimePoint t0 = Clock::now();
+  drain(t0);
+  ASSERT_EQ(message().state, "sending");
+  runTask(io, drainOutbox(b, *store, t0 + minutes(3)));  // B sees another's row: waits first
+  EXPECT_EQ(fake.requestCount("conversations.history"), 0);
+  fake.loseAnswerNext("chat.postMessage");
+  runTask(io, drainOutbox(b, *store, t0 + minutes(6)));  // searches, finds nothing, posts again
+  EXPECT_EQ(fake.requestCount("conversations.history"), 1);
+  ASSERT_EQ(fake.messages().size(), 1u);
+  ASSERT_EQ(message().state, "sending");
+  drain(t0 + minutes(12));  // A again: B's attempt, not A's own
+  EXPECT_EQ(fake.requestCount("conversations.history"), 1);
+  EXPECT_EQ(message().state, "sending");
+  drain(t0 + minutes(16));
+  EXPECT_EQ(message().state, "sent");
+  EXPECT_EQ(fake.messages().size(), 1u);
+  EXPECT_EQ(fake.requestCount("chat.postMessage"), 2);
+}
+
 // A held Close email whose rep Close could not name when it was held (GET /user/{id} failed): the
 // engine's payload has the rep's id and name, no email. The outbox asks Close again.
 class SlackOutboxRepTest : public SlackOutboxTest {

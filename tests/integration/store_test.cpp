@@ -555,6 +555,48 @@ TEST(PostgresStore, TwoSoftBouncesOfOneAddressRecordedAtOnceByTwoInstancesBothCo
   EXPECT_EQ(counted, kAddresses);
 }
 
+// An admin suppresses an address ("Keep held and suppress") while a soft bounce of it is being
+// recorded by another instance: the suppression stays (a soft bounce never lifts it), whichever
+// comes first. (Before, the bounce read no standing, the suppression was written, and the bounce's
+// "watch" overwrote it.)
+TEST(PostgresStore, ASuppressionAndASoftBounceAtOnceLeaveTheAddressSuppressed) {
+  const std::string db = freshDatabase();
+  auto a = openPostgresStore(db), b = openPostgresStore(db);
+  BouncesConfig config;
+  constexpr int kAddresses = 25;
+  std::atomic<int> ready{0};
+  auto together = [&ready](int i) {
+    ++ready;
+    while (ready.load() < 2 * (i + 1)) std::this_thread::yield();
+  };
+  std::thread admin([&] {
+    for (int i = 0; i < kAddresses; ++i) {
+      together(i);
+      a->suppress("kim" + std::to_string(i) + "@acme.test", "admin", "kept held and suppressed", Clock::now());
+    }
+  });
+  std::thread bounces([&] {
+    for (int i = 0; i < kAddresses; ++i) {
+      together(i);
+      bounce::Classification c;
+      bounce::BounceRecord r;
+      r.recipient = "kim" + std::to_string(i) + "@acme.test";
+      r.reason = "mailboxfull";
+      r.action = "failed";
+      r.status = "4.2.2";
+      c.records.push_back(r);
+      bounce::recordBounces(*b, config, c, "msg-" + std::to_string(i), "test", "", Clock::now());
+    }
+  });
+  admin.join();
+  bounces.join();
+  for (int i = 0; i < kAddresses; ++i) {
+    auto st = a->standing("kim" + std::to_string(i) + "@acme.test");
+    ASSERT_TRUE(st.has_value());
+    EXPECT_EQ(st->state, "suppressed") << i;
+  }
+}
+
 // The server restarts (an upgrade, a failover): the next call reconnects.
 TEST(PostgresStore, ReconnectsAfterTheServerRestarts) {
   const std::string db = freshDatabase();

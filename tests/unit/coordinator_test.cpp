@@ -207,3 +207,32 @@ TEST_F(CoordinatorTest, AConnectorEveryInstanceFailsWithIsStillListedByOne) {
     ASSERT_EQ(holder.ownsConnector("close-a") + other.ownsConnector("close-a"), 1);
   }
 }
+
+// The others do not list that connector (a configuration being rolled out to the machines one by
+// one): nobody takes it after the step back, so the instance takes it back after a lease rather
+// than leave it to nobody for its pause.
+TEST_F(CoordinatorTest, AConnectorNoOtherInstanceListsIsTakenBackAfterALease) {
+  const TimePoint t0 = Clock::now();
+  auto a = instance("a");
+  auto b = instance("b");
+  const std::vector<std::string> others = {"close-b", "outreach"};  // b's configuration: no close-a
+  auto listingCloseA = [](const std::string& unit) { return unit == "connector:close-a"; };  // kept
+  a->refresh(connectors_, t0, listingCloseA);
+  b->refresh(others, t0 + seconds(1));
+  a->refresh(connectors_, t0 + seconds(2), listingCloseA);
+  b->refresh(others, t0 + seconds(3));
+  ASSERT_TRUE(a->ownsConnector("close-a"));
+  ASSERT_TRUE(a->stepBack("close-a", t0 + seconds(5)));
+  TimePoint t = t0 + seconds(6);
+  for (; t < t0 + seconds(30); t += seconds(10)) {  // within the lease (30 s): still stepped back
+    a->refresh(connectors_, t);
+    b->refresh(others, t + seconds(1));
+    EXPECT_FALSE(a->ownsConnector("close-a"));
+    EXPECT_FALSE(b->ownsConnector("close-a"));
+  }
+  for (; t < t0 + seconds(50); t += seconds(10)) {
+    a->refresh(connectors_, t);
+    b->refresh(others, t + seconds(1));
+  }
+  EXPECT_TRUE(a->ownsConnector("close-a"));
+}

@@ -3,7 +3,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -20,16 +19,19 @@ namespace safetynet {
 struct AdminLists;
 class Failsafe;
 
-// Everything a cycle uses, rebuilt on SIGHUP from the new config (the store is kept).
-// What the outbox remembers of posts that may be in flight (src/app/outbox.cpp): the rows this
-// process left in "sending", and when it first saw each row an earlier life of the daemon (or
-// another instance) left there. Such a row's stored search time was reckoned before a post that
-// may have gone out later, so it is looked for no sooner than the in-flight wait after first seen.
+// What the outbox remembers of posts that may be in flight (src/app/outbox.cpp), by row, with the
+// row's attempt count: the rows this process left in "sending" after its own post, and the rows
+// another life of the daemon (or another instance) left there that this process has made wait.
+// Such a row's stored search time was reckoned before a post that may have gone out later, so it
+// is looked for no sooner than the in-flight wait after this process first sees that attempt. A
+// row posted again by someone else since carries another attempt count: it is not this process's.
+// Rebuilt empty with the Services (a reload): this process's own rows then wait once more.
 struct OutboxInFlight {
-  std::set<long long> own;
-  std::map<long long, TimePoint> first_seen;
+  std::map<long long, int> own;
+  std::map<long long, int> waited;
 };
 
+// Everything a cycle uses, rebuilt on SIGHUP from the new config (the store is kept).
 struct Services {
   Config config;
   PolicyPtr policy;
