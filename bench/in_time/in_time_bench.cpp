@@ -615,10 +615,10 @@ int main(int argc, char** argv) {
   app.add_option("--keep", keepDir, "copy each run's daemon log here");
   app.add_option("--store", storeBackend, "sqlite (default) or postgres: a PostgreSQL 15 started by the benchmark on "
                                           "loopback (fsync off, as the tests' peer), a new database each run");
-  app.add_flag("--smoke", smoke, "cases (a) and (b) at scale 0.1, spread 10 s, no idle polls: under 90 s");
+  app.add_flag("--smoke", smoke, "cases (a) and (b) (or --case) at scale 0.1, spread 10 s, no idle polls: under 90 s");
   CLI11_PARSE(app, argc, argv);
   if (smoke) {
-    which = "a,b";
+    if (app.count("--case") == 0) which = "a,b";
     scale = 0.1;
     spreadS = 10;
     idlePolls = 0;

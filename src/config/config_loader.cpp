@@ -388,6 +388,12 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     st->oneOf("backend", c.store.backend, {"sqlite", "postgres"});
     const bool conninfoGiven = st->secret("conninfo", c.store.conninfo, /*always=*/true);
     st->string("instance", c.store.instance);
+    // The name is written into lease rows ("instance:NAME", "avoid:NAME|unit", held by NAME#id):
+    // a host name's characters only, so that it reads back as it was written.
+    if (!std::all_of(c.store.instance.begin(), c.store.instance.end(), [](unsigned char ch) {
+          return std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_';
+        }))
+      st->error("instance", "\"" + c.store.instance + "\": letters, digits, '-', '.' and '_' only (a host name)");
     st->duration("lease", c.store.lease);
     if (c.store.backend == "postgres" && !conninfoGiven)
       st->error("conninfo", "the postgres store needs conninfo or conninfo_file (a libpq connection string)");

@@ -358,4 +358,8 @@ TEST(Config, StoreIsSqliteOrAPostgresDatabaseWithItsLease) {
   EXPECT_NE(errorsOf("poll_interval: 20s\nstore: {backend: postgres, conninfo: x, lease: 30s}\n").find("twice poll_interval"),
             std::string::npos);
   EXPECT_NE(errorsOf("store: {backend: postgres, conninfo: x, lease: 2s}\n").find("at least 5s"), std::string::npos);
+  // The name goes into lease rows ("avoid:NAME|unit", "NAME#id"): a host name's characters only.
+  EXPECT_NE(errorsOf("store: {backend: postgres, conninfo: x, instance: 'mx|1'}\n").find("a host name"), std::string::npos);
+  EXPECT_NE(errorsOf("store: {backend: postgres, conninfo: x, instance: 'mx#1'}\n").find("a host name"), std::string::npos);
+  EXPECT_EQ(errorsOf("store: {backend: postgres, conninfo: x, instance: mx-1.eu_west}\n"), "");
 }
