@@ -9,6 +9,7 @@
 
 #include "bounce/history.hpp"
 #include "integration/peers.hpp"
+#include "support/scratch_store.hpp"
 #include "safetynet/core/time_format.hpp"
 #include "safetynet/store/store.hpp"
 
@@ -16,18 +17,8 @@ using namespace safetynet;
 namespace fs = std::filesystem;
 
 namespace {
-class StoreTest : public ::testing::Test {
+class StoreTest : public safetynet::testing::ScratchStoreTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("sn-store-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    store_ = openSqliteStore(dir_.string());
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
   EmailDecision decision(const std::string& key, EmailState st) {
     EmailDecision d;
     d.key = key;
@@ -51,8 +42,6 @@ class StoreTest : public ::testing::Test {
   }
   // The store on the same database again (a restart).
   virtual StorePtr reopen() { return openSqliteStore(dir_.string()); }
-  fs::path dir_;
-  StorePtr store_;
 };
 
 // One PostgreSQL cluster for the test process (initdb takes a second or two), a fresh database per

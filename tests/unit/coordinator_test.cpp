@@ -3,29 +3,18 @@
 // and refuse a second process with the same name.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 
 #include "app/coordinator.hpp"
 #include "safetynet/store/store.hpp"
+#include "support/scratch_store.hpp"
 
 using namespace safetynet;
 using namespace std::chrono;
-namespace fs = std::filesystem;
 
 namespace {
 
-class CoordinatorTest : public ::testing::Test {
+class CoordinatorTest : public safetynet::testing::ScratchStoreTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("sn-coord-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    store_ = openSqliteStore(dir_.string());
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
   // A coordinator as with store.backend postgres (the SQLite store stands in for the shared one).
   std::unique_ptr<Coordinator> instance(const std::string& name) {
     StoreConfig c;
@@ -46,8 +35,6 @@ class CoordinatorTest : public ::testing::Test {
     EXPECT_EQ(a.ownsHousekeeping() + b.ownsHousekeeping(), 1);
     for (const auto& c : connectors_) EXPECT_EQ(a.ownsConnector(c) + b.ownsConnector(c), 1) << c;
   }
-  fs::path dir_;
-  StorePtr store_;
   const std::vector<std::string> connectors_ = {"close-a", "close-b", "outreach"};
 };
 
