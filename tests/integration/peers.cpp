@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -76,21 +77,37 @@ TempDir::~TempDir() {
 }
 
 Process::Process(const std::vector<std::string>& argv, const fs::path& log, const std::vector<std::string>& env) {
+  // Everything the child needs is made here, before fork: the test process has other threads
+  // (the fakes' servers), and a child of a threaded process may only make async-signal-safe calls
+  // until exec. An allocation in the child hung forever on the allocator's lock another thread
+  // held at the fork (ASan's, seen in CI: `safetynet decisions` "did not return within 120 s"
+  // while the child had not even reached exec).
+  const std::string logPath = log.string();
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<std::string> environment;
+  for (char** e = ::environ; *e; ++e) {
+    const std::string entry = *e;
+    const std::string name = entry.substr(0, entry.find('=') + 1);
+    const bool replaced = std::any_of(env.begin(), env.end(), [&name](const std::string& x) { return x.rfind(name, 0) == 0; });
+    if (!replaced) environment.push_back(entry);
+  }
+  environment.insert(environment.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& e : environment) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int fd = ::open(logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
       ::close(fd);
     }
     ::setpgid(0, 0);
-    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
+    ::execve(args[0], args.data(), envp.data());
     ::_exit(127);
   }
 }
