@@ -1,6 +1,7 @@
 // Helpers on a bounce's human text: addresses, whitespace, where the returned message starts.
 #include "bounce/bounce_text.hpp"
 
+#include <algorithm>
 #include <regex>
 
 #include "safetynet/core/text.hpp"
@@ -20,6 +21,27 @@ std::string addressIn(const std::string& value) {
   std::smatch m;
   if (std::regex_search(value, m, re)) return asciiLower(m[1].str());
   return "";
+}
+
+// The report names the recipient it failed; a malformed address (a typo in the domain) is still
+// the one the sender's list holds, and the one a hard bounce must suppress. Only the address
+// token itself is taken: one '@' with something on both sides, no spaces, brackets or quotes.
+std::string reportedAddress(const std::string& field_value) {
+  const std::string v = trim(field_value);
+  const auto semi = v.find(';');
+  if (semi == std::string::npos || asciiLower(trim(v.substr(0, semi))) != "rfc822") return addressIn(v);
+  std::string a = trim(v.substr(semi + 1));
+  if (!a.empty() && a.front() == '<') {
+    const auto close = a.find('>');
+    a = close == std::string::npos ? a.substr(1) : a.substr(1, close - 1);
+  }
+  a = a.substr(0, a.find_first_of(" \t\r\n"));
+  while (!a.empty() && a.back() == '.') a.pop_back();
+  const auto at = a.rfind('@');
+  const bool plain = at != std::string::npos && at > 0 && at + 1 < a.size() && a.find('@') == at &&
+                     a.find_first_of("<>()[],;:\"\\") == std::string::npos &&
+                     std::none_of(a.begin(), a.end(), [](char c) { return static_cast<unsigned char>(c) < 0x21 || c == 0x7f; });
+  return plain ? asciiLower(a) : addressIn(v);
 }
 
 std::vector<std::string> allAddresses(const std::string& text) {

@@ -8,6 +8,10 @@ namespace safetynet::bounce {
 std::string trim(std::string s);
 // "rfc822; <a@b>" or "a@b" or "Name <a@b>" -> "a@b", lower-cased; "" if none.
 std::string addressIn(const std::string& value);
+// A DSN recipient field (RFC 3464 section 2.3.2, "address-type ; generic-address"): with the
+// rfc822 type, the address as the reporting MTA was given it, even one no mail system accepts
+// ("pat@#acme.test"); other values as addressIn. Lower-cased; "" if none.
+std::string reportedAddress(const std::string& field_value);
 // Every address in a text, lower-cased, in order (repeats kept).
 std::vector<std::string> allAddresses(const std::string& text);
 // One line, single spaces: MTAs wrap their phrases across lines.

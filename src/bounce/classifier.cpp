@@ -191,8 +191,8 @@ bool readDsn(const MimeView& v, Classification& out) {
   for (const auto* src : sources)
     for (const auto& block : fieldBlocks(src->text)) {
       if (auto mta = field(block, "reporting-mta"); !mta.empty()) reportingMta = stripType(mta);
-      std::string recipient = addressIn(stripType(field(block, "final-recipient")));
-      if (recipient.empty()) recipient = addressIn(stripType(field(block, "original-recipient")));
+      std::string recipient = reportedAddress(field(block, "final-recipient"));
+      if (recipient.empty()) recipient = reportedAddress(field(block, "original-recipient"));
       if (recipient.empty()) continue;
       BounceRecord r;
       r.recipient = recipient;

@@ -74,11 +74,60 @@ bool hostHolds(const std::vector<std::string>& suffixes, const Evidence& e, cons
 }
 
 bool wordsMatch(const WordingRule& r, const std::string& text) {
+  if (!r.unless.empty() && std::regex_search(text, r.unless_re)) return false;
   if (r.kind == "phrase") return text.find(r.match) != std::string::npos;
   if (!r.literals.empty() &&
       std::none_of(r.literals.begin(), r.literals.end(), [&](const std::string& w) { return text.find(w) != std::string::npos; }))
     return false;
   return std::regex_search(text, r.re);
+}
+
+// A rule's status condition: globs separated by '|'; `none` holds for a report with no status.
+bool statusHolds(const std::string& pattern, const std::string& status) {
+  if (pattern.empty()) return true;
+  for (size_t b = 0; b <= pattern.size();) {
+    const size_t e = std::min(pattern.find('|', b), pattern.size());
+    const std::string alt = pattern.substr(b, e - b);
+    if (alt == "none" ? status.empty() : (!status.empty() && glob(alt, status))) return true;
+    b = e + 1;
+  }
+  return false;
+}
+
+// RFC 5321 section 4.2.1: each line of a multiline reply starts with the code ("550-" on all but
+// the last, "550 " on the last), often with the enhanced status again (Gmail's "550-5.1.1"). A
+// report that joins the lines keeps them inside the sentence ("invalid FreeUK 550 username"):
+// the repeats after the first line are not words of the reply.
+std::string withoutContinuationCodes(const std::string& text) {
+  // The reply's code: the first three digits of 2-5 standing as a word and followed by '-' or ' '
+  // (a report may put its own words before the reply: "host x said: 550-...").
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  size_t first = std::string::npos;
+  for (size_t p = 0; p + 4 <= text.size(); ++p)
+    if ((p == 0 || text[p - 1] == ' ' || text[p - 1] == ':') && text[p] >= '2' && text[p] <= '5' && digit(text[p + 1]) &&
+        digit(text[p + 2]) && (text[p + 3] == '-' || text[p + 3] == ' ')) {
+      first = p;
+      break;
+    }
+  if (first == std::string::npos) return text;
+  static const std::regex status(R"(^[245]\.[0-9]{1,3}\.[0-9]{1,3}( |$))");
+  const std::string code = text.substr(first, 3);
+  std::string out = text.substr(0, first + 4);
+  size_t i = first + 4;
+  while (i < text.size()) {
+    // " 550-" or " 550 " after the first line, and an enhanced status right after it.
+    if (text[i] == ' ' && text.compare(i + 1, 3, code) == 0 && i + 4 < text.size() && (text[i + 4] == '-' || text[i + 4] == ' ')) {
+      size_t j = i + 5;
+      std::smatch m;
+      const std::string rest = text.substr(j, 16);
+      if (std::regex_search(rest, m, status)) j += static_cast<size_t>(m.length(0));
+      out += ' ';
+      i = j;
+      continue;
+    }
+    out += text[i++];
+  }
+  return out;
 }
 
 // The text rules are matched against: lower case, whitespace collapsed, addresses replaced by
@@ -89,7 +138,9 @@ std::string normalized(const std::string& text) {
   // hostile text a reader asks about.
   constexpr size_t kMaxWords = 4096;
   static const std::regex address(R"([^\s<>()\[\]"',;:]+@[^\s<>()\[\]"',;:]+)");
-  return lowerCollapsed(std::regex_replace(text.size() > kMaxWords ? text.substr(0, kMaxWords) : text, address, "<address>"));
+  // The continuation codes first: "550-a@b.c" would otherwise read as one address.
+  return std::regex_replace(withoutContinuationCodes(lowerCollapsed(text.size() > kMaxWords ? text.substr(0, kMaxWords) : text)),
+                            address, "<address>");
 }
 
 }  // namespace
@@ -183,7 +234,7 @@ std::vector<const WordingRule*> matching(const RuleSet& set, const Evidence& e, 
   for (const auto& r : set.rules.rules) {
     if (!wordsMatch(r, text)) continue;
     if (!words_only) {
-      if (!r.status.empty() && (e.status.empty() || !glob(r.status, e.status))) continue;
+      if (!statusHolds(r.status, e.status)) continue;
       if (!replyHolds(r.reply, e)) continue;
       if (!r.action.empty() && r.action != e.action) continue;
       if (!stageHolds(r.stage, e.stage) || !hostHolds(r.hosts, e, text)) continue;

@@ -300,6 +300,7 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     r.status = text(n, "status");
     r.reply = text(n, "reply");
     r.action = text(n, "action");
+    r.unless = text(n, "unless");
     r.reason = text(n, "reason");
     r.hard = flag(n, "hard");
     r.hard_stated = static_cast<bool>(n["hard"]);
@@ -346,6 +347,14 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
         r.literals = requiredLiterals(r.match);
       } catch (const std::regex_error& e) {
         errors.push_back(where + "regex does not compile: " + e.what());
+        continue;
+      }
+    }
+    if (!r.unless.empty()) {
+      try {
+        r.unless_re = std::regex(lowerPattern(r.unless), std::regex::ECMAScript);
+      } catch (const std::regex_error& e) {
+        errors.push_back(where + "unless: regex does not compile: " + e.what());
         continue;
       }
     }

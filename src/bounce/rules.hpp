@@ -22,7 +22,9 @@ struct StatusCodeFact {
 
 struct WordingRule {
   std::string id, kind, match;  // kind: phrase | regex
-  std::string status, reply, action;  // conditions, "" when none; status/reply may hold '*' / 'x'
+  // Conditions, "" when none. status: globs ('*' any run) separated by '|', `none` for a report
+  // that gives no status; reply may hold 'x' (5xx).
+  std::string status, reply, action;
   std::string stage;                  // scope.stage: rcpt, data, mail, helo, connect, local; "" any
   std::vector<std::string> hosts;     // scope.host: domain suffixes ("a.com|b.com"); empty: any
   std::string mta;                    // scope.mta: whose wording it is (documentation only)
@@ -37,6 +39,11 @@ struct WordingRule {
   std::string origin;  // "built-in", or the admin file's path
   std::regex re;  // kind regex: compiled lower-cased, for lower-cased words (lowerCollapsed)
   std::vector<std::string> literals;  // kind regex: any match holds one of these words (lower case); none: no sure words
+  // `unless`: a regex (lower case, like `match`); the rule does not hold when it is in the words.
+  // For general wordings that other words in the same reply make about something else ("invalid
+  // recipient" beside "sender" or "relay").
+  std::string unless;
+  std::regex unless_re;
 };
 
 // A vendor's code table the engine applies: `find` is a regex whose first group is the code (or,

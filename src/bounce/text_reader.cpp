@@ -105,6 +105,35 @@ size_t mentionOpeningALine(const std::string& text, const std::string& address) 
   return std::string::npos;
 }
 
+// The bare local parts a failure list names under its heading (a line naming "the following
+// recipients" or "the following addresses"), one per line, qualified with the domain of `notice_from`
+// when that is the mail system's own mailbox (mailer-daemon@ or postmaster@). At most 20.
+std::vector<std::string> bareListedRecipients(const std::string& lowerText, const std::string& notice_from) {
+  std::vector<std::string> out;
+  const auto at = notice_from.find('@');
+  if (at == std::string::npos) return out;
+  const std::string local = notice_from.substr(0, at), domain = notice_from.substr(at + 1);
+  if ((local != "mailer-daemon" && local != "postmaster") || domain.empty()) return out;
+  static const std::regex bare(R"(^[ \t]*([a-z0-9][a-z0-9._+-]{0,63})[ \t\r]*$)");
+  std::istringstream in(lowerText);
+  bool inList = false;
+  for (std::string line; std::getline(in, line);) {
+    if (contains(line, "following recipient") || contains(line, "following address")) {
+      inList = true;
+      continue;
+    }
+    if (!inList) continue;
+    std::smatch m;
+    if (!std::regex_match(line, m, bare)) {
+      if (!out.empty() || trim(line).size() > 0) inList = false;  // the list ends at its first other line
+      continue;
+    }
+    out.push_back(m[1].str() + "@" + domain);
+    if (out.size() >= 20) break;
+  }
+  return out;
+}
+
 }  // namespace
 
 bool readText(const MimeView& v, Classification& out) {
@@ -190,6 +219,18 @@ bool readText(const MimeView& v, Classification& out) {
         }
     }
   }
+  // Nobody named by address and no returned message to name one: a failure list of bare local
+  // parts ("Your mail to the following recipients could not be delivered ...:" then "\tjdoe"),
+  // users of the system that wrote the notice. MTAs qualify an address without a domain with
+  // their own (Postfix's append_at_myorigin: "append the string "@$myorigin" to mail addresses
+  // without domain information"), so the name is qualified with the domain of the notice's sender,
+  // its MAILER-DAEMON or postmaster. Kept soft: the report never wrote this address.
+  if (recipients.empty())
+    for (const auto& a : bareListedRecipients(lh, addressIn(v.header("from"))))
+      if (!notARecipient(a)) {
+        add(a);
+        guessed.insert(a);
+      }
   if (recipients.empty()) return false;
   // No real bounce names more failed recipients than this; past it the text is not a bounce.
   constexpr size_t kMaxRecipients = 200;
