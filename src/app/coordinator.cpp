@@ -64,9 +64,10 @@ Coordinator::Coordinator(Store& store, const StoreConfig& config)
   holder_ = instance_ + "#" + id;
 }
 
-void Coordinator::refresh(const std::vector<std::string>& connectors, TimePoint now,
+void Coordinator::refresh(const std::vector<std::string>& connectors, TimePoint local,
                           const std::function<bool(const std::string&)>& busy) {
   if (!shared_) return;
+  const TimePoint now = store_.leaseNow(local);  // the database's clock: machines' clocks differ
   const TimePoint until = now + lease_;
   // The heartbeat, under this instance's name. Held by another process (one with the same name
   // still alive, or one that died less than a lease ago): this one does no work until it ends.
@@ -143,8 +144,9 @@ void Coordinator::refresh(const std::vector<std::string>& connectors, TimePoint 
   freshUntil_ = std::chrono::steady_clock::now() + lease_ * 2 / 3;
 }
 
-bool Coordinator::stepBack(const std::string& connector, TimePoint now) {
+bool Coordinator::stepBack(const std::string& connector, TimePoint local) {
   if (!shared_ || nameTaken_) return false;
+  const TimePoint now = store_.leaseNow(local);
   const std::string unit = connectorUnit(connector);
   const LeaseView view = readLeases(store_, now);
   if (view.live.size() <= 1 || allOthersAvoid(view, unit, instance_)) return false;

@@ -31,6 +31,7 @@ class Coordinator {
   // Renews this instance's leases, then takes or gives up units towards its fair share. `busy`:
   // units it is working on right now (a listing under way), never given up for fairness.
   // Store errors propagate (the tick reports them); the leases held so far stay as they were.
+  // `now` is this machine's clock; the leases are reckoned in the store's (Store::leaseNow).
   void refresh(const std::vector<std::string>& connectors, TimePoint now,
                const std::function<bool(const std::string& unit)>& busy = {});
   // A unit counts as held only while its lease is fresh: an instance that cannot reach the

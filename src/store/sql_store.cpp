@@ -918,6 +918,13 @@ class SqlStore final : public Store {
     s.run();
   }
 
+  TimePoint leaseNow(TimePoint local) override {
+    if (db_->dialect() != store::Dialect::Postgres) return local;
+    // clock_timestamp(), not now(): now() is the transaction's start.
+    Stmt s(db_, "SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint");
+    return s.step() ? fromMillis(s.integer(0)) : local;
+  }
+
   std::vector<Lease> leases() override {
     Stmt s(db_, "SELECT unit, holder, until FROM leases ORDER BY unit");
     std::vector<Lease> out;

@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "app/coordinator.hpp"
 #include "bounce/history.hpp"
 #include "integration/peers.hpp"
 #include "support/scratch_store.hpp"
@@ -627,6 +628,47 @@ TEST(PostgresStore, OneOfManyInstancesAskingAtOnceGetsALease) {
     for (auto& t : askers) t.join();
     EXPECT_EQ(winners.load(), 1) << unit;
   }
+}
+
+// Leases are reckoned by the database server's clock, not each machine's: an instance whose clock
+// runs ten minutes fast neither takes a live instance's units nor, once dead, holds its own ten
+// minutes past its lease.
+TEST(PostgresStore, LeasesAreReckonedByTheDatabasesClockNotTheMachines) {
+  const std::string db = freshDatabase();
+  auto onTime = openPostgresStore(db), fast = openPostgresStore(db);
+  auto config = [](const std::string& name) {
+    StoreConfig c;
+    c.backend = "postgres";
+    c.lease = std::chrono::seconds(2);
+    c.instance = name;
+    return c;
+  };
+  Coordinator a(*onTime, config("on-time")), b(*fast, config("fast"));
+  const std::vector<std::string> connectors = {"close-a", "close-b", "outreach"};
+  auto owned = [&](const Coordinator& c) {
+    int n = c.ownsHousekeeping() ? 1 : 0;
+    for (const auto& x : connectors) n += c.ownsConnector(x) ? 1 : 0;
+    return n;
+  };
+  const auto skew = std::chrono::minutes(10);
+  a.refresh(connectors, Clock::now());
+  ASSERT_EQ(owned(a), 4);
+  // The fast one joins while the first is alive: it takes nothing the first holds, which renews
+  // all of them and gives up only its excess (two of four).
+  b.refresh(connectors, Clock::now() + skew);
+  EXPECT_EQ(owned(b), 0) << "units were taken from a live instance";
+  a.refresh(connectors, Clock::now());
+  EXPECT_EQ(owned(a), 2);
+  b.refresh(connectors, Clock::now() + skew);
+  EXPECT_EQ(owned(b), 2);
+  // Now the fast one holds everything and dies: another takes over once its lease has run out.
+  a.releaseAll();
+  b.refresh(connectors, Clock::now() + skew);
+  ASSERT_EQ(owned(b), 4);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  Coordinator c(*onTime, config("on-time"));
+  c.refresh(connectors, Clock::now());
+  EXPECT_EQ(owned(c), 4) << "a dead instance's units were held past its lease";
 }
 
 // A connection string libpq cannot parse is reported without its text: it may hold the password.

@@ -318,6 +318,11 @@ class Store {
   virtual bool tryLease(const std::string& unit, const std::string& holder, TimePoint now, TimePoint until) = 0;
   virtual void releaseLease(const std::string& unit, const std::string& holder) = 0;
   virtual std::vector<Lease> leases() = 0;
+  // The time leases are reckoned in, given `local` (this machine's now): for a database several
+  // instances share, the database server's clock, since their machines' clocks may disagree by
+  // more than a lease (a fast one would take a live instance's units, a slow one's would outlive
+  // it); for a store of one machine, `local`.
+  virtual TimePoint leaseNow(TimePoint local) { return local; }
 
   virtual void upsertTracked(const TrackedEmail& e) = 0;
   virtual void removeTracked(const std::string& connector, const std::string& email_id) = 0;
