@@ -20,7 +20,7 @@
 //
 // Usage: eval-bounces PATH... [--folds K] [--verbose] [--min-parsed P] [--min-exact P]
 //        [--min-hardsoft P] [--min-precision P] [--min-coarse P]
-//        [--indep-min-hardsoft P] [--indep-max-false-hard N] [--indep-max-not-about N]
+//        [--indep-min-hardsoft P] [--indep-min-recipients P] [--indep-max-false-hard N] [--indep-max-not-about N]
 // The --min-* floors apply to a set-of-emails corpus, the --indep-* ones to the headline rows of
 // a corpus with sisimai-4.25.jsonl (bounces-indep: the one nobody tuned for).
 // The floors (percentages) apply to the set-of-emails corpus; exit 1 below one, 2 on a bad argument.
@@ -391,13 +391,14 @@ int main(int argc, char** argv) {
   }
   if (roots.empty() || folds < 0 || folds == 1) {
     std::cerr << "usage: eval-bounces PATH... [--folds K (2 or more)] [--verbose] [--min-parsed P] [--min-hardsoft P] "
-                 "[--min-precision P] [--min-coarse P] [--min-exact P] [--indep-min-hardsoft P] "
+                 "[--min-precision P] [--min-coarse P] [--min-exact P] [--indep-min-hardsoft P] [--indep-min-recipients P] "
                  "[--indep-max-false-hard N] [--indep-max-not-about N]\n";
     return 2;
   }
   for (const auto& [name, value] : floors)
     if (name != "parsed" && name != "exact" && name != "hardsoft" && name != "precision" && name != "coarse" &&
-        name != "indep-min-hardsoft" && name != "indep-max-false-hard" && name != "indep-max-not-about") {
+        name != "indep-min-hardsoft" && name != "indep-min-recipients" && name != "indep-max-false-hard" &&
+        name != "indep-max-not-about") {
       std::cerr << "eval-bounces: no such measure " << name << "\n";
       return 2;
     }
@@ -454,6 +455,7 @@ int main(int argc, char** argv) {
       indepLine("safetynet, all rows", oursAll);
       indepLine("Debian Sisimai 4.25, all rows", theirsAll);
       check("indep-min-hardsoft", all.labelled ? 100.0 * all.agree / all.labelled : 0);
+      check("indep-min-recipients", all.named ? 100.0 * all.found / all.named : 0);
       ceiling("indep-max-false-hard", all.falseHard);
       ceiling("indep-max-not-about", all.notAbout);
       continue;
