@@ -79,6 +79,7 @@ void Coordinator::refresh(const std::vector<std::string>& connectors, TimePoint 
                                    instance_, formatDuration(lease_));
     nameTaken_ = true;
     held_.clear();
+    failedInARow_.clear();
     return;
   }
   nameTaken_ = false;
@@ -141,7 +142,19 @@ void Coordinator::refresh(const std::vector<std::string>& connectors, TimePoint 
       logger("coordinator")->info("{}: taken by {}", u, instance_);
     }
   }
+  // Failed listings count within one turn of holding a unit.
+  for (auto it = failedInARow_.begin(); it != failedInARow_.end();)
+    it = held_.count(it->first) ? std::next(it) : failedInARow_.erase(it);
   freshUntil_ = std::chrono::steady_clock::now() + lease_ * 2 / 3;
+}
+
+bool Coordinator::listingFailed(const std::string& connector, TimePoint now, bool busy) {
+  if (!shared_) return false;
+  const std::string unit = connectorUnit(connector);
+  if (++failedInARow_[unit] < kStepBackAfterFailures || busy) return false;
+  if (!stepBack(connector, now)) return false;
+  failedInARow_.erase(unit);
+  return true;
 }
 
 bool Coordinator::stepBack(const std::string& connector, TimePoint local) {
@@ -173,6 +186,7 @@ void Coordinator::releaseAll() {
   if (!shared_) return;
   for (const auto& u : held_) store_.releaseLease(u, holder_);
   held_.clear();
+  failedInARow_.clear();
   store_.releaseLease(kInstancePrefix + instance_, holder_);  // only if this process holds it
 }
 

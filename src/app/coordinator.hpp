@@ -47,8 +47,17 @@ class Coordinator {
   // someone must keep listing it). If no other instance takes it within a lease (they do not list
   // that connector), it takes it back. True if it stepped back.
   bool stepBack(const std::string& connector, TimePoint now);
+  // A listing of `connector` here failed. The kStepBackAfterFailures-th in a row steps back
+  // (above), unless `busy` (stops of its emails are under way here). The count starts again when
+  // the connector is listed fine, after a step back, and when this instance no longer holds it
+  // (taken over, given up): failures of an earlier turn are not this turn's. True if it stepped back.
+  bool listingFailed(const std::string& connector, TimePoint now, bool busy);
+  static constexpr int kStepBackAfterFailures = 3;
   // A listing of `connector` here succeeded: the next step back starts from the shortest pause.
-  void listedFine(const std::string& connector) { stepBacks_.erase(connectorUnit(connector)); }
+  void listedFine(const std::string& connector) {
+    stepBacks_.erase(connectorUnit(connector));
+    failedInARow_.erase(connectorUnit(connector));
+  }
   // A clean stop: every lease is given up, so that the others take the work over at once.
   void releaseAll();
   bool shared() const { return shared_; }
@@ -85,6 +94,7 @@ class Coordinator {
   size_t live_ = 0;
   std::map<std::string, int> stepBacks_;          // unit -> step backs in a row (the pause doubles)
   std::map<std::string, TimePoint> stepBackAt_;   // unit -> when it last stepped back from it
+  std::map<std::string, int> failedInARow_;       // unit -> listings failed in a row while held
   std::chrono::steady_clock::time_point freshUntil_{};
 };
 

@@ -283,7 +283,6 @@ class Daemon {
                        listingFailedHere(c->name());
                      } else {
                        health_.pollSucceeded(c->name(), Clock::now());
-                       failedInARow_.erase(c->name());
                        coordinator_->listedFine(c->name());
                      }
                      // A webhook came while it ran: what it announced may be newer than this listing.
@@ -295,13 +294,11 @@ class Daemon {
   // credential broken on this machine only) is given up to another instance for a while
   // (Coordinator::stepBack), unless stops of its emails are still under way here.
   void listingFailedHere(const std::string& name) {
-    if (!coordinator_->shared() || ++failedInARow_[name] < kStepBackAfterFailures || engine_->busyWith(name)) return;
+    if (!coordinator_->shared()) return;
     std::string failure;
     try {
-      if (coordinator_->stepBack(name, Clock::now())) {
-        failedInARow_.erase(name);
+      if (coordinator_->listingFailed(name, Clock::now(), engine_->busyWith(name)))
         refreshLeases();  // /readyz: listed by another instance from now on
-      }
     } catch (const std::exception& e) {
       failure = e.what();
     }
@@ -534,10 +531,6 @@ class Daemon {
   std::set<std::string> nudged_;      // connectors a webhook asked to list, not listed since
   std::map<std::string, std::chrono::steady_clock::time_point> lastListingStart_, lastWebhookWarning_;
   int listing_ = 0, connectorErrors_ = 0;
-  // Listings of each connector that failed in a row here; at kStepBackAfterFailures, another
-  // instance sharing the database may take the connector over.
-  static constexpr int kStepBackAfterFailures = 3;
-  std::map<std::string, int> failedInARow_;
   bool workersDone_ = false, checkingCanaries_ = false;
   asio::steady_timer wake_, grace_, watchdog_;
   asio::signal_set signals_;

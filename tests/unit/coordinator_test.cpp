@@ -168,6 +168,43 @@ TEST_F(CoordinatorTest, AnInstanceThatCannotListAConnectorGivesItUpAndAnotherTak
   expectAnEvenSplit(*a, *b);
 }
 
+// Failed listings count in a row within one turn of holding the connector: two failures before the
+// connector was taken over, and one after it came back, are not three in a row.
+TEST_F(CoordinatorTest, FailedListingsOfAnEarlierTurnDoNotCountTowardsAStepBack) {
+  const TimePoint t0 = Clock::now();
+  auto a = instance("a");
+  auto b = instance("b");
+  a->refresh(connectors_, t0);
+  b->refresh(connectors_, t0 + seconds(1));
+  a->refresh(connectors_, t0 + seconds(2));
+  b->refresh(connectors_, t0 + seconds(3));
+  std::string c;
+  for (const auto& x : connectors_)
+    if (a->ownsConnector(x)) c = x;
+  ASSERT_FALSE(c.empty());
+  EXPECT_FALSE(a->listingFailed(c, t0 + seconds(4), false));
+  EXPECT_FALSE(a->listingFailed(c, t0 + seconds(5), false));
+  // a stalls past its lease: b takes everything over; then a comes back and b stops cleanly.
+  b->refresh(connectors_, t0 + seconds(40));
+  ASSERT_TRUE(b->ownsConnector(c));
+  a->refresh(connectors_, t0 + seconds(41));
+  ASSERT_FALSE(a->ownsConnector(c));
+  b->releaseAll();
+  a->refresh(connectors_, t0 + seconds(42));
+  ASSERT_TRUE(a->ownsConnector(c));
+  // Another instance joins (alone, an instance never steps back). One failure in this turn: no
+  // step back (before, the earlier turn's two counted and a gave the connector up).
+  auto d = instance("d");
+  d->refresh(connectors_, t0 + seconds(43));
+  EXPECT_FALSE(a->listingFailed(c, t0 + seconds(44), false));
+  EXPECT_TRUE(a->ownsConnector(c));
+  // The count itself still works within a turn, and waits while stops are under way.
+  EXPECT_FALSE(a->listingFailed(c, t0 + seconds(45), false));
+  EXPECT_FALSE(a->listingFailed(c, t0 + seconds(46), true));
+  EXPECT_TRUE(a->listingFailed(c, t0 + seconds(47), false));
+  EXPECT_FALSE(a->ownsConnector(c));
+}
+
 // When every live instance has stepped back from a connector, the platform is at fault, not a
 // machine: the last one keeps listing it (and one that stepped back may take it again), so that
 // the connector is never left to nobody. Alone, an instance never steps back.
