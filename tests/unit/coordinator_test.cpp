@@ -35,6 +35,19 @@ class CoordinatorTest : public safetynet::testing::ScratchStoreTest {
     EXPECT_EQ(a.ownsHousekeeping() + b.ownsHousekeeping(), 1);
     for (const auto& c : connectors_) EXPECT_EQ(a.ownsConnector(c) + b.ownsConnector(c), 1) << c;
   }
+  // a and b settle into an even split: each refreshed twice, a first, from t0 on, `step` apart.
+  void settle(Coordinator& a, Coordinator& b, TimePoint t0, seconds step = seconds(1)) {
+    a.refresh(connectors_, t0);
+    b.refresh(connectors_, t0 + step);
+    a.refresh(connectors_, t0 + 2 * step);
+    b.refresh(connectors_, t0 + 3 * step);
+  }
+  // The first connector `c` holds.
+  std::string firstOwned(const Coordinator& c) const {
+    for (const auto& x : connectors_)
+      if (c.ownsConnector(x)) return x;
+    return "";
+  }
   const std::vector<std::string> connectors_ = {"close-a", "close-b", "outreach"};
 };
 
@@ -79,10 +92,7 @@ TEST_F(CoordinatorTest, ADeadInstancesUnitsAreTakenOverAfterItsLease) {
   const TimePoint t0 = Clock::now();
   auto a = instance("a");
   auto b = instance("b");
-  a->refresh(connectors_, t0);
-  b->refresh(connectors_, t0 + seconds(1));
-  a->refresh(connectors_, t0 + seconds(10));
-  b->refresh(connectors_, t0 + seconds(11));
+  settle(*a, *b, t0, seconds(5));
   // a stops renewing (killed) at t0+10: its leases last until t0+40.
   b->refresh(connectors_, t0 + seconds(30));
   EXPECT_EQ(owned(*b, connectors_), 2);
@@ -139,14 +149,9 @@ TEST_F(CoordinatorTest, AnInstanceThatCannotListAConnectorGivesItUpAndAnotherTak
   const TimePoint t0 = Clock::now();
   auto a = instance("a");
   auto b = instance("b");
-  a->refresh(connectors_, t0);
-  b->refresh(connectors_, t0 + seconds(1));
-  a->refresh(connectors_, t0 + seconds(2));
-  b->refresh(connectors_, t0 + seconds(3));
+  settle(*a, *b, t0);
   ASSERT_EQ(owned(*a, connectors_), 2);
-  std::string failing;
-  for (const auto& c : connectors_)
-    if (a->ownsConnector(c)) failing = c;
+  const std::string failing = firstOwned(*a);
   ASSERT_FALSE(failing.empty());
 
   ASSERT_TRUE(a->stepBack(failing, t0 + seconds(4)));
@@ -174,13 +179,8 @@ TEST_F(CoordinatorTest, FailedListingsOfAnEarlierTurnDoNotCountTowardsAStepBack)
   const TimePoint t0 = Clock::now();
   auto a = instance("a");
   auto b = instance("b");
-  a->refresh(connectors_, t0);
-  b->refresh(connectors_, t0 + seconds(1));
-  a->refresh(connectors_, t0 + seconds(2));
-  b->refresh(connectors_, t0 + seconds(3));
-  std::string c;
-  for (const auto& x : connectors_)
-    if (a->ownsConnector(x)) c = x;
+  settle(*a, *b, t0);
+  const std::string c = firstOwned(*a);
   ASSERT_FALSE(c.empty());
   EXPECT_FALSE(a->listingFailed(c, t0 + seconds(4), false));
   EXPECT_FALSE(a->listingFailed(c, t0 + seconds(5), false));
