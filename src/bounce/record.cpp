@@ -38,8 +38,14 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
     if (!h->empty()) e.hosts.push_back(asciiLower(*h));
   const Decision d = decide(e);
   if (r.reason.empty()) r.reason = vendor;
-  if (r.reason.empty()) r.reason = d.reason;
-  if (!orange.empty()) r.reason = orange;
+  if (r.reason.empty()) {
+    r.reason = d.reason;
+    r.rule = d.rule;
+  }
+  if (!orange.empty()) {
+    r.reason = orange;
+    r.rule.clear();
+  }
   // What some receiving systems mean by their words (rules.yaml host_meanings).
   r.reason = hostMeaning(*rules, r.reason, r.recipient, r.status, r.diagnostic, ctx.reporting_mta);
   const bool addressing = r.status.size() >= 4 && r.status.substr(1, 3) == ".1.";

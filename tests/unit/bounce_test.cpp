@@ -294,6 +294,11 @@ TEST(BounceReason, ASitesOwnWordsForAMailboxThatDoesNotExistAreReadByTheirGramma
     EXPECT_TRUE(d.hard) << text;
     EXPECT_EQ(d.rule, "general-recipient-does-not-exist") << text;
   }
+  // A classified bounce names the rule that decided it: what an admin disables when it is wrong.
+  EXPECT_EQ(only(dsn("mx.globex.test", "x@globex.test", "5.0.0", "550 Nonexistent addressee here (in reply to RCPT TO command)"))
+                .rule,
+            "general-recipient-does-not-exist");
+  EXPECT_EQ(only(dsn("mx.globex.test", "x@globex.test", "5.1.1", "550 5.1.1 <x@globex.test>")).rule, "");
   // Delivery not authorized (X.7.1), the status qmail's badrcptto and site filters send at RCPT.
   EXPECT_TRUE(rcpt("5.7.1", "553", "553 sorry, rcpt list says mail-box not found (#5.7.1)").hard);
   // No status at all: the reply's class decides.

@@ -18,6 +18,10 @@ struct BounceRecord {
   std::string diagnostic;  // the server's words
   std::string smtp_command;  // RCPT, DATA, MAIL... when the bounce says in reply to which
   std::string feedback_type;  // ARF: abuse, fraud, ...
+  // The id of the wording rule of data/bounce/rules.yaml (or the admin's file) that decided the
+  // reading, "" when the status, a vendor code or a reader decided: what an admin disables or
+  // overrides (bounces.rules_file) when a reading is wrong.
+  std::string rule;
 };
 
 struct Classification {
