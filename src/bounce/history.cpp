@@ -28,18 +28,27 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
     e.source = source;
     e.sender = sender;
     e.at = at;
-    bool domainConfirmed = false;
-    if (aboutTheDomain(e.reason) && e.hard) {
-      const auto at = e.address.rfind('@');
-      auto seen = store.addressesBouncedAt(e.address.substr(at + 1), {"hostunknown", "notaccept"});
-      if (std::find(seen.begin(), seen.end(), e.address) == seen.end()) seen.push_back(e.address);
-      domainConfirmed = static_cast<int>(seen.size()) >= config.domain_after;
-    }
-    const std::string subject = subjectOf(e, domainConfirmed);
-    // Decided inside the bounce's transaction, the subject locked: a bounce of the same address
-    // recorded at the same moment elsewhere is counted, not overwritten.
+    // A dead domain is confirmed once `domain_after` of its addresses bounced as dead: counted
+    // inside the transaction with the domain locked, so that two of its addresses bouncing at once
+    // (two instances) see each other.
+    const auto atSign = e.address.rfind('@');
+    const std::string domain = atSign == std::string::npos ? std::string() : e.address.substr(atSign + 1);
+    const bool aboutDomain = aboutTheDomain(e.reason) && e.hard && !domain.empty();
+    std::vector<std::string> locks;
+    if (aboutDomain) locks.push_back("@" + domain);
+    locks.push_back(e.address);
+    // Decided inside the bounce's transaction, the subjects locked: a bounce of the same address
+    // (or of another address of the same dead domain) recorded at the same moment elsewhere is
+    // counted, not overwritten.
     std::optional<Standing> next;
     auto decide = [&]() -> std::optional<Standing> {
+      bool domainConfirmed = false;
+      if (aboutDomain) {
+        auto seen = store.addressesBouncedAt(domain, {"hostunknown", "notaccept"});
+        if (std::find(seen.begin(), seen.end(), e.address) == seen.end()) seen.push_back(e.address);
+        domainConfirmed = static_cast<int>(seen.size()) >= config.domain_after;
+      }
+      const std::string subject = subjectOf(e, domainConfirmed);
       const auto current = store.standing(subject);
       // Soft bounces of this address since the window (or the last hold) began, this one included.
       int soft = 1;
@@ -49,7 +58,7 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
       next = applyBounce(current, e, subject, soft, config, at);
       return next;
     };
-    if (!store.recordBounceDeciding(e, subject, decide)) {
+    if (!store.recordBounceDeciding(e, locks, decide)) {
       ++result.duplicates;
       continue;
     }

@@ -549,13 +549,13 @@ class SqlStore final : public Store {
   }
 
   bool recordBounce(const BounceEvent& e, const std::optional<Standing>& st) override {
-    return recordBounceDeciding(e, st ? st->subject : std::string(), [&st] { return st; });
+    return recordBounceDeciding(e, st ? std::vector<std::string>{st->subject} : std::vector<std::string>{}, [&st] { return st; });
   }
 
-  bool recordBounceDeciding(const BounceEvent& e, const std::string& subject,
+  bool recordBounceDeciding(const BounceEvent& e, const std::vector<std::string>& locks,
                             const std::function<std::optional<Standing>()>& decide) override {
     Tx tx(*this);
-    lockStanding(subject);
+    for (const auto& subject : locks) lockStanding(subject);
     // One statement: two instances importing the same bounce at once cannot both insert it.
     Stmt s(db_,
            "INSERT INTO bounces(key, address, reason, hard, status, reply_code, diagnostic, source, sender, at) "

@@ -545,6 +545,46 @@ TEST(PostgresStore, TwoSoftBouncesOfOneAddressRecordedAtOnceByTwoInstancesBothCo
   EXPECT_EQ(counted, kAddresses);
 }
 
+// Two addresses of one dead domain hard-bounce at the same moment on two instances: with
+// domain_after 2, the second of them confirms the domain whichever instance records it (each
+// counts the other's bounce, the domain locked), never neither.
+TEST(PostgresStore, TwoAddressesOfADeadDomainRecordedAtOnceByTwoInstancesConfirmIt) {
+  const std::string db = freshDatabase();
+  auto a = openPostgresStore(db), b = openPostgresStore(db);
+  BouncesConfig config;
+  config.domain_after = 2;
+  constexpr int kDomains = 25;
+  auto deadDomainBounce = [&](Store& store, const std::string& local, int i) {
+    bounce::Classification c;
+    bounce::BounceRecord r;
+    r.recipient = local + "@gone" + std::to_string(i) + ".test";
+    r.reason = "hostunknown";
+    r.hard = true;
+    r.action = "failed";
+    r.status = "5.1.2";
+    c.records.push_back(r);
+    return bounce::recordBounces(store, config, c, local + "-msg-" + std::to_string(i), "test", "", Clock::now());
+  };
+  std::atomic<int> ready{0};
+  auto instance = [&](Store& store, const std::string& local) {
+    for (int i = 0; i < kDomains; ++i) {
+      ++ready;
+      while (ready.load() < 2 * (i + 1)) std::this_thread::yield();
+      deadDomainBounce(store, local, i);
+    }
+  };
+  std::thread ta(instance, std::ref(*a), "kim"), tb(instance, std::ref(*b), "lee");
+  ta.join();
+  tb.join();
+  int confirmed = 0;
+  for (int i = 0; i < kDomains; ++i) {
+    const auto st = a->standing("@gone" + std::to_string(i) + ".test");
+    confirmed += st.has_value();
+    EXPECT_TRUE(st.has_value()) << "gone" << i << ".test";
+  }
+  EXPECT_EQ(confirmed, kDomains);
+}
+
 // An admin suppresses an address ("Keep held and suppress") while a soft bounce of it is being
 // recorded by another instance: the suppression stays (a soft bounce never lifts it), whichever
 // comes first. (Before, the bounce read no standing, the suppression was written, and the bounce's

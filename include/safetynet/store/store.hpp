@@ -253,10 +253,12 @@ class Store {
   // transaction; it returns false, writing nothing, when the event's key was recorded before.
   virtual bool recordBounce(const BounceEvent& e, const std::optional<Standing>& standing) = 0;
   // The same, the standing decided inside the transaction, after the event is written, by
-  // `decide` reading this store (the subject's standing, the address's earlier bounces), with
-  // every other writer of `subject`'s standing waiting: two bounces of one address recorded at
-  // once (two instances, or the daemon and `safetynet bounce import`) both count.
-  virtual bool recordBounceDeciding(const BounceEvent& e, const std::string& subject,
+  // `decide` reading this store (the subject's standing, the address's earlier bounces, the
+  // domain's other dead addresses), with every other writer of the `locks` subjects waiting (in
+  // that order: a domain's "@acme.test" before an address): two bounces of one address, or of two
+  // addresses at one dead domain, recorded at once (two instances, or the daemon and `safetynet
+  // bounce import`) both count.
+  virtual bool recordBounceDeciding(const BounceEvent& e, const std::vector<std::string>& locks,
                                     const std::function<std::optional<Standing>()>& decide) = 0;
   virtual std::vector<BounceEvent> bouncesFor(const std::string& address, TimePoint since) = 0;
   // The different addresses at `domain` ("acme.test") with a bounce of one of `reasons`.
