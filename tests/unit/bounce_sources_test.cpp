@@ -311,3 +311,36 @@ TEST(BounceSources, GooglesRateLimitInEitherWording) {
     EXPECT_FALSE(r.hard);
   }
 }
+
+// HCL's router error table: "User %a not listed in Domino Directory" is ERR_ROUTER_NOSUCHUSER, no
+// such user. A code-less Domino failure notice naming it is a dead address (the report's failure is
+// the class); "not listed in" is not a DNSBL's "listed in". A delay notice stays soft.
+TEST(BounceSources, DominosNoSuchUserIsADeadAddressAndNotABlockList) {
+  auto failed = read("kim@globex.test", "", "User Kim Lee (kim@globex.test) not listed in Domino Directory");
+  EXPECT_EQ(failed.reason, "userunknown");
+  EXPECT_TRUE(failed.hard);
+  EXPECT_EQ(failed.rule, "domino-not-listed");
+  EXPECT_FALSE(read("kim@globex.test", "", "User Kim Lee (kim@globex.test) not listed in Domino Directory", "delayed").hard);
+  // Its earlier name, the Public Name & Address Book (HCL's admin help).
+  EXPECT_TRUE(read("kim@globex.test", "", "kim@globex.test not listed in public Name & Address Book").hard);
+  // A DNSBL's words still name a block.
+  EXPECT_EQ(read("kim@globex.test", "5.7.1", "554 5.7.1 Client host [192.0.2.1] is listed in zen.example", "failed", "RCPT").reason,
+            "blocked");
+}
+
+// Wordings whose source says something else than the old table did (docs/bounce-sources.md, h30).
+TEST(BounceSources, OldPhrasesReadAsTheirSourcesMeanThem) {
+  // Postfix's mbox_open.c maps ENOSPC to 4.3.0 "mail system full": the server's disk, not a mailbox.
+  EXPECT_EQ(read("kim@globex.test", "4.3.0", "cannot append message to file /var/mail/kim: No space left on device").reason,
+            "systemfull");
+  // Sendmail's "Connection refused by host": a TCP refusal on the way, not a block list.
+  EXPECT_EQ(read("kim@globex.test", "4.4.1", "Deferred: Connection refused by mx.globex.test.", "delayed").reason,
+            "networkerror");
+  // Postfix's access-map REJECT: a policy refusal of this recipient, never a dead address.
+  auto access = read("kim@globex.test", "5.7.1", "554 5.7.1 <kim@globex.test>: Recipient address rejected: Access denied",
+                     "failed", "RCPT");
+  EXPECT_NE(access.reason, "userunknown");
+  EXPECT_FALSE(access.hard);
+  EXPECT_EQ(read("kim@globex.test", "5.0.0", "550 <kim@globex.test>: Recipient address rejected: Access denied").reason,
+            "filtered");
+}
