@@ -884,6 +884,10 @@ class SqlStore final : public Store {
         {"DELETE FROM sends WHERE key IN (SELECT key FROM sends WHERE at < ?1 ORDER BY at LIMIT ?2)", ago(r.sends)},
         {"DELETE FROM verdict_cache WHERE address IN (SELECT address FROM verdict_cache WHERE expires_at < ?1 LIMIT ?2)", t},
         {"DELETE FROM domain_facts WHERE (domain, fact) IN (SELECT domain, fact FROM domain_facts WHERE expires_at < ?1 LIMIT ?2)", t},
+        // Leases run out within minutes and are taken again by an upsert; a row a day past its end
+        // is an instance, or a step back, that is gone (a day: whatever the clocks of the machines
+        // and of the database that wrote it, it is over).
+        {"DELETE FROM leases WHERE unit IN (SELECT unit FROM leases WHERE until < ?1 LIMIT ?2)", ago(std::chrono::hours(24))},
     };
     constexpr int kBatch = 500;  // a few milliseconds per transaction: the event loop barely notices
     int deleted = pruneExpiredOverrides(t, std::min(kBatch, maxRows));

@@ -238,6 +238,20 @@ TEST_P(StoreContract, PruneDropsWhatIsPastItsRetentionAndKeepsWhatIsStillActedOn
   EXPECT_EQ(store_->prune(r, later, 10000), 0);  // done
 }
 
+// Lease rows of instances and step backs long gone are pruned a day after they ran out; a lease
+// that ran out an hour ago, or still runs, stays (it is taken again in place).
+TEST_P(StoreContract, PruneDropsLeasesADayPastTheirEnd) {
+  const TimePoint now = Clock::now();
+  ASSERT_TRUE(store_->tryLease("instance:gone", "gone#1", now - std::chrono::hours(49), now - std::chrono::hours(48)));
+  ASSERT_TRUE(store_->tryLease("avoid:gone|connector:c", "gone#1", now - std::chrono::hours(30), now - std::chrono::hours(25)));
+  ASSERT_TRUE(store_->tryLease("instance:recent", "recent#1", now - std::chrono::hours(2), now - std::chrono::hours(1)));
+  ASSERT_TRUE(store_->tryLease("instance:live", "live#1", now, now + std::chrono::seconds(30)));
+  EXPECT_EQ(store_->prune(RetentionConfig{}, now, 10000), 2);
+  std::set<std::string> left;
+  for (const auto& l : store_->leases()) left.insert(l.unit);
+  EXPECT_EQ(left, (std::set<std::string>{"instance:live", "instance:recent"}));
+}
+
 TEST_P(StoreContract, PruneWorksInBoundedBatches) {
   for (int i = 0; i < 30; ++i) store_->recordDecision(decision("d" + std::to_string(i), EmailState::Allowed));
   const auto later = Clock::now() + std::chrono::hours(24 * 181);
