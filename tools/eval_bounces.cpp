@@ -18,8 +18,13 @@
 // rules are written from sources, not trained), so each fold's held-out figure is the figure on
 // that fold's files and the sum over folds equals the all-files figure; the output says so.
 //
-// Usage: eval-bounces PATH... [--folds K] [--verbose] [--min-parsed P] [--min-exact P]
-//        [--min-hardsoft P] [--min-precision P] [--min-coarse P]
+// --rules FILE classifies with an admin's rules file (bounces.rules_file) on top of the built-in
+// rules, as the daemon would. --ablate PREFIX measures what each built-in rule whose id starts
+// with PREFIX carries: every corpus read again with that rule alone disabled, and the figures
+// that move listed per rule (a rule whose removal moves nothing is counted, not listed).
+//
+// Usage: eval-bounces PATH... [--folds K] [--verbose] [--rules FILE] [--ablate PREFIX] [--min-parsed P]
+//        [--min-exact P] [--min-hardsoft P] [--min-precision P] [--min-coarse P]
 //        [--indep-min-hardsoft P] [--indep-min-recipients P] [--indep-max-false-hard N] [--indep-max-not-about N]
 // The --min-* floors apply to a set-of-emails corpus, the --indep-* ones to the headline rows of
 // a corpus with sisimai-4.25.jsonl (bounces-indep: the one nobody tuned for).
@@ -37,6 +42,7 @@
 #include <set>
 #include <sstream>
 
+#include "bounce/rule_engine.hpp"
 #include "safetynet/bounce/bounce.hpp"
 
 namespace fs = std::filesystem;
@@ -46,6 +52,7 @@ namespace {
 struct Got {
   std::string recipient, reason, status;
   bool hard = false;
+  std::string rule;  // the deciding wording rule (ours only)
 };
 using Results = std::map<std::string, std::vector<Got>>;  // file name -> records
 
@@ -93,7 +100,7 @@ std::vector<Got> ours(const fs::path& file, std::string* format = nullptr) {
   auto c = safetynet::bounce::classify(readFile(file));
   if (format) *format = c.format.empty() ? "(" + c.error + ")" : c.format;
   std::vector<Got> got;
-  for (const auto& r : c.records) got.push_back(Got{r.recipient, r.reason, r.status, r.hard});
+  for (const auto& r : c.records) got.push_back(Got{r.recipient, r.reason, r.status, r.hard, r.rule});
   return got;
 }
 
@@ -179,7 +186,7 @@ Results runSisimai(const std::vector<fs::path>& files) {
       for (const auto& r : j)
         // v4: softbounce 0 is hard; -1 not a bounce
         v.push_back(Got{r.value("recipient", ""), r.value("reason", ""), r.value("deliverystatus", ""),
-                        r.value("softbounce", 1) == 0});
+                        r.value("softbounce", 1) == 0, ""});
     out[fs::path(line.substr(0, tab)).filename().string()] = v;
   }
   return out;
@@ -203,12 +210,12 @@ struct SetRun {
   bool haveSisimai = false;
 };
 
-SetRun runSet(const fs::path& root, int folds, bool verbose) {
+SetRun runSet(const fs::path& root, int folds, bool verbose, bool withSisimai = true) {
   const auto rows = readExpected(root);
   std::vector<fs::path> files;
   for (const auto& r : rows) files.push_back(root / "emails" / r.file);
   SetRun run{std::vector<Score>(folds + 1), std::vector<Score>(folds + 1), false};
-  const Results sisimai = runSisimai(files);
+  const Results sisimai = withSisimai ? runSisimai(files) : Results{};
   run.haveSisimai = !sisimai.empty();
   for (const auto& row : rows) {
     std::string format;
@@ -317,7 +324,7 @@ Results readSisimaiJsonl(const fs::path& p) {
     if (!j.is_object()) continue;
     auto& v = out[j.value("file", "")];
     for (const auto& r : j.value("results", nlohmann::json::array()))
-      v.push_back(Got{r.value("recipient", ""), r.value("reason", ""), r.value("status", ""), r.value("hardbounce", 0) == 1});
+      v.push_back(Got{r.value("recipient", ""), r.value("reason", ""), r.value("status", ""), r.value("hardbounce", 0) == 1, ""});
   }
   return out;
 }
@@ -370,17 +377,81 @@ void foldNote(int folds) {
                "sum over folds equals the all-files figure.\n";
 }
 
+
+// ---- --ablate: what each rule carries ----
+
+// The figures an ablation compares, over every corpus given.
+struct Figures {
+  std::vector<Score> sets;
+  std::vector<IndepScore> indeps;
+};
+
+Figures measure(const std::vector<fs::path>& roots) {
+  Figures f;
+  for (const auto& root : roots)
+    if (fs::exists(root / "sisimai-4.25.jsonl")) f.indeps.push_back(runIndep(root, 1, false).ours[1]);
+    else f.sets.push_back(runSet(root, 1, false, false).ours[1]);
+  return f;
+}
+
+// One line per rule whose removal moves a figure: the change of each figure that moved.
+void ablate(const std::vector<fs::path>& roots, const std::string& prefix) {
+  namespace b = safetynet::bounce;
+  const Figures base = measure(roots);
+  std::vector<std::string> ids;
+  for (const auto& r : b::builtinRules()->rules.rules)
+    if (r.id.rfind(prefix, 0) == 0) ids.push_back(r.id);
+  std::cout << "\nAblation: " << ids.size() << " built-in rules with ids starting '" << prefix
+            << "', each disabled alone; changes against all rules in force (set-of-emails: records; "
+               "bounces-indep headline: items). Rules whose removal changes nothing are not listed.\n\n"
+            << "| rule disabled | exact | coarse | hard/soft | false hard | missed hard | indep hard/soft | indep false hard "
+               "| indep not about |\n|---|---|---|---|---|---|---|---|---|\n";
+  int silent = 0;
+  for (const auto& id : ids) {
+    std::vector<std::string> errors;
+    auto set = b::buildRuleSet("disable: ['" + id + "']\n", "(ablation)", errors);
+    if (!set) {
+      std::cout << "| " << id << " | cannot disable: " << (errors.empty() ? "?" : errors.front()) << " |\n";
+      continue;
+    }
+    b::installRuleSet(set);
+    const Figures now = measure(roots);
+    int d[8] = {};
+    for (size_t i = 0; i < now.sets.size(); ++i) {
+      const Score &x = now.sets[i], &y = base.sets[i];
+      d[0] += x.exact - y.exact, d[1] += x.coarse - y.coarse, d[2] += x.hardsoft - y.hardsoft;
+      d[3] += x.fp - y.fp, d[4] += x.fn - y.fn;
+    }
+    for (size_t i = 0; i < now.indeps.size(); ++i) {
+      const IndepScore &x = now.indeps[i], &y = base.indeps[i];
+      d[5] += x.agree - y.agree, d[6] += x.falseHard - y.falseHard, d[7] += x.notAbout - y.notAbout;
+    }
+    if (std::all_of(std::begin(d), std::end(d), [](int v) { return v == 0; })) {
+      ++silent;
+      continue;
+    }
+    std::cout << "| " << id;
+    for (int v : d) std::cout << " | " << (v > 0 ? "+" : "") << v;
+    std::cout << " |\n";
+  }
+  b::installRuleSet(b::builtinRules());
+  std::cout << "\n" << silent << " of " << ids.size() << " rules change no figure when disabled.\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<fs::path> roots;
   bool verbose = false;
   int folds = 0;
+  std::string rulesFile, ablatePrefix;
   std::map<std::string, double> floors;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--verbose") verbose = true;
     else if (a == "--folds" && i + 1 < argc) folds = std::atoi(argv[++i]);
+    else if (a == "--rules" && i + 1 < argc) rulesFile = argv[++i];
+    else if (a == "--ablate" && i + 1 < argc) ablatePrefix = argv[++i];
     else if (a.rfind("--min-", 0) == 0 && i + 1 < argc) floors[a.substr(6)] = std::stod(argv[++i]);
     else if (a.rfind("--indep-", 0) == 0 && i + 1 < argc) floors[a.substr(2)] = std::stod(argv[++i]);
     else if (a.rfind("--", 0) != 0) roots.emplace_back(a);
@@ -390,7 +461,8 @@ int main(int argc, char** argv) {
     }
   }
   if (roots.empty() || folds < 0 || folds == 1) {
-    std::cerr << "usage: eval-bounces PATH... [--folds K (2 or more)] [--verbose] [--min-parsed P] [--min-hardsoft P] "
+    std::cerr << "usage: eval-bounces PATH... [--folds K (2 or more)] [--verbose] [--rules FILE] [--ablate PREFIX] "
+                 "[--min-parsed P] [--min-hardsoft P] "
                  "[--min-precision P] [--min-coarse P] [--min-exact P] [--indep-min-hardsoft P] [--indep-min-recipients P] "
                  "[--indep-max-false-hard N] [--indep-max-not-about N]\n";
     return 2;
@@ -407,6 +479,19 @@ int main(int argc, char** argv) {
       std::cerr << "eval-bounces: cannot read " << (root / "expected.jsonl") << "\n";
       return 2;
     }
+  if (!rulesFile.empty()) {
+    std::vector<std::string> errors;
+    auto set = safetynet::bounce::loadRuleSetFile(rulesFile, errors);
+    if (!set) {
+      for (const auto& e : errors) std::cerr << "eval-bounces: " << e << "\n";
+      return 2;
+    }
+    safetynet::bounce::installRuleSet(set);
+  }
+  if (!ablatePrefix.empty()) {
+    ablate(roots, ablatePrefix);
+    return 0;
+  }
   const int k = std::max(folds, 1);
   int rc = 0;
   auto check = [&](const std::string& name, double value) {
