@@ -66,10 +66,10 @@ disable: [rfc5321-stock-550]
   EXPECT_EQ(got.reason, "userunknown");
   // 5.0.0 says nothing about the recipient; the admin's rule is the evidence.
   EXPECT_TRUE(got.hard);
-  // With rfc5321-stock-550 disabled, the next rule that holds reads the stock 550 (the old
-  // table's "mailbox unavailable": unsourced, so soft).
+  // With rfc5321-stock-550 disabled, no built-in rule reads the stock 550: a failure of
+  // unknown cause, soft.
   auto stock = readReply("550 Requested action not taken: mailbox unavailable");
-  EXPECT_EQ(stock.reason, "userunknown");
+  EXPECT_EQ(stock.reason, "onhold");
   EXPECT_FALSE(stock.hard);
 }
 

@@ -344,3 +344,51 @@ TEST(BounceSources, OldPhrasesReadAsTheirSourcesMeanThem) {
   EXPECT_EQ(read("kim@globex.test", "5.0.0", "550 <kim@globex.test>: Recipient address rejected: Access denied").reason,
             "filtered");
 }
+
+// The fourth lookup (docs/bounce-sources.md): the old table's phrases are either read as a
+// primary source says or not read at all.
+TEST(BounceSources, TheOldTablesPhrasesReadOnlyAsASourceSays) {
+  // Yahoo's own words for a user ID that does not exist, with no Yahoo host or 554 beside them:
+  // Yahoo's reading, soft (the words alone do not show whose directory was asked).
+  auto yahooish = read("kim@globex.test", "", "kim@globex.test>: This user doesn't have a globex.test account (kim@globex.test) [0]");
+  EXPECT_EQ(yahooish.reason, "userunknown");
+  EXPECT_FALSE(yahooish.hard);
+  // Comcast asks senders to treat "Not Our Customer" as an unsubscribe: hard from Comcast only.
+  auto comcast = read("kim@comcast.net", "5.1.1", "550 5.1.1 Not our Customer", "failed", "RCPT");
+  EXPECT_EQ(comcast.reason, "userunknown");
+  EXPECT_TRUE(comcast.hard);
+  EXPECT_EQ(comcast.rule, "comcast-not-our-customer");
+  EXPECT_NE(read("kim@globex.test", "5.0.0", "550 not our customer", "failed", "RCPT").rule, "comcast-not-our-customer");
+  // Google's page, 5.2.1: inactive, not deleted.
+  auto inactive = read("kim@globex.test", "5.2.1", "550-5.2.1 The email account that you tried to reach is inactive. For more",
+                       "failed", "RCPT");
+  EXPECT_EQ(inactive.reason, "suspend");
+  EXPECT_FALSE(inactive.hard);
+  // Google's DMARC refusal under an older code: about our sender's domain.
+  EXPECT_EQ(read("kim@globex.test", "5.7.1",
+                 "550-5.7.1 Unauthenticated email from initech.test is not accepted due to domain's DMARC policy", "failed", "DATA")
+                .reason,
+            "authfailure");
+  // sid-milter: no responsible sender address in our headers.
+  EXPECT_EQ(read("kim@globex.test", "5.7.1", "550 5.7.1 can't determine Purported Responsible Address", "failed", "DATA").reason,
+            "rejected");
+  // Single words no source gives a meaning: a bare "timeout" is not an expiry, a bare
+  // "inactive" not a suspended mailbox, "unknown domain" not a dead domain.
+  EXPECT_NE(read("kim@globex.test", "5.0.0", "550 timeout").reason, "expired");
+  EXPECT_NE(read("kim@globex.test", "5.0.0", "550 inactive").reason, "suspend");
+  auto domain = read("kim@globex.test", "5.0.0", "550 unknown domain", "failed", "DATA");
+  EXPECT_NE(domain.reason, "hostunknown");
+  EXPECT_FALSE(domain.hard);
+}
+
+// RFC 3463 X.2.2: a full mailbox is one whose user "has exceeded a per-mailbox administrative
+// quota or physical capacity"; a site's own words that the mailbox exceeds its limit say that,
+// soft. Our own mailbox's sending limit is not the recipient's mailbox.
+TEST(BounceSources, AMailboxThatExceedsItsLimitIsFull) {
+  auto full = read("kim@globex.test", "", "552 Recipient mailbox exceeded its storage limit", "failed", "RCPT");
+  EXPECT_EQ(full.reason, "mailboxfull");
+  EXPECT_FALSE(full.hard);
+  EXPECT_EQ(read("kim@globex.test", "", "kim@globex.test: mailbox size exceeds the site limit").reason, "mailboxfull");
+  EXPECT_NE(read("kim@globex.test", "5.0.0", "550 Your mailbox exceeded its daily sending limit", "failed", "MAIL").reason,
+            "mailboxfull");
+}
