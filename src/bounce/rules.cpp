@@ -179,6 +179,7 @@ void readVendorTables(const YAML::Node& tables, BounceRules& out, std::vector<st
       errors.push_back(where + "needs a source, and `other` a known reason");
       continue;
     }
+    t.source_ref = sourceRef(n);
     bool ok = true;
     for (const auto& c : n["codes"]) {
       const std::string code = text(c, "code"), reason = text(c, "reason");

@@ -54,6 +54,7 @@ struct VendorTable {
   int key_digits = 0;
   std::map<std::string, std::string> codes;
   std::regex re;
+  std::string source_ref;
 };
 
 // Where a receiving system's dead-address words mean something else (a filter the recipient

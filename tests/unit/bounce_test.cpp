@@ -251,6 +251,10 @@ TEST(Bounce, VendorCodesNameTheReason) {
   const auto& rules = *builtinRules();
   EXPECT_EQ(vendorReason(rules, "exchange_2003", "MSEXCH:IMS:A:B:C 0 (000c05a6) Unknown Recipient"), "userunknown");
   EXPECT_EQ(vendorReason(rules, "exchange_2003", "MSEXCH:IMC:A:B:C"), "");
+  // Microsoft's KB: an ambiguous recipient is two directory entries with one address, not a filter;
+  // 000B0981 carries whatever the remote said after it ("502 ... AUTH", "We do not relay").
+  EXPECT_EQ(vendorReason(rules, "exchange_2003", "MSEXCH:IMS:A:B:C 0 (000C0595) Ambiguous Recipient"), "systemerror");
+  EXPECT_EQ(vendorReason(rules, "exchange_2003", "MSEXCH:IMS:A:B:C 3502 (000B0981) 502 Server does not support AUTH"), "");
   EXPECT_EQ(vendorReason(rules, "orange", "550 5.5.0 Service refuse. LPN001_108"), "undefined");
   EXPECT_EQ(vendorReason(rules, "orange", "421 mwinf5c10 ME Trop de connexions. OFR004_104"), "toomanyconn");
   EXPECT_EQ(vendorReason(rules, "powermta", "", " quota-issues"), "mailboxfull");
@@ -262,9 +266,9 @@ TEST(BounceReason, WordsThatSayLessThanTheySeem) {
   EXPECT_EQ(decideReason("5.1.1", "550", "550 5.1.1 <filtered@acme.test>... User Unknown", "RCPT", "failed"), "userunknown");
   // X.2.1 (mailbox disabled) with "user unknown" words: soft unless said at RCPT.
   EXPECT_EQ(decideReason("5.2.1", "550", "550 5.2.1 <a@acme.test>... User Unknown", "", "failed"), "filtered");
-  EXPECT_EQ(decideReason("5.2.1", "550", "550 5.2.1 <a@acme.test>... User Unknown [RCPT_TO]", findCommand("[RCPT_TO]"),
-                         "failed"),
-            "userunknown");
+  EXPECT_EQ(decideReason("5.2.1", "550", "550 5.2.1 <a@acme.test>... User Unknown", "RCPT", "failed"), "userunknown");
+  // Yahoo's bracketed "[RCPT_TO]" is in no Yahoo page: it names no stage.
+  EXPECT_EQ(findCommand("550 5.2.1 <a@acme.test>... User Unknown [RCPT_TO]"), "");
   // RFC 5321's stock 550 text names no cause.
   EXPECT_EQ(decideReason("", "550", "550 Requested action not taken: mailbox unavailable", "", "failed"), "filtered");
   EXPECT_EQ(decideReason("5.1.1", "550", "550 5.1.1 Requested action not taken: mailbox unavailable", "", "failed"),
@@ -728,6 +732,13 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   // Every wording rule cites where its words were read (issue 13: the old table's phrases no
   // primary source was found for were dropped, docs/bounce-sources.md "Fourth lookup").
   for (const auto& r : rules.rules) EXPECT_NE(r.source_ref, "unsourced") << r.id;
+  // What is left without a source can only soften a reading: stage markers of a stage where the
+  // failure is not about the recipient's address, and the Orange table (a reason, never hard).
+  for (const auto& m : rules.stage_markers)
+    if (m.source_ref == "unsourced")
+      for (const auto& [key, stage] : m.stages) EXPECT_TRUE(stage == "data" || stage == "mail" || stage == "helo") << m.match;
+  for (const auto& t : rules.vendor_tables)
+    if (t.source_ref == "unsourced") EXPECT_EQ(t.name, "orange");
   EXPECT_EQ(rules.status_codes.size(), 87u);
   // A regex rule matches the wording it quotes, lower-cased as the engine matches words (the
   // pattern is compiled lower-cased, case-sensitive: rules.cpp lowerPattern).
