@@ -156,6 +156,32 @@ void expectExactlyTheBadOnesHeld(Sandbox& s) {
   EXPECT_EQ(static_cast<int>(keys.size()), bad);
 }
 
+// Waits (up to `limit`) until the daemon's first cycle has stopped every bad case, told its rep
+// and recorded every decision as final. A fixed sleep was too short on a loaded machine (ctest
+// -j4): a SIGTERM that lands mid-revert rightly leaves that revert to the next start.
+bool firstCycleDone(Sandbox& s, Process& daemon, seconds limit) {
+  int bad = 0;
+  for (const auto& c : kCases) bad += !c.reason.empty();
+  const auto end = steady_clock::now() + limit;
+  auto stopped = [&] {
+    int drafts = 0;
+    for (const auto& c : kCases) drafts += s.close().status(c.id) == "draft";
+    return drafts == bad && static_cast<int>(s.slack().messages().size()) == bad;
+  };
+  auto recorded = [&] {
+    const auto decisions = s.decisions();
+    if (decisions.size() != kCases.size()) return false;
+    for (const auto& d : decisions)
+      if (d.value("state", "") != "reverted" && d.value("state", "") != "allowed") return false;
+    return true;
+  };
+  while (steady_clock::now() < end && daemon.running()) {
+    if (stopped() && recorded()) return true;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  return stopped() && recorded();
+}
+
 }  // namespace
 
 TEST(EndToEnd, RunOnceRevertsExactlyTheBadOnesAndTellsTheRep) {
@@ -298,7 +324,8 @@ TEST(EndToEnd, TellsSystemdReadyStatusWatchdogAndStopping) {
   ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   Process daemon({SAFETYNET_BINARY, "run", "-c", s.config()}, s.dir() / "daemon.log",
                  {"NOTIFY_SOCKET=" + sock, "WATCHDOG_USEC=400000"});
-  std::this_thread::sleep_for(milliseconds(1500));
+  ASSERT_TRUE(firstCycleDone(s, daemon, seconds(30))) << readFile(s.dir() / "daemon.log");
+  std::this_thread::sleep_for(milliseconds(500));  // a few watchdog pings (every 200 ms)
   daemon.signal(SIGTERM);
   EXPECT_EQ(daemon.wait(seconds(10)), 0);
   std::string all;
@@ -375,7 +402,7 @@ TEST(EndToEnd, TheRunningDaemonsWallClockSteppedBackAndForthDecidesNothingTwiceA
 TEST(EndToEnd, SigtermStopsGracefullyWithExitZero) {
   Sandbox s;
   Process daemon({SAFETYNET_BINARY, "run", "-c", s.config()}, s.dir() / "daemon.log");
-  std::this_thread::sleep_for(milliseconds(1500));
+  ASSERT_TRUE(firstCycleDone(s, daemon, seconds(30))) << readFile(s.dir() / "daemon.log");
   daemon.signal(SIGTERM);
   EXPECT_EQ(daemon.wait(seconds(10)), 0) << readFile(s.dir() / "daemon.log");
   expectExactlyTheBadOnesHeld(s);
