@@ -14,6 +14,7 @@
 #include <fstream>
 #include <random>
 #include <set>
+#include <atomic>
 #include <thread>
 
 #include "fakes/fake_close.hpp"
@@ -322,16 +323,29 @@ TEST(EndToEnd, TellsSystemdReadyStatusWatchdogAndStopping) {
   addr.sun_family = AF_UNIX;
   std::strncpy(addr.sun_path, sock.c_str(), sizeof addr.sun_path - 1);
   ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  // Read as systemd does, all along: a datagram socket holds only net.unix.max_dgram_qlen (10)
+  // unread messages, and sd_notify blocks the daemon when it is full.
+  std::string all;
+  std::atomic<bool> reading{true};
+  std::thread reader([&] {
+    char buf[4096];
+    while (reading) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n > 0) all += std::string(buf, n) + "\n";
+      else std::this_thread::sleep_for(milliseconds(20));
+    }
+  });
   Process daemon({SAFETYNET_BINARY, "run", "-c", s.config()}, s.dir() / "daemon.log",
                  {"NOTIFY_SOCKET=" + sock, "WATCHDOG_USEC=400000"});
-  ASSERT_TRUE(firstCycleDone(s, daemon, seconds(30))) << readFile(s.dir() / "daemon.log");
+  const bool firstCycle = firstCycleDone(s, daemon, seconds(30));
   std::this_thread::sleep_for(milliseconds(500));  // a few watchdog pings (every 200 ms)
   daemon.signal(SIGTERM);
   EXPECT_EQ(daemon.wait(seconds(10)), 0);
-  std::string all;
-  char buf[4096];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) all += std::string(buf, n) + "\n";
+  std::this_thread::sleep_for(milliseconds(100));
+  reading = false;
+  reader.join();
   ::close(fd);
+  ASSERT_TRUE(firstCycle) << readFile(s.dir() / "daemon.log");
   // STATUS begins with /readyz's one-line summary, then the cycle.
   for (const char* want : {"READY=1", "STATUS=ready: store ok, 1 connector(s) polled within 3s | cycle 1: 11 scheduled",
                            "WATCHDOG=1", "STOPPING=1"})
