@@ -50,6 +50,28 @@ unsigned short freePort() {
   throw std::runtime_error("no free loopback port");
 }
 
+namespace {
+
+// The first line a server on the loopback port says, or "" within `timeout`.
+std::string tcpGreeting(unsigned short port, std::chrono::milliseconds timeout) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string line;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    char c;
+    while (line.size() < 512 && ::recv(fd, &c, 1, 0) == 1 && c != '\n') line += c;
+  }
+  ::close(fd);
+  return line;
+}
+
+}  // namespace
+
 bool waitForTcp(unsigned short port, std::chrono::milliseconds timeout) {
   auto end = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < end) {
@@ -369,7 +391,7 @@ Postfix::Postfix(const std::vector<std::string>& domains, const std::vector<std:
         << "queue_directory = " << (dir_ / "queue").string() << "\n"
         << "data_directory = " << (dir_ / "data").string() << "\n"
         << "myhostname = mx.safetynet-test.test\nmydestination =\nmynetworks = 127.0.0.0/8\n"
-        << "inet_interfaces = 127.0.0.1\nsmtpd_banner = $myhostname ESMTP safetynet-test\n"
+        << "inet_interfaces = 127.0.0.1\nsmtpd_banner = $myhostname ESMTP safetynet-test port " << port_ << "\n"
         << "virtual_mailbox_domains = texthash:" << (dir_ / "etc" / "vdomains").string() << "\n"
         << "virtual_mailbox_maps = texthash:" << (dir_ / "etc" / "vmailbox").string() << "\n"
         << "virtual_transport = discard:\n"
@@ -382,7 +404,12 @@ Postfix::Postfix(const std::vector<std::string>& domains, const std::vector<std:
     }
     runCommand({postfix_, "-c", (dir_ / "etc").string(), "check"}, &out);
     process_ = Process({postfix_, "-c", (dir_ / "etc").string(), "start-fg"}, dir_ / "postfix.log");
-    if (waitForTcp(port_, std::chrono::seconds(10))) return;
+    // Ready when this Postfix greets: a listening port alone may be another process's (a port
+    // taken between freePort and master's bind), or a master whose smtpd never starts.
+    const std::string mine = "safetynet-test port " + std::to_string(port_);
+    if (waitForTcp(port_, std::chrono::seconds(10)) &&
+        tcpGreeting(port_, std::chrono::seconds(10)).find(mine) != std::string::npos)
+      return;
     runCommand({postfix_, "-c", (dir_ / "etc").string(), "stop"}, &out);
   }
   throw std::runtime_error("postfix did not start: " + readFile(dir_ / "postfix.log"));
