@@ -20,16 +20,38 @@ namespace safetynet::bounce {
 namespace {
 
 // Addresses of the returned message's header lines quoted in the text ("From: rep@ours.example",
-// "Return-Path: <...>"): its sender, not a recipient.
-std::set<std::string> quotedSenders(const std::string& human) {
+// "Return-Path: <...>"): its sender, not a recipient. Also its message identifiers (RFC 5322
+// 3.6.4: msg-id is "<" id-left "@" id-right ">", an address's shape that names no mailbox). A
+// bounce forwarded inline quotes each line with "> " (RFC 3676 4.5).
+std::set<std::string> quotedHeaderAddresses(const std::string& human) {
   std::set<std::string> out;
   std::istringstream in(human);
   for (std::string line; std::getline(in, line);) {
-    const std::string ll = asciiLower(trim(line));
+    std::string ll = asciiLower(trim(line));
+    ll.erase(0, ll.find_first_not_of("> \t"));
     for (const char* h : {"from:", "sender:", "return-path:", "reply-to:"})
       if (ll.rfind(h, 0) == 0)
         if (auto a = addressIn(ll); !a.empty()) out.insert(a);
+    for (const char* h : {"message-id:", "in-reply-to:", "references:", "content-id:", "resent-message-id:"})
+      if (ll.rfind(h, 0) == 0)
+        for (const auto& a : allAddresses(ll)) out.insert(a);
   }
+  return out;
+}
+
+// The address a notice gives for help: Postfix's template sentence "For further assistance,
+// please send mail to postmaster." (bounce_templates.c:106), which bounce(5) lets a site rewrite
+// with its help desk's address, and the same request worded "please contact <address>". Only
+// what the sentence names after those words, up to its end.
+std::set<std::string> helpDeskAddresses(const std::string& lowerText) {
+  std::set<std::string> out;
+  for (const char* words : {"for further assistance", "please contact", "please send mail to"})
+    for (size_t at = lowerText.find(words); at != std::string::npos; at = lowerText.find(words, at + 1)) {
+      size_t end = lowerText.find("\n\n", at);
+      for (const char* stop : {". ", ".\n"})
+        if (auto p = lowerText.find(stop, at); p != std::string::npos && p < end) end = p;
+      for (const auto& a : allAddresses(lowerText.substr(at, end == std::string::npos ? 300 : end - at))) out.insert(a);
+    }
   return out;
 }
 
@@ -177,7 +199,11 @@ bool readText(const MimeView& v, Classification& out) {
   // addresses the bounce is not about: the reporter's, ours, the returned message's sender (also
   // where the text quotes its header lines).
   std::set<std::string> exclude = addressesNotAbout(v);
-  for (const auto& a : quotedSenders(human)) exclude.insert(a);
+  for (const auto& a : quotedHeaderAddresses(human)) exclude.insert(a);
+  // A help desk the notice names is not a failed recipient, unless a failure list names it too
+  // (the address opens a line: "<support@isp>: host ... said: 550 ...").
+  for (const auto& a : helpDeskAddresses(lh))
+    if (mentionOpeningALine(lh, a) == std::string::npos) exclude.insert(a);
   auto notARecipient = [&](const std::string& a) { return exclude.count(a) || reporterMailbox(a, v) || automaticMailbox(a); };
   std::set<std::string> addressed;  // by the returned message
   for (const auto& o : v.originals)

@@ -783,6 +783,13 @@ TEST(BounceRules, TheStageComesFromTheMailSystemsWords) {
   EXPECT_EQ(findCommand("SMTP error from remote mail server after initial connection: 554 go away"), "CONN");
   EXPECT_EQ(findCommand("192.0.2.7 does not like recipient.\nRemote host said: 550 no such user"), "RCPT");
   EXPECT_EQ(findCommand("550 no such user"), "");
+  // DragonFly Mail Agent's "did not like our %s" (net.c:500) with the command it sent.
+  EXPECT_EQ(findCommand("mx.globex.test [192.0.2.7] did not like our final DATA:\n554 5.7.1 rejected"), "DATA");
+  EXPECT_EQ(findCommand("mx.globex.test [192.0.2.7] did not like our RCPT TO:\n550 5.1.1 no such user"), "RCPT");
+  // The words "SMTP command" before the verb answered (m-FILTER's notices).
+  EXPECT_EQ(findCommand("-------server message\n550 unknown user <kim@globex.test>\n\n-------SMTP command\nDATA"), "DATA");
+  // Postfix says "refused to talk to me" at the greeting; "in reply to EHLO" is nobody's wording.
+  EXPECT_EQ(findCommand("host mx.globex.test said: 550 5.1.1 no such user (in reply to EHLO)"), "");
   // A marker that names no known stage, or has no source, is refused with the file named.
   std::vector<std::string> errors;
   loadBounceRules("stage_markers:\n  - {kind: phrase, match: 'after quit', stages: {any: quit}, source: {ref: x}}\n"
@@ -790,4 +797,57 @@ TEST(BounceRules, TheStageComesFromTheMailSystemsWords) {
                   errors, "admin.yaml");
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_NE(errors[0].find("admin.yaml: stage marker 'after quit'"), std::string::npos) << errors[0];
+}
+
+TEST(BounceAbout, AMessageIdIsNeverARecipient) {
+  // A rep forwards a Sendmail bounce inline, quoted with "> " (RFC 3676's quote marks): the
+  // quoted headers carry the bounce's and the returned message's Message-Ids, which have an
+  // address's shape (RFC 5322 3.6.4, msg-id = "<" id-left "@" id-right ">") but name no mailbox.
+  const std::string forwarded =
+      "From: Riley <riley@seller.test>\nTo: <ops@seller.test>\nSubject: Fwd: Returned mail: see transcript for details\n\n"
+      "Begin forwarded message:\n\n"
+      "> From: Mail Delivery Subsystem <MAILER-DAEMON>\n"
+      "> To: <riley@seller.test>\n"
+      "> Subject: Returned mail: see transcript for details\n"
+      "> Message-Id: <202611290210.4AT2A1x0029209@mx.seller.test>\n>\n"
+      ">    ----- The following addresses had permanent fatal errors -----\n"
+      "> <kim@globex.test>\n"
+      ">     (reason: 550 5.1.1 <kim@globex.test>... User unknown)\n>\n"
+      ">    ----- Transcript of session follows -----\n"
+      "> ... while talking to mx.globex.test.:\n"
+      ">>>> RCPT To:<kim@globex.test>\n"
+      "> <<< 550 5.1.1 <kim@globex.test>... User unknown\n"
+      "> Return-Path: <riley@seller.test>\n"
+      "> Message-Id: <6D736808-04A1-47D3-92BD-44388ABFCCE4@seller.test>\n"
+      "> In-Reply-To: <CAF1x2y3@mail.seller.test>\n"
+      "> To: kim@globex.test\n"
+      "> From: Riley <riley@seller.test>\n";
+  auto c = classify(forwarded);
+  for (const auto& r : c.records) EXPECT_EQ(r.recipient, "kim@globex.test") << r.reason;
+  expectOne(c, "kim@globex.test", true);
+}
+
+TEST(BounceAbout, AnAddressTheNoticeGivesForHelpIsNotARecipient) {
+  // Postfix's bounce template says "For further assistance, please send mail to postmaster."
+  // (bounce_templates.c:106); bounce(5) lets a site rewrite it, and providers name their help
+  // desk there. The failed recipient is the one the failure list names.
+  const std::string notice =
+      "From: MAILER-DAEMON@smtp.isp.test (Mail Delivery System)\nTo: riley@seller.test\n"
+      "Subject: Undelivered Mail Returned to Sender\n"
+      "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b1\"\n\n"
+      "--b1\nContent-Description: Notification\nContent-Type: text/plain; charset=us-ascii\n\n"
+      "This is the Postfix program at host smtp.isp.test.\n\n"
+      "I'm sorry to have to inform you that the message returned\n"
+      "below could not be delivered to one or more destinations.\n\n"
+      "For further assistance, please contact <support@helpdesk.test>\n\n"
+      "If you do so, please include this problem report. You can\n"
+      "delete your own text from the message returned below.\n\n"
+      "\t\t\tThe Postfix program\n\n"
+      "<kim@globex.test>: host mx.globex.test[192.0.2.22] said: 550\n"
+      "    <kim@globex.test>: User unknown\n\n"
+      "--b1\nContent-Description: Undelivered Message\nContent-Type: message/rfc822\n\n"
+      "From: riley@seller.test\nTo: kim@globex.test\nSubject: Intro\n\nHello.\n--b1--\n";
+  auto c = classify(notice);
+  EXPECT_EQ(recordFor(c, "support@helpdesk.test"), nullptr) << c.records.size();
+  expectOne(c, "kim@globex.test", true);
 }
