@@ -31,7 +31,6 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
   const auto rules = activeRules();
   // A vendor's own code names the reason more surely than the words around it (vendor_codes).
   const std::string vendor = vendorReason(*rules, "exchange_2003", r.diagnostic);
-  const std::string orange = vendorReason(*rules, "orange", r.diagnostic);
   Evidence e{r.status, r.reply_code, asciiLower(r.action), r.smtp_command, r.diagnostic, {}, ctx.permanent};
   if (const auto at = r.recipient.rfind('@'); at != std::string::npos) e.hosts.push_back(asciiLower(r.recipient.substr(at + 1)));
   for (const auto* h : {&ctx.reporting_mta, &ctx.remote_mta})
@@ -41,10 +40,6 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
   if (r.reason.empty()) {
     r.reason = d.reason;
     r.rule = d.rule;
-  }
-  if (!orange.empty()) {
-    r.reason = orange;
-    r.rule.clear();
   }
   // What some receiving systems mean by their words (rules.yaml host_meanings).
   r.reason = hostMeaning(*rules, r.reason, r.recipient, r.status, r.diagnostic, ctx.reporting_mta);

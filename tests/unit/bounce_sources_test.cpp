@@ -417,3 +417,16 @@ TEST(BounceSources, EximsRetryTimeoutNamesTheConditionThatLasted) {
   EXPECT_EQ(expiry.records[0].reason, "expired") << expiry.records[0].rule;
   EXPECT_FALSE(expiry.records[0].hard);
 }
+
+// RFC 3463 X.2.1, "Mailbox disabled, not accepting messages: The mailbox exists, but is not
+// accepting messages": a recipient's account that "is blocked" or "has been suspended" is that,
+// not a block of our sender. About our own account, it is not.
+TEST(BounceSources, ARecipientsDisabledAccountIsSuspendedNotABlockOfUs) {
+  auto blocked = read("kim@globex.test", "5.5.0", "550 5.5.0 The recipient account is blocked.", "failed", "RCPT");
+  EXPECT_EQ(blocked.reason, "suspend");
+  EXPECT_FALSE(blocked.hard);
+  EXPECT_EQ(read("kim@globex.test", "", "550 Recipient mailbox has been suspended", "failed", "RCPT").reason, "suspend");
+  EXPECT_EQ(read("kim@globex.test", "", "550 The user's email account is temporarily disabled").reason, "suspend");
+  EXPECT_NE(read("kim@globex.test", "5.7.1", "550 5.7.1 Your sending account is blocked for spam", "failed", "MAIL").reason,
+            "suspend");
+}

@@ -231,14 +231,16 @@ TEST(Bounce, ZohoSplitsTheReplyAfterALabel) {
 }
 
 TEST(Bounce, VendorCodesNameTheReason) {
-  // La Poste: the code says "invalid recipient" after a 5.5.0.
-  // The Orange table is unconfirmed (no Orange text found): it names the reason, and 5.5.0 is no
-  // evidence about the recipient, so the bounce stays soft.
-  auto laposte = only(dsn("mx.seller.test", "x@laposte.test", "5.5.0", "550 5.5.0 Adresse destinataire invalide. LPN007_416"));
+  // La Poste's and Orange's codes (LPN007_416, OFR_506) have no primary source (Orange's table
+  // could not be read): their bilingual replies are read by their English words (a dead-address
+  // wording with a permanent class: hard), and a code or a French sentence alone names nothing.
+  auto laposte = only(dsn("mx.seller.test", "x@laposte.test", "5.5.0", "550 5.5.0 Adresse destinataire invalide. Invalid recipient. LPN007_416"));
   EXPECT_EQ(laposte.reason, "userunknown");
-  EXPECT_FALSE(laposte.hard);
+  EXPECT_TRUE(laposte.hard);
+  EXPECT_NE(only(dsn("mx.seller.test", "x@laposte.test", "5.5.0", "550 5.5.0 Adresse destinataire invalide. LPN007_416")).reason,
+            "userunknown");
   EXPECT_EQ(only(dsn("mx.seller.test", "x@orange.test", "5.2.0", "550 5.2.0 Mail rejete. Mail rejected. OFR_506 [506]")).reason,
-            "spamdetected");
+            "onhold");
   // PowerMTA's own category beats a mailbox-status code.
   Report pmta;
   pmta.recipient = "kim@globex.test";
@@ -255,8 +257,7 @@ TEST(Bounce, VendorCodesNameTheReason) {
   // 000B0981 carries whatever the remote said after it ("502 ... AUTH", "We do not relay").
   EXPECT_EQ(vendorReason(rules, "exchange_2003", "MSEXCH:IMS:A:B:C 0 (000C0595) Ambiguous Recipient"), "systemerror");
   EXPECT_EQ(vendorReason(rules, "exchange_2003", "MSEXCH:IMS:A:B:C 3502 (000B0981) 502 Server does not support AUTH"), "");
-  EXPECT_EQ(vendorReason(rules, "orange", "550 5.5.0 Service refuse. LPN001_108"), "undefined");
-  EXPECT_EQ(vendorReason(rules, "orange", "421 mwinf5c10 ME Trop de connexions. OFR004_104"), "toomanyconn");
+  EXPECT_EQ(vendorReason(rules, "orange", "421 mwinf5c10 ME Trop de connexions. OFR004_104"), "");
   EXPECT_EQ(vendorReason(rules, "powermta", "", " quota-issues"), "mailboxfull");
   EXPECT_EQ(vendorReason(rules, "powermta", "", "other"), "");
 }
@@ -725,20 +726,17 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 629u);  // every one with a source (docs/bounce-sources.md)
-  EXPECT_EQ(rules.vendor_tables.size(), 3u);
+  EXPECT_EQ(rules.rules.size(), 630u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.vendor_tables.size(), 2u);
   EXPECT_EQ(rules.host_meanings.size(), 2u);
   EXPECT_EQ(rules.permanence_markers.size(), 2u);
   // Every wording rule cites where its words were read (issue 13: the old table's phrases no
   // primary source was found for were dropped, docs/bounce-sources.md "Fourth lookup").
   for (const auto& r : rules.rules) EXPECT_NE(r.source_ref, "unsourced") << r.id;
-  // What is left without a source can only soften a reading: stage markers of a stage where the
-  // failure is not about the recipient's address, and the Orange table (a reason, never hard).
-  for (const auto& m : rules.stage_markers)
-    if (m.source_ref == "unsourced")
-      for (const auto& [key, stage] : m.stages) EXPECT_TRUE(stage == "data" || stage == "mail" || stage == "helo") << m.match;
-  for (const auto& t : rules.vendor_tables)
-    if (t.source_ref == "unsourced") EXPECT_EQ(t.name, "orange");
+  // Nor is any stage marker or code table without one (the last, m-FILTER's "SMTP command DATA"
+  // and the Orange table, were cited or dropped: docs/bounce-sources.md, "Fifth lookup").
+  for (const auto& m : rules.stage_markers) EXPECT_NE(m.source_ref, "unsourced") << m.match;
+  for (const auto& t : rules.vendor_tables) EXPECT_NE(t.source_ref, "unsourced") << t.name;
   EXPECT_EQ(rules.status_codes.size(), 87u);
   // A regex rule matches the wording it quotes, lower-cased as the engine matches words (the
   // pattern is compiled lower-cased, case-sensitive: rules.cpp lowerPattern).
