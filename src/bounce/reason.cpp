@@ -87,7 +87,7 @@ Decision decide(const Evidence& e) {
           "securityerror", "policyviolation", "spamdetected", "virusdetected", "contenterror", "mesgtoobig",
           "mailboxfull", "suspend", "exceedlimit"},
          text);
-  if (contradicted) reason = text;
+  if (contradicted || (rule && rule->over_status)) reason = text;
   // A recipient status beside words that name no cause of their own (RFC 5321's stock 550,
   // "filtered"): the status is the more precise evidence.
   else if (fact && fact->hard && !code.empty() && !recipientReason(text)) reason = code;
@@ -190,7 +190,22 @@ std::string findCommand(const std::string& text) {
       const auto got = line.find("<<< ");
       if (got != std::string::npos && got + 4 < line.size() && (line[got + 4] == '4' || line[got + 4] == '5') &&
           !last.empty()) {
-        if (last == "data" || last == ".") return "DATA";
+        // With PIPELINING, Sendmail sends DATA and then reads the RCPT replies still pending
+        // (usersmtp.c:2690-2710, "pick up any pending RCPT responses"), so its transcript shows
+        // them after ">>> DATA": a reply followed by another before the next command answered a
+        // RCPT; the last one answers DATA (RFC 2920 3.1: replies come in the commands' order).
+        if (last == "data") {
+          std::string next = line;
+          // The reply's last line is "NNN text"; "NNN-text" lines continue it.
+          while (next.size() > got + 7 && next[got + 7] == '-' && std::getline(in, next)) {
+          }
+          while (std::getline(in, next)) {
+            if (next.find(">>> ") != std::string::npos) break;
+            if (next.find("<<< ") != std::string::npos) return "RCPT";
+          }
+          return "DATA";
+        }
+        if (last == ".") return "DATA";
         if (last == "rcpt") return "RCPT";
         if (last == "mail") return "MAIL";
         if (last == "helo" || last == "ehlo") return "HELO";

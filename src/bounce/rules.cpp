@@ -306,6 +306,7 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     r.hard = flag(n, "hard");
     r.hard_stated = static_cast<bool>(n["hard"]);
     r.temporary = flag(n, "temporary");
+    r.over_status = flag(n, "over_status");
     r.source_ref = sourceRef(n);
     r.origin = origin.empty() ? "built-in" : origin;
     if (const YAML::Node scope = n["scope"]; scope && scope.IsMap()) {

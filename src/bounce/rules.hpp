@@ -30,6 +30,9 @@ struct WordingRule {
   std::string mta;                    // scope.mta: whose wording it is (documentation only)
   std::string reason;
   bool hard = false, temporary = false;
+  // `over_status: true`: the words are a vendor's own code whose published meaning names the reason
+  // even beside a recipient status (Facebook's "550 5.1.1 RCP-P2", the recipient's preferences).
+  bool over_status = false;
   // Whether the rule says `hard:` at all. A rule that does not (a dead-address wording whose source
   // states nothing more, or whose source was not found) leaves hard or soft to the engine's general
   // reading: its dead-address reason with a permanent class. `hard: false` is a source's statement

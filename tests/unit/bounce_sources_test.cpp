@@ -430,3 +430,24 @@ TEST(BounceSources, ARecipientsDisabledAccountIsSuspendedNotABlockOfUs) {
   EXPECT_NE(read("kim@globex.test", "5.7.1", "550 5.7.1 Your sending account is blocked for spam", "failed", "MAIL").reason,
             "suspend");
 }
+
+// Facebook's published codes (postmaster.facebook.com/response_codes): "RCP-P2 The attempted
+// recipient's preferences prevent messages from being delivered", though the reply's status is
+// 5.1.1; "RCP-P1 The attempted recipient address does not exist."
+TEST(BounceSources, FacebooksOwnCodeDecidesOverTheStatus) {
+  auto prefs = read("kim@facebook.com", "5.1.1",
+                    "550 5.1.1 RCP-P2 http://postmaster.facebook.com/response_codes?ip=192.0.2.1#rcp Refused due to "
+                    "recipient preferences",
+                    "failed", "RCPT");
+  EXPECT_EQ(prefs.reason, "filtered");
+  EXPECT_FALSE(prefs.hard);
+  auto gone = read("kim@facebook.com", "5.1.1",
+                   "550 5.1.1 RCP-P1 http://postmaster.facebook.com/response_codes?ip=192.0.2.1#rcp The attempted "
+                   "recipient address does not exist",
+                   "failed", "RCPT");
+  EXPECT_EQ(gone.reason, "userunknown");
+  EXPECT_TRUE(gone.hard);
+  // The same letters elsewhere are nobody's code.
+  EXPECT_NE(read("kim@globex.test", "5.1.1", "550 5.1.1 RCP-P2 Refused due to recipient preferences", "failed", "RCPT").reason,
+            "filtered");
+}

@@ -726,7 +726,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 630u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 638u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 2u);
   EXPECT_EQ(rules.host_meanings.size(), 2u);
   EXPECT_EQ(rules.permanence_markers.size(), 2u);
@@ -781,6 +781,16 @@ TEST(BounceRules, TheStageComesFromTheMailSystemsWords) {
   EXPECT_EQ(findCommand("SMTP error from remote mail server after initial connection: 554 go away"), "CONN");
   EXPECT_EQ(findCommand("192.0.2.7 does not like recipient.\nRemote host said: 550 no such user"), "RCPT");
   EXPECT_EQ(findCommand("550 no such user"), "");
+  // Sendmail with PIPELINING reads the pending RCPT replies after sending DATA (usersmtp.c:2690):
+  // a reply followed by another before the next command answered RCPT; a lone one (or the lines
+  // of one multi-line reply) answered DATA.
+  EXPECT_EQ(findCommand("... while talking to mx.globex.test.:\n>>> DATA\n<<< 550 5.5.0 Invalid recipient\n"
+                        "550 5.1.1 <kim@globex.test>... User unknown\n<<< 554 5.5.1 Error: no valid recipients\n>>> RSET"),
+            "RCPT");
+  EXPECT_EQ(findCommand("... while talking to mx.globex.test.:\n>>> DATA\n<<< 554 5.7.1 Message rejected\n>>> QUIT"), "DATA");
+  EXPECT_EQ(findCommand("... while talking to mx.globex.test.:\n>>> DATA\n<<< 550-5.7.1 Message rejected\n"
+                        "<<< 550 5.7.1 see https://help.globex.test\n>>> QUIT"),
+            "DATA");
   // DragonFly Mail Agent's "did not like our %s" (net.c:500) with the command it sent.
   EXPECT_EQ(findCommand("mx.globex.test [192.0.2.7] did not like our final DATA:\n554 5.7.1 rejected"), "DATA");
   EXPECT_EQ(findCommand("mx.globex.test [192.0.2.7] did not like our RCPT TO:\n550 5.1.1 no such user"), "RCPT");
