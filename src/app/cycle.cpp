@@ -66,7 +66,7 @@ Task<CycleStats> runCycle(Services& s, Store& store, TimePoint now) {
   auto ex = co_await asio::this_coro::executor;
   const std::shared_ptr<Services> services(std::shared_ptr<Services>{}, &s);  // not owned: s outlives the cycle
   DecisionEngine engine(ex, store);
-  Failsafe failsafe(store);
+  Failsafe failsafe(store, Failsafe::SteadyNow{}, failsafeInstance(s.config.store));
   engine.setFailsafe(&failsafe);
   if (s.pipeline) s.pipeline->setDnsDistrust(co_await failsafe.checkCanaries(s, now));
   engine.resumeReverting(services);  // 1. what a crash interrupted
@@ -84,6 +84,7 @@ Task<CycleStats> runCycle(Services& s, Store& store, TimePoint now) {
                                .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
   for (auto& f : failures)
     if (f) std::rethrow_exception(f);
+  failsafe.saveDays();  // this cycle's decisions count in the trailing week
   CycleStats stats = engine.takeStats();
   stats.connector_errors = errors;
   co_return stats;

@@ -52,7 +52,7 @@ class Daemon {
     store_ = openStore(config);
     coordinator_ = std::make_unique<Coordinator>(*store_, config.store);
     engine_ = std::make_unique<DecisionEngine>(io.get_executor(), *store_);
-    failsafe_ = std::make_unique<Failsafe>(*store_);
+    failsafe_ = std::make_unique<Failsafe>(*store_, Failsafe::SteadyNow{}, failsafeInstance(config.store));
     engine_->setFailsafe(failsafe_.get());
     services_ = buildServices(io.get_executor(), config, *store_, options_.overrides);
     watchConnectors();

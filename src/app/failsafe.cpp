@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <set>
 
+#include "app/coordinator.hpp"
 #include "safetynet/core/concurrently.hpp"
 #include "safetynet/core/logging.hpp"
 #include "safetynet/core/time_format.hpp"
@@ -38,6 +39,29 @@ long long utcDay(TimePoint t) {
 }
 
 constexpr long long kWeekDays = 7;
+
+// The day counts' key: "days" for a store of one instance (and before instances kept their own),
+// "days|NAME" for each instance sharing a database. Each writes only its own: one key for all
+// would keep only the last writer's counts.
+const std::string kDaysKey = "days";
+
+bool isDaysKey(const std::string& key) { return key == kDaysKey || key.rfind(kDaysKey + "|", 0) == 0; }
+
+void parseDays(const std::string& text, std::map<long long, std::pair<long, long>>& into, bool add) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return;  // none yet, or unreadable: the trigger waits for a week of history
+  for (const auto& [day, counts] : j.items()) {
+    try {
+      if (counts.is_array() && counts.size() == 2 && counts[0].is_number_integer() && counts[1].is_number_integer()) {
+        auto& d = into[std::stoll(day)];
+        const std::pair<long, long> c{counts[0].get<long>(), counts[1].get<long>()};
+        d = add ? std::pair<long, long>{d.first + c.first, d.second + c.second} : c;
+      }
+    } catch (const std::exception&) {
+      // a key that is not a day number: skipped
+    }
+  }
+}
 
 }  // namespace
 
@@ -75,42 +99,45 @@ bool holdIsCertain(const EmailDecision& d) {
   return false;
 }
 
-Failsafe::Failsafe(Store& store, SteadyNow steady) : store_(store), steady_(std::move(steady)) {
+std::string failsafeInstance(const StoreConfig& store) { return store.backend == "postgres" ? instanceName(store) : ""; }
+
+Failsafe::Failsafe(Store& store, SteadyNow steady, std::string instance)
+    : store_(store), steady_(std::move(steady)), daysKey_(instance.empty() ? kDaysKey : kDaysKey + "|" + instance) {
   refresh();
   loadDays();
 }
 
 void Failsafe::loadDays() {
-  const auto text = store_.connectorState(kStateOwner, "days").value_or("");
-  const auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_object()) return;  // none yet, or unreadable: the trigger waits for a week of history
-  for (const auto& [day, counts] : j.items()) {
-    try {
-      if (counts.is_array() && counts.size() == 2 && counts[0].is_number_integer() && counts[1].is_number_integer())
-        days_[std::stoll(day)] = {counts[0].get<long>(), counts[1].get<long>()};
-    } catch (const std::exception&) {
-      // a key that is not a day number: skipped
-    }
-  }
+  parseDays(store_.connectorState(kStateOwner, daysKey_).value_or(""), days_, false);
+  readOthers();
+}
+
+void Failsafe::readOthers() {
+  others_.clear();
+  for (const auto& [key, text] : store_.connectorStates(kStateOwner))
+    if (isDaysKey(key) && key != daysKey_) parseDays(text, others_, true);
 }
 
 void Failsafe::saveDays() {
-  if (!days_dirty_) return;
-  // Only what the trigger reads: the week before today, and today.
-  if (!days_.empty()) days_.erase(days_.begin(), days_.lower_bound(days_.rbegin()->first - kWeekDays));
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& [day, counts] : days_) j[std::to_string(day)] = {counts.first, counts.second};
-  store_.putConnectorState(kStateOwner, "days", j.dump());
-  days_dirty_ = false;
+  if (days_dirty_) {
+    // Only what the trigger reads: the week before today, and today.
+    if (!days_.empty()) days_.erase(days_.begin(), days_.lower_bound(days_.rbegin()->first - kWeekDays));
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [day, counts] : days_) j[std::to_string(day)] = {counts.first, counts.second};
+    store_.putConnectorState(kStateOwner, daysKey_, j.dump());
+    days_dirty_ = false;
+  }
+  readOthers();
 }
 
 std::optional<Failsafe::WeekRatio> Failsafe::trailingWeek(TimePoint now, long min_decided) const {
   const long long today = utcDay(now);
   WeekRatio w;
-  for (auto it = days_.lower_bound(today - kWeekDays); it != days_.end() && it->first < today; ++it) {
-    w.decided += it->second.first;
-    w.held += it->second.second;
-  }
+  for (const DayCounts* counts : {&days_, &others_})
+    for (auto it = counts->lower_bound(today - kWeekDays); it != counts->end() && it->first < today; ++it) {
+      w.decided += it->second.first;
+      w.held += it->second.second;
+    }
   if (w.decided < min_decided || w.decided == 0) return std::nullopt;
   return w;
 }

@@ -44,11 +44,17 @@ bool resumeFailsafe(Store& store, const std::string& by, TimePoint now);
 // Whether an email held for this decision rests on the admin's lists or the bounce history.
 bool holdIsCertain(const EmailDecision& d);
 
+// The name the fail-safe keeps its day counts under: this instance's when several share a
+// PostgreSQL database, none with SQLite (one instance).
+std::string failsafeInstance(const StoreConfig& store);
+
 class Failsafe {
  public:
   using SteadyNow = std::function<std::chrono::steady_clock::time_point()>;
   // `steady`: the clock of failsafe.window (tests step it); empty: std::chrono::steady_clock.
-  explicit Failsafe(Store& store, SteadyNow steady = {});
+  // `instance`: this instance's name when several share the store (store.instance): each keeps its
+  // own day counts, and the trailing week sums everyone's.
+  explicit Failsafe(Store& store, SteadyNow steady = {}, std::string instance = {});
 
   // Resolves the canaries' MX (each tick). Returns the evidence when DNS is not to be trusted,
   // else "". The admins are told when this changes.
@@ -70,8 +76,8 @@ class Failsafe {
   static constexpr std::chrono::seconds kMaxCohortLag{5};
   bool active() const { return status_.active; }
   const FailsafeStatus& status() const { return status_; }
-  // Writes the day counts of the trailing-week trigger to the store (each tick; a crash loses at
-  // most a tick's counts of a statistic).
+  // Writes this instance's day counts of the trailing-week trigger to the store and reads the
+  // other instances' (each tick; a crash loses at most a tick's counts of a statistic).
   void saveDays();
   // The trailing week's share of decisions held on guesses: the 7 days before `now`'s (UTC), or
   // nothing with fewer than `min_decided` decisions in them.
@@ -93,9 +99,13 @@ class Failsafe {
     bool guess_hold;
   };
   std::deque<Recent> recent_;
-  // UTC day number -> {decided, held on guesses}: the trailing-week trigger's history.
-  std::map<long long, std::pair<long, long>> days_;
+  // UTC day number -> {decided, held on guesses}: the trailing-week trigger's history, this
+  // instance's (kept under daysKey_) and the other instances' (read from the store each tick).
+  using DayCounts = std::map<long long, std::pair<long, long>>;
+  DayCounts days_, others_;
+  std::string daysKey_;
   bool days_dirty_ = false;
+  void readOthers();
   // What this process's own canary check last found (none yet: the stored state stands for it, so
   // a restart does not announce again). Several instances share the stored state; each tells the
   // admins only when its own view changes, not each time it reads another's.

@@ -542,6 +542,14 @@ class SqlStore final : public Store {
     return s.text(0);
   }
 
+  std::vector<std::pair<std::string, std::string>> connectorStates(const std::string& connector) override {
+    Stmt s(db_, "SELECT key, value FROM connector_state WHERE connector=? ORDER BY key");
+    s.bind(1, connector);
+    std::vector<std::pair<std::string, std::string>> out;
+    while (s.step()) out.emplace_back(s.text(0), s.text(1));
+    return out;
+  }
+
   void putConnectorState(const std::string& connector, const std::string& key, const std::string& value) override {
     Stmt s(db_, "INSERT INTO connector_state(connector, key, value, updated_at) VALUES(?,?,?,?) ON CONFLICT(connector, key) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at");
     s.bind(1, connector).bind(2, key).bind(3, value).bind(4, nowMs());

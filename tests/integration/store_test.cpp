@@ -177,6 +177,13 @@ TEST_P(StoreContract, ConnectorStateAndTrackedEmailsSurviveReopen) {
   store_.reset();
   store_ = reopen();
   EXPECT_EQ(store_->connectorState("close-main", "events_since"), "123");
+  // All of one connector's keys, and none of another's.
+  store_->putConnectorState("close-main", "days|mx-1", "{}");
+  store_->putConnectorState("close-other", "events_since", "9");
+  const auto all = store_->connectorStates("close-main");
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0], (std::pair<std::string, std::string>{"days|mx-1", "{}"}));
+  EXPECT_EQ(all[1], (std::pair<std::string, std::string>{"events_since", "123"}));
   auto in = store_->trackedBetween("close-main", Clock::now(), Clock::now() + std::chrono::hours(1));
   ASSERT_EQ(in.size(), 1u);
   EXPECT_EQ(in[0].email_id, "e1");

@@ -468,6 +468,18 @@ TEST_F(CycleTest, ConnectorFailureIsCountedAndDoesNotStopOthers) {
   EXPECT_EQ(st.decided, 0);
 }
 
+// `safetynet run --once` (one cycle, then exit): its decisions count in the fail-safe's trailing
+// week like the daemon's. Before, only the next cycle's start wrote them, which never came.
+TEST_F(CycleTest, OneCyclesDecisionsCountInTheFailsafesWeek) {
+  lists({email("bad", "trap@x.example", minutes(12)), email("good", "kim@x.example", minutes(12))});
+  ON_CALL(*connector_, revert(_)).WillByDefault([](const ScheduledEmail&) { return ready(confirmed()); });
+  EXPECT_EQ(cycle().decided, 2);
+  const auto days = nlohmann::json::parse(store_->connectorState("_failsafe", "days").value_or("{}"));
+  long decided = 0;
+  for (const auto& [day, counts] : days.items()) decided += counts[0].get<long>();
+  EXPECT_EQ(decided, 2);
+}
+
 TEST_F(CycleTest, OutboxDeliversOnceAndRecordsWhere) {
   lists({email("bad", "trap@x.example", minutes(12))});
   ON_CALL(*connector_, revert(_)).WillByDefault([](const ScheduledEmail&) { return ready(confirmed()); });
@@ -893,6 +905,27 @@ TEST_F(FailsafeWeekTest, ManyTimesTheTrailingWeeksRatioTripsIt) {
   const auto status = failsafeStatus(*store_);
   EXPECT_TRUE(status.active);
   EXPECT_NE(status.why.find("times the trailing week's 2.0% (10 of 500)"), std::string::npos) << status.why;
+}
+
+// Several instances on one database: each writes its own day counts and reads the others'; one
+// key for all kept only the last writer's (an instance's restart lost the others' week).
+TEST_F(FailsafeWeekTest, InstancesSharingADatabaseCountEachOthersWeek) {
+  auto steady = std::chrono::steady_clock::now();
+  const auto clock = [&steady] { return steady; };
+  Failsafe one(*store_, clock, "mx-1"), two(*store_, clock, "mx-2");
+  history(one, steady, 3, 300, 6);
+  history(two, steady, 5, 200, 4);
+  one.saveDays();  // each tick: reads the others' counts
+  ASSERT_TRUE(one.trailingWeek(Clock::now(), 1));
+  EXPECT_EQ(one.trailingWeek(Clock::now(), 1)->decided, 500);
+  EXPECT_EQ(two.trailingWeek(Clock::now(), 1)->held, 10);
+  // A restarted instance, and the counts one key held before instances kept their own.
+  const long long day = std::chrono::duration_cast<std::chrono::hours>(Clock::now().time_since_epoch()).count() / 24 - 2;
+  store_->putConnectorState("_failsafe", "days", nlohmann::json{{std::to_string(day), {100, 1}}}.dump());
+  Failsafe again(*store_, clock, "mx-1");
+  ASSERT_TRUE(again.trailingWeek(Clock::now(), 1));
+  EXPECT_EQ(again.trailingWeek(Clock::now(), 1)->decided, 600);
+  EXPECT_EQ(again.trailingWeek(Clock::now(), 1)->held, 11);
 }
 
 TEST_F(FailsafeWeekTest, NotWithoutAWeekOfHistoryNorUnderTheFloor) {

@@ -302,6 +302,9 @@ class Store {
   virtual void suppress(const std::string& subject, const std::string& by, const std::string& evidence, TimePoint now) = 0;
 
   virtual std::optional<std::string> connectorState(const std::string& connector, const std::string& key) = 0;
+  // Every key of `connector` with its value, by key (the fail-safe's day counts, one key per
+  // instance sharing the database).
+  virtual std::vector<std::pair<std::string, std::string>> connectorStates(const std::string& connector) = 0;
   virtual void putConnectorState(const std::string& connector, const std::string& key, const std::string& value) = 0;
   // Several keys in one transaction: all are written or none (OAuth tokens that belong together).
   virtual void putConnectorStates(const std::string& connector,
