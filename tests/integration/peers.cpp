@@ -381,6 +381,8 @@ Postfix::Postfix(const std::vector<std::string>& domains, const std::vector<std:
       ra << "full@" << d << " 552 5.2.2 Mailbox full\n";
     }
   }
+  // This peer's own banner word: its temporary directory's name, unique to it.
+  const std::string token = dir_.path().filename().string() + "-" + std::to_string(::getpid());
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = freePort();
     std::ofstream(dir_ / "etc" / "master.cf")
@@ -391,7 +393,7 @@ Postfix::Postfix(const std::vector<std::string>& domains, const std::vector<std:
         << "queue_directory = " << (dir_ / "queue").string() << "\n"
         << "data_directory = " << (dir_ / "data").string() << "\n"
         << "myhostname = mx.safetynet-test.test\nmydestination =\nmynetworks = 127.0.0.0/8\n"
-        << "inet_interfaces = 127.0.0.1\nsmtpd_banner = $myhostname ESMTP safetynet-test port " << port_ << "\n"
+        << "inet_interfaces = 127.0.0.1\nsmtpd_banner = $myhostname ESMTP safetynet-test " << token << "\n"
         << "virtual_mailbox_domains = texthash:" << (dir_ / "etc" / "vdomains").string() << "\n"
         << "virtual_mailbox_maps = texthash:" << (dir_ / "etc" / "vmailbox").string() << "\n"
         << "virtual_transport = discard:\n"
@@ -405,10 +407,10 @@ Postfix::Postfix(const std::vector<std::string>& domains, const std::vector<std:
     runCommand({postfix_, "-c", (dir_ / "etc").string(), "check"}, &out);
     process_ = Process({postfix_, "-c", (dir_ / "etc").string(), "start-fg"}, dir_ / "postfix.log");
     // Ready when this Postfix greets: a listening port alone may be another process's (a port
-    // taken between freePort and master's bind), or a master whose smtpd never starts.
-    const std::string mine = "safetynet-test port " + std::to_string(port_);
+    // taken between freePort and master's bind: another test's peer, even another Postfix peer,
+    // whose banner would name the same port), or a master whose smtpd never starts.
     if (waitForTcp(port_, std::chrono::seconds(10)) &&
-        tcpGreeting(port_, std::chrono::seconds(10)).find(mine) != std::string::npos)
+        tcpGreeting(port_, std::chrono::seconds(10)).find("safetynet-test " + token) != std::string::npos)
       return;
     runCommand({postfix_, "-c", (dir_ / "etc").string(), "stop"}, &out);
   }
