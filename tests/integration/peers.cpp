@@ -31,10 +31,24 @@ std::string findProgram(const std::string& name) {
   return "";
 }
 
+// The ports the kernel hands out itself (to bind(0) and to outgoing connections), from
+// /proc/sys/net/ipv4/ip_local_port_range. A port picked inside that range can be taken between
+// the check below and the peer's own bind by any other test's server or connection: a Postfix
+// master that then failed to bind left another test's server answering on its port.
+std::pair<int, int> kernelPortRange() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768, high = 60999;
+  in >> low >> high;
+  return {low, high};
+}
+
 unsigned short freePort() {
   static std::mt19937 rng(std::random_device{}());
+  // Below the kernel's range when there is room (Linux: 32768-60999), else above it.
+  const auto [low, high] = kernelPortRange();
+  const std::pair<int, int> pick = low > 12000 ? std::pair{10000, low - 1} : std::pair{std::min(high + 1, 65000), 65535};
   for (int attempt = 0; attempt < 200; ++attempt) {
-    unsigned short port = static_cast<unsigned short>(std::uniform_int_distribution<int>(20000, 60000)(rng));
+    unsigned short port = static_cast<unsigned short>(std::uniform_int_distribution<int>(pick.first, pick.second)(rng));
     bool free = true;
     for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
       int fd = ::socket(AF_INET, type, 0);
