@@ -56,6 +56,8 @@ std::string instanceName(const StoreConfig& config) {
   return host;
 }
 
+std::string failsafeInstance(const StoreConfig& config) { return config.backend == "postgres" ? instanceName(config) : ""; }
+
 Coordinator::Coordinator(Store& store, const StoreConfig& config)
     : store_(store), shared_(config.backend == "postgres"), instance_(instanceName(config)), lease_(config.lease) {
   std::random_device rd;

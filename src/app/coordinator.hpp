@@ -100,5 +100,8 @@ class Coordinator {
 
 // This instance's name among those sharing a database: store.instance, else the host name.
 std::string instanceName(const StoreConfig& config);
+// The name the fail-safe keeps its day counts under (Failsafe's `instance`): this instance's when
+// several share a PostgreSQL database, none with SQLite (one instance).
+std::string failsafeInstance(const StoreConfig& config);
 
 }  // namespace safetynet

@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "app/coordinator.hpp"
 #include "app/engine.hpp"
 #include "safetynet/app/app.hpp"
 #include "safetynet/core/logging.hpp"

@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <set>
 
-#include "app/coordinator.hpp"
 #include "safetynet/core/concurrently.hpp"
 #include "safetynet/core/logging.hpp"
 #include "safetynet/core/time_format.hpp"
@@ -98,8 +97,6 @@ bool holdIsCertain(const EmailDecision& d) {
   }
   return false;
 }
-
-std::string failsafeInstance(const StoreConfig& store) { return store.backend == "postgres" ? instanceName(store) : ""; }
 
 Failsafe::Failsafe(Store& store, SteadyNow steady, std::string instance)
     : store_(store), steady_(std::move(steady)), daysKey_(instance.empty() ? kDaysKey : kDaysKey + "|" + instance) {

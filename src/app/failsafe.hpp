@@ -44,10 +44,6 @@ bool resumeFailsafe(Store& store, const std::string& by, TimePoint now);
 // Whether an email held for this decision rests on the admin's lists or the bounce history.
 bool holdIsCertain(const EmailDecision& d);
 
-// The name the fail-safe keeps its day counts under: this instance's when several share a
-// PostgreSQL database, none with SQLite (one instance).
-std::string failsafeInstance(const StoreConfig& store);
-
 class Failsafe {
  public:
   using SteadyNow = std::function<std::chrono::steady_clock::time_point()>;
