@@ -81,28 +81,24 @@ struct SendmailVerdict {
 };
 
 SendmailVerdict sendmailVerdict(const std::string& human, const std::string& recipient) {
-  std::istringstream in(human);
-  std::string sessionReply, sessionCommand, lastSent;
+  std::string sessionReply;
+  size_t sessionStart = 0;  // where this session's transcript begins in `human`
   static const std::regex verdictLine(R"(^\s*[45]\d\d <([^>]+)>\.\.\. )");
-  for (std::string line; std::getline(in, line);) {
+  for (size_t next = 0; next < human.size();) {
+    const size_t lineStart = next;
+    const size_t nl = human.find('\n', lineStart);
+    std::string line = human.substr(lineStart, nl == std::string::npos ? std::string::npos : nl - lineStart);
+    next = nl == std::string::npos ? human.size() : nl + 1;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     const std::string ll = asciiLower(line);
     if (contains(ll, "while talking to ")) {
       sessionReply.clear();
-      sessionCommand.clear();
-      lastSent.clear();
+      sessionStart = lineStart;
       continue;
     }
-    if (ll.rfind(">>> ", 0) == 0) {
-      lastSent = ll.substr(4, ll.find_first_of(" :", 4) - 4);
-      continue;
-    }
+    if (ll.rfind(">>> ", 0) == 0) continue;
     if (ll.rfind("<<< ", 0) == 0) {
-      if (sessionReply.empty() && ll.size() > 4 && (ll[4] == '4' || ll[4] == '5')) {
-        sessionReply = line.substr(4);
-        sessionCommand = lastSent == "mail" ? "MAIL" : lastSent == "rcpt" ? "RCPT" : lastSent == "data" ? "DATA"
-                         : (lastSent == "helo" || lastSent == "ehlo") ? "HELO" : "";
-      }
+      if (sessionReply.empty() && ll.size() > 4 && (ll[4] == '4' || ll[4] == '5')) sessionReply = line.substr(4);
       continue;
     }
     std::smatch m;
@@ -110,8 +106,10 @@ SendmailVerdict sendmailVerdict(const std::string& human, const std::string& rec
     // Sendmail's own exit texts ("Remote protocol error", EX_PROTOCOL: rule sendmail-remote-protocol-error)
     // say only that the remote's answer was unexpected: its reply names the cause.
     const std::string own = reasonFromText(line.substr(static_cast<size_t>(m.length(0))));
+    // The command that reply answered, read from the whole session as findCommand reads any
+    // transcript (a reply after ">>> DATA" that another follows answered a pipelined RCPT).
     if ((own.empty() || own == "systemerror") && !sessionReply.empty())
-      return {sessionReply + "\n" + line, sessionCommand};
+      return {sessionReply + "\n" + line, findCommand(human.substr(sessionStart))};
     return {line, ""};
   }
   return {};

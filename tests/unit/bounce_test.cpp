@@ -859,3 +859,24 @@ TEST(BounceAbout, AnAddressTheNoticeGivesForHelpIsNotARecipient) {
   EXPECT_EQ(recordFor(c, "support@helpdesk.test"), nullptr) << c.records.size();
   expectOne(c, "kim@globex.test", true);
 }
+
+TEST(Bounce, ASendmailSessionsPipelinedRcptReplyAfterDataIsAboutTheAddress) {
+  // Sendmail sends DATA and then reads the RCPT replies still pending (usersmtp.c:2690): the 550
+  // answered RCPT, the 554 answered DATA. The recipient's own line names no reason (EX_PROTOCOL),
+  // so the session's reply does, with the command it answered.
+  const std::string notice =
+      "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.seller.test>\nTo: <riley@seller.test>\n"
+      "Subject: Returned mail: see transcript for details\n\n"
+      "   ----- Transcript of session follows -----\n"
+      "... while talking to mx.globex.test.:\n"
+      ">>> DATA\n"
+      "<<< 550 No such user here\n"
+      "554 <kim@globex.test>... Remote protocol error\n"
+      "<<< 554 5.5.1 Error: no valid recipients\n";
+  auto c = classify(notice);
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "kim@globex.test");
+  EXPECT_EQ(c.records[0].smtp_command, "RCPT");
+  EXPECT_EQ(c.records[0].reason, "userunknown") << c.records[0].diagnostic;
+  EXPECT_TRUE(c.records[0].hard);
+}
