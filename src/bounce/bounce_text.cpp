@@ -68,7 +68,10 @@ size_t originalStart(const std::string& text) {
       "content-type: message/rfc822",
       "------- returned message --------",     "--- message headers follow ---",
       "------ failed message ------",          "unsent message below",
-      "----- the following addresses had permanent fatal errors -----\n\n----- original"};
+      "----- the following addresses had permanent fatal errors -----\n\n----- original",
+      // Exchange's notice: the returned message's header lines follow this heading (Microsoft's
+      // "Email non-delivery reports in Exchange Online": an NDR's "Original message headers").
+      "\noriginal message headers:"};
   const std::string l = asciiLower(text);
   size_t best = std::string::npos;
   for (const auto& m : markers) {
@@ -81,6 +84,44 @@ size_t originalStart(const std::string& text) {
     if (p != std::string::npos && p < best) best = p;
   }
   return best;
+}
+
+// A header line a notice quotes from the returned message whose value is free text (RFC 5322
+// 3.6.5 "Subject:"; Exchange's "Thread-Topic:" beside it), after optional "> " quote marks and
+// indentation (Exchange 2003's summary indents "  Subject: ..."). A field that opens its line
+// also takes the lines folded under it (RFC 5322 2.2.3: they start with white space).
+std::string withoutQuotedSubjects(const std::string& text) {
+  // The line without its quote marks ("> ", "> > "; RFC 3676 4.5) and the one space after them.
+  auto unquoted = [](const std::string& line) {
+    size_t at = 0;
+    while (at < line.size() && line[at] == '>') {
+      ++at;
+      if (at < line.size() && line[at] == ' ' && at + 1 < line.size() && line[at + 1] == '>') ++at;
+    }
+    if (at > 0 && at < line.size() && line[at] == ' ') ++at;
+    return line.substr(at);
+  };
+  std::string out;
+  out.reserve(text.size());
+  bool folding = false;
+  for (size_t start = 0; start < text.size();) {
+    const size_t end = text.find('\n', start);
+    const size_t next = end == std::string::npos ? text.size() : end + 1;
+    const std::string line = text.substr(start, next - start);
+    start = next;
+    const std::string rest = unquoted(line);
+    const bool indented = !rest.empty() && (rest[0] == ' ' || rest[0] == '\t');
+    if (folding && indented && rest.find_first_not_of(" \t\r\n") != std::string::npos) continue;
+    folding = false;
+    const size_t body = rest.find_first_not_of(" \t");
+    const std::string head = body == std::string::npos ? std::string() : asciiLower(rest.substr(body, 14));
+    if (head.rfind("subject:", 0) == 0 || head.rfind("thread-topic:", 0) == 0) {
+      folding = !indented;
+      continue;
+    }
+    out += line;
+  }
+  return out;
 }
 
 // One line, single spaces: MTAs wrap their phrases across lines.
@@ -120,7 +161,7 @@ std::string withoutTrailingBanner(const std::string& text) {
 // line (at most 600 characters).
 std::string humanBeforeOriginal(const std::string& text) {
   const size_t cut = originalStart(text);
-  std::string flat = collapse(withoutTrailingBanner(cut == std::string::npos ? text : text.substr(0, cut)));
+  std::string flat = collapse(withoutTrailingBanner(withoutQuotedSubjects(cut == std::string::npos ? text : text.substr(0, cut))));
   return flat.size() > 600 ? flat.substr(0, 600) : flat;
 }
 

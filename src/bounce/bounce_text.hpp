@@ -18,6 +18,9 @@ std::vector<std::string> allAddresses(const std::string& text);
 std::string collapse(const std::string& text);
 // Where the returned original message starts in a bounce's text, or npos.
 size_t originalStart(const std::string& text);
+// The text without the returned message's free-text header lines it quotes ("Subject:",
+// "Thread-Topic:", with their folded continuations): the rep's words, never the failure's.
+std::string withoutQuotedSubjects(const std::string& text);
 // A bounce's own text, without the returned message, on one line (at most 600 characters).
 std::string humanBeforeOriginal(const std::string& text);
 

@@ -165,7 +165,8 @@ bool readText(const MimeView& v, Classification& out) {
     }
   if (text.empty()) return false;
   const size_t cut = originalStart(text);
-  std::string human = cut == std::string::npos ? text : text.substr(0, cut);
+  // A quoted "Subject:" holds the rep's words, never the failure's: not a recipient, not a reason.
+  std::string human = withoutQuotedSubjects(cut == std::string::npos ? text : text.substr(0, cut));
   // The explanation of a bounce is a few kilobytes; past that it is not one worth reading.
   constexpr size_t kMaxHumanBytes = 64 * 1024;
   if (human.size() > kMaxHumanBytes) human.resize(kMaxHumanBytes);

@@ -880,3 +880,46 @@ TEST(Bounce, ASendmailSessionsPipelinedRcptReplyAfterDataIsAboutTheAddress) {
   EXPECT_EQ(c.records[0].reason, "userunknown") << c.records[0].diagnostic;
   EXPECT_TRUE(c.records[0].hard);
 }
+
+TEST(BounceAbout, TheReturnedMessagesSubjectNamesNoRecipientAndNoReason) {
+  // A rep's subject is the rep's words ("intro to jane@..."), never the failure's. Exchange's
+  // text notice quotes the returned message's header lines under "Original message headers:",
+  // and Exchange 2003 quotes its "Subject:" in the summary above the failure list: an address
+  // there is not a failed recipient, and words there ("mailbox full") are not the reason.
+  const std::string exchange =
+      "From: Microsoft Outlook <postmaster@corp.test>\nTo: riley@seller.test\n"
+      "Subject: Undeliverable: intro to jane@partner.test\n\n"
+      "Delivery has failed to these recipients or groups:\n\n"
+      "kim@globex.test\n"
+      "The email address you entered couldn't be found.\n\n"
+      "Diagnostic information for administrators:\n\n"
+      "Generating server: MAIL01.corp.test\n\n"
+      "kim@globex.test\n"
+      "Remote Server returned '550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not found'\n\n"
+      "Original message headers:\n\n"
+      "From: Riley <riley@seller.test>\n"
+      "To: Kim <kim@globex.test>\n"
+      "Subject: intro to jane@partner.test - is your mailbox full?\n"
+      " your account disabled?\n";
+  auto c = classify(exchange);
+  EXPECT_EQ(recordFor(c, "jane@partner.test"), nullptr) << c.records.size();
+  expectOne(c, "kim@globex.test", true);
+  ASSERT_EQ(c.records.size(), 1u);
+  EXPECT_EQ(c.records[0].reason, "userunknown") << c.records[0].diagnostic;
+  EXPECT_EQ(c.records[0].diagnostic.find("Original message headers"), std::string::npos) << c.records[0].diagnostic;
+
+  const std::string exchange2003 =
+      "From: System Administrator <postmaster@corp.test>\nTo: riley@seller.test\n"
+      "Subject: Undeliverable: call with jane@partner.test\n\n"
+      "Your message\n\n"
+      "  To:      kim@globex.test\n"
+      "  Subject: call with jane@partner.test, mailbox full?\n"
+      "  Sent:    4/29/26 11:34:45 PM\n\n"
+      "did not reach the following recipient(s):\n\n"
+      "kim@globex.test on 4/29/26 11:34:45 PM\n"
+      "            The e-mail account does not exist at the organization this message was sent to.\n"
+      "            <mail.globex.test #5.1.1>\n";
+  c = classify(exchange2003);
+  EXPECT_EQ(recordFor(c, "jane@partner.test"), nullptr) << c.records.size();
+  expectOne(c, "kim@globex.test", true);
+}
