@@ -181,8 +181,17 @@ bool readText(const MimeView& v, Classification& out) {
       "delivery status notification", "mail delivery", "not be delivered", "delivery has failed", "permanent error",
       "was not delivered", "couldn't be delivered", "delivery problem", "non remis", "unzustellbar", "failed",
       "rejected", "returned", "error", "warning: could not send", "delayed"};
-  bool looksLikeBounce = !v.header("x-failed-recipients").empty() || contains(from, "mailer-daemon") ||
-                         contains(from, "postmaster") || contains(from, "mail delivery");
+  const bool fromMailSystem = !v.header("x-failed-recipients").empty() || contains(from, "mailer-daemon") ||
+                              contains(from, "postmaster") || contains(from, "mail delivery");
+  // An auto-reply says so at the start of its subject (RFC 3834 3.1.5: "Auto:"; Outlook's
+  // "Automatic reply:", Exchange's "Out of Office:"): a person's answer, not a mail system's
+  // notice, whatever the rep's subject after it holds ("failed payment"). readAutoReply reads it.
+  static const std::vector<std::string> autoReplyOpenings = {"auto:", "automatic reply", "auto reply", "auto-reply",
+                                                             "autoreply", "out of office", "out of the office"};
+  const std::string opening = trim(subject);
+  for (const auto& w : autoReplyOpenings)
+    if (!fromMailSystem && opening.rfind(w, 0) == 0) return false;
+  bool looksLikeBounce = fromMailSystem;
   for (const auto& w : bounceWords)
     if (contains(subject, w)) looksLikeBounce = true;
   // Some carriers send a notice with a plain subject ("Mail") from a no-reply address: the words

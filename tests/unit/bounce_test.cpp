@@ -923,3 +923,21 @@ TEST(BounceAbout, TheReturnedMessagesSubjectNamesNoRecipientAndNoReason) {
   EXPECT_EQ(recordFor(c, "jane@partner.test"), nullptr) << c.records.size();
   expectOne(c, "kim@globex.test", true);
 }
+
+TEST(Bounce, AnOutOfOfficeReplyIsNotABounceForTheColleagueItNames) {
+  // An auto-reply's subject says so at its start (RFC 3834 3.1.5: "Auto:"; Outlook's "Automatic
+  // reply:"), whatever the rep's subject after it holds ("failed payment", "returned goods"); the
+  // colleague it names is no failed recipient.
+  for (const char* subject : {"Automatic reply: Re: failed payment on invoice 4411", "Out of Office: Re: returned goods",
+                              "Auto: Re: error in the quote"}) {
+    const std::string mail = std::string("From: Kim Lee <kim@globex.test>\r\nTo: riley@seller.test\r\nSubject: ") + subject +
+                             "\r\nAuto-Submitted: auto-replied\r\n\r\n"
+                             "I am out of the office until Monday with limited access to email.\r\n"
+                             "For anything urgent, reach out to my colleague bob.smith@globex.test or call 555-0100.\r\n";
+    auto c = classify(mail);
+    ASSERT_EQ(c.records.size(), 1u) << subject;
+    EXPECT_EQ(c.records[0].recipient, "kim@globex.test") << subject;
+    EXPECT_EQ(c.records[0].reason, "vacation") << subject;
+    EXPECT_FALSE(c.records[0].hard) << subject;
+  }
+}
