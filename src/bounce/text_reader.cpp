@@ -270,6 +270,14 @@ bool readText(const MimeView& v, Classification& out) {
   constexpr size_t kMaxRecipients = 200;
   if (recipients.size() > kMaxRecipients) recipients.resize(kMaxRecipients);
 
+  // A delay notice says so at the start of its subject: Postfix "Delayed Mail (still being
+  // retried)" and "Postmaster Warning: Delayed Mail" (bounce_templates.c), Exim "Warning: message
+  // %s delayed %s" (deliver.c:6394), Sendmail "Warning: could not send message for past %s"
+  // (envelope.c:404). The rep's subject a failure notice quotes after its own words ("Undeliverable:
+  // Re: delayed shipment") says nothing.
+  bool delayNotice = contains(subject, "(delay)");
+  for (const char* w : {"delayed mail", "postmaster warning: delayed mail", "warning:", "delivery delayed"})
+    if (trim(subject).rfind(w, 0) == 0) delayNotice = true;
   // The report's own words that every failure it lists is permanent (a delay notice is not).
   const bool permanent = saysPermanent(*activeRules(), human);
   for (size_t i = 0; i < recipients.size(); ++i) {
@@ -319,8 +327,7 @@ bool readText(const MimeView& v, Classification& out) {
     r.action = "failed";
     // Google Groups: the group does not exist or refuses our sender, in the reader's language.
     if (contains(r.recipient, "@googlegroups.com")) r.reason = "rejected";
-    if (contains(lh, "delayed") || contains(lh, "will continue to try") || contains(lh, "still trying") ||
-        contains(subject, "delayed") || contains(subject, "warning"))
+    if (contains(lh, "delayed") || contains(lh, "will continue to try") || contains(lh, "still trying") || delayNotice)
       r.action = "delayed";
     // The reason from the whole block; the diagnostic shown from the server's reply on.
     BounceRecord done = completeRecord(r, ReportContext{"", "", reportsNoStage(v), permanent});

@@ -941,3 +941,36 @@ TEST(Bounce, AnOutOfOfficeReplyIsNotABounceForTheColleagueItNames) {
     EXPECT_FALSE(c.records[0].hard) << subject;
   }
 }
+
+TEST(Bounce, ARepsSubjectSayingDelayedDoesNotMakeAFailureADelay) {
+  // A delay notice says so at the start of its subject (Postfix "Delayed Mail (still being
+  // retried)", Exim "Warning: message ... delayed", Sendmail "Warning: could not send message for
+  // past ..."); a failure notice quoting the rep's subject ("Undeliverable: Re: delayed shipment
+  // warning") is still a failure.
+  const std::string failure =
+      "From: MAILER-DAEMON@mx.corp.test\r\nTo: riley@seller.test\r\n"
+      "Subject: Undeliverable: Re: delayed shipment warning\r\n\r\n"
+      "Hi. This is the qmail-send program at mx.corp.test.\r\n"
+      "I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
+      "This is a permanent error; I've given up. Sorry it didn't work out.\r\n\r\n"
+      "<kim@globex.test>:\r\n"
+      "192.0.2.5 does not like recipient.\r\n"
+      "Remote host said: 550 5.1.1 <kim@globex.test>... No such user\r\n";
+  auto c = classify(failure);
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].action, "failed");
+  EXPECT_TRUE(c.records[0].hard);
+
+  const std::string delay =
+      "From: Mail Delivery System <Mailer-Daemon@mx.corp.test>\r\nTo: riley@seller.test\r\n"
+      "Subject: Warning: message 1kXyZ-000Abc-12 delayed 24 hours\r\n\r\n"
+      "This message was created automatically by mail delivery software.\r\n"
+      "A message that you sent has not yet been delivered to one or more of its\r\n"
+      "recipients after more than 24 hours on the queue on mx.corp.test.\r\n\r\n"
+      "  kim@globex.test\r\n"
+      "    host mx.globex.test [192.0.2.5]: 451 4.3.0 Temporary local problem\r\n";
+  c = classify(delay);
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].action, "delayed");
+  EXPECT_FALSE(c.records[0].hard);
+}
