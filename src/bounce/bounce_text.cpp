@@ -69,6 +69,11 @@ size_t originalStart(const std::string& text) {
       "------- returned message --------",     "--- message headers follow ---",
       "------ failed message ------",          "unsent message below",
       "----- the following addresses had permanent fatal errors -----\n\n----- original",
+      // Exim's notices other than its MIME bounce ("------ This is a copy of your message,
+      // including all the headers.", moan.c:356; "... of the headers that were received",
+      // moan.c:377; autoreply.c:634-637) and Sendmail's without MIME ("----- Message header
+      // follows -----", savemail.c:1325).
+      "------ this is a copy of", "----- message header follows -----",
       // Exchange's notice: the returned message's header lines follow this heading (Microsoft's
       // "Email non-delivery reports in Exchange Online": an NDR's "Original message headers").
       "\noriginal message headers:"};

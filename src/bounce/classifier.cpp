@@ -275,6 +275,10 @@ bool readAutoReply(const MimeView& v, Classification& out) {
   for (const auto& w : words)
     if (contains(subject, w)) vacationWords = true;
   if (!autoHeader && !vacationWords) return false;
+  // A mail system's notice carries Auto-Submitted too (Exim's); one this reader could not read is
+  // not a person's auto-reply.
+  const std::string from = asciiLower(v.header("from"));
+  if (contains(from, "mailer-daemon") || contains(from, "postmaster")) return false;
   BounceRecord r;
   r.recipient = addressIn(v.header("from"));
   r.reason = "vacation";

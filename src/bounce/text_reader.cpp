@@ -234,20 +234,31 @@ bool readText(const MimeView& v, Classification& out) {
       if ((addressed.count(a) || mentionOpeningALine(lh, a) != std::string::npos) && !reporterMailbox(a, v)) add(a);
   // Nobody named in the text: the returned message's addressee, when the text names its local
   // part; otherwise a guess, kept soft.
+  // Only a message sent to one addressee names it: of several, the text does not say which
+  // failed (Exim's "malformed recipient address" notice names one nobody can parse).
+  auto soleAddressee = [](const std::string& to, const std::string& cc) {
+    const std::string all = to + (cc.empty() ? "" : "," + cc);
+    return std::count(all.begin(), all.end(), '@') == 1 ? addressIn(all) : std::string();
+  };
   std::set<std::string> guessed;
   if (recipients.empty()) {
     for (const auto& o : v.originals)
-      if (auto it = o.find("to"); it != o.end())
-        if (auto a = addressIn(it->second); !a.empty() && !notARecipient(a)) {
+      if (auto it = o.find("to"); it != o.end()) {
+        auto cc = o.find("cc");
+        if (auto a = soleAddressee(it->second, cc == o.end() ? "" : cc->second); !a.empty() && !notARecipient(a)) {
           add(a);
           if (!namesLocalPart(lh, a)) guessed.insert(a);
         }
+      }
     if (recipients.empty() && cut != std::string::npos) {
       static const std::regex toLine(R"((?:^|\n)to:\s*([^\n]+))", std::regex::icase);
-      std::smatch m;
+      static const std::regex ccLine(R"((?:^|\n)cc:\s*([^\n]+))", std::regex::icase);
+      std::smatch m, c;
       const std::string rest = text.substr(cut);
+      const std::string headers = rest.substr(0, rest.find("\n\n", rest.find_first_not_of("\r\n")));
       if (std::regex_search(rest, m, toLine))
-        if (auto a = addressIn(m[1].str()); !a.empty() && !notARecipient(a)) {
+        if (auto a = soleAddressee(m[1].str(), std::regex_search(headers, c, ccLine) ? c[1].str() : "");
+            !a.empty() && !notARecipient(a)) {
           add(a);
           if (!namesLocalPart(lh, a)) guessed.insert(a);
         }

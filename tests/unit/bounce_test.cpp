@@ -974,3 +974,39 @@ TEST(Bounce, ARepsSubjectSayingDelayedDoesNotMakeAFailureADelay) {
   EXPECT_EQ(c.records[0].action, "delayed");
   EXPECT_FALSE(c.records[0].hard);
 }
+
+TEST(BounceAbout, TheReturnedMessageOfEximAndSendmailNoticesNamesNoRecipient) {
+  // Exim's notices other than its MIME bounce open the returned message with "------ This is a
+  // copy of your message, including all the headers." (moan.c:356): the addresses below it are
+  // the rep's other recipients and the people the body names, not failed ones. The one the notice
+  // is about is malformed (no address can be read), and the returned message had several
+  // addressees: no guess among them.
+  const std::string exim =
+      "From: Mail Delivery System <Mailer-Daemon@mx.seller.test>\nTo: riley@seller.test\n"
+      "Subject: Mail failure - malformed recipient address\nAuto-Submitted: auto-replied\n\n"
+      "A message that you sent contained one or more recipient addresses that were\n"
+      "incorrectly constructed:\n\n"
+      "  kim@@globex.test: malformed address: @globex.test may not follow kim@\n\n"
+      "This address has been ignored. The other addresses in the message were\n"
+      "syntactically valid and have been passed on for an attempt at delivery.\n\n"
+      "------ This is a copy of your message, including all the headers. ------\n\n"
+      "To: kim@@globex.test, jane@partner.test\nCc: sam@partner.test\nFrom: riley@seller.test\nSubject: Intro\n\n"
+      "Hello jane@partner.test, meet bob@partner.test.\n";
+  auto c = classify(exim);
+  EXPECT_TRUE(c.records.empty()) << c.records.size() << " " << (c.records.empty() ? "" : c.records[0].recipient);
+
+  // Sendmail without MIME returns the header under "----- Message header follows -----"
+  // (savemail.c:1325), here without the Return-Path that would also mark it.
+  const std::string sendmail =
+      "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.seller.test>\nTo: <riley@seller.test>\n"
+      "Subject: Returned mail: see transcript for details\n\n"
+      "   ----- The following addresses had permanent fatal errors -----\n"
+      "<kim@globex.test>\n"
+      "    (reason: 550 5.1.1 User unknown)\n\n"
+      "   ----- Message header follows -----\n\n"
+      "Date: Thu, 17 Aug 2026 17:29:00 -0500\nFrom: Riley <riley@seller.test>\n"
+      "To: kim@globex.test, jane@partner.test\n";
+  c = classify(sendmail);
+  EXPECT_EQ(recordFor(c, "jane@partner.test"), nullptr) << c.records.size();
+  expectOne(c, "kim@globex.test", true);
+}
