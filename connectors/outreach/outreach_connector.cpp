@@ -266,11 +266,15 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
                                                : "pausing sequenceState " + sequenceState + " got no clear answer (" +
                                                      w.text + ")");
     }
-    // Confirm with a fresh read.
+    // Confirm with a fresh read. Only a draft or no mailing at all is stopped: "delivered",
+    // "opened", "bounced"... (or no state) mean it went out while we were stopping it.
     auto [after, unused] = co_await readMailing(email.id, email.scheduled_at);
-    result.confirmed = !stillSending(after);
+    result.confirmed = after == "drafted" || after == "gone";
+    if (!stillSending(after)) unclear = false;  // whatever the write did, the mailing's fate is known
     result.detail = done + (result.confirmed ? "; Outreach now shows the mailing as \"" + after + "\" (confirmed by re-reading)"
-                                             : "; but Outreach still shows the mailing as \"" + after + "\": NOT stopped");
+                            : stillSending(after)
+                                ? "; but Outreach still shows the mailing as \"" + after + "\": NOT stopped"
+                                : "; Outreach shows the mailing as \"" + after + "\": it went out before it could be stopped");
   } catch (const std::exception& e) {
     error = e.what();
   }

@@ -21,9 +21,20 @@ int pageCost(int page) {
   return 30;
 }
 
+// The spec's statuses of an email not sent yet (GET /v2/activities/emails.json, "status").
+constexpr const char* kStillToSend =
+    "scheduled,pending,pending_reply_check,sending,delivering,pending_through_gmail,pending_through_external";
+
 bool stillSending(const std::string& status) {
-  return status == "scheduled" || status == "pending" || status == "sending" || status == "delivering" ||
-         status == "pending_through_gmail" || status == "pending_through_external" || status == "pending_reply_check";
+  return !status.empty() && status.find(',') == std::string::npos &&
+         ("," + std::string(kStillToSend) + ",").find("," + status + ",") != std::string::npos;
+}
+
+// A write answered 5xx, 408 or 429 was not heard: "not yet", tried again by the engine (whose
+// retry reads the email first, so a write that did land is seen then). Other answers say no.
+void throwIfNotHeard(const HttpResponse& r, const std::string& what) {
+  if (r.status >= 500 || r.status == 408 || r.status == 429)
+    throw ConnectorError(what + " answered " + std::to_string(r.status) + ": " + errorText(r.body));
 }
 }  // namespace
 
@@ -120,7 +131,7 @@ Task<void> SalesloftConnector::streamScheduled(TimeWindow window, PageSink sink)
   // Full: every email still to send (the send_time order would list the earliest first, but no
   // send_time filter exists to page by). Increment: every email updated since the last poll,
   // whatever its status (one cancelled or sent must be forgotten).
-  const std::string filter = plan.full ? "status=" + urlEncode("scheduled,pending") + "&" : "";
+  const std::string filter = plan.full ? "status=" + urlEncode(kStillToSend) + "&" : "";
   std::optional<TimePoint> since;
   if (!plan.full) since = plan.changed_since;
   co_await pageByUpdatedAt(filter, since, "GET /activities/emails.json", [&](const nlohmann::json& data) -> Task<void> {
@@ -168,6 +179,7 @@ Task<std::string> SalesloftConnector::removeFromCadence(const ScheduledEmail& em
   if (membership.empty()) co_return "person " + person + " is on cadence " + cadence + " no longer";
   HttpResponse r =
       co_await call("DELETE", "/cadence_memberships/" + urlEncode(membership) + ".json", "", "", 1, email.scheduled_at);
+  throwIfNotHeard(r, config_.name + ": DELETE /cadence_memberships/" + membership);
   if (r.status == 204 || r.status == 200 || r.status == 404)
     co_return "cadence membership " + membership + " deleted (person " + person + " removed from cadence " + cadence + ")";
   co_return "deleting cadence membership " + membership + " failed (" + std::to_string(r.status) + ": " +
@@ -189,6 +201,7 @@ Task<std::string> SalesloftConnector::restrictEmail(const ScheduledEmail& email)
   for (const auto& c : restrictions) body += (body.empty() ? "" : "&") + urlEncode("contact_restrictions[]") + "=" + urlEncode(c);
   HttpResponse r = co_await call("PUT", "/people/" + urlEncode(person) + ".json", body, "application/x-www-form-urlencoded",
                                  1, email.scheduled_at);
+  throwIfNotHeard(r, config_.name + ": PUT /people/" + person);
   if (r.status >= 200 && r.status < 300) co_return "email added to person " + person + "'s contact restrictions";
   co_return "restricting email for person " + person + " failed (" + std::to_string(r.status) + ": " + errorText(r.body) + ")";
 }
@@ -222,9 +235,12 @@ Task<RevertResult> SalesloftConnector::revert(const ScheduledEmail& email) {
       action = co_await restrictEmail(email);
     done += action;
     const std::string after = co_await emailStatus(email.id, email.scheduled_at);
-    result.confirmed = !stillSending(after);
+    // Only "cancelled", "failed" or no email is stopped: "sent..." means it went out meanwhile.
+    result.confirmed = after == "cancelled" || after == "failed" || after == "gone";
     result.detail = done + (result.confirmed ? "; Salesloft now shows the email as \"" + after + "\" (confirmed by re-reading)"
-                                             : "; but Salesloft still shows the email as \"" + after + "\": NOT stopped");
+                            : stillSending(after)
+                                ? "; but Salesloft still shows the email as \"" + after + "\": NOT stopped"
+                                : "; Salesloft shows the email as \"" + after + "\": it went out before it could be stopped");
   } catch (const std::exception& e) {
     error = e.what();
   }

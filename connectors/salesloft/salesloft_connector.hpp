@@ -1,12 +1,12 @@
 #pragma once
 // Salesloft (api.salesloft.com/v2). See docs/connectors/salesloft.md.
-//  Listing: GET /activities/emails.json?status=scheduled,pending&sort_by=send_time
-//    &sort_direction=ASC&per_page=100&page=N; send_after has no filter, so the window is applied
-//    here and paging stops past its end. Deep pages cost more (3, 8, 10, 30): the budget counts it.
+//  Listing: GET /activities/emails.json, every status still to send, sort_by=updated_at; later
+//    polls ask only what changed (updated_at[gte]). send_after has no filter, so the window is
+//    applied here. Deep pages cost more (3, 8, 10, 30): the budget counts it.
 //  Stopping (revert_strategy): `remove_from_cadence` (default) deletes the person's membership of
 //    the email's cadence (one-off emails fall back to the next); `restrict_email` adds "email" to
-//    the person's contact_restrictions. Then the email is read again: only a status other than
-//    scheduled/pending/sending/delivering counts as stopped.
+//    the person's contact_restrictions. Then the email is read again: only cancelled, failed or
+//    gone counts as stopped.
 //  Profiles: GET /people.json?ids=... (100 a request): addresses, do_not_contact, bouncing,
 //    counts, last_replied_at, company website.
 //  Auth: api_key or OAuth2 (rotating refresh tokens), Bearer either way.

@@ -145,6 +145,11 @@ void FakeOutreach::failNextWrite(int status, bool applied) {
   writeFault_ = std::make_pair(status, applied);
 }
 
+void FakeOutreach::sendBeforeNextWrite() {
+  std::lock_guard l(mu_);
+  sendBeforeWrite_ = true;
+}
+
 void FakeOutreach::setDelay(std::chrono::milliseconds d) {
   std::lock_guard l(mu_);
   delay_ = d;
@@ -247,6 +252,12 @@ ServerResponse FakeOutreach::handle(const ServerRequest& r) {
   if (r.method != "GET" && r.path.rfind("/api/v2/", 0) == 0) {
     std::lock_guard l(mu_);
     fault = std::exchange(writeFault_, std::nullopt);
+    if (std::exchange(sendBeforeWrite_, false))
+      for (auto& [id, m] : mailings_)
+        if (m.state == "scheduled") {
+          m.state = "delivered";
+          m.updated_at = Clock::now();
+        }
   }
   if (!fault) return answer(r);
   const auto [status, applied] = *fault;

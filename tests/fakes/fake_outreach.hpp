@@ -97,6 +97,9 @@ class FakeOutreach {
   // The next write (PATCH, POST) answers `status` after being carried out if `applied`; status 0
   // closes the connection with no answer (the answer lost).
   void failNextWrite(int status, bool applied);
+  // The next write (PATCH, POST) comes just after Outreach sent every scheduled mailing: they are
+  // "delivered" when it is handled (a send racing the stop).
+  void sendBeforeNextWrite();
   // Every request waits this long first (crash tests).
   void setDelay(std::chrono::milliseconds d);
   // Every write (PATCH, POST) waits this long first: a crash while a stop is in flight.
@@ -130,6 +133,7 @@ class FakeOutreach {
   ServerResponse page(const ServerRequest& r, const nlohmann::json& all);  // mu_ held
   int rateLimited_ = 0, retryAfter_ = 1, failing_ = 0, failStatus_ = 503;
   std::optional<std::pair<int, bool>> writeFault_;  // status, applied
+  bool sendBeforeWrite_ = false;
   int remaining_ = 10000;
   std::chrono::milliseconds delay_{0}, writeDelay_{0};
   std::vector<std::string> log_;

@@ -89,6 +89,11 @@ void FakeSalesloft::rateLimitNext(int n) {
   rateLimited_ = n;
 }
 
+void FakeSalesloft::sendBeforeNextWrite() {
+  std::lock_guard l(mu_);
+  sendBeforeWrite_ = true;
+}
+
 void FakeSalesloft::failNext(int n, int status) {
   std::lock_guard l(mu_);
   failing_ = n;
@@ -211,6 +216,12 @@ ServerResponse FakeSalesloft::handle(const ServerRequest& r) {
     l.lock();
   }
   log_.push_back(r.method + " " + r.path);
+  if (r.method != "GET" && std::exchange(sendBeforeWrite_, false))
+    for (auto& [id, e] : emails_)
+      if (e.status == "scheduled" || e.status == "pending") {
+        e.status = "sent";
+        e.updated_at = Clock::now();
+      }
   const std::string auth = r.header("authorization");
   if (auth != "Bearer " + api_key_ && !oauth_.authorizes(auth)) return reply(401, errorBody("Unauthorized"));
   if (rateLimited_ > 0) {

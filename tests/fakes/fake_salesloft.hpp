@@ -74,6 +74,9 @@ class FakeSalesloft {
   void setStatus(long id, const std::string& status);
   // true: removing from a cadence or restricting email leaves the email scheduled.
   void stopsNothing(bool v);
+  // The next write (DELETE, PUT) comes just after Salesloft sent every email still to send: they
+  // are "sent" when it is handled (a send racing the stop).
+  void sendBeforeNextWrite();
   // true: 200 bodies as the spec describes them (bare arrays and objects, no envelope).
   void specBodies(bool v);
   std::string status(long email_id) const;
@@ -101,7 +104,7 @@ class FakeSalesloft {
   long nextMembership_ = 9000;
   int rateLimited_ = 0, failing_ = 0, failStatus_ = 502, usedThisMinute_ = 0;
   long minute_ = 0;
-  bool stopsNothing_ = false, specBodies_ = false;
+  bool stopsNothing_ = false, specBodies_ = false, sendBeforeWrite_ = false;
   std::chrono::milliseconds delay_{0};
   std::vector<std::string> log_;
   std::unique_ptr<HttpServer> server_;

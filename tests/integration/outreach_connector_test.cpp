@@ -133,6 +133,22 @@ TEST_F(OutreachConnectorTest, AnUnconfirmedStopIsReportedAsSuch) {
   EXPECT_EQ(fake.requestCount("PATCH"), 0);  // pause_sequence does not try the PATCH
 }
 
+TEST_F(OutreachConnectorTest, AMailingSentWhileItWasBeingStoppedIsNeverConfirmedStopped) {
+  // Outreach sends the mailing as the PATCH arrives: the PATCH is refused (no longer scheduled),
+  // the re-read shows "delivered". The email went out: not a confirmed stop.
+  add(15, minutes(30), {"jane@acme.test"}, "scheduled", 80);
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 1u);
+  fake.sendBeforeNextWrite();
+  auto r = runTask(io, c->revert(emails[0]));
+  EXPECT_FALSE(r.confirmed) << r.detail;
+  EXPECT_NE(r.detail.find("\"delivered\""), std::string::npos) << r.detail;
+  EXPECT_EQ(r.detail.find("confirmed"), std::string::npos) << r.detail;
+  EXPECT_EQ(fake.state(15), "delivered");
+  EXPECT_EQ(fake.sequenceState(80), "active");  // nothing left to stop: no pause
+}
+
 // Outreach answers 415 to any request without Content-Type: application/vnd.api+json
 // (developers.outreach.io/api/making-requests), a GET or the pause POST, which has no body.
 TEST_F(OutreachConnectorTest, EveryRequestCarriesTheJsonApiMediaTypeEvenWithoutABody) {

@@ -173,6 +173,47 @@ TEST_F(SalesloftConnectorTest, AnUnconfirmedStopIsReportedAsSuch) {
   EXPECT_EQ(fake.requestCount("DELETE"), 0);
 }
 
+TEST_F(SalesloftConnectorTest, AnEmailSentWhileItWasBeingStoppedIsNeverConfirmedStopped) {
+  // Salesloft sends the email between the stop and the re-read: "sent" is not a stop.
+  add(5, minutes(20));
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  fake.sendBeforeNextWrite();
+  auto r = runTask(io, c->revert(emails.at(0)));
+  EXPECT_FALSE(r.confirmed) << r.detail;
+  EXPECT_NE(r.detail.find("\"sent\""), std::string::npos) << r.detail;
+}
+
+TEST_F(SalesloftConnectorTest, AStopAnsweredWithAServerErrorIsTriedAgainNotGivenUp) {
+  // The DELETE gets 502s past the client's own retries: Salesloft was not heard, so the engine
+  // tries again (as it does for Outreach), rather than the email being reported not stopped.
+  add(6, minutes(20));
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  fake.setFaults(FaultPlan::on("DELETE /v2/cadence_memberships/9000.json", FaultKind::ServerError, 20));
+  EXPECT_THROW(runTask(io, c->revert(emails.at(0))), ConnectorError);
+  EXPECT_EQ(fake.status(6), "scheduled");
+  fake.setFaults(FaultPlan{});
+  auto again = runTask(io, c->revert(emails.at(0)));
+  EXPECT_TRUE(again.confirmed) << again.detail;
+  EXPECT_EQ(fake.status(6), "cancelled");
+}
+
+TEST_F(SalesloftConnectorTest, EveryStatusStillToSendIsListedByTheFullListing) {
+  // The spec's statuses of an email not yet sent (GET /v2/activities/emails.json "status"): the
+  // full listing asks for all of them, so a restart or a resync does not forget one.
+  const std::vector<std::string> toSend = {"scheduled", "pending", "pending_reply_check", "sending", "delivering",
+                                           "pending_through_gmail", "pending_through_external"};
+  long id = 700;
+  for (const auto& status : toSend) add(id++, minutes(10), 31, status);
+  add(id++, minutes(10), 31, "sent");
+  add(id++, minutes(10), 31, "cancelled");
+  auto emails = runTask(io, connector()->listScheduled(window()));
+  std::set<std::string> seen;
+  for (const auto& e : emails) seen.insert(e.status);
+  EXPECT_EQ(seen, std::set<std::string>(toSend.begin(), toSend.end()));
+}
+
 TEST_F(SalesloftConnectorTest, AuthWithKeyOrOAuthAndRetries) {
   add(4, minutes(20));
   EXPECT_THROW(runTask(io, connector("", false, "wrong")->listScheduled(window())), ConnectorError);
