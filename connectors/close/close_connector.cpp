@@ -18,6 +18,13 @@ namespace {
 constexpr auto kEventOverlap = std::chrono::minutes(5);      // Close: rescan the last 5 min
 constexpr auto kEventRetention = std::chrono::hours(24 * 29);  // 30 days, less a margin
 constexpr auto kSweepChunk = std::chrono::hours(24);
+// Close caps _skip per resource ("If you need to paginate for more than a few pages, update your
+// query to return smaller batches of objects ... use the date_created field as a range",
+// developer.close.com/api/overview/pagination): a window needing more pages is split in two.
+constexpr int kPagesBeforeSplit = 5;
+constexpr auto kSmallestWindow = std::chrono::minutes(1);
+// After a failed resync sweep, the event log carries on, and the sweep is tried again this late.
+constexpr auto kSweepRetry = std::chrono::minutes(5);
 constexpr int kPageSize = 100;
 constexpr int kEventPageSize = 50;
 // Contact reads in flight at once: Close's RateLimit header paces them (net/http_client waits on a
@@ -147,31 +154,40 @@ Task<Activity> CloseConnector::recentActivity(TimePoint) {
   co_return out;
 }
 
-Task<void> CloseConnector::sweep(TimePoint now) {
-  auto log = logger(config_.name);
-  const TimePoint start = now - config_.backfill;
-  int pages = 0, seen = 0;
-  for (TimePoint from = start; from < now + kSweepChunk; from += kSweepChunk) {
-    const TimePoint to = from + kSweepChunk;
-    for (int skip = 0;;) {
-      std::string path = "/activity/email/?date_created__gte=" + urlEncode(formatIso8601(from)) +
-                         "&date_created__lt=" + urlEncode(formatIso8601(to)) + "&_limit=" + std::to_string(kPageSize) +
-                         "&_skip=" + std::to_string(skip);
-      nlohmann::json page = co_await get(path);
-      ++pages;
-      if (!page.contains("data") || !page["data"].is_array())
-        throw ConnectorError(config_.name + ": /activity/email/ answered without a data list");
-      for (const auto& a : page["data"]) {
-        track(a);
-        ++seen;
-      }
-      skip += static_cast<int>(page["data"].size());
-      if (!jsonBool(page, "has_more") || page["data"].empty()) break;
+Task<void> CloseConnector::sweepWindow(TimePoint from, TimePoint to, SweepCount& count) {
+  for (int skip = 0, pages = 0;;) {
+    if (pages == kPagesBeforeSplit && to - from > kSmallestWindow) {
+      // The pages read so far are tracked already; both halves are read from their start.
+      const TimePoint mid = from + (to - from) / 2;
+      co_await sweepWindow(from, mid, count);
+      co_await sweepWindow(mid, to, count);
+      co_return;
     }
+    std::string path = "/activity/email/?date_created__gte=" + urlEncode(formatIso8601(from)) +
+                       "&date_created__lt=" + urlEncode(formatIso8601(to)) + "&_limit=" + std::to_string(kPageSize) +
+                       "&_skip=" + std::to_string(skip);
+    nlohmann::json page = co_await get(path);
+    ++pages;
+    ++count.pages;
+    if (!page.contains("data") || !page["data"].is_array())
+      throw ConnectorError(config_.name + ": /activity/email/ answered without a data list");
+    for (const auto& a : page["data"]) {
+      track(a);
+      ++count.emails;
+    }
+    skip += static_cast<int>(page["data"].size());
+    if (!jsonBool(page, "has_more") || page["data"].empty()) co_return;
   }
+}
+
+Task<void> CloseConnector::sweep(TimePoint now) {
+  SweepCount count;
+  const TimePoint start = now - config_.backfill;
+  for (TimePoint from = start; from < now + kSweepChunk; from += kSweepChunk)
+    co_await sweepWindow(from, from + kSweepChunk, count);
   store_.putConnectorState(config_.name, "last_sweep", std::to_string(toMillis(now)));
   store_.putConnectorState(config_.name, "events_since", std::to_string(toMillis(now)));
-  log->info("sweep: {} emails read in {} pages", seen, pages);
+  logger(config_.name)->info("sweep: {} emails read in {} pages", count.emails, count.pages);
 }
 
 Task<void> CloseConnector::tailEvents(TimePoint now) {
@@ -235,13 +251,29 @@ Task<std::vector<ScheduledEmail>> CloseConnector::listScheduled(TimeWindow windo
   const TimePoint now = Clock::now();
   auto lastSweep = store_.connectorState(config_.name, "last_sweep");
   auto eventsSince = store_.connectorState(config_.name, "events_since");
-  const bool needSweep = !lastSweep || !eventsSince ||
-                         now - fromMillis(std::stoll(*lastSweep)) >= config_.resync_every ||
-                         now - fromMillis(std::stoll(*eventsSince)) >= kEventRetention;
-  if (needSweep)
-    co_await sweep(now);
-  else
-    co_await tailEvents(now);
+  const bool eventsKept = eventsSince && now - fromMillis(std::stoll(*eventsSince)) < kEventRetention;
+  const bool needSweep = !lastSweep || !eventsKept || now - fromMillis(std::stoll(*lastSweep)) >= config_.resync_every;
+  const auto failedAt = store_.connectorState(config_.name, "sweep_failed_at");
+  const bool retryLater = failedAt && now - fromMillis(std::stoll(*failedAt)) < kSweepRetry;
+  bool swept = false;
+  if (needSweep && !(eventsKept && retryLater)) {
+    // A resync that fails leaves what is tracked and the event log to go on with: one 5xx or a
+    // page refused must not blind the connector. The first sweep has nothing to go on: an error.
+    std::string failure;
+    try {
+      co_await sweep(now);
+      swept = true;
+    } catch (const std::exception& e) {
+      if (!eventsKept) throw;
+      failure = e.what();
+    }
+    if (!swept) {
+      store_.putConnectorState(config_.name, "sweep_failed_at", std::to_string(toMillis(now)));
+      logger(config_.name)->warn("resync sweep failed ({}); reading the event log, sweeping again in {} min", failure,
+                                 std::chrono::duration_cast<std::chrono::minutes>(kSweepRetry).count());
+    }
+  }
+  if (!swept) co_await tailEvents(now);
   store_.forgetTrackedBefore(config_.name, now - std::chrono::hours(24));
 
   std::vector<ScheduledEmail> out;

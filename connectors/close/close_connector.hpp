@@ -40,7 +40,11 @@ class CloseConnector final : public Connector {
   Task<Activity> recentActivity(TimePoint since) override;  // `since` unused: see the .cpp
 
   // Exposed for tests and `safetynet demo`'s narration.
+  struct SweepCount {
+    int pages = 0, emails = 0;
+  };
   Task<void> sweep(TimePoint now);
+  Task<void> sweepWindow(TimePoint from, TimePoint to, SweepCount& count);
   Task<void> tailEvents(TimePoint now);
 
  private:

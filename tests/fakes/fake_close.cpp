@@ -254,6 +254,9 @@ ServerResponse FakeClose::handle(const ServerRequest& r) {
     auto gte = param(r, "date_created__gte"), lt = param(r, "date_created__lt");
     int limit = limitOf(100, 100);
     int skip = r.query.count("_skip") ? std::stoi(r.query.at("_skip")) : 0;
+    // "there is a maximum limit that can vary per resource. You will get a 400 response with an
+    // appropriate message if you exceed it" (developer.close.com/api/overview/pagination).
+    if (skip > kMaxSkip) return error(400, "_skip must be at most " + std::to_string(kMaxSkip) + " for this resource");
     std::vector<const FakeCloseEmail*> match;
     for (const auto& [id, e] : emails_)
       if ((!gte || e.created_at >= *gte) && (!lt || e.created_at < *lt)) match.push_back(&e);

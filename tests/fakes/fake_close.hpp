@@ -36,6 +36,8 @@ class FakeClose {
   FakeClose(asio::any_io_executor ex, std::string api_key, unsigned short port = 0);
   std::string baseUrl() const { return server_->baseUrl() + "/api/v1"; }
   // A distant platform: this round trip on every connection and answer (HttpServer::setLatency).
+  // The deepest _skip /activity/email/ serves (Close's own is unpublished; past it, a 400).
+  static constexpr int kMaxSkip = 1000;
   void setLatency(std::chrono::milliseconds rtt) { server_->setLatency(rtt); }
   // Faults at the edge (HttpServer::setFaults), its 429s with Close's RateLimit header.
   void setFaults(FaultPlan plan);

@@ -68,6 +68,53 @@ TEST_F(CloseConnectorTest, SweepFindsScheduledEmailsAcrossPagesAndDays) {
   EXPECT_GE(fake.requestCount("GET /api/v1/activity/email/"), 3 + 30);
 }
 
+TEST_F(CloseConnectorTest, ADayTooBusyForClosesSkipLimitIsSweptInSmallerWindows) {
+  // 1,500 emails created within one day: a day's window would need _skip past Close's limit (a
+  // 400); "update your query to return smaller batches ... use the date_created field as a
+  // range" (developer.close.com/api/overview/pagination).
+  for (int i = 0; i < 1500; ++i) {  // one every 20 s, over 8 hours
+    fakes::FakeCloseEmail e;
+    e.id = "bulk" + std::to_string(i);
+    e.to = {"bulk@acme.test"};
+    e.status = "sent";
+    e.scheduled_at = Clock::now() - hours(3);
+    e.created_at = Clock::now() - hours(2) - seconds(20 * i);
+    fake.addEmail(e);
+  }
+  add("in1", minutes(5), "scheduled", hours(2));
+  auto c = connector();
+  EXPECT_EQ(ids(runTask(io, c->listScheduled(window()))), std::vector<std::string>{"in1"});
+}
+
+TEST_F(CloseConnectorTest, AFailedResyncStillListsWhatIsTrackedAndReadsTheEventLog) {
+  add("a", minutes(5));
+  auto c = connector();
+  EXPECT_EQ(ids(runTask(io, c->listScheduled(window()))), std::vector<std::string>{"a"});
+  // The 6-hourly resync comes, and Close answers the sweep with errors past the client's retries.
+  store->putConnectorState("close-test", "last_sweep", "0");
+  fake.setFaults(FaultPlan::on("GET /api/v1/activity/email/", FaultKind::ServerError, 50));
+  add("b", minutes(7));  // a created event
+  EXPECT_EQ(ids(runTask(io, c->listScheduled(window()))), (std::vector<std::string>{"a", "b"}));
+  // The next poll does not start the whole sweep again at once.
+  fake.setFaults(FaultPlan{});
+  const int sweeps = fake.requestCount("GET /api/v1/activity/email/");
+  EXPECT_EQ(ids(runTask(io, c->listScheduled(window()))), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(fake.requestCount("GET /api/v1/activity/email/"), sweeps);
+  // The very first sweep failing is an error: nothing is known yet.
+  TempDir other;
+  auto fresh = openSqliteStore(other.path().string());
+  ConnectorConfig cfg;
+  cfg.name = "close-fresh";
+  cfg.type = "close";
+  cfg.base_url = fake.baseUrl();
+  cfg.api_key = Secret("key-1");
+  HttpClientOptions o;
+  o.retry.base_delay = milliseconds(10);
+  close::CloseConnector first(cfg, makeHttpClient(io.get_executor(), o), *fresh);
+  fake.setFaults(FaultPlan::on("GET /api/v1/activity/email/", FaultKind::ServerError, 50));
+  EXPECT_THROW(runTask(io, first.listScheduled(window())), ConnectorError);
+}
+
 TEST_F(CloseConnectorTest, LaterPollsReadOnlyTheEventLog) {
   add("a", minutes(5));
   auto c = connector();
