@@ -214,8 +214,21 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
         // Slack said no: nothing was posted, so the next try need not search first. A transport
         // error leaves the outcome unknown: stay "sending" and search.
         std::vector<OutboxMessage> notice;
-        if (r.permanent_failure)
+        std::optional<OutboxMessage> instead;
+        if (r.permanent_failure) {
           if (auto told = undeliveredNotice(s, m, t.destination, r.error)) notice.push_back(*told);
+          // A Slack post no retry can make (an archived channel, the bot not in it, a user
+          // disabled): by email instead, as when Slack has nowhere for it at all.
+          if (m.kind == "slack") instead = otherwiseInstead(s, m, r.error);
+        }
+        if (instead) {
+          const std::vector<OutboxMessage> next = {*instead};
+          store.outboxSettle(m.id, "sent", m.kind + " refused it (" + r.error + "): by " + instead->kind + " instead", next);
+          ++stats.routed;
+          metrics::instruments().notifications.with({m.kind, "dead"}).inc();  // dead on this notifier
+          log->warn("{}: {} refused it ({}); sending it by {} instead", m.dedupe_key, m.kind, r.error, instead->kind);
+          continue;
+        }
         if (!notice.empty())  // given up, and the admins told, in one transaction
           store.outboxSettle(m.id, "dead", r.error, notice);
         else {

@@ -240,28 +240,43 @@ std::string slackTime(TimePoint t) { return slackDate(formatIso8601(t)); }
 
 std::string slackEscape(const std::string& text) { return esc(text); }
 
+// Block Kit refuses a whole message whose text objects are too long (invalid_blocks): a section's
+// text holds 3000 characters, a field 2000, a header 150 (docs.slack.dev/reference/block-kit).
+// Cut in bytes (never more characters than that), at a UTF-8 boundary and never inside an escape
+// ("&amp;") or a "<...>" token, ending with an ellipsis. The full text stays in the decision.
+static std::string clipped(const std::string& text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  const std::string ellipsis = "\u2026";
+  size_t cut = max_bytes - ellipsis.size();
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  std::string kept = text.substr(0, cut);
+  for (auto [open, close] : {std::pair{'&', ';'}, std::pair{'<', '>'}})
+    if (auto at = kept.rfind(open); at != std::string::npos && kept.find(close, at) == std::string::npos) kept.resize(at);
+  return kept + ellipsis;
+}
+
 nlohmann::json slackActedBlocks(const nlohmann::json& blocks, const std::string& mrkdwnText) {
   auto out = nlohmann::json::array();
   if (blocks.is_array())
     for (const auto& b : blocks)
       if (!b.is_object() || b.value("block_id", "") != kActionsBlockId) out.push_back(b);
-  out.push_back({{"type", "section"}, {"block_id", "safetynet_outcome"}, {"text", mrkdwn(mrkdwnText)}});
+  out.push_back({{"type", "section"}, {"block_id", "safetynet_outcome"}, {"text", mrkdwn(clipped(mrkdwnText, 3000))}});
   return out;
 }
 
 nlohmann::json slackMessage(const nlohmann::json& p) {
   const MessageContent c = messageContent(p);
   auto blocks = nlohmann::json::array();
-  blocks.push_back({{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", c.title}}}});
+  blocks.push_back({{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", clipped(c.title, 150)}}}});
   if (!c.fields.empty()) {
     auto fields = nlohmann::json::array();
-    for (const auto& f : c.fields) fields.push_back(mrkdwn("*" + f.label + ":*\n" + slackValue(f)));
+    for (const auto& f : c.fields) fields.push_back(mrkdwn(clipped("*" + f.label + ":*\n" + slackValue(f), 2000)));
     blocks.push_back({{"type", "section"}, {"fields", fields}});
   }
   for (const auto& f : c.sections)
-    blocks.push_back({{"type", "section"}, {"text", mrkdwn("*" + f.label + ":* " + slackValue(f))}});
-  if (!c.context.empty()) blocks.push_back({{"type", "context"}, {"elements", {mrkdwn(esc(c.context))}}});
-  return {{"text", c.text}, {"blocks", blocks}};
+    blocks.push_back({{"type", "section"}, {"text", mrkdwn(clipped("*" + f.label + ":* " + slackValue(f), 3000))}});
+  if (!c.context.empty()) blocks.push_back({{"type", "context"}, {"elements", {mrkdwn(clipped(esc(c.context), 3000))}}});
+  return {{"text", clipped(c.text, 3000)}, {"blocks", blocks}};
 }
 
 }  // namespace safetynet

@@ -11,14 +11,25 @@ namespace safetynet {
 namespace {
 constexpr const char* kEventType = "safetynet_notification";
 
-// Errors after which retrying the same call cannot succeed.
+// Errors after which retrying the same call cannot succeed (the method pages' error tables of
+// chat.postMessage and conversations.open, and Slack's common errors).
 bool permanentError(const std::string& e) {
   for (const char* p : {"channel_not_found", "not_in_channel", "invalid_auth", "account_inactive", "token_revoked",
-                        "is_archived", "missing_scope", "not_authed", "invalid_blocks", "msg_too_long",
-                        "users_not_found", "user_not_found", "cannot_dm_bot"})
+                        "token_expired", "is_archived", "missing_scope", "not_authed", "not_allowed_token_type",
+                        "no_permission", "access_denied", "ekm_access_denied", "team_access_not_granted",
+                        "enterprise_is_restricted", "restricted_action", "restricted_action_read_only_channel",
+                        "restricted_action_thread_only_channel", "restricted_action_non_threadable_channel",
+                        "invalid_blocks", "invalid_arguments", "invalid_metadata_format", "invalid_metadata_schema",
+                        "metadata_too_large", "msg_too_long", "no_text", "too_many_attachments", "users_not_found",
+                        "user_not_found", "user_not_visible", "user_disabled", "cannot_dm_bot", "deprecated_endpoint",
+                        "method_deprecated"})
     if (e == p) return true;
   return false;
 }
+
+// Errors after which Slack may have carried the call out all the same: internal_error and
+// fatal_error ("It's possible some aspect of the operation succeeded before the error was raised").
+bool mayHaveSucceeded(const std::string& e) { return e == "internal_error" || e == "fatal_error"; }
 // The argument objects are built outside the coroutines: g++ 12 miscompiles braced lists of
 // string literals inside them ("array used as initializer").
 nlohmann::json arg(const std::string& k, const std::string& v) { return {{k, v}}; }
@@ -246,7 +257,8 @@ Task<DeliveryResult> SlackNotifier::post(const std::string& destination, const s
     d.retry_after = r.retry_after;
     // No answer, a 5xx, or a 200 that could not be read (cut short): Slack may have posted it, so
     // the outbox looks for it before posting again. Only an answer Slack wrote says it did not.
-    d.outcome_unknown = r.transport || r.http_status >= 500 || (r.http_status == 200 && !r.body.is_object());
+    d.outcome_unknown = r.transport || r.http_status >= 500 || (r.http_status == 200 && !r.body.is_object()) ||
+                        mayHaveSucceeded(r.error);
   }
   co_return d;
 }

@@ -47,6 +47,12 @@ void FakeSlack::setFaults(FaultPlan plan) {
   server_->setFaults(std::move(plan));
 }
 
+void FakeSlack::refuseNextPost(const std::string& error, bool carriedOut) {
+  std::lock_guard l(mu_);
+  refuseNext_ = error;
+  refusedCarriedOut_ = carriedOut;
+}
+
 void FakeSlack::rateLimitNext(int n, int retry_after_seconds) {
   rateLimited_ = n;
   retryAfter_ = retry_after_seconds;
@@ -72,6 +78,38 @@ ServerResponse FakeSlack::handle(const ServerRequest& r) {
     out.fault = ConnectionFault::DropBeforeAnswer;
   }
   return out;
+}
+
+namespace {
+// Characters, as Slack counts them (UTF-8 code points).
+size_t characters(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+std::string textOf(const nlohmann::json& object) {
+  return object.is_object() && object.contains("text") && object["text"].is_string() ? object["text"].get<std::string>() : "";
+}
+}  // namespace
+
+// Block Kit's limits (docs.slack.dev/reference/block-kit/blocks): a section's text 3000
+// characters, its fields at most 10 of 2000 each; a header's text 150; a context's elements 10.
+bool FakeSlack::withinBlockKitLimits(const nlohmann::json& blocks) {
+  for (const auto& b : blocks) {
+    if (!b.is_object()) return false;
+    const std::string type = b.value("type", "");
+    if (type == "header" && characters(textOf(b.value("text", nlohmann::json::object()))) > 150) return false;
+    if (type == "section") {
+      if (b.contains("text") && characters(textOf(b["text"])) > 3000) return false;
+      if (b.contains("fields")) {
+        if (!b["fields"].is_array() || b["fields"].size() > 10) return false;
+        for (const auto& f : b["fields"])
+          if (characters(textOf(f)) > 2000) return false;
+      }
+    }
+    if (type == "context" && b.contains("elements") && (!b["elements"].is_array() || b["elements"].size() > 10)) return false;
+  }
+  return true;
 }
 
 ServerResponse FakeSlack::answer(const ServerRequest& r) {
@@ -140,6 +178,12 @@ ServerResponse FakeSlack::answer(const ServerRequest& r) {
     if (it == channels_.end()) return slackError("channel_not_found");
     if (arg("text").empty() && !args.contains("blocks")) return slackError("no_text");
     if (args.contains("blocks") && (!args["blocks"].is_array() || args["blocks"].size() > 50)) return slackError("invalid_blocks");
+    if (args.contains("blocks") && !withinBlockKitLimits(args["blocks"])) return slackError("invalid_blocks");
+    if (!refuseNext_.empty()) {
+      const std::string error = std::exchange(refuseNext_, "");
+      if (std::exchange(refusedCarriedOut_, false)) messages_.push_back(PostedMessage{it->second, std::to_string(++ts_) + ".000100", args});
+      return slackError(error);
+    }
     std::string ts = std::to_string(++ts_) + ".000100";
     messages_.push_back(PostedMessage{it->second, ts, args});
     nlohmann::json msg = {{"type", "message"}, {"text", arg("text")}, {"ts", ts}, {"bot_id", "B0SAFETY"}};

@@ -68,6 +68,9 @@ class FakeSlack {
   // The next `n` calls of `method` are carried out, then the connection closes before the answer.
   void loseAnswerNext(const std::string& method, int n = 1);
   void setDelay(std::chrono::milliseconds d) { delay_ = d; }
+  // The next chat.postMessage answers ok:false with `error`; `carried_out`: posted all the same
+  // (Slack's internal_error: "some aspect of the operation succeeded before the error was raised").
+  void refuseNextPost(const std::string& error, bool carried_out = false);
   // A copy: the fake may be serving on another thread.
   std::vector<PostedMessage> messages() const {
     std::lock_guard l(mu_);
@@ -77,6 +80,9 @@ class FakeSlack {
  private:
   ServerResponse handle(const ServerRequest& r);  // answer(), then the connection faults
   ServerResponse answer(const ServerRequest& r);
+  static bool withinBlockKitLimits(const nlohmann::json& blocks);
+  std::string refuseNext_;
+  bool refusedCarriedOut_ = false;
   std::string token_;
   mutable std::mutex mu_;
   std::chrono::milliseconds delay_{0};

@@ -107,6 +107,51 @@ TEST_F(SlackTest, SlackErrorsArePermanentOrNot) {
   EXPECT_EQ(r2.error, "invalid_auth");
 }
 
+TEST_F(SlackTest, AnInternalErrorMayHavePostedSoItIsLookedForBeforePostingAgain) {
+  // Slack's internal_error and fatal_error: "It's possible some aspect of the operation succeeded
+  // before the error was raised" (chat.postMessage's errors): the outcome is unknown.
+  auto n = notifier(false);
+  fake.refuseNextPost("internal_error", true);
+  auto r = runTask(io, n->post("C0DELIV", "notify|k6", payload("")));
+  EXPECT_FALSE(r.delivered);
+  EXPECT_TRUE(r.outcome_unknown);
+  EXPECT_FALSE(r.permanent_failure);
+  EXPECT_TRUE(runTask(io, n->findDelivered("C0DELIV", "notify|k6")));
+  // A user deactivated in Slack is no temporary refusal (conversations.open: user_disabled).
+  fake.refuseNextPost("user_disabled");
+  auto gone = runTask(io, n->post("C0DELIV", "notify|k7", payload("")));
+  EXPECT_TRUE(gone.permanent_failure);
+  EXPECT_FALSE(gone.outcome_unknown);
+}
+
+TEST_F(SlackTest, LongEvidenceAndManyRecipientsStayWithinBlockKitLimits) {
+  // A section's text holds 3000 characters, a field 2000 (Block Kit): past them Slack refuses
+  // the whole message (invalid_blocks) and the rep would never hear. Long values are cut.
+  auto p = payload("");
+  std::string evidence;
+  while (evidence.size() < 6000) evidence += "550 5.1.1 <x@gone.example>: mailbox unavailable & gone; ";
+  p["evidence"] = evidence;
+  auto many = nlohmann::json::array();
+  for (int i = 0; i < 150; ++i) many.push_back("person" + std::to_string(i) + "@gone.example");
+  p["recipients"] = many;
+  p["subject"] = std::string(2500, 'S');
+  auto n = notifier(false);
+  auto r = runTask(io, n->post("C0DELIV", "notify|k8", p));
+  ASSERT_TRUE(r.delivered) << r.error;
+  const auto blocks = fake.messages().at(0).request["blocks"];
+  bool cut = false;
+  for (const auto& b : blocks)
+    if (b.value("type", "") == "section" && b.contains("text")) {
+      const std::string t = b["text"]["text"].get<std::string>();
+      if (t.rfind("*Evidence:*", 0) == 0) {
+        cut = t.size() <= 3000 && t.substr(t.size() - 3) == "\u2026";
+        const size_t amp = t.rfind('&');  // never cut inside an escape ("&amp;")
+        EXPECT_TRUE(amp == std::string::npos || t.find(';', amp) != std::string::npos) << t.substr(t.size() - 20);
+      }
+    }
+  EXPECT_TRUE(cut);
+}
+
 TEST_F(SlackTest, FindsAMessageItAlreadyPosted) {
   auto n = notifier(false);
   auto target = runTask(io, n->resolveTarget(payload("")));

@@ -416,6 +416,24 @@ TEST_F(RouteTest, RefusedForGoodIsDeadAndTheAdminsChannelIsTold) {
   EXPECT_THAT(slackMessage(told)["text"].get<std::string>(), HasSubstr("Could not email riley@seller.example"));
 }
 
+TEST_F(RouteTest, ASlackPostRefusedForGoodGoesByEmailInstead) {
+  // The channel was archived, or the bot never invited (chat.postMessage: is_archived,
+  // not_in_channel): no retry can post it, so the rep (or admin_to) is emailed, never nobody.
+  ON_CALL(*slack_, post(_, _, _)).WillByDefault([](const std::string&, const std::string&, const nlohmann::json&) {
+    DeliveryResult r;
+    r.permanent_failure = true;
+    r.error = "is_archived";
+    return ready(r);
+  });
+  EXPECT_CALL(*email_, post("riley@seller.example", "notify|k|slack>email", _)).Times(1);
+  enqueue("notify|k", heldPayload());
+  drain();
+  drain();
+  auto r = rows();
+  EXPECT_EQ(r["notify|k|slack"].sent_ref, "slack refused it (is_archived): by email instead");
+  EXPECT_EQ(r["notify|k|slack>email"].state, "sent");
+}
+
 TEST_F(RouteTest, TemporaryFailureIsRetriedWithBackoffAndNothingIsLost) {
   services_.config.notify.route = "email";
   int calls = 0;
