@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "config/yaml_reader.hpp"
+#include "safetynet/check/address.hpp"
 #include "safetynet/config/config.hpp"
 #include "safetynet/core/text.hpp"
 #include "safetynet/net/url.hpp"
@@ -150,6 +151,36 @@ bool isHex(const std::string& s) {
   return !s.empty() && s.size() % 2 == 0;
 }
 
+// A domain name as the syntax check reads one in an address (RFC 5321 4.1.2, LDH labels).
+bool isDomainName(const std::string& d) { return !d.empty() && !parseAddress("postmaster@" + d).error; }
+
+// RFC 5321 4.1.1.1: EHLO's argument is the client's host name (or an address literal). Checked so
+// that a value can never carry a second command ("probe.test\r\nRSET") onto the wire.
+bool isHeloName(const std::string& h) {
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') {
+    std::string inner = h.substr(1, h.size() - 2);
+    if (inner.rfind("IPv6:", 0) == 0) inner = inner.substr(5);
+    unsigned char buf[16];
+    return inet_pton(AF_INET, inner.c_str(), buf) == 1 || inet_pton(AF_INET6, inner.c_str(), buf) == 1;
+  }
+  return isDomainName(h);
+}
+
+// Every entry of a list of domains (canaries, DNSBL zones) is one.
+void checkDomains(MapReader& m, const std::string& key, const std::vector<std::string>& domains) {
+  for (const auto& d : domains)
+    if (!isDomainName(d)) m.error(key, "\"" + d + "\" is not a domain name");
+}
+
+// A timeout of nothing fails every lookup or probe as our own error, quietly letting mail go.
+void atLeast(MapReader& m, const std::string& key, std::chrono::milliseconds value, std::chrono::milliseconds min,
+             const std::string& shown) {
+  if (value < min) m.error(key, "must be at least " + shown);
+}
+void positive(MapReader& m, const std::string& key, std::chrono::milliseconds value) {
+  if (value <= std::chrono::milliseconds(0)) m.error(key, "must be longer than 0s");
+}
+
 void readConnector(MapReader& m, ConnectorConfig& c, bool readFiles) {
   m.string("name", c.name);
   m.oneOf("type", c.type, {"close", "outreach", "salesloft"});
@@ -172,6 +203,9 @@ void readConnector(MapReader& m, ConnectorConfig& c, bool readFiles) {
   if (c.type == "close" && !c.webhook_secret.empty() && !isHex(c.webhook_secret.reveal()))
     m.error("webhook_secret", "Close's webhook signature_key is hex, as the subscription's answer gives it");
   if (c.name.empty()) m.error("name", "every connector needs a name");
+  if (c.type.empty()) m.error("type", "every connector needs a type: close, outreach or salesloft");
+  positive(m, "backfill", c.backfill);
+  positive(m, "resync_every", c.resync_every);
   auto strategies = [&](std::initializer_list<const char*> allowed) {
     if (c.revert_strategy.empty()) return;
     std::string list;
@@ -257,6 +291,8 @@ void readEmail(MapReader& m, EmailConfig& e, bool slack, bool readFiles) {
   m.stringList("admin_to", e.admin_to);
   m.oneOf("digest", e.digest, {"off", "daily"});
   if (e.timeout < std::chrono::seconds(1)) m.error("timeout", "must be at least 1s");
+  if (!e.helo.empty() && !isHeloName(e.helo))
+    m.error("helo", "must be a host name (letters, digits, '-' and '.'; RFC 5321 4.1.1.1)");
   if (e.from.empty())
     m.error("from", "email needs from (\"Safety Net <safetynet@example.com>\")");
   else if ((e.from_address = addressOf(e.from)).empty())
@@ -366,12 +402,15 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
   }
   MapReader top(diag, root, "");
   top.string("state_dir", c.state_dir);
+  if (c.state_dir.empty() || c.state_dir.front() != '/')
+    top.error("state_dir", "must be an absolute path, got \"" + c.state_dir + "\"");
   top.oneOf("mode", c.mode, {"enforce", "shadow"});
   top.duration("poll_interval", c.poll_interval);
   top.duration("min_lead_time", c.min_lead_time);
   top.duration("act_margin", c.act_margin);
   top.duration("lookahead", c.lookahead);
   top.duration("recheck_after", c.recheck_after);
+  positive(top, "recheck_after", c.recheck_after);
   if (auto k = top.map("cache")) {
     k->duration("positive_ttl", c.positive_ttl);
     k->duration("negative_ttl", c.negative_ttl);
@@ -410,6 +449,7 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
       if (!isDnsServer(server))
         d->error("servers", "\"" + server + "\" is not an IP address with an optional port (127.0.0.1:5353, [::1]:53)");
     d->duration("timeout", c.dns.timeout);
+    atLeast(*d, "timeout", c.dns.timeout, std::chrono::milliseconds(100), "100ms");
     d->integer("tries", c.dns.tries, 1, 10);
     d->finish();
   }
@@ -420,6 +460,12 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     s->integer("port", c.smtp_probe.port, 1, 65535);
     s->duration("connect_timeout", c.smtp_probe.connect_timeout);
     s->duration("command_timeout", c.smtp_probe.command_timeout);
+    atLeast(*s, "connect_timeout", c.smtp_probe.connect_timeout, std::chrono::milliseconds(100), "100ms");
+    atLeast(*s, "command_timeout", c.smtp_probe.command_timeout, std::chrono::milliseconds(100), "100ms");
+    if (!isHeloName(c.smtp_probe.helo))
+      s->error("helo", "must be a host name (letters, digits, '-' and '.'; RFC 5321 4.1.1.1)");
+    if (!c.smtp_probe.mail_from.empty() && parseAddress(c.smtp_probe.mail_from).error)
+      s->error("mail_from", "must be an email address, or empty for the null sender <>");
     s->integer("per_domain_concurrency", c.smtp_probe.per_domain_concurrency, 1, 100);
     s->integer("per_mx_concurrency", c.smtp_probe.per_mx_concurrency, 1, 100);
     s->integer("max_sessions", c.smtp_probe.max_sessions, 1, 10000);
@@ -439,6 +485,7 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
                                     {"suppression", &c.lists.suppression}})
       checkReadableFile(*l, key, *path);
     l->stringList("dnsbl_domains", c.lists.dnsbl_domains);
+    checkDomains(*l, "dnsbl_domains", c.lists.dnsbl_domains);
     l->stringList("dnsbl_ips", c.lists.dnsbl_ips);
     l->finish();
   }
@@ -447,6 +494,9 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     b->duration("soft_window", c.bounces.soft_window);
     b->duration("soft_hold_for", c.bounces.soft_hold_for);
     b->duration("soft_hold_max", c.bounces.soft_hold_max);
+    for (auto [key, value] : {std::pair{"soft_window", c.bounces.soft_window}, std::pair{"soft_hold_for", c.bounces.soft_hold_for},
+                              std::pair{"soft_hold_max", c.bounces.soft_hold_max}})
+      positive(*b, key, value);
     b->integer("permanent_after", c.bounces.permanent_after, 1, 1000);
     b->integer("domain_after", c.bounces.domain_after, 1, 1000);
     b->string("rules_file", c.bounces.rules_file);
@@ -455,6 +505,7 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
   }
   if (auto e = top.map("engagement")) {
     e->duration("dead_after", c.engagement.dead_after);
+    positive(*e, "dead_after", c.engagement.dead_after);
     e->integer("unengaged_sends", c.engagement.unengaged_sends, 1, 10000);
     e->finish();
   }
@@ -463,6 +514,8 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     s->integer("min_sends", c.senders.min_sends, 1, 1000000);
     s->duration("pause_for", c.senders.pause_for);
     s->duration("pause_max", c.senders.pause_max);
+    positive(*s, "pause_for", c.senders.pause_for);
+    positive(*s, "pause_max", c.senders.pause_max);
     s->finish();
   }
   if (auto r = top.map("retention")) {
@@ -480,6 +533,8 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     f->number("week_factor", c.failsafe.week_factor, 0.0, 1000.0);
     f->number("week_min_ratio", c.failsafe.week_min_ratio, 0.0, 1.0);
     f->stringList("canaries", c.failsafe.canaries);
+    checkDomains(*f, "canaries", c.failsafe.canaries);
+    positive(*f, "window", c.failsafe.window);
     f->finish();
   }
   for (auto& m : top.mapList("connectors")) {

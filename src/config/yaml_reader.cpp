@@ -213,6 +213,10 @@ bool MapReader::secret(const std::string& key, Secret& out, bool always) {
   string(key, value);
   string(fileKey, file);
   const bool given = has(key) || has(fileKey);
+  if (has(key) && value.empty() && file.empty()) {
+    error(key, "is empty");
+    return given;
+  }
   if (!value.empty() && !file.empty()) {
     error(fileKey, "set either " + key + " or " + fileKey + ", not both");
     return given;
