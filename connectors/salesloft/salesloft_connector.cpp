@@ -3,6 +3,7 @@
 #include <set>
 
 #include "safetynet/core/json_util.hpp"
+#include "safetynet/core/text.hpp"
 #include "safetynet/core/logging.hpp"
 #include "safetynet/core/time_format.hpp"
 #include "safetynet/net/url.hpp"
@@ -328,6 +329,24 @@ Task<void> SalesloftConnector::loadProfiles(std::vector<ScheduledEmail>& emails)
     }
     if (!failure.empty()) logger(config_.name)->warn("could not look up owner {}: {}", owner, failure);
   }
+  // Each sender's automatic BCC ("Address that will be BCC'd on all emails from this user", the
+  // spec's User.bcc_email_address): a CRM's logging drop box on every email, not a recipient the
+  // rep chose. Checked as one, a flag on it would hold every email the user sends.
+  std::set<std::string> senders;
+  for (const auto& e : emails)
+    if (!e.user_id.empty() && !autoBcc_.count(e.user_id)) senders.insert(e.user_id);
+  for (const auto& id : senders) {
+    std::string failure;
+    try {
+      co_await user(id);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    if (!failure.empty()) logger(config_.name)->warn("could not look up user {}: {}", id, failure);
+  }
+  for (auto& e : emails)
+    if (auto it = autoBcc_.find(e.user_id); it != autoBcc_.end() && !it->second.empty())
+      std::erase_if(e.recipients, [&](const Recipient& r) { return r.kind == "bcc" && asciiLower(r.address) == it->second; });
   std::map<std::string, ProfilePtr> profiles;
   for (const auto& id : ids)
     if (auto it = people_.find(id); it != people_.end()) {
@@ -352,6 +371,7 @@ Task<Rep> SalesloftConnector::user(const std::string& id) {
     r = toRep(*u);
     const std::string sending = jsonString(*u, "sending_email_address");
     sendingAddress_[id] = sending.empty() ? r.email : sending;
+    autoBcc_[id] = asciiLower(jsonString(*u, "bcc_email_address"));
   }
   users_[id] = r;
   co_return r;

@@ -66,6 +66,7 @@ class SalesloftConnector final : public Connector {
   TrackedListing tracked_;  // full listing every resync_every, else only what changed
   std::map<std::string, Rep> users_;
   std::map<std::string, std::string> sendingAddress_;  // user id -> the address their emails go from
+  std::map<std::string, std::string> autoBcc_;         // user id -> bcc_email_address (lower case), "" if none
   std::map<std::string, nlohmann::json> people_;  // person id -> resource, from loadProfiles or people()
 };
 

@@ -42,11 +42,13 @@ FakeSalesloft::FakeSalesloft(asio::any_io_executor ex, std::string api_key, unsi
       oauth_(kClientId, kClientSecret, kFirstRefreshToken),
       server_(std::make_unique<HttpServer>(ex, [this](const ServerRequest& r) { return handle(r); }, port)) {}
 
-void FakeSalesloft::addUser(long id, const std::string& email, const std::string& name, const std::string& slack) {
+void FakeSalesloft::addUser(long id, const std::string& email, const std::string& name, const std::string& slack,
+                            const std::string& bcc) {
   std::lock_guard l(mu_);
   users_[id] = {{"id", id}, {"guid", "guid-" + std::to_string(id)}, {"name", name}, {"email", email},
                 {"slack_username", slack.empty() ? nlohmann::json(nullptr) : nlohmann::json(slack)},
-                {"sending_email_address", email}, {"active", true}, {"time_zone", "US/Eastern"}};
+                {"sending_email_address", email}, {"active", true}, {"time_zone", "US/Eastern"},
+                {"bcc_email_address", bcc.empty() ? nlohmann::json(nullptr) : nlohmann::json(bcc)}};
 }
 
 void FakeSalesloft::addPerson(const nlohmann::json& p) {
@@ -187,7 +189,7 @@ nlohmann::json FakeSalesloft::emailJson(const FakeSalesloftEmail& e) const {
           {"error_message", e.error_message.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.error_message)},
           {"recipient_email_address", e.to},
           {"subject", e.subject.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.subject)},
-          {"headers", {{"cc", cc.empty() ? nlohmann::json(nullptr) : nlohmann::json(cc)}, {"bcc", nullptr}}},
+          {"headers", {{"cc", cc.empty() ? nlohmann::json(nullptr) : nlohmann::json(cc)}, {"bcc", e.bcc.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.bcc)}}},
           {"user", embedded(base, "users", e.user_id)},
           {"recipient", embedded(base, "people", e.person_id)},
           {"cadence", embedded(base, "cadences", e.cadence_id)},

@@ -32,7 +32,7 @@ namespace safetynet::fakes {
 struct FakeSalesloftEmail {
   long id = 0;
   std::string to;
-  std::vector<std::string> cc;
+  std::vector<std::string> cc, bcc;
   TimePoint send_after;
   std::string status = "scheduled";
   long person_id = 0;
@@ -61,7 +61,8 @@ class FakeSalesloft {
   static constexpr const char* kClientSecret = "salesloft-secret";
   static constexpr const char* kFirstRefreshToken = "salesloft-refresh-0";
 
-  void addUser(long id, const std::string& email, const std::string& name, const std::string& slack_username);
+  void addUser(long id, const std::string& email, const std::string& name, const std::string& slack_username,
+               const std::string& bcc_email_address = "");
   // A person resource as Salesloft returns it (id, email_address, counts...): stored as given.
   void addPerson(const nlohmann::json& person);
   void addEmail(const FakeSalesloftEmail& e);

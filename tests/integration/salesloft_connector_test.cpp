@@ -214,6 +214,28 @@ TEST_F(SalesloftConnectorTest, EveryStatusStillToSendIsListedByTheFullListing) {
   EXPECT_EQ(seen, std::set<std::string>(toSend.begin(), toSend.end()));
 }
 
+TEST_F(SalesloftConnectorTest, TheUsersCrmBccAddressIsNotARecipient) {
+  // A Salesloft user's bcc_email_address is "BCC'd on all emails from this user" (the spec's User):
+  // a CRM's logging drop box, on every email. Checking it as a recipient would hold all of them
+  // the day it looks risky; other BCC recipients are still checked.
+  fake.addUser(6, "kim@seller.test", "Kim Seller", "kim.seller", "EmailToCRM@crm.example");
+  fakes::FakeSalesloftEmail e;
+  e.id = 800;
+  e.to = "pat@acme.test";
+  e.bcc = {"emailtocrm@crm.example", "boss@acme.test"};
+  e.send_after = Clock::now() + minutes(10);
+  e.person_id = 1;
+  e.user_id = 6;
+  fake.addEmail(e);
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 1u);
+  runTask(io, c->loadProfiles(emails));
+  std::vector<std::string> recipients;
+  for (const auto& r : emails[0].recipients) recipients.push_back(r.kind + ":" + r.address);
+  EXPECT_EQ(recipients, (std::vector<std::string>{"to:pat@acme.test", "bcc:boss@acme.test"}));
+}
+
 TEST_F(SalesloftConnectorTest, AuthWithKeyOrOAuthAndRetries) {
   add(4, minutes(20));
   EXPECT_THROW(runTask(io, connector("", false, "wrong")->listScheduled(window())), ConnectorError);
