@@ -46,9 +46,16 @@ nlohmann::json usersListArgs(const std::string& cursor) {
   return a;
 }
 
-nlohmann::json historyArgs(const std::string& channel) {
-  return {{"channel", channel}, {"limit", "200"}, {"include_all_metadata", "true"}};
+nlohmann::json historyArgs(const std::string& channel, const std::string& cursor) {
+  nlohmann::json a = {{"channel", channel}, {"limit", "200"}, {"include_all_metadata", "true"}};
+  if (!cursor.empty()) a["cursor"] = cursor;
+  return a;
 }
+
+// How far back a post whose answer was lost is looked for: the admins' channel takes every alert,
+// and a bulk hold posts hundreds, so more than the newest page; bounded, as each page is a
+// Tier 3 call.
+constexpr int kHistoryPages = 10;
 
 // Who the rep is, in words: "Riley (riley@seller.example)".
 std::string repLabel(const nlohmann::json& payload) {
@@ -231,15 +238,20 @@ Task<Target> SlackNotifier::channelId() {
 
 Task<std::optional<std::string>> SlackNotifier::findDelivered(const std::string& destination,
                                                               const std::string& dedupe_key) {
-  Reply h = co_await call("conversations.history", historyArgs(destination), false);
-  if (!h.ok()) throw std::runtime_error("conversations.history: " + h.error);
-  if (h.body.contains("messages") && h.body["messages"].is_array()) {
-    for (const auto& m : h.body["messages"]) {
-      const auto& md = jsonObject(m, "metadata");
-      if (jsonString(md, "event_type") == kEventType &&
-          jsonString(jsonObject(md, "event_payload"), "dedupe_key") == dedupe_key)
-        co_return destination + "/" + jsonString(m, "ts");
+  std::string cursor;
+  for (int page = 0; page < kHistoryPages; ++page) {
+    Reply h = co_await call("conversations.history", historyArgs(destination, cursor), false);
+    if (!h.ok()) throw std::runtime_error("conversations.history: " + h.error);
+    if (h.body.contains("messages") && h.body["messages"].is_array()) {
+      for (const auto& m : h.body["messages"]) {
+        const auto& md = jsonObject(m, "metadata");
+        if (jsonString(md, "event_type") == kEventType &&
+            jsonString(jsonObject(md, "event_payload"), "dedupe_key") == dedupe_key)
+          co_return destination + "/" + jsonString(m, "ts");
+      }
     }
+    cursor = jsonString(jsonObject(h.body, "response_metadata"), "next_cursor");
+    if (cursor.empty() || !jsonBool(h.body, "has_more")) break;
   }
   co_return std::nullopt;
 }

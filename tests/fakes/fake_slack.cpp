@@ -47,6 +47,12 @@ void FakeSlack::setFaults(FaultPlan plan) {
   server_->setFaults(std::move(plan));
 }
 
+void FakeSlack::addChannelChatter(const std::string& channel, int n) {
+  std::lock_guard l(mu_);
+  for (int i = 0; i < n; ++i)
+    messages_.push_back(PostedMessage{channel, std::to_string(++ts_) + ".000100", {{"text", "chatter " + std::to_string(i)}}});
+}
+
 void FakeSlack::refuseNextPost(const std::string& error, bool carriedOut) {
   std::lock_guard l(mu_);
   refuseNext_ = error;
@@ -241,14 +247,25 @@ ServerResponse FakeSlack::answer(const ServerRequest& r) {
     auto it = channels_.find(ch);
     if (it == channels_.end()) return slackError("channel_not_found");
     bool withMeta = arg("include_all_metadata") == "true";
+    // Cursor-paged, newest first: limit (default 100, at most 999), cursor, next_cursor in
+    // response_metadata (docs.slack.dev/reference/methods/conversations.history).
+    size_t limit = 100, offset = 0;
+    if (!arg("limit").empty()) limit = std::clamp<size_t>(std::stoul(arg("limit")), 1, 999);
+    if (!arg("cursor").empty()) offset = std::stoul(arg("cursor").substr(7));  // "offset:N"
+    std::vector<const PostedMessage*> all;
+    for (auto m = messages_.rbegin(); m != messages_.rend(); ++m)
+      if (m->channel == it->second) all.push_back(&*m);
     auto list = nlohmann::json::array();
-    for (auto m = messages_.rbegin(); m != messages_.rend(); ++m) {  // newest first
-      if (m->channel != it->second) continue;
+    for (size_t i = offset; i < all.size() && i < offset + limit; ++i) {
+      const auto* m = all[i];
       nlohmann::json j = {{"type", "message"}, {"ts", m->ts}, {"text", m->request.value("text", "")}};
       if (withMeta && m->request.contains("metadata")) j["metadata"] = m->request["metadata"];
       list.push_back(j);
     }
-    return slackOk({{"messages", list}, {"has_more", false}});
+    const bool more = offset + limit < all.size();
+    nlohmann::json out = {{"messages", list}, {"has_more", more}};
+    if (more) out["response_metadata"] = {{"next_cursor", "offset:" + std::to_string(offset + limit)}};
+    return slackOk(out);
   }
   return slackError("unknown_method");
 }

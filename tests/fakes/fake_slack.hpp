@@ -71,6 +71,8 @@ class FakeSlack {
   // The next chat.postMessage answers ok:false with `error`; `carried_out`: posted all the same
   // (Slack's internal_error: "some aspect of the operation succeeded before the error was raised").
   void refuseNextPost(const std::string& error, bool carried_out = false);
+  // n messages by others in a channel (by id), as a busy channel has.
+  void addChannelChatter(const std::string& channel, int n);
   // A copy: the fake may be serving on another thread.
   std::vector<PostedMessage> messages() const {
     std::lock_guard l(mu_);

@@ -163,6 +163,19 @@ TEST_F(SlackTest, FindsAMessageItAlreadyPosted) {
   EXPECT_FALSE(runTask(io, n->findDelivered(target.destination, "notify|other")));
 }
 
+TEST_F(SlackTest, APostFarBackInABusyChannelIsStillFound) {
+  // The admins' channel gets every alert: a post whose answer was lost can be hundreds of messages
+  // back when it is looked for. conversations.history is cursor-paged; every page is read back to
+  // a bounded depth, not only the newest one.
+  auto n = notifier(false);
+  ASSERT_TRUE(runTask(io, n->post("C0DELIV", "notify|deep", payload(""))).delivered);
+  fake.addChannelChatter("C0DELIV", 450);
+  auto found = runTask(io, n->findDelivered("C0DELIV", "notify|deep"));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(*found, "C0DELIV/" + fake.messages()[0].ts);
+  EXPECT_FALSE(runTask(io, n->findDelivered("C0DELIV", "notify|never")));
+}
+
 TEST_F(SlackTest, UnknownChannelNameIsPermanent) {
   auto n = notifier(false, "#nope");
   auto t = runTask(io, n->resolveTarget(payload("")));
