@@ -130,7 +130,14 @@ void CloseConnector::track(const nlohmann::json& a) {
 void CloseConnector::noteActivity(const nlohmann::json& a) {
   const std::string status = jsonString(a, "status");
   if (status != "sent" && status != "error") return;
-  const auto sent = parseIso8601(jsonString(a, "date_sent"));
+  auto sent = parseIso8601(jsonString(a, "date_sent"));
+  // date_sent is nullable: a failed send may have none; its last attempt's date, else the email's
+  // last change, is when it was tried.
+  if (!sent && status == "error") {
+    if (a.contains("send_attempts") && a["send_attempts"].is_array() && !a["send_attempts"].empty())
+      sent = parseIso8601(jsonString(a["send_attempts"].back(), "date"));
+    if (!sent) sent = parseIso8601(jsonString(a, "date_updated"));
+  }
   const std::string mailbox = addressOf(jsonString(a, "sender"));
   if (!sent || mailbox.empty()) return;
   const std::string key = config_.name + "|email|" + jsonString(a, "id");

@@ -66,7 +66,8 @@ nlohmann::json FakeClose::emailJson(const FakeCloseEmail& e) const {
           {"date_created", formatIso8601(e.created_at)},
           {"date_updated", formatIso8601(e.created_at)},
           {"date_scheduled", e.status == "scheduled" ? nlohmann::json(formatIso8601(e.scheduled_at)) : nlohmann::json(nullptr)},
-          {"date_sent", e.status == "sent" || e.status == "error" ? nlohmann::json(formatIso8601(e.scheduled_at)) : nlohmann::json(nullptr)},
+          {"date_sent", (e.status == "sent" || e.status == "error") && e.date_sent ? nlohmann::json(formatIso8601(e.scheduled_at))
+                                                                                   : nlohmann::json(nullptr)},
           {"send_attempts", e.status == "error" ? nlohmann::json::array({{{"error_message", e.error_message},
                                                                            {"date", formatIso8601(e.scheduled_at)}}})
                                                 : nlohmann::json::array()},

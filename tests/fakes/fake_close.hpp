@@ -29,6 +29,7 @@ struct FakeCloseEmail {
   std::string contact_id;
   TimePoint created_at;
   std::string error_message;  // status "error": why the send failed (send_attempts)
+  bool date_sent = true;      // false: status "error" with date_sent null (the spec allows it)
 };
 
 class FakeClose {

@@ -1,6 +1,8 @@
 // The Close connector against the fake Close (tests/fakes), which follows the vendor's spec.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "connectors/close/close_connector.hpp"
 #include "fakes/fake_close.hpp"
 #include "integration/peers.hpp"
@@ -243,14 +245,20 @@ TEST_F(CloseConnectorTest, SentAndFailedEmailsSeenWhileTracking) {
   failed.created_at = Clock::now() - hours(1);
   failed.error_message = "550 5.1.1 <lee@gone.test>: Recipient address rejected";
   fake.addEmail(failed);
+  // A failed send whose date_sent is null (nullable in the spec): its last attempt's date counts.
+  failed.id = "acti_err2";
+  failed.to = {"Kim <kim@gone.test>"};
+  failed.date_sent = false;
+  fake.addEmail(failed);
   add("acti_sched", minutes(30));
   auto c = connector();
   runTask(io, c->listScheduled(TimeWindow{Clock::now(), Clock::now() + hours(1)}));
   auto a = runTask(io, c->recentActivity(Clock::now() - hours(24)));
-  ASSERT_EQ(a.sent.size(), 3u);
+  ASSERT_EQ(a.sent.size(), 4u);
   EXPECT_EQ(a.sent[0].mailbox, "riley@seller.example");
-  ASSERT_EQ(a.bounced.size(), 1u);
-  EXPECT_EQ(a.bounced[0].address, "lee@gone.test");
+  ASSERT_EQ(a.bounced.size(), 2u);
+  std::set<std::string> bounced = {a.bounced[0].address, a.bounced[1].address};
+  EXPECT_EQ(bounced, (std::set<std::string>{"lee@gone.test", "kim@gone.test"}));
   EXPECT_NE(a.bounced[0].diagnostic.find("550 5.1.1"), std::string::npos);
   // Handed over once.
   EXPECT_TRUE(runTask(io, c->recentActivity(Clock::now() - hours(24))).sent.empty());
