@@ -138,7 +138,7 @@ Task<void> OutreachConnector::streamScheduled(TimeWindow window, PageSink sink) 
                 : config_.base_url + "/mailings?" + param("filter[updatedAt]", formatIso8601(plan.changed_since) + "..inf") +
                       "&" + param("sort", "updatedAt");
   if (plan.full) prospects_.clear();  // what a full listing includes is read again
-  url += "&" + param("include", "recipients,prospect,mailbox,user") + "&" + param("page[size]", std::to_string(kPageSize)) +
+  url += "&" + param("include", "recipients,prospect,user") + "&" + param("page[size]", std::to_string(kPageSize)) +
          "&count=false";
   size_t listed = 0;
   int pages = 0;

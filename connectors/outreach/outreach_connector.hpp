@@ -1,7 +1,7 @@
 #pragma once
 // Outreach (api.outreach.io/api/v2, JSON:API). See docs/connectors/outreach.md.
 //  Listing: GET /mailings?filter[state]=scheduled&filter[scheduledAt]=FROM..TO&sort=scheduledAt
-//    &include=recipients,prospect,mailbox,user&page[size]=100&count=false, following links.next
+//    &include=recipients,prospect,user&page[size]=100&count=false, following links.next
 //    (cursor pagination) only on the configured host.
 //  Stopping (revert_strategy): `draft` (default) PATCHes the mailing's state to "drafted" (the
 //    hyper-schema's update link) and, if Outreach refuses (4xx), pauses the prospect's

@@ -66,7 +66,7 @@ ServerResponse FakeOAuth::token(const ServerRequest& r) {
                                        {"token_type", "bearer"},
                                        {"expires_in", expires_in_.count()},
                                        {"refresh_token", refresh_},
-                                       {"scope", "mailings.all prospects.read sequenceStates.all users.read"}}
+                                       {"scope", std::string(kGrantedScopes)}}
                             .dump()};
 }
 

@@ -14,6 +14,11 @@
 
 namespace safetynet::fakes {
 
+// The scopes an app's grant carries here: what docs/connectors/outreach.md says the connector
+// needs, and no more (the fake Outreach refuses what they do not cover).
+inline constexpr const char* kGrantedScopes =
+    "mailings.all prospects.read sequenceStates.all users.read emailAddresses.read webhooks.write";
+
 // For FaultPlan::allows on a server that also serves the token endpoint: each grant rotates the
 // refresh token and kills the old one, so a grant whose answer is lost (or cut, or a 500 after it
 // was carried out) leaves no live refresh token, which no client can recover from short of being

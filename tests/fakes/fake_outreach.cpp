@@ -303,6 +303,11 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
     return it == r.query.end() ? std::string() : it->second;
   };
 
+  // A resource included without its scope: Outreach's scopes are per resource (granted ones:
+  // kGrantedScopes, which hold no mailboxes.*).
+  for (const auto& inc : splitList(q("include")))
+    if (inc == "mailbox")
+      return document(403, errorDoc("forbidden", "Forbidden", "include=mailbox needs the mailboxes.read scope"));
   if (path == "/mailings" && r.method == "GET") {
     std::vector<const FakeOutreachMailing*> match;
     auto states = splitList(q("filter[state]"));
