@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "safetynet/core/json_util.hpp"
+#include "safetynet/core/text.hpp"
 #include "safetynet/core/time_format.hpp"
 
 namespace safetynet::outreach {
@@ -148,7 +149,8 @@ RecipientProfile toProfile(const nlohmann::json& prospect, const std::vector<nlo
       if (pa.email.empty()) continue;
       pa.primary = p.addresses.empty();
       pa.type = jsonString(ea, "emailType");
-      const std::string status = jsonString(ea, "status");
+      // The spec gives emailAddress.status no values: its words, in any case.
+      const std::string status = asciiLower(jsonString(ea, "status"));
       pa.bounced = status == "bounced" || status == "hard_bounced";
       pa.unsubscribed = !jsonString(ea, "unsubscribedAt").empty() || status == "unsubscribed" || status == "opted_out";
       p.addresses.push_back(pa);
@@ -157,7 +159,10 @@ RecipientProfile toProfile(const nlohmann::json& prospect, const std::vector<nlo
     for (const auto& e : a["emails"])
       if (e.is_string()) p.addresses.push_back(ProfileAddress{e.get<std::string>(), p.addresses.empty(), "", false, false});
   }
-  p.opted_out = jsonBool(a, "emailOptedOut") || jsonBool(a, "optedOut");
+  // emailsOptStatus: "A string ("opted_in", "opted_out", "null") that represents whether a
+  // prospect has opted into or out of emails" (the spec's prospect).
+  p.opted_out = jsonBool(a, "emailOptedOut") || jsonBool(a, "optedOut") ||
+                asciiLower(jsonString(a, "emailsOptStatus")) == "opted_out";
   // engagedAt: the prospect's last engagement (open, click or reply).
   if (auto t = timeAttr(a, "engagedAt")) p.last_open = t;
   long long engagements = 0;  // three ints: their sum may not fit one

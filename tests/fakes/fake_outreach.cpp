@@ -237,7 +237,9 @@ nlohmann::json FakeOutreach::prospectJson(const FakeOutreachProspect& p) const {
           {"id", p.id},
           {"attributes",
            {{"firstName", p.first_name}, {"lastName", p.last_name}, {"emails", emails}, {"emailOptedOut", p.opted_out},
-            {"optedOut", p.opted_out}, {"engagedAt", p.engaged_at ? nlohmann::json(formatIso8601(*p.engaged_at)) : nlohmann::json(nullptr)},
+            {"optedOut", p.opted_out},
+            {"emailsOptStatus", p.emails_opt_status.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.emails_opt_status)},
+            {"engagedAt", p.engaged_at ? nlohmann::json(formatIso8601(*p.engaged_at)) : nlohmann::json(nullptr)},
             {"openCount", p.open_count}, {"clickCount", p.click_count}, {"replyCount", p.reply_count}}},
           {"relationships", {{"owner", ref("user", p.owner_id)}}}};
 }

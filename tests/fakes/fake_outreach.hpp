@@ -52,7 +52,8 @@ struct FakeOutreachProspect {
   std::string first_name, last_name;
   // (email, emailType, status); the order is their position.
   std::vector<std::tuple<std::string, std::string, std::string>> addresses;
-  bool opted_out = false;
+  bool opted_out = false;             // emailOptedOut / optedOut
+  std::string emails_opt_status;      // emailsOptStatus: "opted_in", "opted_out" or null (empty)
   std::optional<TimePoint> engaged_at;
   int open_count = 0, click_count = 0, reply_count = 0;
   long owner_id = 0;

@@ -223,6 +223,35 @@ TEST_F(OutreachConnectorTest, ProfilesFromProspectsAndTheirEmailAddresses) {
   const auto& jane = emails[1].recipients.at(0).profile;
   ASSERT_TRUE(jane);
   EXPECT_EQ(jane->primary()->email, "jane@acme.test");
+  EXPECT_FALSE(jane->opted_out);
+}
+
+TEST_F(OutreachConnectorTest, AProspectOptedOutByEmailsOptStatusOrABouncedStatusInAnyCaseIsSeen) {
+  // The spec's prospect.emailsOptStatus ("opted_in", "opted_out", "null") says an opt-out on its
+  // own; emailAddress.status has no documented values, so its words are read in any case.
+  fakes::FakeOutreachProspect p;
+  p.id = 3;
+  p.first_name = "Cy";
+  p.addresses = {{"cy@gamma.test", "work", "Bounced"}};
+  p.emails_opt_status = "opted_out";
+  p.owner_id = 7;
+  fake.addProspect(p);
+  fakes::FakeOutreachMailing m;
+  m.id = 31;
+  m.to = {"cy@gamma.test"};
+  m.scheduled_at = Clock::now() + minutes(20);
+  m.prospect_id = 3;
+  m.user_id = 7;
+  fake.addMailing(m);
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 1u);
+  runTask(io, c->loadProfiles(emails));
+  const auto& cy = emails[0].recipients.at(0).profile;
+  ASSERT_TRUE(cy);
+  EXPECT_TRUE(cy->opted_out);
+  ASSERT_EQ(cy->addresses.size(), 1u);
+  EXPECT_TRUE(cy->addresses[0].bounced);
 }
 
 TEST_F(OutreachConnectorTest, APatchAppliedButAnswered500IsConfirmedByReadingNotByPausing) {
