@@ -276,7 +276,9 @@ nlohmann::json slackMessage(const nlohmann::json& p) {
   for (const auto& f : c.sections)
     blocks.push_back({{"type", "section"}, {"text", mrkdwn(clipped("*" + f.label + ":* " + slackValue(f), 3000))}});
   if (!c.context.empty()) blocks.push_back({{"type", "context"}, {"elements", {mrkdwn(clipped(esc(c.context), 3000))}}});
-  return {{"text", clipped(c.text, 3000)}, {"blocks", blocks}};
+  // The top-level text (the notification's words) is read as mrkdwn too: a subject holding
+  // "<!channel>" must not ping the admins' channel.
+  return {{"text", clipped(esc(c.text), 3000)}, {"blocks", blocks}};
 }
 
 }  // namespace safetynet

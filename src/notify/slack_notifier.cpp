@@ -73,7 +73,7 @@ nlohmann::json postArgs(const std::string& destination, const std::string& dedup
     msg["blocks"].push_back(buttons);
   // Posted somewhere else than meant (the outbox's fallback): said first, in the text and the blocks.
   if (const std::string note = jsonString(payload, "delivery_note"); !note.empty()) {
-    msg["text"] = note + " " + jsonString(msg, "text");
+    msg["text"] = slackEscape(note) + " " + jsonString(msg, "text");
     nlohmann::json element = {{"type", "plain_text"}, {"text", note}};  // plain: names need no escaping
     nlohmann::json block = {{"type", "context"}, {"elements", nlohmann::json::array({element})}};
     if (msg.contains("blocks") && msg["blocks"].is_array()) msg["blocks"].insert(msg["blocks"].begin(), block);

@@ -152,6 +152,20 @@ TEST_F(SlackTest, LongEvidenceAndManyRecipientsStayWithinBlockKitLimits) {
   EXPECT_TRUE(cut);
 }
 
+TEST_F(SlackTest, ARepsSubjectCannotPingTheChannel) {
+  // The top-level text is read as mrkdwn: "<!channel>" in a subject would notify everyone in the
+  // admins' channel, "<https://x|y>" would be a link. Escaped as Slack's formatting docs ask
+  // (&, <, >), like the blocks.
+  auto p = payload("");
+  p["subject"] = "<!channel> pricing & <https://evil.example|your invoice>";
+  auto n = notifier(false);
+  ASSERT_TRUE(runTask(io, n->post("C0DELIV", "notify|k9", p)).delivered);
+  const std::string text = fake.messages().at(0).request["text"].get<std::string>();
+  EXPECT_EQ(text.find("<!channel>"), std::string::npos) << text;
+  EXPECT_EQ(text.find("<https://"), std::string::npos) << text;
+  EXPECT_NE(text.find("&lt;!channel&gt; pricing &amp; &lt;https://evil.example|your invoice&gt;"), std::string::npos) << text;
+}
+
 TEST_F(SlackTest, FindsAMessageItAlreadyPosted) {
   auto n = notifier(false);
   auto target = runTask(io, n->resolveTarget(payload("")));
