@@ -19,6 +19,9 @@ namespace {
 // Tries to find a message's own destination (the rep's DM) before its fallback (the channel) is
 // taken: with the backoff below, about 3 to 5 minutes of Slack failing.
 constexpr int kTargetAttempts = 6;
+// A Slack post failing with an error Slack gives no word on, this many times (about 3 h of
+// backoff): by email instead, rather than nothing for as long as it lasts.
+constexpr int kSlackAttempts = 12;
 
 // The rep of a held email is asked of its platform when the email is held. A platform that did
 // not answer then (a 5xx, a body cut short) leaves the rep named by id only, and the DM would go
@@ -220,13 +223,18 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
           // A Slack post no retry can make (an archived channel, the bot not in it, a user
           // disabled): by email instead, as when Slack has nowhere for it at all.
           if (m.kind == "slack") instead = otherwiseInstead(s, m, r.error);
+        } else if (m.kind == "slack" && !r.outcome_unknown && !r.retry_after && m.attempts + 1 >= kSlackAttempts) {
+          instead = otherwiseInstead(s, m, r.error);
         }
         if (instead) {
+          const std::string why = r.permanent_failure ? m.kind + " refused it (" + r.error + ")"
+                                                      : m.kind + " failed " + std::to_string(m.attempts + 1) + " times (" +
+                                                            r.error + ")";
           const std::vector<OutboxMessage> next = {*instead};
-          store.outboxSettle(m.id, "sent", m.kind + " refused it (" + r.error + "): by " + instead->kind + " instead", next);
+          store.outboxSettle(m.id, "sent", why + ": by " + instead->kind + " instead", next);
           ++stats.routed;
           metrics::instruments().notifications.with({m.kind, "dead"}).inc();  // dead on this notifier
-          log->warn("{}: {} refused it ({}); sending it by {} instead", m.dedupe_key, m.kind, r.error, instead->kind);
+          log->warn("{}: {}; sending it by {} instead", m.dedupe_key, why, instead->kind);
           continue;
         }
         if (!notice.empty())  // given up, and the admins told, in one transaction

@@ -434,6 +434,28 @@ TEST_F(RouteTest, ASlackPostRefusedForGoodGoesByEmailInstead) {
   EXPECT_EQ(r["notify|k|slack>email"].state, "sent");
 }
 
+TEST_F(RouteTest, ASlackPostThatKeepsFailingGoesByEmailAfterAWhile) {
+  // An error Slack gives no word on (not a refusal for good, not a rate limit), every hour: the
+  // rep would hear nothing for as long as it lasts. After kSlackAttempts tries, by email instead.
+  int posts = 0;
+  ON_CALL(*slack_, post(_, _, _)).WillByDefault([&](const std::string&, const std::string&, const nlohmann::json&) {
+    ++posts;
+    DeliveryResult r;
+    r.error = "service_unavailable";
+    return ready(r);
+  });
+  EXPECT_CALL(*email_, post("riley@seller.example", "notify|k|slack>email", _)).Times(1);
+  enqueue("notify|k", heldPayload());
+  for (int i = 0; i < 20; ++i) {
+    drain();
+    now_ += hours(2);
+  }
+  EXPECT_EQ(posts, 12);
+  auto r = rows();
+  EXPECT_EQ(r["notify|k|slack"].sent_ref, "slack failed 12 times (service_unavailable): by email instead");
+  EXPECT_EQ(r["notify|k|slack>email"].state, "sent");
+}
+
 TEST_F(RouteTest, TemporaryFailureIsRetriedWithBackoffAndNothingIsLost) {
   services_.config.notify.route = "email";
   int calls = 0;
