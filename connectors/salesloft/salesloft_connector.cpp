@@ -235,7 +235,14 @@ Task<RevertResult> SalesloftConnector::revert(const ScheduledEmail& email) {
     else
       action = co_await restrictEmail(email);
     done += action;
-    const std::string after = co_await emailStatus(email.id, email.scheduled_at);
+    std::string after = co_await emailStatus(email.id, email.scheduled_at);
+    if (strategy == "remove_from_cadence" && stillSending(after)) {
+      // No membership listed (currently_on_cadence already false, or not visible to this key), or
+      // its removal did not cancel the email: the other documented stop, before reporting failure.
+      const std::string more = co_await restrictEmail(email);
+      done += "; still \"" + after + "\", so " + more;
+      after = co_await emailStatus(email.id, email.scheduled_at);
+    }
     // Only "cancelled", "failed" or no email is stopped: "sent..." means it went out meanwhile.
     result.confirmed = after == "cancelled" || after == "failed" || after == "gone";
     result.detail = done + (result.confirmed ? "; Salesloft now shows the email as \"" + after + "\" (confirmed by re-reading)"

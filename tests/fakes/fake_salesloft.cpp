@@ -91,6 +91,11 @@ void FakeSalesloft::rateLimitNext(int n) {
   rateLimited_ = n;
 }
 
+void FakeSalesloft::forgetMemberships() {
+  std::lock_guard l(mu_);
+  memberships_.clear();
+}
+
 void FakeSalesloft::sendBeforeNextWrite() {
   std::lock_guard l(mu_);
   sendBeforeWrite_ = true;

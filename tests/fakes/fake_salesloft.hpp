@@ -78,6 +78,9 @@ class FakeSalesloft {
   // The next write (DELETE, PUT) comes just after Salesloft sent every email still to send: they
   // are "sent" when it is handled (a send racing the stop).
   void sendBeforeNextWrite();
+  // The cadence memberships are no longer listed (currently_on_cadence turned false, or the key's
+  // user cannot see them), the emails staying scheduled.
+  void forgetMemberships();
   // true: 200 bodies as the spec describes them (bare arrays and objects, no envelope).
   void specBodies(bool v);
   std::string status(long email_id) const;

@@ -152,6 +152,19 @@ TEST_F(SalesloftConnectorTest, ARevertThatCannotReadTheEmailIsTriedAgainNotGiven
   EXPECT_EQ(fake.requestCount("DELETE /v2/cadence_memberships/"), 1);
 }
 
+TEST_F(SalesloftConnectorTest, ACadenceEmailWithNoMembershipListedIsStoppedByRestrictingEmail) {
+  // The membership is not found (currently_on_cadence already false, or not visible to the key):
+  // the email still goes out, so the other documented stop is tried rather than reporting failure.
+  add(7, minutes(20));
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  fake.forgetMemberships();
+  auto r = runTask(io, c->revert(emails.at(0)));
+  EXPECT_TRUE(r.confirmed) << r.detail;
+  EXPECT_EQ(fake.status(7), "cancelled");
+  EXPECT_NE(r.detail.find("email added to person 1's contact restrictions"), std::string::npos) << r.detail;
+}
+
 TEST_F(SalesloftConnectorTest, AOneOffEmailIsStoppedByRestrictingEmail) {
   add(2, minutes(20), 0);
   auto c = connector();
