@@ -60,9 +60,13 @@ nlohmann::json recipientJson(const RecipientVerdict& rv) {
           {"cached", rv.cached}, {"known_revert", rv.known_revert}};
 }
 
-// The email's verdict: the first reverting recipient in reason-severity order decides.
+// The email's verdict: the first reverting recipient in reason-severity order decides, among the
+// reasons carried out (`shadowed` says which are only recorded): a reason in shadow never hides
+// an enforced one on another recipient, nor the sender's pause. Only when every reason is in
+// shadow does the worst of them stand (the decision is then recorded as shadow).
 EmailDecision decide(const ScheduledEmail& e, const std::map<std::string, RecipientVerdict>& verdicts,
-                     const Policy& policy, const std::map<std::string, SenderState>& paused) {
+                     const Policy& policy, const std::map<std::string, SenderState>& paused,
+                     const std::function<bool(const std::string&)>& shadowed) {
   EmailDecision d;
   d.key = e.key();
   d.connector = e.connector;
@@ -79,10 +83,16 @@ EmailDecision decide(const ScheduledEmail& e, const std::map<std::string, Recipi
       if (rs[i].code == reason) return i;
     return rs.size();
   };
+  auto enforced = [&](const std::string& reason) { return !shadowed || !shadowed(reason); };
+  // Worse: enforced before shadowed, then by rank.
+  auto worse = [&](const std::string& a, const std::string& b) {
+    if (enforced(a) != enforced(b)) return enforced(a);
+    return rank(a) < rank(b);
+  };
   for (const auto& r : e.recipients) {
     const auto& rv = verdicts.at(evaluationKey(e.connector, r));
     d.recipients.push_back(recipientJson(rv));
-    if (rv.verdict.revert && (!worst || rank(rv.verdict.reason) < rank(worst->verdict.reason))) worst = &rv;
+    if (rv.verdict.revert && (!worst || worse(rv.verdict.reason, worst->verdict.reason))) worst = &rv;
   }
   if (worst) {
     d.verdict = "revert";
@@ -95,7 +105,8 @@ EmailDecision decide(const ScheduledEmail& e, const std::map<std::string, Recipi
   const std::string mailbox = asciiLower(e.sender);
   if (auto it = paused.find(mailbox); it != paused.end()) {
     const Verdict sv = policy.decide({Signal{"SENDER_BOUNCE_SPIKE", 0, "mailbox " + mailbox + " is paused: " + it->second.evidence}});
-    if (sv.revert && (!worst || rank(sv.reason) < rank(d.reason))) {
+    d.sender_paused = sv.revert && enforced(sv.reason);
+    if (sv.revert && (!worst || worse(sv.reason, d.reason))) {
       d.verdict = "revert";
       d.reason = sv.reason;
       d.evidence = sv.evidence;
@@ -317,7 +328,8 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
       verdicts.emplace(k, co_await s.pipeline->evaluate(r.address, false, deadline, r.profile));
     }
   }
-  EmailDecision d = decide(e, verdicts, *s.policy, paused_);
+  EmailDecision d = decide(e, verdicts, *s.policy, paused_,
+                           [&](const std::string& reason) { return shadowSetting(s.config, c.name(), reason).has_value(); });
   const TimePoint now = Clock::now();
   d.margin = std::chrono::duration_cast<std::chrono::milliseconds>(e.scheduled_at - now);
   metrics::Instruments& m = metrics::instruments();
@@ -350,7 +362,7 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
   const std::string left = std::to_string(secondsLeft(e.scheduled_at, now)) + " s";
   // Too close to the send to check properly: act only on what was already known (cached or
   // offline knowledge such as the admin's lists), else record it and let it go.
-  bool knownBefore = d.reason == "sender_paused";  // known from the mailbox's history, not a check
+  bool knownBefore = d.reason == "sender_paused" || d.sender_paused;  // the mailbox's history, not a check
   for (const auto& r : d.recipients)
     if (r.value("known_revert", false)) knownBefore = true;
   ++stats_.decided;

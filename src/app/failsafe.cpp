@@ -89,7 +89,7 @@ bool resumeFailsafe(Store& store, const std::string& by, TimePoint now) {
 }
 
 bool holdIsCertain(const EmailDecision& d) {
-  if (d.reason == "sender_paused") return true;  // the mailbox's own bounce history
+  if (d.reason == "sender_paused" || d.sender_paused) return true;  // the mailbox's own bounce history
   for (const auto& r : d.recipients) {
     if (r.value("verdict", "") != "revert" || !r.contains("signals") || !r["signals"].is_array()) continue;
     for (const auto& sig : r["signals"])

@@ -191,6 +191,52 @@ void useListsAndProbe(Services& services, Store* store) {
       services.policy, store, PipelineOptions{});
 }
 
+TEST_F(CycleTest, AReasonInShadowDoesNotHideAnEnforcedOneOnAnotherRecipient) {
+  // policy.modes: {spamtrap: shadow} while the team reviews its list. An email to the trap and to
+  // a dead mailbox is still held for the dead mailbox (enforced), not recorded as shadow and sent.
+  useListsAndProbe(services_, store_.get());
+  services_.config.policy.modes["spamtrap"] = "shadow";
+  auto both = email("both", "trap@x.example", minutes(12));
+  both.recipients.push_back({"dead@acme.example", "cc"});
+  auto trapOnly = email("trap", "trap@x.example", minutes(13));
+  lists({both, trapOnly});
+  EXPECT_CALL(*connector_, revert(_)).Times(1).WillOnce([](const ScheduledEmail& e) {
+    EXPECT_EQ(e.id, "both");
+    return ready(confirmed());
+  });
+  cycle();
+  EXPECT_EQ(decisionFor(both)->state, EmailState::Reverted);
+  EXPECT_EQ(decisionFor(both)->reason, "bounce_risk");
+  EXPECT_EQ(decisionFor(trapOnly)->state, EmailState::Shadow);
+  EXPECT_EQ(decisionFor(trapOnly)->reason, "spamtrap");
+}
+
+TEST_F(CycleTest, APausedSenderIsHeldWhateverARecipientsReasonIs) {
+  // The mailbox is paused (sender protection, an admin-only hold). A recipient's bounce_risk,
+  // ranked above sender_paused but in shadow, does not let the email go; and with 10 s left, a
+  // pause known before is acted on, whatever reason the recipients add.
+  useListsAndProbe(services_, store_.get());
+  services_.config.policy.modes["bounce_risk"] = "shadow";
+  SenderState pause;
+  pause.mailbox = "rep@seller.example";
+  pause.state = "paused";
+  pause.since = Clock::now() - minutes(5);
+  pause.until = Clock::now() + hours(4);
+  pause.pauses = 1;
+  pause.evidence = "9 of 60 bounced";
+  store_->putSender(pause, std::nullopt);
+  auto e = email("paused", "dead@acme.example", minutes(12));
+  e.sender = "rep@seller.example";
+  auto late = emailIn("late", "dead@acme.example", seconds(10));
+  late.sender = "rep@seller.example";
+  lists({e, late});
+  EXPECT_CALL(*connector_, revert(_)).Times(2).WillRepeatedly([](const ScheduledEmail&) { return ready(confirmed()); });
+  cycle();
+  EXPECT_EQ(decisionFor(e)->state, EmailState::Reverted);
+  EXPECT_EQ(decisionFor(e)->reason, "sender_paused");
+  EXPECT_EQ(decisionFor(late)->state, EmailState::Reverted);
+}
+
 TEST_F(CycleTest, TooLateOnlyUnderActMarginAndToldToTheAdmins) {
   useListsAndProbe(services_, store_.get());
   // 10 s left, under act_margin (20 s): a risky verdict the probe found now is not acted on; one

@@ -42,6 +42,9 @@ struct EmailDecision {
   std::optional<std::chrono::milliseconds> margin;
   // Why the fail-safe let a risky email go (empty: it did not): an audit event "failsafe".
   std::string failsafe;
+  // The sending mailbox is paused (an enforced hold), whatever reason a recipient gives: a hold
+  // the fail-safe never lets go and a too-late check acts on. Not stored: judged when decided.
+  bool sender_paused = false;
   TimePoint decided_at{};
   TimePoint updated_at{};
 };
