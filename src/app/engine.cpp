@@ -486,6 +486,24 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
     log->info("email {}: no longer to stop here ({})", e.id, now ? toString(now->state) : std::string("no decision"));
     co_return;
   }
+  // Judged again at the moment of the stop (queued behind a bulk's others, or resumed after a
+  // restart): the fail-safe may have tripped since (our own inputs broke), or an admin may have
+  // put this reason or connector in shadow (SIGHUP). Neither touches the platform.
+  std::string instead;
+  EmailState insteadState = EmailState::Allowed;
+  if (failsafe_ && failsafe_->active() && !holdIsCertain(d)) {
+    instead = "would hold (" + d.reason + "), let go by the fail-safe before its stop: " + failsafe_->status().why;
+  } else if (auto sh = shadowSetting(s.config, c.name(), d.reason)) {
+    insteadState = EmailState::Shadow;
+    instead = "would be held (" + d.reason + "); not stopped and nobody told: " + *sh + " is shadow since it was decided";
+  }
+  if (!instead.empty()) {
+    releaseActSlot(c.name());
+    store_.transition(d.key, insteadState, instead, d.attempts, std::nullopt);
+    insteadState == EmailState::Shadow ? ++stats_.shadowed : ++stats_.let_go;
+    log->warn("email {}: {}", e.id, instead);
+    co_return;
+  }
   try {
     r = co_await c.revert(e);
   } catch (const std::exception& ex) {

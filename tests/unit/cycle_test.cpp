@@ -14,6 +14,8 @@
 #include "app/engine.hpp"
 #include "app/failsafe.hpp"
 #include "safetynet/app/app.hpp"
+#include "safetynet/core/email_json.hpp"
+#include "safetynet/core/time_format.hpp"
 #include "safetynet/metrics/metrics.hpp"
 #include "support/mocks.hpp"
 #include "support/run_task.hpp"
@@ -722,9 +724,12 @@ TEST_F(FailsafeTest, MostDecisionsHeldOnGuessesTripsItUntilAnAdminResumes) {
   emails.push_back(trap);
   lists(emails);
   auto st = cycle();
-  // min_decisions 10, max_hold_ratio 0.5: the 10th decision trips it; 9 were held before.
-  EXPECT_EQ(st.reverted, 9 + 1);  // + the trap: the admin's own list is never paused
-  EXPECT_EQ(st.let_go, 21);
+  // min_decisions 10, max_hold_ratio 0.5: the 10th decision trips it; 9 were decided holds
+  // before, but their stops had not run yet: judged again at the stop, they are let go too. Only
+  // the trap is stopped: the admin's own list is never paused.
+  EXPECT_EQ(st.reverted, 1);
+  EXPECT_EQ(st.let_go, 21 + 9);
+  EXPECT_EQ(decisionFor(emails[0])->state, EmailState::Allowed);
   EXPECT_EQ(decisionFor(trap)->state, EmailState::Reverted);
   const auto status = failsafeStatus(*store_);
   EXPECT_TRUE(status.active);
@@ -744,6 +749,61 @@ TEST_F(FailsafeTest, MostDecisionsHeldOnGuessesTripsItUntilAnAdminResumes) {
   EXPECT_FALSE(resumeFailsafe(*store_, "admin test", Clock::now()));
   lists({email("after", "nx-after@gone.example", minutes(56))});
   EXPECT_EQ(cycle().reverted, 1);
+}
+
+// A stop decided before the fail-safe tripped, and not carried out yet (queued behind a bulk's
+// others, or left "reverting" by a restart): once our inputs look broken, a hold on a guess is let
+// go at the moment of the stop too; a certain one (the admin's list) is still carried out.
+TEST_F(FailsafeTest, StopsQueuedBeforeItTrippedAreLetGoIfOnAGuess) {
+  auto guess = email("g-queued", "nx-q@gone.example", minutes(20));
+  auto certain = email("t-queued", "trap@x.example", minutes(21));
+  for (const auto& [e, reason, signal] : {std::tuple{guess, "bounce_risk", "DOMAIN_NXDOMAIN"},
+                                          std::tuple{certain, "spamtrap", "SPAMTRAP_LISTED"}}) {
+    EmailDecision d;
+    d.key = e.key();
+    d.connector = e.connector;
+    d.email_id = e.id;
+    d.scheduled_at = e.scheduled_at;
+    d.state = EmailState::Reverting;
+    d.verdict = "revert";
+    d.reason = reason;
+    d.email = toJson(e);
+    d.recipients = nlohmann::json::array(
+        {{{"address", e.recipients[0].address}, {"verdict", "revert"}, {"reason", reason},
+          {"signals", nlohmann::json::array({{{"name", signal}, {"weight", 1.0}, {"evidence", "test"}}})}}});
+    ASSERT_TRUE(store_->recordDecision(d));
+  }
+  store_->putConnectorStates("_failsafe", {{"active_since", std::to_string(toMillis(Clock::now()))}, {"why", "test: tripped"}});
+  lists({});
+  EXPECT_CALL(*connector_, revert(_)).Times(1).WillOnce([](const ScheduledEmail& e) {
+    EXPECT_EQ(e.id, "t-queued");
+    return ready(confirmed());
+  });
+  cycle();
+  EXPECT_EQ(decisionFor(guess)->state, EmailState::Allowed);
+  EXPECT_NE(decisionFor(guess)->detail.find("let go by the fail-safe"), std::string::npos) << decisionFor(guess)->detail;
+  EXPECT_EQ(decisionFor(certain)->state, EmailState::Reverted);
+}
+
+// A stop queued before an admin switched its reason to shadow (SIGHUP) touches nothing either.
+TEST_F(CycleTest, StopsQueuedBeforeTheirReasonWentShadowTouchNothing) {
+  auto e = email("s-queued", "dead@acme.example", minutes(20));
+  EmailDecision d;
+  d.key = e.key();
+  d.connector = e.connector;
+  d.email_id = e.id;
+  d.scheduled_at = e.scheduled_at;
+  d.state = EmailState::Reverting;
+  d.verdict = "revert";
+  d.reason = "bounce_risk";
+  d.email = toJson(e);
+  ASSERT_TRUE(store_->recordDecision(d));
+  services_.config.policy.modes["bounce_risk"] = "shadow";
+  lists({});
+  EXPECT_CALL(*connector_, revert(_)).Times(0);
+  cycle();
+  EXPECT_EQ(decisionFor(e)->state, EmailState::Shadow);
+  EXPECT_TRUE(store_->allOutbox().empty());
 }
 
 // Clock steps (issue 12 item 2): the wall clock jumps back or forward (NTP after a drift, a VM
