@@ -751,28 +751,33 @@ TEST_F(FailsafeTest, MostDecisionsHeldOnGuessesTripsItUntilAnAdminResumes) {
   EXPECT_EQ(cycle().reverted, 1);
 }
 
+namespace {
+// A decision left "reverting" (a stop not carried out yet), its recipient's one signal as given.
+EmailDecision reverting(const ScheduledEmail& e, const std::string& reason, const std::string& signal) {
+  EmailDecision d;
+  d.key = e.key();
+  d.connector = e.connector;
+  d.email_id = e.id;
+  d.scheduled_at = e.scheduled_at;
+  d.state = EmailState::Reverting;
+  d.verdict = "revert";
+  d.reason = reason;
+  d.email = toJson(e);
+  d.recipients = nlohmann::json::array(
+      {{{"address", e.recipients[0].address}, {"verdict", "revert"}, {"reason", reason},
+        {"signals", nlohmann::json::array({{{"name", signal}, {"weight", 1.0}, {"evidence", "test"}}})}}});
+  return d;
+}
+}  // namespace
+
 // A stop decided before the fail-safe tripped, and not carried out yet (queued behind a bulk's
 // others, or left "reverting" by a restart): once our inputs look broken, a hold on a guess is let
 // go at the moment of the stop too; a certain one (the admin's list) is still carried out.
 TEST_F(FailsafeTest, StopsQueuedBeforeItTrippedAreLetGoIfOnAGuess) {
   auto guess = email("g-queued", "nx-q@gone.example", minutes(20));
   auto certain = email("t-queued", "trap@x.example", minutes(21));
-  for (const auto& [e, reason, signal] : {std::tuple{guess, "bounce_risk", "DOMAIN_NXDOMAIN"},
-                                          std::tuple{certain, "spamtrap", "SPAMTRAP_LISTED"}}) {
-    EmailDecision d;
-    d.key = e.key();
-    d.connector = e.connector;
-    d.email_id = e.id;
-    d.scheduled_at = e.scheduled_at;
-    d.state = EmailState::Reverting;
-    d.verdict = "revert";
-    d.reason = reason;
-    d.email = toJson(e);
-    d.recipients = nlohmann::json::array(
-        {{{"address", e.recipients[0].address}, {"verdict", "revert"}, {"reason", reason},
-          {"signals", nlohmann::json::array({{{"name", signal}, {"weight", 1.0}, {"evidence", "test"}}})}}});
-    ASSERT_TRUE(store_->recordDecision(d));
-  }
+  ASSERT_TRUE(store_->recordDecision(reverting(guess, "bounce_risk", "DOMAIN_NXDOMAIN")));
+  ASSERT_TRUE(store_->recordDecision(reverting(certain, "spamtrap", "SPAMTRAP_LISTED")));
   store_->putConnectorStates("_failsafe", {{"active_since", std::to_string(toMillis(Clock::now()))}, {"why", "test: tripped"}});
   lists({});
   EXPECT_CALL(*connector_, revert(_)).Times(1).WillOnce([](const ScheduledEmail& e) {
@@ -788,16 +793,7 @@ TEST_F(FailsafeTest, StopsQueuedBeforeItTrippedAreLetGoIfOnAGuess) {
 // A stop queued before an admin switched its reason to shadow (SIGHUP) touches nothing either.
 TEST_F(CycleTest, StopsQueuedBeforeTheirReasonWentShadowTouchNothing) {
   auto e = email("s-queued", "dead@acme.example", minutes(20));
-  EmailDecision d;
-  d.key = e.key();
-  d.connector = e.connector;
-  d.email_id = e.id;
-  d.scheduled_at = e.scheduled_at;
-  d.state = EmailState::Reverting;
-  d.verdict = "revert";
-  d.reason = "bounce_risk";
-  d.email = toJson(e);
-  ASSERT_TRUE(store_->recordDecision(d));
+  ASSERT_TRUE(store_->recordDecision(reverting(e, "bounce_risk", "SMTP_MAILBOX_NOT_FOUND")));
   services_.config.policy.modes["bounce_risk"] = "shadow";
   lists({});
   EXPECT_CALL(*connector_, revert(_)).Times(0);
