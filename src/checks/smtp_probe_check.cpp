@@ -159,6 +159,8 @@ Task<void> SmtpProbeCheck::run(const CheckInput& input, ScanResult& result) {
   if (!mine) {
     if (s.refused_us)
       result.add("SMTP_PROBE_REFUSED", s.host + " refused our probe: " + (s.refusal ? s.refusal->line() : s.error));
+    else if (s.out_of_time)  // our own budget ran out, not the server: nothing learned, no hold
+      result.add("SMTP_SKIPPED", "the probe of " + domain + " ran out of time before the send: " + s.error);
     else if (s.timed_out)
       result.add("SMTP_TIMEOUT", s.host + " (" + s.ip + "): " + s.error);
     else if (s.host.empty()) {

@@ -79,6 +79,11 @@ struct Timeout : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The send's deadline, not the server, ended the wait: nothing is learned about the address.
+struct OutOfTime : Timeout {
+  OutOfTime() : Timeout("no time left before the send") {}
+};
+
 class Session {
  public:
   Session(asio::any_io_executor ex, const SmtpProbeOptions& o, std::optional<std::chrono::steady_clock::time_point> end)
@@ -87,11 +92,15 @@ class Session {
   }
 
   // A timeout, shortened so that nothing runs past the session's deadline.
-  std::chrono::milliseconds limit(std::chrono::milliseconds t) const {
+  std::chrono::milliseconds limit(std::chrono::milliseconds t) {
+    cutShort_ = false;
     if (!end_) return t;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*end_ - std::chrono::steady_clock::now());
+    cutShort_ = left < t;
     return std::max(std::chrono::milliseconds(0), std::min(t, left));
   }
+  // Whether the last timer set was shortened by the deadline: its expiry is ours, not the server's.
+  bool cutShort() const { return cutShort_; }
 
   Task<bool> connect(const tcp::endpoint& ep, std::string* error) {
     asio::steady_timer t(socket_.get_executor(), limit(o_.connect_timeout));
@@ -99,7 +108,8 @@ class Session {
                        t.async_wait(asio::as_tuple(asio::use_awaitable)));
     if (r.index() == 1) {
       socket_.close();
-      *error = "connect timeout";
+      *error = cutShort() ? "no time left before the send" : "connect timeout";
+      outOfTime_ = cutShort();
       co_return false;
     }
     auto [ec] = std::get<0>(r);
@@ -122,7 +132,10 @@ class Session {
       else
         r = co_await (asio::async_read_until(socket_, buf_, "\n", asio::as_tuple(asio::use_awaitable)) ||
                       t.async_wait(asio::as_tuple(asio::use_awaitable)));
-      if (r.index() == 1) throw Timeout("no reply within " + std::to_string(o_.command_timeout.count() / 1000) + " s");
+      if (r.index() == 1) {
+        if (cutShort()) throw OutOfTime();
+        throw Timeout("no reply within " + std::to_string(o_.command_timeout.count() / 1000) + " s");
+      }
       auto [ec, n] = std::get<0>(r);
       if (ec) throw std::runtime_error("connection lost: " + ec.message());
       std::string line(asio::buffers_begin(buf_.data()), asio::buffers_begin(buf_.data()) + n);
@@ -147,7 +160,10 @@ class Session {
     else
       r = co_await (asio::async_write(socket_, asio::buffer(wire), asio::as_tuple(asio::use_awaitable)) ||
                     t.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (r.index() == 1) throw Timeout("write timeout");
+    if (r.index() == 1) {
+      if (cutShort()) throw OutOfTime();
+      throw Timeout("write timeout");
+    }
     if (auto [ec, n] = std::get<0>(r); ec) throw std::runtime_error("connection lost: " + ec.message());
     co_return co_await read();
   }
@@ -158,10 +174,26 @@ class Session {
     asio::steady_timer t(socket_.get_executor(), limit(o_.command_timeout));
     auto r = co_await (tls_->async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable)) ||
                        t.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (r.index() == 1) throw Timeout("TLS handshake timeout");
+    if (r.index() == 1) {
+      if (cutShort()) throw OutOfTime();
+      throw Timeout("TLS handshake timeout");
+    }
     if (auto [ec] = std::get<0>(r); ec) throw std::runtime_error("TLS handshake failed: " + ec.message());
     buf_.consume(buf_.size());
     co_return true;
+  }
+
+  // The connect timed out on the deadline, not the server.
+  bool outOfTime() const { return outOfTime_; }
+
+  // RFC 5321 4.1.1.10 / 3.1: a session ends with QUIT, also after a refusal (a server that greets
+  // with 554 "MUST still wait for the client to send a QUIT"). Best effort: the server may
+  // already be gone (a 421), and nothing it answers changes what was learned.
+  Task<void> quit() {
+    try {
+      co_await command("QUIT");
+    } catch (const std::exception&) {
+    }
   }
 
   void close() {
@@ -177,6 +209,7 @@ class Session {
   ssl::context tlsCtx_;
   std::unique_ptr<ssl::stream<tcp::socket&>> tls_;
   asio::streambuf buf_{64 * 1024 + 1024};
+  bool cutShort_ = false, outOfTime_ = false;
 };
 
 bool hasExtension(const SmtpReply& ehlo, const std::string& ext) {
@@ -212,7 +245,7 @@ class AsioSmtpProber final : public SmtpProber {
       for (const auto& ip : ips) {
         if (end && std::chrono::steady_clock::now() >= *end) {
           s.error = "no time left before the send";
-          s.timed_out = true;
+          s.timed_out = s.out_of_time = true;
           co_return s;
         }
         Session session(ex, o_, end);
@@ -220,6 +253,11 @@ class AsioSmtpProber final : public SmtpProber {
         tcp::endpoint ep(asio::ip::make_address(ip), static_cast<unsigned short>(o_.port));
         if (!co_await session.connect(ep, &err)) {
           s.unreachable.push_back(host + " (" + ip + "): " + err);
+          if (session.outOfTime()) {
+            s.error = "no time left before the send";
+            s.timed_out = s.out_of_time = true;
+            co_return s;
+          }
           continue;
         }
         s.host = host;
@@ -237,13 +275,14 @@ class AsioSmtpProber final : public SmtpProber {
   Task<void> converse(Session& c, const std::string& host, const std::string& catchAll,
                       const std::vector<std::string>& recipients, ProbeSession& s) {
     std::string failure;
-    bool timedOut = false;
+    bool timedOut = false, outOfTime = false;
     try {
       SmtpReply greeting = co_await c.read();
       if (greeting.code != 220) {
         s.refused_us = greeting.code >= 500;
         s.refusal = greeting;
         s.error = "greeting: " + greeting.line();
+        if (greeting.code != 421) co_await c.quit();  // 421: the server is closing
         co_return;
       }
       SmtpReply hello = co_await c.command("EHLO " + o_.helo);
@@ -252,6 +291,7 @@ class AsioSmtpProber final : public SmtpProber {
         s.refused_us = hello.code >= 500;
         s.refusal = hello;
         s.error = "HELO: " + hello.line();
+        if (hello.code != 421) co_await c.quit();
         co_return;
       }
       if (o_.starttls && hasExtension(hello, "STARTTLS")) {
@@ -261,6 +301,7 @@ class AsioSmtpProber final : public SmtpProber {
           hello = co_await c.command("EHLO " + o_.helo);
           if (hello.code != 250) {
             s.error = "EHLO after STARTTLS: " + hello.line();
+            if (hello.code != 421) co_await c.quit();
             co_return;
           }
         }
@@ -271,6 +312,7 @@ class AsioSmtpProber final : public SmtpProber {
         s.refused_us = mail.code >= 500;
         s.refusal = mail;
         s.error = "MAIL FROM: " + mail.line();
+        if (mail.code != 421) co_await c.quit();
         co_return;
       }
       if (!catchAll.empty()) {
@@ -287,6 +329,9 @@ class AsioSmtpProber final : public SmtpProber {
         }
       }
       co_await c.command("QUIT");  // never DATA
+    } catch (const OutOfTime& e) {
+      failure = e.what();
+      timedOut = outOfTime = true;
     } catch (const Timeout& e) {
       failure = e.what();
       timedOut = true;
@@ -296,6 +341,7 @@ class AsioSmtpProber final : public SmtpProber {
     if (!failure.empty() && s.error.empty() && s.rcpts.size() < recipients.size()) {
       s.error = failure;
       s.timed_out = timedOut;
+      s.out_of_time = outOfTime;
     }
   }
 

@@ -17,6 +17,10 @@ Pipeline::Pipeline(std::vector<CheckPtr> checks, PolicyPtr policy, Store* cache,
     : checks_(std::move(checks)), policy_(std::move(policy)), cache_(cache), options_(options) {}
 
 namespace {
+// How long a "try again later" answer stands before the address is probed again (verification
+// notes: greylists hold minutes, so re-probe after 30 min or more).
+constexpr std::chrono::milliseconds kTemporaryTtl = std::chrono::minutes(30);
+
 nlohmann::json signalsJson(const std::vector<Signal>& signals) {
   auto a = nlohmann::json::array();
   for (const auto& s : signals) a.push_back({{"name", s.name}, {"evidence", s.evidence}});
@@ -98,12 +102,21 @@ Task<RecipientVerdict> Pipeline::evaluate(std::string raw, bool fresh, std::opti
         if (net.stopped()) break;
       }
       if (!dnsDistrust_.empty()) net = distrustDns(std::move(net), dnsDistrust_);
-      // Failures on our side are not facts about the address: never cache them.
-      if (cache_ && !hasInternal(*policy_, net.signals())) {
+      // Failures on our side are not facts about the address: never cache them. Nor a probe
+      // skipped for time (nothing was learned: the next email probes again).
+      bool learned = true, temporary = false;
+      for (const auto& sig : net.signals()) {
+        if (sig.name == "SMTP_SKIPPED") learned = false;
+        // A 4xx "try again later" (RFC 5321 4.2.1): greylisting holds minutes, so the address is
+        // probed again after kTemporaryTtl, not after recheck_after.
+        if (sig.name == "GREYLISTED") temporary = true;
+      }
+      if (cache_ && learned && !hasInternal(*policy_, net.signals())) {
         const std::string reason = policy_->decide(net.signals()).reason;
-        const auto ttl = reason.empty() ? options_.positive_ttl
-                         : reason == "unknown" ? options_.unknown_ttl
-                                               : options_.negative_ttl;
+        auto ttl = reason.empty() ? options_.positive_ttl
+                   : reason == "unknown" ? options_.unknown_ttl
+                                         : options_.negative_ttl;
+        if (temporary) ttl = std::min(ttl, kTemporaryTtl);
         cache_->cacheVerdict(CachedVerdict{cacheKey, "", net.suggestion, signalsJson(net.signals()), Clock::now() + ttl});
       }
       for (auto& s : net.signals()) scan.add(s.name, s.evidence);

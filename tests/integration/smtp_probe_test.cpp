@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 
 #include <thread>
 
@@ -37,6 +40,9 @@ const char* kZones = R"(
   local-zone: "stall.test." static
   local-data: "stall.test. 300 IN MX 10 mx.stall.test."
   local-data: "mx.stall.test. 300 IN A 127.0.0.3"
+  local-zone: "refuse.test." static
+  local-data: "refuse.test. 300 IN MX 10 mx.refuse.test."
+  local-data: "mx.refuse.test. 300 IN A 127.0.0.5"
 )";
 
 class SmtpProbeTest : public ::testing::Test {
@@ -58,6 +64,19 @@ class SmtpProbeTest : public ::testing::Test {
         io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.3"), postfix_->port()));
     staller_->async_accept([this](boost::system::error_code ec, asio::ip::tcp::socket s) {
       if (!ec) held_ = std::make_unique<asio::ip::tcp::socket>(std::move(s));
+    });
+    // A server at 127.0.0.5 that greets with 554 (RFC 5321 3.1: it "MUST still wait for the client
+    // to send a QUIT") and keeps the first line it is sent.
+    refuser_ = std::make_unique<asio::ip::tcp::acceptor>(
+        io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.5"), postfix_->port()));
+    refuser_->async_accept([this](boost::system::error_code ec, asio::ip::tcp::socket s) {
+      if (ec) return;
+      refused_ = std::make_unique<asio::ip::tcp::socket>(std::move(s));
+      asio::write(*refused_, asio::buffer(std::string("554 5.7.1 mx.refuse.test: no SMTP service here\r\n")), ec);
+      asio::async_read_until(*refused_, refusedBuf_, "\r\n", [this](boost::system::error_code e, size_t n) {
+        if (!e) firstLineAfterRefusal_ = std::string(asio::buffers_begin(refusedBuf_.data()),
+                                                     asio::buffers_begin(refusedBuf_.data()) + static_cast<long>(n));
+      });
     });
     resolver = makeCaresResolver(io.get_executor(), DnsOptions{{dns_->server()}, seconds(2), 1});
     // Generous: a loaded CI machine may take a while to spawn Postfix's first smtpd.
@@ -91,6 +110,10 @@ class SmtpProbeTest : public ::testing::Test {
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<asio::ip::tcp::acceptor> staller_;
   std::unique_ptr<asio::ip::tcp::socket> held_;
+  std::unique_ptr<asio::ip::tcp::acceptor> refuser_;
+  std::unique_ptr<asio::ip::tcp::socket> refused_;
+  asio::streambuf refusedBuf_;
+  std::string firstLineAfterRefusal_;
   static Unbound* dns_;
   static Postfix* postfix_;
 };
@@ -239,12 +262,27 @@ TEST_F(SmtpProbeTest, RecipientsOfOneDomainShareASession) {
 
 TEST_F(SmtpProbeTest, TheSendTimeBoundsTheProbe) {
   // command_timeout is 10 s here, but the email goes out soon: the stalled server is given up on
-  // at the deadline, and with under 2 s left nothing is probed at all.
+  // at the deadline, and with under 2 s left nothing is probed at all. Our own budget running out
+  // says nothing about the address: skipped, never a timeout that holds the email.
   auto start = steady_clock::now();
   auto v = runTask(io, pipeline->evaluate("a@stall.test", false, Clock::now() + milliseconds(3000)));
-  EXPECT_EQ(names(v), std::vector<std::string>{"SMTP_TIMEOUT"});
+  EXPECT_EQ(names(v), std::vector<std::string>{"SMTP_SKIPPED"});
+  EXPECT_FALSE(v.verdict.revert);
+  EXPECT_NE(v.verdict.signals.at(0).evidence.find("ran out of time"), std::string::npos) << v.verdict.signals.at(0).evidence;
   EXPECT_LT(steady_clock::now() - start, milliseconds(4500));
   auto skipped = runTask(io, pipeline->evaluate("bob@example.test", false, Clock::now() + milliseconds(500)));
   EXPECT_EQ(names(skipped), std::vector<std::string>{"SMTP_SKIPPED"});
   EXPECT_FALSE(skipped.verdict.revert);
+}
+
+TEST_F(SmtpProbeTest, ARefusedSessionStillEndsWithQuit) {
+  // "A probe never sends mail: SMTP stops after RCPT and always QUITs" (the product brief), also
+  // when the server refuses us at the greeting.
+  auto v = check("a@refuse.test");
+  EXPECT_EQ(names(v), std::vector<std::string>{"SMTP_PROBE_REFUSED"});
+  for (int i = 0; i < 50 && firstLineAfterRefusal_.empty(); ++i) {
+    io.restart();
+    io.run_for(milliseconds(20));
+  }
+  EXPECT_EQ(firstLineAfterRefusal_, "QUIT\r\n");
 }

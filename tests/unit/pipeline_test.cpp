@@ -178,6 +178,32 @@ TEST_F(PipelineTest, NetworkResultsAreCachedButTempfailsAreNot) {
   fs::remove_all(dir);
 }
 
+TEST_F(PipelineTest, AProbeThatLearnedNothingIsNotCachedAndGreylistingOnlyBriefly) {
+  // SMTP_SKIPPED (no time to probe): nothing was learned, so the next email probes again, not a
+  // month of "clean". GREYLISTED (a 4xx "try again later", RFC 5321 4.2.1): re-probed after 30
+  // minutes (verification notes: greylists hold minutes; re-probe >= 30 min), not recheck_after.
+  namespace fs = std::filesystem;
+  auto dir = fs::temp_directory_path() / ("sn-pipe-t-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  auto store = openSqliteStore(dir.string());
+  auto probe = std::make_shared<::testing::NiceMock<MockCheck>>();
+  ON_CALL(*probe, name()).WillByDefault(Return("probe"));
+  ON_CALL(*probe, needsNetwork()).WillByDefault(Return(true));
+  ON_CALL(*probe, run(_, _)).WillByDefault([](const CheckInput& in, ScanResult& out) -> Task<void> {
+    if (in.raw.rfind("skip", 0) == 0) out.add("SMTP_SKIPPED", "too close to the send time to probe");
+    if (in.raw.rfind("grey", 0) == 0) out.add("GREYLISTED", "mx answered \"450 4.2.0 Greylisted\"");
+    co_return;
+  });
+  Pipeline p({probe}, Policy::shipped({}), store.get(), PipelineOptions{});
+  runTask(p.evaluate("skip@a.example"));
+  EXPECT_FALSE(store->cachedVerdict("skip@a.example", Clock::now()));
+  auto grey = runTask(p.evaluate("grey@b.example"));
+  EXPECT_EQ(grey.verdict.reason, "unknown");
+  EXPECT_TRUE(store->cachedVerdict("grey@b.example", Clock::now() + std::chrono::minutes(20)));
+  EXPECT_FALSE(store->cachedVerdict("grey@b.example", Clock::now() + std::chrono::minutes(40)));
+  fs::remove_all(dir);
+}
+
 TEST_F(PipelineTest, EvaluateAllKeepsInputOrder) {
   EXPECT_CALL(*dns, query(_, DnsType::MX)).WillRepeatedly(reply(answer(DnsStatus::NxDomain)));
   std::vector<std::string> in;

@@ -46,6 +46,7 @@ struct ProbeSession {
   // Set when the session ended early; the replies above are what was learned before.
   std::string error;
   bool timed_out = false;
+  bool out_of_time = false;  // the send's deadline ended it (our budget), not the server
   bool refused_us = false;  // greeting, EHLO/HELO or MAIL FROM rejected: about us, not the recipient
   std::optional<SmtpReply> refusal;
 };
