@@ -31,6 +31,9 @@ bool tldTypo(const std::string& typed, const std::string& real) {
     return std::any_of(std::begin(kCom), std::end(kCom), [&](const char* t) { return typed == t; });
   }
   if (real == "net") return typed == "ne" || typed == "nett" || typed == "ner" || typed == "nte" || typed == "bet";
+  // Elsewhere a suffix that is itself a real one (the Public Suffix List) is a provider's other
+  // country domain (yahoo.dk beside yahoo.de), not a slip of the finger.
+  if (psl_is_public_suffix(psl_builtin(), typed.c_str())) return false;
   return typoDistance(typed, real) == 1 && typed.size() >= real.size();
 }
 

@@ -71,6 +71,10 @@ TEST(ProviderCheck, NoTypoForRealNeighbours) {
   for (const char* d : {"mail.com", "email.com", "gmx.com", "ymail.com", "y7mail.com", "me.com", "live.com", "acme.com",
                         "earthling.net", "gmail.co.uk.example"})
     EXPECT_TRUE(typoSuggestion(d, *BuiltinLists::get()).empty()) << d;
+  // A provider's own country domains: the suffix is a real top-level domain (the Public Suffix
+  // List), not a mistyped one, whatever one edit away from another it is (yahoo.dk is not yahoo.de).
+  for (const char* d : {"yahoo.dk", "yahoo.fi", "yahoo.gr", "yahoo.be", "hotmail.fi", "hotmail.gr", "web.dk"})
+    EXPECT_TRUE(typoSuggestion(d, *BuiltinLists::get()).empty()) << d;
 }
 
 TEST(ProviderCheck, RegistrableDomainUsesThePublicSuffixList) {
