@@ -16,7 +16,11 @@ bool contains(const std::string& lowerText, std::initializer_list<const char*> n
 // Replies that are about the client (us), whatever the code: blocklists, reverse DNS, HELO.
 bool aboutUs(const std::string& t, const std::string& enhanced) {
   if (enhanced == "5.7.606" || enhanced == "5.7.511") return true;  // Microsoft: banned sending IP
-  return contains(t, {"spamhaus", "blocked using", "blacklist", "blocklist", "dnsbl", " rbl", "reverse hostname",
+  // "black list" / "block list": Exim's example ACL, "rejected because $sender_host_address is in
+  // a black list at $dnslist_domain" (configure.default); "sender address rejected": Postfix's
+  // sender restrictions (smtpd_check.c), our MAIL FROM.
+  return contains(t, {"spamhaus", "blocked using", "blacklist", "blocklist", "black list", "block list",
+                      "sender address rejected", "dnsbl", " rbl", "reverse hostname",
                       "reverse dns", "ptr record", "helo command rejected", "client host rejected",
                       "client host [", "connections will not be accepted", "poor reputation", "your ip",
                       "sender ip", "not allowed to send", "too many connections", "rate limited your ip"});

@@ -122,3 +122,16 @@ TEST(SmtpReply, AFullMailboxIsPermanentOnlyInAPermanentReply) {
   EXPECT_EQ(classify("552 Too many recipients\r\n"), RcptOutcome::Temporary);
   EXPECT_STREQ(toString(RcptOutcome::MailboxFullTemporary), "mailbox full for now");
 }
+
+TEST(SmtpReply, RefusalsOfOurIpOrSenderAreAboutUsWhateverTheirWords) {
+  // Exim's own example ACL ("rejected because $sender_host_address is in a black list at
+  // $dnslist_domain", configure.default) and Postfix's sender restrictions ("Sender address
+  // rejected", smtpd_check.c): about our probe, not the recipient's mailbox.
+  EXPECT_EQ(classify("550 Rejected because 192.0.2.7 is in a black list at b.barracudacentral.org\r\n"),
+            RcptOutcome::RefusedUs);
+  EXPECT_EQ(classify("550 5.7.1 192.0.2.7 is listed on a block list\r\n"), RcptOutcome::RefusedUs);
+  EXPECT_EQ(classify("554 5.7.1 <>: Sender address rejected: Access denied\r\n"), RcptOutcome::RefusedUs);
+  // A recipient's own rejection stays about the recipient.
+  EXPECT_EQ(classify("550 5.1.1 <kim@acme.test>: Recipient address rejected: User unknown in local recipient table\r\n"),
+            RcptOutcome::MailboxNotFound);
+}
