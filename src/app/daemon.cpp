@@ -134,9 +134,23 @@ class Daemon {
           });
         }
         engine_->resumeReverting(s, [this](const std::string& c) { return coordinator_->ownsConnector(c); });
-        engine_->setPausedSenders(co_await pausedSenders(
-            *s, *store_, Clock::now(), [this](const std::string& c) { return coordinator_->ownsConnector(c); },
-            coordinator_->ownsHousekeeping()));
+        if (options_.once) {
+          engine_->setPausedSenders(co_await pausedSenders(
+              *s, *store_, Clock::now(), [this](const std::string& c) { return coordinator_->ownsConnector(c); },
+              coordinator_->ownsHousekeeping()));
+        } else {
+          // The pauses recorded so far apply at once; reading what the platforms sent and bounced
+          // (a day of activity after a start, a slow platform's pages) goes on in the background:
+          // it must not hold up any connector's listing.
+          engine_->setPausedSenders(storedPauses(*store_, Clock::now()));
+          if (!guardingSenders_) {
+            guardingSenders_ = true;
+            asio::co_spawn(io_, guardSendersInBackground(s), [this](std::exception_ptr e) {
+              guardingSenders_ = false;
+              if (e) failWith(e, "sender protection failed");
+            });
+          }
+        }
         int errorsBefore = connectorErrors_;
         for (auto& c : s->connectors)
           if (coordinator_->ownsConnector(c->name())) startListing(s, c);
@@ -148,20 +162,20 @@ class Daemon {
         OutboxStats ob;
         if (options_.once) refreshLeases();  // no renewal loop in a single run: renewed before its housekeeping
         if (coordinator_->ownsHousekeeping()) {  // one instance of those sharing a database
-          housekeepingNow_ = true;  // never given up for fairness halfway (a drain's messages)
-          struct Done {
-            bool& flag;
-            ~Done() { flag = false; }
-          } done{housekeepingNow_};
-          co_await runRechecks(*s, *store_, Clock::now());
-          // Several instances: Slack actions an instance was carrying out when it died (begun more
-          // than two leases ago) are finished here.
-          if (coordinator_->shared() && slackActions_)
-            co_await slackActions_->resumeInterrupted(Clock::now() - 2 * coordinator_->lease());
-          ob = co_await drainOutbox(*s, *store_, Clock::now());
-          // Retention: a bounded batch of old rows per tick, so the database stops growing.
-          if (int pruned = store_->prune(s->config.retention, Clock::now(), kPruneRowsPerTick); pruned > 0)
-            log()->debug("retention: {} old rows pruned", pruned);
+          if (options_.once) {
+            housekeepingNow_ = true;
+            ob = co_await housekeeping(s);
+          } else if (!housekeepingNow_) {
+            // In the background: re-checks (SMTP probes with no deadline of their own) and a
+            // notification backlog (a slow Slack, a bulk hold's thousand messages) must not hold
+            // up the next tick's listings, or a 2-minute email goes out undecided.
+            housekeepingNow_ = true;  // never given up for fairness halfway (a drain's messages)
+            asio::co_spawn(io_, housekeeping(s), [this](std::exception_ptr e, OutboxStats done) {
+              lastHousekeeping_ = done;
+              if (e) failWith(e, "housekeeping failed");
+            });
+          }
+          if (!options_.once) ob = std::exchange(lastHousekeeping_, OutboxStats{});
         }
         metrics::instruments().cycle_duration.get().observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - tickStart).count());
@@ -195,7 +209,7 @@ class Daemon {
     // In-flight work finishes its current step (every step is durable) within the grace period,
     // and the notifications it queued go out; emails not yet taken are listed again next start.
     engine_->stop();
-    while (!workersDone_ || listing_) co_await sleepFor(std::chrono::milliseconds(20));
+    while (!workersDone_ || listing_ || housekeepingNow_ || guardingSenders_) co_await sleepFor(std::chrono::milliseconds(20));
     if (stopping_ && coordinator_->ownsHousekeeping()) {
       std::string failure;
       try {
@@ -219,6 +233,46 @@ class Daemon {
   // Several instances on one database: the leases are renewed every third of store.lease, apart
   // from the tick (a long tick must not let them run out), and what this instance holds decides
   // which connectors it lists and whether it does the housekeeping.
+  // One round of the housekeeping (the instance holding it): re-checks, Slack actions a dead
+  // instance left, the outbox, retention. Its own failures are logged here, as a tick's were: the
+  // next round tries again; a full store stops acting, as anywhere.
+  Task<OutboxStats> housekeeping(std::shared_ptr<Services> s) {
+    struct Done {
+      bool& flag;
+      ~Done() { flag = false; }
+    } done{housekeepingNow_};
+    OutboxStats ob;
+    std::string failure;
+    try {
+      co_await runRechecks(*s, *store_, Clock::now());
+      // Several instances: Slack actions an instance was carrying out when it died (begun more
+      // than two leases ago) are finished here.
+      if (coordinator_->shared() && slackActions_)
+        co_await slackActions_->resumeInterrupted(Clock::now() - 2 * coordinator_->lease());
+      ob = co_await drainOutbox(*s, *store_, Clock::now());
+      // Retention: a bounded batch of old rows per round, so the database stops growing.
+      if (int pruned = store_->prune(s->config.retention, Clock::now(), kPruneRowsPerTick); pruned > 0)
+        log()->debug("retention: {} old rows pruned", pruned);
+    } catch (const StoreFullError& e) {
+      engine_->markStoreFull(e.what());
+      failure = e.what();
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    if (!failure.empty()) {
+      log()->error("housekeeping failed: {}", failure);
+      if (options_.once) exit_ = 1;
+    }
+    co_return ob;
+  }
+
+  Task<void> guardSendersInBackground(std::shared_ptr<Services> s) {
+    auto paused = co_await pausedSenders(
+        *s, *store_, Clock::now(), [this](const std::string& c) { return coordinator_->ownsConnector(c); },
+        coordinator_->ownsHousekeeping());
+    if (!stopping_) engine_->setPausedSenders(std::move(paused));
+  }
+
   Task<void> leaseLoop() {
     while (!stopping_) {
       co_await sleepFor(coordinator_->lease() / 3);  // the lease it was started with (a reload does not change it)
@@ -531,7 +585,8 @@ class Daemon {
   std::set<std::string> nudged_;      // connectors a webhook asked to list, not listed since
   std::map<std::string, std::chrono::steady_clock::time_point> lastListingStart_, lastWebhookWarning_;
   int listing_ = 0, connectorErrors_ = 0;
-  bool workersDone_ = false, checkingCanaries_ = false;
+  bool workersDone_ = false, checkingCanaries_ = false, guardingSenders_ = false;
+  OutboxStats lastHousekeeping_;  // the last background round's notifications, for the cycle line
   asio::steady_timer wake_, grace_, watchdog_;
   asio::signal_set signals_;
   bool stopping_ = false;

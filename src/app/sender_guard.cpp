@@ -63,6 +63,13 @@ SenderCounts senderCounts(Store& store, const std::string& mailbox, TimePoint no
   return c;
 }
 
+std::map<std::string, SenderState> storedPauses(Store& store, TimePoint now) {
+  std::map<std::string, SenderState> paused;
+  for (const auto& st : store.senders())
+    if (st.state == "paused" && st.until && *st.until > now) paused[st.mailbox] = st;
+  return paused;
+}
+
 Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store, TimePoint now,
                                                       const std::function<bool(const std::string&)>& reads, bool decide) {
   // 1. What the platforms sent and bounced since the last look (a few minutes of overlap: the
@@ -99,11 +106,7 @@ Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store,
   }
   // 2. Each mailbox's rate over the last 24 h (or since an admin released it).
   std::map<std::string, SenderState> paused;
-  if (!decide) {  // another instance decides: the pauses it recorded
-    for (const auto& st : store.senders())
-      if (st.state == "paused" && st.until && *st.until > now) paused[st.mailbox] = st;
-    co_return paused;
-  }
+  if (!decide) co_return storedPauses(store, now);  // another instance decides: the pauses it recorded
   for (const auto& mailbox : store.sendersActiveSince(now - kWindow)) {
     auto current = store.sender(mailbox);
     if (current && current->state == "paused" && current->until && *current->until > now) {

@@ -110,3 +110,44 @@ TEST(EndToEndInTime, EmailsCreatedWithTheTwoMinuteMinimumAreStoppedWithActMargin
   daemon.signal(SIGTERM);
   EXPECT_EQ(daemon.wait(seconds(20)), 0);
 }
+
+// The housekeeping (re-checks, the notifications' outbox, retention) runs beside the listings,
+// not inside the tick: a Slack that answers each call in 12 s, with six holds to tell, would
+// otherwise stop every listing for minutes, and an email created with the 2-minute minimum in
+// that time would go out undecided.
+TEST(EndToEndInTime, ASlowSlackDoesNotHoldUpTheListings) {
+  SandboxOptions o;
+  o.seed = false;
+  PlatformSandbox s(o);
+  s.slack().setLatency(seconds(12));
+  Process daemon({SAFETYNET_BINARY, "run", "-c", s.config()}, s.dir() / "daemon.log");
+  for (int i = 0; i < 6; ++i)
+    s.addClose("c_held" + std::to_string(i), "ops" + std::to_string(i) + "@nullmx.test", "", Clock::now() + minutes(30),
+               "bounce_risk");
+  std::map<std::string, nlohmann::json> decisions;
+  for (int i = 0; i < 30 && decisions.size() < 6; ++i) {
+    std::this_thread::sleep_for(seconds(1));
+    decisions = s.decisions();
+  }
+  ASSERT_EQ(decisions.size(), 6u) << readFile(s.dir() / "daemon.log");
+  std::this_thread::sleep_for(seconds(3));  // the notifications are being posted, slowly
+  const TimePoint created = Clock::now();
+  s.addClose("c_late", "ops9@nullmx.test", "", created + minutes(2), "bounce_risk");
+  for (int i = 0; i < 40 && !decisions.count("close-e2e/c_late"); ++i) {
+    std::this_thread::sleep_for(seconds(1));
+    decisions = s.decisions();
+  }
+  ASSERT_TRUE(decisions.count("close-e2e/c_late")) << readFile(s.dir() / "daemon.log");
+  const auto decidedAt = parseIso8601(decisions.at("close-e2e/c_late")["decided_at"].get<std::string>());
+  ASSERT_TRUE(decidedAt);
+  EXPECT_LT(*decidedAt - created, seconds(15)) << decisions.at("close-e2e/c_late").dump();
+  for (int i = 0; i < 20 && decisions.at("close-e2e/c_late")["state"] == "reverting"; ++i) {
+    std::this_thread::sleep_for(seconds(1));
+    decisions = s.decisions();
+  }
+  EXPECT_EQ(decisions.at("close-e2e/c_late")["state"], "reverted") << decisions.at("close-e2e/c_late").dump();
+  EXPECT_EQ(s.close().status("c_late"), "draft");
+  s.slack().setLatency(milliseconds(0));  // the drain under way finishes its calls soon
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait(seconds(90)), 0);
+}

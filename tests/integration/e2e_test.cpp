@@ -352,32 +352,31 @@ TEST(EndToEnd, TellsSystemdReadyStatusWatchdogAndStopping) {
     EXPECT_NE(all.find(want), std::string::npos) << want << " not in:\n" << all;
 }
 
-// The wall clock of the running daemon stepped (issue 12: an NTP step, a VM resumed), with Debian's
-// libfaketime preloaded into it: its file is read at every clock reading, and only the wall clock
-// moves (DONT_FAKE_MONOTONIC: timers and timeouts are on the steady clock, as the kernel's are).
-// A day back just after a notification failed, then an hour ahead, then back to true time: no
-// email decided twice, no stop done twice or undone, every notification sent once and none left
-// waiting for the clock to catch up.
+// The wall clock of the running daemon stepped (issue 12: an NTP step, a VM resumed), with a small
+// preloaded library (tests/support/wall_clock_shift.c) that moves only the wall clock, by the seconds
+// in its file, read at every clock reading: timers and timeouts are on the monotonic clock, as the
+// kernel's are. A day back just after a notification failed, then an hour ahead, then back to true
+// time: no email decided twice, no stop done twice or undone, every notification sent once and none
+// left waiting for the clock to catch up.
 TEST(EndToEnd, TheRunningDaemonsWallClockSteppedBackAndForthDecidesNothingTwiceAndStallsNothing) {
-  const std::string faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
-  ASSERT_TRUE(std::filesystem::exists(faketime)) << faketime << " is missing: install Debian's faketime (scripts/setup)";
+  const std::string shift = WALL_CLOCK_SHIFT_LIBRARY;
+  ASSERT_TRUE(std::filesystem::exists(shift)) << shift << " is missing: build the wall_clock_shift target";
   Sandbox s;
   const auto clockFile = s.dir() / "clock";
-  auto setClock = [&](const std::string& offset) {
-    std::ofstream(clockFile.string() + ".new") << offset << "\n";
+  auto setClock = [&](long seconds) {
+    std::ofstream(clockFile.string() + ".new") << seconds << "\n";
     std::filesystem::rename(clockFile.string() + ".new", clockFile);  // never read half written
   };
-  setClock("+0");
+  setClock(0);
   std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
-  // ASan wants its runtime first in the library list; the preloaded libfaketime comes before it.
+  // ASan wants its runtime first in the library list; the preloaded library comes before it.
   asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0";
   int bad = 0;
   for (const auto& c : kCases) bad += !c.reason.empty();
   // The first notification fails: the outbox sets its retry a few seconds ahead, on the wall clock.
   s.slack().failNext("chat.postMessage", 1, 500);
   Process daemon({SAFETYNET_BINARY, "run", "-c", s.config()}, s.dir() / "daemon.log",
-                 {"LD_PRELOAD=" + faketime, "FAKETIME_TIMESTAMP_FILE=" + clockFile.string(), "FAKETIME_NO_CACHE=1",
-                  "DONT_FAKE_MONOTONIC=1", "ASAN_OPTIONS=" + asan});
+                 {"LD_PRELOAD=" + shift, "SAFETYNET_WALL_CLOCK_SHIFT_FILE=" + clockFile.string(), "ASAN_OPTIONS=" + asan});
   auto waitUntil = [&](auto done, seconds limit) {
     const auto end = steady_clock::now() + limit;
     while (!done() && steady_clock::now() < end && daemon.running()) std::this_thread::sleep_for(milliseconds(20));
@@ -386,7 +385,7 @@ TEST(EndToEnd, TheRunningDaemonsWallClockSteppedBackAndForthDecidesNothingTwiceA
   ASSERT_TRUE(waitUntil([&] { return s.slack().requestCount("chat.postMessage") >= 1; }, seconds(30)))
       << readFile(s.dir() / "daemon.log");
   // A day back, with that retry pending and the cycle under way.
-  setClock("-1d");
+  setClock(-86400);
   auto drafts = [&] {
     int n = 0;
     for (const auto& c : kCases) n += s.close().status(c.id) == "draft";
@@ -398,9 +397,9 @@ TEST(EndToEnd, TheRunningDaemonsWallClockSteppedBackAndForthDecidesNothingTwiceA
       << " notified, with the clock a day back\n" << readFile(s.dir() / "daemon.log");
   // An hour ahead, then true time again: polls go on, nothing is decided, stopped or sent again.
   const int posts = s.slack().requestCount("chat.postMessage");
-  setClock("+1h");
+  setClock(3600);
   std::this_thread::sleep_for(seconds(3));
-  setClock("+0");
+  setClock(0);
   std::this_thread::sleep_for(seconds(3));
   EXPECT_EQ(s.slack().requestCount("chat.postMessage"), posts);
   ASSERT_TRUE(daemon.running()) << readFile(s.dir() / "daemon.log");

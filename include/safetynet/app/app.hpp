@@ -71,6 +71,8 @@ Task<CycleStats> runCycle(Services& s, Store& store, TimePoint now);
 // connectors it lists (`reads`; empty: all), and only the one holding the housekeeping decides
 // pauses (`decide`), so that a mailbox is paused, and its admins told, once; the others take the
 // pauses from the store.
+// The pauses the store holds now (recorded by guardSenders, here or on another instance).
+std::map<std::string, SenderState> storedPauses(Store& store, TimePoint now);
 Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store, TimePoint now,
                                                       const std::function<bool(const std::string&)>& reads = {},
                                                       bool decide = true);
