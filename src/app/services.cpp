@@ -60,6 +60,7 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
   if (s->dns && smtp && config.smtp_probe.enabled) {
     const auto& p = config.smtp_probe;
     SmtpProbeOptions po{p.helo, p.mail_from, p.port, p.connect_timeout, p.command_timeout, p.starttls};
+    po.public_only = p.port == 25;  // a test server on loopback is probed only on another port
     checks::SmtpProbeCheckOptions co;
     co.skip_catch_all_mx = p.skip_catch_all_mx;
     co.per_domain_concurrency = p.per_domain_concurrency;

@@ -12,6 +12,8 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include "safetynet/net/public_address.hpp"
 #include <boost/asio/write.hpp>
 
 #include <cctype>
@@ -243,6 +245,10 @@ class AsioSmtpProber final : public SmtpProber {
         if (ips.empty()) s.unreachable.push_back(host + ": no address");
       }
       for (const auto& ip : ips) {
+        if (auto why = o_.public_only ? nonPublicAddress(ip) : std::nullopt) {
+          s.unreachable.push_back(host + " (" + ip + "): not probed, " + *why + " address");
+          continue;
+        }
         if (end && std::chrono::steady_clock::now() >= *end) {
           s.error = "no time left before the send";
           s.timed_out = s.out_of_time = true;

@@ -48,6 +48,7 @@ class SmtpFaultsTest : public ::testing::Test {
     SmtpProbeOptions o;
     o.helo = "probe.safetynet.test";
     o.port = postfix_->port();
+    o.public_only = false;  // the proxy is on loopback
     o.connect_timeout = seconds(2);
     o.command_timeout = seconds(10);
     auto prober = makeSmtpProber(resolver, o);

@@ -43,6 +43,9 @@ const char* kZones = R"(
   local-zone: "refuse.test." static
   local-data: "refuse.test. 300 IN MX 10 mx.refuse.test."
   local-data: "mx.refuse.test. 300 IN A 127.0.0.5"
+  local-zone: "parked.test." static
+  local-data: "parked.test. 300 IN MX 0 localhost.parked.test."
+  local-data: "localhost.parked.test. 300 IN A 127.0.0.6"
 )";
 
 class SmtpProbeTest : public ::testing::Test {
@@ -83,10 +86,11 @@ class SmtpProbeTest : public ::testing::Test {
     build(seconds(10));
   }
 
-  void build(milliseconds commandTimeout) {
+  void build(milliseconds commandTimeout, bool publicOnly = false) {
     SmtpProbeOptions o;
     o.helo = "probe.safetynet.test";
     o.port = postfix_->port();
+    o.public_only = publicOnly;  // the servers here are on loopback
     o.connect_timeout = seconds(2);
     o.command_timeout = commandTimeout;
     prober = makeSmtpProber(resolver, o);
@@ -273,6 +277,24 @@ TEST_F(SmtpProbeTest, TheSendTimeBoundsTheProbe) {
   auto skipped = runTask(io, pipeline->evaluate("bob@example.test", false, Clock::now() + milliseconds(500)));
   EXPECT_EQ(names(skipped), std::vector<std::string>{"SMTP_SKIPPED"});
   EXPECT_FALSE(skipped.verdict.revert);
+}
+
+// On port 25 (production) an MX on loopback is a parked domain's "MX 0 localhost", where our own
+// host's MTA would answer, or a way into the internal network: never connected to. Postfix here
+// would accept alice; the probe must not ask it.
+TEST_F(SmtpProbeTest, AnMxOnALoopbackAddressIsNeverConnectedToInProduction) {
+  asio::ip::tcp::acceptor local(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.6"), postfix_->port()));
+  bool connected = false;
+  local.async_accept([&](boost::system::error_code ec, asio::ip::tcp::socket) { connected = !ec; });
+  build(seconds(10), true);
+  auto v = check("alice@parked.test");
+  ASSERT_EQ(names(v), std::vector<std::string>{"SMTP_UNREACHABLE"}) << v.verdict.evidence;
+  EXPECT_NE(v.verdict.signals[0].evidence.find("localhost.parked.test (127.0.0.6): not probed, loopback address"),
+            std::string::npos)
+      << v.verdict.signals[0].evidence;
+  io.restart();
+  io.run_for(milliseconds(50));
+  EXPECT_FALSE(connected) << "the probe connected to a loopback address";
 }
 
 TEST_F(SmtpProbeTest, ARefusedSessionStillEndsWithQuit) {

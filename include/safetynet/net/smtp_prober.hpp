@@ -29,6 +29,11 @@ struct SmtpProbeOptions {
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds command_timeout{15000};
   bool starttls = true;
+  // Never connect to an address that is not on the public internet (loopback, RFC 1918, link-local:
+  // public_address.hpp): an MX pointing there is a parked domain's "MX 0 localhost" (our own host's
+  // MTA would answer for it) or a way into the internal network. Off only for test setups, which
+  // probe a server on loopback on another port (the contract: "other ports only for tests").
+  bool public_only = true;
 };
 
 struct RcptReply {
