@@ -157,7 +157,11 @@ Task<void> SmtpProbeCheck::run(const CheckInput& input, ScanResult& result) {
     if (r.address == recipient) mine = &r;
 
   if (!mine) {
-    if (s.refused_us)
+    if (s.smtputf8 == false && !isAscii(recipient))
+      result.add("SMTP_RCPT_REJECTED", s.host + " does not offer SMTPUTF8 (RFC 6531): mail to a non-ASCII address "
+                                       "cannot be delivered there (a sender's Postfix bounces it: 5.6.7 \"SMTPUTF8 is "
+                                       "required, but was not offered by host\")");
+    else if (s.refused_us)
       result.add("SMTP_PROBE_REFUSED", s.host + " refused our probe: " + (s.refusal ? s.refusal->line() : s.error));
     else if (s.out_of_time)  // our own budget ran out, not the server: nothing learned, no hold
       result.add("SMTP_SKIPPED", "the probe of " + domain + " ran out of time before the send: " + s.error);

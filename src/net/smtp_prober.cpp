@@ -13,6 +13,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "safetynet/core/text.hpp"
 #include "safetynet/net/public_address.hpp"
 #include <boost/asio/write.hpp>
 
@@ -313,6 +314,7 @@ class AsioSmtpProber final : public SmtpProber {
         }
       }
       const bool utf8 = hasExtension(hello, "SMTPUTF8");
+      s.smtputf8 = utf8;
       SmtpReply mail = co_await c.command("MAIL FROM:<" + o_.mail_from + ">" + (utf8 ? " SMTPUTF8" : ""));
       if (mail.code != 250) {
         s.refused_us = mail.code >= 500;
@@ -327,6 +329,7 @@ class AsioSmtpProber final : public SmtpProber {
         s.catch_all = RcptReply{catchAll, probe};
       }
       for (const auto& r : recipients) {
+        if (!utf8 && !isAscii(r)) continue;  // undeliverable there: the check says so (RFC 6531 3.2)
         SmtpReply reply = co_await c.command("RCPT TO:<" + r + ">");
         s.rcpts.push_back(RcptReply{r, reply});
         if (reply.code == 421) {  // the server is closing the session: the rest stay unasked

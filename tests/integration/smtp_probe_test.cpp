@@ -86,10 +86,10 @@ class SmtpProbeTest : public ::testing::Test {
     build(seconds(10));
   }
 
-  void build(milliseconds commandTimeout, bool publicOnly = false) {
+  void build(milliseconds commandTimeout, bool publicOnly = false, int port = 0) {
     SmtpProbeOptions o;
     o.helo = "probe.safetynet.test";
-    o.port = postfix_->port();
+    o.port = port ? port : postfix_->port();
     o.public_only = publicOnly;  // the servers here are on loopback
     o.connect_timeout = seconds(2);
     o.command_timeout = commandTimeout;
@@ -295,6 +295,24 @@ TEST_F(SmtpProbeTest, AnMxOnALoopbackAddressIsNeverConnectedToInProduction) {
   io.restart();
   io.run_for(milliseconds(50));
   EXPECT_FALSE(connected) << "the probe connected to a loopback address";
+}
+
+// RFC 6531 3.2: a non-ASCII local part cannot go to a server that does not offer SMTPUTF8; the
+// sender's MTA bounces it (Postfix: 5.6.7). The probe does not ask it there, and says why; the
+// ASCII recipients of the same domain are asked as ever. A Postfix of its own with
+// smtputf8_enable = no; the suite's offers SMTPUTF8, and there the address is asked.
+TEST_F(SmtpProbeTest, ANonAsciiAddressAtAServerWithoutSmtputf8WouldBounce) {
+  Postfix plain({"example.test"}, {"alice@example.test OK", "j\u00f6rg@example.test OK"}, {"smtputf8_enable = no"});
+  build(seconds(10), false, plain.port());
+  auto v = check("j\u00f6rg@example.test");
+  ASSERT_EQ(names(v), std::vector<std::string>{"SMTP_RCPT_REJECTED"}) << v.verdict.evidence;
+  EXPECT_EQ(v.verdict.reason, "bounce_risk");
+  EXPECT_NE(v.verdict.evidence.find("does not offer SMTPUTF8"), std::string::npos) << v.verdict.evidence;
+  EXPECT_TRUE(names(check("alice@example.test")).empty());
+  build(seconds(10));
+  v = check("j\u00f6rg@example.test");
+  const auto asked = names(v);
+  EXPECT_EQ(std::count(asked.begin(), asked.end(), "SMTP_RCPT_REJECTED"), 0) << v.verdict.evidence;
 }
 
 TEST_F(SmtpProbeTest, ARefusedSessionStillEndsWithQuit) {

@@ -12,6 +12,10 @@ inline std::string asciiLower(std::string s) {
   return s;
 }
 
+inline bool isAscii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x80; });
+}
+
 inline bool contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
 }

@@ -54,6 +54,11 @@ struct ProbeSession {
   bool out_of_time = false;  // the send's deadline ended it (our budget), not the server
   bool refused_us = false;  // greeting, EHLO/HELO or MAIL FROM rejected: about us, not the recipient
   std::optional<SmtpReply> refusal;
+  // Whether the server offered SMTPUTF8 (RFC 6531), once its EHLO was answered. Without it a
+  // recipient whose local part is not ASCII is not asked: it could not be delivered there
+  // (RFC 6531 3.2), and a sender's MTA bounces it (Postfix: 5.6.7 "SMTPUTF8 is required, but was
+  // not offered by host ...").
+  std::optional<bool> smtputf8;
 };
 
 class SmtpProber {
