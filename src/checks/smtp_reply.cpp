@@ -32,12 +32,6 @@ bool full(const std::string& t, const std::string& e) {
                       "exceeded storage"});
 }
 
-// RFC 5321 4.5.3.1.10: a 552 answering RCPT because of too many recipients is to be treated as
-// temporary (RFC 3463: X.5.3 "Too many recipients").
-bool tooManyRecipients(const std::string& t, const std::string& e) {
-  return e == "5.5.3" || e == "4.5.3" || contains(t, {"too many recipients"});
-}
-
 bool disabled(const std::string& t, const std::string& e) {
   return e == "5.2.1" || contains(t, {"disabled", "inactive", "deactivated", "suspended", "no longer active"});
 }
@@ -64,7 +58,7 @@ RcptOutcome classifyRcpt(const SmtpReply& r) {
   if (r.code >= 400 && r.code < 500)
     return full(t, r.enhanced) ? RcptOutcome::MailboxFullTemporary : RcptOutcome::Temporary;
   if (r.code >= 500 && r.code < 600) {
-    if (tooManyRecipients(t, r.enhanced)) return RcptOutcome::Temporary;
+    if (tooManyRecipients(r)) return RcptOutcome::Temporary;  // the server's limit, not the address
     if (full(t, r.enhanced)) return RcptOutcome::MailboxFull;
     if (disabled(t, r.enhanced)) return RcptOutcome::MailboxDisabled;
     if (notFound(t, r.enhanced)) return RcptOutcome::MailboxNotFound;

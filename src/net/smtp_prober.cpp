@@ -35,6 +35,11 @@ std::string SmtpReply::line() const {
   return s;
 }
 
+bool tooManyRecipients(const SmtpReply& r) {
+  if (r.code != 452 && r.code != 552) return false;
+  return r.enhanced == "4.5.3" || r.enhanced == "5.5.3" || contains(asciiLower(r.text), "too many recipients");
+}
+
 std::optional<SmtpReply> parseSmtpReply(std::string_view raw) {
   SmtpReply r;
   size_t pos = 0;
@@ -328,9 +333,28 @@ class AsioSmtpProber final : public SmtpProber {
         SmtpReply probe = co_await c.command("RCPT TO:<" + catchAll + ">");
         s.catch_all = RcptReply{catchAll, probe};
       }
-      for (const auto& r : recipients) {
+      // RFC 5321 4.5.3.1.10: recipients past the server's limit per transaction go in a new one
+      // (RSET, MAIL FROM again); a limit met by a new transaction's first recipient ends the
+      // session, and the recipients left are not asked (nothing learned about them).
+      bool freshTransaction = catchAll.empty();
+      for (size_t i = 0; i < recipients.size(); ++i) {
+        const std::string& r = recipients[i];
         if (!utf8 && !isAscii(r)) continue;  // undeliverable there: the check says so (RFC 6531 3.2)
         SmtpReply reply = co_await c.command("RCPT TO:<" + r + ">");
+        if (tooManyRecipients(reply)) {
+          SmtpReply rset, again;
+          if (!freshTransaction) rset = co_await c.command("RSET");
+          if (rset.code == 250) again = co_await c.command("MAIL FROM:<" + o_.mail_from + ">" + (utf8 ? " SMTPUTF8" : ""));
+          if (again.code != 250) {
+            s.error = "the server takes no more recipients in this session: " + reply.line();
+            co_await c.quit();
+            co_return;
+          }
+          freshTransaction = true;
+          --i;  // asked again in the new transaction
+          continue;
+        }
+        freshTransaction = false;
         s.rcpts.push_back(RcptReply{r, reply});
         if (reply.code == 421) {  // the server is closing the session: the rest stay unasked
           s.error = "the server closed the session: " + reply.line();

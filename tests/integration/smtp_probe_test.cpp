@@ -220,6 +220,28 @@ TEST_F(SmtpProbeTest, OneSessionAsksManyRecipientsAndNeverSendsMail) {
   EXPECT_TRUE(queued.empty()) << queued.front();
 }
 
+// A server's limit of recipients per transaction (Postfix's smtpd_recipient_limit: "452 4.5.3 Error:
+// too many recipients") says nothing about the addresses past it: RFC 5321 4.5.3.1.10, they go in
+// a new transaction. They were GREYLISTED (an "unknown" hold) before.
+TEST_F(SmtpProbeTest, RecipientsPastTheServersLimitAreAskedInANewTransaction) {
+  Postfix limited({"example.test"}, {"alice@example.test OK", "carol@example.test OK", "dave@example.test OK"},
+                  {"smtpd_recipient_limit = 1"});
+  build(seconds(10), false, limited.port());
+  auto s = runTask(io, prober->probe({"mx.example.test"}, "",
+                                     {"alice@example.test", "carol@example.test", "bob@example.test", "dave@example.test"}));
+  ASSERT_EQ(s.rcpts.size(), 4u) << s.error;
+  EXPECT_EQ(s.rcpts[0].reply.code, 250);
+  EXPECT_EQ(s.rcpts[1].reply.code, 250) << s.rcpts[1].reply.line();
+  EXPECT_EQ(s.rcpts[2].reply.code, 550) << s.rcpts[2].reply.line();
+  EXPECT_EQ(s.rcpts[3].reply.code, 250) << s.rcpts[3].reply.line();
+  std::string log;
+  for (int i = 0; i < 100 && (log = limited.log()).find(" quit=1") == std::string::npos; ++i)
+    std::this_thread::sleep_for(milliseconds(50));
+  // Six RCPTs (carol's and dave's twice), three transactions, the session ends with QUIT.
+  EXPECT_NE(log.find("ehlo=1 mail=3 rcpt="), std::string::npos) << log;
+  EXPECT_NE(log.find("/6 rset=2 quit=1"), std::string::npos) << log;
+}
+
 TEST_F(SmtpProbeTest, CatchAllIsLearnedOncePerDomainAndKeptInTheStore) {
   struct Recording : SmtpProber {
     SmtpProberPtr inner;
