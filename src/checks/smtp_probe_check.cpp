@@ -82,11 +82,13 @@ Task<std::shared_ptr<SmtpProbeCheck::Batch>> SmtpProbeCheck::joinBatch(const std
     auto batch = it->second;
     if (std::find(batch->recipients.begin(), batch->recipients.end(), recipient) == batch->recipients.end())
       batch->recipients.push_back(recipient);
+    if (deadline && (!batch->deadline || *deadline < *batch->deadline)) batch->deadline = deadline;
     while (!batch->finished) co_await batch->done.async_wait(asio::as_tuple(asio::use_awaitable));
     co_return batch;
   }
   auto batch = std::make_shared<Batch>(ex);
   batch->recipients.push_back(recipient);
+  batch->deadline = deadline;
   collecting_[domain] = batch;
   asio::steady_timer window(ex, options_.batch_window);
   co_await window.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -94,8 +96,7 @@ Task<std::shared_ptr<SmtpProbeCheck::Batch>> SmtpProbeCheck::joinBatch(const std
   batch->started = true;
   if (auto it = collecting_.find(domain); it != collecting_.end() && it->second == batch) collecting_.erase(it);
   try {
-    // The batch's deadline is its opener's: recipients arrive earliest-send first.
-    batch->session = co_await prober_->probe(hosts, probeAddress, batch->recipients, deadline);
+    batch->session = co_await prober_->probe(hosts, probeAddress, batch->recipients, batch->deadline);
   } catch (const std::exception& e) {
     batch->failure = e.what();
   }

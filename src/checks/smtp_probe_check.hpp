@@ -56,6 +56,9 @@ class SmtpProbeCheck final : public Check {
   struct Batch {
     explicit Batch(asio::any_io_executor ex) : done(ex, asio::steady_timer::time_point::max()) {}
     std::vector<std::string> recipients;
+    // The earliest send of its recipients: a later email's recipient may join with an earlier
+    // send time than the opener's, and the session must end in time for it too.
+    std::optional<TimePoint> deadline;
     bool started = false, finished = false;
     ProbeSession session;
     std::string failure;

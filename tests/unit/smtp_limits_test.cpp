@@ -2,6 +2,7 @@
 // that counts the sessions open at once.
 #include <gtest/gtest.h>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -23,9 +24,11 @@ struct CountingProber : SmtpProber {
   std::vector<std::chrono::steady_clock::time_point> starts;
   size_t maxRcpts = 0;
   std::map<std::string, SmtpReply> replies;  // by recipient; 250 for the others
+  std::vector<std::optional<TimePoint>> deadlines;  // each session's
   Task<ProbeSession> probe(std::vector<std::string> hosts, std::string, std::vector<std::string> rcpts,
-                           std::optional<TimePoint>) override {
+                           std::optional<TimePoint> deadline) override {
     ++sessions;
+    deadlines.push_back(deadline);
     starts.push_back(std::chrono::steady_clock::now());
     maxOpen = std::max(maxOpen, ++open);
     maxRcpts = std::max(maxRcpts, rcpts.size());
@@ -107,6 +110,23 @@ TEST(SmtpLimits, RecipientsOfADomainAreBatchedUpToTheLimit) {
   EXPECT_LE(s.prober->maxRcpts, 5u);
   EXPECT_LE(s.prober->sessions, 4);  // 12 recipients, at most 5 a session (one may start alone)
   for (const auto& v : out) EXPECT_FALSE(v.verdict.revert) << v.input;
+}
+
+// Two emails decided at once, to one domain: the second's recipient joins the session the first
+// opened, though it is sent sooner. The session ends by the earlier send, not the opener's.
+TEST(SmtpLimits, ABatchEndsByTheEarliestSendOfItsRecipients) {
+  ProbeRig s(checks::SmtpProbeCheckOptions{});
+  s.dns->mailDomain("shared.example");
+  const TimePoint later = Clock::now() + std::chrono::minutes(30), sooner = Clock::now() + std::chrono::minutes(3);
+  auto both = [&]() -> Task<int> {
+    using namespace asio::experimental::awaitable_operators;
+    co_await (s.pipeline->evaluate("a@shared.example", false, later) &&
+              s.pipeline->evaluate("b@shared.example", false, sooner));
+    co_return 0;
+  };
+  runTask(both());
+  ASSERT_EQ(s.prober->sessions, 1);
+  EXPECT_EQ(s.prober->deadlines.at(0), sooner);
 }
 
 TEST(SmtpLimits, SessionsToADomainAreSpacedByItsRate) {
