@@ -499,7 +499,10 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
   }
   if (!instead.empty()) {
     releaseActSlot(c.name());
-    store_.transition(d.key, insteadState, instead, d.attempts, std::nullopt);
+    if (!store_.transition(d.key, insteadState, instead, d.attempts, std::nullopt)) {
+      log->info("email {}: settled elsewhere meanwhile", e.id);
+      co_return;
+    }
     insteadState == EmailState::Shadow ? ++stats_.shadowed : ++stats_.let_go;
     log->warn("email {}: {}", e.id, instead);
     co_return;
@@ -516,9 +519,14 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
   // the next tick while the send is still ahead. Three tries gave up within 3 s of a platform's
   // glitch with minutes to go (the fault suite, seed 5: three truncated answers in a row).
   const bool retryLater = !r.confirmed && failed && attempts < kMaxRevertAttempts && e.scheduled_at > now;
+  // Another instance sharing the database may have settled it meanwhile (it took this connector
+  // over): the store moves only an email still reverting, so a late failure here undoes nothing.
   if (retryLater) {
-    store_.transition(d.key, EmailState::Reverting, "attempt " + std::to_string(attempts) + " failed: " + r.detail,
-                      attempts, std::nullopt);
+    if (!store_.transition(d.key, EmailState::Reverting,
+                           "attempt " + std::to_string(attempts) + " failed: " + r.detail, attempts, std::nullopt)) {
+      log->info("email {}: settled elsewhere meanwhile ({})", e.id, r.detail);
+      co_return;
+    }
     log->warn("email {} not stopped yet (attempt {}): {}", e.id, attempts, r.detail);
     metrics::instruments().revert_retries.with({c.name()}).inc();
     co_return;
@@ -533,12 +541,18 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
       for (const auto& rcpt : d.recipients)
         if (rcpt.value("reason", "") == "unknown")
           rechecks.push_back(Recheck{rcpt.value("address", ""), d.key, now + s.config.recheck_after, 0, note.payload});
-    store_.transition(d.key, EmailState::Reverted, r.detail, attempts, note, rechecks);
+    if (!store_.transition(d.key, EmailState::Reverted, r.detail, attempts, note, rechecks)) {
+      log->info("email {}: stopped, and settled elsewhere meanwhile", e.id);
+      co_return;
+    }
     ++stats_.reverted;
     metrics::instruments().reverts.with({c.name(), "confirmed"}).inc();
     log->info("email {} held: {} ({})", e.id, d.reason, d.evidence);  // the evidence names the recipient
   } else {
-    store_.transition(d.key, EmailState::RevertFailed, r.detail, attempts, note);
+    if (!store_.transition(d.key, EmailState::RevertFailed, r.detail, attempts, note)) {
+      log->info("email {}: not stopped here ({}), settled elsewhere meanwhile", e.id, r.detail);
+      co_return;
+    }
     ++stats_.revert_failed;
     metrics::instruments().reverts.with({c.name(), "failed"}).inc();
     log->error("email {} could NOT be stopped: {}", e.id, r.detail);

@@ -310,13 +310,17 @@ class SqlStore final : public Store {
     return true;
   }
 
-  void transition(const std::string& key, EmailState to, const std::string& detail, int attempts,
+  bool transition(const std::string& key, EmailState to, const std::string& detail, int attempts,
                   const std::optional<OutboxMessage>& notify, const std::vector<Recheck>& rechecks) override {
     Tx tx(*this);
-    Stmt s(db_, "UPDATE decisions SET state=?, detail=?, attempts=?, updated_at=? WHERE key=?");
-    s.bind(1, toString(to)).bind(2, detail).bind(3, attempts).bind(4, nowMs()).bind(5, key);
+    Stmt s(db_, "UPDATE decisions SET state=?, detail=?, attempts=?, updated_at=? WHERE key=? AND state=?");
+    s.bind(1, toString(to)).bind(2, detail).bind(3, attempts).bind(4, nowMs()).bind(5, key)
+        .bind(6, toString(EmailState::Reverting));
     s.run();
-    if (db_->changes() != 1) throw StoreError("no decision recorded for " + key);
+    if (db_->changes() != 1) {
+      if (!findDecision(key)) throw StoreError("no decision recorded for " + key);
+      return false;  // settled already (the transaction ends unwritten)
+    }
     appendAudit(key, toString(to), {{"detail", detail}, {"attempts", attempts}});
     if (notify) enqueue(*notify);
     for (const auto& r : rechecks) {
@@ -325,6 +329,7 @@ class SqlStore final : public Store {
       q.run();
     }
     tx.commit();
+    return true;
   }
 
   std::vector<Recheck> dueRechecks(TimePoint now, int limit) override {

@@ -127,12 +127,32 @@ TEST_P(StoreContract, TransitionAndNotificationCommitTogetherAndOnce) {
   m.dedupe_key = "notify|k2";
   m.kind = "slack";
   m.payload = {{"x", 1}};
-  store_->transition("k2", EmailState::Reverted, "ok", 1, m);
-  store_->transition("k2", EmailState::Reverted, "ok again", 2, m);  // a replay enqueues nothing new
+  EXPECT_TRUE(store_->transition("k2", EmailState::Reverted, "ok", 1, m));
+  EXPECT_FALSE(store_->transition("k2", EmailState::Reverted, "ok again", 2, m));  // a replay writes nothing
   auto due = store_->dueOutbox(Clock::now() + std::chrono::seconds(1), 10);
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].state, "pending");
   EXPECT_THROW(store_->transition("missing", EmailState::Reverted, "", 1, m), StoreError);
+}
+
+// Two instances on one database: one confirmed the stop (reverted, the rep told); the other's late
+// attempt failed. Its transition must not move the settled email back to reverting (to be stopped
+// and told again) or to revert_failed: only an email still reverting moves.
+TEST_P(StoreContract, ASettledEmailIsNotMovedByALateAttempt) {
+  store_->recordDecision(decision("k5", EmailState::Reverting));
+  ASSERT_TRUE(store_->transition("k5", EmailState::Reverted, "moved to draft", 1, std::nullopt));
+  OutboxMessage m;
+  m.dedupe_key = "notify-failed|k5";
+  m.kind = "slack";
+  m.payload = {{"x", 2}};
+  EXPECT_FALSE(store_->transition("k5", EmailState::Reverting, "attempt 1 failed: 503", 1, std::nullopt));
+  EXPECT_FALSE(store_->transition("k5", EmailState::RevertFailed, "502", 2, m));
+  auto d = store_->findDecision("k5");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->state, EmailState::Reverted);
+  EXPECT_EQ(d->detail, "moved to draft");
+  EXPECT_EQ(store_->auditFor("k5").size(), 2u);  // decided, reverted
+  EXPECT_TRUE(store_->dueOutbox(Clock::now() + std::chrono::seconds(1), 10).empty());
 }
 
 TEST_P(StoreContract, OutboxLifecycle) {

@@ -194,9 +194,12 @@ class Store {
   // sharing the database decided it first): the caller must not act on it.
   virtual bool recordDecision(const EmailDecision& d,
                               const std::optional<OutboxMessage>& notify = std::nullopt) = 0;
-  // Moves an email to a new state, with an audit event and, in the same transaction, an optional
-  // notification: either both happen or neither does.
-  virtual void transition(const std::string& key, EmailState to, const std::string& detail, int attempts,
+  // Moves an email that is being stopped ("reverting", the only state not settled) to a new state,
+  // with an audit event and, in the same transaction, an optional notification: either both happen
+  // or neither does. false, writing nothing, when the email is no longer reverting: another
+  // instance sharing the database settled it (its late, failed attempt must not undo a confirmed
+  // stop). Throws StoreError when no decision has this key.
+  virtual bool transition(const std::string& key, EmailState to, const std::string& detail, int attempts,
                           const std::optional<OutboxMessage>& notify, const std::vector<Recheck>& rechecks = {}) = 0;
   virtual std::vector<EmailDecision> decisionsSince(TimePoint since) = 0;
   virtual std::vector<EmailDecision> decisionsInState(EmailState state) = 0;
