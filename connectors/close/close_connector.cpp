@@ -70,6 +70,9 @@ nlohmann::json CloseConnector::parse(const HttpResponse& r, const std::string& w
 
 Task<HttpResponse> CloseConnector::send(std::string method, std::string path, std::optional<nlohmann::json> body) {
   HttpRequest req;
+  // Close limits per "endpoint group" of paths and methods (its example: GETs to /lead/ and
+  // POSTs/PUTs to /activity/ may be two groups): a 429 holds the method and first path segment.
+  req.rate_group = method + " " + path.substr(0, path.find_first_of("/?", 1));
   req.method = std::move(method);
   req.url = config_.base_url + path;
   req.headers = {{"Authorization", auth_}, {"Accept", "application/json"}};

@@ -80,9 +80,10 @@ class BeastHttpClient final : public HttpClient {
     if (!url) throw HttpError("not an http(s) URL: " + req.url);
     const bool idempotent = req.idempotent.value_or(req.method != "POST" && req.method != "PATCH");
     const std::string hostKey = url->scheme + "://" + url->host + ":" + url->port;
+    const std::string holdKey = req.rate_group.empty() ? hostKey : hostKey + " " + req.rate_group;
     const int maxAttempts = std::max(1, options_.retry.max_attempts);
     for (int attempt = 0;; ++attempt) {
-      co_await waitForHost(hostKey);
+      co_await waitForHost(holdKey);
       HttpResponse resp;
       std::optional<StageError> failure;  // co_await is not allowed inside a handler: note and act after
       try {
@@ -102,14 +103,14 @@ class BeastHttpClient final : public HttpClient {
       }
       resp.attempts = attempt + 1;
       auto serverDelay = serverRequestedDelay(resp, Clock::now());
-      // Out of quota (remaining=0): hold every request to that host until the reset.
-      if (serverDelay && resp.status != 429) notBefore_[hostKey] = std::chrono::steady_clock::now() + *serverDelay;
+      // Out of quota (remaining=0): hold every request of that host (or rate group) until the reset.
+      if (serverDelay && resp.status != 429) notBefore_[holdKey] = std::chrono::steady_clock::now() + *serverDelay;
       const bool transient = resp.status == 429 || (resp.status >= 500 && idempotent);
       if (!transient || attempt + 1 >= maxAttempts) co_return resp;
       auto d = serverDelay.value_or(backoffDelay(options_.retry, attempt, unit(rng_)));
       if (d > options_.retry.max_server_delay) co_return resp;  // the caller decides; we do not block for long
       log()->info("{} {} answered {}; retrying in {} ms", req.method, url->host, resp.status, d.count());
-      if (resp.status == 429) notBefore_[hostKey] = std::chrono::steady_clock::now() + d;
+      if (resp.status == 429) notBefore_[holdKey] = std::chrono::steady_clock::now() + d;
       co_await sleep(d);
     }
   }

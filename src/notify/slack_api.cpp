@@ -8,6 +8,7 @@ namespace safetynet {
 Task<SlackReply> slackCall(HttpClient& http, const std::string& base_url, const Secret& token, const std::string& method,
                            const nlohmann::json& args, bool post) {
   HttpRequest req;
+  req.rate_group = method;  // Slack's limits are per Web API method (tiers; chat.postMessage per channel)
   req.headers = {{"Authorization", "Bearer " + token.reveal()}};
   if (post) {
     req.method = "POST";

@@ -93,6 +93,37 @@ TEST(HttpClient, HonoursRetryAfterOn429) {
   EXPECT_GE(steady_clock::now() - start, milliseconds(900));  // the server's wait, not our 10 ms backoff
 }
 
+// Slack limits each Web API method on its own, Close each endpoint group: a 429 on one holds that
+// group only. Posting was limited for 5 s; reading history was not, and must not wait for it.
+TEST(HttpClient, A429HoldsItsRateGroupNotTheWholeHost) {
+  asio::io_context io;
+  int posts = 0;
+  HttpServer server(io.get_executor(), [&](const ServerRequest& r) {
+    if (r.target.find("chat.postMessage") != std::string::npos && ++posts == 1)
+      return ServerResponse{429, "application/json", {{"Retry-After", "5"}}, "{}"};
+    return ServerResponse{200, "application/json", {}, "{\"ok\":true}"};
+  });
+  HttpClientOptions o = fast();
+  o.retry.max_server_delay = seconds(10);
+  auto client = makeHttpClient(io.get_executor(), o);
+  HttpRequest post = get(server.baseUrl() + "/api/chat.postMessage");
+  post.rate_group = "chat.postMessage";
+  auto posted = asio::co_spawn(io, client->send(post), asio::use_future);
+  while (posts == 0) io.run_one();
+  io.run_for(milliseconds(300));  // the client reads the 429 and waits
+  HttpRequest history = get(server.baseUrl() + "/api/conversations.history");
+  history.rate_group = "conversations.history";
+  const auto start = steady_clock::now();
+  EXPECT_EQ(runTask(io, client->send(history)).status, 200);
+  EXPECT_LT(steady_clock::now() - start, milliseconds(2500)) << "another method waited for chat.postMessage's limit";
+  // The same group still waits: a second post is held until the first one's Retry-After.
+  HttpRequest again = post;
+  EXPECT_EQ(runTask(io, client->send(again)).status, 200);
+  EXPECT_GE(steady_clock::now() - start, milliseconds(4000));
+  while (posted.wait_for(seconds(0)) != std::future_status::ready) io.run_one();
+  EXPECT_EQ(posted.get().status, 200);
+}
+
 TEST(HttpClient, GivesUpAfterMaxAttemptsWithTheLastAnswer) {
   asio::io_context io;
   int calls = 0;

@@ -21,6 +21,11 @@ struct HttpRequest {
   // on 429 (the server said it did nothing). Otherwise the error or the 5xx goes to the caller,
   // which can read back whether it was applied.
   std::optional<bool> idempotent;
+  // The platform's rate-limit bucket this request counts against, when it is not the whole host:
+  // a 429 or an exhausted quota holds only the requests of the same group. Slack limits each Web
+  // API method on its own; Close each "endpoint group" (paths and methods). Empty: the host
+  // (Outreach's limit is per user, Salesloft's per team, over every endpoint).
+  std::string rate_group;
 };
 
 struct HttpResponse {
