@@ -451,3 +451,23 @@ TEST(BounceSources, FacebooksOwnCodeDecidesOverTheStatus) {
   EXPECT_NE(read("kim@globex.test", "5.1.1", "550 5.1.1 RCP-P2 Refused due to recipient preferences", "failed", "RCPT").reason,
             "filtered");
 }
+
+// The third lookup (data/bounce/rules.yaml, "Third lookup"): a gateway's refusal that names the
+// recipient but is about us. Trend Micro's "Recipient address rejected: ERS-RBL" is its Email
+// Reputation Services list (our IP); Mimecast's "Envelope blocked - User Entry" is the recipient's
+// own block of our sender: neither is a dead mailbox, whatever 5.1.1-like words come with it.
+TEST(BounceSources, AGatewaysRefusalNamingTheRecipientIsAboutUs) {
+  auto ers = read("kim@globex.test", "5.7.1",
+                  "550 5.7.1 <kim@globex.test>: Recipient address rejected: ERS-RBL http://www.mail-abuse.com/cgi-bin/lookup?192.0.2.1",
+                  "failed", "RCPT");
+  EXPECT_EQ(ers.reason, "blocked");
+  EXPECT_FALSE(ers.hard);
+  auto mimecast = read("kim@globex.test", "5.0.0",
+                       "550 Envelope blocked - User Entry - https://community.mimecast.com/docs/DOC-1369#550", "failed", "RCPT");
+  EXPECT_EQ(mimecast.reason, "filtered");
+  EXPECT_FALSE(mimecast.hard);
+  // HCL's router table: the mail file is over the size allowed for delivery: a full mailbox.
+  auto domino = read("kim@globex.test", "", "Router: Recipient's mail file size exceeds the maximum size allowed for mail delivery.");
+  EXPECT_EQ(domino.reason, "mailboxfull");
+  EXPECT_FALSE(domino.hard);
+}
