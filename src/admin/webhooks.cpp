@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <nlohmann/json.hpp>
+
 #include "safetynet/core/hash.hpp"
 #include "safetynet/core/text.hpp"
 
@@ -66,6 +68,22 @@ constexpr BodySigned kBodySigned[] = {
     {"salesloft", "x-salesloft-signature", "x-salesloft-signature", EVP_sha1, "callback_token"},
 };
 
+// Salesloft's API spec (Subscription.callback_token): "SalesLoft will include this token in the
+// webhook event payload when calling your callback_url". The payload's top level, or its "meta".
+std::string payloadToken(const std::string& body) {
+  const auto j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_object()) return {};
+  for (const auto* where : {&j, j.contains("meta") ? &j["meta"] : nullptr})
+    if (where && where->is_object())
+      if (auto it = where->find("callback_token"); it != where->end() && it->is_string()) return it->get<std::string>();
+  return {};
+}
+
+bool sameSecret(const std::string& expected, const std::string& given) {
+  return !expected.empty() && given.size() == expected.size() &&
+         CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
+}
+
 }  // namespace
 
 std::optional<std::string> verifyWebhook(const std::string& type, const Secret& secret, const AdminHttpRequest& r) {
@@ -83,6 +101,13 @@ std::optional<std::string> verifyWebhook(const std::string& type, const Secret& 
   for (const BodySigned& scheme : kBodySigned) {
     if (type != scheme.type) continue;
     const std::string sig = r.header(scheme.header);
+    if (sig.empty() && type == std::string("salesloft")) {
+      // No signature header: the token in the payload, as Salesloft's spec describes it.
+      const std::string token = payloadToken(r.body);
+      if (token.empty()) return std::string("no x-salesloft-signature header and no callback_token in the payload");
+      if (!sameSecret(key, token)) return std::string("the payload's callback_token is not the configured one");
+      return std::nullopt;
+    }
     if (sig.empty()) return "no " + std::string(scheme.shown) + " header";
     if (!sameHex(hmacHex(scheme.md(), key, r.body), sig))
       return std::string(scheme.shown) + " does not match the body (wrong " + scheme.secret + "?)";

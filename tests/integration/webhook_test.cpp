@@ -100,6 +100,32 @@ TEST(Webhooks, EachPlatformsSignatureVerifiesAndAnyChangeIsRefused) {
   EXPECT_TRUE(verifyWebhook("outreach", Secret(), outreachReq).has_value());
 }
 
+// Salesloft's API spec (Subscription.callback_token): "SalesLoft will include this token in the
+// webhook event payload when calling your callback_url". A delivery with no signature header is
+// taken when its payload carries the configured token, and refused with another or none.
+TEST(Webhooks, ASalesloftDeliveryCarryingItsCallbackTokenInThePayloadIsTaken) {
+  using admin::verifyWebhook;
+  const Secret salesloft(kSalesloftToken);
+  const std::string withToken =
+      R"({"id":9001,"status":"scheduled","callback_token":")" + kSalesloftToken + R"(","recipient_email_address":"jane@acme.example"})";
+  EXPECT_EQ(verifyWebhook("salesloft", salesloft, delivery(withToken, {})), std::nullopt);
+  const std::string inMeta = R"({"data":{"id":9001},"meta":{"callback_token":")" + kSalesloftToken + R"("}})";
+  EXPECT_EQ(verifyWebhook("salesloft", salesloft, delivery(inMeta, {})), std::nullopt);
+  auto wrong = verifyWebhook("salesloft", Secret(kSalesloftToken + "x"), delivery(withToken, {}));
+  ASSERT_TRUE(wrong.has_value());
+  EXPECT_EQ(wrong->find(kSalesloftToken), std::string::npos) << *wrong;  // never the secret
+  EXPECT_NE(verifyWebhook("salesloft", salesloft, delivery(kSalesloftBody, {})).value_or("").find("no callback_token"),
+            std::string::npos);
+  EXPECT_TRUE(verifyWebhook("salesloft", salesloft, delivery("not json", {})).has_value());
+  // A signature header present decides: a wrong one is refused, whatever the payload says.
+  EXPECT_TRUE(verifyWebhook("salesloft", salesloft, delivery(withToken, {{"x-salesloft-signature", kSalesloftSignature}}))
+                  .has_value());
+  // Outreach has no such token: its header stays required.
+  EXPECT_TRUE(verifyWebhook("outreach", Secret(kOutreachSecret),
+                            delivery(R"({"callback_token":"outreach-webhook-secret-42"})", {}))
+                  .has_value());
+}
+
 TEST(Webhooks, TheApiTakesThemWithoutATokenAndAnswersWhatTheDaemonSays) {
   TempDir dir;
   auto store = openSqliteStore((dir / "state").string());
