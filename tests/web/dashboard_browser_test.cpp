@@ -96,7 +96,8 @@ Json seedStore(const std::string& stateDir, TimePoint now) {
   Json held = Json::array();
   for (const auto& s : seeds) {
     clock = now - hours(24 * s.days_ago) - minutes(7 * std::stoi(s.id.substr(1)));
-    const EmailDecision d = decision(s, clock);
+    EmailDecision d = decision(s, clock);
+    if (s.id == "e1") d.state = EmailState::Reverting;  // its stop is confirmed below, with the notification
     store->recordDecision(d);
     if (s.verdict != "revert") continue;
     held.push_back(Json{{"key", d.key}, {"subject", s.subject}, {"address", s.address}, {"reason", s.reason},
@@ -109,7 +110,8 @@ Json seedStore(const std::string& stateDir, TimePoint now) {
   note.dedupe_key = "notify|" + held[0]["key"].get<std::string>();
   note.kind = "slack";
   note.payload = Json{{"audience", "rep"}, {"text", "held"}};
-  store->transition(held[0]["key"], EmailState::Reverted, "moved to draft; confirmed 212 s before the send", 1, note);
+  if (!store->transition(held[0]["key"], EmailState::Reverted, "moved to draft; confirmed 212 s before the send", 1, note))
+    throw std::runtime_error("the seeded stop was not recorded");
   // The admins' lists: a suppression, an override, a paused sender.
   admin::addSuppression(*store, "bob@globex.test", "asked us to stop", "admin ops", now - hours(30));
   admin::addOverride(*store, admin::OverrideRequest{"li@umbrella.test", hours(24 * 7), "the customer confirmed it", "admin ops"},
