@@ -42,7 +42,8 @@ std::string SmtpProbeCheck::randomLocalPart() {
 
 // Mail servers count connections per client: at most per_domain_concurrency sessions per domain,
 // per_mx_concurrency per MX host, max_sessions in all. Waiters poll every 20 ms (single-threaded).
-Task<void> SmtpProbeCheck::acquire(const std::string& domain, const std::string& mx) {
+Task<bool> SmtpProbeCheck::acquire(const std::string& domain, const std::string& mx,
+                                   const std::optional<TimePoint>& deadline) {
   auto busy = [&] {
     return inFlight_[domain] >= options_.per_domain_concurrency || inFlightMx_[mx] >= options_.per_mx_concurrency ||
            sessions_ >= options_.max_sessions ||
@@ -50,6 +51,7 @@ Task<void> SmtpProbeCheck::acquire(const std::string& domain, const std::string&
             std::chrono::steady_clock::now() < nextStart_[domain]);
   };
   while (busy()) {
+    if (deadline && Clock::now() >= *deadline) co_return false;  // slow sessions hold the slots: too late now
     asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(20));
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
   }
@@ -61,6 +63,7 @@ Task<void> SmtpProbeCheck::acquire(const std::string& domain, const std::string&
     // probed in this process's life: small next to the verdict cache.)
     nextStart_[domain] = std::chrono::steady_clock::now() + std::chrono::milliseconds(60000 / options_.per_domain_rate);
   }
+  co_return true;
 }
 
 void SmtpProbeCheck::release(const std::string& domain, const std::string& mx) {
@@ -92,15 +95,22 @@ Task<std::shared_ptr<SmtpProbeCheck::Batch>> SmtpProbeCheck::joinBatch(const std
   collecting_[domain] = batch;
   asio::steady_timer window(ex, options_.batch_window);
   co_await window.async_wait(asio::as_tuple(asio::use_awaitable));
-  co_await acquire(domain, hosts.front());
+  const bool slot = co_await acquire(domain, hosts.front(), batch->deadline);
   batch->started = true;
   if (auto it = collecting_.find(domain); it != collecting_.end() && it->second == batch) collecting_.erase(it);
-  try {
-    batch->session = co_await prober_->probe(hosts, probeAddress, batch->recipients, batch->deadline);
-  } catch (const std::exception& e) {
-    batch->failure = e.what();
+  if (!slot) {
+    // Other sessions (slow servers, tarpits) held the domain's or the MX's slots until the send:
+    // nothing asked, nothing learned (SMTP_SKIPPED, not cached).
+    batch->session.error = "no probe session could start before the send (the domain's sessions were busy)";
+    batch->session.timed_out = batch->session.out_of_time = true;
+  } else {
+    try {
+      batch->session = co_await prober_->probe(hosts, probeAddress, batch->recipients, batch->deadline);
+    } catch (const std::exception& e) {
+      batch->failure = e.what();
+    }
+    release(domain, hosts.front());
   }
-  release(domain, hosts.front());
   batch->finished = true;
   batch->done.cancel();
   co_return batch;

@@ -41,7 +41,9 @@ class SmtpProbeCheck final : public Check {
  private:
   std::string randomLocalPart();
   // Waits until a session to this domain and MX host may open (per domain, per MX, global limits).
-  Task<void> acquire(const std::string& domain, const std::string& mx);
+  // false when `deadline` came first: no session slot before the send (nothing was taken).
+  // `deadline` is read at each wait: a joiner of the batch may bring it forward meanwhile.
+  Task<bool> acquire(const std::string& domain, const std::string& mx, const std::optional<TimePoint>& deadline);
   void release(const std::string& domain, const std::string& mx);
 
   DnsResolverPtr dns_;

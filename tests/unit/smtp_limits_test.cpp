@@ -25,6 +25,7 @@ struct CountingProber : SmtpProber {
   size_t maxRcpts = 0;
   std::map<std::string, SmtpReply> replies;  // by recipient; 250 for the others
   std::vector<std::optional<TimePoint>> deadlines;  // each session's
+  std::chrono::milliseconds delay{30};              // how long a session lasts
   Task<ProbeSession> probe(std::vector<std::string> hosts, std::string, std::vector<std::string> rcpts,
                            std::optional<TimePoint> deadline) override {
     ++sessions;
@@ -32,7 +33,7 @@ struct CountingProber : SmtpProber {
     starts.push_back(std::chrono::steady_clock::now());
     maxOpen = std::max(maxOpen, ++open);
     maxRcpts = std::max(maxRcpts, rcpts.size());
-    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(30));
+    asio::steady_timer t(co_await asio::this_coro::executor, delay);
     co_await t.async_wait(asio::use_awaitable);
     --open;
     ProbeSession s;
@@ -127,6 +128,31 @@ TEST(SmtpLimits, ABatchEndsByTheEarliestSendOfItsRecipients) {
   runTask(both());
   ASSERT_EQ(s.prober->sessions, 1);
   EXPECT_EQ(s.prober->deadlines.at(0), sooner);
+}
+
+// A slow server holds the domain's only session slot (a tarpit, a far-off email's probe); an email
+// due soon waits for the slot only until its deadline, then goes on unprobed (SMTP_SKIPPED, nothing
+// learned), instead of waiting out the slow session and being decided too late.
+TEST(SmtpLimits, WaitingForASessionSlotEndsAtTheDeadline) {
+  checks::SmtpProbeCheckOptions o;
+  o.per_domain_concurrency = 1;
+  o.max_rcpt_per_session = 1;  // no shared session: the second must wait for a slot
+  ProbeRig s(o);
+  s.prober->delay = std::chrono::seconds(5);
+  s.dns->mailDomain("slow.example");
+  const TimePoint soon = Clock::now() + std::chrono::milliseconds(2600);
+  RecipientVerdict urgent;
+  auto both = [&]() -> Task<int> {
+    using namespace asio::experimental::awaitable_operators;
+    auto [far, near] = co_await (s.pipeline->evaluate("a@slow.example") && s.pipeline->evaluate("b@slow.example", false, soon));
+    urgent = near;
+    co_return 0;
+  };
+  runTask(both());
+  EXPECT_EQ(s.prober->sessions, 1);  // the urgent one never opened a session
+  ASSERT_FALSE(urgent.verdict.signals.empty());
+  EXPECT_EQ(urgent.verdict.signals.back().name, "SMTP_SKIPPED") << urgent.verdict.signals.back().evidence;
+  EXPECT_FALSE(urgent.verdict.revert);
 }
 
 TEST(SmtpLimits, SessionsToADomainAreSpacedByItsRate) {
