@@ -46,7 +46,10 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
   }
   std::vector<CheckPtr> checks;
   checks.push_back(std::make_shared<checks::SyntaxCheck>());
-  checks.push_back(std::make_shared<checks::OverrideCheck>(&store));  // a release allows before anything else
+  // A release allows before anything else; a rep's covers only what a rep may release.
+  checks.push_back(std::make_shared<checks::OverrideCheck>(&store, [admins = config.admins](const std::string& who) {
+    return std::find(admins.begin(), admins.end(), who) != admins.end();
+  }));
   auto lists = s->lists;
   checks.push_back(std::make_shared<checks::AdminListCheck>([lists] { return lists; }));
   checks.push_back(std::make_shared<checks::ProviderCheck>());

@@ -26,11 +26,6 @@ constexpr ActionKind kKinds[] = {{kActionRelease, "release", "Released"},
                                  {kActionKeepSuppress, "keep_suppress", "Kept held and suppressed"},
                                  {kActionReplace, "replace", ""}};
 
-// A rep may release their own emails held for these; the rest need an admin (notes/product.md).
-bool repMayRelease(const std::string& reason) {
-  return reason == "bounce_risk" || reason == "unknown" || reason == "secondary_email" || reason == "dead_email";
-}
-
 std::string platformName(const std::string& type) {
   std::string p = type;
   if (!p.empty()) p[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(p[0])));

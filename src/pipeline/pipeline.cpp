@@ -124,8 +124,19 @@ Task<RecipientVerdict> Pipeline::evaluate(std::string raw, bool fresh, std::opti
     }
   }
   rv.suggestion = scan.suggestion;
-  rv.known_revert = policy_->decide(rv.network_checked ? known : scan.signals()).revert;
-  rv.verdict = policy_->decide(std::move(scan.signals()));
+  // A rep's release allows what a rep may release, and nothing else (policy.hpp, repMayRelease).
+  auto decide = [&](std::vector<Signal> signals) {
+    Verdict v = policy_->decide(signals);
+    if (scan.rep_release.empty() || v.forced) return v;
+    if (!v.reason.empty() && !repMayRelease(v.reason)) {
+      v.evidence += "; a rep's release (" + scan.rep_release + ") does not cover " + v.reason + ": an admin's does";
+      return v;
+    }
+    signals.insert(signals.begin(), Signal{"OVERRIDDEN", 0.0, scan.rep_release});
+    return policy_->decide(std::move(signals));
+  };
+  rv.known_revert = decide(rv.network_checked ? known : scan.signals()).revert;
+  rv.verdict = decide(std::move(scan.signals()));
   rv.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   co_return rv;
 }

@@ -241,7 +241,8 @@ class OverridePipelineTest : public PipelineTest {
   RecipientVerdict evalWithOverrides(const std::string& a) {
     std::vector<CheckPtr> checks;
     checks.push_back(std::make_shared<checks::SyntaxCheck>());
-    checks.push_back(std::make_shared<checks::OverrideCheck>(temp.store.get()));
+    checks.push_back(std::make_shared<checks::OverrideCheck>(
+        temp.store.get(), [](const std::string& who) { return who == "ops@seller.test"; }));  // the admins
     AdminListsPtr l = lists;
     checks.push_back(std::make_shared<checks::AdminListCheck>([l] { return l; }));
     checks.push_back(std::make_shared<checks::DomainCheck>(dns));
@@ -253,14 +254,38 @@ class OverridePipelineTest : public PipelineTest {
 TEST_F(OverridePipelineTest, AnOverrideAllowsBeforeAnyOtherCheckAndSaysWhoAndUntilWhen) {
   lists->spamtraps.add("lead@gone.example");  // held by the admin's list, and NXDOMAIN: released anyway
   const TimePoint until = Clock::now() + std::chrono::hours(24 * 30);
-  temp.store->putOverride(Override{"lead@gone.example", "slack:riley@seller.test", "a real lead", Clock::now(), until});
+  temp.store->putOverride(Override{"lead@gone.example", "slack:ops@seller.test", "a real lead", Clock::now(), until});
   auto v = evalWithOverrides("Lead@GONE.example");  // matched on the canonical address; no DNS asked
   EXPECT_FALSE(v.verdict.revert);
   EXPECT_TRUE(v.verdict.forced);
   ASSERT_EQ(names(v), std::vector<std::string>{"OVERRIDDEN"});
-  EXPECT_EQ(v.verdict.signals[0].evidence, "lead@gone.example was released by slack:riley@seller.test until " +
+  EXPECT_EQ(v.verdict.signals[0].evidence, "lead@gone.example was released by slack:ops@seller.test until " +
                                                 formatIso8601(until) + " (a real lead)");
   EXPECT_EQ(v.verdict.evidence, v.verdict.signals[0].evidence);
+}
+
+// notes/product.md: "A rep may release their own emails held as bounce_risk, unknown,
+// secondary_email or dead_email; the rest need an admin." A rep's release (from Slack, not an
+// admin) allows what it was for, but the admin's spam-trap list naming the address since holds it:
+// the release must not be a way around the admin.
+TEST_F(OverridePipelineTest, ARepsReleaseDoesNotCoverASpamTrapTheAdminListedSince) {
+  const TimePoint until = Clock::now() + std::chrono::hours(24 * 30);
+  temp.store->putOverride(Override{"lead@gone.example", "slack:riley@seller.test", "released from Slack (bounce_risk)",
+                                   Clock::now(), until});
+  // What the rep released (the domain is gone: bounce_risk): allowed, OVERRIDDEN naming Riley.
+  EXPECT_CALL(*dns, query("gone.example", DnsType::MX)).WillOnce(reply(answer(DnsStatus::NxDomain)));
+  auto released = evalWithOverrides("lead@gone.example");
+  EXPECT_FALSE(released.verdict.revert);
+  ASSERT_FALSE(released.verdict.signals.empty());
+  EXPECT_EQ(released.verdict.signals[0].name, "OVERRIDDEN");
+  EXPECT_NE(released.verdict.evidence.find("released by slack:riley@seller.test"), std::string::npos);
+  // The admin lists it as a spam trap: held, and the evidence says why the release did not count.
+  lists->spamtraps.add("lead@gone.example");
+  EXPECT_CALL(*dns, query("gone.example", DnsType::MX)).WillRepeatedly(reply(answer(DnsStatus::NxDomain)));
+  auto held = evalWithOverrides("lead@gone.example");
+  EXPECT_TRUE(held.verdict.revert);
+  EXPECT_EQ(held.verdict.reason, "spamtrap");
+  EXPECT_NE(held.verdict.evidence.find("does not cover spamtrap"), std::string::npos) << held.verdict.evidence;
 }
 
 TEST_F(OverridePipelineTest, AnExpiredOverrideDoesNotAllow) {

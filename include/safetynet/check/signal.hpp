@@ -25,6 +25,10 @@ class ScanResult {
   void stop() { stopped_ = true; }
   bool stopped() const { return stopped_; }
   std::string suggestion;  // e.g. a corrected domain
+  // A rep's release of the address (the override's evidence): it allows the address (OVERRIDDEN)
+  // only when what the checks find is something a rep may release (the pipeline decides after
+  // every check has run; an admin's release is OVERRIDDEN at once and ends the scan).
+  std::string rep_release;
   const std::vector<Signal>& signals() const { return signals_; }
   std::vector<Signal>& signals() { return signals_; }
 

@@ -38,6 +38,13 @@ struct Verdict {
   std::string verdictWord() const { return revert ? "revert" : "allow"; }
 };
 
+// A rep may release their own emails held for these reasons; the rest (spamtrap, do_not_mail,
+// sender_paused) need an admin (notes/product.md, "Release"). A rep's release of an address covers
+// these alone: held for another reason since, the address is held all the same.
+inline bool repMayRelease(const std::string& reason) {
+  return reason == "bounce_risk" || reason == "unknown" || reason == "secondary_email" || reason == "dead_email";
+}
+
 // The shipped config/policy.yaml, as embedded at build time.
 const char* kDefaultPolicyYamlText();
 
