@@ -481,17 +481,24 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
   co_await acquireActSlot(c.name());
   // Still to stop? Queued a while ago, it may have been stopped or released since (several
   // instances on one database: the one that took this connector over resumed it too).
-  if (auto now = store_.findDecision(d.key); !now || now->state != EmailState::Reverting) {
+  const auto current = store_.findDecision(d.key);
+  if (!current || current->state != EmailState::Reverting) {
     releaseActSlot(c.name());
-    log->info("email {}: no longer to stop here ({})", e.id, now ? toString(now->state) : std::string("no decision"));
+    log->info("email {}: no longer to stop here ({})", e.id, current ? toString(current->state) : std::string("no decision"));
     co_return;
   }
   // Judged again at the moment of the stop (queued behind a bulk's others, or resumed after a
   // restart): the fail-safe may have tripped since (our own inputs broke), or an admin may have
-  // put this reason or connector in shadow (SIGHUP). Neither touches the platform.
+  // put this reason or connector in shadow (SIGHUP). Neither touches the platform. Nor does an
+  // email the rep changed since (its recipients or send time): it was decided again under its new
+  // key, and that decision, not this one, says whether to stop it (the revert works by email id).
   std::string instead;
   EmailState insteadState = EmailState::Allowed;
-  if (failsafe_ && failsafe_->active() && !holdIsCertain(d)) {
+  if (auto latest = store_.latestDecisionOf(d.connector, d.email_id);
+      latest && latest->key != d.key && latest->decided_at > current->decided_at) {
+    instead = "changed on " + std::string(c.type()) + " since it was decided (recipients or send time): decided again (" +
+              latest->verdict + (latest->reason.empty() ? "" : ", " + latest->reason) + "); not stopped for the old version";
+  } else if (failsafe_ && failsafe_->active() && !holdIsCertain(d)) {
     instead = "would hold (" + d.reason + "), let go by the fail-safe before its stop: " + failsafe_->status().why;
   } else if (auto sh = shadowSetting(s.config, c.name(), d.reason)) {
     insteadState = EmailState::Shadow;

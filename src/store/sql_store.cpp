@@ -406,6 +406,14 @@ class SqlStore final : public Store {
     return out;
   }
 
+  std::optional<EmailDecision> latestDecisionOf(const std::string& connector, const std::string& email_id) override {
+    Stmt s(db_, "SELECT " kDecisionCols " FROM decisions WHERE connector=? AND email_id=? "
+                "ORDER BY decided_at DESC, key DESC LIMIT 1");
+    s.bind(1, connector).bind(2, email_id);
+    if (!s.step()) return std::nullopt;
+    return readDecision(s);
+  }
+
   void audit(const std::string& key, const std::string& event, const nlohmann::json& detail,
              const std::optional<OutboxMessage>& notify) override {
     Tx tx(*this);

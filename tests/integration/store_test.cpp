@@ -155,6 +155,24 @@ TEST_P(StoreContract, ASettledEmailIsNotMovedByALateAttempt) {
   EXPECT_TRUE(store_->dueOutbox(Clock::now() + std::chrono::seconds(1), 10).empty());
 }
 
+// An email edited since it was decided is decided again under a new key; the newest decision of
+// the platform email is the one that says whether to stop it (DecisionEngine::act).
+TEST_P(StoreContract, TheNewestDecisionOfAnEmailIsFoundWhateverItsKey) {
+  auto first = decision("close-main|acti_9|1000|old@b.com", EmailState::Reverting);
+  first.email_id = "acti_9";
+  ASSERT_TRUE(store_->recordDecision(first));
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto edited = decision("close-main|acti_9|1000|new@b.com", EmailState::Allowed);
+  edited.email_id = "acti_9";
+  ASSERT_TRUE(store_->recordDecision(edited));
+  auto latest = store_->latestDecisionOf("close-main", "acti_9");
+  ASSERT_TRUE(latest);
+  EXPECT_EQ(latest->key, edited.key);
+  EXPECT_GT(latest->decided_at, store_->findDecision(first.key)->decided_at);
+  EXPECT_FALSE(store_->latestDecisionOf("close-main", "acti_10"));
+  EXPECT_FALSE(store_->latestDecisionOf("outreach-main", "acti_9"));
+}
+
 TEST_P(StoreContract, OutboxLifecycle) {
   auto id = queuedNotification("k3");
   // Not due again before the in-flight wait: a post with no answer may still land.

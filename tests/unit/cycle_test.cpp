@@ -2,6 +2,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -799,6 +801,34 @@ TEST_F(CycleTest, StopsQueuedBeforeTheirReasonWentShadowTouchNothing) {
   EXPECT_CALL(*connector_, revert(_)).Times(0);
   cycle();
   EXPECT_EQ(decisionFor(e)->state, EmailState::Shadow);
+  EXPECT_TRUE(store_->allOutbox().empty());
+}
+
+// The rep edited an email whose stop was queued (a "later" stop behind a bulk's others, or one left
+// reverting by a restart): the new version (another recipient) was decided on its own, under its
+// new key, and allowed. The old version's stop must not draft it: a revert works by email id, and
+// would hold a corrected email and tell the rep about a recipient it no longer has.
+TEST_F(CycleTest, AStopQueuedForAnOlderVersionDoesNotStopTheEditedEmail) {
+  auto old = email("edited", "dead@acme.example", minutes(20));
+  ASSERT_TRUE(store_->recordDecision(reverting(old, "bounce_risk", "SMTP_MAILBOX_NOT_FOUND")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));  // decided later, to the millisecond
+  auto edited = email("edited", "jane@acme.example", minutes(20));
+  ASSERT_NE(edited.key(), old.key());
+  EmailDecision allowed = reverting(edited, "", "MX_OK");
+  allowed.state = EmailState::Allowed;
+  allowed.verdict = "allow";
+  ASSERT_TRUE(store_->recordDecision(allowed));
+  lists({edited});
+  int reverts = 0;
+  EXPECT_CALL(*connector_, revert(_)).WillRepeatedly([&](const ScheduledEmail&) {
+    ++reverts;
+    return ready(confirmed());
+  });
+  cycle();
+  EXPECT_EQ(reverts, 0) << "the edited email was drafted for its old version's reason";
+  EXPECT_EQ(decisionFor(old)->state, EmailState::Allowed);
+  EXPECT_NE(decisionFor(old)->detail.find("since it was decided"), std::string::npos) << decisionFor(old)->detail;
+  EXPECT_EQ(decisionFor(edited)->state, EmailState::Allowed);
   EXPECT_TRUE(store_->allOutbox().empty());
 }
 

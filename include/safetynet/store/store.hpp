@@ -203,6 +203,9 @@ class Store {
                           const std::optional<OutboxMessage>& notify, const std::vector<Recheck>& rechecks = {}) = 0;
   virtual std::vector<EmailDecision> decisionsSince(TimePoint since) = 0;
   virtual std::vector<EmailDecision> decisionsInState(EmailState state) = 0;
+  // The newest decision about one platform email (by decided_at, then key), whatever its key: an
+  // email edited since (recipients, send time) is decided again under a new key.
+  virtual std::optional<EmailDecision> latestDecisionOf(const std::string& connector, const std::string& email_id) = 0;
   virtual std::vector<EmailDecision> decisionsPage(const DecisionQuery& q) = 0;
   // Decided at or after `since`, by day then reason.
   virtual std::vector<HoldCount> holdsPerDay(TimePoint since) = 0;
