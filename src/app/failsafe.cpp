@@ -83,8 +83,8 @@ FailsafeStatus failsafeStatus(Store& store) {
 
 bool resumeFailsafe(Store& store, const std::string& by, TimePoint now) {
   if (!failsafeStatus(store).active) return false;
-  store.putConnectorStates(kStateOwner, {{"active_since", ""}, {"why", ""}});
-  store.audit(kAuditKey, "resumed", {{"by", by}, {"at", formatIso8601(now)}});
+  store.audit(kAuditKey, "resumed", {{"by", by}, {"at", formatIso8601(now)}}, std::nullopt,
+              Store::StateWrites{kStateOwner, {{"active_since", ""}, {"why", ""}}});
   return true;
 }
 
@@ -145,14 +145,17 @@ void Failsafe::refresh() {
   if (was && !status_.active) recent_.clear();  // resumed: judge afresh, not on the old window
 }
 
-void Failsafe::tell(Services& s, const std::string& event, const nlohmann::json& detail, TimePoint now) {
+void Failsafe::tell(Services& s, const std::string& event, const nlohmann::json& detail, TimePoint now,
+                    std::vector<std::pair<std::string, std::string>> states) {
   std::optional<OutboxMessage> note;
   if (!s.notifiers.empty()) {
     note = outboxNote(s, "failsafe|" + event + "|" + std::to_string(toMillis(now)), detail);
     note->payload["type"] = "failsafe";
     note->payload["event"] = event;
   }
-  store_.audit(kAuditKey, event, detail, note);
+  // The state and its alert in one transaction: after a crash between two, the restarted daemon
+  // would find the state already changed and never tell anyone.
+  store_.audit(kAuditKey, event, detail, note, Store::StateWrites{kStateOwner, std::move(states)});
 }
 
 Task<std::string> Failsafe::checkCanaries(Services& s, TimePoint now) {
@@ -173,19 +176,19 @@ Task<std::string> Failsafe::checkCanaries(Services& s, TimePoint now) {
     if (!no[i].empty())
       evidence = "our resolver says canary " + canaries[i] + " " + no[i] + ": its NXDOMAIN and no-mail answers are not trusted";
   const std::string before = ownDnsEvidence_ ? *ownDnsEvidence_ : status_.dns_evidence;
-  ownDnsEvidence_ = evidence;
   if (evidence != before) {
-    store_.putConnectorState(kStateOwner, "dns_distrusted", evidence);
     if (!evidence.empty()) {
       logger("failsafe")->error("{}", evidence);
-      tell(s, "dns_distrusted", {{"why", evidence}}, now);
+      tell(s, "dns_distrusted", {{"why", evidence}}, now, {{"dns_distrusted", evidence}});
     } else {
       logger("failsafe")->warn("the canaries resolve again: DNS answers are trusted");
-      tell(s, "dns_trusted", {{"why", "the canary domains resolve again; DNS answers are trusted"}}, now);
+      tell(s, "dns_trusted", {{"why", "the canary domains resolve again; DNS answers are trusted"}}, now,
+           {{"dns_distrusted", ""}});
     }
     status_.dns_evidence = evidence;
     status_.dns_distrusted = !evidence.empty();
   }
+  ownDnsEvidence_ = evidence;  // only once told: a failed write is tried again at the next tick
   co_return evidence;
 }
 
@@ -240,12 +243,12 @@ std::optional<std::string> Failsafe::judge(Services& s, const EmailDecision& d, 
 
 void Failsafe::trip(Services& s, const std::string& why, TimePoint now) {
   saveDays();
-  store_.putConnectorStates(kStateOwner, {{"active_since", std::to_string(toMillis(now))}, {"why", why}});
+  logger("failsafe")->error("fail-safe tripped: {}; risky emails are let go until `safetynet failsafe resume`", why);
+  tell(s, "tripped", {{"why", why}, {"since", formatIso8601(now)}}, now,
+       {{"active_since", std::to_string(toMillis(now))}, {"why", why}});
   status_.active = true;
   status_.since = now;
   status_.why = why;
-  logger("failsafe")->error("fail-safe tripped: {}; risky emails are let go until `safetynet failsafe resume`", why);
-  tell(s, "tripped", {{"why", why}, {"since", formatIso8601(now)}}, now);
 }
 
 }  // namespace safetynet

@@ -24,6 +24,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "safetynet/app/app.hpp"
 
@@ -84,7 +86,9 @@ class Failsafe {
 
  private:
   void trip(Services& s, const std::string& why, TimePoint now);
-  void tell(Services& s, const std::string& event, const nlohmann::json& detail, TimePoint now);
+  // Audits `event`, queues its alert and writes `states` (of the fail-safe), all in one transaction.
+  void tell(Services& s, const std::string& event, const nlohmann::json& detail, TimePoint now,
+            std::vector<std::pair<std::string, std::string>> states = {});
 
   Store& store_;
   SteadyNow steady_;

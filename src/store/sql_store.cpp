@@ -415,8 +415,9 @@ class SqlStore final : public Store {
   }
 
   void audit(const std::string& key, const std::string& event, const nlohmann::json& detail,
-             const std::optional<OutboxMessage>& notify) override {
+             const std::optional<OutboxMessage>& notify, const StateWrites& states) override {
     Tx tx(*this);
+    for (const auto& [k, value] : states.values) putConnectorState(states.owner, k, value);
     appendAudit(key, event, detail);
     if (notify) enqueue(*notify);
     tx.commit();

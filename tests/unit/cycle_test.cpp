@@ -10,6 +10,8 @@
 
 #include <filesystem>
 
+#include <sqlite3.h>
+
 #include "checks/admin_lists.hpp"
 #include "checks/list_checks.hpp"
 #include "checks/syntax_check.hpp"
@@ -988,6 +990,59 @@ TEST_F(FailsafeTest, HoldsThatComeAsFastAsEverythingElseStillTripIt) {
   ASSERT_TRUE(tripped);
   EXPECT_LE(n, 25);
   EXPECT_TRUE(failsafeStatus(*store_).active);
+}
+
+// The fail-safe's state and the alert that tells of it are one write: when the alert cannot be
+// queued (here a trigger refuses every outbox row, as a full disk would), the state is not kept
+// either, so the next decision trips it again and the admins are told. Before, the state was
+// committed first: the restarted daemon found the fail-safe on and told nobody, ever. The same
+// for the canaries' DNS distrust.
+TEST_F(FailsafeTest, AStateChangeIsNeverKeptWithoutItsAlert) {
+  services_.config.failsafe.min_decisions = 5;
+  auto refuseOutbox = [this](bool on) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "safetynet.db").c_str(), &db), SQLITE_OK);
+    const char* sql = on ? "CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+                         : "DROP TRIGGER refuse_outbox";
+    EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  };
+  auto steady = std::chrono::steady_clock::now();
+  EmailDecision hold;
+  hold.verdict = "revert";
+  hold.reason = "bounce_risk";
+  auto holdUntilTripped = [&](Failsafe& f) {
+    for (int i = 0; i < 10; ++i) {
+      steady += milliseconds(50);
+      if (f.judge(services_, hold, Clock::now(), steady - seconds(10), std::nullopt)) return true;
+    }
+    return false;
+  };
+  refuseOutbox(true);
+  {
+    Failsafe crashing(*store_, [&steady] { return steady; });
+    EXPECT_ANY_THROW(holdUntilTripped(crashing));
+    answer(DnsStatus::NxDomain);
+    EXPECT_ANY_THROW(runTask(crashing.checkCanaries(services_, Clock::now())));
+  }
+  EXPECT_FALSE(failsafeStatus(*store_).active);
+  EXPECT_FALSE(failsafeStatus(*store_).dns_distrusted);
+  refuseOutbox(false);
+  Failsafe restarted(*store_, [&steady] { return steady; });
+  EXPECT_TRUE(holdUntilTripped(restarted));
+  EXPECT_FALSE(runTask(restarted.checkCanaries(services_, Clock::now())).empty());
+  EXPECT_TRUE(failsafeStatus(*store_).active);
+  EXPECT_EQ(outboxOfType("failsafe", "tripped"), 1);
+  EXPECT_EQ(outboxOfType("failsafe", "dns_distrusted"), 1);
+  // The same instance whose alert failed tells it at its next check.
+  answer(DnsStatus::Ok);
+  refuseOutbox(true);
+  EXPECT_ANY_THROW(runTask(restarted.checkCanaries(services_, Clock::now())));
+  refuseOutbox(false);
+  EXPECT_TRUE(failsafeStatus(*store_).dns_distrusted);
+  EXPECT_TRUE(runTask(restarted.checkCanaries(services_, Clock::now())).empty());
+  EXPECT_EQ(outboxOfType("failsafe", "dns_trusted"), 1);
+  EXPECT_FALSE(failsafeStatus(*store_).dns_distrusted);
 }
 
 // The second trigger: N times the trailing week's ratio (issue 12 item 1). A company whose week

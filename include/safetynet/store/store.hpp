@@ -211,9 +211,14 @@ class Store {
   virtual std::vector<HoldCount> holdsPerDay(TimePoint since) = 0;
   virtual std::vector<AuditEvent> auditFor(const std::string& key) = 0;
   // An audit line about something other than an email (key "failsafe": tripped, resumed), with an
-  // optional notification in the same transaction.
+  // optional notification and state keys of `states.owner` in the same transaction: a crash cannot
+  // keep a state change (the fail-safe tripped) and lose the alert that tells of it.
+  struct StateWrites {
+    std::string owner;
+    std::vector<std::pair<std::string, std::string>> values;
+  };
   virtual void audit(const std::string& key, const std::string& event, const nlohmann::json& detail,
-                     const std::optional<OutboxMessage>& notify = std::nullopt) = 0;
+                     const std::optional<OutboxMessage>& notify = std::nullopt, const StateWrites& states = {}) = 0;
 
   virtual std::optional<CachedVerdict> cachedVerdict(const std::string& address, TimePoint now) = 0;
   virtual void cacheVerdict(const CachedVerdict& v) = 0;
