@@ -471,3 +471,40 @@ TEST(BounceSources, AGatewaysRefusalNamingTheRecipientIsAboutUs) {
   EXPECT_EQ(domino.reason, "mailboxfull");
   EXPECT_FALSE(domino.hard);
 }
+
+// The seventh lookup (docs/bounce-sources.md): French providers' coded replies and Gmail's and Zoho's
+// own report wordings, as their sources quote them. SFR_IN_104 names "unknown users" but blocks
+// our IP for two hours; Orange's OFR_506 and La Poste's LPN007_510 ("try later" with a permanent
+// 550) refuse the message as spam; neither a dead mailbox. Orange's OFR_416 is one.
+TEST(BounceSources, FrenchProvidersCodedRepliesSayWhatTheyAreAbout) {
+  auto sfr = read("kim@sfr.fr", "4.7.1", "450 4.7.1 SFR_IN_104 Unknown Users", "delayed", "RCPT");
+  EXPECT_EQ(sfr.reason, "blocked");
+  EXPECT_FALSE(sfr.hard);
+  auto orangeSpam = read("kim@wanadoo.fr", "5.2.0", "550 5.2.0 Mail rejete. Mail rejected. ofr_506 [506]", "failed", "DATA");
+  EXPECT_EQ(orangeSpam.reason, "spamdetected");
+  EXPECT_FALSE(orangeSpam.hard);
+  auto laposte = read("kim@laposte.net", "5.5.0",
+                      "550 5.5.0 Service refuse. Veuillez essayer plus tard. service refused, please try later. LPN007_510",
+                      "failed", "DATA");
+  EXPECT_EQ(laposte.reason, "spamdetected");
+  EXPECT_FALSE(laposte.hard);
+  auto sender = read("kim@orange.fr", "5.1.0", "550 5.1.0 Emetteur invalide. Invalid Sender. OFR_415 [415]", "failed", "MAIL");
+  EXPECT_EQ(sender.reason, "rejected");
+  EXPECT_FALSE(sender.hard);
+  auto gone = read("kim@orange.fr", "5.1.1",
+                   "550 5.1.1 Adresse d au moins un destinataire invalide. Invalid recipient. OFR_416 [416]", "failed", "RCPT");
+  EXPECT_EQ(gone.reason, "userunknown");
+  EXPECT_TRUE(gone.hard);
+  // Gmail could not reach the recipient's server, or its domain has no mail record: not the mailbox.
+  auto connect = read("kim@globex.test", "",
+                      "The recipient server did not accept our requests to connect. Learn more at "
+                      "http://support.google.com/mail/bin/answer.py?answer=7720 [(0) globex.test. [192.0.2.7]:25: socket error]");
+  EXPECT_EQ(connect.reason, "networkerror");
+  EXPECT_FALSE(connect.hard);
+  auto noData = read("kim@globex.test", "", "DNS Error: DNS server returned answer with no data");
+  EXPECT_EQ(noData.reason, "hostunknown");
+  EXPECT_FALSE(noData.hard);
+  auto zoho = read("kim@globex.test", "", "Error, ERROR_CODE :421, ERROR_CODE :, Host not reachable.");
+  EXPECT_EQ(zoho.reason, "networkerror");
+  EXPECT_FALSE(zoho.hard);
+}
