@@ -149,6 +149,7 @@ Task<void> OutreachConnector::streamScheduled(TimeWindow window, PageSink sink) 
       throw ConnectorError(config_.name + ": GET /mailings answered without a data list");
     Included inc;
     inc.add(doc);
+    co_await readMissingRecipients(doc, inc);
     if (doc.contains("included") && doc["included"].is_array())
       for (const auto& r : doc["included"]) {
         if (jsonString(r, "type") == "user") users_[idOf(r)] = toRep(r);
@@ -285,6 +286,26 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
   co_return result;
 }
 
+Task<void> OutreachConnector::readMissingRecipients(const nlohmann::json& doc, Included& inc) {
+  if (!doc.contains("data") || !doc["data"].is_array()) co_return;
+  // JSON:API asks a compound document for every resource its relationships name, but a server
+  // may leave some out (a large page); before, such a recipient was skipped without a word.
+  for (const auto& m : doc["data"])
+    for (const auto& id : missingRecipients(m, inc)) {
+      if (inc.find("recipient", id)) continue;  // another mailing of the page named it too
+      const std::string what = "GET /recipients/" + id;
+      HttpResponse r = co_await call("GET", config_.base_url + "/recipients/" + urlEncode(id), "");
+      if (r.status == 404) continue;  // removed from the mailing since it was listed
+      if (r.status < 200 || r.status >= 300)
+        throw ConnectorError(config_.name + ": " + what + " (a recipient the listing did not include) answered " +
+                             std::to_string(r.status) + ": " + errorText(r.body));
+      auto j = nlohmann::json::parse(r.body, nullptr, false);
+      if (!j.is_object() || !j.contains("data") || !j["data"].is_object())
+        throw ConnectorError(config_.name + ": " + what + " answered without a recipient");
+      inc.addResource(j["data"]);
+    }
+}
+
 Task<std::optional<nlohmann::json>> OutreachConnector::resource(const std::string& type, const std::string& id,
                                                                 std::optional<TimePoint> due) {
   std::optional<nlohmann::json> out;
@@ -402,6 +423,7 @@ Task<Activity> OutreachConnector::recentActivity(TimePoint since) {
     nlohmann::json doc = co_await getJson(url, "GET /mailings (activity)");
     Included inc;
     inc.add(doc);
+    co_await readMissingRecipients(doc, inc);
     if (doc.contains("data") && doc["data"].is_array())
       for (const auto& m : doc["data"]) {
         const std::string id = idOf(m);

@@ -57,6 +57,10 @@ class OutreachConnector final : public Connector {
   };
   Task<Written> write(std::string method, std::string url, std::string body, TimePoint due);
   Task<std::pair<std::string, std::string>> readMailing(const std::string& id, TimePoint due);  // state, sequenceState id
+  // Reads on their own the recipients `doc`'s mailings name but its `included` left out, into
+  // `inc`. One Outreach no longer has (404) stays out; any other failure throws: a mailing
+  // decided on its other recipients would send to the missing one unchecked.
+  Task<void> readMissingRecipients(const nlohmann::json& doc, Included& inc);
   // GET /{type}/{id}'s resource, or nullopt (logged) when Outreach cannot answer.
   Task<std::optional<nlohmann::json>> resource(const std::string& type, const std::string& id,
                                                std::optional<TimePoint> due = std::nullopt);

@@ -48,10 +48,31 @@ std::string relatedId(const nlohmann::json& r, const std::string& name) {
 
 void Included::add(const nlohmann::json& doc) {
   if (!doc.is_object() || !doc.contains("included") || !doc["included"].is_array()) return;
-  for (const auto& r : doc["included"]) {
-    const std::string type = jsonString(r, "type"), id = idOf(r);
-    if (!type.empty() && !id.empty()) byKey_[type + "/" + id] = r;
-  }
+  for (const auto& r : doc["included"]) addResource(r);
+}
+
+void Included::addResource(const nlohmann::json& r) {
+  const std::string type = jsonString(r, "type"), id = idOf(r);
+  if (!type.empty() && !id.empty()) byKey_[type + "/" + id] = r;
+}
+
+namespace {
+const nlohmann::json* recipientRefs(const nlohmann::json& m) {
+  if (!m.is_object() || !m.contains("relationships") || !m["relationships"].is_object()) return nullptr;
+  const auto& rel = m["relationships"];
+  if (!rel.contains("recipients") || !rel["recipients"].is_object() || !rel["recipients"].contains("data") ||
+      !rel["recipients"]["data"].is_array())
+    return nullptr;
+  return &rel["recipients"]["data"];
+}
+}  // namespace
+
+std::vector<std::string> missingRecipients(const nlohmann::json& m, const Included& inc) {
+  std::vector<std::string> out;
+  if (const auto* refs = recipientRefs(m))
+    for (const auto& ref : *refs)
+      if (const std::string id = idOf(ref); !id.empty() && !inc.find("recipient", id)) out.push_back(id);
+  return out;
 }
 
 const nlohmann::json* Included::find(const std::string& type, const std::string& id) const {
@@ -84,12 +105,10 @@ std::optional<ScheduledEmail> toScheduledEmail(const nlohmann::json& m, const In
   if (auto s = relatedId(m, "sequenceState"); !s.empty()) e.refs["sequence_state"] = s;
   if (auto s = relatedId(m, "sequence"); !s.empty()) e.refs["sequence"] = s;
   // Recipients: the mailing's recipient resources; the prospect's first address if none came.
-  if (m.contains("relationships") && m["relationships"].is_object() && m["relationships"].contains("recipients") &&
-      m["relationships"]["recipients"].is_object() && m["relationships"]["recipients"].contains("data") &&
-      m["relationships"]["recipients"]["data"].is_array()) {
-    for (const auto& ref : m["relationships"]["recipients"]["data"]) {
+  if (const auto* refs = recipientRefs(m)) {
+    for (const auto& ref : *refs) {
       const auto* r = inc.find("recipient", idOf(ref));
-      if (!r) continue;
+      if (!r) continue;  // gone from Outreach (the connector reads every missing one first)
       const auto& ra = attributes(*r);
       std::string value = jsonString(ra, "value"), kind = jsonString(ra, "recipientType", "to");
       if (kind != "to" && kind != "cc" && kind != "bcc") kind = "to";

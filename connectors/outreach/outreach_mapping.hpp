@@ -17,6 +17,7 @@ namespace safetynet::outreach {
 class Included {
  public:
   void add(const nlohmann::json& document);
+  void addResource(const nlohmann::json& resource);  // one read on its own (GET /recipients/{id})
   const nlohmann::json* find(const std::string& type, const std::string& id) const;
 
  private:
@@ -27,6 +28,9 @@ class Included {
 std::string idOf(const nlohmann::json& resource);
 // relationships.<name>.data.id, or "".
 std::string relatedId(const nlohmann::json& resource, const std::string& name);
+
+// The ids of `mailing`'s recipient refs that `included` does not hold.
+std::vector<std::string> missingRecipients(const nlohmann::json& mailing, const Included& included);
 
 // A `mailing` resource with its included recipients, prospect and user; nullopt (with `why`)
 // when it has no id, no valid scheduledAt or no recipient address.

@@ -206,6 +206,27 @@ void FakeOutreach::setFaults(FaultPlan plan) {
   }));
 }
 
+nlohmann::json FakeOutreach::recipientJson(const FakeOutreachMailing& m, size_t k) const {
+  return {{"type", "recipient"},
+          {"id", m.id * 100 + static_cast<long>(k)},
+          {"attributes", {{"value", m.to[k]}, {"recipientType", "to"}, {"primary", k == 0}}}};
+}
+
+void FakeOutreach::omitIncludedRecipients(bool omit) {
+  std::lock_guard l(mu_);
+  omitRecipients_ = omit;
+}
+
+void FakeOutreach::failRecipientReads(int status) {
+  std::lock_guard l(mu_);
+  recipientReadStatus_ = status;
+}
+
+void FakeOutreach::removeRecipient(long mailing_id, size_t index) {
+  std::lock_guard l(mu_);
+  removedRecipients_.insert(mailing_id * 100 + static_cast<long>(index));
+}
+
 nlohmann::json FakeOutreach::mailingJson(const FakeOutreachMailing& m) const {
   auto recipients = nlohmann::json::array();
   for (size_t i = 0; i < m.to.size(); ++i) recipients.push_back({{"type", "recipient"}, {"id", m.id * 100 + static_cast<long>(i)}});
@@ -385,11 +406,8 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
     for (size_t i = start; i < match.size() && i < start + static_cast<size_t>(size); ++i) {
       const auto& m = *match[i];
       data.push_back(mailingJson(m));
-      if (has("recipients"))
-        for (size_t k = 0; k < m.to.size(); ++k)
-          include({{"type", "recipient"},
-                   {"id", m.id * 100 + static_cast<long>(k)},
-                   {"attributes", {{"value", m.to[k]}, {"recipientType", "to"}, {"primary", k == 0}}}});
+      if (has("recipients") && !omitRecipients_)
+        for (size_t k = 0; k < m.to.size(); ++k) include(recipientJson(m, k));
       if (has("prospect"))
         if (auto it = prospects_.find(m.prospect_id); it != prospects_.end()) include(prospectJson(it->second));
       if (has("user")) include(userJson(m.user_id));
@@ -436,6 +454,16 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
     if (it == users_.end())
       return document(404, errorDoc("resourceNotFound", "Resource Not Found", "Could not find 'user' with ID '" + path.substr(7) + "'."));
     return document(200, {{"data", it->second}});
+  }
+  if (path.rfind("/recipients/", 0) == 0 && r.method == "GET") {
+    if (recipientReadStatus_)
+      return document(recipientReadStatus_, errorDoc("serverError", "Server Error", "recipients are not available"));
+    const long id = toId(path.substr(12));
+    auto it = mailings_.find(id / 100);
+    const size_t k = static_cast<size_t>(id % 100);
+    if (it == mailings_.end() || k >= it->second.to.size() || removedRecipients_.count(id))
+      return document(404, errorDoc("resourceNotFound", "Resource Not Found", "Could not find 'recipient' with ID '" + path.substr(12) + "'."));
+    return document(200, {{"data", recipientJson(it->second, k)}});
   }
   if (path.rfind("/prospects/", 0) == 0 && r.method == "GET") {
     auto it = prospects_.find(toId(path.substr(11)));

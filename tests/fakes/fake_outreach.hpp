@@ -5,7 +5,7 @@
 // filter[scheduledAt] ranges ("a..b", inf/neginf), sort, include (recipients, prospect, mailbox,
 // user), cursor pagination (page[size], page[after], links.next with raw brackets in its query,
 // as JSON:API servers write it); GET/PATCH /mailings/{id}; GET /users/{id}, GET /users?filter[id]=a,b;
-// GET /prospects/{id}; GET /emailAddresses?filter[prospect][id]=a,b (paged the same way);
+// GET /prospects/{id}; GET /recipients/{id}; GET /emailAddresses?filter[prospect][id]=a,b (paged the same way);
 // POST /sequenceStates/{id}/actions/pause;
 // errors as {"errors":[{id,title,detail}]}; X-RateLimit-Limit/-Remaining/-Reset on every
 // response and 429 rateLimitExceeded with Retry-After on demand; 401 for a dead access token;
@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <tuple>
 #include <string>
 #include <vector>
@@ -93,6 +94,13 @@ class FakeOutreach {
   // The most resources one page of /prospects, /users or /emailAddresses holds, whatever
   // page[size] asks (Outreach's own maximum is not published: a server may serve fewer).
   void setPageCap(size_t cap);
+  // Listings leave the recipients of mailings out of `included` however include= asks (a server
+  // trimming a large compound document); GET /recipients/{id} still answers them.
+  void omitIncludedRecipients(bool omit);
+  // The recipient (mailing's index-th) is gone: GET /recipients/{id} answers 404.
+  void removeRecipient(long mailing_id, size_t index);
+  // Every GET /recipients/{id} answers `status` (0: as usual).
+  void failRecipientReads(int status);
   void rateLimitNext(int n, int retry_after_seconds = 1);
   void failNext(int n, int status = 503);
   // The next write (PATCH, POST) answers `status` after being carried out if `applied`; status 0
@@ -114,6 +122,7 @@ class FakeOutreach {
   ServerResponse handle(const ServerRequest& r);  // answer(), then a write's fault
   ServerResponse answer(const ServerRequest& r);
   nlohmann::json mailingJson(const FakeOutreachMailing& m) const;
+  nlohmann::json recipientJson(const FakeOutreachMailing& m, size_t index) const;  // id: mailing id * 100 + index
   nlohmann::json prospectJson(const FakeOutreachProspect& p) const;
   nlohmann::json userJson(long id) const;
   ServerResponse document(int status, const nlohmann::json& doc);
@@ -129,6 +138,9 @@ class FakeOutreach {
   bool patchAllowed_ = true, pauseKeeps_ = false;
   NextLinks nextLinks_ = NextLinks::Absolute;
   size_t pageCap_ = 1000;
+  bool omitRecipients_ = false;
+  std::set<long> removedRecipients_;
+  int recipientReadStatus_ = 0;
   // One page of `all` as page[size] and page[after] (here: how many came before) ask, with
   // links.next when more follow.
   ServerResponse page(const ServerRequest& r, const nlohmann::json& all);  // mu_ held

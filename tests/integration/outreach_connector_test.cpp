@@ -527,6 +527,28 @@ TEST_F(OutreachConnectorTest, ProspectsAndOwnersReadByIdFollowNextLinks) {
 
 // mailing.scheduledAt is nullable: a mailing drafted since the last poll comes without one. It is
 // no longer to send, so it is forgotten, not skipped as malformed and kept.
+// A compound document that leaves a mailing's recipients out of `included` (JSON:API asks for
+// them; a server trimming a large page may not): each is read on its own, never skipped. Before,
+// the mailing was decided on the recipients that came (here: the prospect's address, a fallback),
+// and the other address was sent to unchecked. One removed since (404) stays out.
+TEST_F(OutreachConnectorTest, RecipientsLeftOutOfTheListingAreReadOnTheirOwn) {
+  add(1, minutes(10), {"jane@acme.test", "dead@gone.test", "left@acme.test"});
+  fake.omitIncludedRecipients(true);
+  fake.removeRecipient(1, 2);
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 1u);
+  std::set<std::string> to;
+  for (const auto& r : emails[0].recipients) to.insert(r.address);
+  EXPECT_EQ(to, (std::set<std::string>{"jane@acme.test", "dead@gone.test"}));
+  EXPECT_EQ(fake.requestCount("GET /api/v2/recipients/"), 3);
+  // A recipient Outreach cannot answer for fails the listing (tried again at the next poll).
+  add(2, minutes(12), {"kim@acme.test"});
+  fake.failRecipientReads(500);
+  auto again = connector();
+  EXPECT_THROW(runTask(io, again->listScheduled(window())), std::exception);
+}
+
 TEST_F(OutreachConnectorTest, AMailingWithoutAScheduledAtIsForgotten) {
   add(1, minutes(20), {"jane@acme.test"}, "scheduled", 0, minutes(10));
   add(2, minutes(30), {"jane@acme.test"}, "scheduled", 0, minutes(10));
