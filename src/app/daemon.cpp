@@ -133,7 +133,8 @@ class Daemon {
             if (e) failWith(e, "the fail-safe's canary check failed");
           });
         }
-        engine_->resumeReverting(s, [this](const std::string& c) { return coordinator_->ownsConnector(c); });
+        engine_->resumeReverting(s, [this](const std::string& c) { return coordinator_->ownsConnector(c); },
+                                 coordinator_->ownsHousekeeping());
         if (options_.once) {
           engine_->setPausedSenders(co_await pausedSenders(
               *s, *store_, Clock::now(), [this](const std::string& c) { return coordinator_->ownsConnector(c); },

@@ -18,6 +18,7 @@
 #include "safetynet/core/email_json.hpp"
 #include "safetynet/core/logging.hpp"
 #include "safetynet/core/text.hpp"
+#include "safetynet/core/time_format.hpp"
 #include "safetynet/metrics/metrics.hpp"
 
 namespace safetynet {
@@ -221,14 +222,34 @@ bool DecisionEngine::busyWith(const std::string& connector) const {
 }
 
 void DecisionEngine::resumeReverting(const std::shared_ptr<Services>& s,
-                                     const std::function<bool(const std::string&)>& mine) {
+                                     const std::function<bool(const std::string&)>& mine, bool settleOrphans) {
+  const TimePoint now = Clock::now();
   for (auto& d : store_.decisionsInState(EmailState::Reverting)) {
-    if (inHand_.count(d.key) || (mine && !mine(d.connector))) continue;
+    if (inHand_.count(d.key)) continue;
     Connector* c = findConnector(*s, d.connector);
-    if (!c) continue;  // its connector was removed from the configuration
+    if (!c) {
+      // Its connector was removed from the configuration while the stop was pending: left
+      // "reverting", nobody was ever told it went out.
+      if (settleOrphans && d.scheduled_at + kOrphanGrace < now) settleOrphan(*s, d);
+      continue;
+    }
+    if (mine && !mine(d.connector)) continue;
     ScheduledEmail e = emailFromJson(d.email);
     push(WorkItem{s, c, std::move(e), std::move(d)});
   }
+}
+
+void DecisionEngine::settleOrphan(Services& s, const EmailDecision& d) {
+  const ScheduledEmail e = emailFromJson(d.email);
+  const std::string detail = "not stopped: its connector " + d.connector +
+                             " was removed from the configuration before the stop was carried out; its send time (" +
+                             formatIso8601(d.scheduled_at) + ") has passed";
+  // No connector to name the rep: the notification goes where an unknown rep's goes (the admins).
+  OutboxMessage note = outboxNote(s, "notify|" + d.key, notificationPayload(d, e, EmailPeople{}, *s.policy, false, detail));
+  if (!store_.transition(d.key, EmailState::RevertFailed, detail, d.attempts, note)) return;
+  ++stats_.revert_failed;
+  metrics::instruments().reverts.with({d.connector, "failed"}).inc();
+  logger("engine")->error("email {} of removed connector {} could NOT be stopped: {}", e.id, d.connector, detail);
 }
 
 Task<void> DecisionEngine::run(bool untilIdle) {

@@ -47,7 +47,12 @@ class DecisionEngine {
   // Emails of this connector queued, being decided or being stopped here.
   bool busyWith(const std::string& connector) const;
   // Only those of connectors `mine` accepts (several instances: the ones whose lease it holds).
-  void resumeReverting(const std::shared_ptr<Services>& s, const std::function<bool(const std::string&)>& mine = {});
+  // A stop whose connector is no longer configured cannot be carried out by anyone: once its send
+  // time is kOrphanGrace past (an instance still configured with it would have acted by then), it
+  // is recorded revert_failed and told, here if `settle_orphans` (the housekeeping instance).
+  void resumeReverting(const std::shared_ptr<Services>& s, const std::function<bool(const std::string&)>& mine = {},
+                       bool settle_orphans = true);
+  static constexpr std::chrono::minutes kOrphanGrace{5};
   // The sending mailboxes paused now (sender protection), for the emails decided from here on.
   void setPausedSenders(std::map<std::string, SenderState> paused) { paused_ = std::move(paused); }
   // Every decision is judged by the fail-safe (app/failsafe.hpp); null: none.
@@ -106,6 +111,8 @@ class DecisionEngine {
   Task<void> decideAndAct(WorkItem& item);
   Task<void> act(Services& s, Connector& c, const ScheduledEmail& e, const EmailDecision& d);
   void handOver(WorkItem& item, const EmailDecision& d);
+  // A stop of a connector no longer configured: recorded revert_failed, the admins told.
+  void settleOrphan(Services& s, const EmailDecision& d);
   Task<void> actWorker(bool until_idle);
   Task<void> acquireActSlot(const std::string& connector);
   void releaseActSlot(const std::string& connector);

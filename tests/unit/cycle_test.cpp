@@ -795,6 +795,35 @@ TEST_F(FailsafeTest, StopsQueuedBeforeItTrippedAreLetGoIfOnAGuess) {
 }
 
 // A stop queued before an admin switched its reason to shadow (SIGHUP) touches nothing either.
+// A stop left "reverting" when its connector was removed from the configuration (SIGHUP, or a
+// restart with the new file): nobody can carry it out. Before, it stayed "reverting" for ever and
+// nobody was told the email went out; once its send time is past, it is recorded revert_failed and
+// the notification goes out (with no platform to name the rep: where an unknown rep's goes).
+TEST_F(CycleTest, AStopOfARemovedConnectorIsRecordedNotStoppedAndTold) {
+  auto gone = email("r-gone", "dead@acme.example", minutes(-10));
+  gone.connector = "removed";
+  auto pending = email("r-pending", "dead@acme.example", minutes(20));
+  pending.connector = "removed";
+  const auto orphan = reverting(gone, "bounce_risk", "SMTP_MAILBOX_NOT_FOUND");
+  const auto later = reverting(pending, "bounce_risk", "SMTP_MAILBOX_NOT_FOUND");
+  ASSERT_TRUE(store_->recordDecision(orphan));
+  ASSERT_TRUE(store_->recordDecision(later));
+  lists({});
+  EXPECT_CALL(*connector_, revert(_)).Times(0);
+  cycle();
+  const auto d = store_->findDecision(orphan.key);
+  EXPECT_EQ(d->state, EmailState::RevertFailed);
+  EXPECT_NE(d->detail.find("connector removed was removed from the configuration"), std::string::npos) << d->detail;
+  const auto told = store_->outboxFor(orphan.key);
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_FALSE(told[0].payload.value("stopped", true));
+  EXPECT_NE(told[0].payload.value("outcome", "").find("removed from the configuration"), std::string::npos)
+      << told[0].payload.dump();
+  // Not yet due: an instance still configured with it may stop it.
+  EXPECT_EQ(store_->findDecision(later.key)->state, EmailState::Reverting);
+  EXPECT_TRUE(store_->outboxFor(later.key).empty());
+}
+
 TEST_F(CycleTest, StopsQueuedBeforeTheirReasonWentShadowTouchNothing) {
   auto e = email("s-queued", "dead@acme.example", minutes(20));
   ASSERT_TRUE(store_->recordDecision(reverting(e, "bounce_risk", "SMTP_MAILBOX_NOT_FOUND")));
