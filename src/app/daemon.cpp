@@ -123,7 +123,7 @@ class Daemon {
         failsafe_->refresh();  // an admin may have resumed it from the command line
         // The canaries are asked in the background: a slow resolver must not hold up the tick;
         // until they answer, the last known state applies.
-        s->pipeline->setDnsDistrust(failsafe_->status().dns_evidence);
+        s->pipeline->setDnsDistrust(failsafe_->ownDnsEvidence());
         if (options_.once) {
           co_await checkCanaries(s);  // one cycle: judge it with a fresh answer
         } else if (!checkingCanaries_) {
@@ -183,7 +183,7 @@ class Daemon {
         CycleStats st = engine_->takeStats();
         st.connector_errors = connectorErrors_ - errorsBefore;
         const std::string alarm = failsafe_->active()            ? "FAIL-SAFE ON (safetynet failsafe status): "
-                                  : failsafe_->status().dns_distrusted ? "DNS NOT TRUSTED (canaries fail): "
+                                  : !failsafe_->ownDnsEvidence().empty() ? "DNS NOT TRUSTED (canaries fail): "
                                                                        : "";
         std::string text = alarm + "cycle " + std::to_string(n) + ": " + st.summary() + "; " + std::to_string(ob.sent) +
                            " notifications sent; " + std::to_string(engine_->backlog()) + " queued";
@@ -529,7 +529,7 @@ class Daemon {
     metrics::Instruments& m = metrics::instruments();
     m.queue_length.get().set(static_cast<double>(engine_->backlog()));
     m.failsafe_active.get().set(failsafe_->active() ? 1 : 0);
-    m.dns_distrusted.get().set(failsafe_->status().dns_distrusted ? 1 : 0);
+    m.dns_distrusted.get().set(failsafe_->ownDnsEvidence().empty() ? 0 : 1);
     double bytes = 0;
     const std::filesystem::path db = std::filesystem::path(services_->config.state_dir) / "safetynet.db";
     for (const auto& f : {db, std::filesystem::path(db.string() + "-wal")}) {

@@ -46,6 +46,35 @@ const std::string kDaysKey = "days";
 
 bool isDaysKey(const std::string& key) { return key == kDaysKey || key.rfind(kDaysKey + "|", 0) == 0; }
 
+// The canaries' verdict, one key per instance as the day counts ("dns_distrusted",
+// "dns_distrusted|NAME"): {"why": evidence, "at": ms} while that instance's resolver is not
+// trusted, "" when it is. Each instance applies only its own (its resolver is the one that lied);
+// the status shows every instance's. An instance rewrites its distrust at every check, so one not
+// rewritten for kDnsStale is an instance that stopped: before, a shared key written by an instance
+// that then died was applied by the others, and shown, for ever.
+const std::string kDnsKey = "dns_distrusted";
+constexpr std::chrono::minutes kDnsStale{10};
+
+bool isDnsKey(const std::string& key) { return key == kDnsKey || key.rfind(kDnsKey + "|", 0) == 0; }
+
+struct DnsView {
+  std::string why;
+  std::optional<TimePoint> at;  // none: written by an older version (plain text)
+};
+
+DnsView parseDnsView(const std::string& text) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return {text, std::nullopt};
+  DnsView v;
+  v.why = j.contains("why") && j["why"].is_string() ? j["why"].get<std::string>() : "";
+  if (j.contains("at") && j["at"].is_number_integer()) v.at = fromMillis(j["at"].get<long long>());
+  return v;
+}
+
+std::string dnsViewText(const std::string& why, TimePoint at) {
+  return why.empty() ? std::string() : nlohmann::json{{"why", why}, {"at", toMillis(at)}}.dump();
+}
+
 void parseDays(const std::string& text, std::map<long long, std::pair<long, long>>& into, bool add) {
   const auto j = nlohmann::json::parse(text, nullptr, false);
   if (!j.is_object()) return;  // none yet, or unreadable: the trigger waits for a week of history
@@ -76,7 +105,14 @@ FailsafeStatus failsafeStatus(Store& store) {
     }
     st.why = store.connectorState(kStateOwner, "why").value_or("");
   }
-  st.dns_evidence = store.connectorState(kStateOwner, "dns_distrusted").value_or("");
+  const TimePoint now = Clock::now();
+  for (const auto& [key, text] : store.connectorStates(kStateOwner)) {
+    if (!isDnsKey(key)) continue;
+    const DnsView v = parseDnsView(text);
+    if (v.why.empty() || (v.at && *v.at < now - kDnsStale)) continue;
+    if (!st.dns_evidence.empty()) st.dns_evidence += "; ";
+    st.dns_evidence += key == kDnsKey ? v.why : key.substr(kDnsKey.size() + 1) + ": " + v.why;
+  }
   st.dns_distrusted = !st.dns_evidence.empty();
   return st;
 }
@@ -99,9 +135,14 @@ bool holdIsCertain(const EmailDecision& d) {
 }
 
 Failsafe::Failsafe(Store& store, SteadyNow steady, std::string instance)
-    : store_(store), steady_(std::move(steady)), daysKey_(instance.empty() ? kDaysKey : kDaysKey + "|" + instance) {
+    : store_(store),
+      steady_(std::move(steady)),
+      daysKey_(instance.empty() ? kDaysKey : kDaysKey + "|" + instance),
+      dnsKey_(instance.empty() ? kDnsKey : kDnsKey + "|" + instance) {
   refresh();
   loadDays();
+  // What this instance told last, before a restart: announced again only when it changes.
+  ownDnsEvidence_ = parseDnsView(store_.connectorState(kStateOwner, dnsKey_).value_or("")).why;
 }
 
 void Failsafe::loadDays() {
@@ -175,20 +216,19 @@ Task<std::string> Failsafe::checkCanaries(Services& s, TimePoint now) {
   for (size_t i = 0; i < canaries.size() && evidence.empty(); ++i)
     if (!no[i].empty())
       evidence = "our resolver says canary " + canaries[i] + " " + no[i] + ": its NXDOMAIN and no-mail answers are not trusted";
-  const std::string before = ownDnsEvidence_ ? *ownDnsEvidence_ : status_.dns_evidence;
-  if (evidence != before) {
+  if (evidence != ownDnsEvidence_) {
     if (!evidence.empty()) {
       logger("failsafe")->error("{}", evidence);
-      tell(s, "dns_distrusted", {{"why", evidence}}, now, {{"dns_distrusted", evidence}});
+      tell(s, "dns_distrusted", {{"why", evidence}}, now, {{dnsKey_, dnsViewText(evidence, now)}});
     } else {
       logger("failsafe")->warn("the canaries resolve again: DNS answers are trusted");
-      tell(s, "dns_trusted", {{"why", "the canary domains resolve again; DNS answers are trusted"}}, now,
-           {{"dns_distrusted", ""}});
+      tell(s, "dns_trusted", {{"why", "the canary domains resolve again; DNS answers are trusted"}}, now, {{dnsKey_, ""}});
     }
-    status_.dns_evidence = evidence;
-    status_.dns_distrusted = !evidence.empty();
+  } else if (!evidence.empty()) {
+    store_.putConnectorState(kStateOwner, dnsKey_, dnsViewText(evidence, now));  // still so: not stale
   }
   ownDnsEvidence_ = evidence;  // only once told: a failed write is tried again at the next tick
+  refresh();
   co_return evidence;
 }
 

@@ -35,8 +35,8 @@ struct FailsafeStatus {
   bool active = false;  // holding on guesses is stopped (the hold ratio tripped)
   TimePoint since{};
   std::string why;
-  bool dns_distrusted = false;  // the canaries failed at the daemon's last check
-  std::string dns_evidence;
+  bool dns_distrusted = false;  // the canaries failed at an instance's last check (within 10 minutes)
+  std::string dns_evidence;     // "NAME: evidence; ..." with several instances
 };
 
 FailsafeStatus failsafeStatus(Store& store);
@@ -73,6 +73,9 @@ class Failsafe {
   // How far back a slow check (a probe waiting for its timeout) may hold the cohort's end.
   static constexpr std::chrono::seconds kMaxCohortLag{5};
   bool active() const { return status_.active; }
+  // This instance's canaries' evidence against its resolver ("" : trusted); status() shows every
+  // instance's.
+  const std::string& ownDnsEvidence() const { return ownDnsEvidence_; }
   const FailsafeStatus& status() const { return status_; }
   // Writes this instance's day counts of the trailing-week trigger to the store and reads the
   // other instances' (each tick; a crash loses at most a tick's counts of a statistic).
@@ -106,10 +109,11 @@ class Failsafe {
   std::string daysKey_;
   bool days_dirty_ = false;
   void readOthers();
-  // What this process's own canary check last found (none yet: the stored state stands for it, so
-  // a restart does not announce again). Several instances share the stored state; each tells the
-  // admins only when its own view changes, not each time it reads another's.
-  std::optional<std::string> ownDnsEvidence_;
+  // What this instance's own canary check last found (at start: what it stored before, so a
+  // restart does not announce again), kept under dnsKey_. Each instance tells the admins when its
+  // own view changes, and applies only its own: another's resolver is not ours.
+  std::string dnsKey_;
+  std::string ownDnsEvidence_;
   void loadDays();
 };
 

@@ -669,6 +669,19 @@ class FailsafeTest : public CycleTest {
       n += m.payload.value("type", "") == type && m.payload.value("event", "") == event;
     return n;
   }
+  // The services with a resolver of their own that answers NXDOMAIN for every name (another
+  // instance's, whose resolver lies).
+  Services withLyingResolver() {
+    auto liar = std::make_shared<NiceMock<MockDnsResolver>>();
+    ON_CALL(*liar, query(_, _)).WillByDefault([](std::string, DnsType) {
+      DnsAnswer a;
+      a.status = DnsStatus::NxDomain;
+      return ready(a);
+    });
+    Services broken = services_;
+    broken.dns = liar;
+    return broken;
+  }
   std::shared_ptr<NiceMock<MockDnsResolver>> dns_ = std::make_shared<NiceMock<MockDnsResolver>>();
 };
 
@@ -701,15 +714,8 @@ TEST_F(FailsafeTest, CanariesThatDoNotResolveMakeNxdomainOurFailureNotAHold) {
 // own view changes, once, however often it reads the other's state from the store (before: each
 // tick of each instance saw the other's evidence as a change and queued a message).
 TEST_F(FailsafeTest, InstancesThatDisagreeAboutDnsTellTheAdminsOnceEach) {
-  Failsafe lying(*store_), honest(*store_);
-  auto liar = std::make_shared<NiceMock<MockDnsResolver>>();
-  ON_CALL(*liar, query(_, _)).WillByDefault([](std::string, DnsType) {
-    DnsAnswer a;
-    a.status = DnsStatus::NxDomain;
-    return ready(a);
-  });
-  Services broken = services_;
-  broken.dns = liar;
+  Failsafe lying(*store_, {}, "mx-1"), honest(*store_, {}, "mx-2");
+  Services broken = withLyingResolver();
   for (int tick = 0; tick < 5; ++tick) {
     lying.refresh();
     EXPECT_FALSE(runTask(lying.checkCanaries(broken, Clock::now())).empty());
@@ -717,7 +723,35 @@ TEST_F(FailsafeTest, InstancesThatDisagreeAboutDnsTellTheAdminsOnceEach) {
     EXPECT_TRUE(runTask(honest.checkCanaries(services_, Clock::now())).empty());
   }
   EXPECT_EQ(outboxOfType("failsafe", "dns_distrusted"), 1);
-  EXPECT_EQ(outboxOfType("failsafe", "dns_trusted"), 1);  // the honest one, after reading the liar's state once
+  EXPECT_EQ(outboxOfType("failsafe", "dns_trusted"), 0);  // the honest one's view never changed
+  EXPECT_TRUE(honest.ownDnsEvidence().empty());          // nor does it apply the liar's
+  const auto st = failsafeStatus(*store_);
+  EXPECT_TRUE(st.dns_distrusted);
+  EXPECT_EQ(st.dns_evidence.rfind("mx-1: our resolver says canary gmail.com", 0), 0u) << st.dns_evidence;
+}
+
+// An instance whose resolver lied, then stopped (crashed, or was taken out): its distrust was one
+// shared key, read and applied by every other instance at every tick and shown by the status for
+// ever, since only an instance whose own view changes rewrites it. Each instance now keeps its own,
+// rewritten at each of its checks; one not rewritten for 10 minutes no longer counts.
+TEST_F(FailsafeTest, ADistrustNobodyChecksAnyMoreFades) {
+  Services broken = withLyingResolver();
+  Failsafe honest(*store_, {}, "mx-2");
+  EXPECT_TRUE(runTask(honest.checkCanaries(services_, Clock::now())).empty());
+  {
+    Failsafe lying(*store_, {}, "mx-1");
+    EXPECT_FALSE(runTask(lying.checkCanaries(broken, Clock::now() - minutes(11))).empty());  // its last check
+  }
+  for (int tick = 0; tick < 3; ++tick) {
+    honest.refresh();
+    EXPECT_TRUE(runTask(honest.checkCanaries(services_, Clock::now())).empty());
+  }
+  EXPECT_FALSE(failsafeStatus(*store_).dns_distrusted) << failsafeStatus(*store_).dns_evidence;
+  // The same instance back, still lying: shown again at its first check, and not announced twice.
+  Failsafe back(*store_, {}, "mx-1");
+  EXPECT_FALSE(runTask(back.checkCanaries(broken, Clock::now())).empty());
+  EXPECT_TRUE(failsafeStatus(*store_).dns_distrusted);
+  EXPECT_EQ(outboxOfType("failsafe", "dns_distrusted"), 1);
 }
 
 TEST_F(FailsafeTest, MostDecisionsHeldOnGuessesTripsItUntilAnAdminResumes) {
