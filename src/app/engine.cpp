@@ -500,11 +500,12 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
   RevertResult r;
   bool failed = false;
   co_await acquireActSlot(c.name());
+  ActSlot slot(*this, c.name());
   // Still to stop? Queued a while ago, it may have been stopped or released since (several
   // instances on one database: the one that took this connector over resumed it too).
   const auto current = store_.findDecision(d.key);
   if (!current || current->state != EmailState::Reverting) {
-    releaseActSlot(c.name());
+    slot.release();
     log->info("email {}: no longer to stop here ({})", e.id, current ? toString(current->state) : std::string("no decision"));
     co_return;
   }
@@ -526,7 +527,7 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
     instead = "would be held (" + d.reason + "); not stopped and nobody told: " + *sh + " is shadow since it was decided";
   }
   if (!instead.empty()) {
-    releaseActSlot(c.name());
+    slot.release();
     if (!store_.transition(d.key, insteadState, instead, d.attempts, std::nullopt)) {
       log->info("email {}: settled elsewhere meanwhile", e.id);
       co_return;
@@ -541,7 +542,6 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
     r.detail = ex.what();
     failed = true;
   }
-  releaseActSlot(c.name());
   const TimePoint now = Clock::now();
   // A platform that did not answer clearly (a 5xx, a reset, a body cut short) is tried again at
   // the next tick while the send is still ahead. Three tries gave up within 3 s of a platform's
@@ -550,6 +550,7 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
   // Another instance sharing the database may have settled it meanwhile (it took this connector
   // over): the store moves only an email still reverting, so a late failure here undoes nothing.
   if (retryLater) {
+    slot.release();
     if (!store_.transition(d.key, EmailState::Reverting,
                            "attempt " + std::to_string(attempts) + " failed: " + r.detail, attempts, std::nullopt)) {
       log->info("email {}: settled elsewhere meanwhile ({})", e.id, r.detail);
@@ -560,7 +561,11 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
     co_return;
   }
   if (r.confirmed) r.detail += " (" + std::to_string(secondsLeft(e.scheduled_at, now)) + " s before its send)";
+  // The names for the notification come from the same platform, often a request each (a user
+  // or contact not seen yet): under the same slot, or one slow platform's stops would take every
+  // act worker, each waiting here, and the other platforms' stops none.
   EmailPeople people = co_await c.people(e);
+  slot.release();
   OutboxMessage note = outboxNote(s, "notify|" + d.key, notificationPayload(d, e, people, *s.policy, r.confirmed, r.detail));
   if (r.confirmed) {
     // Held as `unknown`: its inconclusive recipients are checked again after recheck_after.

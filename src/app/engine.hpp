@@ -116,6 +116,24 @@ class DecisionEngine {
   Task<void> actWorker(bool until_idle);
   Task<void> acquireActSlot(const std::string& connector);
   void releaseActSlot(const std::string& connector);
+  // A connector's act slot, held from acquireActSlot until release() or the end of the scope (an
+  // exception too: a store error must not leak the slot).
+  class ActSlot {
+   public:
+    ActSlot(DecisionEngine& engine, std::string connector) : engine_(engine), connector_(std::move(connector)) {}
+    ActSlot(const ActSlot&) = delete;
+    ActSlot& operator=(const ActSlot&) = delete;
+    ~ActSlot() { release(); }
+    void release() {
+      if (held_) engine_.releaseActSlot(connector_);
+      held_ = false;
+    }
+
+   private:
+    DecisionEngine& engine_;
+    std::string connector_;
+    bool held_ = true;
+  };
 
   asio::any_io_executor ex_;
   Store& store_;

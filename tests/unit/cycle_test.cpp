@@ -424,6 +424,68 @@ TEST_F(CycleTest, StopsDueLaterLeaveASlotForAnEmailDueSoon) {
   EXPECT_LE(c->maxInFlightLater, DecisionEngine::kLaterActsPerConnector);
 }
 
+// Two platforms; on the first, the rep's and contact's names (Connector::people, read after the
+// stop for the notification) are slow to come (an uncached user on a slow platform). A stop held
+// its platform's act slot only for the revert: the next stops of that platform took the free act
+// workers one after another, each then waiting in people(), until all 32 did and the other
+// platform's email waited for one. The slot now covers people() too: one platform holds at most
+// kActsPerConnector act workers.
+struct SlowPeopleRace {
+  bool otherStopped = false, otherWaited = false;  // waited: a people() gave up waiting for the other's stop
+  int inPeople = 0, maxInPeople = 0;
+};
+
+class SlowPeople : public NiceMock<MockConnector> {
+ public:
+  explicit SlowPeople(std::shared_ptr<SlowPeopleRace> race) : race_(std::move(race)) {}
+  Task<void> streamScheduled(TimeWindow, PageSink sink) override {
+    std::vector<ScheduledEmail> page;
+    for (int i = 0; i < 40; ++i) page.push_back(email("busy" + std::to_string(i), "trap@x.example", minutes(3)));
+    co_await sink(std::move(page));
+  }
+  Task<RevertResult> revert(const ScheduledEmail&) override { co_return confirmed(); }
+  Task<EmailPeople> people(const ScheduledEmail&) override {
+    race_->maxInPeople = std::max(race_->maxInPeople, ++race_->inPeople);
+    co_await waitUpTo3s([r = race_.get()] { return r->otherStopped; });
+    if (!race_->otherStopped) race_->otherWaited = true;
+    --race_->inPeople;
+    co_return EmailPeople{};
+  }
+  std::shared_ptr<SlowPeopleRace> race_;
+};
+
+class OtherPlatform : public NiceMock<MockConnector> {
+ public:
+  explicit OtherPlatform(std::shared_ptr<SlowPeopleRace> race) : race_(std::move(race)) {}
+  Task<void> streamScheduled(TimeWindow, PageSink sink) override {
+    co_await waitUpTo3s([r = race_.get()] { return r->inPeople > 0; });  // the first platform's stops are under way
+    std::vector<ScheduledEmail> page{email("other", "trap@x.example", minutes(4))};
+    page[0].connector = "other";
+    co_await sink(std::move(page));
+  }
+  Task<RevertResult> revert(const ScheduledEmail&) override {
+    race_->otherStopped = true;
+    co_return confirmed();
+  }
+  std::shared_ptr<SlowPeopleRace> race_;
+};
+
+TEST_F(CycleTest, OnePlatformsSlowPeopleDoNotTakeEveryActWorker) {
+  auto race = std::make_shared<SlowPeopleRace>();
+  auto busy = std::make_shared<SlowPeople>(race);
+  auto other = std::make_shared<OtherPlatform>(race);
+  static const std::string busyName = "busy", otherName = "other";
+  ON_CALL(*busy, name()).WillByDefault(ReturnRef(busyName));
+  ON_CALL(*other, name()).WillByDefault(ReturnRef(otherName));
+  ON_CALL(*other, people(_)).WillByDefault([](const ScheduledEmail&) { return ready(EmailPeople{}); });
+  services_.connectors = {busy, other};
+  auto st = cycle();
+  EXPECT_EQ(st.reverted, 41);
+  EXPECT_TRUE(race->otherStopped);
+  EXPECT_FALSE(race->otherWaited) << "the other platform's stop waited for the first one's people()";
+  EXPECT_LE(race->maxInPeople, DecisionEngine::kActsPerConnector);
+}
+
 // A connector that hands over one big page (as Close does after its sweep) and whose profile
 // reads are slow: a batch of profiles that does not hold the earliest email waits until that email
 // is stopped (or 3 s).
