@@ -1,7 +1,7 @@
 # Generates a C++ file that embeds the shipped lists (config/lists/*.txt) with the assembler's
 # .incbin, so the binary needs no data files beside it. Called at configure time.
 function(safetynet_embed_lists OUT)
-  set(names disposable free roles complaint-roles popular)
+  set(names disposable not-disposable free roles complaint-roles popular)
   set(asm "")
   set(decls "")
   foreach(n IN LISTS names)

@@ -35,6 +35,9 @@ std::shared_ptr<const BuiltinLists> BuiltinLists::get() {
       else
         l->disposable.emplace(d);
     });
+    eachLine("not-disposable", [&](std::string_view line) {  // "domain  # why"
+      l->not_disposable.emplace(line.substr(0, line.find_first_of(" \t#")));
+    });
     eachLine("free", [&](std::string_view d) { l->free.emplace(d); });
     eachLine("roles", [&](std::string_view d) { l->roles.emplace(d); });
     eachLine("complaint-roles", [&](std::string_view d) { l->complaint_roles.emplace(d); });

@@ -1,6 +1,6 @@
 #pragma once
 // The lists shipped in config/lists/ (embedded at build time; sources and licences in
-// docs/lists.md): disposable domains, free-mail providers, role local parts, complaint-prone
+// docs/lists.md): disposable domains (and the real providers wrongly among them), free-mail providers, role local parts, complaint-prone
 // role local parts, and the big providers whose misspellings are typo domains.
 #include <memory>
 #include <string>
@@ -10,12 +10,14 @@
 
 namespace safetynet {
 
-// The embedded text of a list ("disposable", "free", "roles", "complaint-roles", "popular").
+// The embedded text of a list ("disposable", "not-disposable", "free", "roles", "complaint-roles",
+// "popular").
 const char* builtinListText(std::string_view name);
 
 struct BuiltinLists {
   std::unordered_set<std::string> disposable;            // exact domains
   std::unordered_set<std::string> disposable_wildcards;  // "*.x.com" entries, stored as "x.com"
+  std::unordered_set<std::string> not_disposable;        // real providers the upstream list names
   std::unordered_set<std::string> free;
   std::unordered_set<std::string> roles;
   std::unordered_set<std::string> complaint_roles;

@@ -84,6 +84,8 @@ Task<void> ProviderCheck::run(const CheckInput& input, ScanResult& result) {
     if (dot == std::string::npos) break;
     d.erase(0, dot + 1);
   }
+  // A real provider the upstream list names (config/lists/not-disposable.txt) is not one.
+  if (l.not_disposable.count(domain) || l.not_disposable.count(registrable)) disposable = false;
   if (disposable) {
     result.add("DISPOSABLE_DOMAIN", a.domain + " is a disposable (throw-away) mail domain");
     co_return;
