@@ -102,7 +102,6 @@ class Daemon {
       });
     for (int n = 1; !stopping_; ++n) {
       auto s = services_;  // a reload swaps services_; this tick keeps the ones it started with
-      std::string failure;
       const auto tickStart = std::chrono::steady_clock::now();
       if (!engine_->storeFull().empty() && !roomInStateDir(*s)) {
         // Nothing may be acted on that cannot be recorded: wait for room, say so.
@@ -192,15 +191,8 @@ class Daemon {
         systemd::status(admin::readiness(health_, store_.get(), Clock::now()).summary + " | " + text);
         (st.decided || ob.sent || st.connector_errors ? log()->info(text) : log()->debug(text));
         if (options_.once && st.connector_errors) exit_ = 1;
-      } catch (const StoreFullError& e) {
-        engine_->markStoreFull(e.what());
-        failure = e.what();
-      } catch (const std::exception& e) {
-        failure = e.what();
-      }
-      if (!failure.empty()) {
-        log()->error("cycle {} failed: {}", n, failure);
-        if (options_.once) exit_ = 1;
+      } catch (...) {
+        failWith(std::current_exception(), "cycle " + std::to_string(n) + " failed");
       }
       if (options_.once || stopping_ || (options_.stop_when && options_.stop_when(*store_))) break;
       const auto spent = std::chrono::steady_clock::now() - tickStart;
@@ -243,7 +235,6 @@ class Daemon {
       ~Done() { flag = false; }
     } done{housekeepingNow_};
     OutboxStats ob;
-    std::string failure;
     try {
       co_await runRechecks(*s, *store_, Clock::now());
       // Several instances: Slack actions an instance was carrying out when it died (begun more
@@ -254,15 +245,8 @@ class Daemon {
       // Retention: a bounded batch of old rows per round, so the database stops growing.
       if (int pruned = store_->prune(s->config.retention, Clock::now(), kPruneRowsPerTick); pruned > 0)
         log()->debug("retention: {} old rows pruned", pruned);
-    } catch (const StoreFullError& e) {
-      engine_->markStoreFull(e.what());
-      failure = e.what();
-    } catch (const std::exception& e) {
-      failure = e.what();
-    }
-    if (!failure.empty()) {
-      log()->error("housekeeping failed: {}", failure);
-      if (options_.once) exit_ = 1;
+    } catch (...) {
+      failWith(std::current_exception(), "housekeeping failed");
     }
     co_return ob;
   }
@@ -400,12 +384,22 @@ class Daemon {
       if (c->name() == name) startListing(s, c);
   }
 
+  // A round that failed (a tick, the housekeeping, a background task): logged, and the next round
+  // tries again; a full store stops acting until there is room, as anywhere; a single run (--once)
+  // exits 1. (A catch (...) calls it: the handlers cannot co_await, and need not.)
   void failWith(std::exception_ptr e, const std::string& what) {
+    std::string why = "an unknown error";
     try {
       std::rethrow_exception(e);
+    } catch (const StoreFullError& ex) {
+      engine_->markStoreFull(ex.what());
+      why = ex.what();
     } catch (const std::exception& ex) {
-      log()->error("{}: {}", what, ex.what());
+      why = ex.what();
+    } catch (...) {
     }
+    log()->error("{}: {}", what, why);
+    if (options_.once) exit_ = 1;
   }
 
   Task<void> sleepFor(std::chrono::milliseconds d) {
