@@ -450,7 +450,7 @@ class Daemon {
     try {
       Config c = *result.config;
       c.state_dir = services_->config.state_dir;
-      services_ = buildServices(io_.get_executor(), c, *store_, options_.overrides);
+      services_ = buildServices(io_.get_executor(), c, *store_, options_.overrides, true, true, services_.get());
       touchConnectorMetrics();
       initLogging(c.log_level);
       watchConnectors();

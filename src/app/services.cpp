@@ -17,8 +17,27 @@
 
 namespace safetynet {
 
+namespace {
+// The running connector configured exactly as `cc` (its position in the file and its mode aside:
+// the engine reads the mode from the configuration, not from the connector), or null.
+ConnectorPtr unchangedConnector(const Services& previous, const ConnectorConfig& cc) {
+  auto comparable = [](ConnectorConfig c) {
+    c.where.clear();
+    c.mode.clear();
+    return c;
+  };
+  for (const auto& was : previous.config.connectors) {
+    if (was.name != cc.name || !(comparable(was) == comparable(cc))) continue;
+    for (const auto& c : previous.connectors)
+      if (c->name() == cc.name) return c;
+  }
+  return nullptr;
+}
+}  // namespace
+
 std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& config, Store& store,
-                                        const ServiceOverrides& overrides, bool network, bool smtp) {
+                                        const ServiceOverrides& overrides, bool network, bool smtp,
+                                        const Services* previous) {
   auto s = std::make_shared<Services>();
   s->config = config;
   std::vector<std::string> problems;
@@ -70,7 +89,10 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
     co.per_mx_concurrency = p.per_mx_concurrency;
     co.max_sessions = p.max_sessions;
     co.per_domain_rate = p.per_domain_rate;
-    checks.push_back(std::make_shared<checks::SmtpProbeCheck>(s->dns, makeSmtpProber(s->dns, po), co, &store));
+    s->smtp_sessions = previous && previous->smtp_sessions ? previous->smtp_sessions
+                                                           : std::make_shared<checks::SmtpSessionCounts>();
+    checks.push_back(
+        std::make_shared<checks::SmtpProbeCheck>(s->dns, makeSmtpProber(s->dns, po), co, &store, s->smtp_sessions));
   }
   PipelineOptions po;
   po.positive_ttl = config.positive_ttl;
@@ -81,8 +103,16 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
   // (a session asks several recipients of one domain).
   po.concurrency = std::max(po.concurrency, 4 * config.smtp_probe.max_sessions);
   s->pipeline = std::make_shared<Pipeline>(std::move(checks), s->policy, &store, po);
+  if (previous && previous->pipeline) s->pipeline->setDnsDistrust(previous->pipeline->dnsDistrust());
 
   for (const auto& cc : config.connectors) {
+    // A reload keeps a connector whose settings did not change: its rate budget (what the
+    // platform's limit has left), its OAuth session, its listing state and caches. A new one would
+    // spend the same platform quota beside the old one's in-flight work, and list in full.
+    if (const auto kept = previous ? unchangedConnector(*previous, cc) : nullptr) {
+      s->connectors.push_back(kept);
+      continue;
+    }
     HttpClientOptions ho;
     ho.ca_file = cc.ca_file;
     ho.user_agent = "safetynet (" + cc.name + ")";

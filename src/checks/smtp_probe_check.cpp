@@ -13,8 +13,13 @@
 
 namespace safetynet::checks {
 
-SmtpProbeCheck::SmtpProbeCheck(DnsResolverPtr dns, SmtpProberPtr prober, SmtpProbeCheckOptions options, Store* store)
-    : dns_(std::move(dns)), prober_(std::move(prober)), options_(std::move(options)), store_(store) {}
+SmtpProbeCheck::SmtpProbeCheck(DnsResolverPtr dns, SmtpProberPtr prober, SmtpProbeCheckOptions options, Store* store,
+                               std::shared_ptr<SmtpSessionCounts> sessions)
+    : dns_(std::move(dns)),
+      prober_(std::move(prober)),
+      options_(std::move(options)),
+      store_(store),
+      sessions_(sessions ? std::move(sessions) : std::make_shared<SmtpSessionCounts>()) {}
 
 std::optional<bool> SmtpProbeCheck::knownCatchAll(const std::string& domain) {
   if (store_) {
@@ -44,32 +49,34 @@ std::string SmtpProbeCheck::randomLocalPart() {
 // per_mx_concurrency per MX host, max_sessions in all. Waiters poll every 20 ms (single-threaded).
 Task<bool> SmtpProbeCheck::acquire(const std::string& domain, const std::string& mx,
                                    const std::optional<TimePoint>& deadline) {
+  SmtpSessionCounts& n = *sessions_;
   auto busy = [&] {
-    return inFlight_[domain] >= options_.per_domain_concurrency || inFlightMx_[mx] >= options_.per_mx_concurrency ||
-           sessions_ >= options_.max_sessions ||
-           (options_.per_domain_rate > 0 && nextStart_.count(domain) &&
-            std::chrono::steady_clock::now() < nextStart_[domain]);
+    return n.per_domain[domain] >= options_.per_domain_concurrency || n.per_mx[mx] >= options_.per_mx_concurrency ||
+           n.total >= options_.max_sessions ||
+           (options_.per_domain_rate > 0 && n.next_start.count(domain) &&
+            std::chrono::steady_clock::now() < n.next_start[domain]);
   };
   while (busy()) {
     if (deadline && Clock::now() >= *deadline) co_return false;  // slow sessions hold the slots: too late now
     asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(20));
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
   }
-  ++inFlight_[domain];
-  ++inFlightMx_[mx];
-  ++sessions_;
+  ++n.per_domain[domain];
+  ++n.per_mx[mx];
+  ++n.total;
   if (options_.per_domain_rate > 0) {
     // Sessions to a domain start at least 60 s / rate apart. (The map keeps one entry per domain
     // probed in this process's life: small next to the verdict cache.)
-    nextStart_[domain] = std::chrono::steady_clock::now() + std::chrono::milliseconds(60000 / options_.per_domain_rate);
+    n.next_start[domain] = std::chrono::steady_clock::now() + std::chrono::milliseconds(60000 / options_.per_domain_rate);
   }
   co_return true;
 }
 
 void SmtpProbeCheck::release(const std::string& domain, const std::string& mx) {
-  if (--inFlight_[domain] <= 0) inFlight_.erase(domain);
-  if (--inFlightMx_[mx] <= 0) inFlightMx_.erase(mx);
-  --sessions_;
+  SmtpSessionCounts& n = *sessions_;
+  if (--n.per_domain[domain] <= 0) n.per_domain.erase(domain);
+  if (--n.per_mx[mx] <= 0) n.per_mx.erase(mx);
+  --n.total;
 }
 
 // The first recipient of a domain opens a batch and waits batch_window for others; the session

@@ -30,10 +30,23 @@ struct SmtpProbeCheckOptions {
   std::chrono::hours catch_all_memory{24};
 };
 
+// The SMTP sessions open, per domain, per first MX host and in all, and when the next session to
+// a domain may start: one set per daemon. A reload (SIGHUP) builds a new probe check while the old
+// one still finishes its sessions; sharing these, the limits hold across the swap (before, each
+// domain could get twice per_domain_concurrency sessions meanwhile).
+struct SmtpSessionCounts {
+  std::map<std::string, int> per_domain, per_mx;
+  int total = 0;
+  std::map<std::string, std::chrono::steady_clock::time_point> next_start;  // domain -> earliest next session
+};
+
 class SmtpProbeCheck final : public Check {
  public:
   // `store` (may be null) keeps what was learned about domains (catch-all) across restarts.
-  SmtpProbeCheck(DnsResolverPtr dns, SmtpProberPtr prober, SmtpProbeCheckOptions options, Store* store = nullptr);
+  // `sessions`: the counts to share (a reload's new check takes the old one's); none: its own.
+  SmtpProbeCheck(DnsResolverPtr dns, SmtpProberPtr prober, SmtpProbeCheckOptions options, Store* store = nullptr,
+                 std::shared_ptr<SmtpSessionCounts> sessions = nullptr);
+  const std::shared_ptr<SmtpSessionCounts>& sessionCounts() const { return sessions_; }
   std::string_view name() const override { return "smtp_probe"; }
   bool needsNetwork() const override { return true; }
   Task<void> run(const CheckInput& input, ScanResult& result) override;
@@ -75,10 +88,7 @@ class SmtpProbeCheck final : public Check {
 
   Store* store_;
   std::map<std::string, CatchAll> catchAll_;  // domain -> known answer, when there is no store
-  std::map<std::string, int> inFlight_;       // domain -> sessions open
-  std::map<std::string, int> inFlightMx_;     // first MX host -> sessions open
-  int sessions_ = 0;
-  std::map<std::string, std::chrono::steady_clock::time_point> nextStart_;  // domain -> earliest next session
+  std::shared_ptr<SmtpSessionCounts> sessions_;
   std::map<std::string, std::shared_ptr<Batch>> collecting_;  // domain -> batch not started yet
 };
 

@@ -11,6 +11,7 @@
 
 #include "bounce/record.hpp"
 #include "bounce/rule_engine.hpp"
+#include "fakes/static_resolver.hpp"
 #include "safetynet/app/app.hpp"
 
 using namespace safetynet;
@@ -82,4 +83,50 @@ TEST_F(ServicesReload, ARefusedRebuildKeepsTheRunningBounceRules) {
   next.connectors.push_back(cc);
   EXPECT_ANY_THROW(buildServices(io.get_executor(), next, *store, {}, false, false));
   EXPECT_EQ(reasonOf("550 acme gateway: box closed"), "suspend");
+}
+
+// What the running services carry into a reload's (buildServices' `previous`): the SMTP session
+// counts, so the probe limits hold while the old check finishes (SmtpLimits.
+// AReloadsNewCheckCountsTheOldOnesSessions), and the DNS distrust, so that a webhook's listing
+// between the reload and the next canary check does not take a lying resolver's NXDOMAIN as a fact.
+TEST_F(ServicesReload, ARebuildCarriesTheSessionCountsAndTheDnsDistrust) {
+  c.smtp_probe.enabled = true;
+  ServiceOverrides o;
+  o.dns = std::make_shared<fakes::StaticResolver>();
+  auto running = buildServices(io.get_executor(), c, *store, o, true, true);
+  ASSERT_TRUE(running->smtp_sessions);
+  running->pipeline->setDnsDistrust("our resolver says canary gmail.com does not exist (NXDOMAIN)");
+  auto next = buildServices(io.get_executor(), c, *store, o, true, true, running.get());
+  EXPECT_EQ(next->smtp_sessions, running->smtp_sessions);
+  EXPECT_EQ(next->pipeline->dnsDistrust(), running->pipeline->dnsDistrust());
+  // A first build (a start) has its own.
+  auto fresh = buildServices(io.get_executor(), c, *store, o, true, true);
+  EXPECT_NE(fresh->smtp_sessions, running->smtp_sessions);
+  EXPECT_TRUE(fresh->pipeline->dnsDistrust().empty());
+}
+
+// A reload kept nothing of a connector: a new one started with a full rate budget beside the old
+// one's in-flight work (both spending the platform's quota), a new OAuth session and a full first
+// listing. A connector whose settings did not change is now the running one; a changed one (here
+// its API key) is built anew. Its place in the file and its mode are not its settings.
+TEST_F(ServicesReload, ARebuildKeepsAConnectorWhoseSettingsDidNotChange) {
+  ConnectorConfig cc;
+  cc.name = "close-main";
+  cc.type = "close";
+  cc.base_url = "https://api.close.test";
+  cc.api_key = Secret("api_key_1");
+  cc.where = "safetynet.yaml:12:5";
+  c.connectors = {cc};
+  auto running = buildServices(io.get_executor(), c, *store, {}, false, false);
+  Config same = c;
+  same.connectors[0].where = "safetynet.yaml:14:5";  // lines added above it
+  same.connectors[0].mode = "shadow";
+  auto next = buildServices(io.get_executor(), same, *store, {}, false, false, running.get());
+  ASSERT_EQ(next->connectors.size(), 1u);
+  EXPECT_EQ(next->connectors[0], running->connectors[0]);
+  Config rotated = c;
+  rotated.connectors[0].api_key = Secret("api_key_2");
+  auto afterRotation = buildServices(io.get_executor(), rotated, *store, {}, false, false, next.get());
+  EXPECT_NE(afterRotation->connectors[0], running->connectors[0]);
+  EXPECT_EQ(afterRotation->connectors[0]->name(), "close-main");
 }

@@ -54,11 +54,12 @@ struct ProbeRig {
   std::shared_ptr<fakes::StaticResolver> dns = std::make_shared<fakes::StaticResolver>();
   std::shared_ptr<CountingProber> prober = std::make_shared<CountingProber>();
   std::unique_ptr<Pipeline> pipeline;
-  explicit ProbeRig(checks::SmtpProbeCheckOptions o) {
+  // `sessions`: counts shared with another rig's check (a reload's old and new ones).
+  explicit ProbeRig(checks::SmtpProbeCheckOptions o, std::shared_ptr<checks::SmtpSessionCounts> sessions = nullptr) {
     o.skip_catch_all_mx = {};
     if (o.per_domain_rate == checks::SmtpProbeCheckOptions{}.per_domain_rate) o.per_domain_rate = 0;
     std::vector<CheckPtr> checks = {std::make_shared<checks::SyntaxCheck>(),
-                                    std::make_shared<checks::SmtpProbeCheck>(dns, prober, o)};
+                                    std::make_shared<checks::SmtpProbeCheck>(dns, prober, o, nullptr, sessions)};
     PipelineOptions po;
     po.concurrency = 64;
     pipeline = std::make_unique<Pipeline>(checks, Policy::shipped({}), nullptr, po);
@@ -111,6 +112,31 @@ TEST(SmtpLimits, RecipientsOfADomainAreBatchedUpToTheLimit) {
   EXPECT_LE(s.prober->maxRcpts, 5u);
   EXPECT_LE(s.prober->sessions, 4);  // 12 recipients, at most 5 a session (one may start alone)
   for (const auto& v : out) EXPECT_FALSE(v.verdict.revert) << v.input;
+}
+
+// A reload (SIGHUP) builds a new probe check while the old one still has its sessions open: the
+// daemon gives both one SmtpSessionCounts (buildServices' `previous`), so the two together keep
+// per_domain_concurrency. With counts of their own (before), a domain got a session from each.
+TEST(SmtpLimits, AReloadsNewCheckCountsTheOldOnesSessions) {
+  checks::SmtpProbeCheckOptions o;
+  o.per_domain_concurrency = 1;
+  auto shared = std::make_shared<checks::SmtpSessionCounts>();
+  ProbeRig before(o, shared), after(o, shared);  // each with its prober: the server sees both
+  before.dns->mailDomain("one.example");
+  after.dns->mailDomain("one.example");
+  auto both = [&]() -> Task<int> {
+    using namespace asio::experimental::awaitable_operators;
+    co_await (before.pipeline->evaluate("a@one.example") && after.pipeline->evaluate("b@one.example"));
+    co_return 0;
+  };
+  runTask(both());
+  ASSERT_EQ(before.prober->sessions, 1);
+  ASSERT_EQ(after.prober->sessions, 1);
+  // One after the other: the second began when the first (30 ms) was over, not beside it.
+  const auto a = before.prober->starts.at(0), b = after.prober->starts.at(0);
+  EXPECT_GE(a > b ? a - b : b - a, before.prober->delay);
+  EXPECT_TRUE(shared->per_domain.empty());
+  EXPECT_EQ(shared->total, 0);
 }
 
 // Two emails decided at once, to one domain: the second's recipient joins the session the first

@@ -12,12 +12,14 @@
 #include "safetynet/notify/notifier.hpp"
 #include "safetynet/pipeline/pipeline.hpp"
 #include "safetynet/store/store.hpp"
-#include "safetynet/store/store.hpp"
 
 namespace safetynet {
 
 struct AdminLists;
 class Failsafe;
+namespace checks {
+struct SmtpSessionCounts;
+}
 
 // What the outbox remembers of posts that may be in flight (src/app/outbox.cpp), by row, with the
 // row's attempt count: the rows this process left in "sending" after its own post, and the rows
@@ -41,6 +43,8 @@ struct Services {
   std::vector<ConnectorPtr> connectors;
   std::map<std::string, NotifierPtr> notifiers;  // by kind
   OutboxInFlight outbox_in_flight;
+  // The SMTP sessions open (checks/smtp_probe_check.hpp): carried into a reload's services.
+  std::shared_ptr<checks::SmtpSessionCounts> smtp_sessions;
 };
 
 // Lets tests and the demo swap a part (a fixture resolver instead of c-ares).
@@ -50,8 +54,12 @@ struct ServiceOverrides {
 
 // Throws std::runtime_error with a clear message when something cannot be set up.
 // network=false: `check --offline`; smtp=false: `check --no-smtp`.
+// `previous`: the running services a reload replaces, still finishing their work: the new ones
+// share their SMTP session counts (the probe limits hold across the swap) and start with their
+// DNS distrust (until the next canary check, which sets it on both).
 std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& config, Store& store,
-                                        const ServiceOverrides& overrides, bool network = true, bool smtp = true);
+                                        const ServiceOverrides& overrides, bool network = true, bool smtp = true,
+                                        const Services* previous = nullptr);
 
 struct CycleStats {
   int listed = 0, decided = 0, allowed = 0, reverted = 0, revert_failed = 0, too_late = 0, resumed = 0,

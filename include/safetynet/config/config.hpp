@@ -129,6 +129,7 @@ struct OAuthConfig {
   milliseconds min_mint_interval{0};
   // An access token is renewed this long before it expires.
   milliseconds renew_before{std::chrono::minutes(5)};
+  bool operator==(const OAuthConfig&) const = default;
 };
 
 struct ConnectorConfig {
@@ -156,6 +157,7 @@ struct ConnectorConfig {
   std::string mode;
   // source position, for messages
   std::string where;
+  bool operator==(const ConnectorConfig&) const = default;
 };
 
 struct SlackConfig {

@@ -11,6 +11,7 @@ class Secret {
   explicit Secret(std::string value) : value_(std::move(value)) {}
   const std::string& reveal() const { return value_; }
   bool empty() const { return value_.empty(); }
+  bool operator==(const Secret&) const = default;  // a reload compares configurations
 
  private:
   std::string value_;

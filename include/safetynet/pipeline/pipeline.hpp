@@ -57,6 +57,7 @@ class Pipeline {
   // Our resolver is not to be trusted (the fail-safe's canaries failed): until this is cleared,
   // NXDOMAIN, no-mail-host and null-MX answers become DNS_TEMPFAIL with this evidence. "" clears.
   void setDnsDistrust(std::string evidence) { dnsDistrust_ = std::move(evidence); }
+  const std::string& dnsDistrust() const { return dnsDistrust_; }
   const Policy& policy() const { return *policy_; }
 
  private:
