@@ -141,7 +141,10 @@ bool queueDigestIfDue(const Services& s, Store& store, TimePoint now) {
   const auto& e = s.config.notify.email;
   if (!e.enabled || e.digest != "daily" || e.admin_to.empty()) return false;
   const auto last = store.lastDigestAt();
-  if (last && now - *last < std::chrono::hours(24)) return false;
+  // A last digest more than an hour ahead was recorded by a clock that ran ahead, since corrected:
+  // counted as today's, it would stop every digest until real time passed it by a day.
+  const bool fromAWrongClock = last && *last - now > std::chrono::hours(1);
+  if (last && !fromAWrongClock && now - *last < std::chrono::hours(24)) return false;
   store.enqueueDigest(row("digest|" + formatIso8601(now), "email", digestPayload(store, now)), now);
   return true;
 }

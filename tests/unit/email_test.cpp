@@ -513,6 +513,29 @@ TEST_F(RouteTest, ACrashBetweenSendAndMarkResendsTheSameMessageId) {
 
 // ---- the digest ----
 
+// A digest recorded while the wall clock ran days ahead (then corrected): "the last one was sent
+// less than a day ago" held for as long as the clock had been wrong, plus a day, and the admins got
+// no digest meanwhile. A last digest more than an hour in the future is a clock's mistake, not a
+// digest of today; one a few minutes ahead (a small step back) still counts, so none is doubled.
+TEST_F(RouteTest, ADigestRecordedByAClockDaysAheadDoesNotStopTheNextOnes) {
+  services_.config.notify.email.digest = "daily";
+  const TimePoint t0 = now_;
+  now_ = t0 + hours(72);  // the clock three days ahead
+  EXPECT_CALL(*email_, post("revops@example.com", _, _)).Times(2);
+  drain();
+  now_ = t0;  // corrected
+  drain();    // the day's digest goes out
+  now_ = t0 + minutes(10);
+  drain();    // not twice
+  // A small step back after that one: still within its day.
+  now_ = t0 - minutes(5);
+  drain();
+  int digests = 0;
+  for (const auto& m : store_->allOutbox())
+    if (m.dedupe_key.rfind("digest|", 0) == 0) ++digests;
+  EXPECT_EQ(digests, 2);
+}
+
 TEST_F(RouteTest, DigestCountsTheLastDayAndGoesOutOnceADayAcrossRestarts) {
   const TimePoint t0 = now_;
   auto decide = [&](const std::string& key, const std::string& connector, const std::string& rep, const std::string& reason,
