@@ -245,7 +245,9 @@ std::optional<std::string> Failsafe::judge(Services& s, const EmailDecision& d, 
   recent_.push_back({elapsed, started.value_or(elapsed), guess});
   auto& day = days_[utcDay(now)];
   ++day.first;
-  day.second += guess;
+  // A guess the fail-safe lets go held nothing: counted as held, an incident's broken inputs would
+  // raise the trailing week's baseline (the week-factor trigger's) for the week after.
+  day.second += guess && !status_.active;
   days_dirty_ = true;
   if (!guess) return std::nullopt;
   if (status_.active) return "the fail-safe is on since " + formatIso8601(status_.since) + " (" + status_.why + ")";
@@ -277,6 +279,7 @@ std::optional<std::string> Failsafe::judge(Services& s, const EmailDecision& d, 
     }
   }
   if (why.empty()) return std::nullopt;
+  --day.second;  // the decision that trips it is let go too
   trip(s, why, now);
   return "the fail-safe tripped: " + why;
 }

@@ -1221,6 +1221,26 @@ TEST_F(FailsafeWeekTest, ManyTimesTheTrailingWeeksRatioTripsIt) {
 
 // Several instances on one database: each writes its own day counts and reads the others'; one
 // key for all kept only the last writer's (an instance's restart lost the others' week).
+// The week's share is what the checks' guesses held on a normal day. Guesses the fail-safe let go
+// (an incident's broken inputs, the very thing it stopped) held nothing: counted as held, they
+// raised the trailing week's baseline, and a second incident that week needed a larger jump to
+// trip it.
+TEST_F(FailsafeWeekTest, GuessesLetGoAreNotCountedAsHeldInTheWeek) {
+  auto steady = std::chrono::steady_clock::now();
+  Failsafe f(*store_, [&steady] { return steady; });
+  EXPECT_TRUE(burst(f, steady, 40));  // broken inputs: every decision a guess hold; it trips
+  int letGo = 0;
+  for (int i = 0; i < 100; ++i) {
+    steady += milliseconds(10);
+    letGo += f.judge(services_, decision(true), Clock::now()).has_value();
+  }
+  EXPECT_EQ(letGo, 100);
+  const auto week = f.trailingWeek(Clock::now() + hours(24), 1);  // today, seen from tomorrow
+  ASSERT_TRUE(week);
+  EXPECT_EQ(week->decided, 140);
+  EXPECT_LT(week->held, 40) << "only the holds before it tripped held anything";
+}
+
 TEST_F(FailsafeWeekTest, InstancesSharingADatabaseCountEachOthersWeek) {
   auto steady = std::chrono::steady_clock::now();
   const auto clock = [&steady] { return steady; };
