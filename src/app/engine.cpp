@@ -354,7 +354,13 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
   const TimePoint now = Clock::now();
   d.margin = std::chrono::duration_cast<std::chrono::milliseconds>(e.scheduled_at - now);
   metrics::Instruments& m = metrics::instruments();
-  m.emails_decided.with({c.name(), d.verdict, d.reason.empty() ? "none" : d.reason}).inc();
+  // Counted once recorded: another instance sharing the database may have decided it first (the
+  // metric then counted it twice across the instances).
+  auto record = [&](const std::optional<OutboxMessage>& note = std::nullopt) {
+    if (!store_.recordDecision(d, note)) return false;
+    m.emails_decided.with({c.name(), d.verdict, d.reason.empty() ? "none" : d.reason}).inc();
+    return true;
+  };
   m.decision_margin.with({c.name()}).observe(std::chrono::duration<double>(*d.margin).count());
   std::optional<std::chrono::steady_clock::time_point> oldestChecking;
   if (!checking_.empty()) oldestChecking = *checking_.begin();
@@ -374,7 +380,7 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
       ++stats_.allowed;
       ++stats_.let_go;
       m.failsafe_let_go.with({c.name()}).inc();
-      if (!store_.recordDecision(d)) co_return alreadyDecided();
+      if (!record()) co_return alreadyDecided();
       logger(c.name())->warn("email {}: {}", e.id, d.detail);
       co_return;
     }
@@ -395,7 +401,7 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
     d.state = tooLate ? EmailState::TooLate : EmailState::Allowed;
     if (tooLate) d.detail = "decided " + left + " before its send, less than act_margin: checks may have been cut short";
     if (!tooLate) ++stats_.allowed;
-    if (!store_.recordDecision(d)) co_return alreadyDecided();
+    if (!record()) co_return alreadyDecided();
     co_return;
   }
   if (tooLate && !knownBefore) {  // too late whatever the mode: enforcing would not stop it either
@@ -407,7 +413,7 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
     std::optional<OutboxMessage> note;
     if (!s.notifiers.empty() && !shadow)
       note = outboxNote(s, "too_late|" + d.key, tooLatePayload(d, e, *s.policy, d.detail));
-    if (!store_.recordDecision(d, note)) co_return alreadyDecided();
+    if (!record(note)) co_return alreadyDecided();
     logger(c.name())->warn("email {} is risky ({}) but was decided too late to stop: {}", e.id, d.reason, d.detail);
     co_return;
   }
@@ -417,13 +423,13 @@ Task<void> DecisionEngine::decideAndAct(WorkItem& item) {
                *shadow + " is shadow";
     ++stats_.shadowed;
     m.reverts.with({c.name(), "shadow"}).inc();
-    if (!store_.recordDecision(d)) co_return alreadyDecided();
+    if (!record()) co_return alreadyDecided();
     logger(c.name())->info("email {}: {}", e.id, d.detail);
     co_return;
   }
   if (tooLate) d.detail = "decided " + left + " before its send: stopped on what was already known";
   d.state = EmailState::Reverting;
-  if (!store_.recordDecision(d)) co_return alreadyDecided();  // written before acting
+  if (!record()) co_return alreadyDecided();  // written before acting
   handOver(item, d);
 }
 

@@ -920,6 +920,31 @@ TEST_F(CycleTest, AStopOfARemovedConnectorIsRecordedNotStoppedAndTold) {
   EXPECT_TRUE(store_->outboxFor(later.key).empty());
 }
 
+// Another instance sharing the database decides the email while this one still checks it: the
+// store keeps the first decision, and this one's is not counted in emails_decided_total (before,
+// both instances counted it).
+TEST_F(CycleTest, AnEmailAnotherInstanceDecidedMeanwhileIsNotCountedHere) {
+  auto e = email("raced", "nx@gone.example", minutes(20));
+  auto other = reverting(e, "bounce_risk", "DOMAIN_NXDOMAIN");
+  auto slow = std::make_shared<NiceMock<MockCheck>>();
+  ON_CALL(*slow, name()).WillByDefault(Return("domain"));
+  ON_CALL(*slow, needsNetwork()).WillByDefault(Return(true));
+  ON_CALL(*slow, run(_, _)).WillByDefault([this, other](const CheckInput&, ScanResult& out) -> Task<void> {
+    EXPECT_TRUE(store_->recordDecision(other));  // the other instance, meanwhile
+    out.add("DOMAIN_NXDOMAIN", "gone.example does not exist");
+    co_return;
+  });
+  services_.pipeline = std::make_shared<Pipeline>(std::vector<CheckPtr>{std::make_shared<checks::SyntaxCheck>(), slow},
+                                                  services_.policy, store_.get(), PipelineOptions{});
+  auto counter = [&] { return metrics::instruments().emails_decided.with({name_, "revert", "bounce_risk"}).value(); };
+  const auto before = counter();
+  lists({e});
+  EXPECT_CALL(*connector_, revert(_)).Times(0);  // the other instance stops it
+  const auto st = cycle();
+  EXPECT_EQ(st.already_decided, 1);
+  EXPECT_EQ(counter(), before);
+}
+
 TEST_F(CycleTest, StopsQueuedBeforeTheirReasonWentShadowTouchNothing) {
   auto e = email("s-queued", "dead@acme.example", minutes(20));
   ASSERT_TRUE(store_->recordDecision(reverting(e, "bounce_risk", "SMTP_MAILBOX_NOT_FOUND")));
