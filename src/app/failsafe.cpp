@@ -47,11 +47,12 @@ const std::string kDaysKey = "days";
 bool isDaysKey(const std::string& key) { return key == kDaysKey || key.rfind(kDaysKey + "|", 0) == 0; }
 
 // The canaries' verdict, one key per instance as the day counts ("dns_distrusted",
-// "dns_distrusted|NAME"): {"why": evidence, "at": ms} while that instance's resolver is not
-// trusted, "" when it is. Each instance applies only its own (its resolver is the one that lied);
-// the status shows every instance's. An instance rewrites its distrust at every check, so one not
-// rewritten for kDnsStale is an instance that stopped: before, a shared key written by an instance
-// that then died was applied by the others, and shown, for ever.
+// "dns_distrusted|NAME"): {"why": evidence, "at": ms, "until": ms} while that instance's resolver
+// is not trusted, "" when it is. Each instance applies only its own (its resolver is the one that
+// lied); the status shows every instance's. An instance rewrites its distrust at every check, and
+// "until" is when, without a rewrite, it stopped checking: 3 polls later, at least kDnsStale.
+// Before, a shared key written by an instance that then died was applied by the others, and shown,
+// for ever. A plain text value (an older version's shared key) is no instance's current view.
 const std::string kDnsKey = "dns_distrusted";
 constexpr std::chrono::minutes kDnsStale{10};
 
@@ -59,7 +60,7 @@ bool isDnsKey(const std::string& key) { return key == kDnsKey || key.rfind(kDnsK
 
 struct DnsView {
   std::string why;
-  std::optional<TimePoint> at;  // none: written by an older version (plain text)
+  std::optional<TimePoint> until;  // none: written by an older version (plain text)
 };
 
 DnsView parseDnsView(const std::string& text) {
@@ -67,12 +68,14 @@ DnsView parseDnsView(const std::string& text) {
   if (!j.is_object()) return {text, std::nullopt};
   DnsView v;
   v.why = j.contains("why") && j["why"].is_string() ? j["why"].get<std::string>() : "";
-  if (j.contains("at") && j["at"].is_number_integer()) v.at = fromMillis(j["at"].get<long long>());
+  if (j.contains("until") && j["until"].is_number_integer()) v.until = fromMillis(j["until"].get<long long>());
   return v;
 }
 
-std::string dnsViewText(const std::string& why, TimePoint at) {
-  return why.empty() ? std::string() : nlohmann::json{{"why", why}, {"at", toMillis(at)}}.dump();
+std::string dnsViewText(const std::string& why, TimePoint at, std::chrono::milliseconds poll) {
+  if (why.empty()) return "";
+  const auto fresh = std::max<std::chrono::milliseconds>(kDnsStale, 3 * poll);
+  return nlohmann::json{{"why", why}, {"at", toMillis(at)}, {"until", toMillis(at + fresh)}}.dump();
 }
 
 void parseDays(const std::string& text, std::map<long long, std::pair<long, long>>& into, bool add) {
@@ -109,7 +112,7 @@ FailsafeStatus failsafeStatus(Store& store) {
   for (const auto& [key, text] : store.connectorStates(kStateOwner)) {
     if (!isDnsKey(key)) continue;
     const DnsView v = parseDnsView(text);
-    if (v.why.empty() || (v.at && *v.at < now - kDnsStale)) continue;
+    if (v.why.empty() || !v.until || *v.until < now) continue;
     if (!st.dns_evidence.empty()) st.dns_evidence += "; ";
     st.dns_evidence += key == kDnsKey ? v.why : key.substr(kDnsKey.size() + 1) + ": " + v.why;
   }
@@ -219,13 +222,13 @@ Task<std::string> Failsafe::checkCanaries(Services& s, TimePoint now) {
   if (evidence != ownDnsEvidence_) {
     if (!evidence.empty()) {
       logger("failsafe")->error("{}", evidence);
-      tell(s, "dns_distrusted", {{"why", evidence}}, now, {{dnsKey_, dnsViewText(evidence, now)}});
+      tell(s, "dns_distrusted", {{"why", evidence}}, now, {{dnsKey_, dnsViewText(evidence, now, s.config.poll_interval)}});
     } else {
       logger("failsafe")->warn("the canaries resolve again: DNS answers are trusted");
       tell(s, "dns_trusted", {{"why", "the canary domains resolve again; DNS answers are trusted"}}, now, {{dnsKey_, ""}});
     }
   } else if (!evidence.empty()) {
-    store_.putConnectorState(kStateOwner, dnsKey_, dnsViewText(evidence, now));  // still so: not stale
+    store_.putConnectorState(kStateOwner, dnsKey_, dnsViewText(evidence, now, s.config.poll_interval));  // still so
   }
   ownDnsEvidence_ = evidence;  // only once told: a failed write is tried again at the next tick
   refresh();

@@ -797,6 +797,9 @@ TEST_F(FailsafeTest, InstancesThatDisagreeAboutDnsTellTheAdminsOnceEach) {
 // ever, since only an instance whose own view changes rewrites it. Each instance now keeps its own,
 // rewritten at each of its checks; one not rewritten for 10 minutes no longer counts.
 TEST_F(FailsafeTest, ADistrustNobodyChecksAnyMoreFades) {
+  // An older version's shared key, plain text, left by an instance since upgraded: no instance's
+  // current view (each now writes its own), never shown.
+  store_->putConnectorState("_failsafe", "dns_distrusted", "our resolver says canary gmail.com does not exist");
   Services broken = withLyingResolver();
   Failsafe honest(*store_, {}, "mx-2");
   EXPECT_TRUE(runTask(honest.checkCanaries(services_, Clock::now())).empty());
@@ -814,6 +817,10 @@ TEST_F(FailsafeTest, ADistrustNobodyChecksAnyMoreFades) {
   EXPECT_FALSE(runTask(back.checkCanaries(broken, Clock::now())).empty());
   EXPECT_TRUE(failsafeStatus(*store_).dns_distrusted);
   EXPECT_EQ(outboxOfType("failsafe", "dns_distrusted"), 1);
+  // An instance that polls every 20 minutes checks that often: its view of 11 minutes ago stands.
+  broken.config.poll_interval = minutes(20);
+  EXPECT_FALSE(runTask(back.checkCanaries(broken, Clock::now() - minutes(11))).empty());
+  EXPECT_TRUE(failsafeStatus(*store_).dns_distrusted);
 }
 
 TEST_F(FailsafeTest, MostDecisionsHeldOnGuessesTripsItUntilAnAdminResumes) {
