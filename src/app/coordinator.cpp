@@ -66,6 +66,14 @@ Coordinator::Coordinator(Store& store, const StoreConfig& config)
   holder_ = instance_ + "#" + id;
 }
 
+bool Coordinator::connectorHeldByAnyone(const std::string& connector, TimePoint local) const {
+  if (!shared_) return false;
+  const TimePoint now = store_.leaseNow(local);
+  for (const auto& l : store_.leases())
+    if (l.unit == connectorUnit(connector) && l.until > now) return true;
+  return false;
+}
+
 void Coordinator::refresh(const std::vector<std::string>& connectors, TimePoint local,
                           const std::function<bool(const std::string&)>& busy) {
   if (!shared_) return;

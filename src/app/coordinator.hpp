@@ -39,6 +39,9 @@ class Coordinator {
   // the last renewal).
   bool ownsConnector(const std::string& name) const { return owns(connectorUnit(name)); }
   bool ownsHousekeeping() const { return owns(kHousekeeping); }
+  // Whether any instance holds a live lease on `connector` (this one included): one still
+  // configured with it may still be carrying out its stops. False with SQLite (one instance).
+  bool connectorHeldByAnyone(const std::string& connector, TimePoint now) const;
   // This instance's listings of `connector` keep failing (a route, a proxy or a credential broken
   // on its machine only): it gives the connector up, marks that in the store, and does not take
   // it again for a while (15 minutes, doubling each time in a row, at most 4 hours); another live

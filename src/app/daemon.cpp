@@ -133,7 +133,10 @@ class Daemon {
           });
         }
         engine_->resumeReverting(s, [this](const std::string& c) { return coordinator_->ownsConnector(c); },
-                                 coordinator_->ownsHousekeeping());
+                                 [this](const std::string& c) {
+                                   return coordinator_->ownsHousekeeping() &&
+                                          !coordinator_->connectorHeldByAnyone(c, Clock::now());
+                                 });
         if (options_.once) {
           engine_->setPausedSenders(co_await pausedSenders(
               *s, *store_, Clock::now(), [this](const std::string& c) { return coordinator_->ownsConnector(c); },

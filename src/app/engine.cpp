@@ -222,7 +222,8 @@ bool DecisionEngine::busyWith(const std::string& connector) const {
 }
 
 void DecisionEngine::resumeReverting(const std::shared_ptr<Services>& s,
-                                     const std::function<bool(const std::string&)>& mine, bool settleOrphans) {
+                                     const std::function<bool(const std::string&)>& mine,
+                                     const std::function<bool(const std::string&)>& maySettleOrphan) {
   const TimePoint now = Clock::now();
   for (auto& d : store_.decisionsInState(EmailState::Reverting)) {
     if (inHand_.count(d.key)) continue;
@@ -230,7 +231,15 @@ void DecisionEngine::resumeReverting(const std::shared_ptr<Services>& s,
     if (!c) {
       // Its connector was removed from the configuration while the stop was pending: left
       // "reverting", nobody was ever told it went out.
-      if (settleOrphans && d.scheduled_at + kOrphanGrace < now) settleOrphan(*s, d);
+      if (d.scheduled_at + kOrphanGrace < now && (!maySettleOrphan || maySettleOrphan(d.connector))) {
+        try {
+          settleOrphan(*s, d);
+        } catch (const StoreFullError&) {
+          throw;
+        } catch (const std::exception& ex) {  // one email's trouble does not stop the others' resumption
+          logger("engine")->error("email {} of removed connector {}: {}", d.email_id, d.connector, ex.what());
+        }
+      }
       continue;
     }
     if (mine && !mine(d.connector)) continue;
@@ -454,7 +463,9 @@ Task<void> DecisionEngine::actWorker(bool untilIdle) {
     for (; it != acts_.end(); ++it) {
       const std::string& name = it->second.connector->name();
       const bool later = it->second.email.scheduled_at - now > kActUrgentWithin;
-      if (acting_[name] < kActsPerConnector && (!later || actingLater_[name] < kLaterActsPerConnector)) break;
+      if (acting_[name] < kActsPerConnector && actWorkersOf_[name] < kActWorkersPerConnector &&
+          (!later || actingLater_[name] < kLaterActsPerConnector))
+        break;
     }
     if (it == acts_.end()) {
       if (untilIdle && idle()) {
@@ -469,6 +480,7 @@ Task<void> DecisionEngine::actWorker(bool untilIdle) {
     const std::string name = a.connector->name();
     const bool later = a.email.scheduled_at - now > kActUrgentWithin;
     if (later) ++actingLater_[name];
+    ++actWorkersOf_[name];
     ++actsBusy_;
     std::string failure, full;
     try {
@@ -479,6 +491,7 @@ Task<void> DecisionEngine::actWorker(bool untilIdle) {
       failure = e.what();
     }
     --actsBusy_;
+    --actWorkersOf_[name];
     if (later) --actingLater_[name];
     inHand_.erase(a.decision.key);
     if (!full.empty()) markStoreFull(full);
@@ -548,6 +561,7 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
     r.detail = ex.what();
     failed = true;
   }
+  slot.release();  // the platform write is done: its next stop may begin
   const TimePoint now = Clock::now();
   // A platform that did not answer clearly (a 5xx, a reset, a body cut short) is tried again at
   // the next tick while the send is still ahead. Three tries gave up within 3 s of a platform's
@@ -556,7 +570,6 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
   // Another instance sharing the database may have settled it meanwhile (it took this connector
   // over): the store moves only an email still reverting, so a late failure here undoes nothing.
   if (retryLater) {
-    slot.release();
     if (!store_.transition(d.key, EmailState::Reverting,
                            "attempt " + std::to_string(attempts) + " failed: " + r.detail, attempts, std::nullopt)) {
       log->info("email {}: settled elsewhere meanwhile ({})", e.id, r.detail);
@@ -568,10 +581,9 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
   }
   if (r.confirmed) r.detail += " (" + std::to_string(secondsLeft(e.scheduled_at, now)) + " s before its send)";
   // The names for the notification come from the same platform, often a request each (a user
-  // or contact not seen yet): under the same slot, or one slow platform's stops would take every
-  // act worker, each waiting here, and the other platforms' stops none.
+  // or contact not seen yet). The worker stays this platform's meanwhile: at most
+  // kActWorkersPerConnector of them, so the other platforms' stops keep theirs.
   EmailPeople people = co_await c.people(e);
-  slot.release();
   OutboxMessage note = outboxNote(s, "notify|" + d.key, notificationPayload(d, e, people, *s.policy, r.confirmed, r.detail));
   if (r.confirmed) {
     // Held as `unknown`: its inconclusive recipients are checked again after recheck_after.

@@ -27,9 +27,12 @@ class DecisionEngine {
   // Platform writes (stop + confirm) in flight per connector: the rate budgets pace them, this
   // keeps the number of connections to one platform small.
   static constexpr int kActsPerConnector = 8;
-  // Coroutines that carry out the stops, across connectors (a connector uses at most
-  // kActsPerConnector of them at once).
+  // Coroutines that carry out the stops, across connectors. A connector's stops hold at most
+  // kActsPerConnector platform slots (the revert) and kActWorkersPerConnector workers in all (the
+  // revert, then the names for the notification and the store write): one slow platform cannot
+  // take every worker, and its slot is free again for its next urgent stop while the names load.
   static constexpr int kActWorkers = 4 * kActsPerConnector;
+  static constexpr int kActWorkersPerConnector = 2 * kActsPerConnector;
   // A stop due further ahead than this may wait (its platform's rate budget holds it back while
   // urgent work goes first), and such stops take at most kLaterActsPerConnector of the slots, so
   // that a burst of them never leaves an email due in two minutes without one.
@@ -39,6 +42,11 @@ class DecisionEngine {
   static constexpr int kMaxRevertAttempts = 8;
 
   DecisionEngine(asio::any_io_executor ex, Store& store, int workers = kDefaultWorkers);
+  // Stops abandoned at shutdown (their coroutine frames destroyed with the io_context, maybe after
+  // the engine) must not touch it: see ActSlot.
+  ~DecisionEngine() { *alive_ = false; }
+  DecisionEngine(const DecisionEngine&) = delete;
+  DecisionEngine& operator=(const DecisionEngine&) = delete;
 
   // Lists one connector; each page's undecided emails enter the queue as soon as the platform's
   // profiles of their people are loaded. Throws what the listing throws (the caller counts it).
@@ -47,11 +55,12 @@ class DecisionEngine {
   // Emails of this connector queued, being decided or being stopped here.
   bool busyWith(const std::string& connector) const;
   // Only those of connectors `mine` accepts (several instances: the ones whose lease it holds).
-  // A stop whose connector is no longer configured cannot be carried out by anyone: once its send
-  // time is kOrphanGrace past (an instance still configured with it would have acted by then), it
-  // is recorded revert_failed and told, here if `settle_orphans` (the housekeeping instance).
+  // A stop whose connector is not configured here may be carried out by nobody: once its send time
+  // is kOrphanGrace past, it is recorded revert_failed and told, if `may_settle_orphan` says so for
+  // its connector (several instances: the housekeeping one, and only while no instance still
+  // holds the connector's lease, i.e. still has it configured during a rolling change); empty: yes.
   void resumeReverting(const std::shared_ptr<Services>& s, const std::function<bool(const std::string&)>& mine = {},
-                       bool settle_orphans = true);
+                       const std::function<bool(const std::string&)>& may_settle_orphan = {});
   static constexpr std::chrono::minutes kOrphanGrace{5};
   // The sending mailboxes paused now (sender protection), for the emails decided from here on.
   void setPausedSenders(std::map<std::string, SenderState> paused) { paused_ = std::move(paused); }
@@ -120,20 +129,23 @@ class DecisionEngine {
   // exception too: a store error must not leak the slot).
   class ActSlot {
    public:
-    ActSlot(DecisionEngine& engine, std::string connector) : engine_(engine), connector_(std::move(connector)) {}
+    ActSlot(DecisionEngine& engine, std::string connector)
+        : engine_(engine), alive_(engine.alive_), connector_(std::move(connector)) {}
     ActSlot(const ActSlot&) = delete;
     ActSlot& operator=(const ActSlot&) = delete;
     ~ActSlot() { release(); }
     void release() {
-      if (held_) engine_.releaseActSlot(connector_);
+      if (held_ && *alive_) engine_.releaseActSlot(connector_);
       held_ = false;
     }
 
    private:
     DecisionEngine& engine_;
+    std::shared_ptr<bool> alive_;
     std::string connector_;
     bool held_ = true;
   };
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 
   asio::any_io_executor ex_;
   Store& store_;
@@ -146,6 +158,7 @@ class DecisionEngine {
   Failsafe* failsafe_ = nullptr;
   std::map<std::string, int> acting_;       // per connector
   std::map<std::string, int> actingLater_;  // per connector: stops not urgent yet being carried out
+  std::map<std::string, int> actWorkersOf_;  // per connector: act workers on its stops
   asio::steady_timer wake_, actWake_;
   unsigned long long seq_ = 0;
   int busy_ = 0, listings_ = 0;

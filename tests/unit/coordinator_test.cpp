@@ -101,6 +101,24 @@ TEST_F(CoordinatorTest, ADeadInstancesUnitsAreTakenOverAfterItsLease) {
   EXPECT_TRUE(b->ownsHousekeeping());
 }
 
+// The stops of a connector removed from one instance's configuration (a rolling change) are
+// settled as not stopped only when no instance holds the connector any more: one still configured
+// with it may be carrying them out.
+TEST_F(CoordinatorTest, AConnectorIsHeldByAnyoneUntilItsLastLeaseRunsOut) {
+  const TimePoint t0 = Clock::now();
+  auto a = instance("a");
+  a->refresh(connectors_, t0);
+  auto b = instance("b");
+  b->refresh({"close-a"}, t0 + seconds(1));  // b's configuration has close-a only
+  EXPECT_TRUE(b->connectorHeldByAnyone("outreach", t0 + seconds(2)));  // a holds it
+  EXPECT_FALSE(b->connectorHeldByAnyone("gone", t0 + seconds(2)));
+  // a stops renewing (it was reconfigured, or died): its lease runs out after 30 s.
+  EXPECT_TRUE(b->connectorHeldByAnyone("outreach", t0 + seconds(29)));
+  EXPECT_FALSE(b->connectorHeldByAnyone("outreach", t0 + seconds(31)));
+  StoreConfig single;  // SQLite: one instance, no leases
+  EXPECT_FALSE(Coordinator(*store_, single).connectorHeldByAnyone("outreach", t0));
+}
+
 TEST_F(CoordinatorTest, AStopGivesTheUnitsUpAtOnce) {
   const TimePoint t0 = Clock::now();
   auto a = instance("a");

@@ -428,8 +428,8 @@ TEST_F(CycleTest, StopsDueLaterLeaveASlotForAnEmailDueSoon) {
 // stop for the notification) are slow to come (an uncached user on a slow platform). A stop held
 // its platform's act slot only for the revert: the next stops of that platform took the free act
 // workers one after another, each then waiting in people(), until all 32 did and the other
-// platform's email waited for one. The slot now covers people() too: one platform holds at most
-// kActsPerConnector act workers.
+// platform's email waited for one. One platform's stops now hold at most kActWorkersPerConnector
+// act workers (its platform slots stay free for its next reverts while the names load).
 struct SlowPeopleRace {
   bool otherStopped = false, otherWaited = false;  // waited: a people() gave up waiting for the other's stop
   int inPeople = 0, maxInPeople = 0;
@@ -483,7 +483,8 @@ TEST_F(CycleTest, OnePlatformsSlowPeopleDoNotTakeEveryActWorker) {
   EXPECT_EQ(st.reverted, 41);
   EXPECT_TRUE(race->otherStopped);
   EXPECT_FALSE(race->otherWaited) << "the other platform's stop waited for the first one's people()";
-  EXPECT_LE(race->maxInPeople, DecisionEngine::kActsPerConnector);
+  EXPECT_LE(race->maxInPeople, DecisionEngine::kActWorkersPerConnector);
+  EXPECT_GT(race->maxInPeople, DecisionEngine::kActsPerConnector);  // the slots were free for reverts meanwhile
 }
 
 // A connector that hands over one big page (as Close does after its sweep) and whose profile
@@ -897,7 +898,6 @@ TEST_F(FailsafeTest, StopsQueuedBeforeItTrippedAreLetGoIfOnAGuess) {
   EXPECT_EQ(decisionFor(certain)->state, EmailState::Reverted);
 }
 
-// A stop queued before an admin switched its reason to shadow (SIGHUP) touches nothing either.
 // A stop left "reverting" when its connector was removed from the configuration (SIGHUP, or a
 // restart with the new file): nobody can carry it out. Before, it stayed "reverting" for ever and
 // nobody was told the email went out; once its send time is past, it is recorded revert_failed and
@@ -952,6 +952,7 @@ TEST_F(CycleTest, AnEmailAnotherInstanceDecidedMeanwhileIsNotCountedHere) {
   EXPECT_EQ(counter(), before);
 }
 
+// A stop queued before an admin switched its reason to shadow (SIGHUP) touches nothing either.
 TEST_F(CycleTest, StopsQueuedBeforeTheirReasonWentShadowTouchNothing) {
   auto e = email("s-queued", "dead@acme.example", minutes(20));
   ASSERT_TRUE(store_->recordDecision(reverting(e, "bounce_risk", "SMTP_MAILBOX_NOT_FOUND")));
@@ -1251,8 +1252,6 @@ TEST_F(FailsafeWeekTest, ManyTimesTheTrailingWeeksRatioTripsIt) {
   EXPECT_NE(status.why.find("times the trailing week's 2.0% (10 of 500)"), std::string::npos) << status.why;
 }
 
-// Several instances on one database: each writes its own day counts and reads the others'; one
-// key for all kept only the last writer's (an instance's restart lost the others' week).
 // The week's share is what the checks' guesses held on a normal day. Guesses the fail-safe let go
 // (an incident's broken inputs, the very thing it stopped) held nothing: counted as held, they
 // raised the trailing week's baseline, and a second incident that week needed a larger jump to
@@ -1273,6 +1272,8 @@ TEST_F(FailsafeWeekTest, GuessesLetGoAreNotCountedAsHeldInTheWeek) {
   EXPECT_LT(week->held, 40) << "only the holds before it tripped held anything";
 }
 
+// Several instances on one database: each writes its own day counts and reads the others'; one
+// key for all kept only the last writer's (an instance's restart lost the others' week).
 TEST_F(FailsafeWeekTest, InstancesSharingADatabaseCountEachOthersWeek) {
   auto steady = std::chrono::steady_clock::now();
   const auto clock = [&steady] { return steady; };
