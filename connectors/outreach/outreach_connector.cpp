@@ -149,7 +149,6 @@ Task<void> OutreachConnector::streamScheduled(TimeWindow window, PageSink sink) 
       throw ConnectorError(config_.name + ": GET /mailings answered without a data list");
     Included inc;
     inc.add(doc);
-    co_await readMissingRecipients(doc, inc);
     if (doc.contains("included") && doc["included"].is_array())
       for (const auto& r : doc["included"]) {
         if (jsonString(r, "type") == "user") users_[idOf(r)] = toRep(r);
@@ -157,6 +156,10 @@ Task<void> OutreachConnector::streamScheduled(TimeWindow window, PageSink sink) 
       }
     std::vector<ScheduledEmail> page;
     for (const auto& m : doc["data"]) {
+      // Only a mailing still to send needs its every recipient (an incremental listing brings the
+      // sent and drafted ones too).
+      if (m.contains("attributes") && jsonString(m["attributes"], "state") == "scheduled")
+        co_await readMissingRecipients(m, inc);
       std::string why;
       auto e = toScheduledEmail(m, inc, config_.name, &why);
       if (!e) {
@@ -286,24 +289,29 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
   co_return result;
 }
 
-Task<void> OutreachConnector::readMissingRecipients(const nlohmann::json& doc, Included& inc) {
-  if (!doc.contains("data") || !doc["data"].is_array()) co_return;
+Task<void> OutreachConnector::readMissingRecipients(const nlohmann::json& m, Included& inc) {
   // JSON:API asks a compound document for every resource its relationships name, but a server
   // may leave some out (a large page); before, such a recipient was skipped without a word.
-  for (const auto& m : doc["data"])
-    for (const auto& id : missingRecipients(m, inc)) {
-      if (inc.find("recipient", id)) continue;  // another mailing of the page named it too
-      const std::string what = "GET /recipients/" + id;
+  for (const auto& id : missingRecipients(m, inc)) {
+    const std::string what = "GET /recipients/" + id;
+    std::string failure;
+    try {
       HttpResponse r = co_await call("GET", config_.base_url + "/recipients/" + urlEncode(id), "");
       if (r.status == 404) continue;  // removed from the mailing since it was listed
-      if (r.status < 200 || r.status >= 300)
-        throw ConnectorError(config_.name + ": " + what + " (a recipient the listing did not include) answered " +
-                             std::to_string(r.status) + ": " + errorText(r.body));
       auto j = nlohmann::json::parse(r.body, nullptr, false);
-      if (!j.is_object() || !j.contains("data") || !j["data"].is_object())
-        throw ConnectorError(config_.name + ": " + what + " answered without a recipient");
-      inc.addResource(j["data"]);
+      if (r.status < 200 || r.status >= 300)
+        failure = "answered " + std::to_string(r.status) + ": " + errorText(r.body);
+      else if (!j.is_object() || !j.contains("data") || !j["data"].is_object())
+        failure = "answered without a recipient";
+      else
+        inc.addResource(j["data"]);
+    } catch (const std::exception& e) {
+      failure = e.what();
     }
+    if (!failure.empty())
+      logger(config_.name)->warn("mailing {}: recipient {} is not in the listing and {} {}: decided on the others",
+                                 idOf(m), id, what, failure);
+  }
 }
 
 Task<std::optional<nlohmann::json>> OutreachConnector::resource(const std::string& type, const std::string& id,
@@ -423,7 +431,6 @@ Task<Activity> OutreachConnector::recentActivity(TimePoint since) {
     nlohmann::json doc = co_await getJson(url, "GET /mailings (activity)");
     Included inc;
     inc.add(doc);
-    co_await readMissingRecipients(doc, inc);
     if (doc.contains("data") && doc["data"].is_array())
       for (const auto& m : doc["data"]) {
         const std::string id = idOf(m);
@@ -437,6 +444,7 @@ Task<Activity> OutreachConnector::recentActivity(TimePoint since) {
         a.sent.push_back(SentEmail{key, mailbox, *at});
         if (jsonString(attrs, "state") != "bounced") continue;
         auto bouncedAt = parseIso8601(jsonString(attrs, "bouncedAt"));
+        co_await readMissingRecipients(m, inc);  // the bounced address is a recipient
         std::string why;
         auto e = toScheduledEmail(m, inc, config_.name, &why);  // for its recipients
         if (!e) continue;

@@ -57,10 +57,12 @@ class OutreachConnector final : public Connector {
   };
   Task<Written> write(std::string method, std::string url, std::string body, TimePoint due);
   Task<std::pair<std::string, std::string>> readMailing(const std::string& id, TimePoint due);  // state, sequenceState id
-  // Reads on their own the recipients `doc`'s mailings name but its `included` left out, into
-  // `inc`. One Outreach no longer has (404) stays out; any other failure throws: a mailing
-  // decided on its other recipients would send to the missing one unchecked.
-  Task<void> readMissingRecipients(const nlohmann::json& doc, Included& inc);
+  // Reads on their own the recipients `mailing` names but the page's `included` left out, into
+  // `inc`: skipped, the mailing would be decided on its other recipients and the missing one sent
+  // to unchecked. One Outreach no longer has (404) stays out. One it cannot answer for is logged
+  // and left out (the mailing is decided on the others, as before): failing the listing would
+  // leave every mailing of the connector unchecked for one recipient.
+  Task<void> readMissingRecipients(const nlohmann::json& mailing, Included& inc);
   // GET /{type}/{id}'s resource, or nullopt (logged) when Outreach cannot answer.
   Task<std::optional<nlohmann::json>> resource(const std::string& type, const std::string& id,
                                                std::optional<TimePoint> due = std::nullopt);
