@@ -26,6 +26,7 @@ ConnectorPtr unchangedConnector(const Services& previous, const ConnectorConfig&
     c.mode.clear();
     return c;
   };
+  if (!cc.ca_file.empty()) return nullptr;  // its CA bundle is read again: it may have been replaced in place
   for (const auto& was : previous.config.connectors) {
     if (was.name != cc.name || !(comparable(was) == comparable(cc))) continue;
     for (const auto& c : previous.connectors)
