@@ -289,9 +289,19 @@ class Daemon {
   }
 
   Task<void> checkCanaries(std::shared_ptr<Services> s) {
-    const std::string distrust = co_await failsafe_->checkCanaries(*s, Clock::now());
+    std::string distrust;
+    std::exception_ptr failed;
+    try {
+      distrust = co_await failsafe_->checkCanaries(*s, Clock::now());
+    } catch (...) {
+      // The verdict could not be recorded (the store refused): it applies all the same, and the
+      // failure is reported as any round's.
+      failed = std::current_exception();
+      distrust = failsafe_->lastCanaryEvidence();
+    }
     services_->pipeline->setDnsDistrust(distrust);  // the running services (a reload may have swapped them)
     if (s != services_) s->pipeline->setDnsDistrust(distrust);
+    if (failed) std::rethrow_exception(failed);
   }
 
   // Whether a small write goes through again (after the state directory was full).

@@ -219,6 +219,7 @@ Task<std::string> Failsafe::checkCanaries(Services& s, TimePoint now) {
   for (size_t i = 0; i < canaries.size() && evidence.empty(); ++i)
     if (!no[i].empty())
       evidence = "our resolver says canary " + canaries[i] + " " + no[i] + ": its NXDOMAIN and no-mail answers are not trusted";
+  lastCanaryEvidence_ = evidence;  // applied by the caller even if recording it fails below
   if (evidence != ownDnsEvidence_) {
     if (!evidence.empty()) {
       logger("failsafe")->error("{}", evidence);

@@ -76,6 +76,9 @@ class Failsafe {
   // This instance's canaries' evidence against its resolver ("" : trusted); status() shows every
   // instance's.
   const std::string& ownDnsEvidence() const { return ownDnsEvidence_; }
+  // What the last canary check found, recorded or not: when the store refuses the record (and
+  // checkCanaries throws), the checks must still distrust a lying resolver.
+  const std::string& lastCanaryEvidence() const { return lastCanaryEvidence_; }
   const FailsafeStatus& status() const { return status_; }
   // Writes this instance's day counts of the trailing-week trigger to the store and reads the
   // other instances' (each tick; a crash loses at most a tick's counts of a statistic).
@@ -114,6 +117,7 @@ class Failsafe {
   // own view changes, and applies only its own: another's resolver is not ours.
   std::string dnsKey_;
   std::string ownDnsEvidence_;
+  std::string lastCanaryEvidence_;
   void loadDays();
 };
 
