@@ -313,6 +313,17 @@ Task<RevertResult> CloseConnector::revert(const ScheduledEmail& email) {
     store_.removeTracked(config_.name, email.id);
     co_return r;
   }
+  // The rep may have changed it since it was decided, and no listing shown it yet (the event log
+  // lags): this stop was decided on recipients or a send time it no longer has. Left alone for
+  // its new version to be decided; tracked as it is now, so the next listing has it too. An
+  // email the mapping cannot read (no date_scheduled while in the outbox) cannot tell: stopped.
+  if (auto current = toScheduledEmail(before, config_.name, nullptr); current && !sameVersion(email, *current)) {
+    store_.upsertTracked(TrackedEmail{config_.name, email.id, current->scheduled_at, before});
+    r.changed = true;
+    r.detail = "changed in Close since it was decided: not moved to draft";
+    r.current = std::move(current);
+    co_return r;
+  }
   std::optional<nlohmann::json> written = co_await emailUnlessGone("PUT", path, draftBody());
   if (!written) co_return co_await gone(email);
   // Confirm with a fresh read, not the PUT's echo.

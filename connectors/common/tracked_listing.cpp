@@ -49,6 +49,10 @@ bool TrackedListing::saw(const ScheduledEmail& e, bool stillScheduled, TimeWindo
 
 void TrackedListing::forget(const std::string& email_id) { store_.removeTracked(connector_, email_id); }
 
+void TrackedListing::replace(const ScheduledEmail& e) {
+  store_.upsertTracked(TrackedEmail{connector_, e.id, e.scheduled_at, toJson(e)});
+}
+
 void TrackedListing::finish(const Plan& p) {
   if (p.full) {
     // Scheduled emails the full listing did not return are no longer scheduled (sent, deleted,

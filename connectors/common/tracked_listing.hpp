@@ -40,6 +40,8 @@ class TrackedListing {
   // What a listing saw without a send time (Outreach's scheduledAt, Salesloft's send_after: null
   // once it is not to send any more): forgotten, as saw(e, false).
   void forget(const std::string& email_id);
+  // A newer version read outside a listing (a stop found the email changed): kept as the listing's.
+  void replace(const ScheduledEmail& e);
   // The listing went through: a full one forgets the tracked emails it did not see; the next
   // increment starts from this listing's start.
   void finish(const Plan& plan);

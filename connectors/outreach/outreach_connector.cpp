@@ -186,9 +186,13 @@ Task<void> OutreachConnector::streamScheduled(TimeWindow window, PageSink sink) 
   co_await sink(tracked_.inWindow(window));
 }
 
-Task<std::pair<std::string, std::string>> OutreachConnector::readMailing(const std::string& id, TimePoint due) {
-  HttpResponse r = co_await call("GET", config_.base_url + "/mailings/" + urlEncode(id), "", due);
-  if (r.status == 404) co_return std::make_pair(std::string("gone"), std::string());
+Task<OutreachConnector::MailingRead> OutreachConnector::readMailing(const std::string& id, TimePoint due, bool version) {
+  // include: JSON:API's compound document, as the listing asks it of GET /mailings. A named local:
+  // g++ 12 destroys a conditional expression's temporaries twice inside a co_await's arguments.
+  std::string url = config_.base_url + "/mailings/" + urlEncode(id);
+  if (version) url += "?" + param("include", "recipients,prospect");
+  HttpResponse r = co_await call("GET", url, "", due);
+  if (r.status == 404) co_return MailingRead{"gone", "", std::nullopt};
   if (r.status < 200 || r.status >= 300)
     throw ConnectorError(config_.name + ": GET /mailings/" + id + " answered " + std::to_string(r.status) + ": " +
                          errorText(r.body));
@@ -196,8 +200,16 @@ Task<std::pair<std::string, std::string>> OutreachConnector::readMailing(const s
   if (!j.is_object() || !j.contains("data") || !j["data"].is_object())
     throw ConnectorError(config_.name + ": GET /mailings/" + id + " answered without a mailing");
   const auto& d = j["data"];
-  std::string state = d.contains("attributes") ? jsonString(d["attributes"], "state") : "";
-  co_return std::make_pair(state, relatedId(d, "sequenceState"));
+  MailingRead out{d.contains("attributes") ? jsonString(d["attributes"], "state") : "", relatedId(d, "sequenceState"),
+                  std::nullopt};
+  if (version && out.state == "scheduled") {
+    Included inc;
+    inc.add(j);
+    std::string unreadable;
+    const bool everyRecipient = co_await readMissingRecipients(d, inc);
+    if (everyRecipient) out.current = toScheduledEmail(d, inc, config_.name, &unreadable);
+  }
+  co_return out;
 }
 
 Task<OutreachConnector::Written> OutreachConnector::write(std::string method, std::string url, std::string body,
@@ -227,13 +239,25 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
   bool unclear = false;
   try {
     // Read first: after a crash the mailing may already be drafted, sent or gone.
-    auto [state, sequenceState] = co_await readMailing(email.id, email.scheduled_at);
-    if (sequenceState.empty()) sequenceState = email.ref("sequence_state");
+    MailingRead read = co_await readMailing(email.id, email.scheduled_at, true);
+    const std::string state = read.state;
+    std::string sequenceState = read.sequenceState.empty() ? email.ref("sequence_state") : read.sequenceState;
     if (!stillSending(state)) {
       result.confirmed = state == "drafted" || state == "gone";
       result.detail = state == "drafted" ? "already a draft in Outreach"
                       : state == "gone"  ? "the mailing no longer exists in Outreach"
                                          : "Outreach shows state \"" + state + "\": too late to stop";
+      co_return result;
+    }
+    // The rep changed its recipients or send time since it was decided, and no listing has shown
+    // it yet (a recipient edit may not even move the mailing's updatedAt): left alone for its new
+    // version to be decided, tracked as it is now. A version that cannot be told (a recipient
+    // Outreach did not answer for) is stopped as decided.
+    if (read.current && !sameVersion(email, *read.current)) {
+      tracked_.replace(*read.current);
+      result.changed = true;
+      result.detail = "changed in Outreach since it was decided: not drafted";
+      result.current = std::move(read.current);
       co_return result;
     }
     std::string done;
@@ -247,7 +271,7 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
         done = "PATCH state=drafted refused (" + w.text + ")";
         // A refusal may only say "it is not scheduled any more": an earlier PATCH of ours that
         // landed late (its answer never came), or the rep. Re-read before a second, different stop.
-        auto [now, unused] = co_await readMailing(email.id, email.scheduled_at);
+        const std::string now = (co_await readMailing(email.id, email.scheduled_at)).state;
         pause = stillSending(now);  // else the documented fallback is not needed
         if (!pause) done += ", the mailing being \"" + now + "\" already";
       } else {
@@ -272,7 +296,7 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
     }
     // Confirm with a fresh read. Only a draft or no mailing at all is stopped: "delivered",
     // "opened", "bounced"... (or no state) mean it went out while we were stopping it.
-    auto [after, unused] = co_await readMailing(email.id, email.scheduled_at);
+    const std::string after = (co_await readMailing(email.id, email.scheduled_at)).state;
     result.confirmed = after == "drafted" || after == "gone";
     if (!stillSending(after)) unclear = false;  // whatever the write did, the mailing's fate is known
     result.detail = done + (result.confirmed ? "; Outreach now shows the mailing as \"" + after + "\" (confirmed by re-reading)"
@@ -289,7 +313,8 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
   co_return result;
 }
 
-Task<void> OutreachConnector::readMissingRecipients(const nlohmann::json& m, Included& inc) {
+Task<bool> OutreachConnector::readMissingRecipients(const nlohmann::json& m, Included& inc) {
+  bool all = true;
   // JSON:API asks a compound document for every resource its relationships name, but a server
   // may leave some out (a large page); before, such a recipient was skipped without a word.
   for (const auto& id : missingRecipients(m, inc)) {
@@ -308,10 +333,13 @@ Task<void> OutreachConnector::readMissingRecipients(const nlohmann::json& m, Inc
     } catch (const std::exception& e) {
       failure = e.what();
     }
-    if (!failure.empty())
+    if (!failure.empty()) {
+      all = false;
       logger(config_.name)->warn("mailing {}: recipient {} is not in the listing and {} {}: decided on the others",
                                  idOf(m), id, what, failure);
+    }
   }
+  co_return all;
 }
 
 Task<std::optional<nlohmann::json>> OutreachConnector::resource(const std::string& type, const std::string& id,

@@ -56,13 +56,21 @@ class OutreachConnector final : public Connector {
     std::string text;  // "422: <Outreach's error>", or the transport error
   };
   Task<Written> write(std::string method, std::string url, std::string body, TimePoint due);
-  Task<std::pair<std::string, std::string>> readMailing(const std::string& id, TimePoint due);  // state, sequenceState id
+  // A mailing as Outreach shows it now: its state ("gone" for a 404), its sequenceState, and with
+  // `version` (include=recipients,prospect) the version as the listing maps it, when every
+  // recipient could be read (else nothing: the version cannot be told).
+  struct MailingRead {
+    std::string state, sequenceState;
+    std::optional<ScheduledEmail> current;
+  };
+  Task<MailingRead> readMailing(const std::string& id, TimePoint due, bool version = false);
   // Reads on their own the recipients `mailing` names but the page's `included` left out, into
   // `inc`: skipped, the mailing would be decided on its other recipients and the missing one sent
   // to unchecked. One Outreach no longer has (404) stays out. One it cannot answer for is logged
   // and left out (the mailing is decided on the others, as before): failing the listing would
   // leave every mailing of the connector unchecked for one recipient.
-  Task<void> readMissingRecipients(const nlohmann::json& mailing, Included& inc);
+  // Returns false when one could not be read.
+  Task<bool> readMissingRecipients(const nlohmann::json& mailing, Included& inc);
   // GET /{type}/{id}'s resource, or nullopt (logged) when Outreach cannot answer.
   Task<std::optional<nlohmann::json>> resource(const std::string& type, const std::string& id,
                                                std::optional<TimePoint> due = std::nullopt);

@@ -158,16 +158,37 @@ Task<void> SalesloftConnector::streamScheduled(TimeWindow window, PageSink sink)
   co_await sink(tracked_.inWindow(window));
 }
 
-Task<std::string> SalesloftConnector::emailStatus(const std::string& id, TimePoint due) {
+Task<SalesloftConnector::EmailRead> SalesloftConnector::readEmail(const std::string& id, TimePoint due) {
   HttpResponse r = co_await call("GET", "/activities/emails/" + urlEncode(id) + ".json", "", "", 1, due);
-  if (r.status == 404) co_return std::string("gone");
+  if (r.status == 404) co_return EmailRead{"gone", std::nullopt};
   if (r.status < 200 || r.status >= 300)
     throw ConnectorError(config_.name + ": GET /activities/emails/" + id + " answered " + std::to_string(r.status) + ": " +
                          errorText(r.body));
   const auto j = nlohmann::json::parse(r.body, nullptr, false);
   const nlohmann::json* email = resourceIn(j);
   if (!email) throw ConnectorError(config_.name + ": GET /activities/emails/" + id + " answered without an email");
-  co_return jsonString(*email, "status");
+  std::string unreadable;  // the version cannot be read (no send_after once sent): status only
+  EmailRead out{jsonString(*email, "status"), toScheduledEmail(*email, config_.name, &unreadable)};
+  if (out.current && !co_await dropAutoBcc(*out.current)) out.current.reset();
+  co_return out;
+}
+
+Task<bool> SalesloftConnector::dropAutoBcc(ScheduledEmail& e) {
+  if (e.user_id.empty()) co_return true;
+  if (!autoBcc_.count(e.user_id)) {
+    std::string failure;
+    try {
+      co_await user(e.user_id);
+    } catch (const std::exception& ex) {
+      failure = ex.what();
+    }
+    if (!failure.empty()) logger(config_.name)->warn("could not look up user {}: {}", e.user_id, failure);
+  }
+  auto it = autoBcc_.find(e.user_id);
+  if (it == autoBcc_.end()) co_return false;
+  if (!it->second.empty())
+    std::erase_if(e.recipients, [&](const Recipient& r) { return r.kind == "bcc" && asciiLower(r.address) == it->second; });
+  co_return true;
 }
 
 Task<std::string> SalesloftConnector::removeFromCadence(const ScheduledEmail& email) {
@@ -211,35 +232,52 @@ Task<RevertResult> SalesloftConnector::revert(const ScheduledEmail& email) {
   RevertResult result;
   std::string error;
   try {
-    const std::string before = co_await emailStatus(email.id, email.scheduled_at);
+    EmailRead read = co_await readEmail(email.id, email.scheduled_at);
+    const std::string before = read.status;
     if (!stillSending(before)) {
       result.confirmed = before == "cancelled" || before == "failed" || before == "gone";
       result.detail = result.confirmed ? "Salesloft already shows the email as \"" + before + "\""
                                        : "Salesloft shows status \"" + before + "\": too late to stop";
       co_return result;
     }
+    // The rep changed its recipients or send time since it was decided, and no listing has shown
+    // it yet: left alone for its new version to be decided (tracked as it is now). An email the
+    // mapping cannot read cannot tell: stopped as decided.
+    if (read.current && !sameVersion(email, *read.current)) {
+      tracked_.replace(*read.current);
+      result.changed = true;
+      result.detail = "changed in Salesloft since it was decided: not stopped";
+      result.current = std::move(read.current);
+      co_return result;
+    }
+    // The stop acts on the person and cadence: those the email names now (a step moved to another
+    // cadence since it was listed is stopped there).
+    ScheduledEmail target = email;
+    if (read.current)
+      for (const char* ref : {"person", "cadence"})
+        if (auto now = read.current->ref(ref); !now.empty()) target.refs[ref] = now;
     std::string strategy = config_.revert_strategy.empty() ? "remove_from_cadence" : config_.revert_strategy;
     std::string done;
-    if (strategy == "remove_from_cadence" && email.ref("cadence").empty()) {
+    if (strategy == "remove_from_cadence" && target.ref("cadence").empty()) {
       done = "a one-off email (no cadence): ";
       strategy = "restrict_email";
     }
-    if (email.ref("person").empty()) {
+    if (target.ref("person").empty()) {
       result.detail = "the email names no person, so it cannot be stopped";
       co_return result;
     }
     // Named locals, not a conditional expression: g++ 12 mishandles co_await inside one.
     std::string action;
     if (strategy == "remove_from_cadence")
-      action = co_await removeFromCadence(email);
+      action = co_await removeFromCadence(target);
     else
-      action = co_await restrictEmail(email);
+      action = co_await restrictEmail(target);
     done += action;
     std::string after = co_await emailStatus(email.id, email.scheduled_at);
     if (strategy == "remove_from_cadence" && stillSending(after)) {
       // No membership listed (currently_on_cadence already false, or not visible to this key), or
       // its removal did not cancel the email: the other documented stop, before reporting failure.
-      const std::string more = co_await restrictEmail(email);
+      const std::string more = co_await restrictEmail(target);
       done += "; still \"" + after + "\", so " + more;
       after = co_await emailStatus(email.id, email.scheduled_at);
     }

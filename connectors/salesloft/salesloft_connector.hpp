@@ -51,7 +51,17 @@ class SalesloftConnector final : public Connector {
   // GET /activities/emails.json with `filter`, updated since `since`, every page to `onPage`.
   Task<void> pageByUpdatedAt(std::string filter, std::optional<TimePoint> since, std::string what,
                              std::function<Task<void>(const nlohmann::json&)> onPage);
-  Task<std::string> emailStatus(const std::string& id, TimePoint due);
+  // The email as Salesloft shows it now: its status ("gone" for a 404) and, when the mapping reads
+  // it, the version (recipients without the sender's automatic BCC, as loadProfiles leaves them).
+  struct EmailRead {
+    std::string status;
+    std::optional<ScheduledEmail> current;
+  };
+  Task<EmailRead> readEmail(const std::string& id, TimePoint due);
+  Task<std::string> emailStatus(const std::string& id, TimePoint due) { co_return (co_await readEmail(id, due)).status; }
+  // Drops the sending user's automatic BCC from the recipients (a CRM drop box, not a recipient).
+  // False when the user cannot be read: the recipients are then not known as the listing knows them.
+  Task<bool> dropAutoBcc(ScheduledEmail& e);
   Task<std::string> removeFromCadence(const ScheduledEmail& email);
   Task<std::string> restrictEmail(const ScheduledEmail& email);
   Task<Rep> user(const std::string& id);

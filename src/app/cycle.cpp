@@ -20,7 +20,8 @@ std::string CycleStats::summary() const {
          " held, " + std::to_string(allowed) + " allowed, " + std::to_string(too_late) + " too late, " +
          std::to_string(revert_failed) + " could not be stopped" +
          (let_go ? ", " + std::to_string(let_go) + " risky let go by the fail-safe" : std::string()) +
-         (shadowed ? ", " + std::to_string(shadowed) + " would have been held (shadow mode)" : std::string()) + "), " +
+         (shadowed ? ", " + std::to_string(shadowed) + " would have been held (shadow mode)" : std::string()) +
+         (changed ? ", " + std::to_string(changed) + " changed by the rep before the stop, decided again" : std::string()) + "), " +
          std::to_string(connector_errors) + " connector errors";
 }
 

@@ -293,7 +293,8 @@ Task<void> DecisionEngine::worker(bool untilIdle) {
       continue;
     }
     if (queue_.empty()) {
-      if (untilIdle && busy_ == 0 && listings_ == 0) {
+      // Idle only when the stops are done too: a stop may hand back an email to decide again.
+      if (untilIdle && idle()) {
         wakeAll();  // the others see it too
         co_return;
       }
@@ -483,16 +484,25 @@ Task<void> DecisionEngine::actWorker(bool untilIdle) {
     ++actWorkersOf_[name];
     ++actsBusy_;
     std::string failure, full;
+    std::optional<ScheduledEmail> again;
     try {
-      co_await act(*a.services, *a.connector, a.email, a.decision);
+      again = co_await act(*a.services, *a.connector, a.email, a.decision);
     } catch (const StoreFullError& e) {
       full = e.what();
     } catch (const std::exception& e) {
       failure = e.what();
     }
-    --actsBusy_;
     --actWorkersOf_[name];
     if (later) --actingLater_[name];
+    if (again && !stopped_) {
+      // The rep's new version, decided now rather than at the next listing (its send may be near),
+      // with the platform's profiles as a listed email has them. Still busy meanwhile: a once-run
+      // waits for it.
+      std::vector<ScheduledEmail> v{std::move(*again)};
+      co_await a.connector->loadProfiles(v);
+      push(WorkItem{a.services, a.connector, std::move(v.front()), std::nullopt});
+    }
+    --actsBusy_;
     inHand_.erase(a.decision.key);
     if (!full.empty()) markStoreFull(full);
     if (!failure.empty()) logger("cycle")->error("email {}: {}", a.email.id, failure);
@@ -513,7 +523,8 @@ void DecisionEngine::releaseActSlot(const std::string& connector) {
 }
 
 // Stops the email and records the outcome with its notification in one transaction.
-Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& e, const EmailDecision& d) {
+Task<std::optional<ScheduledEmail>> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& e,
+                                                        const EmailDecision& d) {
   auto log = logger(c.name());
   const int attempts = d.attempts + 1;
   RevertResult r;
@@ -526,7 +537,7 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
   if (!current || current->state != EmailState::Reverting) {
     slot.release();
     log->info("email {}: no longer to stop here ({})", e.id, current ? toString(current->state) : std::string("no decision"));
-    co_return;
+    co_return std::nullopt;
   }
   // Judged again at the moment of the stop (queued behind a bulk's others, or resumed after a
   // restart): the fail-safe may have tripped since (our own inputs broke), or an admin may have
@@ -549,11 +560,11 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
     slot.release();
     if (!store_.transition(d.key, insteadState, instead, d.attempts, std::nullopt)) {
       log->info("email {}: settled elsewhere meanwhile", e.id);
-      co_return;
+      co_return std::nullopt;
     }
     insteadState == EmailState::Shadow ? ++stats_.shadowed : ++stats_.let_go;
     log->warn("email {}: {}", e.id, instead);
-    co_return;
+    co_return std::nullopt;
   }
   try {
     r = co_await c.revert(e);
@@ -562,6 +573,23 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
     failed = true;
   }
   slot.release();  // the platform write is done: its next stop may begin
+  if (r.changed && r.current) {
+    // The rep changed its recipients or send time since the decision, and no listing has shown it
+    // yet: this stop would act on a version nobody checked. Not stopped, nobody told; the new
+    // version is decided now (its own stop, if any, reads the platform again).
+    ScheduledEmail current = std::move(*r.current);
+    current.released = e.released;
+    const std::string why = "changed on " + std::string(c.type()) +
+                            " since it was decided (recipients or send time): not stopped; its new version is decided again";
+    if (!store_.transition(d.key, EmailState::Allowed, why, d.attempts, std::nullopt)) {
+      log->info("email {}: settled elsewhere meanwhile", e.id);
+      co_return std::nullopt;
+    }
+    ++stats_.changed;
+    metrics::instruments().reverts.with({c.name(), "changed"}).inc();
+    log->warn("email {}: {}", e.id, why);
+    co_return current;
+  }
   const TimePoint now = Clock::now();
   // A platform that did not answer clearly (a 5xx, a reset, a body cut short) is tried again at
   // the next tick while the send is still ahead. Three tries gave up within 3 s of a platform's
@@ -573,11 +601,11 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
     if (!store_.transition(d.key, EmailState::Reverting,
                            "attempt " + std::to_string(attempts) + " failed: " + r.detail, attempts, std::nullopt)) {
       log->info("email {}: settled elsewhere meanwhile ({})", e.id, r.detail);
-      co_return;
+      co_return std::nullopt;
     }
     log->warn("email {} not stopped yet (attempt {}): {}", e.id, attempts, r.detail);
     metrics::instruments().revert_retries.with({c.name()}).inc();
-    co_return;
+    co_return std::nullopt;
   }
   if (r.confirmed) r.detail += " (" + std::to_string(secondsLeft(e.scheduled_at, now)) + " s before its send)";
   // The names for the notification come from the same platform, often a request each (a user
@@ -594,7 +622,7 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
           rechecks.push_back(Recheck{rcpt.value("address", ""), d.key, now + s.config.recheck_after, 0, note.payload});
     if (!store_.transition(d.key, EmailState::Reverted, r.detail, attempts, note, rechecks)) {
       log->info("email {}: stopped, and settled elsewhere meanwhile", e.id);
-      co_return;
+      co_return std::nullopt;
     }
     ++stats_.reverted;
     metrics::instruments().reverts.with({c.name(), "confirmed"}).inc();
@@ -602,12 +630,13 @@ Task<void> DecisionEngine::act(Services& s, Connector& c, const ScheduledEmail& 
   } else {
     if (!store_.transition(d.key, EmailState::RevertFailed, r.detail, attempts, note)) {
       log->info("email {}: not stopped here ({}), settled elsewhere meanwhile", e.id, r.detail);
-      co_return;
+      co_return std::nullopt;
     }
     ++stats_.revert_failed;
     metrics::instruments().reverts.with({c.name(), "failed"}).inc();
     log->error("email {} could NOT be stopped: {}", e.id, r.detail);
   }
+  co_return std::nullopt;
 }
 
 }  // namespace safetynet

@@ -118,7 +118,9 @@ class DecisionEngine {
   void wakeAll();
   Task<void> process(WorkItem& item);
   Task<void> decideAndAct(WorkItem& item);
-  Task<void> act(Services& s, Connector& c, const ScheduledEmail& e, const EmailDecision& d);
+  // Returns the email's new version when the platform showed it changed since the decision (to
+  // be decided again); nothing otherwise.
+  Task<std::optional<ScheduledEmail>> act(Services& s, Connector& c, const ScheduledEmail& e, const EmailDecision& d);
   void handOver(WorkItem& item, const EmailDecision& d);
   // A stop of a connector no longer configured: recorded revert_failed, the admins told.
   void settleOrphan(Services& s, const EmailDecision& d);

@@ -1,7 +1,10 @@
 #include "safetynet/core/email_json.hpp"
 
+#include <algorithm>
 #include <functional>
+#include <utility>
 
+#include "safetynet/core/text.hpp"
 #include "safetynet/core/time_format.hpp"
 
 namespace safetynet {
@@ -14,6 +17,24 @@ std::string ScheduledEmail::key() const {
   std::snprintf(hash, sizeof hash, "%016zx", std::hash<std::string>{}(rcpts));
   return connector + "|" + id + "|" + std::to_string(toMillis(scheduled_at)) + "|" + hash +
          (released > 0 ? "|released-" + std::to_string(released) : "");
+}
+
+namespace {
+std::vector<std::pair<std::string, std::string>> recipientSet(const ScheduledEmail& e) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& r : e.recipients) {
+    const size_t b = r.address.find_first_not_of(" \t"), z = r.address.find_last_not_of(" \t");
+    out.emplace_back(r.kind, b == std::string::npos ? std::string() : asciiLower(r.address.substr(b, z - b + 1)));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+}  // namespace
+
+bool sameVersion(const ScheduledEmail& decided, const ScheduledEmail& current) {
+  return toMillis(decided.scheduled_at) == toMillis(current.scheduled_at) &&
+         recipientSet(decided) == recipientSet(current);
 }
 
 nlohmann::json toJson(const ScheduledEmail& e) {

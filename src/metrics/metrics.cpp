@@ -293,7 +293,8 @@ Instruments makeInstruments(Registry& r) {
       r.counter("safetynet_reverts_total",
                 "Risky emails and what became of them: confirmed (stopped and re-read as a draft), failed (could "
                 "not be stopped), too_late (decided with less than act_margin left, not stopped), shadow (would have been "
-                "held; shadow mode left it alone).",
+                "held; shadow mode left it alone), changed (the rep changed its recipients or send time before the stop: not "
+                "stopped, its new version decided again).",
                 {"connector", "result"}),
       r.counter("safetynet_revert_retries_total", "Attempts to stop an email that failed and will be tried again.",
                 {"connector"}),
@@ -361,7 +362,7 @@ Instruments& instruments() {
 
 void touchConnector(std::string_view c) {
   Instruments& m = instruments();
-  for (std::string_view result : {"confirmed", "failed", "too_late", "shadow"}) m.reverts.with({c, result});
+  for (std::string_view result : {"confirmed", "failed", "too_late", "shadow", "changed"}) m.reverts.with({c, result});
   m.revert_retries.with({c});
   m.too_late.with({c, "none"});
   m.failsafe_let_go.with({c});

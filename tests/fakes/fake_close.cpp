@@ -52,8 +52,11 @@ std::string FakeClose::leadOf(const FakeCloseEmail& e) const {
 
 nlohmann::json FakeClose::emailJson(const FakeCloseEmail& e) const {
   // Every field the spec marks required in EmailActivity.
-  auto to = nlohmann::json::array();
-  for (const auto& t : e.to) to.push_back(t);
+  auto list = [](const std::vector<std::string>& v) {
+    auto a = nlohmann::json::array();
+    for (const auto& x : v) a.push_back(x);
+    return a;
+  };
   return {{"_type", "Email"},
           {"id", e.id},
           {"organization_id", kOrg},
@@ -75,9 +78,9 @@ nlohmann::json FakeClose::emailJson(const FakeCloseEmail& e) const {
           {"status", e.status},
           {"subject", e.subject},
           {"sender", "Riley Rep <riley@seller.example>"},
-          {"to", to},
-          {"cc", nlohmann::json::array()},
-          {"bcc", nlohmann::json::array()},
+          {"to", list(e.to)},
+          {"cc", list(e.cc)},
+          {"bcc", list(e.bcc)},
           {"body_text", "Hi, quick question about your deliverability..."},
           {"body_html", "<p>Hi, quick question about your deliverability...</p>"},
           {"bulk_email_action_id", nullptr},
@@ -167,6 +170,20 @@ void FakeClose::deleteEmail(const std::string& id) {
 void FakeClose::deleteBeforeNextPut(const std::string& id) {
   std::lock_guard l(mu_);
   deleteBeforePut_ = id;
+}
+
+void FakeClose::editEmail(const std::string& id, const std::function<void(FakeCloseEmail&)>& edit) {
+  std::lock_guard l(mu_);
+  auto it = emails_.find(id);
+  if (it == emails_.end()) return;
+  const FakeCloseEmail before = it->second;
+  edit(it->second);
+  std::vector<std::string> changed;
+  if (before.to != it->second.to) changed.push_back("to");
+  if (before.cc != it->second.cc) changed.push_back("cc");
+  if (before.bcc != it->second.bcc) changed.push_back("bcc");
+  if (before.scheduled_at != it->second.scheduled_at) changed.push_back("date_scheduled");
+  event("updated", it->second, changed);
 }
 
 void FakeClose::injectEvent(const nlohmann::json& event) {

@@ -8,6 +8,7 @@
 // 429 with a `RateLimit: limit=.., remaining=0, reset=..` header when asked to.
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -22,6 +23,7 @@ namespace safetynet::fakes {
 struct FakeCloseEmail {
   std::string id;
   std::vector<std::string> to;
+  std::vector<std::string> cc, bcc;
   std::string subject;
   TimePoint scheduled_at;
   std::string status = "scheduled";
@@ -57,6 +59,9 @@ class FakeClose {
   void deleteEmail(const std::string& id);
   // The rep deletes the email just before the next PUT to it arrives (which then answers 404).
   void deleteBeforeNextPut(const std::string& id);
+  // As if a rep edited the email in Close (recipients, send time): `edit` changes it, an "updated"
+  // event names the changed fields.
+  void editEmail(const std::string& id, const std::function<void(FakeCloseEmail&)>& edit);
   // Every request waits this long first (crash tests: widen the window for a SIGKILL).
   void setDelay(std::chrono::milliseconds d);
   // Appends a raw event to the log, as given (tests of odd platform data).

@@ -75,6 +75,14 @@ void FakeOutreach::setMailing(long id, const std::string& state, std::optional<T
   it->second.updated_at = Clock::now();
 }
 
+void FakeOutreach::setRecipients(long id, std::vector<std::string> to, bool bumpUpdatedAt) {
+  std::lock_guard l(mu_);
+  auto it = mailings_.find(id);
+  if (it == mailings_.end()) return;
+  it->second.to = std::move(to);
+  if (bumpUpdatedAt) it->second.updated_at = Clock::now();
+}
+
 void FakeOutreach::allowPatchToDrafted(bool allowed) {
   std::lock_guard l(mu_);
   patchAllowed_ = allowed;
@@ -427,7 +435,19 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
     auto it = mailings_.find(id);
     if (it == mailings_.end())
       return document(404, errorDoc("resourceNotFound", "Resource Not Found", "Could not find 'mailing' with ID '" + path.substr(10) + "'."));
-    if (r.method == "GET") return document(200, {{"data", mailingJson(it->second)}});
+    if (r.method == "GET") {
+      // include= as on the listing (JSON:API compound document): recipients and prospect.
+      nlohmann::json doc = {{"data", mailingJson(it->second)}};
+      auto includes = splitList(q("include"));
+      auto has = [&](const char* k) { return std::find(includes.begin(), includes.end(), k) != includes.end(); };
+      auto included = nlohmann::json::array();
+      if (has("recipients") && !omitRecipients_)
+        for (size_t k = 0; k < it->second.to.size(); ++k) included.push_back(recipientJson(it->second, k));
+      if (has("prospect"))
+        if (auto p = prospects_.find(it->second.prospect_id); p != prospects_.end()) included.push_back(prospectJson(p->second));
+      if (!included.empty()) doc["included"] = included;
+      return document(200, doc);
+    }
     if (r.method == "PATCH") {
       auto body = nlohmann::json::parse(r.body, nullptr, false);
       if (!body.is_object() || !body.contains("data") || !body["data"].is_object())

@@ -82,6 +82,9 @@ class FakeOutreach {
   void addMailing(const FakeOutreachMailing& m);
   // As if a rep edited the mailing in Outreach (its updatedAt moves).
   void setMailing(long id, const std::string& state, std::optional<TimePoint> scheduled_at = std::nullopt);
+  // As if a rep changed the mailing's recipients. `bumpUpdatedAt` false: only the recipient
+  // resources change, and a listing filtered by the mailing's updatedAt does not see it.
+  void setRecipients(long id, std::vector<std::string> to, bool bumpUpdatedAt = true);
   // false: PATCH of a mailing's state answers 422 (as Outreach may), so the fallback runs.
   void allowPatchToDrafted(bool allowed);
   // true: pausing a sequence leaves its mailing scheduled (the confirmation must then fail).

@@ -86,6 +86,14 @@ void FakeSalesloft::setStatus(long id, const std::string& status) {
   it->second.updated_at = Clock::now();
 }
 
+void FakeSalesloft::editEmail(long id, const std::function<void(FakeSalesloftEmail&)>& edit) {
+  std::lock_guard l(mu_);
+  auto it = emails_.find(id);
+  if (it == emails_.end()) return;
+  edit(it->second);
+  it->second.updated_at = Clock::now();
+}
+
 void FakeSalesloft::rateLimitNext(int n) {
   std::lock_guard l(mu_);
   rateLimited_ = n;

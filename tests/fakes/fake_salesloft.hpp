@@ -16,6 +16,7 @@
 // email for them, cancels their scheduled emails of it.
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -73,6 +74,8 @@ class FakeSalesloft {
   void setDelay(std::chrono::milliseconds d);
   // As if a rep changed the email in Salesloft (its updated_at moves).
   void setStatus(long id, const std::string& status);
+  // As if a rep edited the email (recipients, send time): `edit` changes it, its updated_at moves.
+  void editEmail(long id, const std::function<void(FakeSalesloftEmail&)>& edit);
   // true: removing from a cadence or restricting email leaves the email scheduled.
   void stopsNothing(bool v);
   // The next write (DELETE, PUT) comes just after Salesloft sent every email still to send: they

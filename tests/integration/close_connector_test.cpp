@@ -368,3 +368,52 @@ TEST_F(CloseConnectorTest, TheEventLogIsPagedBackToThePollsStartOnly) {
   // created: 50 new events, then 11 new and the old ones (the end); updated, deleted: a page each.
   EXPECT_EQ(fake.requestCount("GET /api/v1/event/"), 4);
 }
+
+// The rep moved the email after it was listed and before its stop, and no listing has shown it
+// yet: the stop's own first read (no extra request) sees another send time and writes nothing.
+// The new version is what the connector lists next, without waiting for the event log.
+TEST_F(CloseConnectorTest, RevertLeavesAnEmailRescheduledOrReaddressedSinceItWasListed) {
+  add("moved", minutes(30));
+  add("cc", minutes(31));
+  add("same", minutes(32));
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 3u);
+  const TimePoint later = emails[0].scheduled_at + minutes(15);
+  fake.editEmail("moved", [&](fakes::FakeCloseEmail& e) { e.scheduled_at = later; });
+  fake.editEmail("cc", [](fakes::FakeCloseEmail& e) { e.cc = {"boss@acme.test"}; });
+  fake.editEmail("same", [](fakes::FakeCloseEmail& e) {
+    e.subject = "a new subject";
+    e.to = {"JANE <SAME@acme.test>"};  // the same address, written otherwise
+  });
+  const int reads = fake.requestCount("GET /api/v1/activity/email/moved/");
+
+  auto r = runTask(io, c->revert(emails[0]));
+  EXPECT_TRUE(r.changed);
+  EXPECT_FALSE(r.confirmed);
+  ASSERT_TRUE(r.current);
+  EXPECT_EQ(toMillis(r.current->scheduled_at), toMillis(later));
+  EXPECT_EQ(fake.putCount("moved"), 0);
+  EXPECT_EQ(fake.status("moved"), "scheduled");
+  EXPECT_EQ(fake.requestCount("GET /api/v1/activity/email/moved/"), reads + 1);
+
+  auto cc = runTask(io, c->revert(emails[1]));
+  EXPECT_TRUE(cc.changed);
+  ASSERT_TRUE(cc.current);
+  ASSERT_EQ(cc.current->recipients.size(), 2u);
+  EXPECT_EQ(cc.current->recipients[1].kind, "cc");
+  EXPECT_EQ(fake.putCount("cc"), 0);
+
+  // Changed in nothing the decision saw: stopped as decided.
+  auto same = runTask(io, c->revert(emails[2]));
+  EXPECT_FALSE(same.changed);
+  EXPECT_TRUE(same.confirmed) << same.detail;
+  EXPECT_EQ(fake.status("same"), "draft");
+
+  // The next listing has the new versions at once (under their new keys).
+  auto next = runTask(io, c->listScheduled({Clock::now(), Clock::now() + minutes(60)}));
+  ASSERT_EQ(next.size(), 2u);
+  std::set<std::string> keys{next[0].key(), next[1].key()};
+  EXPECT_TRUE(keys.count(r.current->key()));
+  EXPECT_TRUE(keys.count(cc.current->key()));
+}

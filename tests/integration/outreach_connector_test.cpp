@@ -577,3 +577,48 @@ TEST_F(OutreachConnectorTest, TheRefreshGrantSendsTheConfiguredRedirectUri) {
   EXPECT_EQ(fake.oauth().grants(), 1);
   EXPECT_EQ(fake.oauth().refusedGrants(), 0);
 }
+
+// The rep changed the mailing's recipients after it was listed and before its stop, an edit to the
+// recipient resources that need not move the mailing's updatedAt (no increment would list it):
+// the stop's own first read, with the recipients included (no extra request), shows it, and
+// nothing is written. The same recipient in other case is no change; neither is a recipient
+// Outreach cannot answer for (the version cannot be told: stopped as decided).
+TEST_F(OutreachConnectorTest, RevertLeavesAMailingWhoseRecipientsChangedSinceItWasListed) {
+  add(11, minutes(30), {"jane@acme.test"}, "scheduled", 99);
+  add(12, minutes(31), {"kim@acme.test"}, "scheduled", 98);
+  add(13, minutes(32), {"lee@acme.test"}, "scheduled", 97);
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 3u);
+  fake.setRecipients(11, {"john@acme.test"}, false);
+  fake.setRecipients(12, {"KIM@acme.test"}, false);
+
+  auto r = runTask(io, c->revert(emails[0]));
+  EXPECT_TRUE(r.changed);
+  EXPECT_FALSE(r.confirmed);
+  ASSERT_TRUE(r.current);
+  ASSERT_EQ(r.current->recipients.size(), 1u);
+  EXPECT_EQ(r.current->recipients[0].address, "john@acme.test");
+  EXPECT_EQ(fake.state(11), "scheduled");
+  EXPECT_EQ(fake.requestCount("PATCH /api/v2/mailings/11"), 0);
+  EXPECT_EQ(fake.requestCount("POST /api/v2/sequenceStates/99"), 0);
+  EXPECT_EQ(fake.requestCount("GET /api/v2/mailings/11"), 1);
+  // The next listing (an increment, which does not see the edit) has the new version.
+  bool listedNew = false;
+  for (const auto& e : runTask(io, c->listScheduled(window())))
+    if (e.id == "11") listedNew = e.key() == r.current->key();
+  EXPECT_TRUE(listedNew);
+
+  auto sameInOtherCase = runTask(io, c->revert(emails[1]));
+  EXPECT_FALSE(sameInOtherCase.changed);
+  EXPECT_TRUE(sameInOtherCase.confirmed) << sameInOtherCase.detail;
+  EXPECT_EQ(fake.state(12), "drafted");
+
+  fake.setRecipients(13, {"someone@else.test"}, false);
+  fake.omitIncludedRecipients(true);
+  fake.failRecipientReads(500);
+  auto cannotTell = runTask(io, c->revert(emails[2]));
+  EXPECT_FALSE(cannotTell.changed);
+  EXPECT_TRUE(cannotTell.confirmed) << cannotTell.detail;
+  EXPECT_EQ(fake.state(13), "drafted");
+}

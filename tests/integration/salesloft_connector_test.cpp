@@ -447,3 +447,48 @@ TEST_F(SalesloftConnectorTest, AnEmailSentSinceTheLastPollIsForgotten) {
   EXPECT_EQ(emails[0].id, "2");
   EXPECT_EQ(store->trackedBetween("salesloft-test", TimePoint{}, TimePoint::max()).size(), 1u);
 }
+
+// The rep changed the email after it was listed and before its stop: the stop's own first read
+// (no extra request) shows other recipients or another send time, and nothing is written. The
+// sender's automatic BCC, which the listing's recipients leave out, is no change.
+TEST_F(SalesloftConnectorTest, RevertLeavesAnEmailWhoseCcOrSendTimeChanged) {
+  fake.addUser(6, "kim@seller.test", "Kim Seller", "kim.seller", "emailtocrm@crm.example");
+  for (long id : {1, 2, 3}) {
+    fakes::FakeSalesloftEmail e;
+    e.id = id;
+    e.to = "pat@acme.test";
+    e.cc = {"boss@acme.test"};
+    e.bcc = {"emailtocrm@crm.example"};
+    e.send_after = Clock::now() + minutes(20 + id);
+    e.person_id = 1;
+    e.user_id = 6;
+    e.cadence_id = 31;
+    fake.addEmail(e);
+  }
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 3u);
+  runTask(io, c->loadProfiles(emails));
+  fake.editEmail(1, [](fakes::FakeSalesloftEmail& e) { e.cc.clear(); });
+  fake.editEmail(2, [](fakes::FakeSalesloftEmail& e) { e.send_after += minutes(10); });
+  fake.editEmail(3, [](fakes::FakeSalesloftEmail& e) { e.subject = "new words"; });
+
+  auto noCc = runTask(io, c->revert(emails[0]));
+  EXPECT_TRUE(noCc.changed);
+  EXPECT_FALSE(noCc.confirmed);
+  ASSERT_TRUE(noCc.current);
+  EXPECT_EQ(noCc.current->recipients.size(), 1u);
+  auto moved = runTask(io, c->revert(emails[1]));
+  EXPECT_TRUE(moved.changed);
+  EXPECT_EQ(fake.requestCount("DELETE /v2/cadence_memberships/"), 0);
+  EXPECT_EQ(fake.requestCount("PUT /v2/people/"), 0);
+  EXPECT_EQ(fake.status(1), "scheduled");
+  EXPECT_EQ(fake.status(2), "scheduled");
+
+  const int reads = fake.requestCount("GET /v2/activities/emails/3.json");
+  auto same = runTask(io, c->revert(emails[2]));
+  EXPECT_FALSE(same.changed) << same.detail;
+  EXPECT_TRUE(same.confirmed) << same.detail;
+  EXPECT_EQ(fake.status(3), "cancelled");
+  EXPECT_EQ(fake.requestCount("GET /v2/activities/emails/3.json"), reads + 2);  // before and after the stop
+}

@@ -992,6 +992,43 @@ TEST_F(CycleTest, AStopQueuedForAnOlderVersionDoesNotStopTheEditedEmail) {
   EXPECT_TRUE(store_->allOutbox().empty());
 }
 
+// The same edit, not listed yet when the old version's stop runs: the connector's read before its
+// write shows the new recipients (RevertResult::changed). The old version is not stopped, nobody is
+// told about an address the email no longer has, and the new version is decided at once, not at
+// the next listing (its send may be closer than a poll): a risky new recipient is stopped in turn.
+TEST_F(CycleTest, AStopThatFindsTheEmailChangedAtThePlatformDecidesTheNewVersionInstead) {
+  auto old = email("edited", "dead@acme.example", minutes(20));
+  ASSERT_TRUE(store_->recordDecision(reverting(old, "bounce_risk", "SMTP_MAILBOX_NOT_FOUND")));
+  auto edited = email("edited", "trap@x.example", minutes(20));
+  edited.scheduled_at = old.scheduled_at;
+  lists({});  // no listing shows the edit yet
+  std::vector<std::string> stops;
+  EXPECT_CALL(*connector_, revert(_)).WillRepeatedly([&](const ScheduledEmail& e) {
+    stops.push_back(e.recipients.at(0).address);
+    if (e.key() == old.key()) {
+      RevertResult r;
+      r.changed = true;
+      r.current = edited;
+      r.detail = "the rep changed it";
+      return ready(r);
+    }
+    return ready(confirmed());
+  });
+  auto st = cycle();
+  EXPECT_EQ(st.changed, 1);
+  EXPECT_EQ(decisionFor(old)->state, EmailState::Allowed);
+  EXPECT_NE(decisionFor(old)->detail.find("since it was decided"), std::string::npos) << decisionFor(old)->detail;
+  auto now = decisionFor(edited);
+  ASSERT_TRUE(now) << "the new version was not decided in the same cycle";
+  EXPECT_EQ(now->state, EmailState::Reverted);
+  EXPECT_EQ(now->reason, "spamtrap");
+  EXPECT_EQ(stops, (std::vector<std::string>{"dead@acme.example", "trap@x.example"}));
+  // One notification: the new version's, naming its recipient; none for the old one.
+  auto out = store_->allOutbox();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].payload["recipients"][0], "trap@x.example");
+}
+
 // Clock steps (issue 12 item 2): the wall clock jumps back or forward (NTP after a drift, a VM
 // restored from a snapshot, a wrong RTC at boot) between cycles and during one. The times the
 // daemon works with enter through the `now` it hands to each step (runCycle, drainOutbox, prune)

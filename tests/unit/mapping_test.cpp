@@ -6,6 +6,7 @@
 
 #include "connectors/outreach/outreach_mapping.hpp"
 #include "connectors/salesloft/salesloft_mapping.hpp"
+#include "safetynet/core/time_format.hpp"
 
 using namespace safetynet;
 
@@ -83,4 +84,39 @@ TEST(Mappings, ANullSendTimeIsNotToSendAnUnreadableOneIsMalformed) {
   EXPECT_EQ(salesloft::idWithoutSendTime(nlohmann::json::parse(R"({"id":8,"status":"sent","send_after":"x"})")),
             std::nullopt);
   EXPECT_EQ(salesloft::idWithoutSendTime(nlohmann::json::parse(R"({"status":"sent","send_after":null})")), std::nullopt);
+}
+
+// A stop checks that the email is still the version decided (DecisionEngine::act). Only what the
+// key holds counts, so "changed" always means a new key that the next listing decides again.
+TEST(EmailVersion, SendTimeAndRecipientsCountNotTheirOrderCaseOrTheSubject) {
+  ScheduledEmail a;
+  a.connector = "close-main";
+  a.id = "acti_1";
+  a.scheduled_at = fromMillis(1'800'000'000'123);
+  a.subject = "Hello";
+  a.recipients = {Recipient{"jane@acme.example", "to"}, Recipient{"boss@acme.example", "cc"}};
+  ScheduledEmail b = a;
+  b.subject = "Hello again";
+  b.sender = "other@seller.example";
+  b.recipients = {Recipient{" Boss@ACME.example", "cc"}, Recipient{"JANE@acme.example ", "to"}};
+  EXPECT_TRUE(sameVersion(a, b));
+
+  ScheduledEmail later = a;
+  later.scheduled_at += std::chrono::milliseconds(1);
+  EXPECT_FALSE(sameVersion(a, later));
+  EXPECT_NE(a.key(), later.key());
+
+  ScheduledEmail noCc = a;
+  noCc.recipients.pop_back();
+  EXPECT_FALSE(sameVersion(a, noCc));
+  EXPECT_NE(a.key(), noCc.key());
+
+  ScheduledEmail bcc = a;
+  bcc.recipients[1].kind = "bcc";  // the same address, now blind
+  EXPECT_FALSE(sameVersion(a, bcc));
+  EXPECT_NE(a.key(), bcc.key());
+
+  ScheduledEmail other = a;
+  other.recipients[0].address = "john@acme.example";
+  EXPECT_FALSE(sameVersion(a, other));
 }

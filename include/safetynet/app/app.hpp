@@ -65,7 +65,8 @@ struct CycleStats {
   int listed = 0, decided = 0, allowed = 0, reverted = 0, revert_failed = 0, too_late = 0, resumed = 0,
       already_decided = 0, connector_errors = 0,
       let_go = 0,   // risky, but let go by the fail-safe
-      shadowed = 0;  // would have been held; shadow mode changed nothing
+      shadowed = 0,  // would have been held; shadow mode changed nothing
+      changed = 0;   // a stop found the email changed at the platform since: decided again
   std::string summary() const;
 };
 

@@ -15,6 +15,11 @@ namespace safetynet {
 struct RevertResult {
   bool confirmed = false;  // a re-read showed the email will no longer be sent
   std::string detail;      // what was done and seen, for the audit log and the rep
+  // The read before the stop showed another version than the one decided (sameVersion: the rep
+  // changed its recipients or send time since): nothing was written. `current` is that version,
+  // to be decided anew. A stop that cannot tell (the email unreadable as a whole) goes ahead.
+  bool changed = false;
+  std::optional<ScheduledEmail> current;
 };
 
 // A platform said no or could not be reached. Carries no credentials.

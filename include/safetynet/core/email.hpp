@@ -61,4 +61,11 @@ struct ScheduledEmail {
   std::string key() const;
 };
 
+// Whether `current` (as the platform shows the email now) is still the version that was decided:
+// the same send time, to the millisecond as in key(), and the same recipients with their kind, in
+// any order, addresses without case or surrounding spaces. Nothing else counts: a difference here
+// always makes a different key(), so an email found changed is listed again under a new key and
+// decided again, never skipped as decided (the subject or sender would not change the key).
+bool sameVersion(const ScheduledEmail& decided, const ScheduledEmail& current);
+
 }  // namespace safetynet

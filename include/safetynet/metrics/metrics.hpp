@@ -207,7 +207,7 @@ struct Instruments {
   Family<Gauge>& build_info;                        // {version} = 1
   // Decisions and actions
   Family<Counter>& emails_decided;                  // {connector, verdict = allow|revert, reason (none when allowed)}
-  Family<Counter>& reverts;                         // {connector, result = confirmed|failed|too_late|shadow}
+  Family<Counter>& reverts;                         // {connector, result = confirmed|failed|too_late|shadow|changed}
   Family<Counter>& revert_retries;                  // {connector}: an attempt failed, tried again
   Family<Counter>& too_late;                        // {connector, reason}: decided with less than act_margin left
   Family<Counter>& failsafe_let_go;                 // {connector}: risky, let go by the fail-safe
