@@ -546,11 +546,13 @@ Task<std::optional<ScheduledEmail>> DecisionEngine::act(Services& s, Connector& 
   // key, and that decision, not this one, says whether to stop it (the revert works by email id).
   std::string instead;
   EmailState insteadState = EmailState::Allowed;
+  bool letGoByFailsafe = false;
   if (auto latest = store_.latestDecisionOf(d.connector, d.email_id);
       latest && latest->key != d.key && latest->decided_at > current->decided_at) {
     instead = "changed on " + std::string(c.type()) + " since it was decided (recipients or send time): decided again (" +
               latest->verdict + (latest->reason.empty() ? "" : ", " + latest->reason) + "); not stopped for the old version";
   } else if (failsafe_ && failsafe_->active() && !holdIsCertain(d)) {
+    letGoByFailsafe = true;
     instead = "would hold (" + d.reason + "), let go by the fail-safe before its stop: " + failsafe_->status().why;
   } else if (auto sh = shadowSetting(s.config, c.name(), d.reason)) {
     insteadState = EmailState::Shadow;
@@ -563,6 +565,7 @@ Task<std::optional<ScheduledEmail>> DecisionEngine::act(Services& s, Connector& 
       co_return std::nullopt;
     }
     insteadState == EmailState::Shadow ? ++stats_.shadowed : ++stats_.let_go;
+    if (letGoByFailsafe) failsafe_->letGoAtStop(current->decided_at);
     log->warn("email {}: {}", e.id, instead);
     co_return std::nullopt;
   }

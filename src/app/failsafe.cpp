@@ -171,6 +171,13 @@ void Failsafe::saveDays() {
   readOthers();
 }
 
+void Failsafe::letGoAtStop(TimePoint decided_at) {
+  auto it = days_.find(utcDay(decided_at));
+  if (it == days_.end() || it->second.second <= 0) return;
+  --it->second.second;
+  days_dirty_ = true;
+}
+
 std::optional<Failsafe::WeekRatio> Failsafe::trailingWeek(TimePoint now, long min_decided) const {
   const long long today = utcDay(now);
   WeekRatio w;

@@ -89,6 +89,10 @@ class Failsafe {
     long held = 0, decided = 0;
   };
   std::optional<WeekRatio> trailingWeek(TimePoint now, long min_decided) const;
+  // A guess hold judged before the fail-safe tripped and let go at its stop (queued, or resumed)
+  // since: it held nothing, so it leaves the held count of the day it was decided (this
+  // instance's; one another instance decided stays in that one's count).
+  void letGoAtStop(TimePoint decided_at);
 
  private:
   void trip(Services& s, const std::string& why, TimePoint now);

@@ -898,6 +898,29 @@ TEST_F(FailsafeTest, StopsQueuedBeforeItTrippedAreLetGoIfOnAGuess) {
   EXPECT_EQ(decisionFor(certain)->state, EmailState::Reverted);
 }
 
+// A guess hold decided before the fail-safe tripped and let go at its stop held nothing: it leaves
+// the held count of its day, as a guess let go at its decision does (else an incident's stops
+// raised the trailing week's baseline for the week after).
+TEST_F(FailsafeTest, AGuessLetGoAtItsStopIsNotCountedAsHeldInTheWeek) {
+  auto guess = email("g-late", "nx-l@gone.example", minutes(20));
+  lists({guess});
+  EXPECT_CALL(*connector_, revert(_)).WillOnce([](const ScheduledEmail&) -> Task<RevertResult> {
+    throw ConnectorError("platform down");  // the stop stays "reverting", tried again next tick
+    co_return RevertResult{};
+  });
+  cycle();
+  ASSERT_EQ(decisionFor(guess)->state, EmailState::Reverting);
+  const auto tomorrow = Clock::now() + hours(24);
+  ASSERT_EQ(Failsafe(*store_).trailingWeek(tomorrow, 1)->held, 1);
+  store_->putConnectorStates("_failsafe", {{"active_since", std::to_string(toMillis(Clock::now()))}, {"why", "test: tripped"}});
+  cycle();
+  EXPECT_EQ(decisionFor(guess)->state, EmailState::Allowed);
+  const auto week = Failsafe(*store_).trailingWeek(tomorrow, 1);
+  ASSERT_TRUE(week);
+  EXPECT_EQ(week->decided, 1);
+  EXPECT_EQ(week->held, 0) << "a stop the fail-safe let go was counted as held";
+}
+
 // A stop left "reverting" when its connector was removed from the configuration (SIGHUP, or a
 // restart with the new file): nobody can carry it out. Before, it stayed "reverting" for ever and
 // nobody was told the email went out; once its send time is past, it is recorded revert_failed and
