@@ -494,6 +494,9 @@ Task<void> DecisionEngine::actWorker(bool untilIdle) {
     }
     --actWorkersOf_[name];
     if (later) --actingLater_[name];
+    // Moved beyond the lookahead: decided when a listing brings it into the window (the connector
+    // tracks the new version), on the checks' answers of then.
+    if (again && again->scheduled_at > Clock::now() + a.services->config.lookahead) again.reset();
     if (again && !stopped_) {
       // The rep's new version, decided now rather than at the next listing (its send may be near),
       // with the platform's profiles as a listed email has them. Still busy meanwhile: a once-run

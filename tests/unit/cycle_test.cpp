@@ -1052,6 +1052,27 @@ TEST_F(CycleTest, AStopThatFindsTheEmailChangedAtThePlatformDecidesTheNewVersion
   EXPECT_EQ(out[0].payload["recipients"][0], "trap@x.example");
 }
 
+// Moved days ahead, beyond the lookahead: not decided now, on the checks' answers of days before its
+// send; a listing brings it into the window (the connector tracks the new version).
+TEST_F(CycleTest, AStopThatFindsTheEmailMovedBeyondTheLookaheadLeavesItToTheListing) {
+  auto old = email("moved", "dead@acme.example", minutes(20));
+  ASSERT_TRUE(store_->recordDecision(reverting(old, "bounce_risk", "SMTP_MAILBOX_NOT_FOUND")));
+  auto moved = email("moved", "trap@x.example", minutes(60 * 24 * 3));
+  lists({});
+  int stops = 0;
+  EXPECT_CALL(*connector_, revert(_)).WillRepeatedly([&](const ScheduledEmail&) {
+    ++stops;
+    RevertResult r;
+    r.changed = true;
+    r.current = moved;
+    return ready(r);
+  });
+  EXPECT_EQ(cycle().changed, 1);
+  EXPECT_EQ(stops, 1);
+  EXPECT_EQ(decisionFor(old)->state, EmailState::Allowed);
+  EXPECT_FALSE(decisionFor(moved)) << "decided three days before its send";
+}
+
 // Clock steps (issue 12 item 2): the wall clock jumps back or forward (NTP after a drift, a VM
 // restored from a snapshot, a wrong RTC at boot) between cycles and during one. The times the
 // daemon works with enter through the `now` it hands to each step (runCycle, drainOutbox, prune)
