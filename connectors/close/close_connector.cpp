@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "connectors/close/close_mapping.hpp"
@@ -233,6 +234,12 @@ Task<void> CloseConnector::tailEvents(TimePoint now) {
   std::stable_sort(events.begin(), events.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
     return jsonString(a, "date_updated") < jsonString(b, "date_updated");
   });
+  // What is tracked may be newer than an event the overlap applies again: read by the sweep or by
+  // a stop (which found the rep's edit) while the log lagged. An event whose email is older than
+  // that (its date_updated) is not applied: it would put back a version the rep changed.
+  std::map<std::string, TimePoint> trackedAt;
+  for (const auto& t : store_.trackedBetween(config_.name, TimePoint{}, TimePoint::max()))
+    if (auto at = parseIso8601(jsonString(t.data, "date_updated"))) trackedAt[t.email_id] = *at;
   for (const auto& e : events) {
     const std::string id = jsonString(e, "object_id");
     if (id.empty()) continue;
@@ -243,6 +250,8 @@ Task<void> CloseConnector::tailEvents(TimePoint now) {
     if (e.contains("data") && e["data"].is_object() && e["data"].contains("status")) {
       nlohmann::json data = e["data"];
       if (!data.contains("id")) data["id"] = id;
+      if (auto known = trackedAt.find(id); known != trackedAt.end())
+        if (auto at = parseIso8601(jsonString(data, "date_updated")); at && *at < known->second) continue;
       track(data);
     } else {
       // The event carries no object (older than an hour for non-admin keys): read it.

@@ -192,7 +192,11 @@ Task<OutreachConnector::MailingRead> OutreachConnector::readMailing(const std::s
   std::string url = config_.base_url + "/mailings/" + urlEncode(id);
   if (version) url += "?" + param("include", "recipients,prospect");
   HttpResponse r = co_await call("GET", url, "", due);
-  if (r.status == 404) co_return MailingRead{"gone", "", std::nullopt};
+  MailingRead out;
+  if (r.status == 404) {
+    out.state = "gone";
+    co_return out;
+  }
   if (r.status < 200 || r.status >= 300)
     throw ConnectorError(config_.name + ": GET /mailings/" + id + " answered " + std::to_string(r.status) + ": " +
                          errorText(r.body));
@@ -200,13 +204,13 @@ Task<OutreachConnector::MailingRead> OutreachConnector::readMailing(const std::s
   if (!j.is_object() || !j.contains("data") || !j["data"].is_object())
     throw ConnectorError(config_.name + ": GET /mailings/" + id + " answered without a mailing");
   const auto& d = j["data"];
-  MailingRead out{d.contains("attributes") ? jsonString(d["attributes"], "state") : "", relatedId(d, "sequenceState"),
-                  std::nullopt};
+  if (d.contains("attributes")) out.state = jsonString(d["attributes"], "state");
+  out.sequenceState = relatedId(d, "sequenceState");
   if (version && out.state == "scheduled") {
     Included inc;
     inc.add(j);
     std::string unreadable;
-    const bool everyRecipient = co_await readMissingRecipients(d, inc);
+    const bool everyRecipient = co_await readMissingRecipients(d, inc, due);
     if (everyRecipient) out.current = toScheduledEmail(d, inc, config_.name, &unreadable);
   }
   co_return out;
@@ -271,7 +275,17 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
         done = "PATCH state=drafted refused (" + w.text + ")";
         // A refusal may only say "it is not scheduled any more": an earlier PATCH of ours that
         // landed late (its answer never came), or the rep. Re-read before a second, different stop.
-        const std::string now = (co_await readMailing(email.id, email.scheduled_at)).state;
+        MailingRead reread = co_await readMailing(email.id, email.scheduled_at, true);
+        const std::string now = reread.state;
+        // The rep's edit may be why it was refused: pausing the sequence then would stop it for
+        // the old version's reason.
+        if (reread.current && !sameVersion(email, *reread.current)) {
+          tracked_.replace(*reread.current);
+          result.changed = true;
+          result.detail = done + "; changed in Outreach since it was decided: not paused";
+          result.current = std::move(reread.current);
+          co_return result;
+        }
         pause = stillSending(now);  // else the documented fallback is not needed
         if (!pause) done += ", the mailing being \"" + now + "\" already";
       } else {
@@ -313,7 +327,8 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
   co_return result;
 }
 
-Task<bool> OutreachConnector::readMissingRecipients(const nlohmann::json& m, Included& inc) {
+Task<bool> OutreachConnector::readMissingRecipients(const nlohmann::json& m, Included& inc,
+                                                     std::optional<TimePoint> due) {
   bool all = true;
   // JSON:API asks a compound document for every resource its relationships name, but a server
   // may leave some out (a large page); before, such a recipient was skipped without a word.
@@ -321,7 +336,7 @@ Task<bool> OutreachConnector::readMissingRecipients(const nlohmann::json& m, Inc
     const std::string what = "GET /recipients/" + id;
     std::string failure;
     try {
-      HttpResponse r = co_await call("GET", config_.base_url + "/recipients/" + urlEncode(id), "");
+      HttpResponse r = co_await call("GET", config_.base_url + "/recipients/" + urlEncode(id), "", due);
       if (r.status == 404) continue;  // removed from the mailing since it was listed
       auto j = nlohmann::json::parse(r.body, nullptr, false);
       if (r.status < 200 || r.status >= 300)

@@ -70,7 +70,8 @@ class OutreachConnector final : public Connector {
   // and left out (the mailing is decided on the others, as before): failing the listing would
   // leave every mailing of the connector unchecked for one recipient.
   // Returns false when one could not be read.
-  Task<bool> readMissingRecipients(const nlohmann::json& mailing, Included& inc);
+  Task<bool> readMissingRecipients(const nlohmann::json& mailing, Included& inc,
+                                   std::optional<TimePoint> due = std::nullopt);
   // GET /{type}/{id}'s resource, or nullopt (logged) when Outreach cannot answer.
   Task<std::optional<nlohmann::json>> resource(const std::string& type, const std::string& id,
                                                std::optional<TimePoint> due = std::nullopt);

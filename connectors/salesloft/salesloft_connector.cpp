@@ -158,27 +158,47 @@ Task<void> SalesloftConnector::streamScheduled(TimeWindow window, PageSink sink)
   co_await sink(tracked_.inWindow(window));
 }
 
-Task<SalesloftConnector::EmailRead> SalesloftConnector::readEmail(const std::string& id, TimePoint due) {
+Task<nlohmann::json> SalesloftConnector::emailResource(const std::string& id, TimePoint due) {
   HttpResponse r = co_await call("GET", "/activities/emails/" + urlEncode(id) + ".json", "", "", 1, due);
-  if (r.status == 404) co_return EmailRead{"gone", std::nullopt};
+  if (r.status == 404) co_return nlohmann::json();  // gone
   if (r.status < 200 || r.status >= 300)
     throw ConnectorError(config_.name + ": GET /activities/emails/" + id + " answered " + std::to_string(r.status) + ": " +
                          errorText(r.body));
   const auto j = nlohmann::json::parse(r.body, nullptr, false);
   const nlohmann::json* email = resourceIn(j);
   if (!email) throw ConnectorError(config_.name + ": GET /activities/emails/" + id + " answered without an email");
+  co_return *email;
+}
+
+Task<std::string> SalesloftConnector::emailStatus(const std::string& id, TimePoint due) {
+  const nlohmann::json email = co_await emailResource(id, due);
+  if (email.is_null()) co_return std::string("gone");
+  co_return jsonString(email, "status");
+}
+
+Task<SalesloftConnector::EmailRead> SalesloftConnector::readEmail(const std::string& id, TimePoint due) {
+  const nlohmann::json email = co_await emailResource(id, due);
+  EmailRead out;
+  if (email.is_null()) {
+    out.status = "gone";
+    co_return out;
+  }
+  out.status = jsonString(email, "status");
   std::string unreadable;  // the version cannot be read (no send_after once sent): status only
-  EmailRead out{jsonString(*email, "status"), toScheduledEmail(*email, config_.name, &unreadable)};
-  if (out.current && !co_await dropAutoBcc(*out.current)) out.current.reset();
+  out.current = toScheduledEmail(email, config_.name, &unreadable);
+  if (out.current) {
+    const bool known = co_await dropAutoBcc(*out.current, due);
+    if (!known) out.current.reset();
+  }
   co_return out;
 }
 
-Task<bool> SalesloftConnector::dropAutoBcc(ScheduledEmail& e) {
+Task<bool> SalesloftConnector::dropAutoBcc(ScheduledEmail& e, std::optional<TimePoint> due) {
   if (e.user_id.empty()) co_return true;
   if (!autoBcc_.count(e.user_id)) {
     std::string failure;
     try {
-      co_await user(e.user_id);
+      co_await user(e.user_id, due);
     } catch (const std::exception& ex) {
       failure = ex.what();
     }
@@ -253,9 +273,10 @@ Task<RevertResult> SalesloftConnector::revert(const ScheduledEmail& email) {
     // The stop acts on the person and cadence: those the email names now (a step moved to another
     // cadence since it was listed is stopped there).
     ScheduledEmail target = email;
-    if (read.current)
-      for (const char* ref : {"person", "cadence"})
-        if (auto now = read.current->ref(ref); !now.empty()) target.refs[ref] = now;
+    if (read.current) {
+      if (auto person = read.current->ref("person"); !person.empty()) target.refs["person"] = person;
+      if (auto cadence = read.current->ref("cadence"); !cadence.empty()) target.refs["cadence"] = cadence;
+    }
     std::string strategy = config_.revert_strategy.empty() ? "remove_from_cadence" : config_.revert_strategy;
     std::string done;
     if (strategy == "remove_from_cadence" && target.ref("cadence").empty()) {
@@ -408,9 +429,9 @@ Task<void> SalesloftConnector::loadProfiles(std::vector<ScheduledEmail>& emails)
   }
 }
 
-Task<Rep> SalesloftConnector::user(const std::string& id) {
+Task<Rep> SalesloftConnector::user(const std::string& id, std::optional<TimePoint> due) {
   if (auto it = users_.find(id); it != users_.end() && sendingAddress_.count(id)) co_return it->second;
-  nlohmann::json doc = co_await getJson("/users/" + urlEncode(id) + ".json", "GET /users/{id}.json");
+  nlohmann::json doc = co_await getJson("/users/" + urlEncode(id) + ".json", "GET /users/{id}.json", 1, due);
   Rep r;
   if (const auto* u = resourceIn(doc)) {
     r = toRep(*u);

@@ -58,13 +58,16 @@ class SalesloftConnector final : public Connector {
     std::optional<ScheduledEmail> current;
   };
   Task<EmailRead> readEmail(const std::string& id, TimePoint due);
-  Task<std::string> emailStatus(const std::string& id, TimePoint due) { co_return (co_await readEmail(id, due)).status; }
+  // Only the status (the reads that confirm a stop): no mapping, no user lookup.
+  Task<std::string> emailStatus(const std::string& id, TimePoint due);
+  // GET /activities/emails/{id}.json's email; null when Salesloft answers 404.
+  Task<nlohmann::json> emailResource(const std::string& id, TimePoint due);
   // Drops the sending user's automatic BCC from the recipients (a CRM drop box, not a recipient).
   // False when the user cannot be read: the recipients are then not known as the listing knows them.
-  Task<bool> dropAutoBcc(ScheduledEmail& e);
+  Task<bool> dropAutoBcc(ScheduledEmail& e, std::optional<TimePoint> due = std::nullopt);
   Task<std::string> removeFromCadence(const ScheduledEmail& email);
   Task<std::string> restrictEmail(const ScheduledEmail& email);
-  Task<Rep> user(const std::string& id);
+  Task<Rep> user(const std::string& id, std::optional<TimePoint> due = std::nullopt);
   // GET /{type}/{id}.json's data, or nullopt (logged) when Salesloft cannot answer.
   Task<std::optional<nlohmann::json>> resource(const std::string& type, const std::string& id,
                                                std::optional<TimePoint> due = std::nullopt);

@@ -117,6 +117,13 @@ EmailDecision decide(const ScheduledEmail& e, const std::map<std::string, Recipi
   return d;
 }
 
+// The detail of a stop not carried out because the email had changed at the platform since its
+// decision (the rep's edit): the decided version held nothing.
+const std::string kChangedSince = "changed on ";
+bool supersededStop(const EmailDecision& d) {
+  return d.state == EmailState::Allowed && d.verdict == "revert" && d.detail.rfind(kChangedSince, 0) == 0;
+}
+
 }  // namespace
 
 DecisionEngine::DecisionEngine(asio::any_io_executor ex, Store& store, int workers)
@@ -208,6 +215,13 @@ Task<void> DecisionEngine::poll(std::shared_ptr<Services> s, Connector& c, TimeP
 void DecisionEngine::skipReleasedRounds(ScheduledEmail& e) {
   for (;;) {
     auto d = store_.findDecision(e.key());
+    // A stop not carried out because the rep had changed the email (supersededStop): the rep may
+    // have changed it back since, and this version, decided risky, must be decided again, not
+    // skipped as decided. A new round, as after a release.
+    if (d && supersededStop(*d)) {
+      ++e.released;
+      continue;
+    }
     if (!d || d->state != EmailState::Reverted) return;
     auto release = store_.findAction(d->key + "|release");
     if (!release || release->state != "done") return;
@@ -332,6 +346,13 @@ Task<void> DecisionEngine::process(WorkItem& item) {
   if (store_.findDecision(item.email.key())) {  // decided since it was queued
     ++stats_.already_decided;
     co_return;
+  }
+  if (item.needs_profiles) {  // not from a listing: what the platform knows about the people
+    std::vector<ScheduledEmail> one;
+    one.push_back(std::move(item.email));
+    co_await item.connector->loadProfiles(one);
+    item.email = std::move(one.front());
+    item.needs_profiles = false;
   }
   co_await decideAndAct(item);
 }
@@ -498,12 +519,14 @@ Task<void> DecisionEngine::actWorker(bool untilIdle) {
     // tracks the new version), on the checks' answers of then.
     if (again && again->scheduled_at > Clock::now() + a.services->config.lookahead) again.reset();
     if (again && !stopped_) {
-      // The rep's new version, decided now rather than at the next listing (its send may be near),
-      // with the platform's profiles as a listed email has them. Still busy meanwhile: a once-run
-      // waits for it.
-      std::vector<ScheduledEmail> v{std::move(*again)};
-      co_await a.connector->loadProfiles(v);
-      push(WorkItem{a.services, a.connector, std::move(v.front()), std::nullopt});
+      // The rep's new version, decided now rather than at the next listing (its send may be near).
+      // A decide worker reads its profiles (process()): a platform's slow profile reads must not
+      // hold the act workers. Its release round as a listing would give it.
+      again->released = 0;
+      skipReleasedRounds(*again);
+      WorkItem item{a.services, a.connector, std::move(*again), std::nullopt};
+      item.needs_profiles = true;
+      push(std::move(item));
     }
     --actsBusy_;
     inHand_.erase(a.decision.key);
@@ -552,7 +575,7 @@ Task<std::optional<ScheduledEmail>> DecisionEngine::act(Services& s, Connector& 
   bool letGoByFailsafe = false;
   if (auto latest = store_.latestDecisionOf(d.connector, d.email_id);
       latest && latest->key != d.key && latest->decided_at > current->decided_at) {
-    instead = "changed on " + std::string(c.type()) + " since it was decided (recipients or send time): decided again (" +
+    instead = kChangedSince + std::string(c.type()) + " since it was decided (recipients or send time): decided again (" +
               latest->verdict + (latest->reason.empty() ? "" : ", " + latest->reason) + "); not stopped for the old version";
   } else if (failsafe_ && failsafe_->active() && !holdIsCertain(d)) {
     letGoByFailsafe = true;
@@ -584,8 +607,7 @@ Task<std::optional<ScheduledEmail>> DecisionEngine::act(Services& s, Connector& 
     // yet: this stop would act on a version nobody checked. Not stopped, nobody told; the new
     // version is decided now (its own stop, if any, reads the platform again).
     ScheduledEmail current = std::move(*r.current);
-    current.released = e.released;
-    const std::string why = "changed on " + std::string(c.type()) +
+    const std::string why = kChangedSince + std::string(c.type()) +
                             " since it was decided (recipients or send time): not stopped; its new version is decided again";
     if (!store_.transition(d.key, EmailState::Allowed, why, d.attempts, std::nullopt)) {
       log->info("email {}: settled elsewhere meanwhile", e.id);

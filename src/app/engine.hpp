@@ -92,6 +92,7 @@ class DecisionEngine {
     ScheduledEmail email;
     std::optional<EmailDecision> resume;  // a decision left "reverting": act on it again
     bool handed_over = false;             // its stop waits in acts_ (still in hand)
+    bool needs_profiles = false;          // not from a listing: loadProfiles before its checks
   };
   // A decided stop waiting for its connector's act slot. Workers hand stops over and go on
   // checking: a platform whose rate budget paces its stops (Salesloft: 300 units a minute) must

@@ -67,7 +67,7 @@ nlohmann::json FakeClose::emailJson(const FakeCloseEmail& e) const {
           {"users", nlohmann::json::array({e.user_id})},
           {"activity_at", formatIso8601(e.scheduled_at)},
           {"date_created", formatIso8601(e.created_at)},
-          {"date_updated", formatIso8601(e.created_at)},
+          {"date_updated", formatIso8601(e.updated_at.value_or(e.created_at))},
           {"date_scheduled", e.status == "scheduled" ? nlohmann::json(formatIso8601(e.scheduled_at)) : nlohmann::json(nullptr)},
           {"date_sent", (e.status == "sent" || e.status == "error") && e.date_sent ? nlohmann::json(formatIso8601(e.scheduled_at))
                                                                                    : nlohmann::json(nullptr)},
@@ -152,6 +152,7 @@ void FakeClose::setStatus(const std::string& id, const std::string& status) {
   auto it = emails_.find(id);
   if (it == emails_.end()) return;
   it->second.status = status;
+  it->second.updated_at = Clock::now();
   event("updated", it->second, {"status"});
 }
 
@@ -172,7 +173,7 @@ void FakeClose::deleteBeforeNextPut(const std::string& id) {
   deleteBeforePut_ = id;
 }
 
-void FakeClose::editEmail(const std::string& id, const std::function<void(FakeCloseEmail&)>& edit) {
+void FakeClose::editEmail(const std::string& id, const std::function<void(FakeCloseEmail&)>& edit, bool logEvent) {
   std::lock_guard l(mu_);
   auto it = emails_.find(id);
   if (it == emails_.end()) return;
@@ -183,7 +184,8 @@ void FakeClose::editEmail(const std::string& id, const std::function<void(FakeCl
   if (before.cc != it->second.cc) changed.push_back("cc");
   if (before.bcc != it->second.bcc) changed.push_back("bcc");
   if (before.scheduled_at != it->second.scheduled_at) changed.push_back("date_scheduled");
-  event("updated", it->second, changed);
+  it->second.updated_at = Clock::now();
+  if (logEvent) event("updated", it->second, changed);
 }
 
 void FakeClose::injectEvent(const nlohmann::json& event) {
@@ -324,6 +326,7 @@ ServerResponse FakeClose::handle(const ServerRequest& r) {
           it->second.scheduled_at = *at;
         }
         it->second.status = st;
+        it->second.updated_at = Clock::now();
         event("updated", it->second, {"status"});
       }
       return ok(emailJson(it->second));

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,6 +31,7 @@ struct FakeCloseEmail {
   std::string user_id = "user_rep1";
   std::string contact_id;
   TimePoint created_at;
+  std::optional<TimePoint> updated_at;  // date_updated; none: created_at (moved by every change)
   std::string error_message;  // status "error": why the send failed (send_attempts)
   bool date_sent = true;      // false: status "error" with date_sent null (the spec allows it)
 };
@@ -61,7 +63,8 @@ class FakeClose {
   void deleteBeforeNextPut(const std::string& id);
   // As if a rep edited the email in Close (recipients, send time): `edit` changes it, an "updated"
   // event names the changed fields.
-  void editEmail(const std::string& id, const std::function<void(FakeCloseEmail&)>& edit);
+  // `logEvent` false: the event log has not caught up yet (Close's log may lag the object).
+  void editEmail(const std::string& id, const std::function<void(FakeCloseEmail&)>& edit, bool logEvent = true);
   // Every request waits this long first (crash tests: widen the window for a SIGKILL).
   void setDelay(std::chrono::milliseconds d);
   // Appends a raw event to the log, as given (tests of odd platform data).

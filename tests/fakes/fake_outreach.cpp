@@ -158,6 +158,11 @@ void FakeOutreach::sendBeforeNextWrite() {
   sendBeforeWrite_ = true;
 }
 
+void FakeOutreach::setRecipientsBeforeNextWrite(long id, std::vector<std::string> to) {
+  std::lock_guard l(mu_);
+  editBeforeWrite_ = std::make_pair(id, std::move(to));
+}
+
 void FakeOutreach::setDelay(std::chrono::milliseconds d) {
   std::lock_guard l(mu_);
   delay_ = d;
@@ -289,6 +294,8 @@ ServerResponse FakeOutreach::handle(const ServerRequest& r) {
           m.state = "delivered";
           m.updated_at = Clock::now();
         }
+    if (auto edit = std::exchange(editBeforeWrite_, std::nullopt))
+      if (auto it = mailings_.find(edit->first); it != mailings_.end()) it->second.to = edit->second;
   }
   if (!fault) return answer(r);
   const auto [status, applied] = *fault;

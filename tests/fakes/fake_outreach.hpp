@@ -112,6 +112,8 @@ class FakeOutreach {
   // The next write (PATCH, POST) comes just after Outreach sent every scheduled mailing: they are
   // "delivered" when it is handled (a send racing the stop).
   void sendBeforeNextWrite();
+  // The rep changes the mailing's recipients just before the next write (PATCH, POST) is handled.
+  void setRecipientsBeforeNextWrite(long id, std::vector<std::string> to);
   // Every request waits this long first (crash tests).
   void setDelay(std::chrono::milliseconds d);
   // Every write (PATCH, POST) waits this long first: a crash while a stop is in flight.
@@ -150,6 +152,7 @@ class FakeOutreach {
   int rateLimited_ = 0, retryAfter_ = 1, failing_ = 0, failStatus_ = 503;
   std::optional<std::pair<int, bool>> writeFault_;  // status, applied
   bool sendBeforeWrite_ = false;
+  std::optional<std::pair<long, std::vector<std::string>>> editBeforeWrite_;
   int remaining_ = 10000;
   std::chrono::milliseconds delay_{0}, writeDelay_{0};
   std::vector<std::string> log_;

@@ -86,12 +86,12 @@ void FakeSalesloft::setStatus(long id, const std::string& status) {
   it->second.updated_at = Clock::now();
 }
 
-void FakeSalesloft::editEmail(long id, const std::function<void(FakeSalesloftEmail&)>& edit) {
+void FakeSalesloft::editEmail(long id, const std::function<void(FakeSalesloftEmail&)>& edit, bool bumpUpdatedAt) {
   std::lock_guard l(mu_);
   auto it = emails_.find(id);
   if (it == emails_.end()) return;
   edit(it->second);
-  it->second.updated_at = Clock::now();
+  if (bumpUpdatedAt) it->second.updated_at = Clock::now();
 }
 
 void FakeSalesloft::rateLimitNext(int n) {

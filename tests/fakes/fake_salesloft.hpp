@@ -75,7 +75,8 @@ class FakeSalesloft {
   // As if a rep changed the email in Salesloft (its updated_at moves).
   void setStatus(long id, const std::string& status);
   // As if a rep edited the email (recipients, send time): `edit` changes it, its updated_at moves.
-  void editEmail(long id, const std::function<void(FakeSalesloftEmail&)>& edit);
+  // `bumpUpdatedAt` false: its updated_at stays (a listing of what changed does not see it).
+  void editEmail(long id, const std::function<void(FakeSalesloftEmail&)>& edit, bool bumpUpdatedAt = true);
   // true: removing from a cadence or restricting email leaves the email scheduled.
   void stopsNothing(bool v);
   // The next write (DELETE, PUT) comes just after Salesloft sent every email still to send: they

@@ -622,3 +622,21 @@ TEST_F(OutreachConnectorTest, RevertLeavesAMailingWhoseRecipientsChangedSinceItW
   EXPECT_TRUE(cannotTell.confirmed) << cannotTell.detail;
   EXPECT_EQ(fake.state(13), "drafted");
 }
+
+// Outreach refused the PATCH because the rep was editing the mailing meanwhile: the re-read before
+// the fallback shows other recipients, and the sequence is not paused for the old version's reason.
+TEST_F(OutreachConnectorTest, APatchRefusedWhileTheRepChangedTheMailingPausesNothing) {
+  fake.allowPatchToDrafted(false);
+  add(21, minutes(30), {"jane@acme.test"}, "scheduled", 55);
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 1u);
+  fake.setRecipientsBeforeNextWrite(21, {"john@acme.test"});
+  auto r = runTask(io, c->revert(emails[0]));
+  EXPECT_TRUE(r.changed) << r.detail;
+  EXPECT_FALSE(r.confirmed);
+  EXPECT_EQ(fake.requestCount("POST /api/v2/sequenceStates/55"), 0);
+  EXPECT_EQ(fake.sequenceState(55), "active");
+  ASSERT_TRUE(r.current);
+  EXPECT_EQ(r.current->recipients.at(0).address, "john@acme.test");
+}

@@ -492,3 +492,28 @@ TEST_F(SalesloftConnectorTest, RevertLeavesAnEmailWhoseCcOrSendTimeChanged) {
   EXPECT_EQ(fake.status(3), "cancelled");
   EXPECT_EQ(fake.requestCount("GET /v2/activities/emails/3.json"), reads + 2);  // before and after the stop
 }
+
+// What the stop read is what the connector lists next, though no listing of changes shows it; and
+// a stop acts on the person the email names now, not the one it was listed with.
+TEST_F(SalesloftConnectorTest, AChangedEmailIsListedAsReadAndAStopActsOnItsPersonOfNow) {
+  fake.addPerson(personJson(2, "sam@acme.test"));
+  add(1, minutes(20));
+  add(2, minutes(25));
+  auto c = connector("restrict_email");
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 2u);
+  fake.editEmail(1, [](fakes::FakeSalesloftEmail& e) { e.cc = {"boss@acme.test"}; }, false);
+  auto r = runTask(io, c->revert(emails[0]));
+  ASSERT_TRUE(r.changed);
+  bool listedNew = false;
+  for (const auto& e : runTask(io, c->listScheduled(window())))
+    if (e.id == "1") listedNew = e.key() == r.current->key();
+  EXPECT_TRUE(listedNew) << "the next listing still had the version decided";
+
+  fake.editEmail(2, [](fakes::FakeSalesloftEmail& e) { e.person_id = 2; }, false);  // same address, another person
+  auto stop = runTask(io, c->revert(emails[1]));
+  EXPECT_FALSE(stop.changed);
+  EXPECT_TRUE(stop.confirmed) << stop.detail;
+  EXPECT_EQ(fake.requestCount("PUT /v2/people/2.json"), 1);
+  EXPECT_EQ(fake.requestCount("PUT /v2/people/1.json"), 0);
+}

@@ -1052,6 +1052,48 @@ TEST_F(CycleTest, AStopThatFindsTheEmailChangedAtThePlatformDecidesTheNewVersion
   EXPECT_EQ(out[0].payload["recipients"][0], "trap@x.example");
 }
 
+// The rep changed the email (the stop found it changed and left it), then changed it back: the
+// version decided risky is on the platform again. Its decision says Allowed (the stop was not
+// carried out), and the listing skipped it as decided: it went out unchecked. It is decided again,
+// a new round, and stopped.
+TEST_F(CycleTest, AVersionTheRepRestoresAfterAStopFoundItChangedIsDecidedAgain) {
+  auto risky = email("flip", "dead@acme.example", minutes(20));
+  ASSERT_TRUE(store_->recordDecision(reverting(risky, "bounce_risk", "SMTP_MAILBOX_NOT_FOUND")));
+  auto fixed = email("flip", "jane@acme.example", minutes(20));
+  fixed.scheduled_at = risky.scheduled_at;
+  lists({});
+  bool edited = true;
+  std::vector<std::string> stops;
+  EXPECT_CALL(*connector_, revert(_)).WillRepeatedly([&](const ScheduledEmail& e) {
+    stops.push_back(e.recipients.at(0).address);
+    RevertResult r;
+    if (edited) {
+      r.changed = true;
+      r.current = fixed;
+      return ready(r);
+    }
+    return ready(confirmed());
+  });
+  cycle();
+  EXPECT_EQ(decisionFor(risky)->state, EmailState::Allowed);
+  edited = false;  // the rep puts dead@ back
+  services_.pipeline = std::make_shared<Pipeline>(
+      std::vector<CheckPtr>{std::make_shared<checks::SyntaxCheck>(), mailboxProbe()}, services_.policy, store_.get(),
+      PipelineOptions{});
+  lists({risky});
+  auto st = cycle();
+  EXPECT_EQ(st.already_decided, 0);
+  EXPECT_EQ(st.reverted, 1);
+  ASSERT_EQ(stops.size(), 2u);
+  EXPECT_EQ(stops[1], "dead@acme.example");
+  ScheduledEmail again = risky;
+  again.released = 1;
+  ASSERT_TRUE(decisionFor(again));
+  EXPECT_EQ(decisionFor(again)->state, EmailState::Reverted);
+  // The same listing again: decided once, not a round per poll.
+  EXPECT_EQ(cycle().already_decided, 1);
+}
+
 // Moved days ahead, beyond the lookahead: not decided now, on the checks' answers of days before its
 // send; a listing brings it into the window (the connector tracks the new version).
 TEST_F(CycleTest, AStopThatFindsTheEmailMovedBeyondTheLookaheadLeavesItToTheListing) {
