@@ -117,13 +117,6 @@ EmailDecision decide(const ScheduledEmail& e, const std::map<std::string, Recipi
   return d;
 }
 
-// The detail of a stop not carried out because the email had changed at the platform since its
-// decision (the rep's edit): the decided version held nothing.
-const std::string kChangedSince = "changed on ";
-bool supersededStop(const EmailDecision& d) {
-  return d.state == EmailState::Allowed && d.verdict == "revert" && d.detail.rfind(kChangedSince, 0) == 0;
-}
-
 }  // namespace
 
 DecisionEngine::DecisionEngine(asio::any_io_executor ex, Store& store, int workers)
@@ -575,7 +568,7 @@ Task<std::optional<ScheduledEmail>> DecisionEngine::act(Services& s, Connector& 
   bool letGoByFailsafe = false;
   if (auto latest = store_.latestDecisionOf(d.connector, d.email_id);
       latest && latest->key != d.key && latest->decided_at > current->decided_at) {
-    instead = kChangedSince + std::string(c.type()) + " since it was decided (recipients or send time): decided again (" +
+    instead = kChangedSinceDecided + std::string(c.type()) + " since it was decided (recipients or send time): decided again (" +
               latest->verdict + (latest->reason.empty() ? "" : ", " + latest->reason) + "); not stopped for the old version";
   } else if (failsafe_ && failsafe_->active() && !holdIsCertain(d)) {
     letGoByFailsafe = true;
@@ -607,7 +600,7 @@ Task<std::optional<ScheduledEmail>> DecisionEngine::act(Services& s, Connector& 
     // yet: this stop would act on a version nobody checked. Not stopped, nobody told; the new
     // version is decided now (its own stop, if any, reads the platform again).
     ScheduledEmail current = std::move(*r.current);
-    const std::string why = kChangedSince + std::string(c.type()) +
+    const std::string why = kChangedSinceDecided + std::string(c.type()) +
                             " since it was decided (recipients or send time): not stopped; its new version is decided again";
     if (!store_.transition(d.key, EmailState::Allowed, why, d.attempts, std::nullopt)) {
       log->info("email {}: settled elsewhere meanwhile", e.id);

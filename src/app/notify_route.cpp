@@ -102,6 +102,7 @@ nlohmann::json digestPayload(Store& store, TimePoint now) {
   int decided = 0, held = 0, shadowed = 0;
   auto bump = [](nlohmann::json& m, const std::string& k) { m[k.empty() ? "(unknown)" : k] = m.value(k.empty() ? "(unknown)" : k, 0) + 1; };
   for (const auto& d : store.decisionsSince(since)) {
+    if (supersededStop(d)) continue;  // the rep changed the email: counted once, as its new version
     ++decided;
     if (d.verdict != "revert") continue;
     bump(byReason, d.reason);

@@ -561,6 +561,10 @@ TEST_F(RouteTest, DigestCountsTheLastDayAndGoesOutOnceADayAcrossRestarts) {
   decide("e", "close", "Riley", "do_not_mail", EmailState::TooLate, t0 - hours(3));
   decide("f", "close", "Riley", "", EmailState::Allowed, t0 - hours(2));
   decide("g", "close", "Sam", "unknown", EmailState::Shadow, t0 - hours(2));  // shadow mode: would have held
+  // A stop that found the email changed by the rep: not a hold, and the email is counted as its new
+  // version ("f" here), not twice.
+  decide("f-old", "close", "Riley", "bounce_risk", EmailState::Reverting, t0 - hours(2));
+  store_->transition("f-old", EmailState::Allowed, kChangedSinceDecided + "close since it was decided", 0, std::nullopt);
   SenderState paused;
   paused.mailbox = "riley@seller.example";
   paused.state = "paused";

@@ -49,6 +49,14 @@ struct EmailDecision {
   TimePoint updated_at{};
 };
 
+// The detail that opens a stop not carried out because the email had changed at the platform
+// since its decision (the rep's edit): that version held nothing, and its email is decided again
+// under its new key (the engine, src/app/engine.cpp).
+inline const std::string kChangedSinceDecided = "changed on ";
+inline bool supersededStop(const EmailDecision& d) {
+  return d.state == EmailState::Allowed && d.verdict == "revert" && d.detail.rfind(kChangedSinceDecided, 0) == 0;
+}
+
 struct OutboxMessage {
   long long id = 0;
   std::string dedupe_key;   // unique: a message is enqueued once
