@@ -80,6 +80,8 @@ void FakeOutreach::setRecipients(long id, std::vector<std::string> to, bool bump
   auto it = mailings_.find(id);
   if (it == mailings_.end()) return;
   it->second.to = std::move(to);
+  it->second.cc.clear();
+  it->second.bcc.clear();
   if (bumpUpdatedAt) it->second.updated_at = Clock::now();
 }
 
@@ -222,7 +224,11 @@ void FakeOutreach::setFaults(FaultPlan plan) {
 nlohmann::json FakeOutreach::recipientJson(const FakeOutreachMailing& m, size_t k) const {
   return {{"type", "recipient"},
           {"id", m.id * 100 + static_cast<long>(k)},
-          {"attributes", {{"value", m.to[k]}, {"recipientType", "to"}, {"primary", k == 0}}}};
+          {"attributes", {{"value", k < m.to.size()                  ? m.to[k]
+                                    : k < m.to.size() + m.cc.size() ? m.cc[k - m.to.size()]
+                                                                    : m.bcc[k - m.to.size() - m.cc.size()]},
+                          {"recipientType", k < m.to.size() ? "to" : k < m.to.size() + m.cc.size() ? "cc" : "bcc"},
+                          {"primary", k == 0}}}};
 }
 
 void FakeOutreach::omitIncludedRecipients(bool omit) {
@@ -242,7 +248,7 @@ void FakeOutreach::removeRecipient(long mailing_id, size_t index) {
 
 nlohmann::json FakeOutreach::mailingJson(const FakeOutreachMailing& m) const {
   auto recipients = nlohmann::json::array();
-  for (size_t i = 0; i < m.to.size(); ++i) recipients.push_back({{"type", "recipient"}, {"id", m.id * 100 + static_cast<long>(i)}});
+  for (size_t i = 0; i < m.recipientCount(); ++i) recipients.push_back({{"type", "recipient"}, {"id", m.id * 100 + static_cast<long>(i)}});
   nlohmann::json rel = {{"prospect", ref("prospect", m.prospect_id)},
                         {"user", ref("user", m.user_id)},
                         {"mailbox", ref("mailbox", m.user_id)},
@@ -422,7 +428,7 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
       const auto& m = *match[i];
       data.push_back(mailingJson(m));
       if (has("recipients") && !omitRecipients_)
-        for (size_t k = 0; k < m.to.size(); ++k) include(recipientJson(m, k));
+        for (size_t k = 0; k < m.recipientCount(); ++k) include(recipientJson(m, k));
       if (has("prospect"))
         if (auto it = prospects_.find(m.prospect_id); it != prospects_.end()) include(prospectJson(it->second));
       if (has("user")) include(userJson(m.user_id));
@@ -449,7 +455,7 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
       auto has = [&](const char* k) { return std::find(includes.begin(), includes.end(), k) != includes.end(); };
       auto included = nlohmann::json::array();
       if (has("recipients") && !omitRecipients_)
-        for (size_t k = 0; k < it->second.to.size(); ++k) included.push_back(recipientJson(it->second, k));
+        for (size_t k = 0; k < it->second.recipientCount(); ++k) included.push_back(recipientJson(it->second, k));
       if (has("prospect"))
         if (auto p = prospects_.find(it->second.prospect_id); p != prospects_.end()) included.push_back(prospectJson(p->second));
       if (!included.empty()) doc["included"] = included;
@@ -488,7 +494,7 @@ ServerResponse FakeOutreach::answer(const ServerRequest& r) {
     const long id = toId(path.substr(12));
     auto it = mailings_.find(id / 100);
     const size_t k = static_cast<size_t>(id % 100);
-    if (it == mailings_.end() || k >= it->second.to.size() || removedRecipients_.count(id))
+    if (it == mailings_.end() || k >= it->second.recipientCount() || removedRecipients_.count(id))
       return document(404, errorDoc("resourceNotFound", "Resource Not Found", "Could not find 'recipient' with ID '" + path.substr(12) + "'."));
     return document(200, {{"data", recipientJson(it->second, k)}});
   }

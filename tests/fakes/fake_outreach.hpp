@@ -34,6 +34,8 @@ namespace safetynet::fakes {
 struct FakeOutreachMailing {
   long id = 0;
   std::vector<std::string> to;  // recipient addresses
+  std::vector<std::string> cc, bcc;  // recipientType cc and bcc, after the to's in the recipients
+  size_t recipientCount() const { return to.size() + cc.size() + bcc.size(); }
   std::string subject;
   TimePoint scheduled_at;
   std::string state = "scheduled";
@@ -82,7 +84,7 @@ class FakeOutreach {
   void addMailing(const FakeOutreachMailing& m);
   // As if a rep edited the mailing in Outreach (its updatedAt moves).
   void setMailing(long id, const std::string& state, std::optional<TimePoint> scheduled_at = std::nullopt);
-  // As if a rep changed the mailing's recipients. `bumpUpdatedAt` false: only the recipient
+  // As if a rep changed the mailing's recipients to these (all of type to). `bumpUpdatedAt` false: only the recipient
   // resources change, and a listing filtered by the mailing's updatedAt does not see it.
   void setRecipients(long id, std::vector<std::string> to, bool bumpUpdatedAt = true);
   // false: PATCH of a mailing's state answers 422 (as Outreach may), so the fallback runs.

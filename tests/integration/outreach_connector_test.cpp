@@ -640,3 +640,27 @@ TEST_F(OutreachConnectorTest, APatchRefusedWhileTheRepChangedTheMailingPausesNot
   ASSERT_TRUE(r.current);
   EXPECT_EQ(r.current->recipients.at(0).address, "john@acme.test");
 }
+
+// The same address moved from to to cc (recipientType, the spec's recipient attribute) is another
+// version: a cc'd recipient is checked and told as one.
+TEST_F(OutreachConnectorTest, RecipientTypesAreReadAndAMoveToCcIsAChange) {
+  fakes::FakeOutreachMailing m;
+  m.id = 31;
+  m.to = {"jane@acme.test"};
+  m.cc = {"boss@acme.test"};
+  m.bcc = {"crm@acme.test"};
+  m.scheduled_at = Clock::now() + minutes(30);
+  m.prospect_id = 1;
+  m.user_id = 7;
+  fake.addMailing(m);
+  auto c = connector();
+  auto emails = runTask(io, c->listScheduled(window()));
+  ASSERT_EQ(emails.size(), 1u);
+  std::vector<std::string> kinds;
+  for (const auto& r : emails[0].recipients) kinds.push_back(r.kind + ":" + r.address);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"to:jane@acme.test", "cc:boss@acme.test", "bcc:crm@acme.test"}));
+  fake.setRecipients(31, {"jane@acme.test", "boss@acme.test"}, false);  // boss@ now a to, crm@ gone
+  auto r = runTask(io, c->revert(emails[0]));
+  EXPECT_TRUE(r.changed) << r.detail;
+  EXPECT_EQ(fake.state(31), "scheduled");
+}
