@@ -106,11 +106,13 @@ Decision decide(const Evidence& e) {
     else reason = "onhold";
   }
   // A "no such user" after the message was sent (end of DATA) is a filter's answer, not a dead
-  // mailbox: Sisimai's `filtered`, soft.
-  // (An addressing status, X.1.x, says it was about the recipient after all: Sendmail pipelines
-  // RCPT and DATA, so a RCPT failure shows up after ">>> DATA".)
+  // mailbox: Sisimai's `filtered`, soft. Whatever its status: every RCPT reply came before it
+  // (RFC 2920 3.1, RFC 5321 3.3), so the address had been taken, and a gateway that takes every
+  // address and refuses the message later says "user unknown" for reasons of its own.
+  // In reply to the DATA command an addressing status, X.1.x, says it was about the recipient
+  // after all: with PIPELINING a RCPT failure shows up after ">>> DATA" or as the DATA command's.
   const bool addressing = status.size() >= 4 && status.substr(1, 3) == ".1.";
-  if (reason == "userunknown" && command == "DATA" && !addressing) reason = "filtered";
+  if (reason == "userunknown" && ((command == "DATA" && !addressing) || command == "EOD")) reason = "filtered";
   // A policy code (X.7.x) with "no such user" words: a filter's answer, not a dead mailbox.
   // (At RCPT the words are about the address: "553 5.7.1 Invalid recipient".)
   if (reason == "userunknown" && status.size() >= 3 && status.substr(1, 2) == ".7" && command != "RCPT")
@@ -205,7 +207,7 @@ std::string findCommand(const std::string& text) {
           }
           return "DATA";
         }
-        if (last == ".") return "DATA";
+        if (last == ".") return "EOD";  // the reply to the message itself
         if (last == "rcpt") return "RCPT";
         if (last == "mail") return "MAIL";
         if (last == "helo" || last == "ehlo") return "HELO";
@@ -231,7 +233,8 @@ std::string findCommand(const std::string& text) {
     if (it == m.stages.end()) it = m.stages.find("any");
     if (it == m.stages.end()) continue;
     static const std::map<std::string, std::string> names = {
-        {"connect", "CONN"}, {"helo", "HELO"}, {"mail", "MAIL"}, {"rcpt", "RCPT"}, {"data", "DATA"}, {"local", "LOCAL"}, {"unknown", ""}};
+        {"connect", "CONN"}, {"helo", "HELO"}, {"mail", "MAIL"}, {"rcpt", "RCPT"}, {"data", "DATA"}, {"eod", "EOD"},
+        {"local", "LOCAL"}, {"unknown", ""}};
     return names.at(it->second);
   }
   return "";

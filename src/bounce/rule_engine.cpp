@@ -51,6 +51,8 @@ bool stageHolds(const std::string& ruleStage, const std::string& stage) {
   std::string s;
   for (char c : stage) s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (s == "conn") s = "connect";
+  // The end of data is a reply of the DATA phase: a rule about what comes after DATA holds there.
+  if (s == "eod" && ruleStage == "data") return true;
   return s == ruleStage;
 }
 

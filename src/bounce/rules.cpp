@@ -240,7 +240,7 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     }
     out.permanence_markers.push_back(std::move(m));
   }
-  static const std::set<std::string> stages = {"connect", "helo", "mail", "rcpt", "data", "local", "unknown"};
+  static const std::set<std::string> stages = {"connect", "helo", "mail", "rcpt", "data", "eod", "local", "unknown"};
   for (const auto& n : root["stage_markers"]) {
     StageMarker m;
     m.kind = text(n, "kind");

@@ -99,6 +99,33 @@ TEST(Bounce, OrdinaryMailAndGarbageGiveAClearErrorAndNoRecord) {
   EXPECT_TRUE(classify("").records.empty());
 }
 
+// A "user unknown" in reply to the end of the message is a gateway's, whatever its status: every
+// RCPT reply came before it (RFC 2920 3.1, RFC 5321 3.3), so the address had been taken. Only in
+// reply to the DATA command can a pipelined RCPT reply show up (the X.1.x status then says so).
+TEST(BounceReason, UserUnknownAtTheEndOfTheMessageIsAFiltersNeverAHardBounce) {
+  const Decision eod = decide(Evidence{"5.1.1", "550", "failed", "EOD", "550 5.1.1 <kim@globex.test>: user unknown", {}, false});
+  EXPECT_EQ(eod.reason, "filtered");
+  EXPECT_FALSE(eod.hard);
+  const Decision pipelined =
+      decide(Evidence{"5.1.1", "550", "failed", "DATA", "550 5.1.1 <kim@globex.test>: user unknown", {}, false});
+  EXPECT_EQ(pipelined.reason, "userunknown");
+  EXPECT_TRUE(pipelined.hard);
+  // The same words from Exim and from Postfix, as a whole report.
+  for (const std::string& words : {std::string("SMTP error from remote mail server after end of data:\n    550 5.1.1 <kim@globex.test>: user unknown"),
+                                   std::string("host mx.globex.test[192.0.2.7] said: 550 5.1.1 <kim@globex.test>: user unknown (in reply to end of DATA command)")}) {
+    const std::string raw =
+        "From: MAILER-DAEMON@mx.acme.test\r\nTo: rep@acme.test\r\nSubject: Mail delivery failed: returning message to sender\r\n"
+        "Content-Type: text/plain\r\n\r\nThis message was created automatically by mail delivery software.\r\n\r\n"
+        "A message that you sent could not be delivered to one or more of its\r\nrecipients. This is a permanent error. "
+        "The following address(es) failed:\r\n\r\n  kim@globex.test\r\n    " + words + "\r\n";
+    auto c = classify(raw);
+    ASSERT_EQ(c.records.size(), 1u) << words << " " << c.error;
+    EXPECT_EQ(c.records[0].recipient, "kim@globex.test");
+    EXPECT_EQ(c.records[0].reason, "filtered") << words;
+    EXPECT_FALSE(c.records[0].hard) << words;
+  }
+}
+
 TEST(BounceReason, CodesAndWords) {
   EXPECT_EQ(decideReason("5.1.1", "550", "User unknown", "RCPT", "failed"), "userunknown");
   // "User unknown" after DATA without an addressing code: a filter, soft.
@@ -775,7 +802,10 @@ rules:
 // words a mail system writes around the reply: Postfix smtp_proto.c "(in reply to %s)", Exim
 // smtp.c "SMTP error from remote mail server after %s%s", qmail-remote.c "does not like recipient".
 TEST(BounceRules, TheStageComesFromTheMailSystemsWords) {
-  EXPECT_EQ(findCommand("host mx.globex.test[192.0.2.7] said: 550 5.7.1 spam (in reply to end of DATA command)"), "DATA");
+  EXPECT_EQ(findCommand("host mx.globex.test[192.0.2.7] said: 550 5.7.1 spam (in reply to end of DATA command)"), "EOD");
+  EXPECT_EQ(findCommand("host mx.globex.test[192.0.2.7] said: 554 5.5.1 no valid recipients (in reply to DATA command)"), "DATA");
+  EXPECT_EQ(findCommand("SMTP error from remote mail server after end of data:\n550 5.1.1 no"), "EOD");
+  EXPECT_EQ(findCommand("192.0.2.7 failed after I sent the message.\nRemote host said: 550 no"), "EOD");
   EXPECT_EQ(findCommand("host mx.globex.test[192.0.2.7] said: 550 5.1.1 no (in reply to RCPT TO command)"), "RCPT");
   EXPECT_EQ(findCommand("SMTP error from remote mail server after pipelined MAIL FROM:<rep@acme.test> SIZE=1234: 550 no"), "MAIL");
   EXPECT_EQ(findCommand("SMTP error from remote mail server after initial connection: 554 go away"), "CONN");
@@ -788,11 +818,12 @@ TEST(BounceRules, TheStageComesFromTheMailSystemsWords) {
                         "550 5.1.1 <kim@globex.test>... User unknown\n<<< 554 5.5.1 Error: no valid recipients\n>>> RSET"),
             "RCPT");
   EXPECT_EQ(findCommand("... while talking to mx.globex.test.:\n>>> DATA\n<<< 554 5.7.1 Message rejected\n>>> QUIT"), "DATA");
+  EXPECT_EQ(findCommand("... while talking to mx.globex.test.:\n>>> .\n<<< 550 5.1.1 User unknown\n>>> QUIT"), "EOD");
   EXPECT_EQ(findCommand("... while talking to mx.globex.test.:\n>>> DATA\n<<< 550-5.7.1 Message rejected\n"
                         "<<< 550 5.7.1 see https://help.globex.test\n>>> QUIT"),
             "DATA");
   // DragonFly Mail Agent's "did not like our %s" (net.c:500) with the command it sent.
-  EXPECT_EQ(findCommand("mx.globex.test [192.0.2.7] did not like our final DATA:\n554 5.7.1 rejected"), "DATA");
+  EXPECT_EQ(findCommand("mx.globex.test [192.0.2.7] did not like our final DATA:\n554 5.7.1 rejected"), "EOD");
   EXPECT_EQ(findCommand("mx.globex.test [192.0.2.7] did not like our RCPT TO:\n550 5.1.1 no such user"), "RCPT");
   // The words "SMTP command" before the verb answered (m-FILTER's notices).
   EXPECT_EQ(findCommand("-------server message\n550 unknown user <kim@globex.test>\n\n-------SMTP command\nDATA"), "DATA");
