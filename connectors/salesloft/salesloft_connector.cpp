@@ -148,6 +148,12 @@ Task<void> SalesloftConnector::streamScheduled(TimeWindow window, PageSink sink)
         continue;
       }
       const bool keep = stillSending(e->status) && e->scheduled_at >= window.from && e->scheduled_at <= plan.reach;
+      // Listed and tracked as decided: without the sender's automatic BCC (one request per user,
+      // kept), so the key the engine looks up is the key it decides under.
+      if (keep) {
+        const bool bccKnown = co_await dropAutoBcc(*e);
+        (void)bccKnown;  // unknown: kept, as loadProfiles keeps it
+      }
       if (tracked_.saw(*e, keep, window)) out.push_back(std::move(*e));
     }
     // Each page is checked while the next one is read.

@@ -188,16 +188,30 @@ Task<void> DecisionEngine::poll(std::shared_ptr<Services> s, Connector& c, TimeP
       std::vector<ScheduledEmail> batch(std::make_move_iterator(undecided.begin() + from),
                                         std::make_move_iterator(undecided.begin() + to));
       co_await c.loadProfiles(batch);
-      // The platform's bounced flags go into the bounce history: they then hold on every platform.
-      for (const auto& e : batch)
-        for (const auto& r : e.recipients)
-          if (r.profile && seenPeople.insert(r.profile->person_id).second)
-            for (const auto& st : bounce::recordPlatformBounceFlags(store_, s->config.bounces, c.name(), *r.profile, now).changed)
-              logger("cycle")->info("{}: {} (from the platform's bounced flag)", st.subject, st.state);
-      for (auto& e : batch) push(WorkItem{s, &c, std::move(e), std::nullopt});
+      recordBounceFlags(*s, c, batch, now, seenPeople);
+      for (auto& e : batch) {
+        // loadProfiles may have changed the recipients (Salesloft leaves out the sender's
+        // automatic BCC), and with them the key: its rounds and its decision are looked up again.
+        skipReleasedRounds(e);
+        if (store_.findDecision(e.key())) {
+          ++stats_.already_decided;
+          continue;
+        }
+        push(WorkItem{s, &c, std::move(e), std::nullopt});
+      }
     }
   };
   co_await c.streamScheduled(window, sink);
+}
+
+// The platform's bounced flags go into the bounce history: they then hold on every platform.
+void DecisionEngine::recordBounceFlags(const Services& s, Connector& c, const std::vector<ScheduledEmail>& emails,
+                                       TimePoint now, std::set<std::string>& seenPeople) {
+  for (const auto& e : emails)
+    for (const auto& r : e.recipients)
+      if (r.profile && seenPeople.insert(r.profile->person_id).second)
+        for (const auto& st : bounce::recordPlatformBounceFlags(store_, s.config.bounces, c.name(), *r.profile, now).changed)
+          logger("cycle")->info("{}: {} (from the platform's bounced flag)", st.subject, st.state);
 }
 
 // A held email whose release (Slack's Release and send) put it back on schedule at its own send
@@ -336,16 +350,21 @@ Task<void> DecisionEngine::process(WorkItem& item) {
     handOver(item, *item.resume);
     co_return;
   }
-  if (store_.findDecision(item.email.key())) {  // decided since it was queued
-    ++stats_.already_decided;
-    co_return;
-  }
   if (item.needs_profiles) {  // not from a listing: what the platform knows about the people
     std::vector<ScheduledEmail> one;
     one.push_back(std::move(item.email));
     co_await item.connector->loadProfiles(one);
+    std::set<std::string> seenPeople;
+    recordBounceFlags(*item.services, *item.connector, one, Clock::now(), seenPeople);
     item.email = std::move(one.front());
     item.needs_profiles = false;
+    // Its release round as a listing would give it: a version decided before and superseded (the
+    // rep restored it) is decided again.
+    skipReleasedRounds(item.email);
+  }
+  if (store_.findDecision(item.email.key())) {  // decided since it was queued
+    ++stats_.already_decided;
+    co_return;
   }
   co_await decideAndAct(item);
 }
@@ -513,11 +532,13 @@ Task<void> DecisionEngine::actWorker(bool untilIdle) {
     if (again && again->scheduled_at > Clock::now() + a.services->config.lookahead) again.reset();
     if (again && !stopped_) {
       // The rep's new version, decided now rather than at the next listing (its send may be near).
-      // A decide worker reads its profiles (process()): a platform's slow profile reads must not
-      // hold the act workers. Its release round as a listing would give it.
-      again->released = 0;
-      skipReleasedRounds(*again);
-      WorkItem item{a.services, a.connector, std::move(*again), std::nullopt};
+      // A decide worker reads its profiles and its release round (process()): a platform's slow
+      // profile reads must not hold the act workers, nor a store error end one.
+      WorkItem item;
+      item.services = a.services;
+      item.connector = a.connector;
+      item.email = std::move(*again);
+      item.email.released = 0;
       item.needs_profiles = true;
       push(std::move(item));
     }

@@ -112,6 +112,9 @@ class DecisionEngine {
   void push(WorkItem item);
   // A released email scheduled again at its own send time: its next release round (engine.cpp).
   void skipReleasedRounds(ScheduledEmail& e);
+  // The platform's bounced flags of the emails' people into the bounce history (each person once).
+  void recordBounceFlags(const Services& s, Connector& c, const std::vector<ScheduledEmail>& emails, TimePoint now,
+                         std::set<std::string>& seenPeople);
   // Another instance sharing the database recorded the email's decision first: counted, not acted on.
   void alreadyDecided() { ++stats_.already_decided; }
   Task<void> worker(bool until_idle);

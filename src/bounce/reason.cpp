@@ -112,7 +112,11 @@ Decision decide(const Evidence& e) {
   // In reply to the DATA command an addressing status, X.1.x, says it was about the recipient
   // after all: with PIPELINING a RCPT failure shows up after ">>> DATA" or as the DATA command's.
   const bool addressing = status.size() >= 4 && status.substr(1, 3) == ".1.";
-  if (reason == "userunknown" && ((command == "DATA" && !addressing) || command == "EOD")) reason = "filtered";
+  // LMTP answers each recipient after the end of the message (RFC 2033 4.2: "one reply for each
+  // RCPT command that had previously been accepted"): there the status is about that mailbox.
+  const bool lmtp = asciiLower(e.text).find("lmtp") != std::string::npos;
+  if (reason == "userunknown" && ((command == "DATA" && !addressing) || (command == "EOD" && !(lmtp && addressing))))
+    reason = "filtered";
   // A policy code (X.7.x) with "no such user" words: a filter's answer, not a dead mailbox.
   // (At RCPT the words are about the address: "553 5.7.1 Invalid recipient".)
   if (reason == "userunknown" && status.size() >= 3 && status.substr(1, 2) == ".7" && command != "RCPT")

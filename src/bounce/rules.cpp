@@ -7,9 +7,15 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "safetynet/core/text.hpp"
+
 namespace safetynet::bounce {
 
 namespace {
+
+// The stages a reply can be given at (findCommand, src/bounce/reason.cpp): eod is the reply to the
+// end of the message, data the reply to the DATA command.
+const std::set<std::string> kStages = {"connect", "helo", "mail", "rcpt", "data", "eod", "local", "unknown"};
 
 std::string text(const YAML::Node& n, const char* key) {
   const YAML::Node v = n[key];
@@ -240,7 +246,7 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     }
     out.permanence_markers.push_back(std::move(m));
   }
-  static const std::set<std::string> stages = {"connect", "helo", "mail", "rcpt", "data", "eod", "local", "unknown"};
+  const std::set<std::string>& stages = kStages;
   for (const auto& n : root["stage_markers"]) {
     StageMarker m;
     m.kind = text(n, "kind");
@@ -265,8 +271,8 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     }
     if (!ok) {
       errors.push_back(at + "stage marker '" + m.match +
-                       "': needs kind phrase|regex, a match that compiles, stages (connect, helo, mail, rcpt, data, local, "
-                       "unknown) and a source");
+                       "': needs kind phrase|regex, a match that compiles, stages (connect, helo, mail, rcpt, data, eod, "
+                       "local, unknown) and a source");
       continue;
     }
     out.stage_markers.push_back(std::move(m));
@@ -330,6 +336,12 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     }
     if (!knownReason(r.reason)) {
       errors.push_back(where + "unknown reason \"" + r.reason + "\"");
+      continue;
+    }
+    // A stage no reply is ever given would make the rule hold nowhere, silently.
+    r.stage = asciiLower(r.stage);
+    if (!r.stage.empty() && (!kStages.count(r.stage) || r.stage == "unknown")) {
+      errors.push_back(where + "unknown scope stage \"" + r.stage + "\" (connect, helo, mail, rcpt, data, eod, local; data holds for eod too)");
       continue;
     }
     // A phrase is matched against lower-cased text with its whitespace collapsed.

@@ -25,7 +25,7 @@ struct WordingRule {
   // Conditions, "" when none. status: globs ('*' any run) separated by '|', `none` for a report
   // that gives no status; reply may hold 'x' (5xx).
   std::string status, reply, action;
-  std::string stage;                  // scope.stage: rcpt, data, mail, helo, connect, local; "" any
+  std::string stage;                  // scope.stage: rcpt, data (holds for eod too), eod, mail, helo, connect, local; "" any
   std::vector<std::string> hosts;     // scope.host: domain suffixes ("a.com|b.com"); empty: any
   std::string mta;                    // scope.mta: whose wording it is (documentation only)
   std::string reason;
@@ -78,7 +78,7 @@ struct HostMeaning {
 // marker found, in the file's order, names the stage; `unknown` says the words name none.
 struct StageMarker {
   std::string kind, match;  // phrase (lower-cased, whitespace collapsed) | regex (compiled lower-cased)
-  std::map<std::string, std::string> stages;  // key -> connect|helo|mail|rcpt|data|local|unknown
+  std::map<std::string, std::string> stages;  // key -> connect|helo|mail|rcpt|data|eod|local|unknown
   std::string source_ref;
   std::regex re;
   std::vector<std::string> literals;  // kind regex: words any match holds (requiredLiterals); none: no filter

@@ -391,7 +391,10 @@ class SqlStore final : public Store {
                                 ? "to_char(to_timestamp(decided_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
                                 : "strftime('%Y-%m-%d', decided_at/1000, 'unixepoch')";
     Stmt s(db_, "SELECT " + day + " AS day, reason, count(*) FROM decisions "
-                "WHERE verdict='revert' AND decided_at>=? GROUP BY day, reason ORDER BY day, reason");
+                // A stop not carried out because the rep had changed the email (supersededStop) held
+                // nothing: the email counts as its new version.
+                "WHERE verdict='revert' AND decided_at>=? AND NOT (state='allowed' AND detail LIKE 'changed on %') "
+                "GROUP BY day, reason ORDER BY day, reason");
     s.bind(1, toMillis(since));
     std::vector<HoldCount> out;
     while (s.step()) out.push_back(HoldCount{s.text(0), s.text(1), static_cast<int>(s.integer(2))});

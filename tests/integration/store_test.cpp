@@ -463,6 +463,13 @@ TEST_P(StoreContract, DecisionPagesFilterAndPageAlikeAndHoldsAreCountedPerDay) {
   EXPECT_EQ(holds[0].day, formatIso8601(Clock::now()).substr(0, 10));
   EXPECT_EQ(holds[0].reason, "bounce_risk");
   EXPECT_EQ(holds[0].count, 2);
+  // A stop not carried out because the rep changed the email held nothing (supersededStop).
+  auto superseded = decision("page-superseded", EmailState::Reverting);
+  ASSERT_TRUE(store_->recordDecision(superseded));
+  ASSERT_TRUE(store_->transition("page-superseded", EmailState::Allowed,
+                                 kChangedSinceDecided + "close since it was decided: not stopped", 0, std::nullopt));
+  ASSERT_TRUE(supersededStop(*store_->findDecision("page-superseded")));
+  EXPECT_EQ(store_->holdsPerDay(Clock::now() - std::chrono::hours(48)).at(0).count, 2);
 }
 
 // A remote server's words go into the store as they came (an SMTP reply in the evidence, a

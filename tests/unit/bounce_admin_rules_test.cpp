@@ -82,6 +82,8 @@ rules:
   - {id: sendmail-user-unknown, kind: phrase, match: 'user unknown', reason: userunknown, source: {ref: x}}
   - {id: twice, kind: phrase, match: 'a', reason: blocked, source: {ref: x}}
   - {id: twice, kind: phrase, match: 'b', reason: blocked, source: {ref: x}}
+  - {id: bad-stage, kind: phrase, match: 'c', scope: {stage: end of data}, reason: blocked, source: {ref: x}}
+  - {id: good-stage, kind: phrase, match: 'd', scope: {stage: EOD}, reason: blocked, source: {ref: x}}
 disable: [no-such-rule]
 )",
                           "rules.yaml", errors);
@@ -92,6 +94,9 @@ disable: [no-such-rule]
   EXPECT_NE(all.find("rules.yaml: rule sendmail-user-unknown: duplicate id"), std::string::npos) << all;
   EXPECT_NE(all.find("rules.yaml: rule twice: missing or duplicate id"), std::string::npos) << all;
   EXPECT_NE(all.find("rules.yaml: disable: no built-in rule has the id no-such-rule"), std::string::npos) << all;
+  // A stage no reply is given at would make the rule hold nowhere, silently (eod in any case).
+  EXPECT_NE(all.find("rules.yaml: rule bad-stage: unknown scope stage \"end of data\""), std::string::npos) << all;
+  EXPECT_EQ(all.find("good-stage"), std::string::npos) << all;
   errors.clear();
   EXPECT_FALSE(loadRuleSetFile("/nonexistent/bounce-rules.yaml", errors));
   EXPECT_NE(joined(errors).find("/nonexistent/bounce-rules.yaml: cannot read"), std::string::npos);

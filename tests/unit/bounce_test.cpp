@@ -1041,3 +1041,17 @@ TEST(BounceAbout, TheReturnedMessageOfEximAndSendmailNoticesNamesNoRecipient) {
   EXPECT_EQ(recordFor(c, "jane@partner.test"), nullptr) << c.records.size();
   expectOne(c, "kim@globex.test", true);
 }
+
+// LMTP answers each accepted recipient after the end of the message (RFC 2033 4.2): a "user
+// unknown" with an addressing status there is about that mailbox, not a gateway's.
+TEST(BounceReason, AnLmtpReplyAtTheEndOfTheMessageIsAboutItsRecipient) {
+  const Decision lmtp = decide(Evidence{"5.1.1", "550", "failed", "EOD",
+                                        "host mail.globex.test[private/dovecot-lmtp] said: 550 5.1.1 <kim@globex.test> "
+                                        "User doesn't exist: kim@globex.test (in reply to end of DATA command)",
+                                        {}, false});
+  EXPECT_EQ(lmtp.reason, "userunknown");
+  EXPECT_TRUE(lmtp.hard);
+  const Decision lmtpNoStatus =
+      decide(Evidence{"5.0.0", "550", "failed", "EOD", "LMTP error after end of data: 550 user unknown", {}, false});
+  EXPECT_EQ(lmtpNoStatus.reason, "filtered");
+}

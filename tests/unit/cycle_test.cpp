@@ -1094,6 +1094,34 @@ TEST_F(CycleTest, AVersionTheRepRestoresAfterAStopFoundItChangedIsDecidedAgain) 
   EXPECT_EQ(cycle().already_decided, 1);
 }
 
+// A platform whose loadProfiles changes the recipients (Salesloft leaves the sender's automatic BCC
+// out): the key a listing gives is not the key decided under. A restored version, decided risky
+// and superseded, must still be found and decided again; an email decided is still decided once.
+TEST_F(CycleTest, RoundsAndDecisionsAreLookedUpUnderTheKeyAfterLoadProfiles) {
+  auto decided = email("bcc", "dead@acme.example", minutes(20));
+  ASSERT_TRUE(store_->recordDecision(reverting(decided, "bounce_risk", "SMTP_MAILBOX_NOT_FOUND")));
+  ASSERT_TRUE(store_->transition(decided.key(), EmailState::Allowed,
+                                 kChangedSinceDecided + "mock since it was decided: not stopped", 0, std::nullopt));
+  auto listed = decided;
+  listed.recipients.push_back(Recipient{"crm@seller.example", "bcc"});
+  ON_CALL(*connector_, loadProfiles(_)).WillByDefault([](std::vector<ScheduledEmail>& v) -> Task<void> {
+    for (auto& e : v) std::erase_if(e.recipients, [](const Recipient& r) { return r.address == "crm@seller.example"; });
+    co_return;
+  });
+  services_.pipeline = std::make_shared<Pipeline>(
+      std::vector<CheckPtr>{std::make_shared<checks::SyntaxCheck>(), mailboxProbe()}, services_.policy, store_.get(),
+      PipelineOptions{});
+  lists({listed});
+  EXPECT_CALL(*connector_, revert(_)).Times(1).WillOnce([](const ScheduledEmail&) { return ready(confirmed()); });
+  auto st = cycle();
+  EXPECT_EQ(st.reverted, 1);
+  ScheduledEmail again = decided;
+  again.released = 1;
+  ASSERT_TRUE(decisionFor(again)) << "the restored version was skipped as decided";
+  EXPECT_EQ(decisionFor(again)->state, EmailState::Reverted);
+  EXPECT_EQ(cycle().already_decided, 1);
+}
+
 // Moved days ahead, beyond the lookahead: not decided now, on the checks' answers of days before its
 // send; a listing brings it into the window (the connector tracks the new version).
 TEST_F(CycleTest, AStopThatFindsTheEmailMovedBeyondTheLookaheadLeavesItToTheListing) {
