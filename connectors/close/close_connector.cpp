@@ -328,10 +328,7 @@ Task<RevertResult> CloseConnector::revert(const ScheduledEmail& email) {
   // email the mapping cannot read (no date_scheduled while in the outbox) cannot tell: stopped.
   if (auto current = toScheduledEmail(before, config_.name, nullptr); current && !sameVersion(email, *current)) {
     store_.upsertTracked(TrackedEmail{config_.name, email.id, current->scheduled_at, before});
-    r.changed = true;
-    r.detail = "changed in Close since it was decided: not moved to draft";
-    r.current = std::move(current);
-    co_return r;
+    co_return RevertResult::changedTo(std::move(*current), "changed in Close since it was decided: not moved to draft");
   }
   std::optional<nlohmann::json> written = co_await emailUnlessGone("PUT", path, draftBody());
   if (!written) co_return co_await gone(email);

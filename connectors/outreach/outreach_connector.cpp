@@ -259,10 +259,7 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
     // Outreach did not answer for) is stopped as decided.
     if (read.current && !sameVersion(email, *read.current)) {
       tracked_.replace(*read.current);
-      result.changed = true;
-      result.detail = "changed in Outreach since it was decided: not drafted";
-      result.current = std::move(read.current);
-      co_return result;
+      co_return RevertResult::changedTo(std::move(*read.current), "changed in Outreach since it was decided: not drafted");
     }
     std::string done;
     bool pause = strategy == "pause_sequence";
@@ -281,10 +278,8 @@ Task<RevertResult> OutreachConnector::revert(const ScheduledEmail& email) {
         // the old version's reason.
         if (reread.current && !sameVersion(email, *reread.current)) {
           tracked_.replace(*reread.current);
-          result.changed = true;
-          result.detail = done + "; changed in Outreach since it was decided: not paused";
-          result.current = std::move(reread.current);
-          co_return result;
+          co_return RevertResult::changedTo(std::move(*reread.current),
+                                            done + "; changed in Outreach since it was decided: not paused");
         }
         pause = stillSending(now);  // else the documented fallback is not needed
         if (!pause) done += ", the mailing being \"" + now + "\" already";

@@ -271,10 +271,7 @@ Task<RevertResult> SalesloftConnector::revert(const ScheduledEmail& email) {
     // mapping cannot read cannot tell: stopped as decided.
     if (read.current && !sameVersion(email, *read.current)) {
       tracked_.replace(*read.current);
-      result.changed = true;
-      result.detail = "changed in Salesloft since it was decided: not stopped";
-      result.current = std::move(read.current);
-      co_return result;
+      co_return RevertResult::changedTo(std::move(*read.current), "changed in Salesloft since it was decided: not stopped");
     }
     // The stop acts on the person and cadence: those the email names now (a step moved to another
     // cadence since it was listed is stopped there).

@@ -20,6 +20,15 @@ struct RevertResult {
   // to be decided anew. A stop that cannot tell (the email unreadable as a whole) goes ahead.
   bool changed = false;
   std::optional<ScheduledEmail> current;
+
+  // The read showed `current`, another version than the one decided: nothing written.
+  static RevertResult changedTo(ScheduledEmail current, std::string detail) {
+    RevertResult r;
+    r.changed = true;
+    r.detail = std::move(detail);
+    r.current = std::move(current);
+    return r;
+  }
 };
 
 // A platform said no or could not be reached. Carries no credentials.
