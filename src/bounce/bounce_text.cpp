@@ -59,6 +59,17 @@ std::vector<std::string> allAddresses(const std::string& text) {
 // separated by blank lines.
 
 // Where the returned original message starts in a bounce's text.
+// A line without its quote marks ("> ", "> > "; RFC 3676 4.5) and the one space after them.
+std::string unquoted(const std::string& line) {
+  size_t at = 0;
+  while (at < line.size() && line[at] == '>') {
+    ++at;
+    if (at < line.size() && line[at] == ' ' && at + 1 < line.size() && line[at + 1] == '>') ++at;
+  }
+  if (at > 0 && at < line.size() && line[at] == ' ') ++at;
+  return line.substr(at);
+}
+
 size_t originalStart(const std::string& text) {
   static const std::vector<std::string> markers = {
       "------ this is a copy of the message", "--- below this line is a copy of the message",
@@ -83,10 +94,18 @@ size_t originalStart(const std::string& text) {
     auto p = l.find(m);
     if (p != std::string::npos && p < best) best = p;
   }
-  // A pasted header block ("Received: from" / "Return-Path:" at the start of a line).
-  for (const char* h : {"\nreturn-path:", "\nreceived: from", "\nmessage-id:"}) {
-    auto p = l.find(h);
-    if (p != std::string::npos && p < best) best = p;
+  // A pasted header block ("Received: from" / "Return-Path:" at the start of a line). In a bounce
+  // someone forwarded every line carries quote marks, and the mail client's own summary of the
+  // forwarded notice ("> Message-Id:", "> From:") comes first: there only the trace fields an MTA
+  // adds to the returned message (RFC 5321 4.4) start it.
+  for (size_t start = l.find('\n'); start != std::string::npos && start < best; start = l.find('\n', start + 1)) {
+    const bool quoted = start + 1 < l.size() && l[start + 1] == '>';
+    const std::string line = unquoted(l.substr(start + 1, 32));
+    for (const char* h : {"return-path:", "received: from", "message-id:"})
+      if (line.rfind(h, 0) == 0 && !(quoted && h[0] == 'm')) {
+        best = start;
+        break;
+      }
   }
   return best;
 }
@@ -96,16 +115,6 @@ size_t originalStart(const std::string& text) {
 // indentation (Exchange 2003's summary indents "  Subject: ..."). A field that opens its line
 // also takes the lines folded under it (RFC 5322 2.2.3: they start with white space).
 std::string withoutQuotedSubjects(const std::string& text) {
-  // The line without its quote marks ("> ", "> > "; RFC 3676 4.5) and the one space after them.
-  auto unquoted = [](const std::string& line) {
-    size_t at = 0;
-    while (at < line.size() && line[at] == '>') {
-      ++at;
-      if (at < line.size() && line[at] == ' ' && at + 1 < line.size() && line[at + 1] == '>') ++at;
-    }
-    if (at > 0 && at < line.size() && line[at] == ' ') ++at;
-    return line.substr(at);
-  };
   std::string out;
   out.reserve(text.size());
   bool folding = false;
@@ -167,7 +176,7 @@ std::string withoutTrailingBanner(const std::string& text) {
 std::string humanBeforeOriginal(const std::string& text) {
   const size_t cut = originalStart(text);
   std::string flat = collapse(withoutTrailingBanner(withoutQuotedSubjects(cut == std::string::npos ? text : text.substr(0, cut))));
-  return flat.size() > 600 ? flat.substr(0, 600) : flat;
+  return flat;  // completeRecord bounds it (kMaxDiagnostic)
 }
 
 }  // namespace safetynet::bounce

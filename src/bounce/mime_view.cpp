@@ -76,13 +76,16 @@ std::string contentOf(GMimePart* part) {
   return s;
 }
 
-// At most kMaxLeafBytes, no line longer than kMaxLineBytes.
+// At most kMaxLeafBytes, no line longer than kMaxLineBytes, lines ended by LF alone: a message
+// kept with the wire's CRLF (RFC 5321 2.3.8) reads as the same message stored with LF.
 std::string bounded(const std::string& text) {
   std::string out;
   out.reserve(std::min(text.size(), kMaxLeafBytes));
   size_t line = 0;
-  for (char c : text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
     if (out.size() >= kMaxLeafBytes) break;
+    if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
     if (c == '\n') line = 0;
     else if (++line > kMaxLineBytes) continue;
     out += c;

@@ -333,7 +333,7 @@ bool readText(const MimeView& v, Classification& out) {
     // the reply split in two.
     static const std::regex zoho(R"((?:Invalid Address|Error), ERROR_CODE :(\d{3}), ERROR_CODE :)");
     flat = std::regex_replace(flat, zoho, "$1 ");
-    r.diagnostic = flat.size() > 600 ? flat.substr(0, 600) : flat;
+    r.diagnostic = flat;  // completeRecord bounds it (kMaxDiagnostic)
     r.smtp_command = sessionCommand;
     r.action = "failed";
     // Google Groups: the group does not exist or refuses our sender, in the reader's language.

@@ -2,6 +2,7 @@
 // real ones in ../shared/testdata/bounces, which are measured by scripts/eval-bounces instead).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -74,6 +75,36 @@ TEST(Bounce, Office365RecipientNotFoundIsUserUnknownNotNullMx) {
 
 TEST(Bounce, AmazonSesNotification) {
   expectRecords("ses-notification.eml", {{"ghost@wayne.test", "userunknown", "5.1.1", "550", true, "failed"}});
+}
+
+TEST(Bounce, AmazonSesNotificationFoldedBySendmail) {
+  expectRecords("ses-notification-folded.eml", {{"ghost@wayne.test", "userunknown", "5.1.1", "550", true, "failed"}});
+}
+
+// A message kept as it travelled (CRLF, RFC 5321 2.3.8), as an IMAP client or a Windows tool
+// saves it, reads as the same message stored with LF: every sample, both ways.
+TEST(Bounce, EverySampleReadsTheSameWithCrlfLineEnds) {
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(SAFETYNET_SOURCE_DIR) + "/tests/data/bounces")) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string lf, crlf;  // a sample may be either already
+    for (char c : ss.str())
+      if (c != '\r') lf += c;
+    for (char c : lf) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+    const auto a = classify(lf), b = classify(crlf);
+    ASSERT_EQ(a.records.size(), b.records.size()) << entry.path().filename() << ": " << b.error;
+    for (size_t i = 0; i < a.records.size(); ++i) {
+      EXPECT_EQ(a.records[i].recipient, b.records[i].recipient) << entry.path().filename();
+      EXPECT_EQ(a.records[i].reason, b.records[i].reason) << entry.path().filename();
+      EXPECT_EQ(a.records[i].status, b.records[i].status) << entry.path().filename();
+      EXPECT_EQ(a.records[i].hard, b.records[i].hard) << entry.path().filename();
+      EXPECT_EQ(a.records[i].action, b.records[i].action) << entry.path().filename();
+    }
+    ++files;
+  }
+  EXPECT_GE(files, 19);
 }
 
 TEST(Bounce, ArfComplaintIsFeedback) {
@@ -910,6 +941,56 @@ TEST(Bounce, ASendmailSessionsPipelinedRcptReplyAfterDataIsAboutTheAddress) {
   EXPECT_EQ(c.records[0].smtp_command, "RCPT");
   EXPECT_EQ(c.records[0].reason, "userunknown") << c.records[0].diagnostic;
   EXPECT_TRUE(c.records[0].hard);
+}
+
+TEST(Bounce, TheCauseFarDownALongNoticeIsRead) {
+  // A report without a Diagnostic-Code whose text names the cause after a long preamble: the
+  // reason is read from the whole text before the returned message, not from as much of it as a
+  // display would show (before, the first 600 characters: the reading then depended on how long
+  // the addresses and message ids quoted above the cause were).
+  std::string preamble;
+  for (int i = 0; i < 8; ++i)
+    preamble += "This report relates to a message you sent. Please keep it for your records and quote it to support.\n";
+  const std::string notice =
+      "From: Mail Delivery System <postmaster@relay.seller.test>\nTo: riley@seller.test\n"
+      "Subject: Delivery Status Notification\nMIME-Version: 1.0\n"
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
+      "--b\nContent-Type: text/plain\n\n" + preamble +
+      "\nRecipient address: kim@globex.test\nReason: 550 5.1.1 <kim@globex.test>: Recipient address rejected: User unknown "
+      "in local recipient table\n\n"
+      "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; relay.seller.test\n\n"
+      "Final-Recipient: rfc822; kim@globex.test\nAction: failed\nStatus: 5.0.0\n\n--b--\n";
+  auto c = classify(notice);
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].reason, "userunknown") << c.records[0].diagnostic;
+  EXPECT_TRUE(c.records[0].hard);
+}
+
+TEST(Bounce, AForwardedBounceEndsWhereTheQuotedReturnedMessageBegins) {
+  // A rep forwards a bounce; the mail client quotes every line ("> ", RFC 3676 4.5) and puts its
+  // own summary of the notice first ("> Message-Id:"). The returned message starts at its trace
+  // fields ("> Return-Path:", "> Received: from"); what its headers say ("X-Virus-Scanned") is not
+  // the failure's words.
+  const std::string forwarded =
+      "From: Riley <riley@seller.test>\nTo: ops@seller.test\nSubject: Fwd: Returned mail\n\n"
+      "Begin forwarded message:\n\n"
+      "> From: Mail Delivery Subsystem <MAILER-DAEMON@relay.seller.test>\n"
+      "> Subject: Returned mail: see transcript for details\n"
+      "> Message-Id: <200904290210.1@relay.seller.test>\n>\n"
+      ">    ----- The following addresses had permanent fatal errors -----\n"
+      "> <kim@globex.test>\n"
+      ">     (reason: 550 5.1.1 <kim@globex.test>... User unknown)\n>\n"
+      "> Return-Path: <riley@seller.test>\n"
+      "> Received: from laptop.seller.test by relay.seller.test\n"
+      "> X-Virus-Scanned: ClamAV, clamav-milter; virus found: none\n"
+      "> X-Spam-Status: No, blocked senders none, policy reject none\n"
+      "> To: kim@globex.test\n";
+  auto c = classify(forwarded);
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "kim@globex.test");
+  EXPECT_EQ(c.records[0].reason, "userunknown") << c.records[0].diagnostic;
+  EXPECT_TRUE(c.records[0].hard);
+  EXPECT_EQ(c.records[0].diagnostic.find("X-Virus"), std::string::npos) << c.records[0].diagnostic;
 }
 
 TEST(BounceAbout, TheReturnedMessagesSubjectNamesNoRecipientAndNoReason) {

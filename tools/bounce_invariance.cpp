@@ -1,0 +1,361 @@
+// Reads every bounce of a corpus twice: as it is, and changed in a way no mail system gives a
+// meaning to, and counts the files whose reading moves. A classifier that generalizes reads the
+// same failure the same way however the notice travelled or whoever it was about; a reading that
+// moves depends on something other than the failure (the evidence's length, the line ends, the
+// address's own letters), and it moves on mail nobody has seen too. No label is used: any folder
+// of messages will do (the corpora in ../shared/testdata, or an admin's own bounces).
+//
+// The changes:
+// - crlf: every line ended by CRLF, as the message travelled (RFC 5321 2.3.8) and as IMAP clients
+//   and Windows tools save it.
+// - base64 / quoted-printable: every text part re-encoded (RFC 2045 6.1: the transfer encoding is
+//   the transport's choice; Exchange and Gmail send bounce texts base64).
+// - fieldcase: the report's field names in capitals (RFC 3464 2: field names are
+//   case-insensitive, as RFC 5322 2.2 says of every header).
+// - refold: each Diagnostic-Code unfolded and folded again at another place (RFC 5322 2.2.3).
+// - fieldorder: the fields of each report block in reverse order (RFC 3464 gives them none).
+// - mbox: the message kept as a one-message mbox, as a mail client or a spool saves it.
+// - rename: each address's local part replaced by a made-up one, the same everywhere in the file
+//   (the recipient "does-not-exist@" is a label, not a reply); the readings are compared with the
+//   recipients mapped back.
+//
+// Usage: eval-bounce-invariance DIR... [--verbose] [--max-moved N] [--show CHANGE]
+//   DIR: a folder of messages (or a corpus folder holding emails/); a file is read alone.
+//   --show CHANGE: print each message as the change leaves it instead (to see what it does).
+//   --max-moved N: exit 1 when more than N files move under any change (a CI ceiling).
+#include <gmime/gmime.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "safetynet/bounce/bounce.hpp"
+
+namespace fs = std::filesystem;
+namespace b = safetynet::bounce;
+
+namespace {
+
+std::string readFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// A changed message, or nothing when the change does not apply to this one.
+using Change = std::function<std::optional<std::string>(const std::string&, std::map<std::string, std::string>&)>;
+
+std::optional<std::string> crlf(const std::string& raw, std::map<std::string, std::string>&) {
+  std::string out;
+  out.reserve(raw.size() + raw.size() / 40);
+  for (char c : raw) {
+    if (c == '\r') continue;
+    if (c == '\n') out += '\r';
+    out += c;
+  }
+  return out;
+}
+
+// Every leaf text part of the message's own tree (not the returned message's) with the given
+// transfer encoding, written out by GMime.
+std::optional<std::string> reencode(const std::string& raw, GMimeContentEncoding encoding) {
+  GMimeStream* stream = g_mime_stream_mem_new_with_buffer(raw.data(), raw.size());
+  GMimeParser* parser = g_mime_parser_new_with_stream(stream);
+  GMimeMessage* message = g_mime_parser_construct_message(parser, nullptr);
+  g_object_unref(parser);
+  g_object_unref(stream);
+  if (!message) return std::nullopt;
+  struct Walk {
+    GMimeContentEncoding encoding;
+    int changed = 0;
+  } walk{encoding};
+  g_mime_message_foreach(
+      message,
+      [](GMimeObject*, GMimeObject* part, gpointer data) {
+        auto* w = static_cast<Walk*>(data);
+        if (!GMIME_IS_PART(part)) return;
+        GMimeContentType* type = g_mime_object_get_content_type(part);
+        if (type && g_mime_content_type_is_type(type, "text", "*")) {
+          g_mime_part_set_content_encoding(GMIME_PART(part), w->encoding);
+          ++w->changed;
+        }
+      },
+      &walk);
+  std::optional<std::string> out;
+  if (walk.changed) {
+    char* text = g_mime_object_to_string(GMIME_OBJECT(message), nullptr);
+    if (text) out = text;
+    g_free(text);
+  }
+  g_object_unref(message);
+  return out;
+}
+
+// Each line starting with one of the report's field names, the name in capitals.
+std::optional<std::string> fieldCase(const std::string& raw, std::map<std::string, std::string>&) {
+  static const std::vector<std::string> names = {"final-recipient:", "original-recipient:", "action:", "status:",
+                                                 "diagnostic-code:", "remote-mta:", "reporting-mta:"};
+  std::string out = raw;
+  bool changed = false;
+  for (size_t start = 0; start < out.size();) {
+    for (const auto& n : names)
+      if (lower(out.substr(start, n.size())) == n) {
+        for (size_t i = start; i < start + n.size(); ++i) out[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[i])));
+        changed = true;
+        break;
+      }
+    const size_t nl = out.find('\n', start);
+    start = nl == std::string::npos ? out.size() : nl + 1;
+  }
+  if (!changed) return std::nullopt;
+  return out;
+}
+
+// Each Diagnostic-Code field unfolded, then folded at the first space after column 30.
+std::optional<std::string> refold(const std::string& raw, std::map<std::string, std::string>&) {
+  std::string out;
+  bool changed = false;
+  for (size_t start = 0; start < raw.size();) {
+    size_t nl = raw.find('\n', start);
+    size_t next = nl == std::string::npos ? raw.size() : nl + 1;
+    std::string line = raw.substr(start, next - start);
+    start = next;
+    if (lower(line.substr(0, 16)) != "diagnostic-code:") {
+      out += line;
+      continue;
+    }
+    std::string field = line.substr(0, line.find_last_not_of("\r\n") + 1);
+    while (start < raw.size() && (raw[start] == ' ' || raw[start] == '\t')) {  // its folded lines
+      nl = raw.find('\n', start);
+      next = nl == std::string::npos ? raw.size() : nl + 1;
+      std::string more = raw.substr(start, next - start);
+      start = next;
+      const size_t b = more.find_first_not_of(" \t"), e = more.find_last_not_of(" \t\r\n");
+      if (b != std::string::npos && e != std::string::npos && e >= b) field += " " + more.substr(b, e - b + 1);
+    }
+    const size_t at = field.find(' ', 30);
+    if (at != std::string::npos && at + 1 < field.size()) {
+      field = field.substr(0, at) + "\n\t" + field.substr(at + 1);
+      changed = true;
+    }
+    out += field + "\n";
+  }
+  if (!changed) return std::nullopt;
+  return out;
+}
+
+// Within each block of report fields (the lines between blank lines that hold a Final-Recipient
+// or a Reporting-MTA), the fields in reverse order, each with its folded lines: RFC 3464 2.2 and
+// 2.3 give the fields no order.
+std::optional<std::string> fieldOrder(const std::string& raw, std::map<std::string, std::string>&) {
+  std::vector<std::string> lines;
+  for (size_t start = 0; start < raw.size();) {
+    const size_t nl = raw.find('\n', start);
+    const size_t next = nl == std::string::npos ? raw.size() : nl + 1;
+    lines.push_back(raw.substr(start, next - start));
+    start = next;
+  }
+  auto blank = [](const std::string& l) { return l.find_first_not_of(" \t\r\n") == std::string::npos; };
+  std::string out;
+  bool changed = false;
+  for (size_t i = 0; i < lines.size();) {
+    if (blank(lines[i])) {
+      out += lines[i++];
+      continue;
+    }
+    size_t j = i;
+    while (j < lines.size() && !blank(lines[j])) ++j;
+    std::vector<std::string> fields;  // each with its folded lines
+    bool report = false, shaped = true;
+    for (size_t k = i; k < j; ++k) {
+      const std::string& l = lines[k];
+      if ((l[0] == ' ' || l[0] == '\t') && !fields.empty()) {
+        fields.back() += l;
+        continue;
+      }
+      const size_t colon = l.find(':');
+      if (colon == std::string::npos || colon == 0 || l.find(' ') < colon) shaped = false;
+      const std::string name = lower(l.substr(0, colon));
+      report = report || name == "final-recipient" || name == "reporting-mta";
+      fields.push_back(l);
+    }
+    if (report && shaped && fields.size() > 1) {
+      if (fields.back().back() != '\n') fields.back() += '\n';
+      std::reverse(fields.begin(), fields.end());
+      changed = true;
+    }
+    for (const auto& f : fields) out += f;
+    i = j;
+  }
+  if (!changed) return std::nullopt;
+  return out;
+}
+
+// The message as a mail client or a spool keeps it: an mbox with one message (a "From " line
+// first, a body line starting with "From " quoted with ">").
+std::optional<std::string> mbox(const std::string& raw, std::map<std::string, std::string>&) {
+  std::string out = "From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n";
+  for (size_t start = 0; start < raw.size();) {
+    const size_t nl = raw.find('\n', start);
+    const size_t next = nl == std::string::npos ? raw.size() : nl + 1;
+    if (raw.compare(start, 5, "From ") == 0) out += '>';
+    out += raw.substr(start, next - start);
+    start = next;
+  }
+  return out;
+}
+
+bool localChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+}
+
+// Each address's local part (before an "@" followed by a dotted domain) replaced by "zqNx",
+// consistently and whatever its case; the daemon's own (mailer-daemon, postmaster) are kept, as a
+// reply code written against an address ("550-kim@") is.
+std::optional<std::string> renameLocalParts(const std::string& raw, std::map<std::string, std::string>& mapping) {
+  std::map<std::string, std::string> names;  // lowered local part -> new one
+  std::string out;
+  size_t copied = 0;
+  for (size_t at = raw.find('@'); at != std::string::npos; at = raw.find('@', at + 1)) {
+    size_t begin = at;
+    while (begin > copied && localChar(raw[begin - 1])) --begin;
+    // "550-kim@...": the reply code and its hyphen are not the local part.
+    if (at - begin > 4 && std::isdigit(static_cast<unsigned char>(raw[begin])) && raw[begin + 3] == '-' &&
+        std::all_of(raw.begin() + static_cast<long>(begin), raw.begin() + static_cast<long>(begin) + 3, ::isdigit))
+      begin += 4;
+    size_t end = at + 1;
+    while (end < raw.size() && (std::isalnum(static_cast<unsigned char>(raw[end])) || raw[end] == '-' || raw[end] == '.')) ++end;
+    const std::string domain = raw.substr(at + 1, end - at - 1);
+    if (begin == at || domain.find('.') == std::string::npos) continue;
+    const std::string local = lower(raw.substr(begin, at - begin));
+    if (local == "mailer-daemon" || local == "postmaster") continue;
+    auto [it, fresh] = names.emplace(local, "zq" + std::to_string(names.size()) + "x");
+    out += raw.substr(copied, begin - copied) + it->second;
+    copied = at;
+    mapping[lower(it->second + "@" + domain)] = lower(local + "@" + domain);
+  }
+  if (names.empty()) return std::nullopt;
+  out += raw.substr(copied);
+  return out;
+}
+
+struct Reading {
+  std::string recipient, reason, status, action;
+  bool hard = false;
+  bool operator==(const Reading&) const = default;
+};
+
+std::vector<Reading> read(const std::string& raw, const std::map<std::string, std::string>& back = {}) {
+  std::vector<Reading> out;
+  for (const auto& r : b::classify(raw).records) {
+    const auto it = back.find(lower(r.recipient));
+    out.push_back(Reading{it == back.end() ? lower(r.recipient) : it->second, r.reason, r.status, r.action, r.hard});
+  }
+  return out;
+}
+
+std::string shown(const std::vector<Reading>& rs) {
+  if (rs.empty()) return "nothing";
+  std::string s;
+  for (const auto& r : rs) s += (s.empty() ? "" : "; ") + r.recipient + " " + r.reason + " " + r.status + (r.hard ? " HARD" : "");
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<fs::path> dirs;
+  bool verbose = false;
+  int maxMoved = -1;
+  std::string show;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--verbose") verbose = true;
+    else if (a == "--max-moved" && i + 1 < argc) maxMoved = std::atoi(argv[++i]);
+    else if (a == "--show" && i + 1 < argc) show = argv[++i];
+    else if (a.rfind("--", 0) != 0) dirs.emplace_back(a);
+    else {
+      std::cerr << "usage: eval-bounce-invariance DIR... [--verbose] [--max-moved N] [--show CHANGE]\n";
+      return 2;
+    }
+  }
+  if (dirs.empty()) {
+    std::cerr << "usage: eval-bounce-invariance DIR... [--verbose] [--max-moved N]\n";
+    return 2;
+  }
+  g_mime_init();
+  const std::vector<std::pair<std::string, Change>> changes = {
+      {"crlf", crlf},
+      {"base64", [](const std::string& raw, std::map<std::string, std::string>&) { return reencode(raw, GMIME_CONTENT_ENCODING_BASE64); }},
+      {"quoted-printable", [](const std::string& raw, std::map<std::string, std::string>&) { return reencode(raw, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE); }},
+      {"fieldcase", fieldCase},
+      {"refold", refold},
+      {"fieldorder", fieldOrder},
+      {"mbox", mbox},
+      {"rename", renameLocalParts},
+  };
+  if (!show.empty() && std::none_of(changes.begin(), changes.end(), [&](const auto& c) { return c.first == show; })) {
+    std::cerr << "eval-bounce-invariance: no such change " << show << "\n";
+    return 2;
+  }
+  int rc = 0;
+  for (fs::path dir : dirs) {
+    if (fs::is_directory(dir / "emails")) dir /= "emails";
+    std::vector<fs::path> files;
+    if (fs::is_regular_file(dir)) files.push_back(dir);
+    else
+      for (const auto& e : fs::directory_iterator(dir))
+        if (e.is_regular_file()) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    if (!show.empty()) {
+      for (const auto& f : files)
+        for (const auto& [name, change] : changes) {
+          std::map<std::string, std::string> back;
+          if (name != show) continue;
+          if (auto changed = change(readFile(f), back)) std::cout << *changed;
+        }
+      continue;
+    }
+    std::cout << "\n" << dir.string() << ": " << files.size() << " messages\n\n"
+              << "| change | messages it applies to | readings that move |\n|---|---|---|\n";
+    std::map<std::string, std::vector<std::string>> moved;
+    std::map<std::string, int> applied;
+    for (const auto& f : files) {
+      const std::string raw = readFile(f);
+      const auto before = read(raw);
+      for (const auto& [name, change] : changes) {
+        std::map<std::string, std::string> back;
+        const auto changed = change(raw, back);
+        if (!changed) continue;
+        ++applied[name];
+        const auto after = read(*changed, back);
+        if (after != before) moved[name].push_back(f.filename().string() + ": " + shown(before) + " -> " + shown(after));
+      }
+    }
+    for (const auto& [name, change] : changes) {
+      const int n = static_cast<int>(moved[name].size());
+      std::cout << "| " << name << " | " << applied[name] << " | " << n << " |\n";
+      if (maxMoved >= 0 && n > maxMoved) rc = 1;
+    }
+    if (verbose)
+      for (const auto& [name, lines] : moved)
+        for (const auto& l : lines) std::cout << name << " " << l << "\n";
+  }
+  if (rc) std::cout << "\nover the ceiling: more than " << maxMoved << " messages moved under a change\n";
+  return rc;
+}
