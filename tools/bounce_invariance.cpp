@@ -14,6 +14,10 @@
 //   case-insensitive, as RFC 5322 2.2 says of every header).
 // - refold: each Diagnostic-Code unfolded and folded again at another place (RFC 5322 2.2.3).
 // - fieldorder: the fields of each report block in reverse order (RFC 3464 gives them none).
+// - fieldspace: no space after a report field's colon where there was one, two where there was
+//   none (RFC 5322 2.2).
+// - blockorder: a report's per-recipient blocks in reverse order (RFC 3464 2.3); the readings are
+//   compared as a set.
 // - mbox: the message kept as a one-message mbox, as a mail client or a spool saves it.
 // - rename: each address's local part replaced by a made-up one, the same everywhere in the file
 //   (the recipient "does-not-exist@" is a label, not a reply); the readings are compared with the
@@ -36,6 +40,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "safetynet/bounce/bounce.hpp"
@@ -206,6 +211,93 @@ std::optional<std::string> fieldOrder(const std::string& raw, std::map<std::stri
   return out;
 }
 
+// The message cut into blank-line separated groups of lines (each group with the blank lines
+// after it), and whether a group is a block of report fields holding one of the given names.
+std::vector<std::string> groupsOf(const std::string& raw) {
+  std::vector<std::string> groups(1);
+  bool inBlank = false;
+  for (size_t start = 0; start < raw.size();) {
+    const size_t nl = raw.find('\n', start);
+    const size_t next = nl == std::string::npos ? raw.size() : nl + 1;
+    const std::string line = raw.substr(start, next - start);
+    start = next;
+    const bool blank = line.find_first_not_of(" \t\r\n") == std::string::npos;
+    if (!blank && inBlank) groups.emplace_back();
+    inBlank = blank;
+    groups.back() += line;
+  }
+  return groups;
+}
+
+bool reportBlock(const std::string& group, const std::vector<std::string>& names) {
+  bool named = false;
+  for (size_t start = 0; start < group.size();) {
+    const size_t nl = group.find('\n', start);
+    const size_t next = nl == std::string::npos ? group.size() : nl + 1;
+    const std::string line = group.substr(start, next - start);
+    start = next;
+    if (line.find_first_not_of(" \t\r\n") == std::string::npos || line[0] == ' ' || line[0] == '\t') continue;
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos || colon == 0 || line.find(' ') < colon) return false;
+    named = named || std::find(names.begin(), names.end(), lower(line.substr(0, colon))) != names.end();
+  }
+  return named;
+}
+
+// Each run of a report's per-recipient blocks (consecutive blocks of fields holding a
+// Final-Recipient) in reverse order: RFC 3464 2.3 gives them none, and each recipient's reading
+// comes from its own block.
+std::optional<std::string> blockOrder(const std::string& raw, std::map<std::string, std::string>&) {
+  auto groups = groupsOf(raw);
+  bool changed = false;
+  for (size_t i = 0; i < groups.size();) {
+    size_t j = i;
+    while (j < groups.size() && reportBlock(groups[j], {"final-recipient"})) ++j;
+    if (j - i > 1) {
+      // The blank lines stay where they were: only the blocks' own lines move.
+      std::vector<std::string> bodies, gaps;
+      for (size_t k = i; k < j; ++k) {
+        const size_t end = groups[k].find("\n\n") == std::string::npos ? groups[k].size() : groups[k].find("\n\n") + 1;
+        bodies.push_back(groups[k].substr(0, end));
+        gaps.push_back(groups[k].substr(end));
+      }
+      std::reverse(bodies.begin(), bodies.end());
+      for (size_t k = i; k < j; ++k) groups[k] = bodies[k - i] + gaps[k - i];
+      changed = true;
+    }
+    i = std::max(j, i + 1);
+  }
+  if (!changed) return std::nullopt;
+  std::string out;
+  for (const auto& g : groups) out += g;
+  return out;
+}
+
+// Each report field's value with no space after its colon, or two where it had none ("Status:
+// 5.1.1", "Status:5.1.1": RFC 5322 2.2 lets the field body start at once or after white space).
+std::optional<std::string> fieldSpace(const std::string& raw, std::map<std::string, std::string>&) {
+  static const std::vector<std::string> names = {"final-recipient:", "action:", "status:", "diagnostic-code:",
+                                                 "remote-mta:", "reporting-mta:"};
+  std::string out;
+  bool changed = false;
+  for (size_t start = 0; start < raw.size();) {
+    const size_t nl = raw.find('\n', start);
+    const size_t next = nl == std::string::npos ? raw.size() : nl + 1;
+    std::string line = raw.substr(start, next - start);
+    start = next;
+    for (const auto& n : names)
+      if (lower(line.substr(0, n.size())) == n) {
+        const size_t value = line.find_first_not_of(" \t", n.size());
+        line = line.substr(0, n.size()) + (value == n.size() ? "  " : "") + line.substr(value == std::string::npos ? line.size() : value);
+        changed = true;
+        break;
+      }
+    out += line;
+  }
+  if (!changed) return std::nullopt;
+  return out;
+}
+
 // The message as a mail client or a spool keeps it: an mbox with one message (a "From " line
 // first, a body line starting with "From " quoted with ">").
 std::optional<std::string> mbox(const std::string& raw, std::map<std::string, std::string>&) {
@@ -260,12 +352,16 @@ struct Reading {
   bool operator==(const Reading&) const = default;
 };
 
+// The readings in a stable order (a report names its recipients in any order).
 std::vector<Reading> read(const std::string& raw, const std::map<std::string, std::string>& back = {}) {
   std::vector<Reading> out;
   for (const auto& r : b::classify(raw).records) {
     const auto it = back.find(lower(r.recipient));
     out.push_back(Reading{it == back.end() ? lower(r.recipient) : it->second, r.reason, r.status, r.action, r.hard});
   }
+  std::sort(out.begin(), out.end(), [](const Reading& a, const Reading& b) {
+    return std::tie(a.recipient, a.reason, a.status, a.action, a.hard) < std::tie(b.recipient, b.reason, b.status, b.action, b.hard);
+  });
   return out;
 }
 
@@ -306,6 +402,8 @@ int main(int argc, char** argv) {
       {"fieldcase", fieldCase},
       {"refold", refold},
       {"fieldorder", fieldOrder},
+      {"fieldspace", fieldSpace},
+      {"blockorder", blockOrder},
       {"mbox", mbox},
       {"rename", renameLocalParts},
   };
