@@ -8,8 +8,8 @@
 // The changes:
 // - crlf: every line ended by CRLF, as the message travelled (RFC 5321 2.3.8) and as IMAP clients
 //   and Windows tools save it.
-// - base64 / quoted-printable: every text part re-encoded (RFC 2045 6.1: the transfer encoding is
-//   the transport's choice; Exchange and Gmail send bounce texts base64).
+// - base64 / quoted-printable / 8bit: every text part re-encoded (RFC 2045 6.1: the transfer
+//   encoding is the transport's choice; Exchange and Gmail send bounce texts base64).
 // - fieldcase: the report's field names in capitals (RFC 3464 2: field names are
 //   case-insensitive, as RFC 5322 2.2 says of every header).
 // - refold: each Diagnostic-Code unfolded and folded again at another place (RFC 5322 2.2.3).
@@ -19,6 +19,7 @@
 // - blockorder: a report's per-recipient blocks in reverse order (RFC 3464 2.3); the readings are
 //   compared as a set.
 // - mbox: the message kept as a one-message mbox, as a mail client or a spool saves it.
+// - domaincase: every address's domain in capitals (RFC 5321 2.4), recipients compared lowered.
 // - rename: each address's local part replaced by a made-up one, the same everywhere in the file
 //   (the recipient "does-not-exist@" is a label, not a reply); the readings are compared with the
 //   recipients mapped back.
@@ -316,6 +317,22 @@ bool localChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
 }
 
+// Every address's domain in capitals (RFC 5321 2.4: domain names are case-insensitive).
+std::optional<std::string> domainCase(const std::string& raw, std::map<std::string, std::string>&) {
+  std::string out = raw;
+  bool changed = false;
+  for (size_t at = out.find('@'); at != std::string::npos; at = out.find('@', at + 1)) {
+    if (at == 0 || !localChar(out[at - 1])) continue;
+    size_t end = at + 1;
+    while (end < out.size() && (std::isalnum(static_cast<unsigned char>(out[end])) || out[end] == '-' || out[end] == '.')) ++end;
+    if (out.substr(at + 1, end - at - 1).find('.') == std::string::npos) continue;
+    for (size_t i = at + 1; i < end; ++i) out[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[i])));
+    changed = true;
+  }
+  if (!changed) return std::nullopt;
+  return out;
+}
+
 // Each address's local part (before an "@" followed by a dotted domain) replaced by "zqNx",
 // consistently and whatever its case; the daemon's own (mailer-daemon, postmaster) are kept, as a
 // reply code written against an address ("550-kim@") is.
@@ -399,12 +416,14 @@ int main(int argc, char** argv) {
       {"crlf", crlf},
       {"base64", [](const std::string& raw, std::map<std::string, std::string>&) { return reencode(raw, GMIME_CONTENT_ENCODING_BASE64); }},
       {"quoted-printable", [](const std::string& raw, std::map<std::string, std::string>&) { return reencode(raw, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE); }},
+      {"8bit", [](const std::string& raw, std::map<std::string, std::string>&) { return reencode(raw, GMIME_CONTENT_ENCODING_8BIT); }},
       {"fieldcase", fieldCase},
       {"refold", refold},
       {"fieldorder", fieldOrder},
       {"fieldspace", fieldSpace},
       {"blockorder", blockOrder},
       {"mbox", mbox},
+      {"domaincase", domainCase},
       {"rename", renameLocalParts},
   };
   if (!show.empty() && std::none_of(changes.begin(), changes.end(), [&](const auto& c) { return c.first == show; })) {
