@@ -63,10 +63,14 @@ Decision decide(const Evidence& e) {
   const std::vector<const WordingRule*> matched = matchingRules(*set, e);
   const WordingRule* rule = matched.empty() ? nullptr : matched.front();
   const std::string text = rule ? rule->reason : std::string();
-  // 2. The status code's meaning (RFC 3463 / 5248, status_codes).
+  // 2. The status code's meaning (RFC 3463 / 5248, status_codes); where it names none (no status,
+  //    or X.0.0), the basic reply code's (RFC 5321 4.2.2 / RFC 7504, reply_codes): a bare "552" is
+  //    a full mailbox, a bare "421" a system error.
   std::string code = reasonFromStatus(status);
+  const ReplyCodeFact* replied = code.empty() && !(status.size() >= 5 && status[0] == '2') ? replyFact(*set, e.reply) : nullptr;
+  if (replied && replied->reason != "onhold") code = replied->reason;
   // 5.1.10 is "no such address" at Microsoft and "null MX" elsewhere (RFC 7505): the text decides.
-  if (code == "notaccept" && status.substr(2) == "1.10" && text == "userunknown") code = "userunknown";
+  if (code == "notaccept" && status.size() >= 5 && status.substr(2) == "1.10" && text == "userunknown") code = "userunknown";
   std::string reason;
   // The server's words decide when they name something specific; the code when they do not.
   // A code that says the mailbox moved is more precise than "no such user" ("551 not our customer").
@@ -134,7 +138,9 @@ Decision decide(const Evidence& e) {
   // ("452 4.2.2 over quota" for five days: a full mailbox, which tells the rep more than
   // "expired"); words that say the retries ran out ("in the queue too long", "retry timeout
   // exceeded"), or nothing specific, read as `expired`.
-  if (act == "failed" && !status.empty() && status[0] == '4') {
+  // (With no status, the reply code's class: RFC 3463 section 2 takes the class from it.)
+  const bool temporaryClass = !status.empty() ? status[0] == '4' : !e.reply.empty() && e.reply[0] == '4';
+  if (act == "failed" && temporaryClass) {
     const bool saysExpired =
         std::any_of(matched.begin(), matched.end(), [](const WordingRule* r) { return r->reason == "expired"; });
     if (saysExpired || in({"onhold", "undefined"}, reason)) reason = "expired";
@@ -145,7 +151,8 @@ Decision decide(const Evidence& e) {
   // A rule that states nothing about hardness (`hard:` absent) counts as its reason says: words that
   // the recipient's address or domain is dead are about the recipient (RFC 3463's X.1.x subjects in
   // words), and the class says whether it is permanent.
-  const bool evidence = (fact && fact->hard) || (rule && (rule->hard || (!rule->hard_stated && recipientReason(rule->reason))));
+  const bool evidence = (fact && fact->hard) || (replied && replied->hard) ||
+                        (rule && (rule->hard || (!rule->hard_stated && recipientReason(rule->reason))));
   // Any other rule that holds and names a mailbox state or a refusal of us ("The user(s) account
   // is disabled." beside "550 user unknown"): the evidence disagrees, the reading stays soft.
   // (A phrase inside the deciding rule's own words is the same evidence, not another: "access

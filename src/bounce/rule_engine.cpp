@@ -15,6 +15,7 @@ namespace {
 
 void index(RuleSet& set) {
   for (const auto& f : set.rules.status_codes) set.facts.emplace(f.code, &f);
+  for (const auto& f : set.rules.reply_codes) set.replies.emplace(f.code, &f);
 }
 
 std::mutex activeMutex;
@@ -177,6 +178,7 @@ std::shared_ptr<const RuleSet> buildRuleSet(const std::string& admin_yaml, const
   BounceRules admin = loadBounceRules(admin_yaml, errors, admin_path);
   auto set = std::make_shared<RuleSet>();
   set->rules.status_codes = builtin->rules.status_codes;
+  set->rules.reply_codes = builtin->rules.reply_codes;
   set->rules.permanence_markers = builtin->rules.permanence_markers;
   set->rules.stage_markers = builtin->rules.stage_markers;
   set->rules.disable = admin.disable;
@@ -208,6 +210,10 @@ std::shared_ptr<const RuleSet> buildRuleSet(const std::string& admin_yaml, const
   }
   if (!admin.status_codes.empty())
     errors.push_back(admin_path + ": status_codes: the RFC meanings are built in; override a reading with a rule");
+  if (!admin.permanence_markers.empty() || !admin.stage_markers.empty())
+    errors.push_back(admin_path + ": permanence_markers and stage_markers are built in; read a wording with a rule");
+  if (!admin.reply_codes.empty())
+    errors.push_back(admin_path + ": reply_codes: the RFC meanings are built in; override a reading with a rule");
   index(*set);
   if (errors.size() > before) return nullptr;
   return set;
@@ -263,6 +269,11 @@ const StatusCodeFact* statusFact(const RuleSet& set, const std::string& status) 
   for (const std::string& code : {status, "X." + subject + "." + detail, "X." + subject + ".X", cls + ".X.X"})
     if (auto it = set.facts.find(code); it != set.facts.end()) return it->second;
   return nullptr;
+}
+
+const ReplyCodeFact* replyFact(const RuleSet& set, const std::string& reply) {
+  const auto it = set.replies.find(reply);
+  return it == set.replies.end() ? nullptr : it->second;
 }
 
 bool saysPermanent(const RuleSet& set, const std::string& report_text) {

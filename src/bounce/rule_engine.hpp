@@ -26,6 +26,7 @@ struct Evidence {
 struct RuleSet {
   BounceRules rules;
   std::map<std::string, const StatusCodeFact*> facts;  // by code as written ("X.1.1", "5.X.X")
+  std::map<std::string, const ReplyCodeFact*> replies;  // by code ("552")
 };
 
 // The built-in rules alone, parsed once from the embedded file.
@@ -48,6 +49,8 @@ const WordingRule* firstRule(const RuleSet& set, const Evidence& e, bool words_o
 std::vector<const WordingRule*> matchingRules(const RuleSet& set, const Evidence& e);
 // The most specific status-code fact for a status ("5.1.1" -> 5.1.1, X.1.1, X.1.X, 5.X.X), or nullptr.
 const StatusCodeFact* statusFact(const RuleSet& set, const std::string& status);
+// The basic reply code's fact ("552"), or nullptr.
+const ReplyCodeFact* replyFact(const RuleSet& set, const std::string& reply);
 // Whether a report's text holds one of the permanence markers.
 bool saysPermanent(const RuleSet& set, const std::string& report_text);
 // The reason after the host meanings (the first that holds), or `reason` itself.

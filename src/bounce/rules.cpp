@@ -224,6 +224,14 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     if (!root.IsNull()) errors.push_back(at + "not a mapping of status_codes, rules, vendor_codes, disable");
     return out;
   }
+  static const std::set<std::string> kKeys = {"version",      "read_on",           "status_codes",  "reply_codes",
+                                               "rules",        "permanence_markers", "host_meanings", "stage_markers",
+                                               "vendor_codes", "disable"};
+  for (const auto& kv : root) {
+    const std::string key = kv.first.as<std::string>("");
+    if (!kKeys.count(key))
+      errors.push_back(at + "unknown key " + key + " (a rules file has rules, host_meanings, vendor_codes, disable)");
+  }
   for (const auto& n : root["status_codes"]) {
     StatusCodeFact f{text(n, "code"), text(n, "meaning"), text(n, "reason"), flag(n, "about_recipient"),
                      text(n, "hard_when"), flag(n, "hard")};
@@ -232,6 +240,16 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
       continue;
     }
     out.status_codes.push_back(f);
+  }
+  for (const auto& n : root["reply_codes"]) {
+    ReplyCodeFact f{text(n, "code"), text(n, "meaning"), text(n, "reason"), flag(n, "hard")};
+    const bool code = f.code.size() == 3 && (f.code[0] == '4' || f.code[0] == '5') &&
+                      std::all_of(f.code.begin(), f.code.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!code || sourceRef(n).empty() || !knownReason(f.reason) || (f.hard && f.code[0] != '5')) {
+      errors.push_back(at + "reply code " + f.code + ": needs a 4xx or 5xx code, a source and a known reason (hard only for 5xx)");
+      continue;
+    }
+    out.reply_codes.push_back(f);
   }
   readVendorTables(root["vendor_codes"], out, errors, at);
   for (const auto& n : root["permanence_markers"]) {

@@ -20,6 +20,15 @@ struct StatusCodeFact {
   bool hard = false;
 };
 
+// A basic reply code's meaning (RFC 5321 4.2.2, RFC 7504): read when the report's status names no
+// reason (none, or X.0.0), so a bare "552" is a full mailbox and a bare "421" a system error.
+struct ReplyCodeFact {
+  std::string code, meaning, reason;  // reason "onhold" names none: the words must
+  // `hard: true`: with no status that says more, this reply alone is evidence that the recipient's
+  // domain is dead (556 "Domain does not accept mail", RFC 7504).
+  bool hard = false;
+};
+
 struct WordingRule {
   std::string id, kind, match;  // kind: phrase | regex
   // Conditions, "" when none. status: globs ('*' any run) separated by '|', `none` for a report
@@ -86,6 +95,7 @@ struct StageMarker {
 
 struct BounceRules {
   std::vector<StatusCodeFact> status_codes;
+  std::vector<ReplyCodeFact> reply_codes;
   std::vector<HostMeaning> host_meanings;
   std::vector<WordingRule> rules;
   std::vector<VendorTable> vendor_tables;

@@ -97,6 +97,21 @@ disable: [no-such-rule]
   // A stage no reply is given at would make the rule hold nowhere, silently (eod in any case).
   EXPECT_NE(all.find("rules.yaml: rule bad-stage: unknown scope stage \"end of data\""), std::string::npos) << all;
   EXPECT_EQ(all.find("good-stage"), std::string::npos) << all;
+  // Keys a rules file cannot change, and keys it does not have, are refused, never ignored.
+  errors.clear();
+  EXPECT_FALSE(buildRuleSet(R"(
+rule:
+  - {id: typo, kind: phrase, match: 'x', reason: blocked, source: {ref: x}}
+reply_codes:
+  - {code: '550', reason: userunknown, hard: true, source: {ref: x}}
+stage_markers:
+  - {kind: phrase, match: 'after rcpt', stages: {any: rcpt}, source: {ref: x}}
+)",
+                            "rules.yaml", errors));
+  const std::string keys = joined(errors);
+  EXPECT_NE(keys.find("rules.yaml: unknown key rule "), std::string::npos) << keys;
+  EXPECT_NE(keys.find("rules.yaml: reply_codes: the RFC meanings are built in"), std::string::npos) << keys;
+  EXPECT_NE(keys.find("rules.yaml: permanence_markers and stage_markers are built in"), std::string::npos) << keys;
   errors.clear();
   EXPECT_FALSE(loadRuleSetFile("/nonexistent/bounce-rules.yaml", errors));
   EXPECT_NE(joined(errors).find("/nonexistent/bounce-rules.yaml: cannot read"), std::string::npos);

@@ -175,6 +175,55 @@ TEST(BounceReason, CodesAndWords) {
   EXPECT_EQ(findCommand(">>> RCPT To:<a@b>\n<<< 550 5.1.1 no\n>>> DATA\n<<< 503 need RCPT"), "RCPT");
 }
 
+// A reply code whose status names no reason (none, or X.0.0) reads as RFC 5321 4.2.2 and RFC 7504
+// say (data/bounce/rules.yaml reply_codes). Before, the table was in the data and never applied:
+// every bare code read `onhold`, and a bare 556 threw (the null-MX check read a status it lacked).
+TEST(BounceReason, ABareReplyCodeReadsAsTheRfcSays) {
+  struct Case {
+    const char *reply, *status, *reason;
+    bool hard;
+  };
+  for (const Case& c : {Case{"421", "", "systemerror", false}, Case{"451", "", "systemerror", false},
+                        Case{"452", "", "systemfull", false}, Case{"552", "", "mailboxfull", false},
+                        Case{"552", "5.0.0", "mailboxfull", false}, Case{"555", "", "syntaxerror", false},
+                        // RFC 5321 3.4: the user exists elsewhere; not X.1.6's dead end.
+                        Case{"551", "", "hasmoved", false}, Case{"556", "", "notaccept", true},
+                        Case{"521", "", "notaccept", false}, Case{"550", "", "onhold", false},
+                        Case{"554", "", "onhold", false},
+                        // The status says more than the reply: it decides.
+                        Case{"552", "5.1.1", "userunknown", true}, Case{"421", "4.4.2", "networkerror", false}}) {
+    const Decision d = decide(Evidence{c.status, c.reply, "failed", "RCPT", std::string(c.reply) + " go away", {}, false});
+    EXPECT_EQ(d.reason, c.reason) << c.reply << " " << c.status;
+    EXPECT_EQ(d.hard, c.hard) << c.reply << " " << c.status;
+  }
+  // Words that name a cause still decide ("551 relaying denied" is about us, not a moved mailbox).
+  const Decision relay = decide(Evidence{"", "551", "failed", "RCPT", "551 relaying denied", {}, false});
+  EXPECT_NE(relay.reason, "hasmoved");
+  EXPECT_FALSE(relay.hard);
+  // As a whole Postfix notice (a bare 556 made the classifier throw before).
+  const std::string raw =
+      "From: MAILER-DAEMON@relay.seller.test\nTo: riley@seller.test\nSubject: Undelivered Mail Returned to Sender\n\n"
+      "<kim@globex.test>: host mx.globex.test[192.0.2.1] said: 556 nope (in reply to RCPT TO command)\n";
+  auto c = classify(raw);
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].reason, "notaccept");
+  EXPECT_TRUE(c.records[0].hard);
+}
+
+// Action failed after temporary replies: RFC 3463 takes the class from the reply code when there
+// is no status, so a bare 4xx in a failure report whose words say the retries ran out reads as
+// `expired`, as with a 4.x.x status; a reply that names a cause of its own keeps it.
+TEST(BounceReason, ABareTemporaryReplyInAFailureReportIsExpiredWhenTheWordsSaySo) {
+  // "retry timeout exceeded": Exim's words when its retries ran out (retry.c).
+  const Decision ran = decide(Evidence{"", "421", "failed", "", "421 Deferred: retry timeout exceeded", {}, false});
+  EXPECT_EQ(ran.reason, "expired");
+  const Decision named = decide(Evidence{"", "451", "failed", "", "451 could not load the routing table", {}, false});
+  EXPECT_EQ(named.reason, "systemerror");
+  EXPECT_FALSE(named.hard);
+  EXPECT_FALSE(ran.hard);
+  EXPECT_EQ(ran.reason, decide(Evidence{"4.0.0", "421", "failed", "", "421 Deferred: retry timeout exceeded", {}, false}).reason);
+}
+
 TEST(BounceReason, HardIsOnlyADeadAddress) {
   EXPECT_TRUE(isHardBounce("userunknown", "5.1.1", "550"));
   // No class, no evidence (issue 13): a permanent class and a recipient status are both needed.
