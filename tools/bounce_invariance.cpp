@@ -6,8 +6,8 @@
 // of messages will do (the corpora in ../shared/testdata, or an admin's own bounces).
 //
 // The changes:
-// - crlf: every line ended by CRLF, as the message travelled (RFC 5321 2.3.8) and as IMAP clients
-//   and Windows tools save it.
+// - crlf / lf: every line ended by CRLF, as the message travelled (RFC 5321 2.3.8) and as IMAP
+//   clients and Windows tools save it; or by LF alone, as a Unix mail store keeps it.
 // - base64 / quoted-printable / 8bit: every text part re-encoded (RFC 2045 6.1: the transfer
 //   encoding is the transport's choice; Exchange and Gmail send bounce texts base64).
 // - fieldcase: the report's field names in capitals (RFC 3464 2: field names are
@@ -65,6 +65,15 @@ std::string lower(std::string s) {
 
 // A changed message, or nothing when the change does not apply to this one.
 using Change = std::function<std::optional<std::string>(const std::string&, std::map<std::string, std::string>&)>;
+
+// Every line ended by LF alone, as a Unix mail store keeps a message that arrived with CRLF.
+std::optional<std::string> lf(const std::string& raw, std::map<std::string, std::string>&) {
+  if (raw.find('\r') == std::string::npos) return std::nullopt;
+  std::string out;
+  for (size_t i = 0; i < raw.size(); ++i)
+    if (!(raw[i] == '\r' && i + 1 < raw.size() && raw[i + 1] == '\n')) out += raw[i];
+  return out;
+}
 
 std::optional<std::string> crlf(const std::string& raw, std::map<std::string, std::string>&) {
   std::string out;
@@ -302,6 +311,7 @@ std::optional<std::string> fieldSpace(const std::string& raw, std::map<std::stri
 // The message as a mail client or a spool keeps it: an mbox with one message (a "From " line
 // first, a body line starting with "From " quoted with ">").
 std::optional<std::string> mbox(const std::string& raw, std::map<std::string, std::string>&) {
+  if (raw.rfind("From ", 0) == 0) return std::nullopt;  // an mbox already
   std::string out = "From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n";
   for (size_t start = 0; start < raw.size();) {
     const size_t nl = raw.find('\n', start);
@@ -349,6 +359,7 @@ std::optional<std::string> renameLocalParts(const std::string& raw, std::map<std
       begin += 4;
     size_t end = at + 1;
     while (end < raw.size() && (std::isalnum(static_cast<unsigned char>(raw[end])) || raw[end] == '-' || raw[end] == '.')) ++end;
+    while (end > at + 1 && raw[end - 1] == '.') --end;  // "kim@globex.test." ends a sentence
     const std::string domain = raw.substr(at + 1, end - at - 1);
     if (begin == at || domain.find('.') == std::string::npos) continue;
     const std::string local = lower(raw.substr(begin, at - begin));
@@ -414,6 +425,7 @@ int main(int argc, char** argv) {
   g_mime_init();
   const std::vector<std::pair<std::string, Change>> changes = {
       {"crlf", crlf},
+      {"lf", lf},
       {"base64", [](const std::string& raw, std::map<std::string, std::string>&) { return reencode(raw, GMIME_CONTENT_ENCODING_BASE64); }},
       {"quoted-printable", [](const std::string& raw, std::map<std::string, std::string>&) { return reencode(raw, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE); }},
       {"8bit", [](const std::string& raw, std::map<std::string, std::string>&) { return reencode(raw, GMIME_CONTENT_ENCODING_8BIT); }},

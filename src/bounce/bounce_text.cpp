@@ -172,7 +172,7 @@ std::string withoutTrailingBanner(const std::string& text) {
 }
 
 // A bounce's own text, without the returned message (nor a banner appended below a rule), on one
-// line (at most 600 characters).
+// line (completeRecord bounds it at 2,000 characters).
 std::string humanBeforeOriginal(const std::string& text) {
   const size_t cut = originalStart(text);
   std::string flat = collapse(withoutTrailingBanner(withoutQuotedSubjects(cut == std::string::npos ? text : text.substr(0, cut))));

@@ -64,11 +64,13 @@ Decision decide(const Evidence& e) {
   const WordingRule* rule = matched.empty() ? nullptr : matched.front();
   const std::string text = rule ? rule->reason : std::string();
   // 2. The status code's meaning (RFC 3463 / 5248, status_codes); where it names none (no status,
-  //    or X.0.0), the basic reply code's (RFC 5321 4.2.2 / RFC 7504, reply_codes): a bare "552" is
-  //    a full mailbox, a bare "421" a system error.
+  //    or X.0.0) and the words name none either, the basic reply code's (RFC 5321 4.2.2 / RFC 7504,
+  //    reply_codes): a bare "552" is a full mailbox, a bare "421" a system error. Never evidence
+  //    for a hard bounce: a code is found wherever three digits stand in the text (a phone number
+  //    in a returned message, "556-0142", reads as one).
   std::string code = reasonFromStatus(status);
-  const ReplyCodeFact* replied = code.empty() && !(status.size() >= 5 && status[0] == '2') ? replyFact(*set, e.reply) : nullptr;
-  if (replied && replied->reason != "onhold") code = replied->reason;
+  if (code.empty() && (text.empty() || text == "onhold") && !(status.size() >= 5 && status[0] == '2'))
+    if (const ReplyCodeFact* replied = replyFact(*set, e.reply); replied && replied->reason != "onhold") code = replied->reason;
   // 5.1.10 is "no such address" at Microsoft and "null MX" elsewhere (RFC 7505): the text decides.
   if (code == "notaccept" && status.size() >= 5 && status.substr(2) == "1.10" && text == "userunknown") code = "userunknown";
   std::string reason;
@@ -151,8 +153,7 @@ Decision decide(const Evidence& e) {
   // A rule that states nothing about hardness (`hard:` absent) counts as its reason says: words that
   // the recipient's address or domain is dead are about the recipient (RFC 3463's X.1.x subjects in
   // words), and the class says whether it is permanent.
-  const bool evidence = (fact && fact->hard) || (replied && replied->hard) ||
-                        (rule && (rule->hard || (!rule->hard_stated && recipientReason(rule->reason))));
+  const bool evidence = (fact && fact->hard) || (rule && (rule->hard || (!rule->hard_stated && recipientReason(rule->reason))));
   // Any other rule that holds and names a mailbox state or a refusal of us ("The user(s) account
   // is disabled." beside "550 user unknown"): the evidence disagrees, the reading stays soft.
   // (A phrase inside the deciding rule's own words is the same evidence, not another: "access
@@ -163,8 +164,10 @@ Decision decide(const Evidence& e) {
                "authfailure", "requireptr", "badreputation"},
               r->reason);
   });
-  const bool hard = permanentClass(status, e.reply, e.permanent_report || act == "failed") && evidence && recipientReason(reason) && !contradicted &&
-                    !conflicting && !(rule && rule->temporary);
+  // A delay notice (RFC 3464 2.3.3, Action "delayed": the MTA "will continue to attempt") reports
+  // no final failure, whatever its last attempt's code.
+  const bool hard = act != "delayed" && permanentClass(status, e.reply, e.permanent_report || act == "failed") && evidence &&
+                    recipientReason(reason) && !contradicted && !conflicting && !(rule && rule->temporary);
   return {reason, hard, rule ? rule->id : std::string()};
 }
 

@@ -1,6 +1,7 @@
 #include "bounce/record.hpp"
 
 #include <algorithm>
+#include <regex>
 #include <vector>
 
 #include "bounce/reason.hpp"
@@ -9,6 +10,14 @@
 namespace safetynet::bounce {
 
 namespace {
+
+// The first enhanced status written as a reply writes it: after a reply code ("550 5.1.1",
+// "550-5.1.1") or qmail's "#" ("(#5.1.1)", qmail-remote.c).
+std::string replyStatus(const std::string& text) {
+  static const std::regex re(R"((?:(?:^|[^\d.])[245]\d\d[ -]|#)([245]\.\d{1,3}\.\d{1,3})(?![\d.]))");
+  std::smatch m;
+  return std::regex_search(text, m, re) ? m[1].str() : std::string();
+}
 
 bool deadAddressReason(const std::string& r) {
   return r == "userunknown" || r == "hostunknown" || r == "hasmoved" || r == "notaccept";
@@ -23,9 +32,11 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
   if (r.status.empty()) r.status = findStatus(r.diagnostic);
   if (r.reply_code.empty()) r.reply_code = findReplyCode(r.diagnostic);
   if (r.smtp_command.empty()) r.smtp_command = findCommand(r.diagnostic);
-  // A DSN status of X.0.0 says nothing: a more specific code in the text is better.
+  // A DSN status of X.0.0 says nothing: a more specific code in the text is better, where the
+  // text gives it as a reply does ("550 5.1.1", qmail's "#5.1.1"), not in a sentence of help
+  // ("codes you may see: 5.1.1 (the address is wrong)").
   if (r.status.size() >= 5 && r.status.substr(1) == ".0.0") {
-    std::string inText = findStatus(r.diagnostic);
+    std::string inText = replyStatus(r.diagnostic);
     if (!inText.empty() && inText.substr(1) != ".0.0" && inText[0] == r.status[0]) r.status = inText;
   }
   const auto rules = activeRules();

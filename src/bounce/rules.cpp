@@ -242,11 +242,11 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     out.status_codes.push_back(f);
   }
   for (const auto& n : root["reply_codes"]) {
-    ReplyCodeFact f{text(n, "code"), text(n, "meaning"), text(n, "reason"), flag(n, "hard")};
+    ReplyCodeFact f{text(n, "code"), text(n, "meaning"), text(n, "reason")};
     const bool code = f.code.size() == 3 && (f.code[0] == '4' || f.code[0] == '5') &&
                       std::all_of(f.code.begin(), f.code.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (!code || sourceRef(n).empty() || !knownReason(f.reason) || (f.hard && f.code[0] != '5')) {
-      errors.push_back(at + "reply code " + f.code + ": needs a 4xx or 5xx code, a source and a known reason (hard only for 5xx)");
+    if (!code || sourceRef(n).empty() || !knownReason(f.reason)) {
+      errors.push_back(at + "reply code " + f.code + ": needs a 4xx or 5xx code, a source and a known reason");
       continue;
     }
     out.reply_codes.push_back(f);

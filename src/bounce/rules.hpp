@@ -22,11 +22,9 @@ struct StatusCodeFact {
 
 // A basic reply code's meaning (RFC 5321 4.2.2, RFC 7504): read when the report's status names no
 // reason (none, or X.0.0), so a bare "552" is a full mailbox and a bare "421" a system error.
+// Never evidence for a hard bounce (a reply code is found wherever three digits stand in a text).
 struct ReplyCodeFact {
   std::string code, meaning, reason;  // reason "onhold" names none: the words must
-  // `hard: true`: with no status that says more, this reply alone is evidence that the recipient's
-  // domain is dead (556 "Domain does not accept mail", RFC 7504).
-  bool hard = false;
 };
 
 struct WordingRule {
