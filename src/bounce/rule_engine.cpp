@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -140,10 +141,25 @@ std::string normalized(const std::string& text) {
   // bounded as a reply is (completeRecord keeps 2,000 bytes of a diagnostic), whatever line of a
   // hostile text a reader asks about.
   constexpr size_t kMaxWords = 4096;
-  static const std::regex address(R"([^\s<>()\[\]"',;:]+@[^\s<>()\[\]"',;:]+)");
   // The continuation codes first: "550-a@b.c" would otherwise read as one address.
-  return std::regex_replace(withoutContinuationCodes(lowerCollapsed(text.size() > kMaxWords ? text.substr(0, kMaxWords) : text)),
-                            address, "<address>");
+  const std::string words = withoutContinuationCodes(lowerCollapsed(text.size() > kMaxWords ? text.substr(0, kMaxWords) : text));
+  // An address: a run of characters that are not spaces or delimiters holding an "@" with
+  // something on each side. Scanned around each "@", not with a regex over the whole text, which
+  // tried every start of a long run without "@" to its end (quadratic in a run's length).
+  auto delimiter = [](char c) { return std::isspace(static_cast<unsigned char>(c)) || std::strchr("<>()[]\"',;:", c) != nullptr; };
+  std::string out;
+  size_t copied = 0;
+  for (size_t at = words.find('@'); at != std::string::npos; at = words.find('@', std::max(at + 1, copied))) {
+    size_t begin = at, end = at + 1;
+    while (begin > copied && !delimiter(words[begin - 1])) --begin;
+    while (end < words.size() && !delimiter(words[end])) ++end;
+    if (begin == at || end == at + 1) continue;
+    out.append(words, copied, begin - copied);
+    out += "<address>";
+    copied = end;
+  }
+  out.append(words, copied, std::string::npos);
+  return out;
 }
 
 }  // namespace
