@@ -74,7 +74,6 @@ std::vector<std::string> allAddresses(const std::string& text) {
 // RFC 822-style fields in a text ("Name: value" with continuation lines), grouped in blocks
 // separated by blank lines.
 
-// Where the returned original message starts in a bounce's text.
 // A line without its quote marks ("> ", "> > "; RFC 3676 4.5) and the one space after them.
 std::string unquoted(const std::string& line) {
   size_t at = 0;
@@ -86,6 +85,7 @@ std::string unquoted(const std::string& line) {
   return line.substr(at);
 }
 
+// Where the returned original message starts in a bounce's text.
 size_t originalStart(const std::string& text) {
   static const std::vector<std::string> markers = {
       "------ this is a copy of the message", "--- below this line is a copy of the message",
