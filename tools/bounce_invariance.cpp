@@ -19,6 +19,8 @@
 // - blockorder: a report's per-recipient blocks in reverse order (RFC 3464 2.3); the readings are
 //   compared as a set.
 // - mbox: the message kept as a one-message mbox, as a mail client or a spool saves it.
+// - preamble / postamble: a neutral paragraph of the site's own before or after the first text
+//   part's words.
 // - domaincase: every address's domain in capitals (RFC 5321 2.4), recipients compared lowered.
 // - rename: each address's local part replaced by a made-up one, the same everywhere in the file
 //   (the recipient "does-not-exist@" is a label, not a reply); the readings are compared with the
@@ -109,6 +111,45 @@ std::optional<std::string> reencode(const std::string& raw, GMimeContentEncoding
           g_mime_part_set_content_encoding(GMIME_PART(part), w->encoding);
           ++w->changed;
         }
+      },
+      &walk);
+  std::optional<std::string> out;
+  if (walk.changed) {
+    char* text = g_mime_object_to_string(GMIME_OBJECT(message), nullptr);
+    if (text) out = text;
+    g_free(text);
+  }
+  g_object_unref(message);
+  return out;
+}
+
+// A paragraph of the sending site's own before (or after) the first text part's words (a site's
+// template adds one: a language line, a note on what the notice is). It says nothing of the failure.
+std::optional<std::string> siteParagraph(const std::string& raw, bool after) {
+  GMimeStream* stream = g_mime_stream_mem_new_with_buffer(raw.data(), raw.size());
+  GMimeParser* parser = g_mime_parser_new_with_stream(stream);
+  GMimeMessage* message = g_mime_parser_construct_message(parser, nullptr);
+  g_object_unref(parser);
+  g_object_unref(stream);
+  if (!message) return std::nullopt;
+  struct Walk {
+    bool after, changed = false;
+  } walk{after};
+  g_mime_message_foreach(
+      message,
+      [](GMimeObject*, GMimeObject* part, gpointer data) {
+        auto* w = static_cast<Walk*>(data);
+        if (w->changed || !GMIME_IS_TEXT_PART(part)) return;
+        GMimeContentType* type = g_mime_object_get_content_type(part);
+        if (!type || !g_mime_content_type_is_type(type, "text", "plain")) return;
+        char* text = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
+        const std::string was = text ? text : "";
+        g_free(text);
+        const std::string words = "This notice was written by the mail system of the sending site. Please keep it for "
+                                  "your own files.";
+        const std::string now = w->after ? was + "\n\n" + words + "\n" : words + "\n\n" + was;
+        g_mime_text_part_set_text(GMIME_TEXT_PART(part), now.c_str());
+        w->changed = true;
       },
       &walk);
   std::optional<std::string> out;
@@ -435,6 +476,8 @@ int main(int argc, char** argv) {
       {"fieldspace", fieldSpace},
       {"blockorder", blockOrder},
       {"mbox", mbox},
+      {"preamble", [](const std::string& raw, std::map<std::string, std::string>&) { return siteParagraph(raw, false); }},
+      {"postamble", [](const std::string& raw, std::map<std::string, std::string>&) { return siteParagraph(raw, true); }},
       {"domaincase", domainCase},
       {"rename", renameLocalParts},
   };

@@ -78,12 +78,25 @@ bool hostHolds(const std::vector<std::string>& suffixes, const Evidence& e, cons
 }
 
 bool wordsMatch(const WordingRule& r, const std::string& text) {
-  if (!r.unless.empty() && std::regex_search(text, r.unless_re)) return false;
+  if (!r.unless.empty() && !r.unless_in_sentence && std::regex_search(text, r.unless_re)) return false;
   if (r.kind == "phrase") return text.find(r.match) != std::string::npos;
   if (!r.literals.empty() &&
       std::none_of(r.literals.begin(), r.literals.end(), [&](const std::string& w) { return text.find(w) != std::string::npos; }))
     return false;
-  return std::regex_search(text, r.re);
+  if (!r.unless_in_sentence) return std::regex_search(text, r.re);
+  // Each match, with the unless words looked for in its own sentence (the text is one line: a
+  // sentence ends at ". ", "! ", "? " or "; ").
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), r.re); it != std::sregex_iterator(); ++it) {
+    const size_t at = static_cast<size_t>(it->position(0)), to = at + static_cast<size_t>(it->length(0));
+    size_t begin = 0, end = text.size();
+    for (const char* stop : {". ", "! ", "? ", "; "}) {
+      if (const size_t b = text.rfind(stop, at); b != std::string::npos && b + 2 > begin && b < at) begin = b + 2;
+      if (const size_t e = text.find(stop, to); e != std::string::npos && e < end) end = e;
+    }
+    if (!std::regex_search(text.begin() + static_cast<std::ptrdiff_t>(begin), text.begin() + static_cast<std::ptrdiff_t>(end), r.unless_re))
+      return true;
+  }
+  return false;
 }
 
 // A rule's status condition: globs separated by '|'; `none` holds for a report with no status.

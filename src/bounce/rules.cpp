@@ -326,6 +326,8 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     r.reply = text(n, "reply");
     r.action = text(n, "action");
     r.unless = text(n, "unless");
+    const std::string unlessIn = text(n, "unless_in");
+    r.unless_in_sentence = unlessIn == "sentence";
     r.reason = text(n, "reason");
     r.hard = flag(n, "hard");
     r.hard_stated = static_cast<bool>(n["hard"]);
@@ -381,6 +383,10 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
         errors.push_back(where + "regex does not compile: " + e.what());
         continue;
       }
+    }
+    if (!unlessIn.empty() && (unlessIn != "sentence" || r.kind != "regex" || r.unless.empty())) {
+      errors.push_back(where + "unless_in: only 'sentence', for a regex rule with an unless");
+      continue;
     }
     if (!r.unless.empty()) {
       try {

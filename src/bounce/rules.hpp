@@ -54,6 +54,9 @@ struct WordingRule {
   // recipient" beside "sender" or "relay").
   std::string unless;
   std::regex unless_re;
+  // `unless_in: sentence`: the unless words count only in the sentence that holds the match (words
+  // about whose mailbox it is: "your mailbox has exceeded its sending limit"); by default anywhere.
+  bool unless_in_sentence = false;
 };
 
 // A vendor's code table the engine applies: `find` is a regex whose first group is the code (or,

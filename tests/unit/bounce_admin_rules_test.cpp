@@ -84,6 +84,7 @@ rules:
   - {id: twice, kind: phrase, match: 'b', reason: blocked, source: {ref: x}}
   - {id: bad-stage, kind: phrase, match: 'c', scope: {stage: end of data}, reason: blocked, source: {ref: x}}
   - {id: good-stage, kind: phrase, match: 'd', scope: {stage: EOD}, reason: blocked, source: {ref: x}}
+  - {id: bad-unless-in, kind: regex, match: 'e', unless: 'f', unless_in: paragraph, reason: blocked, source: {ref: x}}
 disable: [no-such-rule]
 )",
                           "rules.yaml", errors);
@@ -97,6 +98,7 @@ disable: [no-such-rule]
   // A stage no reply is given at would make the rule hold nowhere, silently (eod in any case).
   EXPECT_NE(all.find("rules.yaml: rule bad-stage: unknown scope stage \"end of data\""), std::string::npos) << all;
   EXPECT_EQ(all.find("good-stage"), std::string::npos) << all;
+  EXPECT_NE(all.find("rules.yaml: rule bad-unless-in: unless_in: only 'sentence'"), std::string::npos) << all;
   // Keys a rules file cannot change, and keys it does not have, are refused, never ignored.
   errors.clear();
   EXPECT_FALSE(buildRuleSet(R"(

@@ -262,6 +262,28 @@ TEST(BounceAbout, AnAddresseeQuotedOnlyOnACcLineIsNotAFailedRecipient) {
   EXPECT_FALSE(c.records[0].hard) << c.records[0].reason;
 }
 
+// The words that make a mailbox-state rule about our own account ("your", "sending") count in
+// the sentence that says it (`unless_in: sentence`), not anywhere in the notice: a site's
+// sentence about "your message" elsewhere read a full mailbox as `onhold` (found by
+// eval-bounce-invariance's postamble change).
+TEST(BounceReason, WhoseMailboxItIsIsReadInItsOwnSentence) {
+  const std::string full = "The number of messages in recipient's mailbox exceeded the local limit.";
+  for (const std::string& text : {full, full + " Please keep this notice about your message.", "Your message was not sent. " + full}) {
+    const Decision d = decide(Evidence{"", "", "failed", "", text, {}, false});
+    EXPECT_EQ(d.reason, "mailboxfull") << text;
+    EXPECT_EQ(d.rule, "general-mailbox-over-capacity") << text;
+  }
+  const Decision disabled =
+      decide(Evidence{"", "", "failed", "", "The recipient's account is disabled. Your message was not delivered.", {}, false});
+  EXPECT_EQ(disabled.reason, "suspend");
+  EXPECT_EQ(disabled.rule, "general-recipient-account-disabled");
+  // Our own account in the same sentence: not this rule's reading of the recipient's mailbox.
+  EXPECT_NE(decide(Evidence{"", "", "failed", "", "Your mailbox has exceeded its sending limit for today.", {}, false}).rule,
+            "general-mailbox-over-capacity");
+  EXPECT_NE(decide(Evidence{"", "", "failed", "", "The recipient's account is disabled for your sending domain.", {}, false}).rule,
+            "general-recipient-account-disabled");
+}
+
 TEST(BounceReason, HardIsOnlyADeadAddress) {
   EXPECT_TRUE(isHardBounce("userunknown", "5.1.1", "550"));
   // No class, no evidence (issue 13): a permanent class and a recipient status are both needed.
