@@ -88,33 +88,17 @@ std::optional<std::string> crlf(const std::string& raw, std::map<std::string, st
   return out;
 }
 
-// Every leaf text part of the message's own tree (not the returned message's) with the given
-// transfer encoding, written out by GMime.
-std::optional<std::string> reencode(const std::string& raw, GMimeContentEncoding encoding) {
+// The message parsed by GMime, changed by `change` (which says whether it changed anything), and
+// written out; nothing when it did not parse or nothing changed.
+std::optional<std::string> rewritten(const std::string& raw, const std::function<bool(GMimeMessage*)>& change) {
   GMimeStream* stream = g_mime_stream_mem_new_with_buffer(raw.data(), raw.size());
   GMimeParser* parser = g_mime_parser_new_with_stream(stream);
   GMimeMessage* message = g_mime_parser_construct_message(parser, nullptr);
   g_object_unref(parser);
   g_object_unref(stream);
   if (!message) return std::nullopt;
-  struct Walk {
-    GMimeContentEncoding encoding;
-    int changed = 0;
-  } walk{encoding};
-  g_mime_message_foreach(
-      message,
-      [](GMimeObject*, GMimeObject* part, gpointer data) {
-        auto* w = static_cast<Walk*>(data);
-        if (!GMIME_IS_PART(part)) return;
-        GMimeContentType* type = g_mime_object_get_content_type(part);
-        if (type && g_mime_content_type_is_type(type, "text", "*")) {
-          g_mime_part_set_content_encoding(GMIME_PART(part), w->encoding);
-          ++w->changed;
-        }
-      },
-      &walk);
   std::optional<std::string> out;
-  if (walk.changed) {
+  if (change(message)) {
     char* text = g_mime_object_to_string(GMIME_OBJECT(message), nullptr);
     if (text) out = text;
     g_free(text);
@@ -123,43 +107,56 @@ std::optional<std::string> reencode(const std::string& raw, GMimeContentEncoding
   return out;
 }
 
+// Every leaf text part of the message's own tree (not the returned message's) with the given
+// transfer encoding, written out by GMime.
+std::optional<std::string> reencode(const std::string& raw, GMimeContentEncoding encoding) {
+  return rewritten(raw, [encoding](GMimeMessage* message) {
+    struct Walk {
+      GMimeContentEncoding encoding;
+      int changed = 0;
+    } walk{encoding};
+    g_mime_message_foreach(
+        message,
+        [](GMimeObject*, GMimeObject* part, gpointer data) {
+          auto* w = static_cast<Walk*>(data);
+          if (!GMIME_IS_PART(part)) return;
+          GMimeContentType* type = g_mime_object_get_content_type(part);
+          if (type && g_mime_content_type_is_type(type, "text", "*")) {
+            g_mime_part_set_content_encoding(GMIME_PART(part), w->encoding);
+            ++w->changed;
+          }
+        },
+        &walk);
+    return walk.changed > 0;
+  });
+}
+
 // A paragraph of the sending site's own before (or after) the first text part's words (a site's
 // template adds one: a language line, a note on what the notice is). It says nothing of the failure.
 std::optional<std::string> siteParagraph(const std::string& raw, bool after) {
-  GMimeStream* stream = g_mime_stream_mem_new_with_buffer(raw.data(), raw.size());
-  GMimeParser* parser = g_mime_parser_new_with_stream(stream);
-  GMimeMessage* message = g_mime_parser_construct_message(parser, nullptr);
-  g_object_unref(parser);
-  g_object_unref(stream);
-  if (!message) return std::nullopt;
-  struct Walk {
-    bool after, changed = false;
-  } walk{after};
-  g_mime_message_foreach(
-      message,
-      [](GMimeObject*, GMimeObject* part, gpointer data) {
-        auto* w = static_cast<Walk*>(data);
-        if (w->changed || !GMIME_IS_TEXT_PART(part)) return;
-        GMimeContentType* type = g_mime_object_get_content_type(part);
-        if (!type || !g_mime_content_type_is_type(type, "text", "plain")) return;
-        char* text = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
-        const std::string was = text ? text : "";
-        g_free(text);
-        const std::string words = "This notice was written by the mail system of the sending site. Please keep it for "
-                                  "your own files.";
-        const std::string now = w->after ? was + "\n\n" + words + "\n" : words + "\n\n" + was;
-        g_mime_text_part_set_text(GMIME_TEXT_PART(part), now.c_str());
-        w->changed = true;
-      },
-      &walk);
-  std::optional<std::string> out;
-  if (walk.changed) {
-    char* text = g_mime_object_to_string(GMIME_OBJECT(message), nullptr);
-    if (text) out = text;
-    g_free(text);
-  }
-  g_object_unref(message);
-  return out;
+  return rewritten(raw, [after](GMimeMessage* message) {
+    struct Walk {
+      bool after, changed = false;
+    } walk{after};
+    g_mime_message_foreach(
+        message,
+        [](GMimeObject*, GMimeObject* part, gpointer data) {
+          auto* w = static_cast<Walk*>(data);
+          if (w->changed || !GMIME_IS_TEXT_PART(part)) return;
+          GMimeContentType* type = g_mime_object_get_content_type(part);
+          if (!type || !g_mime_content_type_is_type(type, "text", "plain")) return;
+          char* text = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
+          const std::string was = text ? text : "";
+          g_free(text);
+          const std::string words = "This notice was written by the mail system of the sending site. Please keep it for "
+                                    "your own files.";
+          const std::string now = w->after ? was + "\n\n" + words + "\n" : words + "\n\n" + was;
+          g_mime_text_part_set_text(GMIME_TEXT_PART(part), now.c_str());
+          w->changed = true;
+        },
+        &walk);
+    return walk.changed;
+  });
 }
 
 // Each line starting with one of the report's field names, the name in capitals.
