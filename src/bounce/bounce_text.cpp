@@ -62,7 +62,9 @@ std::vector<std::string> allAddresses(const std::string& text) {
     while (end < text.size() && end - at < kReach && isDomain(text[end])) ++end;
     std::smatch m;
     const std::string window = text.substr(begin, end - begin);
-    if (begin == at || !std::regex_search(window, m, re)) continue;
+    // Anchored at the window's start (the local part's first character): a search would try every
+    // later start too, quadratic again where "@"s come close together.
+    if (begin == at || !std::regex_search(window, m, re, std::regex_constants::match_continuous)) continue;
     std::string a = asciiLower(m[1].str());
     while (!a.empty() && (a.back() == '.' || a.back() == '-')) a.pop_back();
     out.push_back(a);

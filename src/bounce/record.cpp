@@ -14,7 +14,7 @@ namespace {
 // The first enhanced status written as a reply writes it: after a reply code ("550 5.1.1",
 // "550-5.1.1") or qmail's "#" ("(#5.1.1)", qmail-remote.c).
 std::string replyStatus(const std::string& text) {
-  static const std::regex re(R"((?:(?:^|[^\d.])[245]\d\d[ -]|#)([245]\.\d{1,3}\.\d{1,3})(?![\d.]))");
+  static const std::regex re(R"((?:(?:^|[^\d.])[245]\d\d[ -]|#)([245]\.\d{1,3}\.\d{1,3})(?!\d|\.\d))");
   std::smatch m;
   return std::regex_search(text, m, re) ? m[1].str() : std::string();
 }

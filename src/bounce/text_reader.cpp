@@ -39,25 +39,6 @@ std::set<std::string> quotedHeaderAddresses(const std::string& human) {
   return out;
 }
 
-// Addresses the text names only on quoted addressee lines ("To:", "Cc:", "Bcc:", after quote
-// marks or indentation): the returned message's other addressees, which a notice or a forwarded
-// copy quotes with its headers. A failed recipient is named by the failure's own words (issue 13
-// item 4); one named nowhere else is at most a guess, kept soft.
-std::set<std::string> addresseeLineOnly(const std::string& human) {
-  std::set<std::string> onHeaderLines, elsewhere;
-  std::istringstream in(human);
-  for (std::string line; std::getline(in, line);) {
-    std::string ll = asciiLower(trim(line));
-    ll.erase(0, ll.find_first_not_of("> \t"));
-    const bool addressee = ll.rfind("to:", 0) == 0 || ll.rfind("cc:", 0) == 0 || ll.rfind("bcc:", 0) == 0;
-    for (const auto& a : allAddresses(ll)) (addressee ? onHeaderLines : elsewhere).insert(a);
-  }
-  std::set<std::string> out;
-  for (const auto& a : onHeaderLines)
-    if (!elsewhere.count(a)) out.insert(a);
-  return out;
-}
-
 // The address a notice gives for help: Postfix's template sentence "For further assistance,
 // please send mail to postmaster." (bounce_templates.c:106), which bounce(5) lets a site rewrite
 // with its help desk's address, and the same request worded "please contact <address>". Only
@@ -242,10 +223,9 @@ bool readText(const MimeView& v, Classification& out) {
     if (std::find(recipients.begin(), recipients.end(), a) == recipients.end()) recipients.push_back(a);
   };
   for (const auto& a : allAddresses(v.header("x-failed-recipients"))) add(a);
-  const std::set<std::string> addresseesOnly = addresseeLineOnly(human);
   if (recipients.empty())
     for (const auto& a : allAddresses(human))
-      if (!notARecipient(a) && !addresseesOnly.count(a)) add(a);
+      if (!notARecipient(a)) add(a);
   // A message someone sent to themselves: the failure text lists one of ours as failed (the
   // address opens a line) or names one the returned message was sent to. Never a hard bounce:
   // classify() keeps it soft.
@@ -296,13 +276,6 @@ bool readText(const MimeView& v, Classification& out) {
         add(a);
         guessed.insert(a);
       }
-  // Nobody named but on quoted "To:"/"Cc:" lines (an old notice that quotes the returned message
-  // with nothing marking its start): their sole addressee, a guess.
-  if (recipients.empty() && addresseesOnly.size() == 1 && !notARecipient(*addresseesOnly.begin()))
-    add(*addresseesOnly.begin());
-  // Named only on a quoted "To:" or "Cc:" line, and picked by a later guess: kept soft.
-  for (const auto& a : recipients)
-    if (addresseesOnly.count(a)) guessed.insert(a);
   if (recipients.empty()) return false;
   // No real bounce names more failed recipients than this; past it the text is not a bounce.
   constexpr size_t kMaxRecipients = 200;
