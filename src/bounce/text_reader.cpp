@@ -291,33 +291,61 @@ bool readText(const MimeView& v, Classification& out) {
     if (trim(subject).rfind(w, 0) == 0) delayNotice = true;
   // The report's own words that every failure it lists is permanent (a delay notice is not).
   const bool permanent = saysPermanent(*activeRules(), human);
+  // Each recipient's part of the text: from its mention to the next recipient's. The mention that
+  // opens a line, where there is one: a summary ("To: a@x; b@y") may name it before.
+  struct Part {
+    size_t at = std::string::npos;
+    std::string block, sessionCommand;
+    bool inPassing = false;  // neither opens a line nor carries a failure's words
+  };
+  const bool listedByHeader = !v.header("x-failed-recipients").empty();
+  auto carriesAFailure = [](const std::string& b) {
+    return !findReplyCode(b).empty() || !findStatus(b).empty() || !reasonFromText(b).empty();
+  };
+  std::vector<Part> parts(recipients.size());
   for (size_t i = 0; i < recipients.size(); ++i) {
-    BounceRecord r;
-    r.recipient = recipients[i];
-    // This recipient's part of the text: from its mention to the next recipient's. The mention
-    // that opens a line, where there is one: a summary ("To: a@x; b@y") may name it before.
-    auto at = mentionOpeningALine(lh, r.recipient);
-    if (at == std::string::npos) at = lh.find(r.recipient);
-    std::string block;
-    if (at == std::string::npos) {
-      block = human;
+    Part& p = parts[i];
+    const bool opensALine = (p.at = mentionOpeningALine(lh, recipients[i])) != std::string::npos;
+    if (!opensALine) p.at = lh.find(recipients[i]);
+    if (p.at == std::string::npos) {
+      p.block = human;
     } else {
       size_t end = std::string::npos;
       for (size_t k = 0; k < recipients.size(); ++k) {
         if (k == i) continue;
-        auto p = lh.find(recipients[k], at + r.recipient.size());
-        if (p != std::string::npos && p < end) end = p;
+        auto q = lh.find(recipients[k], p.at + recipients[i].size());
+        if (q != std::string::npos && q < end) end = q;
       }
-      block = human.substr(at, end == std::string::npos ? std::string::npos : end - at);
+      p.block = human.substr(p.at, end == std::string::npos ? std::string::npos : end - p.at);
     }
-    std::string sessionCommand;
-    if (auto verdict = sendmailVerdict(human, r.recipient); !verdict.line.empty()) {
-      block = verdict.line;
-      sessionCommand = verdict.command;
+    if (auto verdict = sendmailVerdict(human, recipients[i]); !verdict.line.empty()) {
+      p.block = verdict.line;
+      p.sessionCommand = verdict.command;
     }
+    // One of a list on a line ("To: a@x, b@y" then the reason): the part that follows the list is
+    // every listed address's.
+    const bool listedBeforeAnother =
+        p.at != std::string::npos && p.block.find_first_not_of(" \t\r\n,;<>\"'", recipients[i].size()) == std::string::npos &&
+        p.at + p.block.size() < human.size();
+    // The failure's words may open the address's line ("Unknown user: a@b", IMail's SMTP32).
+    const size_t lineStart = p.at == std::string::npos || p.at == 0 ? 0 : human.rfind('\n', p.at - 1) + 1;
+    p.inPassing = !listedByHeader && !opensALine && !listedBeforeAnother && p.at != std::string::npos &&
+                  p.sessionCommand.empty() && !carriesAFailure(human.substr(lineStart, p.at - lineStart) + p.block);
+  }
+  // Issue 13 item 4: an address the text names in passing (a help desk in the site's own words, a
+  // colleague in the returned body quoted inline) beside one a failure list names or one the
+  // failure's words follow is not a recipient. Named in passing and alone, it stays, never hard.
+  const bool someoneFailed = std::any_of(parts.begin(), parts.end(), [](const Part& p) { return !p.inPassing; });
+  for (size_t i = 0; i < recipients.size(); ++i) {
+    if (someoneFailed && parts[i].inPassing) continue;
+    BounceRecord r;
+    r.recipient = recipients[i];
+    const auto at = parts[i].at;
+    std::string block = parts[i].block;
+    const std::string sessionCommand = parts[i].sessionCommand;
     // Some MTAs say why before naming the address, or in a paragraph of its own: then the lines of
     // the text that carry a reply, a status or an error.
-    if (findReplyCode(block).empty() && findStatus(block).empty() && reasonFromText(block).empty()) {
+    if (!carriesAFailure(block)) {
       std::string lines;
       std::istringstream in(human);
       for (std::string line; std::getline(in, line);) {
@@ -345,7 +373,8 @@ bool readText(const MimeView& v, Classification& out) {
       r.action = "delayed";
     // The reason from the whole block; the diagnostic shown from the server's reply on.
     BounceRecord done = completeRecord(r, ReportContext{"", "", reportsNoStage(v), permanent});
-    if (guessed.count(done.recipient)) done.hard = false;  // no evidence it is about this address
+    // No evidence it is about this address: a guess, or a mention in passing.
+    if (guessed.count(done.recipient) || parts[i].inPassing) done.hard = false;
     static const std::regex reply(R"((?:^|[^\d.#:-])([45][0-7]\d[ -]))");
     std::smatch m;
     if (std::regex_search(done.diagnostic, m, reply)) done.diagnostic = done.diagnostic.substr(static_cast<size_t>(m.position(1)));

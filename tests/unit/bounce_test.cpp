@@ -1050,6 +1050,51 @@ TEST(BounceAbout, AnAddressTheNoticeGivesForHelpIsNotARecipient) {
   expectOne(c, "kim@globex.test", true);
 }
 
+// Issue 13 item 4: an address a text notice names in passing (a help desk in a site's own words,
+// a colleague named in the returned message's body quoted inline) is not what the failure is
+// about. A failed recipient in a text notice either opens a line of a failure list ("<a@b>:",
+// "  a@b") or carries the failure's words in its own part of the text (Gmail's "wasn't delivered
+// to a@b because ..."); one that does neither, beside one that does, is not a recipient.
+TEST(BounceAbout, AnAddressNamedInPassingBesideTheFailedOneIsNotARecipient) {
+  const std::string helpFirst =
+      "From: MAILER-DAEMON@mx.isp.test (Mail Delivery System)\nTo: riley@seller.test\n"
+      "Subject: Undelivered Mail Returned to Sender\n\n"
+      "This is the mail system at host mx.isp.test.\n\n"
+      "Questions about this notice? Write to our help desk at care@isp-support.test, quoting it whole.\n\n"
+      "<kim@globex.test>: host mx.globex.test[192.0.2.22] said: 550 5.1.1\n"
+      "    <kim@globex.test>: Recipient address rejected: User unknown (in reply to RCPT TO command)\n";
+  auto c = classify(helpFirst);
+  EXPECT_EQ(recordFor(c, "care@isp-support.test"), nullptr) << c.records.size();
+  expectOne(c, "kim@globex.test", true);
+
+  const std::string quotedBody =
+      "From: Mail Delivery System <Mailer-Daemon@relay.isp.test>\nTo: riley@seller.test\n"
+      "Subject: Mail delivery failed: returning message to sender\n\n"
+      "A message that you sent could not be delivered to one or more of its\n"
+      "recipients. This is a permanent error. The following address(es) failed:\n\n"
+      "  kim@globex.test\n"
+      "    host mx.globex.test [192.0.2.22]\n"
+      "    SMTP error from remote mail server after RCPT TO:<kim@globex.test>:\n"
+      "    550 5.1.1 User unknown\n\n"
+      "Your message read:\n\n"
+      "Hi Kim, your colleague jane@partner.test said you look after the renewal.\n";
+  c = classify(quotedBody);
+  EXPECT_EQ(recordFor(c, "jane@partner.test"), nullptr) << c.records.size();
+  expectOne(c, "kim@globex.test", true);
+}
+
+// Named in passing and alone: the failure's words are elsewhere in the text, nothing ties them to
+// this address, so it is never a hard bounce (the notice's real recipient may be unnamed).
+TEST(BounceAbout, AnAddressOnlyNamedInPassingIsNeverAHardBounce) {
+  const std::string notice =
+      "From: MAILER-DAEMON@mx.isp.test (Mail Delivery System)\nTo: riley@seller.test\n"
+      "Subject: Undelivered Mail Returned to Sender\n\n"
+      "550 5.1.1 Recipient address rejected: User unknown\n\n"
+      "Questions about this notice? Write to our help desk at care@isp-support.test, quoting it whole.\n";
+  auto c = classify(notice);
+  for (const auto& r : c.records) EXPECT_FALSE(r.hard) << r.recipient << " " << r.reason;
+}
+
 TEST(Bounce, ASendmailSessionsPipelinedRcptReplyAfterDataIsAboutTheAddress) {
   // Sendmail sends DATA and then reads the RCPT replies still pending (usersmtp.c:2690): the 550
   // answered RCPT, the 554 answered DATA. The recipient's own line names no reason (EX_PROTOCOL),
