@@ -209,6 +209,7 @@ std::shared_ptr<const RuleSet> buildRuleSet(const std::string& admin_yaml, const
   set->rules.status_codes = builtin->rules.status_codes;
   set->rules.reply_codes = builtin->rules.reply_codes;
   set->rules.permanence_markers = builtin->rules.permanence_markers;
+  set->rules.delay_markers = builtin->rules.delay_markers;
   set->rules.stage_markers = builtin->rules.stage_markers;
   set->rules.disable = admin.disable;
   std::set<std::string> builtinIds;
@@ -239,8 +240,8 @@ std::shared_ptr<const RuleSet> buildRuleSet(const std::string& admin_yaml, const
   }
   if (!admin.status_codes.empty())
     errors.push_back(admin_path + ": status_codes: the RFC meanings are built in; override a reading with a rule");
-  if (!admin.permanence_markers.empty() || !admin.stage_markers.empty())
-    errors.push_back(admin_path + ": permanence_markers and stage_markers are built in; read a wording with a rule");
+  if (!admin.permanence_markers.empty() || !admin.stage_markers.empty() || !admin.delay_markers.empty())
+    errors.push_back(admin_path + ": permanence_markers, delay_markers and stage_markers are built in; read a wording with a rule");
   if (!admin.reply_codes.empty())
     errors.push_back(admin_path + ": reply_codes: the RFC meanings are built in; override a reading with a rule");
   index(*set);
@@ -305,12 +306,18 @@ const ReplyCodeFact* replyFact(const RuleSet& set, const std::string& reply) {
   return it == set.replies.end() ? nullptr : it->second;
 }
 
-bool saysPermanent(const RuleSet& set, const std::string& report_text) {
+namespace {
+bool holdsAMarker(const std::vector<WordingRule>& markers, const std::string& report_text) {
   const std::string text = lowerCollapsed(report_text);
-  for (const auto& m : set.rules.permanence_markers)
-    if (text.find(m.match) != std::string::npos) return true;
-  return false;
+  return std::any_of(markers.begin(), markers.end(), [&](const WordingRule& m) { return text.find(m.match) != std::string::npos; });
 }
+}  // namespace
+
+bool saysPermanent(const RuleSet& set, const std::string& report_text) {
+  return holdsAMarker(set.rules.permanence_markers, report_text);
+}
+
+bool saysDelayed(const RuleSet& set, const std::string& report_text) { return holdsAMarker(set.rules.delay_markers, report_text); }
 
 std::string hostMeaning(const RuleSet& set, const std::string& reason, const std::string& recipient,
                         const std::string& status, const std::string& text, const std::string& reporting_mta) {

@@ -53,6 +53,8 @@ const StatusCodeFact* statusFact(const RuleSet& set, const std::string& status);
 const ReplyCodeFact* replyFact(const RuleSet& set, const std::string& reply);
 // Whether a report's text holds one of the permanence markers.
 bool saysPermanent(const RuleSet& set, const std::string& report_text);
+// Whether a text notice holds one of the delay markers: its MTA says it is still trying.
+bool saysDelayed(const RuleSet& set, const std::string& report_text);
 // The reason after the host meanings (the first that holds), or `reason` itself.
 std::string hostMeaning(const RuleSet& set, const std::string& reason, const std::string& recipient,
                         const std::string& status, const std::string& text, const std::string& reporting_mta);

@@ -226,7 +226,7 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
   }
   static const std::set<std::string> kKeys = {"version",      "read_on",           "status_codes",  "reply_codes",
                                                "rules",        "permanence_markers", "host_meanings", "stage_markers",
-                                               "vendor_codes", "disable"};
+                                               "vendor_codes", "disable",          "delay_markers"};
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>("");
     if (!kKeys.count(key))
@@ -252,18 +252,23 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     out.reply_codes.push_back(f);
   }
   readVendorTables(root["vendor_codes"], out, errors, at);
-  for (const auto& n : root["permanence_markers"]) {
-    WordingRule m;
-    m.id = text(n, "id");
-    m.kind = text(n, "kind");
-    m.match = lowerCollapsed(text(n, "match"));
-    m.source_ref = sourceRef(n);
-    if (m.id.empty() || m.kind != "phrase" || m.match.empty() || m.source_ref.empty()) {
-      errors.push_back(at + "permanence marker " + m.id + ": needs an id, kind phrase, match and a source");
-      continue;
+  // Sentences an MTA writes into its own reports: a phrase and where it was read, nothing more.
+  auto markers = [&](const YAML::Node& list, const std::string& what, std::vector<WordingRule>& into) {
+    for (const auto& n : list) {
+      WordingRule m;
+      m.id = text(n, "id");
+      m.kind = text(n, "kind");
+      m.match = lowerCollapsed(text(n, "match"));
+      m.source_ref = sourceRef(n);
+      if (m.id.empty() || m.kind != "phrase" || m.match.empty() || m.source_ref.empty()) {
+        errors.push_back(at + what + " " + m.id + ": needs an id, kind phrase, match and a source");
+        continue;
+      }
+      into.push_back(std::move(m));
     }
-    out.permanence_markers.push_back(std::move(m));
-  }
+  };
+  markers(root["permanence_markers"], "permanence marker", out.permanence_markers);
+  markers(root["delay_markers"], "delay marker", out.delay_markers);
   const std::set<std::string>& stages = kStages;
   for (const auto& n : root["stage_markers"]) {
     StageMarker m;

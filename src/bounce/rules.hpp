@@ -103,6 +103,9 @@ struct BounceRules {
   // Sentences of a report's own text that say all its failures are permanent (Exim's "This is a
   // permanent error."): the class of a failure that carries no code. kind/match/source only.
   std::vector<WordingRule> permanence_markers;
+  // An MTA's own words that its text notice is a delay warning, not a failure (Postfix's delay
+  // template, Exim's warning message, Sendmail's warning banner). kind/match/source only.
+  std::vector<WordingRule> delay_markers;
   std::vector<StageMarker> stage_markers;
   std::vector<std::string> disable;  // an admin file: ids of built-in rules turned off
 };

@@ -286,7 +286,9 @@ bool readText(const MimeView& v, Classification& out) {
   // %s delayed %s" (deliver.c:6394), Sendmail "Warning: could not send message for past %s"
   // (envelope.c:404). The rep's subject a failure notice quotes after its own words ("Undeliverable:
   // Re: delayed shipment") says nothing.
-  bool delayNotice = contains(subject, "(delay)");
+  // Its text, by the MTA's own delay wording (delay_markers), not by the word "delayed" that a
+  // site's paragraph may hold: an Exim warning says "delayed" only in its subject.
+  bool delayNotice = contains(subject, "(delay)") || saysDelayed(*activeRules(), human);
   for (const char* w : {"delayed mail", "postmaster warning: delayed mail", "warning:", "delivery delayed"})
     if (trim(subject).rfind(w, 0) == 0) delayNotice = true;
   // The report's own words that every failure it lists is permanent (a delay notice is not).
@@ -369,8 +371,7 @@ bool readText(const MimeView& v, Classification& out) {
     r.action = "failed";
     // Google Groups: the group does not exist or refuses our sender, in the reader's language.
     if (contains(r.recipient, "@googlegroups.com")) r.reason = "rejected";
-    if (contains(lh, "delayed") || contains(lh, "will continue to try") || contains(lh, "still trying") || delayNotice)
-      r.action = "delayed";
+    if (delayNotice) r.action = "delayed";
     // The reason from the whole block; the diagnostic shown from the server's reply on.
     BounceRecord done = completeRecord(r, ReportContext{"", "", reportsNoStage(v), permanent});
     // No evidence it is about this address: a guess, or a mention in passing.

@@ -916,6 +916,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   EXPECT_EQ(rules.vendor_tables.size(), 2u);
   EXPECT_EQ(rules.host_meanings.size(), 2u);
   EXPECT_EQ(rules.permanence_markers.size(), 2u);
+  EXPECT_EQ(rules.delay_markers.size(), 6u);
   // Every wording rule cites where its words were read (issue 13: the old table's phrases no
   // primary source was found for were dropped, docs/bounce-sources.md "Fourth lookup").
   for (const auto& r : rules.rules) EXPECT_NE(r.source_ref, "unsourced") << r.id;
@@ -1248,6 +1249,47 @@ TEST(Bounce, AnOutOfOfficeReplyIsNotABounceForTheColleagueItNames) {
     EXPECT_EQ(c.records[0].reason, "vacation") << subject;
     EXPECT_FALSE(c.records[0].hard) << subject;
   }
+}
+
+// A text notice is a delay notice by its MTA's own delay wording (delay_markers: Postfix's
+// delay template, Exim's warning message, Sendmail's warning banner), not by the word "delayed"
+// anywhere in it: a site's paragraph about delayed mail does not make a failure a delay, and an
+// Exim warning whose subject a gateway rewrote is still a delay.
+TEST(Bounce, ADelayNoticeIsKnownByItsMtasOwnWordsNotByTheWordDelayed) {
+  const std::string failure =
+      "From: Mail Delivery System <Mailer-Daemon@mx.corp.test>\nTo: riley@seller.test\n"
+      "Subject: Mail delivery failed: returning message to sender\n\n"
+      "This message was created automatically by mail delivery software.\n\n"
+      "A message that you sent could not be delivered to one or more of its\n"
+      "recipients. This is a permanent error. The following address(es) failed:\n\n"
+      "  kim@globex.test\n"
+      "    host mx.globex.test [192.0.2.5]\n"
+      "    SMTP error from remote mail server after RCPT TO:<kim@globex.test>:\n"
+      "    550 5.1.1 <kim@globex.test>: Recipient address rejected: User unknown in virtual mailbox table\n\n"
+      "Mail to and from corp.test may be delayed this weekend while we move to new servers.\n";
+  auto c = classify(failure);
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].action, "failed");
+  EXPECT_TRUE(c.records[0].hard);
+
+  const std::string rewritten =
+      "From: Mail Delivery System <Mailer-Daemon@mx.corp.test>\nTo: riley@seller.test\n"
+      "Subject: [EXTERNAL] Mail status\n\n"
+      "This message was created automatically by mail delivery software.\n"
+      "A message that you sent has not yet been delivered to one or more of its\n"
+      "recipients after more than 24 hours on the queue on mx.corp.test.\n\n"
+      "The address to which the message has not yet been delivered is:\n\n"
+      "  kim@globex.test\n"
+      "    host mx.globex.test [192.0.2.5]\n"
+      "    Delay reason: SMTP error from remote mail server after RCPT TO:<kim@globex.test>:\n"
+      "    452 4.2.2 Mailbox full\n\n"
+      "No action is required on your part. Delivery attempts will continue for\n"
+      "some time, and this warning may be repeated at intervals if the message\n"
+      "remains undelivered.\n";
+  c = classify(rewritten);
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].action, "delayed");
+  EXPECT_FALSE(c.records[0].hard);
 }
 
 TEST(Bounce, ARepsSubjectSayingDelayedDoesNotMakeAFailureADelay) {
