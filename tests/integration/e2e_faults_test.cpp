@@ -22,7 +22,6 @@
 // is a pure function of (seed, request number); the kill moments come from the seed.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <fstream>
 #include <random>
@@ -30,6 +29,7 @@
 #include <sstream>
 
 #include "integration/platform_sandbox.hpp"
+#include "integration/state_db.hpp"
 
 using namespace safetynet;
 using namespace safetynet::testing;
@@ -53,21 +53,7 @@ std::string reason(int i) { return !risky(i) ? "" : i % 4 == 0 ? "bounce_risk" :
 
 // The outbox rows, read from the daemon's database (read-only; the daemon may be running).
 std::vector<std::pair<std::string, std::string>> outboxRows(const std::filesystem::path& db) {
-  std::vector<std::pair<std::string, std::string>> rows;
-  sqlite3* h = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(h);
-    throw std::runtime_error("cannot open " + db.string());
-  }
-  sqlite3_busy_timeout(h, 5000);
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(h, "SELECT dedupe_key, state FROM outbox ORDER BY id", -1, &st, nullptr) == SQLITE_OK)
-    while (sqlite3_step(st) == SQLITE_ROW)
-      rows.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
-                        reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
-  sqlite3_finalize(st);
-  sqlite3_close(h);
-  return rows;
+  return safetynet::testing::stateRows(db, "SELECT dedupe_key, state FROM outbox ORDER BY id");
 }
 
 // "notify|connector|id|ms|hash" -> "connector/id"

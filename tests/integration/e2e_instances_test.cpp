@@ -191,12 +191,13 @@ TEST(EndToEndInstances, TwoInstancesShareTheWorkAndTakeOverAKilledOnesWithinTheL
   c.addEmails(c.a(), "acti_late", 4, 40);
   for (int i = 0; i < 4; ++i) emails.push_back({&c.a(), "acti_late" + std::to_string(i)});
   // Taken over within the lease: the dead one's lease ends at most 6 s after the kill, and the
-  // survivor asks every 2 s (a third of it); 3 s of room for a loaded machine.
+  // survivor asks every 2 s (a third of it); 10 s of room for a loaded machine (3 s was thin
+  // beside a cycle's writes on a 2-core CI machine). A unit never taken over still fails.
   const std::string survivor = victim == "one" ? "two" : "one";
   while (leaseHolders(c.conninfo())["connector:close-a"] != survivor && steady_clock::now() - killedAt < seconds(30))
     std::this_thread::sleep_for(milliseconds(100));
   const auto tookOver = duration_cast<milliseconds>(steady_clock::now() - killedAt);
-  EXPECT_LT(tookOver, seconds(6 + 2 + 3)) << "lease 6 s, renewed every 2 s";
+  EXPECT_LT(tookOver, seconds(6 + 2 + 10)) << "lease 6 s, renewed every 2 s";
   EXPECT_EQ(leaseHolders(c.conninfo())["connector:close-a"], survivor);
   ASSERT_TRUE(c.waitForDecisions(16, seconds(40))) << readFile(c.dir() / "one.log") << readFile(c.dir() / "two.log");
   const auto told2 = steady_clock::now() + seconds(30);

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "integration/platform_sandbox.hpp"
+#include "integration/state_db.hpp"
 
 using namespace safetynet;
 using namespace safetynet::testing;
@@ -92,7 +93,17 @@ TEST(EndToEndPlatforms, KilledBetweenARotatedRefreshTokenAndItsUseStillAuthentic
   const auto deadline = steady_clock::now() + seconds(20);
   while (s.outreach().oauth().grants() < 1 && steady_clock::now() < deadline) std::this_thread::sleep_for(milliseconds(20));
   ASSERT_EQ(s.outreach().oauth().grants(), 1) << readFile(s.dir() / "daemon.log");
-  std::this_thread::sleep_for(milliseconds(300));
+  // The kill lands once the rotated token is committed (a fixed 300 ms lost that race on a loaded
+  // CI machine: the commit is an fsync'd write). The call with it still hangs for 3 s.
+  const auto stored = [&] {
+    for (const auto& [key, value] : safetynet::testing::stateRows(
+             s.dir() / "state" / "safetynet.db",
+             "SELECT key, value FROM connector_state WHERE connector = 'outreach-e2e' AND key = 'oauth.refresh_token'"))
+      if (value == s.outreach().oauth().liveRefreshToken()) return true;
+    return false;
+  };
+  while (!stored() && steady_clock::now() < deadline) std::this_thread::sleep_for(milliseconds(20));
+  ASSERT_TRUE(stored()) << "the rotated refresh token was never stored\n" << readFile(s.dir() / "daemon.log");
   EXPECT_EQ(s.outreach().state(102), "scheduled");  // nothing done with the token yet
   daemon.signal(SIGKILL);
   daemon.wait(seconds(10));

@@ -15,6 +15,7 @@
 #include <random>
 #include <set>
 #include <atomic>
+#include <regex>
 #include <thread>
 
 #include "fakes/fake_close.hpp"
@@ -344,12 +345,18 @@ TEST(EndToEnd, TellsSystemdReadyStatusWatchdogAndStopping) {
   std::this_thread::sleep_for(milliseconds(100));
   reading = false;
   reader.join();
+  // What the reader had not taken yet (a starved reader thread on a loaded machine).
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) all += std::string(buf, n) + "\n";
   ::close(fd);
   ASSERT_TRUE(firstCycle) << readFile(s.dir() / "daemon.log");
-  // STATUS begins with /readyz's one-line summary, then the cycle.
-  for (const char* want : {"READY=1", "STATUS=ready: store ok, 1 connector(s) polled within 3s | cycle 1: 11 scheduled",
-                           "WATCHDOG=1", "STOPPING=1"})
-    EXPECT_NE(all.find(want), std::string::npos) << want << " not in:\n" << all;
+  for (const char* want : {"READY=1", "WATCHDOG=1", "STOPPING=1"}) EXPECT_NE(all.find(want), std::string::npos) << want << " not in:\n" << all;
+  // STATUS begins with /readyz's one-line summary, then the cycle and what it saw scheduled. Which
+  // cycle is the first with the connector polled depends on how long the first listing takes (a
+  // tick's status is sent after at most the poll interval, 1 s): cycle 1 on an idle machine, a
+  // later one under load.
+  static const std::regex status(R"(STATUS=ready: store ok, 1 connector\(s\) polled within 3s \| cycle [0-9]+: [1-9][0-9]* scheduled)");
+  EXPECT_TRUE(std::regex_search(all, status)) << all;
 }
 
 // The wall clock of the running daemon stepped (issue 12: an NTP step, a VM resumed), with a small
@@ -421,14 +428,26 @@ TEST(EndToEnd, SigtermStopsGracefullyWithExitZero) {
   expectExactlyTheBadOnesHeld(s);
 }
 
+// Until the log says "started:", the daemon may not have read its configuration or set its signal
+// handlers (a SIGHUP then kills it): a fixed 1.5 s was not always enough on a loaded CI machine.
+bool logSays(const std::filesystem::path& log, const std::string& words, seconds limit) {
+  const auto until = steady_clock::now() + limit;
+  while (readFile(log).find(words) == std::string::npos) {
+    if (steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  return true;
+}
+
 TEST(EndToEnd, SighupWithABadConfigKeepsTheRunningOne) {
   Sandbox s;
   Process daemon({SAFETYNET_BINARY, "run", "-c", s.config()}, s.dir() / "daemon.log");
-  std::this_thread::sleep_for(milliseconds(1500));
+  ASSERT_TRUE(logSays(s.dir() / "daemon.log", "started:", seconds(30))) << readFile(s.dir() / "daemon.log");
   const std::string good = readFile(s.config());
   std::ofstream(s.config()) << good << "poll_intervall: 5s\n";
   daemon.signal(SIGHUP);
-  std::this_thread::sleep_for(milliseconds(1500));
+  EXPECT_TRUE(logSays(s.dir() / "daemon.log", "reload refused", seconds(20)));
+  std::this_thread::sleep_for(milliseconds(200));
   EXPECT_TRUE(daemon.running());
   daemon.signal(SIGTERM);
   EXPECT_EQ(daemon.wait(seconds(10)), 0);
@@ -442,25 +461,26 @@ TEST(EndToEnd, SighupWithABadConfigKeepsTheRunningOne) {
 TEST(EndToEnd, SighupReloadsTheListsWithoutARestart) {
   Sandbox s;
   Process daemon({SAFETYNET_BINARY, "run", "-c", s.config()}, s.dir() / "daemon.log");
-  std::this_thread::sleep_for(milliseconds(1500));
+  ASSERT_TRUE(logSays(s.dir() / "daemon.log", "started:", seconds(30))) << readFile(s.dir() / "daemon.log");
   std::ofstream(s.dir() / "spamtraps.txt", std::ios::app) << "newtrap@acme.test\n";
   daemon.signal(SIGHUP);
   // A tick that began before the reload decides what it lists with the lists it began with: on a
   // slow machine the first tick (begun before the SIGHUP was handled) listed the email below and
-  // allowed it. The email comes once the reload is done and that first tick is over.
-  for (int i = 0; i < 100; ++i) {
-    const std::string log = readFile(s.dir() / "daemon.log");
-    if (log.find("configuration and lists reloaded") != std::string::npos && log.find("cycle 1:") != std::string::npos) break;
+  // allowed it. The email comes once the reload is done and a listing has begun since: listings of
+  // a connector never overlap and each reads the event log three times (created, updated,
+  // deleted), so the fourth read after the reload is a listing begun after it.
+  ASSERT_TRUE(logSays(s.dir() / "daemon.log", "configuration and lists reloaded", seconds(30))) << readFile(s.dir() / "daemon.log");
+  const int readsAtReload = s.close().requestCount("GET /api/v1/event/");
+  for (int i = 0; i < 300 && s.close().requestCount("GET /api/v1/event/") < readsAtReload + 4; ++i)
     std::this_thread::sleep_for(milliseconds(100));
-  }
-  std::this_thread::sleep_for(milliseconds(300));  // a tick begun before the reload has listed by now
+  ASSERT_GE(s.close().requestCount("GET /api/v1/event/"), readsAtReload + 4) << readFile(s.dir() / "daemon.log");
   fakes::FakeCloseEmail e;
   e.id = "acti_after_reload";
   e.to = {"newtrap@acme.test"};
   e.subject = "After the reload";
   e.scheduled_at = Clock::now() + minutes(40);
   s.close().addEmail(e);  // seen through Close's event log on the next poll
-  for (int i = 0; i < 50 && s.close().status(e.id) != "draft"; ++i) std::this_thread::sleep_for(milliseconds(100));
+  for (int i = 0; i < 300 && s.close().status(e.id) != "draft"; ++i) std::this_thread::sleep_for(milliseconds(100));
   daemon.signal(SIGTERM);
   EXPECT_EQ(daemon.wait(seconds(10)), 0);
   EXPECT_EQ(s.close().status(e.id), "draft") << readFile(s.dir() / "daemon.log");

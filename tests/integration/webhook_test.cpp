@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -269,21 +270,28 @@ TEST(WebhookDaemon, ASignedDeliveryListsTheConnectorWithinASecondWhileThePollIsA
   const auto sent = steady_clock::now();
   auto accepted = deliver(hash, ts);
   EXPECT_EQ(accepted.status, 200) << accepted.body;
-  while (steady_clock::now() - sent < seconds(10) && close.status("acti_hook") != "draft")
+  while (steady_clock::now() - sent < seconds(20) && close.status("acti_hook") != "draft")
     std::this_thread::sleep_for(milliseconds(50));
   const auto took = duration_cast<milliseconds>(steady_clock::now() - sent);
   RecordProperty("stopped_ms_after_delivery", static_cast<int>(took.count()));
   std::cout << "stopped " << took.count() << " ms after the signed delivery\n";
   EXPECT_EQ(close.status("acti_hook"), "draft") << readFile(dir / "daemon.log");
-  EXPECT_LT(took, seconds(5)) << "the poll is 60 s away: only the webhook can explain a stop this soon";
+  // (Typically well under a second; 20 s leaves room for a loaded CI machine and still proves it.)
+  EXPECT_LT(took, seconds(20)) << "the poll is 60 s away: only the webhook can explain a stop this soon";
 
-  // A burst of deliveries is folded: not one listing per delivery.
+  // A burst of deliveries is folded: not one listing per delivery, at most one a second (a
+  // listing is three GETs of the event log: created, updated, deleted).
   const int before = close.requestCount("GET /api/v1/event/");
+  const auto burstStart = steady_clock::now();
   for (int i = 0; i < 20; ++i) EXPECT_EQ(deliver(hash, ts).status, 200);
+  const double burstSeconds = duration<double>(steady_clock::now() - burstStart).count();
   std::this_thread::sleep_for(milliseconds(2500));
   const int burst = close.requestCount("GET /api/v1/event/") - before;
   EXPECT_GE(burst, 1);
-  EXPECT_LE(burst, 6) << "20 deliveries in a burst become at most a listing a second";
+  // One under way when the burst began, one a second during it, one after its last delivery.
+  const int mostListings = 2 + static_cast<int>(std::ceil(burstSeconds));
+  EXPECT_LE(burst, 3 * mostListings) << "20 deliveries in " << burstSeconds << " s become at most a listing a second";
+  EXPECT_LT(burst, 3 * 20) << "a listing per delivery";
 
   daemon.signal(SIGTERM);
   EXPECT_EQ(daemon.wait(seconds(20)), 0);
