@@ -606,8 +606,13 @@ TEST(AdminServer, KeepsConnectionsAliveAndCapsHowManyAreOpen) {
   RawClient extra(s.port());  // the fourth is closed at once
   extra.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(extra.readAll(seconds(3)), "");
-  idle.clear();  // the idle ones go: room again
-  std::this_thread::sleep_for(milliseconds(200));
+  idle.clear();  // the idle ones go: room again, once the server has seen them close
+  const auto roomBy = steady_clock::now() + seconds(5);
+  for (;;) {
+    RawClient probe(s.port());
+    probe.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    if (probe.readAll(seconds(1)).rfind("HTTP/1.1 200", 0) == 0 || steady_clock::now() > roomBy) break;
+  }
   EXPECT_EQ(s.callJson("GET", "/healthz", 200, "")["status"], "ok");
 }
 

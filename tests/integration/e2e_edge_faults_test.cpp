@@ -116,8 +116,9 @@ TEST_P(EndToEndEdgeFaults, NoGoodEmailHeldEveryDefiniteRiskyOneStoppedOnce) {
   const auto logPath = s.dir() / "daemon.log";
   Process daemon({SAFETYNET_BINARY, "run", "-c", s.config()}, logPath);
   // The daemon makes its database first: asked before, `safetynet decisions` would race it.
-  for (int i = 0; i < 200 && readFile(logPath).find("started:") == std::string::npos; ++i)
+  for (int i = 0; i < 600 && readFile(logPath).find("started:") == std::string::npos; ++i)
     std::this_thread::sleep_for(milliseconds(50));
+  ASSERT_NE(readFile(logPath).find("started:"), std::string::npos) << readFile(logPath);
   std::map<std::string, nlohmann::json> decisions;
   auto settled = [&] {
     decisions = s.decisions();

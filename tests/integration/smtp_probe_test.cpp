@@ -207,7 +207,7 @@ TEST_F(SmtpProbeTest, OneSessionAsksManyRecipientsAndNeverSendsMail) {
   // accepted RCPT and drops it at QUIT; smtpd's "disconnect" line counts the commands it got:
   // DATA or BDAT never appear, the queue directories are empty and the queue manager saw nothing.
   std::string log;
-  for (int i = 0; i < 100 && (log = postfix_->log()).find("rcpt=1/4 quit=1") == std::string::npos; ++i)
+  for (int i = 0; i < 400 && (log = postfix_->log()).find("rcpt=1/4 quit=1") == std::string::npos; ++i)
     std::this_thread::sleep_for(milliseconds(50));
   EXPECT_NE(log.find("disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=1/4 quit=1"), std::string::npos) << log;
   EXPECT_EQ(log.find(" data="), std::string::npos) << log;
@@ -235,7 +235,7 @@ TEST_F(SmtpProbeTest, RecipientsPastTheServersLimitAreAskedInANewTransaction) {
   EXPECT_EQ(s.rcpts[2].reply.code, 550) << s.rcpts[2].reply.line();
   EXPECT_EQ(s.rcpts[3].reply.code, 250) << s.rcpts[3].reply.line();
   std::string log;
-  for (int i = 0; i < 100 && (log = limited.log()).find(" quit=1") == std::string::npos; ++i)
+  for (int i = 0; i < 400 && (log = limited.log()).find(" quit=1") == std::string::npos; ++i)
     std::this_thread::sleep_for(milliseconds(50));
   // Six RCPTs (carol's and dave's twice), three transactions, the session ends with QUIT.
   EXPECT_NE(log.find("ehlo=1 mail=3 rcpt="), std::string::npos) << log;
@@ -281,7 +281,7 @@ TEST_F(SmtpProbeTest, RecipientsOfOneDomainShareASession) {
   EXPECT_EQ(names(out[4]), std::vector<std::string>{"SMTP_MAILBOX_FULL"});
   // One session: the random catch-all address and the five recipients (1 accepted of 6).
   std::string log;
-  for (int i = 0; i < 100 && (log = postfix_->log()).find("rcpt=1/6") == std::string::npos; ++i)
+  for (int i = 0; i < 400 && (log = postfix_->log()).find("rcpt=1/6") == std::string::npos; ++i)
     std::this_thread::sleep_for(milliseconds(50));
   EXPECT_NE(log.find("ehlo=1 mail=1 rcpt=1/6 quit=1"), std::string::npos) << log;
 }

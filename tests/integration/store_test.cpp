@@ -745,7 +745,7 @@ TEST(PostgresStore, LeasesAreReckonedByTheDatabasesClockNotTheMachines) {
   auto config = [](const std::string& name) {
     StoreConfig c;
     c.backend = "postgres";
-    c.lease = std::chrono::seconds(2);
+    c.lease = std::chrono::seconds(5);  // room for each step's round trips on a loaded machine
     c.instance = name;
     return c;
   };
@@ -771,7 +771,7 @@ TEST(PostgresStore, LeasesAreReckonedByTheDatabasesClockNotTheMachines) {
   a.releaseAll();
   b.refresh(connectors, Clock::now() + skew);
   ASSERT_EQ(owned(b), 4);
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  std::this_thread::sleep_for(std::chrono::milliseconds(5500));
   Coordinator c(*onTime, config("on-time"));
   c.refresh(connectors, Clock::now());
   EXPECT_EQ(owned(c), 4) << "a dead instance's units were held past its lease";

@@ -39,7 +39,7 @@ def check(cond, what):
         raise AssertionError(what)
 
 
-def wait_for(fn, what, timeout=10):
+def wait_for(fn, what, timeout=30):
     """Waits until fn() is truthy (exceptions count as not yet); returns its value. `what` is said
     on a timeout; a callable is asked then (what the page shows at that moment)."""
     try:
