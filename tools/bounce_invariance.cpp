@@ -21,6 +21,9 @@
 // - mbox: the message kept as a one-message mbox, as a mail client or a spool saves it.
 // - preamble / postamble: a neutral paragraph of the site's own before or after the first text
 //   part's words.
+// - helpbefore / helpafter: a paragraph of the site's own naming its help desk's address in its
+//   own words (Postfix's bounce(5) lets a site rewrite "For further assistance, please send mail
+//   to postmaster."): an address the notice is not about (issue 13 item 4), named in passing.
 // - domaincase: every address's domain in capitals (RFC 5321 2.4), recipients compared lowered.
 // - rename: each address's local part replaced by a made-up one, the same everywhere in the file
 //   (the recipient "does-not-exist@" is a label, not a reply); the readings are compared with the
@@ -133,11 +136,19 @@ std::optional<std::string> reencode(const std::string& raw, GMimeContentEncoding
 
 // A paragraph of the sending site's own before (or after) the first text part's words (a site's
 // template adds one: a language line, a note on what the notice is). It says nothing of the failure.
-std::optional<std::string> siteParagraph(const std::string& raw, bool after) {
-  return rewritten(raw, [after](GMimeMessage* message) {
+constexpr const char* kNeutralParagraph =
+    "This notice was written by the mail system of the sending site. Please keep it for your own files.";
+// The same, naming the site's help desk (a domain of its own, in no corpus message).
+constexpr const char* kHelpDeskParagraph =
+    "Questions about this notice? Write to our help desk at care@helpdesk-of-the-site.example and quote it whole.";
+
+std::optional<std::string> siteParagraph(const std::string& raw, bool after, const char* words = kNeutralParagraph) {
+  return rewritten(raw, [after, words](GMimeMessage* message) {
     struct Walk {
-      bool after, changed = false;
-    } walk{after};
+      bool after;
+      std::string words;
+      bool changed = false;
+    } walk{after, words};
     g_mime_message_foreach(
         message,
         [](GMimeObject*, GMimeObject* part, gpointer data) {
@@ -148,9 +159,7 @@ std::optional<std::string> siteParagraph(const std::string& raw, bool after) {
           char* text = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
           const std::string was = text ? text : "";
           g_free(text);
-          const std::string words = "This notice was written by the mail system of the sending site. Please keep it for "
-                                    "your own files.";
-          const std::string now = w->after ? was + "\n\n" + words + "\n" : words + "\n\n" + was;
+          const std::string now = w->after ? was + "\n\n" + w->words + "\n" : w->words + "\n\n" + was;
           g_mime_text_part_set_text(GMIME_TEXT_PART(part), now.c_str());
           w->changed = true;
         },
@@ -475,6 +484,8 @@ int main(int argc, char** argv) {
       {"mbox", mbox},
       {"preamble", [](const std::string& raw, std::map<std::string, std::string>&) { return siteParagraph(raw, false); }},
       {"postamble", [](const std::string& raw, std::map<std::string, std::string>&) { return siteParagraph(raw, true); }},
+      {"helpbefore", [](const std::string& raw, std::map<std::string, std::string>&) { return siteParagraph(raw, false, kHelpDeskParagraph); }},
+      {"helpafter", [](const std::string& raw, std::map<std::string, std::string>&) { return siteParagraph(raw, true, kHelpDeskParagraph); }},
       {"domaincase", domainCase},
       {"rename", renameLocalParts},
   };

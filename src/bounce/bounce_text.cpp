@@ -119,7 +119,7 @@ size_t originalStart(const std::string& text) {
   for (size_t start = l.find('\n'); start != std::string::npos && start < best; start = l.find('\n', start + 1)) {
     const bool quoted = start + 1 < l.size() && l[start + 1] == '>';
     const std::string line = unquoted(l.substr(start + 1, 32));
-    for (const char* h : {"return-path:", "received: from", "message-id:"})
+    for (const char* h : {"return-path:", "received: from", "received: by ", "message-id:"})
       if (line.rfind(h, 0) == 0 && !(quoted && h[0] == 'm')) {
         best = start;
         break;

@@ -18,6 +18,8 @@ std::vector<std::string> allAddresses(const std::string& text);
 std::string collapse(const std::string& text);
 // Where the returned original message starts in a bounce's text, or npos.
 size_t originalStart(const std::string& text);
+// A line without its quote marks ("> ", "> > "; RFC 3676 4.5) and the one space after them.
+std::string unquoted(const std::string& line);
 // The text without the returned message's free-text header lines it quotes ("Subject:",
 // "Thread-Topic:", with their folded continuations): the rep's words, never the failure's.
 std::string withoutQuotedSubjects(const std::string& text);

@@ -156,6 +156,62 @@ std::vector<std::string> bareListedRecipients(const std::string& lowerText, cons
 
 }  // namespace
 
+bool carriesAFailure(const std::string& text) {
+  return !findReplyCode(text).empty() || !findStatus(text).empty() || !reasonFromText(text).empty();
+}
+
+// Whether the text says the address failed rather than naming it in passing (issue 13 item 4: a
+// help desk in the site's own words, "Questions? Write to care@isp.example"; a colleague named in
+// the returned body quoted inline). At one of its mentions, the address opens a line of a failure
+// list ("<a@b>:", "  a@b"); or is one of a list on a line the failure's words follow ("To: a@x,
+// b@y" then "Reason: 550 ..."); or its own paragraph carries the failure's words (a reply code, a
+// status, a rule's words): from its line's start (IMail's "Unknown user: a@b") to the paragraph's
+// end or the next candidate's line (the words there are that address's: "554 <b@y>... 550 Host
+// unknown"). Or the returned message was sent to it, or Sendmail's transcript gives it a line.
+// The words with which notices introduce their failed recipients: Exim's "The following
+// address(es) failed:" (deliver.c:6045), qmail's "I wasn't able to deliver your message to the
+// following addresses." (qmail-send.c:713), Exchange's "Delivery has failed to these recipients or
+// groups:" and its older "did not reach the following recipient(s)", "could not be reached",
+// Gmail's "Delivery to the following recipient failed permanently:" and "wasn't delivered to".
+bool introducesFailedRecipients(const std::string& lowerText) {
+  static const std::vector<std::string> words = {
+      "the following recipient", "the following address", "could not be delivered to", "couldn't be delivered to",
+      "was not delivered to",    "wasn't delivered to",   "did not reach",             "undeliverable to",
+      "failed to these recipients", "could not be reached"};
+  return std::any_of(words.begin(), words.end(), [&](const std::string& w) { return contains(lowerText, w); });
+}
+
+bool namedAsFailed(const std::string& human, const std::string& lh, const std::string& address,
+                   const std::vector<std::string>& candidates, const std::set<std::string>& addressed) {
+  if (addressed.count(address) || mentionOpeningALine(lh, address) != std::string::npos) return true;
+  if (!sendmailVerdict(human, address).line.empty()) return true;
+  for (size_t at = lh.find(address); at != std::string::npos; at = lh.find(address, at + 1)) {
+    const size_t after = at + address.size();
+    // The returned message's addressee, on a "To:" line the notice quotes.
+    const size_t lineOpens = at == 0 ? 0 : lh.rfind('\n', at - 1) + 1;
+    if (unquoted(trim(lh.substr(lineOpens, at - lineOpens))).rfind("to:", 0) == 0) return true;
+    size_t next = lh.size();  // the next candidate's mention
+    for (const auto& c : candidates)
+      if (c != address)
+        if (const size_t q = lh.find(c, after); q != std::string::npos && q < next) next = q;
+    if (next < lh.size() && lh.find_first_not_of(" \t\r\n,;<>\"'", after) >= next) return true;  // a list
+    const size_t lineStart = at == 0 ? 0 : lh.rfind('\n', at - 1) + 1;
+    size_t end = next;
+    if (const size_t nl = lh.rfind('\n', next == 0 ? 0 : next - 1); nl != std::string::npos && nl > at) end = nl;
+    // The paragraph ends at a blank line (or one of spaces).
+    for (size_t nl = lh.find('\n', after); nl != std::string::npos && nl < end; nl = lh.find('\n', nl + 1)) {
+      const size_t b = lh.find_first_not_of(" \t\r", nl + 1);
+      if (b == std::string::npos || lh[b] == '\n') {
+        end = nl;
+        break;
+      }
+    }
+    if (carriesAFailure(human.substr(lineStart, end - lineStart)) || introducesFailedRecipients(lh.substr(lineStart, end - lineStart)))
+      return true;
+  }
+  return false;
+}
+
 bool readText(const MimeView& v, Classification& out) {
   std::string text;
   for (const auto& l : v.leaves)
@@ -223,9 +279,17 @@ bool readText(const MimeView& v, Classification& out) {
     if (std::find(recipients.begin(), recipients.end(), a) == recipients.end()) recipients.push_back(a);
   };
   for (const auto& a : allAddresses(v.header("x-failed-recipients"))) add(a);
-  if (recipients.empty())
+  // The addresses the text names that it says failed; those it names only in passing are kept
+  // aside, the recipients of last resort (never hard) when no other reading finds one.
+  std::vector<std::string> inPassing;
+  if (recipients.empty()) {
+    std::vector<std::string> named;
     for (const auto& a : allAddresses(human))
-      if (!notARecipient(a)) add(a);
+      if (!notARecipient(a) && std::find(named.begin(), named.end(), a) == named.end()) named.push_back(a);
+    for (const auto& a : named)
+      if (namedAsFailed(human, lh, a, named, addressed)) add(a);
+      else inPassing.push_back(a);
+  }
   // A message someone sent to themselves: the failure text lists one of ours as failed (the
   // address opens a line) or names one the returned message was sent to. Never a hard bounce:
   // classify() keeps it soft.
@@ -276,6 +340,11 @@ bool readText(const MimeView& v, Classification& out) {
         add(a);
         guessed.insert(a);
       }
+  if (recipients.empty())
+    for (const auto& a : inPassing) {
+      add(a);
+      guessed.insert(a);  // no evidence the failure is about it
+    }
   if (recipients.empty()) return false;
   // No real bounce names more failed recipients than this; past it the text is not a bounce.
   constexpr size_t kMaxRecipients = 200;
@@ -293,58 +362,30 @@ bool readText(const MimeView& v, Classification& out) {
     if (trim(subject).rfind(w, 0) == 0) delayNotice = true;
   // The report's own words that every failure it lists is permanent (a delay notice is not).
   const bool permanent = saysPermanent(*activeRules(), human);
-  // Each recipient's part of the text: from its mention to the next recipient's. The mention that
-  // opens a line, where there is one: a summary ("To: a@x; b@y") may name it before.
-  struct Part {
-    size_t at = std::string::npos;
-    std::string block, sessionCommand;
-    bool inPassing = false;  // neither opens a line nor carries a failure's words
-  };
-  const bool listedByHeader = !v.header("x-failed-recipients").empty();
-  auto carriesAFailure = [](const std::string& b) {
-    return !findReplyCode(b).empty() || !findStatus(b).empty() || !reasonFromText(b).empty();
-  };
-  std::vector<Part> parts(recipients.size());
   for (size_t i = 0; i < recipients.size(); ++i) {
-    Part& p = parts[i];
-    const bool opensALine = (p.at = mentionOpeningALine(lh, recipients[i])) != std::string::npos;
-    if (!opensALine) p.at = lh.find(recipients[i]);
-    if (p.at == std::string::npos) {
-      p.block = human;
+    BounceRecord r;
+    r.recipient = recipients[i];
+    // This recipient's part of the text: from its mention to the next recipient's. The mention
+    // that opens a line, where there is one: a summary ("To: a@x; b@y") may name it before.
+    auto at = mentionOpeningALine(lh, r.recipient);
+    if (at == std::string::npos) at = lh.find(r.recipient);
+    std::string block;
+    if (at == std::string::npos) {
+      block = human;
     } else {
       size_t end = std::string::npos;
       for (size_t k = 0; k < recipients.size(); ++k) {
         if (k == i) continue;
-        auto q = lh.find(recipients[k], p.at + recipients[i].size());
+        auto q = lh.find(recipients[k], at + r.recipient.size());
         if (q != std::string::npos && q < end) end = q;
       }
-      p.block = human.substr(p.at, end == std::string::npos ? std::string::npos : end - p.at);
+      block = human.substr(at, end == std::string::npos ? std::string::npos : end - at);
     }
-    if (auto verdict = sendmailVerdict(human, recipients[i]); !verdict.line.empty()) {
-      p.block = verdict.line;
-      p.sessionCommand = verdict.command;
+    std::string sessionCommand;
+    if (auto verdict = sendmailVerdict(human, r.recipient); !verdict.line.empty()) {
+      block = verdict.line;
+      sessionCommand = verdict.command;
     }
-    // One of a list on a line ("To: a@x, b@y" then the reason): the part that follows the list is
-    // every listed address's.
-    const bool listedBeforeAnother =
-        p.at != std::string::npos && p.block.find_first_not_of(" \t\r\n,;<>\"'", recipients[i].size()) == std::string::npos &&
-        p.at + p.block.size() < human.size();
-    // The failure's words may open the address's line ("Unknown user: a@b", IMail's SMTP32).
-    const size_t lineStart = p.at == std::string::npos || p.at == 0 ? 0 : human.rfind('\n', p.at - 1) + 1;
-    p.inPassing = !listedByHeader && !opensALine && !listedBeforeAnother && p.at != std::string::npos &&
-                  p.sessionCommand.empty() && !carriesAFailure(human.substr(lineStart, p.at - lineStart) + p.block);
-  }
-  // Issue 13 item 4: an address the text names in passing (a help desk in the site's own words, a
-  // colleague in the returned body quoted inline) beside one a failure list names or one the
-  // failure's words follow is not a recipient. Named in passing and alone, it stays, never hard.
-  const bool someoneFailed = std::any_of(parts.begin(), parts.end(), [](const Part& p) { return !p.inPassing; });
-  for (size_t i = 0; i < recipients.size(); ++i) {
-    if (someoneFailed && parts[i].inPassing) continue;
-    BounceRecord r;
-    r.recipient = recipients[i];
-    const auto at = parts[i].at;
-    std::string block = parts[i].block;
-    const std::string sessionCommand = parts[i].sessionCommand;
     // Some MTAs say why before naming the address, or in a paragraph of its own: then the lines of
     // the text that carry a reply, a status or an error.
     if (!carriesAFailure(block)) {
@@ -375,7 +416,7 @@ bool readText(const MimeView& v, Classification& out) {
     // The reason from the whole block; the diagnostic shown from the server's reply on.
     BounceRecord done = completeRecord(r, ReportContext{"", "", reportsNoStage(v), permanent});
     // No evidence it is about this address: a guess, or a mention in passing.
-    if (guessed.count(done.recipient) || parts[i].inPassing) done.hard = false;
+    if (guessed.count(done.recipient)) done.hard = false;
     static const std::regex reply(R"((?:^|[^\d.#:-])([45][0-7]\d[ -]))");
     std::smatch m;
     if (std::regex_search(done.diagnostic, m, reply)) done.diagnostic = done.diagnostic.substr(static_cast<size_t>(m.position(1)));

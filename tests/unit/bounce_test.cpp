@@ -1084,6 +1084,28 @@ TEST(BounceAbout, AnAddressNamedInPassingBesideTheFailedOneIsNotARecipient) {
   expectOne(c, "kim@globex.test", true);
 }
 
+// The site's help-desk paragraph above the failure list (found by eval-bounce-invariance's
+// helpbefore change): its address's own paragraph is the help sentence, not the failure's lines
+// below it, which are the next address's. Before, the help desk got the failure, hard.
+TEST(BounceAbout, AHelpDeskParagraphAboveTheFailureListGetsNoRecord) {
+  const std::string help = "Questions about this notice? Write to our help desk at care@isp-support.test and quote it whole.\n\n";
+  const std::string imail =  // IMail's SMTP32 text: the failure's words open the address's line
+      "From: \"Postmaster\" <postmaster@isp.test>\nTo: <riley@seller.test>\nSubject: Undeliverable Mail\n\n" + help +
+      "Unknown user: kim@globex.test\n\nOriginal message follows.\n\nFrom: riley@seller.test\nTo: kim@globex.test\n"
+      "Subject: Intro\n\nHello.\n";
+  const std::string sendmail =  // a Sendmail transcript: each failed address on a line of its own
+      "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.isp.test>\nTo: riley@seller.test\n"
+      "Subject: Returned mail: Host unknown\n\n" + help +
+      "   ----- Transcript of session follows -----\n"
+      "550 globex.test (smtp)... 550 Host unknown\n"
+      "554 <kim@globex.test>... 550 Host unknown (Authoritative answer from name server)\n";
+  for (const auto& notice : {imail, sendmail}) {
+    auto c = classify(notice);
+    EXPECT_EQ(recordFor(c, "care@isp-support.test"), nullptr) << notice;
+    expectOne(c, "kim@globex.test", true);
+  }
+}
+
 // Named in passing and alone: the failure's words are elsewhere in the text, nothing ties them to
 // this address, so it is never a hard bounce (the notice's real recipient may be unnamed).
 TEST(BounceAbout, AnAddressOnlyNamedInPassingIsNeverAHardBounce) {
