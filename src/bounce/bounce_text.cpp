@@ -60,6 +60,10 @@ std::vector<std::string> allAddresses(const std::string& text) {
     while (begin > done && at - begin < kReach && isLocal(text[begin - 1])) --begin;
     size_t end = at + 1;
     while (end < text.size() && end - at < kReach && isDomain(text[end])) ++end;
+    // Quoted in a sentence, 'a@b' or `a@b' (Exchange 5.5, TeX-style quotes): the quote is
+    // punctuation, not the local part's first character (RFC 5322 atext allows it, mail systems
+    // never hand one out).
+    if (begin < at && (text[begin] == '\'' || text[begin] == '`') && end < text.size() && text[end] == '\'') ++begin;
     std::smatch m;
     const std::string window = text.substr(begin, end - begin);
     // Anchored at the window's start (the local part's first character): a search would try every

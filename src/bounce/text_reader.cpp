@@ -154,20 +154,10 @@ std::vector<std::string> bareListedRecipients(const std::string& lowerText, cons
   return out;
 }
 
-}  // namespace
-
 bool carriesAFailure(const std::string& text) {
   return !findReplyCode(text).empty() || !findStatus(text).empty() || !reasonFromText(text).empty();
 }
 
-// Whether the text says the address failed rather than naming it in passing (issue 13 item 4: a
-// help desk in the site's own words, "Questions? Write to care@isp.example"; a colleague named in
-// the returned body quoted inline). At one of its mentions, the address opens a line of a failure
-// list ("<a@b>:", "  a@b"); or is one of a list on a line the failure's words follow ("To: a@x,
-// b@y" then "Reason: 550 ..."); or its own paragraph carries the failure's words (a reply code, a
-// status, a rule's words): from its line's start (IMail's "Unknown user: a@b") to the paragraph's
-// end or the next candidate's line (the words there are that address's: "554 <b@y>... 550 Host
-// unknown"). Or the returned message was sent to it, or Sendmail's transcript gives it a line.
 // The words with which notices introduce their failed recipients: Exim's "The following
 // address(es) failed:" (deliver.c:6045), qmail's "I wasn't able to deliver your message to the
 // following addresses." (qmail-send.c:713), Exchange's "Delivery has failed to these recipients or
@@ -181,25 +171,44 @@ bool introducesFailedRecipients(const std::string& lowerText) {
   return std::any_of(words.begin(), words.end(), [&](const std::string& w) { return contains(lowerText, w); });
 }
 
+// Whether the text says the address failed rather than naming it in passing (issue 13 item 4: a
+// help desk in the site's own words, "Questions? Write to care@isp.example"; colleagues named in
+// the returned body quoted inline). At one of its mentions, the address opens a line of a failure
+// list ("<a@b>:", "  a@b"); or is one of a list ("To: a@x, b@y" then "Reason: 550 ...") whose
+// last member's paragraph says so; or its own paragraph carries the failure's words (a reply code, a
+// status, a rule's words) or the words that introduce failed recipients: from its line's start
+// (IMail's "Unknown user: a@b") to the paragraph's end or the next candidate's line (the words
+// there are that address's: "554 <b@y>... 550 Host unknown"). Or the returned message was sent to
+// it, or Sendmail's transcript gives it a line.
 bool namedAsFailed(const std::string& human, const std::string& lh, const std::string& address,
                    const std::vector<std::string>& candidates, const std::set<std::string>& addressed) {
   if (addressed.count(address) || mentionOpeningALine(lh, address) != std::string::npos) return true;
   if (!sendmailVerdict(human, address).line.empty()) return true;
-  for (size_t at = lh.find(address); at != std::string::npos; at = lh.find(address, at + 1)) {
-    const size_t after = at + address.size();
-    // The returned message's addressee, on a "To:" line the notice quotes.
-    const size_t lineOpens = at == 0 ? 0 : lh.rfind('\n', at - 1) + 1;
-    if (unquoted(trim(lh.substr(lineOpens, at - lineOpens))).rfind("to:", 0) == 0) return true;
-    size_t next = lh.size();  // the next candidate's mention
+  // The first candidate mentioned from `from` on, and where.
+  auto nextMention = [&](size_t from, const std::string& self) {
+    std::pair<size_t, std::string> next{lh.size(), ""};
     for (const auto& c : candidates)
-      if (c != address)
-        if (const size_t q = lh.find(c, after); q != std::string::npos && q < next) next = q;
-    if (next < lh.size() && lh.find_first_not_of(" \t\r\n,;<>\"'", after) >= next) return true;  // a list
-    const size_t lineStart = at == 0 ? 0 : lh.rfind('\n', at - 1) + 1;
-    size_t end = next;
-    if (const size_t nl = lh.rfind('\n', next == 0 ? 0 : next - 1); nl != std::string::npos && nl > at) end = nl;
+      if (c != self)
+        if (const size_t q = lh.find(c, from); q != std::string::npos && q < next.first) next = {q, c};
+    return next;
+  };
+  for (size_t first = lh.find(address); first != std::string::npos; first = lh.find(address, first + 1)) {
+    // One of a list ("a@x, b@y"): the words after the list's last member are every member's.
+    size_t at = first;
+    std::string last = address;
+    auto next = nextMention(at + last.size(), last);
+    for (size_t members = 0; members < candidates.size() && next.first < lh.size() &&
+                             lh.find_first_not_of(" \t\r\n,;<>\"'", at + last.size()) >= next.first;
+         ++members) {
+      at = next.first;
+      last = next.second;
+      next = nextMention(at + last.size(), last);
+    }
+    const size_t lineStart = first == 0 ? 0 : lh.rfind('\n', first - 1) + 1;
+    size_t end = next.first;
+    if (const size_t nl = lh.rfind('\n', end == 0 ? 0 : end - 1); nl != std::string::npos && nl > at) end = nl;
     // The paragraph ends at a blank line (or one of spaces).
-    for (size_t nl = lh.find('\n', after); nl != std::string::npos && nl < end; nl = lh.find('\n', nl + 1)) {
+    for (size_t nl = lh.find('\n', at + last.size()); nl != std::string::npos && nl < end; nl = lh.find('\n', nl + 1)) {
       const size_t b = lh.find_first_not_of(" \t\r", nl + 1);
       if (b == std::string::npos || lh[b] == '\n') {
         end = nl;
@@ -211,6 +220,8 @@ bool namedAsFailed(const std::string& human, const std::string& lh, const std::s
   }
   return false;
 }
+
+}  // namespace
 
 bool readText(const MimeView& v, Classification& out) {
   std::string text;
@@ -274,6 +285,26 @@ bool readText(const MimeView& v, Classification& out) {
     for (const char* h : {"to", "cc"})
       if (auto it = o.find(h); it != o.end())
         for (const auto& a : allAddresses(it->second)) addressed.insert(a);
+  // The returned message quoted after the notice's words, with no MIME part of its own: its header
+  // block's To and Cc (Haraka's and qmail's "--- Below this line is a copy of the message.").
+  static const std::regex toLine(R"((?:^|\n)to:\s*([^\n]+))", std::regex::icase);
+  static const std::regex ccLine(R"((?:^|\n)cc:\s*([^\n]+))", std::regex::icase);
+  const std::string rest = cut == std::string::npos ? std::string() : text.substr(cut);
+  // Its header block: from the first line that is a header field (the cut is at a marker line,
+  // "------ This is a copy of the message", or at the first trace field) to the first blank line.
+  static const std::regex fieldLine(R"((?:^|\n)[A-Za-z][A-Za-z0-9-]*:[ \t])");
+  const std::string head = rest.substr(0, 64 * 1024);  // a header block starts within this
+  std::smatch firstField;
+  size_t headersAt = head.size();
+  if (std::regex_search(head, firstField, fieldLine))
+    headersAt = static_cast<size_t>(firstField.position(0)) + (head[static_cast<size_t>(firstField.position(0))] == '\n' ? 1 : 0);
+  const size_t blank = head.find("\n\n", headersAt);
+  const std::string inlineHeaders = head.substr(headersAt, blank == std::string::npos ? std::string::npos : blank - headersAt);
+  for (const auto* field : {&toLine, &ccLine}) {
+    std::smatch m;
+    if (std::regex_search(inlineHeaders, m, *field))
+      for (const auto& a : allAddresses(m[1].str())) addressed.insert(a);
+  }
   std::vector<std::string> recipients;
   auto add = [&](const std::string& a) {
     if (std::find(recipients.begin(), recipients.end(), a) == recipients.end()) recipients.push_back(a);
@@ -283,9 +314,9 @@ bool readText(const MimeView& v, Classification& out) {
   // aside, the recipients of last resort (never hard) when no other reading finds one.
   std::vector<std::string> inPassing;
   if (recipients.empty()) {
-    std::vector<std::string> named;
+    std::vector<std::string> named;  // at most as many as a notice's records (kMaxRecipients)
     for (const auto& a : allAddresses(human))
-      if (!notARecipient(a) && std::find(named.begin(), named.end(), a) == named.end()) named.push_back(a);
+      if (named.size() < 200 && !notARecipient(a) && std::find(named.begin(), named.end(), a) == named.end()) named.push_back(a);
     for (const auto& a : named)
       if (namedAsFailed(human, lh, a, named, addressed)) add(a);
       else inPassing.push_back(a);
@@ -315,13 +346,9 @@ bool readText(const MimeView& v, Classification& out) {
         }
       }
     if (recipients.empty() && cut != std::string::npos) {
-      static const std::regex toLine(R"((?:^|\n)to:\s*([^\n]+))", std::regex::icase);
-      static const std::regex ccLine(R"((?:^|\n)cc:\s*([^\n]+))", std::regex::icase);
       std::smatch m, c;
-      const std::string rest = text.substr(cut);
-      const std::string headers = rest.substr(0, rest.find("\n\n", rest.find_first_not_of("\r\n")));
       if (std::regex_search(rest, m, toLine))
-        if (auto a = soleAddressee(m[1].str(), std::regex_search(headers, c, ccLine) ? c[1].str() : "");
+        if (auto a = soleAddressee(m[1].str(), std::regex_search(inlineHeaders, c, ccLine) ? c[1].str() : "");
             !a.empty() && !notARecipient(a)) {
           add(a);
           if (!namesLocalPart(lh, a)) guessed.insert(a);
@@ -340,11 +367,23 @@ bool readText(const MimeView& v, Classification& out) {
         add(a);
         guessed.insert(a);
       }
-  if (recipients.empty())
-    for (const auto& a : inPassing) {
-      add(a);
-      guessed.insert(a);  // no evidence the failure is about it
-    }
+  // Of those named in passing, the returned message's addressees on a "To:" line the notice quotes
+  // (one with nothing marking the returned message's start), else all; never hard.
+  if (recipients.empty()) {
+    auto onAToLine = [&](const std::string& a) {
+      for (size_t at = lh.find(a); at != std::string::npos; at = lh.find(a, at + 1)) {
+        const size_t lineOpens = at == 0 ? 0 : lh.rfind('\n', at - 1) + 1;
+        if (unquoted(trim(lh.substr(lineOpens, at - lineOpens))).rfind("to:", 0) == 0) return true;
+      }
+      return false;
+    };
+    const bool someOnAToLine = std::any_of(inPassing.begin(), inPassing.end(), onAToLine);
+    for (const auto& a : inPassing)
+      if (!someOnAToLine || onAToLine(a)) {
+        add(a);
+        guessed.insert(a);  // no evidence the failure is about it
+      }
+  }
   if (recipients.empty()) return false;
   // No real bounce names more failed recipients than this; past it the text is not a bounce.
   constexpr size_t kMaxRecipients = 200;
@@ -358,8 +397,15 @@ bool readText(const MimeView& v, Classification& out) {
   // Its text, by the MTA's own delay wording (delay_markers), not by the word "delayed" that a
   // site's paragraph may hold: an Exim warning says "delayed" only in its subject.
   bool delayNotice = contains(subject, "(delay)") || saysDelayed(*activeRules(), human);
+  // (A notice someone forwarded: its subject after the forward's "Fwd:".)
+  std::string opens = trim(subject);
+  for (bool more = true; more;) {
+    more = false;
+    for (const char* f : {"fwd:", "fw:"})
+      if (opens.rfind(f, 0) == 0) opens = trim(opens.substr(std::string_view(f).size())), more = true;
+  }
   for (const char* w : {"delayed mail", "postmaster warning: delayed mail", "warning:", "delivery delayed"})
-    if (trim(subject).rfind(w, 0) == 0) delayNotice = true;
+    if (opens.rfind(w, 0) == 0) delayNotice = true;
   // The report's own words that every failure it lists is permanent (a delay notice is not).
   const bool permanent = saysPermanent(*activeRules(), human);
   for (size_t i = 0; i < recipients.size(); ++i) {
