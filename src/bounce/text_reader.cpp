@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -55,6 +56,25 @@ std::set<std::string> helpDeskAddresses(const std::string& lowerText) {
   return out;
 }
 
+// An address the words just before it, on its line, offer as somewhere else to write: a help desk
+// ("contact mailadmin@x", "write to", "e-mail us at"), or where to send instead (RFC 5321 3.4's
+// "551 User not local; please try <forward-path>", a note's "please use kim.lee@new from now on").
+// Every mention of it is so: the address is not a failed recipient (issue 13 item 4).
+bool offeredAsContact(const std::string& lowerText, const std::string& address) {
+  static const std::regex offer(
+      R"(\b(?:contact|contact us at|write to|write to us at|please try|try|please use|use|send (?:an )?e?-?mail to|)"
+      R"((?:e-?)?mail us at|reach us at|questions to|forward (?:it )?to|help ?desk at|service desk at|support at)$)");
+  bool mentioned = false;
+  for (size_t at = lowerText.find(address); at != std::string::npos; at = lowerText.find(address, at + 1)) {
+    mentioned = true;
+    const size_t lineStart = at == 0 ? 0 : lowerText.rfind('\n', at - 1) + 1;
+    std::string before = lowerText.substr(std::max(lineStart, at >= 40 ? at - 40 : 0), at - std::max(lineStart, at >= 40 ? at - 40 : 0));
+    while (!before.empty() && std::string(" \t<\"':").find(before.back()) != std::string::npos) before.pop_back();
+    if (!std::regex_search(before, offer)) return false;
+  }
+  return mentioned;
+}
+
 bool automaticMailbox(const std::string& a) {
   const std::string local = a.substr(0, a.find('@'));
   return local == "noreply" || local == "no-reply" || local == "root";
@@ -81,6 +101,9 @@ struct SendmailVerdict {
 };
 
 SendmailVerdict sendmailVerdict(const std::string& human, const std::string& recipient) {
+  // Most notices have no such line for the address: no regex over every line then (it ran for
+  // every candidate and every record, most of a long notice's reading time).
+  if (asciiLower(human).find("<" + recipient + ">... ") == std::string::npos) return {};
   std::string sessionReply;
   size_t sessionStart = 0;  // where this session's transcript begins in `human`
   static const std::regex verdictLine(R"(^\s*[45]\d\d <([^>]+)>\.\.\. )");
@@ -279,7 +302,9 @@ bool readText(const MimeView& v, Classification& out) {
   // (the address opens a line: "<support@isp>: host ... said: 550 ...").
   for (const auto& a : helpDeskAddresses(lh))
     if (mentionOpeningALine(lh, a) == std::string::npos) exclude.insert(a);
-  auto notARecipient = [&](const std::string& a) { return exclude.count(a) || reporterMailbox(a, v) || automaticMailbox(a); };
+  auto notARecipient = [&](const std::string& a) {
+    return exclude.count(a) || reporterMailbox(a, v) || automaticMailbox(a) || offeredAsContact(lh, a);
+  };
   std::set<std::string> addressed;  // by the returned message
   for (const auto& o : v.originals)
     for (const char* h : {"to", "cc"})
@@ -408,6 +433,7 @@ bool readText(const MimeView& v, Classification& out) {
     if (opens.rfind(w, 0) == 0) delayNotice = true;
   // The report's own words that every failure it lists is permanent (a delay notice is not).
   const bool permanent = saysPermanent(*activeRules(), human);
+  std::optional<std::string> failureLines;
   for (size_t i = 0; i < recipients.size(); ++i) {
     BounceRecord r;
     r.recipient = recipients[i];
@@ -425,6 +451,10 @@ bool readText(const MimeView& v, Classification& out) {
         auto q = lh.find(recipients[k], at + r.recipient.size());
         if (q != std::string::npos && q < end) end = q;
       }
+      // Up to the next recipient's line when that is a later one: the words that open it are that
+      // recipient's (a transcript's "<<< 550 5.1.1 <b@y>... User unknown").
+      if (end != std::string::npos)
+        if (const size_t nl = lh.rfind('\n', end - 1); nl != std::string::npos && nl > at) end = nl;
       block = human.substr(at, end == std::string::npos ? std::string::npos : end - at);
     }
     std::string sessionCommand;
@@ -433,17 +463,50 @@ bool readText(const MimeView& v, Classification& out) {
       sessionCommand = verdict.command;
     }
     // Some MTAs say why before naming the address, or in a paragraph of its own: then the lines of
-    // the text that carry a reply, a status or an error.
-    if (!carriesAFailure(block)) {
-      std::string lines;
-      std::istringstream in(human);
-      for (std::string line; std::getline(in, line);) {
-        const std::string ll = asciiLower(line);
-        if (!findReplyCode(line).empty() || !findStatus(line).empty() || contains(ll, "said:") || contains(ll, "error") ||
-            contains(ll, "reason") || !reasonFromText(line).empty())
-          lines += line + "\n";
+    // the text that carry a reply, a status or an error (found once per notice). Words that are
+    // not in the recipient's own part may be another recipient's, or a help desk's: never hard.
+    // (Its line's start is its own too: IMail's "Unknown user: a@b".)
+    if (at != std::string::npos && sessionCommand.empty() && !carriesAFailure(block)) {
+      const size_t lineStart = at == 0 ? 0 : lh.rfind('\n', at - 1) + 1;
+      if (const std::string opening = human.substr(lineStart, at - lineStart); carriesAFailure(opening)) block = opening + block;
+    }
+    // Or its paragraph, where it is the only recipient named (Lotus Notes puts the reason on the
+    // line above: "User not listed in public Name & Address Book\nkim@x").
+    if (at != std::string::npos && sessionCommand.empty() && !carriesAFailure(block)) {
+      auto blankLineAt = [&](size_t nl) {
+        const size_t b = lh.find_first_not_of(" \t\r", nl + 1);
+        return b == std::string::npos || lh[b] == '\n';
+      };
+      size_t from = 0, to = lh.size();
+      for (size_t nl = lh.rfind('\n', at); nl != std::string::npos && nl > 0; nl = lh.rfind('\n', nl - 1))
+        if (blankLineAt(nl)) {
+          from = nl + 1;
+          break;
+        }
+      for (size_t nl = lh.find('\n', at); nl != std::string::npos; nl = lh.find('\n', nl + 1))
+        if (blankLineAt(nl)) {
+          to = nl;
+          break;
+        }
+      const std::string paragraph = lh.substr(from, to - from);
+      const bool alone = std::none_of(recipients.begin(), recipients.end(), [&](const std::string& o) {
+        return o != r.recipient && paragraph.find(o) != std::string::npos;
+      });
+      if (alone && carriesAFailure(human.substr(from, to - from))) block = human.substr(from, to - from);
+    }
+    const bool ownWords = carriesAFailure(block);
+    if (!ownWords) {
+      if (!failureLines) {
+        failureLines.emplace();
+        std::istringstream in(human);
+        for (std::string line; std::getline(in, line);) {
+          const std::string ll = asciiLower(line);
+          if (!findReplyCode(line).empty() || !findStatus(line).empty() || contains(ll, "said:") || contains(ll, "error") ||
+              contains(ll, "reason") || !reasonFromText(line).empty())
+            *failureLines += line + "\n";
+        }
       }
-      block = (at == std::string::npos ? std::string() : block + "\n") + (lines.empty() ? human : lines);
+      block = (at == std::string::npos ? std::string() : block + "\n") + (failureLines->empty() ? human : *failureLines);
     }
     std::string flat = collapse(block);
     // Zoho writes "Invalid Address, ERROR_CODE :550, ERROR_CODE :<reply text>": a label, then
@@ -461,8 +524,9 @@ bool readText(const MimeView& v, Classification& out) {
     if (delayNotice) r.action = "delayed";
     // The reason from the whole block; the diagnostic shown from the server's reply on.
     BounceRecord done = completeRecord(r, ReportContext{"", "", reportsNoStage(v), permanent});
-    // No evidence it is about this address: a guess, or a mention in passing.
-    if (guessed.count(done.recipient)) done.hard = false;
+    // No evidence it is about this address: a guess, a mention in passing, or words that are not
+    // in its own part of the text.
+    if (guessed.count(done.recipient) || !ownWords) done.hard = false;
     static const std::regex reply(R"((?:^|[^\d.#:-])([45][0-7]\d[ -]))");
     std::smatch m;
     if (std::regex_search(done.diagnostic, m, reply)) done.diagnostic = done.diagnostic.substr(static_cast<size_t>(m.position(1)));

@@ -1156,6 +1156,25 @@ TEST(BounceAbout, AnAddressQuotedInASentenceIsReadWithoutItsQuotes) {
   expectWho("exchange55-quoted-two.eml", {{"kim@globex.test", true, "failed"}, {"lee@initech.test", true, "failed"}});
 }
 
+// A second review (/work/h60/review.md): addresses the notice offers as somewhere to write (a help
+// desk, the reply's "contact mailadmin@", RFC 5321's "551 User not local; please try <new>", a
+// forwarder's "please use kim.lee@new from now on") are no recipients; and an address whose own
+// part of the text carries no failure words (it took the notice's failure lines, another
+// recipient's) is never hard. Each gave a hard bounce to the wrong address before.
+TEST(BounceAbout, AnAddressOfferedAsContactOrWithoutWordsOfItsOwnIsNeverHard) {
+  expectWho("applemail-fwd-note-newaddress-2.eml", {{"kim@globex.test", true, "failed"}});
+  expectWho("exim-fwd-551-please-try.eml", {{"kim@globex.test", true, "failed"}});
+  expectWho("exim-fwd-reply-contact-oneline.eml", {{"kim@globex.test", true, "failed"}});
+  expectWho("qmail-multiline-reply-contact.eml", {{"kim@globex.test", true, "failed"}});
+  expectWho("hmailserver-helpdesk-same-paragraph.eml", {{"kim@globex.test", true, "failed"}});
+  // Named on a line of its own, a help desk is still a candidate, but soft.
+  expectWho("postfix-fwd-helpdesk-ownline.eml", {{"it-helpdesk@seller-it.test", false, "failed"}, {"kim@globex.test", true, "failed"}});
+  // Exchange 5.5's "To:" summary names the delivered kim beside the failed lee.
+  expectWho("exchange55-mime-to-summary-hostunknown.eml", {{"kim@globex.test", false, "failed"}, {"lee@initech.test", true, "failed"}});
+  // Sendmail's transient section: lee's part ends before the transcript line that is kim's.
+  expectWho("sendmail-text-fatal-and-transient.eml", {{"kim@globex.test", true, "failed"}, {"lee@initech.test", false, "failed"}});
+}
+
 TEST(Bounce, OpenSmtpdsAndMoxsDelayNoticesAreDelays) {
   // OpenSMTPD's warning (bounce.c:349-354) and mox's (queue/dsn.go:243-245), one forwarded.
   expectWho("opensmtpd-2014-warning.eml", {{"kim@globex.test", false, "delayed"}});
