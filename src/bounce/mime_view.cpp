@@ -38,9 +38,19 @@ std::map<std::string, std::string> headersOf(GMimeObject* o, std::vector<std::st
     const char* value = g_mime_header_get_value(h);  // unfolded, RFC 2047-decoded
     if (!name) continue;
     std::string key = asciiLower(name), v = value ? value : "";
-    // No header that matters to a bounce is longer; std::regex recurses per character.
-    if (v.size() > kMaxHeaderBytes) v.resize(kMaxHeaderBytes);
+    // No header that matters to a bounce is longer; std::regex recurses per character. Cut at a
+    // list's separator, never inside an address (a cut one would be a made-up recipient).
+    if (v.size() > kMaxHeaderBytes) {
+      const size_t sep = v.find_last_of(", \t", kMaxHeaderBytes);
+      v.resize(sep != std::string::npos && sep + 256 > kMaxHeaderBytes ? sep : kMaxHeaderBytes);
+    }
     if (key == "received" && received) received->push_back(v);
+    // Exim writes X-Failed-Recipients anew every 50 addresses (deliver.c: "starting a new header
+    // every 50 recipients"): the fields together are the list.
+    if (auto it = out.find(key); it != out.end() && key == "x-failed-recipients") {
+      if (it->second.size() < 64 * 1024) it->second += ", " + v;  // some thousand addresses at most
+      continue;
+    }
     out.emplace(key, v);
   }
   return out;

@@ -422,11 +422,13 @@ bool readText(const MimeView& v, Classification& out) {
   // Its text, by the MTA's own delay wording (delay_markers), not by the word "delayed" that a
   // site's paragraph may hold: an Exim warning says "delayed" only in its subject.
   bool delayNotice = contains(subject, "(delay)") || saysDelayed(*activeRules(), human);
-  // (A notice someone forwarded: its subject after the forward's "Fwd:".)
+  // (A notice someone forwarded: its subject after the forward's prefix, in the mail clients'
+  // languages: Fwd/Fw, German WG, French TR, Spanish RV, Portuguese ENC, Nordic VS/VB; or a
+  // gateway's tag such as "[EXTERNAL]".)
   std::string opens = trim(subject);
   for (bool more = true; more;) {
     more = false;
-    for (const char* f : {"fwd:", "fw:"})
+    for (const char* f : {"fwd:", "fw:", "wg:", "tr:", "rv:", "enc:", "vs:", "vb:", "[external]"})
       if (opens.rfind(f, 0) == 0) opens = trim(opens.substr(std::string_view(f).size())), more = true;
   }
   for (const char* w : {"delayed mail", "postmaster warning: delayed mail", "warning:", "delivery delayed"})

@@ -917,7 +917,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   EXPECT_EQ(rules.vendor_tables.size(), 2u);
   EXPECT_EQ(rules.host_meanings.size(), 2u);
   EXPECT_EQ(rules.permanence_markers.size(), 2u);
-  EXPECT_EQ(rules.delay_markers.size(), 9u);
+  EXPECT_EQ(rules.delay_markers.size(), 11u);
   // Every wording rule cites where its words were read (issue 13: the old table's phrases no
   // primary source was found for were dropped, docs/bounce-sources.md "Fourth lookup").
   for (const auto& r : rules.rules) EXPECT_NE(r.source_ref, "unsourced") << r.id;
@@ -1175,10 +1175,23 @@ TEST(BounceAbout, AnAddressOfferedAsContactOrWithoutWordsOfItsOwnIsNeverHard) {
   expectWho("sendmail-text-fatal-and-transient.eml", {{"kim@globex.test", true, "failed"}, {"lee@initech.test", false, "failed"}});
 }
 
+// Exim starts a new X-Failed-Recipients field every 50 addresses (deliver.c:5962-5981): all of
+// them are the list (the first alone lost 70 of 120 recipients).
+TEST(Bounce, EveryXFailedRecipientsFieldIsRead) {
+  auto c = classifyFile("exim-xfailed-120-three-headers.eml");
+  ASSERT_EQ(c.records.size(), 120u) << c.error;
+  EXPECT_EQ(c.records.front().recipient, "user000@globex0.test");
+  EXPECT_EQ(c.records.back().recipient, "user119@globex0.test");
+}
+
 TEST(Bounce, OpenSmtpdsAndMoxsDelayNoticesAreDelays) {
   // OpenSMTPD's warning (bounce.c:349-354) and mox's (queue/dsn.go:243-245), one forwarded.
   expectWho("opensmtpd-2014-warning.eml", {{"kim@globex.test", false, "delayed"}});
   expectWho("mox-delay-forwarded.eml", {{"kim@globex.test", false, "delayed"}});
+  // Courier's (dsndelayed.txt) forwarded from a French client ("TR:"), and an Exchange delay
+  // forwarded from a German one ("WG: Delivery delayed: ...").
+  expectWho("courier-delay-fwd-tr.eml", {{"kim@globex.test", false, "delayed"}});
+  expectWho("exchange2010-delay-fwd-wg.eml", {{"kim@globex.test", false, "delayed"}});
 }
 
 TEST(Bounce, ASendmailSessionsPipelinedRcptReplyAfterDataIsAboutTheAddress) {
