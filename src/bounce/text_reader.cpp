@@ -254,7 +254,22 @@ bool readText(const MimeView& v, Classification& out) {
       break;
     }
   if (text.empty()) return false;
-  const size_t cut = originalStart(text);
+  // A notice someone forwarded from Outlook: its "-----Original Message-----" is followed by the
+  // notice's own From/Sent/To/Subject, from a mail system, not by the returned message. The
+  // returned message starts after that block.
+  size_t cut = originalStart(text);
+  for (int forwards = 0; cut != std::string::npos && forwards < 3; ++forwards) {
+    const std::string after = asciiLower(text.substr(cut, 4096));
+    const size_t blockAt = after.find('\n');
+    if (blockAt == std::string::npos) break;
+    const size_t blockEnd = after.find("\n\n", blockAt + 1);
+    if (blockEnd == std::string::npos) break;
+    static const std::regex fromMailSystem(R"((?:^|\n)from:[^\n]*(?:mailer-daemon|postmaster|mail delivery))");
+    if (!std::regex_search(after.substr(blockAt + 1, blockEnd - blockAt - 1), fromMailSystem)) break;
+    const size_t resume = cut + blockEnd + 2;
+    const size_t next = originalStart(text.substr(resume));
+    cut = next == std::string::npos ? std::string::npos : resume + next;
+  }
   // A quoted "Subject:" holds the rep's words, never the failure's: not a recipient, not a reason.
   std::string human = withoutQuotedSubjects(cut == std::string::npos ? text : text.substr(0, cut));
   // The explanation of a bounce is a few kilobytes; past that it is not one worth reading.

@@ -1175,6 +1175,12 @@ TEST(BounceAbout, AnAddressOfferedAsContactOrWithoutWordsOfItsOwnIsNeverHard) {
   expectWho("sendmail-text-fatal-and-transient.eml", {{"kim@globex.test", true, "failed"}, {"lee@initech.test", false, "failed"}});
 }
 
+// A notice forwarded from Outlook: "-----Original Message-----" then the notice's own From (a
+// mail system), Sent, To, Subject. That block is not the returned message; the notice follows it.
+TEST(Bounce, ANoticeForwardedFromOutlookIsRead) {
+  expectWho("outlook-fwd-original-message.eml", {{"kim@globex.test", true, "failed"}});
+}
+
 // Exim starts a new X-Failed-Recipients field every 50 addresses (deliver.c:5962-5981): all of
 // them are the list (the first alone lost 70 of 120 recipients).
 TEST(Bounce, EveryXFailedRecipientsFieldIsRead) {
