@@ -100,10 +100,11 @@ struct SendmailVerdict {
   std::string line, command;
 };
 
-SendmailVerdict sendmailVerdict(const std::string& human, const std::string& recipient) {
+// `lh` is `human` lower-cased, done once per notice by the caller.
+SendmailVerdict sendmailVerdict(const std::string& human, const std::string& lh, const std::string& recipient) {
   // Most notices have no such line for the address: no regex over every line then (it ran for
   // every candidate and every record, most of a long notice's reading time).
-  if (asciiLower(human).find("<" + recipient + ">... ") == std::string::npos) return {};
+  if (lh.find("<" + recipient + ">... ") == std::string::npos) return {};
   std::string sessionReply;
   size_t sessionStart = 0;  // where this session's transcript begins in `human`
   static const std::regex verdictLine(R"(^\s*[45]\d\d <([^>]+)>\.\.\. )");
@@ -206,7 +207,7 @@ bool introducesFailedRecipients(const std::string& lowerText) {
 bool namedAsFailed(const std::string& human, const std::string& lh, const std::string& address,
                    const std::vector<std::string>& candidates, const std::set<std::string>& addressed) {
   if (addressed.count(address) || mentionOpeningALine(lh, address) != std::string::npos) return true;
-  if (!sendmailVerdict(human, address).line.empty()) return true;
+  if (!sendmailVerdict(human, lh, address).line.empty()) return true;
   // The first candidate mentioned from `from` on, and where.
   auto nextMention = [&](size_t from, const std::string& self) {
     std::pair<size_t, std::string> next{lh.size(), ""};
@@ -475,7 +476,7 @@ bool readText(const MimeView& v, Classification& out) {
       block = human.substr(at, end == std::string::npos ? std::string::npos : end - at);
     }
     std::string sessionCommand;
-    if (auto verdict = sendmailVerdict(human, r.recipient); !verdict.line.empty()) {
+    if (auto verdict = sendmailVerdict(human, lh, r.recipient); !verdict.line.empty()) {
       block = verdict.line;
       sessionCommand = verdict.command;
     }
