@@ -28,6 +28,10 @@
 // - rename: each address's local part replaced by a made-up one, the same everywhere in the file
 //   (the recipient "does-not-exist@" is a label, not a reply); the readings are compared with the
 //   recipients mapped back.
+// - repsubject / repbody: the returned message (a message/rfc822 part; its headers in a
+//   text/rfc822-headers part, or quoted in the notice's text from its trace fields) with a sales subject, or a sales paragraph first in its text, in
+//   words bounces also use ("undelivered", "blocked", "full", "user unknown", "550 Main Street",
+//   a colleague's address): the rep's words, never the failure's.
 //
 // Usage: eval-bounce-invariance DIR... [--verbose] [--max-moved N] [--show CHANGE]
 //   DIR: a folder of messages (or a corpus folder holding emails/); a file is read alone.
@@ -162,6 +166,102 @@ std::optional<std::string> siteParagraph(const std::string& raw, bool after, con
           const std::string now = w->after ? was + "\n\n" + w->words + "\n" : w->words + "\n\n" + was;
           g_mime_text_part_set_text(GMIME_TEXT_PART(part), now.c_str());
           w->changed = true;
+        },
+        &walk);
+    return walk.changed;
+  });
+}
+
+// The returned message is the rep's own: a sales email, whose words are the rep's, never the
+// failure's (a reply to it is the one thing a bounce is about). Its subject and its first text
+// part get words bounces also use, as a sales email may ("undelivered", "blocked", "full",
+// a street number and a phone number that read like reply codes, a colleague's address).
+constexpr const char* kRepSubject = "Re: Undelivered invoices, blocked payments and a full inbox? 15 minutes next week";
+constexpr const char* kRepParagraph =
+    "Hi,\n\nOur office has moved to 550 Main Street (call 554-0142). If your mailbox is full of spam and your "
+    "team keeps getting user unknown and blocked-delivery errors, we fix that: my colleague "
+    "jane.doe@vendor-of-the-rep.example can show you in 15 minutes. Reply STOP to unsubscribe.";
+
+// Replaces the value of a header block's Subject field (with its folded lines); nothing when the
+// block has none.
+std::optional<std::string> withSubject(const std::string& block, const std::string& subject) {
+  const std::string lb = lower(block);
+  size_t at = lb.rfind("subject:", 0) == 0 ? 0 : lb.find("\nsubject:");
+  if (at == std::string::npos) return std::nullopt;
+  if (lb[at] == '\n') ++at;
+  size_t end = block.find('\n', at);
+  while (end != std::string::npos && end + 1 < block.size() && (block[end + 1] == ' ' || block[end + 1] == '\t'))
+    end = block.find('\n', end + 1);
+  const bool cr = end != std::string::npos && end > at && block[end - 1] == '\r';
+  return block.substr(0, at) + "Subject: " + subject + (cr ? "\r" : "") +
+         (end == std::string::npos ? std::string() : block.substr(end));
+}
+
+// The returned message (a message/rfc822 part, or its headers in text/rfc822-headers) changed:
+// its subject (`subject`) or its first text part's words (a sales paragraph put first).
+std::optional<std::string> repMessage(const std::string& raw, bool subject) {
+  return rewritten(raw, [subject](GMimeMessage* message) {
+    struct Walk {
+      bool subject;
+      bool changed = false;
+    } walk{subject};
+    g_mime_message_foreach(
+        message,
+        [](GMimeObject*, GMimeObject* part, gpointer data) {
+          auto* w = static_cast<Walk*>(data);
+          if (GMIME_IS_MESSAGE_PART(part)) {
+            GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
+            if (!inner) return;
+            if (w->subject) {
+              g_mime_message_set_subject(inner, kRepSubject, "utf-8");
+              w->changed = true;
+              return;
+            }
+            struct Body {
+              bool changed = false;
+            } body;
+            g_mime_message_foreach(
+                inner,
+                [](GMimeObject*, GMimeObject* p, gpointer d) {
+                  auto* b = static_cast<Body*>(d);
+                  if (b->changed || !GMIME_IS_TEXT_PART(p)) return;
+                  GMimeContentType* type = g_mime_object_get_content_type(p);
+                  if (!type || !g_mime_content_type_is_type(type, "text", "plain")) return;
+                  char* text = g_mime_text_part_get_text(GMIME_TEXT_PART(p));
+                  const std::string was = text ? text : "";
+                  g_free(text);
+                  g_mime_text_part_set_text(GMIME_TEXT_PART(p), (std::string(kRepParagraph) + "\n\n" + was).c_str());
+                  b->changed = true;
+                },
+                &body);
+            w->changed = w->changed || body.changed;
+            return;
+          }
+          if (!w->subject || !GMIME_IS_TEXT_PART(part)) return;
+          GMimeContentType* type = g_mime_object_get_content_type(part);
+          if (!type) return;
+          const bool headers = g_mime_content_type_is_type(type, "text", "rfc822-headers");
+          if (!headers && !g_mime_content_type_is_type(type, "text", "plain")) return;
+          char* text = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
+          const std::string was = text ? text : "";
+          g_free(text);
+          // In a notice's text, the returned message quoted inline starts at its trace fields
+          // (RFC 5321 4.4: Return-Path, Received); the Subject after them is its own.
+          size_t from = 0;
+          if (!headers) {
+            const std::string lw = lower(was);
+            from = std::min(lw.find("\nreturn-path:"), lw.find("\nreceived:"));
+            if (from == std::string::npos) return;
+          }
+          // Only in that header block: to its first blank line.
+          size_t end = was.find("\n\n", from + 1);
+          if (const size_t crEnd = was.find("\n\r\n", from + 1); crEnd < end) end = crEnd;
+          if (end == std::string::npos) end = was.size();
+          if (auto block = withSubject(was.substr(from, end - from), kRepSubject)) {
+            const std::string now = was.substr(0, from) + *block + was.substr(end);
+            g_mime_text_part_set_text(GMIME_TEXT_PART(part), now.c_str());
+            w->changed = true;
+          }
         },
         &walk);
     return walk.changed;
@@ -488,6 +588,8 @@ int main(int argc, char** argv) {
       {"helpafter", [](const std::string& raw, std::map<std::string, std::string>&) { return siteParagraph(raw, true, kHelpDeskParagraph); }},
       {"domaincase", domainCase},
       {"rename", renameLocalParts},
+      {"repsubject", [](const std::string& raw, std::map<std::string, std::string>&) { return repMessage(raw, true); }},
+      {"repbody", [](const std::string& raw, std::map<std::string, std::string>&) { return repMessage(raw, false); }},
   };
   if (!show.empty() && std::none_of(changes.begin(), changes.end(), [&](const auto& c) { return c.first == show; })) {
     std::cerr << "eval-bounce-invariance: no such change " << show << "\n";
