@@ -266,7 +266,12 @@ bool readText(const MimeView& v, Classification& out) {
     const size_t blockEnd = after.find("\n\n", blockAt + 1);
     if (blockEnd == std::string::npos) break;
     static const std::regex fromMailSystem(R"((?:^|\n)from:[^\n]*(?:mailer-daemon|postmaster|mail delivery))");
-    if (!std::regex_search(after.substr(blockAt + 1, blockEnd - blockAt - 1), fromMailSystem)) break;
+    // Outlook writes the block's labels in the user's language ("Von:", "De :", "差出人:"); its
+    // first line is the sender's whatever the label.
+    static const std::regex firstLineMailSystem(R"(^[^:\n]{1,40}:[^\n]*(?:mailer-daemon|postmaster|mail delivery))");
+    const std::string block = after.substr(blockAt + 1, blockEnd - blockAt - 1);
+    if (!std::regex_search(block, fromMailSystem) && !std::regex_search(block.substr(0, block.find('\n')), firstLineMailSystem))
+      break;
     const size_t resume = cut + blockEnd + 2;
     const size_t next = originalStart(text.substr(resume));
     cut = next == std::string::npos ? std::string::npos : resume + next;
@@ -307,6 +312,12 @@ bool readText(const MimeView& v, Classification& out) {
   if (!looksLikeBounce && !v.originals.empty())
     for (const auto& w : failureWords)
       if (contains(lh, w)) looksLikeBounce = true;
+  // Exchange's own diagnostic line, "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##" (Microsoft's
+  // NDR pages: "#550 4.4.7 QUEUE.Expired; message expired ##"), is written by the mail system in
+  // every language its notice is: a notice a rep forwards under a localized subject ("WG:
+  // Unzustellbar:", "FW: 配信不能:") carries it where no English word of the gate stands.
+  static const std::regex exchangeDiagnostic(R"(#[45]\d\d [45]\.\d{1,3}\.\d{1,3} [^\n]*##)");
+  if (!looksLikeBounce && std::regex_search(lh, exchangeDiagnostic)) looksLikeBounce = true;
   if (!looksLikeBounce) return false;
 
   // A failed recipient comes from X-Failed-Recipients or the failure text, never from the

@@ -1183,6 +1183,16 @@ TEST(Bounce, ANoticeForwardedFromOutlookIsRead) {
   expectWho("outlook-fwd-original-message.eml", {{"kim@globex.test", true, "failed"}});
 }
 
+// Exchange's notice in the sender's language, forwarded by a rep from a Japanese or Chinese Outlook:
+// the subject ("FW: 配信不能:", "转发: 无法送达:") has none of the gate's words and the sender is the
+// rep; the diagnostic line "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##" is Exchange's own
+// in every language, and the block after "-----Original Message-----" opens with the mail
+// system's address under a localized label ("差出人:"). Both used to give no record.
+TEST(Bounce, ALocalizedExchangeNoticeForwardedByARepIsRead) {
+  expectWho("exchange2010-ja-fwd-sjis.eml", {{"suzuki2@torihiki.co.jp", true, "failed"}});
+  expectWho("exchange2010-zh-fwd-gb2312.eml", {{"wang@gongsi.cn", true, "failed"}});
+}
+
 // Exim starts a new X-Failed-Recipients field every 50 addresses (deliver.c:5962-5981): all of
 // them are the list (the first alone lost 70 of 120 recipients).
 TEST(Bounce, EveryXFailedRecipientsFieldIsRead) {
