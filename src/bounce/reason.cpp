@@ -102,7 +102,10 @@ Decision decide(const Evidence& e) {
   static const std::initializer_list<std::string_view> senderSide = {
       "requireptr", "authfailure", "badreputation", "blocked", "toomanyconn", "speeding",
       "virusdetected", "spamdetected", "norelaying", "rejected", "policyviolation", "securityerror"};
-  if (command == "MAIL" && !in(senderSide, reason) && !in({"expired", "networkerror", "systemerror", "systemfull"}, reason))
+  // (A message too big is refused at MAIL FROM by its SIZE parameter, RFC 1870 section 6.1: it
+  // stays `mesgtoobig`.)
+  if (command == "MAIL" && !in(senderSide, reason) &&
+      !in({"expired", "networkerror", "systemerror", "systemfull", "mesgtoobig"}, reason))
     reason = "rejected";
   if (command == "HELO" && !in(senderSide, reason)) reason = "blocked";
   if (reason.empty() && act == "delayed") reason = "expired";
@@ -153,7 +156,9 @@ Decision decide(const Evidence& e) {
   // A rule that states nothing about hardness (`hard:` absent) counts as its reason says: words that
   // the recipient's address or domain is dead are about the recipient (RFC 3463's X.1.x subjects in
   // words), and the class says whether it is permanent.
-  const bool evidence = (fact && fact->hard) || (rule && (rule->hard || (!rule->hard_stated && recipientReason(rule->reason))));
+  // (A rule's own words after a hedge, "may not exist", are no evidence: the system does not know.)
+  const bool evidence = (fact && fact->hard) ||
+                        (rule && (rule->hard || (!rule->hard_stated && recipientReason(rule->reason) && !hedgedMatch(*rule, e))));
   // Any other rule that holds and names a mailbox state or a refusal of us ("The user(s) account
   // is disabled." beside "550 user unknown"): the evidence disagrees, the reading stays soft.
   // (A phrase inside the deciding rule's own words is the same evidence, not another: "access

@@ -292,6 +292,27 @@ const WordingRule* firstRule(const RuleSet& set, const Evidence& e, bool words_o
 
 std::vector<const WordingRule*> matchingRules(const RuleSet& set, const Evidence& e) { return matching(set, e, false, true); }
 
+bool hedgedMatch(const WordingRule& r, const Evidence& e) {
+  const std::string text = normalized(e.text);
+  std::vector<size_t> at;
+  if (r.kind == "phrase")
+    for (size_t p = text.find(r.match); p != std::string::npos && at.size() < 64; p = text.find(r.match, p + 1)) at.push_back(p);
+  else
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), r.re); it != std::sregex_iterator() && at.size() < 64; ++it)
+      at.push_back(static_cast<size_t>(it->position(0)));
+  if (at.empty()) return false;
+  // "may", "might", "maybe", "possibly", "perhaps", "probably" up to three words before the words,
+  // in their sentence. ("could" is not one: "could not be delivered: the user does not exist".)
+  static const std::regex hedge(R"(\b(?:may|might|maybe|possibly|perhaps|probably)\b(?:\s+[^\s.!?;]+){0,3}\s*$)");
+  return std::all_of(at.begin(), at.end(), [&](size_t p) {
+    size_t begin = 0;
+    for (const char* stop : {". ", "! ", "? ", "; "})
+      if (const size_t b = text.rfind(stop, p); b != std::string::npos && b + 2 > begin && b < p) begin = b + 2;
+    const size_t from = std::max(begin, p > 80 ? p - 80 : size_t{0});
+    return std::regex_search(text.substr(from, p - from), hedge);
+  });
+}
+
 const StatusCodeFact* statusFact(const RuleSet& set, const std::string& status) {
   const auto a = status.find('.'), b = status.find('.', a == std::string::npos ? 0 : a + 1);
   if (a == std::string::npos || b == std::string::npos) return nullptr;

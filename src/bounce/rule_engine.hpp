@@ -47,6 +47,10 @@ void installRuleSet(std::shared_ptr<const RuleSet> rules);
 const WordingRule* firstRule(const RuleSet& set, const Evidence& e, bool words_only = false);
 // Every rule whose words are in the text and whose conditions hold, in the order tried.
 std::vector<const WordingRule*> matchingRules(const RuleSet& set, const Evidence& e);
+// Whether every place the rule's words stand in the text follows a hedge a few words before it in
+// its sentence ("the group may not exist, or you may not have permission"; "it might be misspelled
+// or it might not exist"): the mail system says it does not know.
+bool hedgedMatch(const WordingRule& r, const Evidence& e);
 // The most specific status-code fact for a status ("5.1.1" -> 5.1.1, X.1.1, X.1.X, 5.X.X), or nullptr.
 const StatusCodeFact* statusFact(const RuleSet& set, const std::string& status);
 // The basic reply code's fact ("552"), or nullptr.
