@@ -62,7 +62,11 @@ Decision decide(const Evidence& e) {
   //    rules first, then the built-in file in its order).
   const std::vector<const WordingRule*> matched = matchingRules(*set, e);
   const WordingRule* rule = matched.empty() ? nullptr : matched.front();
-  const std::string text = rule ? rule->reason : std::string();
+  // A first rule whose words name nothing (`onhold`: a frame such as Yahoo's "dd Sorry, your
+  // message to X cannot be delivered.", whose next sentence names the cause) gives the reason to
+  // the next rule that holds and names one; hard or soft is still decided by the first rule.
+  const auto naming = std::find_if(matched.begin(), matched.end(), [](const WordingRule* r) { return r->reason != "onhold"; });
+  const std::string text = !rule ? std::string() : rule->reason == "onhold" && naming != matched.end() ? (*naming)->reason : rule->reason;
   // 2. The status code's meaning (RFC 3463 / 5248, status_codes); where it names none (no status,
   //    or X.0.0) and the words name none either, the basic reply code's (RFC 5321 4.2.2 / RFC 7504,
   //    reply_codes): a bare "552" is a full mailbox, a bare "421" a system error. Never evidence

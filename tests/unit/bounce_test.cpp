@@ -1563,3 +1563,21 @@ TEST(Bounce, AnEximSenderCalloutIsAboutOurSender) {
   EXPECT_EQ(c.records[0].reason, "rejected");
   EXPECT_FALSE(c.records[0].hard);
 }
+
+// A first rule whose words name nothing (Yahoo's frame "dd Sorry, your message to X cannot be
+// delivered.", rule yahoo-dd-sorry-generic, `onhold`) gives the reason to the next rule that holds
+// and names one: the sentence after the frame says why. Hard or soft stays the first rule's (it
+// read `onhold`, the review's notice /work/h63 52).
+TEST(BounceReason, AFrameThatNamesNothingLeavesTheReasonToTheWordsAfterIt) {
+  const Decision d = decide(Evidence{"", "554", "failed", "DATA",
+                                     "554 delivery error: dd Sorry, your message to lead@yahoo.com cannot be delivered. This mailbox "
+                                     "is disabled (554.30). - mta1234.mail.bf1.yahoo.com",
+                                     {"yahoo.com"}, false});
+  EXPECT_EQ(d.reason, "suspend");
+  EXPECT_FALSE(d.hard);
+  // The frame alone still names nothing.
+  EXPECT_EQ(decide(Evidence{"", "554", "failed", "DATA", "554 delivery error: dd Sorry, your message to lead@yahoo.com cannot be delivered.",
+                            {"yahoo.com"}, false})
+                .reason,
+            "onhold");
+}
