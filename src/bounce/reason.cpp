@@ -89,13 +89,15 @@ Decision decide(const Evidence& e) {
   else
     reason = text == "onhold" ? "" : text;
   // Words about us or the message beside a recipient status (a 5.1.1 "policy error"): the words
-  // contradict the status, and say why (docs/bounce-sources.md, contradiction 11).
+  // contradict the status, and say why (docs/bounce-sources.md, contradiction 11). So do words
+  // that say nothing was attempted (an ESP's suppression list: Amazon SES writes "Suppressed" with
+  // the earlier bounce's 5.1.1): the evidence is that earlier bounce, not this report.
   const StatusCodeFact* fact = statusFact(*set, status);
   const bool contradicted =
       fact && fact->hard &&
       in({"blocked", "badreputation", "requireptr", "authfailure", "rejected", "norelaying", "toomanyconn", "speeding",
           "securityerror", "policyviolation", "spamdetected", "virusdetected", "contenterror", "mesgtoobig",
-          "mailboxfull", "suspend", "exceedlimit"},
+          "mailboxfull", "suspend", "exceedlimit", "suppressed"},
          text);
   if (contradicted || (rule && rule->over_status)) reason = text;
   // A recipient status beside words that name no cause of their own (RFC 5321's stock 550,

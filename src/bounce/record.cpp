@@ -12,9 +12,10 @@ namespace safetynet::bounce {
 namespace {
 
 // The first enhanced status written as a reply writes it: after a reply code ("550 5.1.1",
-// "550-5.1.1") or qmail's "#" ("(#5.1.1)", qmail-remote.c).
+// "550-5.1.1") or qmail's "#" ("(#5.1.1)", qmail-remote.c), or as the diagnostic's first word,
+// the MTA's own code for its failure (Domino's "X-Notes; 5.1.2 - Bad destination host ...").
 std::string replyStatus(const std::string& text) {
-  static const std::regex re(R"((?:(?:^|[^\d.])[245]\d\d[ -]|#)([245]\.\d{1,3}\.\d{1,3})(?!\d|\.\d))");
+  static const std::regex re(R"((?:(?:^|[^\d.])[245]\d\d[ -]|#|^\s*)([245]\.\d{1,3}\.\d{1,3})(?!\d|\.\d))");
   std::smatch m;
   return std::regex_search(text, m, re) ? m[1].str() : std::string();
 }

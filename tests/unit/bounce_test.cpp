@@ -917,7 +917,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 683u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 685u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 2u);
   EXPECT_EQ(rules.host_meanings.size(), 2u);
   EXPECT_EQ(rules.permanence_markers.size(), 2u);
@@ -1518,7 +1518,64 @@ TEST(BounceReviewed, EveryReviewedNoticeReadsAsItsSourceSays) {
     EXPECT_EQ(c.records[0].reason, want.at("reason").get<std::string>()) << file;
     EXPECT_EQ(c.records[0].hard, want.at("hard").get<bool>()) << file << " " << c.records[0].reason;
   }
-  EXPECT_EQ(notices, 45);
+  EXPECT_EQ(notices, 90);
+}
+
+// An ESP that did not send because the address is on its suppression list says so beside the
+// earlier bounce's status: Amazon SES writes bounceSubType "Suppressed" with Status 5.1.1. The
+// words say nothing was attempted; the evidence is that earlier bounce, not this report (the
+// rule's own `hard: false` used to lose to the status).
+TEST(BounceReason, AnEspsSuppressionBesideARecipientStatusIsNoHardBounce) {
+  const Decision d = decide(Evidence{"5.1.1", "550", "failed", "",
+                                     "Amazon SES has suppressed sending to this address because it has a recent history of "
+                                     "bouncing as an invalid address. For more information about how to remove an address "
+                                     "from the suppression list, see the Amazon SES Developer Guide",
+                                     {}, false});
+  EXPECT_EQ(d.reason, "suppressed");
+  EXPECT_FALSE(d.hard);
+  // The same status beside words that are about the mailbox is still hard.
+  EXPECT_TRUE(decide(Evidence{"5.1.1", "550", "failed", "RCPT", "550 5.1.1 <kim@globex.test>: Recipient address rejected: User unknown",
+                              {}, false})
+                  .hard);
+}
+
+// Apache James's reason when the recipient's domain has no mail host (MailDelivrer.java,
+// handleNoTargetServer: permanent at once by default), inside its qmail-worded bounce; and its
+// other text, for a lookup that failed, which is temporary.
+TEST(BounceReason, JamesNoDnsEntriesIsADeadDomainAndItsLookupProblemIsTemporary) {
+  const Decision dead = decide(Evidence{"", "", "failed", "",
+                                        "There are no DNS entries for the hostname lead-j2.example.  I cannot determine where "
+                                        "to send this message.",
+                                        {}, true});
+  EXPECT_EQ(dead.reason, "hostunknown");
+  EXPECT_TRUE(dead.hard);
+  const Decision later = decide(Evidence{"", "", "failed", "",
+                                         "Temporary problem looking up mail server for host: lead-j2.example.  I cannot "
+                                         "determine where to send this message.",
+                                         {}, true});
+  EXPECT_EQ(later.reason, "networkerror");
+  EXPECT_FALSE(later.hard);
+}
+
+// A Diagnostic-Code whose first word is an enhanced status is the reporting system's own code for
+// the failure (Domino: "X-Notes; 5.1.2 - Bad destination host 'DNS Hard Error ...'"; IronPort:
+// "5.1.0 - Unknown address error"): more precise than the report's Status 5.0.0, as a "550 5.1.1"
+// in the text already was.
+TEST(Bounce, AStatusOpeningTheDiagnosticIsTheReportingSystemsOwn) {
+  const auto c = classifyFile("reviewed/thin-31-domino-dns-hard-error.eml");
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].status, "5.1.2");
+  EXPECT_EQ(c.records[0].reason, "hostunknown");
+  // A code inside a sentence of help is not the failure's.
+  EXPECT_EQ(safetynet::bounce::classify("From: MAILER-DAEMON@mx.test\r\nTo: rep@ourco.test\r\nSubject: Undeliverable\r\n"
+                                        "Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+                                        "--b\r\nContent-Type: text/plain\r\n\r\nNot delivered.\r\n"
+                                        "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.test\r\n\r\n"
+                                        "Final-Recipient: rfc822; kim@globex.test\r\nAction: failed\r\nStatus: 5.0.0\r\n"
+                                        "Diagnostic-Code: smtp; 550 rejected, see codes such as 5.1.1 in our help\r\n--b--\r\n")
+                .records.at(0)
+                .status,
+            "5.0.0");
 }
 
 // A dead-address wording after a hedge ("may not exist", "might not exist") is the mail system
