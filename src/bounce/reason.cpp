@@ -130,7 +130,13 @@ Decision decide(const Evidence& e) {
   // LMTP answers each recipient after the end of the message (RFC 2033 4.2: "one reply for each
   // RCPT command that had previously been accepted"): there the status is about that mailbox.
   const bool lmtp = asciiLower(e.text).find("lmtp") != std::string::npos;
-  if (reason == "userunknown" && ((command == "DATA" && !addressing) || (command == "EOD" && !(lmtp && addressing))))
+  // Unless the words are the provider's own, documented as "no such user" for its own hosts (a
+  // rule scoped to them with `hard: true`): Yahoo answers "554 delivery error: dd This user doesn't
+  // have a yahoo.com account" to the message and says the user does not exist; that is its
+  // statement about its own directory, not a gateway's.
+  const bool providersOwnWords = rule && rule->hard && !rule->hosts.empty();
+  if (reason == "userunknown" && !providersOwnWords &&
+      ((command == "DATA" && !addressing) || (command == "EOD" && !(lmtp && addressing))))
     reason = "filtered";
   // A policy code (X.7.x) with "no such user" words: a filter's answer, not a dead mailbox.
   // (At RCPT the words are about the address: "553 5.7.1 Invalid recipient".)

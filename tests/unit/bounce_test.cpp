@@ -1514,7 +1514,7 @@ TEST(BounceReviewed, EveryReviewedNoticeReadsAsItsSourceSays) {
     EXPECT_EQ(c.records[0].reason, want.at("reason").get<std::string>()) << file;
     EXPECT_EQ(c.records[0].hard, want.at("hard").get<bool>()) << file << " " << c.records[0].reason;
   }
-  EXPECT_EQ(notices, 90);
+  EXPECT_EQ(notices, 117);
 }
 
 // An ESP that did not send because the address is on its suppression list says so beside the
@@ -1572,6 +1572,23 @@ TEST(Bounce, AStatusOpeningTheDiagnosticIsTheReportingSystemsOwn) {
                 .records.at(0)
                 .status,
             "5.0.0");
+}
+
+// Yahoo answers the message itself with "554 delivery error: dd This user doesn't have a yahoo.com
+// account" and documents it as "the recipient's user ID doesn't exist": the provider's own words
+// about its own directory (a rule scoped to its hosts, `hard: true`) stay hard after DATA, where a
+// gateway's "user unknown" is read as a filter's (a real one quoted by a review read `filtered`).
+TEST(BounceReason, AProvidersOwnNoSuchUserAfterTheMessageIsStillHard) {
+  const Decision yahoo = decide(Evidence{"", "554", "failed", "EOD",
+                                         "554 delivery error: dd This user doesn't have a yahoo.com account (kim@yahoo.com) "
+                                         "[-5] - mta1172.mail.ne1.yahoo.com",
+                                         {"yahoo.com"}, true});
+  EXPECT_EQ(yahoo.reason, "userunknown");
+  EXPECT_TRUE(yahoo.hard);
+  // A gateway's words after the message: a filter's.
+  const Decision gateway = decide(Evidence{"", "550", "failed", "EOD", "550 5.0.0 <kim@globex.test>... User unknown", {"globex.test"}, true});
+  EXPECT_EQ(gateway.reason, "filtered");
+  EXPECT_FALSE(gateway.hard);
 }
 
 // A dead-address wording after a hedge ("may not exist", "might not exist") is the mail system
