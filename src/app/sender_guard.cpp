@@ -22,6 +22,19 @@ std::string percent(double v) {
   return buf;
 }
 
+// For the admins: a suspected provider incident (bounces.incident_after).
+nlohmann::json incidentPayload(const bounce::BounceIncident& inc, const BouncesConfig& config) {
+  nlohmann::json p;
+  p["type"] = "bounce_incident";
+  p["domain"] = inc.domain;
+  p["addresses"] = inc.addresses;
+  p["since"] = formatIso8601(inc.since);
+  p["window_minutes"] = std::chrono::duration_cast<std::chrono::minutes>(config.incident_window).count();
+  p["incident_after"] = config.incident_after;
+  p["rewritten"] = inc.rewritten;
+  return p;
+}
+
 nlohmann::json pausePayload(const SenderState& st) {
   nlohmann::json p;
   p["type"] = "sender_paused";
@@ -100,7 +113,19 @@ Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store,
       r.action = "failed";
       // The same reading as a bounce email's (vendor codes, what receivers mean by their words).
       cl.records.push_back(bounce::completeRecord(r));
-      bounce::recordBounces(store, s.config.bounces, cl, b.key, "connector: " + c->name(), asciiLower(b.mailbox), b.at);
+      const auto alert = [&s](const bounce::BounceIncident& inc) -> std::optional<OutboxMessage> {
+        if (s.notifiers.empty()) return std::nullopt;
+        return outboxNote(s, "bounce_incident|" + inc.domain + "|" + std::to_string(toMillis(inc.since)),
+                          incidentPayload(inc, s.config.bounces));
+      };
+      const auto result =
+          bounce::recordBounces(store, s.config.bounces, cl, b.key, "connector: " + c->name(), asciiLower(b.mailbox), b.at, alert);
+      for (const auto& inc : result.incidents)
+        if (inc.began)
+          logger("bounces")->warn("{} different addresses at {} bounced as unknown within {} min: a suspected provider "
+                                  "incident; their hard bounces hold nobody on their own (bounces.incident_after)",
+                                  inc.addresses, inc.domain,
+                                  std::chrono::duration_cast<std::chrono::minutes>(s.config.bounces.incident_window).count());
     }
     store.putConnectorState(c->name(), "activity_since", std::to_string(toMillis(now)));
   }

@@ -109,4 +109,28 @@ std::optional<Standing> applyBounce(const std::optional<Standing>& current, cons
   return s;
 }
 
+std::optional<Standing> incidentStanding(const std::optional<Standing>& current, const BounceEvent& e, int addresses,
+                                         const BouncesConfig& config) {
+  if (current && current->state != "watch" && !hardWithinIncident(current, config, e.at)) return std::nullopt;
+  Standing s = current.value_or(Standing{});
+  s.subject = e.address;
+  s.state = "watch";
+  s.reason = e.reason;
+  s.since = e.at;
+  s.until.reset();
+  const auto at = e.address.rfind('@');
+  const std::string domain = at == std::string::npos ? e.address : e.address.substr(at + 1);
+  const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(config.incident_window).count();
+  s.evidence = "hard bounce on " + day(e.at) + ": " + what(e) + ", while " + std::to_string(addresses) +
+               " different addresses at " + domain + " bounced as unknown within " + std::to_string(minutes) +
+               " min (bounces.incident_after: " + std::to_string(config.incident_after) +
+               "): more like the provider's incident than dead mailboxes; not suppressed, a hard bounce after it is";
+  return s;
+}
+
+bool hardWithinIncident(const std::optional<Standing>& current, const BouncesConfig& config, TimePoint at) {
+  return current && current->state == "hard" && current->reason == "userunknown" && current->subject[0] != '@' &&
+         current->since >= at - config.incident_window;
+}
+
 }  // namespace safetynet::bounce

@@ -27,6 +27,18 @@ std::optional<Standing> applyBounce(const std::optional<Standing>& current, cons
                                     int soft_in_window,
                                     const BouncesConfig& config, TimePoint now);
 
+// A hard "no such user" bounce (`e`) while `addresses` different addresses at its domain bounced
+// so within config.incident_window, at least config.incident_after: more like the provider's
+// incident than that many mailboxes dying in an hour. The address is watched, not suppressed: a
+// hard bounce after the incident suppresses it. nullopt: nothing to change (a complaint, or a
+// suppression older than the incident, stays).
+std::optional<Standing> incidentStanding(const std::optional<Standing>& current, const BounceEvent& e, int addresses,
+                                         const BouncesConfig& config);
+
+// Whether `current` is a hard bounce the incident seen at `at` may have caused (recorded within
+// its window, for an unknown user): those are rewritten as incidentStanding says.
+bool hardWithinIncident(const std::optional<Standing>& current, const BouncesConfig& config, TimePoint at);
+
 // When the soft bounces that count towards the next hold began.
 TimePoint softCountingStart(const std::optional<Standing>& current, const BouncesConfig& config, TimePoint now);
 

@@ -7,9 +7,45 @@
 
 namespace safetynet::bounce {
 
+namespace {
+// Inside the bounce's transaction, the incident lock of `domain` held: whether `e` falls in a
+// suspected incident; if so, the earlier hard bounces of its window are rewritten (they were
+// recorded before it tripped), and the admins told when it began.
+std::optional<BounceIncident> incidentAt(Store& store, const BouncesConfig& config, const BounceEvent& e,
+                                         const std::string& domain, const IncidentAlert& alert) {
+  BounceIncident inc;
+  inc.domain = domain;
+  inc.since = e.at - config.incident_window;
+  const auto seen = store.addressesBouncedAt(domain, {"userunknown"}, inc.since);  // this one included
+  inc.addresses = static_cast<int>(seen.size());
+  if (inc.addresses < config.incident_after) return std::nullopt;
+  for (const auto& address : seen) {
+    if (address == e.address) continue;
+    store.lockSubject(address);
+    const auto current = store.standing(address);
+    if (!hardWithinIncident(current, config, e.at)) continue;
+    // Its evidence: its own latest "no such user" of the window.
+    BounceEvent own;
+    for (const auto& past : store.bouncesFor(address, inc.since))
+      if (past.hard && past.reason == "userunknown") own = past;
+    if (own.address.empty()) continue;
+    if (auto st = incidentStanding(current, own, inc.addresses, config)) {
+      store.putStandingInTransaction(*st);
+      inc.rewritten.push_back(address);
+    }
+  }
+  // Began: no incident of this domain on record within a window of this bounce.
+  inc.began = !store.domainFact(domain, "bounce_incident", e.at);
+  store.putDomainFact(domain, "bounce_incident", std::to_string(inc.addresses), e.at + config.incident_window);
+  if (inc.began && alert)
+    if (auto note = alert(inc)) store.enqueueInTransaction(*note);
+  return inc;
+}
+}  // namespace
+
 ImportResult recordBounces(Store& store, const BouncesConfig& config, const Classification& c,
                            const std::string& message_id, const std::string& source, const std::string& sender,
-                           TimePoint at) {
+                           TimePoint at, const IncidentAlert& alert) {
   ImportResult result;
   for (const auto& r : c.records) {
     if (r.recipient.empty()) continue;
@@ -34,9 +70,13 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
     const auto atSign = e.address.rfind('@');
     const std::string domain = atSign == std::string::npos ? std::string() : e.address.substr(atSign + 1);
     const bool aboutDomain = aboutTheDomain(e.reason) && e.hard && !domain.empty();
+    // Counted the same way, under a lock of its own (taken first): a provider's incident.
+    const bool incidentKind = e.hard && e.reason == "userunknown" && !domain.empty() && config.incident_after > 0;
     std::vector<std::string> locks;
+    if (incidentKind) locks.push_back("incident@" + domain);
     if (aboutDomain) locks.push_back("@" + domain);
     locks.push_back(e.address);
+    std::optional<BounceIncident> incident;
     // Decided inside the bounce's transaction, the subjects locked: a bounce of the same address
     // (or of another address of the same dead domain) recorded at the same moment elsewhere is
     // counted, not overwritten.
@@ -50,6 +90,10 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
       }
       const std::string subject = subjectOf(e, domainConfirmed);
       const auto current = store.standing(subject);
+      if (incidentKind) {
+        incident = incidentAt(store, config, e, domain, alert);
+        if (incident) return next = incidentStanding(current, e, incident->addresses, config);
+      }
       // Soft bounces of this address since the window (or the last hold) began, this one included.
       int soft = 1;
       if (!e.hard && e.reason != "feedback")
@@ -64,6 +108,7 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
     }
     ++result.recorded;
     if (next) result.changed.push_back(*next);
+    if (incident) result.incidents.push_back(*incident);
   }
   return result;
 }

@@ -2,6 +2,9 @@
 // Bounce history: classified bounces into the store, each recipient's standing updated by the
 // policy (bounce_policy.hpp) in the same transaction. Used by `bounce import` and, later, by the
 // connectors' bounce data.
+#include <functional>
+#include <optional>
+
 #include "safetynet/bounce/bounce.hpp"
 #include "safetynet/config/config.hpp"
 #include "safetynet/connector/profile.hpp"
@@ -9,17 +12,32 @@
 
 namespace safetynet::bounce {
 
+// A suspected provider incident (config.incident_after): `addresses` different addresses at
+// `domain` bounced as unknown within config.incident_window.
+struct BounceIncident {
+  std::string domain;
+  int addresses = 0;
+  bool began = false;                  // this bounce tripped it (the admins are told once)
+  std::vector<std::string> rewritten;  // earlier hard bounces of it, now watched
+  TimePoint since{};                   // the window's start
+};
+
 struct ImportResult {
   int recorded = 0;    // new events
   int duplicates = 0;  // seen before (same message, same recipient)
   int ignored = 0;     // deliveries, auto-replies
   std::vector<Standing> changed;  // standings written
+  std::vector<BounceIncident> incidents;  // incidents these bounces fell in
 };
+
+// The admins' notification of an incident that began, queued in the same transaction; nullopt:
+// none (no notifier).
+using IncidentAlert = std::function<std::optional<OutboxMessage>(const BounceIncident&)>;
 
 // `message_id`: what makes the source message unique (a hash of its bytes for files).
 ImportResult recordBounces(Store& store, const BouncesConfig& config, const Classification& c,
                            const std::string& message_id, const std::string& source, const std::string& sender,
-                           TimePoint at);
+                           TimePoint at, const IncidentAlert& alert = {});
 
 // The addresses a platform's profile marks as bounced (an address's own flag, or the person's
 // flag, which is about the primary address or the only one).

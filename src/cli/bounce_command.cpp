@@ -191,6 +191,11 @@ int bounceImportCommand(const Config& config, const std::vector<std::string>& fi
               << "\n";
     for (const auto& s : result.changed)
       if (s.state != "watch") std::cout << "  " << s.subject << ": " << s.state << " (" << s.evidence << ")\n";
+    for (const auto& inc : result.incidents)
+      if (inc.began || !inc.rewritten.empty())
+        std::cout << "  " << inc.domain << ": " << inc.addresses
+                  << " different addresses bounced as unknown within bounces.incident_window: a suspected provider "
+                     "incident; their hard bounces suppress nobody on their own\n";
   }
   std::cout << recorded << " bounce(s) recorded, " << duplicates << " already known\n";
   return rc;

@@ -499,6 +499,9 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
       positive(*b, key, value);
     b->integer("permanent_after", c.bounces.permanent_after, 1, 1000);
     b->integer("domain_after", c.bounces.domain_after, 1, 1000);
+    b->integer("incident_after", c.bounces.incident_after, 0, 100000);
+    b->duration("incident_window", c.bounces.incident_window);
+    positive(*b, "incident_window", c.bounces.incident_window);
     b->string("rules_file", c.bounces.rules_file);
     checkReadableFile(*b, "rules_file", c.bounces.rules_file);
     b->finish();

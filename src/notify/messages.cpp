@@ -85,6 +85,34 @@ MessageContent senderPausedContent(const nlohmann::json& p) {
   return c;
 }
 
+// For the admins: many addresses at one domain bounced as unknown at once (bounces.incident_after).
+MessageContent bounceIncidentContent(const nlohmann::json& p) {
+  const std::string domain = p.value("domain", "");
+  const int addresses = p.value("addresses", 0);
+  MessageContent c;
+  c.title = "Safety Net suspects a mail provider's incident at " + domain;
+  c.fields = {field("Domain", domain), field("Addresses", std::to_string(addresses)),
+              field("Since", p.value("since", ""), "", true)};
+  const std::string why = std::to_string(addresses) + " different addresses at " + domain +
+                          " bounced as unknown (no such user) within " + std::to_string(p.value("window_minutes", 0)) +
+                          " min, at least bounces.incident_after (" + std::to_string(p.value("incident_after", 0)) +
+                          "). A provider that refuses live mailboxes for a while looks like this; so does a list of "
+                          "dead addresses at one company.";
+  std::string earlier;
+  int listed = 0;
+  const auto rewritten = p.value("rewritten", nlohmann::json::array());
+  for (const auto& a : rewritten)
+    if (a.is_string() && listed++ < 20) earlier += (earlier.empty() ? "" : ", ") + a.get<std::string>();
+  if (listed > 20) earlier += " and " + std::to_string(listed - 20) + " more";
+  c.sections = {field("Evidence", why),
+                field("No longer suppressed", earlier.empty() ? "none" : earlier),
+                field("Next step", "while it lasts, these bounces suppress nobody on their own: an address that "
+                                   "bounces as unknown again afterwards is suppressed then. If the contacts are "
+                                   "really gone (an old list at one company), remove them on the platform.")};
+  c.text = "Suspected incident at " + domain + ": " + why;
+  return c;
+}
+
 // For the admins: the fail-safe tripped, or our DNS is (no longer) distrusted.
 MessageContent failsafeContent(const nlohmann::json& p) {
   const std::string event = p.value("event", "");
@@ -199,7 +227,7 @@ std::string slackValue(const MessageField& f) {
 }  // namespace
 
 bool isAdminPayload(const nlohmann::json& p) {
-  static const char* const kAdmin[] = {"too_late", "sender_paused", "failsafe", "email_failed", "digest"};
+  static const char* const kAdmin[] = {"too_late", "sender_paused", "failsafe", "email_failed", "digest", "bounce_incident"};
   const std::string type = p.value("type", "");
   for (const char* t : kAdmin)
     if (type == t) return true;
@@ -210,6 +238,7 @@ MessageContent messageContent(const nlohmann::json& p) {
   const std::string type = p.value("type", "");
   if (type == "sender_paused") return senderPausedContent(p);
   if (type == "failsafe") return failsafeContent(p);
+  if (type == "bounce_incident") return bounceIncidentContent(p);
   if (type == "email_failed") return emailFailedContent(p);
   if (type == "digest") return digestContent(p);
   return emailContent(p);

@@ -590,18 +590,26 @@ class SqlStore final : public Store {
     s.run();
     if (db_->changes() == 0) return false;  // recorded before; the Tx rolls back
     const std::optional<Standing> st = decide();
-    if (st) {
-      Stmt u(db_,
-             "INSERT INTO standings(subject, state, since, until, soft_count, holds, reason, evidence) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(subject) DO UPDATE SET state=excluded.state, since=excluded.since, until=excluded.until, soft_count=excluded.soft_count, holds=excluded.holds, reason=excluded.reason, evidence=excluded.evidence");
-      u.bind(1, st->subject).bind(2, st->state).bind(3, toMillis(st->since));
-      if (st->until) u.bind(4, toMillis(*st->until));
-      else u.bindNull(4);
-      u.bind(5, st->soft_count).bind(6, st->holds).bind(7, st->reason).bind(8, st->evidence);
-      u.run();
-    }
+    if (st) writeStanding(*st);
     tx.commit();
     return true;
   }
+
+  void writeStanding(const Standing& st) {
+    Stmt u(db_,
+           "INSERT INTO standings(subject, state, since, until, soft_count, holds, reason, evidence) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(subject) DO UPDATE SET state=excluded.state, since=excluded.since, until=excluded.until, soft_count=excluded.soft_count, holds=excluded.holds, reason=excluded.reason, evidence=excluded.evidence");
+    u.bind(1, st.subject).bind(2, st.state).bind(3, toMillis(st.since));
+    if (st.until) u.bind(4, toMillis(*st.until));
+    else u.bindNull(4);
+    u.bind(5, st.soft_count).bind(6, st.holds).bind(7, st.reason).bind(8, st.evidence);
+    u.run();
+  }
+
+  void lockSubject(const std::string& subject) override { lockStanding(subject); }
+
+  void putStandingInTransaction(const Standing& st) override { writeStanding(st); }
+
+  void enqueueInTransaction(const OutboxMessage& m) override { enqueue(m); }
 
   std::vector<BounceEvent> bouncesFor(const std::string& address, TimePoint since) override {
     Stmt s(db_,
@@ -615,17 +623,18 @@ class SqlStore final : public Store {
     return out;
   }
 
-  std::vector<std::string> addressesBouncedAt(const std::string& domain, const std::vector<std::string>& reasons) override {
+  std::vector<std::string> addressesBouncedAt(const std::string& domain, const std::vector<std::string>& reasons,
+                                              TimePoint since) override {
     // Addresses are stored lower-case; a suffix match reads the whole table, which holds
     // bounces, not sends: small, and read only when a dead-domain bounce arrives.
     std::string sql = "SELECT DISTINCT address FROM bounces WHERE substr(address, length(address) - CAST(? AS INTEGER) + 1) = ? "
-                      "AND reason IN (";
+                      "AND at>=? AND reason IN (";
     for (size_t i = 0; i < reasons.size(); ++i) sql += i ? ",?" : "?";
     sql += ") ORDER BY address";
     Stmt s(db_, sql.c_str());
     const std::string suffix = "@" + domain;
-    s.bind(1, static_cast<long long>(suffix.size())).bind(2, suffix);
-    for (size_t i = 0; i < reasons.size(); ++i) s.bind(static_cast<int>(i + 3), reasons[i]);
+    s.bind(1, static_cast<long long>(suffix.size())).bind(2, suffix).bind(3, toMillis(since));
+    for (size_t i = 0; i < reasons.size(); ++i) s.bind(static_cast<int>(i + 4), reasons[i]);
     std::vector<std::string> out;
     while (s.step()) out.push_back(s.text(0));
     return out;

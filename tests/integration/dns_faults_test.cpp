@@ -67,7 +67,9 @@ class DnsFaultsTest : public ::testing::Test {
   }
   void SetUp() override { proxy = std::make_unique<DnsFaultProxy>(unbound_->server()); }
 
-  DnsResolverPtr resolver(milliseconds timeout = milliseconds(300), int tries = 1) {
+  // The tests without faults need every answer: 2 s and two tries (a loaded ASan run answers
+  // slowly through the proxy); the fault tests pass their own.
+  DnsResolverPtr resolver(milliseconds timeout = milliseconds(2000), int tries = 2) {
     return makeCaresResolver(io.get_executor(), DnsOptions{{proxy->server()}, timeout, tries});
   }
   DnsAnswer ask(const DnsResolverPtr& r, const std::string& name, DnsType type) { return runTask(io, r->query(name, type)); }

@@ -143,7 +143,7 @@ TEST(EndToEndMetrics, PrometheusScrapesTheDaemonAndCountsItsHolds) {
   // Prometheus: a temporary config scraping the daemon every second with the read-only token.
   const unsigned short promPort = freePort();
   std::ofstream(dir / "prometheus.yml")
-      << "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+      << "global: {scrape_interval: 2s, scrape_timeout: 2s, evaluation_interval: 1s}\n"
       << "rule_files: [\"" << SAFETYNET_SOURCE_DIR << "/packaging/prometheus/alerts.yml\"]\n"
       << "scrape_configs:\n"
       << "  - job_name: safetynet\n"

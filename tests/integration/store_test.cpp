@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <libpq-fe.h>
 #include <atomic>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -649,6 +650,61 @@ TEST(PostgresStore, TwoAddressesOfADeadDomainRecordedAtOnceByTwoInstancesConfirm
     EXPECT_TRUE(st.has_value()) << "gone" << i << ".test";
   }
   EXPECT_EQ(confirmed, kDomains);
+}
+
+// Two instances record "no such user" bounces of different addresses at one domain at once
+// (bounces.incident_after 4): the count is taken under the domain's incident lock, so every
+// domain's incident trips once, is told to the admins once, and leaves none of its addresses
+// suppressed, whichever instance recorded which bounce.
+TEST(PostgresStore, AProviderIncidentSeenByTwoInstancesAtOnceIsToldOnceAndSuppressesNobody) {
+  const std::string db = freshDatabase();
+  auto a = openPostgresStore(db), b = openPostgresStore(db);
+  BouncesConfig config;
+  config.incident_after = 4;
+  constexpr int kDomains = 10, kEach = 4;
+  const TimePoint t0 = Clock::now();
+  const bounce::IncidentAlert alert = [](const bounce::BounceIncident& inc) -> std::optional<OutboxMessage> {
+    OutboxMessage m;
+    m.dedupe_key = "bounce_incident|" + inc.domain + "|" + std::to_string(toMillis(inc.since));
+    m.kind = "slack";
+    m.payload = {{"type", "bounce_incident"}, {"domain", inc.domain}};
+    return m;
+  };
+  auto unknownBounce = [&](Store& store, const std::string& local, int d, int k) {
+    bounce::Classification c;
+    bounce::BounceRecord r;
+    r.recipient = local + std::to_string(k) + "@big" + std::to_string(d) + ".test";
+    r.reason = "userunknown";
+    r.hard = true;
+    r.action = "failed";
+    r.status = "5.1.1";
+    c.records.push_back(r);
+    return bounce::recordBounces(store, config, c, r.recipient, "test", "", t0 + std::chrono::seconds(k), alert);
+  };
+  std::atomic<int> ready{0};
+  auto instance = [&](Store& store, const std::string& local) {
+    for (int d = 0; d < kDomains; ++d)
+      for (int k = 0; k < kEach; ++k) {
+        ++ready;
+        while (ready.load() < 2 * (d * kEach + k + 1)) std::this_thread::yield();
+        unknownBounce(store, local, d, k);
+      }
+  };
+  std::thread ta(instance, std::ref(*a), "kim"), tb(instance, std::ref(*b), "lee");
+  ta.join();
+  tb.join();
+  std::map<std::string, int> told;
+  for (const auto& m : a->allOutbox()) ++told[m.payload.value("domain", "")];
+  for (int d = 0; d < kDomains; ++d) {
+    const std::string domain = "big" + std::to_string(d) + ".test";
+    EXPECT_EQ(told[domain], 1) << domain;
+    for (const std::string local : {"kim", "lee"})
+      for (int k = 0; k < kEach; ++k) {
+        const auto st = a->standing(local + std::to_string(k) + "@" + domain);
+        ASSERT_TRUE(st.has_value());
+        EXPECT_EQ(st->state, "watch") << st->subject << ": " << st->evidence;
+      }
+  }
 }
 
 // An admin suppresses an address ("Keep held and suppress") while a soft bounce of it is being

@@ -33,6 +33,7 @@ class BounceHistoryTest : public ::testing::Test {
     store.reset();
     std::filesystem::remove_all(dir);
   }
+  IncidentAlert alert;  // the daemon's: an admin notification when an incident begins
   ImportResult bounceAt(TimePoint at, const std::string& address, const std::string& reason, bool hard = false,
                         const std::string& status = "") {
     Classification c;
@@ -44,7 +45,7 @@ class BounceHistoryTest : public ::testing::Test {
     r.diagnostic = reason == "feedback" ? "" : "550 something";
     r.feedback_type = reason == "feedback" ? "abuse" : "";
     c.records.push_back(r);
-    return recordBounces(*store, config, c, "msg-" + std::to_string(++serial), "test", "rep@seller.test", at);
+    return recordBounces(*store, config, c, "msg-" + std::to_string(++serial), "test", "rep@seller.test", at, alert);
   }
   std::vector<std::string> signals(const std::string& address) {
     checks::BounceHistoryCheck check(store.get());
@@ -227,4 +228,76 @@ TEST_F(BounceHistoryTest, APlatformsBouncedFlagSuppressesOnceAndAnAdminClearHold
   single.bounced = true;
   single.addresses.push_back(ProfileAddress{"lee@globex.test", false, "", false, false});
   EXPECT_EQ(platformBouncedAddresses(single), std::vector<std::string>{"lee@globex.test"});
+}
+
+// A provider's incident (Gmail, 14 December 2020: "The email account that you tried to reach does
+// not exist" for live mailboxes) reads like many dead mailboxes at one domain at once. Before, each of those bounces suppressed a live lead until an admin cleared it.
+TEST_F(BounceHistoryTest, ManyAddressesAtOneDomainUnknownWithinTheWindowAreAnIncidentNotDeadMailboxes) {
+  config.incident_after = 4;  // incident_window: 1 h
+  const auto now = Clock::now();
+  int alerts = 0;
+  alert = [&alerts](const BounceIncident& inc) -> std::optional<OutboxMessage> {
+    ++alerts;
+    OutboxMessage m;
+    m.dedupe_key = "bounce_incident|" + inc.domain;
+    m.kind = "slack";
+    m.payload = {{"type", "bounce_incident"}, {"domain", inc.domain}, {"addresses", inc.addresses}};
+    return m;
+  };
+  // Older than the incident: a dead mailbox stays dead, a complainer stays do_not_mail.
+  bounceAt(now - hours(30), "left@big.test", "userunknown", true, "5.1.1");
+  bounceAt(now - hours(30), "annoyed@big.test", "feedback");
+  // Three addresses at one domain within the hour, and one elsewhere: each a dead mailbox.
+  bounceAt(now - minutes(50), "a@big.test", "userunknown", true, "5.1.1");
+  bounceAt(now - minutes(40), "b@big.test", "userunknown", true, "5.1.1");
+  bounceAt(now - minutes(35), "x@other.test", "userunknown", true, "5.1.1");
+  bounceAt(now - minutes(30), "c@big.test", "userunknown", true, "5.1.1");
+  EXPECT_EQ(signals("c@big.test"), V{"HARD_BOUNCED"});
+  EXPECT_EQ(alerts, 0);
+  // The fourth: a suspected incident. Its bounces, and the three before it, suppress nobody.
+  auto fourth = bounceAt(now - minutes(20), "d@big.test", "userunknown", true, "5.1.1");
+  ASSERT_EQ(fourth.incidents.size(), 1u);
+  EXPECT_TRUE(fourth.incidents[0].began);
+  EXPECT_EQ(fourth.incidents[0].addresses, 4);
+  EXPECT_EQ(fourth.incidents[0].rewritten, (V{"a@big.test", "b@big.test", "c@big.test"}));
+  for (const auto* a : {"a@big.test", "b@big.test", "c@big.test", "d@big.test"}) {
+    EXPECT_EQ(signals(a), V{}) << a;
+    ASSERT_TRUE(store->standing(a)) << a;
+    EXPECT_EQ(store->standing(a)->state, "watch") << a;
+    EXPECT_NE(store->standing(a)->evidence.find("4 different addresses at big.test"), std::string::npos)
+        << store->standing(a)->evidence;
+  }
+  EXPECT_EQ(signals("left@big.test"), V{"HARD_BOUNCED"});
+  EXPECT_EQ(signals("annoyed@big.test"), V{"SUPPRESSED"});
+  EXPECT_EQ(signals("x@other.test"), V{"HARD_BOUNCED"});
+  // The admins are told once, with the first bounce that tripped it.
+  EXPECT_EQ(alerts, 1);
+  EXPECT_EQ(store->dueOutbox(Clock::now() + seconds(1), 10).size(), 1u);
+  // While it lasts, the next one is watched too; no second alert. The old dead mailbox bouncing
+  // again stays dead.
+  auto fifth = bounceAt(now - minutes(10), "e@big.test", "userunknown", true, "5.1.1");
+  ASSERT_EQ(fifth.incidents.size(), 1u);
+  EXPECT_FALSE(fifth.incidents[0].began);
+  EXPECT_EQ(signals("e@big.test"), V{});
+  bounceAt(now - minutes(5), "left@big.test", "userunknown", true, "5.1.1");
+  EXPECT_EQ(signals("left@big.test"), V{"HARD_BOUNCED"});
+  EXPECT_EQ(alerts, 1);
+  // Afterwards, an address that bounces as unknown again is dead after all.
+  bounceAt(now + hours(3), "b@big.test", "userunknown", true, "5.1.1");
+  EXPECT_EQ(signals("b@big.test"), V{"HARD_BOUNCED"});
+  EXPECT_EQ(signals("a@big.test"), V{});
+  // A later incident at the same domain is told again.
+  for (int i = 0; i < 4; ++i) bounceAt(now + hours(10) + minutes(i), "n" + std::to_string(i) + "@big.test", "userunknown", true, "5.1.1");
+  EXPECT_EQ(alerts, 2);
+}
+
+TEST_F(BounceHistoryTest, IncidentAfterZeroTurnsTheIncidentReadingOff) {
+  config.incident_after = 0;
+  const auto now = Clock::now();
+  for (int i = 0; i < 30; ++i) {
+    auto r = bounceAt(now - minutes(30 - i), "p" + std::to_string(i) + "@big.test", "userunknown", true, "5.1.1");
+    EXPECT_TRUE(r.incidents.empty());
+  }
+  EXPECT_EQ(signals("p0@big.test"), V{"HARD_BOUNCED"});
+  EXPECT_EQ(signals("p29@big.test"), V{"HARD_BOUNCED"});
 }

@@ -215,6 +215,19 @@ TEST(SlackMessage, WordingIsSharedAndUnchanged) {
   EXPECT_EQ(paused["blocks"][1]["fields"][2]["text"], "*Reason:*\n`sender_paused`: the sending mailbox itself is at risk");
 }
 
+TEST(SlackMessage, ASuspectedProviderIncidentTellsTheAdminsWhatItDidAndWhy) {
+  const nlohmann::json p = {{"type", "bounce_incident"}, {"domain", "gmail.com"}, {"addresses", 12},
+                            {"since", "2020-12-14T11:00:00.000Z"}, {"window_minutes", 60}, {"incident_after", 10},
+                            {"rewritten", {"a@gmail.com", "b@gmail.com"}}};
+  EXPECT_TRUE(isAdminPayload(p));
+  auto m = slackMessage(p);
+  EXPECT_EQ(m["blocks"][0]["text"]["text"], "Safety Net suspects a mail provider's incident at gmail.com");
+  const std::string all = m.dump();
+  EXPECT_THAT(all, HasSubstr("12 different addresses at gmail.com bounced as unknown (no such user) within 60 min"));
+  EXPECT_THAT(all, HasSubstr("a@gmail.com, b@gmail.com"));
+  EXPECT_THAT(all, HasSubstr("suppress nobody on their own"));
+}
+
 // ---- routing, through drainOutbox with gmock notifiers and a real store ----
 
 namespace {

@@ -69,6 +69,13 @@ struct BouncesConfig {
   // A dead domain (hostunknown, notaccept) is suppressed as a whole (@domain) once bounces say so
   // for this many different addresses; before that, only the address that bounced.
   int domain_after = 2;
+  // A provider's incident (Gmail answered "does not exist" for live addresses on 14 December
+  // 2020) reads like many dead mailboxes at once: when this many different addresses at
+  // one domain bounce as unknown within incident_window, their hard bounces hold nobody on their
+  // own, a hard bounce after it does, and the admins are told (docs/bounces.md, "Provider
+  // incidents"). 0: off.
+  int incident_after = 10;
+  milliseconds incident_window{std::chrono::hours(1)};
   // An admin's bounce rules (docs/bounces.md, "Overriding a rule"): tried before the built-in
   // data/bounce/rules.yaml, whose rules it can also disable by id. "" for the built-in ones only.
   std::string rules_file;

@@ -283,8 +283,16 @@ class Store {
   virtual bool recordBounceDeciding(const BounceEvent& e, const std::vector<std::string>& locks,
                                     const std::function<std::optional<Standing>()>& decide) = 0;
   virtual std::vector<BounceEvent> bouncesFor(const std::string& address, TimePoint since) = 0;
-  // The different addresses at `domain` ("acme.test") with a bounce of one of `reasons`.
-  virtual std::vector<std::string> addressesBouncedAt(const std::string& domain, const std::vector<std::string>& reasons) = 0;
+  // The different addresses at `domain` ("acme.test") with a bounce of one of `reasons` at or
+  // after `since`.
+  virtual std::vector<std::string> addressesBouncedAt(const std::string& domain, const std::vector<std::string>& reasons,
+                                                      TimePoint since = TimePoint{}) = 0;
+  // Inside recordBounceDeciding's `decide` only (its transaction): another subject's standing
+  // rewritten after taking its lock, and the admins' notification queued with it. A suspected
+  // provider incident rewrites the hard bounces recorded before it tripped.
+  virtual void lockSubject(const std::string& subject) = 0;
+  virtual void putStandingInTransaction(const Standing& s) = 0;
+  virtual void enqueueInTransaction(const OutboxMessage& m) = 0;
   virtual std::optional<Standing> standing(const std::string& subject) = 0;
   virtual std::vector<Standing> standings() = 0;
   // An admin lifts a suppression or hold; the event stays in the history, with an audit line.
