@@ -23,6 +23,12 @@ constexpr int kTargetAttempts = 6;
 // backoff): by email instead, rather than nothing for as long as it lasts.
 constexpr int kSlackAttempts = 12;
 
+// The row's last_error while a post of unknown outcome (attempt N) is waited for: the admins read
+// why it waits, and the next life reads that the wait was begun.
+std::string inFlightWaitMarker(int attempts) {
+  return "waiting for post " + std::to_string(attempts) + " to land before looking for it";
+}
+
 // The rep of a held email is asked of its platform when the email is held. A platform that did
 // not answer then (a 5xx, a body cut short) leaves the rep named by id only, and the DM would go
 // to the channel instead: such a payload is completed by asking the platform again.
@@ -128,14 +134,20 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
         const auto own = inFlight.own.find(m.id);
         const auto waited = inFlight.waited.find(m.id);
         const bool mine = own != inFlight.own.end() && own->second == m.attempts;
+        // A life that has ended since (a `run --once`, a killed daemon) may have begun this wait:
+        // the row says so, and being due again it has been served. Else every short life would
+        // begin it again and never look.
+        const std::string marker = inFlightWaitMarker(m.attempts);
+        const bool servedInTheRow = m.last_error.compare(0, marker.size(), marker) == 0;
         // (A notifier with no in-flight wait, email, resends under the same Message-ID instead.)
-        if (!mine && n.inFlightWait().count() > 0 &&
+        if (!mine && !servedInTheRow && n.inFlightWait().count() > 0 &&
             (waited == inFlight.waited.end() || waited->second != m.attempts)) {
           // Left "sending" by an earlier life or another instance: its post may have gone out
           // after the search time it stored, and may land later still. The wait is written to
           // the row (like every outbox wait), so that it leaves the batch meanwhile.
           inFlight.waited[m.id] = m.attempts;
-          store.outboxRetry(m.id, std::max(now, Clock::now()) + n.inFlightWait(), m.last_error, "sending");
+          store.outboxRetry(m.id, std::max(now, Clock::now()) + n.inFlightWait(),
+                            marker + (m.last_error.empty() ? "" : "; " + m.last_error), "sending");
           keptSending = true;
           continue;
         }

@@ -360,6 +360,35 @@ TEST_F(SlackOutboxTest, AMessageAnEarlierLifeLeftSendingIsLookedForOnlyAfterTheW
   EXPECT_EQ(message().state, "sent");
 }
 
+// Short lives (`run --once` from a timer, or a daemon killed again and again): each saw the row
+// for the first time, began the in-flight wait and ended, so no life ever looked for the post nor
+// sent it. The wait begun is in the row; the next life, the row due, looks at once.
+TEST_F(SlackOutboxTest, AWaitAnEndedLifeBeganIsServedNotBegunAgainByTheNext) {
+  std::shared_ptr<SlackNotifier> slack = notifier(true);  // in_flight_wait: 2 minutes
+  enqueue("k-short-lives");
+  const TimePoint t0 = Clock::now();
+  store->outboxSending(message().id, "D0RILEY", t0 - seconds(10));  // killed mid-post
+  {
+    Services life;  // sees another life's row: begins the wait, and ends
+    life.notifiers["slack"] = notifier(true);
+    runTask(io, drainOutbox(life, *store, t0));
+  }
+  EXPECT_EQ(fake.requestCount("conversations.history"), 0);
+  EXPECT_EQ(message().state, "sending");
+  EXPECT_NE(message().last_error.find("waiting for post 1 to land"), std::string::npos) << message().last_error;
+  // The killed life's post lands meanwhile.
+  ASSERT_EQ(runTask(io, slack->resolveTarget(message().payload)).destination, "D0RILEY");
+  ASSERT_TRUE(runTask(io, slack->post("D0RILEY", message().dedupe_key, message().payload)).delivered);
+  {
+    Services life;  // after the wait: looks, finds it, posts nothing
+    life.notifiers["slack"] = notifier(true);
+    EXPECT_EQ(runTask(io, drainOutbox(life, *store, t0 + minutes(3))).recovered, 1);
+  }
+  EXPECT_EQ(fake.requestCount("conversations.history"), 1);
+  EXPECT_EQ(fake.messages().size(), 1u);
+  EXPECT_EQ(message().state, "sent");
+}
+
 // The housekeeping moved between instances (A, then B, then A again): A's post got no usable
 // answer, B later posted the message again (another attempt) and got no answer either. A, draining
 // again, must not take the row for its own post (it would search at once, before B's post may have
