@@ -55,7 +55,7 @@ std::string reasonFromStatus(const std::string& status) {
 Decision decide(const Evidence& e) {
   const auto set = activeRules();
   const std::string act = asciiLower(e.action);
-  if (act == "delivered" || act == "relayed" || act == "expanded") return {"delivered", false, ""};
+  if (act == "delivered" || act == "relayed" || act == "expanded") return {"delivered", false, "", {}};
   const std::string& status = e.status;
   const std::string& command = e.stage;
   // 1. The first wording rule whose words are in the text and whose conditions hold (admin's
@@ -78,16 +78,23 @@ Decision decide(const Evidence& e) {
   // 5.1.10 is "no such address" at Microsoft and "null MX" elsewhere (RFC 7505): the text decides.
   if (code == "notaccept" && status.size() >= 5 && status.substr(2) == "1.10" && text == "userunknown") code = "userunknown";
   std::string reason;
+  // What changed the reading after the first rule, in words (the human form of `bounce classify`).
+  std::vector<std::string> steps;
+  const std::string codeName = status.size() >= 5 && reasonFromStatus(status) == code ? "status " + status : "reply " + e.reply;
   // The server's words decide when they name something specific; the code when they do not.
   // A code that says the mailbox moved is more precise than "no such user" ("551 not our customer").
-  if (text == "userunknown" && code == "hasmoved")
+  if (text == "userunknown" && code == "hasmoved") {
     reason = code;
-  else if (!text.empty() && !in({"expired", "systemerror", "contenterror", "policyviolation", "securityerror", "syntaxerror", "onhold"}, text))
+    steps.push_back("the " + codeName + " says the mailbox moved, more precise than the words");
+  } else if (!text.empty() && !in({"expired", "systemerror", "contenterror", "policyviolation", "securityerror", "syntaxerror", "onhold"}, text)) {
     reason = text;
-  else if (!code.empty())
+  } else if (!code.empty()) {
     reason = code;
-  else
+    if (!text.empty() && text != code)
+      steps.push_back("the words name only " + text + "; the " + codeName + " names " + code);
+  } else {
     reason = text == "onhold" ? "" : text;
+  }
   // Words about us or the message beside a recipient status (a 5.1.1 "policy error"): the words
   // contradict the status, and say why (docs/bounce-sources.md, contradiction 11). So do words
   // that say nothing was attempted (an ESP's suppression list: Amazon SES writes "Suppressed" with
@@ -99,10 +106,16 @@ Decision decide(const Evidence& e) {
           "securityerror", "policyviolation", "spamdetected", "virusdetected", "contenterror", "mesgtoobig",
           "mailboxfull", "suspend", "exceedlimit", "suppressed"},
          text);
-  if (contradicted || (rule && rule->over_status)) reason = text;
+  const auto changed = [&](const std::string& next, const std::string& why) {
+    if (next != reason) steps.push_back(why);
+    reason = next;
+  };
+  if (contradicted) changed(text, "the words (" + text + ") contradict the recipient status " + status);
+  else if (rule && rule->over_status) changed(text, "the rule's words outrank the status " + status);
   // A recipient status beside words that name no cause of their own (RFC 5321's stock 550,
   // "filtered"): the status is the more precise evidence.
-  else if (fact && fact->hard && !code.empty() && !recipientReason(text)) reason = code;
+  else if (fact && fact->hard && !code.empty() && !recipientReason(text))
+    changed(code, "the status " + status + " is about the recipient; the words name no cause of their own");
   // 3. The stage. The reply came to MAIL FROM: it is about our sender, whatever else it says,
   // unless it names a sender-side reason already.
   static const std::initializer_list<std::string_view> senderSide = {
@@ -112,12 +125,12 @@ Decision decide(const Evidence& e) {
   // stays `mesgtoobig`.)
   if (command == "MAIL" && !in(senderSide, reason) &&
       !in({"expired", "networkerror", "systemerror", "systemfull", "mesgtoobig"}, reason))
-    reason = "rejected";
-  if (command == "HELO" && !in(senderSide, reason)) reason = "blocked";
-  if (reason.empty() && act == "delayed") reason = "expired";
+    changed("rejected", "answered to MAIL FROM: about our sender");
+  if (command == "HELO" && !in(senderSide, reason)) changed("blocked", "answered to HELO: about our host");
+  if (reason.empty() && act == "delayed") changed("expired", "a delay notice that names no cause");
   if (reason.empty()) {
     // A bare code: 4xx is something temporary on the way, 5xx with nothing said is undecided.
-    if (!status.empty() && status[0] == '4') reason = "expired";
+    if (!status.empty() && status[0] == '4') changed("expired", "a temporary status that names no cause");
     else reason = "onhold";
   }
   // A "no such user" after the message was sent (end of DATA) is a filter's answer, not a dead
@@ -137,17 +150,22 @@ Decision decide(const Evidence& e) {
   const bool providersOwnWords = rule && rule->hard && !rule->hosts.empty();
   if (reason == "userunknown" && !providersOwnWords &&
       ((command == "DATA" && !addressing) || (command == "EOD" && !(lmtp && addressing))))
-    reason = "filtered";
+    changed("filtered", "answered to " + std::string(command == "EOD" ? "the message" : "DATA") +
+                            ", after every recipient was taken: a filter's answer, not a dead mailbox");
   // A policy code (X.7.x) with "no such user" words: a filter's answer, not a dead mailbox.
   // (At RCPT the words are about the address: "553 5.7.1 Invalid recipient".)
-  if (reason == "userunknown" && status.size() >= 3 && status.substr(1, 2) == ".7" && command != "RCPT")
-    reason = "filtered";
+  // (Not the provider's own documented words either: Yandex answers "550 5.7.1 No such user!" and
+  // documents "No such user" as an address that does not exist.)
+  if (reason == "userunknown" && !providersOwnWords && status.size() >= 3 && status.substr(1, 2) == ".7" && command != "RCPT")
+    changed("filtered", "a policy status (" + status + ") beside no-such-user words, not at RCPT");
   // Where the code and the words disagree, the soft reading wins unless the address was judged
   // at RCPT: a false hard bounce suppresses a live lead. X.2.x is a mailbox status (disabled,
   // undefined), not "no such address".
   const bool mailboxStatus = status.size() >= 4 && status.substr(1, 3) == ".2." && status.substr(2) != "2.2";
-  if (reason == "userunknown" && mailboxStatus && command != "RCPT") reason = "filtered";
-  if (reason == "syntaxerror" && !e.reply.empty() && e.reply[0] == '4') reason = "systemerror";
+  if (reason == "userunknown" && !providersOwnWords && mailboxStatus && command != "RCPT")
+    changed("filtered", "a mailbox status (" + status + ") beside no-such-user words, not at RCPT");
+  if (reason == "syntaxerror" && !e.reply.empty() && e.reply[0] == '4')
+    changed("systemerror", "a syntax error in a temporary reply");
   // RFC 3463 section 2 and Postfix's qmgr (qmgr_active.c:451-470 flushes the deferred log into a
   // failure report when the queue lifetime runs out): Action failed with a 4.x.x status is a
   // message whose retries ran out. The report keeps the last attempt's status and words (RFC 3464
@@ -160,7 +178,8 @@ Decision decide(const Evidence& e) {
   if (act == "failed" && temporaryClass) {
     const bool saysExpired =
         std::any_of(matched.begin(), matched.end(), [](const WordingRule* r) { return r->reason == "expired"; });
-    if (saysExpired || in({"onhold", "undefined"}, reason)) reason = "expired";
+    if (saysExpired || in({"onhold", "undefined"}, reason))
+      changed("expired", "a failure report with a temporary status: its retries ran out");
   }
   // 4. Hard or soft: a permanent class, evidence about the recipient (a status fact with
   //    `hard: true`, or a wording rule with `hard: true`), a reason that says the address is dead,
@@ -183,9 +202,18 @@ Decision decide(const Evidence& e) {
   });
   // A delay notice (RFC 3464 2.3.3, Action "delayed": the MTA "will continue to attempt") reports
   // no final failure, whatever its last attempt's code.
-  const bool hard = act != "delayed" && permanentClass(status, e.reply, e.permanent_report || act == "failed") && evidence &&
-                    recipientReason(reason) && !contradicted && !conflicting && !(rule && rule->temporary);
-  return {reason, hard, rule ? rule->id : std::string()};
+  const bool permanent = permanentClass(status, e.reply, e.permanent_report || act == "failed");
+  const bool hard = act != "delayed" && permanent && evidence && recipientReason(reason) && !contradicted && !conflicting &&
+                    !(rule && rule->temporary);
+  // Why a dead-address reading stays soft, the first cause that holds.
+  if (recipientReason(reason) && !hard)
+    steps.push_back(act == "delayed" ? "soft: a delay notice, not a final failure"
+                    : !permanent    ? "soft: the class is not permanent"
+                    : !evidence     ? "soft: nothing permanent about the recipient (no status that says so, or hedged words)"
+                    : contradicted  ? "soft: the words contradict the status"
+                    : conflicting   ? "soft: another rule that holds names a mailbox state or a refusal of us"
+                                    : "soft: the rule says the words are also used for temporary failures");
+  return {reason, hard, rule ? rule->id : std::string(), steps};
 }
 
 std::string decideReason(const std::string& status, const std::string& reply_code, const std::string& diagnostic,

@@ -2,6 +2,7 @@
 // From what a bounce says (enhanced status, reply code, the server's text, the SMTP command it
 // answered) to a reason in Sisimai's vocabulary.
 #include <string>
+#include <vector>
 
 #include "bounce/rule_engine.hpp"
 
@@ -12,6 +13,8 @@ struct Decision {
   std::string reason;
   bool hard = false;
   std::string rule;  // id of the wording rule that decided, "" if none
+  // What changed the reading after that rule, or why a dead-address reading stays soft, in words.
+  std::vector<std::string> steps;
 };
 Decision decide(const Evidence& evidence);
 

@@ -48,16 +48,25 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
   for (const auto* h : {&ctx.reporting_mta, &ctx.remote_mta})
     if (!h->empty()) e.hosts.push_back(asciiLower(*h));
   const Decision d = decide(e);
+  std::vector<std::string> why;
   if (r.reason.empty()) r.reason = vendor;
   if (r.reason.empty()) {
     r.reason = d.reason;
     r.rule = d.rule;
+    why = d.steps;
+  } else if (!vendor.empty()) {
+    why.push_back("a vendor code in the words names " + vendor);
   }
   // What some receiving systems mean by their words (rules.yaml host_meanings).
+  const std::string before = r.reason;
   r.reason = hostMeaning(*rules, r.reason, r.recipient, r.status, r.diagnostic, ctx.reporting_mta);
+  if (r.reason != before) why.push_back("what the receiving system means by these words: " + r.reason);
   const bool addressing = r.status.size() >= 4 && r.status.substr(1, 3) == ".1.";
-  if (ctx.no_stage && r.reason == "userunknown" && vendor.empty() && r.smtp_command != "RCPT" && !addressing)
+  if (ctx.no_stage && r.reason == "userunknown" && vendor.empty() && r.smtp_command != "RCPT" && !addressing) {
     r.reason = "filtered";
+    why.push_back("a report that names no stage: a filter's answer as likely as a dead mailbox");
+  }
+  for (const auto& w : why) r.why += (r.why.empty() ? "" : "; ") + w;
   // Hard only as the rules decided (docs/bounces.md, "Hard or soft"), and only while the reason,
   // after vendor codes and hosts, still says the address is dead.
   r.hard = d.hard && deadAddressReason(r.reason);

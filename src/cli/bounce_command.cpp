@@ -130,7 +130,8 @@ int bounceClassifyCommand(bool json, const std::vector<std::string>& files) {
       for (const auto& r : c.records)
         std::cout << "  " << r.recipient << "  " << r.reason << (r.hard ? " (hard)" : "")
                   << (r.status.empty() ? "" : "  " + r.status) << (r.reply_code.empty() ? "" : "  " + r.reply_code)
-                  << (r.rule.empty() ? "" : "  rule " + r.rule) << "\n    " << r.diagnostic.substr(0, 200) << "\n";
+                  << (r.rule.empty() ? "" : "  rule " + r.rule) << (r.why.empty() ? "" : "\n    then: " + r.why)
+                  << "\n    " << r.diagnostic.substr(0, 200) << "\n";
     }
   }, [&](const std::string& file) {
     // Still one line per file (the contract), so a script reading the lines misses none.

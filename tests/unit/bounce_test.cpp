@@ -9,6 +9,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "bounce/bounce_policy.hpp"
 #include "bounce/reason.hpp"
 #include "bounce/record.hpp"
 #include "bounce/rules.hpp"
@@ -356,6 +357,28 @@ BounceRecord only(const std::string& raw) {
   return c.records.empty() ? BounceRecord{} : c.records[0];
 }
 }  // namespace
+
+// The human form names the rule that matched first; when a later step changed the reading (the
+// stage, a status, a receiver's meaning) or kept a dead-address reading soft, `why` says which, so
+// an admin overriding a rule knows what to override. (Before, a gateway's "user unknown" read
+// `filtered` under the rule id common-userunknown-*, with nothing saying why.)
+TEST(Bounce, TheReadingSaysWhatChangedItAfterItsRule) {
+  auto gateway = only(dsn("mx.seller.test", "x@acme.test", "5.0.0", "550 5.0.0 No such user here (in reply to end of DATA command)"));
+  EXPECT_EQ(gateway.reason, "filtered");
+  EXPECT_FALSE(gateway.rule.empty());
+  EXPECT_NE(gateway.why.find("answered to the message"), std::string::npos) << gateway.why;
+  auto plain = only(dsn("mx.seller.test", "x@acme.test", "5.1.1", "550 5.1.1 No such user here (in reply to RCPT TO command)"));
+  EXPECT_EQ(plain.reason, "userunknown");
+  EXPECT_TRUE(plain.hard);
+  EXPECT_EQ(plain.why, "");
+  auto sender = only(dsn("mx.seller.test", "x@acme.test", "5.1.1", "550 5.1.1 No such user (in reply to MAIL FROM command)"));
+  EXPECT_EQ(sender.reason, "rejected");
+  EXPECT_NE(sender.why.find("MAIL FROM"), std::string::npos) << sender.why;
+  auto hedged = only(dsn("mx.seller.test", "x@acme.test", "5.0.0", "550 The account may not exist"));
+  EXPECT_EQ(hedged.reason, "userunknown");
+  EXPECT_FALSE(hedged.hard);
+  EXPECT_NE(hedged.why.find("soft: nothing permanent about the recipient"), std::string::npos) << hedged.why;
+}
 
 TEST(Bounce, WhatSomeReceiversMeanByUserUnknown) {
   // A Japanese carrier's reception filter names nobody; its dead mailbox names the address.
@@ -917,7 +940,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 685u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 687u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 2u);
   EXPECT_EQ(rules.host_meanings.size(), 2u);
   EXPECT_EQ(rules.permanence_markers.size(), 2u);
@@ -1589,6 +1612,41 @@ TEST(BounceReason, AProvidersOwnNoSuchUserAfterTheMessageIsStillHard) {
   const Decision gateway = decide(Evidence{"", "550", "failed", "EOD", "550 5.0.0 <kim@globex.test>... User unknown", {"globex.test"}, true});
   EXPECT_EQ(gateway.reason, "filtered");
   EXPECT_FALSE(gateway.hard);
+}
+
+// The same for a policy status: Yandex answers "550 5.7.1 No such user!" and documents "No such
+// user" as an address that does not exist; the general reading (an X.7 status beside no-such-user
+// words, not at RCPT, is a filter's) read a mistyped Yandex address as `filtered` (found by the
+// sixth review, real replies people pasted in public).
+TEST(BounceReason, AProvidersOwnNoSuchUserBesideAPolicyStatusIsStillHard) {
+  const Decision yandex = decide(Evidence{"5.7.1", "550", "failed", "", "550 5.7.1 No such user!", {"yandex.ru"}, true});
+  EXPECT_EQ(yandex.reason, "userunknown");
+  EXPECT_TRUE(yandex.hard);
+  const Decision elsewhere = decide(Evidence{"5.7.1", "550", "failed", "", "550 5.7.1 No such user!", {"globex.test"}, true});
+  EXPECT_EQ(elsewhere.reason, "filtered");
+  EXPECT_FALSE(elsewhere.hard);
+}
+
+// Google says to the sender, whoever the recipient, that the sender's daily quota is spent; the
+// general "quota exceeded" wording (a full mailbox) counted it against the recipient, as a soft
+// bounce towards a hold. Its 2023 refusal of unauthenticated mail read `blocked`. (Sixth review.)
+TEST(BounceReason, GooglesWordsAboutOurSenderAreNotAboutTheRecipient) {
+  for (const char* words : {"550 5.4.5 Daily user sending quota exceeded. s5sm12197523qke.120 - gsmtp",
+                            "550 5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits",
+                            "550 5.7.1 Daily SMTP relay sending limit exceeded for this customer."}) {
+    const Decision d = decide(Evidence{"", "550", "failed", "", words, {"acme.test"}, true});
+    EXPECT_EQ(d.reason, "speeding") << words;
+    EXPECT_FALSE(countsAgainstRecipient(d.reason)) << words;
+  }
+  const Decision unauthenticated = decide(Evidence{
+      "5.7.26", "550", "failed", "",
+      "550-5.7.26 This message does not have authentication information or fails to pass authentication checks. To best "
+      "protect our users from spam, the message has been blocked.",
+      {"gmail.com"}, true});
+  EXPECT_EQ(unauthenticated.reason, "authfailure");
+  // A recipient's mailbox over its quota is still a full mailbox.
+  EXPECT_EQ(decide(Evidence{"5.2.2", "552", "failed", "", "552 5.2.2 Quota exceeded (mailbox for user is full)", {}, true}).reason,
+            "mailboxfull");
 }
 
 // A dead-address wording after a hedge ("may not exist", "might not exist") is the mail system

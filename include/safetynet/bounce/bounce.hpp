@@ -22,6 +22,9 @@ struct BounceRecord {
   // reading, "" when the status, a vendor code or a reader decided: what an admin disables or
   // overrides (bounces.rules_file) when a reading is wrong.
   std::string rule;
+  // What changed the reading after that rule (the stage, a status, a receiver's meaning), or why a
+  // dead-address reading stays soft: for the admin reading `bounce classify`, "" when nothing did.
+  std::string why;
 };
 
 struct Classification {
