@@ -214,10 +214,10 @@ ServerResponse FakeOutreach::rateLimited(int retry_after_seconds) {
   return resp;
 }
 
-void FakeOutreach::setFaults(FaultPlan plan) {
-  server_->setFaults(withTokenEndpoint(std::move(plan), [this] {
+void FakeOutreach::setFaults(FaultPlan plan, int retry_after_seconds) {
+  server_->setFaults(withTokenEndpoint(std::move(plan), [this, retry_after_seconds] {
     std::lock_guard l(mu_);
-    return rateLimited(1);
+    return rateLimited(retry_after_seconds);
   }));
 }
 

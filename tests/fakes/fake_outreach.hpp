@@ -71,7 +71,8 @@ class FakeOutreach {
   void setLatency(std::chrono::milliseconds rtt) { server_->setLatency(rtt); }
   // Faults at the edge (HttpServer::setFaults): 429 rateLimitExceeded with X-RateLimit-* and
   // Retry-After; the token endpoint gets only faults that leave its refresh token alive.
-  void setFaults(FaultPlan plan);
+  // `retry_after_seconds`: the Retry-After of the plan's 429s.
+  void setFaults(FaultPlan plan, int retry_after_seconds = 1);
   std::vector<InjectedFault> injectedFaults() const { return server_->injectedFaults(); }
   std::string tokenUrl() const { return server_->baseUrl() + "/oauth/token"; }
   FakeOAuth& oauth() { return oauth_; }

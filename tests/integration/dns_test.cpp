@@ -157,7 +157,7 @@ TEST_F(DnsTest, ManyConcurrentQueriesOnOneChannel) {
 
 TEST_F(DnsTest, CacheAnswersRepeatsWithoutTheNetwork) {
   asio::io_context io;
-  auto real = makeCaresResolver(io.get_executor(), DnsOptions{{unbound_->server()}, std::chrono::milliseconds(300), 1});
+  auto real = makeCaresResolver(io.get_executor(), DnsOptions{{unbound_->server()}, std::chrono::milliseconds(2000), 2});
   struct Counting : DnsResolver {
     DnsResolverPtr inner;
     int n = 0;
@@ -191,7 +191,7 @@ std::vector<std::string> runCheck(asio::io_context& io, Check& check, const std:
 
 TEST_F(DnsTest, DomainCheckOnRealDns) {
   asio::io_context io;
-  auto dns = makeCaresResolver(io.get_executor(), DnsOptions{{unbound_->server()}, std::chrono::milliseconds(500), 1});
+  auto dns = makeCaresResolver(io.get_executor(), DnsOptions{{unbound_->server()}, std::chrono::milliseconds(2000), 1});
   checks::DomainCheck check(dns);
   auto signalsFor = [&](const std::string& addr) { return runCheck(io, check, addr); };
   EXPECT_TRUE(signalsFor("a@example.test").empty());
@@ -204,7 +204,7 @@ TEST_F(DnsTest, DomainCheckOnRealDns) {
 
 TEST_F(DnsTest, DomainBlocklistOnRealDns) {
   asio::io_context io;
-  auto dns = makeCaresResolver(io.get_executor(), DnsOptions{{unbound_->server()}, std::chrono::milliseconds(500), 1});
+  auto dns = makeCaresResolver(io.get_executor(), DnsOptions{{unbound_->server()}, std::chrono::milliseconds(2000), 2});
   checks::DomainBlocklistCheck check(dns, {"dbl.test"});
   auto signalsFor = [&](const std::string& addr) { return runCheck(io, check, addr, true); };
   EXPECT_EQ(signalsFor("a@mail.spammy.test"),  // the registrable domain is what is asked
@@ -216,7 +216,7 @@ TEST_F(DnsTest, DomainBlocklistOnRealDns) {
 
 TEST_F(DnsTest, MxBlocklistOnRealDns) {
   asio::io_context io;
-  auto dns = makeCaresResolver(io.get_executor(), DnsOptions{{unbound_->server()}, std::chrono::milliseconds(500), 1});
+  auto dns = makeCaresResolver(io.get_executor(), DnsOptions{{unbound_->server()}, std::chrono::milliseconds(2000), 2});
   checks::MxBlocklistCheck check(dns, {"zen.spamhaus.org"});
   auto signalsFor = [&](const std::string& addr) { return runCheck(io, check, addr, true); };
   EXPECT_EQ(signalsFor("a@sblmx.test"),
@@ -254,7 +254,7 @@ TEST_F(DnsTest, DomainFactsKeptInTheStore) {
   TempDir dir;
   auto store = openSqliteStore(dir.path());
   asio::io_context io;
-  auto real = makeCaresResolver(io.get_executor(), DnsOptions{{unbound_->server()}, std::chrono::milliseconds(500), 1});
+  auto real = makeCaresResolver(io.get_executor(), DnsOptions{{unbound_->server()}, std::chrono::milliseconds(2000), 2});
   struct Counting : DnsResolver {
     DnsResolverPtr inner;
     int mx = 0;

@@ -299,12 +299,14 @@ TEST_F(OutreachConnectorTest, APatchRefusedBecauseAnEarlierOneLandedLateIsNotFol
   // fails for now); the next try's PATCH is answered 429 and, sent again after Retry-After,
   // finds the mailing drafted by the first one: 422. That refusal says "already done", so the
   // sequence must not be paused as well (issue 14's double stop, found again by the fault suite).
+  // The windows: the next try's read must come before the late PATCH lands (timeout 1 s, landing
+  // at 2.5 s: 1.5 s of slack), its PATCH sent again after (Retry-After 3 s: at 4 s or later).
   add(32, minutes(20), {"jane@acme.test"}, "scheduled", 932);
-  auto c = connector("", milliseconds(300));
+  auto c = connector("", milliseconds(1000));
   auto emails = runTask(io, c->listScheduled(window()));
   FaultPlan plan;
   plan.rate = 1;
-  plan.stall = milliseconds(800);
+  plan.stall = milliseconds(2500);
   plan.kinds = {FaultKind::LateApply, FaultKind::RateLimited};
   auto patches = std::make_shared<int>(0);
   plan.allows = [patches](const ServerRequest& r, FaultKind k) {
@@ -313,7 +315,7 @@ TEST_F(OutreachConnectorTest, APatchRefusedBecauseAnEarlierOneLandedLateIsNotFol
     if (wanted) ++*patches;
     return wanted;
   };
-  fake.setFaults(plan);
+  fake.setFaults(plan, 3);
   EXPECT_THROW(runTask(io, c->revert(emails.at(0))), ConnectorError);  // the stalled PATCH: no answer
   auto r = runTask(io, c->revert(emails.at(0)));
   EXPECT_EQ(fake.requestCount("PATCH /api/v2/mailings/32"), 2);  // the late one, and the refused one

@@ -151,7 +151,8 @@ TEST_F(SlackActionsTest, EveryEnvelopeIsAcknowledgedWithinThreeSecondsBeforeTheS
   const auto env = click(m, "U0RILEY", kActionRelease);
   const std::string other = slack.socketMode().sendEnvelope("events_api", {{"type", "event_callback"}});
   ASSERT_TRUE(runUntil([&] { return slack.socketMode().ackDelay(env) && slack.socketMode().ackDelay(other); }, seconds(3)));
-  EXPECT_LT(*slack.socketMode().ackDelay(env), milliseconds(1000));
+  // Slack's bound (it retries an envelope not acknowledged within 3 s); the release takes about 4 s.
+  EXPECT_LT(*slack.socketMode().ackDelay(env), milliseconds(3000));
   EXPECT_TRUE(slack.updates().empty());  // acknowledged while the release was still going on
   ASSERT_TRUE(runUntil([&] { return settled(m, "release"); }, seconds(20)));
   EXPECT_EQ(slack.socketMode().ackCount(env), 1);
