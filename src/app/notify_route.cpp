@@ -26,7 +26,11 @@ bool notStopped(const nlohmann::json& p) {
 }  // namespace
 
 OutboxMessage outboxNote(const Services& s, const std::string& dedupe_key, nlohmann::json payload) {
-  return row(dedupe_key, s.config.notify.email.enabled ? "route" : "slack", std::move(payload));
+  return outboxNote(s.config, dedupe_key, std::move(payload));
+}
+
+OutboxMessage outboxNote(const Config& config, const std::string& dedupe_key, nlohmann::json payload) {
+  return row(dedupe_key, config.notify.email.enabled ? "route" : "slack", std::move(payload));
 }
 
 std::vector<OutboxMessage> routeNotification(const Services& s, const OutboxMessage& m, TimePoint now) {

@@ -22,19 +22,6 @@ std::string percent(double v) {
   return buf;
 }
 
-// For the admins: a suspected provider incident (bounces.incident_after).
-nlohmann::json incidentPayload(const bounce::BounceIncident& inc, const BouncesConfig& config) {
-  nlohmann::json p;
-  p["type"] = "bounce_incident";
-  p["domain"] = inc.domain;
-  p["addresses"] = inc.addresses;
-  p["since"] = formatIso8601(inc.since);
-  p["window_minutes"] = std::chrono::duration_cast<std::chrono::minutes>(config.incident_window).count();
-  p["incident_after"] = config.incident_after;
-  p["rewritten"] = inc.rewritten;
-  return p;
-}
-
 nlohmann::json pausePayload(const SenderState& st) {
   nlohmann::json p;
   p["type"] = "sender_paused";
@@ -45,6 +32,19 @@ nlohmann::json pausePayload(const SenderState& st) {
   return p;
 }
 }  // namespace
+
+OutboxMessage bounceIncidentNote(const Config& config, const std::string& domain, int addresses, TimePoint since,
+                                 const std::vector<std::string>& rewritten) {
+  nlohmann::json p;
+  p["type"] = "bounce_incident";
+  p["domain"] = domain;
+  p["addresses"] = addresses;
+  p["since"] = formatIso8601(since);
+  p["window_minutes"] = std::chrono::duration_cast<std::chrono::minutes>(config.bounces.incident_window).count();
+  p["incident_after"] = config.bounces.incident_after;
+  p["rewritten"] = rewritten;
+  return outboxNote(config, "bounce_incident|" + domain + "|" + std::to_string(toMillis(since)), p);
+}
 
 std::optional<SenderState> pauseDecision(const std::optional<SenderState>& current, const std::string& mailbox, int sends,
                                          int bounces, const SendersConfig& config, TimePoint now) {
@@ -115,8 +115,7 @@ Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store,
       cl.records.push_back(bounce::completeRecord(r));
       const auto alert = [&s](const bounce::BounceIncident& inc) -> std::optional<OutboxMessage> {
         if (s.notifiers.empty()) return std::nullopt;
-        return outboxNote(s, "bounce_incident|" + inc.domain + "|" + std::to_string(toMillis(inc.since)),
-                          incidentPayload(inc, s.config.bounces));
+        return bounceIncidentNote(s.config, inc.domain, inc.addresses, inc.since, inc.rewritten);
       };
       const auto result =
           bounce::recordBounces(store, s.config.bounces, cl, b.key, "connector: " + c->name(), asciiLower(b.mailbox), b.at, alert);

@@ -130,7 +130,7 @@ std::optional<Standing> incidentStanding(const std::optional<Standing>& current,
 
 bool hardWithinIncident(const std::optional<Standing>& current, const BouncesConfig& config, TimePoint at) {
   return current && current->state == "hard" && current->reason == "userunknown" && current->subject[0] != '@' &&
-         current->since >= at - config.incident_window;
+         current->since >= at - config.incident_window && current->since <= at;
 }
 
 }  // namespace safetynet::bounce

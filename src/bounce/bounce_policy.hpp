@@ -36,7 +36,7 @@ std::optional<Standing> incidentStanding(const std::optional<Standing>& current,
                                          const BouncesConfig& config);
 
 // Whether `current` is a hard bounce the incident seen at `at` may have caused (recorded within
-// its window, for an unknown user): those are rewritten as incidentStanding says.
+// the window before `at`, for an unknown user): those are rewritten as incidentStanding says.
 bool hardWithinIncident(const std::optional<Standing>& current, const BouncesConfig& config, TimePoint at);
 
 // When the soft bounces that count towards the next hold began.

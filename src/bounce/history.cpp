@@ -4,10 +4,14 @@
 
 #include "bounce/bounce_policy.hpp"
 #include "safetynet/core/text.hpp"
+#include "safetynet/core/time_format.hpp"
 
 namespace safetynet::bounce {
 
 namespace {
+// The longest a provider's outage is taken to last (docs/bounces.md, "Provider incidents").
+constexpr auto kLongestIncident = std::chrono::hours(24);
+
 // Inside the bounce's transaction, the incident lock of `domain` held: whether `e` falls in a
 // suspected incident; if so, the earlier hard bounces of its window are rewritten (they were
 // recorded before it tripped), and the admins told when it began.
@@ -16,9 +20,30 @@ std::optional<BounceIncident> incidentAt(Store& store, const BouncesConfig& conf
   BounceIncident inc;
   inc.domain = domain;
   inc.since = e.at - config.incident_window;
-  const auto seen = store.addressesBouncedAt(domain, {"userunknown"}, inc.since);  // this one included
+  // The window before this bounce, not after it: a bounce recorded late (an import of last month's
+  // notices, a platform's page out of order) counts what came before it only.
+  const auto seen = store.addressesBouncedAt(domain, {"userunknown"}, inc.since, e.at);  // this one included
   inc.addresses = static_cast<int>(seen.size());
   if (inc.addresses < config.incident_after) return std::nullopt;
+  // The incident on record: "start|latest" bounce times (ms). One that has gone on for a day is no
+  // outage of the provider's: a domain where that many addresses keep dying (a list of dead
+  // contacts sent day after day) is read address by address again.
+  TimePoint start = e.at, latest = e.at;
+  const auto known = store.domainFact(domain, "bounce_incident", e.at);
+  if (known) {
+    const auto bar = known->find('|');
+    try {
+      start = fromMillis(std::stoll(known->substr(0, bar)));
+      if (bar != std::string::npos) latest = std::max(e.at, fromMillis(std::stoll(known->substr(bar + 1))));
+    } catch (const std::exception&) {
+      start = latest = e.at;  // unreadable: a new one
+    }
+  }
+  // Kept a window past its latest bounce (never shortened by one recorded late), a long one too:
+  // while bounces keep coming it stays too long, rather than begin anew when it lapses.
+  store.putDomainFact(domain, "bounce_incident", std::to_string(toMillis(start)) + "|" + std::to_string(toMillis(latest)),
+                      latest + config.incident_window);
+  if (e.at - start > kLongestIncident) return std::nullopt;
   for (const auto& address : seen) {
     if (address == e.address) continue;
     store.lockSubject(address);
@@ -35,8 +60,7 @@ std::optional<BounceIncident> incidentAt(Store& store, const BouncesConfig& conf
     }
   }
   // Began: no incident of this domain on record within a window of this bounce.
-  inc.began = !store.domainFact(domain, "bounce_incident", e.at);
-  store.putDomainFact(domain, "bounce_incident", std::to_string(inc.addresses), e.at + config.incident_window);
+  inc.began = !known;
   if (inc.began && alert)
     if (auto note = alert(inc)) store.enqueueInTransaction(*note);
   return inc;

@@ -147,7 +147,8 @@ Decision decide(const Evidence& e) {
   // rule scoped to them with `hard: true`): Yahoo answers "554 delivery error: dd This user doesn't
   // have a yahoo.com account" to the message and says the user does not exist; that is its
   // statement about its own directory, not a gateway's.
-  const bool providersOwnWords = rule && rule->hard && !rule->hosts.empty();
+  // (Named by the receiving side: a provider relaying our mail reports a third party's words too.)
+  const bool providersOwnWords = rule && rule->hard && scopeNamesTheReceiver(*rule, e);
   if (reason == "userunknown" && !providersOwnWords &&
       ((command == "DATA" && !addressing) || (command == "EOD" && !(lmtp && addressing))))
     changed("filtered", "answered to " + std::string(command == "EOD" ? "the message" : "DATA") +
@@ -218,7 +219,7 @@ Decision decide(const Evidence& e) {
 
 std::string decideReason(const std::string& status, const std::string& reply_code, const std::string& diagnostic,
                          const std::string& command, const std::string& action) {
-  return decide(Evidence{status, reply_code, asciiLower(action), command, diagnostic, {}, false}).reason;
+  return decide(Evidence{status, reply_code, asciiLower(action), command, diagnostic, {}, false, ""}).reason;
 }
 
 std::string findStatus(const std::string& text) {

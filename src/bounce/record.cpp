@@ -43,7 +43,8 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
   const auto rules = activeRules();
   // A vendor's own code names the reason more surely than the words around it (vendor_codes).
   const std::string vendor = vendorReason(*rules, "exchange_2003", r.diagnostic);
-  Evidence e{r.status, r.reply_code, asciiLower(r.action), r.smtp_command, r.diagnostic, {}, ctx.permanent};
+  Evidence e{r.status, r.reply_code, asciiLower(r.action), r.smtp_command, r.diagnostic, {}, ctx.permanent,
+             asciiLower(ctx.reporting_mta)};
   if (const auto at = r.recipient.rfind('@'); at != std::string::npos) e.hosts.push_back(asciiLower(r.recipient.substr(at + 1)));
   for (const auto* h : {&ctx.reporting_mta, &ctx.remote_mta})
     if (!h->empty()) e.hosts.push_back(asciiLower(*h));

@@ -285,6 +285,14 @@ std::vector<const WordingRule*> matching(const RuleSet& set, const Evidence& e, 
 
 }  // namespace
 
+bool scopeNamesTheReceiver(const WordingRule& r, const Evidence& e) {
+  if (r.hosts.empty()) return false;
+  Evidence receiver = e;
+  if (!e.reporting_mta.empty())
+    receiver.hosts.erase(std::remove(receiver.hosts.begin(), receiver.hosts.end(), e.reporting_mta), receiver.hosts.end());
+  return hostHolds(r.hosts, receiver, normalized(e.text));
+}
+
 const WordingRule* firstRule(const RuleSet& set, const Evidence& e, bool words_only) {
   const auto found = matching(set, e, words_only, false);
   return found.empty() ? nullptr : found.front();

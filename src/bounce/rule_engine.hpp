@@ -20,6 +20,7 @@ struct Evidence {
   std::string text;     // the server's words
   std::vector<std::string> hosts;  // recipient domain, Reporting-MTA, Remote-MTA (lower case)
   bool permanent_report = false;   // the report says its failures are permanent (permanence_markers)
+  std::string reporting_mta;       // the one of `hosts` that wrote the report (lower case), "" if none
 };
 
 // The rules in force: the admin's, then the built-in ones it did not disable.
@@ -47,6 +48,10 @@ void installRuleSet(std::shared_ptr<const RuleSet> rules);
 const WordingRule* firstRule(const RuleSet& set, const Evidence& e, bool words_only = false);
 // Every rule whose words are in the text and whose conditions hold, in the order tried.
 std::vector<const WordingRule*> matchingRules(const RuleSet& set, const Evidence& e);
+// Whether the rule's host scope names the receiving side (the recipient's domain, the remote MTA,
+// or the words themselves), not only the MTA that wrote the report: that may be our own provider
+// relaying a third party's words.
+bool scopeNamesTheReceiver(const WordingRule& r, const Evidence& e);
 // Whether every place the rule's words stand in the text follows a hedge a few words before it in
 // its sentence ("the group may not exist, or you may not have permission"; "it might be misspelled
 // or it might not exist"): the mail system says it does not know.

@@ -183,9 +183,15 @@ int bounceImportCommand(const Config& config, const std::vector<std::string>& fi
       }))
     rc = 1;
   std::stable_sort(reads.begin(), reads.end(), [](const Read& a, const Read& b) { return a.at < b.at; });
+  // An incident that begins here is told to the admins as the daemon tells it (the daemon would
+  // not: it reads it as begun), when a notifier is configured.
+  const bounce::IncidentAlert alert = [&config](const bounce::BounceIncident& inc) -> std::optional<OutboxMessage> {
+    if (!config.notify.slack.enabled && !config.notify.email.enabled) return std::nullopt;
+    return bounceIncidentNote(config, inc.domain, inc.addresses, inc.since, inc.rewritten);
+  };
   for (const auto& [file, hash, c, at] : reads) {
     // The same message imported twice (the same bytes) changes nothing.
-    auto result = bounce::recordBounces(*store, config.bounces, c, hash, "import: " + file, c.sender, at);
+    auto result = bounce::recordBounces(*store, config.bounces, c, hash, "import: " + file, c.sender, at, alert);
     recorded += result.recorded;
     duplicates += result.duplicates;
     std::cout << file << ": " << result.recorded << " recorded" << (result.duplicates ? ", " + std::to_string(result.duplicates) + " already known" : "")

@@ -500,6 +500,8 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
     b->integer("permanent_after", c.bounces.permanent_after, 1, 1000);
     b->integer("domain_after", c.bounces.domain_after, 1, 1000);
     b->integer("incident_after", c.bounces.incident_after, 0, 100000);
+    if (c.bounces.incident_after == 1)
+      b->error("incident_after", "1 would read every unknown user as an incident: 0 (off) or 2 and more");
     b->duration("incident_window", c.bounces.incident_window);
     positive(*b, "incident_window", c.bounces.incident_window);
     b->string("rules_file", c.bounces.rules_file);

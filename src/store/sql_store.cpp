@@ -624,17 +624,17 @@ class SqlStore final : public Store {
   }
 
   std::vector<std::string> addressesBouncedAt(const std::string& domain, const std::vector<std::string>& reasons,
-                                              TimePoint since) override {
+                                              TimePoint since, TimePoint until) override {
     // Addresses are stored lower-case; a suffix match reads the whole table, which holds
     // bounces, not sends: small, and read only when a dead-domain bounce arrives.
     std::string sql = "SELECT DISTINCT address FROM bounces WHERE substr(address, length(address) - CAST(? AS INTEGER) + 1) = ? "
-                      "AND at>=? AND reason IN (";
+                      "AND at>=? AND at<=? AND reason IN (";
     for (size_t i = 0; i < reasons.size(); ++i) sql += i ? ",?" : "?";
     sql += ") ORDER BY address";
     Stmt s(db_, sql.c_str());
     const std::string suffix = "@" + domain;
-    s.bind(1, static_cast<long long>(suffix.size())).bind(2, suffix).bind(3, toMillis(since));
-    for (size_t i = 0; i < reasons.size(); ++i) s.bind(static_cast<int>(i + 4), reasons[i]);
+    s.bind(1, static_cast<long long>(suffix.size())).bind(2, suffix).bind(3, toMillis(since)).bind(4, toMillis(until));
+    for (size_t i = 0; i < reasons.size(); ++i) s.bind(static_cast<int>(i + 5), reasons[i]);
     std::vector<std::string> out;
     while (s.step()) out.push_back(s.text(0));
     return out;

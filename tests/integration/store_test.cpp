@@ -666,9 +666,11 @@ TEST(PostgresStore, AProviderIncidentSeenByTwoInstancesAtOnceIsToldOnceAndSuppre
   config.incident_after = 4;
   constexpr int kDomains = 10, kEach = 4;
   const TimePoint t0 = Clock::now();
-  const bounce::IncidentAlert alert = [](const bounce::BounceIncident& inc) -> std::optional<OutboxMessage> {
+  std::atomic<int> alerts{0};
+  const bounce::IncidentAlert alert = [&alerts](const bounce::BounceIncident& inc) -> std::optional<OutboxMessage> {
     OutboxMessage m;
-    m.dedupe_key = "bounce_incident|" + inc.domain + "|" + std::to_string(toMillis(inc.since));
+    // A key of its own per alert: two alerts for one domain would be two rows, not one kept.
+    m.dedupe_key = "bounce_incident|" + inc.domain + "|" + std::to_string(++alerts);
     m.kind = "slack";
     m.payload = {{"type", "bounce_incident"}, {"domain", inc.domain}};
     return m;

@@ -301,3 +301,35 @@ TEST_F(BounceHistoryTest, IncidentAfterZeroTurnsTheIncidentReadingOff) {
   EXPECT_EQ(signals("p0@big.test"), V{"HARD_BOUNCED"});
   EXPECT_EQ(signals("p29@big.test"), V{"HARD_BOUNCED"});
 }
+
+// A bounce recorded late (an import of older notices, a platform's page out of order) counts the
+// window before it, not the bounces that came after it: it does not trip an incident out of a
+// month of ordinary dead mailboxes and lift their suppressions. (Found by review: the count had no
+// upper bound.)
+TEST_F(BounceHistoryTest, ABounceRecordedLateCountsOnlyTheWindowBeforeIt) {
+  config.incident_after = 4;
+  const auto now = Clock::now();
+  for (int i = 0; i < 3; ++i) bounceAt(now - minutes(10 * i), "d" + std::to_string(i) + "@big.test", "userunknown", true, "5.1.1");
+  auto late = bounceAt(now - minutes(50), "old@big.test", "userunknown", true, "5.1.1");
+  EXPECT_TRUE(late.incidents.empty());
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(signals("d" + std::to_string(i) + "@big.test"), V{"HARD_BOUNCED"}) << i;
+  EXPECT_EQ(signals("old@big.test"), V{"HARD_BOUNCED"});
+}
+
+// An "incident" that has gone on for a day is no provider's outage: a domain where that many
+// addresses keep dying is read address by address again, without a second alert.
+TEST_F(BounceHistoryTest, AnIncidentThatLastsADayIsReadAddressByAddressAgain) {
+  config.incident_after = 3;
+  const auto now = Clock::now() - hours(30);
+  int alerts = 0;
+  alert = [&alerts](const BounceIncident&) -> std::optional<OutboxMessage> {
+    ++alerts;
+    return std::nullopt;
+  };
+  int n = 0;
+  for (auto t = now; t < now + hours(26); t += minutes(15))
+    for (int k = 0; k < 2; ++k) bounceAt(t + seconds(k), "a" + std::to_string(n++) + "@big.test", "userunknown", true, "5.1.1");
+  EXPECT_EQ(alerts, 1);
+  EXPECT_EQ(signals("a3@big.test"), V{});                          // in the first day: watched
+  EXPECT_EQ(signals("a" + std::to_string(n - 1) + "@big.test"), V{"HARD_BOUNCED"});  // after it: dead
+}

@@ -111,6 +111,11 @@ Task<OutboxStats> drainOutbox(Services& s, Store& store, TimePoint now);
 // kind "slack" while email is not configured (as before), else "route", which drainOutbox splits
 // into one row per notifier with routeNotification (pure: tested alone).
 OutboxMessage outboxNote(const Services& s, const std::string& dedupe_key, nlohmann::json payload);
+OutboxMessage outboxNote(const Config& config, const std::string& dedupe_key, nlohmann::json payload);
+// The admins' message of a suspected provider incident (bounces.incident_after), for the daemon
+// and `bounce import` alike.
+OutboxMessage bounceIncidentNote(const Config& config, const std::string& domain, int addresses, TimePoint since,
+                                 const std::vector<std::string>& rewritten);
 std::vector<OutboxMessage> routeNotification(const Services& s, const OutboxMessage& m, TimePoint now);
 // slack_then_email: the email row that replaces a Slack row whose rep has no Slack user.
 OutboxMessage emailInstead(const OutboxMessage& m);

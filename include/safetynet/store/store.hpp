@@ -284,9 +284,9 @@ class Store {
                                     const std::function<std::optional<Standing>()>& decide) = 0;
   virtual std::vector<BounceEvent> bouncesFor(const std::string& address, TimePoint since) = 0;
   // The different addresses at `domain` ("acme.test") with a bounce of one of `reasons` at or
-  // after `since`.
+  // after `since` and at or before `until`.
   virtual std::vector<std::string> addressesBouncedAt(const std::string& domain, const std::vector<std::string>& reasons,
-                                                      TimePoint since = TimePoint{}) = 0;
+                                                      TimePoint since = TimePoint{}, TimePoint until = TimePoint::max()) = 0;
   // Inside recordBounceDeciding's `decide` only (its transaction): another subject's standing
   // rewritten after taking its lock, and the admins' notification queued with it. A suspected
   // provider incident rewrites the hard bounces recorded before it tripped.
