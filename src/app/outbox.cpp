@@ -118,6 +118,7 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
     // Forgotten once the row leaves "sending" (every path below but those that keep it there).
     OutboxInFlight& inFlight = s.outbox_in_flight;
     bool keptSending = false;
+    bool looking = false;  // for a post of unknown outcome, its wait served
     struct Forget {
       OutboxInFlight& f;
       long long id;
@@ -151,7 +152,10 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
           keptSending = true;
           continue;
         }
-        if (auto ref = co_await n.findDelivered(m.sent_ref, m.dedupe_key)) {
+        looking = true;
+        std::optional<std::string> found = co_await n.findDelivered(m.sent_ref, m.dedupe_key);
+        looking = false;
+        if (auto ref = found) {
           store.outboxSent(m.id, *ref);
           ++stats.recovered;
           log->info("{}: found already delivered at {} (after a restart)", m.dedupe_key, *ref);
@@ -269,8 +273,10 @@ Task<void> drainDue(Services& s, Store& store, TimePoint now, OutboxStats& stats
       // Unknown outcome (transport error): stays "sending" so the next try searches first.
       const TimePoint next = nextAttempt(now, m.attempts + 1, std::nullopt);
       keptSending = mayHaveSent;
+      // A look that failed still comes after a served wait: the row keeps saying so, or the next
+      // short life would begin the wait again instead of looking.
       store.outboxRetry(m.id, mayHaveSent ? std::max(next, std::max(now, Clock::now()) + n.inFlightWait()) : next,
-                        error, mayHaveSent ? "sending" : "pending");
+                        looking ? inFlightWaitMarker(m.attempts) + "; " + error : error, mayHaveSent ? "sending" : "pending");
       ++stats.retried;
       metrics::instruments().notifications.with({m.kind, "retry"}).inc();
       log->warn("{}: {}", m.dedupe_key, error);

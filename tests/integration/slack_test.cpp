@@ -389,6 +389,44 @@ TEST_F(SlackOutboxTest, AWaitAnEndedLifeBeganIsServedNotBegunAgainByTheNext) {
   EXPECT_EQ(message().state, "sent");
 }
 
+// The look after the wait fails (Slack's history answers 5xx): the wait was served all the same,
+// so the row keeps saying so, and the next short life looks again rather than begin a second wait
+// (h68 review: the failed look's error replaced the marker).
+TEST_F(SlackOutboxTest, ALookThatFailedAfterTheWaitKeepsTheWaitServed) {
+  std::shared_ptr<SlackNotifier> slack = notifier(true);  // in_flight_wait: 2 minutes
+  enqueue("k-look-fails");
+  const TimePoint t0 = Clock::now();
+  store->outboxSending(message().id, "D0RILEY", t0 - seconds(10));  // killed mid-post
+  {
+    Services life;  // begins the wait, and ends
+    life.notifiers["slack"] = notifier(true);
+    runTask(io, drainOutbox(life, *store, t0));
+  }
+  ASSERT_EQ(message().state, "sending");
+  // The killed life's post lands meanwhile.
+  ASSERT_EQ(runTask(io, slack->resolveTarget(message().payload)).destination, "D0RILEY");
+  ASSERT_TRUE(runTask(io, slack->post("D0RILEY", message().dedupe_key, message().payload)).delivered);
+  fake.failNext("conversations.history", 5, 502);  // every try of the HTTP client's retries
+  {
+    Services life;  // after the wait: looks, and the look fails
+    life.notifiers["slack"] = notifier(true);
+    runTask(io, drainOutbox(life, *store, t0 + minutes(3)));
+  }
+  ASSERT_GE(fake.requestCount("conversations.history"), 1);
+  const int looks = fake.requestCount("conversations.history");
+  EXPECT_EQ(message().state, "sending");
+  EXPECT_NE(message().last_error.find("waiting for post 1 to land"), std::string::npos) << message().last_error;
+  EXPECT_NE(message().last_error.find("conversations.history"), std::string::npos) << message().last_error;
+  {
+    Services life;  // due again: looks at once, finds it, posts nothing
+    life.notifiers["slack"] = notifier(true);
+    EXPECT_EQ(runTask(io, drainOutbox(life, *store, t0 + minutes(30))).recovered, 1);
+  }
+  EXPECT_EQ(fake.requestCount("conversations.history"), looks + 1);
+  EXPECT_EQ(fake.messages().size(), 1u);
+  EXPECT_EQ(message().state, "sent");
+}
+
 // The housekeeping moved between instances (A, then B, then A again): A's post got no usable
 // answer, B later posted the message again (another attempt) and got no answer either. A, draining
 // again, must not take the row for its own post (it would search at once, before B's post may have
