@@ -12,6 +12,13 @@ namespace {
 // The longest a provider's outage is taken to last (docs/bounces.md, "Provider incidents").
 constexpr auto kLongestIncident = std::chrono::hours(24);
 
+// Whether `address` bounced hard as unknown before `before`.
+bool unknownBefore(Store& store, const std::string& address, TimePoint before) {
+  for (const auto& past : store.bouncesFor(address, TimePoint{}))
+    if (past.hard && past.reason == "userunknown" && past.at < before) return true;
+  return false;
+}
+
 // Inside the bounce's transaction, the incident lock of `domain` held: whether `e` falls in a
 // suspected incident; if so, the earlier hard bounces of its window are rewritten (they were
 // recorded before it tripped), and the admins told when it began.
@@ -48,7 +55,7 @@ std::optional<BounceIncident> incidentAt(Store& store, const BouncesConfig& conf
     if (address == e.address) continue;
     store.lockSubject(address);
     const auto current = store.standing(address);
-    if (!hardWithinIncident(current, config, e.at)) continue;
+    if (!hardWithinIncident(current, config, e.at) || unknownBefore(store, address, inc.since)) continue;
     // Its evidence: its own latest "no such user" of the window.
     BounceEvent own;
     for (const auto& past : store.bouncesFor(address, inc.since))
@@ -116,7 +123,11 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
       const auto current = store.standing(subject);
       if (incidentKind) {
         incident = incidentAt(store, config, e, domain, alert);
-        if (incident) return next = incidentStanding(current, e, incident->addresses, config);
+        // An address that bounced as unknown before this window, and does again, is a dead mailbox
+        // after all (each costs one more bounce, docs/bounces.md): at a busy domain the count can
+        // stay over the threshold for hours.
+        if (incident && !unknownBefore(store, e.address, incident->since))
+          return next = incidentStanding(current, e, incident->addresses, config);
       }
       // Soft bounces of this address since the window (or the last hold) began, this one included.
       int soft = 1;

@@ -291,6 +291,32 @@ TEST_F(BounceHistoryTest, ManyAddressesAtOneDomainUnknownWithinTheWindowAreAnInc
   EXPECT_EQ(alerts, 2);
 }
 
+// A provider that answers "unknown" for many addresses all day (a large domain, a steady rate): an
+// address that bounced as unknown during the incident and again in a later window is a dead
+// mailbox after all, as the docs and the admins' message say (h68 review: every bounce of a busy
+// domain stayed `watch`, so nobody there was ever suppressed).
+TEST_F(BounceHistoryTest, AnAddressUnknownAgainInALaterWindowIsSuppressedWhileTheIncidentGoesOn) {
+  config.incident_after = 4;  // incident_window: 1 h
+  const auto start = Clock::now() - hours(6);
+  for (int i = 0; i < 30; ++i)  // every 10 minutes for five hours, a different address
+    bounceAt(start + minutes(10 * i), "n" + std::to_string(i) + "@busy.test", "userunknown", true, "5.1.1");
+  bounceAt(start + minutes(45), "again@busy.test", "userunknown", true, "5.1.1");
+  ASSERT_TRUE(store->standing("again@busy.test"));
+  EXPECT_EQ(store->standing("again@busy.test")->state, "watch");
+  // The same notice read twice, or a second send within the window: still the incident.
+  bounceAt(start + minutes(75), "again@busy.test", "userunknown", true, "5.1.1");
+  EXPECT_EQ(signals("again@busy.test"), V{});
+  // Hours later, the incident still counted: unknown again, so dead.
+  auto later = bounceAt(start + hours(3), "again@busy.test", "userunknown", true, "5.1.1");
+  ASSERT_EQ(later.incidents.size(), 1u);  // the domain's count is still over the threshold
+  EXPECT_EQ(signals("again@busy.test"), V{"HARD_BOUNCED"});
+  EXPECT_EQ(store->standing("again@busy.test")->state, "hard");
+  // The next bounce of the incident rewrites the window's first bounces, not this one.
+  bounceAt(start + hours(3) + minutes(2), "new@busy.test", "userunknown", true, "5.1.1");
+  EXPECT_EQ(signals("new@busy.test"), V{});
+  EXPECT_EQ(signals("again@busy.test"), V{"HARD_BOUNCED"});
+}
+
 TEST_F(BounceHistoryTest, IncidentAfterZeroTurnsTheIncidentReadingOff) {
   config.incident_after = 0;
   const auto now = Clock::now();
