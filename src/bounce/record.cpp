@@ -56,7 +56,12 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
     r.rule = d.rule;
     why = d.steps;
   } else if (!vendor.empty()) {
-    why.push_back("a vendor code in the words names " + vendor);
+    // The words' rule named the same reason: it is the reading's rule too.
+    if (vendor == d.reason) r.rule = d.rule;
+    else why.push_back("a vendor code in the words names " + vendor);
+    // Why the words' dead-address reading stayed soft still holds under the vendor's reason.
+    for (const auto& step : d.steps)
+      if (step.rfind("soft:", 0) == 0) why.push_back(step);
   }
   // What some receiving systems mean by their words (rules.yaml host_meanings).
   const std::string before = r.reason;

@@ -378,6 +378,38 @@ TEST(Bounce, TheReadingSaysWhatChangedItAfterItsRule) {
   EXPECT_EQ(hedged.reason, "userunknown");
   EXPECT_FALSE(hedged.hard);
   EXPECT_NE(hedged.why.find("soft: nothing permanent about the recipient"), std::string::npos) << hedged.why;
+  // A vendor's code (Exchange 5.5's hexadecimal one) that names what the words' rule named: the
+  // rule is the reading's, and no change is claimed; one that names something else says so.
+  auto agreed = classifyFile("exchange2003-text.eml").records.at(0);
+  EXPECT_EQ(agreed.reason, "userunknown");
+  EXPECT_EQ(agreed.rule, "common-userunknown-unknown-recipient");
+  EXPECT_EQ(agreed.why, "");
+  Report ambiguous;
+  ambiguous.recipient = "x@acme.test";
+  ambiguous.status = "5.0.0";
+  ambiguous.diagnosticCode = "The recipient name is ambiguous. MSEXCH:IMS:Acme:Site:SRV1 0 (000C0595) Ambiguous Recipient";
+  auto vendor = only(build(ambiguous));
+  EXPECT_EQ(vendor.reason, "systemerror");
+  EXPECT_NE(vendor.why.find("a vendor code in the words names systemerror"), std::string::npos) << vendor.why;
+  // Why a dead-address reading stayed soft is still said when the vendor's code decides.
+  Report delayed = ambiguous;
+  delayed.status = "4.0.0";
+  delayed.diagnosticCode = "smtp; 450 The account may not exist MSEXCH:IMS:Acme:Site:SRV1 0 (000C05A6) Unknown Recipient";
+  auto soft = only(build(delayed));
+  EXPECT_FALSE(soft.hard);
+  EXPECT_NE(soft.why.find("soft: "), std::string::npos) << soft.reason << ": " << soft.why;
+}
+
+// Exchange 5.5's fixed lines for a loop and an unreachable host (KB 195055; the 5.5 SP1 manual's
+// "Non-Delivery Reports"): a system's fault and the network, never the recipient's address.
+TEST(BounceReason, Exchange55sLoopAndUnreachableHostAreNotTheRecipient) {
+  EXPECT_EQ(decideReason("", "", "Message cancelled because it was looping through the network [MAPI reason code:1 , MAPI diagnostic code 3]",
+                         "", "failed"),
+            "systemerror");
+  EXPECT_EQ(decideReason("", "", "someone@acme.test on 1/17/2000 4:49 PM The host is unreachable.", "", "failed"), "networkerror");
+  auto unreachable = only(dsn("mx.seller.test", "x@acme.test", "5.0.0", "The host is unreachable. MSEXCH:IMC:ACME:SITE:GATE1"));
+  EXPECT_EQ(unreachable.reason, "networkerror");
+  EXPECT_FALSE(unreachable.hard);
 }
 
 TEST(Bounce, WhatSomeReceiversMeanByUserUnknown) {
@@ -940,7 +972,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 687u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 689u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 2u);
   EXPECT_EQ(rules.host_meanings.size(), 2u);
   EXPECT_EQ(rules.permanence_markers.size(), 2u);
