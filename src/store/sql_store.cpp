@@ -626,15 +626,21 @@ class SqlStore final : public Store {
   std::vector<std::string> addressesBouncedAt(const std::string& domain, const std::vector<std::string>& reasons,
                                               TimePoint since, TimePoint until) override {
     // Addresses are stored lower-case; a suffix match reads the whole table, which holds
-    // bounces, not sends: small, and read only when a dead-domain bounce arrives.
-    std::string sql = "SELECT DISTINCT address FROM bounces WHERE substr(address, length(address) - CAST(? AS INTEGER) + 1) = ? "
+    // bounces, not sends: small, and read only when a dead-domain bounce arrives. LIKE, not a
+    // length and substr: those count characters while C++ counts bytes, and a domain written in
+    // UTF-8 (bücher.de) never matched; LIKE needs no count. Its wildcards in a domain are escaped.
+    std::string sql = "SELECT DISTINCT address FROM bounces WHERE address LIKE ? ESCAPE '!' "
                       "AND at>=? AND at<=? AND reason IN (";
     for (size_t i = 0; i < reasons.size(); ++i) sql += i ? ",?" : "?";
     sql += ") ORDER BY address";
     Stmt s(db_, sql.c_str());
-    const std::string suffix = "@" + domain;
-    s.bind(1, static_cast<long long>(suffix.size())).bind(2, suffix).bind(3, toMillis(since)).bind(4, toMillis(until));
-    for (size_t i = 0; i < reasons.size(); ++i) s.bind(static_cast<int>(i + 5), reasons[i]);
+    std::string pattern = "%@";
+    for (char c : domain) {
+      if (c == '!' || c == '%' || c == '_') pattern += '!';
+      pattern += c;
+    }
+    s.bind(1, pattern).bind(2, toMillis(since)).bind(3, toMillis(until));
+    for (size_t i = 0; i < reasons.size(); ++i) s.bind(static_cast<int>(i + 4), reasons[i]);
     std::vector<std::string> out;
     while (s.step()) out.push_back(s.text(0));
     return out;

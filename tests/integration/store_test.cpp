@@ -496,6 +496,30 @@ TEST_P(StoreContract, ServersBytesThatAreNotUtf8AreStored) {
   EXPECT_EQ(store_->bouncesFor("lee@acme.test", Clock::now() - std::chrono::hours(1)).size(), 1u);
 }
 
+// The addresses that bounced at a domain, by the domain's suffix: a domain written in UTF-8 is
+// found (its length in bytes is not its length in characters: h68 review), one that merely ends
+// the same way or holds a LIKE wildcard's place is not.
+TEST_P(StoreContract, TheAddressesBouncedAtADomainAreFoundHoweverItIsWritten) {
+  const auto now = Clock::now();
+  int n = 0;
+  for (const char* a : {"kim@b\xc3\xbc" "cher.test", "lee@b\xc3\xbc" "cher.test", "kim@xb\xc3\xbc" "cher.test", "kim@a_b.test",
+                        "lee@axb.test", "kim@50%.test", "lee@500.test"}) {
+    BounceEvent e;
+    e.key = "m" + std::to_string(++n) + "|" + a;
+    e.address = a;
+    e.reason = "hostunknown";
+    e.hard = true;
+    e.at = now;
+    ASSERT_TRUE(store_->recordBounce(e, std::nullopt)) << a;
+  }
+  const auto since = now - std::chrono::hours(1), until = now + std::chrono::hours(1);
+  EXPECT_EQ(store_->addressesBouncedAt("b\xc3\xbc" "cher.test", {"hostunknown"}, since, until),
+            (std::vector<std::string>{"kim@b\xc3\xbc" "cher.test", "lee@b\xc3\xbc" "cher.test"}));
+  EXPECT_EQ(store_->addressesBouncedAt("a_b.test", {"hostunknown"}, since, until), std::vector<std::string>{"kim@a_b.test"});
+  EXPECT_EQ(store_->addressesBouncedAt("50%.test", {"hostunknown"}, since, until), std::vector<std::string>{"kim@50%.test"});
+  EXPECT_TRUE(store_->addressesBouncedAt("b\xc3\xbc" "cher.test", {"userunknown"}, since, until).empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
