@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <string_view>
@@ -80,6 +81,7 @@ Decision decide(const Evidence& e) {
   std::string reason;
   // What changed the reading after the first rule, in words (the human form of `bounce classify`).
   std::vector<std::string> steps;
+  std::optional<size_t> codeStep;  // the step where the code took the words' place, if it did
   const std::string codeName = status.size() >= 5 && reasonFromStatus(status) == code ? "status " + status : "reply " + e.reply;
   // The server's words decide when they name something specific; the code when they do not.
   // A code that says the mailbox moved is more precise than "no such user" ("551 not our customer").
@@ -90,8 +92,10 @@ Decision decide(const Evidence& e) {
     reason = text;
   } else if (!code.empty()) {
     reason = code;
-    if (!text.empty() && text != code)
+    if (!text.empty() && text != code) {
+      codeStep = steps.size();
       steps.push_back("the words name only " + text + "; the " + codeName + " names " + code);
+    }
   } else {
     reason = text == "onhold" ? "" : text;
   }
@@ -107,7 +111,14 @@ Decision decide(const Evidence& e) {
           "mailboxfull", "suspend", "exceedlimit", "suppressed"},
          text);
   const auto changed = [&](const std::string& next, const std::string& why) {
-    if (next != reason) steps.push_back(why);
+    if (next == reason) return;
+    // Back to the words' own reading: nothing changed it after all (no two steps that cancel).
+    if (next == text && codeStep) {
+      steps.erase(steps.begin() + static_cast<std::ptrdiff_t>(*codeStep));
+      codeStep.reset();
+    } else {
+      steps.push_back(why);
+    }
     reason = next;
   };
   if (contradicted) changed(text, "the words (" + text + ") contradict the recipient status " + status);

@@ -378,6 +378,12 @@ TEST(Bounce, TheReadingSaysWhatChangedItAfterItsRule) {
   EXPECT_EQ(hedged.reason, "userunknown");
   EXPECT_FALSE(hedged.hard);
   EXPECT_NE(hedged.why.find("soft: nothing permanent about the recipient"), std::string::npos) << hedged.why;
+  // Words about a policy beside a recipient status: the words decide, and the reading says so
+  // once, not that the status took their place and then gave it back.
+  auto policy = only(dsn("mx.seller.test", "x@acme.test", "5.1.1", "550 5.1.1 Message rejected for policy reasons"));
+  EXPECT_EQ(policy.reason, "policyviolation");
+  EXPECT_FALSE(policy.hard);
+  EXPECT_EQ(policy.why.find("the words name only"), std::string::npos) << policy.why;
   // A vendor's code (Exchange 5.5's hexadecimal one) that names what the words' rule named: the
   // rule is the reading's, and no change is claimed; one that names something else says so.
   auto agreed = classifyFile("exchange2003-text.eml").records.at(0);
