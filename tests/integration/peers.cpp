@@ -273,8 +273,11 @@ Postgres::Postgres() {
                                      "--auth=trust", "--no-locale", "-E", "UTF8", "--no-sync"}),
                             &out);
   if (rc != 0) throw std::runtime_error("initdb failed: " + out);
-  port_ = freePort();
-  start();
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port_ = freePort();
+    if (start()) return;
+  }
+  throw std::runtime_error("postgres did not start on any of five ports: " + readFile(dir_ / "postgres.log"));
 }
 
 std::vector<std::string> Postgres::asOwner(std::vector<std::string> argv) const {
@@ -284,26 +287,34 @@ std::vector<std::string> Postgres::asOwner(std::vector<std::string> argv) const 
   return wrapped;
 }
 
-void Postgres::start() {
+bool Postgres::start() {
   // fsync off and a small cluster: a test database, thrown away at the end.
+  const fs::path log = dir_ / "postgres.log";
+  std::error_code ignored;
+  fs::remove(log, ignored);  // the lines below are this start's
   process_ = Process(asOwner({bin_ + "/postgres", "-D", (dir_ / "data").string(), "-p", std::to_string(port_), "-k",
                               dir_.path().string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
                               "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=40"}),
-                     dir_ / "postgres.log");
-  if (!waitForTcp(port_, std::chrono::seconds(20)))
-    throw std::runtime_error("postgres did not start: " + readFile(dir_ / "postgres.log"));
-  // The port opens before the server takes connections ("the database system is starting up").
-  for (int i = 0; i < 200; ++i) {
-    if (runCommand({bin_ + "/pg_isready", "-q", "-h", "127.0.0.1", "-p", std::to_string(port_)}, nullptr) == 0) return;
+                     log);
+  // Its own log says it took the port ("listening on IPv4 address "127.0.0.1", port N"): an open
+  // port alone may be another test's server that took it first. Then it takes connections once
+  // past "the database system is starting up".
+  const std::string listening = "port " + std::to_string(port_);
+  for (int i = 0; i < 300; ++i) {
+    if (!process_.running()) return false;  // "could not bind IPv4 address": the port was taken
+    const std::string text = readFile(log);
+    if (text.find("listening on IPv4 address") != std::string::npos && text.find(listening) != std::string::npos &&
+        runCommand({bin_ + "/pg_isready", "-q", "-h", "127.0.0.1", "-p", std::to_string(port_)}, nullptr) == 0)
+      return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  throw std::runtime_error("postgres does not accept connections: " + readFile(dir_ / "postgres.log"));
+  throw std::runtime_error("postgres does not accept connections: " + readFile(log));
 }
 
 void Postgres::restart() {
   process_.signal(SIGINT);
   process_.wait(std::chrono::seconds(20));
-  start();
+  if (!start()) throw std::runtime_error("postgres did not start again on port " + std::to_string(port_) + ": " + readFile(dir_ / "postgres.log"));
 }
 
 Postgres::~Postgres() {

@@ -89,7 +89,9 @@ class Postgres {
   void restart();
 
  private:
-  void start();
+  // Starts the server on port_; false when it could not take the port (another test's peer took
+  // it after freePort() found it free): the caller picks another.
+  bool start();
   std::vector<std::string> asOwner(std::vector<std::string> argv) const;
   TempDir dir_;
   unsigned short port_ = 0;
