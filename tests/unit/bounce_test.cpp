@@ -978,7 +978,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 689u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 690u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 2u);
   EXPECT_EQ(rules.host_meanings.size(), 2u);
   EXPECT_EQ(rules.permanence_markers.size(), 2u);
@@ -1668,7 +1668,7 @@ TEST(BounceReason, AProvidersOwnNoSuchUserBesideAPolicyStatusIsStillHard) {
 // Google says to the sender, whoever the recipient, that the sender's daily quota is spent; the
 // general "quota exceeded" wording (a full mailbox) counted it against the recipient, as a soft
 // bounce towards a hold. Its 2023 refusal of unauthenticated mail read `blocked`. (Sixth review.)
-TEST(BounceReason, GooglesWordsAboutOurSenderAreNotAboutTheRecipient) {
+TEST(BounceReason, ProvidersWordsAboutOurSenderAreNotAboutTheRecipient) {
   for (const char* words : {"550 5.4.5 Daily user sending quota exceeded. s5sm12197523qke.120 - gsmtp",
                             "550 5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits",
                             "550 5.7.1 Daily SMTP relay sending limit exceeded for this customer."}) {
@@ -1682,6 +1682,13 @@ TEST(BounceReason, GooglesWordsAboutOurSenderAreNotAboutTheRecipient) {
       "protect our users from spam, the message has been blocked.",
       {"gmail.com"}, true});
   EXPECT_EQ(unauthenticated.reason, "authfailure");
+  // Microsoft's large-sender rule for its consumer domains (since May 2025): our authentication.
+  const Decision outlook = decide(Evidence{
+      "5.7.515", "550", "failed", "",
+      "550 5.7.515 Access denied, sending domain seller.example does not meet the required authentication level.",
+      {"hotmail.com"}, true});
+  EXPECT_EQ(outlook.reason, "authfailure");
+  EXPECT_FALSE(outlook.hard);
   // A recipient's mailbox over its quota is still a full mailbox.
   EXPECT_EQ(decide(Evidence{"5.2.2", "552", "failed", "", "552 5.2.2 Quota exceeded (mailbox for user is full)", {}, true}).reason,
             "mailboxfull");
