@@ -12,10 +12,13 @@ namespace {
 // The longest a provider's outage is taken to last (docs/bounces.md, "Provider incidents").
 constexpr auto kLongestIncident = std::chrono::hours(24);
 
-// Whether `address` bounced hard as unknown before `before`.
-bool unknownBefore(Store& store, const std::string& address, TimePoint before) {
-  for (const auto& past : store.bouncesFor(address, TimePoint{}))
-    if (past.hard && past.reason == "userunknown" && past.at < before) return true;
+// Whether `address` bounced hard as unknown earlier in this incident, before its window: twice in
+// one outage, hours apart. Only this incident's: a bounce of an earlier one (or one an admin has
+// since cleared, months ago) is no evidence against an address spared by this one.
+bool unknownEarlierInIncident(Store& store, const std::string& address, const BounceIncident& inc,
+                              std::chrono::milliseconds window) {
+  for (const auto& past : store.bouncesFor(address, inc.started - window))  // from the window that tripped it
+    if (past.hard && past.reason == "userunknown" && past.at < inc.since) return true;
   return false;
 }
 
@@ -51,11 +54,12 @@ std::optional<BounceIncident> incidentAt(Store& store, const BouncesConfig& conf
   store.putDomainFact(domain, "bounce_incident", std::to_string(toMillis(start)) + "|" + std::to_string(toMillis(latest)),
                       latest + config.incident_window);
   if (e.at - start > kLongestIncident) return std::nullopt;
+  inc.started = start;
   for (const auto& address : seen) {
     if (address == e.address) continue;
     store.lockSubject(address);
     const auto current = store.standing(address);
-    if (!hardWithinIncident(current, config, e.at) || unknownBefore(store, address, inc.since)) continue;
+    if (!hardWithinIncident(current, config, e.at) || unknownEarlierInIncident(store, address, inc, config.incident_window)) continue;
     // Its evidence: its own latest "no such user" of the window.
     BounceEvent own;
     for (const auto& past : store.bouncesFor(address, inc.since))
@@ -123,10 +127,10 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
       const auto current = store.standing(subject);
       if (incidentKind) {
         incident = incidentAt(store, config, e, domain, alert);
-        // An address that bounced as unknown before this window, and does again, is a dead mailbox
-        // after all (each costs one more bounce, docs/bounces.md): at a busy domain the count can
-        // stay over the threshold for hours.
-        if (incident && !unknownBefore(store, e.address, incident->since))
+        // An address that bounced as unknown earlier in this incident, before this window, and does
+        // again, is a dead mailbox after all (each costs one more bounce, docs/bounces.md): at a busy
+        // domain the count can stay over the threshold for hours.
+        if (incident && !unknownEarlierInIncident(store, e.address, *incident, config.incident_window))
           return next = incidentStanding(current, e, incident->addresses, config);
       }
       // Soft bounces of this address since the window (or the last hold) began, this one included.

@@ -20,6 +20,7 @@ struct BounceIncident {
   bool began = false;                  // this bounce tripped it (the admins are told once)
   std::vector<std::string> rewritten;  // earlier hard bounces of it, now watched
   TimePoint since{};                   // the window's start
+  TimePoint started{};                 // the incident's first bounce (its fact's start)
 };
 
 struct ImportResult {

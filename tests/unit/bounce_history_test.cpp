@@ -298,8 +298,17 @@ TEST_F(BounceHistoryTest, ManyAddressesAtOneDomainUnknownWithinTheWindowAreAnInc
 TEST_F(BounceHistoryTest, AnAddressUnknownAgainInALaterWindowIsSuppressedWhileTheIncidentGoesOn) {
   config.incident_after = 4;  // incident_window: 1 h
   const auto start = Clock::now() - hours(6);
+  // Dead once, long ago, and cleared by an admin since: no evidence against it in this incident.
+  bounceAt(start - hours(24 * 200), "spared@busy.test", "userunknown", true, "5.1.1");
+  ASSERT_TRUE(store->clearStanding("spared@busy.test", "admin"));
+  bounceAt(start + minutes(5), "early@busy.test", "userunknown", true, "5.1.1");  // in the window that trips it
   for (int i = 0; i < 30; ++i)  // every 10 minutes for five hours, a different address
     bounceAt(start + minutes(10 * i), "n" + std::to_string(i) + "@busy.test", "userunknown", true, "5.1.1");
+  EXPECT_EQ(signals("early@busy.test"), V{});
+  bounceAt(start + hours(2), "spared@busy.test", "userunknown", true, "5.1.1");
+  EXPECT_EQ(signals("spared@busy.test"), V{});
+  bounceAt(start + hours(3) + minutes(30), "early@busy.test", "userunknown", true, "5.1.1");
+  EXPECT_EQ(signals("early@busy.test"), V{"HARD_BOUNCED"});
   bounceAt(start + minutes(45), "again@busy.test", "userunknown", true, "5.1.1");
   ASSERT_TRUE(store->standing("again@busy.test"));
   EXPECT_EQ(store->standing("again@busy.test")->state, "watch");
