@@ -77,7 +77,7 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5))];
 }
 
-MailPeers::MailPeers(const Dataset& d, std::chrono::milliseconds rtt, const std::string& smtp_listen)
+MailPeers::MailPeers(const Dataset& d, std::chrono::milliseconds rtt, const std::vector<std::string>& smtp_listen)
     : unbound_(d.zones),
       postfix_(d.postfixDomains, d.mailboxes,
                {"default_process_limit = 200",

@@ -137,26 +137,28 @@ Task<void> acceptLoop(std::shared_ptr<tcp::acceptor> acceptor, tcp::endpoint ups
 
 }  // namespace
 
-DelayProxy::DelayProxy(std::chrono::milliseconds rtt, unsigned short dns_upstream_port, const std::string& tcp_listen,
-                       unsigned short tcp_upstream_port) {
+DelayProxy::DelayProxy(std::chrono::milliseconds rtt, unsigned short dns_upstream_port,
+                       const std::vector<std::string>& tcp_listens, unsigned short tcp_upstream_port) {
   const auto half = rtt / 2;
   auto dns = std::make_shared<udp::socket>(io_, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   dns_port_ = dns->local_endpoint().port();
-  const auto colon = tcp_listen.rfind(':');
-  if (colon == std::string::npos) throw std::runtime_error("tcp_listen must be address:port");
-  tcp::endpoint listen(asio::ip::make_address(tcp_listen.substr(0, colon)),
-                       static_cast<unsigned short>(std::stoi(tcp_listen.substr(colon + 1))));
-  auto acceptor = std::make_shared<tcp::acceptor>(io_);
-  acceptor->open(listen.protocol());
-  acceptor->set_option(tcp::acceptor::reuse_address(true));
-  boost::system::error_code ec;
-  acceptor->bind(listen, ec);
-  if (ec) throw std::runtime_error("cannot listen on " + tcp_listen + ": " + ec.message() + " (port 25 needs root)");
-  acceptor->listen(1024);
   asio::co_spawn(io_, dnsLoop(dns, udp::endpoint(asio::ip::make_address("127.0.0.1"), dns_upstream_port), half),
                  asio::detached);
-  asio::co_spawn(io_, acceptLoop(acceptor, tcp::endpoint(asio::ip::make_address("127.0.0.1"), tcp_upstream_port), half),
-                 asio::detached);
+  for (const auto& tcp_listen : tcp_listens) {
+    const auto colon = tcp_listen.rfind(':');
+    if (colon == std::string::npos) throw std::runtime_error("tcp_listen must be address:port");
+    tcp::endpoint listen(asio::ip::make_address(tcp_listen.substr(0, colon)),
+                         static_cast<unsigned short>(std::stoi(tcp_listen.substr(colon + 1))));
+    auto acceptor = std::make_shared<tcp::acceptor>(io_);
+    acceptor->open(listen.protocol());
+    acceptor->set_option(tcp::acceptor::reuse_address(true));
+    boost::system::error_code ec;
+    acceptor->bind(listen, ec);
+    if (ec) throw std::runtime_error("cannot listen on " + tcp_listen + ": " + ec.message() + " (port 25 needs root)");
+    acceptor->listen(1024);
+    asio::co_spawn(io_, acceptLoop(acceptor, tcp::endpoint(asio::ip::make_address("127.0.0.1"), tcp_upstream_port), half),
+                   asio::detached);
+  }
   thread_ = std::thread([this] { io_.run(); });
 }
 

@@ -8,14 +8,16 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace safetynet::bench {
 
 class DelayProxy {
  public:
-  // Starts the proxies on their own thread. `tcp_listen` is "address:port" (e.g. "0.0.0.0:25");
-  // DNS listens on 127.0.0.1 at a free port (dnsPort()).
-  DelayProxy(std::chrono::milliseconds rtt, unsigned short dns_upstream_port, const std::string& tcp_listen,
+  // Starts the proxies on their own thread. Each of `tcp_listen` is "address:port" (e.g.
+  // "0.0.0.0:25"), all forwarded to the one upstream; DNS listens on 127.0.0.1 at a free port
+  // (dnsPort()).
+  DelayProxy(std::chrono::milliseconds rtt, unsigned short dns_upstream_port, const std::vector<std::string>& tcp_listen,
              unsigned short tcp_upstream_port);
   ~DelayProxy();
   unsigned short dnsPort() const { return dns_port_; }

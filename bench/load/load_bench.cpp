@@ -184,7 +184,7 @@ int main(int argc, char** argv) {
       std::ofstream cfg(dir / "safetynet.yaml");
       cfg << "state_dir: " << (dir / "state").string() << "\n"
           << "dns: {servers: [\"" << dnsServer << "\"], timeout: 5s}\n"
-          << "smtp_probe: {enabled: true, helo: probe.bench.test, port: 25}\n";
+          << "smtp_probe: {enabled: true, helo: probe.bench.test, port: " << kProbePort << "}\n";
     }
     const std::vector<std::string> ours = {binary, "check", "--config", (dir / "safetynet.yaml").string(), "--json",
                                            "--file", (dir / "addresses.txt").string()};
@@ -226,6 +226,20 @@ int main(int argc, char** argv) {
     std::cout << confusionTable("safetynet, cold cache", coldOut.front());
     if (!peer.empty()) std::cout << confusionTable("deep-email-validator", peerOut.front());
     std::cout << "\nPostfix queue after the run: " << peers.postfix().queuedFiles().size() << " files\n";
+    // A wrong answer at any speed: a mailbox that exists called invalid, one that does not (or a
+    // catch-all) called valid. A slow probe answers unknown, never these.
+    auto count = [&](const char* truth, const char* answer) {
+      auto t = coldOut.front().confusion.find(truth);
+      if (t == coldOut.front().confusion.end()) return 0;
+      auto a = t->second.find(answer);
+      return a == t->second.end() ? 0 : a->second;
+    };
+    const int wrong = count("valid", "invalid") + count("invalid", "valid") + count("catch_all", "valid") +
+                      count("catch_all", "invalid");
+    if (wrong > 0) {
+      std::cerr << "load_bench: " << wrong << " wrong answer(s) in the cold run (see the table)\n";
+      return 4;
+    }
   } catch (const std::exception& e) {
     std::cerr << "load_bench: " << e.what() << "\n";
     return 1;

@@ -155,6 +155,7 @@ Process& Process::operator=(Process&& o) noexcept {
       wait(std::chrono::seconds(5));
     }
     pid_ = o.pid_;
+    exit_ = o.exit_;
     o.pid_ = -1;
   }
   return *this;
@@ -176,18 +177,24 @@ void Process::signal(int sig) {
 
 bool Process::running() {
   if (pid_ <= 0) return false;
-  return ::waitpid(pid_, nullptr, WNOHANG) == 0;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) != pid_) return true;
+  // Reaped here: its pid may be reused, so it is never signalled again; wait() gives the status.
+  pid_ = -1;
+  exit_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return false;
 }
 
 int Process::wait(std::chrono::milliseconds timeout) {
-  if (pid_ <= 0) return -1;
+  if (pid_ <= 0) return exit_;
   auto end = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     int status = 0;
     pid_t r = ::waitpid(pid_, &status, WNOHANG);
     if (r == pid_) {
       pid_ = -1;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      exit_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return exit_;
     }
     if (std::chrono::steady_clock::now() > end) return -1;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -35,17 +35,19 @@ class Process {
   // Starts argv[0] with the given arguments; stdout+stderr go to `log`.
   Process(const std::vector<std::string>& argv, const std::filesystem::path& log,
           const std::vector<std::string>& env = {});
-  Process(Process&& o) noexcept : pid_(o.pid_) { o.pid_ = -1; }
+  Process(Process&& o) noexcept : pid_(o.pid_), exit_(o.exit_) { o.pid_ = -1; }
   Process& operator=(Process&& o) noexcept;
   ~Process();
   int pid() const { return pid_; }
   void signal(int sig);
-  // Exit status (or 128+signal), waiting at most `timeout`; -1 on timeout.
+  // Exit status (or 128+signal), waiting at most `timeout`; -1 on timeout (or never started).
   int wait(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  // False once it has exited (reaped then: wait() returns its status at once).
   bool running();
 
  private:
   int pid_ = -1;
+  int exit_ = -1;
 };
 
 // unbound on 127.0.0.1:port with the given `local-zone`/`local-data` lines.
