@@ -112,8 +112,9 @@ Decision decide(const Evidence& e) {
          text);
   const auto changed = [&](const std::string& next, const std::string& why) {
     if (next == reason) return;
-    // Back to the words' own reading: nothing changed it after all (no two steps that cancel).
-    if (next == text && codeStep) {
+    // Straight back to the words' own reading: nothing changed it after all (no two steps that
+    // cancel). With a step between, each is said.
+    if (next == text && codeStep && *codeStep + 1 == steps.size()) {
       steps.erase(steps.begin() + static_cast<std::ptrdiff_t>(*codeStep));
       codeStep.reset();
     } else {
@@ -225,7 +226,7 @@ Decision decide(const Evidence& e) {
                     : contradicted  ? "soft: the words contradict the status"
                     : conflicting   ? "soft: another rule that holds names a mailbox state or a refusal of us"
                                     : "soft: the rule says the words are also used for temporary failures");
-  return {reason, hard, rule ? rule->id : std::string(), steps};
+  return {reason, hard, rule ? rule->id : std::string(), steps, text};
 }
 
 std::string decideReason(const std::string& status, const std::string& reply_code, const std::string& diagnostic,

@@ -15,6 +15,7 @@ struct Decision {
   std::string rule;  // id of the wording rule that decided, "" if none
   // What changed the reading after that rule, or why a dead-address reading stays soft, in words.
   std::vector<std::string> steps;
+  std::string words;  // the reason that rule's words named, before anything changed it
 };
 Decision decide(const Evidence& evidence);
 

@@ -56,8 +56,8 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
     r.rule = d.rule;
     why = d.steps;
   } else if (!vendor.empty()) {
-    // The words' rule named the same reason: it is the reading's rule too.
-    if (vendor == d.reason) r.rule = d.rule;
+    // The words' rule named the same reason, and nothing changed it: it is the reading's rule too.
+    if (!d.rule.empty() && vendor == d.words && vendor == d.reason) r.rule = d.rule;
     else why.push_back("a vendor code in the words names " + vendor);
     // Why the words' dead-address reading stayed soft still holds under the vendor's reason.
     for (const auto& step : d.steps)

@@ -397,6 +397,25 @@ TEST(Bounce, TheReadingSaysWhatChangedItAfterItsRule) {
   auto vendor = only(build(ambiguous));
   EXPECT_EQ(vendor.reason, "systemerror");
   EXPECT_NE(vendor.why.find("a vendor code in the words names systemerror"), std::string::npos) << vendor.why;
+  // A vendor's code beside words whose rule named something else (a loop): that rule is not the
+  // reading's, and the vendor's code is said to have decided (h70 review).
+  Report looping = ambiguous;
+  looping.status = "5.1.1";
+  looping.diagnosticCode =
+      "smtp; 550 5.1.1 Message cancelled because it was looping through the network MSEXCH:IMS:Acme:Site:SRV1 0 (000C05A6)";
+  auto loop = only(build(looping));
+  EXPECT_EQ(loop.reason, "userunknown");
+  EXPECT_NE(loop.rule, "exchange55-message-looping");
+  EXPECT_NE(loop.why.find("a vendor code in the words names userunknown"), std::string::npos) << loop.why;
+  // A status that took the words' place, then the stage, then the retries: each step is said, and
+  // the last names the reading (the status's step is not dropped while another stands after it).
+  Report retries = ambiguous;
+  retries.status = "4.1.1";
+  retries.diagnosticCode = "smtp; 450 4.1.1 retry timeout exceeded (in reply to end of DATA command)";
+  auto expired = only(build(retries));
+  EXPECT_EQ(expired.reason, "expired");
+  EXPECT_NE(expired.why.find("the status 4.1.1 names userunknown"), std::string::npos) << expired.why;
+  EXPECT_NE(expired.why.find("its retries ran out"), std::string::npos) << expired.why;
   // Why a dead-address reading stayed soft is still said when the vendor's code decides.
   Report delayed = ambiguous;
   delayed.status = "4.0.0";
