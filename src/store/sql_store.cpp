@@ -626,7 +626,8 @@ class SqlStore final : public Store {
   std::vector<std::string> addressesBouncedAt(const std::string& domain, const std::vector<std::string>& reasons,
                                               TimePoint since, TimePoint until) override {
     // Addresses are stored lower-case; a suffix match reads the whole table, which holds
-    // bounces, not sends: small, and read only when a dead-domain bounce arrives. LIKE, not a
+    // bounces, not sends: small, and read only when a dead-domain or unknown-user bounce (the
+    // incident count) arrives. LIKE, not a
     // length and substr: those count characters while C++ counts bytes, and a domain written in
     // UTF-8 (bücher.de) never matched; LIKE needs no count. Its wildcards in a domain are escaped.
     std::string sql = "SELECT DISTINCT address FROM bounces WHERE address LIKE ? ESCAPE '!' "
