@@ -997,7 +997,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 690u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 694u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 2u);
   EXPECT_EQ(rules.host_meanings.size(), 2u);
   EXPECT_EQ(rules.permanence_markers.size(), 2u);
@@ -1708,6 +1708,21 @@ TEST(BounceReason, ProvidersWordsAboutOurSenderAreNotAboutTheRecipient) {
       {"hotmail.com"}, true});
   EXPECT_EQ(outlook.reason, "authfailure");
   EXPECT_FALSE(outlook.hard);
+  // Hosting providers' own tables (IONOS, Rackspace): our IP's standing, not the recipient.
+  for (const char* words : {"421 Reject due to policy violations",
+                            "451 4.3.0 <mail.seller.test[192.0.2.10]>: Client host rejected: Throttled - Too much spam from "
+                            "your mail server. Try again later."}) {
+    const Decision d = decide(Evidence{"", words[1] == '2' ? "421" : "451", "failed", "", words, {"acme.test"}, true});
+    EXPECT_EQ(d.reason, "badreputation") << words;
+    EXPECT_FALSE(d.hard) << words;
+  }
+  // Fastmail's "content rejected" (a virus or a message reported as spam), on its hosts only.
+  EXPECT_EQ(decide(Evidence{"5.7.1", "550", "failed", "", "550 5.7.1 content rejected", {"in1-smtp.messagingengine.com"}, true}).reason,
+            "spamdetected");
+  EXPECT_NE(decide(Evidence{"5.7.1", "550", "failed", "", "550 5.7.1 content rejected", {"acme.test"}, true}).reason,
+            "spamdetected");
+  // GoDaddy's full mailbox.
+  EXPECT_EQ(decide(Evidence{"", "550", "failed", "", "550 Account storage limit", {"acme.test"}, true}).reason, "mailboxfull");
   // A recipient's mailbox over its quota is still a full mailbox.
   EXPECT_EQ(decide(Evidence{"5.2.2", "552", "failed", "", "552 5.2.2 Quota exceeded (mailbox for user is full)", {}, true}).reason,
             "mailboxfull");
