@@ -33,17 +33,21 @@ nlohmann::json pausePayload(const SenderState& st) {
 }
 }  // namespace
 
-OutboxMessage bounceIncidentNote(const Config& config, const std::string& domain, int addresses, TimePoint since,
-                                 const std::vector<std::string>& rewritten) {
+OutboxMessage bounceIncidentNote(const Config& config, const bounce::BounceIncident& incident) {
   nlohmann::json p;
   p["type"] = "bounce_incident";
-  p["domain"] = domain;
-  p["addresses"] = addresses;
-  p["since"] = formatIso8601(since);
+  p["domain"] = incident.domain;
+  if (!incident.provider.empty()) {
+    p["provider"] = incident.provider;
+    p["domains"] = incident.domains;
+  }
+  p["addresses"] = incident.addresses;
+  p["since"] = formatIso8601(incident.since);
   p["window_minutes"] = std::chrono::duration_cast<std::chrono::minutes>(config.bounces.incident_window).count();
   p["incident_after"] = config.bounces.incident_after;
-  p["rewritten"] = rewritten;
-  return outboxNote(config, "bounce_incident|" + domain + "|" + std::to_string(toMillis(since)), p);
+  p["rewritten"] = incident.rewritten;
+  const std::string scope = incident.provider.empty() ? incident.domain : "provider:" + incident.provider;
+  return outboxNote(config, "bounce_incident|" + scope + "|" + std::to_string(toMillis(incident.since)), p);
 }
 
 std::optional<SenderState> pauseDecision(const std::optional<SenderState>& current, const std::string& mailbox, int sends,
@@ -115,7 +119,7 @@ Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store,
       cl.records.push_back(bounce::completeRecord(r));
       const auto alert = [&s](const bounce::BounceIncident& inc) -> std::optional<OutboxMessage> {
         if (s.notifiers.empty()) return std::nullopt;
-        return bounceIncidentNote(s.config, inc.domain, inc.addresses, inc.since, inc.rewritten);
+        return bounceIncidentNote(s.config, inc);
       };
       const auto result =
           bounce::recordBounces(store, s.config.bounces, cl, b.key, "connector: " + c->name(), asciiLower(b.mailbox), b.at, alert);
@@ -123,7 +127,7 @@ Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store,
         if (inc.began)
           logger("bounces")->warn("{} different addresses at {} bounced as unknown within {} min: a suspected provider "
                                   "incident; their hard bounces hold nobody on their own (bounces.incident_after)",
-                                  inc.addresses, inc.domain,
+                                  inc.addresses, bounce::incidentPlace(inc),
                                   std::chrono::duration_cast<std::chrono::minutes>(s.config.bounces.incident_window).count());
     }
     store.putConnectorState(c->name(), "activity_since", std::to_string(toMillis(now)));

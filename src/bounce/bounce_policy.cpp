@@ -110,7 +110,7 @@ std::optional<Standing> applyBounce(const std::optional<Standing>& current, cons
 }
 
 std::optional<Standing> incidentStanding(const std::optional<Standing>& current, const BounceEvent& e, int addresses,
-                                         const BouncesConfig& config) {
+                                         const std::string& where, const BouncesConfig& config) {
   if (current && current->state != "watch" && !hardWithinIncident(current, config, e.at)) return std::nullopt;
   Standing s = current.value_or(Standing{});
   s.subject = e.address;
@@ -118,11 +118,9 @@ std::optional<Standing> incidentStanding(const std::optional<Standing>& current,
   s.reason = e.reason;
   s.since = e.at;
   s.until.reset();
-  const auto at = e.address.rfind('@');
-  const std::string domain = at == std::string::npos ? e.address : e.address.substr(at + 1);
   const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(config.incident_window).count();
   s.evidence = "hard bounce on " + day(e.at) + ": " + what(e) + ", while " + std::to_string(addresses) +
-               " different addresses at " + domain + " bounced as unknown within " + std::to_string(minutes) +
+               " different addresses " + where + " bounced as unknown within " + std::to_string(minutes) +
                " min (bounces.incident_after: " + std::to_string(config.incident_after) +
                "): more like the provider's incident than dead mailboxes; not suppressed, a hard bounce after it is";
   return s;

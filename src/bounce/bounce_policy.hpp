@@ -27,13 +27,13 @@ std::optional<Standing> applyBounce(const std::optional<Standing>& current, cons
                                     int soft_in_window,
                                     const BouncesConfig& config, TimePoint now);
 
-// A hard "no such user" bounce (`e`) while `addresses` different addresses at its domain bounced
-// so within config.incident_window, at least config.incident_after: more like the provider's
-// incident than that many mailboxes dying in an hour. The address is watched, not suppressed: a
-// hard bounce after the incident suppresses it. nullopt: nothing to change (a complaint, or a
-// suppression older than the incident, stays).
+// A hard "no such user" bounce (`e`) while `addresses` different addresses `where` ("at
+// big.test", or at the domains of one mail provider) bounced so within config.incident_window, at
+// least config.incident_after: more like the provider's incident than that many mailboxes dying in
+// an hour. The address is watched, not suppressed: a hard bounce after the incident suppresses it.
+// nullopt: nothing to change (a complaint, or a suppression older than the incident, stays).
 std::optional<Standing> incidentStanding(const std::optional<Standing>& current, const BounceEvent& e, int addresses,
-                                         const BouncesConfig& config);
+                                         const std::string& where, const BouncesConfig& config);
 
 // Whether `current` is a hard bounce the incident seen at `at` may have caused (recorded within
 // the window before `at`, for an unknown user): those are rewritten as incidentStanding says.

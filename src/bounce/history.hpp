@@ -6,22 +6,12 @@
 #include <optional>
 
 #include "safetynet/bounce/bounce.hpp"
+#include "safetynet/bounce/incident.hpp"
 #include "safetynet/config/config.hpp"
 #include "safetynet/connector/profile.hpp"
 #include "safetynet/store/store.hpp"
 
 namespace safetynet::bounce {
-
-// A suspected provider incident (config.incident_after): `addresses` different addresses at
-// `domain` bounced as unknown within config.incident_window.
-struct BounceIncident {
-  std::string domain;
-  int addresses = 0;
-  bool began = false;                  // this bounce tripped it (the admins are told once)
-  std::vector<std::string> rewritten;  // earlier hard bounces of it, now watched
-  TimePoint since{};                   // the window's start
-  TimePoint started{};                 // the incident's first bounce (its fact's start)
-};
 
 struct ImportResult {
   int recorded = 0;    // new events

@@ -187,7 +187,7 @@ int bounceImportCommand(const Config& config, const std::vector<std::string>& fi
   // not: it reads it as begun), when a notifier is configured.
   const bounce::IncidentAlert alert = [&config](const bounce::BounceIncident& inc) -> std::optional<OutboxMessage> {
     if (!config.notify.slack.enabled && !config.notify.email.enabled) return std::nullopt;
-    return bounceIncidentNote(config, inc.domain, inc.addresses, inc.since, inc.rewritten);
+    return bounceIncidentNote(config, inc);
   };
   for (const auto& [file, hash, c, at] : reads) {
     // The same message imported twice (the same bytes) changes nothing.
@@ -200,7 +200,7 @@ int bounceImportCommand(const Config& config, const std::vector<std::string>& fi
       if (s.state != "watch") std::cout << "  " << s.subject << ": " << s.state << " (" << s.evidence << ")\n";
     for (const auto& inc : result.incidents)
       if (inc.began || !inc.rewritten.empty())
-        std::cout << "  " << inc.domain << ": " << inc.addresses
+        std::cout << "  " << bounce::incidentPlace(inc) << ": " << inc.addresses
                   << " different addresses bounced as unknown within bounces.incident_window: a suspected provider "
                      "incident; their hard bounces suppress nobody on their own\n";
   }

@@ -504,6 +504,10 @@ ConfigResult load(const YAML::Node& root, Diagnostics& diag, const std::string& 
       b->error("incident_after", "1 would read every unknown user as an incident: 0 (off) or 2 and more");
     b->duration("incident_window", c.bounces.incident_window);
     positive(*b, "incident_window", c.bounces.incident_window);
+    b->number("provider_incident_ratio", c.bounces.provider_incident_ratio, 0.0, 1000.0);
+    if (c.bounces.provider_incident_ratio > 0 && c.bounces.provider_incident_ratio < 1)
+      b->error("provider_incident_ratio",
+               "below 1 would read a provider's usual count of unknown users as an incident: 0 (off) or 1 and more");
     b->string("rules_file", c.bounces.rules_file);
     checkReadableFile(*b, "rules_file", c.bounces.rules_file);
     b->finish();

@@ -88,16 +88,32 @@ MessageContent senderPausedContent(const nlohmann::json& p) {
 // For the admins: many addresses at one domain bounced as unknown at once (bounces.incident_after).
 MessageContent bounceIncidentContent(const nlohmann::json& p) {
   const std::string domain = p.value("domain", "");
+  const std::string provider = p.value("provider", "");
   const int addresses = p.value("addresses", 0);
+  const int domains = p.value("domains", 0);
+  // At one domain, or at a provider hosting many (bounces.provider_incident_ratio).
+  const std::string place = provider.empty() ? domain : provider + " (the mail provider of " + std::to_string(domains) + " domains)";
   MessageContent c;
-  c.title = "Safety Net suspects a mail provider's incident at " + domain;
-  c.fields = {field("Domain", domain), field("Addresses", std::to_string(addresses)),
-              field("Since", p.value("since", ""), "", true)};
-  const std::string why = std::to_string(addresses) + " different addresses at " + domain +
-                          " bounced as unknown (no such user) within " + std::to_string(p.value("window_minutes", 0)) +
-                          " min, at least bounces.incident_after (" + std::to_string(p.value("incident_after", 0)) +
-                          "). A provider that refuses live mailboxes for a while looks like this; so does a list of "
-                          "dead addresses at one company.";
+  c.title = "Safety Net suspects a mail provider's incident at " + place;
+  if (provider.empty())
+    c.fields = {field("Domain", domain), field("Addresses", std::to_string(addresses)),
+                field("Since", p.value("since", ""), "", true)};
+  else
+    c.fields = {field("Provider", provider), field("Domains", std::to_string(domains)),
+                field("Addresses", std::to_string(addresses)), field("Since", p.value("since", ""), "", true)};
+  const std::string window = std::to_string(p.value("window_minutes", 0));
+  const std::string after = std::to_string(p.value("incident_after", 0));
+  const std::string why =
+      provider.empty()
+          ? std::to_string(addresses) + " different addresses at " + domain + " bounced as unknown (no such user) within " +
+                window + " min, at least bounces.incident_after (" + after +
+                "). A provider that refuses live mailboxes for a while looks like this; so does a list of dead addresses at "
+                "one company."
+          : std::to_string(addresses) + " different addresses at " + std::to_string(domains) + " domains whose mail " +
+                provider + " runs bounced as unknown (no such user) within " + window +
+                " min, at least bounces.incident_after (" + after +
+                ") and many times the usual count there over the last week (bounces.provider_incident_ratio). A provider "
+                "that refuses live mailboxes for a while looks like this; so does an old list sent at once.";
   std::string earlier;
   int listed = 0;
   const auto rewritten = p.value("rewritten", nlohmann::json::array());
@@ -108,8 +124,8 @@ MessageContent bounceIncidentContent(const nlohmann::json& p) {
                 field("No longer suppressed", earlier.empty() ? "none" : earlier),
                 field("Next step", "while it lasts, these bounces suppress nobody on their own: an address that "
                                    "bounces as unknown again afterwards is suppressed then. If the contacts are "
-                                   "really gone (an old list at one company), remove them on the platform.")};
-  c.text = "Suspected incident at " + domain + ": " + why;
+                                   "really gone (an old list), remove them on the platform.")};
+  c.text = "Suspected incident at " + place + ": " + why;
   return c;
 }
 

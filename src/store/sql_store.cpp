@@ -630,18 +630,33 @@ class SqlStore final : public Store {
     // incident count) arrives. LIKE, not a
     // length and substr: those count characters while C++ counts bytes, and a domain written in
     // UTF-8 (bücher.de) never matched; LIKE needs no count. Its wildcards in a domain are escaped.
-    std::string sql = "SELECT DISTINCT address FROM bounces WHERE address LIKE ? ESCAPE '!' "
-                      "AND at>=? AND at<=? AND reason IN (";
-    for (size_t i = 0; i < reasons.size(); ++i) sql += i ? ",?" : "?";
-    sql += ") ORDER BY address";
-    Stmt s(db_, sql.c_str());
     std::string pattern = "%@";
     for (char c : domain) {
       if (c == '!' || c == '%' || c == '_') pattern += '!';
       pattern += c;
     }
-    s.bind(1, pattern).bind(2, toMillis(since)).bind(3, toMillis(until));
-    for (size_t i = 0; i < reasons.size(); ++i) s.bind(static_cast<int>(i + 4), reasons[i]);
+    return addressesBounced(pattern, reasons, since, until);
+  }
+
+  std::vector<std::string> addressesBouncedBetween(const std::vector<std::string>& reasons, TimePoint since,
+                                                   TimePoint until) override {
+    return addressesBounced("", reasons, since, until);
+  }
+
+  // `pattern`: a LIKE pattern the address must match ('!' escapes), "" for any.
+  std::vector<std::string> addressesBounced(const std::string& pattern, const std::vector<std::string>& reasons,
+                                            TimePoint since, TimePoint until) {
+    std::string sql = "SELECT DISTINCT address FROM bounces WHERE ";
+    if (!pattern.empty()) sql += "address LIKE ? ESCAPE '!' AND ";
+    sql += "at>=? AND at<=? AND reason IN (";
+    for (size_t i = 0; i < reasons.size(); ++i) sql += i ? ",?" : "?";
+    sql += ") ORDER BY address";
+    Stmt s(db_, sql.c_str());
+    int n = 1;
+    if (!pattern.empty()) s.bind(n++, pattern);
+    s.bind(n++, toMillis(since));
+    s.bind(n++, toMillis(until));
+    for (const auto& r : reasons) s.bind(n++, r);
     std::vector<std::string> out;
     while (s.step()) out.push_back(s.text(0));
     return out;

@@ -518,6 +518,26 @@ TEST_P(StoreContract, TheAddressesBouncedAtADomainAreFoundHoweverItIsWritten) {
   EXPECT_EQ(store_->addressesBouncedAt("a_b.test", {"hostunknown"}, since, until), std::vector<std::string>{"kim@a_b.test"});
   EXPECT_EQ(store_->addressesBouncedAt("50%.test", {"hostunknown"}, since, until), std::vector<std::string>{"kim@50%.test"});
   EXPECT_TRUE(store_->addressesBouncedAt("b\xc3\xbc" "cher.test", {"userunknown"}, since, until).empty());
+  // At every domain (a provider's incident), within the times, by reason, each address once.
+  BounceEvent again;
+  again.key = "again|lee@500.test";
+  again.address = "lee@500.test";
+  again.reason = "hostunknown";
+  again.hard = true;
+  again.at = now + std::chrono::minutes(1);
+  ASSERT_TRUE(store_->recordBounce(again, std::nullopt));
+  BounceEvent other = again;
+  other.key = "other|kim@c.test";
+  other.address = "kim@c.test";
+  other.reason = "userunknown";
+  ASSERT_TRUE(store_->recordBounce(other, std::nullopt));
+  EXPECT_EQ(store_->addressesBouncedBetween({"hostunknown"}, since, until),
+            (std::vector<std::string>{"kim@50%.test", "kim@a_b.test", "kim@b\xc3\xbc" "cher.test", "kim@xb\xc3\xbc" "cher.test",
+                                      "lee@500.test", "lee@axb.test", "lee@b\xc3\xbc" "cher.test"}));
+  EXPECT_EQ(store_->addressesBouncedBetween({"userunknown", "notaccept"}, since, until), std::vector<std::string>{"kim@c.test"});
+  EXPECT_EQ(store_->addressesBouncedBetween({"hostunknown"}, now + std::chrono::seconds(30), until),
+            std::vector<std::string>{"lee@500.test"});
+  EXPECT_TRUE(store_->addressesBouncedBetween({"hostunknown"}, now + std::chrono::hours(2), now + std::chrono::hours(3)).empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("sqlite", "postgres"),
@@ -734,6 +754,57 @@ TEST(PostgresStore, AProviderIncidentSeenByTwoInstancesAtOnceIsToldOnceAndSuppre
         EXPECT_EQ(st->state, "watch") << st->subject << ": " << st->evidence;
       }
   }
+}
+
+// The same at a provider hosting many companies' mail: two instances record its unknown users at
+// many domains at once (none of them reaching incident_after alone); the admins are told once, and
+// every bounce of it, the ones before it tripped included, suppresses nobody.
+TEST(PostgresStore, AnIncidentOfAProviderOfManyDomainsSeenByTwoInstancesIsToldOnce) {
+  const std::string db = freshDatabase();
+  auto a = openPostgresStore(db), b = openPostgresStore(db);
+  BouncesConfig config;
+  config.incident_after = 4;
+  constexpr int kEach = 8;  // each instance its own domains: no domain lock orders them
+  constexpr int kDomains = 2 * kEach;
+  const TimePoint t0 = Clock::now();
+  for (int d = 0; d < kDomains; ++d) a->putDomainFact("co" + std::to_string(d) + ".test", "provider", "microsoft365", t0 + std::chrono::hours(24));
+  std::atomic<int> alerts{0};
+  const bounce::IncidentAlert alert = [&alerts](const bounce::BounceIncident& inc) -> std::optional<OutboxMessage> {
+    OutboxMessage m;
+    m.dedupe_key = "bounce_incident|" + inc.provider + "|" + std::to_string(++alerts);
+    m.kind = "slack";
+    m.payload = {{"type", "bounce_incident"}, {"provider", inc.provider}};
+    return m;
+  };
+  std::atomic<int> ready{0};
+  auto instance = [&](Store& store, const std::string& local, int first) {
+    for (int k = 0; k < kEach; ++k) {
+      const int d = first + 2 * k;
+      ++ready;
+      while (ready.load() < 2 * (k + 1)) std::this_thread::yield();
+      bounce::Classification c;
+      bounce::BounceRecord r;
+      r.recipient = local + "@co" + std::to_string(d) + ".test";
+      r.reason = "userunknown";
+      r.hard = true;
+      r.action = "failed";
+      r.status = "5.1.10";
+      c.records.push_back(r);
+      bounce::recordBounces(store, config, c, r.recipient, "test", "", t0 + std::chrono::seconds(k), alert);
+    }
+  };
+  std::thread ta(instance, std::ref(*a), "kim", 0), tb(instance, std::ref(*b), "lee", 1);
+  ta.join();
+  tb.join();
+  const auto told = a->allOutbox();
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0].payload.value("provider", ""), "microsoft365");
+  for (int d = 0; d < kDomains; ++d)
+    {
+      const auto st = a->standing((d % 2 ? "lee@co" : "kim@co") + std::to_string(d) + ".test");
+      ASSERT_TRUE(st.has_value());
+      EXPECT_EQ(st->state, "watch") << st->subject << ": " << st->evidence;
+    }
 }
 
 // An admin suppresses an address ("Keep held and suppress") while a soft bounce of it is being

@@ -326,6 +326,102 @@ TEST_F(BounceHistoryTest, AnAddressUnknownAgainInALaterWindowIsSuppressedWhileTh
   EXPECT_EQ(signals("again@busy.test"), V{"HARD_BOUNCED"});
 }
 
+// A provider hosting many companies' mail (Microsoft 365, Google Workspace) that refuses live
+// mailboxes for an hour: each company's domain sees a bounce or two, never incident_after, so the
+// domain count missed it and every live lead there was suppressed (h-review, issue 13 note).
+TEST_F(BounceHistoryTest, ManyCompaniesOfOneProviderUnknownWithinTheWindowAreItsIncident) {
+  config.incident_after = 4;  // incident_window: 1 h; provider_incident_ratio: 5
+  const auto now = Clock::now();
+  // What the domain check saw of their MX.
+  for (int i = 0; i < 9; ++i) store->putDomainFact("c" + std::to_string(i) + ".test", "provider", "microsoft365", now + hours(24 * 30));
+  store->putDomainFact("other.test", "provider", "google", now + hours(24 * 30));
+  int alerts = 0;
+  BounceIncident told;
+  alert = [&](const BounceIncident& inc) -> std::optional<OutboxMessage> {
+    ++alerts;
+    told = inc;
+    return std::nullopt;
+  };
+  // The usual week: a few dead mailboxes there, far fewer than 4 an hour; they stay dead.
+  for (int d = 1; d <= 6; ++d) bounceAt(now - hours(24 * d), "old" + std::to_string(d) + "@c8.test", "userunknown", true, "5.1.10");
+  // Within the hour, three companies, one address each, and elsewhere: each a dead mailbox.
+  bounceAt(now - minutes(50), "a@c0.test", "userunknown", true, "5.1.10");
+  bounceAt(now - minutes(45), "x@other.test", "userunknown", true, "5.1.1");
+  bounceAt(now - minutes(44), "y@unknown-provider.test", "userunknown", true, "5.1.1");
+  bounceAt(now - minutes(40), "b@c1.test", "userunknown", true, "5.1.10");
+  auto third = bounceAt(now - minutes(30), "c@c2.test", "userunknown", true, "5.1.10");
+  EXPECT_TRUE(third.incidents.empty());
+  EXPECT_EQ(signals("c@c2.test"), V{"HARD_BOUNCED"});
+  // The fourth company: the provider's incident.
+  auto fourth = bounceAt(now - minutes(20), "d@c3.test", "userunknown", true, "5.1.10");
+  ASSERT_EQ(fourth.incidents.size(), 1u);
+  EXPECT_TRUE(fourth.incidents[0].began);
+  EXPECT_EQ(fourth.incidents[0].provider, "microsoft365");
+  EXPECT_EQ(fourth.incidents[0].domain, "");
+  EXPECT_EQ(fourth.incidents[0].domains, 4);
+  EXPECT_EQ(fourth.incidents[0].addresses, 4);
+  EXPECT_EQ(fourth.incidents[0].rewritten, (V{"a@c0.test", "b@c1.test", "c@c2.test"}));
+  EXPECT_EQ(incidentPlace(fourth.incidents[0]), "microsoft365 (4 domains whose mail it runs)");
+  for (const auto* a : {"a@c0.test", "b@c1.test", "c@c2.test", "d@c3.test"}) {
+    EXPECT_EQ(signals(a), V{}) << a;
+    ASSERT_TRUE(store->standing(a)) << a;
+    EXPECT_EQ(store->standing(a)->state, "watch") << a;
+    EXPECT_NE(store->standing(a)->evidence.find("4 different addresses at the domains whose mail microsoft365 runs"),
+              std::string::npos)
+        << store->standing(a)->evidence;
+  }
+  EXPECT_EQ(alerts, 1);
+  EXPECT_EQ(told.provider, "microsoft365");
+  // Another provider's and an unknown provider's addresses, and the week's dead mailboxes, stay.
+  EXPECT_EQ(signals("x@other.test"), V{"HARD_BOUNCED"});
+  EXPECT_EQ(signals("y@unknown-provider.test"), V{"HARD_BOUNCED"});
+  EXPECT_EQ(signals("old3@c8.test"), V{"HARD_BOUNCED"});
+  // While it lasts, the next company's bounce is watched too, told once.
+  auto fifth = bounceAt(now - minutes(10), "e@c4.test", "userunknown", true, "5.1.10");
+  ASSERT_EQ(fifth.incidents.size(), 1u);
+  EXPECT_FALSE(fifth.incidents[0].began);
+  EXPECT_EQ(signals("e@c4.test"), V{});
+  EXPECT_EQ(alerts, 1);
+  // Afterwards, unknown again: dead after all.
+  bounceAt(now + hours(3), "b@c1.test", "userunknown", true, "5.1.10");
+  EXPECT_EQ(signals("b@c1.test"), V{"HARD_BOUNCED"});
+}
+
+// Where a sender reaches many companies, some mailboxes there die every hour: the provider's usual
+// count over the week before sets the bar (provider_incident_ratio times it), so an ordinary hour
+// is no incident, and a provider's own incident still is.
+TEST_F(BounceHistoryTest, AProviderIncidentIsCountedAgainstItsUsualWeek) {
+  config.incident_after = 4;  // ratio 5
+  const auto now = Clock::now();
+  for (int i = 0; i < 400; ++i) store->putDomainFact("d" + std::to_string(i) + ".test", "provider", "google", now + hours(24 * 30));
+  // The week before: two dead mailboxes an hour at its domains (336, about 2 a window).
+  int n = 0;
+  for (auto t = now - hours(24 * 7) + minutes(5); t < now - hours(2); t += minutes(30), ++n)
+    bounceAt(t, "w" + std::to_string(n) + "@d" + std::to_string(n % 300) + ".test", "userunknown", true, "5.1.1");
+  ASSERT_GT(n, 300);
+  // An hour with 9 (the bar: 5 x about 2 = 10): dead mailboxes, as usual.
+  for (int i = 0; i < 9; ++i) {
+    auto r = bounceAt(now - minutes(55) + minutes(5 * i), "h" + std::to_string(i) + "@d" + std::to_string(300 + i) + ".test",
+                      "userunknown", true, "5.1.1");
+    EXPECT_TRUE(r.incidents.empty()) << i;
+  }
+  EXPECT_EQ(signals("h0@d300.test"), V{"HARD_BOUNCED"});
+  // The tenth within the hour: many times the usual, an incident.
+  auto tenth = bounceAt(now - minutes(5) + seconds(30), "h9@d309.test", "userunknown", true, "5.1.1");
+  ASSERT_EQ(tenth.incidents.size(), 1u);
+  EXPECT_EQ(tenth.incidents[0].provider, "google");
+  EXPECT_EQ(tenth.incidents[0].addresses, 10);
+  EXPECT_EQ(signals("h0@d300.test"), V{});
+  // Off: provider_incident_ratio 0 counts domains only.
+  config.provider_incident_ratio = 0;
+  for (int i = 0; i < 12; ++i) {
+    auto r = bounceAt(now + hours(5) + minutes(i), "z" + std::to_string(i) + "@d" + std::to_string(320 + i) + ".test",
+                      "userunknown", true, "5.1.1");
+    EXPECT_TRUE(r.incidents.empty()) << i;
+  }
+  EXPECT_EQ(signals("z11@d331.test"), V{"HARD_BOUNCED"});
+}
+
 TEST_F(BounceHistoryTest, IncidentAfterZeroTurnsTheIncidentReadingOff) {
   config.incident_after = 0;
   const auto now = Clock::now();

@@ -113,6 +113,9 @@ TEST(Config, TableOfBadConfigsGivesExactMessages) {
       {"unknown reason code", "policy:\n  revert: [bounce_risk, spam_trap]\n",
        "sn.yaml:2:11: policy.revert: \"spam_trap\" is not a reason code (did you mean \"spamtrap\"?)"},
       {"section is not a mapping", "dns: 8.8.8.8\n", "sn.yaml:1:6: dns: expected a mapping, got \"8.8.8.8\""},
+      {"a provider's usual count read as an incident", "bounces:\n  provider_incident_ratio: 0.5\n",
+       "sn.yaml:2:28: bounces.provider_incident_ratio: below 1 would read a provider's usual count of unknown users as an "
+       "incident: 0 (off) or 1 and more"},
       {"lookahead shorter than lead time", "min_lead_time: 10m\nlookahead: 5m\n",
        "sn.yaml:2:12: lookahead: must be longer than min_lead_time"},
       {"act margin as long as the lead time", "act_margin: 2m\n",

@@ -226,6 +226,16 @@ TEST(SlackMessage, ASuspectedProviderIncidentTellsTheAdminsWhatItDidAndWhy) {
   EXPECT_THAT(all, HasSubstr("12 different addresses at gmail.com bounced as unknown (no such user) within 60 min"));
   EXPECT_THAT(all, HasSubstr("a@gmail.com, b@gmail.com"));
   EXPECT_THAT(all, HasSubstr("suppress nobody on their own"));
+  // At a provider hosting many companies' mail: its name, how many domains, and why the count.
+  nlohmann::json provider = p;
+  provider["domain"] = "";
+  provider["provider"] = "microsoft365";
+  provider["domains"] = 9;
+  auto pm = slackMessage(provider);
+  EXPECT_EQ(pm["blocks"][0]["text"]["text"],
+            "Safety Net suspects a mail provider's incident at microsoft365 (the mail provider of 9 domains)");
+  EXPECT_THAT(pm.dump(), HasSubstr("12 different addresses at 9 domains whose mail microsoft365 runs bounced as unknown"));
+  EXPECT_THAT(pm.dump(), HasSubstr("bounces.provider_incident_ratio"));
 }
 
 // ---- routing, through drainOutbox with gmock notifiers and a real store ----

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "safetynet/bounce/incident.hpp"
 #include "safetynet/config/config.hpp"
 #include "safetynet/connector/connector.hpp"
 #include "safetynet/net/dns.hpp"
@@ -112,10 +113,9 @@ Task<OutboxStats> drainOutbox(Services& s, Store& store, TimePoint now);
 // into one row per notifier with routeNotification (pure: tested alone).
 OutboxMessage outboxNote(const Services& s, const std::string& dedupe_key, nlohmann::json payload);
 OutboxMessage outboxNote(const Config& config, const std::string& dedupe_key, nlohmann::json payload);
-// The admins' message of a suspected provider incident (bounces.incident_after), for the daemon
-// and `bounce import` alike.
-OutboxMessage bounceIncidentNote(const Config& config, const std::string& domain, int addresses, TimePoint since,
-                                 const std::vector<std::string>& rewritten);
+// The admins' message of a suspected provider incident (bounces.incident_after,
+// provider_incident_ratio), for the daemon and `bounce import` alike.
+OutboxMessage bounceIncidentNote(const Config& config, const bounce::BounceIncident& incident);
 std::vector<OutboxMessage> routeNotification(const Services& s, const OutboxMessage& m, TimePoint now);
 // slack_then_email: the email row that replaces a Slack row whose rep has no Slack user.
 OutboxMessage emailInstead(const OutboxMessage& m);

@@ -76,6 +76,11 @@ struct BouncesConfig {
   // incidents"). 0: off.
   int incident_after = 10;
   milliseconds incident_window{std::chrono::hours(1)};
+  // The same at a provider that runs many companies' mail (Google Workspace, Microsoft 365), where
+  // each domain sees a bounce or two: incident_after different addresses at its domains within
+  // incident_window, and this many times its usual count per window over the week before (a
+  // sender's normal share of dead addresses there). 0: off.
+  double provider_incident_ratio = 5.0;
   // An admin's bounce rules (docs/bounces.md, "Overriding a rule"): tried before the built-in
   // data/bounce/rules.yaml, whose rules it can also disable by id. "" for the built-in ones only.
   std::string rules_file;

@@ -1,0 +1,29 @@
+#pragma once
+// A suspected provider incident (docs/bounces.md, "Provider incidents"): what the bounce history
+// found, and what the admins' message and the logs say of it.
+#include <string>
+#include <vector>
+
+#include "safetynet/core/task.hpp"
+
+namespace safetynet::bounce {
+
+// `addresses` different addresses at `domain` bounced as unknown within bounces.incident_window
+// (bounces.incident_after); or, `provider` set and `domain` empty, at `domains` different domains
+// whose mail one provider runs (bounces.provider_incident_ratio).
+struct BounceIncident {
+  std::string domain;
+  std::string provider;
+  int domains = 1;
+  int addresses = 0;
+  bool began = false;                  // this bounce tripped it (the admins are told once)
+  std::vector<std::string> rewritten;  // earlier hard bounces of it, now watched
+  TimePoint since{};                   // the window's start
+  TimePoint started{};                 // the incident's first bounce (its fact's start)
+};
+
+// "big.test", or "google (12 domains whose mail it runs)": its place in a log line or the CLI's
+// output.
+std::string incidentPlace(const BounceIncident& incident);
+
+}  // namespace safetynet::bounce
