@@ -40,6 +40,9 @@ OutboxMessage bounceIncidentNote(const Config& config, const bounce::BounceIncid
   if (!incident.provider.empty()) {
     p["provider"] = incident.provider;
     p["domains"] = incident.domains;
+    p["usual"] = incident.usual;
+    p["threshold"] = incident.threshold;
+    p["ratio"] = config.bounces.provider_incident_ratio;
   }
   p["addresses"] = incident.addresses;
   p["since"] = formatIso8601(incident.since);
@@ -126,7 +129,8 @@ Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store,
       for (const auto& inc : result.incidents)
         if (inc.began)
           logger("bounces")->warn("{} different addresses at {} bounced as unknown within {} min: a suspected provider "
-                                  "incident; their hard bounces hold nobody on their own (bounces.incident_after)",
+                                  "incident; their hard bounces suppress nobody on their own (bounces.incident_after, "
+                                  "provider_incident_ratio)",
                                   inc.addresses, bounce::incidentPlace(inc),
                                   std::chrono::duration_cast<std::chrono::minutes>(s.config.bounces.incident_window).count());
     }

@@ -1,154 +1,13 @@
 #include "bounce/history.hpp"
 
 #include <algorithm>
-#include <cmath>
-#include <map>
-#include <set>
 
 #include "bounce/bounce_policy.hpp"
+#include "bounce/incidents.hpp"
 #include "safetynet/core/text.hpp"
 #include "safetynet/core/time_format.hpp"
 
 namespace safetynet::bounce {
-
-namespace {
-// The longest a provider's outage is taken to last (docs/bounces.md, "Provider incidents").
-constexpr auto kLongestIncident = std::chrono::hours(24);
-// A provider's usual count of unknown users is taken over the week before the window: a week
-// holds every weekday's sending.
-constexpr auto kProviderBaseline = std::chrono::days(7);
-
-std::string domainOf(const std::string& address) {
-  const auto at = address.rfind('@');
-  return at == std::string::npos ? std::string() : address.substr(at + 1);
-}
-
-// Where an incident is counted: one domain, or every domain whose mail one provider runs (its MX
-// as the domain check last saw it: the `provider` domain fact).
-struct IncidentScope {
-  std::string key;       // its facts' and its lock's name: "big.test", "provider:google"
-  std::string provider;  // "" for a domain
-  std::string where;     // for the evidence: "at big.test"
-};
-
-IncidentScope domainScope(const std::string& domain) { return {domain, "", "at " + domain}; }
-IncidentScope providerScope(const std::string& provider) {
-  return {"provider:" + provider, provider, "at the domains whose mail " + provider + " runs"};
-}
-
-// The different addresses in `scope` that bounced as unknown from `from` to `to`, both included.
-std::vector<std::string> unknownIn(Store& store, const IncidentScope& scope, TimePoint from, TimePoint to, TimePoint at) {
-  if (scope.provider.empty()) return store.addressesBouncedAt(scope.key, {"userunknown"}, from, to);
-  std::map<std::string, std::string> providers;  // each domain's, asked once
-  std::vector<std::string> out;
-  for (auto& address : store.addressesBouncedBetween({"userunknown"}, from, to)) {
-    const std::string domain = domainOf(address);
-    auto it = providers.find(domain);
-    if (it == providers.end()) it = providers.emplace(domain, store.domainFact(domain, "provider", at).value_or("")).first;
-    if (it->second == scope.provider) out.push_back(std::move(address));
-  }
-  return out;
-}
-
-// How many addresses make an incident within a window. A domain: incident_after. A provider:
-// also provider_incident_ratio times its usual count per window over the week before (a sender
-// that reaches many companies there sees some dead mailboxes every hour); that count is kept a
-// window as the scope's fact, so a busy provider's week is read once per window, not per bounce.
-int thresholdOf(Store& store, const BouncesConfig& config, const IncidentScope& scope, TimePoint since, TimePoint at) {
-  if (scope.provider.empty()) return config.incident_after;
-  long long usual = -1;
-  if (const auto kept = store.domainFact(scope.key, "unknown_week", at)) {
-    try {
-      usual = std::stoll(*kept);
-    } catch (const std::exception&) {
-      usual = -1;  // unreadable: counted again
-    }
-  }
-  if (usual < 0) {
-    usual = static_cast<long long>(unknownIn(store, scope, since - kProviderBaseline, since - std::chrono::milliseconds(1), at).size());
-    store.putDomainFact(scope.key, "unknown_week", std::to_string(usual), at + config.incident_window);
-  }
-  const double perWindow = static_cast<double>(usual) * static_cast<double>(config.incident_window.count()) /
-                           static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(kProviderBaseline).count());
-  return std::max(config.incident_after, static_cast<int>(std::ceil(config.provider_incident_ratio * perWindow)));
-}
-
-// Whether `address` bounced hard as unknown earlier in this incident, before its window: twice in
-// one outage, hours apart. Only this incident's: a bounce of an earlier one (or one an admin has
-// since cleared, months ago) is no evidence against an address spared by this one.
-bool unknownEarlierInIncident(Store& store, const std::string& address, const BounceIncident& inc,
-                              std::chrono::milliseconds window) {
-  for (const auto& past : store.bouncesFor(address, inc.started - window))  // from the window that tripped it
-    if (past.hard && past.reason == "userunknown" && past.at < inc.since) return true;
-  return false;
-}
-
-// Inside the bounce's transaction, the incident lock of `scope` held: whether `e` falls in a
-// suspected incident there; if so, the earlier hard bounces of its window are rewritten (they were
-// recorded before it tripped), and the admins told when it began.
-std::optional<BounceIncident> incidentAt(Store& store, const BouncesConfig& config, const BounceEvent& e,
-                                         const IncidentScope& scope, const IncidentAlert& alert) {
-  BounceIncident inc;
-  inc.domain = scope.provider.empty() ? scope.key : std::string();
-  inc.provider = scope.provider;
-  inc.since = e.at - config.incident_window;
-  // The window before this bounce, not after it: a bounce recorded late (an import of last month's
-  // notices, a platform's page out of order) counts what came before it only.
-  const auto seen = unknownIn(store, scope, inc.since, e.at, e.at);  // this one included
-  inc.addresses = static_cast<int>(seen.size());
-  if (inc.addresses < config.incident_after || inc.addresses < thresholdOf(store, config, scope, inc.since, e.at))
-    return std::nullopt;
-  std::set<std::string> domains;
-  for (const auto& address : seen) domains.insert(domainOf(address));
-  inc.domains = static_cast<int>(domains.size());
-  // The incident on record: "start|latest" bounce times (ms). One that has gone on for a day is no
-  // outage of the provider's: a domain where that many addresses keep dying (a list of dead
-  // contacts sent day after day) is read address by address again.
-  TimePoint start = e.at, latest = e.at;
-  const auto known = store.domainFact(scope.key, "bounce_incident", e.at);
-  if (known) {
-    const auto bar = known->find('|');
-    try {
-      start = fromMillis(std::stoll(known->substr(0, bar)));
-      if (bar != std::string::npos) latest = std::max(e.at, fromMillis(std::stoll(known->substr(bar + 1))));
-    } catch (const std::exception&) {
-      start = latest = e.at;  // unreadable: a new one
-    }
-  }
-  // Kept a window past its latest bounce (never shortened by one recorded late), a long one too:
-  // while bounces keep coming it stays too long, rather than begin anew when it lapses.
-  store.putDomainFact(scope.key, "bounce_incident", std::to_string(toMillis(start)) + "|" + std::to_string(toMillis(latest)),
-                      latest + config.incident_window);
-  if (e.at - start > kLongestIncident) return std::nullopt;
-  inc.started = start;
-  for (const auto& address : seen) {
-    if (address == e.address) continue;
-    store.lockSubject(address);
-    const auto current = store.standing(address);
-    if (!hardWithinIncident(current, config, e.at) || unknownEarlierInIncident(store, address, inc, config.incident_window)) continue;
-    // Its evidence: its own latest "no such user" of the window.
-    BounceEvent own;
-    for (const auto& past : store.bouncesFor(address, inc.since))
-      if (past.hard && past.reason == "userunknown") own = past;
-    if (own.address.empty()) continue;
-    if (auto st = incidentStanding(current, own, inc.addresses, scope.where, config)) {
-      store.putStandingInTransaction(*st);
-      inc.rewritten.push_back(address);
-    }
-  }
-  // Began: no incident of this scope on record within a window of this bounce.
-  inc.began = !known;
-  if (inc.began && alert)
-    if (auto note = alert(inc)) store.enqueueInTransaction(*note);
-  return inc;
-}
-}  // namespace
-
-std::string incidentPlace(const BounceIncident& incident) {
-  if (incident.provider.empty()) return incident.domain;
-  return incident.provider + " (" + std::to_string(incident.domains) + " domain" + (incident.domains == 1 ? "" : "s") +
-         " whose mail it runs)";
-}
 
 ImportResult recordBounces(Store& store, const BouncesConfig& config, const Classification& c,
                            const std::string& message_id, const std::string& source, const std::string& sender,
@@ -174,16 +33,17 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
     // A dead domain is confirmed once `domain_after` of its addresses bounced as dead: counted
     // inside the transaction with the domain locked, so that two of its addresses bouncing at once
     // (two instances) see each other.
-    const std::string domain = domainOf(e.address);
+    const auto atSign = e.address.rfind('@');
+    const std::string domain = atSign == std::string::npos ? std::string() : e.address.substr(atSign + 1);
     const bool aboutDomain = aboutTheDomain(e.reason) && e.hard && !domain.empty();
-    // Counted the same way, under a lock of its own (taken first): a provider's incident, at the
-    // domain, and at the provider that runs its mail (a lock taken before any domain's).
+    // Counted the same way, under locks of their own (taken first): a provider's incident, at the
+    // domain and at the provider that runs its mail. The provider's lock is taken whenever one is
+    // known, whatever provider_incident_ratio says: instances configured apart still take the
+    // same locks in the same order.
     const bool incidentKind = e.hard && e.reason == "userunknown" && !domain.empty() && config.incident_after > 0;
-    std::string provider;
-    if (incidentKind && config.provider_incident_ratio > 0) provider = store.domainFact(domain, "provider", e.at).value_or("");
+    const std::string provider = incidentKind ? providerOfDomain(store, domain, e.at) : std::string();
     std::vector<std::string> locks;
-    if (!provider.empty()) locks.push_back("incident@" + providerScope(provider).key);
-    if (incidentKind) locks.push_back("incident@" + domain);
+    if (incidentKind) locks = incidentLocks(domain, provider);
     if (aboutDomain) locks.push_back("@" + domain);
     locks.push_back(e.address);
     std::optional<BounceIncident> incident;
@@ -201,15 +61,12 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
       const std::string subject = subjectOf(e, domainConfirmed);
       const auto current = store.standing(subject);
       if (incidentKind) {
-        incident = incidentAt(store, config, e, domainScope(domain), alert);
-        if (!incident && !provider.empty()) incident = incidentAt(store, config, e, providerScope(provider), alert);
+        incident = incidentOf(store, config, e, provider, alert);
         // An address that bounced as unknown earlier in this incident, before this window, and does
         // again, is a dead mailbox after all (each costs one more bounce, docs/bounces.md): at a busy
         // domain the count can stay over the threshold for hours.
         if (incident && !unknownEarlierInIncident(store, e.address, *incident, config.incident_window))
-          return next = incidentStanding(current, e, incident->addresses,
-                                         incident->provider.empty() ? domainScope(domain).where : providerScope(provider).where,
-                                         config);
+          return next = incidentStanding(current, e, incident->addresses, incidentWhere(*incident), config);
       }
       // Soft bounces of this address since the window (or the last hold) began, this one included.
       int soft = 1;

@@ -48,10 +48,11 @@ Task<DnsAnswer> DomainCheck::mxOf(const std::string& domain) {
     store_->putDomainFact(domain, "mx", encodeMx(a.mx), Clock::now() + ttl);
     std::vector<std::string> hosts;
     for (const auto& r : a.mx) hosts.push_back(r.host);
-    // Kept for a month, not the MX's TTL: the bounce history counts a provider's incident by it
-    // (docs/bounces.md, "Provider incidents"), and the bounce comes hours after the check. A
-    // domain that moves is rewritten at its next check.
-    store_->putDomainFact(domain, "provider", mailProviderOf(hosts), Clock::now() + std::chrono::days(30));
+    // Kept 60 days, not the MX's TTL: the bounce history counts a provider's incident by it
+    // (docs/bounces.md, "Provider incidents"), a bounce comes hours after the check, and an
+    // address judged good is not checked again for a month (cache.positive_ttl). A domain that
+    // moves is rewritten at its next check.
+    store_->putDomainFact(domain, "provider", mailProviderOf(hosts), Clock::now() + std::chrono::days(60));
   }
   co_return a;
 }

@@ -1,5 +1,7 @@
 #include "notify/messages.hpp"
 
+#include <cstdio>
+
 #include "safetynet/core/email_json.hpp"
 #include "safetynet/core/time_format.hpp"
 
@@ -86,13 +88,21 @@ MessageContent senderPausedContent(const nlohmann::json& p) {
 }
 
 // For the admins: many addresses at one domain bounced as unknown at once (bounces.incident_after).
+// 5 as "5", 2.5 as "2.5".
+std::string formatRatio(double r) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", r);
+  return buf;
+}
+
 MessageContent bounceIncidentContent(const nlohmann::json& p) {
   const std::string domain = p.value("domain", "");
   const std::string provider = p.value("provider", "");
   const int addresses = p.value("addresses", 0);
   const int domains = p.value("domains", 0);
   // At one domain, or at a provider hosting many (bounces.provider_incident_ratio).
-  const std::string place = provider.empty() ? domain : provider + " (the mail provider of " + std::to_string(domains) + " domains)";
+  const std::string place =
+      provider.empty() ? domain : provider + " (" + std::to_string(domains) + " of the domains whose mail it runs)";
   MessageContent c;
   c.title = "Safety Net suspects a mail provider's incident at " + place;
   if (provider.empty())
@@ -109,11 +119,13 @@ MessageContent bounceIncidentContent(const nlohmann::json& p) {
                 window + " min, at least bounces.incident_after (" + after +
                 "). A provider that refuses live mailboxes for a while looks like this; so does a list of dead addresses at "
                 "one company."
-          : std::to_string(addresses) + " different addresses at " + std::to_string(domains) + " domains whose mail " +
-                provider + " runs bounced as unknown (no such user) within " + window +
-                " min, at least bounces.incident_after (" + after +
-                ") and many times the usual count there over the last week (bounces.provider_incident_ratio). A provider "
-                "that refuses live mailboxes for a while looks like this; so does an old list sent at once.";
+          : std::to_string(addresses) + " different addresses at " + std::to_string(domains) + " of the domains whose mail " +
+                provider + " runs bounced as unknown (no such user) within " + window + " min: at least " +
+                std::to_string(p.value("threshold", 0)) + ", bounces.incident_after (" + after + ") and " +
+                formatRatio(p.value("ratio", 0.0)) + " times (bounces.provider_incident_ratio) the usual count there, " +
+                std::to_string(p.value("usual", 0)) +
+                " in a window with such bounces over the last week. A provider that refuses live mailboxes for a while "
+                "looks like this; so does an old list sent at once.";
   std::string earlier;
   int listed = 0;
   const auto rewritten = p.value("rewritten", nlohmann::json::array());

@@ -638,25 +638,29 @@ class SqlStore final : public Store {
     return addressesBounced(pattern, reasons, since, until);
   }
 
-  std::vector<std::string> addressesBouncedBetween(const std::vector<std::string>& reasons, TimePoint since,
-                                                   TimePoint until) override {
-    return addressesBounced("", reasons, since, until);
+  std::vector<std::pair<std::string, TimePoint>> bouncesBetween(const std::vector<std::string>& reasons, TimePoint since,
+                                                                TimePoint until) override {
+    std::string sql = "SELECT address, at FROM bounces WHERE at>=? AND at<=? AND reason IN (";
+    for (size_t i = 0; i < reasons.size(); ++i) sql += i ? ",?" : "?";
+    sql += ") ORDER BY at, address";
+    Stmt s(db_, sql.c_str());
+    s.bind(1, toMillis(since));
+    s.bind(2, toMillis(until));
+    for (size_t i = 0; i < reasons.size(); ++i) s.bind(static_cast<int>(i + 3), reasons[i]);
+    std::vector<std::pair<std::string, TimePoint>> out;
+    while (s.step()) out.emplace_back(s.text(0), fromMillis(s.integer(1)));
+    return out;
   }
 
-  // `pattern`: a LIKE pattern the address must match ('!' escapes), "" for any.
+  // `pattern`: a LIKE pattern the address must match ('!' escapes).
   std::vector<std::string> addressesBounced(const std::string& pattern, const std::vector<std::string>& reasons,
                                             TimePoint since, TimePoint until) {
-    std::string sql = "SELECT DISTINCT address FROM bounces WHERE ";
-    if (!pattern.empty()) sql += "address LIKE ? ESCAPE '!' AND ";
-    sql += "at>=? AND at<=? AND reason IN (";
+    std::string sql = "SELECT DISTINCT address FROM bounces WHERE address LIKE ? ESCAPE '!' AND at>=? AND at<=? AND reason IN (";
     for (size_t i = 0; i < reasons.size(); ++i) sql += i ? ",?" : "?";
     sql += ") ORDER BY address";
     Stmt s(db_, sql.c_str());
-    int n = 1;
-    if (!pattern.empty()) s.bind(n++, pattern);
-    s.bind(n++, toMillis(since));
-    s.bind(n++, toMillis(until));
-    for (const auto& r : reasons) s.bind(n++, r);
+    s.bind(1, pattern).bind(2, toMillis(since)).bind(3, toMillis(until));
+    for (size_t i = 0; i < reasons.size(); ++i) s.bind(static_cast<int>(i + 4), reasons[i]);
     std::vector<std::string> out;
     while (s.step()) out.push_back(s.text(0));
     return out;

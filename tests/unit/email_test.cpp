@@ -231,11 +231,15 @@ TEST(SlackMessage, ASuspectedProviderIncidentTellsTheAdminsWhatItDidAndWhy) {
   provider["domain"] = "";
   provider["provider"] = "microsoft365";
   provider["domains"] = 9;
+  provider["usual"] = 2;
+  provider["threshold"] = 10;
+  provider["ratio"] = 5.0;
   auto pm = slackMessage(provider);
   EXPECT_EQ(pm["blocks"][0]["text"]["text"],
-            "Safety Net suspects a mail provider's incident at microsoft365 (the mail provider of 9 domains)");
-  EXPECT_THAT(pm.dump(), HasSubstr("12 different addresses at 9 domains whose mail microsoft365 runs bounced as unknown"));
-  EXPECT_THAT(pm.dump(), HasSubstr("bounces.provider_incident_ratio"));
+            "Safety Net suspects a mail provider's incident at microsoft365 (9 of the domains whose mail it runs)");
+  EXPECT_THAT(pm.dump(), HasSubstr("12 different addresses at 9 of the domains whose mail microsoft365 runs bounced as "
+                                   "unknown (no such user) within 60 min: at least 10, bounces.incident_after (10) and 5 "
+                                   "times (bounces.provider_incident_ratio) the usual count there, 2 in a window"));
 }
 
 // ---- routing, through drainOutbox with gmock notifiers and a real store ----

@@ -16,14 +16,16 @@ struct BounceIncident {
   std::string provider;
   int domains = 1;
   int addresses = 0;
+  int usual = 0;      // a provider's: its usual count in a window with such bounces, the week before
+  int threshold = 0;  // a provider's: the count that made it an incident
   bool began = false;                  // this bounce tripped it (the admins are told once)
   std::vector<std::string> rewritten;  // earlier hard bounces of it, now watched
   TimePoint since{};                   // the window's start
   TimePoint started{};                 // the incident's first bounce (its fact's start)
 };
 
-// "big.test", or "google (12 domains whose mail it runs)": its place in a log line or the CLI's
-// output.
+// "big.test", or "google (12 of the domains whose mail it runs)": its place in a log line or the
+// CLI's output.
 std::string incidentPlace(const BounceIncident& incident);
 
 }  // namespace safetynet::bounce

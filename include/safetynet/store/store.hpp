@@ -287,9 +287,11 @@ class Store {
   // after `since` and at or before `until`.
   virtual std::vector<std::string> addressesBouncedAt(const std::string& domain, const std::vector<std::string>& reasons,
                                                       TimePoint since = TimePoint{}, TimePoint until = TimePoint::max()) = 0;
-  // The same at every domain (a provider's incident counts the domains whose mail it runs).
-  virtual std::vector<std::string> addressesBouncedBetween(const std::vector<std::string>& reasons, TimePoint since,
-                                                           TimePoint until) = 0;
+  // Every bounce of one of `reasons` at any domain from `since` to `until` (both included), by
+  // time, as (address, at): a provider's incident counts the domains whose mail it runs, window by
+  // window.
+  virtual std::vector<std::pair<std::string, TimePoint>> bouncesBetween(const std::vector<std::string>& reasons,
+                                                                        TimePoint since, TimePoint until) = 0;
   // Inside recordBounceDeciding's `decide` only (its transaction): another subject's standing
   // rewritten after taking its lock, and the admins' notification queued with it. A suspected
   // provider incident rewrites the hard bounces recorded before it tripped.
