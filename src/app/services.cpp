@@ -50,8 +50,13 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
   // The bounce rules the platforms' bounce reports are read with (bounces.rules_file). Read now
   // (a bad file refuses the build), installed last: they are process-wide, and a build that fails
   // later (a reload refused) must leave the running ones in place.
-  auto bounceRules = bounce::loadRuleSetFile(config.bounces.rules_file, problems);
-  if (!bounceRules) throw std::runtime_error("bounces.rules_file: " + problems.front());
+  // Without an admin's file, nullptr: the built-in ones, parsed when a bounce is first read (a
+  // `check` reads none, and parsing them was half its start).
+  std::shared_ptr<const bounce::RuleSet> bounceRules;
+  if (!config.bounces.rules_file.empty()) {
+    bounceRules = bounce::loadRuleSetFile(config.bounces.rules_file, problems);
+    if (!bounceRules) throw std::runtime_error("bounces.rules_file: " + problems.front());
+  }
 
   if (network) {
     if (overrides.dns) {

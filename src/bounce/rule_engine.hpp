@@ -40,7 +40,8 @@ std::shared_ptr<const RuleSet> buildRuleSet(const std::string& admin_yaml, const
                                             std::vector<std::string>& errors);
 // Reads, checks and builds from an admin file; "" gives the built-in rules. nullptr on errors.
 std::shared_ptr<const RuleSet> loadRuleSetFile(const std::string& path, std::vector<std::string>& errors);
-// Makes `rules` the active set (the daemon and `bounce import` at start, from the config).
+// Makes `rules` the active set (the daemon and `bounce import` at start, from the config);
+// nullptr: the built-in ones, parsed when first used.
 void installRuleSet(std::shared_ptr<const RuleSet> rules);
 
 // The first rule whose wording is in the text and whose conditions the evidence meets (all

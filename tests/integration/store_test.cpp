@@ -14,6 +14,7 @@
 #include "support/scratch_store.hpp"
 #include "safetynet/core/time_format.hpp"
 #include "safetynet/store/store.hpp"
+#include "store/sql_db.hpp"
 
 using namespace safetynet;
 namespace fs = std::filesystem;
@@ -949,4 +950,44 @@ TEST(PostgresStore, AnUnreadableConnectionStringIsNotEchoed) {
       EXPECT_NE(what.find("store.conninfo"), std::string::npos) << what;
     }
   }
+}
+
+// The SQLite driver keeps prepared statements for reuse (docs/benchmarks.md): a statement still
+// stepping is never handed out again, so a query run inside another's loop, with the same SQL, reads
+// its own rows; one put back mid-result (a lookup that read one row) starts afresh.
+TEST(SqliteDb, AStatementInUseIsNotHandedOutTwiceAndOneReturnedEarlyStartsAfresh) {
+  const auto dir = std::filesystem::temp_directory_path() / ("sn-sqlitedb-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  {
+    auto db = safetynet::store::openSqliteDb((dir / "t.db").string());
+    db->exec("CREATE TABLE t (k INTEGER)");
+    db->exec("INSERT INTO t VALUES (1), (2), (3)");
+    const std::string sql = "SELECT k FROM t WHERE k>=? ORDER BY k";
+    std::vector<std::string> seen;
+    auto outer = db->prepare(sql);
+    outer->bind(1, 1LL);
+    while (outer->step()) {
+      auto inner = db->prepare(sql);  // the same SQL while the outer one steps
+      inner->bind(1, outer->integer(0));
+      std::string row = std::to_string(outer->integer(0)) + ":";
+      while (inner->step()) row += std::to_string(inner->integer(0));
+      seen.push_back(row);
+    }
+    EXPECT_EQ(seen, (std::vector<std::string>{"1:123", "2:23", "3:3"}));
+    {
+      auto early = db->prepare(sql);
+      early->bind(1, 2LL);
+      ASSERT_TRUE(early->step());  // one row read, the rest left
+    }
+    auto again = db->prepare(sql);
+    again->bind(1, 1LL);
+    ASSERT_TRUE(again->step());
+    EXPECT_EQ(again->integer(0), 1);
+    // Its bindings were cleared: an unbound parameter is NULL, and k>=NULL holds for no row.
+    again.reset();
+    auto unbound = db->prepare(sql);
+    EXPECT_FALSE(unbound->step());
+  }
+  std::filesystem::remove_all(dir);
 }
