@@ -17,6 +17,7 @@
 #include "admin/health.hpp"
 #include "admin/webhooks.hpp"
 #include "app/coordinator.hpp"
+#include "bounce/rule_engine.hpp"
 #include "app/engine.hpp"
 #include "app/slack_actions.hpp"
 #include "app/systemd_notify.hpp"
@@ -55,6 +56,9 @@ class Daemon {
     failsafe_ = std::make_unique<Failsafe>(*store_, Failsafe::SteadyNow{}, failsafeInstance(config.store));
     engine_->setFailsafe(failsafe_.get());
     services_ = buildServices(io.get_executor(), config, *store_, options_.overrides);
+    // The bounce rules in force, parsed now: the built-in ones are otherwise parsed at the first
+    // bounce read, on the event loop (a tenth of a second; commands read them only when needed).
+    bounce::activeRules();
     watchConnectors();
     startAdminApi();  // before anything runs: an address in use or a bad certificate stops the start
     touchConnectorMetrics();
@@ -464,6 +468,7 @@ class Daemon {
       Config c = *result.config;
       c.state_dir = services_->config.state_dir;
       services_ = buildServices(io_.get_executor(), c, *store_, options_.overrides, true, true, services_.get());
+      bounce::activeRules();  // parsed now, as at start
       touchConnectorMetrics();
       initLogging(c.log_level);
       watchConnectors();

@@ -46,11 +46,22 @@ class StatementPool {
       sqlite3_finalize(s);
       throw StoreError(std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
     }
+    if (!s) throw StoreError("sqlite prepare: no statement in \"" + sql + "\"");  // blank or a comment
     return s;
   }
-  void give(const std::string& sql, sqlite3_stmt* s) {
+  // From a destructor: never throws; a statement it cannot keep is finalized.
+  void give(const std::string& sql, sqlite3_stmt* s) noexcept {
     sqlite3_reset(s);  // ends its read, whatever its last step said (that was reported then)
     sqlite3_clear_bindings(s);
+    try {
+      keep(sql, s);
+    } catch (...) {
+      sqlite3_finalize(s);
+    }
+  }
+
+ private:
+  void keep(const std::string& sql, sqlite3_stmt* s) {
     std::lock_guard lock(mu_);
     // Bounded: statements built with a varying number of parameters are few, but not kept forever.
     auto it = idle_.find(sql);
@@ -66,7 +77,6 @@ class StatementPool {
     idle.push_back(s);
   }
 
- private:
   static constexpr size_t kIdlePerStatement = 4;
   static constexpr size_t kStatements = 512;
   sqlite3* db_;

@@ -988,6 +988,8 @@ TEST(SqliteDb, AStatementInUseIsNotHandedOutTwiceAndOneReturnedEarlyStartsAfresh
     again.reset();
     auto unbound = db->prepare(sql);
     EXPECT_FALSE(unbound->step());
+    // SQL with no statement in it is an error, not a null statement reset later.
+    EXPECT_THROW(db->prepare("  -- nothing"), StoreError);
   }
   std::filesystem::remove_all(dir);
 }
