@@ -177,6 +177,39 @@ bool readSesJson(const MimeView& v, Classification& out) {
 }
 
 // ---- RFC 3464 delivery-status fields, in a report part or pasted into a text ----
+// The part of a notice's human text about one recipient of its report: from the recipient's first
+// mention to the paragraph's end, or to the line of the next recipient the report names. Exim lists
+// its addresses one under another, each with its reason indented below it and no blank line
+// between (deliver.c's "The following address(es) failed:" and its delay warning): an address
+// with no reason of its own is followed at once by the next one's. Recipients listed on one line
+// ("a@x, b@y: 550 ...") share the words after the list's last member.
+std::string paragraphAbout(const std::string& human, const std::string& lh, size_t at, const std::string& recipient,
+                           const std::vector<std::string>& others) {
+  size_t blank = lh.find("\n\n", at);
+  if (blank == std::string::npos) blank = lh.size();
+  size_t from = at + recipient.size();
+  for (;;) {
+    size_t next = lh.size();
+    std::string whom;
+    for (const auto& o : others)
+      if (o != recipient)
+        if (const size_t q = lh.find(o, from); q != std::string::npos && q < next) next = q, whom = o;
+    if (next >= blank) break;
+    // Only separators between, on one line or with a comma: one of a list; its words follow its
+    // last member. (Exim's addresses one per line are not a list.)
+    const std::string gap = lh.substr(from, next - from);
+    if (gap.find_first_not_of(" \t\r\n,;<>\"'") == std::string::npos &&
+        (gap.find('\n') == std::string::npos || gap.find_first_of(",;") != std::string::npos)) {
+      from = next + whom.size();
+      continue;
+    }
+    const size_t lineStart = lh.rfind('\n', next);
+    if (lineStart != std::string::npos && lineStart > at) blank = std::min(blank, lineStart);
+    break;
+  }
+  return human.substr(at, blank - at);
+}
+
 bool readDsn(const MimeView& v, Classification& out) {
   std::vector<const MimeLeaf*> sources;
   for (const auto& l : v.leaves)
@@ -218,6 +251,8 @@ bool readDsn(const MimeView& v, Classification& out) {
       human = l.text;
       break;
     }
+  std::vector<std::string> reported;
+  for (const auto& r : records) reported.push_back(asciiLower(r.recipient));
   // One recipient: a transcript anywhere in the text says which command failed.
   const std::string wholeCommand = records.size() == 1 ? findCommand(human) : std::string();
   for (size_t i = 0; i < records.size(); ++i) {
@@ -227,10 +262,9 @@ bool readDsn(const MimeView& v, Classification& out) {
     if (!human.empty()) {
       // The paragraph of the human text that names this recipient.
       const std::string lh = asciiLower(human);
-      auto at = lh.find(r.recipient);
+      auto at = lh.find(asciiLower(r.recipient));
       if (at != std::string::npos) {
-        auto end = lh.find("\n\n", at);
-        std::string para = human.substr(at, end == std::string::npos ? std::string::npos : end - at);
+        const std::string para = paragraphAbout(human, lh, at, asciiLower(r.recipient), reported);
         if (r.smtp_command.empty()) r.smtp_command = findCommand(para);
         // No Diagnostic-Code: for a single recipient, the whole text up to the returned message
         // (an MTA's own sentence, "The user(s) account is disabled.", may stand apart from the

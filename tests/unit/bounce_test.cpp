@@ -55,6 +55,19 @@ TEST(Bounce, Rfc3464FromPostfixWithTwoRecipients) {
                                     {"full@acme.test", "mailboxfull", "4.2.2", "452", false, "delayed"}});
 }
 
+TEST(Bounce, EximAddressWithoutAReasonListedAboveAnothersReasonKeepsItsOwn) {
+  // Exim lists its addresses one under another, each with its reason indented below it, no blank
+  // line between. A delay warning Exim 4.96 wrote (Debian's binary, the setup of
+  // tests/integration/mta_bounce_test.cpp): x@dead.test, whose host never answered, has no reason
+  // and no Diagnostic-Code; the 450 under it is grey@acme.test's. It was read as x's reply.
+  expectRecords("exim496-delay-first-without-reason.eml", {{"x@dead.test", "expired", "4.0.0", "", false, "delayed"},
+                                                          {"grey@acme.test", "policyviolation", "4.7.1", "450", false, "delayed"}});
+  // The same notice made a failure whose second address got a 550 5.1.1: x@dead.test was a hard
+  // "user unknown", a dead mailbox on another address's words.
+  expectRecords("exim496-failed-first-without-reason.eml", {{"x@dead.test", "onhold", "5.0.0", "", false, "failed"},
+                                                           {"grey@acme.test", "userunknown", "5.1.1", "550", true, "failed"}});
+}
+
 TEST(Bounce, EximTextWithoutAReport) {
   expectRecords("exim-text.eml", {{"nobody@globex.test", "userunknown", "5.1.1", "550", true, "failed"}});
   // Refused at MAIL FROM: about our sender, never a dead mailbox.

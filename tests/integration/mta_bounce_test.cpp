@@ -1,0 +1,356 @@
+// Bounces written by real mail systems, not by us: Debian's Postfix and Debian's Exim, each started
+// by the test as the sending MTA on loopback, relay one message to a real receiving Postfix that
+// knows one mailbox, refuses the others at RCPT in the ways mail systems do (a dead mailbox, a full
+// one, an access-map REJECT, greylisting) and refuses a spam subject after DATA; one recipient's
+// domain is routed to a closed port. The sender's MTA writes its own notices (failure, delay
+// warning, expiry; Postfix also a "relayed" success report) into the rep's Maildir, and the
+// classifier reads each one. The truth is the configured situation, not a label: one dead mailbox,
+// and nothing else may be a hard bounce.
+//
+// Exim conflicts with Postfix as a Debian package, so scripts/setup unpacks Debian's
+// exim4-daemon-light into /opt/safetynet-test-peers/exim4 (never installed, never run as a service)
+// and creates the Debian-exim user its binary was built for.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "integration/peers.hpp"
+#include "safetynet/bounce/bounce.hpp"
+
+using namespace safetynet::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kEximRoot = "/opt/safetynet-test-peers/exim4";
+
+std::string idOf(const std::string& flag, const std::string& user) {
+  std::string out;
+  runCommand({"/usr/bin/id", flag, user}, &out);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+void openToDaemons(const fs::path& dir) {
+  fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                           fs::perms::others_exec);
+}
+
+// The receiving side: a real Postfix with one mailbox (jane@acme.test) and RCPT refusals from its
+// own access map, the words Postfix writes for each (smtpd_check.c): "User unknown in virtual
+// mailbox table" (5.1.1) for any other address, and the admin's texts below.
+Postfix receivingPostfix(const TempDir& dir) {
+  openToDaemons(dir.path());
+  std::ofstream(dir / "rcpt_access") << "full@acme.test 552 5.2.2 Mailbox full\n"
+                                     << "greylist@acme.test 450 4.7.1 Greylisted, try again later\n"
+                                     << "blocked@acme.test REJECT\n";
+  std::ofstream(dir / "header_checks") << "/^Subject: .*free money/ REJECT Spam content not accepted\n";
+  return Postfix({"acme.test"}, {"jane@acme.test OK"},
+                 {"smtpd_recipient_restrictions = check_recipient_access texthash:" + (dir / "rcpt_access").string() +
+                      ", reject_unauth_destination",
+                  "header_checks = regexp:" + (dir / "header_checks").string(),
+                  // A receiver without DSN: the sender's MTA reports "relayed" for NOTIFY=SUCCESS.
+                  "smtpd_discard_ehlo_keywords = dsn"});
+}
+
+// The rep's Maildir: every notice, whole.
+std::vector<std::string> maildirMessages(const fs::path& maildir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(maildir / "new", ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+    if (it->is_regular_file()) out.push_back(readFile(it->path()));
+  return out;
+}
+
+// Waits until `want` notices have come and none more within a moment (a late extra notice, say a
+// second delay warning, would otherwise go unseen).
+std::vector<std::string> waitForNotices(const fs::path& maildir, size_t want, std::chrono::seconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  auto got = maildirMessages(maildir);
+  while (got.size() < want && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    got = maildirMessages(maildir);
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  return maildirMessages(maildir);
+}
+
+const std::vector<std::string> kRecipients = {"jane@acme.test",     "nobody@acme.test",  "full@acme.test",
+                                              "greylist@acme.test", "blocked@acme.test", "x@dead.test"};
+
+void writeMessages(const TempDir& dir) {
+  std::ofstream(dir / "m1.eml") << "From: Rep <rep@sender.test>\nTo: Team <team@acme.test>\nSubject: Quick question\n"
+                                   "Message-ID: <m1@sender.test>\n\nHello, do you have a minute on Tuesday?\n";
+  std::ofstream(dir / "m2.eml") << "From: Rep <rep@sender.test>\nTo: Jane <jane@acme.test>\nSubject: Get free money now\n"
+                                   "Message-ID: <m2@sender.test>\n\nHello again.\n";
+}
+
+bool deadAddressReason(const std::string& reason) {
+  return reason == "userunknown" || reason == "hostunknown" || reason == "hasmoved" || reason == "notaccept";
+}
+
+struct Readings {
+  std::map<std::string, std::vector<safetynet::bounce::BounceRecord>> byRecipient;
+  std::vector<std::string> problems;
+};
+
+Readings readAll(const std::vector<std::string>& notices) {
+  Readings out;
+  for (const auto& n : notices) {
+    const auto c = safetynet::bounce::classify(n);
+    if (c.records.empty()) out.problems.push_back("a notice read as nothing (" + c.error + "):\n" + n.substr(0, 2000));
+    for (const auto& r : c.records) out.byRecipient[r.recipient].push_back(r);
+  }
+  return out;
+}
+
+std::string describe(const Readings& r) {
+  std::string s;
+  for (const auto& [who, records] : r.byRecipient)
+    for (const auto& rec : records)
+      s += who + " " + rec.action + " " + rec.reason + (rec.hard ? " HARD " : " soft ") + rec.status + " " +
+           rec.reply_code + " [" + rec.rule + "]\n";
+  for (const auto& p : r.problems) s += p + "\n";
+  return s;
+}
+
+// What both MTAs' notices must say, whatever their wording: the one dead mailbox is the only hard
+// bounce (and, for Exim, the domain it has no route to); the other refusals are soft with their own reasons; the unreachable domain and the
+// greylisted address are delayed, then expire, soft, each with its own words (never the reply of
+// the address listed next to it).
+void expectTheTruth(const Readings& got, const std::vector<std::string>& recipients) {
+  SCOPED_TRACE(describe(got));
+  EXPECT_TRUE(got.problems.empty());
+  for (const auto& [who, records] : got.byRecipient) {
+    EXPECT_NE(std::find(recipients.begin(), recipients.end(), who), recipients.end())
+        << who << " is not a recipient of the message";
+    for (const auto& r : records)
+      EXPECT_TRUE(!r.hard || who == "nobody@acme.test" || who == "who@nowhere.test") << who << " is no dead address";
+  }
+  auto failed = [&](const std::string& who) {
+    std::vector<safetynet::bounce::BounceRecord> out;
+    if (auto it = got.byRecipient.find(who); it != got.byRecipient.end())
+      for (const auto& r : it->second)
+        if (r.action == "failed") out.push_back(r);
+    return out;
+  };
+  ASSERT_EQ(failed("nobody@acme.test").size(), 1u);
+  EXPECT_TRUE(failed("nobody@acme.test")[0].hard);
+  EXPECT_EQ(failed("nobody@acme.test")[0].reason, "userunknown");
+  ASSERT_EQ(failed("full@acme.test").size(), 1u);
+  EXPECT_EQ(failed("full@acme.test")[0].reason, "mailboxfull");
+  ASSERT_EQ(failed("blocked@acme.test").size(), 1u);
+  EXPECT_FALSE(deadAddressReason(failed("blocked@acme.test")[0].reason));
+  // jane's second message was refused for its content after DATA: about the message, not her.
+  ASSERT_EQ(failed("jane@acme.test").size(), 1u);
+  EXPECT_FALSE(deadAddressReason(failed("jane@acme.test")[0].reason));
+  EXPECT_EQ(failed("jane@acme.test")[0].smtp_command, "EOD");  // the reply to the message itself
+  for (const std::string who : {"greylist@acme.test", "x@dead.test"}) {
+    const auto& records = got.byRecipient.count(who) ? got.byRecipient.at(who) : std::vector<safetynet::bounce::BounceRecord>{};
+    const auto delayed = std::count_if(records.begin(), records.end(), [](const auto& r) { return r.action == "delayed"; });
+    EXPECT_GE(delayed, 1) << who << ": the delay warning";
+    ASSERT_EQ(failed(who).size(), 1u) << who << ": the expiry";
+    for (const auto& r : records) EXPECT_FALSE(deadAddressReason(r.reason)) << who;
+  }
+  // Nothing answered for x@dead.test: the port was closed. A reply code on its record is the
+  // greylisted address's, read across from the next lines of the notice.
+  for (const auto& r : got.byRecipient.at("x@dead.test")) {
+    EXPECT_EQ(r.reply_code, "") << r.diagnostic;
+    EXPECT_TRUE(r.reason == "expired" || r.reason == "networkerror") << r.reason;
+  }
+}
+
+// The sending side, Postfix: relays to the receiver, routes dead.test to a closed port, delivers
+// its notices for sender.test into a Maildir (virtual(8)); a deferred message is warned about
+// after 1 s and returned after 10 s, retried every second or two meanwhile.
+class SendingPostfix {
+ public:
+  SendingPostfix(unsigned short relayPort, unsigned short closedPort) {
+    postfix_ = findProgram("postfix");
+    if (postfix_.empty()) throw std::runtime_error("postfix is not installed: run scripts/setup.");
+    if (::geteuid() != 0) throw std::runtime_error("the Postfix peer needs root (it drops to the postfix user)");
+    openToDaemons(dir_.path());
+    for (const char* d : {"etc", "queue", "data", "mail"}) fs::create_directories(dir_ / d);
+    std::string out;
+    runCommand({"/bin/chown", "postfix", (dir_ / "data").string(), (dir_ / "mail").string()}, &out);
+    std::ofstream(dir_ / "etc" / "vmailbox") << "rep@sender.test sender.test/rep/\n";
+    std::ofstream(dir_ / "etc" / "transport") << "dead.test smtp:[127.0.0.1]:" << closedPort << "\n";
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      port_ = freePort();
+      std::ofstream(dir_ / "etc" / "master.cf") << "127.0.0.1:" << port_ << " inet n - n - - smtpd\n"
+                                                << postfixServices() << "virtual unix - n n - - virtual\n";
+      std::ofstream(dir_ / "etc" / "main.cf")
+          << "compatibility_level = 3.6\n"
+          << "queue_directory = " << (dir_ / "queue").string() << "\n"
+          << "data_directory = " << (dir_ / "data").string() << "\n"
+          << "myhostname = mta.sender.test\nmydomain = sender.test\nmydestination =\n"
+          << "mynetworks = 127.0.0.0/8\ninet_interfaces = 127.0.0.1\nnotify_classes =\n"
+          << "relayhost = [127.0.0.1]:" << relayPort << "\n"
+          << "transport_maps = texthash:" << (dir_ / "etc" / "transport").string() << "\n"
+          << "smtp_dns_support_level = disabled\n"
+          << "virtual_mailbox_domains = sender.test\n"
+          << "virtual_mailbox_base = " << (dir_ / "mail").string() << "\n"
+          << "virtual_mailbox_maps = texthash:" << (dir_ / "etc" / "vmailbox").string() << "\n"
+          << "virtual_uid_maps = static:" << idOf("-u", "postfix") << "\n"
+          << "virtual_gid_maps = static:" << idOf("-g", "postfix") << "\n"
+          << "maximal_queue_lifetime = 10s\nbounce_queue_lifetime = 10s\ndelay_warning_time = 1s\n"
+          << "queue_run_delay = 1s\nminimal_backoff_time = 1s\nmaximal_backoff_time = 2s\n"
+          << "maillog_file = /dev/stdout\nalias_maps =\nalias_database =\n";
+      runCommand({postfix_, "-c", configDir(), "check"}, &out);
+      process_ = Process({postfix_, "-c", configDir(), "start-fg"}, dir_ / "postfix.log");
+      if (waitForTcp(port_, std::chrono::seconds(10))) return;
+      runCommand({postfix_, "-c", configDir(), "stop"}, &out);
+      process_.wait(std::chrono::seconds(10));
+    }
+    throw std::runtime_error("the sending postfix did not start: " + readFile(dir_ / "postfix.log"));
+  }
+  ~SendingPostfix() {
+    std::string out;
+    runCommand({postfix_, "-c", configDir(), "stop"}, &out, std::chrono::seconds(20));
+    process_.wait(std::chrono::seconds(20));
+  }
+  std::string configDir() const { return (dir_ / "etc").string(); }
+  fs::path maildir() const { return dir_ / "mail" / "sender.test" / "rep"; }
+  std::string log() const { return readFile(dir_ / "postfix.log"); }
+  // Postfix's own sendmail(1) into this instance's queue, as a mail client would submit.
+  void send(const fs::path& message, const std::vector<std::string>& recipients, const std::string& notify) const {
+    std::string cmd = findProgram("sendmail") + " -C " + configDir() + " -f rep@sender.test -i";
+    if (!notify.empty()) cmd += " -N " + notify;
+    cmd += " --";
+    for (const auto& r : recipients) cmd += " " + r;
+    std::string out;
+    if (runCommand({"/bin/sh", "-c", cmd + " < " + message.string()}, &out) != 0)
+      throw std::runtime_error("sendmail failed: " + out);
+  }
+
+ private:
+  TempDir dir_;
+  unsigned short port_ = 0;
+  std::string postfix_;
+  Process process_;
+};
+
+// The sending side, Exim 4.96 (Debian's binary, unpacked by scripts/setup): the same routes, its
+// notices into a Maildir; a deferred address is warned about after 2 s and given up after 10 s
+// (retry rule F,10s,2s), the queue run every second.
+class SendingExim {
+ public:
+  SendingExim(unsigned short relayPort, unsigned short closedPort) {
+    exim_ = std::string(kEximRoot) + "/usr/sbin/exim4";
+    if (!fs::exists(exim_))
+      throw std::runtime_error(exim_ + " is missing: scripts/setup unpacks Debian's exim4-daemon-light there.");
+    if (idOf("-u", "Debian-exim").empty()) throw std::runtime_error("the Debian-exim user is missing: run scripts/setup.");
+    if (::geteuid() != 0) throw std::runtime_error("the Exim peer needs root (it drops to Debian-exim)");
+    openToDaemons(dir_.path());
+    for (const char* d : {"spool", "log", "mail"}) fs::create_directories(dir_ / d);
+    std::string out;
+    runCommand({"/bin/chown", "Debian-exim:", (dir_ / "spool").string(), (dir_ / "log").string(),
+                (dir_ / "mail").string()},
+               &out);
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      port_ = freePort();
+      std::ofstream(config()) << "exim_path = " << exim_ << "\nkeep_environment =\n"
+                              << "primary_hostname = mta.exim-sender.test\n"
+                              << "spool_directory = " << (dir_ / "spool").string() << "\n"
+                              << "log_file_path = " << (dir_ / "log").string() << "/%slog\n"
+                              << "local_interfaces = 127.0.0.1\ndaemon_smtp_ports = " << port_ << "\n"
+                              << "domainlist local_domains = sender.test\n"
+                              << "acl_smtp_rcpt = acl_check_rcpt\ntls_advertise_hosts =\n"
+                              << "delay_warning = 2s:1h\n"
+                              << "begin acl\nacl_check_rcpt:\n  accept hosts = 127.0.0.1\n  deny\n"
+                              << "begin routers\n"
+                              << "rep:\n  driver = accept\n  domains = +local_domains\n  transport = rep_maildir\n"
+                              << "receiver:\n  driver = manualroute\n  domains = acme.test\n  route_list = * 127.0.0.1\n"
+                              << "  self = send\n  transport = to_receiver\n"
+                              << "dead:\n  driver = manualroute\n  domains = dead.test\n  route_list = * 127.0.0.1\n"
+                              << "  self = send\n  transport = to_closed_port\n"
+                              << "begin transports\n"
+                              << "to_receiver:\n  driver = smtp\n  port = " << relayPort << "\n  hosts_avoid_tls = *\n"
+                              << "to_closed_port:\n  driver = smtp\n  port = " << closedPort << "\n"
+                              << "rep_maildir:\n  driver = appendfile\n  directory = " << maildir().string() << "\n"
+                              << "  maildir_format\n  user = Debian-exim\n"
+                              << "begin retry\n*  *  F,10s,2s\n";
+      process_ = Process({exim_, "-C", config(), "-bdf", "-q1s"}, dir_ / "exim.out");
+      if (waitForTcp(port_, std::chrono::seconds(10))) return;
+      stop();
+    }
+    throw std::runtime_error("exim did not start: " + readFile(dir_ / "exim.out") + readFile(dir_ / "log" / "paniclog"));
+  }
+  ~SendingExim() { stop(); }
+  fs::path maildir() const { return dir_ / "mail" / "rep"; }
+  std::string log() const { return readFile(dir_ / "log" / "mainlog") + readFile(dir_ / "log" / "paniclog"); }
+  // Exim as sendmail(1) (-bm, the default), delivering at once in the background.
+  void send(const fs::path& message, const std::vector<std::string>& recipients) const {
+    std::string cmd = exim_ + " -C " + config() + " -f rep@sender.test -i --";
+    for (const auto& r : recipients) cmd += " " + r;
+    std::string out;
+    if (runCommand({"/bin/sh", "-c", cmd + " < " + message.string()}, &out) != 0)
+      throw std::runtime_error("exim -bm failed: " + out);
+  }
+
+ private:
+  std::string config() const { return (dir_ / "exim.conf").string(); }
+  // The daemon and the deliveries it forked (its process group).
+  void stop() {
+    if (const int pid = process_.pid(); pid > 0) ::kill(-pid, SIGTERM);
+    process_.wait(std::chrono::seconds(10));
+  }
+  TempDir dir_;
+  unsigned short port_ = 0;
+  std::string exim_;
+  Process process_;
+};
+
+}  // namespace
+
+TEST(MtaBounces, PostfixNoticesAreReadForWhatHappened) {
+  TempDir dir;
+  Postfix receiver = receivingPostfix(dir);
+  SendingPostfix sender(receiver.port(), freePort());
+  writeMessages(dir);
+  sender.send(dir / "m1.eml", kRecipients, "success,delay,failure");
+  sender.send(dir / "m2.eml", {"jane@acme.test"}, "");
+  // The failures at RCPT, the refusal after DATA, the "relayed" report, the delay warning, the expiry.
+  const auto notices = waitForNotices(sender.maildir(), 5, std::chrono::seconds(60));
+  ASSERT_EQ(notices.size(), 5u) << sender.log();
+  const auto got = readAll(notices);
+  expectTheTruth(got, kRecipients);
+  // NOTIFY=SUCCESS to a receiver without DSN: Postfix reports the message relayed. Not a bounce.
+  const auto& jane = got.byRecipient.at("jane@acme.test");
+  EXPECT_EQ(std::count_if(jane.begin(), jane.end(), [](const auto& r) { return r.action == "relayed" && !r.hard; }), 1)
+      << describe(got);
+}
+
+TEST(MtaBounces, EximNoticesAreReadForWhatHappened) {
+  TempDir dir;
+  Postfix receiver = receivingPostfix(dir);
+  SendingExim sender(receiver.port(), freePort());
+  writeMessages(dir);
+  // And a domain Exim has no route to: "Unrouteable address", no host asked, so no reply of its own.
+  auto recipients = kRecipients;
+  recipients.insert(recipients.begin(), "who@nowhere.test");
+  sender.send(dir / "m1.eml", recipients);
+  sender.send(dir / "m2.eml", {"jane@acme.test"});
+  // The failures at routing and RCPT, the refusal after DATA, one delay warning (2 s, then hourly),
+  // the expiry.
+  const auto notices = waitForNotices(sender.maildir(), 4, std::chrono::seconds(60));
+  ASSERT_EQ(notices.size(), 4u) << sender.log();
+  const auto got = readAll(notices);
+  expectTheTruth(got, recipients);
+  ASSERT_EQ(got.byRecipient.count("who@nowhere.test"), 1u) << describe(got);
+  // What Exim says of a domain it finds no way to (with DNS: one that does not exist): its own words,
+  // not the 550 of the dead mailbox listed under it.
+  for (const auto& r : got.byRecipient.at("who@nowhere.test")) {
+    EXPECT_EQ(r.reply_code, "") << describe(got);
+    EXPECT_EQ(r.reason, "hostunknown") << describe(got);
+  }
+}
