@@ -1,15 +1,15 @@
-// Bounces written by real mail systems, not by us: Debian's Postfix and Debian's Exim, each started
-// by the test as the sending MTA on loopback, relay one message to a real receiving Postfix that
+// Bounces written by real mail systems, not by us: Debian's Postfix, Exim and Sendmail, each
+// started by the test as the sending MTA on loopback, relay one message to a real receiving Postfix that
 // knows one mailbox, refuses the others at RCPT in the ways mail systems do (a dead mailbox, a full
 // one, an access-map REJECT, greylisting) and refuses a spam subject after DATA; one recipient's
 // domain is routed to a closed port. The sender's MTA writes its own notices (failure, delay
-// warning, expiry; Postfix also a "relayed" success report) into the rep's Maildir, and the
+// warning, expiry; Postfix also a "relayed" success report) into the rep's mailbox, and the
 // classifier reads each one. The truth is the configured situation, not a label: one dead mailbox,
 // and nothing else may be a hard bounce.
 //
-// Exim conflicts with Postfix as a Debian package, so scripts/setup unpacks Debian's
-// exim4-daemon-light into /opt/safetynet-test-peers/exim4 (never installed, never run as a service)
-// and creates the Debian-exim user its binary was built for.
+// Exim and Sendmail conflict with Postfix as Debian packages, so scripts/setup unpacks Debian's
+// exim4-daemon-light, sendmail-bin and sendmail-cf under /opt/safetynet-test-peers (never
+// installed, never run as services) and creates the Debian-exim user Exim's binary was built for.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -32,6 +32,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kEximRoot = "/opt/safetynet-test-peers/exim4";
+constexpr const char* kSendmailRoot = "/opt/safetynet-test-peers/sendmail";
 
 std::string idOf(const std::string& flag, const std::string& user) {
   std::string out;
@@ -73,15 +74,16 @@ std::vector<std::string> maildirMessages(const fs::path& maildir) {
 
 // Waits until `want` notices have come and none more within a moment (a late extra notice, say a
 // second delay warning, would otherwise go unseen).
-std::vector<std::string> waitForNotices(const fs::path& maildir, size_t want, std::chrono::seconds timeout) {
+template <typename Read>
+std::vector<std::string> waitForNotices(Read read, size_t want, std::chrono::seconds timeout) {
   const auto until = std::chrono::steady_clock::now() + timeout;
-  auto got = maildirMessages(maildir);
+  auto got = read();
   while (got.size() < want && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    got = maildirMessages(maildir);
+    got = read();
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  return maildirMessages(maildir);
+  return read();
 }
 
 const std::vector<std::string> kRecipients = {"jane@acme.test",     "nobody@acme.test",  "full@acme.test",
@@ -153,7 +155,10 @@ void expectTheTruth(const Readings& got, const std::vector<std::string>& recipie
   // jane's second message was refused for its content after DATA: about the message, not her.
   ASSERT_EQ(failed("jane@acme.test").size(), 1u);
   EXPECT_FALSE(deadAddressReason(failed("jane@acme.test")[0].reason));
-  EXPECT_EQ(failed("jane@acme.test")[0].smtp_command, "EOD");  // the reply to the message itself
+  // The reply to the message itself (Postfix, Exim: "end of data"); Sendmail's transcript shows
+  // ">>> DATA" then the reply, with no line for the message's end.
+  const std::string command = failed("jane@acme.test")[0].smtp_command;
+  EXPECT_TRUE(command == "EOD" || command == "DATA") << command;
   for (const std::string who : {"greylist@acme.test", "x@dead.test"}) {
     const auto& records = got.byRecipient.count(who) ? got.byRecipient.at(who) : std::vector<safetynet::bounce::BounceRecord>{};
     const auto delayed = std::count_if(records.begin(), records.end(), [](const auto& r) { return r.action == "delayed"; });
@@ -310,6 +315,108 @@ class SendingExim {
   Process process_;
 };
 
+// The sending side, Sendmail 8.17 (Debian's sendmail-bin and sendmail-cf, unpacked by
+// scripts/setup): a sendmail.cf made by m4 from the package's own cf.m4, the mailertable routing
+// acme.test to the receiver (relay mailer) and dead.test to the closed port (esmtp mailer), no DNS
+// (nocanonify, hosts from files); its notices go through an alias to an mbox file. A deferred
+// message is warned about after 2 s and returned after 10 s (Timeout.queuewarn, .queuereturn),
+// the queue run every second.
+class SendingSendmail {
+ public:
+  SendingSendmail(unsigned short relayPort, unsigned short closedPort) {
+    const std::string root = kSendmailRoot;
+    sendmail_ = root + "/usr/libexec/sendmail/sendmail";
+    if (!fs::exists(sendmail_))
+      throw std::runtime_error(sendmail_ + " is missing: scripts/setup unpacks Debian's sendmail-bin there.");
+    const std::string m4 = findProgram("m4");
+    if (m4.empty()) throw std::runtime_error("m4 is not installed (it makes sendmail.cf): run scripts/setup.");
+    if (::geteuid() != 0) throw std::runtime_error("the Sendmail peer needs root");
+    openToDaemons(dir_.path());
+    fs::create_directories(dir_ / "queue");
+    for (const char* box : {"rep.mbox", "postmaster.mbox"}) {
+      std::ofstream(dir_ / box).flush();
+      fs::permissions(dir_ / box, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                                      fs::perms::group_write | fs::perms::others_read | fs::perms::others_write);
+    }
+    std::ofstream(dir_ / "aliases") << "rep: " << (dir_ / "rep.mbox").string() << "\npostmaster: "
+                                    << (dir_ / "postmaster.mbox").string() << "\nMAILER-DAEMON: postmaster\n";
+    std::ofstream(dir_ / "mailertable") << "acme.test\trelay:[127.0.0.1]\ndead.test\tesmtp:[127.0.0.1]\n";
+    std::ofstream(dir_ / "service.switch") << "hosts files\naliases files\n";
+    std::string out;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      port_ = freePort();
+      const std::string d = dir_.path().string();
+      std::ofstream(dir_ / "test.mc")
+          << "divert(0)dnl\ninclude(`" << root << "/usr/share/sendmail/cf/m4/cf.m4')dnl\n"
+          << "VERSIONID(`safetynet test')dnl\nOSTYPE(`linux')dnl\n"
+          << "define(`confDOMAIN_NAME', `mta.sm-sender.test')dnl\n"
+          << "define(`QUEUE_DIR', `" << d << "/queue')dnl\ndefine(`STATUS_FILE', `" << d << "/sendmail.st')dnl\n"
+          << "define(`ALIAS_FILE', `" << d << "/aliases')dnl\ndefine(`confPID_FILE', `" << d << "/sendmail.pid')dnl\n"
+          << "define(`confEBINDIR', `" << root << "/usr/libexec/sendmail')dnl\n"
+          << "define(`confSERVICE_SWITCH_FILE', `" << d << "/service.switch')dnl\n"
+          << "define(`RELAY_MAILER_ARGS', `TCP $h " << relayPort << "')dnl\n"
+          << "define(`ESMTP_MAILER_ARGS', `TCP $h " << closedPort << "')dnl\n"
+          << "define(`confTO_QUEUEWARN', `2s')dnl\ndefine(`confTO_QUEUERETURN', `10s')dnl\n"
+          << "define(`confMIN_QUEUE_AGE', `0')dnl\ndefine(`confDONT_PROBE_INTERFACES', `True')dnl\n"
+          // The test's directory is under /tmp, world-writable with the sticky bit.
+          << "define(`confDONT_BLAME_SENDMAIL', `TrustStickyBit,MapInUnsafeDirPath')dnl\n"
+          << "DAEMON_OPTIONS(`Port=" << port_ << ", Addr=127.0.0.1, Name=MTA')dnl\n"
+          << "FEATURE(`no_default_msa')dnl\nFEATURE(`nocanonify')dnl\nFEATURE(`mailertable', `hash -o " << d << "/mailertable')dnl\n"
+          << "LOCAL_CONFIG\nCwsender.test\nMAILER(`local')dnl\nMAILER(`smtp')dnl\n";
+      if (runCommand({"/bin/sh", "-c", m4 + " " + d + "/test.mc > " + config()}, &out) != 0)
+        throw std::runtime_error("m4 failed: " + out);
+      if (runCommand({"/bin/sh", "-c", root + "/usr/libexec/sendmail/makemap -C " + config() + " hash " + d +
+                                           "/mailertable < " + d + "/mailertable"},
+                     &out) != 0 ||
+          runCommand(named({sendmail_, "-C", config(), "-bi"}), &out) != 0)
+        throw std::runtime_error("makemap or newaliases failed: " + out);
+      process_ = Process(named({sendmail_, "-C", config(), "-bD", "-q1s"}), dir_ / "sendmail.out");
+      if (waitForTcp(port_, std::chrono::seconds(10))) return;
+      stop();
+    }
+    throw std::runtime_error("sendmail did not start: " + readFile(dir_ / "sendmail.out"));
+  }
+  ~SendingSendmail() { stop(); }
+  std::vector<std::string> notices() const {
+    const std::string box = readFile(dir_ / "rep.mbox");
+    std::vector<std::string> out;
+    if (box.empty()) return out;
+    for (const auto& [begin, end] : safetynet::bounce::mailboxMessages(box)) out.push_back(box.substr(begin, end - begin));
+    return out;
+  }
+  std::string log() const { return readFile(dir_ / "sendmail.out") + readFile(dir_ / "postmaster.mbox"); }
+  void send(const fs::path& message, const std::vector<std::string>& recipients) const {
+    std::vector<std::string> argv = {sendmail_, "-C", config(), "-f", "rep@sender.test", "-i", "--"};
+    argv.insert(argv.end(), recipients.begin(), recipients.end());
+    argv = named(argv);
+    std::string cmd;
+    for (const auto& a : argv) cmd += "'" + a + "' ";
+    std::string out;
+    if (runCommand({"/bin/sh", "-c", cmd + "< " + message.string()}, &out) != 0)
+      throw std::runtime_error("sendmail failed: " + out);
+  }
+
+ private:
+  std::string config() const { return (dir_ / "sendmail.cf").string(); }
+  // Sendmail sleeps a minute at start when the machine's own name has no domain ("My unqualified
+  // host name (vm) unknown; sleeping for retry", before it reads its configuration): each run gets
+  // a UTS namespace of its own whose host name is the test MTA's.
+  static std::vector<std::string> named(std::vector<std::string> argv) {
+    argv.insert(argv.begin(), {"/usr/bin/unshare", "--uts", "/bin/sh", "-c",
+                               "hostname mta.sm-sender.test && exec \"$0\" \"$@\""});
+    return argv;
+  }
+  // The daemon and its queue runners (its process group).
+  void stop() {
+    if (const int pid = process_.pid(); pid > 0) ::kill(-pid, SIGTERM);
+    process_.wait(std::chrono::seconds(10));
+  }
+  TempDir dir_;
+  unsigned short port_ = 0;
+  std::string sendmail_;
+  Process process_;
+};
+
 }  // namespace
 
 TEST(MtaBounces, PostfixNoticesAreReadForWhatHappened) {
@@ -320,7 +427,7 @@ TEST(MtaBounces, PostfixNoticesAreReadForWhatHappened) {
   sender.send(dir / "m1.eml", kRecipients, "success,delay,failure");
   sender.send(dir / "m2.eml", {"jane@acme.test"}, "");
   // The failures at RCPT, the refusal after DATA, the "relayed" report, the delay warning, the expiry.
-  const auto notices = waitForNotices(sender.maildir(), 5, std::chrono::seconds(60));
+  const auto notices = waitForNotices([&] { return maildirMessages(sender.maildir()); }, 5, std::chrono::seconds(60));
   ASSERT_EQ(notices.size(), 5u) << sender.log();
   const auto got = readAll(notices);
   expectTheTruth(got, kRecipients);
@@ -342,7 +449,7 @@ TEST(MtaBounces, EximNoticesAreReadForWhatHappened) {
   sender.send(dir / "m2.eml", {"jane@acme.test"});
   // The failures at routing and RCPT, the refusal after DATA, one delay warning (2 s, then hourly),
   // the expiry.
-  const auto notices = waitForNotices(sender.maildir(), 4, std::chrono::seconds(60));
+  const auto notices = waitForNotices([&] { return maildirMessages(sender.maildir()); }, 4, std::chrono::seconds(60));
   ASSERT_EQ(notices.size(), 4u) << sender.log();
   const auto got = readAll(notices);
   expectTheTruth(got, recipients);
@@ -353,4 +460,17 @@ TEST(MtaBounces, EximNoticesAreReadForWhatHappened) {
     EXPECT_EQ(r.reply_code, "") << describe(got);
     EXPECT_EQ(r.reason, "hostunknown") << describe(got);
   }
+}
+
+TEST(MtaBounces, SendmailNoticesAreReadForWhatHappened) {
+  TempDir dir;
+  Postfix receiver = receivingPostfix(dir);
+  SendingSendmail sender(receiver.port(), freePort());
+  writeMessages(dir);
+  sender.send(dir / "m1.eml", kRecipients);
+  sender.send(dir / "m2.eml", {"jane@acme.test"});
+  // The failures at RCPT, the refusal after DATA, the warning (Timeout.queuewarn), the return.
+  const auto notices = waitForNotices([&] { return sender.notices(); }, 4, std::chrono::seconds(60));
+  ASSERT_EQ(notices.size(), 4u) << sender.log();
+  expectTheTruth(readAll(notices), kRecipients);
 }
