@@ -20,6 +20,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -174,12 +175,24 @@ void expectTheTruth(const Readings& got, const std::vector<std::string>& recipie
   }
 }
 
-// The sending side, Postfix: relays to the receiver, routes dead.test to a closed port, delivers
-// its notices for sender.test into a Maildir (virtual(8)); a deferred message is warned about
-// after 1 s and returned after 10 s, retried every second or two meanwhile.
-class SendingPostfix {
+// A Postfix that delivers its domain's mail into Maildirs (virtual(8)) and sends the rest on.
+// The sending side: relays to the receiver, routes dead.test to a closed port, keeps the rep's
+// notices; a deferred message is warned about after 1 s and returned after 10 s, retried every
+// second or two meanwhile. The same, configured otherwise, is a receiver that accepts first and
+// bounces later (below).
+struct MaildirPostfixOptions {
+  std::string hostname = "mta.sender.test";
+  std::string domain = "sender.test";        // delivered here, into Maildirs
+  std::vector<std::string> mailboxes = {"rep"};
+  unsigned short relayPort = 0;             // everything else goes to 127.0.0.1:relayPort
+  std::vector<std::string> transport;       // transport(5) lines
+  std::vector<std::string> extra;           // more main.cf lines
+  unsigned short port = 0;                  // 0: a free one
+};
+
+class MaildirPostfix {
  public:
-  SendingPostfix(unsigned short relayPort, unsigned short closedPort) {
+  explicit MaildirPostfix(const MaildirPostfixOptions& o) : domain_(o.domain) {
     postfix_ = findProgram("postfix");
     if (postfix_.empty()) throw std::runtime_error("postfix is not installed: run scripts/setup.");
     if (::geteuid() != 0) throw std::runtime_error("the Postfix peer needs root (it drops to the postfix user)");
@@ -187,44 +200,52 @@ class SendingPostfix {
     for (const char* d : {"etc", "queue", "data", "mail"}) fs::create_directories(dir_ / d);
     std::string out;
     runCommand({"/bin/chown", "postfix", (dir_ / "data").string(), (dir_ / "mail").string()}, &out);
-    std::ofstream(dir_ / "etc" / "vmailbox") << "rep@sender.test sender.test/rep/\n";
-    std::ofstream(dir_ / "etc" / "transport") << "dead.test smtp:[127.0.0.1]:" << closedPort << "\n";
+    {
+      std::ofstream vm(dir_ / "etc" / "vmailbox");
+      for (const auto& m : o.mailboxes) vm << m << "@" << o.domain << " " << o.domain << "/" << m << "/\n";
+      std::ofstream tr(dir_ / "etc" / "transport");
+      for (const auto& t : o.transport) tr << t << "\n";
+    }
     for (int attempt = 0; attempt < 5; ++attempt) {
-      port_ = freePort();
+      port_ = o.port ? o.port : freePort();
       std::ofstream(dir_ / "etc" / "master.cf") << "127.0.0.1:" << port_ << " inet n - n - - smtpd\n"
                                                 << postfixServices() << "virtual unix - n n - - virtual\n";
-      std::ofstream(dir_ / "etc" / "main.cf")
-          << "compatibility_level = 3.6\n"
-          << "queue_directory = " << (dir_ / "queue").string() << "\n"
-          << "data_directory = " << (dir_ / "data").string() << "\n"
-          << "myhostname = mta.sender.test\nmydomain = sender.test\nmydestination =\n"
-          << "mynetworks = 127.0.0.0/8\ninet_interfaces = 127.0.0.1\nnotify_classes =\n"
-          << "relayhost = [127.0.0.1]:" << relayPort << "\n"
-          << "transport_maps = texthash:" << (dir_ / "etc" / "transport").string() << "\n"
-          << "smtp_dns_support_level = disabled\n"
-          << "virtual_mailbox_domains = sender.test\n"
-          << "virtual_mailbox_base = " << (dir_ / "mail").string() << "\n"
-          << "virtual_mailbox_maps = texthash:" << (dir_ / "etc" / "vmailbox").string() << "\n"
-          << "virtual_uid_maps = static:" << idOf("-u", "postfix") << "\n"
-          << "virtual_gid_maps = static:" << idOf("-g", "postfix") << "\n"
-          << "maximal_queue_lifetime = 10s\nbounce_queue_lifetime = 10s\ndelay_warning_time = 1s\n"
-          << "queue_run_delay = 1s\nminimal_backoff_time = 1s\nmaximal_backoff_time = 2s\n"
-          << "maillog_file = /dev/stdout\nalias_maps =\nalias_database =\n";
+      std::ofstream cf(dir_ / "etc" / "main.cf");
+      cf << "compatibility_level = 3.6\n"
+         << "queue_directory = " << (dir_ / "queue").string() << "\n"
+         << "data_directory = " << (dir_ / "data").string() << "\n"
+         << "myhostname = " << o.hostname << "\nmydomain = " << o.domain << "\nmydestination =\n"
+         << "mynetworks = 127.0.0.0/8\ninet_interfaces = 127.0.0.1\nnotify_classes =\n"
+         << (o.relayPort ? "relayhost = [127.0.0.1]:" + std::to_string(o.relayPort) + "\n" : "")
+         << "transport_maps = texthash:" << (dir_ / "etc" / "transport").string() << "\n"
+         << "smtp_dns_support_level = disabled\n"
+         << "virtual_mailbox_domains = " << o.domain << "\n"
+         << "virtual_mailbox_base = " << (dir_ / "mail").string() << "\n"
+         << "virtual_mailbox_maps = texthash:" << (dir_ / "etc" / "vmailbox").string() << "\n"
+         << "virtual_uid_maps = static:" << idOf("-u", "postfix") << "\n"
+         << "virtual_gid_maps = static:" << idOf("-g", "postfix") << "\n"
+         << "maximal_queue_lifetime = 10s\nbounce_queue_lifetime = 10s\ndelay_warning_time = 1s\n"
+         << "queue_run_delay = 1s\nminimal_backoff_time = 1s\nmaximal_backoff_time = 2s\n"
+         << "maillog_file = /dev/stdout\nalias_maps =\nalias_database =\n";
+      for (const auto& line : o.extra) cf << line << "\n";
+      cf.close();
       runCommand({postfix_, "-c", configDir(), "check"}, &out);
       process_ = Process({postfix_, "-c", configDir(), "start-fg"}, dir_ / "postfix.log");
       if (waitForTcp(port_, std::chrono::seconds(10))) return;
       runCommand({postfix_, "-c", configDir(), "stop"}, &out);
       process_.wait(std::chrono::seconds(10));
+      if (o.port) break;  // a reserved port that did not come up: do not hide it by picking another
     }
-    throw std::runtime_error("the sending postfix did not start: " + readFile(dir_ / "postfix.log"));
+    throw std::runtime_error("postfix (" + o.hostname + ") did not start: " + readFile(dir_ / "postfix.log"));
   }
-  ~SendingPostfix() {
+  ~MaildirPostfix() {
     std::string out;
     runCommand({postfix_, "-c", configDir(), "stop"}, &out, std::chrono::seconds(20));
     process_.wait(std::chrono::seconds(20));
   }
+  unsigned short port() const { return port_; }
   std::string configDir() const { return (dir_ / "etc").string(); }
-  fs::path maildir() const { return dir_ / "mail" / "sender.test" / "rep"; }
+  fs::path maildir(const std::string& mailbox = "rep") const { return dir_ / "mail" / domain_ / mailbox; }
   std::string log() const { return readFile(dir_ / "postfix.log"); }
   // Postfix's own sendmail(1) into this instance's queue, as a mail client would submit.
   void send(const fs::path& message, const std::vector<std::string>& recipients, const std::string& notify) const {
@@ -239,17 +260,26 @@ class SendingPostfix {
 
  private:
   TempDir dir_;
+  std::string domain_;
   unsigned short port_ = 0;
   std::string postfix_;
   Process process_;
 };
 
-// The sending side, Exim 4.96 (Debian's binary, unpacked by scripts/setup): the same routes, its
-// notices into a Maildir; a deferred address is warned about after 2 s and given up after 10 s
-// (retry rule F,10s,2s), the queue run every second.
-class SendingExim {
+MaildirPostfixOptions sendingPostfix(unsigned short relayPort, unsigned short closedPort) {
+  MaildirPostfixOptions o;
+  o.relayPort = relayPort;
+  o.transport = {"dead.test smtp:[127.0.0.1]:" + std::to_string(closedPort)};
+  return o;
+}
+
+// Exim 4.96 (Debian's binary, unpacked by scripts/setup) on 127.0.0.1 with a configuration of the
+// test's: the common head (paths, port, no TLS) here, the rest from `body`, which also learns the
+// directory its Maildirs go under. The queue is run every second.
+class Exim {
  public:
-  SendingExim(unsigned short relayPort, unsigned short closedPort) {
+  template <typename Body>
+  explicit Exim(Body body) {
     exim_ = std::string(kEximRoot) + "/usr/sbin/exim4";
     if (!fs::exists(exim_))
       throw std::runtime_error(exim_ + " is missing: scripts/setup unpacks Debian's exim4-daemon-light there.");
@@ -264,34 +294,20 @@ class SendingExim {
     for (int attempt = 0; attempt < 5; ++attempt) {
       port_ = freePort();
       std::ofstream(config()) << "exim_path = " << exim_ << "\nkeep_environment =\n"
-                              << "primary_hostname = mta.exim-sender.test\n"
                               << "spool_directory = " << (dir_ / "spool").string() << "\n"
                               << "log_file_path = " << (dir_ / "log").string() << "/%slog\n"
                               << "local_interfaces = 127.0.0.1\ndaemon_smtp_ports = " << port_ << "\n"
-                              << "domainlist local_domains = sender.test\n"
-                              << "acl_smtp_rcpt = acl_check_rcpt\ntls_advertise_hosts =\n"
-                              << "delay_warning = 2s:1h\n"
-                              << "begin acl\nacl_check_rcpt:\n  accept hosts = 127.0.0.1\n  deny\n"
-                              << "begin routers\n"
-                              << "rep:\n  driver = accept\n  domains = +local_domains\n  transport = rep_maildir\n"
-                              << "receiver:\n  driver = manualroute\n  domains = acme.test\n  route_list = * 127.0.0.1\n"
-                              << "  self = send\n  transport = to_receiver\n"
-                              << "dead:\n  driver = manualroute\n  domains = dead.test\n  route_list = * 127.0.0.1\n"
-                              << "  self = send\n  transport = to_closed_port\n"
-                              << "begin transports\n"
-                              << "to_receiver:\n  driver = smtp\n  port = " << relayPort << "\n  hosts_avoid_tls = *\n"
-                              << "to_closed_port:\n  driver = smtp\n  port = " << closedPort << "\n"
-                              << "rep_maildir:\n  driver = appendfile\n  directory = " << maildir().string() << "\n"
-                              << "  maildir_format\n  user = Debian-exim\n"
-                              << "begin retry\n*  *  F,10s,2s\n";
+                              << "tls_advertise_hosts =\n"
+                              << body((dir_ / "mail").string());
       process_ = Process({exim_, "-C", config(), "-bdf", "-q1s"}, dir_ / "exim.out");
       if (waitForTcp(port_, std::chrono::seconds(10))) return;
       stop();
     }
     throw std::runtime_error("exim did not start: " + readFile(dir_ / "exim.out") + readFile(dir_ / "log" / "paniclog"));
   }
-  ~SendingExim() { stop(); }
-  fs::path maildir() const { return dir_ / "mail" / "rep"; }
+  ~Exim() { stop(); }
+  unsigned short port() const { return port_; }
+  fs::path maildir(const std::string& mailbox = "rep") const { return dir_ / "mail" / mailbox; }
   std::string log() const { return readFile(dir_ / "log" / "mainlog") + readFile(dir_ / "log" / "paniclog"); }
   // Exim as sendmail(1) (-bm, the default), delivering at once in the background.
   void send(const fs::path& message, const std::vector<std::string>& recipients) const {
@@ -314,6 +330,31 @@ class SendingExim {
   std::string exim_;
   Process process_;
 };
+
+// The sending side: the same routes as the sending Postfix, plus no route at all for other
+// domains; the rep's notices into a Maildir. A deferred address is warned about after 2 s (then
+// hourly) and given up after 10 s (retry rule F,10s,2s).
+auto sendingExim(unsigned short relayPort, unsigned short closedPort) {
+  return [=](const std::string& mail) {
+    std::ostringstream c;
+    c << "primary_hostname = mta.exim-sender.test\ndomainlist local_domains = sender.test\n"
+      << "acl_smtp_rcpt = acl_check_rcpt\ndelay_warning = 2s:1h\n"
+      << "begin acl\nacl_check_rcpt:\n  accept hosts = 127.0.0.1\n  deny\n"
+      << "begin routers\n"
+      << "rep:\n  driver = accept\n  domains = +local_domains\n  transport = rep_maildir\n"
+      << "receiver:\n  driver = manualroute\n  domains = acme.test\n  route_list = * 127.0.0.1\n"
+      << "  self = send\n  transport = to_receiver\n"
+      << "dead:\n  driver = manualroute\n  domains = dead.test\n  route_list = * 127.0.0.1\n"
+      << "  self = send\n  transport = to_closed_port\n"
+      << "begin transports\n"
+      << "to_receiver:\n  driver = smtp\n  port = " << relayPort << "\n  hosts_avoid_tls = *\n"
+      << "to_closed_port:\n  driver = smtp\n  port = " << closedPort << "\n"
+      << "rep_maildir:\n  driver = appendfile\n  directory = " << mail << "/rep\n"
+      << "  maildir_format\n  user = Debian-exim\n"
+      << "begin retry\n*  *  F,10s,2s\n";
+    return c.str();
+  };
+}
 
 // The sending side, Sendmail 8.17 (Debian's sendmail-bin and sendmail-cf, unpacked by
 // scripts/setup): a sendmail.cf made by m4 from the package's own cf.m4, the mailertable routing
@@ -422,7 +463,7 @@ class SendingSendmail {
 TEST(MtaBounces, PostfixNoticesAreReadForWhatHappened) {
   TempDir dir;
   Postfix receiver = receivingPostfix(dir);
-  SendingPostfix sender(receiver.port(), freePort());
+  MaildirPostfix sender(sendingPostfix(receiver.port(), freePort()));
   writeMessages(dir);
   sender.send(dir / "m1.eml", kRecipients, "success,delay,failure");
   sender.send(dir / "m2.eml", {"jane@acme.test"}, "");
@@ -440,7 +481,7 @@ TEST(MtaBounces, PostfixNoticesAreReadForWhatHappened) {
 TEST(MtaBounces, EximNoticesAreReadForWhatHappened) {
   TempDir dir;
   Postfix receiver = receivingPostfix(dir);
-  SendingExim sender(receiver.port(), freePort());
+  Exim sender(sendingExim(receiver.port(), freePort()));
   writeMessages(dir);
   // And a domain Exim has no route to: "Unrouteable address", no host asked, so no reply of its own.
   auto recipients = kRecipients;
@@ -473,4 +514,95 @@ TEST(MtaBounces, SendmailNoticesAreReadForWhatHappened) {
   const auto notices = waitForNotices([&] { return sender.notices(); }, 4, std::chrono::seconds(60));
   ASSERT_EQ(notices.size(), 4u) << sender.log();
   expectTheTruth(readAll(notices), kRecipients);
+}
+
+TEST(MtaBounces, AReceiverThatAcceptedThenCouldNotDeliverWritesItsOwnNotice) {
+  // Much of the mail that bounces was accepted first: the recipient's own server writes the
+  // notice. A Postfix for acme.test that takes any address at RCPT (smtpd_reject_unlisted_recipient
+  // = no) and learns at delivery (virtual(8)) that nobody@ has no mailbox ("unknown user", 5.1.1);
+  // its notice comes back through the sender's Postfix. A message over the size the receiver
+  // announces (EHLO SIZE) is not sent: the sender's Postfix writes that notice ("message size ...
+  // exceeds size limit ... of server", 5.3.4).
+  const unsigned short receiverPort = freePort();
+  MaildirPostfix sender(sendingPostfix(receiverPort, freePort()));
+  MaildirPostfixOptions o;
+  o.hostname = "mx.acme.test";
+  o.domain = "acme.test";
+  o.mailboxes = {"jane"};
+  o.transport = {"sender.test smtp:[127.0.0.1]:" + std::to_string(sender.port())};
+  o.extra = {"smtpd_reject_unlisted_recipient = no", "message_size_limit = 20000", "virtual_mailbox_limit = 20000"};
+  o.port = receiverPort;
+  MaildirPostfix receiver(o);
+  TempDir dir;
+  writeMessages(dir);
+  {
+    std::ofstream big(dir / "big.eml");
+    big << "From: Rep <rep@sender.test>\nTo: Jane <jane@acme.test>\nSubject: The deck\nMessage-ID: <m3@sender.test>\n\n";
+    for (int i = 0; i < 600; ++i) big << "Slide " << i << ": forty-odd bytes of a deck that is too big.\n";
+  }
+  sender.send(dir / "m1.eml", {"jane@acme.test", "nobody@acme.test"}, "");
+  sender.send(dir / "big.eml", {"jane@acme.test"}, "");
+  const auto notices = waitForNotices([&] { return maildirMessages(sender.maildir()); }, 2, std::chrono::seconds(60));
+  ASSERT_EQ(notices.size(), 2u) << sender.log() << receiver.log();
+  const auto got = readAll(notices);
+  SCOPED_TRACE(describe(got));
+  EXPECT_TRUE(got.problems.empty());
+  ASSERT_EQ(got.byRecipient.size(), 2u);
+  ASSERT_EQ(got.byRecipient.at("nobody@acme.test").size(), 1u);
+  const auto& nobody = got.byRecipient.at("nobody@acme.test")[0];
+  EXPECT_TRUE(nobody.hard);
+  EXPECT_EQ(nobody.reason, "userunknown");
+  ASSERT_EQ(got.byRecipient.at("jane@acme.test").size(), 1u);
+  const auto& jane = got.byRecipient.at("jane@acme.test")[0];
+  EXPECT_FALSE(jane.hard);
+  EXPECT_EQ(jane.reason, "mesgtoobig");
+  ASSERT_EQ(maildirMessages(receiver.maildir("jane")).size(), 1u) << "the first message reached jane";
+}
+
+TEST(MtaBounces, AnEximReceiverRefusesOrBouncesInItsOwnWords) {
+  // The receiver is Exim, set up as its own default configuration is (src/configure.default: the
+  // RCPT ACL's "require verify = recipient", the local user router's "cannot_route_message = Unknown
+  // user"), with a quota on full@'s Maildir. The sending Postfix writes the RCPT refusal's notice;
+  // Exim writes its own for the mailbox over quota (retried, then given up: retry rule "quota").
+  const unsigned short senderPort = freePort();
+  Exim receiver([=](const std::string& mail) {
+    std::ostringstream c;
+    c << "primary_hostname = mx.acme.test\ndomainlist local_domains = acme.test\n"
+      << "acl_smtp_rcpt = acl_check_rcpt\n"
+      << "begin acl\nacl_check_rcpt:\n  require message = relay not permitted\n    domains = +local_domains\n"
+      << "  require verify = recipient\n  accept\n"
+      << "begin routers\n"
+      << "senders:\n  driver = manualroute\n  domains = sender.test\n  route_list = * 127.0.0.1\n"
+      << "  self = send\n  transport = to_sender\n"
+      << "localuser:\n  driver = accept\n  domains = +local_domains\n  local_parts = jane : full\n"
+      << "  transport = local_maildir\n  cannot_route_message = Unknown user\n"
+      << "begin transports\n"
+      << "to_sender:\n  driver = smtp\n  port = " << senderPort << "\n  hosts_avoid_tls = *\n"
+      << "local_maildir:\n  driver = appendfile\n  directory = " << mail << "/${local_part_data}\n"
+      << "  maildir_format\n  user = Debian-exim\n  quota = ${if eq{$local_part_data}{full}{100}{}}\n"
+      << "begin retry\n*  quota  F,3s,1s\n*  *  F,10s,2s\n";
+    return c.str();
+  });
+  MaildirPostfixOptions o = sendingPostfix(receiver.port(), freePort());
+  o.port = senderPort;
+  MaildirPostfix sender(o);
+  TempDir dir;
+  writeMessages(dir);
+  sender.send(dir / "m1.eml", {"jane@acme.test", "nobody@acme.test", "full@acme.test"}, "");
+  const auto notices = waitForNotices([&] { return maildirMessages(sender.maildir()); }, 2, std::chrono::seconds(60));
+  ASSERT_EQ(notices.size(), 2u) << sender.log() << receiver.log();
+  const auto got = readAll(notices);
+  SCOPED_TRACE(describe(got));
+  EXPECT_TRUE(got.problems.empty());
+  ASSERT_EQ(got.byRecipient.size(), 2u);
+  ASSERT_EQ(got.byRecipient.at("nobody@acme.test").size(), 1u);
+  const auto& nobody = got.byRecipient.at("nobody@acme.test")[0];
+  EXPECT_TRUE(nobody.hard);
+  EXPECT_EQ(nobody.reason, "userunknown");
+  EXPECT_EQ(nobody.smtp_command, "RCPT");
+  ASSERT_EQ(got.byRecipient.at("full@acme.test").size(), 1u);
+  const auto& full = got.byRecipient.at("full@acme.test")[0];
+  EXPECT_FALSE(full.hard);
+  EXPECT_EQ(full.reason, "mailboxfull");
+  ASSERT_EQ(maildirMessages(receiver.maildir("jane")).size(), 1u) << receiver.log();
 }
