@@ -606,3 +606,68 @@ TEST(MtaBounces, AnEximReceiverRefusesOrBouncesInItsOwnWords) {
   EXPECT_EQ(full.reason, "mailboxfull");
   ASSERT_EQ(maildirMessages(receiver.maildir("jane")).size(), 1u) << receiver.log();
 }
+
+TEST(MtaBounces, AnEximReceiverThatCannotVerifyOurSenderIsNoDeadMailbox) {
+  // Exim's "require verify = sender" at RCPT (a receiver checking that the sender's address routes)
+  // with no route to sender.test: the 550 is about our sender, under a live recipient's RCPT.
+  Exim receiver([](const std::string& mail) {
+    std::ostringstream c;
+    c << "primary_hostname = mx.acme.test\ndomainlist local_domains = acme.test\n"
+      << "acl_smtp_rcpt = acl_check_rcpt\n"
+      << "begin acl\nacl_check_rcpt:\n  require message = relay not permitted\n    domains = +local_domains\n"
+      << "  require verify = sender\n  require verify = recipient\n  accept\n"
+      << "begin routers\n"
+      << "localuser:\n  driver = accept\n  domains = +local_domains\n  local_parts = jane\n"
+      << "  transport = local_maildir\n  cannot_route_message = Unknown user\n"
+      << "begin transports\n"
+      << "local_maildir:\n  driver = appendfile\n  directory = " << mail << "/${local_part_data}\n"
+      << "  maildir_format\n  user = Debian-exim\n";
+    return c.str();
+  });
+  MaildirPostfix sender(sendingPostfix(receiver.port(), freePort()));
+  TempDir dir;
+  writeMessages(dir);
+  sender.send(dir / "m1.eml", {"jane@acme.test"}, "");
+  const auto notices = waitForNotices([&] { return maildirMessages(sender.maildir()); }, 1, std::chrono::seconds(60));
+  ASSERT_EQ(notices.size(), 1u) << sender.log() << receiver.log();
+  const auto got = readAll(notices);
+  SCOPED_TRACE(describe(got) + notices[0]);
+  EXPECT_TRUE(got.problems.empty());
+  ASSERT_EQ(got.byRecipient.size(), 1u);
+  ASSERT_EQ(got.byRecipient.at("jane@acme.test").size(), 1u);
+  const auto& jane = got.byRecipient.at("jane@acme.test")[0];
+  ASSERT_NE(jane.diagnostic.find("Sender verify failed"), std::string::npos) << "not the refusal meant";
+  EXPECT_FALSE(jane.hard);
+  EXPECT_FALSE(deadAddressReason(jane.reason)) << jane.reason;
+}
+
+TEST(MtaBounces, APostfixReceiverRefusingUsOrOurSenderIsNoDeadMailbox) {
+  // Refusals about the sending side, given at RCPT under a live mailbox (smtpd_delay_reject):
+  // Postfix's client restriction ("Client host rejected: Access denied") and its sender access
+  // map ("Sender address rejected: Access denied").
+  TempDir dir;
+  openToDaemons(dir.path());
+  std::ofstream(dir / "sender_access") << "rep@sender.test REJECT\n";
+  Postfix refusesUs({"acme.test"}, {"jane@acme.test OK"}, {"smtpd_client_restrictions = reject"});
+  Postfix refusesOurSender({"globex.test"}, {"jane@globex.test OK"},
+                           {"smtpd_sender_restrictions = check_sender_access texthash:" + (dir / "sender_access").string()});
+  MaildirPostfixOptions o = sendingPostfix(refusesUs.port(), freePort());
+  o.transport.push_back("globex.test smtp:[127.0.0.1]:" + std::to_string(refusesOurSender.port()));
+  MaildirPostfix sender(o);
+  writeMessages(dir);
+  sender.send(dir / "m1.eml", {"jane@acme.test", "jane@globex.test"}, "");
+  const auto notices = waitForNotices([&] { return maildirMessages(sender.maildir()); }, 1, std::chrono::seconds(60));
+  ASSERT_EQ(notices.size(), 1u) << sender.log();
+  const auto got = readAll(notices);
+  SCOPED_TRACE(describe(got));
+  EXPECT_TRUE(got.problems.empty());
+  ASSERT_EQ(got.byRecipient.size(), 2u);
+  for (const auto& [who, words] : {std::pair<std::string, std::string>{"jane@acme.test", "Client host rejected"},
+                                   {"jane@globex.test", "Sender address rejected"}}) {
+    ASSERT_EQ(got.byRecipient.at(who).size(), 1u) << who;
+    const auto& r = got.byRecipient.at(who)[0];
+    ASSERT_NE(r.diagnostic.find(words), std::string::npos) << who << ": not the refusal meant";
+    EXPECT_FALSE(r.hard) << who;
+    EXPECT_FALSE(deadAddressReason(r.reason)) << who << " " << r.reason;
+  }
+}
