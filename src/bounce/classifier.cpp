@@ -3,10 +3,12 @@
 // its fields appear), the human text of the common MTAs that send no report (Exim, qmail,
 // Gmail, Exchange...: text_reader.cpp), and auto-replies (RFC 3834), which are not bounces.
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -183,6 +185,21 @@ bool readSesJson(const MimeView& v, Classification& out) {
 // between (deliver.c's "The following address(es) failed:" and its delay warning): an address
 // with no reason of its own is followed at once by the next one's. Recipients listed on one line
 // ("a@x, b@y: 550 ...") share the words after the list's last member.
+// Where `address` is mentioned in `lh` from `from` on, as a whole address: not the tail of a longer
+// one ("admin@acme.test" in "sysadmin@acme.test") nor the head of one ("a@acme.test.example").
+size_t findAddress(const std::string& lh, const std::string& address, size_t from = 0) {
+  auto localChar = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-/=?^_`{|}~.").find(c) != std::string_view::npos;
+  };
+  auto domainChar = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.'; };
+  for (size_t at = lh.find(address, from); at != std::string::npos; at = lh.find(address, at + 1)) {
+    const size_t end = at + address.size();
+    const bool dotEnd = end < lh.size() && lh[end] == '.' && (end + 1 >= lh.size() || !domainChar(lh[end + 1]));
+    if ((at == 0 || !localChar(lh[at - 1])) && (end >= lh.size() || !domainChar(lh[end]) || dotEnd)) return at;
+  }
+  return std::string::npos;
+}
+
 std::string paragraphAbout(const std::string& human, const std::string& lh, size_t at, const std::string& recipient,
                            const std::vector<std::string>& others) {
   size_t blank = lh.find("\n\n", at);
@@ -193,7 +210,7 @@ std::string paragraphAbout(const std::string& human, const std::string& lh, size
     std::string whom;
     for (const auto& o : others)
       if (o != recipient)
-        if (const size_t q = lh.find(o, from); q != std::string::npos && q < next) next = q, whom = o;
+        if (const size_t q = findAddress(lh, o, from); q != std::string::npos && q < next) next = q, whom = o;
     if (next >= blank) break;
     // Only separators between, on one line or with a comma: one of a list; its words follow its
     // last member. (Exim's addresses one per line are not a list.)
@@ -262,7 +279,7 @@ bool readDsn(const MimeView& v, Classification& out) {
     if (!human.empty()) {
       // The paragraph of the human text that names this recipient.
       const std::string lh = asciiLower(human);
-      auto at = lh.find(asciiLower(r.recipient));
+      auto at = findAddress(lh, asciiLower(r.recipient));
       if (at != std::string::npos) {
         const std::string para = paragraphAbout(human, lh, at, asciiLower(r.recipient), reported);
         if (r.smtp_command.empty()) r.smtp_command = findCommand(para);

@@ -68,6 +68,13 @@ TEST(Bounce, EximAddressWithoutAReasonListedAboveAnothersReasonKeepsItsOwn) {
                                                            {"grey@acme.test", "userunknown", "5.1.1", "550", true, "failed"}});
 }
 
+TEST(Bounce, AnAddressInsideAnotherIsNotItsMention) {
+  // "admin@acme.test" inside "RCPT TO:<sysadmin@acme.test>" is no mention of admin@: the text about
+  // sysadmin@ ran to its own reply line and stopped there, and its 550 5.1.1 was lost (onhold).
+  expectRecords("exim-lmtp-address-inside-another.eml", {{"admin@acme.test", "mailboxfull", "5.2.2", "552", false, "failed"},
+                                                        {"sysadmin@acme.test", "userunknown", "5.1.1", "550", true, "failed"}});
+}
+
 TEST(Bounce, EximTextWithoutAReport) {
   expectRecords("exim-text.eml", {{"nobody@globex.test", "userunknown", "5.1.1", "550", true, "failed"}});
   // Refused at MAIL FROM: about our sender, never a dead mailbox.
