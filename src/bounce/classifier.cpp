@@ -179,49 +179,69 @@ bool readSesJson(const MimeView& v, Classification& out) {
 }
 
 // ---- RFC 3464 delivery-status fields, in a report part or pasted into a text ----
-// The part of a notice's human text about one recipient of its report: from the recipient's first
-// mention to the paragraph's end, or to the line of the next recipient the report names. Exim lists
-// its addresses one under another, each with its reason indented below it and no blank line
-// between (deliver.c's "The following address(es) failed:" and its delay warning): an address
-// with no reason of its own is followed at once by the next one's. Recipients listed on one line
-// ("a@x, b@y: 550 ...") share the words after the list's last member.
-// Where `address` is mentioned in `lh` from `from` on, as a whole address: not the tail of a longer
-// one ("admin@acme.test" in "sysadmin@acme.test") nor the head of one ("a@acme.test.example").
-size_t findAddress(const std::string& lh, const std::string& address, size_t from = 0) {
+// The whole-address mentions of a report's recipients in the lowered human text, in text order:
+// not the tail of a longer address ("admin@acme.test" in "sysadmin@acme.test") nor the head of one
+// ("a@acme.test.example"); a quote before and after is a boundary (`a@b'). One pass per recipient,
+// so a notice of hundreds of recipients costs a search each, not one per pair.
+struct Mention {
+  size_t at;
+  std::string address;
+  bool opensLine;  // the first thing on its line, after spaces and <"'`
+};
+
+std::vector<Mention> mentionsOf(const std::string& lh, const std::vector<std::string>& addresses) {
   auto localChar = [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-/=?^_`{|}~.").find(c) != std::string_view::npos;
   };
   auto domainChar = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.'; };
-  for (size_t at = lh.find(address, from); at != std::string::npos; at = lh.find(address, at + 1)) {
-    const size_t end = at + address.size();
-    const bool dotEnd = end < lh.size() && lh[end] == '.' && (end + 1 >= lh.size() || !domainChar(lh[end + 1]));
-    if ((at == 0 || !localChar(lh[at - 1])) && (end >= lh.size() || !domainChar(lh[end]) || dotEnd)) return at;
+  std::vector<Mention> out;
+  for (const auto& address : std::set<std::string>(addresses.begin(), addresses.end())) {
+    if (address.empty()) continue;
+    for (size_t at = lh.find(address); at != std::string::npos; at = lh.find(address, at + 1)) {
+      const size_t end = at + address.size();
+      const bool dotEnd = end < lh.size() && lh[end] == '.' && (end + 1 >= lh.size() || !domainChar(lh[end + 1]));
+      const bool quoted = at > 0 && (lh[at - 1] == '\'' || lh[at - 1] == '`') && end < lh.size() && lh[end] == '\'';
+      if (!((at == 0 || !localChar(lh[at - 1]) || quoted) && (end >= lh.size() || !domainChar(lh[end]) || dotEnd)))
+        continue;
+      const size_t lineStart = at == 0 ? 0 : lh.rfind('\n', at - 1) + 1;
+      const bool opens = lh.find_first_not_of(" \t\r<\"'`", lineStart) >= at;
+      out.push_back({at, address, opens});
+    }
   }
-  return std::string::npos;
+  std::sort(out.begin(), out.end(), [](const Mention& a, const Mention& b) { return a.at < b.at; });
+  return out;
 }
 
-std::string paragraphAbout(const std::string& human, const std::string& lh, size_t at, const std::string& recipient,
-                           const std::vector<std::string>& others) {
+// The part of a notice's human text about one recipient of its report: from the recipient's mention
+// (the first that opens a line, else the first: a Subject line or an intro sentence may name it
+// first) to the paragraph's end, or to the line that another recipient of the report opens. Exim
+// lists its addresses one under another, each with its reason indented below it and no blank line
+// between (deliver.c's "The following address(es) failed:" and its delay warning): an address with
+// no reason of its own is followed at once by the next one's. Another recipient named inside a
+// reason ("please write to b@x", "RCPT TO:<b@x>") does not end it. Recipients listed across lines
+// with a comma ("a@x,\n b@y: 550 ...") share the words after the list's last member.
+std::string paragraphAbout(const std::string& human, const std::string& lh, const std::vector<Mention>& mentions,
+                           const std::string& recipient) {
+  const Mention* self = nullptr;
+  for (const auto& m : mentions)
+    if (m.address == recipient && (!self || (m.opensLine && !self->opensLine))) {
+      self = &m;
+      if (m.opensLine) break;
+    }
+  if (!self) return "";
+  const size_t at = self->at;
   size_t blank = lh.find("\n\n", at);
   if (blank == std::string::npos) blank = lh.size();
   size_t from = at + recipient.size();
-  for (;;) {
-    size_t next = lh.size();
-    std::string whom;
-    for (const auto& o : others)
-      if (o != recipient)
-        if (const size_t q = findAddress(lh, o, from); q != std::string::npos && q < next) next = q, whom = o;
-    if (next >= blank) break;
-    // Only separators between, on one line or with a comma: one of a list; its words follow its
-    // last member. (Exim's addresses one per line are not a list.)
-    const std::string gap = lh.substr(from, next - from);
-    if (gap.find_first_not_of(" \t\r\n,;<>\"'") == std::string::npos &&
-        (gap.find('\n') == std::string::npos || gap.find_first_of(",;") != std::string::npos)) {
-      from = next + whom.size();
+  for (const auto& m : mentions) {
+    if (m.at < from || m.address == recipient || !m.opensLine) continue;
+    if (m.at >= blank) break;
+    const std::string_view gap(lh.data() + from, m.at - from);
+    if (gap.find_first_not_of(" \t\r\n,;<>\"'") == std::string_view::npos && gap.find_first_of(",;") != std::string_view::npos) {
+      from = m.at + m.address.size();
       continue;
     }
-    const size_t lineStart = lh.rfind('\n', next);
-    if (lineStart != std::string::npos && lineStart > at) blank = std::min(blank, lineStart);
+    blank = lh.rfind('\n', m.at);
     break;
   }
   return human.substr(at, blank - at);
@@ -269,19 +289,25 @@ bool readDsn(const MimeView& v, Classification& out) {
       break;
     }
   std::vector<std::string> reported;
-  for (const auto& r : records) reported.push_back(asciiLower(r.recipient));
+  std::map<std::string, int> times;  // how many records name each address
+  for (const auto& r : records) {
+    reported.push_back(asciiLower(r.recipient));
+    ++times[reported.back()];
+  }
+  const std::string lh = asciiLower(human);
+  const std::vector<Mention> mentions = human.empty() ? std::vector<Mention>{} : mentionsOf(lh, reported);
   // One recipient: a transcript anywhere in the text says which command failed.
   const std::string wholeCommand = records.size() == 1 ? findCommand(human) : std::string();
   for (size_t i = 0; i < records.size(); ++i) {
     auto& r = records[i];
     if (r.smtp_command.empty()) r.smtp_command = findCommand(r.diagnostic);
     if (r.smtp_command.empty()) r.smtp_command = wholeCommand;
-    if (!human.empty()) {
-      // The paragraph of the human text that names this recipient.
-      const std::string lh = asciiLower(human);
-      auto at = findAddress(lh, asciiLower(r.recipient));
-      if (at != std::string::npos) {
-        const std::string para = paragraphAbout(human, lh, at, asciiLower(r.recipient), reported);
+    // The paragraph of the human text that names this recipient. Not for an address that several
+    // records name (Exim's Final-Recipient is the alias for each of its failed members): which
+    // paragraph is whose, the text cannot say, and one member's "no such user" would make the alias dead.
+    if (!human.empty() && times[reported[i]] == 1) {
+      const std::string para = paragraphAbout(human, lh, mentions, reported[i]);
+      if (!para.empty()) {
         if (r.smtp_command.empty()) r.smtp_command = findCommand(para);
         // No Diagnostic-Code: for a single recipient, the whole text up to the returned message
         // (an MTA's own sentence, "The user(s) account is disabled.", may stand apart from the

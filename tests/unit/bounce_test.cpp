@@ -75,6 +75,29 @@ TEST(Bounce, AnAddressInsideAnotherIsNotItsMention) {
                                                         {"sysadmin@acme.test", "userunknown", "5.1.1", "550", true, "failed"}});
 }
 
+TEST(Bounce, TheTextAboutARecipientEndsWhereAnotherRecipientsEntryStarts) {
+  // Notices a review wrote after Exim's layout (h74-*.eml, tests/data/bounces/README.md).
+  // A reason that names another recipient ("please write to bob@") does not end alice@'s text: her
+  // 550 5.1.1 was lost.
+  expectRecords("h74-exim-reason-names-another-recipient.eml", {{"alice@acme.test", "userunknown", "5.1.1", "550", true, "failed"},
+                                                               {"bob@acme.test", "onhold", "5.0.0", "", false, "failed"}});
+  // An address in quotes (`a@b') is still a mention: its reason was lost.
+  expectRecords("h74-quoted-address-mention.eml", {{"admin@acme.test", "userunknown", "5.1.1", "550", true, "failed"},
+                                                  {"carol@acme.test", "mailboxfull", "5.0.0", "452", false, "failed"}});
+  // admin@ (no reason of its own) inside "sysadmin@": it took sysadmin@'s "no such user", hard.
+  expectRecords("h74-exim-suffix-address-takes-longer-ones-reason.eml",
+                {{"sysadmin@acme.test", "userunknown", "5.0.0", "", true, "failed"},
+                 {"admin@acme.test", "onhold", "5.0.0", "", false, "failed"}});
+  // Exim names the alias in each failed member's Final-Recipient: which entry is whose, the text
+  // cannot say, and one member's "no such user" made the live alias a hard bounce.
+  expectRecords("h74-exim-alias-ancestor-listed-twice.eml", {{"team@acme.test", "onhold", "5.0.0", "", false, "failed"},
+                                                            {"team@acme.test", "onhold", "5.0.0", "", false, "failed"}});
+  // bob@ named first in the warning's Subject line: his entry is the line he opens.
+  expectRecords("h74-exim-warning-subject-names-recipient.eml",
+                {{"alice@acme.test", "mailboxfull", "4.2.2", "452", false, "delayed"},
+                 {"bob@acme.test", "mailboxfull", "4.2.2", "452", false, "delayed"}});
+}
+
 TEST(Bounce, EximTextWithoutAReport) {
   expectRecords("exim-text.eml", {{"nobody@globex.test", "userunknown", "5.1.1", "550", true, "failed"}});
   // Refused at MAIL FROM: about our sender, never a dead mailbox.
