@@ -2,6 +2,9 @@
 #include "bounce/bounce_text.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <set>
+#include <string_view>
 #include <regex>
 
 #include "safetynet/core/text.hpp"
@@ -42,6 +45,29 @@ std::string reportedAddress(const std::string& field_value) {
                      a.find_first_of("<>()[],;:\"\\") == std::string::npos &&
                      std::none_of(a.begin(), a.end(), [](char c) { return static_cast<unsigned char>(c) < 0x21 || c == 0x7f; });
   return plain ? asciiLower(a) : addressIn(v);
+}
+
+std::vector<Mention> mentionsOf(const std::string& lh, const std::vector<std::string>& addresses) {
+  auto localChar = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-/=?^_`{|}~.").find(c) != std::string_view::npos;
+  };
+  auto domainChar = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.'; };
+  std::vector<Mention> out;
+  for (const auto& address : std::set<std::string>(addresses.begin(), addresses.end())) {
+    if (address.empty()) continue;
+    for (size_t at = lh.find(address); at != std::string::npos; at = lh.find(address, at + 1)) {
+      const size_t end = at + address.size();
+      const bool dotEnd = end < lh.size() && lh[end] == '.' && (end + 1 >= lh.size() || !domainChar(lh[end + 1]));
+      const bool quoted = at > 0 && (lh[at - 1] == '\'' || lh[at - 1] == '`') && end < lh.size() && lh[end] == '\'';
+      if (!((at == 0 || !localChar(lh[at - 1]) || quoted) && (end >= lh.size() || !domainChar(lh[end]) || dotEnd)))
+        continue;
+      const size_t lineStart = at == 0 ? 0 : lh.rfind('\n', at - 1) + 1;
+      const bool opens = lh.find_first_not_of(" \t\r<>\"'`", lineStart) >= at;
+      out.push_back({at, address, opens});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Mention& a, const Mention& b) { return a.at < b.at; });
+  return out;
 }
 
 std::vector<std::string> allAddresses(const std::string& text) {

@@ -14,6 +14,17 @@ std::string addressIn(const std::string& value);
 std::string reportedAddress(const std::string& field_value);
 // Every address in a text, lower-cased, in order (repeats kept).
 std::vector<std::string> allAddresses(const std::string& text);
+// A whole-address mention of one of some addresses in a lowered text: not the tail of a longer
+// address ("admin@acme.test" in "sysadmin@acme.test") nor the head of one ("a@acme.test.example");
+// a quote before and after is a boundary (`a@b').
+struct Mention {
+  size_t at;
+  std::string address;
+  bool opensLine;  // the first thing on its line, after spaces and <>"'`
+};
+// Every such mention of `addresses` (lower-cased) in `lowerText`, in text order: one search per
+// distinct address.
+std::vector<Mention> mentionsOf(const std::string& lowerText, const std::vector<std::string>& addresses);
 // One line, single spaces: MTAs wrap their phrases across lines.
 std::string collapse(const std::string& text);
 // Where the returned original message starts in a bounce's text, or npos.

@@ -179,39 +179,6 @@ bool readSesJson(const MimeView& v, Classification& out) {
 }
 
 // ---- RFC 3464 delivery-status fields, in a report part or pasted into a text ----
-// The whole-address mentions of a report's recipients in the lowered human text, in text order:
-// not the tail of a longer address ("admin@acme.test" in "sysadmin@acme.test") nor the head of one
-// ("a@acme.test.example"); a quote before and after is a boundary (`a@b'). One pass per recipient,
-// so a notice of hundreds of recipients costs a search each, not one per pair.
-struct Mention {
-  size_t at;
-  std::string address;
-  bool opensLine;  // the first thing on its line, after spaces and <"'`
-};
-
-std::vector<Mention> mentionsOf(const std::string& lh, const std::vector<std::string>& addresses) {
-  auto localChar = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-/=?^_`{|}~.").find(c) != std::string_view::npos;
-  };
-  auto domainChar = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.'; };
-  std::vector<Mention> out;
-  for (const auto& address : std::set<std::string>(addresses.begin(), addresses.end())) {
-    if (address.empty()) continue;
-    for (size_t at = lh.find(address); at != std::string::npos; at = lh.find(address, at + 1)) {
-      const size_t end = at + address.size();
-      const bool dotEnd = end < lh.size() && lh[end] == '.' && (end + 1 >= lh.size() || !domainChar(lh[end + 1]));
-      const bool quoted = at > 0 && (lh[at - 1] == '\'' || lh[at - 1] == '`') && end < lh.size() && lh[end] == '\'';
-      if (!((at == 0 || !localChar(lh[at - 1]) || quoted) && (end >= lh.size() || !domainChar(lh[end]) || dotEnd)))
-        continue;
-      const size_t lineStart = at == 0 ? 0 : lh.rfind('\n', at - 1) + 1;
-      const bool opens = lh.find_first_not_of(" \t\r<\"'`", lineStart) >= at;
-      out.push_back({at, address, opens});
-    }
-  }
-  std::sort(out.begin(), out.end(), [](const Mention& a, const Mention& b) { return a.at < b.at; });
-  return out;
-}
-
 // The part of a notice's human text about one recipient of its report: from the recipient's mention
 // (the first that opens a line, else the first: a Subject line or an intro sentence may name it
 // first) to the paragraph's end, or to the line that another recipient of the report opens. Exim

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <optional>
 #include <regex>
 #include <set>
@@ -65,7 +66,8 @@ bool offeredAsContact(const std::string& lowerText, const std::string& address) 
       R"(\b(?:contact|contact us at|write to|write to us at|please try|try|please use|use|send (?:an )?e?-?mail to|)"
       R"((?:e-?)?mail us at|reach us at|questions to|forward (?:it )?to|help ?desk at|service desk at|support at)$)");
   bool mentioned = false;
-  for (size_t at = lowerText.find(address); at != std::string::npos; at = lowerText.find(address, at + 1)) {
+  for (const auto& m : mentionsOf(lowerText, {address})) {
+    const size_t at = m.at;
     mentioned = true;
     const size_t lineStart = at == 0 ? 0 : lowerText.rfind('\n', at - 1) + 1;
     std::string before = lowerText.substr(std::max(lineStart, at >= 40 ? at - 40 : 0), at - std::max(lineStart, at >= 40 ? at - 40 : 0));
@@ -140,12 +142,10 @@ SendmailVerdict sendmailVerdict(const std::string& human, const std::string& lh,
 }
 
 // Where the address opens a line of the text (a failure list: "<a@b>:", "a@b on <date>"), or npos.
+// (A whole address: "kim@acme.com" inside "<kim@acme.com.au>:" opens no line.)
 size_t mentionOpeningALine(const std::string& text, const std::string& address) {
-  for (size_t at = text.find(address); at != std::string::npos; at = text.find(address, at + 1)) {
-    size_t b = at;
-    while (b > 0 && (text[b - 1] == ' ' || text[b - 1] == '\t' || text[b - 1] == '<' || text[b - 1] == '>')) --b;
-    if (b == 0 || text[b - 1] == '\n') return at;
-  }
+  for (const auto& m : mentionsOf(text, {address}))
+    if (m.opensLine) return m.at;
   return std::string::npos;
 }
 
@@ -204,19 +204,44 @@ bool introducesFailedRecipients(const std::string& lowerText) {
 // (IMail's "Unknown user: a@b") to the paragraph's end or the next candidate's line (the words
 // there are that address's: "554 <b@y>... 550 Host unknown"). Or the returned message was sent to
 // it, or Sendmail's transcript gives it a line.
+// A mention inside another candidate's entry (the line it opens and the lines under it, to the
+// paragraph's end) is in passing: Postfix's "User has moved to bob@x" in alice@'s reply, a
+// "please write to kim@acme.com" under <kim@acme.com.au>.
+bool insideAnothersEntry(const std::string& lh, const std::vector<Mention>& mentions, const Mention& m) {
+  const Mention* entry = nullptr;
+  for (const auto& o : mentions) {
+    if (o.at >= m.at) break;
+    if (o.opensLine) entry = &o;
+  }
+  if (!entry || entry->address == m.address) return false;
+  const size_t blank = lh.find("\n\n", entry->at);
+  return blank == std::string::npos || blank > m.at;
+}
+
 bool namedAsFailed(const std::string& human, const std::string& lh, const std::string& address,
-                   const std::vector<std::string>& candidates, const std::set<std::string>& addressed) {
-  if (addressed.count(address) || mentionOpeningALine(lh, address) != std::string::npos) return true;
+                   const std::vector<std::string>& candidates, const std::set<std::string>& addressed,
+                   const std::vector<Mention>& mentions) {
+  if (addressed.count(address)) return true;
+  for (const auto& m : mentions)
+    if (m.address == address && m.opensLine) return true;
   if (!sendmailVerdict(human, lh, address).line.empty()) return true;
   // The first candidate mentioned from `from` on, and where.
   auto nextMention = [&](size_t from, const std::string& self) {
     std::pair<size_t, std::string> next{lh.size(), ""};
-    for (const auto& c : candidates)
-      if (c != self)
-        if (const size_t q = lh.find(c, from); q != std::string::npos && q < next.first) next = {q, c};
+    for (const auto& m : mentions)
+      if (m.at >= from && m.address != self) {
+        next = {m.at, m.address};
+        break;
+      }
     return next;
   };
-  for (size_t first = lh.find(address); first != std::string::npos; first = lh.find(address, first + 1)) {
+  // The paragraphs found to carry no failure, by their end: one that starts later and ends there
+  // is a part of one of them and carries none either (an address named on each of hundreds of
+  // lines would otherwise read the rest of the text once per line).
+  std::map<size_t, size_t> clean;  // end -> the earliest start read
+  for (const auto& mention : mentions) {
+    if (mention.address != address || insideAnothersEntry(lh, mentions, mention)) continue;
+    const size_t first = mention.at;
     // One of a list ("a@x, b@y"): the words after the list's last member are every member's.
     size_t at = first;
     std::string last = address;
@@ -239,8 +264,10 @@ bool namedAsFailed(const std::string& human, const std::string& lh, const std::s
         break;
       }
     }
+    if (const auto it = clean.find(end); it != clean.end() && it->second <= lineStart) continue;
     if (carriesAFailure(human.substr(lineStart, end - lineStart)) || introducesFailedRecipients(lh.substr(lineStart, end - lineStart)))
       return true;
+    clean[end] = lineStart;
   }
   return false;
 }
@@ -367,10 +394,12 @@ bool readText(const MimeView& v, Classification& out) {
   std::vector<std::string> inPassing;
   if (recipients.empty()) {
     std::vector<std::string> named;  // at most as many as a notice's records (kMaxRecipients)
+    std::set<std::string> seen;      // each address judged once, however often it is named
     for (const auto& a : allAddresses(human))
-      if (named.size() < 200 && !notARecipient(a) && std::find(named.begin(), named.end(), a) == named.end()) named.push_back(a);
+      if (named.size() < 200 && seen.insert(a).second && !notARecipient(a)) named.push_back(a);
+    const std::vector<Mention> mentions = mentionsOf(lh, named);
     for (const auto& a : named)
-      if (namedAsFailed(human, lh, a, named, addressed)) add(a);
+      if (namedAsFailed(human, lh, a, named, addressed, mentions)) add(a);
       else inPassing.push_back(a);
   }
   // A message someone sent to themselves: the failure text lists one of ours as failed (the
@@ -463,23 +492,32 @@ bool readText(const MimeView& v, Classification& out) {
   // The report's own words that every failure it lists is permanent (a delay notice is not).
   const bool permanent = saysPermanent(*activeRules(), human);
   std::optional<std::string> failureLines;
+  const std::vector<Mention> recipientMentions = mentionsOf(lh, recipients);
   for (size_t i = 0; i < recipients.size(); ++i) {
     BounceRecord r;
     r.recipient = recipients[i];
-    // This recipient's part of the text: from its mention to the next recipient's. The mention
-    // that opens a line, where there is one: a summary ("To: a@x; b@y") may name it before.
-    auto at = mentionOpeningALine(lh, r.recipient);
-    if (at == std::string::npos) at = lh.find(r.recipient);
+    // This recipient's part of the text: from its mention to the next recipient's entry. The
+    // mention that opens a line, where there is one: a summary ("To: a@x; b@y") may name it before.
+    size_t at = std::string::npos;
+    for (const auto& m : recipientMentions)
+      if (m.address == r.recipient && (at == std::string::npos || m.opensLine)) {
+        at = m.at;
+        if (m.opensLine) break;
+      }
     std::string block;
     if (at == std::string::npos) {
       block = human;
     } else {
+      // Another recipient's entry: a mention that opens a line, or Sendmail's "<b@y>... 550 ..."
+      // transcript line. One named inside this recipient's reason ("please write to bob@",
+      // "RCPT TO:<sysadmin@...>") is not.
       size_t end = std::string::npos;
-      for (size_t k = 0; k < recipients.size(); ++k) {
-        if (k == i) continue;
-        auto q = lh.find(recipients[k], at + r.recipient.size());
-        if (q != std::string::npos && q < end) end = q;
-      }
+      for (const auto& m : recipientMentions)
+        if (m.at >= at + r.recipient.size() && m.address != r.recipient &&
+            (m.opensLine || lh.compare(m.at + m.address.size(), 5, ">... ") == 0)) {
+          end = m.at;
+          break;
+        }
       // Up to the next recipient's line when that is a later one: the words that open it are that
       // recipient's (a transcript's "<<< 550 5.1.1 <b@y>... User unknown").
       if (end != std::string::npos)

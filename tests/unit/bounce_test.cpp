@@ -98,6 +98,29 @@ TEST(Bounce, TheTextAboutARecipientEndsWhereAnotherRecipientsEntryStarts) {
                  {"bob@acme.test", "mailboxfull", "4.2.2", "452", false, "delayed"}});
 }
 
+TEST(Bounce, ATextNoticeGivesEachEntryItsOwnWordsAndNoAddressNamedInsideIt) {
+  // Text-only notices a review wrote after the MTAs' own layouts (h75-*.eml, README.md). Another
+  // recipient named in alice@'s reason ("please write to bob@") cut her 550 5.1.1 away, and she
+  // took bob@'s "mailbox is full".
+  expectRecords("h75-exim480-reason-names-another-recipient.eml", {{"alice@acme.test", "userunknown", "5.1.1", "550", true, "failed"},
+                                                                  {"bob@acme.test", "mailboxfull", "", "", false, "failed"}});
+  // admin@ inside "RCPT TO:<sysadmin@...>" ended sysadmin@'s entry: not hard.
+  expectRecords("h75-exim480-suffix-address-cuts-reason.eml", {{"sysadmin@acme.test", "userunknown", "5.1.1", "550", true, "failed"},
+                                                              {"admin@acme.test", "mailboxfull", "5.2.2", "552", false, "failed"}});
+  // Postfix's "User has moved to bob@acme.test" in alice@'s qmail entry: bob@, the new address,
+  // was a hard bounce.
+  expectRecords("h75-qmail-postfix-relocated-names-new-address.eml", {{"alice@acme.test", "hasmoved", "5.1.6", "550", true, "failed"}});
+  // "please write to kim@acme.com" under <kim@acme.com.au>: (a prefix of it), and to admin@ under
+  // <sysadmin@...>: the address written to was hard.
+  expectRecords("h75-qmail-prefix-address-takes-longer-ones-entry.eml", {{"kim@acme.com.au", "userunknown", "5.1.1", "550", true, "failed"}});
+  expectRecords("h75-qmail-suffix-address-takes-longer-ones-entry.eml",
+                {{"sysadmin@acme.test", "userunknown", "5.1.1", "550", true, "failed"}});
+  // Exchange 5.5's quoted entries ('kim@acme.test' on <date>) under a To: summary: each entry opens
+  // its line; both took their text from the summary, neither was hard.
+  expectRecords("h75-exchange55-quoted-entries-with-to-summary.eml", {{"kim@acme.test", "userunknown", "5.1.1", "550", true, "failed"},
+                                                                     {"lee@acme.test", "userunknown", "5.1.1", "550", true, "failed"}});
+}
+
 TEST(Bounce, EximTextWithoutAReport) {
   expectRecords("exim-text.eml", {{"nobody@globex.test", "userunknown", "5.1.1", "550", true, "failed"}});
   // Refused at MAIL FROM: about our sender, never a dead mailbox.
