@@ -506,16 +506,17 @@ class SendingSendmail {
   Process process_;
 };
 
-// The sending side, OpenSMTPD 6.8 (Debian's opensmtpd, unpacked by scripts/setup): the same
-// routes, the rep's notices into a Maildir. Its binary has its spool, control socket and delivery
-// helpers compiled in (/var/spool/smtpd, /var/run/smtpd.sock, /usr/libexec/opensmtpd): one
+// OpenSMTPD 6.8 (Debian's opensmtpd, unpacked by scripts/setup) on 127.0.0.1, named `hostname`,
+// with a configuration of the test's: the listener here, the rest from `body`, which learns the
+// directory its Maildirs go under (written as nobody). Its binary has its spool, control socket and
+// delivery helpers compiled in (/var/spool/smtpd, /var/run/smtpd.sock, /usr/libexec/opensmtpd): one
 // instance per machine, installed. Each run gets a mount namespace of its own with the test's
 // spool and the unpacked helpers mounted over those paths and a fresh /run, and a UTS namespace
-// named as the test MTA. A deferred message is warned about after 2 s and given up
-// after 10 s (bounce warn-interval, queue ttl).
-class SendingOpenSmtpd {
+// with the MTA's name.
+class OpenSmtpd {
  public:
-  SendingOpenSmtpd(unsigned short relayPort, unsigned short closedPort) {
+  template <typename Body>
+  OpenSmtpd(const std::string& hostname, Body body) {
     const std::string smtpd = std::string(kOpenSmtpdRoot) + "/usr/sbin/smtpd";
     if (!fs::exists(smtpd))
       throw std::runtime_error(smtpd + " is missing: scripts/setup unpacks Debian's opensmtpd there.");
@@ -530,30 +531,22 @@ class SendingOpenSmtpd {
     fs::permissions(dir_ / "mail", fs::perms::all);  // Maildirs are written as nobody
     for (int attempt = 0; attempt < 5; ++attempt) {
       port_ = freePort();
-      std::ofstream(config()) << "queue ttl 10s\nbounce warn-interval 2s\n"
-                              << "listen on 127.0.0.1 port " << port_ << "\n"
-                              << "action \"rep\" maildir \"" << (dir_ / "mail" / "rep").string()
-                              << "\" virtual { \"@\" = nobody }\n"
-                              << "action \"receiver\" relay host smtp://127.0.0.1:" << relayPort << "\n"
-                              // Another loopback address: OpenSMTPD's routes are by host, not port, and
-                              // the closed port's errors would disable the receiver's route too.
-                              << "action \"closed\" relay host smtp://127.0.0.2:" << closedPort << "\n"
-                              << "match from any for domain \"sender.test\" action \"rep\"\n"
-                              << "match from any for domain \"acme.test\" action \"receiver\"\n"
-                              << "match from any for domain \"dead.test\" action \"closed\"\n";
+      std::ofstream(config()) << "listen on 127.0.0.1 port " << port_ << "\n" << body((dir_ / "mail").string());
       process_ = Process({"/usr/bin/unshare", "--mount", "--uts", "--propagation", "private", "/bin/sh", "-c",
                           "mount --bind \"$1\" /var/spool/smtpd && mount --bind \"$3\" /usr/libexec && "
                           "mount -t tmpfs none /run && "
-                          "hostname mta.osmtpd-sender.test && exec \"$0\" -d -f \"$2\"",
-                          smtpd, (dir_ / "spool").string(), config(), std::string(kOpenSmtpdRoot) + "/usr/libexec"},
+                          "hostname \"$4\" && exec \"$0\" -d -f \"$2\"",
+                          smtpd, (dir_ / "spool").string(), config(), std::string(kOpenSmtpdRoot) + "/usr/libexec",
+                          hostname},
                          dir_ / "smtpd.out");
       if (waitForTcp(port_, std::chrono::seconds(10))) return;
       stop();
     }
     throw std::runtime_error("smtpd did not start: " + readFile(dir_ / "smtpd.out"));
   }
-  ~SendingOpenSmtpd() { stop(); }
-  fs::path maildir() const { return dir_ / "mail" / "rep"; }
+  ~OpenSmtpd() { stop(); }
+  unsigned short port() const { return port_; }
+  fs::path maildir(const std::string& mailbox = "rep") const { return dir_ / "mail" / mailbox; }
   std::string log() const { return readFile(dir_ / "smtpd.out"); }
   // Over SMTP, as a mail client submits (Python's smtplib; OpenSMTPD's own enqueuer would need its
   // socket, inside the namespace), asking for every DSN.
@@ -576,6 +569,25 @@ class SendingOpenSmtpd {
   unsigned short port_ = 0;
   Process process_;
 };
+
+// The sending side: the same routes as the sending Postfix, the rep's notices into a Maildir. A
+// deferred message is warned about after 2 s and given up after 10 s (bounce warn-interval, queue
+// ttl).
+auto sendingOpenSmtpd(unsigned short relayPort, unsigned short closedPort) {
+  return [=](const std::string& mail) {
+    std::ostringstream c;
+    c << "queue ttl 10s\nbounce warn-interval 2s\n"
+      << "action \"rep\" maildir \"" << mail << "/rep\" virtual { \"@\" = nobody }\n"
+      << "action \"receiver\" relay host smtp://127.0.0.1:" << relayPort << "\n"
+      // Another loopback address: OpenSMTPD's routes are by host, not port, and the closed port's
+      // errors would disable the receiver's route too.
+      << "action \"closed\" relay host smtp://127.0.0.2:" << closedPort << "\n"
+      << "match from any for domain \"sender.test\" action \"rep\"\n"
+      << "match from any for domain \"acme.test\" action \"receiver\"\n"
+      << "match from any for domain \"dead.test\" action \"closed\"\n";
+    return c.str();
+  };
+}
 
 }  // namespace
 
@@ -641,7 +653,7 @@ TEST(MtaBounces, SendmailNoticesAreReadForWhatHappened) {
 TEST(MtaBounces, OpenSmtpdNoticesAreReadForWhatHappened) {
   TempDir dir;
   Postfix receiver = receivingPostfix(dir);
-  SendingOpenSmtpd sender(receiver.port(), freePort());
+  OpenSmtpd sender("mta.osmtpd-sender.test", sendingOpenSmtpd(receiver.port(), freePort()));
   writeMessages(dir);
   sender.send(dir / "m1.eml", kRecipients);
   sender.send(dir / "m2.eml", {"jane@acme.test"});
@@ -736,6 +748,44 @@ TEST(MtaBounces, AnEximReceiverRefusesOrBouncesInItsOwnWords) {
   EXPECT_EQ(got.byRecipient.at("nobody@acme.test")[0].smtp_command, "RCPT");
   ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "full@acme.test", false, "mailboxfull"));
   ASSERT_EQ(maildirMessages(receiver.maildir("jane")).size(), 1u) << receiver.log();
+}
+
+TEST(MtaBounces, AnOpenSmtpdReceiverRefusesUnknownAddressesInItsOwnWords) {
+  // OpenSMTPD as the receiver of two domains, refusing at RCPT in its own words (lka_session.c):
+  // globex.test delivers to the machine's users, and an address no user has is "550 Invalid
+  // recipient" (hard); acme.test is a virtual domain whose table names jane@ alone, and an address
+  // it does not list is "524 5.2.4 Mailing list expansion problem", the reply OpenSMTPD also gives
+  // an alias loop or an expansion to nothing: RFC 3463's X.2.4 (a list that could not be expanded,
+  // "permanent ... or persistent transient"), about the server's expansion, not a missing mailbox
+  // the words name. Soft, on purpose. The sending Postfix writes the notice.
+  OpenSmtpd receiver("mx.acme.test", [](const std::string& mail) {
+    return "action \"virtual\" maildir \"" + mail + "/%{rcpt.user}\" virtual { \"jane@acme.test\" = nobody }\n" +
+           "action \"users\" maildir \"" + mail + "/%{rcpt.user}\"\n" +
+           "match from any for domain \"acme.test\" action \"virtual\"\n" +
+           "match from any for domain \"globex.test\" action \"users\"\n";
+  });
+  MaildirPostfixOptions o = sendingPostfix(receiver.port(), freePort());
+  o.transport.push_back("globex.test smtp:[127.0.0.1]:" + std::to_string(receiver.port()));
+  MaildirPostfix sender(o);
+  TempDir dir;
+  writeMessages(dir);
+  sender.send(dir / "m1.eml", {"jane@acme.test", "nobody@acme.test", "nobody@globex.test", "ghost@globex.test"}, "");
+  const auto notices = waitForNotices([&] { return maildirMessages(sender.maildir()); }, 1, std::chrono::seconds(60));
+  ASSERT_EQ(notices.size(), 1u) << sender.log() << receiver.log();
+  const auto got = readAll(notices);
+  SCOPED_TRACE(describe(got) + notices[0]);
+  EXPECT_TRUE(got.problems.empty());
+  ASSERT_EQ(got.byRecipient.size(), 2u);
+  ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "ghost@globex.test", true, "userunknown"));
+  ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "nobody@acme.test", false, "systemerror"));
+  for (const auto& [who, words] : {std::pair<std::string, std::string>{"ghost@globex.test", "550 Invalid recipient"},
+                                   {"nobody@acme.test", "524 5.2.4 Mailing list expansion problem"}}) {
+    const auto& r = got.byRecipient.at(who)[0];
+    EXPECT_NE(r.diagnostic.find(words), std::string::npos) << who << ": not OpenSMTPD's refusal";
+    EXPECT_EQ(r.smtp_command, "RCPT") << who;
+  }
+  EXPECT_EQ(maildirMessages(receiver.maildir("jane")).size(), 1u) << receiver.log();
+  EXPECT_EQ(maildirMessages(receiver.maildir("nobody")).size(), 1u) << receiver.log();
 }
 
 TEST(MtaBounces, AnEximReceiverThatCannotVerifyOurSenderIsNoDeadMailbox) {
