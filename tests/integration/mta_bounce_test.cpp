@@ -36,6 +36,7 @@ namespace {
 constexpr const char* kEximRoot = "/opt/safetynet-test-peers/exim4";
 constexpr const char* kSendmailRoot = "/opt/safetynet-test-peers/sendmail";
 constexpr const char* kOpenSmtpdRoot = "/opt/safetynet-test-peers/opensmtpd";
+constexpr const char* kDmaRoot = "/opt/safetynet-test-peers/dma";
 
 std::string idOf(const std::string& flag, const std::string& user) {
   std::string out;
@@ -52,18 +53,20 @@ void openToDaemons(const fs::path& dir) {
 // The receiving side: a real Postfix with one mailbox (jane@acme.test) and RCPT refusals from its
 // own access map, the words Postfix writes for each (smtpd_check.c): "User unknown in virtual
 // mailbox table" (5.1.1) for any other address, and the admin's texts below.
-Postfix receivingPostfix(const TempDir& dir) {
+Postfix receivingPostfix(const TempDir& dir, const std::vector<std::string>& extra = {}) {
   openToDaemons(dir.path());
   std::ofstream(dir / "rcpt_access") << "full@acme.test 552 5.2.2 Mailbox full\n"
                                      << "greylist@acme.test 450 4.7.1 Greylisted, try again later\n"
                                      << "blocked@acme.test REJECT\n";
   std::ofstream(dir / "header_checks") << "/^Subject: .*free money/ REJECT Spam content not accepted\n";
-  return Postfix({"acme.test"}, {"jane@acme.test OK"},
-                 {"smtpd_recipient_restrictions = check_recipient_access texthash:" + (dir / "rcpt_access").string() +
-                      ", reject_unauth_destination",
-                  "header_checks = regexp:" + (dir / "header_checks").string(),
-                  // A receiver without DSN: the sender's MTA reports "relayed" for NOTIFY=SUCCESS.
-                  "smtpd_discard_ehlo_keywords = dsn"});
+  std::vector<std::string> cf = {
+      "smtpd_recipient_restrictions = check_recipient_access texthash:" + (dir / "rcpt_access").string() +
+          ", reject_unauth_destination",
+      "header_checks = regexp:" + (dir / "header_checks").string(),
+      // A receiver without DSN: the sender's MTA reports "relayed" for NOTIFY=SUCCESS.
+      "smtpd_discard_ehlo_keywords = dsn"};
+  cf.insert(cf.end(), extra.begin(), extra.end());
+  return Postfix({"acme.test"}, {"jane@acme.test OK"}, cf);
 }
 
 // A daemon and every process it forked: its process group (Process puts each child in its own).
@@ -589,6 +592,53 @@ auto sendingOpenSmtpd(unsigned short relayPort, unsigned short closedPort) {
   };
 }
 
+// The DragonFly Mail Agent 0.13 (Debian's dma, unpacked by scripts/setup): no daemon, it delivers
+// each message as it is handed over, all remote mail (its notices too) through one smarthost. Its
+// configuration and spool paths are compiled in (/etc/dma, /var/spool/dma): each run gets a mount
+// namespace with the test's over them, and a UTS namespace named as the test MTA.
+class SendingDma {
+ public:
+  explicit SendingDma(unsigned short smarthostPort) {
+    dma_ = std::string(kDmaRoot) + "/usr/sbin/dma";
+    if (!fs::exists(dma_)) throw std::runtime_error(dma_ + " is missing: scripts/setup unpacks Debian's dma there.");
+    if (!fs::is_directory("/etc/dma") || !fs::is_directory("/var/spool/dma"))
+      throw std::runtime_error("/etc/dma or /var/spool/dma is missing (the mount points): run scripts/setup.");
+    if (::geteuid() != 0) throw std::runtime_error("the dma peer needs root (mount namespaces)");
+    openToDaemons(dir_.path());
+    fs::create_directories(dir_ / "etc");
+    fs::create_directories(dir_ / "spool");
+    std::string out;
+    // As its Debian package has the spool: dma is set-group-ID mail and writes there as that group.
+    runCommand({"/bin/chgrp", "mail", (dir_ / "spool").string()}, &out);
+    runCommand({"/bin/chmod", "2775", (dir_ / "spool").string()}, &out);
+    std::ofstream(dir_ / "etc" / "dma.conf") << "SMARTHOST 127.0.0.1\nPORT " << smarthostPort
+                                             << "\nMAILNAME mta.dma-sender.test\n";
+  }
+  // As sendmail(1) would be called; dma -D delivers in the foreground.
+  void send(const fs::path& message, const std::vector<std::string>& recipients) const {
+    std::vector<std::string> argv = {"/usr/bin/unshare", "--mount", "--uts", "--propagation", "private", "/bin/sh", "-c",
+                                     "mount --bind \"$1\" /etc/dma && mount --bind \"$2\" /var/spool/dma && "
+                                     "hostname mta.dma-sender.test && m=\"$3\" && shift 3 && "
+                                     "exec \"$0\" -D -f rep@sender.test -i \"$@\" < \"$m\"",
+                                     dma_, (dir_ / "etc").string(), (dir_ / "spool").string(), message.string()};
+    argv.insert(argv.end(), recipients.begin(), recipients.end());
+    std::string out;
+    if (runCommand(argv, &out) != 0) throw std::runtime_error("dma failed: " + out);
+  }
+  // What is still queued (a deferred address, a notice not yet sent).
+  std::vector<std::string> queued() const {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(dir_ / "spool", ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+      out.push_back(it->path().filename().string() + ":\n" + readFile(it->path()));
+    return out;
+  }
+
+ private:
+  TempDir dir_;
+  std::string dma_;
+};
+
 }  // namespace
 
 TEST(MtaBounces, PostfixNoticesAreReadForWhatHappened) {
@@ -669,6 +719,44 @@ TEST(MtaBounces, OpenSmtpdNoticesAreReadForWhatHappened) {
   const auto& jane = got.byRecipient.at("jane@acme.test");
   EXPECT_EQ(std::count_if(jane.begin(), jane.end(), [](const auto& r) { return r.action == "relayed" && !r.hard; }), 1)
       << describe(got);
+}
+
+TEST(MtaBounces, DmaNoticesAreReadForWhatHappened) {
+  // The receiving Postfix also relays sender.test to the rep's Maildir, since dma sends its
+  // notices through the same smarthost as the mail. Only the permanent refusals: dma keeps a
+  // deferred address for days (its compiled-in limit) and writes no delay warning.
+  MaildirPostfix repsMailbox(MaildirPostfixOptions{});
+  TempDir dir;
+  Postfix receiver = receivingPostfix(
+      dir, {"relay_domains = sender.test",
+            "transport_maps = inline:{sender.test=smtp:[127.0.0.1]:" + std::to_string(repsMailbox.port()) + "}"});
+  SendingDma sender(receiver.port());
+  writeMessages(dir);
+  const std::vector<std::string> recipients = {"jane@acme.test", "nobody@acme.test", "full@acme.test",
+                                               "blocked@acme.test"};
+  sender.send(dir / "m1.eml", recipients);
+  sender.send(dir / "m2.eml", {"jane@acme.test"});
+  // One notice per failed address (dma writes each apart), and the refusal after DATA.
+  const auto notices = waitForNotices([&] { return maildirMessages(repsMailbox.maildir()); }, 4, std::chrono::seconds(60));
+  std::string queued;
+  for (const auto& q : sender.queued()) queued += q + "\n";
+  ASSERT_EQ(notices.size(), 4u) << repsMailbox.log() << queued;
+  EXPECT_TRUE(sender.queued().empty()) << queued;
+  const auto got = readAll(notices);
+  SCOPED_TRACE(describe(got));
+  EXPECT_TRUE(got.problems.empty());
+  ASSERT_EQ(got.byRecipient.size(), 4u);
+  ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "nobody@acme.test", true, "userunknown"));
+  ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "full@acme.test", false, "mailboxfull"));
+  for (const std::string who : {"nobody@acme.test", "full@acme.test", "blocked@acme.test"})
+    EXPECT_EQ(got.byRecipient.at(who)[0].smtp_command, "RCPT") << who << ": \"did not like our RCPT TO\"";
+  for (const std::string who : {"blocked@acme.test", "jane@acme.test"}) {
+    ASSERT_EQ(got.byRecipient.at(who).size(), 1u) << who;
+    EXPECT_FALSE(got.byRecipient.at(who)[0].hard) << who;
+    EXPECT_FALSE(deadAddressReason(got.byRecipient.at(who)[0].reason)) << who;
+  }
+  // "did not like our final DATA": the reply to the message itself.
+  EXPECT_EQ(got.byRecipient.at("jane@acme.test")[0].smtp_command, "EOD");
 }
 
 TEST(MtaBounces, AReceiverThatAcceptedThenCouldNotDeliverWritesItsOwnNotice) {
