@@ -876,6 +876,47 @@ TEST(MtaBounces, AnOpenSmtpdReceiverRefusesUnknownAddressesInItsOwnWords) {
   EXPECT_EQ(maildirMessages(receiver.maildir("nobody")).size(), 1u) << receiver.log();
 }
 
+TEST(MtaBounces, AGatewayThatAsksTheMailboxServerAtRcptPassesItsWordsOn) {
+  // A filtering gateway in front of the mailbox server, as many companies run one: Exim with
+  // "require verify = recipient/callout" (its spec, "Callout verification") asks the real Postfix
+  // behind it at RCPT and refuses with that server's reply inside its own ("550-Callout
+  // verification failed:" then "550 550 5.1.1 <...>: ... User unknown ..."). The dead mailbox is
+  // hard; the full one and the refused one stay soft, whatever the gateway's own 550 says.
+  TempDir dir;
+  Postfix mailboxServer = receivingPostfix(dir);
+  const unsigned short backend = mailboxServer.port();
+  Exim gateway([=](const std::string&) {
+    std::ostringstream c;
+    c << "primary_hostname = gw.acme.test\ndomainlist relay_to_domains = acme.test\n"
+      << "acl_smtp_rcpt = acl_check_rcpt\n"
+      << "begin acl\nacl_check_rcpt:\n  require message = relay not permitted\n    domains = +relay_to_domains\n"
+      << "  require verify = recipient/callout=10s\n  accept\n"
+      << "begin routers\n"
+      << "mailbox_server:\n  driver = manualroute\n  domains = acme.test\n  route_list = * 127.0.0.1\n"
+      << "  self = send\n  transport = to_mailbox_server\n"
+      << "begin transports\n"
+      << "to_mailbox_server:\n  driver = smtp\n  port = " << backend << "\n  hosts_avoid_tls = *\n";
+    return c.str();
+  });
+  MaildirPostfix sender(sendingPostfix(gateway.port(), freePort()));
+  writeMessages(dir);
+  sender.send(dir / "m1.eml", {"jane@acme.test", "nobody@acme.test", "full@acme.test", "blocked@acme.test"}, "");
+  const auto notices = waitForNotices([&] { return maildirMessages(sender.maildir()); }, 1, std::chrono::seconds(60));
+  ASSERT_EQ(notices.size(), 1u) << sender.log() << gateway.log();
+  const auto got = readAll(notices);
+  SCOPED_TRACE(describe(got) + notices[0]);
+  EXPECT_TRUE(got.problems.empty());
+  ASSERT_EQ(got.byRecipient.size(), 3u);
+  ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "nobody@acme.test", true, "userunknown"));
+  ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "full@acme.test", false, "mailboxfull"));
+  ASSERT_EQ(got.byRecipient.at("blocked@acme.test").size(), 1u);
+  EXPECT_FALSE(got.byRecipient.at("blocked@acme.test")[0].hard);
+  for (const std::string who : {"nobody@acme.test", "full@acme.test", "blocked@acme.test"})
+    EXPECT_NE(got.byRecipient.at(who)[0].diagnostic.find("Callout verification failed"), std::string::npos)
+        << who << ": not the gateway's refusal";
+  EXPECT_NE(gateway.log().find("=> jane@acme.test"), std::string::npos) << "jane's copy went on: " << gateway.log();
+}
+
 TEST(MtaBounces, AnEximReceiverThatCannotVerifyOurSenderIsNoDeadMailbox) {
   // Exim's "require verify = sender" at RCPT (a receiver checking that the sender's address routes)
   // with no route to sender.test: the 550 is about our sender, under a live recipient's RCPT.
