@@ -266,7 +266,8 @@ class MaildirPostfix {
     for (int attempt = 0; attempt < 5; ++attempt) {
       port_ = o.port ? o.port : freePort();
       std::ofstream(dir_ / "etc" / "master.cf") << "127.0.0.1:" << port_ << " inet n - n - - smtpd\n"
-                                                << postfixServices() << "virtual unix - n n - - virtual\n";
+                                                << postfixServices() << "virtual unix - n n - - virtual\n"
+                                                << "lmtp unix - - n - - lmtp\n";
       std::ofstream cf(dir_ / "etc" / "main.cf");
       cf << "compatibility_level = 3.6\n"
          << "queue_directory = " << (dir_ / "queue").string() << "\n"
@@ -639,6 +640,55 @@ class SendingDma {
   std::string dma_;
 };
 
+// Dovecot 2.3's LMTP server (Debian's dovecot-lmtpd) on 127.0.0.1, the mailbox store behind a
+// Postfix as most Postfix sites run it: the users of a passwd-file, each Maildir under the test's
+// directory, a quota where one is given (quota_rule, Dovecot's quota plugin).
+class DovecotLmtp {
+ public:
+  // mailboxes: user name -> quota rule ("" for none).
+  explicit DovecotLmtp(const std::map<std::string, std::string>& mailboxes) {
+    const std::string dovecot = findProgram("dovecot");
+    if (dovecot.empty()) throw std::runtime_error("dovecot is not installed: run scripts/setup.");
+    if (idOf("-u", "dovecot").empty()) throw std::runtime_error("the dovecot user is missing: run scripts/setup.");
+    if (::geteuid() != 0) throw std::runtime_error("the Dovecot peer needs root (it drops to its users)");
+    openToDaemons(dir_.path());
+    for (const char* d : {"run", "state", "mail"}) fs::create_directories(dir_ / d);
+    std::string out;
+    runCommand({"/bin/chown", "dovecot:", (dir_ / "mail").string()}, &out);
+    {
+      std::ofstream users(dir_ / "users");
+      for (const auto& [user, quota] : mailboxes)
+        users << user << ":{PLAIN}unused:" << idOf("-u", "dovecot") << ":" << idOf("-g", "dovecot") << "::"
+              << (dir_ / "mail" / user).string() << "::" << (quota.empty() ? "" : "userdb_quota_rule=" + quota) << "\n";
+    }
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      port_ = freePort();
+      const std::string d = dir_.path().string();
+      std::ofstream(dir_ / "dovecot.conf")
+          << "base_dir = " << d << "/run\nstate_dir = " << d << "/state\nlog_path = " << d << "/dovecot.log\n"
+          << "protocols = lmtp\nlisten = 127.0.0.1\nssl = no\nmail_location = maildir:~/Maildir\n"
+          << "first_valid_uid = 1\nauth_username_format = %n\nmail_plugins = quota\n"
+          << "plugin {\n  quota = maildir:User quota\n}\n"
+          << "passdb {\n  driver = passwd-file\n  args = " << d << "/users\n}\n"
+          << "userdb {\n  driver = passwd-file\n  args = " << d << "/users\n}\n"
+          << "service lmtp {\n  inet_listener lmtp {\n    address = 127.0.0.1\n    port = " << port_ << "\n  }\n}\n";
+      process_ = Process({dovecot, "-F", "-c", d + "/dovecot.conf"}, dir_ / "dovecot.out");
+      if (waitForTcp(port_, std::chrono::seconds(10))) return;
+      stopGroup(process_);
+    }
+    throw std::runtime_error("dovecot did not start: " + readFile(dir_ / "dovecot.out") + log());
+  }
+  ~DovecotLmtp() { stopGroup(process_); }
+  unsigned short port() const { return port_; }
+  std::string log() const { return readFile(dir_ / "dovecot.log"); }
+  fs::path maildir(const std::string& user) const { return dir_ / "mail" / user / "Maildir"; }
+
+ private:
+  TempDir dir_;
+  unsigned short port_ = 0;
+  Process process_;
+};
+
 }  // namespace
 
 TEST(MtaBounces, PostfixNoticesAreReadForWhatHappened) {
@@ -794,6 +844,39 @@ TEST(MtaBounces, AReceiverThatAcceptedThenCouldNotDeliverWritesItsOwnNotice) {
   ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "nobody@acme.test", true, "userunknown"));
   ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "jane@acme.test", false, "mesgtoobig"));
   ASSERT_EQ(maildirMessages(receiver.maildir("jane")).size(), 1u) << "the first message reached jane";
+}
+
+TEST(MtaBounces, APostfixThatDeliversThroughDovecotLmtpPassesItsRepliesOn) {
+  // acme.test's Postfix takes any address at RCPT and delivers through Dovecot's LMTP, as most
+  // Postfix sites do: Dovecot refuses an unknown user at RCPT ("550 5.1.1 <...> User doesn't
+  // exist", lmtp-local.c) and a mailbox over its quota after the message (552 5.2.2 "Quota
+  // exceeded (mailbox for user is full)", the quota plugin); Postfix writes the notice, which comes
+  // back through the sender's Postfix.
+  DovecotLmtp store({{"jane", ""}, {"full", "*:storage=10B"}});
+  const unsigned short receiverPort = freePort();
+  MaildirPostfix sender(sendingPostfix(receiverPort, freePort()));
+  MaildirPostfixOptions o;
+  o.hostname = "mx.acme.test";
+  o.domain = "acme.test";
+  o.mailboxes = {};
+  o.transport = {"sender.test smtp:[127.0.0.1]:" + std::to_string(sender.port())};
+  o.extra = {"smtpd_reject_unlisted_recipient = no", "virtual_transport = lmtp:inet:127.0.0.1:" + std::to_string(store.port())};
+  o.port = receiverPort;
+  MaildirPostfix receiver(o);
+  TempDir dir;
+  writeMessages(dir);
+  sender.send(dir / "m1.eml", {"jane@acme.test", "nobody@acme.test", "full@acme.test"}, "");
+  const auto notices = waitForNotices([&] { return maildirMessages(sender.maildir()); }, 1, std::chrono::seconds(60));
+  ASSERT_EQ(notices.size(), 1u) << sender.log() << receiver.log() << store.log();
+  const auto got = readAll(notices);
+  SCOPED_TRACE(describe(got) + notices[0]);
+  EXPECT_TRUE(got.problems.empty());
+  ASSERT_EQ(got.byRecipient.size(), 2u);
+  ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "nobody@acme.test", true, "userunknown"));
+  ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "full@acme.test", false, "mailboxfull"));
+  EXPECT_NE(got.byRecipient.at("nobody@acme.test")[0].diagnostic.find("User doesn't exist"), std::string::npos);
+  EXPECT_NE(got.byRecipient.at("full@acme.test")[0].diagnostic.find("Quota exceeded"), std::string::npos);
+  EXPECT_EQ(maildirMessages(store.maildir("jane")).size(), 1u) << store.log();
 }
 
 TEST(MtaBounces, AnEximReceiverRefusesOrBouncesInItsOwnWords) {
