@@ -1000,6 +1000,50 @@ TEST(MtaBounces, AGatewayThatAsksTheMailboxServerAtRcptPassesItsWordsOn) {
   EXPECT_NE(gateway.log().find("=> jane@acme.test"), std::string::npos) << "jane's copy went on: " << gateway.log();
 }
 
+TEST(MtaBounces, APostfixGatewayThatVerifiesRecipientsIsReadByItsReplyClass) {
+  // Postfix gateways that probe the mailbox server behind them before they accept
+  // (reject_unverified_recipient, ADDRESS_VERIFICATION_README) refuse with the server's answer
+  // inside their own: "... Recipient address rejected: undeliverable address: host ... said: 550
+  // 5.1.1 ... User unknown ...". The gateway's own code decides what the refusal is: acme.test's
+  // gateway is set to refuse so (unverified_recipient_reject_code = 550: hard); globex.test's keeps
+  // Postfix's default, 450 ("unverified address: host ... said: 550 5.1.1 ..."), a deferral
+  // whatever the words inside it, until the message expires: soft throughout (RFC 3463: a 4.x.x is
+  // never a permanent failure).
+  Postfix mailboxServer({"acme.test", "globex.test"}, {"jane@acme.test OK", "jane@globex.test OK"}, {});
+  auto gatewayFor = [&](const std::string& domain, const std::string& rejectCode) {
+    return Postfix({}, {},
+                   {"relay_domains = " + domain,
+                    "transport_maps = inline:{" + domain + "=smtp:[127.0.0.1]:" + std::to_string(mailboxServer.port()) + "}",
+                    "smtpd_recipient_restrictions = reject_unverified_recipient, permit_auth_destination, reject",
+                    "unverified_recipient_reject_code = " + rejectCode, "smtp_dns_support_level = disabled"});
+  };
+  Postfix acmeGateway = gatewayFor("acme.test", "550");
+  Postfix globexGateway = gatewayFor("globex.test", "450");
+  MaildirPostfixOptions o = sendingPostfix(acmeGateway.port(), freePort());
+  o.transport.push_back("globex.test smtp:[127.0.0.1]:" + std::to_string(globexGateway.port()));
+  MaildirPostfix sender(o);
+  TempDir dir;
+  writeMessages(dir);
+  sender.send(dir / "m1.eml", {"jane@acme.test", "nobody@acme.test", "jane@globex.test", "nobody@globex.test"}, "");
+  // The refusal, the delay warning, the expiry.
+  const auto notices = waitForNotices([&] { return maildirMessages(sender.maildir()); }, 3, std::chrono::seconds(60));
+  ASSERT_EQ(notices.size(), 3u) << sender.log();
+  const auto got = readAll(notices);
+  SCOPED_TRACE(describe(got));
+  EXPECT_TRUE(got.problems.empty());
+  ASSERT_EQ(got.byRecipient.size(), 2u);
+  ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "nobody@acme.test", true, "userunknown"));
+  EXPECT_NE(got.byRecipient.at("nobody@acme.test")[0].diagnostic.find("undeliverable address"), std::string::npos)
+      << "not the gateway's refusal";
+  const auto& globex = got.byRecipient.at("nobody@globex.test");
+  ASSERT_EQ(globex.size(), 2u);
+  for (const auto& r : globex) {
+    EXPECT_FALSE(r.hard) << r.action;
+    EXPECT_EQ(r.status.substr(0, 1), "4") << r.action;
+    EXPECT_NE(r.diagnostic.find("unverified address: host"), std::string::npos) << r.action << ": " << r.diagnostic;
+  }
+}
+
 TEST(MtaBounces, AnEximReceiverThatCannotVerifyOurSenderIsNoDeadMailbox) {
   // Exim's "require verify = sender" at RCPT (a receiver checking that the sender's address routes)
   // with no route to sender.test: the 550 is about our sender, under a live recipient's RCPT.
