@@ -1,18 +1,23 @@
-// Bounces written by real mail systems, not by us: Debian's Postfix, Exim, Sendmail and OpenSMTPD, each
-// started by the test as the sending MTA on loopback, relay one message to a real receiving Postfix that
-// knows one mailbox, refuses the others at RCPT in the ways mail systems do (a dead mailbox, a full
-// one, an access-map REJECT, greylisting) and refuses a spam subject after DATA; one recipient's
-// domain is routed to a closed port. The sender's MTA writes its own notices (failure, delay
-// warning, expiry; Postfix also a "relayed" success report) into the rep's mailbox, and the
-// classifier reads each one. The truth is the configured situation, not a label: one dead mailbox,
-// and nothing else may be a hard bounce.
+// Bounces written by real mail systems, not by us. Debian's Postfix, Exim, Sendmail, OpenSMTPD and
+// dma, each started by the test as the sending MTA on loopback, relay one message to a real
+// receiving Postfix that knows one mailbox, refuses the others at RCPT in the ways mail systems do
+// (a dead mailbox, a full one, an access-map REJECT, greylisting) and refuses a spam subject after
+// DATA; one recipient's domain is routed to a closed port. The sender's MTA writes its own notices
+// (failure, delay warning, expiry; Postfix also a "relayed" success report) into the rep's
+// mailbox, and the classifier reads each one. Other tests put the notice's words on the receiving
+// side as companies run it: a Postfix that finds no mailbox at delivery, Exim and OpenSMTPD
+// receivers, Dovecot's LMTP behind Postfix, gateways that ask the mailbox server behind them. The
+// truth is the configured situation, not a label: the dead mailbox is the only hard bounce.
 //
-// Exim, Sendmail and OpenSMTPD conflict with Postfix as Debian packages, so scripts/setup unpacks
-// Debian's exim4-daemon-light, sendmail-bin, sendmail-cf and opensmtpd under
-// /opt/safetynet-test-peers (never installed, never run as services) and creates the users their
-// binaries were built for.
+// Exim, Sendmail, OpenSMTPD and dma conflict with Postfix as Debian packages, so scripts/setup
+// unpacks them under /opt/safetynet-test-peers (never installed, never run as services) and creates
+// the users and mount points their binaries were built for; Dovecot is installed, its service
+// never started.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +25,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -37,6 +43,48 @@ constexpr const char* kEximRoot = "/opt/safetynet-test-peers/exim4";
 constexpr const char* kSendmailRoot = "/opt/safetynet-test-peers/sendmail";
 constexpr const char* kOpenSmtpdRoot = "/opt/safetynet-test-peers/opensmtpd";
 constexpr const char* kDmaRoot = "/opt/safetynet-test-peers/dma";
+
+// A loopback port nothing answers on for the whole test: bound, never listening, so a connection is
+// refused and no peer another test starts meanwhile can take it (a port only probed free could be).
+class ClosedPort {
+ public:
+  explicit ClosedPort(const std::string& address) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    socklen_t len = sizeof a;
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ < 0 || ::inet_pton(AF_INET, address.c_str(), &a.sin_addr) != 1 ||
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      throw std::runtime_error("cannot hold a closed port on " + address);
+    port_ = ntohs(a.sin_port);
+  }
+  ~ClosedPort() { ::close(fd_); }
+  ClosedPort(const ClosedPort&) = delete;
+  ClosedPort& operator=(const ClosedPort&) = delete;
+  unsigned short port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  unsigned short port_ = 0;
+};
+
+// One per address, held for the test process's life (ctest runs each test in a process of its own).
+unsigned short closedPort(const std::string& address = "127.0.0.1") {
+  static std::map<std::string, std::unique_ptr<ClosedPort>> held;
+  auto& p = held[address];
+  if (!p) p = std::make_unique<ClosedPort>(address);
+  return p->port();
+}
+
+// Sendmail, OpenSMTPD and dma run in namespaces of their own (a host name, their compiled-in paths
+// mounted over): root is not enough in a container without CAP_SYS_ADMIN. Said once, plainly.
+void requireNamespaces(const std::string& peer) {
+  std::string out;
+  if (runCommand({"/usr/bin/unshare", "--mount", "--uts", "--propagation", "private", "/bin/true"}, &out) != 0)
+    throw std::runtime_error("the " + peer + " peer runs in mount and UTS namespaces, which this machine refuses (" +
+                             out + "): run the tests as root with CAP_SYS_ADMIN.");
+}
 
 std::string idOf(const std::string& flag, const std::string& user) {
   std::string out;
@@ -69,7 +117,9 @@ Postfix receivingPostfix(const TempDir& dir, const std::vector<std::string>& ext
   return Postfix({"acme.test"}, {"jane@acme.test OK"}, cf);
 }
 
-// A daemon and every process it forked: its process group (Process puts each child in its own).
+// A daemon and the processes it forked into its process group (Process gives each child a group of
+// its own). Children that start sessions of their own, as OpenSMTPD's deliveries do, are
+// short-lived; their mounts and namespaces go with the last of them.
 void stopGroup(Process& p) {
   if (const int pid = p.pid(); pid > 0) ::kill(-pid, SIGTERM);
   p.wait(std::chrono::seconds(10));
@@ -94,8 +144,21 @@ std::vector<std::string> waitUntilNotices(Read read, Done done, std::chrono::sec
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     got = read();
   }
+  if (!done(got)) ADD_FAILURE() << "the awaited notices did not come within " << timeout.count() << " s (" << got.size() << " came)";
   std::this_thread::sleep_for(std::chrono::seconds(2));
   return read();
+}
+
+// Polls `ready()` until it holds or `timeout` passes: a side effect (a copy delivered onward) that
+// runs beside the notice, not before it.
+template <typename Ready>
+bool eventually(Ready ready, std::chrono::seconds timeout = std::chrono::seconds(20)) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return true;
 }
 
 template <typename Read>
@@ -142,10 +205,6 @@ std::string describe(const Readings& r) {
   return s;
 }
 
-// What both MTAs' notices must say, whatever their wording: the one dead mailbox is the only hard
-// bounce (and, for Exim, the domain it has no route to); the other refusals are soft with their own reasons; the unreachable domain and the
-// greylisted address are delayed, then expire, soft, each with its own words (never the reply of
-// the address listed next to it).
 // A recipient the notices give exactly one record, hard or soft for this reason.
 void expectOneReading(const Readings& got, const std::string& who, bool hard, const std::string& reason) {
   const auto it = got.byRecipient.find(who);
@@ -168,8 +227,9 @@ bool isExpiry(const safetynet::bounce::BounceRecord& r, const NoticeForm& form) 
                                    : r.action == "failed";
 }
 
-// The last notices a sending MTA writes in these tests are the two expiries (10 s); the Exim and
-// OpenSMTPD write them one or two to a notice, as the retries fall.
+// The last notices a sending MTA writes in these tests are the two expiries (10 s). Exim writes them
+// in one notice or two as its retries fall; OpenSMTPD in two when they fall more than the second
+// apart that its notices wait to gather addresses (bounce.c).
 bool bothExpiriesIn(const std::vector<std::string>& notices, const NoticeForm& form) {
   const auto got = readAll(notices);
   for (const std::string who : {"greylist@acme.test", "x@dead.test"}) {
@@ -181,6 +241,10 @@ bool bothExpiriesIn(const std::vector<std::string>& notices, const NoticeForm& f
   return true;
 }
 
+// What every sending MTA's notices must say, whatever their wording: the one dead mailbox is the
+// only hard bounce (and, for Exim, the domain it has no route to); the other refusals are soft with
+// their own reasons; the unreachable domain and the greylisted address are delayed, then expire,
+// soft, each with its own words (never the reply of the address listed next to it).
 void expectTheTruth(const Readings& got, const std::vector<std::string>& recipients, NoticeForm form = {}) {
   SCOPED_TRACE(describe(got));
   EXPECT_TRUE(got.problems.empty());
@@ -221,7 +285,9 @@ void expectTheTruth(const Readings& got, const std::vector<std::string>& recipie
                                        [&](const auto& r) { return r.action == "delayed" && !expiry(r); });
     EXPECT_GE(delayed, 1) << who << ": the delay warning";
     EXPECT_EQ(std::count_if(records.begin(), records.end(), expiry), 1) << who << ": the expiry";
-    if (form.expiryWrittenAsDelay) EXPECT_TRUE(failed(who).empty()) << who;
+    if (form.expiryWrittenAsDelay) {
+      EXPECT_TRUE(failed(who).empty()) << who;
+    }
     for (const auto& r : records) EXPECT_FALSE(deadAddressReason(r.reason)) << who;
   }
   // Nothing answered for x@dead.test: the port was closed. A reply code on its record is the
@@ -427,6 +493,7 @@ class SendingSendmail {
     const std::string m4 = findProgram("m4");
     if (m4.empty()) throw std::runtime_error("m4 is not installed (it makes sendmail.cf): run scripts/setup.");
     if (::geteuid() != 0) throw std::runtime_error("the Sendmail peer needs root");
+    requireNamespaces("Sendmail");
     openToDaemons(dir_.path());
     fs::create_directories(dir_ / "queue");
     for (const char* box : {"rep.mbox", "postmaster.mbox"}) {
@@ -528,7 +595,11 @@ class OpenSmtpd {
         !fs::is_directory("/var/lib/opensmtpd/empty"))
       throw std::runtime_error("OpenSMTPD's users or directories are missing: run scripts/setup.");
     if (::geteuid() != 0) throw std::runtime_error("the OpenSMTPD peer needs root (mount namespaces, its users)");
+    requireNamespaces("OpenSMTPD");
     openToDaemons(dir_.path());
+    // Its name comes from /etc/mailname before the host name (util.c): where the machine has one,
+    // the test's is mounted over it.
+    std::ofstream(dir_ / "mailname") << hostname << "\n";
     fs::create_directories(dir_ / "spool");
     fs::permissions(dir_ / "spool", fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);  // 0711, as smtpd demands
     fs::create_directories(dir_ / "mail");
@@ -538,10 +609,10 @@ class OpenSmtpd {
       std::ofstream(config()) << "listen on 127.0.0.1 port " << port_ << "\n" << body((dir_ / "mail").string());
       process_ = Process({"/usr/bin/unshare", "--mount", "--uts", "--propagation", "private", "/bin/sh", "-c",
                           "mount --bind \"$1\" /var/spool/smtpd && mount --bind \"$3\" /usr/libexec && "
-                          "mount -t tmpfs none /run && "
-                          "hostname \"$4\" && exec \"$0\" -d -f \"$2\"",
+                          "mount -t tmpfs none /run && hostname \"$4\" && "
+                          "{ [ ! -e /etc/mailname ] || mount --bind \"$5\" /etc/mailname; } && exec \"$0\" -d -f \"$2\"",
                           smtpd, (dir_ / "spool").string(), config(), std::string(kOpenSmtpdRoot) + "/usr/libexec",
-                          hostname},
+                          hostname, (dir_ / "mailname").string()},
                          dir_ / "smtpd.out");
       if (waitForTcp(port_, std::chrono::seconds(10))) return;
       stop();
@@ -560,9 +631,10 @@ class OpenSmtpd {
     const std::string script = "import smtplib\ns = smtplib.SMTP('127.0.0.1', " + std::to_string(port_) +
                                ")\ns.sendmail('rep@sender.test', [" + list + "], open('" + message.string() +
                                "', 'rb').read(), rcpt_options=['NOTIFY=SUCCESS,DELAY,FAILURE'])\ns.quit()\n";
+    const std::string python = findProgram("python3");
+    if (python.empty()) throw std::runtime_error("python3 is missing (it submits to OpenSMTPD): run scripts/setup.");
     std::string out;
-    if (runCommand({findProgram("python3"), "-c", script}, &out) != 0)
-      throw std::runtime_error("submitting to smtpd failed: " + out);
+    if (runCommand({python, "-c", script}, &out) != 0) throw std::runtime_error("submitting to smtpd failed: " + out);
   }
 
  private:
@@ -575,8 +647,8 @@ class OpenSmtpd {
 };
 
 // The sending side: the same routes as the sending Postfix, the rep's notices into a Maildir. A
-// deferred message is warned about after 2 s and given up after 10 s (bounce warn-interval, queue
-// ttl).
+// deferred address is warned about at its first temporary failure (its next retry falls after the
+// 2 s warn interval: scheduler.c) and given up after 10 s (queue ttl), not retried meanwhile.
 auto sendingOpenSmtpd(unsigned short relayPort, unsigned short closedPort) {
   return [=](const std::string& mail) {
     std::ostringstream c;
@@ -595,16 +667,19 @@ auto sendingOpenSmtpd(unsigned short relayPort, unsigned short closedPort) {
 
 // The DragonFly Mail Agent 0.13 (Debian's dma, unpacked by scripts/setup): no daemon, it delivers
 // each message as it is handed over, all remote mail (its notices too) through one smarthost. Its
-// configuration and spool paths are compiled in (/etc/dma, /var/spool/dma): each run gets a mount
-// namespace with the test's over them, and a UTS namespace named as the test MTA.
+// configuration path is compiled in (/etc/dma): each run gets a mount namespace with the test's
+// over it. dma forks a process per recipient and returns before they finish, and a process whose
+// address is deferred sleeps and retries for days: each run is also a PID namespace whose first
+// process waits until the spool is empty (20 s at most) and whose end kills whatever is left.
 class SendingDma {
  public:
   explicit SendingDma(unsigned short smarthostPort) {
     dma_ = std::string(kDmaRoot) + "/usr/sbin/dma";
     if (!fs::exists(dma_)) throw std::runtime_error(dma_ + " is missing: scripts/setup unpacks Debian's dma there.");
-    if (!fs::is_directory("/etc/dma") || !fs::is_directory("/var/spool/dma"))
-      throw std::runtime_error("/etc/dma or /var/spool/dma is missing (the mount points): run scripts/setup.");
+    if (!fs::is_directory("/etc/dma"))
+      throw std::runtime_error("/etc/dma is missing (the mount point): run scripts/setup.");
     if (::geteuid() != 0) throw std::runtime_error("the dma peer needs root (mount namespaces)");
+    requireNamespaces("dma");
     openToDaemons(dir_.path());
     fs::create_directories(dir_ / "etc");
     fs::create_directories(dir_ / "spool");
@@ -613,18 +688,21 @@ class SendingDma {
     runCommand({"/bin/chgrp", "mail", (dir_ / "spool").string()}, &out);
     runCommand({"/bin/chmod", "2775", (dir_ / "spool").string()}, &out);
     std::ofstream(dir_ / "etc" / "dma.conf") << "SMARTHOST 127.0.0.1\nPORT " << smarthostPort
-                                             << "\nMAILNAME mta.dma-sender.test\n";
+                                             << "\nMAILNAME mta.dma-sender.test\nSPOOLDIR "
+                                             << (dir_ / "spool").string() << "\n";
   }
-  // As sendmail(1) would be called; dma -D delivers in the foreground.
+  // As sendmail(1) would be called; returns when every delivery and notice has left the spool, or
+  // after 20 s (on a loaded machine, queue files of notices already delivered were seen to stay).
   void send(const fs::path& message, const std::vector<std::string>& recipients) const {
-    std::vector<std::string> argv = {"/usr/bin/unshare", "--mount", "--uts", "--propagation", "private", "/bin/sh", "-c",
-                                     "mount --bind \"$1\" /etc/dma && mount --bind \"$2\" /var/spool/dma && "
-                                     "hostname mta.dma-sender.test && m=\"$3\" && shift 3 && "
-                                     "exec \"$0\" -D -f rep@sender.test -i \"$@\" < \"$m\"",
-                                     dma_, (dir_ / "etc").string(), (dir_ / "spool").string(), message.string()};
+    std::vector<std::string> argv = {
+        "/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount", "--propagation", "private", "/bin/sh", "-c",
+        "mount --bind \"$1\" /etc/dma && s=\"$2\" && m=\"$3\" && shift 3 && "
+        "\"$0\" -D -f rep@sender.test -i \"$@\" < \"$m\"; rc=$?; n=0; "
+        "while ls \"$s\"/[QM]* >/dev/null 2>&1 && [ $n -lt 100 ]; do sleep 0.2; n=$((n+1)); done; exit $rc",
+        dma_, (dir_ / "etc").string(), (dir_ / "spool").string(), message.string()};
     argv.insert(argv.end(), recipients.begin(), recipients.end());
     std::string out;
-    if (runCommand(argv, &out) != 0) throw std::runtime_error("dma failed: " + out);
+    if (runCommand(argv, &out, std::chrono::seconds(90)) != 0) throw std::runtime_error("dma failed: " + out);
   }
   // What is still queued (a deferred address, a notice not yet sent).
   std::vector<std::string> queued() const {
@@ -649,7 +727,10 @@ class DovecotLmtp {
   explicit DovecotLmtp(const std::map<std::string, std::string>& mailboxes) {
     const std::string dovecot = findProgram("dovecot");
     if (dovecot.empty()) throw std::runtime_error("dovecot is not installed: run scripts/setup.");
-    if (idOf("-u", "dovecot").empty()) throw std::runtime_error("the dovecot user is missing: run scripts/setup.");
+    if (idOf("-u", "dovecot").empty() || idOf("-u", "dovenull").empty())
+      throw std::runtime_error("the dovecot or dovenull user is missing: run scripts/setup.");
+    if (!fs::exists("/usr/lib/dovecot/lmtp"))
+      throw std::runtime_error("Dovecot's LMTP server is missing (dovecot-lmtpd): run scripts/setup.");
     if (::geteuid() != 0) throw std::runtime_error("the Dovecot peer needs root (it drops to its users)");
     openToDaemons(dir_.path());
     for (const char* d : {"run", "state", "mail"}) fs::create_directories(dir_ / d);
@@ -694,14 +775,14 @@ class DovecotLmtp {
 TEST(MtaBounces, PostfixNoticesAreReadForWhatHappened) {
   TempDir dir;
   Postfix receiver = receivingPostfix(dir);
-  MaildirPostfix sender(sendingPostfix(receiver.port(), freePort()));
+  MaildirPostfix sender(sendingPostfix(receiver.port(), closedPort()));
   writeMessages(dir);
   sender.send(dir / "m1.eml", kRecipients, "success,delay,failure");
   sender.send(dir / "m2.eml", {"jane@acme.test"}, "");
   // The failures at RCPT, the refusal after DATA, the "relayed" report, the delay warning, the expiry.
   const auto notices = waitUntilNotices([&] { return maildirMessages(sender.maildir()); },
                                         [](const auto& n) { return bothExpiriesIn(n, {}); }, std::chrono::seconds(60));
-  ASSERT_GE(notices.size(), 5u) << sender.log();
+  ASSERT_EQ(notices.size(), 5u) << sender.log();
   const auto got = readAll(notices);
   expectTheTruth(got, kRecipients);
   // NOTIFY=SUCCESS to a receiver without DSN: Postfix reports the message relayed. Not a bounce.
@@ -713,7 +794,7 @@ TEST(MtaBounces, PostfixNoticesAreReadForWhatHappened) {
 TEST(MtaBounces, EximNoticesAreReadForWhatHappened) {
   TempDir dir;
   Postfix receiver = receivingPostfix(dir);
-  Exim sender(sendingExim(receiver.port(), freePort()));
+  Exim sender(sendingExim(receiver.port(), closedPort()));
   writeMessages(dir);
   // And a domain Exim has no route to: "Unrouteable address", no host asked, so no reply of its own.
   auto recipients = kRecipients;
@@ -724,7 +805,7 @@ TEST(MtaBounces, EximNoticesAreReadForWhatHappened) {
   // the expiries (in one notice or two).
   const auto notices = waitUntilNotices([&] { return maildirMessages(sender.maildir()); },
                                         [](const auto& n) { return bothExpiriesIn(n, {}); }, std::chrono::seconds(60));
-  ASSERT_GE(notices.size(), 4u) << sender.log();
+  ASSERT_TRUE(notices.size() == 4u || notices.size() == 5u) << notices.size() << "\n" << sender.log();
   const auto got = readAll(notices);
   expectTheTruth(got, recipients);
   ASSERT_EQ(got.byRecipient.count("who@nowhere.test"), 1u) << describe(got);
@@ -739,21 +820,21 @@ TEST(MtaBounces, EximNoticesAreReadForWhatHappened) {
 TEST(MtaBounces, SendmailNoticesAreReadForWhatHappened) {
   TempDir dir;
   Postfix receiver = receivingPostfix(dir);
-  SendingSendmail sender(receiver.port(), freePort());
+  SendingSendmail sender(receiver.port(), closedPort());
   writeMessages(dir);
   sender.send(dir / "m1.eml", kRecipients);
   sender.send(dir / "m2.eml", {"jane@acme.test"});
   // The failures at RCPT, the refusal after DATA, the warning (Timeout.queuewarn), the return.
   const auto notices = waitUntilNotices([&] { return sender.notices(); },
                                         [](const auto& n) { return bothExpiriesIn(n, {}); }, std::chrono::seconds(60));
-  ASSERT_GE(notices.size(), 4u) << sender.log();
+  ASSERT_EQ(notices.size(), 4u) << sender.log();
   expectTheTruth(readAll(notices), kRecipients);
 }
 
 TEST(MtaBounces, OpenSmtpdNoticesAreReadForWhatHappened) {
   TempDir dir;
   Postfix receiver = receivingPostfix(dir);
-  OpenSmtpd sender("mta.osmtpd-sender.test", sendingOpenSmtpd(receiver.port(), freePort()));
+  OpenSmtpd sender("mta.osmtpd-sender.test", sendingOpenSmtpd(receiver.port(), closedPort("127.0.0.2")));
   writeMessages(dir);
   sender.send(dir / "m1.eml", kRecipients);
   sender.send(dir / "m2.eml", {"jane@acme.test"});
@@ -763,7 +844,9 @@ TEST(MtaBounces, OpenSmtpdNoticesAreReadForWhatHappened) {
   const NoticeForm form{.expiryWrittenAsDelay = true, .namesTheCommand = false};
   const auto notices = waitUntilNotices([&] { return maildirMessages(sender.maildir()); },
                                         [&](const auto& n) { return bothExpiriesIn(n, form); }, std::chrono::seconds(60));
-  ASSERT_GE(notices.size(), 5u) << sender.log();
+  // The RCPT refusals, the two delay warnings and the two expiries each gathered in one notice or
+  // not (a notice waits a second for more addresses: bounce.c).
+  ASSERT_TRUE(notices.size() >= 5u && notices.size() <= 8u) << notices.size() << "\n" << sender.log();
   const auto got = readAll(notices);
   expectTheTruth(got, kRecipients, form);
   const auto& jane = got.byRecipient.at("jane@acme.test");
@@ -773,13 +856,16 @@ TEST(MtaBounces, OpenSmtpdNoticesAreReadForWhatHappened) {
 
 TEST(MtaBounces, DmaNoticesAreReadForWhatHappened) {
   // The receiving Postfix also relays sender.test to the rep's Maildir, since dma sends its
-  // notices through the same smarthost as the mail. Only the permanent refusals: dma keeps a
-  // deferred address for days (its compiled-in limit) and writes no delay warning.
+  // notices through the same smarthost as the mail. Only the permanent refusals: dma retries a
+  // deferred address in a sleeping process for days (its compiled-in limit) and writes no delay
+  // warning.
   MaildirPostfix repsMailbox(MaildirPostfixOptions{});
   TempDir dir;
   Postfix receiver = receivingPostfix(
       dir, {"relay_domains = sender.test",
-            "transport_maps = inline:{sender.test=smtp:[127.0.0.1]:" + std::to_string(repsMailbox.port()) + "}"});
+            "transport_maps = inline:{sender.test=smtp:[127.0.0.1]:" + std::to_string(repsMailbox.port()) + "}",
+            // A notice deferred on its way to the rep is retried within the test, not in 300 s.
+            "queue_run_delay = 1s", "minimal_backoff_time = 1s", "maximal_backoff_time = 2s"});
   SendingDma sender(receiver.port());
   writeMessages(dir);
   const std::vector<std::string> recipients = {"jane@acme.test", "nobody@acme.test", "full@acme.test",
@@ -791,7 +877,6 @@ TEST(MtaBounces, DmaNoticesAreReadForWhatHappened) {
   std::string queued;
   for (const auto& q : sender.queued()) queued += q + "\n";
   ASSERT_EQ(notices.size(), 4u) << repsMailbox.log() << queued;
-  EXPECT_TRUE(sender.queued().empty()) << queued;
   const auto got = readAll(notices);
   SCOPED_TRACE(describe(got));
   EXPECT_TRUE(got.problems.empty());
@@ -817,7 +902,7 @@ TEST(MtaBounces, AReceiverThatAcceptedThenCouldNotDeliverWritesItsOwnNotice) {
   // announces (EHLO SIZE) is not sent: the sender's Postfix writes that notice ("message size ...
   // exceeds size limit ... of server", 5.3.4).
   const unsigned short receiverPort = freePort();
-  MaildirPostfix sender(sendingPostfix(receiverPort, freePort()));
+  MaildirPostfix sender(sendingPostfix(receiverPort, closedPort()));
   MaildirPostfixOptions o;
   o.hostname = "mx.acme.test";
   o.domain = "acme.test";
@@ -843,7 +928,8 @@ TEST(MtaBounces, AReceiverThatAcceptedThenCouldNotDeliverWritesItsOwnNotice) {
   ASSERT_EQ(got.byRecipient.size(), 2u);
   ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "nobody@acme.test", true, "userunknown"));
   ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "jane@acme.test", false, "mesgtoobig"));
-  ASSERT_EQ(maildirMessages(receiver.maildir("jane")).size(), 1u) << "the first message reached jane";
+  EXPECT_TRUE(eventually([&] { return maildirMessages(receiver.maildir("jane")).size() == 1; }))
+      << "the first message reached jane";
 }
 
 TEST(MtaBounces, APostfixThatDeliversThroughDovecotLmtpPassesItsRepliesOn) {
@@ -854,7 +940,7 @@ TEST(MtaBounces, APostfixThatDeliversThroughDovecotLmtpPassesItsRepliesOn) {
   // back through the sender's Postfix.
   DovecotLmtp store({{"jane", ""}, {"full", "*:storage=10B"}});
   const unsigned short receiverPort = freePort();
-  MaildirPostfix sender(sendingPostfix(receiverPort, freePort()));
+  MaildirPostfix sender(sendingPostfix(receiverPort, closedPort()));
   MaildirPostfixOptions o;
   o.hostname = "mx.acme.test";
   o.domain = "acme.test";
@@ -903,7 +989,7 @@ TEST(MtaBounces, AnEximReceiverRefusesOrBouncesInItsOwnWords) {
       << "begin retry\n*  quota  F,3s,1s\n*  *  F,10s,2s\n";
     return c.str();
   });
-  MaildirPostfixOptions o = sendingPostfix(receiver.port(), freePort());
+  MaildirPostfixOptions o = sendingPostfix(receiver.port(), closedPort());
   o.port = senderPort;
   MaildirPostfix sender(o);
   TempDir dir;
@@ -918,7 +1004,7 @@ TEST(MtaBounces, AnEximReceiverRefusesOrBouncesInItsOwnWords) {
   ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "nobody@acme.test", true, "userunknown"));
   EXPECT_EQ(got.byRecipient.at("nobody@acme.test")[0].smtp_command, "RCPT");
   ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "full@acme.test", false, "mailboxfull"));
-  ASSERT_EQ(maildirMessages(receiver.maildir("jane")).size(), 1u) << receiver.log();
+  EXPECT_TRUE(eventually([&] { return maildirMessages(receiver.maildir("jane")).size() == 1; })) << receiver.log();
 }
 
 TEST(MtaBounces, AnOpenSmtpdReceiverRefusesUnknownAddressesInItsOwnWords) {
@@ -935,7 +1021,7 @@ TEST(MtaBounces, AnOpenSmtpdReceiverRefusesUnknownAddressesInItsOwnWords) {
            "match from any for domain \"acme.test\" action \"virtual\"\n" +
            "match from any for domain \"globex.test\" action \"users\"\n";
   });
-  MaildirPostfixOptions o = sendingPostfix(receiver.port(), freePort());
+  MaildirPostfixOptions o = sendingPostfix(receiver.port(), closedPort());
   o.transport.push_back("globex.test smtp:[127.0.0.1]:" + std::to_string(receiver.port()));
   MaildirPostfix sender(o);
   TempDir dir;
@@ -955,8 +1041,9 @@ TEST(MtaBounces, AnOpenSmtpdReceiverRefusesUnknownAddressesInItsOwnWords) {
     EXPECT_NE(r.diagnostic.find(words), std::string::npos) << who << ": not OpenSMTPD's refusal";
     EXPECT_EQ(r.smtp_command, "RCPT") << who;
   }
-  EXPECT_EQ(maildirMessages(receiver.maildir("jane")).size(), 1u) << receiver.log();
-  EXPECT_EQ(maildirMessages(receiver.maildir("nobody")).size(), 1u) << receiver.log();
+  for (const std::string mailbox : {"jane", "nobody"})
+    EXPECT_TRUE(eventually([&] { return maildirMessages(receiver.maildir(mailbox)).size() == 1; }))
+        << mailbox << "'s copy: " << receiver.log();
 }
 
 TEST(MtaBounces, AGatewayThatAsksTheMailboxServerAtRcptPassesItsWordsOn) {
@@ -981,7 +1068,7 @@ TEST(MtaBounces, AGatewayThatAsksTheMailboxServerAtRcptPassesItsWordsOn) {
       << "to_mailbox_server:\n  driver = smtp\n  port = " << backend << "\n  hosts_avoid_tls = *\n";
     return c.str();
   });
-  MaildirPostfix sender(sendingPostfix(gateway.port(), freePort()));
+  MaildirPostfix sender(sendingPostfix(gateway.port(), closedPort()));
   writeMessages(dir);
   sender.send(dir / "m1.eml", {"jane@acme.test", "nobody@acme.test", "full@acme.test", "blocked@acme.test"}, "");
   const auto notices = waitForNotices([&] { return maildirMessages(sender.maildir()); }, 1, std::chrono::seconds(60));
@@ -997,7 +1084,8 @@ TEST(MtaBounces, AGatewayThatAsksTheMailboxServerAtRcptPassesItsWordsOn) {
   for (const std::string who : {"nobody@acme.test", "full@acme.test", "blocked@acme.test"})
     EXPECT_NE(got.byRecipient.at(who)[0].diagnostic.find("Callout verification failed"), std::string::npos)
         << who << ": not the gateway's refusal";
-  EXPECT_NE(gateway.log().find("=> jane@acme.test"), std::string::npos) << "jane's copy went on: " << gateway.log();
+  EXPECT_TRUE(eventually([&] { return gateway.log().find("=> jane@acme.test") != std::string::npos; }))
+      << "jane's copy went on: " << gateway.log();
 }
 
 TEST(MtaBounces, APostfixGatewayThatVerifiesRecipientsIsReadByItsReplyClass) {
@@ -1015,11 +1103,14 @@ TEST(MtaBounces, APostfixGatewayThatVerifiesRecipientsIsReadByItsReplyClass) {
                    {"relay_domains = " + domain,
                     "transport_maps = inline:{" + domain + "=smtp:[127.0.0.1]:" + std::to_string(mailboxServer.port()) + "}",
                     "smtpd_recipient_restrictions = reject_unverified_recipient, permit_auth_destination, reject",
-                    "unverified_recipient_reject_code = " + rejectCode, "smtp_dns_support_level = disabled"});
+                    "unverified_recipient_reject_code = " + rejectCode, "smtp_dns_support_level = disabled",
+                    // Wait for the probe's answer up to 20 s (default: 3 polls 3 s apart), or a slow
+                    // machine gets "Address verification in progress" for jane@ too.
+                    "address_verify_poll_count = 20", "address_verify_poll_delay = 1s"});
   };
   Postfix acmeGateway = gatewayFor("acme.test", "550");
   Postfix globexGateway = gatewayFor("globex.test", "450");
-  MaildirPostfixOptions o = sendingPostfix(acmeGateway.port(), freePort());
+  MaildirPostfixOptions o = sendingPostfix(acmeGateway.port(), closedPort());
   o.transport.push_back("globex.test smtp:[127.0.0.1]:" + std::to_string(globexGateway.port()));
   MaildirPostfix sender(o);
   TempDir dir;
@@ -1061,7 +1152,7 @@ TEST(MtaBounces, AnEximReceiverThatCannotVerifyOurSenderIsNoDeadMailbox) {
       << "  maildir_format\n  user = Debian-exim\n";
     return c.str();
   });
-  MaildirPostfix sender(sendingPostfix(receiver.port(), freePort()));
+  MaildirPostfix sender(sendingPostfix(receiver.port(), closedPort()));
   TempDir dir;
   writeMessages(dir);
   sender.send(dir / "m1.eml", {"jane@acme.test"}, "");
@@ -1088,7 +1179,7 @@ TEST(MtaBounces, APostfixReceiverRefusingUsOrOurSenderIsNoDeadMailbox) {
   Postfix refusesUs({"acme.test"}, {"jane@acme.test OK"}, {"smtpd_client_restrictions = reject"});
   Postfix refusesOurSender({"globex.test"}, {"jane@globex.test OK"},
                            {"smtpd_sender_restrictions = check_sender_access texthash:" + (dir / "sender_access").string()});
-  MaildirPostfixOptions o = sendingPostfix(refusesUs.port(), freePort());
+  MaildirPostfixOptions o = sendingPostfix(refusesUs.port(), closedPort());
   o.transport.push_back("globex.test smtp:[127.0.0.1]:" + std::to_string(refusesOurSender.port()));
   MaildirPostfix sender(o);
   writeMessages(dir);
