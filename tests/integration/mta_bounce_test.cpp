@@ -1,5 +1,5 @@
-// Bounces written by real mail systems, not by us. Debian's Postfix, Exim, Sendmail, OpenSMTPD and
-// dma, each started by the test as the sending MTA on loopback, relay one message to a real
+// Bounces written by real mail systems, not by us. Debian's Postfix, Exim, Sendmail, OpenSMTPD, dma
+// and Courier, each started by the test as the sending MTA on loopback, relay one message to a real
 // receiving Postfix that knows one mailbox, refuses the others at RCPT in the ways mail systems do
 // (a dead mailbox, a full one, an access-map REJECT, greylisting) and refuses a spam subject after
 // DATA; one recipient's domain is routed to a closed port. The sender's MTA writes its own notices
@@ -9,10 +9,10 @@
 // receivers, Dovecot's LMTP behind Postfix, gateways that ask the mailbox server behind them. The
 // truth is the configured situation, not a label: the dead mailbox is the only hard bounce.
 //
-// Exim, Sendmail, OpenSMTPD and dma conflict with Postfix as Debian packages, so scripts/setup
-// unpacks them under /opt/safetynet-test-peers (never installed, never run as services) and creates
-// the users and mount points their binaries were built for; Dovecot is installed, its service
-// never started.
+// Exim, Sendmail, OpenSMTPD, dma and Courier conflict with Postfix as Debian packages, so
+// scripts/setup unpacks them under /opt/safetynet-test-peers (never installed, never run as
+// services) and creates the users and mount points their binaries were built for; Dovecot is
+// installed, its service never started.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -43,6 +43,7 @@ constexpr const char* kEximRoot = "/opt/safetynet-test-peers/exim4";
 constexpr const char* kSendmailRoot = "/opt/safetynet-test-peers/sendmail";
 constexpr const char* kOpenSmtpdRoot = "/opt/safetynet-test-peers/opensmtpd";
 constexpr const char* kDmaRoot = "/opt/safetynet-test-peers/dma";
+constexpr const char* kCourierRoot = "/opt/safetynet-test-peers/courier";
 
 // A loopback port nothing answers on for the whole test: bound, never listening, so a connection is
 // refused and no peer another test starts meanwhile can take it (a port only probed free could be).
@@ -77,7 +78,7 @@ unsigned short closedPort(const std::string& address = "127.0.0.1") {
   return p->port();
 }
 
-// Sendmail, OpenSMTPD and dma run in namespaces of their own (a host name, their compiled-in paths
+// Sendmail, OpenSMTPD, dma and Courier run in namespaces of their own (a host name, their compiled-in paths
 // mounted over): root is not enough in a container without CAP_SYS_ADMIN. Said once, plainly.
 void requireNamespaces(const std::string& peer) {
   std::string out;
@@ -718,6 +719,93 @@ class SendingDma {
   std::string dma_;
 };
 
+// Courier 1.0.16 (Debian's courier-base and courier-mta, unpacked by scripts/setup; the courier
+// user and libraries from courier-authlib). courierd has its configuration, spool and modules
+// compiled in (/etc/courier, /var/lib/courier, /usr/lib/courier): it runs in a mount namespace with
+// the test's copies mounted over them, and a UTS namespace with the MTA's name. Its routes are the
+// sending Postfix's (esmtproutes): acme.test to the receiver, dead.test to a closed port, and
+// sender.test, where its notices go, to the rep's mailbox. A deferred address is warned about after
+// 2 s (warntime) and returned after 20 s (queuetime: with less, no retry fell between the two and
+// no warning was written), retried every second or so meanwhile (retryalpha/beta/gamma).
+class SendingCourier {
+ public:
+  SendingCourier(unsigned short relayPort, unsigned short closedPort, unsigned short repsMailboxPort) {
+    const std::string root = kCourierRoot;
+    courierd_ = root + "/usr/lib/courier/courier/courierd";
+    if (!fs::exists(courierd_))
+      throw std::runtime_error(courierd_ + " is missing: scripts/setup unpacks Debian's courier-mta there.");
+    if (idOf("-u", "courier").empty() || !fs::is_directory("/etc/courier") || !fs::is_directory("/var/lib/courier") ||
+        !fs::is_directory("/usr/lib/courier"))
+      throw std::runtime_error("Courier's user or mount points are missing: run scripts/setup.");
+    if (::geteuid() != 0) throw std::runtime_error("the Courier peer needs root (mount namespaces, its user)");
+    requireNamespaces("Courier");
+    openToDaemons(dir_.path());
+    // The package's own configuration (courierd exits when a module's, even one unused, is
+    // missing) and empty spool, then the test's settings.
+    fs::copy(root + "/etc/courier", dir_ / "etc", fs::copy_options::recursive);
+    fs::copy(root + "/var/lib/courier", dir_ / "spool", fs::copy_options::recursive);
+    std::string out;
+    runCommand({"/bin/chown", "-R", "courier:courier", (dir_ / "spool").string()}, &out);
+    const auto control = [&](const std::string& name, const std::string& value) {
+      std::ofstream(dir_ / "etc" / name) << value << "\n";
+    };
+    control("me", "mta.courier-sender.test");
+    control("locals", "localhost");
+    control("esmtproutes", "acme.test: [127.0.0.1]," + std::to_string(relayPort) +
+                               "\ndead.test: [127.0.0.2]," + std::to_string(closedPort) +
+                               "\nsender.test: [127.0.0.1]," + std::to_string(repsMailboxPort));
+    control("queuetime", "20s");
+    control("warntime", "2s");
+    control("retryalpha", "1s");
+    control("retrybeta", "3");
+    control("retrygamma", "2s");
+    control("retrymaxdelta", "1");
+    // No STARTTLS on loopback: the peers have no certificates.
+    std::string courierd = readFile(dir_ / "etc" / "courierd");
+    if (const auto at = courierd.find("\nESMTP_USE_STARTTLS="); at != std::string::npos)
+      courierd.replace(at, courierd.find('\n', at + 1) - at, "\nESMTP_USE_STARTTLS=0");
+    else
+      courierd += "\nESMTP_USE_STARTTLS=0\n";
+    std::ofstream(dir_ / "etc" / "courierd") << courierd;
+    // courierd stays in the foreground; it logs to syslog only, so its output file holds only what
+    // goes wrong before that.
+    process_ = Process({"/usr/bin/unshare", "--mount", "--uts", "--propagation", "private", "/bin/sh", "-c",
+                        "mount --bind \"$1\" /etc/courier && mount --bind \"$2\" /var/lib/courier && "
+                        "mount --bind \"$3\" /usr/lib/courier && mount -t tmpfs none /run && hostname \"$4\" && "
+                        "exec /usr/bin/env -i /bin/sh -c 'set -a; . /etc/courier/courierd; exec \"$0\"' \"$0\"",
+                        "/usr/lib/courier/courier/courierd", (dir_ / "etc").string(), (dir_ / "spool").string(),
+                        root + "/usr/lib/courier", "mta.courier-sender.test"},
+                       dir_ / "courierd.out");
+    // Ready when it has made the trigger its submissions wake it by.
+    if (!eventually([&] { return fs::exists(dir_ / "spool" / "tmp" / "trigger"); }, std::chrono::seconds(10))) {
+      stop();
+      throw std::runtime_error("courierd did not start: " + readFile(dir_ / "courierd.out"));
+    }
+  }
+  ~SendingCourier() { stop(); }
+  std::string log() const { return readFile(dir_ / "courierd.out"); }
+  // Courier's own sendmail(1), inside courierd's namespaces, asking for the DSNs given.
+  void send(const fs::path& message, const std::vector<std::string>& recipients, const std::string& notify) const {
+    std::vector<std::string> argv = {"/usr/bin/nsenter", "--target", std::to_string(process_.pid()), "--mount", "--uts",
+                                     std::string(kCourierRoot) + "/usr/sbin/sendmail", "-f", "rep@sender.test"};
+    if (!notify.empty()) argv.insert(argv.end(), {"-N", notify});
+    argv.push_back("--");
+    argv.insert(argv.end(), recipients.begin(), recipients.end());
+    std::string cmd;
+    for (const auto& a : argv) cmd += "'" + a + "' ";
+    std::string out;
+    if (runCommand({"/bin/sh", "-c", cmd + "< " + message.string()}, &out) != 0)
+      throw std::runtime_error("Courier's sendmail failed: " + out);
+  }
+
+ private:
+  // courierd and its modules (one process group).
+  void stop() { stopGroup(process_); }
+  TempDir dir_;
+  std::string courierd_;
+  Process process_;
+};
+
 // Dovecot 2.3's LMTP server (Debian's dovecot-lmtpd) on 127.0.0.1, the mailbox store behind a
 // Postfix as most Postfix sites run it: the users of a passwd-file, each Maildir under the test's
 // directory, a quota where one is given (quota_rule, Dovecot's quota plugin).
@@ -1198,4 +1286,36 @@ TEST(MtaBounces, APostfixReceiverRefusingUsOrOurSenderIsNoDeadMailbox) {
     EXPECT_FALSE(r.hard) << who;
     EXPECT_FALSE(deadAddressReason(r.reason)) << who << " " << r.reason;
   }
+}
+
+TEST(MtaBounces, CourierNoticesAreReadForWhatHappened) {
+  MaildirPostfix repsMailbox(MaildirPostfixOptions{});
+  TempDir dir;
+  Postfix receiver = receivingPostfix(dir);
+  // Another loopback address for the closed port: Courier remembers a host's connection failure
+  // for a while, and the receiver's address must not share it.
+  SendingCourier sender(receiver.port(), closedPort("127.0.0.2"), repsMailbox.port());
+  writeMessages(dir);
+  sender.send(dir / "m1.eml", kRecipients, "success,delay,failure");
+  sender.send(dir / "m2.eml", {"jane@acme.test"}, "");
+  // Courier holds a message's report until every recipient is done: the delay warning (the
+  // greylisted address, the closed port), then one notice with the RCPT refusals, the "relayed"
+  // report and both expiries; and the refusal of m2 after DATA.
+  const auto notices = waitUntilNotices([&] { return maildirMessages(repsMailbox.maildir()); },
+                                        [](const auto& n) { return bothExpiriesIn(n, {}); }, std::chrono::seconds(90));
+  ASSERT_EQ(notices.size(), 3u) << sender.log() << repsMailbox.log();
+  const auto got = readAll(notices);
+  expectTheTruth(got, kRecipients);
+  SCOPED_TRACE(describe(got));
+  // Its expiry is a failure with its own class, 5.0.0, beside the last attempt's words: for the
+  // closed port the system's error text alone, with no reply ("Network is down" when the cached
+  // error was lost, else "Connection refused").
+  for (const auto& r : got.byRecipient.at("x@dead.test"))
+    if (r.action == "failed") {
+      EXPECT_EQ(r.status, "5.0.0");
+      EXPECT_EQ(r.reason, "networkerror") << r.diagnostic;
+    }
+  // NOTIFY=SUCCESS to a receiver without DSN: "relayed", in the same notice. Not a bounce.
+  const auto& jane = got.byRecipient.at("jane@acme.test");
+  EXPECT_EQ(std::count_if(jane.begin(), jane.end(), [](const auto& r) { return r.action == "relayed" && !r.hard; }), 1);
 }
