@@ -332,6 +332,40 @@ bool readAutoReply(const MimeView& v, Classification& out) {
   return true;
 }
 
+// The address a reply opens with, after its codes, is the one it is about: Postfix's "<%s>:
+// Recipient address rejected: ..." (smtpd_check.c), Sendmail's "<%s>... User unknown" (err.c,
+// fmtmsg puts the address being handled before its words). "" when the reply opens otherwise (an address further on, "please write to
+// bob@...", is named in passing).
+std::string addressTheReplyOpensWith(const std::string& diagnostic) {
+  static const std::regex opens(
+      R"(^\s*(?:[245]\d\d[ -]\s*)?(?:[245]\.\d{1,3}\.\d{1,3}\s+)?(?:<([^<>\s]+@[^<>\s]+)>|([^<>\s]+@[^<>\s:]+?)(?:\.\.\.|:)))");
+  std::smatch m;
+  const std::string head = diagnostic.substr(0, 600);
+  if (!std::regex_search(head, m, opens)) return "";
+  return asciiLower(m[1].matched ? m[1].str() : m[2].str());
+}
+
+// A reply about another recipient of the same report is not about this one. A receiver that
+// took every RCPT and then refused the whole message for one of them ("550 5.1.1
+// <nobody@acme.test>: ... User unknown" after DATA) has the sending MTA give that one reply to
+// every recipient of the transaction (Courier 1.0.16 does, one Diagnostic-Code each): the others'
+// mailboxes were never judged. Only the report's own recipients count: an address the receiver
+// rewrote (an alias, a forward) is still the one this record is about.
+void keepRepliesToTheAddressTheyName(std::vector<BounceRecord>& records) {
+  if (records.size() < 2) return;
+  std::set<std::string> recipients;
+  for (const auto& r : records) recipients.insert(asciiLower(r.recipient));
+  for (auto& r : records) {
+    if (!r.hard && !recipientReason(r.reason)) continue;
+    const std::string about = addressTheReplyOpensWith(r.diagnostic);
+    if (about.empty() || about == asciiLower(r.recipient) || !recipients.count(about)) continue;
+    r.hard = false;
+    r.reason = "onhold";
+    r.why += std::string(r.why.empty() ? "" : "; ") + "the reply is about " + about +
+             ", another recipient of this report, not this one: it says nothing of this mailbox";
+  }
+}
+
 }  // namespace
 
 Classification classify(const std::string& raw) {
@@ -354,6 +388,7 @@ Classification classify(const std::string& raw) {
       // our sender, the returned message's sender. (A report naming one of them as its failed
       // recipient is a message someone sent to themselves, or a misread: a hard bounce would
       // suppress one of our own mailboxes.)
+      keepRepliesToTheAddressTheyName(out.records);
       const auto notAbout = addressesNotAbout(*view);
       for (auto& r : out.records)
         if (r.hard && (notAbout.count(r.recipient) || reporterMailbox(r.recipient, *view))) r.hard = false;

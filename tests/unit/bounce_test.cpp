@@ -1149,6 +1149,59 @@ TEST(BounceRules, TheStageComesFromTheMailSystemsWords) {
   EXPECT_NE(errors[0].find("admin.yaml: stage marker 'after quit'"), std::string::npos) << errors[0];
 }
 
+// A receiver that took every RCPT and refused the whole message after DATA, naming one recipient
+// ("550 5.1.1 <nobody@acme.test>: ... User unknown"): the sending MTA gives that one reply to every
+// recipient of the transaction. Courier 1.0.16 wrote this (a real run, its text and report as
+// written): each recipient's transcript shows ">>> DATA" and the same reply. The reply is about the
+// address it names; for the others it says nothing about their mailboxes (issue 13 item 4).
+TEST(BounceAbout, AReplyThatNamesAnotherRecipientOfTheReportIsNoHardBounceForThisOne) {
+  const std::string reply = "550 5.1.1 <nobody@acme.test>: Recipient address rejected: User unknown in virtual mailbox table";
+  std::string text, report;
+  for (const std::string who : {"jane@acme.test", "nobody@acme.test"}) {
+    text += "<" + who + ">:\r\n     [127.0.0.1] [127.0.0.1]:\r\n >>> DATA\r\n <<< " + reply + "\r\n\r\n";
+    report += "Final-Recipient: rfc822; " + who + "\r\nAction: failed\r\nStatus: 5.0.0\r\n"
+              "Remote-MTA: dns; [127.0.0.1] [127.0.0.1]\r\nDiagnostic-Code: smtp; " + reply + "\r\n\r\n";
+  }
+  const std::string notice =
+      "From: Courier mail server at mta.courier-sender.test <@>\r\nTo: rep@sender.test\r\n"
+      "Subject: NOTICE: mail delivery status.\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"=_courier_0\"\r\n\r\n"
+      "--=_courier_0\r\nContent-Type: text/plain; charset=\"utf-8\"\r\n\r\n"
+      "This is a delivery status notification from mta.courier-sender.test,\r\n"
+      "running the Courier mail server, version 1.0.16.\r\n\r\n"
+      "Your message to the following recipients cannot be delivered:\r\n\r\n" + text +
+      "--=_courier_0\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mta.courier-sender.test\r\n"
+      "Arrival-Date: Thu, 03 Dec 2026 06:31:14 +0000\r\n\r\n" + report +
+      "--=_courier_0\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: Rep <rep@sender.test>\r\n"
+      "To: Team <team@acme.test>\r\nSubject: Quick question\r\n\r\n--=_courier_0--\r\n";
+  const auto c = classify(notice);
+  ASSERT_EQ(c.records.size(), 2u) << c.error;
+  const BounceRecord* jane = recordFor(c, "jane@acme.test");
+  ASSERT_NE(jane, nullptr);
+  EXPECT_FALSE(jane->hard) << jane->reason << " [" << jane->rule << "] " << jane->why;
+  EXPECT_NE(jane->reason, "userunknown") << "jane's mailbox was never judged";
+  EXPECT_NE(jane->why.find("nobody@acme.test"), std::string::npos) << jane->why;
+  // The address the reply names: what it says is about that mailbox.
+  const BounceRecord* nobody = recordFor(c, "nobody@acme.test");
+  ASSERT_NE(nobody, nullptr);
+  EXPECT_EQ(nobody->reason, "userunknown");
+  // The same in a report alone, no text: the Diagnostic-Code is the evidence.
+  const std::string bare = notice.substr(0, notice.find("--=_courier_0\r\nContent-Type: text/plain")) +
+                           notice.substr(notice.find("--=_courier_0\r\nContent-Type: message/delivery-status"));
+  const auto b = classify(bare);
+  ASSERT_EQ(b.records.size(), 2u) << b.error;
+  EXPECT_FALSE(recordFor(b, "jane@acme.test")->hard);
+  // One recipient alone: the reply names another address, not a recipient of this report (an
+  // alias the receiver rewrote, say): nothing to compare it with, the reading stands.
+  std::string one = notice;
+  const auto at = one.find("Final-Recipient: rfc822; jane@acme.test");
+  one.erase(at, one.find("Final-Recipient: rfc822; nobody@acme.test") - at);
+  const auto o = classify(one);
+  ASSERT_EQ(o.records.size(), 1u) << o.error;
+  EXPECT_EQ(o.records[0].recipient, "nobody@acme.test");
+  EXPECT_EQ(o.records[0].reason, "userunknown");
+}
+
 TEST(BounceAbout, AMessageIdIsNeverARecipient) {
   // A rep forwards a Sendmail bounce inline, quoted with "> " (RFC 3676's quote marks): the
   // quoted headers carry the bounce's and the returned message's Message-Ids, which have an
