@@ -94,6 +94,12 @@ std::string idOf(const std::string& flag, const std::string& user) {
   return out;
 }
 
+// A word for a peer's banner that no other peer's has (its directory's name, unique, and this
+// process): with waitForGreeting, a port another test's peer took first is never taken for it.
+std::string bannerWord(const TempDir& dir) {
+  return "safetynet-test " + dir.path().filename().string() + "-" + std::to_string(::getpid());
+}
+
 void openToDaemons(const fs::path& dir) {
   fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
                            fs::perms::others_exec);
@@ -351,12 +357,13 @@ class MaildirPostfix {
          << "virtual_gid_maps = static:" << idOf("-g", "postfix") << "\n"
          << "maximal_queue_lifetime = 10s\nbounce_queue_lifetime = 10s\ndelay_warning_time = 1s\n"
          << "queue_run_delay = 1s\nminimal_backoff_time = 1s\nmaximal_backoff_time = 2s\n"
-         << "maillog_file = /dev/stdout\nalias_maps =\nalias_database =\n";
+         << "maillog_file = /dev/stdout\nalias_maps =\nalias_database =\n"
+         << "smtpd_banner = $myhostname ESMTP " << bannerWord(dir_) << "\n";
       for (const auto& line : o.extra) cf << line << "\n";
       cf.close();
       runCommand({postfix_, "-c", configDir(), "check"}, &out);
       process_ = Process({postfix_, "-c", configDir(), "start-fg"}, dir_ / "postfix.log");
-      if (waitForTcp(port_, std::chrono::seconds(10))) return;
+      if (waitForGreeting(port_, bannerWord(dir_), std::chrono::seconds(10))) return;
       runCommand({postfix_, "-c", configDir(), "stop"}, &out);
       process_.wait(std::chrono::seconds(10));
       if (o.port) break;  // a reserved port that did not come up: do not hide it by picking another
@@ -423,9 +430,10 @@ class Exim {
                               << "log_file_path = " << (dir_ / "log").string() << "/%slog\n"
                               << "local_interfaces = 127.0.0.1\ndaemon_smtp_ports = " << port_ << "\n"
                               << "tls_advertise_hosts =\n"
+                              << "smtp_banner = $smtp_active_hostname ESMTP " << bannerWord(dir_) << "\n"
                               << body((dir_ / "mail").string());
       process_ = Process({exim_, "-C", config(), "-bdf", "-q1s"}, dir_ / "exim.out");
-      if (waitForTcp(port_, std::chrono::seconds(10))) return;
+      if (waitForGreeting(port_, bannerWord(dir_), std::chrono::seconds(10))) return;
       stop();
     }
     throw std::runtime_error("exim did not start: " + readFile(dir_ / "exim.out") + readFile(dir_ / "log" / "paniclog"));
@@ -522,6 +530,7 @@ class SendingSendmail {
           << "define(`ESMTP_MAILER_ARGS', `TCP $h " << closedPort << "')dnl\n"
           << "define(`confTO_QUEUEWARN', `2s')dnl\ndefine(`confTO_QUEUERETURN', `10s')dnl\n"
           << "define(`confMIN_QUEUE_AGE', `0')dnl\ndefine(`confDONT_PROBE_INTERFACES', `True')dnl\n"
+          << "define(`confSMTP_LOGIN_MSG', `$j ESMTP " << bannerWord(dir_) << "')dnl\n"
           // The test's directory is under /tmp, world-writable with the sticky bit.
           << "define(`confDONT_BLAME_SENDMAIL', `TrustStickyBit,MapInUnsafeDirPath')dnl\n"
           << "DAEMON_OPTIONS(`Port=" << port_ << ", Addr=127.0.0.1, Name=MTA')dnl\n"
@@ -535,7 +544,7 @@ class SendingSendmail {
           runCommand(named({sendmail_, "-C", config(), "-bi"}), &out) != 0)
         throw std::runtime_error("makemap or newaliases failed: " + out);
       process_ = Process(named({sendmail_, "-C", config(), "-bD", "-q1s"}), dir_ / "sendmail.out");
-      if (waitForTcp(port_, std::chrono::seconds(10))) return;
+      if (waitForGreeting(port_, bannerWord(dir_), std::chrono::seconds(10))) return;
       stop();
     }
     throw std::runtime_error("sendmail did not start: " + readFile(dir_ / "sendmail.out"));
@@ -615,7 +624,8 @@ class OpenSmtpd {
                           smtpd, (dir_ / "spool").string(), config(), std::string(kOpenSmtpdRoot) + "/usr/libexec",
                           hostname, (dir_ / "mailname").string()},
                          dir_ / "smtpd.out");
-      if (waitForTcp(port_, std::chrono::seconds(10))) return;
+      // Its banner is "220 <name> ESMTP OpenSMTPD", the name this run gives it.
+      if (waitForGreeting(port_, hostname + " ESMTP OpenSMTPD", std::chrono::seconds(10))) return;
       stop();
     }
     throw std::runtime_error("smtpd did not start: " + readFile(dir_ / "smtpd.out"));
@@ -836,13 +846,14 @@ class DovecotLmtp {
       std::ofstream(dir_ / "dovecot.conf")
           << "base_dir = " << d << "/run\nstate_dir = " << d << "/state\nlog_path = " << d << "/dovecot.log\n"
           << "protocols = lmtp\nlisten = 127.0.0.1\nssl = no\nmail_location = maildir:~/Maildir\n"
+          << "login_greeting = " << bannerWord(dir_) << "\n"
           << "first_valid_uid = 1\nauth_username_format = %n\nmail_plugins = quota\n"
           << "plugin {\n  quota = maildir:User quota\n}\n"
           << "passdb {\n  driver = passwd-file\n  args = " << d << "/users\n}\n"
           << "userdb {\n  driver = passwd-file\n  args = " << d << "/users\n}\n"
           << "service lmtp {\n  inet_listener lmtp {\n    address = 127.0.0.1\n    port = " << port_ << "\n  }\n}\n";
       process_ = Process({dovecot, "-F", "-c", d + "/dovecot.conf"}, dir_ / "dovecot.out");
-      if (waitForTcp(port_, std::chrono::seconds(10))) return;
+      if (waitForGreeting(port_, bannerWord(dir_), std::chrono::seconds(10))) return;
       stopGroup(process_);
     }
     throw std::runtime_error("dovecot did not start: " + readFile(dir_ / "dovecot.out") + log());

@@ -86,6 +86,10 @@ std::string tcpGreeting(unsigned short port, std::chrono::milliseconds timeout) 
 
 }  // namespace
 
+bool waitForGreeting(unsigned short port, const std::string& word, std::chrono::milliseconds timeout) {
+  return waitForTcp(port, timeout) && tcpGreeting(port, timeout).find(word) != std::string::npos;
+}
+
 bool waitForTcp(unsigned short port, std::chrono::milliseconds timeout) {
   auto end = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < end) {
@@ -441,9 +445,7 @@ Postfix::Postfix(const std::vector<std::string>& domains, const std::vector<std:
     // Ready when this Postfix greets: a listening port alone may be another process's (a port
     // taken between freePort and master's bind: another test's peer, even another Postfix peer,
     // whose banner would name the same port), or a master whose smtpd never starts.
-    if (waitForTcp(port_, std::chrono::seconds(10)) &&
-        tcpGreeting(port_, std::chrono::seconds(10)).find("safetynet-test " + token) != std::string::npos)
-      return;
+    if (waitForGreeting(port_, "safetynet-test " + token, std::chrono::seconds(10))) return;
     runCommand({postfix_, "-c", (dir_ / "etc").string(), "stop"}, &out);
   }
   throw std::runtime_error("postfix did not start: " + readFile(dir_ / "postfix.log"));

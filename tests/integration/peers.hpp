@@ -16,6 +16,9 @@ std::string findProgram(const std::string& name);
 // A TCP+UDP port on 127.0.0.1 that nothing listens on right now.
 unsigned short freePort();
 bool waitForTcp(unsigned short port, std::chrono::milliseconds timeout);
+// Ready when the server on the port greets with `word` in its first line: a listening port alone
+// may be another process's (taken between freePort and the peer's bind: another test's peer).
+bool waitForGreeting(unsigned short port, const std::string& word, std::chrono::milliseconds timeout);
 
 // A fresh directory under /tmp, removed by the destructor.
 class TempDir {
