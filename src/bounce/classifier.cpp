@@ -348,8 +348,9 @@ std::string addressTheReplyOpensWith(const std::string& diagnostic) {
 // A reply about another recipient of the same report is not about this one. A receiver that
 // took every RCPT and then refused the whole message for one of them ("550 5.1.1
 // <nobody@acme.test>: ... User unknown" after DATA) has the sending MTA give that one reply to
-// every recipient of the transaction (Courier 1.0.16 does, one Diagnostic-Code each): the others'
-// mailboxes were never judged. Only the report's own recipients count: an address the receiver
+// every recipient of the transaction (Courier 1.0.16 does, one Diagnostic-Code each; nullmailer
+// 2.2 gives up a message whole at its first refused RCPT and writes that reply, and its status,
+// under every recipient): the others' mailboxes were never judged. Only the report's own recipients count: an address the receiver
 // rewrote (an alias, a forward) is still the one this record is about.
 void keepRepliesToTheAddressTheyName(std::vector<BounceRecord>& records) {
   if (records.size() < 2) return;

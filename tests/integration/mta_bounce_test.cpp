@@ -1,5 +1,5 @@
-// Bounces written by real mail systems, not by us. Debian's Postfix, Exim, Sendmail, OpenSMTPD, dma
-// and Courier, each started by the test as the sending MTA on loopback, relay one message to a real
+// Bounces written by real mail systems, not by us. Debian's Postfix, Exim, Sendmail, OpenSMTPD, dma,
+// Courier and nullmailer, each started by the test as the sending MTA on loopback, relay one message to a real
 // receiving Postfix that knows one mailbox, refuses the others at RCPT in the ways mail systems do
 // (a dead mailbox, a full one, an access-map REJECT, greylisting) and refuses a spam subject after
 // DATA; one recipient's domain is routed to a closed port. The sender's MTA writes its own notices
@@ -9,8 +9,8 @@
 // receivers, Dovecot's LMTP behind Postfix, gateways that ask the mailbox server behind them. The
 // truth is the configured situation, not a label: the dead mailbox is the only hard bounce.
 //
-// Exim, Sendmail, OpenSMTPD, dma and Courier conflict with Postfix as Debian packages, so
-// scripts/setup unpacks them under /opt/safetynet-test-peers (never installed, never run as
+// Exim, Sendmail, OpenSMTPD, dma, Courier and nullmailer conflict with Postfix as Debian packages,
+// so scripts/setup unpacks them under /opt/safetynet-test-peers (never installed, never run as
 // services) and creates the users and mount points their binaries were built for; Dovecot is
 // installed, its service never started.
 #include <arpa/inet.h>
@@ -44,6 +44,7 @@ constexpr const char* kSendmailRoot = "/opt/safetynet-test-peers/sendmail";
 constexpr const char* kOpenSmtpdRoot = "/opt/safetynet-test-peers/opensmtpd";
 constexpr const char* kDmaRoot = "/opt/safetynet-test-peers/dma";
 constexpr const char* kCourierRoot = "/opt/safetynet-test-peers/courier";
+constexpr const char* kNullmailerRoot = "/opt/safetynet-test-peers/nullmailer";
 
 // A loopback port nothing answers on for the whole test: bound, never listening, so a connection is
 // refused and no peer another test starts meanwhile can take it (a port only probed free could be).
@@ -397,6 +398,17 @@ class MaildirPostfix {
   std::string postfix_;
   Process process_;
 };
+
+// The receiver as the one smarthost of an MTA that sends everything there, its notices too (dma,
+// nullmailer): it also relays sender.test to the rep's mailbox.
+Postfix smarthostFor(const TempDir& dir, const MaildirPostfix& repsMailbox, std::vector<std::string> extra = {}) {
+  extra.insert(extra.begin(),
+               {"relay_domains = sender.test",
+                "transport_maps = inline:{sender.test=smtp:[127.0.0.1]:" + std::to_string(repsMailbox.port()) + "}",
+                // A notice deferred on its way to the rep is retried within the test, not in 300 s.
+                "queue_run_delay = 1s", "minimal_backoff_time = 1s", "maximal_backoff_time = 2s"});
+  return receivingPostfix(dir, extra);
+}
 
 MaildirPostfixOptions sendingPostfix(unsigned short relayPort, unsigned short closedPort) {
   MaildirPostfixOptions o;
@@ -816,6 +828,80 @@ class SendingCourier {
   Process process_;
 };
 
+// nullmailer 2.2 (Debian's, unpacked by scripts/setup), the relay-only MTA of many small servers:
+// every message goes to one smarthost, its notices too (nullmailer-dsn, queued like mail). Its
+// paths are compiled in, but its own test hook (NULLMAILER_TEST_PREFIX, lib/config_path.cc) puts
+// them under one directory: conf/, queue/, bin/, sbin/, protocols/ (here links to the unpacked
+// programs). nullmailer-queue is set-user-ID mail, which turns that hook off: a plain copy of it is
+// used instead (NULLMAILER_QUEUE, lib/forkexec.cc). The queue is run again a second after a
+// failure, then at doubling pauses; a message still failing temporarily a second after it was
+// queued is given up (queuelifetime), at its second or third attempt.
+class SendingNullmailer {
+ public:
+  explicit SendingNullmailer(unsigned short smarthostPort) {
+    const std::string root = kNullmailerRoot;
+    if (!fs::exists(root + "/usr/sbin/nullmailer-send"))
+      throw std::runtime_error(root + "/usr/sbin/nullmailer-send is missing: scripts/setup unpacks Debian's nullmailer there.");
+    if (::geteuid() != 0) throw std::runtime_error("the nullmailer peer needs root (a mount namespace)");
+    requireNamespaces("nullmailer");
+    openToDaemons(dir_.path());
+    for (const char* d : {"conf", "queue/queue", "queue/tmp", "queue/failed"}) fs::create_directories(dir_ / d);
+    fs::create_directory_symlink(root + "/usr/bin", dir_ / "bin");
+    fs::create_directory_symlink(root + "/usr/sbin", dir_ / "sbin");
+    fs::create_directory_symlink(root + "/usr/lib/nullmailer", dir_ / "protocols");
+    fs::copy_file(root + "/usr/sbin/nullmailer-queue", dir_ / "nullmailer-queue");  // without its set-user-ID bit
+    fs::permissions(dir_ / "nullmailer-queue", fs::perms::owner_all);
+    std::string out;
+    if (runCommand({"/usr/bin/mkfifo", (dir_ / "queue" / "trigger").string()}, &out) != 0)
+      throw std::runtime_error("mkfifo failed: " + out);
+    const auto conf = [&](const std::string& name, const std::string& value) {
+      std::ofstream(dir_ / "conf" / name) << value << "\n";
+    };
+    conf("me", "mta.nm-sender.test");
+    conf("defaultdomain", "nm-sender.test");
+    conf("remotes", "127.0.0.1 smtp port=" + std::to_string(smarthostPort));
+    conf("pausetime", "1");
+    conf("queuelifetime", "1");
+    // Debian's nullmailer takes its name from /etc/mailname, not from `me` (it says so at each
+    // start): where the machine has one, the test's is mounted over it.
+    std::ofstream(dir_ / "mailname") << "mta.nm-sender.test\n";
+    process_ = Process({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                        "{ [ ! -e /etc/mailname ] || mount --bind \"$1\" /etc/mailname; } && exec \"$0\"",
+                        root + "/usr/sbin/nullmailer-send", (dir_ / "mailname").string()},
+                       dir_ / "send.out", env());
+    if (!eventually([&] { return log().find("Rescanning queue") != std::string::npos || process_.running(); },
+                    std::chrono::seconds(5)) ||
+        !process_.running())
+      throw std::runtime_error("nullmailer-send did not start: " + log());
+  }
+  ~SendingNullmailer() { stopGroup(process_); }
+  std::string log() const { return readFile(dir_ / "send.out"); }
+  // Its sendmail(1), as a program on the server would call it.
+  void send(const fs::path& message, const std::vector<std::string>& recipients) const {
+    std::vector<std::string> argv = {(dir_ / "sbin" / "sendmail").string(), "-f", "rep@sender.test", "--"};
+    argv.insert(argv.end(), recipients.begin(), recipients.end());
+    std::string cmd;
+    for (const auto& a : argv) cmd += "'" + a + "' ";
+    std::string out;
+    if (runCommand({"/bin/sh", "-c", cmd + "< " + message.string()}, &out, std::chrono::seconds(30), env()) != 0)
+      throw std::runtime_error("nullmailer's sendmail failed: " + out);
+  }
+  // The messages it gave up (moved to failed/ as it bounced them).
+  size_t failed() const {
+    size_t n = 0;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(dir_ / "queue" / "failed", ec); !ec && it != fs::directory_iterator(); it.increment(ec)) ++n;
+    return n;
+  }
+
+ private:
+  std::vector<std::string> env() const {
+    return {"NULLMAILER_TEST_PREFIX=" + dir_.path().string(), "NULLMAILER_QUEUE=" + (dir_ / "nullmailer-queue").string()};
+  }
+  TempDir dir_;
+  Process process_;
+};
+
 // Dovecot 2.3's LMTP server (Debian's dovecot-lmtpd) on 127.0.0.1, the mailbox store behind a
 // Postfix as most Postfix sites run it: the users of a passwd-file, each Maildir under the test's
 // directory, a quota where one is given (quota_rule, Dovecot's quota plugin).
@@ -960,11 +1046,7 @@ TEST(MtaBounces, DmaNoticesAreReadForWhatHappened) {
   // warning.
   MaildirPostfix repsMailbox(MaildirPostfixOptions{});
   TempDir dir;
-  Postfix receiver = receivingPostfix(
-      dir, {"relay_domains = sender.test",
-            "transport_maps = inline:{sender.test=smtp:[127.0.0.1]:" + std::to_string(repsMailbox.port()) + "}",
-            // A notice deferred on its way to the rep is retried within the test, not in 300 s.
-            "queue_run_delay = 1s", "minimal_backoff_time = 1s", "maximal_backoff_time = 2s"});
+  Postfix receiver = smarthostFor(dir, repsMailbox);
   SendingDma sender(receiver.port());
   writeMessages(dir);
   const std::vector<std::string> recipients = {"jane@acme.test", "nobody@acme.test", "full@acme.test",
@@ -1329,4 +1411,50 @@ TEST(MtaBounces, CourierNoticesAreReadForWhatHappened) {
   // NOTIFY=SUCCESS to a receiver without DSN: "relayed", in the same notice. Not a bounce.
   const auto& jane = got.byRecipient.at("jane@acme.test");
   EXPECT_EQ(std::count_if(jane.begin(), jane.end(), [](const auto& r) { return r.action == "relayed" && !r.hard; }), 1);
+}
+
+TEST(MtaBounces, NullmailerNoticesAreReadForWhatHappened) {
+  // As for dma: the receiving Postfix relays sender.test to the rep's Maildir, since nullmailer
+  // sends its notices through its one smarthost.
+  MaildirPostfix repsMailbox(MaildirPostfixOptions{});
+  TempDir dir;
+  // nullmailer returns the message whole (message/rfc822): the spam subject's header check must
+  // not refuse the notice of its refusal.
+  Postfix receiver = smarthostFor(dir, repsMailbox, {"nested_header_checks ="});
+  SendingNullmailer sender(receiver.port());
+  writeMessages(dir);
+  sender.send(dir / "m1.eml", {"jane@acme.test", "nobody@acme.test", "full@acme.test", "blocked@acme.test"});
+  sender.send(dir / "m2.eml", {"jane@acme.test"});
+  sender.send(dir / "m1.eml", {"greylist@acme.test"});
+  // One notice per message: nullmailer fails a message whole at its first refused RCPT, and gives
+  // up the greylisted one at its queue lifetime.
+  const auto notices = waitForNotices([&] { return maildirMessages(repsMailbox.maildir()); }, 3, std::chrono::seconds(60));
+  ASSERT_EQ(notices.size(), 3u) << sender.log() << repsMailbox.log();
+  const auto got = readAll(notices);
+  SCOPED_TRACE(describe(got));
+  EXPECT_TRUE(got.problems.empty());
+  // m1's notice gives all four recipients the first refusal's status and reply, "550 5.1.1
+  // <nobody@acme.test>: ... User unknown" (send.cc passes the one reply to nullmailer-dsn, which
+  // writes it under each recipient): about nobody@ alone. The others were never judged.
+  ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "nobody@acme.test", true, "userunknown"));
+  for (const std::string who : {"full@acme.test", "blocked@acme.test"}) {
+    ASSERT_NO_FATAL_FAILURE(expectOneReading(got, who, false, "onhold"));
+    EXPECT_EQ(got.byRecipient.at(who)[0].status, "5.1.1") << who << ": the status as the notice wrote it";
+  }
+  // jane@: that record, and m2's refusal after DATA for its content.
+  ASSERT_EQ(got.byRecipient.count("jane@acme.test"), 1u);
+  ASSERT_EQ(got.byRecipient.at("jane@acme.test").size(), 2u);
+  for (const auto& r : got.byRecipient.at("jane@acme.test")) {
+    EXPECT_FALSE(r.hard);
+    EXPECT_FALSE(deadAddressReason(r.reason)) << r.reason;
+  }
+  // The greylisted message, given up (moved to failed/) but written as a delay: nullmailer-dsn
+  // names its notice after the status's class ("has not been delivered", Action delayed, 4.7.1).
+  ASSERT_EQ(got.byRecipient.count("greylist@acme.test"), 1u);
+  ASSERT_EQ(got.byRecipient.at("greylist@acme.test").size(), 1u);
+  const auto& greylist = got.byRecipient.at("greylist@acme.test")[0];
+  EXPECT_EQ(greylist.action, "delayed");
+  EXPECT_FALSE(greylist.hard);
+  EXPECT_FALSE(deadAddressReason(greylist.reason)) << greylist.reason;
+  EXPECT_EQ(sender.failed(), 3u) << "all three messages given up";
 }
