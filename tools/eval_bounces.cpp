@@ -119,7 +119,7 @@ std::string bucket(const std::string& r) {
     return "soft-sender";
   if (r == "spamdetected" || r == "virusdetected" || r == "contenterror" || r == "notcompliantrfc") return "soft-content";
   if (r == "expired" || r == "networkerror" || r == "systemerror" || r == "systemfull" || r == "mailererror" ||
-      r == "syntaxerror" || r == "onhold" || r == "undefined")
+      r == "syntaxerror" || r == "onhold" || r == "undefined" || r == "otherrecipient")
     return "soft-infra";
   if (r == "feedback") return "complaint";
   return "not-bounce";

@@ -25,7 +25,9 @@ bool countsAgainstRecipient(const std::string& reason) {
                                                 "rejected",     "norelaying",    "toomanyconn",   "speeding",
                                                 "securityerror", "policyviolation", "spamdetected", "virusdetected",
                                                 "contenterror", "notcompliantrfc", "mesgtoobig",   "syntaxerror",
-                                                "mailererror",  "suppressed"};
+                                                "mailererror",  "suppressed",
+                                                // the failure was another recipient's (classifier.cpp)
+                                                "otherrecipient"};
   return std::find(ours.begin(), ours.end(), reason) == ours.end();
 }
 

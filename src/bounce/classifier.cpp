@@ -334,36 +334,39 @@ bool readAutoReply(const MimeView& v, Classification& out) {
 
 // The address a reply opens with, after its codes, is the one it is about: Postfix's "<%s>:
 // Recipient address rejected: ..." (smtpd_check.c), Sendmail's "<%s>... User unknown" (err.c,
-// fmtmsg puts the address being handled before its words). "" when the reply opens otherwise (an address further on, "please write to
-// bob@...", is named in passing).
+// fmtmsg puts the address being handled before its words). "" when the reply opens otherwise (an
+// address further on, "please write to bob@...", is named in passing). No '@' inside either part:
+// with one, the match backtracks over every '@' of a hostile text.
 std::string addressTheReplyOpensWith(const std::string& diagnostic) {
   static const std::regex opens(
-      R"(^\s*(?:[245]\d\d[ -]\s*)?(?:[245]\.\d{1,3}\.\d{1,3}\s+)?(?:<([^<>\s]+@[^<>\s]+)>|([^<>\s]+@[^<>\s:]+?)(?:\.\.\.|:)))");
+      R"(^\s*(?:[245]\d\d[ -]\s*)?(?:[245]\.\d{1,3}\.\d{1,3}\s+)?(?:<([^<>\s@]+@[^<>\s@]+)>|([^<>\s@]+@[^<>\s:@]+?)(?:\.\.\.|:)))");
   std::smatch m;
   const std::string head = diagnostic.substr(0, 600);
   if (!std::regex_search(head, m, opens)) return "";
   return asciiLower(m[1].matched ? m[1].str() : m[2].str());
 }
 
-// A reply about another recipient of the same report is not about this one. A receiver that
-// took every RCPT and then refused the whole message for one of them ("550 5.1.1
-// <nobody@acme.test>: ... User unknown" after DATA) has the sending MTA give that one reply to
-// every recipient of the transaction (Courier 1.0.16 does, one Diagnostic-Code each; nullmailer
-// 2.2 gives up a message whole at its first refused RCPT and writes that reply, and its status,
-// under every recipient): the others' mailboxes were never judged. Only the report's own recipients count: an address the receiver
-// rewrote (an alias, a forward) is still the one this record is about.
+// A reply about another recipient of the same report is not about this one. nullmailer 2.2 gives
+// up a message whole at its first refused RCPT and writes that one reply, and its status, under
+// every recipient (protocols/smtp.cc, src/send.cc, src/dsn.cc); Courier gives a reply refusing
+// the whole transaction to each recipient of it. The others' mailboxes were never judged: their
+// records read `otherrecipient`, which never counts against the address (bounce_policy.cpp).
+// Only where that other recipient's own record carries the same words (the one reply, copied):
+// a report's recipients can be two forms of one mailbox (an alias and its target, a tag), and a
+// reply naming one form in the other's record is then still about this mailbox.
 void keepRepliesToTheAddressTheyName(std::vector<BounceRecord>& records) {
   if (records.size() < 2) return;
-  std::set<std::string> recipients;
-  for (const auto& r : records) recipients.insert(asciiLower(r.recipient));
+  std::map<std::string, std::string> wordsOf;  // recipient -> its record's words (the first)
+  for (const auto& r : records) wordsOf.emplace(asciiLower(r.recipient), trim(r.diagnostic));
   for (auto& r : records) {
-    if (!r.hard && !recipientReason(r.reason)) continue;
     const std::string about = addressTheReplyOpensWith(r.diagnostic);
-    if (about.empty() || about == asciiLower(r.recipient) || !recipients.count(about)) continue;
+    if (about.empty() || about == asciiLower(r.recipient)) continue;
+    const auto other = wordsOf.find(about);
+    if (other == wordsOf.end() || other->second != trim(r.diagnostic)) continue;
     r.hard = false;
-    r.reason = "onhold";
+    r.reason = "otherrecipient";
     r.why += std::string(r.why.empty() ? "" : "; ") + "the reply is about " + about +
-             ", another recipient of this report, not this one: it says nothing of this mailbox";
+             ", another recipient of this report, whose record has the same words: it says nothing of this mailbox";
   }
 }
 

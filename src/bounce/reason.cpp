@@ -19,11 +19,8 @@ namespace {
 
 bool in(std::initializer_list<std::string_view> v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 
-}  // namespace
-
+// Reasons that say the recipient's address or domain is dead: the only ones a hard bounce names.
 bool recipientReason(const std::string& r) { return in({"userunknown", "hostunknown", "hasmoved", "notaccept"}, r); }
-
-namespace {
 
 // RFC 3463 section 2: the class is the first digit; with no status, the reply code's (RFC 5321).
 // With neither, the report's own statement that its failures are permanent (Exim, qmail, Sendmail),

@@ -19,9 +19,6 @@ struct Decision {
 };
 Decision decide(const Evidence& evidence);
 
-// Reasons that say the recipient's address or domain is dead: the only ones a hard bounce names.
-bool recipientReason(const std::string& reason);
-
 // The reason the first rule whose words are in the text names, conditions aside, or "".
 std::string reasonFromText(const std::string& diagnostic);
 // The reason an RFC 3463 code names on its own, or "" (X.7.1 and X.0.0 name none).

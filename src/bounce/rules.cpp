@@ -60,7 +60,7 @@ bool knownReason(const std::string& r) {
       "authfailure", "rejected",     "norelaying",    "toomanyconn",   "speeding",     "securityerror",
       "policyviolation", "spamdetected", "virusdetected", "contenterror", "notcompliantrfc", "expired",
       "networkerror", "systemerror", "systemfull",    "mailererror",   "syntaxerror",  "onhold",
-      "undefined",   "feedback",     "vacation",      "delivered",     "suppressed"};
+      "undefined",   "feedback",     "vacation",      "delivered",     "suppressed",   "otherrecipient"};
   return reasons.count(r) > 0;
 }
 
