@@ -1404,6 +1404,25 @@ TEST(MtaBounces, CourierNoticesAreReadForWhatHappened) {
   // report and both expiries; and the refusal of m2 after DATA.
   const auto notices = waitUntilNotices([&] { return maildirMessages(repsMailbox.maildir()); },
                                         [](const auto& n) { return bothExpiriesIn(n, {}); }, std::chrono::seconds(90));
+  // Each notice for what it holds, so a missing one is named.
+  int warnings = 0, finals = 0, contentRefusals = 0;
+  for (const auto& n : notices) {
+    const auto c = safetynet::bounce::classify(n);
+    const auto has = [&](const std::string& who, const std::string& action) {
+      return std::any_of(c.records.begin(), c.records.end(),
+                         [&](const auto& r) { return r.recipient == who && r.action == action; });
+    };
+    if (!c.records.empty() &&
+        std::all_of(c.records.begin(), c.records.end(), [](const auto& r) { return r.action == "delayed"; }))
+      ++warnings;
+    if (has("greylist@acme.test", "failed") && has("x@dead.test", "failed") && has("nobody@acme.test", "failed") &&
+        has("jane@acme.test", "relayed"))
+      ++finals;
+    if (c.records.size() == 1 && has("jane@acme.test", "failed")) ++contentRefusals;
+  }
+  EXPECT_EQ(warnings, 1) << "the delay warning";
+  EXPECT_EQ(finals, 1) << "m1's one final notice: the refusals, the relayed report, both expiries";
+  EXPECT_EQ(contentRefusals, 1) << "m2's refusal after DATA";
   ASSERT_EQ(notices.size(), 3u) << sender.log() << repsMailbox.log();
   const auto got = readAll(notices);
   expectTheTruth(got, kRecipients);
