@@ -51,8 +51,20 @@ class SendmailTransport final : public MailTransport {
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_adddup2(&fa, out[1], 2);
+    // The MTA starts as a service manager would start it: every signal at its default, none
+    // blocked. Otherwise it inherits the daemon's ignored SIGPIPE, and any mask left by whoever
+    // started the daemon; a sendmail that waits for SIGCHLD with it blocked waits forever.
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
     pid_t pid = -1;
-    const int spawned = ::posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+    const int spawned = ::posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), environ);
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     ::close(in[0]);
     ::close(out[1]);

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <filesystem>
 
 #include "integration/submission_peer.hpp"
@@ -158,6 +160,52 @@ TEST(EmailSendmail, PostfixsOwnSendmailDeliversTheAlert) {
   EXPECT_FALSE(bad.delivered);
   EXPECT_FALSE(bad.permanent_failure);
   EXPECT_THAT(bad.error, HasSubstr("exited with 1"));
+}
+
+// The MTA's sendmail starts as a service manager would start it: no signal blocked, none ignored.
+// The daemon ignores SIGPIPE (a sendmail that stops reading must not kill it), and whoever started
+// the daemon may have left signals blocked; both survive exec. A sendmail or its helpers that
+// wait for SIGCHLD with it blocked never see their children end (nullmailer-send sat on a finished
+// delivery for an hour in CI, started by a parent that had SIGCHLD blocked).
+TEST(EmailSendmail, SendmailStartsWithNoSignalBlockedOrIgnored) {
+  const auto dir = std::filesystem::temp_directory_path() / ("sn-sigstate-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto state = dir / "status";
+  EmailConfig c;
+  c.enabled = true;
+  c.transport = "sendmail";
+  // Reads the message, then records its own signal state. Perl, not a shell: dash clears its
+  // signal mask when it starts, and would hide the one it was given.
+  c.sendmail_path = "/usr/bin/perl";
+  c.sendmail_args = {"-e",
+                     "local $/; <STDIN>; open(my $s, '<', '/proc/self/status') or die; open(my $o, '>', $ENV{SN_SIGSTATE}) or "
+                     "die; print $o grep { /^Sig(Blk|Ign):/ } split /^/, <$s>;",
+                     "--"};
+  ::setenv("SN_SIGSTATE", state.c_str(), 1);
+  c.from = "safetynet@example.test";
+  c.from_address = "safetynet@example.test";
+  c.timeout = seconds(20);
+  sigset_t blocked, previous;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGCHLD);
+  sigaddset(&blocked, SIGTERM);
+  ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &blocked, &previous), 0);
+  const auto r = makeSendmailTransport(c)->send(c.from_address, {"rep@example.test"}, "Subject: x\r\n\r\nbody\r\n");
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  ::unsetenv("SN_SIGSTATE");
+  ASSERT_EQ(r.status, MailResult::Status::Sent) << r.detail;
+  const std::string got = readFile(state);
+  std::filesystem::remove_all(dir);
+  // /proc/<pid>/status: hexadecimal sets, bit n-1 for signal n.
+  const auto field = [&got](const std::string& name) -> unsigned long long {
+    const auto at = got.find(name + ":\t");
+    if (at == std::string::npos) return ~0ULL;
+    return std::stoull(got.substr(at + name.size() + 2, 16), nullptr, 16);
+  };
+  EXPECT_EQ(field("SigBlk"), 0ULL) << got;
+  const unsigned long long ignored = field("SigIgn");
+  for (const int sig : {SIGPIPE, SIGCHLD, SIGTERM, SIGHUP, SIGINT})
+    EXPECT_EQ(ignored & (1ULL << (sig - 1)), 0ULL) << "signal " << sig << " ignored: " << got;
 }
 
 // ---- the outbox end to end, with the real server ----

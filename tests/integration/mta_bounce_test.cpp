@@ -24,6 +24,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <set>
@@ -160,6 +161,34 @@ std::vector<std::string> waitUntilNotices(Read read, Done done, std::chrono::sec
   if (!done(got)) ADD_FAILURE() << "the awaited notices did not come within " << timeout.count() << " s (" << got.size() << " came)";
   std::this_thread::sleep_for(std::chrono::seconds(2));
   return read();
+}
+
+// The processes of one process group, each with where it waits (state, wchan, system call, and
+// its sockets' peers by inode): for the message of a test whose daemon went quiet.
+std::string groupState(int pgid) {
+  std::string out;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator("/proc", ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const std::string pid = it->path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string stat = readFile(it->path() / "stat");
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    std::string state, ppid, pgrp;
+    rest >> state >> ppid >> pgrp;
+    if (pgrp != std::to_string(pgid)) continue;
+    std::string cmdline = readFile(it->path() / "cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    std::string syscall = readFile(it->path() / "syscall");
+    if (!syscall.empty() && syscall.back() == '\n') syscall.pop_back();
+    out += "  pid " + pid + " (" + state + ") " + cmdline + "\n    wchan " + readFile(it->path() / "wchan") +
+           ", syscall " + syscall + ", fds:";
+    for (auto fd = fs::directory_iterator(it->path() / "fd", ec); !ec && fd != fs::directory_iterator(); fd.increment(ec))
+      out += " " + fd->path().filename().string() + "->" + fs::read_symlink(fd->path(), ec).string();
+    out += "\n";
+  }
+  return out.empty() ? "  (no process left in group " + std::to_string(pgid) + ")\n" : out;
 }
 
 // Polls `ready()` until it holds or `timeout` passes: a side effect (a copy delivered onward) that
@@ -811,6 +840,8 @@ class SendingCourier {
   }
   ~SendingCourier() { stop(); }
   std::string log() const { return readFile(dir_ / "courierd.out"); }
+  // courierd and its modules, as they are now.
+  std::string processes() { return "Courier's processes:\n" + groupState(process_.pid()); }
   // Courier's own sendmail(1), inside courierd's namespaces, asking for the DSNs given.
   void send(const fs::path& message, const std::vector<std::string>& recipients, const std::string& notify) const {
     std::vector<std::string> argv = {"/usr/bin/nsenter", "--target", std::to_string(process_.pid()), "--mount", "--uts",
@@ -839,8 +870,8 @@ class SendingCourier {
 // them under one directory: conf/, queue/, bin/, sbin/, protocols/ (here links to the unpacked
 // programs). nullmailer-queue is set-user-ID mail, which turns that hook off: a plain copy of it is
 // used instead (NULLMAILER_QUEUE, lib/forkexec.cc). The queue is run again a second after a
-// failure, then at doubling pauses; a message still failing temporarily 8 s after it was queued
-// is given up (queuelifetime), at about 15 s.
+// failure, then every 2 s at most; a message still failing temporarily 20 s after it was queued
+// is given up (queuelifetime).
 class SendingNullmailer {
  public:
   explicit SendingNullmailer(unsigned short smarthostPort) {
@@ -866,9 +897,15 @@ class SendingNullmailer {
     conf("defaultdomain", "nm-sender.test");
     conf("remotes", "127.0.0.1 smtp port=" + std::to_string(smarthostPort));
     conf("pausetime", "1");
+    conf("maxpause", "2");
+    // A delivery that has not ended in 6 s is killed and tried again (its sendtimeout, an hour by
+    // default): a delivery that once hung in CI, for reasons its log did not show, would otherwise
+    // have held the queue for the whole test. The test says so when it happens (timedOut()).
+    conf("sendtimeout", "6");
     // Long enough that a notice, queued and sent the same way, is never given up on one
-    // temporary failure (a notice that fails is dropped: no bounce of a bounce, send.cc).
-    conf("queuelifetime", "8");
+    // temporary failure (a notice that fails is dropped: no bounce of a bounce, send.cc), nor a
+    // message whose first delivery was killed at its timeout.
+    conf("queuelifetime", "20");
     // Debian's nullmailer takes its name from /etc/mailname, not from `me` (it says so at each
     // start): where the machine has one, the test's is mounted over it.
     std::ofstream(dir_ / "mailname") << "mta.nm-sender.test\n";
@@ -884,6 +921,10 @@ class SendingNullmailer {
   }
   ~SendingNullmailer() { stopGroup(process_); }
   std::string log() const { return readFile(dir_ / "send.out"); }
+  // Whether a delivery was killed at its sendtimeout ("Sending timed out, killing protocol").
+  bool timedOut() const { return log().find("Sending timed out") != std::string::npos; }
+  // nullmailer-send and the delivery it runs, as they are now.
+  std::string processes() { return "nullmailer's processes:\n" + groupState(process_.pid()); }
   // Its sendmail(1), as a program on the server would call it.
   void send(const fs::path& message, const std::vector<std::string>& recipients) const {
     std::vector<std::string> argv = {(dir_ / "sbin" / "sendmail").string(), "-f", "rep@sender.test", "--"};
@@ -1423,7 +1464,8 @@ TEST(MtaBounces, CourierNoticesAreReadForWhatHappened) {
   EXPECT_EQ(warnings, 1) << "the delay warning";
   EXPECT_EQ(finals, 1) << "m1's one final notice: the refusals, the relayed report, both expiries";
   EXPECT_EQ(contentRefusals, 1) << "m2's refusal after DATA";
-  ASSERT_EQ(notices.size(), 3u) << sender.log() << repsMailbox.log();
+  ASSERT_EQ(notices.size(), 3u) << sender.log() << sender.processes() << "the smarthost's log:\n"
+                               << receiver.log() << "the rep's mailbox's log:\n" << repsMailbox.log();
   const auto got = readAll(notices);
   expectTheTruth(got, kRecipients);
   SCOPED_TRACE(describe(got));
@@ -1456,7 +1498,11 @@ TEST(MtaBounces, NullmailerNoticesAreReadForWhatHappened) {
   // One notice per message: nullmailer fails a message whole at its first refused RCPT, and gives
   // up the greylisted one at its queue lifetime.
   const auto notices = waitForNotices([&] { return maildirMessages(repsMailbox.maildir()); }, 3, std::chrono::seconds(60));
-  ASSERT_EQ(notices.size(), 3u) << sender.log() << repsMailbox.log();
+  ASSERT_EQ(notices.size(), 3u) << sender.log() << sender.processes() << "the smarthost's log:\n"
+                               << receiver.log() << "the rep's mailbox's log:\n" << repsMailbox.log();
+  if (sender.timedOut())
+    std::cerr << "note: a nullmailer delivery hung and was killed at its sendtimeout:\n"
+              << sender.log() << "the smarthost's log:\n" << receiver.log();
   const auto got = readAll(notices);
   SCOPED_TRACE(describe(got));
   EXPECT_TRUE(got.problems.empty());

@@ -147,6 +147,14 @@ Process::Process(const std::vector<std::string>& argv, const fs::path& log, cons
       ::close(fd);
     }
     ::setpgid(0, 0);
+    // Each peer starts as a service manager would start it: no signal blocked or ignored, whatever
+    // the runner of the tests left. With SIGCHLD blocked, nullmailer-send (which learns of its
+    // delivery's end by SIGCHLD) sits on a finished delivery for its hour-long send timeout: how
+    // the nullmailer test failed in CI, reproduced here by running the tests with SIGCHLD blocked.
+    for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::execve(args[0], args.data(), envp.data());
     ::_exit(127);
   }
