@@ -416,12 +416,12 @@ class MaildirPostfix {
   std::string log() const { return readFile(dir_ / "postfix.log"); }
   // Postfix's own sendmail(1) into this instance's queue, as a mail client would submit.
   void send(const fs::path& message, const std::vector<std::string>& recipients, const std::string& notify) const {
-    std::string cmd = findProgram("sendmail") + " -C " + configDir() + " -f rep@sender.test -i";
-    if (!notify.empty()) cmd += " -N " + notify;
-    cmd += " --";
-    for (const auto& r : recipients) cmd += " " + r;
+    std::vector<std::string> argv = {findProgram("sendmail"), "-C", configDir(), "-f", "rep@sender.test", "-i"};
+    if (!notify.empty()) argv.insert(argv.end(), {"-N", notify});
+    argv.push_back("--");
+    argv.insert(argv.end(), recipients.begin(), recipients.end());
     std::string out;
-    if (runCommand({"/bin/sh", "-c", cmd + " < " + message.string()}, &out) != 0)
+    if (runCommandWithInput(argv, message, &out) != 0)
       throw std::runtime_error("sendmail failed: " + out);
   }
 
@@ -490,10 +490,10 @@ class Exim {
   std::string log() const { return readFile(dir_ / "log" / "mainlog") + readFile(dir_ / "log" / "paniclog"); }
   // Exim as sendmail(1) (-bm, the default), delivering at once in the background.
   void send(const fs::path& message, const std::vector<std::string>& recipients) const {
-    std::string cmd = exim_ + " -C " + config() + " -f rep@sender.test -i --";
-    for (const auto& r : recipients) cmd += " " + r;
+    std::vector<std::string> argv = {exim_, "-C", config(), "-f", "rep@sender.test", "-i", "--"};
+    argv.insert(argv.end(), recipients.begin(), recipients.end());
     std::string out;
-    if (runCommand({"/bin/sh", "-c", cmd + " < " + message.string()}, &out) != 0)
+    if (runCommandWithInput(argv, message, &out) != 0)
       throw std::runtime_error("exim -bm failed: " + out);
   }
 
@@ -607,11 +607,8 @@ class SendingSendmail {
   void send(const fs::path& message, const std::vector<std::string>& recipients) const {
     std::vector<std::string> argv = {sendmail_, "-C", config(), "-f", "rep@sender.test", "-i", "--"};
     argv.insert(argv.end(), recipients.begin(), recipients.end());
-    argv = named(argv);
-    std::string cmd;
-    for (const auto& a : argv) cmd += "'" + a + "' ";
     std::string out;
-    if (runCommand({"/bin/sh", "-c", cmd + "< " + message.string()}, &out) != 0)
+    if (runCommandWithInput(named(argv), message, &out) != 0)
       throw std::runtime_error("sendmail failed: " + out);
   }
 
@@ -849,11 +846,8 @@ class SendingCourier {
     if (!notify.empty()) argv.insert(argv.end(), {"-N", notify});
     argv.push_back("--");
     argv.insert(argv.end(), recipients.begin(), recipients.end());
-    std::string cmd;
-    for (const auto& a : argv) cmd += "'" + a + "' ";
     std::string out;
-    if (runCommand({"/bin/sh", "-c", cmd + "< " + message.string()}, &out) != 0)
-      throw std::runtime_error("Courier's sendmail failed: " + out);
+    if (runCommandWithInput(argv, message, &out) != 0) throw std::runtime_error("Courier's sendmail failed: " + out);
   }
 
  private:
@@ -929,10 +923,8 @@ class SendingNullmailer {
   void send(const fs::path& message, const std::vector<std::string>& recipients) const {
     std::vector<std::string> argv = {(dir_ / "sbin" / "sendmail").string(), "-f", "rep@sender.test", "--"};
     argv.insert(argv.end(), recipients.begin(), recipients.end());
-    std::string cmd;
-    for (const auto& a : argv) cmd += "'" + a + "' ";
     std::string out;
-    if (runCommand({"/bin/sh", "-c", cmd + "< " + message.string()}, &out, std::chrono::seconds(30), env()) != 0)
+    if (runCommandWithInput(argv, message, &out, std::chrono::seconds(30), env()) != 0)
       throw std::runtime_error("nullmailer's sendmail failed: " + out);
   }
   // The messages it gave up (moved to failed/ as it bounced them).

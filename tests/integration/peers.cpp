@@ -116,13 +116,15 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
-Process::Process(const std::vector<std::string>& argv, const fs::path& log, const std::vector<std::string>& env) {
+Process::Process(const std::vector<std::string>& argv, const fs::path& log, const std::vector<std::string>& env,
+                 const fs::path& input) {
   // Everything the child needs is made here, before fork: the test process has other threads
   // (the fakes' servers), and a child of a threaded process may only make async-signal-safe calls
   // until exec. An allocation in the child hung forever on the allocator's lock another thread
   // held at the fork (ASan's, seen in CI: `safetynet decisions` "did not return within 120 s"
   // while the child had not even reached exec).
   const std::string logPath = log.string();
+  const std::string inputPath = input.string();
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -145,6 +147,12 @@ Process::Process(const std::vector<std::string>& argv, const fs::path& log, cons
       ::dup2(fd, 1);
       ::dup2(fd, 2);
       ::close(fd);
+    }
+    if (!inputPath.empty()) {
+      const int in = ::open(inputPath.c_str(), O_RDONLY);
+      if (in < 0) ::_exit(126);
+      ::dup2(in, 0);
+      ::close(in);
     }
     ::setpgid(0, 0);
     // Each peer starts as a service manager would start it: no signal blocked or ignored, whatever
@@ -258,11 +266,16 @@ std::string whereStuck(int pid) {
 
 int runCommand(const std::vector<std::string>& argv, std::string* output, std::chrono::milliseconds timeout,
                const std::vector<std::string>& env) {
+  return runCommandWithInput(argv, {}, output, timeout, env);
+}
+
+int runCommandWithInput(const std::vector<std::string>& argv, const fs::path& input, std::string* output,
+                        std::chrono::milliseconds timeout, const std::vector<std::string>& env) {
   TempDir d;
   int rc;
   std::string stuck;
   {
-    Process p(argv, d / "out.log", env);
+    Process p(argv, d / "out.log", env, input);
     rc = p.wait(timeout);
     if (rc == -1) {
       stuck = "[" + argv.at(0) + " did not return within " + std::to_string(timeout.count()) +

@@ -35,9 +35,10 @@ class TempDir {
 class Process {
  public:
   Process() = default;
-  // Starts argv[0] with the given arguments; stdout+stderr go to `log`.
+  // Starts argv[0] with the given arguments; stdout+stderr go to `log`, stdin comes from `input`
+  // (none: the test's own).
   Process(const std::vector<std::string>& argv, const std::filesystem::path& log,
-          const std::vector<std::string>& env = {});
+          const std::vector<std::string>& env = {}, const std::filesystem::path& input = {});
   Process(Process&& o) noexcept : pid_(o.pid_), exit_(o.exit_) { o.pid_ = -1; }
   Process& operator=(Process&& o) noexcept;
   ~Process();
@@ -146,6 +147,10 @@ std::string adminDaemonConfig(const std::filesystem::path& dir, const std::strin
 // Runs a command to completion, returning exit status and combined output.
 int runCommand(const std::vector<std::string>& argv, std::string* output,
                std::chrono::milliseconds timeout = std::chrono::seconds(120), const std::vector<std::string>& env = {});
+// The same with stdin from the file `input` (a message for a sendmail(1)), no shell between.
+int runCommandWithInput(const std::vector<std::string>& argv, const std::filesystem::path& input, std::string* output,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(120),
+                        const std::vector<std::string>& env = {});
 
 // `binary decisions -c config --since 1d --json`: one JSON object per decision, oldest first;
 // throws when the command fails.
