@@ -772,6 +772,26 @@ class SendingDma {
   std::string dma_;
 };
 
+// A Courier instance's own tree in `dir`: the package's configuration (etc/: courierd exits when a
+// module's, even one unused, is missing) and empty spool (spool/, the courier user's), once the
+// machine is known to have what every Courier peer needs. Returns a writer of control files.
+auto prepareCourierTree(const TempDir& dir) {
+  const std::string root = kCourierRoot;
+  if (idOf("-u", "courier").empty() || !fs::is_directory("/etc/courier") || !fs::is_directory("/var/lib/courier") ||
+      !fs::is_directory("/usr/lib/courier"))
+    throw std::runtime_error("Courier's user or mount points are missing: run scripts/setup.");
+  if (::geteuid() != 0) throw std::runtime_error("the Courier peer needs root (mount namespaces, its user)");
+  requireNamespaces("Courier");
+  openToDaemons(dir.path());
+  fs::copy(root + "/etc/courier", dir / "etc", fs::copy_options::recursive);
+  fs::copy(root + "/var/lib/courier", dir / "spool", fs::copy_options::recursive);
+  std::string out;
+  runCommand({"/bin/chown", "-R", "courier:courier", (dir / "spool").string()}, &out);
+  return [etc = dir / "etc"](const std::string& name, const std::string& value) {
+    std::ofstream(etc / name) << value << "\n";
+  };
+}
+
 // Courier 1.0.16 (Debian's courier-base and courier-mta, unpacked by scripts/setup; the courier
 // user and libraries from courier-authlib). courierd has its configuration, spool and modules
 // compiled in (/etc/courier, /var/lib/courier, /usr/lib/courier): it runs in a mount namespace with
@@ -787,21 +807,7 @@ class SendingCourier {
     courierd_ = root + "/usr/lib/courier/courier/courierd";
     if (!fs::exists(courierd_))
       throw std::runtime_error(courierd_ + " is missing: scripts/setup unpacks Debian's courier-mta there.");
-    if (idOf("-u", "courier").empty() || !fs::is_directory("/etc/courier") || !fs::is_directory("/var/lib/courier") ||
-        !fs::is_directory("/usr/lib/courier"))
-      throw std::runtime_error("Courier's user or mount points are missing: run scripts/setup.");
-    if (::geteuid() != 0) throw std::runtime_error("the Courier peer needs root (mount namespaces, its user)");
-    requireNamespaces("Courier");
-    openToDaemons(dir_.path());
-    // The package's own configuration (courierd exits when a module's, even one unused, is
-    // missing) and empty spool, then the test's settings.
-    fs::copy(root + "/etc/courier", dir_ / "etc", fs::copy_options::recursive);
-    fs::copy(root + "/var/lib/courier", dir_ / "spool", fs::copy_options::recursive);
-    std::string out;
-    runCommand({"/bin/chown", "-R", "courier:courier", (dir_ / "spool").string()}, &out);
-    const auto control = [&](const std::string& name, const std::string& value) {
-      std::ofstream(dir_ / "etc" / name) << value << "\n";
-    };
+    const auto control = prepareCourierTree(dir_);
     control("me", "mta.courier-sender.test");
     control("locals", "localhost");
     control("esmtproutes", "acme.test: [127.0.0.1]," + std::to_string(relayPort) +
@@ -855,6 +861,59 @@ class SendingCourier {
   void stop() { stopGroup(process_); }
   TempDir dir_;
   std::string courierd_;
+  Process process_;
+};
+
+// Courier 1.0.16 as the receiver of acme.test, with its users checked as Courier checks them: its
+// local module asks courier-authlib's authdaemond (Debian's, authpam: the machine's own users), so
+// nobody@ is a mailbox and ghost@ is not. authdaemond starts in the namespace before the test's
+// modules are mounted over /usr/lib/courier, where Debian keeps it. couriertcpd runs courieresmtpd
+// for each connection; no courierd: accepted mail stays in the test's spool. esmtpacceptmailfor
+// names the domains it takes by SMTP (module.esmtp/esmtp.C: without it only `me`'s); any other is
+// refused as relaying.
+class ReceivingCourier {
+ public:
+  ReceivingCourier() {
+    const std::string root = kCourierRoot;
+    const std::string authdaemond = "/usr/lib/courier/courier-authlib/authdaemond";
+    if (!fs::exists(root + "/usr/sbin/couriertcpd") || !fs::exists(authdaemond))
+      throw std::runtime_error("Courier's couriertcpd or courier-authlib's authdaemond is missing: run scripts/setup.");
+    const auto control = prepareCourierTree(dir_);
+    control("me", "mx.acme.test");
+    control("locals", "acme.test");
+    control("esmtpacceptmailfor", "acme.test");
+    control("esmtpgreeting", "mx.acme.test ESMTP " + bannerWord(dir_));
+    control("authdaemonrc", "authmodulelist=\"authpam\"\ndaemons=1\nauthdaemonvar=/run/courier/authdaemon");
+    // No DNS check of the sender's domain (loopback has no DNS), no delay before refusals.
+    std::string esmtpd = readFile(dir_ / "etc" / "esmtpd");
+    esmtpd += "\nBOFHCHECKDNS=0\nTARPIT=0\n";
+    std::ofstream(dir_ / "etc" / "esmtpd") << esmtpd;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      port_ = freePort();
+      process_ = Process(
+          {"/usr/bin/unshare", "--mount", "--uts", "--propagation", "private", "/bin/sh", "-c",
+           "mount --bind \"$1\" /etc/courier && mount --bind \"$2\" /var/lib/courier && mount -t tmpfs none /run && "
+           "mkdir -p /run/courier/authdaemon && chmod 755 /run/courier /run/courier/authdaemon && hostname mx.acme.test "
+           "|| exit 1; \"$0\" & n=0; "
+           "while [ ! -S /run/courier/authdaemon/socket ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done; "
+           "mount --bind \"$3\" /usr/lib/courier && exec /usr/bin/env -i /bin/sh -c "
+           "'set -a; . /etc/courier/esmtpd; exec \"$0\" -address=127.0.0.1 -noidentlookup -nodnslookup -user=courier "
+           "-group=courier \"$1\" \"$2\"' \"$4/usr/sbin/couriertcpd\" \"$5\" \"$4/usr/sbin/courieresmtpd\"",
+           authdaemond, (dir_ / "etc").string(), (dir_ / "spool").string(), root + "/usr/lib/courier", root,
+           std::to_string(port_)},
+          dir_ / "courier.out");
+      if (waitForGreeting(port_, bannerWord(dir_), std::chrono::seconds(10))) return;
+      stopGroup(process_);
+    }
+    throw std::runtime_error("Courier's couriertcpd did not start: " + readFile(dir_ / "courier.out"));
+  }
+  ~ReceivingCourier() { stopGroup(process_); }
+  unsigned short port() const { return port_; }
+  std::string log() const { return readFile(dir_ / "courier.out"); }
+
+ private:
+  TempDir dir_;
+  unsigned short port_ = 0;
   Process process_;
 };
 
@@ -1525,4 +1584,36 @@ TEST(MtaBounces, NullmailerNoticesAreReadForWhatHappened) {
   EXPECT_FALSE(greylist.hard);
   EXPECT_FALSE(deadAddressReason(greylist.reason)) << greylist.reason;
   EXPECT_EQ(sender.failed(), 3u) << "all three messages given up";
+}
+
+TEST(MtaBounces, ACourierReceiverRefusesUnknownUsersInItsOwnWords) {
+  // Courier as the receiver: an address with no user is refused at RCPT in its local module's words,
+  // "550 User <ghost> unknown" (module.local/local.C, the local part alone for a local domain): hard.
+  // A domain it does not take mail for is "513 Relaying denied." (module.esmtp/esmtp.C): about
+  // where we sent, not the mailbox: soft. nobody@, a user of the machine, is taken. The sending
+  // Postfix writes the notice.
+  ReceivingCourier receiver;
+  MaildirPostfixOptions o = sendingPostfix(receiver.port(), closedPort());
+  o.transport.push_back("elsewhere.test smtp:[127.0.0.1]:" + std::to_string(receiver.port()));
+  MaildirPostfix sender(o);
+  TempDir dir;
+  writeMessages(dir);
+  sender.send(dir / "m1.eml", {"nobody@acme.test", "ghost@acme.test", "x@elsewhere.test"}, "");
+  const auto notices = waitForNotices([&] { return maildirMessages(sender.maildir()); }, 1, std::chrono::seconds(60));
+  ASSERT_EQ(notices.size(), 1u) << sender.log() << receiver.log();
+  const auto got = readAll(notices);
+  SCOPED_TRACE(describe(got) + notices[0]);
+  EXPECT_TRUE(got.problems.empty());
+  ASSERT_EQ(got.byRecipient.size(), 2u) << "nobody@ was taken: no record";
+  ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "ghost@acme.test", true, "userunknown"));
+  const auto& relay = got.byRecipient.at("x@elsewhere.test");
+  ASSERT_EQ(relay.size(), 1u);
+  EXPECT_FALSE(relay[0].hard);
+  EXPECT_FALSE(deadAddressReason(relay[0].reason)) << relay[0].reason;
+  for (const auto& [who, words] : {std::pair<std::string, std::string>{"ghost@acme.test", "550 User <ghost> unknown"},
+                                   {"x@elsewhere.test", "513 Relaying denied."}}) {
+    const auto& r = got.byRecipient.at(who)[0];
+    EXPECT_NE(r.diagnostic.find(words), std::string::npos) << who << ": not Courier's refusal";
+    EXPECT_EQ(r.smtp_command, "RCPT") << who;
+  }
 }
