@@ -59,11 +59,12 @@ class SendmailTransport final : public MailTransport {
     sigset_t all, none;
     sigfillset(&all);
     sigemptyset(&none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    // Each call returns an error number; the first one that fails is what the spawn reports.
+    int spawned = posix_spawnattr_setsigdefault(&attr, &all);
+    if (spawned == 0) spawned = posix_spawnattr_setsigmask(&attr, &none);
+    if (spawned == 0) spawned = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
     pid_t pid = -1;
-    const int spawned = ::posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), environ);
+    if (spawned == 0) spawned = ::posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), environ);
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     ::close(in[0]);
