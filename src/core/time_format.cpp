@@ -11,7 +11,7 @@ std::string formatIso8601(TimePoint t) {
   int frac = static_cast<int>(ms - static_cast<long long>(secs) * 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[40];
+  char buf[96];  // room for any int the format could print (gcc warns at 40)
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
   return buf;
