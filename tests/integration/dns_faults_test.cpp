@@ -91,10 +91,6 @@ class DnsFaultsTest : public ::testing::Test {
 };
 Unbound* DnsFaultsTest::unbound_ = nullptr;
 
-bool definiteNo(const std::string& signal) {
-  return signal == "DOMAIN_NXDOMAIN" || signal == "NO_MAIL_HOST" || signal == "NULL_MX";
-}
-
 }  // namespace
 
 TEST_F(DnsFaultsTest, ThroughTheProxyWithoutFaultsEveryAnswerIsTheTruth) {
