@@ -551,7 +551,9 @@ TEST_F(OutreachConnectorTest, RecipientsLeftOutOfTheListingAreReadOnTheirOwn) {
   EXPECT_NO_THROW(listed = runTask(io, again->listScheduled(window())));
   EXPECT_EQ(listed.size(), 2u);
   for (const auto& e : listed)
-    if (e.id == "2") EXPECT_FALSE(e.recipients.empty());
+    if (e.id == "2") {
+      EXPECT_FALSE(e.recipients.empty());
+    }
 }
 
 // mailing.scheduledAt is nullable: a mailing drafted since the last poll comes without one. It is

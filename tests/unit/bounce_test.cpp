@@ -1082,8 +1082,9 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
     if (r.id == "postfix-smtpd-user-unknown") {
       EXPECT_TRUE(std::regex_search(lowerCollapsed("550 5.1.1 <a@b.test>: Recipient address rejected: User unknown in virtual mailbox table"), r.re));
     }
-    if (r.id == "postfix-recipient-nullmx")  // \S stays "not a space" when the letters are lowered
+    if (r.id == "postfix-recipient-nullmx") {  // \S stays "not a space" when the letters are lowered
       EXPECT_TRUE(std::regex_search(lowerCollapsed("556 5.1.10 <a@b.test>: Recipient address rejected: Domain b.test does not accept mail (nullMX)"), r.re));
+    }
   }
 }
 
