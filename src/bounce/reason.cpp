@@ -216,8 +216,12 @@ Decision decide(const Evidence& e) {
   // A delay notice (RFC 3464 2.3.3, Action "delayed": the MTA "will continue to attempt") reports
   // no final failure, whatever its last attempt's code.
   const bool permanent = permanentClass(status, e.reply, e.permanent_report || act == "failed");
+  // A lookup that failed for a host the words name (`names_host`) other than the recipient's domain
+  // or a host under it: a next hop, and the sending MTA's own relay is one (Postfix's relayhost,
+  // Sendmail's SMART_HOST, qmail's smtproutes); a typo there fails every recipient alike.
+  const std::string otherHost = lookupOfAnotherHost(matched, e);
   const bool hard = act != "delayed" && permanent && evidence && recipientReason(reason) && !contradicted && !conflicting &&
-                    !(rule && rule->temporary);
+                    !(rule && rule->temporary) && otherHost.empty();
   // Why a dead-address reading stays soft, the first cause that holds.
   if (recipientReason(reason) && !hard)
     steps.push_back(act == "delayed" ? "soft: a delay notice, not a final failure"
@@ -225,6 +229,8 @@ Decision decide(const Evidence& e) {
                     : !evidence     ? "soft: nothing permanent about the recipient (no status that says so, or hedged words)"
                     : contradicted  ? "soft: the words contradict the status"
                     : conflicting   ? "soft: another rule that holds names a mailbox state or a refusal of us"
+                    : !otherHost.empty() ? "soft: the failed lookup was for " + otherHost +
+                                               ", not the recipient's domain: it may be the sending side's relay"
                                     : "soft: the rule says the words are also used for temporary failures");
   return {reason, hard, rule ? rule->id : std::string(), steps, text};
 }

@@ -45,7 +45,10 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
   const std::string vendor = vendorReason(*rules, "exchange_2003", r.diagnostic);
   Evidence e{r.status, r.reply_code, asciiLower(r.action), r.smtp_command, r.diagnostic, {}, ctx.permanent,
              asciiLower(ctx.reporting_mta)};
-  if (const auto at = r.recipient.rfind('@'); at != std::string::npos) e.hosts.push_back(asciiLower(r.recipient.substr(at + 1)));
+  if (const auto at = r.recipient.rfind('@'); at != std::string::npos) {
+    e.recipient_domain = asciiLower(r.recipient.substr(at + 1));
+    e.hosts.push_back(e.recipient_domain);
+  }
   for (const auto* h : {&ctx.reporting_mta, &ctx.remote_mta})
     if (!h->empty()) e.hosts.push_back(asciiLower(*h));
   const Decision d = decide(e);

@@ -300,6 +300,26 @@ const WordingRule* firstRule(const RuleSet& set, const Evidence& e, bool words_o
 
 std::vector<const WordingRule*> matchingRules(const RuleSet& set, const Evidence& e) { return matching(set, e, false, true); }
 
+std::string lookupOfAnotherHost(const std::vector<const WordingRule*>& matched, const Evidence& e) {
+  const std::string domain = lowerCollapsed(e.recipient_domain);
+  if (domain.empty()) return "";
+  const std::string words = normalized(e.text);
+  for (const WordingRule* r : matched) {
+    if (r->names_host.empty()) continue;
+    for (std::sregex_iterator it(words.begin(), words.end(), r->names_host_re), end; it != end; ++it) {
+      std::string host = (*it)[1].str();
+      while (!host.empty() && (host.back() == '.' || host.back() == ']')) host.pop_back();
+      if (!host.empty() && host.front() == '[') host.erase(0, 1);
+      if (host.empty()) continue;
+      const bool recipients = host == domain ||
+                              (host.size() > domain.size() && host.compare(host.size() - domain.size(), domain.size(), domain) == 0 &&
+                               host[host.size() - domain.size() - 1] == '.');
+      if (!recipients) return host;
+    }
+  }
+  return "";
+}
+
 bool hedgedMatch(const WordingRule& r, const Evidence& e) {
   const std::string text = normalized(e.text);
   std::vector<size_t> at;

@@ -21,6 +21,7 @@ struct Evidence {
   std::vector<std::string> hosts;  // recipient domain, Reporting-MTA, Remote-MTA (lower case)
   bool permanent_report = false;   // the report says its failures are permanent (permanence_markers)
   std::string reporting_mta;       // the one of `hosts` that wrote the report (lower case), "" if none
+  std::string recipient_domain;    // the failed recipient's domain (lower case), "" if unknown
 };
 
 // The rules in force: the admin's, then the built-in ones it did not disable.
@@ -57,6 +58,10 @@ bool scopeNamesTheReceiver(const WordingRule& r, const Evidence& e);
 // its sentence ("the group may not exist, or you may not have permission"; "it might be misspelled
 // or it might not exist"): the mail system says it does not know.
 bool hedgedMatch(const WordingRule& r, const Evidence& e);
+// A host a matching rule's words name as the one whose lookup failed (`names_host`) that is
+// neither the recipient's domain nor under it, or "": such a failure may be the sending MTA's own
+// relay's and would be every recipient's. With no recipient domain known, "".
+std::string lookupOfAnotherHost(const std::vector<const WordingRule*>& matched, const Evidence& e);
 // The most specific status-code fact for a status ("5.1.1" -> 5.1.1, X.1.1, X.1.X, 5.X.X), or nullptr.
 const StatusCodeFact* statusFact(const RuleSet& set, const std::string& status);
 // The basic reply code's fact ("552"), or nullptr.

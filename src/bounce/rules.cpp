@@ -331,6 +331,7 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     r.reply = text(n, "reply");
     r.action = text(n, "action");
     r.unless = text(n, "unless");
+    r.names_host = text(n, "names_host");
     const std::string unlessIn = text(n, "unless_in");
     r.unless_in_sentence = unlessIn == "sentence";
     r.reason = text(n, "reason");
@@ -398,6 +399,18 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
         r.unless_re = std::regex(lowerPattern(r.unless), std::regex::ECMAScript);
       } catch (const std::regex_error& e) {
         errors.push_back(where + "unless: regex does not compile: " + e.what());
+        continue;
+      }
+    }
+    if (!r.names_host.empty()) {
+      try {
+        r.names_host_re = std::regex(lowerPattern(r.names_host), std::regex::ECMAScript);
+      } catch (const std::regex_error& e) {
+        errors.push_back(where + "names_host: regex does not compile: " + e.what());
+        continue;
+      }
+      if (r.names_host_re.mark_count() != 1) {
+        errors.push_back(where + "names_host: needs exactly one group, the host name");
         continue;
       }
     }

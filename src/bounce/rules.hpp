@@ -57,6 +57,11 @@ struct WordingRule {
   // `unless_in: sentence`: the unless words count only in the sentence that holds the match (words
   // about whose mailbox it is: "your mailbox has exceeded its sending limit"); by default anywhere.
   bool unless_in_sentence = false;
+  // `names_host`: a regex with one group, the host name the failing lookup was for ("name=(\S+)
+  // type="). The words are evidence about the recipient only when that name is the recipient's
+  // domain or under it: any other is a next hop, and the sending MTA's own relay is one.
+  std::string names_host;
+  std::regex names_host_re;
 };
 
 // A vendor's code table the engine applies: `find` is a regex whose first group is the code (or,

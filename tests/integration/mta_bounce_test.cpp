@@ -1298,7 +1298,9 @@ TEST(MtaBounces, AnEximReceiverRefusesOrBouncesInItsOwnWords) {
 TEST(MtaBounces, AnOpenSmtpdReceiverRefusesUnknownAddressesInItsOwnWords) {
   // OpenSMTPD as the receiver of two domains, refusing at RCPT in its own words (lka_session.c):
   // globex.test delivers to the machine's users, and an address no user has is "550 Invalid
-  // recipient" (hard); acme.test is a virtual domain whose table names jane@ alone, and an address
+  // recipient"; initech.test, which no rule of its ruleset matches (mail it would not relay), gets
+  // the very same words (lka_session.c:311-315): soft both, a dead address there costs soft bounces
+  // until SOFT_BOUNCE_HOLD, never a live lead (the h80 audit). acme.test is a virtual domain whose table names jane@ alone, and an address
   // it does not list is "524 5.2.4 Mailing list expansion problem", the reply OpenSMTPD also gives
   // an alias loop or an expansion to nothing: RFC 3463's X.2.4 (a list that could not be expanded,
   // "permanent ... or persistent transient"), about the server's expansion, not a missing mailbox
@@ -1311,19 +1313,23 @@ TEST(MtaBounces, AnOpenSmtpdReceiverRefusesUnknownAddressesInItsOwnWords) {
   });
   MaildirPostfixOptions o = sendingPostfix(receiver.port(), closedPort());
   o.transport.push_back("globex.test smtp:[127.0.0.1]:" + std::to_string(receiver.port()));
+  o.transport.push_back("initech.test smtp:[127.0.0.1]:" + std::to_string(receiver.port()));
   MaildirPostfix sender(o);
   TempDir dir;
   writeMessages(dir);
-  sender.send(dir / "m1.eml", {"jane@acme.test", "nobody@acme.test", "nobody@globex.test", "ghost@globex.test"}, "");
+  sender.send(dir / "m1.eml", {"jane@acme.test", "nobody@acme.test", "nobody@globex.test", "ghost@globex.test", "kim@initech.test"},
+              "");
   const auto notices = waitForNotices([&] { return maildirMessages(sender.maildir()); }, 1, std::chrono::seconds(60));
   ASSERT_EQ(notices.size(), 1u) << sender.log() << receiver.log();
   const auto got = readAll(notices);
   SCOPED_TRACE(describe(got) + notices[0]);
   EXPECT_TRUE(got.problems.empty());
-  ASSERT_EQ(got.byRecipient.size(), 2u);
-  ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "ghost@globex.test", true, "userunknown"));
+  ASSERT_EQ(got.byRecipient.size(), 3u);
+  ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "ghost@globex.test", false, "userunknown"));
+  ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "kim@initech.test", false, "userunknown"));
   ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "nobody@acme.test", false, "systemerror"));
   for (const auto& [who, words] : {std::pair<std::string, std::string>{"ghost@globex.test", "550 Invalid recipient"},
+                                   {"kim@initech.test", "550 Invalid recipient"},
                                    {"nobody@acme.test", "524 5.2.4 Mailing list expansion problem"}}) {
     const auto& r = got.byRecipient.at(who)[0];
     EXPECT_NE(r.diagnostic.find(words), std::string::npos) << who << ": not OpenSMTPD's refusal";

@@ -85,6 +85,8 @@ rules:
   - {id: bad-stage, kind: phrase, match: 'c', scope: {stage: end of data}, reason: blocked, source: {ref: x}}
   - {id: good-stage, kind: phrase, match: 'd', scope: {stage: EOD}, reason: blocked, source: {ref: x}}
   - {id: bad-unless-in, kind: regex, match: 'e', unless: 'f', unless_in: paragraph, reason: blocked, source: {ref: x}}
+  - {id: host-no-group, kind: phrase, match: 'g', names_host: 'host \S+', reason: hostunknown, source: {ref: x}}
+  - {id: host-bad-regex, kind: phrase, match: 'h', names_host: 'host (\S+', reason: hostunknown, source: {ref: x}}
 disable: [no-such-rule]
 )",
                           "rules.yaml", errors);
@@ -99,6 +101,8 @@ disable: [no-such-rule]
   EXPECT_NE(all.find("rules.yaml: rule bad-stage: unknown scope stage \"end of data\""), std::string::npos) << all;
   EXPECT_EQ(all.find("good-stage"), std::string::npos) << all;
   EXPECT_NE(all.find("rules.yaml: rule bad-unless-in: unless_in: only 'sentence'"), std::string::npos) << all;
+  EXPECT_NE(all.find("rules.yaml: rule host-no-group: names_host: needs exactly one group"), std::string::npos) << all;
+  EXPECT_NE(all.find("rules.yaml: rule host-bad-regex: names_host: regex does not compile"), std::string::npos) << all;
   // Keys a rules file cannot change, and keys it does not have, are refused, never ignored.
   errors.clear();
   EXPECT_FALSE(buildRuleSet(R"(

@@ -204,6 +204,57 @@ TEST(Bounce, OrdinaryMailAndGarbageGiveAClearErrorAndNoRecord) {
   EXPECT_TRUE(classify("").records.empty());
 }
 
+// A lookup that failed names the host it was for. The sending MTA looks up its own relay the same
+// way (Postfix's relayhost, Sendmail's SMART_HOST, qmail's smtproutes): a typo there fails every
+// recipient with the same permanent words, and each would be suppressed. Hard only when the name
+// is the recipient's domain or a host under it (the h80 audit; names_host in rules.yaml).
+TEST(BounceReason, AHostLookupFailureIsAboutTheRecipientOnlyWhenItNamesTheRecipientsDomain) {
+  auto reading = [](const std::string& status, const std::string& words) {
+    Evidence e{status, "", "failed", "", words, {"globex.example"}, false, "mx.seller.example"};
+    e.recipient_domain = "globex.example";
+    return decide(e);
+  };
+  struct Case {
+    std::string status, words;
+    bool hard;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"5.4.4", "Host or domain name not found. Name service error for name=globex.example type=MX: Host not found", true},
+           {"5.4.4", "Host or domain name not found. Name service error for name=mx1.globex.example type=A: Host not found", true},
+           {"5.4.4", "Host or domain name not found. Name service error for name=smtp.relay.example type=A: Host not found", false},
+           {"5.4.4", "Host or domain name not found. Name service error for name=notglobex.example type=A: Host not found", false},
+           {"5.4.4", "unable to look up host smtp.relay.example: Name or service not known", false},
+           {"5.4.4", "unable to look up host globex.example: Name or service not known", true},
+           {"5.1.2", "Sorry, I couldn't find any host named smtp.relay.example. (#5.1.2)", false},
+           {"5.1.2", "Sorry, I couldn't find any host named GLOBEX.example. (#5.1.2)", true},
+           {"5.1.2", "550 5.1.2 Host unknown (Name server: smtp.relay.example: host not found)", false},
+           {"5.1.2", "550 5.1.2 Host unknown (Name server: mx.globex.example.: host not found)", true},
+           {"5.0.0", "550 Host unknown", true},
+       }) {
+    const Decision d = reading(c.status, c.words);
+    EXPECT_EQ(d.reason, "hostunknown") << c.words;
+    EXPECT_EQ(d.hard, c.hard) << c.words;
+  }
+  // No recipient domain known: nothing to compare with, the words decide as before.
+  EXPECT_TRUE(decide(Evidence{"5.4.4", "", "failed", "", "unable to look up host smtp.relay.example: Name or service not known", {}, false, ""}).hard);
+}
+
+// OpenSMTPD's "550 Invalid recipient: <a@b>" is its answer to every permanent lookup failure without
+// a message of its own, a relay it refuses and an admin's reject rule included (lka_session.c):
+// never evidence. Mimecast's "550 Invalid Recipient - <its help link>" keeps its own rule.
+TEST(BounceReason, OpenSmtpdsInvalidRecipientIsSoftMimecastsIsHard) {
+  const Decision opensmtpd = decide(Evidence{"", "550", "failed", "RCPT", "550 Invalid recipient: <kim@globex.example>", {}, false, ""});
+  EXPECT_EQ(opensmtpd.reason, "userunknown");
+  EXPECT_FALSE(opensmtpd.hard);
+  const Decision mimecast = decide(Evidence{"5.0.0", "550", "failed", "RCPT",
+                                            "550 Invalid Recipient - https://community.mimecast.com/docs/DOC-1369#550 [x.uk177]", {}, false, ""});
+  EXPECT_EQ(mimecast.rule, "mimecast-invalid-recipient");
+  EXPECT_TRUE(mimecast.hard);
+  // A sender domain's null MX (RFC 7505 4.2, 5.7.27) is not the recipient's domain refusing mail.
+  EXPECT_FALSE(decide(Evidence{"5.7.27", "550", "failed", "", "550 5.7.27 Sender domain does not accept mail", {}, false, ""}).hard);
+  EXPECT_TRUE(decide(Evidence{"5.1.10", "550", "failed", "", "Domain does not accept mail", {}, false, ""}).hard);
+}
+
 // A "user unknown" in reply to the end of the message is a gateway's, whatever its status: every
 // RCPT reply came before it (RFC 2920 3.1, RFC 5321 3.3), so the address had been taken. Only in
 // reply to the DATA command can a pipelined RCPT reply show up (the X.1.x status then says so).
