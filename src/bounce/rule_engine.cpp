@@ -58,13 +58,17 @@ bool stageHolds(const std::string& ruleStage, const std::string& stage) {
   return s == ruleStage;
 }
 
+// Whether `host` is `domain` or a name under it ("mx1.globex.example" under "globex.example").
+bool isOrUnder(const std::string& host, const std::string& domain) {
+  return host == domain || (host.size() > domain.size() && host.compare(host.size() - domain.size(), domain.size(), domain) == 0 &&
+                            host[host.size() - domain.size() - 1] == '.');
+}
+
 bool hostHolds(const std::vector<std::string>& suffixes, const Evidence& e, const std::string& text) {
   if (suffixes.empty()) return true;
   for (const auto& suffix : suffixes) {
     for (const auto& h : e.hosts)
-      if (h == suffix || (h.size() > suffix.size() && h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0 &&
-                          h[h.size() - suffix.size() - 1] == '.'))
-        return true;
+      if (isOrUnder(h, suffix)) return true;
     // The server's words name it (mx.google.com, a help URL): as a whole name or a subdomain of it,
     // not inside another name ("mail.com" is not named by "gmail.com", nor "me.com" by "acme.com").
     for (size_t at = text.find(suffix); at != std::string::npos; at = text.find(suffix, at + 1)) {
@@ -75,6 +79,13 @@ bool hostHolds(const std::vector<std::string>& suffixes, const Evidence& e, cons
     }
   }
   return false;
+}
+
+// Whether the recipient's domain is one of `suffixes` or under one (no condition when empty).
+bool domainHolds(const std::vector<std::string>& suffixes, const Evidence& e) {
+  if (suffixes.empty()) return true;
+  const std::string d = lowerCollapsed(e.recipient_domain);
+  return std::any_of(suffixes.begin(), suffixes.end(), [&](const std::string& s) { return isOrUnder(d, s); });
 }
 
 bool wordsMatch(const WordingRule& r, const std::string& text) {
@@ -275,7 +286,7 @@ std::vector<const WordingRule*> matching(const RuleSet& set, const Evidence& e, 
       if (!statusHolds(r.status, e.status)) continue;
       if (!replyHolds(r.reply, e)) continue;
       if (!r.action.empty() && r.action != e.action) continue;
-      if (!stageHolds(r.stage, e.stage) || !hostHolds(r.hosts, e, text)) continue;
+      if (!stageHolds(r.stage, e.stage) || !hostHolds(r.hosts, e, text) || !domainHolds(r.domains, e)) continue;
     }
     out.push_back(&r);
     if (!all) break;
@@ -286,6 +297,7 @@ std::vector<const WordingRule*> matching(const RuleSet& set, const Evidence& e, 
 }  // namespace
 
 bool scopeNamesTheReceiver(const WordingRule& r, const Evidence& e) {
+  if (!r.domains.empty() && domainHolds(r.domains, e)) return true;  // the recipient's own domain
   if (r.hosts.empty()) return false;
   Evidence receiver = e;
   if (!e.reporting_mta.empty())
@@ -311,10 +323,7 @@ std::string lookupOfAnotherHost(const std::vector<const WordingRule*>& matched, 
       while (!host.empty() && (host.back() == '.' || host.back() == ']')) host.pop_back();
       if (!host.empty() && host.front() == '[') host.erase(0, 1);
       if (host.empty()) continue;
-      const bool recipients = host == domain ||
-                              (host.size() > domain.size() && host.compare(host.size() - domain.size(), domain.size(), domain) == 0 &&
-                               host[host.size() - domain.size() - 1] == '.');
-      if (!recipients) return host;
+      if (!isOrUnder(host, domain)) return host;
     }
   }
   return "";

@@ -344,11 +344,13 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     if (const YAML::Node scope = n["scope"]; scope && scope.IsMap()) {
       r.stage = text(scope, "stage");
       r.mta = text(scope, "mta");
-      std::string hosts = text(scope, "host");
-      for (size_t b = 0; !hosts.empty() && b <= hosts.size();) {
-        const size_t e = std::min(hosts.find('|', b), hosts.size());
-        if (e > b) r.hosts.push_back(hosts.substr(b, e - b));
-        b = e + 1;
+      for (const auto& [key, into] : {std::pair<const char*, std::vector<std::string>*>{"host", &r.hosts}, {"domain", &r.domains}}) {
+        const std::string list = text(scope, key);
+        for (size_t b = 0; !list.empty() && b <= list.size();) {
+          const size_t e = std::min(list.find('|', b), list.size());
+          if (e > b) into->push_back(list.substr(b, e - b));
+          b = e + 1;
+        }
       }
     }
     const std::string where = at + "rule " + (r.id.empty() ? "(no id)" : r.id) + ": ";

@@ -34,6 +34,10 @@ struct WordingRule {
   std::string status, reply, action;
   std::string stage;                  // scope.stage: rcpt, data (holds for eod too), eod, mail, helo, connect, local; "" any
   std::vector<std::string> hosts;     // scope.host: domain suffixes ("a.com|b.com"); empty: any
+  // scope.domain: suffixes the recipient's own domain must have, where a source speaks of the
+  // recipient's domain and not of whose servers answered (Microsoft's consumer domains, whose
+  // servers also answer every Microsoft 365 company); empty: any.
+  std::vector<std::string> domains;
   std::string mta;                    // scope.mta: whose wording it is (documentation only)
   std::string reason;
   bool hard = false, temporary = false;

@@ -239,6 +239,43 @@ TEST(BounceReason, AHostLookupFailureIsAboutTheRecipientOnlyWhenItNamesTheRecipi
   EXPECT_TRUE(decide(Evidence{"5.4.4", "", "failed", "", "unable to look up host smtp.relay.example: Name or service not known", {}, false, ""}).hard);
 }
 
+// Microsoft gives "550 5.5.0 Requested action not taken: mailbox unavailable" for an address at its
+// consumer domains that SMTP address lookup did not find; the servers that answer for those
+// domains answer for every Microsoft 365 company too (*.mail.protection.outlook.com), so the rule
+// is scoped by the recipient's domain (scope.domain), not by the answering host (the h80 audit).
+TEST(BounceReason, MicrosoftsConsumerMailboxUnavailableIsAboutItsConsumerDomainsOnly) {
+  auto reading = [](const std::string& domain, const std::string& remote) {
+    Evidence e{"5.5.0", "550", "failed", "RCPT", "550 5.5.0 Requested action not taken: mailbox unavailable",
+               {domain, "mx.seller.example", remote}, false, "mx.seller.example"};
+    e.recipient_domain = domain;
+    return decide(e);
+  };
+  const Decision consumer = reading("hotmail.co.uk", "hotmail-co-uk.olc.protection.outlook.com");
+  EXPECT_EQ(consumer.rule, "microsoft-consumer-mailbox-unavailable");
+  EXPECT_TRUE(consumer.hard);
+  const Decision address = reading("outlook.com", "");
+  EXPECT_EQ(address.rule, "microsoft-consumer-mailbox-unavailable-address");
+  EXPECT_TRUE(address.hard);
+  const Decision business = reading("globex.example", "globex-example.mail.protection.outlook.com");
+  EXPECT_EQ(business.rule.rfind("microsoft-consumer", 0), std::string::npos) << business.rule;
+  EXPECT_FALSE(business.hard);
+}
+
+// RFC 5321's "551 User not local; please try <forward-path>" names where the user went; a server that
+// prints the RFC's texts by code writes the placeholder itself, which names nobody.
+TEST(BounceReason, UserNotLocalIsAMoveOnlyWithTheNewAddress) {
+  const Decision moved = decide(Evidence{"", "551", "failed", "RCPT", "551 User not local; please try <kim@new.example>", {}, false, ""});
+  EXPECT_EQ(moved.rule, "rfc5321-551-user-not-local");
+  EXPECT_EQ(moved.reason, "hasmoved");
+  EXPECT_TRUE(moved.hard);
+  const Decision placeholder = decide(Evidence{"", "551", "failed", "RCPT", "551 User not local; please try <forward-path>", {}, false, ""});
+  EXPECT_NE(placeholder.rule, "rfc5321-551-user-not-local");
+  // Comcast's "Not our customer" counts in a permanent reply only, not in a temporary one.
+  Evidence comcast{"", "451", "failed", "RCPT", "451 Not our customer", {"comcast.net"}, false, ""};
+  comcast.recipient_domain = "comcast.net";
+  EXPECT_NE(decide(comcast).rule, "comcast-not-our-customer");
+}
+
 // OpenSMTPD's "550 Invalid recipient: <a@b>" is its answer to every permanent lookup failure without
 // a message of its own, a relay it refuses and an admin's reject rule included (lka_session.c):
 // never evidence. Mimecast's "550 Invalid Recipient - <its help link>" keeps its own rule.
@@ -1114,7 +1151,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 696u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 697u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 2u);
   EXPECT_EQ(rules.host_meanings.size(), 2u);
   EXPECT_EQ(rules.permanence_markers.size(), 2u);
