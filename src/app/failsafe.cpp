@@ -15,7 +15,8 @@ namespace {
 const std::string kStateOwner = "_failsafe";
 const std::string kAuditKey = "failsafe";
 
-// Signals that come from the admin's own lists or the bounce history: facts, not guesses.
+// Signals that come from the admin's own lists or the bounce history: facts, not guesses. Not
+// DOMAIN_BOUNCED: "no such domain" is what a sending side's broken resolver says of every domain.
 const std::set<std::string>& certainSignals() {
   static const std::set<std::string> s = {"SUPPRESSED", "SPAMTRAP_LISTED", "COMPLAINER_LISTED", "HARD_BOUNCED",
                                           "SOFT_BOUNCE_HOLD"};

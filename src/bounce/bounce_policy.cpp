@@ -69,6 +69,10 @@ std::optional<Standing> applyBounce(const std::optional<Standing>& current, cons
   }
   if (e.hard) {
     if (current && current->state == "complained") return std::nullopt;  // do_not_mail stays
+    // A mailbox the domain's own server refused stays refused: a later bounce that says the domain
+    // takes no mail (a DNS answer on the sending side, which our DNS may contradict) is weaker.
+    if (current && current->state == "hard" && !aboutTheDomain(current->reason) && aboutTheDomain(e.reason))
+      return std::nullopt;
     s.state = "hard";
     s.since = e.at;
     s.until.reset();

@@ -81,6 +81,10 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
       continue;
     }
     ++result.recorded;
+    // The MX set the domain check keeps (up to a day) was read before this bounce: the next check
+    // of the domain asks DNS again, so that a bounce saying it takes no mail is weighed against
+    // what DNS says after it (the pipeline, DOMAIN_BOUNCED), not before.
+    if (aboutDomain) store.putDomainFact(domainFactKey(domain), "mx", "", std::min(e.at, Clock::now()));
     if (next) result.changed.push_back(*next);
     if (incident) result.incidents.push_back(*incident);
   }

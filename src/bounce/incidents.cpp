@@ -191,12 +191,15 @@ std::optional<BounceIncident> incidentIn(Store& store, const BouncesConfig& conf
 }
 }  // namespace
 
-std::string providerOfDomain(Store& store, const std::string& domain, TimePoint at) {
-  std::string key = domain;
-  // The domain check keeps it by the A-labels DNS is asked; a bounce may write the domain in UTF-8.
+std::string domainFactKey(const std::string& domain) {
+  // The domain check keeps its facts by the A-labels DNS is asked; a bounce may write the domain in UTF-8.
   if (std::any_of(domain.begin(), domain.end(), [](unsigned char c) { return c >= 0x80; }))
-    if (const auto parsed = parseAddress("x@" + domain); parsed.address) key = parsed.address->ascii_domain;
-  return store.domainFact(key, "provider", at).value_or("");
+    if (const auto parsed = parseAddress("x@" + domain); parsed.address) return parsed.address->ascii_domain;
+  return domain;
+}
+
+std::string providerOfDomain(Store& store, const std::string& domain, TimePoint at) {
+  return store.domainFact(domainFactKey(domain), "provider", at).value_or("");
 }
 
 std::vector<std::string> incidentLocks(const std::string& domain, const std::string& provider) {

@@ -9,6 +9,9 @@
 
 namespace safetynet::bounce {
 
+// The name the domain check keeps `domain`'s facts under: its A-labels.
+std::string domainFactKey(const std::string& domain);
+
 // The provider that runs `domain`'s mail as the domain check last saw its MX (the `provider`
 // domain fact, kept by the ASCII form of the domain); "" when none is known.
 std::string providerOfDomain(Store& store, const std::string& domain, TimePoint at);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "bounce/bounce_policy.hpp"
+
 namespace safetynet::checks {
 
 Task<void> BounceHistoryCheck::run(const CheckInput& input, ScanResult& result) {
@@ -13,7 +15,10 @@ Task<void> BounceHistoryCheck::run(const CheckInput& input, ScanResult& result) 
   for (const std::string& subject : {address, domain}) {
     const auto s = store_->standing(subject);
     if (!s) continue;
-    if (s->state == "hard") result.add("HARD_BOUNCED", s->evidence);
+    // A bounce that says the domain takes no mail (hostunknown, notaccept) is a claim about DNS
+    // that our own domain check, run after this one, asks afresh: the pipeline lets it go when our
+    // DNS finds the domain's mail host (DOMAIN_BOUNCED, docs/bounces.md "A dead domain").
+    if (s->state == "hard") result.add(bounce::aboutTheDomain(s->reason) ? "DOMAIN_BOUNCED" : "HARD_BOUNCED", s->evidence);
     else if (s->state == "complained" || s->state == "suppressed") result.add("SUPPRESSED", s->evidence);
     else if (s->state == "soft_permanent") result.add("SOFT_BOUNCE_HOLD", s->evidence);
     else if (s->state == "soft_hold" && s->until && *s->until > now) result.add("SOFT_BOUNCE_HOLD", s->evidence);

@@ -1,8 +1,10 @@
 #pragma once
 // The bounce history (store standings, written by `bounce import` and the connectors' bounce
-// data), as signals: a hard bounce (of the address, or of its whole domain) HARD_BOUNCED until an
-// admin clears it; a complaint SUPPRESSED (do_not_mail); a soft-bounce hold SOFT_BOUNCE_HOLD
-// while it lasts, or for good after repeated holds. Offline: a store read, no network.
+// data), as signals: a hard bounce of the address HARD_BOUNCED until an admin clears it; one that
+// says its domain takes no mail (of the address, or of the whole domain) DOMAIN_BOUNCED, which the
+// pipeline sets aside when our own DNS finds the domain's mail host; a complaint SUPPRESSED
+// (do_not_mail); a soft-bounce hold SOFT_BOUNCE_HOLD while it lasts, or for good after repeated
+// holds. Offline: a store read, no network.
 #include "safetynet/check/check.hpp"
 #include "safetynet/store/store.hpp"
 

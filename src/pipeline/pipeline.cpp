@@ -46,6 +46,27 @@ ScanResult distrustDns(ScanResult in, const std::string& why) {
   return out;
 }
 
+// A bounce said the domain takes no mail (DOMAIN_BOUNCED: hostunknown, notaccept) and our own
+// domain check, asked in this evaluation, found its mail host: the bounce spoke for the sending
+// side's resolver or relay, or for an outage since over (docs/bounces.md, "A dead domain"). Such a
+// bounce never reached the domain, so sending again costs no reputation, while holding on it
+// could hold every lead a broken resolver bounced.
+bool ourDnsFindsTheMailHost(const ScanResult& net) {
+  for (const auto& s : net.signals())
+    if (s.name == "DNS_TEMPFAIL" || s.name == "DOMAIN_NXDOMAIN" || s.name == "NO_MAIL_HOST" || s.name == "NULL_MX" ||
+        s.name == "INTERNAL_ERROR")
+      return false;
+  return true;
+}
+
+void setAsideDomainBounces(ScanResult& scan, const std::string& domain) {
+  for (auto& s : scan.signals())
+    if (s.name == "DOMAIN_BOUNCED") {
+      s.name = "DOMAIN_BOUNCE_CONTRADICTED";
+      s.evidence += "; but our DNS finds " + domain + "'s mail host now";
+    }
+}
+
 // A check that throws has failed on our side: it becomes a signal, never a crash.
 Task<void> runGuarded(Check& check, const CheckInput& in, ScanResult& out) {
   std::string failure;
@@ -82,9 +103,11 @@ Task<RecipientVerdict> Pipeline::evaluate(std::string raw, bool fresh, std::opti
     if (scan.stopped()) break;
   }
   std::vector<Signal> known;  // offline + cached: what did not need this evaluation's network
+  // Such a bounce is weighed against DNS asked now, not against a cached verdict from before it.
+  const bool domainBounced = scan.has("DOMAIN_BOUNCED");
   if (!scan.stopped() && options_.network && in.address) {
     std::optional<CachedVerdict> hit;
-    if (cache_ && !fresh) {
+    if (cache_ && !fresh && !domainBounced) {
       hit = cache_->cachedVerdict(cacheKey, Clock::now());
       metrics::instruments().verdict_cache.with({hit ? "hit" : "miss"}).inc();
     }
@@ -95,13 +118,16 @@ Task<RecipientVerdict> Pipeline::evaluate(std::string raw, bool fresh, std::opti
     } else {
       known = scan.signals();
       ScanResult net;
+      bool domainAsked = false;
       for (auto& c : checks_) {
         if (!c->needsNetwork()) continue;
         rv.network_checked = true;
         co_await runGuarded(*c, in, net);
+        domainAsked = domainAsked || c->name() == "domain";
         if (net.stopped()) break;
       }
       if (!dnsDistrust_.empty()) net = distrustDns(std::move(net), dnsDistrust_);
+      if (domainBounced && domainAsked && ourDnsFindsTheMailHost(net)) setAsideDomainBounces(scan, in.address->ascii_domain);
       // Failures on our side are not facts about the address: never cache them. Nor a probe
       // skipped for time (nothing was learned: the next email probes again).
       bool learned = true, temporary = false;

@@ -83,7 +83,7 @@ TEST_F(BounceHistoryTest, ADeadDomainSuppressesEveryAddressAtItOnceTwoAddressesS
   const auto now = Clock::now();
   // One bounce: a DNS failure can read like a dead domain; only that address is suppressed.
   bounceAt(now - hours(2), "a@dead.test", "hostunknown", true, "5.1.2");
-  EXPECT_EQ(signals("a@dead.test"), V{"HARD_BOUNCED"});
+  EXPECT_EQ(signals("a@dead.test"), V{"DOMAIN_BOUNCED"});  // weighed against our DNS (pipeline_test)
   EXPECT_TRUE(signals("b@dead.test").empty());
   EXPECT_FALSE(store->standing("@dead.test"));
   // The same address again is still one address.
@@ -93,7 +93,7 @@ TEST_F(BounceHistoryTest, ADeadDomainSuppressesEveryAddressAtItOnceTwoAddressesS
   bounceAt(now, "c@dead.test", "notaccept", true, "5.1.10");
   ASSERT_TRUE(store->standing("@dead.test"));
   EXPECT_EQ(store->standing("@dead.test")->state, "hard");
-  EXPECT_EQ(signals("b@dead.test"), V{"HARD_BOUNCED"});
+  EXPECT_EQ(signals("b@dead.test"), V{"DOMAIN_BOUNCED"});
   // Another domain that merely ends the same way is not touched.
   EXPECT_TRUE(signals("x@notdead.test").empty());
   EXPECT_EQ(store->addressesBouncedAt("dead.test", {"hostunknown", "notaccept"}),
@@ -104,6 +104,36 @@ TEST_F(BounceHistoryTest, ADeadDomainSuppressesEveryAddressAtItOnceTwoAddressesS
   config.domain_after = 1;
   bounceAt(now, "a@gone.test", "hostunknown", true, "5.1.2");
   EXPECT_TRUE(store->standing("@gone.test"));
+}
+
+TEST_F(BounceHistoryTest, ABounceSayingTheDomainTakesNoMailDoesNotReplaceTheMailboxsOwnRefusal) {
+  const auto now = Clock::now();
+  // The domain's own server said no such user: a later "no such domain" (the sending side's
+  // resolver, which our DNS may contradict) does not turn it into a claim about DNS.
+  bounceAt(now - hours(2), "gone@acme.test", "userunknown", true, "5.1.1");
+  bounceAt(now - hours(1), "gone@acme.test", "hostunknown", true, "5.4.4");
+  EXPECT_EQ(signals("gone@acme.test"), V{"HARD_BOUNCED"});
+  EXPECT_EQ(store->standing("gone@acme.test")->reason, "userunknown");
+  // The other way round, the mailbox's refusal is the stronger evidence and replaces it.
+  // (At another domain: a second address at acme.test would read the whole domain as dead.)
+  bounceAt(now - hours(2), "left@initech.test", "hostunknown", true, "5.4.4");
+  EXPECT_EQ(signals("left@initech.test"), V{"DOMAIN_BOUNCED"});
+  bounceAt(now - hours(1), "left@initech.test", "userunknown", true, "5.1.1");
+  EXPECT_EQ(signals("left@initech.test"), V{"HARD_BOUNCED"});
+}
+
+TEST_F(BounceHistoryTest, ABounceSayingTheDomainTakesNoMailDropsTheMxSetTheDomainCheckKept) {
+  // The domain check keeps a domain's MX set up to a day; read before the bounce, it would answer
+  // for DNS after it. A bounce about the domain drops it (by its A-labels); others keep it.
+  const auto now = Clock::now();
+  for (const char* d : {"acme.test", "xn--bcher-kva.test", "other.test"})
+    store->putDomainFact(d, "mx", "10 mx." + std::string(d), now + hours(20));
+  bounceAt(now - minutes(5), "a@acme.test", "hostunknown", true, "5.4.4");
+  bounceAt(now - minutes(5), "b@bücher.test", "notaccept", true, "5.1.10");
+  bounceAt(now - minutes(5), "c@other.test", "userunknown", true, "5.1.1");
+  EXPECT_FALSE(store->domainFact("acme.test", "mx", now));
+  EXPECT_FALSE(store->domainFact("xn--bcher-kva.test", "mx", now));
+  EXPECT_TRUE(store->domainFact("other.test", "mx", now));
 }
 
 TEST_F(BounceHistoryTest, AComplaintIsDoNotMailAndAHardBounceDoesNotUndoIt) {

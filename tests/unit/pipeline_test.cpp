@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include "bounce/history.hpp"
+#include "checks/bounce_history_check.hpp"
 #include "checks/domain_check.hpp"
 #include "checks/list_checks.hpp"
 #include "checks/override_check.hpp"
@@ -303,4 +305,114 @@ TEST_F(OverridePipelineTest, AnOverrideOfAnotherAddressChangesNothing) {
   lists->spamtraps.add("lead@gone.example");
   EXPECT_CALL(*dns, query("gone.example", DnsType::MX)).WillOnce(reply(answer(DnsStatus::NxDomain)));
   EXPECT_EQ(evalWithOverrides("lead@gone.example").verdict.reason, "spamtrap");
+}
+
+// A bounce that says the domain takes no mail (hostunknown, notaccept) is what the sending side's
+// resolver or relay saw: a broken one says it of every domain it is asked about (docs/bounces.md,
+// "A dead domain is DNS's to say"). It holds while our own DNS, asked afresh, agrees or cannot
+// tell; when our DNS finds the domain's mail host, the email goes and the evidence says why.
+class DomainBouncePipelineTest : public PipelineTest {
+ protected:
+  TempStore temp;
+  PipelineOptions options;
+  // As buildServices orders them: the bounce history (offline), then the domain check, which
+  // keeps its MX sets in the same store.
+  RecipientVerdict evalWithHistory(const std::string& a) {
+    std::vector<CheckPtr> checks;
+    checks.push_back(std::make_shared<checks::SyntaxCheck>());
+    checks.push_back(std::make_shared<checks::BounceHistoryCheck>(temp.store.get()));
+    checks.push_back(std::make_shared<checks::DomainCheck>(dns, temp.store.get()));
+    Pipeline p(std::move(checks), Policy::shipped({}), temp.store.get(), options);
+    return runTask(p.evaluate(a));
+  }
+  void hardBounce(const std::string& address, const std::string& reason, const std::string& status,
+                  const std::string& text) {
+    bounce::Classification c;
+    bounce::BounceRecord r;
+    r.recipient = address;
+    r.reason = reason;
+    r.hard = true;
+    r.status = status;
+    r.diagnostic = text;
+    c.records.push_back(r);
+    bounce::recordBounces(*temp.store, BouncesConfig{}, c, "msg-" + address + reason, "test", "rep@seller.test",
+                          Clock::now() - std::chrono::minutes(5));
+  }
+  // The MX set is asked of DNS once, then kept by the domain check; its host is asked each time.
+  void alive(const std::string& domain, int evaluations = 1) {
+    EXPECT_CALL(*dns, query(domain, DnsType::MX)).WillOnce(reply(mxAnswer({{10, "mx." + domain}})));
+    EXPECT_CALL(*dns, query("mx." + domain, DnsType::A))
+        .Times(evaluations)
+        .WillRepeatedly(reply(answer(DnsStatus::Ok, {"192.0.2.1"})));
+  }
+};
+
+TEST_F(DomainBouncePipelineTest, ABounceSayingTheDomainIsGoneIsSetAsideWhenOurDnsFindsItsMailHost) {
+  hardBounce("lead@acme.test", "hostunknown", "5.4.4",
+             "Host or domain name not found. Name service error for name=acme.test type=MX: Host not found");
+  alive("acme.test");
+  auto v = evalWithHistory("lead@acme.test");
+  EXPECT_FALSE(v.verdict.revert) << v.verdict.evidence;
+  ASSERT_EQ(names(v), std::vector<std::string>{"DOMAIN_BOUNCE_CONTRADICTED"});
+  EXPECT_NE(v.verdict.signals[0].evidence.find("hostunknown 5.4.4"), std::string::npos);
+  EXPECT_NE(v.verdict.signals[0].evidence.find("but our DNS finds acme.test's mail host now"), std::string::npos)
+      << v.verdict.signals[0].evidence;
+}
+
+TEST_F(DomainBouncePipelineTest, ItHoldsWhileOurDnsAgreesOrCannotTell) {
+  hardBounce("lead@gone.test", "hostunknown", "5.4.4", "Host or domain name not found");
+  EXPECT_CALL(*dns, query("gone.test", DnsType::MX)).WillOnce(reply(answer(DnsStatus::NxDomain)));
+  auto gone = evalWithHistory("lead@gone.test");
+  EXPECT_TRUE(gone.verdict.revert);
+  EXPECT_EQ(gone.verdict.reason, "bounce_risk");
+  EXPECT_EQ(names(gone), (std::vector<std::string>{"DOMAIN_BOUNCED", "DOMAIN_NXDOMAIN"}));
+  // Our DNS failing is no answer: the bounce holds (bounce_risk, not our unknown).
+  hardBounce("lead@flaky.test", "notaccept", "5.1.10", "Domain flaky.test does not accept mail (nullMX)");
+  EXPECT_CALL(*dns, query("flaky.test", DnsType::MX)).WillOnce(reply(answer(DnsStatus::TempFail)));
+  auto flaky = evalWithHistory("lead@flaky.test");
+  EXPECT_TRUE(flaky.verdict.revert);
+  EXPECT_EQ(names(flaky), (std::vector<std::string>{"DOMAIN_BOUNCED", "DNS_TEMPFAIL"}));
+  // A null MX now: our DNS agrees.
+  hardBounce("lead@nomail.test", "notaccept", "5.1.10", "Domain nomail.test does not accept mail (nullMX)");
+  EXPECT_CALL(*dns, query("nomail.test", DnsType::MX)).WillOnce(reply(mxAnswer({{0, ""}})));
+  EXPECT_EQ(evalWithHistory("lead@nomail.test").verdict.reason, "bounce_risk");
+  // Without the network (`check --offline`), nothing contradicts it.
+  options.network = false;
+  auto offline = evalWithHistory("lead@acme.test");  // no bounce: nothing
+  EXPECT_FALSE(offline.verdict.revert);
+  hardBounce("lead@acme.test", "hostunknown", "5.4.4", "Host or domain name not found");
+  offline = evalWithHistory("lead@acme.test");
+  EXPECT_TRUE(offline.verdict.revert);
+  EXPECT_EQ(names(offline), std::vector<std::string>{"DOMAIN_BOUNCED"});
+}
+
+TEST_F(DomainBouncePipelineTest, TheWholeDomainsStandingIsSetAsideTooButAMailboxsOwnRefusalIsNot) {
+  // Two addresses bounced as hostunknown (bounces.domain_after): the whole domain's standing.
+  hardBounce("a@acme.test", "hostunknown", "5.4.4", "Host or domain name not found");
+  hardBounce("b@acme.test", "hostunknown", "5.4.4", "Host or domain name not found");
+  ASSERT_TRUE(temp.store->standing("@acme.test"));
+  hardBounce("gone@acme.test", "userunknown", "5.1.1", "550 5.1.1 <gone@acme.test>: Recipient address rejected: User unknown");
+  alive("acme.test", 2);
+  auto other = evalWithHistory("c@acme.test");
+  EXPECT_FALSE(other.verdict.revert) << other.verdict.evidence;
+  EXPECT_EQ(names(other), std::vector<std::string>{"DOMAIN_BOUNCE_CONTRADICTED"});
+  // The domain's own server said no such user: our DNS finding the domain changes nothing.
+  auto gone = evalWithHistory("gone@acme.test");
+  EXPECT_TRUE(gone.verdict.revert);
+  EXPECT_EQ(names(gone), (std::vector<std::string>{"HARD_BOUNCED", "DOMAIN_BOUNCE_CONTRADICTED"}));
+}
+
+TEST_F(DomainBouncePipelineTest, ItIsWeighedAgainstDnsAskedAfterTheBounceNotACachedVerdictOrMxSetFromBefore) {
+  // Checked clean before the send: the verdict cached a month, the MX set kept up to a day.
+  alive("acme.test");
+  EXPECT_FALSE(evalWithHistory("lead@acme.test").verdict.revert);
+  ASSERT_TRUE(temp.store->cachedVerdict("lead@acme.test", Clock::now()));
+  ASSERT_TRUE(temp.store->domainFact("acme.test", "mx", Clock::now()));
+  // Then the domain lapsed and the send bounced: DNS is asked again, and now agrees.
+  hardBounce("lead@acme.test", "hostunknown", "5.4.4", "Host or domain name not found");
+  EXPECT_CALL(*dns, query("acme.test", DnsType::MX)).WillOnce(reply(answer(DnsStatus::NxDomain)));
+  auto v = evalWithHistory("lead@acme.test");
+  EXPECT_FALSE(v.cached);
+  EXPECT_TRUE(v.verdict.revert);
+  EXPECT_EQ(names(v), (std::vector<std::string>{"DOMAIN_BOUNCED", "DOMAIN_NXDOMAIN"}));
 }
