@@ -79,6 +79,7 @@ std::shared_ptr<Services> buildServices(asio::any_io_executor ex, const Config& 
   checks.push_back(std::make_shared<checks::AdminListCheck>([lists] { return lists; }));
   checks.push_back(std::make_shared<checks::ProviderCheck>());
   checks.push_back(std::make_shared<checks::ProfileCheck>(config.engagement));
+  // After the profile check: it reads the platform's bounced flag against the bounce on record.
   checks.push_back(std::make_shared<checks::BounceHistoryCheck>(&store));
   if (s->dns) checks.push_back(std::make_shared<checks::DomainCheck>(s->dns, &store));
   if (s->dns && !config.lists.dnsbl_domains.empty())

@@ -73,6 +73,8 @@ std::optional<Standing> applyBounce(const std::optional<Standing>& current, cons
     // takes no mail (a DNS answer on the sending side, which our DNS may contradict) is weaker.
     if (current && current->state == "hard" && !aboutTheDomain(current->reason) && aboutTheDomain(e.reason))
       return std::nullopt;
+    // Nor is any hard standing replaced by a hard bounce that gives no reason (a platform's flag).
+    if (current && current->state == "hard" && e.reason == "undefined") return std::nullopt;
     s.state = "hard";
     s.since = e.at;
     s.until.reset();

@@ -4,10 +4,20 @@
 
 #include "bounce/bounce_policy.hpp"
 #include "bounce/incidents.hpp"
+#include "safetynet/check/address.hpp"
 #include "safetynet/core/text.hpp"
 #include "safetynet/core/time_format.hpp"
 
 namespace safetynet::bounce {
+
+namespace {
+// Whether `e`'s address bounced hard, before `e`, as a domain that takes no mail.
+bool bouncedAsDeadDomain(Store& store, const BounceEvent& e) {
+  for (const auto& past : store.bouncesFor(e.address, TimePoint{}))
+    if (past.hard && aboutTheDomain(past.reason) && past.at <= e.at && past.key != e.key) return true;
+  return false;
+}
+}  // namespace
 
 ImportResult recordBounces(Store& store, const BouncesConfig& config, const Classification& c,
                            const std::string& message_id, const std::string& source, const std::string& sender,
@@ -20,7 +30,9 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
       continue;
     }
     BounceEvent e;
-    e.address = asciiLower(r.recipient);
+    // The canonical form (the domain's A-labels), as the bounce history check and the admin's
+    // commands look it up: a bounce for kim@bücher.de held nobody when kept in UTF-8.
+    e.address = asciiLower(canonicalAddress(r.recipient));
     e.key = message_id + "|" + e.address;
     e.reason = r.reason;
     e.hard = r.hard;
@@ -51,8 +63,9 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
     // (or of another address of the same dead domain) recorded at the same moment elsewhere is
     // counted, not overwritten.
     std::optional<Standing> next;
+    bool domainConfirmed = false;
     auto decide = [&]() -> std::optional<Standing> {
-      bool domainConfirmed = false;
+      domainConfirmed = false;
       if (aboutDomain) {
         auto seen = store.addressesBouncedAt(domain, {"hostunknown", "notaccept"});
         if (std::find(seen.begin(), seen.end(), e.address) == seen.end()) seen.push_back(e.address);
@@ -60,6 +73,10 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
       }
       const std::string subject = subjectOf(e, domainConfirmed);
       const auto current = store.standing(subject);
+      // A hard bounce that gives no reason (a platform's bounced flag) after one that said the
+      // domain takes no mail is that bounce, seen again: no hold our DNS could not weigh.
+      if (e.hard && e.reason == "undefined" && bouncedAsDeadDomain(store, e))
+        return next = std::nullopt;
       if (incidentKind) {
         incident = incidentOf(store, config, e, provider, alert);
         // An address that bounced as unknown earlier in this incident, before this window, and does
@@ -84,7 +101,12 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
     // The MX set the domain check keeps (up to a day) was read before this bounce: the next check
     // of the domain asks DNS again, so that a bounce saying it takes no mail is weighed against
     // what DNS says after it (the pipeline, DOMAIN_BOUNCED), not before.
-    if (aboutDomain) store.putDomainFact(domainFactKey(domain), "mx", "", std::min(e.at, Clock::now()));
+    // The verdicts cached before it are dropped too (the address's, or the whole domain's once
+    // confirmed): a clean verdict from before the bounce is no answer to it.
+    if (aboutDomain) {
+      store.putDomainFact(domainFactKey(domain), "mx", "", std::min(e.at, Clock::now()));
+      store.forgetVerdicts(domainConfirmed ? "@" + domainFactKey(domain) : e.address);
+    }
     if (next) result.changed.push_back(*next);
     if (incident) result.incidents.push_back(*incident);
   }
@@ -94,12 +116,12 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
 std::vector<std::string> platformBouncedAddresses(const RecipientProfile& profile) {
   std::vector<std::string> out;
   for (const auto& a : profile.addresses)
-    if (a.bounced) out.push_back(asciiLower(a.email));
+    if (a.bounced) out.push_back(asciiLower(canonicalAddress(a.email)));
   if (profile.bounced) {
     const ProfileAddress* primary = profile.primary();
     if (!primary && profile.addresses.size() == 1) primary = &profile.addresses.front();
-    if (primary && std::find(out.begin(), out.end(), asciiLower(primary->email)) == out.end())
-      out.push_back(asciiLower(primary->email));
+    if (primary && std::find(out.begin(), out.end(), asciiLower(canonicalAddress(primary->email))) == out.end())
+      out.push_back(asciiLower(canonicalAddress(primary->email)));
   }
   return out;
 }

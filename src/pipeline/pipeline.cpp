@@ -47,10 +47,11 @@ ScanResult distrustDns(ScanResult in, const std::string& why) {
 }
 
 // A bounce said the domain takes no mail (DOMAIN_BOUNCED: hostunknown, notaccept) and our own
-// domain check, asked in this evaluation, found its mail host: the bounce spoke for the sending
-// side's resolver or relay, or for an outage since over (docs/bounces.md, "A dead domain"). Such a
-// bounce never reached the domain, so sending again costs no reputation, while holding on it
-// could hold every lead a broken resolver bounced.
+// domain check, asked after it, found its mail host: the bounce spoke for the sending side's
+// resolver or relay, or for an outage since over (docs/bounces.md, "A dead domain is DNS's to
+// say"). Such a bounce never reached the domain, so sending again costs no reputation, while
+// holding on it could hold every lead a broken resolver bounced. Any failure of ours (a lookup
+// that failed, a check that threw) is no answer: the bounce holds.
 bool ourDnsFindsTheMailHost(const ScanResult& net) {
   for (const auto& s : net.signals())
     if (s.name == "DNS_TEMPFAIL" || s.name == "DOMAIN_NXDOMAIN" || s.name == "NO_MAIL_HOST" || s.name == "NULL_MX" ||
@@ -59,8 +60,8 @@ bool ourDnsFindsTheMailHost(const ScanResult& net) {
   return true;
 }
 
-void setAsideDomainBounces(ScanResult& scan, const std::string& domain) {
-  for (auto& s : scan.signals())
+void setAsideDomainBounces(std::vector<Signal>& signals, const std::string& domain) {
+  for (auto& s : signals)
     if (s.name == "DOMAIN_BOUNCED") {
       s.name = "DOMAIN_BOUNCE_CONTRADICTED";
       s.evidence += "; but our DNS finds " + domain + "'s mail host now";
@@ -81,6 +82,11 @@ Task<void> runGuarded(Check& check, const CheckInput& in, ScanResult& out) {
   }
 }
 }  // namespace
+
+// Whether the network checks include the domain check (cached verdicts are of these checks).
+bool Pipeline::hasDomainCheck() const {
+  return std::any_of(checks_.begin(), checks_.end(), [](const CheckPtr& c) { return c->name() == "domain"; });
+}
 
 Task<RecipientVerdict> Pipeline::evaluate(std::string raw, bool fresh, std::optional<TimePoint> deadline,
                                           ProfilePtr profile) {
@@ -103,17 +109,22 @@ Task<RecipientVerdict> Pipeline::evaluate(std::string raw, bool fresh, std::opti
     if (scan.stopped()) break;
   }
   std::vector<Signal> known;  // offline + cached: what did not need this evaluation's network
-  // Such a bounce is weighed against DNS asked now, not against a cached verdict from before it.
-  const bool domainBounced = scan.has("DOMAIN_BOUNCED");
+  // Whether the domain check found the domain's mail host: in this evaluation, or in the cached
+  // one (recording a bounce that says the domain takes no mail drops the verdicts cached before it,
+  // so a cached verdict beside DOMAIN_BOUNCED was checked after the bounce).
+  bool mailHostFound = false;
   if (!scan.stopped() && options_.network && in.address) {
     std::optional<CachedVerdict> hit;
-    if (cache_ && !fresh && !domainBounced) {
+    if (cache_ && !fresh) {
       hit = cache_->cachedVerdict(cacheKey, Clock::now());
       metrics::instruments().verdict_cache.with({hit ? "hit" : "miss"}).inc();
     }
     if (hit) {
       rv.cached = true;
-      for (const auto& s : hit->signals) scan.add(s.value("name", ""), s.value("evidence", ""));
+      ScanResult net;
+      for (const auto& s : hit->signals) net.add(s.value("name", ""), s.value("evidence", ""));
+      mailHostFound = hasDomainCheck() && ourDnsFindsTheMailHost(net);
+      for (auto& s : net.signals()) scan.add(s.name, s.evidence);
       if (!hit->reason.empty()) scan.suggestion = hit->reason;  // reason column holds the suggestion
     } else {
       known = scan.signals();
@@ -127,7 +138,7 @@ Task<RecipientVerdict> Pipeline::evaluate(std::string raw, bool fresh, std::opti
         if (net.stopped()) break;
       }
       if (!dnsDistrust_.empty()) net = distrustDns(std::move(net), dnsDistrust_);
-      if (domainBounced && domainAsked && ourDnsFindsTheMailHost(net)) setAsideDomainBounces(scan, in.address->ascii_domain);
+      mailHostFound = domainAsked && ourDnsFindsTheMailHost(net);
       // Failures on our side are not facts about the address: never cache them. Nor a probe
       // skipped for time (nothing was learned: the next email probes again).
       bool learned = true, temporary = false;
@@ -148,6 +159,12 @@ Task<RecipientVerdict> Pipeline::evaluate(std::string raw, bool fresh, std::opti
       for (auto& s : net.signals()) scan.add(s.name, s.evidence);
       if (!net.suggestion.empty()) scan.suggestion = net.suggestion;
     }
+  }
+  if (mailHostFound) {
+    // Known before this evaluation too: a hold it contradicts is no reason to stop an email first
+    // seen too late.
+    setAsideDomainBounces(scan.signals(), in.address->ascii_domain);
+    setAsideDomainBounces(known, in.address->ascii_domain);
   }
   rv.suggestion = scan.suggestion;
   // A rep's release allows what a rep may release, and nothing else (policy.hpp, repMayRelease).

@@ -450,6 +450,25 @@ class SqlStore final : public Store {
     s.run();
   }
 
+  void forgetVerdicts(const std::string& address_or_domain) override {
+    if (address_or_domain.empty()) return;
+    if (address_or_domain.front() != '@') {
+      Stmt s(db_, "DELETE FROM verdict_cache WHERE address=?");
+      s.bind(1, address_or_domain);
+      s.run();
+      return;
+    }
+    // Every address at the domain: a suffix match (rare: a domain's bounce), wildcards escaped.
+    std::string pattern = "%";
+    for (char c : address_or_domain) {
+      if (c == '!' || c == '%' || c == '_') pattern += '!';
+      pattern += c;
+    }
+    Stmt s(db_, "DELETE FROM verdict_cache WHERE address LIKE ? ESCAPE '!'");
+    s.bind(1, pattern);
+    s.run();
+  }
+
   std::vector<OutboxMessage> dueOutbox(TimePoint now, int limit) override {
     Stmt s(db_, "SELECT " kOutboxCols " FROM outbox WHERE state IN ('pending','sending') "
                 "AND (next_attempt_at<=?1 OR next_attempt_at>?1+?3) ORDER BY next_attempt_at, id LIMIT ?2");

@@ -209,6 +209,21 @@ TEST_P(StoreContract, VerdictCacheHonoursExpiry) {
   EXPECT_FALSE(store_->cachedVerdict("a@b.com", Clock::now() + std::chrono::hours(2)));
 }
 
+TEST_P(StoreContract, VerdictsAreForgottenByAddressOrByDomain) {
+  const auto later = Clock::now() + std::chrono::hours(1);
+  for (const char* a : {"a@b.com", "c@b.com", "a@sub.b.com", "a@xb.com", "a@b_c.com", "a@bxc.com", "a@b.community"})
+    store_->cacheVerdict(CachedVerdict{a, "", "", nlohmann::json::array(), later});
+  store_->forgetVerdicts("a@b.com");
+  EXPECT_FALSE(store_->cachedVerdict("a@b.com", Clock::now()));
+  EXPECT_TRUE(store_->cachedVerdict("c@b.com", Clock::now()));
+  store_->forgetVerdicts("@b.com");  // every address at b.com, none at another domain ending so
+  EXPECT_FALSE(store_->cachedVerdict("c@b.com", Clock::now()));
+  for (const char* a : {"a@sub.b.com", "a@xb.com", "a@bxc.com", "a@b.community"}) EXPECT_TRUE(store_->cachedVerdict(a, Clock::now())) << a;
+  store_->forgetVerdicts("@b_c.com");  // '_' is no wildcard
+  EXPECT_FALSE(store_->cachedVerdict("a@b_c.com", Clock::now()));
+  EXPECT_TRUE(store_->cachedVerdict("a@bxc.com", Clock::now()));
+}
+
 TEST_P(StoreContract, ConnectorStateAndTrackedEmailsSurviveReopen) {
   store_->putConnectorState("close-main", "events_since", "123");
   TimePoint t = Clock::now() + std::chrono::minutes(5);

@@ -136,6 +136,93 @@ TEST_F(BounceHistoryTest, ABounceSayingTheDomainTakesNoMailDropsTheMxSetTheDomai
   EXPECT_TRUE(store->domainFact("other.test", "mx", now));
 }
 
+TEST_F(BounceHistoryTest, ABounceSayingTheDomainTakesNoMailDropsTheVerdictsCachedBeforeIt) {
+  // A clean verdict cached before the send says nothing about after the bounce: the address's goes
+  // at once, the whole domain's when the domain is confirmed dead (bounces.domain_after).
+  const auto now = Clock::now();
+  for (const char* a : {"a@acme.test", "b@acme.test", "c@acme.test", "a@other.test"})
+    store->cacheVerdict(CachedVerdict{a, "", "", nlohmann::json::array(), now + hours(24)});
+  bounceAt(now - minutes(5), "a@acme.test", "hostunknown", true, "5.4.4");
+  EXPECT_FALSE(store->cachedVerdict("a@acme.test", now));
+  EXPECT_TRUE(store->cachedVerdict("c@acme.test", now));
+  bounceAt(now - minutes(4), "b@acme.test", "hostunknown", true, "5.4.4");
+  EXPECT_FALSE(store->cachedVerdict("c@acme.test", now));
+  EXPECT_TRUE(store->cachedVerdict("a@other.test", now));
+  // A mailbox's own refusal says nothing of DNS: the cache stays.
+  bounceAt(now - minutes(3), "a@other.test", "userunknown", true, "5.1.1");
+  EXPECT_TRUE(store->cachedVerdict("a@other.test", now));
+}
+
+TEST_F(BounceHistoryTest, APlatformsBouncedFlagAfterANoSuchDomainBounceIsThatBounce) {
+  // The rep's relay could not resolve acme.test: the notice says so, and the platform, reading the
+  // same notice, marks the address bounced (a hard bounce with no reason). The flag adds no hold
+  // our DNS could not weigh: the standing stays the domain's.
+  const auto now = Clock::now();
+  bounceAt(now - minutes(10), "a@acme.test", "hostunknown", true, "5.4.4");
+  bounceAt(now - minutes(5), "a@acme.test", "undefined", true);
+  EXPECT_EQ(signals("a@acme.test"), V{"DOMAIN_BOUNCED"});
+  // The whole domain's standing (two addresses): the flag of one of them makes no standing of its own.
+  bounceAt(now - minutes(10), "x@dead.test", "hostunknown", true, "5.4.4");
+  bounceAt(now - minutes(9), "y@dead.test", "hostunknown", true, "5.4.4");
+  bounceAt(now - minutes(8), "w@dead.test", "hostunknown", true, "5.4.4");  // the domain's standing only
+  bounceAt(now - minutes(5), "w@dead.test", "undefined", true);
+  EXPECT_FALSE(store->standing("w@dead.test"));
+  EXPECT_EQ(signals("w@dead.test"), V{"DOMAIN_BOUNCED"});
+  bounceAt(now - minutes(5), "x@dead.test", "undefined", true);  // its own and the domain's
+  EXPECT_EQ(store->standing("x@dead.test")->reason, "hostunknown");
+  EXPECT_EQ(signals("x@dead.test"), (V{"DOMAIN_BOUNCED", "DOMAIN_BOUNCED"}));
+  // A flag before any such bounce is a hold of its own, which a later "no such domain" does not weaken.
+  bounceAt(now - minutes(10), "f@z.test", "undefined", true);
+  bounceAt(now - minutes(5), "f@z.test", "hostunknown", true, "5.4.4");
+  EXPECT_EQ(signals("f@z.test"), V{"HARD_BOUNCED"});
+  // Nor does a flag replace a mailbox's own refusal.
+  bounceAt(now - minutes(10), "g@z.test", "userunknown", true, "5.1.1");
+  bounceAt(now - minutes(5), "g@z.test", "undefined", true);
+  EXPECT_EQ(store->standing("g@z.test")->reason, "userunknown");
+}
+
+TEST_F(BounceHistoryTest, ThePlatformsFlagBesideANoSuchDomainBounceIsWeighedAsThatBounce) {
+  // The platform profile check runs before this one and says HARD_BOUNCED for the platform's flag.
+  auto withFlag = [&](const std::string& address) {
+    checks::BounceHistoryCheck check(store.get());
+    CheckInput in;
+    in.raw = address;
+    in.address = parseAddress(address).address;
+    ScanResult r;
+    r.add("HARD_BOUNCED", "the platform marks " + address + " as bounced");
+    runTask([&]() -> Task<void> { co_await check.run(in, r); }());
+    return r.signals();
+  };
+  const auto now = Clock::now();
+  bounceAt(now - minutes(10), "x@dead.test", "hostunknown", true, "5.4.4");
+  bounceAt(now - minutes(9), "y@dead.test", "hostunknown", true, "5.4.4");
+  auto got = withFlag("x@dead.test");
+  ASSERT_EQ(got.size(), 3u);  // the flag, the address's standing, the domain's
+  EXPECT_EQ(got[0].name, "DOMAIN_BOUNCED");
+  EXPECT_EQ(got[0].evidence, "the platform marks x@dead.test as bounced (the bounce on record for it: hostunknown 5.4.4, "
+                             "the domain taking no mail)");
+  EXPECT_EQ(got[1].name, "DOMAIN_BOUNCED");
+  EXPECT_EQ(got[2].name, "DOMAIN_BOUNCED");
+  // No such bounce of this address on record (another address at the domain): the flag holds.
+  got = withFlag("z@dead.test");
+  EXPECT_EQ(got[0].name, "HARD_BOUNCED");
+  // A reason of the history's own that says more: the flag holds beside it.
+  bounceAt(now - minutes(5), "x@dead.test", "userunknown", true, "5.1.1");
+  got = withFlag("x@dead.test");
+  EXPECT_EQ(got[0].name, "HARD_BOUNCED");
+  EXPECT_EQ(got[1].name, "HARD_BOUNCED");
+}
+
+TEST_F(BounceHistoryTest, ABounceForAnAddressWrittenInUnicodeHoldsItsAsciiForm) {
+  // The bounce history check looks an address up by its domain's A-labels, as the admin's commands
+  // keep it; a bounce that names the domain in UTF-8 was kept so and held nobody.
+  const auto now = Clock::now();
+  bounceAt(now - hours(1), "Kim@B\xc3\xbc" "cher.test", "userunknown", true, "5.1.1");
+  EXPECT_TRUE(store->standing("kim@xn--bcher-kva.test"));
+  EXPECT_EQ(signals("kim@b\xc3\xbc" "cher.test"), V{"HARD_BOUNCED"});
+  EXPECT_EQ(signals("kim@xn--bcher-kva.test"), V{"HARD_BOUNCED"});
+}
+
 TEST_F(BounceHistoryTest, AComplaintIsDoNotMailAndAHardBounceDoesNotUndoIt) {
   const auto now = Clock::now();
   bounceAt(now - hours(2), "annoyed@isp.test", "feedback");

@@ -357,6 +357,15 @@ TEST_F(DomainBouncePipelineTest, ABounceSayingTheDomainIsGoneIsSetAsideWhenOurDn
   EXPECT_NE(v.verdict.signals[0].evidence.find("hostunknown 5.4.4"), std::string::npos);
   EXPECT_NE(v.verdict.signals[0].evidence.find("but our DNS finds acme.test's mail host now"), std::string::npos)
       << v.verdict.signals[0].evidence;
+  // What was known before this evaluation is contradicted by it: no reason to stop an email first
+  // seen too late (the engine acts on known_revert then).
+  EXPECT_FALSE(v.known_revert);
+  // Its verdict is cached, checked after the bounce: the next email reads it without asking DNS.
+  auto again = evalWithHistory("lead@acme.test");
+  EXPECT_TRUE(again.cached);
+  EXPECT_FALSE(again.verdict.revert);
+  EXPECT_EQ(names(again), std::vector<std::string>{"DOMAIN_BOUNCE_CONTRADICTED"});
+  EXPECT_FALSE(again.known_revert);
 }
 
 TEST_F(DomainBouncePipelineTest, ItHoldsWhileOurDnsAgreesOrCannotTell) {
@@ -364,8 +373,13 @@ TEST_F(DomainBouncePipelineTest, ItHoldsWhileOurDnsAgreesOrCannotTell) {
   EXPECT_CALL(*dns, query("gone.test", DnsType::MX)).WillOnce(reply(answer(DnsStatus::NxDomain)));
   auto gone = evalWithHistory("lead@gone.test");
   EXPECT_TRUE(gone.verdict.revert);
+  EXPECT_TRUE(gone.known_revert);  // the bounce was known before the lookup
   EXPECT_EQ(gone.verdict.reason, "bounce_risk");
   EXPECT_EQ(names(gone), (std::vector<std::string>{"DOMAIN_BOUNCED", "DOMAIN_NXDOMAIN"}));
+  // And from the cache (NXDOMAIN cached negative_ttl), still held.
+  auto cached = evalWithHistory("lead@gone.test");
+  EXPECT_TRUE(cached.cached);
+  EXPECT_EQ(names(cached), (std::vector<std::string>{"DOMAIN_BOUNCED", "DOMAIN_NXDOMAIN"}));
   // Our DNS failing is no answer: the bounce holds (bounce_risk, not our unknown).
   hardBounce("lead@flaky.test", "notaccept", "5.1.10", "Domain flaky.test does not accept mail (nullMX)");
   EXPECT_CALL(*dns, query("flaky.test", DnsType::MX)).WillOnce(reply(answer(DnsStatus::TempFail)));

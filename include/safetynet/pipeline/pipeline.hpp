@@ -61,6 +61,8 @@ class Pipeline {
   const Policy& policy() const { return *policy_; }
 
  private:
+  bool hasDomainCheck() const;
+
   std::vector<CheckPtr> checks_;
   PolicyPtr policy_;
   Store* cache_;

@@ -230,6 +230,9 @@ class Store {
 
   virtual std::optional<CachedVerdict> cachedVerdict(const std::string& address, TimePoint now) = 0;
   virtual void cacheVerdict(const CachedVerdict& v) = 0;
+  // Drops the cached verdicts of an address (canonical), or of every address at "@domain" (its
+  // A-labels): what they say was checked before something now known (a bounce) said otherwise.
+  virtual void forgetVerdicts(const std::string& address_or_domain) = 0;
 
   // Outbox: pending or sending messages whose next attempt is due, or further ahead of `now` than
   // kOutboxMaxRetryDelay: set before the clock went back, they would wait for it to catch up.
