@@ -370,6 +370,24 @@ void keepRepliesToTheAddressTheyName(std::vector<BounceRecord>& records) {
   }
 }
 
+// A reply that names our sender is about our sender. Servers name the address they refuse
+// (Postfix "<%s>: Sender address rejected: ...", smtpd_check.c; Sendmail "<%s>... User unknown",
+// which proto.m4 also gives for an unknown envelope sender; a gateway's "<%s> From: Domain is
+// invalid"): when the address a reply opens with is our sender's or the returned message's
+// sender's, not the recipient's, the refusal was of the sender, whatever the stage (a text notice
+// may not give one). Such a record is never hard; with no sender-side reason of its own it reads
+// `rejected` (the sender refused).
+void keepRepliesAboutOurSenderSoft(std::vector<BounceRecord>& records, const std::set<std::string>& ours) {
+  for (auto& r : records) {
+    const std::string about = addressTheReplyOpensWith(r.diagnostic);
+    if (about.empty() || about == asciiLower(r.recipient) || !ours.count(about) || r.reason == "otherrecipient") continue;
+    r.hard = false;
+    r.reason = asSenderRefusal(r.reason);
+    r.why += std::string(r.why.empty() ? "" : "; ") + "the reply names " + about +
+             ", our sender, not this recipient: it refused our sender";
+  }
+}
+
 }  // namespace
 
 Classification classify(const std::string& raw) {
@@ -394,6 +412,7 @@ Classification classify(const std::string& raw) {
       // suppress one of our own mailboxes.)
       keepRepliesToTheAddressTheyName(out.records);
       const auto notAbout = addressesNotAbout(*view);
+      keepRepliesAboutOurSenderSoft(out.records, notAbout);
       for (auto& r : out.records)
         if (r.hard && (notAbout.count(r.recipient) || reporterMailbox(r.recipient, *view))) r.hard = false;
       return out;

@@ -19,6 +19,11 @@ namespace {
 
 bool in(std::initializer_list<std::string_view> v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 
+// Reasons that name a cause on our side (the sender, its host, its message).
+const std::initializer_list<std::string_view> kSenderSide = {
+    "requireptr", "authfailure", "badreputation", "blocked", "toomanyconn", "speeding",
+    "virusdetected", "spamdetected", "norelaying", "rejected", "policyviolation", "securityerror"};
+
 // Reasons that say the recipient's address or domain is dead: the only ones a hard bounce names.
 bool recipientReason(const std::string& r) { return in({"userunknown", "hostunknown", "hasmoved", "notaccept"}, r); }
 
@@ -130,15 +135,8 @@ Decision decide(const Evidence& e) {
     changed(code, "the status " + status + " is about the recipient; the words name no cause of their own");
   // 3. The stage. The reply came to MAIL FROM: it is about our sender, whatever else it says,
   // unless it names a sender-side reason already.
-  static const std::initializer_list<std::string_view> senderSide = {
-      "requireptr", "authfailure", "badreputation", "blocked", "toomanyconn", "speeding",
-      "virusdetected", "spamdetected", "norelaying", "rejected", "policyviolation", "securityerror"};
-  // (A message too big is refused at MAIL FROM by its SIZE parameter, RFC 1870 section 6.1: it
-  // stays `mesgtoobig`.)
-  if (command == "MAIL" && !in(senderSide, reason) &&
-      !in({"expired", "networkerror", "systemerror", "systemfull", "mesgtoobig"}, reason))
-    changed("rejected", "answered to MAIL FROM: about our sender");
-  if (command == "HELO" && !in(senderSide, reason)) changed("blocked", "answered to HELO: about our host");
+  if (command == "MAIL" && asSenderRefusal(reason) != reason) changed("rejected", "answered to MAIL FROM: about our sender");
+  if (command == "HELO" && !in(kSenderSide, reason)) changed("blocked", "answered to HELO: about our host");
   if (reason.empty() && act == "delayed") changed("expired", "a delay notice that names no cause");
   if (reason.empty()) {
     // A bare code: 4xx is something temporary on the way, 5xx with nothing said is undecided.
@@ -238,6 +236,14 @@ Decision decide(const Evidence& e) {
 std::string decideReason(const std::string& status, const std::string& reply_code, const std::string& diagnostic,
                          const std::string& command, const std::string& action) {
   return decide(Evidence{status, reply_code, asciiLower(action), command, diagnostic, {}, false, ""}).reason;
+}
+
+std::string asSenderRefusal(const std::string& reason) {
+  // (A message too big is refused at MAIL FROM by its SIZE parameter, RFC 1870 section 6.1: it
+  // stays `mesgtoobig`.)
+  if (in(kSenderSide, reason) || in({"expired", "networkerror", "systemerror", "systemfull", "mesgtoobig"}, reason))
+    return reason;
+  return "rejected";
 }
 
 std::string findStatus(const std::string& text) {

@@ -28,6 +28,11 @@ std::string decideReason(const std::string& status, const std::string& reply_cod
                          const std::string& command, const std::string& action);
 
 
+// What a refusal of our sender reads as (a reply to MAIL FROM, or one naming our sender's
+// address): the reason itself when it already names a sender-side cause or a failure on the way
+// (expired, networkerror, systemerror, systemfull, mesgtoobig), else `rejected`.
+std::string asSenderRefusal(const std::string& reason);
+
 // First RFC 3463 code ("5.1.1") in a text, or "".
 std::string findStatus(const std::string& text);
 // First SMTP reply code (a 4xx/5xx number standing alone before text), or "".

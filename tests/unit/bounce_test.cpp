@@ -423,6 +423,35 @@ TEST(BounceAbout, ARepsWordsInAForwardedBounceMakeNoHardBounce) {
   for (const auto& r : c.records) EXPECT_FALSE(r.hard) << r.recipient << " " << r.reason;
 }
 
+// A reply that names our sender refused our sender, whatever the stage: Sendmail answers an
+// unknown envelope sender "<%s>... User unknown" (proto.m4), the same words as for an unknown
+// recipient, and a notice without its transcript gives no stage; Postfix names the sender it
+// refuses ("<%s>: Sender address rejected: ..."). Read `rejected`, never hard. A reply naming the
+// recipient is still about the recipient.
+TEST(BounceAbout, AReplyThatNamesOurSenderRefusedOurSender) {
+  auto dsn = [](const std::string& reply) {
+    return "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.seller.test>\nTo: <riley@seller.test>\n"
+           "Subject: Returned mail: see transcript for details\nMIME-Version: 1.0\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+           "--B\n\n   ----- The following addresses had permanent fatal errors -----\n<kim@globex.test>\n"
+           "    (reason: " + reply + ")\n\n--B\nContent-Type: message/delivery-status\n\n"
+           "Reporting-MTA: dns; relay.seller.test\n\nFinal-Recipient: RFC822; kim@globex.test\nAction: failed\n"
+           "Status: 5.1.1\nRemote-MTA: DNS; mx.globex.test\nDiagnostic-Code: SMTP; " + reply + "\n\n--B--\n";
+  };
+  for (const std::string& reply : {std::string("550 5.1.1 <riley@seller.test>... User unknown"),
+                                   std::string("553 5.1.8 <riley@seller.test>: Sender address rejected: Domain not found")}) {
+    auto c = classify(dsn(reply));
+    ASSERT_EQ(c.records.size(), 1u) << c.error;
+    EXPECT_EQ(c.records[0].recipient, "kim@globex.test");
+    EXPECT_EQ(c.records[0].reason, "rejected") << reply;
+    EXPECT_FALSE(c.records[0].hard) << reply;
+  }
+  auto recipient = classify(dsn("550 5.1.1 <kim@globex.test>... User unknown"));
+  ASSERT_EQ(recipient.records.size(), 1u);
+  EXPECT_EQ(recipient.records[0].reason, "userunknown");
+  EXPECT_TRUE(recipient.records[0].hard);
+}
+
 // A notice that names its failed recipients only on its own "To:" lines still names them (a
 // filter on addressee lines, tried this session, lost them: /work/h57/review.md).
 TEST(BounceAbout, RecipientsNamedOnlyOnTheNoticesToLinesAreRead) {
