@@ -57,6 +57,17 @@ std::set<std::string> addressesNotAbout(const MimeView& v) {
     for (const char* h : {"from", "sender", "reply-to", "return-path"})
       if (auto it = o.find(h); it != o.end())
         for (const auto& a : allAddresses(it->second)) out.insert(a);
+  // The returned message's envelope sender, as Postfix reports it among the per-message fields
+  // ("X-%s-Sender: %s; %s" with mail_name, "Postfix" by default: bounce_notify_util.c).
+  static const std::regex envelopeSender(R"((?:^|
+)x-[a-z0-9-]+-sender:[ 	]*(?:rfc822|utf-8);[ 	]*<?([^\s<>]+@[^\s<>]+))",
+                                         std::regex::icase);
+  for (const auto& l : v.leaves)
+    if (l.depth == 0 && l.type == "message/delivery-status") {
+      const std::string head = l.text.substr(0, 2000);
+      std::smatch m;
+      if (std::regex_search(head, m, envelopeSender)) out.insert(asciiLower(m[1].str()));
+    }
   return out;
 }
 

@@ -452,6 +452,32 @@ TEST(BounceAbout, AReplyThatNamesOurSenderRefusedOurSender) {
   EXPECT_TRUE(recipient.records[0].hard);
 }
 
+// Sales platforms send with an envelope sender of their own (a bounce address), not the rep's
+// From; Postfix reports it among the per-message fields, "X-Postfix-Sender: rfc822; <address>"
+// (bounce_notify_util.c), where no returned message may name it. It is our sender too.
+TEST(BounceAbout, PostfixsEnvelopeSenderFieldNamesOurSender) {
+  auto dsn = [](const std::string& perMessage) {
+    return "From: MAILER-DAEMON@relay.seller.test (Mail Delivery System)\nTo: riley@seller.test\n"
+           "Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+           "--B\nContent-Type: text/plain\n\nThis is the mail system at host relay.seller.test.\n\n"
+           "<kim@globex.test>: host mx.globex.test[192.0.2.7] said: 550 5.1.1\n"
+           "    <bnc-7f3a@mail.seller.test>... User unknown\n\n"
+           "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; relay.seller.test\n" + perMessage +
+           "\nFinal-Recipient: rfc822; kim@globex.test\nAction: failed\nStatus: 5.1.1\n"
+           "Remote-MTA: dns; mx.globex.test\nDiagnostic-Code: smtp; 550 5.1.1 <bnc-7f3a@mail.seller.test>... User unknown\n\n--B--\n";
+  };
+  auto withField = classify(dsn("X-Postfix-Sender: rfc822; bnc-7f3a@mail.seller.test\n"));
+  ASSERT_EQ(withField.records.size(), 1u) << withField.error;
+  EXPECT_EQ(withField.records[0].recipient, "kim@globex.test");
+  EXPECT_EQ(withField.records[0].reason, "rejected");
+  EXPECT_FALSE(withField.records[0].hard);
+  // Any mail_name ("X-%s-Sender"), any case.
+  auto renamed = classify(dsn("x-relay-sender: RFC822; BNC-7f3a@mail.seller.test\n"));
+  ASSERT_EQ(renamed.records.size(), 1u);
+  EXPECT_FALSE(renamed.records[0].hard);
+}
+
 // A notice that names its failed recipients only on its own "To:" lines still names them (a
 // filter on addressee lines, tried this session, lost them: /work/h57/review.md).
 TEST(BounceAbout, RecipientsNamedOnlyOnTheNoticesToLinesAreRead) {
