@@ -292,6 +292,16 @@ TEST(BounceReason, OpenSmtpdsInvalidRecipientIsSoftMimecastsIsHard) {
   EXPECT_TRUE(decide(Evidence{"5.1.10", "550", "failed", "", "Domain does not accept mail", {}, false, ""}).hard);
 }
 
+// A wording whose cited source does not say it is no evidence for a hard bounce: Courier says
+// "Domain does not receive mail." (libesmtp.C), which its own rule reads; "does not receive email"
+// was filed under that quote without anyone saying it (each rule checked against its own quote).
+TEST(BounceReason, AWordingNoSourceSaysIsSoft) {
+  const Decision email = decide(Evidence{"5.0.0", "554", "failed", "", "554 Sorry, that domain does not receive email", {}, false, ""});
+  EXPECT_EQ(email.rule, "common-notaccept-does-not-receive-email");
+  EXPECT_EQ(email.reason, "notaccept");
+  EXPECT_FALSE(email.hard);
+}
+
 // A "user unknown" in reply to the end of the message is a gateway's, whatever its status: every
 // RCPT reply came before it (RFC 2920 3.1, RFC 5321 3.3), so the address had been taken. Only in
 // reply to the DATA command can a pipelined RCPT reply show up (the X.1.x status then says so).
