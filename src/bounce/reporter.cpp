@@ -59,8 +59,7 @@ std::set<std::string> addressesNotAbout(const MimeView& v) {
         for (const auto& a : allAddresses(it->second)) out.insert(a);
   // The returned message's envelope sender, as Postfix reports it among the per-message fields
   // ("X-%s-Sender: %s; %s" with mail_name, "Postfix" by default: bounce_notify_util.c).
-  static const std::regex envelopeSender(R"((?:^|
-)x-[a-z0-9-]+-sender:[ 	]*(?:rfc822|utf-8);[ 	]*<?([^\s<>]+@[^\s<>]+))",
+  static const std::regex envelopeSender(R"((?:^|\n)x-[a-z0-9-]+-sender:[ \t]*(?:rfc822|utf-8);[ \t]*<?([^\s<>]+@[^\s<>]+))",
                                          std::regex::icase);
   for (const auto& l : v.leaves)
     if (l.depth == 0 && l.type == "message/delivery-status") {

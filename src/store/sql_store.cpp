@@ -270,6 +270,17 @@ nlohmann::json parseJson(const std::string& s, nlohmann::json fallback) {
   return j.is_discarded() ? fallback : j;
 }
 
+// A LIKE pattern (ESCAPE '!') for the values that end with `suffix`, its wildcards escaped (a
+// domain may hold '_'). LIKE, not length and substr: those count characters, C++ counts bytes.
+std::string likeSuffix(const std::string& suffix) {
+  std::string pattern = "%";
+  for (char c : suffix) {
+    if (c == '!' || c == '%' || c == '_') pattern += '!';
+    pattern += c;
+  }
+  return pattern;
+}
+
 // The digest's bookkeeping lives in connector_state under a name no connector can have (a name
 // with a space).
 constexpr const char* kDigestScope = "notify digest";
@@ -458,14 +469,9 @@ class SqlStore final : public Store {
       s.run();
       return;
     }
-    // Every address at the domain: a suffix match (rare: a domain's bounce), wildcards escaped.
-    std::string pattern = "%";
-    for (char c : address_or_domain) {
-      if (c == '!' || c == '%' || c == '_') pattern += '!';
-      pattern += c;
-    }
+    // Every address at the domain: a suffix match (rare: a domain's bounce).
     Stmt s(db_, "DELETE FROM verdict_cache WHERE address LIKE ? ESCAPE '!'");
-    s.bind(1, pattern);
+    s.bind(1, likeSuffix(address_or_domain));
     s.run();
   }
 
@@ -649,12 +655,7 @@ class SqlStore final : public Store {
     // incident count) arrives. LIKE, not a
     // length and substr: those count characters while C++ counts bytes, and a domain written in
     // UTF-8 (bücher.de) never matched; LIKE needs no count. Its wildcards in a domain are escaped.
-    std::string pattern = "%@";
-    for (char c : domain) {
-      if (c == '!' || c == '%' || c == '_') pattern += '!';
-      pattern += c;
-    }
-    return addressesBounced(pattern, reasons, since, until);
+    return addressesBounced(likeSuffix("@" + domain), reasons, since, until);
   }
 
   std::vector<std::pair<std::string, TimePoint>> bouncesBetween(const std::vector<std::string>& reasons, TimePoint since,
