@@ -377,10 +377,26 @@ void keepRepliesToTheAddressTheyName(std::vector<BounceRecord>& records) {
 // sender's, not the recipient's, the refusal was of the sender, whatever the stage (a text notice
 // may not give one). Such a record is never hard; with no sender-side reason of its own it reads
 // `rejected` (the sender refused).
-void keepRepliesAboutOurSenderSoft(std::vector<BounceRecord>& records, const std::set<std::string>& ours) {
+// Only a refusal: a delivery or relay report ("250 2.1.5 <%s>... Sender ok" under Action
+// delivered), a delay notice (RFC 3464 2.3.3: not a final failure; its own reading is soft), an
+// auto-reply whose subject opens with our address, a complaint, or a reply whose code is a
+// success (2xx, RFC 5321 4.2.1) refused nobody. Nor a reply that names another form of the
+// recipient (its Original-Recipient, X-Actual-Recipient): that is about the recipient.
+bool aRefusal(const BounceRecord& r) {
+  static const std::set<std::string> notRefusals{"delivered", "vacation", "feedback", "otherrecipient"};
+  static const std::set<std::string> notFailures{"delivered", "relayed", "expanded", "delayed"};
+  if (notRefusals.count(r.reason) || notFailures.count(asciiLower(r.action))) return false;
+  if (!r.status.empty() && r.status[0] == '2') return false;
+  static const std::regex success(R"(^\s*2\d\d[ -])");
+  return !std::regex_search(r.diagnostic.substr(0, 40), success);
+}
+
+void keepRepliesAboutOurSenderSoft(std::vector<BounceRecord>& records, const std::set<std::string>& ours,
+                                   const std::set<std::string>& recipientForms) {
   for (auto& r : records) {
+    if (!aRefusal(r)) continue;
     const std::string about = addressTheReplyOpensWith(r.diagnostic);
-    if (about.empty() || about == asciiLower(r.recipient) || !ours.count(about) || r.reason == "otherrecipient") continue;
+    if (about.empty() || about == asciiLower(r.recipient) || !ours.count(about) || recipientForms.count(about)) continue;
     r.hard = false;
     r.reason = asSenderRefusal(r.reason);
     r.why += std::string(r.why.empty() ? "" : "; ") + "the reply names " + about +
@@ -412,7 +428,7 @@ Classification classify(const std::string& raw) {
       // suppress one of our own mailboxes.)
       keepRepliesToTheAddressTheyName(out.records);
       const auto notAbout = addressesNotAbout(*view);
-      keepRepliesAboutOurSenderSoft(out.records, notAbout);
+      keepRepliesAboutOurSenderSoft(out.records, notAbout, recipientForms(*view));
       for (auto& r : out.records)
         if (r.hard && (notAbout.count(r.recipient) || reporterMailbox(r.recipient, *view))) r.hard = false;
       return out;

@@ -44,6 +44,15 @@ bool untypedDiagnostic(const MimeView& v) {
   return false;
 }
 
+// A delivery-status part's per-message fields: its first block, up to the blank line before the
+// per-recipient ones (RFC 3464 2.1). Blank lines before it (a part's leading newline) are skipped.
+std::string perMessageFields(const std::string& status) {
+  const size_t start = status.find_first_not_of(" \t\n");
+  if (start == std::string::npos) return "";
+  const size_t blank = status.find("\n\n", start);
+  return status.substr(start, std::min(blank == std::string::npos ? status.size() : blank, kMaxHeaderBytes + start) - start);
+}
+
 }  // namespace
 
 bool reportsNoStage(const MimeView& v) { return filteringGateway(v) || exchange2003(v) || untypedDiagnostic(v); }
@@ -58,14 +67,29 @@ std::set<std::string> addressesNotAbout(const MimeView& v) {
       if (auto it = o.find(h); it != o.end())
         for (const auto& a : allAddresses(it->second)) out.insert(a);
   // The returned message's envelope sender, as Postfix reports it among the per-message fields
-  // ("X-%s-Sender: %s; %s" with mail_name, "Postfix" by default: bounce_notify_util.c).
-  static const std::regex envelopeSender(R"((?:^|\n)x-[a-z0-9-]+-sender:[ \t]*(?:rfc822|utf-8);[ \t]*<?([^\s<>]+@[^\s<>]+))",
+  // ("X-%s-Sender: %s; %s" with mail_name, "Postfix" by default: bounce_notify_util.c): in the
+  // per-message block (RFC 3464 2.1, before the first blank line), where a per-recipient field
+  // of another name cannot pass for it.
+  static const std::regex envelopeSender(R"((?:^|\n)x-[a-z0-9]+-sender:[ \t]*(?:rfc822|utf-8);[ \t]*<?([^\s<>]+@[^\s<>]+))",
                                          std::regex::icase);
   for (const auto& l : v.leaves)
     if (l.depth == 0 && l.type == "message/delivery-status") {
-      const std::string head = l.text.substr(0, 2000);
+      const std::string head = perMessageFields(l.text);
       std::smatch m;
       if (std::regex_search(head, m, envelopeSender)) out.insert(asciiLower(m[1].str()));
+    }
+  return out;
+}
+
+std::set<std::string> recipientForms(const MimeView& v) {
+  std::set<std::string> out;
+  static const std::regex field(R"((?:^|\n)(?:original|final|x-actual)-recipient:[ \t]*[a-z0-9-]+;[ \t]*<?([^\s<>]+@[^\s<>]+))",
+                                std::regex::icase);
+  for (const auto& l : v.leaves)
+    if (l.depth == 0 && l.type == "message/delivery-status") {
+      const std::string text = l.text.substr(0, kMaxHeaderBytes);
+      for (auto it = std::sregex_iterator(text.begin(), text.end(), field); it != std::sregex_iterator(); ++it)
+        out.insert(asciiLower((*it)[1].str()));
     }
   return out;
 }

@@ -24,6 +24,11 @@ bool reportsNoStage(const MimeView& v);
 // report's fields or the failure text, never from these.
 std::set<std::string> addressesNotAbout(const MimeView& v);
 
+// The addresses a delivery-status report gives for its recipients, lower-cased: every
+// Final-Recipient, Original-Recipient and X-Actual-Recipient (RFC 3464 2.3.1, 2.3.2; Sendmail's
+// X-Actual-Recipient). A reply naming one of them is about a recipient, whoever else it names.
+std::set<std::string> recipientForms(const MimeView& v);
+
 // A mailbox of the reporting system itself: MAILER-DAEMON (and its spellings) anywhere, postmaster@
 // at a domain of the reporter (its From/Sender/Return-Path domain, a host named in Reporting-MTA
 // or in the bounce's own Received headers, or a parent domain of one).

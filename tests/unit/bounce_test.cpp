@@ -488,6 +488,71 @@ TEST(BounceAbout, PostfixsEnvelopeSenderFieldNamesOurSender) {
   EXPECT_FALSE(renamed.records[0].hard);
 }
 
+// Only a refusal refuses our sender (review of the rule above, /work/h81/review2.md): an
+// auto-reply whose subject opens with our address, a delivery report ("250 2.1.5 <%s>... Sender
+// ok"), a delay notice, or a transcript that opens with the server's 2xx to MAIL FROM before the
+// recipient's refusal keep their own reading; a reply naming the recipient's Original-Recipient
+// is about the recipient, even where that alias is also one of ours.
+TEST(BounceAbout, OnlyARefusalReadsAsRefusingOurSender) {
+  const std::string autoReply =
+      "From: Kim <kim@globex.test>\nTo: riley@seller.test\nSubject: riley@seller.test: out of the office until Monday\n"
+      "Auto-Submitted: auto-replied\n\nI am away and will reply on my return.\n";
+  auto away = classify(autoReply);
+  ASSERT_EQ(away.records.size(), 1u) << away.error;
+  EXPECT_EQ(away.records[0].reason, "vacation");
+  auto dsn = [](const std::string& action, const std::string& status, const std::string& reply,
+                const std::string& recipientFields = "") {
+    return "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.seller.test>\nTo: <riley@seller.test>\n"
+           "Subject: Delivery Status Notification\nMIME-Version: 1.0\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+           "--B\n\nThis is a delivery status notification.\n\n--B\nContent-Type: message/delivery-status\n\n"
+           "Reporting-MTA: dns; relay.seller.test\n\n" + recipientFields + "Final-Recipient: RFC822; kim@globex.test\nAction: " +
+           action + "\nStatus: " + status + "\nRemote-MTA: DNS; mx.globex.test\nDiagnostic-Code: SMTP; " + reply + "\n\n--B--\n";
+  };
+  auto delivered = classify(dsn("delivered", "2.0.0", "250 2.1.5 <riley@seller.test>... Sender ok"));
+  ASSERT_EQ(delivered.records.size(), 1u) << delivered.error;
+  EXPECT_EQ(delivered.records[0].reason, "delivered");
+  auto delayed = classify(dsn("delayed", "4.2.2", "452 4.2.2 <riley@seller.test>... Mailbox full"));
+  ASSERT_EQ(delayed.records.size(), 1u) << delayed.error;
+  EXPECT_EQ(delayed.records[0].reason, "mailboxfull");
+  EXPECT_FALSE(delayed.records[0].hard);
+  auto transcript = classify(dsn("failed", "5.1.1", "250 2.1.0 <riley@seller.test>... Sender ok 550 5.1.1 <kim@globex.test>... User unknown"));
+  ASSERT_EQ(transcript.records.size(), 1u) << transcript.error;
+  EXPECT_EQ(transcript.records[0].reason, "userunknown");
+  // The rep wrote to a team alias and set Reply-To to it: the alias is one of ours and the
+  // recipient's Original-Recipient.
+  std::string toAlias = dsn("failed", "5.1.1", "550 5.1.1 <team@seller.test>... User unknown",
+                            "Original-Recipient: rfc822; team@seller.test\n");
+  toAlias.replace(toAlias.find("--B--"), 5, "--B\nContent-Type: text/rfc822-headers\n\nFrom: riley@seller.test\nReply-To: team@seller.test\n"
+                                              "To: team@seller.test\nSubject: Q3 pricing\n\n--B--");
+  auto alias = classify(toAlias);
+  ASSERT_EQ(alias.records.size(), 1u) << alias.error;
+  EXPECT_EQ(alias.records[0].reason, "userunknown") << alias.records[0].why;
+}
+
+// The envelope sender Postfix reports is a per-message field, named "X-<mail_name>-Sender": a
+// per-recipient field that happens to end in "-Sender", or a longer name, is not it, and does not
+// make the recipient one of ours.
+TEST(BounceAbout, OnlyThePerMessageEnvelopeSenderFieldIsOurs) {
+  auto dsn = [](const std::string& perMessage, const std::string& perRecipient) {
+    return "From: MAILER-DAEMON@relay.seller.test (Mail Delivery System)\nTo: riley@seller.test\n"
+           "Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+           "--B\nContent-Type: text/plain\n\nThis is the mail system at host relay.seller.test.\n\n"
+           "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; relay.seller.test\n" + perMessage +
+           "\nFinal-Recipient: rfc822; kim@globex.test\n" + perRecipient + "Action: failed\nStatus: 5.1.1\n"
+           "Remote-MTA: dns; mx.globex.test\nDiagnostic-Code: smtp; 550 5.1.1 <kim@globex.test>... User unknown\n\n--B--\n";
+  };
+  for (const auto& [perMessage, perRecipient] :
+       {std::pair<std::string, std::string>{"", "X-Postfix-Sender: rfc822; kim@globex.test\n"},
+        std::pair<std::string, std::string>{"X-Original-Envelope-Sender: rfc822; kim@globex.test\n", ""}}) {
+    auto c = classify(dsn(perMessage, perRecipient));
+    ASSERT_EQ(c.records.size(), 1u) << c.error;
+    EXPECT_EQ(c.records[0].reason, "userunknown") << perMessage << perRecipient;
+    EXPECT_TRUE(c.records[0].hard) << perMessage << perRecipient;
+  }
+}
+
 // A notice that names its failed recipients only on its own "To:" lines still names them (a
 // filter on addressee lines, tried this session, lost them: /work/h57/review.md).
 TEST(BounceAbout, RecipientsNamedOnlyOnTheNoticesToLinesAreRead) {
