@@ -37,8 +37,9 @@ OutboxMessage bounceIncidentNote(const Config& config, const bounce::BounceIncid
   nlohmann::json p;
   p["type"] = "bounce_incident";
   p["domain"] = incident.domain;
-  if (!incident.provider.empty()) {
-    p["provider"] = incident.provider;
+  if (!incident.provider.empty() || !incident.site.empty()) {
+    if (!incident.provider.empty()) p["provider"] = incident.provider;
+    if (!incident.site.empty()) p["site"] = incident.site;
     p["domains"] = incident.domains;
     p["usual"] = incident.usual;
     p["threshold"] = incident.threshold;
@@ -49,7 +50,9 @@ OutboxMessage bounceIncidentNote(const Config& config, const bounce::BounceIncid
   p["window_minutes"] = std::chrono::duration_cast<std::chrono::minutes>(config.bounces.incident_window).count();
   p["incident_after"] = config.bounces.incident_after;
   p["rewritten"] = incident.rewritten;
-  const std::string scope = incident.provider.empty() ? incident.domain : "provider:" + incident.provider;
+  const std::string scope = !incident.site.empty()       ? "site:" + incident.site
+                            : incident.provider.empty() ? incident.domain
+                                                        : "provider:" + incident.provider;
   return outboxNote(config, "bounce_incident|" + scope + "|" + std::to_string(toMillis(incident.since)), p);
 }
 
@@ -129,7 +132,7 @@ Task<std::map<std::string, SenderState>> guardSenders(Services& s, Store& store,
       for (const auto& inc : result.incidents)
         if (inc.began)
           logger("bounces")->warn("{} different addresses at {} bounced as unknown within {} min: a suspected provider "
-                                  "incident; their hard bounces suppress nobody on their own (bounces.incident_after, "
+                                  "or relay incident; their hard bounces suppress nobody on their own (bounces.incident_after, "
                                   "provider_incident_ratio)",
                                   inc.addresses, bounce::incidentPlace(inc),
                                   std::chrono::duration_cast<std::chrono::minutes>(s.config.bounces.incident_window).count());

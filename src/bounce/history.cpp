@@ -4,6 +4,7 @@
 
 #include "bounce/bounce_policy.hpp"
 #include "bounce/incidents.hpp"
+#include "checks/provider_check.hpp"
 #include "safetynet/check/address.hpp"
 #include "safetynet/core/text.hpp"
 #include "safetynet/core/time_format.hpp"
@@ -11,6 +12,13 @@
 namespace safetynet::bounce {
 
 namespace {
+// The site (registrable domain) of the host that answered, unless it is the recipient's own.
+std::string answeredBy(const std::string& host, const std::string& domain) {
+  if (host.empty() || domain.empty()) return "";
+  const std::string site = checks::registrableDomain(host);
+  return site == checks::registrableDomain(domainFactKey(domain)) ? std::string() : site;
+}
+
 // Whether `e`'s address bounced hard, before `e`, as a domain that takes no mail.
 bool bouncedAsDeadDomain(Store& store, const BounceEvent& e) {
   for (const auto& past : store.bouncesFor(e.address, TimePoint{}))
@@ -47,6 +55,7 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
     // (two instances) see each other.
     const auto atSign = e.address.rfind('@');
     const std::string domain = atSign == std::string::npos ? std::string() : e.address.substr(atSign + 1);
+    e.answered_by = answeredBy(r.remote_host, domain);
     const bool aboutDomain = aboutTheDomain(e.reason) && e.hard && !domain.empty();
     // Counted the same way, under locks of their own (taken first): a provider's incident, at the
     // domain and at the provider that runs its mail. The provider's lock is taken whenever one is
@@ -55,7 +64,7 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
     const bool incidentKind = e.hard && e.reason == "userunknown" && !domain.empty() && config.incident_after > 0;
     const std::string provider = incidentKind ? providerOfDomain(store, domain, e.at) : std::string();
     std::vector<std::string> locks;
-    if (incidentKind) locks = incidentLocks(domain, provider);
+    if (incidentKind) locks = incidentLocks(domain, provider, e.answered_by);
     if (aboutDomain) locks.push_back("@" + domain);
     locks.push_back(e.address);
     std::optional<BounceIncident> incident;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "bounce/bounce_policy.hpp"
 #include "safetynet/check/address.hpp"
@@ -27,13 +28,28 @@ std::string domainOf(const std::string& address) {
   return at == std::string::npos ? std::string() : address.substr(at + 1);
 }
 
-// Where an incident is counted: one domain, or the domains whose mail one provider runs.
+// Where an incident is counted: one domain, the domains whose mail one provider runs, or the
+// domains whose bounces hosts under one site answered (a relay's).
 struct Scope {
-  std::string key;       // its facts' and its lock's name: "big.test", "provider:google"
-  std::string provider;  // "" for a domain
+  std::string key;       // its facts' and its lock's name: "big.test", "provider:google", "site:relay.test"
+  std::string provider;  // a provider's: its name
+  std::string site;      // a relay's: its site
+  bool acrossDomains() const { return !provider.empty() || !site.empty(); }
 };
-Scope domainScope(const std::string& domain) { return {domain, ""}; }
-Scope providerScope(const std::string& provider) { return {"provider:" + provider, provider}; }
+Scope domainScope(const std::string& domain) { return {domain, "", ""}; }
+Scope providerScope(const std::string& provider) { return {"provider:" + provider, provider, ""}; }
+Scope siteScope(const std::string& site) { return {"site:" + site, "", site}; }
+
+// Whether `site` is known not to run `domain`'s mail: the domain check saw its MX (the `mx_sites`
+// fact) and none of its hosts is under `site`. Unknown (never checked, or 60 days ago): no.
+bool besideTheMailHosts(Store& store, const std::string& domain, const std::string& site, TimePoint at) {
+  const auto sites = store.domainFact(domainFactKey(domain), "mx_sites", at);
+  if (!sites || sites->empty()) return false;
+  std::istringstream in(*sites);
+  for (std::string one; in >> one;)
+    if (one == site) return false;
+  return true;
+}
 
 // An incident on record: its scope's `bounce_incident` fact, "start|latest" bounce times (ms).
 struct OnRecord {
@@ -53,19 +69,24 @@ std::optional<OnRecord> onRecord(Store& store, const std::string& key, TimePoint
   }
 }
 
-// A provider's unknown-user bounces from `from` to `to` (both included), at the domains whose mail
-// it runs, as (address, time). A domain with an incident of its own on record is left out: it is
-// counted by its domain, whose day-long cap the provider's count must not undo.
-std::vector<std::pair<std::string, TimePoint>> providerUnknowns(Store& store, const std::string& provider,
-                                                                TimePoint from, TimePoint to, TimePoint at) {
+// A provider's or a relay's unknown-user bounces from `from` to `to` (both included), at the
+// domains whose mail the provider runs or whose bounces the relay answered, as (address, time). A
+// domain with an incident of its own on record is left out: it is counted by its domain, whose
+// day-long cap this count must not undo. `besideMailHosts`: a relay's at the domains it is known
+// not to be the mail host of only.
+std::vector<std::pair<std::string, TimePoint>> unknownsAcross(Store& store, const Scope& scope, TimePoint from, TimePoint to,
+                                                              TimePoint at, bool besideMailHosts = false) {
   std::map<std::string, bool> counted;  // each domain asked once
   std::vector<std::pair<std::string, TimePoint>> out;
-  for (auto& row : store.bouncesBetween({"userunknown"}, from, to)) {
+  auto rows = scope.site.empty() ? store.bouncesBetween({"userunknown"}, from, to)
+                                 : store.bouncesAnsweredBy(scope.site, {"userunknown"}, from, to);
+  for (auto& row : rows) {
     const std::string domain = domainOf(row.first);
     auto it = counted.find(domain);
     if (it == counted.end())
       it = counted
-               .emplace(domain, providerOfDomain(store, domain, at) == provider &&
+               .emplace(domain, (scope.provider.empty() || providerOfDomain(store, domain, at) == scope.provider) &&
+                                    (!besideMailHosts || besideTheMailHosts(store, domain, scope.site, at)) &&
                                     !store.domainFact(domain, "bounce_incident", at))
                .first;
     if (it->second) out.push_back(std::move(row));
@@ -74,11 +95,18 @@ std::vector<std::pair<std::string, TimePoint>> providerUnknowns(Store& store, co
 }
 
 // The different addresses in `scope` that bounced as unknown within [from, to].
-std::vector<std::string> unknownIn(Store& store, const Scope& scope, TimePoint from, TimePoint to, TimePoint at) {
-  if (scope.provider.empty()) return store.addressesBouncedAt(scope.key, {"userunknown"}, from, to);
+std::vector<std::string> unknownIn(Store& store, const Scope& scope, TimePoint from, TimePoint to, TimePoint at,
+                                   bool besideMailHosts = false) {
+  if (!scope.acrossDomains()) return store.addressesBouncedAt(scope.key, {"userunknown"}, from, to);
   std::set<std::string> distinct;
-  for (auto& row : providerUnknowns(store, scope.provider, from, to, at)) distinct.insert(std::move(row.first));
+  for (auto& row : unknownsAcross(store, scope, from, to, at, besideMailHosts)) distinct.insert(std::move(row.first));
   return {distinct.begin(), distinct.end()};
+}
+
+int domainsOf(const std::vector<std::string>& addresses) {
+  std::set<std::string> domains;
+  for (const auto& address : addresses) domains.insert(domainOf(address));
+  return static_cast<int>(domains.size());
 }
 
 // A provider's usual count: over the week before `since`, the median of the windows that had such
@@ -88,10 +116,10 @@ struct Usual {
   int median = 0;
   int windows = 0;
 };
-Usual usualWeek(Store& store, const std::string& provider, TimePoint since, std::chrono::milliseconds window, TimePoint at) {
+Usual usualWeek(Store& store, const Scope& scope, TimePoint since, std::chrono::milliseconds window, TimePoint at) {
   const TimePoint from = since - kProviderWeek;
   std::map<long long, std::set<std::string>> windows;
-  for (auto& [address, when] : providerUnknowns(store, provider, from, since - std::chrono::milliseconds(1), at))
+  for (auto& [address, when] : unknownsAcross(store, scope, from, since - std::chrono::milliseconds(1), at))
     windows[(when - from) / window].insert(address);
   std::vector<int> counts;
   for (const auto& [slot, addresses] : windows) counts.push_back(static_cast<int>(addresses.size()));
@@ -110,7 +138,7 @@ Usual keptUsualWeek(Store& store, const Scope& scope, TimePoint since, std::chro
     Usual u;
     if (std::sscanf(kept->c_str(), "%lld|%d|%d", &keptSlot, &u.median, &u.windows) == 3 && keptSlot == slot) return u;
   }
-  const Usual u = usualWeek(store, scope.provider, since, window, at);
+  const Usual u = usualWeek(store, scope, since, window, at);
   store.putDomainFact(scope.key, "unknown_week",
                       std::to_string(slot) + "|" + std::to_string(u.median) + "|" + std::to_string(u.windows), at + window);
   return u;
@@ -120,25 +148,37 @@ Usual keptUsualWeek(Store& store, const Scope& scope, TimePoint since, std::chro
 std::optional<BounceIncident> incidentIn(Store& store, const BouncesConfig& config, const BounceEvent& e, const Scope& scope,
                                          const std::string& provider, const IncidentAlert& alert) {
   BounceIncident inc;
-  inc.domain = scope.provider.empty() ? scope.key : std::string();
+  inc.domain = scope.acrossDomains() ? std::string() : scope.key;
   inc.provider = scope.provider;
+  inc.site = scope.site;
   inc.since = e.at - config.incident_window;
   // The window before this bounce, not after it: a bounce recorded late (an import of last month's
   // notices, a platform's page out of order) counts what came before it only.
-  const auto seen = unknownIn(store, scope, inc.since, e.at, e.at);  // this one included
+  auto seen = unknownIn(store, scope, inc.since, e.at, e.at);  // this one included
   inc.addresses = static_cast<int>(seen.size());
   if (inc.addresses < config.incident_after) return std::nullopt;
-  if (!scope.provider.empty()) {
-    std::set<std::string> domains;
-    for (const auto& address : seen) domains.insert(domainOf(address));
-    inc.domains = static_cast<int>(domains.size());
+  if (scope.acrossDomains()) {
+    inc.domains = domainsOf(seen);
     if (inc.domains < kProviderMinDomains) return std::nullopt;
     const Usual usual = keptUsualWeek(store, scope, inc.since, config.incident_window, e.at);
-    if (usual.windows < kProviderMinWindows) return std::nullopt;
-    inc.usual = usual.median;
-    inc.threshold = std::max(config.incident_after,
-                             static_cast<int>(std::ceil(config.provider_incident_ratio * static_cast<double>(usual.median))));
-    if (inc.addresses < inc.threshold) return std::nullopt;
+    if (usual.windows >= kProviderMinWindows) {
+      inc.usual = usual.median;
+      inc.threshold = std::max(config.incident_after,
+                               static_cast<int>(std::ceil(config.provider_incident_ratio * static_cast<double>(usual.median))));
+      if (inc.addresses < inc.threshold) return std::nullopt;
+    } else if (scope.site.empty()) {
+      return std::nullopt;  // a provider without a usual week: its domains are counted
+    } else {
+      // A relay that has not answered so on most days of the week: counted where the domain check
+      // knows it is none of the domain's mail hosts (a hosting company answering for the domains
+      // it hosts is their mail host, and waits for its usual week like a provider).
+      seen = unknownIn(store, scope, inc.since, e.at, e.at, true);
+      if (std::find(seen.begin(), seen.end(), e.address) == seen.end()) return std::nullopt;
+      inc.addresses = static_cast<int>(seen.size());
+      inc.domains = domainsOf(seen);
+      inc.threshold = config.incident_after;
+      if (inc.addresses < config.incident_after || inc.domains < kProviderMinDomains) return std::nullopt;
+    }
   }
   // Kept a window past its latest bounce (never shortened by one recorded late), a long one too:
   // while bounces keep coming it stays too long, rather than begin anew when it lapses.
@@ -156,7 +196,7 @@ std::optional<BounceIncident> incidentIn(Store& store, const BouncesConfig& conf
   // spared by the provider's incident and unknown again is dead), the provider's incident goes on
   // while its domains' do, and the admins were told of it already.
   bool withinProvider = false;
-  if (scope.provider.empty() && !provider.empty())
+  if (!scope.acrossDomains() && !provider.empty())
     if (const auto wider = onRecord(store, providerScope(provider).key, e.at)) {
       withinProvider = true;
       inc.started = std::min(inc.started, wider->start);
@@ -202,9 +242,10 @@ std::string providerOfDomain(Store& store, const std::string& domain, TimePoint 
   return store.domainFact(domainFactKey(domain), "provider", at).value_or("");
 }
 
-std::vector<std::string> incidentLocks(const std::string& domain, const std::string& provider) {
+std::vector<std::string> incidentLocks(const std::string& domain, const std::string& provider, const std::string& site) {
   std::vector<std::string> locks;
   if (!provider.empty()) locks.push_back("incident@" + providerScope(provider).key);
+  if (!site.empty()) locks.push_back("incident@" + siteScope(site).key);
   locks.push_back("incident@" + domain);
   return locks;
 }
@@ -215,9 +256,12 @@ std::optional<BounceIncident> incidentOf(Store& store, const BouncesConfig& conf
   if (auto inc = incidentIn(store, config, e, domainScope(domain), provider, alert)) return inc;
   // The provider's count, unless the domain has an incident of its own on record (one past its
   // day: read address by address, which the provider's count must not undo).
-  if (provider.empty() || config.provider_incident_ratio <= 0 || store.domainFact(domain, "bounce_incident", e.at))
-    return std::nullopt;
-  return incidentIn(store, config, e, providerScope(provider), provider, alert);
+  if (config.provider_incident_ratio <= 0 || store.domainFact(domain, "bounce_incident", e.at)) return std::nullopt;
+  if (!provider.empty())
+    if (auto inc = incidentIn(store, config, e, providerScope(provider), provider, alert)) return inc;
+  // The relay's count: the host that answered is not the recipient's own (answered_by).
+  if (e.answered_by.empty()) return std::nullopt;
+  return incidentIn(store, config, e, siteScope(e.answered_by), provider, alert);
 }
 
 bool unknownEarlierInIncident(Store& store, const std::string& address, const BounceIncident& incident,
@@ -230,11 +274,14 @@ bool unknownEarlierInIncident(Store& store, const std::string& address, const Bo
 }
 
 std::string incidentWhere(const BounceIncident& incident) {
+  if (!incident.site.empty())
+    return "at " + std::to_string(incident.domains) + " domains, answered by hosts under " + incident.site;
   if (incident.provider.empty()) return "at " + incident.domain;
   return "at " + std::to_string(incident.domains) + " of the domains whose mail " + incident.provider + " runs";
 }
 
 std::string incidentPlace(const BounceIncident& incident) {
+  if (!incident.site.empty()) return incident.site + " (answering for " + std::to_string(incident.domains) + " domains)";
   if (incident.provider.empty()) return incident.domain;
   return incident.provider + " (" + std::to_string(incident.domains) + " of the domains whose mail it runs)";
 }

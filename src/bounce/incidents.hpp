@@ -17,11 +17,13 @@ std::string domainFactKey(const std::string& domain);
 std::string providerOfDomain(Store& store, const std::string& domain, TimePoint at);
 
 // The locks a hard unknown-user bounce at `domain` counts incidents under, to be taken first and
-// in this order: its provider's (when one is known), then its domain's.
-std::vector<std::string> incidentLocks(const std::string& domain, const std::string& provider);
+// in this order: its provider's (when one is known), the site's that answered it (when that is not
+// the recipient's own), then its domain's.
+std::vector<std::string> incidentLocks(const std::string& domain, const std::string& provider, const std::string& site);
 
 // Inside the bounce's transaction, incidentLocks held: whether the hard unknown-user bounce `e`
-// falls in a suspected incident, of its domain or else of `provider`; if so the incident's earlier
+// falls in a suspected incident, of its domain, else of `provider`, else of the relay that
+// answered it (`e.answered_by`); if so the incident's earlier
 // hard bounces are rewritten (recorded before it tripped) and the admins told when it began.
 std::optional<BounceIncident> incidentOf(Store& store, const BouncesConfig& config, const BounceEvent& e,
                                          const std::string& provider, const IncidentAlert& alert);

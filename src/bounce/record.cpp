@@ -1,6 +1,7 @@
 #include "bounce/record.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <regex>
 #include <vector>
 
@@ -18,6 +19,38 @@ std::string replyStatus(const std::string& text) {
   static const std::regex re(R"((?:(?:^|[^\d.])[245]\d\d[ -]|#|^\s*)([245]\.\d{1,3}\.\d{1,3})(?!\d|\.\d))");
   std::smatch m;
   return std::regex_search(text, m, re) ? m[1].str() : std::string();
+}
+
+// A host name as a report writes it ("dns; mx.example.com. (192.0.2.7, the server for ...)",
+// "mx.example.com"), lower-case and without its final dot; "" for an address literal or a name
+// with no domain ("unknown", Postfix's for a host without a name).
+std::string hostName(const std::string& written) {
+  static const std::regex name(R"(^\s*(?:dns\s*;\s*)?([a-z0-9][a-z0-9.-]{0,252}))", std::regex::icase);
+  std::smatch m;
+  const std::string head = written.substr(0, 300);
+  if (!std::regex_search(head, m, name)) return "";
+  std::string host = asciiLower(m[1].str());
+  while (!host.empty() && host.back() == '.') host.pop_back();
+  const auto dot = host.rfind('.');
+  // Its last label a name's (a letter first), not an address literal's number.
+  if (dot == std::string::npos || dot + 2 > host.size() || !std::isalpha(static_cast<unsigned char>(host[dot + 1])) ||
+      host.find("..") != std::string::npos || host.back() == '-')
+    return "";
+  return host;
+}
+
+// The host a text names as the one whose reply follows: Postfix "host %s said: %s" with its
+// "name[addr]" (smtp_proto.c), Exim "host %s [%s]: " (transports/smtp.c), Sendmail "... while
+// talking to %s.:" (deliver.c).
+// `*named`: whether it names one at all (Postfix's "unknown[192.0.2.7]" names a host, not its name).
+std::string hostInWords(const std::string& text, bool* named) {
+  static const std::regex host(
+      R"((?:\bhost\s+([a-z0-9][a-z0-9.-]*)\s?\[[0-9a-f.:]+\]|\bwhile talking to\s+([a-z0-9][a-z0-9.-]*?)\.?:))",
+      std::regex::icase);
+  std::smatch m;
+  const std::string head = text.substr(0, 2000);
+  *named = std::regex_search(head, m, host);
+  return *named ? hostName(m[1].matched ? m[1].str() : m[2].str()) : std::string();
 }
 
 bool deadAddressReason(const std::string& r) {
@@ -51,6 +84,13 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
   }
   for (const auto* h : {&ctx.reporting_mta, &ctx.remote_mta})
     if (!h->empty()) e.hosts.push_back(asciiLower(*h));
+  // The reporter answered itself only when no other host is named (one named by its address
+  // alone still answered, not the reporter) and the words are no SMTP reply: a reply code is
+  // another server's answer, which a report need not say whose it was (OpenSMTPD's gives no
+  // Remote-MTA); Postfix's own "X-Postfix; unknown user" and Exim's "Unrouteable address" have none.
+  bool named = !ctx.remote_mta.empty();
+  r.remote_host = named ? hostName(ctx.remote_mta) : hostInWords(r.diagnostic, &named);
+  if (!named && r.reply_code.empty()) r.remote_host = hostName(ctx.reporting_mta);
   const Decision d = decide(e);
   std::vector<std::string> why;
   if (r.reason.empty()) r.reason = vendor;

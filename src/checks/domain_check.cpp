@@ -1,13 +1,30 @@
 #include "checks/domain_check.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <sstream>
 
 #include "checks/mail_provider.hpp"
+#include "checks/provider_check.hpp"
 
 namespace safetynet::checks {
 
 namespace {
+// "globex.test mimecast.com": the different sites of an MX set's hosts, space-separated, in order.
+std::string mailHostSites(const std::vector<std::string>& hosts) {
+  std::vector<std::string> sites;
+  for (std::string host : hosts) {
+    std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
+    while (!host.empty() && host.back() == '.') host.pop_back();
+    if (host.empty()) continue;
+    const std::string site = registrableDomain(host);
+    if (std::find(sites.begin(), sites.end(), site) == sites.end()) sites.push_back(site);
+  }
+  std::string out;
+  for (const auto& site : sites) out += (out.empty() ? "" : " ") + site;
+  return out;
+}
+
 // "10 mx1.example.com,20 mx2.example.com": the stored form of an MX set.
 std::string encodeMx(const std::vector<MxRecord>& mx) {
   std::string out;
@@ -53,6 +70,10 @@ Task<DnsAnswer> DomainCheck::mxOf(const std::string& domain) {
     // address judged good is not checked again for a month (cache.positive_ttl). A domain that
     // moves is rewritten at its next check.
     store_->putDomainFact(domain, "provider", mailProviderOf(hosts), Clock::now() + std::chrono::days(60));
+    // The sites (registrable domains) of its mail hosts, kept as long: a bounce answered by a
+    // host under none of them came through a relay, which the bounce history counts apart
+    // (docs/bounces.md, "A relay's incident").
+    store_->putDomainFact(domain, "mx_sites", mailHostSites(hosts), Clock::now() + std::chrono::days(60));
   }
   co_return a;
 }

@@ -202,7 +202,7 @@ int bounceImportCommand(const Config& config, const std::vector<std::string>& fi
       if (inc.began || !inc.rewritten.empty())
         std::cout << "  " << bounce::incidentPlace(inc) << ": " << inc.addresses
                   << " different addresses bounced as unknown within bounces.incident_window: a suspected provider "
-                     "incident; their hard bounces suppress nobody on their own\n";
+                     "or relay incident; their hard bounces suppress nobody on their own\n";
   }
   std::cout << recorded << " bounce(s) recorded, " << duplicates << " already known\n";
   return rc;

@@ -98,14 +98,20 @@ std::string formatRatio(double r) {
 MessageContent bounceIncidentContent(const nlohmann::json& p) {
   const std::string domain = p.value("domain", "");
   const std::string provider = p.value("provider", "");
+  const std::string site = p.value("site", "");
   const int addresses = p.value("addresses", 0);
   const int domains = p.value("domains", 0);
-  // At one domain, or at a provider hosting many (bounces.provider_incident_ratio).
-  const std::string place =
-      provider.empty() ? domain : provider + " (" + std::to_string(domains) + " of the domains whose mail it runs)";
+  // At one domain, at a provider hosting many (bounces.provider_incident_ratio), or at a relay
+  // that answered for many.
+  const std::string place = !site.empty()       ? site + " (answering for " + std::to_string(domains) + " domains)"
+                            : provider.empty() ? domain
+                                               : provider + " (" + std::to_string(domains) + " of the domains whose mail it runs)";
   MessageContent c;
-  c.title = "Safety Net suspects a mail provider's incident at " + place;
-  if (provider.empty())
+  c.title = std::string("Safety Net suspects ") + (site.empty() ? "a mail provider's" : "a relay's") + " incident at " + place;
+  if (!site.empty())
+    c.fields = {field("Relay", site), field("Domains", std::to_string(domains)), field("Addresses", std::to_string(addresses)),
+                field("Since", p.value("since", ""), "", true)};
+  else if (provider.empty())
     c.fields = {field("Domain", domain), field("Addresses", std::to_string(addresses)),
                 field("Since", p.value("since", ""), "", true)};
   else
@@ -114,7 +120,17 @@ MessageContent bounceIncidentContent(const nlohmann::json& p) {
   const std::string window = std::to_string(p.value("window_minutes", 0));
   const std::string after = std::to_string(p.value("incident_after", 0));
   const std::string why =
-      provider.empty()
+      !site.empty()
+          ? std::to_string(addresses) + " different addresses at " + std::to_string(domains) +
+                " domains bounced as unknown (no such user) within " + window + " min, each answered by a host under " + site +
+                ", not the recipient's own: at least " + std::to_string(p.value("threshold", 0)) +
+                (p.value("usual", 0) > 0 ? " (" + formatRatio(p.value("ratio", 0.0)) +
+                                               " times, bounces.provider_incident_ratio, its usual count of " +
+                                               std::to_string(p.value("usual", 0)) + " in a window over the last week)"
+                                         : " (bounces.incident_after), where the domain check knows it is none of their mail hosts") +
+                ". A relay between us and the recipients (an outbound smarthost, a filtering gateway) that refuses every "
+                "address looks like this; the recipients' own refusals, passed on, come one company at a time."
+      : provider.empty()
           ? std::to_string(addresses) + " different addresses at " + domain + " bounced as unknown (no such user) within " +
                 window + " min, at least bounces.incident_after (" + after +
                 "). A provider that refuses live mailboxes for a while looks like this; so does a list of dead addresses at "

@@ -222,6 +222,11 @@ CREATE TABLE leases (
   until INTEGER NOT NULL
 );
 )SQL",
+    // 10: the site whose host answered each bounce, for a relay's incident (docs/bounces.md)
+    R"SQL(
+ALTER TABLE bounces ADD COLUMN answered_by TEXT NOT NULL DEFAULT '';
+CREATE INDEX bounces_answered_by ON bounces(answered_by, at);
+)SQL",
 };
 
 
@@ -608,10 +613,10 @@ class SqlStore final : public Store {
     for (const auto& subject : locks) lockStanding(subject);
     // One statement: two instances importing the same bounce at once cannot both insert it.
     Stmt s(db_,
-           "INSERT INTO bounces(key, address, reason, hard, status, reply_code, diagnostic, source, sender, at) "
-           "VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
+           "INSERT INTO bounces(key, address, reason, hard, status, reply_code, diagnostic, source, sender, at, answered_by) "
+           "VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
     s.bind(1, e.key).bind(2, e.address).bind(3, e.reason).bind(4, e.hard ? 1 : 0).bind(5, e.status).bind(6, e.reply_code);
-    s.bind(7, e.diagnostic).bind(8, e.source).bind(9, e.sender).bind(10, toMillis(e.at));
+    s.bind(7, e.diagnostic).bind(8, e.source).bind(9, e.sender).bind(10, toMillis(e.at)).bind(11, e.answered_by);
     s.run();
     if (db_->changes() == 0) return false;  // recorded before; the Tx rolls back
     const std::optional<Standing> st = decide();
@@ -638,13 +643,13 @@ class SqlStore final : public Store {
 
   std::vector<BounceEvent> bouncesFor(const std::string& address, TimePoint since) override {
     Stmt s(db_,
-           "SELECT key, address, reason, hard, status, reply_code, diagnostic, source, sender, at FROM bounces "
+           "SELECT key, address, reason, hard, status, reply_code, diagnostic, source, sender, at, answered_by FROM bounces "
            "WHERE address=? AND at>=? ORDER BY at");
     s.bind(1, address).bind(2, toMillis(since));
     std::vector<BounceEvent> out;
     while (s.step())
       out.push_back(BounceEvent{s.text(0), s.text(1), s.text(2), s.integer(3) != 0, s.text(4), s.text(5), s.text(6),
-                                s.text(7), s.text(8), fromMillis(s.integer(9))});
+                                s.text(7), s.text(8), fromMillis(s.integer(9)), s.text(10)});
     return out;
   }
 
@@ -660,13 +665,30 @@ class SqlStore final : public Store {
 
   std::vector<std::pair<std::string, TimePoint>> bouncesBetween(const std::vector<std::string>& reasons, TimePoint since,
                                                                 TimePoint until) override {
-    std::string sql = "SELECT address, at FROM bounces WHERE at>=? AND at<=? AND reason IN (";
+    return bouncesWhere("", reasons, since, until);
+  }
+
+  std::vector<std::pair<std::string, TimePoint>> bouncesAnsweredBy(const std::string& site, const std::vector<std::string>& reasons,
+                                                                   TimePoint since, TimePoint until) override {
+    if (site.empty()) return {};
+    return bouncesWhere(site, reasons, since, until);
+  }
+
+  // Bounces of `reasons` in [since, until] by time, as (address, at); only those `answered_by`
+  // names when it is not "".
+  std::vector<std::pair<std::string, TimePoint>> bouncesWhere(const std::string& answered_by, const std::vector<std::string>& reasons,
+                                                              TimePoint since, TimePoint until) {
+    std::string sql = "SELECT address, at FROM bounces WHERE at>=? AND at<=?";
+    if (!answered_by.empty()) sql += " AND answered_by=?";
+    sql += " AND reason IN (";
     for (size_t i = 0; i < reasons.size(); ++i) sql += i ? ",?" : "?";
     sql += ") ORDER BY at, address";
     Stmt s(db_, sql.c_str());
-    s.bind(1, toMillis(since));
-    s.bind(2, toMillis(until));
-    for (size_t i = 0; i < reasons.size(); ++i) s.bind(static_cast<int>(i + 3), reasons[i]);
+    int n = 0;
+    s.bind(++n, toMillis(since));
+    s.bind(++n, toMillis(until));
+    if (!answered_by.empty()) s.bind(++n, answered_by);
+    for (const auto& r : reasons) s.bind(++n, r);
     std::vector<std::pair<std::string, TimePoint>> out;
     while (s.step()) out.emplace_back(s.text(0), fromMillis(s.integer(1)));
     return out;

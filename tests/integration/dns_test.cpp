@@ -275,6 +275,10 @@ TEST_F(DnsTest, DomainFactsKeptInTheStore) {
   EXPECT_EQ(runCheck(io, check, "b@example.test"), std::vector<std::string>{});
   EXPECT_EQ(store->domainFact("example.test", "mx", Clock::now()), "10 mx1.example.test,20 mx2.example.test");
   EXPECT_EQ(store->domainFact("example.test", "provider", Clock::now()), "");
+  // The sites of the mail hosts, kept past the MX's TTL like the provider: a bounce answered by a
+  // host under none of them came through a relay (docs/bounces.md, "A relay's incident").
+  EXPECT_EQ(store->domainFact("googlemx.test", "mx_sites", Clock::now() + std::chrono::seconds(3601)), "google.com");
+  EXPECT_EQ(store->domainFact("example.test", "mx_sites", Clock::now()), "example.test");
   EXPECT_EQ(counting->mx, 2);
 
   // A new check (a restart) on the same store asks DNS for no MX it already knows.

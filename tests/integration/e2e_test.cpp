@@ -626,6 +626,60 @@ TEST(Cli, ANoSuchDomainBounceHoldsOnlyWhileOurOwnDnsAgrees) {
   EXPECT_EQ(lines[0]["signals"][0]["name"], "DOMAIN_BOUNCED") << out;
 }
 
+// A relay between us and the recipients that refuses everyone as "no such user" (an outbound
+// smarthost or gateway gone wrong): each company's lead bounces once, no provider runs them all,
+// and every lead would have been suppressed. The domain check (against a real unbound) kept the
+// sites of each domain's mail hosts; the bounces name the host that answered (Remote-MTA): one
+// under none of them, for four domains within the hour, is the relay's incident, and its bounces
+// hold nobody. A domain's own mail host answering is a dead mailbox as before.
+TEST(Cli, ARelayRefusingEveryoneIsAnIncidentNotDeadMailboxes) {
+  TempDir d;
+  std::string zones;
+  for (int i = 1; i <= 5; ++i) {
+    const std::string n = std::to_string(i);
+    zones += "  local-zone: \"c" + n + ".test.\" static\n  local-data: \"c" + n + ".test. 300 IN MX 10 mx.c" + n + ".test.\"\n" +
+             "  local-data: \"mx.c" + n + ".test. 300 IN A 127.0.0.2" + n + "\"\n";
+  }
+  Unbound dns(zones);
+  const std::string config = (d / "sn.yaml").string();
+  std::ofstream(config) << "state_dir: " << (d / "state").string() << "\n"
+                        << "smtp_probe: {enabled: false}\n"
+                        << "dns: {servers: [\"" << dns.server() << "\"], timeout: 1s}\n"
+                        << "bounces: {incident_after: 4}\n";
+  std::string out;
+  std::vector<std::string> leads;
+  for (int i = 1; i <= 5; ++i) leads.push_back("lead" + std::to_string(i) + "@c" + std::to_string(i) + ".test");
+  std::vector<std::string> check = {SAFETYNET_BINARY, "check", "--json", "-c", config};
+  check.insert(check.end(), leads.begin(), leads.end());
+  ASSERT_EQ(runCommand(check, &out), 0) << out;
+  for (const auto& line : jsonLines(out)) ASSERT_EQ(line["verdict"], "allow") << out;
+  // One notice of our relay: c1..c4's leads refused by smtp.gateway.test, c5's by its own MX.
+  std::string notice =
+      "From: MAILER-DAEMON@relay.seller.test (Mail Delivery System)\nTo: riley@seller.test\n"
+      "Subject: Undelivered Mail Returned to Sender\nDate: Fri, 04 Dec 2026 09:00:00 +0000\nMIME-Version: 1.0\n"
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+      "--B\nContent-Type: text/plain\n\nThis is the mail system at host relay.seller.test.\n\n"
+      "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; relay.seller.test\n\n";
+  for (int i = 1; i <= 5; ++i) {
+    const std::string host = i <= 4 ? "smtp.gateway.test" : "mx.c5.test";
+    notice += "Final-Recipient: rfc822; " + leads[i - 1] + "\nAction: failed\nStatus: 5.1.1\nRemote-MTA: dns; " + host +
+              "\nDiagnostic-Code: smtp; 550 5.1.1 <" + leads[i - 1] +
+              ">: Recipient address rejected: User unknown in relay recipient table\n\n";
+  }
+  notice += "--B--\n";
+  std::ofstream(d / "relay.eml") << notice;
+  ASSERT_EQ(runCommand({SAFETYNET_BINARY, "bounce", "import", "-c", config, (d / "relay.eml").string()}, &out), 0) << out;
+  EXPECT_NE(out.find("5 bounce(s) recorded"), std::string::npos) << out;
+  EXPECT_NE(out.find("gateway.test (answering for 4 domains): 4 different addresses bounced as unknown"), std::string::npos)
+      << out;
+  ASSERT_EQ(runCommand(check, &out), 0) << out;
+  const auto lines = jsonLines(out);
+  ASSERT_EQ(lines.size(), 5u) << out;
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(lines[i]["verdict"], "allow") << out;
+  EXPECT_EQ(lines[4]["verdict"], "revert") << out;
+  EXPECT_EQ(lines[4]["signals"][0]["name"], "HARD_BOUNCED") << out;
+}
+
 TEST(Cli, BounceClassifyJsonSurvivesBytesThatAreNotUtf8) {
   // A report part in Latin-1 with no charset: its bytes are not UTF-8. This aborted the command
   // (nlohmann's dump() throws) and so `bounce import` of a whole folder stopped at such a file.

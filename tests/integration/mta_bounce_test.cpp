@@ -311,6 +311,9 @@ void expectTheTruth(const Readings& got, const std::vector<std::string>& recipie
   ASSERT_EQ(failed("nobody@acme.test").size(), 1u);
   EXPECT_TRUE(failed("nobody@acme.test")[0].hard);
   EXPECT_EQ(failed("nobody@acme.test")[0].reason, "userunknown");
+  // The receiver answered, reached at 127.0.0.1: a host named by its address alone, never the
+  // reporting MTA itself (BounceRecord::remote_host, which a relay's incident counts by).
+  EXPECT_EQ(failed("nobody@acme.test")[0].remote_host, "");
   ASSERT_EQ(failed("full@acme.test").size(), 1u);
   EXPECT_EQ(failed("full@acme.test")[0].reason, "mailboxfull");
   ASSERT_EQ(failed("blocked@acme.test").size(), 1u);
@@ -1106,6 +1109,8 @@ TEST(MtaBounces, EximNoticesAreReadForWhatHappened) {
   for (const auto& r : got.byRecipient.at("who@nowhere.test")) {
     EXPECT_EQ(r.reply_code, "") << describe(got);
     EXPECT_EQ(r.reason, "hostunknown") << describe(got);
+    // No host asked: Exim itself answered (its Reporting-MTA, primary_hostname).
+    EXPECT_EQ(r.remote_host, "mta.exim-sender.test") << describe(got);
   }
 }
 

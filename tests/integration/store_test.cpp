@@ -84,7 +84,7 @@ TEST_F(StoreTest, UsesWalAndRecordsTheSchemaVersion) {
   sqlite3_finalize(s);
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
   ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(s, 0), 9);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 10);
   sqlite3_finalize(s);
   sqlite3_close(db);
 }
@@ -326,18 +326,43 @@ TEST_P(StoreContract, PruneWorksInBoundedBatches) {
 }
 
 TEST_F(StoreTest, MigratesADatabaseOfTheVersionBeforeOverridesAndKeepsItsRows) {
-  // A database as version 6 left it: everything but the overrides (7) and actions (8) tables.
+  // A database as version 6 left it: everything but the overrides (7), actions (8) and leases (9)
+  // tables and the bounces' answered_by column (10).
   store_->recordDecision(decision("kept", EmailState::Allowed));
   store_.reset();
   sqlite3* db;
   ASSERT_EQ(sqlite3_open((dir_ / "safetynet.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE overrides; DROP TABLE actions; DROP TABLE leases; PRAGMA user_version=6", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE overrides; DROP TABLE actions; DROP TABLE leases; DROP INDEX bounces_answered_by; "
+                             "ALTER TABLE bounces DROP COLUMN answered_by; PRAGMA user_version=6", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   store_ = openSqliteStore(dir_.string());
   EXPECT_TRUE(store_->findDecision("kept"));
   const TimePoint now = Clock::now();
   store_->putOverride(Override{"a@b.com", "admin ops", "a good lead", now, now + std::chrono::hours(1)});
   EXPECT_TRUE(store_->activeOverride("a@b.com", now));
+}
+
+TEST_F(StoreTest, MigratesADatabaseOfTheVersionBeforeAnsweredByAndKeepsItsBounces) {
+  // A database as version 9 left it: bounces without the site that answered them (10).
+  BounceEvent kept;
+  kept.key = "kept|kim@c.test";
+  kept.address = "kim@c.test";
+  kept.reason = "userunknown";
+  kept.hard = true;
+  kept.at = Clock::now();
+  ASSERT_TRUE(store_->recordBounce(kept, std::nullopt));
+  store_.reset();
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open((dir_ / "safetynet.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP INDEX bounces_answered_by; ALTER TABLE bounces DROP COLUMN answered_by; PRAGMA user_version=9",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  store_ = openSqliteStore(dir_.string());
+  const auto events = store_->bouncesFor("kim@c.test", TimePoint{});
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].answered_by, "");
+  EXPECT_TRUE(store_->bouncesAnsweredBy("relay.test", {"userunknown"}, TimePoint{}, TimePoint::max()).empty());
 }
 
 TEST_P(StoreContract, OverridesAreAddedListedRemovedAndAudited) {
@@ -554,6 +579,24 @@ TEST_P(StoreContract, TheAddressesBouncedAtADomainAreFoundHoweverItIsWritten) {
   EXPECT_EQ(store_->bouncesBetween({"hostunknown"}, again.at, again.at), (Rows{{"lee@500.test", ms(again.at)}}));
   EXPECT_EQ(store_->bouncesBetween({"hostunknown"}, now, now).size(), 7u);
   EXPECT_TRUE(store_->bouncesBetween({"hostunknown"}, now + std::chrono::milliseconds(1), again.at - std::chrono::milliseconds(1)).empty());
+  // The site that answered: kept with the event, and counted by it (a relay's incident).
+  BounceEvent relayed = other;
+  relayed.key = "relayed|amy@d.test";
+  relayed.address = "amy@d.test";
+  relayed.answered_by = "relay.test";
+  ASSERT_TRUE(store_->recordBounce(relayed, std::nullopt));
+  BounceEvent relayedSoft = relayed;
+  relayedSoft.key = "relayed|bo@e.test";
+  relayedSoft.address = "bo@e.test";
+  relayedSoft.reason = "mailboxfull";
+  relayedSoft.hard = false;
+  ASSERT_TRUE(store_->recordBounce(relayedSoft, std::nullopt));
+  EXPECT_EQ(store_->bouncesAnsweredBy("relay.test", {"userunknown"}, since, until), (Rows{{"amy@d.test", ms(again.at)}}));
+  EXPECT_EQ(store_->bouncesAnsweredBy("relay.test", {"userunknown", "mailboxfull"}, since, until).size(), 2u);
+  EXPECT_TRUE(store_->bouncesAnsweredBy("other.test", {"userunknown"}, since, until).empty());
+  EXPECT_TRUE(store_->bouncesAnsweredBy("", {"userunknown"}, since, until).empty());
+  EXPECT_EQ(store_->bouncesFor("amy@d.test", TimePoint{}).at(0).answered_by, "relay.test");
+  EXPECT_EQ(store_->bouncesFor("kim@c.test", TimePoint{}).at(0).answered_by, "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("sqlite", "postgres"),
@@ -577,7 +620,7 @@ std::string pgQuery(const std::string& conninfo, const std::string& sql) {
 TEST(PostgresStore, RecordsTheSchemaVersionAndRefusesADatabaseFromTheFuture) {
   const std::string db = freshDatabase();
   openPostgresStore(db);
-  EXPECT_EQ(pgQuery(db, "SELECT version FROM safetynet_schema"), "9");
+  EXPECT_EQ(pgQuery(db, "SELECT version FROM safetynet_schema"), "10");
   // Times are milliseconds: the columns are 64-bit.
   EXPECT_EQ(pgQuery(db, "SELECT data_type FROM information_schema.columns WHERE table_name='decisions' AND "
                         "column_name='decided_at'"),

@@ -48,6 +48,27 @@ class BounceHistoryTest : public ::testing::Test {
     c.records.push_back(r);
     return recordBounces(*store, config, c, "msg-" + std::to_string(++serial), "test", "rep@seller.test", at, alert);
   }
+  // The admins' alerts counted, the last one kept, none queued.
+  void countAlerts(int& alerts, BounceIncident& told) {
+    alert = [&alerts, &told](const BounceIncident& inc) -> std::optional<OutboxMessage> {
+      ++alerts;
+      told = inc;
+      return std::nullopt;
+    };
+  }
+  // A hard unknown-user bounce the host `host` answered (its Remote-MTA).
+  ImportResult unknownVia(TimePoint at, const std::string& address, const std::string& host) {
+    Classification c;
+    BounceRecord r;
+    r.recipient = address;
+    r.reason = "userunknown";
+    r.hard = true;
+    r.status = "5.1.1";
+    r.diagnostic = "550 5.1.1 user unknown";
+    r.remote_host = host;
+    c.records.push_back(r);
+    return recordBounces(*store, config, c, "msg-" + std::to_string(++serial), "test", "rep@seller.test", at, alert);
+  }
   std::vector<std::string> signals(const std::string& address) {
     checks::BounceHistoryCheck check(store.get());
     CheckInput in;
@@ -456,11 +477,7 @@ TEST_F(BounceHistoryTest, ManyCompaniesOfOneProviderUnknownWithinTheWindowAreIts
   store->putDomainFact("other.test", "provider", "google", now + hours(24 * 30));
   int alerts = 0;
   BounceIncident told;
-  alert = [&](const BounceIncident& inc) -> std::optional<OutboxMessage> {
-    ++alerts;
-    told = inc;
-    return std::nullopt;
-  };
+  countAlerts(alerts, told);
   // The usual week: a dead mailbox there now and then; they stay dead.
   for (int d = 1; d <= 6; ++d) bounceAt(now - hours(24 * d), "old" + std::to_string(d) + "@c8.test", "userunknown", true, "5.1.10");
   // Within the hour, three companies, one address each, and elsewhere: each a dead mailbox.
@@ -512,6 +529,104 @@ TEST_F(BounceHistoryTest, ManyCompaniesOfOneProviderUnknownWithinTheWindowAreIts
   EXPECT_EQ(signals("b@c1.test"), V{"HARD_BOUNCED"});
   EXPECT_EQ(signals("f5@c5.test"), V{});
   EXPECT_EQ(alerts, 1);
+}
+
+// A relay between us and the recipients (an outbound smarthost, a filtering gateway) that answers
+// "no such user" for everyone: each company sees a bounce, no provider runs them all, and the
+// domain and provider counts missed it (issue 13 note: "a relay failing many domains"). Counted by
+// the site of the host that answered, where the domain check knows that host is none of the
+// domain's mail hosts; a hosting company answering for the domains it hosts, a domain whose mail
+// hosts are not known and each domain's own mail host are read address by address.
+TEST_F(BounceHistoryTest, ARelayThatAnswersUnknownForManyDomainsIsItsIncident) {
+  config.incident_after = 4;  // incident_window: 1 h, provider_incident_ratio 5
+  const auto now = Clock::now();
+  for (int i = 0; i < 7; ++i) {
+    const std::string d = "c" + std::to_string(i) + ".test";
+    store->putDomainFact(d, "mx_sites", d, now + hours(24 * 30));
+  }
+  for (int i = 0; i < 3; ++i) store->putDomainFact("hosted" + std::to_string(i) + ".test", "mx_sites", "hostco.test", now + hours(24 * 30));
+  int alerts = 0;
+  BounceIncident told;
+  countAlerts(alerts, told);
+  // Each domain's own mail host, and a hosting company answering for the domains it hosts.
+  unknownVia(now - minutes(58), "a@c0.test", "mx.c0.test");
+  unknownVia(now - minutes(57), "x@c6.test", "mx2.c6.test");
+  for (int i = 0; i < 4; ++i)
+    EXPECT_TRUE(unknownVia(now - minutes(56 - i), "h" + std::to_string(i) + "@hosted" + std::to_string(i % 3) + ".test", "mx.hostco.test")
+                    .incidents.empty());
+  // The relay, at three companies and at a domain whose mail hosts are not known.
+  unknownVia(now - minutes(50), "r0@c1.test", "smtp.relay.test");
+  unknownVia(now - minutes(45), "r1@c2.test", "smtp.relay.test");
+  unknownVia(now - minutes(40), "r2@c3.test", "smtp2.relay.test");
+  EXPECT_TRUE(unknownVia(now - minutes(35), "u@nomx.test", "smtp.relay.test").incidents.empty());
+  EXPECT_EQ(signals("r2@c3.test"), V{"HARD_BOUNCED"});
+  // The fourth company it answered for: the relay's incident.
+  auto fourth = unknownVia(now - minutes(30), "r3@c4.test", "smtp.relay.test");
+  ASSERT_EQ(fourth.incidents.size(), 1u);
+  const BounceIncident& inc = fourth.incidents[0];
+  EXPECT_TRUE(inc.began);
+  EXPECT_EQ(inc.site, "relay.test");
+  EXPECT_EQ(inc.provider, "");
+  EXPECT_EQ(inc.domain, "");
+  EXPECT_EQ(inc.domains, 4);
+  EXPECT_EQ(inc.addresses, 4);
+  EXPECT_EQ(inc.threshold, 4);
+  EXPECT_EQ(inc.rewritten, (V{"r0@c1.test", "r1@c2.test", "r2@c3.test"}));
+  EXPECT_EQ(incidentPlace(inc), "relay.test (answering for 4 domains)");
+  for (const auto* a : {"r0@c1.test", "r1@c2.test", "r2@c3.test", "r3@c4.test"}) {
+    EXPECT_EQ(signals(a), V{}) << a;
+    ASSERT_TRUE(store->standing(a)) << a;
+    EXPECT_EQ(store->standing(a)->state, "watch") << a;
+    EXPECT_NE(store->standing(a)->evidence.find("at 4 domains, answered by hosts under relay.test"), std::string::npos)
+        << store->standing(a)->evidence;
+  }
+  EXPECT_EQ(alerts, 1);
+  EXPECT_EQ(told.site, "relay.test");
+  for (const auto* a : {"a@c0.test", "x@c6.test", "h0@hosted0.test", "h3@hosted0.test", "u@nomx.test"})
+    EXPECT_EQ(signals(a), V{"HARD_BOUNCED"}) << a;
+  // While it lasts, the next company it answers for is watched too, told once; one its own mail
+  // host answers is a dead mailbox.
+  auto fifth = unknownVia(now - minutes(20), "r4@c5.test", "smtp.relay.test");
+  ASSERT_EQ(fifth.incidents.size(), 1u);
+  EXPECT_FALSE(fifth.incidents[0].began);
+  EXPECT_EQ(signals("r4@c5.test"), V{});
+  EXPECT_TRUE(unknownVia(now - minutes(15), "b@c5.test", "mx.c5.test").incidents.empty());
+  EXPECT_EQ(signals("b@c5.test"), V{"HARD_BOUNCED"});
+  EXPECT_EQ(alerts, 1);
+  // The events keep who answered: the site, not the recipient's own.
+  ASSERT_EQ(store->bouncesFor("r4@c5.test", TimePoint{}).size(), 1u);
+  EXPECT_EQ(store->bouncesFor("r4@c5.test", TimePoint{})[0].answered_by, "relay.test");
+  EXPECT_EQ(store->bouncesFor("b@c5.test", TimePoint{})[0].answered_by, "");
+  // Off with the provider count: provider_incident_ratio 0 counts domains only.
+  config.provider_incident_ratio = 0;
+  for (int i = 0; i < 5; ++i) unknownVia(now + hours(3) + minutes(i), "z" + std::to_string(i) + "@c" + std::to_string(i) + ".test", "smtp.other-relay.test");
+  EXPECT_EQ(signals("z4@c4.test"), V{"HARD_BOUNCED"});
+}
+
+// A relay that passes the recipients' own refusals on every day (a smarthost that verifies
+// recipients at RCPT) has a usual week: counted against it, as a provider is, an ordinary hour is
+// dead mailboxes and an outage is still its incident.
+TEST_F(BounceHistoryTest, ARelayThatUsuallyAnswersIsCountedAgainstItsUsualWeek) {
+  config.incident_after = 4;  // provider_incident_ratio 5
+  const auto now = Clock::now();
+  for (int i = 0; i < 40; ++i)
+    store->putDomainFact("c" + std::to_string(i) + ".test", "mx_sites", "c" + std::to_string(i) + ".test", now + hours(24 * 30));
+  auto at = [](int n) { return "@c" + std::to_string(n % 40) + ".test"; };
+  // Six days of the week before, two in a working hour each.
+  for (int d = 1; d <= 6; ++d)
+    for (int k = 0; k < 2; ++k) unknownVia(now - hours(24 * d) + minutes(k), "w" + std::to_string(d * 2 + k) + at(d * 2 + k), "smtp.relay.test");
+  // An ordinary busy hour (5, at 5 companies): dead mailboxes.
+  for (int i = 0; i < 5; ++i)
+    EXPECT_TRUE(unknownVia(now - minutes(55) + minutes(i), "h" + std::to_string(i) + at(20 + i), "smtp.relay.test").incidents.empty()) << i;
+  EXPECT_EQ(signals("h0" + at(20)), V{"HARD_BOUNCED"});
+  // Five times its usual 2: its incident.
+  std::optional<ImportResult> last;
+  for (int i = 5; i < 10; ++i) last = unknownVia(now - minutes(40) + minutes(i), "h" + std::to_string(i) + at(20 + i), "smtp.relay.test");
+  ASSERT_EQ(last->incidents.size(), 1u);
+  EXPECT_EQ(last->incidents[0].site, "relay.test");
+  EXPECT_EQ(last->incidents[0].usual, 2);
+  EXPECT_EQ(last->incidents[0].threshold, 10);
+  EXPECT_EQ(signals("h0" + at(20)), V{});
 }
 
 // Where a sender reaches many companies, some mailboxes there die every working hour: the

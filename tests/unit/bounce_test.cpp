@@ -553,6 +553,57 @@ TEST(BounceAbout, OnlyThePerMessageEnvelopeSenderFieldIsOurs) {
   }
 }
 
+// The host whose reply a record is (a relay's incident counts by it): the DSN's Remote-MTA, else
+// the host a text names before the reply (Postfix "host %s said:" with "name[addr]",
+// smtp_proto.c; Exim "host %s [%s]:", transports/smtp.c; Sendmail "while talking to %s.:",
+// deliver.c), else the Reporting-MTA, which answered itself, when the words are no SMTP reply
+// (Postfix's local "unknown user"). A host named by its address alone answered too, and a reply
+// code is another server's answer (OpenSMTPD gives no Remote-MTA): then none, never the reporter.
+TEST(BounceRecordHost, TheHostThatAnsweredIsRead) {
+  auto dsn = [](const std::string& remoteMta, const std::string& diagnostic) {
+    return "From: MAILER-DAEMON@relay.seller.test\nTo: riley@seller.test\nSubject: Undelivered Mail Returned to Sender\n"
+           "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+           "--B\n\nYour message could not be delivered.\n\n--B\nContent-Type: message/delivery-status\n\n"
+           "Reporting-MTA: dns; Relay.Seller.test\n\nFinal-Recipient: rfc822; kim@globex.test\nAction: failed\nStatus: 5.1.1\n" +
+           remoteMta + "Diagnostic-Code: smtp; " + diagnostic + "\n\n--B--\n";
+  };
+  const std::string unknown = "550 5.1.1 <kim@globex.test>: Recipient address rejected: User unknown";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {dsn("Remote-MTA: dns; mx1.globex.test. (192.0.2.7, the server for the domain globex.test.)\n", unknown), "mx1.globex.test"},
+      {dsn("Remote-MTA: dns; 192.0.2.7\n", unknown), ""},
+      {dsn("Remote-MTA: dns; [192.0.2.7]\n", unknown), ""},
+      {dsn("", unknown), ""},
+      {dsn("", "unknown user: \"kim\""), "relay.seller.test"},
+      {dsn("", "host smtp.gateway.test[192.0.2.9] said: " + unknown + " (in reply to RCPT TO command)"), "smtp.gateway.test"},
+      {dsn("", "host unknown[192.0.2.9] said: " + unknown), ""}};
+  for (const auto& [raw, host] : cases) {
+    auto c = classify(raw);
+    ASSERT_EQ(c.records.size(), 1u) << c.error;
+    EXPECT_EQ(c.records[0].remote_host, host) << raw;
+  }
+  const std::string exim =
+      "From: Mail Delivery System <Mailer-Daemon@relay.seller.test>\nTo: riley@seller.test\n"
+      "Subject: Mail delivery failed: returning message to sender\n\n"
+      "This message was created automatically by mail delivery software.\n\n"
+      "A message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. "
+      "The following address(es) failed:\n\n  kim@globex.test\n    host MX.Globex.test [192.0.2.7]\n"
+      "    SMTP error from remote mail server after RCPT TO:<kim@globex.test>:\n    550 5.1.1 User unknown\n";
+  auto e = classify(exim);
+  ASSERT_EQ(e.records.size(), 1u) << e.error;
+  EXPECT_EQ(e.records[0].remote_host, "mx.globex.test");
+  const std::string sendmail =
+      "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.seller.test>\nTo: riley@seller.test\n"
+      "Subject: Returned mail: see transcript for details\n\n"
+      "The original message was received at Fri, 4 Dec 2026 06:00:00 GMT\n\n"
+      "   ----- The following addresses had permanent fatal errors -----\n<kim@globex.test>\n"
+      "    (reason: 550 5.1.1 <kim@globex.test>... User unknown)\n\n   ----- Transcript of session follows -----\n"
+      "... while talking to mx.globex.test.:\n>>> RCPT To:<kim@globex.test>\n<<< 550 5.1.1 <kim@globex.test>... User unknown\n"
+      "550 5.1.1 <kim@globex.test>... User unknown\n";
+  auto sm = classify(sendmail);
+  ASSERT_EQ(sm.records.size(), 1u) << sm.error;
+  EXPECT_EQ(sm.records[0].remote_host, "mx.globex.test") << sm.records[0].diagnostic;
+}
+
 // A notice that names its failed recipients only on its own "To:" lines still names them (a
 // filter on addressee lines, tried this session, lost them: /work/h57/review.md).
 TEST(BounceAbout, RecipientsNamedOnlyOnTheNoticesToLinesAreRead) {

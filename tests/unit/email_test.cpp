@@ -240,6 +240,17 @@ TEST(SlackMessage, ASuspectedProviderIncidentTellsTheAdminsWhatItDidAndWhy) {
   EXPECT_THAT(pm.dump(), HasSubstr("12 different addresses at 9 of the domains whose mail microsoft365 runs bounced as "
                                    "unknown (no such user) within 60 min: at least 10, bounces.incident_after (10) and 5 "
                                    "times (bounces.provider_incident_ratio) the usual count there, 2 in a window"));
+  // At a relay that answered for many domains, none of whose mail it runs.
+  nlohmann::json relay = p;
+  relay["domain"] = "";
+  relay["site"] = "relay.test";
+  relay["domains"] = 4;
+  relay["threshold"] = 10;
+  auto rm = slackMessage(relay);
+  EXPECT_EQ(rm["blocks"][0]["text"]["text"], "Safety Net suspects a relay's incident at relay.test (answering for 4 domains)");
+  EXPECT_THAT(rm.dump(), HasSubstr("12 different addresses at 4 domains bounced as unknown (no such user) within 60 min, each "
+                                   "answered by a host under relay.test, not the recipient's own: at least 10 "
+                                   "(bounces.incident_after), where the domain check knows it is none of their mail hosts"));
 }
 
 // ---- routing, through drainOutbox with gmock notifiers and a real store ----

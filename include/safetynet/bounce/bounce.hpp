@@ -18,6 +18,12 @@ struct BounceRecord {
   std::string diagnostic;  // the server's words
   std::string smtp_command;  // RCPT, DATA, MAIL... when the bounce says in reply to which
   std::string feedback_type;  // ARF: abuse, fraud, ...
+  // The host whose reply this is, lower-case: the DSN's Remote-MTA, else the host a text notice
+  // names before the reply (Postfix "host %s[%s] said:", Exim "host %s [%s]:", Sendmail "while
+  // talking to %s:"), else, when the words are no SMTP reply, the Reporting-MTA (the reporter
+  // refused it itself); "" when none is named or it is an address literal. The bounce history
+  // counts a relay's incident by it.
+  std::string remote_host;
   // The id of the wording rule of data/bounce/rules.yaml (or the admin's file) that decided the
   // reading, "" when the status, a vendor code or a reader decided: what an admin disables or
   // overrides (bounces.rules_file) when a reading is wrong.

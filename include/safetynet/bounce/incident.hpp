@@ -14,6 +14,7 @@ namespace safetynet::bounce {
 struct BounceIncident {
   std::string domain;
   std::string provider;
+  std::string site;  // a relay's: the site whose hosts answered for `domains` domains (provider and domain empty)
   int domains = 1;
   int addresses = 0;
   int usual = 0;      // a provider's: its usual count in a window with such bounces, the week before

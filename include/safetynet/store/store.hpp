@@ -117,6 +117,9 @@ struct BounceEvent {
   std::string source;  // "import: FILE", "connector: NAME"
   std::string sender;  // the sending mailbox, when known
   TimePoint at{};
+  // The site (registrable domain) of the host whose reply it was, when that is not the recipient's
+  // own domain: "" when the bounce names no host (docs/bounces.md, "A relay's incident").
+  std::string answered_by;
 };
 
 // Where an address (or "@domain") stands after its bounces: what the bounce history check reads.
@@ -295,6 +298,11 @@ class Store {
   // window.
   virtual std::vector<std::pair<std::string, TimePoint>> bouncesBetween(const std::vector<std::string>& reasons,
                                                                         TimePoint since, TimePoint until) = 0;
+  // The same, of the bounces a host under `site` answered (BounceEvent::answered_by): a relay's
+  // incident counts the domains it answered for. None for "".
+  virtual std::vector<std::pair<std::string, TimePoint>> bouncesAnsweredBy(const std::string& site,
+                                                                           const std::vector<std::string>& reasons,
+                                                                           TimePoint since, TimePoint until) = 0;
   // Inside recordBounceDeciding's `decide` only (its transaction): another subject's standing
   // rewritten after taking its lock, and the admins' notification queued with it. A suspected
   // provider incident rewrites the hard bounces recorded before it tripped.
