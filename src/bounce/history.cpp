@@ -1,6 +1,7 @@
 #include "bounce/history.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "bounce/bounce_policy.hpp"
 #include "bounce/incidents.hpp"
@@ -12,9 +13,20 @@
 namespace safetynet::bounce {
 
 namespace {
+// Names no public DNS gives: a site under them (corp.local, localhost.localdomain) is a different
+// network at each company, no one relay (RFC 6761, RFC 6762 .local, RFC 8375 home.arpa, and the
+// private names in common use).
+bool privateName(const std::string& host) {
+  const auto dot = host.rfind('.');
+  const std::string last = dot == std::string::npos ? host : host.substr(dot + 1);
+  static const std::set<std::string> names{"local", "localhost", "localdomain", "lan", "internal", "intranet",
+                                           "corp", "home", "private", "invalid", "example"};
+  return names.count(last) > 0 || (host.size() >= 10 && host.compare(host.size() - 10, 10, ".home.arpa") == 0);
+}
+
 // The site (registrable domain) of the host that answered, unless it is the recipient's own.
 std::string answeredBy(const std::string& host, const std::string& domain) {
-  if (host.empty() || domain.empty()) return "";
+  if (host.empty() || domain.empty() || privateName(host)) return "";
   const std::string site = checks::registrableDomain(host);
   return site == checks::registrableDomain(domainFactKey(domain)) ? std::string() : site;
 }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "bounce/bounce_policy.hpp"
+#include "checks/mail_provider.hpp"
 #include "safetynet/check/address.hpp"
 #include "safetynet/core/time_format.hpp"
 
@@ -41,14 +42,18 @@ Scope providerScope(const std::string& provider) { return {"provider:" + provide
 Scope siteScope(const std::string& site) { return {"site:" + site, "", site}; }
 
 // Whether `site` is known not to run `domain`'s mail: the domain check saw its MX (the `mx_sites`
-// fact) and none of its hosts is under `site`. Unknown (never checked, or 60 days ago): no.
+// fact), none of its hosts is under `site`, and `site` is not another name of the domain's provider
+// (Google's googlemail.com beside google.com, Microsoft's outlook.com beside mx.microsoft).
+// Unknown (never checked, or 60 days ago): no. A provider's own hosts answering are its count, or
+// the domain's, never a relay's.
 bool besideTheMailHosts(Store& store, const std::string& domain, const std::string& site, TimePoint at) {
   const auto sites = store.domainFact(domainFactKey(domain), "mx_sites", at);
   if (!sites || sites->empty()) return false;
   std::istringstream in(*sites);
   for (std::string one; in >> one;)
     if (one == site) return false;
-  return true;
+  const std::string provider = providerOfDomain(store, domain, at);
+  return provider.empty() || checks::mailProviderOf({"host." + site}) != provider;
 }
 
 // An incident on record: its scope's `bounce_incident` fact, "start|latest" bounce times (ms).
@@ -72,10 +77,11 @@ std::optional<OnRecord> onRecord(Store& store, const std::string& key, TimePoint
 // A provider's or a relay's unknown-user bounces from `from` to `to` (both included), at the
 // domains whose mail the provider runs or whose bounces the relay answered, as (address, time). A
 // domain with an incident of its own on record is left out: it is counted by its domain, whose
-// day-long cap this count must not undo. `besideMailHosts`: a relay's at the domains it is known
-// not to be the mail host of only.
+// day-long cap this count must not undo. A relay's only at the domains it is known not to be the
+// mail host of (besideTheMailHosts): a hosting company answering for the domains it hosts, or a
+// provider's host under another name, is their mail host.
 std::vector<std::pair<std::string, TimePoint>> unknownsAcross(Store& store, const Scope& scope, TimePoint from, TimePoint to,
-                                                              TimePoint at, bool besideMailHosts = false) {
+                                                              TimePoint at) {
   std::map<std::string, bool> counted;  // each domain asked once
   std::vector<std::pair<std::string, TimePoint>> out;
   auto rows = scope.site.empty() ? store.bouncesBetween({"userunknown"}, from, to)
@@ -86,7 +92,7 @@ std::vector<std::pair<std::string, TimePoint>> unknownsAcross(Store& store, cons
     if (it == counted.end())
       it = counted
                .emplace(domain, (scope.provider.empty() || providerOfDomain(store, domain, at) == scope.provider) &&
-                                    (!besideMailHosts || besideTheMailHosts(store, domain, scope.site, at)) &&
+                                    (scope.site.empty() || besideTheMailHosts(store, domain, scope.site, at)) &&
                                     !store.domainFact(domain, "bounce_incident", at))
                .first;
     if (it->second) out.push_back(std::move(row));
@@ -95,11 +101,10 @@ std::vector<std::pair<std::string, TimePoint>> unknownsAcross(Store& store, cons
 }
 
 // The different addresses in `scope` that bounced as unknown within [from, to].
-std::vector<std::string> unknownIn(Store& store, const Scope& scope, TimePoint from, TimePoint to, TimePoint at,
-                                   bool besideMailHosts = false) {
+std::vector<std::string> unknownIn(Store& store, const Scope& scope, TimePoint from, TimePoint to, TimePoint at) {
   if (!scope.acrossDomains()) return store.addressesBouncedAt(scope.key, {"userunknown"}, from, to);
   std::set<std::string> distinct;
-  for (auto& row : unknownsAcross(store, scope, from, to, at, besideMailHosts)) distinct.insert(std::move(row.first));
+  for (auto& row : unknownsAcross(store, scope, from, to, at)) distinct.insert(std::move(row.first));
   return {distinct.begin(), distinct.end()};
 }
 
@@ -154,13 +159,19 @@ std::optional<BounceIncident> incidentIn(Store& store, const BouncesConfig& conf
   inc.since = e.at - config.incident_window;
   // The window before this bounce, not after it: a bounce recorded late (an import of last month's
   // notices, a platform's page out of order) counts what came before it only.
-  auto seen = unknownIn(store, scope, inc.since, e.at, e.at);  // this one included
+  const auto seen = unknownIn(store, scope, inc.since, e.at, e.at);  // this one included
+  // (A relay's count leaves out the domains it is their mail host of: this one's too.)
+  if (std::find(seen.begin(), seen.end(), e.address) == seen.end()) return std::nullopt;
   inc.addresses = static_cast<int>(seen.size());
   if (inc.addresses < config.incident_after) return std::nullopt;
+  const auto known = onRecord(store, scope.key, e.at);
   if (scope.acrossDomains()) {
     inc.domains = domainsOf(seen);
     if (inc.domains < kProviderMinDomains) return std::nullopt;
-    const Usual usual = keptUsualWeek(store, scope, inc.since, config.incident_window, e.at);
+    // The usual week before the incident on record began, not before this window: an outage's own
+    // hours are no usual count (after five of them the bar would be five times the outage).
+    const TimePoint usualUntil = known ? std::min(inc.since, known->start) : inc.since;
+    const Usual usual = keptUsualWeek(store, scope, usualUntil, config.incident_window, e.at);
     if (usual.windows >= kProviderMinWindows) {
       inc.usual = usual.median;
       inc.threshold = std::max(config.incident_after,
@@ -169,20 +180,13 @@ std::optional<BounceIncident> incidentIn(Store& store, const BouncesConfig& conf
     } else if (scope.site.empty()) {
       return std::nullopt;  // a provider without a usual week: its domains are counted
     } else {
-      // A relay that has not answered so on most days of the week: counted where the domain check
-      // knows it is none of the domain's mail hosts (a hosting company answering for the domains
-      // it hosts is their mail host, and waits for its usual week like a provider).
-      seen = unknownIn(store, scope, inc.since, e.at, e.at, true);
-      if (std::find(seen.begin(), seen.end(), e.address) == seen.end()) return std::nullopt;
-      inc.addresses = static_cast<int>(seen.size());
-      inc.domains = domainsOf(seen);
+      // A relay that has not answered so on most days of the week (the usual shape of its failure):
+      // its count alone, of domains it is known not to be the mail host of.
       inc.threshold = config.incident_after;
-      if (inc.addresses < config.incident_after || inc.domains < kProviderMinDomains) return std::nullopt;
     }
   }
   // Kept a window past its latest bounce (never shortened by one recorded late), a long one too:
   // while bounces keep coming it stays too long, rather than begin anew when it lapses.
-  const auto known = onRecord(store, scope.key, e.at);
   const TimePoint start = known ? known->start : e.at;
   const TimePoint latest = known ? std::max(known->latest, e.at) : e.at;
   store.putDomainFact(scope.key, "bounce_incident", std::to_string(toMillis(start)) + "|" + std::to_string(toMillis(latest)),
@@ -210,7 +214,11 @@ std::optional<BounceIncident> incidentIn(Store& store, const BouncesConfig& conf
     // Most are watched already after the first rewrite: looked at before taking a lock, so a
     // large incident takes the locks of the few it rewrites, not of every address in it.
     if (!hardWithinIncident(store.standing(address), config, e.at)) continue;
-    store.lockSubject(address);
+    // A relay's count spans domains whose own locks it does not hold: an address another
+    // instance holds (its own bounce, its domain's count) is left for this incident's next bounce
+    // rather than waited for, which could wait in a circle (PostgreSQL's advisory locks).
+    if (scope.site.empty()) store.lockSubject(address);
+    else if (!store.tryLockSubject(address)) continue;
     const auto current = store.standing(address);
     if (!hardWithinIncident(current, config, e.at) || unknownEarlierInIncident(store, address, inc, config.incident_window)) continue;
     // Its evidence: its own latest "no such user" of the window.

@@ -25,7 +25,8 @@ std::string replyStatus(const std::string& text) {
 // "mx.example.com"), lower-case and without its final dot; "" for an address literal or a name
 // with no domain ("unknown", Postfix's for a host without a name).
 std::string hostName(const std::string& written) {
-  static const std::regex name(R"(^\s*(?:dns\s*;\s*)?([a-z0-9][a-z0-9.-]{0,252}))", std::regex::icase);
+  // Ended by the field's end, a space, a comment or an address: "mx.bücher.de" is no "mx.b".
+  static const std::regex name(R"(^\s*(?:dns\s*;\s*)?([a-z0-9][a-z0-9.-]{0,252})(?=$|[\s;()\[\]]))", std::regex::icase);
   std::smatch m;
   const std::string head = written.substr(0, 300);
   if (!std::regex_search(head, m, name)) return "";
@@ -39,18 +40,42 @@ std::string hostName(const std::string& written) {
   return host;
 }
 
-// The host a text names as the one whose reply follows: Postfix "host %s said: %s" with its
+// The hosts a text names as the one whose reply follows: Postfix "host %s said: %s" with its
 // "name[addr]" (smtp_proto.c), Exim "host %s [%s]: " (transports/smtp.c), Sendmail "... while
-// talking to %s.:" (deliver.c).
-// `*named`: whether it names one at all (Postfix's "unknown[192.0.2.7]" names a host, not its name).
-std::string hostInWords(const std::string& text, bool* named) {
+// talking to %s.:" (deliver.c). Each as (its place in the text, its name: "" for a host named by
+// its address alone, Postfix's "unknown[192.0.2.7]").
+std::vector<std::pair<size_t, std::string>> hostsInWords(const std::string& text) {
   static const std::regex host(
       R"((?:\bhost\s+([a-z0-9][a-z0-9.-]*)\s?\[[0-9a-f.:]+\]|\bwhile talking to\s+([a-z0-9][a-z0-9.-]*?)\.?:))",
       std::regex::icase);
-  std::smatch m;
   const std::string head = text.substr(0, 2000);
-  *named = std::regex_search(head, m, host);
-  return *named ? hostName(m[1].matched ? m[1].str() : m[2].str()) : std::string();
+  std::vector<std::pair<size_t, std::string>> out;
+  for (auto it = std::sregex_iterator(head.begin(), head.end(), host); it != std::sregex_iterator(); ++it)
+    out.emplace_back(static_cast<size_t>(it->position(0)), hostName((*it)[1].matched ? (*it)[1].str() : (*it)[2].str()));
+  return out;
+}
+
+// The host whose answer the record is, or "" (docs/bounces.md, "A relay's incident"). A reply that
+// passes on another host's answer names it inside (Postfix's reject_unverified_recipient:
+// "550 5.1.1 <%s>: Recipient address rejected: undeliverable address: host %s said: ..."): that
+// innermost host judged the mailbox, not the relay that repeated it.
+std::string answeringHost(const BounceRecord& r, const ReportContext& ctx) {
+  static const std::regex replyCode(R"((?:^|[^\d.#:-])[245]\d\d[ -])");
+  std::smatch code;
+  const std::string head = r.diagnostic.substr(0, 2000);
+  const size_t firstReply = std::regex_search(head, code, replyCode) ? static_cast<size_t>(code.position(0)) : std::string::npos;
+  const auto hosts = hostsInWords(head);
+  if (firstReply != std::string::npos)
+    for (auto it = hosts.rbegin(); it != hosts.rend(); ++it)
+      if (it->first > firstReply) return it->second;
+  // The report's own word for it, else the host named before the reply; the reporter answered
+  // itself only when none is named (one named by its address alone still answered) and the words
+  // are no SMTP reply: a reply code is another server's answer, which a report need not say whose
+  // (OpenSMTPD gives no Remote-MTA); Postfix's "X-Postfix; unknown user" and Exim's "Unrouteable
+  // address" have none.
+  if (!ctx.remote_mta.empty()) return hostName(ctx.remote_mta);
+  if (!hosts.empty()) return hosts.front().second;
+  return r.reply_code.empty() ? hostName(ctx.reporting_mta) : std::string();
 }
 
 bool deadAddressReason(const std::string& r) {
@@ -84,13 +109,7 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
   }
   for (const auto* h : {&ctx.reporting_mta, &ctx.remote_mta})
     if (!h->empty()) e.hosts.push_back(asciiLower(*h));
-  // The reporter answered itself only when no other host is named (one named by its address
-  // alone still answered, not the reporter) and the words are no SMTP reply: a reply code is
-  // another server's answer, which a report need not say whose it was (OpenSMTPD's gives no
-  // Remote-MTA); Postfix's own "X-Postfix; unknown user" and Exim's "Unrouteable address" have none.
-  bool named = !ctx.remote_mta.empty();
-  r.remote_host = named ? hostName(ctx.remote_mta) : hostInWords(r.diagnostic, &named);
-  if (!named && r.reply_code.empty()) r.remote_host = hostName(ctx.reporting_mta);
+  r.remote_host = answeringHost(r, ctx);
   const Decision d = decide(e);
   std::vector<std::string> why;
   if (r.reason.empty()) r.reason = vendor;

@@ -18,6 +18,8 @@ constexpr std::array kSuffixes = {
     Suffix{".mail.protection.outlook.com", "microsoft365"},
     Suffix{".protection.outlook.com", "microsoft365"},
     Suffix{".outlook.com", "microsoft365"},
+    // Exchange Online's DNSSEC/DANE inbound MX ("contoso-com.<x>.mx.microsoft").
+    Suffix{".mx.microsoft", "microsoft365"},
     Suffix{".hotmail.com", "outlook_consumer"},
     Suffix{".google.com", "google"},
     Suffix{".googlemail.com", "google"},

@@ -637,6 +637,14 @@ class SqlStore final : public Store {
 
   void lockSubject(const std::string& subject) override { lockStanding(subject); }
 
+  bool tryLockSubject(const std::string& subject) override {
+    // SQLite: one writer at a time, the transaction holds the database.
+    if (db_->dialect() != store::Dialect::Postgres || subject.empty()) return true;
+    Stmt l(db_, "SELECT CASE WHEN pg_try_advisory_xact_lock(20241130, hashtext(?1)) THEN 1 ELSE 0 END");
+    l.bind(1, subject);
+    return l.step() && l.integer(0) == 1;
+  }
+
   void putStandingInTransaction(const Standing& st) override { writeStanding(st); }
 
   void enqueueInTransaction(const OutboxMessage& m) override { enqueue(m); }

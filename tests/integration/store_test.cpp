@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
+
+#include <future>
 #include <sqlite3.h>
 
 #include <filesystem>
 #include <libpq-fe.h>
 #include <atomic>
+#include <future>
 #include <map>
 #include <set>
 #include <thread>
@@ -673,6 +676,44 @@ TEST(PostgresStore, TwoInstancesRecordingTheSameBounceOrActionWriteItOnce) {
   EXPECT_EQ(b->bouncesFor("lee@acme.test", Clock::now() - std::chrono::hours(1)).size(), 1u);
   EXPECT_TRUE(a->recordSend("send-1", "rep@seller.test", Clock::now()));
   EXPECT_FALSE(b->recordSend("send-1", "rep@seller.test", Clock::now()));
+}
+
+// A relay's incident rewrites addresses at domains whose locks it does not hold: it only tries
+// their locks (tryLockSubject), so two instances never wait for each other in a circle. Held by
+// another instance's transaction: false at once; free: true.
+TEST(PostgresStore, ALockHeldByAnotherInstanceIsNotWaitedForByATry) {
+  const std::string db = freshDatabase();
+  auto a = openPostgresStore(db), b = openPostgresStore(db);
+  std::promise<void> holding, tried;
+  auto triedDone = tried.get_future();
+  std::thread holder([&] {
+    BounceEvent e;
+    e.key = "held|kim@acme.test";
+    e.address = "kim@acme.test";
+    e.reason = "userunknown";
+    e.at = Clock::now();
+    b->recordBounceDeciding(e, {"kim@acme.test"}, [&]() -> std::optional<Standing> {
+      holding.set_value();
+      triedDone.wait();
+      return std::nullopt;
+    });
+  });
+  holding.get_future().wait();
+  bool heldElsewhere = true, free = false;
+  BounceEvent other;
+  other.key = "other|lee@acme.test";
+  other.address = "lee@acme.test";
+  other.reason = "userunknown";
+  other.at = Clock::now();
+  a->recordBounceDeciding(other, {"lee@acme.test"}, [&]() -> std::optional<Standing> {
+    heldElsewhere = a->tryLockSubject("kim@acme.test");
+    free = a->tryLockSubject("amy@acme.test");
+    return std::nullopt;
+  });
+  tried.set_value();
+  holder.join();
+  EXPECT_FALSE(heldElsewhere);
+  EXPECT_TRUE(free);
 }
 
 // Two soft bounces of one address recorded at the same moment by two instances: the standing

@@ -597,10 +597,62 @@ TEST_F(BounceHistoryTest, ARelayThatAnswersUnknownForManyDomainsIsItsIncident) {
   ASSERT_EQ(store->bouncesFor("r4@c5.test", TimePoint{}).size(), 1u);
   EXPECT_EQ(store->bouncesFor("r4@c5.test", TimePoint{})[0].answered_by, "relay.test");
   EXPECT_EQ(store->bouncesFor("b@c5.test", TimePoint{})[0].answered_by, "");
+  // A company the relay's site hosts (its MX is under relay.test): the relay is its mail host
+  // there, and its answer is a dead mailbox, incident or not.
+  store->putDomainFact("hostedbyrelay.test", "mx_sites", "relay.test", now + hours(24 * 30));
+  EXPECT_TRUE(unknownVia(now - minutes(12), "k@hostedbyrelay.test", "mx.relay.test").incidents.empty());
+  EXPECT_EQ(signals("k@hostedbyrelay.test"), V{"HARD_BOUNCED"});
+  // Hosts on private names are each company's own network, no one relay.
+  unknownVia(now - minutes(11), "p@c6.test", "exch01.corp.local");
+  EXPECT_EQ(store->bouncesFor("p@c6.test", TimePoint{}).at(0).answered_by, "");
   // Off with the provider count: provider_incident_ratio 0 counts domains only.
   config.provider_incident_ratio = 0;
   for (int i = 0; i < 5; ++i) unknownVia(now + hours(3) + minutes(i), "z" + std::to_string(i) + "@c" + std::to_string(i) + ".test", "smtp.other-relay.test");
   EXPECT_EQ(signals("z4@c4.test"), V{"HARD_BOUNCED"});
+}
+
+// A provider's own hosts answer for the domains it runs, under its names: Google's googlemail.com
+// beside google.com, Microsoft's outlook.com beside its mx.microsoft MX. Their refusals are the
+// provider's count (which needs its usual week), never a relay's (review of the first version:
+// the site count took up what the provider count left, for another day, blaming a relay).
+TEST_F(BounceHistoryTest, AProvidersOwnHostsUnderAnotherNameAreNoRelay) {
+  config.incident_after = 4;
+  const auto now = Clock::now();
+  for (int i = 0; i < 5; ++i) {
+    const std::string g = "g" + std::to_string(i) + ".test", m = "m" + std::to_string(i) + ".test";
+    store->putDomainFact(g, "mx_sites", "google.com", now + hours(24 * 30));
+    store->putDomainFact(g, "provider", "google", now + hours(24 * 30));
+    store->putDomainFact(m, "mx_sites", "mx.microsoft", now + hours(24 * 30));
+    store->putDomainFact(m, "provider", "microsoft365", now + hours(24 * 30));
+  }
+  for (int i = 0; i < 5; ++i) {
+    const std::string n = std::to_string(i);
+    EXPECT_TRUE(unknownVia(now - minutes(50 - i), "a" + n + "@g" + n + ".test", "mx.googlemail.com").incidents.empty()) << i;
+    EXPECT_TRUE(unknownVia(now - minutes(40 - i), "b" + n + "@g" + n + ".test", "mx.google.com").incidents.empty()) << i;
+    EXPECT_TRUE(unknownVia(now - minutes(30 - i), "c" + n + "@m" + n + ".test", "am5pr01mb1234.eurprd01.prod.outlook.com")
+                    .incidents.empty())
+        << i;
+  }
+  EXPECT_EQ(signals("a4@g4.test"), V{"HARD_BOUNCED"});
+  EXPECT_EQ(signals("c4@m4.test"), V{"HARD_BOUNCED"});
+}
+
+// A relay refusing everyone for hours: its outage's own windows are no usual count (after five of
+// them the bar was five times the outage, and every later lead was suppressed).
+TEST_F(BounceHistoryTest, ARelaysOutageOfManyHoursStaysItsIncident) {
+  config.incident_after = 4;
+  const auto now = Clock::now();
+  for (int i = 0; i < 60; ++i)
+    store->putDomainFact("c" + std::to_string(i) + ".test", "mx_sites", "c" + std::to_string(i) + ".test", now + hours(24 * 30));
+  int n = 0;
+  for (int hour = 0; hour < 8; ++hour)
+    for (int k = 0; k < 6; ++k, ++n)
+      unknownVia(now - hours(8 - hour) + minutes(9 * k), "h" + std::to_string(n) + "@c" + std::to_string(n % 60) + ".test",
+                 "smtp.relay.test");
+  for (int i = 0; i < n; ++i) {
+    const std::string a = "h" + std::to_string(i) + "@c" + std::to_string(i % 60) + ".test";
+    EXPECT_EQ(signals(a), V{}) << a;
+  }
 }
 
 // A relay that passes the recipients' own refusals on every day (a smarthost that verifies

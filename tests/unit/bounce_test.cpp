@@ -575,7 +575,15 @@ TEST(BounceRecordHost, TheHostThatAnsweredIsRead) {
       {dsn("", unknown), ""},
       {dsn("", "unknown user: \"kim\""), "relay.seller.test"},
       {dsn("", "host smtp.gateway.test[192.0.2.9] said: " + unknown + " (in reply to RCPT TO command)"), "smtp.gateway.test"},
-      {dsn("", "host unknown[192.0.2.9] said: " + unknown), ""}};
+      {dsn("", "host unknown[192.0.2.9] said: " + unknown), ""},
+      // A name cut at a byte it cannot hold is no name (a U-label in a dns-typed field).
+      {dsn("Remote-MTA: dns; mx.b\xc3\xbc" "cher.de\n", unknown), ""},
+      // A relay passing on the answer of the host behind it (Postfix's reject_unverified_recipient):
+      // the innermost host judged the mailbox, whatever the Remote-MTA.
+      {dsn("Remote-MTA: dns; smtp.ourco.test\n",
+           "550 5.1.1 <kim@globex.test>: Recipient address rejected: undeliverable address: host mx.globex.test[192.0.2.7] "
+           "said: 550 5.1.1 <kim@globex.test>: Recipient address rejected: User unknown (in reply to RCPT TO command)"),
+       "mx.globex.test"}};
   for (const auto& [raw, host] : cases) {
     auto c = classify(raw);
     ASSERT_EQ(c.records.size(), 1u) << c.error;

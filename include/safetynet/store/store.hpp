@@ -307,6 +307,8 @@ class Store {
   // rewritten after taking its lock, and the admins' notification queued with it. A suspected
   // provider incident rewrites the hard bounces recorded before it tripped.
   virtual void lockSubject(const std::string& subject) = 0;
+  // The same lock, only if no other transaction holds it: false then, and nothing waited for.
+  virtual bool tryLockSubject(const std::string& subject) = 0;
   virtual void putStandingInTransaction(const Standing& s) = 0;
   virtual void enqueueInTransaction(const OutboxMessage& m) = 0;
   virtual std::optional<Standing> standing(const std::string& subject) = 0;
