@@ -130,7 +130,8 @@ std::optional<Standing> incidentStanding(const std::optional<Standing>& current,
   s.evidence = "hard bounce on " + day(e.at) + ": " + what(e) + ", while " + std::to_string(addresses) +
                " different addresses " + where + " bounced as unknown within " + std::to_string(minutes) +
                " min (bounces.incident_after: " + std::to_string(config.incident_after) +
-               "): more like the provider's incident than dead mailboxes; not suppressed, a hard bounce after it is";
+               "): more like an incident of the mail system that answered (a provider or a relay) than dead mailboxes; "
+               "not suppressed, a hard bounce after it is";
   return s;
 }
 

@@ -637,6 +637,37 @@ TEST(PostgresStore, RecordsTheSchemaVersionAndRefusesADatabaseFromTheFuture) {
   }
 }
 
+// A PostgreSQL database as version 9 left it, with a bounce on record: migration 10 adds the
+// site that answered (empty for the rows already there) and keeps them (review: only SQLite's
+// upgrade was tested with rows in place).
+TEST(PostgresStore, MigratesAVersion9DatabaseAndKeepsItsBounces) {
+  const std::string db = freshDatabase();
+  {
+    auto store = openPostgresStore(db);
+    BounceEvent kept;
+    kept.key = "kept|kim@c.test";
+    kept.address = "kim@c.test";
+    kept.reason = "userunknown";
+    kept.hard = true;
+    kept.at = Clock::now();
+    ASSERT_TRUE(store->recordBounce(kept, std::nullopt));
+  }
+  pgQuery(db, "DROP INDEX bounces_answered_by");
+  pgQuery(db, "ALTER TABLE bounces DROP COLUMN answered_by");
+  pgQuery(db, "UPDATE safetynet_schema SET version=9");
+  auto store = openPostgresStore(db);
+  EXPECT_EQ(pgQuery(db, "SELECT version FROM safetynet_schema"), "10");
+  const auto events = store->bouncesFor("kim@c.test", TimePoint{});
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].answered_by, "");
+  BounceEvent relayed = events[0];
+  relayed.key = "relayed|amy@d.test";
+  relayed.address = "amy@d.test";
+  relayed.answered_by = "relay.test";
+  ASSERT_TRUE(store->recordBounce(relayed, std::nullopt));
+  EXPECT_EQ(store->bouncesAnsweredBy("relay.test", {"userunknown"}, TimePoint{}, TimePoint::max()).size(), 1u);
+}
+
 // Instances on different machines start together against one new database: the schema is made
 // once, and every instance opens it.
 TEST(PostgresStore, InstancesStartingTogetherMigrateOnce) {

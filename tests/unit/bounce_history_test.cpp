@@ -579,6 +579,7 @@ TEST_F(BounceHistoryTest, ARelayThatAnswersUnknownForManyDomainsIsItsIncident) {
     EXPECT_EQ(store->standing(a)->state, "watch") << a;
     EXPECT_NE(store->standing(a)->evidence.find("at 4 domains, answered by hosts under relay.test"), std::string::npos)
         << store->standing(a)->evidence;
+    EXPECT_NE(store->standing(a)->evidence.find("(a provider or a relay)"), std::string::npos) << store->standing(a)->evidence;
   }
   EXPECT_EQ(alerts, 1);
   EXPECT_EQ(told.site, "relay.test");
