@@ -5,7 +5,7 @@
 
 #include "bounce/bounce_policy.hpp"
 #include "bounce/incidents.hpp"
-#include "checks/provider_check.hpp"
+#include "checks/registrable_domain.hpp"
 #include "safetynet/check/address.hpp"
 #include "safetynet/core/text.hpp"
 #include "safetynet/core/time_format.hpp"

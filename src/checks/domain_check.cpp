@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "checks/mail_provider.hpp"
-#include "checks/provider_check.hpp"
+#include "checks/registrable_domain.hpp"
 
 namespace safetynet::checks {
 

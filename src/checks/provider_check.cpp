@@ -44,11 +44,6 @@ std::pair<std::string, std::string> splitFirstLabel(const std::string& d) {
 
 }  // namespace
 
-std::string registrableDomain(const std::string& ascii_domain) {
-  const char* r = psl_registrable_domain(psl_builtin(), ascii_domain.c_str());
-  return r ? std::string(r) : ascii_domain;
-}
-
 std::string typoSuggestion(const std::string& domain, const BuiltinLists& lists) {
   // Not skipped for the free list: it holds typo-squatted domains too (gmial.com, hotmial.com).
   if (lists.popular_set.count(domain)) return "";

@@ -6,14 +6,13 @@
 #include <memory>
 
 #include "checks/builtin_lists.hpp"
+#include "checks/registrable_domain.hpp"
 #include "safetynet/check/check.hpp"
 
 namespace safetynet::checks {
 
 // "gmail.com" for "gmial.com", or "" when the domain is no near miss of a big provider.
 std::string typoSuggestion(const std::string& domain, const BuiltinLists& lists);
-// The registrable domain ("example.co.uk" for "mail.example.co.uk"), or the input.
-std::string registrableDomain(const std::string& ascii_domain);
 
 class ProviderCheck final : public Check {
  public:
