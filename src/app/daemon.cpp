@@ -564,7 +564,7 @@ class Daemon {
     auto interval = systemd::watchdogInterval();
     if (!interval) return;
     watchdog_.expires_after(*interval);
-    watchdog_.async_wait([this, interval](boost::system::error_code ec) {
+    watchdog_.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
       systemd::watchdog();  // only sent while the event loop turns
       startWatchdog();
@@ -609,11 +609,23 @@ class Daemon {
 
 }  // namespace
 
+// The io_context whose shutdown() (protected in Asio) can be called before the daemon goes: work
+// abandoned after the grace period is a coroutine frame still queued on it, and destroying that
+// frame runs destructors that touch the daemon (housekeeping's flag). Shut down first, the frames
+// go while the daemon is alive; its timers and sockets are destroyed after, as Asio allows.
+struct DaemonIoContext : asio::io_context {
+  using asio::io_context::shutdown;
+};
+
 int runDaemon(const Config& config, const DaemonOptions& options) {
   initLogging(config.log_level);
   try {
-    asio::io_context io;
+    DaemonIoContext io;
     Daemon d(io, config, options);
+    struct ShutDownFirst {
+      DaemonIoContext& io;
+      ~ShutDownFirst() { io.shutdown(); }
+    } shutDownFirst{io};  // declared last: its destructor runs before the daemon's
     return d.run();
   } catch (const std::exception& e) {
     logger("daemon")->critical("cannot start: {}", e.what());

@@ -149,5 +149,5 @@ TEST(EndToEndInTime, ASlowSlackDoesNotHoldUpTheListings) {
   EXPECT_EQ(s.close().status("c_late"), "draft");
   s.slack().setLatency(milliseconds(0));  // the drain under way finishes its calls soon
   daemon.signal(SIGTERM);
-  EXPECT_EQ(daemon.wait(seconds(90)), 0);
+  EXPECT_EQ(daemon.wait(seconds(90)), 0) << readFile(s.dir() / "daemon.log");
 }
