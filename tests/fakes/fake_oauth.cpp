@@ -1,5 +1,7 @@
 #include "fakes/fake_oauth.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace safetynet::fakes {
@@ -22,10 +24,12 @@ FaultPlan withTokenEndpoint(FaultPlan plan, std::function<ServerResponse()> rate
 }
 
 FakeOAuth::FakeOAuth(std::string client_id, std::string client_secret, std::string first_refresh_token,
-                     std::chrono::seconds expires_in, std::chrono::milliseconds min_interval)
+                     std::chrono::seconds expires_in, std::chrono::milliseconds min_interval,
+                     size_t live_refresh_tokens)
     : client_id_(std::move(client_id)),
       client_secret_(std::move(client_secret)),
-      refresh_(std::move(first_refresh_token)),
+      refresh_{std::move(first_refresh_token)},
+      liveRefreshTokens_(std::max<size_t>(1, live_refresh_tokens)),
       expires_in_(expires_in),
       min_interval_(min_interval) {}
 
@@ -44,7 +48,7 @@ ServerResponse FakeOAuth::token(const ServerRequest& r) {
     ++refused_;
     return oauthError(400, "invalid_grant", "The redirect_uri does not match the one the app was authorized with");
   }
-  if (form["refresh_token"] != refresh_) {
+  if (std::find(refresh_.begin(), refresh_.end(), form["refresh_token"]) == refresh_.end()) {
     ++refused_;
     return oauthError(400, "invalid_grant", "The provided authorization grant is invalid, expired or revoked");
   }
@@ -59,13 +63,16 @@ ServerResponse FakeOAuth::token(const ServerRequest& r) {
   ++serial_;
   lastGrant_ = now;
   lastAccess_ = "access-" + std::to_string(serial_);
-  refresh_ = "refresh-" + std::to_string(serial_);  // the one we were given is dead now
+  // One live token: the one we were given is dead now. More: the oldest goes past the limit.
+  if (liveRefreshTokens_ == 1) refresh_.clear();
+  refresh_.push_back("refresh-" + std::to_string(serial_));
+  while (refresh_.size() > liveRefreshTokens_) refresh_.pop_front();
   access_.insert(lastAccess_);
   return ServerResponse{200, "application/json", {{"Cache-Control", "no-store"}},
                         nlohmann::json{{"access_token", lastAccess_},
                                        {"token_type", "bearer"},
                                        {"expires_in", expires_in_.count()},
-                                       {"refresh_token", refresh_},
+                                       {"refresh_token", refresh_.back()},
                                        {"scope", std::string(kGrantedScopes)}}
                             .dump()};
 }
@@ -88,7 +95,7 @@ void FakeOAuth::expireAccessTokens() {
 
 std::string FakeOAuth::liveRefreshToken() const {
   std::lock_guard l(mu_);
-  return refresh_;
+  return refresh_.back();
 }
 
 std::string FakeOAuth::lastAccessToken() const {

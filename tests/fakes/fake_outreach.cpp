@@ -42,7 +42,8 @@ long toId(const std::string& s) {
 }  // namespace
 
 FakeOutreach::FakeOutreach(asio::any_io_executor ex, std::chrono::milliseconds min_mint_interval, unsigned short port)
-    : oauth_(kClientId, kClientSecret, kFirstRefreshToken, std::chrono::seconds(7200), min_mint_interval),
+    // Up to 100 active refresh tokens per user and app (shared/notes/platforms.md).
+    : oauth_(kClientId, kClientSecret, kFirstRefreshToken, std::chrono::seconds(7200), min_mint_interval, 100),
       server_(std::make_unique<HttpServer>(ex, [this](const ServerRequest& r) { return handle(r); }, port)) {}
 
 void FakeOutreach::addUser(long id, const std::string& email, const std::string& first, const std::string& last) {

@@ -9,7 +9,7 @@
 // POST /sequenceStates/{id}/actions/pause;
 // errors as {"errors":[{id,title,detail}]}; X-RateLimit-Limit/-Remaining/-Reset on every
 // response and 429 rateLimitExceeded with Retry-After on demand; 401 for a dead access token;
-// POST /oauth/token through FakeOAuth (rotating refresh tokens, one mint per 60 s unless told).
+// POST /oauth/token through FakeOAuth (rotating refresh tokens, up to 100 live, one mint per 60 s unless told).
 // A drafted mailing has no scheduledAt (null; the spec makes it nullable).
 // Not documented by Outreach, modelled as inferred in notes/platforms.md: PATCH state=drafted
 // stops a scheduled mailing (can be switched off: 422), and pausing a sequenceState moves its

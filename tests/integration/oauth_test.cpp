@@ -1,5 +1,5 @@
 // OAuth2 refresh-token grant against a fake token endpoint that rotates refresh tokens and kills
-// the old one, as Outreach and Salesloft do.
+// the old one, as Salesloft does (Outreach keeps older ones live: this is the stricter case).
 #include <gtest/gtest.h>
 
 #include <boost/asio/steady_timer.hpp>
