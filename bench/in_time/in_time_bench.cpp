@@ -534,7 +534,10 @@ void printTable(const std::vector<nlohmann::json>& runs, std::ostream& out) {
   out << "| case | runs | emails (risky) | decision margin p1 / p50 / min s | stop margin p1 / p50 / min s | "
          "too late | never decided | risky not stopped | stopped under target | good touched | "
          "decided after creation p50 / max s | peak RSS MB | target |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
-  for (const auto& [name, rs] : byCase) {
+  // Not structured bindings: clang 14 (the asan preset) cannot capture them in the lambdas below.
+  for (const auto& entry : byCase) {
+    const auto& name = entry.first;
+    const auto& rs = entry.second;
     auto med = [&](const char* a, const char* b) {
       std::vector<double> v;
       for (const auto& r : rs) v.push_back(r[a][b].get<double>());
@@ -569,8 +572,10 @@ void printTable(const std::vector<nlohmann::json>& runs, std::ostream& out) {
          "the runs, the worst count:\n\n"
          "| case | platform | emails | too late / never decided | decision margin p1 / min s | requests | per poll cycle | "
          "busiest cycle | per email | per idle cycle after |\n|---|---|---|---|---|---|---|---|---|---|\n";
-  for (const auto& [name, rs] : byCase)
+  for (const auto& entry : byCase)
     for (const char* pl : kPlatforms) {
+      const auto& name = entry.first;
+      const auto& rs = entry.second;
       if (!rs[0]["requests"].contains(pl)) continue;
       auto med = [&](const char* k) {
         std::vector<double> v;

@@ -1077,7 +1077,7 @@ TEST(MtaBounces, PostfixNoticesAreReadForWhatHappened) {
   // The failures at RCPT, the refusal after DATA, the "relayed" report, the delay warning, the expiry.
   const auto notices = waitUntilNotices([&] { return maildirMessages(sender.maildir()); },
                                         [](const auto& n) { return bothExpiriesIn(n, {}); }, std::chrono::seconds(60));
-  ASSERT_EQ(notices.size(), 5u) << sender.log();
+  ASSERT_EQ(notices.size(), 5u) << sender.log() << "\nthe receiver's log:\n" << receiver.log();
   const auto got = readAll(notices);
   expectTheTruth(got, kRecipients);
   // NOTIFY=SUCCESS to a receiver without DSN: Postfix reports the message relayed. Not a bounce.
@@ -1100,7 +1100,7 @@ TEST(MtaBounces, EximNoticesAreReadForWhatHappened) {
   // the expiries (in one notice or two).
   const auto notices = waitUntilNotices([&] { return maildirMessages(sender.maildir()); },
                                         [](const auto& n) { return bothExpiriesIn(n, {}); }, std::chrono::seconds(60));
-  ASSERT_TRUE(notices.size() == 4u || notices.size() == 5u) << notices.size() << "\n" << sender.log();
+  ASSERT_TRUE(notices.size() == 4u || notices.size() == 5u) << notices.size() << "\n" << sender.log() << "\nthe receiver's log:\n" << receiver.log();
   const auto got = readAll(notices);
   expectTheTruth(got, recipients);
   ASSERT_EQ(got.byRecipient.count("who@nowhere.test"), 1u) << describe(got);
@@ -1124,7 +1124,7 @@ TEST(MtaBounces, SendmailNoticesAreReadForWhatHappened) {
   // The failures at RCPT, the refusal after DATA, the warning (Timeout.queuewarn), the return.
   const auto notices = waitUntilNotices([&] { return sender.notices(); },
                                         [](const auto& n) { return bothExpiriesIn(n, {}); }, std::chrono::seconds(60));
-  ASSERT_EQ(notices.size(), 4u) << sender.log();
+  ASSERT_EQ(notices.size(), 4u) << sender.log() << "\nthe receiver's log:\n" << receiver.log();
   expectTheTruth(readAll(notices), kRecipients);
 }
 
@@ -1143,7 +1143,7 @@ TEST(MtaBounces, OpenSmtpdNoticesAreReadForWhatHappened) {
                                         [&](const auto& n) { return bothExpiriesIn(n, form); }, std::chrono::seconds(60));
   // The RCPT refusals, the two delay warnings and the two expiries each gathered in one notice or
   // not (a notice waits a second for more addresses: bounce.c).
-  ASSERT_TRUE(notices.size() >= 5u && notices.size() <= 8u) << notices.size() << "\n" << sender.log();
+  ASSERT_TRUE(notices.size() >= 5u && notices.size() <= 8u) << notices.size() << "\n" << sender.log() << "\nthe receiver's log:\n" << receiver.log();
   const auto got = readAll(notices);
   expectTheTruth(got, kRecipients, form);
   const auto& jane = got.byRecipient.at("jane@acme.test");
