@@ -171,22 +171,33 @@ struct AdminServer::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
+  // A connection stop() can close, untracked however its session ends: returned, or its frame
+  // destroyed unfinished with the io_context (a daemon that shuts it down with a connection open).
+  // Declared after the stream it names, so it goes first, while the socket is still there.
+  struct Tracked {
+    Impl& impl;
+    tcp::socket& socket;
+    unsigned long long id;
+    Tracked(Impl& i, tcp::socket& s) : impl(i), socket(s), id(i.track(s)) {}
+    Tracked(const Tracked&) = delete;
+    Tracked& operator=(const Tracked&) = delete;
+    ~Tracked() { impl.untrack(id, socket); }
+  };
+
   Task<void> servePlain(tcp::socket socket) {
     auto self = shared_from_this();
     beast::tcp_stream stream(std::move(socket));
-    const auto id = track(stream.socket());
+    Tracked tracked(*this, stream.socket());
     co_await session(stream);
-    untrack(id, stream.socket());
   }
 
   Task<void> serveTls(tcp::socket socket) {
     auto self = shared_from_this();
     beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tlsContext);
-    const auto id = track(beast::get_lowest_layer(stream).socket());
+    Tracked tracked(*this, beast::get_lowest_layer(stream).socket());
     beast::get_lowest_layer(stream).expires_after(opt.read_timeout);
     auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
     if (!ec) co_await session(stream);
-    untrack(id, beast::get_lowest_layer(stream).socket());
   }
 
   unsigned long long track(tcp::socket& s) {

@@ -616,6 +616,24 @@ TEST(AdminServer, KeepsConnectionsAliveAndCapsHowManyAreOpen) {
   EXPECT_EQ(s.callJson("GET", "/healthz", 200, "")["status"], "ok");
 }
 
+// The daemon shuts its io_context down before it destroys the admin server (runDaemon): a session
+// still open then is a coroutine frame destroyed unfinished, its socket with it. The server must
+// not keep that socket to close it later (a heap-use-after-free under ASan when it did).
+TEST(AdminServer, AConnectionOpenWhenTheIoContextShutsDownIsForgotten) {
+  struct ShutDownable : asio::io_context {
+    using asio::io_context::shutdown;
+  } io;
+  auto server = std::make_unique<AdminServer>(io.get_executor(), AdminServerOptions{},
+                                              [](const AdminHttpRequest&) { return AdminHttpResponse{}; });
+  RawClient idle(server->port());  // keep-alive, sends nothing: its session waits to read
+  const auto until = steady_clock::now() + seconds(5);
+  while (server->openConnections() < 1 && steady_clock::now() < until) io.run_for(milliseconds(20));
+  ASSERT_EQ(server->openConnections(), 1);
+  io.shutdown();
+  EXPECT_EQ(server->openConnections(), 0);
+  server.reset();  // stop(): closes what it tracks
+}
+
 TEST(AdminServer, AnswersHeadWithTheLengthAndNoBody) {
   ApiServer s;
   RawClient raw(s.port());
