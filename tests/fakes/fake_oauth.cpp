@@ -77,6 +77,12 @@ ServerResponse FakeOAuth::token(const ServerRequest& r) {
                             .dump()};
 }
 
+void FakeOAuth::setLiveRefreshTokens(size_t n) {
+  std::lock_guard l(mu_);
+  liveRefreshTokens_ = std::max<size_t>(1, n);
+  while (refresh_.size() > liveRefreshTokens_) refresh_.pop_front();
+}
+
 void FakeOAuth::requireRedirectUri(std::string uri) {
   std::lock_guard l(mu_);
   redirectUri_ = std::move(uri);

@@ -43,6 +43,8 @@ class FakeOAuth {
   bool authorizes(const std::string& authorization_header) const;
   // Every access token issued so far stops working (as when they expire).
   void expireAccessTokens();
+  // How many refresh tokens stay live from now on (1: each grant kills the one it was given).
+  void setLiveRefreshTokens(size_t n);
   // The newest refresh token (older ones may still be live, up to live_refresh_tokens).
   std::string liveRefreshToken() const;
   std::string lastAccessToken() const;

@@ -89,6 +89,9 @@ TEST(EndToEndPlatforms, KilledBetweenARotatedRefreshTokenAndItsUseStillAuthentic
   // Every Outreach API call hangs for a while: the daemon receives its new tokens, stores them,
   // and is killed while its first call with them is in flight.
   s.outreach().setDelay(milliseconds(3000));
+  // Outreach keeps older refresh tokens live; here the seed must die at the first grant, so that
+  // a restarted daemon that went back to it is refused.
+  s.outreach().oauth().setLiveRefreshTokens(1);
   Process daemon({SAFETYNET_BINARY, "run", "-c", s.config()}, s.dir() / "daemon.log");
   const auto deadline = steady_clock::now() + seconds(20);
   while (s.outreach().oauth().grants() < 1 && steady_clock::now() < deadline) std::this_thread::sleep_for(milliseconds(20));
