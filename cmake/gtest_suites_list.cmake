@@ -11,6 +11,10 @@ endif()
 
 set(suites "")
 set(suite "")
+# A bracket in a printed parameter value would make the list below merge lines; names never hold
+# one, and the values (after "  # ") are dropped anyway.
+string(REPLACE "[" "(" listing "${listing}")
+string(REPLACE "]" ")" listing "${listing}")
 string(REPLACE ";" "\\;" listing "${listing}")
 string(REPLACE "\n" ";" lines "${listing}")
 foreach(line IN LISTS lines)
@@ -25,7 +29,8 @@ foreach(line IN LISTS lines)
     endif()
   elseif(line MATCHES "^  ([^ ]+)$")
     set(test "${CMAKE_MATCH_1}")  # (the next MATCHES clears CMAKE_MATCH_1)
-    if(suite AND NOT suite MATCHES "(^|/)DISABLED_" AND NOT test MATCHES "^DISABLED_")
+    # (not `if(suite)`: a suite named No or Off would read false)
+    if(NOT suite STREQUAL "" AND NOT suite MATCHES "(^|/)DISABLED_" AND NOT test MATCHES "^DISABLED_")
       list(APPEND tests_of_${suite} "${test}")
     endif()
   endif()  # anything else ("Running main() from ...") is not the listing
