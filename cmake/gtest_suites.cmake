@@ -13,16 +13,22 @@
 # in around them (a measured cost never replaces a COST the project sets).
 #
 #   safetynet_gtest_suites(TARGET TIMEOUT seconds MS_PER_TEST ms
-#                          [ONE_PER_TEST regex] [TEST_TIMEOUT seconds] [TEST_MS ms])
+#                          [ONE_PER_TEST regex] [TEST_TIMEOUT seconds] [TEST_MS ms]
+#                          [TEST_PROCESSORS n])
 #   TIMEOUT: of a suite's entry; TEST_TIMEOUT and TEST_MS: of a one-test entry (defaults TIMEOUT
-#   and MS_PER_TEST).
+#   and MS_PER_TEST); TEST_PROCESSORS: the slots of `ctest -jN` a one-test entry takes (default 1).
+#   The long tests run a sanitized daemon or real MTAs: two of them at once on 2 cores, with short
+#   ones beside, rather than four, which left a Postfix peer silent past a probe's 10 s twice.
 function(safetynet_gtest_suites target)
-  cmake_parse_arguments(arg "" "TIMEOUT;MS_PER_TEST;ONE_PER_TEST;TEST_TIMEOUT;TEST_MS" "" ${ARGN})
+  cmake_parse_arguments(arg "" "TIMEOUT;MS_PER_TEST;ONE_PER_TEST;TEST_TIMEOUT;TEST_MS;TEST_PROCESSORS" "" ${ARGN})
   if(NOT arg_TIMEOUT OR NOT arg_MS_PER_TEST)
     message(FATAL_ERROR "safetynet_gtest_suites(${target}): TIMEOUT and MS_PER_TEST are required")
   endif()
   if(NOT arg_TEST_TIMEOUT)
     set(arg_TEST_TIMEOUT ${arg_TIMEOUT})
+  endif()
+  if(NOT arg_TEST_PROCESSORS)
+    set(arg_TEST_PROCESSORS 1)
   endif()
   if(NOT arg_TEST_MS)
     set(arg_TEST_MS ${arg_MS_PER_TEST})
@@ -38,6 +44,7 @@ function(safetynet_gtest_suites target)
             -D "TEST_TIMEOUT=${arg_TEST_TIMEOUT}"
             -D "MS_PER_TEST=${arg_MS_PER_TEST}"
             -D "TEST_MS=${arg_TEST_MS}"
+            -D "TEST_PROCESSORS=${arg_TEST_PROCESSORS}"
             -D "ONE_PER_TEST=${arg_ONE_PER_TEST}"
             -P "${PROJECT_SOURCE_DIR}/cmake/gtest_suites_list.cmake"
     BYPRODUCTS "${ctest_file}"

@@ -55,7 +55,7 @@ foreach(suite IN LISTS suites)
       string(APPEND out
         "add_test([==[${name}]==] [==[${EXECUTABLE}]==] [==[--gtest_filter=${name}]==])\n"
         "set_tests_properties([==[${name}]==] PROPERTIES WORKING_DIRECTORY [==[${WORKING_DIR}]==]"
-        " TIMEOUT ${TEST_TIMEOUT} COST ${seconds_per_test})\n")
+        " TIMEOUT ${TEST_TIMEOUT} COST ${seconds_per_test} PROCESSORS ${TEST_PROCESSORS})\n")
     endforeach()
   else()
     # COST is seconds; MS_PER_TEST is whole milliseconds (math() has no fractions).
