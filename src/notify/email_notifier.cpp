@@ -1,10 +1,15 @@
 #include "notify/email_notifier.hpp"
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include <mutex>
+#include <optional>
+#include <set>
 
 #include "notify/email_message.hpp"
 #include "notify/messages.hpp"
@@ -21,23 +26,94 @@ asio::thread_pool& mailThread() {
   return *pool;
 }
 
-// The send runs on the mail thread; its result is posted back to the caller's executor. Nothing
-// that refers to the caller's io_context is destroyed on the mail thread after that post: the
-// caller may finish and its io_context go away at once (co_spawn onto the mail thread did that:
-// its work guard on the caller's io_context was released on the mail thread, after the caller had
-// resumed; ASan saw it in EmailSmtp.* under ctest -j2). The work guard travels with the result and
-// is released where the caller runs.
+// A send handed to the mail thread, shared by that thread and the caller's io_context. The caller's
+// side (the waiting coroutine's handler and a work guard on its io_context) goes to whichever comes
+// first: the mail thread, done, which posts it back to the caller's executor; or the io_context's
+// shutdown, which destroys it then.
+// (Boost 1.81's any_completion_handler move assignment recurses without end: it copies an lvalue
+// into its own converting constructor. Handlers here are moved by construction and swap only.)
+using MailHandler = asio::any_completion_handler<void(MailResult)>;
+
+struct PendingSend {
+  std::mutex mutex;
+  MailHandler handler;  // empty once taken
+  std::optional<asio::executor_work_guard<asio::any_io_executor>> work;
+  asio::any_io_executor target;
+};
+
+// The sends of one io_context still on the mail thread. The daemon's exit after its grace period
+// abandons a send waiting on a slow mail server like any other step (everything is durable); its
+// coroutine must be destroyed by the io_context's shutdown, while the daemon it refers to still
+// exists (runDaemon shuts the io_context down before the daemon goes), not by the mail thread
+// whenever the server answers; and the mail thread must then not post to a gone io_context. Asio
+// shuts an io_context's services down in the reverse order they were added, so this one's goes
+// before the scheduler's, which destroys whatever the mail thread had already posted.
+class PendingMailSends final : public asio::execution_context::service {
+ public:
+  using key_type = PendingMailSends;
+  static inline asio::execution_context::id id;
+  explicit PendingMailSends(asio::execution_context& context) : asio::execution_context::service(context) {}
+
+  void add(const std::shared_ptr<PendingSend>& p) {
+    std::lock_guard lock(mutex_);
+    pending_.insert(p);
+  }
+  void remove(const std::shared_ptr<PendingSend>& p) {
+    std::lock_guard lock(mutex_);
+    pending_.erase(p);
+  }
+
+ private:
+  void shutdown() override {
+    std::set<std::shared_ptr<PendingSend>> all;
+    {
+      std::lock_guard lock(mutex_);
+      all.swap(pending_);
+    }
+    for (const auto& p : all) {
+      MailHandler handler;
+      {
+        std::lock_guard lock(p->mutex);  // waits for a mail thread that is posting it back
+        handler.swap(p->handler);
+        p->work.reset();
+        p->target = {};
+      }
+    }  // the coroutine's frame is destroyed here, outside the locks
+  }
+
+  std::mutex mutex_;
+  std::set<std::shared_ptr<PendingSend>> pending_;
+};
+
+// The send runs on the mail thread; its result is posted back to the caller's executor, and
+// everything of the caller's (handler, work guard) is released there, on the caller's thread (a
+// work guard released on the mail thread after the caller resumed outlived its io_context: ASan
+// saw it in EmailSmtp.* under ctest -j2).
 Task<MailResult> sendOffThread(MailTransportPtr transport, std::string from, std::vector<std::string> to,
                                std::string message) {
   auto init = [transport, from = std::move(from), to = std::move(to), message = std::move(message)](auto handler) mutable {
-    auto target = asio::get_associated_executor(handler);  // untracked: safe to drop anywhere
-    auto work = asio::make_work_guard(target);               // keeps the caller's io_context running
+    auto pending = std::make_shared<PendingSend>();
+    pending->target = asio::get_associated_executor(handler);  // untracked: safe to drop anywhere
+    pending->work.emplace(pending->target);                     // keeps the caller's io_context running
+    MailHandler erased(std::move(handler));
+    pending->handler.swap(erased);
+    auto& sends = asio::use_service<PendingMailSends>(
+        asio::query(pending->target, asio::execution::context_as<asio::execution_context&>));
+    sends.add(pending);
     asio::post(mailThread(), [transport, from = std::move(from), to = std::move(to), message = std::move(message),
-                              handler = std::move(handler), work = std::move(work), target]() mutable {
+                              pending, &sends]() mutable {
       MailResult r = transport->send(from, to, message);
-      asio::post(target, [handler = std::move(handler), work = std::move(work), r = std::move(r)]() mutable {
-        work.reset();
-        std::move(handler)(std::move(r));
+      std::lock_guard lock(pending->mutex);
+      if (!pending->handler) return;  // the io_context shut down meanwhile: nothing of it to touch
+      asio::post(pending->target, [pending, &sends, r = std::move(r)]() mutable {
+        MailHandler handler;
+        {
+          std::lock_guard lock(pending->mutex);
+          handler.swap(pending->handler);
+          pending->work.reset();
+        }
+        sends.remove(pending);  // on the caller's thread: its io_context, and so the service, live
+        if (handler) std::move(handler)(std::move(r));
       });
     });
   };

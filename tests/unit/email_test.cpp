@@ -5,7 +5,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "notify/email_message.hpp"
 #include "notify/email_notifier.hpp"
@@ -149,6 +155,66 @@ TEST(EmailConfig, BadKeysAreRefusedWithTheirPlace) {
   EXPECT_EQ(firstError("notify:\n  email: {host: 127.0.0.1, port: 2525, tls: none, from: a@example.com, "
                        "admin_to: [b@example.com]}\n"),
             "");  // a loopback relay may be plain
+}
+
+// The daemon's exit after its grace period abandons whatever still waits, a send to a slow mail
+// server among them: the coroutine waiting for that send must go with the io_context (while the
+// daemon it refers to still exists), and the mail thread, done later, must not touch the gone
+// io_context. Before the fix the frame belonged to the mail thread until the send returned, and
+// its result was posted to the destroyed io_context.
+TEST(EmailNotifier, ASendInFlightWhenTheIoContextShutsDownGoesWithIt) {
+  struct SlowServer : MailTransport {
+    std::mutex m;
+    std::condition_variable cv;
+    bool entered = false, release = false;
+    std::string_view name() const override { return "slow"; }
+    MailResult send(const std::string&, const std::vector<std::string>&, const std::string&) override {
+      std::unique_lock lock(m);
+      entered = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return release; });
+      return {MailResult::Status::Sent, "250 2.0.0 queued"};
+    }
+  };
+  auto server = std::make_shared<SlowServer>();
+  std::weak_ptr<SlowServer> watch = server;
+  bool frameGone = false, resumed = false;
+  struct MarksItsEnd {
+    bool& gone;
+    ~MarksItsEnd() { gone = true; }
+  };
+  {
+    EmailNotifier notifier(emailConfig(), server);
+    auto io = std::make_unique<asio::io_context>();
+    asio::co_spawn(
+        *io,
+        [&]() -> Task<void> {
+          MarksItsEnd mark{frameGone};
+          co_await notifier.post("riley@seller.example", "held:1", heldPayload());
+          resumed = true;
+        },
+        asio::detached);
+    const auto until = steady_clock::now() + seconds(10);
+    for (;;) {
+      io->poll();
+      std::lock_guard lock(server->m);
+      if (server->entered || steady_clock::now() > until) break;
+    }
+    ASSERT_TRUE(server->entered) << "the send never reached the mail thread";
+    io.reset();  // what the daemon's exit does: the io_context shuts down, then goes
+    EXPECT_TRUE(frameGone) << "the waiting coroutine outlived its io_context";
+    EXPECT_FALSE(resumed);
+  }
+  {
+    std::lock_guard lock(server->m);
+    server->release = true;
+    server->cv.notify_all();
+  }
+  server.reset();
+  const auto until = steady_clock::now() + seconds(10);
+  while (!watch.expired() && steady_clock::now() < until) std::this_thread::sleep_for(milliseconds(5));
+  EXPECT_TRUE(watch.expired()) << "the mail thread still holds the send";
+  EXPECT_FALSE(resumed);
 }
 
 TEST(EmailMessage, MultipartWithTheSlackMessagesContentAndProperHeaders) {
