@@ -124,6 +124,19 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
     // Why the words' dead-address reading stayed soft still holds under the vendor's reason.
     for (const auto& step : d.steps)
       if (step.rfind("soft:", 0) == 0) why.push_back(step);
+  } else if (deadAddressReason(r.reason) && !d.hard) {
+    // The report's own category named a dead address (PowerMTA's bad-mailbox); hard or soft is
+    // still the words' reading below: say why it stayed soft, or the admin sees a dead mailbox
+    // that suppressed nothing.
+    if (d.reason == r.reason) {
+      for (const auto& step : d.steps)
+        if (step.rfind("soft:", 0) == 0) why.push_back(step);
+    } else {
+      std::string steps;
+      for (const auto& step : d.steps) steps += (steps.empty() ? "" : "; ") + step;
+      why.push_back("soft: the words alone read as " + (d.reason.empty() ? std::string("nothing") : d.reason) +
+                    (steps.empty() ? "" : " (" + steps + ")"));
+    }
   }
   // What some receiving systems mean by their words (rules.yaml host_meanings).
   const std::string before = r.reason;

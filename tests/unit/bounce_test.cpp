@@ -857,7 +857,13 @@ TEST(Bounce, VendorCodesNameTheReason) {
   pmta.diagnosticCode = "smtp; 550 5.2.1 <kim@globex.test>... User Unknown";
   EXPECT_EQ(only(build(pmta)).reason, "filtered");
   pmta.recipientFields = "X-PowerMTA-BounceCategory: bad-mailbox\r\n";
-  EXPECT_EQ(only(build(pmta)).reason, "userunknown");
+  const auto categorized = only(build(pmta));
+  EXPECT_EQ(categorized.reason, "userunknown");
+  // The category names the reason; hard or soft is still the words' reading, and the admin who
+  // sees a dead-mailbox reason that suppressed nothing is told why.
+  EXPECT_FALSE(categorized.hard);
+  EXPECT_NE(categorized.why.find("soft: the words alone read as filtered"), std::string::npos) << categorized.why;
+  EXPECT_NE(categorized.why.find("5.2.1"), std::string::npos) << categorized.why;
   // The vendor tables of data/bounce/rules.yaml (vendor_codes).
   const auto& rules = *builtinRules();
   EXPECT_EQ(vendorReason(rules, "exchange_2003", "MSEXCH:IMS:A:B:C 0 (000c05a6) Unknown Recipient"), "userunknown");
