@@ -406,10 +406,11 @@ class MaildirPostfix {
       cf.close();
       runCommand({postfix_, "-c", configDir(), "check"}, &out);
       process_ = Process({postfix_, "-c", configDir(), "start-fg"}, dir_ / "postfix.log");
-      if (waitForGreeting(port_, bannerWord(dir_), std::chrono::seconds(10))) return;
+      if (waitForGreeting(process_, port_, bannerWord(dir_), kPeerStartTimeout)) return;
+      const bool exited = !process_.running();
       runCommand({postfix_, "-c", configDir(), "stop"}, &out);
       process_.wait(std::chrono::seconds(10));
-      if (o.port) break;  // a reserved port that did not come up: do not hide it by picking another
+      if (o.port || !exited) break;  // a reserved port, or neither up nor gone (peers.hpp): no second start
     }
     throw std::runtime_error("postfix (" + o.hostname + ") did not start: " + readFile(dir_ / "postfix.log"));
   }
@@ -487,8 +488,10 @@ class Exim {
                               << "smtp_banner = $smtp_active_hostname ESMTP " << bannerWord(dir_) << "\n"
                               << body((dir_ / "mail").string());
       process_ = Process({exim_, "-C", config(), "-bdf", "-q1s"}, dir_ / "exim.out");
-      if (waitForGreeting(port_, bannerWord(dir_), std::chrono::seconds(10))) return;
+      if (waitForGreeting(process_, port_, bannerWord(dir_), kPeerStartTimeout)) return;
+      const bool exited = !process_.running();
       stop();
+      if (!exited) break;  // neither up nor gone (peers.hpp): no second start
     }
     throw std::runtime_error("exim did not start: " + readFile(dir_ / "exim.out") + readFile(dir_ / "log" / "paniclog"));
   }
@@ -598,8 +601,10 @@ class SendingSendmail {
           runCommand(named({sendmail_, "-C", config(), "-bi"}), &out) != 0)
         throw std::runtime_error("makemap or newaliases failed: " + out);
       process_ = Process(named({sendmail_, "-C", config(), "-bD", "-q1s"}), dir_ / "sendmail.out");
-      if (waitForGreeting(port_, bannerWord(dir_), std::chrono::seconds(10))) return;
+      if (waitForGreeting(process_, port_, bannerWord(dir_), kPeerStartTimeout)) return;
+      const bool exited = !process_.running();
       stop();
+      if (!exited) break;  // neither up nor gone (peers.hpp): no second start
     }
     throw std::runtime_error("sendmail did not start: " + readFile(dir_ / "sendmail.out"));
   }
@@ -676,8 +681,10 @@ class OpenSmtpd {
                           hostname, (dir_ / "mailname").string()},
                          dir_ / "smtpd.out");
       // Its banner is "220 <name> ESMTP OpenSMTPD", the name this run gives it.
-      if (waitForGreeting(port_, hostname + " ESMTP OpenSMTPD", std::chrono::seconds(10))) return;
+      if (waitForGreeting(process_, port_, hostname + " ESMTP OpenSMTPD", kPeerStartTimeout)) return;
+      const bool exited = !process_.running();
       stop();
+      if (!exited) break;  // neither up nor gone (peers.hpp): no second start
     }
     throw std::runtime_error("smtpd did not start: " + readFile(dir_ / "smtpd.out"));
   }
@@ -910,8 +917,10 @@ class ReceivingCourier {
            authdaemond, (dir_ / "etc").string(), (dir_ / "spool").string(), root + "/usr/lib/courier", root,
            std::to_string(port_)},
           dir_ / "courier.out");
-      if (waitForGreeting(port_, bannerWord(dir_), std::chrono::seconds(10))) return;
+      if (waitForGreeting(process_, port_, bannerWord(dir_), kPeerStartTimeout)) return;
+      const bool exited = !process_.running();
       stopGroup(process_);
+      if (!exited) break;  // neither up nor gone (peers.hpp): no second start
     }
     throw std::runtime_error("Courier's couriertcpd did not start: " + readFile(dir_ / "courier.out"));
   }
@@ -1049,8 +1058,10 @@ class DovecotLmtp {
           << "userdb {\n  driver = passwd-file\n  args = " << d << "/users\n}\n"
           << "service lmtp {\n  inet_listener lmtp {\n    address = 127.0.0.1\n    port = " << port_ << "\n  }\n}\n";
       process_ = Process({dovecot, "-F", "-c", d + "/dovecot.conf"}, dir_ / "dovecot.out");
-      if (waitForGreeting(port_, bannerWord(dir_), std::chrono::seconds(10))) return;
+      if (waitForGreeting(process_, port_, bannerWord(dir_), kPeerStartTimeout)) return;
+      const bool exited = !process_.running();
       stopGroup(process_);
+      if (!exited) break;  // neither up nor gone (peers.hpp): no second start
     }
     throw std::runtime_error("dovecot did not start: " + readFile(dir_ / "dovecot.out") + log());
   }

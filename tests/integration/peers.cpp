@@ -86,13 +86,24 @@ std::string tcpGreeting(unsigned short port, std::chrono::milliseconds timeout) 
 
 }  // namespace
 
-bool waitForGreeting(unsigned short port, const std::string& word, std::chrono::milliseconds timeout) {
-  return waitForTcp(port, timeout) && tcpGreeting(port, timeout).find(word) != std::string::npos;
+bool waitUntilUp(Process& process, std::chrono::milliseconds timeout, const std::function<bool()>& ready) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (ready()) return true;
+    if (!process.running()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return false;
+}
+
+bool waitForGreeting(Process& process, unsigned short port, const std::string& word, std::chrono::milliseconds timeout) {
+  return waitUntilUp(process, timeout,
+                     [&] { return tcpGreeting(port, std::chrono::seconds(5)).find(word) != std::string::npos; });
 }
 
 bool waitForTcp(unsigned short port, std::chrono::milliseconds timeout) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  for (;;) {  // one try at least, however short the timeout
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -101,9 +112,9 @@ bool waitForTcp(unsigned short port, std::chrono::milliseconds timeout) {
     bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
     ::close(fd);
     if (ok) return true;
+    if (std::chrono::steady_clock::now() >= end) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
-  return false;
 }
 
 TempDir::TempDir() {
@@ -473,8 +484,11 @@ Postfix::Postfix(const std::vector<std::string>& domains, const std::vector<std:
     // Ready when this Postfix greets: a listening port alone may be another process's (a port
     // taken between freePort and master's bind: another test's peer, even another Postfix peer,
     // whose banner would name the same port), or a master whose smtpd never starts.
-    if (waitForGreeting(port_, "safetynet-test " + token, std::chrono::seconds(10))) return;
+    if (waitForGreeting(process_, port_, "safetynet-test " + token, kPeerStartTimeout)) return;
+    const bool exited = !process_.running();
     runCommand({postfix_, "-c", (dir_ / "etc").string(), "stop"}, &out);
+    process_.wait(std::chrono::seconds(10));
+    if (!exited) break;  // neither up nor gone: never a second start on the same directories
   }
   throw std::runtime_error("postfix did not start: " + readFile(dir_ / "postfix.log"));
 }

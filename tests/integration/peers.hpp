@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,9 +17,6 @@ std::string findProgram(const std::string& name);
 // A TCP+UDP port on 127.0.0.1 that nothing listens on right now.
 unsigned short freePort();
 bool waitForTcp(unsigned short port, std::chrono::milliseconds timeout);
-// Ready when the server on the port greets with `word` in its first line: a listening port alone
-// may be another process's (taken between freePort and the peer's bind: another test's peer).
-bool waitForGreeting(unsigned short port, const std::string& word, std::chrono::milliseconds timeout);
 
 // A fresh directory under /tmp, removed by the destructor.
 class TempDir {
@@ -53,6 +51,21 @@ class Process {
   int pid_ = -1;
   int exit_ = -1;
 };
+
+// How long a peer may take to come up. Postfix runs its start-up checks before its master (the
+// postfix-script's check-fatal and check-warn: a dozen postconf and find runs), which took more
+// than 10 s on a loaded 2-core machine; a peer that has exited is seen at once (below).
+inline constexpr std::chrono::seconds kPeerStartTimeout{60};
+// Ready when `process` greets on the port with `word` in its first line: a listening port alone
+// may be another process's (taken between freePort and the peer's bind: another test's peer).
+// False as soon as the process has exited (its bind failed: pick another port), or after
+// `timeout` with it still running: then stop it and give up. A second start on the same
+// directories would race the first: Postfix's start-up script and master outlive a killed
+// `postfix start-fg` (master makes its own session), and the first master took the port the
+// second configuration named, logging to the first one's file (seen as a silent, stalled peer).
+bool waitForGreeting(Process& process, unsigned short port, const std::string& word, std::chrono::milliseconds timeout);
+// The same with any readiness test (a listening port).
+bool waitUntilUp(Process& process, std::chrono::milliseconds timeout, const std::function<bool()>& ready);
 
 // unbound on 127.0.0.1:port with the given `local-zone`/`local-data` lines.
 class Unbound {

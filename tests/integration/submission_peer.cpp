@@ -97,10 +97,14 @@ SubmissionServer::SubmissionServer(const std::vector<std::string>& mailboxes, un
         << "maillog_file = /dev/stdout\nalias_maps =\nalias_database =\nsmtputf8_enable = yes\n";
     runCommand({postfix_, "-c", configDir(), "check"}, &out);
     process_ = Process({postfix_, "-c", configDir(), "start-fg"}, dir_ / "postfix.log");
-    if (waitForTcp(port_, std::chrono::seconds(10)) && waitForTcp(smtpsPort_, std::chrono::seconds(5))) return;
+    const auto listening = [this] {
+      return waitForTcp(port_, std::chrono::milliseconds(0)) && waitForTcp(smtpsPort_, std::chrono::milliseconds(0));
+    };
+    if (waitUntilUp(process_, kPeerStartTimeout, listening)) return;
+    const bool exited = !process_.running();
     runCommand({postfix_, "-c", configDir(), "stop"}, &out);
     process_.wait(std::chrono::seconds(10));
-    if (port) break;  // a reserved port that did not come up: do not hide it by picking another
+    if (port || !exited) break;  // a reserved port, or neither up nor gone (peers.hpp): no second start
   }
   throw std::runtime_error("postfix (submission) did not start: " + readFile(dir_ / "postfix.log"));
 }
