@@ -508,3 +508,20 @@ TEST(BounceSources, FrenchProvidersCodedRepliesSayWhatTheyAreAbout) {
   EXPECT_EQ(zoho.reason, "networkerror");
   EXPECT_FALSE(zoho.hard);
 }
+
+// Trend Micro's knowledge base: "Recipient address rejected: NO-DOMAIN" is its relay refusing a
+// sender it does not serve, and IMSS's "domain of forward path is not allowed" a recipient domain
+// it does not relay for; Broadcom's: "553-Message filtered" is its anti-spam verdict. None is about
+// the recipient's mailbox, whatever the words "recipient address" or the 5.7.1 beside them.
+TEST(BounceSources, GatewaysRelayAndSpamRefusalsAreNotTheRecipients) {
+  auto noDomain = read("kim@globex.test", "5.7.1", "554 5.7.1 <kim@globex.test>: Recipient address rejected: NO-DOMAIN",
+                       "failed", "RCPT");
+  EXPECT_EQ(noDomain.reason, "norelaying");
+  EXPECT_FALSE(noDomain.hard);
+  auto forwardPath = read("kim@globex.test", "", "550 domain of forward path is not allowed", "failed", "RCPT");
+  EXPECT_EQ(forwardPath.reason, "norelaying");
+  EXPECT_FALSE(forwardPath.hard);
+  auto filtered = read("kim@globex.test", "", "553 - Message Filtered", "failed", "DATA");
+  EXPECT_EQ(filtered.reason, "spamdetected");
+  EXPECT_FALSE(filtered.hard);
+}
