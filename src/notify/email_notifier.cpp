@@ -78,7 +78,8 @@ class PendingMailSends final : public asio::execution_context::service {
         p->work.reset();
         p->target = {};
       }
-    }  // the coroutine's frame is destroyed here, outside the locks
+    }  // the coroutine's frame is destroyed here, outside the locks (or, when the mail thread had
+       // posted it back already, by the scheduler's shutdown, which comes after this service's)
   }
 
   std::mutex mutex_;
@@ -102,7 +103,18 @@ Task<MailResult> sendOffThread(MailTransportPtr transport, std::string from, std
     sends.add(pending);
     asio::post(mailThread(), [transport, from = std::move(from), to = std::move(to), message = std::move(message),
                               pending, &sends]() mutable {
-      MailResult r = transport->send(from, to, message);
+      {
+        // Its io_context already gone (the daemon stopped while earlier sends took their time):
+        // no send. Nobody would record it, and the next start resends the alert from the outbox.
+        std::lock_guard lock(pending->mutex);
+        if (!pending->handler) return;
+      }
+      MailResult r;
+      try {
+        r = transport->send(from, to, message);
+      } catch (const std::exception& e) {  // a transport's bug must not end the process
+        r = {MailResult::Status::Unknown, std::string("the mail transport failed: ") + e.what()};
+      }
       std::lock_guard lock(pending->mutex);
       if (!pending->handler) return;  // the io_context shut down meanwhile: nothing of it to touch
       asio::post(pending->target, [pending, &sends, r = std::move(r)]() mutable {
@@ -111,6 +123,7 @@ Task<MailResult> sendOffThread(MailTransportPtr transport, std::string from, std
           std::lock_guard lock(pending->mutex);
           handler.swap(pending->handler);
           pending->work.reset();
+          pending->target = {};  // nothing of the io_context stays in what the mail thread may drop last
         }
         sends.remove(pending);  // on the caller's thread: its io_context, and so the service, live
         if (handler) std::move(handler)(std::move(r));
