@@ -132,11 +132,11 @@ Postfix receivingPostfix(const TempDir& dir, const std::vector<std::string>& ext
 // namespace and its mounts. Children that start sessions of their own, as OpenSMTPD's deliveries
 // do, are short-lived; their mounts and namespaces go with the last of them.
 void stopGroup(Process& p) {
-  const int pid = p.pid();
-  if (pid <= 0) return;
-  ::kill(-pid, SIGTERM);
+  const int group = p.group();  // also once the leader has exited: its helpers may live on
+  if (group <= 0) return;
+  ::kill(-group, SIGTERM);
   p.wait(std::chrono::seconds(10));
-  ::kill(-pid, SIGKILL);
+  ::kill(-group, SIGKILL);
 }
 
 // The rep's Maildir: every notice, whole.
@@ -384,30 +384,25 @@ class MaildirPostfix {
       std::ofstream(dir_ / "etc" / "master.cf") << "127.0.0.1:" << port_ << " inet n - n - - smtpd\n"
                                                 << postfixServices() << "virtual unix - n n - - virtual\n"
                                                 << "lmtp unix - - n - - lmtp\n";
-      std::ofstream cf(dir_ / "etc" / "main.cf");
-      cf << "compatibility_level = 3.6\n"
-         << "queue_directory = " << (dir_ / "queue").string() << "\n"
-         << "data_directory = " << (dir_ / "data").string() << "\n"
-         << "myhostname = " << o.hostname << "\nmydomain = " << o.domain << "\nmydestination =\n"
-         << "mynetworks = 127.0.0.0/8\ninet_interfaces = 127.0.0.1\nnotify_classes =\n"
-         << (o.relayPort ? "relayhost = [127.0.0.1]:" + std::to_string(o.relayPort) + "\n" : "")
-         << "transport_maps = texthash:" << (dir_ / "etc" / "transport").string() << "\n"
-         << "smtp_dns_support_level = disabled\n"
-         << "virtual_mailbox_domains = " << o.domain << "\n"
-         << "virtual_mailbox_base = " << (dir_ / "mail").string() << "\n"
-         << "virtual_mailbox_maps = texthash:" << (dir_ / "etc" / "vmailbox").string() << "\n"
-         << "virtual_uid_maps = static:" << idOf("-u", "postfix") << "\n"
-         << "virtual_gid_maps = static:" << idOf("-g", "postfix") << "\n"
-         << "maximal_queue_lifetime = 10s\nbounce_queue_lifetime = 10s\ndelay_warning_time = 1s\n"
-         << "queue_run_delay = 1s\nminimal_backoff_time = 1s\nmaximal_backoff_time = 2s\n"
-         << "maillog_file = /dev/stdout\nalias_maps =\nalias_database =\n"
-         << "smtpd_banner = $myhostname ESMTP " << bannerWord(dir_) << "\n";
-      for (const auto& line : o.extra) cf << line << "\n";
-      cf.close();
-      runCommand({postfix_, "-c", configDir(), "check"}, &out);
+      std::vector<std::string> cf = {
+          "compatibility_level = 3.6", "queue_directory = " + (dir_ / "queue").string(),
+          "data_directory = " + (dir_ / "data").string(), "myhostname = " + o.hostname, "mydomain = " + o.domain,
+          "mydestination =", "mynetworks = 127.0.0.0/8", "inet_interfaces = 127.0.0.1", "notify_classes =",
+          "transport_maps = texthash:" + (dir_ / "etc" / "transport").string(), "smtp_dns_support_level = disabled",
+          "virtual_mailbox_domains = " + o.domain, "virtual_mailbox_base = " + (dir_ / "mail").string(),
+          "virtual_mailbox_maps = texthash:" + (dir_ / "etc" / "vmailbox").string(),
+          "virtual_uid_maps = static:" + idOf("-u", "postfix"), "virtual_gid_maps = static:" + idOf("-g", "postfix"),
+          "maximal_queue_lifetime = 10s", "bounce_queue_lifetime = 10s", "delay_warning_time = 1s",
+          "queue_run_delay = 1s", "minimal_backoff_time = 1s", "maximal_backoff_time = 2s",
+          "maillog_file = /dev/stdout", "alias_maps =", "alias_database =",
+          "smtpd_banner = $myhostname ESMTP " + bannerWord(dir_)};
+      if (o.relayPort) cf.push_back("relayhost = [127.0.0.1]:" + std::to_string(o.relayPort));
+      std::ofstream(dir_ / "etc" / "main.cf") << postfixMainCf(cf, o.extra);
+      checkPostfixConfig(postfix_, configDir());
       process_ = Process({postfix_, "-c", configDir(), "start-fg"}, dir_ / "postfix.log");
       if (waitForGreeting(process_, port_, bannerWord(dir_), kPeerStartTimeout)) return;
       const bool exited = !process_.running();
+      ::kill(-process_.group(), SIGKILL);  // a start-up script still in its checks starts no master
       runCommand({postfix_, "-c", configDir(), "stop"}, &out);
       process_.wait(std::chrono::seconds(10));
       if (o.port || !exited) break;  // a reserved port, or neither up nor gone (peers.hpp): no second start
@@ -485,6 +480,9 @@ class Exim {
                               << "log_file_path = " << (dir_ / "log").string() << "/%slog\n"
                               << "local_interfaces = 127.0.0.1\ndaemon_smtp_ports = " << port_ << "\n"
                               << "tls_advertise_hosts =\n"
+                              // A taken port ends the daemon at once (by default it retries the
+                              // bind 9 times, 30 s apart): the test then picks another.
+                              << "daemon_startup_retries = 0\n"
                               << "smtp_banner = $smtp_active_hostname ESMTP " << bannerWord(dir_) << "\n"
                               << body((dir_ / "mail").string());
       process_ = Process({exim_, "-C", config(), "-bdf", "-q1s"}, dir_ / "exim.out");

@@ -156,7 +156,7 @@ Process::Process(const std::vector<std::string>& argv, const fs::path& log, cons
   std::vector<char*> envp;
   for (auto& e : environment) envp.push_back(e.data());
   envp.push_back(nullptr);
-  pid_ = ::fork();
+  pid_ = group_ = ::fork();
   if (pid_ < 0) {
     if (inputFd >= 0) ::close(inputFd);
     throw std::runtime_error("fork failed");
@@ -193,8 +193,9 @@ Process& Process::operator=(Process&& o) noexcept {
       wait(std::chrono::seconds(5));
     }
     pid_ = o.pid_;
+    group_ = o.group_;
     exit_ = o.exit_;
-    o.pid_ = -1;
+    o.pid_ = o.group_ = -1;
   }
   return *this;
 }
@@ -423,6 +424,31 @@ TlsServer::TlsServer() {
   throw std::runtime_error("openssl s_server did not start: " + readFile(dir_ / "s_server.log"));
 }
 
+std::string postfixMainCf(std::vector<std::string> lines, const std::vector<std::string>& extra) {
+  const auto keyOf = [](const std::string& line) {
+    std::string key = line.substr(0, line.find('='));
+    while (!key.empty() && key.back() == ' ') key.pop_back();
+    return key;
+  };
+  for (const auto& e : extra) {
+    auto same = std::find_if(lines.begin(), lines.end(), [&](const std::string& l) { return keyOf(l) == keyOf(e); });
+    if (same != lines.end()) *same = e;
+    else lines.push_back(e);
+  }
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+void checkPostfixConfig(const std::string& postfix, const std::string& configDir) {
+  std::string out;
+  runCommand({postfix, "-c", configDir, "check"}, &out);
+  if (out.find("warning:") != std::string::npos)
+    throw std::runtime_error("the test's Postfix configuration draws warnings (postfix check):\n" + out +
+                             "every Postfix process would log them at its start, and a burst of them can deadlock "
+                             "postlogd (tests/integration/peers.hpp)");
+}
+
 std::string postfixServices() {
   return "pickup unix n - n 60 1 pickup\ncleanup unix n - n - 0 cleanup\nqmgr unix n - n 300 1 qmgr\n"
          "rewrite unix - - n - - trivial-rewrite\nbounce unix - - n - 0 bounce\ndefer unix - - n - 0 bounce\n"
@@ -456,10 +482,6 @@ Postfix::Postfix(const std::vector<std::string>& domains, const std::vector<std:
       ra << "full@" << d << " 552 5.2.2 Mailbox full\n";
     }
   }
-  // A test's own smtputf8_enable replaces the default (twice in main.cf, every postconf run of
-  // Postfix's start-up warns, and a failing test's log is those warnings).
-  const bool setsSmtputf8 = std::any_of(extra_main_cf.begin(), extra_main_cf.end(),
-                                        [](const std::string& l) { return l.rfind("smtputf8_enable", 0) == 0; });
   // This peer's own banner word: its temporary directory's name, unique to it.
   const std::string token = dir_.path().filename().string() + "-" + std::to_string(::getpid());
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -467,30 +489,25 @@ Postfix::Postfix(const std::vector<std::string>& domains, const std::vector<std:
     std::ofstream(dir_ / "etc" / "master.cf")
         << "127.0.0.1:" << port_ << " inet n - n - - smtpd\n"
         << postfixServices();
-    std::ofstream(dir_ / "etc" / "main.cf")
-        << "compatibility_level = 3.6\n"
-        << "queue_directory = " << (dir_ / "queue").string() << "\n"
-        << "data_directory = " << (dir_ / "data").string() << "\n"
-        << "myhostname = mx.safetynet-test.test\nmydestination =\nmynetworks = 127.0.0.0/8\n"
-        << "inet_interfaces = 127.0.0.1\nsmtpd_banner = $myhostname ESMTP safetynet-test " << token << "\n"
-        << "virtual_mailbox_domains = texthash:" << (dir_ / "etc" / "vdomains").string() << "\n"
-        << "virtual_mailbox_maps = texthash:" << (dir_ / "etc" / "vmailbox").string() << "\n"
-        << "virtual_transport = discard:\n"
-        << "smtpd_recipient_restrictions = check_recipient_access texthash:" << (dir_ / "etc" / "rcpt_access").string()
-        << ", reject_unauth_destination\n"
-        << "maillog_file = /dev/stdout\nalias_maps =\nalias_database =\n"
-        << (setsSmtputf8 ? "" : "smtputf8_enable = yes\n");
-    {
-      std::ofstream more(dir_ / "etc" / "main.cf", std::ios::app);
-      for (const auto& line : extra_main_cf) more << line << "\n";
-    }
-    runCommand({postfix_, "-c", (dir_ / "etc").string(), "check"}, &out);
+    std::ofstream(dir_ / "etc" / "main.cf") << postfixMainCf(
+        {"compatibility_level = 3.6", "queue_directory = " + (dir_ / "queue").string(),
+         "data_directory = " + (dir_ / "data").string(), "myhostname = mx.safetynet-test.test", "mydestination =",
+         "mynetworks = 127.0.0.0/8", "inet_interfaces = 127.0.0.1",
+         "smtpd_banner = $myhostname ESMTP safetynet-test " + token,
+         "virtual_mailbox_domains = texthash:" + (dir_ / "etc" / "vdomains").string(),
+         "virtual_mailbox_maps = texthash:" + (dir_ / "etc" / "vmailbox").string(), "virtual_transport = discard:",
+         "smtpd_recipient_restrictions = check_recipient_access texthash:" + (dir_ / "etc" / "rcpt_access").string() +
+             ", reject_unauth_destination",
+         "maillog_file = /dev/stdout", "alias_maps =", "alias_database =", "smtputf8_enable = yes"},
+        extra_main_cf);
+    checkPostfixConfig(postfix_, (dir_ / "etc").string());
     process_ = Process({postfix_, "-c", (dir_ / "etc").string(), "start-fg"}, dir_ / "postfix.log");
     // Ready when this Postfix greets: a listening port alone may be another process's (a port
     // taken between freePort and master's bind: another test's peer, even another Postfix peer,
     // whose banner would name the same port), or a master whose smtpd never starts.
     if (waitForGreeting(process_, port_, "safetynet-test " + token, kPeerStartTimeout)) return;
     const bool exited = !process_.running();
+    ::kill(-process_.group(), SIGKILL);  // a start-up script still in its checks starts no master
     runCommand({postfix_, "-c", (dir_ / "etc").string(), "stop"}, &out);
     process_.wait(std::chrono::seconds(10));
     if (!exited) break;  // neither up nor gone: never a second start on the same directories

@@ -37,10 +37,13 @@ class Process {
   // (none: the test's own).
   Process(const std::vector<std::string>& argv, const std::filesystem::path& log,
           const std::vector<std::string>& env = {}, const std::filesystem::path& input = {});
-  Process(Process&& o) noexcept : pid_(o.pid_), exit_(o.exit_) { o.pid_ = -1; }
+  Process(Process&& o) noexcept : pid_(o.pid_), group_(o.group_), exit_(o.exit_) { o.pid_ = o.group_ = -1; }
   Process& operator=(Process&& o) noexcept;
   ~Process();
   int pid() const { return pid_; }
+  // Its process group (the child makes one of its own), still known once it has exited and been
+  // reaped: what it started may live on in the group (a daemon's helpers, a start-up script's).
+  int group() const { return group_; }
   void signal(int sig);
   // Exit status (or 128+signal), waiting at most `timeout`; -1 on timeout (or never started).
   int wait(std::chrono::milliseconds timeout = std::chrono::seconds(60));
@@ -49,20 +52,20 @@ class Process {
 
  private:
   int pid_ = -1;
+  int group_ = -1;
   int exit_ = -1;
 };
 
-// How long a peer may take to come up. Postfix runs its start-up checks before its master (the
-// postfix-script's check-fatal and check-warn: a dozen postconf and find runs), which took more
-// than 10 s on a loaded 2-core machine; a peer that has exited is seen at once (below).
+// How long a peer may take to come up: Postfix runs its start-up checks before its master (the
+// postfix-script's check-fatal and check-warn: a dozen postconf and find runs), seconds on a
+// loaded 2-core machine; a peer that has exited is seen at once (below).
 inline constexpr std::chrono::seconds kPeerStartTimeout{60};
 // Ready when `process` greets on the port with `word` in its first line: a listening port alone
 // may be another process's (taken between freePort and the peer's bind: another test's peer).
 // False as soon as the process has exited (its bind failed: pick another port), or after
-// `timeout` with it still running: then stop it and give up. A second start on the same
-// directories would race the first: Postfix's start-up script and master outlive a killed
-// `postfix start-fg` (master makes its own session), and the first master took the port the
-// second configuration named, logging to the first one's file (seen as a silent, stalled peer).
+// `timeout` with it still running: then kill its process group, stop it and give up. A second
+// start on the same directories would race the first (a Postfix master, in a session of its own,
+// outlives the start-up script that started it).
 bool waitForGreeting(Process& process, unsigned short port, const std::string& word, std::chrono::milliseconds timeout);
 // The same with any readiness test (a listening port).
 bool waitUntilUp(Process& process, std::chrono::milliseconds timeout, const std::function<bool()>& ready);
@@ -121,6 +124,16 @@ class Postgres {
 
 // The master.cf lines of the services a test Postfix needs besides its smtpd listeners.
 std::string postfixServices();
+// main.cf from a peer's own lines and a test's: a test's line replaces the peer's line of the same
+// key instead of following it. A key set twice makes every Postfix process warn at its start, and
+// every warning goes to postlogd (maillog_file): the kernel queues 10 datagrams on its socket
+// (net.unix.max_dgram_qlen), a burst of warnings from the processes of a starting Postfix filled
+// it, and postlogd, warning about the same line as it started, blocked on its own full socket;
+// then every process that logged blocked, smtpd too (a CI run's silent peer, SMTP_TIMEOUT; a
+// loaded machine's, 1 start in 27; found still blocked in unix_dgram_sendmsg an hour later).
+std::string postfixMainCf(std::vector<std::string> lines, const std::vector<std::string>& extra);
+// `postfix check`, refusing a configuration that draws any warning (above).
+void checkPostfixConfig(const std::string& postfix, const std::string& configDir);
 
 // A real Postfix on 127.0.0.1:port that knows some mailboxes, never delivers (discard transport),
 // and answers RCPT for special users from an access map (greylist@ 450 4.7.1, full@ 552 5.2.2).
