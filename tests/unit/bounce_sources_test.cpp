@@ -525,3 +525,35 @@ TEST(BounceSources, GatewaysRelayAndSpamRefusalsAreNotTheRecipients) {
   EXPECT_EQ(filtered.reason, "spamdetected");
   EXPECT_FALSE(filtered.hard);
 }
+
+// Interia's help page explains its own replies (pomoc.poczta.interia.pl, nId 6589600): "Recipient
+// doesn't want your mail" is the recipient's block list (the mailbox exists: filtered, soft);
+// "550 5.1.1 Account not found" is an account that "does not exist or has been blocked" (5.1.1,
+// about the address: hard, as RFC 3463 reads it); "550 5.2.1 Mailbox not available" a typo, a full
+// box or a suspended account (soft); the SPF refusal is about us. GoDaddy's bounce table (help
+// article 40685): "550 Recipient not found" and "Account does not exist" name an address that is
+// not valid ("Remove the invalid recipient"), "Account disabled" one that may take mail later.
+TEST(BounceSources, ProvidersHelpPagesOnTheirOwnReplies) {
+  auto doesntWant = read("kim@interia.pl", "5.7.1", "550 5.7.1 Recipient doesn't want your mail", "failed", "RCPT");
+  EXPECT_EQ(doesntWant.reason, "filtered");
+  EXPECT_FALSE(doesntWant.hard);
+  auto notFound = read("kim@interia.pl", "5.1.1", "550 5.1.1 Account not found", "failed", "RCPT");
+  EXPECT_EQ(notFound.reason, "userunknown");
+  EXPECT_TRUE(notFound.hard);
+  auto notAvailable = read("kim@interia.pl", "5.2.1", "550 5.2.1 Mailbox not available", "failed", "RCPT");
+  EXPECT_EQ(notAvailable.reason, "suspend");
+  EXPECT_FALSE(notAvailable.hard);
+  auto spf = read("kim@interia.pl", "5.7.0", "550 5.7.0 [SPF] host 192.0.2.7 is not allowed to send mail from domain acme.test",
+                  "failed", "MAIL");
+  EXPECT_EQ(spf.reason, "authfailure");
+  EXPECT_FALSE(spf.hard);
+  auto recipientNotFound = read("kim@globex.test", "", "550 Recipient not found", "failed", "RCPT");
+  EXPECT_EQ(recipientNotFound.reason, "userunknown");
+  EXPECT_TRUE(recipientNotFound.hard);
+  auto noAccount = read("kim@globex.test", "", "550 Account does not exist", "failed", "RCPT");
+  EXPECT_EQ(noAccount.reason, "userunknown");
+  EXPECT_TRUE(noAccount.hard);
+  auto disabled = read("kim@globex.test", "", "550 Account disabled", "failed", "RCPT");
+  EXPECT_EQ(disabled.reason, "suspend");
+  EXPECT_FALSE(disabled.hard);
+}
