@@ -78,6 +78,26 @@ std::string answeringHost(const BounceRecord& r, const ReportContext& ctx) {
   return r.reply_code.empty() ? hostName(ctx.reporting_mta) : std::string();
 }
 
+// Whether the server's reply gives an enhanced status after its code ("550 5.1.1", "550-5.1.1"),
+// the one place a reporting MTA takes it from (Sendmail's `enhsc`; Postfix's smtp_chat.c).
+bool replyCarriesStatus(const std::string& text) {
+  static const std::regex re(R"((?:^|[^\d.])[245]\d\d[ -]\s*[245]\.\d{1,3}\.\d{1,3}(?!\d|\.\d))");
+  return std::regex_search(text, re);
+}
+
+// The status the server's reply itself carries, when the report's Status is the reporting MTA's
+// reading of a bare reply code (derived_statuses: Sendmail's 5.1.3 for "553 sorry, that domain
+// isn't in my list of allowed rcpthosts (#5.7.1)"): the reply's qmail-style "#X.Y.Z", or "" for
+// none. The words' rules are matched against it (a rule for qmail's relay refusal asks for its
+// 5.7.1); the report's Status stays the evidence where the words name no cause of their own, as
+// the reporting MTA read the code. Unset when the Status is the server's.
+std::optional<std::string> wordsStatus(const RuleSet& set, const BounceRecord& r) {
+  if (r.status.size() < 5 || r.reply_code.empty() || replyCarriesStatus(r.diagnostic)) return std::nullopt;
+  if (!derivedStatus(set, r.status, r.reply_code, r.smtp_command)) return std::nullopt;
+  const std::string own = replyStatus(r.diagnostic);
+  return !own.empty() && own[0] == r.status[0] ? own : std::string();
+}
+
 bool deadAddressReason(const std::string& r) {
   return r == "userunknown" || r == "hostunknown" || r == "hasmoved" || r == "notaccept";
 }
@@ -109,14 +129,20 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
   }
   for (const auto* h : {&ctx.reporting_mta, &ctx.remote_mta})
     if (!h->empty()) e.hosts.push_back(asciiLower(*h));
+  e.words_status = wordsStatus(*rules, r);
   r.remote_host = answeringHost(r, ctx);
   const Decision d = decide(e);
   std::vector<std::string> why;
+  // A hard bounce that rests on such a status: the admin sees whose reading it was.
+  if (e.words_status && d.hard && !deadAddressReason(d.words))
+    if (const DerivedStatus* ds = derivedStatus(*rules, r.status, r.reply_code, r.smtp_command))
+      why.push_back("the status " + r.status + " is " + ds->mta + "'s reading of a bare " + r.reply_code +
+                    (ds->stage.empty() ? std::string() : " at RCPT"));
   if (r.reason.empty()) r.reason = vendor;
   if (r.reason.empty()) {
     r.reason = d.reason;
     r.rule = d.rule;
-    why = d.steps;
+    why.insert(why.end(), d.steps.begin(), d.steps.end());
   } else if (!vendor.empty()) {
     // The words' rule named the same reason, and nothing changed it: it is the reading's rule too.
     if (!d.rule.empty() && vendor == d.words && vendor == d.reason) r.rule = d.rule;

@@ -219,6 +219,7 @@ std::shared_ptr<const RuleSet> buildRuleSet(const std::string& admin_yaml, const
   auto set = std::make_shared<RuleSet>();
   set->rules.status_codes = builtin->rules.status_codes;
   set->rules.reply_codes = builtin->rules.reply_codes;
+  set->rules.derived_statuses = builtin->rules.derived_statuses;
   set->rules.permanence_markers = builtin->rules.permanence_markers;
   set->rules.delay_markers = builtin->rules.delay_markers;
   set->rules.stage_markers = builtin->rules.stage_markers;
@@ -255,6 +256,8 @@ std::shared_ptr<const RuleSet> buildRuleSet(const std::string& admin_yaml, const
     errors.push_back(admin_path + ": permanence_markers, delay_markers and stage_markers are built in; read a wording with a rule");
   if (!admin.reply_codes.empty())
     errors.push_back(admin_path + ": reply_codes: the RFC meanings are built in; override a reading with a rule");
+  if (!admin.derived_statuses.empty())
+    errors.push_back(admin_path + ": derived_statuses: the MTAs' tables are built in; read a wording with a rule");
   index(*set);
   if (errors.size() > before) return nullptr;
   return set;
@@ -283,7 +286,7 @@ std::vector<const WordingRule*> matching(const RuleSet& set, const Evidence& e, 
   for (const auto& r : set.rules.rules) {
     if (!wordsMatch(r, text)) continue;
     if (!words_only) {
-      if (!statusHolds(r.status, e.status)) continue;
+      if (!statusHolds(r.status, e.words_status.value_or(e.status))) continue;
       if (!replyHolds(r.reply, e)) continue;
       if (!r.action.empty() && r.action != e.action) continue;
       if (!stageHolds(r.stage, e.stage) || !hostHolds(r.hosts, e, text) || !domainHolds(r.domains, e)) continue;
@@ -356,6 +359,13 @@ const StatusCodeFact* statusFact(const RuleSet& set, const std::string& status) 
   const std::string cls = status.substr(0, a), subject = status.substr(a + 1, b - a - 1), detail = status.substr(b + 1);
   for (const std::string& code : {status, "X." + subject + "." + detail, "X." + subject + ".X", cls + ".X.X"})
     if (auto it = set.facts.find(code); it != set.facts.end()) return it->second;
+  return nullptr;
+}
+
+const DerivedStatus* derivedStatus(const RuleSet& set, const std::string& status, const std::string& reply,
+                                   const std::string& stage) {
+  for (const auto& d : set.rules.derived_statuses)
+    if (d.status == status && d.reply == reply && (d.stage.empty() || stage.empty() || stage == "RCPT")) return &d;
   return nullptr;
 }
 

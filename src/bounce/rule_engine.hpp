@@ -4,6 +4,7 @@
 // (bounces.rules_file) adds rules tried before the built-in ones and may disable built-in ones.
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ struct Evidence {
   bool permanent_report = false;   // the report says its failures are permanent (permanence_markers)
   std::string reporting_mta;       // the one of `hosts` that wrote the report (lower case), "" if none
   std::string recipient_domain;    // the failed recipient's domain (lower case), "" if unknown
+  // The status the server's own reply carries, for the rules' `status:` conditions, when the
+  // report's Status is the reporting MTA's reading of a bare reply code (derived_statuses): the
+  // reply's qmail-style "#X.Y.Z", or "" (none). Unset: the report's status is the server's.
+  std::optional<std::string> words_status;
 };
 
 // The rules in force: the admin's, then the built-in ones it did not disable.
@@ -64,6 +69,11 @@ bool hedgedMatch(const WordingRule& r, const Evidence& e);
 std::string lookupOfAnotherHost(const std::vector<const WordingRule*>& matched, const Evidence& e);
 // The most specific status-code fact for a status ("5.1.1" -> 5.1.1, X.1.1, X.1.X, 5.X.X), or nullptr.
 const StatusCodeFact* statusFact(const RuleSet& set, const std::string& status);
+// The derived_statuses entry whose status a report's `status` is for its bare `reply` at `stage`
+// (an entry with stage rcpt holds at RCPT or an unknown stage), or nullptr. Whether the reply
+// carries a status of its own is the caller's to check.
+const DerivedStatus* derivedStatus(const RuleSet& set, const std::string& status, const std::string& reply,
+                                   const std::string& stage);
 // The basic reply code's fact ("552"), or nullptr.
 const ReplyCodeFact* replyFact(const RuleSet& set, const std::string& reply);
 // Whether a report's text holds one of the permanence markers.

@@ -224,7 +224,7 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     if (!root.IsNull()) errors.push_back(at + "not a mapping of status_codes, rules, vendor_codes, disable");
     return out;
   }
-  static const std::set<std::string> kKeys = {"version",      "read_on",           "status_codes",  "reply_codes",
+  static const std::set<std::string> kKeys = {"version",      "read_on",           "status_codes",  "reply_codes",  "derived_statuses",
                                                "rules",        "permanence_markers", "host_meanings", "stage_markers",
                                                "vendor_codes", "disable",          "delay_markers"};
   for (const auto& kv : root) {
@@ -250,6 +250,18 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
       continue;
     }
     out.reply_codes.push_back(f);
+  }
+  for (const auto& n : root["derived_statuses"]) {
+    DerivedStatus d{text(n, "mta"), text(n, "reply"), text(n, "stage"), text(n, "status"), sourceRef(n)};
+    static const std::regex code(R"([45]\d\d)"), status(R"([45]\.\d{1,3}\.\d{1,3})");
+    const bool ok = std::regex_match(d.reply, code) && std::regex_match(d.status, status) && d.reply[0] == d.status[0] &&
+                    (d.stage.empty() || d.stage == "rcpt") && !d.mta.empty() && !d.source_ref.empty();
+    if (!ok) {
+      errors.push_back(at + "derived status " + d.reply + " -> " + d.status +
+                       ": needs an mta, a 4xx or 5xx reply, a status of its class, stage rcpt or none, and a source");
+      continue;
+    }
+    out.derived_statuses.push_back(d);
   }
   readVendorTables(root["vendor_codes"], out, errors, at);
   // Sentences an MTA writes into its own reports: a phrase and where it was read, nothing more.

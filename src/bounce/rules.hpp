@@ -27,6 +27,13 @@ struct ReplyCodeFact {
   std::string code, meaning, reason;  // reason "onhold" names none: the words must
 };
 
+// A status a reporting MTA writes of its own for a server reply that carries none (Sendmail's
+// smtptodsn() and its RCPT table): it restates the reply code and is no evidence beyond it.
+struct DerivedStatus {
+  std::string mta, reply, stage, status;  // stage "" for any command, else "rcpt"
+  std::string source_ref;
+};
+
 struct WordingRule {
   std::string id, kind, match;  // kind: phrase | regex
   // Conditions, "" when none. status: globs ('*' any run) separated by '|', `none` for a report
@@ -106,6 +113,7 @@ struct StageMarker {
 struct BounceRules {
   std::vector<StatusCodeFact> status_codes;
   std::vector<ReplyCodeFact> reply_codes;
+  std::vector<DerivedStatus> derived_statuses;
   std::vector<HostMeaning> host_meanings;
   std::vector<WordingRule> rules;
   std::vector<VendorTable> vendor_tables;

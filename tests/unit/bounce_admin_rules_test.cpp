@@ -112,12 +112,15 @@ reply_codes:
   - {code: '550', reason: userunknown, hard: true, source: {ref: x}}
 stage_markers:
   - {kind: phrase, match: 'after rcpt', stages: {any: rcpt}, source: {ref: x}}
+derived_statuses:
+  - {mta: sendmail, reply: '550', stage: rcpt, status: '5.1.1', source: {ref: x}}
 )",
                             "rules.yaml", errors));
   const std::string keys = joined(errors);
   EXPECT_NE(keys.find("rules.yaml: unknown key rule "), std::string::npos) << keys;
   EXPECT_NE(keys.find("rules.yaml: reply_codes: the RFC meanings are built in"), std::string::npos) << keys;
   EXPECT_NE(keys.find("rules.yaml: permanence_markers, delay_markers and stage_markers are built in"), std::string::npos) << keys;
+  EXPECT_NE(keys.find("rules.yaml: derived_statuses: the MTAs' tables are built in"), std::string::npos) << keys;
   errors.clear();
   EXPECT_FALSE(loadRuleSetFile("/nonexistent/bounce-rules.yaml", errors));
   EXPECT_NE(joined(errors).find("/nonexistent/bounce-rules.yaml: cannot read"), std::string::npos);

@@ -557,3 +557,33 @@ TEST(BounceSources, ProvidersHelpPagesOnTheirOwnReplies) {
   EXPECT_EQ(disabled.reason, "suspend");
   EXPECT_FALSE(disabled.hard);
 }
+
+// Sendmail writes a Status of its own for a reply without one: 5.1.1 for a bare 550 to RCPT,
+// 5.1.3 for a bare 553 (usersmtp.c:2607-2621), with its own "User unknown" line. Words that name
+// a cause outrank that reading: qmail's relay refusal keeps its own #5.7.1 (qmail-smtpd.c:79),
+// Exim's ACL deny with no message of its own says "Administrative prohibition" (smtp_in.c:3226),
+// and its default configuration refuses every RCPT after too many bad ones (configure.default:
+// 465-477). None is about the recipient. Where the words name nothing, the status stays Sendmail's
+// reading of the code, and the record says so.
+TEST(BounceSources, SendmailsStatusForABareReplyIsItsReadingOfTheCode) {
+  auto rcpthosts = read("kim@acme.test", "5.1.3", "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)",
+                        "failed", "RCPT");
+  EXPECT_EQ(rcpthosts.reason, "norelaying");
+  EXPECT_FALSE(rcpthosts.hard);
+  auto prohibition = read("kim@acme.test", "5.1.1", "550 Administrative prohibition", "failed", "RCPT");
+  EXPECT_EQ(prohibition.reason, "policyviolation");
+  EXPECT_FALSE(prohibition.hard);
+  for (const std::string status : {"5.0.0", "5.1.1"}) {
+    auto tooMany = read("kim@acme.test", status, "550 Rejected for too many bad recipients", "failed", "RCPT");
+    EXPECT_EQ(tooMany.reason, "policyviolation") << status;
+    EXPECT_FALSE(tooMany.hard) << status;
+  }
+  auto bare = read("kim@acme.test", "5.1.1", "550 <kim@acme.test> recipient rejected", "failed", "RCPT");
+  EXPECT_EQ(bare.reason, "userunknown");
+  EXPECT_TRUE(bare.hard);
+  EXPECT_NE(bare.why.find("sendmail's reading of a bare 550 at RCPT"), std::string::npos) << bare.why;
+  // A status the server gave is the server's: no such note, and its rules see it.
+  auto own = read("kim@acme.test", "5.1.1", "550 5.1.1 <kim@acme.test> recipient rejected", "failed", "RCPT");
+  EXPECT_TRUE(own.hard);
+  EXPECT_EQ(own.why.find("sendmail's"), std::string::npos) << own.why;
+}

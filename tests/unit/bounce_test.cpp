@@ -1346,8 +1346,9 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 701u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 703u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 2u);
+  EXPECT_EQ(rules.derived_statuses.size(), 16u);  // Sendmail's, usersmtp.c and savemail.c
   EXPECT_EQ(rules.host_meanings.size(), 2u);
   EXPECT_EQ(rules.permanence_markers.size(), 2u);
   EXPECT_EQ(rules.delay_markers.size(), 11u);
@@ -1383,14 +1384,20 @@ rules:
   - {id: no-source, kind: phrase, match: 'x', reason: blocked}
   - {id: bad-regex, kind: regex, match: '(unclosed', reason: blocked, source: {ref: x}}
   - {id: temporary-hard, kind: phrase, match: 'try again', status: '4.1.1', reason: userunknown, hard: true, source: {ref: x}}
+derived_statuses:
+  - {mta: sendmail, reply: '550', stage: rcpt, status: '5.1.1', source: {ref: x}}
+  - {mta: sendmail, reply: '550', status: '4.2.0', source: {ref: x}}
+  - {mta: sendmail, reply: '553', stage: data, status: '5.1.3', source: {ref: x}}
+  - {mta: sendmail, reply: '553', status: '5.1.3'}
 )", errors);
   EXPECT_EQ(rules.status_codes.size(), 1u);
+  EXPECT_EQ(rules.derived_statuses.size(), 1u);
   ASSERT_EQ(rules.rules.size(), 1u);
   EXPECT_EQ(rules.rules[0].id, "ok");
   EXPECT_TRUE(rules.rules[0].hard);
-  EXPECT_EQ(errors.size(), 5u);
+  EXPECT_EQ(errors.size(), 8u);  // and three derived statuses: another class, a stage, no source
   loadBounceRules("rules: [", errors);
-  EXPECT_EQ(errors.size(), 6u);
+  EXPECT_EQ(errors.size(), 9u);
 }
 
 // The stage comes from the data's stage markers (data/bounce/rules.yaml `stage_markers`), each the
