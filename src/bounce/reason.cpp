@@ -262,6 +262,10 @@ std::string findReplyCode(const std::string& text) {
 
 std::string findCommand(const std::string& text) {
   const std::string t = asciiLower(text);
+  const std::string words = lowerCollapsed(text);
+  static const std::map<std::string, std::string> names = {
+      {"connect", "CONN"}, {"helo", "HELO"}, {"mail", "MAIL"}, {"rcpt", "RCPT"}, {"data", "DATA"}, {"eod", "EOD"},
+      {"local", "LOCAL"}, {"unknown", ""}};
   // A Sendmail-style transcript: the command sent just before the first 4xx/5xx answer.
   {
     std::istringstream in(t);
@@ -281,6 +285,11 @@ std::string findCommand(const std::string& text) {
         // them after ">>> DATA": a reply followed by another before the next command answered a
         // RCPT; the last one answers DATA (RFC 2920 3.1: replies come in the commands' order).
         if (last == "data") {
+          // A mail system whose transcript shows DATA only after the message was sent says so
+          // (stage_markers with `transcript: data`): no RCPT reply can follow it there.
+          for (const auto& m : activeRules()->rules.stage_markers)
+            if (m.transcript == "data" && words.find(m.match) != std::string::npos && m.stages.count("any"))
+              return names.at(m.stages.at("any"));
           std::string next = line;
           // The reply's last line is "NNN text"; "NNN-text" lines continue it.
           while (next.size() > got + 7 && next[got + 7] == '-' && std::getline(in, next)) {
@@ -301,8 +310,8 @@ std::string findCommand(const std::string& text) {
   }
   // The words of the mail systems that say which command a reply answered (stage_markers in
   // data/bounce/rules.yaml, in its order).
-  const std::string words = lowerCollapsed(text);
   for (const auto& m : activeRules()->rules.stage_markers) {
+    if (!m.transcript.empty()) continue;
     std::string key = "any";
     if (m.kind == "phrase") {
       if (words.find(m.match) == std::string::npos) continue;
@@ -316,9 +325,6 @@ std::string findCommand(const std::string& text) {
     auto it = m.stages.find(key);
     if (it == m.stages.end()) it = m.stages.find("any");
     if (it == m.stages.end()) continue;
-    static const std::map<std::string, std::string> names = {
-        {"connect", "CONN"}, {"helo", "HELO"}, {"mail", "MAIL"}, {"rcpt", "RCPT"}, {"data", "DATA"}, {"eod", "EOD"},
-        {"local", "LOCAL"}, {"unknown", ""}};
     return names.at(it->second);
   }
   return "";

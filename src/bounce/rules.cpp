@@ -286,8 +286,10 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     StageMarker m;
     m.kind = text(n, "kind");
     m.match = text(n, "match");
+    m.transcript = text(n, "transcript");
     m.source_ref = sourceRef(n);
-    bool ok = (m.kind == "phrase" || m.kind == "regex") && !m.match.empty() && !m.source_ref.empty() && n["stages"].IsMap();
+    bool ok = (m.kind == "phrase" || m.kind == "regex") && !m.match.empty() && !m.source_ref.empty() && n["stages"].IsMap() &&
+              (m.transcript.empty() || (m.transcript == "data" && m.kind == "phrase"));
     if (ok) {
       for (const auto& kv : n["stages"]) {
         const std::string stage = kv.second.IsScalar() ? kv.second.as<std::string>() : std::string();
@@ -307,7 +309,7 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     if (!ok) {
       errors.push_back(at + "stage marker '" + m.match +
                        "': needs kind phrase|regex, a match that compiles, stages (connect, helo, mail, rcpt, data, eod, "
-                       "local, unknown) and a source");
+                       "local, unknown), a source, and transcript only `data` with a phrase");
       continue;
     }
     out.stage_markers.push_back(std::move(m));

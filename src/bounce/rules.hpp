@@ -105,6 +105,10 @@ struct HostMeaning {
 struct StageMarker {
   std::string kind, match;  // phrase (lower-cased, whitespace collapsed) | regex (compiled lower-cased)
   std::map<std::string, std::string> stages;  // key -> connect|helo|mail|rcpt|data|eod|local|unknown
+  // `transcript: data`: a phrase of one mail system's report that says what its session
+  // transcript's ">>> DATA" answered (Courier logs DATA only once the message was sent); tried
+  // only for such a transcript, never as a stage of its own.
+  std::string transcript;
   std::string source_ref;
   std::regex re;
   std::vector<std::string> literals;  // kind regex: words any match holds (requiredLiterals); none: no filter

@@ -329,6 +329,34 @@ TEST(BounceReason, UserUnknownAtTheEndOfTheMessageIsAFiltersNeverAHardBounce) {
   }
 }
 
+// Courier logs a refused RCPT under its own "RCPT TO:<...>" line, pipelined or not, and ">>> DATA"
+// only for the recipients whose RCPT was taken (libesmtp.C:2415-2430, 2595-2616, 2685-2697): under
+// its ">>> DATA" a 5.1.1 is the answer to the message, a gateway's, not Sendmail's pipelined RCPT
+// reply. The same transcript without Courier's notice is still read as Sendmail's.
+TEST(BounceReason, UnderCouriersDataAUserUnknownIsTheAnswerToTheMessage) {
+  const auto report = [](const std::string& banner) {
+    return "From: Courier mail server at mail.acme.test <@>\r\nTo: rep@acme.test\r\nSubject: NOTICE: mail delivery status.\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n"
+           "--b\r\nContent-Type: text/plain\r\n\r\n" + banner +
+           "Your message to the following recipients cannot be delivered:\r\n\r\n<kim@globex.test>:\r\n"
+           "     mx.globex.test [192.0.2.10]:\r\n >>> DATA\r\n <<< 550 5.1.1 <kim@globex.test>... User unknown\r\n\r\n"
+           "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.acme.test\r\n\r\n"
+           "Final-Recipient: rfc822; kim@globex.test\r\nAction: failed\r\nStatus: 5.0.0\r\n"
+           "Remote-MTA: dns; mx.globex.test [192.0.2.10]\r\nDiagnostic-Code: smtp; 550 5.1.1 <kim@globex.test>... User unknown\r\n"
+           "\r\n--b--\r\n";
+  };
+  auto courier = classify(report("This is a delivery status notification from mail.acme.test,\r\n"
+                                  "running the Courier mail server, version 1.0.16.\r\n\r\n"));
+  ASSERT_EQ(courier.records.size(), 1u) << courier.error;
+  EXPECT_EQ(courier.records[0].smtp_command, "EOD");
+  EXPECT_EQ(courier.records[0].reason, "filtered");
+  EXPECT_FALSE(courier.records[0].hard);
+  auto other = classify(report("This is a delivery status notification.\r\n\r\n"));
+  ASSERT_EQ(other.records.size(), 1u) << other.error;
+  EXPECT_EQ(other.records[0].smtp_command, "DATA");
+  EXPECT_TRUE(other.records[0].hard);
+}
+
 TEST(BounceReason, CodesAndWords) {
   EXPECT_EQ(decideReason("5.1.1", "550", "User unknown", "RCPT", "failed"), "userunknown");
   // "User unknown" after DATA without an addressing code: a filter, soft.
