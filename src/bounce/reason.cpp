@@ -199,7 +199,12 @@ Decision decide(const Evidence& e) {
   // the recipient's address or domain is dead are about the recipient (RFC 3463's X.1.x subjects in
   // words), and the class says whether it is permanent.
   // (A rule's own words after a hedge, "may not exist", are no evidence: the system does not know.)
-  const bool evidence = (fact && fact->hard) ||
+  // A status the reporting MTA wrote for the bare reply code (Sendmail's 5.1.1 for a 550 to RCPT,
+  // derived_statuses) does not overrule a rule that says its dead-address words are not enough
+  // (OpenSMTPD's "550 Invalid recipient:", also its relay refusal): the server said no more.
+  const bool wordsSayNotEnough = rule && rule->hard_stated && !rule->hard && recipientReason(rule->reason);
+  const bool statusEvidence = fact && fact->hard && !(e.words_status && wordsSayNotEnough);
+  const bool evidence = statusEvidence ||
                         (rule && (rule->hard || (!rule->hard_stated && recipientReason(rule->reason) && !hedgedMatch(*rule, e))));
   // Any other rule that holds and names a mailbox state or a refusal of us ("The user(s) account
   // is disabled." beside "550 user unknown"): the evidence disagrees, the reading stays soft.
@@ -224,6 +229,8 @@ Decision decide(const Evidence& e) {
   if (recipientReason(reason) && !hard)
     steps.push_back(act == "delayed" ? "soft: a delay notice, not a final failure"
                     : !permanent    ? "soft: the class is not permanent"
+                    : !evidence && fact && fact->hard
+                        ? "soft: the status " + status + " is the reporting MTA's reading of the bare reply, and the rule's source says these words are not enough"
                     : !evidence     ? "soft: nothing permanent about the recipient (no status that says so, or hedged words)"
                     : contradicted  ? "soft: the words contradict the status"
                     : conflicting   ? "soft: another rule that holds names a mailbox state or a refusal of us"

@@ -582,6 +582,11 @@ TEST(BounceSources, SendmailsStatusForABareReplyIsItsReadingOfTheCode) {
   EXPECT_EQ(bare.reason, "userunknown");
   EXPECT_TRUE(bare.hard);
   EXPECT_NE(bare.why.find("sendmail's reading of a bare 550 at RCPT"), std::string::npos) << bare.why;
+  // Nor does it overrule a rule whose source says its dead-address words are not enough:
+  // OpenSMTPD's "550 Invalid recipient:" is also its refusal to relay (lka_session.c:311-315).
+  auto invalid = read("kim@acme.test", "5.1.1", "550 Invalid recipient: <kim@acme.test>", "failed", "RCPT");
+  EXPECT_FALSE(invalid.hard);
+  EXPECT_NE(invalid.why.find("reading of the bare reply"), std::string::npos) << invalid.why;
   // A status the server gave is the server's: no such note, and its rules see it.
   auto own = read("kim@acme.test", "5.1.1", "550 5.1.1 <kim@acme.test> recipient rejected", "failed", "RCPT");
   EXPECT_TRUE(own.hard);
