@@ -592,3 +592,18 @@ TEST(BounceSources, SendmailsStatusForABareReplyIsItsReadingOfTheCode) {
   EXPECT_TRUE(own.hard);
   EXPECT_EQ(own.why.find("sendmail's"), std::string::npos) << own.why;
 }
+
+// Exim's "Unrouteable address" is its default text when no router takes an address, which its
+// spec's own examples give for an unknown local user as well as a domain not in DNS
+// (spec.xfpt:19316-19334). Answered to RCPT by the recipient's server, the address is dead there
+// and the domain has a mail host (it answered): userunknown, not a dead domain that our DNS would
+// set aside. Exim's own report of an address it could not route stays a dead domain.
+TEST(BounceSources, EximsUnrouteableAddressAtRcptIsTheAddressNotTheDomain) {
+  auto atRcpt = read("kim@globex.test", "5.0.0",
+                     "host mx.globex.test [192.0.2.7]\nSMTP error from remote mail server after RCPT TO:<kim@globex.test>:\n"
+                     "550 Unrouteable address");
+  EXPECT_EQ(atRcpt.reason, "userunknown");
+  EXPECT_TRUE(atRcpt.hard);
+  auto own = read("kim@globex.test", "", "Unrouteable address");
+  EXPECT_EQ(own.reason, "hostunknown");
+}
