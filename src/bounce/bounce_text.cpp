@@ -18,22 +18,118 @@ std::string trim(std::string s) {
   return s.substr(b, e - b + 1);
 }
 
+namespace {
+
+// An address's characters (RFC 5322 atext and dots; a domain's letters, digits, hyphens and
+// dots), and any byte of a UTF-8 sequence: RFC 6531 lets both parts hold UTF-8 (a U-label, a
+// local part such as "jürgen"). Read as ASCII only, "jürgen@müller.example" was "rgen@m".
+bool utf8Byte(char c) { return static_cast<unsigned char>(c) >= 0x80; }
+bool localChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || utf8Byte(c) ||
+         std::string_view("!#$%&'*+-/=?^_`{|}~.").find(c) != std::string_view::npos;
+}
+bool domainChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || utf8Byte(c) || c == '-' || c == '.'; }
+bool labelEdge(char c) { return std::isalnum(static_cast<unsigned char>(c)) || utf8Byte(c); }
+
+// How much of `d` (the text after an "@") is a domain: labels joined by dots, each opening and
+// ending with a letter, digit or UTF-8 byte; at least `min_labels` of them. 0 if none.
+size_t domainLength(std::string_view d, size_t min_labels) {
+  size_t end = 0, labels = 0, at = 0;
+  while (at < d.size()) {
+    size_t stop = at;
+    while (stop < d.size() && domainChar(d[stop]) && d[stop] != '.') ++stop;
+    size_t last = stop;
+    while (last > at && !labelEdge(d[last - 1])) --last;
+    if (last == at || !labelEdge(d[at])) break;
+    ++labels;
+    end = last;
+    if (last < stop || stop >= d.size() || d[stop] != '.') break;
+    at = stop + 1;
+  }
+  return labels >= min_labels ? end : 0;
+}
+
+// Every address in a text, in order, lower-cased (ASCII letters only: a UTF-8 local part is
+// compared as written). `min_labels` 2 asks for a domain with a dot.
+std::vector<std::string> addressesIn(const std::string& text, size_t min_labels) {
+  // Only around each "@", at most 256 characters either side (a local part has at most 64, a
+  // domain 255: RFC 5321 4.5.3.1): searched over the whole text, a long run of letters without
+  // "@" was tried from every start, quadratic in the line's length.
+  constexpr size_t kReach = 256;
+  std::vector<std::string> out;
+  size_t done = 0;  // the text before this is read (the end of the last address found)
+  for (size_t at = text.find('@'); at != std::string::npos; at = text.find('@', std::max(at + 1, done))) {
+    size_t begin = at;
+    while (begin > done && at - begin < kReach && localChar(text[begin - 1])) --begin;
+    size_t end = at + 1;
+    while (end < text.size() && end - at < kReach && domainChar(text[end])) ++end;
+    // Quoted in a sentence, 'a@b' or `a@b' (Exchange 5.5, TeX-style quotes): the quote is
+    // punctuation, not the local part's first character (RFC 5322 atext allows it, mail systems
+    // never hand one out).
+    if (begin < at && (text[begin] == '\'' || text[begin] == '`') && end < text.size() && text[end] == '\'') ++begin;
+    if (begin == at) continue;
+    const size_t domain = domainLength(std::string_view(text).substr(at + 1, end - at - 1), min_labels);
+    if (domain == 0) continue;
+    std::string a = asciiLower(text.substr(begin, at + 1 + domain - begin));
+    while (!a.empty() && (a.back() == '.' || a.back() == '-')) a.pop_back();
+    out.push_back(a);
+    done = at + 1 + domain;
+  }
+  return out;
+}
+
+// RFC 6533 3's utf-8-addr-xtext: a character as "\x{HEX}" (its code point), the rest as written.
+std::string decodedUtf8Xtext(const std::string& a) {
+  std::string out;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const size_t close = a.compare(i, 3, "\\x{") == 0 ? a.find('}', i + 3) : std::string::npos;
+    if (close == std::string::npos || close == i + 3 || close - i - 3 > 6) {
+      out += a[i];
+      continue;
+    }
+    unsigned long cp = 0;
+    bool hex = true;
+    for (size_t j = i + 3; j < close; ++j) {
+      const char c = a[j];
+      if (!std::isxdigit(static_cast<unsigned char>(c))) hex = false;
+      cp = cp * 16 + static_cast<unsigned long>(std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (std::tolower(c) - 'a' + 10));
+    }
+    if (!hex || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      out += a[i];
+      continue;
+    }
+    if (cp < 0x80) out += static_cast<char>(cp);
+    else if (cp < 0x800) out += {static_cast<char>(0xC0 | (cp >> 6)), static_cast<char>(0x80 | (cp & 0x3F))};
+    else if (cp < 0x10000)
+      out += {static_cast<char>(0xE0 | (cp >> 12)), static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), static_cast<char>(0x80 | (cp & 0x3F))};
+    else
+      out += {static_cast<char>(0xF0 | (cp >> 18)), static_cast<char>(0x80 | ((cp >> 12) & 0x3F)),
+              static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), static_cast<char>(0x80 | (cp & 0x3F))};
+    i = close;
+  }
+  return out;
+}
+
+}  // namespace
+
 // "rfc822; <a@b>" or "a@b" or "Name <a@b>" -> "a@b", lower-cased.
 std::string addressIn(const std::string& value) {
-  static const std::regex re(R"(([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?))");
-  std::smatch m;
-  if (std::regex_search(value, m, re)) return asciiLower(m[1].str());
-  return "";
+  const auto found = addressesIn(value, 1);
+  return found.empty() ? std::string() : found.front();
 }
 
 // The report names the recipient it failed; a malformed address (a typo in the domain) is still
 // the one the sender's list holds, and the one a hard bounce must suppress. Only the address
 // token itself is taken: one '@' with something on both sides, no spaces, brackets or quotes.
+// RFC 6533's type for an internationalized address is "utf-8" (also written "utf8"), its
+// characters as UTF-8 or as "\x{HEX}".
 std::string reportedAddress(const std::string& field_value) {
   const std::string v = trim(field_value);
   const auto semi = v.find(';');
-  if (semi == std::string::npos || asciiLower(trim(v.substr(0, semi))) != "rfc822") return addressIn(v);
+  const std::string type = semi == std::string::npos ? std::string() : asciiLower(trim(v.substr(0, semi)));
+  if (type != "rfc822" && type != "utf-8" && type != "utf8") return addressIn(v);
   std::string a = trim(v.substr(semi + 1));
+  if (type != "rfc822") a = decodedUtf8Xtext(a);
   if (!a.empty() && a.front() == '<') {
     const auto close = a.find('>');
     a = close == std::string::npos ? a.substr(1) : a.substr(1, close - 1);
@@ -44,14 +140,10 @@ std::string reportedAddress(const std::string& field_value) {
   const bool plain = at != std::string::npos && at > 0 && at + 1 < a.size() && a.find('@') == at &&
                      a.find_first_of("<>()[],;:\"\\") == std::string::npos &&
                      std::none_of(a.begin(), a.end(), [](char c) { return static_cast<unsigned char>(c) < 0x21 || c == 0x7f; });
-  return plain ? asciiLower(a) : addressIn(v);
+  return plain ? asciiLower(a) : addressIn(type == "rfc822" ? v : a);
 }
 
 std::vector<Mention> mentionsOf(const std::string& lh, const std::vector<std::string>& addresses) {
-  auto localChar = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-/=?^_`{|}~.").find(c) != std::string_view::npos;
-  };
-  auto domainChar = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.'; };
   std::vector<Mention> out;
   for (const auto& address : std::set<std::string>(addresses.begin(), addresses.end())) {
     if (address.empty()) continue;
@@ -70,38 +162,7 @@ std::vector<Mention> mentionsOf(const std::string& lh, const std::vector<std::st
   return out;
 }
 
-std::vector<std::string> allAddresses(const std::string& text) {
-  static const std::regex re(R"(([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+))");
-  // The regex runs only around each "@", on at most 256 characters either side (a local part has
-  // at most 64, a domain 255: RFC 5321 4.5.3.1): searched over the whole text it tried every
-  // start of a long run of letters without "@" to its end, quadratic in the line's length.
-  static const std::string localChars = "!#$%&'*+/=?^_`{|}~-.";
-  auto isLocal = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || localChars.find(c) != std::string::npos; };
-  auto isDomain = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.'; };
-  constexpr size_t kReach = 256;
-  std::vector<std::string> out;
-  size_t done = 0;  // the text before this is read (the end of the last address found)
-  for (size_t at = text.find('@'); at != std::string::npos; at = text.find('@', std::max(at + 1, done))) {
-    size_t begin = at;
-    while (begin > done && at - begin < kReach && isLocal(text[begin - 1])) --begin;
-    size_t end = at + 1;
-    while (end < text.size() && end - at < kReach && isDomain(text[end])) ++end;
-    // Quoted in a sentence, 'a@b' or `a@b' (Exchange 5.5, TeX-style quotes): the quote is
-    // punctuation, not the local part's first character (RFC 5322 atext allows it, mail systems
-    // never hand one out).
-    if (begin < at && (text[begin] == '\'' || text[begin] == '`') && end < text.size() && text[end] == '\'') ++begin;
-    std::smatch m;
-    const std::string window = text.substr(begin, end - begin);
-    // Anchored at the window's start (the local part's first character): a search would try every
-    // later start too, quadratic again where "@"s come close together.
-    if (begin == at || !std::regex_search(window, m, re, std::regex_constants::match_continuous)) continue;
-    std::string a = asciiLower(m[1].str());
-    while (!a.empty() && (a.back() == '.' || a.back() == '-')) a.pop_back();
-    out.push_back(a);
-    done = begin + static_cast<size_t>(m.position(0) + m.length(0));
-  }
-  return out;
-}
+std::vector<std::string> allAddresses(const std::string& text) { return addressesIn(text, 2); }
 
 // RFC 822-style fields in a text ("Name: value" with continuation lines), grouped in blocks
 // separated by blank lines.

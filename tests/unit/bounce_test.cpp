@@ -2263,3 +2263,40 @@ TEST(BounceReason, AFrameThatNamesNothingLeavesTheReasonToTheWordsAfterIt) {
                 .reason,
             "onhold");
 }
+
+// RFC 6531 lets an address hold UTF-8 in both parts, and RFC 6533 reports one with the address
+// type "utf-8" (maddy writes "utf8"), its characters as UTF-8 or as "\x{HEX}". Read as ASCII only,
+// "jürgen@müller.example" was "rgen@m" and "josé.garcia@" ".garcia@": a hard bounce for an
+// address nobody was sent to, and none for the lead.
+TEST(BounceAbout, AnInternationalizedAddressIsReadWhole) {
+  const auto dsn = [](const std::string& finalRecipient) {
+    return "From: MAILER-DAEMON@mx.acme.test\r\nTo: rep@acme.test\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n"
+           "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDelivery failed.\r\n\r\n"
+           "--b\r\nContent-Type: message/global-delivery-status\r\n\r\nReporting-MTA: dns; mx.acme.test\r\n\r\n"
+           "Final-Recipient: " + finalRecipient + "\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+           "Diagnostic-Code: smtp; 550 5.1.1 User unknown (in reply to RCPT TO command)\r\n\r\n--b--\r\n";
+  };
+  for (const auto& [field, want] : std::vector<std::pair<std::string, std::string>>{
+           {"utf-8; jürgen@müller.example", "jürgen@müller.example"},
+           {"utf8; jürgen@müller.example", "jürgen@müller.example"},
+           {"utf-8; jos\\x{E9}.garcia@acme.example", "josé.garcia@acme.example"},
+           {"rfc822; françois@acme.example", "françois@acme.example"}}) {
+    auto c = classify(dsn(field));
+    ASSERT_EQ(c.records.size(), 1u) << field << " " << c.error;
+    EXPECT_EQ(c.records[0].recipient, want) << field;
+    EXPECT_TRUE(c.records[0].hard) << field;
+  }
+  // Exim's text notice and its X-Failed-Recipients.
+  auto exim = classify(
+      "From: Mail Delivery System <Mailer-Daemon@mx.acme.test>\r\nTo: rep@acme.test\r\n"
+      "Subject: Mail delivery failed: returning message to sender\r\nX-Failed-Recipients: josé.garcia@globex.example\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\n\r\nThis message was created automatically by mail delivery software.\r\n\r\n"
+      "A message that you sent could not be delivered to one or more of its\r\nrecipients. This is a permanent error. "
+      "The following address(es) failed:\r\n\r\n  josé.garcia@globex.example\r\n    host mx.globex.example [192.0.2.25]\r\n"
+      "    SMTP error from remote mail server after RCPT TO:<josé.garcia@globex.example>:\r\n"
+      "    550 5.1.1 <josé.garcia@globex.example>: Recipient address rejected: User unknown in virtual mailbox table\r\n");
+  ASSERT_EQ(exim.records.size(), 1u) << exim.error;
+  EXPECT_EQ(exim.records[0].recipient, "josé.garcia@globex.example");
+  EXPECT_TRUE(exim.records[0].hard);
+}
