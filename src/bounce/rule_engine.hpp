@@ -23,9 +23,10 @@ struct Evidence {
   bool permanent_report = false;   // the report says its failures are permanent (permanence_markers)
   std::string reporting_mta;       // the one of `hosts` that wrote the report (lower case), "" if none
   std::string recipient_domain;    // the failed recipient's domain (lower case), "" if unknown
-  // The status the server's own reply carries, for the rules' `status:` conditions, when the
-  // report's Status is the reporting MTA's reading of a bare reply code (derived_statuses): the
-  // reply's qmail-style "#X.Y.Z", or "" (none). Unset: the report's status is the server's.
+  // The status the server's own reply carries, when the report's Status is the reporting MTA's
+  // reading of a bare reply code (derived_statuses): the reply's qmail-style "#X.Y.Z", or ""
+  // (none). A rule's `status:` condition holds for it or for the report's. Unset: the report's
+  // status is the server's.
   std::optional<std::string> words_status;
 };
 

@@ -607,3 +607,24 @@ TEST(BounceSources, EximsUnrouteableAddressAtRcptIsTheAddressNotTheDomain) {
   auto own = read("kim@globex.test", "", "Unrouteable address");
   EXPECT_EQ(own.reason, "hostunknown");
 }
+
+// A recipient domain's null MX (RFC 7505) as Stalwart and mox word it: a permanent failure with
+// Status 5.0.0, where Postfix and maddy give 5.1.10, hard by itself. The words say the domain
+// takes no mail (delivery.rs:585-592; gather.go:26,146-152): hard, as the 5.1.10 is.
+TEST(BounceSources, StalwartsAndMoxsNullMxIsADomainThatTakesNoMail) {
+  for (const std::string words : {"Domain does not accept messages (null MX)",
+                                   "domain does not accept email as indicated with single dot for mx record"}) {
+    auto r = read("kim@globex.test", "5.0.0", words);
+    EXPECT_EQ(r.reason, "notaccept") << words;
+    EXPECT_TRUE(r.hard) << words;
+  }
+}
+
+// Stalwart writes the reply code's digits as the Status of a reply without one (queue/dsn.rs:
+// 636-648): qmail's relay refusal relayed by it comes as 5.5.3, "too many recipients" by RFC 3463.
+// The words' rule sees the reply's own #5.7.1.
+TEST(BounceSources, StalwartsStatusForABareReplyIsTheCodesDigits) {
+  auto r = read("kim@acme.test", "5.5.3", "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", "failed", "RCPT");
+  EXPECT_EQ(r.reason, "norelaying");
+  EXPECT_FALSE(r.hard);
+}
