@@ -628,3 +628,18 @@ TEST(BounceSources, StalwartsStatusForABareReplyIsTheCodesDigits) {
   EXPECT_EQ(r.reason, "norelaying");
   EXPECT_FALSE(r.hard);
 }
+
+// Three more system's own words, each about something other than the recipient's mailbox:
+// Gmail's refusal of a message for its content's security (its SMTP error reference), Domino's
+// router whose own queue is full (IRouteErr.java:55), mox's own suppression list (queue.go:1427).
+TEST(BounceSources, ContentQueueAndSuppressionAreNotTheMailbox) {
+  auto gmail = read("kim@gmail.com", "5.7.0",
+                    "552-5.7.0 This message was blocked because its content presents a potential\n552-5.7.0 security issue.");
+  EXPECT_EQ(gmail.reason, "securityerror");
+  auto domino = read("kim@acme.test", "", "Insufficient Queue Space - Router message queue is full.");
+  EXPECT_EQ(domino.reason, "systemfull");
+  auto mox = read("kim@acme.test", "5.0.0",
+                  "not delivering to recipient address kim@acme.test: address is on suppression list");
+  EXPECT_EQ(mox.reason, "suppressed");
+  EXPECT_FALSE(gmail.hard || domino.hard || mox.hard);
+}
