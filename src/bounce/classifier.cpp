@@ -233,6 +233,9 @@ bool readDsn(const MimeView& v, Classification& out) {
       if (recipient.empty()) continue;
       BounceRecord r;
       r.recipient = recipient;
+      if (const std::string original = reportedAddress(field(block, "original-recipient"));
+          original.find('@') != std::string::npos && asciiLower(original) != asciiLower(recipient))
+        r.sent_to = original;
       r.action = asciiLower(field(block, "action"));
       r.status = findStatus(field(block, "status"));
       const std::string code = field(block, "diagnostic-code");
@@ -431,6 +434,9 @@ Classification classify(const std::string& raw) {
       keepRepliesAboutOurSenderSoft(out.records, notAbout, recipientForms(*view));
       for (auto& r : out.records)
         if (r.hard && (notAbout.count(r.recipient) || reporterMailbox(r.recipient, *view))) r.hard = false;
+      // Nor a bounce counted for one of them as the address a message was sent to.
+      for (auto& r : out.records)
+        if (!r.sent_to.empty() && (notAbout.count(asciiLower(r.sent_to)) || reporterMailbox(r.sent_to, *view))) r.sent_to.clear();
       return out;
     }
   } catch (const std::exception& e) {  // std::regex on hostile input, for one

@@ -37,13 +37,37 @@ bool bouncedAsDeadDomain(Store& store, const BounceEvent& e) {
     if (past.hard && aboutTheDomain(past.reason) && past.at <= e.at && past.key != e.key) return true;
   return false;
 }
+
+// The records to count: each failed address's, and, for one the report says a message to another
+// address was forwarded or expanded to (BounceRecord::sent_to), a soft bounce of that address too.
+// That is the address a rep wrote to, and mail to it keeps failing while the forward stands; but a
+// forward and a list with one dead member look the same in a report, so never hard: repeated, the
+// soft bounces hold it.
+std::vector<BounceRecord> withAddressesSentTo(const std::vector<BounceRecord>& records) {
+  std::vector<BounceRecord> out = records;
+  std::set<std::string> named;
+  for (const auto& r : records) named.insert(asciiLower(r.recipient));
+  static const std::set<std::string> notFailures{"delivered", "relayed", "expanded", "delayed"};
+  for (const auto& r : records) {
+    if (r.sent_to.empty() || notFailures.count(asciiLower(r.action)) || r.reason == "delivered" || r.reason == "vacation" ||
+        r.reason == "feedback" || !named.insert(asciiLower(r.sent_to)).second)
+      continue;
+    BounceRecord forwarded = r;
+    forwarded.recipient = r.sent_to;
+    forwarded.sent_to.clear();
+    forwarded.hard = false;
+    forwarded.diagnostic = "forwarded or expanded to " + r.recipient + ": " + r.diagnostic;
+    out.push_back(std::move(forwarded));
+  }
+  return out;
+}
 }  // namespace
 
 ImportResult recordBounces(Store& store, const BouncesConfig& config, const Classification& c,
                            const std::string& message_id, const std::string& source, const std::string& sender,
                            TimePoint at, const IncidentAlert& alert) {
   ImportResult result;
-  for (const auto& r : c.records) {
+  for (const auto& r : withAddressesSentTo(c.records)) {
     if (r.recipient.empty()) continue;
     if (r.reason == "delivered" || r.reason == "vacation") {
       ++result.ignored;

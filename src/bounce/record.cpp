@@ -88,7 +88,7 @@ bool replyCarriesStatus(const std::string& text) {
 // The status the server's reply itself carries, when the report's Status is the reporting MTA's
 // reading of a bare reply code (derived_statuses: Sendmail's 5.1.3 for "553 sorry, that domain
 // isn't in my list of allowed rcpthosts (#5.7.1)"): the reply's qmail-style "#X.Y.Z", or "" for
-// none. The words' rules are matched against it (a rule for qmail's relay refusal asks for its
+// none. The words' rules are matched against it too (a rule for qmail's relay refusal asks for its
 // 5.7.1); the report's Status stays the evidence where the words name no cause of their own, as
 // the reporting MTA read the code. Unset when the Status is the server's.
 std::optional<std::string> wordsStatus(const RuleSet& set, const BounceRecord& r) {

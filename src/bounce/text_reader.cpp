@@ -272,6 +272,32 @@ bool namedAsFailed(const std::string& human, const std::string& lh, const std::s
   return false;
 }
 
+// The address a failed one was expanded from: Postfix writes "<%s> (expanded from <%s>): %s"
+// for a recipient an alias, a forward or a list produced (bounce_notify_util.c), wrapped at 79
+// columns, so the words may be split over lines. "" when none is named.
+std::string expandedFrom(const std::string& lowerText, const std::string& recipient) {
+  const std::string opening = "<" + asciiLower(recipient) + ">";
+  for (size_t at = lowerText.find(opening); at != std::string::npos; at = lowerText.find(opening, at + 1)) {
+    size_t i = at + opening.size();
+    auto word = [&](std::string_view w) {
+      const size_t from = lowerText.find_first_not_of(" \t\r\n", i);
+      if (from == std::string::npos || lowerText.compare(from, w.size(), w) != 0 || from == i) return false;
+      i = from + w.size();
+      return true;
+    };
+    if (!word("(expanded") || !word("from")) continue;
+    const size_t open = lowerText.find_first_not_of(" \t\r\n", i);
+    if (open == std::string::npos || lowerText[open] != '<') continue;
+    const size_t close = lowerText.find('>', open);
+    if (close == std::string::npos) continue;
+    const std::string original = lowerText.substr(open + 1, close - open - 1);
+    if (original.find('@') != std::string::npos && original.find_first_of(" \t\r\n<") == std::string::npos &&
+        original != asciiLower(recipient))
+      return original;
+  }
+  return {};
+}
+
 }  // namespace
 
 bool readText(const MimeView& v, Classification& out) {
@@ -597,6 +623,7 @@ bool readText(const MimeView& v, Classification& out) {
     static const std::regex reply(R"((?:^|[^\d.#:-])([45][0-7]\d[ -]))");
     std::smatch m;
     if (std::regex_search(done.diagnostic, m, reply)) done.diagnostic = done.diagnostic.substr(static_cast<size_t>(m.position(1)));
+    done.sent_to = expandedFrom(lh, done.recipient);
     out.records.push_back(done);
   }
   out.format = "text";

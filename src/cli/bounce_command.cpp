@@ -118,6 +118,9 @@ int bounceClassifyCommand(bool json, const std::vector<std::string>& files) {
                             {"hardbounce", r.hard ? 1 : 0},
                             {"action", r.action},
                             {"diagnostic", r.diagnostic}});
+      // The address the message was sent to, when the failed one is its forward (only then).
+      for (size_t i = 0; i < c.records.size(); ++i)
+        if (!c.records[i].sent_to.empty()) results[i]["sent_to"] = c.records[i].sent_to;
       J line = {{"file", in.name}};
       if (in.count > 1) line["message"] = in.index;  // an mbox: one line per message
       line["results"] = results;
@@ -130,7 +133,9 @@ int bounceClassifyCommand(bool json, const std::vector<std::string>& files) {
       for (const auto& r : c.records)
         std::cout << "  " << r.recipient << "  " << r.reason << (r.hard ? " (hard)" : "")
                   << (r.status.empty() ? "" : "  " + r.status) << (r.reply_code.empty() ? "" : "  " + r.reply_code)
-                  << (r.rule.empty() ? "" : "  rule " + r.rule) << (r.why.empty() ? "" : "\n    then: " + r.why)
+                  << (r.rule.empty() ? "" : "  rule " + r.rule)
+                  << (r.sent_to.empty() ? "" : "\n    sent to " + r.sent_to + ", forwarded or expanded to this address")
+                  << (r.why.empty() ? "" : "\n    then: " + r.why)
                   << "\n    " << r.diagnostic.substr(0, 200) << "\n";
     }
   }, [&](const std::string& file) {

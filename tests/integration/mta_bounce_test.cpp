@@ -1234,6 +1234,51 @@ TEST(MtaBounces, AReceiverThatAcceptedThenCouldNotDeliverWritesItsOwnNotice) {
       << "the first message reached jane";
 }
 
+TEST(MtaBounces, APostfixForwardToADeadMailboxNamesTheAddressItWasSentTo) {
+  // kim@acme.test forwards to kim.k@othermail.test (a virtual alias), which othermail.test's
+  // Postfix refuses at RCPT ("User unknown in virtual mailbox table"). acme.test's Postfix writes
+  // the notice: the forward's target in Final-Recipient, the address the rep wrote to in
+  // Original-Recipient and in its text "(expanded from <kim@acme.test>)" (bounce_notify_util.c).
+  // The record is the dead target's, hard; the address the message was sent to is kept beside it.
+  const unsigned short acmePort = freePort();
+  MaildirPostfix sender(sendingPostfix(acmePort, closedPort()));
+  MaildirPostfixOptions other;
+  other.hostname = "mx.othermail.test";
+  other.domain = "othermail.test";
+  other.mailboxes = {"jane"};
+  MaildirPostfix othermail(other);
+  TempDir dir;
+  std::ofstream(dir / "forwards") << "kim@acme.test kim.k@othermail.test\n";
+  MaildirPostfixOptions o;
+  o.hostname = "mx.acme.test";
+  o.domain = "acme.test";
+  o.mailboxes = {"jane"};
+  o.transport = {"sender.test smtp:[127.0.0.1]:" + std::to_string(sender.port()),
+                 "othermail.test smtp:[127.0.0.1]:" + std::to_string(othermail.port())};
+  o.extra = {"virtual_alias_maps = texthash:" + (dir / "forwards").string()};
+  o.port = acmePort;
+  MaildirPostfix acme(o);
+  writeMessages(dir);
+  sender.send(dir / "m1.eml", {"kim@acme.test"}, "");
+  const auto notices = waitForNotices([&] { return maildirMessages(sender.maildir()); }, 1, std::chrono::seconds(60));
+  ASSERT_EQ(notices.size(), 1u) << sender.log() << acme.log() << othermail.log();
+  const auto got = readAll(notices);
+  SCOPED_TRACE(describe(got));
+  EXPECT_TRUE(got.problems.empty());
+  ASSERT_NO_FATAL_FAILURE(expectOneReading(got, "kim.k@othermail.test", true, "userunknown"));
+  EXPECT_EQ(got.byRecipient.at("kim.k@othermail.test")[0].sent_to, "kim@acme.test");
+  EXPECT_EQ(got.byRecipient.count("kim@acme.test"), 0u);
+  // The same notice with its report taken out: Postfix's text alone names it.
+  std::string text = notices[0];
+  const size_t report = text.find("Content-Type: message/delivery-status");
+  ASSERT_NE(report, std::string::npos);
+  text.replace(report, std::string("Content-Type: message/delivery-status").size(), "Content-Type: text/x-removed");
+  const auto c = safetynet::bounce::classify(text);
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "kim.k@othermail.test");
+  EXPECT_EQ(c.records[0].sent_to, "kim@acme.test");
+}
+
 TEST(MtaBounces, APostfixThatDeliversThroughDovecotLmtpPassesItsRepliesOn) {
   // acme.test's Postfix takes any address at RCPT and delivers through Dovecot's LMTP, as most
   // Postfix sites do: Dovecot refuses an unknown user at RCPT ("550 5.1.1 <...> User doesn't

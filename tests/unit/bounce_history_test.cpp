@@ -288,6 +288,41 @@ TEST_F(BounceHistoryTest, SoftBouncesHoldForEscalatingTimesThenForGood) {
   EXPECT_EQ(signals("busy@acme.test"), V{"SOFT_BOUNCE_HOLD"});  // for good, whatever the clock says
 }
 
+// An address that forwards to a dead mailbox: the report's record is the dead target's (hard);
+// the address the rep wrote to is counted soft, since a list with one dead member reads the same,
+// and held once it repeats. A delay of the forward counts for neither.
+TEST_F(BounceHistoryTest, AnAddressForwardingToADeadMailboxIsCountedSoftAndHeldWhenItRepeats) {
+  const auto t = Clock::now() - hours(24 * 3);
+  auto forwardFails = [&](TimePoint at, const std::string& action) {
+    Classification c;
+    BounceRecord r;
+    r.recipient = "kim.k@othermail.test";
+    r.sent_to = "kim@acme.test";
+    r.reason = "userunknown";
+    r.hard = action == "failed";
+    r.status = action == "failed" ? "5.1.1" : "4.4.1";
+    r.action = action;
+    r.diagnostic = "550 5.1.1 <kim.k@othermail.test>: Recipient address rejected: User unknown";
+    c.records.push_back(r);
+    return recordBounces(*store, config, c, "msg-" + std::to_string(++serial), "test", "rep@seller.test", at, alert);
+  };
+  EXPECT_EQ(forwardFails(t, "delayed").recorded, 1);
+  EXPECT_FALSE(store->standing("kim@acme.test"));
+  EXPECT_EQ(forwardFails(t + hours(1), "failed").recorded, 2);
+  EXPECT_EQ(store->standing("kim.k@othermail.test")->state, "hard");
+  ASSERT_TRUE(store->standing("kim@acme.test"));
+  EXPECT_EQ(store->standing("kim@acme.test")->state, "watch");
+  EXPECT_EQ(store->standing("kim@acme.test")->soft_count, 1);
+  const auto events = store->bouncesFor("kim@acme.test", TimePoint{});
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_FALSE(events[0].hard);
+  EXPECT_NE(events[0].diagnostic.find("kim.k@othermail.test"), std::string::npos) << events[0].diagnostic;
+  forwardFails(t + hours(2), "failed");
+  forwardFails(t + hours(3), "failed");
+  EXPECT_EQ(store->standing("kim@acme.test")->state, "soft_hold");
+  EXPECT_EQ(signals("kim@acme.test"), V{"SOFT_BOUNCE_HOLD"});
+}
+
 TEST_F(BounceHistoryTest, SoftBouncesOutsideTheWindowDoNotAddUp) {
   const auto t = Clock::now() - hours(24 * 30);
   bounceAt(t, "far@acme.test", "mailboxfull");

@@ -558,6 +558,43 @@ TEST(BounceAbout, OnlyARefusalReadsAsRefusingOurSender) {
   EXPECT_EQ(alias.records[0].reason, "userunknown") << alias.records[0].why;
 }
 
+// A forward's dead target: Postfix names the failed address in Final-Recipient and the address the
+// message was sent to in Original-Recipient, and in its text "<%s> (expanded from <%s>)", wrapped
+// (bounce_notify_util.c). The record is the failed address's; the one it was sent to is kept
+// beside it (the history counts it soft), unless it is the same address or one of ours.
+TEST(BounceAbout, AForwardsDeadTargetKeepsTheAddressTheMessageWasSentTo) {
+  auto dsn = [](const std::string& original) {
+    return "From: MAILER-DAEMON@mail.acme.test (Mail Delivery System)\nTo: riley@seller.test\n"
+           "Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+           "--B\nContent-Type: text/plain\n\nThis is the mail system at host mail.acme.test.\n\n"
+           "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.acme.test\n"
+           "X-Postfix-Sender: rfc822; riley@seller.test\n\nFinal-Recipient: rfc822; kim.k@othermail.test\n"
+           "Original-Recipient: rfc822;" + original + "\nAction: failed\nStatus: 5.1.1\nRemote-MTA: dns; mx.othermail.test\n"
+           "Diagnostic-Code: smtp; 550 5.1.1 <kim.k@othermail.test>: Recipient address rejected: User unknown\n\n"
+           "--B\nContent-Type: text/rfc822-headers\n\nFrom: Riley <riley@seller.test>\nTo: kim@acme.test\n\n--B--\n";
+  };
+  auto forwarded = classify(dsn("kim@acme.test"));
+  ASSERT_EQ(forwarded.records.size(), 1u) << forwarded.error;
+  EXPECT_EQ(forwarded.records[0].recipient, "kim.k@othermail.test");
+  EXPECT_TRUE(forwarded.records[0].hard);
+  EXPECT_EQ(forwarded.records[0].sent_to, "kim@acme.test");
+  // The same address in another case, and one of ours, are no forward's source.
+  EXPECT_EQ(classify(dsn("Kim.K@OtherMail.test")).records.at(0).sent_to, "");
+  EXPECT_EQ(classify(dsn("riley@seller.test")).records.at(0).sent_to, "");
+  const std::string text =
+      "From: MAILER-DAEMON@mail.acme.test (Mail Delivery System)\nTo: riley@seller.test\n"
+      "Subject: Undelivered Mail Returned to Sender\n\nThis is the mail system at host mail.acme.test.\n\n"
+      "I'm sorry to have to inform you that your message could not\nbe delivered to one or more recipients.\n\n"
+      "                   The mail system\n\n"
+      "<kim.k@othermail.test> (expanded\n    from <kim@acme.test>): host mx.othermail.test[198.51.100.30] said: 550\n"
+      "    5.1.1 <kim.k@othermail.test>: Recipient address rejected: User unknown (in\n    reply to RCPT TO command)\n";
+  auto fromText = classify(text);
+  ASSERT_EQ(fromText.records.size(), 1u) << fromText.error;
+  EXPECT_EQ(fromText.records[0].recipient, "kim.k@othermail.test");
+  EXPECT_EQ(fromText.records[0].sent_to, "kim@acme.test");
+}
+
 // The envelope sender Postfix reports is a per-message field, named "X-<mail_name>-Sender": a
 // per-recipient field that happens to end in "-Sender", or a longer name, is not it, and does not
 // make the recipient one of ours.

@@ -31,6 +31,13 @@ struct BounceRecord {
   // What changed the reading after that rule (the stage, a status, a receiver's meaning), or why a
   // dead-address reading stays soft: for the admin reading `bounce classify`, "" when nothing did.
   std::string why;
+  // The address the message was sent to, when the report names it apart from the address that
+  // failed: a forward's or an alias's source. Postfix writes it as Original-Recipient (an ORCPT
+  // given, else the address before expansion: bounce_notify_util.c, RFC 3464 2.3.1) and in its
+  // text as "<%s> (expanded from <%s>)". "" when it is the same address or not named. The record
+  // stays the failed address's; the bounce history counts a soft bounce for this one too
+  // (history.cpp), since a forward and a list with one dead member look the same.
+  std::string sent_to;
 };
 
 struct Classification {
