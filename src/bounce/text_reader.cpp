@@ -617,6 +617,8 @@ bool readText(const MimeView& v, Classification& out) {
     if (delayNotice) r.action = "delayed";
     // The reason from the whole block; the diagnostic shown from the server's reply on.
     BounceRecord done = completeRecord(r, ReportContext{"", "", reportsNoStage(v), permanent});
+    // A notice whose words report a delivery (Domino's Delivery Confirmation Report) failed nothing.
+    if (done.reason == "delivered") done.action = "delivered";
     // No evidence it is about this address: a guess, a mention in passing, or words that are not
     // in its own part of the text.
     if (guessed.count(done.recipient) || !ownWords) done.hard = false;

@@ -643,3 +643,18 @@ TEST(BounceSources, ContentQueueAndSuppressionAreNotTheMailbox) {
   EXPECT_EQ(mox.reason, "suppressed");
   EXPECT_FALSE(gmail.hard || domino.hard || mox.hard);
 }
+
+// Domino's Delivery Confirmation Report for a message its router handed on to a system that
+// confirms nothing (IRouteErr.java:179,191): a delivery, no failure. Read `onhold` before, it
+// counted against the lead as a soft bounce.
+TEST(BounceSources, DominosDeliveryConfirmationReportIsNoFailure) {
+  const auto c = classify(
+      "From: Mail Router <postmaster@seller.test>\nTo: riley@seller.test\nSubject: Delivery Report: Q3\n"
+      "Auto-Submitted: auto-generated\n\nDelivery Confirmation Report\n\nYour Q3\nmessage:\n\nto: kim@acme.test\n\n"
+      "Your message was successfully relayed by HUB01/Seller at 12/03/2026 09:00:05 AM to the remote mail system\n"
+      "mx.acme.test that does not support confirmation of delivery.\n");
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].reason, "delivered");
+  EXPECT_EQ(c.records[0].action, "delivered");
+  EXPECT_FALSE(c.records[0].hard);
+}
