@@ -145,9 +145,19 @@ bool readSesJson(const MimeView& v, Classification& out) {
           r.status = findStatus(x.value("status", ""));
           r.diagnostic = stripType(x.value("diagnosticCode", ""));
           if (r.diagnostic.empty()) r.diagnostic = b.value("bounceType", "") + " " + b.value("bounceSubType", "");
-          if (b.value("bounceSubType", "") == "Suppressed" || b.value("bounceSubType", "") == "OnAccountSuppressionList")
-            r.reason = "suppressed";
-          if (!r.recipient.empty()) out.records.push_back(completeRecord(r));
+          // SES's own bounce type and subtype (vendor_codes.amazon_ses): a specific subtype names
+          // the reason; "General" and "Undetermined" name none, and the words decide. Hard or soft
+          // is still the words' reading, and a bounce SES calls Transient is never hard.
+          const std::string bounceType = b.value("bounceType", ""), subType = b.value("bounceSubType", "");
+          if (!subType.empty() && subType != "General" && subType != "Undetermined")
+            r.reason = vendorReason(*activeRules(), "amazon_ses", "", bounceType + "/" + subType);
+          if (r.recipient.empty()) continue;
+          BounceRecord done = completeRecord(r);
+          if (done.hard && asciiLower(bounceType) == "transient") {
+            done.hard = false;
+            done.why += std::string(done.why.empty() ? "" : "; ") + "soft: Amazon SES calls the bounce Transient";
+          }
+          out.records.push_back(done);
         }
     } else if (type == "complaint" && j.contains("complaint") && j["complaint"].is_object()) {
       const auto& c = j["complaint"];

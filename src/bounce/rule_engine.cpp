@@ -422,6 +422,15 @@ std::string vendorReason(const RuleSet& set, const std::string& table, const std
     }
     if (t.key_digits > 0 && code.size() > static_cast<size_t>(t.key_digits)) code = code.substr(code.size() - t.key_digits);
     if (auto it = t.codes.find(code); it != t.codes.end()) return it->second;
+    // A key is matched as the code is written in any case ("Permanent/NoEmail" for SES's
+    // "permanent/noemail"): the table keeps the vendor's spelling.
+    if (!key.empty())
+      for (const auto& [written, reason] : t.codes) {
+        std::string plain;
+        for (char c : written)
+          if (!std::isspace(static_cast<unsigned char>(c))) plain += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (plain == code) return reason;
+      }
     return t.other;
   }
   return "";

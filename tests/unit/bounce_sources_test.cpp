@@ -658,3 +658,33 @@ TEST(BounceSources, DominosDeliveryConfirmationReportIsNoFailure) {
   EXPECT_EQ(c.records[0].action, "delivered");
   EXPECT_FALSE(c.records[0].hard);
 }
+
+// Amazon SES's own bounce types (its developer guide's table, notification-contents.md): a
+// specific subtype names the reason where the notification carries no words (MailboxFull,
+// ContentRejected), and NoEmail's "the email address doesn't exist" beside a stock 550 names it
+// too; hard or soft stays the words' reading (SES read the same reply), and a bounce SES calls
+// Transient is never hard, whatever its words. General names nothing: the words decide.
+TEST(BounceSources, AmazonSesSubtypesNameTheReasonNotTheHardness) {
+  auto ses = [](const std::string& type, const std::string& subtype, const std::string& diagnostic) {
+    const std::string recipient = diagnostic.empty() ? R"({\"emailAddress\": \"kim@acme.test\"})"
+                                                     : R"({\"emailAddress\": \"kim@acme.test\", \"status\": \"5.0.0\", \"action\": \"failed\", \"diagnosticCode\": \"smtp; )" +
+                                                           diagnostic + R"(\"})";
+    const auto c = classify("From: AWS Notifications <no-reply@sns.amazonaws.com>\nTo: bounces@seller.test\n"
+                            "Subject: AWS Notification Message\n\n{\n  \"Type\": \"Notification\",\n  \"Message\": "
+                            R"("{\"notificationType\": \"Bounce\", \"bounce\": {\"bounceType\": \")" + type +
+                            R"(\", \"bounceSubType\": \")" + subtype + R"(\", \"bouncedRecipients\": [)" + recipient +
+                            R"(]}, \"mail\": {\"source\": \"riley@seller.test\"}}")" "\n}\n");
+    EXPECT_EQ(c.records.size(), 1u) << c.error;
+    return c.records.empty() ? BounceRecord{} : c.records[0];
+  };
+  EXPECT_EQ(ses("Transient", "MailboxFull", "").reason, "mailboxfull");
+  EXPECT_EQ(ses("Transient", "ContentRejected", "").reason, "filtered");
+  const auto noEmail = ses("Permanent", "NoEmail", "550 Requested action not taken: mailbox unavailable");
+  EXPECT_EQ(noEmail.reason, "userunknown");
+  EXPECT_FALSE(noEmail.hard) << "a stock 550 is no evidence of its own";
+  EXPECT_TRUE(ses("Permanent", "NoEmail", "550 5.1.1 <kim@acme.test>: Recipient address rejected: User unknown").hard);
+  const auto transient = ses("Transient", "General", "550 5.1.1 <kim@acme.test>: Recipient address rejected: User unknown");
+  EXPECT_FALSE(transient.hard);
+  EXPECT_EQ(ses("Permanent", "General", "550 5.1.1 <kim@acme.test>: Recipient address rejected: User unknown").reason,
+            "userunknown");
+}
