@@ -688,3 +688,18 @@ TEST(BounceSources, AmazonSesSubtypesNameTheReasonNotTheHardness) {
   EXPECT_EQ(ses("Permanent", "General", "550 5.1.1 <kim@acme.test>: Recipient address rejected: User unknown").reason,
             "userunknown");
 }
+
+// Exchange Online's DANE and DNSSEC failures of the destination's server (its NDR reference:
+// 4.7.321-4.7.325 now, 5.7.32x before), certificate-host-mismatch among them, are the server's
+// security, never the mailbox: `securityerror`, soft, in either class.
+TEST(BounceSources, ExchangeOnlinesDaneFailuresAreTheServersSecurity) {
+  for (const std::string status : {"5.7.325", "4.7.325", "4.7.323"}) {
+    const std::string words = status.substr(4) == "325"
+                                  ? "certificate-host-mismatch: Remote certificate MUST have a common name or subject "
+                                    "alternative name matching the hostname (DANE)"
+                                  : "tlsa-invalid: The domain failed DANE validation.";
+    auto r = read("kim@acme.test", status, (status[0] == '5' ? "550 " : "450 ") + status + " " + words);
+    EXPECT_EQ(r.reason, "securityerror") << status;
+    EXPECT_FALSE(r.hard) << status;
+  }
+}
