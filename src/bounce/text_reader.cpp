@@ -311,9 +311,16 @@ bool readText(const MimeView& v, Classification& out) {
   // A notice someone forwarded from Outlook: its "-----Original Message-----" is followed by the
   // notice's own From/Sent/To/Subject, from a mail system, not by the returned message. The
   // returned message starts after that block.
+  // Only Outlook's own marker ("-----Original Message-----") opens such a block: after an MTA's
+  // ("--- Below this line is a copy of the message.", qmail-send.c; "----- Original message
+  // follows -----", Sendmail) comes the returned message, even one a mail system wrote (a bounce
+  // returned), whose failure lines are not this notice's.
   size_t cut = originalStart(text);
   for (int forwards = 0; cut != std::string::npos && forwards < 3; ++forwards) {
     const std::string after = asciiLower(text.substr(cut, 4096));
+    const std::string markerLine = after.substr(0, after.find('\n'));
+    if (!contains(markerLine, "original message") || contains(markerLine, "follows") || contains(markerLine, "headers"))
+      break;
     const size_t blockAt = after.find('\n');
     if (blockAt == std::string::npos) break;
     const size_t blockEnd = after.find("\n\n", blockAt + 1);

@@ -1777,6 +1777,30 @@ TEST(Bounce, ANoticeForwardedFromOutlookIsRead) {
   expectWho("outlook-fwd-original-message.eml", {{"kim@globex.test", true, "failed"}});
 }
 
+// After an MTA's own marker ("--- Below this line is a copy of the message.", qmail-send.c) comes
+// the returned message, even when a mail system wrote it (a bounce returned): its failure lines
+// are not this notice's. Only Outlook's "-----Original Message-----" opens a block that is the
+// notice's own header. old.contact@ was given a hard bounce of its own.
+TEST(Bounce, ABounceReturnedInsideANoticeIsNotItsFailure) {
+  const std::string notice =
+      "Return-Path: <>\nFrom: MAILER-DAEMON@mx.seller.test\nTo: riley@seller.test\nSubject: failure notice\n\n"
+      "Hi. This is the qmail-send program at mx.seller.test.\n"
+      "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+      "This is a permanent error; I've given up. Sorry it didn't work out.\n\n<kim@acme.test>:\n"
+      "192.0.2.10 does not like recipient.\n"
+      "Remote host said: 550 5.1.1 <kim@acme.test>: Recipient address rejected: User unknown in local recipient table\n"
+      "Giving up on 192.0.2.10.\n\n--- Below this line is a copy of the message.\n\n"
+      "Return-Path: <>\nFrom: MAILER-DAEMON@old.acme.test\nTo: riley@seller.test\nSubject: failure notice\n\n"
+      "Hi. This is the qmail-send program at old.acme.test.\n"
+      "I'm afraid I wasn't able to deliver your message to the following addresses.\n\n"
+      "<old.contact@acme.test>:\nSorry, no mailbox here by that name. (#5.1.1)\n";
+  const auto c = classify(notice);
+  ASSERT_EQ(c.records.size(), 1u) << c.error << (c.records.size() > 1 ? c.records[1].recipient : "");
+  EXPECT_EQ(c.records[0].recipient, "kim@acme.test");
+  EXPECT_TRUE(c.records[0].hard);
+  EXPECT_EQ(c.records[0].diagnostic.find("old.contact"), std::string::npos) << c.records[0].diagnostic;
+}
+
 // Exchange's notice in the sender's language, forwarded by a rep from a Japanese or Chinese Outlook:
 // the subject ("FW: 配信不能:", "转发: 无法送达:") has none of the gate's words and the sender is the
 // rep; the diagnostic line "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##" is Exchange's own
