@@ -143,6 +143,43 @@ std::string reportedAddress(const std::string& field_value) {
   return plain ? asciiLower(a) : addressIn(type == "rfc822" ? v : a);
 }
 
+namespace {
+// How far a line (its quote marks taken off) is indented.
+size_t indentOf(const std::string& line) {
+  const std::string u = unquoted(line);
+  const size_t text = u.find_first_not_of(" \t");
+  return text == std::string::npos ? std::string::npos : text;
+}
+}  // namespace
+
+// Whether the line starting at `lineStart` continues an entry above it: the nearest line above, in
+// the same paragraph, that is indented less does not end in a colon (a heading: "could not be
+// delivered to:" opens a list of entries). MTAs wrap a long entry with a deeper indent: Postfix at
+// 79 columns with 4 spaces under an entry at the margin (bounce_notify_util.c, LENGTH 79 / INDENT
+// 4), Exim after ": " past 45 characters, 4 spaces under the address's 2 (deliver.c
+// print_address_error). An address at the start of such a line is inside the entry's words
+// ("... said: 550 5.1.1\n    <kim.lee@...>: Recipient address rejected"), not a new entry.
+bool continuesTheLineBefore(const std::string& lh, size_t lineStart) {
+  const size_t lineEnd = lh.find('\n', lineStart);
+  const size_t here = indentOf(lh.substr(lineStart, lineEnd == std::string::npos ? std::string::npos : lineEnd - lineStart));
+  if (here == std::string::npos || here == 0) return false;
+  size_t end = lineStart;  // one past the end of the line above (its newline)
+  for (int lines = 0; end >= 1 && lines < 30; ++lines) {
+    const size_t start = end >= 2 ? lh.rfind('\n', end - 2) : std::string::npos;
+    const size_t from = start == std::string::npos ? 0 : start + 1;
+    const std::string prev = lh.substr(from, end - 1 - from);
+    const size_t before = indentOf(prev);
+    if (before == std::string::npos) return false;  // a blank line: the paragraph starts here
+    if (before < here) {
+      const size_t last = prev.find_last_not_of(" \t\r");
+      return prev[last] != ':';
+    }
+    if (from == 0) return false;
+    end = from;
+  }
+  return false;
+}
+
 std::vector<Mention> mentionsOf(const std::string& lh, const std::vector<std::string>& addresses) {
   std::vector<Mention> out;
   for (const auto& address : std::set<std::string>(addresses.begin(), addresses.end())) {
@@ -154,7 +191,7 @@ std::vector<Mention> mentionsOf(const std::string& lh, const std::vector<std::st
       if (!((at == 0 || !localChar(lh[at - 1]) || quoted) && (end >= lh.size() || !domainChar(lh[end]) || dotEnd)))
         continue;
       const size_t lineStart = at == 0 ? 0 : lh.rfind('\n', at - 1) + 1;
-      const bool opens = lh.find_first_not_of(" \t\r<>\"'`", lineStart) >= at;
+      const bool opens = lh.find_first_not_of(" \t\r<>\"'`", lineStart) >= at && !continuesTheLineBefore(lh, lineStart);
       out.push_back({at, address, opens});
     }
   }

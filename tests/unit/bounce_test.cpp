@@ -1801,6 +1801,42 @@ TEST(Bounce, ABounceReturnedInsideANoticeIsNotItsFailure) {
   EXPECT_EQ(c.records[0].diagnostic.find("old.contact"), std::string::npos) << c.records[0].diagnostic;
 }
 
+// A long entry wrapped by the MTA continues on a deeper indent (Postfix: 79 columns, 4 spaces,
+// bounce_notify_util.c; Exim: after ": " past 45 characters, 4 spaces under the address's 2,
+// deliver.c): an address the remote server named that opens such a line is inside the entry, not
+// another failed recipient. kim.lee@mail..., a rewrite we never mailed, had a hard bounce; a list
+// under a heading ending in a colon still names each entry.
+TEST(Bounce, AnAddressOpeningAWrappedLineIsInsideTheEntry) {
+  const std::string postfix =
+      "From: MAILER-DAEMON@mx.seller.test (Mail Delivery System)\nTo: riley@seller.test\n"
+      "Subject: Undelivered Mail Returned to Sender\n\nThis is the mail system at host mx.seller.test.\n\n"
+      "                   The mail system\n\n"
+      "<kim@acme.test>: host mx.acme.test[192.0.2.10] said: 550 5.1.1\n"
+      "    <kim.lee@mail.acme.test>: Recipient address rejected: User unknown in\n"
+      "    local recipient table (in reply to RCPT TO command)\n";
+  const std::string exim =
+      "From: Mail Delivery System <Mailer-Daemon@mx.seller.test>\nTo: riley@seller.test\n"
+      "Subject: Mail delivery failed: returning message to sender\n\n"
+      "This message was created automatically by mail delivery software.\n\n"
+      "A message that you sent could not be delivered to one or more of its\n"
+      "recipients. This is a permanent error. The following address(es) failed:\n\n"
+      "  kim@acme.test\n    host mx.acme.test [192.0.2.10]\n"
+      "    SMTP error from remote mail server after RCPT TO:<kim@acme.test>:\n"
+      "    550 5.1.1 The recipient address in your message was rejected:\n"
+      "    kim.lee@mail.acme.test does not exist here\n";
+  for (const auto& notice : {postfix, exim}) {
+    const auto c = classify(notice);
+    ASSERT_EQ(c.records.size(), 1u) << c.error << (c.records.size() > 1 ? c.records[1].recipient : "");
+    EXPECT_EQ(c.records[0].recipient, "kim@acme.test");
+    EXPECT_TRUE(c.records[0].hard);
+  }
+  const auto list = classify(
+      "From: postmaster@mx.acme.test\nTo: riley@seller.test\nSubject: Undeliverable: Q3\n\n"
+      "Your message could not be delivered to:\n    kim@acme.test\n    jo@acme.test\n"
+      "550 5.1.1 User unknown\n");
+  EXPECT_EQ(list.records.size(), 2u) << list.error;
+}
+
 // Exchange's notice in the sender's language, forwarded by a rep from a Japanese or Chinese Outlook:
 // the subject ("FW: 配信不能:", "转发: 无法送达:") has none of the gate's words and the sender is the
 // rep; the diagnostic line "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##" is Exchange's own
