@@ -251,8 +251,13 @@ bool readDsn(const MimeView& v, Classification& out) {
       const std::string code = field(block, "diagnostic-code");
       r.diagnostic = stripType(code);
       // A local delivery program failed (procmail, a pipe): not the mailbox's fault.
-      // (Unless it says the mailbox is over quota.)
-      if (asciiLower(code).rfind("x-unix", 0) == 0)
+      // (Unless it says the mailbox is over quota.) But an SMTP reply under that type is the MTA's
+      // own: Sendmail gives its local mailer's type, X-Unix, to its "550 5.1.1 User unknown" for a
+      // local user it does not know (recipient.c:1005-1007; savemail.c's Diagnostic-Code takes
+      // the mailer's m_diagtype): the rules read it as any reply. A program's own output (Postfix's
+      // pipe and local(8) give X-Unix to a command's words) stays its failure.
+      static const std::regex mtaReply(R"(^\s*[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}\b)");
+      if (asciiLower(code).rfind("x-unix", 0) == 0 && !std::regex_search(r.diagnostic, mtaReply))
         r.reason = reasonFromText(r.diagnostic) == "mailboxfull" ? "mailboxfull" : "mailererror";
       // PowerMTA names its own category for each recipient (vendor_codes.powermta).
       if (const std::string category = field(block, "x-powermta-bouncecategory"); r.reason.empty() && !category.empty())

@@ -703,3 +703,27 @@ TEST(BounceSources, ExchangeOnlinesDaneFailuresAreTheServersSecurity) {
     EXPECT_FALSE(r.hard) << status;
   }
 }
+
+// Sendmail gives its local mailer's diagnostic type to its own reply for a local user it does not
+// know: "Diagnostic-Code: X-Unix; 550 5.1.1 User unknown" (recipient.c:1005-1007, savemail.c's
+// m_diagtype). That is the MTA's reply, read as any; X-Unix words of a delivery program (Postfix's
+// pipe and local(8)) stay `mailererror`.
+TEST(BounceSources, SendmailsOwnUserUnknownUnderXUnixIsTheMailbox) {
+  auto dsn = [](const std::string& status, const std::string& diagnostic) {
+    return classify("From: Mail Delivery Subsystem <MAILER-DAEMON@mail.acme.test>\nTo: riley@seller.test\n"
+                    "Subject: Returned mail: see transcript for details\nMIME-Version: 1.0\n"
+                    "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+                    "--B\n\nThe original message was received from mx.seller.test\n\n"
+                    "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.acme.test\n\n"
+                    "Final-Recipient: RFC822; kim@acme.test\nAction: failed\nStatus: " + status +
+                    "\nDiagnostic-Code: X-Unix; " + diagnostic + "\n\n--B--\n");
+  };
+  const auto own = dsn("5.1.1", "550 5.1.1 User unknown");
+  ASSERT_EQ(own.records.size(), 1u) << own.error;
+  EXPECT_EQ(own.records[0].reason, "userunknown");
+  EXPECT_TRUE(own.records[0].hard);
+  const auto program = dsn("5.3.0", "procmail: Error while writing to \"/var/mail/kim\"");
+  ASSERT_EQ(program.records.size(), 1u) << program.error;
+  EXPECT_EQ(program.records[0].reason, "mailererror");
+  EXPECT_FALSE(program.records[0].hard);
+}
