@@ -362,6 +362,11 @@ bool readText(const MimeView& v, Classification& out) {
   const std::string opening = trim(subject);
   for (const auto& w : autoReplyOpenings)
     if (!fromMailSystem && opening.rfind(w, 0) == 0) return false;
+  // A person's reply ("Re: ", RFC 5322 3.6.5, answering a message it names in In-Reply-To) is a
+  // conversation, not a mail system's notice, whatever its subject or quoted lines hold: the
+  // lead's "Re: Invoice 4411 rejected" naming a new contact, a rep asking the help desk about a
+  // bounce it quotes. A notice someone forwards keeps its own prefix ("Fwd:", "WG:") and is read.
+  if (!fromMailSystem && opening.rfind("re:", 0) == 0 && !v.header("in-reply-to").empty()) return false;
   bool looksLikeBounce = fromMailSystem;
   for (const auto& w : bounceWords)
     if (contains(subject, w)) looksLikeBounce = true;

@@ -1837,6 +1837,32 @@ TEST(Bounce, AnAddressOpeningAWrappedLineIsInsideTheEntry) {
   EXPECT_EQ(list.records.size(), 2u) << list.error;
 }
 
+// A person's reply ("Re: ..." answering the message In-Reply-To names) is a conversation: the
+// lead's "Re: Invoice 4411 rejected" quoting a portal's "550 recipient unknown" and naming ap@ as
+// the contact, or a rep's question to the help desk quoting a bounce, gave hard bounces. The
+// same bounce forwarded ("Fwd:") is still read.
+TEST(BounceAbout, APersonsReplyIsNoBounceWhateverItQuotes) {
+  const std::string lead =
+      "From: Kim Lee <kim@acme.test>\nTo: riley@seller.test\nSubject: Re: Invoice 4411 rejected\n"
+      "In-Reply-To: <inv-4411@seller.test>\n\nHi Riley,\n\nOur AP portal rejected the invoice (error: 550 5.1.1\n"
+      "recipient unknown - vendor id not on file).\nPlease send invoices to ap@acme.test instead.\n\nKim\n";
+  EXPECT_TRUE(classify(lead).records.empty());
+  const std::string quoted =
+      "\n\n> This is the mail system at host mail.seller.test.\n>\n> <kim@acme.test>: host mx.acme.test[192.0.2.10] said: "
+      "550 5.1.1\n>     <kim@acme.test>: Recipient address rejected: User unknown (in reply to RCPT TO command)\n";
+  const std::string reply = "From: Riley Rep <riley@seller.test>\nTo: helpdesk@seller.test\n"
+                            "Subject: Re: Undelivered Mail Returned to Sender\nIn-Reply-To: <b1@mail.seller.test>\n\n"
+                            "Why did this bounce? The address works from my phone.\n\nOn Fri, Mail Delivery System "
+                            "<MAILER-DAEMON@mail.seller.test> wrote:" + quoted;
+  EXPECT_TRUE(classify(reply).records.empty());
+  const std::string forward = "From: Riley Rep <riley@seller.test>\nTo: bounces@seller.test\n"
+                              "Subject: Fwd: Undelivered Mail Returned to Sender\n\nSee below.\n\n"
+                              "Begin forwarded message:\n\nFrom: Mail Delivery System <MAILER-DAEMON@mail.seller.test>" + quoted;
+  const auto f = classify(forward);
+  ASSERT_EQ(f.records.size(), 1u) << f.error;
+  EXPECT_EQ(f.records[0].recipient, "kim@acme.test");
+}
+
 // Exchange's notice in the sender's language, forwarded by a rep from a Japanese or Chinese Outlook:
 // the subject ("FW: 配信不能:", "转发: 无法送达:") has none of the gate's words and the sender is the
 // rep; the diagnostic line "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##" is Exchange's own
