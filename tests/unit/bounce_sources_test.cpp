@@ -727,3 +727,14 @@ TEST(BounceSources, SendmailsOwnUserUnknownUnderXUnixIsTheMailbox) {
   EXPECT_EQ(program.records[0].reason, "mailererror");
   EXPECT_FALSE(program.records[0].hard);
 }
+
+// Exim's default DATA ACL refuses a message, not a mailbox (configure.default:600-611): "header
+// syntax" for a badly formed address in its headers, "maximum allowed line length is 998 octets"
+// for a line over RFC 5322 2.1.1's limit. Both read onhold, a soft bounce counted against the lead.
+TEST(BounceSources, EximsDefaultDataRefusalsAreTheMessage) {
+  for (const std::string words : {"550 header syntax", "550 maximum allowed line length is 998 octets, got 1204"}) {
+    auto r = read("kim@acme.test", "5.0.0", "SMTP error from remote mail server after end of data: " + words, "failed", "DATA");
+    EXPECT_EQ(r.reason, "notcompliantrfc") << words;
+    EXPECT_FALSE(r.hard) << words;
+  }
+}
