@@ -49,9 +49,48 @@ size_t domainLength(std::string_view d, size_t min_labels) {
   return labels >= min_labels ? end : 0;
 }
 
+// A quoted local part (RFC 5321 4.1.2 Quoted-string: "kim lee"@, "a@b"@) ending just before the
+// "@" at `at`: where its opening quote is, or npos. The opening quote follows the line's start, a
+// space or a bracket; an escaped quote (\") is inside. At most 64 characters (RFC 5321 4.5.3.1.1).
+size_t quotedLocalStart(const std::string& text, size_t at) {
+  if (at < 2 || text[at - 1] != '"') return std::string::npos;
+  for (size_t i = at - 1; i-- > 0 && at - 1 - i <= 66;) {
+    const char c = text[i];
+    if (c == '\r' || c == '\n') return std::string::npos;
+    if (c != '"') continue;
+    size_t backslashes = 0;
+    while (i > backslashes && text[i - 1 - backslashes] == '\\') ++backslashes;
+    if (backslashes % 2 == 1) continue;
+    if (i + 1 == at - 1) return std::string::npos;  // "" is no local part
+    const bool opens = i == 0 || std::string_view(" \t<:;,(").find(text[i - 1]) != std::string_view::npos;
+    return opens ? i : std::string::npos;
+  }
+  return std::string::npos;
+}
+
+// A quoted local part that is also a dot-atom ("kim.lee") is the same mailbox as kim.lee
+// (RFC 5321 4.1.2: a quoted-string equivalent to a Dot-string SHOULD be sent unquoted).
+std::string unquotedIfDotAtom(const std::string& quoted) {
+  const std::string inner = quoted.substr(1, quoted.size() - 2);
+  const bool dotAtom = !inner.empty() && inner.front() != '.' && inner.back() != '.' &&
+                       inner.find("..") == std::string::npos && std::all_of(inner.begin(), inner.end(), localChar);
+  return dotAtom ? inner : quoted;
+}
+
 // Every address in a text, in order, lower-cased (ASCII letters only: a UTF-8 local part is
 // compared as written). `min_labels` 2 asks for a domain with a dot.
 std::vector<std::string> addressesIn(const std::string& text, size_t min_labels) {
+  // Quoted local parts first: an "@" inside one ("a@b"@globex) is no address of its own.
+  std::vector<std::pair<size_t, size_t>> quoted;  // [opening quote, the "@" after the closing one)
+  for (size_t at = text.find("\"@"); at != std::string::npos; at = text.find("\"@", at + 1))
+    if (const size_t open = quotedLocalStart(text, at + 1); open != std::string::npos) quoted.emplace_back(open, at + 1);
+  auto quotedEndingAt = [&](size_t at) {
+    for (const auto& q : quoted) if (q.second == at) return q.first;
+    return std::string::npos;
+  };
+  auto insideQuotes = [&](size_t at) {
+    return std::any_of(quoted.begin(), quoted.end(), [&](const auto& q) { return q.first < at && at < q.second; });
+  };
   // Only around each "@", at most 256 characters either side (a local part has at most 64, a
   // domain 255: RFC 5321 4.5.3.1): searched over the whole text, a long run of letters without
   // "@" was tried from every start, quadratic in the line's length.
@@ -59,8 +98,11 @@ std::vector<std::string> addressesIn(const std::string& text, size_t min_labels)
   std::vector<std::string> out;
   size_t done = 0;  // the text before this is read (the end of the last address found)
   for (size_t at = text.find('@'); at != std::string::npos; at = text.find('@', std::max(at + 1, done))) {
+    if (insideQuotes(at)) continue;
+    const size_t quoteOpens = quotedEndingAt(at);
     size_t begin = at;
-    while (begin > done && at - begin < kReach && localChar(text[begin - 1])) --begin;
+    if (quoteOpens != std::string::npos && quoteOpens >= done) begin = quoteOpens;
+    else while (begin > done && at - begin < kReach && localChar(text[begin - 1])) --begin;
     size_t end = at + 1;
     while (end < text.size() && end - at < kReach && domainChar(text[end])) ++end;
     // Quoted in a sentence, 'a@b' or `a@b' (Exchange 5.5, TeX-style quotes): the quote is
@@ -72,6 +114,7 @@ std::vector<std::string> addressesIn(const std::string& text, size_t min_labels)
     if (domain == 0) continue;
     std::string a = asciiLower(text.substr(begin, at + 1 + domain - begin));
     while (!a.empty() && (a.back() == '.' || a.back() == '-')) a.pop_back();
+    if (begin == quoteOpens) a = unquotedIfDotAtom(a.substr(0, at - begin)) + a.substr(at - begin);
     out.push_back(a);
     done = at + 1 + domain;
   }

@@ -2391,14 +2391,51 @@ TEST(BounceReason, AFrameThatNamesNothingLeavesTheReasonToTheWordsAfterIt) {
 // type "utf-8" (maddy writes "utf8"), its characters as UTF-8 or as "\x{HEX}". Read as ASCII only,
 // "jürgen@müller.example" was "rgen@m" and "josé.garcia@" ".garcia@": a hard bounce for an
 // address nobody was sent to, and none for the lead.
+// RFC 5321 4.1.2 lets a local part be a quoted string: "kim lee"@ is one mailbox, and an "@"
+// inside the quotes ("a@b"@) makes no address of its own. One that is also a dot-atom
+// ("kim.lee"@) is the same mailbox as kim.lee@. Read as the text around the "@", the first two
+// gave no record and the third a hard bounce for "a@b", an address nobody wrote to.
+// A Postfix-like DSN failing one recipient, named by `finalRecipient` (the field's value) in a
+// `statusType` part (message/delivery-status, or RFC 6533's message/global-delivery-status).
+static std::string userUnknownDsnFor(const std::string& finalRecipient,
+                                     const std::string& statusType = "message/delivery-status") {
+  return "From: MAILER-DAEMON@mx.acme.test\r\nTo: rep@acme.test\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+         "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n"
+         "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDelivery failed.\r\n\r\n"
+         "--b\r\nContent-Type: " + statusType + "\r\n\r\nReporting-MTA: dns; mx.acme.test\r\n\r\n"
+         "Final-Recipient: " + finalRecipient + "\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+         "Diagnostic-Code: smtp; 550 5.1.1 User unknown (in reply to RCPT TO command)\r\n\r\n--b--\r\n";
+}
+
+TEST(BounceAbout, AQuotedLocalPartIsOneAddress) {
+  const auto dsn = [](const std::string& finalRecipient) { return userUnknownDsnFor(finalRecipient); };
+  for (const auto& [field, want] : std::vector<std::pair<std::string, std::string>>{
+           {"rfc822; \"kim lee\"@globex.example", "\"kim lee\"@globex.example"},
+           {"rfc822;<\"Kim Lee\"@Globex.example>", "\"kim lee\"@globex.example"},
+           {"rfc822; \"a@b\"@globex.example", "\"a@b\"@globex.example"},
+           {"rfc822; \"kim \\\"k\\\" lee\"@globex.example", "\"kim \\\"k\\\" lee\"@globex.example"},
+           {"rfc822; \"kim.lee\"@globex.example", "kim.lee@globex.example"}}) {
+    auto c = classify(dsn(field));
+    ASSERT_EQ(c.records.size(), 1u) << field << " " << c.error;
+    EXPECT_EQ(c.records[0].recipient, want) << field;
+    EXPECT_TRUE(c.records[0].hard) << field;
+  }
+  // Postfix's text notice names it in angle brackets (bounce_notify_util.c).
+  auto text = classify(
+      "From: MAILER-DAEMON@mx.acme.test (Mail Delivery System)\nTo: rep@acme.test\n"
+      "Subject: Undelivered Mail Returned to Sender\n\nThis is the mail system at host mx.acme.test.\n\n"
+      "I'm sorry to have to inform you that your message could not\nbe delivered to one or more recipients.\n\n"
+      "                   The mail system\n\n"
+      "<\"kim lee\"@globex.example>: host mx.globex.example[192.0.2.1] said: 550 5.1.1\n"
+      "    User unknown (in reply to RCPT TO command)\n");
+  ASSERT_EQ(text.records.size(), 1u) << text.error;
+  EXPECT_EQ(text.records[0].recipient, "\"kim lee\"@globex.example");
+  EXPECT_TRUE(text.records[0].hard);
+}
+
 TEST(BounceAbout, AnInternationalizedAddressIsReadWhole) {
   const auto dsn = [](const std::string& finalRecipient) {
-    return "From: MAILER-DAEMON@mx.acme.test\r\nTo: rep@acme.test\r\nSubject: Undelivered Mail Returned to Sender\r\n"
-           "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n"
-           "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDelivery failed.\r\n\r\n"
-           "--b\r\nContent-Type: message/global-delivery-status\r\n\r\nReporting-MTA: dns; mx.acme.test\r\n\r\n"
-           "Final-Recipient: " + finalRecipient + "\r\nAction: failed\r\nStatus: 5.1.1\r\n"
-           "Diagnostic-Code: smtp; 550 5.1.1 User unknown (in reply to RCPT TO command)\r\n\r\n--b--\r\n";
+    return userUnknownDsnFor(finalRecipient, "message/global-delivery-status");
   };
   for (const auto& [field, want] : std::vector<std::pair<std::string, std::string>>{
            {"utf-8; jürgen@müller.example", "jürgen@müller.example"},
