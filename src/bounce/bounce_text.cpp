@@ -68,13 +68,14 @@ size_t quotedLocalStart(const std::string& text, size_t at) {
   return std::string::npos;
 }
 
-// A quoted local part that is also a dot-atom ("kim.lee") is the same mailbox as kim.lee
-// (RFC 5321 4.1.2: a quoted-string equivalent to a Dot-string SHOULD be sent unquoted).
-std::string unquotedIfDotAtom(const std::string& quoted) {
+// A quoted local part of atext and dots only is read unquoted: "kim.lee" is the same mailbox as
+// kim.lee (RFC 5321 4.1.2: a quoted-string equivalent to a Dot-string SHOULD be sent unquoted),
+// and one quoted only for its dots ("taro..yamada.", which Japanese carriers handed out; Postfix
+// quotes it, quote_822_local.c) is the address as the sender's list holds it.
+std::string unquotedIfAtext(const std::string& quoted) {
   const std::string inner = quoted.substr(1, quoted.size() - 2);
-  const bool dotAtom = !inner.empty() && inner.front() != '.' && inner.back() != '.' &&
-                       inner.find("..") == std::string::npos && std::all_of(inner.begin(), inner.end(), localChar);
-  return dotAtom ? inner : quoted;
+  const bool atext = !inner.empty() && std::all_of(inner.begin(), inner.end(), localChar);
+  return atext ? inner : quoted;
 }
 
 // Every address in a text, in order, lower-cased (ASCII letters only: a UTF-8 local part is
@@ -114,7 +115,7 @@ std::vector<std::string> addressesIn(const std::string& text, size_t min_labels)
     if (domain == 0) continue;
     std::string a = asciiLower(text.substr(begin, at + 1 + domain - begin));
     while (!a.empty() && (a.back() == '.' || a.back() == '-')) a.pop_back();
-    if (begin == quoteOpens) a = unquotedIfDotAtom(a.substr(0, at - begin)) + a.substr(at - begin);
+    if (begin == quoteOpens) a = unquotedIfAtext(a.substr(0, at - begin)) + a.substr(at - begin);
     out.push_back(a);
     done = at + 1 + domain;
   }

@@ -109,7 +109,9 @@ SendmailVerdict sendmailVerdict(const std::string& human, const std::string& lh,
   if (lh.find("<" + recipient + ">... ") == std::string::npos) return {};
   std::string sessionReply;
   size_t sessionStart = 0;  // where this session's transcript begins in `human`
-  static const std::regex verdictLine(R"(^\s*[45]\d\d <([^>]+)>\.\.\. )");
+  // A failure's line carries its reply code; a deferral's is "<a@b>... Deferred: 451 ..." (the
+  // message giveresponse() copies into the transcript for EX_TEMPFAIL, deliver.c:5200-5205).
+  static const std::regex verdictLine(R"(^\s*(?:[45]\d\d |(?=<[^>]+>\.\.\. deferred))<([^>]+)>\.\.\. )", std::regex::icase);
   for (size_t next = 0; next < human.size();) {
     const size_t lineStart = next;
     const size_t nl = human.find('\n', lineStart);
@@ -139,6 +141,37 @@ SendmailVerdict sendmailVerdict(const std::string& human, const std::string& lh,
     return {line, ""};
   }
   return {};
+}
+
+// The line opening the transcript's session ("... while talking to mx.b.:") whose commands or
+// replies name the recipient, with its newline; "" when none does.
+std::string sendmailSessionLine(const std::string& human, const std::string& lh, const std::string& recipient) {
+  const std::string named = "<" + recipient + ">";
+  for (size_t at = lh.find("while talking to "); at != std::string::npos;) {
+    const size_t lineStart = lh.rfind('\n', at) == std::string::npos ? 0 : lh.rfind('\n', at) + 1;
+    const size_t lineEnd = std::min(lh.find('\n', at), lh.size());
+    const size_t next = lh.find("while talking to ", lineEnd);
+    const size_t sessionEnd = std::min({next, lh.find("\n\n", lineEnd), lh.size()});
+    if (lh.substr(lineEnd, sessionEnd - lineEnd).find(named) != std::string::npos)
+      return human.substr(lineStart, lineEnd - lineStart) + "\n";
+    at = next;
+  }
+  return {};
+}
+
+// The recipient's lines of Sendmail's transcript: the session's opening line ("... while talking
+// to mx.b.:") where its commands or replies name it, and the replies and verdicts that do ("<<< 550
+// 5.1.2 <a@b>... Host unknown", "550 5.1.2 <a@b>... Host unknown"), each with its newline.
+std::string sendmailTranscriptLines(const std::string& human, const std::string& lh, const std::string& recipient) {
+  std::string out = sendmailSessionLine(human, lh, recipient);
+  const std::string named = "<" + recipient + ">...";
+  for (size_t at = lh.find(named); at != std::string::npos; at = lh.find(named, at + 1)) {
+    const size_t lineStart = lh.rfind('\n', at) == std::string::npos ? 0 : lh.rfind('\n', at) + 1;
+    const size_t lineEnd = std::min(lh.find('\n', at), lh.size());
+    if (lh.compare(lineStart, 4, ">>> ") != 0) out += human.substr(lineStart, lineEnd - lineStart) + "\n";
+    at = lineEnd;
+  }
+  return out;
 }
 
 // Where the address opens a line of the text (a failure list: "<a@b>:", "a@b on <date>"), or npos.
@@ -272,10 +305,43 @@ bool namedAsFailed(const std::string& human, const std::string& lh, const std::s
   return false;
 }
 
+// Sendmail's failure list puts the address on a line of its own and under it, indented,
+// "    (reason: ...)" and "    (expanded from: <alias>)" (savemail.c:975-995): the alias, or "".
+std::string sendmailExpandedFrom(const std::string& lowerText, const std::string& recipient) {
+  if (!contains(lowerText, "(expanded from:")) return {};
+  static const std::regex entry(R"((?:^|\n)[ \t]*<?([^\s<>]+@[^\s<>]+)>?[ \t]*((?:\n[ \t]+\([^\n]*)*))");
+  static const std::regex expanded(R"(\n[ \t]+\(expanded from: <?([^\s<>()]+@[^\s<>()]+)>?\))");
+  for (std::sregex_iterator it(lowerText.begin(), lowerText.end(), entry), end; it != end; ++it) {
+    if ((*it)[1].str() != recipient) continue;
+    std::smatch m;
+    const std::string under = (*it)[2].str();
+    if (std::regex_search(under, m, expanded) && m[1].str() != recipient) return m[1].str();
+  }
+  return {};
+}
+
+// Sendmail divides its notice under lines such as "   ----- The following addresses had permanent
+// fatal errors -----", "... transient non-fatal errors -----", "... successful delivery
+// notifications -----" and "   ----- Transcript of session follows -----" (savemail.c:969-1112):
+// an entry ends at the next such line, and its section says what became of the address.
+struct SectionHeading {
+  size_t at;         // where the line starts in the lower-cased text
+  std::string line;  // the line, lower-cased
+};
+std::vector<SectionHeading> sectionHeadings(const std::string& lh) {
+  std::vector<SectionHeading> out;
+  if (!contains(lh, "-----")) return out;
+  static const std::regex heading(R"((?:^|\n)([ \t]*-{3,}[ \t]*[a-z][^\n]*-{3,})[ \t\r]*(?=\n|$))");
+  for (std::sregex_iterator it(lh.begin(), lh.end(), heading), end; it != end; ++it)
+    out.push_back({static_cast<size_t>(it->position(1)), (*it)[1].str()});
+  return out;
+}
+
 // The address a failed one was expanded from: Postfix writes "<%s> (expanded from <%s>): %s"
 // for a recipient an alias, a forward or a list produced (bounce_notify_util.c), wrapped at 79
-// columns, so the words may be split over lines. "" when none is named.
+// columns, so the words may be split over lines; Sendmail a line under it (above). "" when none is named.
 std::string expandedFrom(const std::string& lowerText, const std::string& recipient) {
+  if (std::string alias = sendmailExpandedFrom(lowerText, asciiLower(recipient)); !alias.empty()) return alias;
   const std::string opening = "<" + asciiLower(recipient) + ">";
   for (size_t at = lowerText.find(opening); at != std::string::npos; at = lowerText.find(opening, at + 1)) {
     size_t i = at + opening.size();
@@ -394,6 +460,12 @@ bool readText(const MimeView& v, Classification& out) {
   // (the address opens a line: "<support@isp>: host ... said: 550 ...").
   for (const auto& a : helpDeskAddresses(lh))
     if (mentionOpeningALine(lh, a) == std::string::npos) exclude.insert(a);
+  // The alias a failed address was expanded from (Postfix's "(expanded from <x>)", Sendmail's
+  // "(expanded from: <x>)") is that record's sent_to, not a failed recipient of its own.
+  if (contains(lh, "(expanded")) {
+    static const std::regex expansion(R"(\(expanded\s+from:?\s+<?([^\s<>()]+@[^\s<>()]+)>?\))");
+    for (std::sregex_iterator it(lh.begin(), lh.end(), expansion), end; it != end; ++it) exclude.insert((*it)[1].str());
+  }
   auto notARecipient = [&](const std::string& a) {
     return exclude.count(a) || reporterMailbox(a, v) || automaticMailbox(a) || offeredAsContact(lh, a);
   };
@@ -531,6 +603,7 @@ bool readText(const MimeView& v, Classification& out) {
   const bool permanent = saysPermanent(*activeRules(), human);
   std::optional<std::string> failureLines;
   const std::vector<Mention> recipientMentions = mentionsOf(lh, recipients);
+  const std::vector<SectionHeading> headings = sectionHeadings(lh);
   for (size_t i = 0; i < recipients.size(); ++i) {
     BounceRecord r;
     r.recipient = recipients[i];
@@ -560,8 +633,28 @@ bool readText(const MimeView& v, Classification& out) {
       // recipient's (a transcript's "<<< 550 5.1.1 <b@y>... User unknown").
       if (end != std::string::npos)
         if (const size_t nl = lh.rfind('\n', end - 1); nl != std::string::npos && nl > at) end = nl;
+      // At the next section's heading, when the entry has words of its own before it (Active!hunter
+      // puts them under "----- Transcript of session follows -----" instead).
+      for (const auto& h : headings)
+        if (h.at > at && h.at < end) {
+          if (carriesAFailure(human.substr(at, h.at - at))) end = h.at;
+          break;
+        }
       block = human.substr(at, end == std::string::npos ? std::string::npos : end - at);
     }
+    // Sendmail's entry gives the words as "    (reason: %s)" (savemail.c:980-984): those words.
+    static const std::regex sendmailReason(R"(\n[ \t]+\(reason: ([^\n]*)\)[ \t\r]*(?:\n|$))");
+    // Its lines of the transcript follow: the host that said them, the status the reason line
+    // may lack ("(reason: 550 Host unknown)" beside the transcript's "550 5.1.2 <a@b>... Host unknown").
+    std::string sendmailWords;  // shown as the diagnostic
+    if (std::smatch m; at != std::string::npos && std::regex_search(block, m, sendmailReason)) {
+      sendmailWords = m[1].str();
+      block = sendmailWords + "\n" + sendmailTranscriptLines(human, lh, r.recipient);
+    }
+    // The section the entry is in (Sendmail's, above).
+    std::string section;
+    for (const auto& h : headings)
+      if (at != std::string::npos && h.at < at) section = h.line;
     std::string sessionCommand;
     if (auto verdict = sendmailVerdict(human, lh, r.recipient); !verdict.line.empty()) {
       block = verdict.line;
@@ -600,7 +693,8 @@ bool readText(const MimeView& v, Classification& out) {
       if (alone && carriesAFailure(human.substr(from, to - from))) block = human.substr(from, to - from);
     }
     const bool ownWords = carriesAFailure(block);
-    if (!ownWords) {
+    const bool delivered = contains(section, "successful delivery notifications");  // savemail.c:1066
+    if (!ownWords && !delivered) {
       if (!failureLines) {
         failureLines.emplace();
         std::istringstream in(human);
@@ -626,17 +720,25 @@ bool readText(const MimeView& v, Classification& out) {
     r.action = "failed";
     // Google Groups: the group does not exist or refuses our sender, in the reader's language.
     if (contains(r.recipient, "@googlegroups.com")) r.reason = "rejected";
-    if (delayNotice) r.action = "delayed";
+    if (delayNotice || contains(section, "transient non-fatal errors")) r.action = "delayed";
     // The reason from the whole block; the diagnostic shown from the server's reply on.
     BounceRecord done = completeRecord(r, ReportContext{"", "", reportsNoStage(v), permanent});
     // A notice whose words report a delivery (Domino's Delivery Confirmation Report) failed nothing.
+    // Nor did Sendmail's "successful delivery notifications" (savemail.c:1066).
+    if (delivered) {
+      done.reason = "delivered";
+      done.hard = false;
+    }
     if (done.reason == "delivered") done.action = "delivered";
     // No evidence it is about this address: a guess, a mention in passing, or words that are not
     // in its own part of the text.
     if (guessed.count(done.recipient) || !ownWords) done.hard = false;
+    // The words shown are the entry's own; the transcript's lines were evidence.
+    if (!sendmailWords.empty()) done.diagnostic = collapse(sendmailWords);
     static const std::regex reply(R"((?:^|[^\d.#:-])([45][0-7]\d[ -]))");
     std::smatch m;
     if (std::regex_search(done.diagnostic, m, reply)) done.diagnostic = done.diagnostic.substr(static_cast<size_t>(m.position(1)));
+
     done.sent_to = expandedFrom(lh, done.recipient);
     out.records.push_back(done);
   }

@@ -738,3 +738,52 @@ TEST(BounceSources, EximsDefaultDataRefusalsAreTheMessage) {
     EXPECT_FALSE(r.hard) << words;
   }
 }
+
+// Sendmail's text notice lists its addresses in sections (savemail.c:959-1087): "permanent fatal
+// errors", each with "    (reason: %s)" and, for an alias's member, "    (expanded from: %s)";
+// "transient non-fatal errors", addresses it still retries (QDELAYED), whose words are the
+// transcript's "<a@b>... Deferred: ..." (deliver.c:5200-5205); "successful delivery
+// notifications". Read as one text, the section headings ran into the words, the delayed
+// address read failed with the dead one's words, the delivered one failed, and the alias got a
+// record of its own instead of being the member's sent_to.
+TEST(BounceSources, SendmailsTextSectionsSayWhatBecameOfEachAddress) {
+  auto notice = [](const std::string& sections, const std::string& transcript) {
+    return classify(
+        "From: Mail Delivery Subsystem <MAILER-DAEMON@mail.acme.test>\nTo: rep@acme.test\n"
+        "Subject: Returned mail: see transcript for details\nAuto-Submitted: auto-generated (failure)\n\n"
+        "The original message was received at Fri, 4 Dec 2026 10:00:00 GMT\nfrom localhost [127.0.0.1]\n\n" +
+        sections + "   ----- Transcript of session follows -----\n" + transcript +
+        "\n   ----- Original message follows -----\nFrom: rep@acme.test\n"
+        "To: team@globex.example, slow@initech.example, ok@umbrella.example\nSubject: hello\n\nhi\n");
+  };
+  const auto c = notice(
+      "   ----- The following addresses had permanent fatal errors -----\n<member@globex.example>\n"
+      "    (reason: 550 5.1.1 <member@globex.example>... User unknown)\n    (expanded from: <team@globex.example>)\n\n"
+      "   ----- The following addresses had transient non-fatal errors -----\n<slow@initech.example>\n\n"
+      "   ----- The following addresses had successful delivery notifications -----\n"
+      "<ok@umbrella.example>  (successfully delivered to mailbox)\n\n",
+      "... while talking to mx.globex.example.:\n>>> RCPT To:<member@globex.example>\n"
+      "<<< 550 5.1.1 <member@globex.example>... User unknown\n550 5.1.1 <member@globex.example>... User unknown\n"
+      "<slow@initech.example>... Deferred: 451 4.4.1 reply: read error from mx.initech.example.\n");
+  ASSERT_EQ(c.records.size(), 3u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "member@globex.example");
+  EXPECT_TRUE(c.records[0].hard);
+  EXPECT_EQ(c.records[0].sent_to, "team@globex.example");
+  EXPECT_EQ(c.records[0].diagnostic, "550 5.1.1 <member@globex.example>... User unknown");
+  EXPECT_EQ(c.records[0].remote_host, "mx.globex.example");
+  EXPECT_EQ(c.records[1].recipient, "slow@initech.example");
+  EXPECT_EQ(c.records[1].action, "delayed");
+  EXPECT_FALSE(c.records[1].hard);
+  EXPECT_EQ(c.records[1].status, "4.4.1");
+  EXPECT_EQ(c.records[2].recipient, "ok@umbrella.example");
+  EXPECT_EQ(c.records[2].action, "delivered");
+  EXPECT_FALSE(c.records[2].hard);
+  // The reason line without a status: the recipient's transcript line gives it.
+  const auto bare = notice(
+      "   ----- The following addresses had permanent fatal errors -----\n<kim@globex.example>\n"
+      "    (reason: 550 Host unknown)\n\n",
+      "550 5.1.2 <kim@globex.example>... Host unknown (Name server: mx.globex.example: host not found)\n");
+  ASSERT_EQ(bare.records.size(), 1u) << bare.error;
+  EXPECT_EQ(bare.records[0].status, "5.1.2");
+  EXPECT_EQ(bare.records[0].reason, "hostunknown");
+}
