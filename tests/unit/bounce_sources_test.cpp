@@ -787,3 +787,25 @@ TEST(BounceSources, SendmailsTextSectionsSayWhatBecameOfEachAddress) {
   EXPECT_EQ(bare.records[0].status, "5.1.2");
   EXPECT_EQ(bare.records[0].reason, "hostunknown");
 }
+
+// "Connection refused" is a TCP connect() refused, the sending MTA's own words (Postfix's "connect
+// to %s[%s]:%d: %m", Exchange Online's 4.4.316 "... [Message=Socket error code 10061]"). A server
+// that says it in an SMTP reply took the connection and refuses us by its policy: Vade Secure's
+// replies name the cause by a code (postmaster-oxsus.vadesecure.com), read as networkerror before.
+TEST(BounceSources, ConnectionRefusedInAServersReplyIsItsPolicyNotTheNetwork) {
+  EXPECT_EQ(read("kim@acme.test", "4.4.1", "connect to mx.acme.test[192.0.2.7]:25: Connection refused", "delayed").reason,
+            "networkerror");
+  EXPECT_EQ(read("kim@acme.test", "4.4.316", "550 4.4.316 Connection refused [Message=Socket error code 10061]").reason,
+            "networkerror");
+  for (const auto& [words, reason] : std::vector<std::pair<std::string, std::string>>{
+           {"550 5.7.1 Connection refused OXSUS0001_101", "blocked"},
+           {"550 5.7.1 Connection refused OXSUS0001_105", "requireptr"},
+           {"421 4.2.1 Connection refused OXSUS0001_110", "toomanyconn"},
+           {"421 4.2.1 Connection refused OXSUS0001_140", "speeding"}}) {
+    const auto r = read("kim@acme.test", words.substr(4, 5), "host mx.acme.test[192.0.2.7] said: " + words, "failed", "MAIL");
+    EXPECT_EQ(r.reason, reason) << words;
+    EXPECT_FALSE(r.hard) << words;
+  }
+  EXPECT_NE(read("kim@acme.test", "5.7.1", "554 5.7.1 Connection refused", "failed", "MAIL").reason, "networkerror");
+  EXPECT_EQ(read("kim@acme.test", "", "Message exceeds email size limit", "failed", "DATA").reason, "mesgtoobig");
+}
