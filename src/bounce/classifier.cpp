@@ -402,8 +402,7 @@ void keepRepliesToTheAddressTheyName(std::vector<BounceRecord>& records) {
 // recipient (its Original-Recipient, X-Actual-Recipient): that is about the recipient.
 bool aRefusal(const BounceRecord& r) {
   static const std::set<std::string> notRefusals{"delivered", "vacation", "feedback", "otherrecipient"};
-  static const std::set<std::string> notFailures{"delivered", "relayed", "expanded", "delayed"};
-  if (notRefusals.count(r.reason) || notFailures.count(asciiLower(r.action))) return false;
+  if (notRefusals.count(r.reason) || actionIsNoFailure(r)) return false;
   if (!r.status.empty() && r.status[0] == '2') return false;
   static const std::regex success(R"(^\s*2\d\d[ -])");
   return !std::regex_search(r.diagnostic.substr(0, 40), success);

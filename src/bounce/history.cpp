@@ -47,9 +47,8 @@ std::vector<BounceRecord> withAddressesSentTo(const std::vector<BounceRecord>& r
   std::vector<BounceRecord> out = records;
   std::set<std::string> named;
   for (const auto& r : records) named.insert(asciiLower(r.recipient));
-  static const std::set<std::string> notFailures{"delivered", "relayed", "expanded", "delayed"};
   for (const auto& r : records) {
-    if (r.sent_to.empty() || notFailures.count(asciiLower(r.action)) || r.reason == "delivered" || r.reason == "vacation" ||
+    if (r.sent_to.empty() || actionIsNoFailure(r) || r.reason == "delivered" || r.reason == "vacation" ||
         r.reason == "feedback" || !named.insert(asciiLower(r.sent_to)).second)
       continue;
     BounceRecord forwarded = r;

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string_view>
 #include <initializer_list>
@@ -340,6 +341,11 @@ std::string findCommand(const std::string& text) {
 bool isHardBounce(const std::string& reason, const std::string& status, const std::string& reply_code) {
   const StatusCodeFact* fact = statusFact(*activeRules(), status);
   return permanentClass(status, reply_code) && fact && fact->hard && recipientReason(reason);
+}
+
+bool actionIsNoFailure(const BounceRecord& r) {
+  static const std::set<std::string> notFailures{"delivered", "relayed", "expanded", "delayed"};
+  return notFailures.count(asciiLower(r.action)) > 0;
 }
 
 }  // namespace safetynet::bounce

@@ -60,4 +60,8 @@ std::vector<std::pair<size_t, size_t>> mailboxMessages(const std::string& raw);
 // (classify() also counts the wording rules; this is what a reason and codes say by themselves.)
 bool isHardBounce(const std::string& reason, const std::string& status, const std::string& reply_code);
 
+// Whether the record's action reports no final failure (RFC 3464 2.3.3): delivered, relayed,
+// expanded, or delayed (the MTA "will continue to attempt").
+bool actionIsNoFailure(const BounceRecord& r);
+
 }  // namespace safetynet::bounce
