@@ -246,7 +246,10 @@ bool readDsn(const MimeView& v, Classification& out) {
       if (const std::string original = reportedAddress(field(block, "original-recipient"));
           original.find('@') != std::string::npos && asciiLower(original) != asciiLower(recipient))
         r.sent_to = original;
-      r.action = asciiLower(field(block, "action"));
+      // The action's word: Sendmail adds a comment ("delivered (to mailbox)", "expanded (to
+      // multi-recipient alias)", savemail.c:1211-1233), as RFC 5322 3.2.2 lets a field.
+      r.action = asciiLower(trim(field(block, "action")));
+      r.action = r.action.substr(0, r.action.find_first_of(" \t("));
       r.status = findStatus(field(block, "status"));
       const std::string code = field(block, "diagnostic-code");
       r.diagnostic = stripType(code);
@@ -255,9 +258,11 @@ bool readDsn(const MimeView& v, Classification& out) {
       // own: Sendmail gives its local mailer's type, X-Unix, to its "550 5.1.1 User unknown" for a
       // local user it does not know (recipient.c:1005-1007; savemail.c's Diagnostic-Code takes
       // the mailer's m_diagtype): the rules read it as any reply. A program's own output (Postfix's
-      // pipe and local(8) give X-Unix to a command's words) stays its failure.
+      // pipe and local(8) give X-Unix to a command's words) stays its failure. A delivery, a relay or
+      // an expansion failed nothing (a Sendmail return receipt: "250 2.0.0 ... Delivered").
       static const std::regex mtaReply(R"(^\s*[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}\b)");
-      if (asciiLower(code).rfind("x-unix", 0) == 0 && !std::regex_search(r.diagnostic, mtaReply))
+      if (asciiLower(code).rfind("x-unix", 0) == 0 && !std::regex_search(r.diagnostic, mtaReply) &&
+          r.action != "delivered" && r.action != "relayed" && r.action != "expanded")
         r.reason = reasonFromText(r.diagnostic) == "mailboxfull" ? "mailboxfull" : "mailererror";
       // PowerMTA names its own category for each recipient (vendor_codes.powermta).
       if (const std::string category = field(block, "x-powermta-bouncecategory"); r.reason.empty() && !category.empty())

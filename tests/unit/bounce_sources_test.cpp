@@ -809,3 +809,32 @@ TEST(BounceSources, ConnectionRefusedInAServersReplyIsItsPolicyNotTheNetwork) {
   EXPECT_NE(read("kim@acme.test", "5.7.1", "554 5.7.1 Connection refused", "failed", "MAIL").reason, "networkerror");
   EXPECT_EQ(read("kim@acme.test", "", "Message exceeds email size limit", "failed", "DATA").reason, "mesgtoobig");
 }
+
+// Sendmail comments its DSN actions ("delivered (to mailbox)", "relayed (to non-DSN-aware
+// mailer)", "expanded (to multi-recipient alias)", savemail.c:1211-1233) and gives a local
+// delivery's words its mailer's type, X-Unix. The comment was read as part of the action, so a
+// return receipt was no delivery, and its "250 2.0.0 ... Delivered" under X-Unix read
+// `mailererror`: a soft bounce counted against a lead who got the mail.
+TEST(BounceSources, SendmailsCommentedActionsAreTheirWord) {
+  auto dsn = [](const std::string& action) {
+    return classify("From: Mail Delivery Subsystem <MAILER-DAEMON@ok.example>\nTo: rep@acme.test\n"
+                    "Subject: Return receipt\nMIME-Version: 1.0\n"
+                    "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+                    "--B\n\nThe original message was received from out1.acme.test\n\n"
+                    "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; ok.example\n\n"
+                    "Final-Recipient: RFC822; pam@ok.example\nAction: " + action +
+                    "\nStatus: 2.0.0\nDiagnostic-Code: X-Unix; 250 2.0.0 pam@ok.example... Delivered\n\n--B--\n");
+  };
+  for (const auto& [action, word] : std::vector<std::pair<std::string, std::string>>{
+           {"delivered (to mailbox)", "delivered"},
+           {"delivered (to mailing list)", "delivered"},
+           {"relayed (to non-DSN-aware mailer)", "relayed"},
+           {"expanded (to multi-recipient alias)", "expanded"}}) {
+    const auto c = dsn(action);
+    ASSERT_EQ(c.records.size(), 1u) << action << " " << c.error;
+    EXPECT_EQ(c.records[0].action, word) << action;
+    EXPECT_NE(c.records[0].reason, "mailererror") << action;
+    EXPECT_FALSE(c.records[0].hard) << action;
+  }
+  EXPECT_EQ(dsn("delivered (to mailbox)").records.at(0).reason, "delivered");
+}
