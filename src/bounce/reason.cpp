@@ -219,7 +219,11 @@ Decision decide(const Evidence& e) {
   });
   // A delay notice (RFC 3464 2.3.3, Action "delayed": the MTA "will continue to attempt") reports
   // no final failure, whatever its last attempt's code.
-  const bool permanent = permanentClass(status, e.reply, e.permanent_report || act == "failed");
+  // Nor does a temporary reply (RFC 5321 4.2.1, 4yz) under a report's permanent status: Exim writes
+  // 5.0.0 for every failure (deliver.c, print_dsn_addr_action), also one whose retries ran out on a
+  // "450 4.1.1" ("retry timeout exceeded").
+  const bool permanent = permanentClass(status, e.reply, e.permanent_report || act == "failed") &&
+                         !(!e.reply.empty() && e.reply[0] == '4');
   // A lookup that failed for a host the words name (`names_host`) other than the recipient's domain
   // or a host under it: a next hop, and the sending MTA's own relay is one (Postfix's relayhost,
   // Sendmail's SMART_HOST, qmail's smtproutes); a typo there fails every recipient alike.

@@ -838,3 +838,35 @@ TEST(BounceSources, SendmailsCommentedActionsAreTheirWord) {
   }
   EXPECT_EQ(dsn("delivered (to mailbox)").records.at(0).reason, "delivered");
 }
+
+// A reply refusing RCPT for "Unknown local part x in <x@y>" is a dead mailbox (Exim's
+// specification shows a callee answering so, spec.xfpt:34620; eximstats quotes a host after
+// RCPT); it read onhold. Quoted inside a sender-verification report it is about our sender.
+// And a temporary reply is never hard under a report's permanent status: Exim writes 5.0.0 for
+// every failure, also one whose retries on "450 4.1.1 ... User unknown" ran out.
+TEST(BounceSources, AnUnknownLocalPartIsDeadAndATemporaryReplyNeverHard) {
+  const auto dead = read("kim@acme.test", "5.0.0", "550 Unknown local part kim in <kim@acme.test>", "failed", "RCPT");
+  EXPECT_EQ(dead.reason, "userunknown");
+  EXPECT_TRUE(dead.hard);
+  const auto callout = read("kim@acme.test", "5.0.0",
+                            "550-Verification failed for <rep@seller.test> 550-Response: 550 Unknown local part rep in "
+                            "<rep@seller.test> 550 Sender verification failed",
+                            "failed", "RCPT");
+  EXPECT_FALSE(callout.hard);
+  const auto expired = classify(
+      "From: Mail Delivery System <Mailer-Daemon@relay.seller.test>\nTo: rep@seller.test\n"
+      "Subject: Mail delivery failed: returning message to sender\nX-Failed-Recipients: kim@acme.test\nMIME-Version: 1.0\n"
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"E\"\n\n"
+      "--E\nContent-type: text/plain; charset=us-ascii\n\nThis message was created automatically by mail delivery software.\n\n"
+      "A message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. "
+      "The following address(es) failed:\n\n  kim@acme.test\n    host mx1.acme.test [192.0.2.25]\n"
+      "    SMTP error from remote mail server after RCPT TO:<kim@acme.test>:\n"
+      "    450 4.1.1 <kim@acme.test>: Recipient address rejected: User unknown in local recipient table\n"
+      "    retry timeout exceeded\n\n"
+      "--E\nContent-type: message/delivery-status\n\nReporting-MTA: dns; relay.seller.test\n\n"
+      "Action: failed\nFinal-Recipient: rfc822;kim@acme.test\nStatus: 5.0.0\nRemote-MTA: dns; mx1.acme.test\n"
+      "Diagnostic-Code: smtp; 450 4.1.1 <kim@acme.test>: Recipient address rejected: User unknown in local recipient table\n\n"
+      "--E--\n");
+  ASSERT_EQ(expired.records.size(), 1u) << expired.error;
+  EXPECT_FALSE(expired.records[0].hard);
+}
