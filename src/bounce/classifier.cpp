@@ -319,13 +319,26 @@ bool readForwarded(const MimeView& v, Classification& out) {
   const bool innerReport = std::any_of(v.leaves.begin(), v.leaves.end(), [](const MimeLeaf& l) {
     return l.depth == 1 && (l.type == "message/delivery-status" || l.type == "message/global-delivery-status");
   });
-  if (!innerReport) return false;
   MimeView inner;
   inner.headers = v.originals.front();
   inner.originals.assign(v.originals.begin() + 1, v.originals.end());
   for (const auto& l : v.leaves)
     if (l.depth >= 1) inner.leaves.push_back(MimeLeaf{l.type, l.text, l.depth - 1});
-  if (!readDsn(inner, out)) return false;
+  if (innerReport) {
+    if (!readDsn(inner, out)) return false;
+  } else {
+    // A text notice forwarded as an attachment ("Forward as attachment" of an NDR without a
+    // report part): read when the attached message is a mail system's own (its From a
+    // MAILER-DAEMON, postmaster or mail delivery system), never a person's mail; and only by a
+    // person (a mail system's own notice returns the message that failed, which may be a notice).
+    auto mailSystem = [](const MimeView& m) {
+      const std::string from = asciiLower(m.header("from"));
+      return contains(from, "mailer-daemon") || contains(from, "postmaster") || contains(from, "mail delivery") ||
+             !m.header("x-failed-recipients").empty();
+    };
+    if (mailSystem(v) || !mailSystem(inner)) return false;
+    if (!readText(inner, out)) return false;
+  }
   out.format = "forwarded " + out.format;
   return true;
 }

@@ -447,7 +447,11 @@ bool readText(const MimeView& v, Classification& out) {
   // NDR pages: "#550 4.4.7 QUEUE.Expired; message expired ##"), is written by the mail system in
   // every language its notice is: a notice a rep forwards under a localized subject ("WG:
   // Unzustellbar:", "FW: 配信不能:") carries it where no English word of the gate stands.
-  static const std::regex exchangeDiagnostic(R"(#[45]\d\d [45]\.\d{1,3}\.\d{1,3} [^\n]*##)");
+  // Exchange Online's is "Remote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; ...'", also
+  // untranslated ("fix-error-code-550-5-7-1-in-exchange-online.md": "Remote Server returned
+  // '<xxxxxxxx> #5.7.1 smtp;550 5.7.1 RESOLVER.RST.AuthRequired; ...'").
+  static const std::regex exchangeDiagnostic(
+      R"(#[45]\d\d [45]\.\d{1,3}\.\d{1,3} [^\n]*##|remote server returned '[^'\n]{0,40}\b[45]\.\d{1,3}\.\d{1,3}\b)");
   if (!looksLikeBounce && std::regex_search(lh, exchangeDiagnostic)) looksLikeBounce = true;
   if (!looksLikeBounce) return false;
 

@@ -2461,3 +2461,35 @@ TEST(BounceAbout, AnInternationalizedAddressIsReadWhole) {
   EXPECT_EQ(exim.records[0].recipient, "josé.garcia@globex.example");
   EXPECT_TRUE(exim.records[0].hard);
 }
+
+// A rep forwards an Exchange NDR in the reader's language: its subject words ("No se puede
+// entregar", "Non remis", "配信不能") are many, but Exchange Online writes its diagnostic line
+// untranslated, "Remote Server returned '550 5.1.1 ...'" (Microsoft's fix-error-code-550-5-7-1
+// page). Forwarded inline under a subject the gate did not know, or as an attached message from
+// the mail system, nothing was read. A person's mail attached is still no bounce.
+TEST(BounceAbout, AnNdrForwardedInAnyLanguageIsRead) {
+  const std::string ndrBody =
+      "No se pudo entregar a estos destinatarios o grupos:\n\nm.lopez@cliente.example (m.lopez@cliente.example)\n"
+      "No se encontró la dirección de correo electrónico que escribió.\n\n"
+      "Información de diagnóstico para administradores:\n\nGenerando servidor: AM0PR01MB1234.eurprd01.prod.outlook.com\n\n"
+      "m.lopez@cliente.example\nRemote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found'\n";
+  auto inline_ = classify("From: Ana Ventas <ana@seller.test>\nTo: bounces@seller.test\n"
+                          "Subject: RV: No se puede entregar: Propuesta\n\nMira esto.\n\n"
+                          "-----Mensaje original-----\n" + ndrBody);
+  ASSERT_EQ(inline_.records.size(), 1u) << inline_.error;
+  EXPECT_EQ(inline_.records[0].recipient, "m.lopez@cliente.example");
+  EXPECT_TRUE(inline_.records[0].hard);
+  auto attached = [](const std::string& innerFrom, const std::string& innerBody) {
+    return classify("From: Luc Ventes <luc@seller.test>\nTo: bounces@seller.test\nSubject: TR: Non remis : Devis\n"
+                    "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"F\"\n\n"
+                    "--F\nContent-Type: text/plain; charset=utf-8\n\nPour info.\n\n"
+                    "--F\nContent-Type: message/rfc822\n\nFrom: " + innerFrom +
+                    "\nTo: luc@seller.test\nSubject: Non remis : Devis\nContent-Type: text/plain; charset=utf-8\n\n" +
+                    innerBody + "\n--F--\n");
+  };
+  auto fromExchange = attached("postmaster@outlook.com", ndrBody);
+  ASSERT_EQ(fromExchange.records.size(), 1u) << fromExchange.error;
+  EXPECT_EQ(fromExchange.records[0].recipient, "m.lopez@cliente.example");
+  EXPECT_TRUE(fromExchange.records[0].hard);
+  EXPECT_TRUE(attached("Marie Client <marie@client.example>", "Votre devis a été rejeté: 550 user unknown chez nous?").records.empty());
+}
