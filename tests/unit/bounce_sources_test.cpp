@@ -870,3 +870,14 @@ TEST(BounceSources, AnUnknownLocalPartIsDeadAndATemporaryReplyNeverHard) {
   ASSERT_EQ(expired.records.size(), 1u) << expired.error;
   EXPECT_FALSE(expired.records[0].hard);
 }
+
+// Exchange Online's 5.4.310 names the recipient's domain as missing from DNS: "DNS domain x does
+// not exist". The general "does not exist" read it as a dead mailbox (userunknown); it is the
+// domain (hostunknown), hard either way.
+TEST(BounceSources, ExchangeOnlinesMissingDnsDomainIsTheDomain) {
+  const auto r = read("fay@nohost.example", "5.4.310",
+                      "550 5.4.310 DNS domain nohost.example does not exist [Message=InfoDomainNonexistent]");
+  EXPECT_EQ(r.reason, "hostunknown");
+  // A mailbox named before the words is not the domain's.
+  EXPECT_EQ(read("fay@acme.test", "5.1.1", "550 5.1.1 fay@acme.test does not exist").reason, "userunknown");
+}
