@@ -719,7 +719,7 @@ bool readText(const MimeView& v, Classification& out) {
     // At most 600 characters: where a notice quotes the returned message inline with nothing that
     // marks its start, its body (a phone number, "our office has moved") follows the failure's
     // words; the reply and its reason come first in a text notice.
-    r.diagnostic = flat.size() > 600 ? flat.substr(0, 600) : flat;
+    r.diagnostic = utf8Prefix(flat, 600);
     r.smtp_command = sessionCommand;
     r.action = "failed";
     // Google Groups: the group does not exist or refuses our sender, in the reader's language.

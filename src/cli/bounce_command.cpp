@@ -136,7 +136,7 @@ int bounceClassifyCommand(bool json, const std::vector<std::string>& files) {
                   << (r.rule.empty() ? "" : "  rule " + r.rule)
                   << (r.sent_to.empty() ? "" : "\n    sent to " + r.sent_to + ", forwarded or expanded to this address")
                   << (r.why.empty() ? "" : "\n    then: " + r.why)
-                  << "\n    " << r.diagnostic.substr(0, 200) << "\n";
+                  << "\n    " << utf8Prefix(r.diagnostic, 200) << "\n";
     }
   }, [&](const std::string& file) {
     // Still one line per file (the contract), so a script reading the lines misses none.

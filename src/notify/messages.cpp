@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "safetynet/core/email_json.hpp"
+#include "safetynet/core/text.hpp"
 #include "safetynet/core/time_format.hpp"
 
 namespace safetynet {
@@ -320,9 +321,7 @@ std::string slackEscape(const std::string& text) { return esc(text); }
 static std::string clipped(const std::string& text, size_t max_bytes) {
   if (text.size() <= max_bytes) return text;
   const std::string ellipsis = "\u2026";
-  size_t cut = max_bytes - ellipsis.size();
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  std::string kept = text.substr(0, cut);
+  std::string kept = utf8Prefix(text, max_bytes - ellipsis.size());
   for (auto [open, close] : {std::pair{'&', ';'}, std::pair{'<', '>'}})
     if (auto at = kept.rfind(open); at != std::string::npos && kept.find(close, at) == std::string::npos) kept.resize(at);
   return kept + ellipsis;

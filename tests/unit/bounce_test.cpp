@@ -15,6 +15,7 @@
 #include "bounce/rules.hpp"
 #include "bounce/rule_engine.hpp"
 #include "safetynet/bounce/bounce.hpp"
+#include "safetynet/core/text.hpp"
 
 using namespace safetynet::bounce;
 
@@ -2492,4 +2493,31 @@ TEST(BounceAbout, AnNdrForwardedInAnyLanguageIsRead) {
   EXPECT_EQ(fromExchange.records[0].recipient, "m.lopez@cliente.example");
   EXPECT_TRUE(fromExchange.records[0].hard);
   EXPECT_TRUE(attached("Marie Client <marie@client.example>", "Votre devis a été rejeté: 550 user unknown chez nous?").records.empty());
+}
+
+// A text notice's words are kept to 600 bytes and the human form shows 200: cut in the middle of
+// a character ("Empfä" + half of "ä"), the diagnostic was no longer UTF-8 (the localized probes'
+// German NDR). Cut at a character's start.
+TEST(Bounce, ALongDiagnosticIsCutBetweenCharacters) {
+  auto validUtf8 = [](const std::string& s) {
+    for (size_t i = 0; i < s.size();) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+      if (n == 0 || i + n > s.size()) return false;
+      for (size_t k = 1; k < n; ++k)
+        if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+      i += n;
+    }
+    return true;
+  };
+  for (size_t pad = 0; pad < 2; ++pad) {
+    std::string words = "550 5.2.2 Postfach voll: " + std::string(pad, 'x');
+    while (words.size() < 700) words += "Empfänger ";
+    auto c = classify("From: MAILER-DAEMON@mx.acme.test\nTo: rep@acme.test\nSubject: Unzustellbar\n"
+                      "Content-Type: text/plain; charset=utf-8\n\nkim@globex.example\n" + words + "\n");
+    ASSERT_EQ(c.records.size(), 1u) << c.error;
+    EXPECT_TRUE(validUtf8(c.records[0].diagnostic)) << pad;
+    EXPECT_LE(c.records[0].diagnostic.size(), 600u);
+    EXPECT_EQ(safetynet::utf8Prefix("Empfänger", 5), "Empf");
+  }
 }
