@@ -210,9 +210,23 @@ std::string paragraphAbout(const std::string& human, const std::string& lh, cons
   size_t blank = lh.find("\n\n", at);
   if (blank == std::string::npos) blank = lh.size();
   size_t from = at + recipient.size();
+  const size_t ownLineEnd = std::min(lh.find('\n', at), lh.size());
   for (const auto& m : mentions) {
-    if (m.at < from || m.address == recipient || !m.opensLine) continue;
+    if (m.at < from || m.address == recipient) continue;
     if (m.at >= blank) break;
+    // A later line of its own about another recipient ("Delivery to b@y failed with error: ...",
+    // maddy's one line per recipient with no blank line between) is that recipient's entry. An
+    // indented line continues this entry (Exim's and Postfix's wrapped words: "    550 5.1.1 Alice
+    // has left; please write to bob@...").
+    if (!m.opensLine) {
+      const size_t lineStart = lh.rfind('\n', m.at);
+      if (lineStart != std::string::npos && lineStart >= ownLineEnd && lineStart + 1 < lh.size() &&
+          lh[lineStart + 1] != ' ' && lh[lineStart + 1] != '\t') {
+        blank = lineStart;
+        break;
+      }
+      continue;
+    }
     const std::string_view gap(lh.data() + from, m.at - from);
     if (gap.find_first_not_of(" \t\r\n,;<>\"'") == std::string_view::npos && gap.find_first_of(",;") != std::string_view::npos) {
       from = m.at + m.address.size();

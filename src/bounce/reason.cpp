@@ -108,13 +108,15 @@ Decision decide(const Evidence& e) {
   // Words about us or the message beside a recipient status (a 5.1.1 "policy error"): the words
   // contradict the status, and say why (docs/bounce-sources.md, contradiction 11). So do words
   // that say nothing was attempted (an ESP's suppression list: Amazon SES writes "Suppressed" with
-  // the earlier bounce's 5.1.1): the evidence is that earlier bounce, not this report.
+  // the earlier bounce's 5.1.1): the evidence is that earlier bounce, not this report. Nor are words
+  // that say the route failed (Haraka writes 5.1.2 for "Tried all MXs": its MX lookup had found
+  // hosts, none took the connection).
   const StatusCodeFact* fact = statusFact(*set, status);
   const bool contradicted =
       fact && fact->hard &&
       in({"blocked", "badreputation", "requireptr", "authfailure", "rejected", "norelaying", "toomanyconn", "speeding",
           "securityerror", "policyviolation", "spamdetected", "virusdetected", "contenterror", "mesgtoobig",
-          "mailboxfull", "suspend", "exceedlimit", "suppressed"},
+          "mailboxfull", "suspend", "exceedlimit", "suppressed", "networkerror"},
          text);
   const auto changed = [&](const std::string& next, const std::string& why) {
     if (next == reason) return;
@@ -272,6 +274,23 @@ std::string findReplyCode(const std::string& text) {
   return "";
 }
 
+// The words stand as words: no letter or digit touches either end, nor a hyphen joining them to
+// one ("e-mail"). A stage marker names a command ("MAIL FROM", "RCPT TO", "after DATA"); "email
+// from sender.example" or "e-mail from" in a server's reply names none (Gmail's "Unauthenticated
+// email from x is not accepted due to domain's DMARC policy" read as an answer to MAIL FROM, and a
+// dead mailbox beside it as a refusal of our sender). A rule of dashes before the words
+// ("-------SMTP command") is no hyphen.
+static bool containsAsWords(const std::string& text, const std::string& words) {
+  const auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  for (size_t at = text.find(words); at != std::string::npos; at = text.find(words, at + 1)) {
+    const size_t end = at + words.size();
+    const bool joinedBefore =
+        at > 0 && (alnum(text[at - 1]) || (text[at - 1] == '-' && at > 1 && alnum(text[at - 2])));
+    if (!joinedBefore && (end >= text.size() || !alnum(text[end]))) return true;
+  }
+  return false;
+}
+
 std::string findCommand(const std::string& text) {
   const std::string t = asciiLower(text);
   const std::string words = lowerCollapsed(text);
@@ -326,7 +345,7 @@ std::string findCommand(const std::string& text) {
     if (!m.transcript.empty()) continue;
     std::string key = "any";
     if (m.kind == "phrase") {
-      if (words.find(m.match) == std::string::npos) continue;
+      if (!containsAsWords(words, m.match)) continue;
     } else {
       const auto holds = [&](const std::string& w) { return words.find(w) != std::string::npos; };
       if (!m.literals.empty() && std::none_of(m.literals.begin(), m.literals.end(), holds)) continue;

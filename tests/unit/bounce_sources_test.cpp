@@ -881,3 +881,83 @@ TEST(BounceSources, ExchangeOnlinesMissingDnsDomainIsTheDomain) {
   // A mailbox named before the words is not the domain's.
   EXPECT_EQ(read("fay@acme.test", "5.1.1", "550 5.1.1 fay@acme.test does not exist").reason, "userunknown");
 }
+
+// Words that say the route failed are no evidence about the recipient, whatever status the report
+// gives. Haraka writes Status 5.1.2 ("bad destination system address") for "Tried all MXs" and
+// makes it a failure when its retries run out (outbound/hmail.js:302-307, 1324-1340): the MX
+// lookup had found hosts. James writes "Unknown host: x" and "This could be a DNS server error"
+// (Bouncer.java:106-108). Both read as a dead domain, hard.
+TEST(BounceSources, ARouteThatFailedIsNotADeadDomain) {
+  const auto haraka = classify(
+      "From: MAILER-DAEMON@mta1.acme.test\nTo: rep@acme.test\nSubject: Mail delivery failed\nMIME-Version: 1.0\n"
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+      "--B\nContent-Type: text/plain\n\nHi. This is the Haraka Mailer program at mta1.acme.test.\n"
+      "I'm afraid I wasn't able to deliver your message\n    \"Q3\"\nto the following addresses.\n"
+      "This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+      "Intended Recipients: quinn@globex.test\nFailure Reason: Too many failures (Tried all MXs)\n\n"
+      "--B\nContent-type: message/delivery-status\n\nReporting-MTA: dns;mta1.acme.test\n\n"
+      "Final-Recipient: rfc822;quinn@globex.test\nAction: failed\nStatus: 5.1.2 (550 Tried all MXs globex.test)\n\n--B--\n");
+  ASSERT_EQ(haraka.records.size(), 1u) << haraka.error;
+  EXPECT_EQ(haraka.records[0].reason, "networkerror");
+  EXPECT_FALSE(haraka.records[0].hard);
+  // Haraka's "No Such Domain" under the same status is the domain's own NXDOMAIN: still hard.
+  EXPECT_TRUE(read("quinn@globex.test", "5.1.2", "550 No Such Domain: globex.test").hard);
+  const auto james = read("mo@globex.test", "",
+                          "mo@globex.test\nUnknown host: mx.globex.test\n"
+                          "This could be a DNS server error, a typo, or a problem with the recipient's mail server.");
+  EXPECT_EQ(james.reason, "hostunknown");
+  EXPECT_FALSE(james.hard);
+  // The route's own words (mox, Stalwart, vpopmail) name their cause.
+  EXPECT_EQ(read("rudi@globex.test", "5.0.0", "tls: STARTTLS TLS handshake: remote error: tls: handshake failure").reason,
+            "securityerror");
+  EXPECT_EQ(read("wes@globex.test", "5.0.0",
+                 "<wes@globex.test> (MTA-STS failed to authenticate 'mx.globex.test': Policy not authorized)")
+                .reason,
+            "securityerror");
+  EXPECT_EQ(read("zoe@globex.test", "", "mail is looping").reason, "systemerror");
+}
+
+// maddy writes one line per failed recipient, with no blank line between them
+// (internal/dsn/dsn.go): "Delivery to a@x failed with error: ...". The next recipient's line was
+// read as part of this one's: its "Unauthenticated email from acme.test" (Gmail's DMARC words)
+// made the first recipient's reply an answer to MAIL FROM ("email from" held the stage marker
+// "mail from"), a dead mailbox read as a refusal of our sender; and with no Diagnostic-Code, the
+// next recipient's "does not exist" became this one's words.
+TEST(BounceSources, EachRecipientsLineIsItsOwn) {
+  auto maddy = [](const std::string& first, const std::string& second, const std::string& fields) {
+    return classify(
+        "From: MAILER-DAEMON@mx.acme.test\nTo: rep@acme.test\nSubject: Undelivered Mail Returned to Sender\n"
+        "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+        "--B\nContent-Type: text/plain\n\nThis is the mail delivery system at mx.acme.test.\n\n"
+        "Unfortunately, your message could not be delivered to one or more\nrecipients.\n\n"
+        "Delivery to gil@globex.test failed with error: " + first + "\n" +
+        "Delivery to hal@globex.test failed with error: " + second + "\n\n" +
+        "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.acme.test\n\n" + fields + "--B--\n");
+  };
+  const auto dmarc = maddy(
+      "SMTP error 550: mx.globex.test said: 5.1.1 The email account that you tried to reach does not exist",
+      "SMTP error 550: mx.globex.test said: 5.7.26 Unauthenticated email from acme.test is not accepted due to "
+      "domain's DMARC policy",
+      "Final-Recipient: rfc822; gil@globex.test\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 "
+      "The email account that you tried to reach does not exist\n\nFinal-Recipient: rfc822; hal@globex.test\n"
+      "Action: failed\nStatus: 5.7.26\nDiagnostic-Code: smtp; 550 5.7.26 Unauthenticated email from acme.test is not "
+      "accepted due to domain's DMARC policy\n\n");
+  ASSERT_EQ(dmarc.records.size(), 2u) << dmarc.error;
+  EXPECT_EQ(dmarc.records[0].reason, "userunknown");
+  EXPECT_TRUE(dmarc.records[0].hard);
+  EXPECT_EQ(dmarc.records[1].reason, "authfailure");
+  // No Diagnostic-Code: each recipient's words are its own line.
+  const auto noCode = maddy(
+      "SMTP error 550: mx.globex.test said: 5.0.0 Requested action not taken",
+      "SMTP error 550: mx.globex.test said: 5.1.1 The email account that you tried to reach does not exist",
+      "Final-Recipient: rfc822; gil@globex.test\nAction: failed\nStatus: 5.0.0\n\n"
+      "Final-Recipient: rfc822; hal@globex.test\nAction: failed\nStatus: 5.0.0\n\n");
+  ASSERT_EQ(noCode.records.size(), 2u) << noCode.error;
+  EXPECT_FALSE(noCode.records[0].hard) << noCode.records[0].diagnostic;
+  EXPECT_TRUE(noCode.records[1].hard);
+  // A stage marker still names a command where the words are the command's.
+  EXPECT_EQ(findCommand("host mx.globex.test said: 550 5.7.1 sender rejected (in reply to MAIL FROM command)"), "MAIL");
+  EXPECT_EQ(findCommand("SMTP error from remote mail server after MAIL FROM:<rep@acme.test>: 550 rejected"), "MAIL");
+  EXPECT_EQ(findCommand("550 5.7.26 Unauthenticated email from acme.test is not accepted"), "");
+  EXPECT_EQ(findCommand("550 5.7.1 We do not accept e-mail from acme.test"), "");
+}
