@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <idn2.h>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -62,6 +63,19 @@ bool stageHolds(const std::string& ruleStage, const std::string& stage) {
 bool isOrUnder(const std::string& host, const std::string& domain) {
   return host == domain || (host.size() > domain.size() && host.compare(host.size() - domain.size(), domain.size(), domain) == 0 &&
                             host[host.size() - domain.size() - 1] == '.');
+}
+
+// A domain in A-labels (RFC 5890 2.3.2.1): an MTA writes the name it looked up in DNS, Punycode
+// ("name=xn--bcher-kva.test", Postfix's dns_lookup.c), while an SMTPUTF8 address keeps its
+// U-labels ("mila@bücher.test"). The name as given when it is ASCII already or no valid IDN.
+std::string inALabels(const std::string& domain) {
+  if (std::all_of(domain.begin(), domain.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) return domain;
+  char* ascii = nullptr;
+  if (idn2_to_ascii_8z(domain.c_str(), &ascii, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK) return domain;
+  std::string out(ascii);
+  idn2_free(ascii);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
 }
 
 bool hostHolds(const std::vector<std::string>& suffixes, const Evidence& e, const std::string& text) {
@@ -327,7 +341,7 @@ std::string lookupOfAnotherHost(const std::vector<const WordingRule*>& matched, 
       while (!host.empty() && (host.back() == '.' || host.back() == ']')) host.pop_back();
       if (!host.empty() && host.front() == '[') host.erase(0, 1);
       if (host.empty()) continue;
-      if (!isOrUnder(host, domain)) return host;
+      if (!isOrUnder(host, domain) && !isOrUnder(inALabels(host), inALabels(domain))) return host;
     }
   }
   return "";

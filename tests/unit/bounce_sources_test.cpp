@@ -961,3 +961,22 @@ TEST(BounceSources, EachRecipientsLineIsItsOwn) {
   EXPECT_EQ(findCommand("550 5.7.26 Unauthenticated email from acme.test is not accepted"), "");
   EXPECT_EQ(findCommand("550 5.7.1 We do not accept e-mail from acme.test"), "");
 }
+
+// An MTA writes the name it looked up in DNS, in A-labels (Postfix's dns_lookup.c:583,
+// "name=xn--bcher-kva.test"), while an SMTPUTF8 address keeps its U-labels: the lookup was for
+// the recipient's own domain, not for a next hop (it read soft, "the lookup was for
+// xn--bcher-kva.test, not the recipient's domain").
+TEST(BounceSources, AnInternationalizedDomainIsTheSameDomainInPunycode) {
+  const auto nx = read("mila@bücher.test", "5.4.4",
+                       "Host or domain name not found. Name service error for name=xn--bcher-kva.test type=MX: "
+                       "Host not found");
+  EXPECT_EQ(nx.reason, "hostunknown");
+  EXPECT_TRUE(nx.hard);
+  EXPECT_TRUE(read("olga@mx.straße.test", "5.4.4",
+                   "Host or domain name not found. Name service error for name=mx.xn--strae-oqa.test type=A: Host not found")
+                  .hard);
+  // Another name is still another host (the sending side's relay).
+  EXPECT_FALSE(read("mila@bücher.test", "5.4.4",
+                    "Host or domain name not found. Name service error for name=relay.acme.test type=A: Host not found")
+                   .hard);
+}
