@@ -170,7 +170,12 @@ Decision decide(const Evidence& e) {
   // (At RCPT the words are about the address: "553 5.7.1 Invalid recipient".)
   // (Not the provider's own documented words either: Yandex answers "550 5.7.1 No such user!" and
   // documents "No such user" as an address that does not exist.)
-  if (reason == "userunknown" && !providersOwnWords && status.size() >= 3 && status.substr(1, 2) == ".7" && command != "RCPT")
+  // (Nor words whose source gives them this very status, a hard rule with it as its `status`:
+  // Microsoft documents "Recipient address rejected: Access denied" under 5.7.504 as "The
+  // recipient address that you're attempting to contact isn't valid.")
+  const bool documentedWithStatus = rule && rule->hard && !rule->status.empty() && rule->status != "none";
+  if (reason == "userunknown" && !providersOwnWords && !documentedWithStatus && status.size() >= 3 &&
+      status.substr(1, 2) == ".7" && command != "RCPT")
     changed("filtered", "a policy status (" + status + ") beside no-such-user words, not at RCPT");
   // Where the code and the words disagree, the soft reading wins unless the address was judged
   // at RCPT: a false hard bounce suppresses a live lead. X.2.x is a mailbox status (disabled,

@@ -980,3 +980,24 @@ TEST(BounceSources, AnInternationalizedDomainIsTheSameDomainInPunycode) {
                     "Host or domain name not found. Name service error for name=relay.acme.test type=A: Host not found")
                    .hard);
 }
+
+// Microsoft documents "Recipient address rejected: Access denied" under 5.7.504 as "The recipient
+// address that you're attempting to contact isn't valid" (its Exchange Online NDR table): the
+// words with their own documented status are the provider's statement about the address. The
+// general reading of a policy status (X.7.x) beside no-such-user words made it `filtered`, soft.
+// Postfix's access-map REJECT, the same words with 5.7.1, stays a policy refusal. 5.3.190's
+// "Journaling Archive is disabled" is a tenant's setting, not a disabled account.
+TEST(BounceSources, MicrosoftsDocumentedRecipientCodesAreTheirMeaning) {
+  const auto dbeb = read("lee@contoso.test", "5.7.504",
+                         "550 5.7.504 [lee@contoso.test]: Recipient address rejected: Access denied");
+  EXPECT_EQ(dbeb.reason, "userunknown");
+  EXPECT_TRUE(dbeb.hard);
+  EXPECT_FALSE(read("lee@contoso.test", "5.7.1", "554 5.7.1 <lee@contoso.test>: Recipient address rejected: Access denied",
+                    "failed", "RCPT")
+                   .hard);
+  EXPECT_EQ(read("journal@contoso.test", "5.3.190",
+                 "550 5.3.190 Journaling on-premises messages to Microsoft 365 or Office 365 not supported when "
+                 "Journaling Archive is disabled")
+                .reason,
+            "systemerror");
+}
