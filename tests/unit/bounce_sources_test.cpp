@@ -1001,3 +1001,27 @@ TEST(BounceSources, MicrosoftsDocumentedRecipientCodesAreTheirMeaning) {
                 .reason,
             "systemerror");
 }
+
+// amavisd-new's own texts (Debian 12's 2.13.0, Amavis/Conf.pm:1595-1629, Amavis.pm:7969,8148):
+// a banned file name or type is the site's attachment policy, not a block of our sending host,
+// and "... on relaying" is amavis failing to hand the checked message back to its own MTA, not
+// a relay-access denial. Found by the gateway probes (/work/h90/i).
+TEST(BounceSources, AmavissOwnRefusalsMeanWhatItSays) {
+  EXPECT_EQ(read("bob@globex.test", "5.7.0", "554 5.7.0 Reject, id=12345-01 - BANNED: .exe,invoice.pdf.exe", "failed",
+                 "DATA")
+                .reason,
+            "policyviolation");
+  const auto next = read("bob@globex.test", "5.3.5", "550 5.3.5 Reject, id=12345-02 - Rejected by next-hop MTA on relaying");
+  EXPECT_EQ(next.reason, "systemerror");
+  EXPECT_FALSE(next.hard);
+  EXPECT_EQ(read("bob@globex.test", "4.3.5", "450 4.3.5 Temporary failure, id=12345-03 - Temporary MTA failure on relaying",
+                 "delayed")
+                .reason,
+            "systemerror");
+  // Sendmail's own relay refusal still reads as one.
+  EXPECT_EQ(read("bob@globex.test", "5.7.1", "550 5.7.1 <bob@globex.test>... Relaying denied", "failed", "RCPT").reason,
+            "norelaying");
+  // A policy on macro-bearing attachments (Broadcom KB 162445), not TLS or authentication.
+  EXPECT_EQ(read("bob@globex.test", "", "552 MS-Office file containing VBA macros found inside of the email").reason,
+            "policyviolation");
+}
