@@ -1,6 +1,6 @@
 // The bounce classifier: MIME structure from GMime (mime_view), then the first reader that
-// understands the message: ARF complaint (RFC 5965), delivery-status report (RFC 3464, wherever
-// its fields appear), the human text of the common MTAs that send no report (Exim, qmail,
+// understands the message: ARF complaint (RFC 5965), disposition notification (RFC 8098),
+// delivery-status report (RFC 3464, wherever its fields appear), the human text of the common MTAs that send no report (Exim, qmail,
 // Gmail, Exchange...: text_reader.cpp), and auto-replies (RFC 3834), which are not bounces.
 #include <algorithm>
 #include <cctype>
@@ -186,6 +186,61 @@ bool readSesJson(const MimeView& v, Classification& out) {
     }
   }
   return false;
+}
+
+// ---- Message disposition notifications (RFC 8098) ----
+// A read receipt says the message arrived: no failure. One disposition is a refusal: a Sieve
+// "reject" (RFC 5429) answers with an MDN whose disposition is "automatic-action/MDN-sent-
+// automatically; deleted", the recipient's own filter having refused the message (Dovecot
+// Pigeonhole sieve-actions.c, Cyrus lmtp_sieve.c, Zimbra FilterUtil.java reject()). That is
+// `filtered`, soft, for its Final-Recipient, with the filter's reason from the human part. A
+// "Not read" receipt (the message deleted unread after delivery) is a person's act, whatever
+// mode a gateway converting it wrote.
+bool readMdn(const MimeView& v, Classification& out) {
+  const MimeLeaf* report = nullptr;
+  for (const auto& l : v.leaves)
+    if (l.depth == 0 && l.type == "message/disposition-notification") report = &l;
+  if (!report) return false;
+  std::string recipient, original, disposition, human;
+  // Cyrus may write a session id as Final-Recipient (sieve_mdn_private, lmtp_sieve.c): an
+  // address only, else the Original-Recipient.
+  auto anAddress = [](const std::string& v) {
+    std::string a = reportedAddress(v);
+    return a.find('@') == std::string::npos ? std::string() : a;
+  };
+  for (const auto& block : fieldBlocks(report->text)) {
+    if (recipient.empty()) recipient = anAddress(field(block, "final-recipient"));
+    if (original.empty()) original = anAddress(field(block, "original-recipient"));
+    if (disposition.empty()) disposition = field(block, "disposition");
+  }
+  for (const auto& l : v.leaves)
+    if (l.depth == 0 && l.type == "text/plain") {
+      human = humanBeforeOriginal(l.text);
+      break;
+    }
+  if (recipient.empty()) recipient = original;
+  // "action-mode/sending-mode; disposition-type[/modifier]" (RFC 8098 3.2.6)
+  const std::string ld = asciiLower(disposition);
+  const auto semi = ld.find(';');
+  const std::string mode = trim(ld.substr(0, semi));
+  const std::string type = semi == std::string::npos ? "" : trim(ld.substr(semi + 1));
+  const std::string lh = asciiLower(human) + " " + asciiLower(v.header("subject"));
+  const bool refused = mode.rfind("automatic-action", 0) == 0 && type.rfind("deleted", 0) == 0 && !recipient.empty() &&
+                       !contains(lh, "without being read") && !contains(lh, "not read:");
+  out.format = "mdn";
+  if (!refused) {
+    out.error = "a message disposition notification (RFC 8098), \"" + disposition + "\": no failure";
+    return true;
+  }
+  BounceRecord r;
+  r.recipient = recipient;
+  r.reason = "filtered";
+  r.action = "failed";
+  if (asciiLower(original) != asciiLower(recipient)) r.sent_to = original;  // an alias's source, as in a DSN
+  r.diagnostic = utf8Prefix(collapse(human), 600);
+  r.why = "the recipient's own filter refused the message (an automatic \"deleted\" disposition, a Sieve reject)";
+  out.records.push_back(r);
+  return true;
 }
 
 // ---- RFC 3464 delivery-status fields, in a report part or pasted into a text ----
@@ -468,7 +523,7 @@ Classification classify(const std::string& raw) {
   if (out.sender.empty()) out.sender = addressIn(view->header("to"));
   out.date_unix = view->date_unix;
   try {
-    if (readArf(*view, out) || readJmrp(*view, out) || readSesJson(*view, out) || readDsn(*view, out) || readForwarded(*view, out) ||
+    if (readArf(*view, out) || readJmrp(*view, out) || readSesJson(*view, out) || readMdn(*view, out) || readDsn(*view, out) || readForwarded(*view, out) ||
         readText(*view, out) ||
         readAutoReply(*view, out)) {
       // Never a hard bounce for an address the bounce is not about: the reporter's own mailboxes,

@@ -195,6 +195,28 @@ TEST(Bounce, AutoReplyIsNotABounce) {
   expectRecords("vacation.eml", {{"casey@acme.test", "vacation", "", "", false, ""}});
 }
 
+// A Sieve "reject" (RFC 5429) answers with a message disposition notification (RFC 8098), not a
+// DSN: "automatic-action/MDN-sent-automatically; deleted", the filter's reason in the human part
+// (Dovecot Pigeonhole sieve-actions.c:985-1006, Cyrus lmtp_sieve.c:440-470). The recipient's own
+// filter refused us: soft `filtered`, for the Final-Recipient, the alias it came through kept as
+// sent_to. Pigeonhole's read `onhold` from its text, Cyrus's gave nothing. A read receipt, or a
+// "Not read" receipt (deleted unread after delivery), is no failure at all.
+TEST(Bounce, ASieveRejectIsTheRecipientsFilterAndAReceiptIsNoFailure) {
+  expectRecords("sieve-reject-pigeonhole.eml", {{"dana@globex.test", "filtered", "", "", false, "failed"}});
+  auto cyrus = classifyFile("sieve-reject-cyrus.eml");
+  ASSERT_EQ(cyrus.records.size(), 1u) << cyrus.error;
+  EXPECT_EQ(cyrus.records[0].recipient, "bill@initech.test");
+  EXPECT_EQ(cyrus.records[0].sent_to, "sales@initech.test");
+  EXPECT_EQ(cyrus.records[0].reason, "filtered");
+  EXPECT_FALSE(cyrus.records[0].hard);
+  EXPECT_NE(cyrus.records[0].diagnostic.find("Mail from outside vendors"), std::string::npos);
+  for (const char* receipt : {"mdn-read-receipt.eml", "mdn-not-read.eml"}) {
+    auto c = classifyFile(receipt);
+    EXPECT_TRUE(c.records.empty()) << receipt;
+    EXPECT_NE(c.error.find("disposition notification"), std::string::npos) << receipt << ": " << c.error;
+  }
+}
+
 TEST(Bounce, OrdinaryMailAndGarbageGiveAClearErrorAndNoRecord) {
   auto reply = classifyFile("not-a-bounce.eml");
   EXPECT_TRUE(reply.records.empty());
