@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <sstream>
 #include <string_view>
 #include <regex>
 
@@ -367,6 +368,29 @@ std::string humanBeforeOriginal(const std::string& text) {
   const size_t cut = originalStart(text);
   std::string flat = collapse(withoutTrailingBanner(withoutQuotedSubjects(cut == std::string::npos ? text : text.substr(0, cut))));
   return flat;  // completeRecord bounds it (kMaxDiagnostic)
+}
+
+std::vector<GeneratedEntry> eximGeneratedEntries(const std::string& text) {
+  std::vector<GeneratedEntry> out;
+  const std::string lower = asciiLower(text);
+  if (lower.find("generated from") == std::string::npos) return out;
+  // One '@' in the ancestor, and a short line: no backtracking over a hostile text.
+  static const std::regex generated(R"(^[ \t]+\((?:ultimately )?generated from ([^\s()<>@]+@[^\s()<>@]+)\)[ \t]*$)");
+  std::istringstream in(lower);
+  std::string previous;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    line = unquoted(line);  // a notice forwarded inline keeps its layout behind "> "
+    std::smatch m;
+    if (line.size() < 400 && line.find("generated from") != std::string::npos && std::regex_match(line, m, generated)) {
+      const std::string entry = trim(previous);
+      const bool anAddress = entry.find('@') != std::string::npos && entry.find('@') == entry.rfind('@') &&
+                             entry.find_first_of(" \t<>()\"") == std::string::npos;
+      out.push_back({anAddress ? entry : std::string(), m[1].str()});
+    }
+    if (!trim(line).empty()) previous = line;
+  }
+  return out;
 }
 
 }  // namespace safetynet::bounce

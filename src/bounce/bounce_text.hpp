@@ -37,4 +37,15 @@ std::string withoutQuotedSubjects(const std::string& text);
 // A bounce's own text, without the returned message, on one line (at most 600 characters).
 std::string humanBeforeOriginal(const std::string& text);
 
+// Exim's entry for an address a redirect (an alias, a forward, a list) produced: the address on
+// its own line, then "(generated from <ancestor>)", or "(ultimately generated from <ancestor>)"
+// over several redirects (deliver.c, print_address_information). Its DSN names the ancestor, the
+// address the sender used, as Final-Recipient (print_dsn_addr_action). In text order; address ""
+// where Exim hides the member ("an undisclosed address", af_hide_child).
+struct GeneratedEntry {
+  std::string address;   // lower-cased
+  std::string ancestor;  // lower-cased
+};
+std::vector<GeneratedEntry> eximGeneratedEntries(const std::string& text);
+
 }  // namespace safetynet::bounce

@@ -229,7 +229,7 @@ bool readMdn(const MimeView& v, Classification& out) {
                        !contains(lh, "without being read") && !contains(lh, "not read:");
   out.format = "mdn";
   if (!refused) {
-    out.error = "a message disposition notification (RFC 8098), \"" + disposition + "\": no failure";
+    out.error = "no failed recipient found: a message disposition notification (RFC 8098), \"" + disposition + "\", reports no failure";
     return true;
   }
   BounceRecord r;
@@ -293,6 +293,75 @@ std::string paragraphAbout(const std::string& human, const std::string& lh, cons
   return human.substr(at, blank - at);
 }
 
+// Which of Exim's "(generated from <ancestor>)" entries each record naming that ancestor is.
+// The DSN walks the failed addresses in the reverse of the text's order, and puts those with a
+// transport's output file elsewhere (deliver.c: msgchain, handled_addr), so the order is no
+// guide: a record whose Diagnostic-Code names one entry's address is that entry's; a lone record
+// and a lone entry are each other's; records with no words of their own, as many as the entries,
+// take them in any order (their words come from each entry's paragraph). Records it cannot tell
+// apart stay the ancestor's, and are returned: never hard, the failure being one of its members'.
+// So is a member Exim hides ("an undisclosed address").
+std::vector<size_t> redirectsToTheirMembers(std::vector<BounceRecord>& records, const std::vector<GeneratedEntry>& entries) {
+  std::vector<size_t> unknownMember;
+  if (entries.empty()) return unknownMember;
+  std::map<std::string, std::vector<size_t>> byAncestor;  // ancestor -> its records
+  for (size_t i = 0; i < records.size(); ++i) byAncestor[asciiLower(records[i].recipient)].push_back(i);
+  for (const auto& [ancestor, blocks] : byAncestor) {
+    std::vector<const GeneratedEntry*> open;
+    for (const auto& e : entries)
+      if (e.ancestor == ancestor && e.address != ancestor) open.push_back(&e);
+    if (open.empty()) continue;
+    std::map<size_t, const GeneratedEntry*> member;
+    for (size_t b : blocks) {
+      if (records[b].diagnostic.empty()) continue;
+      const std::string words = asciiLower(records[b].diagnostic);
+      std::vector<const GeneratedEntry*> named;
+      for (const auto* e : open)
+        if (!e->address.empty() && !mentionsOf(words, {e->address}).empty()) named.push_back(e);
+      if (named.size() == 1) {
+        member[b] = named[0];
+        open.erase(std::find(open.begin(), open.end(), named[0]));
+      }
+    }
+    std::vector<size_t> left;
+    for (size_t b : blocks)
+      if (!member.count(b)) left.push_back(b);
+    const bool wordless = std::all_of(left.begin(), left.end(), [&](size_t b) { return records[b].diagnostic.empty(); });
+    if (left.size() == open.size() && (left.size() == 1 || wordless))
+      for (size_t k = 0; k < left.size(); ++k) member[left[k]] = open[k];
+    for (size_t b : blocks) {
+      const auto it = member.find(b);
+      if (it == member.end() || it->second->address.empty()) {
+        unknownMember.push_back(b);
+        continue;
+      }
+      auto& r = records[b];
+      if (r.sent_to.empty()) r.sent_to = r.recipient;
+      r.recipient = it->second->address;
+    }
+  }
+  return unknownMember;
+}
+
+// X-Actual-Recipient's address when it names another mailbox than the Final-Recipient: not a
+// program or a file ("X-Unix; |/usr/bin/procmail", "RFC822; |IFS=' ' && exec ..."), nor the
+// same user on a host of the recipient's domain (Sendmail gives a local mailer's user its host's
+// name, "jdoe@mail.corp.example" for jdoe@corp.example). "" otherwise.
+std::string actualRecipient(const std::string& value, const std::string& recipient) {
+  const auto semi = value.find(';');
+  const std::string a = trim(semi == std::string::npos ? value : value.substr(semi + 1));
+  if (a.empty() || a[0] == '|' || a[0] == '/' || a[0] == '"') return "";
+  const std::string actual = reportedAddress(value);
+  const std::string r = asciiLower(recipient);
+  const auto at = actual.rfind('@'), rat = r.rfind('@');
+  if (at == std::string::npos || rat == std::string::npos || actual == r) return "";
+  const std::string domain = r.substr(rat + 1), host = actual.substr(at + 1);
+  const bool hostOfDomain = host == domain || (host.size() > domain.size() && host.compare(host.size() - domain.size(), domain.size(), domain) == 0 &&
+                                               host[host.size() - domain.size() - 1] == '.');
+  if (actual.substr(0, at) == r.substr(0, rat) && hostOfDomain) return "";
+  return actual;
+}
+
 bool readDsn(const MimeView& v, Classification& out) {
   std::vector<const MimeLeaf*> sources;
   for (const auto& l : v.leaves)
@@ -315,6 +384,13 @@ bool readDsn(const MimeView& v, Classification& out) {
       if (const std::string original = reportedAddress(field(block, "original-recipient"));
           original.find('@') != std::string::npos && asciiLower(original) != asciiLower(recipient))
         r.sent_to = original;
+      // Sendmail's Final-Recipient is the address of its RCPT, the one the sender used; an alias
+      // or a forward's "real problem address" is X-Actual-Recipient (savemail.c:1262-1340). The
+      // failure is that address's; the one we sent to is where it came from (sent_to).
+      if (const std::string actual = actualRecipient(field(block, "x-actual-recipient"), recipient); !actual.empty()) {
+        if (r.sent_to.empty()) r.sent_to = recipient;
+        r.recipient = actual;
+      }
       // The action's word: Sendmail adds a comment ("delivered (to mailbox)", "expanded (to
       // multi-recipient alias)", savemail.c:1211-1233), as RFC 5322 3.2.2 lets a field.
       r.action = asciiLower(trim(field(block, "action")));
@@ -347,6 +423,12 @@ bool readDsn(const MimeView& v, Classification& out) {
       human = l.text;
       break;
     }
+  // Exim's Final-Recipient is the ancestor of an address a redirect produced, the one the sender
+  // used (deliver.c print_dsn_addr_action); its text names the failed member above "(generated
+  // from <ancestor>)". A list with one dead member is not a dead list: the failure is the
+  // member's, the list is where it came from (sent_to).
+  std::set<size_t> hiddenMember;
+  for (size_t i : redirectsToTheirMembers(records, eximGeneratedEntries(human))) hiddenMember.insert(i);
   std::vector<std::string> reported;
   std::map<std::string, int> times;  // how many records name each address
   for (const auto& r : records) {
@@ -375,6 +457,11 @@ bool readDsn(const MimeView& v, Classification& out) {
       }
     }
     out.records.push_back(completeRecord(r, ReportContext{reportingMta, remoteMtas[i], reportsNoStage(v)}));
+    if (hiddenMember.count(i) && out.records.back().hard) {
+      out.records.back().hard = false;
+      out.records.back().why += std::string(out.records.back().why.empty() ? "" : "; ") +
+                                "the failure is of an address this one was expanded to, which the report does not name: not of this address";
+    }
   }
   out.format = "rfc3464";
   return true;

@@ -229,9 +229,12 @@ bool namedAsFailed(const std::string& human, const std::string& lh, const std::s
 
 // The address a failed one was expanded from: Postfix writes "<%s> (expanded from <%s>): %s"
 // for a recipient an alias, a forward or a list produced (bounce_notify_util.c), wrapped at 79
-// columns, so the words may be split over lines; Sendmail a line under it (above). "" when none is named.
-std::string expandedFrom(const std::string& lowerText, const std::string& recipient) {
+// columns, so the words may be split over lines; Sendmail a line under it (above), Exim its
+// "(generated from %s)" line (eximGeneratedEntries). "" when none is named.
+std::string expandedFrom(const std::string& lowerText, const std::string& recipient, const std::vector<GeneratedEntry>& exim) {
   if (std::string alias = sendmailExpandedFrom(lowerText, asciiLower(recipient)); !alias.empty()) return alias;
+  for (const auto& e : exim)
+    if (e.address == asciiLower(recipient) && e.ancestor != e.address) return e.ancestor;
   const std::string opening = "<" + asciiLower(recipient) + ">";
   for (size_t at = lowerText.find(opening); at != std::string::npos; at = lowerText.find(opening, at + 1)) {
     size_t i = at + opening.size();
@@ -297,7 +300,9 @@ bool readText(const MimeView& v, Classification& out) {
   // The explanation of a bounce is a few kilobytes; past that it is not one worth reading.
   constexpr size_t kMaxHumanBytes = 64 * 1024;
   if (human.size() > kMaxHumanBytes) human.resize(kMaxHumanBytes);
-  // Exim's "(generated from x@y)" names an alias, not a failed recipient.
+  // Exim's "(generated from x@y)" names an alias, not a failed recipient: where its entry's
+  // address came from (sent_to), then out of the text.
+  const std::vector<GeneratedEntry> eximEntries = eximGeneratedEntries(human);
   static const std::regex generated(R"(\((?:ultimately )?generated from [^)]*\))", std::regex::icase);
   human = std::regex_replace(human, generated, "");
   const std::string lh = asciiLower(human);
@@ -633,7 +638,7 @@ bool readText(const MimeView& v, Classification& out) {
     std::smatch m;
     if (std::regex_search(done.diagnostic, m, reply)) done.diagnostic = done.diagnostic.substr(static_cast<size_t>(m.position(1)));
 
-    done.sent_to = expandedFrom(lh, done.recipient);
+    done.sent_to = expandedFrom(lh, done.recipient, eximEntries);
     out.records.push_back(done);
   }
   out.format = "text";

@@ -69,6 +69,40 @@ TEST(Bounce, EximAddressWithoutAReasonListedAboveAnothersReasonKeepsItsOwn) {
                                                            {"grey@acme.test", "userunknown", "5.1.1", "550", true, "failed"}});
 }
 
+// An alias, a forward or a list at the recipient's site expands the address we sent to; a
+// member's failure is not the address's. Exim's DSN names the ancestor as Final-Recipient
+// (deliver.c print_dsn_addr_action) and lists its records in the reverse of its text's order
+// (handled_addr); Sendmail's names its RCPT's address and puts "the real problem address" in
+// X-Actual-Recipient (savemail.c:1262-1340). The member gets the record, the address we sent to
+// is its sent_to (a soft bounce in the history, as for Postfix's "expanded from"). Before, each of
+// these lists was a hard bounce.
+TEST(Bounce, AListWithADeadMemberIsNotADeadList) {
+  auto named = classifyFile("exim-dsn-alias-members-named.eml");
+  ASSERT_EQ(named.records.size(), 2u) << named.error;
+  EXPECT_EQ(named.records[0].recipient, "full@initech.test");
+  EXPECT_EQ(named.records[0].reason, "mailboxfull");
+  EXPECT_EQ(named.records[1].recipient, "gone@globex.test");
+  EXPECT_EQ(named.records[1].reason, "userunknown");
+  EXPECT_TRUE(named.records[1].hard);
+  for (const auto& r : named.records) EXPECT_EQ(r.sent_to, "buyers@acme.test");
+  // A member Exim hides, and members whose replies do not name them: the list keeps the records,
+  // never hard.
+  auto unnamed = classifyFile("exim-dsn-alias-members-unnamed.eml");
+  ASSERT_EQ(unnamed.records.size(), 3u) << unnamed.error;
+  for (const auto& r : unnamed.records) {
+    EXPECT_TRUE(r.recipient == "board@acme.test" || r.recipient == "buyers@acme.test") << r.recipient;
+    EXPECT_FALSE(r.hard) << r.recipient << " " << r.diagnostic;
+  }
+  auto sendmail = classifyFile("sendmail-x-actual-recipient.eml");
+  ASSERT_EQ(sendmail.records.size(), 2u) << sendmail.error;
+  EXPECT_EQ(sendmail.records[0].recipient, "jdoe@partner.test");
+  EXPECT_EQ(sendmail.records[0].sent_to, "staff@corp.test");
+  EXPECT_TRUE(sendmail.records[0].hard);
+  // A program is no address: the record stays the one we sent to.
+  EXPECT_EQ(sendmail.records[1].recipient, "helpdesk@corp.test");
+  EXPECT_FALSE(sendmail.records[1].hard);
+}
+
 TEST(Bounce, AnAddressInsideAnotherIsNotItsMention) {
   // "admin@acme.test" inside "RCPT TO:<sysadmin@acme.test>" is no mention of admin@: the text about
   // sysadmin@ ran to its own reply line and stopped there, and its 550 5.1.1 was lost (onhold).
@@ -89,10 +123,11 @@ TEST(Bounce, TheTextAboutARecipientEndsWhereAnotherRecipientsEntryStarts) {
   expectRecords("h74-exim-suffix-address-takes-longer-ones-reason.eml",
                 {{"sysadmin@acme.test", "userunknown", "5.0.0", "", true, "failed"},
                  {"admin@acme.test", "onhold", "5.0.0", "", false, "failed"}});
-  // Exim names the alias in each failed member's Final-Recipient: which entry is whose, the text
-  // cannot say, and one member's "no such user" made the live alias a hard bounce.
-  expectRecords("h74-exim-alias-ancestor-listed-twice.eml", {{"team@acme.test", "onhold", "5.0.0", "", false, "failed"},
-                                                            {"team@acme.test", "onhold", "5.0.0", "", false, "failed"}});
+  // Exim names the alias in each failed member's Final-Recipient: one member's "no such user" made
+  // the live alias a hard bounce. Records with no words of their own take the members the text
+  // names, each its own paragraph's words (see AListWithADeadMemberIsNotADeadList).
+  expectRecords("h74-exim-alias-ancestor-listed-twice.eml", {{"gone@acme.test", "userunknown", "5.0.0", "", true, "failed"},
+                                                            {"carol@partner.test", "onhold", "5.0.0", "", false, "failed"}});
   // bob@ named first in the warning's Subject line: his entry is the line he opens.
   expectRecords("h74-exim-warning-subject-names-recipient.eml",
                 {{"alice@acme.test", "mailboxfull", "4.2.2", "452", false, "delayed"},
