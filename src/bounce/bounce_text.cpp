@@ -246,6 +246,48 @@ std::vector<Mention> mentionsOf(const std::string& lh, const std::vector<std::st
 
 std::vector<std::string> allAddresses(const std::string& text) { return addressesIn(text, 2); }
 
+std::vector<std::string> mailboxesIn(const std::string& value) {
+  std::vector<std::string> out;
+  // Split at the commas between mailboxes: not those inside a quoted string, a comment or an
+  // angle-addr. In each, the angle-addr's contents when there is one, else the element without
+  // its comments.
+  std::string element, angle, bare;
+  bool inQuotes = false, inAngle = false, sawAngle = false;
+  int commentDepth = 0;
+  auto finish = [&] {
+    const std::string a = addressIn(sawAngle ? angle : bare);
+    if (!a.empty()) out.push_back(a);
+    angle.clear();
+    bare.clear();
+    sawAngle = false;
+  };
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (c == '\\' && (inQuotes || commentDepth > 0) && i + 1 < value.size()) {  // a quoted-pair
+      if (inQuotes && !inAngle) bare += value.substr(i, 2);
+      ++i;
+      continue;
+    }
+    if (commentDepth > 0) {
+      commentDepth += c == '(' ? 1 : c == ')' ? -1 : 0;
+      continue;
+    }
+    if (inQuotes) {
+      if (c == '"') inQuotes = false;
+      (inAngle ? angle : bare) += c;
+      continue;
+    }
+    if (c == '"') inQuotes = true;
+    else if (c == '(') { commentDepth = 1; continue; }
+    else if (c == '<' && !inAngle) { inAngle = sawAngle = true; angle.clear(); continue; }
+    else if (c == '>' && inAngle) { inAngle = false; continue; }
+    else if ((c == ',' || c == ';') && !inAngle) { finish(); continue; }
+    (inAngle ? angle : bare) += c;
+  }
+  finish();
+  return out;
+}
+
 // RFC 822-style fields in a text ("Name: value" with continuation lines), grouped in blocks
 // separated by blank lines.
 

@@ -14,6 +14,10 @@ std::string addressIn(const std::string& value);
 std::string reportedAddress(const std::string& field_value);
 // Every address in a text, lower-cased, in order (repeats kept).
 std::vector<std::string> allAddresses(const std::string& text);
+// The addresses of an address header's mailboxes (RFC 5322 3.4: "Name <a@b>, c@d (comment)"),
+// lower-cased, in order: a display name or a comment is words, even one that reads like an
+// address ("lead@customer.example via Sender" <rep@sender.example> is rep's mailbox).
+std::vector<std::string> mailboxesIn(const std::string& value);
 // A whole-address mention of one of some addresses in a lowered text: not the tail of a longer
 // address ("admin@acme.test" in "sysadmin@acme.test") nor the head of one ("a@acme.test.example");
 // a quote before and after is a boundary (`a@b').

@@ -82,8 +82,8 @@ bool readArf(const MimeView& v, Classification& out) {
   if (recipients.empty())
     for (const auto& h : v.originals)
       if (auto it = h.find("to"); it != h.end())
-        if (auto a = addressIn(it->second); !a.empty()) {
-          recipients.push_back(a);
+        if (const auto to = mailboxesIn(it->second); !to.empty()) {
+          recipients.push_back(to.front());
           break;
         }
   if (recipients.empty()) recipients.push_back("");
@@ -366,7 +366,11 @@ bool readDsn(const MimeView& v, Classification& out) {
   std::vector<const MimeLeaf*> sources;
   for (const auto& l : v.leaves)
     if (l.depth == 0 && (l.type == "message/delivery-status" || l.type == "message/global-delivery-status")) sources.push_back(&l);
-  if (sources.empty())
+  // A report's fields in a text part: a mail system that sends its report as text, a rep
+  // forwarding a notice inline. Not in a person's reply or an auto-reply that quotes one (the
+  // recipient's IT answering that the mailbox is restored, a help desk acknowledging a ticket):
+  // the failure is the quoted notice's, not this message's.
+  if (sources.empty() && !aPersonsAnswer(v))
     for (const auto& l : v.leaves)
       if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && contains(asciiLower(l.text), "final-recipient:")) sources.push_back(&l);
   if (sources.empty()) return false;
@@ -605,9 +609,11 @@ Classification classify(const std::string& raw) {
     out.error = error;
     return out;
   }
+  // The returned message's author: its From's mailbox, not an address its display name holds.
   for (const auto& o : view->originals)
-    if (auto it = o.find("from"); it != o.end() && out.sender.empty()) out.sender = addressIn(it->second);
-  if (out.sender.empty()) out.sender = addressIn(view->header("to"));
+    if (auto it = o.find("from"); it != o.end() && out.sender.empty())
+      if (const auto from = mailboxesIn(it->second); !from.empty()) out.sender = from.front();
+  if (const auto to = mailboxesIn(view->header("to")); out.sender.empty() && !to.empty()) out.sender = to.front();
   out.date_unix = view->date_unix;
   try {
     if (readArf(*view, out) || readJmrp(*view, out) || readSesJson(*view, out) || readMdn(*view, out) || readDsn(*view, out) || readForwarded(*view, out) ||

@@ -210,8 +210,10 @@ Decision decide(const Evidence& e) {
   // A status the reporting MTA wrote for the bare reply code (Sendmail's 5.1.1 for a 550 to RCPT,
   // derived_statuses) does not overrule a rule that says its dead-address words are not enough
   // (OpenSMTPD's "550 Invalid recipient:", also its relay refusal): the server said no more.
+  // So does a status an MTA's template writes for the rule's words (over_status: Haraka's 5.1.2
+  // for a plugin's "No MX for"): it says no more than the words.
   const bool wordsSayNotEnough = rule && rule->hard_stated && !rule->hard && recipientReason(rule->reason);
-  const bool statusEvidence = fact && fact->hard && !(e.words_status && wordsSayNotEnough);
+  const bool statusEvidence = fact && fact->hard && !(wordsSayNotEnough && (e.words_status || rule->over_status));
   const bool evidence = statusEvidence ||
                         (rule && (rule->hard || (!rule->hard_stated && recipientReason(rule->reason) && !hedgedMatch(*rule, e))));
   // Any other rule that holds and names a mailbox state or a refusal of us ("The user(s) account
@@ -242,7 +244,9 @@ Decision decide(const Evidence& e) {
     steps.push_back(act == "delayed" ? "soft: a delay notice, not a final failure"
                     : !permanent    ? "soft: the class is not permanent"
                     : !evidence && fact && fact->hard
-                        ? "soft: the status " + status + " is the reporting MTA's reading of the bare reply, and the rule's source says these words are not enough"
+                        ? "soft: the status " + status + " is the reporting MTA's " +
+                              (rule && rule->over_status ? "template for these words" : "reading of the bare reply") +
+                              ", and the rule's source says these words are not enough"
                     : !evidence     ? "soft: nothing permanent about the recipient (no status that says so, or hedged words)"
                     : contradicted  ? "soft: the words contradict the status"
                     : conflicting   ? "soft: another rule that holds names a mailbox state or a refusal of us"
@@ -272,8 +276,12 @@ std::string findStatus(const std::string& text) {
   return "";
 }
 
+// RFC 5321 4.2: a reply is the code, then a space or a hyphen, then text (RFC 3463's enhanced code
+// when there is one, "550 5.1.1 ..."). Three digits that a separator and a plain number follow
+// are a part of a number, not a code: a telephone number in a signature ("+1 555 0100",
+// "555-0100").
 std::string findReplyCode(const std::string& text) {
-  static const std::regex re(R"((?:^|[^\d.#:-])([45][0-7]\d)(?=[ -]|$))");
+  static const std::regex re(R"((?:^|[^\d.#:-])([45][0-7]\d)(?=[ -]|$)(?![ -]\d+(?:[^\d.]|$)))");
   std::smatch m;
   if (std::regex_search(text, m, re)) return m[1].str();
   return "";

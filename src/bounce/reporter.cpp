@@ -61,11 +61,11 @@ std::set<std::string> addressesNotAbout(const MimeView& v) {
   std::set<std::string> out;
   for (const char* h : {"from", "sender", "reply-to", "return-path", "to", "delivered-to", "envelope-to",
                         "x-envelope-to"})
-    for (const auto& a : allAddresses(v.header(h))) out.insert(a);
+    for (const auto& a : mailboxesIn(v.header(h))) out.insert(a);
   for (const auto& o : v.originals)
     for (const char* h : {"from", "sender", "reply-to", "return-path"})
       if (auto it = o.find(h); it != o.end())
-        for (const auto& a : allAddresses(it->second)) out.insert(a);
+        for (const auto& a : mailboxesIn(it->second)) out.insert(a);
   // The returned message's envelope sender, as Postfix reports it among the per-message fields
   // ("X-%s-Sender: %s; %s" with mail_name, "Postfix" by default: bounce_notify_util.c): in the
   // per-message block (RFC 3464 2.1, before the first blank line), where a per-recipient field

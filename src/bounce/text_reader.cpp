@@ -259,6 +259,36 @@ std::string expandedFrom(const std::string& lowerText, const std::string& recipi
 
 }  // namespace
 
+bool fromAMailSystem(const MimeView& v) {
+  const std::string from = asciiLower(v.header("from"));
+  return !v.header("x-failed-recipients").empty() || contains(from, "mailer-daemon") || contains(from, "postmaster") ||
+         contains(from, "mail delivery");
+}
+
+bool aPersonsAnswer(const MimeView& v) {
+  if (fromAMailSystem(v)) return false;
+  // A ticket system or a list puts its tag before the subject it answers ("[support #4412]
+  // AutoReply: ...", Request Tracker's Autoreply template; "[list] ..."): the answer's own words
+  // come after it.
+  std::string opening = trim(asciiLower(v.header("subject")));
+  while (opening.size() > 1 && opening[0] == '[' && opening.find(']') != std::string::npos)
+    opening = trim(opening.substr(opening.find(']') + 1));
+  // An auto-reply says so at the start of its subject (RFC 3834 3.1.5: "Auto:"; Outlook's
+  // "Automatic reply:", Exchange's "Out of Office:", Request Tracker's "AutoReply:"): a person's
+  // (or a help desk's) answer, not a mail system's notice, whatever the rep's subject after it
+  // holds ("failed payment"). readAutoReply reads it.
+  static const std::vector<std::string> autoReplyOpenings = {"auto:", "automatic reply", "auto reply", "auto-reply",
+                                                             "autoreply", "out of office", "out of the office"};
+  for (const auto& w : autoReplyOpenings)
+    if (opening.rfind(w, 0) == 0) return true;
+  // A person's reply ("Re: ", RFC 5322 3.6.5, answering a message it names in In-Reply-To) is a
+  // conversation, not a mail system's notice, whatever its subject or quoted lines hold: the
+  // lead's "Re: Invoice 4411 rejected" naming a new contact, a rep asking the help desk about a
+  // bounce it quotes, the recipient's IT answering that the mailbox is restored. A notice someone
+  // forwards keeps its own prefix ("Fwd:", "WG:") and is read.
+  return opening.rfind("re:", 0) == 0 && !v.header("in-reply-to").empty();
+}
+
 bool readText(const MimeView& v, Classification& out) {
   std::string text;
   for (const auto& l : v.leaves)
@@ -313,21 +343,8 @@ bool readText(const MimeView& v, Classification& out) {
       "delivery status notification", "mail delivery", "not be delivered", "delivery has failed", "permanent error",
       "was not delivered", "couldn't be delivered", "delivery problem", "non remis", "unzustellbar", "failed",
       "rejected", "returned", "error", "warning: could not send", "delayed"};
-  const bool fromMailSystem = !v.header("x-failed-recipients").empty() || contains(from, "mailer-daemon") ||
-                              contains(from, "postmaster") || contains(from, "mail delivery");
-  // An auto-reply says so at the start of its subject (RFC 3834 3.1.5: "Auto:"; Outlook's
-  // "Automatic reply:", Exchange's "Out of Office:"): a person's answer, not a mail system's
-  // notice, whatever the rep's subject after it holds ("failed payment"). readAutoReply reads it.
-  static const std::vector<std::string> autoReplyOpenings = {"auto:", "automatic reply", "auto reply", "auto-reply",
-                                                             "autoreply", "out of office", "out of the office"};
-  const std::string opening = trim(subject);
-  for (const auto& w : autoReplyOpenings)
-    if (!fromMailSystem && opening.rfind(w, 0) == 0) return false;
-  // A person's reply ("Re: ", RFC 5322 3.6.5, answering a message it names in In-Reply-To) is a
-  // conversation, not a mail system's notice, whatever its subject or quoted lines hold: the
-  // lead's "Re: Invoice 4411 rejected" naming a new contact, a rep asking the help desk about a
-  // bounce it quotes. A notice someone forwards keeps its own prefix ("Fwd:", "WG:") and is read.
-  if (!fromMailSystem && opening.rfind("re:", 0) == 0 && !v.header("in-reply-to").empty()) return false;
+  const bool fromMailSystem = fromAMailSystem(v);
+  if (aPersonsAnswer(v)) return false;
   bool looksLikeBounce = fromMailSystem;
   for (const auto& w : bounceWords)
     if (contains(subject, w)) looksLikeBounce = true;
@@ -372,7 +389,7 @@ bool readText(const MimeView& v, Classification& out) {
   for (const auto& o : v.originals)
     for (const char* h : {"to", "cc"})
       if (auto it = o.find(h); it != o.end())
-        for (const auto& a : allAddresses(it->second)) addressed.insert(a);
+        for (const auto& a : mailboxesIn(it->second)) addressed.insert(a);
   // The returned message quoted after the notice's words, with no MIME part of its own: its header
   // block's To and Cc (Haraka's and qmail's "--- Below this line is a copy of the message.").
   static const std::regex toLine(R"((?:^|\n)to:\s*([^\n]+))", std::regex::icase);

@@ -5,6 +5,14 @@
 
 namespace safetynet::bounce {
 
+// The message comes from a mail system's own mailbox (MAILER-DAEMON, postmaster, "Mail Delivery
+// System") or names its failed recipients (X-Failed-Recipients, Exim).
+bool fromAMailSystem(const MimeView& v);
+
+// A person's reply or an auto-reply (a vacation notice, a help desk's acknowledgement), not a mail
+// system's notice: whatever bounce it quotes, the failure is not this message's.
+bool aPersonsAnswer(const MimeView& v);
+
 // False when the message does not look like a bounce or names no failed recipient.
 bool readText(const MimeView& v, Classification& out);
 

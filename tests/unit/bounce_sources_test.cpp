@@ -271,6 +271,18 @@ TEST(BounceSources, AmazonSesSuppressionIsNoNewBounce) {
   EXPECT_FALSE(r.hard);
 }
 
+// The emailed notice for SES's account-level list carries Status 5.1.1, but SES accepted the
+// message and did not send it (AWS knowledge center, "ses-suppression-list-sending-quota"): no
+// server judged the address.
+TEST(BounceSources, AmazonSesAccountSuppressionIsNoNewBounce) {
+  auto r = read("kim@globex.test", "5.1.1",
+                "Amazon SES did not send the message to this address because it is on the suppression list for your "
+                "account. For more information about removing addresses from the suppression list, see the Amazon SES "
+                "Developer Guide at https://docs.aws.amazon.com/ses/latest/DeveloperGuide/sending-email-suppression-list.html");
+  EXPECT_EQ(r.reason, "suppressed");
+  EXPECT_FALSE(r.hard);
+}
+
 // GMX's help: "User has too many messages on server" means the recipient's account ran out of
 // space, where the general rule reads "too many messages" as our sending rate.
 TEST(BounceSources, GmxsTooManyMessagesIsAFullMailbox) {
@@ -902,6 +914,11 @@ TEST(BounceSources, ARouteThatFailedIsNotADeadDomain) {
   EXPECT_FALSE(haraka.records[0].hard);
   // Haraka's "No Such Domain" under the same status is the domain's own NXDOMAIN: still hard.
   EXPECT_TRUE(read("quinn@globex.test", "5.1.2", "550 No Such Domain: globex.test").hard);
+  // Its "No MX for" is a get_mx plugin's DENY (hmail.js:214-219), the sending side's own routing;
+  // the 5.1.2 is its template for those words. It was hard.
+  const auto plugin = read("uma@globex.test", "5.1.2", "550 No MX for globex.test");
+  EXPECT_EQ(plugin.reason, "hostunknown");
+  EXPECT_FALSE(plugin.hard);
   const auto james = read("mo@globex.test", "",
                           "mo@globex.test\nUnknown host: mx.globex.test\n"
                           "This could be a DNS server error, a typo, or a problem with the recipient's mail server.");

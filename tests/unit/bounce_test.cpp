@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "bounce/bounce_policy.hpp"
+#include "bounce/bounce_text.hpp"
 #include "bounce/reason.hpp"
 #include "bounce/record.hpp"
 #include "bounce/rules.hpp"
@@ -250,6 +251,46 @@ TEST(Bounce, ASieveRejectIsTheRecipientsFilterAndAReceiptIsNoFailure) {
     EXPECT_TRUE(c.records.empty()) << receipt;
     EXPECT_NE(c.error.find("disposition notification"), std::string::npos) << receipt << ": " << c.error;
   }
+}
+
+// A report's fields quoted in a person's reply or a help desk's auto-reply are the quoted
+// notice's, not a failure of this message: the recipient's IT answering that the mailbox is
+// restored must not suppress it (the h91 probes: a hard bounce before).
+TEST(Bounce, AReplyQuotingAReportsFieldsIsNoBounce) {
+  auto reply = classifyFile("reply-quoting-a-postfix-dsn.eml");
+  EXPECT_TRUE(reply.records.empty()) << reply.records.size() << " records, the first for "
+                                     << (reply.records.empty() ? "" : reply.records[0].recipient);
+  // Request Tracker puts its tag before "AutoReply:": an auto-reply, its sender's absence.
+  auto rt = classifyFile("rt-autoreply-quoting-a-bounce.eml");
+  for (const auto& r : rt.records) {
+    EXPECT_FALSE(r.hard) << r.recipient;
+    EXPECT_NE(r.recipient, "old.contact@customer.example");
+  }
+  // The same notice forwarded by the rep is still read.
+  expectRecords("postfix-dsn-fwd-inline.eml", {{"lead@customer.example", "userunknown", "5.1.1", "550", true, "failed"}});
+}
+
+// A display name is a phrase (RFC 5322 3.4), even one that reads like an address: the returned
+// message's From "lead@customer.example via Sender" <rep@sender.example> is rep's mailbox, and
+// the failed lead is not "our sender". The hard bounce was kept soft before.
+TEST(Bounce, ADisplayNameIsNotAnAddress) {
+  expectRecords("postfix-display-names-like-addresses.eml",
+                {{"lead@customer.example", "userunknown", "5.1.1", "550", true, "failed"}});
+  EXPECT_EQ(mailboxesIn(R"("lead@customer.example via Sender" <rep@sender.example>, cfo@customer.example (lead@x.example),)"
+                        R"( "a, b" <a.b@globex.test>; team: kim@initech.test, "x\"@y" <z@initech.test>)"),
+            (std::vector<std::string>{"rep@sender.example", "cfo@customer.example", "a.b@globex.test", "kim@initech.test",
+                                      "z@initech.test"}));
+}
+
+// RFC 5321 4.2: a reply code is followed by a space or a hyphen and text; "555 0100" in a
+// signature's telephone number is no reply (it gave the rep's other address a record).
+TEST(Bounce, ATelephoneNumberIsNoReplyCode) {
+  expectRecords("exchange-ndr-fwd-inline-signature-phone.eml",
+                {{"bob.old@customer.example", "userunknown", "5.1.1", "", true, "failed"}});
+  EXPECT_EQ(findReplyCode("call +1 555 0100 or 555-0100"), "");
+  EXPECT_EQ(findReplyCode("said: 550-5.1.1 The email account"), "550");
+  EXPECT_EQ(findReplyCode("said: 550 5.1.1 no such user"), "550");
+  EXPECT_EQ(findReplyCode("554 Transaction failed"), "554");
 }
 
 TEST(Bounce, OrdinaryMailAndGarbageGiveAClearErrorAndNoRecord) {
@@ -1469,7 +1510,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 729u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 730u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 3u);
   EXPECT_EQ(rules.derived_statuses.size(), 34u);  // Sendmail's (usersmtp.c, savemail.c), Stalwart's (dsn.rs)
   EXPECT_EQ(rules.host_meanings.size(), 2u);
