@@ -558,6 +558,16 @@ bool readText(const MimeView& v, Classification& out) {
         }
       block = human.substr(at, end == std::string::npos ? std::string::npos : end - at);
     }
+    // Whether the entry has words of its own under or after the address, to the end of its
+    // paragraph (hMailServer's "   Error Type: SMTP" lines, deliver.c's indented reason), even words
+    // no rule knows; a bare address in a list has none.
+    bool entryHasWords = false;
+    if (at != std::string::npos) {
+      const size_t from = at + r.recipient.size();
+      const size_t blankLine = lh.find("\n\n", from);
+      const std::string rest = lh.substr(from, std::min(blankLine, at + block.size()) - std::min(from, at + block.size()));
+      entryHasWords = std::any_of(rest.begin(), rest.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; });
+    }
     // Sendmail's entry gives the words as "    (reason: %s)" (savemail.c:980-984): those words.
     static const std::regex sendmailReason(R"(\n[ \t]+\(reason: ([^\n]*)\)[ \t\r]*(?:\n|$))");
     // Its lines of the transcript follow: the host that said them, the status the reason line
@@ -611,17 +621,40 @@ bool readText(const MimeView& v, Classification& out) {
     const bool ownWords = carriesAFailure(block);
     const bool delivered = contains(section, "successful delivery notifications");  // savemail.c:1066
     if (!ownWords && !delivered) {
-      if (!failureLines) {
-        failureLines.emplace();
+      // The lines of the text that carry a failure. An entry with words of its own takes none from
+      // any recipient's entry (the line that names it and the lines under it, to its paragraph's
+      // end; its own is in the block already): hMailServer's "Server does not support STARTTLS."
+      // for one recipient is no reason to read the next one's "550 Unknown user" as its own.
+      auto linesCarryingAFailure = [&](bool skipOthersEntries) {
+        std::vector<std::pair<size_t, size_t>> others;
+        if (skipOthersEntries)
+          for (const auto& m : recipientMentions)
+            if (m.opensLine) {  // its own entry is in the block already
+              const size_t start = m.at == 0 ? 0 : lh.rfind('\n', m.at - 1) + 1;
+              const size_t blankLine = lh.find("\n\n", m.at);
+              others.emplace_back(start, blankLine == std::string::npos ? lh.size() : blankLine);
+            }
+        std::string lines;
+        size_t lineAt = 0;
         std::istringstream in(human);
-        for (std::string line; std::getline(in, line);) {
+        for (std::string line; std::getline(in, line); lineAt += line.size() + 1) {
+          if (std::any_of(others.begin(), others.end(), [&](const auto& o) { return lineAt >= o.first && lineAt < o.second; }))
+            continue;
           const std::string ll = asciiLower(line);
           if (!findReplyCode(line).empty() || !findStatus(line).empty() || contains(ll, "said:") || contains(ll, "error") ||
               contains(ll, "reason") || !reasonFromText(line).empty())
-            *failureLines += line + "\n";
+            lines += line + "\n";
         }
+        return lines;
+      };
+      std::string borrowed;
+      if (entryHasWords) {
+        borrowed = linesCarryingAFailure(true);
+      } else {
+        if (!failureLines) failureLines = linesCarryingAFailure(false);
+        borrowed = failureLines->empty() ? human : *failureLines;
       }
-      block = (at == std::string::npos ? std::string() : block + "\n") + (failureLines->empty() ? human : *failureLines);
+      block = (at == std::string::npos ? std::string() : block + "\n") + borrowed;
     }
     std::string flat = collapse(block);
     // Zoho writes "Invalid Address, ERROR_CODE :550, ERROR_CODE :<reply text>": a label, then

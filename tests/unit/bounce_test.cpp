@@ -22,13 +22,15 @@ using namespace safetynet::bounce;
 
 namespace {
 
-Classification classifyFile(const std::string& name) {
+std::string readSample(const std::string& name) {
   std::ifstream in(std::string(SAFETYNET_SOURCE_DIR) + "/tests/data/bounces/" + name, std::ios::binary);
   EXPECT_TRUE(in) << name;
   std::stringstream ss;
   ss << in.rdbuf();
-  return classify(ss.str());
+  return ss.str();
 }
+
+Classification classifyFile(const std::string& name) { return classify(readSample(name)); }
 
 struct Want {
   std::string recipient, reason, status, reply;
@@ -291,6 +293,25 @@ TEST(Bounce, ATelephoneNumberIsNoReplyCode) {
   EXPECT_EQ(findReplyCode("said: 550-5.1.1 The email account"), "550");
   EXPECT_EQ(findReplyCode("said: 550 5.1.1 no such user"), "550");
   EXPECT_EQ(findReplyCode("554 Transaction failed"), "554");
+}
+
+// hMailServer's notice gives each recipient an entry of its own words (SMTPClientConnection.cpp:
+// 560-566). One whose words no reply code carries ("Server does not support STARTTLS.", its own
+// text for a route that requires TLS, :361-364) took the next entry's "550 Unknown user".
+// "Tried %d time(s)" (ExternalDelivery.cpp:607) follows entries whose retries ran out.
+TEST(Bounce, AnEntryWithWordsOfItsOwnTakesNoOtherEntrysReason) {
+  expectRecords("hmailserver-starttls-then-unknown.eml",
+                {{"sec@partner-i.example", "securityerror", "", "", false, "failed"},
+                 {"x.unknown@partner-a.example", "userunknown", "", "550", true, "failed"}});
+  expectRecords("hmailserver-retries-ran-out.eml", {{"c.lee@partner-c.example", "expired", "", "451", false, "failed"}});
+  // Words no rule knows are still the entry's own: no reason rather than the next entry's.
+  std::string text = readSample("hmailserver-starttls-then-unknown.eml");
+  text.replace(text.find("Server does not support STARTTLS."), 33, "Sitzung ungueltig.");
+  const auto unknownWords = classify(text);
+  ASSERT_EQ(unknownWords.records.size(), 2u) << unknownWords.error;
+  EXPECT_EQ(unknownWords.records[0].reason, "onhold");
+  EXPECT_EQ(unknownWords.records[0].diagnostic.find("Unknown user"), std::string::npos) << unknownWords.records[0].diagnostic;
+  EXPECT_TRUE(unknownWords.records[1].hard);
 }
 
 TEST(Bounce, OrdinaryMailAndGarbageGiveAClearErrorAndNoRecord) {
@@ -1510,7 +1531,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 730u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 732u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 3u);
   EXPECT_EQ(rules.derived_statuses.size(), 34u);  // Sendmail's (usersmtp.c, savemail.c), Stalwart's (dsn.rs)
   EXPECT_EQ(rules.host_meanings.size(), 2u);
