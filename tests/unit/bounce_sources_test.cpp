@@ -283,6 +283,22 @@ TEST(BounceSources, AmazonSesAccountSuppressionIsNoNewBounce) {
   EXPECT_FALSE(r.hard);
 }
 
+// Google's page has said "likely unsolicited email" since August 2024 (it said "mail"): a spam
+// verdict on the message, not a block of our host. SendGrid's 403 (its SMTP errors page) refuses
+// our From address. Both read by their "blocked" or by nothing before.
+TEST(BounceSources, GmailsSpamVerdictAndSendGridsSenderIdentity) {
+  auto gmail = read("lu@gmail.com", "5.7.1",
+                    "550-5.7.1 [192.0.2.1 12] This message is likely unsolicited email. To reduce the amount of spam sent "
+                    "to Gmail, 550-5.7.1 this message has been blocked.");
+  EXPECT_EQ(gmail.reason, "spamdetected");
+  EXPECT_FALSE(gmail.hard);
+  auto sendgrid = read("lu@globex.test", "",
+                       "550 The from address does not match a verified Sender Identity. Mail cannot be sent until this "
+                       "error is resolved.");
+  EXPECT_EQ(sendgrid.reason, "rejected");
+  EXPECT_FALSE(sendgrid.hard);
+}
+
 // GMX's help: "User has too many messages on server" means the recipient's account ran out of
 // space, where the general rule reads "too many messages" as our sending rate.
 TEST(BounceSources, GmxsTooManyMessagesIsAFullMailbox) {
