@@ -443,8 +443,13 @@ bool readDsn(const MimeView& v, Classification& out) {
   const std::vector<Mention> mentions = human.empty() ? std::vector<Mention>{} : mentionsOf(lh, reported);
   // One recipient: a transcript anywhere in the text says which command failed.
   const std::string wholeCommand = records.size() == 1 ? findCommand(human) : std::string();
+  // Postfix connects over a UNIX-domain socket only as an LMTP client (smtp_connect.c: "With LMTP
+  // we have direct-to-host delivery only", "unix:" destinations), and names the socket's path
+  // where an SMTP host has its address: "host name[/var/run/...] said:" (smtp_proto.c).
+  static const std::regex lmtpSocket(R"(\bhost [^\s\[\]]+\[/[^\]\s]*\] said:)");
   for (size_t i = 0; i < records.size(); ++i) {
     auto& r = records[i];
+    bool lmtp = false;
     if (r.smtp_command.empty()) r.smtp_command = findCommand(r.diagnostic);
     if (r.smtp_command.empty()) r.smtp_command = wholeCommand;
     // The paragraph of the human text that names this recipient. Not for an address that several
@@ -454,13 +459,14 @@ bool readDsn(const MimeView& v, Classification& out) {
       const std::string para = paragraphAbout(human, lh, mentions, reported[i]);
       if (!para.empty()) {
         if (r.smtp_command.empty()) r.smtp_command = findCommand(para);
+        lmtp = std::regex_search(para, lmtpSocket);
         // No Diagnostic-Code: for a single recipient, the whole text up to the returned message
         // (an MTA's own sentence, "The user(s) account is disabled.", may stand apart from the
         // address); else this recipient's paragraph.
         if (r.diagnostic.empty()) r.diagnostic = trim(records.size() == 1 ? humanBeforeOriginal(human) : para);
       }
     }
-    out.records.push_back(completeRecord(r, ReportContext{reportingMta, remoteMtas[i], reportsNoStage(v)}));
+    out.records.push_back(completeRecord(r, ReportContext{reportingMta, remoteMtas[i], reportsNoStage(v), false, lmtp}));
     if (hiddenMember.count(i) && out.records.back().hard) {
       out.records.back().hard = false;
       out.records.back().why += std::string(out.records.back().why.empty() ? "" : "; ") +

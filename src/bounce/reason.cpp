@@ -155,7 +155,7 @@ Decision decide(const Evidence& e) {
   const bool addressing = status.size() >= 4 && status.substr(1, 3) == ".1.";
   // LMTP answers each recipient after the end of the message (RFC 2033 4.2: "one reply for each
   // RCPT command that had previously been accepted"): there the status is about that mailbox.
-  const bool lmtp = asciiLower(e.text).find("lmtp") != std::string::npos;
+  const bool lmtp = e.lmtp || asciiLower(e.text).find("lmtp") != std::string::npos;
   // Unless the words are the provider's own, documented as "no such user" for its own hosts (a
   // rule scoped to them with `hard: true`): Yahoo answers "554 delivery error: dd This user doesn't
   // have a yahoo.com account" to the message and says the user does not exist; that is its

@@ -130,6 +130,7 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
   for (const auto* h : {&ctx.reporting_mta, &ctx.remote_mta})
     if (!h->empty()) e.hosts.push_back(asciiLower(*h));
   e.words_status = wordsStatus(*rules, r);
+  e.lmtp = ctx.lmtp;
   r.remote_host = answeringHost(r, ctx);
   const Decision d = decide(e);
   std::vector<std::string> why;

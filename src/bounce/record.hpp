@@ -14,6 +14,7 @@ struct ReportContext {
   std::string remote_mta;  // the DSN's Remote-MTA: the host whose reply this is
   bool no_stage = false;  // the report cannot say at which SMTP stage (reporter.hpp)
   bool permanent = false;  // its text says its failures are permanent (saysPermanent)
+  bool lmtp = false;       // the reply came over LMTP (RFC 2033): one reply per recipient after the message
 };
 
 // Fills status, reply code and command from the words where missing; the reason unless set.

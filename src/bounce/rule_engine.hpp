@@ -28,6 +28,7 @@ struct Evidence {
   // (none). A rule's `status:` condition holds for it or for the report's. Unset: the report's
   // status is the server's.
   std::optional<std::string> words_status;
+  bool lmtp = false;  // the reply came over LMTP (ReportContext::lmtp)
 };
 
 // The rules in force: the admin's, then the built-in ones it did not disable.

@@ -314,6 +314,21 @@ TEST(Bounce, AnEntryWithWordsOfItsOwnTakesNoOtherEntrysReason) {
   EXPECT_TRUE(unknownWords.records[1].hard);
 }
 
+// LMTP answers each recipient after the message (RFC 2033 4.2): there "User unknown" is the
+// store's answer about that mailbox, not a filter's. Postfix connects over a UNIX-domain socket
+// only as an LMTP client (smtp_connect.c) and names the socket where an SMTP host has its address.
+// The same words from an SMTP host after the message stay a filter's.
+TEST(Bounce, AnLmtpStoresUnknownUserAfterTheMessageIsADeadMailbox) {
+  expectRecords("postfix-lmtp-socket-unknown-after-data.eml",
+                {{"joebloggs@fastmail.com", "userunknown", "5.1.1", "550", true, "failed"}});
+  std::string text = readSample("postfix-lmtp-socket-unknown-after-data.eml");
+  text.replace(text.find("[/var/run/lmtpforward/outgoing]"), 31, "[192.0.2.25]");
+  const auto smtp = classify(text);
+  ASSERT_EQ(smtp.records.size(), 1u) << smtp.error;
+  EXPECT_EQ(smtp.records[0].reason, "filtered");
+  EXPECT_FALSE(smtp.records[0].hard);
+}
+
 TEST(Bounce, OrdinaryMailAndGarbageGiveAClearErrorAndNoRecord) {
   auto reply = classifyFile("not-a-bounce.eml");
   EXPECT_TRUE(reply.records.empty());
