@@ -481,6 +481,23 @@ bool readDsn(const MimeView& v, Classification& out) {
 // ---- A bounce forwarded as an attachment ----
 // A rep forwarding a bounce to the bounce address, a relay returning one inside its own notice:
 // the outer message has no report of its own, the attached message has. Its report is read.
+// The address a message was sent from: its From's mailbox, else its Return-Path's; "" if none.
+std::string senderOf(const std::map<std::string, std::string>& headers) {
+  for (const char* h : {"from", "return-path"})
+    if (auto it = headers.find(h); it != headers.end())
+      if (const auto m = mailboxesIn(it->second); !m.empty() && m.front().find('@') != std::string::npos) return m.front();
+  return "";
+}
+
+// One domain is the other or under it ("mail.sender.example" and "sender.example").
+bool sameOrganization(const std::string& a, const std::string& b) {
+  auto under = [](const std::string& sub, const std::string& dom) {
+    return sub == dom || (sub.size() > dom.size() && sub.compare(sub.size() - dom.size(), dom.size(), dom) == 0 &&
+                          sub[sub.size() - dom.size() - 1] == '.');
+  };
+  return !a.empty() && !b.empty() && (under(a, b) || under(b, a));
+}
+
 bool readForwarded(const MimeView& v, Classification& out) {
   if (v.originals.empty()) return false;
   const bool innerReport = std::any_of(v.leaves.begin(), v.leaves.end(), [](const MimeLeaf& l) {
@@ -507,6 +524,24 @@ bool readForwarded(const MimeView& v, Classification& out) {
     if (!readText(inner, out)) return false;
   }
   out.format = "forwarded " + out.format;
+  // A person forwarding a bounce of mail someone else sent (a reader whose forward of our
+  // newsletter to a friend bounced) tells us of another sender's failure: the address may be one
+  // we never had, and the failure is not our mail's. A rep forwards a bounce of mail sent from the
+  // company's domain to the company's bounce mailbox. Only where the forward comes to the domain
+  // (or a domain under it, or above) the returned message was sent from is the failure ours;
+  // otherwise its records stay soft.
+  if (const std::string from = v.originals.size() > 1 ? senderOf(v.originals[1]) : std::string(); !from.empty() && !fromAMailSystem(v)) {
+    const std::string fromDomain = from.substr(from.rfind('@') + 1);
+    const auto to = mailboxesIn(v.header("to") + "," + v.header("cc") + "," + v.header("delivered-to"));
+    const bool ours = std::any_of(to.begin(), to.end(), [&](const std::string& a) { return sameOrganization(a.substr(a.rfind('@') + 1), fromDomain); });
+    if (!to.empty() && !ours)
+      for (auto& r : out.records) {
+        if (!r.hard) continue;
+        r.hard = false;
+        r.why += std::string(r.why.empty() ? "" : "; ") + "a bounce of mail " + from +
+                 " sent, forwarded by a person to another domain's mailbox: not our mail's failure";
+      }
+  }
   return true;
 }
 

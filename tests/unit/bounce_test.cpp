@@ -329,6 +329,22 @@ TEST(Bounce, AnLmtpStoresUnknownUserAfterTheMessageIsADeadMailbox) {
   EXPECT_FALSE(smtp.records[0].hard);
 }
 
+// A reader forwarding the bounce of their own mail (a forward of our newsletter to a friend)
+// tells us of another sender's failure: never a hard bounce (it was: the friend's address would
+// be suppressed as ours). A rep forwarding the company's bounce to its bounce mailbox still is.
+TEST(Bounce, SomeoneElsesBounceForwardedToUsIsNotOurs) {
+  const auto reader = classifyFile("reader-forwards-own-bounce.eml");
+  ASSERT_EQ(reader.records.size(), 1u) << reader.error;
+  EXPECT_EQ(reader.records[0].recipient, "victim@dead.example");
+  EXPECT_FALSE(reader.records[0].hard);
+  std::string rep = readSample("reader-forwards-own-bounce.eml");
+  for (const std::string from : {"reader@isp.example", "Reader <reader@isp.example>"})
+    for (size_t at = rep.find(from); at != std::string::npos; at = rep.find(from, at + 1)) rep.replace(at, from.size(), "rep@sender.example");
+  const auto ours = classify(rep);
+  ASSERT_EQ(ours.records.size(), 1u) << ours.error;
+  EXPECT_TRUE(ours.records[0].hard) << ours.records[0].why;
+}
+
 TEST(Bounce, OrdinaryMailAndGarbageGiveAClearErrorAndNoRecord) {
   auto reply = classifyFile("not-a-bounce.eml");
   EXPECT_TRUE(reply.records.empty());
