@@ -407,11 +407,10 @@ bool readDsn(const MimeView& v, Classification& out) {
       // own: Sendmail gives its local mailer's type, X-Unix, to its "550 5.1.1 User unknown" for a
       // local user it does not know (recipient.c:1005-1007; savemail.c's Diagnostic-Code takes
       // the mailer's m_diagtype): the rules read it as any reply. A program's own output (Postfix's
-      // pipe and local(8) give X-Unix to a command's words) stays its failure; local(8)'s own words
-      // for a user it does not know ("unknown user: \"%s\"", local/unknown.c) are the MTA's. A delivery, a relay or
+      // pipe and local(8) give X-Unix to a command's words) stays its failure. A delivery, a relay or
       // an expansion failed nothing (a Sendmail return receipt: "250 2.0.0 ... Delivered").
       static const std::regex mtaReply(R"(^\s*[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}\b)");
-      if (asciiLower(code).rfind("x-unix", 0) == 0 && !std::regex_search(r.diagnostic, mtaReply) && !localDeliveryWords(r.diagnostic) &&
+      if (asciiLower(code).rfind("x-unix", 0) == 0 && !std::regex_search(r.diagnostic, mtaReply) &&
           r.action != "delivered" && r.action != "relayed" && r.action != "expanded")
         r.reason = reasonFromText(r.diagnostic) == "mailboxfull" ? "mailboxfull" : "mailererror";
       // PowerMTA names its own category for each recipient (vendor_codes.powermta).

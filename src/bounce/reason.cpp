@@ -48,13 +48,6 @@ std::string reasonFromText(const std::string& diagnostic) {
   return r ? r->reason : "";
 }
 
-bool localDeliveryWords(const std::string& diagnostic) {
-  Evidence e;
-  e.text = diagnostic;
-  const WordingRule* r = firstRule(*activeRules(), e, /*words_only=*/true);
-  return r && r->stage == "local";
-}
-
 std::string reasonFromStatus(const std::string& status) {
   if (status.size() < 5) return "";
   if (status[0] == '2') return "delivered";

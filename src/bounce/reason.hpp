@@ -21,9 +21,6 @@ Decision decide(const Evidence& evidence);
 
 // The reason the first rule whose words are in the text names, conditions aside, or "".
 std::string reasonFromText(const std::string& diagnostic);
-// Whether the first rule whose words are in the text is an MTA's own wording for its local
-// delivery (`stage: local`: Postfix local(8)'s "unknown user: \"%s\""), not a program's output.
-bool localDeliveryWords(const std::string& diagnostic);
 // The reason an RFC 3463 code names on its own, or "" (X.7.1 and X.0.0 name none).
 std::string reasonFromStatus(const std::string& status);
 // decide() without hosts: the reason only.
