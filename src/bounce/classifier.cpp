@@ -19,6 +19,7 @@
 #include "bounce/rule_engine.hpp"
 #include "bounce/reporter.hpp"
 #include "bounce/text_reader.hpp"
+#include "checks/registrable_domain.hpp"
 #include "safetynet/bounce/bounce.hpp"
 #include "safetynet/core/text.hpp"
 
@@ -488,13 +489,10 @@ std::string senderOf(const std::map<std::string, std::string>& headers) {
   return "";
 }
 
-// One domain is the other or under it ("mail.sender.example" and "sender.example").
+// Two domains of one registrable domain (the public suffix list's: "eu.sender.example" and
+// "sender.example", not "sender.co.uk" and "other.co.uk").
 bool sameOrganization(const std::string& a, const std::string& b) {
-  auto under = [](const std::string& sub, const std::string& dom) {
-    return sub == dom || (sub.size() > dom.size() && sub.compare(sub.size() - dom.size(), dom.size(), dom) == 0 &&
-                          sub[sub.size() - dom.size() - 1] == '.');
-  };
-  return !a.empty() && !b.empty() && (under(a, b) || under(b, a));
+  return !a.empty() && !b.empty() && checks::registrableDomain(asciiLower(a)) == checks::registrableDomain(asciiLower(b));
 }
 
 bool readForwarded(const MimeView& v, Classification& out) {
@@ -526,9 +524,9 @@ bool readForwarded(const MimeView& v, Classification& out) {
   // A person forwarding a bounce of mail someone else sent (a reader whose forward of our
   // newsletter to a friend bounced) tells us of another sender's failure: the address may be one
   // we never had, and the failure is not our mail's. A rep forwards a bounce of mail sent from the
-  // company's domain to the company's bounce mailbox. Only where the forward comes to the domain
-  // (or a domain under it, or above) the returned message was sent from is the failure ours;
-  // otherwise its records stay soft.
+  // company's domain to the company's bounce mailbox. Only where the forward comes to the
+  // registrable domain the returned message was sent from is the failure ours; otherwise its
+  // records stay soft.
   if (const std::string from = v.originals.size() > 1 ? senderOf(v.originals[1]) : std::string(); !from.empty() && !fromAMailSystem(v)) {
     const std::string fromDomain = from.substr(from.rfind('@') + 1);
     const auto to = mailboxesIn(v.header("to") + "," + v.header("cc") + "," + v.header("delivered-to"));

@@ -60,13 +60,29 @@ std::vector<BounceRecord> withAddressesSentTo(const std::vector<BounceRecord>& r
   }
   return out;
 }
+// One record per address: a message's records are kept under one key per address (message id and
+// address), so a second record of the same address is dropped as recorded before. A report may
+// name an address twice (delayed and then failed in one report, the same mailbox under two
+// aliases); the one that says most is kept: a hard bounce, else a failure, else the first.
+std::vector<BounceRecord> oneRecordPerAddress(const std::vector<BounceRecord>& records) {
+  auto weight = [](const BounceRecord& r) { return (r.hard ? 2 : 0) + (actionIsNoFailure(r) ? 0 : 1); };
+  std::vector<BounceRecord> out;
+  std::map<std::string, size_t> at;  // canonical address -> its record in `out`
+  for (const auto& r : records) {
+    const std::string address = asciiLower(canonicalAddress(r.recipient));
+    const auto [it, fresh] = at.emplace(address, out.size());
+    if (fresh) out.push_back(r);
+    else if (weight(r) > weight(out[it->second])) out[it->second] = r;
+  }
+  return out;
+}
 }  // namespace
 
 ImportResult recordBounces(Store& store, const BouncesConfig& config, const Classification& c,
                            const std::string& message_id, const std::string& source, const std::string& sender,
                            TimePoint at, const IncidentAlert& alert) {
   ImportResult result;
-  for (const auto& r : withAddressesSentTo(c.records)) {
+  for (const auto& r : oneRecordPerAddress(withAddressesSentTo(c.records))) {
     if (r.recipient.empty()) continue;
     if (r.reason == "delivered" || r.reason == "vacation") {
       ++result.ignored;

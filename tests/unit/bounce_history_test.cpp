@@ -100,6 +100,30 @@ TEST_F(BounceHistoryTest, AHardBounceSuppressesUntilAnAdminClearsIt) {
   EXPECT_EQ(store->auditFor("bounce|gone@acme.test").size(), 1u);  // who cleared it, and what
 }
 
+// A report may name an address twice (delayed, then failed; one mailbox under two aliases). Its
+// records share one key (message and address), so the second was dropped as recorded before: a
+// delay first lost the hard bounce after it.
+TEST_F(BounceHistoryTest, AnAddressNamedTwiceInOneReportKeepsItsHardBounce) {
+  Classification c;
+  BounceRecord delayed;
+  delayed.recipient = "twice@acme.test";
+  delayed.reason = "mailboxfull";
+  delayed.action = "delayed";
+  delayed.status = "4.2.2";
+  BounceRecord failed = delayed;
+  failed.recipient = "Twice@ACME.test";
+  failed.reason = "userunknown";
+  failed.action = "failed";
+  failed.status = "5.1.1";
+  failed.hard = true;
+  c.records = {delayed, failed};
+  const auto result = recordBounces(*store, config, c, "msg-twice", "test", "rep@seller.test", Clock::now(), alert);
+  EXPECT_EQ(result.duplicates, 0);
+  ASSERT_TRUE(store->standing("twice@acme.test"));
+  EXPECT_EQ(store->standing("twice@acme.test")->state, "hard");
+  EXPECT_EQ(signals("twice@acme.test"), V{"HARD_BOUNCED"});
+}
+
 TEST_F(BounceHistoryTest, ADeadDomainSuppressesEveryAddressAtItOnceTwoAddressesSaySo) {
   const auto now = Clock::now();
   // One bounce: a DNS failure can read like a dead domain; only that address is suppressed.
