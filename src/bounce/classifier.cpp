@@ -495,7 +495,10 @@ bool sameOrganization(const std::string& a, const std::string& b) {
   return !a.empty() && !b.empty() && checks::registrableDomain(asciiLower(a)) == checks::registrableDomain(asciiLower(b));
 }
 
-bool readForwarded(const MimeView& v, Classification& out) {
+// `forwards` counts the people's forwards around this one: a colleague forwarding a rep's forward
+// of a bounce (or the rep forwarding an assistant's) wraps it once more; the bounce inside is
+// read as the innermost forward carries it, and that forward's recipients say whose it is.
+bool readForwarded(const MimeView& v, Classification& out, int forwards = 0) {
   if (v.originals.empty()) return false;
   const bool innerReport = std::any_of(v.leaves.begin(), v.leaves.end(), [](const MimeLeaf& l) {
     return l.depth == 1 && (l.type == "message/delivery-status" || l.type == "message/global-delivery-status");
@@ -517,7 +520,8 @@ bool readForwarded(const MimeView& v, Classification& out) {
       return contains(from, "mailer-daemon") || contains(from, "postmaster") || contains(from, "mail delivery") ||
              !m.header("x-failed-recipients").empty();
     };
-    if (mailSystem(v) || !mailSystem(inner)) return false;
+    if (mailSystem(v)) return false;
+    if (!mailSystem(inner)) return forwards < 3 && !inner.originals.empty() && readForwarded(inner, out, forwards + 1);
     if (!readText(inner, out)) return false;
   }
   out.format = "forwarded " + out.format;

@@ -345,6 +345,28 @@ TEST(Bounce, SomeoneElsesBounceForwardedToUsIsNotOurs) {
   EXPECT_TRUE(ours.records[0].hard) << ours.records[0].why;
 }
 
+// A colleague forwarding the rep's forward of a bounce (or the rep an assistant's) wraps it once
+// more: the report two messages down is read as before, not the colleague's note.
+TEST(Bounce, ABounceForwardedTwiceIsReadAsForwardedOnce) {
+  std::string rep = readSample("reader-forwards-own-bounce.eml");
+  for (const std::string from : {"reader@isp.example", "Reader <reader@isp.example>"})
+    for (size_t at = rep.find(from); at != std::string::npos; at = rep.find(from, at + 1)) rep.replace(at, from.size(), "rep@sender.example");
+  const std::string twice =
+      "From: Ops <ops@sender.example>\nTo: Rep <rep@sender.example>\nSubject: Fwd: Fwd: bounce\n"
+      "Date: Sat, 05 Dec 2026 10:00:00 +0000\nMIME-Version: 1.0\n"
+      "Content-Type: multipart/mixed; boundary=\"outer-fwd\"\n\n"
+      "--outer-fwd\nContent-Type: text/plain; charset=UTF-8\n\nPlease check this bounce.\n"
+      "--outer-fwd\nContent-Type: message/rfc822\n\n" +
+      rep + "\n--outer-fwd--\n";
+  const auto once = classify(rep);
+  const auto read = classify(twice);
+  ASSERT_EQ(once.records.size(), 1u) << once.error;
+  ASSERT_EQ(read.records.size(), 1u) << read.error;
+  EXPECT_EQ(read.records[0].recipient, once.records[0].recipient);
+  EXPECT_EQ(read.records[0].reason, once.records[0].reason);
+  EXPECT_TRUE(read.records[0].hard) << read.records[0].why;
+}
+
 TEST(Bounce, OrdinaryMailAndGarbageGiveAClearErrorAndNoRecord) {
   auto reply = classifyFile("not-a-bounce.eml");
   EXPECT_TRUE(reply.records.empty());
