@@ -32,6 +32,57 @@ bool localChar(char c) {
 bool domainChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || utf8Byte(c) || c == '-' || c == '.'; }
 bool labelEdge(char c) { return std::isalnum(static_cast<unsigned char>(c)) || utf8Byte(c); }
 
+// Punctuation and spaces outside ASCII: quotation marks, brackets, commas and stops of Latin-1,
+// General Punctuation, CJK Symbols and Punctuation and the fullwidth forms. IDNA2008 leaves them
+// out of every domain label (RFC 5892 2.1-2.2: only letters, digits and marks are PVALID), and a
+// local part holding one is nothing a mail system hands out: around an address they are the
+// sentence's, as ASCII quotes are. A notice saying 您发送到“li@globex.example”的邮件 (gromox's
+// Chinese template) named the address "您发送到“li@globex.example”的邮件无法..." otherwise. Letters
+// inside these blocks stay letters (ª µ º, 々 in 佐々木, 〆).
+bool unicodePunctuation(char32_t cp) {
+  if (cp >= 0xA0 && cp <= 0xBF) return cp != 0xAA && cp != 0xB5 && cp != 0xBA;
+  if (cp == 0xD7 || cp == 0xF7) return true;
+  if (cp >= 0x2000 && cp <= 0x206F) return true;
+  if (cp >= 0x3000 && cp <= 0x3004) return true;
+  if (cp >= 0x3008 && cp <= 0x3020) return true;
+  if (cp == 0x3030 || cp == 0x303D) return true;
+  if (cp >= 0xFE30 && cp <= 0xFE6F) return true;
+  return (cp >= 0xFF01 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20) || (cp >= 0xFF3B && cp <= 0xFF40) ||
+         (cp >= 0xFF5B && cp <= 0xFF65);
+}
+
+// The UTF-8 sequence starting at `from` in `s`: its code point and length. A byte that opens no
+// valid sequence (Latin-1 text, a cut) is one character of its own, read as a letter as before.
+std::pair<char32_t, size_t> utf8At(std::string_view s, size_t from) {
+  const auto b = static_cast<unsigned char>(s[from]);
+  const size_t n = b >= 0xC2 && b < 0xE0 ? 2 : b >= 0xE0 && b < 0xF0 ? 3 : b >= 0xF0 && b < 0xF5 ? 4 : 1;
+  if (n == 1 || from + n > s.size()) return {b, 1};
+  char32_t cp = b & (0x3F >> (n - 1));
+  for (size_t i = 1; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(s[from + i]);
+    if ((c & 0xC0) != 0x80) return {b, 1};
+    cp = (cp << 6) | (c & 0x3F);
+  }
+  return {cp, n};
+}
+
+// How many bytes the character at `pos` takes if it can stand in an address's domain (or, for
+// `local`, its local part); 0 if it cannot. Walking back, `localBefore` finds the sequence that
+// ends just before `pos`.
+size_t addressCharAt(std::string_view s, size_t pos, bool local) {
+  if (pos >= s.size()) return 0;
+  if (!utf8Byte(s[pos])) return (local ? localChar(s[pos]) : domainChar(s[pos])) ? 1 : 0;
+  const auto [cp, n] = utf8At(s, pos);
+  return n > 1 && unicodePunctuation(cp) ? 0 : n;
+}
+size_t localBefore(std::string_view s, size_t pos) {
+  if (pos == 0) return 0;
+  size_t from = pos - 1;
+  while (from > 0 && pos - from < 4 && (static_cast<unsigned char>(s[from]) & 0xC0) == 0x80) --from;
+  if (utf8At(s, from).second != pos - from) from = pos - 1;  // not one whole sequence: the last byte alone
+  return addressCharAt(s, from, true) == pos - from ? pos - from : 0;
+}
+
 // How much of `d` (the text after an "@") is a domain: labels joined by dots, each opening and
 // ending with a letter, digit or UTF-8 byte; at least `min_labels` of them. 0 if none.
 size_t domainLength(std::string_view d, size_t min_labels) {
@@ -104,9 +155,16 @@ std::vector<std::string> addressesIn(const std::string& text, size_t min_labels)
     const size_t quoteOpens = quotedEndingAt(at);
     size_t begin = at;
     if (quoteOpens != std::string::npos && quoteOpens >= done) begin = quoteOpens;
-    else while (begin > done && at - begin < kReach && localChar(text[begin - 1])) --begin;
+    else
+      while (begin > done && at - begin < kReach) {
+        const size_t n = localBefore(text, begin);
+        if (n == 0 || begin - n < done) break;
+        begin -= n;
+      }
     size_t end = at + 1;
-    while (end < text.size() && end - at < kReach && domainChar(text[end])) ++end;
+    while (end < text.size() && end - at < kReach)
+      if (const size_t n = addressCharAt(text, end, false); n > 0) end += n;
+      else break;
     // Quoted in a sentence, 'a@b' or `a@b' (Exchange 5.5, TeX-style quotes): the quote is
     // punctuation, not the local part's first character (RFC 5322 atext allows it, mail systems
     // never hand one out).
@@ -231,9 +289,9 @@ std::vector<Mention> mentionsOf(const std::string& lh, const std::vector<std::st
     if (address.empty()) continue;
     for (size_t at = lh.find(address); at != std::string::npos; at = lh.find(address, at + 1)) {
       const size_t end = at + address.size();
-      const bool dotEnd = end < lh.size() && lh[end] == '.' && (end + 1 >= lh.size() || !domainChar(lh[end + 1]));
+      const bool dotEnd = end < lh.size() && lh[end] == '.' && addressCharAt(lh, end + 1, false) == 0;
       const bool quoted = at > 0 && (lh[at - 1] == '\'' || lh[at - 1] == '`') && end < lh.size() && lh[end] == '\'';
-      if (!((at == 0 || !localChar(lh[at - 1]) || quoted) && (end >= lh.size() || !domainChar(lh[end]) || dotEnd)))
+      if (!((localBefore(lh, at) == 0 || quoted) && (addressCharAt(lh, end, false) == 0 || dotEnd)))
         continue;
       const size_t lineStart = at == 0 ? 0 : lh.rfind('\n', at - 1) + 1;
       const bool opens = lh.find_first_not_of(" \t\r<>\"'`", lineStart) >= at && !continuesTheLineBefore(lh, lineStart);

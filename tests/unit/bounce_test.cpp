@@ -1584,7 +1584,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 733u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 740u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 3u);
   EXPECT_EQ(rules.derived_statuses.size(), 34u);  // Sendmail's (usersmtp.c, savemail.c), Stalwart's (dsn.rs)
   EXPECT_EQ(rules.host_meanings.size(), 2u);
@@ -2692,4 +2692,67 @@ TEST(Bounce, ALongDiagnosticIsCutBetweenCharacters) {
     EXPECT_LE(c.records[0].diagnostic.size(), 600u);
     EXPECT_EQ(safetynet::utf8Prefix("Empfänger", 5), "Empf");
   }
+}
+
+// gromox writes its local-delivery bounces from localized templates: Status 5.0.0, no
+// Diagnostic-Code, the reason only in the human part's words (grommunio/gromox
+// data/local_bounce/*, mda/exmdb_local/bounce_producer.cpp). The English template read hard by its
+// "does not exist"; the Japanese and Chinese ones read `onhold`, soft (the non-English probes,
+// /work/h93/o). Their own words for no such user and a full mailbox are now rules.
+TEST(BounceReason, GromoxsLocalizedNoSuchUserAndFullMailboxAreRead) {
+  auto gromox = [](const std::string& rcpt, const std::string& subject, const std::string& words) {
+    return classify("MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"=_gx\"\n"
+                    "From: postmaster@mail.globex.example\nTo: rep@sender.example\nX-Auto-Response-Suppress: All\n"
+                    "Date: Sat, 05 Dec 2026 09:14:22 +0100\nSubject: " + subject + "\n\n"
+                    "--=_gx\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n" + words +
+                    "\n\n--=_gx\nContent-Type: message/delivery-status\n\n"
+                    "Reporting-MTA: dns;mail.globex.example\nArrival-Date: Sat, 05 Dec 2026 08:12:01 GMT\n\n"
+                    "Final-Recipient: rfc822;" + rcpt + "\nAction: failed\nStatus: 5.0.0\n"
+                    "Remote-MTA: dns;mail.globex.example\n\n--=_gx--\n");
+  };
+  // The human part names the recipient, as gromox's templates do ("%(rcpt)"): words naming
+  // another address are not about this one.
+  struct Case { std::string rcpt; std::string words; std::string reason; bool hard; };
+  const Case cases[] = {
+      {"yamada@globex.example", "お知らせ：\n  受信者が存在していないため、\"yamada@globex.example\"へのメールを正しく送信\nできません。", "userunknown", true},
+      {"li@globex.example", "您好：\n  很抱歉通知您，您发送到“li@globex.example”的邮件无法被正确投递，\n因为该收件人并不存在！请验证该邮件地址是否真实有效。", "userunknown", true},
+      {"chen@globex.example", "您好：\n  很抱歉通知您，您發送到“chen@globex.example”的郵件無法被正確投遞，\n因為該收件人並不存在！請驗證該郵件地址是否真實有效。", "userunknown", true},
+      {"suzuki@globex.example", "お知らせ：\n  受信者のメールボックスが一杯になって、1通のメールでも受信\nできないため、\"suzuki@globex.example\"へのメールが正しく送信できません。", "mailboxfull", false},
+      {"wang@globex.example", "您好：\n  很抱歉通知您，您发送到“wang@globex.example”的邮件无法被正确投递，\n因为收件人邮箱已满，无法再接收任何邮件。", "mailboxfull", false},
+      {"lin@globex.example", "您好：\n  很抱歉通知您，您發送到“lin@globex.example”的郵件無法被正確投遞，\n因為收件人郵箱已滿，無法再接收任何郵件。", "mailboxfull", false},
+  };
+  for (const auto& c : cases) {
+    const auto read = gromox(c.rcpt, "=?UTF-8?B?5oqV6YCS5aSx6LSl?=", c.words);
+    ASSERT_EQ(read.records.size(), 1u) << read.error << "\n" << c.words;
+    EXPECT_EQ(read.records[0].recipient, c.rcpt);
+    EXPECT_EQ(read.records[0].reason, c.reason) << c.words;
+    EXPECT_EQ(read.records[0].hard, c.hard) << read.records[0].why << "\n" << c.words;
+  }
+}
+
+// STRATO's FAQ lists its own refusal of an unknown recipient, spelt as published: "550 recipient
+// e-mail adress unknown" (Empfängeradresse ist nicht bekannt). It read `onhold` (the regional
+// providers' probes, /work/h93/n).
+TEST(BounceReason, StratosOwnUnknownRecipientWordingIsHard) {
+  const Decision strato = decide(Evidence{"", "550", "failed", "RCPT", "550 recipient e-mail adress unknown", {"gaertnerei-hahn.de"}, true});
+  EXPECT_EQ(strato.reason, "userunknown");
+  EXPECT_TRUE(strato.hard);
+}
+
+// Quotation marks, brackets and stops outside ASCII are the sentence's, not the address's: an
+// address in curly quotes, guillemets or CJK brackets is read without them, and so is one an
+// ideographic comma or a fullwidth colon ends. Letters in those blocks (佐々木) and UTF-8 local
+// parts (RFC 6531) stay whole. gromox's Chinese notices name the recipient as 您发送到“li@…”的邮件,
+// which read as an address of its own, so the words were not about the recipient.
+TEST(BounceAbout, AnAddressInNonAsciiPunctuationIsReadWithoutIt) {
+  const std::pair<std::string, std::vector<std::string>> cases[] = {
+      {"您发送到“li@globex.example”的邮件无法被正确投递", {"li@globex.example"}},
+      {"受信者「yamada@globex.example」へのメール", {"yamada@globex.example"}},
+      {"Le destinataire «marie@globex.example» est inconnu", {"marie@globex.example"}},
+      {"宛先：kim@globex.example、lee@globex.example。", {"kim@globex.example", "lee@globex.example"}},
+      {"an die Adresse „jürgen@müller.example“ nicht", {"jürgen@müller.example"}},
+      {"佐々木@globex.example", {"佐々木@globex.example"}},
+      {"jürgen@müller.example", {"jürgen@müller.example"}},
+  };
+  for (const auto& [text, want] : cases) EXPECT_EQ(allAddresses(text), want) << text;
 }
