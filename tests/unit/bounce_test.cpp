@@ -2756,3 +2756,20 @@ TEST(BounceAbout, AnAddressInNonAsciiPunctuationIsReadWithoutIt) {
   };
   for (const auto& [text, want] : cases) EXPECT_EQ(allAddresses(text), want) << text;
 }
+
+// A gateway that found a virus often says it "blocked" the message: Barracuda's default virus NDR
+// ("was blocked by our virus filter", its User's Guide, "Customizing Non-Delivery Reports"),
+// Hornetsecurity's platform as EveryCloud lists it ("554 5.6.4 Virus E-Mail Blocked"). The general
+// word "blocked" (a block list, our host) came first and read them `blocked`, whose next step is
+// the sender's reputation; the virus words name the cause. A block without them stays `blocked`.
+TEST(BounceReason, AVirusThatWasBlockedIsAVirus) {
+  const Decision hornet = decide(Evidence{"5.6.4", "554", "failed", "EOD", "554 5.6.4 Virus E-Mail Blocked", {"globex.example"}, true});
+  EXPECT_EQ(hornet.reason, "virusdetected");
+  EXPECT_FALSE(hornet.hard);
+  const Decision barracuda = decide(Evidence{"", "", "failed", "", "Your message was blocked by our virus filter.", {"globex.example"}, true});
+  EXPECT_EQ(barracuda.reason, "virusdetected");
+  const Decision rbl = decide(Evidence{"5.7.1", "554", "failed", "RCPT",
+                                       "554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked using zen.spamhaus.org",
+                                       {"globex.example"}, true});
+  EXPECT_EQ(rbl.reason, "blocked");
+}
