@@ -85,8 +85,12 @@ size_t localBefore(std::string_view s, size_t pos) {
 
 // How much of `d` (the text after an "@") is a domain: labels joined by dots, each opening and
 // ending with a letter, digit or UTF-8 byte; at least `min_labels` of them. 0 if none.
+// The last label is a top-level domain: either ASCII letters, digits and hyphens, or an IDN
+// whose characters are all outside ASCII (the root zone holds no label that mixes them). One
+// that opens in ASCII ends where the text turns to other letters: in Japanese or Chinese text an
+// address runs into the sentence with no space ("Postmaster@dti.ne.jpまで返信をお願いします").
 size_t domainLength(std::string_view d, size_t min_labels) {
-  size_t end = 0, labels = 0, at = 0;
+  size_t end = 0, labels = 0, at = 0, lastLabel = 0;
   while (at < d.size()) {
     size_t stop = at;
     while (stop < d.size() && domainChar(d[stop]) && d[stop] != '.') ++stop;
@@ -95,9 +99,15 @@ size_t domainLength(std::string_view d, size_t min_labels) {
     if (last == at || !labelEdge(d[at])) break;
     ++labels;
     end = last;
+    lastLabel = at;
     if (last < stop || stop >= d.size() || d[stop] != '.') break;
     at = stop + 1;
   }
+  if (labels == 0 || utf8Byte(d[lastLabel])) return labels >= min_labels ? end : 0;
+  size_t ascii = lastLabel;
+  while (ascii < end && !utf8Byte(d[ascii])) ++ascii;
+  while (ascii > lastLabel && !std::isalnum(static_cast<unsigned char>(d[ascii - 1]))) --ascii;
+  end = ascii;
   return labels >= min_labels ? end : 0;
 }
 

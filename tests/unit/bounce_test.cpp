@@ -1584,7 +1584,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 740u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 741u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 3u);
   EXPECT_EQ(rules.derived_statuses.size(), 34u);  // Sendmail's (usersmtp.c, savemail.c), Stalwart's (dsn.rs)
   EXPECT_EQ(rules.host_meanings.size(), 2u);
@@ -2772,4 +2772,46 @@ TEST(BounceReason, AVirusThatWasBlockedIsAVirus) {
                                        "554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked using zen.spamhaus.org",
                                        {"globex.example"}, true});
   EXPECT_EQ(rbl.reason, "blocked");
+}
+
+// Japanese and Chinese text runs an address into the sentence with no space: DTI's notice says
+// "Postmaster@dti.ne.jpまで返信をお願いします" (reply to Postmaster@dti.ne.jp). The address read
+// was "postmaster@dti.ne.jpまで返信をお願いします", a recipient of its own. A top-level domain is
+// ASCII or wholly not (the root zone mixes none), so one that opens in ASCII ends where the
+// letters change; a domain in other scripts is read whole.
+TEST(BounceAbout, AnAddressRunningIntoCjkTextEndsWithItsTopLevelDomain) {
+  EXPECT_EQ(allAddresses("Postmaster@dti.ne.jpまで返信をお願いします"), std::vector<std::string>{"postmaster@dti.ne.jp"});
+  EXPECT_EQ(allAddresses("li@globex.cn的邮件"), std::vector<std::string>{"li@globex.cn"});
+  EXPECT_EQ(allAddresses("宛先 kim@例え.テスト"), std::vector<std::string>{"kim@例え.テスト"});
+  EXPECT_EQ(allAddresses("jürgen@müller.example"), std::vector<std::string>{"jürgen@müller.example"});
+}
+
+// DTI documents its "Mail System Error - Returned Mail" notice in English and in Japanese (its
+// support page, "宛先のメールアドレスが見つからなかった場合(2)"); the Japanese one gives the
+// reply "...User unknown" as "のユーザーは登録されていません" (the user is not registered). It read
+// `onhold`, on the notice's postmaster as well as on the recipient; now as the English one.
+TEST(BounceReason, DtisJapaneseNoticeReadsAsItsEnglishOne) {
+  auto notice = [](const std::string& charset, const std::string& body) {
+    return classify("From: Mail Administrator <Postmaster@point.ne.jp>\nTo: rep@sender.example\n"
+                    "Subject: Mail System Error - Returned Mail\nDate: Sat, 05 Dec 2026 10:00:00 +0900\n"
+                    "MIME-Version: 1.0\nContent-Type: text/plain; charset=" + charset + "\n\n" + body);
+  };
+  const auto en = notice("us-ascii",
+                         "This Message was undeliverable due to the following reason:\n\n"
+                         "Each of the following recipients was rejected by a remote mail server.\n"
+                         "The reasons given by the server are included to help you determine why\neach recipient was rejected.\n\n"
+                         "    Recipient: <pwd1234567@m1.point.ne.jp>\n    Reason:    <pwd1234567@m1.point.ne.jp>... User unknown\n\n"
+                         "Please reply to Postmaster@dti.ne.jp\nif you feel this message to be in error.\n");
+  const auto ja = notice("utf-8",
+                         "このメールは以下の原因により届けることが出来ませんでした:\n\n"
+                         "以下の受取人は、相手のメールサーバに拒否されました。\n"
+                         "以下のサーバーが返したエラーメッセージには、受取人が拒否された理由が\n含まれています。\n\n"
+                         "受取人: <pwd1234567@m1.point.ne.jp>\n原因:  <pwd1234567@m1.point.ne.jp> のユーザーは登録されていません\n\n"
+                         "もし、このエラーメールにご不明な点などございましたら\nPostmaster@dti.ne.jpまで返信をお願いします。\n");
+  for (const auto* read : {&en, &ja}) {
+    ASSERT_EQ(read->records.size(), 1u) << read->error;
+    EXPECT_EQ(read->records[0].recipient, "pwd1234567@m1.point.ne.jp");
+    EXPECT_EQ(read->records[0].reason, "userunknown");
+    EXPECT_TRUE(read->records[0].hard) << read->records[0].why;
+  }
 }
