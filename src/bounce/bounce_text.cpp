@@ -301,10 +301,13 @@ std::vector<Mention> mentionsOf(const std::string& lh, const std::vector<std::st
       const size_t end = at + address.size();
       const bool dotEnd = end < lh.size() && lh[end] == '.' && addressCharAt(lh, end + 1, false) == 0;
       const bool quoted = at > 0 && (lh[at - 1] == '\'' || lh[at - 1] == '`') && end < lh.size() && lh[end] == '\'';
-      if (!((localBefore(lh, at) == 0 || quoted) && (addressCharAt(lh, end, false) == 0 || dotEnd)))
+      // An ASCII top-level domain ends where the text turns to other letters (domainLength).
+      const bool scriptEnd = end < lh.size() && utf8Byte(lh[end]) && !utf8Byte(lh[end - 1]);
+      if (!((localBefore(lh, at) == 0 || quoted) && (addressCharAt(lh, end, false) == 0 || dotEnd || scriptEnd)))
         continue;
       const size_t lineStart = at == 0 ? 0 : lh.rfind('\n', at - 1) + 1;
-      const bool opens = lh.find_first_not_of(" \t\r<>\"'`", lineStart) >= at && !continuesTheLineBefore(lh, lineStart);
+      // One that runs into the sentence's words is inside the sentence, not a list's entry.
+      const bool opens = lh.find_first_not_of(" \t\r<>\"'`", lineStart) >= at && !continuesTheLineBefore(lh, lineStart) && !scriptEnd;
       out.push_back({at, address, opens});
     }
   }

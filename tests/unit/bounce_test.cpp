@@ -2815,3 +2815,21 @@ TEST(BounceReason, DtisJapaneseNoticeReadsAsItsEnglishOne) {
     EXPECT_TRUE(read->records[0].hard) << read->records[0].why;
   }
 }
+
+// The same address, found in the words: a notice that runs the recipient into Chinese text with no
+// quote ("您发送到 li@globex.cn的邮件...收件人并不存在") read the address, but did not count the
+// words as about it (a mention ended only at a character no address holds), so the reading was
+// `onhold`. A mention ends where an ASCII top-level domain meets other letters, as the address does.
+TEST(BounceAbout, WordsRunningIntoAnAddressAreAboutIt) {
+  const auto read = classify(
+      "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"=_gx\"\n"
+      "From: postmaster@mail.globex.cn\nTo: rep@sender.example\nSubject: x\n\n"
+      "--=_gx\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+      "您好：\n  很抱歉通知您，您发送到 li@globex.cn的邮件无法被正确投递，\n因为该收件人并不存在！\n\n"
+      "--=_gx\nContent-Type: message/delivery-status\n\nReporting-MTA: dns;mail.globex.cn\n\n"
+      "Final-Recipient: rfc822;li@globex.cn\nAction: failed\nStatus: 5.0.0\n\n--=_gx--\n");
+  ASSERT_EQ(read.records.size(), 1u) << read.error;
+  EXPECT_EQ(read.records[0].recipient, "li@globex.cn");
+  EXPECT_EQ(read.records[0].reason, "userunknown");
+  EXPECT_TRUE(read.records[0].hard) << read.records[0].why;
+}
