@@ -618,7 +618,7 @@ bool readText(const MimeView& v, Classification& out) {
       });
       if (alone && carriesAFailure(human.substr(from, to - from))) block = human.substr(from, to - from);
     }
-    const bool ownWords = carriesAFailure(block);
+    bool ownWords = carriesAFailure(block);
     const bool delivered = contains(section, "successful delivery notifications");  // savemail.c:1066
     if (!ownWords && !delivered) {
       // The lines of the text that carry a failure. An entry with words of its own takes none from
@@ -653,6 +653,22 @@ bool readText(const MimeView& v, Classification& out) {
       } else {
         if (!failureLines) failureLines = linesCarryingAFailure(false);
         borrowed = failureLines->empty() ? human : *failureLines;
+      }
+      // Of those lines, the replies that name this recipient and no other are its own words: a
+      // reply names the address it refuses (Sendmail's "550 5.1.1 <a@b>... User unknown",
+      // Postfix's "<a@b>: Recipient address rejected"), wherever the notice prints it, even in a
+      // paragraph apart from its failure list.
+      std::string namingIt;
+      std::istringstream lines(borrowed);
+      for (std::string line; std::getline(lines, line);) {
+        if (findReplyCode(line).empty() && findStatus(line).empty()) continue;  // a reply, not a list's heading
+        const auto named = mentionsOf(asciiLower(line), recipients);
+        if (!named.empty() && std::all_of(named.begin(), named.end(), [&](const Mention& m) { return m.address == r.recipient; }))
+          namingIt += line + "\n";
+      }
+      if (!namingIt.empty() && at != std::string::npos) {
+        borrowed = namingIt;
+        ownWords = true;
       }
       block = (at == std::string::npos ? std::string() : block + "\n") + borrowed;
     }

@@ -2833,3 +2833,28 @@ TEST(BounceAbout, WordsRunningIntoAnAddressAreAboutIt) {
   EXPECT_EQ(read.records[0].reason, "userunknown");
   EXPECT_TRUE(read.records[0].hard) << read.records[0].why;
 }
+
+// A notice that prints the replies in a paragraph of their own, above its list of the recipients:
+// a reply that names an address is that address's own words (it failed first: the list entry had
+// no words, and words from elsewhere in the notice were never hard).
+TEST(BounceAbout, AReplyNamingTheRecipientApartFromItsListEntryIsItsOwn) {
+  const std::string head = "From: postmaster@gw.target.example\nTo: rep@sender.example\nSubject: Undeliverable Mail\n\n"
+                           "Your message:\n\n   Subject: Quick intro\n\nCould not be delivered because of\n\n";
+  const auto read = classify(head +
+                             "550 5.1.1 <jane@target.example>... User unknown\n"
+                             "452 4.2.2 <bob@target.example>... Mailbox full\n\n"
+                             "The following recipients were affected:\n\n    jane@target.example\n    bob@target.example\n");
+  ASSERT_EQ(read.records.size(), 2u) << read.error;
+  EXPECT_EQ(read.records[0].recipient, "jane@target.example");
+  EXPECT_EQ(read.records[0].reason, "userunknown");
+  EXPECT_TRUE(read.records[0].hard) << read.records[0].why;
+  EXPECT_EQ(read.records[1].recipient, "bob@target.example");
+  EXPECT_EQ(read.records[1].reason, "mailboxfull");
+  EXPECT_FALSE(read.records[1].hard);
+  // A reply that names nobody stays words from elsewhere in the notice: never hard.
+  const auto unnamed = classify(head + "550 5.1.1 User unknown\n\nThe following recipients were affected:\n\n"
+                                       "    jane@target.example\n");
+  ASSERT_EQ(unnamed.records.size(), 1u) << unnamed.error;
+  EXPECT_EQ(unnamed.records[0].reason, "userunknown");
+  EXPECT_FALSE(unnamed.records[0].hard);
+}
