@@ -410,8 +410,15 @@ bool readDsn(const MimeView& v, Classification& out) {
       // the mailer's m_diagtype): the rules read it as any reply. A program's own output (Postfix's
       // pipe and local(8) give X-Unix to a command's words) stays its failure. A delivery, a relay or
       // an expansion failed nothing (a Sendmail return receipt: "250 2.0.0 ... Delivered").
+      // Nor a program that exited EX_NOUSER and printed nothing: Postfix's pipe(8) then writes the
+      // sysexits text, "user unknown" with 5.1.1 (global/sys_exits.c; pipe_command.c:653-660, the
+      // command's output instead when it printed some). Dovecot's LDA exits so, silent, when its
+      // userdb has no such user (dovecot/core@f28b5a92ec src/lda/main.c:529-532). A program that
+      // said more keeps its words (procmail's "Couldn't create ... No such user" under 5.1.1 is a
+      // forward's local setup, not the address).
       static const std::regex mtaReply(R"(^\s*[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}\b)");
       if (asciiLower(code).rfind("x-unix", 0) == 0 && !std::regex_search(r.diagnostic, mtaReply) &&
+          !(r.status == "5.1.1" && asciiLower(trim(r.diagnostic)) == "user unknown") &&
           r.action != "delivered" && r.action != "relayed" && r.action != "expanded")
         r.reason = reasonFromText(r.diagnostic) == "mailboxfull" ? "mailboxfull" : "mailererror";
       // PowerMTA names its own category for each recipient (vendor_codes.powermta).

@@ -73,7 +73,15 @@ Decision decide(const Evidence& e) {
   // message to X cannot be delivered.", whose next sentence names the cause) gives the reason to
   // the next rule that holds and names one; hard or soft is still decided by the first rule.
   const auto naming = std::find_if(matched.begin(), matched.end(), [](const WordingRule* r) { return r->reason != "onhold"; });
-  const std::string text = !rule ? std::string() : rule->reason == "onhold" && naming != matched.end() ? (*naming)->reason : rule->reason;
+  std::string text = !rule ? std::string() : rule->reason == "onhold" && naming != matched.end() ? (*naming)->reason : rule->reason;
+  // Retries that ran out on a mailbox's state ("452 4.2.2 user is over quota: retry timeout
+  // exceeded"): the state is why the message never arrived, and tells the rep more than "expired"
+  // (RFC 3464 section 2.3.4: the report keeps the last attempt's words), as below for a 4.x.x.
+  if (text == "expired")
+    if (const auto state = std::find_if(matched.begin(), matched.end(),
+                                        [](const WordingRule* r) { return r->reason == "mailboxfull" || r->reason == "suspend"; });
+        state != matched.end())
+      text = (*state)->reason;
   // 2. The status code's meaning (RFC 3463 / 5248, status_codes); where it names none (no status,
   //    or X.0.0) and the words name none either, the basic reply code's (RFC 5321 4.2.2 / RFC 7504,
   //    reply_codes): a bare "552" is a full mailbox, a bare "421" a system error. Never evidence
@@ -116,7 +124,7 @@ Decision decide(const Evidence& e) {
       fact && fact->hard &&
       in({"blocked", "badreputation", "requireptr", "authfailure", "rejected", "norelaying", "toomanyconn", "speeding",
           "securityerror", "policyviolation", "spamdetected", "virusdetected", "contenterror", "mesgtoobig",
-          "mailboxfull", "suspend", "exceedlimit", "suppressed", "networkerror"},
+          "mailboxfull", "suspend", "exceedlimit", "suppressed", "networkerror", "systemerror"},
          text);
   const auto changed = [&](const std::string& next, const std::string& why) {
     if (next == reason) return;

@@ -1584,7 +1584,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 741u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 747u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 3u);
   EXPECT_EQ(rules.derived_statuses.size(), 34u);  // Sendmail's (usersmtp.c, savemail.c), Stalwart's (dsn.rs)
   EXPECT_EQ(rules.host_meanings.size(), 2u);
@@ -2851,10 +2851,97 @@ TEST(BounceAbout, AReplyNamingTheRecipientApartFromItsListEntryIsItsOwn) {
   EXPECT_EQ(read.records[1].recipient, "bob@target.example");
   EXPECT_EQ(read.records[1].reason, "mailboxfull");
   EXPECT_FALSE(read.records[1].hard);
-  // A reply that names nobody stays words from elsewhere in the notice: never hard.
+  // A reply that names nobody, above a list of two, may be either's: never hard.
   const auto unnamed = classify(head + "550 5.1.1 User unknown\n\nThe following recipients were affected:\n\n"
-                                       "    jane@target.example\n");
-  ASSERT_EQ(unnamed.records.size(), 1u) << unnamed.error;
+                                       "    jane@target.example\n    bob@target.example\n");
+  ASSERT_EQ(unnamed.records.size(), 2u) << unnamed.error;
   EXPECT_EQ(unnamed.records[0].reason, "userunknown");
   EXPECT_FALSE(unnamed.records[0].hard);
+  EXPECT_FALSE(unnamed.records[1].hard);
+}
+
+// Kopano's delivery agent answers 5.1.1 to failures of its own (spooler/DAgent.cpp): a lookup that
+// could not reach its server, a recipient it could not add, a temporary file it could not create.
+// The words say the address was never judged (they were hard bounces); its "User does not exist"
+// stays one.
+TEST(BounceReason, KopanosOwnFailuresUnder511AreNotADeadAddress) {
+  for (const char* words : {"503 5.1.1 Connection error: 0x80040115", "503 5.1.1 Failed to add user to recipients",
+                            "503 5.1.1 Internal error during delivery"}) {
+    const auto r = only(dsn("mx.seller.test", "t.meyer@elbtal.example", "5.1.1", words));
+    EXPECT_FALSE(r.hard) << words;
+    EXPECT_EQ(r.reason, "systemerror") << words;
+  }
+  const auto dead = only(dsn("mx.seller.test", "t.meyer@elbtal.example", "5.1.1", "503 5.1.1 User does not exist"));
+  EXPECT_TRUE(dead.hard) << dead.why;
+  EXPECT_EQ(dead.reason, "userunknown");
+}
+
+// Postfix's pipe(8) writes "user unknown" with 5.1.1 for a command that exited EX_NOUSER and
+// printed nothing (global/sys_exits.c): Dovecot's LDA when its userdb has no such user. It read as
+// a failed program (mailererror, soft). A program that printed its own words keeps them.
+TEST(BounceReason, APipeThatExitedNoUserIsADeadAddress) {
+  Report r;
+  r.recipient = "j.andresen@praxis.example";
+  r.status = "5.1.1";
+  r.diagnosticCode = "x-unix; user unknown";
+  const auto nouser = only(build(r));
+  EXPECT_EQ(nouser.reason, "userunknown");
+  EXPECT_TRUE(nouser.hard) << nouser.why;
+  r.diagnosticCode = "x-unix; procmail: Couldn't create \"/var/spool/mail/neko\"";
+  const auto program = only(build(r));
+  EXPECT_EQ(program.reason, "mailererror");
+  EXPECT_FALSE(program.hard);
+}
+
+// Apache James prints the reply under "Error message below:" and the recipient under "Message
+// details:" (NotifyMailetsMessage.java): a notice's one recipient owns its failure lines. Soft
+// before, as words from elsewhere in the notice. A line naming another address keeps them soft.
+TEST(BounceAbout, TheOneRecipientOfANoticeOwnsItsFailureLines) {
+  const std::string head = "From: postmaster@mail.moebel.example\nTo: rep@sender.example\nSubject: Re: Follow-up\n\n"
+                           "We were unable to deliver the attached message because of an error in the mail server.\n\n"
+                           "Error message below:\n";
+  const std::string details = "\n\nMessage details:\n  Subject: Follow-up\n  MAIL FROM: rep@sender.example\n"
+                              "  RCPT TO: m.krause@moebel.example\n  From: \nRep <rep@sender.example> \n\n"
+                              "  To: \nm.krause@moebel.example \n\n  Size: 612 B\n";
+  const auto read = only(head + "550 - Requested action not taken: no such user here" + details);
+  EXPECT_EQ(read.recipient, "m.krause@moebel.example");
+  EXPECT_EQ(read.reason, "userunknown");
+  EXPECT_TRUE(read.hard) << read.why;
+  const auto other = only(head + "550 - Requested action not taken: no such user here (sender rep@sender.example)" + details);
+  EXPECT_EQ(other.recipient, "m.krause@moebel.example");
+  EXPECT_FALSE(other.hard);
+}
+
+// Words from the hosts' and programs' own pages (docs/bounce-sources.md, "Seventeenth lookup").
+TEST(BounceReason, RegionalHostsAndMailutilsWordsReadAsTheirPagesSay) {
+  struct Case {
+    const char* diagnostic;
+    const char* reason;
+  };
+  for (const Case& c : {Case{"554 <a@studio.example>: Messaggio rifiutato dal sistema. Indirizzo destinatario sconosciuto o "
+                             "non abilitato alla ricezione di posta non certificata", "filtered"},
+                        Case{"550 5.1.0 Adress Rejected", "filtered"},
+                        Case{"550 5.7.0 Message Size Violation", "mesgtoobig"},
+                        Case{"550 a: message would exceed maximum mailbox size for this recipient", "mailboxfull"}}) {
+    const auto r = only(dsn("mx.seller.test", "a@studio.example", "5.0.0", c.diagnostic));
+    EXPECT_EQ(r.reason, c.reason) << c.diagnostic;
+    EXPECT_FALSE(r.hard) << c.diagnostic;
+  }
+}
+
+// Exim's retries that ran out on a full mailbox: the state is why the message never arrived (it
+// read `expired`, the first rule's words).
+TEST(BounceReason, RetriesThatRanOutOnAFullMailboxAreAFullMailbox) {
+  const auto r = only(dsn("mx.seller.test", "a@studio.example", "5.0.0",
+                          "452 4.2.2 <a@studio.example>: user is over quota: retry timeout exceeded"));
+  EXPECT_EQ(r.reason, "mailboxfull");
+  EXPECT_FALSE(r.hard);
+  const auto plain = only(dsn("mx.seller.test", "a@studio.example", "5.0.0", "retry timeout exceeded"));
+  EXPECT_EQ(plain.reason, "expired");
+  // "blocked" is no locked account (vpopmail's "account is locked"): the phrase held inside it.
+  const auto blocked = only(dsn("mx.seller.test", "a@cox.example", "5.0.0",
+                                "421 cmsmtp 203.0.113.25 blocked. AUP#CXCNCT: retry timeout exceeded"));
+  EXPECT_NE(blocked.reason, "suspend");
+  const auto locked = only(dsn("mx.seller.test", "a@cox.example", "5.0.0", "vdelivermail: account is locked email bounced"));
+  EXPECT_EQ(locked.reason, "suspend");
 }
