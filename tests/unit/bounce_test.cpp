@@ -2945,3 +2945,20 @@ TEST(BounceReason, RetriesThatRanOutOnAFullMailboxAreAFullMailbox) {
   const auto locked = only(dsn("mx.seller.test", "a@cox.example", "5.0.0", "vdelivermail: account is locked email bounced"));
   EXPECT_EQ(locked.reason, "suspend");
 }
+
+// Postfix's DNS words name the host looked up ("Name service error for name=%s type=%s",
+// dns_lookup.c), which is the relay's when the sender's MTA has one. In a notice whose MTA the
+// reader cannot tell (a text notice, here), the general rule now weighs that name too: a relay's
+// failed lookup was a hard bounce of every recipient.
+TEST(BounceReason, PostfixsLookupWordsNameTheHostInAnyLayout) {
+  auto notice = [](const std::string& name) {
+    return "From: MAILER-DAEMON@mx.ourco.example\nTo: rep@ourco.example\nSubject: Undeliverable mail\n\n"
+           "Delivery failed for the following recipient:\n\n    jane@target.example\n\n"
+           "Reason: Host or domain name not found. Name service error for name=" + name + " type=A: Host not found\n";
+  };
+  const auto relay = only(notice("relay.ourco.example"));
+  EXPECT_EQ(relay.reason, "hostunknown");
+  EXPECT_FALSE(relay.hard);
+  const auto own = only(notice("target.example"));
+  EXPECT_TRUE(own.hard) << own.why;
+}
