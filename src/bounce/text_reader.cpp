@@ -669,14 +669,6 @@ bool readText(const MimeView& v, Classification& out) {
       if (!namingIt.empty() && at != std::string::npos) {
         borrowed = namingIt;
         ownWords = true;
-      } else if (recipients.size() == 1 && at != std::string::npos && !guessed.count(r.recipient) && failureLines &&
-                 !failureLines->empty()) {
-        // The notice's one recipient, named as failed: the failure lines can be no other
-        // recipient's (Apache James's notice prints "Error message below:" and the reply, then
-        // "RCPT TO: a@b" under "Message details:", NotifyMailetsMessage.java). Unless a line
-        // names some other address: a forward's target, our sender.
-        const auto named = allAddresses(*failureLines);
-        ownWords = std::all_of(named.begin(), named.end(), [&](const std::string& a) { return a == r.recipient; });
       }
       block = (at == std::string::npos ? std::string() : block + "\n") + borrowed;
     }

@@ -2894,22 +2894,21 @@ TEST(BounceReason, APipeThatExitedNoUserIsADeadAddress) {
 }
 
 // Apache James prints the reply under "Error message below:" and the recipient under "Message
-// details:" (NotifyMailetsMessage.java): a notice's one recipient owns its failure lines. Soft
-// before, as words from elsewhere in the notice. A line naming another address keeps them soft.
-TEST(BounceAbout, TheOneRecipientOfANoticeOwnsItsFailureLines) {
+// details:" (NotifyMailetsMessage.java). Tried on 2026-12-05: a notice's one recipient owning all
+// of the notice's failure lines. An adversarial probe set (/work/h94/r) found 17 false hard bounces
+// from it (a lead in CC of a reply to a noreply address the reader sets aside, a rep's forwarded
+// question, a help paragraph, an alias's dead target), so it was taken back: lines apart from the
+// recipient's entry are not evidence about it, and James's notice stays soft.
+TEST(BounceAbout, FailureLinesApartFromTheOneRecipientsEntryAreNotEvidence) {
   const std::string head = "From: postmaster@mail.moebel.example\nTo: rep@sender.example\nSubject: Re: Follow-up\n\n"
                            "We were unable to deliver the attached message because of an error in the mail server.\n\n"
                            "Error message below:\n";
   const std::string details = "\n\nMessage details:\n  Subject: Follow-up\n  MAIL FROM: rep@sender.example\n"
-                              "  RCPT TO: m.krause@moebel.example\n  From: \nRep <rep@sender.example> \n\n"
-                              "  To: \nm.krause@moebel.example \n\n  Size: 612 B\n";
-  const auto read = only(head + "550 - Requested action not taken: no such user here" + details);
-  EXPECT_EQ(read.recipient, "m.krause@moebel.example");
-  EXPECT_EQ(read.reason, "userunknown");
-  EXPECT_TRUE(read.hard) << read.why;
-  const auto other = only(head + "550 - Requested action not taken: no such user here (sender rep@sender.example)" + details);
-  EXPECT_EQ(other.recipient, "m.krause@moebel.example");
-  EXPECT_FALSE(other.hard);
+                              "  RCPT TO: noreply@lead.example\n  From: \nRep <rep@sender.example> \n\n"
+                              "  To: \nnoreply@lead.example \n\n  CC: \njane@lead.example \n\n  Size: 612 B\n";
+  const auto read = only(head + "550-5.1.1 The email account that you tried to reach does not exist." + details);
+  EXPECT_EQ(read.recipient, "jane@lead.example");
+  EXPECT_FALSE(read.hard) << "jane was only in CC: the dead address was the noreply one the reader sets aside";
 }
 
 // Words from the hosts' and programs' own pages (docs/bounce-sources.md, "Seventeenth lookup").
