@@ -2961,3 +2961,29 @@ TEST(BounceReason, PostfixsLookupWordsNameTheHostInAnyLayout) {
   const auto own = only(notice("target.example"));
   EXPECT_TRUE(own.hard) << own.why;
 }
+
+TEST(BounceReason, UnknownHostWeighsTheHostItFollows) {
+  // Domino's resolver error "Unknown host" names no host of its own; a relay named just before it
+  // is the sending side's next hop, and its typo fails every recipient alike.
+  auto notice = [](const std::string& host) {
+    return "From: Mail Router <postmaster@mail.ourco.example>\nTo: rep@ourco.example\nSubject: DELIVERY FAILURE\n\n"
+           "Your message was not delivered to:\n\n  jane@lead.example\n\nbecause:\n\n"
+           "  Unable to connect to relay host " + host + ": Unknown host\n";
+  };
+  const auto relay = only(notice("relay.ourco.example"));
+  EXPECT_EQ(relay.reason, "hostunknown");
+  EXPECT_FALSE(relay.hard) << relay.why;
+  const auto own = only(notice("mx.lead.example"));
+  EXPECT_TRUE(own.hard) << own.why;
+}
+
+TEST(BounceReason, AGatewaysNameIsNoSecurityError) {
+  // Trend Micro's gateway signs its notices "Message from InterScan Messaging Security Suite"; the
+  // word in a product's name says nothing about TLS or authentication.
+  const auto r = only(
+      "From: postmaster@gw.lead.example\nTo: rep@ourco.example\nSubject: Delivery failure\n\n"
+      "*****\n\nMessage from InterScan Messaging Security Suite\n\n"
+      "Unable to deliver message to <jane@lead.example> (and other recipients in the same domain).\n");
+  EXPECT_NE(r.reason, "securityerror") << r.why;
+  EXPECT_FALSE(r.hard);
+}
