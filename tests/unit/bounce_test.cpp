@@ -2987,3 +2987,26 @@ TEST(BounceReason, AGatewaysNameIsNoSecurityError) {
   EXPECT_NE(r.reason, "securityerror") << r.why;
   EXPECT_FALSE(r.hard);
 }
+
+TEST(BounceReason, PostfixsRecipientAddressRejectedSaysWhoseAddress) {
+  // Postfix prefixes a RCPT restriction's reply with "Recipient address rejected:" (smtpd_check.c):
+  // an access map's REJECT for the recipient, or a disabled account, is the recipient's, not a
+  // refusal of our sender (Sendmail's access map says "<addr>... Access denied"), and not our
+  // SMTP AUTH account (RFC 5248's X.7.13).
+  auto notice = [](const std::string& reply) {
+    return "From: Mail Delivery System <Mailer-Daemon@mx.ourco.example>\nTo: rep@ourco.example\n"
+           "Subject: Mail delivery failed: returning message to sender\n\n"
+           "This message was created automatically by mail delivery software.\n\n"
+           "A message that you sent could not be delivered to one or more of its\n"
+           "recipients. This is a permanent error. The following address(es) failed:\n\n"
+           "  jane@lead.example\n    SMTP error from remote mail server after RCPT TO:<jane@lead.example>:\n    " + reply + "\n";
+  };
+  const auto access = only(notice("554 5.7.1 <jane@lead.example>: Recipient address rejected: Access denied"));
+  EXPECT_EQ(access.reason, "filtered") << access.why;
+  EXPECT_FALSE(access.hard);
+  const auto disabled = only(notice("525 5.7.13 <jane@lead.example>: Recipient address rejected: User account disabled"));
+  EXPECT_EQ(disabled.reason, "suspend") << disabled.why;
+  EXPECT_FALSE(disabled.hard);
+  // Sendmail's own access map wording is still a refusal of the sending side.
+  EXPECT_EQ(only(notice("550 5.7.1 <jane@lead.example>... Access denied")).reason, "blocked");
+}
