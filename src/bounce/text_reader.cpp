@@ -261,12 +261,21 @@ std::string expandedFrom(const std::string& lowerText, const std::string& recipi
 
 bool fromAMailSystem(const MimeView& v) {
   const std::string from = asciiLower(v.header("from"));
+  // Exchange sends its notices from its system mailbox, the same name in every organization
+  // (Microsoft Graph's docs, "message: move": "Undeliverable: Meet for lunch?" from "Microsoft
+  // Outlook" <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@contoso.onmicrosoft.com>).
   return !v.header("x-failed-recipients").empty() || contains(from, "mailer-daemon") || contains(from, "postmaster") ||
-         contains(from, "mail delivery");
+         contains(from, "mail delivery") || contains(from, "microsoftexchange329e71ec88ae4615bbc36ab6ce41109e");
 }
 
 bool aPersonsAnswer(const MimeView& v) {
   if (fromAMailSystem(v)) return false;
+  // RFC 3834 section 5: "auto-replied" marks a responder's answer to a message, an out-of-office in
+  // whatever language its subject is ("Automatische Antwort:"), naming a deputy beside words like
+  // "Reason: annual leave". A mail system's notice that carries it too (Exim's, Exchange's) comes
+  // from the mail system's own mailbox (above) or as a report, read before this.
+  if (asciiLower(v.header("auto-submitted")).rfind("auto-replied", 0) == 0 && !mailboxesIn(v.header("from")).empty())
+    return true;
   // A ticket system or a list puts its tag before the subject it answers ("[support #4412]
   // AutoReply: ...", Request Tracker's Autoreply template; "[list] ..."): the answer's own words
   // come after it.

@@ -3010,3 +3010,31 @@ TEST(BounceReason, PostfixsRecipientAddressRejectedSaysWhoseAddress) {
   // Sendmail's own access map wording is still a refusal of the sending side.
   EXPECT_EQ(only(notice("550 5.7.1 <jane@lead.example>... Access denied")).reason, "blocked");
 }
+
+TEST(Bounce, AnAutoRepliedMessageFromAPersonIsAnAutoReplyInAnyLanguage) {
+  // RFC 3834 section 5: "Auto-Submitted: auto-replied" marks a responder's answer. Outlook writes
+  // its subject prefix in the user's language; the body's "Reason:" line and the deputy's address
+  // are no failure of the deputy (who would collect soft bounces from every such reply).
+  for (const char* subject : {"Automatische Antwort: Re: Shipment delayed", "Re: Shipment delayed"}) {
+    const std::string mail = std::string("From: Jane Doe <jane@lead.example>\r\nTo: rep@ourco.example\r\nSubject: ") + subject +
+                             "\r\nAuto-Submitted: auto-replied\r\n\r\n"
+                             "Thank you for your message. I am out of the office until 14 December.\r\n"
+                             "Your message will not be forwarded. Reason: annual leave.\r\n\r\n"
+                             "In urgent cases my deputy:\r\n    bob.smith@lead.example\r\n";
+    auto c = classify(mail);
+    ASSERT_EQ(c.records.size(), 1u) << subject;
+    EXPECT_EQ(c.records[0].recipient, "jane@lead.example") << subject;
+    EXPECT_EQ(c.records[0].reason, "vacation") << subject;
+  }
+  // A text notice from Exchange's own sender mailbox carries the same header and is still read.
+  const std::string exchange =
+      "From: Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@ourco.example>\r\n"
+      "To: rep@ourco.example\r\nSubject: Undeliverable: Shipment delayed\r\nAuto-Submitted: auto-replied\r\n\r\n"
+      "Delivery has failed to these recipients or groups:\r\n\r\njane@lead.example\r\n"
+      "The email address you entered couldn't be found.\r\n\r\n"
+      "Remote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found'\r\n";
+  auto c = classify(exchange);
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "jane@lead.example");
+  EXPECT_EQ(c.records[0].reason, "userunknown");
+}
