@@ -58,6 +58,21 @@ std::set<std::string> helpDeskAddresses(const std::string& lowerText) {
   return out;
 }
 
+// The envelope sender a receiving server refused, or checked by calling back our own servers and
+// found undeliverable (a VERP bounce address our MTA no longer accepts): ours, never a failed
+// recipient, whatever the callback's "User unknown" says. Postfix names it in the reply class
+// "Sender address" (smtpd_check.c, SMTPD_NAME_SENDER: "<%s>: %s rejected: %s"); Exim in its
+// sender-verify replies (smtp_in.c: "Verification failed for <%s>", "Postmaster verification
+// failed while checking <%s>", "Callback setup failed while verifying <%s>").
+std::set<std::string> refusedSenderAddresses(const std::string& lowerText) {
+  static const std::regex named(
+      R"(<([^<>\s@]+@[^<>\s@]+)>:?\s+sender address rejected|(?:verification failed for|postmaster verification failed while checking|callback setup failed while verifying)\s+<([^<>\s@]+@[^<>\s@]+)>)");
+  std::set<std::string> out;
+  for (std::sregex_iterator it(lowerText.begin(), lowerText.end(), named), end; it != end; ++it)
+    out.insert((*it)[1].matched ? (*it)[1].str() : (*it)[2].str());
+  return out;
+}
+
 // An address the words just before it, on its line, offer as somewhere else to write: a help desk
 // ("contact mailadmin@x", "write to", "e-mail us at"), or where to send instead (RFC 5321 3.4's
 // "551 User not local; please try <forward-path>", a note's "please use kim.lee@new from now on").
@@ -381,6 +396,7 @@ bool readText(const MimeView& v, Classification& out) {
   // where the text quotes its header lines).
   std::set<std::string> exclude = addressesNotAbout(v);
   for (const auto& a : quotedHeaderAddresses(human)) exclude.insert(a);
+  for (const auto& a : refusedSenderAddresses(lh)) exclude.insert(a);
   // A help desk the notice names is not a failed recipient, unless a failure list names it too
   // (the address opens a line: "<support@isp>: host ... said: 550 ...").
   for (const auto& a : helpDeskAddresses(lh))

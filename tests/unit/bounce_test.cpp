@@ -3038,3 +3038,27 @@ TEST(Bounce, AnAutoRepliedMessageFromAPersonIsAnAutoReplyInAnyLanguage) {
   EXPECT_EQ(c.records[0].recipient, "jane@lead.example");
   EXPECT_EQ(c.records[0].reason, "userunknown");
 }
+
+TEST(BounceAbout, TheSenderARefusalNamesIsOursNotARecipient) {
+  // A receiving server that checked our VERP bounce address by calling back our own MTA names it
+  // in a refusal of the sender (Postfix's reply class "Sender address", smtpd_check.c; Exim's
+  // "Verification failed for <%s>", smtp_in.c): no record for it, however its callback's "User
+  // unknown" reads.
+  auto notice = [](const std::string& failure) {
+    return "From: MAILER-DAEMON@gw.lead.example\nTo: rep@ourco.example\nSubject: Undeliverable Mail\n\n"
+           "Your message:\n\n   Subject: Follow-up on your enquiry\n\nCould not be delivered because of\n\n" + failure +
+           "\n\nThe following recipients were affected:\n\n    jane@lead.example\n";
+  };
+  for (const std::string failure :
+       {std::string("550 5.1.7 <bounce-7f3a@bounces.ourco.example>: Sender address rejected: undeliverable address: host\n"
+                    "    mx.ourco.example[192.0.2.30] said: 550 5.1.1 <bounce-7f3a@bounces.ourco.example>:\n"
+                    "    Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command)"),
+        std::string("550-Verification failed for <bounce-7f3a@bounces.ourco.example>\n550-Called:   192.0.2.30\n"
+                    "550-Sent:     RCPT TO:<bounce-7f3a@bounces.ourco.example>\n550-Response: 550 5.1.1 User unknown\n"
+                    "550 Sender verify failed")}) {
+    auto c = classify(notice(failure));
+    ASSERT_EQ(c.records.size(), 1u) << failure;
+    EXPECT_EQ(c.records[0].recipient, "jane@lead.example") << failure;
+    EXPECT_FALSE(c.records[0].hard) << failure;
+  }
+}
