@@ -130,6 +130,10 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
   for (const auto* h : {&ctx.reporting_mta, &ctx.remote_mta})
     if (!h->empty()) e.hosts.push_back(asciiLower(*h));
   e.words_status = wordsStatus(*rules, r);
+  // A reply that carries the server's own status after its words (qmail's "(#5.7.1)") says more
+  // than the reporting MTA's reading of its bare code (Sendmail's 5.1.3 for any 553 to RCPT): the
+  // server's status is the evidence.
+  if (e.words_status && !e.words_status->empty()) e.status = *e.words_status;
   e.lmtp = ctx.lmtp;
   r.remote_host = answeringHost(r, ctx);
   const Decision d = decide(e);

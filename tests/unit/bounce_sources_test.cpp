@@ -1058,3 +1058,35 @@ TEST(BounceSources, AmavissOwnRefusalsMeanWhatItSays) {
   EXPECT_EQ(read("bob@globex.test", "", "552 MS-Office file containing VBA macros found inside of the email").reason,
             "policyviolation");
 }
+
+// Found by the probe set /work/h95/s ("whose refusal is it?"). A reply that carries the server's
+// own status after its words (qmail's "(#5.7.1)") is the server's statement, not Sendmail's 5.1.3
+// for a bare 553 to RCPT; and smaller servers' refusals that are not about the mailbox.
+TEST(BounceSources, TheServersOwnStatusOverrulesTheReportersReadingOfItsCode) {
+  auto helo = read("kim@acme.test", "5.1.3", "553 sorry, your HELO host name has been denied (#5.7.1)", "failed", "RCPT");
+  EXPECT_EQ(helo.reason, "blocked");
+  EXPECT_FALSE(helo.hard) << helo.why;
+  auto denied = read("kim@acme.test", "5.1.3", "553 sorry, your envelope recipient has been denied (#5.7.1)", "failed", "RCPT");
+  EXPECT_FALSE(denied.hard) << denied.why;
+  // The validrcptto patch's list holds every mailbox the server takes: not in it, no such mailbox.
+  auto notListed = read("kim@acme.test", "5.1.3", "553 sorry, this recipient is not in my validrcptto list (#5.7.1)", "failed", "RCPT");
+  EXPECT_EQ(notListed.reason, "userunknown");
+  EXPECT_TRUE(notListed.hard) << notListed.why;
+  // Haraka when no plugin took the recipient (connection.js), under Sendmail's 5.1.1 for the bare 550.
+  auto haraka = read("kim@acme.test", "5.1.1", "550 I cannot deliver mail for <kim@acme.test>", "failed", "RCPT");
+  EXPECT_EQ(haraka.reason, "norelaying");
+  EXPECT_FALSE(haraka.hard) << haraka.why;
+  // mox for a domain it does not serve, under 5.1.1 of its own (server.go).
+  auto mox = read("kim@acme.test", "5.1.1", "550 5.1.1 not accepting email for domain (Q2x3d0FmU0p6a1lBb3BpZw)", "failed", "RCPT");
+  EXPECT_EQ(mox.reason, "norelaying");
+  EXPECT_FALSE(mox.hard) << mox.why;
+}
+
+// qmail-remote prints "Giving up on <ip>." when the host took none of the recipients
+// (qmail-remote.c: if (!flagbother) quit("DGiving up on ","")): the refusal, not an expiry.
+TEST(BounceSources, QmailsGivingUpOnAHostIsNoExpiry) {
+  auto r = read("kim@acme.test", "",
+                "Remote host said: 550 not today, thank you\nGiving up on 192.0.2.7.");
+  EXPECT_NE(r.reason, "expired") << r.why;
+  EXPECT_FALSE(r.hard);
+}
