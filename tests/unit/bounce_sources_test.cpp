@@ -1080,6 +1080,10 @@ TEST(BounceSources, TheServersOwnStatusOverrulesTheReportersReadingOfItsCode) {
   auto mox = read("kim@acme.test", "5.1.1", "550 5.1.1 not accepting email for domain (Q2x3d0FmU0p6a1lBb3BpZw)", "failed", "RCPT");
   EXPECT_EQ(mox.reason, "norelaying");
   EXPECT_FALSE(mox.hard) << mox.why;
+  // Stalwart for a domain it does not serve when relaying is not allowed (inbound/rcpt.rs).
+  auto stalwart = read("kim@acme.test", "5.1.2", "550 5.1.2 Relay not allowed.", "failed", "RCPT");
+  EXPECT_EQ(stalwart.reason, "norelaying");
+  EXPECT_FALSE(stalwart.hard) << stalwart.why;
 }
 
 // qmail-remote prints "Giving up on <ip>." when the host took none of the recipients
