@@ -337,7 +337,9 @@ std::string lookupOfAnotherHost(const std::vector<const WordingRule*>& matched, 
   for (const WordingRule* r : matched) {
     if (r->names_host.empty()) continue;
     for (std::sregex_iterator it(words.begin(), words.end(), r->names_host_re), end; it != end; ++it) {
-      std::string host = (*it)[1].str();
+      std::string host;
+      for (size_t g = 1; g < it->size() && host.empty(); ++g)
+        if ((*it)[g].matched) host = (*it)[g].str();
       while (!host.empty() && (host.back() == '.' || host.back() == ']')) host.pop_back();
       if (!host.empty() && host.front() == '[') host.erase(0, 1);
       if (host.empty()) continue;

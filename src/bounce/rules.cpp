@@ -425,8 +425,8 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
         errors.push_back(where + "names_host: regex does not compile: " + e.what());
         continue;
       }
-      if (r.names_host_re.mark_count() != 1) {
-        errors.push_back(where + "names_host: needs exactly one group, the host name");
+      if (r.names_host_re.mark_count() < 1) {
+        errors.push_back(where + "names_host: needs a group, the host name (one per alternative layout)");
         continue;
       }
     }

@@ -289,8 +289,17 @@ bool aPersonsAnswer(const MimeView& v) {
   // whatever language its subject is ("Automatische Antwort:"), naming a deputy beside words like
   // "Reason: annual leave". A mail system's notice that carries it too (Exim's, Exchange's) comes
   // from the mail system's own mailbox (above) or as a report, read before this.
-  if (asciiLower(v.header("auto-submitted")).rfind("auto-replied", 0) == 0 && !mailboxesIn(v.header("from")).empty())
-    return true;
+  // Not where its text holds a mail system's own template sentence (permanence_markers,
+  // delay_markers): Exim writes auto-replied on its bounces and delay warnings from whatever sender
+  // its dsn_from names ("IT Helpdesk <helpdesk@...>"), with no X-Failed-Recipients for an address
+  // it hides (deliver.c, hide_child_in_errmsg) or on a warning.
+  if (asciiLower(v.header("auto-submitted")).rfind("auto-replied", 0) == 0 && !mailboxesIn(v.header("from")).empty()) {
+    std::string text;
+    for (const auto& l : v.leaves)
+      if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && l.type != "text/rfc822-headers") text += l.text.substr(0, 16 * 1024);
+    const auto rules = activeRules();
+    if (!saysPermanent(*rules, text) && !saysDelayed(*rules, text)) return true;
+  }
   // A ticket system or a list puts its tag before the subject it answers ("[support #4412]
   // AutoReply: ...", Request Tracker's Autoreply template; "[list] ..."): the answer's own words
   // come after it.

@@ -1094,3 +1094,28 @@ TEST(BounceSources, QmailsGivingUpOnAHostIsNoExpiry) {
   EXPECT_NE(r.reason, "expired") << r.why;
   EXPECT_FALSE(r.hard);
 }
+
+// From the adversarial set /work/h95/t: chkuser (vpopmail's RCPT checker) under its own codes, and
+// Apache James's "Unknown host: <host>" for our own gateway.
+TEST(BounceSources, ChkusersSessionLimitAndRelayRefusalAreNotADeadAddress) {
+  // Past CHKUSER_WRONGRCPTLIMIT every RCPT gets it, valid or not, under chkuser 2.0.8's #5.1.1.
+  for (const std::string reporter : {"5.1.1", "5.0.0"}) {
+    auto limit = read("kim@acme.test", reporter, "571 sorry, you are violating our security policies (#5.1.1 - chkuser)", "failed", "RCPT");
+    EXPECT_EQ(limit.reason, "policyviolation") << reporter;
+    EXPECT_FALSE(limit.hard) << reporter << " " << limit.why;
+  }
+  auto relay = read("kim@acme.test", "5.1.3", "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.5.3 - chkuser)", "failed", "RCPT");
+  EXPECT_EQ(relay.reason, "norelaying");
+  EXPECT_FALSE(relay.hard);
+  auto mx = read("kim@acme.test", "5.1.1", "511 sorry, can't find a valid MX for rcpt domain (#5.1.1 - chkuser)", "failed", "RCPT");
+  EXPECT_EQ(mx.reason, "hostunknown");
+}
+
+TEST(BounceSources, AnUnknownHostNamedAfterTheWordsIsTheOneLookedUp) {
+  // James prints "Unknown host: " and the exception's message, the name looked up (Bouncer.java).
+  auto gateway = read("kim@acme.test", "", "Unknown host: smtp-relay.ourco.example: Name or service not known");
+  EXPECT_EQ(gateway.reason, "hostunknown");
+  EXPECT_FALSE(gateway.hard) << gateway.why;
+  auto own = read("kim@acme.test", "5.4.4", "Unknown host: acme.test: Name or service not known");
+  EXPECT_TRUE(own.hard) << own.why;
+}

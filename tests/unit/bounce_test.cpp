@@ -1584,7 +1584,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 754u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 756u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 3u);
   EXPECT_EQ(rules.derived_statuses.size(), 34u);  // Sendmail's (usersmtp.c, savemail.c), Stalwart's (dsn.rs)
   EXPECT_EQ(rules.host_meanings.size(), 2u);
@@ -3061,4 +3061,33 @@ TEST(BounceAbout, TheSenderARefusalNamesIsOursNotARecipient) {
     EXPECT_EQ(c.records[0].recipient, "jane@lead.example") << failure;
     EXPECT_FALSE(c.records[0].hard) << failure;
   }
+}
+
+TEST(Bounce, AnEximNoticeFromACustomSenderIsReadThoughItIsAutoReplied) {
+  // Exim marks its bounces and delay warnings auto-replied and sends them from whatever dsn_from
+  // names; an address hidden by hide_child_in_errmsg gets no X-Failed-Recipients (deliver.c).
+  const std::string bounce =
+      "From: IT Helpdesk <helpdesk@lead.example>\nTo: rep@ourco.example\nSubject: Mail delivery failed: returning message to sender\n"
+      "Auto-Submitted: auto-replied\n\n"
+      "This message was created automatically by mail delivery software.\n\n"
+      "A message that you sent could not be delivered to one or more of its\n"
+      "recipients. This is a permanent error. The following address(es) failed:\n\n"
+      "  jane@lead.example\n    Unrouteable address\n";
+  auto c = classify(bounce);
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "jane@lead.example");
+  EXPECT_NE(c.records[0].reason, "vacation");
+  const std::string warning =
+      "From: Mail Router <mailrouter@ourco.example>\nTo: rep@ourco.example\nSubject: Warning: message 1abc-000 delayed 24 hours\n"
+      "Auto-Submitted: auto-replied\n\n"
+      "This message was created automatically by mail delivery software.\n"
+      "A message that you sent has not yet been delivered to one or more of its\n"
+      "recipients after more than 24 hours on the queue on mx.ourco.example.\n\n"
+      "  jane@lead.example\n    Delay reason: SMTP error from remote mail server after RCPT TO:<jane@lead.example>:\n"
+      "    451 4.7.1 Greylisted, please try again later\n\n"
+      "No action is required on your part. Delivery attempts will continue for\nsome time.\n";
+  c = classify(warning);
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "jane@lead.example");
+  EXPECT_FALSE(c.records[0].hard);
 }
