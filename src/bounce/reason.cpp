@@ -169,8 +169,12 @@ Decision decide(const Evidence& e) {
   // have a yahoo.com account" to the message and says the user does not exist; that is its
   // statement about its own directory, not a gateway's.
   // (Named by the receiving side: a provider relaying our mail reports a third party's words too.)
+  // Nor words whose source gives them to this very stage for an address that does not exist (a
+  // hard rule scoped to data or eod): mox answers "550 5.1.1 no such user(s)" to the message when
+  // every recipient was unknown, having taken them at RCPT on purpose.
   const bool providersOwnWords = rule && rule->hard && scopeNamesTheReceiver(*rule, e);
-  if (reason == "userunknown" && !providersOwnWords &&
+  const bool documentedAfterData = rule && rule->hard && (rule->stage == "data" || rule->stage == "eod");
+  if (reason == "userunknown" && !providersOwnWords && !documentedAfterData &&
       ((command == "DATA" && !addressing) || (command == "EOD" && !(lmtp && addressing))))
     changed("filtered", "answered to " + std::string(command == "EOD" ? "the message" : "DATA") +
                             ", after every recipient was taken: a filter's answer, not a dead mailbox");

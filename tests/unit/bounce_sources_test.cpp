@@ -1086,6 +1086,18 @@ TEST(BounceSources, TheServersOwnStatusOverrulesTheReportersReadingOfItsCode) {
   EXPECT_FALSE(stalwart.hard) << stalwart.why;
 }
 
+// mox takes unknown addresses at RCPT and refuses the message when every recipient was unknown
+// (smtpserver/server.go: "We pretend to accept"): after the message its words are its directory's.
+TEST(BounceSources, MoxsNoSuchUsersAfterTheMessageIsADeadAddress) {
+  auto mox = read("kim@acme.test", "5.1.1", "550 5.1.1 no such user(s) (Q2x3d0FmU0p6a1lBb3BpZw)", "failed", "EOD");
+  EXPECT_EQ(mox.reason, "userunknown");
+  EXPECT_TRUE(mox.hard) << mox.why;
+  // A gateway's general words after the message stay a filter's answer.
+  auto gateway = read("kim@acme.test", "5.1.1", "550 5.1.1 no such user", "failed", "EOD");
+  EXPECT_EQ(gateway.reason, "filtered") << gateway.why;
+  EXPECT_FALSE(gateway.hard);
+}
+
 // qmail-remote prints "Giving up on <ip>." when the host took none of the recipients
 // (qmail-remote.c: if (!flagbother) quit("DGiving up on ","")): the refusal, not an expiry.
 TEST(BounceSources, QmailsGivingUpOnAHostIsNoExpiry) {
