@@ -18,6 +18,7 @@
 #include "bounce/record.hpp"
 #include "bounce/rule_engine.hpp"
 #include "bounce/reporter.hpp"
+#include "bounce/sendmail_text.hpp"
 #include "bounce/text_reader.hpp"
 #include "checks/registrable_domain.hpp"
 #include "safetynet/bounce/bounce.hpp"
@@ -470,7 +471,15 @@ bool readDsn(const MimeView& v, Classification& out) {
         lmtp = std::regex_search(para, lmtpSocket);
         // No Diagnostic-Code: for a single recipient, the whole text up to the returned message
         // (an MTA's own sentence, "The user(s) account is disabled.", may stand apart from the
-        // address); else this recipient's paragraph.
+        // address); else this recipient's line of Sendmail's transcript, which gives a Diagnostic-Code
+        // only for a remote reply (savemail.c: q_rstatus) and lists a deferred address alone under
+        // its heading ("<a@b>... Deferred: Connection timed out with mx.b.", deliver.c:5200-5205);
+        // else this recipient's paragraph.
+        if (r.diagnostic.empty() && records.size() > 1) {
+          const SendmailVerdict verdict = sendmailVerdict(human, lh, reported[i]);
+          r.diagnostic = trim(verdict.line);
+          if (r.smtp_command.empty()) r.smtp_command = verdict.command;
+        }
         if (r.diagnostic.empty()) r.diagnostic = trim(records.size() == 1 ? humanBeforeOriginal(human) : para);
       }
     }

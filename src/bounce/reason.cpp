@@ -249,6 +249,11 @@ Decision decide(const Evidence& e) {
   // or a host under it: a next hop, and the sending MTA's own relay is one (Postfix's relayhost,
   // Sendmail's SMART_HOST, qmail's smtproutes); a typo there fails every recipient alike.
   const std::string otherHost = lookupOfAnotherHost(matched, e);
+  // Then the recipient's domain was not looked up at all: the name that failed is on the route
+  // (RFC 3463 X.4.x, a routing failure), and the notice says nothing about the domain.
+  if (!otherHost.empty() && reason == "hostunknown")
+    changed("networkerror", "the failed lookup was for " + otherHost +
+                                ", not the recipient's domain: a host on the way (it may be the sending side's relay)");
   const bool hard = act != "delayed" && permanent && evidence && recipientReason(reason) && !contradicted && !conflicting &&
                     !(rule && rule->temporary) && otherHost.empty();
   // Why a dead-address reading stays soft, the first cause that holds.

@@ -1086,6 +1086,34 @@ TEST(BounceSources, TheServersOwnStatusOverrulesTheReportersReadingOfItsCode) {
   EXPECT_FALSE(stalwart.hard) << stalwart.why;
 }
 
+// The same sections in a multipart report: Sendmail writes a Diagnostic-Code only for a remote
+// reply (savemail.c: q_rstatus), so a deferred address's words are its transcript line
+// ("<a@b>... Deferred: ...", deliver.c:5200-5205), not the bare address under its heading.
+TEST(BounceSources, ADeferredAddressInSendmailsReportHasItsTranscriptsWords) {
+  const auto c = classify(
+      "From: Mail Delivery Subsystem <MAILER-DAEMON@mail.acme.test>\nTo: rep@acme.test\n"
+      "Subject: Returned mail: see transcript for details\nMIME-Version: 1.0\n"
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n--B\n\n"
+      "   ----- The following addresses had permanent fatal errors -----\n<kim@globex.example>\n"
+      "    (reason: 550 5.1.1 <kim@globex.example>... User unknown)\n\n"
+      "   ----- The following addresses had transient non-fatal errors -----\n<slow@initech.example>\n\n"
+      "   ----- Transcript of session follows -----\n... while talking to mx.globex.example.:\n"
+      ">>> RCPT To:<kim@globex.example>\n<<< 550 5.1.1 <kim@globex.example>... User unknown\n"
+      "550 5.1.1 <kim@globex.example>... User unknown\n"
+      "<slow@initech.example>... Deferred: Connection timed out with mx.initech.example.\n\n"
+      "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.acme.test\n\n"
+      "Final-Recipient: RFC822; kim@globex.example\nAction: failed\nStatus: 5.1.1\n"
+      "Remote-MTA: DNS; mx.globex.example\nDiagnostic-Code: SMTP; 550 5.1.1 <kim@globex.example>... User unknown\n\n"
+      "Final-Recipient: RFC822; slow@initech.example\nAction: delayed\nStatus: 4.4.1\n"
+      "Remote-MTA: DNS; mx.initech.example\n\n--B--\n");
+  ASSERT_EQ(c.records.size(), 2u) << c.error;
+  EXPECT_TRUE(c.records[0].hard);
+  EXPECT_EQ(c.records[1].recipient, "slow@initech.example");
+  EXPECT_EQ(c.records[1].diagnostic, "<slow@initech.example>... Deferred: Connection timed out with mx.initech.example.");
+  EXPECT_EQ(c.records[1].reason, "networkerror") << c.records[1].why;
+  EXPECT_FALSE(c.records[1].hard);
+}
+
 // mox takes unknown addresses at RCPT and refuses the message when every recipient was unknown
 // (smtpserver/server.go: "We pretend to accept"): after the message its words are its directory's.
 TEST(BounceSources, MoxsNoSuchUsersAfterTheMessageIsADeadAddress) {
@@ -1126,7 +1154,7 @@ TEST(BounceSources, ChkusersSessionLimitAndRelayRefusalAreNotADeadAddress) {
 TEST(BounceSources, AnUnknownHostNamedAfterTheWordsIsTheOneLookedUp) {
   // James prints "Unknown host: " and the exception's message, the name looked up (Bouncer.java).
   auto gateway = read("kim@acme.test", "", "Unknown host: smtp-relay.ourco.example: Name or service not known");
-  EXPECT_EQ(gateway.reason, "hostunknown");
+  EXPECT_EQ(gateway.reason, "networkerror");
   EXPECT_FALSE(gateway.hard) << gateway.why;
   auto own = read("kim@acme.test", "5.4.4", "Unknown host: acme.test: Name or service not known");
   EXPECT_TRUE(own.hard) << own.why;

@@ -405,7 +405,8 @@ TEST(BounceReason, AHostLookupFailureIsAboutTheRecipientOnlyWhenItNamesTheRecipi
            {"5.0.0", "550 Host unknown", true},
        }) {
     const Decision d = reading(c.status, c.words);
-    EXPECT_EQ(d.reason, "hostunknown") << c.words;
+    // Another host's name: the recipient's domain was not looked up, a host on the way failed.
+    EXPECT_EQ(d.reason, c.hard ? "hostunknown" : "networkerror") << c.words;
     EXPECT_EQ(d.hard, c.hard) << c.words;
   }
   // No recipient domain known: nothing to compare with, the words decide as before.
@@ -2956,7 +2957,7 @@ TEST(BounceReason, PostfixsLookupWordsNameTheHostInAnyLayout) {
            "Reason: Host or domain name not found. Name service error for name=" + name + " type=A: Host not found\n";
   };
   const auto relay = only(notice("relay.ourco.example"));
-  EXPECT_EQ(relay.reason, "hostunknown");
+  EXPECT_EQ(relay.reason, "networkerror");
   EXPECT_FALSE(relay.hard);
   const auto own = only(notice("target.example"));
   EXPECT_TRUE(own.hard) << own.why;
@@ -2971,7 +2972,7 @@ TEST(BounceReason, UnknownHostWeighsTheHostItFollows) {
            "  Unable to connect to relay host " + host + ": Unknown host\n";
   };
   const auto relay = only(notice("relay.ourco.example"));
-  EXPECT_EQ(relay.reason, "hostunknown");
+  EXPECT_EQ(relay.reason, "networkerror");
   EXPECT_FALSE(relay.hard) << relay.why;
   const auto own = only(notice("mx.lead.example"));
   EXPECT_TRUE(own.hard) << own.why;
