@@ -172,6 +172,30 @@ std::string withoutContinuationCodes(const std::string& text) {
   return out;
 }
 
+// A link's path and query are an address of a page, not words: NetEase ends every reply with
+// "http://mail.163.com/help/help_spam_16.htm?ip=...", whose "spam" read each of its refusals (a
+// sender address, DMARC, relaying) as a spam verdict. The host stays: it names the provider
+// ("community.mimecast.com", "www.spamhaus.org"), as rules and host scopes read it.
+std::string withoutLinkPaths(const std::string& words) {
+  if (words.find("://") == std::string::npos) return words;
+  auto ends = [](char c) { return c == ' ' || std::strchr("<>\"'()[]", c) != nullptr; };
+  std::string out;
+  size_t copied = 0;
+  for (size_t at = words.find("://"); at != std::string::npos; at = words.find("://", std::max(at + 3, copied))) {
+    const bool web = (at >= 4 && words.compare(at - 4, 4, "http") == 0) || (at >= 5 && words.compare(at - 5, 5, "https") == 0);
+    if (!web) continue;
+    size_t hostEnd = at + 3;
+    while (hostEnd < words.size() && !ends(words[hostEnd]) && !std::strchr("/?#", words[hostEnd])) ++hostEnd;
+    size_t end = hostEnd;
+    while (end < words.size() && !ends(words[end])) ++end;
+    out.append(words, copied, hostEnd - copied);
+    if (end > hostEnd) out += '/';
+    copied = end;
+  }
+  out.append(words, copied, std::string::npos);
+  return out;
+}
+
 // The text rules are matched against: lower case, whitespace collapsed, addresses replaced by
 // "<address>" (an address is a name, not a word: "<filtered@example.com>... User unknown" is no filter).
 std::string normalized(const std::string& text) {
@@ -180,7 +204,8 @@ std::string normalized(const std::string& text) {
   // hostile text a reader asks about.
   constexpr size_t kMaxWords = 4096;
   // The continuation codes first: "550-a@b.c" would otherwise read as one address.
-  const std::string words = withoutContinuationCodes(lowerCollapsed(text.size() > kMaxWords ? text.substr(0, kMaxWords) : text));
+  const std::string words =
+      withoutLinkPaths(withoutContinuationCodes(lowerCollapsed(text.size() > kMaxWords ? text.substr(0, kMaxWords) : text)));
   // An address: a run of characters that are not spaces or delimiters holding an "@" with
   // something on each side. Scanned around each "@", not with a regex over the whole text, which
   // tried every start of a long run without "@" to its end (quadratic in a run's length).

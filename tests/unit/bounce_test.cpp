@@ -2978,6 +2978,26 @@ TEST(BounceReason, UnknownHostWeighsTheHostItFollows) {
   EXPECT_TRUE(own.hard) << own.why;
 }
 
+// A link's path is no words of the reply: NetEase ends every refusal with a link to
+// ".../help/help_spam_16.htm", whose "spam" made each a spam verdict. The link's host still counts
+// (Mimecast's documented invalid-recipient link, a block list's lookup page).
+TEST(BounceReason, ALinksPathIsNoWordsOfTheReply) {
+  auto reading = [](const std::string& status, const std::string& words) {
+    Evidence e{status, words.substr(0, 3), "failed", "RCPT", words, {"lead.example"}, false, "mx.ourco.example"};
+    e.recipient_domain = "lead.example";
+    return decide(e);
+  };
+  const Decision netease = reading("5.0.0", "550 MI:DMA http://mail.163.com/help/help_spam_16.htm?ip=192.0.2.1&hostid=mx1&time=1733400000");
+  EXPECT_NE(netease.reason, "spamdetected") << netease.rule;
+  const Decision words = reading("5.0.0", "550 Message rejected as spam, see http://mail.163.com/help/help_spam_16.htm");
+  EXPECT_EQ(words.reason, "spamdetected");
+  const Decision mimecast = reading("5.0.0", "550 Invalid Recipient - https://community.mimecast.com/docs/DOC-1369#550");
+  EXPECT_EQ(mimecast.rule, "mimecast-invalid-recipient");
+  EXPECT_TRUE(mimecast.hard) << mimecast.rule;
+  const Decision spamhaus = reading("5.7.1", "554 5.7.1 Service unavailable; client host [192.0.2.1] listed, see https://www.spamhaus.org/query/ip/192.0.2.1");
+  EXPECT_EQ(spamhaus.reason, "blocked") << spamhaus.rule;
+}
+
 TEST(BounceReason, AGatewaysNameIsNoSecurityError) {
   // Trend Micro's gateway signs its notices "Message from InterScan Messaging Security Suite"; the
   // word in a product's name says nothing about TLS or authentication.
