@@ -1114,6 +1114,16 @@ TEST(BounceSources, ADeferredAddressInSendmailsReportHasItsTranscriptsWords) {
   EXPECT_FALSE(c.records[1].hard);
 }
 
+// Alibaba Mail's "Reject by behaviour spam" names the sender's sending rate, not the message
+// (its help pages: "too frequently sending", "currently unexpected sending").
+TEST(BounceSources, AlibabasBehaviourSpamIsTheSendingRate) {
+  auto r = read("li@hangzhou-oils.example", "5.0.0",
+                "554 Reject by behaviour spam at Rcpt State(Connection IP address:192.0.2.1)ANTISPAM_BAT[01201311R1568S00001, a01]: too frequently sending",
+                "failed", "RCPT");
+  EXPECT_EQ(r.reason, "speeding") << r.why;
+  EXPECT_FALSE(r.hard);
+}
+
 // mox takes unknown addresses at RCPT and refuses the message when every recipient was unknown
 // (smtpserver/server.go: "We pretend to accept"): after the message its words are its directory's.
 TEST(BounceSources, MoxsNoSuchUsersAfterTheMessageIsADeadAddress) {
