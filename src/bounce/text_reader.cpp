@@ -283,7 +283,34 @@ bool fromAMailSystem(const MimeView& v) {
          contains(from, "mail delivery") || contains(from, "microsoftexchange329e71ec88ae4615bbc36ab6ce41109e");
 }
 
+namespace {
+
+// A reply's subject prefix in the replier's language: "Re:" (RFC 5322 3.6.5) and the ones mail
+// clients write instead (Wikipedia, "List of email subject abbreviations": German AW, Dutch Antw,
+// Scandinavian SV, Finnish VS, Italian R and RIF, Polish and Czech Odp, Portuguese RES, Turkish
+// YNT, Hungarian Vá, Chinese 回复/答复/回覆, Japanese 返信), with a count some add ("Re[2]:",
+// "Re(2):"), before an ASCII or a full-width colon.
+bool opensWithAReplyPrefix(const std::string& opening) {
+  static const std::regex prefix(
+      R"(^(?:re|aw|antw|sv|vs|r|rif|odp|res|ynt|v\xc3\xa1|\xe5\x9b\x9e\xe5\xa4\x8d|\xe7\xad\x94\xe5\xa4\x8d|\xe5\x9b\x9e\xe8\xa6\x86|\xe8\xbf\x94\xe4\xbf\xa1)(?:\[\d+\]|\(\d+\))? ?(?::|\xef\xbc\x9a))");
+  return std::regex_search(opening, prefix);
+}
+
+// The rest of a subject after one forward prefix ("FW:", "Fwd:", German WG, French TR, Italian I,
+// Danish and Norwegian VS, Swedish VB, Finnish VL, Polish PD, Portuguese ENC, Dutch Doorst, Spanish
+// RV, Chinese 转发/轉寄, Japanese 転送: the same list), or "" when it opens with none.
+std::string afterAForwardPrefix(const std::string& opening) {
+  static const std::regex prefix(
+      R"(^(?:fwd?|wg|tr|i|vs|vb|vl|pd|enc|doorst|rv|\xe8\xbd\xac\xe5\x8f\x91|\xe8\xbd\x89\xe5\xaf\x84|\xe8\xbb\xa2\xe9\x80\x81) ?(?::|\xef\xbc\x9a) *)");
+  std::smatch m;
+  return std::regex_search(opening, m, prefix) ? opening.substr(static_cast<size_t>(m.length(0))) : std::string();
+}
+
+}  // namespace
+
 bool aPersonsAnswer(const MimeView& v) {
+  // (Not from a mail system's mailbox, even with a reply's prefix: Apache James sends its bounce
+  // from postmaster@ as "Re: <the subject>" with In-Reply-To, Bouncer's reply to the message.)
   if (fromAMailSystem(v)) return false;
   // RFC 3834 section 5: "auto-replied" marks a responder's answer to a message, an out-of-office in
   // whatever language its subject is ("Automatische Antwort:"), naming a deputy beside words like
@@ -303,9 +330,17 @@ bool aPersonsAnswer(const MimeView& v) {
   // A ticket system or a list puts its tag before the subject it answers ("[support #4412]
   // AutoReply: ...", Request Tracker's Autoreply template; "[list] ..."): the answer's own words
   // come after it.
+  // (A gateway's tag may run into the subject with a colon: "[EXTERNAL]:RE: ...".)
   std::string opening = trim(asciiLower(v.header("subject")));
-  while (opening.size() > 1 && opening[0] == '[' && opening.find(']') != std::string::npos)
+  while (opening.size() > 1 && opening[0] == '[' && opening.find(']') != std::string::npos) {
     opening = trim(opening.substr(opening.find(']') + 1));
+    if (!opening.empty() && opening[0] == ':') opening = trim(opening.substr(1));
+  }
+  // A forward of a reply ("FW: RE: FW: Undeliverable: ..."): the message forwarded is a person's
+  // answer, the recipient's IT saying the mailbox is back, whatever notice it quotes further down.
+  // (A forwarded notice keeps the notice's own subject after the prefix: "FW: Undeliverable: RE: ...".)
+  const bool reply = (opensWithAReplyPrefix(opening) && !v.header("in-reply-to").empty()) ||
+                     opensWithAReplyPrefix(afterAForwardPrefix(opening));
   // An auto-reply says so at the start of its subject (RFC 3834 3.1.5: "Auto:"; Outlook's
   // "Automatic reply:", Exchange's "Out of Office:", Request Tracker's "AutoReply:"): a person's
   // (or a help desk's) answer, not a mail system's notice, whatever the rep's subject after it
@@ -319,7 +354,7 @@ bool aPersonsAnswer(const MimeView& v) {
   // lead's "Re: Invoice 4411 rejected" naming a new contact, a rep asking the help desk about a
   // bounce it quotes, the recipient's IT answering that the mailbox is restored. A notice someone
   // forwards keeps its own prefix ("Fwd:", "WG:") and is read.
-  return opening.rfind("re:", 0) == 0 && !v.header("in-reply-to").empty();
+  return reply;
 }
 
 bool readText(const MimeView& v, Classification& out) {

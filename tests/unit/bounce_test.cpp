@@ -2038,6 +2038,44 @@ TEST(BounceAbout, APersonsReplyIsNoBounceWhateverItQuotes) {
   EXPECT_EQ(f.records[0].recipient, "kim@acme.test");
 }
 
+// Replies in the replier's language: Outlook and other clients write the reply prefix in it ("AW:",
+// "SV:", "VS:", "R:", "Odp:", "RES:", "Antw:", "回复:"), a mail gateway may tag the subject first
+// ("[EXTERNAL]:RE:"). The recipient's IT answering a
+// forwarded bounce with "the mailbox is restored" gave the lead a hard bounce (the probe set
+// /work/h96/x).
+TEST(BounceAbout, ARepliesPrefixInAnyLanguageMakesItAConversation) {
+  const std::string quoted =
+      "\n\nFrom: Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@seller.onmicrosoft.com>\n"
+      "Sent: Tuesday, March 11, 2025 2:02 PM\nTo: Riley Rep <riley@seller.test>\nSubject: Undeliverable: Proposal\n\n"
+      "Delivery has failed to these recipients or groups:\n\nkim@acme.test\nThe email address you entered couldn't be found.\n\n"
+      "Diagnostic information for administrators:\n\nGenerating server: AM0PR04MB6433.eurprd04.prod.outlook.com\n\n"
+      "kim@acme.test\nRemote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found'\n";
+  auto reply = [&](const std::string& from, const std::string& subject) {
+    return classify("From: " + from + "\nTo: riley@seller.test\nSubject: " + subject +
+                    "\nIn-Reply-To: <fw1@seller.test>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n"
+                    "Kim's mailbox was unavailable after Monday's migration and is restored. Please resend.\n" + quoted);
+  };
+  for (const std::string prefix : {"AW", "SV", "VS", "R", "Odp", "RES", "Antw", "RE", "Re[2]", "回复", "答复"}) {
+    const auto c = reply("Tom Wendt <tom@acme.test>", prefix + ": FW: Undeliverable: Proposal");
+    EXPECT_TRUE(c.records.empty()) << prefix << ": " << (c.records.empty() ? "" : c.records[0].recipient);
+  }
+  EXPECT_TRUE(reply("Tom Wendt <tom@acme.test>", "[EXTERNAL]:RE: FW: Undeliverable: Proposal").records.empty());
+  // A forward of such a reply (no In-Reply-To of its own) forwards a conversation.
+  EXPECT_TRUE(classify("From: Lena Vogt <lena@seller.test>\nTo: riley@seller.test\nSubject: FW: RE: FW: Undeliverable: Proposal\n"
+                       "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nFYI, Kim's mailbox is back.\n\n"
+                       "From: Tom Wendt <tom@acme.test>\nSent: Wednesday, March 12, 2025 9:14 AM\nSubject: RE: FW: Undeliverable: Proposal\n\n"
+                       "Restored, please resend." + quoted)
+                  .records.empty());
+  // Without In-Reply-To, or forwarded, the notice is still read.
+  const auto forward = classify("From: Riley Rep <riley@seller.test>\nTo: bounces@seller.test\nSubject: WG: Undeliverable: Proposal\n"
+                                "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nSee below." + quoted);
+  ASSERT_EQ(forward.records.size(), 1u) << forward.error;
+  EXPECT_TRUE(forward.records[0].hard);
+  const auto ofAReply = classify("From: Riley Rep <riley@seller.test>\nTo: bounces@seller.test\nSubject: FW: Undeliverable: RE: Proposal\n"
+                                 "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nSee below." + quoted);
+  ASSERT_EQ(ofAReply.records.size(), 1u) << ofAReply.error;
+}
+
 // Exchange's notice in the sender's language, forwarded by a rep from a Japanese or Chinese Outlook:
 // the subject ("FW: 配信不能:", "转发: 无法送达:") has none of the gate's words and the sender is the
 // rep; the diagnostic line "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##" is Exchange's own
