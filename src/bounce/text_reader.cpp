@@ -276,11 +276,19 @@ std::string expandedFrom(const std::string& lowerText, const std::string& recipi
 
 bool fromAMailSystem(const MimeView& v) {
   const std::string from = asciiLower(v.header("from"));
+  // The mailbox decides, not the display name: "Wendt, Thomas (IT / Postmaster)" <thomas@...> is a
+  // person. (A From with no parsable mailbox is read whole.)
+  const std::vector<std::string> mailboxes = mailboxesIn(from);
+  const bool systemMailbox = std::any_of(mailboxes.begin(), mailboxes.end(), [](const std::string& m) {
+    const std::string local = m.substr(0, m.find('@'));
+    return contains(local, "mailer-daemon") || contains(local, "postmaster");
+  });
+  const bool unparsed = mailboxes.empty() && (contains(from, "mailer-daemon") || contains(from, "postmaster"));
   // Exchange sends its notices from its system mailbox, the same name in every organization
   // (Microsoft Graph's docs, "message: move": "Undeliverable: Meet for lunch?" from "Microsoft
   // Outlook" <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@contoso.onmicrosoft.com>).
-  return !v.header("x-failed-recipients").empty() || contains(from, "mailer-daemon") || contains(from, "postmaster") ||
-         contains(from, "mail delivery") || contains(from, "microsoftexchange329e71ec88ae4615bbc36ab6ce41109e");
+  return !v.header("x-failed-recipients").empty() || systemMailbox || unparsed || contains(from, "mail delivery") ||
+         contains(from, "microsoftexchange329e71ec88ae4615bbc36ab6ce41109e");
 }
 
 namespace {
@@ -288,11 +296,12 @@ namespace {
 // A reply's subject prefix in the replier's language: "Re:" (RFC 5322 3.6.5) and the ones mail
 // clients write instead (Wikipedia, "List of email subject abbreviations": German AW, Dutch Antw,
 // Scandinavian SV, Finnish VS, Italian R and RIF, Polish and Czech Odp, Portuguese RES, Turkish
-// YNT, Hungarian Vá, Chinese 回复/答复/回覆, Japanese 返信), with a count some add ("Re[2]:",
+// YNT, Hungarian Vá, Chinese 回复/答复/回覆, Japanese 返信, Greek ΑΠ/ΣΧΕΤ in either case, Arabic
+// رد, Hebrew השב), with a count some add ("Re[2]:",
 // "Re(2):"), before an ASCII or a full-width colon.
 bool opensWithAReplyPrefix(const std::string& opening) {
   static const std::regex prefix(
-      R"(^(?:re|aw|antw|sv|vs|r|rif|odp|res|ynt|v\xc3\xa1|\xe5\x9b\x9e\xe5\xa4\x8d|\xe7\xad\x94\xe5\xa4\x8d|\xe5\x9b\x9e\xe8\xa6\x86|\xe8\xbf\x94\xe4\xbf\xa1)(?:\[\d+\]|\(\d+\))? ?(?::|\xef\xbc\x9a))");
+      R"(^(?:re|aw|antw|sv|vs|r|rif|odp|res|ynt|v\xc3\xa1|\xe5\x9b\x9e\xe5\xa4\x8d|\xe7\xad\x94\xe5\xa4\x8d|\xe5\x9b\x9e\xe8\xa6\x86|\xe8\xbf\x94\xe4\xbf\xa1|\xce\x91\xce\xa0|\xce\xb1\xcf\x80|\xce\xa3\xce\xa7\xce\x95\xce\xa4|\xcf\x83\xcf\x87\xce\xb5\xcf\x84|\xd8\xb1\xd8\xaf|\xd7\x94\xd7\xa9\xd7\x91)(?:\[\d+\]|\(\d+\))? ?(?::|\xef\xbc\x9a))");
   return std::regex_search(opening, prefix);
 }
 

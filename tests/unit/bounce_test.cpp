@@ -2060,6 +2060,10 @@ TEST(BounceAbout, ARepliesPrefixInAnyLanguageMakesItAConversation) {
     EXPECT_TRUE(c.records.empty()) << prefix << ": " << (c.records.empty() ? "" : c.records[0].recipient);
   }
   EXPECT_TRUE(reply("Tom Wendt <tom@acme.test>", "[EXTERNAL]:RE: FW: Undeliverable: Proposal").records.empty());
+  for (const std::string prefix : {"ΑΠ", "απ", "رد", "השב"})
+    EXPECT_TRUE(reply("Tom Wendt <tom@acme.test>", prefix + ": FW: Undeliverable: Proposal").records.empty()) << prefix;
+  // A display name is no mailbox: the admin who signs as postmaster writes from his own.
+  EXPECT_TRUE(reply("\"Wendt, Tom (IT / Postmaster)\" <tom@acme.test>", "RE: FW: Undeliverable: Proposal").records.empty());
   // A forward of such a reply (no In-Reply-To of its own) forwards a conversation.
   EXPECT_TRUE(classify("From: Lena Vogt <lena@seller.test>\nTo: riley@seller.test\nSubject: FW: RE: FW: Undeliverable: Proposal\n"
                        "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nFYI, Kim's mailbox is back.\n\n"
