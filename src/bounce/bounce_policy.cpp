@@ -1,8 +1,11 @@
 #include "bounce/bounce_policy.hpp"
 
 #include <algorithm>
+#include <set>
 #include <vector>
 
+#include "safetynet/bounce/bounce.hpp"
+#include "safetynet/core/text.hpp"
 #include "safetynet/core/time_format.hpp"
 
 namespace safetynet::bounce {
@@ -19,6 +22,12 @@ std::string what(const BounceEvent& e) {
 
 bool notABounce(const std::string& reason) { return reason == "delivered" || reason == "vacation" || reason.empty(); }
 }  // namespace
+
+// Declared in bounce.hpp: the classifier names such a report, the history skips it.
+bool isComplaint(const std::string& feedback_type) {
+  static const std::set<std::string> notComplaints{"auth-failure", "not-spam", "virus"};
+  return !notComplaints.count(asciiLower(feedback_type));
+}
 
 bool countsAgainstRecipient(const std::string& reason) {
   static const std::vector<std::string> ours = {"blocked",      "badreputation", "requireptr",    "authfailure",

@@ -65,6 +65,12 @@ std::string stripType(const std::string& v) {
 }
 
 // ---- ARF (RFC 5965) ----
+// "complaint (abuse)"; a report that is none says so.
+std::string feedbackDiagnostic(const std::string& feedback_type) {
+  return isComplaint(feedback_type) ? "complaint (" + feedback_type + ")"
+                                    : "feedback report (" + feedback_type + "), no complaint by the recipient";
+}
+
 bool readArf(const MimeView& v, Classification& out) {
   const MimeLeaf* report = nullptr;
   for (const auto& l : v.leaves)
@@ -94,7 +100,7 @@ bool readArf(const MimeView& v, Classification& out) {
     r.reason = "feedback";
     r.recipient = recipient;
     r.feedback_type = feedbackType.empty() ? "abuse" : feedbackType;
-    r.diagnostic = "complaint (" + r.feedback_type + ")";
+    r.diagnostic = feedbackDiagnostic(r.feedback_type);
     out.records.push_back(r);
   }
   out.format = "arf";
@@ -168,7 +174,9 @@ bool readSesJson(const MimeView& v, Classification& out) {
           BounceRecord r;
           r.recipient = addressIn(x.is_object() ? x.value("emailAddress", "") : "");
           r.reason = "feedback";
+          // SES passes on the ISP's Feedback-Type (its API reference, Complaint).
           r.feedback_type = c.value("complaintFeedbackType", "abuse");
+          r.diagnostic = feedbackDiagnostic(r.feedback_type);
           if (!r.recipient.empty()) out.records.push_back(r);
         }
     } else if (type == "delivery" && j.contains("delivery") && j["delivery"].is_object()) {

@@ -84,7 +84,8 @@ ImportResult recordBounces(Store& store, const BouncesConfig& config, const Clas
   ImportResult result;
   for (const auto& r : oneRecordPerAddress(withAddressesSentTo(c.records))) {
     if (r.recipient.empty()) continue;
-    if (r.reason == "delivered" || r.reason == "vacation") {
+    // A feedback report that is no complaint (a DMARC failure report, "not-spam") is not about the lead.
+    if (r.reason == "delivered" || r.reason == "vacation" || (r.reason == "feedback" && !isComplaint(r.feedback_type))) {
       ++result.ignored;
       continue;
     }

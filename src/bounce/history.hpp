@@ -16,7 +16,7 @@ namespace safetynet::bounce {
 struct ImportResult {
   int recorded = 0;    // new events
   int duplicates = 0;  // seen before (same message, same recipient)
-  int ignored = 0;     // deliveries, auto-replies
+  int ignored = 0;     // deliveries, auto-replies, feedback reports that are no complaint
   std::vector<Standing> changed;  // standings written
   std::vector<BounceIncident> incidents;  // incidents these bounces fell in
 };

@@ -70,8 +70,9 @@ struct WordingRule {
   bool unless_in_sentence = false;
   // `names_host`: a regex with a group, the host name the failing lookup was for ("name=(\S+)
   // type="); alternative layouts each with their own group, the first that matched is the name
-  // ("relay.x: Unknown host", "Unknown host: relay.x"). The words are evidence about the recipient only when that name is the recipient's
-  // domain or under it: any other is a next hop, and the sending MTA's own relay is one.
+  // ("relay.x: Unknown host", "Unknown host: relay.x"). The words are evidence about the
+  // recipient only when that name is the recipient's domain or under it: any other is a next hop,
+  // and the sending MTA's own relay is one.
   std::string names_host;
   std::regex names_host_re;
 };

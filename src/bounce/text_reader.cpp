@@ -297,8 +297,8 @@ namespace {
 // clients write instead (Wikipedia, "List of email subject abbreviations": German AW, Dutch Antw,
 // Scandinavian SV, Finnish VS, Italian R and RIF, Polish and Czech Odp, Portuguese RES, Turkish
 // YNT, Hungarian Vá, Chinese 回复/答复/回覆, Japanese 返信, Greek ΑΠ/ΣΧΕΤ in either case, Arabic
-// رد, Hebrew השב), with a count some add ("Re[2]:",
-// "Re(2):"), before an ASCII or a full-width colon.
+// رد, Hebrew השב), with a count some add ("Re[2]:", "Re(2):"), before an ASCII or a full-width
+// colon.
 bool opensWithAReplyPrefix(const std::string& opening) {
   static const std::regex prefix(
       R"(^(?:re|aw|antw|sv|vs|r|rif|odp|res|ynt|v\xc3\xa1|\xe5\x9b\x9e\xe5\xa4\x8d|\xe7\xad\x94\xe5\xa4\x8d|\xe5\x9b\x9e\xe8\xa6\x86|\xe8\xbf\x94\xe4\xbf\xa1|\xce\x91\xce\xa0|\xce\xb1\xcf\x80|\xce\xa3\xce\xa7\xce\x95\xce\xa4|\xcf\x83\xcf\x87\xce\xb5\xcf\x84|\xd8\xb1\xd8\xaf|\xd7\x94\xd7\xa9\xd7\x91)(?:\[\d+\]|\(\d+\))? ?(?::|\xef\xbc\x9a))");

@@ -7,6 +7,7 @@
 
 #include "bounce/history.hpp"
 #include "checks/bounce_history_check.hpp"
+#include "safetynet/core/text.hpp"
 #include "safetynet/store/store.hpp"
 #include "support/run_task.hpp"
 
@@ -274,6 +275,35 @@ TEST_F(BounceHistoryTest, AComplaintIsDoNotMailAndAHardBounceDoesNotUndoIt) {
   bounceAt(now - hours(1), "annoyed@isp.test", "userunknown", true);
   EXPECT_EQ(store->standing("annoyed@isp.test")->state, "complained");
   EXPECT_EQ(signals("annoyed@isp.test"), V{"SUPPRESSED"});
+}
+
+// Not every feedback report is a complaint: a DMARC failure report (RFC 6591 "auth-failure") is
+// the receiver's system telling our domain's owner our mail failed authentication, "not-spam"
+// (RFC 6430) the recipient saying our mail is wanted, "virus" a scanner's finding. Each once made
+// the lead `complained`: do_not_mail, for good. "abuse" and "fraud" are complaints.
+TEST_F(BounceHistoryTest, OnlyAComplaintsFeedbackTypeMarksTheRecipient) {
+  const auto now = Clock::now();
+  auto report = [&](const std::string& address, const std::string& type) {
+    Classification c;
+    BounceRecord r;
+    r.recipient = address;
+    r.reason = "feedback";
+    r.feedback_type = type;
+    c.records.push_back(r);
+    return recordBounces(*store, config, c, "msg-" + std::to_string(++serial), "test", "rep@seller.test",
+                         now - hours(1), alert);
+  };
+  for (const char* type : {"auth-failure", "not-spam", "virus", "Auth-Failure"}) {
+    const auto result = report(std::string(type) + "@isp.test", type);
+    EXPECT_EQ(result.recorded, 0) << type;
+    EXPECT_EQ(result.ignored, 1) << type;
+    EXPECT_FALSE(store->standing(asciiLower(type) + "@isp.test")) << type;
+  }
+  for (const char* type : {"abuse", "fraud"}) {
+    report(std::string(type) + "@isp.test", type);
+    ASSERT_TRUE(store->standing(std::string(type) + "@isp.test")) << type;
+    EXPECT_EQ(store->standing(std::string(type) + "@isp.test")->state, "complained") << type;
+  }
 }
 
 TEST_F(BounceHistoryTest, SoftBouncesHoldForEscalatingTimesThenForGood) {

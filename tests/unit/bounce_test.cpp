@@ -1373,6 +1373,43 @@ TEST(Bounce, ArfNamingSeveralRecipientsGivesOneComplaintEach) {
   EXPECT_EQ(c.records[1].reason, "feedback");
 }
 
+// Not every ARF report is a complaint. A DMARC failure report (RFC 6591, "auth-failure") is the
+// receiver's system telling our domain's owner that our mail failed authentication; "not-spam"
+// (RFC 6430) is the recipient saying our mail is wanted; "virus" (RFC 5965 7.3) is a scanner's
+// finding. The reading stays the report's (`feedback`, its type), its words say it is no
+// complaint, and the history does not mark the lead (BounceHistoryTest, same name).
+TEST(Bounce, OnlyAComplaintsFeedbackTypeMarksTheRecipient) {
+  auto report = [](const std::string& type) {
+    return "From: dmarc-noreply@receiver.test\r\nTo: dmarc-forensic@seller.test\r\nSubject: Report Domain: seller.test\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=\"f\"\r\n\r\n"
+           "--f\r\nContent-Type: text/plain\r\n\r\nA report for a message from 192.0.2.10.\r\n\r\n"
+           "--f\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: " + type +
+           "\r\nUser-Agent: OpenDMARC-Filter/1.4.2\r\nVersion: 1\r\nOriginal-Mail-From: riley@seller.test\r\n"
+           "Auth-Failure: dmarc\r\nDelivery-Result: reject\r\nReported-Domain: seller.test\r\n\r\n"
+           "--f\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: riley@seller.test\r\nTo: lead@customer.test\r\n"
+           "Subject: Quick question\r\n\r\n--f--\r\n";
+  };
+  // Amazon SES passes the ISP's Feedback-Type on as complaintFeedbackType.
+  auto ses = [](const std::string& type) {
+    return "From: no-reply@sns.amazonaws.com\r\nTo: bounces@seller.test\r\nSubject: Amazon SES Email Event Notification\r\n"
+           "Content-Type: text/plain\r\n\r\n{\"notificationType\":\"Complaint\",\"complaint\":{\"complainedRecipients\":"
+           "[{\"emailAddress\":\"lead@customer.test\"}],\"complaintFeedbackType\":\"" + type +
+           "\"},\"mail\":{\"source\":\"riley@seller.test\"}}\r\n";
+  };
+  for (const std::string type : {"auth-failure", "not-spam", "virus", "abuse", "fraud", "other"}) {
+    const bool complaint = type == "abuse" || type == "fraud" || type == "other";
+    EXPECT_EQ(isComplaint(type), complaint) << type;
+    for (const auto& c : {classify(report(type)), classify(ses(type))}) {
+      ASSERT_EQ(c.records.size(), 1u) << type << ": " << c.error;
+      EXPECT_EQ(c.records[0].recipient, "lead@customer.test");
+      EXPECT_EQ(c.records[0].reason, "feedback") << type;
+      EXPECT_EQ(c.records[0].feedback_type, type);
+      EXPECT_EQ(c.records[0].diagnostic.find("no complaint") == std::string::npos, complaint) << c.records[0].diagnostic;
+    }
+  }
+  EXPECT_FALSE(isComplaint("Auth-Failure"));
+}
+
 TEST(Bounce, AutoReplySubjectsInTheirCommonSpellings) {
   for (const char* subject : {"Auto reply: Nyaan", "Automatic reply: Quick question", "Out of Office: Re: hi"}) {
     const std::string mail = std::string("From: kim@globex.test\r\nTo: riley@seller.test\r\nSubject: ") + subject +

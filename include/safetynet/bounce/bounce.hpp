@@ -60,6 +60,13 @@ std::vector<std::pair<size_t, size_t>> mailboxMessages(const std::string& raw);
 // (classify() also counts the wording rules; this is what a reason and codes say by themselves.)
 bool isHardBounce(const std::string& reason, const std::string& status, const std::string& reply_code);
 
+// Whether an ARF Feedback-Type (a `feedback` record's feedback_type) is the recipient complaining
+// about our email: "abuse", "fraud", "other" and types not registered. Not "auth-failure" (RFC 6591:
+// the receiver's system reporting our domain's failed authentication, DMARC's failure reports),
+// "not-spam" (RFC 6430: the recipient saying our email is wanted), nor "virus" (RFC 5965 7.3: a
+// scanner's finding): those are for the admins and change no lead's standing.
+bool isComplaint(const std::string& feedback_type);
+
 // Whether the record's action reports no final failure (RFC 3464 2.3.3): delivered, relayed,
 // expanded, or delayed (the MTA "will continue to attempt").
 bool actionIsNoFailure(const BounceRecord& r);
