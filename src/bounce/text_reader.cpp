@@ -367,6 +367,15 @@ bool aPersonsAnswer(const MimeView& v) {
 }
 
 bool readText(const MimeView& v, Classification& out) {
+  // Exim's DMARC failure report (dmarc_common.c dmarc_send_forensic_report; moan.c writes it from
+  // its Mailer-Daemon, "Subject: DMARC Forensic Report for <domain> from IP <ip>") goes to the
+  // domain's ruf address about mail that failed its policy, with the headers of that mail: it
+  // refuses nobody. When the receiver refused the message too, the sending MTA's bounce says so.
+  if (asciiLower(trim(v.header("subject"))).rfind("dmarc forensic report for ", 0) == 0) {
+    out.format = "text";
+    out.error = "no failed recipient found: a DMARC failure report (Exim's) refuses no recipient";
+    return true;
+  }
   std::string text;
   for (const auto& l : v.leaves)
     if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && l.type != "text/rfc822-headers") {

@@ -1410,6 +1410,25 @@ TEST(Bounce, OnlyAComplaintsFeedbackTypeMarksTheRecipient) {
   EXPECT_FALSE(isComplaint("Auth-Failure"));
 }
 
+// Exim's own DMARC failure report is text, not ARF (dmarc_common.c dmarc_send_forensic_report,
+// written by moan.c from Mailer-Daemon with "Subject: DMARC Forensic Report for <domain> from IP
+// <ip>" and the returned message's headers). It goes to the domain's ruf address and refuses
+// nobody: it read as an `authfailure` bounce for the lead in the quoted To:, counted against our
+// sender. If the receiver also refused the message, the sending MTA's own bounce says so.
+TEST(Bounce, EximsDmarcFailureReportIsNoBounce) {
+  const std::string report =
+      "Auto-Submitted: auto-replied\r\nFrom: Mail Delivery System <Mailer-Daemon@mail.receiver.test>\r\n"
+      "To: dmarc-reports@seller.test\r\nSubject: DMARC Forensic Report for seller.test from IP 192.0.2.10\r\n\r\n"
+      "A message claiming to be from you has failed the published DMARC\r\npolicy for your domain.\r\n\r\n"
+      "  Sender Domain: seller.test\r\n  Sender IP Address: 192.0.2.10\r\n  Received Date: Thu, 03 Dec 2026 10:00:00 +0000\r\n"
+      "  SPF Alignment: no\r\n  DKIM Alignment: no\r\n  DMARC Results: Reject\r\n\r\n"
+      "------ This is a copy of the headers that were received before the error\r\n       was detected.\r\n\r\n"
+      "From: Riley <riley@seller.test>\r\nTo: lead@customer.test\r\nSubject: Quick question\r\n\r\n";
+  const auto c = classify(report);
+  EXPECT_TRUE(c.records.empty()) << c.records.size() << " " << (c.records.empty() ? "" : c.records[0].reason);
+  EXPECT_NE(c.error.find("DMARC"), std::string::npos) << c.error;
+}
+
 TEST(Bounce, AutoReplySubjectsInTheirCommonSpellings) {
   for (const char* subject : {"Auto reply: Nyaan", "Automatic reply: Quick question", "Out of Office: Re: hi"}) {
     const std::string mail = std::string("From: kim@globex.test\r\nTo: riley@seller.test\r\nSubject: ") + subject +
