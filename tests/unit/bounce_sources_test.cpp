@@ -262,13 +262,17 @@ TEST(BounceSources, MomentumsQueueLifetimeIsExpired) {
 }
 
 // Amazon SES developer guide: Permanent/Suppressed, "Amazon SES has suppressed sending to this
-// address because it has a recent history of bouncing as an invalid address." SES did not send.
-TEST(BounceSources, AmazonSesSuppressionIsNoNewBounce) {
+// address because it has a recent history of bouncing as an invalid address." SES did not send:
+// the address is on its global suppression list, where it puts an address that hard-bounced for
+// any SES customer, and SES says to remove it as a hard bounce; each one counts towards our bounce
+// rate (sending-email-global-suppression-list.md). It read `suppressed`, soft, so the next email
+// was suppressed and counted again.
+TEST(BounceSources, AmazonSesGlobalSuppressionIsAHardBounceBySesWord) {
   auto r = read("kim@globex.test", "",
                 "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an "
                 "invalid address.");
-  EXPECT_EQ(r.reason, "suppressed");
-  EXPECT_FALSE(r.hard);
+  EXPECT_EQ(r.reason, "userunknown");
+  EXPECT_TRUE(r.hard);
 }
 
 // The emailed notice for SES's account-level list carries Status 5.1.1, but SES accepted the
@@ -706,7 +710,20 @@ TEST(BounceSources, AmazonSesSubtypesNameTheReasonNotTheHardness) {
     return c.records.empty() ? BounceRecord{} : c.records[0];
   };
   EXPECT_EQ(ses("Transient", "MailboxFull", "").reason, "mailboxfull");
-  EXPECT_EQ(ses("Transient", "ContentRejected", "").reason, "filtered");
+  // "contains content that the provider doesn't allow", "an unacceptable attachment": our
+  // message, not a filter the recipient chose (they read `filtered`).
+  EXPECT_EQ(ses("Transient", "ContentRejected", "").reason, "contenterror");
+  EXPECT_EQ(ses("Transient", "AttachmentRejected", "").reason, "contenterror");
+  const auto global = ses("Permanent", "Suppressed",
+                          "Amazon SES has suppressed sending to this address because it has a recent history of bouncing "
+                          "as an invalid address.");
+  EXPECT_EQ(global.reason, "userunknown");
+  EXPECT_TRUE(global.hard);
+  const auto account = ses("Permanent", "OnAccountSuppressionList",
+                           "Amazon SES has suppressed sending to this address because it is on the account-level "
+                           "suppression list.");
+  EXPECT_EQ(account.reason, "suppressed");
+  EXPECT_FALSE(account.hard);
   const auto noEmail = ses("Permanent", "NoEmail", "550 Requested action not taken: mailbox unavailable");
   EXPECT_EQ(noEmail.reason, "userunknown");
   EXPECT_FALSE(noEmail.hard) << "a stock 550 is no evidence of its own";
@@ -1168,4 +1185,17 @@ TEST(BounceSources, AnUnknownHostNamedAfterTheWordsIsTheOneLookedUp) {
   EXPECT_FALSE(gateway.hard) << gateway.why;
   auto own = read("kim@acme.test", "5.4.4", "Unknown host: acme.test: Name or service not known");
   EXPECT_TRUE(own.hard) << own.why;
+}
+
+// Proofpoint Essentials refuses an address on its SMTP Discovery "Marked Invalid List" with
+// "550 5.7.1 Recipient address rejected: User email address is marked as invalid"; its help page
+// says this often happens to a live user whose discovered address expired unattended. The
+// recipient's gateway refused it (soft, about the recipient), not our mail's policy: it read
+// `policyviolation` from the status, which counts for our sender.
+TEST(BounceSources, ProofpointEssentialsMarkedInvalidIsTheRecipientsGateway) {
+  auto r = read("kim@globex.test", "5.7.1",
+                "550 5.7.1 <kim@globex.test>: Recipient address rejected: User email address is marked as invalid",
+                "failed", "RCPT");
+  EXPECT_EQ(r.reason, "filtered");
+  EXPECT_FALSE(r.hard);
 }

@@ -1641,7 +1641,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 758u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 759u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 3u);
   EXPECT_EQ(rules.derived_statuses.size(), 34u);  // Sendmail's (usersmtp.c, savemail.c), Stalwart's (dsn.rs)
   EXPECT_EQ(rules.host_meanings.size(), 2u);
@@ -2468,15 +2468,16 @@ TEST(BounceReviewed, EveryReviewedNoticeReadsAsItsSourceSays) {
   EXPECT_EQ(notices, 117);
 }
 
-// An ESP that did not send because the address is on its suppression list says so beside the
-// earlier bounce's status: Amazon SES writes bounceSubType "Suppressed" with Status 5.1.1. The
-// words say nothing was attempted; the evidence is that earlier bounce, not this report (the
-// rule's own `hard: false` used to lose to the status).
+// An ESP that did not send because the address is on our own suppression list says so beside
+// the earlier bounce's status: Amazon SES's account-level list, with Status 5.1.1. The words say
+// nothing was attempted; the evidence is that earlier bounce of ours, not this report (the rule's
+// own `hard: false` used to lose to the status). (SES's global list is another matter: a hard
+// bounce by SES's word, BounceSources.AmazonSesGlobalSuppressionIsAHardBounceBySesWord.)
 TEST(BounceReason, AnEspsSuppressionBesideARecipientStatusIsNoHardBounce) {
   const Decision d = decide(Evidence{"5.1.1", "550", "failed", "",
-                                     "Amazon SES has suppressed sending to this address because it has a recent history of "
-                                     "bouncing as an invalid address. For more information about how to remove an address "
-                                     "from the suppression list, see the Amazon SES Developer Guide",
+                                     "Amazon SES did not send the message to this address because it is on the suppression "
+                                     "list for your account. For more information about removing addresses from the "
+                                     "suppression list, see the Amazon SES Developer Guide",
                                      {}, false});
   EXPECT_EQ(d.reason, "suppressed");
   EXPECT_FALSE(d.hard);
