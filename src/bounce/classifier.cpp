@@ -378,9 +378,10 @@ bool readDsn(const MimeView& v, Classification& out) {
     if (l.depth == 0 && (l.type == "message/delivery-status" || l.type == "message/global-delivery-status")) sources.push_back(&l);
   // A report's fields in a text part: a mail system that sends its report as text, a rep
   // forwarding a notice inline. Not in a person's reply or an auto-reply that quotes one (the
-  // recipient's IT answering that the mailbox is restored, a help desk acknowledging a ticket):
-  // the failure is the quoted notice's, not this message's.
-  if (sources.empty() && !aPersonsAnswer(v))
+  // recipient's IT answering that the mailbox is restored, a help desk acknowledging a ticket),
+  // nor in a person's own new message pasting them (a colleague asking whether to resend): the
+  // failure is the quoted notice's, not this message's.
+  if (sources.empty() && !aPersonsAnswer(v) && !aPersonsOwnMessage(v))
     for (const auto& l : v.leaves)
       if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && contains(asciiLower(l.text), "final-recipient:")) sources.push_back(&l);
   if (sources.empty()) return false;

@@ -308,12 +308,16 @@ bool opensWithAReplyPrefix(const std::string& opening) {
 // The rest of a subject after one forward prefix ("FW:", "Fwd:", German WG, French TR, Italian I,
 // Danish and Norwegian VS, Swedish VB, Finnish VL, Polish PD, Portuguese ENC, Dutch Doorst, Spanish
 // RV, Chinese 转发/轉寄, Japanese 転送: the same list), or "" when it opens with none.
-std::string afterAForwardPrefix(const std::string& opening) {
+const std::regex& forwardPrefix() {
   static const std::regex prefix(
       R"(^(?:fwd?|wg|tr|i|vs|vb|vl|pd|enc|doorst|rv|\xe8\xbd\xac\xe5\x8f\x91|\xe8\xbd\x89\xe5\xaf\x84|\xe8\xbb\xa2\xe9\x80\x81) ?(?::|\xef\xbc\x9a) *)");
-  std::smatch m;
-  return std::regex_search(opening, m, prefix) ? opening.substr(static_cast<size_t>(m.length(0))) : std::string();
+  return prefix;
 }
+std::string afterAForwardPrefix(const std::string& opening) {
+  std::smatch m;
+  return std::regex_search(opening, m, forwardPrefix()) ? opening.substr(static_cast<size_t>(m.length(0))) : std::string();
+}
+bool opensWithAForwardPrefix(const std::string& opening) { return std::regex_search(opening, forwardPrefix()); }
 
 }  // namespace
 
@@ -364,6 +368,24 @@ bool aPersonsAnswer(const MimeView& v) {
   // bounce it quotes, the recipient's IT answering that the mailbox is restored. A notice someone
   // forwards keeps its own prefix ("Fwd:", "WG:") and is read.
   return reply;
+}
+
+bool aPersonsOwnMessage(const MimeView& v) {
+  if (fromAMailSystem(v) || !v.header("auto-submitted").empty() || mailboxesIn(v.header("from")).empty()) return false;
+  std::string opening = trim(asciiLower(v.header("subject")));
+  while (opening.size() > 1 && opening[0] == '[' && opening.find(']') != std::string::npos)
+    opening = trim(opening.substr(opening.find(']') + 1));
+  if (opensWithAForwardPrefix(opening)) return false;
+  std::string text;
+  for (const auto& l : v.leaves)
+    if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && l.type != "text/rfc822-headers") text += l.text.substr(0, 64 * 1024);
+  // A client's forward opens with a separator line in the user's language ("---------- Forwarded
+  // message ---------", "-----Original Message-----", "-------- Weitergeleitete Nachricht --------",
+  // Outlook's rule of underscores) or Apple Mail's "Begin forwarded message:".
+  static const std::regex separator(R"((?:^|\n)[ \t>]*(?:-{5,}|_{10,})|begin forwarded message)", std::regex::icase);
+  if (std::regex_search(text, separator)) return false;
+  const auto rules = activeRules();
+  return !saysPermanent(*rules, text) && !saysDelayed(*rules, text);
 }
 
 bool readText(const MimeView& v, Classification& out) {

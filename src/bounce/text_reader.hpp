@@ -13,6 +13,11 @@ bool fromAMailSystem(const MimeView& v);
 // system's notice: whatever bounce it quotes, the failure is not this message's.
 bool aPersonsAnswer(const MimeView& v);
 
+// A person's own new message: from a person's mailbox, not marked automatic, and neither a forward
+// (no forward prefix in its subject, no client's forward separator in its text) nor a mail
+// system's text (no template sentence of one). A report it pastes is quoted, not this message's.
+bool aPersonsOwnMessage(const MimeView& v);
+
 // False when the message does not look like a bounce or names no failed recipient.
 bool readText(const MimeView& v, Classification& out);
 

@@ -2099,6 +2099,33 @@ TEST(BounceAbout, APersonsReplyIsNoBounceWhateverItQuotes) {
 // ("[EXTERNAL]:RE:"). The recipient's IT answering a
 // forwarded bounce with "the mailbox is restored" gave the lead a hard bounce (the probe set
 // /work/h96/x).
+// A report's fields in a text part are a mail system's report sent as text or a notice someone
+// forwards inline. A colleague's own new message that pastes them ("this is what the bounce said
+// -- she says the address works, should we resend?") is neither: no forward prefix, no forward's
+// separator, from a person's mailbox. It gave the lead a hard bounce (the probe set /work/h96/x).
+TEST(BounceAbout, AReportsFieldsPastedIntoAPersonsOwnMessageAreNoBounce) {
+  auto mail = [](const std::string& subject, const std::string& separator) {
+    return "From: Lena Vogt <lena@seller.test>\nTo: Jonas Keller <jonas@seller.test>\nSubject: " + subject +
+           "\nMessage-ID: <a1@seller.test>\nContent-Type: text/plain\n\nHi Jonas,\n\nOutreach marked Maria as "
+           "bounced, but she confirmed the address works. This is what the bounce said:\n\n" + separator +
+           "Reporting-MTA: dns;mx1.seller.test\n\nFinal-Recipient: rfc822;maria@acme.test\nAction: failed\n"
+           "Status: 5.1.1\nDiagnostic-Code: smtp;550 5.1.1 RESOLVER.ADR.RecipNotFound; not found\n\nThanks,\nLena\n";
+  };
+  auto hardFor = [](const Classification& c, const std::string& who) {
+    for (const auto& r : c.records)
+      if (r.recipient == who && r.hard) return true;
+    return false;
+  };
+  EXPECT_FALSE(hardFor(classify(mail("Maria (ACME) - bounce, but the address works", "")), "maria@acme.test"));
+  // A forward keeps its prefix or a client's separator, in any language: still read.
+  EXPECT_TRUE(hardFor(classify(mail("Fwd: Undeliverable: Quote", "")), "maria@acme.test"));
+  EXPECT_TRUE(hardFor(classify(mail("WG: Unzustellbar: Angebot", "")), "maria@acme.test"));
+  EXPECT_TRUE(hardFor(classify(mail("please suppress", "---------- Forwarded message ---------\n")), "maria@acme.test"));
+  EXPECT_TRUE(hardFor(classify(mail("please suppress", "-------- Weitergeleitete Nachricht --------\n")), "maria@acme.test"));
+  EXPECT_TRUE(hardFor(classify(mail("please suppress", "________________________________\n")), "maria@acme.test"));
+  EXPECT_TRUE(hardFor(classify(mail("please suppress", "Begin forwarded message:\n\n")), "maria@acme.test"));
+}
+
 TEST(BounceAbout, ARepliesPrefixInAnyLanguageMakesItAConversation) {
   const std::string quoted =
       "\n\nFrom: Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@seller.onmicrosoft.com>\n"
