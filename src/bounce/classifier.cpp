@@ -381,9 +381,11 @@ bool readDsn(const MimeView& v, Classification& out) {
   // recipient's IT answering that the mailbox is restored, a help desk acknowledging a ticket),
   // nor in a person's own new message pasting them (a colleague asking whether to resend): the
   // failure is the quoted notice's, not this message's.
-  if (sources.empty() && !aPersonsAnswer(v) && !aPersonsOwnMessage(v))
+  if (sources.empty() && !aPersonsAnswer(v)) {
     for (const auto& l : v.leaves)
       if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && contains(asciiLower(l.text), "final-recipient:")) sources.push_back(&l);
+    if (!sources.empty() && aPersonsOwnMessage(v)) sources.clear();
+  }
   if (sources.empty()) return false;
   std::vector<BounceRecord> records;
   std::vector<std::string> remoteMtas;  // each record's Remote-MTA

@@ -370,20 +370,75 @@ bool aPersonsAnswer(const MimeView& v) {
   return reply;
 }
 
+namespace {
+
+// Whether the text holds a mail client's forward: a separator line ("---------- Forwarded message
+// ---------", "-----Original Message-----", "-------- Weitergeleitete Nachricht --------") that
+// names itself, or a rule of dashes or underscores followed by the forwarded message's header
+// block (Outlook: "________________" then "From: ...", in the user's language: "Von:", "De :"),
+// or Apple Mail's opening in its common languages. A rule before a disclaimer, a signature's
+// "-----" or a PGP armour line is none. Read line by line over the first 64 KiB (no regex over
+// the whole text: libstdc++'s recurses per character).
+bool holdsAForward(const std::string& text) {
+  static const std::vector<std::string> appleOpenings = {"begin forwarded message", "anfang der weitergeleiteten nachricht",
+                                                         "début du message réexpédié", "inizio messaggio inoltrato",
+                                                         "comienzo del mensaje reenviado", "início da mensagem reencaminhada"};
+  static const std::regex fieldLabel(R"(^[^\s:][^:]{0,30} ?:\s)");
+  const std::string head = asciiLower(text.substr(0, 64 * 1024));
+  std::istringstream in(head);
+  std::string line;
+  bool ruleBefore = false;  // the line before was a bare rule: the next non-blank line decides
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const size_t start = line.find_first_not_of(" \t>");
+    if (start == std::string::npos) continue;
+    const std::string body = line.substr(start);
+    if (ruleBefore) {
+      if (std::regex_search(body.substr(0, 80), fieldLabel)) return true;
+      ruleBefore = false;
+    }
+    for (const auto& w : appleOpenings)
+      if (body.rfind(w, 0) == 0) return true;
+    const char c = body[0];
+    if (c != '-' && c != '_') continue;
+    const size_t run = body.find_first_not_of(c);
+    const size_t length = run == std::string::npos ? body.size() : run;
+    if ((c == '-' && length < 5) || (c == '_' && length < 10)) continue;
+    const bool words = std::any_of(body.begin(), body.end(), [](unsigned char ch) { return std::isalpha(ch) || ch >= 0x80; });
+    if (words && !contains(body, "pgp")) return true;
+    if (!words) ruleBefore = true;
+  }
+  return false;
+}
+
+}  // namespace
+
 bool aPersonsOwnMessage(const MimeView& v) {
-  if (fromAMailSystem(v) || !v.header("auto-submitted").empty() || mailboxesIn(v.header("from")).empty()) return false;
+  // A mail system's notice: its own mailbox, the null reverse-path every notice is sent with (RFC
+  // 5321 4.5.5: "<>"), an automatic mailbox (no-reply@), a mark of automatic mail (RFC 3834: any
+  // Auto-Submitted but "no"), or the returned message attached.
+  const std::vector<std::string> from = mailboxesIn(v.header("from"));
+  const std::string autoSubmitted = trim(asciiLower(v.header("auto-submitted")));
+  if (fromAMailSystem(v) || from.empty() || automaticMailbox(from.front()) || trim(v.header("return-path")) == "<>" ||
+      (!autoSubmitted.empty() && autoSubmitted != "no") || !v.originals.empty())
+    return false;
+  // Nor a sender whose name is a system's ("mx.seller.test MMDF Mail System" <mmdf@...>, "Mail
+  // Router", "System Administrator"): a person's name holds none of these words.
+  std::string name = asciiLower(v.header("from"));
+  for (const auto& m : from)
+    if (const auto at = name.find(m); at != std::string::npos) name.erase(at, m.size());
+  static const std::regex systemName(R"(\b(?:mail|mailer|system|daemon|delivery|postmaster|administrator|admin|router|server|gateway|agent|notification)s?\b)");
+  if (std::regex_search(name.substr(0, 200), systemName)) return false;
   std::string opening = trim(asciiLower(v.header("subject")));
-  while (opening.size() > 1 && opening[0] == '[' && opening.find(']') != std::string::npos)
+  while (opening.size() > 1 && opening[0] == '[' && opening.find(']') != std::string::npos) {
     opening = trim(opening.substr(opening.find(']') + 1));
+    if (!opening.empty() && opening[0] == ':') opening = trim(opening.substr(1));
+  }
   if (opensWithAForwardPrefix(opening)) return false;
   std::string text;
   for (const auto& l : v.leaves)
-    if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && l.type != "text/rfc822-headers") text += l.text.substr(0, 64 * 1024);
-  // A client's forward opens with a separator line in the user's language ("---------- Forwarded
-  // message ---------", "-----Original Message-----", "-------- Weitergeleitete Nachricht --------",
-  // Outlook's rule of underscores) or Apple Mail's "Begin forwarded message:".
-  static const std::regex separator(R"((?:^|\n)[ \t>]*(?:-{5,}|_{10,})|begin forwarded message)", std::regex::icase);
-  if (std::regex_search(text, separator)) return false;
+    if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && l.type != "text/rfc822-headers") text += l.text.substr(0, 64 * 1024) + "\n";
+  if (holdsAForward(text)) return false;
   const auto rules = activeRules();
   return !saysPermanent(*rules, text) && !saysDelayed(*rules, text);
 }
@@ -452,7 +507,9 @@ bool readText(const MimeView& v, Classification& out) {
       "was not delivered", "couldn't be delivered", "delivery problem", "non remis", "unzustellbar", "failed",
       "rejected", "returned", "error", "warning: could not send", "delayed"};
   const bool fromMailSystem = fromAMailSystem(v);
-  if (aPersonsAnswer(v)) return false;
+  // A person's answer, or a person's own new message that quotes a notice (a colleague asking
+  // whether to resend): the failure is the quoted notice's, not this message's.
+  if (aPersonsAnswer(v) || aPersonsOwnMessage(v)) return false;
   bool looksLikeBounce = fromMailSystem;
   for (const auto& w : bounceWords)
     if (contains(subject, w)) looksLikeBounce = true;

@@ -719,6 +719,11 @@ TEST(BounceSources, AmazonSesSubtypesNameTheReasonNotTheHardness) {
                           "as an invalid address.");
   EXPECT_EQ(global.reason, "userunknown");
   EXPECT_TRUE(global.hard);
+  // Without SES's words (a notification that carries none) the subtype names the reason, the
+  // words decide hardness: soft.
+  const auto bare = ses("Permanent", "Suppressed", "");
+  EXPECT_EQ(bare.reason, "userunknown");
+  EXPECT_FALSE(bare.hard);
   const auto account = ses("Permanent", "OnAccountSuppressionList",
                            "Amazon SES has suppressed sending to this address because it is on the account-level "
                            "suppression list.");

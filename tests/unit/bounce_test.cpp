@@ -2094,11 +2094,6 @@ TEST(BounceAbout, APersonsReplyIsNoBounceWhateverItQuotes) {
   EXPECT_EQ(f.records[0].recipient, "kim@acme.test");
 }
 
-// Replies in the replier's language: Outlook and other clients write the reply prefix in it ("AW:",
-// "SV:", "VS:", "R:", "Odp:", "RES:", "Antw:", "回复:"), a mail gateway may tag the subject first
-// ("[EXTERNAL]:RE:"). The recipient's IT answering a
-// forwarded bounce with "the mailbox is restored" gave the lead a hard bounce (the probe set
-// /work/h96/x).
 // A report's fields in a text part are a mail system's report sent as text or a notice someone
 // forwards inline. A colleague's own new message that pastes them ("this is what the bounce said
 // -- she says the address works, should we resend?") is neither: no forward prefix, no forward's
@@ -2117,6 +2112,25 @@ TEST(BounceAbout, AReportsFieldsPastedIntoAPersonsOwnMessageAreNoBounce) {
     return false;
   };
   EXPECT_FALSE(hardFor(classify(mail("Maria (ACME) - bounce, but the address works", "")), "maria@acme.test"));
+  // Nor when its subject has a bounce's word, or it pastes Exchange's own diagnostic line, or its
+  // text has CRLF line ends or a rule before a disclaimer.
+  EXPECT_FALSE(hardFor(classify(mail("Maria - email failed?", "")), "maria@acme.test"));
+  EXPECT_FALSE(hardFor(classify(mail("Maria - returned?", "maria@acme.test\nRemote Server returned '550 5.1.1 "
+                                                         "RESOLVER.ADR.RecipNotFound; not found'\n\n")),
+                       "maria@acme.test"));
+  std::string crlf = mail("Maria - rejected?", "");
+  for (size_t at = 0; (at = crlf.find('\n', at)) != std::string::npos; at += 2) crlf.replace(at, 1, "\r\n");
+  EXPECT_FALSE(hardFor(classify(crlf), "maria@acme.test"));
+  EXPECT_FALSE(hardFor(classify(mail("Maria", "________________________________\nThis email is confidential.\n\n")),
+                       "maria@acme.test"));
+  // A mail system's notice is read whatever its sender's name: the null reverse-path, an automatic
+  // mailbox, RFC 3834's mark.
+  std::string notice = mail("Mail", "");
+  EXPECT_TRUE(hardFor(classify("Return-Path: <>\n" + notice), "maria@acme.test"));
+  notice.replace(notice.find("Lena Vogt <lena@seller.test>"), 28, "Mail <no-reply@mx.carrier.test>");
+  EXPECT_TRUE(hardFor(classify(notice), "maria@acme.test"));
+  EXPECT_TRUE(hardFor(classify("Auto-Submitted: auto-generated\n" + mail("Mail", "")), "maria@acme.test"));
+  EXPECT_FALSE(hardFor(classify("Auto-Submitted: no\n" + mail("Mail", "")), "maria@acme.test"));
   // A forward keeps its prefix or a client's separator, in any language: still read.
   EXPECT_TRUE(hardFor(classify(mail("Fwd: Undeliverable: Quote", "")), "maria@acme.test"));
   EXPECT_TRUE(hardFor(classify(mail("WG: Unzustellbar: Angebot", "")), "maria@acme.test"));
@@ -2124,8 +2138,17 @@ TEST(BounceAbout, AReportsFieldsPastedIntoAPersonsOwnMessageAreNoBounce) {
   EXPECT_TRUE(hardFor(classify(mail("please suppress", "-------- Weitergeleitete Nachricht --------\n")), "maria@acme.test"));
   EXPECT_TRUE(hardFor(classify(mail("please suppress", "________________________________\n")), "maria@acme.test"));
   EXPECT_TRUE(hardFor(classify(mail("please suppress", "Begin forwarded message:\n\n")), "maria@acme.test"));
+  EXPECT_TRUE(hardFor(classify(mail("please suppress", "Anfang der weitergeleiteten Nachricht:\n\n")), "maria@acme.test"));
+  EXPECT_TRUE(hardFor(classify(mail("please suppress", "________________________________\nVon: Microsoft Outlook\n\n")),
+                      "maria@acme.test"));
+  EXPECT_TRUE(hardFor(classify(mail("[EXTERNAL]:FW: Undeliverable: Quote", "")), "maria@acme.test"));
 }
 
+// Replies in the replier's language: Outlook and other clients write the reply prefix in it ("AW:",
+// "SV:", "VS:", "R:", "Odp:", "RES:", "Antw:", "回复:"), a mail gateway may tag the subject first
+// ("[EXTERNAL]:RE:"). The recipient's IT answering a
+// forwarded bounce with "the mailbox is restored" gave the lead a hard bounce (the probe set
+// /work/h96/x).
 TEST(BounceAbout, ARepliesPrefixInAnyLanguageMakesItAConversation) {
   const std::string quoted =
       "\n\nFrom: Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@seller.onmicrosoft.com>\n"
