@@ -1204,3 +1204,16 @@ TEST(BounceSources, ProofpointEssentialsMarkedInvalidIsTheRecipientsGateway) {
   EXPECT_EQ(r.reason, "filtered");
   EXPECT_FALSE(r.hard);
 }
+
+// A reply that gives the address's absence as one of two causes, the other a permission ("550
+// User not found or User has no permission", NetEase's 163.com; RFC 5321 3.3's own example of 550
+// lists "no access" beside "mailbox not found"), does not say the mailbox is gone. The general
+// reading of no-such-user words stands aside for words of permission as for "not allowed" and
+// "denied" (the probe set /work/h96/w: it was a hard bounce).
+TEST(BounceSources, NotFoundOrNoPermissionIsNoDeadAddress) {
+  auto either = read("chen@163.com", "", "550 User not found or User has no permission", "failed", "RCPT");
+  EXPECT_FALSE(either.hard) << either.reason;
+  EXPECT_NE(either.reason, "userunknown");
+  auto gone = read("chen@globex.test", "", "550 User not found", "failed", "RCPT");
+  EXPECT_TRUE(gone.hard) << gone.reason;
+}
