@@ -1217,3 +1217,16 @@ TEST(BounceSources, NotFoundOrNoPermissionIsNoDeadAddress) {
   auto gone = read("chen@globex.test", "", "550 User not found", "failed", "RCPT");
   EXPECT_TRUE(gone.hard) << gone.reason;
 }
+
+// A sending MTA that honours the recipient domain's MTA-STS policy (RFC 8461) refuses to deliver to
+// an MX host the policy does not list or that offers no trusted certificate: Exchange Online's
+// "MX hosts of <domain> failed MTA-STS validation" (5.4.8; 4.4.8 while it retries). A transport
+// security failure, never the address (the probe set /work/h96/z: it read onhold).
+TEST(BounceSources, AnMtaStsFailureIsTransportSecurity) {
+  auto failed = read("kim@globex.test", "5.4.8", "550 5.4.8 MX hosts of globex.test failed MTA-STS validation.");
+  EXPECT_EQ(failed.reason, "securityerror");
+  EXPECT_FALSE(failed.hard);
+  auto certificate = read("kim@globex.test", "5.7.5", "550 5.7.5 Remote certificate failed MTA-STS validation.");
+  EXPECT_EQ(certificate.reason, "securityerror");
+  EXPECT_FALSE(certificate.hard);
+}
