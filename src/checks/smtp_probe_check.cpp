@@ -200,12 +200,12 @@ Task<void> SmtpProbeCheck::run(const CheckInput& input, ScanResult& result) {
 
   const SmtpReply& reply = mine->reply;
   const std::string evidence = s.host + " answered \"" + reply.line() + "\"";
-  switch (classifyRcpt(reply)) {
+  switch (classifyRcpt(reply, recipient, s.host)) {
     case RcptOutcome::Accepted: {
       counted.accepted = true;
       bool isCatchAll = known.value_or(false);
       if (s.catch_all) {
-        const auto probe = classifyRcpt(s.catch_all->reply);
+        const auto probe = classifyRcpt(s.catch_all->reply, s.catch_all->address, s.host);
         if (probe == RcptOutcome::Accepted) isCatchAll = true;
         if (probe == RcptOutcome::Accepted || probe == RcptOutcome::MailboxNotFound)
           rememberCatchAll(domain, isCatchAll);

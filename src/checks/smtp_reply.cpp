@@ -1,70 +1,57 @@
 #include "checks/smtp_reply.hpp"
 
-#include <algorithm>
-#include <initializer_list>
+#include "bounce/record.hpp"
 
 namespace safetynet::checks {
 
 namespace {
 
-bool contains(const std::string& lowerText, std::initializer_list<const char*> needles) {
-  for (const char* n : needles)
-    if (lowerText.find(n) != std::string::npos) return true;
+// Reasons (the bounce vocabulary, docs/bounces.md) that refuse the connecting client, not the
+// recipient: its IP or reputation (blocked, badreputation), its reverse DNS (requireptr), its
+// sender address or domain (rejected: Sisimai's word for a refused sender), its authentication
+// (authfailure), its rate (toomanyconn, speeding), its TLS or login (securityerror), or a spam
+// verdict given before any message was sent (spamdetected: only the client can be judged at RCPT).
+// The real email comes from the rep's own mailbox and host, not the probe's: such a refusal says
+// nothing about the recipient or about that email.
+bool aboutTheClient(const std::string& reason) {
+  for (const char* r : {"blocked", "badreputation", "requireptr", "rejected", "authfailure", "toomanyconn", "speeding",
+                        "securityerror", "spamdetected"})
+    if (reason == r) return true;
   return false;
-}
-
-// Replies that are about the client (us), whatever the code: blocklists, reverse DNS, HELO.
-bool aboutUs(const std::string& t, const std::string& enhanced) {
-  if (enhanced == "5.7.606" || enhanced == "5.7.511") return true;  // Microsoft: banned sending IP
-  // "black list" / "block list": Exim's example ACL, "rejected because $sender_host_address is in
-  // a black list at $dnslist_domain" (configure.default); "sender address rejected": Postfix's
-  // sender restrictions (smtpd_check.c), our MAIL FROM.
-  return contains(t, {"spamhaus", "blocked using", "blacklist", "blocklist", "black list", "block list",
-                      "sender address rejected", "dnsbl", " rbl", "reverse hostname",
-                      "reverse dns", "ptr record", "helo command rejected", "client host rejected",
-                      "client host [", "connections will not be accepted", "poor reputation", "your ip",
-                      "sender ip", "not allowed to send", "too many connections", "rate limited your ip"});
-}
-
-bool full(const std::string& t, const std::string& e) {
-  return e == "5.2.2" || e == "4.2.2" ||
-         contains(t, {"over quota", "quota exceeded", "mailbox full", "mailbox is full", "insufficient storage",
-                      "exceeded storage"});
-}
-
-bool disabled(const std::string& t, const std::string& e) {
-  return e == "5.2.1" || contains(t, {"disabled", "inactive", "deactivated", "suspended", "no longer active"});
-}
-
-bool notFound(const std::string& t, const std::string& e) {
-  if (e == "5.1.1" || e == "5.1.0" || e == "5.1.10" || e == "5.1.6" || e == "5.1.2") return true;
-  return contains(t, {"user unknown", "unknown user", "no such user", "does not exist", "doesn't exist",
-                      "doesn't have a", "not found", "mailbox unavailable", "invalid recipient", "invalid mailbox",
-                      "unrouteable address", "no mailbox", "recipientnotfound", "unknown recipient",
-                      "no such recipient", "address rejected", "user not found"});
 }
 
 }  // namespace
 
-RcptOutcome classifyRcpt(const SmtpReply& r) {
+RcptOutcome classifyRcpt(const SmtpReply& r, const std::string& recipient, const std::string& host) {
   if (r.code == 0) return RcptOutcome::NoAnswer;
-  std::string t = r.text;
-  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (r.code >= 200 && r.code < 300) return RcptOutcome::Accepted;
-  // Gmail's "receiving mail at a rate that prevents additional messages": the mailbox exists.
-  if (r.code >= 400 && r.code < 500 && (r.enhanced == "4.2.1" || contains(t, {"receiving mail at a rate"})))
-    return RcptOutcome::Accepted;
-  if (aboutUs(t, r.enhanced)) return RcptOutcome::RefusedUs;
-  if (r.code >= 400 && r.code < 500)
-    return full(t, r.enhanced) ? RcptOutcome::MailboxFullTemporary : RcptOutcome::Temporary;
-  if (r.code >= 500 && r.code < 600) {
-    if (tooManyRecipients(r)) return RcptOutcome::Temporary;  // the server's limit, not the address
-    if (full(t, r.enhanced)) return RcptOutcome::MailboxFull;
-    if (disabled(t, r.enhanced)) return RcptOutcome::MailboxDisabled;
-    if (notFound(t, r.enhanced)) return RcptOutcome::MailboxNotFound;
-    return RcptOutcome::Rejected;
-  }
-  return RcptOutcome::Temporary;  // 1xx/3xx to RCPT: nonsense, inconclusive
+  if (r.code < 400 || r.code >= 600) return RcptOutcome::Temporary;  // 1xx/3xx to RCPT: nonsense, inconclusive
+  if (tooManyRecipients(r)) return RcptOutcome::Temporary;  // the server's limit, not the address
+
+  // The reply is read as a bounce's reply to RCPT is (data/bounce/rules.yaml): the same wordings,
+  // status facts and host scopes, so what the rules know of a mail system's words holds here too.
+  bounce::BounceRecord b;
+  b.recipient = recipient;
+  b.diagnostic = r.line();
+  b.status = r.enhanced;
+  b.reply_code = std::to_string(r.code);
+  b.smtp_command = "RCPT";
+  bounce::ReportContext ctx;
+  ctx.remote_mta = host;
+  b = bounce::completeRecord(std::move(b), ctx);
+
+  // RFC 3463 X.2.1 (mailbox status) in a temporary reply that names a rate: the mailbox exists and
+  // takes mail more slowly (Gmail's 4.2.1 "receiving mail at a rate that prevents additional
+  // messages"). Other 4.2.1 replies (a mailbox disabled for now, a relay's limit) say less.
+  if (r.code < 500 && r.enhanced == "4.2.1" && b.reason == "speeding") return RcptOutcome::Accepted;
+  if (aboutTheClient(b.reason)) return RcptOutcome::RefusedUs;
+  if (r.code < 500)
+    return b.reason == "mailboxfull" ? RcptOutcome::MailboxFullTemporary : RcptOutcome::Temporary;
+  if (b.reason == "mailboxfull") return RcptOutcome::MailboxFull;
+  if (b.reason == "suspend") return RcptOutcome::MailboxDisabled;
+  if (b.reason == "userunknown" || b.reason == "hostunknown" || b.reason == "hasmoved")
+    return RcptOutcome::MailboxNotFound;
+  return RcptOutcome::Rejected;  // relay denied, a policy, or words nobody knows: still a refusal of it
 }
 
 const char* toString(RcptOutcome o) {

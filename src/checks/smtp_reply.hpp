@@ -18,7 +18,8 @@ enum class RcptOutcome {
   NoAnswer,
 };
 
-RcptOutcome classifyRcpt(const SmtpReply& reply);
+// `recipient` and the answering `host` (the MX) scope the rules that hold for one mail system.
+RcptOutcome classifyRcpt(const SmtpReply& reply, const std::string& recipient = "", const std::string& host = "");
 const char* toString(RcptOutcome o);
 
 }  // namespace safetynet::checks

@@ -36,8 +36,13 @@ std::string SmtpReply::line() const {
 }
 
 bool tooManyRecipients(const SmtpReply& r) {
-  if (r.code != 452 && r.code != 552) return false;
-  return r.enhanced == "4.5.3" || r.enhanced == "5.5.3" || contains(asciiLower(r.text), "too many recipients");
+  // OpenSMTPD answers 451 4.5.3 (smtp_session.c, "451 %s %s: Too many recipients"): any temporary
+  // code, and the 552 of older servers.
+  if (r.code / 100 != 4 && r.code != 552) return false;
+  if (r.enhanced == "4.5.3" || r.enhanced == "5.5.3") return true;
+  // The words alone only in RFC 5321's codes: Postfix's "450 4.7.1 Error: too many recipients
+  // from <client>" is its rate limit per client (smtpd.c), which a new transaction does not lift.
+  return (r.code == 452 || r.code == 552) && contains(asciiLower(r.text), "too many recipients");
 }
 
 std::optional<SmtpReply> parseSmtpReply(std::string_view raw) {

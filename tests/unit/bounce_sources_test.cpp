@@ -607,7 +607,7 @@ TEST(BounceSources, SendmailsStatusForABareReplyIsItsReadingOfTheCode) {
   EXPECT_FALSE(prohibition.hard);
   for (const std::string status : {"5.0.0", "5.1.1"}) {
     auto tooMany = read("kim@acme.test", status, "550 Rejected for too many bad recipients", "failed", "RCPT");
-    EXPECT_EQ(tooMany.reason, "policyviolation") << status;
+    EXPECT_EQ(tooMany.reason, "blocked") << status;  // the client, for its session
     EXPECT_FALSE(tooMany.hard) << status;
   }
   auto bare = read("kim@acme.test", "5.1.1", "550 <kim@acme.test> recipient rejected", "failed", "RCPT");
@@ -1229,4 +1229,37 @@ TEST(BounceSources, AnMtaStsFailureIsTransportSecurity) {
   auto certificate = read("kim@globex.test", "5.7.5", "550 5.7.5 Remote certificate failed MTA-STS validation.");
   EXPECT_EQ(certificate.reason, "securityerror");
   EXPECT_FALSE(certificate.hard);
+}
+
+// Courier's local module names the whole address of a hosted domain ("User <kim@globex.test>
+// unknown", module.local/local.C). The engine reads an address as "<address>", so the rule's
+// "<[^<>\s]+>" met only a bare local part, and the hosted form read `onhold`.
+TEST(BounceSources, CouriersUnknownUserOfAHostedDomainIsADeadMailbox) {
+  auto hosted = read("kim@globex.test", "5.0.0", "550 User <kim@globex.test> unknown", "failed", "RCPT");
+  EXPECT_EQ(hosted.reason, "userunknown");
+  EXPECT_EQ(hosted.rule, "courier-user-address-unknown");
+  EXPECT_TRUE(hosted.hard);
+  auto local = read("kim@globex.test", "5.0.0", "550 User <kim> unknown", "failed", "RCPT");
+  EXPECT_EQ(local.rule, "courier-user-address-unknown");
+}
+
+// Refusals of the sending client for its conduct or its IP, whatever address they answer: Exim's
+// default "Rejected for too many bad recipients" (configure.default), Postfix's recipient rate
+// limit (smtpd.c) and HELO restrictions (smtpd_check.c), Apache James's DNSRBL handler, Google's
+// list of the IPs a domain takes mail from. None is about the recipient.
+TEST(BounceSources, RefusalsOfTheClientForItsConductAreBlocked) {
+  EXPECT_EQ(read("kim@globex.test", "", "550 Rejected for too many bad recipients", "failed", "RCPT").reason, "blocked");
+  auto rate = read("kim@globex.test", "", "450 4.7.1 Error: too many recipients from 192.0.2.10", "failed", "RCPT");
+  EXPECT_EQ(rate.reason, "speeding");
+  EXPECT_EQ(rate.rule, "postfix-recipient-rate-limit");
+  auto helo = read("kim@globex.test", "", "504 5.5.2 <probe>: Helo command rejected: need fully-qualified hostname",
+                   "failed", "RCPT");
+  EXPECT_EQ(helo.reason, "blocked");
+  EXPECT_EQ(helo.rule, "postfix-helo-command-rejected");
+  auto james = read("kim@globex.test", "",
+                    "554 5.7.1 Rejected: unauthenticated e-mail from /192.0.2.10 is restricted.  Contact the "
+                    "postmaster for details.",
+                    "failed", "RCPT");
+  EXPECT_EQ(james.reason, "blocked");
+  EXPECT_FALSE(james.hard);
 }

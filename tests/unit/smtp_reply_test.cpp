@@ -49,8 +49,10 @@ TEST(SmtpReply, Gmail) {
 }
 
 TEST(SmtpReply, OutlookAndMicrosoft365) {
+  // RFC 5321 4.2.3's stock text for 550, "(e.g., mailbox not found, no access, or command rejected
+  // for policy reasons)": a refusal of the recipient, not a finding that the mailbox is missing.
   EXPECT_EQ(classify("550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302).\r\n"),
-            RcptOutcome::MailboxNotFound);
+            RcptOutcome::Rejected);
   EXPECT_EQ(classify("550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup\r\n"),
             RcptOutcome::MailboxNotFound);
   EXPECT_EQ(classify("550 5.7.1 Service unavailable, Client host [192.0.2.7] blocked using Spamhaus. To request "
@@ -76,9 +78,11 @@ TEST(SmtpReply, Yahoo) {
 TEST(SmtpReply, ICloudEximPostfix) {
   EXPECT_EQ(classify("550 5.1.1 <nobody@icloud.com>: user does not exist\r\n"), RcptOutcome::MailboxNotFound);
   EXPECT_EQ(classify("550 Unrouteable address\r\n"), RcptOutcome::MailboxNotFound);
+  // Exim writes "Verification failed for <%s>" only when its callout to OUR sender failed
+  // (smtp_in.c, sender_verified_failed): our probe's sender, not the recipient.
   EXPECT_EQ(classify("550-Verification failed for <x@y.example>\r\n550 Previous (cached) callout verification "
                      "failure\r\n"),
-            RcptOutcome::Rejected);
+            RcptOutcome::RefusedUs);
   EXPECT_EQ(classify("451 Temporary local problem - please try later\r\n"), RcptOutcome::Temporary);
   EXPECT_EQ(classify("550 5.1.1 <bob@example.test>: Recipient address rejected: User unknown in virtual mailbox "
                      "table\r\n"),
@@ -134,4 +138,38 @@ TEST(SmtpReply, RefusalsOfOurIpOrSenderAreAboutUsWhateverTheirWords) {
   // A recipient's own rejection stays about the recipient.
   EXPECT_EQ(classify("550 5.1.1 <kim@acme.test>: Recipient address rejected: User unknown in local recipient table\r\n"),
             RcptOutcome::MailboxNotFound);
+}
+
+// The reply is read by the bounce rules (data/bounce/rules.yaml) at RCPT, not by a phrase list of
+// its own. Each line failed with the old list, which read words without their source.
+TEST(SmtpReply, IsReadByTheBounceRulesOfItsMailSystem) {
+  // Postfix's default text for a REJECT in an access table ("Access denied", smtpd_check.c): a
+  // policy, not a missing mailbox. Microsoft's 5.4.1 with the same words is Directory-Based Edge
+  // Blocking: the address is not in the organization (Exchange Online's NDR reference).
+  EXPECT_EQ(classify("554 5.7.1 <kim@acme.test>: Recipient address rejected: Access denied\r\n"), RcptOutcome::Rejected);
+  EXPECT_EQ(classify("550 5.4.1 Recipient address rejected: Access denied. AS(201806281) "
+                     "[BN8NAM12FT034.eop-nam12.prod.protection.outlook.com]\r\n"),
+            RcptOutcome::MailboxNotFound);
+  // Refusals of the client, whatever address they answer: Apache James's DNSRBL handler
+  // (DNSRBLHandler.java) and Exim's default limit on bad recipients (configure.default). Held,
+  // they would hold every lead behind such a server for the probe's own standing.
+  EXPECT_EQ(classify("554 5.7.1 Rejected: unauthenticated e-mail from /192.0.2.10 is restricted.  Contact the "
+                     "postmaster for details.\r\n"),
+            RcptOutcome::RefusedUs);
+  EXPECT_EQ(classify("550 Rejected for too many bad recipients\r\n"), RcptOutcome::RefusedUs);
+  // Courier's unknown user of a hosted domain (module.local/local.C).
+  EXPECT_EQ(classify("550 User <kim@acme.test> unknown\r\n"), RcptOutcome::MailboxNotFound);
+  // A 4.2.1 is "the mailbox exists" only when it names a rate (Gmail); Cyrus's "Delivery to mailbox
+  // is disabled" (lmtpd) is a temporary failure like any other.
+  EXPECT_EQ(classify("451 4.2.1 Delivery to mailbox is disabled\r\n"), RcptOutcome::Temporary);
+}
+
+// OpenSMTPD answers a recipient past its limit with 451 4.5.3 (smtp_session.c): a new transaction
+// takes it. Postfix's "450 4.7.1 Error: too many recipients from <client>" is its rate limit per
+// client (smtpd.c), which a new transaction does not lift.
+TEST(SmtpReply, TooManyRecipientsIsTheStatusOrRfc5321sCodes) {
+  EXPECT_TRUE(tooManyRecipients(*parseSmtpReply("451 4.5.3 Too many recipients: Too many recipients\r\n")));
+  EXPECT_TRUE(tooManyRecipients(*parseSmtpReply("452 Too many recipients\r\n")));
+  EXPECT_FALSE(tooManyRecipients(*parseSmtpReply("450 4.7.1 Error: too many recipients from 192.0.2.10\r\n")));
+  EXPECT_EQ(classify("450 4.7.1 Error: too many recipients from 192.0.2.10\r\n"), RcptOutcome::RefusedUs);
 }

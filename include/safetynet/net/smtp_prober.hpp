@@ -20,7 +20,8 @@ struct SmtpReply {
 };
 
 // "Too many recipients" (RFC 3463 X.5.3; RFC 5321 4.5.3.1.10: 452, or 552 from older servers,
-// to be treated as temporary): the server's limit per transaction, nothing about the address.
+// to be treated as temporary; OpenSMTPD's 451): the server's limit per transaction, nothing
+// about the address.
 bool tooManyRecipients(const SmtpReply& r);
 
 // Parses one complete reply ("250-a\r\n250 b\r\n"); nullopt when malformed.
