@@ -4,11 +4,12 @@
 // temporary, refused_us), "stage" (CONNECT, EHLO, MAIL, RCPT), "source", and optionally "host" (the
 // answering MX, which scopes a mail system's own rules as the probe's does)}.
 //
-// Two figures: the outcome exact, and the decision it leads to (docs/reason-codes.md): a hold
-// (mailbox not found, disabled, full, another permanent refusal of the recipient), our own side
-// (refused_us: never the lead's fault), or neither (accepted, temporary, a full-for-now hint).
-// A hold where the label says refused_us or temporary is the costly error: the lead's email is
-// held for the probe's own trouble; it is counted on its own.
+// Two figures: the outcome exact, and the decision it leads to under the shipped policy
+// (docs/reason-codes.md): a hold (mailbox not found, disabled, full, another permanent refusal of
+// the recipient), a hold until re-checked (temporary: GREYLISTED is `unknown`, which the default
+// `policy.revert` holds), our own side (refused_us: an internal signal, the email goes), or a pass
+// (accepted, a full-for-now hint). A hold of either kind where the label says refused_us is the
+// costly error, the lead's email held for the probe's own trouble: counted on its own.
 //
 // Usage: eval-rcpt-replies FILE.jsonl [--verbose]
 #include <nlohmann/json.hpp>
@@ -43,6 +44,7 @@ std::string decision(const std::string& outcome) {
   if (outcome == "mailbox_not_found" || outcome == "mailbox_disabled" || outcome == "mailbox_full" ||
       outcome == "rejected")
     return "hold";
+  if (outcome == "temporary") return "recheck";
   if (outcome == "refused_us") return "ours";
   return "pass";
 }
@@ -60,7 +62,7 @@ int main(int argc, char** argv) {
     std::cerr << "cannot read " << argv[1] << "\n";
     return 2;
   }
-  int total = 0, exact = 0, sameDecision = 0, wrongHolds = 0, missedHolds = 0, unparsed = 0;
+  int total = 0, exact = 0, sameDecision = 0, wrongHolds = 0, missedHolds = 0, heldForUs = 0, unparsed = 0;
   std::map<std::string, std::pair<int, int>> perExpected;  // exact, total
   std::string line;
   while (std::getline(in, line)) {
@@ -73,11 +75,12 @@ int main(int argc, char** argv) {
     const std::string id = j.value("id", "?"), want = j.value("expected", "");
     const auto reply = safetynet::parseSmtpReply(j.value("reply", ""));
     ++total;
-    // A refusal before RCPT (greeting, EHLO, MAIL) ends the probe: the prober reports a permanent
-    // one as refusing us (SMTP_PROBE_REFUSED) and a temporary one as learning nothing.
+    // A refusal before RCPT (greeting, EHLO, MAIL) ends the probe unread: the check reports a
+    // permanent one as SMTP_PROBE_REFUSED and a temporary one as SMTP_UNREACHABLE, both internal
+    // (the email goes): counted as refused_us.
     const std::string stage = j.value("stage", "RCPT");
     std::string got = "unparsed";
-    if (reply && stage != "RCPT") got = reply->code >= 500 ? "refused_us" : reply->code >= 400 ? "temporary" : "accepted";
+    if (reply && stage != "RCPT") got = reply->code >= 400 ? "refused_us" : "accepted";
     else if (reply) got = outcomeName(safetynet::checks::classifyRcpt(*reply, "probe@example.com", j.value("host", "")));
     if (!reply) ++unparsed;
     auto& pe = perExpected[want];
@@ -90,6 +93,7 @@ int main(int argc, char** argv) {
     if (decisionSame) ++sameDecision;
     if (decision(got) == "hold" && decision(want) != "hold") ++wrongHolds;
     if (decision(want) == "hold" && decision(got) != "hold") ++missedHolds;
+    if (decision(want) == "ours" && (decision(got) == "hold" || decision(got) == "recheck")) ++heldForUs;
     if (verbose && got != want) {
       // What the bounce rules read in the same words, at the same stage: for the developer.
       safetynet::bounce::BounceRecord r;
@@ -105,8 +109,9 @@ int main(int argc, char** argv) {
     }
   }
   auto pct = [&](int n, int d) { return d ? 100.0 * n / d : 0.0; };
-  std::printf("%d replies: outcome %d (%.1f%%), decision %d (%.1f%%), held wrongly %d, hold missed %d, unparsed %d\n",
-              total, exact, pct(exact, total), sameDecision, pct(sameDecision, total), wrongHolds, missedHolds,
+  std::printf("%d replies: outcome %d (%.1f%%), decision %d (%.1f%%), held wrongly %d, hold missed %d, "
+              "held or re-checked for a refusal of the probe %d, unparsed %d\n",
+              total, exact, pct(exact, total), sameDecision, pct(sameDecision, total), wrongHolds, missedHolds, heldForUs,
               unparsed);
   for (const auto& [want, n] : perExpected) std::printf("  %-24s %d/%d\n", want.c_str(), n.first, n.second);
   return 0;

@@ -104,7 +104,7 @@ bool deadAddressReason(const std::string& r) {
 
 }  // namespace
 
-BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
+BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx, std::string* words_reason) {
   // Words from outside, read with std::regex: bounded (a reply is at most 512 bytes a line).
   constexpr size_t kMaxDiagnostic = 2000;
   if (r.diagnostic.size() > kMaxDiagnostic) r.diagnostic.resize(kMaxDiagnostic);
@@ -137,6 +137,7 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx) {
   e.lmtp = ctx.lmtp;
   r.remote_host = answeringHost(r, ctx);
   const Decision d = decide(e);
+  if (words_reason) *words_reason = d.words;
   std::vector<std::string> why;
   // A hard bounce that rests on such a status: the admin sees whose reading it was.
   if (e.words_status && d.hard && !deadAddressReason(d.words))

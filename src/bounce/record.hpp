@@ -18,6 +18,8 @@ struct ReportContext {
 };
 
 // Fills status, reply code and command from the words where missing; the reason unless set.
-BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx = {});
+// `words_reason`, when given, receives the reason the deciding rule's words named before a status
+// or the stage changed it ("" when no rule's words are in the text).
+BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx = {}, std::string* words_reason = nullptr);
 
 }  // namespace safetynet::bounce

@@ -207,7 +207,10 @@ Task<void> SmtpProbeCheck::run(const CheckInput& input, ScanResult& result) {
       if (s.catch_all) {
         const auto probe = classifyRcpt(s.catch_all->reply, s.catch_all->address, s.host);
         if (probe == RcptOutcome::Accepted) isCatchAll = true;
-        if (probe == RcptOutcome::Accepted || probe == RcptOutcome::MailboxNotFound)
+        // Any answer about the random address itself says whether the domain takes every
+        // address; a refusal of us, a temporary one or none says nothing.
+        if (probe == RcptOutcome::Accepted || probe == RcptOutcome::MailboxNotFound ||
+            probe == RcptOutcome::MailboxDisabled || probe == RcptOutcome::Rejected)
           rememberCatchAll(domain, isCatchAll);
       }
       if (isCatchAll) result.add("CATCH_ALL", domain + " accepts any address (" + s.host + " accepted a random one)");

@@ -9,15 +9,24 @@ namespace {
 // Reasons (the bounce vocabulary, docs/bounces.md) that refuse the connecting client, not the
 // recipient: its IP or reputation (blocked, badreputation), its reverse DNS (requireptr), its
 // sender address or domain (rejected: Sisimai's word for a refused sender), its authentication
-// (authfailure), its rate (toomanyconn, speeding), its TLS or login (securityerror), or a spam
-// verdict given before any message was sent (spamdetected: only the client can be judged at RCPT).
-// The real email comes from the rep's own mailbox and host, not the probe's: such a refusal says
-// nothing about the recipient or about that email.
+// (authfailure), its rate (toomanyconn, speeding), its TLS or login (securityerror), its commands
+// (syntaxerror: the address itself passed our syntax check, and X.1.3 reads userunknown), or the
+// message, which is never sent (spamdetected, virusdetected, contenterror, mesgtoobig,
+// notcompliantrfc: before DATA only the client can be judged). The real email comes from the
+// rep's own mailbox and host, not the probe's: such a refusal says nothing about the recipient
+// or about that email.
 bool aboutTheClient(const std::string& reason) {
   for (const char* r : {"blocked", "badreputation", "requireptr", "rejected", "authfailure", "toomanyconn", "speeding",
-                        "securityerror", "spamdetected"})
+                        "securityerror", "syntaxerror", "spamdetected", "virusdetected", "contenterror", "mesgtoobig",
+                        "notcompliantrfc"})
     if (reason == r) return true;
   return false;
+}
+
+// Reasons that name the mailbox's or the address's own state.
+bool aboutTheMailbox(const std::string& reason) {
+  return reason == "userunknown" || reason == "hostunknown" || reason == "hasmoved" || reason == "suspend" ||
+         reason == "mailboxfull";
 }
 
 }  // namespace
@@ -38,13 +47,16 @@ RcptOutcome classifyRcpt(const SmtpReply& r, const std::string& recipient, const
   b.smtp_command = "RCPT";
   bounce::ReportContext ctx;
   ctx.remote_mta = host;
-  b = bounce::completeRecord(std::move(b), ctx);
+  std::string words;  // what the words name before a generic status took their place
+  b = bounce::completeRecord(std::move(b), ctx, &words);
 
-  // RFC 3463 X.2.1 (mailbox status) in a temporary reply that names a rate: the mailbox exists and
-  // takes mail more slowly (Gmail's 4.2.1 "receiving mail at a rate that prevents additional
-  // messages"). Other 4.2.1 replies (a mailbox disabled for now, a relay's limit) say less.
-  if (r.code < 500 && r.enhanced == "4.2.1" && b.reason == "speeding") return RcptOutcome::Accepted;
-  if (aboutTheClient(b.reason)) return RcptOutcome::RefusedUs;
+  // Google's 4.2.1 "receiving mail at a rate that prevents additional messages": the mailbox
+  // exists and takes mail more slowly. (Its other 4.2.1, the relay's "Peak SMTP relay limit", is
+  // about the sending customer, and other servers' 4.2.1 say a mailbox is disabled for now.)
+  if (r.code < 500 && b.rule == "google-receiving-too-quickly") return RcptOutcome::Accepted;
+  // Words about the client outrank a generic policy status ("421 4.7.0 TLS required for RCPT
+  // domain", which X.7.0 alone reads policyviolation), unless the mailbox's state is named.
+  if (!aboutTheMailbox(b.reason) && (aboutTheClient(b.reason) || aboutTheClient(words))) return RcptOutcome::RefusedUs;
   if (r.code < 500)
     return b.reason == "mailboxfull" ? RcptOutcome::MailboxFullTemporary : RcptOutcome::Temporary;
   if (b.reason == "mailboxfull") return RcptOutcome::MailboxFull;

@@ -38,7 +38,8 @@ std::string SmtpReply::line() const {
 bool tooManyRecipients(const SmtpReply& r) {
   // OpenSMTPD answers 451 4.5.3 (smtp_session.c, "451 %s %s: Too many recipients"): any temporary
   // code, and the 552 of older servers.
-  if (r.code / 100 != 4 && r.code != 552) return false;
+  // Not 421: the server is closing the session, and a new transaction cannot follow.
+  if ((r.code / 100 != 4 && r.code != 552) || r.code == 421) return false;
   if (r.enhanced == "4.5.3" || r.enhanced == "5.5.3") return true;
   // The words alone only in RFC 5321's codes: Postfix's "450 4.7.1 Error: too many recipients
   // from <client>" is its rate limit per client (smtpd.c), which a new transaction does not lift.

@@ -26,9 +26,12 @@ struct CountingProber : SmtpProber {
   std::map<std::string, SmtpReply> replies;  // by recipient; 250 for the others
   std::vector<std::optional<TimePoint>> deadlines;  // each session's
   std::chrono::milliseconds delay{30};              // how long a session lasts
-  Task<ProbeSession> probe(std::vector<std::string> hosts, std::string, std::vector<std::string> rcpts,
+  std::optional<SmtpReply> catchAllReply;           // the reply to a random address, when asked
+  std::vector<bool> catchAllAsked;                  // each session's: was a random address asked?
+  Task<ProbeSession> probe(std::vector<std::string> hosts, std::string catchAll, std::vector<std::string> rcpts,
                            std::optional<TimePoint> deadline) override {
     ++sessions;
+    catchAllAsked.push_back(!catchAll.empty());
     deadlines.push_back(deadline);
     starts.push_back(std::chrono::steady_clock::now());
     maxOpen = std::max(maxOpen, ++open);
@@ -38,6 +41,7 @@ struct CountingProber : SmtpProber {
     --open;
     ProbeSession s;
     s.host = hosts.front();
+    if (!catchAll.empty() && catchAllReply) s.catch_all = RcptReply{catchAll, *catchAllReply};
     for (const auto& r : rcpts) {
       SmtpReply reply;
       reply.code = 250;
@@ -85,6 +89,26 @@ TEST(SmtpLimits, OneSharedMxHostIsNotFlooded) {
   EXPECT_EQ(s.prober->sessions, 12);
   EXPECT_LE(s.prober->maxOpen, 3);
   EXPECT_GE(s.prober->maxOpen, 2);  // and it does run sessions in parallel
+}
+
+// A random address refused for itself (Postfix's default "Access denied" of an access table,
+// smtpd_check.c) says the domain does not take every address: it is remembered, and the next
+// session does not ask again (Exim's default ACL counts every refused RCPT towards "Rejected for
+// too many bad recipients", configure.default). A refusal of the probe itself says nothing.
+TEST(SmtpLimits, ARandomAddressRefusedForItselfIsRememberedAsNoCatchAll) {
+  const std::pair<const char*, bool> cases[] = {
+      {"554 5.7.1 <sn1@acme.example>: Recipient address rejected: Access denied\r\n", true},
+      {"554 5.7.1 Service unavailable; Client host [192.0.2.7] blocked using zen.spamhaus.org\r\n", false}};
+  for (const auto& [reply, remembered] : cases) {
+    ProbeRig s({});
+    s.dns->mailDomain("acme.example");
+    s.prober->catchAllReply = *parseSmtpReply(reply);
+    runTask(s.pipeline->evaluateAll({"a@acme.example"}));
+    runTask(s.pipeline->evaluateAll({"b@acme.example"}));
+    ASSERT_EQ(s.prober->catchAllAsked.size(), 2u) << reply;
+    EXPECT_TRUE(s.prober->catchAllAsked[0]) << reply;
+    EXPECT_EQ(s.prober->catchAllAsked[1], !remembered) << reply;
+  }
 }
 
 TEST(SmtpLimits, GlobalLimitAcrossDomains) {

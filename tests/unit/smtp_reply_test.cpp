@@ -9,10 +9,11 @@ using namespace safetynet;
 using namespace safetynet::checks;
 
 namespace {
-RcptOutcome classify(const std::string& raw) {
+// `host`: the MX that answered, which scopes a mail system's own rules as in the probe.
+RcptOutcome classify(const std::string& raw, const std::string& host = "") {
   auto r = parseSmtpReply(raw);
   EXPECT_TRUE(r) << raw;
-  return r ? classifyRcpt(*r) : RcptOutcome::NoAnswer;
+  return r ? classifyRcpt(*r, "kim@acme.test", host) : RcptOutcome::NoAnswer;
 }
 }  // namespace
 
@@ -36,16 +37,19 @@ TEST(SmtpReply, ParsesMultiLineRepliesAndEnhancedCodes) {
 }
 
 TEST(SmtpReply, Gmail) {
-  EXPECT_EQ(classify("550-5.1.1 The email account that you tried to reach does not exist.\r\n550 5.1.1 Learn more\r\n"),
+  const std::string mx = "gmail-smtp-in.l.google.com";
+  EXPECT_EQ(classify("550-5.1.1 The email account that you tried to reach does not exist.\r\n550 5.1.1 Learn more\r\n", mx),
             RcptOutcome::MailboxNotFound);
-  EXPECT_EQ(classify("550-5.2.1 The email account that you tried to reach is disabled.\r\n550 5.2.1 Learn more\r\n"),
+  EXPECT_EQ(classify("550-5.2.1 The email account that you tried to reach is disabled.\r\n550 5.2.1 Learn more\r\n", mx),
             RcptOutcome::MailboxDisabled);
-  EXPECT_EQ(classify("452-4.2.2 The email account that you tried to reach is over quota.\r\n452 4.2.2 Learn more\r\n"),
+  EXPECT_EQ(classify("452-4.2.2 The email account that you tried to reach is over quota.\r\n452 4.2.2 Learn more\r\n", mx),
             RcptOutcome::MailboxFullTemporary);
+  // Google's own wording, from Google's MX: the mailbox exists (elsewhere a rate is the client's).
   EXPECT_EQ(classify("450-4.2.1 The user you are trying to contact is receiving mail at a rate that\r\n"
-                     "450 4.2.1 prevents additional messages from being delivered.\r\n"),
+                     "450 4.2.1 prevents additional messages from being delivered.\r\n",
+                     mx),
             RcptOutcome::Accepted);
-  EXPECT_EQ(classify("250 2.1.5 OK 5si12345 - gsmtp\r\n"), RcptOutcome::Accepted);
+  EXPECT_EQ(classify("250 2.1.5 OK 5si12345 - gsmtp\r\n", mx), RcptOutcome::Accepted);
 }
 
 TEST(SmtpReply, OutlookAndMicrosoft365) {
@@ -70,9 +74,12 @@ TEST(SmtpReply, Yahoo) {
   EXPECT_EQ(classify("553 5.7.1 [BL21] Connections will not be accepted from 192.0.2.7, because the ip is in "
                      "Spamhaus's list; see http://postmaster.yahoo.com/550-bl23.html\r\n"),
             RcptOutcome::RefusedUs);
+  // Yahoo's TSS04 defers our IP (Yahoo's SMTP error codes, SLN3444): the probe's standing, from
+  // Yahoo's MX, whose scope holds Yahoo's own rules.
   EXPECT_EQ(classify("421 4.7.0 [TSS04] Messages from 192.0.2.7 temporarily deferred due to unexpected volume or "
-                     "user complaints\r\n"),
-            RcptOutcome::Temporary);
+                     "user complaints\r\n",
+                     "mta7.am0.yahoodns.net"),
+            RcptOutcome::RefusedUs);
 }
 
 TEST(SmtpReply, ICloudEximPostfix) {
@@ -172,4 +179,39 @@ TEST(SmtpReply, TooManyRecipientsIsTheStatusOrRfc5321sCodes) {
   EXPECT_TRUE(tooManyRecipients(*parseSmtpReply("452 Too many recipients\r\n")));
   EXPECT_FALSE(tooManyRecipients(*parseSmtpReply("450 4.7.1 Error: too many recipients from 192.0.2.10\r\n")));
   EXPECT_EQ(classify("450 4.7.1 Error: too many recipients from 192.0.2.10\r\n"), RcptOutcome::RefusedUs);
+}
+
+// Temporary refusals of the probe itself are no greylisting: GREYLISTED is `unknown`, which the
+// shipped policy holds until a re-check. Each failed before the words outranked a generic status
+// or the rules knew them.
+TEST(SmtpReply, TemporaryRefusalsOfTheProbeAreAboutUs) {
+  // Exim could not verify our sender (acl.c, verify.c), at RCPT under its default ACL.
+  EXPECT_EQ(classify("451 Could not complete sender verify callout\r\n"), RcptOutcome::RefusedUs);
+  EXPECT_EQ(classify("451 Could not complete sender verify\r\n"), RcptOutcome::RefusedUs);
+  // Google wants TLS from us (answer/3726730): X.7.0 alone would read a policy.
+  EXPECT_EQ(classify("421 4.7.0 TLS required for RCPT domain, closing connection. - gsmtp\r\n",
+                     "gmail-smtp-in.l.google.com"),
+            RcptOutcome::RefusedUs);
+  // Google's relay limit is about the sending customer, not a mailbox that exists.
+  EXPECT_EQ(classify("450 4.2.1 Peak SMTP relay limit exceeded for customer. This is a temporary error.\r\n",
+                     "smtp-relay.gmail.com"),
+            RcptOutcome::RefusedUs);
+  EXPECT_EQ(classify("450-4.2.1 The user you are trying to contact is receiving mail at a rate that\r\n"
+                     "450 4.2.1 prevents additional messages from being delivered.\r\n",
+                     "gmail-smtp-in.l.google.com"),
+            RcptOutcome::Accepted);
+  // A command the server refused (OpenSMTPD, smtp_session.c) is about the probe's session.
+  EXPECT_EQ(classify("503 5.5.1 Invalid command: Command not allowed at this point.\r\n"), RcptOutcome::RefusedUs);
+  // A closing server's 421 is no limit a new transaction lifts.
+  EXPECT_FALSE(tooManyRecipients(*parseSmtpReply("421 4.5.3 Too many recipients\r\n")));
+}
+
+// Microsoft's restrictions of a mailbox or group to internal or listed senders (Exchange Online's
+// NDR reference: 5.7.12, 5.7.124, 5.7.134) refuse every outside sender, the rep too: the recipient
+// is held, not let go as a refusal of the probe's sender.
+TEST(SmtpReply, ARecipientThatRefusesEveryOutsideSenderIsHeld) {
+  const std::string mx = "acme-test.mail.protection.outlook.com";
+  EXPECT_EQ(classify("550 5.7.12 Sender was not authenticated by organization\r\n", mx), RcptOutcome::Rejected);
+  EXPECT_EQ(classify("550 5.7.124 Sender not in allowed-senders list\r\n", mx), RcptOutcome::Rejected);
+  EXPECT_EQ(classify("550 5.7.134 Sender was not authenticated for mailbox\r\n", mx), RcptOutcome::Rejected);
 }
