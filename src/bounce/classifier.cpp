@@ -28,6 +28,14 @@ namespace safetynet::bounce {
 
 namespace {
 
+// An address whose domain is one label ("kim@ims-ms-daemon"), not an address literal.
+bool singleLabelDomain(const std::string& address) {
+  const auto at = address.rfind('@');
+  if (at == std::string::npos) return false;
+  const std::string domain = address.substr(at + 1);
+  return !domain.empty() && domain.front() != '[' && domain.find('.') == std::string::npos;
+}
+
 using Fields = std::vector<std::pair<std::string, std::string>>;
 std::vector<Fields> fieldBlocks(const std::string& text) {
   std::vector<Fields> blocks(1);
@@ -399,8 +407,16 @@ bool readDsn(const MimeView& v, Classification& out) {
       BounceRecord r;
       r.recipient = recipient;
       if (const std::string original = reportedAddress(field(block, "original-recipient"));
-          original.find('@') != std::string::npos && asciiLower(original) != asciiLower(recipient))
-        r.sent_to = original;
+          original.find('@') != std::string::npos && asciiLower(original) != asciiLower(recipient)) {
+        // A final address in no domain of the DNS (one label: Oracle Messaging Server's store
+        // channel, "kim@ims-ms-daemon", or "kim@localhost") is the system's own name for the
+        // mailbox the original address reached, not an address anyone writes to (RFC 5321 2.3.5:
+        // a domain name in an address is fully qualified): the failure is the original's.
+        // Oracle: its notices give the original form "because that is the form that the recipient
+        // of the notification message is most likely to recognize".
+        if (singleLabelDomain(recipient) && !singleLabelDomain(original)) r.recipient = original;
+        else r.sent_to = original;
+      }
       // Sendmail's Final-Recipient is the address of its RCPT, the one the sender used; an alias
       // or a forward's "real problem address" is X-Actual-Recipient (savemail.c:1262-1340). The
       // failure is that address's; the one we sent to is where it came from (sent_to).

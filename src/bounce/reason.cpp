@@ -149,6 +149,28 @@ Decision decide(const Evidence& e) {
   if (command == "MAIL" && asSenderRefusal(reason) != reason) changed("rejected", "answered to MAIL FROM: about our sender");
   if (command == "HELO" && !in(kSenderSide, reason)) changed("blocked", "answered to HELO: about our host");
   if (reason.empty() && act == "delayed") changed("expired", "a delay notice that names no cause");
+  // An addressing status (X.1.x) is about an address given, whatever the stage words say.
+  const bool addressing = status.size() >= 4 && status.substr(1, 3) == ".1.";
+  // The greeting (or the handshake Postfix reports with it): no address had been given yet (RFC
+  // 5321 3.1 and 4.3.2: MAIL and RCPT come after), so a status that speaks of a mailbox or an
+  // address (X.1.x, X.2.x: EarthLink's "421 4.2.1 Connection deferred", La Poste's "421 4.2.1
+  // Service refuse") is about no recipient, nor is its domain's ("your host does not exist in
+  // DNS" is ours). What the reply code means at that point says it: 421 "Service not available"
+  // (RFC 5321 4.2.2) is the server's state; a permanent refusal is of the session, from our client
+  // (RFC 5321 3.1: a 554 greeting, no SMTP service for it), `blocked` as Postfix's "refused to
+  // talk to me" reads. So does a reply there whose words name nothing.
+  // (Only a server's answer: a greeting that never came is the network's. Not an addressing
+  // status, X.1.x, which no greeting gives: a reply to RCPT whose notice names the connection
+  // elsewhere, as for DATA above. Not RFC 7504's 521, "does not accept mail", which a host may
+  // give as its greeting.)
+  if (command == "CONN" && !(e.reply.empty() && status.empty()) && !addressing &&
+      in({"", "onhold", "userunknown", "hostunknown", "hasmoved", "suspend", "mailboxfull", "exceedlimit", "filtered"},
+         reason)) {
+    const bool temporary = !e.reply.empty() ? e.reply[0] == '4' : !status.empty() && status[0] == '4';
+    changed(temporary ? "systemerror" : "blocked",
+            std::string("answered to the connection, before any address: about no mailbox but ") +
+                (temporary ? "the server's state" : "our client"));
+  }
   if (reason.empty()) {
     // A bare code: 4xx is something temporary on the way, 5xx with nothing said is undecided.
     if (!status.empty() && status[0] == '4') changed("expired", "a temporary status that names no cause");
@@ -160,7 +182,6 @@ Decision decide(const Evidence& e) {
   // address and refuses the message later says "user unknown" for reasons of its own.
   // In reply to the DATA command an addressing status, X.1.x, says it was about the recipient
   // after all: with PIPELINING a RCPT failure shows up after ">>> DATA" or as the DATA command's.
-  const bool addressing = status.size() >= 4 && status.substr(1, 3) == ".1.";
   // LMTP answers each recipient after the end of the message (RFC 2033 4.2: "one reply for each
   // RCPT command that had previously been accepted"): there the status is about that mailbox.
   const bool lmtp = e.lmtp || asciiLower(e.text).find("lmtp") != std::string::npos;
@@ -226,8 +247,13 @@ Decision decide(const Evidence& e) {
   // for a plugin's "No MX for"): it says no more than the words.
   const bool wordsSayNotEnough = rule && rule->hard_stated && !rule->hard && recipientReason(rule->reason);
   const bool statusEvidence = fact && fact->hard && !(wordsSayNotEnough && (e.words_status || rule->over_status));
+  // A provider's own meaning of its words (a rule scoped to its hosts) holds for its own replies:
+  // the answering host, the recipient's domain, or the reporting MTA when no other host answered
+  // (Outlook.com reporting its own mailbox) is the provider's, not a reporting relay alone (an
+  // IONOS customer's relay reporting another server's stock "mailbox unavailable").
+  const bool ruleSaysHard = rule && rule->hard && (rule->hosts.empty() || scopeNamesTheReceiver(*rule, e, true));
   const bool evidence = statusEvidence ||
-                        (rule && (rule->hard || (!rule->hard_stated && recipientReason(rule->reason) && !hedgedMatch(*rule, e))));
+                        (rule && (ruleSaysHard || (!rule->hard_stated && recipientReason(rule->reason) && !hedgedMatch(*rule, e))));
   // Any other rule that holds and names a mailbox state or a refusal of us ("The user(s) account
   // is disabled." beside "550 user unknown"): the evidence disagrees, the reading stays soft.
   // (A phrase inside the deciding rule's own words is the same evidence, not another: "access

@@ -135,6 +135,7 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx, std::strin
   // server's status is the evidence.
   if (e.words_status && !e.words_status->empty()) e.status = *e.words_status;
   e.lmtp = ctx.lmtp;
+  e.remote_named = !ctx.remote_mta.empty();
   r.remote_host = answeringHost(r, ctx);
   const Decision d = decide(e);
   if (words_reason) *words_reason = d.words;

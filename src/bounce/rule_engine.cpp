@@ -339,11 +339,11 @@ std::vector<const WordingRule*> matching(const RuleSet& set, const Evidence& e, 
 
 }  // namespace
 
-bool scopeNamesTheReceiver(const WordingRule& r, const Evidence& e) {
+bool scopeNamesTheReceiver(const WordingRule& r, const Evidence& e, bool reporter_answers) {
   if (!r.domains.empty() && domainHolds(r.domains, e)) return true;  // the recipient's own domain
   if (r.hosts.empty()) return false;
   Evidence receiver = e;
-  if (!e.reporting_mta.empty())
+  if (!e.reporting_mta.empty() && !(reporter_answers && !e.remote_named))
     receiver.hosts.erase(std::remove(receiver.hosts.begin(), receiver.hosts.end(), e.reporting_mta), receiver.hosts.end());
   return hostHolds(r.hosts, receiver, normalized(e.text));
 }
@@ -368,6 +368,11 @@ std::string lookupOfAnotherHost(const std::vector<const WordingRule*>& matched, 
       while (!host.empty() && (host.back() == '.' || host.back() == ']')) host.pop_back();
       if (!host.empty() && host.front() == '[') host.erase(0, 1);
       if (host.empty()) continue;
+      // A name whose last label is all digits is no host name (RFC 3696 section 2: a top-level
+      // domain is never all-numeric): a status code ("550 5.1.2 unknown host or domain") or an
+      // address literal, never the name whose lookup failed.
+      const std::string last = host.substr(host.rfind('.') + 1);
+      if (std::all_of(last.begin(), last.end(), [](unsigned char c) { return std::isdigit(c); })) continue;
       if (!isOrUnder(host, domain) && !isOrUnder(inALabels(host), inALabels(domain))) return host;
     }
   }

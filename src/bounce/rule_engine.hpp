@@ -29,6 +29,7 @@ struct Evidence {
   // status is the server's.
   std::optional<std::string> words_status;
   bool lmtp = false;  // the reply came over LMTP (ReportContext::lmtp)
+  bool remote_named = false;  // the report names the host that answered (a Remote-MTA)
 };
 
 // The rules in force: the admin's, then the built-in ones it did not disable.
@@ -60,7 +61,9 @@ std::vector<const WordingRule*> matchingRules(const RuleSet& set, const Evidence
 // Whether the rule's host scope names the receiving side (the recipient's domain, the remote MTA,
 // or the words themselves), not only the MTA that wrote the report: that may be our own provider
 // relaying a third party's words.
-bool scopeNamesTheReceiver(const WordingRule& r, const Evidence& e);
+// With `reporter_answers`, the reporting MTA counts as the receiver when the report names no other
+// host that answered (no Remote-MTA): it refused or failed the delivery itself.
+bool scopeNamesTheReceiver(const WordingRule& r, const Evidence& e, bool reporter_answers = false);
 // Whether every place the rule's words stand in the text follows a hedge a few words before it in
 // its sentence ("the group may not exist, or you may not have permission"; "it might be misspelled
 // or it might not exist"): the mail system says it does not know.

@@ -12,15 +12,23 @@ using namespace safetynet::bounce;
 
 namespace {
 
-BounceRecord read(const std::string& recipient, const std::string& status, const std::string& diagnostic,
-                  const std::string& action = "failed", const std::string& command = "") {
+// A record as the report `host` answered (its Remote-MTA; "" when the report names none) holds it.
+BounceRecord readFrom(const std::string& host, const std::string& recipient, const std::string& status,
+                      const std::string& diagnostic, const std::string& command, const std::string& action = "failed") {
   BounceRecord r;
   r.recipient = recipient;
   r.status = status;
   r.diagnostic = diagnostic;
   r.action = action;
   r.smtp_command = command;
-  return completeRecord(r);
+  ReportContext ctx;
+  ctx.remote_mta = host;
+  return completeRecord(r, ctx);
+}
+
+BounceRecord read(const std::string& recipient, const std::string& status, const std::string& diagnostic,
+                  const std::string& action = "failed", const std::string& command = "") {
+  return readFrom("", recipient, status, diagnostic, command, action);
 }
 
 }  // namespace
@@ -1262,4 +1270,168 @@ TEST(BounceSources, RefusalsOfTheClientForItsConductAreBlocked) {
                     "failed", "RCPT");
   EXPECT_EQ(james.reason, "blocked");
   EXPECT_FALSE(james.hard);
+}
+
+// RFC 5321 3.1 and 4.3.2: the greeting comes before MAIL and RCPT, so a mailbox status in its
+// reply (EarthLink's "421 4.2.1 Connection deferred", La Poste's "421 4.2.1 Service refuse") names
+// no recipient's mailbox. Postfix reports the greeting so (smtp_proto.c, "refused to talk to me"),
+// Exim "after initial connection" (transports/smtp.c). Before, both read `suspend`.
+TEST(BounceSources, AReplyToTheConnectionIsAboutNoMailbox) {
+  auto deferred = read("kim@globex.test", "4.2.1", "421 4.2.1 Connection deferred", "failed", "CONN");
+  EXPECT_EQ(deferred.reason, "systemerror");
+  EXPECT_FALSE(deferred.hard);
+  auto refused = read("kim@globex.test", "", "554 No SMTP service here", "failed", "CONN");
+  EXPECT_EQ(refused.reason, "blocked");
+  EXPECT_FALSE(refused.hard);
+  const auto postfix = classify(
+      "From: MAILER-DAEMON@relay.seller.test (Mail Delivery System)\nTo: riley@seller.test\n"
+      "Subject: Undelivered Mail Returned to Sender\n\n"
+      "This is the mail system at host relay.seller.test.\n\n"
+      "I'm sorry to have to inform you that your message could not\nbe delivered to one or more recipients.\n\n"
+      "<kim@globex.test>: host mx.globex.test[192.0.2.7] refused to talk\n"
+      "    to me: 421 4.2.1 Service refused, please try later.\n");
+  ASSERT_EQ(postfix.records.size(), 1u) << postfix.error;
+  EXPECT_EQ(postfix.records[0].smtp_command, "CONN");
+  EXPECT_EQ(postfix.records[0].reason, "systemerror");
+  // Nor its domain: "your host" is ours. An addressing status, which no greeting gives, was an
+  // answer to RCPT whatever the notice says elsewhere.
+  auto ours = read("kim@globex.test", "5.7.1", "554 5.7.1 Your host does not exist in DNS", "failed", "CONN");
+  EXPECT_EQ(ours.reason, "blocked");
+  EXPECT_FALSE(ours.hard);
+  auto rcpt = read("kim@globex.test", "5.1.1", "550 5.1.1 User unknown", "failed", "CONN");
+  EXPECT_EQ(rcpt.reason, "userunknown");
+  EXPECT_TRUE(rcpt.hard);
+  // The quoted reply's own words still name the cause.
+  EXPECT_EQ(read("kim@globex.test", "", "host mx.globex.test[192.0.2.7] refused to talk to me: 554 5.7.1 Service unavailable; "
+                 "Client host [192.0.2.1] blocked using zen.spamhaus.org", "failed").reason,
+            "blocked");
+  const auto exim = classify(
+      "Received: from mail by relay.seller.test with local (Exim 4.96)\n"
+      "X-Failed-Recipients: kim@globex.test\n"
+      "From: Mail Delivery System <Mailer-Daemon@relay.seller.test>\nTo: riley@seller.test\n"
+      "Subject: Mail delivery failed: returning message to sender\n\n"
+      "This message was created automatically by mail delivery software.\n\n"
+      "A message that you sent could not be delivered to one or more of its\n"
+      "recipients. This is a permanent error. The following address(es) failed:\n\n"
+      "  kim@globex.test\n    host mx.globex.test [192.0.2.7]\n"
+      "    SMTP error from remote mail server after initial connection:\n"
+      "    421 4.2.1 Connection deferred\n");
+  ASSERT_EQ(exim.records.size(), 1u) << exim.error;
+  EXPECT_EQ(exim.records[0].reason, "systemerror");
+}
+
+// RFC 3696 section 2: a top-level domain is never all-numeric. "550 5.1.2 unknown host or domain:
+// x" named the status code 5.1.2 as the host whose lookup failed, a host on the way, and the dead
+// domain read `networkerror`.
+TEST(BounceSources, AStatusCodeIsNoHostName) {
+  auto r = read("help@closed-shop.test", "5.1.2", "550 5.1.2 unknown host or domain: closed-shop.test", "failed", "RCPT");
+  EXPECT_EQ(r.reason, "hostunknown");
+  EXPECT_TRUE(r.hard);
+  // The name after the words is still compared with the recipient's domain: another one is a
+  // host on the way (here the sender's own), never a dead recipient domain.
+  auto other = read("kim@globex.test", "5.1.2", "550 5.1.2 unknown host or domain: seller.test", "failed", "RCPT");
+  EXPECT_EQ(other.reason, "networkerror");
+  EXPECT_FALSE(other.hard);
+}
+
+// Providers' own pages, twenty-second lookup (docs/bounce-sources.md).
+TEST(BounceSources, ProvidersPagesTwentySecondLookup) {
+  // IONOS: "550 Requested action not taken: mailbox unavailable: The email address does not exist".
+  auto ionos = readFrom("mx00.ionos.de", "gone@shop.test", "5.0.0", "550 Requested action not taken: mailbox unavailable", "RCPT");
+  EXPECT_EQ(ionos.rule, "ionos-mailbox-unavailable");
+  EXPECT_TRUE(ionos.hard);
+  // Not beside a policy line, and from another host they stay RFC 5321's, which lists policy
+  // refusals too.
+  EXPECT_FALSE(readFrom("mx00.ionos.de", "gone@shop.test", "5.0.0",
+                        "550-Requested action not taken: mailbox unavailable 550 Reject due to policy restrictions", "RCPT")
+                   .hard);
+  auto other = readFrom("mx.shop.test", "gone@shop.test", "5.0.0", "550 Requested action not taken: mailbox unavailable", "RCPT");
+  EXPECT_FALSE(other.hard);
+  EXPECT_FALSE(readFrom("mx00.ionos.de", "gone@shop.test", "5.0.0",
+                        "550-Requested action not taken: mailbox unavailable 550 invalid DNS MX or A/AAAA resource record",
+                        "RCPT")
+                   .hard);
+  // IONOS as the reporting relay of its customer, another server answering: not IONOS's words.
+  BounceRecord relayed;
+  relayed.recipient = "gone@shop.test";
+  relayed.status = "5.0.0";
+  relayed.diagnostic = "550 Requested action not taken: mailbox unavailable";
+  relayed.action = "failed";
+  relayed.smtp_command = "RCPT";
+  ReportContext viaIonos;
+  viaIonos.reporting_mta = "mout.kundenserver.de";
+  viaIonos.remote_mta = "mail.shop.test";
+  EXPECT_FALSE(completeRecord(relayed, viaIonos).hard);
+  // STRATO's English page spells "address" where its German one writes "adress".
+  auto strato = readFrom("smtpin.rzone.de", "ben@shop.test", "5.0.0", "550 recipient e-mail address unknown", "RCPT");
+  EXPECT_EQ(strato.reason, "userunknown");
+  EXPECT_TRUE(strato.hard);
+  // Cox: its sending-IP rate limits, not the recipients.
+  auto invalid = readFrom("mx.east.cox.net", "lee@cox.net", "", "452 source IP rejected. Too many invalid recipients", "RCPT");
+  EXPECT_EQ(invalid.reason, "blocked");
+  auto threshold = readFrom("mx.west.cox.net", "dana@cox.net", "",
+                            "452 [Message threshold exceeded] Refer to Error Codes section at "
+                            "http://postmaster.cox.net/confluence/display/postmaster/Error+Codes for more information.",
+                            "RCPT");
+  EXPECT_EQ(threshold.reason, "speeding");
+  // NetZero/Juno: an inactive account, reactivated by logging in.
+  auto juno = readFrom("mx.vgs.untd.com", "pat@juno.com", "", "550 Account Inactive", "RCPT");
+  EXPECT_EQ(juno.reason, "suspend");
+  EXPECT_FALSE(juno.hard);
+}
+
+// Smaller mail systems' own texts: simta (queue.c, address.c), DBMail (bounce.c), RFC 3464's
+// gateway example, IceWarp's and FTGate's reply tables.
+TEST(BounceSources, SmallerMailSystemsOwnTexts) {
+  auto host = read("t@nx.test", "", "The following error occurred during delivery to host nx.test: Host does not exist", "failed");
+  EXPECT_EQ(host.reason, "hostunknown");
+  EXPECT_TRUE(host.hard);
+  auto simta = read("bj@u.test", "", "address not found: bj@u.test", "failed");
+  EXPECT_EQ(simta.reason, "userunknown");
+  EXPECT_TRUE(simta.hard);
+  auto dbmail = read("ghost@d.test", "", "*** E-mail address ghost@d.test is not known here. ***", "failed");
+  EXPECT_EQ(dbmail.reason, "userunknown");
+  auto gateway = read("arathib@vnet.test", "5.0.0", "550 'arathib@vnet.test' is not a registered gateway user", "failed");
+  EXPECT_EQ(gateway.reason, "userunknown");
+  EXPECT_TRUE(gateway.hard);
+  EXPECT_FALSE(read("kim@globex.test", "5.7.1", "550 5.7.1 Sender is not a registered user", "failed", "RCPT").hard);
+  // simta names the host it was delivering to: a relay that does not exist is not the recipient's
+  // domain; a HELO name that does not exist is ours.
+  auto relay = read("t@nx.test", "", "The following error occurred during delivery to host smarthost.seller.test: Host does not exist", "failed");
+  EXPECT_FALSE(relay.hard);
+  EXPECT_NE(read("t@nx.test", "5.7.1", "550 5.7.1 HELO host does not exist", "failed", "RCPT").rule, "simta-host-does-not-exist");
+  auto tooLong = read("s@i.test", "5.7.1", "501 5.7.1 Message is too long", "failed", "EOD");
+  EXPECT_EQ(tooLong.reason, "mesgtoobig");
+  auto access = read("o@f.test", "4.2.2", "451 4.2.2 <o@f.test> mailbox access error (#3.15)", "failed", "RCPT");
+  EXPECT_EQ(access.reason, "systemerror");
+}
+
+// Oracle Messaging Server reports the store channel's name for the mailbox as Final-Recipient
+// ("jmolnar@ims-ms-daemon", a domain of one label, in no DNS) and the address written as
+// Original-Recipient, "because that is the form that the recipient of the notification message
+// ... is most likely to recognize" (its manual). The failure is the written address's; an alias
+// expanded to a real address still records the final one, with the original as sent_to.
+TEST(BounceSources, AFinalAddressOutsideTheDnsIsTheOriginalsMailbox) {
+  auto report = [](const std::string& final_recipient) {
+    return classify(
+        "From: Internet Mail Delivery <postmaster@kestrel.test>\nTo: riley@seller.test\n"
+        "Subject: Delivery Notification: Delivery has failed\nMIME-version: 1.0\n"
+        "Content-type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
+        "--b\nContent-type: text/plain; charset=us-ascii\n\n"
+        "Your message cannot be delivered to the following recipients:\n\n"
+        "  Recipient address: " + final_recipient + "\n  Original address: j.molnar@kestrel.test\n  Reason: Over quota\n\n"
+        "--b\nContent-type: message/DELIVERY-STATUS\n\n"
+        "Reporting-MTA: dns;ms1.kestrel.test (ims-ms-daemon)\n\n"
+        "Action: failed\nStatus: 5.2.2 (Over quota)\nOriginal-recipient: rfc822;j.molnar@kestrel.test\n"
+        "Final-recipient: rfc822;" + final_recipient + "\n\n--b--\n");
+  };
+  const auto store = report("jmolnar@ims-ms-daemon");
+  ASSERT_EQ(store.records.size(), 1u) << store.error;
+  EXPECT_EQ(store.records[0].recipient, "j.molnar@kestrel.test");
+  EXPECT_EQ(store.records[0].sent_to, "");
+  EXPECT_EQ(store.records[0].reason, "mailboxfull");
+  const auto alias = report("jm@mail.kestrel.test");
+  ASSERT_EQ(alias.records.size(), 1u) << alias.error;
+  EXPECT_EQ(alias.records[0].recipient, "jm@mail.kestrel.test");
+  EXPECT_EQ(alias.records[0].sent_to, "j.molnar@kestrel.test");
 }

@@ -204,6 +204,8 @@ TEST(SmtpReply, TemporaryRefusalsOfTheProbeAreAboutUs) {
   EXPECT_EQ(classify("503 5.5.1 Invalid command: Command not allowed at this point.\r\n"), RcptOutcome::RefusedUs);
   // A closing server's 421 is no limit a new transaction lifts.
   EXPECT_FALSE(tooManyRecipients(*parseSmtpReply("421 4.5.3 Too many recipients\r\n")));
+  // Cox blocks the sending IP for too many invalid recipients (its postmaster page): not this one.
+  EXPECT_EQ(classify("452 source IP rejected. Too many invalid recipients\r\n", "mx.east.cox.net"), RcptOutcome::RefusedUs);
 }
 
 // Microsoft's restrictions of a mailbox or group to internal or listed senders (Exchange Online's
