@@ -163,10 +163,16 @@ Decision decide(const Evidence& e) {
   // status, X.1.x, which no greeting gives: a reply to RCPT whose notice names the connection
   // elsewhere, as for DATA above. Not RFC 7504's 521, "does not accept mail", which a host may
   // give as its greeting.)
+  // A permanent refusal whose words name nothing is of our client whatever general meaning the
+  // status has ("554 5.7.1 Your host does not exist in DNS": 5.7.1 alone reads a policy); not when
+  // the status says the failure was temporary, against the reply code.
+  const bool temporary = !e.reply.empty() ? e.reply[0] == '4' : !status.empty() && status[0] == '4';
+  const bool wordless = !code.empty() && reason == code && (text.empty() || text == "onhold") &&
+                        !(!status.empty() && status[0] == '4');
   if (command == "CONN" && !(e.reply.empty() && status.empty()) && !addressing &&
-      in({"", "onhold", "userunknown", "hostunknown", "hasmoved", "suspend", "mailboxfull", "exceedlimit", "filtered"},
-         reason)) {
-    const bool temporary = !e.reply.empty() ? e.reply[0] == '4' : !status.empty() && status[0] == '4';
+      (in({"", "onhold", "userunknown", "hostunknown", "hasmoved", "suspend", "mailboxfull", "exceedlimit", "filtered"},
+          reason) ||
+       (wordless && !temporary))) {
     changed(temporary ? "systemerror" : "blocked",
             std::string("answered to the connection, before any address: about no mailbox but ") +
                 (temporary ? "the server's state" : "our client"));

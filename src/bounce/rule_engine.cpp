@@ -102,24 +102,37 @@ bool domainHolds(const std::vector<std::string>& suffixes, const Evidence& e) {
   return std::any_of(suffixes.begin(), suffixes.end(), [&](const std::string& s) { return isOrUnder(d, s); });
 }
 
+// The sentence of a one-line text that holds [at, to): a sentence ends at ". ", "! ", "? " or "; ".
+static std::pair<size_t, size_t> sentenceAround(const std::string& text, size_t at, size_t to) {
+  size_t begin = 0, end = text.size();
+  for (const char* stop : {". ", "! ", "? ", "; "}) {
+    if (const size_t b = text.rfind(stop, at); b != std::string::npos && b + 2 > begin && b < at) begin = b + 2;
+    if (const size_t e = text.find(stop, to); e != std::string::npos && e < end) end = e;
+  }
+  return {begin, end};
+}
+
 bool wordsMatch(const WordingRule& r, const std::string& text) {
   if (!r.unless.empty() && !r.unless_in_sentence && std::regex_search(text, r.unless_re)) return false;
-  if (r.kind == "phrase") return text.find(r.match) != std::string::npos;
+  // A match holds unless the unless words are in its own sentence (unless_in: sentence).
+  const auto holdsAt = [&](size_t at, size_t to) {
+    if (!r.unless_in_sentence) return true;
+    const auto [begin, end] = sentenceAround(text, at, to);
+    return !std::regex_search(text.begin() + static_cast<std::ptrdiff_t>(begin),
+                              text.begin() + static_cast<std::ptrdiff_t>(end), r.unless_re);
+  };
+  if (r.kind == "phrase") {
+    for (size_t at = text.find(r.match); at != std::string::npos; at = text.find(r.match, at + 1))
+      if (holdsAt(at, at + r.match.size())) return true;
+    return false;
+  }
   if (!r.literals.empty() &&
       std::none_of(r.literals.begin(), r.literals.end(), [&](const std::string& w) { return text.find(w) != std::string::npos; }))
     return false;
   if (!r.unless_in_sentence) return std::regex_search(text, r.re);
-  // Each match, with the unless words looked for in its own sentence (the text is one line: a
-  // sentence ends at ". ", "! ", "? " or "; ").
   for (auto it = std::sregex_iterator(text.begin(), text.end(), r.re); it != std::sregex_iterator(); ++it) {
-    const size_t at = static_cast<size_t>(it->position(0)), to = at + static_cast<size_t>(it->length(0));
-    size_t begin = 0, end = text.size();
-    for (const char* stop : {". ", "! ", "? ", "; "}) {
-      if (const size_t b = text.rfind(stop, at); b != std::string::npos && b + 2 > begin && b < at) begin = b + 2;
-      if (const size_t e = text.find(stop, to); e != std::string::npos && e < end) end = e;
-    }
-    if (!std::regex_search(text.begin() + static_cast<std::ptrdiff_t>(begin), text.begin() + static_cast<std::ptrdiff_t>(end), r.unless_re))
-      return true;
+    const size_t at = static_cast<size_t>(it->position(0));
+    if (holdsAt(at, at + static_cast<size_t>(it->length(0)))) return true;
   }
   return false;
 }

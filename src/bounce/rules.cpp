@@ -406,8 +406,8 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
         continue;
       }
     }
-    if (!unlessIn.empty() && (unlessIn != "sentence" || r.kind != "regex" || r.unless.empty())) {
-      errors.push_back(where + "unless_in: only 'sentence', for a regex rule with an unless");
+    if (!unlessIn.empty() && (unlessIn != "sentence" || r.unless.empty())) {
+      errors.push_back(where + "unless_in: only 'sentence', for a rule with an unless");
       continue;
     }
     if (!r.unless.empty()) {

@@ -1334,6 +1334,26 @@ TEST(BounceSources, AStatusCodeIsNoHostName) {
   EXPECT_FALSE(other.hard);
 }
 
+// The general words of a dead mailbox or domain ("does not exist", "host not found", "no such
+// domain") are about whatever their sentence names. A sentence that names the client's HELO
+// name, its host or reverse DNS, our sender or "your" host or domain is a refusal of us (Haraka's
+// helo.checks: "HELO host has no forward DNS match", index.js:434), whatever stage it came at.
+TEST(BounceSources, GeneralDeadWordsAboutTheClientAreNoDeadMailbox) {
+  for (const char* reply : {"550 5.7.1 HELO host does not exist", "550 5.7.1 Client host does not exist",
+                            "550 5.7.1 Your domain does not exist", "550 5.7.1 Sender host not found",
+                            "550 5.7.1 Reverse DNS for your IP: no such domain"}) {
+    auto r = read("kim@globex.test", "5.7.1", reply, "failed", "RCPT");
+    EXPECT_FALSE(r.hard) << reply << " read " << r.reason << " by " << r.rule;
+  }
+  // The recipient's own dead mailbox or domain still is one, and a word about us in another
+  // sentence of the reply does not change that.
+  EXPECT_TRUE(read("kim@globex.test", "5.1.1", "550 5.1.1 Mailbox does not exist", "failed", "RCPT").hard);
+  EXPECT_TRUE(read("kim@globex.test", "5.1.2", "550 5.1.2 Domain does not exist", "failed", "RCPT").hard);
+  auto apart = read("kim@globex.test", "5.1.1", "550 5.1.1 Recipient does not exist. Sender: someone@seller.test", "failed", "RCPT");
+  EXPECT_EQ(apart.reason, "userunknown");
+  EXPECT_TRUE(apart.hard);
+}
+
 // Providers' own pages, twenty-second lookup (docs/bounce-sources.md).
 TEST(BounceSources, ProvidersPagesTwentySecondLookup) {
   // IONOS: "550 Requested action not taken: mailbox unavailable: The email address does not exist".
