@@ -486,6 +486,7 @@ bool readDsn(const MimeView& v, Classification& out) {
   for (size_t i = 0; i < records.size(); ++i) {
     auto& r = records[i];
     bool lmtp = false;
+    if (!human.empty()) r.diagnostic = sendmailWholeReply(human, r.diagnostic);
     if (r.smtp_command.empty()) r.smtp_command = findCommand(r.diagnostic);
     if (r.smtp_command.empty()) r.smtp_command = wholeCommand;
     // The paragraph of the human text that names this recipient. Not for an address that several

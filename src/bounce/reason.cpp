@@ -59,6 +59,15 @@ std::string reasonFromStatus(const std::string& status) {
   return f->reason;
 }
 
+// Whether a server's reply speaks of a mailbox or an address: the words, or an address in angle
+// brackets (RFC 5321 4.1.2's path).
+static bool speaksOfAMailbox(const std::string& words) {
+  static const std::regex re(
+      R"(\b(?:recipients?|mailbox(?:es)?|users?|addressee|accounts?|address(?:es)?)\b|<[^<>@\s]+@[^<>\s]+>)",
+      std::regex::icase);
+  return std::regex_search(words, re);
+}
+
 Decision decide(const Evidence& e) {
   const auto set = activeRules();
   const std::string act = asciiLower(e.action);
@@ -252,7 +261,14 @@ Decision decide(const Evidence& e) {
   // So does a status an MTA's template writes for the rule's words (over_status: Haraka's 5.1.2
   // for a plugin's "No MX for"): it says no more than the words.
   const bool wordsSayNotEnough = rule && rule->hard_stated && !rule->hard && recipientReason(rule->reason);
-  const bool statusEvidence = fact && fact->hard && !(wordsSayNotEnough && (e.words_status || rule->over_status));
+  // Sendmail writes 5.1.1 for every bare 550 to RCPT (usersmtp.c, derived_statuses), but RFC 5321
+  // 4.2.2 gives 550 for a mailbox not found, no access, or a policy refusal alike: its 5.1.1 says a
+  // mailbox is dead only when the server's words speak of a mailbox or an address at all ("550
+  // <x> recipient rejected", "550 mailbox unavailable"), not when they name something else ("550
+  // Sender did not verify", Exim's manual; "550 I don't take more than 20 RCPTs").
+  const bool derivedWithoutMailbox = e.words_status && e.reply == "550" && !recipientReason(text) && !speaksOfAMailbox(e.text);
+  const bool statusEvidence =
+      fact && fact->hard && !derivedWithoutMailbox && !(wordsSayNotEnough && (e.words_status || rule->over_status));
   // A provider's own meaning of its words (a rule scoped to its hosts) holds for its own replies:
   // the answering host, the recipient's domain, or the reporting MTA when no other host answered
   // (Outlook.com reporting its own mailbox) is the provider's, not a reporting relay alone (an
@@ -288,6 +304,12 @@ Decision decide(const Evidence& e) {
                                 ", not the recipient's domain: a host on the way (it may be the sending side's relay)");
   const bool hard = act != "delayed" && permanent && evidence && recipientReason(reason) && !contradicted && !conflicting &&
                     !(rule && rule->temporary) && otherHost.empty();
+  // The status was all that named a dead mailbox, and it was the reporting MTA's guess: undecided.
+  if (!hard && derivedWithoutMailbox && reason == code && (text.empty() || text == "onhold") && recipientReason(reason) && permanent) {
+    changed("onhold", "the status " + status + " is the reporting MTA's reading of a bare 550, which RFC 5321 "
+                      "gives for a policy refusal too, and the words speak of no mailbox: undecided");
+    return {reason, hard, rule ? rule->id : std::string(), steps, text};
+  }
   // Why a dead-address reading stays soft, the first cause that holds.
   if (recipientReason(reason) && !hard)
     steps.push_back(act == "delayed" ? "soft: a delay notice, not a final failure"

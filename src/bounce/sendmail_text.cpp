@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <regex>
+#include <sstream>
 
+#include "bounce/bounce_text.hpp"
 #include "bounce/reason.hpp"
 #include "safetynet/core/text.hpp"
 
@@ -83,6 +85,31 @@ std::string sendmailTranscriptLines(const std::string& human, const std::string&
     at = lineEnd;
   }
   return out;
+}
+
+std::string sendmailWholeReply(const std::string& human, const std::string& diagnostic) {
+  const std::string first = trim(diagnostic);
+  const auto replyLine = [&](const std::string& l) {  // "NNN-..." or "NNN ..." of the same code
+    return l.size() >= 4 && l.compare(0, 3, first, 0, 3) == 0 && (l[3] == '-' || l[3] == ' ');
+  };
+  if (first.size() < 4 || first[3] != '-' || !std::all_of(first.begin(), first.begin() + 3, [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) != 0;
+      }))
+    return diagnostic;
+  std::istringstream in(human);
+  std::string line, whole;
+  while (std::getline(in, line)) {
+    const size_t at = line.find("<<< ");
+    const std::string reply = at == std::string::npos ? std::string() : trim(line.substr(at + 4));
+    if (whole.empty()) {
+      if (reply == first) whole = first;
+      continue;
+    }
+    if (!replyLine(reply)) break;
+    whole += " " + reply;
+    if (reply[3] == ' ') return whole;  // the reply's last line
+  }
+  return diagnostic;
 }
 
 // Sendmail's failure list puts the address on a line of its own and under it, indented,

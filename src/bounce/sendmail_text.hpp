@@ -25,6 +25,12 @@ std::string sendmailTranscriptLines(const std::string& human, const std::string&
 // savemail.c:975-995), or "".
 std::string sendmailExpandedFrom(const std::string& lowerText, const std::string& recipient);
 
+// Sendmail keeps only the first line of a multi-line reply as the Diagnostic-Code ("550-Callout
+// verification failed:", usersmtp.c reply(): "first line of real reply -- ignore rest"); its
+// transcript has every line ("<<< 550-...", "<<< 550 ..."). The whole reply, its lines joined by a
+// space, when `diagnostic` is such a first line and the transcript holds it; else `diagnostic`.
+std::string sendmailWholeReply(const std::string& human, const std::string& diagnostic);
+
 // Sendmail divides its notice under lines such as "   ----- The following addresses had permanent
 // fatal errors -----", "... transient non-fatal errors -----", "... successful delivery
 // notifications -----" and "   ----- Transcript of session follows -----" (savemail.c:969-1112):

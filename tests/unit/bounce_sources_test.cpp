@@ -1334,6 +1334,62 @@ TEST(BounceSources, AStatusCodeIsNoHostName) {
   EXPECT_FALSE(other.hard);
 }
 
+// Sendmail's DSN for a remote reply: Status from the reply's own enhanced code, or, for a bare
+// code at RCPT, Sendmail's table (550 -> 5.1.1, usersmtp.c); Diagnostic-Code the reply's first
+// line only (usersmtp.c reply(): "first line of real reply -- ignore rest"), the transcript every
+// line.
+static Classification sendmailDsn(const std::string& status, const std::string& diagnostic, const std::string& transcript) {
+  return classify(
+      "From: Mail Delivery Subsystem <MAILER-DAEMON@mail.seller.test>\nTo: riley@seller.test\n"
+      "Subject: Returned mail: see transcript for details\nMIME-Version: 1.0\n"
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"S\"\n\n--S\n"
+      "Content-Type: text/plain\n\n   ----- The following addresses had permanent fatal errors -----\n"
+      "<kim@globex.test>\n    (reason: " + diagnostic + ")\n\n   ----- Transcript of session follows -----\n"
+      "... while talking to mx.globex.test.:\n>>> RCPT To:<kim@globex.test>\n" + transcript +
+      "\n--S\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.seller.test\n\n"
+      "Final-Recipient: RFC822; kim@globex.test\nAction: failed\nStatus: " + status +
+      "\nRemote-MTA: DNS; mx.globex.test\nDiagnostic-Code: SMTP; " + diagnostic + "\n\n--S--\n");
+}
+
+// RFC 5321 4.2.2 gives 550 for a mailbox not found, no access, or a policy refusal alike, and
+// Sendmail writes 5.1.1 for every bare 550 to RCPT: that status says the mailbox is dead only when
+// the server's words speak of a mailbox or an address. Exim's manual's example ACLs refuse with
+// "Sender did not verify" and "I don't take more than 20 RCPTs" (spec.xfpt, "ACL examples").
+TEST(BounceSources, SendmailsStatusForABare550IsNoDeadMailboxWhenTheWordsAreAboutSomethingElse) {
+  for (const char* words : {"550 Sender did not verify", "550 I don't take more than 20 RCPTs"}) {
+    const auto c = sendmailDsn("5.1.1", words, std::string("<<< ") + words +
+                                                   "\n550 5.1.1 <kim@globex.test>... User unknown\n");
+    ASSERT_EQ(c.records.size(), 1u) << c.error;
+    EXPECT_FALSE(c.records[0].hard) << words << " read " << c.records[0].reason;
+    EXPECT_EQ(c.records[0].reason, "onhold") << words;  // undecided: no dead mailbox named
+  }
+  // Words about the recipient's mailbox keep Sendmail's reading (Microsoft's stock reply).
+  const auto mailbox = sendmailDsn("5.1.1", "550 Requested action not taken: mailbox unavailable",
+                                   "<<< 550 Requested action not taken: mailbox unavailable\n"
+                                   "550 5.1.1 <kim@globex.test>... User unknown\n");
+  ASSERT_EQ(mailbox.records.size(), 1u) << mailbox.error;
+  EXPECT_TRUE(mailbox.records[0].hard);
+}
+
+// The rest of a multi-line reply is in the transcript: an Exim recipient callout's "550-Callout
+// verification failed:" is followed by the next server's "550 5.1.1 ... User unknown".
+TEST(BounceSources, SendmailsFirstLineOfAReplyIsReadWithTheRestFromItsTranscript) {
+  const auto c = sendmailDsn(
+      "5.1.1", "550-Callout verification failed:",
+      "<<< 550-Callout verification failed:\n<<< 550 550 5.1.1 <kim@globex.test>: Recipient address rejected: User unknown"
+      " in local recipient table\n550 5.1.1 <kim@globex.test>... User unknown\n");
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].diagnostic,
+            "550-Callout verification failed: 550 550 5.1.1 <kim@globex.test>: Recipient address rejected: User "
+            "unknown in local recipient table");
+  EXPECT_EQ(c.records[0].reason, "userunknown");
+  EXPECT_TRUE(c.records[0].hard);
+  // A first line the transcript does not hold stays as it is.
+  const auto alone = sendmailDsn("5.7.1", "550-5.7.1 Go away", "<<< 550 5.7.1 Something else\n");
+  ASSERT_EQ(alone.records.size(), 1u) << alone.error;
+  EXPECT_EQ(alone.records[0].diagnostic, "550-5.7.1 Go away");
+}
+
 // The general words of a dead mailbox or domain ("does not exist", "host not found", "no such
 // domain") are about whatever their sentence names. A sentence that names the client's HELO
 // name, its host or reverse DNS, our sender or "your" host or domain is a refusal of us (Haraka's
