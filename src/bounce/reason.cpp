@@ -81,7 +81,11 @@ Decision decide(const Evidence& e) {
   // A first rule whose words name nothing (`onhold`: a frame such as Yahoo's "dd Sorry, your
   // message to X cannot be delivered.", whose next sentence names the cause) gives the reason to
   // the next rule that holds and names one; hard or soft is still decided by the first rule.
-  const auto naming = std::find_if(matched.begin(), matched.end(), [](const WordingRule* r) { return r->reason != "onhold"; });
+  // (Not a phrase inside the first rule's own words: "undeliverable address" in Postfix's "address
+  // rejected: undeliverable address:", whose cause is the reply it quotes after them.)
+  const auto naming = std::find_if(matched.begin(), matched.end(), [&](const WordingRule* r) {
+    return r->reason != "onhold" && !(r->kind == "phrase" && rule->match.find(r->match) != std::string::npos);
+  });
   std::string text = !rule ? std::string() : rule->reason == "onhold" && naming != matched.end() ? (*naming)->reason : rule->reason;
   // Retries that ran out on a mailbox's state ("452 4.2.2 user is over quota: retry timeout
   // exceeded"): the state is why the message never arrived, and tells the rep more than "expired"

@@ -98,6 +98,24 @@ std::optional<std::string> wordsStatus(const RuleSet& set, const BounceRecord& r
   return !own.empty() && own[0] == r.status[0] ? own : std::string();
 }
 
+// Postfix's address verification quotes the probe's result after its own words, "<a>: Recipient
+// address rejected: undeliverable address: host mx.b[...] said: 550 5.7.1 Permission denied", and
+// writes x.1.1 for the refusal whatever the probe's cause (smtpd_check.c, "4.1.1" in both
+// branches). The quoted server reply is the evidence, as Postfix's own report of it would be: its
+// words, and its status or, with none, X.0.0 (smtp_chat.c). Unset when the words quote no
+// server's reply (a local result, "unknown user: x", keeps the x.1.1).
+struct QuotedReply {
+  std::string status, words;
+};
+std::optional<QuotedReply> verifiedReply(const std::string& diagnostic) {
+  static const std::regex re(
+      R"(rejected: (?:undeliverable|unverified) address: .*?\bsaid: (([245])\d\d[ -]\s*(?:([245]\.\d{1,3}\.\d{1,3})(?![\d.]))?.*))",
+      std::regex::icase);
+  std::smatch m;
+  if (!std::regex_search(diagnostic, m, re)) return std::nullopt;
+  return QuotedReply{m[3].matched ? m[3].str() : m[2].str() + ".0.0", m[1].str()};
+}
+
 bool deadAddressReason(const std::string& r) {
   return r == "userunknown" || r == "hostunknown" || r == "hasmoved" || r == "notaccept";
 }
@@ -134,6 +152,10 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx, std::strin
   // than the reporting MTA's reading of its bare code (Sendmail's 5.1.3 for any 553 to RCPT): the
   // server's status is the evidence.
   if (e.words_status && !e.words_status->empty()) e.status = *e.words_status;
+  if (const auto quoted = verifiedReply(r.diagnostic); quoted && !e.status.empty() && quoted->status[0] == e.status[0]) {
+    e.status = quoted->status;
+    e.text = quoted->words;
+  }
   e.lmtp = ctx.lmtp;
   e.remote_named = !ctx.remote_mta.empty();
   r.remote_host = answeringHost(r, ctx);

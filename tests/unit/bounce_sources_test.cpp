@@ -1390,6 +1390,31 @@ TEST(BounceSources, SendmailsFirstLineOfAReplyIsReadWithTheRestFromItsTranscript
   EXPECT_EQ(alone.records[0].diagnostic, "550-5.7.1 Go away");
 }
 
+// Postfix's reject_unverified_recipient quotes the probe's result after "undeliverable address:"
+// and writes x.1.1 whatever its cause (smtpd_check.c): the quoted server reply is the evidence,
+// its words and its own status (Cyrus's "550 5.7.1 Permission denied" for a mailbox whose ACL
+// refuses outside posters, lmtpd.c), or X.0.0 for a bare one, as Postfix's own report of it.
+TEST(BounceSources, PostfixsAddressVerificationIsReadByTheReplyItQuotes) {
+  const std::string frame = "550 5.1.1 <kim@globex.test>: Recipient address rejected: undeliverable address: ";
+  auto policy = readFrom("mx.globex.test", "kim@globex.test", "5.1.1",
+                         frame + "host imap.globex.test[10.0.0.4] said: 550 5.7.1 Permission denied (in reply to RCPT TO command)",
+                         "RCPT");
+  EXPECT_EQ(policy.reason, "policyviolation");
+  EXPECT_FALSE(policy.hard);
+  EXPECT_FALSE(readFrom("mx.globex.test", "kim@globex.test", "5.1.1",
+                        frame + "host imap.globex.test[10.0.0.4] said: 550 Mailbox unavailable", "RCPT")
+                   .hard);
+  // A dead mailbox quoted, with its status or in words that say so, is one; so is Postfix's local
+  // result, which quotes no server.
+  EXPECT_TRUE(readFrom("mx.globex.test", "kim@globex.test", "5.1.1",
+                       frame + "host imap.globex.test[10.0.0.4] said: 550 5.1.1 <kim@globex.test>: User unknown", "RCPT")
+                  .hard);
+  EXPECT_TRUE(readFrom("mx.globex.test", "kim@globex.test", "5.1.1",
+                       frame + "host imap.globex.test[10.0.0.4] said: 550 No such user here", "RCPT")
+                  .hard);
+  EXPECT_TRUE(readFrom("mx.globex.test", "kim@globex.test", "5.1.1", frame + "unknown user: \"kim\"", "RCPT").hard);
+}
+
 // The general words of a dead mailbox or domain ("does not exist", "host not found", "no such
 // domain") are about whatever their sentence names. A sentence that names the client's HELO
 // name, its host or reverse DNS, our sender or "your" host or domain is a refusal of us (Haraka's
