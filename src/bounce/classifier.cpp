@@ -380,6 +380,8 @@ std::string actualRecipient(const std::string& value, const std::string& recipie
   return actual;
 }
 
+bool sameOrganization(const std::string& a, const std::string& b);
+
 bool readDsn(const MimeView& v, Classification& out) {
   std::vector<const MimeLeaf*> sources;
   for (const auto& l : v.leaves)
@@ -487,6 +489,13 @@ bool readDsn(const MimeView& v, Classification& out) {
     auto& r = records[i];
     bool lmtp = false;
     if (!human.empty()) r.diagnostic = sendmailWholeReply(human, r.diagnostic);
+    // Sendmail's own "550 Host unknown" (EX_NOHOST) names the host whose lookup failed only in the
+    // transcript's line for the recipient, "<a@b>... Host unknown (Name server: relay.x: host not
+    // found)" (err.c); with a SMART_HOST that host is the sending side's relay. Taken when it is a
+    // host of the reporting MTA's own organization: then the recipient's domain was never looked up.
+    if (!human.empty() && times[reported[i]] == 1 && contains(asciiLower(r.diagnostic), "host unknown"))
+      if (const std::string line = sendmailNameServerLine(human, reported[i]); !line.empty())
+        if (const std::string host = nameServerHost(line); sameOrganization(host, reportingMta)) r.diagnostic = line;
     if (r.smtp_command.empty()) r.smtp_command = findCommand(r.diagnostic);
     if (r.smtp_command.empty()) r.smtp_command = wholeCommand;
     // The paragraph of the human text that names this recipient. Not for an address that several

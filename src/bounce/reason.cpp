@@ -60,12 +60,15 @@ std::string reasonFromStatus(const std::string& status) {
 }
 
 // Whether a server's reply speaks of a mailbox or an address: the words, or an address in angle
-// brackets (RFC 5321 4.1.2's path).
+// brackets (RFC 5321 4.1.2's path). Not ours: "your FROM address", "sender address", "your account".
 static bool speaksOfAMailbox(const std::string& words) {
+  static const std::regex ours(
+      R"(\b(?:your|sender'?s?|from|return|envelope)\s+(?:e-?mail\s+)?(?:address(?:es)?|accounts?|users?|mailbox(?:es)?)\b)",
+      std::regex::icase);
   static const std::regex re(
       R"(\b(?:recipients?|mailbox(?:es)?|users?|addressee|accounts?|address(?:es)?)\b|<[^<>@\s]+@[^<>\s]+>)",
       std::regex::icase);
-  return std::regex_search(words, re);
+  return std::regex_search(std::regex_replace(words, ours, " "), re);
 }
 
 Decision decide(const Evidence& e) {

@@ -112,6 +112,22 @@ std::string sendmailWholeReply(const std::string& human, const std::string& diag
   return diagnostic;
 }
 
+std::string sendmailNameServerLine(const std::string& human, const std::string& recipient) {
+  std::istringstream in(human);
+  const std::string named = "<" + asciiLower(recipient) + ">... ";
+  for (std::string line; std::getline(in, line);) {
+    const std::string ll = asciiLower(line);
+    if (contains(ll, named) && contains(ll, "(name server: ") && ll.rfind("<<< ", 0) != 0) return trim(line);
+  }
+  return {};
+}
+
+std::string nameServerHost(const std::string& line) {
+  static const std::regex re(R"(\(name server: ([^\s:()]+): host not found\))", std::regex::icase);
+  std::smatch m;
+  return std::regex_search(line, m, re) ? asciiLower(m[1].str()) : std::string();
+}
+
 // Sendmail's failure list puts the address on a line of its own and under it, indented,
 // "    (reason: ...)" and "    (expanded from: <alias>)" (savemail.c:975-995): the alias, or "".
 std::string sendmailExpandedFrom(const std::string& lowerText, const std::string& recipient) {

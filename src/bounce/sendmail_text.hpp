@@ -31,6 +31,12 @@ std::string sendmailExpandedFrom(const std::string& lowerText, const std::string
 // space, when `diagnostic` is such a first line and the transcript holds it; else `diagnostic`.
 std::string sendmailWholeReply(const std::string& human, const std::string& diagnostic);
 
+// The transcript's line for the recipient where Sendmail names the host whose lookup failed,
+// "550 5.1.2 <a@b>... Host unknown (Name server: mx.b: host not found)" (err.c), trimmed; or "".
+std::string sendmailNameServerLine(const std::string& human, const std::string& recipient);
+// The host such a line names ("mx.b"), lower case, or "".
+std::string nameServerHost(const std::string& line);
+
 // Sendmail divides its notice under lines such as "   ----- The following addresses had permanent
 // fatal errors -----", "... transient non-fatal errors -----", "... successful delivery
 // notifications -----" and "   ----- Transcript of session follows -----" (savemail.c:969-1112):

@@ -1338,17 +1338,18 @@ TEST(BounceSources, AStatusCodeIsNoHostName) {
 // code at RCPT, Sendmail's table (550 -> 5.1.1, usersmtp.c); Diagnostic-Code the reply's first
 // line only (usersmtp.c reply(): "first line of real reply -- ignore rest"), the transcript every
 // line.
-static Classification sendmailDsn(const std::string& status, const std::string& diagnostic, const std::string& transcript) {
+static Classification sendmailDsn(const std::string& status, const std::string& diagnostic, const std::string& transcript,
+                                  const std::string& remote = "mx.globex.test") {
   return classify(
       "From: Mail Delivery Subsystem <MAILER-DAEMON@mail.seller.test>\nTo: riley@seller.test\n"
       "Subject: Returned mail: see transcript for details\nMIME-Version: 1.0\n"
       "Content-Type: multipart/report; report-type=delivery-status; boundary=\"S\"\n\n--S\n"
       "Content-Type: text/plain\n\n   ----- The following addresses had permanent fatal errors -----\n"
-      "<kim@globex.test>\n    (reason: " + diagnostic + ")\n\n   ----- Transcript of session follows -----\n"
-      "... while talking to mx.globex.test.:\n>>> RCPT To:<kim@globex.test>\n" + transcript +
-      "\n--S\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.seller.test\n\n"
-      "Final-Recipient: RFC822; kim@globex.test\nAction: failed\nStatus: " + status +
-      "\nRemote-MTA: DNS; mx.globex.test\nDiagnostic-Code: SMTP; " + diagnostic + "\n\n--S--\n");
+      "<kim@globex.test>\n    (reason: " + diagnostic + ")\n\n   ----- Transcript of session follows -----\n" +
+      (remote == "mx.globex.test" ? "... while talking to mx.globex.test.:\n>>> RCPT To:<kim@globex.test>\n" : "") +
+      transcript + "\n--S\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.seller.test\n\n"
+      "Final-Recipient: RFC822; kim@globex.test\nAction: failed\nStatus: " + status + "\nRemote-MTA: DNS; " + remote +
+      "\nDiagnostic-Code: SMTP; " + diagnostic + "\n\n--S--\n");
 }
 
 // RFC 5321 4.2.2 gives 550 for a mailbox not found, no access, or a policy refusal alike, and
@@ -1356,7 +1357,7 @@ static Classification sendmailDsn(const std::string& status, const std::string& 
 // the server's words speak of a mailbox or an address. Exim's manual's example ACLs refuse with
 // "Sender did not verify" and "I don't take more than 20 RCPTs" (spec.xfpt, "ACL examples").
 TEST(BounceSources, SendmailsStatusForABare550IsNoDeadMailboxWhenTheWordsAreAboutSomethingElse) {
-  for (const char* words : {"550 Sender did not verify", "550 I don't take more than 20 RCPTs"}) {
+  for (const char* words : {"550 Sender did not verify", "550 I don't take more than 20 RCPTs", "550 Cannot check your FROM address"}) {
     const auto c = sendmailDsn("5.1.1", words, std::string("<<< ") + words +
                                                    "\n550 5.1.1 <kim@globex.test>... User unknown\n");
     ASSERT_EQ(c.records.size(), 1u) << c.error;
@@ -1413,6 +1414,42 @@ TEST(BounceSources, PostfixsAddressVerificationIsReadByTheReplyItQuotes) {
                        frame + "host imap.globex.test[10.0.0.4] said: 550 No such user here", "RCPT")
                   .hard);
   EXPECT_TRUE(readFrom("mx.globex.test", "kim@globex.test", "5.1.1", frame + "unknown user: \"kim\"", "RCPT").hard);
+}
+
+// Haraka's mail_from.is_resolvable refuses our sender's domain ("No MX for your FROM address",
+// "No valid MX for your FROM address", "550 5.7.27 Null MX: <domain> does not send mail",
+// index.js:84,98,149), at RCPT with delay_deny; RFC 7505 gives 5.7.27 to a sender's null MX only.
+TEST(BounceSources, RefusalsOfOurSendersDomainAreNoDeadRecipient) {
+  const auto nomx = sendmailDsn("5.1.1", "550 No MX for your FROM address",
+                                "<<< 550 No MX for your FROM address\n550 5.1.1 <kim@globex.test>... User unknown\n");
+  ASSERT_EQ(nomx.records.size(), 1u) << nomx.error;
+  EXPECT_EQ(nomx.records[0].reason, "rejected");
+  EXPECT_FALSE(nomx.records[0].hard);
+  auto nullmx = read("kim@globex.test", "5.7.27", "550 5.7.27 Null MX: seller.test does not send mail", "failed", "RCPT");
+  EXPECT_EQ(nullmx.reason, "rejected");
+  EXPECT_FALSE(nullmx.hard);
+  // The recipient's own null MX (5.1.10) is still a domain that takes no mail.
+  auto theirs = read("kim@globex.test", "5.1.10", "556 5.1.10 Recipient address rejected: Domain globex.test does not accept mail (nullMX)", "failed", "RCPT");
+  EXPECT_EQ(theirs.reason, "notaccept");
+  EXPECT_TRUE(theirs.hard);
+}
+
+// Sendmail's own "550 Host unknown" names the host it looked up only in the transcript, "... Host
+// unknown (Name server: relay: host not found)" (err.c); with a SMART_HOST that is our relay.
+TEST(BounceSources, AFailedLookupOfOurOwnRelayIsNoDeadDomain) {
+  // (Sendmail's own failure: no session, the host it looked up as Remote-MTA.)
+  const auto notice = [](const std::string& host) {
+    return sendmailDsn("5.1.2", "550 Host unknown",
+                       "550 5.1.2 <kim@globex.test>... Host unknown (Name server: " + host + ": host not found)\n", host);
+  };
+  const auto relay = notice("smtp-relay.seller.test");
+  ASSERT_EQ(relay.records.size(), 1u) << relay.error;
+  EXPECT_EQ(relay.records[0].reason, "networkerror");
+  EXPECT_FALSE(relay.records[0].hard);
+  const auto dead = notice("globex.test");
+  ASSERT_EQ(dead.records.size(), 1u) << dead.error;
+  EXPECT_EQ(dead.records[0].reason, "hostunknown");
+  EXPECT_TRUE(dead.records[0].hard);
 }
 
 // The general words of a dead mailbox or domain ("does not exist", "host not found", "no such
