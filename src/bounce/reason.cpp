@@ -60,10 +60,11 @@ std::string reasonFromStatus(const std::string& status) {
 }
 
 // Whether a server's reply speaks of a mailbox or an address: the words, or an address in angle
-// brackets (RFC 5321 4.1.2's path). Not ours: "your FROM address", "sender address", "your account".
+// brackets (RFC 5321 4.1.2's path). Not ours: "your FROM address", "sender address", "your account";
+// nor a count of them ("too many recipients from your IP": a limit on us).
 static bool speaksOfAMailbox(const std::string& words) {
   static const std::regex ours(
-      R"(\b(?:your|sender'?s?|from|return|envelope)\s+(?:e-?mail\s+)?(?:address(?:es)?|accounts?|users?|mailbox(?:es)?)\b)",
+      R"(\b(?:your|sender'?s?|from|return|envelope)\s+(?:e-?mail\s+)?(?:address(?:es)?|accounts?|users?|mailbox(?:es)?)\b|too many (?:recipients|users|addresses)\b)",
       std::regex::icase);
   static const std::regex re(
       R"(\b(?:recipients?|mailbox(?:es)?|users?|addressee|accounts?|address(?:es)?)\b|<[^<>@\s]+@[^<>\s]+>)",
@@ -84,11 +85,7 @@ Decision decide(const Evidence& e) {
   // A first rule whose words name nothing (`onhold`: a frame such as Yahoo's "dd Sorry, your
   // message to X cannot be delivered.", whose next sentence names the cause) gives the reason to
   // the next rule that holds and names one; hard or soft is still decided by the first rule.
-  // (Not a phrase inside the first rule's own words: "undeliverable address" in Postfix's "address
-  // rejected: undeliverable address:", whose cause is the reply it quotes after them.)
-  const auto naming = std::find_if(matched.begin(), matched.end(), [&](const WordingRule* r) {
-    return r->reason != "onhold" && !(r->kind == "phrase" && rule->match.find(r->match) != std::string::npos);
-  });
+  const auto naming = std::find_if(matched.begin(), matched.end(), [](const WordingRule* r) { return r->reason != "onhold"; });
   std::string text = !rule ? std::string() : rule->reason == "onhold" && naming != matched.end() ? (*naming)->reason : rule->reason;
   // Retries that ran out on a mailbox's state ("452 4.2.2 user is over quota: retry timeout
   // exceeded"): the state is why the message never arrived, and tells the rep more than "expired"
@@ -181,10 +178,11 @@ Decision decide(const Evidence& e) {
   // give as its greeting.)
   // A permanent refusal whose words name nothing is of our client whatever general meaning the
   // status has ("554 5.7.1 Your host does not exist in DNS": 5.7.1 alone reads a policy); not when
-  // the status says the failure was temporary, against the reply code.
+  // the status says the failure was temporary, against the reply code, nor for RFC 7504's 521 and
+  // 556, a host or domain that takes no mail.
   const bool temporary = !e.reply.empty() ? e.reply[0] == '4' : !status.empty() && status[0] == '4';
   const bool wordless = !code.empty() && reason == code && (text.empty() || text == "onhold") &&
-                        !(!status.empty() && status[0] == '4');
+                        !(!status.empty() && status[0] == '4') && e.reply != "521" && e.reply != "556";
   if (command == "CONN" && !(e.reply.empty() && status.empty()) && !addressing &&
       (in({"", "onhold", "userunknown", "hostunknown", "hasmoved", "suspend", "mailboxfull", "exceedlimit", "filtered"},
           reason) ||

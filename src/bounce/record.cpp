@@ -103,13 +103,14 @@ std::optional<std::string> wordsStatus(const RuleSet& set, const BounceRecord& r
 // writes x.1.1 for the refusal whatever the probe's cause (smtpd_check.c, "4.1.1" in both
 // branches). The quoted server reply is the evidence, as Postfix's own report of it would be: its
 // words, and its status or, with none, X.0.0 (smtp_chat.c). Unset when the words quote no
-// server's reply (a local result, "unknown user: x", keeps the x.1.1).
+// server's reply (a local result, "unknown user: x", keeps the x.1.1). Only the recipient's: the
+// same words after "Sender address rejected:" quote the probe of our sender (reject_unverified_sender).
 struct QuotedReply {
   std::string status, words;
 };
 std::optional<QuotedReply> verifiedReply(const std::string& diagnostic) {
   static const std::regex re(
-      R"(rejected: (?:undeliverable|unverified) address: .*?\bsaid: (([245])\d\d[ -]\s*(?:([245]\.\d{1,3}\.\d{1,3})(?![\d.]))?.*))",
+      R"(recipient address rejected: (?:undeliverable|unverified) address: .*?\bsaid: (([245])\d\d[ -]\s*(?:([245]\.\d{1,3}\.\d{1,3})(?![\d.]))?.*))",
       std::regex::icase);
   std::smatch m;
   if (!std::regex_search(diagnostic, m, re)) return std::nullopt;

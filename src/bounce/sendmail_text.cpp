@@ -125,7 +125,10 @@ std::string sendmailNameServerLine(const std::string& human, const std::string& 
 std::string nameServerHost(const std::string& line) {
   static const std::regex re(R"(\(name server: ([^\s:()]+): host not found\))", std::regex::icase);
   std::smatch m;
-  return std::regex_search(line, m, re) ? asciiLower(m[1].str()) : std::string();
+  if (!std::regex_search(line, m, re)) return {};
+  std::string host = asciiLower(m[1].str());
+  if (!host.empty() && host.back() == '.') host.pop_back();  // a SMART_HOST written with its root dot
+  return host;
 }
 
 // Sendmail's failure list puts the address on a line of its own and under it, indented,

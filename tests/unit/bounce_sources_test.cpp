@@ -1295,6 +1295,8 @@ TEST(BounceSources, AReplyToTheConnectionIsAboutNoMailbox) {
   EXPECT_EQ(postfix.records[0].reason, "systemerror");
   // Nor its domain: "your host" is ours. An addressing status, which no greeting gives, was an
   // answer to RCPT whatever the notice says elsewhere.
+  // RFC 7504's 521 (and 556) with nothing said: a host that takes no mail, not a refusal of us.
+  EXPECT_NE(read("kim@globex.test", "5.0.0", "521 mx.globex.test", "failed", "CONN").reason, "blocked");
   auto ours = read("kim@globex.test", "5.7.1", "554 5.7.1 Your host does not exist in DNS", "failed", "CONN");
   EXPECT_EQ(ours.reason, "blocked");
   EXPECT_FALSE(ours.hard);
@@ -1357,7 +1359,8 @@ static Classification sendmailDsn(const std::string& status, const std::string& 
 // the server's words speak of a mailbox or an address. Exim's manual's example ACLs refuse with
 // "Sender did not verify" and "I don't take more than 20 RCPTs" (spec.xfpt, "ACL examples").
 TEST(BounceSources, SendmailsStatusForABare550IsNoDeadMailboxWhenTheWordsAreAboutSomethingElse) {
-  for (const char* words : {"550 Sender did not verify", "550 I don't take more than 20 RCPTs", "550 Cannot check your FROM address"}) {
+  for (const char* words : {"550 Sender did not verify", "550 I don't take more than 20 RCPTs", "550 Cannot check your FROM address",
+                            "550 Rejected: too many recipients from your IP"}) {
     const auto c = sendmailDsn("5.1.1", words, std::string("<<< ") + words +
                                                    "\n550 5.1.1 <kim@globex.test>... User unknown\n");
     ASSERT_EQ(c.records.size(), 1u) << c.error;
@@ -1414,6 +1417,20 @@ TEST(BounceSources, PostfixsAddressVerificationIsReadByTheReplyItQuotes) {
                        frame + "host imap.globex.test[10.0.0.4] said: 550 No such user here", "RCPT")
                   .hard);
   EXPECT_TRUE(readFrom("mx.globex.test", "kim@globex.test", "5.1.1", frame + "unknown user: \"kim\"", "RCPT").hard);
+  // The same words after "Sender address rejected:" quote the probe of our sender
+  // (reject_unverified_sender, given at RCPT under smtpd_delay_reject): never the recipient's.
+  auto sender = readFrom("mx.globex.test", "kim@globex.test", "5.1.7",
+                         "550 5.1.7 <noreply@seller.test>: Sender address rejected: undeliverable address: host "
+                         "mx.seller.test[192.0.2.5] said: 550 5.1.1 <noreply@seller.test>: Recipient address rejected: "
+                         "User unknown in virtual mailbox table",
+                         "RCPT");
+  EXPECT_EQ(sender.reason, "rejected");
+  EXPECT_FALSE(sender.hard);
+  // RFC 5321's stock 553 under Sendmail's 5.1.3: its rule says the words are not enough.
+  const auto name = sendmailDsn("5.1.3", "553 Requested action not taken: mailbox name not allowed",
+                                "<<< 553 Requested action not taken: mailbox name not allowed\n");
+  ASSERT_EQ(name.records.size(), 1u) << name.error;
+  EXPECT_FALSE(name.records[0].hard) << name.records[0].reason;
 }
 
 // Haraka's mail_from.is_resolvable refuses our sender's domain ("No MX for your FROM address",
