@@ -758,18 +758,18 @@ class SendingDma {
                                              << "\nMAILNAME mta.dma-sender.test\nSPOOLDIR "
                                              << (dir_ / "spool").string() << "\n";
   }
-  // As sendmail(1) would be called; returns when every delivery and notice has left the spool, or
-  // after 20 s (on a loaded machine, queue files of notices already delivered were seen to stay).
-  void send(const fs::path& message, const std::vector<std::string>& recipients) const {
-    std::vector<std::string> argv = {
-        "/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount", "--propagation", "private", "/bin/sh", "-c",
-        "mount --bind \"$1\" /etc/dma && s=\"$2\" && m=\"$3\" && shift 3 && "
-        "\"$0\" -D -f rep@sender.test -i \"$@\" < \"$m\"; rc=$?; n=0; "
-        "while ls \"$s\"/[QM]* >/dev/null 2>&1 && [ $n -lt 100 ]; do sleep 0.2; n=$((n+1)); done; exit $rc",
-        dma_, (dir_ / "etc").string(), (dir_ / "spool").string(), message.string()};
+  // As sendmail(1) would be called. dma forks a process for each recipient but the last; each
+  // one that fails writes its notice and sends it after sendmail(1) has returned. They run in a
+  // PID namespace held by a sleeping init for the whole test, so that none is cut short (a
+  // namespace per call, ended once the spool looked empty, killed notices half-sent on a loaded
+  // machine) and none outlives the test.
+  void send(const fs::path& message, const std::vector<std::string>& recipients) {
+    if (!holder_.running()) startHolder();
+    std::vector<std::string> argv = {"/usr/bin/nsenter", "--target", std::to_string(init_), "--mount", "--pid",
+                                     "--",  dma_, "-D", "-f", "rep@sender.test", "-i"};
     argv.insert(argv.end(), recipients.begin(), recipients.end());
     std::string out;
-    if (runCommand(argv, &out, std::chrono::seconds(90)) != 0) throw std::runtime_error("dma failed: " + out);
+    if (runCommandWithInput(argv, message, &out, std::chrono::seconds(90)) != 0) throw std::runtime_error("dma failed: " + out);
   }
   // What is still queued (a deferred address, a notice not yet sent).
   std::vector<std::string> queued() const {
@@ -781,8 +781,25 @@ class SendingDma {
   }
 
  private:
+  // The namespace's init: mounts the test's configuration over /etc/dma, says so, and sleeps.
+  void startHolder() {
+    const fs::path ready = dir_ / "holder.ready";
+    holder_ = Process({"/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount", "--propagation", "private",
+                       "/bin/sh", "-c", "mount --bind \"$0\" /etc/dma && : > \"$1\" && exec sleep infinity",
+                       (dir_ / "etc").string(), ready.string()},
+                      dir_ / "holder.out");
+    if (!eventually([&] { return fs::exists(ready); }, std::chrono::seconds(30)))
+      throw std::runtime_error("dma's namespace did not start: " + readFile(dir_ / "holder.out"));
+    // unshare's forked child is the init, and nsenter needs its pid: unshare itself stays outside.
+    std::istringstream children(readFile("/proc/" + std::to_string(holder_.pid()) + "/task/" +
+                                         std::to_string(holder_.pid()) + "/children"));
+    if (!(children >> init_)) throw std::runtime_error("dma's namespace has no init");
+  }
+
   TempDir dir_;
   std::string dma_;
+  Process holder_;
+  int init_ = -1;
 };
 
 // A Courier instance's own tree in `dir`: the package's configuration (etc/: courierd exits when a
