@@ -266,12 +266,18 @@ Decision decide(const Evidence& e) {
   // So does a status an MTA's template writes for the rule's words (over_status: Haraka's 5.1.2
   // for a plugin's "No MX for"): it says no more than the words.
   const bool wordsSayNotEnough = rule && rule->hard_stated && !rule->hard && recipientReason(rule->reason);
-  // Sendmail writes 5.1.1 for every bare 550 to RCPT (usersmtp.c, derived_statuses), but RFC 5321
-  // 4.2.2 gives 550 for a mailbox not found, no access, or a policy refusal alike: its 5.1.1 says a
+  // Sendmail writes 5.1.1 for every bare 550 to RCPT and 5.1.3 for a bare 553 (usersmtp.c,
+  // derived_statuses), but RFC 5321 4.2.2 gives 550 for a mailbox not found, no access, or a
+  // policy refusal alike, and 553 for a mailbox name not allowed, which servers answer to other
+  // things too (OpenSMTPD's "553 NOTIFY option NEVER cannot be combined with other options" to
+  // our RCPT's DSN parameter, smtp_session.c; qmail's policy refusals). Such a status says a
   // mailbox is dead only when the server's words speak of a mailbox or an address at all ("550
   // <x> recipient rejected", "550 mailbox unavailable"), not when they name something else ("550
-  // Sender did not verify", Exim's manual; "550 I don't take more than 20 RCPTs").
-  const bool derivedWithoutMailbox = e.words_status && e.reply == "550" && !recipientReason(text) && !speaksOfAMailbox(e.text);
+  // Sender did not verify", Exim's manual; "550 I don't take more than 20 RCPTs"). (Not 551: RFC
+  // 5321 3.4 gives it only to a user who is not local, and Sendmail's 5.1.6 says as much.) A
+  // status the server wrote itself (qmail's "(#5.1.1)") is its own word.
+  const bool derivedWithoutMailbox = e.words_status && e.words_status->empty() && e.reply != "551" &&
+                                     !recipientReason(text) && !speaksOfAMailbox(e.text);
   const bool statusEvidence =
       fact && fact->hard && !derivedWithoutMailbox && !(wordsSayNotEnough && (e.words_status || rule->over_status));
   // A provider's own meaning of its words (a rule scoped to its hosts) holds for its own replies:
@@ -311,8 +317,8 @@ Decision decide(const Evidence& e) {
                     !(rule && rule->temporary) && otherHost.empty();
   // The status was all that named a dead mailbox, and it was the reporting MTA's guess: undecided.
   if (!hard && derivedWithoutMailbox && reason == code && (text.empty() || text == "onhold") && recipientReason(reason) && permanent) {
-    changed("onhold", "the status " + status + " is the reporting MTA's reading of a bare 550, which RFC 5321 "
-                      "gives for a policy refusal too, and the words speak of no mailbox: undecided");
+    changed("onhold", "the status " + status + " is the reporting MTA's reading of a bare " + e.reply +
+                          ", which servers give for a policy refusal too, and the words speak of no mailbox: undecided");
     return {reason, hard, rule ? rule->id : std::string(), steps, text};
   }
   // Why a dead-address reading stays soft, the first cause that holds.

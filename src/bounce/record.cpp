@@ -164,7 +164,7 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx, std::strin
   if (words_reason) *words_reason = d.words;
   std::vector<std::string> why;
   // A hard bounce that rests on such a status: the admin sees whose reading it was.
-  if (e.words_status && d.hard && !deadAddressReason(d.words))
+  if (e.words_status && e.words_status->empty() && d.hard && !deadAddressReason(d.words))
     if (const DerivedStatus* ds = derivedStatus(*rules, r.status, r.reply_code, r.smtp_command))
       why.push_back("the status " + r.status + " is " + ds->mta + "'s reading of a bare " + r.reply_code +
                     (ds->stage.empty() ? std::string() : " at RCPT"));

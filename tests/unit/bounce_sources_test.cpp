@@ -1375,6 +1375,22 @@ TEST(BounceSources, SendmailsStatusForABare550IsNoDeadMailboxWhenTheWordsAreAbou
   EXPECT_TRUE(mailbox.records[0].hard);
 }
 
+// Sendmail's 5.1.3 for a bare 553 to RCPT is the same guess: RFC 5321 gives 553 for a mailbox
+// name not allowed, and OpenSMTPD answers it to our RCPT's DSN parameter (smtp_session.c). Its
+// 5.1.6 for a bare 551 stays: RFC 5321 3.4 gives 551 only to a user who is not local.
+TEST(BounceSources, SendmailsStatusForABare553IsNoDeadMailboxWhenTheWordsAreAboutSomethingElse) {
+  const std::string notify = "553 NOTIFY option NEVER cannot be combined with other options";
+  const auto c = sendmailDsn("5.1.3", notify, "<<< " + notify + "\n553 5.1.3 <kim@globex.test>... User unknown\n");
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_FALSE(c.records[0].hard) << c.records[0].reason;
+  EXPECT_EQ(c.records[0].reason, "onhold");
+  const std::string moved = "551 User not local";
+  const auto m = sendmailDsn("5.1.6", moved, "<<< " + moved + "\n551 5.1.6 <kim@globex.test>... User unknown\n");
+  ASSERT_EQ(m.records.size(), 1u) << m.error;
+  EXPECT_TRUE(m.records[0].hard);
+  EXPECT_EQ(m.records[0].reason, "hasmoved");
+}
+
 // The rest of a multi-line reply is in the transcript: an Exim recipient callout's "550-Callout
 // verification failed:" is followed by the next server's "550 5.1.1 ... User unknown".
 TEST(BounceSources, SendmailsFirstLineOfAReplyIsReadWithTheRestFromItsTranscript) {
