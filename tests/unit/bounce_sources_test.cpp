@@ -159,6 +159,16 @@ TEST(BounceSources, DovecotsUnknownUserIsADeadMailbox) {
   EXPECT_TRUE(r.hard);
 }
 
+// Dovecot's quota plugin refuses a mailbox over its message-count limit with "Too many messages in
+// the mailbox" (quota.c), through LMTP or its quota-status policy service for Postfix ("554 5.2.2
+// %{error}", quota-status.c): a full mailbox, not a sending rate.
+TEST(BounceSources, DovecotsMessageCountQuotaIsAFullMailbox) {
+  auto r = read("kim@globex.test", "5.2.2",
+                "554 5.2.2 <kim@globex.test>: Recipient address rejected: Too many messages in the mailbox", "failed", "RCPT");
+  EXPECT_EQ(r.reason, "mailboxfull");
+  EXPECT_FALSE(r.hard);
+}
+
 // A dead-address wording whose rule states nothing about hardness (`hard:` absent: a common
 // wording, or one whose source was not found) is read by its reason with the class: permanent and
 // about the recipient's address, hard. Before, only a rule saying `hard: true` could make a hard
