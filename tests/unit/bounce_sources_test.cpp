@@ -169,6 +169,14 @@ TEST(BounceSources, DovecotsMessageCountQuotaIsAFullMailbox) {
   EXPECT_FALSE(r.hard);
 }
 
+// Inbox.lv's platform (mail.ee, inbox.eu) blocks a mailbox unused for nine months as "Inactive
+// user" until its owner logs in (help.mail.ee, question 10147): the mailbox exists.
+TEST(BounceSources, AnInactiveMailboxOnInboxLvsPlatformIsSuspended) {
+  auto r = read("kim@mail.ee", "5.7.1", "554 5.7.1 rejected: Inactive user", "failed", "RCPT");
+  EXPECT_EQ(r.reason, "suspend");
+  EXPECT_FALSE(r.hard);
+}
+
 // A dead-address wording whose rule states nothing about hardness (`hard:` absent: a common
 // wording, or one whose source was not found) is read by its reason with the class: permanent and
 // about the recipient's address, hard. Before, only a rule saying `hard: true` could make a hard
