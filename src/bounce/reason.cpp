@@ -60,11 +60,12 @@ std::string reasonFromStatus(const std::string& status) {
 }
 
 // Whether a server's reply speaks of a mailbox or an address: the words, or an address in angle
-// brackets (RFC 5321 4.1.2's path). Not ours: "your FROM address", "sender address", "your account";
-// nor a count of them ("too many recipients from your IP": a limit on us).
+// brackets (RFC 5321 4.1.2's path). Not ours: "your FROM address", "sender address", "your account",
+// the ORCPT parameter of our RCPT command (RFC 3461 4.2: OpenSMTPD's "553 ORCPT address syntax
+// error", smtp_session.c); nor a count of them ("too many recipients from your IP": a limit on us).
 static bool speaksOfAMailbox(const std::string& words) {
   static const std::regex ours(
-      R"(\b(?:your|sender'?s?|from|return|envelope)\s+(?:e-?mail\s+)?(?:address(?:es)?|accounts?|users?|mailbox(?:es)?)\b|too many (?:recipients|users|addresses)\b)",
+      R"(\b(?:your|sender'?s?|from|return|envelope|orcpt)\s+(?:e-?mail\s+)?(?:address(?:es)?|accounts?|users?|mailbox(?:es)?)\b|too many (?:recipients|users|addresses)\b)",
       std::regex::icase);
   static const std::regex re(
       R"(\b(?:recipients?|mailbox(?:es)?|users?|addressee|accounts?|address(?:es)?)\b|<[^<>@\s]+@[^<>\s]+>)",

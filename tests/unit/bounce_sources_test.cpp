@@ -175,6 +175,11 @@ TEST(BounceSources, AnInactiveMailboxOnInboxLvsPlatformIsSuspended) {
   auto r = read("kim@mail.ee", "5.7.1", "554 5.7.1 rejected: Inactive user", "failed", "RCPT");
   EXPECT_EQ(r.reason, "suspend");
   EXPECT_FALSE(r.hard);
+  // Only under the status its source gives: the words beside a 5.1.1 are some other site's.
+  auto other = read("kim@globex.test", "5.1.1", "550 5.1.1 <kim@globex.test>: Recipient address rejected: Inactive user",
+                    "failed", "RCPT");
+  EXPECT_EQ(other.reason, "userunknown");
+  EXPECT_TRUE(other.hard);
 }
 
 // A dead-address wording whose rule states nothing about hardness (`hard:` absent: a common
@@ -1402,6 +1407,17 @@ TEST(BounceSources, SendmailsStatusForABare553IsNoDeadMailboxWhenTheWordsAreAbou
   ASSERT_EQ(c.records.size(), 1u) << c.error;
   EXPECT_FALSE(c.records[0].hard) << c.records[0].reason;
   EXPECT_EQ(c.records[0].reason, "onhold");
+  // Nor OpenSMTPD's refusal of the ORCPT parameter we sent (RFC 3461 4.2), which names an address.
+  const std::string orcpt = "553 ORCPT address syntax error";
+  const auto o = sendmailDsn("5.1.3", orcpt, "<<< " + orcpt + "\n553 5.1.3 <kim@globex.test>... User unknown\n");
+  ASSERT_EQ(o.records.size(), 1u) << o.error;
+  EXPECT_FALSE(o.records[0].hard) << o.records[0].reason;
+  // Orc's postoffice says its user is unknown in words of its own, a bare 553 (smtp.c): hard.
+  const std::string wrong = "553 You must have a wrong number.";
+  const auto w = sendmailDsn("5.1.3", wrong, "<<< " + wrong + "\n553 5.1.3 <kim@globex.test>... User unknown\n");
+  ASSERT_EQ(w.records.size(), 1u) << w.error;
+  EXPECT_TRUE(w.records[0].hard) << w.records[0].reason;
+  EXPECT_EQ(w.records[0].reason, "userunknown");
   const std::string moved = "551 User not local";
   const auto m = sendmailDsn("5.1.6", moved, "<<< " + moved + "\n551 5.1.6 <kim@globex.test>... User unknown\n");
   ASSERT_EQ(m.records.size(), 1u) << m.error;
