@@ -153,6 +153,15 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx, std::strin
   // than the reporting MTA's reading of its bare code (Sendmail's 5.1.3 for any 553 to RCPT): the
   // server's status is the evidence.
   if (e.words_status && !e.words_status->empty()) e.status = *e.words_status;
+  // A status that copies the bare reply's digits (Stalwart's 5.5.2 for "552 Message rejected")
+  // is no reading: its class is all it says, and the reply code names the reason (RFC 5321 4.2.2).
+  std::string digitsCopied;
+  if (e.words_status && e.words_status->empty())
+    if (const DerivedStatus* ds = derivedStatus(*rules, r.status, r.reply_code, r.smtp_command); ds && ds->only_class) {
+      e.reported_status = r.status;
+      e.status = r.status.substr(0, 1) + ".0.0";
+      digitsCopied = "the status " + r.status + " copies the reply code's digits (as " + ds->mta + " writes it): only its class counts";
+    }
   if (const auto quoted = verifiedReply(r.diagnostic); quoted && !e.status.empty() && quoted->status[0] == e.status[0]) {
     e.status = quoted->status;
     e.text = quoted->words;
@@ -163,6 +172,7 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx, std::strin
   const Decision d = decide(e);
   if (words_reason) *words_reason = d.words;
   std::vector<std::string> why;
+  if (!digitsCopied.empty()) why.push_back(digitsCopied);
   // A hard bounce that rests on such a status: the admin sees whose reading it was.
   if (e.words_status && e.words_status->empty() && d.hard && !deadAddressReason(d.words))
     if (const DerivedStatus* ds = derivedStatus(*rules, r.status, r.reply_code, r.smtp_command))

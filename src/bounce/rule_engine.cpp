@@ -339,7 +339,9 @@ std::vector<const WordingRule*> matching(const RuleSet& set, const Evidence& e, 
     if (!wordsMatch(r, text)) continue;
     if (!words_only) {
       // The report's Status, or (when the reporting MTA wrote it for a bare reply) the reply's own.
-      if (!statusHolds(r.status, e.status) && !(e.words_status && statusHolds(r.status, *e.words_status))) continue;
+      if (!statusHolds(r.status, e.status) && !(e.words_status && statusHolds(r.status, *e.words_status)) &&
+          !(!e.reported_status.empty() && statusHolds(r.status, e.reported_status)))
+        continue;
       if (!replyHolds(r.reply, e)) continue;
       if (!r.action.empty() && r.action != e.action) continue;
       if (!stageHolds(r.stage, e.stage) || !hostHolds(r.hosts, e, text) || !domainHolds(r.domains, e)) continue;

@@ -28,6 +28,10 @@ struct Evidence {
   // (none). A rule's `status:` condition holds for it or for the report's. Unset: the report's
   // status is the server's.
   std::optional<std::string> words_status;
+  // The report's Status when `status` keeps only its class (a derived status that copies the
+  // reply's digits, only_class): a rule's `status:` condition holds for it too, as the report
+  // wrote it ("550 5.5.0" is also Microsoft's own pair). "" otherwise.
+  std::string reported_status;
   bool lmtp = false;  // the reply came over LMTP (ReportContext::lmtp)
   bool remote_named = false;  // the report names the host that answered (a Remote-MTA)
 };

@@ -253,6 +253,7 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
   }
   for (const auto& n : root["derived_statuses"]) {
     DerivedStatus d{text(n, "mta"), text(n, "reply"), text(n, "stage"), text(n, "status"), sourceRef(n)};
+    d.only_class = n["only_class"] && n["only_class"].as<bool>(false);
     static const std::regex code(R"([45]\d\d)"), status(R"([45]\.\d{1,3}\.\d{1,3})");
     const bool ok = std::regex_match(d.reply, code) && std::regex_match(d.status, status) && d.reply[0] == d.status[0] &&
                     (d.stage.empty() || d.stage == "rcpt") && !d.mta.empty() && !d.source_ref.empty();

@@ -32,6 +32,9 @@ struct ReplyCodeFact {
 struct DerivedStatus {
   std::string mta, reply, stage, status;  // stage "" for any command, else "rcpt"
   std::string source_ref;
+  // The status copies the reply code's digits (Stalwart's 5.5.2 for a bare 552): it reads nothing
+  // of the reply, so only its class is evidence.
+  bool only_class = false;
 };
 
 struct WordingRule {

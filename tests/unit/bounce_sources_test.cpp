@@ -692,6 +692,34 @@ TEST(BounceSources, StalwartsStatusForABareReplyIsTheCodesDigits) {
   EXPECT_FALSE(r.hard);
 }
 
+// Stalwart writes a bare reply's own digits as its Status (dsn.rs, write_dsn_status: "550" becomes
+// 5.5.0, "552" 5.5.2): no reading of the reply at all, so only the class counts, and the reply code
+// names the reason (RFC 5321 4.2.2), not RFC 3463's meaning of digits that were never a status.
+// (A bare 552 is storage exceeded, not 5.5.2's syntax error; 553 a mailbox name not allowed, not
+// 5.5.3's too many recipients; 421 the service, not 4.2.1's disabled mailbox.)
+TEST(BounceSources, StalwartsStatusForABareReplyIsOnlyItsClass) {
+  const auto full = read("kim@globex.test", "5.5.2", "552 Message rejected", "failed", "RCPT");
+  EXPECT_EQ(full.reason, "mailboxfull");
+  EXPECT_FALSE(full.hard);
+  EXPECT_NE(full.why.find("copies the reply code's digits"), std::string::npos) << full.why;
+  const auto notify = read("kim@globex.test", "5.5.3", "553 NOTIFY option NEVER cannot be combined with other options",
+                           "failed", "RCPT");
+  EXPECT_NE(notify.reason, "toomanyconn");
+  EXPECT_FALSE(notify.hard);
+  const auto service = read("kim@globex.test", "4.2.1", "421 Try again later", "delayed", "RCPT");
+  EXPECT_EQ(service.reason, "systemerror");
+  const auto transaction = read("kim@globex.test", "5.5.4", "554 Transaction failed", "failed", "RCPT");
+  EXPECT_NE(transaction.reason, "syntaxerror");
+  EXPECT_FALSE(transaction.hard);
+  const auto disabled = read("kim@globex.test", "5.2.1", "521 This host does not accept mail", "failed", "RCPT");
+  EXPECT_NE(disabled.reason, "suspend");
+  // Words that name a cause still decide, and a status the server gave is its own.
+  const auto unknown = read("kim@globex.test", "5.5.0", "550 Mailbox not found", "failed", "RCPT");
+  EXPECT_EQ(unknown.reason, "userunknown");
+  const auto own = read("kim@globex.test", "5.5.2", "552 5.5.2 Syntax error in parameters", "failed", "RCPT");
+  EXPECT_EQ(own.reason, "syntaxerror");
+}
+
 // Three more system's own words, each about something other than the recipient's mailbox:
 // Gmail's refusal of a message for its content's security (its SMTP error reference), Domino's
 // router whose own queue is full (IRouteErr.java:55), mox's own suppression list (queue.go:1427).
@@ -1382,13 +1410,16 @@ static Classification sendmailDsn(const std::string& status, const std::string& 
 // the server's words speak of a mailbox or an address. Exim's manual's example ACLs refuse with
 // "Sender did not verify" and "I don't take more than 20 RCPTs" (spec.xfpt, "ACL examples").
 TEST(BounceSources, SendmailsStatusForABare550IsNoDeadMailboxWhenTheWordsAreAboutSomethingElse) {
-  for (const char* words : {"550 Sender did not verify", "550 I don't take more than 20 RCPTs", "550 Cannot check your FROM address",
-                            "550 Rejected: too many recipients from your IP"}) {
-    const auto c = sendmailDsn("5.1.1", words, std::string("<<< ") + words +
-                                                   "\n550 5.1.1 <kim@globex.test>... User unknown\n");
+  // No dead mailbox named: undecided, or what the words name (Exim's examples have rules, below).
+  const std::vector<std::pair<std::string, std::string>> cases = {{"550 Sender did not verify", "rejected"},
+                                                                  {"550 I don't take more than 20 RCPTs", "toomanyconn"},
+                                                                  {"550 Cannot check your FROM address", "onhold"},
+                                                                  {"550 Rejected: too many recipients from your IP", "onhold"}};
+  for (const auto& [words, reason] : cases) {
+    const auto c = sendmailDsn("5.1.1", words, "<<< " + words + "\n550 5.1.1 <kim@globex.test>... User unknown\n");
     ASSERT_EQ(c.records.size(), 1u) << c.error;
     EXPECT_FALSE(c.records[0].hard) << words << " read " << c.records[0].reason;
-    EXPECT_EQ(c.records[0].reason, "onhold") << words;  // undecided: no dead mailbox named
+    EXPECT_EQ(c.records[0].reason, reason) << words;
   }
   // Words about the recipient's mailbox keep Sendmail's reading (Microsoft's stock reply).
   const auto mailbox = sendmailDsn("5.1.1", "550 Requested action not taken: mailbox unavailable",
@@ -1396,6 +1427,32 @@ TEST(BounceSources, SendmailsStatusForABare550IsNoDeadMailboxWhenTheWordsAreAbou
                                    "550 5.1.1 <kim@globex.test>... User unknown\n");
   ASSERT_EQ(mailbox.records.size(), 1u) << mailbox.error;
   EXPECT_TRUE(mailbox.records[0].hard);
+}
+
+// The examples of Exim's specification give ACL refusals their words, and sites copy them as
+// written (spec.xfpt, the ACL chapter); Haraka's helo.checks plugin refuses our HELO name in its
+// own words (index.js). Each is about our session, sender or host. Under Sendmail's 5.1.1 for the
+// bare 550 they read onhold before: undecided, though the words say whose fault it was.
+TEST(BounceSources, EximsExampleRefusalsAndHarakasHeloChecksAreAboutUs) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"550 I don't take more than 20 RCPTs", "toomanyconn"},
+      {"550 Sender did not verify", "rejected"},
+      {"550 Can't verify sender", "rejected"},
+      {"550 Invalid sender from client host", "rejected"},
+      {"550 Host not recognized", "blocked"},
+      {"550 198.51.100.25 doesn't look trustworthy to me", "authfailure"},
+      {"550 HELO host name invalid", "blocked"},
+      {"550 Invalid HELO host cannot achieve forward DNS match", "blocked"},
+      {"550 HELO host must be a FQDN or address literal (RFC 5321 2.3.5)", "blocked"},
+  };
+  for (const auto& [words, reason] : cases)
+    for (const std::string status : {"5.0.0", "5.1.1"}) {
+      const auto r = read("kim@globex.test", status, words, "failed", "RCPT");
+      EXPECT_EQ(r.reason, reason) << words << " " << status;
+      EXPECT_FALSE(r.hard) << words << " " << status;
+    }
+  // Recipient verification is about the recipient: not one of ours.
+  EXPECT_NE(read("kim@globex.test", "5.1.1", "550 Can't verify recipient", "failed", "RCPT").reason, "rejected");
 }
 
 // Sendmail's 5.1.3 for a bare 553 to RCPT is the same guess: RFC 5321 gives 553 for a mailbox
