@@ -359,6 +359,12 @@ std::string findStatus(const std::string& text) {
   return "";
 }
 
+std::string classlessFailureStatus(const std::string& text) {
+  static const std::regex re(R"(status code \(rfc ?1893\):\s*\.(\d{1,3})\.(\d{1,3})\b)", std::regex::icase);
+  std::smatch m;
+  return std::regex_search(text, m, re) ? "5." + m[1].str() + "." + m[2].str() : std::string();
+}
+
 // RFC 5321 4.2: a reply is the code, then a space or a hyphen, then text (RFC 3463's enhanced code
 // when there is one, "550 5.1.1 ..."). Three digits that a separator and a plain number follow
 // are a part of a number, not a code: a telephone number in a signature ("+1 555 0100",

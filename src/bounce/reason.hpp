@@ -35,6 +35,10 @@ std::string asSenderRefusal(const std::string& reason);
 
 // First RFC 3463 code ("5.1.1") in a text, or "".
 std::string findStatus(const std::string& text);
+// Domino R5's status of a failure written without its class, "Enhanced Mail System Status Code
+// (RFC1893): .1.2" (IBM technote 1100477, fixed in Domino 6), with the class of a failure report
+// (5, RFC 3463 section 2): "5.1.2"; or "".
+std::string classlessFailureStatus(const std::string& text);
 // First SMTP reply code (a 4xx/5xx number standing alone before text), or "".
 std::string findReplyCode(const std::string& text);
 // The SMTP command a text says the reply answered ("in reply to RCPT TO command"): RCPT, DATA,

@@ -128,6 +128,8 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx, std::strin
   constexpr size_t kMaxDiagnostic = 2000;
   if (r.diagnostic.size() > kMaxDiagnostic) r.diagnostic.resize(kMaxDiagnostic);
   if (r.status.empty()) r.status = findStatus(r.diagnostic);
+  // Domino R5 writes a failure's status without its class (".1.2"): a failure report's is 5.
+  if (r.status.empty() && asciiLower(r.action) == "failed") r.status = classlessFailureStatus(r.diagnostic);
   if (r.reply_code.empty()) r.reply_code = findReplyCode(r.diagnostic);
   if (r.smtp_command.empty()) r.smtp_command = findCommand(r.diagnostic);
   // A DSN status of X.0.0 says nothing: a more specific code in the text is better, where the

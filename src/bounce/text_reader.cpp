@@ -149,7 +149,8 @@ std::vector<std::string> bareListedRecipients(const std::string& lowerText, cons
 }
 
 bool carriesAFailure(const std::string& text) {
-  return !findReplyCode(text).empty() || !findStatus(text).empty() || !reasonFromText(text).empty();
+  return !findReplyCode(text).empty() || !findStatus(text).empty() || !classlessFailureStatus(text).empty() ||
+         !reasonFromText(text).empty();
 }
 
 // The words with which notices introduce their failed recipients: Exim's "The following

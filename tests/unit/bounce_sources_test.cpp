@@ -750,6 +750,29 @@ TEST(BounceSources, DominosDeliveryConfirmationReportIsNoFailure) {
   EXPECT_FALSE(c.records[0].hard);
 }
 
+// Domino R5 writes an enhanced status without its class in a Delivery Failure Report: "Enhanced
+// Mail System Status Code (RFC1893): .1.2" (IBM technote 1100477, "Improperly Addressed SMTP
+// Mail Returns Cryptic Error Message"). A failure report's class is 5: X.1.2 is a bad destination
+// system address (RFC 3463), the recipient's domain. Read onhold before: nothing was found in it.
+TEST(BounceSources, DominoR5sStatusWithoutItsClassIsReadInAFailureReport) {
+  auto mail = [](const std::string& title, const std::string& code) {
+    return classify("From: Mail Router <postmaster@seller.test>\nTo: riley@seller.test\nSubject: " + title +
+                    ": Q3\nAuto-Submitted: auto-generated\n\n" + title + "\n\nYour document:        Q3\n"
+                    "was not delivered to:  info@partner-typo.test\n"
+                    "because:              Enhanced Mail System Status Code (RFC1893): " + code + "\n");
+  };
+  const auto domain = mail("Delivery Failure Report", ".1.2");
+  ASSERT_EQ(domain.records.size(), 1u) << domain.error;
+  EXPECT_EQ(domain.records[0].reason, "hostunknown");
+  EXPECT_EQ(domain.records[0].status, "5.1.2");
+  EXPECT_TRUE(domain.records[0].hard);
+  const auto mailbox = mail("Delivery Failure Report", ".1.1");
+  ASSERT_EQ(mailbox.records.size(), 1u) << mailbox.error;
+  EXPECT_EQ(mailbox.records[0].reason, "userunknown");
+  // A code with its class is read as written; a delay has no such class to give.
+  EXPECT_EQ(mail("Delivery Failure Report", "4.2.2").records.at(0).status, "4.2.2");
+}
+
 // Amazon SES's own bounce types (its developer guide's table, notification-contents.md): a
 // specific subtype names the reason where the notification carries no words (MailboxFull,
 // ContentRejected), and NoEmail's "the email address doesn't exist" beside a stock 550 names it
