@@ -251,7 +251,11 @@ Decision decide(const Evidence& e) {
   if (act == "failed" && temporaryClass) {
     const bool saysExpired =
         std::any_of(matched.begin(), matched.end(), [](const WordingRule* r) { return r->reason == "expired"; });
-    if (saysExpired || in({"onhold", "undefined"}, reason))
+    // Nor does a temporary status alone name a dead address: RFC 3463 gives X.4.4 "for both
+    // permanent and persistent transient errors", and the transient one found no domain dead
+    // (maddy's "451 4.4.4 MX lookup error" for a DNS failure that may pass, connect.go).
+    const bool deadOnlyByTheCode = reason == code && (text.empty() || text == "onhold") && recipientReason(reason);
+    if (saysExpired || in({"onhold", "undefined"}, reason) || deadOnlyByTheCode)
       changed("expired", "a failure report with a temporary status: its retries ran out");
   }
   // 4. Hard or soft: a permanent class, evidence about the recipient (a status fact with

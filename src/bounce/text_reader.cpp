@@ -148,6 +148,24 @@ std::vector<std::string> bareListedRecipients(const std::string& lowerText, cons
   return out;
 }
 
+// Whether a text names an address's domain as a host of its own ("to host nx.test:"), not only
+// inside an address ("kim@nx.test") or as a part of a longer name ("mx.nx.test.example").
+bool namesTheDomainOf(const std::string& text, const std::string& address) {
+  const size_t at = address.rfind('@');
+  if (at == std::string::npos || at + 1 >= address.size()) return false;
+  const std::string domain = asciiLower(address.substr(at + 1)), lower = asciiLower(text);
+  const auto hostChar = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_'; };
+  for (size_t i = lower.find(domain); i != std::string::npos; i = lower.find(domain, i + 1)) {
+    const size_t end = i + domain.size();
+    const bool opens = i == 0 || (!hostChar(lower[i - 1]) && lower[i - 1] != '@');
+    // A trailing dot ends a sentence ("host nx.test."), not the name.
+    const bool closes = end == lower.size() || !hostChar(lower[end]) ||
+                        (lower[end] == '.' && (end + 1 == lower.size() || !hostChar(lower[end + 1])));
+    if (opens && closes) return true;
+  }
+  return false;
+}
+
 bool carriesAFailure(const std::string& text) {
   return !findReplyCode(text).empty() || !findStatus(text).empty() || !classlessFailureStatus(text).empty() ||
          !reasonFromText(text).empty();
@@ -864,7 +882,13 @@ bool readText(const MimeView& v, Classification& out) {
     if (done.reason == "delivered") done.action = "delivered";
     // No evidence it is about this address: a guess, a mention in passing, or words that are not
     // in its own part of the text.
-    if (guessed.count(done.recipient) || !ownWords) done.hard = false;
+    // Unless the words are a failure of the recipient's domain itself, named by them: that is
+    // every address's there, wherever the notice writes it (simta gives a host's error once,
+    // above the addresses that share it: bounce.c, "The following error occurred during delivery
+    // to host %s:", then "address %s" for each).
+    const bool domainsOwnFailure =
+        (done.reason == "hostunknown" || done.reason == "notaccept") && namesTheDomainOf(block, done.recipient);
+    if (guessed.count(done.recipient) || (!ownWords && !domainsOwnFailure)) done.hard = false;
     // The words shown are the entry's own; the transcript's lines were evidence.
     if (!sendmailWords.empty()) done.diagnostic = collapse(sendmailWords);
     static const std::regex reply(R"((?:^|[^\d.#:-])([45][0-7]\d[ -]))");

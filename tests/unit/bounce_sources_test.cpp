@@ -1691,6 +1691,58 @@ TEST(BounceSources, SmallerMailSystemsOwnTexts) {
   EXPECT_EQ(access.reason, "systemerror");
 }
 
+// simta writes a host's error once, above the addresses that share it (bounce.c, bounce_snet:
+// "The following error occurred during delivery to host %s:", its lines, then "address %s" for
+// each failed recipient). A failure of the recipient's domain itself is every address's there;
+// before, the addresses counted as carrying no words of their own and stayed soft. Words about
+// another host, or about a mailbox, stay soft for an address that has none of its own.
+TEST(BounceSources, SimtasHostErrorAboveItsAddressesIsTheirDomains) {
+  auto notice = [](const std::string& host, const std::string& error) {
+    return classify("From: <mailer-daemon@mx.seller.test>\nTo: <riley@seller.test>\nSubject: undeliverable mail\n\n"
+                    "Message delivery failed for one or more recipients, check specific errors below\n\n"
+                    "The following error occurred during delivery to host " + host + ":\n" + error +
+                    "\n\naddress t.berg@nx-domain.test\n\n\nBounced message headers:\n\n"
+                    "Return-Path: <riley@seller.test>\nReceived: from ws1.seller.test by mx.seller.test; Mon, 3 Mar 2025 09:12:40 +0100\n"
+                    "From: Riley <riley@seller.test>\nTo: t.berg@nx-domain.test\nSubject: Agenda\n"
+                    "Date: Mon, 3 Mar 2025 09:12:40 +0100\nMessage-ID: <agenda.1@seller.test>\n");
+  };
+  const auto dead = notice("nx-domain.test", "Host does not exist");
+  ASSERT_EQ(dead.records.size(), 1u) << dead.error;
+  EXPECT_EQ(dead.records[0].reason, "hostunknown");
+  EXPECT_TRUE(dead.records[0].hard) << dead.records[0].why;
+  // Another host (a relay), or a mailbox's words: nothing of this address's own.
+  const auto relay = notice("smarthost.seller.test", "Host does not exist");
+  ASSERT_EQ(relay.records.size(), 1u) << relay.error;
+  EXPECT_FALSE(relay.records[0].hard);
+  const auto mailbox = notice("nx-domain.test", "550 No such user");
+  ASSERT_EQ(mailbox.records.size(), 1u) << mailbox.error;
+  EXPECT_FALSE(mailbox.records[0].hard);
+}
+
+// dma bounces "DNS lookup failure: host %s not found" only for an MX lookup that failed for good
+// (net.c, dns.c; one that may pass is retried until "Could not deliver for the last %d seconds"),
+// and the host is the recipient's domain or dma's smarthost. maddy answers "554 5.4.4 MX lookup
+// error" for a lookup error that is not temporary, "451" for one that is (connect.go,
+// exterrors.SMTPCode). A failure report whose only dead-address evidence is a temporary status
+// (RFC 3463 X.4.4 serves "both permanent and persistent transient errors") ran out of retries.
+TEST(BounceSources, DmasAndMaddysFailedLookupsOfTheRecipientsDomain) {
+  auto dma = read("parts@nx.test", "", "DNS lookup failure: host nx.test not found", "failed");
+  EXPECT_EQ(dma.reason, "hostunknown");
+  EXPECT_TRUE(dma.hard);
+  auto smarthost = read("parts@nx.test", "", "DNS lookup failure: host relay.seller.test not found", "failed");
+  EXPECT_FALSE(smarthost.hard);
+  auto maddy = read("events@nx.test", "5.4.4", "554 5.4.4 MX lookup error", "failed");
+  EXPECT_EQ(maddy.reason, "hostunknown");
+  EXPECT_TRUE(maddy.hard);
+  auto maybe = read("events@nx.test", "4.4.4", "451 4.4.4 MX lookup error", "failed");
+  EXPECT_EQ(maybe.reason, "expired");
+  EXPECT_FALSE(maybe.hard);
+  // Words that name the cause keep it: "over quota" for five days was a full mailbox.
+  EXPECT_EQ(read("kim@globex.test", "4.2.2", "452 4.2.2 Mailbox over quota", "failed").reason, "mailboxfull");
+  // A delay notice is no failure report: its status's reading stays, soft.
+  EXPECT_FALSE(read("events@nx.test", "4.4.4", "451 4.4.4 MX lookup error", "delayed").hard);
+}
+
 // Oracle Messaging Server reports the store channel's name for the mailbox as Final-Recipient
 // ("jmolnar@ims-ms-daemon", a domain of one label, in no DNS) and the address written as
 // Original-Recipient, "because that is the form that the recipient of the notification message
