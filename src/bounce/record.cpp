@@ -128,8 +128,14 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx, std::strin
   constexpr size_t kMaxDiagnostic = 2000;
   if (r.diagnostic.size() > kMaxDiagnostic) r.diagnostic.resize(kMaxDiagnostic);
   if (r.status.empty()) r.status = findStatus(r.diagnostic);
-  // Domino R5 writes a failure's status without its class (".1.2"): a failure report's is 5.
-  if (r.status.empty() && asciiLower(r.action) == "failed") r.status = classlessFailureStatus(r.diagnostic);
+  // Domino R5 writes a failure's status without its class (".1.2"): a failure report's is 5. Not
+  // beside a success reply: IBM's own example of such a report reads "250 Message received OK".
+  static const std::regex successReply(R"((?:^|[^\d.])2\d\d[ -])");
+  bool classless = false;
+  if (r.status.empty() && asciiLower(r.action) == "failed" && !std::regex_search(r.diagnostic, successReply)) {
+    r.status = classlessFailureStatus(r.diagnostic);
+    classless = !r.status.empty();
+  }
   if (r.reply_code.empty()) r.reply_code = findReplyCode(r.diagnostic);
   if (r.smtp_command.empty()) r.smtp_command = findCommand(r.diagnostic);
   // A DSN status of X.0.0 says nothing: a more specific code in the text is better, where the
@@ -215,10 +221,17 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx, std::strin
     r.reason = "filtered";
     why.push_back("a report that names no stage: a filter's answer as likely as a dead mailbox");
   }
+  // IBM calls Domino R5's classless code cryptic: it "does not explain why the mail message
+  // failed" (technote 1100477). It names the reason; alone, it is no evidence of a dead address.
+  bool hard = d.hard;
+  if (classless && hard && d.rule.empty()) {
+    hard = false;
+    why.push_back("soft: the status is Domino R5's code without its class, which IBM says does not explain the failure");
+  }
   for (const auto& w : why) r.why += (r.why.empty() ? "" : "; ") + w;
   // Hard only as the rules decided (docs/bounces.md, "Hard or soft"), and only while the reason,
   // after vendor codes and hosts, still says the address is dead.
-  r.hard = d.hard && deadAddressReason(r.reason);
+  r.hard = hard && deadAddressReason(r.reason);
   return r;
 }
 

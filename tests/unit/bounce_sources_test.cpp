@@ -754,21 +754,28 @@ TEST(BounceSources, DominosDeliveryConfirmationReportIsNoFailure) {
 // Mail System Status Code (RFC1893): .1.2" (IBM technote 1100477, "Improperly Addressed SMTP
 // Mail Returns Cryptic Error Message"). A failure report's class is 5: X.1.2 is a bad destination
 // system address (RFC 3463), the recipient's domain. Read onhold before: nothing was found in it.
+// The same technote says the code "does not explain why the mail message failed", and its example
+// report reads "250 Message received OK": the code names the reason, never a hard bounce alone.
 TEST(BounceSources, DominoR5sStatusWithoutItsClassIsReadInAFailureReport) {
   auto mail = [](const std::string& title, const std::string& code) {
     return classify("From: Mail Router <postmaster@seller.test>\nTo: riley@seller.test\nSubject: " + title +
                     ": Q3\nAuto-Submitted: auto-generated\n\n" + title + "\n\nYour document:        Q3\n"
                     "was not delivered to:  info@partner-typo.test\n"
-                    "because:              Enhanced Mail System Status Code (RFC1893): " + code + "\n");
+                    "because:              " + (code.find(' ') == std::string::npos ? "Enhanced Mail System Status Code (RFC1893): " + code : code) + "\n");
   };
   const auto domain = mail("Delivery Failure Report", ".1.2");
   ASSERT_EQ(domain.records.size(), 1u) << domain.error;
   EXPECT_EQ(domain.records[0].reason, "hostunknown");
   EXPECT_EQ(domain.records[0].status, "5.1.2");
-  EXPECT_TRUE(domain.records[0].hard);
+  EXPECT_FALSE(domain.records[0].hard);
+  EXPECT_NE(domain.records[0].why.find("Domino R5's code without its class"), std::string::npos) << domain.records[0].why;
   const auto mailbox = mail("Delivery Failure Report", ".1.1");
   ASSERT_EQ(mailbox.records.size(), 1u) << mailbox.error;
   EXPECT_EQ(mailbox.records[0].reason, "userunknown");
+  EXPECT_FALSE(mailbox.records[0].hard);
+  // Beside a success reply (the technote's example report) the code is not read.
+  EXPECT_EQ(mail("Delivery Failure Report", "250 Message received OK. Enhanced Mail System Status Code (RFC1893): .1.2")
+                .records.at(0).status, "");
   // A code with its class is read as written; a delay has no such class to give.
   EXPECT_EQ(mail("Delivery Failure Report", "4.2.2").records.at(0).status, "4.2.2");
 }
@@ -1467,6 +1474,7 @@ TEST(BounceSources, EximsExampleRefusalsAndHarakasHeloChecksAreAboutUs) {
       {"550 HELO host name invalid", "blocked"},
       {"550 Invalid HELO host cannot achieve forward DNS match", "blocked"},
       {"550 HELO host must be a FQDN or address literal (RFC 5321 2.3.5)", "blocked"},
+      {"550 You are not who you say you are", "blocked"},
   };
   for (const auto& [words, reason] : cases)
     for (const std::string status : {"5.0.0", "5.1.1"}) {
@@ -1476,6 +1484,13 @@ TEST(BounceSources, EximsExampleRefusalsAndHarakasHeloChecksAreAboutUs) {
     }
   // Recipient verification is about the recipient: not one of ours.
   EXPECT_NE(read("kim@globex.test", "5.1.1", "550 Can't verify recipient", "failed", "RCPT").reason, "rejected");
+  // "Host not recognized" elsewhere names the destination: not under the server's own addressing
+  // status, nor beside words about the recipient or its domain.
+  const auto destination = read("kim@globex.test", "5.1.2", "550 5.1.2 Host not recognized", "failed", "RCPT");
+  EXPECT_EQ(destination.reason, "hostunknown");
+  EXPECT_TRUE(destination.hard);
+  EXPECT_NE(read("kim@globex.test", "5.0.0", "550 <kim@globex.test>: Recipient host not recognized", "failed", "RCPT").reason,
+            "blocked");
 }
 
 // Sendmail's 5.1.3 for a bare 553 to RCPT is the same guess: RFC 5321 gives 553 for a mailbox
