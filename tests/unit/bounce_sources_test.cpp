@@ -1758,6 +1758,22 @@ TEST(BounceSources, DmasAndMaddysFailedLookupsOfTheRecipientsDomain) {
   EXPECT_FALSE(read("events@nx.test", "4.4.4", "451 4.4.4 MX lookup error", "delayed").hard);
 }
 
+// Trellix Email Security - Cloud's code table gives "Invalid recipient" as the message of ETP100
+// and ETP101 too, but their reasons are the gateway's own setup: no client owns the domain, or a
+// BCC address it does not know. Only ETP102 passes on the customer's server's refusal. Under the
+// general no-such-recipient words ETP100 read as a dead mailbox, hard.
+TEST(BounceSources, TrellixsClientSegregationCodesAreNotTheMailbox) {
+  const auto domain = readFrom("mx.etp.test", "kim@globex.test", "5.0.0", "550 Invalid recipient ETP100", "RCPT");
+  EXPECT_EQ(domain.reason, "norelaying");
+  EXPECT_FALSE(domain.hard);
+  const auto bcc = readFrom("mx.etp.test", "kim@globex.test", "5.0.0", "550 Invalid recipient ETP101", "RCPT");
+  EXPECT_FALSE(bcc.hard);
+  EXPECT_EQ(readFrom("mx.etp.test", "kim@globex.test", "5.0.0", "550 Routing loop detected ETP104", "RCPT").reason,
+            "systemerror");
+  EXPECT_EQ(readFrom("mx.etp.test", "kim@globex.test", "5.0.0", "550 Invalid recipient ETP102", "RCPT").reason,
+            "userunknown");
+}
+
 // Oracle Messaging Server reports the store channel's name for the mailbox as Final-Recipient
 // ("jmolnar@ims-ms-daemon", a domain of one label, in no DNS) and the address written as
 // Original-Recipient, "because that is the form that the recipient of the notification message
