@@ -6,7 +6,7 @@
 #include <set>
 #include <sstream>
 #include <string_view>
-#include <regex>
+#include "bounce/regex.hpp"
 
 #include "safetynet/core/text.hpp"
 
@@ -463,10 +463,10 @@ std::string collapse(const std::string& text) {
 // words, though it may hold some ("viruses", "blocked"). Dropped when it carries no reply code or
 // status of its own; a block with one (a transcript below a rule) stays.
 std::string withoutTrailingBanner(const std::string& text) {
-  static const std::regex rule(R"((^|\n)[ \t]*[-_*=~#]{8,}[ \t]*(\r?\n|$))");
-  static const std::regex evidence(R"((^|[^\d.])([45]\d\d[ -]|[245]\.\d{1,3}\.\d{1,3}))");
+  static const Regex rule(R"((^|\n)[ \t]*[-_*=~#]{8,}[ \t]*(\r?\n|$))");
+  static const Regex evidence(R"((^|[^\d.])([45]\d\d[ -]|[245]\.\d{1,3}\.\d{1,3}))");
   size_t last = std::string::npos;
-  for (std::sregex_iterator it(text.begin(), text.end(), rule), end; it != end; ++it)
+  for (RegexIterator it(text.begin(), text.end(), rule), end; it != end; ++it)
     last = static_cast<size_t>(it->position(0));
   if (last == std::string::npos || last == 0) return text;
   const std::string before = text.substr(0, last);
@@ -488,7 +488,7 @@ std::vector<GeneratedEntry> eximGeneratedEntries(const std::string& text) {
   const std::string lower = asciiLower(text);
   if (lower.find("generated from") == std::string::npos) return out;
   // One '@' in the ancestor, and a short line: no backtracking over a hostile text.
-  static const std::regex generated(R"(^[ \t]+\((?:ultimately )?generated from ([^\s()<>@]+@[^\s()<>@]+)\)[ \t]*$)");
+  static const Regex generated(R"(^[ \t]+\((?:ultimately )?generated from ([^\s()<>@]+@[^\s()<>@]+)\)[ \t]*$)");
   std::istringstream in(lower);
   std::string previous;
   for (std::string line; std::getline(in, line);) {

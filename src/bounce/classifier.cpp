@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
-#include <regex>
+#include "bounce/regex.hpp"
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -446,7 +446,7 @@ bool readDsn(const MimeView& v, Classification& out) {
       // userdb has no such user (dovecot/core@f28b5a92ec src/lda/main.c:529-532). A program that
       // said more keeps its words (procmail's "Couldn't create ... No such user" under 5.1.1 is a
       // forward's local setup, not the address).
-      static const std::regex mtaReply(R"(^\s*[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}\b)");
+      static const Regex mtaReply(R"(^\s*[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}\b)");
       if (asciiLower(code).rfind("x-unix", 0) == 0 && !std::regex_search(r.diagnostic, mtaReply) &&
           !(r.status == "5.1.1" && asciiLower(trim(r.diagnostic)) == "user unknown") &&
           r.action != "delivered" && r.action != "relayed" && r.action != "expanded")
@@ -484,7 +484,7 @@ bool readDsn(const MimeView& v, Classification& out) {
   // Postfix connects over a UNIX-domain socket only as an LMTP client (smtp_connect.c: "With LMTP
   // we have direct-to-host delivery only", "unix:" destinations), and names the socket's path
   // where an SMTP host has its address: "host name[/var/run/...] said:" (smtp_proto.c).
-  static const std::regex lmtpSocket(R"(\bhost [^\s\[\]]+\[/[^\]\s]*\] said:)");
+  static const Regex lmtpSocket(R"(\bhost [^\s\[\]]+\[/[^\]\s]*\] said:)");
   for (size_t i = 0; i < records.size(); ++i) {
     auto& r = records[i];
     bool lmtp = false;
@@ -630,7 +630,7 @@ bool readAutoReply(const MimeView& v, Classification& out) {
 // address further on, "please write to bob@...", is named in passing). No '@' inside either part:
 // with one, the match backtracks over every '@' of a hostile text.
 std::string addressTheReplyOpensWith(const std::string& diagnostic) {
-  static const std::regex opens(
+  static const Regex opens(
       R"(^\s*(?:[245]\d\d[ -]\s*)?(?:[245]\.\d{1,3}\.\d{1,3}\s+)?(?:<([^<>\s@]+@[^<>\s@]+)>|([^<>\s@]+@[^<>\s:@]+?)(?:\.\.\.|:)))");
   std::smatch m;
   const std::string head = diagnostic.substr(0, 600);
@@ -678,7 +678,7 @@ bool aRefusal(const BounceRecord& r) {
   static const std::set<std::string> notRefusals{"delivered", "vacation", "feedback", "otherrecipient"};
   if (notRefusals.count(r.reason) || actionIsNoFailure(r)) return false;
   if (!r.status.empty() && r.status[0] == '2') return false;
-  static const std::regex success(R"(^\s*2\d\d[ -])");
+  static const Regex success(R"(^\s*2\d\d[ -])");
   return !std::regex_search(r.diagnostic.substr(0, 40), success);
 }
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
-#include <regex>
+#include "bounce/regex.hpp"
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -64,12 +64,12 @@ std::string reasonFromStatus(const std::string& status) {
 // the ORCPT parameter of our RCPT command (RFC 3461 4.2: OpenSMTPD's "553 ORCPT address syntax
 // error", smtp_session.c); nor a count of them ("too many recipients from your IP": a limit on us).
 static bool speaksOfAMailbox(const std::string& words) {
-  static const std::regex ours(
+  static const Regex ours(
       R"(\b(?:your|sender'?s?|from|return|envelope|orcpt)\s+(?:e-?mail\s+)?(?:address(?:es)?|accounts?|users?|mailbox(?:es)?)\b|too many (?:recipients|users|addresses)\b)",
-      std::regex::icase);
-  static const std::regex re(
+      Regex::icase);
+  static const Regex re(
       R"(\b(?:recipients?|mailbox(?:es)?|users?|addressee|accounts?|address(?:es)?)\b|<[^<>@\s]+@[^<>\s]+>)",
-      std::regex::icase);
+      Regex::icase);
   return std::regex_search(std::regex_replace(words, ours, " "), re);
 }
 
@@ -357,14 +357,14 @@ std::string asSenderRefusal(const std::string& reason) {
 }
 
 std::string findStatus(const std::string& text) {
-  static const std::regex re(R"((?:^|[^\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]))");
+  static const Regex re(R"((?:^|[^\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]))");
   std::smatch m;
   if (std::regex_search(text, m, re)) return m[1].str();
   return "";
 }
 
 std::string classlessFailureStatus(const std::string& text) {
-  static const std::regex re(R"(status code \(rfc ?1893\):\s*\.(\d{1,3})\.(\d{1,3})\b)", std::regex::icase);
+  static const Regex re(R"(status code \(rfc ?1893\):\s*\.(\d{1,3})\.(\d{1,3})\b)", Regex::icase);
   std::smatch m;
   return std::regex_search(text, m, re) ? "5." + m[1].str() + "." + m[2].str() : std::string();
 }
@@ -374,7 +374,7 @@ std::string classlessFailureStatus(const std::string& text) {
 // are a part of a number, not a code: a telephone number in a signature ("+1 555 0100",
 // "555-0100").
 std::string findReplyCode(const std::string& text) {
-  static const std::regex re(R"((?:^|[^\d.#:-])([45][0-7]\d)(?=[ -]|$)(?![ -]\d+(?:[^\d.]|$)))");
+  static const Regex re(R"((?:^|[^\d.#:-])([45][0-7]\d)(?=[ -]|$)(?![ -]\d+(?:[^\d.]|$)))");
   std::smatch m;
   if (std::regex_search(text, m, re)) return m[1].str();
   return "";

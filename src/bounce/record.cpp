@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
+#include "bounce/regex.hpp"
 #include <vector>
 
 #include "bounce/reason.hpp"
@@ -16,7 +16,7 @@ namespace {
 // "550-5.1.1") or qmail's "#" ("(#5.1.1)", qmail-remote.c), or as the diagnostic's first word,
 // the MTA's own code for its failure (Domino's "X-Notes; 5.1.2 - Bad destination host ...").
 std::string replyStatus(const std::string& text) {
-  static const std::regex re(R"((?:(?:^|[^\d.])[245]\d\d[ -]|#|^\s*)([245]\.\d{1,3}\.\d{1,3})(?!\d|\.\d))");
+  static const Regex re(R"((?:(?:^|[^\d.])[245]\d\d[ -]|#|^\s*)([245]\.\d{1,3}\.\d{1,3})(?!\d|\.\d))");
   std::smatch m;
   return std::regex_search(text, m, re) ? m[1].str() : std::string();
 }
@@ -26,7 +26,7 @@ std::string replyStatus(const std::string& text) {
 // with no domain ("unknown", Postfix's for a host without a name).
 std::string hostName(const std::string& written) {
   // Ended by the field's end, a space, a comment or an address: "mx.bücher.de" is no "mx.b".
-  static const std::regex name(R"(^\s*(?:dns\s*;\s*)?([a-z0-9][a-z0-9.-]{0,252})(?=$|[\s;()\[\]]))", std::regex::icase);
+  static const Regex name(R"(^\s*(?:dns\s*;\s*)?([a-z0-9][a-z0-9.-]{0,252})(?=$|[\s;()\[\]]))", Regex::icase);
   std::smatch m;
   const std::string head = written.substr(0, 300);
   if (!std::regex_search(head, m, name)) return "";
@@ -45,12 +45,12 @@ std::string hostName(const std::string& written) {
 // talking to %s.:" (deliver.c). Each as (its place in the text, its name: "" for a host named by
 // its address alone, Postfix's "unknown[192.0.2.7]").
 std::vector<std::pair<size_t, std::string>> hostsInWords(const std::string& text) {
-  static const std::regex host(
+  static const Regex host(
       R"((?:\bhost\s+([a-z0-9][a-z0-9.-]*)\s?\[[0-9a-f.:]+\]|\bwhile talking to\s+([a-z0-9][a-z0-9.-]*?)\.?:))",
-      std::regex::icase);
+      Regex::icase);
   const std::string head = text.substr(0, 2000);
   std::vector<std::pair<size_t, std::string>> out;
-  for (auto it = std::sregex_iterator(head.begin(), head.end(), host); it != std::sregex_iterator(); ++it)
+  for (auto it = RegexIterator(head.begin(), head.end(), host); it != RegexIterator(); ++it)
     out.emplace_back(static_cast<size_t>(it->position(0)), hostName((*it)[1].matched ? (*it)[1].str() : (*it)[2].str()));
   return out;
 }
@@ -60,7 +60,7 @@ std::vector<std::pair<size_t, std::string>> hostsInWords(const std::string& text
 // "550 5.1.1 <%s>: Recipient address rejected: undeliverable address: host %s said: ..."): that
 // innermost host judged the mailbox, not the relay that repeated it.
 std::string answeringHost(const BounceRecord& r, const ReportContext& ctx) {
-  static const std::regex replyCode(R"((?:^|[^\d.#:-])[245]\d\d[ -])");
+  static const Regex replyCode(R"((?:^|[^\d.#:-])[245]\d\d[ -])");
   std::smatch code;
   const std::string head = r.diagnostic.substr(0, 2000);
   const size_t firstReply = std::regex_search(head, code, replyCode) ? static_cast<size_t>(code.position(0)) : std::string::npos;
@@ -81,7 +81,7 @@ std::string answeringHost(const BounceRecord& r, const ReportContext& ctx) {
 // Whether the server's reply gives an enhanced status after its code ("550 5.1.1", "550-5.1.1"),
 // the one place a reporting MTA takes it from (Sendmail's `enhsc`; Postfix's smtp_chat.c).
 bool replyCarriesStatus(const std::string& text) {
-  static const std::regex re(R"((?:^|[^\d.])[245]\d\d[ -]\s*[245]\.\d{1,3}\.\d{1,3}(?!\d|\.\d))");
+  static const Regex re(R"((?:^|[^\d.])[245]\d\d[ -]\s*[245]\.\d{1,3}\.\d{1,3}(?!\d|\.\d))");
   return std::regex_search(text, re);
 }
 
@@ -109,9 +109,9 @@ struct QuotedReply {
   std::string status, words;
 };
 std::optional<QuotedReply> verifiedReply(const std::string& diagnostic) {
-  static const std::regex re(
+  static const Regex re(
       R"(recipient address rejected: (?:undeliverable|unverified) address: .*?\bsaid: (([245])\d\d[ -]\s*(?:([245]\.\d{1,3}\.\d{1,3})(?![\d.]))?.*))",
-      std::regex::icase);
+      Regex::icase);
   std::smatch m;
   if (!std::regex_search(diagnostic, m, re)) return std::nullopt;
   return QuotedReply{m[3].matched ? m[3].str() : m[2].str() + ".0.0", m[1].str()};
@@ -130,7 +130,7 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx, std::strin
   if (r.status.empty()) r.status = findStatus(r.diagnostic);
   // Domino R5 writes a failure's status without its class (".1.2"): a failure report's is 5. Not
   // beside a success reply: IBM's own example of such a report reads "250 Message received OK".
-  static const std::regex successReply(R"((?:^|[^\d.])2\d\d[ -])");
+  static const Regex successReply(R"((?:^|[^\d.])2\d\d[ -])");
   bool classless = false;
   if (r.status.empty() && asciiLower(r.action) == "failed" && !std::regex_search(r.diagnostic, successReply)) {
     r.status = classlessFailureStatus(r.diagnostic);

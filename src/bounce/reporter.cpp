@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
+#include "bounce/regex.hpp"
 
 #include "bounce/bounce_text.hpp"
 #include "safetynet/core/text.hpp"
@@ -70,8 +70,8 @@ std::set<std::string> addressesNotAbout(const MimeView& v) {
   // ("X-%s-Sender: %s; %s" with mail_name, "Postfix" by default: bounce_notify_util.c): in the
   // per-message block (RFC 3464 2.1, before the first blank line), where a per-recipient field
   // of another name cannot pass for it.
-  static const std::regex envelopeSender(R"((?:^|\n)x-[a-z0-9]+-sender:[ \t]*(?:rfc822|utf-8);[ \t]*<?([^\s<>]+@[^\s<>]+))",
-                                         std::regex::icase);
+  static const Regex envelopeSender(R"((?:^|\n)x-[a-z0-9]+-sender:[ \t]*(?:rfc822|utf-8);[ \t]*<?([^\s<>]+@[^\s<>]+))",
+                                         Regex::icase);
   for (const auto& l : v.leaves)
     if (l.depth == 0 && l.type == "message/delivery-status") {
       const std::string head = perMessageFields(l.text);
@@ -83,12 +83,12 @@ std::set<std::string> addressesNotAbout(const MimeView& v) {
 
 std::set<std::string> recipientForms(const MimeView& v) {
   std::set<std::string> out;
-  static const std::regex field(R"((?:^|\n)(?:original|final|x-actual)-recipient:[ \t]*[a-z0-9-]+;[ \t]*<?([^\s<>]+@[^\s<>]+))",
-                                std::regex::icase);
+  static const Regex field(R"((?:^|\n)(?:original|final|x-actual)-recipient:[ \t]*[a-z0-9-]+;[ \t]*<?([^\s<>]+@[^\s<>]+))",
+                                Regex::icase);
   for (const auto& l : v.leaves)
     if (l.depth == 0 && l.type == "message/delivery-status") {
       const std::string text = l.text.substr(0, kMaxHeaderBytes);
-      for (auto it = std::sregex_iterator(text.begin(), text.end(), field); it != std::sregex_iterator(); ++it)
+      for (auto it = RegexIterator(text.begin(), text.end(), field); it != RegexIterator(); ++it)
         out.insert(asciiLower((*it)[1].str()));
     }
   return out;
@@ -102,10 +102,10 @@ bool reporterMailbox(const std::string& address, const MimeView& v) {
   std::vector<std::string> hosts;
   for (const char* h : {"from", "sender", "return-path"})
     if (auto a = addressIn(v.header(h)); !a.empty()) hosts.push_back(a.substr(a.rfind('@') + 1));
-  static const std::regex host(R"((?:\bby|\bfrom|reporting-mta:\s*dns;)\s+([a-z0-9.-]+\.[a-z]{2,}))", std::regex::icase);
+  static const Regex host(R"((?:\bby|\bfrom|reporting-mta:\s*dns;)\s+([a-z0-9.-]+\.[a-z]{2,}))", Regex::icase);
   auto addHosts = [&](const std::string& text) {
     const std::string t = asciiLower(text.size() > kMaxHeaderBytes ? text.substr(0, kMaxHeaderBytes) : text);
-    for (auto it = std::sregex_iterator(t.begin(), t.end(), host); it != std::sregex_iterator(); ++it) hosts.push_back((*it)[1].str());
+    for (auto it = RegexIterator(t.begin(), t.end(), host); it != RegexIterator(); ++it) hosts.push_back((*it)[1].str());
   };
   for (const auto& r : v.received) addHosts(r);
   for (const auto& l : v.leaves)

@@ -130,7 +130,7 @@ bool wordsMatch(const WordingRule& r, const std::string& text) {
       std::none_of(r.literals.begin(), r.literals.end(), [&](const std::string& w) { return text.find(w) != std::string::npos; }))
     return false;
   if (!r.unless_in_sentence) return std::regex_search(text, r.re);
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), r.re); it != std::sregex_iterator(); ++it) {
+  for (auto it = RegexIterator(text.begin(), text.end(), r.re); it != RegexIterator(); ++it) {
     const size_t at = static_cast<size_t>(it->position(0));
     if (holdsAt(at, at + static_cast<size_t>(it->length(0)))) return true;
   }
@@ -165,7 +165,7 @@ std::string withoutContinuationCodes(const std::string& text) {
       break;
     }
   if (first == std::string::npos) return text;
-  static const std::regex status(R"(^[245]\.[0-9]{1,3}\.[0-9]{1,3}( |$))");
+  static const Regex status(R"(^[245]\.[0-9]{1,3}\.[0-9]{1,3}( |$))");
   const std::string code = text.substr(first, 3);
   std::string out = text.substr(0, first + 4);
   size_t i = first + 4;
@@ -376,7 +376,7 @@ std::string lookupOfAnotherHost(const std::vector<const WordingRule*>& matched, 
   const std::string words = normalized(e.text);
   for (const WordingRule* r : matched) {
     if (r->names_host.empty()) continue;
-    for (std::sregex_iterator it(words.begin(), words.end(), r->names_host_re), end; it != end; ++it) {
+    for (RegexIterator it(words.begin(), words.end(), r->names_host_re), end; it != end; ++it) {
       std::string host;
       for (size_t g = 1; g < it->size() && host.empty(); ++g)
         if ((*it)[g].matched) host = (*it)[g].str();
@@ -400,12 +400,12 @@ bool hedgedMatch(const WordingRule& r, const Evidence& e) {
   if (r.kind == "phrase")
     for (size_t p = text.find(r.match); p != std::string::npos && at.size() < 64; p = text.find(r.match, p + 1)) at.push_back(p);
   else
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), r.re); it != std::sregex_iterator() && at.size() < 64; ++it)
+    for (auto it = RegexIterator(text.begin(), text.end(), r.re); it != RegexIterator() && at.size() < 64; ++it)
       at.push_back(static_cast<size_t>(it->position(0)));
   if (at.empty()) return false;
   // "may", "might", "maybe", "possibly", "perhaps", "probably" up to three words before the words,
   // in their sentence. ("could" is not one: "could not be delivered: the user does not exist".)
-  static const std::regex hedge(R"(\b(?:may|might|maybe|possibly|perhaps|probably)\b(?:\s+[^\s.!?;]+){0,3}\s*$)");
+  static const Regex hedge(R"(\b(?:may|might|maybe|possibly|perhaps|probably)\b(?:\s+[^\s.!?;]+){0,3}\s*$)");
   return std::all_of(at.begin(), at.end(), [&](size_t p) {
     size_t begin = 0;
     for (const char* stop : {". ", "! ", "? ", "; "})

@@ -198,7 +198,7 @@ void readVendorTables(const YAML::Node& tables, BounceRules& out, std::vector<st
     }
     if (!t.find.empty()) {
       try {
-        t.re = std::regex(t.find, std::regex::ECMAScript | std::regex::icase);
+        t.re = Regex(t.find, Regex::ECMAScript | Regex::icase);
       } catch (const std::regex_error& e) {
         errors.push_back(where + "find does not compile: " + e.what());
         ok = false;
@@ -254,7 +254,7 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
   for (const auto& n : root["derived_statuses"]) {
     DerivedStatus d{text(n, "mta"), text(n, "reply"), text(n, "stage"), text(n, "status"), sourceRef(n)};
     d.only_class = n["only_class"] && n["only_class"].as<bool>(false);
-    static const std::regex code(R"([45]\d\d)"), status(R"([45]\.\d{1,3}\.\d{1,3})");
+    static const Regex code(R"([45]\d\d)"), status(R"([45]\.\d{1,3}\.\d{1,3})");
     const bool ok = std::regex_match(d.reply, code) && std::regex_match(d.status, status) && d.reply[0] == d.status[0] &&
                     (d.stage.empty() || d.stage == "rcpt") && !d.mta.empty() && !d.source_ref.empty();
     if (!ok) {
@@ -301,7 +301,7 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     if (ok && m.kind == "phrase") m.match = lowerCollapsed(m.match);
     if (ok && m.kind == "regex") {
       try {
-        m.re = std::regex(lowerPattern(m.match), std::regex::ECMAScript);
+        m.re = Regex(lowerPattern(m.match), Regex::ECMAScript);
         m.literals = requiredLiterals(m.match);
       } catch (const std::regex_error&) {
         ok = false;
@@ -400,7 +400,7 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
         // lower-cased too and compiled case-sensitive: libstdc++'s icase looks up the locale's
         // ctype facet for every character it compares, which made rule matching most of a
         // bounce's classification time (docs/benchmarks.md).
-        r.re = std::regex(lowerPattern(r.match), std::regex::ECMAScript);
+        r.re = Regex(lowerPattern(r.match), Regex::ECMAScript);
         r.literals = requiredLiterals(r.match);
       } catch (const std::regex_error& e) {
         errors.push_back(where + "regex does not compile: " + e.what());
@@ -413,7 +413,7 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     }
     if (!r.unless.empty()) {
       try {
-        r.unless_re = std::regex(lowerPattern(r.unless), std::regex::ECMAScript);
+        r.unless_re = Regex(lowerPattern(r.unless), Regex::ECMAScript);
       } catch (const std::regex_error& e) {
         errors.push_back(where + "unless: regex does not compile: " + e.what());
         continue;
@@ -421,7 +421,7 @@ BounceRules loadBounceRules(const std::string& yaml_text, std::vector<std::strin
     }
     if (!r.names_host.empty()) {
       try {
-        r.names_host_re = std::regex(lowerPattern(r.names_host), std::regex::ECMAScript);
+        r.names_host_re = Regex(lowerPattern(r.names_host), Regex::ECMAScript);
       } catch (const std::regex_error& e) {
         errors.push_back(where + "names_host: regex does not compile: " + e.what());
         continue;

@@ -4,7 +4,7 @@
 // engine that applies them is rule_engine.hpp; the file is embedded at build time and an admin's
 // file (bounces.rules_file) adds rules before it (docs/bounces.md, "How the engine reads the data").
 #include <map>
-#include <regex>
+#include "bounce/regex.hpp"
 #include <string>
 #include <vector>
 
@@ -61,13 +61,13 @@ struct WordingRule {
   bool hard_stated = false;
   std::string source_ref;
   std::string origin;  // "built-in", or the admin file's path
-  std::regex re;  // kind regex: compiled lower-cased, for lower-cased words (lowerCollapsed)
+  Regex re;  // kind regex: compiled lower-cased, for lower-cased words (lowerCollapsed)
   std::vector<std::string> literals;  // kind regex: any match holds one of these words (lower case); none: no sure words
   // `unless`: a regex (lower case, like `match`); the rule does not hold when it is in the words.
   // For general wordings that other words in the same reply make about something else ("invalid
   // recipient" beside "sender" or "relay").
   std::string unless;
-  std::regex unless_re;
+  Regex unless_re;
   // `unless_in: sentence`: the unless words count only in the sentence that holds the match (words
   // about whose mailbox it is: "your mailbox has exceeded its sending limit"); by default anywhere.
   bool unless_in_sentence = false;
@@ -77,7 +77,7 @@ struct WordingRule {
   // recipient only when that name is the recipient's domain or under it: any other is a next hop,
   // and the sending MTA's own relay is one.
   std::string names_host;
-  std::regex names_host_re;
+  Regex names_host_re;
 };
 
 // A vendor's code table the engine applies: `find` is a regex whose first group is the code (or,
@@ -87,7 +87,7 @@ struct VendorTable {
   std::string name, find, other;
   int key_digits = 0;
   std::map<std::string, std::string> codes;
-  std::regex re;
+  Regex re;
   std::string source_ref;
 };
 
@@ -115,7 +115,7 @@ struct StageMarker {
   // only for such a transcript, never as a stage of its own.
   std::string transcript;
   std::string source_ref;
-  std::regex re;
+  Regex re;
   std::vector<std::string> literals;  // kind regex: words any match holds (requiredLiterals); none: no filter
 };
 

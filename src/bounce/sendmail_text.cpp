@@ -2,7 +2,7 @@
 #include "bounce/sendmail_text.hpp"
 
 #include <algorithm>
-#include <regex>
+#include "bounce/regex.hpp"
 #include <sstream>
 
 #include "bounce/bounce_text.hpp"
@@ -20,7 +20,7 @@ SendmailVerdict sendmailVerdict(const std::string& human, const std::string& lh,
   size_t sessionStart = 0;  // where this session's transcript begins in `human`
   // A failure's line carries its reply code; a deferral's is "<a@b>... Deferred: 451 ..." (the
   // message giveresponse() copies into the transcript for EX_TEMPFAIL, deliver.c:5200-5205).
-  static const std::regex verdictLine(R"(^\s*(?:[45]\d\d |(?=<[^>]+>\.\.\. deferred))<([^>]+)>\.\.\. )", std::regex::icase);
+  static const Regex verdictLine(R"(^\s*(?:[45]\d\d |(?=<[^>]+>\.\.\. deferred))<([^>]+)>\.\.\. )", Regex::icase);
   for (size_t next = 0; next < human.size();) {
     const size_t lineStart = next;
     const size_t nl = human.find('\n', lineStart);
@@ -123,7 +123,7 @@ std::string sendmailNameServerLine(const std::string& human, const std::string& 
 }
 
 std::string nameServerHost(const std::string& line) {
-  static const std::regex re(R"(\(name server: ([^\s:()]+): host not found\))", std::regex::icase);
+  static const Regex re(R"(\(name server: ([^\s:()]+): host not found\))", Regex::icase);
   std::smatch m;
   if (!std::regex_search(line, m, re)) return {};
   std::string host = asciiLower(m[1].str());
@@ -135,9 +135,9 @@ std::string nameServerHost(const std::string& line) {
 // "    (reason: ...)" and "    (expanded from: <alias>)" (savemail.c:975-995): the alias, or "".
 std::string sendmailExpandedFrom(const std::string& lowerText, const std::string& recipient) {
   if (!contains(lowerText, "(expanded from:")) return {};
-  static const std::regex entry(R"((?:^|\n)[ \t]*<?([^\s<>]+@[^\s<>]+)>?[ \t]*((?:\n[ \t]+\([^\n]*)*))");
-  static const std::regex expanded(R"(\n[ \t]+\(expanded from: <?([^\s<>()]+@[^\s<>()]+)>?\))");
-  for (std::sregex_iterator it(lowerText.begin(), lowerText.end(), entry), end; it != end; ++it) {
+  static const Regex entry(R"((?:^|\n)[ \t]*<?([^\s<>]+@[^\s<>]+)>?[ \t]*((?:\n[ \t]+\([^\n]*)*))");
+  static const Regex expanded(R"(\n[ \t]+\(expanded from: <?([^\s<>()]+@[^\s<>()]+)>?\))");
+  for (RegexIterator it(lowerText.begin(), lowerText.end(), entry), end; it != end; ++it) {
     if ((*it)[1].str() != recipient) continue;
     std::smatch m;
     const std::string under = (*it)[2].str();
@@ -149,8 +149,8 @@ std::string sendmailExpandedFrom(const std::string& lowerText, const std::string
 std::vector<SectionHeading> sectionHeadings(const std::string& lh) {
   std::vector<SectionHeading> out;
   if (!contains(lh, "-----")) return out;
-  static const std::regex heading(R"((?:^|\n)([ \t]*-{3,}[ \t]*[a-z][^\n]*-{3,})[ \t\r]*(?=\n|$))");
-  for (std::sregex_iterator it(lh.begin(), lh.end(), heading), end; it != end; ++it)
+  static const Regex heading(R"((?:^|\n)([ \t]*-{3,}[ \t]*[a-z][^\n]*-{3,})[ \t\r]*(?=\n|$))");
+  for (RegexIterator it(lh.begin(), lh.end(), heading), end; it != end; ++it)
     out.push_back({static_cast<size_t>(it->position(1)), (*it)[1].str()});
   return out;
 }

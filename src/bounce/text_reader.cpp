@@ -6,7 +6,7 @@
 #include <cctype>
 #include <map>
 #include <optional>
-#include <regex>
+#include "bounce/regex.hpp"
 #include <set>
 #include <sstream>
 
@@ -65,10 +65,10 @@ std::set<std::string> helpDeskAddresses(const std::string& lowerText) {
 // sender-verify replies (smtp_in.c: "Verification failed for <%s>", "Postmaster verification
 // failed while checking <%s>", "Callback setup failed while verifying <%s>").
 std::set<std::string> refusedSenderAddresses(const std::string& lowerText) {
-  static const std::regex named(
+  static const Regex named(
       R"(<([^<>\s@]+@[^<>\s@]+)>:?\s+sender address rejected|(?:verification failed for|postmaster verification failed while checking|callback setup failed while verifying)\s+<([^<>\s@]+@[^<>\s@]+)>)");
   std::set<std::string> out;
-  for (std::sregex_iterator it(lowerText.begin(), lowerText.end(), named), end; it != end; ++it)
+  for (RegexIterator it(lowerText.begin(), lowerText.end(), named), end; it != end; ++it)
     out.insert((*it)[1].matched ? (*it)[1].str() : (*it)[2].str());
   return out;
 }
@@ -78,7 +78,7 @@ std::set<std::string> refusedSenderAddresses(const std::string& lowerText) {
 // "551 User not local; please try <forward-path>", a note's "please use kim.lee@new from now on").
 // Every mention of it is so: the address is not a failed recipient (issue 13 item 4).
 bool offeredAsContact(const std::string& lowerText, const std::string& address) {
-  static const std::regex offer(
+  static const Regex offer(
       R"(\b(?:contact|contact us at|write to|write to us at|please try|try|please use|use|send (?:an )?e?-?mail to|)"
       R"((?:e-?)?mail us at|reach us at|questions to|forward (?:it )?to|help ?desk at|service desk at|support at)$)");
   bool mentioned = false;
@@ -128,7 +128,7 @@ std::vector<std::string> bareListedRecipients(const std::string& lowerText, cons
   if (at == std::string::npos) return out;
   const std::string local = notice_from.substr(0, at), domain = notice_from.substr(at + 1);
   if ((local != "mailer-daemon" && local != "postmaster") || domain.empty()) return out;
-  static const std::regex bare(R"(^[ \t]*([a-z0-9][a-z0-9._+-]{0,63})[ \t\r]*$)");
+  static const Regex bare(R"(^[ \t]*([a-z0-9][a-z0-9._+-]{0,63})[ \t\r]*$)");
   std::istringstream in(lowerText);
   bool inList = false;
   for (std::string line; std::getline(in, line);) {
@@ -319,7 +319,7 @@ namespace {
 // رد, Hebrew השב), with a count some add ("Re[2]:", "Re(2):"), before an ASCII or a full-width
 // colon.
 bool opensWithAReplyPrefix(const std::string& opening) {
-  static const std::regex prefix(
+  static const Regex prefix(
       R"(^(?:re|aw|antw|sv|vs|r|rif|odp|res|ynt|v\xc3\xa1|\xe5\x9b\x9e\xe5\xa4\x8d|\xe7\xad\x94\xe5\xa4\x8d|\xe5\x9b\x9e\xe8\xa6\x86|\xe8\xbf\x94\xe4\xbf\xa1|\xce\x91\xce\xa0|\xce\xb1\xcf\x80|\xce\xa3\xce\xa7\xce\x95\xce\xa4|\xcf\x83\xcf\x87\xce\xb5\xcf\x84|\xd8\xb1\xd8\xaf|\xd7\x94\xd7\xa9\xd7\x91)(?:\[\d+\]|\(\d+\))? ?(?::|\xef\xbc\x9a))");
   return std::regex_search(opening, prefix);
 }
@@ -327,8 +327,8 @@ bool opensWithAReplyPrefix(const std::string& opening) {
 // The rest of a subject after one forward prefix ("FW:", "Fwd:", German WG, French TR, Italian I,
 // Danish and Norwegian VS, Swedish VB, Finnish VL, Polish PD, Portuguese ENC, Dutch Doorst, Spanish
 // RV, Chinese 转发/轉寄, Japanese 転送: the same list), or "" when it opens with none.
-const std::regex& forwardPrefix() {
-  static const std::regex prefix(
+const Regex& forwardPrefix() {
+  static const Regex prefix(
       R"(^(?:fwd?|wg|tr|i|vs|vb|vl|pd|enc|doorst|rv|\xe8\xbd\xac\xe5\x8f\x91|\xe8\xbd\x89\xe5\xaf\x84|\xe8\xbb\xa2\xe9\x80\x81) ?(?::|\xef\xbc\x9a) *)");
   return prefix;
 }
@@ -402,7 +402,7 @@ bool holdsAForward(const std::string& text) {
   static const std::vector<std::string> appleOpenings = {"begin forwarded message", "anfang der weitergeleiteten nachricht",
                                                          "début du message réexpédié", "inizio messaggio inoltrato",
                                                          "comienzo del mensaje reenviado", "início da mensagem reencaminhada"};
-  static const std::regex fieldLabel(R"(^[^\s:][^:]{0,30} ?:\s)");
+  static const Regex fieldLabel(R"(^[^\s:][^:]{0,30} ?:\s)");
   const std::string head = asciiLower(text.substr(0, 64 * 1024));
   std::istringstream in(head);
   std::string line;
@@ -446,7 +446,7 @@ bool aPersonsOwnMessage(const MimeView& v) {
   std::string name = asciiLower(v.header("from"));
   for (const auto& m : from)
     if (const auto at = name.find(m); at != std::string::npos) name.erase(at, m.size());
-  static const std::regex systemName(R"(\b(?:mail|mailer|system|daemon|delivery|postmaster|administrator|admin|router|server|gateway|agent|notification)s?\b)");
+  static const Regex systemName(R"(\b(?:mail|mailer|system|daemon|delivery|postmaster|administrator|admin|router|server|gateway|agent|notification)s?\b)");
   if (std::regex_search(name.substr(0, 200), systemName)) return false;
   std::string opening = trim(asciiLower(v.header("subject")));
   while (opening.size() > 1 && opening[0] == '[' && opening.find(']') != std::string::npos) {
@@ -496,10 +496,10 @@ bool readText(const MimeView& v, Classification& out) {
     if (blockAt == std::string::npos) break;
     const size_t blockEnd = after.find("\n\n", blockAt + 1);
     if (blockEnd == std::string::npos) break;
-    static const std::regex fromMailSystem(R"((?:^|\n)from:[^\n]*(?:mailer-daemon|postmaster|mail delivery))");
+    static const Regex fromMailSystem(R"((?:^|\n)from:[^\n]*(?:mailer-daemon|postmaster|mail delivery))");
     // Outlook writes the block's labels in the user's language ("Von:", "De :", "差出人:"); its
     // first line is the sender's whatever the label.
-    static const std::regex firstLineMailSystem(R"(^[^:\n]{1,40}:[^\n]*(?:mailer-daemon|postmaster|mail delivery))");
+    static const Regex firstLineMailSystem(R"(^[^:\n]{1,40}:[^\n]*(?:mailer-daemon|postmaster|mail delivery))");
     const std::string block = after.substr(blockAt + 1, blockEnd - blockAt - 1);
     if (!std::regex_search(block, fromMailSystem) && !std::regex_search(block.substr(0, block.find('\n')), firstLineMailSystem))
       break;
@@ -515,7 +515,7 @@ bool readText(const MimeView& v, Classification& out) {
   // Exim's "(generated from x@y)" names an alias, not a failed recipient: where its entry's
   // address came from (sent_to), then out of the text.
   const std::vector<GeneratedEntry> eximEntries = eximGeneratedEntries(human);
-  static const std::regex generated(R"(\((?:ultimately )?generated from [^)]*\))", std::regex::icase);
+  static const Regex generated(R"(\((?:ultimately )?generated from [^)]*\))", Regex::icase);
   human = std::regex_replace(human, generated, "");
   const std::string lh = asciiLower(human);
   const std::string subject = asciiLower(v.header("subject"));
@@ -546,7 +546,7 @@ bool readText(const MimeView& v, Classification& out) {
   // Exchange Online's is "Remote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; ...'", also
   // untranslated ("fix-error-code-550-5-7-1-in-exchange-online.md": "Remote Server returned
   // '<xxxxxxxx> #5.7.1 smtp;550 5.7.1 RESOLVER.RST.AuthRequired; ...'").
-  static const std::regex exchangeDiagnostic(
+  static const Regex exchangeDiagnostic(
       R"(#[45]\d\d [45]\.\d{1,3}\.\d{1,3} [^\n]*##|remote server returned '[^'\n]{0,40}\b[45]\.\d{1,3}\.\d{1,3}\b)");
   if (!looksLikeBounce && std::regex_search(lh, exchangeDiagnostic)) looksLikeBounce = true;
   if (!looksLikeBounce) return false;
@@ -564,8 +564,8 @@ bool readText(const MimeView& v, Classification& out) {
   // The alias a failed address was expanded from (Postfix's "(expanded from <x>)", Sendmail's
   // "(expanded from: <x>)") is that record's sent_to, not a failed recipient of its own.
   if (contains(lh, "(expanded")) {
-    static const std::regex expansion(R"(\(expanded\s+from:?\s+<?([^\s<>()]+@[^\s<>()]+)>?\))");
-    for (std::sregex_iterator it(lh.begin(), lh.end(), expansion), end; it != end; ++it) exclude.insert((*it)[1].str());
+    static const Regex expansion(R"(\(expanded\s+from:?\s+<?([^\s<>()]+@[^\s<>()]+)>?\))");
+    for (RegexIterator it(lh.begin(), lh.end(), expansion), end; it != end; ++it) exclude.insert((*it)[1].str());
   }
   auto notARecipient = [&](const std::string& a) {
     return exclude.count(a) || reporterMailbox(a, v) || automaticMailbox(a) || offeredAsContact(lh, a);
@@ -577,12 +577,12 @@ bool readText(const MimeView& v, Classification& out) {
         for (const auto& a : mailboxesIn(it->second)) addressed.insert(a);
   // The returned message quoted after the notice's words, with no MIME part of its own: its header
   // block's To and Cc (Haraka's and qmail's "--- Below this line is a copy of the message.").
-  static const std::regex toLine(R"((?:^|\n)to:\s*([^\n]+))", std::regex::icase);
-  static const std::regex ccLine(R"((?:^|\n)cc:\s*([^\n]+))", std::regex::icase);
+  static const Regex toLine(R"((?:^|\n)to:\s*([^\n]+))", Regex::icase);
+  static const Regex ccLine(R"((?:^|\n)cc:\s*([^\n]+))", Regex::icase);
   const std::string rest = cut == std::string::npos ? std::string() : text.substr(cut);
   // Its header block: from the first line that is a header field (the cut is at a marker line,
   // "------ This is a copy of the message", or at the first trace field) to the first blank line.
-  static const std::regex fieldLine(R"((?:^|\n)[A-Za-z][A-Za-z0-9-]*:[ \t])");
+  static const Regex fieldLine(R"((?:^|\n)[A-Za-z][A-Za-z0-9-]*:[ \t])");
   const std::string head = rest.substr(0, 64 * 1024);  // a header block starts within this
   std::smatch firstField;
   size_t headersAt = head.size();
@@ -754,7 +754,7 @@ bool readText(const MimeView& v, Classification& out) {
       entryHasWords = std::any_of(rest.begin(), rest.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; });
     }
     // Sendmail's entry gives the words as "    (reason: %s)" (savemail.c:980-984): those words.
-    static const std::regex sendmailReason(R"(\n[ \t]+\(reason: ([^\n]*)\)[ \t\r]*(?:\n|$))");
+    static const Regex sendmailReason(R"(\n[ \t]+\(reason: ([^\n]*)\)[ \t\r]*(?:\n|$))");
     // Its lines of the transcript follow: the host that said them, the status the reason line
     // may lack ("(reason: 550 Host unknown)" beside the transcript's "550 5.1.2 <a@b>... Host unknown").
     std::string sendmailWords;  // shown as the diagnostic
@@ -860,7 +860,7 @@ bool readText(const MimeView& v, Classification& out) {
     std::string flat = collapse(block);
     // Zoho writes "Invalid Address, ERROR_CODE :550, ERROR_CODE :<reply text>": a label, then
     // the reply split in two.
-    static const std::regex zoho(R"((?:Invalid Address|Error), ERROR_CODE :(\d{3}), ERROR_CODE :)");
+    static const Regex zoho(R"((?:Invalid Address|Error), ERROR_CODE :(\d{3}), ERROR_CODE :)");
     flat = std::regex_replace(flat, zoho, "$1 ");
     // At most 600 characters: where a notice quotes the returned message inline with nothing that
     // marks its start, its body (a phone number, "our office has moved") follows the failure's
@@ -891,7 +891,7 @@ bool readText(const MimeView& v, Classification& out) {
     if (guessed.count(done.recipient) || (!ownWords && !domainsOwnFailure)) done.hard = false;
     // The words shown are the entry's own; the transcript's lines were evidence.
     if (!sendmailWords.empty()) done.diagnostic = collapse(sendmailWords);
-    static const std::regex reply(R"((?:^|[^\d.#:-])([45][0-7]\d[ -]))");
+    static const Regex reply(R"((?:^|[^\d.#:-])([45][0-7]\d[ -]))");
     std::smatch m;
     if (std::regex_search(done.diagnostic, m, reply)) done.diagnostic = done.diagnostic.substr(static_cast<size_t>(m.position(1)));
 

@@ -12,6 +12,7 @@
 #include "bounce/bounce_policy.hpp"
 #include "bounce/bounce_text.hpp"
 #include "bounce/reason.hpp"
+#include "bounce/regex.hpp"
 #include "bounce/record.hpp"
 #include "bounce/rules.hpp"
 #include "bounce/rule_engine.hpp"
@@ -1698,6 +1699,37 @@ derived_statuses:
 // The stage comes from the data's stage markers (data/bounce/rules.yaml `stage_markers`), each the
 // words a mail system writes around the reply: Postfix smtp_proto.c "(in reply to %s)", Exim
 // smtp.c "SMTP error from remote mail server after %s%s", qmail-remote.c "does not like recipient".
+// The reader's regex traits (bounce/regex.hpp) only remember what the standard traits answer: the
+// same matches for word boundaries, word classes and case-blind patterns, over every byte value.
+TEST(BounceRules, TheFasterRegexTraitsAnswerAsTheStandardOnes) {
+  std::string bytes;
+  for (int i = 1; i < 256; ++i) bytes += static_cast<char>(i);
+  const std::vector<std::string> texts = {bytes, "550 5.1.1 <Kim_O@globex.test>: User UNKNOWN", "e-mail x_y \xe9t\xe9",
+                                          "No Such User Here", "mailbox\tfull;quota", ""};
+  const std::vector<std::pair<std::string, bool>> patterns = {
+      {R"(\buser\b)", false}, {R"(\bno such user\b)", true}, {R"(\w+@\w+)", false}, {R"(\B\w\b)", false},
+      {R"([[:alpha:]]+)", true}, {R"(\s[a-z]\S*)", true},          {R"(MAILBOX|quota)", true}, {R"(\b\W)", false}};
+  size_t matches = 0;
+  for (const auto& [pattern, icase] : patterns) {
+    const auto flags = icase ? std::regex::ECMAScript | std::regex::icase : std::regex::ECMAScript;
+    const std::regex standard(pattern, flags);
+    const Regex ours(pattern, flags);
+    for (const auto& text : texts) {
+      std::vector<std::string> a, b;
+      for (std::sregex_iterator it(text.begin(), text.end(), standard), end; it != end; ++it)
+        a.push_back(std::to_string(it->position(0)) + ":" + it->str());
+      for (RegexIterator it(text.begin(), text.end(), ours), end; it != end; ++it)
+        b.push_back(std::to_string(it->position(0)) + ":" + it->str());
+      EXPECT_EQ(a, b) << pattern;
+      matches += a.size();
+    }
+  }
+  // They match at all: comparing empty lists would prove nothing.
+  EXPECT_GT(matches, 50u);
+  EXPECT_TRUE(std::regex_search(std::string("no such user"), Regex(R"(\bno such USER\b)", std::regex::icase)));
+  EXPECT_FALSE(std::regex_search(std::string("nosuchuser"), Regex(R"(\bsuch\b)")));
+}
+
 TEST(BounceRules, TheStageComesFromTheMailSystemsWords) {
   EXPECT_EQ(findCommand("host mx.globex.test[192.0.2.7] said: 550 5.7.1 spam (in reply to end of DATA command)"), "EOD");
   EXPECT_EQ(findCommand("host mx.globex.test[192.0.2.7] said: 554 5.5.1 no valid recipients (in reply to DATA command)"), "DATA");
