@@ -1493,6 +1493,17 @@ TEST(BounceSources, EximsExampleRefusalsAndHarakasHeloChecksAreAboutUs) {
             "blocked");
 }
 
+// Stalwart refuses a sending host's EHLO name that is not fully qualified with "550 5.5.0 Invalid
+// EHLO domain." (inbound/ehlo.rs): our host's name, whatever command the report names. Its 5.5.0
+// also reads as the copied digits of a bare 550 (dsn.rs), so only the words name the cause.
+TEST(BounceSources, StalwartsEhloRefusalIsAboutOurHost) {
+  for (const std::string command : {"HELO", ""}) {
+    const auto r = read("kim@globex.test", "5.5.0", "550 5.5.0 Invalid EHLO domain.", "failed", command);
+    EXPECT_EQ(r.reason, "blocked") << command;
+    EXPECT_FALSE(r.hard) << command;
+  }
+}
+
 // Sendmail's 5.1.3 for a bare 553 to RCPT is the same guess: RFC 5321 gives 553 for a mailbox
 // name not allowed, and OpenSMTPD answers it to our RCPT's DSN parameter (smtp_session.c). Its
 // 5.1.6 for a bare 551 stays: RFC 5321 3.4 gives 551 only to a user who is not local.
