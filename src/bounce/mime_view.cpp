@@ -4,6 +4,7 @@
 #include <gmime/gmime.h>
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 #include "safetynet/core/text.hpp"
 
@@ -103,14 +104,49 @@ std::string bounded(const std::string& text) {
   return out;
 }
 
+// The text of a multipart that holds no part: GMime keeps its body as the prologue, still in the
+// part's transfer encoding and charset. A multipart needs a boundary (RFC 2046 5.1.1), but
+// gromox's store labels the text part of its bounces multipart/report with none, base64 in
+// UTF-8 (exch/exmdb/bounce_producer.cpp: the text part's media type is MULTIPART_REPORT): its
+// words are read as the text they are, as a text part's would be.
+std::string prologueText(GMimeObject* o, const char* prologue) {
+  const char* transfer = g_mime_object_get_header(o, "Content-Transfer-Encoding");
+  const GMimeContentEncoding encoding = transfer ? g_mime_content_encoding_from_string(transfer) : GMIME_CONTENT_ENCODING_DEFAULT;
+  const char* charset = g_mime_object_get_content_type_parameter(o, "charset");
+  const bool decode = encoding == GMIME_CONTENT_ENCODING_BASE64 || encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+  const bool convert = charset && g_ascii_strcasecmp(charset, "utf-8") != 0 && g_ascii_strcasecmp(charset, "us-ascii") != 0;
+  if (!decode && !convert) return prologue;
+  GMimeStream* mem = g_mime_stream_mem_new();
+  Unref releaseMem{mem};
+  GMimeStream* filtered = g_mime_stream_filter_new(mem);
+  Unref releaseFiltered{filtered};
+  if (decode) {
+    GMimeFilter* f = g_mime_filter_basic_new(encoding, FALSE);
+    g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), f);
+    g_object_unref(f);
+  }
+  if (convert) {
+    if (GMimeFilter* f = g_mime_filter_charset_new(charset, "UTF-8")) {  // null for a charset iconv lacks
+      g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), f);
+      g_object_unref(f);
+    }
+  }
+  g_mime_stream_write(filtered, prologue, std::strlen(prologue));
+  g_mime_stream_flush(filtered);
+  GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+  return bytes ? std::string(reinterpret_cast<const char*>(bytes->data), bytes->len) : std::string();
+}
+
 void walk(GMimeObject* o, int depth, MimeView& view) {
   if (!o) return;
   if (GMIME_IS_MULTIPART(o)) {
     GMimeMultipart* mp = GMIME_MULTIPART(o);
     const int n = g_mime_multipart_get_count(mp);
-    // No part found (a boundary that never appears in the body): the text is all in the prologue.
+    // No part found (no boundary, or one that never appears in the body): the text is all in the
+    // prologue.
     if (n == 0)
-      if (const char* prologue = g_mime_multipart_get_prologue(mp)) view.leaves.push_back(MimeLeaf{"text/plain", bounded(prologue), depth});
+      if (const char* prologue = g_mime_multipart_get_prologue(mp))
+        view.leaves.push_back(MimeLeaf{"text/plain", bounded(prologueText(o, prologue)), depth});
     for (int i = 0; i < n; ++i) walk(g_mime_multipart_get_part(mp, i), depth, view);
     return;
   }

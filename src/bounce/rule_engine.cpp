@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "bounce/address_chars.hpp"
 #include "safetynet/bounce_rules_yaml.hpp"  // generated from data/bounce/rules.yaml (cmake/embed.cmake)
 
 namespace safetynet::bounce {
@@ -229,6 +230,17 @@ std::string normalized(const std::string& text) {
     size_t begin = at, end = at + 1;
     while (begin > copied && !delimiter(words[begin - 1])) --begin;
     while (end < words.size() && !delimiter(words[end])) ++end;
+    // Chinese or Japanese text puts no space around an address (gromox's bounce: 您發送到
+    // “kim@globex.test”的郵件…因為郵件過大！): the run holds the sentence too. There the address
+    // ends as allAddresses reads it, at punctuation or where an ASCII domain meets other letters,
+    // and the sentence stays words.
+    const auto utf8 = [](char c) { return (static_cast<unsigned char>(c) & 0x80) != 0; };
+    if (std::any_of(words.begin() + static_cast<std::ptrdiff_t>(begin), words.begin() + static_cast<std::ptrdiff_t>(end), utf8)) {
+      const auto [first, last] = addressAround(words, at);
+      if (first == last) continue;
+      begin = std::max(first, copied);
+      end = last;
+    }
     if (begin == at || end == at + 1) continue;
     out.append(words, copied, begin - copied);
     out += "<address>";
