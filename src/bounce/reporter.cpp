@@ -66,6 +66,15 @@ std::set<std::string> addressesNotAbout(const MimeView& v) {
     for (const char* h : {"from", "sender", "reply-to", "return-path"})
       if (auto it = o.find(h); it != o.end())
         for (const auto& a : mailboxesIn(it->second)) out.insert(a);
+  // Message identifiers have an address's shape (RFC 5322 3.6.4: id-left "@" id-right) and name
+  // no mailbox: the notice's own and the returned message's, which notices quote in their text
+  // (Postal's "Orginal Message ID: %s", app/models/bounce_message.rb).
+  for (const char* h : {"message-id", "in-reply-to", "references"}) {
+    for (const auto& a : allAddresses(v.header(h))) out.insert(a);
+    for (const auto& o : v.originals)
+      if (auto it = o.find(h); it != o.end())
+        for (const auto& a : allAddresses(it->second)) out.insert(a);
+  }
   // The returned message's envelope sender, as Postfix reports it among the per-message fields
   // ("X-%s-Sender: %s; %s" with mail_name, "Postfix" by default: bounce_notify_util.c): in the
   // per-message block (RFC 3464 2.1, before the first blank line), where a per-recipient field

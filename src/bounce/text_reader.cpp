@@ -557,6 +557,13 @@ bool readText(const MimeView& v, Classification& out) {
   std::set<std::string> exclude = addressesNotAbout(v);
   for (const auto& a : quotedHeaderAddresses(human)) exclude.insert(a);
   for (const auto& a : refusedSenderAddresses(lh)) exclude.insert(a);
+  // A message identifier the text labels as one ("Original message ID: <x@y>", "Message-ID: x@y")
+  // when the returned message is not attached to say so: an identifier, not a mailbox.
+  if (contains(lh, "message")) {
+    static const Regex messageId(R"(\bmessage[- ]?id:?[ \t]*<?([^\s<>]+@[^\s<>]+?)>?(?:\s|$))");
+    for (RegexIterator it(lh.begin(), lh.end(), messageId), end; it != end; ++it)
+      for (const auto& a : allAddresses((*it)[1].str())) exclude.insert(a);
+  }
   // A help desk the notice names is not a failed recipient, unless a failure list names it too
   // (the address opens a line: "<support@isp>: host ... said: 550 ...").
   for (const auto& a : helpDeskAddresses(lh))

@@ -1504,6 +1504,48 @@ TEST(BounceSources, StalwartsEhloRefusalIsAboutOurHost) {
   }
 }
 
+// mx-connect (ZoneMTA's MX resolver) writes "No MX server found" only after the MX, A and AAAA
+// lookups all answered not found, and a null MX as a permanent refusal of all mail
+// (lib/resolve-mx.js); ZoneMTA's report gives them Status 5.0.0. The domain resolved decides:
+// the recipient's is a dead domain, a relay's is the route.
+TEST(BounceSources, MxConnectsNotFoundAndNullMxOfTheRecipientsDomainAreHard) {
+  const std::string prefix = "DNS Error: DNS error occurred while resolving the Mail Exchange (MX) server for the specified domain ";
+  const auto none = read("kim@globex.test", "5.0.0", prefix + "(globex.test). No MX server found");
+  EXPECT_EQ(none.reason, "hostunknown");
+  EXPECT_TRUE(none.hard);
+  const auto relay = read("kim@globex.test", "5.0.0", prefix + "(relay.ourco.test). No MX server found");
+  EXPECT_FALSE(relay.hard);
+  const auto nullMx = read("kim@globex.test", "5.0.0",
+                           "DNS Error: The recipient domain (globex.test) does not accept email; it publishes a null MX record (RFC 7505).");
+  EXPECT_EQ(nullMx.reason, "notaccept");
+  EXPECT_TRUE(nullMx.hard);
+  // A DNS server's failure on the way is thrown at once, temporary.
+  EXPECT_FALSE(read("kim@globex.test", "5.0.0", prefix + "(globex.test). DNS server returned general failure").hard);
+}
+
+// Citadel refuses a recipient it has no user or room for with "550 Invalid recipient: <local
+// part>" (internet_addressing.c, serv_smtp.c): a dead mailbox, though Postfix reports the bare
+// 550 as 5.0.0. OpenSMTPD's same words name the whole address in angle brackets and cover any
+// refusal of its ruleset (lka_session.c): those stay soft.
+TEST(BounceSources, CitadelsInvalidRecipientIsADeadMailboxOpenSmtpdsIsNot) {
+  const auto citadel = read("lucia@arte.test", "5.0.0", "550 Invalid recipient: lucia", "failed", "RCPT");
+  EXPECT_EQ(citadel.reason, "userunknown");
+  EXPECT_TRUE(citadel.hard);
+  const auto opensmtpd = read("lucia@arte.test", "5.0.0", "550 Invalid recipient: <lucia@arte.test>", "failed", "RCPT");
+  EXPECT_FALSE(opensmtpd.hard);
+}
+
+// Two block lists' refusals in their systems' own words: Citadel's when the list gives no TXT
+// record (locate_host.c), WildDuck's softlist for zone.eu's list (haraka-plugin-wildduck's
+// config). Both are about our sending host, not the message's content nor a delay of no cause.
+TEST(BounceSources, CitadelsAndWildDucksBlockListRefusalsAreAboutOurHost) {
+  const auto citadel = read("ana@arte.test", "5.0.0", "550 Message rejected due to known spammer source IP address", "failed", "RCPT");
+  EXPECT_EQ(citadel.reason, "blocked");
+  const auto wildduck = read("ana@arte.test", "4.0.0", "450 [ourco.test] was found from Zone RBL (1F2E3D4C.1)", "delayed", "EOD");
+  EXPECT_EQ(wildduck.reason, "blocked");
+  EXPECT_FALSE(citadel.hard || wildduck.hard);
+}
+
 // Sendmail's 5.1.3 for a bare 553 to RCPT is the same guess: RFC 5321 gives 553 for a mailbox
 // name not allowed, and OpenSMTPD answers it to our RCPT's DSN parameter (smtp_session.c). Its
 // 5.1.6 for a bare 551 stays: RFC 5321 3.4 gives 551 only to a user who is not local.
