@@ -24,6 +24,9 @@ bool labelEdge(char c) { return std::isalnum(static_cast<unsigned char>(c)) || u
 // Chinese template) named the address "您发送到“li@globex.example”的邮件无法..." otherwise. Letters
 // inside these blocks stay letters (ª µ º, 々 in 佐々木, 〆).
 bool unicodePunctuation(char32_t cp) {
+  // Not the middle dot (Catalan's "l·l": col·legi@escola.cat) nor the zero-width joiners, which
+  // IDNA2008 allows in a label in context (RFC 5892 A.1-A.3): they join a word.
+  if (cp == 0xB7 || cp == 0x200C || cp == 0x200D) return false;
   if (cp >= 0xA0 && cp <= 0xBF) return cp != 0xAA && cp != 0xB5 && cp != 0xBA;
   if (cp == 0xD7 || cp == 0xF7) return true;
   if (cp >= 0x2000 && cp <= 0x206F) return true;

@@ -110,6 +110,8 @@ std::string bounded(const std::string& text) {
 // UTF-8 (exch/exmdb/bounce_producer.cpp: the text part's media type is MULTIPART_REPORT): its
 // words are read as the text they are, as a text part's would be.
 std::string prologueText(GMimeObject* o, const char* prologue) {
+  // With a boundary the body was meant to be parts, its encoding theirs: kept as written.
+  if (g_mime_object_get_content_type_parameter(o, "boundary")) return prologue;
   const char* transfer = g_mime_object_get_header(o, "Content-Transfer-Encoding");
   const GMimeContentEncoding encoding = transfer ? g_mime_content_encoding_from_string(transfer) : GMIME_CONTENT_ENCODING_DEFAULT;
   const char* charset = g_mime_object_get_content_type_parameter(o, "charset");
@@ -131,7 +133,8 @@ std::string prologueText(GMimeObject* o, const char* prologue) {
       g_object_unref(f);
     }
   }
-  g_mime_stream_write(filtered, prologue, std::strlen(prologue));
+  // No more than a leaf may hold once decoded (base64 is 4 bytes for 3).
+  g_mime_stream_write(filtered, prologue, std::min(std::strlen(prologue), kMaxLeafBytes / 3 * 4 + 4));
   g_mime_stream_flush(filtered);
   GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
   return bytes ? std::string(reinterpret_cast<const char*>(bytes->data), bytes->len) : std::string();

@@ -69,11 +69,20 @@ std::set<std::string> addressesNotAbout(const MimeView& v) {
   // Message identifiers have an address's shape (RFC 5322 3.6.4: id-left "@" id-right) and name
   // no mailbox: the notice's own and the returned message's, which notices quote in their text
   // (Postal's "Orginal Message ID: %s", app/models/bounce_message.rb).
+  // Only the identifiers in angle brackets: Gnus writes In-Reply-To: <id> (kim@globex.test's
+  // message of "..."), a comment naming a person who may be the failed recipient.
+  const auto identifiers = [&out](const std::string& value) {
+    for (size_t open = value.find('<'); open != std::string::npos; open = value.find('<', open + 1)) {
+      const size_t close = value.find('>', open);
+      if (close == std::string::npos) break;
+      for (const auto& a : allAddresses(value.substr(open + 1, close - open - 1))) out.insert(a);
+      open = close;
+    }
+  };
   for (const char* h : {"message-id", "in-reply-to", "references"}) {
-    for (const auto& a : allAddresses(v.header(h))) out.insert(a);
+    identifiers(v.header(h));
     for (const auto& o : v.originals)
-      if (auto it = o.find(h); it != o.end())
-        for (const auto& a : allAddresses(it->second)) out.insert(a);
+      if (auto it = o.find(h); it != o.end()) identifiers(it->second);
   }
   // The returned message's envelope sender, as Postfix reports it among the per-message fields
   // ("X-%s-Sender: %s; %s" with mail_name, "Postfix" by default: bounce_notify_util.c): in the

@@ -1533,6 +1533,10 @@ TEST(BounceSources, CitadelsInvalidRecipientIsADeadMailboxOpenSmtpdsIsNot) {
   EXPECT_TRUE(citadel.hard);
   const auto opensmtpd = read("lucia@arte.test", "5.0.0", "550 Invalid recipient: <lucia@arte.test>", "failed", "RCPT");
   EXPECT_FALSE(opensmtpd.hard);
+  // Only right after the reply code, as Citadel writes it: other words keep their reason.
+  EXPECT_EQ(read("lucia@arte.test", "5.7.1", "550 5.7.1 Invalid recipient: blocked", "failed", "RCPT").reason, "blocked");
+  EXPECT_EQ(read("lucia@arte.test", "5.0.0", "550 Message rejected as spam. Invalid recipient: spamtrap", "failed", "RCPT").reason,
+            "spamdetected");
 }
 
 // Two block lists' refusals in their systems' own words: Citadel's when the list gives no TXT

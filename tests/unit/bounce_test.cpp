@@ -1528,6 +1528,16 @@ TEST(Bounce, AMultipartWithoutABoundaryIsReadAsTheTextItHolds) {
   EXPECT_EQ(c.records[0].reason, "mesgtoobig");  // gromox's "because the message is too large"
   EXPECT_FALSE(c.records[0].hard);
   EXPECT_NE(c.records[0].diagnostic.find("因為郵件過大"), std::string::npos) << c.records[0].diagnostic;
+  // A multipart with a boundary that never comes keeps its body as written, whatever encoding it
+  // declares: meant as parts, not as base64.
+  const std::string plain =
+      "From: MAILER-DAEMON@mx.seller.test\r\nTo: riley@seller.test\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"never\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+      "This is a multi-part message in MIME format.\r\n\r\n<kim@globex.test>: host mx.globex.test said: 550 5.1.1 "
+      "User unknown (in reply to RCPT TO command)\r\n";
+  const auto p = classify(plain);
+  ASSERT_EQ(p.records.size(), 1u) << p.error;
+  EXPECT_TRUE(p.records[0].hard);
 }
 
 // Chinese text puts no space around an address: gromox writes 您發送到“kim@globex.test”的郵件…
@@ -3021,6 +3031,33 @@ TEST(BounceAbout, AnAddressRunningIntoCjkTextEndsWithItsTopLevelDomain) {
   EXPECT_EQ(allAddresses("li@globex.cn的邮件"), std::vector<std::string>{"li@globex.cn"});
   EXPECT_EQ(allAddresses("宛先 kim@例え.テスト"), std::vector<std::string>{"kim@例え.テスト"});
   EXPECT_EQ(allAddresses("jürgen@müller.example"), std::vector<std::string>{"jürgen@müller.example"});
+}
+
+// The middle dot of Catalan's "l·l" and the zero-width joiners that IDNA2008 allows in context
+// (RFC 5892 A.1-A.3) join a word: an address holding one is not cut there. "col·legi@escola.cat"
+// was "legi@escola.cat", a recipient the bounce was not about.
+TEST(BounceAbout, AMiddleDotOrAJoinerIsInsideTheAddress) {
+  EXPECT_EQ(allAddresses("Adreça col·legi@escola.cat desconeguda"), std::vector<std::string>{"col·legi@escola.cat"});
+  EXPECT_EQ(allAddresses("to a\u200db@globex.test"), std::vector<std::string>{"a\u200db@globex.test"});
+}
+
+// The identifiers of the returned message are no recipients, but only those in angle brackets:
+// Gnus writes In-Reply-To: <id> (kim@globex.test's message of "..."), and kim is who failed.
+TEST(BounceAbout, AReplysCommentNamingTheRecipientDoesNotHideItsFailure) {
+  Report r;
+  r.reportingMta = "mx.seller.test";
+  r.recipient = "kim@globex.test";
+  r.status = "5.1.1";
+  r.diagnosticCode = "smtp; 550 5.1.1 <kim@globex.test>: Recipient address rejected: User unknown in virtual mailbox table";
+  std::string raw = build(r);
+  const std::string headers =
+      "--b1\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: riley@seller.test\r\nTo: kim@globex.test\r\n"
+      "Subject: Quick question\r\nMessage-Id: <abc123@seller.test>\r\nIn-Reply-To: <CAB0x1@mail.globex.test>\r\n"
+      " (kim@globex.test's message of \"Mon, 16 Nov 2026 08:00:00 +0000\")\r\n\r\n--b1--\r\n";
+  raw.replace(raw.rfind("--b1--"), std::string("--b1--\r\n").size(), headers);
+  const auto rec = only(raw);
+  EXPECT_EQ(rec.recipient, "kim@globex.test");
+  EXPECT_TRUE(rec.hard);
 }
 
 // DTI documents its "Mail System Error - Returned Mail" notice in English and in Japanese (its
