@@ -20,6 +20,7 @@
 #include "bounce/reporter.hpp"
 #include "bounce/sendmail_text.hpp"
 #include "bounce/text_reader.hpp"
+#include "bounce/list_notice.hpp"
 #include "checks/registrable_domain.hpp"
 #include "safetynet/bounce/bounce.hpp"
 #include "safetynet/core/text.hpp"
@@ -713,7 +714,7 @@ Classification classify(const std::string& raw) {
   out.date_unix = view->date_unix;
   try {
     if (readArf(*view, out) || readJmrp(*view, out) || readSesJson(*view, out) || readMdn(*view, out) || readDsn(*view, out) || readForwarded(*view, out) ||
-        readText(*view, out) ||
+        readListRefusal(*view, out) || readText(*view, out) ||
         readAutoReply(*view, out)) {
       // Never a hard bounce for an address the bounce is not about: the reporter's own mailboxes,
       // our sender, the returned message's sender. (A report naming one of them as its failed

@@ -1707,7 +1707,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 800u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 803u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 3u);
   EXPECT_EQ(rules.derived_statuses.size(), 34u);  // Sendmail's (usersmtp.c, savemail.c), Stalwart's (dsn.rs)
   EXPECT_EQ(rules.host_meanings.size(), 2u);
@@ -3384,4 +3384,79 @@ TEST(Bounce, AnEximNoticeFromACustomSenderIsReadThoughItIsAutoReplied) {
   ASSERT_EQ(c.records.size(), 1u) << c.error;
   EXPECT_EQ(c.records[0].recipient, "jane@lead.example");
   EXPECT_FALSE(c.records[0].hard);
+}
+
+// A mailing list manager's refusal of our post names the list, not a mailbox: fml's deny file
+// (fmlorg/fml4 kern/fml.pl RejectHandler, drafts/deny.wix, in English and ISO-2022-JP Japanese),
+// fml 8's user/deny (the list's name only; its address from RFC 2369 List-Post), Mailman 2's
+// do_reject and Mailman 3's rejected.txt from <list>-owner@, Mailman 3's moderator refusal from
+// <list>-bounces@ (app/moderator.py). The list refused our sender: a soft record for the list.
+namespace {
+
+std::string listNotice(const std::string& from, const std::string& extraHeaders, const std::string& charset,
+                       const std::string& text) {
+  return "From: " + from + "\r\nTo: dana@ourco.test\r\nSubject: Re-engagement offer\r\n" + extraHeaders +
+         "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=" +
+         charset + "\r\n\r\n" + text +
+         "\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: dana@ourco.test\r\nTo: buyers@lists.globex.test\r\n"
+         "Subject: Re-engagement offer\r\n\r\nHello\r\n--b--\r\n";
+}
+
+}  // namespace
+
+TEST(Bounce, AListManagersRefusalOfOurPostIsTheListsSoftRecord) {
+  const std::string fml = "X-MLServer: fml [fml 4.0.3 release (20011202/4.0.3)]\r\n";
+  const std::vector<std::tuple<std::string, std::string, std::string, std::string>> notices = {
+      {"buyers-admin@lists.globex.test", fml, "us-ascii",
+       "You are not a member of this mailing list <buyers@lists.globex.test>.\r\n\r\nIf you know the general guide of this "
+       "list, please send mail with\r\nthe mail body\r\n\r\n\tguide\r\n\r\nto the address\r\n\r\n\tbuyers-ctl@lists.globex.test\r\n"},
+      {"buyers-admin@lists.globex.test", fml, "iso-2022-jp",
+       "\x1b$B$\x22$J$?$O$3$N%a!<%j%s%0%j%9%H\x1b(B <buyers@lists.globex.test> "
+       "\x1b$B$N%a%s%P!<$G$O$\x22$j$^$;$s!#\x1b(B\r\n"},
+      {"buyers-admin@lists.globex.test",
+       "X-MLServer: fml [fml 8.0.0]\r\nList-Post: <mailto:buyers@lists.globex.test>\r\n", "us-ascii",
+       "You are not a member of this buyers mailing list.\r\n"},
+      {"buyers-owner@lists.globex.test", "", "us-ascii",
+       "Your message has been rejected, probably because you are not subscribed to the\r\nmailing list and the list's "
+       "policy is to prohibit non-members from posting to\r\nit.  If you think that your messages are being rejected in "
+       "error, contact the\r\nmailing list owner at buyers-owner@lists.globex.test.\r\n"},
+      {"buyers-owner@lists.globex.test", "", "us-ascii",
+       "Your message to the Buyers mailing-list was rejected for the following\r\nreasons:\r\n\r\nThe message is not from a "
+       "list member\r\n\r\nThe original message as received by Mailman is attached.\r\n"},
+  };
+  for (const auto& [from, headers, charset, text] : notices) {
+    const auto c = classify(listNotice(from, headers, charset, text));
+    ASSERT_EQ(c.records.size(), 1u) << text << c.error;
+    EXPECT_EQ(c.format, "list") << text;
+    EXPECT_EQ(c.records[0].recipient, "buyers@lists.globex.test") << text;
+    EXPECT_EQ(c.records[0].reason, "rejected") << text;
+    EXPECT_FALSE(c.records[0].hard) << text;
+  }
+  // Mailman 3's moderator refusal comes from the list's bounces address; the moderator's reason
+  // is the list's, and its record the list's too.
+  const auto refused = classify(listNotice(
+      "buyers-bounces@lists.globex.test", "", "us-ascii",
+      "Your request to the Buyers mailing list\r\n\r\n    Posting of your message titled \"Re-engagement offer\"\r\n\r\n"
+      "has been rejected by the list moderator.  The moderator gave the\r\nfollowing reason for rejecting your request:\r\n\r\n"
+      "\"No offers here.\"\r\n"));
+  ASSERT_EQ(refused.records.size(), 1u) << refused.error;
+  EXPECT_EQ(refused.records[0].recipient, "buyers@lists.globex.test");
+  EXPECT_FALSE(refused.records[0].hard);
+}
+
+TEST(Bounce, ListRefusalWordsElsewhereAreNoListRefusal) {
+  const std::string words =
+      "You are not a member of this mailing list <buyers@lists.globex.test>.\r\nYour message has been rejected, probably "
+      "because you are not subscribed to the mailing list and the list's policy is to prohibit non-members from posting "
+      "to it.\r\n";
+  // A person's mailbox, and no list manager's mark (X-MLServer): words about a list, no refusal by one.
+  for (const auto& c : {classify(listNotice("Pat Lee <pat@globex.test>", "", "us-ascii", words)),
+                        classify(listNotice("buyers-admin@lists.globex.test", "", "us-ascii", words))})
+    for (const auto& r : c.records) EXPECT_NE(r.recipient, "buyers@lists.globex.test") << c.format;
+  // A held post (Mailman 2's postheld.txt) awaits the moderator: no failure yet.
+  const auto held = classify(listNotice(
+      "buyers-owner@lists.globex.test", "", "us-ascii",
+      "Your mail to 'Buyers' with the subject\r\n\r\n    Re-engagement offer\r\n\r\nIs being held until the list moderator "
+      "can review it for approval.\r\n\r\nThe reason it is being held:\r\n\r\n    Post by non-member to a members-only list\r\n"));
+  for (const auto& r : held.records) EXPECT_NE(r.recipient, "buyers@lists.globex.test");
 }

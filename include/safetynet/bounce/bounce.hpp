@@ -42,7 +42,7 @@ struct BounceRecord {
 
 struct Classification {
   std::vector<BounceRecord> records;
-  std::string format;  // which reader understood it: rfc3464, arf, amazonses, text, rfc3834
+  std::string format;  // which reader understood it: rfc3464, arf, amazonses, text, list, rfc3834
   std::string sender;  // the mailbox that sent the bounced message (its From, else the bounce's To)
   std::string error;   // why nothing could be read (not a bounce, broken MIME...)
   std::optional<long long> date_unix;  // the bounce's Date: header (seconds since 1970), if it parses
