@@ -909,6 +909,7 @@ struct Report {
   std::string diagnosticCode;    // the whole field value ("smtp; 550 ..."); empty: no field
   std::string headers;           // extra top-level header lines, each ending in \r\n
   std::string human = "Your message could not be delivered.";
+  std::string humanHeaders = "Content-Type: text/plain\r\n";  // the human part's header lines
   std::string recipientFields;   // extra per-recipient fields, each ending in \r\n
 };
 
@@ -916,7 +917,7 @@ std::string build(const Report& r) {
   return "From: MAILER-DAEMON@mx.example.test\r\nTo: riley@seller.test\r\nSubject: Delivery Status Notification (Failure)\r\n" +
          r.headers +
          "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n"
-         "--b1\r\nContent-Type: text/plain\r\n\r\n" + r.human + "\r\n\r\n"
+         "--b1\r\n" + r.humanHeaders + "\r\n" + r.human + "\r\n\r\n"
          "--b1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; " + r.reportingMta + "\r\n\r\n"
          "Final-Recipient: rfc822; " + r.recipient + "\r\nAction: failed\r\nStatus: " + r.status + "\r\n" +
          (r.diagnosticCode.empty() ? "" : "Diagnostic-Code: " + r.diagnosticCode + "\r\n") + r.recipientFields +
@@ -1516,13 +1517,14 @@ TEST(Bounce, ACarriersNoticeWithAPlainSubjectIsStillABounce) {
 // multipart/report with none, base64 in UTF-8 (exch/exmdb/bounce_producer.cpp). GMime keeps such
 // a body undecoded as the part's prologue: it is decoded and read like a text part's.
 TEST(Bounce, AMultipartWithoutABoundaryIsReadAsTheTextItHolds) {
-  const std::string notice =
-      "From: kim@globex.test\r\nTo: someone@ourco.test\r\nSubject: =?utf-8?b?5oqV6YGe5aSx5pWX?=\r\nMIME-Version: 1.0\r\n"
-      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n--b1\r\n"
-      "Content-Type: multipart/report; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-      "5oKo5aW977yaCiAg5b6I5oqx5q2J6YCa55+l5oKo77yM5oKo55m86YCB5Yiw4oCca2ltQGdsb2JleC50ZXN04oCd55qE6YO15Lu254Sh5rOV6KKr5q2j56K65oqV6YGe77yM5Zug54K66YO15Lu26YGO5aSn77yBCg==\r\n\r\n--b1\r\nContent-Type: message/delivery-status\r\n\r\n"
-      "Reporting-MTA: dns;mail.globex.test\r\n\r\nFinal-Recipient: rfc822;kim@globex.test\r\nAction: failed\r\n"
-      "Status: 5.0.0\r\n\r\n--b1--\r\n";
+  Report r;
+  r.reportingMta = "mail.globex.test";
+  r.recipient = "kim@globex.test";
+  r.status = "5.0.0";
+  r.humanHeaders = "Content-Type: multipart/report; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n";
+  r.human =
+      "5oKo5aW977yaCiAg5b6I5oqx5q2J6YCa55+l5oKo77yM5oKo55m86YCB5Yiw4oCca2ltQGdsb2JleC50ZXN04oCd55qE6YO15Lu254Sh5rOV6KKr5q2j56K65oqV6YGe77yM5Zug54K66YO15Lu26YGO5aSn77yBCg==";
+  const std::string notice = build(r);
   const auto c = classify(notice);
   ASSERT_EQ(c.records.size(), 1u) << c.error;
   EXPECT_EQ(c.records[0].reason, "mesgtoobig");  // gromox's "because the message is too large"
@@ -1544,13 +1546,13 @@ TEST(Bounce, AMultipartWithoutABoundaryIsReadAsTheTextItHolds) {
 // 因為收件人郵箱已滿 on one line. The rules read the words with the address taken out; the address
 // ends at the quotation mark, not at the next space, which the whole sentence ran to before.
 TEST(Bounce, WordsBesideAnAddressInChineseTextAreStillWords) {
-  const std::string notice =
-      "From: postmaster@mail.globex.test\r\nTo: someone@ourco.test\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
-      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n--b1\r\n"
-      "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
-      "很抱歉通知您，您發送到“kim@globex.test”的郵件無法被正確投遞，因為收件人郵箱已滿，無法再接收任何郵件。\r\n\r\n"
-      "--b1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns;mail.globex.test\r\n\r\n"
-      "Final-Recipient: rfc822;kim@globex.test\r\nAction: failed\r\nStatus: 5.0.0\r\n\r\n--b1--\r\n";
+  Report r;
+  r.reportingMta = "mail.globex.test";
+  r.recipient = "kim@globex.test";
+  r.status = "5.0.0";
+  r.humanHeaders = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n";
+  r.human = "很抱歉通知您，您發送到“kim@globex.test”的郵件無法被正確投遞，因為收件人郵箱已滿，無法再接收任何郵件。";
+  const std::string notice = build(r);
   const auto c = classify(notice);
   ASSERT_EQ(c.records.size(), 1u) << c.error;
   EXPECT_EQ(c.records[0].reason, "mailboxfull");
