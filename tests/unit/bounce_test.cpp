@@ -1709,7 +1709,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 803u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 809u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 3u);
   EXPECT_EQ(rules.derived_statuses.size(), 34u);  // Sendmail's (usersmtp.c, savemail.c), Stalwart's (dsn.rs)
   EXPECT_EQ(rules.host_meanings.size(), 2u);
@@ -3395,20 +3395,23 @@ TEST(Bounce, AnEximNoticeFromACustomSenderIsReadThoughItIsAutoReplied) {
 // <list>-bounces@ (app/moderator.py). The list refused our sender: a soft record for the list.
 namespace {
 
+// The notice, with our post to the list attached (a returned post) or not (a held post's notice).
 std::string listNotice(const std::string& from, const std::string& extraHeaders, const std::string& charset,
-                       const std::string& text) {
+                       const std::string& text, bool attachesThePost = true) {
   return "From: " + from + "\r\nTo: dana@ourco.test\r\nSubject: Re-engagement offer\r\n" + extraHeaders +
          "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=" +
          charset + "\r\n\r\n" + text +
-         "\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: dana@ourco.test\r\nTo: buyers@lists.globex.test\r\n"
-         "Subject: Re-engagement offer\r\n\r\nHello\r\n--b--\r\n";
+         (attachesThePost ? "\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: dana@ourco.test\r\nTo: buyers@lists.globex.test\r\n"
+                            "Subject: Re-engagement offer\r\n\r\nHello"
+                          : "") +
+         "\r\n--b--\r\n";
 }
 
 }  // namespace
 
 TEST(Bounce, AListManagersRefusalOfOurPostIsTheListsSoftRecord) {
   const std::string fml = "X-MLServer: fml [fml 4.0.3 release (20011202/4.0.3)]\r\n";
-  const std::vector<std::tuple<std::string, std::string, std::string, std::string>> notices = {
+  std::vector<std::tuple<std::string, std::string, std::string, std::string>> notices = {
       {"buyers-admin@lists.globex.test", fml, "us-ascii",
        "You are not a member of this mailing list <buyers@lists.globex.test>.\r\n\r\nIf you know the general guide of this "
        "list, please send mail with\r\nthe mail body\r\n\r\n\tguide\r\n\r\nto the address\r\n\r\n\tbuyers-ctl@lists.globex.test\r\n"},
@@ -3426,14 +3429,45 @@ TEST(Bounce, AListManagersRefusalOfOurPostIsTheListsSoftRecord) {
        "Your message to the Buyers mailing-list was rejected for the following\r\nreasons:\r\n\r\nThe message is not from a "
        "list member\r\n\r\nThe original message as received by Mailman is attached.\r\n"},
   };
-  for (const auto& [from, headers, charset, text] : notices) {
+  std::vector<std::string> reasons(notices.size(), "rejected");
+  // Each refusal with the reason its words name: fml 4's size limit and envelope filter (status
+  // reports that end "--<list>, Be Seeing You!"), a post Mailman 2 returns with words of no reason
+  // of their own (Errors.py's default), Sympa's and ezmlm-idx's moderator refusals.
+  const std::vector<std::tuple<std::string, std::string, std::string, std::string>> withReason = {
+      {"buyers-admin@lists.globex.test", fml, "ATTENTION! Your mail is too big, so not processed!!!\r\nThis ML "
+       "<buyers@lists.globex.test> restricts the maximum mail size,\r\nso pay attention to the mail with e.g. attachments.\r\n",
+       "mesgtoobig"},
+      {"buyers-admin@lists.globex.test", fml, "Your mail is rejected for \r\n   null mail body\r\n\r\n"
+       "--buyers@lists.globex.test, Be Seeing You!   \r\n", "contenterror"},
+      {"buyers-owner@lists.globex.test", "", "Your message was rejected\r\n", "rejected"},
+      {"buyers-request@lists.globex.test", "", "Your message for list buyers@lists.globex.test has been rejected by the "
+       "moderator (mod@globex.test).\r\n", "rejected"},
+      {"buyers-owner@lists.globex.test", "Mailing-List: contact buyers-help@lists.globex.test; run by ezmlm\r\n",
+       "I'm sorry, your message (enclosed) was not accepted by the moderator.\r\n", "rejected"},
+  };
+  for (const auto& [from, headers, text, reason] : withReason)
+    notices.emplace_back(from, headers, "us-ascii", text), reasons.push_back(reason);
+  for (size_t i = 0; i < notices.size(); ++i) {
+    const auto& [from, headers, charset, text] = notices[i];
     const auto c = classify(listNotice(from, headers, charset, text));
     ASSERT_EQ(c.records.size(), 1u) << text << c.error;
     EXPECT_EQ(c.format, "list") << text;
     EXPECT_EQ(c.records[0].recipient, "buyers@lists.globex.test") << text;
-    EXPECT_EQ(c.records[0].reason, "rejected") << text;
+    EXPECT_EQ(c.records[0].reason, reasons[i]) << text;
     EXPECT_FALSE(c.records[0].hard) << text;
   }
+  // ezmlm-idx's refusal at delivery comes back as qmail's bounce for the list address.
+  const auto qmail = classify(
+      "From: MAILER-DAEMON@mail.globex.test\r\nTo: dana@ourco.test\r\nSubject: failure notice\r\n\r\n"
+      "Hi. This is the qmail-send program at mail.globex.test.\r\nI'm afraid I wasn't able to deliver your message to the "
+      "following addresses.\r\nThis is a permanent error; I've given up. Sorry it didn't work out.\r\n\r\n"
+      "<buyers@lists.globex.test>:\r\nSorry, only subscribers may post. If you are a subscriber, please forward this message "
+      "to buyers-owner@lists.globex.test to get your new address included. (#5.7.2)\r\n\r\n--- Below this line is a copy "
+      "of the message.\r\n\r\nFrom: dana@ourco.test\r\nTo: buyers@lists.globex.test\r\n\r\nHello\r\n");
+  ASSERT_EQ(qmail.records.size(), 1u) << qmail.error;
+  EXPECT_EQ(qmail.records[0].recipient, "buyers@lists.globex.test");
+  EXPECT_EQ(qmail.records[0].reason, "rejected");
+  EXPECT_FALSE(qmail.records[0].hard);
   // Mailman 3's moderator refusal comes from the list's bounces address; the moderator's reason
   // is the list's, and its record the list's too.
   const auto refused = classify(listNotice(
@@ -3455,10 +3489,19 @@ TEST(Bounce, ListRefusalWordsElsewhereAreNoListRefusal) {
   for (const auto& c : {classify(listNotice("Pat Lee <pat@globex.test>", "", "us-ascii", words)),
                         classify(listNotice("buyers-admin@lists.globex.test", "", "us-ascii", words))})
     for (const auto& r : c.records) EXPECT_NE(r.recipient, "buyers@lists.globex.test") << c.format;
+  // The owner address passing on a message that is not the addressee's own post to the list (a
+  // member's bounce, an admin's forward) returned no post of ours.
+  const std::string forwarded =
+      "From: buyers-owner@lists.globex.test\r\nTo: dana@ourco.test\r\nSubject: FYI\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee below.\r\n"
+      "--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: pat@globex.test\r\nTo: buyers@lists.globex.test\r\n"
+      "Subject: Hi\r\n\r\nHello\r\n--b--\r\n";
+  for (const auto& r : classify(forwarded).records) EXPECT_NE(r.recipient, "buyers@lists.globex.test");
   // A held post (Mailman 2's postheld.txt) awaits the moderator: no failure yet.
   const auto held = classify(listNotice(
       "buyers-owner@lists.globex.test", "", "us-ascii",
       "Your mail to 'Buyers' with the subject\r\n\r\n    Re-engagement offer\r\n\r\nIs being held until the list moderator "
-      "can review it for approval.\r\n\r\nThe reason it is being held:\r\n\r\n    Post by non-member to a members-only list\r\n"));
+      "can review it for approval.\r\n\r\nThe reason it is being held:\r\n\r\n    Post by non-member to a members-only list\r\n",
+      false));
   for (const auto& r : held.records) EXPECT_NE(r.recipient, "buyers@lists.globex.test");
 }
