@@ -1860,3 +1860,14 @@ TEST(BounceSources, AFinalAddressOutsideTheDnsIsTheOriginalsMailbox) {
   EXPECT_EQ(alias.records[0].recipient, "jm@mail.kestrel.test");
   EXPECT_EQ(alias.records[0].sent_to, "j.molnar@kestrel.test");
 }
+
+// Google's Workspace help (support.google.com/a/answer/168383): "Message rejected by Google
+// Groups" means users reported the sending IP address as a spam source. Our sending host, not
+// the group: `blocked`, which does not count against the group's address (it read `filtered`).
+TEST(BounceSources, GoogleGroupsBulkSenderRefusalIsAboutOurHost) {
+  const auto r = read("sales@groups.litware.test", "5.7.1",
+                      "550 5.7.1 Message rejected by Google Groups. Please visit http://support.google.com/mail/answer/188131 "
+                      "to review our Bulk Email Senders Guidelines.");
+  EXPECT_EQ(r.reason, "blocked");
+  EXPECT_FALSE(r.hard);
+}
