@@ -49,13 +49,30 @@ struct Refusal {
   const char* manager;
 };
 
-// The notice's own text: its text parts, not the attached post.
-std::string noticeText(const MimeView& v) {
-  std::string text;
-  for (const auto& l : v.leaves)
-    if (l.depth == 0 && l.type.rfind("text/", 0) == 0) text += l.text + "\n";
-  return text;
-}
+// The notice's own text: its text parts, not the attached post. Made only for a notice whose
+// headers name a list manager's (or, for Sympa, whose text holds its refusal's words): every
+// text bounce passes here before the text reader.
+class NoticeText {
+ public:
+  explicit NoticeText(const MimeView& v) : v_(v) {}
+  const std::string& get() {
+    if (!made_)
+      for (const auto& l : v_.leaves)
+        if (l.depth == 0 && l.type.rfind("text/", 0) == 0) text_ += l.text + "\n";
+    made_ = true;
+    return text_;
+  }
+  bool contains(const std::string& words) const {
+    for (const auto& l : v_.leaves)
+      if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && l.text.find(words) != std::string::npos) return true;
+    return false;
+  }
+
+ private:
+  const MimeView& v_;
+  bool made_ = false;
+  std::string text_;
+};
 
 std::string firstMailbox(const std::string& value) {
   const auto all = mailboxesIn(value);
@@ -94,8 +111,9 @@ bool returnsAPostToTheList(const MimeView& v, const std::string& list) {
   return false;
 }
 
-std::optional<Refusal> fmlRefusal(const MimeView& v, const std::string& text) {
+std::optional<Refusal> fmlRefusal(const MimeView& v, NoticeText& notice) {
   if (asciiLower(trim(v.header("x-mlserver"))).rfind("fml", 0) != 0) return std::nullopt;
+  const std::string& text = notice.get();
   const std::string flat = asciiLower(collapse(text).substr(0, 4000));  // the patterns are lower case
   static const Regex refusal(
       R"(you are not a member of this (?:[^\s<>]+ )?mailing list|rejected the post from not a member|your mail is too big, so not processed|your mail is rejected for )");
@@ -117,7 +135,7 @@ std::optional<Refusal> fmlRefusal(const MimeView& v, const std::string& text) {
   return Refusal{list, "fml"};
 }
 
-std::optional<Refusal> mailmanRefusal(const MimeView& v, const std::string& text) {
+std::optional<Refusal> mailmanRefusal(const MimeView& v, NoticeText& notice) {
   const std::string from = firstMailbox(v.header("from"));
   const std::string byOwner = listOfRole(from, "-owner");
   const std::string byBounces = listOfRole(from, "-bounces");
@@ -125,7 +143,7 @@ std::optional<Refusal> mailmanRefusal(const MimeView& v, const std::string& text
   if (list.empty()) return std::nullopt;
   // Any post returned by the owner address, whatever the words (an admin's own rejection text).
   if (!byOwner.empty() && returnsAPostToTheList(v, list)) return Refusal{list, "Mailman"};
-  const std::string flat = asciiLower(collapse(text).substr(0, 4000));
+  const std::string flat = asciiLower(collapse(notice.get()).substr(0, 4000));
   static const char* const words[] = {
       "your message has been rejected, probably because you are not subscribed to the mailing list",
       "mailing-list was rejected for the following reasons:",
@@ -138,10 +156,11 @@ std::optional<Refusal> mailmanRefusal(const MimeView& v, const std::string& text
 
 // From the list's owner address, <list>-request@, or the list's own when Sympa signs its mail
 // (src/lib/Sympa/Message/Template.pm: fromlist).
-std::optional<Refusal> sympaRefusal(const MimeView& v, const std::string& text) {
+std::optional<Refusal> sympaRefusal(const MimeView& v, NoticeText& notice) {
+  if (!notice.contains("rejected by the moderator")) return std::nullopt;  // reject.tt2's words, as written
   static const Regex words(R"(your message for list ([^\s<>@]+@[^\s<>@]+) has been rejected by the moderator)");
   std::smatch m;
-  const std::string flat = asciiLower(collapse(text).substr(0, 4000));
+  const std::string flat = asciiLower(collapse(notice.get()).substr(0, 4000));
   if (!std::regex_search(flat, m, words)) return std::nullopt;
   const std::string list = m[1].str();
   const std::string from = firstMailbox(v.header("from"));
@@ -149,11 +168,11 @@ std::optional<Refusal> sympaRefusal(const MimeView& v, const std::string& text) 
   return Refusal{list, "Sympa"};
 }
 
-std::optional<Refusal> ezmlmRefusal(const MimeView& v, const std::string& text) {
+std::optional<Refusal> ezmlmRefusal(const MimeView& v, NoticeText& notice) {
   if (!contains(asciiLower(v.header("mailing-list")), "run by ezmlm")) return std::nullopt;
   const std::string list = listOfRole(firstMailbox(v.header("from")), "-owner");
   if (list.empty()) return std::nullopt;
-  const std::string flat = asciiLower(collapse(text).substr(0, 4000));
+  const std::string flat = asciiLower(collapse(notice.get()).substr(0, 4000));
   if (!contains(flat, "was not accepted by the moderator") && !contains(flat, "have failed to act on your post"))
     return std::nullopt;
   return Refusal{list, "ezmlm"};
@@ -162,13 +181,13 @@ std::optional<Refusal> ezmlmRefusal(const MimeView& v, const std::string& text) 
 }  // namespace
 
 bool readListRefusal(const MimeView& v, Classification& out) {
-  const std::string text = noticeText(v);
-  if (text.empty()) return false;
-  std::optional<Refusal> refusal = fmlRefusal(v, text);
-  if (!refusal) refusal = mailmanRefusal(v, text);
-  if (!refusal) refusal = sympaRefusal(v, text);
-  if (!refusal) refusal = ezmlmRefusal(v, text);
+  NoticeText notice(v);
+  std::optional<Refusal> refusal = fmlRefusal(v, notice);
+  if (!refusal) refusal = mailmanRefusal(v, notice);
+  if (!refusal) refusal = sympaRefusal(v, notice);
+  if (!refusal) refusal = ezmlmRefusal(v, notice);
   if (!refusal) return false;
+  const std::string& text = notice.get();
   BounceRecord r;
   r.recipient = refusal->list;
   r.action = "failed";
