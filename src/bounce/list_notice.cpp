@@ -6,34 +6,40 @@
 //   sends the deny file, drafts/deny.wix: "You are not a member of this mailing list <list>." (in
 //   Japanese "あなたはこのメーリングリスト <list> のメンバーではありません。"), or without one a status
 //   report, messages/English/info info.reject ("You are not a member of this mailing list."); its
-//   size limit (proc/liberror.pl "Your mail is too big, so not processed!!! This ML <list>...") and
-//   envelope filter (kern/libenvf.pl, messages/English/filter "Your mail is rejected for ...")
-//   answer with status reports too, which end "--<list>, Be Seeing You!" (kern/libkernsubr.pl:162).
-//   fml 8 (fmlorg/fml8 share/message/*/user/deny) "You are not a member of this $ml_name mailing
-//   list." names the list by name; its address only from RFC 2369 List-Post.
+//   size limit (proc/liberror.pl "Your mail is too big, so not processed!!! This ML <list>...", or
+//   with MESSAGE_LANGUAGE, which makefml sets, messages/English/resource "your mail is too big")
+//   and envelope filter (kern/libenvf.pl, messages/English/filter "Your mail is rejected for ...",
+//   the refused mail copied below) answer with status reports too, whose closing line is
+//   "--<list>, Be Seeing You!" (kern/libkernsubr.pl:162). fml 8 (fmlorg/fml8
+//   share/message/*/user/deny) "You are not a member of this $ml_name mailing list." names the
+//   list by name; its address only from RFC 2369 List-Post.
 // - GNU Mailman 2 (Mailman/Bouncer.py BounceMessage) and 3 (app/bounces.py bounce_message) return
 //   a refused post from the list's owner address, <list>-owner@<host> (MailList.GetOwnerEmail,
-//   IMailingList.owner_address), to its sender, the post attached as message/rfc822, whatever the
-//   reason (Moderate.py do_reject, SpamDetect.py, MimeDel.py; Mailman 3's rejected.txt "Your message
-//   to the $listname mailing-list was rejected for the following reasons:"). A moderator's refusal,
-//   refuse.txt "... has been rejected by the list moderator.", comes from the owner address
-//   (Mailman 2, ListAdmin.py) or the bounces address (Mailman 3, app/moderator.py), the post inline
-//   or not at all. A held post's notice (postheld.txt, list:user:notice:hold) attaches nothing.
+//   IMailingList.owner_address), to its sender, under its subject, the post attached, for any
+//   reason a list refuses one (Moderate.py do_reject, SpamDetect.py, MimeDel.py; Mailman 3's
+//   rejected.txt "Your message to the $listname mailing-list was rejected for the following
+//   reasons:"). A moderator's refusal, refuse.txt "Your request to the $listname mailing list
+//   Posting of your message titled ... has been rejected by the list moderator.", comes from the
+//   owner address (Mailman 2, ListAdmin.py) or the bounces address (Mailman 3, app/moderator.py);
+//   the same template refuses (un)subscription requests, which were no post of ours. A held
+//   post's notice (postheld.txt, list:user:notice:hold) attaches nothing.
 // - Sympa's moderator refusal, default/mail_tt2/reject.tt2 "Your message for list %1@%2 has been
 //   rejected by the moderator", from the list's <list>-request@ address, or the list's own when
 //   Sympa signs its mail (its other refusals are delivery status notifications, read by the
 //   report reader).
-// - ezmlm-idx's moderator refusal and time-out (bin/ezmlm-moderate.c, lang/en_US/text/mod-reject
-//   "your message (enclosed) was not accepted by the moderator", text/mod-timeout "...have failed
-//   to act on your post"), from <list>-owner@ with "Mailing-List: ... run by ezmlm". Its refusals
-//   at delivery (ezmlm-checksub, ezmlm-reject) are qmail bounces, read by the text reader.
+// - ezmlm-idx's moderator refusal and time-out (bin/ezmlm-moderate.c, bin/ezmlm-clean.c; subject
+//   "Returned post for <list>", lang/en_US/text/mod-reject "your message (enclosed) was not
+//   accepted by the moderator", text/mod-timeout "...have failed to act on your post"), from
+//   <list>-owner@ with "Mailing-List: ... run by ezmlm". Its refusals at delivery (ezmlm-checksub,
+//   ezmlm-reject) are qmail bounces, read by the text reader.
 //
 // The list address is the failed recipient; the reason is the rules' (data/bounce/rules.yaml: the
-// fml, mailman, ezmlm and list-moderator ids), `rejected` when they name none: the list refused
-// our post. Never hard: its address is alive.
+// fml, mailman, ezmlm and list-moderator ids) when it is one a list gives, else `rejected`: the
+// list refused our post. Never hard: its address is alive.
 #include "bounce/list_notice.hpp"
 
 #include <optional>
+#include <set>
 
 #include "bounce/bounce_text.hpp"
 #include "bounce/record.hpp"
@@ -96,8 +102,35 @@ std::string listPostAddress(const MimeView& v) {
   return std::regex_search(value, m, mailto) ? asciiLower(m[1].str()) : std::string();
 }
 
-// The attached post is the notice's addressee's own, sent to the list: the list returned it.
+// The notice's text on one line, lower case, its first 4000 bytes (the patterns are lower case),
+// without quoted lines ("> ...", RFC 3676 4.5): a person quoting a refusal to a list is no refusal.
+std::string flatText(NoticeText& notice) {
+  std::string own;
+  size_t start = 0;
+  const std::string& text = notice.get();
+  while (start < text.size() && own.size() < 8000) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const size_t first = text.find_first_not_of(" \t", start);
+    if (first >= end || text[first] != '>') own.append(text, start, end - start).push_back('\n');
+    start = end + 1;
+  }
+  return asciiLower(collapse(own).substr(0, 4000));
+}
+
+// The refusal opens the notice: a list's article or digest that quotes one further down, or a
+// refused post copied into the notice (fml's envelope filter), is not one.
+bool opensWith(const std::string& flat, const Regex& words, std::smatch& m) {
+  return std::regex_search(flat, m, words) && m.position(0) < 300;
+}
+
+// Mailman 2's and 3's BounceMessage: from the owner address, to the post's sender, under the
+// post's own subject, the post attached (Bouncer.py:331-353, app/bounces.py:52-90), marked
+// Precedence: bulk or list like every UserNotification (Message.py). A command's results (its own
+// subject) or a person writing from the owner alias is none.
 bool returnsAPostToTheList(const MimeView& v, const std::string& list) {
+  const std::string precedence = asciiLower(trim(v.header("precedence")));
+  if (precedence != "bulk" && precedence != "list") return false;
   const std::string addressee = firstMailbox(v.header("to"));
   for (const auto& original : v.originals) {
     auto field = [&](const char* name) {
@@ -105,6 +138,7 @@ bool returnsAPostToTheList(const MimeView& v, const std::string& list) {
       return it == original.end() ? std::string() : it->second;
     };
     if (addressee.empty() || firstMailbox(field("from")) != addressee) continue;
+    if (collapse(trim(field("subject"))) != collapse(trim(v.header("subject")))) continue;
     for (const auto& a : mailboxesIn(field("to") + ", " + field("cc")))
       if (asciiLower(a) == list) return true;
   }
@@ -113,23 +147,35 @@ bool returnsAPostToTheList(const MimeView& v, const std::string& list) {
 
 std::optional<Refusal> fmlRefusal(const MimeView& v, NoticeText& notice) {
   if (asciiLower(trim(v.header("x-mlserver"))).rfind("fml", 0) != 0) return std::nullopt;
-  const std::string& text = notice.get();
-  const std::string flat = asciiLower(collapse(text).substr(0, 4000));  // the patterns are lower case
+  if (!v.header("x-mail-count").empty()) return std::nullopt;  // an article of the list (drafts/help.wix)
+  const std::string flat = flatText(notice);
+  // In English with or without MESSAGE_LANGUAGE (makefml sets it: messages/English/resource
+  // "your mail is too big"), and fml 4's and 8's Japanese deny text.
   static const Regex refusal(
-      R"(you are not a member of this (?:[^\s<>]+ )?mailing list|rejected the post from not a member|your mail is too big, so not processed|your mail is rejected for )");
-  static const Regex japanese(
+      "you are not a member of this (?:[^\\s<>]+ )?mailing list|rejected the post from not a member|your mail is too "
+      "big|your mail is rejected for |"
       "\xE3\x83\xA1\xE3\x83\xBC\xE3\x83\xAA\xE3\x83\xB3\xE3\x82\xB0\xE3\x83\xAA\xE3\x82\xB9\xE3\x83\x88"  // メーリングリスト
-      R"(\s*(?:<[^<>\s@]+@[^<>\s@]+>\s*)?)"
+      "\\s*(?:<[^<>\\s@]+@[^<>\\s@]+>\\s*)?"
       "\xE3\x81\xAE\xE3\x83\xA1\xE3\x83\xB3\xE3\x83\x90\xE3\x83\xBC\xE3\x81\xA7\xE3\x81\xAF");  // のメンバーでは
-  if (!std::regex_search(flat, refusal) && !std::regex_search(flat, japanese)) return std::nullopt;
-  // The list as fml writes it: in angle brackets after "mailing list" / "This ML" (deny.wix,
-  // liberror.pl), or in the status report's closing line.
-  static const Regex named(
-      "(?:mailing list|this ml|\xE3\x83\xAA\xE3\x82\xB9\xE3\x83\x88)"  // ...リスト
-      R"(\s*<([^<>\s@]+@[^<>\s@]+)>|--([^\s<>@]+@[^\s<>@,]+), be seeing you!)");
   std::smatch m;
+  if (!opensWith(flat, refusal, m)) return std::nullopt;
+  // The list as fml writes it: the status report's closing line (kern/libkernsubr.pl:162), its
+  // size notice's "This ML <list>" (proc/liberror.pl), or the deny file's "mailing list <list>"
+  // in the refusal's own sentence; never from the refused mail that the filter's report copies.
+  static const Regex closing(R"(--([^\s<>@]+@[^\s<>@,]+), be seeing you!)");
+  static const Regex thisMl(R"(this ml <([^<>\s@]+@[^<>\s@]+)>)");
   std::string list;
-  if (std::regex_search(flat, m, named)) list = m[1].matched ? m[1].str() : m[2].str();
+  std::smatch n;
+  if (std::regex_search(flat, n, closing))
+    list = n[1].str();
+  else if (std::regex_search(flat, n, thisMl) && n.position(0) < 300)
+    list = n[1].str();
+  else {
+    static const Regex named(
+        "(?:mailing list|\xE3\x83\xAA\xE3\x82\xB9\xE3\x83\x88)\\s*<([^<>\\s@]+@[^<>\\s@]+)>");  // ...リスト
+    const std::string sentence = flat.substr(static_cast<size_t>(m.position(0)), 200);
+    if (std::regex_search(sentence, n, named)) list = n[1].str();
+  }
   if (list.empty()) list = listPostAddress(v);
   if (list.empty()) return std::nullopt;
   return Refusal{list, "fml"};
@@ -141,52 +187,66 @@ std::optional<Refusal> mailmanRefusal(const MimeView& v, NoticeText& notice) {
   const std::string byBounces = listOfRole(from, "-bounces");
   const std::string list = byOwner.empty() ? byBounces : byOwner;
   if (list.empty()) return std::nullopt;
-  // Any post returned by the owner address, whatever the words (an admin's own rejection text).
+  // A post returned by the owner address, whatever the words (an admin's own rejection text).
   if (!byOwner.empty() && returnsAPostToTheList(v, list)) return Refusal{list, "Mailman"};
-  const std::string flat = asciiLower(collapse(notice.get()).substr(0, 4000));
-  static const char* const words[] = {
-      "your message has been rejected, probably because you are not subscribed to the mailing list",
-      "mailing-list was rejected for the following reasons:",
-      "has been rejected by the list moderator.",
-  };
-  for (const char* w : words)
-    if (contains(flat, w)) return Refusal{list, "Mailman"};
-  return std::nullopt;
+  const std::string flat = flatText(notice);
+  // refuse.txt serves (un)subscription requests too; only "Posting of your message titled"
+  // (ListAdmin.py:322, app/moderator.py:117) was a post of ours.
+  static const Regex words(
+      R"(your message has been rejected, probably because you are not subscribed to the mailing list|mailing-list was rejected for the following reasons:|posting of your message titled .{0,300}? has been rejected by the list moderator\.)");
+  std::smatch m;
+  if (!opensWith(flat, words, m)) return std::nullopt;
+  return Refusal{list, "Mailman"};
 }
 
 // From the list's owner address, <list>-request@, or the list's own when Sympa signs its mail
-// (src/lib/Sympa/Message/Template.pm: fromlist).
+// (src/lib/Sympa/Message/Template.pm: fromlist), under reject.tt2's subject.
 std::optional<Refusal> sympaRefusal(const MimeView& v, NoticeText& notice) {
   if (!notice.contains("rejected by the moderator")) return std::nullopt;  // reject.tt2's words, as written
+  if (!contains(asciiLower(v.header("subject")), "your message has been rejected")) return std::nullopt;
   static const Regex words(R"(your message for list ([^\s<>@]+@[^\s<>@]+) has been rejected by the moderator)");
   std::smatch m;
-  const std::string flat = asciiLower(collapse(notice.get()).substr(0, 4000));
-  if (!std::regex_search(flat, m, words)) return std::nullopt;
+  const std::string flat = flatText(notice);
+  if (!opensWith(flat, words, m)) return std::nullopt;
   const std::string list = m[1].str();
   const std::string from = firstMailbox(v.header("from"));
   if (from != list && listOfRole(from, "-request") != list) return std::nullopt;
   return Refusal{list, "Sympa"};
 }
 
+// ezmlm-idx's notice opens with its text/top (a list's description) before mod-reject, so its
+// words are not required to open it; its headers are ezmlm-moderate's own.
 std::optional<Refusal> ezmlmRefusal(const MimeView& v, NoticeText& notice) {
   if (!contains(asciiLower(v.header("mailing-list")), "run by ezmlm")) return std::nullopt;
   const std::string list = listOfRole(firstMailbox(v.header("from")), "-owner");
-  if (list.empty()) return std::nullopt;
-  const std::string flat = asciiLower(collapse(notice.get()).substr(0, 4000));
+  if (list.empty() || !contains(asciiLower(v.header("subject")), "returned post for")) return std::nullopt;
+  const std::string flat = flatText(notice);
   if (!contains(flat, "was not accepted by the moderator") && !contains(flat, "have failed to act on your post"))
     return std::nullopt;
   return Refusal{list, "ezmlm"};
+}
+
+// The reasons a list's refusal can carry: none counts against an address (bounce_policy.cpp).
+// Other words in a notice are a person's prose about the list or its members ("a full mailbox",
+// "posting suspended"), not a mail system's reading of the list's mailbox.
+bool aListsReason(const std::string& reason) {
+  static const std::set<std::string> listReasons{"rejected", "mesgtoobig", "contenterror", "policyviolation",
+                                                 "authfailure", "blocked", "spamdetected", "virusdetected"};
+  return listReasons.count(reason) > 0;
 }
 
 }  // namespace
 
 bool readListRefusal(const MimeView& v, Classification& out) {
   NoticeText notice(v);
+  // ezmlm first: its refusal also comes from <list>-owner@ with the post attached.
   std::optional<Refusal> refusal = fmlRefusal(v, notice);
-  if (!refusal) refusal = mailmanRefusal(v, notice);
-  if (!refusal) refusal = sympaRefusal(v, notice);
   if (!refusal) refusal = ezmlmRefusal(v, notice);
+  if (!refusal) refusal = sympaRefusal(v, notice);
+  if (!refusal) refusal = mailmanRefusal(v, notice);
   if (!refusal) return false;
+  // Never our own address: a notice's addressee is our sender.
+  if (refusal->list == firstMailbox(v.header("to"))) return false;
   const std::string& text = notice.get();
   BounceRecord r;
   r.recipient = refusal->list;
@@ -195,8 +255,13 @@ bool readListRefusal(const MimeView& v, Classification& out) {
   r.diagnostic = humanBeforeOriginal(text);
   r = completeRecord(r, ReportContext{});
   r.hard = false;
-  // Words that name no reason of their own ("Your message was rejected"): the list refused it.
-  if (r.reason.empty() || r.reason == "onhold") r.reason = "rejected";
+  // A list manager writes no SMTP reply: digits in its prose ("2,400 members") are none.
+  r.status.clear();
+  r.reply_code.clear();
+  r.smtp_command.clear();
+  // Words that name no reason of a list's own ("Your message was rejected", an admin's text):
+  // the list refused our post.
+  if (!aListsReason(r.reason)) r.reason = "rejected";
   r.why += std::string(r.why.empty() ? "" : "; ") + "a mailing list's refusal of our post (" + refusal->manager +
            "): the list refused our sender, its address is alive";
   out.records.push_back(r);

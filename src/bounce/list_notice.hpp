@@ -1,6 +1,6 @@
 #pragma once
-// A mailing list manager's refusal of our post (fml, GNU Mailman): the list refused our sender,
-// so the list address is the one that failed, and never a dead mailbox.
+// A mailing list manager's refusal of our post (fml, GNU Mailman, Sympa, ezmlm-idx): the list
+// refused our post, so the list address is the one that failed, and never a dead mailbox.
 #include "bounce/mime_view.hpp"
 #include "safetynet/bounce/bounce.hpp"
 

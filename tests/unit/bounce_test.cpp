@@ -3397,8 +3397,9 @@ namespace {
 
 // The notice, with our post to the list attached (a returned post) or not (a held post's notice).
 std::string listNotice(const std::string& from, const std::string& extraHeaders, const std::string& charset,
-                       const std::string& text, bool attachesThePost = true) {
-  return "From: " + from + "\r\nTo: dana@ourco.test\r\nSubject: Re-engagement offer\r\n" + extraHeaders +
+                       const std::string& text, bool attachesThePost = true,
+                       const std::string& subject = "Re-engagement offer") {
+  return "From: " + from + "\r\nTo: dana@ourco.test\r\nSubject: " + subject + "\r\nPrecedence: bulk\r\n" + extraHeaders +
          "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=" +
          charset + "\r\n\r\n" + text +
          (attachesThePost ? "\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: dana@ourco.test\r\nTo: buyers@lists.globex.test\r\n"
@@ -3431,8 +3432,9 @@ TEST(Bounce, AListManagersRefusalOfOurPostIsTheListsSoftRecord) {
   };
   std::vector<std::string> reasons(notices.size(), "rejected");
   // Each refusal with the reason its words name: fml 4's size limit and envelope filter (status
-  // reports that end "--<list>, Be Seeing You!"), a post Mailman 2 returns with words of no reason
-  // of their own (Errors.py's default), Sympa's and ezmlm-idx's moderator refusals.
+  // reports that close "--<list>, Be Seeing You!"), a post Mailman 2 returns with words of no
+  // reason of their own (Errors.py's default), and one with a person's prose about a full mailbox
+  // (a reason no list gives: the list refused the post).
   const std::vector<std::tuple<std::string, std::string, std::string, std::string>> withReason = {
       {"buyers-admin@lists.globex.test", fml, "ATTENTION! Your mail is too big, so not processed!!!\r\nThis ML "
        "<buyers@lists.globex.test> restricts the maximum mail size,\r\nso pay attention to the mail with e.g. attachments.\r\n",
@@ -3440,10 +3442,8 @@ TEST(Bounce, AListManagersRefusalOfOurPostIsTheListsSoftRecord) {
       {"buyers-admin@lists.globex.test", fml, "Your mail is rejected for \r\n   null mail body\r\n\r\n"
        "--buyers@lists.globex.test, Be Seeing You!   \r\n", "contenterror"},
       {"buyers-owner@lists.globex.test", "", "Your message was rejected\r\n", "rejected"},
-      {"buyers-request@lists.globex.test", "", "Your message for list buyers@lists.globex.test has been rejected by the "
-       "moderator (mod@globex.test).\r\n", "rejected"},
-      {"buyers-owner@lists.globex.test", "Mailing-List: contact buyers-help@lists.globex.test; run by ezmlm\r\n",
-       "I'm sorry, your message (enclosed) was not accepted by the moderator.\r\n", "rejected"},
+      {"buyers-owner@lists.globex.test", "", "The list is closed while our mailbox is full; posting is suspended.\r\n",
+       "rejected"},
   };
   for (const auto& [from, headers, text, reason] : withReason)
     notices.emplace_back(from, headers, "us-ascii", text), reasons.push_back(reason);
@@ -3454,6 +3454,19 @@ TEST(Bounce, AListManagersRefusalOfOurPostIsTheListsSoftRecord) {
     EXPECT_EQ(c.format, "list") << text;
     EXPECT_EQ(c.records[0].recipient, "buyers@lists.globex.test") << text;
     EXPECT_EQ(c.records[0].reason, reasons[i]) << text;
+    EXPECT_FALSE(c.records[0].hard) << text;
+  }
+  // Sympa's reject.tt2 under its own subject, and ezmlm-idx's under "Returned post for <list>".
+  for (const auto& [from, headers, subject, text] : std::vector<std::tuple<std::string, std::string, std::string, std::string>>{
+           {"buyers-request@lists.globex.test", "", "Your message has been rejected",
+            "Your message for list buyers@lists.globex.test has been rejected by the moderator (mod@globex.test).\r\n"},
+           {"buyers-owner@lists.globex.test", "Mailing-List: contact buyers-help@lists.globex.test; run by ezmlm\r\n",
+            "Returned post for buyers@lists.globex.test",
+            "Buyers of Globex.\r\n\r\nI'm sorry, your message (enclosed) was not accepted by the moderator.\r\n"}}) {
+    const auto c = classify(listNotice(from, headers, "us-ascii", text, true, subject));
+    ASSERT_EQ(c.records.size(), 1u) << text << c.error;
+    EXPECT_EQ(c.records[0].recipient, "buyers@lists.globex.test") << text;
+    EXPECT_EQ(c.records[0].reason, "rejected") << text;
     EXPECT_FALSE(c.records[0].hard) << text;
   }
   // ezmlm-idx's refusal at delivery comes back as qmail's bounce for the list address.
@@ -3497,6 +3510,38 @@ TEST(Bounce, ListRefusalWordsElsewhereAreNoListRefusal) {
       "--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: pat@globex.test\r\nTo: buyers@lists.globex.test\r\n"
       "Subject: Hi\r\n\r\nHello\r\n--b--\r\n";
   for (const auto& r : classify(forwarded).records) EXPECT_NE(r.recipient, "buyers@lists.globex.test");
+  // A person writing from the owner alias (no Precedence, a subject of their own) about a post
+  // that went out, whatever the words: no refusal, and no reading of the prose ("2,400 members").
+  const std::string approved =
+      "From: buyers-owner@lists.globex.test\r\nTo: dana@ourco.test\r\nSubject: Re: Re-engagement offer\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+      "Approved, it has gone out to all 2,400 members; one of them has a full mailbox.\r\n--b\r\n"
+      "Content-Type: message/rfc822\r\n\r\nFrom: dana@ourco.test\r\nTo: buyers@lists.globex.test\r\n"
+      "Subject: Re-engagement offer\r\n\r\nHello\r\n--b--\r\n";
+  for (const auto& r : classify(approved).records) EXPECT_NE(r.recipient, "buyers@lists.globex.test");
+  // Mailman's refuse.txt also refuses a subscription request: no post of ours was refused.
+  const auto subscription = classify(listNotice(
+      "buyers-owner@lists.globex.test", "", "us-ascii",
+      "Your request to the Buyers mailing list\r\n\r\n    Subscription request\r\n\r\nhas been rejected by the list "
+      "moderator.  The moderator gave the\r\nfollowing reason for rejecting your request:\r\n\r\n\"No.\"\r\n", false));
+  for (const auto& r : subscription.records) EXPECT_NE(r.recipient, "buyers@lists.globex.test");
+  // A list's article quoting a refusal further down is no refusal.
+  const auto article = classify(listNotice(
+      "buyers-request@lists.globex.test", "", "us-ascii",
+      "Hi all, a question about posting rules. Last week I got this:\r\n\r\nSome context first, which runs on for a while "
+      "so that the quoted words are far below the start of the message, as they are in a digest of many articles or in a "
+      "long reply where someone pastes a notice at the end of their own text and asks the list about it.\r\n\r\n"
+      "> Your message for list buyers@lists.globex.test has been rejected by the moderator (mod@globex.test).\r\n",
+      false));
+  for (const auto& r : article.records) EXPECT_NE(r.recipient, "buyers@lists.globex.test");
+  // An fml article (X-Mail-Count) or a person quoting fml's deny text ("> ") near the top.
+  for (const std::string& count : {std::string("X-Mail-Count: 01234\r\n"), std::string()}) {
+    const auto quoted = classify(listNotice(
+        "Pat Lee <pat@globex.test>", "X-MLServer: fml [fml 4.0.3 release (20011202/4.0.3)]\r\n" + count, "us-ascii",
+        "Hi, when I post to the sales list I get:\r\n\r\n> You are not a member of this mailing list "
+        "<sales@lists.globex.test>.\r\n\r\nWhat gives?\r\n", false));
+    for (const auto& r : quoted.records) EXPECT_NE(r.recipient, "sales@lists.globex.test") << count;
+  }
   // A held post (Mailman 2's postheld.txt) awaits the moderator: no failure yet.
   const auto held = classify(listNotice(
       "buyers-owner@lists.globex.test", "", "us-ascii",
