@@ -21,6 +21,7 @@
 #include "bounce/sendmail_text.hpp"
 #include "bounce/text_reader.hpp"
 #include "bounce/list_notice.hpp"
+#include "checks/mail_provider.hpp"
 #include "checks/registrable_domain.hpp"
 #include "safetynet/bounce/bounce.hpp"
 #include "safetynet/core/text.hpp"
@@ -647,19 +648,75 @@ std::string addressTheReplyOpensWith(const std::string& diagnostic) {
 // Only where that other recipient's own record carries the same words (the one reply, copied):
 // a report's recipients can be two forms of one mailbox (an alias and its target, a tag), and a
 // reply naming one form in the other's record is then still about this mailbox.
+// The recipient a reply names after its opening words: Courier's "550 User <%s> unknown"
+// (module.local/local.C:399-436, a whole address or, for a local domain, the local part) and
+// Citadel's "550 Invalid recipient: %s" (internet_addressing.c:743-746, the local part). A bare
+// local part is returned as it stands, without '@'.
+std::string recipientTheReplyNames(const std::string& diagnostic) {
+  if (const std::string opens = addressTheReplyOpensWith(diagnostic); !opens.empty()) return opens;
+  static const Regex named(
+      R"(^\s*[245]\d\d[ -]\s*(?:[245]\.\d{1,3}\.\d{1,3}\s+)?(?:user <([^<>\s]{1,320})> unknown|invalid recipient: ([^\s<>;@]{1,64})(?:;|\s|$)))",
+      Regex::icase);
+  std::smatch m;
+  const std::string head = diagnostic.substr(0, 600);
+  if (!std::regex_search(head, m, named)) return "";
+  return asciiLower(m[1].matched ? m[1].str() : m[2].str());
+}
+
+// Whether `named` (an address, or a bare local part) is `recipient`.
+bool namesRecipient(const std::string& named, const std::string& recipient) {
+  const std::string r = asciiLower(recipient);
+  if (named.find('@') != std::string::npos) return named == r;
+  return r.substr(0, r.rfind('@')) == named;
+}
+
 void keepRepliesToTheAddressTheyName(std::vector<BounceRecord>& records) {
   if (records.size() < 2) return;
-  std::map<std::string, std::string> wordsOf;  // recipient -> its record's words (the first)
-  for (const auto& r : records) wordsOf.emplace(asciiLower(r.recipient), trim(r.diagnostic));
   for (auto& r : records) {
-    const std::string about = addressTheReplyOpensWith(r.diagnostic);
-    if (about.empty() || about == asciiLower(r.recipient)) continue;
-    const auto other = wordsOf.find(about);
-    if (other == wordsOf.end() || other->second != trim(r.diagnostic)) continue;
+    const std::string about = recipientTheReplyNames(r.diagnostic);
+    if (about.empty() || namesRecipient(about, r.recipient)) continue;
+    // The other recipient it names, with the same words: the one reply, copied.
+    const auto other = std::find_if(records.begin(), records.end(), [&](const BounceRecord& o) {
+      return &o != &r && namesRecipient(about, o.recipient) && trim(o.diagnostic) == trim(r.diagnostic);
+    });
+    if (other == records.end()) continue;
     r.hard = false;
     r.reason = "otherrecipient";
-    r.why += std::string(r.why.empty() ? "" : "; ") + "the reply is about " + about +
+    r.why += std::string(r.why.empty() ? "" : "; ") + "the reply is about " + other->recipient +
              ", another recipient of this report, whose record has the same words: it says nothing of this mailbox";
+  }
+}
+
+// A reply from a host of our own organization about a recipient outside it is our relay's (a
+// smarthost, an outbound gateway), not the recipient's mail server's: the relay holds no mailbox
+// of the recipient's domain. Exim's "550 Unrouteable address" is what any Exim says when its
+// routers find no way to an address (route.c), a relay when it cannot route the recipient's
+// domain; a relay's resolver that fails says the same for every lead. Only a reply a host sent,
+// not the reporting MTA's own finding, and only from a host that no mail
+// provider runs (mail_provider.cpp): a provider's hosts serve the senders and the recipients of
+// all its customers alike.
+void keepOurRelaysRepliesSoft(std::vector<BounceRecord>& records, const std::string& sender) {
+  const auto at = sender.rfind('@');
+  if (at == std::string::npos) return;
+  const std::string ours = checks::registrableDomain(asciiLower(sender.substr(at + 1)));
+  if (ours.empty()) return;
+  for (auto& r : records) {
+    const auto rat = r.recipient.rfind('@');
+    // An SMTP reply only: with none, the host is the reporting MTA telling its own finding (a
+    // null MX it looked up), which is about the recipient's domain.
+    if (!r.hard || r.remote_host.empty() || r.reply_code.empty() || rat == std::string::npos) continue;
+    if (checks::registrableDomain(asciiLower(r.remote_host)) != ours) continue;
+    if (checks::registrableDomain(asciiLower(r.recipient.substr(rat + 1))) == ours) continue;
+    if (!checks::mailProviderOf({r.remote_host}).empty()) continue;
+    // A reply with an addressing status of its own (Postfix's "550 5.1.1 <%s>: Recipient address
+    // rejected: User unknown in virtual mailbox table" or "in relay recipient table") comes from a
+    // host that holds the domain's users: a sister domain ours hosts, or the relay's list of them.
+    static const Regex addressingStatus(R"(^\s*[245]\d\d[ -]\s*[245]\.1\.\d{1,3}\b)");
+    if (std::regex_search(r.diagnostic.substr(0, 40), addressingStatus)) continue;
+    r.hard = false;
+    r.why += std::string(r.why.empty() ? "" : "; ") + "the reply came from " + r.remote_host +
+             ", a host of our sender's own organization, about a recipient outside it: our relay's answer, not the "
+             "recipient's mail server's";
   }
 }
 
@@ -721,6 +778,7 @@ Classification classify(const std::string& raw) {
       // recipient is a message someone sent to themselves, or a misread: a hard bounce would
       // suppress one of our own mailboxes.)
       keepRepliesToTheAddressTheyName(out.records);
+      keepOurRelaysRepliesSoft(out.records, out.sender);
       const auto notAbout = addressesNotAbout(*view);
       keepRepliesAboutOurSenderSoft(out.records, notAbout, recipientForms(*view));
       for (auto& r : out.records)

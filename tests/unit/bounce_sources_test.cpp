@@ -1803,6 +1803,8 @@ TEST(BounceSources, DmasAndMaddysFailedLookupsOfTheRecipientsDomain) {
   EXPECT_TRUE(dma.hard);
   auto smarthost = read("parts@nx.test", "", "DNS lookup failure: host relay.seller.test not found", "failed");
   EXPECT_FALSE(smarthost.hard);
+  // A smarthost named by one label (dma.conf SMARTHOST mailrelay) is never a recipient's domain.
+  EXPECT_FALSE(read("parts@nx.test", "", "DNS lookup failure: host mailrelay not found", "failed").hard);
   auto maddy = read("events@nx.test", "5.4.4", "554 5.4.4 MX lookup error", "failed");
   EXPECT_EQ(maddy.reason, "hostunknown");
   EXPECT_TRUE(maddy.hard);

@@ -3550,3 +3550,50 @@ TEST(Bounce, ListRefusalWordsElsewhereAreNoListRefusal) {
       false));
   for (const auto& r : held.records) EXPECT_NE(r.recipient, "buyers@lists.globex.test");
 }
+
+// Issue 13 item 4, from the audit of the hard rules added since 2026-12-03: a reply of our own
+// organization's relay (a smarthost) about a lead outside it. Exim's "550 Unrouteable address" is
+// what a relay says when it cannot route the lead's domain (route.c): it held no mailbox of it.
+TEST(BounceAbout, OurOwnRelaysReplyIsNoDeadOutsideMailbox) {
+  auto relayed = [](const std::string& remote, const std::string& reply) {
+    Report r;
+    r.reportingMta = "mail.seller.test";
+    r.recipient = "lead@acme.test";
+    r.status = "5.0.0";
+    r.diagnosticCode = "smtp; " + reply;
+    r.recipientFields = "Remote-MTA: dns; " + remote + "\r\n";
+    return only(build(r));  // the notice goes to riley@seller.test, our sender
+  };
+  EXPECT_FALSE(relayed("smarthost.seller.test", "550 Unrouteable address").hard);
+  // The lead's own server says it: its mailbox.
+  EXPECT_TRUE(relayed("mx.acme.test", "550 Unrouteable address").hard);
+  // A relay that holds the domain's users says so with an addressing status of its own (Postfix's
+  // relay_recipient_maps, a sister domain's virtual mailbox table).
+  EXPECT_TRUE(relayed("smarthost.seller.test",
+                      "550 5.1.1 <lead@acme.test>: Recipient address rejected: User unknown in relay recipient table")
+                  .hard);
+}
+
+// nullmailer gives up a message at its first refused RCPT and writes that one reply under every
+// recipient (send.cc:315-331, dsn.cc:193-202). Courier names the refused one inside its reply,
+// "550 User <archive> unknown" (module.local/local.C), Citadel by its local part: the reply is
+// about that recipient, not about the lead beside it.
+TEST(BounceAbout, AReplyNamingAnotherRecipientInsideItIsThatRecipients) {
+  for (const std::string reply :
+       {"550 User <archive> unknown", "550 User <archive@seller.test> unknown", "550 Invalid recipient: archive"}) {
+    Report r;
+    r.reportingMta = "mail.seller.test";
+    r.recipient = "lead@acme.test";
+    r.status = "5.0.0";
+    r.diagnosticCode = "smtp; " + reply;
+    r.recipientFields = "\r\nFinal-Recipient: rfc822; archive@seller.test\r\nAction: failed\r\nStatus: 5.0.0\r\n"
+                        "Diagnostic-Code: smtp; " + reply + "\r\n";
+    const auto c = classify(build(r));
+    ASSERT_EQ(c.records.size(), 2u) << reply << c.error;
+    EXPECT_EQ(c.records[0].recipient, "lead@acme.test");
+    EXPECT_FALSE(c.records[0].hard) << reply;
+    EXPECT_EQ(c.records[0].reason, "otherrecipient") << reply;
+    EXPECT_EQ(c.records[1].recipient, "archive@seller.test");
+    EXPECT_TRUE(c.records[1].hard) << reply;
+  }
+}
