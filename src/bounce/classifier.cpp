@@ -493,11 +493,22 @@ bool readDsn(const MimeView& v, Classification& out) {
     if (!human.empty()) r.diagnostic = sendmailWholeReply(human, r.diagnostic);
     // Sendmail's own "550 Host unknown" (EX_NOHOST) names the host whose lookup failed only in the
     // transcript's line for the recipient, "<a@b>... Host unknown (Name server: relay.x: host not
-    // found)" (err.c); with a SMART_HOST that host is the sending side's relay. Taken when it is a
-    // host of the reporting MTA's own organization: then the recipient's domain was never looked up.
+    // found)" (err.c); with a SMART_HOST that host is the sending side's relay, ours or a relay
+    // vendor's, and the recipient's domain was never looked up. The line is the evidence then, as
+    // Postfix's and qmail's name for the host looked up is (the rule's names_host).
+    // Sendmail's Remote-MTA is that same host (deliver.c markfailure: q_statmta = CurHostName): a
+    // report whose field names the recipient's domain where the line names another host disagrees
+    // with itself, and its field is the evidence.
     if (!human.empty() && times[reported[i]] == 1 && contains(asciiLower(r.diagnostic), "host unknown"))
-      if (const std::string line = sendmailNameServerLine(human, reported[i]); !line.empty())
-        if (const std::string host = nameServerHost(line); sameOrganization(host, reportingMta)) r.diagnostic = line;
+      if (const std::string line = sendmailNameServerLine(human, reported[i]); !line.empty()) {
+        const std::string host = nameServerHost(line);
+        const std::string domain = asciiLower(reported[i].substr(reported[i].rfind('@') + 1));
+        const std::string remote = asciiLower(remoteMtas[i]);
+        const auto within = [&](const std::string& h) {
+          return h == domain || (h.size() > domain.size() && h.compare(h.size() - domain.size() - 1, std::string::npos, "." + domain) == 0);
+        };
+        if (sameOrganization(host, reportingMta) || within(host) || remote.empty() || !within(remote)) r.diagnostic = line;
+      }
     if (r.smtp_command.empty()) r.smtp_command = findCommand(r.diagnostic);
     if (r.smtp_command.empty()) r.smtp_command = wholeCommand;
     // The paragraph of the human text that names this recipient. Not for an address that several

@@ -341,9 +341,28 @@ bool opensWithAForwardPrefix(const std::string& opening) { return std::regex_sea
 }  // namespace
 
 bool aPersonsAnswer(const MimeView& v) {
+  // A ticket system or a list puts its tag before the subject it answers ("[support #4412]
+  // AutoReply: ...", Request Tracker's Autoreply template; "[list] ..."): the answer's own words
+  // come after it.
+  // (A gateway's tag may run into the subject with a colon: "[EXTERNAL]:RE: ...".)
+  std::string opening = trim(asciiLower(v.header("subject")));
+  while (opening.size() > 1 && opening[0] == '[' && opening.find(']') != std::string::npos) {
+    opening = trim(opening.substr(opening.find(']') + 1));
+    if (!opening.empty() && opening[0] == ':') opening = trim(opening.substr(1));
+  }
   // (Not from a mail system's mailbox, even with a reply's prefix: Apache James sends its bounce
   // from postmaster@ as "Re: <the subject>" with In-Reply-To, Bouncer's reply to the message.)
-  if (fromAMailSystem(v)) return false;
+  // But a reply to a forward ("RE: FW: Undeliverable: ...") is the recipient's admin answering,
+  // from the postmaster's mailbox, the notice a rep forwarded to it ("the mailbox is restored"):
+  // a conversation, whatever mailbox it comes from. A mail system's own "Re: <subject>" has a
+  // forward's prefix after it only when the returned message was itself a forward, and a notice
+  // about such a message is about whom that forward went to, never about the addresses it quotes.
+  if (fromAMailSystem(v)) {
+    if (v.header("in-reply-to").empty() || !opensWithAReplyPrefix(opening)) return false;
+    static const Regex replyPrefix(R"(^[^:\xef]*(?::|\xef\xbc\x9a) *)");
+    std::smatch m;
+    return std::regex_search(opening, m, replyPrefix) && opensWithAForwardPrefix(opening.substr(static_cast<size_t>(m.length(0))));
+  }
   // RFC 3834 section 5: "auto-replied" marks a responder's answer to a message, an out-of-office in
   // whatever language its subject is ("Automatische Antwort:"), naming a deputy beside words like
   // "Reason: annual leave". A mail system's notice that carries it too (Exim's, Exchange's) comes
@@ -358,15 +377,6 @@ bool aPersonsAnswer(const MimeView& v) {
       if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && l.type != "text/rfc822-headers") text += l.text.substr(0, 16 * 1024);
     const auto rules = activeRules();
     if (!saysPermanent(*rules, text) && !saysDelayed(*rules, text)) return true;
-  }
-  // A ticket system or a list puts its tag before the subject it answers ("[support #4412]
-  // AutoReply: ...", Request Tracker's Autoreply template; "[list] ..."): the answer's own words
-  // come after it.
-  // (A gateway's tag may run into the subject with a colon: "[EXTERNAL]:RE: ...".)
-  std::string opening = trim(asciiLower(v.header("subject")));
-  while (opening.size() > 1 && opening[0] == '[' && opening.find(']') != std::string::npos) {
-    opening = trim(opening.substr(opening.find(']') + 1));
-    if (!opening.empty() && opening[0] == ':') opening = trim(opening.substr(1));
   }
   // A forward of a reply ("FW: RE: FW: Undeliverable: ..."): the message forwarded is a person's
   // answer, the recipient's IT saying the mailbox is back, whatever notice it quotes further down.

@@ -1669,6 +1669,26 @@ TEST(BounceSources, AFailedLookupOfOurOwnRelayIsNoDeadDomain) {
   ASSERT_EQ(dead.records.size(), 1u) << dead.error;
   EXPECT_EQ(dead.records[0].reason, "hostunknown");
   EXPECT_TRUE(dead.records[0].hard);
+  // A SMART_HOST at a relay vendor, outside our organization: still a host on the way, not the
+  // lead's domain (every lead's address would read as a dead domain while its name fails).
+  const auto vendor = notice("smtp.relayvendor.test");
+  ASSERT_EQ(vendor.records.size(), 1u) << vendor.error;
+  EXPECT_EQ(vendor.records[0].reason, "networkerror");
+  EXPECT_FALSE(vendor.records[0].hard);
+  // Nor a host the recipient's domain names as its MX, outside that domain: the lookup of the
+  // domain itself answered.
+  const auto mx = notice("mx1.mailhost-provider.test");
+  ASSERT_EQ(mx.records.size(), 1u) << mx.error;
+  EXPECT_FALSE(mx.records[0].hard);
+  // Sendmail's Remote-MTA is the host it looked up (deliver.c markfailure: q_statmta =
+  // CurHostName). When the report's field names the recipient's domain and the line another
+  // host, the notice disagrees with itself: the report's field is the evidence.
+  const auto torn = sendmailDsn("5.1.2", "550 Host unknown",
+                                "550 5.1.2 <kim@globex.test>... Host unknown (Name server: other.test: host not found)\n",
+                                "globex.test");
+  ASSERT_EQ(torn.records.size(), 1u) << torn.error;
+  EXPECT_EQ(torn.records[0].reason, "hostunknown");
+  EXPECT_TRUE(torn.records[0].hard);
 }
 
 // The general words of a dead mailbox or domain ("does not exist", "host not found", "no such

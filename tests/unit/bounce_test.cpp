@@ -2269,6 +2269,12 @@ TEST(BounceAbout, ARepliesPrefixInAnyLanguageMakesItAConversation) {
     EXPECT_TRUE(reply("Tom Wendt <tom@acme.test>", prefix + ": FW: Undeliverable: Proposal").records.empty()) << prefix;
   // A display name is no mailbox: the admin who signs as postmaster writes from his own.
   EXPECT_TRUE(reply("\"Wendt, Tom (IT / Postmaster)\" <tom@acme.test>", "RE: FW: Undeliverable: Proposal").records.empty());
+  // Nor does the postmaster's own mailbox, which the recipient's admin answers from: a reply to a
+  // forward is a conversation (the probe set /work/h96/x, people-09). A mail system's own
+  // "Re: <the subject>" (Apache James's bounce, from postmaster@) is still read.
+  EXPECT_TRUE(reply("ACME Postmaster <postmaster@acme.test>", "RE: FW: Undeliverable: Proposal").records.empty());
+  EXPECT_TRUE(reply("postmaster@acme.test", "AW: WG: Unzustellbar: Proposal").records.empty());
+  EXPECT_FALSE(reply("postmaster@acme.test", "Re: Proposal").records.empty());
   // A forward of such a reply (no In-Reply-To of its own) forwards a conversation.
   EXPECT_TRUE(classify("From: Lena Vogt <lena@seller.test>\nTo: riley@seller.test\nSubject: FW: RE: FW: Undeliverable: Proposal\n"
                        "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nFYI, Kim's mailbox is back.\n\n"
