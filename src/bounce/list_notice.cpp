@@ -32,6 +32,11 @@
 //   accepted by the moderator", text/mod-timeout "...have failed to act on your post"), from
 //   <list>-owner@ with "Mailing-List: ... run by ezmlm". Its refusals at delivery (ezmlm-checksub,
 //   ezmlm-reject) are qmail bounces, read by the text reader.
+// - mlmmj (listtexts/en/access, subonlypost, notintocc, maxmailsize; src/mlmmj-process.c) sends
+//   its refusal from <list>+owner@ (the list's delimiter, "+" by default), opening "Hi, this is
+//   the mlmmj program managing the mailinglist" and the list's address on a line of its own, the
+//   denied post attached; a post held for its moderator (moderation-poster, "the post has been
+//   queued for approval") refuses nothing.
 //
 // The list address is the failed recipient; the reason is the rules' (data/bounce/rules.yaml: the
 // fml, mailman, ezmlm and list-moderator ids) when it is one a list gives, else `rejected`: the
@@ -226,6 +231,28 @@ std::optional<Refusal> ezmlmRefusal(const MimeView& v, NoticeText& notice) {
   return Refusal{list, "ezmlm"};
 }
 
+// What mlmmj's notice is: a refusal of our post, a post held for its moderator (no failure), or none
+// of its own.
+enum class MlmmjNotice { none, refusal, held };
+MlmmjNotice mlmmjNotice(const MimeView& v, NoticeText& notice, std::string& list) {
+  if (!notice.contains("this is the mlmmj program managing the mailinglist")) return MlmmjNotice::none;
+  static const Regex words(R"(this is the mlmmj program managing the mailinglist ([^\s<>@]+@[^\s<>@]+) )");
+  std::smatch m;
+  const std::string flat = flatText(notice);
+  if (!opensWith(flat, words, m)) return MlmmjNotice::none;
+  list = m[1].str();
+  // From the list's owner address: its local part, a delimiter, "owner", at its domain.
+  const std::string from = firstMailbox(v.header("from"));
+  const size_t at = list.find('@');
+  const std::string local = list.substr(0, at), domain = list.substr(at);
+  if (from.size() < local.size() + 6 + domain.size() || from.rfind(local, 0) != 0 ||
+      from.compare(from.size() - domain.size() - 5, std::string::npos, "owner" + domain) != 0)
+    return MlmmjNotice::none;
+  if (contains(flat, "queued for approval")) return MlmmjNotice::held;
+  static const Regex refused(R"(could not be delivered to the list|only subscribers may post to the list)");
+  return std::regex_search(flat, refused) ? MlmmjNotice::refusal : MlmmjNotice::none;
+}
+
 // The reasons a list's refusal can carry: none counts against an address (bounce_policy.cpp).
 // Other words in a notice are a person's prose about the list or its members ("a full mailbox",
 // "posting suspended"), not a mail system's reading of the list's mailbox.
@@ -244,6 +271,20 @@ bool readListRefusal(const MimeView& v, Classification& out) {
   if (!refusal) refusal = ezmlmRefusal(v, notice);
   if (!refusal) refusal = sympaRefusal(v, notice);
   if (!refusal) refusal = mailmanRefusal(v, notice);
+  if (!refusal) {
+    std::string list;
+    switch (mlmmjNotice(v, notice, list)) {
+      case MlmmjNotice::refusal:
+        refusal = Refusal{list, "mlmmj"};
+        break;
+      case MlmmjNotice::held:
+        out.format = "list";
+        out.error = "no failed recipient found: a mailing list holds our post for its moderator (mlmmj)";
+        return true;
+      case MlmmjNotice::none:
+        break;
+    }
+  }
   if (!refusal) return false;
   // Never our own address: a notice's addressee is our sender.
   if (refusal->list == firstMailbox(v.header("to"))) return false;

@@ -1,5 +1,5 @@
 #pragma once
-// A mailing list manager's refusal of our post (fml, GNU Mailman, Sympa, ezmlm-idx): the list
+// A mailing list manager's refusal of our post (fml, GNU Mailman, Sympa, ezmlm-idx, mlmmj): the list
 // refused our post, so the list address is the one that failed, and never a dead mailbox.
 #include "bounce/mime_view.hpp"
 #include "safetynet/bounce/bounce.hpp"

@@ -156,6 +156,12 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx, std::strin
   }
   for (const auto* h : {&ctx.reporting_mta, &ctx.remote_mta})
     if (!h->empty()) e.hosts.push_back(asciiLower(*h));
+  // Google ends every reply of its SMTP servers with "gsmtp" (support.google.com/a/answer/3726730:
+  // "Google adds gsmtp to all its errors"): the reply is Google's whatever name the notice gives
+  // the host (a relay's report names none, a domain's own MX alias). A text notice's diagnostic may
+  // run on past the reply into the notice's own words, so the mark is looked for anywhere.
+  static const Regex googleMark(R"(\s-\s?gsmtp\b)");
+  if (std::regex_search(asciiLower(r.diagnostic.substr(0, 4096)), googleMark)) e.hosts.push_back("google.com");
   e.words_status = wordsStatus(*rules, r);
   // A reply that carries the server's own status after its words (qmail's "(#5.7.1)") says more
   // than the reporting MTA's reading of its bare code (Sendmail's 5.1.3 for any 553 to RCPT): the

@@ -482,6 +482,18 @@ bool readText(const MimeView& v, Classification& out) {
     out.error = "no failed recipient found: a DMARC failure report (Exim's) refuses no recipient";
     return true;
   }
+  // Postfix's transcript of a session for the postmaster (notify_classes): smtpd_chat_notify's
+  // "<mail_name> SMTP server: errors from <client>" is a session of mail sent to us, and
+  // smtp_chat_notify's "<mail_name> SMTP client: errors from <server>" ("LMTP client") a copy for
+  // the postmaster beside the sender's own bounce (smtpd/smtpd_chat.c:376-389,
+  // smtp/smtp_chat.c:488-502). Neither reports a delivery that failed.
+  static const Regex postmasterTranscript(R"(\b(?:smtp|lmtp) (?:server|client): errors from )");
+  if (std::regex_search(asciiLower(v.header("subject")), postmasterTranscript) && !v.leaves.empty() &&
+      contains(v.leaves.front().text.substr(0, 4096), "Transcript of session follows.")) {
+    out.format = "text";
+    out.error = "no failed recipient found: a Postfix session transcript for the postmaster reports no delivery";
+    return true;
+  }
   std::string text;
   for (const auto& l : v.leaves)
     if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && l.type != "text/rfc822-headers") {

@@ -1893,3 +1893,33 @@ TEST(BounceSources, GoogleGroupsBulkSenderRefusalIsAboutOurHost) {
   EXPECT_EQ(r.reason, "blocked");
   EXPECT_FALSE(r.hard);
 }
+
+// RFC 3463 X.4.5 is "Mail system congestion": the receiving system's condition, and Google's
+// "421 4.4.5 Server busy, try again later" (support.google.com/a/answer/3726730) says the same.
+// Both read `toomanyconn`, a refusal of our connections, which counts for our sender (probe set
+// /work/s21/e, pf-delay-google-421).
+TEST(BounceSources, MailSystemCongestionIsTheReceiversCondition) {
+  const auto google = readFrom("mx.google.com", "finance@customer.test", "4.4.5",
+                               "421 4.4.5 Server busy, try again later. - gsmtp", "RCPT", "delayed");
+  EXPECT_EQ(google.reason, "systemerror") << google.rule;
+  EXPECT_FALSE(google.hard);
+  const auto bare = readFrom("mx.customer.test", "finance@customer.test", "4.4.5", "421 4.4.5 Try again later", "RCPT", "delayed");
+  EXPECT_EQ(bare.reason, "systemerror") << bare.rule;
+  EXPECT_FALSE(bare.hard);
+}
+
+// Google ends every reply with "gsmtp" (support.google.com/a/answer/3726730): its words are
+// Google's whatever the notice calls the host (a relay's report naming none, the domain's own
+// alias for its MX). Google's "likely unsolicited mail ... this message has been blocked" read
+// `blocked` (a block of our host, by the general word) from such a notice (probe set /work/s24/t).
+TEST(BounceSources, GooglesMarkOnItsReplyNamesItsHost) {
+  const std::string spam =
+      "550-5.7.1 Our system has detected that this message is likely unsolicited mail. To reduce the amount of spam sent to "
+      "Gmail, this message has been blocked. d2si123.5 - gsmtp";
+  const auto marked = readFrom("aspmx.customer.test", "kim@customer.test", "5.7.1", spam, "DATA");
+  EXPECT_EQ(marked.reason, "spamdetected") << marked.rule;
+  EXPECT_FALSE(marked.hard);
+  // The same words without the mark, from a host that is not Google's, are not Google's.
+  const auto unmarked = readFrom("mx.customer.test", "kim@customer.test", "5.7.1", spam.substr(0, spam.find(" d2si")), "DATA");
+  EXPECT_NE(unmarked.rule, "google-likely-unsolicited");
+}

@@ -1431,6 +1431,41 @@ TEST(Bounce, EximsDmarcFailureReportIsNoBounce) {
   EXPECT_NE(c.error.find("DMARC"), std::string::npos) << c.error;
 }
 
+// Postfix mails the postmaster a transcript of a session that went wrong (notify_classes):
+// smtpd_chat_notify for mail it received ("Postfix SMTP server: errors from <client>"), and
+// smtp_chat_notify for mail it sent ("Postfix SMTP client: errors from <server>", "Unexpected
+// response from ..."). Neither reports a delivery: the first is somebody else's mail to us (a
+// lead who mistyped our rep's address gave the lead a record, and the mistyped address a hard
+// one: the probe set /work/h99/a, f03), and for the second the sender gets its own bounce.
+TEST(Bounce, APostfixSessionTranscriptForThePostmasterIsNoBounce) {
+  const std::string server =
+      "From: Mail Delivery System <MAILER-DAEMON@mail.seller.test>\nTo: Postmaster <postmaster@seller.test>\n"
+      "Subject: Postfix SMTP server: errors from mail.customer.test[203.0.113.82]\n\nTranscript of session follows.\n\n"
+      " Out: 220 mail.seller.test ESMTP Postfix\n In:  EHLO mail.customer.test\n Out: 250 mail.seller.test\n"
+      " In:  MAIL FROM:<lead@customer.test>\n Out: 250 2.1.0 Ok\n In:  RCPT TO:<rilley@seller.test>\n"
+      " Out: 550 5.1.1 <rilley@seller.test>: Recipient address rejected: User\n     unknown in virtual mailbox table\n"
+      " In:  QUIT\n Out: 221 2.0.0 Bye\n\nFor other details, see the local mail logfile\n";
+  const auto in = classify(server);
+  EXPECT_TRUE(in.records.empty()) << in.records.size() << " " << (in.records.empty() ? "" : in.records[0].recipient);
+  const std::string client =
+      "From: MAILER-DAEMON@mail.seller.test (Mail Delivery System)\nTo: postmaster@seller.test (Postmaster)\n"
+      "Subject: Postfix SMTP client: errors from mx.customer.test[198.51.100.7]:25\n\n"
+      "Unexpected response from mx.customer.test[198.51.100.7]:25.\n\nTranscript of session follows.\n\n"
+      " Out: MAIL FROM:<riley@seller.test> SIZE=2048\n In:  250 2.1.0 Ok\n Out: RCPT TO:<kim@customer.test>\n"
+      " In:  550 5.1.1 <kim@customer.test>: Recipient address rejected: User unknown\n Out: QUIT\n\n"
+      "For other details, see the local mail logfile\n";
+  const auto out = classify(client);
+  EXPECT_TRUE(out.records.empty()) << out.records.size() << " " << (out.records.empty() ? "" : out.records[0].recipient);
+  // The sender's own bounce of that message is read as ever.
+  const auto bounce = classify(
+      "From: MAILER-DAEMON@mail.seller.test (Mail Delivery System)\nTo: riley@seller.test\n"
+      "Subject: Undelivered Mail Returned to Sender\n\nThis is the mail system at host mail.seller.test.\n\n"
+      "<kim@customer.test>: host mx.customer.test[198.51.100.7] said: 550 5.1.1\n    <kim@customer.test>: Recipient "
+      "address rejected: User unknown (in reply to RCPT TO command)\n");
+  ASSERT_EQ(bounce.records.size(), 1u) << bounce.error;
+  EXPECT_TRUE(bounce.records[0].hard);
+}
+
 TEST(Bounce, AutoReplySubjectsInTheirCommonSpellings) {
   for (const char* subject : {"Auto reply: Nyaan", "Automatic reply: Quick question", "Out of Office: Re: hi"}) {
     const std::string mail = std::string("From: kim@globex.test\r\nTo: riley@seller.test\r\nSubject: ") + subject +
@@ -3497,6 +3532,43 @@ TEST(Bounce, AListManagersRefusalOfOurPostIsTheListsSoftRecord) {
   ASSERT_EQ(refused.records.size(), 1u) << refused.error;
   EXPECT_EQ(refused.records[0].recipient, "buyers@lists.globex.test");
   EXPECT_FALSE(refused.records[0].hard);
+}
+
+// mlmmj's refusals (listtexts/en/access, subonlypost, notintocc, maxmailsize; src/mlmmj-process.c)
+// come from <list>+owner@ and open with "Hi, this is the mlmmj program managing the mailinglist"
+// and the list's address: the subscribers-only refusal gave no record, the access rule's an
+// `onhold` one. A post held for the moderator (moderation-poster) is no failure.
+TEST(Bounce, MlmmjsRefusalOfOurPostIsTheListsSoftRecord) {
+  const std::string opening = "Hi, this is the mlmmj program managing the mailinglist\r\n\r\nbuyers@lists.globex.test\r\n\r\n";
+  for (const auto& [text, reason] : std::vector<std::pair<std::string, std::string>>{
+           {"Your post with subject line\r\n\r\nRe-engagement offer\r\n\r\ncame from the email address\r\n\r\n"
+            "dana@ourco.test\r\n\r\nbut this address is not subscribed, and only subscribers may post to\r\nthe list.\r\n\r\n"
+            "(The denied message is below.)\r\n", "rejected"},
+           {"I'm sorry to inform you that your message with subject line\r\n\r\nRe-engagement offer\r\n\r\ncould not be "
+            "delivered to the list. Your mail was rejected because it\r\nmatched a rule set up by the list administrator.\r\n\r\n"
+            "Thanks.\r\n\r\n(The denied message is below.)\r\n", "rejected"},
+           {"I'm sorry to inform you that your message could not be delivered to the\r\nlist.\r\n\r\nIn order to post to "
+            "this list, the list address must be contained\r\nin either the To: or Cc: header.\r\n", "rejected"},
+           {"I'm sorry to inform you that your message could not be delivered to the\r\nlist. Your mail was rejected due to "
+            "the size limit of 1048576 bytes.\r\n", "mesgtoobig"}}) {
+    const auto c = classify(listNotice("buyers+owner@lists.globex.test", "", "us-ascii", opening + text, true,
+                                       "Post to buyers@lists.globex.test denied"));
+    ASSERT_EQ(c.records.size(), 1u) << text << c.error;
+    EXPECT_EQ(c.format, "list") << text;
+    EXPECT_EQ(c.records[0].recipient, "buyers@lists.globex.test") << text;
+    EXPECT_EQ(c.records[0].reason, reason) << text;
+    EXPECT_FALSE(c.records[0].hard) << text;
+  }
+  const auto held = classify(listNotice("buyers+owner@lists.globex.test", "", "us-ascii",
+                                        opening + "This list is configured to have moderated posts, the post has been queued\r\n"
+                                                  "for approval.\r\n\r\n--- Below this line are the first 100 lines of the "
+                                                  "message up for moderation --->\r\n",
+                                        false, "Post waiting for approval"));
+  EXPECT_TRUE(held.records.empty()) << held.records.size() << " " << (held.records.empty() ? "" : held.records[0].reason);
+  // The same words from another sender (a person pasting them) are no mlmmj refusal.
+  const auto pasted = classify(listNotice("Pat Lee <pat@globex.test>", "", "us-ascii",
+                                          opening + "but this address is not subscribed, and only subscribers may post to\r\nthe list.\r\n"));
+  EXPECT_NE(pasted.format, "list");
 }
 
 TEST(Bounce, ListRefusalWordsElsewhereAreNoListRefusal) {
