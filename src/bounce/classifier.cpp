@@ -497,8 +497,8 @@ bool readDsn(const MimeView& v, Classification& out) {
     // vendor's, and the recipient's domain was never looked up. The line is the evidence then, as
     // Postfix's and qmail's name for the host looked up is (the rule's names_host).
     // Sendmail's Remote-MTA is that same host (deliver.c markfailure: q_statmta = CurHostName): a
-    // report whose field names the recipient's domain where the line names another host disagrees
-    // with itself, and its field is the evidence.
+    // report whose field and line disagree on whether the host is the recipient's domain (or one
+    // under it) was not written so by Sendmail, and its field is the evidence.
     if (!human.empty() && times[reported[i]] == 1 && contains(asciiLower(r.diagnostic), "host unknown"))
       if (const std::string line = sendmailNameServerLine(human, reported[i]); !line.empty()) {
         const std::string host = nameServerHost(line);
@@ -507,7 +507,7 @@ bool readDsn(const MimeView& v, Classification& out) {
         const auto within = [&](const std::string& h) {
           return h == domain || (h.size() > domain.size() && h.compare(h.size() - domain.size() - 1, std::string::npos, "." + domain) == 0);
         };
-        if (sameOrganization(host, reportingMta) || within(host) || remote.empty() || !within(remote)) r.diagnostic = line;
+        if (sameOrganization(host, reportingMta) || remote.empty() || within(remote) == within(host)) r.diagnostic = line;
       }
     if (r.smtp_command.empty()) r.smtp_command = findCommand(r.diagnostic);
     if (r.smtp_command.empty()) r.smtp_command = wholeCommand;
@@ -686,6 +686,9 @@ void keepRepliesToTheAddressTheyName(std::vector<BounceRecord>& records) {
   for (auto& r : records) {
     const std::string about = recipientTheReplyNames(r.diagnostic);
     if (about.empty() || namesRecipient(about, r.recipient)) continue;
+    // A line that lists this recipient too is about it as well (Sendmail's one line for all the
+    // recipients of a connection, "<a@b>,<c@d>... Host unknown").
+    if (contains(asciiLower(r.diagnostic), "<" + asciiLower(r.recipient) + ">")) continue;
     // The other recipient it names, with the same words: the one reply, copied.
     const auto other = std::find_if(records.begin(), records.end(), [&](const BounceRecord& o) {
       return &o != &r && namesRecipient(about, o.recipient) && trim(o.diagnostic) == trim(r.diagnostic);

@@ -160,8 +160,12 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx, std::strin
   // "Google adds gsmtp to all its errors"): the reply is Google's whatever name the notice gives
   // the host (a relay's report names none, a domain's own MX alias). A text notice's diagnostic may
   // run on past the reply into the notice's own words, so the mark is looked for anywhere.
+  // The mark says whose words these are, not that Google judged this address: a gateway that
+  // passes Google's reply on after the message may have rewritten the address it asked about. So
+  // it names the reason, never alone a hard bounce (below).
   static const Regex googleMark(R"(\s-\s?gsmtp\b)");
-  if (std::regex_search(asciiLower(r.diagnostic.substr(0, 4096)), googleMark)) e.hosts.push_back("google.com");
+  const bool googleByMark = std::regex_search(asciiLower(r.diagnostic.substr(0, 4096)), googleMark);
+  if (googleByMark) e.hosts.push_back("google.com");
   e.words_status = wordsStatus(*rules, r);
   // A reply that carries the server's own status after its words (qmail's "(#5.7.1)") says more
   // than the reporting MTA's reading of its bare code (Sendmail's 5.1.3 for any 553 to RCPT): the
@@ -183,7 +187,15 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx, std::strin
   e.lmtp = ctx.lmtp;
   e.remote_named = !ctx.remote_mta.empty();
   r.remote_host = answeringHost(r, ctx);
-  const Decision d = decide(e);
+  Decision d = decide(e);
+  if (googleByMark && d.hard) {
+    Evidence unmarked = e;
+    unmarked.hosts.pop_back();
+    if (!decide(unmarked).hard) {
+      d.hard = false;
+      d.steps.push_back("soft: only Google's mark (gsmtp) made the words Google's, and it does not say whose address Google judged");
+    }
+  }
   if (words_reason) *words_reason = d.words;
   std::vector<std::string> why;
   if (!digitsCopied.empty()) why.push_back(digitsCopied);

@@ -114,10 +114,17 @@ std::string sendmailWholeReply(const std::string& human, const std::string& diag
 
 std::string sendmailNameServerLine(const std::string& human, const std::string& recipient) {
   std::istringstream in(human);
-  const std::string named = "<" + asciiLower(recipient) + ">... ";
+  // One line for all the recipients of a connection: "<a@b>,<c@d>... Host unknown (Name server:
+  // relay: host not found)" (Sendmail names e_to, the addresses it was sending to at once).
+  const std::string named = "<" + asciiLower(recipient) + ">";
   for (std::string line; std::getline(in, line);) {
     const std::string ll = asciiLower(line);
-    if (contains(ll, named) && contains(ll, "(name server: ") && ll.rfind("<<< ", 0) != 0) return trim(line);
+    const size_t dots = ll.find(">... ");
+    if (dots == std::string::npos || !contains(ll, "(name server: ") || ll.rfind("<<< ", 0) == 0) continue;
+    const std::string addresses = ll.substr(0, dots + 1);
+    if (const size_t at = addresses.find(named);
+        at != std::string::npos && (at + named.size() == addresses.size() || addresses[at + named.size()] == ','))
+      return trim(line);
   }
   return {};
 }

@@ -340,6 +340,42 @@ bool opensWithAForwardPrefix(const std::string& opening) { return std::regex_sea
 
 }  // namespace
 
+namespace {
+
+// Whether the message's own words, above the first quoted or forwarded line ("> ", "On ... wrote:",
+// a "From:" header block, a rule of dashes or underscores), are a mail system's notice: its
+// template sentences (permanence_markers, delay_markers) or words of a delivery that failed.
+bool aNoticesOwnWordsOpen(const MimeView& v) {
+  std::string text;
+  for (const auto& l : v.leaves)
+    if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && l.type != "text/rfc822-headers") {
+      text = asciiLower(l.text.substr(0, 16 * 1024));
+      break;
+    }
+  std::string own;
+  std::istringstream in(text);
+  static const Regex wrote(R"(^on .{0,200}wrote:\s*$)");
+  for (std::string line; std::getline(in, line);) {
+    const size_t start = line.find_first_not_of(" \t\r");
+    if (start != std::string::npos) {
+      const std::string body = line.substr(start);
+      if (body[0] == '>' || body.rfind("from:", 0) == 0 || body.rfind("-----", 0) == 0 || body.rfind("_____", 0) == 0 ||
+          std::regex_search(body, wrote))
+        break;
+    }
+    own += line + "\n";
+  }
+  const auto rules = activeRules();
+  if (saysPermanent(*rules, own) || saysDelayed(*rules, own)) return true;
+  static const std::vector<std::string> failed = {"unable to deliver", "wasn't able to deliver", "was not able to deliver",
+                                                  "could not be delivered", "couldn't be delivered", "undeliverable",
+                                                  "delivery has failed", "delivery failed", "failed to deliver"};
+  const std::string flat = collapse(own);
+  return std::any_of(failed.begin(), failed.end(), [&](const std::string& w) { return contains(flat, w); });
+}
+
+}  // namespace
+
 bool aPersonsAnswer(const MimeView& v) {
   // A ticket system or a list puts its tag before the subject it answers ("[support #4412]
   // AutoReply: ...", Request Tracker's Autoreply template; "[list] ..."): the answer's own words
@@ -357,11 +393,17 @@ bool aPersonsAnswer(const MimeView& v) {
   // a conversation, whatever mailbox it comes from. A mail system's own "Re: <subject>" has a
   // forward's prefix after it only when the returned message was itself a forward, and a notice
   // about such a message is about whom that forward went to, never about the addresses it quotes.
+  // Apache James's own bounce of a rep's forward is "Re: FW: <subject>" from postmaster@ too: a
+  // notice says so in its own words, above anything it quotes ("I'm afraid I wasn't able to
+  // deliver your message", Bouncer.java; "We were unable to deliver the attached message",
+  // NotifyMailetsMessage.java), where an admin's answer speaks of the mailbox.
   if (fromAMailSystem(v)) {
     if (v.header("in-reply-to").empty() || !opensWithAReplyPrefix(opening)) return false;
     static const Regex replyPrefix(R"(^[^:\xef]*(?::|\xef\xbc\x9a) *)");
     std::smatch m;
-    return std::regex_search(opening, m, replyPrefix) && opensWithAForwardPrefix(opening.substr(static_cast<size_t>(m.length(0))));
+    if (!std::regex_search(opening, m, replyPrefix) || !opensWithAForwardPrefix(opening.substr(static_cast<size_t>(m.length(0)))))
+      return false;
+    return !aNoticesOwnWordsOpen(v);
   }
   // RFC 3834 section 5: "auto-replied" marks a responder's answer to a message, an out-of-office in
   // whatever language its subject is ("Automatische Antwort:"), naming a deputy beside words like
@@ -487,9 +529,16 @@ bool readText(const MimeView& v, Classification& out) {
   // smtp_chat_notify's "<mail_name> SMTP client: errors from <server>" ("LMTP client") a copy for
   // the postmaster beside the sender's own bounce (smtpd/smtpd_chat.c:376-389,
   // smtp/smtp_chat.c:488-502). Neither reports a delivery that failed.
+  // Postfix's own: from its mail system's mailbox, the text opening with its first line.
   static const Regex postmasterTranscript(R"(\b(?:smtp|lmtp) (?:server|client): errors from )");
-  if (std::regex_search(asciiLower(v.header("subject")), postmasterTranscript) && !v.leaves.empty() &&
-      contains(v.leaves.front().text.substr(0, 4096), "Transcript of session follows.")) {
+  const auto opensWith = [&](const std::string& words) {
+    if (v.leaves.empty()) return false;
+    const std::string& t = v.leaves.front().text;
+    const size_t start = t.find_first_not_of(" \t\r\n");
+    return start != std::string::npos && t.compare(start, words.size(), words) == 0;
+  };
+  if (std::regex_search(asciiLower(v.header("subject")), postmasterTranscript) && fromAMailSystem(v) &&
+      (opensWith("Transcript of session follows.") || opensWith("Unexpected response from "))) {
     out.format = "text";
     out.error = "no failed recipient found: a Postfix session transcript for the postmaster reports no delivery";
     return true;

@@ -1456,6 +1456,18 @@ TEST(Bounce, APostfixSessionTranscriptForThePostmasterIsNoBounce) {
       "For other details, see the local mail logfile\n";
   const auto out = classify(client);
   EXPECT_TRUE(out.records.empty()) << out.records.size() << " " << (out.records.empty() ? "" : out.records[0].recipient);
+  // A bounce of a rep's forward of such a transcript (the subject's words after "Undeliverable:
+  // FW:", the transcript inside the returned message) is a bounce (review /work/s24/review c4-03).
+  const auto ofAForward = classify(
+      "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.customer.test>\nTo: riley@seller.test\n"
+      "Subject: Undeliverable: FW: Postfix SMTP server: errors from unknown[198.51.100.77]\n\n"
+      "Your message could not be delivered to the following recipient:\n\n  lee@customer.test\n  550 5.1.1 "
+      "<lee@customer.test>: Recipient address rejected: User unknown in local recipient table\n\n"
+      "--- Below this line is a copy of the message.\n\nFrom: Riley <riley@seller.test>\nTo: lee@customer.test\n"
+      "Subject: FW: Postfix SMTP server: errors from unknown[198.51.100.77]\n\nTranscript of session follows.\n\n"
+      " Out: 220 mail.seller.test ESMTP Postfix\n");
+  ASSERT_EQ(ofAForward.records.size(), 1u) << ofAForward.error;
+  EXPECT_EQ(ofAForward.records[0].recipient, "lee@customer.test");
   // The sender's own bounce of that message is read as ever.
   const auto bounce = classify(
       "From: MAILER-DAEMON@mail.seller.test (Mail Delivery System)\nTo: riley@seller.test\n"
@@ -2310,6 +2322,22 @@ TEST(BounceAbout, ARepliesPrefixInAnyLanguageMakesItAConversation) {
   EXPECT_TRUE(reply("ACME Postmaster <postmaster@acme.test>", "RE: FW: Undeliverable: Proposal").records.empty());
   EXPECT_TRUE(reply("postmaster@acme.test", "AW: WG: Unzustellbar: Proposal").records.empty());
   EXPECT_FALSE(reply("postmaster@acme.test", "Re: Proposal").records.empty());
+  // Apache James's own bounce of a rep's forward is "Re: FW: <subject>" from postmaster@ too, and
+  // says in its own words that it could not deliver (Bouncer.java, NotifyMailetsMessage.java):
+  // still read (review /work/s24/review c2-01, c2-04 gave no record).
+  for (const std::string words : {"Hi. This is the James mail server at mail.acme.test.\nI'm afraid I wasn't able to "
+                                   "deliver your message to the following addresses.\nThis is a permanent error; I've "
+                                   "given up. Sorry it didn't work out.\n\nkim@acme.test\nRemote mail server told me: 550 "
+                                   "5.1.1 <kim@acme.test>: Recipient address rejected: User unknown in local recipient table\n",
+                                   "We were unable to deliver the attached message because of an error in the mail server.\n\n"
+                                   "Error message below:\n550 5.1.1 <kim@acme.test>: Recipient address rejected: User unknown\n\n"
+                                   "Message details:\n  Subject: FW: Proposal\n  MAIL FROM: riley@seller.test\n"
+                                   "  RCPT TO: kim@acme.test\n  From: Riley Rep <riley@seller.test>\n  To: kim@acme.test\n"}) {
+    const auto james = classify("From: postmaster@acme.test\nTo: riley@seller.test\nSubject: Re: FW: Proposal\n"
+                                "In-Reply-To: <fw1@seller.test>\nMIME-Version: 1.0\nContent-Type: text/plain\n\n" + words);
+    ASSERT_FALSE(james.records.empty()) << words << james.error;
+    EXPECT_EQ(james.records[0].recipient, "kim@acme.test");
+  }
   // A forward of such a reply (no In-Reply-To of its own) forwards a conversation.
   EXPECT_TRUE(classify("From: Lena Vogt <lena@seller.test>\nTo: riley@seller.test\nSubject: FW: RE: FW: Undeliverable: Proposal\n"
                        "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nFYI, Kim's mailbox is back.\n\n"
