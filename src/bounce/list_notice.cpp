@@ -36,7 +36,10 @@
 //   its refusal from <list>+owner@ (the list's delimiter, "+" by default), opening "Hi, this is
 //   the mlmmj program managing the mailinglist" and the list's address on a line of its own, the
 //   denied post attached; a post held for its moderator (moderation-poster, "the post has been
-//   queued for approval") refuses nothing.
+//   queued for approval") refuses nothing. Its newer texts (mlmmj-listtexts, en/deny-post) open
+//   with a prologue naming "the <list@domain> mailing list" and say the post "was unable to be
+//   delivered to the list because" of the size limit, the To:/CC: rule, an access rule, a
+//   moderator or the subscribers-only rule.
 //
 // The list address is the failed recipient; the reason is the rules' (data/bounce/rules.yaml: the
 // fml, mailman, ezmlm and list-moderator ids) when it is one a list gives, else `rejected`: the
@@ -235,12 +238,15 @@ std::optional<Refusal> ezmlmRefusal(const MimeView& v, NoticeText& notice) {
 // of its own.
 enum class MlmmjNotice { none, refusal, held };
 MlmmjNotice mlmmjNotice(const MimeView& v, NoticeText& notice, std::string& list) {
-  if (!notice.contains("this is the mlmmj program managing the mailinglist")) return MlmmjNotice::none;
-  static const Regex words(R"(this is the mlmmj program managing the mailinglist ([^\s<>@]+@[^\s<>@]+) )");
+  if (!notice.contains("mlmmj program managing the")) return MlmmjNotice::none;  // "Hi, this is" or "This is"
+  // The old texts: "...managing the mailinglist" and the address on its own line; the newer ones
+  // (mlmmj-listtexts, its prologue): "...managing the <list@domain> mailing list."
+  static const Regex words(
+      R"(this is the mlmmj program managing the (?:mailinglist ([^\s<>@]+@[^\s<>@]+) |<([^\s<>@]+@[^\s<>@]+)> mailing ?list\b))");
   std::smatch m;
   const std::string flat = flatText(notice);
   if (!opensWith(flat, words, m)) return MlmmjNotice::none;
-  list = m[1].str();
+  list = m[1].matched ? m[1].str() : m[2].str();
   // From the list's owner address: its local part, a delimiter, "owner", at its domain.
   const std::string from = firstMailbox(v.header("from"));
   const size_t at = list.find('@');
@@ -249,7 +255,10 @@ MlmmjNotice mlmmjNotice(const MimeView& v, NoticeText& notice, std::string& list
       from.compare(from.size() - domain.size() - 5, std::string::npos, "owner" + domain) != 0)
     return MlmmjNotice::none;
   if (contains(flat, "queued for approval")) return MlmmjNotice::held;
-  static const Regex refused(R"(could not be delivered to the list|only subscribers may post to the list)");
+  // The old texts' "could not be delivered to the list", the newer deny-post's "was unable to be
+  // delivered to the list because ..." (and a site's own text in its words: "was not delivered to the list").
+  static const Regex refused(
+      R"(could not be delivered to the list|(?:was unable to be|was not) delivered to the list|only subscribers may post to the list)");
   return std::regex_search(flat, refused) ? MlmmjNotice::refusal : MlmmjNotice::none;
 }
 

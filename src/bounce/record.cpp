@@ -164,7 +164,9 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx, std::strin
   // passes Google's reply on after the message may have rewritten the address it asked about. So
   // it names the reason, never alone a hard bounce (below).
   static const Regex googleMark(R"(\s-\s?gsmtp\b)");
-  const bool googleByMark = std::regex_search(asciiLower(r.diagnostic.substr(0, 4096)), googleMark);
+  // The plain search first: nearly no notice holds the word, and the regex would scan every one.
+  const std::string head = asciiLower(r.diagnostic.substr(0, 4096));
+  const bool googleByMark = contains(head, "gsmtp") && std::regex_search(head, googleMark);
   if (googleByMark) e.hosts.push_back("google.com");
   e.words_status = wordsStatus(*rules, r);
   // A reply that carries the server's own status after its words (qmail's "(#5.7.1)") says more

@@ -5,6 +5,7 @@
 #include "bounce/regex.hpp"
 
 #include "bounce/bounce_text.hpp"
+#include "bounce/rule_engine.hpp"
 #include "safetynet/core/text.hpp"
 
 namespace safetynet::bounce {
@@ -129,10 +130,7 @@ bool reporterMailbox(const std::string& address, const MimeView& v) {
   for (const auto& l : v.leaves)
     if (l.depth == 0 && l.type == "message/delivery-status")
       if (auto p = asciiLower(l.text).find("reporting-mta:"); p != std::string::npos) addHosts(l.text.substr(p, 200));
-  return std::any_of(hosts.begin(), hosts.end(), [&](const std::string& h) {
-    return h == domain || (h.size() > domain.size() && h.compare(h.size() - domain.size(), domain.size(), domain) == 0 &&
-                           h[h.size() - domain.size() - 1] == '.');
-  });
+  return std::any_of(hosts.begin(), hosts.end(), [&](const std::string& h) { return isOrUnder(h, domain); });
 }
 
 }  // namespace safetynet::bounce

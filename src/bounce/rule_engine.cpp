@@ -14,6 +14,11 @@
 
 namespace safetynet::bounce {
 
+bool isOrUnder(const std::string& host, const std::string& domain) {
+  return host == domain || (host.size() > domain.size() && host.compare(host.size() - domain.size(), domain.size(), domain) == 0 &&
+                            host[host.size() - domain.size() - 1] == '.');
+}
+
 namespace {
 
 void index(RuleSet& set) {
@@ -58,12 +63,6 @@ bool stageHolds(const std::string& ruleStage, const std::string& stage) {
   // The end of data is a reply of the DATA phase: a rule about what comes after DATA holds there.
   if (s == "eod" && ruleStage == "data") return true;
   return s == ruleStage;
-}
-
-// Whether `host` is `domain` or a name under it ("mx1.globex.example" under "globex.example").
-bool isOrUnder(const std::string& host, const std::string& domain) {
-  return host == domain || (host.size() > domain.size() && host.compare(host.size() - domain.size(), domain.size(), domain) == 0 &&
-                            host[host.size() - domain.size() - 1] == '.');
 }
 
 // A domain in A-labels (RFC 5890 2.3.2.1): an MTA writes the name it looked up in DNS, Punycode

@@ -72,6 +72,9 @@ bool scopeNamesTheReceiver(const WordingRule& r, const Evidence& e, bool reporte
 // its sentence ("the group may not exist, or you may not have permission"; "it might be misspelled
 // or it might not exist"): the mail system says it does not know.
 bool hedgedMatch(const WordingRule& r, const Evidence& e);
+// Whether `host` is `domain` or a name under it ("mx1.globex.example" under "globex.example"),
+// as given: the caller lower-cases both.
+bool isOrUnder(const std::string& host, const std::string& domain);
 // A host a matching rule's words name as the one whose lookup failed (`names_host`) that is
 // neither the recipient's domain nor under it, or "": such a failure may be the sending MTA's own
 // relay's and would be every recipient's. With no recipient domain known, "".

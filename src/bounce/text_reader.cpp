@@ -397,14 +397,18 @@ bool aPersonsAnswer(const MimeView& v) {
   // notice says so in its own words, above anything it quotes ("I'm afraid I wasn't able to
   // deliver your message", Bouncer.java; "We were unable to deliver the attached message",
   // NotifyMailetsMessage.java), where an admin's answer speaks of the mailbox.
-  if (fromAMailSystem(v)) {
-    if (v.header("in-reply-to").empty() || !opensWithAReplyPrefix(opening)) return false;
+  const auto aReplyToAForward = [&] {
     static const Regex replyPrefix(R"(^[^:\xef]*(?::|\xef\xbc\x9a) *)");
     std::smatch m;
-    if (!std::regex_search(opening, m, replyPrefix) || !opensWithAForwardPrefix(opening.substr(static_cast<size_t>(m.length(0)))))
-      return false;
-    return !aNoticesOwnWordsOpen(v);
-  }
+    return opensWithAReplyPrefix(opening) && std::regex_search(opening, m, replyPrefix) &&
+           opensWithAForwardPrefix(opening.substr(static_cast<size_t>(m.length(0))));
+  };
+  if (fromAMailSystem(v)) return !v.header("in-reply-to").empty() && aReplyToAForward() && !aNoticesOwnWordsOpen(v);
+  // From anyone else, a reply to a forward is an answer whether or not it names the message it
+  // answers: a help desk's acknowledgement of the ticket a rep opened by forwarding a notice
+  // ("[IT] Re: Fwd: Undelivered Mail Returned to Sender", Zendesk's "Request received" quoting the
+  // rep's comment and the notice below it). A notice says it could not deliver in its own words.
+  if (aReplyToAForward() && !aNoticesOwnWordsOpen(v)) return true;
   // RFC 3834 section 5: "auto-replied" marks a responder's answer to a message, an out-of-office in
   // whatever language its subject is ("Automatische Antwort:"), naming a deputy beside words like
   // "Reason: annual leave". A mail system's notice that carries it too (Exim's, Exchange's) comes
@@ -483,6 +487,59 @@ bool holdsAForward(const std::string& text) {
 }
 
 }  // namespace
+
+std::string forwardedNoticeAddressee(const MimeView& v) {
+  std::string text;
+  for (const auto& l : v.leaves)
+    if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && l.type != "text/rfc822-headers") {
+      text = asciiLower(l.text.substr(0, 64 * 1024));
+      break;
+    }
+  // A header block's field: a label of a few words and a colon (Outlook writes its labels in the
+  // user's language: "Von:", "De :"; its first line is the sender's, its addressee's "To:"/"An:"/
+  // "À :"/"Para:"/"Aan:").
+  static const Regex fieldLabel(R"(^([^\s:][^:]{0,30}?) ?:\s)");
+  static const Regex mailSystem(R"(mailer-daemon|postmaster|mail delivery)");
+  static const std::set<std::string> toLabels = {"to", "an", "\xc3\xa0", "para", "aan", "a", "til", "till"};
+  std::istringstream in(text);
+  std::string line;
+  bool separator = false;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const size_t start = line.find_first_not_of(" \t>");
+    if (start == std::string::npos) continue;
+    const std::string body = line.substr(start);
+    if (!separator) {
+      // A rule of dashes or underscores (with or without words: "---------- Forwarded message
+      // ---------", "-----Original Message-----", Outlook's bare rule) or Apple Mail's opening.
+      const char c = body[0];
+      const size_t run = body.find_first_not_of(c);
+      const size_t length = run == std::string::npos ? body.size() : run;
+      separator = ((c == '-' && length >= 5) || (c == '_' && length >= 10) || body.rfind("begin forwarded message", 0) == 0) &&
+                  !contains(body, "pgp");
+      continue;
+    }
+    // The block after the separator: its first field says who sent it.
+    separator = false;
+    std::smatch m;
+    if (!std::regex_search(body, m, fieldLabel)) continue;  // a rule before a signature, a disclaimer
+    if (!std::regex_search(body, mailSystem)) return "";     // a person's message forwarded
+    for (std::string field; std::getline(in, field);) {
+      if (!field.empty() && field.back() == '\r') field.pop_back();
+      const size_t fs = field.find_first_not_of(" \t>");
+      if (fs == std::string::npos) break;  // the block's end
+      const std::string f = field.substr(fs);
+      std::smatch fm;
+      if (!std::regex_search(f, fm, fieldLabel)) break;
+      if (toLabels.count(trim(fm[1].str()))) {
+        const auto addressee = allAddresses(f.substr(static_cast<size_t>(fm.length(0))));
+        return addressee.empty() ? std::string() : addressee.front();
+      }
+    }
+    return "";
+  }
+  return "";
+}
 
 bool aPersonsOwnMessage(const MimeView& v) {
   // A mail system's notice: its own mailbox, the null reverse-path every notice is sent with (RFC

@@ -1756,7 +1756,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 810u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 811u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 3u);
   EXPECT_EQ(rules.derived_statuses.size(), 34u);  // Sendmail's (usersmtp.c, savemail.c), Stalwart's (dsn.rs)
   EXPECT_EQ(rules.host_meanings.size(), 2u);
@@ -3587,6 +3587,23 @@ TEST(Bounce, MlmmjsRefusalOfOurPostIsTheListsSoftRecord) {
     EXPECT_EQ(c.records[0].reason, reason) << text;
     EXPECT_FALSE(c.records[0].hard) << text;
   }
+  // The newer texts (mlmmj-listtexts: the prologue, en/deny-post), a sentence per reason.
+  const std::string prologue =
+      "Greetings!\r\n\r\nThis is the mlmmj program managing the <buyers@lists.globex.test>\r\nmailing list.\r\n\r\n"
+      "The message from <dana@ourco.test> with subject \"Re-engagement offer\" was unable\r\nto be delivered to the list ";
+  for (const auto& [text, reason] : std::vector<std::pair<std::string, std::string>>{
+           {"because you are not a list subscriber.\r\n", "rejected"},
+           {"because the list address was not found in either the To: or CC: header.\r\n", "rejected"},
+           {"because of an access rule set up by the list administrator.\r\n", "rejected"},
+           {"because it exceeded the maximum allowed message size of 1048576\r\nbytes.\r\n", "mesgtoobig"}}) {
+    const auto c = classify(listNotice("buyers+owner@lists.globex.test", "", "utf-8", prologue + text, true,
+                                       "Post to buyers@lists.globex.test denied: Re-engagement offer"));
+    ASSERT_EQ(c.records.size(), 1u) << text << c.error;
+    EXPECT_EQ(c.format, "list") << text;
+    EXPECT_EQ(c.records[0].recipient, "buyers@lists.globex.test") << text;
+    EXPECT_EQ(c.records[0].reason, reason) << text;
+    EXPECT_FALSE(c.records[0].hard) << text;
+  }
   const auto held = classify(listNotice("buyers+owner@lists.globex.test", "", "us-ascii",
                                         opening + "This list is configured to have moderated posts, the post has been queued\r\n"
                                                   "for approval.\r\n\r\n--- Below this line are the first 100 lines of the "
@@ -3702,4 +3719,83 @@ TEST(BounceAbout, AReplyNamingAnotherRecipientInsideItIsThatRecipients) {
     EXPECT_EQ(c.records[1].recipient, "archive@seller.test");
     EXPECT_TRUE(c.records[1].hard) << reply;
   }
+}
+
+// A help desk's acknowledgement of the ticket a rep opened by forwarding a notice: "Re: Fwd:" under
+// its tag, automatic, often with no In-Reply-To. The rep's comment and the notice are quoted
+// below; the help desk refused nothing (probe set /work/s25/b, ticket_zendesk_ack_quoting_bounce).
+TEST(BounceAbout, AHelpDesksAcknowledgementOfAForwardedNoticeIsAConversation) {
+  const std::string notice =
+      "---------- Forwarded message ---------\nFrom: Mail Delivery System <MAILER-DAEMON@mta1.seller.test>\n"
+      "Date: Mon, Jul 14, 2025 at 4:12 PM\nSubject: Undelivered Mail Returned to Sender\nTo: <bounces@seller.test>\n\n"
+      "This is the mail system at host mta1.seller.test.\n\nI'm sorry to have to inform you that your message could not\n"
+      "be delivered to one or more recipients. It's attached below.\n\n                   The mail system\n\n"
+      "<kim@acme.test>: host mx.acme.test[203.0.113.9] said: 550 5.1.1 <kim@acme.test>:\n    Recipient address "
+      "rejected: User unknown in virtual mailbox table (in reply to RCPT TO\n    command)\n";
+  const auto ack = classify(
+      "From: ACME IT <support@acme.test>\nTo: Riley Rep <riley@seller.test>\nSubject: [ACME IT] Re: Fwd: Undelivered Mail "
+      "Returned to Sender\nAuto-Submitted: auto-generated\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n"
+      "##- Please type your reply above this line -##\n\nYour request (7730) has been received and is being reviewed by our "
+      "support staff.\n\nRiley Rep, Jul 21, 2025, 09:39 UTC\n\nKim says your team recreated her mailbox; could you confirm "
+      "before I resend?\n\n" + notice);
+  for (const auto& r : ack.records) EXPECT_FALSE(r.hard) << r.recipient;
+  // The rep's own forward of the notice (no reply prefix) is still read.
+  const auto forward = classify("From: Riley Rep <riley@seller.test>\nTo: bounces@seller.test\nSubject: Fwd: Undelivered Mail "
+                                "Returned to Sender\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nSee below.\n\n" +
+                                notice);
+  ASSERT_EQ(forward.records.size(), 1u) << forward.error;
+  EXPECT_EQ(forward.records[0].recipient, "kim@acme.test");
+  EXPECT_TRUE(forward.records[0].hard);
+}
+
+// A lead forwarding the notice their own mail system sent them, for a reply to a mistyped address
+// of our rep ("Did you get this?"): the notice went back to the lead, about an address of ours.
+// Our mail did not fail (probe set /work/s25/b, lead_reply_quoting_undeliverable).
+TEST(BounceAbout, ABounceOfMailToUsThatALeadForwardsIsNotOurMailsFailure) {
+  const auto c = classify(
+      "From: Kim Lee <kim@acme.test>\nTo: Riley Rep <riley@seller.test>\nSubject: Did you get this? FW: Undeliverable: RE: "
+      "Proposal\nMIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\nHi Riley,\n\nI answered on Monday but got "
+      "the message below; resending to the right address now.\n\nKim\n\n________________________________\n"
+      "From: Microsoft Outlook <postmaster@acme.test>\nSent: Monday, August 18, 2025 4:12 PM\nTo: Kim Lee <kim@acme.test>\n"
+      "Subject: Undeliverable: RE: Proposal\n\nYour message to rilye@seller.test couldn't be delivered.\n\nrilye wasn't found "
+      "at seller.test.\n\nDiagnostic information for administrators:\n\nRemote Server returned '550 5.1.1 <rilye@seller.test>: "
+      "Recipient address rejected: User unknown in virtual mailbox table'\n");
+  for (const auto& r : c.records) EXPECT_FALSE(r.hard) << r.recipient << " " << r.why;
+  // The same notice sent back to our rep, forwarded by the rep to our bounce mailbox, is ours.
+  const auto ours = classify(
+      "From: Riley Rep <riley@seller.test>\nTo: bounces@seller.test\nSubject: FW: Undeliverable: Proposal\nMIME-Version: 1.0\n"
+      "Content-Type: text/plain; charset=us-ascii\n\nSee below.\n\n________________________________\n"
+      "From: Microsoft Outlook <postmaster@seller.test>\nSent: Monday, August 18, 2025 4:12 PM\nTo: Riley Rep <riley@seller.test>\n"
+      "Subject: Undeliverable: Proposal\n\nYour message to kim@acme.test couldn't be delivered.\n\nkim wasn't found at acme.test."
+      "\n\nDiagnostic information for administrators:\n\nRemote Server returned '550 5.1.1 <kim@acme.test>: Recipient address "
+      "rejected: User unknown in virtual mailbox table'\n");
+  ASSERT_EQ(ours.records.size(), 1u) << ours.error;
+  EXPECT_EQ(ours.records[0].recipient, "kim@acme.test");
+  EXPECT_TRUE(ours.records[0].hard);
+}
+
+// OpenSMTPD's delay notice (bounce.c: "A message is delayed for more than %s for the following
+// list of recipients", "this is only a temporary failure report") says nothing expired: the
+// recipient's line says why it waits, and a refusal of our connections counts against no lead
+// (probe set /work/s25/a, s42). Only where the line names no cause is the delay read `expired`.
+TEST(BounceSources, OpenSmtpdsDelayNoticeTakesItsRecipientsReply) {
+  auto delay = [](const std::string& line) {
+    return classify(
+        "From: Mailer Daemon <MAILER-DAEMON@mx.seller.test>\nTo: riley@seller.test\nSubject: Delivery status notification: "
+        "delayed\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Description: Notification\n"
+        "Content-Type: text/plain; charset=us-ascii\n\n    Hi!\n\n    This is the MAILER-DAEMON, please DO NOT REPLY to this "
+        "email.\n\n    A message is delayed for more than 4 hours for the following\n    list of recipients:\n\n" +
+        line +
+        "\n\n    Please note that this is only a temporary failure report.\n    The message is kept in the queue for up to 4 "
+        "days.\n    You DO NOT NEED to re-send the message to these recipients.\n\n--b\nContent-Description: Delivery Report\n"
+        "Content-Type: message/delivery-status\n\nReporting-MTA: dns; mx.seller.test\n\nFinal-Recipient: rfc822; kim@acme.test\n"
+        "Action: delayed\nStatus: 4.0.0\n\n--b--\n");
+  };
+  const auto throttled = delay("kim@acme.test: 421 mx1 Too many connections, slow down. [104]");
+  ASSERT_EQ(throttled.records.size(), 1u) << throttled.error;
+  EXPECT_EQ(throttled.records[0].reason, "toomanyconn");
+  EXPECT_FALSE(throttled.records[0].hard);
+  const auto waiting = delay("kim@acme.test: Envelope expired");
+  ASSERT_EQ(waiting.records.size(), 1u) << waiting.error;
+  EXPECT_EQ(waiting.records[0].reason, "expired");
 }
