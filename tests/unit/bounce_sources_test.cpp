@@ -529,6 +529,16 @@ TEST(BounceSources, AGatewaysRefusalNamingTheRecipientIsAboutUs) {
                        "550 Envelope blocked - User Entry - https://community.mimecast.com/docs/DOC-1369#550", "failed", "RCPT");
   EXPECT_EQ(mimecast.reason, "filtered");
   EXPECT_FALSE(mimecast.hard);
+  // Mimecast's greylisting of our sending triplet, in each wording its replies are seen in (its
+  // table's "Internal resource temporarily unavailable", its servers' "...resource is..."): a
+  // refusal of us, never the receiver's trouble counted against the lead (probe /work/s25/a s35).
+  for (const std::string words : {"Internal resource temporarily unavailable", "Internal resource is temporarily unavailable",
+                                  "Internal resources are temporarily unavailable"}) {
+    auto grey = read("kim@globex.test", "4.0.0", "451 " + words + " - https://community.mimecast.com/docs/DOC-1369#451 [Hk3Q.us131]",
+                     "delayed", "RCPT");
+    EXPECT_EQ(grey.reason, "blocked") << words;
+    EXPECT_FALSE(grey.hard) << words;
+  }
   // HCL's router table: the mail file is over the size allowed for delivery: a full mailbox.
   auto domino = read("kim@globex.test", "", "Router: Recipient's mail file size exceeds the maximum size allowed for mail delivery.");
   EXPECT_EQ(domino.reason, "mailboxfull");
