@@ -357,9 +357,12 @@ std::string asSenderRefusal(const std::string& reason) {
 }
 
 std::string findStatus(const std::string& text) {
-  static const Regex re(R"((?:^|[^\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]))");
+  // A failure's status before any success's: a transcript shows the replies that went well
+  // ("250 2.1.0 Ok" to MAIL FROM) before the one that failed.
+  static const Regex failure(R"((?:^|[^\d.])([45]\.\d{1,3}\.\d{1,3})(?![\d.]))");
+  static const Regex any(R"((?:^|[^\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]))");
   std::smatch m;
-  if (std::regex_search(text, m, re)) return m[1].str();
+  if (std::regex_search(text, m, failure) || std::regex_search(text, m, any)) return m[1].str();
   return "";
 }
 
@@ -403,18 +406,24 @@ std::string findCommand(const std::string& text) {
   static const std::map<std::string, std::string> names = {
       {"connect", "CONN"}, {"helo", "HELO"}, {"mail", "MAIL"}, {"rcpt", "RCPT"}, {"data", "DATA"}, {"eod", "EOD"},
       {"local", "LOCAL"}, {"unknown", ""}};
-  // A Sendmail-style transcript: the command sent just before the first 4xx/5xx answer.
+  // A Sendmail-style transcript: the command sent just before the first 4xx/5xx answer. Sendmail
+  // marks what it sent ">>> " and what it read "<<< " (usersmtp.c); MDaemon's session transcript
+  // "--> " and "<-- ", after each line's time.
   {
     std::istringstream in(t);
     std::string line, last;
+    const auto marker = [](const std::string& l, const char* sendmail, const char* arrow) {
+      const auto at = l.find(sendmail);
+      return at != std::string::npos ? at : l.find(arrow);
+    };
     for (; std::getline(in, line);) {
-      const auto sent = line.find(">>> ");
+      const auto sent = marker(line, ">>> ", "--> ");
       if (sent != std::string::npos) {
         std::string cmd = line.substr(sent + 4);
         last = cmd.substr(0, cmd.find_first_of(" :\r"));
         continue;
       }
-      const auto got = line.find("<<< ");
+      const auto got = marker(line, "<<< ", "<-- ");
       if (got != std::string::npos && got + 4 < line.size() && (line[got + 4] == '4' || line[got + 4] == '5') &&
           !last.empty()) {
         // With PIPELINING, Sendmail sends DATA and then reads the RCPT replies still pending

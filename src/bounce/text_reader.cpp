@@ -291,6 +291,45 @@ std::string expandedFrom(const std::string& lowerText, const std::string& recipi
   return {};
 }
 
+// A session transcript written with arrows, "--> " before what the client sent and "<-- " before
+// what it read, after each line's time (MDaemon's transcript in its notices): the first failing
+// reply (4xx or 5xx) and the command it answered. Replies answer commands in their order (RFC 5321
+// 4.1.1), so a reply after "--> RCPT To:<other@b>" is that other recipient's, not this one's. The
+// replies that went well before it ("<-- 250 2.1.0 Ok" to MAIL FROM) are no evidence of anything.
+struct ArrowVerdict {
+  std::string line;     // the failing reply
+  std::string command;  // CONN, HELO, MAIL, RCPT, DATA, EOD
+};
+ArrowVerdict arrowTranscriptVerdict(const std::string& human, const std::string& recipient) {
+  if (human.find("<-- ") == std::string::npos || human.find("--> ") == std::string::npos) return {};
+  std::istringstream in(human);
+  std::string command = "CONN", argument;
+  bool dataAccepted = false;  // a 354 to DATA: the next reply answers the message itself
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const size_t sent = line.find("--> "), got = line.find("<-- ");
+    if (sent != std::string::npos && (got == std::string::npos || sent < got)) {
+      const std::string cmd = asciiLower(trim(line.substr(sent + 4)));
+      const std::string verb = cmd.substr(0, cmd.find_first_of(" :"));
+      argument = cmd;
+      dataAccepted = false;
+      command = verb == "ehlo" || verb == "helo" ? "HELO" : verb == "mail" ? "MAIL" : verb == "rcpt" ? "RCPT"
+              : verb == "data" ? "DATA" : verb == "bdat" || verb == "." ? "EOD" : "";
+      continue;
+    }
+    if (got == std::string::npos) continue;
+    const std::string reply = trim(line.substr(got + 4));
+    if (reply.empty()) continue;
+    if (reply[0] == '3' && command == "DATA") dataAccepted = true;
+    if (reply[0] != '4' && reply[0] != '5') continue;
+    // A continuation line ("550-...") is part of the reply whose last line follows.
+    if (reply.size() > 3 && reply[3] == '-') continue;
+    if (command == "RCPT" && argument.find("<" + recipient + ">") == std::string::npos) continue;
+    return {reply, dataAccepted ? "EOD" : command};
+  }
+  return {};
+}
+
 }  // namespace
 
 bool fromAMailSystem(const MimeView& v) {
@@ -905,6 +944,9 @@ bool readText(const MimeView& v, Classification& out) {
     if (auto verdict = sendmailVerdict(human, lh, r.recipient); !verdict.line.empty()) {
       block = verdict.line;
       sessionCommand = verdict.command;
+    } else if (auto arrows = arrowTranscriptVerdict(human, r.recipient); !arrows.line.empty()) {
+      block = arrows.line;
+      sessionCommand = arrows.command;
     }
     // Some MTAs say why before naming the address, or in a paragraph of its own: then the lines of
     // the text that carry a reply, a status or an error (found once per notice). Words that are

@@ -3799,3 +3799,44 @@ TEST(BounceSources, OpenSmtpdsDelayNoticeTakesItsRecipientsReply) {
   ASSERT_EQ(waiting.records.size(), 1u) << waiting.error;
   EXPECT_EQ(waiting.records[0].reason, "expired");
 }
+
+// A session transcript written with arrows ("--> " sent, "<-- " read, after each line's time, as
+// MDaemon's notices carry it): the failing reply and the command it answered are the evidence,
+// not the replies that went well before it ("<-- 250 2.1.0 Ok" read as a refusal of our sender
+// answered to MAIL FROM; probe set /work/s25/d, h24).
+TEST(BounceSources, AnArrowTranscriptsFailingReplyIsTheEvidence) {
+  auto notice = [](const std::string& session) {
+    return classify(
+        "From: MDaemon@mail.seller.test\nTo: riley@seller.test\nSubject: Permanent Delivery Failure\nMIME-Version: 1.0\n"
+        "Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nThe attached message had PERMANENT "
+        "fatal delivery errors!\n\nYOUR MAIL WAS NOT DELIVERED TO THE FOLLOWING ADDRESS(ES):\n\nkim@acme.test\n\n"
+        "FOR FURTHER INFORMATION SEE THE SMTP SESSION TRANSCRIPT BELOW:\n\n---- Session Transcript ----\n"
+        " Tue 2025-06-03 09:14:38.512: Attempting SMTP connection to [mx.acme.test]\n"
+        " Tue 2025-06-03 09:14:38.901: <-- 220 mx.acme.test ESMTP\n Tue 2025-06-03 09:14:38.902: --> EHLO mail.seller.test\n"
+        " Tue 2025-06-03 09:14:38.950: <-- 250 mx.acme.test\n Tue 2025-06-03 09:14:39.101: --> MAIL From:<riley@seller.test>\n" +
+        session + " Tue 2025-06-03 09:14:39.513: --> QUIT\n---- End Session Transcript ----\n\n--b\n"
+                  "Content-Type: message/rfc822\n\nFrom: riley@seller.test\nTo: kim@acme.test\nSubject: Hello\n\nHi\n--b--\n");
+  };
+  const auto dead = notice(" Tue 2025-06-03 09:14:39.300: <-- 250 2.1.0 Ok\n Tue 2025-06-03 09:14:39.301: --> RCPT To:<kim@acme.test>\n"
+                           " Tue 2025-06-03 09:14:39.512: <-- 550 5.1.1 <kim@acme.test>: Recipient address rejected: User unknown\n");
+  ASSERT_EQ(dead.records.size(), 1u) << dead.error;
+  EXPECT_EQ(dead.records[0].reason, "userunknown");
+  EXPECT_EQ(dead.records[0].status, "5.1.1");
+  EXPECT_EQ(dead.records[0].smtp_command, "RCPT");
+  EXPECT_TRUE(dead.records[0].hard);
+  // Our sender refused at MAIL FROM: about us, whatever the recipient.
+  const auto refused = notice(" Tue 2025-06-03 09:14:39.300: <-- 550 5.7.1 Sender address rejected: access denied\n");
+  ASSERT_EQ(refused.records.size(), 1u) << refused.error;
+  EXPECT_EQ(refused.records[0].smtp_command, "MAIL");
+  EXPECT_FALSE(refused.records[0].hard);
+  // Another recipient's refusal in the same session is not this one's.
+  const auto other = notice(" Tue 2025-06-03 09:14:39.300: <-- 250 2.1.0 Ok\n Tue 2025-06-03 09:14:39.301: --> RCPT To:<lee@acme.test>\n"
+                            " Tue 2025-06-03 09:14:39.400: <-- 550 5.1.1 <lee@acme.test>: Recipient address rejected: User unknown\n"
+                            " Tue 2025-06-03 09:14:39.401: --> RCPT To:<kim@acme.test>\n"
+                            " Tue 2025-06-03 09:14:39.512: <-- 452 4.2.2 <kim@acme.test>: Mailbox full\n");
+  for (const auto& r : other.records)
+    if (r.recipient == "kim@acme.test") {
+      EXPECT_EQ(r.reason, "mailboxfull");
+      EXPECT_FALSE(r.hard);
+    }
+}
