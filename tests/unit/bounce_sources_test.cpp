@@ -1971,3 +1971,23 @@ TEST(BounceSources, GooglesMarkOnItsReplyNamesItsHost) {
   EXPECT_FALSE(viaGateway.hard) << viaGateway.rule << ": " << viaGateway.why;
   EXPECT_TRUE(readFrom("aspmx.l.google.com", "kim@customer.test", "5.1.1", gone, "RCPT").hard);
 }
+
+// Delivery agents' own words for a mailbox that takes no mail for now or any more, and for the
+// sending side's own login (probe set /work/s25/c). Cyrus lmtpd answers a mailbox moving between
+// its backends "451 4.2.1 Mailbox has been moved to another server" (LMTP_MAILBOX_DISABLED): the
+// address did not move. Stalwart refuses an account without the permission to receive "550 ...
+// This account is not authorized to receive email." (5.5.0): a disabled mailbox, not a policy
+// against our message. dma's "SMTP login to <host> failed" is its own login to its smarthost.
+TEST(BounceSources, ADeliveryAgentsDisabledMailboxAndOurOwnLoginSayWhatTheyAre) {
+  const auto moving = read("kim@globex.test", "4.2.1", "451 4.2.1 Mailbox has been moved to another server", "delayed", "RCPT");
+  EXPECT_EQ(moving.reason, "suspend");
+  EXPECT_FALSE(moving.hard);
+  const auto reserved = read("kim@globex.test", "4.2.1", "451 4.2.1 Mailbox is currently reserved", "delayed", "RCPT");
+  EXPECT_EQ(reserved.reason, "suspend");
+  const auto notAllowed = read("kim@globex.test", "5.5.0", "550 5.5.0 This account is not authorized to receive email.");
+  EXPECT_EQ(notAllowed.reason, "suspend");
+  EXPECT_FALSE(notAllowed.hard);
+  const auto login = read("kim@globex.test", "", "SMTP login to smtp-relay.seller.test failed");
+  EXPECT_EQ(login.reason, "securityerror");
+  EXPECT_FALSE(login.hard);
+}
