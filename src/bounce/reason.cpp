@@ -412,9 +412,11 @@ std::string findCommand(const std::string& text) {
   {
     std::istringstream in(t);
     std::string line, last;
-    const auto marker = [](const std::string& l, const char* sendmail, const char* arrow) {
+    // (The arrows looked for only in a text that has both: most have neither.)
+    const bool arrows = t.find("<-- ") != std::string::npos && t.find("--> ") != std::string::npos;
+    const auto marker = [arrows](const std::string& l, const char* sendmail, const char* arrow) {
       const auto at = l.find(sendmail);
-      return at != std::string::npos ? at : l.find(arrow);
+      return at != std::string::npos || !arrows ? at : l.find(arrow);
     };
     for (; std::getline(in, line);) {
       const auto sent = marker(line, ">>> ", "--> ");
