@@ -730,31 +730,6 @@ void keepOurRelaysRepliesSoft(std::vector<BounceRecord>& records, const std::str
   }
 }
 
-// A notice a person forwards inline went back to whoever sent the message that failed (its
-// header block's "To:"). One that went back to another organization than the forward comes to,
-// about an address of the organization it comes to, is a failure of mail sent to us: a lead
-// forwarding the bounce of a reply to a mistyped address of our rep ("Did you get this?"). Our
-// mail did not fail; the address is no lead's. Its record stays soft.
-// (Only then: a rep's forward from the mailbox of another sending domain of the company, to the
-// bounce mailbox, is about a lead, and is read as any forward.)
-void keepBouncesOfMailToUsSoft(const MimeView& v, std::vector<BounceRecord>& records) {
-  if (fromAMailSystem(v)) return;
-  const std::string addressee = forwardedNoticeAddressee(v);
-  if (addressee.empty()) return;
-  const auto to = mailboxesIn(v.header("to") + "," + v.header("cc") + "," + v.header("delivered-to"));
-  const auto toOrganizationOf = [&](const std::string& address) {
-    const std::string domain = address.substr(address.rfind('@') + 1);
-    return std::any_of(to.begin(), to.end(), [&](const std::string& a) { return sameOrganization(a.substr(a.rfind('@') + 1), domain); });
-  };
-  if (toOrganizationOf(addressee)) return;
-  for (auto& r : records) {
-    if (!r.hard || r.recipient.find('@') == std::string::npos || !toOrganizationOf(asciiLower(r.recipient))) continue;
-    r.hard = false;
-    r.why += std::string(r.why.empty() ? "" : "; ") + "a bounce of mail " + addressee +
-             " sent to this address, forwarded to its own organization: not our mail's failure";
-  }
-}
-
 // A reply that names our sender is about our sender. Servers name the address they refuse
 // (Postfix "<%s>: Sender address rejected: ...", smtpd_check.c; Sendmail "<%s>... User unknown",
 // which proto.m4 also gives for an unknown envelope sender; a gateway's "<%s> From: Domain is
@@ -814,7 +789,6 @@ Classification classify(const std::string& raw) {
       // suppress one of our own mailboxes.)
       keepRepliesToTheAddressTheyName(out.records);
       keepOurRelaysRepliesSoft(out.records, out.sender);
-      if (out.format == "text") keepBouncesOfMailToUsSoft(*view, out.records);
       const auto notAbout = addressesNotAbout(*view);
       keepRepliesAboutOurSenderSoft(out.records, notAbout, recipientForms(*view));
       for (auto& r : out.records)

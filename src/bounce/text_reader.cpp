@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
 #include <map>
 #include <optional>
 #include "bounce/regex.hpp"
@@ -292,42 +293,93 @@ std::string expandedFrom(const std::string& lowerText, const std::string& recipi
 }
 
 // A session transcript written with arrows, "--> " before what the client sent and "<-- " before
-// what it read, after each line's time (MDaemon's transcript in its notices): the first failing
-// reply (4xx or 5xx) and the command it answered. Replies answer commands in their order (RFC 5321
-// 4.1.1), so a reply after "--> RCPT To:<other@b>" is that other recipient's, not this one's. The
-// replies that went well before it ("<-- 250 2.1.0 Ok" to MAIL FROM) are no evidence of anything.
+// what it read, after each line's time (MDaemon's transcript in its notices): the failing reply
+// that answered this recipient, and the command it answered. Replies answer the commands in the
+// order they were sent, also when a client sends several before reading (RFC 5321 4.1.1; RFC 2920
+// 3.1, PIPELINING): each reply is matched to the oldest command not yet answered. A refusal of
+// another recipient's RCPT is that recipient's; a failure at DATA or after the message is this
+// recipient's only where its RCPT was accepted in that session; the last such reply stands (a
+// backup MX's 421 before the next MX's 550 is no reading of the address). With none, the last
+// failure of a session that never accepted the recipient at the greeting, HELO or MAIL FROM
+// (about us). A refused STARTTLS or AUTH the session went on after is neither. Only a transcript
+// whose client lines hold HELO, MAIL or RCPT is one: arrows in a signature or in prose are not.
 struct ArrowVerdict {
   std::string line;     // the failing reply
   std::string command;  // CONN, HELO, MAIL, RCPT, DATA, EOD
 };
+bool argumentNames(const std::string& argument, const std::string& address) {
+  for (size_t at = argument.find(address); at != std::string::npos; at = argument.find(address, at + 1)) {
+    const size_t end = at + address.size();
+    const bool before = at > 0 && (argument[at - 1] == '<' || argument[at - 1] == ':' || argument[at - 1] == ' ');
+    const bool after = end == argument.size() || argument[end] == '>' || argument[end] == ' ';
+    if (before && after) return true;
+  }
+  return false;
+}
 ArrowVerdict arrowTranscriptVerdict(const std::string& human, const std::string& recipient) {
   if (human.find("<-- ") == std::string::npos || human.find("--> ") == std::string::npos) return {};
+  const std::string address = asciiLower(recipient);
+  struct Sent {
+    std::string name;      // CONN, HELO, MAIL, RCPT, DATA, EOD, or the verb in lower case
+    std::string argument;  // the whole command, lower case
+  };
+  std::deque<Sent> pending;
+  bool smtpSent = false, accepted = false, everAccepted = false;
+  ArrowVerdict own, session;
   std::istringstream in(human);
-  std::string command = "CONN", argument;
-  bool dataAccepted = false;  // a 354 to DATA: the next reply answers the message itself
   for (std::string line; std::getline(in, line);) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     const size_t sent = line.find("--> "), got = line.find("<-- ");
     if (sent != std::string::npos && (got == std::string::npos || sent < got)) {
       const std::string cmd = asciiLower(trim(line.substr(sent + 4)));
       const std::string verb = cmd.substr(0, cmd.find_first_of(" :"));
-      argument = cmd;
-      dataAccepted = false;
-      command = verb == "ehlo" || verb == "helo" ? "HELO" : verb == "mail" ? "MAIL" : verb == "rcpt" ? "RCPT"
-              : verb == "data" ? "DATA" : verb == "bdat" || verb == "." ? "EOD" : "";
+      // SMTP's commands only (RFC 5321 4.1, and the extensions' STARTTLS, AUTH, BDAT): a client's
+      // log lines between them ("--> Using the existing connection to: ...") are answered by nothing.
+      static const std::set<std::string> commands = {"ehlo", "helo", "mail", "rcpt", "data", "bdat", ".", "rset", "vrfy", "expn",
+                                                     "help", "noop", "quit", "starttls", "auth", "xclient", "xforward"};
+      if (!commands.count(verb)) continue;
+      const std::string name = verb == "ehlo" || verb == "helo" ? "HELO" : verb == "mail" ? "MAIL" : verb == "rcpt" ? "RCPT"
+                             : verb == "data" ? "DATA" : verb == "." || verb == "bdat" ? "EOD" : verb;
+      smtpSent = smtpSent || name == "HELO" || name == "MAIL" || name == "RCPT";
+      // The message's end after a 354 is answered as EOD already.
+      if (verb == "." && !pending.empty() && pending.back().name == "EOD") continue;
+      pending.push_back({name, cmd});
       continue;
     }
     if (got == std::string::npos) continue;
     const std::string reply = trim(line.substr(got + 4));
-    if (reply.empty()) continue;
-    if (reply[0] == '3' && command == "DATA") dataAccepted = true;
+    if (reply.size() < 3 || !std::isdigit(static_cast<unsigned char>(reply[0]))) continue;
+    if (reply.size() > 3 && reply[3] == '-') continue;  // a line of a reply that goes on
+    Sent answered{"CONN", ""};
+    // A greeting opens a new session (STARTTLS's own 220 answers it).
+    if (reply.rfind("220", 0) == 0 && (pending.empty() || pending.front().name != "starttls")) {
+      pending.clear();
+      accepted = false;
+    } else if (!pending.empty()) {
+      answered = pending.front();
+      pending.pop_front();
+    }
+    if (answered.name == "DATA" && reply[0] == '3') {
+      pending.push_front({"EOD", ""});
+      continue;
+    }
+    // Or the reply names it, as servers name the address they refuse ("550 5.1.1 <a@b>: Recipient
+    // address rejected"): a transcript that left a reply out (EHLO's) still says whose it is.
+    const bool aboutIt = (answered.name == "RCPT" && argumentNames(answered.argument, address)) ||
+                         asciiLower(reply).find("<" + address + ">") != std::string::npos;
+    if (aboutIt && reply[0] == '2') accepted = everAccepted = true;
     if (reply[0] != '4' && reply[0] != '5') continue;
-    // A continuation line ("550-...") is part of the reply whose last line follows.
-    if (reply.size() > 3 && reply[3] == '-') continue;
-    if (command == "RCPT" && argument.find("<" + recipient + ">") == std::string::npos) continue;
-    return {reply, dataAccepted ? "EOD" : command};
+    if (aboutIt || ((answered.name == "DATA" || answered.name == "EOD") && accepted))
+      // (A reply naming the recipient to what the order says was HELO or MAIL: a line left out,
+      // the command unknown. One to DATA keeps its stage: a gateway names the address after the
+      // message too.)
+      own = {reply, answered.name == "RCPT" || answered.name == "DATA" || answered.name == "EOD" ? answered.name : ""};
+    else if (answered.name == "CONN" || answered.name == "HELO" || answered.name == "MAIL")
+      session = {reply, answered.name};
   }
-  return {};
+  if (!smtpSent) return {};
+  if (!own.line.empty()) return own;
+  return everAccepted ? ArrowVerdict{} : session;
 }
 
 }  // namespace
@@ -406,9 +458,11 @@ bool aNoticesOwnWordsOpen(const MimeView& v) {
   }
   const auto rules = activeRules();
   if (saysPermanent(*rules, own) || saysDelayed(*rules, own)) return true;
+  // (Exchange 2003's "Your message did not reach some or all of the intended recipients.")
   static const std::vector<std::string> failed = {"unable to deliver", "wasn't able to deliver", "was not able to deliver",
                                                   "could not be delivered", "couldn't be delivered", "undeliverable",
-                                                  "delivery has failed", "delivery failed", "failed to deliver"};
+                                                  "delivery has failed", "delivery failed", "failed to deliver",
+                                                  "did not reach"};
   const std::string flat = collapse(own);
   return std::any_of(failed.begin(), failed.end(), [&](const std::string& w) { return contains(flat, w); });
 }
@@ -446,8 +500,9 @@ bool aPersonsAnswer(const MimeView& v) {
   // From anyone else, a reply to a forward is an answer whether or not it names the message it
   // answers: a help desk's acknowledgement of the ticket a rep opened by forwarding a notice
   // ("[IT] Re: Fwd: Undelivered Mail Returned to Sender", Zendesk's "Request received" quoting the
-  // rep's comment and the notice below it). A notice says it could not deliver in its own words.
-  if (aReplyToAForward() && !aNoticesOwnWordsOpen(v)) return true;
+  // rep's comment and the notice below it). A notice says it could not deliver in its own words,
+  // or returns the message it could not deliver attached.
+  if (aReplyToAForward() && v.originals.empty() && !aNoticesOwnWordsOpen(v)) return true;
   // RFC 3834 section 5: "auto-replied" marks a responder's answer to a message, an out-of-office in
   // whatever language its subject is ("Automatische Antwort:"), naming a deputy beside words like
   // "Reason: annual leave". A mail system's notice that carries it too (Exim's, Exchange's) comes
@@ -526,59 +581,6 @@ bool holdsAForward(const std::string& text) {
 }
 
 }  // namespace
-
-std::string forwardedNoticeAddressee(const MimeView& v) {
-  std::string text;
-  for (const auto& l : v.leaves)
-    if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && l.type != "text/rfc822-headers") {
-      text = asciiLower(l.text.substr(0, 64 * 1024));
-      break;
-    }
-  // A header block's field: a label of a few words and a colon (Outlook writes its labels in the
-  // user's language: "Von:", "De :"; its first line is the sender's, its addressee's "To:"/"An:"/
-  // "À :"/"Para:"/"Aan:").
-  static const Regex fieldLabel(R"(^([^\s:][^:]{0,30}?) ?:\s)");
-  static const Regex mailSystem(R"(mailer-daemon|postmaster|mail delivery)");
-  static const std::set<std::string> toLabels = {"to", "an", "\xc3\xa0", "para", "aan", "a", "til", "till"};
-  std::istringstream in(text);
-  std::string line;
-  bool separator = false;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const size_t start = line.find_first_not_of(" \t>");
-    if (start == std::string::npos) continue;
-    const std::string body = line.substr(start);
-    if (!separator) {
-      // A rule of dashes or underscores (with or without words: "---------- Forwarded message
-      // ---------", "-----Original Message-----", Outlook's bare rule) or Apple Mail's opening.
-      const char c = body[0];
-      const size_t run = body.find_first_not_of(c);
-      const size_t length = run == std::string::npos ? body.size() : run;
-      separator = ((c == '-' && length >= 5) || (c == '_' && length >= 10) || body.rfind("begin forwarded message", 0) == 0) &&
-                  !contains(body, "pgp");
-      continue;
-    }
-    // The block after the separator: its first field says who sent it.
-    separator = false;
-    std::smatch m;
-    if (!std::regex_search(body, m, fieldLabel)) continue;  // a rule before a signature, a disclaimer
-    if (!std::regex_search(body, mailSystem)) return "";     // a person's message forwarded
-    for (std::string field; std::getline(in, field);) {
-      if (!field.empty() && field.back() == '\r') field.pop_back();
-      const size_t fs = field.find_first_not_of(" \t>");
-      if (fs == std::string::npos) break;  // the block's end
-      const std::string f = field.substr(fs);
-      std::smatch fm;
-      if (!std::regex_search(f, fm, fieldLabel)) break;
-      if (toLabels.count(trim(fm[1].str()))) {
-        const auto addressee = allAddresses(f.substr(static_cast<size_t>(fm.length(0))));
-        return addressee.empty() ? std::string() : addressee.front();
-      }
-    }
-    return "";
-  }
-  return "";
-}
 
 bool aPersonsOwnMessage(const MimeView& v) {
   // A mail system's notice: its own mailbox, the null reverse-path every notice is sent with (RFC

@@ -19,13 +19,6 @@ bool aPersonsAnswer(const MimeView& v);
 bool aPersonsOwnMessage(const MimeView& v);
 
 // False when the message does not look like a bounce or names no failed recipient.
-// The addressee of the notice a person forwards inline: the "To:" of the first header block after
-// a forward's separator whose sender is a mail system ("From: Mail Delivery System
-// <MAILER-DAEMON@...>", Outlook's "From: Microsoft Outlook <postmaster@...>"), lower case; "" when
-// the text forwards no such notice or the block names no addressee. The notice went back to
-// whoever sent the message that failed: this is that sender.
-std::string forwardedNoticeAddressee(const MimeView& v);
-
 bool readText(const MimeView& v, Classification& out);
 
 }  // namespace safetynet::bounce

@@ -1987,6 +1987,10 @@ TEST(BounceSources, ADeliveryAgentsDisabledMailboxAndOurOwnLoginSayWhatTheyAre) 
   const auto notAllowed = read("kim@globex.test", "5.5.0", "550 5.5.0 This account is not authorized to receive email.");
   EXPECT_EQ(notAllowed.reason, "suspend");
   EXPECT_FALSE(notAllowed.hard);
+  // Exchange Online's group restriction, in words that begin the same: a refusal of outside
+  // senders, not a mailbox without the right to receive (a review's probe, r04).
+  EXPECT_NE(read("kim@globex.test", "5.7.133", "550 5.7.133 RESOLVER.RST.SenderNotAuthenticatedForGroup; this account is not "
+                 "authorized to receive email from external senders").reason, "suspend");
   const auto login = read("kim@globex.test", "", "SMTP login to smtp-relay.seller.test failed");
   EXPECT_EQ(login.reason, "securityerror");
   EXPECT_FALSE(login.hard);

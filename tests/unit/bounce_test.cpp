@@ -3748,30 +3748,22 @@ TEST(BounceAbout, AHelpDesksAcknowledgementOfAForwardedNoticeIsAConversation) {
   EXPECT_TRUE(forward.records[0].hard);
 }
 
-// A lead forwarding the notice their own mail system sent them, for a reply to a mistyped address
-// of our rep ("Did you get this?"): the notice went back to the lead, about an address of ours.
-// Our mail did not fail (probe set /work/s25/b, lead_reply_quoting_undeliverable).
-TEST(BounceAbout, ABounceOfMailToUsThatALeadForwardsIsNotOurMailsFailure) {
+// A rep's forward of a notice about a lead to the lead's colleague, with our bounce mailbox in
+// Bcc (an Exchange Online mailbox adds no Delivered-To): the forward's To is the lead's
+// organization, the notice went back to us. The lead's mailbox is dead (a review's probe, f01; a
+// reading that made a forward to the failed address's own organization soft gave it no hard
+// bounce, and was taken back: the headers cannot say which side is ours).
+TEST(BounceAbout, ARepsForwardToTheLeadsColleagueKeepsTheLeadsHardBounce) {
   const auto c = classify(
-      "From: Kim Lee <kim@acme.test>\nTo: Riley Rep <riley@seller.test>\nSubject: Did you get this? FW: Undeliverable: RE: "
-      "Proposal\nMIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\nHi Riley,\n\nI answered on Monday but got "
-      "the message below; resending to the right address now.\n\nKim\n\n________________________________\n"
-      "From: Microsoft Outlook <postmaster@acme.test>\nSent: Monday, August 18, 2025 4:12 PM\nTo: Kim Lee <kim@acme.test>\n"
-      "Subject: Undeliverable: RE: Proposal\n\nYour message to rilye@seller.test couldn't be delivered.\n\nrilye wasn't found "
-      "at seller.test.\n\nDiagnostic information for administrators:\n\nRemote Server returned '550 5.1.1 <rilye@seller.test>: "
-      "Recipient address rejected: User unknown in virtual mailbox table'\n");
-  for (const auto& r : c.records) EXPECT_FALSE(r.hard) << r.recipient << " " << r.why;
-  // The same notice sent back to our rep, forwarded by the rep to our bounce mailbox, is ours.
-  const auto ours = classify(
-      "From: Riley Rep <riley@seller.test>\nTo: bounces@seller.test\nSubject: FW: Undeliverable: Proposal\nMIME-Version: 1.0\n"
-      "Content-Type: text/plain; charset=us-ascii\n\nSee below.\n\n________________________________\n"
-      "From: Microsoft Outlook <postmaster@seller.test>\nSent: Monday, August 18, 2025 4:12 PM\nTo: Riley Rep <riley@seller.test>\n"
-      "Subject: Undeliverable: Proposal\n\nYour message to kim@acme.test couldn't be delivered.\n\nkim wasn't found at acme.test."
-      "\n\nDiagnostic information for administrators:\n\nRemote Server returned '550 5.1.1 <kim@acme.test>: Recipient address "
-      "rejected: User unknown in virtual mailbox table'\n");
-  ASSERT_EQ(ours.records.size(), 1u) << ours.error;
-  EXPECT_EQ(ours.records[0].recipient, "kim@acme.test");
-  EXPECT_TRUE(ours.records[0].hard);
+      "From: Riley Rep <riley@seller.test>\nTo: Tom Wendt <tom@acme.test>\nSubject: FW: Undeliverable: Proposal\nMIME-Version: 1.0\n"
+      "Content-Type: text/plain; charset=us-ascii\n\nTom, Kim's address bounces; who took over her accounts?\n\n"
+      "________________________________\nFrom: Microsoft Outlook <postmaster@seller.test>\nSent: Monday, August 18, 2025 4:12 PM\n"
+      "To: Riley Rep <riley@seller.test>\nSubject: Undeliverable: Proposal\n\nYour message to kim@acme.test couldn't be delivered."
+      "\n\nkim wasn't found at acme.test.\n\nDiagnostic information for administrators:\n\nRemote Server returned '550 5.1.1 "
+      "<kim@acme.test>: Recipient address rejected: User unknown in virtual mailbox table'\n");
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "kim@acme.test");
+  EXPECT_TRUE(c.records[0].hard);
 }
 
 // OpenSMTPD's delay notice (bounce.c: "A message is delayed for more than %s for the following
@@ -3829,6 +3821,59 @@ TEST(BounceSources, AnArrowTranscriptsFailingReplyIsTheEvidence) {
   ASSERT_EQ(refused.records.size(), 1u) << refused.error;
   EXPECT_EQ(refused.records[0].smtp_command, "MAIL");
   EXPECT_FALSE(refused.records[0].hard);
+  // Several commands sent before their replies are read (RFC 2920): each reply answers the oldest
+  // command still unanswered, so the 550 after "--> DATA" is the first RCPT's (a review's probe,
+  // a04: both recipients read hard).
+  const auto pipelined = notice(" Tue 2025-06-03 09:14:39.101: --> RCPT To:<lee@acme.test>\n"
+                                " Tue 2025-06-03 09:14:39.102: --> RCPT To:<kim@acme.test>\n Tue 2025-06-03 09:14:39.103: --> DATA\n"
+                                " Tue 2025-06-03 09:14:39.300: <-- 250 2.1.0 Sender OK\n"
+                                " Tue 2025-06-03 09:14:39.301: <-- 550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found\n"
+                                " Tue 2025-06-03 09:14:39.302: <-- 452 4.2.2 Mailbox full\n"
+                                " Tue 2025-06-03 09:14:39.303: <-- 554 5.5.1 No valid recipients\n");
+  ASSERT_EQ(pipelined.records.size(), 1u) << pipelined.error;
+  EXPECT_EQ(pipelined.records[0].reason, "mailboxfull");
+  EXPECT_FALSE(pipelined.records[0].hard);
+  // A backup MX's 421, or a refused STARTTLS the session went on after, is no reading of the
+  // address: the reply to its RCPT is (a02, a03).
+  const auto failover = notice(" Tue 2025-06-03 09:14:39.300: <-- 421 4.3.2 Service not available, closing channel\n"
+                               " Tue 2025-06-03 09:14:40.000: Attempting SMTP connection to [mx2.acme.test]\n"
+                               " Tue 2025-06-03 09:14:40.100: <-- 220 mx2.acme.test ESMTP\n Tue 2025-06-03 09:14:40.101: --> EHLO mail.seller.test\n"
+                               " Tue 2025-06-03 09:14:40.102: <-- 250 mx2.acme.test\n Tue 2025-06-03 09:14:40.103: --> STARTTLS\n"
+                               " Tue 2025-06-03 09:14:40.104: <-- 454 4.7.0 TLS not available due to local problem\n"
+                               " Tue 2025-06-03 09:14:40.105: --> MAIL From:<riley@seller.test>\n Tue 2025-06-03 09:14:40.106: <-- 250 2.1.0 Ok\n"
+                               " Tue 2025-06-03 09:14:40.107: --> RCPT To:<kim@acme.test>\n"
+                               " Tue 2025-06-03 09:14:40.108: <-- 550 5.1.1 <kim@acme.test>: Recipient address rejected: User unknown\n");
+  ASSERT_EQ(failover.records.size(), 1u) << failover.error;
+  EXPECT_EQ(failover.records[0].reason, "userunknown");
+  EXPECT_TRUE(failover.records[0].hard);
+  // A client that writes the address without angle brackets names it all the same (a12).
+  const auto bare = notice(" Tue 2025-06-03 09:14:39.300: <-- 250 2.1.0 Ok\n Tue 2025-06-03 09:14:39.301: --> RCPT To:kim@acme.test\n"
+                           " Tue 2025-06-03 09:14:39.512: <-- 550 5.1.1 User unknown\n Tue 2025-06-03 09:14:39.513: --> DATA\n"
+                           " Tue 2025-06-03 09:14:39.514: <-- 554 5.5.1 No valid recipients\n");
+  ASSERT_EQ(bare.records.size(), 1u) << bare.error;
+  EXPECT_EQ(bare.records[0].reason, "userunknown");
+  EXPECT_EQ(bare.records[0].smtp_command, "RCPT");
+  // A client's log lines between its commands ("--> Using the existing connection to: ...", a
+  // list manager's transcript) are answered by nothing (a11: the RCPT's 550 read as MAIL's).
+  const auto logged = notice(" Tue 2025-06-03 09:14:39.200: --> Using the existing connection to: acme.test (192.0.2.60)\n"
+                             " Tue 2025-06-03 09:14:39.300: <-- 250 2.1.0 Ok\n Tue 2025-06-03 09:14:39.301: --> RCPT To:<kim@acme.test>\n"
+                             " Tue 2025-06-03 09:14:39.512: <-- 550 5.1.1 <kim@acme.test>: Recipient address rejected: User unknown\n");
+  ASSERT_EQ(logged.records.size(), 1u) << logged.error;
+  EXPECT_EQ(logged.records[0].smtp_command, "RCPT");
+  EXPECT_TRUE(logged.records[0].hard);
+  // A transcript that left a reply out (EHLO's): the reply that names the recipient is still its
+  // own (the probe set's MDaemon notice, h24).
+  const auto gap = classify(
+      "Return-Path: <>\nFrom: MDaemon@mail.seller.test\nTo: riley@seller.test\nSubject: Permanent Delivery Failure\nMIME-Version: 1.0\n"
+      "Content-Type: text/plain\n\nThe attached message had PERMANENT fatal delivery errors!\n\nYOUR MAIL WAS NOT DELIVERED TO THE "
+      "FOLLOWING ADDRESS(ES):\n\nkim@acme.test\n\n---- Session Transcript ----\n Tue 2025-06-03 09:14:38.901: <-- 220 mx.acme.test\n"
+      " Tue 2025-06-03 09:14:38.902: --> EHLO mail.seller.test\n Tue 2025-06-03 09:14:39.101: --> MAIL From:<riley@seller.test>\n"
+      " Tue 2025-06-03 09:14:39.300: <-- 250 2.1.0 Ok\n Tue 2025-06-03 09:14:39.301: --> RCPT To:<kim@acme.test>\n"
+      " Tue 2025-06-03 09:14:39.512: <-- 550 5.1.1 <kim@acme.test>: Recipient address rejected: User unknown\n"
+      "---- End Session Transcript ----\n");
+  ASSERT_EQ(gap.records.size(), 1u) << gap.error;
+  EXPECT_EQ(gap.records[0].reason, "userunknown");
+  EXPECT_TRUE(gap.records[0].hard);
   // Another recipient's refusal in the same session is not this one's.
   const auto other = notice(" Tue 2025-06-03 09:14:39.300: <-- 250 2.1.0 Ok\n Tue 2025-06-03 09:14:39.301: --> RCPT To:<lee@acme.test>\n"
                             " Tue 2025-06-03 09:14:39.400: <-- 550 5.1.1 <lee@acme.test>: Recipient address rejected: User unknown\n"
@@ -3839,4 +3884,28 @@ TEST(BounceSources, AnArrowTranscriptsFailingReplyIsTheEvidence) {
       EXPECT_EQ(r.reason, "mailboxfull");
       EXPECT_FALSE(r.hard);
     }
+}
+
+// A delivery's reply that carries a version number ("MailScanner 5.1.3") after its own 2.0.0: the
+// status is the reply's, the first one, never a later number shaped like a failure's (a review's
+// probe, s05, read a dead mailbox when failures' statuses were looked for first). Nor is a line
+// of a signature with arrows ("<-- 450 companies trust ...") a transcript: no RCPT was sent.
+TEST(BounceSources, ADeliverysVersionNumberAndASignaturesArrowsAreNoFailure) {
+  const auto delivered = classify(
+      "From: MAILER-DAEMON@mail.seller.test (Mail Delivery System)\nTo: riley@seller.test\nSubject: Successful Mail Delivery "
+      "Report\nMIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n\nThis is the mail system at host mail.seller.test.\n\n"
+      "Your message was successfully delivered to the destination(s)\nlisted below. If the message was delivered to mailbox you "
+      "will\nreceive no further notifications. Otherwise you may still receive\nnotifications of mail delivery errors from other "
+      "systems.\n\n                   The mail system\n\n<kim@acme.test>: delivery via mx.acme.test[192.0.2.25]:25:\n"
+      "    250 2.0.0 Ok: queued as 4VfL2y (MailScanner 5.1.3 clean)\n");
+  for (const auto& r : delivered.records) EXPECT_FALSE(r.hard) << r.recipient << " " << r.reason << " " << r.status;
+  const auto signature = classify(
+      "From: MAILER-DAEMON@mail.seller.test (Mail Delivery System)\nTo: riley@seller.test\nSubject: Undelivered Mail Returned "
+      "to Sender\nMIME-Version: 1.0\nContent-Type: text/plain\n\nThis is the mail system at host mail.seller.test.\n\n"
+      "I'm sorry to have to inform you that your message could not\nbe delivered to one or more recipients.\n\n"
+      "                   The mail system\n\n<kim@acme.test>: host mx.acme.test[192.0.2.25] said: 550 5.1.1 <kim@acme.test>:\n"
+      "    Recipient address rejected: User unknown (in reply to RCPT TO command)\n\n--> Riley Rep, Seller Inc.\n"
+      "<-- 450 companies trust Seller Analytics\n");
+  ASSERT_EQ(signature.records.size(), 1u) << signature.error;
+  EXPECT_TRUE(signature.records[0].hard) << signature.records[0].reason;
 }
