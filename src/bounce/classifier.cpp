@@ -399,6 +399,7 @@ bool readDsn(const MimeView& v, Classification& out) {
   if (sources.empty()) return false;
   std::vector<BounceRecord> records;
   std::vector<std::string> remoteMtas;  // each record's Remote-MTA
+  std::vector<std::string> categories;  // each record's reason from the sender's own category (PowerMTA)
   std::string reportingMta;
   for (const auto* src : sources)
     for (const auto& block : fieldBlocks(src->text)) {
@@ -451,9 +452,10 @@ bool readDsn(const MimeView& v, Classification& out) {
           !(r.status == "5.1.1" && asciiLower(trim(r.diagnostic)) == "user unknown") &&
           r.action != "delivered" && r.action != "relayed" && r.action != "expanded")
         r.reason = reasonFromText(r.diagnostic) == "mailboxfull" ? "mailboxfull" : "mailererror";
-      // PowerMTA names its own category for each recipient (vendor_codes.powermta).
-      if (const std::string category = field(block, "x-powermta-bouncecategory"); r.reason.empty() && !category.empty())
-        r.reason = vendorReason(*activeRules(), "powermta", "", category);
+      // PowerMTA names its own category for each recipient (vendor_codes.powermta): its guess,
+      // which a sourced rule on the reply's own words overrules (completeRecord).
+      const std::string category = field(block, "x-powermta-bouncecategory");
+      categories.push_back(category.empty() ? "" : vendorReason(*activeRules(), "powermta", "", category));
       remoteMtas.push_back(stripType(field(block, "remote-mta")));
       records.push_back(r);
     }
@@ -529,7 +531,7 @@ bool readDsn(const MimeView& v, Classification& out) {
         if (r.diagnostic.empty()) r.diagnostic = trim(records.size() == 1 ? humanBeforeOriginal(human) : para);
       }
     }
-    out.records.push_back(completeRecord(r, ReportContext{reportingMta, remoteMtas[i], reportsNoStage(v), false, lmtp}));
+    out.records.push_back(completeRecord(r, ReportContext{reportingMta, remoteMtas[i], reportsNoStage(v), false, lmtp, categories[i]}));
     if (hiddenMember.count(i) && out.records.back().hard) {
       out.records.back().hard = false;
       out.records.back().why += std::string(out.records.back().why.empty() ? "" : "; ") +
@@ -575,12 +577,11 @@ bool readForwarded(const MimeView& v, Classification& out, int forwards = 0) {
   } else {
     // A text notice forwarded as an attachment ("Forward as attachment" of an NDR without a
     // report part): read when the attached message is a mail system's own (its From a
-    // MAILER-DAEMON, postmaster or mail delivery system), never a person's mail; and only by a
+    // MAILER-DAEMON, postmaster, mail delivery system or Exchange's), never a person's mail; and only by a
     // person (a mail system's own notice returns the message that failed, which may be a notice).
     auto mailSystem = [](const MimeView& m) {
       const std::string from = asciiLower(m.header("from"));
-      return contains(from, "mailer-daemon") || contains(from, "postmaster") || contains(from, "mail delivery") ||
-             !m.header("x-failed-recipients").empty();
+      return namesAMailSystem(from) || !m.header("x-failed-recipients").empty();
     };
     if (mailSystem(v)) return false;
     if (!mailSystem(inner)) return forwards < 3 && !inner.originals.empty() && readForwarded(inner, out, forwards + 1);

@@ -207,6 +207,14 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx, std::strin
       why.push_back("the status " + r.status + " is " + ds->mta + "'s reading of a bare " + r.reply_code +
                     (ds->stage.empty() ? std::string() : " at RCPT"));
   if (r.reason.empty()) r.reason = vendor;
+  // A sending MTA's category is its guess from patterns of its own (PowerMTA files block lists
+  // and content refusals alike under "spam-related"): a rule on the receiver's words says more.
+  if (r.reason.empty() && !ctx.category_reason.empty()) {
+    if (!d.rule.empty() && !d.words.empty() && d.words != ctx.category_reason)
+      why.push_back("the words' rule overrules the sending MTA's category (" + ctx.category_reason + ")");
+    else
+      r.reason = ctx.category_reason;
+  }
   if (r.reason.empty()) {
     r.reason = d.reason;
     r.rule = d.rule;

@@ -15,6 +15,10 @@ struct ReportContext {
   bool no_stage = false;  // the report cannot say at which SMTP stage (reporter.hpp)
   bool permanent = false;  // its text says its failures are permanent (saysPermanent)
   bool lmtp = false;       // the reply came over LMTP (RFC 2033): one reply per recipient after the message
+  // The reason a sending MTA's own category for the record names (PowerMTA's
+  // X-PowerMTA-BounceCategory: "likely category of the bounce", guessed from its patterns): used
+  // unless a rule on the reply's own words decides, as those words are the receiver's.
+  std::string category_reason;
 };
 
 // Fills status, reply code and command from the words where missing; the reason unless set.

@@ -384,6 +384,11 @@ ArrowVerdict arrowTranscriptVerdict(const std::string& human, const std::string&
 
 }  // namespace
 
+// Exchange sends its notices from its system mailbox, the same name in every organization
+// (Microsoft Graph's docs, "message: move": "Undeliverable: Meet for lunch?" from "Microsoft
+// Outlook" <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@contoso.onmicrosoft.com>).
+constexpr const char* kExchangeSystemMailbox = "microsoftexchange329e71ec88ae4615bbc36ab6ce41109e";
+
 bool fromAMailSystem(const MimeView& v) {
   const std::string from = asciiLower(v.header("from"));
   // The mailbox decides, not the display name: "Wendt, Thomas (IT / Postmaster)" <thomas@...> is a
@@ -394,11 +399,13 @@ bool fromAMailSystem(const MimeView& v) {
     return contains(local, "mailer-daemon") || contains(local, "postmaster");
   });
   const bool unparsed = mailboxes.empty() && (contains(from, "mailer-daemon") || contains(from, "postmaster"));
-  // Exchange sends its notices from its system mailbox, the same name in every organization
-  // (Microsoft Graph's docs, "message: move": "Undeliverable: Meet for lunch?" from "Microsoft
-  // Outlook" <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@contoso.onmicrosoft.com>).
   return !v.header("x-failed-recipients").empty() || systemMailbox || unparsed || contains(from, "mail delivery") ||
-         contains(from, "microsoftexchange329e71ec88ae4615bbc36ab6ce41109e");
+         contains(from, kExchangeSystemMailbox);
+}
+
+bool namesAMailSystem(const std::string& lowered_from) {
+  return contains(lowered_from, "mailer-daemon") || contains(lowered_from, "postmaster") ||
+         contains(lowered_from, "mail delivery") || contains(lowered_from, kExchangeSystemMailbox);
 }
 
 namespace {
@@ -665,12 +672,14 @@ bool readText(const MimeView& v, Classification& out) {
     if (blockAt == std::string::npos) break;
     const size_t blockEnd = after.find("\n\n", blockAt + 1);
     if (blockEnd == std::string::npos) break;
-    static const Regex fromMailSystem(R"((?:^|\n)from:[^\n]*(?:mailer-daemon|postmaster|mail delivery))");
     // Outlook writes the block's labels in the user's language ("Von:", "De :", "差出人:"); its
     // first line is the sender's whatever the label.
-    static const Regex firstLineMailSystem(R"(^[^:\n]{1,40}:[^\n]*(?:mailer-daemon|postmaster|mail delivery))");
     const std::string block = after.substr(blockAt + 1, blockEnd - blockAt - 1);
-    if (!std::regex_search(block, fromMailSystem) && !std::regex_search(block.substr(0, block.find('\n')), firstLineMailSystem))
+    static const Regex labelled(R"(^[^:\n]{1,40}:)");
+    const std::string firstLine = block.substr(0, block.find('\n'));
+    const size_t fromAt = block.rfind("from:", 0) == 0 ? 0 : block.find("\nfrom:");
+    const std::string fromLine = fromAt == std::string::npos ? "" : block.substr(fromAt, block.find('\n', fromAt + 1) - fromAt);
+    if (!namesAMailSystem(fromLine) && !(std::regex_search(firstLine, labelled) && namesAMailSystem(firstLine)))
       break;
     const size_t resume = cut + blockEnd + 2;
     const size_t next = originalStart(text.substr(resume));

@@ -9,6 +9,11 @@ namespace safetynet::bounce {
 // System") or names its failed recipients (X-Failed-Recipients, Exim).
 bool fromAMailSystem(const MimeView& v);
 
+// A From value (lowercase) that names a mail system's own sender: its MAILER-DAEMON or postmaster,
+// a "Mail Delivery" system, or Exchange's system mailbox. For the From lines of a forwarded
+// notice's header block and of an attached message, where only the text is at hand.
+bool namesAMailSystem(const std::string& lowered_from);
+
 // A person's reply or an auto-reply (a vacation notice, a help desk's acknowledgement), not a mail
 // system's notice: whatever bounce it quotes, the failure is not this message's.
 bool aPersonsAnswer(const MimeView& v);

@@ -1972,6 +1972,34 @@ TEST(BounceSources, GooglesMarkOnItsReplyNamesItsHost) {
   EXPECT_TRUE(readFrom("aspmx.l.google.com", "kim@customer.test", "5.1.1", gone, "RCPT").hard);
 }
 
+// Google's refusals of a message whose header breaks RFC 5322 (support.google.com/a/answer/3726730):
+// only "not RFC 5322 compliant. There are multiple ..." was read so. "duplicate headers" read as
+// Amazon SES's rule under a policy status, a unicode character or encoded words in a header as a
+// block of our IP ("this message has been blocked"), and Google's quota for one Message-ID as a
+// full mailbox, which counts against the recipient (probe set /work/s26/f).
+TEST(BounceSources, GooglesHeaderRefusalsAreAboutOurMessage) {
+  const char* header[] = {
+      "550-5.7.1 Messages missing a valid Message-ID: header are not accepted. For more information, go to 550 5.7.1 "
+      "https://support.google.com/mail/?p=RfcMessageNonCompliant a1si55.12 - gsmtp",
+      "550-5.7.1 Messages missing a valid messageId header are not accepted. a1si55.12 - gsmtp",
+      "550-5.7.1 This message is not RFC 5322 compliant because it has duplicate headers. To reduce the amount of spam sent "
+      "to Gmail, this message has been blocked. a1si55.12 - gsmtp",
+      "550-5.7.1 The message contains a unicode character in a disallowed header. a1si55.12 - gsmtp",
+      "550-5.7.1 Encoded-word syntax is not permitted in message header Subject. To reduce the amount of spam sent to "
+      "Gmail, this message has been blocked. a1si55.12 - gsmtp",
+  };
+  for (const char* words : header) {
+    const auto r = readFrom("aspmx.l.google.com", "kim@customer.test", "5.7.1", words, "DATA");
+    EXPECT_EQ(r.reason, "notcompliantrfc") << words << ": " << r.rule << " " << r.why;
+    EXPECT_FALSE(r.hard);
+  }
+  const auto sameId = readFrom("aspmx.l.google.com", "kim@customer.test", "4.7.28",
+                               "421-4.7.28 Gmail has detected this sender exceeded the quota for sending messages that have "
+                               "the same Message-ID:. To best protect our users, the message has been temporarily rejected. - gsmtp",
+                               "DATA");
+  EXPECT_EQ(sameId.reason, "speeding") << sameId.rule;
+}
+
 // Delivery agents' own words for a mailbox that takes no mail for now or any more, and for the
 // sending side's own login (probe set /work/s25/c). Cyrus lmtpd answers a mailbox moving between
 // its backends "451 4.2.1 Mailbox has been moved to another server" (LMTP_MAILBOX_DISABLED): the
