@@ -137,8 +137,8 @@ Decision decide(const Evidence& e) {
   const bool contradicted =
       fact && fact->hard &&
       in({"blocked", "badreputation", "requireptr", "authfailure", "rejected", "norelaying", "toomanyconn", "speeding",
-          "securityerror", "policyviolation", "spamdetected", "virusdetected", "contenterror", "mesgtoobig",
-          "mailboxfull", "suspend", "exceedlimit", "suppressed", "networkerror", "systemerror"},
+          "securityerror", "policyviolation", "spamdetected", "virusdetected", "contenterror", "notcompliantrfc",
+          "mesgtoobig", "mailboxfull", "suspend", "exceedlimit", "suppressed", "networkerror", "systemerror"},
          text);
   const auto changed = [&](const std::string& next, const std::string& why) {
     if (next == reason) return;

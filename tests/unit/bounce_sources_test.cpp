@@ -1149,6 +1149,13 @@ TEST(BounceSources, MicrosoftsDocumentedRecipientCodesAreTheirMeaning) {
   EXPECT_FALSE(read("lee@contoso.test", "5.7.1", "554 5.7.1 <lee@contoso.test>: Recipient address rejected: Access denied",
                     "failed", "RCPT")
                    .hard);
+  // Exchange Online's submission endpoint refuses a relay that did not log in "530 5.7.57 Client
+  // not authenticated to send mail." (the documented "Client was not authenticated to send anonymous
+  // mail during MAIL FROM" without "was"): our own relay, not the recipient (/work/s26/j c11).
+  const auto anonymous = readFrom("BN8NAM11FT033.eop-nam11.prod.protection.outlook.com", "lee@contoso.test", "5.7.57",
+                                  "530 5.7.57 Client not authenticated to send mail. [BN8NAM11FT033.eop-nam11.prod.protection.outlook.com]",
+                                  "MAIL");
+  EXPECT_EQ(anonymous.reason, "securityerror") << anonymous.rule << " " << anonymous.why;
   EXPECT_EQ(read("journal@contoso.test", "5.3.190",
                  "550 5.3.190 Journaling on-premises messages to Microsoft 365 or Office 365 not supported when "
                  "Journaling Archive is disabled")
@@ -1998,6 +2005,12 @@ TEST(BounceSources, GooglesHeaderRefusalsAreAboutOurMessage) {
                                "the same Message-ID:. To best protect our users, the message has been temporarily rejected. - gsmtp",
                                "DATA");
   EXPECT_EQ(sameId.reason, "speeding") << sameId.rule;
+  // Words about our message's header contradict a recipient status as any words about the message
+  // do: a 5.1.1 beside them is no dead mailbox (the review of these rules, /work/s26/review c07).
+  const auto underRecipientStatus = readFrom("mx.customer.test", "kim@customer.test", "5.1.1",
+                                             "550 Messages with multiple addresses in the From: header are not accepted.", "DATA");
+  EXPECT_EQ(underRecipientStatus.reason, "notcompliantrfc") << underRecipientStatus.why;
+  EXPECT_FALSE(underRecipientStatus.hard);
 }
 
 // Delivery agents' own words for a mailbox that takes no mail for now or any more, and for the
@@ -2007,6 +2020,10 @@ TEST(BounceSources, GooglesHeaderRefusalsAreAboutOurMessage) {
 // This account is not authorized to receive email." (5.5.0): a disabled mailbox, not a policy
 // against our message. dma's "SMTP login to <host> failed" is its own login to its smarthost.
 TEST(BounceSources, ADeliveryAgentsDisabledMailboxAndOurOwnLoginSayWhatTheyAre) {
+  // Stalwart's greylisting comes under 4.2.2, a full mailbox's status: its words say what it is
+  // (probe set /work/s26/i).
+  EXPECT_EQ(read("kim@globex.test", "4.2.2", "452 4.2.2 Greylisted, please try again in a few moments.", "delayed", "RCPT").reason,
+            "blocked");
   const auto moving = read("kim@globex.test", "4.2.1", "451 4.2.1 Mailbox has been moved to another server", "delayed", "RCPT");
   EXPECT_EQ(moving.reason, "suspend");
   EXPECT_FALSE(moving.hard);
