@@ -116,7 +116,9 @@ std::set<std::string> recipientForms(const MimeView& v) {
 bool reporterMailbox(const std::string& address, const MimeView& v) {
   const auto at = address.rfind('@');
   const std::string local = address.substr(0, at), domain = at == std::string::npos ? "" : address.substr(at + 1);
-  if (local == "mailer-daemon" || local == "mailer_daemon" || local == "mailerdaemon" || local == "mail-daemon") return true;
+  if (local == "mailer-daemon" || local == "mailer_daemon" || local == "mailerdaemon" || local == "mail-daemon" ||
+      local == kExchangeSystemMailbox)
+    return true;
   if (local != "postmaster" || domain.empty()) return false;
   std::vector<std::string> hosts;
   for (const char* h : {"from", "sender", "return-path"})

@@ -29,9 +29,14 @@ std::set<std::string> addressesNotAbout(const MimeView& v);
 // X-Actual-Recipient). A reply naming one of them is about a recipient, whoever else it names.
 std::set<std::string> recipientForms(const MimeView& v);
 
-// A mailbox of the reporting system itself: MAILER-DAEMON (and its spellings) anywhere, postmaster@
-// at a domain of the reporter (its From/Sender/Return-Path domain, a host named in Reporting-MTA
-// or in the bounce's own Received headers, or a parent domain of one).
+// Exchange sends its notices from its system mailbox, the same name in every organization
+// (Microsoft Graph's docs, "message: move": "Undeliverable: Meet for lunch?" from "Microsoft
+// Outlook" <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@contoso.onmicrosoft.com>).
+inline constexpr const char* kExchangeSystemMailbox = "microsoftexchange329e71ec88ae4615bbc36ab6ce41109e";
+
+// A mailbox of the reporting system itself: MAILER-DAEMON (and its spellings) or Exchange's system
+// mailbox anywhere, postmaster@ at a domain of the reporter (its From/Sender/Return-Path domain, a
+// host named in Reporting-MTA or in the bounce's own Received headers, or a parent domain of one).
 bool reporterMailbox(const std::string& address, const MimeView& v);
 
 }  // namespace safetynet::bounce

@@ -384,28 +384,21 @@ ArrowVerdict arrowTranscriptVerdict(const std::string& human, const std::string&
 
 }  // namespace
 
-// Exchange sends its notices from its system mailbox, the same name in every organization
-// (Microsoft Graph's docs, "message: move": "Undeliverable: Meet for lunch?" from "Microsoft
-// Outlook" <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@contoso.onmicrosoft.com>).
-constexpr const char* kExchangeSystemMailbox = "microsoftexchange329e71ec88ae4615bbc36ab6ce41109e";
-
 bool fromAMailSystem(const MimeView& v) {
-  const std::string from = asciiLower(v.header("from"));
+  return !v.header("x-failed-recipients").empty() || namesAMailSystem(asciiLower(v.header("from")));
+}
+
+bool namesAMailSystem(const std::string& lowered_from) {
   // The mailbox decides, not the display name: "Wendt, Thomas (IT / Postmaster)" <thomas@...> is a
   // person. (A From with no parsable mailbox is read whole.)
-  const std::vector<std::string> mailboxes = mailboxesIn(from);
+  const std::vector<std::string> mailboxes = mailboxesIn(lowered_from);
   const bool systemMailbox = std::any_of(mailboxes.begin(), mailboxes.end(), [](const std::string& m) {
     const std::string local = m.substr(0, m.find('@'));
     return contains(local, "mailer-daemon") || contains(local, "postmaster");
   });
-  const bool unparsed = mailboxes.empty() && (contains(from, "mailer-daemon") || contains(from, "postmaster"));
-  return !v.header("x-failed-recipients").empty() || systemMailbox || unparsed || contains(from, "mail delivery") ||
-         contains(from, kExchangeSystemMailbox);
-}
-
-bool namesAMailSystem(const std::string& lowered_from) {
-  return contains(lowered_from, "mailer-daemon") || contains(lowered_from, "postmaster") ||
-         contains(lowered_from, "mail delivery") || contains(lowered_from, kExchangeSystemMailbox);
+  const bool unparsed =
+      mailboxes.empty() && (contains(lowered_from, "mailer-daemon") || contains(lowered_from, "postmaster"));
+  return systemMailbox || unparsed || contains(lowered_from, "mail delivery") || contains(lowered_from, kExchangeSystemMailbox);
 }
 
 namespace {
@@ -676,10 +669,22 @@ bool readText(const MimeView& v, Classification& out) {
     // first line is the sender's whatever the label.
     const std::string block = after.substr(blockAt + 1, blockEnd - blockAt - 1);
     static const Regex labelled(R"(^[^:\n]{1,40}:)");
-    const std::string firstLine = block.substr(0, block.find('\n'));
+    // A field with the lines Outlook wrapped it onto (a long address goes to the next line, with
+    // no label of its own).
+    auto field = [&](size_t at) {
+      size_t end = block.find('\n', at + 1);
+      while (end != std::string::npos) {
+        const size_t next = block.find('\n', end + 1);
+        const std::string line = block.substr(end + 1, next == std::string::npos ? std::string::npos : next - end - 1);
+        if (line.empty() || std::regex_search(line, labelled)) break;
+        end = next;
+      }
+      return block.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    };
+    const std::string firstField = field(0);
     const size_t fromAt = block.rfind("from:", 0) == 0 ? 0 : block.find("\nfrom:");
-    const std::string fromLine = fromAt == std::string::npos ? "" : block.substr(fromAt, block.find('\n', fromAt + 1) - fromAt);
-    if (!namesAMailSystem(fromLine) && !(std::regex_search(firstLine, labelled) && namesAMailSystem(firstLine)))
+    const std::string fromField = fromAt == std::string::npos ? "" : field(fromAt);
+    if (!namesAMailSystem(fromField) && !(std::regex_search(firstField, labelled) && namesAMailSystem(firstField)))
       break;
     const size_t resume = cut + blockEnd + 2;
     const size_t next = originalStart(text.substr(resume));

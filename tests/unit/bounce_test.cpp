@@ -3027,6 +3027,25 @@ TEST(BounceAbout, AnNdrFromExchangesSystemMailboxIsReadWhenForwarded) {
   ASSERT_EQ(attached.records.size(), 1u) << attached.error;
   EXPECT_EQ(attached.records[0].recipient, "k.brandt@delta.example");
   EXPECT_TRUE(attached.records[0].hard);
+  // The block's mailbox decides, as a message's own From does: a person whose display name says
+  // Postmaster forwards a question, not a notice.
+  auto person = classify("From: Tom Reyes <tom@seller.test>\nTo: bounces@seller.test\n"
+                         "Subject: FW: mail to Karl rejected?\n\nSee below.\n\n"
+                         "-----Original Message-----\nFrom: Wendt, Thomas (IT / Postmaster) <thomas@delta.example>\n"
+                         "Sent: Tuesday, March 11, 2025 11:02 AM\nTo: Tom Reyes <tom@seller.test>\n"
+                         "Subject: mail to Karl rejected?\n\nDid you get this from our server?\n\n" + ndrBody);
+  for (const auto& r : person.records) EXPECT_FALSE(r.hard) << r.recipient;
+  // Outlook wraps a long sender onto the next line: the field is both lines, and the system
+  // mailbox is the reporter's own, never a failed recipient (the review's probes, /work/s26/review).
+  auto wrapped = classify("From: Tom Reyes <tom@seller.test>\nTo: bounces@seller.test\n"
+                          "Subject: FW: Undeliverable: Freight audit\n\nFor the bounce list.\n\n"
+                          "-----Original Message-----\nFrom: Microsoft Outlook\n"
+                          "<MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@seller.test>\n"
+                          "Sent: Tuesday, March 11, 2025 9:14 AM\nTo: Tom Reyes <tom@seller.test>\n"
+                          "Subject: Undeliverable: Freight audit\n\n" + ndrBody);
+  ASSERT_EQ(wrapped.records.size(), 1u) << wrapped.error;
+  EXPECT_EQ(wrapped.records[0].recipient, "k.brandt@delta.example");
+  EXPECT_TRUE(wrapped.records[0].hard);
 }
 
 // A text notice's words are kept to 600 bytes and the human form shows 200: cut in the middle of
