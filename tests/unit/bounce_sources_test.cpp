@@ -2040,3 +2040,51 @@ TEST(BounceSources, ADeliveryAgentsDisabledMailboxAndOurOwnLoginSayWhatTheyAre) 
   EXPECT_EQ(login.reason, "securityerror");
   EXPECT_FALSE(login.hard);
 }
+
+// docomo answers "550 Unknown user <address>" after the message both for an address that does
+// not exist and for a subscriber's reception refusal (NTT's help lists both; akisoftware's log
+// shows RCPT accepted): soft whatever the wrapping notice shows. Gmail gives it Status 5.0.0 and
+// no stage, Exchange 5.1.351 (probe set m, 2026-12-07: both read as dead mailboxes).
+TEST(BounceSources, DocomosUnknownUserIsAlsoItsReceptionFilter) {
+  const auto gmail = read("yuki@docomo.ne.jp", "5.0.0", "550 Unknown user yuki@docomo.ne.jp");
+  EXPECT_EQ(gmail.reason, "filtered");
+  EXPECT_FALSE(gmail.hard);
+  const auto exchange = read("aya@docomo.ne.jp", "5.1.351",
+                             "550 5.1.351 Remote server returned unknown recipient or mailbox unavailable -> 550 Unknown user aya@docomo.ne.jp");
+  EXPECT_EQ(exchange.reason, "filtered");
+  EXPECT_FALSE(exchange.hard);
+  // au's refusal at RCPT naming the address stays a dead mailbox (jp-carrier-reception-filter).
+  const auto au = read("mio@ezweb.ne.jp", "5.1.1", "550 <mio@ezweb.ne.jp>: User unknown", "failed", "RCPT");
+  EXPECT_EQ(au.reason, "userunknown");
+  EXPECT_TRUE(au.hard);
+}
+
+// Codes of NetEase's and QQ Mail's reply tables (secondary copies, as the tables' other codes) and
+// cPanel's default failure message for an address its domain does not have, Mail.ru's and
+// bigmir.net's disabled accounts (probe sets k and m, 2026-12-07: onhold, a dead mailbox read
+// soft, a terminated account read as a dead mailbox).
+TEST(BounceSources, NetEaseQqMailRuAndCpanelSayWhatTheirTablesSay) {
+  EXPECT_EQ(read("ma@163.com", "5.0.0", "550 MI:DMA mx.163.com is not permitted by DMARC").reason, "authfailure");
+  EXPECT_EQ(read("zhou@huaxin.example", "5.0.0", "554 DT:SUM envelope and header sender mismatch qiye.163.com").reason,
+            "policyviolation");
+  EXPECT_EQ(read("feng@163.com", "5.0.0", "550 RP:TRC mta.163.com Too many recipients today").reason, "speeding");
+  const auto qq = read("huang@qq.com", "5.0.0", "550 Mail content denied. http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000726");
+  EXPECT_EQ(qq.reason, "spamdetected");
+  EXPECT_FALSE(qq.hard);
+  const auto cpanel = read("events@winery.example", "5.0.0", "550 No such person at this address", "failed", "RCPT");
+  EXPECT_EQ(cpanel.reason, "userunknown");
+  EXPECT_TRUE(cpanel.hard);
+  // A temporary reply with the same words is no evidence of a dead mailbox.
+  EXPECT_FALSE(read("events@winery.example", "4.0.0", "451 No such person at this address", "delayed", "RCPT").hard);
+  // Mail.ru's terminated account and bigmir.net's frozen mailbox are accounts disabled, not
+  // addresses that do not exist ("invalid mailbox" is Mail.ru's frame around the cause).
+  const auto terminated = read("pavel@mail.ru", "5.0.0", "550 Message was not accepted -- invalid mailbox.  Local mailbox pavel@mail.ru is "
+                               "unavailable: user is terminated", "failed", "EOD");
+  EXPECT_EQ(terminated.reason, "suspend");
+  EXPECT_FALSE(terminated.hard);
+  const auto terminatedNoStage = read("pavel@mail.ru", "5.0.0", "550 Message was not accepted -- invalid mailbox.  Local mailbox pavel@mail.ru is "
+                                      "unavailable: user is terminated");
+  EXPECT_EQ(terminatedNoStage.reason, "suspend");
+  EXPECT_FALSE(terminatedNoStage.hard);
+  EXPECT_EQ(read("oksana@bigmir.net", "5.0.0", "550 Mailbox is frozen. See http://mail.bigmir.net/err/3/", "failed", "RCPT").reason, "suspend");
+}
