@@ -314,11 +314,29 @@ size_t originalStart(const std::string& text) {
   // someone forwarded every line carries quote marks, and the mail client's own summary of the
   // forwarded notice ("> Message-Id:", "> From:") comes first: there only the trace fields an MTA
   // adds to the returned message (RFC 5321 4.4) start it.
+  // A Message-ID line starts it only inside a header block, beside another field of a message: a
+  // notice's own summary names the message it returns ("Queue-ID: ...", "Message-ID: ...", MDaemon's).
+  const auto fieldOfAMessage = [&l](size_t lineStart) {
+    if (lineStart >= l.size()) return false;
+    const std::string line = unquoted(l.substr(lineStart, 32));
+    for (const char* f : {"from:", "to:", "cc:", "subject:", "date:", "received:", "return-path:", "mime-version:", "content-type:",
+                          "reply-to:", "sender:", "in-reply-to:", "references:", "x-", "dkim-signature:", "thread-", "delivered-to:",
+                          "list-", "importance:", "user-agent:"})
+      if (line.rfind(f, 0) == 0) return true;
+    return false;
+  };
   for (size_t start = l.find('\n'); start != std::string::npos && start < best; start = l.find('\n', start + 1)) {
     const bool quoted = start + 1 < l.size() && l[start + 1] == '>';
     const std::string line = unquoted(l.substr(start + 1, 32));
     for (const char* h : {"return-path:", "received: from", "received: by ", "message-id:"})
       if (line.rfind(h, 0) == 0 && !(quoted && h[0] == 'm')) {
+        if (h[0] == 'm') {
+          const size_t next = l.find('\n', start + 1);
+          const size_t previous = start == 0 ? std::string::npos : l.rfind('\n', start - 1);
+          const bool besideAField = (next != std::string::npos && fieldOfAMessage(next + 1)) ||
+                                    (previous != std::string::npos ? fieldOfAMessage(previous + 1) : fieldOfAMessage(0));
+          if (!besideAField) break;
+        }
         best = start;
         break;
       }

@@ -4018,3 +4018,35 @@ TEST(BounceAbout, EachSendmailSessionSaysItsRecipientsStage) {
     }
   }
 }
+
+// A notice may name the message it returns in its own text ("Queue-ID: ...", "Message-ID: ..."):
+// such a line starts the returned message only beside another field of a message (its header
+// block). MDaemon's Spanish notice names it so above its transcript, and the transcript's reply
+// was cut away (probe set after-accept-servers, k-mdaemon-02: onhold for a full mailbox).
+TEST(BounceAbout, ANoticesOwnMessageIdLineIsNotTheReturnedMessage) {
+  const std::string notice =
+      "From: MDaemon at ribera.example <postmaster@ribera.example>\nTo: tomas@andes.example\n"
+      "Subject: The attached message had PERMANENT fatal delivery errors\nContent-Type: text/plain\n\n"
+      "= Saludos del sistema de correo MDaemon en ribera.example =\n\nEl siguiente mensaje:\n\n"
+      "Queue-ID: pd50000881433.msg\nMessage-ID: CA8423DA7DD39638@mail.gmail.com\n\n"
+      "no se pudo entregar a los destinatarios siguientes:\n\nlmartin@ribera.example (error irrecuperable)\n\n"
+      "= Transcripcion de la Sesion =\n\nAttempting SMTP connection to [10.10.0.5:25]\n<-- 220 mail.ribera.example ESMTP Postfix\n"
+      "--> MAIL From:<tomas@andes.example>\n<-- 250 2.1.0 Ok\n--> RCPT To:<lmartin@ribera.example>\n"
+      "<-- 554 5.2.2 <lmartin@ribera.example>: Recipient address rejected: Quota exceeded (mailbox for user is full)\n"
+      "--> QUIT\n<-- 221 2.0.0 Bye\n\n----- Encabezados del mensaje original -----\n"
+      "Received: by mail.gmail.com with SMTP id b820\nFrom: tomas@andes.example\nTo: lmartin@ribera.example\n"
+      "Subject: Pedido\nMessage-ID: <CA8423DA7DD39638@mail.gmail.com>\n";
+  auto c = classify(notice);
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "lmartin@ribera.example");
+  EXPECT_EQ(c.records[0].reason, "mailboxfull");
+  EXPECT_FALSE(c.records[0].hard);
+  // Where a Message-ID line opens a header block it still starts the returned message: its
+  // "User unknown" subject line is not the failure (a notice quoting the original's fields).
+  auto quoted = classify("From: MAILER-DAEMON@mx.seller.test\nTo: ken@seller.test\nSubject: Undelivered Mail\n\n"
+                         "Delivery to kim@globex.test failed: 552 5.2.2 mailbox full\n\n"
+                         "Message-ID: <abc@seller.test>\nFrom: ken@seller.test\nTo: kim@globex.test\n"
+                         "Subject: 550 5.1.1 user unknown? no, our new catalogue\n");
+  ASSERT_EQ(quoted.records.size(), 1u) << quoted.error;
+  EXPECT_EQ(quoted.records[0].reason, "mailboxfull");
+}
