@@ -450,8 +450,16 @@ bool readDsn(const MimeView& v, Classification& out) {
       static const Regex mtaReply(R"(^\s*[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}\b)");
       if (asciiLower(code).rfind("x-unix", 0) == 0 && !std::regex_search(r.diagnostic, mtaReply) &&
           !(r.status == "5.1.1" && asciiLower(trim(r.diagnostic)) == "user unknown") &&
-          r.action != "delivered" && r.action != "relayed" && r.action != "expanded")
-        r.reason = reasonFromText(r.diagnostic) == "mailboxfull" ? "mailboxfull" : "mailererror";
+          r.action != "delivered" && r.action != "relayed" && r.action != "expanded") {
+        // Postfix writes a mailbox's write error as the sysexits text of EX_IOERR, "input/output
+        // error", whatever errno was, and puts the cause in the status (mail_copy.c: dsb_unix(why,
+        // mbox_dsn(errno, "5.3.0"), "input/output error", ...); mbox_open.c: EDQUOT and EFBIG are
+        // 5.2.2, mailbox full): such fixed words name nothing, the status does.
+        const std::string words = asciiLower(trim(r.diagnostic));
+        const bool fixedWords = words == "input/output error";
+        const bool statusSaysFull = r.status.size() == 5 && r.status.compare(1, 4, ".2.2") == 0;
+        r.reason = reasonFromText(r.diagnostic) == "mailboxfull" || (fixedWords && statusSaysFull) ? "mailboxfull" : "mailererror";
+      }
       // PowerMTA names its own category for each recipient (vendor_codes.powermta): its guess,
       // which a sourced rule on the reply's own words overrules (completeRecord).
       const std::string category = field(block, "x-powermta-bouncecategory");

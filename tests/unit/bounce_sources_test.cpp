@@ -2088,3 +2088,14 @@ TEST(BounceSources, NetEaseQqMailRuAndCpanelSayWhatTheirTablesSay) {
   EXPECT_FALSE(terminatedNoStage.hard);
   EXPECT_EQ(read("oksana@bigmir.net", "5.0.0", "550 Mailbox is frozen. See http://mail.bigmir.net/err/3/", "failed", "RCPT").reason, "suspend");
 }
+
+// Postfix's queue manager puts "delivery temporarily suspended: " before the reason of any
+// deferral to a destination it marks dead (qmgr_deliver.c:342-357): the reason after it names the
+// cause where a rule knows it. A TLS-required deferral read as a network error (probe set n,
+// 2026-12-07).
+TEST(BounceSources, PostfixsSuspendedDeliveryTakesTheReasonThatFollows) {
+  EXPECT_EQ(read("c@fernhill.example", "4.7.4", "delivery temporarily suspended: TLS is required, but was not offered by host "
+                 "mx.fernhill.example[192.0.2.8]", "delayed").reason, "securityerror");
+  EXPECT_EQ(read("c@fernhill.example", "4.4.1", "delivery temporarily suspended: connect to mx.fernhill.example[192.0.2.8]:25: "
+                 "Connection timed out", "delayed").reason, "networkerror");
+}

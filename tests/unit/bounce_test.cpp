@@ -4050,3 +4050,27 @@ TEST(BounceAbout, ANoticesOwnMessageIdLineIsNotTheReturnedMessage) {
   ASSERT_EQ(quoted.records.size(), 1u) << quoted.error;
   EXPECT_EQ(quoted.records[0].reason, "mailboxfull");
 }
+
+// Postfix's local(8) and virtual(8) report a mailbox write error as "x-unix; input/output error"
+// (EX_IOERR's sysexits text, whatever errno was) and put the cause in the status: EDQUOT and EFBIG
+// are 5.2.2, a full mailbox (mail_copy.c, mbox_open.c mbox_dsn). Probe set n (2026-12-07) read
+// them `mailererror`.
+TEST(BounceAbout, PostfixsFixedLocalWriteErrorTakesItsCauseFromTheStatus) {
+  const auto notice = [](const std::string& status) {
+    return "From: MAILER-DAEMON@mail.redfern.example (Mail Delivery System)\nTo: dana@harbor.example\n"
+           "Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+           "--B\nContent-Type: text/plain\n\nThis is the mail system at host mail.redfern.example.\n\n"
+           "<kpatel@redfern.example>: cannot update mailbox /var/mail/kpatel for\n    user kpatel. error writing message: "
+           "File too large\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.redfern.example\n\n"
+           "Final-Recipient: rfc822; kpatel@redfern.example\nAction: failed\nStatus: " + status +
+           "\nDiagnostic-Code: x-unix; input/output error\n\n--B--\n";
+  };
+  auto full = classify(notice("5.2.2"));
+  ASSERT_EQ(full.records.size(), 1u) << full.error;
+  EXPECT_EQ(full.records[0].reason, "mailboxfull");
+  EXPECT_FALSE(full.records[0].hard);
+  auto other = classify(notice("5.3.0"));
+  ASSERT_EQ(other.records.size(), 1u) << other.error;
+  EXPECT_EQ(other.records[0].reason, "mailererror");
+}
