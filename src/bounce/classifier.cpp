@@ -517,8 +517,6 @@ bool readDsn(const MimeView& v, Classification& out) {
       }
     if (r.smtp_command.empty()) r.smtp_command = findCommand(r.diagnostic);
     if (r.smtp_command.empty()) r.smtp_command = wholeCommand;
-    // Several recipients: each one's session of Sendmail's transcript (one per receiving host).
-    if (r.smtp_command.empty() && !human.empty()) r.smtp_command = sendmailSessionCommand(human, lh, reported[i], reported);
     // The paragraph of the human text that names this recipient. Not for an address that several
     // records name (Exim's Final-Recipient is the alias for each of its failed members): which
     // paragraph is whose, the text cannot say, and one member's "no such user" would make the alias dead.

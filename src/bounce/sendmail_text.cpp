@@ -72,25 +72,6 @@ std::string sendmailSessionLine(const std::string& human, const std::string& lh,
 
 }  // namespace
 
-std::string sendmailSessionCommand(const std::string& human, const std::string& lh, const std::string& recipient,
-                                   const std::vector<std::string>& failed) {
-  const std::string named = "<" + recipient + ">";
-  for (size_t at = lh.find("while talking to "); at != std::string::npos;) {
-    const size_t lineEnd = std::min(lh.find('\n', at), lh.size());
-    const size_t next = lh.find("while talking to ", lineEnd);
-    const size_t sessionEnd = std::min({next, lh.find("\n\n", lineEnd), lh.size()});
-    const std::string session = lh.substr(lineEnd, sessionEnd - lineEnd);
-    if (session.find(named) != std::string::npos) {
-      // A session that names another failed address too: its first refusal may be the other's.
-      for (const auto& other : failed)
-        if (other != recipient && session.find("<" + other + ">") != std::string::npos) return {};
-      return findCommand(human.substr(lineEnd, sessionEnd - lineEnd));
-    }
-    at = next;
-  }
-  return {};
-}
-
 // The recipient's lines of Sendmail's transcript: the session's opening line ("... while talking
 // to mx.b.:") where its commands or replies name it, and the replies and verdicts that do ("<<< 550
 // 5.1.2 <a@b>... Host unknown", "550 5.1.2 <a@b>... Host unknown"), each with its newline.

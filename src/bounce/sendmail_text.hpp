@@ -17,13 +17,6 @@ struct SendmailVerdict {
 // `lh` is `human` lower-cased (done once per notice by the caller); `recipient` lower case.
 SendmailVerdict sendmailVerdict(const std::string& human, const std::string& lh, const std::string& recipient);
 
-// The command Sendmail's transcript shows the recipient's refusal answered, from the session
-// ("... while talking to mx.b.:") whose lines name it and no other of the `failed` addresses
-// (lower case); "" when there is none. A notice of several sessions (one per receiving host) says
-// each recipient's stage in its own session, not in the notice's first refusal.
-std::string sendmailSessionCommand(const std::string& human, const std::string& lh, const std::string& recipient,
-                                   const std::vector<std::string>& failed);
-
 // The recipient's lines of Sendmail's transcript: the session's opening line and the replies and
 // verdicts that name it, each with its newline; "" when none does.
 std::string sendmailTranscriptLines(const std::string& human, const std::string& lh, const std::string& recipient);

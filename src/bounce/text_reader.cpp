@@ -1060,8 +1060,6 @@ bool readText(const MimeView& v, Classification& out) {
     // words; the reply and its reason come first in a text notice.
     r.diagnostic = utf8Prefix(flat, 600);
     r.smtp_command = sessionCommand;
-    // Several recipients: each one's session of Sendmail's transcript (one per receiving host).
-    if (r.smtp_command.empty() && recipients.size() > 1) r.smtp_command = sendmailSessionCommand(human, lh, r.recipient, recipients);
     r.action = "failed";
     // Google Groups: the group does not exist or refuses our sender, in the reader's language.
     if (contains(r.recipient, "@googlegroups.com")) r.reason = "rejected";

@@ -2053,6 +2053,10 @@ TEST(BounceSources, DocomosUnknownUserIsAlsoItsReceptionFilter) {
                              "550 5.1.351 Remote server returned unknown recipient or mailbox unavailable -> 550 Unknown user aya@docomo.ne.jp");
   EXPECT_EQ(exchange.reason, "filtered");
   EXPECT_FALSE(exchange.hard);
+  // Nor with no status at all (a text-only Sendmail notice, the review's rv-docomo-03).
+  const auto noStatus = read("ken@docomo.ne.jp", "", "550 Unknown user ken@docomo.ne.jp", "failed", "RCPT");
+  EXPECT_EQ(noStatus.reason, "filtered");
+  EXPECT_FALSE(noStatus.hard);
   // au's refusal at RCPT naming the address stays a dead mailbox (jp-carrier-reception-filter).
   const auto au = read("mio@ezweb.ne.jp", "5.1.1", "550 <mio@ezweb.ne.jp>: User unknown", "failed", "RCPT");
   EXPECT_EQ(au.reason, "userunknown");

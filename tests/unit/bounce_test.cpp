@@ -3973,52 +3973,6 @@ TEST(BounceSources, ADeliverysVersionNumberAndASignaturesArrowsAreNoFailure) {
   EXPECT_TRUE(signature.records[0].hard) << signature.records[0].reason;
 }
 
-// Sendmail writes one transcript session per receiving host ("... while talking to mx.b.:"): each
-// recipient's refusal answered the command of its own session. A filtering gateway's "user
-// unknown" after the message is no evidence of a dead mailbox; a refusal at RCPT is. With both in
-// one notice the first refusal's command was every recipient's, and the gateway's words read as a
-// dead mailbox (probe set m, 2026-12-07: docomo's reception filter beside au's dead address).
-TEST(BounceAbout, EachSendmailSessionSaysItsRecipientsStage) {
-  const std::string gateway =
-      "... while talking to mx.filter.acme.test.:\n>>> DATA\n<<< 550 User unknown\n"
-      "550 5.0.0 <souta@acme.test>... User unknown\n";
-  const std::string au =
-      "... while talking to msmx.au.com.:\n>>> RCPT To:<mio@ezweb.ne.jp>\n<<< 550 <mio@ezweb.ne.jp>: User unknown\n"
-      "550 5.1.1 <mio@ezweb.ne.jp>... User unknown\n";
-  const std::string returned = "From: ken@seller.test\nTo: souta@acme.test, mio@ezweb.ne.jp\nSubject: Catalogue\n\nHello\n";
-  for (bool gatewayFirst : {true, false}) {
-    const std::string transcript = "   ----- Transcript of session follows -----\n" + (gatewayFirst ? gateway + au : au + gateway);
-    const std::string head =
-        "From: Mail Delivery Subsystem <MAILER-DAEMON@mail.seller.test>\nTo: ken@seller.test\n"
-        "Subject: Returned mail: see transcript for details\n";
-    auto dsn = classify(head + "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
-                        "--B\n\n   ----- The following addresses had permanent fatal errors -----\n<souta@acme.test>\n"
-                        "    (reason: 550 User unknown)\n<mio@ezweb.ne.jp>\n"
-                        "    (reason: 550 <mio@ezweb.ne.jp>: User unknown)\n\n" + transcript +
-                        "\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.seller.test\n\n"
-                        "Final-Recipient: RFC822; souta@acme.test\nAction: failed\nStatus: 5.0.0\n"
-                        "Remote-MTA: DNS; mx.filter.acme.test\nDiagnostic-Code: SMTP; 550 User unknown\n\n"
-                        "Final-Recipient: RFC822; mio@ezweb.ne.jp\nAction: failed\nStatus: 5.1.1\n"
-                        "Remote-MTA: DNS; msmx.au.com\nDiagnostic-Code: SMTP; 550 <mio@ezweb.ne.jp>: User unknown\n\n"
-                        "--B\nContent-Type: message/rfc822\n\n" + returned + "\n--B--\n");
-    auto text = classify(head + "\n   ----- The following addresses had permanent fatal errors -----\n<souta@acme.test>\n"
-                         "<mio@ezweb.ne.jp>\n\n" + transcript + "\n   ----- Original message follows -----\n" + returned);
-    for (const auto* c : {&dsn, &text}) {
-      ASSERT_EQ(c->records.size(), 2u) << c->error;
-      for (const auto& r : c->records) {
-        if (r.recipient == "souta@acme.test") {
-          EXPECT_EQ(r.reason, "filtered") << (c == &dsn ? "dsn" : "text") << gatewayFirst;
-          EXPECT_FALSE(r.hard);
-        } else {
-          EXPECT_EQ(r.recipient, "mio@ezweb.ne.jp");
-          EXPECT_EQ(r.reason, "userunknown");
-          EXPECT_TRUE(r.hard) << (c == &dsn ? "dsn" : "text") << gatewayFirst;
-        }
-      }
-    }
-  }
-}
-
 // A notice may name the message it returns in its own text ("Queue-ID: ...", "Message-ID: ..."):
 // such a line starts the returned message only beside another field of a message (its header
 // block). MDaemon's Spanish notice names it so above its transcript, and the transcript's reply
