@@ -380,6 +380,18 @@ std::string actualRecipient(const std::string& value, const std::string& recipie
   return actual;
 }
 
+// X-Actual-Recipient's local user when it is one (no domain: Sendmail's local mailer, "X-Unix;
+// old.driver") other than the recipient's own local part, not a program or a file; "" otherwise.
+std::string localMember(const std::string& value, const std::string& recipient) {
+  const auto semi = value.find(';');
+  const std::string a = asciiLower(trim(semi == std::string::npos ? value : value.substr(semi + 1)));
+  if (a.empty() || a[0] == '|' || a[0] == '/' || a[0] == '"' || a.find('@') != std::string::npos ||
+      a.find_first_of(" \t") != std::string::npos)
+    return "";
+  const std::string r = asciiLower(recipient);
+  return a == r.substr(0, r.rfind('@')) ? "" : a;
+}
+
 bool sameOrganization(const std::string& a, const std::string& b);
 
 bool readDsn(const MimeView& v, Classification& out) {
@@ -398,6 +410,7 @@ bool readDsn(const MimeView& v, Classification& out) {
   }
   if (sources.empty()) return false;
   std::vector<BounceRecord> records;
+  std::set<size_t> expandedMember;      // records whose failure is a local member's (X-Actual-Recipient)
   std::vector<std::string> remoteMtas;  // each record's Remote-MTA
   std::vector<std::string> categories;  // each record's reason from the sender's own category (PowerMTA)
   std::string reportingMta;
@@ -426,6 +439,10 @@ bool readDsn(const MimeView& v, Classification& out) {
       if (const std::string actual = actualRecipient(field(block, "x-actual-recipient"), recipient); !actual.empty()) {
         if (r.sent_to.empty()) r.sent_to = recipient;
         r.recipient = actual;
+      } else if (const std::string member = localMember(field(block, "x-actual-recipient"), recipient); !member.empty()) {
+        // A local mailer's user the alias expanded to ("X-Unix; old.driver"): no address to give
+        // the failure, which is still not the alias's own (as an Exim forward's hidden member).
+        expandedMember.insert(records.size());
       }
       // The action's word: Sendmail adds a comment ("delivered (to mailbox)", "expanded (to
       // multi-recipient alias)", savemail.c:1211-1233), as RFC 5322 3.2.2 lets a field.
@@ -446,10 +463,12 @@ bool readDsn(const MimeView& v, Classification& out) {
       // command's output instead when it printed some). Dovecot's LDA exits so, silent, when its
       // userdb has no such user (dovecot/core@f28b5a92ec src/lda/main.c:529-532). A program that
       // said more keeps its words (procmail's "Couldn't create ... No such user" under 5.1.1 is a
-      // forward's local setup, not the address).
+      // forward's local setup, not the address). Sendmail writes a local mailer's exit code itself,
+      // "X-Unix; 67", with the status of that code (deliver.c:4847-4854, ex2enhsc): 67 is EX_NOUSER,
+      // "550 5.1.1 User unknown" (libsm/strexit.c).
       static const Regex mtaReply(R"(^\s*[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}\b)");
       if (asciiLower(code).rfind("x-unix", 0) == 0 && !std::regex_search(r.diagnostic, mtaReply) &&
-          !(r.status == "5.1.1" && asciiLower(trim(r.diagnostic)) == "user unknown") &&
+          !(r.status == "5.1.1" && (asciiLower(trim(r.diagnostic)) == "user unknown" || trim(r.diagnostic) == "67")) &&
           r.action != "delivered" && r.action != "relayed" && r.action != "expanded") {
         // Postfix writes a mailbox's write error as the sysexits text of EX_IOERR, "input/output
         // error", whatever errno was, and puts the cause in the status (mail_copy.c: dsb_unix(why,
@@ -481,6 +500,7 @@ bool readDsn(const MimeView& v, Classification& out) {
   // member's, the list is where it came from (sent_to).
   std::set<size_t> hiddenMember;
   for (size_t i : redirectsToTheirMembers(records, eximGeneratedEntries(human))) hiddenMember.insert(i);
+  hiddenMember.insert(expandedMember.begin(), expandedMember.end());
   std::vector<std::string> reported;
   std::map<std::string, int> times;  // how many records name each address
   for (const auto& r : records) {

@@ -4028,3 +4028,30 @@ TEST(BounceAbout, PostfixsFixedLocalWriteErrorTakesItsCauseFromTheStatus) {
   ASSERT_EQ(other.records.size(), 1u) << other.error;
   EXPECT_EQ(other.records[0].reason, "mailererror");
 }
+
+// Sendmail writes a local mailer's exit code itself as the Diagnostic-Code, "X-Unix; 67", with
+// the status of that code (deliver.c:4847-4854): 67 is EX_NOUSER, "550 5.1.1 User unknown"
+// (libsm/strexit.c). A dead local mailbox; but where X-Actual-Recipient names another local user,
+// an alias's member, the failure is that member's, not the alias's (probe set o, 2026-12-07:
+// both read mailererror).
+TEST(BounceAbout, SendmailsLocalMailerExitCodeIsItsSysexitsMeaning) {
+  const auto notice = [](const std::string& actual) {
+    return "From: Mail Delivery Subsystem <MAILER-DAEMON@mail.sopot.example>\nTo: ken@seller.test\n"
+           "Subject: Returned mail: see transcript for details\nMIME-Version: 1.0\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+           "--B\n\n   ----- The following addresses had permanent fatal errors -----\n<kasia@sopot.example>\n"
+           "    (reason: User unknown)\n\n   ----- Transcript of session follows -----\n"
+           "550 5.1.1 " + actual + "... User unknown\n\n--B\nContent-Type: message/delivery-status\n\n"
+           "Reporting-MTA: dns; mail.sopot.example\n\nFinal-Recipient: RFC822; kasia@sopot.example\n"
+           "X-Actual-Recipient: X-Unix; " + actual + "\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: X-Unix; 67\n\n--B--\n";
+  };
+  auto own = classify(notice("kasia"));
+  ASSERT_EQ(own.records.size(), 1u) << own.error;
+  EXPECT_EQ(own.records[0].reason, "userunknown");
+  EXPECT_TRUE(own.records[0].hard);
+  auto member = classify(notice("old.driver"));
+  ASSERT_EQ(member.records.size(), 1u) << member.error;
+  EXPECT_EQ(member.records[0].recipient, "kasia@sopot.example");
+  EXPECT_EQ(member.records[0].reason, "userunknown");
+  EXPECT_FALSE(member.records[0].hard);
+}
