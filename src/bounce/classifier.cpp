@@ -822,6 +822,14 @@ Classification classify(const std::string& raw) {
       keepRepliesAboutOurSenderSoft(out.records, notAbout, recipientForms(*view));
       for (auto& r : out.records)
         if (r.hard && (notAbout.count(r.recipient) || reporterMailbox(r.recipient, *view))) r.hard = false;
+      // Nor an Exchange-encapsulated address, "IMCEA<type>-...@" (Microsoft's recipient-resolution.md:
+      // a non-SMTP address, EX for an Exchange directory entry, in the sending organization's default
+      // domain): no one writes to it; "ExRecipNotFound" for it is a stale entry of the sender's own
+      // directory (an old thread's deleted contact, non-delivery-reports-and-bounce-messages.md, 5.1.1).
+      for (auto& r : out.records)
+        if (r.hard && asciiLower(r.recipient).rfind("imcea", 0) == 0 && r.recipient.find('-') != std::string::npos &&
+            r.recipient.find('-') < r.recipient.find('@'))
+          r.hard = false;
       // Nor a bounce counted for one of them as the address a message was sent to.
       for (auto& r : out.records)
         if (!r.sent_to.empty() && (notAbout.count(asciiLower(r.sent_to)) || reporterMailbox(r.sent_to, *view))) r.sent_to.clear();

@@ -4055,3 +4055,21 @@ TEST(BounceAbout, SendmailsLocalMailerExitCodeIsItsSysexitsMeaning) {
   EXPECT_EQ(member.records[0].reason, "userunknown");
   EXPECT_FALSE(member.records[0].hard);
 }
+
+// An Exchange-encapsulated address (IMCEA<type>-...@ the sender's own default domain, Microsoft's
+// recipient-resolution.md) is a directory entry of the sending organization, not an address a
+// lead writes to: its ExRecipNotFound is a stale entry (an old thread's deleted contact), never a
+// hard bounce (probe set q, 2026-12-07).
+TEST(BounceAbout, AnExchangeEncapsulatedAddressIsNoLeadsAddress) {
+  const std::string imcea =
+      "IMCEAEX-_O=LEDGERPOINT_OU=EXCHANGE+20ADMINISTRATIVE+20GROUP+20+28FYDIBOHF23SPDLT+29_CN=RECIPIENTS_CN=kai@ledgerpoint.example";
+  auto c = classify("From: postmaster@ledgerpoint.example\nTo: rep@ledgerpoint.example\nSubject: Undeliverable: Re: pricing\n"
+                    "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+                    "--B\nContent-Type: text/plain\n\nDelivery has failed to these recipients or groups:\n\n" + imcea +
+                    "\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns;EX01.ledgerpoint.example\n\n"
+                    "Final-Recipient: rfc822;" + imcea + "\nAction: failed\nStatus: 5.1.1\n"
+                    "Diagnostic-Code: smtp;550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not found\n\n--B--\n");
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].reason, "userunknown");
+  EXPECT_FALSE(c.records[0].hard);
+}
