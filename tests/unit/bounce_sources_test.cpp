@@ -2110,3 +2110,15 @@ TEST(BounceSources, PostfixsSuspendedDeliveryTakesTheReasonThatFollows) {
   EXPECT_EQ(read("c@fernhill.example", "4.4.1", "delivery temporarily suspended: connect to mx.fernhill.example[192.0.2.8]:25: "
                  "Connection timed out", "delayed").reason, "networkerror");
 }
+
+// indimail's vdelivermail refuses an account that exists and is marked inactive with "account
+// a@b is inactive. indimail(#5.1.3)": a disabled account, whatever its X.1.3 tag; its "no account
+// a@b here by that name. indimail (#5.1.5)" is the dead address (vdelivermail.c:576-581; probe set
+// p, 2026-12-07: the first read as a dead mailbox).
+TEST(BounceSources, IndimailsInactiveAccountIsSuspendedNotDead) {
+  const auto inactive = read("j@almendro.example", "5.1.3", "account j@almendro.example is inactive. indimail(#5.1.3)");
+  EXPECT_EQ(inactive.reason, "suspend");
+  EXPECT_FALSE(inactive.hard);
+  const auto none = read("j@almendro.example", "5.1.5", "no account j@almendro.example here by that name. indimail (#5.1.5)");
+  EXPECT_TRUE(none.hard) << none.reason;
+}
