@@ -380,6 +380,13 @@ std::string actualRecipient(const std::string& value, const std::string& recipie
   return actual;
 }
 
+// X-Actual-Recipient names a program or a file ("X-Unix; |/usr/bin/procmail", "X-Unix; /var/mail/x").
+bool programOrFile(const std::string& value) {
+  const auto semi = value.find(';');
+  const std::string a = trim(semi == std::string::npos ? value : value.substr(semi + 1));
+  return !a.empty() && (a[0] == '|' || a[0] == '/' || a[0] == '"');
+}
+
 // X-Actual-Recipient's local user when it is one (no domain: Sendmail's local mailer, "X-Unix;
 // old.driver") other than the recipient's own local part, not a program or a file; "" otherwise.
 std::string localMember(const std::string& value, const std::string& recipient) {
@@ -465,10 +472,12 @@ bool readDsn(const MimeView& v, Classification& out) {
       // said more keeps its words (procmail's "Couldn't create ... No such user" under 5.1.1 is a
       // forward's local setup, not the address). Sendmail writes a local mailer's exit code itself,
       // "X-Unix; 67", with the status of that code (deliver.c:4847-4854, ex2enhsc): 67 is EX_NOUSER,
-      // "550 5.1.1 User unknown" (libsm/strexit.c).
+      // "550 5.1.1 User unknown" (libsm/strexit.c). Not a program's (X-Actual-Recipient "X-Unix;
+      // |/usr/bin/vacation kasia"): its 67 is about its own argument; the mailbox had its copy.
       static const Regex mtaReply(R"(^\s*[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}\b)");
       if (asciiLower(code).rfind("x-unix", 0) == 0 && !std::regex_search(r.diagnostic, mtaReply) &&
-          !(r.status == "5.1.1" && (asciiLower(trim(r.diagnostic)) == "user unknown" || trim(r.diagnostic) == "67")) &&
+          !(r.status == "5.1.1" && (asciiLower(trim(r.diagnostic)) == "user unknown" ||
+                                    (trim(r.diagnostic) == "67" && !programOrFile(field(block, "x-actual-recipient"))))) &&
           r.action != "delivered" && r.action != "relayed" && r.action != "expanded") {
         // Postfix writes a mailbox's write error as the sysexits text of EX_IOERR, "input/output
         // error", whatever errno was, and puts the cause in the status (mail_copy.c: dsb_unix(why,

@@ -4073,3 +4073,19 @@ TEST(BounceAbout, AnExchangeEncapsulatedAddressIsNoLeadsAddress) {
   EXPECT_EQ(c.records[0].reason, "userunknown");
   EXPECT_FALSE(c.records[0].hard);
 }
+
+// A program's exit 67 (X-Actual-Recipient "X-Unix; |/usr/bin/vacation kasia") is about its own
+// argument, not the mailbox, which had its copy (the review of ee3a88f: a false hard bounce).
+TEST(BounceAbout, AProgramsExitCodeIsNotTheMailboxs) {
+  auto c = classify("From: Mail Delivery Subsystem <MAILER-DAEMON@mail.sopot.example>\nTo: ken@seller.test\n"
+                    "Subject: Returned mail: see transcript for details\nMIME-Version: 1.0\n"
+                    "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+                    "--B\n\n   ----- The following addresses had permanent fatal errors -----\n\"|/usr/bin/vacation kasia\"\n"
+                    "    (reason: User unknown)\n    (expanded from: <kasia@sopot.example>)\n\n"
+                    "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.sopot.example\n\n"
+                    "Final-Recipient: RFC822; kasia@sopot.example\nX-Actual-Recipient: X-Unix; |/usr/bin/vacation kasia\n"
+                    "Action: failed\nStatus: 5.1.1\nDiagnostic-Code: X-Unix; 67\n\n--B--\n");
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "kasia@sopot.example");
+  EXPECT_FALSE(c.records[0].hard);
+}
