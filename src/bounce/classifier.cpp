@@ -363,14 +363,19 @@ std::vector<size_t> redirectsToTheirMembers(std::vector<BounceRecord>& records, 
   return unknownMember;
 }
 
+// X-Actual-Recipient names a program or a file ("X-Unix; |/usr/bin/procmail", "X-Unix;
+// /var/mail/x", "RFC822; |IFS=' ' && exec ...").
+bool programOrFile(const std::string& value) {
+  const std::string a = trim(stripType(value));
+  return !a.empty() && (a[0] == '|' || a[0] == '/' || a[0] == '"');
+}
+
 // X-Actual-Recipient's address when it names another mailbox than the Final-Recipient: not a
-// program or a file ("X-Unix; |/usr/bin/procmail", "RFC822; |IFS=' ' && exec ..."), nor the
-// same user on a host of the recipient's domain (Sendmail gives a local mailer's user its host's
-// name, "jdoe@mail.corp.example" for jdoe@corp.example). "" otherwise.
+// program or a file, nor the same user on a host of the recipient's domain (Sendmail gives a
+// local mailer's user its host's name, "jdoe@mail.corp.example" for jdoe@corp.example). ""
+// otherwise.
 std::string actualRecipient(const std::string& value, const std::string& recipient) {
-  const auto semi = value.find(';');
-  const std::string a = trim(semi == std::string::npos ? value : value.substr(semi + 1));
-  if (a.empty() || a[0] == '|' || a[0] == '/' || a[0] == '"') return "";
+  if (trim(stripType(value)).empty() || programOrFile(value)) return "";
   const std::string actual = reportedAddress(value);
   const std::string r = asciiLower(recipient);
   const auto at = actual.rfind('@'), rat = r.rfind('@');
@@ -380,20 +385,11 @@ std::string actualRecipient(const std::string& value, const std::string& recipie
   return actual;
 }
 
-// X-Actual-Recipient names a program or a file ("X-Unix; |/usr/bin/procmail", "X-Unix; /var/mail/x").
-bool programOrFile(const std::string& value) {
-  const auto semi = value.find(';');
-  const std::string a = trim(semi == std::string::npos ? value : value.substr(semi + 1));
-  return !a.empty() && (a[0] == '|' || a[0] == '/' || a[0] == '"');
-}
-
 // X-Actual-Recipient's local user when it is one (no domain: Sendmail's local mailer, "X-Unix;
 // old.driver") other than the recipient's own local part, not a program or a file; "" otherwise.
 std::string localMember(const std::string& value, const std::string& recipient) {
-  const auto semi = value.find(';');
-  const std::string a = asciiLower(trim(semi == std::string::npos ? value : value.substr(semi + 1)));
-  if (a.empty() || a[0] == '|' || a[0] == '/' || a[0] == '"' || a.find('@') != std::string::npos ||
-      a.find_first_of(" \t") != std::string::npos)
+  const std::string a = asciiLower(trim(stripType(value)));
+  if (a.empty() || programOrFile(value) || a.find('@') != std::string::npos || a.find_first_of(" \t") != std::string::npos)
     return "";
   const std::string r = asciiLower(recipient);
   return a == r.substr(0, r.rfind('@')) ? "" : a;
