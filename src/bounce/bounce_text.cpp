@@ -167,6 +167,24 @@ std::string reportedAddress(const std::string& field_value) {
   return plain ? asciiLower(a) : addressIn(type == "rfc822" ? v : a);
 }
 
+// RFC 3461 4's xtext: "+" and two hex digits for a character, the rest as written.
+std::string decodedXtext(const std::string& a) {
+  std::string out;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] == '+' && i + 2 < a.size() && std::isxdigit(static_cast<unsigned char>(a[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(a[i + 2]))) {
+      const int c = std::stoi(a.substr(i + 1, 2), nullptr, 16);
+      if (c > 0x20 && c < 0x7f) {
+        out += static_cast<char>(c);
+        i += 2;
+        continue;
+      }
+    }
+    out += a[i];
+  }
+  return out;
+}
+
 namespace {
 // How far a line (its quote marks taken off) is indented.
 size_t indentOf(const std::string& line) {

@@ -12,6 +12,8 @@ std::string addressIn(const std::string& value);
 // rfc822 type, the address as the reporting MTA was given it, even one no mail system accepts
 // ("pat@#acme.test"); other values as addressIn. Lower-cased; "" if none.
 std::string reportedAddress(const std::string& field_value);
+// RFC 3461 4's xtext decoded ("lars+2Borders" -> "lars+orders"); other text as written.
+std::string decodedXtext(const std::string& a);
 // Every address in a text, lower-cased, in order (repeats kept).
 std::vector<std::string> allAddresses(const std::string& text);
 // The addresses of an address header's mailboxes (RFC 5322 3.4: "Name <a@b>, c@d (comment)"),

@@ -417,15 +417,29 @@ bool readDsn(const MimeView& v, Classification& out) {
   std::vector<std::string> remoteMtas;  // each record's Remote-MTA
   std::vector<std::string> categories;  // each record's reason from the sender's own category (PowerMTA)
   std::string reportingMta;
+  // Courier writes an ASCII address in its report as RFC 3461's xtext, "rfc822;lars+2Borders@x"
+  // for lars+orders@x (courier-libs rfc2045/rfc6533.C encode(), which courier's module.dsn/dsn.C
+  // uses for Final-Recipient), and Exim copies our ORCPT parameter's xtext into
+  // Original-Recipient. RFC 3464 2.3.2 wants the address itself there, and a real address may
+  // hold "+2b" (a tag): the decoded form only where the notice names it too (the server's reply,
+  // the returned message).
+  std::string noticeText;  // every part, lower case, built when first needed
+  const auto asNamed = [&](const std::string& a) {
+    const std::string decoded = decodedXtext(a);
+    if (decoded == a) return a;
+    if (noticeText.empty())
+      for (const auto& l : v.leaves) noticeText += asciiLower(l.text) + "\n";
+    return contains(noticeText, decoded) ? decoded : a;
+  };
   for (const auto* src : sources)
     for (const auto& block : fieldBlocks(src->text)) {
       if (auto mta = field(block, "reporting-mta"); !mta.empty()) reportingMta = stripType(mta);
-      std::string recipient = reportedAddress(field(block, "final-recipient"));
-      if (recipient.empty()) recipient = reportedAddress(field(block, "original-recipient"));
+      std::string recipient = asNamed(reportedAddress(field(block, "final-recipient")));
+      if (recipient.empty()) recipient = asNamed(reportedAddress(field(block, "original-recipient")));
       if (recipient.empty()) continue;
       BounceRecord r;
       r.recipient = recipient;
-      if (const std::string original = reportedAddress(field(block, "original-recipient"));
+      if (const std::string original = asNamed(reportedAddress(field(block, "original-recipient")));
           original.find('@') != std::string::npos && asciiLower(original) != asciiLower(recipient)) {
         // A final address in no domain of the DNS (one label: Oracle Messaging Server's store
         // channel, "kim@ims-ms-daemon", or "kim@localhost") is the system's own name for the

@@ -192,6 +192,11 @@ Decision decide(const Evidence& e) {
             std::string("answered to the connection, before any address: about no mailbox but ") +
                 (temporary ? "the server's state" : "our client"));
   }
+  // Nor is a verdict on content there: no message had been sent (RFC 5321 3.1, the greeting comes
+  // first), so "spam" in that reply is what the server holds against our client (Comcast's "554
+  // ... Comcast block for spam", BL000000 on its postmaster page: a block of the sending IP).
+  if (command == "CONN" && in({"spamdetected", "virusdetected", "contenterror"}, reason))
+    changed("blocked", "answered to the connection, before any message: the verdict is on our client, not content");
   if (reason.empty()) {
     // A bare code: 4xx is something temporary on the way, 5xx with nothing said is undecided.
     if (!status.empty() && status[0] == '4') changed("expired", "a temporary status that names no cause");

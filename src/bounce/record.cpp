@@ -113,6 +113,26 @@ std::optional<QuotedReply> verifiedReply(const std::string& diagnostic) {
       R"(recipient address rejected: (?:undeliverable|unverified) address: .*?\bsaid: (([245])\d\d[ -]\s*(?:([245]\.\d{1,3}\.\d{1,3})(?![\d.]))?.*))",
       Regex::icase);
   std::smatch m;
+  if (std::regex_search(diagnostic, m, re)) return QuotedReply{m[3].matched ? m[3].str() : m[2].str() + ".0.0", m[1].str()};
+  // No server answered the probe: the words are its delivery agent's own ("connect to
+  // mx.b[10.0.0.9]:25: Connection timed out", a deferral the queue manager kept, why in
+  // smtpd_check.c), under the same x.1.1, with the class of the refusal's code.
+  static const Regex own(R"(^\s*([245])\d\d[ -].*?recipient address rejected: (?:undeliverable|unverified) address: (.+))", Regex::icase);
+  if (std::regex_search(diagnostic, m, own)) return QuotedReply{m[1].str() + ".0.0", m[2].str()};
+  return std::nullopt;
+}
+
+// Exchange Online passes on a remote server's reply that carries no enhanced status under a
+// status and words of its own, then the reply after an arrow: "550 5.1.351 Remote server returned
+// unknown recipient or mailbox unavailable -> 550 Unrouteable address". Its words restate what RFC
+// 5321 4.2.3 gives the bare 550 ("mailbox unavailable (e.g., mailbox not found, no access, or
+// command rejected for policy reasons)"), so they and their X.1.x say no more than the code: the
+// server's reply after the arrow is the evidence, as for Postfix's verification above.
+std::optional<QuotedReply> exchangeRestatedReply(const std::string& diagnostic) {
+  static const Regex re(
+      R"(\b[45]\.1\.351 remote server returned unknown recipient or mailbox unavailable\s*->\s*(([245])\d\d[ -]\s*(?:([245]\.\d{1,3}\.\d{1,3})(?![\d.]))?.*))",
+      Regex::icase);
+  std::smatch m;
   if (!std::regex_search(diagnostic, m, re)) return std::nullopt;
   return QuotedReply{m[3].matched ? m[3].str() : m[2].str() + ".0.0", m[1].str()};
 }
@@ -182,7 +202,9 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx, std::strin
       e.status = r.status.substr(0, 1) + ".0.0";
       digitsCopied = "the status " + r.status + " copies the reply code's digits (as " + ds->mta + " writes it): only its class counts";
     }
-  if (const auto quoted = verifiedReply(r.diagnostic); quoted && !e.status.empty() && quoted->status[0] == e.status[0]) {
+  auto quoted = verifiedReply(r.diagnostic);
+  if (!quoted) quoted = exchangeRestatedReply(r.diagnostic);
+  if (quoted && !e.status.empty() && quoted->status[0] == e.status[0]) {
     e.status = quoted->status;
     e.text = quoted->words;
   }

@@ -228,7 +228,9 @@ std::string normalized(const std::string& text) {
   for (size_t at = words.find('@'); at != std::string::npos; at = words.find('@', std::max(at + 1, copied))) {
     size_t begin = at, end = at + 1;
     while (begin > copied && !delimiter(words[begin - 1])) --begin;
-    while (end < words.size() && !delimiter(words[end])) ++end;
+    // A domain holds no empty label (RFC 5321 4.1.2: sub-domain *("." sub-domain)): two dots end
+    // it ("kim@earthlink.net...User unknown", Sendmail's "<a>... User unknown" without the space).
+    while (end < words.size() && !delimiter(words[end]) && words.compare(end, 2, "..") != 0) ++end;
     // Chinese or Japanese text puts no space around an address (gromox's bounce: 您發送到
     // “kim@globex.test”的郵件…因為郵件過大！): the run holds the sentence too. There the address
     // ends as allAddresses reads it, at punctuation or where an ASCII domain meets other letters,

@@ -2118,3 +2118,130 @@ TEST(BounceSources, IndimailsInactiveAccountIsSuspendedNotDead) {
   const auto none = read("j@almendro.example", "5.1.5", "no account j@almendro.example here by that name. indimail (#5.1.5)");
   EXPECT_TRUE(none.hard) << none.reason;
 }
+
+// GMX's help page: "Requested action not taken: mailbox unavailable" (500 range) means a mistyped
+// address. As for IONOS (same company), only the line alone at RCPT from its hosts; in a
+// multi-line refusal the last line decides (postmaster.gmx.com).
+TEST(BounceSources, GmxsMailboxUnavailableAloneIsAMistypedAddress) {
+  auto gmx = readFrom("mx00.emig.gmx.net", "jo@gmx.de", "5.0.0", "550 Requested action not taken: mailbox unavailable", "RCPT");
+  EXPECT_EQ(gmx.rule, "unitedinternet-mailbox-unavailable-alone");
+  EXPECT_TRUE(gmx.hard);
+  EXPECT_TRUE(readFrom("mx-ha03.web.de", "jo@web.de", "", "550 Requested action not taken: mailbox unavailable", "RCPT").hard);
+  auto policy = readFrom("mx00.emig.gmx.net", "jo@gmx.de", "5.0.0",
+                         "550-Requested action not taken: mailbox unavailable 550 Reject due to policy restrictions", "RCPT");
+  EXPECT_FALSE(policy.hard);
+  EXPECT_EQ(policy.reason, "blocked");
+  // After the message, or from another host, the words are RFC 5321's and stay soft.
+  EXPECT_FALSE(readFrom("mx00.emig.gmx.net", "jo@gmx.de", "", "550 Requested action not taken: mailbox unavailable", "DATA").hard);
+  EXPECT_FALSE(readFrom("mx.shop.test", "jo@shop.test", "", "550 Requested action not taken: mailbox unavailable", "RCPT").hard);
+}
+
+// Exchange Online's "550 5.1.351 Remote server returned unknown recipient or mailbox unavailable
+// -> <reply>" restates the bare 550 (RFC 5321 4.2.3): the reply after the arrow decides.
+TEST(BounceSources, ExchangesRestatedReplyIsDecidedByTheServersOwnWords) {
+  const std::string gloss = "550 5.1.351 Remote server returned unknown recipient or mailbox unavailable -> ";
+  // A refusal that names no dead mailbox is not made one by Exchange's gloss.
+  auto list = read("shipping@greyfield.test", "5.1.351", gloss + "550 shipping@greyfield.test recipient rejected GL/BL");
+  EXPECT_FALSE(list.hard) << list.rule;
+  auto dnsbl = read("mark@sunfield.test", "5.1.351",
+                    gloss + "550 5.7.1 Service unavailable; Client host [192.0.2.2] blocked using zen.spamhaus.org");
+  EXPECT_EQ(dnsbl.reason, "blocked");
+  EXPECT_FALSE(dnsbl.hard);
+  // The server's own dead-address words still are.
+  auto unknown = read("kim@shop.test", "5.1.351", gloss + "550 <kim@shop.test>: User unknown");
+  EXPECT_EQ(unknown.reason, "userunknown");
+  EXPECT_TRUE(unknown.hard);
+  auto coded = read("kim@shop.test", "5.1.351", gloss + "550 5.1.1 <kim@shop.test>: Recipient address rejected");
+  EXPECT_TRUE(coded.hard);
+}
+
+// Exchange's table gives "Service not available" and its kin to 4.3.1-4.4.2. Postfix's 4.0.0 for a
+// greeting it will retry elsewhere quotes the server's reply, whose own last line names the cause.
+TEST(BounceSources, ExchangesTemporaryWordsHoldOnlyBesideItsStatuses) {
+  auto gmx = readFrom("mx00.gmx.net", "lukas@gmx.de", "4.0.0",
+                      "554-gmx.net (mxgmx104) Nemesis ESMTP Service not available 554-No SMTP service "
+                      "554-IP address is block listed. 554 For explanation visit https://postmaster.gmx.net/en/case?c=r0201",
+                      "CONN", "delayed");
+  EXPECT_EQ(gmx.reason, "blocked");
+  auto exchange = read("kim@shop.test", "4.3.2", "432 4.3.2 Service not active", "delayed");
+  EXPECT_EQ(exchange.reason, "networkerror");
+}
+
+// A domain has no empty label (RFC 5321 4.1.2): "kim@earthlink.test...User unknown" is an address
+// and Sendmail's words, not one long address that hides them.
+TEST(BounceSources, TwoDotsEndAnAddressBeforeTheWords) {
+  auto r = read("kim@earthlink.test", "", "550 kim@earthlink.test...User unknown", "failed", "RCPT");
+  EXPECT_EQ(r.rule, "sendmail-user-unknown");
+  EXPECT_TRUE(r.hard);
+}
+
+// Postfix's "delivery temporarily suspended: " is a frame whose reason follows it (qmgr_deliver.c):
+// a receiver's own words after it name the cause, and its "suspended" is no suspended mailbox.
+TEST(BounceSources, PostfixsSuspendedPrefixIsAFrameForTheReasonThatFollows) {
+  auto throttled = readFrom("mx1h1.comcast.net", "tg@comcast.net", "4.0.0",
+                            "delivery temporarily suspended: host mx1h1.comcast.net[96.114.157.80] refused to talk to me: "
+                            "421 resimta-po-18v.sys.comcast.net 198.51.100.44 Throttled - try again later",
+                            "CONN", "delayed");
+  EXPECT_EQ(throttled.reason, "speeding");
+  auto refused = readFrom("mfsmax.example.test", "kim@ntt.test", "4.0.0",
+                          "delivery temporarily suspended: connect to mfsmax.example.test[192.0.2.232]: server refused to "
+                          "talk to me: 421 Service not available, closing transmission channel",
+                          "CONN", "failed");
+  EXPECT_NE(refused.reason, "suspend");
+  EXPECT_FALSE(refused.hard);
+}
+
+// Courier writes an ASCII address in its report as RFC 3461 xtext (courier-libs rfc6533.C): the
+// decoded address is the failure's where the notice names it too; a real "+2b" tag stays.
+TEST(BounceSources, CouriersXtextAddressIsDecodedWhereTheNoticeNamesIt) {
+  const auto courier = [](const std::string& reply) {
+    return classify(
+        "From: Courier mail server at mail.seller.test <@>\nTo: riley@seller.test\nSubject: NOTICE: mail delivery status.\n"
+        "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"C\"\n\n--C\n"
+        "Content-Type: text/plain\n\nYour message to the following recipients cannot be delivered:\n\n" +
+        reply + "\n\n--C\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.seller.test\n\n"
+                "Final-Recipient: rfc822;lars+2Borders@globex.test\nAction: failed\nStatus: 5.0.0\n"
+                "Remote-MTA: dns; mx.globex.test\nDiagnostic-Code: smtp; " +
+        reply + "\n\n--C--\n");
+  };
+  const auto named = courier("550 5.1.1 <lars+orders@globex.test>: Recipient address rejected: User unknown");
+  ASSERT_EQ(named.records.size(), 1u) << named.error;
+  EXPECT_EQ(named.records[0].recipient, "lars+orders@globex.test");
+  EXPECT_TRUE(named.records[0].hard);
+  const auto unnamed = courier("550 5.1.1 Recipient address rejected: User unknown");
+  ASSERT_EQ(unnamed.records.size(), 1u) << unnamed.error;
+  EXPECT_EQ(unnamed.records[0].recipient, "lars+2borders@globex.test");
+}
+
+// No message has been sent when the greeting answers (RFC 5321 3.1): "spam" there is a verdict on
+// our client (Comcast's BL000000 block of the sending IP), not on content.
+TEST(BounceSources, SpamWordsAtTheGreetingAreABlockOfOurClient) {
+  auto comcast = readFrom("mx1h1.comcast.net", "kw@comcast.net", "4.0.0",
+                          "554 resimta-po-09v.sys.comcast.net comcast 203.0.113.77 Comcast block for spam. Please see "
+                          "http://postmaster.comcast.net/smtp-error-codes.php#BL000000",
+                          "CONN", "delayed");
+  EXPECT_EQ(comcast.reason, "blocked");
+  // After the message, the same words are about it.
+  auto data = readFrom("mx1h1.comcast.net", "kw@comcast.net", "5.0.0", "554 Message rejected as spam", "DATA");
+  EXPECT_EQ(data.reason, "spamdetected");
+}
+
+// iRedAPD's "Throttling quota exceeded" is a count of messages within a period (throttle.py), not
+// a mailbox's storage.
+TEST(BounceSources, IredapdsThrottlingQuotaIsARateNotAFullMailbox) {
+  auto r = read("ventas@granja.test", "5.7.1", "554 5.7.1 <ventas@granja.test>: Recipient address rejected: Throttling quota exceeded",
+                "failed", "RCPT");
+  EXPECT_EQ(r.reason, "speeding");
+  EXPECT_FALSE(r.hard);
+}
+
+// Postfix's verification probe that reached no server: its 4.1.1 is Postfix's for any cause
+// (smtpd_check.c), and the probe's own words say the back end did not answer.
+TEST(BounceSources, PostfixsProbeThatReachedNoServerSaysNothingOfTheAddress) {
+  auto r = read("lab@corvina.test", "4.1.1",
+                "450 4.1.1 <lab@corvina.test>: Recipient address rejected: unverified address: connect to "
+                "mailstore.corvina.test[10.12.0.9]:25: Connection timed out",
+                "delayed", "RCPT");
+  EXPECT_EQ(r.reason, "expired") << "the words' own reading, not the status's userunknown";
+  EXPECT_FALSE(r.hard);
+}
