@@ -122,19 +122,25 @@ std::optional<QuotedReply> verifiedReply(const std::string& diagnostic) {
   return std::nullopt;
 }
 
-// Exchange Online passes on a remote server's reply that carries no enhanced status under a
-// status and words of its own, then the reply after an arrow: "550 5.1.351 Remote server returned
-// unknown recipient or mailbox unavailable -> 550 Unrouteable address". Its words restate what RFC
-// 5321 4.2.3 gives the bare 550 ("mailbox unavailable (e.g., mailbox not found, no access, or
-// command rejected for policy reasons)"), so they and their X.1.x say no more than the code: the
-// server's reply after the arrow is the evidence, as for Postfix's verification above.
+// Exchange Online passes on a remote server's reply under a status and words of its own, then the
+// reply after an arrow: "550 5.1.351 Remote server returned unknown recipient or mailbox
+// unavailable -> 550 Unrouteable address", "5.7.350 Remote server returned message detected as
+// spam -> 550 5.7.1 ...", "5.0.350 Remote server returned an error -> ...". For a reply without an
+// enhanced status its 5.1.351 words restate what RFC 5321 4.2.3 gives the bare 550 ("mailbox
+// unavailable (e.g., mailbox not found, no access, or command rejected for policy reasons)"), so
+// they and their X.1.x say no more than the code; and a reply that carries its own status is the
+// server's reading, which Exchange's class replaces. Either way the server's reply after the arrow
+// is the evidence, as for Postfix's verification above. (Other words before the arrow, beside a
+// bare reply, are Exchange's reading of it and stay.)
 std::optional<QuotedReply> exchangeRestatedReply(const std::string& diagnostic) {
   static const Regex re(
-      R"(\b[45]\.1\.351 remote server returned unknown recipient or mailbox unavailable\s*->\s*(([245])\d\d[ -]\s*(?:([245]\.\d{1,3}\.\d{1,3})(?![\d.]))?.*))",
+      R"(\b[45]\.\d\.35\d remote server returned (.{0,80}?)\s*->\s*(([245])\d\d[ -]\s*(?:([245]\.\d{1,3}\.\d{1,3})(?![\d.]))?.*))",
       Regex::icase);
   std::smatch m;
   if (!std::regex_search(diagnostic, m, re)) return std::nullopt;
-  return QuotedReply{m[3].matched ? m[3].str() : m[2].str() + ".0.0", m[1].str()};
+  if (m[4].matched) return QuotedReply{m[4].str(), m[2].str()};
+  if (asciiLower(m[1].str()) != "unknown recipient or mailbox unavailable") return std::nullopt;
+  return QuotedReply{m[3].str() + ".0.0", m[2].str()};
 }
 
 bool deadAddressReason(const std::string& r) {

@@ -2153,6 +2153,13 @@ TEST(BounceSources, ExchangesRestatedReplyIsDecidedByTheServersOwnWords) {
   EXPECT_TRUE(unknown.hard);
   auto coded = read("kim@shop.test", "5.1.351", gloss + "550 5.1.1 <kim@shop.test>: Recipient address rejected");
   EXPECT_TRUE(coded.hard);
+  // Under its other classes, a reply's own status is the server's reading: Google's 5.7.1 for
+  // "likely unsolicited mail" behind Exchange's 5.7.350.
+  auto spam = readFrom("mx.google.com", "lee@gmail.com", "5.7.350",
+                       "550 5.7.350 Remote server returned message detected as spam -> 550 5.7.1 This message is likely "
+                       "unsolicited mail. To reduce the amount of spam sent to Gmail, this message has been blocked. - gsmtp",
+                       "");
+  EXPECT_EQ(spam.reason, "spamdetected");
 }
 
 // Exchange's table gives "Service not available" and its kin to 4.3.1-4.4.2. Postfix's 4.0.0 for a
@@ -2244,4 +2251,25 @@ TEST(BounceSources, PostfixsProbeThatReachedNoServerSaysNothingOfTheAddress) {
                 "delayed", "RCPT");
   EXPECT_EQ(r.reason, "expired") << "the words' own reading, not the status's userunknown";
   EXPECT_FALSE(r.hard);
+}
+
+// Haraka's outbound delivery to a domain whose only MX is the null MX (RFC 7505, hmail.js): a
+// permanent fact about the domain it names, with or without a status; not when it names another.
+TEST(BounceSources, HarakasNullMxDomainIsHardForTheDomainItNames) {
+  auto own = read("info@parked.test", "", "Error: Domain parked.test sends and receives no email (NULL MX)", "failed");
+  EXPECT_EQ(own.reason, "notaccept");
+  EXPECT_TRUE(own.hard);
+  auto other = read("info@parked.test", "", "Error: Domain relay.seller.test sends and receives no email (NULL MX)", "failed");
+  EXPECT_FALSE(other.hard);
+}
+
+// ezmlm-idx's refusals of a post in its other languages (lang/*/messages): our sender, not the list.
+TEST(BounceSources, EzmlmsRefusalsInItsOtherLanguagesAreOfOurSender) {
+  for (const std::string words :
+       {"Hier werden nur Nachrichten von Abonnenten der Liste akzeptiert. Falls Sie die Liste beziehen",
+        "Mi dispiace, solo gli iscritti possono spedire messaggi.", "Sorry, alleen abonnees mogen berichten sturen."}) {
+    auto r = read("forum@listen.test", "", "Remote host said: " + words, "failed");
+    EXPECT_EQ(r.reason, "rejected") << words;
+    EXPECT_FALSE(r.hard);
+  }
 }
