@@ -4,6 +4,7 @@
 // Gmail, Exchange...: text_reader.cpp), and auto-replies (RFC 3834), which are not bounces.
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <map>
 #include "bounce/regex.hpp"
 #include <set>
@@ -429,7 +430,16 @@ bool readDsn(const MimeView& v, Classification& out) {
     if (decoded == a) return a;
     if (noticeText.empty())
       for (const auto& l : v.leaves) noticeText += asciiLower(l.text) + "\n";
-    return contains(noticeText, decoded) ? decoded : a;
+    // The whole address, not the end of a longer one ("ann+61@x" is not "anna@x" because
+    // "hanna@x" is named).
+    const auto inAddress = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("._%+-=/!#$&'*?^`{|}~", c); };
+    for (size_t at = noticeText.find(decoded); at != std::string::npos; at = noticeText.find(decoded, at + 1)) {
+      const size_t end = at + decoded.size();
+      if ((at == 0 || !inAddress(noticeText[at - 1])) &&
+          (end == noticeText.size() || !(std::isalnum(static_cast<unsigned char>(noticeText[end])) || noticeText[end] == '-')))
+        return decoded;
+    }
+    return a;
   };
   for (const auto* src : sources)
     for (const auto& block : fieldBlocks(src->text)) {

@@ -2218,6 +2218,11 @@ TEST(BounceSources, CouriersXtextAddressIsDecodedWhereTheNoticeNamesIt) {
   const auto unnamed = courier("550 5.1.1 Recipient address rejected: User unknown");
   ASSERT_EQ(unnamed.records.size(), 1u) << unnamed.error;
   EXPECT_EQ(unnamed.records[0].recipient, "lars+2borders@globex.test");
+  // Only the whole address: "xlars+orders@" (a review's case: "ann+61@" beside "hanna@") is
+  // another one.
+  const auto longer = courier("550 5.1.1 <xlars+orders@globex.test>: Recipient address rejected: User unknown");
+  ASSERT_EQ(longer.records.size(), 1u) << longer.error;
+  EXPECT_EQ(longer.records[0].recipient, "lars+2borders@globex.test");
 }
 
 // No message has been sent when the greeting answers (RFC 5321 3.1): "spam" there is a verdict on
