@@ -102,8 +102,9 @@ std::optional<std::string> wordsStatus(const RuleSet& set, const BounceRecord& r
 // address rejected: undeliverable address: host mx.b[...] said: 550 5.7.1 Permission denied", and
 // writes x.1.1 for the refusal whatever the probe's cause (smtpd_check.c, "4.1.1" in both
 // branches). The quoted server reply is the evidence, as Postfix's own report of it would be: its
-// words, and its status or, with none, X.0.0 (smtp_chat.c). Unset when the words quote no
-// server's reply (a local result, "unknown user: x", keeps the x.1.1). Only the recipient's: the
+// words, and its status or, with none, X.0.0 (smtp_chat.c). A result that quotes no server (a
+// local "unknown user: x", a probe's "connect to ...: Connection timed out") is read by its own
+// words under X.0.0 of the refusal's class. Only the recipient's: the
 // same words after "Sender address rejected:" quote the probe of our sender (reject_unverified_sender).
 struct QuotedReply {
   std::string status, words;
