@@ -172,6 +172,16 @@ bool readSesJson(const MimeView& v, Classification& out) {
             r.reason = vendorReason(*activeRules(), "amazon_ses", "", bounceType + "/" + subType);
           if (r.recipient.empty()) continue;
           BounceRecord done = completeRecord(r);
+          // With no diagnosticCode, no server's words: SES's own code is the only evidence, and its
+          // table says which codes are a dead address (Permanent/Suppressed: "a recent history of
+          // bouncing as an invalid address", as the emailed notice's words read, rule
+          // amazon-ses-suppressed-global).
+          if (!done.hard && !x.contains("diagnosticCode") && (done.reason == "userunknown" || done.reason == "hostunknown") &&
+              vendorCodeIsHard(*activeRules(), "amazon_ses", bounceType + "/" + subType)) {
+            done.hard = true;
+            done.why += std::string(done.why.empty() ? "" : "; ") + "hard: Amazon SES's own code " + bounceType + "/" + subType +
+                        " says the address is dead, and no server's words say otherwise";
+          }
           if (done.hard && asciiLower(bounceType) == "transient") {
             done.hard = false;
             done.why += std::string(done.why.empty() ? "" : "; ") + "soft: Amazon SES calls the bounce Transient";

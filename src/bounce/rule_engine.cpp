@@ -481,13 +481,21 @@ std::string hostMeaning(const RuleSet& set, const std::string& reason, const std
   return reason;
 }
 
+// A vendor's code as a key is compared: lower case, without blanks ("Permanent/NoEmail" for SES's
+// "permanent/noemail").
+static std::string plainCode(const std::string& code) {
+  std::string out;
+  for (char c : code)
+    if (!std::isspace(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 std::string vendorReason(const RuleSet& set, const std::string& table, const std::string& text, const std::string& key) {
   for (const auto& t : set.rules.vendor_tables) {
     if (t.name != table) continue;
     std::string code;
     if (!key.empty()) {
-      for (char c : key)
-        if (!std::isspace(static_cast<unsigned char>(c))) code += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      code = plainCode(key);
     } else {
       std::smatch m;
       if (t.find.empty() || !std::regex_search(text, m, t.re)) return "";
@@ -499,15 +507,19 @@ std::string vendorReason(const RuleSet& set, const std::string& table, const std
     // A key is matched as the code is written in any case ("Permanent/NoEmail" for SES's
     // "permanent/noemail"): the table keeps the vendor's spelling.
     if (!key.empty())
-      for (const auto& [written, reason] : t.codes) {
-        std::string plain;
-        for (char c : written)
-          if (!std::isspace(static_cast<unsigned char>(c))) plain += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (plain == code) return reason;
-      }
+      for (const auto& [written, reason] : t.codes)
+        if (plainCode(written) == code) return reason;
     return t.other;
   }
   return "";
+}
+
+bool vendorCodeIsHard(const RuleSet& set, const std::string& table, const std::string& key) {
+  for (const auto& t : set.rules.vendor_tables) {
+    if (t.name != table) continue;
+    return std::any_of(t.hard_codes.begin(), t.hard_codes.end(), [&](const std::string& written) { return plainCode(written) == plainCode(key); });
+  }
+  return false;
 }
 
 }  // namespace safetynet::bounce

@@ -100,4 +100,8 @@ std::string hostMeaning(const RuleSet& set, const std::string& reason, const std
 std::string vendorReason(const RuleSet& set, const std::string& table, const std::string& text,
                          const std::string& key = "");
 
+// Whether the vendor's own table says the code (looked up by `key` as vendorReason does) is a
+// dead address (`hard: true`): evidence only where the vendor gives no server's words of its own.
+bool vendorCodeIsHard(const RuleSet& set, const std::string& table, const std::string& key);
+
 }  // namespace safetynet::bounce

@@ -195,6 +195,7 @@ void readVendorTables(const YAML::Node& tables, BounceRules& out, std::vector<st
         continue;
       }
       t.codes[code] = reason;
+      if (const YAML::Node h = c["hard"]; h && h.IsScalar() && h.as<std::string>() == "true") t.hard_codes.insert(code);
     }
     if (!t.find.empty()) {
       try {

@@ -4,6 +4,7 @@
 // engine that applies them is rule_engine.hpp; the file is embedded at build time and an admin's
 // file (bounces.rules_file) adds rules before it (docs/bounces.md, "How the engine reads the data").
 #include <map>
+#include <set>
 #include "bounce/regex.hpp"
 #include <string>
 #include <vector>
@@ -87,6 +88,8 @@ struct VendorTable {
   std::string name, find, other;
   int key_digits = 0;
   std::map<std::string, std::string> codes;
+  // The codes the vendor itself says are a dead address (`hard: true`), as written in the table.
+  std::set<std::string> hard_codes;
   Regex re;
   std::string source_ref;
 };

@@ -175,11 +175,38 @@ TEST(BounceSources, AnInactiveMailboxOnInboxLvsPlatformIsSuspended) {
   auto r = read("kim@mail.ee", "5.7.1", "554 5.7.1 rejected: Inactive user", "failed", "RCPT");
   EXPECT_EQ(r.reason, "suspend");
   EXPECT_FALSE(r.hard);
-  // Only under the status its source gives: the words beside a 5.1.1 are some other site's.
+  // Beside a 5.1.1 the words are some other site's; they still name an account switched off
+  // (general-inactive-recipient, below), not one that is gone.
   auto other = read("kim@globex.test", "5.1.1", "550 5.1.1 <kim@globex.test>: Recipient address rejected: Inactive user",
                     "failed", "RCPT");
-  EXPECT_EQ(other.reason, "userunknown");
-  EXPECT_TRUE(other.hard);
+  EXPECT_EQ(other.reason, "suspend");
+  EXPECT_FALSE(other.hard);
+}
+
+// Every vendor that defines "inactive" for a recipient (NetZero, Inbox.lv, Google, PowerMTA's
+// category) means an account that exists and is switched off (RFC 3463 X.2.1): UPC's "550 5.1.1
+// <a> inactive recipient rejected" (a probe set of 2026-12-07) is soft, whatever its status. Our
+// own account's inactivity is a refusal of us, not the recipient's state.
+TEST(BounceSources, AnInactiveRecipientIsSuspendedWhateverItsStatus) {
+  auto upc = read("j.bakker@chello.test", "5.1.1", "550 5.1.1 <j.bakker@chello.test> inactive recipient rejected", "failed", "RCPT");
+  EXPECT_EQ(upc.reason, "suspend");
+  EXPECT_FALSE(upc.hard);
+  auto mailbox = read("kim@globex.test", "5.0.0", "550 Mailbox disabled: inactive mailbox", "failed", "RCPT");
+  EXPECT_EQ(mailbox.reason, "suspend");
+  auto ours = read("kim@globex.test", "5.7.1", "550 5.7.1 Your sending account is an inactive account", "failed", "MAIL");
+  EXPECT_NE(ours.reason, "suspend");
+}
+
+// "Too many invalid recipients" counts the sender's refused recipients: Cox's page calls it a block
+// of the sending IP. Libero writes it at the greeting; passed on without its stage (Gmail's notice)
+// it is still no evidence about the one recipient the report names.
+TEST(BounceSources, TooManyInvalidRecipientsIsABlockOfUsNotADeadMailbox) {
+  auto libero = read("luca@libero.test", "", "550 Too many invalid recipients. For further information contact your provider.", "failed", "");
+  EXPECT_EQ(libero.reason, "blocked");
+  EXPECT_FALSE(libero.hard);
+  auto atRcpt = read("luca@libero.test", "5.7.1", "550 5.7.1 Too many invalid recipients", "failed", "RCPT");
+  EXPECT_EQ(atRcpt.reason, "blocked");
+  EXPECT_FALSE(atRcpt.hard);
 }
 
 // A dead-address wording whose rule states nothing about hardness (`hard:` absent: a common
@@ -793,8 +820,9 @@ TEST(BounceSources, DominoR5sStatusWithoutItsClassIsReadInAFailureReport) {
 // Amazon SES's own bounce types (its developer guide's table, notification-contents.md): a
 // specific subtype names the reason where the notification carries no words (MailboxFull,
 // ContentRejected), and NoEmail's "the email address doesn't exist" beside a stock 550 names it
-// too; hard or soft stays the words' reading (SES read the same reply), and a bounce SES calls
-// Transient is never hard, whatever its words. General names nothing: the words decide.
+// too; hard or soft stays the words' reading (SES read the same reply) where there are words, and a
+// bounce SES calls Transient is never hard, whatever its words. General names nothing: the words
+// decide.
 TEST(BounceSources, AmazonSesSubtypesNameTheReasonNotTheHardness) {
   auto ses = [](const std::string& type, const std::string& subtype, const std::string& diagnostic) {
     const std::string recipient = diagnostic.empty() ? R"({\"emailAddress\": \"kim@acme.test\"})"
@@ -818,11 +846,16 @@ TEST(BounceSources, AmazonSesSubtypesNameTheReasonNotTheHardness) {
                           "as an invalid address.");
   EXPECT_EQ(global.reason, "userunknown");
   EXPECT_TRUE(global.hard);
-  // Without SES's words (a notification that carries none) the subtype names the reason, the
-  // words decide hardness: soft.
+  // Without any server's words (a notification with no diagnosticCode) SES's own code is the only
+  // evidence, and its guide says what Suppressed means ("a recent history of producing hard
+  // bounces"): hard, as the same suppression reads in SES's emailed notice. (Pinned soft before,
+  // by the words-decide rule that has no words to read here; a probe set of 2026-12-07.)
   const auto bare = ses("Permanent", "Suppressed", "");
   EXPECT_EQ(bare.reason, "userunknown");
-  EXPECT_FALSE(bare.hard);
+  EXPECT_TRUE(bare.hard);
+  EXPECT_TRUE(ses("Permanent", "NoEmail", "").hard);
+  EXPECT_FALSE(ses("Permanent", "OnAccountSuppressionList", "").hard);
+  EXPECT_FALSE(ses("Transient", "MailboxFull", "").hard);
   const auto account = ses("Permanent", "OnAccountSuppressionList",
                            "Amazon SES has suppressed sending to this address because it is on the account-level "
                            "suppression list.");
@@ -2072,6 +2105,15 @@ TEST(BounceSources, NetEaseQqMailRuAndCpanelSayWhatTheirTablesSay) {
   EXPECT_EQ(read("zhou@huaxin.example", "5.0.0", "554 DT:SUM envelope and header sender mismatch qiye.163.com").reason,
             "policyviolation");
   EXPECT_EQ(read("feng@163.com", "5.0.0", "550 RP:TRC mta.163.com Too many recipients today").reason, "speeding");
+  // The same table's other limits of our sender, its refusal of our sender's malformed address and
+  // of relaying (probe set asn, 2026-12-07: each read onhold).
+  EXPECT_EQ(read("feng@163.com", "5.0.0", "550 MI:STC yeah mx01,cNd3lc--.60506S2 1773300900,please see http://mail.163.com/help/help_spam_16.htm").reason,
+            "speeding");
+  EXPECT_EQ(read("feng@126.com", "4.0.0", "451 MI:SFQ 126 mx00,s5lXc8--.40861S2 1772781300").reason, "speeding");
+  EXPECT_EQ(read("feng@163.com", "5.0.0", "550 MI:IMF 163 mx01,3WJfA3--.59563S2 1772600020").reason, "rejected");
+  const auto relay = read("li@hengtai.example", "5.0.0", "550 RP:FRL qiye mx01,EHiEWH--.29572S2 1772870002, see qiye.163.com");
+  EXPECT_EQ(relay.reason, "norelaying");
+  EXPECT_FALSE(relay.hard);
   const auto qq = read("huang@qq.com", "5.0.0", "550 Mail content denied. http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000726");
   EXPECT_EQ(qq.reason, "spamdetected");
   EXPECT_FALSE(qq.hard);
@@ -2277,4 +2319,41 @@ TEST(BounceSources, EzmlmsRefusalsInItsOtherLanguagesAreOfOurSender) {
     EXPECT_EQ(r.reason, "rejected") << words;
     EXPECT_FALSE(r.hard);
   }
+}
+
+// Exim's own "DANE error: ..." (transports/smtp.c) is its DANE policy failing toward the
+// recipient's host: the route's security, not the mailbox, also after its retries ran out
+// (probe set pt3, 2026-12-07: read onhold and expired).
+TEST(BounceSources, EximsDaneErrorIsTheRoutesSecurity) {
+  auto notDnssec = read("f.brandt@elbe.example", "5.0.0", "DANE error: mx1.elbe.example lookup not DNSSEC", "failed");
+  EXPECT_EQ(notDnssec.reason, "securityerror");
+  EXPECT_FALSE(notDnssec.hard);
+  auto expired = read("k.richter@optik.example", "5.0.0", "DANE error: tlsa lookup DEFER: retry timeout exceeded", "failed");
+  EXPECT_EQ(expired.reason, "securityerror");
+}
+
+// InfoSphere (NTTPC) documents its RCPT refusal "550 can't accept user... (#5.7.1)" of its own
+// addresses as a wrong or cancelled account: a dead address there, whatever the 5.7 class says;
+// the same words elsewhere stay what their status says (probe set jp, 2026-12-07).
+TEST(BounceSources, InfoSpheresCantAcceptUserIsADeadAccountThere) {
+  auto sphere = read("maeda-k@fb3.sphere.ne.jp", "5.7.1", "550 can't accept user... (#5.7.1)", "failed", "RCPT");
+  EXPECT_EQ(sphere.reason, "userunknown");
+  EXPECT_TRUE(sphere.hard);
+  auto elsewhere = read("kim@globex.test", "5.7.1", "550 can't accept user... (#5.7.1)", "failed", "RCPT");
+  EXPECT_FALSE(elsewhere.hard);
+}
+
+// Bare temporary refusals whose meaning a sender's manual gives (SparkPost's Momentum rules for
+// mail.ru and 163.com) or the reply itself states (Naver: register your IP): blocks of our IP, not
+// the receiver's system error (probe set asn, 2026-12-07).
+TEST(BounceSources, LargeReceiversBareIpRefusalsAreBlocksOfUs) {
+  EXPECT_EQ(read("tatiana@mail.ru", "4.0.0", "421 Temporarily rejected", "delayed").reason, "blocked");
+  EXPECT_EQ(read("deng@163.com", "4.0.0", "421 IP<203.0.113.140> rejected", "delayed").reason, "blocked");
+  EXPECT_EQ(read("park@naver.com", "4.3.2",
+                 "421 4.3.2 Your IP(198.51.100.61) is filtered and this connection will be closed. You must register your IP to http://realip.naver.com",
+                 "delayed")
+                .reason,
+            "blocked");
+  // Elsewhere a bare 421 is still the receiver's trouble.
+  EXPECT_EQ(read("kim@globex.test", "4.0.0", "421 Temporarily rejected", "delayed").reason, "systemerror");
 }
