@@ -2357,3 +2357,15 @@ TEST(BounceSources, LargeReceiversBareIpRefusalsAreBlocksOfUs) {
   // Elsewhere a bare 421 is still the receiver's trouble.
   EXPECT_EQ(read("kim@globex.test", "4.0.0", "421 Temporarily rejected", "delayed").reason, "systemerror");
 }
+
+// SendGrid's "451 Authentication failed: Maximum credits exceeded" (its support article: the
+// account's daily or plan credit limit) answers our relay's login: our quota, not the lead
+// (probe set esp, 2026-12-07: read systemerror).
+TEST(BounceSources, SendGridsMaximumCreditsIsOurQuota) {
+  auto r = read("ops@quayside.example", "4.0.0",
+                "delivery temporarily suspended: SASL authentication failed; server smtp.sendgrid.net[167.89.115.2] said: 451 "
+                "Authentication failed: Maximum credits exceeded",
+                "delayed");
+  EXPECT_EQ(r.reason, "speeding");
+  EXPECT_FALSE(r.hard);
+}
