@@ -176,7 +176,10 @@ bool readSesJson(const MimeView& v, Classification& out) {
           // table says which codes are a dead address (Permanent/Suppressed: "a recent history of
           // bouncing as an invalid address", as the emailed notice's words read, rule
           // amazon-ses-suppressed-global).
-          if (!done.hard && !x.contains("diagnosticCode") && (done.reason == "userunknown" || done.reason == "hostunknown") &&
+          // Only for a failed recipient: SES's own example of a NoEmail record carries a second
+          // recipient still delayed ("action": "delayed", 4.0.0), which nothing has refused yet.
+          if (!done.hard && !x.contains("diagnosticCode") && asciiLower(done.action) == "failed" &&
+              (done.reason == "userunknown" || done.reason == "hostunknown") &&
               vendorCodeIsHard(*activeRules(), "amazon_ses", bounceType + "/" + subType)) {
             done.hard = true;
             done.why += std::string(done.why.empty() ? "" : "; ") + "hard: Amazon SES's own code " + bounceType + "/" + subType +

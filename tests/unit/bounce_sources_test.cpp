@@ -193,6 +193,10 @@ TEST(BounceSources, AnInactiveRecipientIsSuspendedWhateverItsStatus) {
   EXPECT_FALSE(upc.hard);
   auto mailbox = read("kim@globex.test", "5.0.0", "550 Mailbox disabled: inactive mailbox", "failed", "RCPT");
   EXPECT_EQ(mailbox.reason, "suspend");
+  // iCloud's, for an address its user deactivated for now (probe set cus, 2026-12-07: read hard).
+  auto icloud = read("lauren@me.test", "5.1.1", "550 5.1.1 <lauren@me.test>: inactive email address", "failed", "RCPT");
+  EXPECT_EQ(icloud.reason, "suspend");
+  EXPECT_FALSE(icloud.hard);
   auto ours = read("kim@globex.test", "5.7.1", "550 5.7.1 Your sending account is an inactive account", "failed", "MAIL");
   EXPECT_NE(ours.reason, "suspend");
 }
@@ -2367,5 +2371,30 @@ TEST(BounceSources, SendGridsMaximumCreditsIsOurQuota) {
                 "Authentication failed: Maximum credits exceeded",
                 "delayed");
   EXPECT_EQ(r.reason, "speeding");
+  EXPECT_FALSE(r.hard);
+}
+
+// SES's own example of a NoEmail record carries a second recipient still delayed ("action":
+// "delayed", "status": "4.0.0", no diagnosticCode): SES's code makes the failed one hard, never
+// the delayed one (a review of 2026-12-07 found it read hard).
+TEST(BounceSources, AnSesRecordsDelayedRecipientIsNeverHardByItsCode) {
+  const auto c = classify(
+      "From: AWS Notifications <no-reply@sns.amazonaws.com>\nTo: bounces@seller.test\nSubject: AWS Notification Message\n\n"
+      R"({"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bounceSubType":"NoEmail","bouncedRecipients":[)"
+      R"({"emailAddress":"kim@acme.test","action":"failed","status":"5.1.1"},)"
+      R"({"emailAddress":"lee@acme.test","action":"delayed","status":"4.0.0"}]},"mail":{"source":"riley@seller.test"}})"
+      "\n");
+  ASSERT_EQ(c.records.size(), 2u) << c.error;
+  EXPECT_TRUE(c.records[0].hard);
+  EXPECT_EQ(c.records[1].recipient, "lee@acme.test");
+  EXPECT_FALSE(c.records[1].hard);
+}
+
+// IndiMail's qmail-smtpd says "421 too many invalid addresses, goodbye (#4.7.1)" when it has
+// refused too many of our session's recipients (smtpd.c, err_rcpt_errcount): a block of us, as
+// Cox's "too many invalid recipients" (a review of 2026-12-07).
+TEST(BounceSources, IndiMailsTooManyInvalidAddressesIsABlockOfUs) {
+  auto r = read("kim@acme.test", "5.0.0", "421 too many invalid addresses, goodbye (#4.7.1)", "failed");
+  EXPECT_EQ(r.reason, "blocked");
   EXPECT_FALSE(r.hard);
 }
