@@ -175,9 +175,9 @@ bool readSesJson(const MimeView& v, Classification& out) {
           // With no diagnosticCode, no server's words: SES's own code is the only evidence, and its
           // table says which codes are a dead address (Permanent/Suppressed: "a recent history of
           // bouncing as an invalid address", as the emailed notice's words read, rule
-          // amazon-ses-suppressed-global).
-          // Only for a failed recipient: SES's own example of a NoEmail record carries a second
-          // recipient still delayed ("action": "delayed", 4.0.0), which nothing has refused yet.
+          // amazon-ses-suppressed-global). Only for a failed recipient: SES's own example of a
+          // NoEmail record carries a second recipient still delayed ("action": "delayed", 4.0.0),
+          // which nothing has refused yet.
           if (!done.hard && !x.contains("diagnosticCode") && asciiLower(done.action) == "failed" &&
               (done.reason == "userunknown" || done.reason == "hostunknown") &&
               vendorCodeIsHard(*activeRules(), "amazon_ses", bounceType + "/" + subType)) {
