@@ -213,6 +213,21 @@ bool readSesJson(const MimeView& v, Classification& out) {
           r.diagnostic = d.value("smtpResponse", "");
           if (!r.recipient.empty()) out.records.push_back(completeRecord(r));
         }
+    } else if (type == "deliverydelay" && j.contains("deliveryDelay") && j["deliveryDelay"].is_object()) {
+      // A recipient SES is still retrying (developer guide, "DeliveryDelay object"): a delay, as a
+      // DSN's "Action: delayed", never a failure; the server's words, else SES's delayType, name why.
+      const auto& d = j["deliveryDelay"];
+      if (d.contains("delayedRecipients") && d["delayedRecipients"].is_array())
+        for (const auto& x : d["delayedRecipients"]) {
+          if (!x.is_object()) continue;
+          BounceRecord r;
+          r.recipient = addressIn(x.value("emailAddress", ""));
+          r.action = "delayed";
+          r.status = findStatus(x.value("status", ""));
+          r.diagnostic = stripType(x.value("diagnosticCode", ""));
+          if (r.diagnostic.empty()) r.diagnostic = "DeliveryDelay " + d.value("delayType", "");
+          if (!r.recipient.empty()) out.records.push_back(completeRecord(r));
+        }
     }
     if (!out.records.empty()) {
       out.format = "amazonses";

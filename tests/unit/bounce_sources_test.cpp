@@ -2398,3 +2398,38 @@ TEST(BounceSources, IndiMailsTooManyInvalidAddressesIsABlockOfUs) {
   EXPECT_EQ(r.reason, "blocked");
   EXPECT_FALSE(r.hard);
 }
+
+// SES publishes a DeliveryDelay event for a recipient still being retried (its developer guide,
+// "DeliveryDelay object": delayType, expirationTime, delayedRecipients with emailAddress, status
+// and diagnosticCode). It gave no record at all (a review of 2026-12-07); it is a delay, soft, for
+// the bounce history to count as a DSN's delayed recipient is.
+TEST(BounceSources, AnSesDeliveryDelayEventIsASoftDelayedRecord) {
+  const auto c = classify(
+      "From: AWS Notifications <no-reply@sns.amazonaws.com>\nTo: bounces@seller.test\nSubject: AWS Notification Message\n\n"
+      R"({"eventType":"DeliveryDelay","mail":{"source":"riley@seller.test","destination":["kim@acme.test"]},)"
+      R"("deliveryDelay":{"timestamp":"2026-12-07T00:25:40.095Z","delayType":"TransientCommunicationFailure",)"
+      R"("expirationTime":"2026-12-07T10:25:40.914Z","delayedRecipients":[{"emailAddress":"kim@acme.test",)"
+      R"("status":"4.4.1","diagnosticCode":"smtp; 421 4.4.1 Unable to connect to remote host"}]}})"
+      "\n");
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.format, "amazonses");
+  EXPECT_EQ(c.records[0].recipient, "kim@acme.test");
+  EXPECT_EQ(c.records[0].action, "delayed");
+  EXPECT_EQ(c.records[0].reason, "expired");  // as a DSN's delay notice whose words name no cause
+  EXPECT_EQ(c.records[0].status, "4.4.1");
+  EXPECT_FALSE(c.records[0].hard);
+}
+
+// A delayed recipient whose server's words name a dead address is still not hard: nothing has
+// failed yet, as for a DSN's "Action: delayed".
+TEST(BounceSources, AnSesDeliveryDelayNamingAFullMailboxStaysSoft) {
+  const auto c = classify(
+      "From: AWS Notifications <no-reply@sns.amazonaws.com>\nTo: bounces@seller.test\nSubject: AWS Notification Message\n\n"
+      R"({"Type":"Notification","Message":"{\"eventType\":\"DeliveryDelay\",\"mail\":{\"source\":\"riley@seller.test\"},)"
+      R"(\"deliveryDelay\":{\"delayType\":\"MailboxFull\",\"delayedRecipients\":[{\"emailAddress\":\"lee@acme.test\",)"
+      R"(\"status\":\"4.2.2\",\"diagnosticCode\":\"smtp; 452 4.2.2 Mailbox full\"}]}}"})"
+      "\n");
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].reason, "mailboxfull");
+  EXPECT_FALSE(c.records[0].hard);
+}
