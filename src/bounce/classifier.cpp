@@ -98,9 +98,15 @@ bool readArf(const MimeView& v, Classification& out) {
             recipients.push_back(a);
         if (name == "feedback-type" && feedbackType.empty()) feedbackType = asciiLower(value);
       }
+  // Else the complained-of message's To. A report a person forwarded as an attachment is itself the
+  // first attached message, addressed to our abuse box: the message it reports is inside it.
+  auto isTheReport = [](const std::map<std::string, std::string>& h) {
+    const auto ct = h.find("content-type");
+    return ct != h.end() && contains(asciiLower(ct->second), "feedback-report");
+  };
   if (recipients.empty())
     for (const auto& h : v.originals)
-      if (auto it = h.find("to"); it != h.end())
+      if (auto it = h.find("to"); it != h.end() && !isTheReport(h))
         if (const auto to = mailboxesIn(it->second); !to.empty()) {
           recipients.push_back(to.front());
           break;
@@ -168,7 +174,8 @@ bool readSesJson(const MimeView& v, Classification& out) {
           // the reason; "General" and "Undetermined" name none, and the words decide. Hard or soft
           // is still the words' reading, and a bounce SES calls Transient is never hard.
           const std::string bounceType = b.value("bounceType", ""), subType = b.value("bounceSubType", "");
-          if (!subType.empty() && subType != "General" && subType != "Undetermined")
+          // Not for a recipient SES is still retrying: nothing has refused it yet.
+          if (!subType.empty() && subType != "General" && subType != "Undetermined" && r.action != "delayed")
             r.reason = vendorReason(*activeRules(), "amazon_ses", "", bounceType + "/" + subType);
           if (r.recipient.empty()) continue;
           BounceRecord done = completeRecord(r);

@@ -156,8 +156,14 @@ void walk(GMimeObject* o, int depth, MimeView& view) {
   if (GMIME_IS_MESSAGE_PART(o)) {
     GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
     if (!inner) return;
-    view.originals.push_back(headersOf(GMIME_OBJECT(inner), nullptr));
-    walk(g_mime_message_get_mime_part(inner), depth + 1, view);
+    auto headers = headersOf(GMIME_OBJECT(inner), nullptr);
+    // GMime keeps an attached message's Content-Type on its body part, not in its header list: a
+    // reader that asks what the attached message is (a feedback report someone forwarded) needs it.
+    GMimeObject* body = g_mime_message_get_mime_part(inner);
+    if (body && !headers.count("content-type"))
+      if (const char* ct = g_mime_object_get_header(body, "Content-Type")) headers.emplace("content-type", ct);
+    view.originals.push_back(std::move(headers));
+    walk(body, depth + 1, view);
     return;
   }
   if (GMIME_IS_PART(o)) {

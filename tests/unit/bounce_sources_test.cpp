@@ -2388,6 +2388,8 @@ TEST(BounceSources, AnSesRecordsDelayedRecipientIsNeverHardByItsCode) {
   EXPECT_TRUE(c.records[0].hard);
   EXPECT_EQ(c.records[1].recipient, "lee@acme.test");
   EXPECT_FALSE(c.records[1].hard);
+  // Nor does SES's subtype name its reason: nothing has refused it yet (the same review).
+  EXPECT_NE(c.records[1].reason, "userunknown");
 }
 
 // IndiMail's qmail-smtpd says "421 too many invalid addresses, goodbye (#4.7.1)" when it has
@@ -2432,4 +2434,28 @@ TEST(BounceSources, AnSesDeliveryDelayNamingAFullMailboxStaysSoft) {
   ASSERT_EQ(c.records.size(), 1u) << c.error;
   EXPECT_EQ(c.records[0].reason, "mailboxfull");
   EXPECT_FALSE(c.records[0].hard);
+}
+
+// SendGrid's table of the replies its senders meet: "553 Invalid/inactive user. The message was
+// refused because the mailbox name is either malformed or does not exist. Remove these addresses
+// from your list." (sendgrid/docs smtp-errors-and-troubleshooting.md). The "inactive" of an
+// account switched off (suspend) had read it; "invalid/inactive" is a dead address (a review of
+// 2026-12-07).
+TEST(BounceSources, InvalidSlashInactiveUserIsADeadAddress) {
+  auto r = read("kim@acme.test", "5.0.0", "553 Invalid/inactive user.", "failed", "RCPT");
+  EXPECT_EQ(r.reason, "userunknown");
+  EXPECT_TRUE(r.hard);
+  // An inactive account alone stays the suspended mailbox it is.
+  auto inactive = read("kim@acme.test", "5.1.1", "550 5.1.1 <kim@acme.test> inactive user", "failed", "RCPT");
+  EXPECT_EQ(inactive.reason, "suspend");
+  EXPECT_FALSE(inactive.hard);
+}
+
+// "556 Too many invalid recipient requests. Closing connection." (secondary: a posted NDR of a
+// SpamExperts filter) counts our session's refused recipients, as Cox's "too many invalid
+// recipients" does: a block of us, not the named lead's dead address (it read hard).
+TEST(BounceSources, TooManyInvalidRecipientRequestsIsABlockOfUs) {
+  auto r = read("kim@acme.test", "5.0.0", "556 Too many invalid recipient requests. Closing connection.", "failed", "RCPT");
+  EXPECT_EQ(r.reason, "blocked");
+  EXPECT_FALSE(r.hard);
 }

@@ -1389,6 +1389,30 @@ TEST(Bounce, ArfNamingSeveralRecipientsGivesOneComplaintEach) {
   EXPECT_EQ(c.records[1].reason, "feedback");
 }
 
+// A colleague forwards a feedback loop's report as an attachment: the first attached message is
+// the report itself (To: our abuse box), the complained-of message is inside it. A report without
+// Original-Rcpt-To names its complainer by that inner message's To (Return Path's layout, as
+// Cox's FBL FAQ describes it); the report's own To is ours (a probe set of 2026-12-07 found our
+// abuse@ given the complaint and the lead none).
+TEST(Bounce, AForwardedArfReportsComplainerIsTheInnerMessagesRecipient) {
+  const std::string fwd =
+      "From: IT Desk <it@seller.test>\r\nTo: riley@seller.test\r\nSubject: Fwd: Abuse Report\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n"
+      "--m\r\nContent-Type: text/plain\r\n\r\nFYI, a complaint about your mail.\r\n\r\n"
+      "--m\r\nContent-Type: message/rfc822\r\n\r\n"
+      "From: feedbackloop@fbl.isp.test\r\nTo: abuse@seller.test\r\nSubject: Abuse Report\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/report; report-type=feedback-report; boundary=\"f\"\r\n\r\n"
+      "--f\r\nContent-Type: text/plain\r\n\r\nThis is an email abuse report.\r\n\r\n"
+      "--f\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: ReturnPathFBL/2.0\r\n"
+      "Version: 1\r\nSource-IP: 192.0.2.10\r\n\r\n"
+      "--f\r\nContent-Type: message/rfc822\r\n\r\nFrom: riley@seller.test\r\nTo: lead@isp.test\r\n"
+      "Subject: Quick question\r\n\r\nHello.\r\n\r\n--f--\r\n\r\n--m--\r\n";
+  auto c = classify(fwd);
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "lead@isp.test");
+  EXPECT_EQ(c.records[0].reason, "feedback");
+}
+
 // Not every ARF report is a complaint. A DMARC failure report (RFC 6591, "auth-failure") is the
 // receiver's system telling our domain's owner that our mail failed authentication; "not-spam"
 // (RFC 6430) is the recipient saying our mail is wanted; "virus" (RFC 5965 7.3) is a scanner's
@@ -1770,7 +1794,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 842u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 843u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 3u);
   EXPECT_EQ(rules.derived_statuses.size(), 34u);  // Sendmail's (usersmtp.c, savemail.c), Stalwart's (dsn.rs)
   EXPECT_EQ(rules.host_meanings.size(), 3u);
