@@ -439,6 +439,11 @@ std::vector<GeneratedEntry> eximGeneratedEntries(const std::string& text) {
   static const Regex generated(R"(^[ \t]+\((?:ultimately )?generated from ([^\s()<>@]+@[^\s()<>@]+)\)[ \t]*$)");
   std::istringstream in(lower);
   std::string previous;
+  // The lines indented below an entry are its reason (deliver.c: the address at two spaces, the
+  // rest at four), up to a blank line or the next address.
+  auto indentOf = [](const std::string& l) { return l.find_first_not_of(" \t"); };
+  size_t entryIndent = 0;
+  bool collecting = false;
   for (std::string line; std::getline(in, line);) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     line = unquoted(line);  // a notice forwarded inline keeps its layout behind "> "
@@ -447,10 +452,17 @@ std::vector<GeneratedEntry> eximGeneratedEntries(const std::string& text) {
       const std::string entry = trim(previous);
       const bool anAddress = entry.find('@') != std::string::npos && entry.find('@') == entry.rfind('@') &&
                              entry.find_first_of(" \t<>()\"") == std::string::npos;
-      out.push_back({anAddress ? entry : std::string(), m[1].str()});
+      out.push_back({anAddress ? entry : std::string(), m[1].str(), ""});
+      entryIndent = indentOf(previous);
+      collecting = true;
+    } else if (collecting) {
+      const size_t indent = indentOf(line);
+      if (indent == std::string::npos || indent <= entryIndent || out.back().words.size() > 2000) collecting = false;
+      else out.back().words += (out.back().words.empty() ? "" : " ") + trim(line);
     }
     if (!trim(line).empty()) previous = line;
   }
+  for (auto& e : out) e.words = collapse(e.words);
   return out;
 }
 

@@ -51,6 +51,7 @@ std::string humanBeforeOriginal(const std::string& text);
 struct GeneratedEntry {
   std::string address;   // lower-cased
   std::string ancestor;  // lower-cased
+  std::string words;     // the entry's reason below it, lower-cased, on one line
 };
 std::vector<GeneratedEntry> eximGeneratedEntries(const std::string& text);
 

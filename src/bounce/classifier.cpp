@@ -354,10 +354,13 @@ std::string paragraphAbout(const std::string& human, const std::string& lh, cons
 // transport's output file elsewhere (deliver.c: msgchain, handled_addr), so the order is no
 // guide: a record whose Diagnostic-Code names one entry's address is that entry's; a lone record
 // and a lone entry are each other's; records with no words of their own, as many as the entries,
-// take them in any order (their words come from each entry's paragraph). Records it cannot tell
-// apart stay the ancestor's, and are returned: never hard, the failure being one of its members'.
-// So is a member Exim hides ("an undisclosed address").
-std::vector<size_t> redirectsToTheirMembers(std::vector<BounceRecord>& records, const std::vector<GeneratedEntry>& entries) {
+// take them in any order (their words come from each entry's paragraph). A record whose reply
+// (and Remote-MTA, where the entry names its host) stands under one entry only is that entry's:
+// Exim writes the same message for an address in both parts (deliver.c: addr->message). Records
+// it cannot tell apart stay the ancestor's, and are returned: never hard, the failure being one
+// of its members'. So is a member Exim hides ("an undisclosed address").
+std::vector<size_t> redirectsToTheirMembers(std::vector<BounceRecord>& records, const std::vector<GeneratedEntry>& entries,
+                                            const std::vector<std::string>& remoteMtas) {
   std::vector<size_t> unknownMember;
   if (entries.empty()) return unknownMember;
   std::map<std::string, std::vector<size_t>> byAncestor;  // ancestor -> its records
@@ -379,11 +382,32 @@ std::vector<size_t> redirectsToTheirMembers(std::vector<BounceRecord>& records, 
         open.erase(std::find(open.begin(), open.end(), named[0]));
       }
     }
+    // The reply's first words, and its host, under an entry.
+    auto standsUnder = [&](size_t b, const GeneratedEntry& e) {
+      const std::string reply = collapse(asciiLower(records[b].diagnostic)).substr(0, 48);
+      const std::string host = b < remoteMtas.size() ? asciiLower(trim(remoteMtas[b])) : std::string();
+      return !reply.empty() && contains(e.words, reply) &&
+             (host.empty() || !contains(e.words, "host ") || contains(e.words, "host " + host));
+    };
+    for (size_t b : blocks) {
+      if (member.count(b) || records[b].diagnostic.empty()) continue;
+      std::vector<const GeneratedEntry*> under;
+      for (const auto* e : open)
+        if (standsUnder(b, *e)) under.push_back(e);
+      if (under.size() == 1) {
+        member[b] = under[0];
+        open.erase(std::find(open.begin(), open.end(), under[0]));
+      }
+    }
     std::vector<size_t> left;
     for (size_t b : blocks)
       if (!member.count(b)) left.push_back(b);
     const bool wordless = std::all_of(left.begin(), left.end(), [&](size_t b) { return records[b].diagnostic.empty(); });
-    if (left.size() == open.size() && (left.size() == 1 || wordless))
+    // Records alike, each standing under every entry left: any order reads the same.
+    const bool alike = std::all_of(left.begin(), left.end(), [&](size_t b) {
+      return std::all_of(open.begin(), open.end(), [&](const GeneratedEntry* e) { return standsUnder(b, *e); });
+    });
+    if (left.size() == open.size() && (left.size() == 1 || wordless || alike))
       for (size_t k = 0; k < left.size(); ++k) member[left[k]] = open[k];
     for (size_t b : blocks) {
       const auto it = member.find(b);
@@ -563,7 +587,7 @@ bool readDsn(const MimeView& v, Classification& out) {
   // from <ancestor>)". A list with one dead member is not a dead list: the failure is the
   // member's, the list is where it came from (sent_to).
   std::set<size_t> hiddenMember;
-  for (size_t i : redirectsToTheirMembers(records, eximGeneratedEntries(human))) hiddenMember.insert(i);
+  for (size_t i : redirectsToTheirMembers(records, eximGeneratedEntries(human), remoteMtas)) hiddenMember.insert(i);
   hiddenMember.insert(expandedMember.begin(), expandedMember.end());
   std::vector<std::string> reported;
   std::map<std::string, int> times;  // how many records name each address
