@@ -109,8 +109,9 @@ TEST(BounceSources, ASendingQuotaIsNoFullMailbox) {
 TEST(BounceSources, X713IsTheClientsAccount) {
   EXPECT_EQ(read("kim@globex.test", "5.7.13", "525 5.7.13 User Account Disabled").reason, "securityerror");
   EXPECT_EQ(reasonFromStatus("5.7.13"), "securityerror");
-  // Exchange Server's 5.2.1 "Content Filter agent quarantined this message" is a filter.
-  EXPECT_EQ(read("kim@globex.test", "5.2.1", "550 5.2.1 Content Filter agent quarantined this message").reason, "filtered");
+  // Exchange Server's 5.2.1 "Content Filter agent quarantined this message" is its spam filter
+  // (ExchangesContentFilterQuarantineIsSpamDetected), not a disabled mailbox.
+  EXPECT_EQ(read("kim@globex.test", "5.2.1", "550 5.2.1 Content Filter agent quarantined this message").reason, "spamdetected");
 }
 
 // 10. RFC 5321 4.2.2: "550 Requested action not taken: mailbox unavailable (e.g., mailbox not
@@ -2457,5 +2458,39 @@ TEST(BounceSources, InvalidSlashInactiveUserIsADeadAddress) {
 TEST(BounceSources, TooManyInvalidRecipientRequestsIsABlockOfUs) {
   auto r = read("kim@acme.test", "5.0.0", "556 Too many invalid recipient requests. Closing connection.", "failed", "RCPT");
   EXPECT_EQ(r.reason, "blocked");
+  EXPECT_FALSE(r.hard);
+}
+
+// Exchange Server's 5.2.1 "Content Filter agent quarantined this message": "The message was
+// quarantined by content filtering" (Microsoft's NDR table), our message judged spam, not the
+// mailbox disabled that RFC 3463's X.2.1 names (it read filtered; a probe set of 2026-12-07).
+TEST(BounceSources, ExchangesContentFilterQuarantineIsSpamDetected) {
+  auto r = read("kim@acme.test", "5.2.1", "550 5.2.1 Content Filter agent quarantined this message", "failed");
+  EXPECT_EQ(r.reason, "spamdetected");
+  EXPECT_FALSE(r.hard);
+}
+
+// A gateway's name is no finding: MailScanner signs every report "Email Virus Scanner" (its
+// reports/<lang>/*.txt, German "E-Mail-Virus-Scanner"), and an RBL report read as a virus.
+TEST(BounceSources, AVirusScannersSignatureIsNoVirus) {
+  auto rbl = read("kim@acme.test", "",
+                  "Diese Nachricht wurde gelöscht. Die Meldung des Spamdetektors zu Ihrer Information: spam, "
+                  "spamhaus-ZEN. Der Server, der diese Nachricht an unsere Domain versendete, steht in der "
+                  "öffentlichen schwarzen Liste -- MailScanner E-Mail-Virus-Scanner",
+                  "failed");
+  EXPECT_NE(rbl.reason, "virusdetected");
+  auto virus = read("kim@acme.test", "", "Our virus detector has just been triggered by a message you sent -- MailScanner Email Virus Scanner", "failed");
+  EXPECT_EQ(virus.reason, "virusdetected");
+}
+
+// ClamAV names a finding {platform}.{category}.{name}-{signature id}-{revision} and reports it
+// "<file>: <name> FOUND" (docs.clamav.net, "Signature Names"): a virus, whatever language the
+// gateway's report around it is in (MailScanner's German "Unser Virenscanner ...").
+TEST(BounceSources, AClamavFindingIsAVirusInAnyLanguage) {
+  auto r = read("kim@acme.test", "",
+                "Unser Virenscanner wurde durch eine Nachricht von Ihnen ausgelöst: Alle infizierten Teile der "
+                "Nachricht wurden entfernt. Report: Angebot.zip/Angebot.pdf.exe: Win.Trojan.Agent-9871234-0 FOUND",
+                "failed");
+  EXPECT_EQ(r.reason, "virusdetected");
   EXPECT_FALSE(r.hard);
 }
