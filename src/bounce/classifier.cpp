@@ -144,6 +144,13 @@ bool readJmrp(const MimeView& v, Classification& out) {
   return true;
 }
 
+// An SES field's text: its default when absent or not a string (SES writes null for an empty
+// complaintSubType, its guide says; json::value would throw on it and lose the notice).
+std::string jsonText(const nlohmann::json& o, const char* key, const std::string& otherwise) {
+  const auto it = o.find(key);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : otherwise;
+}
+
 // ---- Amazon SES notifications (JSON, possibly inside an SNS envelope) ----
 bool readSesJson(const MimeView& v, Classification& out) {
   for (const auto& l : v.leaves) {
@@ -158,22 +165,22 @@ bool readSesJson(const MimeView& v, Classification& out) {
     if (j.is_object() && j.contains("Message") && j["Message"].is_string())
       j = nlohmann::json::parse(j["Message"].get<std::string>(), nullptr, false);
     if (!j.is_object()) continue;
-    const std::string type = asciiLower(j.value("notificationType", j.value("eventType", "")));
+    const std::string type = asciiLower(jsonText(j, "notificationType", jsonText(j, "eventType", "")));
     if (type == "bounce" && j.contains("bounce") && j["bounce"].is_object()) {
       const auto& b = j["bounce"];
       if (b.contains("bouncedRecipients") && b["bouncedRecipients"].is_array())
         for (const auto& x : b["bouncedRecipients"]) {
           if (!x.is_object()) continue;
           BounceRecord r;
-          r.recipient = addressIn(x.value("emailAddress", ""));
-          r.action = asciiLower(x.value("action", "failed"));
-          r.status = findStatus(x.value("status", ""));
-          r.diagnostic = stripType(x.value("diagnosticCode", ""));
-          if (r.diagnostic.empty()) r.diagnostic = b.value("bounceType", "") + " " + b.value("bounceSubType", "");
+          r.recipient = addressIn(jsonText(x, "emailAddress", ""));
+          r.action = asciiLower(jsonText(x, "action", "failed"));
+          r.status = findStatus(jsonText(x, "status", ""));
+          r.diagnostic = stripType(jsonText(x, "diagnosticCode", ""));
+          if (r.diagnostic.empty()) r.diagnostic = jsonText(b, "bounceType", "") + " " + jsonText(b, "bounceSubType", "");
           // SES's own bounce type and subtype (vendor_codes.amazon_ses): a specific subtype names
           // the reason; "General" and "Undetermined" name none, and the words decide. Hard or soft
           // is still the words' reading, and a bounce SES calls Transient is never hard.
-          const std::string bounceType = b.value("bounceType", ""), subType = b.value("bounceSubType", "");
+          const std::string bounceType = jsonText(b, "bounceType", ""), subType = jsonText(b, "bounceSubType", "");
           // Not for a recipient SES is still retrying: nothing has refused it yet.
           if (!subType.empty() && subType != "General" && subType != "Undetermined" && r.action != "delayed")
             r.reason = vendorReason(*activeRules(), "amazon_ses", "", bounceType + "/" + subType);
@@ -203,11 +210,18 @@ bool readSesJson(const MimeView& v, Classification& out) {
       if (c.contains("complainedRecipients") && c["complainedRecipients"].is_array())
         for (const auto& x : c["complainedRecipients"]) {
           BounceRecord r;
-          r.recipient = addressIn(x.is_object() ? x.value("emailAddress", "") : "");
+          r.recipient = addressIn(x.is_object() ? jsonText(x, "emailAddress", "") : "");
           r.reason = "feedback";
           // SES passes on the ISP's Feedback-Type (its API reference, Complaint).
-          r.feedback_type = c.value("complaintFeedbackType", "abuse");
+          r.feedback_type = jsonText(c, "complaintFeedbackType", "abuse");
           r.diagnostic = feedbackDiagnostic(r.feedback_type);
+          // "OnAccountSuppressionList": SES did not send it, the address being on our account's
+          // suppression list (developer guide, complaintSubType): no one complained of this one.
+          if (jsonText(c, "complaintSubType", "") == "OnAccountSuppressionList") {
+            r.reason = "suppressed";
+            r.feedback_type.clear();
+            r.diagnostic = "not sent: on the account-level suppression list (Amazon SES, OnAccountSuppressionList)";
+          }
           if (!r.recipient.empty()) out.records.push_back(r);
         }
     } else if (type == "delivery" && j.contains("delivery") && j["delivery"].is_object()) {
@@ -217,7 +231,7 @@ bool readSesJson(const MimeView& v, Classification& out) {
           BounceRecord r;
           r.recipient = addressIn(x.is_string() ? x.get<std::string>() : "");
           r.action = "delivered";
-          r.diagnostic = d.value("smtpResponse", "");
+          r.diagnostic = jsonText(d, "smtpResponse", "");
           if (!r.recipient.empty()) out.records.push_back(completeRecord(r));
         }
     } else if (type == "deliverydelay" && j.contains("deliveryDelay") && j["deliveryDelay"].is_object()) {
@@ -228,11 +242,11 @@ bool readSesJson(const MimeView& v, Classification& out) {
         for (const auto& x : d["delayedRecipients"]) {
           if (!x.is_object()) continue;
           BounceRecord r;
-          r.recipient = addressIn(x.value("emailAddress", ""));
+          r.recipient = addressIn(jsonText(x, "emailAddress", ""));
           r.action = "delayed";
-          r.status = findStatus(x.value("status", ""));
-          r.diagnostic = stripType(x.value("diagnosticCode", ""));
-          if (r.diagnostic.empty()) r.diagnostic = "DeliveryDelay " + d.value("delayType", "");
+          r.status = findStatus(jsonText(x, "status", ""));
+          r.diagnostic = stripType(jsonText(x, "diagnosticCode", ""));
+          if (r.diagnostic.empty()) r.diagnostic = "DeliveryDelay " + jsonText(d, "delayType", "");
           if (!r.recipient.empty()) out.records.push_back(completeRecord(r));
         }
     }

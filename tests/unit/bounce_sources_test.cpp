@@ -2494,3 +2494,40 @@ TEST(BounceSources, AClamavFindingIsAVirusInAnyLanguage) {
   EXPECT_EQ(r.reason, "virusdetected");
   EXPECT_FALSE(r.hard);
 }
+
+// SES's complaint notification with complaintSubType OnAccountSuppressionList: "Amazon SES accepted
+// the message, but didn't attempt to send it because it was on the account-level suppression
+// list" (developer guide, notification-contents.md:226). Nobody complained about this message: it
+// is our own list's record (`suppressed`), not a complaint (it read "complaint (abuse)").
+TEST(BounceSources, AnSesComplaintOnTheAccountSuppressionListIsNoNewComplaint) {
+  const auto c = classify(
+      "From: AWS Notifications <no-reply@sns.amazonaws.com>\nTo: bounces@seller.test\nSubject: AWS Notification Message\n\n"
+      R"({"notificationType":"Complaint","complaint":{"complainedRecipients":[{"emailAddress":"kim@acme.test"}],)"
+      R"("complaintSubType":"OnAccountSuppressionList","timestamp":"2026-12-07T10:00:00.000Z"},"mail":{"source":"riley@seller.test"}})"
+      "\n");
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "kim@acme.test");
+  EXPECT_EQ(c.records[0].reason, "suppressed");
+  EXPECT_FALSE(c.records[0].hard);
+}
+
+// SES writes "complaintSubType": null for a complaint someone made (its guide: "can either be null
+// or OnAccountSuppressionList"); a null field is no text, and the notice is still read (it was
+// "unreadable bounce: type must be string, but is null").
+TEST(BounceSources, AnSesNotificationsNullFieldsAreNoText) {
+  const auto c = classify(
+      "From: AWS Notifications <no-reply@sns.amazonaws.com>\nTo: bounces@seller.test\nSubject: AWS Notification Message\n\n"
+      R"({"notificationType":"Complaint","complaint":{"complainedRecipients":[{"emailAddress":"kim@acme.test"}],)"
+      R"("complaintSubType":null,"complaintFeedbackType":null},"mail":{"source":"riley@seller.test"}})"
+      "\n");
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].reason, "feedback");
+  EXPECT_EQ(c.records[0].feedback_type, "abuse");
+  const auto b = classify(
+      "From: AWS Notifications <no-reply@sns.amazonaws.com>\nTo: bounces@seller.test\nSubject: AWS Notification Message\n\n"
+      R"({"notificationType":"Bounce","bounce":{"bounceType":"Transient","bounceSubType":null,"bouncedRecipients":[)"
+      R"({"emailAddress":"lee@acme.test","action":"failed","status":"4.2.2","diagnosticCode":null}]},"mail":{"source":"riley@seller.test"}})"
+      "\n");
+  ASSERT_EQ(b.records.size(), 1u) << b.error;
+  EXPECT_FALSE(b.records[0].hard);
+}
