@@ -2531,3 +2531,12 @@ TEST(BounceSources, AnSesNotificationsNullFieldsAreNoText) {
   ASSERT_EQ(b.records.size(), 1u) << b.error;
   EXPECT_FALSE(b.records[0].hard);
 }
+
+// ESET Mail Security's reject text is RFC 5321's stock words without the space after the colon,
+// "550 5.5.0 Requested action not taken:mailbox unavailable" (its help page), after the message:
+// the same words as the stock rule's (a probe set of 2026-12-07: it read systemerror by 5.5.0).
+TEST(BounceSources, AColonWithoutItsSpaceIsTheSameWords) {
+  auto r = read("kim@acme.test", "5.5.0", "550 5.5.0 Requested action not taken:mailbox unavailable", "failed", "DATA");
+  EXPECT_EQ(r.reason, "filtered");
+  EXPECT_FALSE(r.hard);
+}
