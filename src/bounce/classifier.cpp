@@ -98,15 +98,19 @@ bool readArf(const MimeView& v, Classification& out) {
             recipients.push_back(a);
         if (name == "feedback-type" && feedbackType.empty()) feedbackType = asciiLower(value);
       }
-  // Else the complained-of message's To. A report a person forwarded as an attachment is itself the
-  // first attached message, addressed to our abuse box: the message it reports is inside it.
+  // Else the complained-of message's To. A report a person forwarded as an attachment is itself an
+  // attached message (after the forwards around it, in document order), addressed to our abuse box:
+  // the message it reports is the one after it, inside it (RFC 5965 2: the report's third part).
   auto isTheReport = [](const std::map<std::string, std::string>& h) {
     const auto ct = h.find("content-type");
     return ct != h.end() && contains(asciiLower(ct->second), "feedback-report");
   };
+  size_t reported = 0;
+  for (size_t i = 0; i < v.originals.size(); ++i)
+    if (isTheReport(v.originals[i])) reported = i + 1;
   if (recipients.empty())
-    for (const auto& h : v.originals)
-      if (auto it = h.find("to"); it != h.end() && !isTheReport(h))
+    for (size_t i = reported; i < v.originals.size(); ++i)
+      if (auto it = v.originals[i].find("to"); it != v.originals[i].end())
         if (const auto to = mailboxesIn(it->second); !to.empty()) {
           recipients.push_back(to.front());
           break;
@@ -246,7 +250,12 @@ bool readSesJson(const MimeView& v, Classification& out) {
           r.action = "delayed";
           r.status = findStatus(jsonText(x, "status", ""));
           r.diagnostic = stripType(jsonText(x, "diagnosticCode", ""));
-          if (r.diagnostic.empty()) r.diagnostic = "DeliveryDelay " + jsonText(d, "delayType", "");
+          // No server's words: SES's delayType names the cause (vendor_codes.amazon_ses).
+          if (r.diagnostic.empty()) {
+            const std::string delayType = jsonText(d, "delayType", "");
+            r.diagnostic = "DeliveryDelay " + delayType;
+            r.reason = vendorReason(*activeRules(), "amazon_ses", "", "DeliveryDelay/" + delayType);
+          }
           if (!r.recipient.empty()) out.records.push_back(completeRecord(r));
         }
     }

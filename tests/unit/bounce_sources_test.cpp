@@ -2435,6 +2435,17 @@ TEST(BounceSources, AnSesDeliveryDelayNamingAFullMailboxStaysSoft) {
   ASSERT_EQ(c.records.size(), 1u) << c.error;
   EXPECT_EQ(c.records[0].reason, "mailboxfull");
   EXPECT_FALSE(c.records[0].hard);
+  // Without the server's words SES's delayType names the cause (its event data's DeliveryDelay
+  // object): IPFailure, "the IP address that's sending the message is being blocked or throttled
+  // by the recipient's email provider" (a review of 2026-12-07: it read expired).
+  const auto ip = classify(
+      "From: AWS Notifications <no-reply@sns.amazonaws.com>\nTo: bounces@seller.test\nSubject: AWS Notification Message\n\n"
+      R"({"eventType":"DeliveryDelay","mail":{"source":"riley@seller.test"},"deliveryDelay":{"delayType":"IPFailure",)"
+      R"("delayedRecipients":[{"emailAddress":"lee@acme.test","status":"4.0.0"}]}})"
+      "\n");
+  ASSERT_EQ(ip.records.size(), 1u) << ip.error;
+  EXPECT_EQ(ip.records[0].reason, "blocked");
+  EXPECT_FALSE(ip.records[0].hard);
 }
 
 // SendGrid's table of the replies its senders meet: "553 Invalid/inactive user. The message was
@@ -2479,7 +2490,10 @@ TEST(BounceSources, AVirusScannersSignatureIsNoVirus) {
                   "öffentlichen schwarzen Liste -- MailScanner E-Mail-Virus-Scanner",
                   "failed");
   EXPECT_NE(rbl.reason, "virusdetected");
-  auto virus = read("kim@acme.test", "", "Our virus detector has just been triggered by a message you sent -- MailScanner Email Virus Scanner", "failed");
+  auto virus = read("kim@acme.test", "",
+                    "Our virus detector has just been triggered by a message you sent:- To: kim@acme.test Subject: Offer. "
+                    "Any infected portions of the message have not been delivered. -- MailScanner Email Virus Scanner",
+                    "failed");
   EXPECT_EQ(virus.reason, "virusdetected");
 }
 
@@ -2539,4 +2553,23 @@ TEST(BounceSources, AColonWithoutItsSpaceIsTheSameWords) {
   auto r = read("kim@acme.test", "5.5.0", "550 5.5.0 Requested action not taken:mailbox unavailable", "failed", "DATA");
   EXPECT_EQ(r.reason, "filtered");
   EXPECT_FALSE(r.hard);
+}
+
+// MailScanner's virus reports in its languages (reports/<lang>/sender.virus.report.txt): the
+// Dutch one says "virusscanner", a scanner that found something, in its first sentence; the
+// German one names no "virus" outside its signature ("Unser Virenscanner wurde durch eine
+// Nachricht von Ihnen ausgelöst ... virenverseucht"). Only the signature is no finding (a review
+// of 2026-12-07: the first version of AVirusScannersSignatureIsNoVirus lost both).
+TEST(BounceSources, MailScannersLocalizedVirusReportsAreViruses) {
+  auto nl = read("kim@acme.test", "",
+                 "Onze virusscanner reageerde op een bericht dat u verstuurde: Aan: kim@acme.test Onderwerp: Offerte. "
+                 "De virusscanner gaf onderstaande melding: Report: offerte.zip was infected -- MailScanner Email Virus Scanner",
+                 "failed");
+  EXPECT_EQ(nl.reason, "virusdetected");
+  auto de = read("kim@acme.test", "",
+                 "Unser Virenscanner wurde durch eine Nachricht von Ihnen ausgelöst: An: kim@acme.test Betreff: Angebot. "
+                 "Diese Nachricht soll Sie nur warnen, dass Ihr Computer möglicherweise virenverseucht sein könnte. "
+                 "Report: Avast: found Win32:Agent-BQXZ [Trj] in angebot.zip -- MailScanner E-Mail-Virus-Scanner",
+                 "failed");
+  EXPECT_EQ(de.reason, "virusdetected");
 }
