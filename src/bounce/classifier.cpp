@@ -108,6 +108,19 @@ bool readArf(const MimeView& v, Classification& out) {
   size_t reported = 0;
   for (size_t i = 0; i < v.originals.size(); ++i)
     if (isTheReport(v.originals[i])) reported = i + 1;
+  // A report whose third part is the message's headers as text (text/rfc822-headers, right after
+  // the report, at its depth) names it there: the readers list such headers after every attached
+  // message, so another attached after the report (the lead's own reply) came first.
+  if (recipients.empty() && report)
+    for (size_t i = 0; i + 1 < v.leaves.size(); ++i)
+      if (&v.leaves[i] == report) {
+        const MimeLeaf& third = v.leaves[i + 1];
+        std::string ignored;
+        if (third.type == "text/rfc822-headers" && third.depth == report->depth)
+          if (auto headers = readMime(third.text + "\n\n", &ignored))
+            if (const auto to = mailboxesIn(headers->header("to")); !to.empty()) recipients.push_back(to.front());
+        break;
+      }
   if (recipients.empty())
     for (size_t i = reported; i < v.originals.size(); ++i)
       if (auto it = v.originals[i].find("to"); it != v.originals[i].end())

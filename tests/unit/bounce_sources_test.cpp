@@ -2573,3 +2573,18 @@ TEST(BounceSources, MailScannersLocalizedVirusReportsAreViruses) {
                  "failed");
   EXPECT_EQ(de.reason, "virusdetected");
 }
+
+// MailScanner's filename report (reports/en/sender.filename.report.txt): "One or more of the
+// attachments (x.scr) are on the list of unacceptable attachments for this site and will not have
+// been delivered." A type of attachment the site refuses, as SES's AttachmentRejected; its only
+// "virus" runs into its signature, and it read as a delay (expired; a review of 2026-12-07).
+TEST(BounceSources, MailScannersUnacceptableAttachmentIsContent) {
+  auto r = read("kim@acme.test", "",
+                "Our e-mail content detector has just been triggered by a message you sent: To: kim@acme.test "
+                "Subject: Demo. One or more of the attachments (demo.scr) are on the list of unacceptable attachments "
+                "for this site and will not have been delivered. Consider renaming the files to avoid this constraint. "
+                "The virus detector said this about the message: Report: demo.scr is not allowed -- MailScanner Email Virus Scanner",
+                "failed");
+  EXPECT_EQ(r.reason, "contenterror");
+  EXPECT_FALSE(r.hard);
+}

@@ -1443,6 +1443,26 @@ TEST(Bounce, AForwardedArfReportsComplainerIsTheInnerMessagesRecipient) {
   auto twice = classify(again);
   ASSERT_EQ(twice.records.size(), 1u) << twice.error;
   EXPECT_EQ(twice.records[0].recipient, "lead@isp.test");
+  // A report whose third part is text/rfc822-headers, forwarded with the lead's own reply attached
+  // after it: the complainer is in the report's third part, not the reply's To (our rep; a third
+  // review of 2026-12-07).
+  const std::string withReply =
+      "From: IT Desk <it@seller.test>\r\nTo: riley@seller.test\r\nSubject: Fwd: complaint\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n"
+      "--m\r\nContent-Type: text/plain\r\n\r\nThe report, and the lead's reply.\r\n\r\n"
+      "--m\r\nContent-Type: message/rfc822\r\n\r\n"
+      "From: feedbackloop@fbl.isp.test\r\nTo: abuse@seller.test\r\nSubject: Abuse Report\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/report; report-type=feedback-report; boundary=\"f\"\r\n\r\n"
+      "--f\r\nContent-Type: text/plain\r\n\r\nThis is an email abuse report.\r\n\r\n"
+      "--f\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: ReturnPathFBL/2.0\r\n"
+      "Version: 1\r\n\r\n"
+      "--f\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: riley@seller.test\r\nTo: lead@isp.test\r\n"
+      "Subject: Quick question\r\n\r\n--f--\r\n\r\n"
+      "--m\r\nContent-Type: message/rfc822\r\n\r\nFrom: lead@isp.test\r\nTo: riley@seller.test\r\n"
+      "Subject: Re: Quick question\r\n\r\nStop writing to me.\r\n\r\n--m--\r\n";
+  auto reply = classify(withReply);
+  ASSERT_EQ(reply.records.size(), 1u) << reply.error;
+  EXPECT_EQ(reply.records[0].recipient, "lead@isp.test");
 }
 
 // Not every ARF report is a complaint. A DMARC failure report (RFC 6591, "auth-failure") is the
@@ -1826,7 +1846,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 845u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 846u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 3u);
   EXPECT_EQ(rules.derived_statuses.size(), 34u);  // Sendmail's (usersmtp.c, savemail.c), Stalwart's (dsn.rs)
   EXPECT_EQ(rules.host_meanings.size(), 3u);
