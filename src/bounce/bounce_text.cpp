@@ -409,8 +409,9 @@ std::string collapse(const std::string& text) {
 // A block a relay or a filtering gateway appends to every message it passes ("This email has been
 // scanned for all viruses by ..."), after a line of nothing but rule characters: not the failure's
 // words, though it may hold some ("viruses", "blocked"). Dropped when it carries no reply code or
-// status of its own; a block with one (a transcript below a rule) stays.
-std::string withoutTrailingBanner(const std::string& text) {
+// status of its own, nor the failed recipient (`about`, when known); a block with either (a
+// transcript below a rule, Exim's notice below a banner a gateway put above it) stays.
+std::string withoutTrailingBanner(const std::string& text, const std::string& about) {
   static const Regex rule(R"((^|\n)[ \t]*[-_*=~#]{8,}[ \t]*(\r?\n|$))");
   static const Regex evidence(R"((^|[^\d.])([45]\d\d[ -]|[245]\.\d{1,3}\.\d{1,3}))");
   size_t last = std::string::npos;
@@ -420,14 +421,16 @@ std::string withoutTrailingBanner(const std::string& text) {
   const std::string before = text.substr(0, last);
   if (before.find_first_not_of(" \t\r\n") == std::string::npos) return text;
   if (std::regex_search(text.begin() + static_cast<std::ptrdiff_t>(last), text.end(), evidence)) return text;
+  if (!about.empty() && asciiLower(text.substr(last)).find(asciiLower(about)) != std::string::npos) return text;
   return before;
 }
 
 // A bounce's own text, without the returned message (nor a banner appended below a rule), on one
 // line (completeRecord bounds it at 2,000 characters).
-std::string humanBeforeOriginal(const std::string& text) {
+std::string humanBeforeOriginal(const std::string& text, const std::string& about) {
   const size_t cut = originalStart(text);
-  std::string flat = collapse(withoutTrailingBanner(withoutQuotedSubjects(cut == std::string::npos ? text : text.substr(0, cut))));
+  std::string flat =
+      collapse(withoutTrailingBanner(withoutQuotedSubjects(cut == std::string::npos ? text : text.substr(0, cut)), about));
   return flat;  // completeRecord bounds it (kMaxDiagnostic)
 }
 

@@ -40,8 +40,10 @@ std::string unquoted(const std::string& line);
 // The text without the returned message's free-text header lines it quotes ("Subject:",
 // "Thread-Topic:", with their folded continuations): the rep's words, never the failure's.
 std::string withoutQuotedSubjects(const std::string& text);
-// A bounce's own text, without the returned message, on one line (at most 600 characters).
-std::string humanBeforeOriginal(const std::string& text);
+// A bounce's own text, without the returned message, on one line (at most 600 characters). A
+// block below a rule line is a gateway's banner unless it names a status or `about`, the failed
+// recipient.
+std::string humanBeforeOriginal(const std::string& text, const std::string& about = "");
 
 // Exim's entry for an address a redirect (an alias, a forward, a list) produced: the address on
 // its own line, then "(generated from <ancestor>)", or "(ultimately generated from <ancestor>)"

@@ -680,7 +680,7 @@ bool readDsn(const MimeView& v, Classification& out) {
           r.diagnostic = trim(verdict.line);
           if (r.smtp_command.empty()) r.smtp_command = verdict.command;
         }
-        if (r.diagnostic.empty()) r.diagnostic = trim(records.size() == 1 ? humanBeforeOriginal(human) : para);
+        if (r.diagnostic.empty()) r.diagnostic = trim(records.size() == 1 ? humanBeforeOriginal(human, reported[i]) : para);
       }
     }
     out.records.push_back(completeRecord(r, ReportContext{reportingMta, remoteMtas[i], reportsNoStage(v), false, lmtp, categories[i]}));
@@ -954,6 +954,27 @@ Classification classify(const std::string& raw) {
         if (r.hard && asciiLower(r.recipient).rfind("imcea", 0) == 0 && r.recipient.find('-') != std::string::npos &&
             r.recipient.find('-') < r.recipient.find('@'))
           r.hard = false;
+      // Nor a complaint charged to our own side: an address the notice itself was sent to (a
+      // colleague's forward whose only attached message is a lead's reply to our rep), or the author
+      // of a message sent to itself (a Bcc'd mailing, To our own sender). Such a report names no
+      // complainer (RFC 5965 3.2: the reporter speaks for its own user, never our sender). A lead's
+      // own reply, From the lead to our rep, leaves the lead theirs.
+      std::set<std::string> ourSide;
+      for (const char* h : {"to", "delivered-to", "envelope-to", "x-envelope-to"})
+        for (const auto& a : mailboxesIn(view->header(h))) ourSide.insert(asciiLower(a));
+      for (const auto& o : view->originals) {
+        const auto from = o.find("from"), to = o.find("to");
+        if (from == o.end() || to == o.end()) continue;
+        const auto toList = mailboxesIn(to->second);
+        for (const auto& a : mailboxesIn(from->second))
+          if (std::find(toList.begin(), toList.end(), a) != toList.end()) ourSide.insert(asciiLower(a));
+      }
+      out.records.erase(std::remove_if(out.records.begin(), out.records.end(),
+                                       [&](const BounceRecord& r) {
+                                         return r.reason == "feedback" &&
+                                                (ourSide.count(asciiLower(r.recipient)) || reporterMailbox(r.recipient, *view));
+                                       }),
+                        out.records.end());
       // Nor a bounce counted for one of them as the address a message was sent to.
       for (auto& r : out.records)
         if (!r.sent_to.empty() && (notAbout.count(asciiLower(r.sent_to)) || reporterMailbox(r.sent_to, *view))) r.sent_to.clear();

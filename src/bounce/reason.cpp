@@ -356,7 +356,7 @@ std::string decideReason(const std::string& status, const std::string& reply_cod
 std::string asSenderRefusal(const std::string& reason) {
   // (A message too big is refused at MAIL FROM by its SIZE parameter, RFC 1870 section 6.1: it
   // stays `mesgtoobig`.)
-  if (in(kSenderSide, reason) || in({"expired", "networkerror", "systemerror", "systemfull", "mesgtoobig"}, reason))
+  if (in(kSenderSide, reason) || in({"expired", "networkerror", "systemerror", "systemfull", "mesgtoobig", "syntaxerror"}, reason))
     return reason;
   return "rejected";
 }

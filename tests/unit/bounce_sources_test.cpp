@@ -2588,3 +2588,107 @@ TEST(BounceSources, MailScannersUnacceptableAttachmentIsContent) {
   EXPECT_EQ(r.reason, "contenterror");
   EXPECT_FALSE(r.hard);
 }
+
+// Mailu's rspamd force actions (core/rspamd/conf/force_actions.conf:17-26) refuse ClamAV's
+// findings and oletools' dangerous macros under rspamd's 554 5.7.1, which alone reads as a policy.
+TEST(BounceSources, MailusMalwareRefusalsAreViruses) {
+  for (const char* text : {"554 5.7.1 Rejected (dangerous/malicious code detected)", "554 5.7.1 Rejected (dangerous macro detected)"}) {
+    auto r = read("kim@acme.test", "5.7.1", text, "failed", "DATA");
+    EXPECT_EQ(r.reason, "virusdetected") << text;
+    EXPECT_FALSE(r.hard) << text;
+  }
+}
+
+// mailcow's text for rspamd's reject action (worker-proxy.inc:8): a spam score refused our message.
+TEST(BounceSources, MailcowsRejectMessageIsSpam) {
+  auto r = read("kim@acme.test", "5.7.1", "554 5.7.1 This message does not meet our delivery requirements", "failed", "DATA");
+  EXPECT_EQ(r.reason, "spamdetected");
+  EXPECT_FALSE(r.hard);
+}
+
+// Mailman 3's LMTP runner (runners/lmtp.py:91,94) refuses our message, not the list's address:
+// no Message-ID, or a message its parser finds defective.
+TEST(BounceSources, MailmanThreesLmtpRefusalsAreAboutTheMessage) {
+  for (const char* text : {"550 No Message-ID header provided", "501 Message has defects"}) {
+    auto r = read("sales@lists.acme.test", "5.0.0", text, "failed", "DATA");
+    EXPECT_EQ(r.reason, "notcompliantrfc") << text;
+    EXPECT_FALSE(r.hard) << text;
+  }
+}
+
+// Greylisting defers a sender whatever status the greylister writes: postgrey's 4.2.0 (postgrey:463-477),
+// MIMEDefang's default 4.3.0 (contrib/greylisting/mimedefang-filter:20-22). Not a full mailbox, a
+// lapse of the queue, nor the receiver's fault.
+TEST(BounceSources, GreylistingIsAPolicyWhateverItsStatus) {
+  auto postgrey = read("kim@acme.test", "4.2.0",
+                       "450 4.2.0 <kim@acme.test>: Recipient address rejected: Greylisted, see "
+                       "http://postgrey.schweikert.ch/help/acme.test.html",
+                       "delayed", "RCPT");
+  EXPECT_EQ(postgrey.reason, "policyviolation");
+  EXPECT_FALSE(postgrey.hard);
+  auto mimedefang = read("kim@acme.test", "4.3.0", "451 4.3.0 Email greylisted, please come back later", "failed", "RCPT");
+  EXPECT_EQ(mimedefang.reason, "policyviolation");
+  EXPECT_FALSE(mimedefang.hard);
+}
+
+// A scanner that could not run found nothing (Amavis.pm:3940-3949 and AV.pm:1130; MIMEDefang's
+// example filter): the receiver's fault, not a virus in our message.
+TEST(BounceSources, AVirusScannerThatFailedFoundNoVirus) {
+  for (const char* text : {"451 4.5.0 Error in processing, id=31502-18, virus_scan FAILED: ALL VIRUS SCANNERS FAILED",
+                           "451 4.3.0 Problem running virus-scanner"}) {
+    auto r = read("kim@acme.test", "", text, "delayed", "DATA");
+    EXPECT_EQ(r.reason, "systemerror") << text;
+  }
+}
+
+// spamass-milter's default reject text (spamass-milter.cpp:379-386) is a spam verdict, not a block
+// of our host; PolicyD's quotas (Quotas.pm:197,206) are rates, not a full mailbox.
+TEST(BounceSources, SpamAssassinsRejectAndPolicydsQuotasNameTheirCauses) {
+  auto spam = read("kim@acme.test", "5.7.1", "550 5.7.1 Blocked by SpamAssassin", "failed", "DATA");
+  EXPECT_EQ(spam.reason, "spamdetected");
+  auto count = read("kim@acme.test", "4.7.1",
+                    "450 4.7.1 <kim@acme.test>: Recipient address rejected: Policy rejection; Message count quota exceeded",
+                    "delayed", "RCPT");
+  EXPECT_EQ(count.reason, "speeding");
+  EXPECT_FALSE(count.hard);
+}
+
+// Our message's format: Exim's line limits (transports/smtp.c:5518, receive.c:2333; a bare 552
+// reads as storage), Exchange's 5.6.11 bare line feeds (Microsoft's NDR table).
+TEST(BounceSources, LineLengthAndBareLineFeedsAreTheMessagesFormat) {
+  for (const char* text : {"message has lines too long for transport (received 4117, limit 998)",
+                           "552 A message header line is too long",
+                           "550 5.6.11 SMTPSEND.BareLinefeedsAreIllegal; message contains bare linefeeds, which cannot be sent via DATA"}) {
+    auto r = read("kim@acme.test", "", text);
+    EXPECT_EQ(r.reason, "notcompliantrfc") << text;
+    EXPECT_FALSE(r.hard) << text;
+  }
+}
+
+// Postfix's smtpd_forbid_bare_newline answers a bare LF with its 5.5.2 syntax error at whatever
+// stage it came (smtpd.c:3948-3952, 6136-6142): at MAIL FROM too it is our client's line ends, not
+// a refusal of our sender.
+TEST(BounceSources, ABareLfAtMailFromIsASyntaxError) {
+  auto r = read("kim@acme.test", "5.5.2", "521 5.5.2 mx.acme.test Error: bare <LF> received", "failed", "MAIL");
+  EXPECT_EQ(r.reason, "syntaxerror");
+  EXPECT_FALSE(r.hard);
+}
+
+// Google's notice when the rep's organization requires TLS and the receiver's certificate fails
+// (Google Workspace KB 000006967): transport security, not the mailbox.
+TEST(BounceSources, AFailedTlsNegotiationIsSecurity) {
+  auto r = read("kim@acme.test", "", "TLS Negotiation failed, the certificate doesn't match the host.");
+  EXPECT_EQ(r.reason, "securityerror");
+  EXPECT_FALSE(r.hard);
+}
+
+// Haraka's attachment plugin (index.js:554-561,660-702) refuses our attachment under a bare 550.
+TEST(BounceSources, HarakasAttachmentRefusalsAreContent) {
+  for (const char* text : {"550 Message contains unacceptable attachment (setup.exe)",
+                           "550 Message contains disallowed file extension (js)",
+                           "550 Message contains unacceptable content type (application/x-msdownload)"}) {
+    auto r = read("kim@acme.test", "", text, "failed", "DATA");
+    EXPECT_EQ(r.reason, "contenterror") << text;
+    EXPECT_FALSE(r.hard) << text;
+  }
+}

@@ -1385,6 +1385,24 @@ TEST(Bounce, AGatewaysBannerBelowARuleIsNotTheFailuresWords) {
   EXPECT_FALSE(reply.hard);
 }
 
+// A gateway's banner put above the notice ("CAUTION: External email ...", then a rule line): the
+// notice below the rule names the failed recipient, so it is the failure's words, not a footer.
+TEST(Bounce, ANoticeBelowAGatewaysLeadingBannerIsStillRead) {
+  Report r;
+  r.recipient = "lee@acme.test";
+  r.status = "5.0.0";
+  r.human = "CAUTION: External email. Do not click links or open attachments unless you recognise the sender.\r\n"
+            "Report suspicious mail to security@seller.test.\r\n"
+            "------------------------------------------------------------------------\r\n\r\n"
+            "This message was created automatically by mail delivery software.\r\n\r\n"
+            "A message that you sent could not be delivered to one or more of its\r\n"
+            "recipients. This is a permanent error. The following address(es) failed:\r\n\r\n"
+            "  lee@acme.test\r\n    mailbox is full\r\n";
+  auto full = only(build(r));
+  EXPECT_EQ(full.reason, "mailboxfull");
+  EXPECT_FALSE(full.hard);
+}
+
 TEST(Bounce, MicrosoftJmrpComplaintIsFeedback) {
   // Outlook.com's complaints are not ARF: the complainer is in the attached message's
   // X-HmXmrOriginalRecipient, not in its To (which may be a list or an alias).
@@ -1463,6 +1481,36 @@ TEST(Bounce, AForwardedArfReportsComplainerIsTheInnerMessagesRecipient) {
   auto reply = classify(withReply);
   ASSERT_EQ(reply.records.size(), 1u) << reply.error;
   EXPECT_EQ(reply.records[0].recipient, "lead@isp.test");
+}
+
+// A complaint never names our own side (a review of 2026-12-07, rv9-arf-07 and -09): a report of a
+// Bcc'd mailing, To our own rep, has no complainer to name; nor has a forward whose report holds no
+// message and whose only attached message is a lead's reply to the rep, the forward's own To.
+TEST(Bounce, AComplaintIsNeverChargedToOurOwnSide) {
+  const std::string bcc =
+      "From: feedbackloop@fbl.isp.test\r\nTo: abuse@seller.test\r\nSubject: Abuse Report\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/report; report-type=feedback-report; boundary=\"f\"\r\n\r\n"
+      "--f\r\nContent-Type: text/plain\r\n\r\nThis is an email abuse report.\r\n\r\n"
+      "--f\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: ReturnPathFBL/2.0\r\n"
+      "Version: 1\r\n\r\n"
+      "--f\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: Riley <riley@seller.test>\r\nTo: Riley <riley@seller.test>\r\n"
+      "Subject: Spring offer\r\n\r\n--f--\r\n";
+  auto self = classify(bcc);
+  for (const auto& r : self.records) EXPECT_NE(r.recipient, "riley@seller.test") << r.reason;
+  const std::string replyOnly =
+      "From: IT Desk <it@seller.test>\r\nTo: riley@seller.test\r\nSubject: Fwd: complaint\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n"
+      "--m\r\nContent-Type: text/plain\r\n\r\nA complaint, and a reply.\r\n\r\n"
+      "--m\r\nContent-Type: message/rfc822\r\n\r\n"
+      "From: feedbackloop@fbl.isp.test\r\nTo: abuse@seller.test\r\nSubject: Abuse Report\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/report; report-type=feedback-report; boundary=\"f\"\r\n\r\n"
+      "--f\r\nContent-Type: text/plain\r\n\r\nThis is an email abuse report.\r\n\r\n"
+      "--f\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: ReturnPathFBL/2.0\r\n"
+      "Version: 1\r\n\r\n--f--\r\n\r\n"
+      "--m\r\nContent-Type: message/rfc822\r\n\r\nFrom: friend@isp.test\r\nTo: riley@seller.test\r\n"
+      "Subject: Re: Spring offer\r\n\r\nThanks, interested.\r\n\r\n--m--\r\n";
+  auto forward = classify(replyOnly);
+  for (const auto& r : forward.records) EXPECT_NE(r.recipient, "riley@seller.test") << r.reason;
 }
 
 // Not every ARF report is a complaint. A DMARC failure report (RFC 6591, "auth-failure") is the
@@ -1846,7 +1894,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 846u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 858u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 3u);
   EXPECT_EQ(rules.derived_statuses.size(), 34u);  // Sendmail's (usersmtp.c, savemail.c), Stalwart's (dsn.rs)
   EXPECT_EQ(rules.host_meanings.size(), 3u);
