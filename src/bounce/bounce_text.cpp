@@ -409,8 +409,10 @@ std::string collapse(const std::string& text) {
 // A block a relay or a filtering gateway appends to every message it passes ("This email has been
 // scanned for all viruses by ..."), after a line of nothing but rule characters: not the failure's
 // words, though it may hold some ("viruses", "blocked"). Dropped when it carries no reply code or
-// status of its own, nor the failed recipient (`about`, when known); a block with either (a
-// transcript below a rule, Exim's notice below a banner a gateway put above it) stays.
+// status of its own, nor the failed recipient (`about`, when known) where the text above the rule
+// does not: a block with either (a transcript below a rule, Exim's notice below a banner a gateway
+// put above it) stays. (A footer naming the recipient below a notice that named it already, a
+// company's "write to info@...", is a footer still.)
 std::string withoutTrailingBanner(const std::string& text, const std::string& about) {
   static const Regex rule(R"((^|\n)[ \t]*[-_*=~#]{8,}[ \t]*(\r?\n|$))");
   static const Regex evidence(R"((^|[^\d.])([45]\d\d[ -]|[245]\.\d{1,3}\.\d{1,3}))");
@@ -421,7 +423,11 @@ std::string withoutTrailingBanner(const std::string& text, const std::string& ab
   const std::string before = text.substr(0, last);
   if (before.find_first_not_of(" \t\r\n") == std::string::npos) return text;
   if (std::regex_search(text.begin() + static_cast<std::ptrdiff_t>(last), text.end(), evidence)) return text;
-  if (!about.empty() && asciiLower(text.substr(last)).find(asciiLower(about)) != std::string::npos) return text;
+  if (!about.empty()) {
+    const std::vector<std::string> recipient{asciiLower(about)};
+    if (!mentionsOf(asciiLower(text.substr(last)), recipient).empty() && mentionsOf(asciiLower(before), recipient).empty())
+      return text;
+  }
   return before;
 }
 

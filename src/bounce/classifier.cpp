@@ -959,16 +959,24 @@ Classification classify(const std::string& raw) {
       // of a message sent to itself (a Bcc'd mailing, To our own sender). Such a report names no
       // complainer (RFC 5965 3.2: the reporter speaks for its own user, never our sender). A lead's
       // own reply, From the lead to our rep, leaves the lead theirs.
-      std::set<std::string> ourSide;
-      for (const char* h : {"to", "delivered-to", "envelope-to", "x-envelope-to"})
-        for (const auto& a : mailboxesIn(view->header(h))) ourSide.insert(asciiLower(a));
+      // (The notice's To only when our side did not write it: a rep's own forward of a report to
+      // the lead, a copy in the rep's mailbox by Cc, is To the lead.)
+      std::set<std::string> ourSide, authors;
       for (const auto& o : view->originals) {
         const auto from = o.find("from"), to = o.find("to");
-        if (from == o.end() || to == o.end()) continue;
-        const auto toList = mailboxesIn(to->second);
-        for (const auto& a : mailboxesIn(from->second))
+        if (from == o.end()) continue;
+        const auto toList = to == o.end() ? std::vector<std::string>{} : mailboxesIn(to->second);
+        for (const auto& a : mailboxesIn(from->second)) {
+          authors.insert(asciiLower(a));
           if (std::find(toList.begin(), toList.end(), a) != toList.end()) ourSide.insert(asciiLower(a));
+        }
       }
+      const auto noticeFrom = mailboxesIn(view->header("from"));
+      const bool writtenByOurSide = std::any_of(noticeFrom.begin(), noticeFrom.end(),
+                                                [&](const std::string& a) { return authors.count(asciiLower(a)) > 0; });
+      for (const char* h : {"to", "delivered-to", "envelope-to", "x-envelope-to"})
+        if (std::string_view(h) != "to" || !writtenByOurSide)
+          for (const auto& a : mailboxesIn(view->header(h))) ourSide.insert(asciiLower(a));
       out.records.erase(std::remove_if(out.records.begin(), out.records.end(),
                                        [&](const BounceRecord& r) {
                                          return r.reason == "feedback" &&

@@ -91,9 +91,14 @@ Decision decide(const Evidence& e) {
   // Retries that ran out on a mailbox's state ("452 4.2.2 user is over quota: retry timeout
   // exceeded"): the state is why the message never arrived, and tells the rep more than "expired"
   // (RFC 3464 section 2.3.4: the report keeps the last attempt's words), as below for a 4.x.x.
+  // So does a temporary policy that held every attempt back (greylisting, "451 4.7.1 Greylisting in
+  // action ...: retry timeout exceeded"): our relay never passed it.
   if (text == "expired")
     if (const auto state = std::find_if(matched.begin(), matched.end(),
-                                        [](const WordingRule* r) { return r->reason == "mailboxfull" || r->reason == "suspend"; });
+                                        [](const WordingRule* r) {
+                                          return r->reason == "mailboxfull" || r->reason == "suspend" ||
+                                                 (r->reason == "policyviolation" && r->temporary);
+                                        });
         state != matched.end())
       text = (*state)->reason;
   // 2. The status code's meaning (RFC 3463 / 5248, status_codes); where it names none (no status,

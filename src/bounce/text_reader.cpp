@@ -64,13 +64,18 @@ std::set<std::string> helpDeskAddresses(const std::string& lowerText) {
 // recipient, whatever the callback's "User unknown" says. Postfix names it in the reply class
 // "Sender address" (smtpd_check.c, SMTPD_NAME_SENDER: "<%s>: %s rejected: %s"); Exim in its
 // sender-verify replies (smtp_in.c: "Verification failed for <%s>", "Postmaster verification
-// failed while checking <%s>", "Callback setup failed while verifying <%s>").
+// failed while checking <%s>", "Callback setup failed while verifying <%s>"). Exchange Online's
+// notice labels it in its "Original Message Details" ("Sender Address: x", beside "Recipient
+// Address: y"; Microsoft's "Email non-delivery reports in Exchange Online"), which a ticket system
+// quoting the notice as text keeps.
 std::set<std::string> refusedSenderAddresses(const std::string& lowerText) {
   static const Regex named(
-      R"(<([^<>\s@]+@[^<>\s@]+)>:?\s+sender address rejected|(?:verification failed for|postmaster verification failed while checking|callback setup failed while verifying)\s+<([^<>\s@]+@[^<>\s@]+)>)");
+      R"(<([^<>\s@]+@[^<>\s@]+)>:?\s+sender address rejected|(?:verification failed for|postmaster verification failed while checking|callback setup failed while verifying)\s+<([^<>\s@]+@[^<>\s@]+)>)"
+      R"(|(?:^|\n)[ \t>]*sender address:[ \t]*<?([^<>\s@]+@[^<>\s@]+?)>?[ \t]*(?:\r?\n|$))");
   std::set<std::string> out;
   for (RegexIterator it(lowerText.begin(), lowerText.end(), named), end; it != end; ++it)
-    out.insert((*it)[1].matched ? (*it)[1].str() : (*it)[2].str());
+    for (int g = 1; g <= 3; ++g)
+      if ((*it)[g].matched) out.insert((*it)[g].str());
   return out;
 }
 

@@ -4,6 +4,10 @@
 // not a corpus file; each test failed before the engine applied data/bounce/rules.yaml.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "bounce/reason.hpp"
 #include "bounce/record.hpp"
 #include "safetynet/bounce/bounce.hpp"
@@ -2629,16 +2633,26 @@ TEST(BounceSources, GreylistingIsAPolicyWhateverItsStatus) {
   auto mimedefang = read("kim@acme.test", "4.3.0", "451 4.3.0 Email greylisted, please come back later", "failed", "RCPT");
   EXPECT_EQ(mimedefang.reason, "policyviolation");
   EXPECT_FALSE(mimedefang.hard);
+  // Until the queue gave up (Exim's "retry timeout exceeded", retry.c:978-986; milter-greylist's
+  // reply, milter-greylist.c:2106-2111): the greylisting held every attempt back.
+  auto expired = read("kim@acme.test", "5.0.0",
+                      "451 4.7.1 Greylisting in action, please come back later: retry timeout exceeded", "failed", "RCPT");
+  EXPECT_EQ(expired.reason, "policyviolation");
+  EXPECT_FALSE(expired.hard);
 }
 
 // A scanner that could not run found nothing (Amavis.pm:3940-3949 and AV.pm:1130; MIMEDefang's
 // example filter): the receiver's fault, not a virus in our message.
 TEST(BounceSources, AVirusScannerThatFailedFoundNoVirus) {
   for (const char* text : {"451 4.5.0 Error in processing, id=31502-18, virus_scan FAILED: ALL VIRUS SCANNERS FAILED",
-                           "451 4.3.0 Problem running virus-scanner"}) {
+                           "451 4.3.0 Problem running virus-scanner",
+                           "451 4.7.1 Please retry later (anti-virus/oletools not ready)"}) {
     auto r = read("kim@acme.test", "", text, "delayed", "DATA");
     EXPECT_EQ(r.reason, "systemerror") << text;
   }
+  // Mailu's soft reject while its scanners start (force_actions.conf:27-31), under rspamd's 4.7.1.
+  auto mailu = read("kim@acme.test", "4.7.1", "451 4.7.1 Please retry later (anti-virus/oletools not ready)", "delayed", "DATA");
+  EXPECT_EQ(mailu.reason, "systemerror");
 }
 
 // spamass-milter's default reject text (spamass-milter.cpp:379-386) is a spam verdict, not a block
@@ -2691,4 +2705,36 @@ TEST(BounceSources, HarakasAttachmentRefusalsAreContent) {
     EXPECT_EQ(r.reason, "contenterror") << text;
     EXPECT_FALSE(r.hard) << text;
   }
+}
+
+// Exchange Online's outbound filter, "5.7.520 Message blocked because it contains content identified
+// as spam" (Microsoft Q&A): the words open with "blocked" but name the content.
+TEST(BounceSources, ContentIdentifiedAsSpamIsSpam) {
+  auto r = read("kim@acme.test", "5.7.520", "550 5.7.520 Message blocked because it contains content identified as spam. AS(4810)");
+  EXPECT_EQ(r.reason, "spamdetected");
+  EXPECT_FALSE(r.hard);
+}
+
+// Exchange's SendAsDenied (SmtpResponse.SendAsDenied, "550 5.7.1 Client does not have permission to
+// send as this sender"): our rep's From, under whatever status STOREDRV wraps it in.
+TEST(BounceSources, SendAsDeniedIsARefusalOfOurSender) {
+  for (const auto& [status, text] : std::vector<std::pair<std::string, std::string>>{
+           {"5.2.0", "554 5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to "
+                     "process message due to a permanent exception with message Cannot submit message."},
+           {"5.7.60", "550 5.7.60 SMTP; Client does not have permissions to send as this sender"}}) {
+    auto r = read("kim@acme.test", status, text);
+    EXPECT_EQ(r.reason, "rejected") << text;
+    EXPECT_FALSE(r.hard) << text;
+  }
+}
+
+// Exim's manual's :fail: item, "Gone away, no forwarding address" (spec.xfpt:21979-21994), answered
+// 550 at RCPT: RFC 3463's X.1.6, the mailbox has moved with no forwarding address. Hard only when
+// permanent.
+TEST(BounceSources, GoneAwayNoForwardingAddressIsADeadAddress) {
+  auto gone = read("kim@acme.test", "5.0.0", "550 Gone away, no forwarding address", "failed", "RCPT");
+  EXPECT_EQ(gone.reason, "hasmoved");
+  EXPECT_TRUE(gone.hard);
+  auto later = read("kim@acme.test", "4.0.0", "451 Gone away, no forwarding address", "delayed", "RCPT");
+  EXPECT_FALSE(later.hard);
 }

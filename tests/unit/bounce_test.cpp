@@ -1401,6 +1401,20 @@ TEST(Bounce, ANoticeBelowAGatewaysLeadingBannerIsStillRead) {
   auto full = only(build(r));
   EXPECT_EQ(full.reason, "mailboxfull");
   EXPECT_FALSE(full.hard);
+  // A company's footer below the notice that names the recipient already is a footer still, even
+  // when it names the recipient (or an address that ends in it) and a virus check (a review of
+  // 2026-12-07, rv10-exim-02 and -08).
+  for (const std::string footer : {"Questions? Write to lee@acme.test. All mail is checked for viruses.\r\n",
+                                   "Advertising to marie-lee@acme.test is blocked.\r\n"}) {
+    r.human = "This message was created automatically by mail delivery software.\r\n\r\n"
+              "A message that you sent could not be delivered to one or more of its\r\n"
+              "recipients. This is a permanent error. The following address(es) failed:\r\n\r\n"
+              "  lee@acme.test\r\n    Unrouteable address\r\n"
+              "------------------------------------------------------------------------\r\n" + footer;
+    auto dead = only(build(r));
+    EXPECT_EQ(dead.reason, "hostunknown") << footer;
+    EXPECT_TRUE(dead.hard) << footer;
+  }
 }
 
 TEST(Bounce, MicrosoftJmrpComplaintIsFeedback) {
@@ -1483,6 +1497,21 @@ TEST(Bounce, AForwardedArfReportsComplainerIsTheInnerMessagesRecipient) {
   EXPECT_EQ(reply.records[0].recipient, "lead@isp.test");
 }
 
+// Exchange Online's notice names our sender in its "Original Message Details" ("Sender Address:",
+// Microsoft's "Email non-delivery reports in Exchange Online"). A ticket system that quotes the
+// notice as text keeps the label: that address is ours, never the failed recipient, and the label
+// is no refusal of our sender (gateway-wrappers-and-rewrites, wrp-helpdesk-05: our events@ hard).
+TEST(Bounce, ExchangesSenderAddressLabelIsOurSender) {
+  auto c = classifyFile("exchange-ndr-quoted-by-a-ticket-system.eml");
+  for (const auto& r : c.records) {
+    EXPECT_NE(r.recipient, "events@tallis-consulting.example");
+    EXPECT_NE(r.reason, "rejected") << r.recipient;
+  }
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "r.kumar@sapphire-logistics.example");
+  EXPECT_EQ(c.records[0].reason, "userunknown");
+}
+
 // A complaint never names our own side (a review of 2026-12-07, rv9-arf-07 and -09): a report of a
 // Bcc'd mailing, To our own rep, has no complainer to name; nor has a forward whose report holds no
 // message and whose only attached message is a lead's reply to the rep, the forward's own To.
@@ -1511,6 +1540,24 @@ TEST(Bounce, AComplaintIsNeverChargedToOurOwnSide) {
       "Subject: Re: Spring offer\r\n\r\nThanks, interested.\r\n\r\n--m--\r\n";
   auto forward = classify(replyOnly);
   for (const auto& r : forward.records) EXPECT_NE(r.recipient, "riley@seller.test") << r.reason;
+  // The rep's own forward of a report to the lead, whose copy the rep keeps by Cc: the notice is
+  // To the lead, but our side wrote it, so the lead's complaint stays (a review, rv10-arf-06).
+  const std::string repsForward =
+      "From: Riley <riley@seller.test>\r\nTo: lead@isp.test\r\nCc: riley@seller.test\r\nSubject: Fwd: Abuse Report\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"m\"\r\n\r\n"
+      "--m\r\nContent-Type: text/plain\r\n\r\nSorry, we have removed you.\r\n\r\n"
+      "--m\r\nContent-Type: message/rfc822\r\n\r\n"
+      "From: feedbackloop@fbl.isp.test\r\nTo: abuse@seller.test\r\nSubject: Abuse Report\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/report; report-type=feedback-report; boundary=\"f\"\r\n\r\n"
+      "--f\r\nContent-Type: text/plain\r\n\r\nThis is an email abuse report.\r\n\r\n"
+      "--f\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: ReturnPathFBL/2.0\r\n"
+      "Version: 1\r\n\r\n"
+      "--f\r\nContent-Type: message/rfc822\r\n\r\nFrom: riley@seller.test\r\nTo: lead@isp.test\r\n"
+      "Subject: Spring offer\r\n\r\nHello.\r\n\r\n--f--\r\n\r\n--m--\r\n";
+  auto own = classify(repsForward);
+  ASSERT_EQ(own.records.size(), 1u) << own.error;
+  EXPECT_EQ(own.records[0].recipient, "lead@isp.test");
+  EXPECT_EQ(own.records[0].reason, "feedback");
 }
 
 // Not every ARF report is a complaint. A DMARC failure report (RFC 6591, "auth-failure") is the
@@ -1894,7 +1941,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 858u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 861u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 3u);
   EXPECT_EQ(rules.derived_statuses.size(), 34u);  // Sendmail's (usersmtp.c, savemail.c), Stalwart's (dsn.rs)
   EXPECT_EQ(rules.host_meanings.size(), 3u);
