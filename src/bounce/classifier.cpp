@@ -971,9 +971,15 @@ Classification classify(const std::string& raw) {
           if (std::find(toList.begin(), toList.end(), a) != toList.end()) ourSide.insert(asciiLower(a));
         }
       }
+      // Our side: an author of an attached message or a colleague at the author's domain (the rep
+      // forwarding a report of the company's news@ mailing).
+      std::set<std::string> authorDomains;
+      for (const auto& a : authors) authorDomains.insert(a.substr(a.rfind('@') + 1));
       const auto noticeFrom = mailboxesIn(view->header("from"));
-      const bool writtenByOurSide = std::any_of(noticeFrom.begin(), noticeFrom.end(),
-                                                [&](const std::string& a) { return authors.count(asciiLower(a)) > 0; });
+      const bool writtenByOurSide = std::any_of(noticeFrom.begin(), noticeFrom.end(), [&](const std::string& a) {
+        const std::string lower = asciiLower(a);
+        return authors.count(lower) > 0 || authorDomains.count(lower.substr(lower.rfind('@') + 1)) > 0;
+      });
       for (const char* h : {"to", "delivered-to", "envelope-to", "x-envelope-to"})
         if (std::string_view(h) != "to" || !writtenByOurSide)
           for (const auto& a : mailboxesIn(view->header(h))) ourSide.insert(asciiLower(a));

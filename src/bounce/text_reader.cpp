@@ -67,11 +67,12 @@ std::set<std::string> helpDeskAddresses(const std::string& lowerText) {
 // failed while checking <%s>", "Callback setup failed while verifying <%s>"). Exchange Online's
 // notice labels it in its "Original Message Details" ("Sender Address: x", beside "Recipient
 // Address: y"; Microsoft's "Email non-delivery reports in Exchange Online"), which a ticket system
-// quoting the notice as text keeps.
+// quoting the notice as text keeps (the address on the label's line or below it, as a link's text
+// or alone).
 std::set<std::string> refusedSenderAddresses(const std::string& lowerText) {
   static const Regex named(
       R"(<([^<>\s@]+@[^<>\s@]+)>:?\s+sender address rejected|(?:verification failed for|postmaster verification failed while checking|callback setup failed while verifying)\s+<([^<>\s@]+@[^<>\s@]+)>)"
-      R"(|(?:^|\n)[ \t>]*sender address:[ \t]*<?([^<>\s@]+@[^<>\s@]+?)>?[ \t]*(?:\r?\n|$))");
+      R"(|(?:^|\n)[ \t>]*sender address:[ \t]*(?:\r?\n[ \t>]*){0,2}<?([^<>\s@]+@[^<>\s@]+))");
   std::set<std::string> out;
   for (RegexIterator it(lowerText.begin(), lowerText.end(), named), end; it != end; ++it)
     for (int g = 1; g <= 3; ++g)
@@ -744,7 +745,8 @@ bool readText(const MimeView& v, Classification& out) {
   // where the text quotes its header lines).
   std::set<std::string> exclude = addressesNotAbout(v);
   for (const auto& a : quotedHeaderAddresses(human)) exclude.insert(a);
-  for (const auto& a : refusedSenderAddresses(lh)) exclude.insert(a);
+  const std::set<std::string> refusedSenders = refusedSenderAddresses(lh);
+  exclude.insert(refusedSenders.begin(), refusedSenders.end());
   // A message identifier the text labels as one ("Original message ID: <x@y>", "Message-ID: x@y")
   // when the returned message is not attached to say so: an identifier, not a mailbox.
   if (contains(lh, "message")) {
@@ -811,9 +813,12 @@ bool readText(const MimeView& v, Classification& out) {
   // A message someone sent to themselves: the failure text lists one of ours as failed (the
   // address opens a line) or names one the returned message was sent to. Never a hard bounce:
   // classify() keeps it soft.
+  // (Not an address the text itself names as our sender: that is no message to ourselves.)
   if (recipients.empty())
     for (const auto& a : allAddresses(human))
-      if ((addressed.count(a) || mentionOpeningALine(lh, a) != std::string::npos) && !reporterMailbox(a, v)) add(a);
+      if ((addressed.count(a) || mentionOpeningALine(lh, a) != std::string::npos) && !reporterMailbox(a, v) &&
+          !refusedSenders.count(a))
+        add(a);
   // Nobody named in the text: the returned message's addressee, when the text names its local
   // part; otherwise a guess, kept soft.
   // Only a message sent to one addressee names it: of several, the text does not say which

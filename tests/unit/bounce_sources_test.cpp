@@ -2738,3 +2738,11 @@ TEST(BounceSources, GoneAwayNoForwardingAddressIsADeadAddress) {
   auto later = read("kim@acme.test", "4.0.0", "451 Gone away, no forwarding address", "delayed", "RCPT");
   EXPECT_FALSE(later.hard);
 }
+
+// Cyrus's LMTP "451 4.3.0 Mailbox is locked" (imap_err.et IMAP_MAILBOX_LOCKED, lmtp_err.et
+// LMTP_SYSTEM_ERROR): another process holds the mailbox for a moment, no account locked.
+TEST(BounceSources, CyrussLockedMailboxIsAMomentsLock) {
+  auto r = read("kim@acme.test", "4.3.0", "451 4.3.0 Mailbox is locked", "delayed", "DATA");
+  EXPECT_EQ(r.reason, "systemerror");
+  EXPECT_FALSE(r.hard);
+}
