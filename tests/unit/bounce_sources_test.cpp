@@ -2745,4 +2745,9 @@ TEST(BounceSources, CyrussLockedMailboxIsAMomentsLock) {
   auto r = read("kim@acme.test", "4.3.0", "451 4.3.0 Mailbox is locked", "delayed", "DATA");
   EXPECT_EQ(r.reason, "systemerror");
   EXPECT_FALSE(r.hard);
+  // Exim giving up on it (retry.c:980-981) under 5.0.0: the retries ran out on a lock of the moment,
+  // no locked account (a review of 2026-12-07, rv12-cyrus-02).
+  auto gaveUp = read("kim@acme.test", "5.0.0", "LMTP error after end of data: 451 4.3.0 Mailbox is locked: retry timeout exceeded");
+  EXPECT_EQ(gaveUp.reason, "expired");
+  EXPECT_FALSE(gaveUp.hard);
 }
