@@ -916,6 +916,40 @@ void keepRepliesAboutOurSenderSoft(std::vector<BounceRecord>& records, const std
   }
 }
 
+// A complaint is never charged to our own side: an address the notice itself was sent to (a
+// colleague's forward whose only attached message is a lead's reply to our rep), or the author of
+// a message sent to itself (a Bcc'd mailing, To our own sender). Such a report names no complainer
+// (RFC 5965 3.2: the reporter speaks for its own user, never our sender). A lead's own reply, From
+// the lead to our rep, leaves the lead theirs. The notice's To counts only when our side did not
+// write the notice: an author of an attached message, or a colleague at an author's domain (a rep
+// forwarding to the lead, with a copy by Cc, the report of the company's news@ mailing).
+void dropComplaintsChargedToOurSide(std::vector<BounceRecord>& records, const MimeView& v) {
+  std::set<std::string> ourSide, authors, authorDomains;  // mailboxesIn gives them lower-cased
+  for (const auto& o : v.originals) {
+    const auto from = o.find("from"), to = o.find("to");
+    if (from == o.end()) continue;
+    const auto toList = to == o.end() ? std::vector<std::string>{} : mailboxesIn(to->second);
+    for (const auto& a : mailboxesIn(from->second)) {
+      authors.insert(a);
+      authorDomains.insert(a.substr(a.rfind('@') + 1));
+      if (std::find(toList.begin(), toList.end(), a) != toList.end()) ourSide.insert(a);
+    }
+  }
+  const auto noticeFrom = mailboxesIn(v.header("from"));
+  const bool writtenByOurSide = std::any_of(noticeFrom.begin(), noticeFrom.end(), [&](const std::string& a) {
+    return authors.count(a) > 0 || authorDomains.count(a.substr(a.rfind('@') + 1)) > 0;
+  });
+  for (const char* h : {"to", "delivered-to", "envelope-to", "x-envelope-to"})
+    if (std::string_view(h) != "to" || !writtenByOurSide)
+      for (const auto& a : mailboxesIn(v.header(h))) ourSide.insert(a);
+  records.erase(std::remove_if(records.begin(), records.end(),
+                               [&](const BounceRecord& r) {
+                                 return r.reason == "feedback" &&
+                                        (ourSide.count(asciiLower(r.recipient)) || reporterMailbox(r.recipient, v));
+                               }),
+                records.end());
+}
+
 }  // namespace
 
 Classification classify(const std::string& raw) {
@@ -954,41 +988,7 @@ Classification classify(const std::string& raw) {
         if (r.hard && asciiLower(r.recipient).rfind("imcea", 0) == 0 && r.recipient.find('-') != std::string::npos &&
             r.recipient.find('-') < r.recipient.find('@'))
           r.hard = false;
-      // Nor a complaint charged to our own side: an address the notice itself was sent to (a
-      // colleague's forward whose only attached message is a lead's reply to our rep), or the author
-      // of a message sent to itself (a Bcc'd mailing, To our own sender). Such a report names no
-      // complainer (RFC 5965 3.2: the reporter speaks for its own user, never our sender). A lead's
-      // own reply, From the lead to our rep, leaves the lead theirs.
-      // (The notice's To only when our side did not write it: a rep's own forward of a report to
-      // the lead, a copy in the rep's mailbox by Cc, is To the lead.)
-      std::set<std::string> ourSide, authors;
-      for (const auto& o : view->originals) {
-        const auto from = o.find("from"), to = o.find("to");
-        if (from == o.end()) continue;
-        const auto toList = to == o.end() ? std::vector<std::string>{} : mailboxesIn(to->second);
-        for (const auto& a : mailboxesIn(from->second)) {
-          authors.insert(asciiLower(a));
-          if (std::find(toList.begin(), toList.end(), a) != toList.end()) ourSide.insert(asciiLower(a));
-        }
-      }
-      // Our side: an author of an attached message or a colleague at the author's domain (the rep
-      // forwarding a report of the company's news@ mailing).
-      std::set<std::string> authorDomains;
-      for (const auto& a : authors) authorDomains.insert(a.substr(a.rfind('@') + 1));
-      const auto noticeFrom = mailboxesIn(view->header("from"));
-      const bool writtenByOurSide = std::any_of(noticeFrom.begin(), noticeFrom.end(), [&](const std::string& a) {
-        const std::string lower = asciiLower(a);
-        return authors.count(lower) > 0 || authorDomains.count(lower.substr(lower.rfind('@') + 1)) > 0;
-      });
-      for (const char* h : {"to", "delivered-to", "envelope-to", "x-envelope-to"})
-        if (std::string_view(h) != "to" || !writtenByOurSide)
-          for (const auto& a : mailboxesIn(view->header(h))) ourSide.insert(asciiLower(a));
-      out.records.erase(std::remove_if(out.records.begin(), out.records.end(),
-                                       [&](const BounceRecord& r) {
-                                         return r.reason == "feedback" &&
-                                                (ourSide.count(asciiLower(r.recipient)) || reporterMailbox(r.recipient, *view));
-                                       }),
-                        out.records.end());
+      dropComplaintsChargedToOurSide(out.records, *view);
       // Nor a bounce counted for one of them as the address a message was sent to.
       for (auto& r : out.records)
         if (!r.sent_to.empty() && (notAbout.count(asciiLower(r.sent_to)) || reporterMailbox(r.sent_to, *view))) r.sent_to.clear();
