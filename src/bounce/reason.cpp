@@ -73,6 +73,17 @@ static bool speaksOfAMailbox(const std::string& words) {
   return std::regex_search(std::regex_replace(words, ours, " "), re);
 }
 
+// A permanent reply code whose own enhanced status is temporary ("550 4.1.1 Bad destination
+// mailbox address"). RFC 3463 section 2 gives the status's class the reply code's meaning (2034
+// section 3: the class digit matches the reply's first digit); a server writing both says two
+// things about whether the failure is final, and the soft one stands: a false hard bounce
+// suppresses a live lead. (Postfix reports such a reply under 5.0.0, smtp_chat.c, so the report's
+// Status does not show it.)
+static bool permanentReplyWithTemporaryStatus(const std::string& words) {
+  static const Regex re(R"((?:^|[^\d.])5\d\d[ -]\s*4\.\d{1,3}\.\d{1,3}(?!\d|\.\d))");
+  return std::regex_search(words, re);
+}
+
 Decision decide(const Evidence& e) {
   const auto set = activeRules();
   const std::string act = asciiLower(e.action);
@@ -161,7 +172,11 @@ Decision decide(const Evidence& e) {
   else if (rule && rule->over_status) changed(text, "the rule's words outrank the status " + status);
   // A recipient status beside words that name no cause of their own (RFC 5321's stock 550,
   // "filtered"): the status is the more precise evidence.
-  else if (fact && fact->hard && !code.empty() && !recipientReason(text))
+  // (Not a status the reporting MTA wrote for the bare reply, derived_statuses, beside words whose
+  // rule says they are only the receiving side's refusal, `filtered`, and not enough: Sendmail's
+  // 5.1.1 for RFC 5321's stock 550 says no more than the 550.)
+  else if (fact && fact->hard && !code.empty() && !recipientReason(text) &&
+           !(e.words_status && e.words_status->empty() && rule && rule->hard_stated && !rule->hard && text == "filtered"))
     changed(code, "the status " + status + " is about the recipient; the words name no cause of their own");
   // 3. The stage. The reply came to MAIL FROM: it is about our sender, whatever else it says,
   // unless it names a sender-side reason already.
@@ -280,7 +295,11 @@ Decision decide(const Evidence& e) {
   // (OpenSMTPD's "550 Invalid recipient:", also its relay refusal): the server said no more.
   // So does a status an MTA's template writes for the rule's words (over_status: Haraka's 5.1.2
   // for a plugin's "No MX for"): it says no more than the words.
-  const bool wordsSayNotEnough = rule && rule->hard_stated && !rule->hard && recipientReason(rule->reason);
+  // (Nor a rule that reads its words as the receiving side refusing this recipient for a cause it
+  // does not name, `filtered`, and says so: RFC 5321's stock "550 Requested action not taken:
+  // mailbox unavailable" reads the same under Sendmail's 5.1.1 as under Postfix's 5.0.0.)
+  const bool wordsSayNotEnough =
+      rule && rule->hard_stated && !rule->hard && (recipientReason(rule->reason) || rule->reason == "filtered");
   // Sendmail writes 5.1.1 for every bare 550 to RCPT and 5.1.3 for a bare 553 (usersmtp.c,
   // derived_statuses), but RFC 5321 4.2.2 gives 550 for a mailbox not found, no access, or a
   // policy refusal alike, and 553 for a mailbox name not allowed, which servers answer to other
@@ -318,7 +337,7 @@ Decision decide(const Evidence& e) {
   // 5.0.0 for every failure (deliver.c, print_dsn_addr_action), also one whose retries ran out on a
   // "450 4.1.1" ("retry timeout exceeded").
   const bool permanent = permanentClass(status, e.reply, e.permanent_report || act == "failed") &&
-                         !(!e.reply.empty() && e.reply[0] == '4');
+                         !(!e.reply.empty() && e.reply[0] == '4') && !permanentReplyWithTemporaryStatus(e.text);
   // A lookup that failed for a host the words name (`names_host`) other than the recipient's domain
   // or a host under it: a next hop, and the sending MTA's own relay is one (Postfix's relayhost,
   // Sendmail's SMART_HOST, qmail's smtproutes); a typo there fails every recipient alike.
@@ -339,7 +358,9 @@ Decision decide(const Evidence& e) {
   // Why a dead-address reading stays soft, the first cause that holds.
   if (recipientReason(reason) && !hard)
     steps.push_back(act == "delayed" ? "soft: a delay notice, not a final failure"
-                    : !permanent    ? "soft: the class is not permanent"
+                    : !permanent    ? (permanentReplyWithTemporaryStatus(e.text)
+                                           ? "soft: the server's permanent reply carries a temporary status: it does not say the failure is final"
+                                           : "soft: the class is not permanent")
                     : !evidence && fact && fact->hard
                         ? "soft: the status " + status + " is the reporting MTA's " +
                               (rule && rule->over_status ? "template for these words" : "reading of the bare reply") +

@@ -1510,12 +1510,24 @@ TEST(BounceSources, SendmailsStatusForABare550IsNoDeadMailboxWhenTheWordsAreAbou
     EXPECT_FALSE(c.records[0].hard) << words << " read " << c.records[0].reason;
     EXPECT_EQ(c.records[0].reason, reason) << words;
   }
-  // Words about the recipient's mailbox keep Sendmail's reading (Microsoft's stock reply).
-  const auto mailbox = sendmailDsn("5.1.1", "550 Requested action not taken: mailbox unavailable",
-                                   "<<< 550 Requested action not taken: mailbox unavailable\n"
-                                   "550 5.1.1 <kim@globex.test>... User unknown\n");
+  // RFC 5321's stock 550 text speaks of a mailbox, but its rule says the words are not enough (no
+  // access and policy refusals give it too): Sendmail's 5.1.1 for it says no more, and it reads as
+  // it does under Postfix's 5.0.0 (a probe of 2026-12-07, esc-sendmail-02).
+  const std::string stock = "550 Requested action not taken: mailbox unavailable";
+  const std::string transcript = "<<< " + stock + "\n550 5.1.1 <kim@globex.test>... User unknown\n";
+  const auto mailbox = sendmailDsn("5.1.1", stock, transcript);
   ASSERT_EQ(mailbox.records.size(), 1u) << mailbox.error;
-  EXPECT_TRUE(mailbox.records[0].hard);
+  EXPECT_FALSE(mailbox.records[0].hard);
+  EXPECT_EQ(mailbox.records[0].reason, "filtered");
+  const auto postfix = read("kim@globex.test", "5.0.0", stock, "failed", "RCPT");
+  EXPECT_EQ(postfix.reason, mailbox.records[0].reason);
+  EXPECT_EQ(postfix.hard, mailbox.records[0].hard);
+  // From Microsoft's consumer hosts the same words are its "not found by SMTP address lookup", also
+  // in the older form with no status of the server's own.
+  const auto hotmail = sendmailDsn("5.1.1", stock, transcript, "mx4.hotmail.com");
+  ASSERT_EQ(hotmail.records.size(), 1u) << hotmail.error;
+  EXPECT_TRUE(hotmail.records[0].hard);
+  EXPECT_EQ(hotmail.records[0].reason, "userunknown");
 }
 
 // The examples of Exim's specification give ACL refusals their words, and sites copy them as
@@ -2750,4 +2762,42 @@ TEST(BounceSources, CyrussLockedMailboxIsAMomentsLock) {
   auto gaveUp = read("kim@acme.test", "5.0.0", "LMTP error after end of data: 451 4.3.0 Mailbox is locked: retry timeout exceeded");
   EXPECT_EQ(gaveUp.reason, "expired");
   EXPECT_FALSE(gaveUp.hard);
+}
+
+// A permanent reply whose own enhanced status is temporary ("550 4.1.1"): RFC 3463 section 2 gives
+// the status's class the reply code's meaning, and the server says two things about whether the
+// failure is final. Postfix reports it under 5.0.0 (smtp_chat.c). The soft reading stands (a probe
+// of 2026-12-07, esc-postfix-04).
+TEST(BounceSources, APermanentReplyWithATemporaryStatusIsNotFinal) {
+  auto mixed = read("kim@globex.test", "5.0.0", "550 4.1.1 Bad destination mailbox address", "failed", "RCPT");
+  EXPECT_FALSE(mixed.hard);
+  EXPECT_NE(mixed.why.find("temporary status"), std::string::npos) << mixed.why;
+  // The same words with a status of the reply's class are the server's word that the address is dead.
+  auto same = read("kim@globex.test", "5.0.0", "550 5.1.1 Bad destination mailbox address", "failed", "RCPT");
+  EXPECT_TRUE(same.hard);
+}
+
+// SimpleLogin's email handler answers for its alias domains after Postfix queued the message
+// (README: transport smtp:127.0.0.1:20381), with codes of its own (app/email/status.py): E515 for an
+// alias that does not exist and cannot be created, the same words under E502 for an alias its owner
+// disabled, E516 for an alias with no mailbox (email_handler.py). Forward Email refuses an IP on its
+// denylist with 421 (helpers/is-denylisted.js).
+TEST(BounceSources, AliasServicesCodesSayWhetherTheAliasExists) {
+  auto gone = read("ivy@aleeas.test", "5.0.0", "550 SL E515 Email not exist", "failed", "EOD");
+  EXPECT_EQ(gone.reason, "userunknown");
+  EXPECT_TRUE(gone.hard);
+  auto disabled = read("ivy@aleeas.test", "5.0.0", "550 SL E502 Email not exist", "failed", "EOD");
+  EXPECT_EQ(disabled.reason, "suspend");
+  EXPECT_FALSE(disabled.hard);
+  auto setup = read("ivy@aleeas.test", "5.0.0", "550 SL E516 invalid mailbox", "failed", "EOD");
+  EXPECT_EQ(setup.reason, "systemerror");
+  EXPECT_FALSE(setup.hard);
+  // Another server's "does not exist" after the message is still a filter's answer.
+  auto other = read("ivy@aleeas.test", "5.0.0", "550 Email not exist", "failed", "EOD");
+  EXPECT_FALSE(other.hard);
+  auto denylisted = read("bookings@kayaks.test", "4.0.0",
+                         "421 The IP 203.0.113.24 is denylisted by https://forwardemail.net ; To request removal, you "
+                         "must visit https://forwardemail.net/denylist?q=203.0.113.24 ;");
+  EXPECT_EQ(denylisted.reason, "blocked");
+  EXPECT_FALSE(denylisted.hard);
 }
