@@ -202,9 +202,29 @@ std::vector<std::pair<size_t, size_t>> mailboxMessages(const std::string& raw) {
   return out;
 }
 
-std::optional<MimeView> readMime(const std::string& raw, std::string* error) {
+// RFC 5322 2.3: CR and LF occur in a message only together, as CRLF. A notice saved through two
+// line-end conversions ("\r\r\n": a CRLF rewritten as if its LF were alone) is the same message;
+// a run of CRs before a LF is one line end. Otherwise the headers never end for GMime.
+static std::string oneCrPerLineEnd(const std::string& raw) {
+  std::string out;
+  out.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '\r' && i + 1 < raw.size() && raw[i + 1] == '\r') {
+      size_t j = i;
+      while (j < raw.size() && raw[j] == '\r') ++j;
+      if (j < raw.size() && raw[j] == '\n') i = j - 1;  // keep the last CR, before its LF
+    }
+    out += raw[i];
+  }
+  return out;
+}
+
+std::optional<MimeView> readMime(const std::string& original, std::string* error) {
   static std::once_flag once;
   std::call_once(once, [] { g_mime_init(); });
+  std::string collapsed;
+  if (original.find("\r\r\n") != std::string::npos) collapsed = oneCrPerLineEnd(original);
+  const std::string& raw = collapsed.empty() ? original : collapsed;
   // An mbox "From " separator line before the headers is not part of the message.
   size_t start = 0;
   if (raw.rfind("From ", 0) == 0) {

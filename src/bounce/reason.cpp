@@ -103,12 +103,15 @@ Decision decide(const Evidence& e) {
   // exceeded"): the state is why the message never arrived, and tells the rep more than "expired"
   // (RFC 3464 section 2.3.4: the report keeps the last attempt's words), as below for a 4.x.x.
   // So does a temporary policy that held every attempt back (greylisting, "451 4.7.1 Greylisting in
-  // action ...: retry timeout exceeded"): our relay never passed it.
+  // action ...: retry timeout exceeded"): our relay never passed it. Or a deferral of our sending
+  // host that its provider documents as temporary (Yahoo's "421 4.7.1 [TS03] ... permanently
+  // deferred"): the block is why, and it is what the rep's admin can act on. (Not a rate or
+  // connection limit: those pass, and the message ran out of time while they did.)
   if (text == "expired")
     if (const auto state = std::find_if(matched.begin(), matched.end(),
                                         [](const WordingRule* r) {
                                           return r->reason == "mailboxfull" || r->reason == "suspend" ||
-                                                 (r->reason == "policyviolation" && r->temporary);
+                                                 (r->temporary && in({"policyviolation", "blocked", "badreputation"}, r->reason));
                                         });
         state != matched.end())
       text = (*state)->reason;

@@ -1522,9 +1522,14 @@ TEST(BounceSources, SendmailsStatusForABare550IsNoDeadMailboxWhenTheWordsAreAbou
   const auto postfix = read("kim@globex.test", "5.0.0", stock, "failed", "RCPT");
   EXPECT_EQ(postfix.reason, mailbox.records[0].reason);
   EXPECT_EQ(postfix.hard, mailbox.records[0].hard);
-  // From Microsoft's consumer hosts the same words are its "not found by SMTP address lookup", also
-  // in the older form with no status of the server's own.
-  const auto hotmail = sendmailDsn("5.1.1", stock, transcript, "mx4.hotmail.com");
+  // Microsoft documents the words as "not found by SMTP address lookup" with its 5.5.0; without it
+  // the bare stock 550 is no more than RFC 5321's, whoever answered (an ISP's relay answers it for
+  // a hotmail.com address too: a review of 2026-12-07, rv13-sm-07 and -15).
+  const auto bareHotmail = sendmailDsn("5.1.1", stock, transcript, "mx4.hotmail.com");
+  ASSERT_EQ(bareHotmail.records.size(), 1u) << bareHotmail.error;
+  EXPECT_FALSE(bareHotmail.records[0].hard);
+  const std::string documented = "550 5.5.0 Requested action not taken: mailbox unavailable";
+  const auto hotmail = sendmailDsn("5.5.0", documented, "<<< " + documented + "\n", "mx4.hotmail.com");
   ASSERT_EQ(hotmail.records.size(), 1u) << hotmail.error;
   EXPECT_TRUE(hotmail.records[0].hard);
   EXPECT_EQ(hotmail.records[0].reason, "userunknown");
@@ -2800,4 +2805,25 @@ TEST(BounceSources, AliasServicesCodesSayWhetherTheAliasExists) {
                          "must visit https://forwardemail.net/denylist?q=203.0.113.24 ;");
   EXPECT_EQ(denylisted.reason, "blocked");
   EXPECT_FALSE(denylisted.hard);
+}
+
+// "Content rejected" names our message as the cause whoever says it (Fastmail's help page gives
+// the words for spam or a virus; TalkTalk's "Content rejected (TT992)", a probe of 2026-12-07,
+// read onhold). Retries that ran out on Yahoo's TS03 deferral of our IP ("will be permanently
+// deferred; Retrying will NOT succeed", SLN3436) ran out on a block: the block is why.
+TEST(BounceSources, ContentRejectedIsOurMessageAndABlockIsWhyRetriesRanOut) {
+  auto content = read("r.davies@talktalk.test", "5.0.0", "554 Content rejected (TT992)", "failed", "DATA");
+  EXPECT_EQ(content.reason, "contenterror");
+  EXPECT_FALSE(content.hard);
+  auto blocked = read("sue@sky.test", "5.0.0",
+                      "SMTP error from remote mail server after initial connection: host mx-eu.mail.am0.yahoodns.net "
+                      "[212.82.101.46]: 421 4.7.1 [TS03] All messages from 192.0.2.140 will be permanently deferred; "
+                      "Retrying will NOT succeed. See https://help.yahoo.com/kb/postmaster/SLN3436.html: retry timeout exceeded");
+  EXPECT_EQ(blocked.reason, "blocked");
+  EXPECT_FALSE(blocked.hard);
+  // A rate limit passes: the message ran out of time while it held.
+  auto rate = read("kim@globex.test", "5.0.0",
+                   "SMTP error from remote mail server after RCPT TO:<kim@globex.test>: 450 4.2.1 The user you are trying to "
+                   "contact is receiving mail at a rate that prevents additional messages from being delivered: retry timeout exceeded");
+  EXPECT_FALSE(rate.hard);
 }

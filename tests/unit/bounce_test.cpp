@@ -212,7 +212,9 @@ TEST(Bounce, AmazonSesNotificationFoldedBySendmail) {
 }
 
 // A message kept as it travelled (CRLF, RFC 5321 2.3.8), as an IMAP client or a Windows tool
-// saves it, reads as the same message stored with LF: every sample, both ways.
+// saves it, reads as the same message stored with LF: every sample, both ways. So does one saved
+// through two line-end conversions (CR CR LF: RFC 5322 2.3 has CR only before LF; a probe of
+// 2026-12-07, enc-exo-11, was not read at all).
 TEST(Bounce, EverySampleReadsTheSameWithCrlfLineEnds) {
   int files = 0, read = 0;
   for (const auto& entry :
@@ -224,15 +226,23 @@ TEST(Bounce, EverySampleReadsTheSameWithCrlfLineEnds) {
     std::string lf, crlf;  // a sample may be either already
     for (char c : ss.str())
       if (c != '\r') lf += c;
+    std::string crcrlf;
     for (char c : lf) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
-    const auto a = classify(lf), b = classify(crlf);
-    ASSERT_EQ(a.records.size(), b.records.size()) << entry.path().filename() << ": " << b.error;
-    for (size_t i = 0; i < a.records.size(); ++i) {
-      EXPECT_EQ(a.records[i].recipient, b.records[i].recipient) << entry.path().filename();
-      EXPECT_EQ(a.records[i].reason, b.records[i].reason) << entry.path().filename();
-      EXPECT_EQ(a.records[i].status, b.records[i].status) << entry.path().filename();
-      EXPECT_EQ(a.records[i].hard, b.records[i].hard) << entry.path().filename();
-      EXPECT_EQ(a.records[i].action, b.records[i].action) << entry.path().filename();
+    for (char c : lf) crcrlf += c == '\n' ? std::string("\r\r\n") : std::string(1, c);
+    const auto a = classify(lf);
+    // (CR CR LF for every fourth sample: the test reads each sample once more per form.)
+    const std::pair<std::string, const std::string*> variants[] = {{"CRLF", &crlf}, {"CR CR LF", &crcrlf}};
+    for (const auto& [ends, other] : variants) {
+      if (other == &crcrlf && files % 4 != 0) continue;
+      const auto b = classify(*other);
+      ASSERT_EQ(a.records.size(), b.records.size()) << entry.path().filename() << " " << ends << ": " << b.error;
+      for (size_t i = 0; i < a.records.size(); ++i) {
+        EXPECT_EQ(a.records[i].recipient, b.records[i].recipient) << entry.path().filename() << " " << ends;
+        EXPECT_EQ(a.records[i].reason, b.records[i].reason) << entry.path().filename() << " " << ends;
+        EXPECT_EQ(a.records[i].status, b.records[i].status) << entry.path().filename() << " " << ends;
+        EXPECT_EQ(a.records[i].hard, b.records[i].hard) << entry.path().filename() << " " << ends;
+        EXPECT_EQ(a.records[i].action, b.records[i].action) << entry.path().filename() << " " << ends;
+      }
     }
     ++files;
     read += !a.records.empty();
@@ -1961,7 +1971,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 866u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 867u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 3u);
   EXPECT_EQ(rules.derived_statuses.size(), 34u);  // Sendmail's (usersmtp.c, savemail.c), Stalwart's (dsn.rs)
   EXPECT_EQ(rules.host_meanings.size(), 3u);
