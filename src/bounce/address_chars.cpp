@@ -105,6 +105,11 @@ std::pair<size_t, size_t> addressAround(const std::string& text, size_t at) {
   while (begin > 0 && at - begin < kReach)
     if (const size_t n = localBefore(text, begin); n > 0) begin -= n;
     else break;
+  // A quotation mark opening the local part is the text's, not the address's: MMDF writes
+  // "'kim@globex.test (host: globex.test) (queue: smtp)'" (rtn_proc.c), and prose quotes an
+  // address as 'kim@globex.test'. RFC 5322's atext allows the apostrophe and the backtick, but
+  // inside a local part ("o'brien"), not in front of it.
+  while (begin < at && (text[begin] == '\'' || text[begin] == '`')) ++begin;
   const size_t domain = domainLength(std::string_view(text).substr(at + 1, kReach), 1);
   if (begin == at || domain == 0) return {at, at};
   return {begin, at + 1 + domain};

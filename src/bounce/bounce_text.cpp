@@ -86,10 +86,10 @@ std::vector<std::string> addressesIn(const std::string& text, size_t min_labels)
     while (end < text.size() && end - at < kReach)
       if (const size_t n = addressCharAt(text, end, false); n > 0) end += n;
       else break;
-    // Quoted in a sentence, 'a@b' or `a@b' (Exchange 5.5, TeX-style quotes): the quote is
-    // punctuation, not the local part's first character (RFC 5322 atext allows it, mail systems
-    // never hand one out).
-    if (begin < at && (text[begin] == '\'' || text[begin] == '`') && end < text.size() && text[end] == '\'') ++begin;
+    // Quoted in a sentence, 'a@b' or `a@b' (Exchange 5.5, TeX-style quotes), or with more inside
+    // the quotes, 'a@b (host: b) (queue: smtp)' (MMDF's rtn_proc.c): the quote is punctuation, not
+    // the local part's first character (RFC 5322 atext allows it, mail systems never hand one out).
+    while (begin < at && (text[begin] == '\'' || text[begin] == '`')) ++begin;
     if (begin == at) continue;
     const size_t domain = domainLength(std::string_view(text).substr(at + 1, end - at - 1), min_labels);
     if (domain == 0) continue;

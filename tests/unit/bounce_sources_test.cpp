@@ -2827,3 +2827,22 @@ TEST(BounceSources, ContentRejectedIsOurMessageAndABlockIsWhyRetriesRanOut) {
                    "contact is receiving mail at a rate that prevents additional messages from being delivered: retry timeout exceeded");
   EXPECT_FALSE(rate.hard);
 }
+
+// ZMailer's router answers every error through one sentence of its smtp server, "554 5.0.0
+// unresolvable address: <a>; <error name>; <user>" (proto/cf/server.cf), and its own notice shows
+// the name alone: "nosuchuser" when no alias, mailbox or user takes the address (aliases.cf:967),
+// "acctexpired" for its expired-accounts database (aliases.cf:433-436). They read onhold and
+// expired (a legacy-mailers probe set of 2026-12-07).
+TEST(BounceSources, ZMailersRouterErrorNamesSayWhatFailed) {
+  auto none = read("kim@globex.test", "5.0.0", "554 5.0.0 unresolvable address: <kim@globex.test>; nosuchuser; kim@globex.test",
+                   "failed", "RCPT");
+  EXPECT_EQ(none.reason, "userunknown");
+  EXPECT_TRUE(none.hard);
+  auto local = read("kim@globex.test", "5.0.0", "500 (nosuchuser)");
+  EXPECT_EQ(local.reason, "userunknown");
+  EXPECT_TRUE(local.hard);
+  auto closed = read("kim@globex.test", "5.0.0", "554 5.0.0 unresolvable address: <kim@globex.test>; acctexpired; kim",
+                     "failed", "RCPT");
+  EXPECT_EQ(closed.reason, "suspend");
+  EXPECT_FALSE(closed.hard);
+}

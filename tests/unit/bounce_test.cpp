@@ -1971,7 +1971,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 867u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 869u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 3u);
   EXPECT_EQ(rules.derived_statuses.size(), 34u);  // Sendmail's (usersmtp.c, savemail.c), Stalwart's (dsn.rs)
   EXPECT_EQ(rules.host_meanings.size(), 3u);
@@ -4289,4 +4289,20 @@ TEST(BounceAbout, AProgramsExitCodeIsNotTheMailboxs) {
   ASSERT_EQ(c.records.size(), 1u) << c.error;
   EXPECT_EQ(c.records[0].recipient, "kasia@sopot.example");
   EXPECT_FALSE(c.records[0].hard);
+}
+
+// MMDF names the address inside quotes with its host and queue, "'a@b (host: b) (queue: smtp)'"
+// (lib/mmdf/rtn_proc.c, rtn_pnam): the quote is the notice's, not the address's. A record went to
+// "'a@b", a hard bounce for an address nobody has (a legacy-mailers probe set of 2026-12-07).
+TEST(Bounce, AnAddressInsideMmdfsQuotesIsTheAddress) {
+  const auto c = classify(
+      "From: mailhost.acme.test Mail System (MMDF) <mmdf@mailhost.acme.test>\nTo: rep@acme.test\n"
+      "Subject: Failed mail  (msg.aa02119)\n\n"
+      "    Your message could not be delivered to\n"
+      "'kim@globex.test (host: globex.test) (queue: smtp)' for the following\n"
+      "reason:  '550; (USER) Unknown user name in \"kim@globex.test\"'\n\n\n"
+      "    Your message begins as follows:\n\nFrom: rep@acme.test\nTo: kim@globex.test\nSubject: hello\n");
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "kim@globex.test");
+  EXPECT_TRUE(c.records[0].hard);
 }
