@@ -107,14 +107,17 @@ Decision decide(const Evidence& e) {
   // host that its provider documents as temporary (Yahoo's "421 4.7.1 [TS03] ... permanently
   // deferred"): the block is why, and it is what the rep's admin can act on. (Not a rate or
   // connection limit: those pass, and the message ran out of time while they did.)
+  bool heldBackByAState = false;  // the retries ran out on it: it stays the reason below
   if (text == "expired")
     if (const auto state = std::find_if(matched.begin(), matched.end(),
                                         [](const WordingRule* r) {
                                           return r->reason == "mailboxfull" || r->reason == "suspend" ||
                                                  (r->temporary && in({"policyviolation", "blocked", "badreputation"}, r->reason));
                                         });
-        state != matched.end())
+        state != matched.end()) {
       text = (*state)->reason;
+      heldBackByAState = true;
+    }
   // 2. The status code's meaning (RFC 3463 / 5248, status_codes); where it names none (no status,
   //    or X.0.0) and the words name none either, the basic reply code's (RFC 5321 4.2.2 / RFC 7504,
   //    reply_codes): a bare "552" is a full mailbox, a bare "421" a system error. Never evidence
@@ -283,7 +286,9 @@ Decision decide(const Evidence& e) {
     // permanent and persistent transient errors", and the transient one found no domain dead
     // (maddy's "451 4.4.4 MX lookup error" for a DNS failure that may pass, connect.go).
     const bool deadOnlyByTheCode = reason == code && (text.empty() || text == "onhold") && recipientReason(reason);
-    if (saysExpired || in({"onhold", "undefined"}, reason) || deadOnlyByTheCode)
+    // (Not where the words name the state that held every attempt back, above: the retry
+    // timeout's own "expired" says only that they ran out, under the last attempt's 4.x.x too.)
+    if ((saysExpired && !(heldBackByAState && reason == text)) || in({"onhold", "undefined"}, reason) || deadOnlyByTheCode)
       changed("expired", "a failure report with a temporary status: its retries ran out");
   }
   // 4. Hard or soft: a permanent class, evidence about the recipient (a status fact with

@@ -2821,6 +2821,20 @@ TEST(BounceSources, ContentRejectedIsOurMessageAndABlockIsWhyRetriesRanOut) {
                       "Retrying will NOT succeed. See https://help.yahoo.com/kb/postmaster/SLN3436.html: retry timeout exceeded");
   EXPECT_EQ(blocked.reason, "blocked");
   EXPECT_FALSE(blocked.hard);
+  // Under the last attempt's own 4.7.1, as a report that keeps it carries it (a review of
+  // 2026-12-07, rv14-rt-01: the retry timeout's "expired" took the reason back); and a full
+  // mailbox the same way (rv14-ap-06).
+  const std::string ts03 =
+      "SMTP error from remote mail server after initial connection: host mx-eu.mail.am0.yahoodns.net "
+      "[212.82.101.46]: 421 4.7.1 [TS03] All messages from 192.0.2.140 will be permanently deferred; Retrying will NOT "
+      "succeed. See https://help.yahoo.com/kb/postmaster/SLN3436.html: retry timeout exceeded";
+  EXPECT_EQ(read("sue@sky.test", "4.7.1", ts03).reason, "blocked");
+  EXPECT_EQ(read("sue@sky.test", "", ts03).reason, "blocked");
+  auto full = read("kim@globex.test", "4.2.2",
+                   "SMTP error from remote mail server after RCPT TO:<kim@globex.test>: 452 4.2.2 <kim@globex.test>: "
+                   "Mailbox full: retry timeout exceeded");
+  EXPECT_EQ(full.reason, "mailboxfull");
+  EXPECT_FALSE(full.hard);
   // A rate limit passes: the message ran out of time while it held.
   auto rate = read("kim@globex.test", "5.0.0",
                    "SMTP error from remote mail server after RCPT TO:<kim@globex.test>: 450 4.2.1 The user you are trying to "
