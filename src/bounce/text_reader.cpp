@@ -712,8 +712,14 @@ bool readText(const MimeView& v, Classification& out) {
   static const std::vector<std::string> bounceWords = {
       "undeliver", "undelivered", "delivery fail", "failure notice", "returned mail", "could not be delivered",
       "delivery status notification", "mail delivery", "not be delivered", "delivery has failed", "permanent error",
-      "was not delivered", "couldn't be delivered", "delivery problem", "non remis", "unzustellbar", "failed",
-      "rejected", "returned", "error", "warning: could not send", "delayed"};
+      "was not delivered", "couldn't be delivered", "delivery problem", "non remis", "unzustellbar",
+      "warning: could not send", "delivery delayed", "delayed mail", "failed mail"};
+  // Words any application's report uses ("Sync completed with 3 errors", "Export failed"): they
+  // make a notice only of a message a mail system sent, that returns a message (attached, or
+  // quoted below its text), or that came with the null reverse-path RFC 5321 4.5.5 gives every
+  // notice, or that is marked an automatic response (below). (A CRM's sync-error digest quoting a
+  // stored "550 5.1.1" beside a lead's address gave that lead a hard bounce: precision-traps-6.)
+  static const std::vector<std::string> generalWords = {"failed", "rejected", "returned", "error", "delayed"};
   const bool fromMailSystem = fromAMailSystem(v);
   // A person's answer, or a person's own new message that quotes a notice (a colleague asking
   // whether to resend): the failure is the quoted notice's, not this message's.
@@ -721,6 +727,14 @@ bool readText(const MimeView& v, Classification& out) {
   bool looksLikeBounce = fromMailSystem;
   for (const auto& w : bounceWords)
     if (contains(subject, w)) looksLikeBounce = true;
+  const std::string returnPath = asciiLower(v.header("return-path"));
+  const bool nullSender = returnPath.find("<>") != std::string::npos;
+  // RFC 3834 5.2: "auto-replied" marks a response to a message (Exim's bounces and delay
+  // warnings carry it, whatever sender dsn_from names).
+  const bool autoReplied = contains(asciiLower(v.header("auto-submitted")), "auto-replied");
+  if (!v.originals.empty() || cut != std::string::npos || nullSender || autoReplied)
+    for (const auto& w : generalWords)
+      if (contains(subject, w)) looksLikeBounce = true;
   // Some carriers send a notice with a plain subject ("Mail") from a no-reply address: the words
   // of a failed delivery before a returned message make it a bounce.
   static const std::vector<std::string> failureWords = {"could not be delivered to", "was not delivered to",

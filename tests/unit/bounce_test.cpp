@@ -4306,3 +4306,18 @@ TEST(Bounce, AnAddressInsideMmdfsQuotesIsTheAddress) {
   EXPECT_EQ(c.records[0].recipient, "kim@globex.test");
   EXPECT_TRUE(c.records[0].hard);
 }
+
+// An application's report with a general word in its subject ("errors", "failed") is no notice
+// unless a mail system sent it, it returns a message, or it came with the null reverse-path (RFC
+// 5321 4.5.5). A CRM's sync-error digest quoting a stored "550 5.1.1" beside a lead's address gave
+// that lead a hard bounce (precision-traps-6, pt6-crm-01).
+TEST(Bounce, AnApplicationsErrorDigestIsNoNotice) {
+  const std::string body =
+      "Subject: Sync completed with 3 errors\n\nSync finished with errors.\n\n"
+      "  Lead     m.tanaka@hokuto.test        FIELD_CUSTOM_VALIDATION_EXCEPTION: Email Bounced Reason: 550 5.1.1 (set by sync)\n";
+  const auto digest = classify("From: CRM Sync <noreply@crm.test>\nTo: rep@acme.test\n" + body);
+  for (const auto& r : digest.records) EXPECT_FALSE(r.hard) << r.recipient;
+  // The same words from a mail system are still its notice.
+  const auto notice = classify("From: Mail Delivery System <MAILER-DAEMON@mx.acme.test>\nTo: rep@acme.test\n" + body);
+  ASSERT_FALSE(notice.records.empty()) << notice.error;
+}
