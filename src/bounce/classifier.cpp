@@ -23,6 +23,7 @@
 #include "bounce/text_reader.hpp"
 #include "bounce/list_notice.hpp"
 #include "checks/mail_provider.hpp"
+#include "safetynet/check/address.hpp"
 #include "checks/registrable_domain.hpp"
 #include "safetynet/bounce/bounce.hpp"
 #include "safetynet/core/text.hpp"
@@ -493,6 +494,14 @@ std::string localMember(const std::string& value, const std::string& recipient) 
 
 bool sameOrganization(const std::string& a, const std::string& b);
 
+// One mailbox in two spellings: its domain in U-labels and in A-labels, which RFC 5890 2.3.2.1
+// makes one label (an SMTPUTF8 sender's ORCPT "utf-8;info@bücher.example" beside the ASCII RCPT
+// its library sent, "info@xn--bcher-kva.example"). Compared as the bounce history keys addresses
+// (canonicalAddress: the local part lower-cased, the domain in A-labels).
+bool sameMailbox(const std::string& a, const std::string& b) {
+  return asciiLower(canonicalAddress(a)) == asciiLower(canonicalAddress(b));
+}
+
 bool readDsn(const MimeView& v, Classification& out) {
   std::vector<const MimeLeaf*> sources;
   for (const auto& l : v.leaves)
@@ -546,13 +555,16 @@ bool readDsn(const MimeView& v, Classification& out) {
       r.recipient = recipient;
       if (const std::string original = asNamed(reportedAddress(field(block, "original-recipient")));
           original.find('@') != std::string::npos && asciiLower(original) != asciiLower(recipient)) {
+        // The same mailbox spelled another way is no forward: the record keeps the sender's
+        // spelling (RFC 3464 2.3.1: Original-Recipient is the address "as specified by the sender").
+        if (sameMailbox(original, recipient)) r.recipient = original;
         // A final address in no domain of the DNS (one label: Oracle Messaging Server's store
         // channel, "kim@ims-ms-daemon", or "kim@localhost") is the system's own name for the
         // mailbox the original address reached, not an address anyone writes to (RFC 5321 2.3.5:
         // a domain name in an address is fully qualified): the failure is the original's.
         // Oracle: its notices give the original form "because that is the form that the recipient
         // of the notification message is most likely to recognize".
-        if (singleLabelDomain(recipient) && !singleLabelDomain(original)) r.recipient = original;
+        else if (singleLabelDomain(recipient) && !singleLabelDomain(original)) r.recipient = original;
         else r.sent_to = original;
       }
       // Sendmail's Final-Recipient is the address of its RCPT, the one the sender used; an alias
@@ -850,6 +862,39 @@ void keepRepliesToTheAddressTheyName(std::vector<BounceRecord>& records) {
   }
 }
 
+// An address whose local part is not ASCII travels only where every hop speaks SMTPUTF8 (RFC 6531
+// 3.2), and no ASCII form of such a local part exists (RFC 6530 7.1; Postfix's SMTPUTF8_README:
+// "the RFCs do not define an ASCII alternative form"). A refusal of a spelling of it on a path
+// without SMTPUTF8 says nothing of the mailbox: X.1.3, "bad destination mailbox address syntax"
+// (RFC 3463; Google's "is not a valid RFC 5321 address"), or a reply about an ASCII spelling at
+// the same domain that a relay made of it (Exim's utf8_downconvert writes "xn--" and the punycode
+// of the local part, utf8.c string_localpart_utf8_to_alabel): the server judged a string the rep
+// never wrote. Soft, the message's need of SMTPUTF8, as Postfix's "message requires SMTPUTF8"
+// reads (contenterror).
+void keepRefusalsOfAnotherSpellingSoft(std::vector<BounceRecord>& records) {
+  const auto ascii = [](const std::string& s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  };
+  for (auto& r : records) {
+    const size_t at = r.recipient.rfind('@');
+    if (!r.hard || at == std::string::npos || ascii(r.recipient.substr(0, at))) continue;
+    // (As the reply writes it: a Postfix that speaks SMTPUTF8 quotes the address in RFC 6533's
+    // "\x{HEX}" form in its report, the same address.)
+    std::string named = addressTheReplyOpensWith(r.diagnostic);
+    if (!named.empty()) named = reportedAddress("utf-8; " + named);
+    const bool asciiSpelling = !named.empty() && ascii(named) && !sameMailbox(named, r.recipient) &&
+                               sameMailbox("x" + named.substr(named.rfind('@')), "x" + r.recipient.substr(at));
+    const bool syntax = r.status.size() == 5 && r.status.compare(1, 4, ".1.3") == 0;
+    if (!asciiSpelling && !syntax) continue;
+    r.hard = false;
+    r.reason = "contenterror";
+    r.why += std::string(r.why.empty() ? "" : "; ") +
+             (asciiSpelling ? "the reply is about " + named + ", an ASCII spelling a relay made of this address"
+                            : "a syntax refusal (X.1.3) of an address whose local part is not ASCII") +
+             ": such an address needs SMTPUTF8 on every hop (RFC 6531 3.2), and the mailbox was not judged";
+  }
+}
+
 // A reply from a host of our own organization about a recipient outside it is our relay's (a
 // smarthost, an outbound gateway), not the recipient's mail server's: the relay holds no mailbox
 // of the recipient's domain. Exim's "550 Unrouteable address" is what any Exim says when its
@@ -950,6 +995,33 @@ void dropComplaintsChargedToOurSide(std::vector<BounceRecord>& records, const Mi
                 records.end());
 }
 
+// A notice that its receiving side found forged, and that holds neither a report nor anything of
+// a message we sent, is no evidence about anyone it names. RFC 5321 4.5.5 sends every notice
+// from the mail system that handled the message, and the systems return what they could not
+// deliver (RFC 3464 2: a report part, then the message or its headers; Microsoft's NDRs carry
+// "Original message headers"): a stranger who never saw our message can only name addresses.
+// Phishing dressed as a mailbox provider's notice ("Undelivered messages", a table of addresses
+// beside "550 5.1.1", a link to "release" them) is that: the receiving side's own checks say
+// its From is not the domain's (RFC 7489 DMARC "fail": the domain's owner does not authorize it;
+// Microsoft's compauth "fail": composite authentication found it spoofed, its anti-spam message
+// headers page), and it returns nothing (precision-traps-6, -7). Only those two verdicts: SPF
+// alone fails for every notice a forwarder passes on (the set-of-emails' SES notice forwarded
+// to Gmail: "spf=fail"), and a notice that returns our message is ours however it travelled.
+// The top Authentication-Results field is the one the mailbox's own receiving host wrote (RFC
+// 8601 5: prepended by the ADMD's border MTA).
+bool forgedAndReturnsNothing(const MimeView& v) {
+  static const Regex forged(R"(\b(?:dmarc|compauth)=fail\b)");
+  if (!std::regex_search(asciiLower(v.header("authentication-results").substr(0, 4096)), forged)) return false;
+  if (!v.originals.empty()) return false;
+  for (const auto& l : v.leaves) {
+    if (l.type == "message/delivery-status" || l.type == "message/global-delivery-status" ||
+        l.type == "message/feedback-report" || l.type == "message/disposition-notification")
+      return false;
+    if (l.type.rfind("text/", 0) == 0 && originalStart(l.text) != std::string::npos) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Classification classify(const std::string& raw) {
@@ -966,6 +1038,11 @@ Classification classify(const std::string& raw) {
       if (const auto from = mailboxesIn(it->second); !from.empty()) out.sender = from.front();
   if (const auto to = mailboxesIn(view->header("to")); out.sender.empty() && !to.empty()) out.sender = to.front();
   out.date_unix = view->date_unix;
+  if (forgedAndReturnsNothing(*view)) {
+    out.error = "no failed recipient found: the receiving side found the notice's sender forged (DMARC or compauth "
+                "\"fail\") and it returns nothing of a message we sent";
+    return out;
+  }
   try {
     if (readArf(*view, out) || readJmrp(*view, out) || readSesJson(*view, out) || readMdn(*view, out) || readDsn(*view, out) || readForwarded(*view, out) ||
         readListRefusal(*view, out) || readText(*view, out) ||
@@ -975,6 +1052,7 @@ Classification classify(const std::string& raw) {
       // recipient is a message someone sent to themselves, or a misread: a hard bounce would
       // suppress one of our own mailboxes.)
       keepRepliesToTheAddressTheyName(out.records);
+      keepRefusalsOfAnotherSpellingSoft(out.records);
       keepOurRelaysRepliesSoft(out.records, out.sender);
       const auto notAbout = addressesNotAbout(*view);
       keepRepliesAboutOurSenderSoft(out.records, notAbout, recipientForms(*view));

@@ -1971,7 +1971,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 869u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 870u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 3u);
   EXPECT_EQ(rules.derived_statuses.size(), 34u);  // Sendmail's (usersmtp.c, savemail.c), Stalwart's (dsn.rs)
   EXPECT_EQ(rules.host_meanings.size(), 3u);
@@ -4320,4 +4320,99 @@ TEST(Bounce, AnApplicationsErrorDigestIsNoNotice) {
   // The same words from a mail system are still its notice.
   const auto notice = classify("From: Mail Delivery System <MAILER-DAEMON@mx.acme.test>\nTo: rep@acme.test\n" + body);
   ASSERT_FALSE(notice.records.empty()) << notice.error;
+}
+
+TEST(Bounce, AForgedNoticeThatReturnsNothingNamesNoOne) {
+  // Phishing dressed as a provider's notice: HTML only, a table of leads beside "550 5.1.1", and
+  // the receiving host's verdict that its From is not the domain's (precision-traps-6, -7).
+  const std::string head = "From: Mail Delivery Subsystem <mailer-daemon@gmail-notice.test>\nTo: rep@acme.test\n"
+                           "Subject: Delivery Status Notification (Failure)\n";
+  const std::string html =
+      "MIME-Version: 1.0\nContent-Type: text/html\n\n<p>Your message wasn't delivered to "
+      "<b>lead@buyer.test</b> because the address couldn't be found.</p><p>550 5.1.1 The email account that you "
+      "tried to reach does not exist.</p><a href=\"https://release.test/\">Release messages</a>\n";
+  for (const char* verdict : {"dmarc=fail (p=quarantine) header.from=gmail-notice.test", "compauth=fail reason=001"}) {
+    const auto forged = classify(std::string("Authentication-Results: mx.acme.test; spf=pass smtp.mailfrom=x.test; ") +
+                                 verdict + "\n" + head + html);
+    EXPECT_TRUE(forged.records.empty()) << verdict;
+  }
+  // Without the verdict, or with it but the rep's message returned, it is read.
+  const auto unjudged = classify(head + html);
+  ASSERT_EQ(unjudged.records.size(), 1u) << unjudged.error;
+  EXPECT_TRUE(unjudged.records[0].hard);
+  const auto returned = classify(
+      "Authentication-Results: mx.acme.test; dmarc=fail header.from=gmail-notice.test\n" + head +
+      "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\n"
+      "Your message wasn't delivered to lead@buyer.test because the address couldn't be found.\n"
+      "550 5.1.1 The email account that you tried to reach does not exist.\n--b\nContent-Type: message/rfc822\n\n"
+      "From: rep@acme.test\nTo: lead@buyer.test\nSubject: Hello\n\nHi\n--b--\n");
+  ASSERT_EQ(returned.records.size(), 1u) << returned.error;
+  EXPECT_TRUE(returned.records[0].hard);
+}
+
+TEST(Bounce, ExchangesDiagnosticLineMakesANoticeOnlyOfAMailSystemsMessageOrAForward) {
+  // A training platform's quiz quoting Exchange's "Remote Server returned" line beside a made-up
+  // address (precision-traps-7): no notice.
+  const std::string body =
+      "Subject: Module 4 quiz is open\nAuto-Submitted: auto-generated\n\nQ4. r.gupta@indus.test\n"
+      "   Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup'\n";
+  const auto quiz = classify("From: Academy <noreply@learn.test>\nTo: rep@acme.test\n" + body);
+  EXPECT_TRUE(quiz.records.empty());
+  // A rep's forward of Exchange's notice under a localized subject is read by the same line.
+  const auto forward = classify(
+      "From: Rep <rep@acme.test>\nTo: ops@acme.test\nSubject: WG: Unzustellbar\n\n-----Original Message-----\n"
+      "From: Microsoft Outlook <postmaster@acme.test>\nSent: Monday\nTo: rep@acme.test\nSubject: Unzustellbar\n\n"
+      "r.gupta@indus.test\nRemote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP "
+      "address lookup'\n");
+  ASSERT_FALSE(forward.records.empty()) << forward.error;
+}
+
+TEST(Bounce, ARefusalOfAnotherSpellingOfAnInternationalAddressIsSoft) {
+  const auto dsn = [](const std::string& recipient, const std::string& diagnostic, const std::string& status) {
+    return classify(
+        "From: Mail Delivery System <Mailer-Daemon@relay.acme.test>\nTo: rep@acme.test\nSubject: Mail delivery failed\n"
+        "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\n\n--b\n"
+        "Content-Type: text/plain\n\nThe following address(es) failed:\n\n--b\nContent-Type: message/global-delivery-status\n\n"
+        "Reporting-MTA: dns; relay.acme.test\n\nFinal-Recipient: utf-8; " + recipient + "\nAction: failed\nStatus: " + status +
+        "\nDiagnostic-Code: smtp; " + diagnostic + "\n\n--b--\n");
+  };
+  // Exim's utf8_downconvert asked the server about "xn--jrgen-kva@": not the address the rep wrote.
+  const auto downconverted =
+      dsn("jürgen@brandt.test", "550 5.1.1 <xn--jrgen-kva@brandt.test>: Recipient address rejected: User unknown", "5.1.1");
+  ASSERT_EQ(downconverted.records.size(), 1u) << downconverted.error;
+  EXPECT_FALSE(downconverted.records[0].hard);
+  EXPECT_EQ(downconverted.records[0].reason, "contenterror");
+  // X.1.3 for a non-ASCII local part judged its spelling on an ASCII path.
+  const auto syntax = dsn("ñandú@sur.test", "553 5.1.3 The recipient address <ñandú@sur.test> is not a valid RFC 5321 address.", "5.1.3");
+  ASSERT_EQ(syntax.records.size(), 1u) << syntax.error;
+  EXPECT_FALSE(syntax.records[0].hard);
+  // The address itself refused, as RFC 6533 writes it in a report: dead.
+  const auto dead = dsn("张伟@jinhua.test", "550 5.1.1 <\\x{5F20}\\x{4F1F}@jinhua.test>: Recipient address rejected: User unknown", "5.1.1");
+  ASSERT_EQ(dead.records.size(), 1u) << dead.error;
+  EXPECT_TRUE(dead.records[0].hard);
+  // qmail with SMTPUTF8 support gives up on a server that does not announce it: the route.
+  const auto qmail = classify(
+      "From: MAILER-DAEMON@mx.acme.test\nTo: rep@acme.test\nSubject: failure notice\n\nHi. This is the qmail-send program at "
+      "mx.acme.test.\nI'm afraid I wasn't able to deliver your message to the following addresses.\nThis is a permanent "
+      "error; I've given up. Sorry it didn't work out.\n\n<дмитрий@ural.test>:\nConnected to 198.51.100.71 but server does not "
+      "support unicode in email addresses.\n\n--- Below this line is a copy of the message.\n\nFrom: rep@acme.test\n");
+  ASSERT_EQ(qmail.records.size(), 1u) << qmail.error;
+  EXPECT_EQ(qmail.records[0].reason, "contenterror");
+}
+
+TEST(Bounce, OneMailboxInUnicodeAndInALabelsIsNoForward) {
+  // An SMTPUTF8 sender's ORCPT in U-labels beside the ASCII RCPT its library sent (RFC 5890
+  // 2.3.2.1: one label): the record is the address the rep wrote, hard, and not a forward of it.
+  const auto c = classify(
+      "From: MAILER-DAEMON@mx.acme.test\nTo: rep@acme.test\nSubject: Undelivered Mail Returned to Sender\n"
+      "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\n\n--b\n"
+      "Content-Type: text/plain\n\nI'm sorry to have to inform you that your message could not be delivered.\n--b\n"
+      "Content-Type: message/delivery-status\n\nReporting-MTA: dns; mx.acme.test\n\n"
+      "Final-Recipient: rfc822; info@xn--bcherstube-lahn-zvb.test\nOriginal-Recipient: utf-8; info@bücherstube-lahn.test\n"
+      "Action: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <info@xn--bcherstube-lahn-zvb.test>: Recipient address "
+      "rejected: User unknown in virtual mailbox table\n\n--b--\n");
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "info@bücherstube-lahn.test");
+  EXPECT_EQ(c.records[0].sent_to, "");
+  EXPECT_TRUE(c.records[0].hard);
 }
