@@ -871,7 +871,7 @@ void keepRepliesToTheAddressTheyName(std::vector<BounceRecord>& records) {
 // of the local part, utf8.c string_localpart_utf8_to_alabel): the server judged a string the rep
 // never wrote. Soft, the message's need of SMTPUTF8, as Postfix's "message requires SMTPUTF8"
 // reads (contenterror).
-void keepRefusalsOfAnotherSpellingSoft(std::vector<BounceRecord>& records) {
+void keepRefusalsOfAnotherSpellingSoft(std::vector<BounceRecord>& records, bool globalReport) {
   const auto ascii = [](const std::string& s) {
     return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
   };
@@ -884,7 +884,11 @@ void keepRefusalsOfAnotherSpellingSoft(std::vector<BounceRecord>& records) {
     if (!named.empty()) named = reportedAddress("utf-8; " + named);
     const bool asciiSpelling = !named.empty() && ascii(named) && !sameMailbox(named, r.recipient) &&
                                sameMailbox("x" + named.substr(named.rfind('@')), "x" + r.recipient.substr(at));
-    const bool syntax = r.status.size() == 5 && r.status.compare(1, 4, ".1.3") == 0;
+    // (Not in a global report, RFC 6533: its MTA handled an SMTPUTF8 message, and RFC 6531 3.4 lets
+    // it send the UTF-8 address only to a server that offered SMTPUTF8, so the server judged the
+    // address itself: Gmail's "553 5.1.3 ... not a valid RFC 5321 address" for a UTF-8 local part
+    // at gmail.com, whose usernames are ASCII; review-2026-12-07-15.)
+    const bool syntax = !globalReport && r.status.size() == 5 && r.status.compare(1, 4, ".1.3") == 0;
     if (!asciiSpelling && !syntax) continue;
     r.hard = false;
     r.reason = "contenterror";
@@ -892,6 +896,28 @@ void keepRefusalsOfAnotherSpellingSoft(std::vector<BounceRecord>& records) {
              (asciiSpelling ? "the reply is about " + named + ", an ASCII spelling a relay made of this address"
                             : "a syntax refusal (X.1.3) of an address whose local part is not ASCII") +
              ": such an address needs SMTPUTF8 on every hop (RFC 6531 3.2), and the mailbox was not judged";
+  }
+}
+
+// A domain that routed: the address the record came from (a list or an alias the reporting host
+// expanded, sent_to) is in the failed address's own domain, so that domain has a mail host that
+// took mail for it. A failure of the member there that reads as a dead domain is about the
+// member's local part: Exim's "Unrouteable address" after a list's expansion says no router took
+// the member (route.c; the spec: "bounced as unrouteable"), on the host that had just routed the
+// list (precision-traps-8). The domain's other addresses are not touched by it (a dead domain
+// counts against every address there, history.cpp).
+void keepDomainsThatRoutedAlive(std::vector<BounceRecord>& records) {
+  const auto domainOf = [](const std::string& a) {
+    const size_t at = a.rfind('@');
+    return at == std::string::npos ? std::string() : asciiLower(a.substr(at + 1));
+  };
+  for (auto& r : records) {
+    if (r.reason != "hostunknown" || r.sent_to.empty() || domainOf(r.recipient).empty() ||
+        domainOf(r.recipient) != domainOf(r.sent_to))
+      continue;
+    r.reason = "userunknown";
+    r.why += std::string(r.why.empty() ? "" : "; ") + "its domain routed " + r.sent_to +
+             ", which it came from: the failure is about the local part, not the domain";
   }
 }
 
@@ -1001,17 +1027,27 @@ void dropComplaintsChargedToOurSide(std::vector<BounceRecord>& records, const Mi
 // deliver (RFC 3464 2: a report part, then the message or its headers; Microsoft's NDRs carry
 // "Original message headers"): a stranger who never saw our message can only name addresses.
 // Phishing dressed as a mailbox provider's notice ("Undelivered messages", a table of addresses
-// beside "550 5.1.1", a link to "release" them) is that: the receiving side's own checks say
-// its From is not the domain's (RFC 7489 DMARC "fail": the domain's owner does not authorize it;
-// Microsoft's compauth "fail": composite authentication found it spoofed, its anti-spam message
-// headers page), and it returns nothing (precision-traps-6, -7). Only those two verdicts: SPF
-// alone fails for every notice a forwarder passes on (the set-of-emails' SES notice forwarded
-// to Gmail: "spf=fail"), and a notice that returns our message is ours however it travelled.
-// The top Authentication-Results field is the one the mailbox's own receiving host wrote (RFC
-// 8601 5: prepended by the ADMD's border MTA).
+// beside "550 5.1.1", a link to "release" them) is that (precision-traps-6, -7). The verdict is
+// the receiving side's own: Microsoft's composite authentication where it gave one (compauth
+// "fail", its anti-spam message headers page; it also weighs ARC, so its "pass" overrules a DMARC
+// failure a forwarder caused), else a DMARC failure whose domain asks for quarantine or reject
+// (RFC 7489 6.3: "p=none" only asks for reports, and a real notice from an on-premises host
+// outside its domain's SPF fails DMARC too; review-2026-12-07-15). Not SPF alone: forwarders
+// break it for real notices (set-of-emails' SES notice forwarded to Gmail says "spf=fail"), and a
+// notice that returns our message is read however it travelled. The top Authentication-Results
+// field is the one the mailbox's receiving border wrote (RFC 8601 5: prepended). A legitimate
+// notice that returns nothing from a domain with no authentication at all may get Microsoft's
+// implicit "compauth=fail reason=001" too: it then gives no record (a hard bounce missed, none
+// made up).
 bool forgedAndReturnsNothing(const MimeView& v) {
-  static const Regex forged(R"(\b(?:dmarc|compauth)=fail\b)");
-  if (!std::regex_search(asciiLower(v.header("authentication-results").substr(0, 4096)), forged)) return false;
+  const std::string results = asciiLower(v.header("authentication-results").substr(0, 4096));
+  static const Regex compauth(R"(\bcompauth=([a-z]+))");
+  static const Regex enforcedDmarcFailure(
+      R"(\bdmarc=fail\b[^;]*?(?:\bp=(?:quarantine|reject)\b|\baction=o?(?:quarantine|reject)\b))");
+  std::smatch verdict;
+  const bool forged = std::regex_search(results, verdict, compauth) ? verdict[1].str() == "fail"
+                                                                     : std::regex_search(results, enforcedDmarcFailure);
+  if (!forged) return false;
   if (!v.originals.empty()) return false;
   for (const auto& l : v.leaves) {
     if (l.type == "message/delivery-status" || l.type == "message/global-delivery-status" ||
@@ -1052,7 +1088,10 @@ Classification classify(const std::string& raw) {
       // recipient is a message someone sent to themselves, or a misread: a hard bounce would
       // suppress one of our own mailboxes.)
       keepRepliesToTheAddressTheyName(out.records);
-      keepRefusalsOfAnotherSpellingSoft(out.records);
+      keepRefusalsOfAnotherSpellingSoft(
+          out.records, std::any_of(view->leaves.begin(), view->leaves.end(),
+                                   [](const MimeLeaf& l) { return l.type == "message/global-delivery-status"; }));
+      keepDomainsThatRoutedAlive(out.records);
       keepOurRelaysRepliesSoft(out.records, out.sender);
       const auto notAbout = addressesNotAbout(*view);
       keepRepliesAboutOurSenderSoft(out.records, notAbout, recipientForms(*view));

@@ -2860,3 +2860,15 @@ TEST(BounceSources, ZMailersRouterErrorNamesSayWhatFailed) {
   EXPECT_EQ(closed.reason, "suspend");
   EXPECT_FALSE(closed.hard);
 }
+
+// Exim's smtp transport when hosts_require_tls (or DANE) names the host and no TLS session came
+// up: "a TLS session is required, but %s" (transports/smtp.c, ERRNO_TLSREQUIRED). Our side's
+// requirement, as Postfix's "TLS is required, but was not offered"; it read onhold (a
+// corpus-layouts probe set of 2026-12-07).
+TEST(BounceSources, EximsRequiredTlsIsOurSidesRequirement) {
+  for (const char* why : {"an attempt to start TLS failed", "the server did not offer TLS support"}) {
+    auto r = read("kim@globex.test", "5.0.0", std::string("a TLS session is required, but ") + why);
+    EXPECT_EQ(r.reason, "securityerror") << why;
+    EXPECT_FALSE(r.hard);
+  }
+}

@@ -1971,7 +1971,7 @@ TEST(BounceRules, TheShippedRulesFileLoadsCleanly) {
   std::vector<std::string> errors;
   const BounceRules rules = loadBounceRules(ss.str(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
-  EXPECT_EQ(rules.rules.size(), 870u);  // every one with a source (docs/bounce-sources.md)
+  EXPECT_EQ(rules.rules.size(), 871u);  // every one with a source (docs/bounce-sources.md)
   EXPECT_EQ(rules.vendor_tables.size(), 3u);
   EXPECT_EQ(rules.derived_statuses.size(), 34u);  // Sendmail's (usersmtp.c, savemail.c), Stalwart's (dsn.rs)
   EXPECT_EQ(rules.host_meanings.size(), 3u);
@@ -4331,10 +4331,18 @@ TEST(Bounce, AForgedNoticeThatReturnsNothingNamesNoOne) {
       "MIME-Version: 1.0\nContent-Type: text/html\n\n<p>Your message wasn't delivered to "
       "<b>lead@buyer.test</b> because the address couldn't be found.</p><p>550 5.1.1 The email account that you "
       "tried to reach does not exist.</p><a href=\"https://release.test/\">Release messages</a>\n";
-  for (const char* verdict : {"dmarc=fail (p=quarantine) header.from=gmail-notice.test", "compauth=fail reason=001"}) {
+  for (const char* verdict : {"dmarc=fail (p=QUARANTINE sp=QUARANTINE dis=QUARANTINE) header.from=gmail-notice.test",
+                              "dmarc=fail action=oreject header.from=gmail-notice.test", "dmarc=none action=none; compauth=fail reason=001"}) {
     const auto forged = classify(std::string("Authentication-Results: mx.acme.test; spf=pass smtp.mailfrom=x.test; ") +
                                  verdict + "\n" + head + html);
     EXPECT_TRUE(forged.records.empty()) << verdict;
+  }
+  // No forgery verdict: a DMARC failure whose domain asks only for reports (RFC 7489 "p=none"), or
+  // one Microsoft's composite authentication overruled (ARC).
+  for (const char* verdict : {"dmarc=fail (p=NONE sp=NONE dis=NONE) header.from=gmail-notice.test",
+                              "dmarc=fail action=quarantine header.from=gmail-notice.test; compauth=pass reason=130"}) {
+    const auto read = classify(std::string("Authentication-Results: mx.acme.test; ") + verdict + "\n" + head + html);
+    EXPECT_EQ(read.records.size(), 1u) << verdict;
   }
   // Without the verdict, or with it but the rep's message returned, it is read.
   const auto unjudged = classify(head + html);
@@ -4368,11 +4376,12 @@ TEST(Bounce, ExchangesDiagnosticLineMakesANoticeOnlyOfAMailSystemsMessageOrAForw
 }
 
 TEST(Bounce, ARefusalOfAnotherSpellingOfAnInternationalAddressIsSoft) {
-  const auto dsn = [](const std::string& recipient, const std::string& diagnostic, const std::string& status) {
+  const auto dsn = [](const std::string& recipient, const std::string& diagnostic, const std::string& status,
+                      const std::string& report = "global-delivery-status") {
     return classify(
         "From: Mail Delivery System <Mailer-Daemon@relay.acme.test>\nTo: rep@acme.test\nSubject: Mail delivery failed\n"
         "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\n\n--b\n"
-        "Content-Type: text/plain\n\nThe following address(es) failed:\n\n--b\nContent-Type: message/global-delivery-status\n\n"
+        "Content-Type: text/plain\n\nThe following address(es) failed:\n\n--b\nContent-Type: message/" + report + "\n\n"
         "Reporting-MTA: dns; relay.acme.test\n\nFinal-Recipient: utf-8; " + recipient + "\nAction: failed\nStatus: " + status +
         "\nDiagnostic-Code: smtp; " + diagnostic + "\n\n--b--\n");
   };
@@ -4382,10 +4391,16 @@ TEST(Bounce, ARefusalOfAnotherSpellingOfAnInternationalAddressIsSoft) {
   ASSERT_EQ(downconverted.records.size(), 1u) << downconverted.error;
   EXPECT_FALSE(downconverted.records[0].hard);
   EXPECT_EQ(downconverted.records[0].reason, "contenterror");
-  // X.1.3 for a non-ASCII local part judged its spelling on an ASCII path.
-  const auto syntax = dsn("ñandú@sur.test", "553 5.1.3 The recipient address <ñandú@sur.test> is not a valid RFC 5321 address.", "5.1.3");
+  // X.1.3 for a non-ASCII local part in an MTA's plain report judged its spelling on an ASCII
+  // path (an MTA without SMTPUTF8 passed the bytes on).
+  const std::string invalid = "553 5.1.3 The recipient address <ñandú@sur.test> is not a valid RFC 5321 address.";
+  const auto syntax = dsn("ñandú@sur.test", invalid, "5.1.3", "delivery-status");
   ASSERT_EQ(syntax.records.size(), 1u) << syntax.error;
   EXPECT_FALSE(syntax.records[0].hard);
+  // In a global report (RFC 6533) the server was offered SMTPUTF8 and judged the address itself.
+  const auto judged = dsn("ñandú@sur.test", invalid, "5.1.3");
+  ASSERT_EQ(judged.records.size(), 1u) << judged.error;
+  EXPECT_TRUE(judged.records[0].hard);
   // The address itself refused, as RFC 6533 writes it in a report: dead.
   const auto dead = dsn("张伟@jinhua.test", "550 5.1.1 <\\x{5F20}\\x{4F1F}@jinhua.test>: Recipient address rejected: User unknown", "5.1.1");
   ASSERT_EQ(dead.records.size(), 1u) << dead.error;
@@ -4415,4 +4430,20 @@ TEST(Bounce, OneMailboxInUnicodeAndInALabelsIsNoForward) {
   EXPECT_EQ(c.records[0].recipient, "info@bücherstube-lahn.test");
   EXPECT_EQ(c.records[0].sent_to, "");
   EXPECT_TRUE(c.records[0].hard);
+}
+
+TEST(Bounce, AListMembersFailureInTheListsOwnDomainIsNoDeadDomain) {
+  // The lead's Exim expanded a list of its own domain and found no router for one member
+  // (precision-traps-8): the domain routed the list, so the member's local part is what failed.
+  const auto c = classify(
+      "From: Mail Delivery System <Mailer-Daemon@mx.bluestone.test>\nTo: rep@acme.test\nSubject: Mail delivery failed: "
+      "returning message to sender\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+      "--b\nContent-Type: text/plain\n\nThis message was created automatically by mail delivery software.\n\nA message that you "
+      "sent could not be delivered to one or more of its recipients. This is a permanent error. The following address(es) "
+      "failed:\n\n  k.obrien@bluestone.test\n    (generated from sales-ops@bluestone.test)\n    Unrouteable address\n\n--b\n"
+      "Content-Type: message/delivery-status\n\nReporting-MTA: dns; mx.bluestone.test\n\nAction: failed\n"
+      "Final-Recipient: rfc822;sales-ops@bluestone.test\nStatus: 5.0.0\n\n--b--\n");
+  ASSERT_EQ(c.records.size(), 1u) << c.error;
+  EXPECT_EQ(c.records[0].recipient, "k.obrien@bluestone.test");
+  EXPECT_EQ(c.records[0].reason, "userunknown");
 }
