@@ -901,23 +901,27 @@ void keepRefusalsOfAnotherSpellingSoft(std::vector<BounceRecord>& records, bool 
 
 // A domain that routed: the address the record came from (a list or an alias the reporting host
 // expanded, sent_to) is in the failed address's own domain, so that domain has a mail host that
-// took mail for it. A failure of the member there that reads as a dead domain is about the
-// member's local part: Exim's "Unrouteable address" after a list's expansion says no router took
-// the member (route.c; the spec: "bounced as unrouteable"), on the host that had just routed the
-// list (precision-traps-8). The domain's other addresses are not touched by it (a dead domain
-// counts against every address there, history.cpp).
+// took mail for it. A failure of the member there that reads as a dead domain, in words that name
+// no DNS finding, is about the member's local part: Exim's "Unrouteable address" after a list's
+// expansion says no router took the member (route.c; the spec: "bounced as unrouteable"), on the
+// host that had just routed the list (precision-traps-8). Words that say what DNS answered for the
+// domain ("all relevant MX records point to non-existent hosts", "Name service error ... Host not
+// found") stay the domain's: a legacy host may still take mail for a domain whose current MX is
+// broken (review-2026-12-07-16). A dead domain counts against every address there (history.cpp).
 void keepDomainsThatRoutedAlive(std::vector<BounceRecord>& records) {
   const auto domainOf = [](const std::string& a) {
-    const size_t at = a.rfind('@');
-    return at == std::string::npos ? std::string() : asciiLower(a.substr(at + 1));
+    const std::string canonical = asciiLower(canonicalAddress(a));
+    const size_t at = canonical.rfind('@');
+    return at == std::string::npos ? std::string() : canonical.substr(at + 1);
   };
+  static const Regex dnsFinding(R"(\b(?:mx|dns|name service|nxdomain|host(?:name)? (?:or domain )?(?:name )?not found|domain)\b)");
   for (auto& r : records) {
     if (r.reason != "hostunknown" || r.sent_to.empty() || domainOf(r.recipient).empty() ||
-        domainOf(r.recipient) != domainOf(r.sent_to))
+        domainOf(r.recipient) != domainOf(r.sent_to) || std::regex_search(asciiLower(r.diagnostic).substr(0, 600), dnsFinding))
       continue;
     r.reason = "userunknown";
     r.why += std::string(r.why.empty() ? "" : "; ") + "its domain routed " + r.sent_to +
-             ", which it came from: the failure is about the local part, not the domain";
+             ", which it came from, and the words name no DNS finding: the failure is about the local part, not the domain";
   }
 }
 
@@ -1021,6 +1025,41 @@ void dropComplaintsChargedToOurSide(std::vector<BounceRecord>& records, const Mi
                 records.end());
 }
 
+// The results the receiving border wrote in the top Authentication-Results field (RFC 8601 5: it
+// is prepended), method -> result: "dmarc" -> "fail". Read by the field's grammar (RFC 8601 2.2):
+// comments in parentheses and quoted strings are no results (Yahoo's "dmarc=fail(p=NONE)", a
+// sender who names itself "compauth=pass@..." in smtp.mailfrom), each resinfo starts with
+// "method=result" after a ';' (Microsoft writes no authserv-id before the first).
+std::map<std::string, std::string> receivingResults(const MimeView& v) {
+  const std::string field = asciiLower(v.header("authentication-results").substr(0, 4096));
+  std::string bare;
+  int depth = 0;
+  bool quoted = false;
+  for (size_t i = 0; i < field.size(); ++i) {
+    const char c = field[i];
+    if (quoted) {
+      if (c == '\\') ++i;
+      else if (c == '"') quoted = false;
+    } else if (c == '"' && depth == 0) {
+      quoted = true;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')' && depth > 0) {
+      --depth;
+    } else if (depth == 0) {
+      bare += c;
+    }
+  }
+  std::map<std::string, std::string> results;
+  static const Regex resinfo(R"(^\s*([a-z0-9-]+)(?:/[0-9]+)?\s*=\s*([a-z]+))");
+  std::istringstream clauses(bare);
+  std::string clause;
+  std::smatch m;
+  while (std::getline(clauses, clause, ';'))
+    if (std::regex_search(clause, m, resinfo)) results.emplace(m[1].str(), m[2].str());
+  return results;
+}
+
 // A notice that its receiving side found forged, and that holds neither a report nor anything of
 // a message we sent, is no evidence about anyone it names. RFC 5321 4.5.5 sends every notice
 // from the mail system that handled the message, and the systems return what they could not
@@ -1028,25 +1067,21 @@ void dropComplaintsChargedToOurSide(std::vector<BounceRecord>& records, const Mi
 // "Original message headers"): a stranger who never saw our message can only name addresses.
 // Phishing dressed as a mailbox provider's notice ("Undelivered messages", a table of addresses
 // beside "550 5.1.1", a link to "release" them) is that (precision-traps-6, -7). The verdict is
-// the receiving side's own: Microsoft's composite authentication where it gave one (compauth
+// the receiving border's own: Microsoft's composite authentication where it gave one (compauth
 // "fail", its anti-spam message headers page; it also weighs ARC, so its "pass" overrules a DMARC
-// failure a forwarder caused), else a DMARC failure whose domain asks for quarantine or reject
-// (RFC 7489 6.3: "p=none" only asks for reports, and a real notice from an on-premises host
-// outside its domain's SPF fails DMARC too; review-2026-12-07-15). Not SPF alone: forwarders
-// break it for real notices (set-of-emails' SES notice forwarded to Gmail says "spf=fail"), and a
-// notice that returns our message is read however it travelled. The top Authentication-Results
-// field is the one the mailbox's receiving border wrote (RFC 8601 5: prepended). A legitimate
-// notice that returns nothing from a domain with no authentication at all may get Microsoft's
-// implicit "compauth=fail reason=001" too: it then gives no record (a hard bounce missed, none
-// made up).
+// failure a forwarder caused), else DMARC "fail" (RFC 7489), whatever the domain asked receivers
+// to do with it: a domain that only monitors ("p=none") is spoofed as easily, and Exim writes no
+// policy at all (review-2026-12-07-16). Not SPF alone: forwarders break it for real notices
+// (set-of-emails' SES notice forwarded to Gmail says "spf=fail"), and a notice that returns our
+// message is read however it travelled. A real notice that returns nothing and fails DMARC (an
+// on-premises host outside its domain's SPF, unsigned) gives no record too: a hard bounce missed,
+// none made up (review-2026-12-07-15).
 bool forgedAndReturnsNothing(const MimeView& v) {
-  const std::string results = asciiLower(v.header("authentication-results").substr(0, 4096));
-  static const Regex compauth(R"(\bcompauth=([a-z]+))");
-  static const Regex enforcedDmarcFailure(
-      R"(\bdmarc=fail\b[^;]*?(?:\bp=(?:quarantine|reject)\b|\baction=o?(?:quarantine|reject)\b))");
-  std::smatch verdict;
-  const bool forged = std::regex_search(results, verdict, compauth) ? verdict[1].str() == "fail"
-                                                                     : std::regex_search(results, enforcedDmarcFailure);
+  const auto results = receivingResults(v);
+  const auto compauth = results.find("compauth");
+  const auto dmarc = results.find("dmarc");
+  const bool forged = compauth != results.end() ? compauth->second == "fail"
+                                                : dmarc != results.end() && dmarc->second == "fail";
   if (!forged) return false;
   if (!v.originals.empty()) return false;
   for (const auto& l : v.leaves) {

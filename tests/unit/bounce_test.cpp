@@ -4331,16 +4331,28 @@ TEST(Bounce, AForgedNoticeThatReturnsNothingNamesNoOne) {
       "MIME-Version: 1.0\nContent-Type: text/html\n\n<p>Your message wasn't delivered to "
       "<b>lead@buyer.test</b> because the address couldn't be found.</p><p>550 5.1.1 The email account that you "
       "tried to reach does not exist.</p><a href=\"https://release.test/\">Release messages</a>\n";
+  // The receiving border's verdict, read by RFC 8601's grammar: DMARC "fail" whatever the domain
+  // asked (Google's, Yahoo's and Exim's ways of writing it), Microsoft's compauth where given.
   for (const char* verdict : {"dmarc=fail (p=QUARANTINE sp=QUARANTINE dis=QUARANTINE) header.from=gmail-notice.test",
-                              "dmarc=fail action=oreject header.from=gmail-notice.test", "dmarc=none action=none; compauth=fail reason=001"}) {
+                              "dmarc=fail (p=NONE sp=NONE dis=NONE) header.from=gmail-notice.test",
+                              "dmarc=fail(p=NONE,sp=REJECT) header.from=mx.gmail-notice.test",
+                              "dmarc=fail header.from=gmail-notice.test",
+                              "dmarc=none action=none; compauth=fail reason=001"}) {
     const auto forged = classify(std::string("Authentication-Results: mx.acme.test; spf=pass smtp.mailfrom=x.test; ") +
                                  verdict + "\n" + head + html);
     EXPECT_TRUE(forged.records.empty()) << verdict;
   }
-  // No forgery verdict: a DMARC failure whose domain asks only for reports (RFC 7489 "p=none"), or
-  // one Microsoft's composite authentication overruled (ARC).
-  for (const char* verdict : {"dmarc=fail (p=NONE sp=NONE dis=NONE) header.from=gmail-notice.test",
-                              "dmarc=fail action=quarantine header.from=gmail-notice.test; compauth=pass reason=130"}) {
+  // A sender that names itself "compauth=pass@..." gives no verdict: a quoted string and a comment
+  // are no results.
+  const auto named = classify(
+      "Authentication-Results: mx.google.com; spf=pass (google.com: domain of compauth=pass@relay.test designates "
+      "203.0.113.9 as permitted sender) smtp.mailfrom=\"compauth=pass@relay.test\"; dmarc=fail (p=REJECT) "
+      "header.from=gmail-notice.test\n" + head + html);
+  EXPECT_TRUE(named.records.empty());
+  // No forgery verdict: Microsoft's composite authentication overruled the DMARC failure (ARC), or
+  // a result only in a comment.
+  for (const char* verdict : {"dmarc=fail action=quarantine header.from=gmail-notice.test; compauth=pass reason=130",
+                              "spf=pass (the relay said dmarc=fail) smtp.mailfrom=x.test"}) {
     const auto read = classify(std::string("Authentication-Results: mx.acme.test; ") + verdict + "\n" + head + html);
     EXPECT_EQ(read.records.size(), 1u) << verdict;
   }
@@ -4446,4 +4458,15 @@ TEST(Bounce, AListMembersFailureInTheListsOwnDomainIsNoDeadDomain) {
   ASSERT_EQ(c.records.size(), 1u) << c.error;
   EXPECT_EQ(c.records[0].recipient, "k.obrien@bluestone.test");
   EXPECT_EQ(c.records[0].reason, "userunknown");
+  // Words that say what DNS answered for the domain stay the domain's: a legacy host may still
+  // take mail for a domain whose current MX is broken.
+  std::string dns = "all relevant MX records point to non-existent hosts";
+  std::string text = "From: Mail Delivery System <Mailer-Daemon@mx.bluestone.test>\nTo: rep@acme.test\nSubject: Mail delivery "
+                     "failed: returning message to sender\n\nThis message was created automatically by mail delivery software.\n\n"
+                     "A message that you sent could not be delivered to one or more of its recipients. This is a permanent error. "
+                     "The following address(es) failed:\n\n  k.obrien@bluestone.test\n    (generated from sales-ops@bluestone.test)\n    " +
+                     dns + "\n";
+  const auto broken = classify(text);
+  ASSERT_EQ(broken.records.size(), 1u) << broken.error;
+  EXPECT_EQ(broken.records[0].reason, "hostunknown");
 }
