@@ -914,10 +914,24 @@ void keepDomainsThatRoutedAlive(std::vector<BounceRecord>& records) {
     const size_t at = canonical.rfind('@');
     return at == std::string::npos ? std::string() : canonical.substr(at + 1);
   };
+  // The words alone: a name holds them too ("lindholm-dns.example", ".com.mx"), and Exim's
+  // diagnostic is its whole paragraph with the addresses (review-2026-12-07-17).
+  const auto words = [](const std::string& text) {
+    std::istringstream in(asciiLower(text.substr(0, 600)));
+    std::string token, out;
+    while (in >> token) {
+      const size_t first = token.find_first_not_of(".,;:()[]<>\"'");
+      const size_t last = token.find_last_not_of(".,;:()[]<>\"'");
+      if (first == std::string::npos) continue;
+      token = token.substr(first, last - first + 1);
+      if (token.find_first_of("@.-_/=") == std::string::npos) out += token + " ";
+    }
+    return out;
+  };
   static const Regex dnsFinding(R"(\b(?:mx|dns|name service|nxdomain|host(?:name)? (?:or domain )?(?:name )?not found|domain)\b)");
   for (auto& r : records) {
     if (r.reason != "hostunknown" || r.sent_to.empty() || domainOf(r.recipient).empty() ||
-        domainOf(r.recipient) != domainOf(r.sent_to) || std::regex_search(asciiLower(r.diagnostic).substr(0, 600), dnsFinding))
+        domainOf(r.recipient) != domainOf(r.sent_to) || std::regex_search(words(r.diagnostic), dnsFinding))
       continue;
     r.reason = "userunknown";
     r.why += std::string(r.why.empty() ? "" : "; ") + "its domain routed " + r.sent_to +
@@ -1025,41 +1039,6 @@ void dropComplaintsChargedToOurSide(std::vector<BounceRecord>& records, const Mi
                 records.end());
 }
 
-// The results the receiving border wrote in the top Authentication-Results field (RFC 8601 5: it
-// is prepended), method -> result: "dmarc" -> "fail". Read by the field's grammar (RFC 8601 2.2):
-// comments in parentheses and quoted strings are no results (Yahoo's "dmarc=fail(p=NONE)", a
-// sender who names itself "compauth=pass@..." in smtp.mailfrom), each resinfo starts with
-// "method=result" after a ';' (Microsoft writes no authserv-id before the first).
-std::map<std::string, std::string> receivingResults(const MimeView& v) {
-  const std::string field = asciiLower(v.header("authentication-results").substr(0, 4096));
-  std::string bare;
-  int depth = 0;
-  bool quoted = false;
-  for (size_t i = 0; i < field.size(); ++i) {
-    const char c = field[i];
-    if (quoted) {
-      if (c == '\\') ++i;
-      else if (c == '"') quoted = false;
-    } else if (c == '"' && depth == 0) {
-      quoted = true;
-    } else if (c == '(') {
-      ++depth;
-    } else if (c == ')' && depth > 0) {
-      --depth;
-    } else if (depth == 0) {
-      bare += c;
-    }
-  }
-  std::map<std::string, std::string> results;
-  static const Regex resinfo(R"(^\s*([a-z0-9-]+)(?:/[0-9]+)?\s*=\s*([a-z]+))");
-  std::istringstream clauses(bare);
-  std::string clause;
-  std::smatch m;
-  while (std::getline(clauses, clause, ';'))
-    if (std::regex_search(clause, m, resinfo)) results.emplace(m[1].str(), m[2].str());
-  return results;
-}
-
 // A notice that its receiving side found forged, and that holds neither a report nor anything of
 // a message we sent, is no evidence about anyone it names. RFC 5321 4.5.5 sends every notice
 // from the mail system that handled the message, and the systems return what they could not
@@ -1067,21 +1046,22 @@ std::map<std::string, std::string> receivingResults(const MimeView& v) {
 // "Original message headers"): a stranger who never saw our message can only name addresses.
 // Phishing dressed as a mailbox provider's notice ("Undelivered messages", a table of addresses
 // beside "550 5.1.1", a link to "release" them) is that (precision-traps-6, -7). The verdict is
-// the receiving border's own: Microsoft's composite authentication where it gave one (compauth
-// "fail", its anti-spam message headers page; it also weighs ARC, so its "pass" overrules a DMARC
-// failure a forwarder caused), else DMARC "fail" (RFC 7489), whatever the domain asked receivers
-// to do with it: a domain that only monitors ("p=none") is spoofed as easily, and Exim writes no
-// policy at all (review-2026-12-07-16). Not SPF alone: forwarders break it for real notices
+// the receiving side's, in its Authentication-Results fields (RFC 8601 5: the border's, and an
+// internal filter's that may stand above it; all of them, MimeView joins them): DMARC
+// "fail" (RFC 7489), whatever policy the domain published (Exim writes none; a "p=none" domain is
+// spoofed as easily), or Microsoft's composite authentication "fail" (its anti-spam message
+// headers page). A failure anywhere in the field is the verdict, and no "pass" outweighs it: the
+// sender's own text reaches the field (its envelope address, quoted in a verifier's comment, can
+// close the comment and write "dmarc=pass;" or "compauth=pass" of its own), so a pass cannot be
+// told from an injected one, while a failure only a verifier writes against the sender
+// (reviews 2026-12-07-16 and -17). Not SPF alone: forwarders break it for real notices
 // (set-of-emails' SES notice forwarded to Gmail says "spf=fail"), and a notice that returns our
-// message is read however it travelled. A real notice that returns nothing and fails DMARC (an
-// on-premises host outside its domain's SPF, unsigned) gives no record too: a hard bounce missed,
-// none made up (review-2026-12-07-15).
+// message is read however it travelled. The cost, chosen for precision: a real notice that
+// returns nothing and fails DMARC (an on-premises host outside its domain's SPF, a notice
+// forwarded with ARC) gives no record: a hard bounce missed, none made up.
 bool forgedAndReturnsNothing(const MimeView& v) {
-  const auto results = receivingResults(v);
-  const auto compauth = results.find("compauth");
-  const auto dmarc = results.find("dmarc");
-  const bool forged = compauth != results.end() ? compauth->second == "fail"
-                                                : dmarc != results.end() && dmarc->second == "fail";
+  static const Regex failure(R"(\b(?:dmarc|compauth)\s*=\s*fail\b)");
+  const bool forged = std::regex_search(asciiLower(v.header("authentication-results").substr(0, 16 * 1024)), failure);
   if (!forged) return false;
   if (!v.originals.empty()) return false;
   for (const auto& l : v.leaves) {

@@ -52,6 +52,13 @@ std::map<std::string, std::string> headersOf(GMimeObject* o, std::vector<std::st
       if (it->second.size() < 64 * 1024) it->second += ", " + v;  // some thousand addresses at most
       continue;
     }
+    // Each Authentication-Results field is one verifier's (RFC 8601 5: the border's, an internal
+    // filter's above it): together, as resinfo clauses of one, they are what the receiving side
+    // found (review-2026-12-07-17: an internal amavisd-new field above the border's DMARC failure).
+    if (auto it = out.find(key); it != out.end() && key == "authentication-results") {
+      if (it->second.size() < 16 * 1024) it->second += "; " + v;
+      continue;
+    }
     out.emplace(key, v);
   }
   return out;

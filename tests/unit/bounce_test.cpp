@@ -4331,8 +4331,8 @@ TEST(Bounce, AForgedNoticeThatReturnsNothingNamesNoOne) {
       "MIME-Version: 1.0\nContent-Type: text/html\n\n<p>Your message wasn't delivered to "
       "<b>lead@buyer.test</b> because the address couldn't be found.</p><p>550 5.1.1 The email account that you "
       "tried to reach does not exist.</p><a href=\"https://release.test/\">Release messages</a>\n";
-  // The receiving border's verdict, read by RFC 8601's grammar: DMARC "fail" whatever the domain
-  // asked (Google's, Yahoo's and Exim's ways of writing it), Microsoft's compauth where given.
+  // The receiving side's verdict: DMARC "fail" whatever the domain published (Google's, Yahoo's
+  // and Exim's ways of writing it), Microsoft's compauth "fail".
   for (const char* verdict : {"dmarc=fail (p=QUARANTINE sp=QUARANTINE dis=QUARANTINE) header.from=gmail-notice.test",
                               "dmarc=fail (p=NONE sp=NONE dis=NONE) header.from=gmail-notice.test",
                               "dmarc=fail(p=NONE,sp=REJECT) header.from=mx.gmail-notice.test",
@@ -4342,17 +4342,21 @@ TEST(Bounce, AForgedNoticeThatReturnsNothingNamesNoOne) {
                                  verdict + "\n" + head + html);
     EXPECT_TRUE(forged.records.empty()) << verdict;
   }
-  // A sender that names itself "compauth=pass@..." gives no verdict: a quoted string and a comment
-  // are no results.
-  const auto named = classify(
-      "Authentication-Results: mx.google.com; spf=pass (google.com: domain of compauth=pass@relay.test designates "
-      "203.0.113.9 as permitted sender) smtp.mailfrom=\"compauth=pass@relay.test\"; dmarc=fail (p=REJECT) "
-      "header.from=gmail-notice.test\n" + head + html);
-  EXPECT_TRUE(named.records.empty());
-  // No forgery verdict: Microsoft's composite authentication overruled the DMARC failure (ARC), or
-  // a result only in a comment.
-  for (const char* verdict : {"dmarc=fail action=quarantine header.from=gmail-notice.test; compauth=pass reason=130",
-                              "spf=pass (the relay said dmarc=fail) smtp.mailfrom=x.test"}) {
+  // No "pass" outweighs a failure: the sender's own address, quoted in a verifier's comment, can
+  // close the comment and write a pass of its own (review-2026-12-07-17); nor does a field an
+  // internal filter wrote above the border's.
+  for (const char* fields :
+       {"Authentication-Results: mx.google.com; spf=pass (google.com: domain of \"x);dmarc=pass;compauth=pass;(\"@evil.test "
+        "designates 203.0.113.9 as permitted sender) smtp.mailfrom=\"x);dmarc=pass;(\"@evil.test; dmarc=fail (p=REJECT) "
+        "header.from=gmail-notice.test\n",
+        "Authentication-Results: filter.acme.test; dkim=none\nAuthentication-Results: mx.acme.test; dmarc=fail (p=reject) "
+        "header.from=gmail-notice.test\n"}) {
+    const auto forged = classify(fields + head + html);
+    EXPECT_TRUE(forged.records.empty()) << fields;
+  }
+  // No forgery verdict: the domain's checks passed, or only SPF failed (a forwarder's doing).
+  for (const char* verdict : {"dmarc=pass header.from=gmail-notice.test; compauth=pass reason=100",
+                              "spf=fail smtp.mailfrom=x.test; dkim=none"}) {
     const auto read = classify(std::string("Authentication-Results: mx.acme.test; ") + verdict + "\n" + head + html);
     EXPECT_EQ(read.records.size(), 1u) << verdict;
   }
@@ -4469,4 +4473,13 @@ TEST(Bounce, AListMembersFailureInTheListsOwnDomainIsNoDeadDomain) {
   const auto broken = classify(text);
   ASSERT_EQ(broken.records.size(), 1u) << broken.error;
   EXPECT_EQ(broken.records[0].reason, "hostunknown");
+  // A name that holds those words is no DNS finding ("lindholm-dns.test", ".com.mx").
+  const std::string dnsNamed = "From: Mail Delivery System <Mailer-Daemon@mx.lindholm-dns.com.mx>\nTo: rep@acme.test\nSubject: Mail "
+                               "delivery failed: returning message to sender\n\nThis message was created automatically by mail "
+                               "delivery software.\n\nA message that you sent could not be delivered to one or more of its "
+                               "recipients. This is a permanent error. The following address(es) failed:\n\n  "
+                               "s.berg@lindholm-dns.com.mx\n    (generated from domain-team@lindholm-dns.com.mx)\n    Unrouteable address\n";
+  const auto named = classify(dnsNamed);
+  ASSERT_EQ(named.records.size(), 1u) << named.error;
+  EXPECT_EQ(named.records[0].reason, "userunknown");
 }
