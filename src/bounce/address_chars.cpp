@@ -13,7 +13,14 @@ bool localChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || utf8Byte(c) ||
          std::string_view("!#$%&'*+-/=?^_`{|}~.").find(c) != std::string_view::npos;
 }
-bool domainChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || utf8Byte(c) || c == '-' || c == '.'; }
+// Inside a domain's label also the underscore: RFC 5321 4.1.2's host names have none, but DNS
+// holds any octet in a label (RFC 2181 11) and MTAs print the address as it was given.
+// OpenSMTPD refuses "s.moreau@lumen_atelier.example" with "Invalid domain name" (mta.c), and
+// the record must name that address, not "s.moreau@lumen". A label still opens and ends with a
+// letter or digit (labelEdge), so a rule of underscores after a domain stays outside it.
+bool domainChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || utf8Byte(c) || c == '-' || c == '.' || c == '_';
+}
 bool labelEdge(char c) { return std::isalnum(static_cast<unsigned char>(c)) || utf8Byte(c); }
 
 // Punctuation and spaces outside ASCII: quotation marks, brackets, commas and stops of Latin-1,

@@ -9,7 +9,7 @@
 
 namespace safetynet::bounce {
 
-// An address's characters (RFC 5322 atext and dots; a domain's letters, digits, hyphens, dots),
+// An address's characters (RFC 5322 atext and dots; a domain's letters, digits, hyphens, dots, underscores),
 // and any byte of a UTF-8 sequence (RFC 6531).
 bool utf8Byte(char c);
 bool localChar(char c);

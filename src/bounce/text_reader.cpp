@@ -756,9 +756,11 @@ bool readText(const MimeView& v, Classification& out) {
   // mail client forwarded, or one that returns a message, came with the null reverse-path or is
   // auto-replied (as the general words above). A training platform's quiz quoting Exchange's
   // "Remote server returned '550 5.1.10 ...'" beside made-up addresses is none (precision-traps-7).
-  const bool forwarded = opensWithAForwardPrefix(subjectOpening(v)) || holdsAForward(text);
-  if (!looksLikeBounce && (fromMailSystem || forwarded || !v.originals.empty() || cut != std::string::npos || nullSender ||
-                           autoReplied) &&
+  // Asked only when the line is the last evidence left: a forward's separator is looked for over the
+  // text's first 64 KiB.
+  const auto forwarded = [&] { return opensWithAForwardPrefix(subjectOpening(v)) || holdsAForward(text); };
+  if (!looksLikeBounce &&
+      (fromMailSystem || !v.originals.empty() || cut != std::string::npos || nullSender || autoReplied || forwarded()) &&
       std::regex_search(lh, exchangeDiagnostic))
     looksLikeBounce = true;
   if (!looksLikeBounce) return false;

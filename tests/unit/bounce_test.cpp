@@ -3339,6 +3339,22 @@ TEST(BounceAbout, AnAddressInNonAsciiPunctuationIsReadWithoutIt) {
   for (const auto& [text, want] : cases) EXPECT_EQ(allAddresses(text), want) << text;
 }
 
+// DNS holds any octet in a label (RFC 2181 11), and MTAs print an address with an underscore in
+// its domain as it was given: OpenSMTPD's "s.moreau@lumen_atelier.example: Invalid domain name"
+// (mta.c, bounce.c) was read as no address, and its record named "s.moreau@lumen", an address
+// nobody wrote (corpus-layouts-new-causes-4).
+// A label still opens and ends with a letter or digit: a rule of underscores after an address, or
+// a DNS name such as "_dmarc.", is no part of the domain.
+TEST(BounceAbout, AnUnderscoreInADomainsLabelIsPartOfTheAddress) {
+  const std::pair<std::string, std::vector<std::string>> cases[] = {
+      {"s.moreau@lumen_atelier.example: Invalid domain name", {"s.moreau@lumen_atelier.example"}},
+      {"<kim@mail_gw.globex.example>: host said", {"kim@mail_gw.globex.example"}},
+      {"kim@globex.example____________", {"kim@globex.example"}},
+      {"kim@_dmarc.globex.example", {}},
+  };
+  for (const auto& [text, want] : cases) EXPECT_EQ(allAddresses(text), want) << text;
+}
+
 // A gateway that found a virus often says it "blocked" the message: Barracuda's default virus NDR
 // ("was blocked by our virus filter", its User's Guide, "Customizing Non-Delivery Reports"),
 // Hornetsecurity's platform as EveryCloud lists it ("554 5.6.4 Virus E-Mail Blocked"). The general
