@@ -423,10 +423,12 @@ bool opensWithAReplyPrefix(const std::string& opening) {
 
 // The rest of a subject after one forward prefix ("FW:", "Fwd:", German WG, French TR, Italian I,
 // Danish and Norwegian VS, Swedish VB, Finnish VL, Polish PD, Portuguese ENC, Dutch Doorst, Spanish
-// RV, Chinese 转发/轉寄, Japanese 転送: the same list), or "" when it opens with none.
+// RV, Greek ΠΡΘ, Hungarian Továbbítás, Turkish İLT, Chinese 转发/轉寄, Japanese 転送: the same list),
+// or "" when it opens with none. The subject is lowered in ASCII only: Greek in either case, the
+// Turkish dotted capital I as written.
 const Regex& forwardPrefix() {
   static const Regex prefix(
-      R"(^(?:fwd?|wg|tr|i|vs|vb|vl|pd|enc|doorst|rv|\xe8\xbd\xac\xe5\x8f\x91|\xe8\xbd\x89\xe5\xaf\x84|\xe8\xbb\xa2\xe9\x80\x81) ?(?::|\xef\xbc\x9a) *)");
+      R"(^(?:fwd?|wg|tr|i|vs|vb|vl|pd|enc|doorst|rv|\xce\xa0\xce\xa1\xce\x98|\xcf\x80\xcf\x81\xce\xb8|tov\xc3\xa1bb\xc3\xadt\xc3\xa1s|\xc4\xb0lt|ilt|\xe8\xbd\xac\xe5\x8f\x91|\xe8\xbd\x89\xe5\xaf\x84|\xe8\xbb\xa2\xe9\x80\x81) ?(?::|\xef\xbc\x9a) *)");
   return prefix;
 }
 std::string afterAForwardPrefix(const std::string& opening) {

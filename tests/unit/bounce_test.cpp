@@ -2579,6 +2579,30 @@ TEST(Bounce, ALocalizedExchangeNoticeForwardedByARepIsRead) {
   expectWho("exchange2010-zh-fwd-gb2312.eml", {{"wang@gongsi.cn", true, "failed"}});
 }
 
+// Outlook in Greek, Hungarian or Turkish forwards under "ΠΡΘ:", "Továbbítás:" or "İLT:" (Wikipedia,
+// "List of email subject abbreviations", the list forwardPrefix cites). A rep's forward of
+// Exchange's notice whose only evidence is its diagnostic line ("Remote Server returned '550
+// 5.1.10 ...'") with no separator line above the forwarded block gave no record: the line counts
+// only in a mail system's message or a forward (precision-traps-7's quiz). The same text under
+// the plain subject stays a person's message.
+TEST(Bounce, AnExchangeNoticeForwardedUnderAGreekHungarianOrTurkishPrefixIsRead) {
+  const std::string body =
+      "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+      "Please take this one out of the sequence.\n\n"
+      "Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@seller.test>\n"
+      "kostas@globex.example\n"
+      "Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup'\n";
+  for (const std::string prefix : {"\xce\xa0\xce\xa1\xce\x98: ", "Tov\xc3\xa1\x62\x62\xc3\xadt\xc3\xa1s: ", "\xc4\xb0LT: "}) {
+    const auto c = classify("From: Riley Rep <riley@seller.test>\nTo: salesops@seller.test\nSubject: " + prefix +
+                            "Undeliverable: Proposal\n" + body);
+    ASSERT_EQ(c.records.size(), 1u) << prefix << c.error;
+    EXPECT_EQ(c.records[0].recipient, "kostas@globex.example");
+    EXPECT_TRUE(c.records[0].hard) << prefix;
+  }
+  const auto plain = classify("From: Riley Rep <riley@seller.test>\nTo: salesops@seller.test\nSubject: Proposal\n" + body);
+  EXPECT_TRUE(plain.records.empty());
+}
+
 // Exim starts a new X-Failed-Recipients field every 50 addresses (deliver.c:5962-5981): all of
 // them are the list (the first alone lost 70 of 120 recipients).
 TEST(Bounce, EveryXFailedRecipientsFieldIsRead) {
