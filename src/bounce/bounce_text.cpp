@@ -41,6 +41,18 @@ size_t quotedLocalStart(const std::string& text, size_t at) {
   return std::string::npos;
 }
 
+// Where the "<" is that opens a local part holding spaces ("<john doe@"), the address read from
+// `begin` being its last word; npos when the words before it are not inside angle brackets.
+size_t bracketedLocalWithSpaces(const std::string& text, size_t begin, size_t done) {
+  if (begin == 0 || text[begin - 1] != ' ') return std::string::npos;
+  for (size_t i = begin; i-- > done && begin - i <= 64;) {
+    const char c = text[i];
+    if (c == '<') return i + 1 < begin - 1 && text[i + 1] != ' ' ? i : std::string::npos;
+    if (c != ' ' && !localChar(c)) return std::string::npos;
+  }
+  return std::string::npos;
+}
+
 // A quoted local part of atext and dots only is read unquoted: "kim.lee" is the same mailbox as
 // kim.lee (RFC 5321 4.1.2: a quoted-string equivalent to a Dot-string SHOULD be sent unquoted),
 // and one quoted only for its dots ("taro..yamada.", which Japanese carriers handed out; Postfix
@@ -96,6 +108,12 @@ std::vector<std::string> addressesIn(const std::string& text, size_t min_labels)
     std::string a = asciiLower(text.substr(begin, at + 1 + domain - begin));
     while (!a.empty() && (a.back() == '.' || a.back() == '-')) a.pop_back();
     if (begin == quoteOpens) a = unquotedIfAtext(a.substr(0, at - begin)) + a.substr(at - begin);
+    // Postfix's text names a recipient whose local part holds a space in its internal, unquoted
+    // form: "<john doe@globex.example>: host ... said" (as in its Final-Recipient, reportedAddress).
+    // Between the angle brackets the whole local part is the address's, quoted again.
+    else if (const size_t open = bracketedLocalWithSpaces(text, begin, done);
+             open != std::string::npos && at + 1 + domain < text.size() && text[at + 1 + domain] == '>')
+      a = "\"" + asciiLower(text.substr(open + 1, at - open - 1)) + "\"" + a.substr(at - begin);
     out.push_back(a);
     done = at + 1 + domain;
   }
@@ -157,6 +175,18 @@ std::string reportedAddress(const std::string& field_value) {
   if (!a.empty() && a.front() == '<') {
     const auto close = a.find('>');
     a = close == std::string::npos ? a.substr(1) : a.substr(1, close - 1);
+  }
+  // Postfix names the recipient in its internal, unquoted form (bounce_notify_util.c prints
+  // rcpt->address): "Final-Recipient: rfc822; john doe@globex.example" for "john doe"@globex.example.
+  // Cut at its space, the field named "john" and the text's "doe@globex.example", another mailbox
+  // (address-forms-in-notices). One "@" with spaces only before it and nothing RFC 5322 would
+  // quote or bracket around it is that local part: quoted again as RFC 5321 4.1.2 writes it.
+  if (const auto at = a.rfind('@'); at != std::string::npos && at > 0 && a.find('@') == at &&
+                                    a.find_first_of(" \t") < at && a.find_first_of(" \t\r\n", at) == std::string::npos &&
+                                    a.find_first_of("<>()[],;:\"\\") == std::string::npos) {
+    const std::string local = a.substr(0, at);
+    if (local.front() != ' ' && local.back() != ' ' && local.size() <= 64)
+      return "\"" + asciiLower(local) + "\"@" + asciiLower(a.substr(at + 1));
   }
   a = a.substr(0, a.find_first_of(" \t\r\n"));
   while (!a.empty() && a.back() == '.') a.pop_back();

@@ -3164,6 +3164,28 @@ TEST(BounceAbout, AQuotedLocalPartIsOneAddress) {
   EXPECT_TRUE(text.records[0].hard);
 }
 
+// Postfix prints the recipient in its internal, unquoted form, in the report ("Final-Recipient:
+// rfc822; %s" of rcpt->address) and in the text ("<%s>: %s"), bounce_notify_util.c. Cut at the
+// space, "kim lee"@globex.example gave lee@globex.example, another mailbox, a hard bounce
+// (address-forms-in-notices). An address after the space outside angle brackets stays itself.
+TEST(BounceAbout, PostfixsUnquotedLocalPartWithASpaceIsTheQuotedAddress) {
+  auto dsn = classify(userUnknownDsnFor("rfc822; kim lee@globex.example"));
+  ASSERT_EQ(dsn.records.size(), 1u) << dsn.error;
+  EXPECT_EQ(dsn.records[0].recipient, "\"kim lee\"@globex.example");
+  EXPECT_TRUE(dsn.records[0].hard);
+  auto text = classify(
+      "From: MAILER-DAEMON@mx.acme.test (Mail Delivery System)\nTo: rep@acme.test\n"
+      "Subject: Undelivered Mail Returned to Sender\n\nThis is the mail system at host mx.acme.test.\n\n"
+      "I'm sorry to have to inform you that your message could not\nbe delivered to one or more recipients.\n\n"
+      "                   The mail system\n\n"
+      "<kim lee@globex.example>: host mx.globex.example[192.0.2.1] said: 550 5.1.1\n"
+      "    User unknown (in reply to RCPT TO command)\n");
+  ASSERT_EQ(text.records.size(), 1u) << text.error;
+  EXPECT_EQ(text.records[0].recipient, "\"kim lee\"@globex.example");
+  EXPECT_EQ(allAddresses("Mail to kim@globex.example> bounced"), std::vector<std::string>{"kim@globex.example"});
+  EXPECT_EQ(allAddresses("<Mail to kim@globex.example"), std::vector<std::string>{"kim@globex.example"});
+}
+
 TEST(BounceAbout, AnInternationalizedAddressIsReadWhole) {
   const auto dsn = [](const std::string& finalRecipient) {
     return userUnknownDsnFor(finalRecipient, "message/global-delivery-status");
