@@ -490,7 +490,27 @@ std::string subjectOpening(const MimeView& v) {
 
 }  // namespace
 
+// The postmaster mailbox reaches a person (RFC 5321 4.5.1: "the intent of this requirement is
+// to ensure that someone is available to receive messages"), who answers a rep's question ("RE:
+// Mail to Omar bouncing?": "omar@ is a valid mailbox, the 550 was a sync fault") as any sender
+// does: under a reply's prefix, with that mailbox's own address as the reverse-path, where a
+// notice has the null one (RFC 5321 4.5.5). Gateways that send their notices from postmaster@
+// with it as the reverse-path (AOL's, InterScan MSS's, m-FILTER's, whose Japanese template no
+// marker knows) do so under their own subjects ("failure notice"); Apache James's "Re:
+// <subject>" bounce says so in its own words above anything it quotes.
+bool aPersonAtThePostmasterMailbox(const MimeView& v) {
+  if (!v.header("x-failed-recipients").empty() || !v.originals.empty() || !v.report_type.empty()) return false;
+  if (!opensWithAReplyPrefix(subjectOpening(v))) return false;
+  const std::string autoSubmitted = trim(asciiLower(v.header("auto-submitted")));
+  if (!autoSubmitted.empty() && autoSubmitted != "no") return false;
+  const std::vector<std::string> from = mailboxesIn(asciiLower(v.header("from")));
+  const std::vector<std::string> path = mailboxesIn(asciiLower(v.header("return-path")));
+  if (from.size() != 1 || path != from || from.front().rfind("postmaster@", 0) != 0) return false;
+  return !aNoticesOwnWordsOpen(v);
+}
+
 bool aPersonsAnswer(const MimeView& v) {
+  if (aPersonAtThePostmasterMailbox(v)) return true;
   const std::string opening = subjectOpening(v);
   // (Not from a mail system's mailbox, even with a reply's prefix: Apache James sends its bounce
   // from postmaster@ as "Re: <the subject>" with In-Reply-To, Bouncer's reply to the message.)

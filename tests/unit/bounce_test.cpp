@@ -363,6 +363,28 @@ TEST(Bounce, AnLmtpStoresUnknownUserAfterTheMessageIsADeadMailbox) {
 // A reader forwarding the bounce of their own mail (a forward of our newsletter to a friend)
 // tells us of another sender's failure: never a hard bounce (it was: the friend's address would
 // be suppressed as ours). A rep forwarding the company's bounce to its bounce mailbox still is.
+// The postmaster mailbox reaches a person (RFC 5321 4.5.1). The lead's admin answering a rep's
+// "Mail to Omar bouncing?" from it, with that mailbox as the reverse-path and a reply's prefix,
+// quotes the 550 the rep saw and says the mailbox is valid: it gave that live address a hard
+// bounce (white-box-text-reader). A notice has the null reverse-path (RFC 5321 4.5.5): the same
+// text sent with it stays a notice, as m-FILTER's and AOL's from postmaster@ under their own
+// subjects do.
+TEST(Bounce, APostmastersOwnReplyIsAPersonsAnswer) {
+  const std::string answer =
+      "From: \"Globex Postmaster\" <postmaster@globex.example>\nTo: Riley Rep <riley@seller.test>\n"
+      "Subject: RE: Mail to Omar bouncing?\nIn-Reply-To: <q1@seller.test>\n"
+      "MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\n"
+      "Hi Riley,\n\nomar.haddad@globex.example is a valid mailbox. On 5 March our gateway answered\n"
+      "\"550 5.1.1 <omar.haddad@globex.example>: Recipient address rejected: User unknown\" for\n"
+      "some valid users after a directory sync fault; this is fixed. Please resend.\n\nGlobex IT\n\n"
+      "-----Original Message-----\nFrom: Riley Rep <riley@seller.test>\nSubject: Mail to Omar bouncing?\n\n"
+      "Our mail to Omar was returned as user unknown.\n";
+  const auto person = classify("Return-Path: <postmaster@globex.example>\n" + answer);
+  EXPECT_TRUE(person.records.empty()) << person.records[0].recipient;
+  const auto notice = classify("Return-Path: <>\n" + answer);
+  EXPECT_FALSE(notice.records.empty());
+}
+
 TEST(Bounce, SomeoneElsesBounceForwardedToUsIsNotOurs) {
   const auto reader = classifyFile("reader-forwards-own-bounce.eml");
   ASSERT_EQ(reader.records.size(), 1u) << reader.error;
