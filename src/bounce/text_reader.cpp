@@ -425,10 +425,11 @@ bool opensWithAReplyPrefix(const std::string& opening) {
 // Danish and Norwegian VS, Swedish VB, Finnish VL, Polish PD, Portuguese ENC, Dutch Doorst, Spanish
 // RV, Greek ΠΡΘ, Hungarian Továbbítás, Turkish İLT, Chinese 转发/轉寄, Japanese 転送: the same list),
 // or "" when it opens with none. The subject is lowered in ASCII only: Greek in either case, the
-// Turkish dotted capital I as written.
+// Turkish dotted capital I as written (not an ASCII "ILT:", which opens English subjects about
+// instructor-led training: review-2026-12-07-19).
 const Regex& forwardPrefix() {
   static const Regex prefix(
-      R"(^(?:fwd?|wg|tr|i|vs|vb|vl|pd|enc|doorst|rv|\xce\xa0\xce\xa1\xce\x98|\xcf\x80\xcf\x81\xce\xb8|tov\xc3\xa1bb\xc3\xadt\xc3\xa1s|\xc4\xb0lt|ilt|\xe8\xbd\xac\xe5\x8f\x91|\xe8\xbd\x89\xe5\xaf\x84|\xe8\xbb\xa2\xe9\x80\x81) ?(?::|\xef\xbc\x9a) *)");
+      R"(^(?:fwd?|wg|tr|i|vs|vb|vl|pd|enc|doorst|rv|\xce\xa0\xce\xa1\xce\x98|\xcf\x80\xcf\x81\xce\xb8|tov\xc3\xa1bb\xc3\xadt\xc3\xa1s|\xc4\xb0lt|\xe8\xbd\xac\xe5\x8f\x91|\xe8\xbd\x89\xe5\xaf\x84|\xe8\xbb\xa2\xe9\x80\x81) ?(?::|\xef\xbc\x9a) *)");
   return prefix;
 }
 std::string afterAForwardPrefix(const std::string& opening) {
@@ -490,17 +491,38 @@ std::string subjectOpening(const MimeView& v) {
 
 }  // namespace
 
+namespace {
+bool holdsAForward(const std::string& text);
+
+// Whether the message quotes what it answers, as a person's reply does: the client's block of the
+// message answered ("-----Original Message-----", "From: ... Sent: ..."), lines quoted with ">"
+// (RFC 3676 4.5) or an attribution ("On ... wrote:").
+bool quotesWhatItAnswers(const MimeView& v) {
+  std::string text;
+  for (const auto& l : v.leaves)
+    if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && l.type != "text/rfc822-headers") {
+      text = l.text.substr(0, 64 * 1024);
+      break;
+    }
+  if (holdsAForward(text)) return true;
+  static const Regex quoted(R"((?:^|\n)[ \t]*>|(?:^|\n)on [^\n]{0,200}wrote:[ \t\r]*(?:\n|$))");
+  return std::regex_search(asciiLower(text.substr(0, 16 * 1024)), quoted);
+}
+}  // namespace
+
 // The postmaster mailbox reaches a person (RFC 5321 4.5.1: "the intent of this requirement is
 // to ensure that someone is available to receive messages"), who answers a rep's question ("RE:
 // Mail to Omar bouncing?": "omar@ is a valid mailbox, the 550 was a sync fault") as any sender
 // does: under a reply's prefix, with that mailbox's own address as the reverse-path, where a
 // notice has the null one (RFC 5321 4.5.5). Gateways that send their notices from postmaster@
 // with it as the reverse-path (AOL's, InterScan MSS's, m-FILTER's, whose Japanese template no
-// marker knows) do so under their own subjects ("failure notice"); Apache James's "Re:
-// <subject>" bounce says so in its own words above anything it quotes.
+// marker knows) do so under their own subjects ("failure notice"). Apache James's NotifySender
+// sends from postmaster@, with it as the reverse-path, as "Re: <subject>" (NotifySender.java) in
+// whatever words its admin wrote, but quotes nothing: its "Message details:" list the envelope.
+// A person's reply quotes what it answers (review-2026-12-07-19).
 bool aPersonAtThePostmasterMailbox(const MimeView& v) {
   if (!v.header("x-failed-recipients").empty() || !v.originals.empty() || !v.report_type.empty()) return false;
-  if (!opensWithAReplyPrefix(subjectOpening(v))) return false;
+  if (!opensWithAReplyPrefix(subjectOpening(v)) || !quotesWhatItAnswers(v)) return false;
   const std::string autoSubmitted = trim(asciiLower(v.header("auto-submitted")));
   if (!autoSubmitted.empty() && autoSubmitted != "no") return false;
   const std::vector<std::string> from = mailboxesIn(asciiLower(v.header("from")));

@@ -383,6 +383,16 @@ TEST(Bounce, APostmastersOwnReplyIsAPersonsAnswer) {
   EXPECT_TRUE(person.records.empty()) << person.records[0].recipient;
   const auto notice = classify("Return-Path: <>\n" + answer);
   EXPECT_FALSE(notice.records.empty());
+  // Apache James's NotifySender also writes from postmaster@, with it as the reverse-path, as
+  // "Re: <subject>", in whatever words its admin set, but quotes nothing: it stays a notice
+  // (review-2026-12-07-19).
+  const auto james = classify(
+      "Return-Path: <postmaster@globex.example>\nFrom: postmaster@globex.example\nTo: riley@seller.test\n"
+      "Subject: Re: Proposal\nIn-Reply-To: <q2@seller.test>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n"
+      "Ihre Nachricht wurde abgewiesen.\n\nError message below:\n550 - Requested action not taken: no such user here\n\n"
+      "Message details:\n  Subject: Proposal\n  MAIL FROM: riley@seller.test\n  RCPT TO: kim@globex.example\n");
+  ASSERT_EQ(james.records.size(), 1u) << james.error;
+  EXPECT_EQ(james.records[0].recipient, "kim@globex.example");
 }
 
 TEST(Bounce, SomeoneElsesBounceForwardedToUsIsNotOurs) {
@@ -2623,6 +2633,9 @@ TEST(Bounce, AnExchangeNoticeForwardedUnderAGreekHungarianOrTurkishPrefixIsRead)
   }
   const auto plain = classify("From: Riley Rep <riley@seller.test>\nTo: salesops@seller.test\nSubject: Proposal\n" + body);
   EXPECT_TRUE(plain.records.empty());
+  // An ASCII "ILT:" opens English subjects about instructor-led training (review-2026-12-07-19).
+  const auto training = classify("From: Riley Rep <riley@seller.test>\nTo: salesops@seller.test\nSubject: ILT: NDR basics\n" + body);
+  EXPECT_TRUE(training.records.empty());
 }
 
 // Exim starts a new X-Failed-Recipients field every 50 addresses (deliver.c:5962-5981): all of
@@ -3204,6 +3217,12 @@ TEST(BounceAbout, PostfixsUnquotedLocalPartWithASpaceIsTheQuotedAddress) {
       "    User unknown (in reply to RCPT TO command)\n");
   ASSERT_EQ(text.records.size(), 1u) << text.error;
   EXPECT_EQ(text.records[0].recipient, "\"kim lee\"@globex.example");
+  // Not a pipe: Exim 4.82-4.92 wrote the address after routing into Final-Recipient, the command
+  // for a list piped to Sympa (Exim 4.93 ChangeLog, JH/29; review-2026-12-07-18).
+  auto pipe = classify(userUnknownDsnFor("rfc822;| /usr/libexec/sympa/queue sales-team@lists.globex.example"));
+  for (const auto& r : pipe.records) EXPECT_EQ(r.recipient.find('|'), std::string::npos) << r.recipient;
+  EXPECT_EQ(allAddresses("<| /usr/libexec/sympa/queue sales-team@lists.globex.example>"),
+            std::vector<std::string>{"sales-team@lists.globex.example"});
   EXPECT_EQ(allAddresses("Mail to kim@globex.example> bounced"), std::vector<std::string>{"kim@globex.example"});
   EXPECT_EQ(allAddresses("<Mail to kim@globex.example"), std::vector<std::string>{"kim@globex.example"});
 }
