@@ -442,16 +442,20 @@ bool opensWithAForwardPrefix(const std::string& opening) { return std::regex_sea
 
 namespace {
 
+// The message's own text: its first text part at the top level (not a report's
+// text/rfc822-headers), or an empty string.
+const std::string& firstTopLevelText(const MimeView& v) {
+  static const std::string none;
+  for (const auto& l : v.leaves)
+    if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && l.type != "text/rfc822-headers") return l.text;
+  return none;
+}
+
 // Whether the message's own words, above the first quoted or forwarded line ("> ", "On ... wrote:",
 // a "From:" header block, a rule of dashes or underscores), are a mail system's notice: its
 // template sentences (permanence_markers, delay_markers) or words of a delivery that failed.
 bool aNoticesOwnWordsOpen(const MimeView& v) {
-  std::string text;
-  for (const auto& l : v.leaves)
-    if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && l.type != "text/rfc822-headers") {
-      text = asciiLower(l.text.substr(0, 16 * 1024));
-      break;
-    }
+  const std::string text = asciiLower(firstTopLevelText(v).substr(0, 16 * 1024));
   std::string own;
   std::istringstream in(text);
   static const Regex wrote(R"(^on .{0,200}wrote:\s*$)");
@@ -498,14 +502,10 @@ bool holdsAForward(const std::string& text);
 // message answered ("-----Original Message-----", "From: ... Sent: ..."), lines quoted with ">"
 // (RFC 3676 4.5) or an attribution ("On ... wrote:").
 bool quotesWhatItAnswers(const MimeView& v) {
-  std::string text;
-  for (const auto& l : v.leaves)
-    if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && l.type != "text/rfc822-headers") {
-      text = l.text.substr(0, 64 * 1024);
-      break;
-    }
+  const std::string text = firstTopLevelText(v).substr(0, 64 * 1024);
   if (holdsAForward(text)) return true;
-  static const Regex quoted(R"((?:^|\n)[ \t]*>|(?:^|\n)on [^\n]{0,200}wrote:[ \t\r]*(?:\n|$))");
+  // (Not a Sendmail transcript's ">>> RCPT TO:<...>": that is the session it pastes, no quote.)
+  static const Regex quoted(R"((?:^|\n)[ \t]*>(?!>> )|(?:^|\n)on [^\n]{0,200}wrote:[ \t\r]*(?:\n|$))");
   return std::regex_search(asciiLower(text.substr(0, 16 * 1024)), quoted);
 }
 }  // namespace
@@ -522,13 +522,14 @@ bool quotesWhatItAnswers(const MimeView& v) {
 // A person's reply quotes what it answers (review-2026-12-07-19).
 bool aPersonAtThePostmasterMailbox(const MimeView& v) {
   if (!v.header("x-failed-recipients").empty() || !v.originals.empty() || !v.report_type.empty()) return false;
-  if (!opensWithAReplyPrefix(subjectOpening(v)) || !quotesWhatItAnswers(v)) return false;
+  if (!opensWithAReplyPrefix(subjectOpening(v))) return false;
   const std::string autoSubmitted = trim(asciiLower(v.header("auto-submitted")));
   if (!autoSubmitted.empty() && autoSubmitted != "no") return false;
+  // (The headers first: the text's scans below run only for the postmaster's own mail.)
   const std::vector<std::string> from = mailboxesIn(asciiLower(v.header("from")));
   const std::vector<std::string> path = mailboxesIn(asciiLower(v.header("return-path")));
   if (from.size() != 1 || path != from || from.front().rfind("postmaster@", 0) != 0) return false;
-  return !aNoticesOwnWordsOpen(v);
+  return quotesWhatItAnswers(v) && !aNoticesOwnWordsOpen(v);
 }
 
 bool aPersonsAnswer(const MimeView& v) {
@@ -692,12 +693,7 @@ bool readText(const MimeView& v, Classification& out) {
     out.error = "no failed recipient found: a Postfix session transcript for the postmaster reports no delivery";
     return true;
   }
-  std::string text;
-  for (const auto& l : v.leaves)
-    if (l.depth == 0 && l.type.rfind("text/", 0) == 0 && l.type != "text/rfc822-headers") {
-      text = l.text;
-      break;
-    }
+  const std::string& text = firstTopLevelText(v);
   if (text.empty()) return false;
   // A notice someone forwarded from Outlook: its "-----Original Message-----" is followed by the
   // notice's own From/Sent/To/Subject, from a mail system, not by the returned message. The

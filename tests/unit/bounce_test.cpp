@@ -393,6 +393,15 @@ TEST(Bounce, APostmastersOwnReplyIsAPersonsAnswer) {
       "Message details:\n  Subject: Proposal\n  MAIL FROM: riley@seller.test\n  RCPT TO: kim@globex.example\n");
   ASSERT_EQ(james.records.size(), 1u) << james.error;
   EXPECT_EQ(james.records[0].recipient, "kim@globex.example");
+  // Nor is a session transcript pasted under it a quote: Sendmail's ">>> RCPT TO:" opens with ">"
+  // as a quoted line does (RFC 3676 4.5), but it is the session, not what the reply answers.
+  const auto transcript = classify(
+      "Return-Path: <postmaster@globex.example>\nFrom: postmaster@globex.example\nTo: riley@seller.test\n"
+      "Subject: Re: Proposal\nIn-Reply-To: <q3@seller.test>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n"
+      "Ihre Nachricht wurde abgewiesen.\n\n>>> RCPT TO:<kim@globex.example>\n"
+      "<<< 550 5.1.1 <kim@globex.example>... User unknown\n");
+  ASSERT_EQ(transcript.records.size(), 1u) << transcript.error;
+  EXPECT_EQ(transcript.records[0].recipient, "kim@globex.example");
 }
 
 TEST(Bounce, SomeoneElsesBounceForwardedToUsIsNotOurs) {
