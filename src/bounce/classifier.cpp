@@ -471,14 +471,19 @@ bool programOrFile(const std::string& value) {
 // program or a file, nor the same user on a host of the recipient's domain (Sendmail gives a
 // local mailer's user its host's name, "jdoe@mail.corp.example" for jdoe@corp.example). ""
 // otherwise.
+// The same user on a host of the address's own domain ("jdoe@mail.corp.example" for
+// jdoe@corp.example): one mailbox under the name a mail system gave it, not another one.
+bool sameUserOnAHostOf(const std::string& rewritten, const std::string& address) {
+  const std::string a = asciiLower(rewritten), r = asciiLower(address);
+  const auto at = a.rfind('@'), rat = r.rfind('@');
+  if (at == std::string::npos || rat == std::string::npos || a == r) return false;
+  return a.substr(0, at) == r.substr(0, rat) && isOrUnder(a.substr(at + 1), r.substr(rat + 1));
+}
+
 std::string actualRecipient(const std::string& value, const std::string& recipient) {
   if (trim(stripType(value)).empty() || programOrFile(value)) return "";
   const std::string actual = reportedAddress(value);
-  const std::string r = asciiLower(recipient);
-  const auto at = actual.rfind('@'), rat = r.rfind('@');
-  if (at == std::string::npos || rat == std::string::npos || actual == r) return "";
-  const std::string domain = r.substr(rat + 1), host = actual.substr(at + 1);
-  if (actual.substr(0, at) == r.substr(0, rat) && isOrUnder(host, domain)) return "";
+  if (actual.find('@') == std::string::npos || actual == asciiLower(recipient) || sameUserOnAHostOf(actual, recipient)) return "";
   return actual;
 }
 
@@ -939,6 +944,34 @@ void keepDomainsThatRoutedAlive(std::vector<BounceRecord>& records) {
   }
 }
 
+// A border gateway that rewrites each address of its domain to the same user on its mail store
+// (a Postfix virtual(5) regexp "/^(.*)@corp\.example$/ ${1}@mailstore.corp.example", an Exim
+// redirect router; Sendmail names its local mailer's user "%s@MyHostName" the same way) passes
+// on the store's "no such user" for the rewritten address: Postfix's report gives it as
+// Final-Recipient beside the address we sent as Original-Recipient (bounce_notify_util.c), Exim
+// under "(generated from ...)". It is one mailbox under the store's name, nobody writes to that
+// name, and no other mailbox can take the address we sent: the dead mailbox is that address's,
+// as Sendmail's X-Actual-Recipient is read (actualRecipient). The store's host not found is no
+// dead domain either: the gateway took the mail for the domain, and the name it rewrote to is its
+// own routing (RFC 3463 X.4: network and routing), soft (white-box-classifier). Other failures
+// keep their reading.
+void giveAStoresAnswerToTheAddressSent(std::vector<BounceRecord>& records) {
+  for (auto& r : records) {
+    if ((r.reason != "userunknown" && r.reason != "hostunknown") || r.sent_to.empty() || !sameUserOnAHostOf(r.recipient, r.sent_to))
+      continue;
+    std::string why = "the failed address " + r.recipient + " is the same user on a host of " + r.sent_to +
+                      "'s domain, the mail store's name for that mailbox";
+    if (r.reason == "hostunknown") {
+      r.reason = "networkerror";
+      r.hard = false;
+      why += "; that host's name not found is the gateway's own routing, not a dead domain";
+    }
+    r.why += (r.why.empty() ? "" : "; ") + why;
+    r.recipient = r.sent_to;
+    r.sent_to.clear();
+  }
+}
+
 // A reply from a host of our own organization about a recipient outside it is our relay's (a
 // smarthost, an outbound gateway), not the recipient's mail server's: the relay holds no mailbox
 // of the recipient's domain. Exim's "550 Unrouteable address" is what any Exim says when its
@@ -1107,6 +1140,7 @@ Classification classify(const std::string& raw) {
           out.records, std::any_of(view->leaves.begin(), view->leaves.end(),
                                    [](const MimeLeaf& l) { return l.type == "message/global-delivery-status"; }));
       keepDomainsThatRoutedAlive(out.records);
+      giveAStoresAnswerToTheAddressSent(out.records);
       keepOurRelaysRepliesSoft(out.records, out.sender);
       const auto notAbout = addressesNotAbout(*view);
       keepRepliesAboutOurSenderSoft(out.records, notAbout, recipientForms(*view));

@@ -106,20 +106,30 @@ std::optional<std::string> wordsStatus(const RuleSet& set, const BounceRecord& r
 // local "unknown user: x", a probe's "connect to ...: Connection timed out") is read by its own
 // words under X.0.0 of the refusal's class. Only the recipient's: the
 // same words after "Sender address rejected:" quote the probe of our sender (reject_unverified_sender).
+// The probe's own "(in reply to MAIL FROM command)" says a server refused the probe's sender
+// (address_verify_sender, "double-bounce" by default: postconf.proto), not ours, before it asked
+// about the mailbox: nothing was learnt of it, and no words are evidence, only the quoted reply's
+// class at our RCPT (white-box-reason).
 struct QuotedReply {
   std::string status, words;
+  bool rcpt = false;  // a Postfix verification's refusal: given to our RCPT, whatever the probe's stage
 };
 std::optional<QuotedReply> verifiedReply(const std::string& diagnostic) {
   static const Regex re(
       R"(recipient address rejected: (?:undeliverable|unverified) address: .*?\bsaid: (([245])\d\d[ -]\s*(?:([245]\.\d{1,3}\.\d{1,3})(?![\d.]))?.*))",
       Regex::icase);
+  static const Regex probesSender(R"(\(in reply to mail from command\)\s*$)", Regex::icase);
   std::smatch m;
-  if (std::regex_search(diagnostic, m, re)) return QuotedReply{m[3].matched ? m[3].str() : m[2].str() + ".0.0", m[1].str()};
+  if (std::regex_search(diagnostic, m, re)) {
+    if (std::regex_search(m[1].str(), probesSender))
+      return QuotedReply{m[2].str() + ".0.0", "", true};
+    return QuotedReply{m[3].matched ? m[3].str() : m[2].str() + ".0.0", m[1].str(), true};
+  }
   // No server answered the probe: the words are its delivery agent's own ("connect to
   // mx.b[10.0.0.9]:25: Connection timed out", a deferral the queue manager kept, why in
   // smtpd_check.c), under the same x.1.1, with the class of the refusal's code.
   static const Regex own(R"(^\s*([245])\d\d[ -].*?recipient address rejected: (?:undeliverable|unverified) address: (.+))", Regex::icase);
-  if (std::regex_search(diagnostic, m, own)) return QuotedReply{m[1].str() + ".0.0", m[2].str()};
+  if (std::regex_search(diagnostic, m, own)) return QuotedReply{m[1].str() + ".0.0", m[2].str(), true};
   return std::nullopt;
 }
 
@@ -214,6 +224,7 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx, std::strin
   if (quoted && !e.status.empty() && quoted->status[0] == e.status[0]) {
     e.status = quoted->status;
     e.text = quoted->words;
+    if (quoted->rcpt) e.stage = "RCPT";
   }
   e.lmtp = ctx.lmtp;
   e.remote_named = !ctx.remote_mta.empty();

@@ -1704,6 +1704,16 @@ TEST(BounceSources, PostfixsAddressVerificationIsReadByTheReplyItQuotes) {
                          "RCPT");
   EXPECT_EQ(sender.reason, "rejected");
   EXPECT_FALSE(sender.hard);
+  // A probe refused at its own MAIL FROM: the server refused the probe's sender
+  // (address_verify_sender, double-bounce@ the verifying host), not ours, and said nothing of the
+  // mailbox (white-box-reason). Not our sender refused: the rep has nothing to fix.
+  auto probe = readFrom("mx.globex.test", "kim@globex.test", "5.1.1",
+                        frame + "host exch01.globex.test[10.20.0.15] said: 554 5.7.1 <double-bounce@mx.globex.test>: "
+                                "Sender address rejected: Access denied (in reply to MAIL FROM command)",
+                        "");
+  EXPECT_NE(probe.reason, "rejected") << probe.why;
+  EXPECT_EQ(probe.reason, "onhold") << probe.why;
+  EXPECT_FALSE(probe.hard);
   // RFC 5321's stock 553 under Sendmail's 5.1.3: its rule says the words are not enough.
   const auto name = sendmailDsn("5.1.3", "553 Requested action not taken: mailbox name not allowed",
                                 "<<< 553 Requested action not taken: mailbox name not allowed\n");

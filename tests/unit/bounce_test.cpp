@@ -804,6 +804,47 @@ TEST(BounceAbout, OnlyARefusalReadsAsRefusingOurSender) {
   EXPECT_EQ(alias.records[0].reason, "userunknown") << alias.records[0].why;
 }
 
+// A border gateway that rewrites each address of its domain to the same user on its mail store
+// (a Postfix virtual(5) regexp, "/^(.*)@acme\.test$/ ${1}@mailstore.acme.test") passes on the
+// store's "User unknown" for the rewritten address, with the address we sent as Original-Recipient
+// (bounce_notify_util.c). That is one mailbox under the store's name: the dead mailbox is the
+// address we sent's, as Sendmail's X-Actual-Recipient "%s@MyHostName" is read. It was the store's
+// name's, and the address we sent only soft (white-box-classifier). The store's host not found is
+// the gateway's routing, no dead domain; another user or another domain stays a forward.
+TEST(BounceAbout, AGatewaysRewriteToItsMailStoreIsTheAddressSent) {
+  auto dsn = [](const std::string& final, const std::string& status, const std::string& words) {
+    return "From: MAILER-DAEMON@mail.acme.test (Mail Delivery System)\nTo: riley@seller.test\n"
+           "Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+           "--B\nContent-Type: text/plain\n\nThis is the mail system at host mail.acme.test.\n\n"
+           "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.acme.test\n"
+           "X-Postfix-Sender: rfc822; riley@seller.test\n\nFinal-Recipient: rfc822; " + final + "\n"
+           "Original-Recipient: rfc822;kim@acme.test\nAction: failed\nStatus: " + status + "\n"
+           "Diagnostic-Code: " + words + "\n\n"
+           "--B\nContent-Type: text/rfc822-headers\n\nFrom: Riley <riley@seller.test>\nTo: kim@acme.test\n\n--B--\n";
+  };
+  const std::string unknown = "smtp; 550 5.1.1 <kim@mailstore.acme.test>: Recipient address rejected: User unknown in local recipient table";
+  const auto store = classify(dsn("kim@mailstore.acme.test", "5.1.1", unknown));
+  ASSERT_EQ(store.records.size(), 1u) << store.error;
+  EXPECT_EQ(store.records[0].recipient, "kim@acme.test");
+  EXPECT_EQ(store.records[0].sent_to, "");
+  EXPECT_TRUE(store.records[0].hard) << store.records[0].why;
+  const auto lookup = classify(dsn("kim@mailstore.acme.test", "5.4.4",
+                                   "X-Postfix; Host or domain name not found. Name service error for name=mailstore.acme.test "
+                                   "type=A: Host not found"));
+  ASSERT_EQ(lookup.records.size(), 1u) << lookup.error;
+  EXPECT_EQ(lookup.records[0].recipient, "kim@acme.test");
+  EXPECT_EQ(lookup.records[0].reason, "networkerror");
+  EXPECT_FALSE(lookup.records[0].hard);
+  // Another user, or the same user at another domain, is a forward: the failure is the target's.
+  for (const std::string target : {"kim.k@mailstore.acme.test", "kim@acme-mail.test"}) {
+    const auto forward = classify(dsn(target, "5.1.1", unknown));
+    ASSERT_EQ(forward.records.size(), 1u) << forward.error;
+    EXPECT_EQ(forward.records[0].recipient, target);
+    EXPECT_EQ(forward.records[0].sent_to, "kim@acme.test");
+  }
+}
+
 // A forward's dead target: Postfix names the failed address in Final-Recipient and the address the
 // message was sent to in Original-Recipient, and in its text "<%s> (expanded from <%s>)", wrapped
 // (bounce_notify_util.c). The record is the failed address's; the one it was sent to is kept
