@@ -507,6 +507,9 @@ bool sameMailbox(const std::string& a, const std::string& b) {
   return asciiLower(canonicalAddress(a)) == asciiLower(canonicalAddress(b));
 }
 
+void giveAStoresAnswerToTheAddressSent(std::vector<BounceRecord>& records, const std::set<size_t>& pairs, const MimeView& v,
+                                       const std::string& sender);
+
 bool readDsn(const MimeView& v, Classification& out) {
   std::vector<const MimeLeaf*> sources;
   for (const auto& l : v.leaves)
@@ -524,6 +527,7 @@ bool readDsn(const MimeView& v, Classification& out) {
   if (sources.empty()) return false;
   std::vector<BounceRecord> records;
   std::set<size_t> expandedMember;      // records whose failure is a local member's (X-Actual-Recipient)
+  std::set<size_t> pairs;               // records whose Final-Recipient came from another Original-Recipient
   std::vector<std::string> remoteMtas;  // each record's Remote-MTA
   std::vector<std::string> categories;  // each record's reason from the sender's own category (PowerMTA)
   std::string reportingMta;
@@ -570,7 +574,10 @@ bool readDsn(const MimeView& v, Classification& out) {
         // Oracle: its notices give the original form "because that is the form that the recipient
         // of the notification message is most likely to recognize".
         else if (singleLabelDomain(recipient) && !singleLabelDomain(original)) r.recipient = original;
-        else r.sent_to = original;
+        else {
+          r.sent_to = original;
+          pairs.insert(records.size());
+        }
       }
       // Sendmail's Final-Recipient is the address of its RCPT, the one the sender used; an alias
       // or a forward's "real problem address" is X-Actual-Recipient (savemail.c:1262-1340). The
@@ -656,6 +663,7 @@ bool readDsn(const MimeView& v, Classification& out) {
   // we have direct-to-host delivery only", "unix:" destinations), and names the socket's path
   // where an SMTP host has its address: "host name[/var/run/...] said:" (smtp_proto.c).
   static const Regex lmtpSocket(R"(\bhost [^\s\[\]]+\[/[^\]\s]*\] said:)");
+  const size_t firstRecord = out.records.size();
   for (size_t i = 0; i < records.size(); ++i) {
     auto& r = records[i];
     bool lmtp = false;
@@ -707,6 +715,9 @@ bool readDsn(const MimeView& v, Classification& out) {
                                 "the failure is of an address this one was expanded to, which the report does not name: not of this address";
     }
   }
+  std::set<size_t> pairsOut;
+  for (size_t i : pairs) pairsOut.insert(firstRecord + i);
+  giveAStoresAnswerToTheAddressSent(out.records, pairsOut, v, out.sender);
   out.format = "rfc3464";
   return true;
 }
@@ -954,11 +965,38 @@ void keepDomainsThatRoutedAlive(std::vector<BounceRecord>& records) {
 // as Sendmail's X-Actual-Recipient is read (actualRecipient). The store's host not found is no
 // dead domain either: the gateway took the mail for the domain, and the name it rewrote to is its
 // own routing (RFC 3463 X.4: network and routing), soft (white-box-classifier). Other failures
-// keep their reading.
-void giveAStoresAnswerToTheAddressSent(std::vector<BounceRecord>& records) {
-  for (auto& r : records) {
+// keep their reading. Not where the address sent was a mailbox or an alias of its own
+// (review-2026-12-08-20):
+// - a copy delivered to it or forwarded from it: Postfix's local(8) prepends "Delivered-To:" with
+//   that address when it delivers or forwards (prepend_delivered_header, "command, file, forward"
+//   by default), and a user's .forward or an alias that keeps a copy reaches the same name at a
+//   department's domain; a rewrite in cleanup delivers nothing and adds none;
+// - several failed addresses from it: an alias's members, each failure its own;
+// - an address of our own organization (our team's list): no hard bounce for either name.
+// Only Postfix's pair of fields: Exim's "(generated from ...)" is the same for a redirect router
+// that rewrites and for a user's .forward that keeps a copy (review-2026-12-08-20), and Sendmail's
+// X-Actual-Recipient is read above.
+void giveAStoresAnswerToTheAddressSent(std::vector<BounceRecord>& records, const std::set<size_t>& pairs, const MimeView& v,
+                                       const std::string& sender) {
+  std::map<std::string, size_t> fromOne;  // sent_to -> its records
+  for (const auto& r : records)
+    if (!r.sent_to.empty()) ++fromOne[asciiLower(r.sent_to)];
+  std::set<std::string> deliveredTo;
+  for (const auto& o : v.originals)
+    if (auto it = o.find("delivered-to"); it != o.end())
+      for (const auto& a : mailboxesIn(it->second)) deliveredTo.insert(a);
+  const auto domainOf = [](const std::string& a) { return a.rfind('@') == std::string::npos ? std::string() : a.substr(a.rfind('@') + 1); };
+  for (size_t i : pairs) {
+    auto& r = records[i];
     if ((r.reason != "userunknown" && r.reason != "hostunknown") || r.sent_to.empty() || !sameUserOnAHostOf(r.recipient, r.sent_to))
       continue;
+    const std::string sentTo = asciiLower(r.sent_to);
+    if (fromOne[sentTo] > 1 || deliveredTo.count(sentTo)) continue;
+    if (sameOrganization(domainOf(sentTo), domainOf(asciiLower(sender)))) {
+      if (r.hard) r.why += std::string(r.why.empty() ? "" : "; ") + "soft: " + r.recipient + " is our own mail store's name for " + r.sent_to;
+      r.hard = false;
+      continue;
+    }
     std::string why = "the failed address " + r.recipient + " is the same user on a host of " + r.sent_to +
                       "'s domain, the mail store's name for that mailbox";
     if (r.reason == "hostunknown") {
@@ -1140,7 +1178,6 @@ Classification classify(const std::string& raw) {
           out.records, std::any_of(view->leaves.begin(), view->leaves.end(),
                                    [](const MimeLeaf& l) { return l.type == "message/global-delivery-status"; }));
       keepDomainsThatRoutedAlive(out.records);
-      giveAStoresAnswerToTheAddressSent(out.records);
       keepOurRelaysRepliesSoft(out.records, out.sender);
       const auto notAbout = addressesNotAbout(*view);
       keepRepliesAboutOurSenderSoft(out.records, notAbout, recipientForms(*view));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 #include "bounce/regex.hpp"
 #include <vector>
 
@@ -109,7 +110,8 @@ std::optional<std::string> wordsStatus(const RuleSet& set, const BounceRecord& r
 // The probe's own "(in reply to MAIL FROM command)" says a server refused the probe's sender
 // (address_verify_sender, "double-bounce" by default: postconf.proto), not ours, before it asked
 // about the mailbox: nothing was learnt of it, and no words are evidence, only the quoted reply's
-// class at our RCPT (white-box-reason).
+// class at our RCPT (white-box-reason). The first such mark after the reply is the probe's: a
+// gateway's smtpd_reject_footer, or a relay's own words, may follow it (review-2026-12-08-21).
 struct QuotedReply {
   std::string status, words;
   bool rcpt = false;  // a Postfix verification's refusal: given to our RCPT, whatever the probe's stage
@@ -118,10 +120,12 @@ std::optional<QuotedReply> verifiedReply(const std::string& diagnostic) {
   static const Regex re(
       R"(recipient address rejected: (?:undeliverable|unverified) address: .*?\bsaid: (([245])\d\d[ -]\s*(?:([245]\.\d{1,3}\.\d{1,3})(?![\d.]))?.*))",
       Regex::icase);
-  static const Regex probesSender(R"(\(in reply to mail from command\)\s*$)", Regex::icase);
+  static const Regex probesStage(R"(\(in reply to ([a-z ]+?) command\))", Regex::icase);
   std::smatch m;
   if (std::regex_search(diagnostic, m, re)) {
-    if (std::regex_search(m[1].str(), probesSender))
+    std::smatch stage;
+    const std::string reply = m[1].str();
+    if (std::regex_search(reply, stage, probesStage) && asciiLower(stage[1].str()) == "mail from")
       return QuotedReply{m[2].str() + ".0.0", "", true};
     return QuotedReply{m[3].matched ? m[3].str() : m[2].str() + ".0.0", m[1].str(), true};
   }
@@ -230,6 +234,19 @@ BounceRecord completeRecord(BounceRecord r, const ReportContext& ctx, std::strin
   e.remote_named = !ctx.remote_mta.empty();
   r.remote_host = answeringHost(r, ctx);
   Decision d = decide(e);
+  // The probe is the verifying host's own mail, from its own address and its own IP: a refusal of
+  // its sender or of its host in the quoted reply (a backend's "Sender address rejected" given at
+  // RCPT under smtpd_delay_reject, its block list listing the gateway) is the gateway's, never
+  // ours, and says nothing of the mailbox (review-2026-12-08-21).
+  static const std::set<std::string> sendingSide = {"rejected",    "blocked",     "badreputation", "requireptr",   "authfailure",
+                                                    "norelaying",  "toomanyconn", "speeding",      "securityerror"};
+  if (quoted && quoted->rcpt && e.text == quoted->words && sendingSide.count(d.reason)) {
+    d.steps.push_back("the quoted reply refused the verification probe's own sender or host (" + d.reason +
+                      "), the verifying gateway's, not ours: nothing was learnt of the mailbox");
+    d.reason = "onhold";
+    d.hard = false;
+    d.rule.clear();
+  }
   if (googleByMark && d.hard) {
     Evidence unmarked = e;
     unmarked.hosts.pop_back();

@@ -1714,6 +1714,18 @@ TEST(BounceSources, PostfixsAddressVerificationIsReadByTheReplyItQuotes) {
   EXPECT_NE(probe.reason, "rejected") << probe.why;
   EXPECT_EQ(probe.reason, "onhold") << probe.why;
   EXPECT_FALSE(probe.hard);
+  // The probe's sender refused at the probe's RCPT (the backend's smtpd_delay_reject), or the
+  // gateway's host on the backend's block list, a footer after the mark: the gateway's own mail
+  // refused, never ours (review-2026-12-08-21).
+  for (const std::string quoted :
+       {"554 5.7.1 <double-bounce@mx.globex.test>: Sender address rejected: Access denied (in reply to RCPT TO command)",
+        "554 5.7.1 Service unavailable; Client host [203.0.113.9] blocked using zen.spamhaus.org (in reply to RCPT TO command)",
+        "554 5.7.1 <double-bounce@mx.globex.test>: Sender address rejected: Access denied (in reply to MAIL FROM command) "
+        "Please contact helpdesk@globex.test"}) {
+    const auto gateway = readFrom("mx.globex.test", "kim@globex.test", "5.1.1", frame + "host exch01.globex.test[10.20.0.15] said: " + quoted, "");
+    EXPECT_EQ(gateway.reason, "onhold") << quoted << ": " << gateway.why;
+    EXPECT_FALSE(gateway.hard);
+  }
   // RFC 5321's stock 553 under Sendmail's 5.1.3: its rule says the words are not enough.
   const auto name = sendmailDsn("5.1.3", "553 Requested action not taken: mailbox name not allowed",
                                 "<<< 553 Requested action not taken: mailbox name not allowed\n");

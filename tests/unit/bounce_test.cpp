@@ -843,6 +843,31 @@ TEST(BounceAbout, AGatewaysRewriteToItsMailStoreIsTheAddressSent) {
     EXPECT_EQ(forward.records[0].recipient, target);
     EXPECT_EQ(forward.records[0].sent_to, "kim@acme.test");
   }
+  // A copy delivered to the address sent or forwarded from it (local(8)'s Delivered-To on the
+  // returned message: a .forward or an alias that keeps a copy, review-2026-12-08-20) is a live
+  // mailbox's forward to a department's domain: the failure stays the target's.
+  std::string kept = dsn("kim@cs.acme.test", "5.1.1", unknown);
+  kept.replace(kept.find("To: kim@acme.test\n"), 18, "Delivered-To: kim@acme.test\nTo: kim@acme.test\n");
+  const auto keeps = classify(kept);
+  ASSERT_EQ(keeps.records.size(), 1u) << keeps.error;
+  EXPECT_EQ(keeps.records[0].recipient, "kim@cs.acme.test");
+  EXPECT_EQ(keeps.records[0].sent_to, "kim@acme.test");
+  // Two failed members from one address: an alias, each failure its own.
+  std::string alias = dsn("kim@crm.acme.test", "5.1.1", unknown);
+  alias.replace(alias.find("\n--B\nContent-Type: text/rfc822-headers"), 0,
+                "\nFinal-Recipient: rfc822; lee@globex.test\nOriginal-Recipient: rfc822;kim@acme.test\nAction: failed\n"
+                "Status: 5.2.2\nDiagnostic-Code: smtp; 552 5.2.2 <lee@globex.test>: Mailbox full\n");
+  const auto members = classify(alias);
+  ASSERT_EQ(members.records.size(), 2u) << members.error;
+  EXPECT_EQ(members.records[0].recipient, "kim@crm.acme.test");
+  EXPECT_EQ(members.records[0].sent_to, "kim@acme.test");
+  // Our own team's address rewritten to our own store: a hard bounce for neither name.
+  std::string ours = dsn("partners@lists.seller.test", "5.1.1",
+                         "smtp; 550 5.1.1 <partners@lists.seller.test>: Recipient address rejected: User unknown");
+  ours.replace(ours.find("Original-Recipient: rfc822;kim@acme.test"), 40, "Original-Recipient: rfc822;partners@seller.test");
+  const auto team = classify(ours);
+  ASSERT_EQ(team.records.size(), 1u) << team.error;
+  EXPECT_FALSE(team.records[0].hard) << team.records[0].recipient;
 }
 
 // A forward's dead target: Postfix names the failed address in Final-Recipient and the address the
