@@ -480,6 +480,20 @@ bool sameUserOnAHostOf(const std::string& rewritten, const std::string& address)
   return a.substr(0, at) == r.substr(0, rat) && isOrUnder(a.substr(at + 1), r.substr(rat + 1));
 }
 
+// Exchange hybrid's routing address of a mailbox moved to Exchange Online: the on-premises mail
+// user's target address, "<alias>@<tenant>.mail.onmicrosoft.com" (Microsoft KB 2685437: "the
+// target address, also known as the service routing address"). With the same local part, the
+// same mailbox under its routing name (routing-rewrites).
+bool hybridRoutingNameOf(const std::string& rewritten, const std::string& address) {
+  static const std::string routing = ".mail.onmicrosoft.com";
+  const std::string a = asciiLower(rewritten), r = asciiLower(address);
+  const auto at = a.rfind('@'), rat = r.rfind('@');
+  if (at == std::string::npos || rat == std::string::npos || a == r || a.size() <= routing.size() ||
+      a.compare(a.size() - routing.size(), routing.size(), routing) != 0 || at + 1 >= a.size() - routing.size())
+    return false;
+  return a.substr(0, at) == r.substr(0, rat) && r.find(".onmicrosoft.com") == std::string::npos;
+}
+
 std::string actualRecipient(const std::string& value, const std::string& recipient) {
   if (trim(stripType(value)).empty() || programOrFile(value)) return "";
   const std::string actual = reportedAddress(value);
@@ -988,7 +1002,8 @@ void giveAStoresAnswerToTheAddressSent(std::vector<BounceRecord>& records, const
   const auto domainOf = [](const std::string& a) { return a.rfind('@') == std::string::npos ? std::string() : a.substr(a.rfind('@') + 1); };
   for (size_t i : pairs) {
     auto& r = records[i];
-    if ((r.reason != "userunknown" && r.reason != "hostunknown") || r.sent_to.empty() || !sameUserOnAHostOf(r.recipient, r.sent_to))
+    if ((r.reason != "userunknown" && r.reason != "hostunknown") || r.sent_to.empty() ||
+        !(sameUserOnAHostOf(r.recipient, r.sent_to) || hybridRoutingNameOf(r.recipient, r.sent_to)))
       continue;
     const std::string sentTo = asciiLower(r.sent_to);
     if (fromOne[sentTo] > 1 || deliveredTo.count(sentTo)) continue;
@@ -997,8 +1012,8 @@ void giveAStoresAnswerToTheAddressSent(std::vector<BounceRecord>& records, const
       r.hard = false;
       continue;
     }
-    std::string why = "the failed address " + r.recipient + " is the same user on a host of " + r.sent_to +
-                      "'s domain, the mail store's name for that mailbox";
+    std::string why = "the failed address " + r.recipient + " is " + r.sent_to + "'s own mailbox under " +
+                      (hybridRoutingNameOf(r.recipient, r.sent_to) ? "Exchange hybrid's routing name" : "its mail store's name");
     if (r.reason == "hostunknown") {
       r.reason = "networkerror";
       r.hard = false;
@@ -1007,6 +1022,30 @@ void giveAStoresAnswerToTheAddressSent(std::vector<BounceRecord>& records, const
     r.why += (r.why.empty() ? "" : "; ") + why;
     r.recipient = r.sent_to;
     r.sent_to.clear();
+  }
+}
+
+// A notice that names only Exchange hybrid's routing address of a mailbox (hybridRoutingNameOf),
+// with no Original-Recipient, is about the address the returned message was sent to with the same
+// local part: nobody writes to the routing name, and the address sent would get no record.
+// Only where one address of the returned message's To or Cc has that local part (routing-rewrites).
+void giveAHybridRoutingNameTheAddressSent(std::vector<BounceRecord>& records, const MimeView& v) {
+  std::set<std::string> addressed;
+  for (const auto& o : v.originals)
+    for (const char* h : {"to", "cc"})
+      if (auto it = o.find(h); it != o.end())
+        for (const auto& a : mailboxesIn(it->second)) addressed.insert(a);
+  for (auto& r : records) {
+    if (!r.sent_to.empty()) continue;
+    std::vector<std::string> same;
+    for (const auto& a : addressed)
+      if (hybridRoutingNameOf(r.recipient, a)) same.push_back(a);
+    if (same.size() != 1 ||
+        std::any_of(records.begin(), records.end(), [&](const BounceRecord& o) { return asciiLower(o.recipient) == same.front(); }))
+      continue;
+    r.why += std::string(r.why.empty() ? "" : "; ") + "the failed address " + r.recipient + " is " + same.front() +
+             "'s own mailbox under Exchange hybrid's routing name (the returned message was sent to " + same.front() + ")";
+    r.recipient = same.front();
   }
 }
 
@@ -1178,6 +1217,7 @@ Classification classify(const std::string& raw) {
           out.records, std::any_of(view->leaves.begin(), view->leaves.end(),
                                    [](const MimeLeaf& l) { return l.type == "message/global-delivery-status"; }));
       keepDomainsThatRoutedAlive(out.records);
+      giveAHybridRoutingNameTheAddressSent(out.records, *view);
       keepOurRelaysRepliesSoft(out.records, out.sender);
       const auto notAbout = addressesNotAbout(*view);
       keepRepliesAboutOurSenderSoft(out.records, notAbout, recipientForms(*view));

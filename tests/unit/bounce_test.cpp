@@ -870,6 +870,35 @@ TEST(BounceAbout, AGatewaysRewriteToItsMailStoreIsTheAddressSent) {
   EXPECT_FALSE(team.records[0].hard) << team.records[0].recipient;
 }
 
+// Exchange hybrid routes an on-premises mail user to its mailbox in Exchange Online by the target
+// address "<alias>@<tenant>.mail.onmicrosoft.com" (Microsoft KB 2685437: "the service routing
+// address"). Exchange Online's 5.1.10 for it is the dead mailbox of the address sent, with or
+// without an Original-Recipient naming that address; it gave the routing name the hard bounce, and
+// the address sent a soft one or none (routing-rewrites). Another local part stays a forward.
+TEST(BounceAbout, ExchangeHybridsRoutingAddressIsTheMailboxSent) {
+  auto ndr = [](const std::string& final, const std::string& original) {
+    return "From: postmaster@contoso.test\nTo: riley@seller.test\nSubject: Undeliverable: Q1 pilot\nMIME-Version: 1.0\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+           "--B\nContent-Type: text/plain\n\nDelivery has failed to these recipients or groups:\n\n"
+           "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns;EX01.contoso.test\n\n" +
+           (original.empty() ? std::string() : "Original-Recipient: rfc822;" + original + "\n") + "Final-Recipient: rfc822;" + final +
+           "\nAction: failed\nStatus: 5.1.10\n"
+           "Diagnostic-Code: smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup\n\n"
+           "--B\nContent-Type: text/rfc822-headers\n\nFrom: Riley <riley@seller.test>\nTo: <dana@contoso.test>\n"
+           "Subject: Q1 pilot\n\n--B--\n";
+  };
+  for (const std::string original : {"dana@contoso.test", ""}) {
+    const auto c = classify(ndr("dana@contosocorp.mail.onmicrosoft.com", original));
+    ASSERT_EQ(c.records.size(), 1u) << c.error;
+    EXPECT_EQ(c.records[0].recipient, "dana@contoso.test") << original;
+    EXPECT_TRUE(c.records[0].hard) << c.records[0].why;
+  }
+  const auto role = classify(ndr("d.smith@contosocorp.mail.onmicrosoft.com", "dana@contoso.test"));
+  ASSERT_EQ(role.records.size(), 1u) << role.error;
+  EXPECT_EQ(role.records[0].recipient, "d.smith@contosocorp.mail.onmicrosoft.com");
+  EXPECT_EQ(role.records[0].sent_to, "dana@contoso.test");
+}
+
 // A forward's dead target: Postfix names the failed address in Final-Recipient and the address the
 // message was sent to in Original-Recipient, and in its text "<%s> (expanded from <%s>)", wrapped
 // (bounce_notify_util.c). The record is the failed address's; the one it was sent to is kept
