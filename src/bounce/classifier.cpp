@@ -482,16 +482,28 @@ bool sameUserOnAHostOf(const std::string& rewritten, const std::string& address)
 
 // Exchange hybrid's routing address of a mailbox moved to Exchange Online: the on-premises mail
 // user's target address, "<alias>@<tenant>.mail.onmicrosoft.com" (Microsoft KB 2685437: "the
-// target address, also known as the service routing address"). With the same local part, the
-// same mailbox under its routing name (routing-rewrites).
+// target address, also known as the service routing address"). The same local part at the
+// tenant of the address's own organization is the same mailbox under its routing name
+// (routing-rewrites). The tenant must be the domain's name ("contoso-mfg.example" and
+// "contosomfg"): the same local part at another company's tenant is a forward to it, and
+// Microsoft's 5.1.10 article reads an NDR naming another address than the one sent as "the
+// recipient is forwarding to a bad address" (review-2026-12-08-22).
 bool hybridRoutingNameOf(const std::string& rewritten, const std::string& address) {
   static const std::string routing = ".mail.onmicrosoft.com";
   const std::string a = asciiLower(rewritten), r = asciiLower(address);
   const auto at = a.rfind('@'), rat = r.rfind('@');
   if (at == std::string::npos || rat == std::string::npos || a == r || a.size() <= routing.size() ||
-      a.compare(a.size() - routing.size(), routing.size(), routing) != 0 || at + 1 >= a.size() - routing.size())
+      a.compare(a.size() - routing.size(), routing.size(), routing) != 0 || at + 1 >= a.size() - routing.size() ||
+      a.substr(0, at) != r.substr(0, rat) || r.find(".onmicrosoft.com") != std::string::npos)
     return false;
-  return a.substr(0, at) == r.substr(0, rat) && r.find(".onmicrosoft.com") == std::string::npos;
+  const std::string tenant = a.substr(at + 1, a.size() - routing.size() - at - 1);
+  const std::string organization = checks::registrableDomain(r.substr(rat + 1));
+  const size_t suffix = organization.find('.');
+  if (suffix == std::string::npos) return false;
+  std::string name;
+  for (char c : organization.substr(0, suffix))
+    if (std::isalnum(static_cast<unsigned char>(c))) name += c;
+  return !name.empty() && tenant == name;
 }
 
 std::string actualRecipient(const std::string& value, const std::string& recipient) {
@@ -1029,14 +1041,18 @@ void giveAStoresAnswerToTheAddressSent(std::vector<BounceRecord>& records, const
 // with no Original-Recipient, is about the address the returned message was sent to with the same
 // local part: nobody writes to the routing name, and the address sent would get no record.
 // Only where one address of the returned message's To or Cc has that local part (routing-rewrites).
-void giveAHybridRoutingNameTheAddressSent(std::vector<BounceRecord>& records, const MimeView& v) {
+// Only a mailbox that does not exist, as giveAStoresAnswerToTheAddressSent, and never one of our
+// own organization's addresses (our tenant's routing names: a setup of ours, not a lead's).
+void giveAHybridRoutingNameTheAddressSent(std::vector<BounceRecord>& records, const MimeView& v, const std::string& sender) {
   std::set<std::string> addressed;
+  const auto domainOf = [](const std::string& a) { return a.rfind('@') == std::string::npos ? std::string() : a.substr(a.rfind('@') + 1); };
   for (const auto& o : v.originals)
     for (const char* h : {"to", "cc"})
       if (auto it = o.find(h); it != o.end())
-        for (const auto& a : mailboxesIn(it->second)) addressed.insert(a);
+        for (const auto& a : mailboxesIn(it->second))
+          if (!sameOrganization(domainOf(a), domainOf(asciiLower(sender)))) addressed.insert(a);
   for (auto& r : records) {
-    if (!r.sent_to.empty()) continue;
+    if (!r.sent_to.empty() || r.reason != "userunknown") continue;
     std::vector<std::string> same;
     for (const auto& a : addressed)
       if (hybridRoutingNameOf(r.recipient, a)) same.push_back(a);
@@ -1217,7 +1233,7 @@ Classification classify(const std::string& raw) {
           out.records, std::any_of(view->leaves.begin(), view->leaves.end(),
                                    [](const MimeLeaf& l) { return l.type == "message/global-delivery-status"; }));
       keepDomainsThatRoutedAlive(out.records);
-      giveAHybridRoutingNameTheAddressSent(out.records, *view);
+      giveAHybridRoutingNameTheAddressSent(out.records, *view, out.sender);
       keepOurRelaysRepliesSoft(out.records, out.sender);
       const auto notAbout = addressesNotAbout(*view);
       keepRepliesAboutOurSenderSoft(out.records, notAbout, recipientForms(*view));
